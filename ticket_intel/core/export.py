@@ -1,0 +1,46 @@
+"""Export ranked themes with their example tickets as CSV, Parquet or JSON.
+
+CSV cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR)
+are prefixed with a quote, since ticket text is customer-controlled.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def themes_with_examples(themes: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """One row per theme; example ids and their redacted texts as parallel columns."""
+    text = dict(zip(tickets["ticket_id"], tickets["text"], strict=True))
+    out = themes.copy()
+    out["example_ticket_ids"] = [list(ids) for ids in out["example_ticket_ids"]]
+    out["example_texts"] = [[text.get(i, "") for i in ids] for ids in out["example_ticket_ids"]]
+    out["week_start"] = pd.to_datetime(out["week_start"]).dt.date.astype(str)
+    return out.reset_index(drop=True)
+
+
+def neutralise(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def serialize(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "json":
+        return (json.dumps(frame.to_dict("records"), indent=2, default=str, ensure_ascii=False) + "\n").encode()
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        return buf.getvalue()
+    if fmt == "csv":
+        flat = frame.copy()
+        for col in ("example_ticket_ids", "example_texts"):
+            flat[col] = [" | ".join(v) for v in flat[col]]
+        flat = flat.map(neutralise)
+        return flat.to_csv(index=False).encode()
+    raise ValueError(f"unknown export format {fmt!r}; expected csv, parquet or json")

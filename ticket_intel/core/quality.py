@@ -1,0 +1,105 @@
+"""Data-quality suites (great-expectations) for raw and redacted tickets.
+
+Suites are built in code and validated against in-memory DataFrames with an ephemeral GX
+context, so a check needs no GX project folder and runs the same in tests and in Dagster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from ticket_intel.core.redact import surviving_pii
+
+DEFAULT_PLANS = ("free", "pro", "enterprise", "business", "team", "premium", "paid", "trial", "starter")
+
+
+@dataclass
+class CheckOutcome:
+    passed: bool
+    description: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _validate(frame: pd.DataFrame, name: str, expectations: Sequence[Any]) -> CheckOutcome:
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    batch = (
+        context.data_sources.add_pandas(name)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe(name)
+        .get_batch(batch_parameters={"dataframe": frame.reset_index(drop=True)})
+    )
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=list(expectations)))
+    result = batch.validate(suite)
+    failed = {}
+    for r in result.results:
+        if not r.success:
+            cfg = r.expectation_config
+            failed[f"{cfg.type}({cfg.kwargs.get('column', '')})"] = {
+                k: v for k, v in (r.result or {}).items() if k in ("unexpected_count", "unexpected_percent", "partial_unexpected_list", "observed_value")
+            }
+    return CheckOutcome(
+        passed=bool(result.success),
+        description=f"{len(result.results) - len(failed)}/{len(result.results)} expectations met",
+        details={"failed": failed, "rows": len(frame)},
+    )
+
+
+def raw_tickets_suite(tickets: pd.DataFrame, plans: Sequence[str] = DEFAULT_PLANS) -> CheckOutcome:
+    import great_expectations as gx
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    frame = tickets.assign(message_length=tickets["message"].str.len())
+    return _validate(frame, "raw_tickets", [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="ticket_id"),
+        gx.expectations.ExpectColumnValuesToBeUnique(column="ticket_id"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="created_at"),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="created_at", min_value=datetime(2000, 1, 1), max_value=now + timedelta(days=2)
+        ),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="message_length", min_value=1, max_value=1_000_000),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="plan", value_set=list(plans)),
+    ])
+
+
+def rejection_rate(accepted: int, rejected: int, ceiling: float) -> CheckOutcome:
+    total = accepted + rejected
+    rate = rejected / total if total else 0.0
+    return CheckOutcome(
+        passed=rate <= ceiling,
+        description=f"{rejected} of {total} records rejected ({rate:.1%}; ceiling {ceiling:.0%})",
+        details={"rate": rate, "accepted": accepted, "rejected": rejected},
+    )
+
+
+def redacted_tickets_suite(redacted: pd.DataFrame) -> CheckOutcome:
+    import great_expectations as gx
+
+    frame = redacted.assign(text_length=redacted["text"].str.len())
+    return _validate(frame, "redacted_tickets", [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="ticket_id"),
+        gx.expectations.ExpectColumnValuesToBeUnique(column="ticket_id"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="text_hash"),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="text_length", min_value=1, max_value=20_000),
+        gx.expectations.ExpectColumnValuesToMatchRegex(column="text_hash", regex=r"^[0-9a-f]{64}$"),
+    ])
+
+
+def pii_survivors(redacted: pd.DataFrame) -> CheckOutcome:
+    """Blocking: any PII pattern left in redacted text stops everything downstream."""
+    leaks = {}
+    for ticket_id, text in zip(redacted["ticket_id"], redacted["text"], strict=True):
+        hits = surviving_pii(text)
+        if hits:
+            leaks[ticket_id] = [h.split(":", 1)[0] for h in hits]
+    return CheckOutcome(
+        passed=not leaks,
+        description="no PII pattern survives redaction" if not leaks else f"{len(leaks)} tickets still contain PII",
+        details={"tickets_with_pii": dict(list(leaks.items())[:20])},
+    )

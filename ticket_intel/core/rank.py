@@ -1,0 +1,165 @@
+"""Rank a week's themes by impact and list what is too small to count.
+
+impact = sum over the theme's distinct customers of (plan weight) x severity weight, i.e.
+distinct customers x mean plan weight x severity weight: fifty customers hitting a P1 beat
+one customer filing fifty tickets. A theme needs enough tickets from enough customers in the
+week to be ranked; smaller groups, reviewer-rejected themes and outliers go to the
+not-a-theme list with their ticket ids, so nothing disappears from view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ticket_intel.core.review import ReviewState
+
+OUTLIER_THEME = "outliers"
+
+
+@dataclass(frozen=True)
+class RankSettings:
+    min_tickets: int = 5
+    min_customers: int = 3
+    min_week_tickets: int = 30
+    severity_weights: Mapping[str, float] = field(
+        default_factory=lambda: {"P0": 10.0, "P1": 5.0, "P2": 3.0, "P3": 2.0, "P4": 1.0}
+    )
+    plan_weights: Mapping[str, float] = field(
+        default_factory=lambda: {"free": 1.0, "pro": 2.0, "enterprise": 4.0}
+    )
+    paid_plans: tuple[str, ...] = ("pro", "enterprise", "paid", "business", "premium", "team")
+    trend_baseline_weeks: int = 4
+
+
+@dataclass
+class Ranking:
+    ranked: pd.DataFrame
+    not_a_theme: pd.DataFrame
+    overview: dict[str, object]
+
+
+def customer_key(frame: pd.DataFrame) -> pd.Series:
+    """A ticket without a customer id counts as its own customer."""
+    return frame["customer_id"].fillna("ticket:" + frame["ticket_id"])
+
+
+def weekly_counts(assigned: pd.DataFrame, weeks: list[date]) -> pd.DataFrame:
+    """Tickets per theme per week (columns = weeks, zeros filled)."""
+    counts = assigned.groupby(["theme_id", "ticket_week"]).size().unstack(fill_value=0)
+    return counts.reindex(columns=weeks, fill_value=0)
+
+
+def trend_label(current: int, history: list[int], is_new: bool) -> str:
+    """new / rising / steady / falling against the mean of the previous weeks."""
+    if is_new or not any(history):
+        return "new"
+    baseline = float(np.mean(history))
+    if current >= baseline * 1.25 and current - baseline >= 3:
+        return "rising"
+    if current <= baseline * 0.75 and baseline - current >= 3:
+        return "falling"
+    return "steady"
+
+
+def rank_week(
+    week: date,
+    assigned: pd.DataFrame,
+    summaries: pd.DataFrame,
+    review: ReviewState,
+    new_theme_ids: set[str],
+    settings: RankSettings = RankSettings(),
+) -> Ranking:
+    """Rank themes for `week`.
+
+    `assigned`: the window's tickets with ticket_id, ticket_week, theme_id (None = outlier),
+    customer_id, plan, monthly_revenue, account_id, similarity (to the theme centroid).
+    `summaries`: one row per theme_id with label, severity, signal_type, product_area,
+    shared_issue, example_ticket_ids.
+    """
+    assigned = assigned.copy()
+    assigned["theme_id"] = [review.canonical(t) if isinstance(t, str) else None for t in assigned["theme_id"]]
+    assigned["customer"] = customer_key(assigned)
+    this_week = assigned[assigned["ticket_week"] == week]
+    prev_week = week - timedelta(weeks=1)
+    weeks = [week - timedelta(weeks=k) for k in range(8, -1, -1)]
+    themed = assigned[assigned["theme_id"].notna()]
+    counts = weekly_counts(themed, weeks) if len(themed) else pd.DataFrame(columns=weeks)
+    summ = summaries.set_index("theme_id") if len(summaries) else pd.DataFrame()
+    week_total = len(this_week)
+    warning = None
+    if week_total < settings.min_week_tickets:
+        warning = (f"only {week_total} tickets this week (fewer than {settings.min_week_tickets}): "
+                   "too few to rank themes")
+
+    rows, small = [], []
+    for theme_id, group in this_week[this_week["theme_id"].notna()].groupby("theme_id"):
+        info = summ.loc[theme_id] if theme_id in summ.index else None
+        label = review.labels.get(theme_id) or (info["label"] if info is not None else theme_id)
+        n_tickets, n_customers = len(group), group["customer"].nunique()
+        ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])
+        reason = None
+        if theme_id in review.not_a_theme:
+            reason = "marked not-a-theme by a reviewer"
+        elif warning:
+            reason = "week too small to rank"
+        elif n_tickets < settings.min_tickets or n_customers < settings.min_customers:
+            reason = (f"{n_tickets} tickets from {n_customers} customers (a theme needs "
+                      f"{settings.min_tickets} tickets from {settings.min_customers} customers)")
+        if reason:
+            small.append({"theme_id": theme_id, "label": label, "tickets": n_tickets, "customers": n_customers,
+                          "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
+            continue
+        history = [int(counts.at[theme_id, w]) if theme_id in counts.index else 0 for w in weeks[:-1]]
+        base_hist = history[-settings.trend_baseline_weeks:]
+        prev = history[-1]
+        last4, prior4 = n_tickets + sum(history[-3:]), sum(history[-7:-3])
+        per_customer = group.drop_duplicates("customer")
+        plan = per_customer["plan"].fillna("").str.lower()
+        paid = plan.isin(settings.paid_plans)
+        plan_weight = plan.map(lambda p: settings.plan_weights.get(p, 1.0)).astype(float)
+        severity = info["severity"] if info is not None else "P3"
+        revenue = group.drop_duplicates("account_id")["monthly_revenue"].dropna()
+        examples = [t for t in (info["example_ticket_ids"] if info is not None else []) if t in set(group["ticket_id"])]
+        examples = list(dict.fromkeys([*examples, *ordered["ticket_id"]]))[:3]
+        rows.append({
+            "theme_id": theme_id,
+            "label": label,
+            "tickets": n_tickets,
+            "customers": n_customers,
+            "tickets_prev_week": prev,
+            "wow_change": (n_tickets - prev) / prev if prev else None,
+            "growth_4w": (last4 - prior4) / prior4 if prior4 else None,
+            "trend": trend_label(n_tickets, base_hist, theme_id in new_theme_ids),
+            "paid_share": float(paid.mean()) if len(paid) else 0.0,
+            "revenue": float(revenue.sum()) if len(revenue) else None,
+            "severity": severity,
+            "signal_type": info["signal_type"] if info is not None else "other",
+            "product_area": info["product_area"] if info is not None else None,
+            "impact": float(plan_weight.sum() * settings.severity_weights.get(severity, 1.0)),
+            "summary": info["shared_issue"] if info is not None else "",
+            "example_ticket_ids": examples,
+            "review_status": review.status(theme_id),
+        })
+    outliers = this_week[this_week["theme_id"].isna()]
+    if len(outliers):
+        small.append({"theme_id": OUTLIER_THEME, "label": "Unclustered tickets", "tickets": len(outliers),
+                      "customers": outliers["customer"].nunique(), "ticket_ids": sorted(outliers["ticket_id"]),
+                      "reason": "outliers: not close enough to any theme"})
+    ranked = pd.DataFrame(rows)
+    if len(ranked):
+        ranked = ranked.sort_values(["impact", "tickets", "theme_id"], ascending=[False, False, True])
+        ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    overview = {
+        "tickets": week_total,
+        "customers": int(this_week["customer"].nunique()),
+        "tickets_prev_week": int((assigned["ticket_week"] == prev_week).sum()),
+        "themes": len(ranked),
+        "outlier_tickets": len(outliers),
+        "warning": warning,
+    }
+    return Ranking(ranked=ranked.reset_index(drop=True), not_a_theme=pd.DataFrame(small), overview=overview)

@@ -1,0 +1,73 @@
+"""Human review of themes (rename, confirm, merge, not-a-theme, undo) as an append-only log.
+
+Decisions are keyed by stable theme ids, so they survive re-clustering: the next run's
+theme with the same id inherits its name, merge and status. `undo` cancels one earlier
+decision; the log itself is never rewritten, so who decided what stays auditable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "undo")
+
+
+@dataclass
+class ReviewState:
+    labels: dict[str, str] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
+    not_a_theme: set[str] = field(default_factory=set)
+    merged_into: dict[str, str] = field(default_factory=dict)
+
+    def canonical(self, theme_id: str) -> str:
+        """Follow merges (A -> B -> C) to the theme that absorbs `theme_id`."""
+        seen = set()
+        while theme_id in self.merged_into and theme_id not in seen:
+            seen.add(theme_id)
+            theme_id = self.merged_into[theme_id]
+        return theme_id
+
+    def status(self, theme_id: str) -> str:
+        if theme_id in self.not_a_theme:
+            return "not-a-theme"
+        if theme_id in self.confirmed:
+            return "confirmed"
+        if theme_id in self.labels:
+            return "renamed"
+        return "unreviewed"
+
+    def merged_from(self, theme_id: str) -> list[str]:
+        return sorted(t for t in self.merged_into if self.canonical(t) == theme_id)
+
+
+def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
+    """Fold the review log (ordered by review_id) into the current decisions."""
+    rows = sorted(rows, key=lambda r: r["review_id"])
+    undone = {int(r["value"]) for r in rows if r["action"] == "undo" and r.get("value")}
+    state = ReviewState()
+    for r in rows:
+        if r["review_id"] in undone or r["action"] == "undo":
+            continue
+        theme = r["theme_id"]
+        if r["action"] == "rename":
+            state.labels[theme] = r["value"]
+        elif r["action"] == "confirm":
+            state.confirmed.add(theme)
+        elif r["action"] == "not-a-theme":
+            state.not_a_theme.add(theme)
+        elif r["action"] == "merge" and r.get("target_theme_id") and r["target_theme_id"] != theme:
+            state.merged_into[theme] = r["target_theme_id"]
+    return state
+
+
+def validate_action(action: str, value: str | None, target: str | None) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown review action {action!r}; expected one of {', '.join(ACTIONS)}")
+    if action == "rename" and not (value and value.strip()):
+        raise ValueError("rename needs a new name")
+    if action == "merge" and not target:
+        raise ValueError("merge needs the theme to merge into")
+    if action == "undo" and not (value and value.isdigit()):
+        raise ValueError("undo needs the review id to cancel")

@@ -1,0 +1,175 @@
+"""Canonical ticket schema, the record-level error type, and value parsers shared by profiles.
+
+Each source profile turns one export into canonical tickets plus rejections; a record that
+cannot be used raises `RecordError` with a reason a person understands, and the caller files
+it in `ops.rejected_tickets` instead of dropping it silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from dateutil import parser as dateparser
+
+from ticket_intel.core.normalize import html_to_text
+
+CANONICAL_COLUMNS = [
+    "ticket_id", "source", "source_id", "created_at", "customer_id", "account_id", "plan",
+    "monthly_revenue", "subject", "message", "channel", "tags", "priority", "status",
+    "source_file", "locator", "record",
+]
+REJECTED_COLUMNS = ["source_file", "locator", "source", "record", "reason", "file_hash"]
+
+# Timestamps outside this range are typos or placeholders, not tickets.
+EARLIEST = datetime(2000, 1, 1)
+LATEST_SLACK_DAYS = 2
+
+
+class RecordError(ValueError):
+    """A record that cannot become a ticket; the message is the reason shown to people."""
+
+
+@dataclass
+class ParseResult:
+    source: str
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, locator: str, record: Any, reason: str) -> None:
+        self.rejections.append(
+            {"locator": locator, "source": self.source, "record": to_json(record), "reason": reason}
+        )
+
+
+def to_json(record: Any) -> str:
+    if isinstance(record, str):
+        return record
+    return json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
+
+
+def text_or_none(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def id_or_none(value: Any) -> str | None:
+    """Ids arrive as ints, floats from spreadsheets (`123.0`) or strings; keep one spelling."""
+    if isinstance(value, float) and not math.isnan(value) and value.is_integer():
+        value = int(value)
+    return text_or_none(value)
+
+
+def pseudonymize(customer: str | None) -> str | None:
+    """An email used as a customer id would leak into every downstream table; hash it."""
+    if customer is None or "@" not in customer:
+        return customer
+    return "email:" + hashlib.sha256(customer.strip().lower().encode()).hexdigest()[:16]
+
+
+def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
+    """Parse ISO-8601, `YYYY-MM-DD HH:MM:SS`, RFC-2822-ish or Unix epoch (s or ms) to naive UTC."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise RecordError("missing created_at timestamp")
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
+            seconds = value / 1000 if value > 1e11 else value
+            ts = datetime.fromtimestamp(seconds, tz=UTC)
+        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return parse_timestamp(int(value.strip()), now)
+        elif isinstance(value, datetime | pd.Timestamp):
+            ts = pd.Timestamp(value).to_pydatetime()
+        else:
+            ts = dateparser.parse(str(value))
+    except (ValueError, OverflowError, TypeError) as exc:
+        raise RecordError(f"unparseable created_at timestamp {str(value)[:60]!r}") from exc
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    if ts < EARLIEST:
+        raise RecordError(f"created_at {ts:%Y-%m-%d} is before {EARLIEST:%Y} (placeholder date?)")
+    if (ts - now).days >= LATEST_SLACK_DAYS:
+        raise RecordError(f"created_at {ts:%Y-%m-%d %H:%M} is in the future")
+    return ts
+
+
+def parse_tags(value: Any) -> list[str]:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, str):
+        items: Iterable[Any] = value.split(",")
+    elif isinstance(value, Mapping):
+        items = [value.get("name")]
+    else:
+        items = value
+    tags = []
+    for item in items:
+        name = item.get("name") if isinstance(item, Mapping) else item
+        name = text_or_none(name)
+        if name:
+            tags.append(name.lower())
+    return tags
+
+
+def make_ticket(
+    *,
+    source: str,
+    source_id: Any,
+    created_at: Any,
+    message: Any,
+    subject: Any = None,
+    customer_id: Any = None,
+    account_id: Any = None,
+    plan: Any = None,
+    monthly_revenue: Any = None,
+    channel: Any = None,
+    tags: Any = None,
+    priority: Any = None,
+    status: Any = None,
+    record: Any = None,
+) -> dict[str, Any]:
+    """Validate one record into the canonical schema or raise `RecordError`."""
+    sid = id_or_none(source_id)
+    if sid is None:
+        raise RecordError("missing ticket id")
+    ts = parse_timestamp(created_at)
+    subject_text = text_or_none(subject)
+    message_text = text_or_none(message)
+    if message_text is None or not html_to_text(message_text).strip():
+        if subject_text is None:
+            raise RecordError("no customer message: body and subject are both empty")
+        message_text = subject_text
+    revenue = None
+    if monthly_revenue is not None and text_or_none(monthly_revenue) is not None:
+        try:
+            revenue = float(monthly_revenue)
+        except (TypeError, ValueError):
+            revenue = None
+    plan_text = text_or_none(plan)
+    return {
+        "ticket_id": f"{source}:{sid}",
+        "source": source,
+        "source_id": sid,
+        "created_at": ts,
+        "customer_id": pseudonymize(id_or_none(customer_id)),
+        "account_id": id_or_none(account_id),
+        "plan": plan_text.lower() if plan_text else None,
+        "monthly_revenue": revenue,
+        "subject": subject_text,
+        "message": message_text,
+        "channel": (text_or_none(channel) or "").lower() or None,
+        "tags": parse_tags(tags),
+        "priority": (text_or_none(priority) or "").lower() or None,
+        "status": (text_or_none(status) or "").lower() or None,
+        "record": to_json(record) if record is not None else None,
+    }

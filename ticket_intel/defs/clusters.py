@@ -1,0 +1,106 @@
+"""ticket_clusters: UMAP + HDBSCAN over a rolling window of weeks, with stable theme ids."""
+
+from collections import Counter
+from datetime import date
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ticket_intel import warehouse as wh
+from ticket_intel.core import cluster, identity
+from ticket_intel.core.weeks import window
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly, weeks_of
+from ticket_intel.defs.resources import PipelineConfig, Warehouse
+
+WINDOW_DEP = dg.TimeWindowPartitionMapping(
+    start_offset=-(WINDOW_WEEKS - 1), allow_nonexistent_upstream_partitions=True
+)
+PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
+
+
+def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[list[identity.Theme], dict[str, date]]:
+    """The themes of the latest clustered week before `week`, with their tickets and birth week."""
+    prev = con.execute("SELECT max(week_start) FROM staging.themes WHERE week_start < ?", [week]).fetchone()[0]
+    if prev is None:
+        return [], {}
+    themes = wh.read(con, "SELECT theme_id, centroid, first_seen FROM staging.themes WHERE week_start = ? ORDER BY theme_id", [prev])
+    members = wh.read(con, "SELECT theme_id, ticket_id FROM staging.ticket_clusters WHERE week_start = ? AND theme_id IS NOT NULL", [prev])
+    by_theme = members.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
+    out = [
+        identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32), by_theme.get(r.theme_id, frozenset()))
+        for r in themes.itertuples()
+    ]
+    return out, dict(zip(themes["theme_id"], themes["first_seen"], strict=True))
+
+
+def cluster_week(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineConfig, run_id: str) -> dict[str, int]:
+    weeks = window(week, WINDOW_WEEKS)
+    frame = wh.read(
+        con,
+        "SELECT ticket_id, week_start AS ticket_week, embedding FROM staging.ticket_embeddings "
+        "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id",
+        [weeks],
+    )
+    x = wh.embeddings_matrix(frame)
+    result = cluster.cluster(x, cluster.default_params(len(x), settings.seed)) if len(x) else None
+    labels = result.labels if result else np.zeros(0, dtype=int)
+    cents = cluster.centroids(x, labels) if len(x) else {}
+    ids = frame["ticket_id"].to_numpy()
+    current = {c: identity.Theme(str(c), v, frozenset(ids[labels == c])) for c, v in cents.items()}
+    previous, first_seen = previous_themes(con, week)
+    matching = identity.match(week, current, previous)
+    theme_of = np.array([matching.theme_ids.get(int(c)) for c in labels], dtype=object)
+    similarity = np.array([float(x[i] @ cents[c]) if c in cents else np.nan for i, c in enumerate(labels)])
+    clusters = pd.DataFrame({
+        "week_start": week, "ticket_id": ids, "ticket_week": frame["ticket_week"], "theme_id": theme_of,
+        "cluster": labels, "probability": result.probabilities if result else [], "similarity": similarity,
+        "assignment": result.assignment if result else [], "run_id": run_id,
+    })
+    event_of = {e["theme_id"]: e["event"] for e in matching.events}
+    themes = pd.DataFrame([{
+        "week_start": week, "theme_id": matching.theme_ids[c], "cluster": c,
+        "size": int((labels == c).sum()),
+        "week_tickets": int(((labels == c) & (frame["ticket_week"] == week).to_numpy()).sum()),
+        "centroid": cents[c].astype(np.float32), "event": event_of[matching.theme_ids[c]],
+        "first_seen": first_seen.get(matching.theme_ids[c], week), "run_id": run_id,
+    } for c in cents])
+    events = pd.DataFrame([{**e, "week_start": week, "run_id": run_id} for e in matching.events])
+    wh.replace(con, [
+        wh.Replace("staging.ticket_clusters", clusters, "week_start", [week]),
+        wh.Replace("staging.themes", themes, "week_start", [week]),
+        wh.Replace("ops.theme_events", events, "week_start", [week]),
+    ])
+    counts = Counter(e["event"] for e in matching.events)
+    return {"window_tickets": len(frame), "themes": len(cents),
+            "outliers": int((labels == cluster.OUTLIER).sum()), **counts}
+
+
+@dg.asset(
+    partitions_def=weekly,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb",
+    group_name="themes",
+    kinds={"duckdb", "python"},
+    deps=[
+        dg.AssetDep("ticket_embeddings", partition_mapping=WINDOW_DEP),
+        dg.AssetDep("ticket_clusters", partition_mapping=PREVIOUS_WEEK),
+    ],
+    description="Themes over the trailing window of weeks (UMAP + HDBSCAN, seeded); each cluster "
+    "matched to the previous week's themes so ids, reviews and history carry over.",
+)
+def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
+    stats = {}
+    with warehouse.connect() as con:
+        for week in weeks_of(context):
+            stats[week.isoformat()] = cluster_week(con, week, settings, context.run.run_id)
+            context.log.info(f"{week}: {stats[week.isoformat()]}")
+    last = stats[max(stats)]
+    return dg.MaterializeResult(metadata={
+        "themes": dg.MetadataValue.int(last["themes"]),
+        "outliers": dg.MetadataValue.int(last["outliers"]),
+        "weeks": dg.MetadataValue.json(stats),
+    })

@@ -1,0 +1,48 @@
+"""Asset checks: great-expectations suites and the blocking no-PII check, as Dagster results."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+import pandas as pd
+
+from ticket_intel.core import quality
+
+
+def _result(name: str, outcome: quality.CheckOutcome, blocking: bool = False) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=outcome.passed,
+        description=outcome.description,
+        severity=dg.AssetCheckSeverity.ERROR if blocking or not outcome.passed else dg.AssetCheckSeverity.WARN,
+        metadata={"details": dg.MetadataValue.json(outcome.details)},
+    )
+
+
+def raw_check_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("raw_tickets_expectations", asset="raw_tickets",
+                          description="GX suite: ids unique and non-null, sane timestamps, text lengths, known plans"),
+        dg.AssetCheckSpec("rejection_rate", asset="raw_tickets",
+                          description="Share of rejected records at most TICKET_INTEL_MAX_REJECTION_RATE"),
+    ]
+
+
+def raw_checks(
+    tickets: pd.DataFrame, files: pd.DataFrame, rejected: pd.DataFrame, ceiling: float
+) -> Iterator[dg.AssetCheckResult]:
+    yield _result("raw_tickets_expectations", quality.raw_tickets_suite(tickets))
+    yield _result("rejection_rate", quality.rejection_rate(int(files["accepted"].sum()), len(rejected), ceiling))
+
+
+def redacted_check_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec("redacted_tickets_expectations", asset="redacted_tickets",
+                          description="GX suite: ids unique, text present and bounded, text hashes well-formed"),
+        dg.AssetCheckSpec("no_pii_survives", asset="redacted_tickets", blocking=True,
+                          description="Blocking: no email, card, IBAN or SSN pattern survives redaction"),
+    ]
+
+
+def redacted_checks(redacted: pd.DataFrame) -> Iterator[dg.AssetCheckResult]:
+    yield _result("redacted_tickets_expectations", quality.redacted_tickets_suite(redacted))
+    yield _result("no_pii_survives", quality.pii_survivors(redacted), blocking=True)

@@ -1,0 +1,167 @@
+"""Resources, configured from environment variables (or an optional ticket_intel.yaml).
+
+Every setting is `TICKET_INTEL_<NAME>`; when the variable is set the resource reads it through
+`EnvVar` (shown as such in the UI), otherwise the value from ticket_intel.yaml, otherwise the
+default. Nothing is edited in code to point at a new export, model or notifier.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import yaml
+from dagster_duckdb import DuckDBResource
+
+from ticket_intel import warehouse
+from ticket_intel.core import notify
+from ticket_intel.core.anomalies import AlertSettings
+from ticket_intel.core.rank import RankSettings
+
+CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
+
+
+@lru_cache(maxsize=1)
+def _file_config() -> dict[str, Any]:
+    path = Path(os.environ.get(CONFIG_FILE_ENV, "ticket_intel.yaml"))
+    if not path.exists():
+        return {}
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path} must be a mapping of setting: value")
+    return doc
+
+
+def setting(name: str, default: Any) -> Any:
+    env = f"TICKET_INTEL_{name.upper()}"
+    if env in os.environ:
+        if isinstance(default, bool):
+            return dg.EnvVar(env).get_value() in {"1", "true", "True", "yes"}
+        if isinstance(default, int):
+            return dg.EnvVar.int(env)
+        if isinstance(default, float):
+            return float(dg.EnvVar(env).get_value())
+        return dg.EnvVar(env)
+    return _file_config().get(name, default)
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB file; every connection has the base schema in place."""
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.get_connection() as con:
+            warehouse.ensure_schema(con)
+            yield con
+
+
+class PipelineConfig(dg.ConfigurableResource):
+    """Where exports and reports live and how the pipeline behaves."""
+
+    inbox_dir: str = "data/inbox"
+    reports_dir: str = "data/reports"
+    taxonomy_path: str = "taxonomy.yaml"
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_batch_size: int = 64
+    seed: int = 42
+    ticket_url_template: str = ""
+    min_theme_tickets: int = 5
+    min_theme_customers: int = 3
+    min_week_tickets: int = 30
+    max_rejection_rate: float = 0.2
+    spike_min_ratio: float = 2.0
+    spike_max_p_value: float = 0.01
+    spike_min_count: int = 10
+    spike_baseline_weeks: int = 6
+
+    def rank_settings(self) -> RankSettings:
+        return RankSettings(
+            min_tickets=self.min_theme_tickets,
+            min_customers=self.min_theme_customers,
+            min_week_tickets=self.min_week_tickets,
+        )
+
+    def alert_settings(self) -> AlertSettings:
+        return AlertSettings(
+            min_ratio=self.spike_min_ratio,
+            max_p_value=self.spike_max_p_value,
+            min_count=self.spike_min_count,
+            baseline_weeks=self.spike_baseline_weeks,
+            new_min_tickets=self.min_theme_tickets,
+            new_min_customers=self.min_theme_customers,
+        )
+
+
+class LLM(dg.ConfigurableResource):
+    """Any litellm model (e.g. `openai/gpt-4o-mini`, `ollama/llama3`); empty = extractive only."""
+
+    model: str = ""
+    api_base: str = ""
+    timeout_seconds: float = 60.0
+    mock_response: str = ""  # litellm's offline test hook; never set in production
+
+    def completion_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"timeout": self.timeout_seconds}
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self.mock_response:
+            kwargs["mock_response"] = self.mock_response
+        return kwargs
+
+
+class Notifier(dg.ConfigurableResource):
+    """Where alerts go: `log` (default), `slack` (incoming webhook) or `webhook` (signed JSON)."""
+
+    kind: str = "log"
+    url: str = ""
+    secret: str = ""
+    ui_url: str = "http://127.0.0.1:3000"
+
+    def link(self, alert: dict[str, Any]) -> str:
+        """The alert's theme in the week's report, as shown in the Dagster UI."""
+        return f"{self.ui_url.rstrip('/')}/assets/weekly_report?partition={alert['week_start']}#{alert['theme_id']}"
+
+    def send(self, alert: dict[str, Any]) -> str:
+        return notify.deliver(self.kind, alert, self.url, self.secret, self.link(alert))
+
+
+def build_resources() -> dict[str, Any]:
+    return {
+        "warehouse": Warehouse(database=setting("warehouse", "data/warehouse.duckdb")),
+        "settings": PipelineConfig(
+            inbox_dir=setting("inbox", "data/inbox"),
+            reports_dir=setting("reports_dir", "data/reports"),
+            taxonomy_path=setting("taxonomy", "taxonomy.yaml"),
+            embedding_model=setting("embedding_model", "all-MiniLM-L6-v2"),
+            embedding_batch_size=setting("embedding_batch_size", 64),
+            seed=setting("seed", 42),
+            ticket_url_template=setting("ticket_url_template", ""),
+            min_theme_tickets=setting("min_theme_tickets", 5),
+            min_theme_customers=setting("min_theme_customers", 3),
+            min_week_tickets=setting("min_week_tickets", 30),
+            max_rejection_rate=setting("max_rejection_rate", 0.2),
+            spike_min_ratio=setting("spike_min_ratio", 2.0),
+            spike_max_p_value=setting("spike_max_p_value", 0.01),
+            spike_min_count=setting("spike_min_count", 10),
+            spike_baseline_weeks=setting("spike_baseline_weeks", 6),
+        ),
+        "llm": LLM(
+            model=setting("llm_model", ""),
+            api_base=setting("llm_api_base", ""),
+            timeout_seconds=setting("llm_timeout_seconds", 60.0),
+            mock_response=setting("llm_mock_response", ""),
+        ),
+        "notifier": Notifier(
+            kind=setting("notifier", "log"),
+            url=setting("notify_url", ""),
+            secret=setting("notify_secret", ""),
+            ui_url=setting("ui_url", "http://127.0.0.1:3000"),
+        ),
+    }
+
+
+defs = dg.Definitions(resources=build_resources(), executor=dg.in_process_executor)
