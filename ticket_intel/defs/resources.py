@@ -164,4 +164,11 @@ def build_resources() -> dict[str, Any]:
     }
 
 
-defs = dg.Definitions(resources=build_resources(), executor=dg.in_process_executor)
+@dg.definitions
+def resources() -> dg.Definitions:
+    """Built when the code location loads, so env vars set before loading take effect.
+
+    Runs use the in-process executor: every step would otherwise pay the model and numba
+    start-up cost in its own process, which costs more than the work itself.
+    """
+    return dg.Definitions(resources=build_resources(), executor=dg.in_process_executor)

@@ -1,0 +1,69 @@
+"""The code location loads the way `dagster dev` loads it, with every asset, check and sensor."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+
+ASSETS = {
+    "raw_tickets", "redacted_tickets", "ticket_embeddings", "ticket_clusters", "cluster_summaries",
+    "ranked_themes", "theme_alerts", "weekly_report",
+}
+
+
+@pytest.fixture()
+def dagster_home(tmp_path, monkeypatch):
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_workspace_loads_and_validates(dagster_home):
+    """`dagster definitions validate -w workspace.yaml` is what `dagster dev` does first."""
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    proc = subprocess.run(
+        [dagster, "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "ticket_intel" in proc.stdout + proc.stderr
+
+
+def test_definitions_contents():
+    from ticket_intel.definitions import defs
+
+    d = defs()
+    keys = {k.to_user_string() for k in d.resolve_all_asset_keys()}
+    assert ASSETS | {"taxonomy", "theme_reviews"} <= keys
+    assert {s.name for s in d.sensors} >= {"inbox_sensor", "volume_spike_sensor", "new_pattern_sensor"}
+    assert {s.name for s in d.schedules} == {"weekly_schedule"}
+    graph = d.resolve_asset_graph()
+    for key in ASSETS:
+        node = graph.get(dg.AssetKey(key))
+        assert node.partitions_def is not None, key
+        assert node.pools == {"duckdb"}, key
+    checks = {c.name for c in graph.asset_check_keys}
+    assert {"no_pii_survives", "raw_tickets_expectations", "redacted_tickets_expectations"} <= checks
+
+
+def test_weekly_partitions_start_on_monday_utc():
+    from ticket_intel.defs.partitions import weekly
+
+    import datetime as dt
+
+    keys = weekly.get_partition_keys()
+    assert {dt.date.fromisoformat(k).weekday() for k in keys} == {0}
+    assert weekly.timezone == "UTC"
+
+
+def test_instance_pool_limit_is_one(dagster_home):
+    instance = dg.DagsterInstance.get()
+    config = instance.get_concurrency_config()
+    assert config.pool_config.default_pool_limit == 1
