@@ -107,10 +107,11 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date
     for w in (start, end):
         if w.isoformat() not in keys:
             raise ValueError(f"week {w} is not a complete week inside the partitions (start {min(keys)})")
-    job = defs().get_job_def("weekly_job")
+    job = defs().resolve_job_def("weekly_job")
     click.echo(f"materializing weeks {start}..{end} into {warehouse} (Dagster home {os.environ['DAGSTER_HOME']})")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.get(),
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
         tags={"dagster/asset_partition_range_start": start.isoformat(),
               "dagster/asset_partition_range_end": end.isoformat()},
         raise_on_error=False,

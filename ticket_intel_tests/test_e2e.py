@@ -141,7 +141,7 @@ def test_rerunning_a_week_changes_nothing(sample_run):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        result = defs().get_job_def("weekly_job").execute_in_process(
+        result = defs().resolve_job_def("weekly_job").execute_in_process(
             instance=dg.DagsterInstance.get(), partition_key=week
         )
     finally:
