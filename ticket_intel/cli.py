@@ -99,6 +99,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date
     from ticket_intel.core.weeks import week_start
     from ticket_intel.definitions import defs
     from ticket_intel.defs.partitions import weekly
+    from ticket_intel.defs.sources import record_taxonomy_version
 
     keys = set(weekly.get_partition_keys())
     tickets = read_exports(list_exports(inbox)).tickets
@@ -107,6 +108,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date
     for w in (start, end):
         if w.isoformat() not in keys:
             raise ValueError(f"week {w} is not a complete week inside the partitions (start {min(keys)})")
+    record_taxonomy_version(dg.DagsterInstance.get())
     job = defs().resolve_job_def("weekly_job")
     click.echo(f"materializing weeks {start}..{end} into {warehouse} (Dagster home {os.environ['DAGSTER_HOME']})")
     result = job.execute_in_process(
@@ -207,8 +209,8 @@ def review() -> None:
 
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
-    validate_action(action, value, target)
     with wh.open_warehouse(warehouse) as con:
+        validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
         known = {r[0] for r in con.execute("SELECT DISTINCT theme_id FROM staging.themes").fetchall()} if wh.table_exists(con, "staging.themes") else set()
         for t in filter(None, [theme_id if action != "undo" else None, target]):
             if t not in known:

@@ -32,7 +32,7 @@ _TABLES = {
         reason VARCHAR NOT NULL, file_hash VARCHAR, run_id VARCHAR""",
     "ops.ingested_files": """
         source_file VARCHAR NOT NULL, file_hash VARCHAR, profile VARCHAR, accepted INTEGER,
-        rejected INTEGER, error VARCHAR, run_id VARCHAR""",
+        rejected INTEGER, skipped INTEGER, error VARCHAR, run_id VARCHAR""",
     "staging.redacted_tickets": """
         ticket_id VARCHAR NOT NULL, week_start DATE NOT NULL, created_at TIMESTAMP NOT NULL,
         source VARCHAR, customer_id VARCHAR, account_id VARCHAR, plan VARCHAR,
@@ -70,8 +70,9 @@ _TABLES = {
     "ops.alerts": """
         alert_key VARCHAR PRIMARY KEY, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
         kind VARCHAR NOT NULL, label VARCHAR, tickets INTEGER, customers INTEGER,
-        baseline DOUBLE, ratio DOUBLE, p_value DOUBLE, example_ticket_ids VARCHAR[],
-        run_id VARCHAR""",
+        baseline DOUBLE, ratio DOUBLE, p_value DOUBLE, customer_baseline DOUBLE,
+        top_customer_tickets INTEGER, concentrated BOOLEAN, baseline_weeks INTEGER,
+        example_ticket_ids VARCHAR[], run_id VARCHAR""",
     "ops.theme_reviews": """
         review_id INTEGER PRIMARY KEY, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
         value VARCHAR, target_theme_id VARCHAR, reviewer VARCHAR, note VARCHAR,
@@ -124,6 +125,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table, columns in _TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    # Added after the first release: warehouses created before it lack the column.
+    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped INTEGER")
+    for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
+                   "baseline_weeks INTEGER"):
+        con.execute(f"ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS {column}")
 
 
 def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:

@@ -64,3 +64,25 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
             else:
                 os.environ[k] = v
     return PipelineRun(root / "warehouse.duckdb", home, inbox, root / "reports", start.isoformat(), end.isoformat())
+
+
+
+def copy_run(run: PipelineRun, dest: Path, monkeypatch: pytest.MonkeyPatch) -> PipelineRun:
+    """Copy a run's warehouse and Dagster instance to `dest` and point the environment (hence
+    the definitions loaded afterwards) at the copy, until `monkeypatch` is undone."""
+    home = dest / "dagster_home"
+    shutil.copytree(run.dagster_home, home)
+    for src in (run.warehouse, run.warehouse.with_name(run.warehouse.name + ".wal")):
+        if src.exists():
+            shutil.copy(src, dest / src.name)
+    copy = PipelineRun(dest / run.warehouse.name, home, run.inbox, dest / "reports", run.start, run.end)
+    for key, value in {"DAGSTER_HOME": home, "TICKET_INTEL_WAREHOUSE": copy.warehouse, "TICKET_INTEL_INBOX": copy.inbox,
+                       "TICKET_INTEL_REPORTS_DIR": copy.reports}.items():
+        monkeypatch.setenv(key, str(value))
+    return copy
+
+
+@pytest.fixture
+def sample_copy(sample_run: PipelineRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PipelineRun:
+    """A private copy of `sample_run` that a test may change (see `copy_run`)."""
+    return copy_run(sample_run, tmp_path, monkeypatch)

@@ -54,9 +54,9 @@ def test_definitions_contents():
 
 
 def test_weekly_partitions_start_on_monday_utc():
-    from ticket_intel.defs.partitions import weekly
-
     import datetime as dt
+
+    from ticket_intel.defs.partitions import weekly
 
     keys = weekly.get_partition_keys()
     assert {dt.date.fromisoformat(k).weekday() for k in keys} == {0}

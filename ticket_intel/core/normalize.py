@@ -25,12 +25,27 @@ _QUOTE_HEADERS = [
 _SIGNATURE_STARTS = [
     re.compile(r"^--\s*$"),
     re.compile(r"^\s*Sent from my [\w\s]{2,30}$", re.IGNORECASE),
+    re.compile(r"^\s*Sent (?:from|via) (?:Yahoo|Mail|Outlook|Gmail|AOL|Proton)\b", re.IGNORECASE),
     re.compile(r"^\s*Get Outlook for \w+", re.IGNORECASE),
 ]
+# Mailing-list and marketing footers: everything after them is boilerplate.
+_FOOTER = re.compile(
+    r"^\s*(?:To unsubscribe|Unsubscribe\b|You are receiving this|You received this|This (?:e-?mail|message) was sent to)",
+    re.IGNORECASE,
+)
 _DISCLAIMER = re.compile(
     r"^\s*(CONFIDENTIALITY NOTICE|DISCLAIMER|This (e-?mail|message) (and any attachments )?(is|may be) confidential)",
     re.IGNORECASE,
 )
+
+
+_TAGS_AND_SPACES = re.compile(r"<[^>]*>|&nbsp;|&#160;|\s+")
+
+
+def has_text(text: str) -> bool:
+    """Whether a body says anything once markup is ignored (a cheap test for ingest; the
+    full conversion happens once, at redaction)."""
+    return bool(_TAGS_AND_SPACES.sub("", text))
 
 
 def html_to_text(text: str) -> str:
@@ -49,12 +64,12 @@ def html_to_text(text: str) -> str:
 
 
 def strip_email_tail(text: str) -> str:
-    """Drop quoted replies, `>` lines, forwards, signatures and disclaimers."""
+    """Drop quoted replies, `>` lines, forwards, signatures, footers and disclaimers."""
     kept: list[str] = []
     for line in text.splitlines():
         if any(p.match(line) for p in _QUOTE_HEADERS) and kept:
             break
-        if any(p.match(line) for p in _SIGNATURE_STARTS) or _DISCLAIMER.match(line):
+        if any(p.match(line) for p in _SIGNATURE_STARTS) or _DISCLAIMER.match(line) or _FOOTER.match(line):
             break
         if line.lstrip().startswith(">"):
             continue

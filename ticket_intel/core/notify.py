@@ -1,7 +1,9 @@
 """Deliver alerts: to the log, a Slack incoming webhook, or a generic signed JSON webhook.
 
 Delivery raises on any failure (network error or non-2xx answer) so the caller can keep the
-alert pending and retry it on the next sensor tick instead of losing or duplicating it.
+alert pending and retry it on the next sensor tick instead of losing or duplicating it. Each
+request names its alert in a header, so a receiver can drop a repeat if a tick that sent it
+crashed before recording that it had.
 """
 
 from __future__ import annotations
@@ -9,51 +11,115 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import requests
 
 KINDS = ("log", "slack", "webhook")
 SIGNATURE_HEADER = "X-Ticket-Intel-Signature"
+ALERT_HEADER = "X-Ticket-Intel-Alert"
+REPORT_ASSET = "weekly_report"
 
 
 class DeliveryError(RuntimeError):
     pass
 
 
-def describe(alert: Mapping[str, Any], link: str = "") -> str:
+@dataclass
+class Outbox:
+    """A sensor's memory between ticks (its cursor): the last event read, the keys already
+    delivered, and the alerts still to deliver with their failed attempts.
+
+    Keys, not events, decide what is sent: a re-materialized week repeats its alerts under the
+    same keys, so they are not sent again; a failed alert stays pending until it goes through.
+    """
+
+    after: int | None = None
+    sent: set[str] = field(default_factory=set)
+    pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, cursor: str | None) -> Outbox:
+        state = json.loads(cursor) if cursor else {}
+        return cls(state.get("after"), set(state.get("sent", [])), state.get("pending", {}))
+
+    def dump(self) -> str:
+        return json.dumps({"after": self.after, "sent": sorted(self.sent), "pending": self.pending}, sort_keys=True)
+
+    def add(self, alerts: Iterable[Mapping[str, Any]], kind: str) -> None:
+        """Queue the alerts of `kind` not delivered yet (the newest numbers win)."""
+        for alert in alerts:
+            key = alert["alert_key"]
+            if alert["kind"] == kind and key not in self.sent:
+                self.pending[key] = {**self.pending.get(key, {"attempts": 0}), "alert": dict(alert)}
+
+    def delivered(self, key: str) -> int:
+        """Mark `key` sent; returns the attempts it took."""
+        self.sent.add(key)
+        return self.pending.pop(key)["attempts"] + 1
+
+    def failed(self, key: str, error: str) -> int:
+        """Keep `key` pending for the next tick; returns the attempts so far."""
+        item = self.pending[key]
+        item["attempts"] += 1
+        item["error"] = error
+        return item["attempts"]
+
+
+def ui_link(ui_url: str, week: str, asset: str = REPORT_ASSET) -> str:
+    """The asset's page for that week in the Dagster UI (its route for one partition)."""
+    query = urlencode({"view": "partitions", "partition": week})
+    return f"{ui_url.rstrip('/')}/assets/{quote(asset)}?{query}"
+
+
+def report_link(reports_url: str, week: str, theme_id: str) -> str:
+    """The theme's card in the week's HTML report, where the reports are published."""
+    return f"{reports_url.rstrip('/')}/ticket_intel_{week}.html#{quote(theme_id)}"
+
+
+def describe(alert: Mapping[str, Any]) -> str:
     """One human sentence with the evidence, e.g. for Slack or a log line."""
+    week, label = alert["week_start"], alert["label"]
     who = f"{alert['tickets']} tickets from {alert['customers']} customers"
     if alert["kind"] == "volume_spike":
-        text = (f"Spike: '{alert['label']}' — {who} in the week of {alert['week_start']}, "
-                f"{alert['ratio']:.1f}x its baseline of {alert['baseline']:.1f}/week (p = {alert['p_value']:.2g}).")
+        text = (f"Spike: '{label}' — {who} in the week of {week}, {alert['ratio']:.1f}x its baseline of "
+                f"{alert['baseline']:.1f}/week (p = {alert['p_value']:.2g}).")
+        if alert.get("concentrated"):
+            text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
+                     f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
     else:
-        text = f"New pattern: '{alert['label']}' — {who} in the week of {alert['week_start']}, never seen before."
+        text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
     examples = ", ".join(alert.get("example_ticket_ids") or [])
-    if examples:
-        text += f" Examples: {examples}."
-    return text + (f" {link}" if link else "")
+    return text + (f" Examples: {examples}." if examples else "")
 
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def deliver(kind: str, alert: Mapping[str, Any], url: str = "", secret: str = "", link: str = "",
-            timeout: float = 10.0) -> str:
+def payload(kind: str, alert: Mapping[str, Any], links: Mapping[str, str]) -> dict[str, Any]:
+    """The JSON body: Slack's `text` (with its <url|label> links), or the whole alert."""
+    text = describe(alert)
+    if kind == "slack":
+        return {"text": " ".join([text, *(f"<{url}|{name}>" for name, url in links.items())])}
+    return {"alert": dict(alert), "text": text, "links": dict(links)}
+
+
+def deliver(kind: str, alert: Mapping[str, Any], url: str = "", secret: str = "",
+            links: Mapping[str, str] | None = None, timeout: float = 10.0) -> str:
     """Send one alert; returns what was sent. Raises DeliveryError when it did not arrive."""
+    links = dict(links or {})
     if kind == "log":
-        return describe(alert, link)
+        return " ".join([describe(alert), *links.values()])
     if kind not in KINDS:
         raise DeliveryError(f"unknown notifier {kind!r}; expected one of {', '.join(KINDS)}")
     if not url:
         raise DeliveryError(f"notifier {kind!r} needs TICKET_INTEL_NOTIFY_URL")
-    payload: dict[str, Any] = (
-        {"text": describe(alert, link)} if kind == "slack" else {"alert": dict(alert), "text": describe(alert, link), "link": link}
-    )
-    body = json.dumps(payload, sort_keys=True, default=str).encode()
-    headers = {"Content-Type": "application/json"}
+    body = json.dumps(payload(kind, alert, links), sort_keys=True, default=str).encode()
+    headers = {"Content-Type": "application/json", ALERT_HEADER: str(alert["alert_key"])}
     if secret:
         headers[SIGNATURE_HEADER] = sign(secret, body)
     try:

@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from ticket_intel.core.redact import surviving_pii
+from ticket_intel.core.redact import MAX_TEXT_CHARS, surviving_pii
+from ticket_intel.core.sources.base import EARLIEST, LATEST_SLACK_DAYS
 
 DEFAULT_PLANS = ("free", "pro", "enterprise", "business", "team", "premium", "paid", "trial", "starter")
+# A message longer than this is a pasted log or a whole mail thread, not one customer message.
+MAX_MESSAGE_CHARS = 1_000_000
 
 
 @dataclass
@@ -42,7 +45,8 @@ def _validate(frame: pd.DataFrame, name: str, expectations: Sequence[Any]) -> Ch
         if not r.success:
             cfg = r.expectation_config
             failed[f"{cfg.type}({cfg.kwargs.get('column', '')})"] = {
-                k: v for k, v in (r.result or {}).items() if k in ("unexpected_count", "unexpected_percent", "partial_unexpected_list", "observed_value")
+                k: v for k, v in (r.result or {}).items()
+                if k in ("unexpected_count", "unexpected_percent", "partial_unexpected_list", "observed_value")
             }
     return CheckOutcome(
         passed=bool(result.success),
@@ -51,19 +55,26 @@ def _validate(frame: pd.DataFrame, name: str, expectations: Sequence[Any]) -> Ch
     )
 
 
-def raw_tickets_suite(tickets: pd.DataFrame, plans: Sequence[str] = DEFAULT_PLANS) -> CheckOutcome:
+def raw_tickets_suite(
+    tickets: pd.DataFrame, plans: Sequence[str] = DEFAULT_PLANS, now: datetime | None = None
+) -> CheckOutcome:
+    """Ids present and unique, timestamps between 2000 and now, messages present and bounded,
+    plans from the configured set (a typo such as "enterprize" would silently drop a weight)."""
     import great_expectations as gx
 
-    now = datetime.now(UTC).replace(tzinfo=None)
-    frame = tickets.assign(message_length=tickets["message"].str.len())
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    frame = tickets.assign(message_length=tickets["message"].str.len(),
+                           created_at=pd.to_datetime(tickets["created_at"]))
     return _validate(frame, "raw_tickets", [
         gx.expectations.ExpectColumnValuesToNotBeNull(column="ticket_id"),
         gx.expectations.ExpectColumnValuesToBeUnique(column="ticket_id"),
         gx.expectations.ExpectColumnValuesToNotBeNull(column="created_at"),
         gx.expectations.ExpectColumnValuesToBeBetween(
-            column="created_at", min_value=datetime(2000, 1, 1), max_value=now + timedelta(days=2)
+            column="created_at", min_value=EARLIEST, max_value=now + timedelta(days=LATEST_SLACK_DAYS)
         ),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="message_length", min_value=1, max_value=1_000_000),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="message"),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="message_length", min_value=1,
+                                                      max_value=MAX_MESSAGE_CHARS),
         gx.expectations.ExpectColumnValuesToBeInSet(column="plan", value_set=list(plans)),
     ])
 
@@ -79,6 +90,7 @@ def rejection_rate(accepted: int, rejected: int, ceiling: float) -> CheckOutcome
 
 
 def redacted_tickets_suite(redacted: pd.DataFrame) -> CheckOutcome:
+    """Ids unique, text present and bounded, text hashes well-formed (they key the embedding cache)."""
     import great_expectations as gx
 
     frame = redacted.assign(text_length=redacted["text"].str.len())
@@ -86,20 +98,23 @@ def redacted_tickets_suite(redacted: pd.DataFrame) -> CheckOutcome:
         gx.expectations.ExpectColumnValuesToNotBeNull(column="ticket_id"),
         gx.expectations.ExpectColumnValuesToBeUnique(column="ticket_id"),
         gx.expectations.ExpectColumnValuesToNotBeNull(column="text_hash"),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="text_length", min_value=1, max_value=20_000),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="text_length", min_value=1,
+                                                      max_value=MAX_TEXT_CHARS),
         gx.expectations.ExpectColumnValuesToMatchRegex(column="text_hash", regex=r"^[0-9a-f]{64}$"),
     ])
 
 
-def pii_survivors(redacted: pd.DataFrame) -> CheckOutcome:
-    """Blocking: any PII pattern left in redacted text stops everything downstream."""
-    leaks = {}
-    for ticket_id, text in zip(redacted["ticket_id"], redacted["text"], strict=True):
-        hits = surviving_pii(text)
-        if hits:
-            leaks[ticket_id] = [h.split(":", 1)[0] for h in hits]
+def pii_survivors(redacted: pd.DataFrame, columns: Sequence[str] = ("text", "subject")) -> CheckOutcome:
+    """Blocking: an email, card, IBAN or SSN left in redacted text stops everything downstream."""
+    leaks: dict[str, list[str]] = {}
+    for column in columns:
+        for ticket_id, text in zip(redacted["ticket_id"], redacted[column], strict=True):
+            hits = surviving_pii(text) if isinstance(text, str) else []
+            if hits:
+                leaks.setdefault(ticket_id, []).extend(h.split(":", 1)[0] for h in hits)
     return CheckOutcome(
         passed=not leaks,
         description="no PII pattern survives redaction" if not leaks else f"{len(leaks)} tickets still contain PII",
+        # Types only: the check's own metadata must not carry the values it found.
         details={"tickets_with_pii": dict(list(leaks.items())[:20])},
     )

@@ -2,7 +2,9 @@
 
 impact = sum over the theme's distinct customers of (plan weight) x severity weight, i.e.
 distinct customers x mean plan weight x severity weight: fifty customers hitting a P1 beat
-one customer filing fifty tickets. A theme needs enough tickets from enough customers in the
+one customer filing fifty tickets. Both weight tables are settings; by default each severity
+level and each plan tier counts twice the one below it, a scale a reader can check in their
+head, and an unknown plan counts like the lowest tier. A theme needs enough tickets from enough customers in the
 week to be ranked; smaller groups, reviewer-rejected themes and outliers go to the
 not-a-theme list with their ticket ids, so nothing disappears from view.
 """
@@ -16,9 +18,13 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.review import ReviewState
+from ticket_intel.core.review import ReviewState, canonical_themes
 
 OUTLIER_THEME = "outliers"
+# As settings strings (TICKET_INTEL_SEVERITY_WEIGHTS, TICKET_INTEL_PLAN_WEIGHTS): each level or
+# tier counts twice the one below it.
+DEFAULT_SEVERITY_WEIGHTS = "P0=16,P1=8,P2=4,P3=2,P4=1"
+DEFAULT_PLAN_WEIGHTS = "free=1,pro=2,enterprise=4"
 
 
 @dataclass(frozen=True)
@@ -26,14 +32,31 @@ class RankSettings:
     min_tickets: int = 5
     min_customers: int = 3
     min_week_tickets: int = 30
-    severity_weights: Mapping[str, float] = field(
-        default_factory=lambda: {"P0": 10.0, "P1": 5.0, "P2": 3.0, "P3": 2.0, "P4": 1.0}
-    )
-    plan_weights: Mapping[str, float] = field(
-        default_factory=lambda: {"free": 1.0, "pro": 2.0, "enterprise": 4.0}
-    )
+    severity_weights: Mapping[str, float] = field(default_factory=lambda: parse_weights(DEFAULT_SEVERITY_WEIGHTS))
+    plan_weights: Mapping[str, float] = field(default_factory=lambda: parse_weights(DEFAULT_PLAN_WEIGHTS))
     paid_plans: tuple[str, ...] = ("pro", "enterprise", "paid", "business", "premium", "team")
     trend_baseline_weeks: int = 4
+
+
+def parse_weights(spec: str | Mapping[str, float]) -> dict[str, float]:
+    """`P0=16,P1=8` (an env var) or a mapping (ticket_intel.yaml) to {key: weight}; keys lower-
+    cased except severities, which are upper-cased to match P0..P4."""
+    items = spec.items() if isinstance(spec, Mapping) else (
+        part.split("=", 1) for part in str(spec).split(",") if part.strip()
+    )
+    out: dict[str, float] = {}
+    for item in items:
+        if len(item) != 2:
+            raise ValueError(f"weights must look like 'name=number,name=number', not {spec!r}")
+        key, value = str(item[0]).strip(), item[1]
+        try:
+            weight = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"weight for {key!r} is not a number: {value!r}") from exc
+        if weight < 0:
+            raise ValueError(f"weight for {key!r} must not be negative")
+        out[key.upper() if key.upper() in {"P0", "P1", "P2", "P3", "P4"} else key.lower()] = weight
+    return out
 
 
 @dataclass
@@ -41,6 +64,10 @@ class Ranking:
     ranked: pd.DataFrame
     not_a_theme: pd.DataFrame
     overview: dict[str, object]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def customer_key(frame: pd.DataFrame) -> pd.Series:
@@ -55,13 +82,18 @@ def weekly_counts(assigned: pd.DataFrame, weeks: list[date]) -> pd.DataFrame:
 
 
 def trend_label(current: int, history: list[int], is_new: bool) -> str:
-    """new / rising / steady / falling against the mean of the previous weeks."""
+    """new / rising / steady / falling against the mean of the previous weeks.
+
+    A move counts only beyond two standard deviations of Poisson noise around that mean
+    (sqrt of the mean, at least 1): 8 -> 11 tickets is noise, 8 -> 15 is a rise.
+    """
     if is_new or not any(history):
         return "new"
     baseline = float(np.mean(history))
-    if current >= baseline * 1.25 and current - baseline >= 3:
+    noise = 2 * np.sqrt(max(baseline, 1.0))
+    if current - baseline > noise:
         return "rising"
-    if current <= baseline * 0.75 and baseline - current >= 3:
+    if baseline - current > noise:
         return "falling"
     return "steady"
 
@@ -81,8 +113,7 @@ def rank_week(
     `summaries`: one row per theme_id with label, severity, signal_type, product_area,
     shared_issue, example_ticket_ids.
     """
-    assigned = assigned.copy()
-    assigned["theme_id"] = [review.canonical(t) if isinstance(t, str) else None for t in assigned["theme_id"]]
+    assigned = canonical_themes(assigned, review)
     assigned["customer"] = customer_key(assigned)
     this_week = assigned[assigned["ticket_week"] == week]
     prev_week = week - timedelta(weeks=1)
@@ -96,6 +127,7 @@ def rank_week(
         warning = (f"only {week_total} tickets this week (fewer than {settings.min_week_tickets}): "
                    "too few to rank themes")
 
+    unknown_plan_weight = min(settings.plan_weights.values(), default=1.0)
     rows, small = [], []
     for theme_id, group in this_week[this_week["theme_id"].notna()].groupby("theme_id"):
         info = summ.loc[theme_id] if theme_id in summ.index else None
@@ -108,20 +140,22 @@ def rank_week(
         elif warning:
             reason = "week too small to rank"
         elif n_tickets < settings.min_tickets or n_customers < settings.min_customers:
-            reason = (f"{n_tickets} tickets from {n_customers} customers (a theme needs "
+            reason = (f"{_count(n_tickets, 'ticket')} from {_count(n_customers, 'customer')} (a theme needs "
                       f"{settings.min_tickets} tickets from {settings.min_customers} customers)")
         if reason:
             small.append({"theme_id": theme_id, "label": label, "tickets": n_tickets, "customers": n_customers,
                           "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
             continue
         history = [int(counts.at[theme_id, w]) if theme_id in counts.index else 0 for w in weeks[:-1]]
-        base_hist = history[-settings.trend_baseline_weeks:]
+        # The baseline starts when the theme first appeared: weeks before it existed are not "0 tickets".
+        born = next((i for i, c in enumerate(history) if c), len(history))
+        base_hist = history[born:][-settings.trend_baseline_weeks:]
         prev = history[-1]
         last4, prior4 = n_tickets + sum(history[-3:]), sum(history[-7:-3])
         per_customer = group.drop_duplicates("customer")
         plan = per_customer["plan"].fillna("").str.lower()
-        paid = plan.isin(settings.paid_plans)
-        plan_weight = plan.map(lambda p: settings.plan_weights.get(p, 1.0)).astype(float)
+        paid = plan[plan != ""].isin(settings.paid_plans)
+        plan_weight = plan.map(lambda p: settings.plan_weights.get(p, unknown_plan_weight)).astype(float)
         severity = info["severity"] if info is not None else "P3"
         revenue = group.drop_duplicates("account_id")["monthly_revenue"].dropna()
         examples = [t for t in (info["example_ticket_ids"] if info is not None else []) if t in set(group["ticket_id"])]
@@ -135,7 +169,7 @@ def rank_week(
             "wow_change": (n_tickets - prev) / prev if prev else None,
             "growth_4w": (last4 - prior4) / prior4 if prior4 else None,
             "trend": trend_label(n_tickets, base_hist, theme_id in new_theme_ids),
-            "paid_share": float(paid.mean()) if len(paid) else 0.0,
+            "paid_share": float(paid.mean()) if len(paid) else None,
             "revenue": float(revenue.sum()) if len(revenue) else None,
             "severity": severity,
             "signal_type": info["signal_type"] if info is not None else "other",

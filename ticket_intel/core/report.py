@@ -1,48 +1,66 @@
 """The weekly report: Markdown for the Dagster UI and a self-contained HTML file.
 
-Both are rendered from one context by Jinja2 templates (HTML with autoescaping, so ticket
-text such as `<script>` shows as text), with matplotlib charts embedded as PNG data URIs so
-the file can be mailed or archived without its folder.
+Both are rendered from one context by Jinja2 templates. The HTML template autoescapes, so
+ticket text such as `<script>` shows as text, and declares a Content-Security-Policy that
+allows no script at all; the Markdown filter backslash-escapes Markdown and HTML syntax in
+every customer- or model-written string. Charts are drawn by matplotlib and embedded as PNG
+data URIs, so the file can be mailed or archived without a folder next to it.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 TOP_N = 10
+CHART_THEMES = 8
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
+def md_escape(value: Any) -> str:
+    """Text that Markdown shows verbatim on one line: no links, HTML, tables or emphasis."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
 def _env(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("ticket_intel", "templates"),
-        autoescape=select_autoescape(["html", "j2"]) if autoescape else False,
+        autoescape=autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    env.filters["pct"] = lambda v: "–" if v is None or pd.isna(v) else f"{v:+.0%}"
-    env.filters["share"] = lambda v: "–" if v is None or pd.isna(v) else f"{v:.0%}"
-    env.filters["md"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ")
+    env.filters["pct"] = lambda v: "–" if _is_missing(v) else f"{v:+.0%}"
+    env.filters["share"] = lambda v: "–" if _is_missing(v) else f"{v:.0%}"
+    env.filters["num"] = lambda v, digits=0: "–" if _is_missing(v) else f"{v:,.{digits}f}"
+    env.filters["md"] = md_escape
+    env.filters["plural"] = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"
     return env
 
 
 def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def charts(counts: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
-    """Stacked weekly volume of the top themes and one trend line per top theme."""
+def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -> dict[str, str]:
+    """Two PNG data URIs: weekly volume stacked by the top themes (the rest in grey), and a
+    small trend line per top theme. `counts`: theme x week; `totals`: all tickets per week."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,28 +69,51 @@ def charts(counts: pd.DataFrame, labels: Mapping[str, str]) -> dict[str, str]:
     if counts.empty:
         return {}
     weeks = [pd.Timestamp(w).strftime("%d %b") for w in counts.columns]
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    bottom = None
-    for theme_id, row in counts.iterrows():
-        ax.bar(weeks, row.values, bottom=bottom, label=_short(labels.get(theme_id, theme_id)))
-        bottom = row.values if bottom is None else bottom + row.values
-    ax.set_ylabel("tickets")
-    ax.set_title("Weekly volume of this week's top themes")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+    colours = plt.get_cmap("tab10").colors
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    bottom = pd.Series(0, index=counts.columns, dtype=float)
+    for i, (theme_id, row) in enumerate(counts.iterrows()):
+        ax.bar(weeks, row.values, bottom=bottom.values, color=colours[i % 10], width=0.7,
+               label=_short(labels.get(theme_id, theme_id)))
+        bottom += row
+    rest = totals.reindex(counts.columns, fill_value=0) - bottom
+    ax.bar(weeks, rest.clip(lower=0).values, bottom=bottom.values, color="#d5d9de", width=0.7,
+           label="all other tickets")
+    ax.set_ylabel("tickets per week")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.grid(axis="y", color="#eceef1")
+    ax.set_axisbelow(True)
     volume = _png(fig)
-    fig, ax = plt.subplots(figsize=(8, 3.4))
-    for theme_id, row in counts.iterrows():
-        ax.plot(weeks, row.values, marker="o", markersize=3, label=_short(labels.get(theme_id, theme_id)))
-    ax.set_ylabel("tickets")
-    ax.set_title("Trend per top theme")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.spines[["top", "right"]].set_visible(False)
+
+    n = len(counts)
+    cols = min(4, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 2.0 * rows), squeeze=False, sharex=True)
+    for i, (theme_id, row) in enumerate(counts.iterrows()):
+        ax = axes[i // cols][i % cols]
+        ax.plot(range(len(weeks)), row.values, color=colours[i % 10], marker="o", markersize=3, linewidth=1.6)
+        ax.plot([len(weeks) - 1], [row.values[-1]], "o", color=colours[i % 10], markersize=6)
+        ax.set_title(_short(labels.get(theme_id, theme_id), 34), fontsize=9, loc="left")
+        ax.set_ylim(bottom=0, top=max(row.max() * 1.25, 4))
+        ax.set_xticks([0, len(weeks) - 1], [weeks[0], weeks[-1]])
+        ax.grid(axis="y", color="#eceef1")
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].set_visible(False)
+    fig.tight_layout()
     return {"volume": volume, "trend": _png(fig)}
 
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with NaN as None, so templates test one kind of missing."""
+    if not len(frame):
+        return []
+    return [{k: None if _is_missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def build_context(
@@ -85,41 +126,59 @@ def build_context(
     tickets: pd.DataFrame,
     ticket_url: str = "",
 ) -> dict[str, Any]:
-    """Everything the templates show. `tickets` maps example ticket ids to redacted text."""
-    text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=False)) if len(tickets) else {}
-    source_id = dict(zip(tickets["ticket_id"], tickets.get("source_id", tickets["ticket_id"]), strict=False)) if len(tickets) else {}
-    summ = summaries.set_index("theme_id") if len(summaries) else pd.DataFrame()
+    """Everything the templates show.
 
-    def link(ticket_id: str) -> str:
-        if ticket_url:
-            src, _, sid = ticket_id.partition(":")
-            return ticket_url.format(ticket_id=ticket_id, source=src, source_id=source_id.get(ticket_id, sid))
-        return f"#{ticket_id.replace(':', '-')}"
+    `tickets`: ticket_id, text (redacted) and source_id of every example ticket. With a
+    `ticket_url` template (`https://acme.zendesk.com/agent/tickets/{source_id}`) examples link
+    to the helpdesk; otherwise to the example's text at the end of the HTML report.
+    """
+    text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=True)) if len(tickets) else {}
+    source_id = dict(zip(tickets["ticket_id"], tickets["source_id"], strict=True)) if len(tickets) else {}
+    summary_of = {r["theme_id"]: r for r in _records(summaries)}
+    label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
+
+    def example(ticket_id: str) -> dict[str, str]:
+        src, _, sid = ticket_id.partition(":")
+        external = ticket_url.format(ticket_id=ticket_id, source=src, source_id=source_id.get(ticket_id, sid)) if ticket_url else ""
+        return {"id": ticket_id, "anchor": "ticket-" + re.sub(r"[^A-Za-z0-9_-]", "-", ticket_id),
+                "url": external, "text": text_by_id.get(ticket_id, "")}
 
     themes = []
-    for row in ranked.head(TOP_N).to_dict("records"):
-        info = summ.loc[row["theme_id"]] if row["theme_id"] in summ.index else None
+    for row in _records(ranked.head(TOP_N)):
+        info = summary_of.get(row["theme_id"], {})
         themes.append({
             **row,
-            "phrasings": list(info["phrasings"]) if info is not None else [],
-            "backlog_title": info["backlog_title"] if info is not None else "",
-            "examples": [{"id": t, "href": link(t), "text": text_by_id.get(t, "")} for t in row["example_ticket_ids"]],
+            "phrasings": list(info.get("phrasings", [])),
+            "severity_rationale": info.get("severity_rationale", ""),
+            "backlog_title": info.get("backlog_title", ""),
+            "backlog_user_story": info.get("backlog_user_story", ""),
+            "backlog_deflection": info.get("backlog_deflection"),
+            "summarizer": info.get("summarizer", ""),
+            "examples": [example(t) for t in row["example_ticket_ids"]],
         })
     prev = overview.get("tickets_prev_week") or 0
-    change = (overview["tickets"] - prev) / prev if prev else None
-    alert_rows = alerts.to_dict("records") if len(alerts) else []
+    alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"])} for a in _records(alerts)]
+    everything = _records(ranked)
     return {
         "week": week,
+        "week_end": week + timedelta(days=6),
         "overview": dict(overview),
-        "volume_change": change,
+        "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes,
+        "top_ids": {t["theme_id"] for t in themes},
+        "more_themes": max(len(everything) - TOP_N, 0),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
-        "feature_requests": [t for t in ranked.to_dict("records") if t["signal_type"] == "feature_gap"],
-        "docs_gaps": [t for t in ranked.to_dict("records") if t["signal_type"] == "docs_gap"],
-        "not_a_theme": not_a_theme.to_dict("records") if len(not_a_theme) else [],
+        "feature_requests": [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == "feature_gap"],
+        "docs_gaps": [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == "docs_gap"],
+        "not_a_theme": _records(not_a_theme),
         "examples": sorted({e["id"]: e for t in themes for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
+
+
+def _backlog(summary_of: Mapping[str, Mapping[str, Any]], theme: Mapping[str, Any]) -> dict[str, Any]:
+    info = summary_of.get(theme["theme_id"], {})
+    return {"backlog_title": info.get("backlog_title", ""), "backlog_deflection": info.get("backlog_deflection")}
 
 
 def render_markdown(context: Mapping[str, Any]) -> str:
@@ -131,4 +190,5 @@ def render_html(context: Mapping[str, Any], chart_images: Mapping[str, str]) -> 
 
 
 def top_theme_counts(counts: pd.DataFrame, theme_ids: Sequence[str]) -> pd.DataFrame:
+    """Weekly counts of the given themes, in their rank order, for the charts."""
     return counts.reindex([t for t in theme_ids if t in counts.index]).fillna(0).astype(int)

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "undo")
 
 
@@ -30,6 +32,8 @@ class ReviewState:
         return theme_id
 
     def status(self, theme_id: str) -> str:
+        if theme_id in self.merged_into:
+            return f"merged into {self.canonical(theme_id)}"
         if theme_id in self.not_a_theme:
             return "not-a-theme"
         if theme_id in self.confirmed:
@@ -42,13 +46,31 @@ class ReviewState:
         return sorted(t for t in self.merged_into if self.canonical(t) == theme_id)
 
 
+def canonical_themes(frame: pd.DataFrame, state: ReviewState) -> pd.DataFrame:
+    """A copy of `frame` whose `theme_id` follows reviewer merges (outliers stay None).
+
+    Every stage that counts tickets per theme reads the window through this, so a merge counts
+    the absorbed theme's tickets under its target everywhere: summary, ranking, alerts, report.
+    """
+    out = frame.copy()
+    out["theme_id"] = [state.canonical(t) if isinstance(t, str) else None for t in out["theme_id"]]
+    return out
+
+
 def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
-    """Fold the review log (ordered by review_id) into the current decisions."""
+    """Fold the review log into the current decisions.
+
+    Undo only reaches back, so walking the log newest first tells which decisions stand: an
+    undo that was itself undone cancels nothing. A merge that would close a cycle is ignored.
+    """
     rows = sorted(rows, key=lambda r: r["review_id"])
-    undone = {int(r["value"]) for r in rows if r["action"] == "undo" and r.get("value")}
+    cancelled: set[int] = set()
+    for r in reversed(rows):
+        if r["action"] == "undo" and r["review_id"] not in cancelled and str(r.get("value") or "").isdigit():
+            cancelled.add(int(r["value"]))
     state = ReviewState()
     for r in rows:
-        if r["review_id"] in undone or r["action"] == "undo":
+        if r["review_id"] in cancelled or r["action"] == "undo":
             continue
         theme = r["theme_id"]
         if r["action"] == "rename":
@@ -57,17 +79,21 @@ def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
             state.confirmed.add(theme)
         elif r["action"] == "not-a-theme":
             state.not_a_theme.add(theme)
-        elif r["action"] == "merge" and r.get("target_theme_id") and r["target_theme_id"] != theme:
+        elif r["action"] == "merge" and r.get("target_theme_id") and state.canonical(r["target_theme_id"]) != theme:
             state.merged_into[theme] = r["target_theme_id"]
     return state
 
 
-def validate_action(action: str, value: str | None, target: str | None) -> None:
+def validate_action(action: str, value: str | None, target: str | None, theme_id: str | None = None,
+                    state: ReviewState | None = None) -> None:
+    """Reject a decision that cannot be applied, before it is written to the log."""
     if action not in ACTIONS:
         raise ValueError(f"unknown review action {action!r}; expected one of {', '.join(ACTIONS)}")
     if action == "rename" and not (value and value.strip()):
         raise ValueError("rename needs a new name")
     if action == "merge" and not target:
         raise ValueError("merge needs the theme to merge into")
+    if action == "merge" and target and theme_id and state is not None and state.canonical(target) == theme_id:
+        raise ValueError(f"{target} is already merged into {theme_id}; merging back would make a cycle")
     if action == "undo" and not (value and value.isdigit()):
         raise ValueError("undo needs the review id to cancel")

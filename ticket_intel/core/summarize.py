@@ -2,24 +2,50 @@
 
 Both summarisers (this one and `llm.py`) fill `ThemeSummary`, so ranking and the report never
 care which produced a summary. The extractive one labels a theme by its class-based TF-IDF
-terms (what is frequent in this theme and rare in the others), picks representative tickets
-nearest the centroid, diverse phrasings by maximal marginal relevance, and severity / signal
-type by transparent keyword rules that a reviewer can read and argue with.
+terms (what is frequent in this theme and rare in the others) turned into the phrase customers
+actually use, picks representative tickets nearest the centroid, diverse phrasings by maximal
+marginal relevance, and severity / signal type by keyword rules that a reviewer can read and
+argue with. Every rule below is generic support language, not tuned to one product.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import pairwise
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, Field
 
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 SIGNAL_TYPES = ("bug", "feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing", "other")
-_PLACEHOLDER_WORDS = {"email", "phone", "card_number", "person", "order", "url", "iban", "ssn", "ip_address"}
+
+# A theme takes the most severe level that at least this share of its tickets reach (its upper
+# quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
+SEVERITY_QUANTILE = 0.25
+# The same share of tickets threatening to leave or escalate raises the severity one level.
+ESCALATION_SHARE = 0.25
+RECENT_WEEKS = 4
+# A word fewer than one ticket in twenty uses does not describe a theme.
+MIN_TERM_SHARE = 0.05
+
+# Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
+# boilerplate and filler verbs. Added to the standard English stop words.
+SUPPORT_STOP_WORDS = frozenset({
+    "hello", "hi", "hey", "dear", "good", "morning", "afternoon", "evening", "thanks", "thank",
+    "cheers", "please", "pls", "regards", "kind", "help", "know", "need", "want", "like", "just",
+    "think", "tell", "wondering", "wonder", "reach", "contact", "call", "email", "phone", "reference",
+    "regarding", "holder", "sure", "ok", "okay", "really", "actually", "asap", "guys", "team", "did",
+    "does", "doing", "got", "get", "getting", "having", "trying", "tried", "today", "yesterday",
+    "currently", "recently", "way",
+})
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
+_SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
 
 class BacklogItem(BaseModel):
@@ -44,93 +70,223 @@ class ThemeSummary(BaseModel):
 
 @dataclass
 class ThemeDocs:
-    """What a summariser gets for one theme: its tickets (redacted), vectors and volume."""
+    """What a summariser gets for one theme: its redacted tickets over the window, and vectors."""
 
     theme_id: str
+    week: date
     ticket_ids: list[str]
     texts: list[str]
+    ticket_weeks: list[date]
     vectors: np.ndarray
-    tickets_per_week: float
     terms: list[str] = field(default_factory=list)
 
 
-# Transparent rules: (pattern, severity, why). First match wins; escalation bumps one level.
-_SEVERITY_RULES: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(r"\b(hack(ed)?|fraud|stolen|unauthori[sz]ed|security|data (leak|breach)|outage)\b", re.I),
-     "P0", "mentions fraud, theft or a security problem"),
-    (re.compile(r"\b(lost|can'?t|cannot|unable|blocked|locked out|declined|failed|not working|"
-                r"doesn'?t work|missing|never arrived|charged twice|wrong amount)\b", re.I),
-     "P1", "customers are blocked from a core task"),
-    (re.compile(r"\b(error|problem|issue|pending|delay(ed)?|still|waiting|slow|fee|charge[ds]?)\b", re.I),
-     "P2", "a degraded experience customers notice"),
-    (re.compile(r"\b(how (do|can|to)|what|where|when|is it possible|can i)\b", re.I),
-     "P3", "a question about how the product works"),
+# A negation as customers type it: "doesn't", "doesnt", "not".
+_NOT = r"(?:\w+n't|(?:do|does|did|is|are|was|were|has|have|had|ca|wo|could)nt|not)"
+
+# Per-ticket severity: the first (most severe) rule that matches.
+_SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
+    ("P0", re.compile(
+        r"\b(hack(ed|er)?|fraud\w*|scam\w*|stolen|stole|theft|unauthori[sz]ed|compromised|"
+        r"security (breach|issue|problem)|data (leak|breach)|outage|(app|site|service|system) is down)\b", re.I),
+     "fraud, theft, a security problem or an outage"),
+    ("P1", re.compile(
+        r"\b(lost|can'?t|cannot|can not|unable|blocked|locked out|declined|rejected|denied|fail(ed|s|ing)?|"
+        r"not working|broken|missing|disappeared|stuck|error|charged twice|double charged|wrong amount|"
+        rf"{_NOT} (work\w*|let|allow\w*|go(ne)? through|arrived?|received?|(been )?shown? up|showing( up)?)|"
+        r"never (arrived|received|came))\b", re.I),
+     "customers are blocked from a core task"),
+    ("P2", re.compile(
+        r"\b(problem|issue|pending|delay(ed)?|still|waiting|slow|taking (so )?long|fee|fees|charged?|"
+        r"extra|incorrect|wrong)\b", re.I),
+     "a degraded or surprising experience"),
+    ("P3", re.compile(r"\?|\b(how|what|where|when|which|why|is it possible|can i|do you|am i able)\b", re.I),
+     "a question about how the product works"),
 ]
-_ESCALATION = re.compile(r"\b(cancel|close my account|refund|chargeback|lawyer|legal|complain|ombudsman)\b", re.I)
+_P4_WHY = "no sign of impact on the customer"
+_ESCALATION = re.compile(
+    r"\b(cancel\w*|close (my|the) account|refund\w*|chargeback|lawyer|legal action|sue|complain\w*|"
+    r"ombudsman|regulator|unacceptable|ridiculous|switch(ing)? (bank|provider)s?)\b", re.I
+)
 
-_SIGNAL_RULES: dict[str, re.Pattern[str]] = {
-    "bug": re.compile(r"\b(error|not working|doesn'?t work|isn'?t working|broken|crash|failed|fails|bug|declined|won'?t)\b", re.I),
-    "billing": re.compile(r"\b(charged?|fee|refund|invoice|billing|payment|exchange rate|top.?up)\b", re.I),
-    "feature_gap": re.compile(r"\b(is it possible|can i|could you add|would like|wish|support for|do you (offer|support)|option to)\b", re.I),
-    "ux_friction": re.compile(r"\b(confus\w*|hard to|where (is|do|can)|can'?t find|how do i change|too many steps)\b", re.I),
-    "docs_gap": re.compile(r"\b(how (do|can|to)|what is|what are|explain|documentation|guide|requirements?)\b", re.I),
-    "expectation_mismatch": re.compile(r"\b(why|expected|supposed to|still|haven'?t|not yet)\b", re.I),
+# Per-ticket signal type: the first rule that matches, in this order (a ticket that reports an
+# error is a bug report even when it also asks "how"; "what documents can I use" asks for docs).
+_SIGNAL_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("bug", re.compile(
+        rf"\b(error|{_NOT} work\w*|broken|crash\w*|fail(ed|s|ing)?|bug|glitch|declined|"
+        r"rejected|stuck|won'?t (let|allow))\b", re.I)),
+    ("billing", re.compile(
+        r"\b(charged?|charges|fees?|refund\w*|invoice\w*|billing|billed|overcharg\w*|pric(e|es|ing)|"
+        r"subscription|exchange rates?|commission)\b", re.I)),
+    ("ux_friction", re.compile(
+        r"\b(confus\w*|hard to|difficult|can'?t find|cannot find|where (do|can) i find|too many steps|"
+        r"complicated|unclear)\b", re.I)),
+    ("docs_gap", re.compile(
+        r"\b(how (?!come\b)\w+|what (is|are|do|does|can|should|kind|type|documents?)|where (can|do|should) i|"
+        r"which|explain|documentation|guide|requirements?|instructions?|tutorial)\b", re.I)),
+    ("feature_gap", re.compile(
+        r"\b((can|could) i|is it possible|could you add|would like|wish|support for|"
+        r"do you (offer|support|have)|option to|allow me to|any way to)\b", re.I)),
+    ("expectation_mismatch", re.compile(
+        rf"\b(why|expected|supposed to|still|{_NOT}|should have|when will)\b", re.I)),
+]
+
+# Templated backlog items: a verb-led title and the goal of the user story, per signal type.
+_BACKLOG = {
+    "bug": ("Fix", "{topic} to work every time"),
+    "billing": ("Clarify billing for", "to understand what I pay or get back for {topic}"),
+    "feature_gap": ("Scope support for", "the product to support {topic}"),
+    "ux_friction": ("Simplify", "an easier way to deal with {topic}"),
+    "docs_gap": ("Document", "clear self-service answers about {topic}"),
+    "expectation_mismatch": ("Set expectations on", "to know what to expect about {topic}"),
+    "other": ("Investigate", "{topic} handled without waiting for support"),
 }
-_BACKLOG_VERB = {
-    "bug": "Fix", "billing": "Clarify", "feature_gap": "Add support for", "ux_friction": "Simplify",
-    "docs_gap": "Document", "expectation_mismatch": "Set expectations for", "other": "Investigate",
-}
-_DEFLECTION_RATE = {
-    "bug": 0.8, "billing": 0.5, "feature_gap": 0.3, "ux_friction": 0.5, "docs_gap": 0.6,
-    "expectation_mismatch": 0.5, "other": 0.2,
-}
 
 
-def _tokenize_placeholders(text: str) -> str:
-    """[CARD] etc. are redaction artefacts, not themes: keep them out of the vocabulary."""
-    return re.sub(r"\[[A-Z_]+\]", " ", text)
+def _normalise(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
-def class_tfidf_terms(docs_by_theme: dict[str, list[str]], top_n: int = 8) -> dict[str, list[str]]:
-    """Class-based TF-IDF (as in BERTopic): terms frequent in a theme and rare across themes."""
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | SUPPORT_STOP_WORDS
+
+
+_NEGATION = re.compile(r"\b(\w+n't|not|no|never|without)\b")
+# A preposition ends a phrase: "fee on my cash withdrawal" holds "fee" and "cash withdrawal",
+# never "fee cash".
+_PREPOSITION = re.compile(
+    r"\b(about|above|across|after|against|along|among|around|at|before|behind|below|beside|between|beyond|by|"
+    r"during|for|from|in|inside|into|near|of|off|on|onto|out|outside|over|since|through|till|to|toward|towards|"
+    r"under|until|upon|via|with|within)\b"
+)
+
+
+def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
+    """Content words per phrase. Placeholders, punctuation, negations and prepositions split
+    phrases (so "payment didn't work" never yields "payment work"); `card's` counts as `card`,
+    and other contractions (I'm, we've) carry no topic."""
+    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _PLACEHOLDER.sub(" . ", _normalise(text).lower())))
+    phrases = []
+    for part in _SENTENCE_BREAK.split(text):
+        words = (w.removesuffix("'s") for w in _WORD.findall(part))
+        phrases.append([w for w in words if "'" not in w and w not in stop])
+    return phrases
+
+
+def same_stem(a: str, b: str) -> bool:
+    """rate/rates, verify/verification, charge/charged: one is not news next to the other."""
+    short, long_ = sorted((a, b), key=len)
+    return long_.startswith(short) or (len(short) >= 5 and long_[:5] == short[:5])
+
+
+def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8) -> dict[str, list[str]]:
+    """Class-based TF-IDF (as in BERTopic): terms frequent in a theme and rare across themes.
+
+    A term must occur in at least `MIN_TERM_SHARE` of the theme's tickets (and two of them), so
+    one customer repeating a name or a typo never labels a theme; a term overlapping one already
+    chosen (same words, or a variant of a word) is skipped, so the list says different things.
+    """
+    from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
     theme_ids = list(docs_by_theme)
-    joined = [_tokenize_placeholders(" ".join(docs_by_theme[t])) for t in theme_ids]
-    if not theme_ids or not any(j.strip() for j in joined):
+    stop = _stop_words()
+
+    def analyzer(doc: str) -> list[str]:
+        grams = []
+        for words in _sentences(doc, stop):
+            grams += words
+            grams += [f"{a} {b}" for a, b in pairwise(words) if not same_stem(a, b)]
+        return grams
+
+    docs = [d for t in theme_ids for d in docs_by_theme[t]]
+    owner = np.repeat(np.arange(len(theme_ids)), [len(docs_by_theme[t]) for t in theme_ids])
+    if not docs or not any(analyzer(d) for d in docs):
         return {t: [] for t in theme_ids}
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z']+\b")
-    try:
-        counts = vectorizer.fit_transform(joined).toarray().astype(float)
-    except ValueError:
-        return {t: [] for t in theme_ids}
+    vectorizer = CountVectorizer(analyzer=analyzer)
+    per_doc = vectorizer.fit_transform(docs)
+    membership = sparse.csr_matrix((np.ones(len(docs)), (owner, np.arange(len(docs)))),
+                                   shape=(len(theme_ids), len(docs)))
+    counts = (membership @ per_doc).toarray().astype(float)
+    doc_freq = (membership @ (per_doc > 0).astype(float)).toarray()
     vocab = vectorizer.get_feature_names_out()
     tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    avg_words = counts.sum() / len(theme_ids)
-    idf = np.log(1 + avg_words / np.maximum(counts.sum(axis=0), 1))
+    idf = np.log(1 + (counts.sum() / len(theme_ids)) / np.maximum(counts.sum(axis=0), 1))
     scores = tf * idf
     out = {}
-    for i, t in enumerate(theme_ids):
-        ranked = [vocab[j] for j in np.argsort(-scores[i]) if scores[i, j] > 0]
+    for i, theme in enumerate(theme_ids):
+        floor = max(2.0, MIN_TERM_SHARE * len(docs_by_theme[theme]))
         terms: list[str] = []
-        for term in ranked:
-            if term in _PLACEHOLDER_WORDS:
-                continue
-            # Skip a unigram already covered by a chosen bigram, and vice versa.
-            if any(term in chosen.split() or chosen in term.split() for chosen in terms):
-                continue
-            terms.append(term)
-            if len(terms) == top_n:
+        for j in np.argsort(-scores[i], kind="stable"):
+            if scores[i, j] <= 0 or len(terms) == top_n:
                 break
-        out[t] = terms
+            words = vocab[j].split()
+            if doc_freq[i, j] < floor or any(same_stem(w, c) for w in words for chosen in terms for c in chosen.split()):
+                continue
+            terms.append(vocab[j])
+        out[theme] = terms
     return out
+
+
+def _surface_forms(texts: Sequence[str]) -> dict[str, str]:
+    """Acronyms as customers write them: ATM, PIN and UK stay upper case in a label."""
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(text)):
+            forms.setdefault(word.lower(), Counter())[word] += 1
+    out = {}
+    for low, counter in forms.items():
+        upper = counter.get(low.upper(), 0)
+        out[low] = low.upper() if len(low) > 1 and upper > sum(counter.values()) / 2 else low
+    return out
+
+
+def head_phrase(terms: Sequence[str], texts: Sequence[str]) -> str:
+    """The theme's top term as customers phrase it: "payment declined", "cash withdrawal".
+
+    Among runs of two or three consecutive content words that contain the top term, take the
+    one most tickets use (the longer one on a tie); keep the top term alone when fewer than a
+    tenth of the tickets use any such phrase.
+    """
+    if not terms:
+        return ""
+    stop = _stop_words()
+    top = set(terms[0].split())
+    df: Counter[tuple[str, ...]] = Counter()
+    for text in texts:
+        seen = set()
+        for words in _sentences(text, stop):
+            for n in (2, 3):
+                for i in range(len(words) - n + 1):
+                    gram = tuple(words[i:i + n])
+                    if len(set(gram)) == n and top <= set(gram) and len(top) < n:
+                        seen.add(gram)
+        df.update(seen)
+    best = max(df, key=lambda g: (df[g], len(g), g), default=None)
+    words = list(best) if best is not None and df[best] >= max(2, 0.1 * len(texts)) else terms[0].split()
+    forms = _surface_forms(texts)
+    return " ".join(forms.get(w, w) for w in words)
+
+
+def label_from_terms(terms: Sequence[str], texts: Sequence[str]) -> str:
+    """`Payment declined · card`: the head phrase, then the next distinct term for context."""
+    if not terms:
+        return "Unlabelled theme"
+    head = head_phrase(terms, texts)
+    used = head.lower().split()
+    rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
+    forms = _surface_forms(texts)
+    label = head + (f" · {' '.join(forms.get(w, w) for w in rest[0].split())}" if rest and len(used) < 3 else "")
+    return label[:1].upper() + label[1:]
 
 
 def representatives(vectors: np.ndarray, k: int) -> list[int]:
     """Rows nearest the theme centroid."""
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
-    return list(np.argsort(-(vectors @ centroid), kind="stable")[:k])
+    return [int(i) for i in np.argsort(-(vectors @ centroid), kind="stable")[:k]]
 
 
 def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5) -> list[int]:
@@ -149,77 +305,126 @@ def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5) -> list[int]:
     return chosen
 
 
-def severity_of(texts: Sequence[str]) -> tuple[str, str]:
-    """The most common rule-based severity, bumped one level if many tickets escalate."""
-    votes: Counter[str] = Counter()
-    reasons: dict[str, str] = {}
-    for text in texts:
-        for pattern, level, why in _SEVERITY_RULES:
-            if pattern.search(text):
-                votes[level] += 1
-                reasons[level] = why
-                break
-        else:
-            votes["P4"] += 1
-            reasons["P4"] = "no sign of impact on the customer"
-    level = min(votes, key=lambda lv: (-votes[lv], lv))
-    why = reasons[level]
-    escalating = sum(bool(_ESCALATION.search(t)) for t in texts)
-    if texts and escalating / len(texts) >= 0.2 and level != "P0":
+def ticket_severity(text: str) -> tuple[str, str]:
+    text = _normalise(text)
+    for level, pattern, why in _SEVERITY_RULES:
+        if pattern.search(text):
+            return level, why
+    return "P4", _P4_WHY
+
+
+def escalates(text: str, topic: Sequence[str] = ()) -> bool:
+    """Threatens to cancel, asks for a refund, mentions a chargeback or a lawyer... unless that
+    word is what the theme is about (a refund theme is not an escalation of itself)."""
+    topic_words = [w for term in topic for w in term.split()]
+    return any(
+        not any(same_stem(m.group(0).lower().split()[0], w) for w in topic_words)
+        for m in _ESCALATION.finditer(_normalise(text))
+    )
+
+
+def severity_of(texts: Sequence[str], topic: Sequence[str] = ()) -> tuple[str, str]:
+    """The most severe level reached by at least a quarter of the tickets, raised one level when
+    a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation."""
+    if not texts:
+        return "P4", _P4_WHY
+    per_ticket = [ticket_severity(t) for t in texts]
+    counts = Counter(level for level, _ in per_ticket)
+    reasons = {level: why for level, why in per_ticket}
+    reached, level = 0, "P4"
+    for candidate in SEVERITIES:
+        reached += counts[candidate]
+        if reached >= SEVERITY_QUANTILE * len(texts):
+            level = candidate
+            break
+    rationale = f"{reached / len(texts):.0%} of tickets: {reasons.get(level, _P4_WHY)}"
+    escalating = sum(escalates(t, topic) for t in texts)
+    if escalating >= ESCALATION_SHARE * len(texts) and level != "P0":
         level = SEVERITIES[SEVERITIES.index(level) - 1]
-        why += f"; {escalating} tickets threaten to cancel, ask for refunds or escalate"
-    return level, why
+        rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to cancel, want refunds or escalate"
+    return level, rationale
+
+
+def ticket_signal(text: str) -> str:
+    text = _normalise(text)
+    return next((kind for kind, pattern in _SIGNAL_RULES if pattern.search(text)), "other")
 
 
 def signal_type_of(texts: Sequence[str]) -> str:
-    votes: Counter[str] = Counter()
-    for text in texts:
-        for kind, pattern in _SIGNAL_RULES.items():
-            if pattern.search(text):
-                votes[kind] += 1
-    if not votes:
+    """The signal most tickets show, among tickets that show one (ties go to the earlier rule);
+    "other" when fewer than a quarter of the tickets match any rule."""
+    votes = Counter(ticket_signal(t) for t in texts)
+    signalled = {k: v for k, v in votes.items() if k != "other"}
+    if sum(signalled.values()) < SEVERITY_QUANTILE * max(len(texts), 1) or not signalled:
         return "other"
-    return min(votes, key=lambda k: (-votes[k], SIGNAL_TYPES.index(k)))
+    order = [kind for kind, _ in _SIGNAL_RULES]
+    return min(signalled, key=lambda k: (-signalled[k], order.index(k)))
 
 
-def label_from_terms(terms: Sequence[str]) -> str:
-    if not terms:
-        return "Unlabelled theme"
-    head = terms[:3]
-    return (head[0][:1].upper() + head[0][1:]) + (f" ({', '.join(head[1:])})" if len(head) > 1 else "")
+def recent_weekly_rate(ticket_weeks: Sequence[date], week: date, recent_weeks: int = RECENT_WEEKS) -> float:
+    """Tickets per week over the last `recent_weeks` weeks, or since the theme first appeared."""
+    if not ticket_weeks:
+        return 0.0
+    first = max(min(ticket_weeks), week - timedelta(weeks=recent_weeks - 1))
+    span = (week - first).days // 7 + 1
+    recent = sum(first <= w <= week for w in ticket_weeks)
+    return recent / span
 
 
 def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4) -> ThemeSummary:
+    """A summary with the same fields as the LLM's, from statistics and rules only."""
     reps = representatives(doc.vectors, n_examples)
-    phrasings = [doc.texts[i] for i in mmr(doc.vectors, n_phrasings)]
-    severity, why = severity_of(doc.texts)
+    phrasing_rows = mmr(doc.vectors, n_phrasings)
+    phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
+    severity, why = severity_of(doc.texts, doc.terms[:3])
     signal = signal_type_of(doc.texts)
-    label = label_from_terms(doc.terms)
-    topic = ", ".join(doc.terms[:3]) or "this theme"
-    central = doc.texts[reps[0]] if reps else ""
+    label = label_from_terms(doc.terms, doc.texts)
+    topic = head_phrase(doc.terms, doc.texts) or "this issue"
+    central = _shorten(doc.texts[reps[0]], 160) if reps else ""
+    other = next((p for p in phrasings if p != central), "")
+    weeks = len(set(doc.ticket_weeks))
+    shared = f"{len(doc.texts)} tickets over {weeks} week{'s' if weeks != 1 else ''}, typically: \u201c{central}\u201d"
+    if other:
+        shared += f" Another customer put it as: \u201c{other}\u201d"
+    addressed = sum(ticket_signal(t) == signal for t in doc.texts) / max(len(doc.texts), 1)
+    verb, goal = _BACKLOG[signal]
     return ThemeSummary(
         label=label,
-        shared_issue=(
-            f"{len(doc.texts)} tickets are about {topic}. "
-            f"The most typical one reads: \u201c{_shorten(central, 160)}\u201d"
-        ),
-        phrasings=[_shorten(p, 200) for p in phrasings],
+        shared_issue=shared,
+        phrasings=phrasings,
         severity=severity,
         severity_rationale=why,
         signal_type=signal,
         backlog=BacklogItem(
-            title=_shorten(f"{_BACKLOG_VERB[signal]} {doc.terms[0] if doc.terms else 'this issue'}", 60),
-            user_story=(
-                f"As a customer I want {topic} to work the way I expect "
-                f"so that I do not need to contact support"
-            ),
+            title=f"{verb} {topic}",
+            user_story=(f"As a customer I want {goal.format(topic=topic)} "
+                        "so that I do not need to contact support"),
             severity=severity,
-            deflection_per_week=round(doc.tickets_per_week * _DEFLECTION_RATE[signal], 1),
+            deflection_per_week=round(recent_weekly_rate(doc.ticket_weeks, doc.week) * addressed, 1),
         ),
         example_ticket_ids=[doc.ticket_ids[i] for i in reps],
         terms=list(doc.terms),
         summarizer="extractive",
     )
+
+
+def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[str, ThemeDocs]:
+    """Group a clustered window (ticket_id, ticket_week, theme_id, text; one vector per row)
+    into one `ThemeDocs` per theme that has tickets in `week`, with c-TF-IDF terms over all themes."""
+    themed = window["theme_id"].notna().to_numpy()
+    frame = window[themed]
+    vectors = vectors[themed]
+    groups = {t: np.flatnonzero((frame["theme_id"] == t).to_numpy()) for t in sorted(set(frame["theme_id"]))}
+    terms = class_tfidf_terms({t: frame["text"].iloc[rows].tolist() for t, rows in groups.items()})
+    active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
+    return {
+        t: ThemeDocs(
+            theme_id=t, week=week, ticket_ids=frame["ticket_id"].iloc[rows].tolist(),
+            texts=frame["text"].iloc[rows].tolist(), ticket_weeks=frame["ticket_week"].iloc[rows].tolist(),
+            vectors=vectors[rows], terms=terms[t],
+        )
+        for t, rows in groups.items() if t in active
+    }
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -1,8 +1,15 @@
 """Map themes to product areas from a reviewed `taxonomy.yaml`.
 
-Each area lists keywords; ticket tags are first mapped through synonyms (billing = payments).
-A theme gets the area whose keywords and tags cover most of its tickets, or "Unassigned".
-The file's content hash versions the taxonomy, so editing it marks dependent assets stale.
+Each area has a name, a description, keywords and (optionally) the helpdesk tags that mean
+it; `synonyms` folds tag spellings together (billing = payments, follow-up = follow_up). A
+theme's area is decided by the strongest evidence available, in this order:
+
+1. tags: at least half of the theme's tickets carry a tag of one area (agents triaged them);
+2. terms: the theme's most distinctive c-TF-IDF term that names an area's keyword;
+3. coverage: the area whose keywords or tags appear in most of the theme's tickets.
+
+Otherwise the theme is "Unassigned". The file's content hash versions the taxonomy, so
+editing it marks dependent assets stale until the weeks are backfilled.
 """
 
 from __future__ import annotations
@@ -12,11 +19,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from ticket_intel import PROJECT_ROOT
+
 UNASSIGNED = "Unassigned"
+TAG_MAJORITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -24,12 +35,35 @@ class Area:
     name: str
     description: str
     keywords: tuple[str, ...]
+    tags: frozenset[str] = frozenset()
+
+    def matches(self, text: str) -> bool:
+        return any(_keyword_pattern(k).search(text) for k in self.keywords)
 
 
 @dataclass(frozen=True)
 class Taxonomy:
     areas: tuple[Area, ...] = ()
-    synonyms: dict[str, str] = field(default_factory=dict)  # variant -> canonical tag
+    synonyms: dict[str, str] = field(default_factory=dict)  # tag variant -> canonical tag
+
+    def canonical_tag(self, tag: str) -> str:
+        key = normalise_tag(tag)
+        return self.synonyms.get(key, key)
+
+
+def normalise_tag(tag: str) -> str:
+    """"Follow up", "follow-up" and "follow_up" are one tag."""
+    return re.sub(r"[\s\-]+", "_", str(tag).strip().lower())
+
+
+def locate(path: str | Path) -> Path:
+    """A relative path is looked up from the working directory, then from the project root,
+    so the bundled taxonomy is found whichever folder a run starts in."""
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    bundled = PROJECT_ROOT / path
+    return bundled if bundled.exists() else path
 
 
 def content_hash(path: Path) -> str:
@@ -40,16 +74,19 @@ def parse(text: str) -> Taxonomy:
     doc = yaml.safe_load(text) or {}
     if not isinstance(doc, dict):
         raise ValueError("taxonomy.yaml must be a mapping with product_areas and synonyms")
+    synonyms: dict[str, str] = {}
+    for canonical, variants in (doc.get("synonyms") or {}).items():
+        if not isinstance(variants, list | type(None)):
+            raise ValueError(f"taxonomy.yaml: synonyms.{canonical} must be a list of tag spellings")
+        for variant in [canonical, *(variants or [])]:
+            synonyms[normalise_tag(variant)] = normalise_tag(canonical)
     areas = []
     for i, raw in enumerate(doc.get("product_areas") or []):
         if not isinstance(raw, dict) or not raw.get("name"):
             raise ValueError(f"taxonomy.yaml: product_areas[{i}] needs a name")
         keywords = tuple(str(k).lower() for k in raw.get("keywords") or [])
-        areas.append(Area(str(raw["name"]), str(raw.get("description") or ""), keywords))
-    synonyms = {}
-    for canonical, variants in (doc.get("synonyms") or {}).items():
-        for v in [canonical, *(variants or [])]:
-            synonyms[str(v).lower()] = str(canonical).lower()
+        tags = frozenset(synonyms.get(normalise_tag(t), normalise_tag(t)) for t in raw.get("tags") or [])
+        areas.append(Area(str(raw["name"]), str(raw.get("description") or ""), keywords, tags))
     return Taxonomy(tuple(areas), synonyms)
 
 
@@ -57,25 +94,40 @@ def load(path: Path) -> Taxonomy:
     return parse(path.read_text(encoding="utf-8")) if path.exists() else Taxonomy()
 
 
+@lru_cache(maxsize=4096)
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    """A keyword matches at a word start and any ending: card, cards, cardholder."""
     return re.compile(r"\b" + re.escape(keyword) + r"\w*", re.IGNORECASE)
 
 
-def assign_area(taxonomy: Taxonomy, texts: Sequence[str], tags: Iterable[str] = (), terms: Sequence[str] = ()) -> str:
-    """The area whose keywords appear in most tickets (tags and theme terms count too)."""
+def assign_area(
+    taxonomy: Taxonomy,
+    texts: Sequence[str],
+    tags_per_ticket: Sequence[Iterable[str]] = (),
+    terms: Sequence[str] = (),
+) -> str:
+    """The product area of a theme: tag majority, else its distinctive terms, else coverage."""
     if not taxonomy.areas:
         return UNASSIGNED
-    canonical_tags = {taxonomy.synonyms.get(t.lower(), t.lower()) for t in tags}
-    scores: Counter[str] = Counter()
-    for area in taxonomy.areas:
-        patterns = [_keyword_pattern(k) for k in area.keywords]
-        hits = sum(any(p.search(t) for p in patterns) for t in texts)
-        hits += 2 * sum(any(p.search(term) for p in patterns) for term in terms)
-        area_tags = {taxonomy.synonyms.get(k, k) for k in area.keywords} | {area.name.lower()}
-        hits += len(canonical_tags & area_tags)
-        if hits:
-            scores[area.name] = hits
-    if not scores:
-        return UNASSIGNED
-    order = [a.name for a in taxonomy.areas]
-    return min(scores, key=lambda name: (-scores[name], order.index(name)))
+    order = {a.name: i for i, a in enumerate(taxonomy.areas)}
+
+    def best(scores: Counter[str]) -> str:
+        return min(scores, key=lambda name: (-scores[name], order[name]))
+
+    ticket_tags = [{taxonomy.canonical_tag(t) for t in tags} for tags in tags_per_ticket]
+    tagged: Counter[str] = Counter(
+        a.name for a in taxonomy.areas for tags in ticket_tags if a.tags & tags
+    )
+    if tagged and tagged[best(tagged)] >= TAG_MAJORITY * len(texts):
+        return best(tagged)
+    for term in terms:
+        named = [a.name for a in taxonomy.areas if a.matches(term)]
+        if named:
+            return named[0]
+    covered: Counter[str] = Counter()
+    for i, text in enumerate(texts):
+        tags = ticket_tags[i] if i < len(ticket_tags) else set()
+        for area in taxonomy.areas:
+            if area.matches(text) or area.tags & tags:
+                covered[area.name] += 1
+    return best(covered) if covered else UNASSIGNED

@@ -1,61 +1,57 @@
 """Alert sensors: each alert in `theme_alerts` metadata is delivered once, failures retried.
 
-They read materialization metadata from the Dagster event log, never the DuckDB file. The
-cursor holds the last event seen, the keys already delivered and the alerts still pending.
+They read materialization metadata from the Dagster event log, never the DuckDB file, so they
+never wait for the warehouse lock. The cursor (`notify.Outbox`) holds the last event read, the
+keys already delivered and the alerts still pending; a tick that cannot deliver leaves them
+pending for the next one. Every attempt is recorded as an observation of the alert's week.
 """
-
-import json
-from typing import Any
 
 import dagster as dg
 
 from ticket_intel.core import anomalies
-from ticket_intel.core.notify import DeliveryError
+from ticket_intel.core.notify import DeliveryError, Outbox
 from ticket_intel.defs.resources import Notifier
+
+ALERTS_ASSET = dg.AssetKey("theme_alerts")
+EVENTS_PER_TICK = 100
+
+
+def _observation(alert: dict, metadata: dict) -> dg.AssetObservation:
+    return dg.AssetObservation(asset_key=ALERTS_ASSET, partition=alert["week_start"],
+                               metadata={"alert_key": alert["alert_key"], **metadata})
 
 
 def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition:
     @dg.sensor(name=name, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
                description=description)
     def _sensor(context: dg.SensorEvaluationContext, notifier: Notifier) -> dg.SensorResult:
-        state: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
-        after, sent = state.get("after"), set(state.get("sent", []))
-        pending: dict[str, dict[str, Any]] = state.get("pending", {})
+        box = Outbox.load(context.cursor)
         records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey("theme_alerts"), after_storage_id=after),
-            limit=100, ascending=True,
+            dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.after),
+            limit=EVENTS_PER_TICK, ascending=True,
         ).records
         for record in records:
             entry = record.asset_materialization.metadata.get("alerts") if record.asset_materialization else None
-            for alert in (entry.value if entry else None) or []:
-                if alert["kind"] == kind and alert["alert_key"] not in sent:
-                    pending.setdefault(alert["alert_key"], {"alert": alert, "attempts": 0})
-            after = record.storage_id
+            box.add(entry.value if entry else [], kind)
+            box.after = record.storage_id
         events = []
-        for key in sorted(pending):
-            item = pending[key]
+        for key in sorted(box.pending):
+            alert = box.pending[key]["alert"]
             try:
-                notifier.send(item["alert"])
+                sent = notifier.send(alert)
             except DeliveryError as exc:
-                item["attempts"] += 1
-                item["error"] = str(exc)
-                context.log.warning(f"{key}: {exc} (attempt {item['attempts']}, retrying next tick)")
-                events.append(dg.AssetObservation(
-                    asset_key="theme_alerts", partition=item["alert"]["week_start"],
-                    metadata={"alert_key": key, "delivery": "failed", "attempts": item["attempts"], "error": str(exc)},
-                ))
+                attempts = box.failed(key, str(exc))
+                context.log.warning(f"{key}: {exc} (attempt {attempts}; retrying next tick)")
+                events.append(_observation(alert, {"delivery": "failed", "attempts": attempts, "error": str(exc)}))
                 continue
-            context.log.info(f"delivered {key} via {notifier.kind}")
-            events.append(dg.AssetObservation(
-                asset_key="theme_alerts", partition=item["alert"]["week_start"],
-                metadata={"alert_key": key, "delivery": "sent", "notifier": notifier.kind,
-                          "attempts": item["attempts"] + 1},
-            ))
-            sent.add(key)
-            del pending[key]
-        cursor = json.dumps({"after": after, "sent": sorted(sent), "pending": pending}, sort_keys=True)
-        return dg.SensorResult(cursor=cursor, asset_events=events,
-                               skip_reason=None if events else "no new alerts")
+            attempts = box.delivered(key)
+            context.log.info(sent if notifier.kind == "log" else f"delivered {key} via {notifier.kind}")
+            events.append(_observation(alert, {"delivery": "sent", "notifier": notifier.kind, "attempts": attempts}))
+        failed = sum(e.metadata["delivery"].value == "failed" for e in events)
+        summary = (f"sent {len(events) - failed}, failed {failed} (pending: {len(box.pending)})" if events
+                   else "no new alerts")
+        # a tick requests no runs, so Dagster lists it as skipped: the reason says what it did
+        return dg.SensorResult(cursor=box.dump(), asset_events=events, skip_reason=summary)
 
     return _sensor
 

@@ -1,4 +1,8 @@
-"""theme_alerts: volume spikes and new patterns for each week, recorded once in ops.alerts."""
+"""theme_alerts: volume spikes and new patterns for each week, recorded once in ops.alerts.
+
+Each week's alerts also go into that partition's materialization metadata: the alert sensors
+read them from the event log, so they never open the DuckDB file.
+"""
 
 from datetime import date
 
@@ -8,45 +12,60 @@ import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
-from ticket_intel.core.rank import weekly_counts
-from ticket_intel.core.review import review_state
-from ticket_intel.core.weeks import window
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly, weeks_of
-from ticket_intel.defs.ranking import new_theme_ids
+from ticket_intel.core.rank import customer_key
+from ticket_intel.core.review import canonical_themes, review_state
+from ticket_intel.defs.partitions import week_key, weekly, weeks_of
 from ticket_intel.defs.resources import PipelineConfig, Warehouse
 
 
 def alerts_for_week(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineConfig, run_id: str) -> pd.DataFrame:
     ranked = wh.read(con, "SELECT * FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank", [week])
-    frame = wh.window_tickets(con, week)
-    state = review_state(wh.reviews(con))
-    frame["theme_id"] = [state.canonical(t) if isinstance(t, str) else None for t in frame["theme_id"]]
-    themed = frame[frame["theme_id"].notna()]
-    weeks = window(week, WINDOW_WEEKS)[:-1]
-    counts = weekly_counts(themed, weeks) if len(themed) else pd.DataFrame(columns=weeks)
-    history = {t: [int(v) for v in row] for t, row in counts.iterrows()}
-    found = anomalies.detect(week, ranked.to_dict("records"), history, new_theme_ids(con, week), settings.alert_settings())
-    out = pd.DataFrame(found, columns=[
-        "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
-        "p_value", "example_ticket_ids",
-    ]).assign(run_id=run_id)
+    frame = canonical_themes(wh.window_tickets(con, week), review_state(wh.reviews(con)))
+    frame["customer"] = customer_key(frame)
+    births = con.execute(
+        "SELECT theme_id, min(week_start) FROM staging.themes WHERE event = 'new' AND week_start <= ? GROUP BY 1",
+        [week],
+    ).fetchall()
+    tracking_start = con.execute("SELECT min(week_start) FROM staging.themes").fetchone()[0] or week
+    ranked_before = {r[0] for r in con.execute(
+        "SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall()}
+    found = anomalies.detect(week, ranked.to_dict("records"), frame, dict(births), tracking_start, ranked_before,
+                             settings.alert_settings())
+    out = pd.DataFrame(found, columns=anomalies.COLUMNS).assign(run_id=run_id)
     wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [week])])
     return out
 
 
+def _number(value: object, digits: int | None = None) -> float | None:
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return None
+    return round(float(value), digits) if digits is not None else float(value)  # type: ignore[arg-type]
+
+
 def alert_payload(alerts: pd.DataFrame) -> list[dict]:
     """JSON-safe alerts for the event log, where the sensors read them."""
-    records = []
-    for a in alerts.to_dict("records"):
-        records.append({
-            **{k: a[k] for k in ("alert_key", "theme_id", "kind", "label", "tickets", "customers")},
-            "week_start": a["week_start"].isoformat(),
-            "baseline": None if pd.isna(a["baseline"]) else round(float(a["baseline"]), 3),
-            "ratio": None if a["ratio"] is None or pd.isna(a["ratio"]) else round(float(a["ratio"]), 3),
-            "p_value": None if a["p_value"] is None or pd.isna(a["p_value"]) else float(a["p_value"]),
-            "example_ticket_ids": list(a["example_ticket_ids"]),
-        })
-    return records
+    return [{
+        "alert_key": a["alert_key"], "theme_id": a["theme_id"], "kind": a["kind"], "label": a["label"],
+        "week_start": a["week_start"].isoformat(), "tickets": int(a["tickets"]), "customers": int(a["customers"]),
+        "baseline": _number(a["baseline"], 3), "ratio": _number(a["ratio"], 3), "p_value": _number(a["p_value"]),
+        "customer_baseline": _number(a["customer_baseline"], 3), "top_customer_tickets": int(a["top_customer_tickets"]),
+        "concentrated": bool(a["concentrated"]), "baseline_weeks": int(a["baseline_weeks"]),
+        "example_ticket_ids": list(a["example_ticket_ids"]),
+    } for a in alerts.to_dict("records")]
+
+
+def alerts_table(payload: list[dict]) -> str:
+    """The week's alerts as Markdown, for the asset page in the UI."""
+    if not payload:
+        return "No alerts this week."
+    lines = ["| kind | theme | tickets | customers | baseline | ratio | p | examples |", "|---|---|---:|---:|---:|---:|---:|---|"]
+    for a in payload:
+        ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new"
+        p = f"{a['p_value']:.1g}" if a["p_value"] is not None else ""
+        who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
+        lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}` | {a['tickets']} | {who} | "
+                     f"{a['baseline']:.1f} | {ratio} | {p} | {', '.join(a['example_ticket_ids'])} |")
+    return "\n".join(lines)
 
 
 @dg.asset(
@@ -56,18 +75,17 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
     group_name="insight",
     kinds={"duckdb", "python"},
     deps=["ranked_themes", "ticket_clusters"],
-    description="Volume spikes (>= 2x trailing baseline and Poisson-unlikely) and new patterns, "
+    description="Volume spikes (>= 2x trailing baseline and statistically unlikely) and new patterns, "
     "written to ops.alerts once per (theme, week, kind); the sensors notify from this metadata.",
 )
 def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
-    frames = []
     with warehouse.connect() as con:
         for week in weeks_of(context):
-            frames.append(alerts_for_week(con, week, settings, context.run.run_id))
-    alerts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    payload = alert_payload(alerts) if len(alerts) else []
-    return dg.MaterializeResult(metadata={
-        "alerts": dg.MetadataValue.json(payload),
-        "spikes": dg.MetadataValue.int(sum(a["kind"] == anomalies.SPIKE for a in payload)),
-        "new_patterns": dg.MetadataValue.int(sum(a["kind"] == anomalies.NEW_PATTERN for a in payload)),
-    })
+            payload = alert_payload(alerts_for_week(con, week, settings, context.run.run_id))
+            context.add_asset_metadata({
+                "alerts": dg.MetadataValue.json(payload),
+                "spikes": dg.MetadataValue.int(sum(a["kind"] == anomalies.SPIKE for a in payload)),
+                "new_patterns": dg.MetadataValue.int(sum(a["kind"] == anomalies.NEW_PATTERN for a in payload)),
+                "table": dg.MetadataValue.md(alerts_table(payload)),
+            }, partition_key=week_key(week))
+    return dg.MaterializeResult()

@@ -46,37 +46,41 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineC
         [weeks],
     )
     x = wh.embeddings_matrix(frame)
-    result = cluster.cluster(x, cluster.default_params(len(x), settings.seed)) if len(x) else None
-    labels = result.labels if result else np.zeros(0, dtype=int)
-    cents = cluster.centroids(x, labels) if len(x) else {}
-    ids = frame["ticket_id"].to_numpy()
-    current = {c: identity.Theme(str(c), v, frozenset(ids[labels == c])) for c, v in cents.items()}
+    ids = frame["ticket_id"].tolist()
+    params = cluster.default_params(len(x), settings.seed)
+    result = cluster.cluster(x, params)
     previous, first_seen = previous_themes(con, week)
-    matching = identity.match(week, current, previous)
-    theme_of = np.array([matching.theme_ids.get(int(c)) for c in labels], dtype=object)
-    similarity = np.array([float(x[i] @ cents[c]) if c in cents else np.nan for i, c in enumerate(labels)])
+    tracked = identity.track(week, x, ids, result.labels, previous, params.min_cluster_size)
+    themes = identity.themes_of(x, ids, tracked.theme_of)
+    number = {t.theme_id: k for k, t in enumerate(themes)}
+    centroid = {t.theme_id: t.centroid for t in themes}
+    this_week = (frame["ticket_week"] == week).to_numpy()
+    theme_of = np.array(tracked.theme_of, dtype=object)
     clusters = pd.DataFrame({
         "week_start": week, "ticket_id": ids, "ticket_week": frame["ticket_week"], "theme_id": theme_of,
-        "cluster": labels, "probability": result.probabilities if result else [], "similarity": similarity,
-        "assignment": result.assignment if result else [], "run_id": run_id,
+        "cluster": pd.array([number.get(t) for t in theme_of], dtype="Int64"),
+        "probability": np.where(tracked.kept, 0.0, result.probabilities),
+        "similarity": [float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)],
+        "assignment": ["kept" if k else a for k, a in zip(tracked.kept, result.assignment, strict=True)],
+        "run_id": run_id,
     })
-    event_of = {e["theme_id"]: e["event"] for e in matching.events}
-    themes = pd.DataFrame([{
-        "week_start": week, "theme_id": matching.theme_ids[c], "cluster": c,
-        "size": int((labels == c).sum()),
-        "week_tickets": int(((labels == c) & (frame["ticket_week"] == week).to_numpy()).sum()),
-        "centroid": cents[c].astype(np.float32), "event": event_of[matching.theme_ids[c]],
-        "first_seen": first_seen.get(matching.theme_ids[c], week), "run_id": run_id,
-    } for c in cents])
-    events = pd.DataFrame([{**e, "week_start": week, "run_id": run_id} for e in matching.events])
+    event_of = {e["theme_id"]: e["event"] for e in tracked.events}
+    theme_rows = pd.DataFrame([{
+        "week_start": week, "theme_id": t.theme_id, "cluster": number[t.theme_id],
+        "size": int((theme_of == t.theme_id).sum()),
+        "week_tickets": int(((theme_of == t.theme_id) & this_week).sum()),
+        "centroid": t.centroid.astype(np.float32), "event": event_of[t.theme_id],
+        "first_seen": first_seen.get(t.theme_id, week), "run_id": run_id,
+    } for t in themes])
+    events = pd.DataFrame([{**e, "week_start": week, "run_id": run_id} for e in tracked.events])
     wh.replace(con, [
         wh.Replace("staging.ticket_clusters", clusters, "week_start", [week]),
-        wh.Replace("staging.themes", themes, "week_start", [week]),
+        wh.Replace("staging.themes", theme_rows, "week_start", [week]),
         wh.Replace("ops.theme_events", events, "week_start", [week]),
     ])
-    counts = Counter(e["event"] for e in matching.events)
-    return {"window_tickets": len(frame), "themes": len(cents),
-            "outliers": int((labels == cluster.OUTLIER).sum()), **counts}
+    counts = Counter(e["event"] for e in tracked.events)
+    return {"window_tickets": len(frame), "themes": len(themes),
+            "outliers": int(sum(t is None for t in tracked.theme_of)), "kept": int(tracked.kept.sum()), **counts}
 
 
 @dg.asset(

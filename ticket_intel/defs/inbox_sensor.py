@@ -1,7 +1,9 @@
 """inbox_sensor: a new or changed export starts runs for exactly the weeks it touches.
 
-It reads the exports, never the DuckDB file (a run may hold its lock); its cursor is the set
-of content hashes already processed, so a renamed or re-dropped identical file does nothing.
+It reads the exports, never the DuckDB file (a run may hold its lock). Its cursor maps each
+processed content hash to the weeks that content touched, and each path to its last hash: an
+identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks of
+its new content plus those of the version it replaced (a ticket may have moved or gone).
 """
 
 import json
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ticket_intel.core.sources import file_hash, list_exports, read_exports
+from ticket_intel.core.sources import file_hash, list_exports, load_mappings, read_exports
 from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
@@ -30,8 +32,8 @@ def contiguous(weeks: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def weeks_touched(path: Path, partition_keys: set[str]) -> list[date]:
-    tickets = read_exports([path]).tickets
+def weeks_touched(path: Path, partition_keys: set[str], mappings_dir: str) -> list[date]:
+    tickets = read_exports([path], load_mappings(mappings_dir)).tickets
     weeks = set(week_start(tickets["created_at"])) if len(tickets) else set()
     return sorted(w for w in weeks if w.isoformat() in partition_keys)
 
@@ -39,21 +41,25 @@ def weeks_touched(path: Path, partition_keys: set[str]) -> list[date]:
 @dg.sensor(job=weekly_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="A new or changed export in the inbox starts runs for exactly the weeks it touches.")
 def inbox_sensor(context: dg.SensorEvaluationContext, settings: PipelineConfig) -> dg.SensorResult:
-    seen: list[str] = json.loads(context.cursor) if context.cursor else []
-    known = set(seen)
+    state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
+    seen: dict[str, list[str]] = state["seen"]
+    paths: dict[str, str] = state["paths"]
     keys = set(weekly.get_partition_keys())
     requests = []
     for path in list_exports(Path(settings.inbox_dir)):
         digest = file_hash(path.read_bytes())
-        if digest in known:
+        previous = paths.get(str(path))
+        paths[str(path)] = digest
+        if digest in seen:
             continue
-        known.add(digest)
-        seen.append(digest)
-        for start, end in contiguous(weeks_touched(path, keys)):
+        weeks = weeks_touched(path, keys, settings.mappings_dir)
+        seen[digest] = [w.isoformat() for w in weeks]
+        replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []
+        for start, end in contiguous(weeks + replaced):
             context.log.info(f"{path.name}: weeks {start}..{end}")
             requests.append(dg.RunRequest(
                 run_key=f"{digest[:16]}:{start}:{end}",
                 tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), "ticket_intel/file": path.name},
             ))
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen),
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths}),
                            skip_reason=None if requests else "no new or changed exports")

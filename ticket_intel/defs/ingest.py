@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from ticket_intel.core.sources import list_exports, read_exports
+from ticket_intel.core.sources import list_exports, load_mappings, read_exports
 from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.partitions import weekly, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
@@ -26,7 +26,7 @@ from ticket_intel.warehouse import Replace, replace
 def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
     weeks = weeks_of(context)
     paths = list_exports(Path(settings.inbox_dir))
-    result = read_exports(paths)
+    result = read_exports(paths, load_mappings(settings.mappings_dir), earliest=weekly.start.replace(tzinfo=None))
     tickets = result.tickets.assign(week_start=week_start(result.tickets["created_at"]))
     in_range = tickets[tickets["week_start"].isin(weeks)].assign(run_id=context.run.run_id)
     rejected = result.rejected.assign(run_id=context.run.run_id)
@@ -41,19 +41,21 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, setting
     for entry in files.itertuples():
         level = context.log.warning if entry.error else context.log.info
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
-              f"{entry.rejected} rejected{' — ' + entry.error if entry.error else ''}")
+              f"{entry.rejected} rejected, {entry.skipped} skipped{' — ' + entry.error if entry.error else ''}")
     per_week = in_range.groupby("week_start").size()
-    yield from raw_checks(in_range, result.files, rejected, settings.max_rejection_rate)
+    yield from raw_checks(in_range, result.files, rejected, settings)
     yield dg.MaterializeResult(metadata={
         "tickets": dg.MetadataValue.int(len(in_range)),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in per_week.items()}),
         "rejected_rows": dg.MetadataValue.int(len(rejected)),
+        "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
         "files": dg.MetadataValue.md(_files_table(files)),
     })
 
 
 def _files_table(files: pd.DataFrame) -> str:
-    lines = ["| file | profile | accepted | rejected | error |", "|---|---|---:|---:|---|"]
+    lines = ["| file | profile | accepted | rejected | skipped | error |", "|---|---|---:|---:|---:|---|"]
     for f in files.itertuples():
-        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected} | {f.error or ''} |")
+        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected} | "
+                     f"{f.skipped} | {f.error or ''} |")
     return "\n".join(lines)

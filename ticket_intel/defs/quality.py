@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from ticket_intel.core import quality
+from ticket_intel.defs.resources import PipelineConfig
 
 
 def _result(name: str, outcome: quality.CheckOutcome, blocking: bool = False) -> dg.AssetCheckResult:
@@ -13,7 +14,8 @@ def _result(name: str, outcome: quality.CheckOutcome, blocking: bool = False) ->
         check_name=name,
         passed=outcome.passed,
         description=outcome.description,
-        severity=dg.AssetCheckSeverity.ERROR if blocking or not outcome.passed else dg.AssetCheckSeverity.WARN,
+        # Blocking checks must fail with ERROR for Dagster to stop the downstream steps.
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
         metadata={"details": dg.MetadataValue.json(outcome.details)},
     )
 
@@ -21,17 +23,20 @@ def _result(name: str, outcome: quality.CheckOutcome, blocking: bool = False) ->
 def raw_check_specs() -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec("raw_tickets_expectations", asset="raw_tickets",
-                          description="GX suite: ids unique and non-null, sane timestamps, text lengths, known plans"),
+                          description="GX suite: ids unique and non-null, sane timestamps, text lengths, "
+                                      "plans in TICKET_INTEL_ALLOWED_PLANS"),
         dg.AssetCheckSpec("rejection_rate", asset="raw_tickets",
                           description="Share of rejected records at most TICKET_INTEL_MAX_REJECTION_RATE"),
     ]
 
 
 def raw_checks(
-    tickets: pd.DataFrame, files: pd.DataFrame, rejected: pd.DataFrame, ceiling: float
+    tickets: pd.DataFrame, files: pd.DataFrame, rejected: pd.DataFrame, settings: PipelineConfig
 ) -> Iterator[dg.AssetCheckResult]:
-    yield _result("raw_tickets_expectations", quality.raw_tickets_suite(tickets))
-    yield _result("rejection_rate", quality.rejection_rate(int(files["accepted"].sum()), len(rejected), ceiling))
+    plans = [p.strip().lower() for p in settings.allowed_plans.split(",") if p.strip()]
+    yield _result("raw_tickets_expectations", quality.raw_tickets_suite(tickets, plans))
+    yield _result("rejection_rate",
+                  quality.rejection_rate(int(files["accepted"].sum()), len(rejected), settings.max_rejection_rate))
 
 
 def redacted_check_specs() -> list[dg.AssetCheckSpec]:

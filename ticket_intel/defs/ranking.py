@@ -8,6 +8,7 @@ import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core.rank import Ranking, rank_week
+from ticket_intel.core.report import md_escape
 from ticket_intel.core.review import review_state
 from ticket_intel.defs.partitions import weekly, weeks_of
 from ticket_intel.defs.resources import PipelineConfig, Warehouse
@@ -53,7 +54,8 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, setti
     top = ranking.ranked.head(10)
     table = "\n".join(
         ["| # | theme | tickets | customers | trend | impact |", "|---:|---|---:|---:|---|---:|"]
-        + [f"| {r.rank} | {r.label} | {r.tickets} | {r.customers} | {r.trend} | {r.impact:.0f} |" for r in top.itertuples()]
+        + [f"| {r.rank} | {md_escape(r.label)} | {r.tickets} | {r.customers} | {r.trend} | {r.impact:.0f} |"
+           for r in top.itertuples()]
     )
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.int(len(ranking.ranked)),

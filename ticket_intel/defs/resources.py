@@ -20,7 +20,8 @@ from dagster_duckdb import DuckDBResource
 from ticket_intel import warehouse
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
-from ticket_intel.core.rank import RankSettings
+from ticket_intel.core.embed import DEFAULT_BACKEND as DEFAULT_EMBEDDING_BACKEND
+from ticket_intel.core.rank import DEFAULT_PLAN_WEIGHTS, DEFAULT_SEVERITY_WEIGHTS, RankSettings, parse_weights
 
 CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
 
@@ -66,23 +67,34 @@ class PipelineConfig(dg.ConfigurableResource):
     reports_dir: str = "data/reports"
     taxonomy_path: str = "taxonomy.yaml"
     embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_backend: str = DEFAULT_EMBEDDING_BACKEND  # torch, onnx or onnx-int8 (see core/embed.py)
     embedding_batch_size: int = 64
     seed: int = 42
     ticket_url_template: str = ""
     min_theme_tickets: int = 5
     min_theme_customers: int = 3
     min_week_tickets: int = 30
+    severity_weights: str = DEFAULT_SEVERITY_WEIGHTS
+    plan_weights: str = DEFAULT_PLAN_WEIGHTS
     max_rejection_rate: float = 0.2
+    mappings_dir: str = ""  # extra YAML column mappings (docs/sources.md); the shipped ones always load
+    order_patterns: str = ""  # extra ORDER regular expressions for redaction, one per line
+    keep_words: str = ""  # comma-separated words never redacted as names (product names)
+    allowed_plans: str = "free,pro,enterprise,business,team,premium,paid,trial,starter"
     spike_min_ratio: float = 2.0
     spike_max_p_value: float = 0.01
     spike_min_count: int = 10
     spike_baseline_weeks: int = 6
+    spike_min_baseline_weeks: int = 4
+    spike_distribution: str = "poisson"  # or negative_binomial (see core/anomalies.py)
 
     def rank_settings(self) -> RankSettings:
         return RankSettings(
             min_tickets=self.min_theme_tickets,
             min_customers=self.min_theme_customers,
             min_week_tickets=self.min_week_tickets,
+            severity_weights=parse_weights(self.severity_weights),
+            plan_weights=parse_weights(self.plan_weights),
         )
 
     def alert_settings(self) -> AlertSettings:
@@ -91,6 +103,8 @@ class PipelineConfig(dg.ConfigurableResource):
             max_p_value=self.spike_max_p_value,
             min_count=self.spike_min_count,
             baseline_weeks=self.spike_baseline_weeks,
+            min_baseline_weeks=self.spike_min_baseline_weeks,
+            distribution=self.spike_distribution,
             new_min_tickets=self.min_theme_tickets,
             new_min_customers=self.min_theme_customers,
         )
@@ -120,13 +134,17 @@ class Notifier(dg.ConfigurableResource):
     url: str = ""
     secret: str = ""
     ui_url: str = "http://127.0.0.1:3000"
+    reports_url: str = ""  # where the HTML reports are published (e.g. file:///srv/reports); empty = no link
 
-    def link(self, alert: dict[str, Any]) -> str:
-        """The alert's theme in the week's report, as shown in the Dagster UI."""
-        return f"{self.ui_url.rstrip('/')}/assets/weekly_report?partition={alert['week_start']}#{alert['theme_id']}"
+    def links(self, alert: dict[str, Any]) -> dict[str, str]:
+        """The week's report in the Dagster UI and, when published, the theme's card in the HTML report."""
+        out = {"Dagster": notify.ui_link(self.ui_url, alert["week_start"])}
+        if self.reports_url:
+            out["report"] = notify.report_link(self.reports_url, alert["week_start"], alert["theme_id"])
+        return out
 
     def send(self, alert: dict[str, Any]) -> str:
-        return notify.deliver(self.kind, alert, self.url, self.secret, self.link(alert))
+        return notify.deliver(self.kind, alert, self.url, self.secret, self.links(alert))
 
 
 def build_resources() -> dict[str, Any]:
@@ -137,17 +155,26 @@ def build_resources() -> dict[str, Any]:
             reports_dir=setting("reports_dir", "data/reports"),
             taxonomy_path=setting("taxonomy", "taxonomy.yaml"),
             embedding_model=setting("embedding_model", "all-MiniLM-L6-v2"),
+            embedding_backend=setting("embedding_backend", DEFAULT_EMBEDDING_BACKEND),
             embedding_batch_size=setting("embedding_batch_size", 64),
             seed=setting("seed", 42),
             ticket_url_template=setting("ticket_url_template", ""),
             min_theme_tickets=setting("min_theme_tickets", 5),
             min_theme_customers=setting("min_theme_customers", 3),
             min_week_tickets=setting("min_week_tickets", 30),
+            severity_weights=setting("severity_weights", DEFAULT_SEVERITY_WEIGHTS),
+            plan_weights=setting("plan_weights", DEFAULT_PLAN_WEIGHTS),
             max_rejection_rate=setting("max_rejection_rate", 0.2),
+            mappings_dir=setting("mappings_dir", ""),
+            order_patterns=setting("order_patterns", ""),
+            keep_words=setting("keep_words", ""),
+            allowed_plans=setting("allowed_plans", "free,pro,enterprise,business,team,premium,paid,trial,starter"),
             spike_min_ratio=setting("spike_min_ratio", 2.0),
             spike_max_p_value=setting("spike_max_p_value", 0.01),
             spike_min_count=setting("spike_min_count", 10),
             spike_baseline_weeks=setting("spike_baseline_weeks", 6),
+            spike_min_baseline_weeks=setting("spike_min_baseline_weeks", 4),
+            spike_distribution=setting("spike_distribution", "poisson"),
         ),
         "llm": LLM(
             model=setting("llm_model", ""),
@@ -160,6 +187,7 @@ def build_resources() -> dict[str, Any]:
             url=setting("notify_url", ""),
             secret=setting("notify_secret", ""),
             ui_url=setting("ui_url", "http://127.0.0.1:3000"),
+            reports_url=setting("reports_url", ""),
         ),
     }
 

@@ -2,16 +2,17 @@
 
 Their data versions (a content hash) make dependent assets show as stale in the UI when the
 taxonomy is edited or a reviewer decides something, until those weeks are re-materialized.
+A new version is recorded only when it differs from the latest one in the event log, so the
+sensor, the CLI and the UI's "observe" button can all report without creating false staleness.
 """
 
 import hashlib
-from pathlib import Path
 
 import dagster as dg
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
-from ticket_intel.defs.resources import PipelineConfig, Warehouse
+from ticket_intel.defs.resources import PipelineConfig, Warehouse, setting
 
 DATA_VERSION_TAG = "dagster/data_version"
 
@@ -21,7 +22,7 @@ DATA_VERSION_TAG = "dagster/data_version"
     description="taxonomy.yaml: product areas and tag synonyms, versioned by content hash.",
 )
 def taxonomy(settings: PipelineConfig) -> dg.DataVersion:
-    return dg.DataVersion(tax.content_hash(Path(settings.taxonomy_path)))
+    return dg.DataVersion(tax.content_hash(tax.locate(settings.taxonomy_path)))
 
 
 def reviews_version(rows: list[dict]) -> str:
@@ -41,3 +42,24 @@ def theme_reviews(warehouse: Warehouse) -> dg.DataVersion:
 def observation(asset: str, version: str) -> dg.AssetObservation:
     """An observation carrying a data version, for sensors and the CLI to report."""
     return dg.AssetObservation(asset_key=asset, tags={DATA_VERSION_TAG: version})
+
+
+def latest_version(instance: dg.DagsterInstance, asset: str) -> str | None:
+    records = instance.fetch_observations(dg.AssetKey(asset), limit=1).records
+    observed = records[0].asset_observation if records else None
+    return observed.data_version if observed else None
+
+
+def taxonomy_observation(instance: dg.DagsterInstance, path: str) -> dg.AssetObservation | None:
+    """The taxonomy's current version as an observation, or None when already recorded."""
+    version = tax.content_hash(tax.locate(path))
+    return None if latest_version(instance, "taxonomy") == version else observation("taxonomy", version)
+
+
+def record_taxonomy_version(instance: dg.DagsterInstance) -> None:
+    """Before a run outside the daemon (the CLI): record the taxonomy the run will read, so its
+    materializations carry that version and do not show stale once the sensor first looks."""
+    path = setting("taxonomy", "taxonomy.yaml")
+    found = taxonomy_observation(instance, path.get_value() if isinstance(path, dg.EnvVar) else path)
+    if found is not None:
+        instance.report_runless_asset_event(found)

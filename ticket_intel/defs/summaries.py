@@ -1,7 +1,7 @@
-"""cluster_summaries: label, shared issue, phrasings, severity, signal type and backlog item."""
+"""cluster_summaries: label, shared issue, phrasings, severity, signal type, area and backlog item."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -10,13 +10,16 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.llm import llm_summary
-from ticket_intel.core.review import review_state
-from ticket_intel.core.summarize import ThemeDocs, class_tfidf_terms, extractive_summary
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly, weeks_of
+from ticket_intel.core.report import md_escape
+from ticket_intel.core.review import canonical_themes, review_state
+from ticket_intel.core.summarize import extractive_summary, theme_docs
+from ticket_intel.defs.partitions import weekly, weeks_of
 from ticket_intel.defs.resources import LLM, PipelineConfig, Warehouse
 
 
-def _cache(con: duckdb.DuckDBPyConnection, model: str):
+def llm_cache(con: duckdb.DuckDBPyConnection, model: str) -> tuple[Callable[[str], str | None], Callable[[str, str], None]]:
+    """get/put on ops.llm_cache, keyed by prompt hash (the model name is part of the hash)."""
+
     def get(key: str) -> str | None:
         row = con.execute("SELECT response FROM ops.llm_cache WHERE prompt_hash = ?", [key]).fetchone()
         return row[0] if row else None
@@ -31,35 +34,26 @@ def _cache(con: duckdb.DuckDBPyConnection, model: str):
 
 
 def summarize_week(
-    con: duckdb.DuckDBPyConnection, week: date, settings: PipelineConfig, llm: LLM, run_id: str
+    con: duckdb.DuckDBPyConnection, week: date, taxonomy: tax.Taxonomy, llm: LLM, run_id: str
 ) -> pd.DataFrame:
-    frame = wh.window_tickets(con, week, with_vectors=True)
     state = review_state(wh.reviews(con))
-    frame["theme_id"] = [state.canonical(t) if isinstance(t, str) else None for t in frame["theme_id"]]
-    themed = frame[frame["theme_id"].notna()]
-    active = sorted(set(themed.loc[themed["ticket_week"] == week, "theme_id"]))
-    groups = {t: g for t, g in themed.groupby("theme_id")}
-    terms = class_tfidf_terms({t: g["text"].tolist() for t, g in groups.items()})
-    taxonomy = tax.load(Path(settings.taxonomy_path))
-    cache_get, cache_put = _cache(con, llm.model)
+    frame = canonical_themes(wh.window_tickets(con, week, with_vectors=True), state)
+    docs = theme_docs(frame, week, wh.embeddings_matrix(frame))
+    tags = frame.groupby("theme_id")["tags"].agg(list).to_dict() if len(frame) else {}
+    cache_get, cache_put = llm_cache(con, llm.model)
     rows = []
-    for theme_id in active:
-        g = groups[theme_id]
-        doc = ThemeDocs(
-            theme_id=theme_id, ticket_ids=g["ticket_id"].tolist(), texts=g["text"].tolist(),
-            vectors=wh.embeddings_matrix(g), tickets_per_week=len(g) / WINDOW_WEEKS, terms=terms[theme_id],
-        )
+    for theme_id, doc in docs.items():
         summary = extractive_summary(doc)
         if llm.model:
             summary = llm_summary(doc, llm.model, summary, cache_get, cache_put, llm.completion_kwargs())
-        tags = [t for tag_list in g["tags"] if tag_list is not None for t in tag_list]
+        ticket_tags = [list(t) if t is not None else [] for t in tags.get(theme_id, [])]
         rows.append({
             "week_start": week, "theme_id": theme_id,
             "label": state.labels.get(theme_id, summary.label),
             "shared_issue": summary.shared_issue, "phrasings": summary.phrasings,
             "severity": summary.severity, "severity_rationale": summary.severity_rationale,
             "signal_type": summary.signal_type,
-            "product_area": tax.assign_area(taxonomy, doc.texts, tags, doc.terms),
+            "product_area": tax.assign_area(taxonomy, doc.texts, ticket_tags, doc.terms),
             "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
             "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
             "terms": summary.terms, "example_ticket_ids": summary.example_ticket_ids,
@@ -82,14 +76,22 @@ def summarize_week(
     "and a backlog item — extractive offline, or from an LLM through litellm when configured.",
 )
 def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig, llm: LLM):
-    counts = {}
+    path = tax.locate(settings.taxonomy_path)
+    if not path.exists():
+        context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
+    taxonomy = tax.load(path)
+    counts, by = {}, {}
     with warehouse.connect() as con:
         for week in weeks_of(context):
-            out = summarize_week(con, week, settings, llm, context.run.run_id)
+            out = summarize_week(con, week, taxonomy, llm, context.run.run_id)
             counts[week.isoformat()] = len(out)
-    by = out["summarizer"].value_counts().to_dict() if len(out) else {}
+            for name, n in (out["summarizer"].value_counts().items() if len(out) else []):
+                by[name] = by.get(name, 0) + int(n)
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
-        "summarizer": dg.MetadataValue.json({k: int(v) for k, v in by.items()}),
-        "labels": dg.MetadataValue.md("\n".join(f"- `{r.theme_id}` {r.label}" for r in out.itertuples()) or "–"),
+        "summarizer": dg.MetadataValue.json(by),
+        "taxonomy_version": dg.MetadataValue.text(tax.content_hash(path)),
+        "labels": dg.MetadataValue.md(
+            "\n".join(f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()) or "–"
+        ),
     })

@@ -1,9 +1,10 @@
 """Read helpdesk exports into canonical tickets, detecting each file's profile from its content.
 
 A file is decoded (gzip, BOMs, UTF-16, Latin-1 fallback), parsed as JSON, JSONL, CSV or
-Parquet, and handed to the first profile that recognises its shape. Records that cannot be
-used become rejections with a reason; a file that cannot be read at all becomes one file-level
-rejection. Nothing raises past this module, so one bad file never stops the others.
+Parquet, and handed to the first profile that recognises its shape: Zendesk, Intercom,
+Freshdesk, then the YAML column mappings. Records that cannot be used become rejections with a
+reason; a file that cannot be read at all becomes one file-level rejection. Nothing raises past
+this module, so one bad file never stops the others.
 """
 
 from __future__ import annotations
@@ -13,23 +14,26 @@ import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ticket_intel.core.sources import freshdesk, intercom, zendesk
-from ticket_intel.core.sources.base import CANONICAL_COLUMNS, REJECTED_COLUMNS, ParseResult
+from ticket_intel.core.sources import freshdesk, intercom, mapped, zendesk
+from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
+from ticket_intel.core.sources.base import CANONICAL_COLUMNS, REJECTED_COLUMNS, FileError, ParseResult
+from ticket_intel.core.sources.mapped import Mapping, load_mappings
+
+__all__ = ["FILE_COLUMNS", "FileError", "IngestResult", "Mapping", "file_hash", "list_exports", "load_mappings",
+           "parse_bytes", "read_exports"]  # fmt: skip
 
 EXPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".tsv", ".txt")
-FILE_COLUMNS = ["source_file", "file_hash", "profile", "accepted", "rejected", "error"]
-ACCOUNT_COLUMNS = {"account_id", "plan"}
-
-
-class FileError(ValueError):
-    """The whole file is unusable; the message says why in one line."""
+FILE_COLUMNS = ["source_file", "file_hash", "profile", "accepted", "rejected", "skipped", "error"]
+# csv's default field limit (128 KiB) is smaller than a long email body.
+csv.field_size_limit(64 * 1024 * 1024)
 
 
 @dataclass
@@ -49,60 +53,140 @@ def list_exports(inbox: Path) -> list[Path]:
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     return sorted(
         p for p in inbox.rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in EXPORT_SUFFIXES
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
+        and p.suffix.lower() in EXPORT_SUFFIXES
     )
 
 
 def decode(data: bytes) -> str:
-    """Bytes to text: BOM-aware, UTF-8 first, Windows-1252 as the spreadsheet fallback."""
+    """Bytes to text: BOM-aware, UTF-16 without BOM, UTF-8 first, Windows-1252 as the spreadsheet fallback."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     sample = data[:4096]
     if sample.count(b"\x00") > len(sample) // 4:
-        raise FileError("binary content (many NUL bytes): not a CSV/JSON export")
+        # Text in UTF-16 has a NUL in every other byte; anything else with many NULs is binary.
+        if sample[1::2].count(0) > len(sample) // 2 * 0.9:
+            return data.decode("utf-16-le", errors="replace")
+        if sample[0::2].count(0) > len(sample) // 2 * 0.9:
+            return data.decode("utf-16-be", errors="replace")
+        raise FileError("binary content (many NUL bytes): not a CSV/JSON/Parquet export")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
 
 
-def _csv_rows(text: str) -> tuple[pd.DataFrame, list[int]]:
-    """Parse CSV keeping each record's first physical line for rejection locators."""
-    reader = csv.reader(io.StringIO(text.replace("\x00", "")))
+def _csv_table(text: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse CSV (or TSV) keeping each record's first physical line for rejection locators."""
+    first_line = text.split("\n", 1)[0]
+    dialect = "excel-tab" if first_line.count("\t") > first_line.count(",") else "excel"
+    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), dialect=dialect)
     try:
         header = next(reader)
     except StopIteration as exc:
         raise FileError("empty file") from exc
+    except csv.Error as exc:
+        raise FileError(f"unreadable CSV header: {exc}") from exc
     rows, lines, width = [], [], len(header)
     prev_end = reader.line_num
-    for row in reader:
-        start, prev_end = prev_end + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        rows.append((row + [""] * width)[:width])
-        lines.append(start)
+    try:
+        for row in reader:
+            start, prev_end = prev_end + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            rows.append((row + [""] * width)[:width])
+            lines.append(f"line {start}")
+    except csv.Error as exc:
+        raise FileError(f"malformed CSV after line {prev_end}: {exc}") from exc
     return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines
 
 
-def _parse_document(doc: Any) -> ParseResult:
+def _jsonl_records(text: str) -> tuple[list[Any], list[str], list[dict[str, Any]]]:
+    """One JSON value per line; a line that does not parse is a rejection, not a lost file."""
+    records, locators, bad = [], [], []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+            locators.append(f"line {n}")
+        except json.JSONDecodeError as exc:
+            bad.append({"locator": f"line {n}", "record": line[:100_000],
+                        "reason": f"invalid JSON on this line: {exc.msg} at column {exc.colno}"})
+    return records, locators, bad
+
+
+def _looks_like_jsonl(text: str) -> bool:
+    """Several lines, not a pretty-printed document, and some early line is a whole JSON object."""
+    lines = [ln.strip() for ln in text.splitlines()[:6] if ln.strip()]
+    if len(lines) < 2 or lines[0] in ("[", "{"):
+        return False
+    for line in lines[:5]:
+        try:
+            if isinstance(json.loads(line), dict):
+                return True
+        except json.JSONDecodeError:
+            continue
+    return False
+
+
+def _parse_records(records: list[Any], locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
+    """A list of JSON objects: API-shaped tickets of a known helpdesk, or a mapped table."""
+    objects = [r for r in records if isinstance(r, dict)]
+    if not objects:
+        raise FileError(f"no JSON objects among {len(records)} parsed records: not a ticket export")
+    head = objects[0]
+    if zendesk.looks_like_record(head):
+        return zendesk.parse({"tickets": records}, locators)
+    if intercom.looks_like_record(head):
+        return intercom.parse({"conversations": records}, locators)
+    if freshdesk.looks_like_record(head):
+        return freshdesk.parse_api(records, locators)
+    columns = list(dict.fromkeys(k for r in objects[:100] for k in r))
+    mapping = mapped.find_mapping(columns, mappings)
+    if mapping is None:
+        raise FileError(f"records with unrecognised fields {columns[:12]}; add a column mapping")
+    keep = [i for i, r in enumerate(records) if isinstance(r, dict)]
+    result = mapped.parse(mapping, pd.DataFrame([records[i] for i in keep]), [locators[i] for i in keep], name)
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            result.reject(locators[i], r, f"record is a {type(r).__name__}, not an object")
+    return result
+
+
+def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseResult:
     if zendesk.looks_like(doc):
         return zendesk.parse(doc)
     if intercom.looks_like(doc):
         return intercom.parse(doc)
+    if isinstance(doc, list):
+        return _parse_records(doc, [f"[{i}]" for i in range(len(doc))], name, mappings)
+    if isinstance(doc, dict):
+        lists = [k for k, v in doc.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if len(lists) == 1:
+            key = lists[0]
+            return _parse_records(doc[key], [f"{key}[{i}]" for i in range(len(doc[key]))], name, mappings)
     keys = sorted(doc)[:12] if isinstance(doc, dict) else type(doc).__name__
     raise FileError(f"JSON export of unknown shape (top-level keys: {keys}); add a column mapping")
 
 
-def _parse_table(frame: pd.DataFrame, lines: Sequence[int]) -> ParseResult:
+def _parse_table(frame: pd.DataFrame, locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
+    if frame.empty:
+        raise FileError("no records: the file has a header but no rows")
     if freshdesk.looks_like(frame.columns):
-        return freshdesk.parse(frame, lines)
-    cols = list(frame.columns)[:12]
-    raise FileError(f"table with unrecognised columns {cols}; add a column mapping")
+        return freshdesk.parse(frame, locators)
+    if "Ticket ID" in frame.columns:
+        missing = sorted(freshdesk.REQUIRED - set(frame.columns)) or ["Description or Subject"]
+        raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
+    mapping = mapped.find_mapping(list(frame.columns), mappings)
+    if mapping is None:
+        raise FileError(f"table with unrecognised columns {list(frame.columns)[:12]}; add a column mapping")
+    return mapped.parse(mapping, frame, locators, name)
 
 
-def parse_bytes(name: str, data: bytes) -> ParseResult:
+def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> ParseResult:
     """Parse one export's bytes; raises FileError when the file as a whole is unusable."""
     if not data.strip():
         raise FileError("empty file")
@@ -110,77 +194,42 @@ def parse_bytes(name: str, data: bytes) -> ParseResult:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
-            raise FileError(f"corrupt gzip file: {exc}") from exc
-        return parse_bytes(name.removesuffix(".gz"), data)
+            raise FileError(f"corrupt or truncated gzip file: {exc}") from exc
+        return parse_bytes(name.removesuffix(".gz"), data, mappings)
     if data[:4] == b"PAR1":
-        frame = pd.read_parquet(io.BytesIO(data))
-        return _parse_table(frame.astype(object), list(range(1, len(frame) + 1)))
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except Exception as exc:  # pyarrow raises many types for a damaged file
+            raise FileError(f"unreadable Parquet file: {str(exc).splitlines()[0][:200]}") from exc
+        frame = frame.astype(object).where(frame.notna(), None)
+        return _parse_table(frame, [f"row {i + 1}" for i in range(len(frame))], name, mappings)
     text = decode(data)
     stripped = text.lstrip()
     if stripped[:1] in "[{":
+        if _looks_like_jsonl(stripped):
+            records, locators, bad = _jsonl_records(text)
+            result = _parse_records(records, locators, name, mappings)
+            for b in bad:
+                result.reject(b["locator"], b["record"], b["reason"])
+            return result
         try:
-            return _parse_document(json.loads(stripped))
+            doc = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
-    frame, lines = _csv_rows(text)
-    if frame.empty:
-        raise FileError("no records: the file has a header but no rows")
-    return _parse_table(frame, lines)
+        return _parse_document(doc, name, mappings)
+    frame, locators = _csv_table(text)
+    return _parse_table(frame, locators, name, mappings)
 
 
-def read_accounts(paths: Iterable[Path]) -> pd.DataFrame:
-    """Accounts files (account_id, plan, optional source and monthly_revenue) joined at ingest."""
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        if not set(frame.columns) >= ACCOUNT_COLUMNS:
-            continue
-        if "source" not in frame:
-            frame["source"] = ""
-        if "monthly_revenue" not in frame:
-            frame["monthly_revenue"] = ""
-        frames.append(frame[["source", "account_id", "plan", "monthly_revenue"]])
-    if not frames:
-        return pd.DataFrame(columns=["source", "account_id", "plan", "monthly_revenue"])
-    return pd.concat(frames, ignore_index=True).drop_duplicates(["source", "account_id"], keep="last")
+def read_exports(
+    paths: Sequence[Path], mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None
+) -> IngestResult:
+    """Parse every export; later files win for a ticket exported twice (re-export = update).
 
-
-def is_accounts_file(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
-        return False
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        header = {h.strip() for h in fh.readline().split(",")}
-    return header >= ACCOUNT_COLUMNS and "Ticket ID" not in header
-
-
-def join_accounts(tickets: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
-    """Fill plan and revenue from the accounts file where the export did not carry them."""
-    if accounts.empty or tickets.empty:
-        return tickets
-    acc = accounts.copy()
-    acc["plan"] = acc["plan"].str.strip().str.lower().replace("", None)
-    acc["monthly_revenue"] = pd.to_numeric(acc["monthly_revenue"], errors="coerce")
-    specific = acc[acc["source"] != ""].set_index(["source", "account_id"])
-    generic = acc[acc["source"] == ""].set_index("account_id")
-    out = tickets.copy()
-    for i, row in out.iterrows():
-        if row["account_id"] is None:
-            continue
-        key = (row["source"], row["account_id"])
-        match = specific.loc[key] if key in specific.index else (
-            generic.loc[row["account_id"]] if row["account_id"] in generic.index else None
-        )
-        if match is None:
-            continue
-        if not row["plan"] and match["plan"]:
-            out.at[i, "plan"] = match["plan"]
-        if pd.isna(row["monthly_revenue"]) and pd.notna(match["monthly_revenue"]):
-            out.at[i, "monthly_revenue"] = float(match["monthly_revenue"])
-    return out
-
-
-def read_exports(paths: Sequence[Path]) -> IngestResult:
-    """Parse every export; later files win for a ticket exported twice (re-export = update)."""
+    `mappings` defaults to the shipped ones; tickets before `earliest` (the first partition)
+    are rejected, since no run could ever materialize them.
+    """
+    mappings = load_mappings() if mappings is None else mappings
     tickets: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
@@ -191,9 +240,9 @@ def read_exports(paths: Sequence[Path]) -> IngestResult:
         data = path.read_bytes()
         digest = file_hash(data)
         entry = {"source_file": str(path), "file_hash": digest, "profile": None,
-                 "accepted": 0, "rejected": 0, "error": None}
+                 "accepted": 0, "rejected": 0, "skipped": 0, "error": None}
         try:
-            result = parse_bytes(path.name, data)
+            result = parse_bytes(path.name, data, mappings)
         except FileError as exc:
             rejected.append({"source_file": str(path), "locator": "file", "source": None,
                              "record": data[:2000].decode("utf-8", errors="replace"),
@@ -201,22 +250,44 @@ def read_exports(paths: Sequence[Path]) -> IngestResult:
             entry.update(error=str(exc), rejected=1)
             files.append(entry)
             continue
+        if earliest is not None:
+            _reject_before(result, earliest)
+        if not result.tickets and not result.rejections and not result.skipped:
+            result.rejections.append({"locator": "file", "source": result.source, "record": "",
+                                      "reason": "export holds zero tickets"})
         for t in result.tickets:
             t["source_file"] = str(path)
         for r in result.rejections:
             rejected.append({**r, "source_file": str(path), "file_hash": digest})
         tickets.extend(result.tickets)
-        entry.update(profile=result.source, accepted=len(result.tickets), rejected=len(result.rejections))
+        entry.update(profile=result.source, accepted=len(result.tickets), rejected=len(result.rejections),
+                     skipped=result.skipped)
         files.append(entry)
     frame = pd.DataFrame(tickets, columns=CANONICAL_COLUMNS)
     frame, superseded = _dedupe(frame)
     rejected.extend(superseded)
     frame = join_accounts(frame, read_accounts(account_paths))
-    return IngestResult(
-        tickets=frame.reset_index(drop=True),
-        rejected=pd.DataFrame(rejected, columns=REJECTED_COLUMNS),
-        files=pd.DataFrame(files, columns=FILE_COLUMNS),
-    )
+    rejected_frame = pd.DataFrame(rejected, columns=REJECTED_COLUMNS)
+    files_frame = pd.DataFrame(files, columns=FILE_COLUMNS)
+    # Counts after re-exports are resolved: a superseded row counts where it was filed.
+    files_frame["accepted"] = files_frame["source_file"].map(frame["source_file"].value_counts()).fillna(0).astype(int)
+    files_frame["rejected"] = (files_frame["source_file"].map(rejected_frame["source_file"].value_counts())
+                               .fillna(0).astype(int))
+    return IngestResult(tickets=frame.reset_index(drop=True), rejected=rejected_frame, files=files_frame)
+
+
+def _reject_before(result: ParseResult, earliest: datetime) -> None:
+    kept = []
+    for t in result.tickets:
+        if t["created_at"] < earliest:
+            result.rejections.append({
+                "locator": t["locator"], "source": t["source"], "record": t["record"],
+                "reason": f"created_at {t['created_at']:%Y-%m-%d} is before the first weekly partition "
+                          f"{earliest:%Y-%m-%d} (set TICKET_INTEL_PARTITIONS_START earlier to keep it)",
+            })
+        else:
+            kept.append(t)
+    result.tickets = kept
 
 
 def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -225,14 +296,14 @@ def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     superseded = []
     if dup.any():
         last = frame.drop_duplicates("ticket_id", keep="last").set_index("ticket_id")
-        for _, row in frame[dup].iterrows():
-            newer = last.loc[row["ticket_id"]]
-            if row["record"] == newer["record"]:
+        for row in frame[dup].itertuples(index=False):
+            newer = last.loc[row.ticket_id]
+            if row.record == newer["record"]:
                 continue
             superseded.append({
-                "source_file": row["source_file"], "locator": row["locator"], "source": row["source"],
-                "record": row["record"], "file_hash": None,
-                "reason": f"superseded: ticket {row['source_id']} exported again in "
+                "source_file": row.source_file, "locator": row.locator, "source": row.source,
+                "record": row.record, "file_hash": None,
+                "reason": f"superseded: ticket {row.source_id} exported again in "
                           f"{Path(newer['source_file']).name} ({newer['locator']})",
             })
     return frame[~dup], superseded

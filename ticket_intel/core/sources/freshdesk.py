@@ -1,15 +1,22 @@
-"""Freshdesk: the ticket CSV export (`Ticket ID`, `Description`, `Created time`, ...)."""
+"""Freshdesk: the ticket CSV export (`Ticket ID`, `Description`, `Created time`, ...) and the JSON
+shape of its tickets API (`/api/v2/tickets`: numeric status, priority and source codes)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from ticket_intel.core.sources.base import ParseResult, RecordError, id_or_none, make_ticket
+from ticket_intel.core.sources.base import ParseResult, RecordError, id_or_none, make_ticket, records
 
 SOURCE = "freshdesk"
 REQUIRED = {"Ticket ID", "Created time"}
+# Codes documented for the v2 tickets API.
+STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
+PRIORITY = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
+CHANNEL = {1: "email", 2: "portal", 3: "phone", 5: "twitter", 6: "facebook", 7: "chat", 8: "mobihelp",
+           9: "feedback widget", 10: "outbound email", 11: "ecommerce", 12: "bot"}  # fmt: skip
 
 
 def looks_like(columns: Sequence[str]) -> bool:
@@ -17,11 +24,15 @@ def looks_like(columns: Sequence[str]) -> bool:
     return cols >= REQUIRED and bool({"Description", "Subject"} & cols)
 
 
-def parse(frame: pd.DataFrame, lines: Sequence[int]) -> ParseResult:
-    """`lines` gives each row's 1-based physical line in the file, for the rejection locator."""
+def looks_like_record(record: Mapping[str, Any]) -> bool:
+    """One ticket object of the API: Freshdesk's own field names and integer status codes."""
+    return "requester_id" in record and ("description_text" in record or isinstance(record.get("status"), int))
+
+
+def parse(frame: pd.DataFrame, locators: Sequence[str]) -> ParseResult:
+    """`locators` name each row in the file (`line 12` in a CSV, `row 3` in Parquet)."""
     result = ParseResult(SOURCE)
-    for line, row in zip(lines, frame.to_dict("records"), strict=True):
-        locator = f"line {line}"
+    for locator, row in zip(locators, records(frame), strict=True):
         customer = id_or_none(row.get("Contact ID")) or id_or_none(row.get("Email"))
         try:
             result.tickets.append(
@@ -45,4 +56,39 @@ def parse(frame: pd.DataFrame, lines: Sequence[int]) -> ParseResult:
             )
         except RecordError as exc:
             result.reject(locator, row, str(exc))
+    return result
+
+
+def _code(table: Mapping[int, str], value: Any) -> Any:
+    return table.get(value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def parse_api(records: Sequence[Any], locators: Sequence[str]) -> ParseResult:
+    """Ticket objects from the tickets API (a JSON array, or one object per JSONL line)."""
+    result = ParseResult(SOURCE)
+    for locator, rec in zip(locators, records, strict=True):
+        if not isinstance(rec, Mapping):
+            result.reject(locator, rec, f"ticket is a {type(rec).__name__}, not an object")
+            continue
+        requester = rec.get("requester") if isinstance(rec.get("requester"), Mapping) else {}
+        try:
+            result.tickets.append({
+                **make_ticket(
+                    source=SOURCE,
+                    source_id=rec.get("id"),
+                    created_at=rec.get("created_at"),
+                    message=rec.get("description") or rec.get("description_text"),
+                    subject=rec.get("subject"),
+                    customer_id=rec.get("requester_id") or requester.get("email"),
+                    account_id=rec.get("company_id"),
+                    channel=_code(CHANNEL, rec.get("source")),
+                    tags=rec.get("tags"),
+                    priority=_code(PRIORITY, rec.get("priority")),
+                    status=_code(STATUS, rec.get("status")),
+                    record=rec,
+                ),
+                "locator": locator,
+            })
+        except RecordError as exc:
+            result.reject(locator, rec, str(exc))
     return result

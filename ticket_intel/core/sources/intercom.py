@@ -4,7 +4,7 @@ admin-initiated conversations open with our own words, not the customer's)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
@@ -32,10 +32,16 @@ def _customer_message(conv: Mapping[str, Any]) -> tuple[str | None, Mapping[str,
     return None, author
 
 
-def parse(doc: Mapping[str, Any]) -> ParseResult:
+def looks_like_record(record: Mapping[str, Any]) -> bool:
+    """One conversation object (a JSON array or JSONL of conversations)."""
+    return record.get("type") == "conversation" or ("conversation_parts" in record and "source" in record)
+
+
+def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
+    """`doc` holds `conversations`; `locators` override `conversations[i]`."""
     result = ParseResult(SOURCE)
     for i, conv in enumerate(doc.get("conversations") or []):
-        locator = f"conversations[{i}]"
+        locator = locators[i] if locators else f"conversations[{i}]"
         if not isinstance(conv, Mapping):
             result.reject(locator, conv, f"conversation is a {type(conv).__name__}, not an object")
             continue

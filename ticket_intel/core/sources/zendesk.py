@@ -4,7 +4,7 @@ requester is the customer's message; otherwise the ticket description is."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
@@ -14,6 +14,11 @@ SOURCE = "zendesk"
 
 def looks_like(doc: Any) -> bool:
     return isinstance(doc, Mapping) and isinstance(doc.get("tickets"), list)
+
+
+def looks_like_record(record: Mapping[str, Any]) -> bool:
+    """One ticket object (a JSON array or JSONL export of the tickets API)."""
+    return "requester_id" in record and ("via" in record or "zendesk.com" in str(record.get("url", "")))
 
 
 def _first_requester_comment(ticket: Mapping[str, Any]) -> str | None:
@@ -26,13 +31,14 @@ def _first_requester_comment(ticket: Mapping[str, Any]) -> str | None:
     return None
 
 
-def parse(doc: Mapping[str, Any]) -> ParseResult:
+def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
+    """`doc` is the export (`tickets` plus optional sideloads); `locators` override `tickets[i]`."""
     result = ParseResult(SOURCE)
     orgs = {
         o.get("id"): o for o in doc.get("organizations") or [] if isinstance(o, Mapping) and "id" in o
     }
     for i, ticket in enumerate(doc["tickets"]):
-        locator = f"tickets[{i}]"
+        locator = locators[i] if locators else f"tickets[{i}]"
         if not isinstance(ticket, Mapping):
             result.reject(locator, ticket, f"ticket is a {type(ticket).__name__}, not an object")
             continue

@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints a table of figures measured against a reference in the same run."""

@@ -1,0 +1,213 @@
+"""Spike alerts on real weekly series: recall of injected spikes and false alerts on the rest.
+
+Series come from ../shared/datasets/github_bug_issues (real bug reports, the author's login as
+the customer): one weekly series per product, and one per PowerToys module (issues whose
+title names the module: a theme-sized series of a few tickets a week). A module is born at its
+first issue, as the pipeline treats a theme born without an ancestor. `swift-ci` (a bot that
+migrated old JIRA issues) is left out.
+
+False alerts: every week that has a baseline (>= `min_baseline_weeks` eligible weeks) is tested
+on the untouched series; each alert counts as false, so real bursts in the data count against
+us too and the rate is an upper bound. Quiet weeks cannot alert (2x a baseline of 1 is below
+`min_count`) and would flatter the rate, so it is also given over the busy weeks alone: those
+whose baseline x `min_ratio` reaches `min_count`. Recall: at every `stride`-th such week a spike of size m
+is injected in two ways, each tested alone on an otherwise untouched series: `exact` sets the
+week to round(m x baseline) (a spike of exactly m x), `added` adds round((m - 1) x baseline)
+issues to the week's own count (m x on average; a quiet week makes it smaller). Only spikes of
+at least `min_count` issues count: smaller ones are below the alerting floor by design. Both
+tails run on the same weeks; Poisson, which the issue names, is the reference.
+
+Then two real weeks go through `anomalies.detect` itself, with distinct authors as customers:
+PowerToys 2021-06-28 (a broad spike) and TensorFlow 2023-01-16 (84 issues, 72 from one account).
+
+    .venv/bin/python -m bench.alerts [--stride 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from bench.common import SHARED, table
+from ticket_intel.core import anomalies
+from ticket_intel.core.weeks import week_start, window
+
+DATASET = SHARED / "github_bug_issues"
+BOTS = {"swift-ci"}
+SIZES = (1.5, 2.0, 3.0, 5.0)
+MODES = ("exact", "added")
+RECALL_TARGET = 0.95  # for spikes of 3x and more
+FALSE_TARGET = 5.0  # per 100 theme-weeks (1 in 20)
+WINDOW_WEEKS = 8  # the pipeline's default clustering window
+# PowerToys modules, as users name them in issue titles (module names from the PowerToys docs).
+MODULES = {
+    "FancyZones": r"fancy ?zones?|\bfz\b",
+    "PowerToys Run": r"powertoys run|pt run|\[run\]|launcher",
+    "Color Picker": r"colou?r ?picker",
+    "Keyboard Manager": r"keyboard manager|\bkbm\b|remap",
+    "PowerRename": r"power ?rename",
+    "Image Resizer": r"image ?resizer",
+    "Peek": r"\bpeek\b",
+    "Awake": r"\bawake\b",
+    "Settings": r"\bsettings\b",
+    "File Explorer add-ons": r"preview pane|previewer|thumbnail|file explorer",
+    "Shortcut Guide": r"shortcut guide",
+    "Text Extractor": r"text extractor|\bocr\b",
+    "Mouse utilities": r"find my mouse|mouse highlighter|crosshairs|mouse jump|mouse without borders",
+    "Always On Top": r"always on top",
+    "Hosts File Editor": r"hosts file|\bhosts editor\b",
+    "Crashes": r"crash|watson|exception",
+    "Installer and updates": r"\bupdate|install",
+}
+REAL_CASES = (("microsoft_PowerToys", date(2021, 6, 28)), ("TensorFlow_tensorflow", date(2023, 1, 16)))
+
+
+def load() -> pd.DataFrame:
+    frames = []
+    for path in sorted(DATASET.glob("*.csv")):
+        frame = pd.read_csv(path, usecols=["number", "title", "created_at", "creator_name"])
+        frames.append(frame.assign(product=path.stem))
+    issues = pd.concat(frames, ignore_index=True)
+    issues = issues[~issues["creator_name"].isin(BOTS)]
+    return issues.assign(week=week_start(issues["created_at"]), ticket_id=issues["product"] + "#" + issues["number"].astype(str))
+
+
+def weekly(frame: pd.DataFrame, first: date, last: date) -> np.ndarray:
+    """Counts for every week from `first` to `last` (zeros where nothing was filed)."""
+    n = (last - first).days // 7 + 1
+    counts = frame.groupby("week").size()
+    return np.array([int(counts.get(first + timedelta(weeks=k), 0)) for k in range(n)])
+
+
+def series(issues: pd.DataFrame) -> list[dict[str, object]]:
+    """(name, kind, counts, index of the birth week or 0) for products and PowerToys modules."""
+    out = []
+    for product, frame in issues.groupby("product"):
+        first, last = frame["week"].min(), frame["week"].max()
+        out.append({"name": product, "kind": "product", "counts": weekly(frame, first, last), "born": 0})
+        if product != "microsoft_PowerToys":
+            continue
+        titles = frame["title"].str.lower()
+        for module, pattern in MODULES.items():
+            hits = frame[titles.str.contains(pattern, regex=True, flags=re.IGNORECASE)]
+            born = (hits["week"].min() - first).days // 7
+            out.append({"name": module, "kind": "module", "counts": weekly(hits, first, last), "born": born})
+    return out
+
+
+def baseline_of(counts: np.ndarray, t: int, born: int, settings: anomalies.AlertSettings) -> list[int]:
+    """The eligible baseline weeks before week index t: data weeks since birth (first week = 0)."""
+    return [int(v) for v in counts[max(born, 0):t]][-settings.baseline_weeks:]
+
+
+def evaluate(all_series: list[dict[str, object]], settings: anomalies.AlertSettings, stride: int,
+             ) -> dict[str, dict[str, object]]:
+    """Per kind of series: theme-weeks tested, false alerts, and hits/injections per (mode, size)."""
+    out: dict[str, dict[str, object]] = {}
+    for kind in ("product", "module"):
+        tested = alerts = busy = busy_alerts = 0
+        hits = {(mode, m): 0 for mode in MODES for m in SIZES}
+        injected = dict(hits)
+        for s in (s for s in all_series if s["kind"] == kind):
+            counts, born = s["counts"], int(s["born"])  # type: ignore[call-overload]
+            for t in range(born + 1, len(counts)):
+                history = baseline_of(counts, t, born, settings)
+                if len(history) < settings.min_baseline_weeks:
+                    continue
+                tested += 1
+                fired = anomalies.spike_test(int(counts[t]), history, settings).is_spike
+                alerts += fired
+                if np.mean(history) * settings.min_ratio >= settings.min_count:
+                    busy += 1
+                    busy_alerts += fired
+                if t % stride:
+                    continue
+                base = float(np.mean(history))
+                for m in SIZES:
+                    if round(m * base) < settings.min_count:
+                        continue
+                    for mode, count in (("exact", round(m * base)), ("added", int(counts[t]) + round((m - 1) * base))):
+                        injected[mode, m] += 1
+                        hits[mode, m] += anomalies.spike_test(count, history, settings).is_spike
+        out[kind] = {"tested": tested, "alerts": alerts, "busy": busy, "busy_alerts": busy_alerts,
+                     "hits": hits, "injected": injected}
+    return out
+
+
+def rows(results: dict[str, dict[str, dict[str, object]]], mode: str) -> list[dict[str, object]]:
+    """One row per (series kind, tail); false alerts also as a ratio to the Poisson reference."""
+    out = []
+    for kind in ("product", "module"):
+        ref = results[anomalies.POISSON][kind]
+        for tail, by_kind in results.items():
+            r = by_kind[kind]
+            rate = 100 * r["alerts"] / r["tested"]  # type: ignore[operator]
+            row: dict[str, object] = {
+                "series": kind, "tail": tail, "theme-weeks": r["tested"], "false /100": rate,
+                "false vs poisson": r["alerts"] / ref["alerts"] if ref["alerts"] else float("nan"),
+                "busy weeks": r["busy"], "false /100 busy": 100 * r["busy_alerts"] / r["busy"] if r["busy"] else float("nan"),
+            }
+            for m in SIZES:
+                n, hit = r["injected"][mode, m], r["hits"][mode, m]  # type: ignore[index]
+                row[f"recall {m:g}x (n)"] = f"{hit / n:.3f} ({n})" if n else "-"
+            out.append(row)
+    return out
+
+
+def real_case(issues: pd.DataFrame, product: str, week: date, settings: anomalies.AlertSettings) -> dict[str, object]:
+    """Run the product's window ending at `week` through `detect`, the product as one theme."""
+    frame = issues[issues["product"] == product]
+    weeks = window(week, WINDOW_WEEKS)
+    win = frame[frame["week"].isin(weeks)].rename(columns={"week": "ticket_week", "creator_name": "customer"})
+    win = win.assign(theme_id=product)
+    now = win[win["ticket_week"] == week]
+    theme = {"theme_id": product, "label": product, "tickets": len(now), "customers": now["customer"].nunique(),
+             "example_ticket_ids": sorted(now["ticket_id"])[:3]}
+    found = anomalies.detect(week, [theme], win, {}, frame["week"].min(), settings=settings)
+    spike = next((a for a in found if a["kind"] == anomalies.SPIKE), None)
+    return {
+        "week": f"{product} {week}", "tickets": theme["tickets"], "customers": theme["customers"],
+        "alert": "spike" if spike else "none",
+        "baseline": spike["baseline"] if spike else float("nan"),
+        "ratio": spike["ratio"] if spike else float("nan"),
+        "p": f"{spike['p_value']:.1e}" if spike else "-",
+        "customer baseline": spike["customer_baseline"] if spike else float("nan"),
+        "top customer": spike["top_customer_tickets"] if spike else "-",
+        "concentrated": spike["concentrated"] if spike else "-",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stride", type=int, default=3, help="inject a spike at every n-th testable week")
+    args = parser.parse_args(argv)
+    if not DATASET.is_dir():
+        print(f"skipped: {DATASET} not found")
+        return 0
+    issues = load()
+    all_series = series(issues)
+    chosen = anomalies.AlertSettings()
+    print(f"{len(issues)} issues; {sum(s['kind'] == 'product' for s in all_series)} product series, "
+          f"{sum(s['kind'] == 'module' for s in all_series)} PowerToys module series; settings: ratio >= "
+          f"{chosen.min_ratio}, p < {chosen.max_p_value}, count >= {chosen.min_count}, baseline = mean of the "
+          f"last {chosen.baseline_weeks} eligible weeks (at least {chosen.min_baseline_weeks})\n")
+    results = {tail: evaluate(all_series, replace(chosen, distribution=tail), args.stride)
+               for tail in anomalies.DISTRIBUTIONS}
+    print("Injected week set to m x its baseline (the spike is exactly m x):")
+    print(table(rows(results, "exact"), "{:.2f}"))
+    print("\nInjected issues added on top of the week's own count (the week is m x its baseline on average):")
+    print(table(rows(results, "added"), "{:.2f}"))
+    print(f"\ntargets: recall >= {RECALL_TARGET:.0%} for 3x and 5x, false alerts <= {FALSE_TARGET:g} per 100 "
+          f"theme-weeks; shipped tail: {chosen.distribution}\n")
+    print(table([real_case(issues, product, week, chosen) for product, week in REAL_CASES], "{:.1f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

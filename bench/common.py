@@ -1,0 +1,108 @@
+"""Helpers shared by the benchmarks: dataset paths, the persistent embedding cache, peak RSS, tables.
+
+Benchmarks embed through the project's own cached embedder (`embed_with_cache`, the function the
+`ticket_embeddings` asset uses) into a DuckDB file outside the repo, so a text is embedded once per
+machine and every later run reads it back.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import resource
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel import warehouse as wh
+from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, text_hash
+
+# Importing the embeddings asset module announces Dagster beta parameters; not news in a benchmark.
+warnings.filterwarnings("ignore", message=".*is currently in beta")
+
+SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
+BENCH_CACHE = Path(os.environ.get(
+    "TICKET_INTEL_BENCH_CACHE", Path.home() / ".cache" / "ticket_intel" / "bench.duckdb"))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def read_csvs(patterns: Sequence[str]) -> pd.DataFrame:
+    """Concatenate every CSV matched by the given paths or globs, in the order given."""
+    files = [f for p in patterns for f in (sorted(glob.glob(p)) or [p])]
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+
+
+def _connect(path: Path, attempts: int = 120) -> duckdb.DuckDBPyConnection:
+    """Open the cache, waiting while another bench process holds its write lock."""
+    for _ in range(attempts - 1):
+        try:
+            return wh.connect(path)
+        except duckdb.IOException:
+            time.sleep(1.0)
+    return wh.connect(path)
+
+
+def cached_embed(
+    texts: Sequence[str], model: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND,
+    cache: Path = BENCH_CACHE, chunk: int = 2048, batch_size: int = 64, progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """(vectors in input order, texts newly embedded); committed chunk by chunk so a long run resumes."""
+    from ticket_intel.defs.embeddings import embed_with_cache
+
+    hashes = [text_hash(t) for t in texts]
+    vectors: dict[str, np.ndarray] = {}
+    embedded = 0
+    for start in range(0, len(texts), chunk):
+        con = _connect(cache)
+        try:
+            got, n = embed_with_cache(con, hashes[start:start + chunk], list(texts[start:start + chunk]),
+                                      model, backend, batch_size)
+        finally:
+            con.close()
+        vectors.update(got)
+        embedded += n
+        if progress and n:
+            print(f"  embedded {embedded} new texts ({start + len(got)}/{len(texts)})", flush=True)
+    dim = len(next(iter(vectors.values()))) if vectors else 0
+    return (np.stack([vectors[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)), embedded
+
+
+def _measured(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float, float]:
+    start = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - start, peak_rss_mb()
+
+
+def in_fresh_process(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, float]:
+    """Run `fn(*args)` in a new process: (result, seconds inside it, that process's peak RSS in MB).
+
+    A fresh process per method keeps one method's memory from inflating the other's peak.
+    """
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_measured, fn, args).result()
+
+
+def table(rows: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table of dict rows (columns in first-row order); round values before passing them."""
+    if not rows:
+        return "(no rows)"
+    cols = list(rows[0])
+    cells = [[str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)) + " |",
+             "| " + " | ".join("-" * w for w in widths) + " |"]
+    lines += ["| " + " | ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) + " |" for row in cells]
+    return "\n".join(lines)

@@ -1,0 +1,191 @@
+"""The alert sensors on a real Dagster instance, delivering to a real webhook on 127.0.0.1.
+
+Alerts reach the sensors only as `theme_alerts` materializations in the event log: reported
+runless events, real materializations of the asset, and the sample's end-to-end run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ticket_intel.core import anomalies, notify
+from ticket_intel.defs.alert_sensors import new_pattern_sensor, volume_spike_sensor
+from ticket_intel.defs.resources import Notifier
+from ticket_intel_tests.test_alerts_asset import WEEKS, build_warehouse, materialize
+from ticket_intel_tests.test_notify import NEW, SPIKE, Webhook, serve_webhook
+
+SPIKE_2 = {**SPIKE, "alert_key": "T20260831-09|2026-11-09|volume_spike", "theme_id": "T20260831-09"}
+SPIKE_3 = {**SPIKE, "alert_key": "T20260831-09|2026-11-16|volume_spike", "theme_id": "T20260831-09",
+           "week_start": "2026-11-16"}
+
+
+@pytest.fixture()
+def webhook() -> Iterator[Webhook]:
+    with serve_webhook() as hook:
+        yield hook
+
+
+@pytest.fixture()
+def instance(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
+
+
+def report(instance: dg.DagsterInstance, week: str, alerts: list[dict]) -> None:
+    """A theme_alerts materialization of `week` carrying `alerts`, as the asset records it."""
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        "theme_alerts", partition=week, metadata={"alerts": dg.MetadataValue.json(alerts)}))
+
+
+class Ticker:
+    """Evaluates a sensor tick after tick, keeping only what Dagster keeps: the cursor."""
+
+    def __init__(self, sensor: dg.SensorDefinition, instance: dg.DagsterInstance, notifier: Notifier):
+        self.sensor, self.instance, self.notifier = sensor, instance, notifier
+        self.cursor: str | None = None
+
+    def tick(self) -> dg.SensorResult:
+        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor,
+                                          resources={"notifier": self.notifier})
+        result = self.sensor(context)
+        self.cursor = result.cursor
+        return result
+
+
+def delivered_keys(hook: Webhook) -> Counter:
+    return Counter(json.loads(r["body"])["alert"]["alert_key"] for r in hook.delivered)
+
+
+def test_sensors_need_only_the_notifier():
+    """No warehouse resource: the alerts come from the event log, never from DuckDB."""
+    assert volume_spike_sensor.required_resource_keys == {"notifier"}
+    assert new_pattern_sensor.required_resource_keys == {"notifier"}
+
+
+def test_each_alert_is_delivered_exactly_once(instance, webhook):
+    notifier = Notifier(kind="webhook", url=webhook.url)
+    spikes, news = Ticker(volume_spike_sensor, instance, notifier), Ticker(new_pattern_sensor, instance, notifier)
+    report(instance, "2026-11-02", [NEW])
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])
+    for _ in range(3):
+        spikes.tick()
+        news.tick()
+    assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1, NEW["alert_key"]: 1}
+
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])  # the weeks re-materialized: same alerts
+    report(instance, "2026-11-02", [NEW])
+    for ticker in (spikes, news):
+        result = ticker.tick()
+        assert result.asset_events == [] and result.skip_reason.skip_message == "no new alerts"
+
+    restarted = Ticker(volume_spike_sensor, instance, Notifier(kind="webhook", url=webhook.url))
+    restarted.cursor = spikes.cursor  # a restart keeps only the stored cursor
+    report(instance, "2026-11-16", [SPIKE_3])
+    restarted.tick()
+    restarted.tick()
+    assert delivered_keys(webhook) == {k: 1 for k in (SPIKE["alert_key"], SPIKE_2["alert_key"], NEW["alert_key"],
+                                                      SPIKE_3["alert_key"])}
+    assert len(webhook.requests) == 4
+
+
+def test_a_failed_delivery_is_retried_next_tick_and_recorded(instance, webhook):
+    webhook.statuses = [500]
+    spikes = Ticker(volume_spike_sensor, instance, Notifier(kind="webhook", url=webhook.url))
+    report(instance, "2026-11-09", [SPIKE])
+
+    first = spikes.tick()
+    (failed,) = first.asset_events
+    assert failed.metadata["delivery"].value == "failed" and failed.metadata["attempts"].value == 1
+    assert "HTTP 500" in failed.metadata["error"].value and failed.partition == "2026-11-09"
+    assert failed.metadata["alert_key"].value == SPIKE["alert_key"]
+    assert [r["status"] for r in webhook.requests] == [500]
+
+    assert first.skip_reason.skip_message == "sent 0, failed 1 (pending: 1)"
+    second = spikes.tick()
+    assert second.skip_reason.skip_message == "sent 1, failed 0 (pending: 0)"
+    (sent,) = second.asset_events
+    assert sent.metadata["delivery"].value == "sent" and sent.metadata["attempts"].value == 2
+    assert spikes.tick().asset_events == []
+    assert [r["status"] for r in webhook.requests] == [500, 200]
+    assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1}
+
+
+def test_an_unreachable_notifier_keeps_alerts_pending(instance, webhook):
+    """Delivery failing for good never raises out of the tick: the sensor keeps trying."""
+    dead = Notifier(kind="webhook", url=webhook.url.rsplit(":", 1)[0] + ":9/hook")
+    spikes = Ticker(volume_spike_sensor, instance, dead)
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])
+    for attempt in (1, 2):
+        events = spikes.tick().asset_events
+        assert [e.metadata["attempts"].value for e in events] == [attempt, attempt]
+    spikes.notifier = Notifier(kind="webhook", url=webhook.url)
+    spikes.tick()
+    assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
+
+
+def test_the_payload_is_signed_and_links_to_the_week(instance, webhook):
+    notifier = Notifier(kind="webhook", url=webhook.url, secret="s3cret", ui_url="http://dagster.local:3000",
+                        reports_url="https://intranet/reports")
+    report(instance, "2026-11-02", [NEW])
+    Ticker(new_pattern_sensor, instance, notifier).tick()
+    (request,) = webhook.requests
+    body = request["body"]
+    assert request["headers"][notify.SIGNATURE_HEADER] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert request["headers"][notify.ALERT_HEADER] == NEW["alert_key"]
+    doc = json.loads(body)
+    assert doc["alert"] == NEW and doc["text"] == notify.describe(NEW)
+    assert doc["links"] == {
+        "Dagster": "http://dagster.local:3000/assets/weekly_report?view=partitions&partition=2026-11-02",
+        "report": "https://intranet/reports/ticket_intel_2026-11-02.html#T20261102-02",
+    }
+
+
+def test_slack_notifier_posts_text(instance, webhook):
+    report(instance, "2026-11-09", [SPIKE])
+    Ticker(volume_spike_sensor, instance, Notifier(kind="slack", url=webhook.url)).tick()
+    doc = json.loads(webhook.requests[0]["body"])
+    assert doc["text"].startswith(notify.describe(SPIKE))
+
+
+def test_log_notifier_is_the_default(instance):
+    report(instance, "2026-11-09", [SPIKE])
+    (event,) = Ticker(volume_spike_sensor, instance, Notifier()).tick().asset_events
+    assert event.metadata["delivery"].value == "sent" and event.metadata["notifier"].value == "log"
+
+
+def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, webhook):
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    materialize(instance, warehouse, WEEKS[0], WEEKS[-1])
+    notifier = Notifier(kind="webhook", url=webhook.url)
+    spikes, news = Ticker(volume_spike_sensor, instance, notifier), Ticker(new_pattern_sensor, instance, notifier)
+    spikes.tick(), news.tick()
+    materialize(instance, warehouse, WEEKS[6], WEEKS[6])  # recomputed: the same spike again
+    spikes.tick(), news.tick()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = {r[0] for r in con.execute("SELECT alert_key FROM ops.alerts").fetchall()}
+    assert delivered_keys(webhook) == dict.fromkeys(stored, 1) and len(stored) == 2
+
+
+@pytest.mark.e2e
+def test_sample_run_alerts_are_each_delivered_once(sample_copy, webhook):
+    """The sample's real run history: every alert in ops.alerts reaches the webhook once."""
+    instance = dg.DagsterInstance.get()
+    notifier = Notifier(kind="webhook", url=webhook.url)
+    for sensor in (volume_spike_sensor, new_pattern_sensor):
+        ticker = Ticker(sensor, instance, notifier)
+        for _ in range(3):
+            ticker.tick()
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        stored = dict(con.execute("SELECT alert_key, kind FROM ops.alerts").fetchall())
+    assert stored and delivered_keys(webhook) == dict.fromkeys(stored, 1)
+    assert anomalies.NEW_PATTERN in stored.values() and anomalies.SPIKE in stored.values()

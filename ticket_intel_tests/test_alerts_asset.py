@@ -1,0 +1,162 @@
+"""theme_alerts materialized through Dagster: ops.alerts rows, per-week metadata, and the sample."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from ticket_intel import warehouse as wh
+from ticket_intel.core import anomalies
+from ticket_intel.defs.alerts import theme_alerts
+from ticket_intel.defs.resources import PipelineConfig, Warehouse
+
+START = date(2026, 1, 5)
+WEEKS = [START + timedelta(weeks=k) for k in range(7)]
+# tickets per theme per week index; "T-new" is born (without ancestor) in week 5
+COUNTS = {"T-steady": dict.fromkeys(range(7), 10), "T-spike": dict.fromkeys(range(6), 8) | {6: 30},
+          "T-new": {5: 8, 6: 8}}
+BIRTHS = {"T-steady": 0, "T-spike": 0, "T-new": 5}
+
+
+def build_warehouse(path: Path) -> Path:
+    """A warehouse holding just what theme_alerts reads: clusters, tickets, themes, ranking."""
+    tickets = [{"ticket_id": f"{t}:{k}:{i}", "theme_id": t, "ticket_week": WEEKS[k], "customer_id": f"c-{t}-{k}-{i}"}
+               for t, weeks in COUNTS.items() for k, n in weeks.items() for i in range(n)]
+    frame = pd.DataFrame(tickets)
+    redacted = frame.assign(week_start=frame["ticket_week"], created_at=pd.to_datetime(frame["ticket_week"]),
+                            text="my card was declined", text_hash="h")[
+        ["ticket_id", "week_start", "created_at", "customer_id", "text", "text_hash"]]
+    clusters, themes, ranked = [], [], []
+    for k, week in enumerate(WEEKS):
+        seen = frame[(frame["ticket_week"] <= week) & (frame["ticket_week"] > week - timedelta(weeks=8))]
+        clusters.append(seen.assign(week_start=week, similarity=0.9)[
+            ["week_start", "ticket_id", "ticket_week", "theme_id", "similarity"]])
+        for rank, (t, group) in enumerate(seen[seen["ticket_week"] == week].groupby("theme_id"), start=1):
+            born = BIRTHS[t]
+            themes.append({"week_start": week, "theme_id": t, "event": "new" if born == k else "continued",
+                           "first_seen": WEEKS[born], "centroid": np.zeros(4, dtype=np.float32)})
+            ranked.append({"week_start": week, "rank": rank, "theme_id": t, "label": f"label {t}",
+                           "tickets": len(group), "customers": group["customer_id"].nunique(),
+                           "example_ticket_ids": sorted(group["ticket_id"])[:5]})
+    with wh.open_warehouse(path) as con:
+        wh.ensure_embedding_schema(con, 4)
+        wh.replace(con, [
+            wh.Replace("staging.redacted_tickets", redacted),
+            wh.Replace("staging.ticket_clusters", pd.concat(clusters, ignore_index=True)),
+            wh.Replace("staging.themes", pd.DataFrame(themes)),
+            wh.Replace("marts.ranked_themes", pd.DataFrame(ranked)),
+        ])
+    return path
+
+
+def materialize(instance: dg.DagsterInstance, warehouse: Path, first: date, last: date) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [theme_alerts], instance=instance,
+        resources={"warehouse": Warehouse(database=str(warehouse)), "settings": PipelineConfig()},
+        tags={"dagster/asset_partition_range_start": first.isoformat(),
+              "dagster/asset_partition_range_end": last.isoformat()},
+    )
+
+
+def stored_alerts(path: Path) -> pd.DataFrame:
+    with wh.open_warehouse(path, read_only=True) as con:
+        return wh.read(con, "SELECT * FROM ops.alerts ORDER BY alert_key")
+
+
+@pytest.fixture()
+def instance(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
+
+
+def test_alerts_written_once_per_theme_week_kind(tmp_path, instance):
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    assert materialize(instance, warehouse, WEEKS[0], WEEKS[-1]).success
+    alerts = stored_alerts(warehouse)
+    # nothing is new in the first week, nothing spikes before 4 weeks of data, the week-5 theme is
+    # new once and does not 'spike' the week after; the real spike is found
+    assert set(zip(alerts["theme_id"], alerts["week_start"], alerts["kind"], strict=True)) == {
+        ("T-new", WEEKS[5], anomalies.NEW_PATTERN), ("T-spike", WEEKS[6], anomalies.SPIKE)}
+    spike = alerts[alerts["kind"] == anomalies.SPIKE].iloc[0]
+    assert (spike["tickets"], spike["customers"], spike["baseline"], spike["baseline_weeks"]) == (30, 30, 8.0, 6)
+    assert spike["ratio"] == pytest.approx(3.75) and spike["p_value"] < 1e-6 and not spike["concentrated"]
+    assert len(spike["example_ticket_ids"]) == 3
+
+
+def test_recomputing_a_week_replaces_its_alerts(tmp_path, instance):
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    first = materialize(instance, warehouse, WEEKS[0], WEEKS[-1])
+    before = stored_alerts(warehouse)
+    again = materialize(instance, warehouse, WEEKS[6], WEEKS[6])
+    after = stored_alerts(warehouse)
+    assert len(after) == len(before) == 2
+    assert after.drop(columns="run_id").equals(before.drop(columns="run_id"))
+    assert set(after["run_id"]) == {first.run_id, again.run_id}
+
+
+def test_each_partition_carries_its_own_weeks_alerts(tmp_path, instance):
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    materialize(instance, warehouse, WEEKS[0], WEEKS[-1])
+    records = instance.fetch_materializations(dg.AssetKey("theme_alerts"), limit=100).records
+    by_week = {r.partition_key: r.asset_materialization.metadata for r in records}
+    assert sorted(by_week) == [w.isoformat() for w in WEEKS]
+    for week, meta in by_week.items():
+        payload = meta["alerts"].value
+        assert all(a["week_start"] == week for a in payload)
+        json.dumps(payload)  # JSON-safe, as the sensors read it
+    assert [a["alert_key"] for a in by_week[WEEKS[6].isoformat()]["alerts"].value] == [
+        f"T-spike|{WEEKS[6].isoformat()}|{anomalies.SPIKE}"]
+    assert by_week[WEEKS[5].isoformat()]["new_patterns"].value == 1
+    assert "label T-spike" in by_week[WEEKS[6].isoformat()]["table"].value
+    assert by_week[WEEKS[0].isoformat()]["table"].value == "No alerts this week."
+
+
+# --- on the bundled sample (one shared end-to-end run) -----------------------------------------
+
+def _intent_share(con: duckdb.DuckDBPyConnection, planted: dict, theme: str, week: str, intent: str) -> float:
+    ids = {f"{t['source']}:{t['source_id']}" for t in planted["valid_tickets"] if t["intent"] == intent}
+    rows = con.execute("SELECT ticket_id FROM staging.ticket_clusters WHERE week_start = ? AND ticket_week = ? "
+                       "AND theme_id = ?", [week, week, theme]).fetchall()
+    return sum(r[0] in ids for r in rows) / len(rows) if rows else 0.0
+
+
+@pytest.mark.e2e
+def test_sample_alerts_are_the_planted_ones(sample_run, planted):
+    """On the sample: the planted new intent is the only new pattern, and every spike is mostly
+    the planted spike's intent in its week; none in the first weeks, none the week after a birth."""
+    with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
+        alerts = wh.read(con, "SELECT * FROM ops.alerts ORDER BY week_start, alert_key")
+        theme_weeks = con.execute("SELECT count(*) FROM marts.ranked_themes").fetchone()[0]
+        shares = {
+            a.alert_key: _intent_share(con, planted, a.theme_id, a.week_start.isoformat(),
+                                       planted["spike" if a.kind == anomalies.SPIKE else "new_pattern"]["intent"])
+            for a in alerts.itertuples()
+        }
+    new = alerts[alerts["kind"] == anomalies.NEW_PATTERN]
+    spikes = alerts[alerts["kind"] == anomalies.SPIKE]
+    assert [w.isoformat() for w in new["week_start"]] == [planted["new_pattern"]["first_week"]]
+    assert {w.isoformat() for w in spikes["week_start"]} == {planted["spike"]["week_start"]}
+    assert all(shares[k] >= 0.5 for k in alerts["alert_key"]), shares
+    assert not set(new["theme_id"]) & set(spikes["theme_id"])  # born, then not 'spiking' on its own level
+    assert len(alerts) <= 2 + theme_weeks / 20  # the planted pair, plus at most 1 per 20 theme-weeks
+    assert Counter(alerts["alert_key"]).most_common(1)[0][1] == 1
+
+
+@pytest.mark.e2e
+def test_sample_report_has_an_anchor_for_every_alerted_theme(sample_run):
+    with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
+        alerts = wh.read(con, "SELECT a.theme_id, r.html_path FROM ops.alerts a JOIN marts.weekly_reports r "
+                              "USING (week_start)")
+    assert len(alerts)
+    for a in alerts.itertuples():
+        assert f'id="{a.theme_id}"' in Path(a.html_path).read_text(encoding="utf-8"), a

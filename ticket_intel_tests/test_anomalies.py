@@ -1,0 +1,268 @@
+"""Spike and new-pattern statistics (core/anomalies.py), on synthetic weekly windows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import poisson
+
+from ticket_intel.core import anomalies
+from ticket_intel.core.anomalies import AlertSettings, detect, spike_test, tail_probability
+
+START = date(2026, 1, 5)  # a Monday
+DEFAULTS = AlertSettings()
+
+
+def wk(k: int) -> date:
+    return START + timedelta(weeks=k)
+
+
+def window(counts: dict[str, dict[int, int]], one_customer: dict[tuple[str, int], int] | None = None) -> pd.DataFrame:
+    """Tickets of a window: `counts[theme][week index] = tickets`, each from its own customer,
+    except `one_customer[(theme, week)]` tickets of that week, all from one customer."""
+    rows = []
+    for theme, weeks in counts.items():
+        for k, n in weeks.items():
+            single = (one_customer or {}).get((theme, k), 0)
+            for i in range(n):
+                customer = f"{theme}-{k}-whale" if i < single else f"{theme}-{k}-c{i}"
+                rows.append({"ticket_id": f"{theme}-{k}-{i}", "ticket_week": wk(k), "theme_id": theme, "customer": customer})
+    return pd.DataFrame(rows, columns=["ticket_id", "ticket_week", "theme_id", "customer"])
+
+
+def ranked(frame: pd.DataFrame, week: date) -> list[dict[str, object]]:
+    """This week's themes as ranked_themes rows."""
+    now = frame[frame["ticket_week"] == week]
+    return [{"theme_id": t, "label": f"label {t}", "tickets": len(g), "customers": g["customer"].nunique(),
+             "example_ticket_ids": sorted(g["ticket_id"])} for t, g in now.groupby("theme_id")]
+
+
+def run(frame: pd.DataFrame, k: int, births: dict[str, int] | None = None, tracking_start: int = 0,
+        ranked_before: frozenset[str] = frozenset(), cfg: AlertSettings = DEFAULTS) -> list[dict[str, object]]:
+    week = wk(k)
+    frame = frame[(frame["ticket_week"] <= week) & (frame["ticket_week"] > week - timedelta(weeks=8))]
+    return detect(week, ranked(frame, week), frame, {t: wk(b) for t, b in (births or {}).items()}, wk(tracking_start),
+                  ranked_before, cfg)
+
+
+def kinds(alerts: list[dict[str, object]]) -> set[tuple[object, object]]:
+    return {(a["theme_id"], a["kind"]) for a in alerts}
+
+
+# --- the spike test --------------------------------------------------------------------------
+
+def test_spike_needs_ratio_p_value_and_count():
+    assert spike_test(30, [10, 9, 11, 10, 10, 10]).is_spike
+    assert not spike_test(6, [1, 2, 1, 2]).is_spike  # 3x but only 6 tickets: tiny themes do not alert
+    assert not spike_test(120, [100, 101, 99, 100]).is_spike  # p tiny, but +20% is not a spike
+    assert not spike_test(12, [5, 6, 6, 7]).is_spike  # 2x and 12 tickets, but Poisson-plausible (p > 0.01)
+
+
+def test_spike_test_reports_its_numbers():
+    test = spike_test(30, [8, 10, 12, 10])
+    assert test.baseline == 10 and test.ratio == 3 and test.weeks == 4
+    assert test.p_value == pytest.approx(poisson.sf(29, 10))
+
+
+def test_no_baseline_no_spike():
+    """Fewer eligible weeks than min_baseline_weeks: no ratio, no p-value, no spike."""
+    test = spike_test(50, [1, 1, 1], AlertSettings(min_baseline_weeks=4))
+    assert not test.is_spike and test.ratio is None and test.p_value is None
+
+
+def test_baseline_is_the_last_baseline_weeks():
+    test = spike_test(20, [100, 100, 5, 5, 5, 5], AlertSettings(baseline_weeks=4))
+    assert test.baseline == 5 and test.is_spike
+
+
+@settings(max_examples=200, deadline=None)
+@given(count=st.integers(0, 200), history=st.lists(st.integers(0, 100), min_size=0, max_size=10))
+def test_spike_never_below_the_floors(count, history):
+    cfg = AlertSettings()
+    test = spike_test(count, history, cfg)
+    if test.is_spike:
+        assert count >= cfg.min_count
+        assert test.ratio is not None and test.ratio >= cfg.min_ratio
+        assert test.p_value is not None and test.p_value < cfg.max_p_value
+        assert len(history) >= cfg.min_baseline_weeks
+
+
+@settings(max_examples=300, deadline=None)
+@given(excess=st.integers(0, 100), history=st.lists(st.integers(0, 60), min_size=2, max_size=8))
+def test_negative_binomial_upper_tail_is_never_thinner_than_poisson(excess, history):
+    """Where spikes can fire (>= 2x the baseline and >= min_count) the negative binomial is the more cautious."""
+    count = max(int(np.ceil(2 * max(np.mean(history), 1.0))), AlertSettings().min_count) + excess
+    nb = tail_probability(count, history, AlertSettings(distribution=anomalies.NEGATIVE_BINOMIAL))
+    assert nb >= tail_probability(count, history, AlertSettings(distribution=anomalies.POISSON)) - 1e-12
+
+
+def test_negative_binomial_widens_with_the_baseline_spread():
+    """Same mean (10): a bursty baseline makes 25 far less surprising than a steady one."""
+    nb = AlertSettings(distribution=anomalies.NEGATIVE_BINOMIAL)
+    steady, bursty = [10, 10, 10, 10, 10, 10], [2, 25, 3, 18, 1, 11]
+    assert tail_probability(25, bursty, nb) > 100 * tail_probability(25, steady, nb)
+    assert not spike_test(25, bursty, nb).is_spike
+    assert spike_test(25, bursty).is_spike  # Poisson ignores the spread
+
+
+def test_unknown_distribution_is_refused():
+    with pytest.raises(ValueError, match="distribution"):
+        AlertSettings(distribution="gaussian")
+    with pytest.raises(ValueError, match="min_baseline_weeks"):
+        AlertSettings(baseline_weeks=4, min_baseline_weeks=5)
+
+
+# --- baselines only from weeks that say something about the theme ---------------------------
+
+def test_weeks_before_the_data_starts_are_not_a_zero_baseline():
+    """Bug (a): a steady theme must not 'spike' in weeks 2-4 against weeks before any export."""
+    frame = window({"A": dict.fromkeys(range(6), 12) | {6: 40}, "B": dict.fromkeys(range(7), 15)})
+    for k in range(1, 6):
+        assert run(frame, k) == [], k
+    assert kinds(run(frame, 6)) == {("A", anomalies.SPIKE)}
+
+
+def test_a_gap_in_the_exports_is_not_a_zero_week():
+    frame = window({"A": {0: 10, 1: 10, 3: 10, 4: 10, 5: 10}})  # week 2 holds no tickets at all
+    assert run(frame, 5) == []
+    assert anomalies.eligible_weeks(wk(5), [wk(0), wk(1), wk(3), wk(4)], None) == [wk(0), wk(1), wk(3), wk(4)]
+
+
+def test_a_theme_born_last_week_does_not_spike_against_weeks_before_it_existed():
+    """Bug (c): a new theme keeps its level the week after its birth: no spike."""
+    frame = window({"old": dict.fromkeys(range(8), 20), "young": {6: 25, 7: 22}})
+    assert run(frame, 7, births={"young": 6}) == []
+
+
+def test_a_young_theme_spikes_once_it_has_enough_weeks_of_its_own():
+    frame = window({"old": dict.fromkeys(range(9), 20), "young": {3: 5, 4: 6, 5: 5, 6: 4, 7: 25}})
+    assert kinds(run(frame, 7, births={"young": 3})) == {("young", anomalies.SPIKE)}
+    alert = run(frame, 7, births={"young": 3})[0]
+    assert alert["baseline"] == 5 and alert["baseline_weeks"] == 4
+
+
+def test_a_split_keeps_the_history_of_its_tickets():
+    """A split's earlier tickets were real (filed under its parent): they form its baseline."""
+    frame = window({"parent": dict.fromkeys(range(8), 20), "split": {1: 5, 2: 5, 3: 6, 4: 4, 5: 5, 6: 5, 7: 26}})
+    assert kinds(run(frame, 7)) == {("split", anomalies.SPIKE)}
+
+
+def test_themes_born_when_tracking_began_keep_their_history():
+    """A first run over older exports: every theme is 'born' then, but its earlier weeks are real."""
+    frame = window({"A": dict.fromkeys(range(7), 8) | {7: 30}})
+    assert kinds(run(frame, 7, births={"A": 7}, tracking_start=7)) == {("A", anomalies.SPIKE)}
+    assert kinds(run(frame, 7, births={"A": 6}, tracking_start=0)) == set()  # born at 6: one week of its own
+
+
+# --- new patterns --------------------------------------------------------------------------
+
+def test_nothing_is_new_in_the_first_tracked_week():
+    """Bug (b): in the first week every theme is born; none is new against nothing."""
+    frame = window({t: {0: 20} for t in "ABCDEFGHIJKL"})
+    assert run(frame, 0, births=dict.fromkeys("ABCDEFGHIJKL", 0)) == []
+
+
+def test_a_theme_born_later_without_ancestor_is_a_new_pattern():
+    frame = window({"old": dict.fromkeys(range(5), 20), "new": {4: 9}})
+    alerts = run(frame, 4, births={"old": 0, "new": 4})
+    assert kinds(alerts) == {("new", anomalies.NEW_PATTERN)}
+    assert alerts[0]["tickets"] == 9 and alerts[0]["customers"] == 9 and alerts[0]["ratio"] is None
+
+
+def test_new_pattern_needs_enough_tickets_and_customers():
+    frame = window({"old": dict.fromkeys(range(5), 20), "few": {4: 4}, "one": {4: 8}}, one_customer={("one", 4): 7})
+    assert run(frame, 4, births={"old": 0, "few": 4, "one": 4}) == []  # 4 tickets; 8 tickets from 2 customers
+
+
+def test_a_pattern_is_new_the_first_week_it_is_a_theme():
+    """Born at 3 tickets (not yet a theme), a theme the week after: new then, and only then."""
+    frame = window({"old": dict.fromkeys(range(7), 20), "new": {4: 3, 5: 9, 6: 12}})
+    births = {"old": 0, "new": 4}
+    assert run(frame, 4, births=births) == []
+    assert kinds(run(frame, 5, births=births)) == {("new", anomalies.NEW_PATTERN)}
+    assert run(frame, 6, births=births, ranked_before=frozenset({"old", "new"})) == []
+
+
+def test_a_theme_ranked_before_the_window_is_not_new_again():
+    frame = window({"old": dict.fromkeys(range(11), 20), "back": {1: 8, 10: 8}})
+    births = {"old": 0, "back": 1}
+    assert kinds(run(frame, 10, births=births)) == {("back", anomalies.NEW_PATTERN)}  # week 1 is out of the window
+    assert run(frame, 10, births=births, ranked_before=frozenset({"old", "back"})) == []
+
+
+def test_a_split_is_never_a_new_pattern():
+    frame = window({"old": dict.fromkeys(range(5), 20), "split": {4: 9}})
+    assert run(frame, 4, births={"old": 0}) == []
+
+
+def test_a_pattern_already_theme_sized_earlier_is_not_new():
+    """Only the clustering is new when the tickets were there at theme size before."""
+    frame = window({"old": dict.fromkeys(range(5), 20), "renamed": {1: 6, 2: 5, 3: 5, 4: 7}})
+    assert run(frame, 4, births={"old": 0, "renamed": 4}) == []
+    stray = window({"old": dict.fromkeys(range(5), 20), "fresh": {2: 1, 4: 7}})
+    assert kinds(run(stray, 4, births={"old": 0, "fresh": 4})) == {("fresh", anomalies.NEW_PATTERN)}
+    # 6 tickets from 2 customers earlier was not theme-sized: still new
+    single = window({"old": dict.fromkeys(range(5), 20), "fresh": {2: 6, 4: 7}}, one_customer={("fresh", 2): 5})
+    assert kinds(run(single, 4, births={"old": 0, "fresh": 4})) == {("fresh", anomalies.NEW_PATTERN)}
+
+
+# --- what an alert carries -------------------------------------------------------------------
+
+def test_alert_carries_numbers_examples_and_a_stable_key():
+    frame = window({"A": dict.fromkeys(range(6), 10) | {6: 35}})
+    first, again = run(frame, 6), run(frame, 6)
+    assert first == again
+    (alert,) = first
+    assert alert["alert_key"] == f"A|{wk(6).isoformat()}|{anomalies.SPIKE}"
+    assert set(anomalies.COLUMNS) <= set(alert)
+    assert alert["tickets"] == 35 and alert["customers"] == 35 and alert["baseline"] == 10
+    assert alert["ratio"] == 3.5 and 0 < alert["p_value"] < 1e-6
+    assert len(alert["example_ticket_ids"]) == 3 and not alert["concentrated"]
+
+
+def test_a_spike_from_one_customer_is_flagged_with_its_customer_count():
+    """84 tickets from 13 customers, 72 from one: sent, flagged, customers shown beside tickets."""
+    frame = window({"A": dict.fromkeys(range(6), 20) | {6: 84}}, one_customer={("A", 6): 72})
+    (alert,) = run(frame, 6)
+    assert alert["kind"] == anomalies.SPIKE and alert["tickets"] == 84
+    assert alert["customers"] == 13 and alert["top_customer_tickets"] == 72
+    assert alert["customer_baseline"] == 20 and alert["concentrated"]
+
+
+def test_a_broad_spike_is_not_flagged():
+    frame = window({"A": dict.fromkeys(range(6), 20) | {6: 84}}, one_customer={("A", 6): 3})
+    (alert,) = run(frame, 6)
+    assert not alert["concentrated"] and alert["customers"] == 82 and alert["top_customer_tickets"] == 3
+
+
+def test_outliers_count_as_data_but_not_as_a_theme():
+    frame = window({"A": {5: 10, 6: 30}})
+    outliers = pd.DataFrame({"ticket_id": [f"o{k}" for k in range(5)], "ticket_week": [wk(k) for k in range(5)],
+                             "theme_id": None, "customer": [f"x{k}" for k in range(5)]})
+    both = pd.concat([outliers, frame], ignore_index=True)
+    # weeks 0-4 hold data (outliers), so A's zeros there are real zeros
+    (alert,) = run(both, 6)
+    assert alert["baseline"] == pytest.approx(np.mean([0, 0, 0, 0, 0, 10])) and alert["baseline_weeks"] == 6
+
+
+def test_an_empty_window_gives_no_alerts():
+    empty = window({})
+    assert detect(wk(3), [], empty, {}, wk(0)) == []
+
+
+# --- real weeks from ../shared (skipped without it) -------------------------------------------
+
+def test_real_broad_spike_alerts_and_single_account_spike_is_flagged(shared_datasets):
+    from bench.alerts import load, real_case
+
+    issues = load()
+    broad = real_case(issues, "microsoft_PowerToys", date(2021, 6, 28), DEFAULTS)
+    assert broad["alert"] == "spike" and not broad["concentrated"] and broad["customers"] == 156
+    fuzzer = real_case(issues, "TensorFlow_tensorflow", date(2023, 1, 16), DEFAULTS)
+    assert fuzzer["alert"] == "spike" and fuzzer["concentrated"]
+    assert (fuzzer["tickets"], fuzzer["customers"], fuzzer["top customer"]) == (84, 13, 72)

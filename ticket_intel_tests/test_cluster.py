@@ -1,0 +1,121 @@
+"""Clustering: size-scaled defaults, merging of interpenetrating pieces, fenced soft assignment,
+and the quality bar on a real labelled slice when ../shared is present."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from ticket_intel.core import cluster
+
+
+def blobs(n_per: int, k: int, dim: int = 32, spread: float = 0.15, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """k well separated groups of unit vectors."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(k, dim))
+    x = np.repeat(centers, n_per, axis=0) + spread * rng.normal(size=(k * n_per, dim))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x.astype(np.float32), np.repeat(np.arange(k), n_per)
+
+
+def test_min_cluster_size_grows_with_sqrt_of_window():
+    small, medium, large = (cluster.default_params(n) for n in (40, 1600, 50_000))
+    assert small.min_cluster_size == 5
+    assert medium.min_cluster_size == 20
+    assert large.min_cluster_size == 112
+    assert all(p.min_samples <= p.min_cluster_size for p in (small, medium, large))
+
+
+def test_separated_groups_are_recovered():
+    x, truth = blobs(60, 6)
+    result = cluster.cluster(x)
+    assert result.n_clusters == 6
+    assert adjusted_rand_score(truth, result.labels) > 0.95
+    assert (result.labels == cluster.OUTLIER).mean() < 0.05
+    assert set(result.assignment) <= {"core", "soft", "outlier"}
+
+
+def test_too_few_tickets_are_all_outliers():
+    x, _ = blobs(3, 2)
+    result = cluster.cluster(x)
+    assert result.n_clusters == 0
+    assert result.assignment == ["outlier"] * len(x)
+
+
+def test_labels_are_numbered_by_size():
+    x, _ = blobs(40, 3)
+    x = np.concatenate([x[:40], x[40:80], x[80:120], blobs(80, 1, seed=9)[0]])
+    labels = cluster.cluster(x).labels
+    sizes = [int((labels == c).sum()) for c in range(labels.max() + 1)]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def _knn_within(groups: list[list[int]], k: int, cross: dict[int, list[int]]) -> np.ndarray:
+    """Neighbour lists: each row's k neighbours from its group, some replaced by `cross` rows."""
+    n = sum(len(g) for g in groups)
+    knn = np.zeros((n, k), dtype=int)
+    for g in groups:
+        for i in g:
+            own = [j for j in g if j != i][:k]
+            extra = cross.get(i, [])
+            knn[i] = (extra + own)[:k]
+    return knn
+
+
+def test_pieces_sharing_neighbours_merge_and_neighbours_at_a_boundary_do_not():
+    a, b, c = list(range(0, 10)), list(range(10, 20)), list(range(20, 30))
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 10)
+    # every member of a has 3 of its 5 neighbours in b (pieces of one theme);
+    # two members of c touch b (a boundary).
+    cross = {i: [10 + (i + j) % 10 for j in range(3)] for i in a}
+    cross.update({20: [10], 21: [11]})
+    merged = cluster.merge_interpenetrating(labels, _knn_within([a, b, c], 5, cross))
+    assert len(set(merged[:20].tolist())) == 1
+    assert set(merged[20:].tolist()) == {2}
+
+
+def test_outliers_are_not_merged_and_keep_their_label():
+    labels = np.array([0, 0, 0, -1, 1, 1, 1])
+    knn = np.array([[1, 2], [0, 2], [0, 1], [0, 4], [5, 6], [4, 6], [4, 5]])
+    assert cluster.merge_interpenetrating(labels, knn).tolist() == labels.tolist()
+
+
+def test_soft_assignment_admits_points_inside_the_fence_only():
+    rng = np.random.default_rng(1)
+    center = np.eye(8)[0]
+    members = center + 0.1 * rng.normal(size=(30, 8))
+    near = center + 0.1 * rng.normal(size=(1, 8))
+    far = np.eye(8)[[3]]
+    x = np.concatenate([members, near, far])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = np.array([0] * 30 + [cluster.OUTLIER, cluster.OUTLIER])
+    out, soft = cluster.soft_assign(x, labels)
+    assert out[30] == 0 and soft[30]
+    assert out[31] == cluster.OUTLIER and not soft[31]
+    assert not soft[:30].any()
+
+
+def test_quality_bar_on_a_banking77_slice(shared_datasets):
+    """Twelve random intents (not chosen by hand): ARI >= 0.5, <= 10% outliers, themes within 2x."""
+    from ticket_intel.core import embed
+
+    frame = pd.read_csv(shared_datasets / "banking77" / "test.csv")
+    rng = np.random.default_rng(7)
+    intents = rng.choice(sorted(frame["category"].unique()), 12, replace=False)
+    frame = frame[frame["category"].isin(intents)]
+    x = embed.encode(frame["text"].tolist())
+    result = cluster.cluster(x)
+    assert adjusted_rand_score(frame["category"], result.labels) >= 0.5
+    assert (result.labels == cluster.OUTLIER).mean() <= 0.10
+    assert 12 / 2 <= result.n_clusters <= 12 * 2
+
+
+def test_links_spread_over_several_neighbours_do_not_merge():
+    """Dense cross links are not enough: they must mostly go to that one other cluster."""
+    groups = [list(range(g * 10, g * 10 + 10)) for g in range(4)]
+    labels = np.repeat(np.arange(4), 10)
+    cross = {i: [10 + i % 10, 11 + i % 9, 20 + i % 10, 21 + i % 9, 30 + i % 10, 31 + i % 9] for i in groups[0]}
+    merged = cluster.merge_interpenetrating(labels, _knn_within(groups, 8, cross))
+    assert merged.tolist() == labels.tolist()

@@ -1,0 +1,81 @@
+"""The embedder: cache keys per backend, order-preserving length-sorted encoding, the ONNX int8
+backend's closeness to torch, and the DuckDB cache that makes a re-run embed nothing."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import numpy as np
+import pytest
+
+from ticket_intel import warehouse as wh
+from ticket_intel.core import embed
+from ticket_intel.defs.embeddings import embed_with_cache
+
+TEXTS = [
+    "My card was declined at the supermarket this morning.",
+    "How long does a transfer to another bank take?",
+    "refund",
+    "I was charged twice for the same purchase and want my money back as soon as possible, "
+    "the second payment appeared yesterday evening on my statement.",
+    "Where can I see my PIN?",
+]
+
+
+def test_backend_is_part_of_the_cache_key_except_for_the_torch_reference():
+    assert embed.cache_key("all-MiniLM-L6-v2", "torch") == "all-MiniLM-L6-v2"
+    keys = {embed.cache_key("all-MiniLM-L6-v2", b) for b in embed.BACKENDS}
+    assert len(keys) == len(embed.BACKENDS)
+    with pytest.raises(ValueError, match="unknown embedding backend"):
+        embed.cache_key("all-MiniLM-L6-v2", "tensorrt")
+
+
+@pytest.mark.parametrize("backend", embed.BACKENDS)
+def test_vectors_are_unit_length_and_in_input_order(backend):
+    vectors = embed.encode(TEXTS, backend=backend, batch_size=2)
+    assert vectors.shape == (len(TEXTS), embed.embedding_dim(backend=backend))
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    reordered = embed.encode(TEXTS[::-1], backend=backend, batch_size=2)[::-1]
+    np.testing.assert_allclose(vectors, reordered, atol=1e-5)
+
+
+def test_onnx_backends_stay_close_to_torch():
+    reference = embed.encode(TEXTS, backend="torch")
+    fp32 = (embed.encode(TEXTS, backend="onnx") * reference).sum(axis=1)
+    int8 = (embed.encode(TEXTS, backend="onnx-int8") * reference).sum(axis=1)
+    assert fp32.min() > 0.9999
+    assert int8.min() >= 0.99
+
+
+def test_onnx_export_is_built_once_and_cached(tmp_path):
+    files = embed.onnx_files(embed.DEFAULT_MODEL, cache_dir=tmp_path)
+    assert all(f.exists() and f.parent.parent == tmp_path for f in files)
+    stamps = [f.stat().st_mtime_ns for f in files]
+    assert [f.stat().st_mtime_ns for f in embed.onnx_files(embed.DEFAULT_MODEL, cache_dir=tmp_path)] == stamps
+
+
+def test_onnx_backend_refuses_models_it_cannot_reproduce(tmp_path):
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    with pytest.raises(ValueError, match="mean-pooled"):
+        embed.onnx_files(str(tmp_path), cache_dir=tmp_path / "cache")
+
+
+def test_warm_cache_embeds_nothing_and_backends_do_not_share_vectors():
+    con = duckdb.connect(":memory:")
+    wh.ensure_schema(con)
+    texts = [*TEXTS, TEXTS[0]]  # a duplicate text is embedded once
+    hashes = [embed.text_hash(t) for t in texts]
+    first, n_first = embed_with_cache(con, hashes, texts, embed.DEFAULT_MODEL, "onnx-int8", 4)
+    again, n_again = embed_with_cache(con, hashes, texts, embed.DEFAULT_MODEL, "onnx-int8", 4)
+    other, n_other = embed_with_cache(con, hashes[:2], texts[:2], embed.DEFAULT_MODEL, "torch", 4)
+    assert (n_first, n_again, n_other) == (len(TEXTS), 0, 2)
+    for h in hashes:
+        np.testing.assert_allclose(first[h], again[h], atol=1e-6)
+    stored = con.execute("SELECT model, count(*) FROM ops.embedding_cache GROUP BY 1 ORDER BY 1").fetchall()
+    assert stored == [("all-MiniLM-L6-v2", 2), ("all-MiniLM-L6-v2@onnx-int8", len(TEXTS))]

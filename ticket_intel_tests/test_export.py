@@ -1,0 +1,75 @@
+"""Export of ranked themes with their example tickets: CSV (formula-safe), Parquet, JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ticket_intel.cli import main
+from ticket_intel.core.export import neutralise, serialize, themes_with_examples
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=x", "\r=x", '=HYPERLINK("http://x","y")'])
+def test_formula_cells_are_neutralised(cell):
+    assert neutralise(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["Card declined", "", 3, -2.5, None, " =not at start"])
+def test_other_cells_are_left_alone(cell):
+    assert neutralise(cell) == cell
+
+
+def frame() -> pd.DataFrame:
+    themes = pd.DataFrame([{
+        "week_start": date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "=cmd|' /C calc'!A0",
+        "tickets": 12, "customers": 10, "paid_share": 0.5, "example_ticket_ids": ["zendesk:1", "zendesk:2"],
+    }])
+    tickets = pd.DataFrame({"ticket_id": ["zendesk:1", "zendesk:2"], "text": ["@SUM(1+1) please", "plain text"]})
+    return themes_with_examples(themes, tickets)
+
+
+def test_csv_export_neutralises_formulas_and_keeps_the_rest():
+    rows = list(csv.DictReader(io.StringIO(serialize(frame(), "csv").decode())))
+    assert rows[0]["label"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["example_texts"] == "'@SUM(1+1) please | plain text"
+    assert rows[0]["example_ticket_ids"] == "zendesk:1 | zendesk:2"
+    assert rows[0]["tickets"] == "12" and rows[0]["week_start"] == "2026-11-16"
+
+
+def test_json_and_parquet_keep_lists_and_original_text():
+    records = json.loads(serialize(frame(), "json"))
+    assert records[0]["example_ticket_ids"] == ["zendesk:1", "zendesk:2"]
+    assert records[0]["label"].startswith("=")  # only CSV is opened by spreadsheets
+    back = pd.read_parquet(io.BytesIO(serialize(frame(), "parquet")))
+    assert list(back.loc[0, "example_texts"]) == ["@SUM(1+1) please", "plain text"]
+    with pytest.raises(ValueError, match="unknown export format"):
+        serialize(frame(), "xlsx")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_cli_exports_a_week_of_the_sample(sample_run, tmp_path, fmt):
+    out = tmp_path / f"themes.{fmt}"
+    result = CliRunner().invoke(main, ["export", "--warehouse", str(sample_run.warehouse), "--week", sample_run.end,
+                                       "--format", fmt, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    table = {"csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet}[fmt](out)
+    assert len(table) > 0 and list(table["rank"]) == list(range(1, len(table) + 1))
+    assert {"label", "tickets", "customers", "trend", "paid_share", "severity", "signal_type", "product_area",
+            "impact", "example_ticket_ids", "example_texts"} <= set(table.columns)
+    assert set(table["week_start"].astype(str).str[:10]) == {sample_run.end}
+
+
+@pytest.mark.e2e
+def test_cli_csv_to_stdout_and_parquet_needs_a_file(sample_run):
+    runner = CliRunner()
+    result = runner.invoke(main, ["export", "--warehouse", str(sample_run.warehouse), "--format", "csv"])
+    assert result.exit_code == 0 and result.stdout.startswith("week_start,")
+    result = runner.invoke(main, ["export", "--warehouse", str(sample_run.warehouse), "--format", "parquet"])
+    assert result.exit_code == 1 and "parquet export needs --output FILE" in result.stderr

@@ -1,0 +1,125 @@
+"""Theme identity across runs: matching, hysteresis, and the events recorded (pure, no clustering)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from ticket_intel.core import identity
+from ticket_intel.core.cluster import OUTLIER
+
+WEEK = date(2026, 3, 2)
+
+
+def group(direction: int, n: int, seed: int, dim: int = 16, noise: float = 0.05) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = np.eye(dim)[direction] + noise * rng.normal(size=(n, dim))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def previous_of(x: np.ndarray, ids: list[str], theme_of: list[str | None]) -> list[identity.Theme]:
+    return identity.themes_of(x, ids, theme_of)
+
+
+def test_unchanged_clusters_keep_their_ids():
+    x = np.concatenate([group(0, 20, 1), group(1, 20, 2)])
+    ids = [f"t{i}" for i in range(40)]
+    labels = np.repeat([0, 1], 20)
+    previous = previous_of(x, ids, ["A"] * 20 + ["B"] * 20)
+    tracked = identity.track(WEEK, x, ids, labels, previous, min_size=5)
+    assert tracked.theme_of == ["A"] * 20 + ["B"] * 20
+    assert {(e["theme_id"], e["event"]) for e in tracked.events} == {("A", "continued"), ("B", "continued")}
+
+
+def test_first_run_numbers_new_themes_by_cluster():
+    x = np.concatenate([group(0, 20, 1), group(1, 10, 2)])
+    tracked = identity.track(WEEK, x, [f"t{i}" for i in range(30)], np.repeat([0, 1], [20, 10]), [], min_size=5)
+    assert tracked.theme_of[0] == "T20260302-00" and tracked.theme_of[-1] == "T20260302-01"
+    assert [e["event"] for e in tracked.events] == ["new", "new"]
+
+
+def test_new_pattern_gets_a_new_id_and_old_themes_continue():
+    old = group(0, 20, 1)
+    x = np.concatenate([old, group(5, 12, 3)])
+    ids = [f"t{i}" for i in range(32)]
+    previous = previous_of(old, ids[:20], ["A"] * 20)
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1], [20, 12]), previous, min_size=5)
+    assert set(tracked.theme_of[:20]) == {"A"}
+    assert set(tracked.theme_of[20:]) == {"T20260302-00"}
+    assert {e["theme_id"]: e["event"] for e in tracked.events} == {"A": "continued", "T20260302-00": "new"}
+
+
+def test_a_theme_that_splits_into_distant_parts_is_recorded_as_split():
+    x = np.concatenate([group(0, 20, 1), group(3, 20, 2)])
+    ids = [f"t{i}" for i in range(40)]
+    previous = previous_of(x, ids, ["A"] * 40)
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1], 20), previous, min_size=5)
+    by_event = {e["event"]: e for e in tracked.events}
+    assert by_event["continued"]["theme_id"] == "A"
+    assert by_event["split"]["related_theme_ids"] == ["A"]
+    assert len(set(tracked.theme_of)) == 2
+
+
+def test_themes_clustered_together_are_recorded_as_merged():
+    x = np.concatenate([group(0, 20, 1), group(0, 10, 2)])
+    ids = [f"t{i}" for i in range(30)]
+    previous = previous_of(x, ids, ["A"] * 20 + ["B"] * 10)
+    tracked = identity.track(WEEK, x, ids, np.zeros(30, dtype=int), previous, min_size=5)
+    assert set(tracked.theme_of) == {"A"}
+    assert {e["theme_id"]: (e["event"], e["related_theme_ids"]) for e in tracked.events} == {
+        "A": ("continued", []), "B": ("merged", ["A"])}
+
+
+def test_a_theme_whose_tickets_left_the_window_fades():
+    gone = group(4, 10, 9)
+    stay = group(0, 20, 1)
+    previous = previous_of(np.concatenate([stay, gone]), [f"s{i}" for i in range(20)] + [f"g{i}" for i in range(10)],
+                           ["A"] * 20 + ["B"] * 10)
+    tracked = identity.track(WEEK, stay, [f"s{i}" for i in range(20)], np.zeros(20, dtype=int), previous, min_size=5)
+    assert {e["theme_id"]: e["event"] for e in tracked.events} == {"A": "continued", "B": "faded"}
+
+
+def test_hysteresis_keeps_a_borderline_ticket_in_its_theme():
+    """A ticket that drifts into the neighbouring cluster stays in its old theme while it still fits it."""
+    a, b = group(0, 20, 1), group(1, 20, 2)
+    edge = np.eye(16)[0] + np.eye(16)[1] * 0.1
+    x = np.concatenate([a, b, [edge / np.linalg.norm(edge)]])
+    ids = [f"t{i}" for i in range(41)]
+    previous = previous_of(x, ids, ["A"] * 20 + ["B"] * 20 + ["A"])
+    labels = np.repeat([0, 1, 1], [20, 20, 1])  # the new clustering moved it to B
+    with_h = identity.track(WEEK, x, ids, labels, previous, min_size=5)
+    without = identity.track(WEEK, x, ids, labels, previous, min_size=5, hysteresis=False)
+    assert with_h.theme_of[-1] == "A" and with_h.kept[-1]
+    assert without.theme_of[-1] == "B" and not without.kept.any()
+    assert with_h.kept.sum() == 1
+
+
+def test_hysteresis_does_not_hold_a_ticket_that_no_longer_fits():
+    a, b = group(0, 20, 1), group(1, 20, 2)
+    x = np.concatenate([a, b])
+    ids = [f"t{i}" for i in range(40)]
+    previous = previous_of(x, ids, ["A"] * 20 + ["B"] * 19 + ["A"])  # t39 was mislabelled A
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1], 20), previous, min_size=5)
+    assert tracked.theme_of[-1] == "B" and not tracked.kept[-1]
+
+
+def test_new_cluster_left_too_small_by_hysteresis_is_dissolved():
+    """Old tickets stay home, so the would-be new theme keeps 2 new tickets: not a theme."""
+    a = group(0, 30, 1)
+    x = np.concatenate([a, group(0, 2, 5)])
+    ids = [f"t{i}" for i in range(32)]
+    previous = previous_of(a, ids[:30], ["A"] * 30)
+    labels = np.repeat([0, 1, 1], [20, 10, 2])  # the clustering cut A in two
+    tracked = identity.track(WEEK, x, ids, labels, previous, min_size=5)
+    assert set(tracked.theme_of) == {"A"}
+    assert [e["event"] for e in tracked.events] == ["continued"]
+
+
+def test_outliers_have_no_theme():
+    x = group(0, 12, 1)
+    labels = np.array([0] * 11 + [OUTLIER])
+    tracked = identity.track(WEEK, x, [f"t{i}" for i in range(12)], labels, [], min_size=5)
+    assert tracked.theme_of[-1] is None
+    assert [t.theme_id for t in identity.themes_of(x, [f"t{i}" for i in range(12)], tracked.theme_of)] == [
+        "T20260302-00"]

@@ -1,0 +1,71 @@
+"""inbox_sensor: new or changed exports start runs for exactly the weeks they touch; files already
+processed (same content, even renamed) start nothing."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pytest
+
+from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
+from ticket_intel.defs.resources import PipelineConfig
+
+
+def _ticket(tid: int, created: str) -> dict:
+    return {"id": tid, "via": {"channel": "web"}, "requester_id": tid, "created_at": created,
+            "description": f"ticket {tid}: card declined"}
+
+
+def _write(path, created: list[str], first_id: int = 1) -> None:
+    path.write_text(json.dumps({"tickets": [_ticket(first_id + i, c) for i, c in enumerate(created)]}))
+
+
+def _evaluate(instance, inbox, cursor):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                      resources={"settings": PipelineConfig(inbox_dir=str(inbox))})
+    result = inbox_sensor(context)
+    ranges = sorted((r.tags[RANGE_START], r.tags[RANGE_END]) for r in result.run_requests or [])
+    return ranges, result.cursor
+
+
+@pytest.fixture
+def instance(tmp_path):
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
+        yield inst
+
+
+def test_new_changed_and_known_files(tmp_path, instance):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # Weeks of 2026-09-07, 09-14 (twice) and 10-05: two contiguous ranges.
+    _write(inbox / "a.json", ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z", "2026-09-17T09:00:00Z",
+                              "2026-10-06T10:00:00Z"])
+    ranges, cursor = _evaluate(instance, inbox, None)
+    assert ranges == [("2026-09-07", "2026-09-14"), ("2026-10-05", "2026-10-05")]
+
+    assert _evaluate(instance, inbox, cursor)[0] == []  # already processed
+
+    (inbox / "a.json").rename(inbox / "a_renamed.json")
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == []  # same content under another name
+
+    _write(inbox / "b.json", ["2026-11-02T10:00:00Z"], first_id=50)
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-11-02", "2026-11-02")]
+
+    # b changes: its ticket moves to another week; both the old and the new week are re-run.
+    _write(inbox / "b.json", ["2026-11-16T10:00:00Z"], first_id=50)
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-11-02", "2026-11-02"), ("2026-11-16", "2026-11-16")]
+
+    (inbox / "notes.csv").write_text("a,b\n1,2\n")  # unreadable as tickets: no weeks, no run
+    assert _evaluate(instance, inbox, cursor)[0] == []
+
+
+def test_contiguous_groups_weeks():
+    from datetime import date
+
+    weeks = [date(2026, 9, 14), date(2026, 9, 7), date(2026, 9, 28), date(2026, 9, 14)]
+    assert contiguous(weeks) == [(date(2026, 9, 7), date(2026, 9, 14)), (date(2026, 9, 28), date(2026, 9, 28))]

@@ -1,0 +1,68 @@
+"""Asset checks in Dagster: suites report on raw and redacted tickets, and a failing no-PII check
+blocks the embeddings (and everything after them) in the same run."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+
+WEEK = "2026-08-31"
+
+
+@pytest.fixture
+def tiny_inbox(tmp_path, monkeypatch):
+    doc = json.loads((PROJECT_ROOT / "data" / "sample" / "zendesk_tickets.json").read_text())
+    first_week = [t for t in doc["tickets"] if isinstance(t, dict) and str(t.get("created_at", "")).startswith("2026-09-0")]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    leak = dict(first_week[0], id=999001, comments=[], description="Refund to ana.silva@example.org please, card 4127-0034-2389-9024")
+    (inbox / "zendesk.json").write_text(json.dumps({"tickets": [*first_week[:12], leak]}))
+    monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    os.makedirs(tmp_path / "home")
+    return tmp_path
+
+
+def _leaky_redactor(raw: pd.DataFrame, settings, embed_chars: int) -> pd.DataFrame:
+    """A broken redactor: passes the message through untouched."""
+    from ticket_intel.core.embed import text_hash
+
+    out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
+               "monthly_revenue", "channel", "tags", "priority", "subject"]].copy()
+    out["text"] = raw["message"]
+    out["text_hash"] = [text_hash(t) for t in out["text"]]
+    out["n_chars"] = out["text"].str.len()
+    out["embed_chars"] = out["n_chars"].clip(upper=embed_chars)
+    out["pii_found"] = "{}"
+    return out
+
+
+def test_failed_pii_check_blocks_embeddings(tiny_inbox, monkeypatch):
+    from ticket_intel.defs import redaction
+    from ticket_intel.defs.embeddings import ticket_embeddings
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    monkeypatch.setattr(redaction, "redact_tickets", _leaky_redactor)
+    with dg.instance_for_test(temp_dir=str(tiny_inbox / "home")) as instance:
+        result = dg.materialize(
+            [raw_tickets, redaction.redacted_tickets, ticket_embeddings], partition_key=WEEK,
+            resources=build_resources(), instance=instance, raise_on_error=False,
+        )
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["no_pii_survives"].passed is False
+    assert checks["no_pii_survives"].severity == dg.AssetCheckSeverity.ERROR
+    assert {"raw_tickets_expectations", "rejection_rate", "redacted_tickets_expectations"} <= set(checks)
+    assert checks["raw_tickets_expectations"].passed and checks["rejection_rate"].passed
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()
+                    for m in [m.event_specific_data.materialization]}
+    assert materialized == {"raw_tickets", "redacted_tickets"}
+    executed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert "ticket_embeddings" not in executed

@@ -1,0 +1,172 @@
+"""Alert delivery (core/notify.py) against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from ticket_intel.core import notify
+from ticket_intel.core.notify import DeliveryError, Outbox
+
+SPIKE = {
+    "alert_key": "T20261012-00|2026-11-09|volume_spike", "theme_id": "T20261012-00", "kind": "volume_spike",
+    "label": "Declined card payments", "week_start": "2026-11-09", "tickets": 22, "customers": 21,
+    "baseline": 5.0, "ratio": 4.4, "p_value": 1.8e-08, "customer_baseline": 5.0, "top_customer_tickets": 2,
+    "concentrated": False, "baseline_weeks": 6, "example_ticket_ids": ["zendesk:1", "zendesk:2", "intercom:3"],
+}
+NEW = {**SPIKE, "alert_key": "T20261102-02|2026-11-02|new_pattern", "theme_id": "T20261102-02",
+       "kind": "new_pattern", "label": "Virtual card not working", "week_start": "2026-11-02", "tickets": 26,
+       "customers": 26, "baseline": 0.0, "ratio": None, "p_value": None, "baseline_weeks": 0}
+
+
+@dataclass
+class Webhook:
+    """A real HTTP endpoint: records every POST and answers with the planned status codes."""
+
+    url: str
+    requests: list[dict] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)  # consumed one per request; then 200
+
+    @property
+    def delivered(self) -> list[dict]:
+        return [r for r in self.requests if r["status"] == 200]
+
+
+@contextmanager
+def serve_webhook() -> Iterator[Webhook]:
+    """Run a Webhook on a free port of 127.0.0.1 for the duration of the block."""
+    hook = Webhook(url="")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            with lock:
+                status = hook.statuses.pop(0) if hook.statuses else 200
+                hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"ok" if status == 200 else b"server error")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture()
+def webhook() -> Iterator[Webhook]:
+    with serve_webhook() as hook:
+        yield hook
+
+
+def test_describe_gives_the_evidence():
+    text = notify.describe(SPIKE)
+    for part in ("Declined card payments", "22 tickets from 21 customers", "2026-11-09", "4.4x", "5.0/week",
+                 "p = 1.8e-08", "zendesk:1, zendesk:2, intercom:3"):
+        assert part in text
+    assert "few customers" not in text
+    assert "never seen before" in notify.describe(NEW) and "26 tickets from 26 customers" in notify.describe(NEW)
+
+
+def test_describe_flags_a_spike_from_one_customer():
+    text = notify.describe({**SPIKE, "tickets": 84, "customers": 13, "top_customer_tickets": 72,
+                            "customer_baseline": 14.7, "concentrated": True})
+    assert "84 tickets from 13 customers" in text and "one filed 72" in text and "14.7/week" in text
+
+
+def test_links_are_the_dagster_partition_route_and_the_report_anchor():
+    url = notify.ui_link("http://dagster.local:3000/", "2026-11-09")
+    parts = urlsplit(url)
+    assert parts.path == "/assets/weekly_report"
+    assert parse_qs(parts.query) == {"view": ["partitions"], "partition": ["2026-11-09"]}
+    assert notify.report_link("https://intranet/reports/", "2026-11-09", "T20261012-00") == (
+        "https://intranet/reports/ticket_intel_2026-11-09.html#T20261012-00")
+
+
+def test_log_delivery_sends_nothing_over_the_network():
+    assert notify.deliver("log", SPIKE, links={"Dagster": "http://ui/x"}).endswith("http://ui/x")
+
+
+def test_webhook_payload_is_signed_and_names_the_alert(webhook):
+    links = {"Dagster": notify.ui_link("http://ui", "2026-11-09")}
+    notify.deliver("webhook", SPIKE, webhook.url, secret="s3cret", links=links)
+    (request,) = webhook.requests
+    body = request["body"]
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert request["headers"][notify.SIGNATURE_HEADER] == expected
+    assert request["headers"][notify.ALERT_HEADER] == SPIKE["alert_key"]
+    assert request["headers"]["Content-Type"] == "application/json"
+    doc = json.loads(body)
+    assert doc["alert"] == SPIKE and doc["links"] == links and doc["text"] == notify.describe(SPIKE)
+
+
+def test_webhook_without_secret_is_unsigned(webhook):
+    notify.deliver("webhook", NEW, webhook.url)
+    assert notify.SIGNATURE_HEADER not in webhook.requests[0]["headers"]
+
+
+def test_slack_gets_text_with_slack_links(webhook):
+    notify.deliver("slack", SPIKE, webhook.url, links={"Dagster": "http://ui/a", "report": "http://r/b#T"})
+    doc = json.loads(webhook.requests[0]["body"])
+    assert set(doc) == {"text"}
+    assert doc["text"].startswith(notify.describe(SPIKE)) and doc["text"].endswith("<http://ui/a|Dagster> <http://r/b#T|report>")
+
+
+def test_a_server_error_is_a_delivery_error(webhook):
+    webhook.statuses = [500]
+    with pytest.raises(DeliveryError, match="HTTP 500"):
+        notify.deliver("webhook", SPIKE, webhook.url)
+
+
+def test_an_unreachable_endpoint_is_a_delivery_error(webhook):
+    dead = webhook.url.rsplit(":", 1)[0] + ":9/hook"  # the discard port: nothing listens there
+    with pytest.raises(DeliveryError, match="delivery failed"):
+        notify.deliver("webhook", SPIKE, dead, timeout=2)
+
+
+def test_misconfiguration_is_a_delivery_error():
+    with pytest.raises(DeliveryError, match="NOTIFY_URL"):
+        notify.deliver("slack", SPIKE)
+    with pytest.raises(DeliveryError, match="unknown notifier"):
+        notify.deliver("pager", SPIKE, "http://x")
+
+
+def test_outbox_queues_each_key_once_and_keeps_failures():
+    box = Outbox()
+    box.add([SPIKE, NEW, SPIKE], "volume_spike")
+    assert list(box.pending) == [SPIKE["alert_key"]]
+    assert box.failed(SPIKE["alert_key"], "HTTP 500") == 1
+    box.add([{**SPIKE, "tickets": 23}], "volume_spike")  # re-materialized: newest numbers, same attempts
+    assert box.pending[SPIKE["alert_key"]]["alert"]["tickets"] == 23
+    assert box.delivered(SPIKE["alert_key"]) == 2
+    box.add([SPIKE], "volume_spike")
+    assert box.pending == {} and box.sent == {SPIKE["alert_key"]}
+
+
+def test_outbox_survives_its_cursor():
+    box = Outbox(after=41)
+    box.add([SPIKE], "volume_spike")
+    box.failed(SPIKE["alert_key"], "timeout")
+    box.sent.add("old|2026-01-05|volume_spike")
+    again = Outbox.load(box.dump())
+    assert again == box
+    assert Outbox.load(None) == Outbox()

@@ -1,0 +1,149 @@
+"""Ranking: counts, trend, paid share, impact with configurable weights, and what is not a theme.
+
+(No `from __future__ import annotations`: a Dagster asset below resolves its resource annotation.)
+"""
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from ticket_intel.core.rank import RankSettings, parse_weights, rank_week, trend_label
+from ticket_intel.core.review import ReviewState
+
+WEEK = date(2026, 11, 16)
+
+
+def tickets(theme: str, n: int, customers: int, week: date = WEEK, plan: str | None = "free",
+            revenue: float | None = None, start: int = 0) -> list[dict]:
+    return [{
+        "ticket_id": f"{theme}-{week:%m%d}-{start + i}", "ticket_week": week, "theme_id": theme,
+        "customer_id": f"{theme}-c{i % customers}", "account_id": f"{theme}-a{i % customers}",
+        "plan": plan, "monthly_revenue": revenue, "similarity": 1 - i / 100,
+    } for i in range(n)]
+
+
+def summaries(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "theme_id": t, "label": f"label {t}", "severity": sev, "signal_type": signal, "product_area": "Cards",
+        "shared_issue": f"summary {t}", "example_ticket_ids": [f"{t}-{WEEK:%m%d}-2"],
+    } for t, sev, signal in rows])
+
+
+def frame(*groups: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([r for g in groups for r in g])
+
+
+def test_ranked_fields_and_impact():
+    data = frame(
+        tickets("A", 10, 10, plan="pro", revenue=100.0),
+        tickets("B", 30, 3, plan="free"),
+        tickets("C", 25, 25, plan="free"),
+        tickets("A", 5, 5, week=WEEK - timedelta(weeks=1), start=50),
+    )
+    result = rank_week(WEEK, data, summaries(("A", "P1", "bug"), ("B", "P1", "bug"), ("C", "P4", "other")),
+                       ReviewState(), set())
+    ranked = result.ranked.set_index("theme_id")
+    assert list(result.ranked["theme_id"]) == ["A", "C", "B"]  # 10 paying customers beat 1 customer x 10 tickets
+    a = ranked.loc["A"]
+    assert (a["tickets"], a["customers"], a["tickets_prev_week"]) == (10, 10, 5)
+    assert a["impact"] == 10 * 2.0 * 8.0  # customers x pro weight x P1 weight
+    assert a["paid_share"] == 1.0 and a["revenue"] == 1000.0
+    assert a["wow_change"] == 1.0 and a["product_area"] == "Cards" and a["signal_type"] == "bug"
+    assert a["example_ticket_ids"][0] == f"A-{WEEK:%m%d}-2" and len(a["example_ticket_ids"]) == 3
+    assert ranked.loc["B", "impact"] == 3 * 1.0 * 8.0
+    assert ranked.loc["C", "paid_share"] == 0.0 and pd.isna(ranked.loc["C", "revenue"])
+    assert list(result.ranked["rank"]) == [1, 2, 3]
+
+
+def test_weights_are_configurable():
+    data = frame(tickets("A", 10, 10, plan="enterprise"), tickets("B", 30, 30, plan="free"))
+    summ = summaries(("A", "P3", "bug"), ("B", "P3", "bug"))
+    default = rank_week(WEEK, data, summ, ReviewState(), set())
+    assert list(default.ranked["theme_id"]) == ["A", "B"]  # 10 x 4 beats 30 x 1
+    flat = RankSettings(plan_weights=parse_weights("free=1,enterprise=1"))
+    assert list(rank_week(WEEK, data, summ, ReviewState(), set(), flat).ranked["theme_id"]) == ["B", "A"]
+    severe = RankSettings(severity_weights=parse_weights("P3=0.5"))
+    assert rank_week(WEEK, data, summ, ReviewState(), set(), severe).ranked["impact"].tolist() == [20.0, 15.0]
+
+
+def test_parse_weights():
+    assert parse_weights("p0=16, P1=8,free=1, Enterprise=4") == {"P0": 16.0, "P1": 8.0, "free": 1.0, "enterprise": 4.0}
+    assert parse_weights({"Pro": 2}) == {"pro": 2.0}
+    for bad in ("P0", "P0=high", "P0=-1"):
+        with pytest.raises(ValueError):
+            parse_weights(bad)
+
+
+def test_settings_from_environment(monkeypatch):
+    import dagster as dg
+
+    from ticket_intel.defs.resources import PipelineConfig, build_resources
+
+    monkeypatch.setenv("TICKET_INTEL_SEVERITY_WEIGHTS", "P0=100,P1=10")
+    monkeypatch.setenv("TICKET_INTEL_PLAN_WEIGHTS", "free=1,business=3")
+
+    @dg.asset
+    def probe(settings: PipelineConfig) -> dict:
+        s = settings.rank_settings()
+        return {"sev": dict(s.severity_weights), "plan": dict(s.plan_weights)}
+
+    result = dg.materialize([probe], resources={"settings": build_resources()["settings"]})
+    assert result.output_for_node("probe") == {"sev": {"P0": 100.0, "P1": 10.0}, "plan": {"free": 1.0, "business": 3.0}}
+
+
+def test_small_groups_rejected_themes_and_outliers_are_not_themes():
+    outliers = [{**t, "theme_id": None} for t in tickets("X", 4, 4)]
+    data = frame(tickets("A", 30, 30), tickets("small", 4, 4), tickets("few", 8, 2), tickets("junk", 9, 9), outliers)
+    review = ReviewState(not_a_theme={"junk"})
+    result = rank_week(WEEK, data, summaries(("A", "P2", "bug")), review, set())
+    assert list(result.ranked["theme_id"]) == ["A"]
+    nat = result.not_a_theme.set_index("theme_id")
+    assert set(nat.index) == {"small", "few", "junk", "outliers"}
+    assert "4 tickets from 4 customers" in nat.loc["small", "reason"]
+    assert "8 tickets from 2 customers" in nat.loc["few", "reason"]
+    assert nat.loc["junk", "reason"] == "marked not-a-theme by a reviewer"
+    assert nat.loc["outliers", "ticket_ids"] == sorted(t["ticket_id"] for t in outliers)
+    assert len(nat.loc["small", "ticket_ids"]) == 4
+
+
+def test_a_small_week_gets_a_warning_instead_of_a_ranking():
+    result = rank_week(WEEK, frame(tickets("A", 12, 12), tickets("B", 10, 10)), summaries(("A", "P1", "bug")),
+                       ReviewState(), set())
+    assert result.ranked.empty
+    assert "22 tickets" in result.overview["warning"]
+    assert set(result.not_a_theme["reason"]) == {"week too small to rank"}
+
+
+def test_merged_themes_count_as_one():
+    data = frame(tickets("A", 20, 20), tickets("B", 15, 15))
+    result = rank_week(WEEK, data, summaries(("B", "P2", "bug")), ReviewState(merged_into={"A": "B"}), set())
+    assert result.ranked["theme_id"].tolist() == ["B"]
+    assert result.ranked.loc[0, "tickets"] == 35
+
+
+@pytest.mark.parametrize(("current", "history", "is_new", "label"), [
+    (9, [8, 8, 8, 8], False, "steady"),
+    (16, [8, 8, 8, 8], False, "rising"),
+    (2, [8, 8, 8, 8], False, "falling"),
+    (5, [], False, "new"),
+    (5, [3, 4], True, "new"),
+])
+def test_trend_label(current, history, is_new, label):
+    assert trend_label(current, history, is_new) == label
+
+
+def test_trend_baseline_starts_when_the_theme_appeared():
+    weeks = [WEEK - timedelta(weeks=k) for k in (2, 1)]
+    data = frame(tickets("A", 32, 32, week=weeks[0]), tickets("A", 30, 30, week=weeks[1], start=40),
+                 tickets("A", 31, 31, start=80))
+    row = rank_week(WEEK, data, summaries(("A", "P2", "bug")), ReviewState(), set()).ranked.iloc[0]
+    assert row["trend"] == "steady"  # not "rising" against four weeks that include empty ones
+    assert pd.isna(row["growth_4w"])
+
+
+def test_paid_share_is_unknown_when_no_plan_is_known():
+    row = rank_week(WEEK, frame(tickets("A", 30, 30, plan=None)), summaries(("A", "P2", "bug")),
+                    ReviewState(), set()).ranked.iloc[0]
+    assert pd.isna(row["paid_share"])
+    assert row["impact"] == 30 * 1.0 * 4.0  # an unknown plan weighs like the lowest tier

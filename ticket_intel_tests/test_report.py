@@ -1,0 +1,140 @@
+"""The weekly report: sections, charts, escaping (checked in a real browser), Dagster preview."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ticket_intel.core import report
+
+WEEK = date(2026, 11, 16)
+XSS = "<script>document.title='pwned';document.body.innerHTML='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+SECTIONS = ["Top themes", "New patterns", "Volume spikes", "Feature requests", "Documentation gaps", "Not a theme"]
+
+
+def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card") -> dict:
+    ranked = pd.DataFrame([{
+        "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
+        "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "paid_share": 0.4, "revenue": None,
+        "severity": "P1", "signal_type": "docs_gap", "product_area": "Cards", "impact": 80.0,
+        "summary": f"12 tickets, typically: {ticket_text}", "example_ticket_ids": ["zendesk:1", "zendesk:2"],
+        "review_status": "unreviewed",
+    }])
+    summaries = pd.DataFrame([{
+        "theme_id": "T1", "phrasings": [ticket_text], "severity_rationale": "blocked", "backlog_title": "Document cards",
+        "backlog_user_story": "As a customer I want answers so that I can pay", "backlog_deflection": 2.5,
+        "summarizer": "extractive",
+    }])
+    not_a_theme = pd.DataFrame([{"theme_id": "outliers", "label": "Unclustered tickets", "tickets": 2, "customers": 2,
+                                 "ticket_ids": ["zendesk:7", "zendesk:8"], "reason": "outliers: not close enough to any theme"}])
+    alerts = pd.DataFrame([{"theme_id": "T1", "kind": "volume_spike", "label": label, "tickets": 12, "customers": 10,
+                            "baseline": 4.0, "ratio": 3.0, "p_value": 0.001}])
+    tickets = pd.DataFrame({"ticket_id": ["zendesk:1", "zendesk:2"], "text": [ticket_text, "second"],
+                            "source_id": ["1", "2"]})
+    overview = {"tickets": 40, "customers": 33, "tickets_prev_week": 32, "themes": 1, "outlier_tickets": 2, "warning": None}
+    return report.build_context(WEEK, overview, ranked, summaries, not_a_theme, alerts, tickets)
+
+
+def test_markdown_has_every_section_and_the_evidence():
+    md = report.render_markdown(context())
+    for section in SECTIONS:
+        assert f"## {section}" in md
+    assert "+25% vs 32 last week" in md
+    assert "| 1 | Payment declined · card | Cards | 12 | 10 | rising (6 last wk) | 40% | P1 | docs gap | 80 |" in md
+    assert "`zendesk:1` My card was declined" in md
+    assert "3.0x, p = 0.001" in md and "zendesk:7, zendesk:8" in md
+    assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
+
+
+def test_markdown_escapes_ticket_and_label_text():
+    md = report.render_markdown(context(ticket_text=XSS + " [click](http://evil.example)", label="| **x** <b>"))
+    assert not re.search(r"(?<!\\)<", md), "every < is escaped"
+    assert "\\<script\\>" in md and "\\[click\\](http://evil.example)" in md
+    assert "\\| \\*\\*x\\*\\* \\<b\\>" in md
+
+
+def test_html_escapes_ticket_text_and_allows_no_script():
+    html = report.render_html(context(ticket_text=XSS, label=XSS), {})
+    assert "<script" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;" in html
+    assert "default-src 'none'" in html  # and the page may not run any script anyway
+
+
+def test_html_links_examples_to_the_helpdesk_when_configured():
+    ctx = context()
+    assert 'href="#ticket-zendesk-1"' in report.render_html(ctx, {})
+    ranked_ctx = report.build_context(
+        WEEK, ctx["overview"], pd.DataFrame([{**ctx["themes"][0]}]).drop(columns=["examples", "phrasings"]),
+        pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+        pd.DataFrame({"ticket_id": ["zendesk:1"], "text": ["t"], "source_id": ["1"]}),
+        "https://acme.zendesk.com/agent/tickets/{source_id}",
+    )
+    assert 'href="https://acme.zendesk.com/agent/tickets/1"' in report.render_html(ranked_ctx, {})
+
+
+def test_a_small_week_shows_its_warning():
+    ctx = report.build_context(
+        WEEK, {"tickets": 12, "customers": 9, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
+               "warning": "only 12 tickets this week"}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+        pd.DataFrame(),
+    )
+    assert "only 12 tickets this week" in report.render_markdown(ctx)
+    html = report.render_html(ctx, {})
+    assert "only 12 tickets this week" in html and "No themes ranked this week." in html
+
+
+def test_charts_are_embedded_pngs():
+    weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
+    counts = pd.DataFrame([[3, 5, 12], [4, 4, 5]], index=["T1", "T2"], columns=weeks)
+    images = report.charts(counts, pd.Series([20, 22, 40], index=weeks), {"T1": "Payment declined", "T2": "PIN"})
+    assert set(images) == {"volume", "trend"}
+    for uri in images.values():
+        assert uri.startswith("data:image/png;base64,iVBOR")
+    assert 'src="data:image/png;base64,' in report.render_html(context(), images)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_script_in_a_ticket_does_not_run_in_a_browser(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(report.render_html(context(ticket_text=XSS, label=XSS), {}), encoding="utf-8")
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    assert "<title>Support themes — week of 2026-11-16</title>" in dom
+    assert "pwned" not in re.sub(r"&lt;script&gt;.*?&lt;/script&gt;|onerror=\"[^\"]*\"|&lt;img[^&]*&gt;", "", dom)
+    assert "<script" not in dom and "<img src=\"x\"" not in dom
+    assert "&lt;script&gt;document.title='pwned'" in dom  # shown as text
+
+
+# --------------------------------------------------------------------------- the sample's real report
+
+@pytest.mark.e2e
+def test_sample_report_is_self_contained_and_previewed_in_dagster(sample_copy):
+    import dagster as dg
+    import duckdb
+
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        row = con.execute("SELECT markdown, html_path FROM marts.weekly_reports WHERE week_start = ?",
+                          [sample_copy.end]).fetchone()
+    markdown, path = row[0], Path(row[1])
+    page = path.read_text(encoding="utf-8")
+    assert markdown == path.with_suffix(".md").read_text(encoding="utf-8")
+    for section in SECTIONS:
+        assert f"## {section}" in markdown and f"<h2>{section}</h2>" in page
+    assert page.count('src="data:image/png;base64,') == 2
+    assert not re.search(r"""(src|href)=["']?(https?:|//)""", page), "the report must not load anything"
+    assert "<script" not in page and "<link" not in page
+
+    record = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("weekly_report"), limit=1).records[0]
+    metadata = record.asset_materialization.metadata
+    assert isinstance(metadata["report"], dg.MarkdownMetadataValue)
+    assert metadata["report"].value == markdown and metadata["report_week"].value == sample_copy.end

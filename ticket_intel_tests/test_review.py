@@ -1,0 +1,174 @@
+"""Human review: an append-only log folded into decisions that survive re-clustering."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from ticket_intel.core.review import ReviewState, canonical_themes, review_state, validate_action
+from ticket_intel_tests.conftest import copy_run
+
+
+def log(*entries: tuple) -> list[dict]:
+    rows = []
+    for i, (action, theme, value, target) in enumerate(entries, start=1):
+        rows.append({"review_id": i, "theme_id": theme, "action": action, "value": value, "target_theme_id": target,
+                     "reviewer": "pm", "note": None, "created_at": datetime(2026, 11, 17) + timedelta(minutes=i)})
+    return rows
+
+
+def test_decisions_fold_into_state():
+    state = review_state(log(
+        ("rename", "A", "Card payments declined", None),
+        ("rename", "A", "Declined card payments", None),
+        ("confirm", "B", None, None),
+        ("merge", "C", None, "B"),
+        ("merge", "D", None, "C"),
+        ("not-a-theme", "E", None, None),
+    ))
+    assert state.labels == {"A": "Declined card payments"}
+    assert state.canonical("D") == "B" and state.canonical("A") == "A"
+    assert state.merged_from("B") == ["C", "D"]
+    assert [state.status(t) for t in "ABCE"] == ["renamed", "confirmed", "merged into B", "not-a-theme"]
+
+
+def test_undo_cancels_one_decision_and_an_undone_undo_restores_it():
+    rows = log(("not-a-theme", "A", None, None), ("rename", "B", "x", None), ("undo", "A", "1", None))
+    assert review_state(rows).not_a_theme == set()
+    assert review_state(rows).labels == {"B": "x"}
+    rows += log(("undo", "A", "3", None))[:1]
+    rows[-1]["review_id"] = 4
+    assert review_state(rows).not_a_theme == {"A"}
+
+
+def test_a_merge_cycle_is_refused_and_ignored():
+    state = review_state(log(("merge", "A", None, "B")))
+    with pytest.raises(ValueError, match="cycle"):
+        validate_action("merge", None, "A", "B", state)
+    looped = review_state(log(("merge", "A", None, "B"), ("merge", "B", None, "A")))
+    assert looped.canonical("A") == "B" and looped.canonical("B") == "B"
+
+
+@pytest.mark.parametrize(("action", "value", "target", "message"), [
+    ("delete", None, None, "unknown review action"),
+    ("rename", "  ", None, "new name"),
+    ("merge", None, None, "merge into"),
+    ("undo", "last", None, "review id"),
+])
+def test_invalid_decisions_are_refused(action, value, target, message):
+    with pytest.raises(ValueError, match=message):
+        validate_action(action, value, target)
+
+
+def test_canonical_themes_rewrites_a_window_frame():
+    frame = pd.DataFrame({"ticket_id": ["1", "2", "3"], "theme_id": ["A", "B", None]})
+    out = canonical_themes(frame, ReviewState(merged_into={"A": "B"}))
+    assert out["theme_id"].tolist() == ["B", "B", None]
+    assert frame["theme_id"].tolist() == ["A", "B", None]  # the input is not changed
+
+
+# ------------------------------------------------ end to end: decisions survive the next clustering run
+
+def _stale(instance, key: str, partition: str) -> bool:
+    import dagster as dg
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    from ticket_intel.definitions import defs
+
+    resolver = CachingStaleStatusResolver(instance, defs().resolve_asset_graph(), LoadingContextForTest(instance))
+    return resolver.get_status(dg.AssetKey(key), partition) == StaleStatus.STALE
+
+
+@pytest.fixture(scope="module")
+def reviewed(sample_run, tmp_path_factory):
+    """Review decisions on last week's themes through the CLI, then the next clustering run
+    (once for the module: the tests below check different decisions of the same run)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _review_and_recluster(copy_run(sample_run, tmp_path_factory.mktemp("review"), monkeypatch))
+
+
+def _review_and_recluster(sample_copy) -> dict:
+    import dagster as dg
+    import duckdb
+    from click.testing import CliRunner
+
+    from ticket_intel.cli import main
+    from ticket_intel.definitions import defs
+
+    week = date.fromisoformat(sample_copy.end)
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        both = [r[0] for r in con.execute(
+            """SELECT theme_id FROM marts.ranked_themes WHERE week_start = ? AND theme_id IN
+               (SELECT theme_id FROM marts.ranked_themes WHERE week_start = ?) ORDER BY rank""",
+            [week, week - timedelta(weeks=1)],
+        ).fetchall()]
+    assert len(both) >= 4, "the sample should have themes that persist from one week to the next"
+    renamed, merged, into, rejected = both[:4]
+    runner = CliRunner()
+    wh_opt = ["--warehouse", str(sample_copy.warehouse), "--reviewer", "pm@example.com"]
+    for args in (["rename", *wh_opt, renamed, "Customers cannot pay by card"],
+                 ["merge", *wh_opt, merged, into],
+                 ["not-a-theme", *wh_opt, rejected]):
+        result = runner.invoke(main, ["review", *args])
+        assert result.exit_code == 0, result.output
+    instance = dg.DagsterInstance.get()
+    stale_before = {key: _stale(instance, key, week.isoformat()) for key in ("cluster_summaries", "ranked_themes")}
+
+    result = defs().resolve_job_def("weekly_job").execute_in_process(
+        instance=instance, partition_key=week.isoformat(),
+        asset_selection=[dg.AssetKey(k) for k in ("ticket_clusters", "cluster_summaries", "ranked_themes")],
+    )
+    assert result.success
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        tables = {t: con.execute(f"SELECT * FROM {t} WHERE week_start = ?", [week]).df()
+                  for t in ("marts.ranked_themes", "marts.cluster_summaries", "marts.not_a_theme", "staging.ticket_clusters")}
+        reviews = con.execute("SELECT action, reviewer FROM ops.theme_reviews ORDER BY review_id").fetchall()
+    return {
+        "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
+        "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
+    }
+
+
+@pytest.mark.e2e
+def test_review_decisions_are_logged_and_make_summaries_stale(reviewed):
+    assert reviewed["reviews"] == [("rename", "pm@example.com"), ("merge", "pm@example.com"),
+                                   ("not-a-theme", "pm@example.com")]
+    assert reviewed["stale_before"] == {"cluster_summaries": True, "ranked_themes": True}
+    assert reviewed["fresh_after"]
+
+
+@pytest.mark.e2e
+def test_renamed_theme_keeps_its_name_after_reclustering(reviewed):
+    renamed = reviewed["ids"][0]
+    ranked = reviewed["marts.ranked_themes"].set_index("theme_id")
+    summaries = reviewed["marts.cluster_summaries"].set_index("theme_id")
+    assert ranked.loc[renamed, "label"] == "Customers cannot pay by card"
+    assert summaries.loc[renamed, "label"] == "Customers cannot pay by card"
+    assert ranked.loc[renamed, "review_status"] == "renamed"
+
+
+@pytest.mark.e2e
+def test_merged_themes_stay_merged_after_reclustering(reviewed):
+    _, merged, into, _ = reviewed["ids"]
+    clusters = reviewed["staging.ticket_clusters"]
+    this_week = clusters[clusters["ticket_week"].dt.date == reviewed["week"]]
+    assert merged in set(this_week["theme_id"]), "clustering still finds both themes..."
+    ranked = reviewed["marts.ranked_themes"].set_index("theme_id")
+    assert merged not in ranked.index and merged not in set(reviewed["marts.not_a_theme"]["theme_id"])
+    assert ranked.loc[into, "tickets"] == this_week["theme_id"].isin([merged, into]).sum()  # ...counted as one
+    summaries = reviewed["marts.cluster_summaries"].set_index("theme_id")
+    assert list(summaries.loc[into, "merged_theme_ids"]) == [merged] and merged not in summaries.index
+
+
+@pytest.mark.e2e
+def test_not_a_theme_leaves_the_ranking_and_stays_out(reviewed):
+    rejected = reviewed["ids"][3]
+    assert rejected not in set(reviewed["marts.ranked_themes"]["theme_id"])
+    listed = reviewed["marts.not_a_theme"].set_index("theme_id")
+    assert listed.loc[rejected, "reason"] == "marked not-a-theme by a reviewer"
+    assert len(listed.loc[rejected, "ticket_ids"]) == listed.loc[rejected, "tickets"] > 0
+    assert list(reviewed["marts.ranked_themes"].sort_values("rank")["rank"]) == list(
+        range(1, len(reviewed["marts.ranked_themes"]) + 1))

@@ -1,0 +1,170 @@
+"""Source profiles: detection from content, mapping to the canonical schema, re-exports, accounts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel.core.sources import list_exports, load_mappings, parse_bytes, read_exports
+from ticket_intel.core.sources.accounts import join_accounts, read_accounts
+from ticket_intel.core.sources.mapped import MappingError
+
+SAMPLE = PROJECT_ROOT / "data" / "sample"
+
+
+def test_sample_files_detected_and_counted(planted):
+    result = read_exports(list_exports(SAMPLE))
+    files = result.files.assign(name=result.files["source_file"].map(lambda p: Path(p).name)).set_index("name")
+    for name, counts in planted["counts"].items():
+        assert files.loc[name, "accepted"] == counts["valid"]
+        assert files.loc[name, "rejected"] == counts["malformed"]
+    got = {(Path(r.source_file).name, r.locator) for r in result.rejected.itertuples()}
+    assert {(m["file"], m["locator"]) for m in planted["malformed"]} == got
+    assert result.rejected["reason"].str.len().min() > 10
+
+
+def test_detection_uses_content_not_extension(tmp_path):
+    data = (SAMPLE / "zendesk_tickets.json").read_bytes()
+    assert parse_bytes("export.txt", data).source == "zendesk"
+    csv_bytes = (SAMPLE / "freshdesk_tickets.csv").read_bytes()
+    assert parse_bytes("tickets.json", csv_bytes).source == "freshdesk"
+
+
+def test_zendesk_incremental_export_with_comments_and_sideloads():
+    doc = {
+        "tickets": [{
+            "id": 77, "created_at": "2026-09-02T08:00:00Z", "requester_id": 5, "organization_id": 9,
+            "via": {"channel": "email"}, "tags": ["billing"], "status": "open", "priority": "high",
+            "subject": "Charged twice", "description": "agent summary, not the customer's words",
+            "custom_fields": [{"id": 360001, "value": "ios"}],
+            "comments": [
+                {"author_id": 5, "public": False, "body": "internal note"},
+                {"author_id": 8, "public": True, "body": "Hi, agent here"},
+                {"author_id": 5, "public": True, "html_body": "<p>I was <b>charged twice</b></p>"},
+            ],
+        }],
+        "organizations": [{"id": 9, "organization_fields": {"plan": "Enterprise"}}],
+        "next_page": None, "end_of_stream": True, "end_time": 1788336000, "count": 1,
+    }
+    result = parse_bytes("incremental.json", json.dumps(doc).encode())
+    [t] = result.tickets
+    assert (t["ticket_id"], t["message"], t["plan"], t["channel"]) == (
+        "zendesk:77", "<p>I was <b>charged twice</b></p>", "enterprise", "email")
+    assert (t["account_id"], t["customer_id"], t["tags"], t["priority"]) == ("9", "5", ["billing"], "high")
+    assert "custom_fields" in json.loads(t["record"])
+
+
+def test_intercom_first_user_part_and_company_plan():
+    conv = {
+        "type": "conversation", "id": "c1", "created_at": 1788163031, "state": "open",
+        "source": {"type": "conversation", "body": "<p>How can we help?</p>", "author": {"type": "bot", "id": "b"}},
+        "company": {"id": "co1", "plan": {"name": "Pro"}},
+        "contacts": {"contacts": [{"id": "u1"}]},
+        "conversation_parts": {"conversation_parts": [
+            {"author": {"type": "admin", "id": "a1"}, "body": "<p>Hello!</p>"},
+            {"author": {"type": "user", "id": "u1"}, "body": "<p>My transfer is stuck</p>"},
+            {"author": {"type": "user", "id": "u1"}, "body": "<p>still stuck</p>"},
+        ]},
+    }
+    result = parse_bytes("conv.json", json.dumps({"type": "conversation.list", "conversations": [conv]}).encode())
+    [t] = result.tickets
+    assert (t["message"], t["customer_id"], t["plan"], t["account_id"]) == (
+        "<p>My transfer is stuck</p>", "u1", "pro", "co1")
+
+
+def test_freshdesk_api_json_shape_maps_codes():
+    records = [{"id": 501, "subject": "Login", "description": "<div>Cannot log in</div>",
+                "description_text": "Cannot log in", "status": 2, "priority": 4, "source": 7,
+                "created_at": "2026-09-03T12:00:00Z", "requester_id": 44, "company_id": 12, "tags": ["auth"]}]
+    for data in (json.dumps(records), "\n".join(json.dumps(r) for r in records * 2).replace('501', '502', 1)):
+        result = parse_bytes("fd.json", data.encode())
+        assert result.source == "freshdesk"
+        t = result.tickets[-1]
+        assert (t["status"], t["priority"], t["channel"], t["account_id"]) == ("open", "urgent", "chat", "12")
+
+
+def test_mapped_twcs_and_github(shared_datasets, tmp_path):
+    twcs = shared_datasets / "twcs_sample" / "twcs_small.csv"
+    react = shared_datasets / "github_bug_issues" / "facebook_react.csv"
+    swift = shared_datasets / "github_bug_issues" / "swiftlang_swift.csv"
+    result = read_exports([twcs, react, swift], earliest=datetime(2015, 1, 5))
+    files = result.files.assign(name=result.files["source_file"].map(lambda p: Path(p).name)).set_index("name")
+    # SOURCE.md: 2,718 inbound tweets of 5,000; 4,683 swift-ci rows of 13,054.
+    assert (files.loc["twcs_small.csv", "accepted"], files.loc["twcs_small.csv", "skipped"]) == (2718, 2282)
+    assert files.loc["swiftlang_swift.csv", "skipped"] == 4683
+    assert files.loc["swiftlang_swift.csv", "accepted"] + files.loc["swiftlang_swift.csv", "rejected"] == 13054 - 4683
+    tweets = result.tickets[result.tickets["source"] == "twcs"]
+    assert tweets["created_at"].min() >= datetime(2015, 2, 18) and tweets["customer_id"].str.isdigit().all()
+    gh = result.tickets[result.tickets["source"] == "github"]
+    assert gh["ticket_id"].str.match(r"^github:(facebook_react|swiftlang_swift)#\d+$").all()
+    assert "swift-ci" not in set(gh["customer_id"])
+    early = result.rejected[result.rejected["reason"].str.contains("before the first weekly partition")]
+    assert len(early) > 0 and (early["source_file"] == str(react)).all()
+
+
+def test_user_mapping_folder_jsonl_and_parquet(tmp_path):
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "shop.yaml").write_text(
+        "name: shop\nsource: shop\ndetect: [case_no, opened, body]\n"
+        "columns: {ticket_id: case_no, created_at: opened, message: body, plan: tier, customer_id: who}\n"
+        "created_at_format: '%d/%m/%Y %H:%M'\nfilter: {kind: [customer]}\n"
+    )
+    rows = [{"case_no": 1, "opened": "03/09/2026 10:15", "body": "Basket empties", "tier": "Pro", "who": "a@b.co",
+             "kind": "customer"},
+            {"case_no": 2, "opened": "2026-09-03", "body": "wrong format", "tier": "free", "who": "x", "kind": "customer"},
+            {"case_no": 3, "opened": "03/09/2026 11:00", "body": "auto reply", "tier": "", "who": "y", "kind": "system"}]
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "cases.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    pd.DataFrame(rows).assign(case_no=[11, 12, 13]).to_parquet(tmp_path / "inbox" / "cases.parquet")
+    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    assert sorted(result.tickets["ticket_id"]) == ["shop:1", "shop:11"]
+    t = result.tickets.set_index("ticket_id").loc["shop:1"]
+    assert (t["created_at"], t["plan"], t["customer_id"][:6]) == (datetime(2026, 9, 3, 10, 15), "pro", "email:")
+    assert list(result.files["skipped"]) == [1, 1]
+    assert result.rejected["reason"].str.contains("does not match format").sum() == 2
+
+
+def test_bad_mapping_file_names_itself(tmp_path):
+    (tmp_path / "broken.yaml").write_text("name: x\nsource: x\ndetect: [a]\ncolumns: {ticket_id: a, colour: b}\n")
+    with pytest.raises(MappingError, match=r"(?s)broken.yaml.*colour"):
+        load_mappings(tmp_path)
+
+
+def test_reexport_updates_and_files_the_old_version(tmp_path):
+    doc = json.loads((SAMPLE / "zendesk_tickets.json").read_text())
+    first = [t for t in doc["tickets"] if isinstance(t, dict) and t.get("id")][:3]
+    (tmp_path / "a_old.json").write_text(json.dumps({"tickets": first}))
+    changed = [dict(first[0], description="updated text", comments=[]), first[1]]
+    (tmp_path / "b_new.json").write_text(json.dumps({"tickets": changed}))
+    result = read_exports(list_exports(tmp_path))
+    tid = f"zendesk:{first[0]['id']}"
+    assert result.tickets["ticket_id"].is_unique and len(result.tickets) == 3
+    assert result.tickets.set_index("ticket_id").loc[tid, "message"] == "updated text"
+    [reason] = result.rejected["reason"]
+    assert reason.startswith(f"superseded: ticket {first[0]['id']} exported again in b_new.json")
+
+
+def test_accounts_join_specific_generic_and_customer(tmp_path):
+    (tmp_path / "accounts.csv").write_text(
+        "source,account_id,plan,monthly_revenue\nzendesk,9,Enterprise,1500\n,9,free,0\n,cust7,Pro,49\n")
+    tickets = pd.DataFrame({"source": ["zendesk", "intercom", "intercom", "zendesk"],
+                            "account_id": ["9", "9", None, "9"], "customer_id": ["c1", "c2", "cust7", "c3"],
+                            "plan": [None, None, None, "pro"], "monthly_revenue": [None, None, None, 10.0]})
+    out = join_accounts(tickets, read_accounts([tmp_path / "accounts.csv"]))
+    assert list(out["plan"]) == ["enterprise", "free", "pro", "pro"]
+    assert list(out["monthly_revenue"]) == [1500.0, 0.0, 49.0, 10.0]
+
+
+def test_sample_accounts_file_fills_plans(tmp_path):
+    shutil.copy(SAMPLE / "zendesk_tickets.json", tmp_path)
+    without = read_exports(list_exports(tmp_path)).tickets
+    shutil.copy(SAMPLE / "accounts.csv", tmp_path)
+    with_accounts = read_exports(list_exports(tmp_path)).tickets
+    assert with_accounts["monthly_revenue"].notna().sum() > without["monthly_revenue"].notna().sum()
+    assert with_accounts["plan"].notna().sum() >= without["plan"].notna().sum()

@@ -1,0 +1,189 @@
+"""The extractive summariser: readable labels, transparent rules, and the LLM path's fields."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ticket_intel.core.llm import LLMAnswer
+from ticket_intel.core.summarize import (
+    SEVERITIES,
+    SIGNAL_TYPES,
+    ThemeDocs,
+    class_tfidf_terms,
+    extractive_summary,
+    head_phrase,
+    label_from_terms,
+    recent_weekly_rate,
+    severity_of,
+    signal_type_of,
+    theme_docs,
+    ticket_severity,
+    ticket_signal,
+)
+
+WEEK = date(2026, 11, 16)
+DECLINED = [
+    "Why was my card payment declined?",
+    "My payment declined again at the shop",
+    "Hi, my card payment declined this morning, please help",
+    "Payment declined when I tried to pay online",
+    "The card payment declined twice today",
+    "Why does my payment get declined at the supermarket?",
+]
+REFUNDS = [
+    "I asked the merchant for a refund two weeks ago and nothing yet",
+    "Where is my refund from the merchant?",
+    "The refund from the merchant has not arrived",
+    "Merchant says refund was sent, I cannot see it",
+    "How long does a refund take to show up?",
+]
+ATM = [
+    "The ATM gave me less cash than I asked for",
+    "ATM cash withdrawal gave the wrong amount",
+    "Wrong amount of cash from the ATM yesterday",
+    "ATM only gave me 40 of the 60 I requested",
+]
+
+
+def _doc(texts: list[str], theme: str = "T1", weeks: list[date] | None = None, terms: list[str] | None = None) -> ThemeDocs:
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(texts), 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return ThemeDocs(
+        theme_id=theme, week=WEEK, ticket_ids=[f"zendesk:{i}" for i in range(len(texts))], texts=texts,
+        ticket_weeks=weeks or [WEEK] * len(texts), vectors=vectors,
+        terms=terms if terms is not None else class_tfidf_terms({theme: texts, "other": REFUNDS + ATM})[theme],
+    )
+
+
+def test_class_tfidf_terms_are_distinctive_and_distinct():
+    terms = class_tfidf_terms({"declined": DECLINED, "refund": REFUNDS, "atm": ATM})
+    assert terms["declined"][0] in {"declined", "payment declined", "payment"}
+    assert "refund" in terms["refund"][:2] or "merchant" in terms["refund"][:2]
+    assert not set(terms["declined"][:3]) & set(terms["refund"][:3])
+    # no term is a variant of an earlier one (declined / payment declined are not both kept)
+    words = [w for t in terms["declined"] for w in t.split()]
+    assert len(words) == len(set(words))
+
+
+def test_terms_ignore_greetings_placeholders_and_one_off_words():
+    texts = [f"Hello, my card payment declined. Thanks, Zbigniew{i % 2} [EMAIL]" for i in range(20)]
+    texts += ["Account holder is Wojciechowski, my card payment declined"]
+    terms = class_tfidf_terms({"a": texts, "b": REFUNDS})["a"]
+    assert terms
+    for noise in ("hello", "thanks", "email", "wojciechowski"):
+        assert all(noise not in t for t in terms), terms
+
+
+def test_label_is_the_customers_phrase_not_a_bag_of_words():
+    doc = _doc(DECLINED)
+    label = label_from_terms(doc.terms, doc.texts)
+    assert "(" not in label and label[0].isupper()
+    assert "declined" in label.lower() and "payment" in label.lower()
+
+
+def test_acronyms_keep_their_case_in_labels():
+    terms = class_tfidf_terms({"atm": ATM, "other": DECLINED})["atm"]
+    assert "ATM" in label_from_terms(terms, ATM)
+
+
+def test_negation_splits_phrases():
+    texts = ["my card payment didn't work", "card payment didn't work at all", "the card payment did not work"] * 3
+    phrase = head_phrase(["payment"], texts)
+    assert "work" not in phrase
+    assert phrase.lower() == "card payment"
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("Someone hacked my account and took money", "P0"),
+    ("My card was stolen", "P0"),
+    ("My card payment was declined", "P1"),
+    ("The transfer hasn't arrived after a week", "P1"),
+    ("My top-up is still pending", "P2"),
+    ("Why was I charged a fee?", "P2"),
+    ("How do I change my PIN?", "P3"),
+    ("Great app, love it", "P4"),
+])
+def test_ticket_severity_rules(text, level):
+    assert ticket_severity(text)[0] == level
+
+
+def test_theme_severity_is_the_upper_quartile_not_the_worst_ticket():
+    assert severity_of(["How do I change my PIN?"] * 3 + ["My card was declined"])[0] == "P1"  # 25% blocked
+    assert severity_of(["How do I change my PIN?"] * 4 + ["My card was declined"])[0] == "P3"  # 20% is not enough
+    assert severity_of(["How do I change my PIN?"] * 9 + ["I was hacked"])[0] == "P3"
+
+
+def test_escalation_raises_severity_but_not_when_it_is_the_topic():
+    angry = ["How do I change my PIN? I will cancel my account"] * 2 + ["How do I change my PIN?"] * 2
+    level, why = severity_of(angry)
+    assert level == "P2" and "raised one level" in why
+    refunds = ["How long does a refund take?"] * 4
+    assert severity_of(refunds, topic=["refund"])[0] == "P3"
+    assert severity_of(refunds)[0] == "P2"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("The app crashes when I open it", "bug"),
+    ("My card payment was declined", "bug"),
+    ("Why was I charged a fee for this?", "billing"),
+    ("I can't find where to change my address, it's confusing", "ux_friction"),
+    ("How do I verify my identity?", "docs_gap"),
+    ("Is it possible to get a card in the US?", "feature_gap"),
+    ("Why hasn't my card arrived yet", "expectation_mismatch"),
+    ("Great app", "other"),
+])
+def test_ticket_signal_rules(text, kind):
+    assert ticket_signal(text) == kind
+
+
+def test_theme_signal_needs_a_quarter_of_tickets():
+    assert signal_type_of(["How do I verify my identity?"] * 2 + ["ok"] * 2) == "docs_gap"
+    assert signal_type_of(["How do I verify my identity?"] + ["ok"] * 4) == "other"
+
+
+def test_recent_weekly_rate_counts_from_when_the_theme_appeared():
+    weeks = [WEEK - timedelta(weeks=1)] * 6 + [WEEK] * 4
+    assert recent_weekly_rate(weeks, WEEK) == 5.0  # 10 tickets over its 2 weeks, not over 4
+    old = [WEEK - timedelta(weeks=k) for k in range(8) for _ in range(2)]
+    assert recent_weekly_rate(old, WEEK) == 2.0
+
+
+def test_extractive_summary_has_the_llm_fields_and_passes_its_schema():
+    doc = _doc(DECLINED)
+    summary = extractive_summary(doc)
+    fields = summary.model_dump(include=set(LLMAnswer.model_fields))
+    LLMAnswer.model_validate(fields)  # the report can take either summariser
+    assert summary.summarizer == "extractive"
+    assert summary.severity in SEVERITIES and summary.signal_type in SIGNAL_TYPES
+    assert set(summary.example_ticket_ids) <= set(doc.ticket_ids) and len(summary.example_ticket_ids) == 3
+    assert all(any(p.rstrip("\u2026") in t or t.startswith(p.rstrip("\u2026")) for t in doc.texts) for p in summary.phrasings)
+    assert summary.backlog.title.split()[0] in {"Fix", "Clarify", "Scope", "Simplify", "Document", "Set", "Investigate"}
+    assert summary.backlog.deflection_per_week <= len(doc.texts)
+
+
+def test_theme_docs_groups_only_themes_active_this_week():
+    frame = pd.DataFrame({
+        "ticket_id": [f"t{i}" for i in range(6)],
+        "ticket_week": [WEEK, WEEK, WEEK - timedelta(weeks=1), WEEK - timedelta(weeks=1), WEEK, WEEK],
+        "theme_id": ["A", "A", "A", "B", None, "A"],
+        "text": DECLINED,
+    })
+    docs = theme_docs(frame, WEEK, np.eye(6, dtype=np.float32))
+    assert list(docs) == ["A"]
+    assert docs["A"].ticket_ids == ["t0", "t1", "t2", "t5"]
+    assert docs["A"].vectors.shape == (4, 6) and docs["A"].vectors[3, 5] == 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=80), min_size=1, max_size=12))
+def test_any_text_gets_a_valid_summary(texts):
+    summary = extractive_summary(_doc(texts, terms=class_tfidf_terms({"T1": texts, "x": REFUNDS})["T1"]))
+    assert summary.label and summary.severity in SEVERITIES and summary.signal_type in SIGNAL_TYPES
+    assert summary.backlog.user_story.startswith("As a customer I want")

@@ -1,0 +1,171 @@
+"""Product areas from taxonomy.yaml, and the taxonomy as a content-hashed observable source."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel.core import taxonomy as tax
+
+DOC = """
+product_areas:
+  - name: Cards
+    description: cards
+    keywords: [card, pin]
+    tags: [cards]
+  - name: Billing
+    description: money we take
+    keywords: [fee, charge]
+    tags: [billing]
+synonyms:
+  billing: [payments, Invoice]
+  cards: [debit card]
+"""
+
+
+def test_parse_normalises_tags_and_synonyms():
+    t = tax.parse(DOC)
+    assert [a.name for a in t.areas] == ["Cards", "Billing"]
+    assert t.canonical_tag("Payments") == "billing" and t.canonical_tag("Debit-Card") == "cards"
+    assert t.canonical_tag("follow up") == "follow_up"
+    assert t.areas[1].tags == {"billing"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("- just a list", "must be a mapping"),
+    ("product_areas: [{description: no name}]", "needs a name"),
+    ("synonyms: {billing: payments}", "list of tag spellings"),
+])
+def test_parse_rejects_malformed_files(text, message):
+    with pytest.raises(ValueError, match=message):
+        tax.parse(text)
+
+
+def test_area_by_tag_majority_then_terms_then_coverage():
+    t = tax.parse(DOC)
+    texts = ["why was I charged a fee on my card"] * 4
+    assert tax.assign_area(t, texts, [["payments"]] * 2 + [[]] * 2, ["card"]) == "Billing"  # half tagged
+    assert tax.assign_area(t, texts, [["payments"]] + [[]] * 3, ["card", "fee"]) == "Cards"  # distinctive term
+    assert tax.assign_area(t, ["a fee", "a fee", "my pin"], [], ["something"]) == "Billing"  # coverage
+    assert tax.assign_area(t, ["hello"], [], ["hello"]) == tax.UNASSIGNED
+    assert tax.assign_area(tax.Taxonomy(), texts, [], ["card"]) == tax.UNASSIGNED
+
+
+def test_keywords_match_word_starts_only():
+    t = tax.parse(DOC)
+    assert tax.assign_area(t, ["my cards"], [], []) == "Cards"
+    assert tax.assign_area(t, ["a discard pile"], [], []) == tax.UNASSIGNED
+
+
+def test_bundled_taxonomy_is_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert tax.locate("taxonomy.yaml") == PROJECT_ROOT / "taxonomy.yaml"
+    bundled = tax.load(tax.locate("taxonomy.yaml"))
+    assert bundled.areas and all(a.keywords for a in bundled.areas)
+    (tmp_path / "taxonomy.yaml").write_text(DOC)
+    assert tax.locate("taxonomy.yaml") == Path("taxonomy.yaml")
+
+
+def test_content_hash_versions_the_file(tmp_path):
+    path = tmp_path / "t.yaml"
+    assert tax.content_hash(path) == "absent"
+    path.write_text(DOC)
+    first = tax.content_hash(path)
+    path.write_text(DOC + "\n# a comment is an edit too\n")
+    assert tax.content_hash(path) != first
+
+
+# ------------------------------------------- end to end: edit -> stale in Dagster -> backfill -> new areas
+
+def _stale(instance, key: str, partition: str) -> bool:
+    import dagster as dg
+    from dagster._core.definitions.data_version import CachingStaleStatusResolver, StaleStatus
+    from dagster._core.loader import LoadingContextForTest
+
+    from ticket_intel.definitions import defs
+
+    resolver = CachingStaleStatusResolver(instance, defs().resolve_asset_graph(), LoadingContextForTest(instance))
+    return resolver.get_status(dg.AssetKey(key), partition) == StaleStatus.STALE
+
+
+def _sensor_tick(instance, path: Path) -> int:
+    """Evaluate taxonomy_sensor and store its events, as the daemon does."""
+    import dagster as dg
+
+    from ticket_intel.definitions import defs
+    from ticket_intel.defs.resources import PipelineConfig
+
+    sensor = defs().resolve_sensor_def("taxonomy_sensor")
+    context = dg.build_sensor_context(instance=instance, resources={"settings": PipelineConfig(taxonomy_path=str(path))})
+    result = sensor.evaluate_tick(context)
+    for event in result.asset_events:
+        instance.report_runless_asset_event(event)
+    return len(result.asset_events)
+
+
+def _areas(warehouse: Path, weeks: list[date]) -> dict[tuple[date, str], tuple[str, list[str]]]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT s.week_start, s.theme_id, r.product_area, s.product_area, s.terms FROM marts.cluster_summaries s "
+            "LEFT JOIN marts.ranked_themes r USING (week_start, theme_id) WHERE s.week_start IN (SELECT unnest(?))",
+            [weeks],
+        ).fetchall()
+    for week, theme, ranked_area, area, _ in rows:
+        assert ranked_area in (None, area), f"ranking and summary disagree on {theme} in {week}"
+    return {(week, theme): (area, list(terms)) for week, theme, _, area, terms in rows}
+
+
+@pytest.mark.e2e
+def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from ticket_intel.definitions import defs
+
+    path = tmp_path / "taxonomy.yaml"
+    shutil.copy(PROJECT_ROOT / "taxonomy.yaml", path)
+    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", str(path))
+    instance = dg.DagsterInstance.get()
+    end = date.fromisoformat(sample_copy.end)
+    backfilled = [end - timedelta(weeks=k) for k in (2, 1, 0)]
+    untouched = end - timedelta(weeks=3)
+    keys = ("cluster_summaries", "ranked_themes")
+
+    assert _sensor_tick(instance, path) == 0, "the run recorded the taxonomy it used"
+    assert not any(_stale(instance, k, w.isoformat()) for k in keys for w in [*backfilled, untouched])
+    before = _areas(sample_copy.warehouse, [*backfilled, untouched])
+
+    text = path.read_text().replace("product_areas:\n", (
+        "product_areas:\n"
+        "  - name: Virtual cards\n"
+        "    description: Disposable and virtual cards for online payments.\n"
+        "    keywords: [virtual, disposable]\n"
+    ), 1)
+    path.write_text(text)
+    assert _sensor_tick(instance, path) == 1
+    assert _sensor_tick(instance, path) == 0, "one observation per change"
+    assert all(_stale(instance, k, w.isoformat()) for k in keys for w in [*backfilled, untouched])
+
+    result = defs().resolve_job_def("weekly_job").execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey(k) for k in (*keys, "weekly_report")],
+        tags={"dagster/asset_partition_range_start": backfilled[0].isoformat(),
+              "dagster/asset_partition_range_end": backfilled[-1].isoformat()},
+    )
+    assert result.success
+    assert not any(_stale(instance, k, w.isoformat()) for k in keys for w in backfilled)
+    assert all(_stale(instance, k, untouched.isoformat()) for k in keys)
+
+    after = _areas(sample_copy.warehouse, [*backfilled, untouched])
+    moved = {key for key in after if after[key][0] != before[key][0]}
+    assert {week for week, _ in moved} == set(backfilled), "every backfilled week, and only those, changed"
+    for key in moved:
+        area, terms = after[key]
+        assert area == "Virtual cards" and any("virtual" in t or "disposable" in t for t in terms), (key, terms)
+    report = (sample_copy.reports / f"ticket_intel_{end.isoformat()}.md").read_text()
+    assert "Virtual cards" in report
