@@ -127,10 +127,15 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date
 
 def _print_ingest(warehouse: Path) -> None:
     with wh.open_warehouse(warehouse, read_only=True) as con:
-        files = wh.read(con, "SELECT source_file, profile, accepted, rejected, error FROM ops.ingested_files ORDER BY source_file")
+        files = wh.read(
+            con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, error "
+            "FROM ops.ingested_files ORDER BY source_file",
+        )
     for f in files.itertuples():
+        skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
         note = f" ({f.error})" if f.error else ""
-        click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, {f.rejected} rejected{note}")
+        click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
+                   f"{f.rejected} rejected{skipped}{note}")
 
 
 @main.command()

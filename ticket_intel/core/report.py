@@ -143,8 +143,11 @@ def build_context(
         return {"id": ticket_id, "anchor": "ticket-" + re.sub(r"[^A-Za-z0-9_-]", "-", ticket_id),
                 "url": external, "text": text_by_id.get(ticket_id, "")}
 
+    # The top themes get cards, and so does any alerted theme ranked lower: an alert links to it.
+    alerted = set(alerts["theme_id"]) if len(alerts) else set()
+    carded = ranked[(ranked["rank"] <= TOP_N) | ranked["theme_id"].isin(alerted)] if len(ranked) else ranked
     themes = []
-    for row in _records(ranked.head(TOP_N)):
+    for row in _records(carded):
         info = summary_of.get(row["theme_id"], {})
         themes.append({
             **row,
@@ -166,7 +169,7 @@ def build_context(
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes,
         "top_ids": {t["theme_id"] for t in themes},
-        "more_themes": max(len(everything) - TOP_N, 0),
+        "more_themes": max(len(everything) - len(themes), 0),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
         "feature_requests": [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == "feature_gap"],
