@@ -6,11 +6,11 @@ default. Nothing is edited in code to point at a new export, model or notifier.
 """
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 import duckdb
@@ -24,6 +24,7 @@ from ticket_intel.core.embed import DEFAULT_BACKEND as DEFAULT_EMBEDDING_BACKEND
 from ticket_intel.core.rank import DEFAULT_PLAN_WEIGHTS, DEFAULT_SEVERITY_WEIGHTS, RankSettings, parse_weights
 
 CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
+R = TypeVar("R", bound=dg.ConfigurableResource)
 
 
 @lru_cache(maxsize=1)
@@ -147,48 +148,18 @@ class Notifier(dg.ConfigurableResource):
         return notify.deliver(self.kind, alert, self.url, self.secret, self.links(alert))
 
 
+def configured(cls: type[R], env_names: Mapping[str, str] | None = None) -> R:
+    """`cls` with each field read through `setting` (env name defaults to the field name)."""
+    names = env_names or {}
+    return cls(**{f: setting(names.get(f, f), info.default) for f, info in cls.model_fields.items()})
+
+
 def build_resources() -> dict[str, Any]:
     return {
         "warehouse": Warehouse(database=setting("warehouse", "data/warehouse.duckdb")),
-        "settings": PipelineConfig(
-            inbox_dir=setting("inbox", "data/inbox"),
-            reports_dir=setting("reports_dir", "data/reports"),
-            taxonomy_path=setting("taxonomy", "taxonomy.yaml"),
-            embedding_model=setting("embedding_model", "all-MiniLM-L6-v2"),
-            embedding_backend=setting("embedding_backend", DEFAULT_EMBEDDING_BACKEND),
-            embedding_batch_size=setting("embedding_batch_size", 64),
-            seed=setting("seed", 42),
-            ticket_url_template=setting("ticket_url_template", ""),
-            min_theme_tickets=setting("min_theme_tickets", 5),
-            min_theme_customers=setting("min_theme_customers", 3),
-            min_week_tickets=setting("min_week_tickets", 30),
-            severity_weights=setting("severity_weights", DEFAULT_SEVERITY_WEIGHTS),
-            plan_weights=setting("plan_weights", DEFAULT_PLAN_WEIGHTS),
-            max_rejection_rate=setting("max_rejection_rate", 0.2),
-            mappings_dir=setting("mappings_dir", ""),
-            order_patterns=setting("order_patterns", ""),
-            keep_words=setting("keep_words", ""),
-            allowed_plans=setting("allowed_plans", "free,pro,enterprise,business,team,premium,paid,trial,starter"),
-            spike_min_ratio=setting("spike_min_ratio", 2.0),
-            spike_max_p_value=setting("spike_max_p_value", 0.01),
-            spike_min_count=setting("spike_min_count", 10),
-            spike_baseline_weeks=setting("spike_baseline_weeks", 6),
-            spike_min_baseline_weeks=setting("spike_min_baseline_weeks", 4),
-            spike_distribution=setting("spike_distribution", "poisson"),
-        ),
-        "llm": LLM(
-            model=setting("llm_model", ""),
-            api_base=setting("llm_api_base", ""),
-            timeout_seconds=setting("llm_timeout_seconds", 60.0),
-            mock_response=setting("llm_mock_response", ""),
-        ),
-        "notifier": Notifier(
-            kind=setting("notifier", "log"),
-            url=setting("notify_url", ""),
-            secret=setting("notify_secret", ""),
-            ui_url=setting("ui_url", "http://127.0.0.1:3000"),
-            reports_url=setting("reports_url", ""),
-        ),
+        "settings": configured(PipelineConfig, {"inbox_dir": "inbox", "taxonomy_path": "taxonomy"}),
+        "llm": configured(LLM, {f: f"llm_{f}" for f in LLM.model_fields}),
+        "notifier": configured(Notifier, {"kind": "notifier", "url": "notify_url", "secret": "notify_secret"}),
     }
 
 
