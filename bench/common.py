@@ -8,13 +8,16 @@ machine and every later run reads it back.
 from __future__ import annotations
 
 import glob
+import importlib
 import os
+import pickle
 import resource
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +89,34 @@ def _measured(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float
     return result, time.perf_counter() - start, peak_rss_mb()
 
 
-def in_fresh_process(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, float]:
-    """Run `fn(*args)` in a new process: (result, seconds inside it, that process's peak RSS in MB).
+def child_main(job: str) -> None:
+    """Entry point of the process `in_fresh_process` starts: run the pickled call, pickle the result."""
+    path = Path(job)
+    fn, args = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps(_measured(fn, args)))
 
-    A fresh process per method keeps one method's memory from inflating the other's peak.
+
+def _importable(obj: Any) -> Any:
+    """A function of a module run with `python -m` by the name the child process can import."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    if callable(obj) and getattr(obj, "__module__", None) == "__main__" and spec is not None:
+        return getattr(importlib.import_module(spec.name), obj.__name__)
+    return obj
+
+
+def in_fresh_process(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, float]:
+    """Run `fn(*args)` in a new interpreter: (result, seconds inside it, that process's peak RSS in MB).
+
+    A fresh process per method keeps one method's memory from inflating the other's peak. It is a
+    plain subprocess, not a multiprocessing worker: joblib's worker pool (HDBSCAN's default
+    core-distance parallelism, used by BERTopic) hung inside a multiprocessing worker at 50k rows.
     """
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_measured, fn, args).result()
+    with tempfile.TemporaryDirectory() as tmp:
+        job = Path(tmp) / "job.pkl"
+        job.write_bytes(pickle.dumps((_importable(fn), tuple(_importable(a) for a in args))))
+        code = f"from bench.common import child_main; child_main({str(job)!r})"
+        subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, check=True)
+        return pickle.loads(job.read_bytes())
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:

@@ -17,9 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from bench.common import cached_embed, in_fresh_process, read_csvs, table
+from ticket_intel.core import embed
 
 
 def project_labels(x: np.ndarray, seed: int) -> np.ndarray:
@@ -39,7 +41,7 @@ def bertopic_labels(x: np.ndarray, docs: list[str], seed: int) -> np.ndarray:
     return np.asarray(topics)
 
 
-def _timed(fn: Any, *args: Any) -> tuple[np.ndarray, float]:
+def timed(fn: Any, *args: Any) -> tuple[np.ndarray, float]:
     """Run after the imports fn needs, so seconds cover the fit (numba JIT included), not imports."""
     if fn is bertopic_labels:
         import bertopic  # noqa: F401
@@ -66,15 +68,29 @@ def scores(labels: np.ndarray, truth: np.ndarray, seconds: float, rss: float) ->
     }
 
 
-def evaluate(texts: Sequence[str], truth: np.ndarray, seed: int = 42, bertopic: bool = True) -> dict[str, Any]:
-    x, _ = cached_embed(list(texts), progress=True)
+def evaluate(
+    texts: Sequence[str], truth: np.ndarray, seed: int = 42, bertopic: bool = True,
+    backend: str = embed.DEFAULT_BACKEND,
+) -> dict[str, Any]:
+    x, _ = cached_embed(list(texts), backend=backend, progress=True)
     results = {}
-    (labels, seconds), _, rss = in_fresh_process(_timed, project_labels, x, seed)
+    (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed)
     results["ticket_intel"] = scores(labels, truth, seconds, rss)
     if bertopic:
-        (labels, seconds), _, rss = in_fresh_process(_timed, bertopic_labels, x, list(texts), seed)
+        (labels, seconds), _, rss = in_fresh_process(timed, bertopic_labels, x, list(texts), seed)
         results["bertopic"] = scores(labels, truth, seconds, rss)
     return results
+
+
+def subset(frame: pd.DataFrame, label_col: str, labels: int, texts: int, seed: int) -> pd.DataFrame:
+    """A random slice (labels first, then texts), to check the defaults away from the full dataset."""
+    rng = np.random.default_rng(seed)
+    if labels:
+        keep = rng.choice(sorted(frame[label_col].astype(str).unique()), labels, replace=False)
+        frame = frame[frame[label_col].astype(str).isin(keep)]
+    if texts and texts < len(frame):
+        frame = frame.iloc[np.sort(rng.choice(len(frame), texts, replace=False))]
+    return frame
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -85,16 +101,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--no-bertopic", action="store_true", help="skip the BERTopic reference")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--labels", type=int, default=0, help="keep a random subset of this many labels")
+    parser.add_argument("--texts", type=int, default=0, help="keep a random subset of this many texts")
+    parser.add_argument("--sample-seed", type=int, default=0, help="seed for --labels / --texts")
+    parser.add_argument("--backend", choices=embed.BACKENDS, default=embed.DEFAULT_BACKEND,
+                        help="embedding backend (vectors cached per backend)")
     args = parser.parse_args(argv)
     frame = read_csvs(args.csv).dropna(subset=[args.text_col, args.label_col])
+    frame = subset(frame, args.label_col, args.labels, args.texts, args.sample_seed)
     texts = frame[args.text_col].astype(str).tolist()
     truth = frame[args.label_col].astype(str).to_numpy()
-    results = evaluate(texts, truth, args.seed, not args.no_bertopic)
+    results = evaluate(texts, truth, args.seed, not args.no_bertopic, args.backend)
     if args.json:
         keys = ("themes", "outlier_pct", "nmi", "ari", "seconds", "peak_rss_mb")
         print(json.dumps({name: {k: r[k] for k in keys} for name, r in results.items()}))
         return
-    print(f"{len(texts)} texts, {len(set(truth))} labels, seed {args.seed}")
+    print(f"{len(texts)} texts, {len(set(truth))} labels, seed {args.seed}, {args.backend} embeddings")
     print(table([{"method": name, **r} for name, r in results.items()]))
 
 

@@ -42,7 +42,7 @@ _TABLES = {
     "staging.ticket_clusters": """
         week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, ticket_week DATE NOT NULL,
         theme_id VARCHAR, cluster INTEGER, probability DOUBLE, similarity DOUBLE,
-        assignment VARCHAR, run_id VARCHAR""",
+        assignment VARCHAR, run_id VARCHAR, series_theme_id VARCHAR""",
     "ops.theme_events": """
         week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, event VARCHAR NOT NULL,
         related_theme_ids VARCHAR[], detail VARCHAR, run_id VARCHAR""",
@@ -130,6 +130,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
                    "baseline_weeks INTEGER"):
         con.execute(f"ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS {column}")
+    con.execute("ALTER TABLE staging.ticket_clusters ADD COLUMN IF NOT EXISTS series_theme_id VARCHAR")
 
 
 def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:
@@ -221,6 +222,7 @@ def window_tickets(con: duckdb.DuckDBPyConnection, week: Any, with_vectors: bool
     return read(
         con,
         f"""SELECT c.ticket_id, c.ticket_week, c.theme_id, c.similarity AS similarity, c.assignment,
+                   CASE WHEN c.assignment = 'kept' THEN c.series_theme_id ELSE c.theme_id END AS series_theme_id,
                    r.customer_id, r.account_id, r.plan, r.monthly_revenue, r.tags, r.text, r.source{vector}
             FROM staging.ticket_clusters c
             JOIN staging.redacted_tickets r ON r.ticket_id = c.ticket_id AND r.week_start = c.ticket_week

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from ticket_intel.core import cluster

@@ -95,6 +95,26 @@ def test_hysteresis_keeps_a_borderline_ticket_in_its_theme():
     assert with_h.kept.sum() == 1
 
 
+def test_weekly_counts_follow_the_clustering_not_hysteresis():
+    """A kept ticket stays in its old theme but is counted where this run's clustering put it, as
+    this week's tickets are; a dissolved theme's tickets are counted where they finally went."""
+    a, b = group(0, 20, 1), group(1, 20, 2)
+    edge = np.eye(16)[0] + np.eye(16)[1] * 0.1
+    x = np.concatenate([a, b, [edge / np.linalg.norm(edge)]])
+    ids = [f"t{i}" for i in range(41)]
+    previous = previous_of(x, ids, ["A"] * 20 + ["B"] * 20 + ["A"])
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1, 1], [20, 20, 1]), previous, min_size=5)
+    assert tracked.theme_of[-1] == "A" and tracked.series_of[-1] == "B"
+    assert tracked.series_of[:-1] == tracked.theme_of[:-1]
+
+    c = group(0, 30, 1)
+    x = np.concatenate([c, group(0, 2, 5)])
+    ids = [f"t{i}" for i in range(32)]
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1, 1], [20, 10, 2]), previous_of(c, ids[:30], ["A"] * 30),
+                             min_size=5)
+    assert set(tracked.series_of) == {"A"}
+
+
 def test_hysteresis_does_not_hold_a_ticket_that_no_longer_fits():
     a, b = group(0, 20, 1), group(1, 20, 2)
     x = np.concatenate([a, b])
@@ -123,3 +143,29 @@ def test_outliers_have_no_theme():
     assert tracked.theme_of[-1] is None
     assert [t.theme_id for t in identity.themes_of(x, [f"t{i}" for i in range(12)], tracked.theme_of)] == [
         "T20260302-00"]
+
+
+def test_a_theme_the_new_clustering_scattered_lives_on():
+    """No cluster took B in as a whole (its tickets lie outside the clusters they were put in),
+    so B keeps its remaining tickets and its id instead of fading."""
+    a, c, b = group(0, 20, 1), group(1, 20, 2), group(2, 10, 3)
+    x = np.concatenate([a, c, b])
+    ids = [f"t{i}" for i in range(50)]
+    previous = previous_of(x, ids, ["A"] * 20 + ["C"] * 20 + ["B"] * 10)
+    labels = np.repeat([0, 1, 0, 1], [20, 20, 5, 5])
+    tracked = identity.track(WEEK, x, ids, labels, previous, min_size=5)
+    assert tracked.theme_of[40:].count("B") >= 8  # all but outliers of B's own similarity range
+    assert all(tracked.kept[40 + i] for i, t in enumerate(tracked.theme_of[40:]) if t == "B")
+    assert {e["theme_id"]: e["event"] for e in tracked.events} == {"A": "continued", "B": "continued",
+                                                                   "C": "continued"}
+
+
+def test_a_scattered_theme_with_too_few_tickets_left_is_not_kept_alive():
+    a, c, b = group(0, 20, 1), group(1, 20, 2), group(2, 4, 3)
+    x = np.concatenate([a, c, b])
+    ids = [f"t{i}" for i in range(44)]
+    previous = previous_of(x, ids, ["A"] * 20 + ["C"] * 20 + ["B"] * 4)
+    labels = np.repeat([0, 1, 0, 1], [20, 20, 2, 2])
+    tracked = identity.track(WEEK, x, ids, labels, previous, min_size=5)
+    assert "B" not in tracked.theme_of
+    assert {e["theme_id"]: e["event"] for e in tracked.events}["B"] in {"faded", "merged"}

@@ -147,3 +147,14 @@ def test_paid_share_is_unknown_when_no_plan_is_known():
                     ReviewState(), set()).ranked.iloc[0]
     assert pd.isna(row["paid_share"])
     assert row["impact"] == 30 * 1.0 * 4.0  # an unknown plan weighs like the lowest tier
+
+
+def test_earlier_weeks_are_counted_by_series_theme():
+    """Last week's tickets held in A by hysteresis count towards B's history when the clustering
+    put them in B, so B's 10 tickets this week are steady, not a jump from zero."""
+    earlier = pd.DataFrame(tickets("A", 10, 10, week=WEEK - timedelta(weeks=1), start=50)).assign(series_theme_id="B")
+    data = pd.concat([frame(tickets("A", 30, 30), tickets("B", 10, 10)), earlier], ignore_index=True)
+    data["series_theme_id"] = data["series_theme_id"].fillna(data["theme_id"])
+    ranked = rank_week(WEEK, data, summaries(("A", "P3", "bug"), ("B", "P3", "bug")), ReviewState(),
+                       set()).ranked.set_index("theme_id")
+    assert ranked.loc["B", "tickets_prev_week"] == 10 and ranked.loc["A", "tickets_prev_week"] == 0

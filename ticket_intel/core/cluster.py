@@ -6,10 +6,13 @@
    least 5, the smallest group the ranking counts as a theme): a window of n tickets can then
    hold at most 2*sqrt(n) themes, tens for the thousands of tickets of a weekly window rather
    than BERTopic's hundreds of 10-ticket fragments. min_samples is a third of that, so HDBSCAN
-   is less conservative about noise than its default (min_samples = min_cluster_size).
-3. HDBSCAN splits one large theme into pieces when its phrasings form sub-groups. Pieces of one
+   is less conservative about noise than its default (min_samples = min_cluster_size). Clusters
+   are HDBSCAN's leaves (the finest clusters of at least that size): its default "excess of
+   mass" selection returned one 294-ticket cluster out of 311 for a diffuse window of next.js
+   bug titles, a failure that no later step can undo, while over-fine leaves are repaired by 3.
+3. Leaves split one large theme into pieces when its phrasings form sub-groups. Pieces of one
    theme interpenetrate and face each other, while two themes meet at a thin boundary and each
-   borders several others. On the k-nearest-neighbour graph (the one UMAP built) two clusters
+   borders several others. On the exact k-nearest-neighbour graph (it also feeds UMAP) two clusters
    are merged when (a) members of the smaller have on average at least `MERGE_SHARED` of their
    k neighbours in the other, and (b) for one of the two, the other receives most (over half) of
    the links that leave it. (a) alone joins loosely separated themes into a few blobs on diffuse
@@ -24,7 +27,11 @@ Clusters are numbered by size, so the same input and seed give the same labels.
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -59,29 +66,61 @@ def default_params(n: int, seed: int = 42) -> ClusterParams:
     return ClusterParams(min_cluster_size=mcs, min_samples=max(3, mcs // 3), seed=seed)
 
 
-def neighbours(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(indices, cosine distances) of each row's k nearest rows, itself first, as UMAP expects.
 
-    Exact below UMAP's own 4,096-row cut-off, NN-descent (UMAP's routine) above it.
+    Exact, by blocked matrix products (scikit-learn's brute force): for the tens of thousands of
+    rows of a window this is faster than UMAP's approximate NN-descent, whose numba kernels are
+    recompiled in every fresh process (~35-70 s here), and it is deterministic by construction.
     """
-    if len(x) < 4096:
-        dist = 1.0 - x @ x.T
-        np.fill_diagonal(dist, -np.inf)
-        idx = np.argsort(dist, axis=1, kind="stable")[:, :k]
-        return idx, np.take_along_axis(np.maximum(dist, 0.0), idx, axis=1)
-    from sklearn.utils import check_random_state
-    from umap.umap_ import nearest_neighbors
+    from sklearn import config_context
+    from sklearn.neighbors import NearestNeighbors
 
-    idx, dist, _ = nearest_neighbors(x, k, "cosine", {}, True, check_random_state(seed), low_memory=True)
-    return idx, dist
+    with config_context(working_memory=256):  # MiB per block of distances, keeps peak RSS flat
+        dist, idx = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(x).kneighbors(x)
+    rows = np.arange(len(x))
+    for r in np.flatnonzero(idx[:, 0] != rows):  # an exact duplicate may rank before the row itself
+        where = np.flatnonzero(idx[r] == r)
+        j = int(where[0]) if len(where) else k - 1
+        idx[r, 1:j + 1], idx[r, 0] = idx[r, :j].copy(), r
+        dist[r, 1:j + 1], dist[r, 0] = dist[r, :j].copy(), 0.0
+    return idx, np.maximum(dist, 0.0)
+
+
+def import_umap() -> ModuleType:
+    """Import umap so that its numba kernels persist in NUMBA_CACHE_DIR between processes.
+
+    numba only writes kernels declared with cache=True to that directory, and most of UMAP's are
+    not, so every fresh process recompiled them (seconds per run; `bench.embed` measures it).
+    While umap is first imported, `numba.njit`/`numba.jit` default to cache=True; kernels that
+    cannot be cached (closures over functions) are simply compiled as before.
+    """
+    if "umap" in sys.modules:
+        return sys.modules["umap"]
+    import numba
+
+    original = numba.njit, numba.jit
+
+    def cached(decorator: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("cache", True)
+            return decorator(*args, **kwargs)
+
+        return wrapper
+
+    numba.njit, numba.jit = cached(original[0]), cached(original[1])
+    try:
+        import umap
+    finally:
+        numba.njit, numba.jit = original
+    return umap
 
 
 def reduce(x: np.ndarray, params: ClusterParams) -> tuple[np.ndarray, np.ndarray]:
     """(5-d layout, neighbour indices without self): one neighbour search serves UMAP and merging."""
-    import umap
-
+    umap = import_umap()
     k = min(params.n_neighbors, len(x) - 1)
-    knn = neighbours(x, k, params.seed)
+    knn = neighbours(x, k)
     reducer = umap.UMAP(
         n_neighbors=k,
         n_components=params.n_components,
@@ -89,7 +128,8 @@ def reduce(x: np.ndarray, params: ClusterParams) -> tuple[np.ndarray, np.ndarray
         min_dist=0.0,
         random_state=params.seed,
         init="spectral" if len(x) > params.n_components + 1 else "random",
-        precomputed_knn=knn if len(x) >= 4096 else (None, None, None),
+        precomputed_knn=knn,
+        force_approximation_algorithm=True,  # use the neighbours given, also below 4,096 rows
     )
     return reducer.fit_transform(x), knn[0][:, 1:]
 
@@ -111,13 +151,15 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
     return out
 
 
+def tukey_floor(similarities: np.ndarray) -> float:
+    """Lower Tukey fence, Q1 - 1.5 IQR: below it a similarity is an outlier of the group."""
+    q1, q3 = np.quantile(similarities, [0.25, 0.75])
+    return float(q1 - TUKEY_K * (q3 - q1))
+
+
 def fences(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, float]:
     """Per cluster, the lower Tukey fence of its members' cosine similarity to the centroid."""
-    out = {}
-    for c, v in cents.items():
-        q1, q3 = np.quantile(x[labels == c] @ v, [0.25, 0.75])
-        out[c] = float(q1 - TUKEY_K * (q3 - q1))
-    return out
+    return {c: tukey_floor(x[labels == c] @ v) for c, v in cents.items()}
 
 
 def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = MERGE_SHARED) -> np.ndarray:
@@ -188,10 +230,12 @@ def cluster(x: np.ndarray, params: ClusterParams | None = None) -> ClusterResult
     model = hdbscan.HDBSCAN(
         min_cluster_size=params.min_cluster_size,
         min_samples=params.min_samples,
-        cluster_selection_method="eom",
+        cluster_selection_method="leaf",
+        core_dist_n_jobs=1,  # its joblib workers hung inside a spawned worker at 50k rows; 5-d is fast anyway
     ).fit(layout)
     merged = merge_interpenetrating(model.labels_, knn)
-    labels, soft = soft_assign(x, _relabel(merged))
+    labels, soft = soft_assign(x, merged)
+    labels = _relabel(labels)
     assignment = ["soft" if s else ("outlier" if lab == OUTLIER else "core")
                   for lab, s in zip(labels, soft, strict=True)]
     probs = np.where(soft, 0.0, model.probabilities_)

@@ -13,6 +13,12 @@
    see cluster.py). Tickets that no longer fit, and new tickets, follow the new clustering.
    A new theme left smaller than the minimum cluster size once its old tickets stayed home is
    not a theme: its tickets join the nearest theme whose fence they are inside, or are outliers.
+   Hysteresis only ever holds back tickets of earlier weeks (this week's are all new), so counting
+   a theme's earlier weeks by it would compare this week's tickets, placed by the clustering, with
+   earlier ones placed by last week's: a piece that splits off collects this week's tickets while
+   its older look-alikes stay home, and looks like a spike or a new pattern. Weekly counts
+   (trend, alerts) therefore use `series_of`: each ticket where this run's clustering put it
+   (or, if that theme was dissolved, where it finally went).
 3. Events compare the final ticket sets: a previous theme that still has tickets continued;
    a new id is a split when most of its tickets seen last week came from one continuing
    theme, otherwise new; a previous theme with no tickets left merged when most of its tickets
@@ -28,7 +34,7 @@ from datetime import date
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ticket_intel.core.cluster import OUTLIER, centroids, fences
+from ticket_intel.core.cluster import OUTLIER, centroids, fences, tukey_floor
 
 MIN_SCORE = 0.5
 OVERLAP_WEIGHT = 0.5
@@ -46,6 +52,7 @@ class Tracked:
     theme_of: list[str | None]  # theme id per ticket, None for outliers
     kept: np.ndarray  # True where hysteresis kept the ticket in last week's theme
     events: list[dict[str, object]]
+    series_of: list[str | None]  # theme id per ticket by this run's clustering alone, for weekly counts
 
 
 def new_theme_id(week: date, k: int) -> str:
@@ -98,21 +105,54 @@ def track(
     ids = np.asarray(ticket_ids, dtype=object)
     current = {c: Theme(str(c), v, frozenset(ids[labels == c].tolist())) for c, v in cents.items()}
     theme_ids = match(week, current, previous)
-    theme_of = [theme_ids[int(c)] if c != OUTLIER else None for c in labels]
+    clustered = [theme_ids[int(c)] if c != OUTLIER else None for c in labels]
+    theme_of = list(clustered)
     kept = np.zeros(len(labels), dtype=bool)
     if hysteresis and previous:
         floor = fences(x, labels, cents)
-        cluster_of = {t: c for c, t in theme_ids.items()}
-        known = {p.theme_id for p in previous}
-        before = {t: p.theme_id for p in previous if p.theme_id in cluster_of for t in p.ticket_ids}
+        refs = _references(x, ticket_ids, labels, cents, floor, theme_ids, previous, min_size)
+        before = {t: p.theme_id for p in previous if p.theme_id in refs for t in p.ticket_ids}
         for i, ticket in enumerate(ticket_ids):
             old = before.get(ticket)
             if old is not None and old != theme_of[i]:
-                c = cluster_of[old]
-                if float(x[i] @ cents[c]) >= floor[c]:
+                centroid, fence = refs[old]
+                if float(x[i] @ centroid) >= fence:
                     theme_of[i], kept[i] = old, True
+        known = {p.theme_id for p in previous}
         theme_of = _dissolve_small(x, theme_of, labels, cents, floor, theme_ids, known, min_size)
-    return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of))
+    alive = set(theme_of)  # a dissolved new theme's tickets count where they were finally placed
+    series_of = [c if k and c in alive else t for t, c, k in zip(theme_of, clustered, kept, strict=True)]
+    return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of), series_of)
+
+
+def _references(
+    x: np.ndarray, ticket_ids: list[str], labels: np.ndarray, cents: dict[int, np.ndarray],
+    floor: dict[int, float], theme_ids: dict[int, str], previous: list[Theme], min_size: int,
+) -> dict[str, tuple[np.ndarray, float]]:
+    """Per previous theme that lives on, the (centroid, fence) its old tickets are tested against.
+
+    A matched theme is tested against its new cluster. An unmatched one lives on with its own
+    remaining tickets unless the new clustering merged it (a cluster holds at least half of
+    them and their centroid lies inside that cluster's fence) or fewer than `min_size` remain.
+    """
+    row = {t: i for i, t in enumerate(ticket_ids)}
+    cluster_of = {t: c for c, t in theme_ids.items()}
+    refs: dict[str, tuple[np.ndarray, float]] = {}
+    for theme in previous:
+        if theme.theme_id in cluster_of:
+            c = cluster_of[theme.theme_id]
+            refs[theme.theme_id] = (cents[c], floor[c])
+            continue
+        rows = sorted(row[t] for t in theme.ticket_ids if t in row)
+        if len(rows) < min_size:
+            continue
+        v = x[rows].mean(axis=0)
+        v = v / (np.linalg.norm(v) or 1.0)
+        held = Counter(int(labels[i]) for i in rows if labels[i] != OUTLIER).most_common(1)
+        if held and 2 * held[0][1] >= len(rows) and float(v @ cents[held[0][0]]) >= floor[held[0][0]]:
+            continue
+        refs[theme.theme_id] = (v, tukey_floor(x[rows] @ v))
+    return refs
 
 
 def _dissolve_small(

@@ -109,7 +109,8 @@ def rank_week(
     """Rank themes for `week`.
 
     `assigned`: the window's tickets with ticket_id, ticket_week, theme_id (None = outlier),
-    customer_id, plan, monthly_revenue, account_id, similarity (to the theme centroid).
+    optionally series_theme_id (the theme weekly counts use; default theme_id), customer_id, plan,
+    monthly_revenue, account_id, similarity (to the theme centroid).
     `summaries`: one row per theme_id with label, severity, signal_type, product_area,
     shared_issue, example_ticket_ids.
     """
@@ -118,7 +119,9 @@ def rank_week(
     this_week = assigned[assigned["ticket_week"] == week]
     prev_week = week - timedelta(weeks=1)
     weeks = [week - timedelta(weeks=k) for k in range(8, -1, -1)]
-    themed = assigned[assigned["theme_id"].notna()]
+    # Earlier weeks are counted where this run's clustering put them (see core/identity.py).
+    series = assigned["series_theme_id"] if "series_theme_id" in assigned else assigned["theme_id"]
+    themed = assigned.assign(theme_id=series)[series.notna()]
     counts = weekly_counts(themed, weeks) if len(themed) else pd.DataFrame(columns=weeks)
     summ = summaries.set_index("theme_id") if len(summaries) else pd.DataFrame()
     week_total = len(this_week)

@@ -53,7 +53,9 @@ def canonical_themes(frame: pd.DataFrame, state: ReviewState) -> pd.DataFrame:
     the absorbed theme's tickets under its target everywhere: summary, ranking, alerts, report.
     """
     out = frame.copy()
-    out["theme_id"] = [state.canonical(t) if isinstance(t, str) else None for t in out["theme_id"]]
+    for column in ("theme_id", "series_theme_id"):
+        if column in out:
+            out[column] = [state.canonical(t) if isinstance(t, str) else None for t in out[column]]
     return out
 
 

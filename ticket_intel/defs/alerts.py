@@ -22,6 +22,7 @@ def alerts_for_week(con: duckdb.DuckDBPyConnection, week: date, settings: Pipeli
     ranked = wh.read(con, "SELECT * FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank", [week])
     frame = canonical_themes(wh.window_tickets(con, week), review_state(wh.reviews(con)))
     frame["customer"] = customer_key(frame)
+    frame["theme_id"] = frame["series_theme_id"]  # weekly counts by this run's clustering alone
     births = con.execute(
         "SELECT theme_id, min(week_start) FROM staging.themes WHERE event = 'new' AND week_start <= ? GROUP BY 1",
         [week],

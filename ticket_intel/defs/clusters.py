@@ -1,4 +1,7 @@
-"""ticket_clusters: UMAP + HDBSCAN over a rolling window of weeks, with stable theme ids."""
+"""ticket_clusters: themes over a rolling window of weeks (core/cluster.py), with ids that carry over
+from the previous week (core/identity.py). Tickets kept in last week's theme by hysteresis are
+marked `assignment = 'kept'`; `series_theme_id` is where this run's clustering alone put each ticket,
+which weekly counts use (see core/identity.py)."""
 
 from collections import Counter
 from datetime import date
@@ -58,6 +61,7 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineC
     theme_of = np.array(tracked.theme_of, dtype=object)
     clusters = pd.DataFrame({
         "week_start": week, "ticket_id": ids, "ticket_week": frame["ticket_week"], "theme_id": theme_of,
+        "series_theme_id": tracked.series_of,
         "cluster": pd.array([number.get(t) for t in theme_of], dtype="Int64"),
         "probability": np.where(tracked.kept, 0.0, result.probabilities),
         "similarity": [float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)],
@@ -93,8 +97,9 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineC
         dg.AssetDep("ticket_embeddings", partition_mapping=WINDOW_DEP),
         dg.AssetDep("ticket_clusters", partition_mapping=PREVIOUS_WEEK),
     ],
-    description="Themes over the trailing window of weeks (UMAP + HDBSCAN, seeded); each cluster "
-    "matched to the previous week's themes so ids, reviews and history carry over.",
+    description="Themes over the trailing window of weeks (UMAP + HDBSCAN, seeded; pieces of one theme "
+    "merged, near-outliers soft-assigned), matched to the previous week's themes with hysteresis so ids, "
+    "reviews and history carry over.",
 )
 def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
     stats = {}
