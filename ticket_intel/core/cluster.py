@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -131,7 +132,12 @@ def reduce(x: np.ndarray, params: ClusterParams) -> tuple[np.ndarray, np.ndarray
         precomputed_knn=knn,
         force_approximation_algorithm=True,  # use the neighbours given, also below 4,096 rows
     )
-    return reducer.fit_transform(x), knn[0][:, 1:]
+    with warnings.catch_warnings():
+        # Expected here, not actionable: seeding makes UMAP single-threaded, and precomputed
+        # neighbours mean no index for `transform`, which is never called.
+        warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
+        return reducer.fit_transform(x), knn[0][:, 1:]
 
 
 def _relabel(labels: np.ndarray) -> np.ndarray:
