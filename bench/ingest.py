@@ -14,7 +14,6 @@ import argparse
 import csv
 import json
 import multiprocessing as mp
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.common import peak_rss_mb
 from ticket_intel import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
@@ -58,7 +58,7 @@ def _step(kind: str, path: str) -> tuple[int, int, float, float]:
         result = read_exports([Path(path)])
         n, rejected = len(result.tickets), len(result.rejected)
     seconds = time.perf_counter() - start
-    return n, rejected, seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return n, rejected, seconds, peak_rss_mb()
 
 
 def measure(kind: str, path: Path) -> dict:

