@@ -118,3 +118,31 @@ def test_links_spread_over_several_neighbours_do_not_merge():
     cross = {i: [10 + i % 10, 11 + i % 9, 20 + i % 10, 21 + i % 9, 30 + i % 10, 31 + i % 9] for i in groups[0]}
     merged = cluster.merge_interpenetrating(labels, _knn_within(groups, 8, cross))
     assert merged.tolist() == labels.tolist()
+
+
+def test_a_piece_whose_links_spread_over_its_siblings_still_joins_them():
+    """One theme cut into pieces A, B, C, D: A, B and C face each other, D's links are spread
+    evenly over all three, so no single sibling receives most of them; once A, B and C have
+    joined, that group receives them all and D joins. E, a separate theme, stays apart."""
+    n = 10
+    start = {p: k * n for k, p in enumerate("ABCDE")}
+    follows = {"A": "B", "B": "C", "C": "A"}
+
+    def member(piece: str, j: int) -> int:
+        return start[piece] + j % n
+
+    knn = []
+    for piece in "ABCDE":
+        for j in range(n):
+            own = [member(piece, j + d) for d in (1, 2, 3)]
+            if piece in follows:
+                other = [member(follows[piece], j), member(follows[piece], j + 1), member("D", j)]
+            elif piece == "D":
+                other = [member("A", j), member("B", j), member("C", j)]
+            else:
+                other = [member("E", j + d) for d in (4, 5, 6)]
+            knn.append(own + other)
+    labels = np.repeat(np.arange(5), n)
+    merged = cluster.merge_interpenetrating(labels, np.array(knn))
+    assert len(set(merged[: 4 * n].tolist())) == 1
+    assert set(merged[4 * n:].tolist()).isdisjoint(merged[: 4 * n].tolist())

@@ -15,8 +15,10 @@
    borders several others. On the exact k-nearest-neighbour graph (it also feeds UMAP) two clusters
    are merged when (a) members of the smaller have on average at least `MERGE_SHARED` of their
    k neighbours in the other, and (b) for one of the two, the other receives most (over half) of
-   the links that leave it. (a) alone joins loosely separated themes into a few blobs on diffuse
-   data (GitHub bug titles); (b) alone joins a small theme to its one big neighbour.
+   the links that leave it, or the group it has joined does (a piece whose links are spread
+   over three sibling pieces joins them once they have joined). (a) alone joins loosely
+   separated themes into a few blobs on diffuse data (GitHub bug titles); (b) alone joins a
+   small theme to its one big neighbour.
 4. Noise points join the nearest theme centroid (cosine, in the embedding space) when their
    similarity is inside that theme's own range: above the lower Tukey fence (Q1 - 1.5 IQR) of
    its members' similarities, the textbook rule for "not an outlier of this distribution".
@@ -172,9 +174,11 @@ def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = ME
     """Join cluster pairs that are pieces of one theme (see the module docstring), transitively.
 
     A pair qualifies when members of the smaller cluster have on average >= `shared` of their
-    neighbours in the other, and the other receives most of the links leaving one of the two.
-    Pairs are judged on HDBSCAN's clusters, not on merged ones, so a growing cluster cannot
-    swallow its surroundings one neighbour at a time.
+    neighbours in the other (judged on HDBSCAN's clusters, so a growing group cannot swallow its
+    surroundings one neighbour at a time), and one of the two receives most of the links leaving
+    the other, or, between the groups the two have joined, one group receives most of the links
+    leaving the other: so a piece whose links spread over three sibling pieces joins them once
+    they have joined.
     """
     ids = sorted(set(labels.tolist()) - {OUTLIER})
     if len(ids) < 2:
@@ -195,13 +199,25 @@ def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = ME
             i = root[i]
         return i
 
-    for a in range(len(ids)):
-        for b in range(a + 1, len(ids)):
-            mixed = edges[a, b] + edges[b, a] >= shared * min(sizes[a], sizes[b])
-            dominant = edges[a, b] > leaving[a] / 2 or edges[b, a] > leaving[b] / 2
-            if mixed and dominant:
-                ra, rb = find(a), find(b)
+    mixed = edges + edges.T >= shared * np.minimum.outer(sizes, sizes)
+    np.fill_diagonal(mixed, False)
+    dominant = edges > leaving[:, None] / 2
+    for a, b in zip(*np.nonzero(np.triu(mixed & (dominant | dominant.T))), strict=True):
+        ra, rb = find(int(a)), find(int(b))
+        root[max(ra, rb)] = min(ra, rb)
+    merged = True
+    while merged:  # until no pair merges: a piece whose links spread over siblings joins once they have
+        merged = False
+        groups = np.array([find(i) for i in range(len(ids))])
+        onehot = (groups[:, None] == np.arange(len(ids))[None, :]).astype(float)
+        between = onehot.T @ edges @ onehot  # links from group to group
+        out = between.sum(axis=1) - np.diag(between)
+        for a, b in zip(*np.nonzero(np.triu(mixed)), strict=True):
+            ra, rb = find(int(a)), find(int(b))
+            if ra != rb and (between[ra, rb] > out[ra] / 2 or between[rb, ra] > out[rb] / 2):
                 root[max(ra, rb)] = min(ra, rb)
+                merged = True
+                break
     mapping = {c: ids[find(pos[c])] for c in ids}
     return np.array([mapping.get(c, OUTLIER) for c in labels.tolist()], dtype=int)
 
