@@ -128,12 +128,13 @@ def in_fresh_process(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, fl
         return pickle.loads(job.read_bytes())
 
 
-def table(rows: Sequence[dict[str, Any]]) -> str:
-    """A Markdown table of dict rows (columns in first-row order); round values before passing them."""
+def table(rows: Sequence[dict[str, Any]], float_format: str = "{}") -> str:
+    """A Markdown table of dict rows (columns in first-row order), floats through `float_format`."""
     if not rows:
         return "(no rows)"
     cols = list(rows[0])
-    cells = [[str(r[c]) for c in cols] for r in rows]
+    cells = [[float_format.format(v) if isinstance(v, float) else str(v) for v in (r[c] for c in cols)]
+             for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)) + " |",
              "| " + " | ".join("-" * w for w in widths) + " |"]
