@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from ticket_intel import PROJECT_ROOT
@@ -16,6 +18,15 @@ from ticket_intel import PROJECT_ROOT
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance in a temporary DAGSTER_HOME, for tests that evaluate sensors or runs."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
+        yield inst
 
 
 @pytest.fixture(scope="session")

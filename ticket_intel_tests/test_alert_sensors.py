@@ -33,14 +33,6 @@ def webhook() -> Iterator[Webhook]:
         yield hook
 
 
-@pytest.fixture()
-def instance(tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
-
-
 def report(instance: dg.DagsterInstance, week: str, alerts: list[dict]) -> None:
     """A theme_alerts materialization of `week` carrying `alerts`, as the asset records it."""
     instance.report_runless_asset_event(dg.AssetMaterialization(

@@ -71,14 +71,6 @@ def stored_alerts(path: Path) -> pd.DataFrame:
         return wh.read(con, "SELECT * FROM ops.alerts ORDER BY alert_key")
 
 
-@pytest.fixture()
-def instance(tmp_path):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
-
-
 def test_alerts_written_once_per_theme_week_kind(tmp_path, instance):
     warehouse = build_warehouse(tmp_path / "w.duckdb")
     assert materialize(instance, warehouse, WEEKS[0], WEEKS[-1]).success

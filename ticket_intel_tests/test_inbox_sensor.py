@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import dagster as dg
-import pytest
 
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
 from ticket_intel.defs.resources import PipelineConfig
@@ -27,13 +26,6 @@ def _evaluate(instance, inbox, cursor):
     result = inbox_sensor(context)
     ranges = sorted((r.tags[RANGE_START], r.tags[RANGE_END]) for r in result.run_requests or [])
     return ranges, result.cursor
-
-
-@pytest.fixture
-def instance(tmp_path):
-    (tmp_path / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as inst:
-        yield inst
 
 
 def test_new_changed_and_known_files(tmp_path, instance):
