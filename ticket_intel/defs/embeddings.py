@@ -40,7 +40,7 @@ def embed_with_cache(
     group_name="themes",
     kinds={"duckdb", "onnx"},
     deps=["redacted_tickets"],
-    description="Sentence embeddings (all-MiniLM-L6-v2, int8 ONNX by default) cached by (model, backend, text hash).",
+    description="Sentence embeddings (all-MiniLM-L6-v2, ONNX by default) cached by (model, backend, text hash).",
 )
 def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
     weeks = weeks_of(context)
