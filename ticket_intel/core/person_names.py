@@ -134,10 +134,14 @@ def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     while i < len(words):
         start, _, word = words[i]
         folded = word.casefold()
+        capitalised = _capitalised(word)
+        if folded in gaz.keep or not (capitalised or folded in gaz.names):  # before the cue search: most words
+            i += 1
+            continue
         cue = text[max(0, start - 40):start]
         strong = _STRONG_CUE.search(cue) is not None
-        lower = strong and not _capitalised(word) and folded in gaz.names
-        if folded in gaz.keep or not (_capitalised(word) or lower):
+        lower = strong and not capitalised
+        if not (capitalised or lower):
             i += 1
             continue
         run = _run(text, words, i, gaz, lower)

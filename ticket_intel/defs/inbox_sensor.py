@@ -7,12 +7,13 @@ its new content plus those of the version it replaced (a ticket may have moved o
 """
 
 import json
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 
-from ticket_intel.core.sources import file_hash, list_exports, load_mappings, read_exports
+from ticket_intel.core.sources import Mapping, file_hash, list_exports, load_mappings, read_exports
 from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
@@ -32,8 +33,8 @@ def contiguous(weeks: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def weeks_touched(path: Path, partition_keys: set[str], mappings_dir: str) -> list[date]:
-    tickets = read_exports([path], load_mappings(mappings_dir)).tickets
+def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mapping]) -> list[date]:
+    tickets = read_exports([path], mappings).tickets
     weeks = set(week_start(tickets["created_at"])) if len(tickets) else set()
     return sorted(w for w in weeks if w.isoformat() in partition_keys)
 
@@ -46,13 +47,15 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: PipelineConfig) 
     paths: dict[str, str] = state["paths"]
     keys = set(weekly.get_partition_keys())
     requests = []
+    mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
     for path in list_exports(Path(settings.inbox_dir)):
         digest = file_hash(path.read_bytes())
         previous = paths.get(str(path))
         paths[str(path)] = digest
         if digest in seen:
             continue
-        weeks = weeks_touched(path, keys, settings.mappings_dir)
+        mappings = load_mappings(settings.mappings_dir) if mappings is None else mappings
+        weeks = weeks_touched(path, keys, mappings)
         seen[digest] = [w.isoformat() for w in weeks]
         replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []
         for start, end in contiguous(weeks + replaced):

@@ -21,6 +21,7 @@ from ticket_intel import warehouse
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
 from ticket_intel.core.embed import DEFAULT_BACKEND as DEFAULT_EMBEDDING_BACKEND
+from ticket_intel.core.quality import DEFAULT_PLANS
 from ticket_intel.core.rank import DEFAULT_PLAN_WEIGHTS, DEFAULT_SEVERITY_WEIGHTS, RankSettings, parse_weights
 
 CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
@@ -81,7 +82,7 @@ class PipelineConfig(dg.ConfigurableResource):
     mappings_dir: str = ""  # extra YAML column mappings (docs/sources.md); the shipped ones always load
     order_patterns: str = ""  # extra ORDER regular expressions for redaction, one per line
     keep_words: str = ""  # comma-separated words never redacted as names (product names)
-    allowed_plans: str = "free,pro,enterprise,business,team,premium,paid,trial,starter"
+    allowed_plans: str = ",".join(DEFAULT_PLANS)
     spike_min_ratio: float = 2.0
     spike_max_p_value: float = 0.01
     spike_min_count: int = 10

@@ -247,7 +247,7 @@ def read_exports(
             rejected.append({"source_file": str(path), "locator": "file", "source": None,
                              "record": data[:2000].decode("utf-8", errors="replace"),
                              "reason": str(exc), "file_hash": digest})
-            entry.update(error=str(exc), rejected=1)
+            entry.update(error=str(exc))
             files.append(entry)
             continue
         if earliest is not None:
@@ -260,8 +260,7 @@ def read_exports(
         for r in result.rejections:
             rejected.append({**r, "source_file": str(path), "file_hash": digest})
         tickets.extend(result.tickets)
-        entry.update(profile=result.source, accepted=len(result.tickets), rejected=len(result.rejections),
-                     skipped=result.skipped)
+        entry.update(profile=result.source, skipped=result.skipped)  # accepted/rejected counted below
         files.append(entry)
     frame = pd.DataFrame(tickets, columns=CANONICAL_COLUMNS)
     frame, superseded = _dedupe(frame)

@@ -48,7 +48,7 @@ def join_accounts(tickets: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame
         return tickets
     out = tickets.copy()
     specific = accounts[accounts["source"] != ""].set_index(["source", "account_id"])
-    generic = accounts[accounts["source"] == ""].drop_duplicates("account_id", keep="last").set_index("account_id")
+    generic = accounts[accounts["source"] == ""].set_index("account_id")  # read_accounts deduplicated
     for key_col in ("account_id", "customer_id"):
         keys = pd.MultiIndex.from_arrays([out["source"], out[key_col]])
         for column in ("plan", "monthly_revenue"):

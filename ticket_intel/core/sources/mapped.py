@@ -8,7 +8,6 @@ The format is documented in docs/sources.md; ready mappings ship in `ticket_inte
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from collections.abc import Iterable, Sequence
@@ -20,7 +19,14 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ticket_intel.core.sources.base import FileError, ParseResult, RecordError, make_ticket, records
+from ticket_intel.core.sources.base import (
+    FileError,
+    ParseResult,
+    RecordError,
+    make_ticket,
+    records,
+    text_or_none,
+)
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "mappings"
 FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "account_id", "plan",
@@ -91,16 +97,12 @@ def find_mapping(columns: Sequence[str], mappings: Sequence[Mapping]) -> Mapping
     return next((m for m in mappings if m.matches(columns)), None)
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip())
-
-
 def _value(spec: str, row: dict[str, Any], file_stem: str) -> Any:
     """A column's value, or a template such as `{file}#{number}` filled from the row."""
     if "{" not in spec:
         return row.get(spec)
     names = [f for _, f, _, _ in string.Formatter().parse(spec) if f]
-    values = {n: ("" if _blank(row.get(n)) else row.get(n)) for n in names if n != "file"}
+    values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names if n != "file"}
     if names and all(values.get(n, "") == "" for n in names if n != "file"):
         return None
     return spec.format(file=file_stem, **values)
