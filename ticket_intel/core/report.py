@@ -153,9 +153,8 @@ def build_context(
             **row,
             "phrasings": list(info.get("phrasings", [])),
             "severity_rationale": info.get("severity_rationale", ""),
-            "backlog_title": info.get("backlog_title", ""),
+            **_backlog(summary_of, row),
             "backlog_user_story": info.get("backlog_user_story", ""),
-            "backlog_deflection": info.get("backlog_deflection"),
             "summarizer": info.get("summarizer", ""),
             "examples": [example(t) for t in row["example_ticket_ids"]],
         })

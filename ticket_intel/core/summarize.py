@@ -270,11 +270,11 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str]) -> str:
     return " ".join(forms.get(w, w) for w in words)
 
 
-def label_from_terms(terms: Sequence[str], texts: Sequence[str]) -> str:
-    """`Payment declined · card`: the head phrase, then the next distinct term for context."""
+def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None) -> str:
+    """`Payment declined · card`: the head phrase (computed unless given), then the next distinct term."""
     if not terms:
         return "Unlabelled theme"
-    head = head_phrase(terms, texts)
+    head = head_phrase(terms, texts) if head is None else head
     used = head.lower().split()
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
     forms = _surface_forms(texts)
@@ -350,10 +350,11 @@ def ticket_signal(text: str) -> str:
     return next((kind for kind, pattern in _SIGNAL_RULES if pattern.search(text)), "other")
 
 
-def signal_type_of(texts: Sequence[str]) -> str:
+def signal_type_of(texts: Sequence[str], signals: Sequence[str] | None = None) -> str:
     """The signal most tickets show, among tickets that show one (ties go to the earlier rule);
-    "other" when fewer than a quarter of the tickets match any rule."""
-    votes = Counter(ticket_signal(t) for t in texts)
+    "other" when fewer than a quarter of the tickets match any rule. `signals`: the tickets'
+    `ticket_signal`s, when the caller already has them."""
+    votes = Counter([ticket_signal(t) for t in texts] if signals is None else signals)
     signalled = {k: v for k, v in votes.items() if k != "other"}
     if sum(signalled.values()) < SEVERITY_QUANTILE * max(len(texts), 1) or not signalled:
         return "other"
@@ -377,16 +378,18 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     phrasing_rows = mmr(doc.vectors, n_phrasings)
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3])
-    signal = signal_type_of(doc.texts)
-    label = label_from_terms(doc.terms, doc.texts)
-    topic = head_phrase(doc.terms, doc.texts) or "this issue"
+    signals = [ticket_signal(t) for t in doc.texts]
+    signal = signal_type_of(doc.texts, signals)
+    head = head_phrase(doc.terms, doc.texts)
+    label = label_from_terms(doc.terms, doc.texts, head)
+    topic = head or "this issue"
     central = _shorten(doc.texts[reps[0]], 160) if reps else ""
     other = next((p for p in phrasings if p != central), "")
     weeks = len(set(doc.ticket_weeks))
     shared = f"{len(doc.texts)} tickets over {weeks} week{'s' if weeks != 1 else ''}, typically: \u201c{central}\u201d"
     if other:
         shared += f" Another customer put it as: \u201c{other}\u201d"
-    addressed = sum(ticket_signal(t) == signal for t in doc.texts) / max(len(doc.texts), 1)
+    addressed = sum(s == signal for s in signals) / max(len(doc.texts), 1)
     verb, goal = _BACKLOG[signal]
     return ThemeSummary(
         label=label,
