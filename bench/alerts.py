@@ -36,6 +36,8 @@ import pandas as pd
 
 from bench.common import SHARED, table
 from ticket_intel.core import anomalies
+from ticket_intel.core.context import make_context
+from ticket_intel.core.review import ReviewState
 from ticket_intel.core.weeks import week_start, window
 
 DATASET = SHARED / "github_bug_issues"
@@ -164,12 +166,13 @@ def real_case(issues: pd.DataFrame, product: str, week: date, settings: anomalie
     """Run the product's window ending at `week` through `detect`, the product as one theme."""
     frame = issues[issues["product"] == product]
     weeks = window(week, WINDOW_WEEKS)
-    win = frame[frame["week"].isin(weeks)].rename(columns={"week": "ticket_week", "creator_name": "customer"})
-    win = win.assign(theme_id=product)
-    now = win[win["ticket_week"] == week]
+    win = frame[frame["week"].isin(weeks)].rename(columns={"week": "ticket_week", "creator_name": "customer_id"})
+    ctx = make_context(week, WINDOW_WEEKS, win.assign(theme_id=product), ReviewState(),
+                       tracking_start=frame["week"].min())
+    now = ctx.this_week
     theme = {"theme_id": product, "label": product, "tickets": len(now), "customers": now["customer"].nunique(),
              "example_ticket_ids": sorted(now["ticket_id"])[:3]}
-    found = anomalies.detect(week, [theme], win, {}, frame["week"].min(), settings=settings)
+    found = anomalies.detect(ctx, [theme], settings)
     spike = next((a for a in found if a["kind"] == anomalies.SPIKE), None)
     return {
         "week": f"{product} {week}", "tickets": theme["tickets"], "customers": theme["customers"],

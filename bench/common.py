@@ -1,7 +1,7 @@
 """Helpers shared by the benchmarks: dataset paths, the persistent embedding cache, peak RSS, tables.
 
-Benchmarks embed through the project's own cached embedder (`embed_with_cache`, the function the
-`ticket_embeddings` asset uses) into a DuckDB file outside the repo, so a text is embedded once per
+Benchmarks embed through the project's own cached embedder (`core.embed.embed_cached` over the
+warehouse's embedding store, as the `ticket_embeddings` asset does) into a DuckDB file outside the repo, so a text is embedded once per
 machine and every later run reads it back.
 """
 
@@ -18,6 +18,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import pandas as pd
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
-from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, text_hash
+from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, embed_cached, text_hash
 
 # Importing the embeddings asset module announces Dagster beta parameters; not news in a benchmark.
 warnings.filterwarnings("ignore", message=".*is currently in beta")
@@ -72,16 +73,17 @@ def cached_embed(
     cache: Path = BENCH_CACHE, chunk: int = 2048, batch_size: int = 64, progress: bool = False,
 ) -> tuple[np.ndarray, int]:
     """(vectors in input order, texts newly embedded); committed chunk by chunk so a long run resumes."""
-    from ticket_intel.defs.embeddings import embed_with_cache
+    from ticket_intel.adapters import encoder
 
+    encode = partial(encoder.encode, model=model, batch_size=batch_size, backend=backend)
     hashes = [text_hash(t) for t in texts]
     vectors: dict[str, np.ndarray] = {}
     embedded = 0
     for start in range(0, len(texts), chunk):
         con = _connect(cache)
         try:
-            got, n = embed_with_cache(con, hashes[start:start + chunk], list(texts[start:start + chunk]),
-                                      model, backend, batch_size)
+            got, n = embed_cached(hashes[start:start + chunk], list(texts[start:start + chunk]),
+                                  wh.EmbeddingStore(con, cache_key(model, backend)), encode)
         finally:
             con.close()
         vectors.update(got)

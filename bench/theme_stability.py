@@ -13,7 +13,6 @@ on the same clusterings.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, cached_embed, table
-from ticket_intel.core import cluster, identity
+from ticket_intel.core.theme_week import cluster_window
 from ticket_intel.core.weeks import week_start, window
 from ticket_intel.defs.partitions import WINDOW_WEEKS
 
@@ -48,23 +47,20 @@ def replay(frame: pd.DataFrame, weeks: list[date], window_weeks: int, seed: int)
     for week in weeks:
         mask = frame["week"].isin(window(week, window_weeks)).to_numpy()
         ids = frame.loc[mask, "ticket_id"].tolist()
-        x = x_all[mask]
-        params = cluster.default_params(len(x), seed)
-        labels = cluster.cluster(x, params).labels
+        x, weeks_of = x_all[mask], frame.loc[mask, "week"].tolist()
         row: dict[str, object] = {"week": week.isoformat(), "tickets": len(ids)}
         for hysteresis in (False, True):
             previous, before = state[hysteresis]
-            tracked = identity.track(week, x, ids, labels, previous, params.min_cluster_size, hysteresis)
-            after = dict(zip(ids, tracked.theme_of, strict=True))
+            step = cluster_window(week, ids, weeks_of, x, previous, seed, hysteresis=hysteresis)
+            after = dict(zip(ids, step.clusters["theme_id"], strict=True))
             shared, share = unchanged(before, after)
             row["shared"] = shared
             row["kept_pct_" + ("hysteresis" if hysteresis else "recluster")] = round(100 * share, 1)
             if hysteresis:
-                row["themes"] = len(set(tracked.theme_of) - {None})
-                row["outlier_pct"] = round(100 * sum(t is None for t in tracked.theme_of) / max(len(ids), 1), 1)
-                counts = Counter(str(e["event"]) for e in tracked.events)
-                row.update({k: counts.get(k, 0) for k in ("continued", "new", "split", "merged", "faded")})
-            state[hysteresis] = (identity.themes_of(x, ids, tracked.theme_of), after)
+                row["themes"] = int(step.stats["themes"])
+                row["outlier_pct"] = round(100 * step.stats["outliers"] / max(len(ids), 1), 1)
+                row.update({k: int(step.stats.get(k, 0)) for k in ("continued", "new", "split", "merged", "faded")})
+            state[hysteresis] = (step.as_previous(), after)
         rows.append(row)
         print(f"  {row}", flush=True)
     return rows

@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
+from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import review_state, validate_action
 from ticket_intel.core.weeks import monday
 
@@ -127,10 +128,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date
 
 def _print_ingest(warehouse: Path) -> None:
     with wh.open_warehouse(warehouse, read_only=True) as con:
-        files = wh.read(
-            con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, error "
-            "FROM ops.ingested_files ORDER BY source_file",
-        )
+        files = wh.ingested_files(con)
     for f in files.itertuples():
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
         note = f" ({f.error})" if f.error else ""
@@ -159,24 +157,17 @@ def demo(warehouse: Path) -> None:
     click.echo(f"\nTop themes, week of {end}:")
     click.echo(format_themes(frame.head(10), "table"))
     with wh.open_warehouse(warehouse, read_only=True) as con:
-        row = con.execute("SELECT html_path FROM marts.weekly_reports WHERE week_start = ?", [end]).fetchone()
-    click.echo(f"\nHTML report: {row[0] if row else 'not written'}")
+        path = wh.report_path(con, end)
+    click.echo(f"\nHTML report: {path or 'not written'}")
 
 
 def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
     with wh.open_warehouse(warehouse, read_only=True) as con:
         if week is None:
-            latest = con.execute("SELECT max(week_start) FROM marts.weekly_overview").fetchone()[0]
-            if latest is None:
+            week = wh.latest_week(con)
+            if week is None:
                 raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
-            week = latest
-        return wh.read(
-            con,
-            """SELECT week_start, rank, theme_id, label, tickets, customers, trend, wow_change, paid_share,
-                      severity, signal_type, product_area, impact, example_ticket_ids
-               FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""",
-            [week],
-        )
+        return wh.ranked_themes(con, week)
 
 
 def format_themes(frame: pd.DataFrame, fmt: str) -> str:
@@ -190,7 +181,8 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     if frame.empty:
         return "(no ranked themes this week)"
     show = frame.assign(
-        paid=frame["paid_share"].map(lambda v: f"{v:.0%}"),
+        trend=[trend_text(r) for r in frame.to_dict("records")],
+        paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
     )[["rank", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type", "examples"]]
     return tabulate(show, headers="keys", tablefmt="simple", showindex=False, maxcolwidths=[None, 48])
@@ -216,18 +208,14 @@ def _record_review(warehouse: Path, theme_id: str, action: str, value: str | Non
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
     with wh.open_warehouse(warehouse) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
-        known = {r[0] for r in con.execute("SELECT DISTINCT theme_id FROM staging.themes").fetchall()} if wh.table_exists(con, "staging.themes") else set()
+        known = wh.known_theme_ids(con)
         for t in filter(None, [theme_id if action != "undo" else None, target]):
             if t not in known:
                 raise ValueError(f"unknown theme id {t!r}; see `ticket-intel review list`")
-        review_id = con.execute("SELECT coalesce(max(review_id), 0) + 1 FROM ops.theme_reviews").fetchone()[0]
-        con.execute(
-            "INSERT INTO ops.theme_reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [review_id, theme_id, action, value, target, reviewer or os.environ.get("USER", "unknown"), note,
-             datetime.now(UTC).replace(tzinfo=None)],
-        )
+        review_id = wh.add_review(con, theme_id, action, value, target, reviewer or os.environ.get("USER", "unknown"),
+                                  note)
     _report_review_version(warehouse)
-    return int(review_id)
+    return review_id
 
 
 def _report_review_version(warehouse: Path) -> None:
@@ -319,10 +307,10 @@ def review_not_a_theme(warehouse: Path, reviewer: str | None, theme_id: str) -> 
 def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
     """Cancel review decision REVIEW_ID."""
     with wh.open_warehouse(warehouse, read_only=True) as con:
-        row = con.execute("SELECT theme_id FROM ops.theme_reviews WHERE review_id = ?", [review_id]).fetchone()
-    if row is None:
+        theme_id = wh.review_theme(con, review_id)
+    if theme_id is None:
         raise ValueError(f"no review #{review_id}")
-    rid = _record_review(warehouse, row[0], "undo", str(review_id), reviewer=reviewer)
+    rid = _record_review(warehouse, theme_id, "undo", str(review_id), reviewer=reviewer)
     click.echo(f"review #{rid}: undid #{review_id}")
 
 
@@ -335,9 +323,9 @@ def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
 def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None) -> None:
     """Export a week's ranked themes with their example tickets."""
     frame = load_themes(warehouse, monday(week.date()) if week else None)
-    ids = sorted({t for ids in frame["example_ticket_ids"] for t in ids})
+    ids = [t for ids in frame["example_ticket_ids"] for t in ids]
     with wh.open_warehouse(warehouse, read_only=True) as con:
-        texts = wh.read(con, "SELECT ticket_id, text FROM staging.redacted_tickets WHERE ticket_id IN (SELECT unnest(?))", [ids])
+        texts = wh.ticket_texts(con, ids)
     table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")

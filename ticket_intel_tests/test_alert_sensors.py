@@ -18,7 +18,7 @@ import pytest
 
 from ticket_intel.core import anomalies, notify
 from ticket_intel.defs.alert_sensors import new_pattern_sensor, volume_spike_sensor
-from ticket_intel.defs.resources import Notifier
+from ticket_intel.defs.resources import AlertConfig
 from ticket_intel_tests.test_alerts_asset import WEEKS, build_warehouse, materialize
 from ticket_intel_tests.test_notify import NEW, SPIKE, Webhook, serve_webhook
 
@@ -42,13 +42,13 @@ def report(instance: dg.DagsterInstance, week: str, alerts: list[dict]) -> None:
 class Ticker:
     """Evaluates a sensor tick after tick, keeping only what Dagster keeps: the cursor."""
 
-    def __init__(self, sensor: dg.SensorDefinition, instance: dg.DagsterInstance, notifier: Notifier):
+    def __init__(self, sensor: dg.SensorDefinition, instance: dg.DagsterInstance, notifier: AlertConfig):
         self.sensor, self.instance, self.notifier = sensor, instance, notifier
         self.cursor: str | None = None
 
     def tick(self) -> dg.SensorResult:
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor,
-                                          resources={"notifier": self.notifier})
+                                          resources={"alerts": self.notifier})
         result = self.sensor(context)
         self.cursor = result.cursor
         return result
@@ -58,14 +58,14 @@ def delivered_keys(hook: Webhook) -> Counter:
     return Counter(json.loads(r["body"])["alert"]["alert_key"] for r in hook.delivered)
 
 
-def test_sensors_need_only_the_notifier():
+def test_sensors_need_only_the_alert_config():
     """No warehouse resource: the alerts come from the event log, never from DuckDB."""
-    assert volume_spike_sensor.required_resource_keys == {"notifier"}
-    assert new_pattern_sensor.required_resource_keys == {"notifier"}
+    assert volume_spike_sensor.required_resource_keys == {"alerts"}
+    assert new_pattern_sensor.required_resource_keys == {"alerts"}
 
 
 def test_each_alert_is_delivered_exactly_once(instance, webhook):
-    notifier = Notifier(kind="webhook", url=webhook.url)
+    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     spikes, news = Ticker(volume_spike_sensor, instance, notifier), Ticker(new_pattern_sensor, instance, notifier)
     report(instance, "2026-11-02", [NEW])
     report(instance, "2026-11-09", [SPIKE, SPIKE_2])
@@ -80,7 +80,7 @@ def test_each_alert_is_delivered_exactly_once(instance, webhook):
         result = ticker.tick()
         assert result.asset_events == [] and result.skip_reason.skip_message == "no new alerts"
 
-    restarted = Ticker(volume_spike_sensor, instance, Notifier(kind="webhook", url=webhook.url))
+    restarted = Ticker(volume_spike_sensor, instance, AlertConfig(notifier="webhook", notify_url=webhook.url))
     restarted.cursor = spikes.cursor  # a restart keeps only the stored cursor
     report(instance, "2026-11-16", [SPIKE_3])
     restarted.tick()
@@ -92,7 +92,7 @@ def test_each_alert_is_delivered_exactly_once(instance, webhook):
 
 def test_a_failed_delivery_is_retried_next_tick_and_recorded(instance, webhook):
     webhook.statuses = [500]
-    spikes = Ticker(volume_spike_sensor, instance, Notifier(kind="webhook", url=webhook.url))
+    spikes = Ticker(volume_spike_sensor, instance, AlertConfig(notifier="webhook", notify_url=webhook.url))
     report(instance, "2026-11-09", [SPIKE])
 
     first = spikes.tick()
@@ -114,19 +114,19 @@ def test_a_failed_delivery_is_retried_next_tick_and_recorded(instance, webhook):
 
 def test_an_unreachable_notifier_keeps_alerts_pending(instance, webhook):
     """Delivery failing for good never raises out of the tick: the sensor keeps trying."""
-    dead = Notifier(kind="webhook", url=webhook.url.rsplit(":", 1)[0] + ":9/hook")
+    dead = AlertConfig(notifier="webhook", notify_notify_url=webhook.url.rsplit(":", 1)[0] + ":9/hook")
     spikes = Ticker(volume_spike_sensor, instance, dead)
     report(instance, "2026-11-09", [SPIKE, SPIKE_2])
     for attempt in (1, 2):
         events = spikes.tick().asset_events
         assert [e.metadata["attempts"].value for e in events] == [attempt, attempt]
-    spikes.notifier = Notifier(kind="webhook", url=webhook.url)
+    spikes.notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     spikes.tick()
     assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
 
 
 def test_the_payload_is_signed_and_links_to_the_week(instance, webhook):
-    notifier = Notifier(kind="webhook", url=webhook.url, secret="s3cret", ui_url="http://dagster.local:3000",
+    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url, notify_secret="s3cret", ui_url="http://dagster.local:3000",
                         reports_url="https://intranet/reports")
     report(instance, "2026-11-02", [NEW])
     Ticker(new_pattern_sensor, instance, notifier).tick()
@@ -144,21 +144,21 @@ def test_the_payload_is_signed_and_links_to_the_week(instance, webhook):
 
 def test_slack_notifier_posts_text(instance, webhook):
     report(instance, "2026-11-09", [SPIKE])
-    Ticker(volume_spike_sensor, instance, Notifier(kind="slack", url=webhook.url)).tick()
+    Ticker(volume_spike_sensor, instance, AlertConfig(notifier="slack", notify_url=webhook.url)).tick()
     doc = json.loads(webhook.requests[0]["body"])
     assert doc["text"].startswith(notify.describe(SPIKE))
 
 
 def test_log_notifier_is_the_default(instance):
     report(instance, "2026-11-09", [SPIKE])
-    (event,) = Ticker(volume_spike_sensor, instance, Notifier()).tick().asset_events
+    (event,) = Ticker(volume_spike_sensor, instance, AlertConfig()).tick().asset_events
     assert event.metadata["delivery"].value == "sent" and event.metadata["notifier"].value == "log"
 
 
 def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, webhook):
     warehouse = build_warehouse(tmp_path / "w.duckdb")
     materialize(instance, warehouse, WEEKS[0], WEEKS[-1])
-    notifier = Notifier(kind="webhook", url=webhook.url)
+    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     spikes, news = Ticker(volume_spike_sensor, instance, notifier), Ticker(new_pattern_sensor, instance, notifier)
     spikes.tick(), news.tick()
     materialize(instance, warehouse, WEEKS[6], WEEKS[6])  # recomputed: the same spike again
@@ -172,7 +172,7 @@ def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, 
 def test_sample_run_alerts_are_each_delivered_once(sample_copy, webhook):
     """The sample's real run history: every alert in ops.alerts reaches the webhook once."""
     instance = dg.DagsterInstance.get()
-    notifier = Notifier(kind="webhook", url=webhook.url)
+    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     for sensor in (volume_spike_sensor, new_pattern_sensor):
         ticker = Ticker(sensor, instance, notifier)
         for _ in range(3):

@@ -16,7 +16,7 @@ import pytest
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
 from ticket_intel.defs.alerts import theme_alerts
-from ticket_intel.defs.resources import PipelineConfig, Warehouse
+from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
 
 START = date(2026, 1, 5)
 WEEKS = [START + timedelta(weeks=k) for k in range(7)]
@@ -37,19 +37,22 @@ def build_warehouse(path: Path) -> Path:
     clusters, themes, ranked = [], [], []
     for k, week in enumerate(WEEKS):
         seen = frame[(frame["ticket_week"] <= week) & (frame["ticket_week"] > week - timedelta(weeks=8))]
-        clusters.append(seen.assign(week_start=week, similarity=0.9)[
-            ["week_start", "ticket_id", "ticket_week", "theme_id", "similarity"]])
+        clusters.append(seen.assign(week_start=week, similarity=0.9, series_theme_id=seen["theme_id"])[
+            ["week_start", "ticket_id", "ticket_week", "theme_id", "series_theme_id", "similarity"]])
         for rank, (t, group) in enumerate(seen[seen["ticket_week"] == week].groupby("theme_id"), start=1):
             born = BIRTHS[t]
             themes.append({"week_start": week, "theme_id": t, "event": "new" if born == k else "continued",
-                           "first_seen": WEEKS[born], "centroid": np.zeros(4, dtype=np.float32)})
+                           "first_seen": WEEKS[born], "origin": "new", "centroid": np.zeros(4, dtype=np.float32)})
             ranked.append({"week_start": week, "rank": rank, "theme_id": t, "label": f"label {t}",
                            "tickets": len(group), "customers": group["customer_id"].nunique(),
                            "example_ticket_ids": sorted(group["ticket_id"])[:5]})
+    vectors = redacted.assign(model="m", embedding=[np.ones(4, dtype=np.float32)] * len(redacted))[
+        ["week_start", "ticket_id", "model", "text_hash", "embedding"]]
     with wh.open_warehouse(path) as con:
         wh.ensure_embedding_schema(con, 4)
         wh.replace(con, [
             wh.Replace("staging.redacted_tickets", redacted),
+            wh.Replace("staging.ticket_embeddings", vectors),
             wh.Replace("staging.ticket_clusters", pd.concat(clusters, ignore_index=True)),
             wh.Replace("staging.themes", pd.DataFrame(themes)),
             wh.Replace("marts.ranked_themes", pd.DataFrame(ranked)),
@@ -60,7 +63,7 @@ def build_warehouse(path: Path) -> Path:
 def materialize(instance: dg.DagsterInstance, warehouse: Path, first: date, last: date) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [theme_alerts], instance=instance,
-        resources={"warehouse": Warehouse(database=str(warehouse)), "settings": PipelineConfig()},
+        resources={"warehouse": Warehouse(database=str(warehouse)), "alerts": AlertConfig(), "ranking": RankingConfig()},
         tags={"dagster/asset_partition_range_start": first.isoformat(),
               "dagster/asset_partition_range_end": last.isoformat()},
     )

@@ -13,6 +13,8 @@ from scipy.stats import poisson
 
 from ticket_intel.core import anomalies
 from ticket_intel.core.anomalies import AlertSettings, detect, spike_test, tail_probability
+from ticket_intel.core.context import baseline_weeks, make_context
+from ticket_intel.core.review import ReviewState
 
 START = date(2026, 1, 5)  # a Monday
 DEFAULTS = AlertSettings()
@@ -46,8 +48,10 @@ def run(frame: pd.DataFrame, k: int, births: dict[str, int] | None = None, track
         ranked_before: frozenset[str] = frozenset(), cfg: AlertSettings = DEFAULTS) -> list[dict[str, object]]:
     week = wk(k)
     frame = frame[(frame["ticket_week"] <= week) & (frame["ticket_week"] > week - timedelta(weeks=8))]
-    return detect(week, ranked(frame, week), frame, {t: wk(b) for t, b in (births or {}).items()}, wk(tracking_start),
-                  ranked_before, cfg)
+    ctx = make_context(week, 8, frame.rename(columns={"customer": "customer_id"}), ReviewState(),
+                       first_seen={t: wk(b) for t, b in (births or {}).items()}, origins=dict.fromkeys(births or {}, "new"),
+                       tracking_start=wk(tracking_start), ranked_before=ranked_before)
+    return detect(ctx, ranked(frame, week), cfg)
 
 
 def kinds(alerts: list[dict[str, object]]) -> set[tuple[object, object]]:
@@ -130,7 +134,7 @@ def test_weeks_before_the_data_starts_are_not_a_zero_baseline():
 def test_a_gap_in_the_exports_is_not_a_zero_week():
     frame = window({"A": {0: 10, 1: 10, 3: 10, 4: 10, 5: 10}})  # week 2 holds no tickets at all
     assert run(frame, 5) == []
-    assert anomalies.eligible_weeks(wk(5), [wk(0), wk(1), wk(3), wk(4)], None) == [wk(0), wk(1), wk(3), wk(4)]
+    assert baseline_weeks(wk(5), [wk(0), wk(1), wk(3), wk(4)], None) == [wk(0), wk(1), wk(3), wk(4)]
 
 
 def test_a_theme_born_last_week_does_not_spike_against_weeks_before_it_existed():
@@ -251,8 +255,7 @@ def test_outliers_count_as_data_but_not_as_a_theme():
 
 
 def test_an_empty_window_gives_no_alerts():
-    empty = window({})
-    assert detect(wk(3), [], empty, {}, wk(0)) == []
+    assert run(window({}), 3) == []
 
 
 # --- real weeks from ../shared (skipped without it) -------------------------------------------

@@ -98,13 +98,13 @@ def test_soft_assignment_admits_points_inside_the_fence_only():
 
 def test_quality_bar_on_a_banking77_slice(shared_datasets):
     """Twelve random intents (not chosen by hand): ARI >= 0.5, <= 10% outliers, themes within 2x."""
-    from ticket_intel.core import embed
+    from ticket_intel.adapters import encoder
 
     frame = pd.read_csv(shared_datasets / "banking77" / "test.csv")
     rng = np.random.default_rng(7)
     intents = rng.choice(sorted(frame["category"].unique()), 12, replace=False)
     frame = frame[frame["category"].isin(intents)]
-    x = embed.encode(frame["text"].tolist())
+    x = encoder.encode(frame["text"].tolist())
     result = cluster.cluster(x)
     assert adjusted_rand_score(frame["category"], result.labels) >= 0.5
     assert (result.labels == cluster.OUTLIER).mean() <= 0.10

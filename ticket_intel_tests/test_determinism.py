@@ -50,7 +50,7 @@ def test_core_clustering_and_tracking_repeat_exactly():
 
 def _materialize_twice(tmp_path: Path, name: str) -> dict[str, pd.DataFrame]:
     from ticket_intel.defs.clusters import ticket_clusters
-    from ticket_intel.defs.resources import PipelineConfig, Warehouse
+    from ticket_intel.defs.resources import ClusteringConfig, Warehouse
 
     x, ids, weeks = window_vectors()
     path = tmp_path / f"{name}.duckdb"
@@ -59,7 +59,7 @@ def _materialize_twice(tmp_path: Path, name: str) -> dict[str, pd.DataFrame]:
         frame = pd.DataFrame({"week_start": weeks, "ticket_id": ids, "model": "synthetic", "text_hash": ids,
                               "embedding": list(x), "run_id": "seed"})
         wh.replace(con, [wh.Replace("staging.ticket_embeddings", frame, "week_start", WEEKS)])
-    resources = {"warehouse": Warehouse(database=str(path)), "settings": PipelineConfig(seed=11)}
+    resources = {"warehouse": Warehouse(database=str(path)), "clustering": ClusteringConfig(seed=11)}
     for week in WEEKS:
         result = dg.materialize([ticket_clusters], partition_key=week.isoformat(), resources=resources)
         assert result.success

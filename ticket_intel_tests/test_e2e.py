@@ -154,3 +154,53 @@ def test_rerunning_a_week_changes_nothing(sample_run):
     assert runs == 1
     for table in before:
         pd.testing.assert_frame_equal(before[table], after[table], obj=table)
+
+
+def test_report_chart_series_equal_the_ranking_counts(sample_run):
+    """One history per theme: for every top theme of every week, the report's chart plots exactly the
+    persisted weekly counts, and its last two points are the ranking's tickets and last week's."""
+    import json
+
+    with _con(sample_run) as con:
+        reports = con.execute("SELECT week_start, chart_counts FROM marts.weekly_reports ORDER BY 1").fetchall()
+        checked = 0
+        for week, chart_json in reports:
+            chart = json.loads(chart_json)
+            ranked = con.execute("SELECT theme_id, tickets, tickets_prev_week FROM marts.ranked_themes "
+                                 "WHERE week_start = ? AND rank <= 8", [week]).fetchall()
+            counts = con.execute("SELECT theme_id, ticket_week, tickets FROM staging.theme_week_counts "
+                                 "WHERE week_start = ?", [week]).fetchall()
+            stored: dict[str, dict[str, int]] = {}
+            for theme, ticket_week, n in counts:
+                stored.setdefault(theme, {})[ticket_week.isoformat()] = n
+            for theme, tickets, prev in ranked:
+                series = chart[theme]
+                assert {w: n for w, n in series.items() if n} == stored.get(theme, {}), (week, theme)
+                values = [series[w] for w in sorted(series)]
+                assert values[-1] == tickets and values[-2] == prev, (week, theme)
+                checked += 1
+    assert checked >= 30
+
+
+def test_a_run_reads_each_weeks_window_once(sample_copy, monkeypatch):
+    """Summaries, ranking, alerts and the report share one week context per run."""
+    import dagster as dg
+
+    from ticket_intel.definitions import defs
+
+    reads: list[object] = []
+    real = wh.load_week_context
+
+    def counting(con, week, window_weeks):
+        reads.append(week)
+        return real(con, week, window_weeks)
+
+    monkeypatch.setattr(wh, "load_week_context", counting)
+    keys = [dg.AssetKey(k) for k in ("cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report")]
+    result = defs().resolve_job_def("weekly_job").execute_in_process(
+        instance=dg.DagsterInstance.get(), asset_selection=keys,
+        tags={"dagster/asset_partition_range_start": sample_copy.start,
+              "dagster/asset_partition_range_end": sample_copy.end},
+    )
+    assert result.success
+    assert len(reads) == len(set(reads)) == 12  # every sample week, each read once

@@ -4,14 +4,15 @@ backend's closeness to torch, and the DuckDB cache that makes a re-run embed not
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import duckdb
 import numpy as np
 import pytest
 
 from ticket_intel import warehouse as wh
+from ticket_intel.adapters import encoder
 from ticket_intel.core import embed
-from ticket_intel.defs.embeddings import embed_with_cache
 
 TEXTS = [
     "My card was declined at the supermarket this morning.",
@@ -33,27 +34,31 @@ def test_backend_is_part_of_the_cache_key_except_for_the_torch_reference():
 
 @pytest.mark.parametrize("backend", embed.BACKENDS)
 def test_vectors_are_unit_length_and_in_input_order(backend):
-    vectors = embed.encode(TEXTS, backend=backend, batch_size=2)
-    assert vectors.shape == (len(TEXTS), embed.embedding_dim(backend=backend))
+    vectors = encoder.encode(TEXTS, backend=backend, batch_size=2)
+    assert vectors.shape == (len(TEXTS), encoder.embedding_dim(backend=backend))
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    reordered = embed.encode(TEXTS[::-1], backend=backend, batch_size=2)[::-1]
+    reordered = encoder.encode(TEXTS[::-1], backend=backend, batch_size=2)[::-1]
     np.testing.assert_allclose(vectors, reordered, atol=1e-5)
 
 
 def test_onnx_backends_stay_close_to_torch():
-    reference = embed.encode(TEXTS, backend="torch")
-    fp32 = (embed.encode(TEXTS, backend="onnx") * reference).sum(axis=1)
-    int8 = (embed.encode(TEXTS, backend="onnx-int8") * reference).sum(axis=1)
+    reference = encoder.encode(TEXTS, backend="torch")
+    fp32 = (encoder.encode(TEXTS, backend="onnx") * reference).sum(axis=1)
+    int8 = (encoder.encode(TEXTS, backend="onnx-int8") * reference).sum(axis=1)
     assert fp32.min() > 0.9999
     assert int8.min() >= 0.98  # worst case measured on banking77 by bench.embed: 0.986
 
 
-def test_onnx_export_is_built_once_and_cached(tmp_path):
-    files = embed.onnx_files(embed.DEFAULT_MODEL, cache_dir=tmp_path)
+def test_onnx_export_is_built_once_cached_and_only_as_asked(tmp_path):
+    files = encoder.onnx_file(embed.DEFAULT_MODEL, quantized=False, cache_dir=tmp_path)
     assert all(f.exists() and f.parent.parent == tmp_path for f in files)
+    assert not (files[0].parent / "model_int8.onnx").exists()  # int8 only when asked for
     stamps = [f.stat().st_mtime_ns for f in files]
-    assert [f.stat().st_mtime_ns for f in embed.onnx_files(embed.DEFAULT_MODEL, cache_dir=tmp_path)] == stamps
+    again = encoder.onnx_file(embed.DEFAULT_MODEL, quantized=False, cache_dir=tmp_path)
+    assert [f.stat().st_mtime_ns for f in again] == stamps
+    int8, _ = encoder.onnx_file(embed.DEFAULT_MODEL, quantized=True, cache_dir=tmp_path)
+    assert int8.name == "model_int8.onnx" and files[0].stat().st_mtime_ns == stamps[0]
 
 
 def test_onnx_backend_refuses_models_it_cannot_reproduce(tmp_path):
@@ -63,20 +68,39 @@ def test_onnx_backend_refuses_models_it_cannot_reproduce(tmp_path):
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
     with pytest.raises(ValueError, match="mean-pooled"):
-        embed.onnx_files(str(tmp_path), cache_dir=tmp_path / "cache")
+        encoder.onnx_file(str(tmp_path), quantized=False, cache_dir=tmp_path / "cache")
 
 
 def test_warm_cache_embeds_nothing_and_backends_do_not_share_vectors():
     con = duckdb.connect(":memory:")
-    wh.ensure_schema(con)
+    wh.migrate(con)
     texts = [*TEXTS, TEXTS[0]]  # a duplicate text is embedded once
+
+    def cached(hashes, texts, backend):
+        store = wh.EmbeddingStore(con, embed.cache_key(embed.DEFAULT_MODEL, backend))
+        return embed.embed_cached(hashes, texts, store, partial(encoder.encode, backend=backend, batch_size=4))
+
     hashes = [embed.text_hash(t) for t in texts]
-    first, n_first = embed_with_cache(con, hashes, texts, embed.DEFAULT_MODEL, "onnx-int8", 4)
-    again, n_again = embed_with_cache(con, hashes, texts, embed.DEFAULT_MODEL, "onnx-int8", 4)
-    _, n_other = embed_with_cache(con, hashes[:2], texts[:2], embed.DEFAULT_MODEL, "torch", 4)
+    first, n_first = cached(hashes, texts, "onnx-int8")
+    again, n_again = cached(hashes, texts, "onnx-int8")
+    _, n_other = cached(hashes[:2], texts[:2], "torch")
     assert (n_first, n_again, n_other) == (len(TEXTS), 0, 2)
     for h in hashes:
         np.testing.assert_allclose(first[h], again[h], atol=1e-6)
     stored = con.execute("SELECT model, count(*) FROM ops.embedding_cache GROUP BY 1 ORDER BY 1").fetchall()
     con.close()
     assert stored == [("all-MiniLM-L6-v2", 2), ("all-MiniLM-L6-v2@onnx-int8", len(TEXTS))]
+
+
+def test_a_warm_cache_never_loads_the_encoder():
+    con = duckdb.connect(":memory:")
+    wh.migrate(con)
+    store = wh.EmbeddingStore(con, "model@onnx")
+    hashes = [embed.text_hash(t) for t in TEXTS]
+    store.put(hashes, np.eye(len(TEXTS), 8, dtype=np.float32))
+
+    def refuse(texts: list[str]) -> np.ndarray:
+        raise AssertionError("the encoder was asked for cached texts")
+
+    vectors, embedded = embed.embed_cached(hashes, TEXTS, store, refuse)
+    assert embedded == 0 and len(vectors) == len(TEXTS)

@@ -8,7 +8,7 @@ import json
 import dagster as dg
 
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
-from ticket_intel.defs.resources import PipelineConfig
+from ticket_intel.defs.resources import IngestConfig
 
 
 def _ticket(tid: int, created: str) -> dict:
@@ -22,7 +22,7 @@ def _write(path, created: list[str], first_id: int = 1) -> None:
 
 def _evaluate(instance, inbox, cursor):
     context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"settings": PipelineConfig(inbox_dir=str(inbox))})
+                                      resources={"ingest": IngestConfig(inbox=str(inbox))})
     result = inbox_sensor(context)
     ranges = sorted((r.tags[RANGE_START], r.tags[RANGE_END]) for r in result.run_requests or [])
     return ranges, result.cursor

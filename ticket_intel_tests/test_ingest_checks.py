@@ -30,7 +30,7 @@ def tiny_inbox(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _leaky_redactor(raw: pd.DataFrame, settings, embed_chars: int) -> pd.DataFrame:
+def _leaky_redactor(raw: pd.DataFrame, settings, embed_chars: int = 1500) -> pd.DataFrame:
     """A broken redactor: passes the message through untouched."""
     from ticket_intel.core.embed import text_hash
 

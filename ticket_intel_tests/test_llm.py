@@ -14,6 +14,7 @@ import litellm
 import numpy as np
 import pytest
 
+from ticket_intel.adapters.llm import completer
 from ticket_intel.core import llm as llm_core
 from ticket_intel.core.summarize import ThemeDocs, class_tfidf_terms, extractive_summary
 
@@ -71,7 +72,8 @@ class Calls:
 def run(doc: ThemeDocs, mock: object, cache: dict | None = None):
     cache = {} if cache is None else cache
     fallback = extractive_summary(doc)
-    out = llm_core.llm_summary(doc, MODEL, fallback, cache.get, cache.__setitem__, {"mock_response": mock})
+    complete = completer(MODEL, {"mock_response": mock})
+    out = llm_core.llm_summary(doc, MODEL, fallback, llm_core.LLMCache(cache.get, cache.__setitem__), complete)
     return out, fallback, cache
 
 
@@ -166,13 +168,13 @@ def test_llm_run_completes_and_nothing_invented_reaches_marts(sample_copy, plant
     from ticket_intel import warehouse as wh
     from ticket_intel.core.summarize import theme_docs
     from ticket_intel.definitions import defs
-    from ticket_intel.defs.resources import LLM
+    from ticket_intel.defs.resources import LLMConfig
 
     warehouse = sample_copy.warehouse
     week = date.fromisoformat(sample_copy.end)
     with duckdb.connect(str(warehouse)) as con:
-        frame = wh.window_tickets(con, week, with_vectors=True)
-        docs = theme_docs(frame, week, wh.embeddings_matrix(frame))
+        ctx = wh.load_week_context(con, week, 8)
+        docs = theme_docs(ctx.window, week, ctx.vectors)
         top = con.execute("SELECT theme_id FROM marts.ranked_themes WHERE week_start = ? AND rank = 1", [week]).fetchone()[0]
         target = docs[top]
         rows = llm_core.sample_for_prompt(target)
@@ -189,7 +191,7 @@ def test_llm_run_completes_and_nothing_invented_reaches_marts(sample_copy, plant
     }[scenario]
     if scenario == "timeout":
         timeout = litellm.Timeout(message="mock timeout", model=MODEL, llm_provider="openai")
-        monkeypatch.setattr(LLM, "completion_kwargs", lambda self: {"mock_response": timeout})
+        monkeypatch.setattr(LLMConfig, "completion_kwargs", lambda self: {"mock_response": timeout})
     monkeypatch.setenv("TICKET_INTEL_LLM_MODEL", MODEL)
     monkeypatch.setenv("TICKET_INTEL_LLM_MOCK_RESPONSE", mock)
     calls = Calls(monkeypatch)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.notify import DeliveryError, Outbox
 
@@ -103,12 +104,12 @@ def test_links_are_the_dagster_partition_route_and_the_report_anchor():
 
 
 def test_log_delivery_sends_nothing_over_the_network():
-    assert notify.deliver("log", SPIKE, links={"Dagster": "http://ui/x"}).endswith("http://ui/x")
+    assert deliver("log", SPIKE, links={"Dagster": "http://ui/x"}).endswith("http://ui/x")
 
 
 def test_webhook_payload_is_signed_and_names_the_alert(webhook):
     links = {"Dagster": notify.ui_link("http://ui", "2026-11-09")}
-    notify.deliver("webhook", SPIKE, webhook.url, secret="s3cret", links=links)
+    deliver("webhook", SPIKE, webhook.url, secret="s3cret", links=links)
     (request,) = webhook.requests
     body = request["body"]
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
@@ -120,12 +121,12 @@ def test_webhook_payload_is_signed_and_names_the_alert(webhook):
 
 
 def test_webhook_without_secret_is_unsigned(webhook):
-    notify.deliver("webhook", NEW, webhook.url)
+    deliver("webhook", NEW, webhook.url)
     assert notify.SIGNATURE_HEADER not in webhook.requests[0]["headers"]
 
 
 def test_slack_gets_text_with_slack_links(webhook):
-    notify.deliver("slack", SPIKE, webhook.url, links={"Dagster": "http://ui/a", "report": "http://r/b#T"})
+    deliver("slack", SPIKE, webhook.url, links={"Dagster": "http://ui/a", "report": "http://r/b#T"})
     doc = json.loads(webhook.requests[0]["body"])
     assert set(doc) == {"text"}
     assert doc["text"].startswith(notify.describe(SPIKE)) and doc["text"].endswith("<http://ui/a|Dagster> <http://r/b#T|report>")
@@ -134,20 +135,20 @@ def test_slack_gets_text_with_slack_links(webhook):
 def test_a_server_error_is_a_delivery_error(webhook):
     webhook.statuses = [500]
     with pytest.raises(DeliveryError, match="HTTP 500"):
-        notify.deliver("webhook", SPIKE, webhook.url)
+        deliver("webhook", SPIKE, webhook.url)
 
 
 def test_an_unreachable_endpoint_is_a_delivery_error(webhook):
     dead = webhook.url.rsplit(":", 1)[0] + ":9/hook"  # the discard port: nothing listens there
     with pytest.raises(DeliveryError, match="delivery failed"):
-        notify.deliver("webhook", SPIKE, dead, timeout=2)
+        deliver("webhook", SPIKE, dead, timeout=2)
 
 
 def test_misconfiguration_is_a_delivery_error():
     with pytest.raises(DeliveryError, match="NOTIFY_URL"):
-        notify.deliver("slack", SPIKE)
+        deliver("slack", SPIKE)
     with pytest.raises(DeliveryError, match="unknown notifier"):
-        notify.deliver("pager", SPIKE, "http://x")
+        deliver("pager", SPIKE, "http://x")
 
 
 def test_outbox_queues_each_key_once_and_keeps_failures():

@@ -7,9 +7,12 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
+from ticket_intel import settings
 from ticket_intel.core import quality
+from ticket_intel.core.policy import PlanPolicy
 
 NOW = datetime(2026, 11, 23)
+PLANS = PlanPolicy.parse(settings.BY_ENV["TICKET_INTEL_PLAN_WEIGHTS"].default).allowed
 
 
 def _raw(**overrides) -> pd.DataFrame:
@@ -26,7 +29,7 @@ def _raw(**overrides) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def good_outcome():
-    return quality.raw_tickets_suite(_raw(), now=NOW)
+    return quality.raw_tickets_suite(_raw(), PLANS, now=NOW)
 
 
 def test_raw_suite_passes_on_clean_tickets(good_outcome):
@@ -41,7 +44,7 @@ def test_raw_suite_names_every_defect():
         message=["", "ok", "ok"],
         plan=["free", "enterprize", None],
     )
-    outcome = quality.raw_tickets_suite(bad, now=NOW)
+    outcome = quality.raw_tickets_suite(bad, PLANS, now=NOW)
     assert not outcome.passed
     assert set(outcome.details["failed"]) == {
         "expect_column_values_to_not_be_null(ticket_id)",

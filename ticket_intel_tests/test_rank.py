@@ -8,7 +8,9 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from ticket_intel.core.rank import RankSettings, parse_weights, rank_week, trend_label
+from ticket_intel.core.context import WeekContext, make_context
+from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.rank import RankSettings, rank_week, trend
 from ticket_intel.core.review import ReviewState
 
 WEEK = date(2026, 11, 16)
@@ -34,6 +36,10 @@ def frame(*groups: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([r for g in groups for r in g])
 
 
+def context(data: pd.DataFrame, review: ReviewState | None = None) -> WeekContext:
+    return make_context(WEEK, 8, data, review or ReviewState())
+
+
 def test_ranked_fields_and_impact():
     data = frame(
         tickets("A", 10, 10, plan="pro", revenue=100.0),
@@ -41,8 +47,7 @@ def test_ranked_fields_and_impact():
         tickets("C", 25, 25, plan="free"),
         tickets("A", 5, 5, week=WEEK - timedelta(weeks=1), start=50),
     )
-    result = rank_week(WEEK, data, summaries(("A", "P1", "bug"), ("B", "P1", "bug"), ("C", "P4", "other")),
-                       ReviewState(), set())
+    result = rank_week(context(data), summaries(("A", "P1", "bug"), ("B", "P1", "bug"), ("C", "P4", "other")))
     ranked = result.ranked.set_index("theme_id")
     assert list(result.ranked["theme_id"]) == ["A", "C", "B"]  # 10 paying customers beat 1 customer x 10 tickets
     a = ranked.loc["A"]
@@ -59,12 +64,12 @@ def test_ranked_fields_and_impact():
 def test_weights_are_configurable():
     data = frame(tickets("A", 10, 10, plan="enterprise"), tickets("B", 30, 30, plan="free"))
     summ = summaries(("A", "P3", "bug"), ("B", "P3", "bug"))
-    default = rank_week(WEEK, data, summ, ReviewState(), set())
+    default = rank_week(context(data), summ)
     assert list(default.ranked["theme_id"]) == ["A", "B"]  # 10 x 4 beats 30 x 1
-    flat = RankSettings(plan_weights=parse_weights("free=1,enterprise=1"))
-    assert list(rank_week(WEEK, data, summ, ReviewState(), set(), flat).ranked["theme_id"]) == ["B", "A"]
+    flat = RankSettings(plans=PlanPolicy.parse("free=1,enterprise=1"))
+    assert list(rank_week(context(data), summ, flat).ranked["theme_id"]) == ["B", "A"]
     severe = RankSettings(severity_weights=parse_weights("P3=0.5"))
-    assert rank_week(WEEK, data, summ, ReviewState(), set(), severe).ranked["impact"].tolist() == [20.0, 15.0]
+    assert rank_week(context(data), summ, severe).ranked["impact"].tolist() == [20.0, 15.0]
 
 
 def test_parse_weights():
@@ -78,25 +83,26 @@ def test_parse_weights():
 def test_settings_from_environment(monkeypatch):
     import dagster as dg
 
-    from ticket_intel.defs.resources import PipelineConfig, build_resources
+    from ticket_intel.defs.resources import RankingConfig, build_resources
 
     monkeypatch.setenv("TICKET_INTEL_SEVERITY_WEIGHTS", "P0=100,P1=10")
     monkeypatch.setenv("TICKET_INTEL_PLAN_WEIGHTS", "free=1,business=3")
 
     @dg.asset
-    def probe(settings: PipelineConfig) -> dict:
-        s = settings.rank_settings()
-        return {"sev": dict(s.severity_weights), "plan": dict(s.plan_weights)}
+    def probe(ranking: RankingConfig) -> dict:
+        s = ranking.settings()
+        return {"sev": dict(s.severity_weights), "plan": dict(s.plans.weights), "paid": sorted(s.plans.paid)}
 
-    result = dg.materialize([probe], resources={"settings": build_resources()["settings"]})
-    assert result.output_for_node("probe") == {"sev": {"P0": 100.0, "P1": 10.0}, "plan": {"free": 1.0, "business": 3.0}}
+    result = dg.materialize([probe], resources={"ranking": build_resources()["ranking"]})
+    assert result.output_for_node("probe") == {"sev": {"P0": 100.0, "P1": 10.0}, "plan": {"free": 1.0, "business": 3.0},
+                                               "paid": ["business"]}
 
 
 def test_small_groups_rejected_themes_and_outliers_are_not_themes():
     outliers = [{**t, "theme_id": None} for t in tickets("X", 4, 4)]
     data = frame(tickets("A", 30, 30), tickets("small", 4, 4), tickets("few", 8, 2), tickets("junk", 9, 9), outliers)
     review = ReviewState(not_a_theme={"junk"})
-    result = rank_week(WEEK, data, summaries(("A", "P2", "bug")), review, set())
+    result = rank_week(context(data, review), summaries(("A", "P2", "bug")))
     assert list(result.ranked["theme_id"]) == ["A"]
     nat = result.not_a_theme.set_index("theme_id")
     assert set(nat.index) == {"small", "few", "junk", "outliers"}
@@ -108,8 +114,7 @@ def test_small_groups_rejected_themes_and_outliers_are_not_themes():
 
 
 def test_a_small_week_gets_a_warning_instead_of_a_ranking():
-    result = rank_week(WEEK, frame(tickets("A", 12, 12), tickets("B", 10, 10)), summaries(("A", "P1", "bug")),
-                       ReviewState(), set())
+    result = rank_week(context(frame(tickets("A", 12, 12), tickets("B", 10, 10))), summaries(("A", "P1", "bug")))
     assert result.ranked.empty
     assert "22 tickets" in result.overview["warning"]
     assert set(result.not_a_theme["reason"]) == {"week too small to rank"}
@@ -117,7 +122,7 @@ def test_a_small_week_gets_a_warning_instead_of_a_ranking():
 
 def test_merged_themes_count_as_one():
     data = frame(tickets("A", 20, 20), tickets("B", 15, 15))
-    result = rank_week(WEEK, data, summaries(("B", "P2", "bug")), ReviewState(merged_into={"A": "B"}), set())
+    result = rank_week(context(data, ReviewState(merged_into={"A": "B"})), summaries(("B", "P2", "bug")))
     assert result.ranked["theme_id"].tolist() == ["B"]
     assert result.ranked.loc[0, "tickets"] == 35
 
@@ -130,21 +135,20 @@ def test_merged_themes_count_as_one():
     (5, [3, 4], True, "new"),
 ])
 def test_trend_label(current, history, is_new, label):
-    assert trend_label(current, history, is_new) == label
+    assert trend(current, history, is_new).word == label
 
 
 def test_trend_baseline_starts_when_the_theme_appeared():
     weeks = [WEEK - timedelta(weeks=k) for k in (2, 1)]
     data = frame(tickets("A", 32, 32, week=weeks[0]), tickets("A", 30, 30, week=weeks[1], start=40),
                  tickets("A", 31, 31, start=80))
-    row = rank_week(WEEK, data, summaries(("A", "P2", "bug")), ReviewState(), set()).ranked.iloc[0]
+    row = rank_week(context(data), summaries(("A", "P2", "bug"))).ranked.iloc[0]
     assert row["trend"] == "steady"  # not "rising" against four weeks that include empty ones
     assert pd.isna(row["growth_4w"])
 
 
 def test_paid_share_is_unknown_when_no_plan_is_known():
-    row = rank_week(WEEK, frame(tickets("A", 30, 30, plan=None)), summaries(("A", "P2", "bug")),
-                    ReviewState(), set()).ranked.iloc[0]
+    row = rank_week(context(frame(tickets("A", 30, 30, plan=None))), summaries(("A", "P2", "bug"))).ranked.iloc[0]
     assert pd.isna(row["paid_share"])
     assert row["impact"] == 30 * 1.0 * 4.0  # an unknown plan weighs like the lowest tier
 
@@ -155,6 +159,24 @@ def test_earlier_weeks_are_counted_by_series_theme():
     earlier = pd.DataFrame(tickets("A", 10, 10, week=WEEK - timedelta(weeks=1), start=50)).assign(series_theme_id="B")
     data = pd.concat([frame(tickets("A", 30, 30), tickets("B", 10, 10)), earlier], ignore_index=True)
     data["series_theme_id"] = data["series_theme_id"].fillna(data["theme_id"])
-    ranked = rank_week(WEEK, data, summaries(("A", "P3", "bug"), ("B", "P3", "bug")), ReviewState(),
-                       set()).ranked.set_index("theme_id")
+    ranked = rank_week(context(data), summaries(("A", "P3", "bug"), ("B", "P3", "bug"))).ranked.set_index("theme_id")
     assert ranked.loc["B", "tickets_prev_week"] == 10 and ranked.loc["A", "tickets_prev_week"] == 0
+
+
+def test_business_counts_as_paid_and_is_weighted_like_paid_tiers():
+    """One plan policy: a plan counted as paid is never weighted like the free tier."""
+    plans = RankSettings().plans
+    assert plans.is_paid("business") and plans.weight("business") == plans.weight("pro") > plans.weight("free")
+    assert not plans.is_paid("trial") and plans.weight("unknown") == plans.weight("free")
+    assert set(plans.allowed) >= {"free", "trial", "starter", "pro", "team", "business", "premium", "paid", "enterprise"}
+
+
+def test_paid_plans_can_be_listed_and_must_be_known():
+    assert PlanPolicy.parse("free=1,starter=1,pro=2", paid="starter,pro").paid == {"starter", "pro"}
+    with pytest.raises(ValueError, match="not in the plan weights"):
+        PlanPolicy.parse("free=1,pro=2", paid="gold")
+
+
+def test_trend_states_its_baseline():
+    assert trend(10, [29, 20, 25, 24], False).describe(10) == "falling (10 vs 24.5/wk)"
+    assert trend(5, [], False).describe(5) == "new"

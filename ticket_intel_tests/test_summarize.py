@@ -11,9 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticket_intel.core.llm import LLMAnswer
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 from ticket_intel.core.summarize import (
-    SEVERITIES,
-    SIGNAL_TYPES,
     ThemeDocs,
     class_tfidf_terms,
     extractive_summary,

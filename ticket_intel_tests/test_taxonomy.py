@@ -97,10 +97,10 @@ def _sensor_tick(instance, path: Path) -> int:
     import dagster as dg
 
     from ticket_intel.definitions import defs
-    from ticket_intel.defs.resources import PipelineConfig
+    from ticket_intel.defs.resources import RankingConfig
 
     sensor = defs().resolve_sensor_def("taxonomy_sensor")
-    context = dg.build_sensor_context(instance=instance, resources={"settings": PipelineConfig(taxonomy_path=str(path))})
+    context = dg.build_sensor_context(instance=instance, resources={"ranking": RankingConfig(taxonomy=str(path))})
     result = sensor.evaluate_tick(context)
     for event in result.asset_events:
         instance.report_runless_asset_event(event)

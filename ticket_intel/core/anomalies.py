@@ -32,13 +32,17 @@ clustering is new).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import nbinom, poisson
+
+from ticket_intel.core import counts as tc
+from ticket_intel.core.context import WeekContext
 
 SPIKE = "volume_spike"
 NEW_PATTERN = "new_pattern"
@@ -117,80 +121,60 @@ def alert_key(theme_id: str, week: date, kind: str) -> str:
     return f"{theme_id}|{week.isoformat()}|{kind}"
 
 
-def eligible_weeks(week: date, data_weeks: Sequence[date], born: date | None) -> list[date]:
-    """The weeks before `week` that can form a theme's baseline, oldest first."""
-    return sorted(w for w in set(data_weeks) if w < week and (born is None or w >= born))
+def _sized_before(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], settings: AlertSettings) -> bool:
+    """Whether the theme's tickets were already theme-sized in an earlier week of the window."""
+    tickets, customers = tc.series(counts, theme_id, weeks), tc.series(counts, theme_id, weeks, "customers")
+    return any(t >= settings.new_min_tickets and c >= settings.new_min_customers
+               for t, c in zip(tickets, customers, strict=True))
 
 
-def weekly_theme_counts(window: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tickets and distinct customers per (theme, week) of a window's themed tickets."""
-    themed = window[window["theme_id"].notna()]
-    grouped = themed.groupby(["theme_id", "ticket_week"])
-    return grouped.size().unstack(fill_value=0), grouped["customer"].nunique().unstack(fill_value=0)
+def _is_new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> bool:
+    theme_id = str(theme["theme_id"])
+    return (ctx.births.get(theme_id) is not None and theme_id not in ctx.ranked_before
+            and int(theme["tickets"]) >= settings.new_min_tickets
+            and int(theme["customers"]) >= settings.new_min_customers
+            and not _sized_before(ctx.counts, theme_id, [w for w in ctx.data_weeks if w < ctx.week], settings))
 
 
-def _series(table: pd.DataFrame, theme_id: str, weeks: Sequence[date]) -> list[int]:
-    if theme_id not in table.index:
-        return [0] * len(weeks)
-    row = table.loc[theme_id]
-    return [int(row.get(w, 0)) for w in weeks]
+def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
+    theme_id = str(theme["theme_id"])
+    weeks = ctx.baseline_weeks(theme_id)
+    test = spike_test(int(theme["tickets"]), tc.series(ctx.counts, theme_id, weeks), settings)
+    if not test.is_spike:
+        return None
+    by_customer = spike_test(int(theme["customers"]), tc.series(ctx.counts, theme_id, weeks, "customers"),
+                             settings, min_count=0)
+    return {"kind": SPIKE, "baseline": test.baseline, "ratio": test.ratio, "p_value": test.p_value,
+            "customer_baseline": by_customer.baseline, "concentrated": not by_customer.is_spike,
+            "baseline_weeks": test.weeks}
 
 
-def _theme_sized_before(theme_id: str, weeks: Sequence[date], tickets: pd.DataFrame, customers: pd.DataFrame,
-                        settings: AlertSettings) -> bool:
-    return any(t >= settings.new_min_tickets and c >= settings.new_min_customers for t, c in zip(
-        _series(tickets, theme_id, weeks), _series(customers, theme_id, weeks), strict=True))
-
-
-def detect(
-    week: date,
-    themes: Sequence[Mapping[str, object]],
-    window: pd.DataFrame,
-    births: Mapping[str, date],
-    tracking_start: date,
-    ranked_before: Set[str] = frozenset(),
-    settings: AlertSettings = AlertSettings(),
-) -> list[dict[str, object]]:
-    """Alerts for `week`, as records with the `COLUMNS` fields.
+def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: AlertSettings = AlertSettings()
+           ) -> list[dict[str, Any]]:
+    """Alerts for `ctx.week`, as records with the `COLUMNS` fields.
 
     `themes`: this week's ranked themes (theme_id, label, tickets, customers, example_ticket_ids).
-    `window`: every clustered ticket of the window ending at `week` (ticket_week, theme_id or
-    None for outliers, customer), themes as this week's clustering assigns them.
-    `births`: birth week of each theme born without an ancestor; `tracking_start`: the first
-    week themes were tracked; `ranked_before`: themes ranked in an earlier week (a pattern is
-    new once, the first week it is a theme, even if its id was born a week before at 3 tickets).
+    A pattern is new once, the first week it is a theme, even if its id was born a week before
+    at 3 tickets (`ctx.ranked_before`).
     """
-    data_weeks = sorted(set(window["ticket_week"]))
-    earlier_weeks = [w for w in data_weeks if w < week]
-    tickets_by_week, customers_by_week = weekly_theme_counts(window)
-    this_week = window[(window["ticket_week"] == week) & window["theme_id"].notna()]
+    this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     top_customer = this_week.groupby(["theme_id", "customer"]).size().groupby(level=0).max()
-    alerts: list[dict[str, object]] = []
+    alerts: list[dict[str, Any]] = []
     for theme in themes:
         theme_id = str(theme["theme_id"])
-        tickets, customers = int(theme["tickets"]), int(theme["customers"])
-        born = births.get(theme_id)
-        born = born if born is not None and tracking_start < born <= week else None  # else: tracked, not born
         examples = theme.get("example_ticket_ids")
         base = {
-            "week_start": week, "theme_id": theme_id, "label": theme.get("label"), "tickets": tickets,
-            "customers": customers, "top_customer_tickets": int(top_customer.get(theme_id, 0)),
-            "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],  # type: ignore[attr-defined]
+            "week_start": ctx.week, "theme_id": theme_id, "label": theme.get("label"),
+            "tickets": int(theme["tickets"]), "customers": int(theme["customers"]),
+            "top_customer_tickets": int(top_customer.get(theme_id, 0)),
+            "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],
         }
-        if (born is not None and theme_id not in ranked_before
-                and tickets >= settings.new_min_tickets and customers >= settings.new_min_customers
-                and not _theme_sized_before(theme_id, earlier_weeks, tickets_by_week, customers_by_week, settings)):
-            alerts.append({**base, "kind": NEW_PATTERN, "alert_key": alert_key(theme_id, week, NEW_PATTERN),
-                           "baseline": 0.0, "ratio": None, "p_value": None, "customer_baseline": 0.0,
-                           "concentrated": False, "baseline_weeks": 0})
-            continue
-        weeks = eligible_weeks(week, data_weeks, born)
-        test = spike_test(tickets, _series(tickets_by_week, theme_id, weeks), settings)
-        if not test.is_spike:
-            continue
-        by_customer = spike_test(customers, _series(customers_by_week, theme_id, weeks), settings, min_count=0)
-        alerts.append({**base, "kind": SPIKE, "alert_key": alert_key(theme_id, week, SPIKE),
-                       "baseline": test.baseline, "ratio": test.ratio, "p_value": test.p_value,
-                       "customer_baseline": by_customer.baseline, "concentrated": not by_customer.is_spike,
-                       "baseline_weeks": test.weeks})
+        if _is_new_pattern(ctx, theme, settings):
+            found: dict[str, Any] | None = {
+                "kind": NEW_PATTERN, "baseline": 0.0, "ratio": None, "p_value": None,
+                "customer_baseline": 0.0, "concentrated": False, "baseline_weeks": 0}
+        else:
+            found = _spike(ctx, theme, settings)
+        if found is not None:
+            alerts.append({**base, **found, "alert_key": alert_key(theme_id, ctx.week, found["kind"])})
     return alerts

@@ -12,20 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ticket_intel.core.summarize import (
-    SEVERITIES,
-    SIGNAL_TYPES,
     BacklogItem,
     ThemeDocs,
     ThemeSummary,
     mmr,
     representatives,
 )
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 
 log = logging.getLogger(__name__)
 SAMPLE_SIZE = 18
@@ -158,47 +157,56 @@ def _grounded(answer: LLMAnswer, doc: ThemeDocs, rows: list[int], fallback: Them
     )
 
 
-def llm_summary(
-    doc: ThemeDocs,
-    model: str,
-    fallback: ThemeSummary,
-    cache_get: Callable[[str], str | None],
-    cache_put: Callable[[str, str], None],
-    completion_kwargs: Mapping[str, Any] | None = None,
-) -> ThemeSummary:
-    """Summarise one theme with `model`; `fallback` (the extractive summary) on any failure.
+@dataclass(frozen=True)
+class LLMCache:
+    """Answers by prompt hash (the model name is part of the hash), kept in the warehouse."""
+
+    get: Callable[[str], str | None]
+    put: Callable[[str, str], None]
+
+
+class ProviderError(RuntimeError):
+    """The provider did not answer (timeout, rate limit, refusal, network): use the fallback."""
+
+
+Complete = Callable[[list[dict[str, str]]], str]
+
+
+def _cached(doc: ThemeDocs, rows: list[int], key: str, cache: LLMCache, fallback: ThemeSummary) -> ThemeSummary | None:
+    cached = cache.get(key)
+    if cached is None:
+        return None
+    try:
+        return _grounded(_parse(cached), doc, rows, fallback)
+    except (ValueError, ValidationError):
+        log.warning("cached LLM answer for %s no longer validates; asking again", doc.theme_id)
+        return None
+
+
+def llm_summary(doc: ThemeDocs, model: str, fallback: ThemeSummary, cache: LLMCache, complete: Complete) -> ThemeSummary:
+    """Summarise one theme with `complete` (adapters/llm.py); `fallback` (the extractive summary) on failure.
 
     An answer that does not validate is retried once with the validation error; provider errors
     (timeouts, rate limits, refusals) go straight to the fallback, so a run always completes.
     """
-    import litellm
-
     rows = sample_for_prompt(doc)
     messages = build_messages(doc, rows)
     key = prompt_hash(model, messages)
-    cached = cache_get(key)
-    if cached is not None:
-        try:
-            return _grounded(_parse(cached), doc, rows, fallback).model_copy(update={"summarizer": f"llm:{model}"})
-        except (ValueError, ValidationError):
-            log.warning("cached LLM answer for %s no longer validates; asking again", doc.theme_id)
-    kwargs = {"timeout": 60, **(completion_kwargs or {})}
+    found = _cached(doc, rows, key, cache, fallback)
+    if found is not None:
+        return found.model_copy(update={"summarizer": f"llm:{model}"})
     for attempt in range(2):
         try:
-            response = litellm.completion(
-                model=model, messages=messages, temperature=0, response_format={"type": "json_object"},
-                drop_params=True, **kwargs,
-            )
-            raw = response.choices[0].message.content or ""
+            raw = complete(messages)
             answer = _parse(raw)
         except (ValueError, ValidationError) as exc:
             log.warning("LLM answer for %s invalid (attempt %d): %s", doc.theme_id, attempt + 1, exc)
             messages = [*messages, {"role": "user", "content": f"Your answer was invalid ({str(exc)[:200]}). "
                                                                "Reply with the JSON object only."}]
             continue
-        except Exception as exc:  # provider errors of every kind must not stop the run
-            log.warning("LLM call for %s failed (%s): %s", doc.theme_id, type(exc).__name__, exc)
+        except ProviderError as exc:
+            log.warning("LLM call for %s failed: %s", doc.theme_id, exc)
             return fallback
-        cache_put(key, raw)
+        cache.put(key, raw)
         return _grounded(answer, doc, rows, fallback).model_copy(update={"summarizer": f"llm:{model}"})
     return fallback

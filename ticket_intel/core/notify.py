@@ -1,9 +1,7 @@
-"""Deliver alerts: to the log, a Slack incoming webhook, or a generic signed JSON webhook.
+"""Alerts as messages: what each says, how it is signed, and the sensors' outbox of deliveries.
 
-Delivery raises on any failure (network error or non-2xx answer) so the caller can keep the
-alert pending and retry it on the next sensor tick instead of losing or duplicating it. Each
-request names its alert in a header, so a receiver can drop a repeat if a tick that sent it
-crashed before recording that it had.
+The HTTP delivery itself is adapters/notify.py. Each request names its alert in a header, so a
+receiver can drop a repeat if a tick that sent it crashed before recording that it had.
 """
 
 from __future__ import annotations
@@ -15,8 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
-
-import requests
 
 KINDS = ("log", "slack", "webhook")
 SIGNATURE_HEADER = "X-Ticket-Intel-Signature"
@@ -106,26 +102,3 @@ def payload(kind: str, alert: Mapping[str, Any], links: Mapping[str, str]) -> di
     if kind == "slack":
         return {"text": " ".join([text, *(f"<{url}|{name}>" for name, url in links.items())])}
     return {"alert": dict(alert), "text": text, "links": dict(links)}
-
-
-def deliver(kind: str, alert: Mapping[str, Any], url: str = "", secret: str = "",
-            links: Mapping[str, str] | None = None, timeout: float = 10.0) -> str:
-    """Send one alert; returns what was sent. Raises DeliveryError when it did not arrive."""
-    links = dict(links or {})
-    if kind == "log":
-        return " ".join([describe(alert), *links.values()])
-    if kind not in KINDS:
-        raise DeliveryError(f"unknown notifier {kind!r}; expected one of {', '.join(KINDS)}")
-    if not url:
-        raise DeliveryError(f"notifier {kind!r} needs TICKET_INTEL_NOTIFY_URL")
-    body = json.dumps(payload(kind, alert, links), sort_keys=True, default=str).encode()
-    headers = {"Content-Type": "application/json", ALERT_HEADER: str(alert["alert_key"])}
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(secret, body)
-    try:
-        response = requests.post(url, data=body, headers=headers, timeout=timeout)
-    except requests.RequestException as exc:
-        raise DeliveryError(f"{kind} delivery failed: {exc}") from exc
-    if not 200 <= response.status_code < 300:
-        raise DeliveryError(f"{kind} delivery failed: HTTP {response.status_code} {response.text[:200]}")
-    return body.decode()

@@ -16,7 +16,6 @@ import pandas as pd
 from ticket_intel.core.redact import MAX_TEXT_CHARS, surviving_pii
 from ticket_intel.core.sources.base import EARLIEST, LATEST_SLACK_DAYS
 
-DEFAULT_PLANS = ("free", "pro", "enterprise", "business", "team", "premium", "paid", "trial", "starter")
 # A message longer than this is a pasted log or a whole mail thread, not one customer message.
 MAX_MESSAGE_CHARS = 1_000_000
 
@@ -56,7 +55,7 @@ def _validate(frame: pd.DataFrame, name: str, expectations: Sequence[Any]) -> Ch
 
 
 def raw_tickets_suite(
-    tickets: pd.DataFrame, plans: Sequence[str] = DEFAULT_PLANS, now: datetime | None = None
+    tickets: pd.DataFrame, plans: Sequence[str], now: datetime | None = None
 ) -> CheckOutcome:
     """Ids present and unique, timestamps between 2000 and now, messages present and bounded,
     plans from the configured set (a typo such as "enterprize" would silently drop a weight)."""

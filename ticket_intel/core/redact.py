@@ -43,6 +43,8 @@ DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")  # Pres
 SCORE_THRESHOLD = 0.35
 MAX_PASSES = 3
 MAX_TEXT_CHARS = 20_000
+# MiniLM reads at most 256 word pieces; ~1,500 characters covers that with room to spare.
+EMBED_CHARS = 1500
 MIN_PHONE_DIGITS = 7
 # Presidio's phone context minus "number", which also precedes card, account and SSN numbers.
 PHONE_CONTEXT = ("phone", "telephone", "tel", "cell", "cellphone", "mobile", "call", "whatsapp", "sms")
@@ -261,7 +263,7 @@ def _strict_pass() -> list[Any]:
     return _strict_recognizers()
 
 
-def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int) -> pd.DataFrame:
+def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int = EMBED_CHARS) -> pd.DataFrame:
     """staging.redacted_tickets rows: cleaned, redacted message and subject, the hash of the text
     prefix that is embedded, and the lengths (stored text and the part the model reads).
 

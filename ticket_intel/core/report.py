@@ -19,6 +19,9 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 
+from ticket_intel.core.rank import Trend
+from ticket_intel.core.vocabulary import plural
+
 TOP_N = 10
 CHART_THEMES = 8
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -45,8 +48,15 @@ def _env(autoescape: bool) -> Environment:
     env.filters["share"] = lambda v: "–" if _is_missing(v) else f"{v:.0%}"
     env.filters["num"] = lambda v, digits=0: "–" if _is_missing(v) else f"{v:,.{digits}f}"
     env.filters["md"] = md_escape
-    env.filters["plural"] = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"
+    env.filters["plural"] = plural
+    env.filters["trend"] = trend_text
     return env
+
+
+def trend_text(theme: Mapping[str, Any]) -> str:
+    """The trend word with the baseline it compares against, so word and numbers agree."""
+    baseline = theme.get("trend_baseline")
+    return Trend(theme["trend"], None if _is_missing(baseline) else baseline).describe(int(theme["tickets"]))
 
 
 def _png(fig: Any) -> str:
@@ -194,3 +204,8 @@ def render_html(context: Mapping[str, Any], chart_images: Mapping[str, str]) -> 
 def top_theme_counts(counts: pd.DataFrame, theme_ids: Sequence[str]) -> pd.DataFrame:
     """Weekly counts of the given themes, in their rank order, for the charts."""
     return counts.reindex([t for t in theme_ids if t in counts.index]).fillna(0).astype(int)
+
+
+def chart_series(counts: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """What the trend chart plots, as {theme_id: {week: tickets}}, stored beside the report."""
+    return {str(t): {pd.Timestamp(w).date().isoformat(): int(v) for w, v in row.items()} for t, row in counts.iterrows()}

@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
-SIGNAL_TYPES = ("bug", "feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing", "other")
+from ticket_intel.core.vocabulary import SEVERITIES
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.

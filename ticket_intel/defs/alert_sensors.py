@@ -10,7 +10,7 @@ import dagster as dg
 
 from ticket_intel.core import anomalies
 from ticket_intel.core.notify import DeliveryError, Outbox
-from ticket_intel.defs.resources import Notifier
+from ticket_intel.defs.resources import AlertConfig
 
 ALERTS_ASSET = dg.AssetKey("theme_alerts")
 EVENTS_PER_TICK = 100
@@ -24,7 +24,7 @@ def _observation(alert: dict, metadata: dict) -> dg.AssetObservation:
 def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition:
     @dg.sensor(name=name, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
                description=description)
-    def _sensor(context: dg.SensorEvaluationContext, notifier: Notifier) -> dg.SensorResult:
+    def _sensor(context: dg.SensorEvaluationContext, alerts: AlertConfig) -> dg.SensorResult:
         box = Outbox.load(context.cursor)
         records = context.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.after),
@@ -38,15 +38,15 @@ def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition
         for key in sorted(box.pending):
             alert = box.pending[key]["alert"]
             try:
-                sent = notifier.send(alert)
+                sent = alerts.send(alert)
             except DeliveryError as exc:
                 attempts = box.failed(key, str(exc))
                 context.log.warning(f"{key}: {exc} (attempt {attempts}; retrying next tick)")
                 events.append(_observation(alert, {"delivery": "failed", "attempts": attempts, "error": str(exc)}))
                 continue
             attempts = box.delivered(key)
-            context.log.info(sent if notifier.kind == "log" else f"delivered {key} via {notifier.kind}")
-            events.append(_observation(alert, {"delivery": "sent", "notifier": notifier.kind, "attempts": attempts}))
+            context.log.info(sent if alerts.notifier == "log" else f"delivered {key} via {alerts.notifier}")
+            events.append(_observation(alert, {"delivery": "sent", "notifier": alerts.notifier, "attempts": attempts}))
         failed = sum(e.metadata["delivery"].value == "failed" for e in events)
         summary = (f"sent {len(events) - failed}, failed {failed} (pending: {len(box.pending)})" if events
                    else "no new alerts")

@@ -4,36 +4,23 @@ Each week's alerts also go into that partition's materialization metadata: the a
 read them from the event log, so they never open the DuckDB file.
 """
 
-from datetime import date
-
 import dagster as dg
 import duckdb
 import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
-from ticket_intel.core.rank import customer_key
-from ticket_intel.core.review import canonical_themes, review_state
-from ticket_intel.defs.partitions import week_key, weekly, weeks_of
-from ticket_intel.defs.resources import PipelineConfig, Warehouse
+from ticket_intel.core.context import WeekContext
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_of
+from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
 
 
-def alerts_for_week(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineConfig, run_id: str) -> pd.DataFrame:
-    ranked = wh.read(con, "SELECT * FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank", [week])
-    frame = canonical_themes(wh.window_tickets(con, week), review_state(wh.reviews(con)))
-    frame["customer"] = customer_key(frame)
-    frame["theme_id"] = frame["series_theme_id"]  # weekly counts by this run's clustering alone
-    births = con.execute(
-        "SELECT theme_id, min(week_start) FROM staging.themes WHERE event = 'new' AND week_start <= ? GROUP BY 1",
-        [week],
-    ).fetchall()
-    tracking_start = con.execute("SELECT min(week_start) FROM staging.themes").fetchone()[0] or week
-    ranked_before = {r[0] for r in con.execute(
-        "SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall()}
-    found = anomalies.detect(week, ranked.to_dict("records"), frame, dict(births), tracking_start, ranked_before,
-                             settings.alert_settings())
+def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: anomalies.AlertSettings,
+                    run_id: str) -> pd.DataFrame:
+    ranked = wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank")
+    found = anomalies.detect(ctx, ranked.to_dict("records"), settings)
     out = pd.DataFrame(found, columns=anomalies.COLUMNS).assign(run_id=run_id)
-    wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [week])])
+    wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [ctx.week])])
     return out
 
 
@@ -69,20 +56,19 @@ def alerts_table(payload: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@dg.asset(
-    partitions_def=weekly,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
+@weekly_asset(
     group_name="insight",
-    kinds={"duckdb", "python"},
     deps=["ranked_themes", "ticket_clusters"],
     description="Volume spikes (>= 2x trailing baseline and statistically unlikely) and new patterns, "
     "written to ops.alerts once per (theme, week, kind); the sensors notify from this metadata.",
 )
-def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
+def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, alerts: AlertConfig,
+                 ranking: RankingConfig):
+    settings = alerts.settings(ranking)
     with warehouse.connect() as con:
         for week in weeks_of(context):
-            payload = alert_payload(alerts_for_week(con, week, settings, context.run.run_id))
+            ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
+            payload = alert_payload(alerts_for_week(con, ctx, settings, context.run.run_id))
             context.add_asset_metadata({
                 "alerts": dg.MetadataValue.json(payload),
                 "spikes": dg.MetadataValue.int(sum(a["kind"] == anomalies.SPIKE for a in payload)),

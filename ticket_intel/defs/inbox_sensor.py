@@ -17,7 +17,7 @@ from ticket_intel.core.sources import Mapping, file_hash, list_exports, load_map
 from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
-from ticket_intel.defs.resources import PipelineConfig
+from ticket_intel.defs.resources import IngestConfig
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -41,20 +41,20 @@ def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mappi
 
 @dg.sensor(job=weekly_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="A new or changed export in the inbox starts runs for exactly the weeks it touches.")
-def inbox_sensor(context: dg.SensorEvaluationContext, settings: PipelineConfig) -> dg.SensorResult:
+def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
     seen: dict[str, list[str]] = state["seen"]
     paths: dict[str, str] = state["paths"]
     keys = set(weekly.get_partition_keys())
     requests = []
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
-    for path in list_exports(Path(settings.inbox_dir)):
+    for path in list_exports(Path(ingest.inbox)):
         digest = file_hash(path.read_bytes())
         previous = paths.get(str(path))
         paths[str(path)] = digest
         if digest in seen:
             continue
-        mappings = load_mappings(settings.mappings_dir) if mappings is None else mappings
+        mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
         weeks = weeks_touched(path, keys, mappings)
         seen[digest] = [w.isoformat() for w in weeks]
         replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []

@@ -7,26 +7,23 @@ import pandas as pd
 
 from ticket_intel.core.sources import list_exports, load_mappings, read_exports
 from ticket_intel.core.weeks import week_start
-from ticket_intel.defs.partitions import weekly, weeks_of
+from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
-from ticket_intel.defs.resources import PipelineConfig, Warehouse
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
 from ticket_intel.warehouse import Replace, replace
 
 
-@dg.asset(
-    partitions_def=weekly,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
+@weekly_asset(
     group_name="ingest",
-    kinds={"duckdb", "python"},
     check_specs=raw_check_specs(),
     description="Canonical tickets from every inbox export (Zendesk, Intercom, Freshdesk, mapped "
     "CSV/JSONL/Parquet); unusable records go to ops.rejected_tickets with a reason.",
 )
-def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
+def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest: IngestConfig,
+                ranking: RankingConfig):
     weeks = weeks_of(context)
-    paths = list_exports(Path(settings.inbox_dir))
-    result = read_exports(paths, load_mappings(settings.mappings_dir), earliest=weekly.start.replace(tzinfo=None))
+    paths = list_exports(Path(ingest.inbox))
+    result = read_exports(paths, load_mappings(ingest.mappings_dir), earliest=weekly.start.replace(tzinfo=None))
     tickets = result.tickets.assign(week_start=week_start(result.tickets["created_at"]))
     in_range = tickets[tickets["week_start"].isin(weeks)].assign(run_id=context.run.run_id)
     rejected = result.rejected.assign(run_id=context.run.run_id)
@@ -43,7 +40,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, setting
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
               f"{entry.rejected} rejected, {entry.skipped} skipped{' — ' + entry.error if entry.error else ''}")
     per_week = in_range.groupby("week_start").size()
-    yield from raw_checks(in_range, result.files, rejected, settings)
+    yield from raw_checks(in_range, result.files, rejected, ranking.plans().allowed, ingest.rejection_ceiling())
     yield dg.MaterializeResult(metadata={
         "tickets": dg.MetadataValue.int(len(in_range)),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in per_week.items()}),

@@ -1,18 +1,34 @@
-"""The one weekly partitions definition every time-dependent asset shares (Monday, UTC)."""
+"""The one weekly partitions definition every time-dependent asset shares (Monday, UTC), and the
+decorator that gives each weekly asset the same partitioning, backfill policy and pool."""
 
-import os
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import dagster as dg
 
-# Early enough for years of history; set TICKET_INTEL_PARTITIONS_START for older exports.
-START = os.environ.get("TICKET_INTEL_PARTITIONS_START", "2015-01-05")
+from ticket_intel import settings
 
-# Weeks of history each clustering run sees; it shapes the graph (which upstream partitions a
-# week depends on), so it is read when definitions load.
-WINDOW_WEEKS = int(os.environ.get("TICKET_INTEL_WINDOW_WEEKS", "8"))
+# Both shape the graph (which partitions exist, which upstream weeks a week depends on), so they
+# are read when definitions load, through the same settings as everything else.
+START = settings.value("TICKET_INTEL_PARTITIONS_START")
+WINDOW_WEEKS = int(settings.value("TICKET_INTEL_WINDOW_WEEKS"))
 
 weekly = dg.WeeklyPartitionsDefinition(start_date=START, day_offset=1, timezone="UTC")
+
+
+def weekly_asset(*, group_name: str, description: str, kinds: set[str] | None = None, **kwargs: Any) -> Callable:
+    """A weekly-partitioned asset that writes the warehouse: a range runs as one process (model and
+    numba start-up are paid once) and every writer shares the `duckdb` pool (one writer at a time)."""
+    return dg.asset(
+        partitions_def=weekly,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="duckdb",
+        group_name=group_name,
+        kinds=kinds or {"duckdb", "python"},
+        description=description,
+        **kwargs,
+    )
 
 
 def weeks_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:

@@ -1,12 +1,11 @@
 """Asset checks: great-expectations suites and the blocking no-PII check, as Dagster results."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import pandas as pd
 
 from ticket_intel.core import quality
-from ticket_intel.defs.resources import PipelineConfig
 
 
 def _result(name: str, outcome: quality.CheckOutcome, blocking: bool = False) -> dg.AssetCheckResult:
@@ -24,19 +23,17 @@ def raw_check_specs() -> list[dg.AssetCheckSpec]:
     return [
         dg.AssetCheckSpec("raw_tickets_expectations", asset="raw_tickets",
                           description="GX suite: ids unique and non-null, sane timestamps, text lengths, "
-                                      "plans in TICKET_INTEL_ALLOWED_PLANS"),
+                                      "plans in TICKET_INTEL_PLAN_WEIGHTS"),
         dg.AssetCheckSpec("rejection_rate", asset="raw_tickets",
                           description="Share of rejected records at most TICKET_INTEL_MAX_REJECTION_RATE"),
     ]
 
 
 def raw_checks(
-    tickets: pd.DataFrame, files: pd.DataFrame, rejected: pd.DataFrame, settings: PipelineConfig
+    tickets: pd.DataFrame, files: pd.DataFrame, rejected: pd.DataFrame, plans: Sequence[str], ceiling: float
 ) -> Iterator[dg.AssetCheckResult]:
-    plans = [p.strip().lower() for p in settings.allowed_plans.split(",") if p.strip()]
     yield _result("raw_tickets_expectations", quality.raw_tickets_suite(tickets, plans))
-    yield _result("rejection_rate",
-                  quality.rejection_rate(int(files["accepted"].sum()), len(rejected), settings.max_rejection_rate))
+    yield _result("rejection_rate", quality.rejection_rate(int(files["accepted"].sum()), len(rejected), ceiling))
 
 
 def redacted_check_specs() -> list[dg.AssetCheckSpec]:

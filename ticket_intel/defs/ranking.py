@@ -1,65 +1,57 @@
-"""ranked_themes: tickets, customers, trend, paid share, impact and rank per theme per week."""
-
-from datetime import date
+"""ranked_themes: tickets, customers, trend, paid share, impact and rank per theme per week;
+the week's theme counts are persisted here, once, for every later reader."""
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
 from ticket_intel import warehouse as wh
-from ticket_intel.core.rank import Ranking, rank_week
+from ticket_intel.core.context import WeekContext
+from ticket_intel.core.rank import Ranking, RankSettings, Trend, rank_week
 from ticket_intel.core.report import md_escape
-from ticket_intel.core.review import review_state
-from ticket_intel.defs.partitions import weekly, weeks_of
-from ticket_intel.defs.resources import PipelineConfig, Warehouse
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.defs.resources import RankingConfig, Warehouse
 
 
-def new_theme_ids(con: duckdb.DuckDBPyConnection, week: date) -> set[str]:
-    rows = con.execute("SELECT theme_id FROM staging.themes WHERE week_start = ? AND event = 'new'", [week]).fetchall()
-    return {r[0] for r in rows}
-
-
-def rank_and_store(con: duckdb.DuckDBPyConnection, week: date, settings: PipelineConfig, run_id: str) -> Ranking:
-    frame = wh.window_tickets(con, week)
-    summaries = wh.read(con, "SELECT * FROM marts.cluster_summaries WHERE week_start = ?", [week])
-    ranking = rank_week(week, frame, summaries, review_state(wh.reviews(con)), new_theme_ids(con, week),
-                        settings.rank_settings())
-    ranked = ranking.ranked.assign(week_start=week, run_id=run_id)
-    small = ranking.not_a_theme.assign(week_start=week, run_id=run_id)
-    overview = pd.DataFrame([{**ranking.overview, "week_start": week, "run_id": run_id}])
+def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: RankSettings, run_id: str) -> Ranking:
+    ranking = rank_week(ctx, wh.week_rows(con, "marts.cluster_summaries", ctx.week), settings)
+    tag = {"week_start": ctx.week, "run_id": run_id}
+    overview = pd.DataFrame([{**ranking.overview, **tag}])
     wh.replace(con, [
-        wh.Replace("marts.ranked_themes", ranked, "week_start", [week]),
-        wh.Replace("marts.not_a_theme", small, "week_start", [week]),
-        wh.Replace("marts.weekly_overview", overview, "week_start", [week]),
+        wh.Replace("marts.ranked_themes", ranking.ranked.assign(**tag), "week_start", [ctx.week]),
+        wh.Replace("marts.not_a_theme", ranking.not_a_theme.assign(**tag), "week_start", [ctx.week]),
+        wh.Replace("marts.weekly_overview", overview, "week_start", [ctx.week]),
+        wh.Replace("staging.theme_week_counts", ctx.counts.assign(**tag), "week_start", [ctx.week]),
     ])
     return ranking
 
 
-@dg.asset(
-    partitions_def=weekly,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
+def _top_table(ranked: pd.DataFrame) -> str:
+    lines = ["| # | theme | tickets | customers | trend | impact |", "|---:|---|---:|---:|---|---:|"]
+    for r in ranked.head(10).itertuples():
+        trend = Trend(r.trend, r.trend_baseline).describe(r.tickets)
+        lines.append(f"| {r.rank} | {md_escape(r.label)} | {r.tickets} | {r.customers} | {trend} | {r.impact:.0f} |")
+    return "\n".join(lines)
+
+
+@weekly_asset(
     group_name="insight",
-    kinds={"duckdb", "python"},
     deps=["cluster_summaries", "ticket_clusters", "taxonomy", "theme_reviews"],
     description="marts.ranked_themes: one row per theme with tickets, distinct customers, trend, "
-    "severity, signal type, paid share, impact, rank and example tickets; plus marts.not_a_theme.",
+    "severity, signal type, paid share, impact, rank and example tickets; plus marts.not_a_theme and "
+    "staging.theme_week_counts, the weekly counts every number comes from.",
 )
-def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
+def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig):
+    settings = ranking.settings()
     with warehouse.connect() as con:
         for week in weeks_of(context):
-            ranking = rank_and_store(con, week, settings, context.run.run_id)
-            if ranking.overview["warning"]:
-                context.log.warning(f"{week}: {ranking.overview['warning']}")
-    top = ranking.ranked.head(10)
-    table = "\n".join(
-        ["| # | theme | tickets | customers | trend | impact |", "|---:|---|---:|---:|---|---:|"]
-        + [f"| {r.rank} | {md_escape(r.label)} | {r.tickets} | {r.customers} | {r.trend} | {r.impact:.0f} |"
-           for r in top.itertuples()]
-    )
+            ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
+            result = rank_and_store(con, ctx, settings, context.run.run_id)
+            if result.overview["warning"]:
+                context.log.warning(f"{week}: {result.overview['warning']}")
     return dg.MaterializeResult(metadata={
-        "themes": dg.MetadataValue.int(len(ranking.ranked)),
-        "not_a_theme": dg.MetadataValue.int(len(ranking.not_a_theme)),
-        "warning": dg.MetadataValue.text(ranking.overview["warning"] or ""),
-        "top_themes": dg.MetadataValue.md(table),
+        "themes": dg.MetadataValue.int(len(result.ranked)),
+        "not_a_theme": dg.MetadataValue.int(len(result.not_a_theme)),
+        "warning": dg.MetadataValue.text(result.overview["warning"] or ""),
+        "top_themes": dg.MetadataValue.md(_top_table(result.ranked) if len(result.ranked) else "No ranked themes."),
     })

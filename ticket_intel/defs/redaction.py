@@ -5,40 +5,25 @@ import json
 import dagster as dg
 import pandas as pd
 
-from ticket_intel.core.redact import RedactionSettings, parse_patterns, redact_tickets
-from ticket_intel.defs.partitions import weekly, weeks_of
+from ticket_intel import warehouse as wh
+from ticket_intel.core.redact import redact_tickets
+from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.quality import redacted_check_specs, redacted_checks
-from ticket_intel.defs.resources import PipelineConfig, Warehouse
-from ticket_intel.warehouse import Replace, read, replace
-
-# MiniLM reads at most 256 word pieces; ~1,500 characters covers that with room to spare.
-EMBED_CHARS = 1500
+from ticket_intel.defs.resources import RedactionConfig, Warehouse
 
 
-def redaction_settings(settings: PipelineConfig) -> RedactionSettings:
-    return RedactionSettings(
-        order_patterns=parse_patterns(settings.order_patterns),
-        keep_words=tuple(w.strip() for w in settings.keep_words.split(",") if w.strip()),
-    )
-
-
-@dg.asset(
-    partitions_def=weekly,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
+@weekly_asset(
     group_name="ingest",
-    kinds={"duckdb", "python"},
     deps=["raw_tickets"],
     check_specs=redacted_check_specs(),
     description="First customer message, cleaned (HTML, quotes, signatures removed) with PII "
     "replaced by typed placeholders; the only text any later stage or LLM sees.",
 )
-def redacted_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, settings: PipelineConfig):
+def redacted_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, redaction: RedactionConfig):
     weeks = weeks_of(context)
     with warehouse.connect() as con:
-        raw = read(con, "SELECT * FROM raw.tickets WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
-        out = redact_tickets(raw, redaction_settings(settings), EMBED_CHARS).assign(run_id=context.run.run_id)
-        replace(con, [Replace("staging.redacted_tickets", out, "week_start", weeks)])
+        out = redact_tickets(wh.raw_tickets(con, weeks), redaction.settings()).assign(run_id=context.run.run_id)
+        wh.replace(con, [wh.Replace("staging.redacted_tickets", out, "week_start", weeks)])
     pii = pd.Series([json.loads(f) for f in out["pii_found"]]).apply(pd.Series).sum() if len(out) else pd.Series()
     yield from redacted_checks(out)
     yield dg.MaterializeResult(metadata={

@@ -1,124 +1,178 @@
-"""Resources, configured from environment variables (or an optional ticket_intel.yaml).
+"""Resources: one per concern, each field a literal `EnvVar("TICKET_INTEL_…")`.
 
-Every setting is `TICKET_INTEL_<NAME>`; when the variable is set the resource reads it through
-`EnvVar` (shown as such in the UI), otherwise the value from ticket_intel.yaml, otherwise the
-default. Nothing is edited in code to point at a new export, model or notifier.
+`ticket_intel.settings` resolves every variable (environment, then ticket_intel.yaml, then the
+default) before these are built, so a reader sees each variable next to its field and the UI
+shows where each value comes from. Numbers that Dagster cannot read from an `EnvVar` (floats,
+lists) are strings here and parsed into the core's typed settings, with a clear error.
 """
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any
 
 import dagster as dg
 import duckdb
-import yaml
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
+from ticket_intel import settings as cfg
 from ticket_intel import warehouse
+from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
-from ticket_intel.core.embed import DEFAULT_BACKEND as DEFAULT_EMBEDDING_BACKEND
-from ticket_intel.core.quality import DEFAULT_PLANS
-from ticket_intel.core.rank import DEFAULT_PLAN_WEIGHTS, DEFAULT_SEVERITY_WEIGHTS, RankSettings, parse_weights
+from ticket_intel.core.context import WeekContext
+from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.rank import RankSettings
+from ticket_intel.core.redact import RedactionSettings, parse_patterns
 
-CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
-R = TypeVar("R", bound=dg.ConfigurableResource)
-
-
-@lru_cache(maxsize=1)
-def _file_config() -> dict[str, Any]:
-    path = Path(os.environ.get(CONFIG_FILE_ENV, "ticket_intel.yaml"))
-    if not path.exists():
-        return {}
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(doc, dict):
-        raise ValueError(f"{path} must be a mapping of setting: value")
-    return doc
+E = dg.EnvVar
 
 
-def setting(name: str, default: Any) -> Any:
-    env = f"TICKET_INTEL_{name.upper()}"
-    if env in os.environ:
-        if isinstance(default, bool):
-            return dg.EnvVar(env).get_value() in {"1", "true", "True", "yes"}
-        if isinstance(default, int):
-            return dg.EnvVar.int(env)
-        if isinstance(default, float):
-            return float(dg.EnvVar(env).get_value())
-        return dg.EnvVar(env)
-    return _file_config().get(name, default)
+def _number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise ValueError(f"TICKET_INTEL_{name.upper()} must be a number, not {text!r}") from exc
 
 
 class Warehouse(DuckDBResource):
-    """The DuckDB file; every connection has the base schema in place."""
+    """The DuckDB file; every connection is migrated to the current schema.
+
+    A run reads each week's context once (`week_context`) and hands it to every stage after
+    clustering; the cache lives as long as the resource, i.e. one run.
+    """
+
+    _contexts: dict[tuple[date, str], WeekContext] = PrivateAttr(default_factory=dict)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self.get_connection() as con:
-            warehouse.ensure_schema(con)
+            warehouse.migrate(con)
             yield con
 
+    def week_context(self, con: duckdb.DuckDBPyConnection, week: date, run_id: str, window_weeks: int) -> WeekContext:
+        key = (week, run_id)
+        if key not in self._contexts:
+            self._contexts[key] = warehouse.load_week_context(con, week, window_weeks)
+        return self._contexts[key]
 
-class PipelineConfig(dg.ConfigurableResource):
-    """Where exports and reports live and how the pipeline behaves."""
 
-    inbox_dir: str = "data/inbox"
-    reports_dir: str = "data/reports"
-    taxonomy_path: str = "taxonomy.yaml"
-    embedding_model: str = "all-MiniLM-L6-v2"
-    embedding_backend: str = DEFAULT_EMBEDDING_BACKEND  # torch, onnx or onnx-int8 (see core/embed.py)
-    embedding_batch_size: int = 64
-    seed: int = 42
-    ticket_url_template: str = ""
-    min_theme_tickets: int = 5
-    min_theme_customers: int = 3
-    min_week_tickets: int = 30
-    severity_weights: str = DEFAULT_SEVERITY_WEIGHTS
-    plan_weights: str = DEFAULT_PLAN_WEIGHTS
-    max_rejection_rate: float = 0.2
-    mappings_dir: str = ""  # extra YAML column mappings (docs/sources.md); the shipped ones always load
-    order_patterns: str = ""  # extra ORDER regular expressions for redaction, one per line
-    keep_words: str = ""  # comma-separated words never redacted as names (product names)
-    allowed_plans: str = ",".join(DEFAULT_PLANS)
-    spike_min_ratio: float = 2.0
-    spike_max_p_value: float = 0.01
-    spike_min_count: int = 10
-    spike_baseline_weeks: int = 6
-    spike_min_baseline_weeks: int = 4
-    spike_distribution: str = "poisson"  # or negative_binomial (see core/anomalies.py)
+class IngestConfig(dg.ConfigurableResource):
+    """Where exports come from and how strict ingestion is."""
 
-    def rank_settings(self) -> RankSettings:
+    inbox: str = E("TICKET_INTEL_INBOX")
+    mappings_dir: str = E("TICKET_INTEL_MAPPINGS_DIR")
+    max_rejection_rate: str = E("TICKET_INTEL_MAX_REJECTION_RATE")
+
+    def rejection_ceiling(self) -> float:
+        return _number("max_rejection_rate", self.max_rejection_rate)
+
+
+class RedactionConfig(dg.ConfigurableResource):
+    """Extra patterns and protected words for PII redaction."""
+
+    order_patterns: str = E("TICKET_INTEL_ORDER_PATTERNS")
+    keep_words: str = E("TICKET_INTEL_KEEP_WORDS")
+
+    def settings(self) -> RedactionSettings:
+        return RedactionSettings(
+            order_patterns=parse_patterns(self.order_patterns),
+            keep_words=tuple(w.strip() for w in self.keep_words.split(",") if w.strip()),
+        )
+
+
+class EmbeddingConfig(dg.ConfigurableResource):
+    """Which sentence-embedding model, run how."""
+
+    model: str = E("TICKET_INTEL_EMBEDDING_MODEL")
+    backend: str = E("TICKET_INTEL_EMBEDDING_BACKEND")
+    batch_size: int = E.int("TICKET_INTEL_EMBEDDING_BATCH_SIZE")
+
+
+class ClusteringConfig(dg.ConfigurableResource):
+    """The clustering seed (the window length is a load-time setting: it shapes the graph)."""
+
+    seed: int = E.int("TICKET_INTEL_SEED")
+
+
+class RankingConfig(dg.ConfigurableResource):
+    """What counts as a theme, how impact is weighed, and the taxonomy of product areas."""
+
+    taxonomy: str = E("TICKET_INTEL_TAXONOMY")
+    min_theme_tickets: int = E.int("TICKET_INTEL_MIN_THEME_TICKETS")
+    min_theme_customers: int = E.int("TICKET_INTEL_MIN_THEME_CUSTOMERS")
+    min_week_tickets: int = E.int("TICKET_INTEL_MIN_WEEK_TICKETS")
+    severity_weights: str = E("TICKET_INTEL_SEVERITY_WEIGHTS")
+    plan_weights: str = E("TICKET_INTEL_PLAN_WEIGHTS")
+    paid_plans: str = E("TICKET_INTEL_PAID_PLANS")
+
+    def plans(self) -> PlanPolicy:
+        return PlanPolicy.parse(self.plan_weights, self.paid_plans)
+
+    def settings(self) -> RankSettings:
         return RankSettings(
             min_tickets=self.min_theme_tickets,
             min_customers=self.min_theme_customers,
             min_week_tickets=self.min_week_tickets,
             severity_weights=parse_weights(self.severity_weights),
-            plan_weights=parse_weights(self.plan_weights),
+            plans=self.plans(),
         )
 
-    def alert_settings(self) -> AlertSettings:
+
+class AlertConfig(dg.ConfigurableResource):
+    """The spike rule and where alerts are delivered."""
+
+    spike_min_ratio: str = E("TICKET_INTEL_SPIKE_MIN_RATIO")
+    spike_max_p_value: str = E("TICKET_INTEL_SPIKE_MAX_P_VALUE")
+    spike_min_count: int = E.int("TICKET_INTEL_SPIKE_MIN_COUNT")
+    spike_baseline_weeks: int = E.int("TICKET_INTEL_SPIKE_BASELINE_WEEKS")
+    spike_min_baseline_weeks: int = E.int("TICKET_INTEL_SPIKE_MIN_BASELINE_WEEKS")
+    spike_distribution: str = E("TICKET_INTEL_SPIKE_DISTRIBUTION")
+    notifier: str = E("TICKET_INTEL_NOTIFIER")
+    notify_url: str = E("TICKET_INTEL_NOTIFY_URL")
+    notify_secret: str = E("TICKET_INTEL_NOTIFY_SECRET")
+    ui_url: str = E("TICKET_INTEL_UI_URL")
+    reports_url: str = E("TICKET_INTEL_REPORTS_URL")
+
+    def settings(self, ranking: RankingConfig) -> AlertSettings:
+        """The spike rule; a new pattern must be big enough to be a theme (the ranking's rule)."""
         return AlertSettings(
-            min_ratio=self.spike_min_ratio,
-            max_p_value=self.spike_max_p_value,
+            min_ratio=_number("spike_min_ratio", self.spike_min_ratio),
+            max_p_value=_number("spike_max_p_value", self.spike_max_p_value),
             min_count=self.spike_min_count,
             baseline_weeks=self.spike_baseline_weeks,
             min_baseline_weeks=self.spike_min_baseline_weeks,
             distribution=self.spike_distribution,
-            new_min_tickets=self.min_theme_tickets,
-            new_min_customers=self.min_theme_customers,
+            new_min_tickets=ranking.min_theme_tickets,
+            new_min_customers=ranking.min_theme_customers,
         )
 
+    def links(self, alert: dict[str, Any]) -> dict[str, str]:
+        """The week's report in the Dagster UI and, when published, the theme's card in the HTML report."""
+        out = {"Dagster": notify.ui_link(self.ui_url, alert["week_start"])}
+        if self.reports_url:
+            out["report"] = notify.report_link(self.reports_url, alert["week_start"], alert["theme_id"])
+        return out
 
-class LLM(dg.ConfigurableResource):
-    """Any litellm model (e.g. `openai/gpt-4o-mini`, `ollama/llama3`); empty = extractive only."""
+    def send(self, alert: dict[str, Any]) -> str:
+        return deliver(self.notifier, alert, self.notify_url, self.notify_secret, self.links(alert))
 
-    model: str = ""
-    api_base: str = ""
-    timeout_seconds: float = 60.0
-    mock_response: str = ""  # litellm's offline test hook; never set in production
+
+class ReportConfig(dg.ConfigurableResource):
+    """Where reports are written and how example tickets link to the helpdesk."""
+
+    reports_dir: str = E("TICKET_INTEL_REPORTS_DIR")
+    ticket_url_template: str = E("TICKET_INTEL_TICKET_URL_TEMPLATE")
+
+
+class LLMConfig(dg.ConfigurableResource):
+    """Any litellm model (e.g. `openai/gpt-4o-mini`, `ollama/llama3`); empty = offline only."""
+
+    model: str = E("TICKET_INTEL_LLM_MODEL")
+    api_base: str = E("TICKET_INTEL_LLM_API_BASE")
+    timeout_seconds: int = E.int("TICKET_INTEL_LLM_TIMEOUT_SECONDS")
+    mock_response: str = E("TICKET_INTEL_LLM_MOCK_RESPONSE")
 
     def completion_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"timeout": self.timeout_seconds}
@@ -129,38 +183,13 @@ class LLM(dg.ConfigurableResource):
         return kwargs
 
 
-class Notifier(dg.ConfigurableResource):
-    """Where alerts go: `log` (default), `slack` (incoming webhook) or `webhook` (signed JSON)."""
-
-    kind: str = "log"
-    url: str = ""
-    secret: str = ""
-    ui_url: str = "http://127.0.0.1:3000"
-    reports_url: str = ""  # where the HTML reports are published (e.g. file:///srv/reports); empty = no link
-
-    def links(self, alert: dict[str, Any]) -> dict[str, str]:
-        """The week's report in the Dagster UI and, when published, the theme's card in the HTML report."""
-        out = {"Dagster": notify.ui_link(self.ui_url, alert["week_start"])}
-        if self.reports_url:
-            out["report"] = notify.report_link(self.reports_url, alert["week_start"], alert["theme_id"])
-        return out
-
-    def send(self, alert: dict[str, Any]) -> str:
-        return notify.deliver(self.kind, alert, self.url, self.secret, self.links(alert))
-
-
-def configured(cls: type[R], env_names: Mapping[str, str] | None = None) -> R:
-    """`cls` with each field read through `setting` (env name defaults to the field name)."""
-    names = env_names or {}
-    return cls(**{f: setting(names.get(f, f), info.default) for f, info in cls.model_fields.items()})
-
-
 def build_resources() -> dict[str, Any]:
+    cfg.apply()
     return {
-        "warehouse": Warehouse(database=setting("warehouse", "data/warehouse.duckdb")),
-        "settings": configured(PipelineConfig, {"inbox_dir": "inbox", "taxonomy_path": "taxonomy"}),
-        "llm": configured(LLM, {f: f"llm_{f}" for f in LLM.model_fields}),
-        "notifier": configured(Notifier, {"kind": "notifier", "url": "notify_url", "secret": "notify_secret"}),
+        "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE")),
+        "ingest": IngestConfig(), "redaction": RedactionConfig(), "embedding": EmbeddingConfig(),
+        "clustering": ClusteringConfig(), "ranking": RankingConfig(), "alerts": AlertConfig(),
+        "report": ReportConfig(), "llm": LLMConfig(),
     }
 
 

@@ -10,9 +10,10 @@ import hashlib
 
 import dagster as dg
 
+from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
-from ticket_intel.defs.resources import PipelineConfig, Warehouse, setting
+from ticket_intel.defs.resources import RankingConfig, Warehouse
 
 DATA_VERSION_TAG = "dagster/data_version"
 
@@ -21,8 +22,8 @@ DATA_VERSION_TAG = "dagster/data_version"
     group_name="inputs",
     description="taxonomy.yaml: product areas and tag synonyms, versioned by content hash.",
 )
-def taxonomy(settings: PipelineConfig) -> dg.DataVersion:
-    return dg.DataVersion(tax.content_hash(tax.locate(settings.taxonomy_path)))
+def taxonomy(ranking: RankingConfig) -> dg.DataVersion:
+    return dg.DataVersion(tax.content_hash(tax.locate(ranking.taxonomy)))
 
 
 def reviews_version(rows: list[dict]) -> str:
@@ -59,7 +60,6 @@ def taxonomy_observation(instance: dg.DagsterInstance, path: str) -> dg.AssetObs
 def record_taxonomy_version(instance: dg.DagsterInstance) -> None:
     """Before a run outside the daemon (the CLI): record the taxonomy the run will read, so its
     materializations carry that version and do not show stale once the sensor first looks."""
-    path = setting("taxonomy", "taxonomy.yaml")
-    found = taxonomy_observation(instance, path.get_value() if isinstance(path, dg.EnvVar) else path)
+    found = taxonomy_observation(instance, settings.value("TICKET_INTEL_TAXONOMY"))
     if found is not None:
         instance.report_runless_asset_event(found)

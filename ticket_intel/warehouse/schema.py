@@ -1,25 +1,24 @@
-"""The DuckDB warehouse: its schema and the one atomic "replace these partitions" writer.
+"""The warehouse schema as ordered migrations, each recorded once in `ops.schema_version`.
 
-Every stage writes through `replace` so that re-running a week replaces exactly its rows
-inside one transaction: a crash leaves the previous state, a re-run leaves no duplicates.
+A warehouse of any earlier release opens and is brought to the current schema on its first
+connection: migration 1 is the schema as first released (it also completes warehouses made by
+pre-release builds, which lack a few columns), and every later change is a new migration, never
+an edit of an old one. Each migration runs in its own transaction with its version row.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 SCHEMAS = ("raw", "staging", "marts", "ops")
 
-# Tables whose shape does not depend on the embedding model.
-_TABLES = {
+# The first released schema (migration 1). Tables holding vectors are created on the first
+# embedding, when the model's width is known (`ensure_embedding_schema`).
+_V1_TABLES = {
     "raw.tickets": """
         ticket_id VARCHAR NOT NULL, source VARCHAR NOT NULL, source_id VARCHAR NOT NULL,
         created_at TIMESTAMP NOT NULL, week_start DATE NOT NULL,
@@ -82,6 +81,82 @@ _TABLES = {
 }
 
 
+def _v1_baseline(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for table, columns in _V1_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    # Pre-release warehouses lack these columns.
+    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped INTEGER")
+    for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
+                   "baseline_weeks INTEGER"):
+        con.execute(f"ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS {column}")
+    con.execute("ALTER TABLE staging.ticket_clusters ADD COLUMN IF NOT EXISTS series_theme_id VARCHAR")
+
+
+def _v2_week_counts_and_origin(con: duckdb.DuckDBPyConnection) -> None:
+    """Weekly counts persisted once; a theme's origin carried on its record; the series rule
+    stored, not recomputed (rows written before the column existed count by their theme)."""
+    con.execute("""CREATE TABLE IF NOT EXISTS staging.theme_week_counts (
+        week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, ticket_week DATE NOT NULL,
+        tickets INTEGER NOT NULL, customers INTEGER NOT NULL, run_id VARCHAR)""")
+    con.execute("UPDATE staging.ticket_clusters SET series_theme_id = theme_id WHERE series_theme_id IS NULL")
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS trend_baseline DOUBLE")
+    con.execute("ALTER TABLE marts.weekly_reports ADD COLUMN IF NOT EXISTS chart_counts VARCHAR")
+    if table_exists(con, "staging.themes"):
+        con.execute("ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS origin VARCHAR")
+        con.execute("""UPDATE staging.themes t SET origin = b.event FROM staging.themes b
+                       WHERE b.theme_id = t.theme_id AND b.week_start = t.first_seen AND t.origin IS NULL""")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[duckdb.DuckDBPyConnection], None]
+
+
+MIGRATIONS = (
+    Migration(1, "baseline schema", _v1_baseline),
+    Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
+)
+LATEST = MIGRATIONS[-1].version
+
+
+def applied_version(con: duckdb.DuckDBPyConnection) -> int:
+    if not table_exists(con, "ops.schema_version"):
+        return 0
+    return int(con.execute("SELECT coalesce(max(version), 0) FROM ops.schema_version").fetchone()[0])
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations this warehouse lacks, in order; returns the versions applied."""
+    current = applied_version(con)
+    if current == LATEST:
+        return []
+    if current > LATEST:
+        raise ValueError(f"this warehouse has schema version {current}, newer than this ticket_intel "
+                         f"({LATEST}); upgrade ticket_intel")
+    con.execute("CREATE SCHEMA IF NOT EXISTS ops")
+    con.execute("""CREATE TABLE IF NOT EXISTS ops.schema_version (
+        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)""")
+    done = []
+    for m in MIGRATIONS:
+        if m.version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            m.apply(con)
+            con.execute("INSERT INTO ops.schema_version VALUES (?, ?, ?)",
+                        [m.version, m.name, datetime.now(UTC).replace(tzinfo=None)])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        done.append(m.version)
+    return done
+
+
 def _embedding_tables(dim: int) -> dict[str, str]:
     """Tables holding fixed-size vectors; their width is the model's dimension."""
     return {
@@ -94,43 +169,8 @@ def _embedding_tables(dim: int) -> dict[str, str]:
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
             week_tickets INTEGER, centroid FLOAT[{dim}], event VARCHAR, first_seen DATE,
-            run_id VARCHAR""",
+            run_id VARCHAR, origin VARCHAR""",
     }
-
-
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file, creating its folder and base schema when writable."""
-    path = Path(path)
-    if read_only:
-        if not path.exists():
-            raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
-    return con
-
-
-@contextlib.contextmanager
-def open_warehouse(path: str | Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for schema in SCHEMAS:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for table, columns in _TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    # Added after the first release: warehouses created before it lack the column.
-    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped INTEGER")
-    for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
-                   "baseline_weeks INTEGER"):
-        con.execute(f"ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS {column}")
-    con.execute("ALTER TABLE staging.ticket_clusters ADD COLUMN IF NOT EXISTS series_theme_id VARCHAR")
 
 
 def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:
@@ -155,87 +195,6 @@ def stored_embedding_dim(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(row[0].split("[")[1].rstrip("]"))
 
 
-@dataclass(frozen=True)
-class Replace:
-    """Replace the rows of `table` whose `key` is in `values` by `frame`."""
-
-    table: str
-    frame: pd.DataFrame | None
-    key: str = "week_start"
-    values: Sequence[Any] = ()
-
-
-def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
-    """Apply all writes in one transaction; returns rows inserted per table."""
-    inserted: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for i, w in enumerate(writes):
-            if w.values:
-                con.execute(f"DELETE FROM {w.table} WHERE {w.key} IN (SELECT unnest(?))", [list(w.values)])
-            n = 0 if w.frame is None else len(w.frame)
-            if n:
-                name = f"_replace_{i}"
-                con.register(name, w.frame)
-                con.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {name}")
-                con.unregister(name)
-            inserted[w.table] = inserted.get(w.table, 0) + n
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return inserted
-
-
-def cached_embeddings(con: duckdb.DuckDBPyConnection, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-    """Vectors already computed for these texts by this model."""
-    if not hashes:
-        return {}
-    rows = con.execute(
-        "SELECT text_hash, embedding FROM ops.embedding_cache WHERE model = ? AND text_hash IN (SELECT unnest(?))",
-        [model, list(hashes)],
-    ).fetchall()
-    return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
-
-
-def store_embeddings(con: duckdb.DuckDBPyConnection, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-    frame = pd.DataFrame({"model": model, "text_hash": list(hashes), "embedding": list(vectors.astype(np.float32))})
-    con.register("_new_vectors", frame)
-    con.execute("INSERT INTO ops.embedding_cache BY NAME SELECT * FROM _new_vectors ON CONFLICT DO NOTHING")
-    con.unregister("_new_vectors")
-
-
-def embeddings_matrix(frame: pd.DataFrame, column: str = "embedding") -> np.ndarray:
-    """Stack a column of stored FLOAT arrays into an (n, dim) float32 matrix."""
-    if frame.empty:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([np.asarray(v, dtype=np.float32) for v in frame[column]])
-
-
-def window_tickets(con: duckdb.DuckDBPyConnection, week: Any, with_vectors: bool = False) -> pd.DataFrame:
-    """The clustered window ending at `week`: assignments joined with redacted ticket facts."""
-    vector = ", e.embedding" if with_vectors else ""
-    join = (
-        "JOIN staging.ticket_embeddings e ON e.ticket_id = c.ticket_id AND e.week_start = c.ticket_week"
-        if with_vectors else ""
-    )
-    return read(
-        con,
-        f"""SELECT c.ticket_id, c.ticket_week, c.theme_id, c.similarity AS similarity, c.assignment,
-                   CASE WHEN c.assignment = 'kept' THEN c.series_theme_id ELSE c.theme_id END AS series_theme_id,
-                   r.customer_id, r.account_id, r.plan, r.monthly_revenue, r.tags, r.text, r.source{vector}
-            FROM staging.ticket_clusters c
-            JOIN staging.redacted_tickets r ON r.ticket_id = c.ticket_id AND r.week_start = c.ticket_week
-            {join}
-            WHERE c.week_start = ? ORDER BY c.ticket_id""",
-        [week],
-    )
-
-
-def reviews(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    return read(con, "SELECT * FROM ops.theme_reviews ORDER BY review_id").to_dict("records")
-
-
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(
@@ -244,13 +203,3 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
             [schema, name],
         ).fetchone()[0]
     )
-
-
-def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-    """Run a query into a DataFrame; DATE columns come back as `datetime.date`, like partitions."""
-    cursor = con.execute(sql, list(params or []))
-    dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
-    frame = cursor.df()
-    for col in dates:
-        frame[col] = pd.to_datetime(frame[col]).dt.date
-    return frame

@@ -1,0 +1,29 @@
+"""Calls to any LLM through litellm: the one place the network is reached for a completion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ticket_intel.core.llm import Complete, ProviderError
+
+
+def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Complete:
+    """A function from chat messages to the model's JSON text (deterministic, JSON mode).
+
+    Every provider failure (timeouts, rate limits, refusals, network) becomes `ProviderError`,
+    which the core answers with its offline fallback.
+    """
+    import litellm
+
+    options = {"timeout": 60, **(kwargs or {})}
+
+    def complete(messages: list[dict[str, str]]) -> str:
+        try:
+            response = litellm.completion(model=model, messages=messages, temperature=0,
+                                          response_format={"type": "json_object"}, drop_params=True, **options)
+        except Exception as exc:  # litellm raises many provider-specific types
+            raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+        return response.choices[0].message.content or ""
+
+    return complete

@@ -1,0 +1,85 @@
+"""A week's context: everything the stages after clustering need, read once per run.
+
+The window comes with review decisions applied (merges followed, so every stage counts an
+absorbed theme under its target) and a customer key; counts are computed from it once
+(core/counts.py). Birth is read from the theme record: a theme is *born* in the week it first
+appeared when it appeared without an ancestor (not a split) after tracking began; before its
+birth a theme did not exist, so those weeks are not "zero tickets" in any baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ticket_intel.core.counts import customer_key, theme_week_counts
+from ticket_intel.core.review import ReviewState, canonical_themes
+from ticket_intel.core.weeks import window as window_of
+
+BORN_WITHOUT_ANCESTOR = "new"
+
+
+def birth_week(first_seen: date, origin: str | None, tracking_start: date) -> date | None:
+    """The week a theme was born, or None when it was tracked from the start or split off another."""
+    if origin == BORN_WITHOUT_ANCESTOR and first_seen > tracking_start:
+        return first_seen
+    return None
+
+
+def baseline_weeks(week: date, data_weeks: Sequence[date], born: date | None) -> list[date]:
+    """The weeks before `week` that can say what normal is for a theme, oldest first: weeks that
+    hold data (a week before the first export is unknown, not zero) and, once born, its own."""
+    return sorted(w for w in set(data_weeks) if w < week and (born is None or w >= born))
+
+
+@dataclass
+class WeekContext:
+    week: date
+    weeks: list[date]  # the window, oldest first
+    window: pd.DataFrame  # clustered tickets: ticket_week, theme_id, series_theme_id, customer, facts
+    vectors: np.ndarray  # one embedding per window row
+    review: ReviewState
+    counts: pd.DataFrame  # core/counts.py COLUMNS
+    first_seen: Mapping[str, date] = field(default_factory=dict)
+    births: Mapping[str, date] = field(default_factory=dict)
+    ranked_before: frozenset[str] = frozenset()
+
+    @property
+    def data_weeks(self) -> list[date]:
+        return sorted(set(self.window["ticket_week"]))
+
+    @property
+    def this_week(self) -> pd.DataFrame:
+        return self.window[self.window["ticket_week"] == self.week]
+
+    def baseline_weeks(self, theme_id: str) -> list[date]:
+        return baseline_weeks(self.week, self.data_weeks, self.births.get(theme_id))
+
+
+def make_context(
+    week: date, window_weeks: int, tickets: pd.DataFrame, review: ReviewState,
+    vectors: np.ndarray | None = None, first_seen: Mapping[str, date] | None = None,
+    origins: Mapping[str, str | None] | None = None, tracking_start: date | None = None,
+    ranked_before: frozenset[str] = frozenset(),
+) -> WeekContext:
+    """Apply review decisions to the clustered window, key customers, count once.
+
+    `tickets`: ticket_id, ticket_week, theme_id, series_theme_id (default: theme_id), customer_id
+    and facts; `first_seen`/`origins`: each theme's record; `tracking_start`: the first clustered week.
+    """
+    frame = tickets if "series_theme_id" in tickets else tickets.assign(series_theme_id=tickets["theme_id"])
+    frame = canonical_themes(frame, review)
+    frame["customer"] = customer_key(frame)
+    first_seen = dict(first_seen or {})
+    start = tracking_start or week
+    born = {t: birth_week(f, (origins or {}).get(t), start) for t, f in first_seen.items()}
+    return WeekContext(
+        week=week, weeks=window_of(week, window_weeks), window=frame,
+        vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
+        review=review, counts=theme_week_counts(frame), first_seen=first_seen,
+        births={t: b for t, b in born.items() if b is not None}, ranked_before=ranked_before,
+    )

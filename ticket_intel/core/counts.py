@@ -1,0 +1,46 @@
+"""Weekly theme counts: the one place tickets and customers per theme per week are counted.
+
+Counts follow `series_theme_id`, where this run's clustering alone put each ticket (see
+core/identity.py): counting earlier weeks by the hysteresis-kept `theme_id` would compare this
+week's tickets, placed by the new clustering, with older ones placed by last week's. Every number
+shown (ranking, trend, alerts, the report's chart, the command line) comes from these counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import pandas as pd
+
+COLUMNS = ["theme_id", "ticket_week", "tickets", "customers"]
+
+
+def customer_key(frame: pd.DataFrame) -> pd.Series:
+    """A ticket without a customer id counts as its own customer."""
+    return frame["customer_id"].fillna("ticket:" + frame["ticket_id"])
+
+
+def theme_week_counts(window: pd.DataFrame) -> pd.DataFrame:
+    """Tickets and distinct customers per (series theme, ticket week) of a window's themed tickets."""
+    themed = window[window["series_theme_id"].notna()]
+    if themed.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    grouped = themed.groupby(["series_theme_id", "ticket_week"])
+    out = pd.DataFrame({"tickets": grouped.size(), "customers": grouped["customer"].nunique()}).reset_index()
+    return out.rename(columns={"series_theme_id": "theme_id"})[COLUMNS]
+
+
+def matrix(counts: pd.DataFrame, weeks: Sequence[date], value: str = "tickets") -> pd.DataFrame:
+    """Theme x week table of one count (zeros where a theme had no tickets)."""
+    if counts.empty:
+        return pd.DataFrame(columns=list(weeks), dtype=int)
+    table = counts.pivot_table(index="theme_id", columns="ticket_week", values=value, aggfunc="sum", fill_value=0)
+    return table.reindex(columns=list(weeks), fill_value=0).astype(int)
+
+
+def series(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], value: str = "tickets") -> list[int]:
+    """One theme's counts over `weeks`, oldest first."""
+    rows = counts[counts["theme_id"] == theme_id]
+    by_week = dict(zip(rows["ticket_week"], rows[value], strict=True))
+    return [int(by_week.get(w, 0)) for w in weeks]

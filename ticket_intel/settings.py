@@ -1,0 +1,120 @@
+"""Every setting ticket_intel reads: its environment variable, YAML key, default and meaning.
+
+A setting's value comes from, in order: the environment variable, the key of the same name in
+`ticket_intel.yaml` (the variable's name, lower-cased, without `TICKET_INTEL_`; the file's path
+is `TICKET_INTEL_CONFIG`, default `./ticket_intel.yaml`), then the default here. `apply()` writes
+the resolved values into the environment once, so the Dagster resources can name each variable
+literally (`EnvVar("TICKET_INTEL_…")`) and load-time settings read the same values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PREFIX = "TICKET_INTEL_"
+CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    meaning: str
+    load_time: bool = False  # read when definitions load: it shapes the graph
+
+    @property
+    def yaml_key(self) -> str:
+        return self.env.removeprefix(PREFIX).lower()
+
+
+def _s(name: str, default: object, meaning: str, load_time: bool = False) -> Setting:
+    return Setting(PREFIX + name, str(default), meaning, load_time)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file"),
+    _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read"),
+    _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)"),
+    _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
+    _s("ORDER_PATTERNS", "", "extra regular expressions for order numbers to redact, one per line"),
+    _s("KEEP_WORDS", "", "comma-separated words never redacted as names (product names)"),
+    _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),
+    _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)"),
+    _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch"),
+    _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
+    _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday)", load_time=True),
+    _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)"),
+    _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms"),
+    _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
+    _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
+    _s("MIN_WEEK_TICKETS", 30, "below this a week gets a warning instead of a ranking"),
+    _s("SEVERITY_WEIGHTS", "P0=16,P1=8,P2=4,P3=2,P4=1", "impact weight per severity"),
+    _s("PLAN_WEIGHTS", "free=1,trial=1,starter=1,pro=2,team=2,business=2,premium=2,paid=2,enterprise=4",
+       "known plans and their impact weight (an unknown plan counts like the lowest)"),
+    _s("PAID_PLANS", "", "plans that count as paid (empty: every plan weighted above the lowest)"),
+    _s("SPIKE_MIN_RATIO", 2.0, "a spike is at least this many times the baseline ..."),
+    _s("SPIKE_MAX_P_VALUE", 0.01, "... with a tail probability under the baseline below this ..."),
+    _s("SPIKE_MIN_COUNT", 10, "... and at least this many tickets"),
+    _s("SPIKE_BASELINE_WEEKS", 6, "weeks the spike baseline averages over"),
+    _s("SPIKE_MIN_BASELINE_WEEKS", 4, "weeks of history a theme needs before it can spike"),
+    _s("SPIKE_DISTRIBUTION", "poisson", "`poisson` or `negative_binomial` tail (see docs/alerts.md)"),
+    _s("NOTIFIER", "log", "`log`, `slack` (incoming webhook) or `webhook` (signed JSON)"),
+    _s("NOTIFY_URL", "", "webhook URL for alerts"),
+    _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts"),
+    _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts"),
+    _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),
+    _s("REPORTS_DIR", "data/reports", "where weekly Markdown and HTML reports are written"),
+    _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
+    _s("LLM_MODEL", "", "any litellm model, e.g. `openai/gpt-4o-mini`; empty: offline summaries"),
+    _s("LLM_API_BASE", "", "provider endpoint, if not the default"),
+    _s("LLM_TIMEOUT_SECONDS", 60, "per LLM request"),
+    _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
+)
+BY_ENV = {s.env: s for s in SETTINGS}
+
+
+def config_file() -> Path:
+    return Path(os.environ.get(CONFIG_FILE_ENV, "ticket_intel.yaml"))
+
+
+def file_values(path: Path) -> dict[str, Any]:
+    """The YAML file's settings, refusing keys that are not settings (a typo must not pass silently)."""
+    if not path.exists():
+        return {}
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path} must be a mapping of setting: value")
+    known = {s.yaml_key for s in SETTINGS}
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; see the README's configuration table")
+    return doc
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def apply(environ: MutableMapping[str, str] | None = None) -> None:
+    """Resolve every setting into the environment (variables already set win)."""
+    env = os.environ if environ is None else environ
+    values = file_values(config_file())
+    for s in SETTINGS:
+        if s.env not in env:
+            env[s.env] = _text(values[s.yaml_key]) if s.yaml_key in values else s.default
+
+
+def value(env: str) -> str:
+    """One setting's resolved value (for load-time settings and the command line)."""
+    apply()
+    return os.environ[BY_ENV[env].env]

@@ -1,0 +1,139 @@
+"""Every named read and write the stages and the command line make, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ticket_intel.warehouse.connection import read, scalar
+from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# --- ingest, redaction, embeddings ---------------------------------------------------------
+
+def raw_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    return read(con, "SELECT * FROM raw.tickets WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+
+
+def redacted_texts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    return read(con, "SELECT ticket_id, week_start, text, text_hash FROM staging.redacted_tickets "
+                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+
+
+def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, error "
+                     "FROM ops.ingested_files ORDER BY source_file")
+
+
+@dataclass
+class EmbeddingStore:
+    """The embedding cache of one (model, backend) key, as the core's `VectorCache`."""
+
+    con: duckdb.DuckDBPyConnection
+    key: str
+
+    def get(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        if not hashes or not table_exists(self.con, "ops.embedding_cache"):
+            return {}
+        rows = self.con.execute(
+            "SELECT text_hash, embedding FROM ops.embedding_cache WHERE model = ? AND text_hash IN (SELECT unnest(?))",
+            [self.key, list(hashes)],
+        ).fetchall()
+        return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+
+    def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        ensure_embedding_schema(self.con, vectors.shape[1])
+        frame = pd.DataFrame({"model": self.key, "text_hash": list(hashes),
+                              "embedding": list(vectors.astype(np.float32))})
+        self.con.register("_new_vectors", frame)
+        self.con.execute("INSERT INTO ops.embedding_cache BY NAME SELECT * FROM _new_vectors ON CONFLICT DO NOTHING")
+        self.con.unregister("_new_vectors")
+
+
+# --- clustering ----------------------------------------------------------------------------
+
+def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    return read(con, "SELECT ticket_id, week_start AS ticket_week, embedding FROM staging.ticket_embeddings "
+                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+
+
+def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(themes, members) of the latest clustered week before `week`; empty frames if none."""
+    prev = scalar(con, "SELECT max(week_start) FROM staging.themes WHERE week_start < ?", [week])
+    themes = read(con, "SELECT theme_id, centroid, first_seen, origin FROM staging.themes "
+                       "WHERE week_start = ? ORDER BY theme_id", [prev])
+    members = read(con, "SELECT theme_id, ticket_id FROM staging.ticket_clusters "
+                        "WHERE week_start = ? AND theme_id IS NOT NULL", [prev])
+    return themes, members
+
+
+# --- reviews, LLM cache --------------------------------------------------------------------
+
+def reviews(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return read(con, "SELECT * FROM ops.theme_reviews ORDER BY review_id").to_dict("records")
+
+
+def review_theme(con: duckdb.DuckDBPyConnection, review_id: int) -> str | None:
+    return scalar(con, "SELECT theme_id FROM ops.theme_reviews WHERE review_id = ?", [review_id])
+
+
+def add_review(con: duckdb.DuckDBPyConnection, theme_id: str, action: str, value: str | None,
+               target: str | None, reviewer: str, note: str | None) -> int:
+    review_id = int(scalar(con, "SELECT coalesce(max(review_id), 0) + 1 FROM ops.theme_reviews"))
+    con.execute("INSERT INTO ops.theme_reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [review_id, theme_id, action, value, target, reviewer, note, _now()])
+    return review_id
+
+
+def known_theme_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    if not table_exists(con, "staging.themes"):
+        return set()
+    return {r[0] for r in con.execute("SELECT DISTINCT theme_id FROM staging.themes").fetchall()}
+
+
+def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
+    return scalar(con, "SELECT response FROM ops.llm_cache WHERE prompt_hash = ?", [prompt_hash])
+
+
+def llm_store(con: duckdb.DuckDBPyConnection, prompt_hash: str, model: str, response: str) -> None:
+    con.execute("INSERT INTO ops.llm_cache VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [prompt_hash, model, response, _now()])
+
+
+# --- insight marts -------------------------------------------------------------------------
+
+def week_rows(con: duckdb.DuckDBPyConnection, table: str, week: date, order: str = "") -> pd.DataFrame:
+    """All rows of a week-partitioned mart (`table` is one of ours, never user input)."""
+    return read(con, f"SELECT * FROM {table} WHERE week_start = ?{' ORDER BY ' + order if order else ''}", [week])
+
+
+def ticket_texts(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str]) -> pd.DataFrame:
+    """Redacted text and helpdesk id of the given tickets (the report's and export's examples)."""
+    return read(con, """SELECT r.ticket_id, r.text, t.source_id FROM staging.redacted_tickets r
+                        JOIN raw.tickets t USING (ticket_id) WHERE r.ticket_id IN (SELECT unnest(?))""",
+                [sorted(set(ticket_ids))])
+
+
+def latest_week(con: duckdb.DuckDBPyConnection) -> date | None:
+    return scalar(con, "SELECT max(week_start) FROM marts.weekly_overview")
+
+
+def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
+    return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
+                               trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
+                               impact, example_ticket_ids
+                        FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""", [week])
+
+
+def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
+    return scalar(con, "SELECT html_path FROM marts.weekly_reports WHERE week_start = ?", [week])

@@ -1,0 +1,64 @@
+"""Schema migrations: a warehouse written before migrations existed opens, migrates once, keeps its data."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from ticket_intel import warehouse as wh
+
+V0_SCHEMA = Path(__file__).parent / "fixtures" / "warehouse_v0.sql"
+W1, W2 = date(2026, 11, 2), date(2026, 11, 9)
+
+
+def _v0_warehouse(path: Path) -> None:
+    """The schema of commit 79e1eab, with a theme born in W1 and clustered rows that predate the
+    series column's meaning (NULL), as that release's early builds wrote them."""
+    con = duckdb.connect(str(path))
+    con.execute(V0_SCHEMA.read_text(encoding="utf-8"))
+    vector = np.ones(384, dtype=np.float32).tolist()
+    for week, event in ((W1, "new"), (W2, "continued")):
+        con.execute("INSERT INTO staging.themes VALUES (?, 'T1', 0, 10, 5, ?, ?, ?, 'r0')", [week, vector, event, W1])
+    con.execute("INSERT INTO staging.ticket_clusters VALUES (?, 'z:1', ?, 'T1', 0, 1.0, 0.9, 'core', 'r0', NULL)",
+                [W2, W1])
+    con.execute("INSERT INTO ops.theme_reviews VALUES (1, 'T1', 'rename', 'Card arrival', NULL, 'ana', NULL, now())")
+    con.close()
+
+
+def test_a_warehouse_of_the_previous_release_migrates_on_first_open(tmp_path):
+    path = tmp_path / "old.duckdb"
+    _v0_warehouse(path)
+    with wh.open_warehouse(path) as con:
+        versions = [r[0] for r in con.execute("SELECT version FROM ops.schema_version ORDER BY 1").fetchall()]
+        origins = con.execute("SELECT week_start, origin FROM staging.themes ORDER BY 1").fetchall()
+        series = con.execute("SELECT series_theme_id FROM staging.ticket_clusters").fetchall()
+        review = con.execute("SELECT value FROM ops.theme_reviews").fetchall()
+        counts_table = wh.table_exists(con, "staging.theme_week_counts")
+    assert versions == [m.version for m in wh.schema.MIGRATIONS]
+    assert origins == [(W1, "new"), (W2, "new")]  # the theme record carries its birth event
+    assert series == [("T1",)]  # the series rule is stored, never re-derived in SQL
+    assert review == [("Card arrival",)] and counts_table
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with wh.open_warehouse(path) as con:
+        assert wh.applied_version(con) == wh.LATEST
+    with wh.open_warehouse(path) as con:
+        assert wh.migrate(con) == []
+        assert con.execute("SELECT count(*) FROM ops.schema_version").fetchone()[0] == len(wh.schema.MIGRATIONS)
+
+
+def test_a_newer_warehouse_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "future.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO ops.schema_version VALUES (?, 'from the future', now())", [wh.LATEST + 1])
+    try:
+        wh.connect(path)
+    except ValueError as exc:
+        assert "newer than this ticket_intel" in str(exc)
+    else:
+        raise AssertionError("a newer schema must be refused")

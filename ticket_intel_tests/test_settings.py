@@ -1,0 +1,51 @@
+"""Settings: one catalogue, resolved env > ticket_intel.yaml > default, every one documented."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ticket_intel import PROJECT_ROOT, settings
+
+
+def test_every_setting_is_in_the_readme_with_its_yaml_key():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(TICKET_INTEL_\w+)` \| `(\w+)` \|", readme, re.M)}
+    missing = [s.env for s in settings.SETTINGS if rows.get(s.env) != s.yaml_key]
+    assert not missing, f"settings missing from the README's configuration table: {missing}"
+
+
+def test_every_resource_field_names_a_known_setting():
+    from ticket_intel.defs import resources
+
+    named = set()
+    for cls in (resources.IngestConfig, resources.RedactionConfig, resources.EmbeddingConfig,
+                resources.ClusteringConfig, resources.RankingConfig, resources.AlertConfig, resources.ReportConfig,
+                resources.LLMConfig):
+        for field, info in cls.model_fields.items():
+            name = getattr(info.default, "env_var_name", None)  # EnvVar, or EnvVar.int's IntEnvVar
+            assert name, f"{cls.__name__}.{field} is not an EnvVar"
+            named.add(name)
+    load_time = {s.env for s in settings.SETTINGS if s.load_time}
+    assert named | load_time | {"TICKET_INTEL_WAREHOUSE"} == set(settings.BY_ENV)
+
+
+def test_environment_beats_file_beats_default(tmp_path, monkeypatch):
+    config = tmp_path / "ticket_intel.yaml"
+    config.write_text("seed: 7\nwindow_weeks: 6\nplan_weights: {free: 1, gold: 3}\n", encoding="utf-8")
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+    env = {"TICKET_INTEL_WINDOW_WEEKS": "10"}
+    settings.apply(env)
+    assert env["TICKET_INTEL_WINDOW_WEEKS"] == "10"
+    assert env["TICKET_INTEL_SEED"] == "7"
+    assert env["TICKET_INTEL_PLAN_WEIGHTS"] == "free=1,gold=3"
+    assert env["TICKET_INTEL_MIN_THEME_TICKETS"] == settings.BY_ENV["TICKET_INTEL_MIN_THEME_TICKETS"].default
+
+
+def test_an_unknown_key_in_the_file_is_an_error(tmp_path, monkeypatch):
+    config = tmp_path / "ticket_intel.yaml"
+    config.write_text("seeed: 7\n", encoding="utf-8")
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+    with pytest.raises(ValueError, match="unknown setting"):
+        settings.apply({})
