@@ -78,3 +78,16 @@ def test_verifier_rejects_a_damaged_sample(built, tmp_path, damage):
     damage(out, truth)
     with pytest.raises(BuildError):
         verify(out, truth, [])
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [({}, "train.csv not found"), ({"train.csv": "a,b\n1,2\n", "test.csv": "a,b\n"}, "needs the columns")],
+)
+def test_a_wrong_banking77_folder_is_named_in_the_error(tmp_path, files, message):
+    from scripts.build_sample.texts import SourceError, read_banking77
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError, match=message):
+        read_banking77(tmp_path)

@@ -26,7 +26,7 @@ def plan_world(banking77: Path) -> World:
     tickets = plan_tickets(stream("tickets"), pool, customers)
     tickets += plan_malformed(stream("malformed"), pool, customers)
     compose_messages(stream("messages"), tickets)
-    return World(accounts, customers, agents, tickets)
+    return World(accounts, agents, tickets)
 
 
 def render_exports(world: World) -> tuple[list[Export], list[JSONDict]]:

@@ -76,10 +76,9 @@ class Ticket:
 
 @dataclass(frozen=True)
 class World:
-    """What the renderers draw on: accounts and customers per source, the agents, all planned tickets."""
+    """What the renderers draw on: the accounts per source, the agents and all planned tickets."""
 
     accounts: dict[str, list[Account]]
-    customers: dict[str, list[Customer]]
     agents: list[Agent]
     tickets: list[Ticket]
 

@@ -1,5 +1,5 @@
 """Files of the sample beside the three helpdesk exports. Adding one is a module with a ``SideFile`` and an
-entry in ``SIDE_FILES``; the build renders, records and verifies every entry.
+entry in ``SIDE_FILES``; the build writes each entry, adds its truth to planted.json and verifies it.
 """
 
 from pathlib import Path
