@@ -1,0 +1,1 @@
+"""Developer tools run from the repository root with ``python -m scripts.<tool>``; not part of the package."""
