@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticket_intel.core.llm import LLMAnswer
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 from ticket_intel.core.summarize import (
     ThemeDocs,
     class_tfidf_terms,
@@ -25,6 +24,7 @@ from ticket_intel.core.summarize import (
     ticket_severity,
     ticket_signal,
 )
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 
 WEEK = date(2026, 11, 16)
 DECLINED = [
