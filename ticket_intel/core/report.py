@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,20 +68,9 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -> dict[str, str]:
-    """Two PNG data URIs: weekly volume stacked by the top themes (the rest in grey), and a
-    small trend line per top theme. `counts`: theme x week; `totals`: all tickets per week."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if counts.empty:
-        return {}
-    weeks = [pd.Timestamp(w).strftime("%d %b") for w in counts.columns]
+def _volume_chart(plt: Any, counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
+                  weeks: list[str]) -> str:
     colours = plt.get_cmap("tab10").colors
-    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-
     fig, ax = plt.subplots(figsize=(10, 3.8))
     bottom = pd.Series(0, index=counts.columns, dtype=float)
     for i, (theme_id, row) in enumerate(counts.iterrows()):
@@ -95,8 +84,11 @@ def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", color="#eceef1")
     ax.set_axisbelow(True)
-    volume = _png(fig)
+    return _png(fig)
 
+
+def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], weeks: list[str]) -> str:
+    colours = plt.get_cmap("tab10").colors
     n = len(counts)
     cols = min(4, n)
     rows = -(-n // cols)
@@ -112,7 +104,22 @@ def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -
     for j in range(n, rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     fig.tight_layout()
-    return {"volume": volume, "trend": _png(fig)}
+    return _png(fig)
+
+
+def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -> dict[str, str]:
+    """Two PNG data URIs: weekly volume stacked by the top themes (the rest in grey), and a
+    small trend line per top theme. `counts`: theme x week; `totals`: all tickets per week."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if counts.empty:
+        return {}
+    weeks = [pd.Timestamp(w).strftime("%d %b") for w in counts.columns]
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    return {"volume": _volume_chart(plt, counts, totals, labels, weeks), "trend": _trend_chart(plt, counts, labels, weeks)}
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -124,6 +131,37 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if not len(frame):
         return []
     return [{k: None if _is_missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
+    """Example ticket -> its id, anchor, helpdesk link (when a URL template is set) and text."""
+    text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=True)) if len(tickets) else {}
+    source_id = dict(zip(tickets["ticket_id"], tickets["source_id"], strict=True)) if len(tickets) else {}
+
+    def example(ticket_id: str) -> dict[str, str]:
+        src, _, sid = ticket_id.partition(":")
+        external = ticket_url.format(ticket_id=ticket_id, source=src, source_id=source_id.get(ticket_id, sid)) if ticket_url else ""
+        return {"id": ticket_id, "anchor": "ticket-" + re.sub(r"[^A-Za-z0-9_-]", "-", ticket_id),
+                "url": external, "text": text_by_id.get(ticket_id, "")}
+
+    return example
+
+
+def _cards(ranked: pd.DataFrame, alerts: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
+           example: Callable[[str], dict[str, str]]) -> list[dict[str, Any]]:
+    """The top themes get cards, and so does any alerted theme ranked lower: an alert links to it."""
+    alerted = set(alerts["theme_id"]) if len(alerts) else set()
+    carded = ranked[(ranked["rank"] <= TOP_N) | ranked["theme_id"].isin(alerted)] if len(ranked) else ranked
+    cards = []
+    for row in _records(carded):
+        info = summary_of.get(row["theme_id"], {})
+        cards.append({
+            **row, "phrasings": list(info.get("phrasings", [])),
+            "severity_rationale": info.get("severity_rationale", ""), **_backlog(summary_of, row),
+            "backlog_user_story": info.get("backlog_user_story", ""), "summarizer": info.get("summarizer", ""),
+            "examples": [example(t) for t in row["example_ticket_ids"]],
+        })
+    return cards
 
 
 def build_context(
@@ -142,47 +180,24 @@ def build_context(
     `ticket_url` template (`https://acme.zendesk.com/agent/tickets/{source_id}`) examples link
     to the helpdesk; otherwise to the example's text at the end of the HTML report.
     """
-    text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=True)) if len(tickets) else {}
-    source_id = dict(zip(tickets["ticket_id"], tickets["source_id"], strict=True)) if len(tickets) else {}
     summary_of = {r["theme_id"]: r for r in _records(summaries)}
     label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
-
-    def example(ticket_id: str) -> dict[str, str]:
-        src, _, sid = ticket_id.partition(":")
-        external = ticket_url.format(ticket_id=ticket_id, source=src, source_id=source_id.get(ticket_id, sid)) if ticket_url else ""
-        return {"id": ticket_id, "anchor": "ticket-" + re.sub(r"[^A-Za-z0-9_-]", "-", ticket_id),
-                "url": external, "text": text_by_id.get(ticket_id, "")}
-
-    # The top themes get cards, and so does any alerted theme ranked lower: an alert links to it.
-    alerted = set(alerts["theme_id"]) if len(alerts) else set()
-    carded = ranked[(ranked["rank"] <= TOP_N) | ranked["theme_id"].isin(alerted)] if len(ranked) else ranked
-    themes = []
-    for row in _records(carded):
-        info = summary_of.get(row["theme_id"], {})
-        themes.append({
-            **row,
-            "phrasings": list(info.get("phrasings", [])),
-            "severity_rationale": info.get("severity_rationale", ""),
-            **_backlog(summary_of, row),
-            "backlog_user_story": info.get("backlog_user_story", ""),
-            "summarizer": info.get("summarizer", ""),
-            "examples": [example(t) for t in row["example_ticket_ids"]],
-        })
+    themes = _cards(ranked, alerts, summary_of, _example_maker(tickets, ticket_url))
     prev = overview.get("tickets_prev_week") or 0
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"])} for a in _records(alerts)]
     everything = _records(ranked)
+
+    def of_signal(signal: str) -> list[dict[str, Any]]:
+        return [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == signal]
+
     return {
-        "week": week,
-        "week_end": week + timedelta(days=6),
-        "overview": dict(overview),
+        "week": week, "week_end": week + timedelta(days=6), "overview": dict(overview),
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
-        "themes": themes,
-        "top_ids": {t["theme_id"] for t in themes},
+        "themes": themes, "top_ids": {t["theme_id"] for t in themes},
         "more_themes": max(len(everything) - len(themes), 0),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
-        "feature_requests": [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == "feature_gap"],
-        "docs_gaps": [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == "docs_gap"],
+        "feature_requests": of_signal("feature_gap"), "docs_gaps": of_signal("docs_gap"),
         "not_a_theme": _records(not_a_theme),
         "examples": sorted({e["id"]: e for t in themes for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
