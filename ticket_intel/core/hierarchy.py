@@ -1,0 +1,105 @@
+"""Group related themes under a parent: "Cards: 4 themes, 73 tickets".
+
+A theme whose product area the taxonomy decided (core/taxonomy.py) sits under that area: a
+person chose those groups. The remaining themes are grouped by their centroids: average-linkage
+agglomerative clustering on cosine distance, cut at the number of groups with the highest
+silhouette (each theme closer to its own group than to the next one, on average, as much as
+possible). The cut needs no threshold tuned to one embedding model or one product. With fewer
+than three such themes, or no cut with a positive silhouette, there is no structure to show,
+and a theme alone in its group has no parent.
+
+A group's label is the term that most of its themes share among their distinctive terms, else
+the label of its largest theme; its id is `group:` + its smallest theme id, so it is stable as
+long as that theme stays in it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import pdist
+from sklearn.metrics import silhouette_score
+
+from ticket_intel.core.taxonomy import UNASSIGNED
+
+COLUMNS = ["theme_id", "parent_id", "parent_label", "parent_kind"]
+AREA, GROUP = "area", "group"
+
+
+def centroid_groups(centroids: np.ndarray) -> np.ndarray:
+    """Group numbers (1..k) per row, at the silhouette-best cut; all zeros when there is no structure."""
+    n = len(centroids)
+    if n < 3:
+        return np.zeros(n, dtype=int)
+    tree = linkage(pdist(centroids, "cosine"), "average")
+    best, best_score = np.zeros(n, dtype=int), 0.0
+    for k in range(2, n):
+        groups = fcluster(tree, k, "maxclust")
+        if len(set(groups)) < 2 or len(set(groups)) >= n:
+            continue
+        score = silhouette_score(centroids, groups, metric="cosine")
+        if score > best_score:
+            best, best_score = groups, score
+    return best
+
+
+def _group_label(members: pd.DataFrame) -> str:
+    """The term most member themes share (by at least half of them), else the largest theme's label."""
+    lists = members.get("terms", [])
+    terms = Counter(t for row in lists if isinstance(row, list | tuple | np.ndarray) for t in set(row))
+    if terms:
+        term, count = min(terms.items(), key=lambda kv: (-kv[1], kv[0]))
+        if count > 1 and count * 2 >= len(members):
+            return term[:1].upper() + term[1:]
+    return str(members.sort_values(["tickets", "theme_id"], ascending=[False, True])["label"].iloc[0])
+
+
+def build_hierarchy(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Each theme's parent (`COLUMNS`; parent columns None when it has none).
+
+    `themes`: theme_id, label, tickets, product_area (None or Unassigned: not decided), and
+    optionally terms; `centroids`: the vector of every theme without an area.
+    """
+    rows: list[dict[str, Any]] = []
+    decided = themes["product_area"].notna() & (themes["product_area"] != UNASSIGNED)
+    for row in themes[decided].itertuples():
+        rows.append({"theme_id": row.theme_id, "parent_id": f"area:{row.product_area}",
+                     "parent_label": row.product_area, "parent_kind": AREA})
+    rest = themes[~decided].sort_values("theme_id")
+    missing = [t for t in rest["theme_id"] if t not in centroids]
+    if missing:
+        raise ValueError(f"no centroid for themes without a product area: {missing[:5]}")
+    groups = centroid_groups(np.stack([centroids[t] for t in rest["theme_id"]])) if len(rest) else []
+    for group in sorted(set(groups) - {0}):
+        members = rest[np.asarray(groups) == group]
+        if len(members) < 2:
+            continue
+        parent = {"parent_id": f"group:{members['theme_id'].min()}", "parent_label": _group_label(members),
+                  "parent_kind": GROUP}
+        rows += [{"theme_id": t, **parent} for t in members["theme_id"]]
+    placed = {r["theme_id"] for r in rows}
+    rows += [{"theme_id": t, "parent_id": None, "parent_label": None, "parent_kind": None}
+             for t in themes["theme_id"] if t not in placed]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def parents(hierarchy: pd.DataFrame, themes: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each parent with its theme count and tickets, largest first, and its one-line summary."""
+    joined = hierarchy.dropna(subset=["parent_id"]).merge(themes[["theme_id", "tickets"]], on="theme_id")
+    out = []
+    for (parent_id, label, kind), group in joined.groupby(["parent_id", "parent_label", "parent_kind"]):
+        n, tickets = len(group), int(group["tickets"].sum())
+        out.append({"parent_id": parent_id, "label": label, "kind": kind, "themes": n, "tickets": tickets,
+                    "theme_ids": sorted(group["theme_id"]),
+                    "summary": f"{label}: {n} theme{'' if n == 1 else 's'}, {tickets} tickets"})
+    return sorted(out, key=lambda p: (-p["tickets"], p["parent_id"]))
+
+
+def parent_of(hierarchy: pd.DataFrame) -> dict[str, tuple[str | None, str | None]]:
+    """theme_id -> (parent_id, parent_label), for the per-theme output."""
+    return {r.theme_id: (r.parent_id, r.parent_label) for r in hierarchy.itertuples()}
