@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import poisson
 
 from ticket_intel.core import releases as rel
 from ticket_intel.core.anomalies import COLUMNS
-from ticket_intel.core.rates import compare_rates
+from ticket_intel.core.rates import compare_rates, dispersion
 
 RELEASE = rel.Release("4.2", datetime(2026, 3, 4, 15, 0))  # a Wednesday; its week starts 2026-03-02
 
@@ -139,3 +140,17 @@ def test_a_residual_trickle_is_not_a_regression() -> None:
     assert result.status == rel.FIXED
     with pytest.raises(ValueError, match="only a regressed fix"):
         rel.regression_alert({"theme_id": "T1"}, result)
+
+
+def test_bursty_themes_need_more_evidence_of_a_fix() -> None:
+    before = [2, 20, 3, 18, 1, 22]  # mean 11, variance 87: far burstier than Poisson
+    assert dispersion(before) == pytest.approx(np.var(before, ddof=1) / np.mean(before))
+    assert dispersion([5, 5, 5]) == 1.0 and dispersion([4]) == 1.0
+    assert compare_rates(sum(before), 6, 9, 2, "less").p_value < 0.05  # Poisson alone would call it fixed
+    assert rel.fix_status(weekly(before, [4, 5]), RELEASE, date(2026, 3, 16)).status == rel.NOT_YET
+
+
+def test_fixed_is_judged_on_all_weeks_since_not_kept_from_a_lucky_week() -> None:
+    # 0 in the first week after the release (p < 0.05 alone), then back to 5-6 a week: not a fix.
+    result = rel.fix_status(weekly([5, 6, 5, 6, 5, 6], [0, 5, 6, 5]), RELEASE, date(2026, 3, 30))
+    assert result.status == rel.NOT_YET and result.confirmed_week == date(2026, 3, 9)

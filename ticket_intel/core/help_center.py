@@ -19,8 +19,8 @@ nearest article.
 **Status.**
 - `gap`: no article covers the theme.
 - `covered`: an article covers it and customers ask less: the weekly rate after the article was
-  published is lower than before (exact rate test, p < `alpha`) when the theme has full weeks
-  on both sides of the publication; otherwise when the theme's trend is `falling`.
+  published is lower than before (the exact rate test of core/rates.py, p < `alpha`) when the
+  theme has full weeks on both sides of the publication; otherwise when its trend is `falling`.
 - `unfound`: an article covers it, yet customers keep asking at the same or a higher rate.
 """
 
@@ -39,7 +39,7 @@ import pandas as pd
 import yaml
 from bs4 import BeautifulSoup
 
-from ticket_intel.core.rates import compare_rates
+from ticket_intel.core.rates import compare_rates, dispersion
 from ticket_intel.core.weeks import monday
 
 GAP, UNFOUND, COVERED = "gap", "unfound", "covered"
@@ -234,7 +234,8 @@ def docs_status(match: ArticleMatch, counts: pd.Series, week: date, trend: str,
         before = counts[[w < published for w in counts.index]]
         after = counts[[w > published for w in counts.index]]
         if len(before) and len(after):
-            test = compare_rates(int(before.sum()), len(before), int(after.sum()), len(after), "less")
+            test = compare_rates(int(before.sum()), len(before), int(after.sum()), len(after), "less",
+                                 dispersion(before.to_numpy()))
             fell = test.p_value < alpha
             note = (f"{test.before:.1f}/week before the article, {test.after:.1f}/week since "
                     f"(p = {test.p_value:.2g})")

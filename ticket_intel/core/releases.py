@@ -11,14 +11,16 @@ volume (`spike_onset`), which places it inside its week.
 
 **Fix status** after `review fixed THEME --release V` compares full weeks: up to
 `before_weeks` weeks before the release's week against the weeks after it (the release week
-mixes both and is left out), with the exact rate test of core/rates.py.
+mixes both and is left out), with the exact rate test of core/rates.py, its counts scaled by
+the theme's dispersion before the release.
 
-- `fixed`: the rate after is lower than before (p < `alpha`, one-sided). The first week this
-  holds confirms the fix.
-- `regressed`: after a confirmed fix, a week whose count is above the post-fix rate of the
-  weeks before it (p < `regression_max_p`, the alerting level) and not below the pre-fix rate
-  (p >= `alpha`): the theme came back to where it was. It stays regressed, and that week
-  raises one `regression` alert.
+- `fixed`: the rate over all weeks since the release is lower than before (p < `alpha`,
+  one-sided). It is judged afresh each week on all weeks since, not kept from the first week
+  it held: looking every week and keeping any success would call noise a fix far more often.
+- `regressed`: after the fix was first seen to hold, a week whose count is above the rate of
+  the post-fix weeks before it (p < `regression_max_p`, the alerting level) and not below the
+  pre-fix rate (p >= `alpha`): the theme came back to where it was. This is kept, and that
+  week raises one `regression` alert.
 - `not yet`: neither, including when no full week has passed since the release.
 """
 
@@ -37,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from ticket_intel.core.anomalies import alert_key
-from ticket_intel.core.rates import compare_rates
+from ticket_intel.core.rates import RateComparison, compare_rates, dispersion
 from ticket_intel.core.weeks import monday
 
 FIXED, NOT_YET, REGRESSED = "fixed", "not yet", "regressed"
@@ -74,7 +76,7 @@ class FixResult:
     before_rate: float | None
     after_rate: float | None
     p_value: float | None  # of "lower after the release", over all weeks since
-    confirmed_week: date | None = None
+    confirmed_week: date | None = None  # the first week the fix was seen to hold
     regressed_week: date | None = None
     regressed_count: int | None = None
     post_fix_rate: float | None = None  # weekly rate from the release to the week it came back
@@ -201,23 +203,28 @@ def fix_status(counts: pd.Series, release: Release, week: date, settings: FixSet
     if not len(after):
         rate = float(before.mean())
         return replace(base, before_rate=rate, note=f"no full week since {release.version} yet")
-    overall = compare_rates(int(before.sum()), len(before), int(after.sum()), len(after), "less")
-    result = replace(base, before_rate=overall.before, after_rate=overall.after, p_value=overall.p_value)
-    confirmed = next((j for j in range(1, len(after) + 1) if compare_rates(
-        int(before.sum()), len(before), int(after.iloc[:j].sum()), j, "less").p_value < settings.alpha), None)
+    spread = dispersion(before.to_numpy())
+
+    def lower(weeks: pd.Series) -> RateComparison:
+        return compare_rates(int(before.sum()), len(before), int(weeks.sum()), len(weeks), "less", spread)
+
+    overall = lower(after)
+    result = replace(base, before_rate=overall.before, after_rate=overall.after, p_value=overall.p_value,
+                     status=FIXED if overall.p_value < settings.alpha else NOT_YET)
+    confirmed = next((j for j in range(1, len(after) + 1) if lower(after.iloc[:j]).p_value < settings.alpha), None)
     if confirmed is None:
         return result
-    result = replace(result, status=FIXED, confirmed_week=after.index[confirmed - 1])
-    return _regression(result, before, after, confirmed, settings)
+    result = replace(result, confirmed_week=after.index[confirmed - 1])
+    return _regression(result, before, after, confirmed, spread, settings)
 
 
-def _regression(result: FixResult, before: pd.Series, after: pd.Series, confirmed: int,
+def _regression(result: FixResult, before: pd.Series, after: pd.Series, confirmed: int, spread: float,
                 settings: FixSettings) -> FixResult:
-    """The first week after the confirmed fix in which the theme came back (see module doc)."""
+    """The first week after the fix was first seen in which the theme came back (see module doc)."""
     for k in range(confirmed, len(after)):
         count = int(after.iloc[k])
-        up = compare_rates(int(after.iloc[:k].sum()), k, count, 1, "greater")
-        down = compare_rates(int(before.sum()), len(before), count, 1, "less")
+        up = compare_rates(int(after.iloc[:k].sum()), k, count, 1, "greater", spread)
+        down = compare_rates(int(before.sum()), len(before), count, 1, "less", spread)
         if up.p_value < settings.regression_max_p and down.p_value >= settings.alpha:
             return replace(result, status=REGRESSED, regressed_week=after.index[k], regressed_count=count,
                             post_fix_rate=up.before, regression_p_value=up.p_value)
