@@ -141,3 +141,13 @@ def test_older_article_is_judged_by_the_trend() -> None:
     assert hc.docs_status(old, weeks([10, 9, 3]), date(2026, 1, 19), "falling").status == hc.COVERED
     assert hc.docs_status(old, weeks([3, 5, 9]), date(2026, 1, 19), "rising").status == hc.UNFOUND
     assert hc.docs_status(matched(None), weeks([5]), date(2026, 1, 5), "new").status == hc.UNFOUND
+
+
+def test_docs_statuses_count_each_theme_from_its_birth() -> None:
+    weeks_ = [date(2026, 1, 5) + timedelta(weeks=k) for k in range(8)]
+    counts = pd.DataFrame([[0, 0, 8, 9, 8, 1, 0, 1]], index=["A"], columns=weeks_)
+    statuses = hc.docs_statuses({"A": matched(datetime(2026, 2, 4))}, counts, {"A": date(2026, 1, 19)},
+                                {"A": "steady"}, date(2026, 2, 23))
+    assert statuses["A"].status == hc.COVERED and "8.5/week before the article" in statuses["A"].note
+    with pytest.raises(ValueError, match="not matched"):
+        hc.docs_statuses({}, counts, {}, {"A": "steady"}, date(2026, 2, 23))

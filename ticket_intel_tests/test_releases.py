@@ -154,3 +154,19 @@ def test_fixed_is_judged_on_all_weeks_since_not_kept_from_a_lucky_week() -> None
     # 0 in the first week after the release (p < 0.05 alone), then back to 5-6 a week: not a fix.
     result = rel.fix_status(weekly([5, 6, 5, 6, 5, 6], [0, 5, 6, 5]), RELEASE, date(2026, 3, 30))
     assert result.status == rel.NOT_YET and result.confirmed_week == date(2026, 3, 9)
+
+
+def test_fix_statuses_for_every_fixed_theme_from_a_count_table() -> None:
+    weeks = [date(2026, 3, 2) + timedelta(weeks=k) for k in range(-6, 4)]
+    counts = pd.DataFrame([[0, 0, 9, 11, 10, 10, 3, 0, 0, 0], [4] * 10], index=["T1", "T2"], columns=weeks)
+    statuses = rel.fix_statuses(counts, {"T1": date(2026, 2, 2)}, {"T1": "v4.2", "T2": "9.9"}, [RELEASE],
+                                week=date(2026, 3, 23))
+    assert statuses["T1"].status == rel.FIXED and statuses["T1"].before_rate == pytest.approx(10.0)  # since birth
+    assert statuses["T2"].status == rel.NOT_YET and "release 9.9 is not in the releases file" in statuses["T2"].note
+
+
+def test_after_release_links_only_where_a_release_came_shortly_before() -> None:
+    starts = {"T1": datetime(2026, 3, 6, 9), "T2": datetime(2026, 2, 20), "T3": datetime(2026, 3, 4, 15)}
+    links = rel.after_release_links([RELEASE], starts, within_days=7)
+    assert set(links) == {"T1", "T3"} and links["T3"].days_after == 0
+    assert rel.describe_after_release(links["T3"], "spiked") == "spiked the same day as 4.2"

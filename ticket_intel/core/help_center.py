@@ -39,7 +39,7 @@ import pandas as pd
 import yaml
 from bs4 import BeautifulSoup
 
-from ticket_intel.core.rates import compare_rates, dispersion
+from ticket_intel.core.rates import compare_rates, dispersion, theme_weeks
 from ticket_intel.core.weeks import monday
 
 GAP, UNFOUND, COVERED = "gap", "unfound", "covered"
@@ -243,3 +243,18 @@ def docs_status(match: ArticleMatch, counts: pd.Series, week: date, trend: str,
     if trend == "falling":
         return DocsStatus(COVERED, article, "customers ask less and less")
     return DocsStatus(UNFOUND, article, f"customers keep asking (trend: {trend})")
+
+
+def docs_statuses(matches: Mapping[str, ArticleMatch], counts: pd.DataFrame, births: Mapping[str, date],
+                  trends: Mapping[str, str], week: date, alpha: float = 0.05) -> dict[str, DocsStatus]:
+    """The docs status of every theme in `trends` (the week's ranked themes -> their trend).
+
+    `counts`: tickets per theme (rows) and week (columns); `births`: each theme's first week.
+    """
+    out = {}
+    for theme_id, trend in trends.items():
+        match = matches.get(theme_id)
+        if match is None:
+            raise ValueError(f"theme {theme_id} was not matched against the help center")
+        out[theme_id] = docs_status(match, theme_weeks(counts, theme_id, births.get(theme_id)), week, trend, alpha)
+    return out

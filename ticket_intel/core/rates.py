@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binomtest
 
 Direction = Literal["less", "greater"]
@@ -56,3 +58,10 @@ def compare_rates(before_count: int, before_weeks: int, after_count: int, after_
     share = after_weeks / (before_weeks + after_weeks)
     p_value = binomtest(b, a + b, share, alternative=direction).pvalue if a + b else 1.0
     return RateComparison(before_count / before_weeks, after_count / after_weeks, float(p_value))
+
+
+def theme_weeks(counts: pd.DataFrame, theme_id: str, born: date | None) -> pd.Series:
+    """A theme's row of a theme x week count table from its birth week on, zeros included:
+    weeks before a theme existed are not weeks with no tickets."""
+    row = counts.loc[theme_id] if theme_id in counts.index else pd.Series(0, index=counts.columns)
+    return row[[born is None or w >= born for w in row.index]].astype(int)

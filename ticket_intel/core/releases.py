@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from ticket_intel.core.anomalies import alert_key
-from ticket_intel.core.rates import RateComparison, compare_rates, dispersion
+from ticket_intel.core.rates import RateComparison, compare_rates, dispersion, theme_weeks
 from ticket_intel.core.weeks import monday
 
 FIXED, NOT_YET, REGRESSED = "fixed", "not yet", "regressed"
@@ -253,3 +253,28 @@ def describe_regression(alert: Mapping[str, Any], version: str) -> str:
     return (f"Regression: '{alert['label']}' came back after the fix in {version}: {alert['tickets']} tickets "
             f"in the week of {alert['week_start']}, against {alert['baseline']:.1f}/week since the fix "
             f"(p = {alert['p_value']:.2g}).")
+
+
+def fix_statuses(counts: pd.DataFrame, births: Mapping[str, date], fixed_in: Mapping[str, str],
+                 releases: Sequence[Release], week: date, settings: FixSettings = FixSettings()) -> dict[str, FixResult]:
+    """The fix status of every theme marked fixed (`fixed_in`: theme -> version, after merges).
+
+    `counts`: tickets per theme (rows) and week (columns, week starts) over the history kept.
+    """
+    out = {}
+    for theme_id, version in fixed_in.items():
+        release = find_release(releases, version)
+        if release is None:
+            known = ", ".join(r.version for r in releases[-5:]) or "none"
+            out[theme_id] = FixResult(NOT_YET, version, None, None, None,
+                                      note=f"release {version} is not in the releases file (latest: {known})")
+            continue
+        out[theme_id] = fix_status(theme_weeks(counts, theme_id, births.get(theme_id)), release, week, settings)
+    return out
+
+
+def after_release_links(releases: Sequence[Release], starts: Mapping[str, datetime],
+                        within_days: int) -> dict[str, AfterRelease]:
+    """Per theme, the release it started (or spiked) after; `starts`: theme -> when it began."""
+    links = {theme_id: release_before(releases, at, within_days) for theme_id, at in starts.items()}
+    return {theme_id: link for theme_id, link in links.items() if link is not None}
