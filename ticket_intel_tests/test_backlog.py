@@ -184,3 +184,11 @@ def test_linear_sync_end_to_end() -> None:
         issue_a = next(i for i in linear.issues.values() if i["identifier"] == "SUP-1")
         assert "41 tickets from 40 customers" in issue_a["description"]
         assert linear.comments[issue_a["id"]] == ["regression: Theme A\n"]
+
+
+def test_queued_create_of_a_theme_merged_since_is_dropped() -> None:
+    queued = bl.plan(WEEK, contents(), ReviewState(), {}, TOP2)  # A and B, never sent
+    review = ReviewState(merged_into={"B": "A"})
+    week2 = WEEK + timedelta(weeks=1)
+    actions = bl.plan(week2, [c for c in contents(week2) if c.theme_id != "B"], review, {}, TOP2, pending=queued)
+    assert [(a.key, a.relink) for a in actions] == [("create|A", ("A", "B"))]

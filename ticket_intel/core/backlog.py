@@ -294,7 +294,8 @@ def plan(week: date, contents: Sequence[IssueContent], review: ReviewState, link
         actions += _theme_actions(week, content, review, links, wanted)
     with_issue = {a.theme_id for a in actions if a.kind == CREATE} | {review.canonical(t) for t in links}
     actions += _alert_actions(week, alerts, review, with_issue, describe or {})
-    merged = {a.key: a for a in pending}
+    # A queued create or update of a theme merged since is superseded by its target's actions.
+    merged = {a.key: a for a in pending if a.kind == COMMENT or review.canonical(a.theme_id) == a.theme_id}
     for action in actions:
         old = merged.get(action.key)
         merged[action.key] = replace(action, attempts=old.attempts, error=old.error) if old else action
