@@ -173,7 +173,8 @@ def _customer_items(customers: Sequence[Mapping[str, Any]], limit: int) -> list[
     items = []
     for c in customers[:limit]:
         about = ", ".join(str(v) for v in (c.get("plan"), _money(c.get("monthly_revenue"))) if v)
-        items.append([span(f"{c['customer_id']}" + (f" ({about})" if about else "") + f": {c['tickets']} tickets")])
+        n = int(c["tickets"])
+        items.append([span(f"{c['customer_id']}" + (f" ({about})" if about else "") + f": {n} ticket{'' if n == 1 else 's'}")])
     if len(customers) > limit:
         items.append([span(f"and {len(customers) - limit} more")])
     return items
