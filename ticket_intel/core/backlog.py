@@ -372,7 +372,8 @@ def apply(actions: Sequence[Action], tracker: Tracker, links: Mapping[str, Link]
 
 def describe_action(action: Action, links: Mapping[str, Link]) -> str:
     """One line per action for `--dry-run`, then the text it would send, indented."""
-    target = action.issue_key or (links[action.theme_id].issue_key if action.theme_id in links else "new issue")
+    fallback = "new issue" if action.kind == CREATE else "its new issue"
+    target = action.issue_key or (links[action.theme_id].issue_key if action.theme_id in links else fallback)
     head = f"{action.kind:<7} {action.theme_id}  {target}"
     if action.kind != COMMENT:
         head += f"  '{action.title}'"
