@@ -2,11 +2,13 @@
 
 A theme whose product area the taxonomy decided (core/taxonomy.py) sits under that area: a
 person chose those groups. The remaining themes are grouped by their centroids: average-linkage
-agglomerative clustering on cosine distance, cut at the number of groups with the highest
-silhouette (each theme closer to its own group than to the next one, on average, as much as
-possible). The cut needs no threshold tuned to one embedding model or one product. With fewer
-than three such themes, or no cut with a positive silhouette, there is no structure to show,
-and a theme alone in its group has no parent.
+agglomerative clustering on cosine distance, cut where groups are no longer closer to each
+other than a typical ticket is to its own theme's centre (the median over themes of their
+tickets' mean cosine distance to the centroid). Themes that close overlap, so they are related;
+the bar comes from the data, not from a number tuned to one embedding model or product. (The
+silhouette-best cut, tried first, put 15 of the sample's 17 themes into one group: on themes
+that are all fairly distinct the silhouette curve is flat and favours two groups.) A theme alone
+after the cut has no parent.
 
 A group's label is the term that most of its themes share among their distinctive terms, else
 the label of its largest theme; its id is `group:` + its smallest theme id, so it is stable as
@@ -16,14 +18,13 @@ long as that theme stays in it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
-from sklearn.metrics import silhouette_score
 
 from ticket_intel.core.taxonomy import UNASSIGNED
 
@@ -31,21 +32,19 @@ COLUMNS = ["theme_id", "parent_id", "parent_label", "parent_kind"]
 AREA, GROUP = "area", "group"
 
 
-def centroid_groups(centroids: np.ndarray) -> np.ndarray:
-    """Group numbers (1..k) per row, at the silhouette-best cut; all zeros when there is no structure."""
-    n = len(centroids)
-    if n < 3:
-        return np.zeros(n, dtype=int)
-    tree = linkage(pdist(centroids, "cosine"), "average")
-    best, best_score = np.zeros(n, dtype=int), 0.0
-    for k in range(2, n):
-        groups = fcluster(tree, k, "maxclust")
-        if len(set(groups)) < 2 or len(set(groups)) >= n:
-            continue
-        score = silhouette_score(centroids, groups, metric="cosine")
-        if score > best_score:
-            best, best_score = groups, score
-    return best
+def typical_radius(member_similarity: Mapping[str, Sequence[float]]) -> float:
+    """The median over themes of their tickets' mean cosine distance to the centroid."""
+    radii = [1.0 - float(np.mean(sims)) for sims in member_similarity.values() if len(sims)]
+    if not radii:
+        raise ValueError("no theme has its tickets' similarities to its centroid")
+    return float(np.median(radii))
+
+
+def centroid_groups(centroids: np.ndarray, radius: float) -> np.ndarray:
+    """Group numbers (1..k) per row: average linkage on cosine distance, cut at `radius`."""
+    if len(centroids) < 2:
+        return np.ones(len(centroids), dtype=int)
+    return fcluster(linkage(pdist(centroids, "cosine"), "average"), radius, "distance")
 
 
 def _group_label(members: pd.DataFrame) -> str:
@@ -59,11 +58,13 @@ def _group_label(members: pd.DataFrame) -> str:
     return str(members.sort_values(["tickets", "theme_id"], ascending=[False, True])["label"].iloc[0])
 
 
-def build_hierarchy(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def build_hierarchy(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
+                    member_similarity: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     """Each theme's parent (`COLUMNS`; parent columns None when it has none).
 
     `themes`: theme_id, label, tickets, product_area (None or Unassigned: not decided), and
-    optionally terms; `centroids`: the vector of every theme without an area.
+    optionally terms; `centroids`: the vector of every theme without an area;
+    `member_similarity`: per theme, its tickets' cosine to its centroid (sets the cut).
     """
     rows: list[dict[str, Any]] = []
     decided = themes["product_area"].notna() & (themes["product_area"] != UNASSIGNED)
@@ -74,8 +75,9 @@ def build_hierarchy(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray]) -
     missing = [t for t in rest["theme_id"] if t not in centroids]
     if missing:
         raise ValueError(f"no centroid for themes without a product area: {missing[:5]}")
-    groups = centroid_groups(np.stack([centroids[t] for t in rest["theme_id"]])) if len(rest) else []
-    for group in sorted(set(groups) - {0}):
+    groups = (centroid_groups(np.stack([centroids[t] for t in rest["theme_id"]]), typical_radius(member_similarity))
+              if len(rest) > 1 else [])
+    for group in sorted(set(groups)):
         members = rest[np.asarray(groups) == group]
         if len(members) < 2:
             continue
