@@ -84,3 +84,11 @@ def test_missing_centroid_is_an_error() -> None:
     themes = pd.DataFrame({"theme_id": ["X"], "label": ["x"], "tickets": [5], "product_area": ["Unassigned"]})
     with pytest.raises(ValueError, match=r"no centroid.*X"):
         build_hierarchy(themes, {}, SIMS)
+
+
+def test_group_label_is_the_most_distinctive_shared_term_spelled_as_in_the_labels() -> None:
+    themes = pd.DataFrame({"theme_id": ["A", "B"], "label": ["ATM fee · cash", "ATM gave · pounds"], "tickets": [9, 4],
+                           "product_area": [None, None], "terms": [["atm", "fee", "cash"], ["cash", "atm", "pounds"]]})
+    near = {"A": np.array([1.0, 0.05]), "B": np.array([1.0, -0.05])}
+    hierarchy = build_hierarchy(themes, near, {"A": [0.8], "B": [0.8]})
+    assert set(hierarchy["parent_label"]) == {"ATM"}  # "atm" and "cash" are shared; "atm" ranks higher

@@ -48,13 +48,17 @@ def centroid_groups(centroids: np.ndarray, radius: float) -> np.ndarray:
 
 
 def _group_label(members: pd.DataFrame) -> str:
-    """The term most member themes share (by at least half of them), else the largest theme's label."""
-    lists = members.get("terms", [])
-    terms = Counter(t for row in lists if isinstance(row, list | tuple | np.ndarray) for t in set(row))
-    if terms:
-        term, count = min(terms.items(), key=lambda kv: (-kv[1], kv[0]))
-        if count > 1 and count * 2 >= len(members):
-            return term[:1].upper() + term[1:]
+    """The term most member themes share (at least half of them, and two), the most distinctive
+    of those first, as customers spell it in the labels; else the largest theme's label."""
+    lists = [list(row) for row in members.get("terms", []) if isinstance(row, list | tuple | np.ndarray)]
+    shared = Counter(t for row in lists for t in set(row))
+    needed = max(2, -(-len(members) // 2))
+    candidates = [t for t, n in shared.items() if n >= needed]
+    if candidates:
+        rank = {t: (-shared[t], np.mean([row.index(t) for row in lists if t in row]), t) for t in candidates}
+        term = min(candidates, key=rank.__getitem__)
+        words = {w.lower(): w for label in members["label"] for w in str(label).split()}
+        return words.get(term.lower(), term[:1].upper() + term[1:])
     return str(members.sort_values(["tickets", "theme_id"], ascending=[False, True])["label"].iloc[0])
 
 
