@@ -44,8 +44,12 @@ def test_markdown_folder_with_and_without_front_matter(tmp_path: Path) -> None:
     (tmp_path / "two-factor.md").write_text("# Two-factor login\n\nUse an [authenticator](https://x.test) app.\n")
     (tmp_path / "plain-notes.md").write_text("No heading here.\n")
     (tmp_path / "guide.json").write_text(json.dumps(ZENDESK))
+    (tmp_path / "saved.html").write_text("<html><head><title>Card limits</title></head><body><h1>Card limits</h1>"
+                                         "<p>Up to 5,000 a day.</p></body></html>")
+    (tmp_path / "diagram.png").write_bytes(b"\x89PNG")
     articles = {a.title: a for a in hc.read_help_center(tmp_path)}
-    assert set(articles) == {"Refund policy", "Two-factor login", "plain notes", "Reset your PIN"}
+    assert set(articles) == {"Refund policy", "Two-factor login", "plain notes", "Reset your PIN", "Card limits"}
+    assert articles["Card limits"].text == "Card limits Up to 5,000 a day."
     assert articles["Refund policy"].text == "Refunds take 5 days."
     assert articles["Refund policy"].published_at == datetime(2026, 3, 1)
     assert articles["Two-factor login"].text == "Use an authenticator app."

@@ -4,7 +4,8 @@
 "draft", "created_at", ...}]}`), an Intercom articles export (`{"type": "list", "data":
 [{"id", "title", "description", "body", "url", "state", "created_at", ...}]}`, created_at in
 epoch seconds) or a folder of Markdown files (optional YAML front matter with `title`, `url`,
-`published_at`; else the first `# ` heading, else the file name). Drafts are skipped: customers
+`published_at`; else the first `# ` heading, else the file name) and saved HTML pages (title
+from `<title>` or the first `<h1>`). Other files in the folder (images) are not articles. Drafts are skipped: customers
 cannot find them. HTML and Markdown bodies become plain text.
 
 **Matching.** An article covers a theme when, read as a ticket, it would belong to the theme:
@@ -143,6 +144,15 @@ def parse_markdown_article(text: str, name: str) -> Article:
                    str(meta.get("url") or ""), published, "markdown")
 
 
+def parse_html_article(html: str, name: str) -> Article:
+    """One saved HTML page: title from <title> or the first <h1>, else the file name."""
+    soup = BeautifulSoup(html, "html.parser")
+    heading = soup.title or soup.find("h1")
+    title = heading.get_text(" ", strip=True) if heading else Path(name).stem.replace("-", " ")
+    body = soup.body or soup
+    return Article(Path(name).stem, title, html_text(str(body)), "", None, "html")
+
+
 def parse_export(doc: Any, source: str) -> list[Article]:
     """A Zendesk Guide or Intercom articles export, told apart by its shape."""
     if isinstance(doc, dict) and isinstance(doc.get("articles"), list):
@@ -169,6 +179,8 @@ def read_help_center(path: Path) -> list[Article]:
             articles += parse_export(doc, file.name)
         elif suffix in (".md", ".markdown"):
             articles.append(parse_markdown_article(file.read_text(encoding="utf-8"), file.name))
+        elif suffix in (".html", ".htm"):
+            articles.append(parse_html_article(file.read_text(encoding="utf-8"), file.name))
     return articles
 
 
