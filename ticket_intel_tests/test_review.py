@@ -172,3 +172,14 @@ def test_not_a_theme_leaves_the_ranking_and_stays_out(reviewed):
     assert len(listed.loc[rejected, "ticket_ids"]) == listed.loc[rejected, "tickets"] > 0
     assert list(reviewed["marts.ranked_themes"].sort_values("rank")["rank"]) == list(
         range(1, len(reviewed["marts.ranked_themes"]) + 1))
+
+
+def test_fixed_in_a_release_follows_merges_and_the_latest_decision():
+    state = review_state(log(("fixed", "A", "4.1", None), ("merge", "A", None, "B"), ("fixed", "C", "4.2", None),
+                             ("fixed", "A", "4.3", None)))
+    assert state.fixed_in == {"A": "4.3", "C": "4.2"}
+    assert state.fix_of("B") == "4.3" and state.fix_of("C") == "4.2" and state.fix_of("D") is None
+    assert state.status("C") == "fixed in 4.2"
+    with pytest.raises(ValueError, match="--release VERSION"):
+        validate_action("fixed", None, None, "A", state)
+    assert review_state(log(("fixed", "A", "4.1", None), ("undo", "A", "1", None))).fix_of("A") is None

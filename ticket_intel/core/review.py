@@ -1,4 +1,4 @@
-"""Human review of themes (rename, confirm, merge, not-a-theme, undo) as an append-only log.
+"""Human review of themes (rename, confirm, merge, not-a-theme, fixed, undo) as an append-only log.
 
 Decisions are keyed by stable theme ids, so they survive re-clustering: the next run's
 theme with the same id inherits its name, merge and status. `undo` cancels one earlier
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "undo")
+ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "fixed", "undo")
 
 
 @dataclass
@@ -22,6 +22,7 @@ class ReviewState:
     confirmed: set[str] = field(default_factory=set)
     not_a_theme: set[str] = field(default_factory=set)
     merged_into: dict[str, str] = field(default_factory=dict)
+    fixed_in: dict[str, str] = field(default_factory=dict)  # theme -> release version of its fix
 
     def canonical(self, theme_id: str) -> str:
         """Follow merges (A -> B -> C) to the theme that absorbs `theme_id`."""
@@ -36,6 +37,8 @@ class ReviewState:
             return f"merged into {self.canonical(theme_id)}"
         if theme_id in self.not_a_theme:
             return "not-a-theme"
+        if theme_id in self.fixed_in:
+            return f"fixed in {self.fixed_in[theme_id]}"
         if theme_id in self.confirmed:
             return "confirmed"
         if theme_id in self.labels:
@@ -44,6 +47,12 @@ class ReviewState:
 
     def merged_from(self, theme_id: str) -> list[str]:
         return sorted(t for t in self.merged_into if self.canonical(t) == theme_id)
+
+    def fix_of(self, theme_id: str) -> str | None:
+        """The release that fixed `theme_id`, or one of the themes merged into it (the latest marked)."""
+        if theme_id in self.fixed_in:
+            return self.fixed_in[theme_id]
+        return next((self.fixed_in[t] for t in reversed(list(self.fixed_in)) if self.canonical(t) == theme_id), None)
 
 
 def canonical_themes(frame: pd.DataFrame, state: ReviewState) -> pd.DataFrame:
@@ -81,6 +90,9 @@ def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
             state.confirmed.add(theme)
         elif r["action"] == "not-a-theme":
             state.not_a_theme.add(theme)
+        elif r["action"] == "fixed":
+            state.fixed_in.pop(theme, None)  # re-marking moves the theme to the end: the latest fix
+            state.fixed_in[theme] = r["value"]
         elif r["action"] == "merge" and r.get("target_theme_id") and state.canonical(r["target_theme_id"]) != theme:
             state.merged_into[theme] = r["target_theme_id"]
     return state
@@ -93,6 +105,8 @@ def validate_action(action: str, value: str | None, target: str | None, theme_id
         raise ValueError(f"unknown review action {action!r}; expected one of {', '.join(ACTIONS)}")
     if action == "rename" and not (value and value.strip()):
         raise ValueError("rename needs a new name")
+    if action == "fixed" and not (value and value.strip()):
+        raise ValueError("fixed needs the release that fixed it: --release VERSION")
     if action == "merge" and not target:
         raise ValueError("merge needs the theme to merge into")
     if action == "merge" and target and theme_id and state is not None and state.canonical(target) == theme_id:

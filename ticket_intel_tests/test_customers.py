@@ -1,0 +1,85 @@
+"""Customers per theme and customers at risk (core/customers.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from scipy.stats import poisson
+
+from ticket_intel.core.customers import RiskSettings, affected_customers, customers_at_risk, many_tickets
+
+T0 = datetime(2026, 3, 2, 9)
+
+
+def ticket(i: int, customer: str | None, theme: str | None = "A", **extra: object) -> dict[str, object]:
+    return {"ticket_id": f"t{i}", "theme_id": theme, "customer_id": customer, "created_at": T0 + timedelta(hours=i),
+            "account_id": f"acc-{customer}", "plan": "pro", "monthly_revenue": 100.0, **extra}
+
+
+def test_affected_customers_per_theme_richest_first() -> None:
+    rows = [ticket(1, "c1"), ticket(2, "c1"), ticket(3, "c2", plan="enterprise", monthly_revenue=900.0),
+            ticket(4, None), ticket(5, "c3", theme="B"), ticket(6, "c1", theme=None)]
+    out = affected_customers(pd.DataFrame(rows))
+    a = out[out["theme_id"] == "A"]
+    assert list(a["customer_id"]) == ["c2", "c1"]  # revenue first; the ticket without a customer is left out
+    c1 = a.set_index("customer_id").loc["c1"]
+    assert (c1["tickets"], c1["first_ticket_at"], c1["last_ticket_at"]) == (2, T0 + timedelta(hours=1), T0 + timedelta(hours=2))
+    assert list(out[out["theme_id"] == "B"]["customer_id"]) == ["c3"]
+
+
+def test_affected_customers_without_account_columns() -> None:
+    frame = pd.DataFrame([ticket(1, "c1")]).drop(columns=["account_id", "plan", "monthly_revenue"])
+    out = affected_customers(frame)
+    assert out.loc[0, "tickets"] == 1 and out.loc[0, "plan"] is None
+
+
+def test_many_tickets_is_a_poisson_tail_of_the_weeks_mean() -> None:
+    counts = pd.Series([1] * 90 + [2] * 10)  # mean 1.1
+    threshold = many_tickets(counts, 0.01)
+    assert poisson.sf(threshold - 1, 1.1) < 0.01 <= poisson.sf(threshold - 2, 1.1)
+    assert threshold == 5
+    assert many_tickets(pd.Series([0.01]), 0.01) == 2  # never fewer than two
+
+
+def week(rng: np.random.Generator) -> list[dict[str, object]]:
+    """120 ordinary customers with 1-2 tickets, calm triage."""
+    rows, i = [], 0
+    for c in range(120):
+        for _ in range(1 + int(rng.random() < 0.1)):
+            rows.append(ticket(i, f"c{c}", frustration="low", escalation=False, escalation_signals=[], churn_risk=0.1))
+            i += 1
+    return rows
+
+
+def test_at_risk_customers_with_evidence() -> None:
+    rows = week(np.random.default_rng(0))
+    n = len(rows)
+    rows += [ticket(n + k, "busy", frustration="low", escalation=False, escalation_signals=[], churn_risk=0.1)
+             for k in range(6)]
+    rows += [ticket(n + 10, "angry", frustration="critical", escalation=True,
+                    escalation_signals=["legal threat", "asks for a manager"], churn_risk=0.3)]
+    rows += [ticket(n + 11, "leaving", frustration="medium", escalation=False, escalation_signals=[],
+                    churn_risk=0.8, monthly_revenue=50.0)]
+    rows += [ticket(n + 12, "grumpy", frustration="high", escalation=False, escalation_signals=[], churn_risk=0.2)]
+    risk = customers_at_risk(pd.DataFrame(rows))
+    assert list(risk["customer_id"]) == ["leaving", "angry", "busy"]  # churn flag first; grumpy alone is not at risk
+    angry = risk.set_index("customer_id").loc["angry"]
+    assert angry["evidence"] == ["frustration", "escalation"]
+    assert angry["reason"].endswith("1 frustrated; escalation: asks for a manager, legal threat")
+    assert risk.set_index("customer_id").loc["busy", "reason"].startswith("6 tickets this week (typical: 1.")
+
+
+def test_at_risk_without_triage_columns_uses_volume_only() -> None:
+    rows = [ticket(i, f"c{i}") for i in range(50)] + [ticket(100 + k, "busy") for k in range(5)]
+    frame = pd.DataFrame(rows)
+    assert list(customers_at_risk(frame)["customer_id"]) == ["busy"]
+    assert customers_at_risk(frame.assign(customer_id=None)).empty
+
+
+def test_churn_risk_levels_and_booleans_are_understood() -> None:
+    rows = [ticket(1, "a", churn_risk="High"), ticket(2, "b", churn_risk=np.True_), ticket(3, "c", churn_risk="low"),
+            ticket(4, "d", churn_risk=None), ticket(5, "e", churn_risk=float("nan"))]
+    risk = customers_at_risk(pd.DataFrame(rows), RiskSettings())
+    assert set(risk["customer_id"]) == {"a", "b"}

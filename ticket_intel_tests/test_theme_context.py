@@ -1,0 +1,97 @@
+"""The per-theme output contract and the report's closing-the-loop sections (core/theme_context.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+
+import pandas as pd
+
+from ticket_intel.core import report
+from ticket_intel.core.help_center import GAP, UNFOUND, Article, DocsStatus
+from ticket_intel.core.releases import FIXED, AfterRelease, FixResult
+from ticket_intel.core.theme_context import (
+    CONTRACT_KEYS,
+    ThemeFindings,
+    report_sections,
+    theme_context,
+    theme_notes,
+)
+from ticket_intel_tests.test_report import XSS, context
+
+SEGMENTS = pd.DataFrame([{"theme_id": "T1", "field": "plan", "value": "enterprise", "tickets": 8, "theme_tickets": 12,
+                          "share": 0.62, "baseline_share": 0.18, "p_value": 0.0004, "raw_p_value": 0.0001}])
+ARTICLE = Article("101", "Why was my card declined?", "", "https://help.acme.test/101")
+FINDINGS = ThemeFindings(
+    docs={"T1": DocsStatus(UNFOUND, ARTICLE, "customers keep asking (trend: rising)"), "T2": DocsStatus(GAP, None, "no articles")},
+    after_release={"T1": AfterRelease("4.2", datetime(2026, 11, 14), 2)},
+    fixes={"T3": FixResult(FIXED, "4.1", 10.0, 0.5, 0.0001, confirmed_week=date(2026, 11, 9))},
+    segments=SEGMENTS,
+    parents={"T1": ("area:Cards", "Cards")},
+)
+
+
+def test_contract_keys_for_every_theme_and_json_safe() -> None:
+    t1, t3 = theme_context("T1", FINDINGS), theme_context("T3", FINDINGS)
+    assert set(CONTRACT_KEYS) <= set(t1)
+    assert t1["docs_status"] == UNFOUND and t1["docs_article"] == "Why was my card declined?"
+    assert (t1["after_release"], t1["after_release_days"], t1["parent"]) == ("4.2", 2, "Cards")
+    assert t1["segments"] == [{"field": "plan", "value": "enterprise", "share": 0.62, "baseline_share": 0.18,
+                               "p_value": 0.0004}]
+    assert t3["fix_status"] == FIXED and t3["docs_status"] is None and t3["segments"] == [] and t3["parent"] is None
+    json.dumps([t1, t3])
+    without_help_center = theme_context("T1", ThemeFindings())
+    assert without_help_center["docs_status"] is None and without_help_center["docs_article"] is None
+
+
+def test_notes_say_the_findings_in_words() -> None:
+    assert theme_notes("T1", FINDINGS) == [
+        "Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004",
+        "Docs: unfound 'Why was my card declined?' (customers keep asking (trend: rising))",
+        "Started 2 days after 4.2",
+    ]
+    assert theme_notes("T3", FINDINGS) == ["Fix in 4.1: fixed (10.0/week before, 0.5/week after, p = 0.0001)"]
+
+
+def closing_context() -> dict:
+    ctx = context()
+    ctx["themes"] = [{**t, "notes": theme_notes(t["theme_id"], FINDINGS)} for t in ctx["themes"]]
+    themes = [{"theme_id": "T1", "label": "Payment declined · card", "tickets": 12},
+              {"theme_id": "T2", "label": "Top-up <b>", "tickets": 7}]
+    at_risk = pd.DataFrame([{"customer_id": "c9", "plan": "enterprise", "monthly_revenue": float("nan"),
+                             "tickets": 6, "reason": "6 tickets this week (typical: 1.1); 2 frustrated"}])
+    groups = [{"summary": "Cards: 4 themes, 73 tickets"}]
+    ctx["closing"] = report_sections(themes, FINDINGS, at_risk, groups)
+    return ctx
+
+
+def test_markdown_report_gains_the_sections_and_card_findings() -> None:
+    md = report.render_markdown(closing_context())
+    for section in ("Documentation", "Releases and fixes", "Customers at risk", "Theme groups"):
+        assert f"\n## {section}\n" in md
+    assert "## Documentation gaps" not in md  # the help center replaces the signal-type list
+    assert ("- **Unfound:** Payment declined · card — 12 tickets; [Why was my card declined?](https://help.acme.test/101)"
+            " covers it, yet customers keep asking (trend: rising)") in md
+    assert "- **Gap:** Top-up \\<b\\> — 7 tickets; no article covers it (no articles)" in md
+    assert "- **Payment declined · card** (`T1`) started 2 days after 4.2." in md
+    assert "- **T3** (`T3`): Fix in 4.1: fixed (10.0/week before" in md
+    assert "- `c9` (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
+    assert "- Cards: 4 themes, 73 tickets" in md
+    assert "- Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004" in md  # on the theme's card
+
+
+def test_html_report_gains_the_sections_escaped() -> None:
+    ctx = closing_context()
+    ctx["closing"]["customers_at_risk"][0]["reason"] = XSS
+    html = report.render_html(ctx, {})
+    assert "<h2>Customers at risk</h2>" in html and "<h2>Documentation gaps</h2>" not in html
+    assert '<b>Unfound:</b> <a href="#T1">Payment declined · card</a>' in html
+    assert '<a href="https://help.acme.test/101">Why was my card declined?</a>' in html
+    assert "<li>Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004</li>" in html
+    assert not re.search(r"<script>", html) and "&lt;script&gt;" in html
+
+
+def test_report_without_closing_sections_is_unchanged() -> None:
+    md = report.render_markdown(context())
+    assert "## Documentation gaps" in md and "## Customers at risk" not in md
