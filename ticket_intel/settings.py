@@ -69,7 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts"),
     _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts"),
     _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),
-    _s("REPORTS_DIR", "data/reports", "where weekly Markdown and HTML reports are written"),
+    _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)"),
     _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
     _s("LLM_MODEL", "", "any litellm model, e.g. `openai/gpt-4o-mini`; empty: offline summaries"),
     _s("LLM_API_BASE", "", "provider endpoint, if not the default"),
@@ -77,6 +77,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
+# Variables `apply` filled from a default (not set by the user, nor in the file).
+DEFAULTED: set[str] = set()
 
 
 def config_file() -> Path:
@@ -110,8 +112,49 @@ def apply(environ: MutableMapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     values = file_values(config_file())
     for s in SETTINGS:
-        if s.env not in env:
-            env[s.env] = _text(values[s.yaml_key]) if s.yaml_key in values else s.default
+        if s.env in env:
+            continue
+        if s.yaml_key in values:
+            env[s.env] = _text(values[s.yaml_key])
+        else:
+            env[s.env] = s.default
+            if env is os.environ:
+                DEFAULTED.add(s.env)
+
+
+def is_chosen(env: str) -> bool:
+    """Whether the user set this setting (environment or file), rather than leaving the default."""
+    if env in os.environ and env not in DEFAULTED:
+        return True
+    return BY_ENV[env].yaml_key in file_values(config_file())
+
+
+def remember(env: str, value: str) -> Path:
+    """Store a setting in the config file (created if missing), keeping the file's other keys."""
+    path = config_file()
+    values = file_values(path)
+    values[BY_ENV[env].yaml_key] = value
+    path.write_text(yaml.safe_dump(values, sort_keys=True), encoding="utf-8")
+    os.environ[env] = value
+    DEFAULTED.discard(env)
+    return path
+
+
+def beside(warehouse: str | Path, what: str) -> Path:
+    """A folder that belongs to one warehouse, next to its file: `data/warehouse_reports/`."""
+    path = Path(warehouse)
+    return path.with_name(f"{path.stem}_{what}")
+
+
+def reports_dir(configured: str, warehouse: str | Path) -> Path:
+    """Reports go where configured, else beside the warehouse they were computed from."""
+    return Path(configured) if configured else beside(warehouse, "reports")
+
+
+def dagster_home(warehouse: str | Path) -> Path:
+    """The Dagster instance of a warehouse: `$DAGSTER_HOME` when set, else `<warehouse>_dagster/` beside it,
+    so runs, sensors and UI state of one warehouse never mix with another's."""
+    return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else beside(warehouse, "dagster")
 
 
 def value(env: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
 from ticket_intel.core.context import WeekContext
-from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
 
 
@@ -66,7 +66,7 @@ def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, alerts
                  ranking: RankingConfig):
     settings = alerts.settings(ranking)
     with warehouse.connect() as con:
-        for week in weeks_of(context):
+        for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             payload = alert_payload(alerts_for_week(con, ctx, settings, context.run.run_id))
             context.add_asset_metadata({

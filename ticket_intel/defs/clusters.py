@@ -9,9 +9,10 @@ import dagster as dg
 import duckdb
 
 from ticket_intel import warehouse as wh
+from ticket_intel.core.progress import Progress
 from ticket_intel.core.theme_week import cluster_window, previous_from
 from ticket_intel.core.weeks import window
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ClusteringConfig, Warehouse
 
 WINDOW_DEP = dg.TimeWindowPartitionMapping(
@@ -48,9 +49,14 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, seed: int, run_id: 
 def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig):
     stats = {}
     with warehouse.connect() as con:
-        for week in weeks_of(context):
+        weeks = weeks_with_tickets(context, con, announce=True)
+        meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
+        for week in weeks:
             stats[week.isoformat()] = cluster_week(con, week, clustering.seed, context.run.run_id)
-            context.log.info(f"{week}: {stats[week.isoformat()]}")
+            context.log.debug(f"{week}: {stats[week.isoformat()]}")
+            meter.advance()
+    if not stats:
+        return dg.MaterializeResult(metadata={"weeks": dg.MetadataValue.json({})})
     last = stats[max(stats)]
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.int(last["themes"]),

@@ -1,13 +1,13 @@
 """ticket_embeddings: one vector per redacted ticket, each distinct text embedded once, ever."""
 
-from functools import partial
-
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
 from ticket_intel.core.embed import cache_key, embed_cached
+from ticket_intel.core.progress import Progress
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
@@ -22,7 +22,11 @@ from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
 def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedding: EmbeddingConfig):
     weeks = weeks_of(context)
     key = cache_key(embedding.model, embedding.backend)
-    encode = partial(encoder.encode, model=embedding.model, batch_size=embedding.batch_size, backend=embedding.backend)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        meter = Progress("embedding", len(texts), context.log.info, unit="texts")
+        return encoder.encode(texts, embedding.model, embedding.batch_size, embedding.backend, on_batch=meter.advance)
+
     with warehouse.connect() as con:
         # A new warehouse needs the model's width for its vector tables; after that the model
         # is only loaded when a text is missing from the cache.

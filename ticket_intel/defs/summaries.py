@@ -11,7 +11,7 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.llm import LLMCache, llm_summary
 from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import extractive_summary, theme_docs
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse
 
 
@@ -58,19 +58,18 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     if not path.exists():
         context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
     taxonomy = tax.load(path)
-    counts, by = {}, {}
+    counts, by, labels = {}, {}, []
     with warehouse.connect() as con:
-        for week in weeks_of(context):
+        for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             out = summarize_week(con, ctx, taxonomy, llm, context.run.run_id)
             counts[week.isoformat()] = len(out)
+            labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
             for name, n in (out["summarizer"].value_counts().items() if len(out) else []):
                 by[name] = by.get(name, 0) + int(n)
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
         "summarizer": dg.MetadataValue.json(by),
         "taxonomy_version": dg.MetadataValue.text(tax.content_hash(path)),
-        "labels": dg.MetadataValue.md(
-            "\n".join(f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()) or "–"
-        ),
+        "labels": dg.MetadataValue.md("\n".join(labels) or "–"),
     })

@@ -30,6 +30,13 @@ def redacted_texts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.
                      "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
 
 
+def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> list[date]:
+    """Those of `weeks` that hold at least one redacted ticket, oldest first."""
+    rows = con.execute("SELECT DISTINCT week_start FROM staging.redacted_tickets WHERE week_start IN (SELECT unnest(?)) "
+                       "ORDER BY 1", [list(weeks)]).fetchall()
+    return [r[0] for r in rows]
+
+
 def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, error "
                      "FROM ops.ingested_files ORDER BY source_file")
@@ -83,10 +90,6 @@ def reviews(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return read(con, "SELECT * FROM ops.theme_reviews ORDER BY review_id").to_dict("records")
 
 
-def review_theme(con: duckdb.DuckDBPyConnection, review_id: int) -> str | None:
-    return scalar(con, "SELECT theme_id FROM ops.theme_reviews WHERE review_id = ?", [review_id])
-
-
 def add_review(con: duckdb.DuckDBPyConnection, theme_id: str, action: str, value: str | None,
                target: str | None, reviewer: str, note: str | None) -> int:
     review_id = int(scalar(con, "SELECT coalesce(max(review_id), 0) + 1 FROM ops.theme_reviews"))
@@ -124,8 +127,14 @@ def ticket_texts(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str]) -> p
                 [sorted(set(ticket_ids))])
 
 
-def latest_week(con: duckdb.DuckDBPyConnection) -> date | None:
-    return scalar(con, "SELECT max(week_start) FROM marts.weekly_overview")
+def week_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """The first and last week with a ranking."""
+    row = con.execute("SELECT min(week_start), max(week_start) FROM marts.weekly_overview").fetchone()
+    return row[0], row[1]
+
+
+def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM marts.weekly_overview WHERE week_start = ?", [week]))
 
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
@@ -133,6 +142,19 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
                                impact, example_ticket_ids
                         FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""", [week])
+
+
+def theme_week_span(con: duckdb.DuckDBPyConnection, theme_ids: Sequence[str]) -> tuple[date, date] | None:
+    """The first and last clustered week holding any of these themes."""
+    row = con.execute("SELECT min(week_start), max(week_start) FROM staging.themes WHERE theme_id IN (SELECT unnest(?))",
+                      [list(theme_ids)]).fetchone()
+    return (row[0], row[1]) if row and row[0] is not None else None
+
+
+def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[str]:
+    rows = con.execute("SELECT html_path FROM marts.weekly_reports WHERE week_start BETWEEN ? AND ? ORDER BY week_start",
+                       [start, end]).fetchall()
+    return [r[0] for r in rows]
 
 
 def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
