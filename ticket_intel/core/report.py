@@ -147,13 +147,11 @@ def _example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], di
     return example
 
 
-def _cards(ranked: pd.DataFrame, alerts: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
+def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
            example: Callable[[str], dict[str, str]]) -> list[dict[str, Any]]:
-    """The top themes get cards, and so does any alerted theme ranked lower: an alert links to it."""
-    alerted = set(alerts["theme_id"]) if len(alerts) else set()
-    carded = ranked[(ranked["rank"] <= TOP_N) | ranked["theme_id"].isin(alerted)] if len(ranked) else ranked
+    """A card per ranked theme: its evidence, severity, backlog item and example tickets."""
     cards = []
-    for row in _records(carded):
+    for row in _records(ranked):
         info = summary_of.get(row["theme_id"], {})
         cards.append({
             **row, "phrasings": list(info.get("phrasings", [])),
@@ -182,7 +180,12 @@ def build_context(
     """
     summary_of = {r["theme_id"]: r for r in _records(summaries)}
     label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
-    themes = _cards(ranked, alerts, summary_of, _example_maker(tickets, ticket_url))
+    cards = _cards(ranked, summary_of, _example_maker(tickets, ticket_url))
+    # The top themes come first, and so does any alerted theme ranked lower (an alert links to it);
+    # every other ranked theme has its card too, collapsed below them.
+    alerted = set(alerts["theme_id"]) if len(alerts) else set()
+    themes = [c for c in cards if c["rank"] <= TOP_N or c["theme_id"] in alerted]
+    more = [c for c in cards if c not in themes]
     prev = overview.get("tickets_prev_week") or 0
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"])} for a in _records(alerts)]
     everything = _records(ranked)
@@ -193,13 +196,13 @@ def build_context(
     return {
         "week": week, "week_end": week + timedelta(days=6), "overview": dict(overview),
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
-        "themes": themes, "top_ids": {t["theme_id"] for t in themes},
-        "more_themes": max(len(everything) - len(themes), 0),
+        "themes": themes, "top_ids": {t["theme_id"] for t in cards},
+        "more_cards": more, "more_themes": len(more),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
         "feature_requests": of_signal("feature_gap"), "docs_gaps": of_signal("docs_gap"),
         "not_a_theme": _records(not_a_theme),
-        "examples": sorted({e["id"]: e for t in themes for e in t["examples"]}.values(), key=lambda e: e["id"]),
+        "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
 
 
