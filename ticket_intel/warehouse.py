@@ -25,7 +25,8 @@ _TABLES = {
         created_at TIMESTAMP NOT NULL, week_start DATE NOT NULL,
         customer_id VARCHAR, account_id VARCHAR, plan VARCHAR, monthly_revenue DOUBLE,
         subject VARCHAR, message VARCHAR NOT NULL, channel VARCHAR, tags VARCHAR[],
-        priority VARCHAR, status VARCHAR, source_file VARCHAR NOT NULL, locator VARCHAR,
+        priority VARCHAR, status VARCHAR, product VARCHAR, language VARCHAR, followups INTEGER,
+        followup_text VARCHAR, source_file VARCHAR NOT NULL, locator VARCHAR,
         record VARCHAR, run_id VARCHAR""",
     "ops.rejected_tickets": """
         source_file VARCHAR NOT NULL, locator VARCHAR, source VARCHAR, record VARCHAR,
@@ -131,6 +132,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                    "baseline_weeks INTEGER"):
         con.execute(f"ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS {column}")
     con.execute("ALTER TABLE staging.ticket_clusters ADD COLUMN IF NOT EXISTS series_theme_id VARCHAR")
+    for column in ("product VARCHAR", "language VARCHAR", "followups INTEGER", "followup_text VARCHAR"):
+        con.execute(f"ALTER TABLE raw.tickets ADD COLUMN IF NOT EXISTS {column}")
 
 
 def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:

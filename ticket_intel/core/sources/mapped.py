@@ -142,9 +142,9 @@ def _value(spec: str, row: dict[str, Any], stem: str) -> Any:
     """A column's value, or a template such as `{file}#{number}` filled from the row."""
     if "{" not in spec:
         return row.get(spec)
-    names = [f for _, f, _, _ in string.Formatter().parse(spec) if f]
-    values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names if n != "file"}
-    if names and all(values.get(n, "") == "" for n in names if n != "file"):
+    names = [f for _, f, _, _ in string.Formatter().parse(spec) if f and f != "file"]
+    values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names}
+    if names and all(v == "" for v in values.values()):
         return None
     return spec.format(file=stem, **values)
 
