@@ -39,7 +39,7 @@ def test_language_text_keeps_the_words_only():
 
 
 def test_detection_never_uses_the_network(monkeypatch):
-    language._detector.cache_clear()
+    language._model.cache_clear()
 
     def refuse(*args, **kwargs):
         raise AssertionError("language detection tried to open a network connection")
