@@ -20,7 +20,15 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ticket_intel.core.sources.base import (
     EXPORT_SUFFIXES,
@@ -41,15 +49,23 @@ REQUIRED = ("ticket_id", "created_at", "message")
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
+def _folded(value: Any) -> str:
+    return str(value).strip().lower()
+
+
 class RowRule(BaseModel):
     """Rows whose `column` holds one of `values` (compared as trimmed, case-insensitive text)."""
 
     model_config = ConfigDict(extra="forbid")
     column: str
     values: list[Any]
+    _allowed: frozenset[str] = PrivateAttr(frozenset())
+
+    def model_post_init(self, context: Any) -> None:
+        self._allowed = frozenset(_folded(v) for v in self.values)
 
     def matches(self, row: dict[str, Any]) -> bool:
-        return str(row.get(self.column)).strip().lower() in {str(v).strip().lower() for v in self.values}
+        return _folded(row.get(self.column)) in self._allowed
 
 
 class Thread(BaseModel):
@@ -86,6 +102,14 @@ class Mapping(BaseModel):
     thread: Thread | None = None
     product_from_mentions: bool = Field(False, description="product = the brand the first message is addressed to")
     path: str = ""
+    _filters: list[RowRule] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, context: Any) -> None:
+        self._filters = [RowRule(column=c, values=v) for c, v in self.filter.items()]
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        """Whether a row counts at all: it passes every filter and is not a bot's."""
+        return all(f.matches(row) for f in self._filters) and not (self.bots and self.bots.matches(row))
 
     @field_validator("columns")
     @classmethod
@@ -149,13 +173,6 @@ def _value(spec: str, row: dict[str, Any], stem: str) -> Any:
     return spec.format(file=stem, **values)
 
 
-def _kept(mapping: Mapping, row: dict[str, Any]) -> bool:
-    for column, allowed in mapping.filter.items():
-        if not RowRule(column=column, values=allowed).matches(row):
-            return False
-    return not (mapping.bots and mapping.bots.matches(row))
-
-
 def file_stem(file_name: str) -> str:
     """The file name without its export suffixes: `vercel_next.js.csv.gz` -> `vercel_next.js`."""
     stem = Path(file_name).name
@@ -180,7 +197,7 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
         raise FileError(f"mapping {mapping.name}: file lacks columns {missing}")
     stem = file_stem(file_name)
     for locator, row in zip(locators, records(frame), strict=True):
-        if not _kept(mapping, row):
+        if not mapping.keeps(row):
             result.skipped += 1
             continue
         fields = {**mapping.constants, **{f: _value(spec, row, stem) for f, spec in mapping.columns.items()}}
@@ -195,16 +212,21 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
     return result
 
 
-def _ticket(mapping: Mapping, fields: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
-    fields = dict(fields)
-    created = fields.pop("created_at")
-    if mapping.created_at_format and isinstance(created, str) and created.strip():
+def _created(mapping: Mapping, value: Any) -> Any:
+    """A row's time, read with the mapping's strptime format when it has one."""
+    if mapping.created_at_format and isinstance(value, str) and value.strip():
         try:
-            created = datetime.strptime(created.strip(), mapping.created_at_format)
+            return datetime.strptime(value.strip(), mapping.created_at_format)
         except ValueError as exc:
             raise RecordError(
-                f"created_at {created[:40]!r} does not match format {mapping.created_at_format!r}"
+                f"created_at {value[:40]!r} does not match format {mapping.created_at_format!r}"
             ) from exc
+    return value
+
+
+def _ticket(mapping: Mapping, fields: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(fields)
+    created = _created(mapping, fields.pop("created_at"))
     return make_ticket(source=mapping.source, source_id=fields.pop("ticket_id"), created_at=created,
                        record=row, **fields)
 
@@ -231,10 +253,9 @@ def _ref(value: Any) -> str | None:
 
 
 def _agent_time(mapping: Mapping, value: Any) -> Any:
-    """A company row's time, parsed with the mapping's format when it has one (else as given)."""
-    if mapping.created_at_format and isinstance(value, str):
-        try:
-            return datetime.strptime(value.strip(), mapping.created_at_format)
-        except ValueError:
-            return value
-    return value
+    """A company row's time; one that does not match the format is kept as written, so that the
+    reply is rejected with that text once it is joined to a ticket (an orphan reply is not)."""
+    try:
+        return _created(mapping, value)
+    except RecordError:
+        return value
