@@ -54,7 +54,7 @@ class ParseResult:
     source: str
     tickets: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
-    skipped: int = 0  # rows the profile says are not tickets (company replies, bots)
+    skipped: int = 0  # rows the profile says are not tickets (company replies, follow-ups, bots)
     replies: list[dict[str, Any]] = field(default_factory=list)
     # Mapped rows whose conversations are assembled across all files (threads.Pending).
     pending: Any = None
