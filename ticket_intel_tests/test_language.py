@@ -38,6 +38,13 @@ def test_language_text_keeps_the_words_only():
     assert language_text(text) == "mi pedido retraso no llega"
 
 
+def test_the_product_name_does_not_decide_the_language():
+    title = "jest --watch does'nt work"
+    assert detect_language(title) == "pl"  # "jest" is Polish for "is"
+    assert detect_language(title, "jestjs_jest") == "en"
+    assert language_text("@Acme_Pay Acme Pay app crashes", "Acme Pay") == "app crashes"
+
+
 def test_detection_never_uses_the_network(monkeypatch):
     language._model.cache_clear()
 

