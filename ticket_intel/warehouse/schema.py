@@ -109,6 +109,17 @@ def _v2_week_counts_and_origin(con: duckdb.DuckDBPyConnection) -> None:
                        WHERE b.theme_id = t.theme_id AND b.week_start = t.first_seen AND t.origin IS NULL""")
 
 
+def _v3_conversations(con: duckdb.DuckDBPyConnection) -> None:
+    """One ticket per conversation: its product, language and customer follow-ups, and the agents'
+    replies (the knowledge base of resolved tickets)."""
+    for table in ("raw.tickets", "staging.redacted_tickets"):
+        for column in ("product VARCHAR", "language VARCHAR", "followups INTEGER", "followup_text VARCHAR"):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+    con.execute("""CREATE TABLE IF NOT EXISTS raw.ticket_replies (
+        ticket_id VARCHAR NOT NULL, reply_id VARCHAR NOT NULL, reply_at TIMESTAMP, author VARCHAR,
+        text VARCHAR NOT NULL, is_public BOOLEAN, week_start DATE NOT NULL, run_id VARCHAR)""")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -119,6 +130,7 @@ class Migration:
 MIGRATIONS = (
     Migration(1, "baseline schema", _v1_baseline),
     Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
+    Migration(3, "conversations: product, language, follow-ups, agent replies", _v3_conversations),
 )
 LATEST = MIGRATIONS[-1].version
 
