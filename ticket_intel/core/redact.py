@@ -263,6 +263,10 @@ def _strict_pass() -> list[Any]:
     return _strict_recognizers()
 
 
+# Ticket facts carried from raw to redacted as they are (none holds free text).
+CARRIED = ("product", "language", "followups")
+
+
 def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int = EMBED_CHARS) -> pd.DataFrame:
     """staging.redacted_tickets rows: cleaned, redacted message and subject, the hash of the text
     prefix that is embedded, and the lengths (stored text and the part the model reads).
@@ -276,7 +280,10 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
         subjects.append(redact(clean_message(subject), settings).text if isinstance(subject, str) else None)
         found.append(json.dumps(dict(red.found), sort_keys=True))
     out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
-               "monthly_revenue", "channel", "tags", "priority"]].copy()
+               "monthly_revenue", "channel", "tags", "priority", *[c for c in CARRIED if c in raw]]].copy()
+    if "followup_text" in raw:  # later customer messages inform severity, so they are redacted too
+        out["followup_text"] = [redact(clean_message(t)[:MAX_TEXT_CHARS], settings).text if isinstance(t, str) and t
+                                else None for t in raw["followup_text"]]
     out["subject"] = subjects
     out["text"] = texts
     out["text_hash"] = [text_hash(t[:embed_chars]) for t in texts]
