@@ -14,8 +14,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator
 
 from ticket_intel.core.summarize import (
     BacklogItem,
@@ -45,18 +46,26 @@ Answer with one JSON object and nothing else, with exactly these keys:
   example_ticket_ids: 3 ids copied from the input that best show the issue"""
 
 
+def one_of(name: str, allowed: tuple[str, ...]) -> AfterValidator:
+    """A validator admitting only the shared vocabulary (core/vocabulary.py) for a field."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+Severity = Annotated[str, one_of("severity", SEVERITIES)]
+SignalType = Annotated[str, one_of("signal_type", SIGNAL_TYPES)]
+
+
 class _Backlog(BaseModel):
     title: str = Field(min_length=3, max_length=90)
     user_story: str
-    severity: str
+    severity: Severity
     deflection_per_week: float = Field(ge=0)
-
-    @field_validator("severity")
-    @classmethod
-    def _sev(cls, v: str) -> str:
-        if v not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}")
-        return v
 
     @field_validator("title")
     @classmethod
@@ -78,25 +87,11 @@ class LLMAnswer(BaseModel):
     label: str = Field(min_length=2, max_length=80)
     shared_issue: str = Field(min_length=10)
     phrasings: list[str] = Field(min_length=1, max_length=8)
-    severity: str
+    severity: Severity
     severity_rationale: str
-    signal_type: str
+    signal_type: SignalType
     backlog: _Backlog
     example_ticket_ids: list[str]
-
-    @field_validator("severity")
-    @classmethod
-    def _sev(cls, v: str) -> str:
-        if v not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}")
-        return v
-
-    @field_validator("signal_type")
-    @classmethod
-    def _sig(cls, v: str) -> str:
-        if v not in SIGNAL_TYPES:
-            raise ValueError(f"signal_type must be one of {SIGNAL_TYPES}")
-        return v
 
 
 def sample_for_prompt(doc: ThemeDocs, k: int = SAMPLE_SIZE) -> list[int]:
