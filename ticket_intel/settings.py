@@ -50,6 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
     _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday)", load_time=True),
     _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)"),
+    _s("EMBEDDING_LANGUAGES", "en", "languages the embedding model understands (`*` for a multilingual model); "
+       "tickets in others are counted per language, not themed"),
+    _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the inbox holds "
+       "several), `on` or `off`"),
     _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms"),
     _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
     _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),

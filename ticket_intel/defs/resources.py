@@ -25,6 +25,7 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.rank import RankSettings
 from ticket_intel.core.redact import RedactionSettings, parse_patterns
+from ticket_intel.core.theme_week import Scopes
 
 E = dg.EnvVar
 
@@ -91,9 +92,14 @@ class EmbeddingConfig(dg.ConfigurableResource):
 
 
 class ClusteringConfig(dg.ConfigurableResource):
-    """The clustering seed (the window length is a load-time setting: it shapes the graph)."""
+    """The clustering seed and scopes (the window length is a load-time setting: it shapes the graph)."""
 
     seed: int = E.int("TICKET_INTEL_SEED")
+    embedding_languages: str = E("TICKET_INTEL_EMBEDDING_LANGUAGES")
+    themes_by_product: str = E("TICKET_INTEL_THEMES_BY_PRODUCT")
+
+    def scopes(self) -> Scopes:
+        return Scopes.parse(self.embedding_languages, self.themes_by_product)
 
 
 class RankingConfig(dg.ConfigurableResource):

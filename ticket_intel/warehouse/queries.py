@@ -70,14 +70,17 @@ class EmbeddingStore:
 # --- clustering ----------------------------------------------------------------------------
 
 def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    return read(con, "SELECT ticket_id, week_start AS ticket_week, embedding FROM staging.ticket_embeddings "
-                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+    """The window's tickets with their vector, product and language (what clustering splits by)."""
+    return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, e.embedding
+                        FROM staging.ticket_embeddings e
+                        JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
+                        WHERE e.week_start IN (SELECT unnest(?)) ORDER BY e.ticket_id""", [weeks])
 
 
 def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(themes, members) of the latest clustered week before `week`; empty frames if none."""
     prev = scalar(con, "SELECT max(week_start) FROM staging.themes WHERE week_start < ?", [week])
-    themes = read(con, "SELECT theme_id, centroid, first_seen, origin FROM staging.themes "
+    themes = read(con, "SELECT theme_id, centroid, first_seen, origin, product FROM staging.themes "
                        "WHERE week_start = ? ORDER BY theme_id", [prev])
     members = read(con, "SELECT theme_id, ticket_id FROM staging.ticket_clusters "
                         "WHERE week_start = ? AND theme_id IS NOT NULL", [prev])
@@ -140,7 +143,7 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
-                               impact, example_ticket_ids
+                               impact, products, example_ticket_ids
                         FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""", [week])
 
 

@@ -120,6 +120,13 @@ def _v3_conversations(con: duckdb.DuckDBPyConnection) -> None:
         text VARCHAR NOT NULL, is_public BOOLEAN, week_start DATE NOT NULL, run_id VARCHAR)""")
 
 
+def _v4_theme_scopes(con: duckdb.DuckDBPyConnection) -> None:
+    """Themes form within a product; the product is part of the theme's record."""
+    if table_exists(con, "staging.themes"):
+        con.execute("ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS product VARCHAR")
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS products VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -131,6 +138,7 @@ MIGRATIONS = (
     Migration(1, "baseline schema", _v1_baseline),
     Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
     Migration(3, "conversations: product, language, follow-ups, agent replies", _v3_conversations),
+    Migration(4, "themes within a product", _v4_theme_scopes),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -181,7 +189,7 @@ def _embedding_tables(dim: int) -> dict[str, str]:
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
             week_tickets INTEGER, centroid FLOAT[{dim}], event VARCHAR, first_seen DATE,
-            run_id VARCHAR, origin VARCHAR""",
+            run_id VARCHAR, origin VARCHAR, product VARCHAR""",
     }
 
 
