@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, runner, settings
@@ -375,6 +376,34 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
     else:
         output.write_bytes(data)
         click.echo(f"wrote {len(table)} themes to {output}", err=True)
+
+
+@main.group()
+def taxonomy() -> None:
+    """Product areas: draft a taxonomy.yaml from your own data."""
+
+
+@taxonomy.command("suggest")
+@WAREHOUSE_OPTION
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@friendly
+def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
+    """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
+    from ticket_intel.core.taxonomy_draft import draft, render
+
+    chosen = load_themes(warehouse, monday(week.date()) if week else None)["week_start"].iloc[0]
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        ctx = wh.load_week_context(con, chosen, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+        summaries = wh.week_rows(con, "marts.cluster_summaries", chosen)
+    themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
+    by_theme = themed.groupby("theme_id")
+    centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}
+    themes = summaries[["theme_id", "label", "terms"]].assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
+    document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
+                     by_theme["similarity"].agg(list).to_dict(),
+                     by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),
+                     int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")))
+    click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import pandas as pd
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_week import LANGUAGE
 from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plural
 
@@ -214,5 +215,6 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         "tickets": len(this_week), "customers": int(this_week["customer"].nunique()),
         "tickets_prev_week": int((ctx.window["ticket_week"] == ctx.week - timedelta(weeks=1)).sum()),
         "themes": len(ranked), "outlier_tickets": int(this_week["theme_id"].isna().sum()), "warning": warning,
+        "taxonomy_coverage": coverage(ranked["product_area"].tolist(), ranked["tickets"].tolist()) if len(ranked) else None,
     }
     return Ranking(ranked=ranked.reset_index(drop=True), not_a_theme=pd.DataFrame(small), overview=overview)

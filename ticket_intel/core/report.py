@@ -193,8 +193,10 @@ def build_context(
     def of_signal(signal: str) -> list[dict[str, Any]]:
         return [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == signal]
 
+    note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"))
     return {
         "week": week, "week_end": week + timedelta(days=6), "overview": dict(overview),
+        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
         "more_cards": more, "more_themes": len(more),
@@ -204,6 +206,17 @@ def build_context(
         "not_a_theme": _records(not_a_theme),
         "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
+
+
+def taxonomy_note(share: float | None) -> tuple[str, bool]:
+    """How much of the week the taxonomy describes, and whether that calls for a fix (under half)."""
+    if share is None or pd.isna(share):
+        return "", False
+    if share >= 0.5:
+        return f"Product areas (taxonomy.yaml) cover {share:.0%} of ranked tickets.", False
+    return (f"Product areas cover only {share:.0%} of ranked tickets: taxonomy.yaml does not describe this "
+            "product. Edit it, or draft one from this data: `ticket-intel taxonomy suggest --warehouse W "
+            "> taxonomy.yaml`.", True)
 
 
 def _backlog(summary_of: Mapping[str, Mapping[str, Any]], theme: Mapping[str, Any]) -> dict[str, Any]:

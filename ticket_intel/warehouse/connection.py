@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.schema import migrate
+from ticket_intel.warehouse.schema import LATEST, applied_version, migrate
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -25,11 +25,24 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     if read_only:
         if not path.exists():
             raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
+        con = duckdb.connect(str(path), read_only=True)
+        if applied_version(con) >= LATEST:
+            return con
+        con.close()  # written by an earlier release: bring it up to date once, then read
+        _migrate_file(path)
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     migrate(con)
     return con
+
+
+def _migrate_file(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        migrate(con)
+    finally:
+        con.close()
 
 
 @contextlib.contextmanager

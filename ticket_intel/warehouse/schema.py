@@ -127,6 +127,10 @@ def _v4_theme_scopes(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS products VARCHAR")
 
 
+def _v5_taxonomy_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE marts.weekly_overview ADD COLUMN IF NOT EXISTS taxonomy_coverage DOUBLE")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -139,6 +143,7 @@ MIGRATIONS = (
     Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
     Migration(3, "conversations: product, language, follow-ups, agent replies", _v3_conversations),
     Migration(4, "themes within a product", _v4_theme_scopes),
+    Migration(5, "taxonomy coverage per week", _v5_taxonomy_coverage),
 )
 LATEST = MIGRATIONS[-1].version
 
