@@ -119,11 +119,16 @@ def prompt_hash(model: str, messages: list[dict[str, str]]) -> str:
     return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode()).hexdigest()
 
 
-def _parse(raw: str) -> LLMAnswer:
+def json_object(raw: str) -> Any:
+    """The JSON an answer holds, without the Markdown code fence some models wrap it in."""
     text = raw.strip()
     if text.startswith("```"):
         text = text.strip("`").removeprefix("json").strip()
-    return LLMAnswer.model_validate(json.loads(text))
+    return json.loads(text)
+
+
+def _parse(raw: str) -> LLMAnswer:
+    return LLMAnswer.model_validate(json_object(raw))
 
 
 def _plain(text: str) -> str:

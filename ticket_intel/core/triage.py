@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ticket_intel.core import triage_rules as rules
-from ticket_intel.core.triage_config import Routing, TriageTaxonomy
+from ticket_intel.core.triage_config import Category, Routing, TriageTaxonomy, load_taxonomy
 from ticket_intel.core.vocabulary import FRUSTRATION_LEVELS
 
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -29,6 +30,9 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 # descriptions differ by hundredths, so 0.05 turns a 0.1 lead into a clear preference.
 TEMPERATURE = 0.05
 REVIEW_BELOW = 0.5
+# A ticket no rule speaks for has no problem, question or request in it: that is evidence for
+# the fallback category, worth this much cosine similarity (chosen on the labelled dev split).
+FALLBACK_PRIOR = 0.08
 RULE_LANGUAGES = frozenset({"en", "eng", "english"})
 OUTPUT_COLUMNS = [
     "ticket_id", "category", "subcategory", "signal_type", "severity", "urgency", "sentiment",
@@ -98,14 +102,15 @@ def choose(taxonomy: TriageTaxonomy, found: frozenset[str], pair_sims: dict[tupl
         confidence = 0.55 + 0.3 * p + 0.15 * agree - 0.1 * (len(voted) > 1)
         conflict = embed is not None and not agree and float(embed.max()) >= 0.6 and p < 0.1
     elif embed is not None:
-        cat = taxonomy.category(names[int(np.argmax(embed))])
-        confidence, conflict = 0.8 * float(embed.max()), False
+        unvoted = _softmax(best + FALLBACK_PRIOR * (np.array(names) == taxonomy.fallback))
+        cat = taxonomy.category(names[int(np.argmax(unvoted))])
+        confidence, conflict = 0.8 * float(unvoted.max()), False
     else:
         cat, confidence, conflict = taxonomy.category(taxonomy.fallback), 0.3, False
     return Choice(cat.name, _subcategory(cat, found, pair_sims), round(min(confidence, 1.0), 3), conflict)
 
 
-def _subcategory(cat, found: frozenset[str], pair_sims: dict[tuple[str, str], float] | None) -> str:  # noqa: ANN001
+def _subcategory(cat: Category, found: frozenset[str], pair_sims: dict[tuple[str, str], float] | None) -> str:
     """First subcategory whose rules match; else the category's catch-all (a subcategory without
     rules); else the nearest by embedding; else the first."""
     for sub in cat.subcategories:
@@ -118,7 +123,23 @@ def _subcategory(cat, found: frozenset[str], pair_sims: dict[tuple[str, str], fl
 
 
 @lru_cache(maxsize=1)
-def _vader():  # noqa: ANN202
+def default_taxonomy() -> TriageTaxonomy:
+    """The shipped triage.yaml: what theme summaries use when no triage results are passed in."""
+    return load_taxonomy()
+
+
+def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None) -> tuple[str, str, str]:
+    """(signal type, severity, reason) of one ticket from rules alone, as triage would give them
+    without embeddings."""
+    taxonomy = taxonomy or default_taxonomy()
+    words = rules.clean(text)
+    choice = choose(taxonomy, rules.families(words), None)
+    signal = taxonomy.signal_type(choice.category, choice.subcategory)
+    return (signal, *rules.severity(words, signal, sentiment(words)))
+
+
+@lru_cache(maxsize=1)
+def _vader() -> Any:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()

@@ -103,7 +103,7 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"\?|^\W*(how|what|where|which|why|who|can|could|is|are|do|does|will|would|should|am)\b|"
         r"\b(how (?:do|can|to|does|long|much|many|come)|what (?:is|are|do|does|should|kind|happens|if)|"
         r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we|you)|could (?:i|we|you)|is it possible|"
-        r"do you|is there|are there|will (?:i|it|my)|tell me|wondering|explain)\b"),
+        r"do you|is there|are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b"),
     "feedback": _rx(
         r"\b(thanks?|thank you|thx|love|loved|lovely|great|awesome|amazing|excellent|fantastic|brilliant|"
         r"wonderful|kudos|appreciate\w*|happy|glad|rude|worst|awful|terrible|horrible|disappoint\w*|sucks|"
@@ -223,9 +223,16 @@ _HYPOTHETICAL = _rx(r"\b(what (?:should|do|can) i do if|what happens (?:if|when|
 _P4_WHY = "no sign of impact on the customer"
 
 
+def hypothetical(text: str) -> bool:
+    """A one-sentence "what if" question: it reports nothing that has happened."""
+    return bool(_HYPOTHETICAL.search(text)) and len(re.findall(r"[.?!]+(?=\s|$)", text)) <= 1
+
+
 def families(text: str) -> frozenset[str]:
-    """Names of the rule families whose pattern occurs in the (cleaned) text."""
-    return frozenset(name for name, pattern in RULE_FAMILIES.items() if pattern.search(text))
+    """Names of the rule families whose pattern occurs in the (cleaned) text; a "what if"
+    question reports no failure."""
+    found = frozenset(name for name, pattern in RULE_FAMILIES.items() if pattern.search(text))
+    return found - {"failure"} if hypothetical(text) else found
 
 
 def escalation_signals(text: str) -> list[str]:
@@ -239,8 +246,7 @@ def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) 
     one-sentence "what if" question is at most P3."""
     for level, pattern, why in _SEVERITY_RULES:
         if pattern.search(text):
-            hypothetical = _HYPOTHETICAL.search(text) and len(re.findall(r"[.?!]+(?=\s|$)", text)) <= 1
-            if hypothetical and SEVERITIES.index(level) < SEVERITIES.index("P3"):
+            if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
                 return "P3", "a question about what would happen"
             return level, why
     if signal_type in _DEFAULT_SEVERITY:
