@@ -67,9 +67,10 @@ def zero_shot_index(taxonomy: TriageTaxonomy, encode: Encode) -> ZeroShot:
 def pair_scores(index: ZeroShot, vectors: np.ndarray) -> np.ndarray:
     """Cosine of each ticket to its closest sentence of each (category, subcategory) pair."""
     sims = np.asarray(vectors, dtype=np.float32) @ index.vectors.T
-    owner = np.array([index.pairs.index(k) for k in index.keys])
-    out = np.full((len(sims), len(index.pairs)), -1.0, dtype=np.float32)
-    for j in range(len(index.pairs)):
+    pairs = index.pairs
+    owner = np.array([pairs.index(k) for k in index.keys])
+    out = np.full((len(sims), len(pairs)), -1.0, dtype=np.float32)
+    for j in range(len(pairs)):
         out[:, j] = sims[:, owner == j].max(axis=1)
     return out
 
@@ -191,18 +192,19 @@ def triage_one(
 def triage(
     frame: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing,
     encode: Encode | None = None, vectors: np.ndarray | None = None,
-    area_of: Callable[[str, list[str]], str] | None = None,
+    area_of: Callable[[str, list[str]], str] | None = None, index: ZeroShot | None = None,
 ) -> pd.DataFrame:
     """One triage row per ticket of `frame` (ticket_id, text; optional language, tags).
 
-    `vectors`: the tickets' embeddings (row-aligned), else `encode` embeds the texts; with
-    neither, categories come from rules alone. `encode` also embeds the descriptions.
-    `area_of(text, tags)`: the product-area hook (e.g. the taxonomy.yaml matcher).
+    `encode` embeds the category descriptions (unless `index` holds them already, as a server
+    keeps it) and the texts, unless `vectors` has the tickets' embeddings (row-aligned); without
+    `encode`, categories come from rules alone. `area_of(text, tags)`: the product-area hook
+    (e.g. the taxonomy.yaml matcher).
     """
     texts = frame["text"].fillna("").astype(str).tolist()
     sims = None
     if encode is not None:
-        index = zero_shot_index(taxonomy, encode)
+        index = index or zero_shot_index(taxonomy, encode)
         matrix = pair_scores(index, vectors if vectors is not None else encode([rules.clean(t) for t in texts]))
         sims = [dict(zip(index.pairs, row.tolist(), strict=True)) for row in matrix]
     languages = frame["language"].tolist() if "language" in frame else [None] * len(frame)
