@@ -58,6 +58,14 @@ def main() -> int:
                                                  ["True", "False"]))
     print("\nfrustration confusion\n" + confusion(gold["frustration"], ours["frustration"], FRUSTRATION_LEVELS))
     print("\nescalation signals\n" + table(signal_recall(gold, ours), "{:.3f}"))
+    flagged = ours["needs_review"].astype(bool)
+    right = gold["category"] == ours["category"]
+    print("\nneeds_review\n" + table([
+        {"tickets": "flagged needs_review", "share": float(flagged.mean()),
+         "category_accuracy": float(right[flagged].mean()) if flagged.any() else float("nan")},
+        {"tickets": "not flagged", "share": float((~flagged).mean()),
+         "category_accuracy": float(right[~flagged].mean()) if (~flagged).any() else float("nan")},
+    ], "{:.3f}"))
     recall = float(ours.loc[gold["escalation"], "escalation"].mean())
     false_pos = float(ours.loc[~gold["escalation"], "escalation"].mean())
     category_f1 = macro_f1(gold["category"], ours["category"])

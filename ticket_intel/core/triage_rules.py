@@ -17,8 +17,15 @@ from ticket_intel.core.vocabulary import SEVERITIES, URGENCIES
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)[@.]?@\w+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]|<\d+>|&lt;\d+&gt;")
-# A negation as customers type it: "doesn't", "doesnt", "not".
-_NOT = r"(?:\w+n'?t|not|never)"
+# A negation as customers type it: "doesn't", "doesnt", "not" (not "want" or "client").
+_NOT = r"(?:(?:do|does|did|is|was|are|were|ca|wo|has|have|had|could|would|should|must)n'?t|not|never|no longer)"
+# A negated verb ("doesn't", "is not", "never"), not a negated noun ("AUD not GBP", "not in the UK").
+_NEGATED_VERB = (
+    r"(?:(?:do|does|did|is|was|are|were|ca|wo|has|have|had|could|would|should|must)n'?t|never|no longer|"
+    r"(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|must|being|been) not)"
+)
+# After a negation, verbs of opinion or need are not a failure: "I don't understand", "I don't need".
+_NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|sure|have|wish|matter|only|just|even)\b"
 _NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|couple of)"
 
 
@@ -34,11 +41,16 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 _CREDENTIAL = r"log ?in|logon|log on|sign ?in|password|passcode|pin|verification code|security code"
+_MOVEMENT = r"(?:payment|charge|transaction|purchase|debit|withdrawal|transfer)s?"
 _COMPROMISE = (
     r"hack\w*|fraud\w*|scam\w*|stole|stolen|theft|thief|unauthori[sz]ed|compromised|"
-    r"someone (?:else )?(?:has )?(?:used|took|taken|stole|is using|withdrew|made)|"
-    r"(?:payment|charge|transaction|purchase|debit|withdrawal)s?\b[^.?!]{0,30}\b"
-    rf"{_NOT} (?:make|made|authori[sz]e|recogni[sz]e)|went missing from|(?:lost|found) my (?:card|phone|wallet)"
+    r"some(?:one|body) (?:else )?(?:has |might have |may have |is |was )?(?:used|using|took|taken|stole|withdrew|"
+    r"made|access)|"
+    rf"{_MOVEMENT}\b[^.?!]{{0,40}}\b{_NOT} (?:do|make|made|authori[sz]e|approve|recogni[sz]e)|"
+    rf"{_NOT} recogni[sz]e (?:this|the|a|that|these|some)? ?(?:\w+ )?{_MOVEMENT}|"
+    rf"(?:strange|suspicious|fishy|unknown|unrecogni[sz]ed|unfamiliar) (?:\w+ )?{_MOVEMENT}|"
+    r"(?:isn'?t|is not|not|wasn'?t|was not) (?:mine|me)\b|went missing from|(?:lost|found) (?:track of )?my (?:card|phone|wallet)|"
+    r"(?:card|phone|wallet) (?:was|is|has been|got) (?:lost|stolen|taken)"
 )
 
 # What failed to happen, after a negation: "doesn't work", "hasn't arrived", "why hasn't my card arrived".
@@ -64,7 +76,10 @@ _DEGRADED = (
     r"unexpected\w*|mismatch\w*|missing|issues?|problems?|trouble|bug\w*|glitch\w*|drain\w*|leak\w*|time ?out|"
     r"timed out|only half|damaged|smashed|messed up|keeps? (?:on )?\w+ing|(?:been|was|were|got) reset|"
     r"los(?:e|es|ing)|packet loss|barely|flaky|unstable|unreliable|overflow|prevents?|misses|mistakenly|"
-    r"not (?:updated|updating|correct|right|reliable|properly)"
+    r"regressions?|nans?|out of memory|oom|ignor(?:e|es|ed|ing)|no effect|behaves? differently|"
+    r"different(?:ly)? (?:results?|values?|outputs?|behaviou?r)|disappear\w*|unwanted|wrongly|misbehav\w*|"
+    r"warn(?:s|ed|ing|ings)?|not (?:being |getting )?[a-z]+(?:ing|ed)|work\w* (?:\w+ ){0,6}but not|"
+    rf"{_NEGATED_VERB} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?(?!{_NOT_A_FAILURE})[a-z]\w+"
 )
 _BROKEN_OTHERWISE = r"outages?|null\w*|fix|(?:is|are|was|went|goes) down"
 
@@ -80,9 +95,18 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         rf"account (?:name|details|blocked|locked|suspended)|source of (?:my )?funds|origin\w* of (?:my )?funds|"
         rf"{_COMPROMISE})\b"),
     "docs_misled": _rx(
-        r"\b(docs|documentation|guide|tutorial|instructions|manual|readme|according to|(?:was|were) told|"
-        r"told me|(?:support|agent|rep) (?:said|suggested|told)|assurances?)\b"),
-    "marketing": _rx(r"\b(advertis\w*|promis\w*|guarantee\w*|price match|as described|false advertising)\b"),
+        r"\b((?:docs|documentation|guide|tutorial|instructions|manual|readme)\b[^.?!]{0,60}\b(?:say|says|said|"
+        r"states?|stated|claims?|suggests?|recommends?|match(?:es)?|inconsistent|differs?|contradicts?|wrong|"
+        r"incorrect|outdated|misleading|lead to|led to|doesn'?t work|does not work|not work(?:ing)?|broken|fails?)|"
+        r"(?:inconsistent with|according to|contrary to|as per|differs? from|doesn'?t match|does not match) (?:the |"
+        r"your )?(?:docs|documentation|guide|spec\w*|instructions)|followed (?:the |your )?(?:guide|instructions|"
+        r"docs|documentation|tutorial|steps)|(?:was|were) told|told me|(?:support|agent|rep) (?:said|suggested|told)|"
+        r"assurances?)\b"),
+    "marketing": _rx(
+        r"\b(advertis\w*|promised|as promised|(?:broke|breaking|broken) (?:a |the |your |their )?promises?|"
+        r"promise (?:me|us|that|to deliver)|price promise|guarantee[ds]?|price match|as described|"
+        r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? (?:was |were |is |are )?(?:not|n'?t|never) "
+        r"(?:applied|honou?red|valid|working))\b"),
     "competitor": _rx(
         r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
         r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
@@ -90,7 +114,7 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "assumed": _rx(
         r"\b(why (?:don'?t|do not|doesn'?t|won'?t) you|why (?:isn'?t|aren'?t) there|why is there no|"
         r"why (?:can|do) (?:i|we) only|not allowed to|is (?:that|this) normal|is it (?:a |the )?(?:new )?policy|"
-        r"supposed to|should have been|i (?:thought|assumed|expected))\b"),
+        r"i (?:thought|assumed|expected))\b"),
     "failure": _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b"),
     "request": _rx(
         r"\b(please add|add (?:support|an? option|a way|the ability)|feature request|"
@@ -156,7 +180,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
         r"never (?:use|using|shop|shopping|fly|flying|buy|buying|order\w*) (?:with |from |at )?(?:you|your|here|again)|"
-        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
+        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|uninstall\w*|"
+        r"delet(?:e|ing) (?:the|your|this) app|"
         r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company))\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
@@ -171,7 +196,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "strong_negative": _rx(
         r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
         r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
-        r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|"
+        r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|sucks|disgrace\w*|shameful|nightmare)\b"),
     "refund_chargeback": _rx(
         r"\b(refund(?:s|ed)?|money back|charge ?backs?|dispute\w*|reimburs\w*|compensat\w*|"
@@ -213,6 +238,7 @@ _SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
         r"rather than|instead of|again|still|fix)\b"),
      "a degraded or surprising experience"),
 ]
+_MINOR = _rx(r"\b(warn(?:s|ed|ing|ings)?|deprecat\w*|typos?|misleading|unclear|confusing|docs|documentation)\b")
 _QUESTION_OR_REQUEST = _rx(
     r"\?|\b(how|what|where|when|which|why|can i|could i|is it possible|do you|is there|will i|please|need|want|"
     r"would like|add|support|should|warning|docs|documentation)\b")
@@ -249,6 +275,8 @@ def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) 
             if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
                 return "P3", "a question about what would happen"
             return level, why
+    if _MINOR.search(text):
+        return "P3", "a minor annoyance: a warning, a misleading message, a documentation error"
     if signal_type in _DEFAULT_SEVERITY:
         return _DEFAULT_SEVERITY[signal_type]
     if signal_type == "other":
@@ -264,7 +292,7 @@ def urgency_of(severity_level: str, escalation: bool) -> str:
     return URGENCIES[max(index, 0)]
 
 
-_PROFANITY = _rx(r"\b(shit\w*|fuck\w*|wtf|damn\w*|crap\w*|bullshit|stfu)\b")
+_PROFANITY = _rx(r"\b(shit\w*|fuck\w*|wtf|damn\w*|crap\w*|bullshit|stfu|piss\w*|bitch\w*|ass(?:hole)?s?)\b")
 _ANNOYED = _rx(
     r"\b(again|still|seriously|come on|annoy\w*|frustrat\w*|disappoint\w*|upset|unhappy|sad|joke|"
     r"please fix|not cool|smh|ugh|agh)\b|[😡😤🙄😭😩😒🤬😠👎]|\?!|!\?|\?\?|:'?\(")
