@@ -156,6 +156,13 @@ def test_zero_shot_decides_what_no_rule_speaks_for():
     assert set(rules_only["category"]) == {"other"} and (rules_only["confidence"] < 0.5).all()
 
 
+def test_categories_without_zero_shot_need_a_rule_match():
+    taxonomy = parse_taxonomy(ZERO_SHOT.replace("    rules: [question]\n", "    rules: [question]\n    zero_shot: false\n"))
+    frame = pd.DataFrame({"text": ["origami folding lesson", "how do I fold origami?"]})
+    out = triage(frame, taxonomy, load_routing(), encode=fake_encode)
+    assert out["category"].tolist() == ["other", "how-to"]
+
+
 def test_rules_beat_embedding_but_a_clear_disagreement_needs_review():
     taxonomy = parse_taxonomy(ZERO_SHOT)
     sims = {("bug report", "functional"): 0.1, ("how-to", "feature usage"): 0.9, ("other", "general"): 0.1}

@@ -56,6 +56,7 @@ def test_signal_type_comes_from_the_subcategory_else_the_category():
     (("{name: UI,", "{name: functional,"), "lists a subcategory twice"),
     (("description: [It fails.]", "description: []"), "categories.0.subcategories.0.description"),
     (("    signal_type: other\n", "    signal_type: other\n    colour: red\n"), "colour: Extra inputs"),
+    (("    signal_type: other\n", "    signal_type: other\n    zero_shot: false\n"), "must allow zero_shot"),
 ])
 def test_taxonomy_mistakes_are_named(edit, message):
     with pytest.raises(ValueError, match=r"triage\.yaml") as err:

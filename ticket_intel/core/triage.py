@@ -103,7 +103,9 @@ def choose(taxonomy: TriageTaxonomy, found: frozenset[str], pair_sims: dict[tupl
         confidence = 0.55 + 0.3 * p + 0.15 * agree - 0.1 * (len(voted) > 1)
         conflict = embed is not None and not agree and float(embed.max()) >= 0.6 and p < 0.1
     elif embed is not None:
-        unvoted = _softmax(best + FALLBACK_PRIOR * (np.array(names) == taxonomy.fallback))
+        allowed = np.array([c.zero_shot for c in taxonomy.categories])
+        prior = FALLBACK_PRIOR * (np.array(names) == taxonomy.fallback)
+        unvoted = _softmax(np.where(allowed, best + prior, -np.inf))
         cat = taxonomy.category(names[int(np.argmax(unvoted))])
         confidence, conflict = 0.8 * float(unvoted.max()), False
     else:

@@ -56,6 +56,9 @@ class Category(_Strict):
     description: list[str] = Field(min_length=1)
     rules: list[str] = []
     subcategories: list[Subcategory] = Field(min_length=1)
+    # False: only a rule match assigns this category, never embedding similarity alone (for
+    # categories defined by what the ticket explicitly says, such as "please add").
+    zero_shot: bool = True
 
     @model_validator(mode="after")
     def _known(self) -> Self:
@@ -80,6 +83,8 @@ class TriageTaxonomy(_Strict):
             raise ValueError(f"a category is listed twice: {names}")
         if self.fallback not in names:
             raise ValueError(f"fallback {self.fallback!r} is not one of the categories {names}")
+        if not self.category(self.fallback).zero_shot:
+            raise ValueError(f"the fallback category {self.fallback!r} must allow zero_shot")
         return self
 
     def category(self, name: str) -> Category:
