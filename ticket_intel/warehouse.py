@@ -53,6 +53,12 @@ _TABLES = {
         backlog_severity VARCHAR, backlog_deflection DOUBLE, terms VARCHAR[],
         example_ticket_ids VARCHAR[], summarizer VARCHAR, review_status VARCHAR,
         merged_theme_ids VARCHAR[], run_id VARCHAR""",
+    "marts.ticket_triage": """
+        week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, category VARCHAR, subcategory VARCHAR,
+        signal_type VARCHAR, severity VARCHAR, urgency VARCHAR, sentiment DOUBLE, frustration VARCHAR,
+        escalation BOOLEAN, escalation_signals VARCHAR[], churn_risk VARCHAR, language VARCHAR,
+        product_area VARCHAR, assigned_team VARCHAR, sla_hours DOUBLE, escalated BOOLEAN, confidence DOUBLE,
+        needs_review BOOLEAN, triage_source VARCHAR, summary VARCHAR, goal VARCHAR, run_id VARCHAR""",
     "marts.ranked_themes": """
         week_start DATE NOT NULL, rank INTEGER, theme_id VARCHAR NOT NULL, label VARCHAR,
         tickets INTEGER, customers INTEGER, tickets_prev_week INTEGER, wow_change DOUBLE,
@@ -254,3 +260,16 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None 
     for col in dates:
         frame[col] = pd.to_datetime(frame[col]).dt.date
     return frame
+
+
+def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[Any], model: str) -> pd.DataFrame:
+    """The weeks' redacted tickets with their stored embedding by `model` (None when missing)."""
+    embedded = table_exists(con, "staging.ticket_embeddings")
+    join = ("LEFT JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.week_start = r.week_start "
+            "AND e.model = ?") if embedded else ""
+    return read(
+        con,
+        f"""SELECT r.*, {"e.embedding" if embedded else "NULL AS embedding"} FROM staging.redacted_tickets r {join}
+            WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""",
+        [model, list(weeks)] if embedded else [list(weeks)],
+    )

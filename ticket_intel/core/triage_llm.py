@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Self
 
+import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -174,3 +175,14 @@ def llm_triage(
         return {**offline, "summary": None, "goal": None}
     cache_put(key, got[0])
     return merge(offline, got[1], taxonomy, routing, model)
+
+
+def llm_triage_frame(
+    texts: list[str], offline: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing, model: str,
+    cache_get: Callable[[str], str | None], cache_put: Callable[[str, str], None],
+    completion_kwargs: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """`llm_triage` for every row of an offline triage frame (texts aligned with its rows)."""
+    rows = [llm_triage(text, row, taxonomy, routing, model, cache_get, cache_put, completion_kwargs)
+            for text, row in zip(texts, offline.to_dict("records"), strict=True)]
+    return pd.DataFrame(rows, columns=[*offline.columns, "summary", "goal"])

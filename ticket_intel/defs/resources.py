@@ -68,6 +68,8 @@ class PipelineConfig(dg.ConfigurableResource):
     inbox_dir: str = "data/inbox"
     reports_dir: str = "data/reports"
     taxonomy_path: str = "taxonomy.yaml"
+    triage_path: str = "triage.yaml"  # triage categories (core/triage_config.py)
+    routing_path: str = "routing.yaml"  # teams and SLAs per triage category
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_backend: str = DEFAULT_EMBEDDING_BACKEND  # torch, onnx or onnx-int8 (see core/embed.py)
     embedding_batch_size: int = 64
