@@ -25,7 +25,7 @@ _NEGATED_VERB = (
     r"(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|must|being|been) not)"
 )
 # After a negation, verbs of opinion or need are not a failure: "I don't understand", "I don't need".
-_NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|sure|have|wish|matter|only|just|even)\b"
+_NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|sure|have|wish|matter|only|just|even|find (?:where|how|out))\b"
 _NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|couple of)"
 
 
