@@ -160,7 +160,8 @@ def configured(cls: type[R], env_names: Mapping[str, str] | None = None) -> R:
 def build_resources() -> dict[str, Any]:
     return {
         "warehouse": Warehouse(database=setting("warehouse", "data/warehouse.duckdb")),
-        "settings": configured(PipelineConfig, {"inbox_dir": "inbox", "taxonomy_path": "taxonomy"}),
+        "settings": configured(PipelineConfig, {"inbox_dir": "inbox", "taxonomy_path": "taxonomy",
+                                                "triage_path": "triage", "routing_path": "routing"}),
         "llm": configured(LLM, {f: f"llm_{f}" for f in LLM.model_fields}),
         "notifier": configured(Notifier, {"kind": "notifier", "url": "notify_url", "secret": "notify_secret"}),
     }
