@@ -281,14 +281,19 @@ def escalates(text: str, topic: Sequence[str] = ()) -> bool:
 
 
 def severity_of(
-    texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None
+    texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None,
+    reasons: Sequence[str] | None = None,
 ) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
     a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation;
-    `severities`: the tickets' own levels when triage has them (else the offline rules')."""
+    `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
+    the offline rules')."""
     if not texts:
         return "P4", "no tickets to weigh"
-    per_ticket = [ticket_severity(t) for t in texts] if severities is None else [(s, "") for s in severities]
+    if severities is None:
+        per_ticket = [ticket_severity(t) for t in texts]
+    else:
+        per_ticket = list(zip(severities, reasons or [""] * len(severities), strict=True))
     counts = Counter(level for level, _ in per_ticket)
     reasons = {level: why for level, why in per_ticket if why}
     reached, level = 0, "P4"
@@ -338,8 +343,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     reps = representatives(doc.vectors, n_examples)
     phrasing_rows = mmr(doc.vectors, n_phrasings)
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
-    severity, why = severity_of(doc.texts, doc.terms[:3], doc.severities)
-    signals = doc.signals if doc.signals is not None else [ticket_signal(t) for t in doc.texts]
+    signals, severities, reasons = doc.signals, doc.severities, None
+    if signals is None or severities is None:
+        per_ticket = [signal_and_severity(t) for t in doc.texts]
+        signals = signals if signals is not None else [s for s, _, _ in per_ticket]
+        if severities is None:
+            severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
+    severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons)
     signal = signal_type_of(doc.texts, signals)
     head = head_phrase(doc.terms, doc.texts)
     label = label_from_terms(doc.terms, doc.texts, head)

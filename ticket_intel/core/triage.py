@@ -138,7 +138,8 @@ def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None) -> tu
     words = rules.clean(text)
     choice = choose(taxonomy, rules.families(words), None)
     signal = taxonomy.signal_type(choice.category, choice.subcategory)
-    return (signal, *rules.severity(words, signal, sentiment(words)))
+    mood = sentiment(words) if signal == "other" else 0.0  # only a complaint's weight depends on it
+    return (signal, *rules.severity(words, signal, mood))
 
 
 @lru_cache(maxsize=1)
