@@ -33,8 +33,8 @@ def test_columns_sizes_and_splits(labels):
     assert labels["id"].is_unique and (labels["text"].str.strip() != "").all()
     counts = labels.groupby(["source", "split"]).size()
     assert set(labels["source"]) == {"banking77", "twcs", "github"}
-    assert (labels.groupby("source").size() == PER_SOURCE).all()
-    assert (counts >= PER_SOURCE // 2).all()
+    assert labels.groupby("source").size().to_dict() == PER_SOURCE
+    assert all(counts[source, split] == n // 2 for source, n in PER_SOURCE.items() for split in ("dev", "test"))
 
 
 def test_values_are_in_the_vocabularies(labels):

@@ -1,8 +1,9 @@
 """Draw the tickets of the labelled set from ../shared/datasets with a fixed seed.
 
-150 tickets per source: banking77 test queries (all 77 intents), first customer messages of
-twcs (inbound tweets that reply to nothing) and GitHub bug titles spread over the 7 products
-(the `swift-ci` migration bot left out). Within each source every other ticket is held out
+150 banking77 test queries (all 77 intents), 300 first customer messages of twcs (inbound
+tweets that reply to nothing: real traffic, and the richest in rare categories; the first 150
+were the original draw, a longer draw with the same seed keeps them as its prefix) and 150 GitHub
+bug titles spread over the 7 products (the `swift-ci` migration bot left out). Within each source every other ticket is held out
 (`split` = test): rules are developed on `dev` only. Writes the unlabelled sample; labels are
 added by hand (GUIDE.md) into `tickets.csv`.
 
@@ -20,7 +21,7 @@ from ticket_intel import PROJECT_ROOT
 
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
 SEED = 14
-PER_SOURCE = 150
+PER_SOURCE = {"banking77": 150, "twcs": 300, "github": 150}
 BOTS = frozenset({"swift-ci"})
 
 
@@ -51,11 +52,11 @@ def github(n: int) -> pd.DataFrame:
     return pd.concat(parts).sample(frac=1, random_state=SEED)
 
 
-def sample(per_source: int = PER_SOURCE) -> pd.DataFrame:
+def sample(per_source: dict[str, int] = PER_SOURCE) -> pd.DataFrame:
     """The unlabelled set: source, id, split, text; one text per line (newlines folded)."""
     parts = []
     for draw in (banking77, twcs, github):
-        part = draw(per_source).reset_index(drop=True)
+        part = draw(per_source[draw.__name__]).reset_index(drop=True)
         part.insert(2, "split", ["dev" if i % 2 == 0 else "test" for i in range(len(part))])
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
