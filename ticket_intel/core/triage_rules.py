@@ -49,7 +49,7 @@ _COMPROMISE = (
     rf"{_MOVEMENT}\b[^.?!]{{0,40}}\b{_NOT} (?:do|make|made|authori[sz]e|approve|recogni[sz]e)|"
     rf"{_NOT} recogni[sz]e (?:this|the|a|that|these|some)? ?(?:\w+ )?{_MOVEMENT}|"
     rf"(?:strange|suspicious|fishy|unknown|unrecogni[sz]ed|unfamiliar) (?:\w+ )?{_MOVEMENT}|"
-    r"(?:isn'?t|is not|not|wasn'?t|was not) (?:mine|me)\b|went missing from|(?:lost|found) (?:track of )?my (?:card|phone|wallet)|"
+    r"(?:isn'?t|is not|not|wasn'?t|was not) (?:mine|me)\b|went missing from|(?:lost|found) (?:track of )?my (?:\w+ )?(?:card|phone|wallet|sim)|"
     r"(?:card|phone|wallet) (?:was|is|has been|got) (?:lost|stolen|taken)"
 )
 
@@ -77,7 +77,8 @@ _DEGRADED = (
     r"timed out|damaged|messed up|keeps? (?:on )?\w+ing|(?:been|was|were|got) reset|"
     r"los(?:e|es|ing)|packet loss|barely|flaky|unstable|unreliable|overflow|prevents?|misses|mistakenly|"
     r"regressions?|nans?|out of memory|oom|ignor(?:e|es|ed|ing)|no effect|behaves? differently|"
-    r"different(?:ly)? (?:results?|values?|outputs?|behaviou?r)|disappear\w*|unwanted|wrongly|misbehav\w*|"
+    r"different(?:ly)? (?:results?|values?|outputs?|behaviou?r|to|from|than)|disappear\w*|unwanted|wrongly|"
+    r"misbehav\w*|not (?:updated|updating|correct|right|reliable|properly)|"
     r"warn(?:s|ed|ing|ings)?|not (?:being |getting )?[a-z]+(?:ing|ed)|work\w* (?:\w+ ){0,6}but not|"
     rf"{_NEGATED_VERB} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?(?!{_NOT_A_FAILURE})[a-z]\w+"
 )
@@ -87,10 +88,14 @@ _BROKEN_OTHERWISE = r"outages?|null\w*|fix|(?:is|are|was|went|goes) down"
 RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "money": _rx(
         r"\b(charged|charges|(?:a|an|the|extra|this|that) charge|charge (?:on|for|of|me)|charging (?:me|us|customers|for|to)|fees?|refund\w*|pric(?:e|es|ing)|costs?|costing|bill(?:s|ed|ing)?|invoice\w*|"
-        r"subscription\w*|overcharg\w*|exchange rates?|money back|chargeback|dispute\w*|payouts?|commission)\b"),
+        r"subscription\w*|overcharg\w*|exchange rates?|money back|chargeback|dispute\w*|payouts?|commission|"
+        r"(?:took|taken|take|taking|debited|deducted) (?:my |our |the )?money|money (?:was |been |got )?(?:taken|"
+        r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*)\b"),
     "account": _rx(
         rf"\b({_CREDENTIAL}|verif(?:y|ied|ication)|(?:my|prove|confirm) identity|identity (?:check|verification|documents?)|id check|forgot\w* (?:my |the )?(?:\w+ )?(?:code|details|username)|personal (?:details|information|info)|"
-        r"(?:change|update|edit) (?:my |the )?(?:name|address|details|email|phone number)|"
+        r"(?:change|update|edit) (?:my |the )?(?:name|surname|last name|address|details|email|phone number)|"
+        r"(?:unlock|recover|access|get into|get back) (?:to )?(?:my |the )?account|account (?:is |was |got |has been )?"
+        r"(?:locked|blocked|suspended|disabled|hacked)|"
         r"(?:close|delete|terminate|deactivate|get rid of) (?:my |the |an? )?account|open (?:an |a new )?account|"
         rf"account (?:name|details|blocked|locked|suspended)|source of (?:my )?funds|"
         rf"{_COMPROMISE})\b"),
@@ -176,12 +181,12 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "churn": _rx(
         r"\b(cancel\w* (?:my |the |our )?(?:account|subscription|membership|contract|service|plan|prime)s?|"
         r"(?:close|delete|terminate|get rid of) (?:my |the |our )?(?:account|contract)|"
-        r"(?:not|won'?t be|never|stop) renew\w*|(?:switch\w*|port\w*) (?:back |over )?to \w+|"
+        r"(?:not|won'?t|never|stop) (?:be )?renew\w*|(?:switch\w*|port\w*) (?:back |over )?to \w+|"
         r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
-        r"never (?:use|using|shop|shopping|fly|flying|buy|buying|order\w*) (?:with |from |at )?(?:you|your|here|again)|"
-        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|uninstall\w*|"
-        r"delet(?:e|ing) (?:the|your|this) app|"
+        r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
+        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
+        r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
         r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company))\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
@@ -201,7 +206,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "refund_chargeback": _rx(
         r"\b(refund(?:s|ed)?|money back|charge ?backs?|dispute\w*|reimburs\w*|compensat\w*|"
         r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
-        r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned))\b"),
+        r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
+        r"give me (?:my )?(?:money|cash) back)\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get|want|need|ask(?:ing)? for|put me through|contact|see|give me)(?: to| with)? "
         r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
@@ -209,11 +215,16 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "long_wait": _rx(
         rf"\b(still waiting|been waiting|waiting (?:for|since) (?:over |more than |almost )?{_NUMBER} ?"
         rf"(?:days?|weeks?|months?|hours?)|(?:for|over|almost|nearly|more than|past|last) {_NUMBER} ?"
-        r"(?:days?|weeks?|months?)|since (?:a while|\d+\w*|last|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
-        r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)|(?:for|taking) (?:so|too|this) long|ages|"
+        rf"(?:days?|weeks?|months?)|been {_NUMBER} ?(?:days?|weeks?|months?)|"
+        rf"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck)\b[^.!?]{{0,40}}\bsince (?:a while|\d+\w*|"
+        r"last|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)|"
+        r"(?:for|taking) (?:so|too|this) long|ages|"
         r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
+        r"no(?: ?one|body) (?:has |have )?(?:replied|responded|answered|got back)|"
         r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|"
-        r"tweet|email|writ|report)\w*|again and again|going on (?:for )?too long|how much longer|ever going to "
+        r"tweet|email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|"
+        rf"reported)\w* (?:\w+ ){{0,3}}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
+        r"can'?t (?:seem to )?get through|going on (?:for )?too long|how much longer|ever going to "
         r"(?:answer|reply|respond)|on hold|hours? on the phone|still no (?:answer|reply|response|update)s?)\b"),
 }
 
