@@ -57,7 +57,8 @@ _COMPROMISE = (
 _DID_NOT_HAPPEN = (
     r"(?:work\w*|load\w*|receiv\w*|arriv\w*|accept\w*|allow\w*|let|go(?:ne)? through|able|give|found|increas\w*|"
     r"reflect\w*|appear\w*|accessible|respond\w*|open\w*|show(?:ing)?(?: up)?|call\w*|run\w*|pick\w*|cover\w*|"
-    r"recogni[sz]\w*|return\w*|available|(?:been )?(?:credited|delivered|activated|added))"
+    r"recogni[sz]\w*|return\w*|available|send\w*|connect\w*|start\w*|boot\w*|install\w*|download\w*|upload\w*|"
+    r"play\w*|(?:been )?(?:credited|delivered|activated|added|booked|confirmed|processed|shipped|dispatched|despatched))"
 )
 # What a customer cannot do (severity P1) and what works badly (P2): one vocabulary for the
 # "failure" family that votes for bug reports and for the severity levels.
@@ -67,7 +68,8 @@ _BLOCKED = (
     r"segfault|panic\w*|assert\w*|broken|breaks?|stuck|stopped|freez\w*|hang\w*|forgot\w*|lost|typeerror|"
     r"undefined|violation|no attribute|not (?:defined|a function)|unresolved|invalid|where is my|where'?s my|"
     r"where (?:is|are) (?:the|my) (?:money|funds|cash|order|package|parcel|delivery|refund|payment|transfer|"
-    r"deposit|item)s?|no (?:internet|service|signal|connection)|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
+    r"deposit|item)s?|no (?:internet|service|signal|connection)|unusable|(?:internet|wifi|connection|phone|cable|"
+    r"power|line|landline|broadband) (?:is|was|went|has gone|keeps going) down|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
     r"(?:was|were|got|been|is|has|have) (?:been )?(?:my |the |our )?(?:\w+ )?cancel+ed|"
     rf"unblock|cann'?t|{_NOT} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?{_DID_NOT_HAPPEN}"
 )
@@ -174,7 +176,6 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"carry|operate)|does (?:it|this|your)|are there|is there|available|availability|support(?:ed|s)?|"
         r"accept\w*|limit\w*|which|what (?:countries|currencies|cards|kind|speeds?)|stock|any chance|how many|"
         r"will (?:i|you)|difference)\b"),
-    "usage": _rx(r"\b(how (?:do|can|to|should|would)|how is it|steps to|set ?up|activate|link|order|change|use)\b"),
 }
 
 ESCALATION_RULES: dict[str, re.Pattern[str]] = {
@@ -237,7 +238,8 @@ _SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
         r"(?:is|are|was|were|went|seems?) down|down for everyone|server issues?)\b"),
      "fraud, theft, a security problem or an outage"),
     ("P2", _rx(
-        rf"\b({_NOT} work\w* (?:correctly|properly|well|right|reliably)|only (?:after|when|until)|until|"
+        rf"\b({_NOT} work\w* (?:correctly|properly|well|right|reliably)|only (?:after|when|until)|"
+        r"work\w* (?:\w+ ){0,4}(?:until|unless)|"
         r"workaround|randomly|sometimes|intermittent\w*|flaky|unstable|unreliable)\b"),
      "it works, but wrongly, late or only sometimes"),
     ("P1", _rx(rf"\b({_BLOCKED})\b"), "customers are blocked from a core task"),
