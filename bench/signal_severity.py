@@ -1,6 +1,6 @@
 """Signal type and severity of single tickets against the hand-labelled set (issue 11, item 7).
 
-450 tickets labelled by hand (bench/labels/GUIDE.md): banking77 queries, twcs first customer
+600 tickets labelled by hand (bench/labels/GUIDE.md): banking77 queries, twcs first customer
 messages and GitHub bug titles. Rules and descriptions were developed on the `dev` half; the
 figures to quote are the held-out `test` half. Predictions are the offline triage (rules plus
 zero-shot category with the bundled embedding model); "rules only" drops the embeddings; the

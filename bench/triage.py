@@ -1,6 +1,6 @@
 """Per-ticket triage against the hand-labelled set (issue 14, item 1).
 
-The same 450 labelled tickets as bench.signal_severity (bench/labels/GUIDE.md); quote the
+The same 600 labelled tickets as bench.signal_severity (bench/labels/GUIDE.md); quote the
 held-out `test` split. For each field: accuracy and macro-F1 of the offline triage (rules plus
 zero-shot category), of rules alone, and of the majority-class reference; per-class figures and
 confusion matrices for category, urgency and escalation. Escalation recall counts the tickets
