@@ -55,6 +55,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the inbox holds "
        "several), `on` or `off`"),
     _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms"),
+    _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)"),
+    _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category"),
     _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
     _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
     _s("MIN_WEEK_TICKETS", 30, "below this a week gets a warning instead of a ranking"),

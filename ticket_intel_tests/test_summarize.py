@@ -128,14 +128,19 @@ def test_escalation_raises_severity_but_not_when_it_is_the_topic():
     assert severity_of(refunds)[0] == "P2"
 
 
+# The signal type is the one the ticket's triage category stands for (triage.yaml, GUIDE.md).
 @pytest.mark.parametrize(("text", "kind"), [
     ("The app crashes when I open it", "bug"),
     ("My card payment was declined", "bug"),
+    ("Why hasn't my card arrived yet", "bug"),
     ("Why was I charged a fee for this?", "billing"),
-    ("I can't find where to change my address, it's confusing", "ux_friction"),
-    ("How do I verify my identity?", "docs_gap"),
-    ("Is it possible to get a card in the US?", "feature_gap"),
-    ("Why hasn't my card arrived yet", "expectation_mismatch"),
+    ("How do I verify my identity?", "billing"),  # the account itself: account & billing
+    ("I can't find where the export button is, it's confusing", "ux_friction"),
+    ("How do I export my data to a spreadsheet?", "docs_gap"),
+    ("Is it possible to get a card in the US?", "docs_gap"),  # feature discovery
+    ("Please add an option to export my data to a spreadsheet", "feature_gap"),
+    ("Please add a dark mode to the app", "ux_friction"),  # feature request / UI/UX
+    ("Other apps let you do this, why don't you?", "expectation_mismatch"),
     ("Great app", "other"),
 ])
 def test_ticket_signal_rules(text, kind):
@@ -143,8 +148,17 @@ def test_ticket_signal_rules(text, kind):
 
 
 def test_theme_signal_needs_a_quarter_of_tickets():
-    assert signal_type_of(["How do I verify my identity?"] * 2 + ["ok"] * 2) == "docs_gap"
-    assert signal_type_of(["How do I verify my identity?"] + ["ok"] * 4) == "other"
+    assert signal_type_of(["How do I export my data?"] * 2 + ["ok"] * 2) == "docs_gap"
+    assert signal_type_of(["How do I export my data?"] + ["ok"] * 4) == "other"
+
+
+def test_theme_severity_and_signal_take_triage_results_when_given():
+    texts = ["How do I export my data?"] * 4
+    assert severity_of(texts, severities=["P1", "P3", "P3", "P3"])[0] == "P1"
+    doc = _doc(texts, terms=["export"])
+    doc.signals, doc.severities = ["bug"] * 4, ["P2"] * 4
+    summary = extractive_summary(doc)
+    assert (summary.signal_type, summary.severity) == ("bug", "P2")
 
 
 def test_recent_weekly_rate_counts_from_when_the_theme_appeared():

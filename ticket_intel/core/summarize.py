@@ -4,8 +4,9 @@ Both summarisers (this one and `llm.py`) fill `ThemeSummary`, so ranking and the
 care which produced a summary. The extractive one labels a theme by its class-based TF-IDF
 terms (what is frequent in this theme and rare in the others) turned into the phrase customers
 actually use, picks representative tickets nearest the centroid, diverse phrasings by maximal
-marginal relevance, and severity / signal type by keyword rules that a reviewer can read and
-argue with. Every rule below is generic support language, not tuned to one product.
+marginal relevance. Severity and signal type aggregate the theme's tickets: each ticket's own
+(from `ticket_triage`, or from the same offline rules when none are given, see `core/triage.py`),
+then the level a quarter of the tickets reach and the signal most of them show.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from ticket_intel.core.vocabulary import SEVERITIES
+from ticket_intel.core.triage import signal_and_severity
+from ticket_intel.core.triage_rules import ESCALATION_RULES, clean
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
@@ -78,57 +81,11 @@ class ThemeDocs:
     ticket_weeks: list[date]
     vectors: np.ndarray
     terms: list[str] = field(default_factory=list)
+    # Per-ticket signal types and severities from `ticket_triage`, when the caller has them;
+    # otherwise computed from the texts by the same offline rules.
+    signals: list[str] | None = None
+    severities: list[str] | None = None
 
-
-# A negation as customers type it: "doesn't", "doesnt", "not".
-_NOT = r"(?:\w+n't|(?:do|does|did|is|are|was|were|has|have|had|ca|wo|could)nt|not)"
-
-# Per-ticket severity: the first (most severe) rule that matches.
-_SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
-    ("P0", re.compile(
-        r"\b(hack(ed|er)?|fraud\w*|scam\w*|stolen|stole|theft|unauthori[sz]ed|compromised|"
-        r"security (breach|issue|problem)|data (leak|breach)|outage|(app|site|service|system) is down)\b", re.I),
-     "fraud, theft, a security problem or an outage"),
-    ("P1", re.compile(
-        r"\b(lost|can'?t|cannot|can not|unable|blocked|locked out|declined|rejected|denied|fail(ed|s|ing)?|"
-        r"not working|broken|missing|disappeared|stuck|error|charged twice|double charged|wrong amount|"
-        rf"{_NOT} (work\w*|let|allow\w*|go(ne)? through|arrived?|received?|(been )?shown? up|showing( up)?)|"
-        r"never (arrived|received|came))\b", re.I),
-     "customers are blocked from a core task"),
-    ("P2", re.compile(
-        r"\b(problem|issue|pending|delay(ed)?|still|waiting|slow|taking (so )?long|fee|fees|charged?|"
-        r"extra|incorrect|wrong)\b", re.I),
-     "a degraded or surprising experience"),
-    ("P3", re.compile(r"\?|\b(how|what|where|when|which|why|is it possible|can i|do you|am i able)\b", re.I),
-     "a question about how the product works"),
-]
-_P4_WHY = "no sign of impact on the customer"
-_ESCALATION = re.compile(
-    r"\b(cancel\w*|close (my|the) account|refund\w*|chargeback|lawyer|legal action|sue|complain\w*|"
-    r"ombudsman|regulator|unacceptable|ridiculous|switch(ing)? (bank|provider)s?)\b", re.I
-)
-
-# Per-ticket signal type: the first rule that matches, in this order (a ticket that reports an
-# error is a bug report even when it also asks "how"; "what documents can I use" asks for docs).
-_SIGNAL_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("bug", re.compile(
-        rf"\b(error|{_NOT} work\w*|broken|crash\w*|fail(ed|s|ing)?|bug|glitch|declined|"
-        r"rejected|stuck|won'?t (let|allow))\b", re.I)),
-    ("billing", re.compile(
-        r"\b(charged?|charges|fees?|refund\w*|invoice\w*|billing|billed|overcharg\w*|pric(e|es|ing)|"
-        r"subscription|exchange rates?|commission)\b", re.I)),
-    ("ux_friction", re.compile(
-        r"\b(confus\w*|hard to|difficult|can'?t find|cannot find|where (do|can) i find|too many steps|"
-        r"complicated|unclear)\b", re.I)),
-    ("docs_gap", re.compile(
-        r"\b(how (?!come\b)\w+|what (is|are|do|does|can|should|kind|type|documents?)|where (can|do|should) i|"
-        r"which|explain|documentation|guide|requirements?|instructions?|tutorial)\b", re.I)),
-    ("feature_gap", re.compile(
-        r"\b((can|could) i|is it possible|could you add|would like|wish|support for|"
-        r"do you (offer|support|have)|option to|allow me to|any way to)\b", re.I)),
-    ("expectation_mismatch", re.compile(
-        rf"\b(why|expected|supposed to|still|{_NOT}|should have|when will)\b", re.I)),
-]
 
 # Templated backlog items: a verb-led title and the goal of the user story, per signal type.
 _BACKLOG = {
@@ -305,60 +262,67 @@ def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5) -> list[int]:
 
 
 def ticket_severity(text: str) -> tuple[str, str]:
-    text = _normalise(text)
-    for level, pattern, why in _SEVERITY_RULES:
-        if pattern.search(text):
-            return level, why
-    return "P4", _P4_WHY
+    """(level, reason) of one ticket by the offline triage rules."""
+    return signal_and_severity(text)[1:]
 
 
 def escalates(text: str, topic: Sequence[str] = ()) -> bool:
-    """Threatens to cancel, asks for a refund, mentions a chargeback or a lawyer... unless that
-    word is what the theme is about (a refund theme is not an escalation of itself)."""
+    """Carries an escalation signal (churn, legal threat, refund, long wait, ...) unless the words
+    that signal it are what the theme is about (a refund theme is not an escalation of itself)."""
     topic_words = [w for term in topic for w in term.split()]
+    text = clean(text)
     return any(
         not any(same_stem(m.group(0).lower().split()[0], w) for w in topic_words)
-        for m in _ESCALATION.finditer(_normalise(text))
+        for pattern in ESCALATION_RULES.values() for m in pattern.finditer(text)
     )
 
 
-def severity_of(texts: Sequence[str], topic: Sequence[str] = ()) -> tuple[str, str]:
+def severity_of(
+    texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None,
+    reasons: Sequence[str] | None = None,
+) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
-    a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation."""
+    a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation;
+    `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
+    the offline rules')."""
     if not texts:
-        return "P4", _P4_WHY
-    per_ticket = [ticket_severity(t) for t in texts]
+        return "P4", "no tickets to weigh"
+    if severities is None:
+        per_ticket = [ticket_severity(t) for t in texts]
+    else:
+        per_ticket = list(zip(severities, reasons or [""] * len(severities), strict=True))
     counts = Counter(level for level, _ in per_ticket)
-    reasons = {level: why for level, why in per_ticket}
+    reasons = {level: why for level, why in per_ticket if why}
     reached, level = 0, "P4"
     for candidate in SEVERITIES:
         reached += counts[candidate]
         if reached >= SEVERITY_QUANTILE * len(texts):
             level = candidate
             break
-    rationale = f"{reached / len(texts):.0%} of tickets: {reasons.get(level, _P4_WHY)}"
+    rationale = f"{reached / len(texts):.0%} of tickets at {level} or worse"
+    if level in reasons:
+        rationale += f": {reasons[level]}"
     escalating = sum(escalates(t, topic) for t in texts)
     if escalating >= ESCALATION_SHARE * len(texts) and level != "P0":
         level = SEVERITIES[SEVERITIES.index(level) - 1]
-        rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to cancel, want refunds or escalate"
+        rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to leave, want money back or escalate"
     return level, rationale
 
 
 def ticket_signal(text: str) -> str:
-    text = _normalise(text)
-    return next((kind for kind, pattern in _SIGNAL_RULES if pattern.search(text)), "other")
+    """The signal type of one ticket by the offline triage rules (category -> signal type)."""
+    return signal_and_severity(text)[0]
 
 
 def signal_type_of(texts: Sequence[str], signals: Sequence[str] | None = None) -> str:
-    """The signal most tickets show, among tickets that show one (ties go to the earlier rule);
-    "other" when fewer than a quarter of the tickets match any rule. `signals`: the tickets'
-    `ticket_signal`s, when the caller already has them."""
+    """The signal most tickets show, among tickets that show one (ties go to the earlier type in
+    SIGNAL_TYPES); "other" when fewer than a quarter of the tickets show any. `signals`: the
+    tickets' signal types, when the caller already has them."""
     votes = Counter([ticket_signal(t) for t in texts] if signals is None else signals)
     signalled = {k: v for k, v in votes.items() if k != "other"}
     if sum(signalled.values()) < SEVERITY_QUANTILE * max(len(texts), 1) or not signalled:
         return "other"
-    order = [kind for kind, _ in _SIGNAL_RULES]
-    return min(signalled, key=lambda k: (-signalled[k], order.index(k)))
+    return min(signalled, key=lambda k: (-signalled[k], SIGNAL_TYPES.index(k)))
 
 
 def recent_weekly_rate(ticket_weeks: Sequence[date], week: date, recent_weeks: int = RECENT_WEEKS) -> float:
@@ -376,8 +340,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     reps = representatives(doc.vectors, n_examples)
     phrasing_rows = mmr(doc.vectors, n_phrasings)
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
-    severity, why = severity_of(doc.texts, doc.terms[:3])
-    signals = [ticket_signal(t) for t in doc.texts]
+    signals, severities, reasons = doc.signals, doc.severities, None
+    if signals is None or severities is None:
+        per_ticket = [signal_and_severity(t) for t in doc.texts]
+        signals = signals if signals is not None else [s for s, _, _ in per_ticket]
+        if severities is None:
+            severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
+    severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons)
     signal = signal_type_of(doc.texts, signals)
     head = head_phrase(doc.terms, doc.texts)
     label = label_from_terms(doc.terms, doc.texts, head)

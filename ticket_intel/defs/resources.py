@@ -172,6 +172,13 @@ class ReportConfig(dg.ConfigurableResource):
     ticket_url_template: str = E("TICKET_INTEL_TICKET_URL_TEMPLATE")
 
 
+class TriageConfig(dg.ConfigurableResource):
+    """The triage categories and the routing of each category to a team and its SLAs."""
+
+    triage: str = E("TICKET_INTEL_TRIAGE")
+    routing: str = E("TICKET_INTEL_ROUTING")
+
+
 class LLMConfig(dg.ConfigurableResource):
     """Any litellm model (e.g. `openai/gpt-4o-mini`, `ollama/llama3`); empty = offline only."""
 
@@ -195,7 +202,7 @@ def build_resources() -> dict[str, Any]:
         "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE")),
         "ingest": IngestConfig(), "redaction": RedactionConfig(), "embedding": EmbeddingConfig(),
         "clustering": ClusteringConfig(), "ranking": RankingConfig(), "alerts": AlertConfig(),
-        "report": ReportConfig(), "llm": LLMConfig(),
+        "report": ReportConfig(), "triage_config": TriageConfig(), "llm": LLMConfig(),
     }
 
 

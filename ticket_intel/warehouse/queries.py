@@ -67,6 +67,19 @@ class EmbeddingStore:
         self.con.unregister("_new_vectors")
 
 
+def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[date], model: str) -> pd.DataFrame:
+    """The weeks' redacted tickets with their stored embedding by `model` (None when missing)."""
+    embedded = table_exists(con, "staging.ticket_embeddings")
+    join = ("LEFT JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.week_start = r.week_start "
+            "AND e.model = ?") if embedded else ""
+    return read(
+        con,
+        f"""SELECT r.*, {"e.embedding" if embedded else "NULL AS embedding"} FROM staging.redacted_tickets r {join}
+            WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""",
+        [model, list(weeks)] if embedded else [list(weeks)],
+    )
+
+
 # --- clustering ----------------------------------------------------------------------------
 
 def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:

@@ -131,6 +131,16 @@ def _v5_taxonomy_coverage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.weekly_overview ADD COLUMN IF NOT EXISTS taxonomy_coverage DOUBLE")
 
 
+def _v6_ticket_triage(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-ticket triage: category, urgency, sentiment, escalation and the route it implies."""
+    con.execute("""CREATE TABLE IF NOT EXISTS marts.ticket_triage (
+        week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, category VARCHAR, subcategory VARCHAR,
+        signal_type VARCHAR, severity VARCHAR, urgency VARCHAR, sentiment DOUBLE, frustration VARCHAR,
+        escalation BOOLEAN, escalation_signals VARCHAR[], churn_risk VARCHAR, language VARCHAR,
+        product_area VARCHAR, assigned_team VARCHAR, sla_hours DOUBLE, escalated BOOLEAN, confidence DOUBLE,
+        needs_review BOOLEAN, triage_source VARCHAR, summary VARCHAR, goal VARCHAR, run_id VARCHAR)""")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -144,6 +154,7 @@ MIGRATIONS = (
     Migration(3, "conversations: product, language, follow-ups, agent replies", _v3_conversations),
     Migration(4, "themes within a product", _v4_theme_scopes),
     Migration(5, "taxonomy coverage per week", _v5_taxonomy_coverage),
+    Migration(6, "per-ticket triage", _v6_ticket_triage),
 )
 LATEST = MIGRATIONS[-1].version
 
