@@ -20,8 +20,8 @@ With k = min_tickets - 1 (a ticket and its k nearest neighbours make a group of 
    are. Cores link to those of their k nearest novel tickets inside the floor; a connected group
    of at least `min_tickets` tickets from `min_customers` customers is a new group.
 
-A new group becomes a theme of its own, born this week: event `new_group` with its parent (the
-theme most of its tickets were in), or `new` when most were outliers. So the ranking lists it
+A new group becomes a theme of its own, born this week: event `new_group`, with its parent (the
+theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the ranking lists it
 with its own label and examples, the new-pattern rule alerts on it, and its tickets no longer
 inflate the parent, which would otherwise show the new issue weeks later as a "spike" of the old.
 
@@ -201,17 +201,15 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
     for group in groups:
         for i in group.rows:
             theme_of[i] = group.theme_id
-    series_of = [t if now[i] or restored[i] else s
-                 for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
+    own = {g.theme_id for g in previous_groups}  # a group's series is its own rule's, not the clustering's
+    series_of = [t if now[i] or t in own else s for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
     events = identity.events(list(previous), list(ticket_ids), theme_of)
     by_id = {g.theme_id: g for g in groups}
     for event in events:
         group = by_id.get(str(event["theme_id"]))
         if group is None:
             continue
-        detail = f"{len(group.rows)} tickets this week with no close neighbours in earlier weeks"
-        if group.parent_id is None:
-            event.update(event="new", related_theme_ids=[], detail=detail + ", among the outliers")
-        else:
-            event.update(event=NEW_GROUP, related_theme_ids=[group.parent_id], detail=detail + f", inside {group.parent_id}")
+        where = f"inside {group.parent_id}" if group.parent_id else "among the outliers"
+        event.update(event=NEW_GROUP, related_theme_ids=[group.parent_id] if group.parent_id else [],
+                     detail=f"{len(group.rows)} tickets this week, {where}, with no close neighbours in earlier weeks")
     return Carved(theme_of, series_of, tracked.kept | restored, events, groups)
