@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed
+from bench.common import SHARED, cached_embed, table
 from ticket_intel.core import anomalies, cluster, families, identity, subgroups
 from ticket_intel.core.rank import RankSettings, rank_week
 from ticket_intel.core.review import ReviewState
@@ -304,4 +304,22 @@ def evaluate(n_pairs: int = PAIRS, seed: int = 42, progress: bool = True,
             theme_weeks = {p: theme_weeks[p] + weeks[p] for p in theme_weeks}
         if progress:
             print(f"  pair {k + 1}/{len(pairs)} done", flush=True)
-    return pairs, judged(pd.DataFrame(records), pairs), theme_weeks
+    columns = ["path", "pair", "scenario", "week", "kind", "tickets", "themes", "intent", "share"]
+    return pairs, judged(pd.DataFrame(records, columns=columns), pairs), theme_weeks
+
+
+def report(n_pairs: int = PAIRS, seed: int = 42) -> None:
+    """Print the adjacent-pair section of bench.alerts."""
+    if not DATASET.is_dir():
+        print(f"skipped adjacent-intent scenarios: {DATASET} not found")
+        return
+    pairs, alerts, theme_weeks = evaluate(n_pairs, seed)
+    print(f"\nAdjacent intents (banking77, {len(pairs)} pairs by centroid cosine): A {A_RATE}/week with "
+          f"{BACKGROUND} background intents at {BACKGROUND_RATE}/week over {WEEKS} weeks ({WINDOW_WEEKS}-week windows); "
+          f"B new from week {NEW_WEEK} at {' or '.join(map(str, NEW_SIZES))}/week; A at {SPIKE_FACTOR}x in week {SPIKE_WEEK}.")
+    print("Per pair (y: found in its week, l: a week late, -: missed; false: other alerts in the pair's scenarios):")
+    print(table(per_pair(alerts, pairs), "{:.3f}"))
+    print()
+    print(table(summary(alerts, theme_weeks, len(pairs)), "{:.2f}"))
+    print(f"targets: new-pattern recall >= {RECALL_TARGET:.0%} with <= {FALSE_NEW_TARGET:g} false new-pattern alerts "
+          "per 100 theme-weeks; spike figures no worse than today's")

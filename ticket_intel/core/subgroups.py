@@ -1,29 +1,29 @@
 """New groups inside old themes: a new issue that the window's clustering absorbed into an old one.
 
 The window is clustered at a resolution of sqrt(n)/2 tickets (core/cluster.py), so a new question
-asked a handful of times this week, next to an old one ("do you ship to Seattle?" beside "when
-will my order arrive?"), is absorbed into the old theme, or left as outliers. What marks it is
-not its size but its novelty: its tickets have no close neighbours in the window's earlier weeks,
-while they are close to each other.
+asked a handful of times this week next to an old one ("do you ship to Seattle?" beside "when will
+my order arrive?") is absorbed into the old theme, or left among the outliers. One such ticket is
+not distinguishable from the old theme's spread; what marks the group is that this week's
+tickets of the new issue are one another's nearest neighbours, while the old issue's tickets of
+this week mingle with its tickets of earlier weeks.
 
-With k = min_tickets - 1 (a ticket and its k nearest neighbours make a group of theme size):
-
-1. **Typical.** Each earlier ticket's mean cosine similarity to its k nearest earlier tickets
-   (itself left out). A theme's floor is the lower Tukey fence of its earlier tickets' values
-   (cluster.tukey_floor, the rule that admits noise points to a theme); outliers use the floor of
-   all earlier tickets. A theme needs `min_history` earlier tickets for a floor.
-2. **Novel.** A ticket of this week is novel when its mean similarity to its k nearest earlier
-   tickets (of any theme: a group that another theme already held is not new) is below its
-   theme's floor: the earlier weeks hold no group of theme size around it.
-3. **Dense.** A novel ticket is a core when its mean similarity to its k nearest novel tickets
-   reaches its floor: the new tickets are as close to each other as the theme's tickets usually
-   are. Cores link to those of their k nearest novel tickets inside the floor; a connected group
-   of at least `min_tickets` tickets from `min_customers` customers is a new group.
+1. **Graph.** Mutual k-nearest-neighbour links over the window (cosine; two tickets linked when
+   each is among the other's k nearest). Mutual links do not chain through the edge of a theme.
+2. **Candidates.** The connected groups that this week's tickets form among themselves, with at
+   least `min_tickets` tickets from `min_customers` customers (the size of a theme).
+3. **Test.** Under "nothing new", this week's tickets of a theme are like a random draw of its
+   window's tickets, whatever their number (a spike is more of the same). So the week labels are
+   permuted within each theme (outliers as one more stratum; counts per theme kept), and a
+   candidate is a new group when groups that large are rare among this week's tickets of its
+   theme under the permutations: p = (1 + #permutations whose largest group there is as large) /
+   (1 + permutations), below `max_p_value` divided by the number of themes with a candidate.
+   A theme born this week has no earlier tickets to compare with and is never tested.
 
 A new group becomes a theme of its own, born this week: event `new_group`, with its parent (the
-theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the ranking lists it
-with its own label and examples, the new-pattern rule alerts on it, and its tickets no longer
-inflate the parent, which would otherwise show the new issue weeks later as a "spike" of the old.
+theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the
+ranking lists it with its own label and examples, the new-pattern rule alerts on it, and its
+tickets no longer inflate the parent, which would otherwise show the new issue weeks later as a
+"spike" of the old.
 
 A group is finer than the window's clustering, which will absorb it again next week. So a group
 persists by its own rule: its earlier tickets stay in it, and a ticket of this week joins it when
@@ -41,7 +41,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
-from ticket_intel.core.cluster import tukey_floor
+from ticket_intel.core.cluster import neighbours
 
 NEW_GROUP = "new_group"
 
@@ -50,11 +50,10 @@ NEW_GROUP = "new_group"
 class GroupSettings:
     min_tickets: int = 5  # a group, like a theme, needs this many tickets ...
     min_customers: int = 3  # ... from this many customers
-    min_history: int = 10  # earlier tickets a theme needs before its typical spread is known
-
-    @property
-    def k(self) -> int:
-        return max(1, self.min_tickets - 1)
+    k: int = 6  # neighbours per ticket in the mutual kNN graph
+    permutations: int = 199
+    max_p_value: float = 0.05  # per week: at most one false group in 20 weeks (see the module docstring)
+    seed: int = 42
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,7 @@ class Group:
     theme_id: str
     parent_id: str | None  # the theme most of its tickets were in; None when most were outliers
     rows: np.ndarray  # row indices of its tickets (all of this week)
+    p_value: float
 
 
 @dataclass
@@ -73,74 +73,65 @@ class Carved:
     groups: list[Group]
 
 
-def knn_similarity(query: np.ndarray, reference: np.ndarray, k: int, same: bool = False) -> np.ndarray:
-    """Mean cosine similarity of each query row to its k most similar reference rows.
-
-    `same`: query and reference are the same rows, so each row leaves itself out.
-    """
-    if len(query) == 0:
-        return np.zeros(0)
-    sims = query @ reference.T
-    if same:
-        np.fill_diagonal(sims, -np.inf)
-    k = min(k, reference.shape[0] - int(same))
-    if k <= 0:
-        return np.full(len(query), -1.0)
-    top = -np.partition(-sims, k - 1, axis=1)[:, :k]
-    return top.mean(axis=1)
+def mutual_links(x: np.ndarray, k: int, knn: np.ndarray | None = None) -> np.ndarray:
+    """(i, j) rows, i < j, each among the other's k nearest; `knn`: neighbour indices without self."""
+    if knn is None:
+        knn = neighbours(x, min(k + 1, len(x)))[0][:, 1:]
+    knn = knn[:, :k]
+    pairs = {(int(i), int(j)) for i, row in enumerate(knn) for j in row}
+    mutual = sorted((i, j) for i, j in pairs if i < j and (j, i) in pairs)
+    return np.array(mutual, dtype=int).reshape(-1, 2)
 
 
-def floors(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None],
-           settings: GroupSettings) -> dict[str | None, float]:
-    """Per theme with enough history (None: the outliers), the floor of typical neighbour similarity."""
-    earlier = np.flatnonzero(~now)
-    typical = knn_similarity(x[earlier], x[earlier], settings.k, same=True)
-    themes = np.array([theme_of[i] for i in earlier], dtype=object)
-    out: dict[str | None, float] = {}
-    if len(earlier) >= settings.min_history:
-        out[None] = tukey_floor(typical)
-    for theme in {theme_of[i] for i in np.flatnonzero(now)} - {None}:
-        values = typical[themes == theme]
-        if len(values) >= settings.min_history:
-            out[theme] = tukey_floor(values)
+def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
+    """(component per row, and per component its majority stratum) of the member rows' linked groups."""
+    keep = member[links[:, 0]] & member[links[:, 1]]
+    n = len(member)
+    graph = coo_matrix((np.ones(int(keep.sum())), (links[keep, 0], links[keep, 1])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    counts = np.zeros((component.max() + 1, n_strata), dtype=int)
+    np.add.at(counts, (component[member], strata[member]), 1)
+    return component, counts.argmax(axis=1)
+
+
+def permuted_largest(links: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
+                     settings: GroupSettings) -> np.ndarray:
+    """Per permutation, the largest group that `stratum` holds most of when its tickets of this week are
+    redrawn at random from all its tickets (other themes' weeks as they are)."""
+    rng = np.random.default_rng(settings.seed)
+    pool = np.flatnonzero(strata == stratum)
+    fixed = now & (strata != stratum)
+    count = int(now[pool].sum())
+    n_strata = int(strata.max()) + 1
+    out = np.zeros(settings.permutations, dtype=int)
+    for p in range(settings.permutations):
+        member = fixed.copy()
+        member[rng.choice(pool, count, replace=False)] = True
+        component, majority = _groups(links, member, strata, n_strata)
+        sizes = np.bincount(component[member], minlength=len(majority))
+        out[p] = sizes[majority == stratum].max(initial=0)
     return out
 
 
-def novel_rows(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None],
-               settings: GroupSettings) -> tuple[np.ndarray, np.ndarray]:
-    """(rows of this week with no group of theme size around them in earlier weeks, their floors)."""
-    floor = floors(x, now, theme_of, settings)
-    rows = np.array([i for i in np.flatnonzero(now) if theme_of[i] in floor], dtype=int)
-    if not len(rows) or now.all():
-        return np.zeros(0, dtype=int), np.zeros(0)
-    limit = np.array([floor[theme_of[i]] for i in rows])
-    novel = knn_similarity(x[rows], x[~now], settings.k) < limit
-    return rows[novel], limit[novel]
-
-
-def dense_groups(x: np.ndarray, rows: np.ndarray, limit: np.ndarray, customers: Sequence[object],
-                 settings: GroupSettings) -> list[np.ndarray]:
-    """Connected groups of novel rows that are as close to each other as their themes usually are."""
-    k = settings.k
-    if len(rows) < settings.min_tickets:
-        return []
-    sims = x[rows] @ x[rows].T
-    np.fill_diagonal(sims, -np.inf)
-    nearest = np.argsort(-sims, axis=1)[:, :k]
-    core = np.take_along_axis(sims, nearest, axis=1).mean(axis=1) >= limit
-    src, dst = [], []
-    for i in np.flatnonzero(core):
-        for j in nearest[i]:
-            if sims[i, j] >= limit[i]:
-                src.append(i)
-                dst.append(int(j))
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(len(rows), len(rows)))
-    _, component = connected_components(graph, directed=False)
+def scan(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
+         settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None) -> list[tuple[np.ndarray, str | None, float]]:
+    """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new."""
+    names = sorted({t for t in theme_of if t is not None})
+    code = {t: i for i, t in enumerate(names)}
+    strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
+    links = mutual_links(x, settings.k, knn)
+    component, majority = _groups(links, now, strata, len(names) + 1)
+    candidates = []
+    for c in np.unique(component[now]):
+        rows = np.flatnonzero((component == c) & now)
+        if len(rows) >= settings.min_tickets and len({customers[i] for i in rows}) >= settings.min_customers:
+            candidates.append((rows, int(majority[c])))
     out = []
-    for c in sorted(set(component[core].tolist())):
-        members = rows[component == c]
-        if len(members) >= settings.min_tickets and len({customers[i] for i in members}) >= settings.min_customers:
-            out.append(np.sort(members))
+    for rows, s in candidates:
+        null = permuted_largest(links, now, strata, s, settings)
+        p = (1 + int((null >= len(rows)).sum())) / (1 + settings.permutations)
+        if p * len(candidates) <= settings.max_p_value:
+            out.append((rows, names[s] if s < len(names) else None, p))
     return out
 
 
@@ -176,28 +167,25 @@ def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
 
 
 def find_groups(week: object, x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None],
-                customers: Sequence[object], settings: GroupSettings = GroupSettings()) -> list[Group]:
+                customers: Sequence[object], settings: GroupSettings = GroupSettings(),
+                knn: np.ndarray | None = None) -> list[Group]:
     """This week's new groups, each with a fresh id and the theme it grew in."""
-    rows, limit = novel_rows(x, now, theme_of, settings)
-    found = dense_groups(x, rows, limit, customers, settings)
+    found = scan(x, now, theme_of, customers, settings, knn)
     ids = _next_ids({t for t in theme_of if t}, week, len(found))
-    out = []
-    for theme_id, members in zip(ids, found, strict=True):
-        parent = Counter(theme_of[i] for i in members).most_common(1)[0][0]
-        out.append(Group(theme_id, parent, members))
-    return out
+    return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
 
 def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray, customers: Sequence[object],
           tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str],
-          settings: GroupSettings = GroupSettings()) -> Carved:
+          settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None) -> Carved:
     """Apply groups to a tracked week: continue last week's groups, split off this week's new ones.
 
-    `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups.
+    `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups;
+    `knn`: the window's neighbour indices without self, if already computed (the clustering's).
     """
     previous_groups = [p for p in previous if p.theme_id in group_ids]
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
-    groups = find_groups(week, x, now, theme_of, customers, settings)
+    groups = find_groups(week, x, now, theme_of, customers, settings, knn)
     for group in groups:
         for i in group.rows:
             theme_of[i] = group.theme_id
