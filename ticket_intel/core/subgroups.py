@@ -33,12 +33,10 @@ most of its k nearest earlier tickets are in it. Both are counted in the group's
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence, Set
+from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
 from ticket_intel.core.cluster import neighbours
@@ -78,24 +76,42 @@ def mutual_links(x: np.ndarray, k: int, knn: np.ndarray | None = None) -> np.nda
     if knn is None:
         knn = neighbours(x, min(k + 1, len(x)))[0][:, 1:]
     knn = knn[:, :k]
-    pairs = {(int(i), int(j)) for i, row in enumerate(knn) for j in row}
-    mutual = sorted((i, j) for i, j in pairs if i < j and (j, i) in pairs)
-    return np.array(mutual, dtype=int).reshape(-1, 2)
+    n = len(knn)
+    src, dst = np.repeat(np.arange(n), knn.shape[1]), knn.ravel()
+    forward = src.astype(np.int64) * n + dst
+    mutual = (src < dst) & np.isin(dst.astype(np.int64) * n + src, forward)
+    return np.stack([src[mutual], dst[mutual]], axis=1)
 
 
 def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
-    """(component per row, and per component its majority stratum) of the member rows' linked groups."""
-    keep = member[links[:, 0]] & member[links[:, 1]]
-    n = len(member)
-    graph = coo_matrix((np.ones(int(keep.sum())), (links[keep, 0], links[keep, 1])), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-    counts = np.zeros((component.max() + 1, n_strata), dtype=int)
-    np.add.at(counts, (component[member], strata[member]), 1)
-    return component, counts.argmax(axis=1)
+    """(component per row, and per component its majority stratum) of the member rows' linked groups.
+
+    Union-find over the links between members (few: this week's tickets are a fraction of the
+    window); a row outside every link is its own component."""
+    root = np.arange(len(member))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for a, b in links[member[links[:, 0]] & member[links[:, 1]]]:
+        ra, rb = find(int(a)), find(int(b))
+        root[max(ra, rb)] = min(ra, rb)
+    rows = np.flatnonzero(member)
+    component = np.arange(len(member))
+    component[rows] = [find(int(i)) for i in rows]
+    pairs, counts = np.unique(component[rows] * n_strata + strata[rows], return_counts=True)
+    order = np.lexsort((-counts, pairs // n_strata))  # per component, its largest stratum first
+    majority = np.zeros(len(member), dtype=int)
+    first = np.unique(pairs[order] // n_strata, return_index=True)[1]
+    majority[pairs[order][first] // n_strata] = pairs[order][first] % n_strata
+    return component, majority
 
 
 def permuted_largest(links: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
-                     settings: GroupSettings) -> np.ndarray:
+                     settings: GroupSettings) -> Iterator[int]:
     """Per permutation, the largest group that `stratum` holds most of when its tickets of this week are
     redrawn at random from all its tickets (other themes' weeks as they are)."""
     rng = np.random.default_rng(settings.seed)
@@ -103,14 +119,24 @@ def permuted_largest(links: np.ndarray, now: np.ndarray, strata: np.ndarray, str
     fixed = now & (strata != stratum)
     count = int(now[pool].sum())
     n_strata = int(strata.max()) + 1
-    out = np.zeros(settings.permutations, dtype=int)
-    for p in range(settings.permutations):
+    for _ in range(settings.permutations):
         member = fixed.copy()
         member[rng.choice(pool, count, replace=False)] = True
         component, majority = _groups(links, member, strata, n_strata)
         sizes = np.bincount(component[member], minlength=len(majority))
-        out[p] = sizes[majority == stratum].max(initial=0)
-    return out
+        yield int(sizes[majority == stratum].max(initial=0))
+
+
+def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int) -> float | None:
+    """Monte Carlo p-value of a group this large, or None once it cannot be significant any more
+    (sequential stopping: the permutations that would follow cannot change the decision)."""
+    allowed = settings.max_p_value / tested * (1 + settings.permutations) - 1
+    exceed = 0
+    for largest in null:
+        exceed += largest >= size
+        if exceed > allowed:
+            return None
+    return (1 + exceed) / (1 + settings.permutations)
 
 
 def scan(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
@@ -128,9 +154,8 @@ def scan(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None], custome
             candidates.append((rows, int(majority[c])))
     out = []
     for rows, s in candidates:
-        null = permuted_largest(links, now, strata, s, settings)
-        p = (1 + int((null >= len(rows)).sum())) / (1 + settings.permutations)
-        if p * len(candidates) <= settings.max_p_value:
+        p = p_value(len(rows), permuted_largest(links, now, strata, s, settings), settings, len(candidates))
+        if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
 
