@@ -26,15 +26,17 @@ _NUM = r"\d{1,3}(?:[,.]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
 _CURRENCY_SIGN = r"[$€£¥₹₽₩]"
 _CURRENCY_WORD = (r"(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|INR|dollars?|euros?|pounds?|quid|bucks|cents?|pence|"
                   r"yen|rupees?|francs?)")
-_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+# Capitalised month names and abbreviations, or lower-case full names except "may" (a verb).
+_MONTH = (r"(?:(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?|(?:january|february|march|april|"
+          r"june|july|august|september|october|november|december))")
 _DAY = r"(?:[0-2]?\d|3[01])(?:st|nd|rd|th)?"
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"(?:{_CURRENCY_SIGN}\s?(?:{_NUM})|\b(?:{_NUM})\s?(?:{_CURRENCY_SIGN}|{_CURRENCY_WORD}\b)"
                 rf"|\b{_CURRENCY_WORD}\s?(?:{_NUM})\b)", re.IGNORECASE), AMOUNT),
     (re.compile(r"\b(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\b"), DATE),
-    (re.compile(rf"\b(?:{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+{_DAY})(?:,?\s+\d{{4}})?\b", re.IGNORECASE), DATE),
+    (re.compile(rf"\b(?:{_DAY}\s+(?:of\s+)?{_MONTH}|{_MONTH}\s+{_DAY})(?:,?\s+\d{{4}})?\b"), DATE),
     (re.compile(r"\b(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:\s?[ap]\.?m\.?)?|\b(?:1[0-2]|0?\d)\s?[ap]\.?m\.?\b",
                 re.IGNORECASE), TIME),
     (re.compile(r"#?\b(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9][A-Z0-9-]{4,}\b"), CODE),
