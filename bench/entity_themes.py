@@ -11,10 +11,11 @@ its size-scaled defaults) as:
 - `with values`: the templated texts as a customer writes them;
 - `redacted`: after the pipeline's redaction (names, order references -> [PERSON], [ORDER]);
   this is what is embedded today;
-- `redacted + masked`: then `entities.mask_entities` (amounts, dates, times, codes, numbers ->
-  stable tokens);
-- `redacted + masked, tokens dropped`: the tokens removed as well, as a text for meaning that
-  drops placeholders would do.
+- `redacted + masked (tokens kept)`: then `entities.mask_entities` (amounts, dates, times, codes,
+  numbers -> [AMOUNT], [DATE], ...);
+- `redacted, placeholders dropped`: redaction placeholders removed, values kept;
+- `redacted, values dropped`: `entities.drop_entities`: values, their tokens and placeholders
+  removed (the text for meaning this module proposes).
 
 Printed per variant: themes, outlier share, ARI and NMI against the 77 intents, and the ARI of
 KMeans given the true number of intents on the same vectors (what the vectors allow when the
@@ -24,7 +25,6 @@ count is known).
 from __future__ import annotations
 
 import argparse
-import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -47,7 +47,6 @@ TEMPLATES = (
     "{text} Thanks, {name}",
     "{text}",
 )
-PLACEHOLDER = re.compile(r"\s*\[[A-Z_]+\]")
 
 
 def values(rng: np.random.Generator, fake: object) -> dict[str, str]:
@@ -83,17 +82,17 @@ def build(per_intent: int, seed: int) -> pd.DataFrame:
 
 def variants(frame: pd.DataFrame) -> dict[str, list[str]]:
     """The texts each variant embeds."""
-    from ticket_intel.core.entities import mask_entities
-    from ticket_intel.core.redact import redact
+    from ticket_intel.core.entities import drop_entities, mask_entities
+    from ticket_intel.core.redact import PLACEHOLDER, redact
 
     redacted = [redact(t).text for t in frame["with_values"]]
-    masked = [mask_entities(t) for t in redacted]
     return {
         "original": frame["text"].tolist(),
         "with values": frame["with_values"].tolist(),
-        "redacted": redacted,
-        "redacted + masked": masked,
-        "redacted + masked, tokens dropped": [PLACEHOLDER.sub("", t).strip() for t in masked],
+        "redacted (embedded today)": redacted,
+        "redacted + masked (tokens kept)": [mask_entities(t) for t in redacted],
+        "redacted, placeholders dropped": [" ".join(PLACEHOLDER.sub(" ", t).split()) for t in redacted],
+        "redacted, values dropped (drop_entities)": [drop_entities(t) for t in redacted],
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ticket_intel.core.entities import AMOUNT, CODE, DATE, NUMBER, TIME, mask_entities
+from ticket_intel.core.entities import AMOUNT, CODE, DATE, NUMBER, TIME, drop_entities, mask_entities
 
 
 @pytest.mark.parametrize(("text", "masked"), [
@@ -43,3 +43,8 @@ def test_no_standalone_number_survives(text):
     masked = mask_entities(text)
     assert not re.search(r"(?<!\w)[0-9]+(?!\w)", masked)
     assert mask_entities(masked) == masked
+
+
+def test_the_text_for_meaning_drops_values_tokens_and_placeholders():
+    assert drop_entities("[PERSON] here. I was charged $45.20 on 12 March for order [ORDER].") == (
+        "here. I was charged on for order .")
