@@ -219,7 +219,8 @@ def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, ob
             mine = pd.Series(theme_of, dtype=object)[now]
             intents = win.loc[now, "intent"]
             for a in alerts:
-                members = {a["theme_id"], *a.get(families.RELATED, [])}  # type: ignore[misc]
+                family = a.get(families.RELATED, []) if a["kind"] == anomalies.SPIKE else []  # a new group's is its parent
+                members = {a["theme_id"], *family}  # type: ignore[misc]
                 hit = intents[mine.isin(members).to_numpy()]
                 top = hit.value_counts()
                 records.append({
