@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 
 from ticket_intel.core import anomalies, families
+from ticket_intel.core.context import make_context
+from ticket_intel.core.review import ReviewState
 
 START = date(2026, 1, 5)
 
@@ -17,14 +19,22 @@ def wk(k: int) -> date:
 
 def window(counts: dict[str, dict[int, int]]) -> pd.DataFrame:
     """`counts[theme][week] = tickets` (series counts), each ticket from its own customer."""
-    rows = [{"ticket_id": f"{t}-{k}-{i}", "ticket_week": wk(k), "theme_id": t, "customer": f"{t}-{k}-c{i}"}
+    rows = [{"ticket_id": f"{t}-{k}-{i}", "ticket_week": wk(k), "theme_id": t, "customer_id": f"{t}-{k}-c{i}"}
             for t, weeks in counts.items() for k, n in weeks.items() for i in range(n)]
     return pd.DataFrame(rows)
 
 
+def context(frame: pd.DataFrame, week: date, births: dict[str, date] | None = None,
+            events: list[dict[str, object]] | None = None, parents: dict[str, str] | None = None):
+    births = births or {}
+    return make_context(week, 8, frame[frame["ticket_week"] > week - timedelta(weeks=8)], ReviewState(),
+                        first_seen=births, origins=dict.fromkeys(births, "new"), tracking_start=wk(0),
+                        families=families.split_families(events or []), parents=parents)
+
+
 def ranked(frame: pd.DataFrame, week: date) -> list[dict[str, object]]:
     now = frame[frame["ticket_week"] == week]
-    return [{"theme_id": t, "label": f"label {t}", "tickets": len(g), "customers": g["customer"].nunique(),
+    return [{"theme_id": t, "label": f"label {t}", "tickets": len(g), "customers": g["customer_id"].nunique(),
              "example_ticket_ids": sorted(g["ticket_id"])[:3]} for t, g in now.groupby("theme_id")]
 
 
@@ -34,8 +44,7 @@ SPLIT = [{"theme_id": "T2", "event": "split", "related_theme_ids": ["T1"]}]
 def run(counts: dict[str, dict[int, int]], events: list[dict[str, object]], parents: dict[str, str] | None = None,
         births: dict[str, date] | None = None) -> list[dict[str, object]]:
     frame = window(counts)
-    return families.detect(wk(7), ranked(frame, wk(7)), frame, births or {}, wk(0),
-                           families=families.split_families(events), parents=parents)
+    return families.detect(context(frame, wk(7), births, events, parents), ranked(frame, wk(7)))
 
 
 def test_families_join_splits_transitively_and_nothing_else():
@@ -48,7 +57,7 @@ def test_families_join_splits_transitively_and_nothing_else():
 def test_a_spike_split_across_two_pieces_raises_one_alert_with_the_combined_count():
     counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}}
     frame = window(counts)
-    alone = anomalies.detect(wk(7), ranked(frame, wk(7)), frame, {}, wk(0))
+    alone = anomalies.detect(context(frame, wk(7)), ranked(frame, wk(7)))
     assert sorted(a["theme_id"] for a in alone if a["kind"] == anomalies.SPIKE) == ["T1", "T2"]  # today: two
     alerts = run(counts, SPLIT)
     assert [(a["kind"], a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [

@@ -53,6 +53,7 @@ DISTRIBUTIONS = (POISSON, NEGATIVE_BINOMIAL)
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
     "p_value", "customer_baseline", "top_customer_tickets", "concentrated", "baseline_weeks", "example_ticket_ids",
+    "related_theme_ids",
 ]
 
 

@@ -17,13 +17,16 @@ alert names its parent in `related_theme_ids`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import pandas as pd
 
 from ticket_intel.core import anomalies
 from ticket_intel.core.anomalies import AlertSettings
+from ticket_intel.core.context import WeekContext
+from ticket_intel.core.counts import theme_week_counts
+from ticket_intel.core.subgroups import NEW_GROUP
 
 SPLIT = "split"
 RELATED = "related_theme_ids"
@@ -49,8 +52,16 @@ def split_families(events: Iterable[Mapping[str, object]]) -> dict[str, str]:
     return {t: find(t) for t in root}
 
 
-def _family_theme(week: date, members: Sequence[str], ranked: Mapping[str, Mapping[str, object]],
-                  this_week: pd.DataFrame) -> dict[str, object] | None:
+def family_parents(events: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """(theme -> family, new group -> the theme it grew in) from the identity events up to a week."""
+    records = events.to_dict("records") if len(events) else []
+    parents = {str(e["theme_id"]): str(next(iter(e[RELATED]))) for e in records
+               if e["event"] == NEW_GROUP and e[RELATED] is not None and len(e[RELATED])}
+    return split_families(records), parents
+
+
+def _family_theme(members: Sequence[str], ranked: Mapping[str, Mapping[str, object]], this_week: pd.DataFrame
+                  ) -> dict[str, object] | None:
     """The family as one ranked theme, named after its ranked member with most tickets this week."""
     rows = this_week[this_week["theme_id"].isin(members)]
     sizes = rows["theme_id"].value_counts()
@@ -61,34 +72,34 @@ def _family_theme(week: date, members: Sequence[str], ranked: Mapping[str, Mappi
             RELATED: sorted(t for t in members if t != lead and t in set(rows["theme_id"]))}
 
 
-def detect(
-    week: date, themes: Sequence[Mapping[str, object]], window: pd.DataFrame, births: Mapping[str, date],
-    tracking_start: date, ranked_before: Set[str] = frozenset(), settings: AlertSettings | None = None,
-    families: Mapping[str, str] | None = None, parents: Mapping[str, str] | None = None,
-) -> list[dict[str, object]]:
-    """`anomalies.detect`, with split families tested as one series and new groups naming their parent.
+def _as_one(ctx: WeekContext, members: Sequence[str], lead: str, family: str) -> WeekContext:
+    """The week's context with a family's members counted as its lead theme."""
+    window = ctx.window.copy()
+    for column in ("theme_id", "series_theme_id"):
+        window[column] = window[column].where(~window[column].isin(members), lead)
+    births = {lead: ctx.births[family]} if family in ctx.births else {}  # the family began with its first theme
+    return replace(ctx, window=window, counts=theme_week_counts(window), births=births, ranked_before=frozenset({lead}))
 
-    `families`: theme -> family id (`split_families`); `parents`: new group -> the theme it grew in.
-    Every alert gets `related_theme_ids`.
-    """
-    parents, settings = parents or {}, settings or AlertSettings()
-    alerts = [{**a, RELATED: [parents[a["theme_id"]]] if a["theme_id"] in parents else []}  # type: ignore[index]
-              for a in anomalies.detect(week, themes, window, births, tracking_start, ranked_before, settings)]
-    this_week = window[(window["ticket_week"] == week) & window["theme_id"].notna()]
+
+def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: AlertSettings | None = None
+           ) -> list[dict[str, object]]:
+    """`anomalies.detect`, with split families tested as one series and new groups naming their parent.
+    Every alert gets `related_theme_ids`."""
+    settings = settings or AlertSettings()
+    alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]] if a["theme_id"] in ctx.parents else []}  # type: ignore[index]
+              for a in anomalies.detect(ctx, themes, settings)]
+    this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     present = set(this_week["theme_id"])
     ranked = {str(t["theme_id"]): t for t in themes}
     by_family: dict[str, list[str]] = {}
-    for theme, family in (families or {}).items():
+    for theme, family in ctx.families.items():
         if theme in present:
             by_family.setdefault(family, []).append(theme)
     for family, members in sorted(by_family.items()):
-        combined = _family_theme(week, sorted(members), ranked, this_week) if len(members) > 1 else None
+        combined = _family_theme(sorted(members), ranked, this_week) if len(members) > 1 else None
         if combined is None:
             continue
-        lead = str(combined["theme_id"])
-        mapped = window.assign(theme_id=window["theme_id"].where(~window["theme_id"].isin(members), lead))
-        born = {lead: births[family]} if family in births else {}  # the family began with its first theme
-        found = anomalies.detect(week, [combined], mapped, born, tracking_start, {lead}, settings)
+        found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
         spikes = [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
         if spikes:
             alerts = [a for a in alerts if not (a["kind"] == anomalies.SPIKE and a["theme_id"] in members)]

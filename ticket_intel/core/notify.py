@@ -86,6 +86,11 @@ def describe(alert: Mapping[str, Any]) -> str:
         if alert.get("concentrated"):
             text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
+        if alert.get("related_theme_ids"):
+            text += f" Counted together with {', '.join(alert['related_theme_ids'])}, split from the same theme."
+    elif alert.get("related_theme_ids"):
+        text = (f"New pattern: '{label}' — {who} in the week of {week}, a new group of tickets inside theme "
+                f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
     examples = ", ".join(alert.get("example_ticket_ids") or [])

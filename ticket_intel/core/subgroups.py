@@ -200,16 +200,18 @@ def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
 
 def find_groups(week: object, x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None],
                 customers: Sequence[object], settings: GroupSettings = GroupSettings(),
-                knn: np.ndarray | None = None) -> list[Group]:
-    """This week's new groups, each with a fresh id and the theme it grew in."""
+                knn: np.ndarray | None = None, fresh: Iterator[str] | None = None) -> list[Group]:
+    """This week's new groups, each with a fresh id (from `fresh`, the week's id sequence, when the
+    window is clustered in parts) and the theme it grew in."""
     found = scan(x, now, theme_of, customers, settings, knn)
-    ids = _next_ids({t for t in theme_of if t}, week, len(found))
+    ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
 
 def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray, customers: Sequence[object],
           tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str],
-          settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None) -> Carved:
+          settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None,
+          fresh: Iterator[str] | None = None) -> Carved:
     """Apply groups to a tracked week: continue last week's groups, split off this week's new ones.
 
     `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups;
@@ -217,7 +219,7 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
     """
     previous_groups = [p for p in previous if p.theme_id in group_ids]
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
-    groups = find_groups(week, x, now, theme_of, customers, settings, knn)
+    groups = find_groups(week, x, now, theme_of, customers, settings, knn, fresh)
     for group in groups:
         for i in group.rows:
             theme_of[i] = group.theme_id

@@ -23,7 +23,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core import cluster, identity
+from ticket_intel.core import cluster, identity, subgroups
 
 LANGUAGE = "language"  # assignment of a ticket left out for its language
 UNDETERMINED = "und"
@@ -130,11 +130,16 @@ def _cluster_scope(
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
                              hysteresis, fresh)
+    now = (tickets["ticket_week"] == week).to_numpy()
+    customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
+    carved = subgroups.carve(week, x, ids, now, customers, tracked, [p.theme for p in previous],
+                             {p.theme.theme_id for p in previous if p.origin == subgroups.NEW_GROUP}, fresh=fresh)
+    tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
     clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, result)
     events = pd.DataFrame(tracked.events, columns=["theme_id", "event", "related_theme_ids", "detail"])
-    records = _theme_records(week, themes, theme_of, (tickets["ticket_week"] == week).to_numpy(),
+    records = _theme_records(week, themes, theme_of, now,
                              dict(zip(events["theme_id"], events["event"], strict=True)), previous, product)
     return ThemeWeek(clusters, records, events)
 

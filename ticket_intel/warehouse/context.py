@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 
 from ticket_intel.core.context import WeekContext, make_context
+from ticket_intel.core.families import family_parents
 from ticket_intel.core.review import review_state
 from ticket_intel.warehouse.connection import embeddings_matrix, read, scalar
 from ticket_intel.warehouse.queries import reviews
@@ -26,11 +27,14 @@ def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: 
     frame = read(con, _WINDOW, [week])
     themes = read(con, "SELECT theme_id, first_seen, origin FROM staging.themes WHERE week_start = ?", [week])
     ranked = con.execute("SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall()
+    families, parents = family_parents(read(
+        con, "SELECT theme_id, event, related_theme_ids FROM ops.theme_events "
+             "WHERE week_start <= ? AND event IN ('split', 'new_group') ORDER BY week_start, theme_id", [week]))
     return make_context(
         week, window_weeks, frame.drop(columns="embedding"), review_state(reviews(con)),
         vectors=embeddings_matrix(frame),
         first_seen=dict(zip(themes["theme_id"], themes["first_seen"], strict=True)),
         origins=dict(zip(themes["theme_id"], themes["origin"], strict=True)),
         tracking_start=scalar(con, "SELECT min(week_start) FROM staging.themes"),
-        ranked_before=frozenset(r[0] for r in ranked),
+        ranked_before=frozenset(r[0] for r in ranked), families=families, parents=parents,
     )

@@ -83,8 +83,10 @@ def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[date], model: s
 # --- clustering ----------------------------------------------------------------------------
 
 def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    """The window's tickets with their vector, product and language (what clustering splits by)."""
-    return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, e.embedding
+    """The window's tickets with their vector, product and language (what clustering splits by) and
+    customer (a new group inside a theme needs several)."""
+    return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
+                               e.embedding
                         FROM staging.ticket_embeddings e
                         JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
                         WHERE e.week_start IN (SELECT unnest(?)) ORDER BY e.ticket_id""", [weeks])

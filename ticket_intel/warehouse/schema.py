@@ -141,6 +141,11 @@ def _v6_ticket_triage(con: duckdb.DuckDBPyConnection) -> None:
         needs_review BOOLEAN, triage_source VARCHAR, summary VARCHAR, goal VARCHAR, run_id VARCHAR)""")
 
 
+def _v7_related_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    """An alert names the themes it spans: the other pieces of a split spike, a new group's parent."""
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_theme_ids VARCHAR[]")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -155,6 +160,7 @@ MIGRATIONS = (
     Migration(4, "themes within a product", _v4_theme_scopes),
     Migration(5, "taxonomy coverage per week", _v5_taxonomy_coverage),
     Migration(6, "per-ticket triage", _v6_ticket_triage),
+    Migration(7, "alerts name their related themes", _v7_related_alerts),
 )
 LATEST = MIGRATIONS[-1].version
 
