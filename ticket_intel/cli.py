@@ -19,7 +19,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from ticket_intel import PROJECT_ROOT
+from ticket_intel import PROJECT_ROOT, warehouse_target
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
 from ticket_intel.core.review import review_state, validate_action
@@ -80,7 +80,7 @@ def _configure(inbox: Path | None, warehouse: Path) -> None:
     """Point the definitions at these paths (env vars are what the resources read)."""
     if inbox is not None:
         os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
-    os.environ["TICKET_INTEL_WAREHOUSE"] = str(warehouse.resolve())
+    os.environ["TICKET_INTEL_WAREHOUSE"] = warehouse_target.absolute(str(warehouse))
     home = Path(os.environ.get("DAGSTER_HOME") or (Path.cwd() / ".dagster_home")).resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists() and (PROJECT_ROOT / "dagster.yaml").exists():

@@ -16,6 +16,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ticket_intel import warehouse_target
+
 SCHEMAS = ("raw", "staging", "marts", "ops")
 
 # Tables whose shape does not depend on the embedding model.
@@ -68,46 +70,61 @@ _TABLES = {
     "marts.weekly_reports": """
         week_start DATE NOT NULL, markdown VARCHAR, html_path VARCHAR, run_id VARCHAR""",
     "ops.alerts": """
-        alert_key VARCHAR PRIMARY KEY, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
+        alert_key VARCHAR NOT NULL, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
         kind VARCHAR NOT NULL, label VARCHAR, tickets INTEGER, customers INTEGER,
         baseline DOUBLE, ratio DOUBLE, p_value DOUBLE, customer_baseline DOUBLE,
         top_customer_tickets INTEGER, concentrated BOOLEAN, baseline_weeks INTEGER,
         example_ticket_ids VARCHAR[], run_id VARCHAR""",
     "ops.theme_reviews": """
-        review_id INTEGER PRIMARY KEY, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
+        review_id INTEGER NOT NULL, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
         value VARCHAR, target_theme_id VARCHAR, reviewer VARCHAR, note VARCHAR,
         created_at TIMESTAMP NOT NULL""",
     "ops.llm_cache": """
-        prompt_hash VARCHAR PRIMARY KEY, model VARCHAR, response VARCHAR, created_at TIMESTAMP""",
+        prompt_hash VARCHAR NOT NULL, model VARCHAR, response VARCHAR, created_at TIMESTAMP""",
 }
 
 
-def _embedding_tables(dim: int) -> dict[str, str]:
-    """Tables holding fixed-size vectors; their width is the model's dimension."""
+# Enforced in a DuckDB file; a DuckLake has no keys, so writers to these tables insert only rows whose
+# key is absent (`insert_missing`) and never rely on the constraint.
+_PRIMARY_KEYS = {
+    "ops.alerts": ("alert_key",),
+    "ops.theme_reviews": ("review_id",),
+    "ops.llm_cache": ("prompt_hash",),
+    "ops.embedding_cache": ("model", "text_hash"),
+}
+
+
+def _embedding_tables(vector: str) -> dict[str, str]:
+    """Tables holding vectors of SQL type `vector` (see `_vector_type`)."""
     return {
         "ops.embedding_cache": f"""
-            model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, embedding FLOAT[{dim}] NOT NULL,
-            PRIMARY KEY (model, text_hash)""",
+            model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, embedding {vector} NOT NULL""",
         "staging.ticket_embeddings": f"""
             week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, model VARCHAR NOT NULL,
-            text_hash VARCHAR NOT NULL, embedding FLOAT[{dim}] NOT NULL, run_id VARCHAR""",
+            text_hash VARCHAR NOT NULL, embedding {vector} NOT NULL, run_id VARCHAR""",
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
-            week_tickets INTEGER, centroid FLOAT[{dim}], event VARCHAR, first_seen DATE,
+            week_tickets INTEGER, centroid {vector}, event VARCHAR, first_seen DATE,
             run_id VARCHAR""",
     }
 
 
+def _vector_type(con: duckdb.DuckDBPyConnection, dim: int) -> str:
+    """FLOAT[dim] pins the model's width in a DuckDB file; DuckLake has no fixed-size arrays (FLOAT[])."""
+    return "FLOAT[]" if warehouse_target.is_lake(con) else f"FLOAT[{dim}]"
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, table: str, columns: str, lake: bool) -> None:
+    key = _PRIMARY_KEYS.get(table)
+    constraint = f", PRIMARY KEY ({', '.join(key)})" if key and not lake else ""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns}{constraint})")
+
+
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file, creating its folder and base schema when writable."""
-    path = Path(path)
-    if read_only:
-        if not path.exists():
-            raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
+    """Open the warehouse (a DuckDB file or a DuckLake, see warehouse_target), with its base schema when writable."""
+    con = warehouse_target.connect(str(path), read_only=read_only)
+    if not read_only:
+        ensure_schema(con)
     return con
 
 
@@ -121,10 +138,16 @@ def open_warehouse(path: str | Path, read_only: bool = False) -> Iterator[duckdb
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create what is missing; retried when a concurrent writer created the same thing first."""
+    warehouse_target.retry_conflicts(lambda: _ensure_schema(con))
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    lake = warehouse_target.is_lake(con)
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table, columns in _TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        _create_table(con, table, columns, lake)
     # Added after the first release: warehouses created before it lack the column.
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped INTEGER")
     for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
@@ -141,8 +164,9 @@ def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:
             f"this warehouse stores {existing}-dimensional embeddings but the configured model "
             f"produces {dim}; point TICKET_INTEL_WAREHOUSE at a new file to switch models"
         )
-    for table, columns in _embedding_tables(dim).items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    lake = warehouse_target.is_lake(con)
+    for table, columns in _embedding_tables(_vector_type(con, dim)).items():
+        warehouse_target.retry_conflicts(lambda t=table, c=columns: _create_table(con, t, c, lake))
 
 
 def stored_embedding_dim(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -152,7 +176,12 @@ def stored_embedding_dim(con: duckdb.DuckDBPyConnection) -> int | None:
     ).fetchone()
     if row is None:
         return None
-    return int(row[0].split("[")[1].rstrip("]"))
+    width = row[0].split("[")[1].rstrip("]")
+    if width:
+        return int(width)
+    # FLOAT[] (a DuckLake): the width of any stored vector
+    stored = con.execute("SELECT len(embedding) FROM ops.embedding_cache LIMIT 1").fetchone()
+    return None if stored is None else int(stored[0])
 
 
 @dataclass(frozen=True)
@@ -166,7 +195,15 @@ class Replace:
 
 
 def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
-    """Apply all writes in one transaction; returns rows inserted per table."""
+    """Apply all writes in one transaction; returns rows inserted per table.
+
+    On a DuckLake another process may re-write another week of the same table meanwhile; the loser's
+    commit is refused and the whole transaction runs again (it is idempotent).
+    """
+    return warehouse_target.retry_conflicts(lambda: _replace_once(con, writes))
+
+
+def _replace_once(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
     inserted: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
@@ -180,10 +217,10 @@ def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[s
                 con.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {name}")
                 con.unregister(name)
             inserted[w.table] = inserted.get(w.table, 0) + n
-        con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
     return inserted
 
 
@@ -200,9 +237,21 @@ def cached_embeddings(con: duckdb.DuckDBPyConnection, model: str, hashes: Sequen
 
 def store_embeddings(con: duckdb.DuckDBPyConnection, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
     frame = pd.DataFrame({"model": model, "text_hash": list(hashes), "embedding": list(vectors.astype(np.float32))})
-    con.register("_new_vectors", frame)
-    con.execute("INSERT INTO ops.embedding_cache BY NAME SELECT * FROM _new_vectors ON CONFLICT DO NOTHING")
-    con.unregister("_new_vectors")
+    insert_missing(con, "ops.embedding_cache", frame)
+
+
+def insert_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert the rows whose primary key `table` does not hold yet (an anti-join: DuckLake has no ON CONFLICT).
+
+    Two DuckLake writers racing on one key may both insert it; readers of these caches take any one row.
+    """
+    on = " AND ".join(f"t.{k} = n.{k}" for k in _PRIMARY_KEYS[table])
+    con.register("_new_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT n.* FROM _new_rows n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})")
+    finally:
+        con.unregister("_new_rows")
 
 
 def embeddings_matrix(frame: pd.DataFrame, column: str = "embedding") -> np.ndarray:

@@ -15,6 +15,8 @@ import pytest
 
 from ticket_intel import PROJECT_ROOT
 
+pytest_plugins = ["ticket_intel_tests.postgres"]
+
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"

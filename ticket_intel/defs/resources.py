@@ -17,7 +17,7 @@ import duckdb
 import yaml
 from dagster_duckdb import DuckDBResource
 
-from ticket_intel import warehouse
+from ticket_intel import warehouse, warehouse_target
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
 from ticket_intel.core.embed import DEFAULT_BACKEND as DEFAULT_EMBEDDING_BACKEND
@@ -53,10 +53,14 @@ def setting(name: str, default: Any) -> Any:
 
 
 class Warehouse(DuckDBResource):
-    """The DuckDB file; every connection has the base schema in place."""
+    """The DuckDB file or DuckLake (see warehouse_target); every connection has the base schema in place."""
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if warehouse_target.is_lake_target(self.database):
+            with warehouse.open_warehouse(self.database) as con:
+                yield con
+            return
         with self.get_connection() as con:
             warehouse.ensure_schema(con)
             yield con
@@ -157,7 +161,8 @@ def configured(cls: type[R], env_names: Mapping[str, str] | None = None) -> R:
 
 def build_resources() -> dict[str, Any]:
     return {
-        "warehouse": Warehouse(database=setting("warehouse", "data/warehouse.duckdb")),
+        "warehouse": Warehouse(database=setting("warehouse", "data/warehouse.duckdb"),
+                               connection_config=dict(warehouse_target.OFFLINE)),
         "settings": configured(PipelineConfig, {"inbox_dir": "inbox", "taxonomy_path": "taxonomy"}),
         "llm": configured(LLM, {f: f"llm_{f}" for f in LLM.model_fields}),
         "notifier": configured(Notifier, {"kind": "notifier", "url": "notify_url", "secret": "notify_secret"}),

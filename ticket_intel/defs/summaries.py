@@ -25,10 +25,9 @@ def llm_cache(con: duckdb.DuckDBPyConnection, model: str) -> tuple[Callable[[str
         return row[0] if row else None
 
     def put(key: str, response: str) -> None:
-        con.execute(
-            "INSERT INTO ops.llm_cache VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [key, model, response, datetime.now(UTC).replace(tzinfo=None)],
-        )
+        row = {"prompt_hash": key, "model": model, "response": response,
+               "created_at": datetime.now(UTC).replace(tzinfo=None)}
+        wh.insert_missing(con, "ops.llm_cache", pd.DataFrame([row]))
 
     return get, put
 
