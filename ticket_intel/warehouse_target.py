@@ -122,8 +122,11 @@ def connect(target: str, read_only: bool = False, data_path: str | None = None) 
         suffix = f" ({', '.join(options)})" if options else ""
         con.execute(f"ATTACH '{_quote(LAKE_PREFIX + where.catalog)}' AS {LAKE_NAME}{suffix}")
         con.execute(f"USE {LAKE_NAME}")
-    except BaseException:
+    except BaseException as exc:
         con.close()
+        if "data_path is not set" in str(exc):
+            raise ValueError(f"{DATA_PATH_ENV} must name the folder or object-store prefix for the data "
+                             "files of a new DuckLake") from exc
         raise
     return con
 

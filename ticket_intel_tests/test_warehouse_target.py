@@ -174,6 +174,12 @@ def test_the_warehouse_layer_runs_unchanged_on_postgres_ducklake(lake):
     _exercise_warehouse_layer(lake)
 
 
+def test_a_new_lake_without_a_data_path_is_a_clear_error(postgres_db, monkeypatch):
+    monkeypatch.delenv(wt.DATA_PATH_ENV, raising=False)
+    with pytest.raises(ValueError, match=wt.DATA_PATH_ENV):
+        wt.connect(f"ducklake:postgres:{postgres_db}")
+
+
 class CommitRace:
     """A connection whose first COMMIT is preceded by a competing writer's commit."""
 
