@@ -30,7 +30,7 @@ LAKE_NAME = "lake"  # the alias the DuckLake is attached under
 DATA_PATH_ENV = "TICKET_INTEL_WAREHOUSE_DATA_PATH"
 OFFLINE = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # extension name -> (registry package, file name inside it)
-_EXTENSIONS = {
+EXTENSIONS = {
     "ducklake": ("duckdb_extension_ducklake", "ducklake"),
     "postgres_scanner": ("duckdb_extension_postgres", "postgres"),
     "httpfs": ("duckdb_extension_httpfs", "httpfs"),
@@ -82,7 +82,7 @@ def absolute(target: str) -> str:
 
 def extension_file(name: str) -> Path:
     """The signed extension binary shipped by its registry package for the installed DuckDB."""
-    package, stem = _EXTENSIONS[name]
+    package, stem = EXTENSIONS[name]
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"DuckDB extension package {package.replace('_', '-')} is not installed")
