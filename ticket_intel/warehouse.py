@@ -171,8 +171,8 @@ def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:
 
 def stored_embedding_dim(con: duckdb.DuckDBPyConnection) -> int | None:
     row = con.execute(
-        """SELECT data_type FROM information_schema.columns
-           WHERE table_schema = 'ops' AND table_name = 'embedding_cache' AND column_name = 'embedding'"""
+        """SELECT data_type FROM information_schema.columns WHERE table_catalog = current_database()
+           AND table_schema = 'ops' AND table_name = 'embedding_cache' AND column_name = 'embedding'"""
     ).fetchone()
     if row is None:
         return None
@@ -289,7 +289,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(
         con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
             [schema, name],
         ).fetchone()[0]
     )
@@ -303,3 +304,30 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None 
     for col in dates:
         frame[col] = pd.to_datetime(frame[col]).dt.date
     return frame
+
+
+def copy_warehouse(source: str | Path, target: str) -> dict[str, int]:
+    """Copy every table of the DuckDB-file warehouse `source` into the empty warehouse `target` (a new
+    DuckLake, say) in one transaction; returns rows copied per table. Refuses what it cannot copy whole."""
+    with open_warehouse(target) as con:
+        con.execute(f"ATTACH '{str(source).replace(chr(39), chr(39) * 2)}' AS source (READ_ONLY)")
+        tables = [f"{s}.{t}" for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_catalog = 'source' AND table_type = 'BASE TABLE' ORDER BY ALL").fetchall()]
+        width = con.execute("SELECT data_type FROM information_schema.columns WHERE table_catalog = 'source' "
+                            "AND table_name = 'embedding_cache' AND column_name = 'embedding'").fetchone()
+        if width is not None:
+            ensure_embedding_schema(con, int(width[0].split("[")[1].rstrip("]")))
+        unknown = [t for t in tables if not table_exists(con, t)]
+        filled = [t for t in tables if t not in unknown and con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]]
+        if unknown or filled:
+            raise ValueError(f"cannot copy into {target}: tables it lacks {unknown}, tables not empty {filled}")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            copied = {t: con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM source.{t}").fetchone()[0] for t in tables}
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        con.execute("DETACH source")
+    return copied

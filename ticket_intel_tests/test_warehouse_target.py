@@ -232,3 +232,28 @@ def test_two_processes_write_different_weeks_concurrently(lake):
     with wh.open_warehouse(lake, read_only=True) as con:
         last = f"round {rounds - 1}"
         assert _week_rows(con) == {W1: (2000 + rounds - 1, last), W2: (2000 + rounds - 1, last)}
+
+
+# --- moving a file warehouse to a DuckLake --------------------------------------------------------
+
+def test_a_file_warehouse_copies_whole_into_a_new_lake(tmp_path, monkeypatch):
+    source = tmp_path / "w.duckdb"
+    vectors = np.eye(4, dtype=np.float32)[:3]
+    with wh.open_warehouse(source) as con:
+        _replace_week(con, W1, 3, "a")
+        _replace_week(con, W2, 2, "b")
+        wh.ensure_embedding_schema(con, 4)
+        wh.store_embeddings(con, "m", ["h1", "h2", "h3"], vectors)
+        con.execute("INSERT INTO ops.theme_reviews VALUES (1, 't1', 'rename', 'Refunds', NULL, 'pm', NULL, now())")
+    monkeypatch.setenv(wt.DATA_PATH_ENV, str(tmp_path / "files"))
+    target = f"ducklake:{tmp_path / 'meta.ducklake'}"
+    copied = wh.copy_warehouse(source, target)
+    assert copied["raw.tickets"] == 5 and copied["ops.embedding_cache"] == 3 and copied["ops.theme_reviews"] == 1
+    with wh.open_warehouse(target, read_only=True) as con:
+        assert wt.is_lake(con)
+        assert _week_rows(con) == {W1: (3, "a"), W2: (2, "b")}
+        cached = wh.cached_embeddings(con, "m", ["h1", "h2", "h3"])
+        np.testing.assert_array_equal(np.stack([cached[h] for h in ("h1", "h2", "h3")]), vectors)
+        assert wh.reviews(con)[0]["value"] == "Refunds"
+    with pytest.raises(ValueError, match="not empty"):
+        wh.copy_warehouse(source, target)  # a second copy would duplicate every row
