@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,10 @@ class Lake:
         if self.data_path and self.data_path.startswith(_REMOTE):
             needed.append("httpfs")
         return needed
+
+
+_WRITERS: dict[Lake, duckdb.DuckDBPyConnection] = {}  # see `connect`
+_LOCK = threading.Lock()
 
 
 def parse(target: str, data_path: str | None = None) -> Path | Lake:
@@ -109,18 +114,44 @@ def load_extensions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
 
 
 def connect(target: str, read_only: bool = False, data_path: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse `target` names; a DuckLake is attached as `lake` and made the default."""
+    """Open the warehouse `target` names; a DuckLake is attached as `lake` and made the default.
+
+    A writer's DuckLake stays attached for the life of the process and each connection is a cursor
+    on it: loading the extensions and attaching the catalog cost about 2 s, paid once, not per asset.
+    A read-only open shares that instance when the process already writes (DuckDB cannot make one
+    cursor read-only), and otherwise gets its own read-only instance, closed with the connection.
+    """
     where = parse(target, data_path)
     if isinstance(where, Path):
         return _connect_file(where, read_only)
+    with _LOCK:
+        base = _WRITERS.get(where)
+        if base is None and read_only:
+            return _attach(where, read_only=True)
+        if base is None:
+            base = _WRITERS[where] = _attach(where, read_only=False)
+    con = base.cursor()
+    con.execute(f"USE {LAKE_NAME}")
+    return con
+
+
+def release() -> None:
+    """Close the DuckLake instances this process keeps attached (the next connect attaches again)."""
+    with _LOCK:
+        for con in _WRITERS.values():
+            con.close()
+        _WRITERS.clear()
+
+
+def _attach(lake: Lake, read_only: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config=dict(OFFLINE))
     try:
-        load_extensions(con, where.extensions())
-        options = [f"DATA_PATH '{_quote(where.data_path)}'"] if where.data_path else []
+        load_extensions(con, lake.extensions())
+        options = [f"DATA_PATH '{_quote(lake.data_path)}'"] if lake.data_path else []
         if read_only:
             options.append("READ_ONLY")
         suffix = f" ({', '.join(options)})" if options else ""
-        con.execute(f"ATTACH '{_quote(LAKE_PREFIX + where.catalog)}' AS {LAKE_NAME}{suffix}")
+        con.execute(f"ATTACH '{_quote(LAKE_PREFIX + lake.catalog)}' AS {LAKE_NAME}{suffix}")
         con.execute(f"USE {LAKE_NAME}")
     except BaseException as exc:
         con.close()

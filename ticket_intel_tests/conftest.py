@@ -22,6 +22,15 @@ PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 
 
+@pytest.fixture(autouse=True)
+def _detach_lakes() -> Iterator[None]:
+    """DuckLakes a test attached stay attached for the process (warehouse_target.connect); not across tests."""
+    yield
+    from ticket_intel import warehouse_target
+
+    warehouse_target.release()
+
+
 @pytest.fixture
 def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
     """A Dagster instance in a temporary DAGSTER_HOME, for tests that evaluate sensors or runs."""

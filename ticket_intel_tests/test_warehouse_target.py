@@ -151,10 +151,25 @@ def _exercise_warehouse_layer(target: str) -> None:
         with pytest.raises(ValueError, match="4-dimensional"):
             wh.ensure_embedding_schema(con, 8)
         assert wh.table_exists(con, "staging.themes") and not wh.table_exists(con, "staging.nothing")
+    wt.release()  # a process that never wrote: read-only opens get their own read-only instance
     with wh.open_warehouse(target, read_only=True) as con:
         assert _week_rows(con) == {W1: (1, "c"), W2: (2, "b")}
         with pytest.raises(duckdb.Error):
             _replace_week(con, W1, 1, "e")
+
+
+def test_connections_of_a_writer_share_one_attached_lake(tmp_path, monkeypatch):
+    monkeypatch.setenv(wt.DATA_PATH_ENV, str(tmp_path / "files"))
+    target = f"ducklake:{tmp_path / 'meta.ducklake'}"
+    with wh.open_warehouse(target) as first, wh.open_warehouse(target) as second:
+        first.execute("CREATE TABLE memory.main.marker AS SELECT 1 AS x")  # outside the lake: per instance
+        assert second.execute("SELECT x FROM memory.main.marker").fetchone() == (1,)
+        assert second.execute("SELECT current_database()").fetchone() == (wt.LAKE_NAME,)
+    with wh.open_warehouse(target, read_only=True) as reader:  # shares the writer's instance
+        assert reader.execute("SELECT x FROM memory.main.marker").fetchone() == (1,)
+    wt.release()
+    with wh.open_warehouse(target) as con:
+        assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'marker'").fetchone() == (0,)
 
 
 def test_the_warehouse_layer_runs_unchanged_on_a_ducklake(tmp_path, monkeypatch):
