@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ticket_intel import PROJECT_ROOT
+from ticket_intel import PROJECT_ROOT, warehouse_target
 
 pytest_plugins = ["ticket_intel_tests.postgres"]
 
@@ -26,8 +26,6 @@ SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 def _detach_lakes() -> Iterator[None]:
     """DuckLakes a test attached stay attached for the process (warehouse_target.connect); not across tests."""
     yield
-    from ticket_intel import warehouse_target
-
     warehouse_target.release()
 
 
