@@ -272,3 +272,34 @@ def test_a_file_warehouse_copies_whole_into_a_new_lake(tmp_path, monkeypatch):
         assert wh.reviews(con)[0]["value"] == "Refunds"
     with pytest.raises(ValueError, match="not empty"):
         wh.copy_warehouse(source, target)  # a second copy would duplicate every row
+
+
+def test_a_ducklake_keeps_its_data_files_in_an_object_store(tmp_path, monkeypatch):
+    """S3 (moto's local server): httpfs from its package, credentials and endpoint in a DuckDB secret."""
+    server_module = pytest.importorskip("moto.server")
+    import boto3
+
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        s3 = boto3.client("s3", endpoint_url=f"http://{host}:{port}", region_name="us-east-1",
+                          aws_access_key_id="k", aws_secret_access_key="s")
+        s3.create_bucket(Bucket="lake")
+        monkeypatch.setenv("HOME", str(tmp_path))  # where DuckDB keeps persistent secrets
+        setup = duckdb.connect(config=dict(wt.OFFLINE))
+        wt.load_extensions(setup, ["httpfs"])
+        setup.execute(f"CREATE PERSISTENT SECRET lake_s3 (TYPE s3, KEY_ID 'k', SECRET 's', REGION 'us-east-1', "
+                      f"ENDPOINT '{host}:{port}', URL_STYLE 'path', USE_SSL false)")
+        setup.close()
+        monkeypatch.setenv(wt.DATA_PATH_ENV, "s3://lake/warehouse/")
+        target = f"ducklake:{tmp_path / 'meta.ducklake'}"
+        with wh.open_warehouse(target) as con:
+            _replace_week(con, W1, 3000, "a")  # above DuckLake's inlining limit: a Parquet file
+        wt.release()
+        with wh.open_warehouse(target, read_only=True) as con:
+            assert _week_rows(con) == {W1: (3000, "a")}
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]]
+        assert any(k.startswith("warehouse/raw/tickets/") and k.endswith(".parquet") for k in keys), keys
+    finally:
+        server.stop()
