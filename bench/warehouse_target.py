@@ -5,7 +5,8 @@
 
 For each of --weeks weeks: replace the week's raw.tickets (--tickets rows) and store as many
 384-d embeddings; then read the whole window's embeddings (the clustering input) and open the
-warehouse again, in the same process and in a new one. Vectors are random unit vectors: storage cost does not depend on their values.
+warehouse again, in the same process and in a new one. Vectors are random unit vectors: storage
+cost does not depend on their values.
 Needs Debian's postgresql binaries (as the tests do); prints why and exits when they are missing.
 """
 
