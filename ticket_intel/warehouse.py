@@ -121,8 +121,15 @@ def _create_table(con: duckdb.DuckDBPyConnection, table: str, columns: str, lake
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (a DuckDB file or a DuckLake, see warehouse_target), with its base schema when writable."""
-    con = warehouse_target.connect(str(path), read_only=read_only)
+    """Open the warehouse (a DuckDB file or a DuckLake, see warehouse_target), with its base schema when writable.
+
+    A DuckLake writer checks the schema once per process, when it attaches: each check is ~25
+    catalog round trips (about 1 s), which every asset's connection would otherwise pay.
+    """
+    target = str(path)
+    if warehouse_target.is_lake_target(target):
+        return warehouse_target.connect(target, read_only, prepare=None if read_only else ensure_schema)
+    con = warehouse_target.connect(target, read_only=read_only)
     if not read_only:
         ensure_schema(con)
     return con

@@ -113,13 +113,17 @@ def load_extensions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
         con.execute(f"LOAD {name}")
 
 
-def connect(target: str, read_only: bool = False, data_path: str | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    target: str, read_only: bool = False, data_path: str | None = None,
+    prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse `target` names; a DuckLake is attached as `lake` and made the default.
 
     A writer's DuckLake stays attached for the life of the process and each connection is a cursor
-    on it: loading the extensions and attaching the catalog cost about 2 s, paid once, not per asset.
-    A read-only open shares that instance when the process already writes (DuckDB cannot make one
-    cursor read-only), and otherwise gets its own read-only instance, closed with the connection.
+    on it: loading the extensions and attaching the catalog cost seconds, paid once, not per asset;
+    `prepare` (creating the schema) runs then, once. A read-only open shares that instance when the
+    process already writes (DuckDB cannot make one cursor read-only), and otherwise gets its own
+    read-only instance, closed with the connection.
     """
     where = parse(target, data_path)
     if isinstance(where, Path):
@@ -129,7 +133,14 @@ def connect(target: str, read_only: bool = False, data_path: str | None = None) 
         if base is None and read_only:
             return _attach(where, read_only=True)
         if base is None:
-            base = _WRITERS[where] = _attach(where, read_only=False)
+            base = _attach(where, read_only=False)
+            try:
+                if prepare is not None:
+                    prepare(base)
+            except BaseException:
+                base.close()
+                raise
+            _WRITERS[where] = base
     con = base.cursor()
     con.execute(f"USE {LAKE_NAME}")
     return con
