@@ -272,6 +272,8 @@ def test_a_file_warehouse_copies_whole_into_a_new_lake(tmp_path, monkeypatch):
         assert wh.reviews(con)[0]["value"] == "Refunds"
     with pytest.raises(ValueError, match="not empty"):
         wh.copy_warehouse(source, target)  # a second copy would duplicate every row
+    with wh.open_warehouse(target) as con:  # the refused copy detached its source
+        assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'source'").fetchone() == (0,)
 
 
 def test_a_ducklake_keeps_its_data_files_in_an_object_store(tmp_path, monkeypatch):
