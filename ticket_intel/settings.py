@@ -38,7 +38,9 @@ def _s(name: str, default: object, meaning: str, load_time: bool = False) -> Set
 
 
 SETTINGS: tuple[Setting, ...] = (
-    _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file"),
+    _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file, or a DuckLake: "
+       "`ducklake:postgres:dbname=... host=...` (docs/scale.md)"),
+    _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`"),
     _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read"),
     _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)"),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
@@ -146,21 +148,28 @@ def remember(env: str, value: str) -> Path:
     return path
 
 
-def beside(warehouse: str | Path, what: str) -> Path:
-    """A folder that belongs to one warehouse, next to its file: `data/warehouse_reports/`."""
+LAKE_PREFIX = "ducklake:"
+
+
+def beside(warehouse: str | Path, what: str, setting: str) -> Path:
+    """A folder that belongs to one warehouse, next to its file: `data/warehouse_reports/`. A DuckLake
+    has no file to sit beside, so there the folder must be configured."""
+    if str(warehouse).startswith(LAKE_PREFIX):
+        raise ValueError(f"a DuckLake warehouse needs {setting} set (docs/scale.md)")
     path = Path(warehouse)
     return path.with_name(f"{path.stem}_{what}")
 
 
 def reports_dir(configured: str, warehouse: str | Path) -> Path:
     """Reports go where configured, else beside the warehouse they were computed from."""
-    return Path(configured) if configured else beside(warehouse, "reports")
+    return Path(configured) if configured else beside(warehouse, "reports", "TICKET_INTEL_REPORTS_DIR")
 
 
 def dagster_home(warehouse: str | Path) -> Path:
     """The Dagster instance of a warehouse: `$DAGSTER_HOME` when set, else `<warehouse>_dagster/` beside it,
     so runs, sensors and UI state of one warehouse never mix with another's."""
-    return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else beside(warehouse, "dagster")
+    return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else beside(warehouse, "dagster",
+                                                                                          "DAGSTER_HOME")
 
 
 def value(env: str) -> str:

@@ -26,6 +26,7 @@ from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.rank import RankSettings
 from ticket_intel.core.redact import RedactionSettings, parse_patterns
 from ticket_intel.core.theme_week import Scopes
+from ticket_intel.warehouse import target
 
 E = dg.EnvVar
 
@@ -48,6 +49,10 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if target.is_lake_target(self.database):
+            with warehouse.open_warehouse(self.database) as con:
+                yield con
+            return
         with self.get_connection() as con:
             warehouse.migrate(con)
             yield con
@@ -199,7 +204,7 @@ class LLMConfig(dg.ConfigurableResource):
 def build_resources() -> dict[str, Any]:
     cfg.apply()
     return {
-        "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE")),
+        "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE"), connection_config=dict(target.OFFLINE)),
         "ingest": IngestConfig(), "redaction": RedactionConfig(), "embedding": EmbeddingConfig(),
         "clustering": ClusteringConfig(), "ranking": RankingConfig(), "alerts": AlertConfig(),
         "report": ReportConfig(), "triage_config": TriageConfig(), "llm": LLMConfig(),

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.connection import read, scalar
+from ticket_intel.warehouse.connection import insert_missing, read, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
 
@@ -62,9 +62,7 @@ class EmbeddingStore:
         ensure_embedding_schema(self.con, vectors.shape[1])
         frame = pd.DataFrame({"model": self.key, "text_hash": list(hashes),
                               "embedding": list(vectors.astype(np.float32))})
-        self.con.register("_new_vectors", frame)
-        self.con.execute("INSERT INTO ops.embedding_cache BY NAME SELECT * FROM _new_vectors ON CONFLICT DO NOTHING")
-        self.con.unregister("_new_vectors")
+        insert_missing(self.con, "ops.embedding_cache", frame)
 
 
 def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[date], model: str) -> pd.DataFrame:
@@ -127,8 +125,8 @@ def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
 
 
 def llm_store(con: duckdb.DuckDBPyConnection, prompt_hash: str, model: str, response: str) -> None:
-    con.execute("INSERT INTO ops.llm_cache VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [prompt_hash, model, response, _now()])
+    row = {"prompt_hash": prompt_hash, "model": model, "response": response, "created_at": _now()}
+    insert_missing(con, "ops.llm_cache", pd.DataFrame([row]))
 
 
 # --- insight marts -------------------------------------------------------------------------

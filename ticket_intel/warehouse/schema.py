@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from ticket_intel.warehouse import target
+
 SCHEMAS = ("raw", "staging", "marts", "ops")
 
 # The first released schema (migration 1). Tables holding vectors are created on the first
@@ -67,25 +69,42 @@ _V1_TABLES = {
     "marts.weekly_reports": """
         week_start DATE NOT NULL, markdown VARCHAR, html_path VARCHAR, run_id VARCHAR""",
     "ops.alerts": """
-        alert_key VARCHAR PRIMARY KEY, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
+        alert_key VARCHAR NOT NULL, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
         kind VARCHAR NOT NULL, label VARCHAR, tickets INTEGER, customers INTEGER,
         baseline DOUBLE, ratio DOUBLE, p_value DOUBLE, customer_baseline DOUBLE,
         top_customer_tickets INTEGER, concentrated BOOLEAN, baseline_weeks INTEGER,
         example_ticket_ids VARCHAR[], run_id VARCHAR""",
     "ops.theme_reviews": """
-        review_id INTEGER PRIMARY KEY, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
+        review_id INTEGER NOT NULL, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
         value VARCHAR, target_theme_id VARCHAR, reviewer VARCHAR, note VARCHAR,
         created_at TIMESTAMP NOT NULL""",
     "ops.llm_cache": """
-        prompt_hash VARCHAR PRIMARY KEY, model VARCHAR, response VARCHAR, created_at TIMESTAMP""",
+        prompt_hash VARCHAR NOT NULL, model VARCHAR, response VARCHAR, created_at TIMESTAMP""",
 }
+
+# Enforced in a DuckDB file; a DuckLake has no keys, so writers to these tables insert only rows whose
+# key is absent (`connection.insert_missing`) and never rely on the constraint.
+PRIMARY_KEYS = {
+    "ops.alerts": ("alert_key",),
+    "ops.theme_reviews": ("review_id",),
+    "ops.llm_cache": ("prompt_hash",),
+    "ops.embedding_cache": ("model", "text_hash"),
+    "ops.schema_version": ("version",),
+}
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> None:
+    """CREATE TABLE IF NOT EXISTS, with the table's primary key where the warehouse supports keys."""
+    key = PRIMARY_KEYS.get(table)
+    constraint = f", PRIMARY KEY ({', '.join(key)})" if key and not target.is_lake(con) else ""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns}{constraint})")
 
 
 def _v1_baseline(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table, columns in _V1_TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        create_table(con, table, columns)
     # Pre-release warehouses lack these columns.
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped INTEGER")
     for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
@@ -172,7 +191,12 @@ def applied_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations this warehouse lacks, in order; returns the versions applied."""
+    """Apply the migrations this warehouse lacks, in order; returns the versions applied. On a DuckLake
+    another writer may migrate at the same moment: a refused commit is retried and finds it done."""
+    return target.retry_conflicts(lambda: _migrate_once(con))
+
+
+def _migrate_once(con: duckdb.DuckDBPyConnection) -> list[int]:
     current = applied_version(con)
     if current == LATEST:
         return []
@@ -180,8 +204,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         raise ValueError(f"this warehouse has schema version {current}, newer than this ticket_intel "
                          f"({LATEST}); upgrade ticket_intel")
     con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute("""CREATE TABLE IF NOT EXISTS ops.schema_version (
-        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)""")
+    create_table(con, "ops.schema_version", "version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL")
     done = []
     for m in MIGRATIONS:
         if m.version <= current:
@@ -191,26 +214,26 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             m.apply(con)
             con.execute("INSERT INTO ops.schema_version VALUES (?, ?, ?)",
                         [m.version, m.name, datetime.now(UTC).replace(tzinfo=None)])
-            con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
         done.append(m.version)
     return done
 
 
-def _embedding_tables(dim: int) -> dict[str, str]:
-    """Tables holding fixed-size vectors; their width is the model's dimension."""
+def _embedding_tables(vector: str) -> dict[str, str]:
+    """Tables holding vectors of SQL type `vector`: FLOAT[dim] pins the model's width in a DuckDB file;
+    a DuckLake has no fixed-size arrays (FLOAT[])."""
     return {
         "ops.embedding_cache": f"""
-            model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, embedding FLOAT[{dim}] NOT NULL,
-            PRIMARY KEY (model, text_hash)""",
+            model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, embedding {vector} NOT NULL""",
         "staging.ticket_embeddings": f"""
             week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, model VARCHAR NOT NULL,
-            text_hash VARCHAR NOT NULL, embedding FLOAT[{dim}] NOT NULL, run_id VARCHAR""",
+            text_hash VARCHAR NOT NULL, embedding {vector} NOT NULL, run_id VARCHAR""",
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
-            week_tickets INTEGER, centroid FLOAT[{dim}], event VARCHAR, first_seen DATE,
+            week_tickets INTEGER, centroid {vector}, event VARCHAR, first_seen DATE,
             run_id VARCHAR, origin VARCHAR, product VARCHAR""",
     }
 
@@ -223,25 +246,32 @@ def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:
             f"this warehouse stores {existing}-dimensional embeddings but the configured model "
             f"produces {dim}; point TICKET_INTEL_WAREHOUSE at a new file to switch models"
         )
-    for table, columns in _embedding_tables(dim).items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    vector = "FLOAT[]" if target.is_lake(con) else f"FLOAT[{dim}]"
+    for table, columns in _embedding_tables(vector).items():
+        target.retry_conflicts(lambda t=table, c=columns: create_table(con, t, c))
 
 
 def stored_embedding_dim(con: duckdb.DuckDBPyConnection) -> int | None:
     row = con.execute(
-        """SELECT data_type FROM information_schema.columns
-           WHERE table_schema = 'ops' AND table_name = 'embedding_cache' AND column_name = 'embedding'"""
+        """SELECT data_type FROM information_schema.columns WHERE table_catalog = current_database()
+           AND table_schema = 'ops' AND table_name = 'embedding_cache' AND column_name = 'embedding'"""
     ).fetchone()
     if row is None:
         return None
-    return int(row[0].split("[")[1].rstrip("]"))
+    width = row[0].split("[")[1].rstrip("]")
+    if width:
+        return int(width)
+    # FLOAT[] (a DuckLake): the width of any stored vector
+    stored = con.execute("SELECT len(embedding) FROM ops.embedding_cache LIMIT 1").fetchone()
+    return None if stored is None else int(stored[0])
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(
         con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
             [schema, name],
         ).fetchone()[0]
     )
