@@ -15,26 +15,28 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pandas as pd
 
 from ticket_intel.core.embed import text_hash
 from ticket_intel.core.normalize import clean_message
-from ticket_intel.core.person_names import find_names, gazetteer
+from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer
 
 ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(ENTITIES) + r")\]")
 
 # Order, account and similar reference numbers. A label word is kept ("order [ORDER]") because
 # it says what the ticket is about; only the number goes.
+_ORDER_PREFIXES = "ORD|ORDER|INV|REF|ACCT"
+_ORDER_LABELS = "order|account|acct|invoice|booking|reservation|confirmation|reference|ref|tracking"
 DEFAULT_ORDER_PATTERNS = (
-    r"(?i)\b(?:ORD|ORDER|INV|REF|ACCT)-\d{4,}\b",
-    r"(?i)(?<=\b(?:order|account|acct|invoice|booking|reservation|confirmation|reference|ref|tracking)"
+    rf"(?i)\b(?:{_ORDER_PREFIXES})-\d{{4,}}\b",
+    rf"(?i)(?<=\b(?:{_ORDER_LABELS})"
     r"\s?(?:number|no\.?|num|id|ref)?\s?[:#]?\s?)#?(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b",
 )
 # Regions whose national formats (no +country prefix) are recognised; +-prefixed numbers parse anywhere.
@@ -173,8 +175,85 @@ def _strict_recognizers() -> list[Any]:
     ]
 
 
+# The pre-filter: for each recognizer, a relaxation of its own patterns, compiled with the same
+# engine and flags, that any text it could flag must match. A text that matches none is clean for
+# that type, so the analyzer (spaCy's tokenizer, context scoring, libphonenumber's eight regional
+# matchers) never runs on it. Each relaxation starts from something the text must contain (a digit,
+# an @, ...), checked first because that is cheaper still. docs/redaction.md gives the reasoning per
+# type; a property test checks that the filtered analyzer finds exactly what the full one finds.
+_GATES = (  # (entity, what the text must contain, relaxation of the recognizer's patterns)
+    ("EMAIL", "@", r"\S@\w"),  # a character before the @, a word character after it
+    ("CARD", r"\d", r"[2-6]\d{3}[ -]?\d{4}"),  # every card pattern opens with an issuer digit and 7 more
+    ("IBAN", r"\d", r"[A-Z]{2}[0-9]{2}[ -]?[A-Z0-9]{4}[ -]?[A-Z0-9]{4}"),  # country, check digits, 2 groups
+    ("SSN", r"\d", r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}"),  # nine digits, 3-2-4, optional separators
+    ("IP_ADDRESS", r"\d", r"\d\.\d{1,3}\.\d{1,3}\.\d"),  # a dotted quad
+    ("IP_ADDRESS", ":", r":[0-9A-Fa-f]{0,4}:"),  # every IPv6 form has two colons at most 4 hex digits apart
+    # url_carries_secret needs an @ (or %40), a query, a fragment or a 16+ character path segment,
+    # inside one token that also holds a dot or "://".
+    ("URL", "[@%?#/]", r"(?:(?<=\S)@|%40|\?\S|#\S|/[^\s/]{16})(?:(?<=[.:]\S*)|(?=\S*[.:]))"),
+    # A prefixed id ("ORD-1234"), or a label then (within the label's 11-character tail) an id with a digit.
+    ("ORDER", r"\d", rf"(?:{_ORDER_PREFIXES})-\d|(?:{_ORDER_LABELS}).{{0,11}}[A-Z0-9-]*\d"),
+)
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """Which recognizers could find anything in a text; built once per settings."""
+
+    gates: tuple[tuple[str, Any, Any], ...]  # (entity, compiled precondition, compiled relaxation)
+    custom_orders: Any  # a recognizer of the configured order patterns, or None
+    names: Gazetteer
+
+    def __call__(self, text: str, only: Collection[str] = ENTITIES) -> list[str]:
+        """The entity types (among `only`) whose recognizer could find something in `text`."""
+        kinds: list[str] = []
+        present: dict[Any, bool] = {}
+        for kind, needed, gate in self.gates:
+            if kind not in only or kind in kinds:
+                continue
+            if needed not in present:
+                present[needed] = needed.search(text) is not None
+            if present[needed] and gate.search(text):
+                kinds.append(kind)
+        if "ORDER" in only and "ORDER" not in kinds and self.custom_orders is not None \
+                and self.custom_orders.analyze(text, ["ORDER"]):
+            kinds.append("ORDER")  # configured order patterns are their own gate
+        if "PHONE" in only and _could_hold_phone(text):
+            kinds.append("PHONE")
+        if "PERSON" in only and find_names(text, self.names):
+            kinds.append("PERSON")
+        return kinds
+
+
+def _prefilter(registry: Any, custom_orders: Any, keep_words: tuple[str, ...]) -> Prefilter:
+    """Each gate compiled like its recognizer's patterns (Presidio uses `regex`, flags per recognizer)."""
+    import regex
+
+    flags = {r.supported_entities[0]: getattr(r, "global_regex_flags", 0) for r in registry.recognizers}
+    gates = tuple((kind, regex.compile(needed), regex.compile(pattern, flags=flags[kind]))
+                  for kind, needed, pattern in _GATES)
+    return Prefilter(gates, custom_orders, gazetteer(frozenset(keep_words)))
+
+
+def _could_hold_phone(text: str) -> bool:
+    """libphonenumber only ever matches inside a candidate of its own pattern; the phone recognizer
+    keeps matches of MIN_PHONE_DIGITS digits or more, so some candidate must have that many."""
+    if sum(map(str.isdigit, text)) < MIN_PHONE_DIGITS:
+        return False
+    from phonenumbers.phonenumbermatcher import _PATTERN as PHONE_CANDIDATE
+
+    return any(sum(map(str.isdigit, m.group())) >= MIN_PHONE_DIGITS for m in PHONE_CANDIDATE.finditer(text))
+
+
+class Engines(NamedTuple):
+    analyzer: Any
+    anonymizer: Any
+    operators: dict[str, Any]
+    prefilter: Prefilter
+
+
 @lru_cache(maxsize=4)
-def _engines(settings: RedactionSettings) -> tuple[Any, Any, dict[str, Any]]:
+def _engines(settings: RedactionSettings) -> Engines:
     """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -219,26 +298,58 @@ def _engines(settings: RedactionSettings) -> tuple[Any, Any, dict[str, Any]]:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
     operators = {e: OperatorConfig("replace", {"new_value": f"[{e}]"}) for e in ENTITIES}
-    return analyzer, AnonymizerEngine(), operators
+    custom = [Pattern(f"custom order {i}", p, 0.9) for i, p in enumerate(settings.order_patterns)]
+    custom_orders = PatternRecognizer(supported_entity="ORDER", patterns=custom) if custom else None
+    return Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, custom_orders, settings.keep_words))
 
 
-def detect(text: str, settings: RedactionSettings = RedactionSettings()) -> list[tuple[int, int, str, float]]:
-    """Spans (start, end, entity, score) the analyzer finds in one pass; they may overlap."""
-    analyzer, _, _ = _engines(settings)
-    results = analyzer.analyze(text, language="en", entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
-    return sorted((r.start, r.end, r.entity_type, r.score) for r in results)
+def candidate_entities(text: str, settings: RedactionSettings = RedactionSettings()) -> list[str]:
+    """Entity types whose recognizer could find something in `text` (the pre-filter)."""
+    return _engines(settings).prefilter(text)
 
 
-def redact(text: str, settings: RedactionSettings = RedactionSettings()) -> Redaction:
+class _LazyNlpArtifacts:
+    """Presidio's NLP artifacts, computed on first use. Only context scoring reads them, and only
+    for results of recognizers with context words, so most texts never pay for spaCy."""
+
+    def __init__(self, nlp_engine: Any, text: str):
+        self._nlp_engine, self._text, self._artifacts = nlp_engine, text, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._artifacts is None:
+            self._artifacts = self._nlp_engine.process_text(self._text, "en")
+        return getattr(self._artifacts, name)
+
+
+def _analyze(text: str, settings: RedactionSettings, prefilter: bool) -> list[Any]:
+    """Presidio's analysis, restricted to the recognizers the pre-filter cannot rule out."""
+    analyzer = _engines(settings).analyzer
+    if not prefilter:
+        return analyzer.analyze(text, language="en", entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
+    entities = candidate_entities(text, settings)
+    if not entities:
+        return []
+    return analyzer.analyze(text, language="en", entities=entities, score_threshold=SCORE_THRESHOLD,
+                            nlp_artifacts=_LazyNlpArtifacts(analyzer.nlp_engine, text))
+
+
+def detect(text: str, settings: RedactionSettings = RedactionSettings(),
+           prefilter: bool = True) -> list[tuple[int, int, str, float]]:
+    """Spans (start, end, entity, score) the analyzer finds in one pass; they may overlap.
+    `prefilter=False` runs every recognizer (the reference the pre-filter is checked against)."""
+    return sorted((r.start, r.end, r.entity_type, r.score) for r in _analyze(text, settings, prefilter))
+
+
+def redact(text: str, settings: RedactionSettings = RedactionSettings(), prefilter: bool = True) -> Redaction:
     """Redact `text`. Idempotent: passes repeat until nothing more is found (a replacement can
     expose a new match, e.g. a name next to a removed email), so redacting twice changes nothing."""
-    analyzer, anonymizer, operators = _engines(settings)
+    engines = _engines(settings)
     found: Counter[str] = Counter()
     for _ in range(MAX_PASSES):
-        results = analyzer.analyze(text, language="en", entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
+        results = _analyze(text, settings, prefilter)
         if not results:
             break
-        out = anonymizer.anonymize(text, results, operators)
+        out = engines.anonymizer.anonymize(text, results, engines.operators)
         found.update(item.entity_type for item in out.items)
         if out.text == text:
             break
@@ -246,10 +357,25 @@ def redact(text: str, settings: RedactionSettings = RedactionSettings()) -> Reda
     return Redaction(text=text, found=found)
 
 
+def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSettings()) -> list[Redaction]:
+    """`redact` for each text, each distinct text once (exports repeat templated messages)."""
+    done: dict[str, Redaction] = {}
+    for text in texts:
+        if text not in done:
+            done[text] = redact(text, settings)
+    return [done[t] for t in texts]
+
+
+STRICT_ENTITIES = ("EMAIL", "CARD", "IBAN", "SSN")
+
+
 def surviving_pii(text: str) -> list[str]:
     """Emails, Luhn-valid cards, checksum-valid IBANs and SSNs still in `text` (the blocking check)."""
+    could_hold = _engines(RedactionSettings()).prefilter(text, STRICT_ENTITIES)
     hits = []
     for recognizer in _strict_pass():
+        if recognizer.supported_entities[0] not in could_hold:
+            continue
         for r in recognizer.analyze(text, recognizer.supported_entities):
             if r.score >= SCORE_THRESHOLD:
                 hits.append(f"{r.entity_type}:{text[r.start:r.end]}")
@@ -267,18 +393,15 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
 
     Text past MAX_TEXT_CHARS (a pasted log or thread) is cut before redaction: no later stage
     reads that far, and it bounds redaction time; raw.tickets keeps the whole message."""
-    texts, subjects, found = [], [], []
-    for message, subject in zip(raw["message"], raw["subject"], strict=True):
-        red = redact(clean_message(message)[:MAX_TEXT_CHARS], settings)
-        texts.append(red.text)
-        subjects.append(redact(clean_message(subject), settings).text if isinstance(subject, str) else None)
-        found.append(json.dumps(dict(red.found), sort_keys=True))
+    messages = redact_many([clean_message(m)[:MAX_TEXT_CHARS] for m in raw["message"]], settings)
+    subjects = redact_many([clean_message(s) if isinstance(s, str) else "" for s in raw["subject"]], settings)
+    texts = [red.text for red in messages]
     out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
                "monthly_revenue", "channel", "tags", "priority"]].copy()
-    out["subject"] = subjects
+    out["subject"] = [red.text if isinstance(s, str) else None for red, s in zip(subjects, raw["subject"], strict=True)]
     out["text"] = texts
     out["text_hash"] = [text_hash(t[:embed_chars]) for t in texts]
     out["n_chars"] = out["text"].str.len()
     out["embed_chars"] = out["n_chars"].clip(upper=embed_chars)
-    out["pii_found"] = found
+    out["pii_found"] = [json.dumps(dict(red.found), sort_keys=True) for red in messages]
     return out
