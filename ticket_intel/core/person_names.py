@@ -54,9 +54,17 @@ _WEAK_CUES = (
 CUE_WINDOW = 40
 _STRONG_CUE = re.compile(rf"(?:{_STRONG_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNORECASE)
 _WEAK_CUE = re.compile(rf"(?:{_WEAK_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNORECASE)
-_TRAILING_CUE = re.compile(
-    r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)",
-    re.IGNORECASE,
+_TRAILING_CUES = r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)"
+_TRAILING_CUE = re.compile(_TRAILING_CUES, re.IGNORECASE)
+# A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
+_CAPITAL = r"[A-Z\x80-\U0010FFFF]"
+_CAPITALISED_WORD = rf"{_CAPITAL}(?:[^\W\d_]|['’-])*"
+# Without a strong cue, a name is two capitalised words one space apart (particles between), or a
+# capitalised word after a weak cue or before a trailing one: a text with none of these has no name.
+_NAME_SHAPE = re.compile(
+    rf"{_CAPITALISED_WORD} (?:(?i:{'|'.join(sorted(PARTICLES))}) )*{_CAPITAL}"
+    rf"|(?i:{_WEAK_CUES})\s*(?<![^\W\d_]){_CAPITAL}"
+    rf"|{_CAPITALISED_WORD}(?i:{_TRAILING_CUES})"
 )
 
 
@@ -180,6 +188,8 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
 def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     """Spans (start, end, rule) of person names; rule is `gazetteer` or `cue`."""
     strong = {m.end(): m.start() for m in _STRONG_CUE.finditer(text)}
+    if not strong and not _NAME_SHAPE.search(text):
+        return []
     starts = _starts(text, gaz, lowercase=bool(strong))
     if not starts:
         return []
