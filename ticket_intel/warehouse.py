@@ -38,7 +38,7 @@ _TABLES = {
         source VARCHAR, customer_id VARCHAR, account_id VARCHAR, plan VARCHAR,
         monthly_revenue DOUBLE, channel VARCHAR, tags VARCHAR[], priority VARCHAR,
         subject VARCHAR, text VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, n_chars INTEGER,
-        embed_chars INTEGER, pii_found VARCHAR, run_id VARCHAR""",
+        embed_chars INTEGER, pii_found VARCHAR, run_id VARCHAR, meaning_text VARCHAR""",
     "staging.ticket_clusters": """
         week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, ticket_week DATE NOT NULL,
         theme_id VARCHAR, cluster INTEGER, probability DOUBLE, similarity DOUBLE,
@@ -131,6 +131,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                    "baseline_weeks INTEGER"):
         con.execute(f"ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS {column}")
     con.execute("ALTER TABLE staging.ticket_clusters ADD COLUMN IF NOT EXISTS series_theme_id VARCHAR")
+    con.execute("ALTER TABLE staging.redacted_tickets ADD COLUMN IF NOT EXISTS meaning_text VARCHAR")
 
 
 def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pandas as pd
 
 from ticket_intel.core.embed import text_hash
+from ticket_intel.core.meaning import meaning_text, public_suffix
 from ticket_intel.core.normalize import clean_message
 from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer, is_common_word
 
@@ -105,17 +106,14 @@ def url_carries_secret(url: str) -> bool:
 @lru_cache(maxsize=1)
 def _recognizer_classes() -> dict[str, Any]:
     """Presidio recognizers adapted to run offline and emit our placeholder names."""
-    import tldextract
     from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer, UrlRecognizer
-
-    offline_tlds = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
     class OfflineEmailRecognizer(EmailRecognizer):
         """Presidio's email recognizer, checking the domain against the bundled suffix list."""
 
         def validate_result(self, pattern_text: str) -> bool:
-            return offline_tlds(pattern_text.rsplit("@", 1)[-1]).suffix != ""
+            return public_suffix(pattern_text.rsplit("@", 1)[-1]) != ""
 
     class CardRecognizer(CreditCardRecognizer):
         """13-19 digit numbers with any issuer prefix (incl. 2-series Mastercard), Luhn-checked."""
@@ -415,20 +413,22 @@ def _strict_pass() -> list[Any]:
 
 
 def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int) -> pd.DataFrame:
-    """staging.redacted_tickets rows: cleaned, redacted message and subject, the hash of the text
-    prefix that is embedded, and the lengths (stored text and the part the model reads).
+    """staging.redacted_tickets rows: the cleaned, redacted message (`text`, the text for people)
+    and subject, the message's text for meaning (`meaning_text`: what is embedded and what terms
+    are built from), the hash of the embedded prefix of the meaning text, and the lengths (stored
+    text, and the part the model reads).
 
     Text past MAX_TEXT_CHARS (a pasted log or thread) is cut before redaction: no later stage
     reads that far, and it bounds redaction time; raw.tickets keeps the whole message."""
     messages = redact_many([clean_message(m)[:MAX_TEXT_CHARS] for m in raw["message"]], settings)
     subjects = redact_many([clean_message(s) if isinstance(s, str) else "" for s in raw["subject"]], settings)
-    texts = [red.text for red in messages]
     out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
                "monthly_revenue", "channel", "tags", "priority"]].copy()
     out["subject"] = [red.text if isinstance(s, str) else None for red, s in zip(subjects, raw["subject"], strict=True)]
-    out["text"] = texts
-    out["text_hash"] = [text_hash(t[:embed_chars]) for t in texts]
+    out["text"] = [red.text for red in messages]
+    out["meaning_text"] = [meaning_text(red.text) for red in messages]
+    out["text_hash"] = [text_hash(t[:embed_chars]) for t in out["meaning_text"]]
     out["n_chars"] = out["text"].str.len()
-    out["embed_chars"] = out["n_chars"].clip(upper=embed_chars)
+    out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)
     out["pii_found"] = [json.dumps(dict(red.found), sort_keys=True) for red in messages]
     return out
