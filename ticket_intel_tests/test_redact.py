@@ -207,3 +207,10 @@ def test_redact_many_matches_redact_in_process_and_in_forked_workers(monkeypatch
 def test_blocking_check_still_sees_leaks_the_prefilter_passes():
     hits = surviving_pii("card 4127 0034 2389 9024, ana@example.org, DE89370400440532013000, SSN 219-09-9999")
     assert sorted(h.split(":")[0] for h in hits) == ["CARD", "EMAIL", "IBAN", "SSN"]
+
+
+def test_prefilter_runs_configured_order_patterns_that_need_no_digit():
+    custom = RedactionSettings(order_patterns=(r"\bTCK-[A-Z]{6}\b",))
+    assert candidate_entities("see TCK-ABCDEF", custom) == ["ORDER"]
+    assert candidate_entities("see TCK-ABCDEF") == []
+    assert redact("see TCK-ABCDEF again", custom).text == "see [ORDER] again"

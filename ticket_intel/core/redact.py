@@ -225,15 +225,18 @@ class Prefilter:
         return kinds
 
 
-def _prefilter(registry: Any, custom_orders: Any, keep_words: tuple[str, ...]) -> Prefilter:
+def _prefilter(registry: Any, settings: RedactionSettings) -> Prefilter:
     """Each gate compiled like its recognizer's patterns (Presidio uses `regex`, flags per recognizer)."""
     import regex
+    from presidio_analyzer import Pattern, PatternRecognizer
 
     flags = {r.supported_entities[0]: getattr(r, "global_regex_flags", 0) for r in registry.recognizers}
     gates = tuple((kind, regex.compile(needed), regex.compile(pattern, flags=flags[kind]))
                   for kind, needed, pattern in _GATES)
+    custom = [Pattern(f"custom order {i}", p, 0.9) for i, p in enumerate(settings.order_patterns)]
     is_common_word("name")  # loads wordfreq's table now, so forked workers share it
-    return Prefilter(gates, custom_orders, gazetteer(frozenset(keep_words)))
+    return Prefilter(gates, PatternRecognizer(supported_entity="ORDER", patterns=custom) if custom else None,
+                     gazetteer(frozenset(settings.keep_words)))
 
 
 def _could_hold_phone(text: str) -> bool:
@@ -299,9 +302,7 @@ def _engines(settings: RedactionSettings) -> Engines:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
     operators = {e: OperatorConfig("replace", {"new_value": f"[{e}]"}) for e in ENTITIES}
-    custom = [Pattern(f"custom order {i}", p, 0.9) for i, p in enumerate(settings.order_patterns)]
-    custom_orders = PatternRecognizer(supported_entity="ORDER", patterns=custom) if custom else None
-    return Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, custom_orders, settings.keep_words))
+    return Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, settings))
 
 
 def candidate_entities(text: str, settings: RedactionSettings = RedactionSettings()) -> list[str]:
