@@ -48,3 +48,11 @@ def test_no_standalone_number_survives(text):
 def test_the_text_for_meaning_drops_values_tokens_and_placeholders():
     assert drop_entities("[PERSON] here. I was charged $45.20 on 12 March for order [ORDER].") == (
         "here. I was charged on for order .")
+
+
+def test_values_that_vary_between_tickets_go_and_numbers_that_name_the_issue_stay():
+    from ticket_intel.core.entities import drop_values
+
+    assert drop_values("refund of $45.20 for order 1234567 on 12/03/2026") == "refund of for order on"
+    assert drop_values("HTTP 500 error after updating to next@14.2.8 on iOS 11") == \
+        "HTTP 500 error after updating to next@14.2.8 on iOS 11"

@@ -80,6 +80,42 @@ def test_terms_ignore_greetings_placeholders_and_one_off_words():
         assert all(noise not in t for t in terms), terms
 
 
+# Real-looking tweets: every one addressed to a handle, many with a link, a placeholder or a sign-off.
+LATE_ORDERS = [
+    "@AmazonHelp my order [ORDER] never arrived https://t.co/3ou2uHc0h9",
+    "@AmazonHelp @115879 order still not delivered, tracking says delivered https://t.co/Xk2LmQ9",
+    "@AmazonHelp where is my order? Thanks, [PERSON]",
+    ".@AmazonHelp package never arrived, order [ORDER] https://t.co/a8Bc3",
+    "@AmazonHelp my order never arrived, case 00123 https://t.co/PpQ1",
+    "@AmazonHelp order not delivered yet. Sent from my iPhone",
+    "@AmazonHelp still waiting for my order PERSON https://t.co/Zz9",
+    "@AmazonHelp order never arrived and no refund https://t.co/Qq",
+]
+BALANCE = [
+    "@MonzoHelp how do I chcek my balance in the app?",
+    "@MonzoHelp can't chcek balance since the update https://t.co/Kb1",
+    "@MonzoHelp I neeed to check my balance but the app crashes",
+    "@MonzoHelp check balance button does nothing. Regards, [PERSON]",
+    "@MonzoHelp how do I check my balance? I neeed it today",
+    "@MonzoHelp balance check not loading https://t.co/Mn2",
+    "@MonzoHelp I need to check my balance, app keeps crashing",
+]
+NOISE_WORDS = {"amazonhelp", "monzohelp", "https", "http", "co", "person", "order_id", "email", "sent", "iphone",
+               "case", "chcek", "neeed"}
+
+
+def test_terms_labels_and_backlog_titles_hold_no_handles_links_placeholders_or_misspellings():
+    terms = class_tfidf_terms({"late": LATE_ORDERS, "balance": BALANCE, "refund": REFUNDS})
+    for theme, texts in (("late", LATE_ORDERS), ("balance", BALANCE)):
+        summary = extractive_summary(_doc(texts, theme, terms=terms[theme]))
+        words = {w for text in (*summary.terms, summary.label, summary.backlog.title)
+                 for w in text.lower().replace("\u00b7", " ").split()}
+        assert not words & NOISE_WORDS, (summary.label, summary.terms, summary.backlog.title)
+        assert "[" not in summary.label and "@" not in summary.label
+    assert "check" in " ".join(terms["balance"][:3])  # "chcek" counts as "check", not as a term of its own
+    assert "order" in " ".join(terms["late"][:3])
+
+
 def test_label_is_the_customers_phrase_not_a_bag_of_words():
     doc = _doc(DECLINED)
     label = label_from_terms(doc.terms, doc.texts)

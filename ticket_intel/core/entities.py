@@ -48,6 +48,19 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# What differs from ticket to ticket of one issue: amounts, dates, times, codes, and numbers long
+# enough to be an id (5+ digits). Short numbers often name the issue itself ("HTTP 500", "iOS 11",
+# "2 days"), so they stay in the text for meaning.
+_VALUES = (*_PATTERNS[:-1], (re.compile(r"#?\b\d{5,}\b"), NUMBER))
+
+
+def drop_values(text: str) -> str:
+    """The text without the values that vary between tickets of one issue (see `_VALUES`)."""
+    for pattern, _ in _VALUES:
+        text = pattern.sub(" ", text)
+    return " ".join(text.split())
+
+
 def mask_entities(text: str) -> str:
     """Replace amounts, dates, times, codes and numbers with stable tokens ([AMOUNT], [DATE], ...)."""
     for pattern, token in _PATTERNS:

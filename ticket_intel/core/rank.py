@@ -22,7 +22,7 @@ from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.taxonomy import coverage
-from ticket_intel.core.theme_week import LANGUAGE
+from ticket_intel.core.theme_week import EMPTY, LANGUAGE
 from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plural
 
 OUTLIER_THEME = "outliers"
@@ -156,9 +156,13 @@ def _outliers(this_week: pd.DataFrame) -> list[dict[str, Any]]:
     foreign = (unthemed["assignment"] == LANGUAGE) if "assignment" in unthemed and "language" in unthemed \
         else pd.Series(False, index=unthemed.index)
     out = []
-    if (~foreign).any():
-        out.append(_unthemed(unthemed[~foreign], OUTLIER_THEME, "Unclustered tickets",
+    empty = (unthemed["assignment"] == EMPTY) if "assignment" in unthemed else pd.Series(False, index=unthemed.index)
+    if (~foreign & ~empty).any():
+        out.append(_unthemed(unthemed[~foreign & ~empty], OUTLIER_THEME, "Unclustered tickets",
                              "outliers: not close enough to any theme"))
+    if empty.any():
+        out.append(_unthemed(unthemed[empty], "empty", "Tickets with nothing to read",
+                             "only handles, links or redacted values: nothing says what the ticket is about"))
     for code, rows in (unthemed[foreign].groupby("language") if foreign.any() else []):
         name = language_name(str(code))
         out.append(_unthemed(rows, f"language:{code}", f"{name} tickets",

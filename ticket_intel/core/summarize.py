@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from ticket_intel.core.meaning import meaning_text, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
@@ -45,7 +46,6 @@ SUPPORT_STOP_WORDS = frozenset({
     "does", "doing", "got", "get", "getting", "having", "trying", "tried", "today", "yesterday",
     "currently", "recently", "way",
 })
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
@@ -120,15 +120,24 @@ _PREPOSITION = re.compile(
 
 
 def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
-    """Content words per phrase. Placeholders, punctuation, negations and prepositions split
-    phrases (so "payment didn't work" never yields "payment work"); `card's` counts as `card`,
-    and other contractions (I'm, we've) carry no topic."""
-    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _PLACEHOLDER.sub(" . ", _normalise(text).lower())))
+    """Content words per phrase of the text for meaning (no handles, links, placeholders or
+    sign-offs). Punctuation, negations and prepositions split phrases (so "payment didn't work"
+    never yields "payment work"); `card's` counts as `card`, and other contractions (I'm, we've)
+    carry no topic."""
+    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning_text(text)).lower()))
     phrases = []
     for part in _SENTENCE_BREAK.split(text):
         words = (w.removesuffix("'s") for w in _WORD.findall(part))
         phrases.append([w for w in words if "'" not in w and w not in stop])
     return phrases
+
+
+def _theme_phrases(texts: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
+    """`_sentences` of each of one theme's texts, misspellings folded into the correctly spelled
+    word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
+    phrases = [_sentences(t, frozenset()) for t in texts]  # stop words too: "neeed" misspells "need"
+    folds = spelling_folds(Counter(w for doc in phrases for phrase in doc for w in phrase))
+    return [[[w for w in (folds.get(w, w) for w in phrase) if w not in stop] for phrase in doc] for doc in phrases]
 
 
 def same_stem(a: str, b: str) -> bool:
@@ -150,18 +159,18 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     theme_ids = list(docs_by_theme)
     stop = _stop_words()
 
-    def analyzer(doc: str) -> list[str]:
-        grams = []
-        for words in _sentences(doc, stop):
-            grams += words
-            grams += [f"{a} {b}" for a, b in pairwise(words) if not same_stem(a, b)]
-        return grams
+    def grams(phrases: list[list[str]]) -> list[str]:
+        out = []
+        for words in phrases:
+            out += words
+            out += [f"{a} {b}" for a, b in pairwise(words) if not same_stem(a, b)]
+        return out
 
-    docs = [d for t in theme_ids for d in docs_by_theme[t]]
+    docs = [grams(doc) for t in theme_ids for doc in _theme_phrases(docs_by_theme[t], stop)]
     owner = np.repeat(np.arange(len(theme_ids)), [len(docs_by_theme[t]) for t in theme_ids])
-    if not docs or not any(analyzer(d) for d in docs):
+    if not any(docs):
         return {t: [] for t in theme_ids}
-    vectorizer = CountVectorizer(analyzer=analyzer)
+    vectorizer = CountVectorizer(analyzer=lambda doc_grams: doc_grams)
     per_doc = vectorizer.fit_transform(docs)
     membership = sparse.csr_matrix((np.ones(len(docs)), (owner, np.arange(len(docs)))),
                                    shape=(len(theme_ids), len(docs)))
@@ -190,7 +199,7 @@ def _surface_forms(texts: Sequence[str]) -> dict[str, str]:
     """Acronyms as customers write them: ATM, PIN and UK stay upper case in a label."""
     forms: dict[str, Counter[str]] = {}
     for text in texts:
-        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(text)):
+        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(meaning_text(text))):
             forms.setdefault(word.lower(), Counter())[word] += 1
     out = {}
     for low, counter in forms.items():
@@ -211,9 +220,9 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str]) -> str:
     stop = _stop_words()
     top = set(terms[0].split())
     df: Counter[tuple[str, ...]] = Counter()
-    for text in texts:
+    for doc in _theme_phrases(texts, stop):
         seen = set()
-        for words in _sentences(text, stop):
+        for words in doc:
             for n in (2, 3):
                 for i in range(len(words) - n + 1):
                     gram = tuple(words[i:i + n])

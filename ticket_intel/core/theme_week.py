@@ -26,6 +26,7 @@ import pandas as pd
 from ticket_intel.core import cluster, identity, subgroups
 
 LANGUAGE = "language"  # assignment of a ticket left out for its language
+EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeholders
 UNDETERMINED = "und"
 NO_PRODUCT = ""
 RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product"]
@@ -85,14 +86,17 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
 
 
 def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """(rows per product scope, rows left out for their language)."""
+    """(rows per product scope, per row why it is left out: "" when clustered, else EMPTY or LANGUAGE)."""
     language = tickets["language"] if "language" in tickets else pd.Series(None, index=tickets.index)
-    spoken = np.array([scopes.speaks(v) for v in language], dtype=bool)
+    empty = (tickets["meaning_chars"] == 0).to_numpy() if "meaning_chars" in tickets else np.zeros(len(tickets), bool)
+    foreign = ~np.array([scopes.speaks(v) for v in language], dtype=bool)
+    reason = np.where(empty, EMPTY, np.where(foreign, LANGUAGE, ""))
+    spoken = reason == ""
     product = tickets["product"].fillna(NO_PRODUCT) if "product" in tickets else pd.Series(NO_PRODUCT, index=tickets.index)
     apart = scopes.by_product == "on" or (scopes.by_product == "auto" and product[spoken].nunique() > 1)
     keys = product.to_numpy() if apart else np.full(len(tickets), NO_PRODUCT, dtype=object)
     groups = {k: np.flatnonzero(spoken & (keys == k)) for k in sorted(set(keys[spoken]))}
-    return groups, np.flatnonzero(~spoken)
+    return groups, reason
 
 
 def cluster_window(
@@ -102,11 +106,12 @@ def cluster_window(
     """Themes of the window ending at `week` (`tickets`: ticket_id, ticket_week[, product, language],
     one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
     benchmarks that measure what it adds)."""
-    groups, excluded = scopes_of(tickets.reset_index(drop=True), scopes)
+    groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
+    excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
                             hysteresis, fresh, key) for key, rows in groups.items()]
-    parts.append(_left_out(tickets.iloc[excluded]))
+    parts.append(_left_out(tickets.iloc[excluded], reason[excluded]))
     clusters = pd.concat([p.clusters for p in parts], ignore_index=True)
     found = [p.themes for p in parts if len(p.themes)]
     themes = (pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=RECORD_COLUMNS))
@@ -116,7 +121,8 @@ def cluster_window(
     clusters["cluster"] = pd.array([number.get(t) for t in clusters["theme_id"]], dtype="Int64")
     events = pd.concat([p.events for p in parts], ignore_index=True)
     stats = {"window_tickets": len(tickets), "themes": len(themes), "scopes": len(groups),
-             "outliers": int(clusters["theme_id"].isna().sum()), "left_out_for_language": len(excluded),
+             "outliers": int(clusters["theme_id"].isna().sum()),
+             "left_out_for_language": int((reason == LANGUAGE).sum()), "left_out_empty": int((reason == EMPTY).sum()),
              "kept": int((clusters["assignment"] == "kept").sum()), **Counter(events["event"])}
     return ThemeWeek(clusters, themes, events, stats)
 
@@ -144,11 +150,12 @@ def _cluster_scope(
     return ThemeWeek(clusters, records, events)
 
 
-def _left_out(tickets: pd.DataFrame) -> ThemeWeek:
-    """Tickets not clustered for their language: kept, with no theme, so they are counted and reported."""
+def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:
+    """Tickets not clustered (their language, or nothing to read): kept, with no theme, so they are
+    counted and reported."""
     clusters = pd.DataFrame({
         "ticket_id": tickets["ticket_id"].tolist(), "ticket_week": tickets["ticket_week"].tolist(),
-        "theme_id": None, "series_theme_id": None, "probability": 0.0, "similarity": np.nan, "assignment": LANGUAGE,
+        "theme_id": None, "series_theme_id": None, "probability": 0.0, "similarity": np.nan, "assignment": reasons,
     })
     return ThemeWeek(clusters, pd.DataFrame(), pd.DataFrame(columns=["theme_id", "event", "related_theme_ids", "detail"]))
 

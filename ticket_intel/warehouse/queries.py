@@ -26,8 +26,9 @@ def raw_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.Dat
 
 
 def redacted_texts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    return read(con, "SELECT ticket_id, week_start, text, text_hash FROM staging.redacted_tickets "
-                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+    """The weeks' texts for meaning (the text, for tickets redacted before it existed) and their hashes."""
+    return read(con, "SELECT ticket_id, week_start, coalesce(meaning_text, text) AS meaning_text, text_hash "
+                     "FROM staging.redacted_tickets WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
 
 
 def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> list[date]:
@@ -84,7 +85,7 @@ def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> 
     """The window's tickets with their vector, product and language (what clustering splits by) and
     customer (a new group inside a theme needs several)."""
     return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
-                               e.embedding
+                               length(coalesce(r.meaning_text, r.text)) AS meaning_chars, e.embedding
                         FROM staging.ticket_embeddings e
                         JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
                         WHERE e.week_start IN (SELECT unnest(?)) ORDER BY e.ticket_id""", [weeks])

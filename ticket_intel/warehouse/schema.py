@@ -165,6 +165,12 @@ def _v7_related_alerts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_theme_ids VARCHAR[]")
 
 
+def _v8_meaning_text(con: duckdb.DuckDBPyConnection) -> None:
+    """The text for meaning (what is embedded and what terms come from) beside the text for people.
+    Tickets redacted before it have none: embedding and clustering read their text until re-redacted."""
+    con.execute("ALTER TABLE staging.redacted_tickets ADD COLUMN IF NOT EXISTS meaning_text VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -180,6 +186,7 @@ MIGRATIONS = (
     Migration(5, "taxonomy coverage per week", _v5_taxonomy_coverage),
     Migration(6, "per-ticket triage", _v6_ticket_triage),
     Migration(7, "alerts name their related themes", _v7_related_alerts),
+    Migration(8, "text for meaning", _v8_meaning_text),
 )
 LATEST = MIGRATIONS[-1].version
 
