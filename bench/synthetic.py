@@ -29,8 +29,12 @@ from bench.common import SHARED, cached_embed
 TAILS = ("please help", "any update?", "thanks", "still happening", "again", "asap")
 
 
-def real_corpus(shared: Path = SHARED) -> pd.DataFrame:
-    """Distinct real texts with `source` and `label` (the banking77 intent; the product for GitHub)."""
+def real_corpus(shared: Path = SHARED, limit: int = 0) -> pd.DataFrame:
+    """Distinct real texts with `source` and `label` (the banking77 intent; the product for GitHub).
+
+    In a fixed order (banking77, twcs, GitHub files by name); `limit` keeps the first that many, to
+    bound the one-time embedding on a busy machine.
+    """
     banking = pd.concat([pd.read_csv(shared / "banking77" / f) for f in ("train.csv", "test.csv")])
     twcs = pd.read_csv(shared / "twcs_sample" / "twcs_small.csv")
     tweets = twcs.loc[twcs["inbound"].astype(str) == "True", "text"]
@@ -43,7 +47,8 @@ def real_corpus(shared: Path = SHARED) -> pd.DataFrame:
     ], ignore_index=True)
     frame["text"] = frame["text"].astype("string").str.strip()
     frame = frame[frame["text"].fillna("").str.len() > 0]
-    return frame.drop_duplicates("text").reset_index(drop=True)
+    frame = frame.drop_duplicates("text").reset_index(drop=True)
+    return frame.head(limit) if limit else frame
 
 
 def _perturb(text: str, rng: np.random.Generator) -> str:
@@ -119,8 +124,9 @@ def real_vectors(cache: Path | None = None, corpus: pd.DataFrame | None = None) 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ticket_intel_bench/real_vectors.npy"))
+    parser.add_argument("--real-limit", type=int, default=0, help="use only the first N distinct real texts")
     args = parser.parse_args(argv)
-    corpus = real_corpus()
+    corpus = real_corpus(limit=args.real_limit)
     x = real_vectors(args.cache, corpus)
     print(f"{len(corpus)} distinct real texts ({corpus['source'].value_counts().to_dict()}), vectors {x.shape}")
     print(f"noise sigma per dimension: {noise_scale(x):.4f}")

@@ -128,7 +128,7 @@ def load(args: argparse.Namespace) -> tuple[list[str], np.ndarray]:
     if args.mix:
         from bench.synthetic import real_corpus
 
-        frame = real_corpus()
+        frame = real_corpus(limit=args.real_limit)
         truth = frame["label"].where(frame["source"] == "banking77", None).to_numpy(dtype=object)
         return frame["text"].astype(str).tolist(), truth
     if not (args.csv and args.text_col and args.label_col):
@@ -144,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--text-col")
     parser.add_argument("--label-col")
     parser.add_argument("--mix", action="store_true", help="all real datasets together, scored on banking77")
+    parser.add_argument("--real-limit", type=int, default=0, help="with --mix: the first N distinct real texts")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--no-bertopic", action="store_true", help="skip the BERTopic reference")
     parser.add_argument("--seed", type=int, default=42)
