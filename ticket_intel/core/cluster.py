@@ -25,10 +25,10 @@
    Points outside every fence stay outliers and are reported as such.
 Clusters are numbered by size, so the same input and seed give the same labels.
 
-Past `SAMPLE_LIMIT` tickets, steps 1-4 run on a seeded random sample of that size, sized as a
-window of that many tickets, and every other ticket is placed by the rule of step 4: the nearest
-centroid when inside its Tukey fence, an outlier otherwise. The smallest theme is then
-sqrt(S)/2 sample tickets, about sqrt(S)/2 * n/S of the window's n. The exact neighbour search is quadratic: at 50k
+Past `SAMPLE_LIMIT` tickets, steps 1-4 run on a seeded random sample of that size, with the
+window's minimum cluster size shrunk by the sample's share (the smallest theme stays the same share
+of the window), and every other ticket is placed by the rule of step 4: the nearest centroid when
+inside its Tukey fence, an outlier otherwise. The exact neighbour search is quadratic: at 50k
 tickets it already takes as long as UMAP itself, and at 500k it would take hours, while the fit on
 a sample costs the same at any size and the placement is linear (`bench.scale` measures both).
 """
@@ -75,20 +75,21 @@ class ClusterResult:
 
 def default_params(n: int, seed: int = 42) -> ClusterParams:
     """Size-scaled defaults: min cluster size sqrt(n)/2 (at least 5), min_samples a third of it."""
-    return _sized(ClusterParams(min_cluster_size=5, min_samples=3, seed=seed), n)
+    return _sized(ClusterParams(min_cluster_size=5, min_samples=3, seed=seed), math.sqrt(max(n, 1)) / 2)
 
 
-def _sized(params: ClusterParams, n: int) -> ClusterParams:
-    """`params` sized for n rows: min cluster size sqrt(n)/2 (at least 5), min_samples a third of it."""
-    mcs = max(5, round(math.sqrt(max(n, 1)) / 2))
+def _sized(params: ClusterParams, min_cluster_size: float) -> ClusterParams:
+    """`params` with this minimum cluster size (rounded, at least 5) and min_samples a third of it."""
+    mcs = max(5, round(min_cluster_size))
     return replace(params, min_cluster_size=mcs, min_samples=max(3, mcs // 3))
 
 
-def sample_params(params: ClusterParams) -> ClusterParams:
-    """Parameters for the sample of `sample_limit` rows: sized as a window of that many tickets, the
-    case the defaults were chosen for. (Scaling the window's own size down by the sample's share
-    left HDBSCAN with 5-10 points per group and over-split clusters the exact path keeps whole.)"""
-    return _sized(params, params.sample_limit)
+def sample_params(params: ClusterParams, n: int) -> ClusterParams:
+    """Parameters for the sample of `sample_limit` of a window's n rows: the window's minimum cluster
+    size shrunk by the sample's share, so the smallest theme is the same share of the window as in
+    a whole fit. (Sizing the sample as a window of its own made the smallest theme a larger share:
+    fewer, merged themes, 0.056 ARI lost on the labelled mix against 0.028 this way.)"""
+    return _sized(params, params.min_cluster_size * min(1.0, params.sample_limit / n))
 
 
 def neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +298,7 @@ def fit_on_sample(x: np.ndarray, params: ClusterParams) -> ClusterResult:
     nearest-centroid rule of soft assignment (placed rows count as soft, probability 0)."""
     n = len(x)
     rows = np.sort(np.random.default_rng(params.seed).choice(n, min(n, params.sample_limit), replace=False))
-    fitted = _fit(x[rows], sample_params(params))
+    fitted = _fit(x[rows], sample_params(params, n))
     labels = np.full(n, OUTLIER)
     labels[rows] = fitted.labels
     placed, soft = soft_assign(x, labels)
