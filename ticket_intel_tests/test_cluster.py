@@ -160,7 +160,7 @@ def test_windows_up_to_the_sample_limit_are_clustered_whole():
 
 def test_fit_on_sample_places_every_row_and_finds_the_same_partition():
     """A third of the rows fitted, the rest placed: the groups are the exact path's groups."""
-    x, truth = blobs(150, 6, spread=0.1, seed=3)
+    x, truth = blobs(200, 6, spread=0.15, seed=3)
     exact = cluster.cluster(x)
     params = replace(cluster.default_params(len(x)), sample_limit=len(x) // 3)
     sampled = cluster.cluster(x, params)
@@ -183,8 +183,20 @@ def test_fit_on_sample_is_deterministic_for_a_seed():
     assert first.assignment == second.assignment
 
 
-def test_the_sample_is_sized_as_a_window_of_its_own_size():
+def test_the_sample_keeps_the_windows_smallest_theme_share():
     window = cluster.default_params(500_000, seed=3)
-    sample = cluster.sample_params(window)
-    assert window.min_cluster_size == 354
-    assert sample == replace(cluster.default_params(cluster.SAMPLE_LIMIT, seed=3), sample_limit=sample.sample_limit)
+    sample = cluster.sample_params(window, 500_000)
+    assert (window.min_cluster_size, sample.min_cluster_size) == (354, 35)  # 354 * 50k / 500k
+    assert sample.min_samples == 11 and sample.seed == 3
+    assert cluster.sample_params(window, cluster.SAMPLE_LIMIT) == window  # no sample, no shrinking
+    assert cluster.sample_params(cluster.default_params(1000), 10**9).min_cluster_size == 5
+
+
+def test_placement_in_blocks_equals_placement_at_once(monkeypatch):
+    x, truth = blobs(30, 4, spread=0.3, seed=2)
+    labels = np.where(np.arange(len(x)) % 3 == 0, cluster.OUTLIER, truth)
+    at_once = cluster.soft_assign(x, labels)
+    monkeypatch.setattr(cluster, "BLOCK", 7)
+    in_blocks = cluster.soft_assign(x, labels)
+    assert at_once[0].tolist() == in_blocks[0].tolist() and at_once[1].tolist() == in_blocks[1].tolist()
+    assert in_blocks[1].any()
