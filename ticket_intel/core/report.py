@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 
@@ -126,11 +127,17 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def _plain(value: Any) -> Any:
+    """NaN as None and arrays (DuckDB lists) as lists, so templates test one kind of missing and of list."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return None if _is_missing(value) else value
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with NaN as None, so templates test one kind of missing."""
     if not len(frame):
         return []
-    return [{k: None if _is_missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
