@@ -54,8 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)"),
     _s("EMBEDDING_LANGUAGES", "en", "languages the embedding model understands (`*` for a multilingual model); "
        "tickets in others are counted per language, not themed"),
-    _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the inbox holds "
-       "several), `on` or `off`"),
+    _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the window holds "
+       "several and most tickets name theirs), `on` or `off`"),
     _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms"),
     _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)"),
     _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category"),

@@ -81,3 +81,13 @@ def test_tickets_the_model_cannot_read_are_left_out_and_reported_per_language():
     assert row["tickets"] == 8 and row["label"] == "Spanish tickets" and "multilingual" in row["reason"]
     assert cluster_window(WEEK, tickets, x, [], seed=3, scopes=Scopes(frozenset({"*"}))).stats[
         "left_out_for_language"] == 0
+
+
+def test_products_known_for_a_minority_do_not_split_the_queue():
+    """One export names products, the others do not: splitting would scatter each issue."""
+    tickets, x = window()
+    tickets.loc[tickets["product"] == "Globex", "product"] = None
+    tickets.loc[tickets.index[: len(tickets) // 4], "product"] = "Initech"  # a third, small named product
+    share = tickets["product"].notna().mean()
+    assert share <= 0.5
+    assert cluster_window(WEEK, tickets, x, [], seed=3).stats["scopes"] == 1

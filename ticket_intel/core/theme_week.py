@@ -8,9 +8,10 @@ Before clustering the window is split into scopes:
 - Tickets in a language the embedding model was not trained on are not clustered at all (their
   vectors would land near English tickets that share names and numbers, not meaning); they are
   kept with assignment `language` and reported per language. `und` (too short to tell) is kept.
-- When the window holds several products (brands), each product is clustered on its own, so a
-  theme is an issue of one product and never "tickets addressed to brand X"; ids stay unique
-  across products and identity is tracked within each product.
+- When the window holds several products (brands) and most tickets name theirs, each product is
+  clustered on its own, so a theme is an issue of one product and never "tickets addressed to
+  brand X"; tickets without a product form one more scope. Ids stay unique across products and
+  identity is tracked within each product.
 """
 
 from __future__ import annotations
@@ -93,7 +94,11 @@ def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarr
     reason = np.where(empty, EMPTY, np.where(foreign, LANGUAGE, ""))
     spoken = reason == ""
     product = tickets["product"].fillna(NO_PRODUCT) if "product" in tickets else pd.Series(NO_PRODUCT, index=tickets.index)
-    apart = scopes.by_product == "on" or (scopes.by_product == "auto" and product[spoken].nunique() > 1)
+    known = product[spoken] != NO_PRODUCT
+    # `auto` splits when the product field describes the queue: two or more products, carried by most
+    # tickets (an export without the field would otherwise become a scope of every issue at once).
+    apart = scopes.by_product == "on" or (scopes.by_product == "auto" and product[spoken][known].nunique() > 1
+                                          and known.mean() > 0.5)
     keys = product.to_numpy() if apart else np.full(len(tickets), NO_PRODUCT, dtype=object)
     groups = {k: np.flatnonzero(spoken & (keys == k)) for k in sorted(set(keys[spoken]))}
     return groups, reason
