@@ -213,7 +213,10 @@ def test_extractive_summary_has_the_llm_fields_and_passes_its_schema():
     assert summary.severity in SEVERITIES and summary.signal_type in SIGNAL_TYPES
     assert set(summary.example_ticket_ids) <= set(doc.ticket_ids) and len(summary.example_ticket_ids) == 3
     assert all(any(p.rstrip("\u2026") in t or t.startswith(p.rstrip("\u2026")) for t in doc.texts) for p in summary.phrasings)
-    assert summary.backlog.title.split()[0] in {"Fix", "Clarify", "Scope", "Simplify", "Document", "Set", "Investigate"}
+    assert summary.backlog.title.split()[0] in {"[Bug]", "[Billing]", "[Feature]", "[UX]", "[Docs]", "[Expectations]",
+                                                 "[Investigate]"}
+    story = summary.backlog.user_story
+    assert "I want" in story and any(p.rstrip("\u2026")[:30] in story for p in doc.texts) and "Done when" in story
     assert summary.backlog.deflection_per_week <= len(doc.texts)
 
 
@@ -235,4 +238,4 @@ def test_theme_docs_groups_only_themes_active_this_week():
 def test_any_text_gets_a_valid_summary(texts):
     summary = extractive_summary(_doc(texts, terms=class_tfidf_terms({"T1": texts, "x": REFUNDS})["T1"]))
     assert summary.label and summary.severity in SEVERITIES and summary.signal_type in SIGNAL_TYPES
-    assert summary.backlog.user_story.startswith("As a customer I want")
+    assert summary.backlog.user_story.startswith("As a customer") and " I want " in summary.backlog.user_story

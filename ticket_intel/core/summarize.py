@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from ticket_intel.core.meaning import meaning_text, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
@@ -87,16 +87,37 @@ class ThemeDocs:
     severities: list[str] | None = None
 
 
-# Templated backlog items: a verb-led title and the goal of the user story, per signal type.
+# A backlog item as a product manager writes one: what is wrong in the customers' words, the
+# outcome wanted, and when it is done. Per signal type: (tag, the work, the outcome the customer
+# wants, why it matters to them).
 _BACKLOG = {
-    "bug": ("Fix", "{topic} to work every time"),
-    "billing": ("Clarify billing for", "to understand what I pay or get back for {topic}"),
-    "feature_gap": ("Scope support for", "the product to support {topic}"),
-    "ux_friction": ("Simplify", "an easier way to deal with {topic}"),
-    "docs_gap": ("Document", "clear self-service answers about {topic}"),
-    "expectation_mismatch": ("Set expectations on", "to know what to expect about {topic}"),
-    "other": ("Investigate", "{topic} handled without waiting for support"),
+    "bug": ("Bug", "find and fix the cause", "{topic} to work the first time", "I do not have to ask support"),
+    "billing": ("Billing", "explain the charge where it is taken", "to understand what I pay for {topic}",
+                "I trust the bill without asking"),
+    "feature_gap": ("Feature", "decide whether to support it", "the product to handle {topic}",
+                    "I can do it without a workaround"),
+    "ux_friction": ("UX", "remove the steps that confuse", "an obvious way through {topic}", "I do not get stuck"),
+    "docs_gap": ("Docs", "publish a step-by-step answer", "to find out about {topic} in the help center",
+                 "I can solve it myself"),
+    "expectation_mismatch": ("Expectations", "say up front what to expect", "to know in advance what happens with "
+                             "{topic}", "nothing surprises me"),
+    "other": ("Investigate", "find out what customers need", "{topic} handled without contacting support",
+              "I get what I came for"),
 }
+
+
+def backlog_item(signal: str, topic: str, quote: str, tickets: int, rate: float, severity: str,
+                 deflection: float) -> BacklogItem:
+    """The theme as a backlog item: title, a user story grounded in a customer's words, and a measurable
+    done-when (the weekly rate halved, at least to the level a theme stops being one)."""
+    tag, work, goal, benefit = _BACKLOG[signal]
+    target = max(1, int(rate // 2))
+    who = f"As a customer who wrote \u201c{quote}\u201d," if quote.strip() else "As a customer,"
+    story = (f"{who} I want {goal.format(topic=topic)} so that {benefit}. "
+             f"Evidence: {plural(tickets, 'ticket')} in the window, {rate:.1f}/week lately. "
+             f"Done when this theme falls to {target}/week or fewer.")
+    return BacklogItem(title=f"[{tag}] {topic[:1].upper() + topic[1:]}: {work}", user_story=story,
+                       severity=severity, deflection_per_week=deflection)
 
 
 def _normalise(text: str) -> str:
@@ -363,11 +384,11 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     central = _shorten(doc.texts[reps[0]], 160) if reps else ""
     other = next((p for p in phrasings if p != central), "")
     weeks = len(set(doc.ticket_weeks))
-    shared = f"{len(doc.texts)} tickets over {weeks} week{'s' if weeks != 1 else ''}, typically: \u201c{central}\u201d"
+    shared = f"{plural(len(doc.texts), 'ticket')} over {plural(weeks, 'week')}, typically: \u201c{central}\u201d"
     if other:
         shared += f" Another customer put it as: \u201c{other}\u201d"
     addressed = sum(s == signal for s in signals) / max(len(doc.texts), 1)
-    verb, goal = _BACKLOG[signal]
+    rate = recent_weekly_rate(doc.ticket_weeks, doc.week)
     return ThemeSummary(
         label=label,
         shared_issue=shared,
@@ -375,13 +396,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         severity=severity,
         severity_rationale=why,
         signal_type=signal,
-        backlog=BacklogItem(
-            title=f"{verb} {topic}",
-            user_story=(f"As a customer I want {goal.format(topic=topic)} "
-                        "so that I do not need to contact support"),
-            severity=severity,
-            deflection_per_week=round(recent_weekly_rate(doc.ticket_weeks, doc.week) * addressed, 1),
-        ),
+        backlog=backlog_item(signal, topic, _shorten(central, 120), len(doc.texts), rate, severity,
+                             round(rate * addressed, 1)),
         example_ticket_ids=[doc.ticket_ids[i] for i in reps],
         terms=list(doc.terms),
         summarizer="extractive",
