@@ -10,21 +10,23 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 import pandas as pd
 
-from ticket_intel import PROJECT_ROOT
+from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import review_state, validate_action
 from ticket_intel.core.weeks import monday
+from ticket_intel.warehouse import access
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
@@ -38,18 +40,21 @@ class CliError(click.ClickException):
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures (missing files, locked warehouse, bad values) into one line."""
+    """Turn expected failures (missing files, busy or failing warehouse, bad values) into one line.
+
+    DuckDB's exceptions all derive from `duckdb.Error` (their module is `_duckdb` since 2.0).
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError, access.WarehouseBusy) as exc:
+            raise CliError(str(exc).splitlines()[0]) from exc
+        except duckdb.Error as exc:
+            raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
+        except OSError as exc:  # a full disk, a read-only folder: the operating system's reason
             raise CliError(str(exc)) from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("duckdb") or "duckdb" in type(exc).__name__.lower():
-                raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
-            raise
 
     return wrapper
 
@@ -89,18 +94,15 @@ def _configure(inbox: Path | None, warehouse: Path) -> None:
     os.environ["DAGSTER_HOME"] = str(home)
 
 
-def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date, date]:
-    """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
-    if not inbox.is_dir():
-        raise FileNotFoundError(f"inbox folder not found: {inbox}")
-    _configure(inbox, warehouse)
-    import dagster as dg
+def _say(line: str) -> None:
+    click.echo(f"ticket-intel: {line}", err=True)
 
+
+def _week_range(inbox: Path, weeks: str) -> tuple[date, date]:
+    """The Monday-aligned weeks to run: those the inbox touches, or the ones asked for."""
     from ticket_intel.core.sources import list_exports, read_exports
     from ticket_intel.core.weeks import week_start
-    from ticket_intel.definitions import defs
     from ticket_intel.defs.partitions import weekly
-    from ticket_intel.defs.sources import record_taxonomy_version
 
     keys = set(weekly.get_partition_keys())
     tickets = read_exports(list_exports(inbox)).tickets
@@ -109,25 +111,67 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date
     for w in (start, end):
         if w.isoformat() not in keys:
             raise ValueError(f"week {w} is not a complete week inside the partitions (start {min(keys)})")
-    record_taxonomy_version(dg.DagsterInstance.get())
-    job = defs().resolve_job_def("weekly_job")
-    click.echo(f"materializing weeks {start}..{end} into {warehouse} (Dagster home {os.environ['DAGSTER_HOME']})")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        tags={"dagster/asset_partition_range_start": start.isoformat(),
-              "dagster/asset_partition_range_end": end.isoformat()},
-        raise_on_error=False,
-    )
-    if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        raise CliError(f"run {result.run_id} failed at {', '.join(failed) or 'a step'}; see the run in `make dev`")
+    return start, end
+
+
+def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date, date]:
+    """Materialize the whole graph for the weeks the inbox touches, as one Dagster run.
+
+    Runs of this process's dead predecessors are failed first (they would hold the queue), and
+    the warehouse's writer lock is taken before the run starts: a second writer waits, bounded,
+    saying for whom, or gives up with one line.
+    """
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox folder not found: {inbox}")
+    _configure(inbox, warehouse)
+    from ticket_intel.defs.run_guard import prepare_instance, reap_dead_runs
+    from ticket_intel.defs.sources import record_taxonomy_version
+
+    start, end = _week_range(inbox, weeks)
+    instance = prepare_instance()
+    for line in reap_dead_runs(instance):
+        _say(line)
+    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    with access.writer_lock(warehouse, "ticket-intel run", wait, _say):
+        record_taxonomy_version(instance)
+        click.echo(f"materializing weeks {start}..{end} into {warehouse} (Dagster home {os.environ['DAGSTER_HOME']})")
+        _execute(instance, start, end)
     _print_ingest(warehouse)
     return start, end
 
 
+def _execute(instance: Any, start: date, end: date) -> None:
+    from ticket_intel.adapters.processes import ProcessId
+    from ticket_intel.definitions import defs
+    from ticket_intel.defs.run_guard import worker_tags
+
+    result = defs().resolve_job_def("weekly_job").execute_in_process(
+        instance=instance,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        tags={"dagster/asset_partition_range_start": start.isoformat(),
+              "dagster/asset_partition_range_end": end.isoformat(), **worker_tags(ProcessId.current())},
+        raise_on_error=False,
+    )
+    if not result.success:
+        raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; see the run in `make dev`")
+
+
+def run_failure(events: Sequence[Any]) -> str:
+    """Where and why a run failed, in one line: the failed step and the first error that is not
+    Dagster's own wrapper (its cause chain ends at the real reason, e.g. a full disk)."""
+    for event in events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is None:
+            continue
+        while error.cause is not None and error.message.startswith("dagster."):
+            error = error.cause
+        where = event.step_key or "run start"
+        return f"{where}: {error.message.strip().splitlines()[0]}"
+    return "a step"
+
+
 def _print_ingest(warehouse: Path) -> None:
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         files = wh.ingested_files(con)
     for f in files.itertuples():
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
@@ -156,13 +200,13 @@ def demo(warehouse: Path) -> None:
     frame = load_themes(warehouse, end)
     click.echo(f"\nTop themes, week of {end}:")
     click.echo(format_themes(frame.head(10), "table"))
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         path = wh.report_path(con, end)
     click.echo(f"\nHTML report: {path or 'not written'}")
 
 
 def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         if week is None:
             week = wh.latest_week(con)
             if week is None:
@@ -206,7 +250,9 @@ def review() -> None:
 
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
-    with wh.open_warehouse(warehouse) as con:
+    _configure(None, warehouse)
+    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    with access.open_writer(warehouse, f"ticket-intel review {action}", wait, _say) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
         known = wh.known_theme_ids(con)
         for t in filter(None, [theme_id if action != "undo" else None, target]):
@@ -220,14 +266,12 @@ def _record_review(warehouse: Path, theme_id: str, action: str, value: str | Non
 
 def _report_review_version(warehouse: Path) -> None:
     """Tell Dagster the review log changed, so summaries and rankings show as stale."""
-    _configure(None, warehouse)
-    import dagster as dg
-
+    from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.defs.sources import observation, reviews_version
 
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         version = reviews_version(wh.reviews(con))
-    dg.DagsterInstance.get().report_runless_asset_event(observation("theme_reviews", version))
+    prepare_instance().report_runless_asset_event(observation("theme_reviews", version))
 
 
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
@@ -241,7 +285,7 @@ REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (de
 def review_list(warehouse: Path, week: datetime | None) -> None:
     """Themes of a week with their review status, and the review log."""
     frame = load_themes(warehouse, monday(week.date()) if week else None)
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
     state = review_state(log)
     from tabulate import tabulate
@@ -306,7 +350,7 @@ def review_not_a_theme(warehouse: Path, reviewer: str | None, theme_id: str) -> 
 @friendly
 def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
     """Cancel review decision REVIEW_ID."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         theme_id = wh.review_theme(con, review_id)
     if theme_id is None:
         raise ValueError(f"no review #{review_id}")
@@ -324,7 +368,7 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
     """Export a week's ranked themes with their example tickets."""
     frame = load_themes(warehouse, monday(week.date()) if week else None)
     ids = [t for ids in frame["example_ticket_ids"] for t in ids]
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         texts = wh.ticket_texts(con, ids)
     table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:

@@ -68,7 +68,10 @@ def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[s
             inserted[w.table] = inserted.get(w.table, 0) + n
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT (a full disk) has already ended the transaction: the ROLLBACK's own error
+        # ("no transaction is active") must not hide the real cause.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     return inserted
 

@@ -8,6 +8,7 @@ an edit of an old one. Each migration runs in its own transaction with its versi
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,7 +152,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
                         [m.version, m.name, datetime.now(UTC).replace(tzinfo=None)])
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise
         done.append(m.version)
     return done
