@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -133,6 +134,37 @@ def test_an_unreachable_notifier_keeps_alerts_pending(instance, webhook):
     spikes.notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     spikes.tick()
     assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
+
+
+def test_a_tick_that_dies_before_its_cursor_is_saved_repeats_nothing(instance, webhook):
+    """Each delivery is recorded as it happens; the next tick replays the records first."""
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])
+    spikes = Ticker(volume_spike_sensor, instance, AlertConfig(notifier="webhook", notify_url=webhook.url))
+    spikes.tick()
+    spikes.cursor = None  # Dagster kept nothing of that tick: it passed the deadline
+    assert spikes.tick().skip_reason.skip_message == "no new alerts"
+    assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
+
+
+def test_a_slow_receiver_is_bounded_by_the_tick_budget(instance, webhook):
+    """A request starts only while its timeout still fits in the budget; the rest waits."""
+    webhook.statuses, webhook.hang_seconds = ["hang"] * 3, 5.0
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])
+    report(instance, "2026-11-16", [SPIKE_3])
+    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url, notify_timeout_seconds="1",
+                           notify_budget_seconds="2.5")
+    started = time.monotonic()
+    result = Ticker(volume_spike_sensor, instance, notifier).tick()
+    assert time.monotonic() - started < 2.5 + 1.0
+    assert result.skip_reason.skip_message == "sent 0, failed 2 (pending: 3)"
+    recorded = attempts(instance)
+    assert [e.metadata["delivery"].value for e in recorded] == ["failed", "failed"]
+    assert all("timed out" in e.metadata["error"].value for e in recorded)
+
+
+def test_the_budget_must_fit_one_request():
+    with pytest.raises(ValueError, match="BUDGET_SECONDS"):
+        AlertConfig(notify_timeout_seconds="10", notify_budget_seconds="5").budget_seconds()
 
 
 def test_the_payload_is_signed_and_links_to_the_week(instance, webhook):

@@ -53,7 +53,7 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
-        run, instance = context.dagster_run, context.instance
+        run, instance = context.run, context.instance
         if run is None or instance is None:  # built outside a run: nothing to serialize
             yield self
             return
