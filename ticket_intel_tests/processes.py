@@ -27,9 +27,12 @@ def python(code: str, env: dict[str, str] | None = None, **kwargs) -> subprocess
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+TICKET_INTEL = [sys.executable, "-m", "ticket_intel.cli"]
+
+
 def cli(args: list[str], env: dict[str, str], cwd: Path, **kwargs) -> subprocess.Popen:
     """Start `ticket-intel ARGS` as a user would."""
-    return subprocess.Popen([sys.executable, "-m", "ticket_intel.cli", *args], env=env, cwd=cwd,
+    return subprocess.Popen([*TICKET_INTEL, *args], env=env, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 

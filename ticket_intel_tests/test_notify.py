@@ -7,7 +7,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +38,7 @@ class Webhook:
     requests: list[dict] = field(default_factory=list)
     statuses: list[int | str] = field(default_factory=list)  # consumed one per request; then 200
     hang_seconds: float = 15.0  # a "hang" status: no answer for this long, then the connection closes
+    on_request: Callable[[], object] | None = None  # what the server notes about the world as a request arrives
 
     @property
     def delivered(self) -> list[dict]:
@@ -55,7 +56,9 @@ def serve_webhook() -> Iterator[Webhook]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:
                 status = hook.statuses.pop(0) if hook.statuses else 200
-                hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+                noted = hook.on_request() if hook.on_request else None
+                hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status,
+                                      "noted": noted})
             if status == "hang":
                 time.sleep(hook.hang_seconds)
                 self.close_connection = True
