@@ -4,8 +4,6 @@ SIGKILL while runs wait in the queue behind it."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from dagster._core.scheduler.instigation import TickStatus
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.defs.run_guard import run_worker
 from ticket_intel_tests.daemon import daemon_env, instance_at, running_daemon, sensor_ticks
-from ticket_intel_tests.processes import wait_for
+from ticket_intel_tests.processes import cli, kill, wait_for
 from ticket_intel_tests.test_alert_sensors import attempts, delivered_keys
 from ticket_intel_tests.test_notify import SPIKE, serve_webhook
 
@@ -65,11 +63,15 @@ def _active(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     return list(instance.get_runs(dg.RunsFilter(statuses=list(ACTIVE))))
 
 
-def test_a_killed_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_path):
-    """A fresh instance: the first inbox tick queues 3 runs and only one starts; that run's worker
-    is SIGKILLed; the next queued run starts without anyone touching anything, and succeeds."""
+def test_a_killed_cli_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_path):
+    """The daemon watches a fresh instance while `ticket-intel run` writes the same warehouse.
+    Three exports arrive: the inbox sensor queues 3 runs, none starts beside the CLI run. The CLI
+    run is SIGKILLed (it stays STARTED: no code server watches it); the dead run is failed and the
+    queued runs start one at a time without anyone touching anything, the first to success.
+
+    (A run worker that the daemon's code server launched is failed by the code server itself when
+    it dies; a CLI run has nobody watching it.)"""
     env = daemon_env(tmp_path)
-    _split_inbox(tmp_path / "inbox", ["2026-09-07", "2026-10-05", "2026-11-02"])
     instance = instance_at(env)
     most_active = 0
 
@@ -79,18 +81,23 @@ def test_a_killed_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_path):
         return condition()
 
     with running_daemon(tmp_path, env):
-        wait_for(lambda: watch(lambda: len(instance.get_runs()) == 3), 240, "the inbox sensor's 3 runs")
+        writer = cli(["run", "--inbox", str(PROJECT_ROOT / "data" / "sample"), "--warehouse", env["TICKET_INTEL_WAREHOUSE"],
+                      "--weeks", "2026-11-16"], env, tmp_path)
         first = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if run_worker(r)), None)), 300,
-                         "a run to take the warehouse")
-        assert {r.status for r in instance.get_runs() if r.run_id != first.run_id} == {dg.DagsterRunStatus.QUEUED}
-        os.kill(run_worker(first).pid, signal.SIGKILL)
+                         "the CLI run to take the warehouse")
+        _split_inbox(tmp_path / "inbox", ["2026-09-07", "2026-10-05", "2026-11-02"])
+        wait_for(lambda: watch(lambda: len(instance.get_runs()) == 4), 240, "the inbox sensor's 3 runs")
+        time.sleep(10)  # the queue's passes see the 3 runs while the CLI run holds the pool
+        assert watch(lambda: {r.status for r in instance.get_runs() if r.run_id != first.run_id}) == {
+            dg.DagsterRunStatus.QUEUED}
+        kill(writer)
         wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.FAILURE),
                  120, "the dead run to be failed")
         second = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if r.run_id != first.run_id), None)),
                           120, "a queued run to start")
-        done = wait_for(lambda: watch(lambda: instance.get_run_by_id(second.run_id).is_finished), 600,
-                        "the second run to finish", every=1)
-        assert done and instance.get_run_by_id(second.run_id).status == dg.DagsterRunStatus.SUCCESS
+        wait_for(lambda: watch(lambda: instance.get_run_by_id(second.run_id).is_finished), 900,
+                 "the second run to finish", every=1)
+        assert instance.get_run_by_id(second.run_id).status == dg.DagsterRunStatus.SUCCESS
     assert most_active == 1
     failure = instance.get_records_for_run(first.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
     assert "is gone, killed or crashed" in failure[0].event_log_entry.dagster_event.message
