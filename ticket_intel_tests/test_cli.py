@@ -60,3 +60,13 @@ def test_themes_json_and_table(sample_run):
     assert {"label", "tickets", "customers", "trend", "paid_share", "impact", "example_ticket_ids"} <= set(themes[0])
     table = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--week", sample_run.start])
     assert table.exit_code == 0 and "rank" in table.stdout
+
+
+def test_duckdb_errors_are_one_line(tmp_path):
+    """DuckDB 2.0 raises from the module `_duckdb`; the handler catches its base class."""
+    broken = tmp_path / "w.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(broken)])
+    assert result.exit_code == 1 and result.exception.__class__.__name__ == "SystemExit"
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("ticket-intel: error: warehouse: ")
