@@ -41,4 +41,4 @@ bench: install
 	$(BIN)/python -m bench.theme_quality --csv ../shared/datasets/banking77/train.csv --text-col text --label-col category
 
 clean:
-	rm -rf $(VENV) $(DAGSTER_HOME) .cache data/warehouse.duckdb* data/reports
+	rm -rf $(VENV) $(DAGSTER_HOME) .cache data/warehouse.duckdb* data/warehouse.snapshot.duckdb data/reports
