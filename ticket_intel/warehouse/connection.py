@@ -78,7 +78,10 @@ def _replace_once(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> 
                 con.unregister(name)
             inserted[w.table] = inserted.get(w.table, 0) + n
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT (a full disk) has already ended the transaction: the ROLLBACK's own error
+        # ("no transaction is active") must not hide the real cause.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
     return inserted

@@ -8,6 +8,7 @@ an edit of an old one. Each migration runs in its own transaction with its versi
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -222,7 +223,8 @@ def _migrate_once(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute("INSERT INTO ops.schema_version VALUES (?, ?, ?)",
                         [m.version, m.name, datetime.now(UTC).replace(tzinfo=None)])
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
         done.append(m.version)
