@@ -66,10 +66,10 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
     import dagster as dg
 
     from ticket_intel.definitions import defs
-    from ticket_intel.defs.sources import record_taxonomy_version
+    from ticket_intel.defs.sources import record_config_versions
 
     instance = dg.DagsterInstance.get()
-    record_taxonomy_version(instance)
+    record_config_versions(instance)
     result = defs().resolve_job_def("weekly_job").execute_in_process(
         instance=instance,
         run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}}},

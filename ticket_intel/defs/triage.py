@@ -62,7 +62,7 @@ def triage_week(
 
 @weekly_asset(
     group_name="triage",
-    deps=["redacted_tickets", "ticket_embeddings", "taxonomy"],
+    deps=["redacted_tickets", "ticket_embeddings", "taxonomy", "triage_taxonomy", "routing"],
     description="Per ticket: category and subcategory (triage.yaml), severity and urgency, sentiment, "
     "frustration, escalation signals, churn risk, team and SLA (routing.yaml) - offline rules and zero-shot "
     "embeddings, or an LLM through litellm when configured.",

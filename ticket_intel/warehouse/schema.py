@@ -146,6 +146,13 @@ def _v7_related_alerts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_theme_ids VARCHAR[]")
 
 
+def _v8_theme_triage(con: duckdb.DuckDBPyConnection) -> None:
+    """Themes carry how their tickets feel, from per-ticket triage (core/theme_triage.py)."""
+    for column in ("sentiment DOUBLE", "frustration_share DOUBLE", "escalation_share DOUBLE",
+                   "churn_risk_customers INTEGER", "triaged_tickets INTEGER"):
+        con.execute(f"ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS {column}")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -161,6 +168,7 @@ MIGRATIONS = (
     Migration(5, "taxonomy coverage per week", _v5_taxonomy_coverage),
     Migration(6, "per-ticket triage", _v6_ticket_triage),
     Migration(7, "alerts name their related themes", _v7_related_alerts),
+    Migration(8, "themes carry their tickets' sentiment, frustration, escalation and churn risk", _v8_theme_triage),
 )
 LATEST = MIGRATIONS[-1].version
 
