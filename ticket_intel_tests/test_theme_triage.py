@@ -200,3 +200,12 @@ def test_report_without_triage_says_so_and_keeps_theme_signal_sections():
     assert "No triage for this week: materialize `ticket_triage` for it." in md
     gaps = md.split("## Documentation gaps")[1].split("##")[0]
     assert "- **Contact details** — 3 tickets, 3 customers; backlog: *Backlog B*" in gaps
+
+
+def test_stored_lists_read_back_as_arrays_render_in_the_report():
+    alerts = pd.DataFrame([{"theme_id": "A", "kind": "new_pattern", "label": "App crashes", "tickets": 6,
+                            "customers": 4, "related_theme_ids": np.array([], dtype=object)}])
+    base = report.build_context(WEEK, {"tickets": 6, "customers": 4, "tickets_prev_week": 0, "themes": 0,
+                                       "outlier_tickets": 0, "warning": None}, pd.DataFrame(), pd.DataFrame(),
+                                pd.DataFrame(), alerts, pd.DataFrame(columns=["ticket_id", "text", "source_id"]))
+    assert "- **App crashes** (`A`): 6 tickets from 4 customers, first seen this week." in report.render_markdown(base)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
@@ -131,10 +132,12 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with NaN as None, so templates test one kind of missing."""
+    """Rows as dicts with NaN as None, so templates test one kind of missing, and stored lists as lists
+    (an empty array read from the warehouse is false in a template's `if`, not an error)."""
     if not len(frame):
         return []
-    return [{k: None if _is_missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: None if _is_missing(v) else v.tolist() if isinstance(v, np.ndarray) else v for k, v in row.items()}
+            for row in frame.to_dict("records")]
 
 
 def _example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:

@@ -26,7 +26,43 @@ _NEGATED_VERB = (
 )
 # After a negation, verbs of opinion or need are not a failure: "I don't understand", "I don't need".
 _NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|sure|have|wish|matter|only|just|even|find (?:where|how|out))\b"
-_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|couple of)"
+# How long a customer has waited: "3 days", "2-3 weeks", "a few weeks", "over 72 hours" (hours count
+# from a day up: an outage of a few hours is not a long wait), "an entire week".
+_COUNT = (r"(?:\d+(?:[-/]\d+)?\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|"
+          r"many|(?:a )?few|(?:a )?couple(?: of)?)")
+_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|months?)"
+_LONG_HOURS = r"(?:2[4-9]|[3-9]\d|\d{3,}) ?\+? ?(?:hours?|hrs?)"
+_SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?:the )?past|(?:the )?last) )?"
+         rf"(?:{_DAYS}|{_LONG_HOURS})")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
+# A wait the customer states: for how long, since when, what still has not come, no reply, again and again.
+_LONG_WAIT = "|".join([
+    r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
+    rf"wait\w* (?:for|since) (?:over |more than |almost )?{_COUNT} ?(?:hours?|hrs?)",
+    rf"(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
+    r"for (?:an? |the )?(?:entire|whole|full) (?:week|month)", rf"{_DAYS} (?:late|overdue|behind|and counting)(?! fee| charge)",
+    r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
+    rf"\bon (?:the )?{_DATE}[^.!?]{{0,60}}\b(?:still|yet|until now|till now)",
+    r"still (?:(?:have|has|did|do|does|is|are|was|were)n'?t|(?:have|has|did|do|does|is|are|was|were) not|not|no|never|"
+    r"awaiting) (?:been |even |yet )?(?:\w+ ){0,2}?(?:received?|arrived?|delivered|refunded|credited|fixed|resolved|"
+    r"heard|got|gotten|sent|shipped|dispatched|replied|responded|returned|processed|refund|package|parcel|delivery|"
+    r"order|money|update|answers?|reply|response|return|pickup|call ?back|news|word)",
+    r"(?:for|taking) (?:so|too|this) long|ages|going on (?:for )?too long|how much longer",
+    r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
+    r"never (?:repl|respond|answer|got back|call\w* back)\w*|(?:bothered|care|cares) to (?:answer|reply|respond)|"
+    r"no(?: ?one|body) (?:has |have |is |was |will |even )?(?:repl|respond|answer|got back|get back|call\w* back)\w*|"
+    r"(?:zero|no) (?:returned calls|call ?backs?)|ignor(?:e|es|ed|ing) (?:me|us|my (?:messages|emails|calls|tweets|dms))|"
+    r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
+    r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
+    r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
+    r"(?:re)?sen[dt])\w* (?:\w+ ){0,3}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
+    r"(?:left|sent) (?:\w+ )?(?:about |over |around )?(?:so many|many|several|multiple|countless|numerous|\d+) "
+    r"(?:\w+ )?(?:messages|e?mails|voicemails|calls|tweets|dms)|how many (?:more )?times (?:do|must|have|should|will|am) (?:i|we)",
+    r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
+    r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
+])
 
 
 def clean(text: str) -> str:
@@ -188,11 +224,15 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
         r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
-        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company))\b"),
+        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|switch\w* (?:providers|carriers|banks|networks|"
+        r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
+        r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
+        r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
+        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead))\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
-        r"ofcom|report (?:you|this|them) to)\b"),
+        r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings))\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
         r"(?:write|leave|post|give) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
@@ -212,21 +252,10 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "manager_request": _rx(
         r"\b((?:speak|talk|get|want|need|ask(?:ing)? for|put me through|contact|see|give me)(?: to| with)? "
         r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
-        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office)\b"),
-    "long_wait": _rx(
-        rf"\b(still waiting|been waiting|waiting (?:for|since) (?:over |more than |almost )?{_NUMBER} ?"
-        rf"(?:days?|weeks?|months?|hours?)|(?:for|over|almost|nearly|more than|past|last) {_NUMBER} ?"
-        rf"(?:days?|weeks?|months?)|been {_NUMBER} ?(?:days?|weeks?|months?)|"
-        rf"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck)\b[^.!?]{{0,40}}\bsince (?:a while|\d+\w*|"
-        r"last|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)|"
-        r"(?:for|taking) (?:so|too|this) long|ages|"
-        r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
-        r"no(?: ?one|body) (?:has |have )?(?:replied|responded|answered|got back)|"
-        r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|"
-        r"tweet|email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|"
-        rf"reported)\w* (?:\w+ ){{0,3}}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
-        r"can'?t (?:seem to )?get through|going on (?:for )?too long|how much longer|ever going to "
-        r"(?:answer|reply|respond)|on hold|hours? on the phone|still no (?:answer|reply|response|update)s?)\b"),
+        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office|"
+        r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
+        r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person))\b"),
+    "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
 }
 
 # Per-ticket severity: the first rule that matches, most severe first (a rule may refine a
