@@ -36,11 +36,14 @@ _SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?
          rf"(?:{_DAYS}|{_LONG_HOURS})")
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
+# What comes before a span of days that is a wait ("no signal for 3 days"), not a booking ("a room for 2 days").
+_WAITING = (r"(?:wait\w*|not|n't|no|nothing|never|still|pending|stuck|down|out|been|gone|without|delay\w*|late|"
+            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?)")
 # A wait the customer states: for how long, since when, what still has not come, no reply, again and again.
 _LONG_WAIT = "|".join([
     r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
     rf"wait\w* (?:for|since) (?:over |more than |almost )?{_COUNT} ?(?:hours?|hrs?)",
-    rf"(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
+    rf"{_WAITING}\b[^.!?]{{0,50}}\b(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
     r"for (?:an? |the )?(?:entire|whole|full) (?:week|month)", rf"{_DAYS} (?:late|overdue|behind|and counting)(?! fee| charge)",
     r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
@@ -122,15 +125,27 @@ _DEGRADED = (
 )
 _BROKEN_OTHERWISE = r"outages?|null\w*|fix|(?:is|are|was|went|goes) down"
 
+# What a company promised: a delivery speed, an offer for signing up.
+_PROMISED_DELIVERY = r"(?:one|two|2|1|next|same|\d+[-–]\d+)[- ](?:business )?day (?:prime )?(?:delivery|shipping|ship)\w*"
+_OFFER = (r"free (?:trial|months?|for \d+)|\d+ (?:days?|months?) (?:of )?free|(?:credit|offer|deal|discount|promo\w*|bonus) "
+          r"for (?:first[- ]time|new) (?:users|customers)|signed up (?:for|to get) (?:the |a )?\S+ (?:credit|offer|deal|discount)")
+# "Why ..." asks about something that happened: a report, never a how-to question (GUIDE.md, rule 3).
+_WHY = _rx(r"\b(why|how come|is there (?:a|any) reason(?: why)?|what is the reason)\b")
+_ASKS_HOW = _rx(
+    r"\b(how (?:do|can|to|does|long|much|many|would|should)|what (?:is|are|do|does|should|kind|happens|if)|"
+    r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we)|could (?:i|we)|is it possible|do you|is there|"
+    r"are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b")
+
 # Rule families named in triage.yaml: category-level first, then subcategory-level.
 RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "money": _rx(
         r"\b(charged|charges|(?:a|an|the|extra|this|that) charge|charge (?:on|for|of|me)|charging (?:me|us|customers|for|to)|fees?|refund\w*|pric(?:e|es|ing)|costs?|costing|bill(?:s|ed|ing)?|invoice\w*|"
         r"subscription\w*|overcharg\w*|exchange rates?|money back|chargeback|dispute\w*|payouts?|commission|"
         r"(?:took|taken|take|taking|debited|deducted) (?:my |our |the )?money|money (?:was |been |got )?(?:taken|"
-        r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*)\b"),
+        r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*|[$£€]?\d+(?:\.\d+)? (?:charge|fee)s?|"
+        r"(?:have|had|got|made me|make me|forced) to pay)\b"),
     "account": _rx(
-        rf"\b({_CREDENTIAL}|verif(?:y|ied|ication)|(?:my|prove|confirm) identity|identity (?:check|verification|documents?)|id check|forgot\w* (?:my |the )?(?:\w+ )?(?:code|details|username)|personal (?:details|information|info)|"
+        rf"\b({_CREDENTIAL}|verif(?:y|ied|ication)|(?:my|prove|confirm) identity|(?:prove|confirm|show|verify) (?:my |your )?id|identity (?:check|verification|documents?)|id check|forgot\w* (?:my |the )?(?:\w+ )?(?:code|details|username)|personal (?:details|information|info)|"
         r"(?:change|update|edit) (?:my |the )?(?:name|surname|last name|address|details|email|phone number)|"
         r"(?:unlock|recover|access|get into|get back) (?:to )?(?:my |the )?account|account (?:is |was |got |has been )?"
         r"(?:locked|blocked|suspended|disabled|hacked)|"
@@ -149,28 +164,42 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"\b(advertis\w*|promised|as promised|(?:broke|breaking|broken) (?:a |the |your |their )?promises?|"
         r"promise (?:me|us|that|to deliver)|price promise|guarantee[ds]?|price match|as described|"
         r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? (?:was |were |is |are )?(?:not|n'?t|never) "
-        r"(?:applied|honou?red|valid|working))\b"),
+        rf"(?:applied|honou?red|valid|working)|{_PROMISED_DELIVERY}[^?]{{0,80}}\b(?:late|delayed|still|not|n'?t|already|"
+        rf"until|after|now)|(?:{_OFFER})[^.?!]{{0,80}}\b(?:but|yet|didn'?t|did not|not|never|instead|invoice\w*|charged|"
+        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER}))\b"),
     "competitor": _rx(
         r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
         r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
         r"better than you)\b"),
     "assumed": _rx(
-        r"\b(why (?:don'?t|do not|doesn'?t|won'?t) you|why (?:isn'?t|aren'?t) there|why is there no|"
+        r"\b(why (?:don'?t|do not|doesn'?t|won'?t) (?:you|u|y'?all)|why (?:isn'?t|aren'?t) there|why is there no|"
         r"why (?:can|do) (?:i|we) only|not allowed to|"
-        r"i (?:thought|assumed|expected))\b"),
+        r"i (?:thought|assumed|expected)|why (?:must|do|should) (?:i|we) (?:have to|need to|always)|why must (?:i|we)|"
+        r"why can'?t (?:i|we) (?:\w+ ){0,6}but (?:i |we )?can|(?:you(?:'ll| will)?|they) only (?:price match|accept|allow|"
+        r"offer|ship|sell|let|take|support))\b"),
     "failure": _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b"),
     "request": _rx(
         r"\b(please add|add (?:support|an? option|a way|the ability)|feature request|"
         r"would (?:be|love|like) (?:great|nice|good|helpful|useful|it if|to see|to have)|it'?d be (?:great|nice)|"
         r"wish (?:you|there|i could)|could you (?:please )?(?:add|make)|(?:should|needs? to) (?:support|allow|offer|"
         r"come|add|be able)|support for|option to|ability to|allow (?:me|us|users|people) to|bring back|"
-        r"instead of|suggest\w*|improve\w*|enhancement)\b|^\s*(?:\[[^\]]*\]\s*)?(?:add|use|support|allow|implement|"
-        r"introduce|provide|expose)\b"),
+        r"instead of|suggest\w*|improve\w*|enhancement|"
+        r"(?:can|could|will|would) you (?:guys |please |pls )*(?:add|bring|offer|start|consider|introduce|stock|sell|carry|"
+        r"release|launch|expand)|when (?:will|are|is|do|does) (?:\w+ ){1,2}(?:ever )?(?:going to |gonna )?(?:support|add|"
+        r"bring|offer|release|launch|allow|introduce|implement|integrate)|(?:any )?(?:news|word|updates?|plans?|eta) "
+        r"(?:on|about|regarding|for) (?:\w+ ){0,3}?(?:support|feature|option|integration|version)|"
+        r"(?:you|u|please|pls|plz) (?:guys )?bring (?:\w+ ){1,3}to|i(?:'d| would) (?:gladly |happily |love to |be happy to )?"
+        r"pay (?:\$?\d+ |a bit |a little )?(?:extra|more)|(?:can i |i'?d like to |i want to )?request that you|"
+        r"(?:there )?should be (?:a|an) (?:option|feature|setting|button|way|filter)|"
+        r"needs? (?:a|an) (?:option|feature|setting|button|way) to|"
+        r"please (?:bring|create|introduce|offer|consider|implement|start|sell|stock|carry|open|come|release))\b|"
+        r"^\s*(?:\[[^\]]*\]\s*)?(?:add|use|support|allow|implement|introduce|provide|expose)\b"),
     "question": _rx(
-        r"\?|^\W*(how|what|where|which|why|who|can|could|is|are|do|does|will|would|should|am)\b|"
-        r"\b(how (?:do|can|to|does|long|much|many|come)|what (?:is|are|do|does|should|kind|happens|if)|"
+        r"\?|^\W*(how|what|where|which|who|can|could|is|are|do|does|will|would|should|am)\b|"
+        r"\b(how (?:do|can|to|does|long|much|many)|what (?:is|are|do|does|should|kind|happens|if)|"
         r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we|you)|could (?:i|we|you)|is it possible|"
         r"do you|is there|are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b"),
+    "why": _WHY,
     "feedback": _rx(
         r"\b(thanks?|thank you|thx|love|loved|lovely|great|awesome|amazing|excellent|fantastic|brilliant|"
         r"wonderful|kudos|appreciate\w*|happy|glad|rude|worst|awful|terrible|horrible|disappoint\w*|sucks|"
@@ -187,7 +216,7 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "data": _rx(
         r"\b(los(?:e|es|t|ing) (?:all )?(?:of )?(?:my |the |our )?(?:data|points|files|settings?|history|progress|"
         r"photos|contacts|messages|custom \w+)|(?:data|points|settings?|history|list|layout\w*|timestamps?|records?|"
-        r"balance) (?:\w+ )?(?:lost|reset|deleted|wiped|missing|wrong|incorrect|not updated|wasn'?t updated)|"
+        r"balance) (?:\w+ )?(?:lost|reset|deleted|wiped|missing|vanished|disappeared|wrong|incorrect|not updated|wasn'?t updated)|"
         r"(?:been|was|were|is) reset|duplicat\w*|out of sync|corrupt\w*|overwritten|(?:wrong|incorrect) information|"
         r"(?:does not|doesn'?t|not) update (?:the )?\w+ (?:timestamps?|records?|fields?))\b"),
     "integration": _rx(
@@ -296,10 +325,17 @@ def hypothetical(text: str) -> bool:
     return bool(_HYPOTHETICAL.search(text)) and len(re.findall(r"[.?!]+(?=\s|$)", text)) <= 1
 
 
+def why_question(text: str) -> bool:
+    """Asks why something happened and asks nothing else: what a customer reports, not a how-to."""
+    return bool(_WHY.search(text)) and not _ASKS_HOW.search(_WHY.sub(" ", text))
+
+
 def families(text: str) -> frozenset[str]:
     """Names of the rule families whose pattern occurs in the (cleaned) text; a "what if"
-    question reports no failure."""
+    question reports no failure; a why-question is a report (`why`), not a how-to question."""
     found = frozenset(name for name, pattern in RULE_FAMILIES.items() if pattern.search(text))
+    if "why" in found:
+        found -= {"question"} if why_question(text) else {"why"}
     return found - {"failure"} if hypothetical(text) else found
 
 
