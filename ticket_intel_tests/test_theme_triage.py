@@ -209,3 +209,34 @@ def test_stored_lists_read_back_as_arrays_render_in_the_report():
                                        "outlier_tickets": 0, "warning": None}, pd.DataFrame(), pd.DataFrame(),
                                 pd.DataFrame(), alerts, pd.DataFrame(columns=["ticket_id", "text", "source_id"]))
     assert "- **App crashes** (`A`): 6 tickets from 4 customers, first seen this week." in report.render_markdown(base)
+
+
+def check_sample_run(warehouse) -> None:
+    """On a materialized warehouse: every theme's signal type is what its window tickets' triage says,
+    ranked themes carry their mood, and the report shows the week's triage."""
+    import duckdb
+
+    from ticket_intel import warehouse as wh
+    from ticket_intel.core.summarize import signal_type_of
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        week = con.execute("SELECT max(week_start) FROM marts.ranked_themes").fetchone()[0]
+        signals = wh.read(con, """SELECT c.theme_id, g.signal_type FROM staging.ticket_clusters c
+                                  JOIN marts.ticket_triage g ON g.ticket_id = c.ticket_id AND g.week_start = c.ticket_week
+                                  WHERE c.week_start = ? AND c.theme_id IS NOT NULL""", [week])
+        summaries = wh.read(con, "SELECT theme_id, signal_type FROM marts.cluster_summaries WHERE week_start = ?", [week])
+        ranked = wh.read(con, "SELECT * FROM marts.ranked_themes WHERE week_start = ?", [week])
+        markdown = con.execute("SELECT markdown FROM marts.weekly_reports WHERE week_start = ?", [week]).fetchone()[0]
+    by_theme = signals.groupby("theme_id")["signal_type"].agg(list)
+    for row in summaries.itertuples():
+        assert row.signal_type == signal_type_of(by_theme[row.theme_id], by_theme[row.theme_id]), row.theme_id
+    assert (ranked["triaged_tickets"] == ranked["tickets"]).all()
+    for column in ("frustration_share", "escalation_share"):
+        assert ranked[column].between(0, 1).all()
+    assert ranked["sentiment"].between(-1, 1).all() and (ranked["churn_risk_customers"] >= 0).all()
+    assert "## Triage" in markdown and "**Team load against SLA**" in markdown and "| Escalating |" in markdown
+
+
+@pytest.mark.e2e
+def test_the_sample_run_takes_themes_from_triage_and_reports_it(sample_run):
+    check_sample_run(sample_run.warehouse)
