@@ -44,8 +44,12 @@ _LONG_WAIT = "|".join([
     r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
     rf"wait\w* (?:for|since) (?:over |more than |almost )?{_COUNT} ?(?:hours?|hrs?)",
     rf"{_WAITING}\b[^.!?]{{0,50}}\b(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
+    rf"(?:over|almost|nearly|more than|at least) {_DAYS}\b[^.!?]{{0,50}}\b{_WAITING}",
+    r"(?:sitting|stuck|waiting|queu\w*|standing|held)\b[^.!?]{0,30}\b(?:for )?(?:over |nearly |almost |about )?\d+\+? ?"
+    r"(?:hours?|hrs?)|\d+\+? ?(?:hours?|hrs?) (?:since|and still)",
     r"for (?:an? |the )?(?:entire|whole|full) (?:week|month)", rf"{_DAYS} (?:late|overdue|behind|and counting)(?! fee| charge)",
-    r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
+    r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck|call\w*|try\w*|tried|contact\w*|chas\w*|"
+    r"email\w*)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
     rf"\bon (?:the )?{_DATE}[^.!?]{{0,60}}\b(?:still|yet|until now|till now)",
     r"still (?:(?:have|has|did|do|does|is|are|was|were)n'?t|(?:have|has|did|do|does|is|are|was|were) not|not|no|never|"
