@@ -82,14 +82,14 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
     from ticket_intel.adapters.processes import ProcessId
     from ticket_intel.definitions import defs
     from ticket_intel.defs.run_guard import prepare_instance, reap_dead_runs, worker_tags
-    from ticket_intel.defs.sources import record_taxonomy_version
+    from ticket_intel.defs.sources import record_config_versions
 
     instance = prepare_instance()
     for line in reap_dead_runs(instance):
         _say(line)
     wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
     with access.writer_lock(warehouse, "ticket-intel run", wait, _say):
-        record_taxonomy_version(instance)
+        record_config_versions(instance)
         result = defs().resolve_job_def("weekly_job").execute_in_process(
             instance=instance,
             run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}}},

@@ -52,6 +52,37 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     assert signal not in rules.escalation_signals(rules.clean(does_not))
 
 
+@pytest.mark.parametrize(("signal", "says"), [
+    ("long_wait", "Waiting 3 weeks now and nothing"),
+    ("long_wait", "It's been over 72 hours and my bag is still not here"),
+    ("long_wait", "The line has been dropping for the past 2-3 days"),
+    ("long_wait", "You have been sitting on my refund for an entire week"),
+    ("long_wait", "My parcel is 4 days late"),
+    ("long_wait", "I ordered on the 12th and still nothing has shipped"),
+    ("long_wait", "I still haven't received the replacement card"),
+    ("long_wait", "I sent a message but no one is responding"),
+    ("long_wait", "Why is your support team ignoring me?"),
+    ("long_wait", "How many times do I have to call about this?"),
+    ("long_wait", "I have resent the form 3 times"),
+    ("churn", "This is the last time I fly with you"),
+    ("churn", "Time to make the switch to a better provider"),
+    ("churn", "I will be changing banks tomorrow"),
+    ("manager_request", "How do I file a complaint about the driver?"),
+    ("manager_request", "Can I talk to a human please"),
+    ("legal_threat", "We will make a legal claim against you"),
+])
+def test_escalation_signals_as_customers_phrase_them(signal, says):
+    assert signal in rules.escalation_signals(rules.clean(says))
+
+
+@pytest.mark.parametrize("text", [
+    "A 3 day late fee is steep", "It hangs for 5 minutes", "Switching from light to dark theme crashes",
+    "The app is not responding", "I booked the room for 2 days", "If I port my number to you, what do I get?",
+])
+def test_look_alikes_carry_no_escalation_signal(text):
+    assert rules.escalation_signals(rules.clean(text)) == []
+
+
 def test_neutral_tickets_carry_no_escalation_signal():
     for text in ("How do I change my PIN?", "The app crashes when I open settings", "Thanks for the help!"):
         assert rules.escalation_signals(rules.clean(text)) == []
@@ -116,6 +147,15 @@ def test_churn_risk():
     ("Do you ship to Canada?", "how-to", "feature discovery"),
     ("How do I share a folder?", "how-to", "feature usage"),
     ("Thanks, you were brilliant today", "other", "feedback"),
+    ("Why did my transfer bounce back?", "bug report", "functional"),  # a why-question reports, never a how-to
+    ("Is there a reason why my points vanished?", "bug report", "data integrity"),
+    ("Why don't u deliver to my town?", "expectation gap", "assumed capability"),
+    ("Why must I enter my details every time?", "expectation gap", "assumed capability"),
+    ("Two-day delivery they said, and it's still not here", "expectation gap", "marketing misled"),
+    ("Why didn't I get the 60 days free when I upgraded?", "expectation gap", "marketing misled"),
+    ("When will you support contactless payments?", "feature request", "new capability"),
+    ("I'd gladly pay extra to stream old episodes", "feature request", "new capability"),
+    ("I saw a $2 charge on my statement, why?", "account & billing", "technical billing"),
 ])
 def test_rule_families_pick_category_and_subcategory(text, category, subcategory, config):
     row = triage_one(text, *config)

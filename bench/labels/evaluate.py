@@ -16,7 +16,7 @@ from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_
 
 from bench.common import cached_embed, table
 from bench.labels.sample import sample
-from ticket_intel.core.embed import encode
+from ticket_intel.adapters.encoder import encode
 from ticket_intel.core.triage import triage, zero_shot_index
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.triage_rules import clean

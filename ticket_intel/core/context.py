@@ -18,6 +18,7 @@ import pandas as pd
 
 from ticket_intel.core.counts import customer_key, theme_week_counts
 from ticket_intel.core.review import ReviewState, canonical_themes
+from ticket_intel.core.theme_triage import attach_triage
 from ticket_intel.core.weeks import window as window_of
 
 # A theme is born when it appears without an ancestor: a new cluster, or a new group found inside
@@ -69,14 +70,16 @@ def make_context(
     vectors: np.ndarray | None = None, first_seen: Mapping[str, date] | None = None,
     origins: Mapping[str, str | None] | None = None, tracking_start: date | None = None,
     ranked_before: frozenset[str] = frozenset(), families: Mapping[str, str] | None = None,
-    parents: Mapping[str, str] | None = None,
+    parents: Mapping[str, str] | None = None, triage: pd.DataFrame | None = None,
 ) -> WeekContext:
     """Apply review decisions to the clustered window, key customers, count once.
 
     `tickets`: ticket_id, ticket_week, theme_id, series_theme_id (default: theme_id), customer_id
-    and facts; `first_seen`/`origins`: each theme's record; `tracking_start`: the first clustered week.
+    and facts; `first_seen`/`origins`: each theme's record; `tracking_start`: the first clustered week;
+    `triage`: the tickets' `ticket_triage` rows (core/theme_triage.py), joined onto the window.
     """
     frame = tickets if "series_theme_id" in tickets else tickets.assign(series_theme_id=tickets["theme_id"])
+    frame = attach_triage(frame, triage)
     frame = canonical_themes(frame, review)
     frame["customer"] = customer_key(frame)
     first_seen = dict(first_seen or {})

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader
+from jinja2 import Environment, PackageLoader, Undefined
 
 from ticket_intel.core.rank import Trend
+from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
 
 TOP_N = 10
@@ -29,7 +30,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
+    """None, NaN, or a field the template's row does not have (a warehouse written before it existed)."""
+    return value is None or isinstance(value, Undefined) or (isinstance(value, float) and pd.isna(value))
 
 
 def md_escape(value: Any) -> str:
@@ -48,6 +50,8 @@ def _env(autoescape: bool) -> Environment:
     env.filters["pct"] = lambda v: "–" if _is_missing(v) else f"{v:+.0%}"
     env.filters["share"] = lambda v: "–" if _is_missing(v) else f"{v:.0%}"
     env.filters["num"] = lambda v, digits=0: "–" if _is_missing(v) else f"{v:,.{digits}f}"
+    env.filters["score"] = lambda v: "–" if _is_missing(v) else f"{v:+.2f}"
+    env.filters["words"] = lambda v: str(v).replace("_", " ")
     env.filters["md"] = md_escape
     env.filters["plural"] = plural
     env.filters["trend"] = trend_text
@@ -213,6 +217,25 @@ def build_context(
         "not_a_theme": _records(not_a_theme),
         "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
+
+
+def with_triage(context: Mapping[str, Any], view: Mapping[str, Any] | None, ranked: pd.DataFrame,
+                summaries: pd.DataFrame) -> dict[str, Any]:
+    """The context with the week's triage (core/triage_report.py `week_triage`): the Triage section,
+    and feature requests and documentation gaps counted from single tickets. Each section lists the
+    ranked themes holding such tickets, most first, then any theme of that signal type holding none
+    this week. Without triage the sections keep the themes of that signal type."""
+    if view is None:
+        return {**context, "triage": None}
+    summary_of = {r["theme_id"]: r for r in _records(summaries)}
+    themes = {r["theme_id"]: r for r in _records(ranked)}
+    out = {**context, "triage": view}
+    for name, signal in REQUEST_SIGNALS.items():
+        counts = view[name]["themes"]
+        ids = [*counts, *(t for t, r in themes.items() if r["signal_type"] == signal and t not in counts)]
+        out[name] = [{**themes[t], **_backlog(summary_of, themes[t]), "stated": counts.get(t, 0)}
+                     for t in ids if t in themes]
+    return out
 
 
 def taxonomy_note(share: float | None) -> tuple[str, bool]:

@@ -26,7 +26,50 @@ _NEGATED_VERB = (
 )
 # After a negation, verbs of opinion or need are not a failure: "I don't understand", "I don't need".
 _NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|sure|have|wish|matter|only|just|even|find (?:where|how|out))\b"
-_NUMBER = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|many|few|couple of)"
+# How long a customer has waited: "3 days", "2-3 weeks", "a few weeks", "over 72 hours" (hours count
+# from a day up: an outage of a few hours is not a long wait), "an entire week".
+_COUNT = (r"(?:\d+(?:[-/]\d+)?\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|"
+          r"many|(?:a )?few|(?:a )?couple(?: of)?)")
+_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|months?)"
+_LONG_HOURS = r"(?:2[4-9]|[3-9]\d|\d{3,}) ?\+? ?(?:hours?|hrs?)"
+_SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?:the )?past|(?:the )?last) )?"
+         rf"(?:{_DAYS}|{_LONG_HOURS})")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
+# What comes before a span of days that is a wait ("no signal for 3 days"), not a booking ("a room for 2 days").
+_WAITING = (r"(?:wait\w*|not|n't|no|nothing|never|still|pending|stuck|down|out|been|gone|without|delay\w*|late|"
+            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?)")
+# A wait the customer states: for how long, since when, what still has not come, no reply, again and again.
+_LONG_WAIT = "|".join([
+    r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
+    rf"wait\w* (?:for|since) (?:over |more than |almost )?{_COUNT} ?(?:hours?|hrs?)",
+    rf"{_WAITING}\b[^.!?]{{0,50}}\b(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
+    rf"(?:over|almost|nearly|more than|at least) {_DAYS}\b[^.!?]{{0,50}}\b{_WAITING}",
+    r"(?:sitting|stuck|waiting|queu\w*|standing|held)\b[^.!?]{0,30}\b(?:for )?(?:over |nearly |almost |about )?\d+\+? ?"
+    r"(?:hours?|hrs?)|\d+\+? ?(?:hours?|hrs?) (?:since|and still)",
+    r"for (?:an? |the )?(?:entire|whole|full) (?:week|month)", rf"{_DAYS} (?:late|overdue|behind|and counting)(?! fee| charge)",
+    r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck|call\w*|try\w*|tried|contact\w*|chas\w*|"
+    r"email\w*)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
+    rf"\bon (?:the )?{_DATE}[^.!?]{{0,60}}\b(?:still|yet|until now|till now)",
+    r"still (?:(?:have|has|did|do|does|is|are|was|were)n'?t|(?:have|has|did|do|does|is|are|was|were) not|not|no|never|"
+    r"awaiting) (?:been |even |yet )?(?:\w+ ){0,2}?(?:received?|arrived?|delivered|refunded|credited|fixed|resolved|"
+    r"heard|got|gotten|sent|shipped|dispatched|replied|responded|returned|processed|refund|package|parcel|delivery|"
+    r"order|money|update|answers?|reply|response|return|pickup|call ?back|news|word)",
+    r"(?:for|taking) (?:so|too|this) long|ages|going on (?:for )?too long|how much longer",
+    r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
+    r"never (?:repl|respond|answer|got back|call\w* back)\w*|(?:bothered|care|cares) to (?:answer|reply|respond)|"
+    r"no(?: ?one|body) (?:has |have |is |was |will |even )?(?:repl|respond|answer|got back|get back|call\w* back)\w*|"
+    r"(?:zero|no) (?:returned calls|call ?backs?)|ignor(?:e|es|ed|ing) (?:me|us|my (?:messages|emails|calls|tweets|dms))|"
+    r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
+    r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
+    r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
+    r"(?:re)?sen[dt])\w* (?:\w+ ){0,3}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
+    r"(?:left|sent) (?:\w+ )?(?:about |over |around )?(?:so many|many|several|multiple|countless|numerous|\d+) "
+    r"(?:\w+ )?(?:messages|e?mails|voicemails|calls|tweets|dms)|how many (?:more )?times (?:do|must|have|should|will|am) (?:i|we)",
+    r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
+    r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
+])
 
 
 def clean(text: str) -> str:
@@ -86,15 +129,27 @@ _DEGRADED = (
 )
 _BROKEN_OTHERWISE = r"outages?|null\w*|fix|(?:is|are|was|went|goes) down"
 
+# What a company promised: a delivery speed, an offer for signing up.
+_PROMISED_DELIVERY = r"(?:one|two|2|1|next|same|\d+[-–]\d+)[- ](?:business )?day (?:prime )?(?:delivery|shipping|ship)\w*"
+_OFFER = (r"free (?:trial|months?|for \d+)|\d+ (?:days?|months?) (?:of )?free|(?:credit|offer|deal|discount|promo\w*|bonus) "
+          r"for (?:first[- ]time|new) (?:users|customers)|signed up (?:for|to get) (?:the |a )?\S+ (?:credit|offer|deal|discount)")
+# "Why ..." asks about something that happened: a report, never a how-to question (GUIDE.md, rule 3).
+_WHY = _rx(r"\b(why|how come|is there (?:a|any) reason(?: why)?|what is the reason)\b")
+_ASKS_HOW = _rx(
+    r"\b(how (?:do|can|to|does|long|much|many|would|should)|what (?:is|are|do|does|should|kind|happens|if)|"
+    r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we)|could (?:i|we)|is it possible|do you|is there|"
+    r"are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b")
+
 # Rule families named in triage.yaml: category-level first, then subcategory-level.
 RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "money": _rx(
         r"\b(charged|charges|(?:a|an|the|extra|this|that) charge|charge (?:on|for|of|me)|charging (?:me|us|customers|for|to)|fees?|refund\w*|pric(?:e|es|ing)|costs?|costing|bill(?:s|ed|ing)?|invoice\w*|"
         r"subscription\w*|overcharg\w*|exchange rates?|money back|chargeback|dispute\w*|payouts?|commission|"
         r"(?:took|taken|take|taking|debited|deducted) (?:my |our |the )?money|money (?:was |been |got )?(?:taken|"
-        r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*)\b"),
+        r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*|[$£€]?\d+(?:\.\d+)? (?:charge|fee)s?|"
+        r"(?:have|had|got|made me|make me|forced) to pay)\b"),
     "account": _rx(
-        rf"\b({_CREDENTIAL}|verif(?:y|ied|ication)|(?:my|prove|confirm) identity|identity (?:check|verification|documents?)|id check|forgot\w* (?:my |the )?(?:\w+ )?(?:code|details|username)|personal (?:details|information|info)|"
+        rf"\b({_CREDENTIAL}|verif(?:y|ied|ication)|(?:my|prove|confirm) identity|(?:prove|confirm|show|verify) (?:my |your )?id|identity (?:check|verification|documents?)|id check|forgot\w* (?:my |the )?(?:\w+ )?(?:code|details|username)|personal (?:details|information|info)|"
         r"(?:change|update|edit) (?:my |the )?(?:name|surname|last name|address|details|email|phone number)|"
         r"(?:unlock|recover|access|get into|get back) (?:to )?(?:my |the )?account|account (?:is |was |got |has been )?"
         r"(?:locked|blocked|suspended|disabled|hacked)|"
@@ -113,28 +168,42 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"\b(advertis\w*|promised|as promised|(?:broke|breaking|broken) (?:a |the |your |their )?promises?|"
         r"promise (?:me|us|that|to deliver)|price promise|guarantee[ds]?|price match|as described|"
         r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? (?:was |were |is |are )?(?:not|n'?t|never) "
-        r"(?:applied|honou?red|valid|working))\b"),
+        rf"(?:applied|honou?red|valid|working)|{_PROMISED_DELIVERY}[^?]{{0,80}}\b(?:late|delayed|still|not|n'?t|already|"
+        rf"until|after|now)|(?:{_OFFER})[^.?!]{{0,80}}\b(?:but|yet|didn'?t|did not|not|never|instead|invoice\w*|charged|"
+        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER}))\b"),
     "competitor": _rx(
         r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
         r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
         r"better than you)\b"),
     "assumed": _rx(
-        r"\b(why (?:don'?t|do not|doesn'?t|won'?t) you|why (?:isn'?t|aren'?t) there|why is there no|"
+        r"\b(why (?:don'?t|do not|doesn'?t|won'?t) (?:you|u|y'?all)|why (?:isn'?t|aren'?t) there|why is there no|"
         r"why (?:can|do) (?:i|we) only|not allowed to|"
-        r"i (?:thought|assumed|expected))\b"),
+        r"i (?:thought|assumed|expected)|why (?:must|do|should) (?:i|we) (?:have to|need to|always)|why must (?:i|we)|"
+        r"why can'?t (?:i|we) (?:\w+ ){0,6}but (?:i |we )?can|(?:you(?:'ll| will)?|they) only (?:price match|accept|allow|"
+        r"offer|ship|sell|let|take|support))\b"),
     "failure": _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b"),
     "request": _rx(
         r"\b(please add|add (?:support|an? option|a way|the ability)|feature request|"
         r"would (?:be|love|like) (?:great|nice|good|helpful|useful|it if|to see|to have)|it'?d be (?:great|nice)|"
         r"wish (?:you|there|i could)|could you (?:please )?(?:add|make)|(?:should|needs? to) (?:support|allow|offer|"
         r"come|add|be able)|support for|option to|ability to|allow (?:me|us|users|people) to|bring back|"
-        r"instead of|suggest\w*|improve\w*|enhancement)\b|^\s*(?:\[[^\]]*\]\s*)?(?:add|use|support|allow|implement|"
-        r"introduce|provide|expose)\b"),
+        r"instead of|suggest\w*|improve\w*|enhancement|"
+        r"(?:can|could|will|would) you (?:guys |please |pls )*(?:add|bring|offer|start|consider|introduce|stock|sell|carry|"
+        r"release|launch|expand)|when (?:will|are|is|do|does) (?:\w+ ){1,2}(?:ever )?(?:going to |gonna )?(?:support|add|"
+        r"bring|offer|release|launch|allow|introduce|implement|integrate)|(?:any )?(?:news|word|updates?|plans?|eta) "
+        r"(?:on|about|regarding|for) (?:\w+ ){0,3}?(?:support|feature|option|integration|version)|"
+        r"(?:you|u|please|pls|plz) (?:guys )?bring (?:\w+ ){1,3}to|i(?:'d| would) (?:gladly |happily |love to |be happy to )?"
+        r"pay (?:\$?\d+ |a bit |a little )?(?:extra|more)|(?:can i |i'?d like to |i want to )?request that you|"
+        r"(?:there )?should be (?:a|an) (?:option|feature|setting|button|way|filter)|"
+        r"needs? (?:a|an) (?:option|feature|setting|button|way) to|"
+        r"please (?:bring|create|introduce|offer|consider|implement|start|sell|stock|carry|open|come|release))\b|"
+        r"^\s*(?:\[[^\]]*\]\s*)?(?:add|use|support|allow|implement|introduce|provide|expose)\b"),
     "question": _rx(
-        r"\?|^\W*(how|what|where|which|why|who|can|could|is|are|do|does|will|would|should|am)\b|"
-        r"\b(how (?:do|can|to|does|long|much|many|come)|what (?:is|are|do|does|should|kind|happens|if)|"
+        r"\?|^\W*(how|what|where|which|who|can|could|is|are|do|does|will|would|should|am)\b|"
+        r"\b(how (?:do|can|to|does|long|much|many)|what (?:is|are|do|does|should|kind|happens|if)|"
         r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we|you)|could (?:i|we|you)|is it possible|"
         r"do you|is there|are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b"),
+    "why": _WHY,
     "feedback": _rx(
         r"\b(thanks?|thank you|thx|love|loved|lovely|great|awesome|amazing|excellent|fantastic|brilliant|"
         r"wonderful|kudos|appreciate\w*|happy|glad|rude|worst|awful|terrible|horrible|disappoint\w*|sucks|"
@@ -151,7 +220,7 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "data": _rx(
         r"\b(los(?:e|es|t|ing) (?:all )?(?:of )?(?:my |the |our )?(?:data|points|files|settings?|history|progress|"
         r"photos|contacts|messages|custom \w+)|(?:data|points|settings?|history|list|layout\w*|timestamps?|records?|"
-        r"balance) (?:\w+ )?(?:lost|reset|deleted|wiped|missing|wrong|incorrect|not updated|wasn'?t updated)|"
+        r"balance) (?:\w+ )?(?:lost|reset|deleted|wiped|missing|vanished|disappeared|wrong|incorrect|not updated|wasn'?t updated)|"
         r"(?:been|was|were|is) reset|duplicat\w*|out of sync|corrupt\w*|overwritten|(?:wrong|incorrect) information|"
         r"(?:does not|doesn'?t|not) update (?:the )?\w+ (?:timestamps?|records?|fields?))\b"),
     "integration": _rx(
@@ -188,11 +257,15 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
         r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
-        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company))\b"),
+        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|switch\w* (?:providers|carriers|banks|networks|"
+        r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
+        r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
+        r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
+        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead))\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
-        r"ofcom|report (?:you|this|them) to)\b"),
+        r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings))\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
         r"(?:write|leave|post|give) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
@@ -212,21 +285,10 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "manager_request": _rx(
         r"\b((?:speak|talk|get|want|need|ask(?:ing)? for|put me through|contact|see|give me)(?: to| with)? "
         r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
-        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office)\b"),
-    "long_wait": _rx(
-        rf"\b(still waiting|been waiting|waiting (?:for|since) (?:over |more than |almost )?{_NUMBER} ?"
-        rf"(?:days?|weeks?|months?|hours?)|(?:for|over|almost|nearly|more than|past|last) {_NUMBER} ?"
-        rf"(?:days?|weeks?|months?)|been {_NUMBER} ?(?:days?|weeks?|months?)|"
-        rf"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck)\b[^.!?]{{0,40}}\bsince (?:a while|\d+\w*|"
-        r"last|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)|"
-        r"(?:for|taking) (?:so|too|this) long|ages|"
-        r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
-        r"no(?: ?one|body) (?:has |have )?(?:replied|responded|answered|got back)|"
-        r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|"
-        r"tweet|email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|"
-        rf"reported)\w* (?:\w+ ){{0,3}}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
-        r"can'?t (?:seem to )?get through|going on (?:for )?too long|how much longer|ever going to "
-        r"(?:answer|reply|respond)|on hold|hours? on the phone|still no (?:answer|reply|response|update)s?)\b"),
+        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office|"
+        r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
+        r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person))\b"),
+    "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
 }
 
 # Per-ticket severity: the first rule that matches, most severe first (a rule may refine a
@@ -267,10 +329,17 @@ def hypothetical(text: str) -> bool:
     return bool(_HYPOTHETICAL.search(text)) and len(re.findall(r"[.?!]+(?=\s|$)", text)) <= 1
 
 
+def why_question(text: str) -> bool:
+    """Asks why something happened and asks nothing else: what a customer reports, not a how-to."""
+    return bool(_WHY.search(text)) and not _ASKS_HOW.search(_WHY.sub(" ", text))
+
+
 def families(text: str) -> frozenset[str]:
     """Names of the rule families whose pattern occurs in the (cleaned) text; a "what if"
-    question reports no failure."""
+    question reports no failure; a why-question is a report (`why`), not a how-to question."""
     found = frozenset(name for name, pattern in RULE_FAMILIES.items() if pattern.search(text))
+    if "why" in found:
+        found -= {"question"} if why_question(text) else {"why"}
     return found - {"failure"} if hypothetical(text) else found
 
 

@@ -29,8 +29,8 @@ def _vectors(frame: pd.DataFrame, encode: Encode, store: wh.EmbeddingStore) -> n
     stored = frame["embedding"].notna().to_numpy()
     hashes = frame["text_hash"][~stored].tolist()
     fresh, _ = embed_cached(hashes, [t[:EMBED_CHARS] for t in frame["text"][~stored]], store, encode)
-    vectors = [np.asarray(v, dtype=np.float32) for v in frame["embedding"]]
-    return np.stack([v if ok else fresh[h] for v, ok, h in zip(vectors, stored, frame["text_hash"], strict=True)])
+    return np.stack([np.asarray(v, dtype=np.float32) if ok else fresh[h]
+                     for v, ok, h in zip(frame["embedding"], stored, frame["text_hash"], strict=True)])
 
 
 def _counts(column: pd.Series) -> dict[str, int]:
@@ -62,7 +62,7 @@ def triage_week(
 
 @weekly_asset(
     group_name="triage",
-    deps=["redacted_tickets", "ticket_embeddings", "taxonomy"],
+    deps=["redacted_tickets", "ticket_embeddings", "taxonomy", "triage_taxonomy", "routing"],
     description="Per ticket: category and subcategory (triage.yaml), severity and urgency, sentiment, "
     "frustration, escalation signals, churn risk, team and SLA (routing.yaml) - offline rules and zero-shot "
     "embeddings, or an LLM through litellm when configured.",

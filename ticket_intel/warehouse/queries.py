@@ -157,7 +157,8 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
-                               impact, products, example_ticket_ids
+                               impact, products, example_ticket_ids, sentiment, frustration_share,
+                               escalation_share, churn_risk_customers
                         FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""", [week])
 
 

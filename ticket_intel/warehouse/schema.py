@@ -172,6 +172,13 @@ def _v8_meaning_text(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE staging.redacted_tickets ADD COLUMN IF NOT EXISTS meaning_text VARCHAR")
 
 
+def _v9_theme_triage(con: duckdb.DuckDBPyConnection) -> None:
+    """Themes carry how their tickets feel, from per-ticket triage (core/theme_triage.py)."""
+    for column in ("sentiment DOUBLE", "frustration_share DOUBLE", "escalation_share DOUBLE",
+                   "churn_risk_customers INTEGER", "triaged_tickets INTEGER"):
+        con.execute(f"ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS {column}")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -188,6 +195,7 @@ MIGRATIONS = (
     Migration(6, "per-ticket triage", _v6_ticket_triage),
     Migration(7, "alerts name their related themes", _v7_related_alerts),
     Migration(8, "text for meaning", _v8_meaning_text),
+    Migration(9, "themes carry their tickets' sentiment, frustration, escalation and churn risk", _v9_theme_triage),
 )
 LATEST = MIGRATIONS[-1].version
 
