@@ -87,3 +87,11 @@ def test_a_new_group_alert_names_its_parent():
     counts = {"T1": {k: 10 for k in range(1, 8)}, "G": {7: 6}}
     alerts = run(counts, [], parents={"G": "T1"}, births={"G": wk(7)})
     assert [(a["kind"], a["theme_id"], a["related_theme_ids"]) for a in alerts] == [(anomalies.NEW_PATTERN, "G", ["T1"])]
+
+
+def test_events_read_back_from_the_warehouse_hold_arrays():
+    import numpy as np
+
+    events = pd.DataFrame({"theme_id": ["T2", "T4"], "event": ["split", "new_group"],
+                           "related_theme_ids": [np.array(["T1"]), np.array(["T1"])]})
+    assert families.family_parents(events) == ({"T1": "T1", "T2": "T1"}, {"T4": "T1"})

@@ -169,6 +169,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
             "tickets": int(theme["tickets"]), "customers": int(theme["customers"]),
             "top_customer_tickets": int(top_customer.get(theme_id, 0)),
             "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],
+            "related_theme_ids": [],  # filled in by core/families.py
         }
         if _is_new_pattern(ctx, theme, settings):
             found: dict[str, Any] | None = {

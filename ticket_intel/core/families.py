@@ -42,7 +42,8 @@ def split_families(events: Iterable[Mapping[str, object]]) -> dict[str, str]:
         return t
 
     for event in events:
-        related = list(event.get("related_theme_ids") or [])  # type: ignore[call-overload]
+        stored = event.get(RELATED)
+        related = [] if stored is None else list(stored)  # type: ignore[call-overload]
         if event.get("event") != SPLIT or not related:
             continue
         a, b = find(str(event["theme_id"])), find(str(related[0]))
