@@ -29,7 +29,8 @@ def test_every_resource_field_names_a_known_setting():
             named.add(name)
     named.add(resources.Warehouse.model_fields["wait_seconds"].default.env_var_name)
     load_time = {s.env for s in settings.SETTINGS if s.load_time}
-    assert named | load_time | {"TICKET_INTEL_WAREHOUSE"} == set(settings.BY_ENV)
+    connect_time = {"TICKET_INTEL_WAREHOUSE", "TICKET_INTEL_WAREHOUSE_DATA_PATH"}  # read where the warehouse opens
+    assert named | load_time | connect_time == set(settings.BY_ENV)
 
 
 def test_environment_beats_file_beats_default(tmp_path, monkeypatch):

@@ -30,6 +30,7 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from ticket_intel.warehouse.connection import open_warehouse
+from ticket_intel.warehouse import target
 
 
 class WarehouseBusy(RuntimeError):
@@ -148,7 +149,12 @@ def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the last completed state; never blocks or fails a writer.
 
     A warehouse written before snapshots existed gets its first one now, unless a writer is busy.
+    A DuckLake serves its readers itself: they read its last committed snapshot.
     """
+    if target.is_lake_target(str(path)):
+        with open_warehouse(path, read_only=True) as con:
+            yield con
+        return
     path = Path(path)
     snapshot = snapshot_path(path)
     if not snapshot.exists():
@@ -169,7 +175,12 @@ def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 @contextlib.contextmanager
 def open_writer(path: str | Path, what: str, wait_seconds: float,
                 on_wait: Callable[[str], None] = lambda _: None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection under the writer lock; readers see the change once it is closed."""
+    """A read-write connection under the writer lock; readers see the change once it is closed.
+    A DuckLake serializes its writers itself."""
+    if target.is_lake_target(str(path)):
+        with open_warehouse(path) as con:
+            yield con
+        return
     with writer_lock(path, what, wait_seconds, on_wait):
         with open_warehouse(path) as con:
             yield con

@@ -7,7 +7,9 @@ from pathlib import Path
 import duckdb
 
 from ticket_intel.warehouse.connection import open_warehouse
-from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
+from ticket_intel.warehouse.schema import LATEST, ensure_embedding_schema, table_exists
+
+VERSIONS = "ops.schema_version"  # the target records its own migrations
 
 
 def copy_warehouse(source: str | Path, target: str) -> dict[str, int]:
@@ -26,6 +28,12 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, target: str) -> dict[str, int]:
     tables = [f"{s}.{t}" for s, t in con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_catalog = 'source' AND table_type = 'BASE TABLE' ORDER BY ALL").fetchall()]
+    if VERSIONS in tables:
+        tables.remove(VERSIONS)
+        version = con.execute(f"SELECT coalesce(max(version), 0) FROM source.{VERSIONS}").fetchone()[0]
+        if version != LATEST:
+            raise ValueError(f"cannot copy a warehouse at schema version {version} into {target} (version "
+                             f"{LATEST}): run `ticket-intel run` on it once to migrate it first")
     width = con.execute("SELECT data_type FROM information_schema.columns WHERE table_catalog = 'source' "
                         "AND table_name = 'embedding_cache' AND column_name = 'embedding'").fetchone()
     if width is not None:
