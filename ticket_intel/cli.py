@@ -142,11 +142,17 @@ def _print_ingest(warehouse: Path) -> None:
     with access.open_snapshot(warehouse) as con:
         files = wh.ingested_files(con)
     click.echo("ingested:")
-    for f in files.itertuples():
+    for f in files[files["in_inbox"]].itertuples():
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
+        outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range else ""
         note = f" ({f.error})" if f.error else ""
         click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
-                   f"{f.rejected} rejected{skipped}{note}")
+                   f"{f.rejected} rejected{skipped}{outside}{note}")
+    gone = files[~files["in_inbox"]]
+    if len(gone):
+        click.echo("kept from exports no longer in the inbox (`--prune` removes them):")
+    for f in gone.itertuples():
+        click.echo(f"  {f.source_file}: {f.kept} tickets kept")
 
 
 def _print_reports(warehouse: Path, start: date, end: date) -> None:
@@ -160,9 +166,13 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
 @click.option("--inbox", type=click.Path(path_type=Path), required=True, help="Folder of exports to ingest.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
 @click.option("--weeks", default="all", show_default=True, help=runner.WEEKS_HELP)
+@click.option("--prune", is_flag=True, help="Remove, in the weeks run, the tickets of exports no longer in INBOX "
+              "(by default they are kept and reported).")
 @friendly
-def run(inbox: Path, warehouse: Path, weeks: str) -> None:
+def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
     """Ingest every export in INBOX and materialize the whole graph for the weeks it touches."""
+    if prune:
+        os.environ["TICKET_INTEL_PRUNE_GONE_EXPORTS"] = "true"
     plan = run_pipeline(inbox, warehouse, weeks)
     _print_reports(warehouse, plan.start, plan.end)
     click.echo(f"next: ticket-intel themes --warehouse {warehouse}")

@@ -43,11 +43,9 @@ def configure(warehouse: Path, inbox: Path | None = None) -> Path:
 
 def inbox_tickets(inbox: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(tickets, per-file outcomes) of the inbox, read with the configured mappings, as ingest reads it."""
-    from ticket_intel.core.sources import list_exports, load_mappings, read_exports
+    from ticket_intel.core.sources import load_mappings, read_inbox
 
-    if not inbox.is_dir():
-        raise FileNotFoundError(f"inbox folder not found: {inbox}")
-    result = read_exports(list_exports(inbox), load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")))
+    result = read_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")))
     return result.tickets, result.files
 
 

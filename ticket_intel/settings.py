@@ -44,6 +44,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read"),
     _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)"),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
+    _s("PRUNE_GONE_EXPORTS", "false", "`true`: a run removes, in the weeks it materializes, the tickets of exports "
+       "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)"),
     _s("ORDER_PATTERNS", "", "extra regular expressions for order numbers to redact, one per line"),
     _s("KEEP_WORDS", "", "comma-separated words never redacted as names (product names)"),
     _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),

@@ -13,8 +13,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from ticket_intel.core.sources import Mapping, file_hash, list_exports, load_mappings, read_exports
-from ticket_intel.core.weeks import week_start
+from ticket_intel.core.sources import (
+    FileError,
+    Mapping,
+    load_mappings,
+    parse_bytes,
+    read_snapshot,
+    scan_inbox,
+)
+from ticket_intel.core.weeks import monday
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
@@ -34,9 +41,13 @@ def contiguous(weeks: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mapping]) -> list[date]:
-    tickets = read_exports([path], mappings).tickets
-    weeks = set(week_start(tickets["created_at"])) if len(tickets) else set()
+def weeks_touched(path: Path, data: bytes, partition_keys: set[str], mappings: Sequence[Mapping]) -> list[date]:
+    """The weeks one export's bytes touch (none when the file as a whole is unusable)."""
+    try:
+        tickets = parse_bytes(path.name, data, mappings).tickets
+    except FileError:
+        return []
+    weeks = {monday(t["created_at"].date()) for t in tickets}
     return sorted(w for w in weeks if w.isoformat() in partition_keys)
 
 
@@ -49,14 +60,22 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     keys = set(weekly.get_partition_keys())
     requests = []
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
-    for path in list_exports(Path(ingest.inbox)):
-        digest = file_hash(path.read_bytes())
+    scan = scan_inbox(Path(ingest.inbox))
+    for where, reason in scan.skipped.items():
+        context.log.warning(f"{where}: {reason}")
+    for path in scan.files:
+        try:
+            snapshot = read_snapshot(path)
+        except FileError as exc:  # one unreadable file is reported; the others go on
+            context.log.warning(f"{path}: {exc}")
+            continue
+        digest = snapshot.sha256
         previous = paths.get(str(path))
         paths[str(path)] = digest
         if digest in seen:
             continue
         mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
-        weeks = weeks_touched(path, keys, mappings)
+        weeks = weeks_touched(path, snapshot.data, keys, mappings)
         seen[digest] = [w.isoformat() for w in weeks]
         replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []
         for start, end in contiguous(weeks + replaced):

@@ -1,16 +1,21 @@
-"""raw_tickets: every export in the inbox, parsed into the canonical schema, per week."""
+"""raw_tickets: every export in the inbox, parsed into the canonical schema, per week.
+
+Tickets of exports that left the inbox (or cannot be read this run) are kept and reported; see
+core/retention.py and `TICKET_INTEL_PRUNE_GONE_EXPORTS`.
+"""
 
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from ticket_intel.core.sources import list_exports, load_mappings, read_exports
+from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
+from ticket_intel.core.sources import load_mappings, read_inbox
 from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
-from ticket_intel.warehouse import Replace, replace
+from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 
 
 @weekly_asset(
@@ -22,39 +27,48 @@ from ticket_intel.warehouse import Replace, replace
 def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest: IngestConfig,
                 ranking: RankingConfig):
     weeks = weeks_of(context)
-    paths = list_exports(Path(ingest.inbox))
-    result = read_exports(paths, load_mappings(ingest.mappings_dir), earliest=weekly.start.replace(tzinfo=None))
+    result = read_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir),
+                        earliest=weekly.start.replace(tzinfo=None))
+    run_id = context.run.run_id
     tickets = result.tickets.assign(week_start=week_start(result.tickets["created_at"]))
-    in_range = tickets[tickets["week_start"].isin(weeks)].assign(run_id=context.run.run_id)
-    rejected = result.rejected.assign(run_id=context.run.run_id)
-    replies = result.replies.merge(in_range[["ticket_id", "week_start"]], on="ticket_id").assign(run_id=context.run.run_id)
-    files = result.files.assign(run_id=context.run.run_id)
-    sources = [str(p) for p in paths]
+    in_range = tickets[tickets["week_start"].isin(weeks)].assign(run_id=run_id)
+    files = count_by_weeks(result.files, tickets, weeks).assign(run_id=run_id, in_inbox=True)
+    write = IngestWrite(
+        weeks=weeks, read_files=files.loc[files["error"].isna(), "source_file"].tolist(),
+        listed_files=files["source_file"].tolist(), tickets=in_range,
+        replies=result.replies.merge(in_range[["ticket_id", "week_start"]], on="ticket_id").assign(run_id=run_id),
+        rejected=result.rejected.assign(run_id=run_id), files=files, prune=ingest.prune())
     with warehouse.connect() as con:
-        replace(con, [
-            Replace("raw.tickets", in_range, "week_start", weeks),
-            Replace("raw.ticket_replies", replies, "week_start", weeks),
-            Replace("ops.rejected_tickets", rejected, "source_file", sources),
-            Replace("ops.ingested_files", files, "source_file", sources),
-        ])
-    for entry in files.itertuples():
-        level = context.log.warning if entry.error else context.log.info
-        level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
-              f"{entry.rejected} rejected, {entry.skipped} skipped{' — ' + entry.error if entry.error else ''}")
+        write_ingest(con, write)
+        kept = kept_files(stored_files(con), write.read_files)
+    _log_files(context, files)
+    if (line := retention_message(kept, write.prune)) is not None:
+        context.log.warning(line)
     per_week = in_range.groupby("week_start").size()
-    yield from raw_checks(in_range, result.files, rejected, ranking.plans().allowed, ingest.rejection_ceiling())
+    yield from raw_checks(in_range, result.files, write.rejected, ranking.plans().allowed, ingest.rejection_ceiling())
     yield dg.MaterializeResult(metadata={
         "tickets": dg.MetadataValue.int(len(in_range)),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in per_week.items()}),
-        "rejected_rows": dg.MetadataValue.int(len(rejected)),
+        "rejected_rows": dg.MetadataValue.int(len(write.rejected)),
         "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
+        "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
+        "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
         "files": dg.MetadataValue.md(_files_table(files)),
     })
 
 
+def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
+    for entry in files.itertuples():
+        level = context.log.warning if entry.error else context.log.info
+        level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
+              f"{entry.rejected} rejected, {entry.skipped} skipped, {entry.out_of_range} outside the weeks run"
+              f"{' — ' + entry.error if entry.error else ''}")
+
+
 def _files_table(files: pd.DataFrame) -> str:
-    lines = ["| file | profile | accepted | rejected | skipped | error |", "|---|---|---:|---:|---:|---|"]
+    lines = ["| file | profile | accepted | rejected | skipped | out of range | error |",
+             "|---|---|---:|---:|---:|---:|---|"]
     for f in files.itertuples():
         lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected} | "
-                     f"{f.skipped} | {f.error or ''} |")
+                     f"{f.skipped} | {f.out_of_range} | {f.error or ''} |")
     return "\n".join(lines)

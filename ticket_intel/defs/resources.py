@@ -96,9 +96,17 @@ class IngestConfig(dg.ConfigurableResource):
     inbox: str = E("TICKET_INTEL_INBOX")
     mappings_dir: str = E("TICKET_INTEL_MAPPINGS_DIR")
     max_rejection_rate: str = E("TICKET_INTEL_MAX_REJECTION_RATE")
+    prune_gone_exports: str = E("TICKET_INTEL_PRUNE_GONE_EXPORTS")
 
     def rejection_ceiling(self) -> float:
         return _number("max_rejection_rate", self.max_rejection_rate)
+
+    def prune(self) -> bool:
+        """Whether this run removes the tickets of exports that left the inbox (default: keep them)."""
+        value = self.prune_gone_exports.strip().lower()
+        if value not in ("true", "false"):
+            raise ValueError(f"TICKET_INTEL_PRUNE_GONE_EXPORTS must be true or false, not {value!r}")
+        return value == "true"
 
 
 class RedactionConfig(dg.ConfigurableResource):

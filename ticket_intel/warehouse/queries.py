@@ -39,8 +39,10 @@ def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) ->
 
 
 def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, error "
-                     "FROM ops.ingested_files ORDER BY source_file")
+    """Each export as the last run that listed it saw it; `in_inbox` false: gone, its `kept` tickets stay."""
+    return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, "
+                     "coalesce(out_of_range, 0) AS out_of_range, coalesce(in_inbox, true) AS in_inbox, "
+                     "coalesce(kept, 0) AS kept, error FROM ops.ingested_files ORDER BY source_file")
 
 
 @dataclass

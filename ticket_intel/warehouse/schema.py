@@ -179,6 +179,14 @@ def _v9_theme_triage(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS {column}")
 
 
+def _v12_file_truth(con: duckdb.DuckDBPyConnection) -> None:
+    """Each export as read (size beside its hash), its tickets outside the run's weeks counted, and
+    whether it is still in the inbox with how many of its tickets the warehouse keeps (issue 12)."""
+    for column in ("file_bytes BIGINT", "out_of_range INTEGER", "in_inbox BOOLEAN", "kept INTEGER"):
+        con.execute(f"ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS {column}")
+    con.execute("UPDATE ops.ingested_files SET in_inbox = true WHERE in_inbox IS NULL")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -196,6 +204,7 @@ MIGRATIONS = (
     Migration(7, "alerts name their related themes", _v7_related_alerts),
     Migration(8, "text for meaning", _v8_meaning_text),
     Migration(9, "themes carry their tickets' sentiment, frustration, escalation and churn risk", _v9_theme_triage),
+    Migration(12, "ingested files: size, out of range, still in the inbox, tickets kept", _v12_file_truth),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -27,18 +26,22 @@ from ticket_intel.core.sources import freshdesk, intercom, mapped, threads, zend
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.base import (
     CANONICAL_COLUMNS,
-    EXPORT_SUFFIXES,
     REJECTED_COLUMNS,
     REPLY_COLUMNS,
     FileError,
     ParseResult,
 )
+from ticket_intel.core.sources.inbox import InboxScan, complete_records, read_snapshot, scan_inbox
 from ticket_intel.core.sources.mapped import Mapping, load_mappings
 
-__all__ = ["FILE_COLUMNS", "FileError", "IngestResult", "Mapping", "file_hash", "list_exports", "load_mappings",
-           "parse_bytes", "read_exports"]  # fmt: skip
+__all__ = ["FILE_COLUMNS", "FileError", "InboxScan", "IngestResult", "Mapping", "list_exports",
+           "load_mappings", "parse_bytes", "read_exports", "read_inbox", "read_snapshot", "scan_inbox"]  # fmt: skip
 
-FILE_COLUMNS = ["source_file", "file_hash", "profile", "accepted", "rejected", "skipped", "error"]
+# Per file: what it held, as read once (its content hash and size), and where each row went:
+# `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
+# `out_of_range` (a ticket outside the weeks being run: counted, left for a run of its weeks).
+FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
+                "out_of_range", "error"]
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -51,19 +54,9 @@ class IngestResult:
     replies: pd.DataFrame  # REPLY_COLUMNS: agent replies of the tickets above
 
 
-def file_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def list_exports(inbox: Path) -> list[Path]:
     """Export files in the inbox, in a stable order (hidden files and folders skipped)."""
-    if not inbox.exists():
-        raise FileNotFoundError(f"inbox folder not found: {inbox}")
-    return sorted(
-        p for p in inbox.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
-        and p.suffix.lower() in EXPORT_SUFFIXES
-    )
+    return scan_inbox(inbox).files
 
 
 def decode(data: bytes) -> str:
@@ -86,8 +79,9 @@ def decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _csv_table(text: str) -> tuple[pd.DataFrame, list[str]]:
-    """Parse CSV (or TSV) keeping each record's first physical line for rejection locators."""
+def _csv_table(text: str) -> tuple[pd.DataFrame, list[str], list[dict[str, Any]]]:
+    """Parse CSV (or TSV) keeping each record's first physical line for rejection locators; a row with
+    fewer fields than the header was cut short (a half-written line) and is rejected, never padded."""
     first_line = text.split("\n", 1)[0]
     dialect = "excel-tab" if first_line.count("\t") > first_line.count(",") else "excel"
     reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), dialect=dialect)
@@ -97,18 +91,22 @@ def _csv_table(text: str) -> tuple[pd.DataFrame, list[str]]:
         raise FileError("empty file") from exc
     except csv.Error as exc:
         raise FileError(f"unreadable CSV header: {exc}") from exc
-    rows, lines, width = [], [], len(header)
+    rows, lines, bad, width = [], [], [], len(header)
     prev_end = reader.line_num
     try:
         for row in reader:
             start, prev_end = prev_end + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
-            rows.append((row + [""] * width)[:width])
+            if len(row) < width:
+                bad.append({"locator": f"line {start}", "record": ",".join(row)[:100_000],
+                            "reason": f"row cut short: {len(row)} of the header's {width} fields"})
+                continue
+            rows.append(row[:width])
             lines.append(f"line {start}")
     except csv.Error as exc:
         raise FileError(f"malformed CSV after line {prev_end}: {exc}") from exc
-    return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines
+    return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines, bad
 
 
 def _jsonl_records(text: str) -> tuple[list[Any], list[str], list[dict[str, Any]]]:
@@ -180,18 +178,26 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
     raise FileError(f"JSON export of unknown shape (top-level keys: {keys}); add a column mapping")
 
 
-def _parse_table(frame: pd.DataFrame, locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    if frame.empty:
-        raise FileError("no records: the file has a header but no rows")
+def _parse_table(frame: pd.DataFrame, locators: list[str], name: str, mappings: Sequence[Mapping],
+                 cut_rows: Sequence[dict[str, Any]] = ()) -> ParseResult:
+    """A table's rows by the profile its columns show; `cut_rows` (rows cut short) are its rejections."""
     if freshdesk.looks_like(frame.columns):
-        return freshdesk.parse(frame, locators)
-    if "Ticket ID" in frame.columns:
+        def parse(f: pd.DataFrame, loc: list[str]) -> ParseResult:
+            return freshdesk.parse(f, loc)
+    elif "Ticket ID" in frame.columns:
         missing = sorted(freshdesk.REQUIRED - set(frame.columns)) or ["Description or Subject"]
         raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
-    mapping = mapped.find_mapping(list(frame.columns), mappings)
-    if mapping is None:
+    elif (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
+        def parse(f: pd.DataFrame, loc: list[str]) -> ParseResult:
+            return mapped.parse(mapping, f, loc, name)
+    else:
         raise FileError(f"table with unrecognised columns {list(frame.columns)[:12]}; add a column mapping")
-    return mapped.parse(mapping, frame, locators, name)
+    if frame.empty and not cut_rows:
+        raise FileError("no records: the file has a header but no rows")
+    result = parse(frame, locators)
+    for b in cut_rows:
+        result.reject(b["locator"], b["record"], b["reason"])
+    return result
 
 
 def _parse_file(name: str, data: bytes, mappings: Sequence[Mapping]) -> ParseResult:
@@ -225,8 +231,8 @@ def _parse_file(name: str, data: bytes, mappings: Sequence[Mapping]) -> ParseRes
         except json.JSONDecodeError as exc:
             raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
         return _parse_document(doc, name, mappings)
-    frame, locators = _csv_table(text)
-    return _parse_table(frame, locators, name, mappings)
+    frame, locators, cut_rows = _csv_table(text)
+    return _parse_table(frame, locators, name, mappings, cut_rows)
 
 
 def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> ParseResult:
@@ -258,17 +264,29 @@ class _Batch:
             self.rejected.append({**r, "file_hash": self.files.get(r["source_file"], {}).get("file_hash")})
 
 
+def read_inbox(inbox: Path, mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None
+               ) -> IngestResult:
+    """Every export in the inbox folder, with what the scan passed over (loops, broken links) as files in error."""
+    scan = scan_inbox(inbox)
+    return read_exports(scan.files, mappings, earliest, passed_over=scan.skipped)
+
+
 def read_exports(
-    paths: Sequence[Path], mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None
+    paths: Sequence[Path], mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None,
+    passed_over: dict[str, str] | None = None,
 ) -> IngestResult:
     """Parse every export; later files win for a ticket exported twice (re-export = update).
 
     `mappings` defaults to the shipped ones; tickets before `earliest` (the first partition)
     are rejected, since no run could ever materialize them. Each kept ticket's language is
-    detected here; `replies` holds the agent replies of the kept tickets.
+    detected here; `replies` holds the agent replies of the kept tickets. `passed_over` (path ->
+    reason, from the inbox scan) are recorded as files in error.
     """
     mappings = load_mappings() if mappings is None else mappings
     batch = _Batch()
+    for source_file, reason in (passed_over or {}).items():
+        batch.files[source_file] = _file_entry(source_file)
+        _file_error(batch, source_file, reason, b"")
     account_paths = [p for p in paths if is_accounts_file(p)]
     for path in paths:
         if path not in account_paths:
@@ -291,19 +309,41 @@ def read_exports(
 
 
 def _read_file(path: Path, mappings: Sequence[Mapping], batch: _Batch) -> None:
-    """Parse one file into the batch; an unusable file becomes one file-level rejection."""
-    data = path.read_bytes()
+    """Parse one file, read once, into the batch; an unusable file becomes one file-level rejection."""
     source_file = str(path)
-    entry = {"source_file": source_file, "file_hash": file_hash(data), "profile": None,
-             "accepted": 0, "rejected": 0, "skipped": 0, "error": None}
-    batch.files[source_file] = entry
+    entry = batch.files[source_file] = _file_entry(source_file)
+    try:
+        snapshot = read_snapshot(path)
+    except FileError as exc:
+        _file_error(batch, source_file, str(exc), b"")
+        return
+    entry.update(file_hash=snapshot.sha256, file_bytes=len(snapshot.data))
+    data, tail = snapshot.data, b""
+    if data[:2] != b"\x1f\x8b" and data[:4] != b"PAR1":
+        data, tail = complete_records(data, snapshot.settled)
     try:
         result = _parse_file(path.name, data, mappings)
     except FileError as exc:
-        batch.reject([{"source_file": source_file, "locator": "file", "source": None,
-                       "record": data[:2000].decode("utf-8", errors="replace"), "reason": str(exc)}])
-        entry.update(error=str(exc))
+        _file_error(batch, source_file, str(exc), data)
         return
+    if tail:
+        result.reject("end of file", tail.decode("utf-8", errors="replace")[:100_000],
+                      "last record incomplete: the file was being written while it was read")
+    _add_result(result, source_file, batch)
+
+
+def _file_entry(source_file: str) -> dict[str, Any]:
+    return dict.fromkeys(FILE_COLUMNS, 0) | {"source_file": source_file, "file_hash": None, "file_bytes": None,
+                                             "profile": None, "error": None}
+
+
+def _file_error(batch: _Batch, source_file: str, reason: str, data: bytes) -> None:
+    batch.reject([{"source_file": source_file, "locator": "file", "source": None,
+                   "record": data[:2000].decode("utf-8", errors="replace"), "reason": reason}])
+    batch.files[source_file].update(error=reason)
+
+
+def _add_result(result: ParseResult, source_file: str, batch: _Batch) -> None:
     pending = result.pending
     if not (result.tickets or result.rejections or result.skipped or (pending and pending.messages)):
         result.rejections.append({"locator": "file", "source": result.source, "record": "",
@@ -315,7 +355,7 @@ def _read_file(path: Path, mappings: Sequence[Mapping], batch: _Batch) -> None:
     batch.reject(result.rejections)
     if pending is not None:
         batch.pending.setdefault(pending.mapping.name, threads.Pending(pending.mapping)).messages += pending.messages
-    entry.update(profile=result.source, skipped=result.skipped)  # accepted/rejected counted at the end
+    batch.files[source_file].update(profile=result.source, skipped=result.skipped)  # accepted/rejected: at the end
 
 
 def _set(item: Any, key: str, value: Any) -> None:

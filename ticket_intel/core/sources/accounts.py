@@ -19,8 +19,11 @@ COLUMNS = ["source", "account_id", "plan", "monthly_revenue"]
 def is_accounts_file(path: Path) -> bool:
     if path.suffix.lower() != ".csv":
         return False
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        header = {h.strip().strip('"') for h in fh.readline().split(",")}
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            header = {h.strip().strip('"') for h in fh.readline().split(",")}
+    except OSError:  # unreadable: read as an export, where it becomes a rejected file with the reason
+        return False
     return header >= REQUIRED and "Ticket ID" not in header
 
 

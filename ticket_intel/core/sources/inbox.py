@@ -1,0 +1,100 @@
+"""Finding the exports in an inbox folder and reading each one once, as a consistent snapshot.
+
+A folder is walked by hand, not with `Path.rglob`, so that nothing is passed over in silence: a
+symlinked folder is followed once (a link that leads back to a folder already walked, a loop, is
+reported and skipped), and a link that leads nowhere or around in a circle is reported as a file
+that cannot be read. Reading never raises for a file's own fault: the operating system's reason
+(no permission, a loop, a file that vanished) becomes the file's one-line error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ticket_intel.core.sources.base import EXPORT_SUFFIXES, FileError
+
+
+@dataclass
+class InboxScan:
+    """The export files to read, in a stable order, and what was passed over and why (path -> reason)."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _is_export(name: str) -> bool:
+    return not name.startswith(".") and Path(name).suffix.lower() in EXPORT_SUFFIXES
+
+
+def scan_inbox(inbox: Path) -> InboxScan:
+    """Every export under `inbox` (hidden files and folders skipped), symlinked folders followed once."""
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox folder not found: {inbox}")
+    scan = InboxScan()
+    _walk(inbox, scan, {os.path.realpath(inbox)})
+    scan.files.sort()
+    return scan
+
+
+def _walk(folder: Path, scan: InboxScan, walked: set[str]) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        scan.skipped[str(folder)] = f"folder not readable: {exc.strerror or exc}"
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()
+        except OSError as exc:  # a symlink loop (ELOOP) or an unreadable link
+            if _is_export(entry.name):
+                scan.skipped[str(path)] = f"not readable: {exc.strerror or exc}"
+            continue
+        if is_dir:
+            real = os.path.realpath(path)
+            if real in walked:
+                scan.skipped[str(path)] = f"symlinked folder leads back to {real}, already read: skipped (a loop)"
+                continue
+            walked.add(real)
+            _walk(path, scan, walked)
+        elif _is_export(entry.name):
+            if entry.is_symlink() and not path.exists():
+                scan.skipped[str(path)] = f"broken symlink to {os.readlink(path)}"
+            else:
+                scan.files.append(path)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The bytes of one file as read once; `settled` is False when the file changed while it was read."""
+
+    data: bytes
+    sha256: str
+    settled: bool
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Read a file's bytes once through one open handle; raises FileError with the system's reason."""
+    try:
+        with open(path, "rb") as fh:
+            before = os.fstat(fh.fileno())
+            data = fh.read()
+            after = os.fstat(fh.fileno())
+    except OSError as exc:
+        raise FileError(f"cannot read the file: {exc.strerror or exc}") from exc
+    settled = after.st_size == len(data) and after.st_mtime_ns == before.st_mtime_ns
+    return Snapshot(data, hashlib.sha256(data).hexdigest(), settled)
+
+
+def complete_records(data: bytes, settled: bool) -> tuple[bytes, bytes]:
+    """(complete part, cut tail) of a line-based export: while a file is being written its last line
+    may be half written, so only bytes up to the last line break count; a settled file is whole."""
+    if settled or data.endswith(b"\n"):
+        return data, b""
+    cut = data.rfind(b"\n") + 1
+    return data[:cut], data[cut:]

@@ -1,0 +1,80 @@
+"""The ingest write: replace what the inbox's readable files say, keep what left the inbox.
+
+Within the weeks a run materializes, `raw.tickets` is replaced per source file for the files read
+this run; tickets of files no longer in the inbox (or unreadable this run) stay, unless the run
+prunes. A ticket re-exported in a file read now replaces its kept copy, so a ticket lives once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from ticket_intel.warehouse import target
+from ticket_intel.warehouse.connection import read
+
+
+@dataclass(frozen=True)
+class IngestWrite:
+    weeks: Sequence[date]
+    read_files: Sequence[str]  # read this run: their tickets in `weeks` are replaced
+    listed_files: Sequence[str]  # every file of the inbox, read or not: their file rows are replaced
+    tickets: pd.DataFrame
+    replies: pd.DataFrame
+    rejected: pd.DataFrame
+    files: pd.DataFrame
+    prune: bool = False  # also remove, in `weeks`, the tickets of files not read this run
+
+
+def write_ingest(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
+    """All of it in one transaction (retried whole on a refused DuckLake commit)."""
+    target.retry_conflicts(lambda: _in_transaction(con, lambda: _write(con, w)))
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], None]) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        body()
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if len(frame):
+        con.register("_ingest_rows", frame)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ingest_rows")
+        con.unregister("_ingest_rows")
+
+
+def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
+    weeks, read_files, ids = list(w.weeks), list(w.read_files), w.tickets["ticket_id"].tolist()
+    con.execute("""DELETE FROM raw.tickets WHERE week_start IN (SELECT unnest($1))
+                   AND ($4 OR source_file IN (SELECT unnest($2)) OR ticket_id IN (SELECT unnest($3)))""",
+                [weeks, read_files, ids, w.prune])
+    # Replies of the tickets kept in these weeks stay; the others are replaced with their tickets.
+    con.execute("""DELETE FROM raw.ticket_replies WHERE week_start IN (SELECT unnest($1)) AND ticket_id NOT IN
+                   (SELECT ticket_id FROM raw.tickets WHERE week_start IN (SELECT unnest($1)))""", [weeks])
+    _insert(con, "raw.tickets", w.tickets)
+    _insert(con, "raw.ticket_replies", w.replies)
+    con.execute("DELETE FROM ops.rejected_tickets WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
+    _insert(con, "ops.rejected_tickets", w.rejected)
+    con.execute("DELETE FROM ops.ingested_files WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
+    _insert(con, "ops.ingested_files", w.files)
+    con.execute("""UPDATE ops.ingested_files f SET in_inbox = f.source_file IN (SELECT unnest($1)),
+                   kept = (SELECT count(*) FROM raw.tickets t WHERE t.source_file = f.source_file)""",
+                [list(w.listed_files)])
+    con.execute("DELETE FROM ops.ingested_files WHERE NOT in_inbox AND kept = 0")
+
+
+def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per source file, the tickets `raw.tickets` holds and the weeks they span."""
+    return read(con, "SELECT source_file, count(*) AS tickets, min(week_start) AS first_week, "
+                     "max(week_start) AS last_week FROM raw.tickets GROUP BY 1 ORDER BY 1")

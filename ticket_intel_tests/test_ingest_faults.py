@@ -1,0 +1,189 @@
+"""Bad files stay bad files (issue 12.6), each fault injected for real: a file the reading process may
+not open, symlink loops and symlinked folders, and a second process appending to an export while it
+is read. One bad file is one rejected file with its reason; every other file is read, and every row
+of the bytes read is counted once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel.core.sources import read_inbox, scan_inbox
+from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+PYTHON = sys.executable
+HEADER = fd_csv([fd_row("1")]).splitlines()[0]
+
+
+def _good_inbox(root: Path) -> Path:
+    inbox = root / "inbox"
+    inbox.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (inbox / name).write_text(fd_csv([fd_row(), fd_row()]))
+    return inbox
+
+
+def _unprivileged(code: str) -> subprocess.CompletedProcess:
+    """Run `code` in a Python process that permissions bind: as root, with every capability dropped
+    (no CAP_DAC_OVERRIDE), so a mode-000 file really cannot be opened."""
+    prefix = ["setpriv", "--inh-caps=-all", "--bounding-set=-all"] if os.geteuid() == 0 else []
+    if prefix and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: cannot drop the permission override")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    return subprocess.run([*prefix, PYTHON, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                          env=env, timeout=300, check=False)
+
+
+def test_unreadable_file_is_one_rejected_file_for_ingest_cli_and_sensor(tmp_path):
+    inbox = _good_inbox(tmp_path)
+    locked = inbox / "locked.csv"
+    locked.write_text(fd_csv([fd_row()]))
+    locked.chmod(0)
+    code = f"""
+        import json
+        from pathlib import Path
+        import dagster as dg
+        from ticket_intel import runner
+        from ticket_intel.core.sources import read_inbox
+        from ticket_intel.defs.inbox_sensor import inbox_sensor
+        from ticket_intel.defs.resources import IngestConfig
+
+        inbox = Path({str(inbox)!r})
+        try:
+            open(inbox / "locked.csv").close()
+            print(json.dumps({{"privileged": True}}))
+            raise SystemExit(0)
+        except PermissionError:
+            pass
+        result = read_inbox(inbox)
+        tickets, files = runner.inbox_tickets(inbox)
+        with dg.instance_for_test() as instance:
+            ctx = dg.build_sensor_context(instance=instance, resources={{"ingest": IngestConfig(inbox=str(inbox))}})
+            requests = inbox_sensor(ctx).run_requests
+        print(json.dumps({{
+            "errors": {{Path(f).name: e for f, e in zip(result.files.source_file, result.files.error) if e}},
+            "accepted": int(result.files.accepted.sum()), "cli_tickets": len(tickets),
+            "cli_errors": [e for e in files.error if e], "sensor_runs": len(requests),
+        }}))
+    """
+    done = _unprivileged(code)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "privileged" not in out, "the reader could still open a mode-000 file"
+    assert out["errors"] == {"locked.csv": "cannot read the file: Permission denied"}
+    assert out["accepted"] == 4 and out["cli_tickets"] == 4
+    assert out["cli_errors"] == ["cannot read the file: Permission denied"]
+    assert out["sensor_runs"] == 2  # one per readable file; the locked one is logged, not fatal
+
+
+def test_symlink_loops_and_symlinked_folders_are_reported(tmp_path):
+    inbox = _good_inbox(tmp_path)
+    (inbox / "self.csv").symlink_to("self.csv")  # a link to itself: ELOOP
+    (inbox / "ping.csv").symlink_to("pong.csv")
+    (inbox / "pong.csv").symlink_to("ping.csv")
+    (inbox / "broken.csv").symlink_to(tmp_path / "nowhere.csv")
+    (inbox / "sub").mkdir()
+    (inbox / "sub" / "up").symlink_to(inbox, target_is_directory=True)  # a folder loop
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "c.csv").write_text(fd_csv([fd_row()]))
+    (inbox / "linked").symlink_to(outside, target_is_directory=True)  # a symlinked folder: followed once
+    (inbox / "linked_again").symlink_to(outside, target_is_directory=True)
+
+    scan = scan_inbox(inbox)
+    assert [p.relative_to(inbox).as_posix() for p in scan.files] == ["a.csv", "b.csv", "linked/c.csv"]
+    reasons = {Path(k).relative_to(inbox).as_posix(): v for k, v in scan.skipped.items()}
+    assert set(reasons) == {"self.csv", "ping.csv", "pong.csv", "broken.csv", "sub/up", "linked_again"}
+    assert all("Too many levels of symbolic links" in reasons[n] for n in ("self.csv", "ping.csv", "pong.csv"))
+    assert "broken symlink" in reasons["broken.csv"]
+    assert "already read" in reasons["sub/up"] and "already read" in reasons["linked_again"]
+
+    result = read_inbox(inbox)
+    files = result.files.set_index(result.files["source_file"].map(lambda p: Path(p).relative_to(inbox).as_posix()))
+    assert files.loc[["a.csv", "b.csv", "linked/c.csv"], "accepted"].tolist() == [2, 2, 1]
+    assert files.loc[list(reasons), "error"].notna().all()
+    assert len(result.rejected[result.rejected["locator"] == "file"]) == len(reasons)
+
+
+APPENDER = """
+import sys, time
+path, rows, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "pause"
+def row(i):
+    return f'{i},Help,My card was declined {i},Open,Low,Email,2026-09-01 10:00:00,card,c{i},Acme\\n'
+with open(path, "a", buffering=1) as fh:
+    for i in range(rows):
+        line = row(10_000 + i)
+        half = len(line) // 3  # cut inside the row: the customer and company fields are not written yet
+        fh.write(line[:half]); fh.flush()
+        if pause and i == rows - 1:
+            print("half", flush=True)
+            sys.stdin.readline()
+        else:
+            time.sleep(0.001)
+        fh.write(line[half:]); fh.flush()
+"""
+
+
+def _appender(path: Path, rows: int, pause: bool) -> subprocess.Popen:
+    return subprocess.Popen([PYTHON, "-c", APPENDER, str(path), str(rows), "pause" if pause else "go"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def test_row_cut_in_the_middle_by_a_writer_is_rejected(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    export = inbox / "growing.csv"
+    export.write_text(HEADER + "\n")
+    writer = _appender(export, 5, pause=True)
+    try:
+        assert writer.stdout.readline().strip() == "half"  # the writer stopped inside its last row
+        result = read_inbox(inbox)
+    finally:
+        writer.communicate("go\n", timeout=30)
+    entry = result.files.iloc[0]
+    assert (entry.accepted, entry.rejected) == (4, 1)
+    assert result.tickets["customer_id"].notna().all()
+    assert "cut short" in result.rejected["reason"].iloc[0]
+    # The content hash is that of the bytes read: a prefix of the file as it is now.
+    assert hashlib.sha256(export.read_bytes()[:entry.file_bytes]).hexdigest() == entry.file_hash
+
+
+def _data_lines(prefix: bytes) -> int:
+    """Rows in the bytes read: complete lines after the header, plus a half-written last one."""
+    return prefix.count(b"\n") - 1 + (0 if prefix.endswith(b"\n") else 1)
+
+
+def test_every_row_of_a_file_read_while_appended_is_counted_once(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    export = inbox / "growing.csv"
+    export.write_text(HEADER + "\n")
+    writer = _appender(export, 3000, pause=False)
+    reads = []
+    try:
+        while writer.poll() is None and len(reads) < 8:
+            reads.append(read_inbox(inbox))
+            time.sleep(0.02)
+    finally:
+        writer.communicate(timeout=120)
+    final = export.read_bytes()
+    assert len(reads) >= 2
+    for result in reads:
+        entry = result.files.iloc[0]
+        prefix = final[:entry.file_bytes]
+        assert hashlib.sha256(prefix).hexdigest() == entry.file_hash
+        rows = result.rejected[result.rejected["locator"] != "file"]  # a header-only read is a file error
+        assert entry.accepted + len(rows) == _data_lines(prefix)
+        assert len(result.tickets) == entry.accepted and result.tickets["customer_id"].notna().all()
+        assert rows["reason"].str.contains("cut short|incomplete").all()
+    assert sum(r.files.iloc[0].accepted for r in reads) > 0
