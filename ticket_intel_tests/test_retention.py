@@ -1,0 +1,109 @@
+"""A ticket once ingested stays (issue 12.2): an export removed from the inbox, or one that turned
+unreadable, keeps its tickets in the warehouse and is reported as gone-but-kept; a re-export in
+another file replaces the kept copy; only a prune removes them. Faults injected for real: a file
+deleted between runs, a file overwritten with garbage between runs."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from ticket_intel import warehouse as wh
+from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
+from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+WEEK = "2026-08-31"  # fd_row's default created time, 2026-09-01, falls in it
+NEXT = "2026-09-08 09:00:00"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    monkeypatch.setenv("TICKET_INTEL_PRUNE_GONE_EXPORTS", "false")
+    (inbox / "a.csv").write_text(fd_csv([fd_row("1"), fd_row("2"), fd_row("3"), fd_row("4", created=NEXT)]))
+    (inbox / "b.csv").write_text(fd_csv([fd_row("11"), fd_row("12")]))
+    return tmp_path
+
+
+def _ingest(tmp_path) -> tuple[dict, list[str]]:
+    """Materialize raw_tickets for WEEK: its metadata and the run's log lines."""
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    (tmp_path / "home").mkdir(exist_ok=True)
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
+        lines = [e.user_message for e in instance.all_logs(result.run_id)]
+    metadata = result.asset_materializations_for_node("raw_tickets")[0].metadata
+    return {k: v.value for k, v in metadata.items()}, lines
+
+
+def _state(tmp_path) -> tuple[dict[str, str], dict[str, tuple]]:
+    with wh.open_warehouse(tmp_path / "wh.duckdb", read_only=True) as con:
+        tickets = dict(con.execute("SELECT source_id, regexp_extract(source_file, '[^/]+$') "
+                                   "FROM raw.tickets").fetchall())
+        files = {r[0].rsplit("/", 1)[-1]: r[1:] for r in con.execute(
+            "SELECT source_file, accepted, out_of_range, in_inbox, kept, error IS NOT NULL "
+            "FROM ops.ingested_files").fetchall()}
+    return tickets, files
+
+
+def test_removed_export_keeps_its_tickets_until_pruned(env, monkeypatch):
+    metadata, _ = _ingest(env)
+    tickets, files = _state(env)
+    assert sorted(tickets) == ["1", "11", "12", "2", "3"]
+    # accepted: in the week run; the other week's ticket is counted, not dropped silently
+    assert files == {"a.csv": (3, 1, True, 3, False), "b.csv": (2, 0, True, 2, False)}
+    assert metadata["out_of_range_rows"] == 1
+
+    (env / "inbox" / "b.csv").unlink()
+    metadata, lines = _ingest(env)
+    assert sorted(_state(env)[0]) == ["1", "11", "12", "2", "3"]
+    assert _state(env)[1]["b.csv"] == (2, 0, False, 2, False)
+    assert metadata["kept_from_gone_exports"] == 2
+    warnings = [line for line in lines if "kept 2 tickets" in line]
+    assert warnings and "b.csv" in warnings[0] and "--prune" in warnings[0]
+
+    # A re-export of a kept ticket in a present file replaces the kept copy: one row per ticket.
+    (env / "inbox" / "a.csv").write_text(fd_csv([fd_row("1"), fd_row("2"), fd_row("3"), fd_row("11", text="again")]))
+    _ingest(env)
+    tickets, files = _state(env)
+    assert tickets == {"1": "a.csv", "2": "a.csv", "3": "a.csv", "11": "a.csv", "12": "b.csv"}
+    assert files["b.csv"] == (2, 0, False, 1, False)
+
+    monkeypatch.setenv("TICKET_INTEL_PRUNE_GONE_EXPORTS", "true")
+    _ingest(env)
+    tickets, files = _state(env)
+    assert sorted(tickets) == ["1", "11", "2", "3"]
+    assert set(files) == {"a.csv"}
+
+
+def test_export_turned_unreadable_keeps_its_tickets(env):
+    _ingest(env)
+    (env / "inbox" / "b.csv").write_bytes(b"\x00\x01binary\x00" * 500)  # overwritten by something else
+    _ingest(env)
+    tickets, files = _state(env)
+    assert sorted(tickets) == ["1", "11", "12", "2", "3"]
+    assert files["b.csv"] == (0, 0, True, 2, True)
+
+
+def test_count_by_weeks_and_retention_message():
+    from datetime import date
+
+    import pandas as pd
+
+    files = pd.DataFrame({"source_file": ["x", "y"], "accepted": [9, 9]})
+    tickets = pd.DataFrame({"source_file": ["x", "x", "y"], "week_start": [date(2026, 1, 5), date(2026, 1, 12),
+                                                                             date(2026, 1, 12)]})
+    counted = count_by_weeks(files, tickets, [date(2026, 1, 5)])
+    assert counted[["accepted", "out_of_range"]].values.tolist() == [[1, 1], [0, 1]]
+    stored = pd.DataFrame({"source_file": ["/in/x", "/in/gone.csv"], "tickets": [4, 7],
+                           "first_week": [date(2026, 1, 5)] * 2, "last_week": [date(2026, 1, 12)] * 2})
+    kept = kept_files(stored, ["/in/x"])
+    assert [k.source_file for k in kept] == ["/in/gone.csv"]
+    assert retention_message(kept, pruned=False).startswith("kept 7 tickets of 1 exports")
+    assert "/in/gone.csv" in retention_message(kept, pruned=False)
+    assert retention_message([], pruned=False) is None
