@@ -7,12 +7,21 @@ import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core.progress import Progress
-from ticket_intel.core.redact import redact_tickets
+from ticket_intel.core.redact import RedactionSettings, redact_tickets
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.quality import redacted_check_specs, redacted_checks
 from ticket_intel.defs.resources import RedactionConfig, Warehouse
+from ticket_intel.warehouse import ingest as ingest_wh
 
 CHUNK = 2000  # tickets redacted between progress lines
+
+
+def _redact(raw: pd.DataFrame, settings: RedactionSettings, meter: Progress) -> pd.DataFrame:
+    parts = []
+    for start in range(0, len(raw), CHUNK):
+        parts.append(redact_tickets(raw.iloc[start:start + CHUNK], settings))
+        meter.advance(len(parts[-1]))
+    return pd.concat(parts, ignore_index=True) if parts else redact_tickets(raw, settings)
 
 
 @weekly_asset(
@@ -23,17 +32,14 @@ CHUNK = 2000  # tickets redacted between progress lines
     "replaced by typed placeholders; the only text any later stage or LLM sees.",
 )
 def redacted_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, redaction: RedactionConfig):
-    weeks = weeks_of(context)
+    weeks, settings, parts = weeks_of(context), redaction.settings(), []
     with warehouse.connect() as con:
-        raw = wh.raw_tickets(con, weeks)
-        meter = Progress("redaction", len(raw), context.log.info)
-        parts = []
-        for start in range(0, len(raw), CHUNK):
-            parts.append(redact_tickets(raw.iloc[start:start + CHUNK], redaction.settings()))
-            meter.advance(len(parts[-1]))
-        out = (pd.concat(parts, ignore_index=True) if parts else redact_tickets(raw, redaction.settings()))
-        out = out.assign(run_id=context.run.run_id)
-        wh.replace(con, [wh.Replace("staging.redacted_tickets", out, "week_start", weeks)])
+        meter = Progress("redaction", sum(ingest_wh.week_ticket_counts(con, weeks).values()), context.log.info)
+        for week in weeks:  # each week committed on its own: a killed run keeps the weeks it finished
+            done = _redact(wh.raw_tickets(con, [week]), settings, meter).assign(run_id=context.run.run_id)
+            wh.replace(con, [wh.Replace("staging.redacted_tickets", done, "week_start", [week])])
+            parts.append(done)
+    out = pd.concat(parts, ignore_index=True)
     pii = pd.Series([json.loads(f) for f in out["pii_found"]]).apply(pd.Series).sum() if len(out) else pd.Series()
     yield from redacted_checks(out)
     yield dg.MaterializeResult(metadata={

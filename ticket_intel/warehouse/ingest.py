@@ -78,3 +78,9 @@ def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per source file, the tickets `raw.tickets` holds and the weeks they span."""
     return read(con, "SELECT source_file, count(*) AS tickets, min(week_start) AS first_week, "
                      "max(week_start) AS last_week FROM raw.tickets GROUP BY 1 ORDER BY 1")
+
+
+def week_ticket_counts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dict[date, int]:
+    rows = con.execute("SELECT week_start, count(*) FROM raw.tickets WHERE week_start IN (SELECT unnest(?)) "
+                       "GROUP BY 1", [list(weeks)]).fetchall()
+    return dict(rows)
