@@ -1,11 +1,14 @@
-"""Ingest throughput and peak memory on 100k-row exports built by repeating real sample rows.
+"""Ingest peak memory and throughput against file size, with pandas as the reference.
 
-The CSV repeats the bundled Freshdesk export and the JSONL repeats the bundled Zendesk tickets
-(one API ticket object per line), each row with a fresh id; the sample's few malformed rows
-repeat too and are rejected, as they should be. Each step runs in its own process
-so its peak RSS is its own; the reference is pandas reading the same file in the same run.
+The CSVs repeat the bundled Freshdesk export and the JSONL repeats the bundled Zendesk tickets (one
+API ticket object per line), each row with a fresh id, at a few sizes up to ~200 MB; the sample's
+few malformed rows repeat too and are rejected, as they should be. Each step runs in a fresh
+process so its peak RSS (VmHWM) is its own; `baseline` is a process that imports the same code and
+reads a one-row file, so `growth_mb` (peak minus baseline) is what the file itself costs, and
+`x_file` is that growth over the file's size. The reference is pandas reading the same file in the
+same run (`x_pandas`: our growth over pandas' growth).
 
-    .venv/bin/python -m bench.ingest [--rows 100000]
+    python -m bench.ingest [--sizes-mb 10,50,200] [--jsonl-mb 40]
 """
 
 from __future__ import annotations
@@ -27,34 +30,41 @@ from ticket_intel import PROJECT_ROOT
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 
 
-def make_csv(path: Path, rows: int) -> None:
+def make_csv(path: Path, mb: float) -> int:
+    """A Freshdesk CSV of about `mb` MiB; returns its rows."""
     with (SAMPLE / "freshdesk_tickets.csv").open(encoding="utf-8", newline="") as fh:
         source = list(csv.DictReader(fh))
+    rows = 0
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=list(source[0]))
         writer.writeheader()
-        for i in range(rows):
-            writer.writerow({**source[i % len(source)], "Ticket ID": str(1_000_000 + i)})
+        while out.tell() < mb * 2**20:
+            writer.writerow({**source[rows % len(source)], "Ticket ID": str(1_000_000 + rows)})
+            rows += 1
+    return rows
 
 
-def make_jsonl(path: Path, rows: int) -> None:
+def make_jsonl(path: Path, mb: float) -> int:
     doc = json.loads((SAMPLE / "zendesk_tickets.json").read_text(encoding="utf-8"))
     source = [t for t in doc["tickets"] if isinstance(t, dict)]
+    rows = 0
     with path.open("w", encoding="utf-8") as out:
-        for i in range(rows):
-            out.write(json.dumps({**source[i % len(source)], "id": 5_000_000 + i}) + "\n")
+        while out.tell() < mb * 2**20:
+            out.write(json.dumps({**source[rows % len(source)], "id": 5_000_000 + rows}) + "\n")
+            rows += 1
+    return rows
 
 
 def _step(kind: str, path: str) -> tuple[int, int, float, float]:
+    from ticket_intel.core.sources import read_exports
+
     start = time.perf_counter()
     rejected = 0
     if kind == "pandas.read_csv":
         n = len(pd.read_csv(path, dtype=str, keep_default_na=False))
     elif kind == "pandas.read_json(lines)":
         n = len(pd.read_json(path, lines=True, dtype=False))
-    else:
-        from ticket_intel.core.sources import read_exports
-
+    else:  # read_exports, and the baseline (the same on a one-row file)
         result = read_exports([Path(path)])
         n, rejected = len(result.tickets), len(result.rejected)
     seconds = time.perf_counter() - start
@@ -65,27 +75,44 @@ def measure(kind: str, path: Path) -> dict:
     """One step in a fresh process, so the peak RSS is the step's own."""
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
         n, rejected, seconds, rss_mb = pool.submit(_step, kind, str(path)).result()
-    return {"step": kind, "file": path.name, "rows_in": n + rejected, "tickets": n, "rejected": rejected,
-            "seconds": seconds, "rows_per_s": (n + rejected) / seconds, "peak_rss_mb": rss_mb}
+    return {"step": kind, "file": path.name, "file_mb": path.stat().st_size / 2**20, "rows_in": n + rejected,
+            "tickets": n, "rejected": rejected, "seconds": seconds, "rows_per_s": (n + rejected) / seconds,
+            "peak_rss_mb": rss_mb}
+
+
+def _pair(reference: str, path: Path, baseline: float) -> list[dict]:
+    ref, ours = measure(reference, path), measure("read_exports", path)
+    for row in (ref, ours):
+        row["growth_mb"] = row["peak_rss_mb"] - baseline
+        row["x_file"] = row["growth_mb"] / row["file_mb"]
+    ref["x_pandas"], ours["x_pandas"] = 1.0, ours["growth_mb"] / max(ref["growth_mb"], 1.0)
+    ref["x_time"], ours["x_time"] = 1.0, ours["seconds"] / ref["seconds"]
+    return [ref, ours]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--sizes-mb", default="10,50,200", help="CSV sizes, MiB")
+    parser.add_argument("--jsonl-mb", type=float, default=40.0, help="JSONL size, MiB (0: none)")
     args = parser.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        csv_path, jsonl_path = Path(tmp) / "freshdesk_100k.csv", Path(tmp) / "zendesk_100k.jsonl"
-        make_csv(csv_path, args.rows)
-        make_jsonl(jsonl_path, args.rows)
-        rows = []
-        for reference, path in (("pandas.read_csv", csv_path), ("pandas.read_json(lines)", jsonl_path)):
-            ref = measure(reference, path)
-            ours = measure("read_exports", path)
-            ref["x_reference_time"], ours["x_reference_time"] = 1.0, ours["seconds"] / ref["seconds"]
-            rows += [ref, ours]
-        sizes = {p.name: p.stat().st_size / 2**20 for p in (csv_path, jsonl_path)}
-    print(f"files: {', '.join(f'{k} {v:.0f} MiB' for k, v in sizes.items())}; each step in a fresh process\n")
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        one = Path(tmp) / "one_row.csv"
+        make_csv(one, 0)
+        baseline = measure("baseline", one)["peak_rss_mb"]
+        for mb in (float(x) for x in args.sizes_mb.split(",")):
+            path = Path(tmp) / f"freshdesk_{mb:g}mb.csv"
+            make_csv(path, mb)
+            rows += _pair("pandas.read_csv", path, baseline)
+            path.unlink()
+        if args.jsonl_mb:
+            path = Path(tmp) / f"zendesk_{args.jsonl_mb:g}mb.jsonl"
+            make_jsonl(path, args.jsonl_mb)
+            rows += _pair("pandas.read_json(lines)", path, baseline)
+    print(f"baseline (imports, a one-row file): {baseline:.0f} MB peak RSS; each step in a fresh process\n")
+    columns = ["step", "file", "file_mb", "rows_in", "rejected", "seconds", "rows_per_s", "peak_rss_mb", "growth_mb",
+               "x_file", "x_pandas", "x_time"]
+    print(pd.DataFrame(rows)[columns].to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ this module, so one bad file never stops the others.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +43,8 @@ __all__ = ["FILE_COLUMNS", "FileError", "InboxScan", "IngestResult", "Mapping", 
 # `out_of_range` (a ticket outside the weeks being run: counted, left for a run of its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
                 "out_of_range", "error"]
+CSV_CHUNK = 20_000  # rows parsed into cells at a time: memory follows the chunk, not the file
+DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)
 
@@ -59,54 +62,68 @@ def list_exports(inbox: Path) -> list[Path]:
     return scan_inbox(inbox).files
 
 
-def decode(data: bytes) -> str:
-    """Bytes to text: BOM-aware, UTF-16 without BOM, UTF-8 first, Windows-1252 as the spreadsheet fallback."""
+def encoding_of(data: bytes) -> str:
+    """BOM-aware, UTF-16 without BOM, UTF-8 when all of it is valid, Windows-1252 as the spreadsheet fallback."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+        return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
+        return "utf-16"
     sample = data[:4096]
     if sample.count(b"\x00") > len(sample) // 4:
         # Text in UTF-16 has a NUL in every other byte; anything else with many NULs is binary.
         if sample[1::2].count(0) > len(sample) // 2 * 0.9:
-            return data.decode("utf-16-le", errors="replace")
+            return "utf-16-le"
         if sample[0::2].count(0) > len(sample) // 2 * 0.9:
-            return data.decode("utf-16-be", errors="replace")
+            return "utf-16-be"
         raise FileError("binary content (many NUL bytes): not a CSV/JSON/Parquet export")
-    try:
-        return data.decode("utf-8")
+    checker, view = codecs.getincrementaldecoder("utf-8")(), memoryview(data)
+    try:  # validated piece by piece: the decoded text is not kept
+        for start in range(0, len(view), DECODE_PIECE):
+            checker.decode(view[start:start + DECODE_PIECE])
+        checker.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return "cp1252"
+    return "utf-8"
 
 
-def _csv_table(text: str) -> tuple[pd.DataFrame, list[str], list[dict[str, Any]]]:
-    """Parse CSV (or TSV) keeping each record's first physical line for rejection locators; a row with
-    fewer fields than the header was cut short (a half-written line) and is rejected, never padded."""
-    first_line = text.split("\n", 1)[0]
+def _text_lines(data: bytes, encoding: str) -> Iterator[str]:
+    """The text's lines, decoded as they are read (never the whole file as one string); NULs dropped."""
+    for line in io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline=""):
+        yield line.replace("\x00", "")
+
+
+def _csv_chunks(data: bytes, encoding: str) -> Iterator[tuple[pd.DataFrame, list[str], list[dict[str, Any]]]]:
+    """Parse CSV (or TSV) in frames of CSV_CHUNK rows, keeping each record's first physical line for
+    rejection locators; a row with fewer fields than the header was cut short (a half-written line)
+    and is rejected, never padded. The first frame always comes (empty for a header-only file)."""
+    first_line = next(_text_lines(data[:65536], encoding), "")
     dialect = "excel-tab" if first_line.count("\t") > first_line.count(",") else "excel"
-    reader = csv.reader(io.StringIO(text.replace("\x00", ""), newline=""), dialect=dialect)
+    reader = csv.reader(_text_lines(data, encoding), dialect=dialect)
     try:
-        header = next(reader)
+        header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
         raise FileError("empty file") from exc
     except csv.Error as exc:
         raise FileError(f"unreadable CSV header: {exc}") from exc
-    rows, lines, bad, width = [], [], [], len(header)
-    prev_end = reader.line_num
+    rows, locators, cut, width, prev_end, sent = [], [], [], len(header), reader.line_num, False
     try:
         for row in reader:
             start, prev_end = prev_end + 1, reader.line_num
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) < width:
-                bad.append({"locator": f"line {start}", "record": ",".join(row)[:100_000],
+                cut.append({"locator": f"line {start}", "record": ",".join(row)[:100_000],
                             "reason": f"row cut short: {len(row)} of the header's {width} fields"})
                 continue
             rows.append(row[:width])
-            lines.append(f"line {start}")
+            locators.append(f"line {start}")
+            if len(rows) == CSV_CHUNK:
+                yield pd.DataFrame(rows, columns=header, dtype=object), locators, cut
+                rows, locators, cut, sent = [], [], [], True
     except csv.Error as exc:
         raise FileError(f"malformed CSV after line {prev_end}: {exc}") from exc
-    return pd.DataFrame(rows, columns=[h.strip() for h in header], dtype=object), lines, bad
+    if rows or cut or not sent:
+        yield pd.DataFrame(rows, columns=header, dtype=object), locators, cut
 
 
 def _jsonl_records(text: str) -> tuple[list[Any], list[str], list[dict[str, Any]]]:
@@ -217,9 +234,12 @@ def _parse_file(name: str, data: bytes, mappings: Sequence[Mapping]) -> ParseRes
             raise FileError(f"unreadable Parquet file: {str(exc).splitlines()[0][:200]}") from exc
         frame = frame.astype(object).where(frame.notna(), None)
         return _parse_table(frame, [f"row {i + 1}" for i in range(len(frame))], name, mappings)
-    text = decode(data)
+    encoding = encoding_of(data)
+    if data[:4096].decode(encoding, errors="replace").lstrip()[:1] not in "[{":
+        return _parse_csv(data, encoding, name, mappings)
+    text = data.decode(encoding, errors="replace")
     stripped = text.lstrip()
-    if stripped[:1] in "[{":
+    if stripped:
         if _looks_like_jsonl(stripped):
             records, locators, bad = _jsonl_records(text)
             result = _parse_records(records, locators, name, mappings)
@@ -231,8 +251,24 @@ def _parse_file(name: str, data: bytes, mappings: Sequence[Mapping]) -> ParseRes
         except json.JSONDecodeError as exc:
             raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
         return _parse_document(doc, name, mappings)
-    frame, locators, cut_rows = _csv_table(text)
-    return _parse_table(frame, locators, name, mappings, cut_rows)
+    raise FileError("empty file")
+
+
+def _parse_csv(data: bytes, encoding: str, name: str, mappings: Sequence[Mapping]) -> ParseResult:
+    """A CSV export, parsed chunk by chunk: only one chunk's rows are held as cells at a time."""
+    chunks = _csv_chunks(data, encoding)
+    frame, locators, cut_rows = next(chunks)
+    result = _parse_table(frame, locators, name, mappings, cut_rows)
+    for frame, locators, cut_rows in chunks:
+        part = _parse_table(frame, locators, name, mappings, cut_rows)
+        result.tickets += part.tickets
+        result.rejections += part.rejections
+        result.replies += part.replies
+        result.skipped += part.skipped
+        if part.pending is not None:
+            result.pending.messages += part.pending.messages
+    return result
+
 
 
 def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> ParseResult:
