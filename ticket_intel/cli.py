@@ -122,8 +122,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
     home = runner.configure(warehouse, inbox)
     click.echo(f"warehouse {warehouse}, Dagster instance {home}")
-    tickets, files = runner.inbox_tickets(inbox)
-    counts = runner.week_counts(tickets)
+    counts, files = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
     chosen = runner.choose_partitions_start(counts)

@@ -53,6 +53,13 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
     return Counter(week_start(tickets["created_at"])) if len(tickets) else Counter()
 
 
+def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame]:
+    """(tickets per week, per-file outcomes) of the inbox; the tickets themselves are not kept, so the
+    run that follows (which reads the inbox again, as every run does) does not hold two copies."""
+    tickets, files = inbox_tickets(inbox)
+    return week_counts(tickets), files
+
+
 def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
     """The first week with enough tickets to rank; the first week with any when none has enough."""
     full = [w for w, n in counts.items() if n >= min_week_tickets]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -160,8 +161,14 @@ def parse_tags(value: Any) -> list[str]:
         name = item.get("name") if isinstance(item, Mapping) else item
         name = text_or_none(name)
         if name:
-            tags.append(name.lower())
+            tags.append(sys.intern(name.lower()))
     return tags
+
+
+def _shared(value: str | None) -> str | None:
+    """One string object per distinct label (channel, status, plan, ...): a big export repeats a few
+    values hundreds of thousands of times, and each copy would cost its own memory."""
+    return None if value is None else sys.intern(value)
 
 
 def make_ticket(
@@ -207,16 +214,16 @@ def make_ticket(
         "source_id": sid,
         "created_at": ts,
         "customer_id": pseudonymize(id_or_none(customer_id)),
-        "account_id": id_or_none(account_id),
-        "plan": plan_text.lower() if plan_text else None,
+        "account_id": _shared(id_or_none(account_id)),
+        "plan": _shared(plan_text.lower()) if plan_text else None,
         "monthly_revenue": revenue,
         "subject": subject_text,
         "message": message_text,
-        "channel": (text_or_none(channel) or "").lower() or None,
+        "channel": _shared((text_or_none(channel) or "").lower() or None),
         "tags": parse_tags(tags),
-        "priority": (text_or_none(priority) or "").lower() or None,
-        "status": (text_or_none(status) or "").lower() or None,
-        "product": id_or_none(product),
+        "priority": _shared((text_or_none(priority) or "").lower() or None),
+        "status": _shared((text_or_none(status) or "").lower() or None),
+        "product": _shared(id_or_none(product)),
         **followup_fields(followups),
         "record": to_json(record) if record is not None else None,
     }
