@@ -187,3 +187,44 @@ def test_every_row_of_a_file_read_while_appended_is_counted_once(tmp_path):
         assert len(result.tickets) == entry.accepted and result.tickets["customer_id"].notna().all()
         assert rows["reason"].str.contains("cut short|incomplete").all()
     assert sum(r.files.iloc[0].accepted for r in reads) > 0
+
+
+def _outcome(result) -> tuple:
+    tickets = result.tickets[["ticket_id", "locator", "message", "followups", "customer_id"]]
+    return (tickets.sort_values("ticket_id").values.tolist(),
+            sorted(zip(result.rejected["locator"], result.rejected["reason"], strict=True)),
+            sorted(zip(result.replies["ticket_id"], result.replies["reply_id"], strict=True)),
+            result.files[["accepted", "rejected", "skipped"]].values.tolist())
+
+
+def test_csv_chunks_join_up_exactly(tmp_path, monkeypatch):
+    """A CSV parsed 3 rows at a time gives what one pass gives: conversations across chunk edges,
+    cut rows, physical-line locators."""
+    from ticket_intel.core import sources
+    from ticket_intel_tests.test_conversations import TWCS_ROWS, _write_twcs
+
+    twcs = _write_twcs(tmp_path / "tweets.csv", TWCS_ROWS)
+    rows = fd_csv([fd_row(text="line one\nline two"), fd_row(), fd_row(), fd_row(), fd_row()]).splitlines(True)
+    fd = tmp_path / "fd.csv"
+    fd.write_text("".join([*rows[:4], "77,Help,cut here\n", *rows[4:]]))
+    whole = [_outcome(read_inbox(tmp_path))]
+    monkeypatch.setattr(sources, "CSV_CHUNK", 3)
+    assert [_outcome(read_inbox(tmp_path))] == whole
+    assert ("line 5", "row cut short: 3 of the header's 10 fields") in whole[0][1]
+    assert twcs.exists() and whole[0][3] == [[5, 1, 0], [3, 0, 8]]
+
+
+def test_large_csv_every_row_counted_across_chunks(tmp_path):
+    """A real file of several chunks: every row lands once, each with its own physical line."""
+    from ticket_intel.core import sources
+
+    n = sources.CSV_CHUNK * 2 + 123
+    body = [f"{i},Help,Card declined {i},Open,Low,Email,2026-09-01 10:00:00,card,c{i},Acme\n" for i in range(n)]
+    body[sources.CSV_CHUNK] = "cut,short\n"  # the first row of the second chunk
+    (tmp_path / "big.csv").write_text(HEADER + "\n" + "".join(body))
+    result = read_inbox(tmp_path)
+    assert (result.files.accepted.iloc[0], result.files.rejected.iloc[0]) == (n - 1, 1)
+    assert result.rejected["locator"].tolist() == [f"line {sources.CSV_CHUNK + 2}"]
+    lines = result.tickets["locator"].str.removeprefix("line ").astype(int)
+    assert sorted(lines) == [i + 2 for i in range(n) if i != sources.CSV_CHUNK]
+    assert (result.tickets["source_id"].astype(int) + 2 == lines).all()
