@@ -8,7 +8,10 @@ reads a one-row file, so `growth_mb` (peak minus baseline) is what the file itse
 `x_file` is that growth over the file's size. The reference is pandas reading the same file in the
 same run (`x_pandas`: our growth over pandas' growth).
 
-    python -m bench.ingest [--sizes-mb 10,50,200] [--jsonl-mb 40]
+`raw_tickets` is the whole ingest step in Dagster (parse, checks, the warehouse write) on one CSV,
+its growth measured against the same asset on a one-row file.
+
+    python -m bench.ingest [--sizes-mb 10,50,200] [--jsonl-mb 40] [--asset-mb 20]
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bench.common import peak_rss_mb
 from ticket_intel import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
+SAMPLE_WEEKS = ("2026-08-31", "2026-11-16")  # the bundled sample's first and last week
 
 
 def make_csv(path: Path, mb: float) -> int:
@@ -55,12 +59,35 @@ def make_jsonl(path: Path, mb: float) -> int:
     return rows
 
 
+def _asset(path: Path) -> tuple[int, int]:
+    """raw_tickets materialized in Dagster over every week of the sample, the file alone in the inbox."""
+    import os
+
+    import dagster as dg
+
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    home = path.parent / f"{path.stem}_home"
+    home.mkdir()
+    os.environ.update(TICKET_INTEL_INBOX=str(path.parent), TICKET_INTEL_WAREHOUSE=str(home / "wh.duckdb"))
+    defs = dg.Definitions(assets=[raw_tickets], jobs=[dg.define_asset_job("ingest", [raw_tickets])],
+                          resources=build_resources())
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        result = defs.resolve_job_def("ingest").execute_in_process(instance=instance, tags={
+            "dagster/asset_partition_range_start": SAMPLE_WEEKS[0], "dagster/asset_partition_range_end": SAMPLE_WEEKS[1]})
+    meta = result.asset_materializations_for_node("raw_tickets")[0].metadata
+    return meta["tickets"].value, meta["rejected_rows"].value
+
+
 def _step(kind: str, path: str) -> tuple[int, int, float, float]:
     from ticket_intel.core.sources import read_exports
 
     start = time.perf_counter()
     rejected = 0
-    if kind == "pandas.read_csv":
+    if kind.startswith("raw_tickets"):
+        n, rejected = _asset(Path(path))
+    elif kind == "pandas.read_csv":
         n = len(pd.read_csv(path, dtype=str, keep_default_na=False))
     elif kind == "pandas.read_json(lines)":
         n = len(pd.read_json(path, lines=True, dtype=False))
@@ -94,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes-mb", default="10,50,200", help="CSV sizes, MiB")
     parser.add_argument("--jsonl-mb", type=float, default=40.0, help="JSONL size, MiB (0: none)")
+    parser.add_argument("--asset-mb", type=float, default=20.0, help="CSV size for the raw_tickets asset, MiB (0: none)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,6 +133,17 @@ def main() -> None:
             make_csv(path, mb)
             rows += _pair("pandas.read_csv", path, baseline)
             path.unlink()
+        if args.asset_mb:  # the whole ingest step in Dagster: parse, checks and the warehouse write
+            folder = Path(tmp) / "asset_one"
+            folder.mkdir()
+            make_csv(folder / "one_row.csv", 0)
+            asset_base = measure("raw_tickets", folder / "one_row.csv")["peak_rss_mb"]
+            folder = Path(tmp) / "asset"
+            folder.mkdir()
+            make_csv(folder / f"freshdesk_{args.asset_mb:g}mb.csv", args.asset_mb)
+            row = measure("raw_tickets", folder / f"freshdesk_{args.asset_mb:g}mb.csv")
+            row["growth_mb"] = row["peak_rss_mb"] - asset_base
+            rows.append({**row, "x_file": row["growth_mb"] / row["file_mb"]})
         if args.jsonl_mb:
             path = Path(tmp) / f"zendesk_{args.jsonl_mb:g}mb.jsonl"
             make_jsonl(path, args.jsonl_mb)
