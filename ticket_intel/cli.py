@@ -120,8 +120,17 @@ def run_failure(events: Sequence[Any]) -> str:
 
 def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
+    from ticket_intel.core.sources import parse_once
+
     home = runner.configure(warehouse, inbox)
     click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+    with parse_once():  # the run's raw_tickets takes over this parse of each unchanged file
+        plan = _plan_and_execute(inbox, warehouse, weeks)
+    _print_ingest(warehouse)
+    return plan
+
+
+def _plan_and_execute(inbox: Path, warehouse: Path, weeks: str) -> runner.WeekPlan:
     counts, files = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
@@ -133,7 +142,6 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
     plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()))
     click.echo(plan.describe())
     execute(warehouse, plan.start, plan.end)
-    _print_ingest(warehouse)
     return plan
 
 

@@ -54,8 +54,8 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
 
 
 def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame]:
-    """(tickets per week, per-file outcomes) of the inbox; the tickets themselves are not kept, so the
-    run that follows (which reads the inbox again, as every run does) does not hold two copies."""
+    """(tickets per week, per-file outcomes) of the inbox; the ticket frame is not kept (inside
+    `sources.parse_once` the run's own read takes over the parses instead of repeating them)."""
     tickets, files = inbox_tickets(inbox)
     return week_counts(tickets), files
 

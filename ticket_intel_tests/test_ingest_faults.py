@@ -228,3 +228,21 @@ def test_large_csv_every_row_counted_across_chunks(tmp_path):
     lines = result.tickets["locator"].str.removeprefix("line ").astype(int)
     assert sorted(lines) == [i + 2 for i in range(n) if i != sources.CSV_CHUNK]
     assert (result.tickets["source_id"].astype(int) + 2 == lines).all()
+
+
+def test_parse_once_hands_each_parse_to_the_next_read_of_the_same_bytes(tmp_path, monkeypatch):
+    from ticket_intel.core import sources
+
+    inbox = _good_inbox(tmp_path)
+    calls = []
+    real = sources._parse_file
+    monkeypatch.setattr(sources, "_parse_file", lambda name, *a: calls.append(name) or real(name, *a))
+    alone = _outcome(read_inbox(inbox))
+    calls.clear()
+    with sources.parse_once():
+        first, second = _outcome(read_inbox(inbox)), _outcome(read_inbox(inbox))
+        assert calls == ["a.csv", "b.csv"] and first == second == alone
+        (inbox / "b.csv").write_text(fd_csv([fd_row()]))  # changed bytes: parsed anew
+        third = _outcome(read_inbox(inbox))
+    assert calls == ["a.csv", "b.csv", "a.csv", "b.csv"]  # a.csv was handed over once, then let go
+    assert third[3] == [[2, 0, 0], [1, 0, 0]]

@@ -10,12 +10,14 @@ this module, so one bad file never stops the others.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import contextvars
 import csv
 import gzip
 import io
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,7 @@ from ticket_intel.core.sources.inbox import InboxScan, complete_records, read_sn
 from ticket_intel.core.sources.mapped import Mapping, load_mappings
 
 __all__ = ["FILE_COLUMNS", "FileError", "InboxScan", "IngestResult", "Mapping", "list_exports",
-           "load_mappings", "parse_bytes", "read_exports", "read_inbox", "read_snapshot", "scan_inbox"]  # fmt: skip
+           "load_mappings", "parse_bytes", "parse_once", "read_exports", "read_inbox", "read_snapshot", "scan_inbox"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
@@ -358,7 +360,7 @@ def _read_file(path: Path, mappings: Sequence[Mapping], batch: _Batch) -> None:
     if data[:2] != b"\x1f\x8b" and data[:4] != b"PAR1":
         data, tail = complete_records(data, snapshot.settled)
     try:
-        result = _parse_file(path.name, data, mappings)
+        result = _parse_shared(path.name, snapshot.sha256, data, mappings)
     except FileError as exc:
         _file_error(batch, source_file, str(exc), data)
         return
@@ -366,6 +368,36 @@ def _read_file(path: Path, mappings: Sequence[Mapping], batch: _Batch) -> None:
         result.reject("end of file", tail.decode("utf-8", errors="replace")[:100_000],
                       "last record incomplete: the file was being written while it was read")
     _add_result(result, source_file, batch)
+
+
+# Parses waiting for a second read of the same bytes, inside `parse_once` (None outside it).
+_SHARED: contextvars.ContextVar[dict[tuple[Any, ...], ParseResult] | None] = contextvars.ContextVar(
+    "shared_parses", default=None)
+
+
+@contextlib.contextmanager
+def parse_once() -> Iterator[None]:
+    """Within the block a file's bytes are parsed once: the parse is handed to the next read of the same
+    bytes (same content hash), then let go. The CLI's week discovery and the run it starts share it."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _parse_shared(name: str, digest: str, data: bytes, mappings: Sequence[Mapping]) -> ParseResult:
+    shared = _SHARED.get()
+    if shared is None:
+        return _parse_file(name, data, mappings)
+    key = (digest, len(data), name, tuple(m.name for m in mappings))
+    if (kept := shared.pop(key, None)) is not None:
+        return kept
+    result = _parse_file(name, data, mappings)
+    pending = result.pending and threads.Pending(result.pending.mapping, list(result.pending.messages))
+    shared[key] = replace(result, tickets=list(result.tickets), rejections=list(result.rejections),
+                          replies=list(result.replies), pending=pending)
+    return result
 
 
 def _file_entry(source_file: str) -> dict[str, Any]:
