@@ -83,11 +83,15 @@ def test_removed_export_keeps_its_tickets_until_pruned(env, monkeypatch):
 
 def test_export_turned_unreadable_keeps_its_tickets(env):
     _ingest(env)
+    with wh.open_warehouse(env / "wh.duckdb") as con:  # an input logged here that is not a ticket export
+        con.execute("INSERT INTO ops.ingested_files (source_file, profile, accepted) VALUES ('/x/articles.json', "
+                    "'help_center', 7)")
     (env / "inbox" / "b.csv").write_bytes(b"\x00\x01binary\x00" * 500)  # overwritten by something else
     _ingest(env)
     tickets, files = _state(env)
     assert sorted(tickets) == ["1", "11", "12", "2", "3"]
     assert files["b.csv"] == (0, 0, True, 2, True)
+    assert files["articles.json"] == (7, None, None, None, False)  # left alone by retention
 
 
 def test_count_by_weeks_and_retention_message():

@@ -68,10 +68,11 @@ def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
     _insert(con, "ops.rejected_tickets", w.rejected)
     con.execute("DELETE FROM ops.ingested_files WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
     _insert(con, "ops.ingested_files", w.files)
+    # Rows of ticket exports carry in_inbox; other inputs logged in this table (NULL) are not exports.
     con.execute("""UPDATE ops.ingested_files f SET in_inbox = f.source_file IN (SELECT unnest($1)),
-                   kept = (SELECT count(*) FROM raw.tickets t WHERE t.source_file = f.source_file)""",
-                [list(w.listed_files)])
-    con.execute("DELETE FROM ops.ingested_files WHERE NOT in_inbox AND kept = 0")
+                   kept = (SELECT count(*) FROM raw.tickets t WHERE t.source_file = f.source_file)
+                   WHERE f.in_inbox IS NOT NULL""", [list(w.listed_files)])
+    con.execute("DELETE FROM ops.ingested_files WHERE in_inbox = false AND kept = 0")
 
 
 def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -181,10 +181,12 @@ def _v9_theme_triage(con: duckdb.DuckDBPyConnection) -> None:
 
 def _v12_file_truth(con: duckdb.DuckDBPyConnection) -> None:
     """Each export as read (size beside its hash), its tickets outside the run's weeks counted, and
-    whether it is still in the inbox with how many of its tickets the warehouse keeps (issue 12)."""
+    whether it is still in the inbox with how many of its tickets the warehouse keeps (issue 12). Rows of
+    inputs that are not ticket exports keep in_inbox NULL: retention leaves them alone."""
     for column in ("file_bytes BIGINT", "out_of_range INTEGER", "in_inbox BOOLEAN", "kept INTEGER"):
         con.execute(f"ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS {column}")
-    con.execute("UPDATE ops.ingested_files SET in_inbox = true WHERE in_inbox IS NULL")
+    con.execute("""UPDATE ops.ingested_files SET in_inbox = true WHERE source_file IN
+                   (SELECT source_file FROM raw.tickets UNION SELECT source_file FROM ops.rejected_tickets)""")
 
 
 @dataclass(frozen=True)
