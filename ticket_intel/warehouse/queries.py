@@ -159,3 +159,45 @@ def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list
 
 def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     return scalar(con, "SELECT html_path FROM marts.weekly_reports WHERE week_start = ?", [week])
+
+
+# --- resolved tickets, similar tickets, reply drafts ---------------------------------------
+
+def tickets_with_status(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    """Redacted tickets of these weeks with the status their export gave them."""
+    return read(con, """SELECT r.ticket_id, r.week_start, t.status, r.text, r.text_hash
+                        FROM staging.redacted_tickets r JOIN raw.tickets t USING (ticket_id)
+                        WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""", [weeks])
+
+
+def ticket_replies(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    """The agents' replies to the tickets of these weeks (raw text: redact before showing)."""
+    return read(con, "SELECT ticket_id, reply_id, reply_at, text, is_public FROM raw.ticket_replies "
+                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id, reply_at", [weeks])
+
+
+def knowledge_base(con: duckdb.DuckDBPyConnection, model: str, until: date | None = None) -> pd.DataFrame:
+    """Resolved tickets (up to the week `until`, default all) with their vector under `model`."""
+    return read(con, """SELECT k.ticket_id, k.week_start, k.text, k.resolution, c.embedding
+                        FROM staging.resolved_tickets k
+                        JOIN ops.embedding_cache c ON c.model = k.model AND c.text_hash = k.text_hash
+                        WHERE k.model = ? AND (? IS NULL OR k.week_start <= ?) ORDER BY k.ticket_id""",
+                [model, until, until])
+
+
+def knowledge_base_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The embedding keys the knowledge base was built with (to explain an empty read)."""
+    if not table_exists(con, "staging.resolved_tickets"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT model FROM staging.resolved_tickets ORDER BY 1").fetchall()]
+
+
+def ticket_vectors(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str], model: str) -> pd.DataFrame:
+    """Redacted text and stored vector of the given tickets (any week, resolved or not)."""
+    if not table_exists(con, "staging.ticket_embeddings"):
+        return pd.DataFrame(columns=["ticket_id", "week_start", "text", "embedding"])
+    return read(con, """SELECT r.ticket_id, r.week_start, r.text, e.embedding
+                        FROM staging.redacted_tickets r
+                        JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.model = ?
+                        WHERE r.ticket_id IN (SELECT unnest(?)) ORDER BY r.ticket_id""",
+                [model, list(ticket_ids)])

@@ -120,6 +120,18 @@ def _v3_conversations(con: duckdb.DuckDBPyConnection) -> None:
         text VARCHAR NOT NULL, is_public BOOLEAN, week_start DATE NOT NULL, run_id VARCHAR)""")
 
 
+def _v4_assist(con: duckdb.DuckDBPyConnection) -> None:
+    """The knowledge base of resolved tickets (vectors stay in the embedding cache, keyed by the
+    model and text hash the row names) and the reply drafts for tickets awaiting an answer."""
+    con.execute("""CREATE TABLE IF NOT EXISTS staging.resolved_tickets (
+        ticket_id VARCHAR NOT NULL, week_start DATE NOT NULL, status VARCHAR, text VARCHAR NOT NULL,
+        text_hash VARCHAR NOT NULL, model VARCHAR NOT NULL, resolution VARCHAR NOT NULL,
+        public_replies INTEGER, resolved_at TIMESTAMP, run_id VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS marts.reply_drafts (
+        week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, draft VARCHAR, method VARCHAR NOT NULL,
+        cited_ticket_ids VARCHAR[], top_similarity DOUBLE, note VARCHAR, run_id VARCHAR)""")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -131,6 +143,7 @@ MIGRATIONS = (
     Migration(1, "baseline schema", _v1_baseline),
     Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
     Migration(3, "conversations: product, language, follow-ups, agent replies", _v3_conversations),
+    Migration(4, "resolved tickets (knowledge base) and reply drafts", _v4_assist),
 )
 LATEST = MIGRATIONS[-1].version
 
