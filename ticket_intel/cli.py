@@ -377,5 +377,12 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
         click.echo(f"wrote {len(table)} themes to {output}", err=True)
 
 
+# Help with single tickets (similar, draft, serve) lives in its own module.
+from ticket_intel.assist_cli import draft, serve, similar  # noqa: E402
+
+for _command in (similar, draft, serve):
+    main.add_command(_command)
+
+
 if __name__ == "__main__":
     main()

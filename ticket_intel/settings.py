@@ -75,6 +75,9 @@ SETTINGS: tuple[Setting, ...] = (
     _s("LLM_API_BASE", "", "provider endpoint, if not the default"),
     _s("LLM_TIMEOUT_SECONDS", 60, "per LLM request"),
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
+    _s("SIMILAR_K", 5, "similar resolved tickets shown by `similar` and `serve`, and given to a reply draft"),
+    _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)"),
+    _s("SERVE_MAX_BYTES", 262144, "largest request body `serve` accepts"),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
 # Variables `apply` filled from a default (not set by the user, nor in the file).
@@ -155,6 +158,11 @@ def dagster_home(warehouse: str | Path) -> Path:
     """The Dagster instance of a warehouse: `$DAGSTER_HOME` when set, else `<warehouse>_dagster/` beside it,
     so runs, sensors and UI state of one warehouse never mix with another's."""
     return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else beside(warehouse, "dagster")
+
+
+def words(text: str) -> tuple[str, ...]:
+    """A comma-separated setting as its non-empty items."""
+    return tuple(w.strip() for w in text.split(",") if w.strip())
 
 
 def value(env: str) -> str:

@@ -23,11 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
+import pandas as pd
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_intel.core.llm import Complete, LLMCache, ProviderError, prompt_hash
-from ticket_intel.core.retrieve import Match
+from ticket_intel.core.retrieve import Index, Match, similar
 
 log = logging.getLogger(__name__)
 PROMPT_CHARS = 1200  # per text: a resolution is longer than a first message
@@ -47,8 +49,9 @@ the reply. Answer with one JSON object and nothing else, with exactly these keys
 # A ticket id as ticket_intel writes it: `<source>:<id>` (zendesk:48120, github:facebook_react#12).
 _TICKET_ID = re.compile(r"\b[a-z][a-z0-9_.-]*:[\w#./-]*\d[\w#.-]*", re.IGNORECASE)
 _CONTACT = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+|[\w.+-]+@[\w-]+\.[\w.-]+")
-_GREETING = re.compile(r"^(?:(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))\b[^\n]{0,40}"
-                       r"|(?:@\w+\s*)+)$", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))\b[^\n]{0,40}$",
+                       re.IGNORECASE)
+_HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")  # a tweet opens with the handles it answers
 _SIGN_OFF = re.compile(r"^(?:(?:kind|best|warm|many)?\s*(?:regards|wishes)|thanks?(?: you)?(?: again)?|cheers|"
                        r"best|sincerely|all the best|take care)[,.!]?$", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter agents sign `^JD`, `-AB`
@@ -76,15 +79,17 @@ class LLMDraft(BaseModel):
 
 def evidence(matches: Sequence[Match], floor: float) -> list[Match]:
     """The neighbours similar enough to ground a reply (closer than unrelated tickets usually are)."""
-    return [m for m in matches if m.similarity >= floor]
+    return [m for m in matches if m.similarity > floor]
 
 
 def _without_greeting_and_sign_off(resolution: str) -> str:
     """The body of an agent's reply: its greeting and its sign-off (with the name under it) go."""
     paragraphs = [p.strip() for p in resolution.split("\n\n") if p.strip()]
     lines = [line for p in paragraphs for line in (*p.splitlines(), "")][:-1]
-    if lines and _GREETING.match(lines[0].strip().rstrip(",!")):
-        lines = lines[1:]
+    if lines:
+        lines[0] = _HANDLES.sub("", lines[0]).strip()
+        if not lines[0] or _GREETING.match(lines[0].rstrip(",!")):
+            lines = lines[1:]
     for i in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
         if _SIGN_OFF.match(lines[i].strip()):
             lines = lines[:i]
@@ -203,3 +208,18 @@ def draft_reply(ticket_text: str, matches: Sequence[Match], floor: float, llm: L
     if llm is None:
         return template_draft(grounds)
     return llm_draft(ticket_text, grounds, llm.model, llm.cache, llm.complete)
+
+
+DRAFT_COLUMNS = ["ticket_id", "draft", "method", "cited_ticket_ids", "top_similarity", "note"]
+
+
+def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int, llm: LLM | None = None
+                ) -> pd.DataFrame:
+    """One draft per ticket awaiting a reply (`waiting`: ticket_id and redacted text; `vectors`
+    row-aligned), grounded in its k most similar resolved tickets."""
+    rows = []
+    for ticket_id, text, vector in zip(waiting["ticket_id"], waiting["text"], vectors, strict=True):
+        d = draft_reply(text, similar(index, vector, k, exclude=ticket_id), index.floor, llm)
+        rows.append({"ticket_id": ticket_id, "draft": d.text, "method": d.method,
+                     "cited_ticket_ids": d.cited_ticket_ids, "top_similarity": d.top_similarity, "note": d.note})
+    return pd.DataFrame(rows, columns=DRAFT_COLUMNS)

@@ -18,6 +18,7 @@ from pydantic import PrivateAttr
 
 from ticket_intel import settings as cfg
 from ticket_intel import warehouse
+from ticket_intel.adapters.llm import completion_kwargs
 from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
@@ -78,7 +79,7 @@ class RedactionConfig(dg.ConfigurableResource):
     def settings(self) -> RedactionSettings:
         return RedactionSettings(
             order_patterns=parse_patterns(self.order_patterns),
-            keep_words=tuple(w.strip() for w in self.keep_words.split(",") if w.strip()),
+            keep_words=cfg.words(self.keep_words),
         )
 
 
@@ -175,12 +176,15 @@ class LLMConfig(dg.ConfigurableResource):
     mock_response: str = E("TICKET_INTEL_LLM_MOCK_RESPONSE")
 
     def completion_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"timeout": self.timeout_seconds}
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-        if self.mock_response:
-            kwargs["mock_response"] = self.mock_response
-        return kwargs
+        return completion_kwargs(self.timeout_seconds, self.api_base, self.mock_response)
+
+
+class AssistConfig(dg.ConfigurableResource):
+    """Similar tickets, reply drafts and the real-time endpoint (`ticket-intel serve`)."""
+
+    similar_k: int = E.int("TICKET_INTEL_SIMILAR_K")
+    serve_secret: str = E("TICKET_INTEL_SERVE_SECRET")
+    serve_max_bytes: int = E.int("TICKET_INTEL_SERVE_MAX_BYTES")
 
 
 def build_resources() -> dict[str, Any]:
@@ -189,7 +193,7 @@ def build_resources() -> dict[str, Any]:
         "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE")),
         "ingest": IngestConfig(), "redaction": RedactionConfig(), "embedding": EmbeddingConfig(),
         "clustering": ClusteringConfig(), "ranking": RankingConfig(), "alerts": AlertConfig(),
-        "report": ReportConfig(), "llm": LLMConfig(),
+        "report": ReportConfig(), "llm": LLMConfig(), "assist": AssistConfig(),
     }
 
 

@@ -1,0 +1,153 @@
+"""`ticket-intel serve`: `POST /triage` over HTTP, on Starlette and uvicorn (one process, 127.0.0.1).
+
+Everything slow is loaded once, before the first request: the knowledge base (read-only, then the
+warehouse is closed again), the encoder, the redaction engines and the triage function. Per
+request: size and signature are checked on the raw bytes, the payload is parsed
+(core/webhooks.py), the message is cleaned and redacted, embedded once, triaged, and its similar
+resolved tickets found. Nothing but the redacted text is handed on, and logs name the request,
+never its text. Every refusal is a 4xx with a message saying what to fix.
+
+The triage itself comes from `create_app(triage=...)`: a function of the redacted text (and its
+vector, language, customer) returning the issue-14 triage fields. Until `core/triage.py` is wired
+in, the default fills `language` only (detected offline) and leaves every other field null,
+marked `triage_source: "language-only"`: nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ticket_intel.assist import Assistant, AssistSettings, load_assistant
+from ticket_intel.core.language import detect_language
+from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, verify
+
+log = logging.getLogger("ticket_intel.serve")
+# The output contract of issue 14: every response carries these keys (null when not computed).
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+TRIAGE_FIELDS = ("category", "subcategory", "urgency", "sentiment", "frustration", "escalation",
+                 "escalation_signals", "churn_risk", "language", "assigned_team", "sla_hours", "confidence",
+                 "needs_review")
+
+
+@dataclass(frozen=True)
+class TriageRequest:
+    """What a triage function sees: redacted text only."""
+
+    text: str
+    vector: np.ndarray
+    customer_id: str | None
+    source: str
+
+
+Triage = Callable[[TriageRequest], Mapping[str, Any]]
+
+
+def language_only(request: TriageRequest) -> dict[str, Any]:
+    """The runnable stand-in until core/triage.py is plugged in: the language, nothing guessed."""
+    return {"language": detect_language(request.text), "triage_source": "language-only"}
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    secret: str = ""
+    max_bytes: int = 262_144
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ServeSettings:
+        return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), int(settings.value("TICKET_INTEL_SERVE_MAX_BYTES")))
+
+
+async def _body(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refused (413) as soon as it is known to be too large."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise RequestError(413, f"the body is larger than {max_bytes} bytes (TICKET_INTEL_SERVE_MAX_BYTES)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise RequestError(413, f"the body is larger than {max_bytes} bytes (TICKET_INTEL_SERVE_MAX_BYTES)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        raise RequestError(400, "the body is empty; send a JSON object")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(400, f"the body is not valid JSON ({exc})") from None
+
+
+def answer(assistant: Assistant, triage: Triage, incoming: Incoming) -> dict[str, Any]:
+    """The response to one message: triage fields, route and similar resolved tickets."""
+    text = assistant.redact(incoming.text)
+    vector = assistant.embed(text)
+    fields = dict(triage(TriageRequest(text, vector, incoming.customer_id, incoming.source)))
+    similar = assistant.similar(vector, exclude=incoming.ticket_id)
+    return {"ticket_id": incoming.ticket_id, "source": incoming.source, "customer_id": incoming.customer_id,
+            **{f: None for f in TRIAGE_FIELDS}, **fields, "similar": [m.as_dict() for m in similar]}
+
+
+def _refusal(exc: RequestError, started: float) -> JSONResponse:
+    log.info("refused %d: %s (%.0f ms)", exc.status, exc, 1000 * (time.perf_counter() - started))
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+def create_app(warehouse: str | Path, triage: Triage = language_only, settings: ServeSettings | None = None,
+               assistant: Assistant | None = None) -> Starlette:
+    """The ASGI app; the knowledge base and models are loaded here, once, not per request."""
+    settings = settings or ServeSettings()
+    assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings())
+    warm = assistant.embed(assistant.redact("warm-up"))  # first-call costs are paid before serving
+    assistant.similar(warm)
+    triage(TriageRequest("warm-up", warm, None, "text"))
+
+    async def triage_endpoint(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        try:
+            body = await _body(request, settings.max_bytes)
+            verify(settings.secret, body, request.headers)
+            incoming = parse_payload(_json(body))
+        except RequestError as exc:
+            return _refusal(exc, started)
+        if incoming is None:
+            return JSONResponse({"status": "pong"})
+        try:
+            result = await run_in_threadpool(answer, assistant, triage, incoming)
+        except Exception as exc:  # never let one request take the server down, never log its text
+            log.error("triage of %s failed: %s", incoming.ticket_id or incoming.source, type(exc).__name__)
+            return JSONResponse({"error": "internal error while triaging; see the server log"}, status_code=500)
+        log.info("triaged %s (%.0f ms)", incoming.ticket_id or incoming.source, 1000 * (time.perf_counter() - started))
+        return JSONResponse(result)
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "knowledge_base": len(assistant.index)})
+
+    return Starlette(routes=[Route("/triage", triage_endpoint, methods=["POST"]),
+                             Route("/health", health, methods=["GET"])])
+
+
+def run(warehouse: str | Path, host: str, port: int, settings: ServeSettings, triage: Triage = language_only) -> None:
+    """Serve until interrupted (uvicorn: one process, so the models are in memory once)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if host not in LOOPBACK and not settings.secret:
+        log.warning("serving on %s without TICKET_INTEL_SERVE_SECRET: anyone who can reach it may post", host)
+    app = create_app(warehouse, triage, settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
