@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ticket_intel import settings
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant, stored_ticket
-from ticket_intel.cli import WAREHOUSE_OPTION, friendly
 from ticket_intel.core.drafts import Draft
 from ticket_intel.core.retrieve import Match
+
+WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), show_default=True,
+                                default=settings.BY_ENV["TICKET_INTEL_WAREHOUSE"].default)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The command line's one-line errors (`cli.friendly`), looked up when the command runs: cli.py
+    imports this module to register its commands, so this module cannot import cli.py first."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ticket_intel.cli import friendly as one_line_errors
+
+        return one_line_errors(fn)(*args, **kwargs)
+
+    return wrapper
 
 QUERY_OPTIONS = (
     click.option("--text", default=None, help="A new ticket's text (redacted before use)."),

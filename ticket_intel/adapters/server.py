@@ -36,6 +36,9 @@ from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, ve
 
 log = logging.getLogger("ticket_intel.serve")
 # The output contract of issue 14: every response carries these keys (null when not computed).
+# Exercises every lazily loaded part (name lists, phone and card checks, language model) once.
+WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, +1 415 555 0100): my card 4111 1111 1111 1111 "
+           "was declined at https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456.")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 TRIAGE_FIELDS = ("category", "subcategory", "urgency", "sentiment", "frustration", "escalation",
                  "escalation_signals", "churn_risk", "language", "assigned_team", "sla_hours", "confidence",
@@ -113,9 +116,10 @@ def create_app(warehouse: str | Path, triage: Triage = language_only, settings: 
     """The ASGI app; the knowledge base and models are loaded here, once, not per request."""
     settings = settings or ServeSettings()
     assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings())
-    warm = assistant.embed(assistant.redact("warm-up"))  # first-call costs are paid before serving
-    assistant.similar(warm)
-    triage(TriageRequest("warm-up", warm, None, "text"))
+    text = assistant.redact(WARM_UP)  # every detector's first-call cost is paid before serving
+    vector = assistant.embed(text)
+    assistant.similar(vector)
+    triage(TriageRequest(text, vector, None, "text"))
 
     async def triage_endpoint(request: Request) -> JSONResponse:
         started = time.perf_counter()
