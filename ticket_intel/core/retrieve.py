@@ -88,7 +88,10 @@ def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray,
     k = min(k, len(vectors))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    sims = vectors @ query
+    # numpy's own single-threaded loop, not BLAS: one query is a memory-bound matrix-vector
+    # product, and a multi-threaded BLAS waits on a second core that a busy machine does not give
+    # it (measured on 2 shared cores: 30 ms instead of 1.3 ms over 10,000 vectors).
+    sims = np.einsum("ij,j->i", vectors, query)
     rows = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
     rows = rows[np.argsort(-sims[rows], kind="stable")]
     return rows, sims[rows]
