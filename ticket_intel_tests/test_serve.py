@@ -93,7 +93,7 @@ def test_plain_text_gets_every_contract_field_and_similar_tickets(server):
     assert set(TRIAGE_FIELDS) <= set(body) and body["language"] == "en"
     # Until core/triage.py is plugged in, nothing but the language is claimed.
     assert body["triage_source"] == "language-only" and body["category"] is None and body["urgency"] is None
-    assert [m["ticket_id"] for m in body["similar"]][0] == "zendesk:1"
+    assert body["similar"][0]["ticket_id"] == "zendesk:1"
     assert set(body["similar"][0]) == {"ticket_id", "similarity", "text", "resolution"}
     assert body["similar"][0]["resolution"] == KB[0][2]
 
