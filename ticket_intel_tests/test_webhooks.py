@@ -89,3 +89,28 @@ def test_unsigned_or_wrongly_signed_requests_are_refused(headers):
     with pytest.raises(RequestError) as info:
         verify(SECRET, BODY, headers)
     assert info.value.status == 401
+
+
+def test_a_plugged_in_triage_sees_redacted_text_and_may_return_numpy_values():
+    import json as _json
+
+    import numpy as np
+
+    from ticket_intel.adapters.server import TRIAGE_FIELDS, TriageRequest, answer
+    from ticket_intel.assist import Assistant, AssistSettings
+    from ticket_intel.core.retrieve import build_index
+
+    seen: list[TriageRequest] = []
+
+    def triage(request: TriageRequest) -> dict:
+        seen.append(request)
+        return {"category": "bug report", "escalation": np.bool_(True), "sentiment": np.float32(-0.5),
+                "escalation_signals": np.array(["refund"]), "confidence": float("nan")}
+
+    index = build_index(["zendesk:1"], np.ones((1, 4), np.float32), ["t"], ["r"])
+    assistant = Assistant(index, AssistSettings("m", "onnx"), encode=lambda texts: np.ones((len(texts), 4), np.float32))
+    out = answer(assistant, triage, Incoming("text", "refund now, jane.doe@example.com", "c"))
+    assert "[EMAIL]" in seen[0].text and "jane" not in seen[0].text  # the triage only ever sees redacted text
+    assert set(TRIAGE_FIELDS) <= set(out) and out["escalation"] is True and out["sentiment"] == -0.5
+    assert out["escalation_signals"] == ["refund"] and out["confidence"] is None
+    assert _json.loads(_json.dumps(out, allow_nan=False))["similar"][0]["ticket_id"] == "zendesk:1"

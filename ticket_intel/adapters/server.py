@@ -96,11 +96,20 @@ def _json(body: bytes) -> Any:
         raise RequestError(400, f"the body is not valid JSON ({exc})") from None
 
 
+def jsonable(value: Any) -> Any:
+    """Plain JSON values from what a triage function may return (numpy scalars and arrays, NaN)."""
+    if isinstance(value, np.ndarray | list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    return None if isinstance(value, float) and value != value else value
+
+
 def answer(assistant: Assistant, triage: Triage, incoming: Incoming) -> dict[str, Any]:
     """The response to one message: triage fields, route and similar resolved tickets."""
     text = assistant.redact(incoming.text)
     vector = assistant.embed(text)
-    fields = dict(triage(TriageRequest(text, vector, incoming.customer_id, incoming.source)))
+    fields = {k: jsonable(v) for k, v in triage(TriageRequest(text, vector, incoming.customer_id, incoming.source)).items()}
     similar = assistant.similar(vector, exclude=incoming.ticket_id)
     return {"ticket_id": incoming.ticket_id, "source": incoming.source, "customer_id": incoming.customer_id,
             **{f: None for f in TRIAGE_FIELDS}, **fields, "similar": [m.as_dict() for m in similar]}
