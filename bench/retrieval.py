@@ -183,7 +183,7 @@ def latency_rows(cache_dir: Path, n_queries: int, ann: bool = True) -> list[dict
                      "p50_ms": round(float(np.percentile(ms, 50)), 2), "p95_ms": round(float(np.percentile(ms, 95)), 2),
                      "p99_ms": round(float(np.percentile(ms, 99)), 2), "recall_at_5_vs_exact": round(float(recall), 4)})
     for r in rows:
-        r["x_reference_p95"] = round(r["p95_ms"] / rows[0]["p95_ms"], 2)
+        r["x_reference_p95"] = round(r["p95_ms"] / rows[0]["p95_ms"], 3)
     return rows
 
 
