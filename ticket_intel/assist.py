@@ -1,16 +1,15 @@
 """Similar tickets and reply drafts on demand, for the command line and the `serve` endpoint.
 
 The knowledge base (`staging.resolved_tickets` with its vectors from the embedding cache) is
-read once, read-only, into an in-memory index; the warehouse is closed again at once, so a
-server never keeps a run from writing. A new text is cleaned and redacted before anything else
-sees it (the encoder, a log line, an LLM), then embedded with the warehouse's own model.
+read once from the warehouse's published snapshot (warehouse/access.py) into an in-memory index,
+so a server never keeps a run from writing. A new text is cleaned and redacted before anything
+else sees it (the encoder, a log line, an LLM), then its text for meaning (core/meaning.py) is
+embedded with the warehouse's own model, as the stored tickets were.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,30 +24,12 @@ from ticket_intel import warehouse as wh
 from ticket_intel.core.drafts import LLM, Draft, draft_reply
 from ticket_intel.core.embed import cache_key
 from ticket_intel.core.llm import LLMCache
+from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.normalize import clean_message
 from ticket_intel.core.redact import EMBED_CHARS, MAX_TEXT_CHARS, RedactionSettings, parse_patterns, redact
 from ticket_intel.core.retrieve import Index, Match, build_index, similar
+from ticket_intel.warehouse import access
 from ticket_intel.warehouse.connection import embeddings_matrix
-
-READ_WAIT_SECONDS = 10.0  # a run holds the write lock for its whole length; say so rather than hang
-
-
-@contextlib.contextmanager
-def open_reader(path: str | Path, wait_seconds: float = READ_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection, retried briefly while a run holds the warehouse's lock."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            con = wh.connect(path, read_only=True)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                raise ValueError(f"{path} is busy (a run is writing it); try again when it finishes") from exc
-            time.sleep(0.25)
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 @dataclass(frozen=True)
@@ -117,9 +98,10 @@ class Assistant:
         return redact(clean_message(text)[:MAX_TEXT_CHARS], self.settings.redaction).text
 
     def embed(self, redacted: str) -> np.ndarray:
+        """The vector of a redacted text's meaning, as ticket_embeddings stores a ticket's."""
         if self.encode is None:
             raise RuntimeError("this assistant was loaded without its encoder")
-        return self.encode([redacted[:EMBED_CHARS]])[0]
+        return self.encode([meaning_text(redacted)[:EMBED_CHARS]])[0]
 
     def similar(self, vector: np.ndarray, k: int | None = None, exclude: str | None = None) -> list[Match]:
         return similar(self.index, vector, k or self.settings.k, exclude)
@@ -140,24 +122,24 @@ def _llm(path: str | Path, s: AssistSettings) -> LLM:
     from ticket_intel.adapters.llm import completer
 
     def cached(prompt_hash: str) -> str | None:
-        with open_reader(path) as con:
+        with access.open_snapshot(path) as con:
             return wh.llm_cached(con, prompt_hash)
 
     return LLM(s.llm_model, LLMCache(get=cached, put=lambda _hash, _answer: None), completer(s.llm_model, s.llm_kwargs))
 
 
-def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, drafts: bool = False) -> Assistant:
+def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, llm: bool = False) -> Assistant:
     """Read the knowledge base once and load the encoder (unless only stored vectors are searched)
-    and, for drafts, the LLM when one is configured."""
-    with open_reader(path) as con:
+    and, with `llm` (drafts, triage), the LLM when one is configured."""
+    with access.open_snapshot(path) as con:
         index = index_of(read_knowledge_base(con, s.key))
-    llm = _llm(path, s) if drafts and s.llm_model else None
-    return Assistant(index, s, _encoder(s) if encoder else None, llm)
+    model = _llm(path, s) if llm and s.llm_model else None
+    return Assistant(index, s, _encoder(s) if encoder else None, model)
 
 
 def stored_ticket(path: str | Path, ticket_id: str, key: str) -> tuple[str, np.ndarray]:
     """A ticket's redacted text and stored vector, or a clear error for an unknown id."""
-    with open_reader(path) as con:
+    with access.open_snapshot(path) as con:
         rows = wh.ticket_vectors(con, [ticket_id], key)
     if rows.empty:
         raise ValueError(f"no embedded ticket {ticket_id!r} in {path} (ids look like zendesk:48120)")

@@ -54,9 +54,9 @@ def _ask(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None
     s = AssistSettings.from_settings()
     if ticket_id is not None:  # its stored vector: nothing is embedded again
         stored, vector = stored_ticket(warehouse, ticket_id, s.key)
-        assistant = load_assistant(warehouse, s, encoder=False, drafts=drafts)
+        assistant = load_assistant(warehouse, s, encoder=False, llm=drafts)
         return assistant, stored, assistant.similar(vector, k, exclude=ticket_id)
-    assistant = load_assistant(warehouse, s, drafts=drafts)
+    assistant = load_assistant(warehouse, s, llm=drafts)
     redacted = assistant.redact(text or "")
     return assistant, redacted, assistant.similar(assistant.embed(redacted), k)
 

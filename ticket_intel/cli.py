@@ -10,13 +10,15 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
+import numpy as np
 import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, runner, settings
@@ -25,6 +27,7 @@ from ticket_intel.core import export as export_core
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import review_changes, review_state, validate_action
 from ticket_intel.core.weeks import monday
+from ticket_intel.warehouse import access
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
@@ -38,18 +41,21 @@ class CliError(click.ClickException):
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures (missing files, locked warehouse, bad values) into one line."""
+    """Turn expected failures (missing files, busy or failing warehouse, bad values) into one line.
+
+    DuckDB's exceptions all derive from `duckdb.Error` (their module is `_duckdb` since 2.0).
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError, access.WarehouseBusy) as exc:
+            raise CliError(str(exc).splitlines()[0]) from exc
+        except duckdb.Error as exc:
+            raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
+        except OSError as exc:  # a full disk, a read-only folder: the operating system's reason
             raise CliError(str(exc)) from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("duckdb") or "duckdb" in type(exc).__name__.lower():
-                raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
-            raise
 
     return wrapper
 
@@ -59,29 +65,57 @@ def main() -> None:
     """ticket_intel: ranked, evidence-backed product themes from your support queue."""
 
 
+def _say(line: str) -> None:
+    click.echo(f"ticket-intel: {line}", err=True)
+
+
 def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = None) -> str:
     """One real Dagster run of the weekly job (or some of its assets) over a range of weeks, on the
-    warehouse's own instance, logging compactly; returns the run id or raises with the failed steps."""
+    warehouse's own instance, logging compactly; returns the run id or raises with the failed step.
+
+    Runs of dead predecessors are failed first (they would hold the queue), and the warehouse's
+    writer lock is taken before the run starts: a second writer waits, bounded, saying for whom,
+    or gives up with one line.
+    """
     import dagster as dg
 
+    from ticket_intel.adapters.processes import ProcessId
     from ticket_intel.definitions import defs
-    from ticket_intel.defs.sources import record_taxonomy_version
+    from ticket_intel.defs.run_guard import prepare_instance, reap_dead_runs, worker_tags
+    from ticket_intel.defs.sources import record_config_versions
 
-    instance = dg.DagsterInstance.get()
-    record_taxonomy_version(instance)
-    result = defs().resolve_job_def("weekly_job").execute_in_process(
-        instance=instance,
-        run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}}},
-        tags={"dagster/asset_partition_range_start": start.isoformat(),
-              "dagster/asset_partition_range_end": end.isoformat()},
-        asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
-        raise_on_error=False,
-    )
+    instance = prepare_instance()
+    for line in reap_dead_runs(instance):
+        _say(line)
+    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    with access.writer_lock(warehouse, "ticket-intel run", wait, _say):
+        record_config_versions(instance)
+        result = defs().resolve_job_def("weekly_job").execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}}},
+            tags={"dagster/asset_partition_range_start": start.isoformat(),
+                  "dagster/asset_partition_range_end": end.isoformat(), **worker_tags(ProcessId.current())},
+            asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
+            raise_on_error=False,
+        )
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        raise CliError(f"run {result.run_id} failed at {', '.join(failed) or 'a step'}; "
+        raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
                        f"see the run in `ticket-intel dev --warehouse {warehouse}`")
     return result.run_id
+
+
+def run_failure(events: Sequence[Any]) -> str:
+    """Where and why a run failed, in one line: the failed step and the first error that is not
+    Dagster's own wrapper (its cause chain ends at the real reason, e.g. a full disk)."""
+    for event in events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is None:
+            continue
+        while error.cause is not None and error.message.startswith("dagster."):
+            error = error.cause
+        where = event.step_key or "run start"
+        return f"{where}: {error.message.strip().splitlines()[0]}"
+    return "a step"
 
 
 def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
@@ -105,7 +139,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
 
 
 def _print_ingest(warehouse: Path) -> None:
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         files = wh.ingested_files(con)
     click.echo("ingested:")
     for f in files.itertuples():
@@ -116,7 +150,7 @@ def _print_ingest(warehouse: Path) -> None:
 
 
 def _print_reports(warehouse: Path, start: date, end: date) -> None:
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         paths = wh.report_paths(con, start, end)
     if paths:
         click.echo(f"reports: {len(paths)} weeks in {Path(paths[-1]).parent} (latest {Path(paths[-1]).name})")
@@ -171,7 +205,7 @@ def dev(warehouse: Path, port: int) -> None:
 
 def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
     """A week's ranked themes (default: the latest week), or a clear error for a week without data."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         first, last = wh.week_range(con)
         if last is None:
             raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
@@ -219,7 +253,9 @@ def review() -> None:
 
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
-    with wh.open_warehouse(warehouse) as con:
+    runner.configure(warehouse)
+    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    with access.open_writer(warehouse, f"ticket-intel review {action}", wait, _say) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
         known = wh.known_theme_ids(con)
         for t in filter(None, [theme_id if action != "undo" else None, target]):
@@ -234,13 +270,12 @@ def _record_review(warehouse: Path, theme_id: str, action: str, value: str | Non
 def _report_review_version(warehouse: Path) -> None:
     """Tell Dagster the review log changed, so summaries and rankings show as stale until updated."""
     runner.configure(warehouse)
-    import dagster as dg
-
+    from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.defs.sources import observation, reviews_version
 
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         version = reviews_version(wh.reviews(con))
-    dg.DagsterInstance.get().report_runless_asset_event(observation("theme_reviews", version))
+    prepare_instance().report_runless_asset_event(observation("theme_reviews", version))
 
 
 INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report"]
@@ -249,7 +284,7 @@ INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_
 def _apply_review(warehouse: Path, theme_ids: list[str]) -> None:
     """Re-materialize summaries, ranking, alerts and report of the weeks holding these themes (never the
     clustering), through Dagster, and say what changed in the latest of them."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         span = wh.theme_week_span(con, theme_ids)
         before = wh.ranked_themes(con, span[1]) if span else None
     if span is None or before is None:
@@ -257,7 +292,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str]) -> None:
         return
     click.echo(f"updating weeks {span[0]}..{span[1]}: summaries, ranking, alerts and reports (no re-clustering)")
     execute(warehouse, span[0], span[1], INSIGHT_ASSETS)
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         after = wh.ranked_themes(con, span[1])
     for line in review_changes(before, after, theme_ids) or ["no visible change in the ranking"]:
         click.echo(f"  week {span[1]}: {line}")
@@ -274,7 +309,7 @@ REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (de
 def review_list(warehouse: Path, week: datetime | None) -> None:
     """Themes of a week with their review status, and the review log."""
     frame = load_themes(warehouse, monday(week.date()) if week else None)
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
     state = review_state(log)
     from tabulate import tabulate
@@ -346,7 +381,7 @@ def review_not_a_theme(warehouse: Path, reviewer: str | None, theme_id: str) -> 
 @friendly
 def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
     """Cancel review decision REVIEW_ID."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         original = next((r for r in wh.reviews(con) if r["review_id"] == review_id), None)
     if original is None:
         raise ValueError(f"no review #{review_id}")
@@ -364,7 +399,7 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
     """Export a week's ranked themes with their example tickets."""
     frame = load_themes(warehouse, monday(week.date()) if week else None)
     ids = [t for ids in frame["example_ticket_ids"] for t in ids]
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         texts = wh.ticket_texts(con, ids)
     table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:
@@ -375,6 +410,34 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
     else:
         output.write_bytes(data)
         click.echo(f"wrote {len(table)} themes to {output}", err=True)
+
+
+@main.group()
+def taxonomy() -> None:
+    """Product areas: draft a taxonomy.yaml from your own data."""
+
+
+@taxonomy.command("suggest")
+@WAREHOUSE_OPTION
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@friendly
+def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
+    """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
+    from ticket_intel.core.taxonomy_draft import draft, render
+
+    chosen = load_themes(warehouse, monday(week.date()) if week else None)["week_start"].iloc[0]
+    with access.open_snapshot(warehouse) as con:
+        ctx = wh.load_week_context(con, chosen, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+        summaries = wh.week_rows(con, "marts.cluster_summaries", chosen)
+    themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
+    by_theme = themed.groupby("theme_id")
+    centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}
+    themes = summaries[["theme_id", "label", "terms"]].assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
+    document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
+                     by_theme["similarity"].agg(list).to_dict(),
+                     by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),
+                     int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")))
+    click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
 
 
 # Help with single tickets (similar, draft, serve) lives in its own module.

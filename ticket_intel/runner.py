@@ -21,6 +21,7 @@ import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel.core.weeks import monday, week_start
+from ticket_intel.warehouse import target
 
 WEEKS_HELP = "all (the weeks that hold tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
 MAPPINGS_DOC = "docs/sources.md#column-mappings"
@@ -28,7 +29,7 @@ MAPPINGS_DOC = "docs/sources.md#column-mappings"
 
 def configure(warehouse: Path, inbox: Path | None = None) -> Path:
     """Point settings at this warehouse (and inbox) and its instance; returns the instance folder."""
-    os.environ["TICKET_INTEL_WAREHOUSE"] = str(warehouse.resolve())
+    os.environ["TICKET_INTEL_WAREHOUSE"] = target.absolute(str(warehouse))
     if inbox is not None:
         os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
     home = settings.dagster_home(warehouse).resolve()

@@ -15,12 +15,22 @@ import dagster as dg
 import pytest
 
 from ticket_intel import PROJECT_ROOT
+from ticket_intel.warehouse import target as warehouse_target
+
+pytest_plugins = ["ticket_intel_tests.postgres"]
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 # Runs may store settings (the partition start they chose) in ticket_intel.yaml: never the repo's.
 os.environ.setdefault("TICKET_INTEL_CONFIG", str(Path(tempfile.mkdtemp(prefix="ticket_intel_cfg_")) / "ticket_intel.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _detach_lakes() -> Iterator[None]:
+    """DuckLakes a test attached stay attached for the process (warehouse_target.connect); not across tests."""
+    yield
+    warehouse_target.release()
 
 
 @pytest.fixture

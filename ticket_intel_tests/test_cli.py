@@ -159,3 +159,13 @@ def test_review_takes_effect_without_a_new_run(sample_copy):
     assert second not in final and final[first]["tickets"] == top[0]["tickets"] + top[1]["tickets"]
     listed = runner_.invoke(main, ["review", "list", *wh_arg]).stdout
     assert "renamed" in listed or "merged into" in listed
+
+
+def test_duckdb_errors_are_one_line(tmp_path):
+    """DuckDB 2.0 raises from the module `_duckdb`; the handler catches its base class."""
+    broken = tmp_path / "w.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(broken)])
+    assert result.exit_code == 1 and result.exception.__class__.__name__ == "SystemExit"
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("ticket-intel: error: warehouse: ")

@@ -20,6 +20,7 @@ from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters.server import TRIAGE_FIELDS
 from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, text_hash
+from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.webhooks import sign
 
 SECRET = "test-secret"
@@ -91,11 +92,26 @@ def test_plain_text_gets_every_contract_field_and_similar_tickets(server):
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(TRIAGE_FIELDS) <= set(body) and body["language"] == "en"
-    # Until core/triage.py is plugged in, nothing but the language is claimed.
-    assert body["triage_source"] == "language-only" and body["category"] is None and body["urgency"] is None
+    # the ticket_triage asset's own triage (core/triage.py, triage.yaml, routing.yaml), offline here
+    taxonomy, routing = load_taxonomy(), load_routing()
+    assert body["triage_source"] == "offline" and body["category"] in [c.name for c in taxonomy.categories]
+    assert body["urgency"] in ("P1", "P2", "P3", "P4") and isinstance(body["escalation"], bool)
+    lane = routing.route(body["category"])
+    assert body["assigned_team"] in (lane.team, lane.escalation_team)
+    assert body["sla_hours"] == lane.sla_hours[body["urgency"]] and -1 <= body["sentiment"] <= 1
     assert body["similar"][0]["ticket_id"] == "zendesk:1"
     assert set(body["similar"][0]) == {"ticket_id", "similarity", "text", "resolution"}
     assert body["similar"][0]["resolution"] == KB[0][2]
+
+
+def test_an_angry_customer_is_escalated_to_the_categorys_escalation_team(server):
+    url, _ = server
+    r = post(url, {"text": "Two weeks without an answer, this is ridiculous. Refund me or I cancel my "
+                           "subscription and call my lawyer.", "customer_id": "c-2"})
+    body = r.json()
+    assert r.status_code == 200 and body["escalation"] is True and body["churn_risk"] == "high"
+    assert {"churn", "legal_threat", "refund_chargeback"} <= set(body["escalation_signals"])
+    assert body["assigned_team"] == load_routing().route(body["category"]).escalation_team
 
 
 def test_a_zendesk_event_signed_the_zendesk_way_never_lists_itself(server):

@@ -1,16 +1,15 @@
 """`ticket-intel serve`: `POST /triage` over HTTP, on Starlette and uvicorn (one process, 127.0.0.1).
 
-Everything slow is loaded once, before the first request: the knowledge base (read-only, then the
-warehouse is closed again), the encoder, the redaction engines and the triage function. Per
-request: size and signature are checked on the raw bytes, the payload is parsed
+Everything slow is loaded once, before the first request: the knowledge base (from the
+warehouse's published snapshot), the encoder, the redaction engines and the triage function.
+Per request: size and signature are checked on the raw bytes, the payload is parsed
 (core/webhooks.py), the message is cleaned and redacted, embedded once, triaged, and its similar
 resolved tickets found. Nothing but the redacted text is handed on, and logs name the request,
 never its text. Every refusal is a 4xx with a message saying what to fix.
 
-The triage itself comes from `create_app(triage=...)`: a function of the redacted text (and its
-vector, language, customer) returning the issue-14 triage fields. Until `core/triage.py` is wired
-in, the default fills `language` only (detected offline) and leaves every other field null,
-marked `triage_source: "language-only"`: nothing is guessed.
+The triage comes from `create_app(triage=...)`: a function of the redacted text and its vector
+returning the issue-14 triage fields. By default it is the ticket_triage asset's own
+(live_triage.py: core/triage.py with triage.yaml and routing.yaml, and the LLM when configured).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,36 +29,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant
-from ticket_intel.core.language import detect_language
 from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, verify
+from ticket_intel.live_triage import Triage, TriageFiles, TriageRequest, live_triage
 
 log = logging.getLogger("ticket_intel.serve")
-# The output contract of issue 14: every response carries these keys (null when not computed).
 # Exercises every lazily loaded part (name lists, phone and card checks, language model) once.
 WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, +1 415 555 0100): my card 4111 1111 1111 1111 "
            "was declined at https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456.")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# The output contract of issue 14: every response carries these keys.
 TRIAGE_FIELDS = ("category", "subcategory", "urgency", "sentiment", "frustration", "escalation",
                  "escalation_signals", "churn_risk", "language", "assigned_team", "sla_hours", "confidence",
                  "needs_review")
-
-
-@dataclass(frozen=True)
-class TriageRequest:
-    """What a triage function sees: redacted text only."""
-
-    text: str
-    vector: np.ndarray
-    customer_id: str | None
-    source: str
-
-
-Triage = Callable[[TriageRequest], Mapping[str, Any]]
-
-
-def language_only(request: TriageRequest) -> dict[str, Any]:
-    """The runnable stand-in until core/triage.py is plugged in: the language, nothing guessed."""
-    return {"language": detect_language(request.text), "triage_source": "language-only"}
 
 
 @dataclass(frozen=True)
@@ -120,11 +100,14 @@ def _refusal(exc: RequestError, started: float) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
 
-def create_app(warehouse: str | Path, triage: Triage = language_only, settings: ServeSettings | None = None,
+def create_app(warehouse: str | Path, triage: Triage | None = None, settings: ServeSettings | None = None,
                assistant: Assistant | None = None) -> Starlette:
-    """The ASGI app; the knowledge base and models are loaded here, once, not per request."""
+    """The ASGI app; the knowledge base and models are loaded here, once, not per request. Without
+    `triage`, the ticket_triage asset's own (with the configured LLM, if any)."""
     settings = settings or ServeSettings()
-    assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings())
+    assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None)
+    if triage is None:
+        triage = live_triage(TriageFiles.from_settings(), assistant.encode, assistant.llm)
     text = assistant.redact(WARM_UP)  # every detector's first-call cost is paid before serving
     vector = assistant.embed(text)
     assistant.similar(vector)
@@ -155,7 +138,7 @@ def create_app(warehouse: str | Path, triage: Triage = language_only, settings: 
                              Route("/health", health, methods=["GET"])])
 
 
-def run(warehouse: str | Path, host: str, port: int, settings: ServeSettings, triage: Triage = language_only) -> None:
+def run(warehouse: str | Path, host: str, port: int, settings: ServeSettings, triage: Triage | None = None) -> None:
     """Serve until interrupted (uvicorn: one process, so the models are in memory once)."""
     import uvicorn
 

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from ticket_intel import warehouse as wh
-from ticket_intel.core import anomalies
+from ticket_intel.core import anomalies, families
 from ticket_intel.core.context import WeekContext
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
@@ -18,7 +18,7 @@ from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
 def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: anomalies.AlertSettings,
                     run_id: str) -> pd.DataFrame:
     ranked = wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank")
-    found = anomalies.detect(ctx, ranked.to_dict("records"), settings)
+    found = families.detect(ctx, ranked.to_dict("records"), settings)
     out = pd.DataFrame(found, columns=anomalies.COLUMNS).assign(run_id=run_id)
     wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [ctx.week])])
     return out
@@ -39,6 +39,7 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
         "customer_baseline": _number(a["customer_baseline"], 3), "top_customer_tickets": int(a["top_customer_tickets"]),
         "concentrated": bool(a["concentrated"]), "baseline_weeks": int(a["baseline_weeks"]),
         "example_ticket_ids": list(a["example_ticket_ids"]),
+        "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
     } for a in alerts.to_dict("records")]
 
 
@@ -51,7 +52,8 @@ def alerts_table(payload: list[dict]) -> str:
         ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new"
         p = f"{a['p_value']:.1g}" if a["p_value"] is not None else ""
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
-        lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}` | {a['tickets']} | {who} | "
+        related = f" (with {', '.join(a['related_theme_ids'])})" if a["related_theme_ids"] else ""
+        lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}`{related} | {a['tickets']} | {who} | "
                      f"{a['baseline']:.1f} | {ratio} | {p} | {', '.join(a['example_ticket_ids'])} |")
     return "\n".join(lines)
 

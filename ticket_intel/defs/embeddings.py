@@ -32,7 +32,7 @@ def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, e
         # is only loaded when a text is missing from the cache.
         wh.ensure_embedding_schema(con, wh.stored_embedding_dim(con) or encoder.embedding_dim(embedding.model, embedding.backend))
         tickets = wh.redacted_texts(con, weeks)
-        vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["text"]],
+        vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["meaning_text"]],
                                          wh.EmbeddingStore(con, key), encode)
         context.log.info(f"embedded {embedded} new texts with {embedding.model} ({embedding.backend}); "
                          "the rest were cached")

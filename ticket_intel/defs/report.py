@@ -12,6 +12,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.core import counts as tc
 from ticket_intel.core import report
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.triage_report import week_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ReportConfig, Warehouse
 
@@ -24,14 +25,15 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     week = ctx.week
     ranked = wh.week_rows(con, "marts.ranked_themes", week, order="rank")
     overview = wh.week_rows(con, "marts.weekly_overview", week)
+    summaries = wh.week_rows(con, "marts.cluster_summaries", week)
     example_ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
     context = report.build_context(
-        week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked,
-        wh.week_rows(con, "marts.cluster_summaries", week),
+        week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries,
         wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id"),
         wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC"),
         wh.ticket_texts(con, example_ids), ticket_url,
     )
+    context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
     markdown = report.render_markdown(context)
@@ -50,7 +52,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     group_name="insight",
     kinds={"duckdb", "html"},
     deps=["ranked_themes", "theme_alerts", "cluster_summaries"],
-    description="The weekly report: Markdown shown here, and a self-contained HTML file with charts.",
+    description="The weekly report: Markdown shown here, and a self-contained HTML file with charts; "
+    "the week's triage (category mix, escalations, team load against SLA).",
 )
 def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportConfig):
     paths = {}

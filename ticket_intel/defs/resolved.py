@@ -30,8 +30,9 @@ def resolved_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, re
         tickets, replies = wh.tickets_with_status(con, weeks), wh.ticket_replies(con, weeks)
         kb = knowledge_base(tickets, replies, redaction.settings())
         # The tickets' vectors are in the cache already (ticket_embeddings); only a text missing
-        # from it (the cache was cleared) is embedded again.
-        _, embedded = embed_cached(kb["text_hash"].tolist(), [t[:EMBED_CHARS] for t in kb["text"]],
+        # from it (the cache was cleared) is embedded again, from its text for meaning as there.
+        meaning = dict(zip(tickets["text_hash"], tickets["meaning_text"], strict=True))
+        _, embedded = embed_cached(kb["text_hash"].tolist(), [meaning[h][:EMBED_CHARS] for h in kb["text_hash"]],
                                    wh.EmbeddingStore(con, key), encode)
         out = kb.assign(model=key, run_id=context.run.run_id)
         wh.replace(con, [wh.Replace("staging.resolved_tickets", out, "week_start", weeks)])

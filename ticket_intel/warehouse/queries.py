@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.connection import read, scalar
+from ticket_intel.warehouse.connection import insert_missing, read, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
 
@@ -26,8 +26,9 @@ def raw_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.Dat
 
 
 def redacted_texts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    return read(con, "SELECT ticket_id, week_start, text, text_hash FROM staging.redacted_tickets "
-                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+    """The weeks' texts for meaning (the text, for tickets redacted before it existed) and their hashes."""
+    return read(con, "SELECT ticket_id, week_start, coalesce(meaning_text, text) AS meaning_text, text_hash "
+                     "FROM staging.redacted_tickets WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
 
 
 def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> list[date]:
@@ -62,22 +63,38 @@ class EmbeddingStore:
         ensure_embedding_schema(self.con, vectors.shape[1])
         frame = pd.DataFrame({"model": self.key, "text_hash": list(hashes),
                               "embedding": list(vectors.astype(np.float32))})
-        self.con.register("_new_vectors", frame)
-        self.con.execute("INSERT INTO ops.embedding_cache BY NAME SELECT * FROM _new_vectors ON CONFLICT DO NOTHING")
-        self.con.unregister("_new_vectors")
+        insert_missing(self.con, "ops.embedding_cache", frame)
+
+
+def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[date], model: str) -> pd.DataFrame:
+    """The weeks' redacted tickets with their stored embedding by `model` (None when missing)."""
+    embedded = table_exists(con, "staging.ticket_embeddings")
+    join = ("LEFT JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.week_start = r.week_start "
+            "AND e.model = ?") if embedded else ""
+    return read(
+        con,
+        f"""SELECT r.*, {"e.embedding" if embedded else "NULL AS embedding"} FROM staging.redacted_tickets r {join}
+            WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""",
+        [model, list(weeks)] if embedded else [list(weeks)],
+    )
 
 
 # --- clustering ----------------------------------------------------------------------------
 
 def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    return read(con, "SELECT ticket_id, week_start AS ticket_week, embedding FROM staging.ticket_embeddings "
-                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+    """The window's tickets with their vector, product and language (what clustering splits by) and
+    customer (a new group inside a theme needs several)."""
+    return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
+                               length(coalesce(r.meaning_text, r.text)) AS meaning_chars, e.embedding
+                        FROM staging.ticket_embeddings e
+                        JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
+                        WHERE e.week_start IN (SELECT unnest(?)) ORDER BY e.ticket_id""", [weeks])
 
 
 def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(themes, members) of the latest clustered week before `week`; empty frames if none."""
     prev = scalar(con, "SELECT max(week_start) FROM staging.themes WHERE week_start < ?", [week])
-    themes = read(con, "SELECT theme_id, centroid, first_seen, origin FROM staging.themes "
+    themes = read(con, "SELECT theme_id, centroid, first_seen, origin, product FROM staging.themes "
                        "WHERE week_start = ? ORDER BY theme_id", [prev])
     members = read(con, "SELECT theme_id, ticket_id FROM staging.ticket_clusters "
                         "WHERE week_start = ? AND theme_id IS NOT NULL", [prev])
@@ -109,8 +126,8 @@ def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
 
 
 def llm_store(con: duckdb.DuckDBPyConnection, prompt_hash: str, model: str, response: str) -> None:
-    con.execute("INSERT INTO ops.llm_cache VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [prompt_hash, model, response, _now()])
+    row = {"prompt_hash": prompt_hash, "model": model, "response": response, "created_at": _now()}
+    insert_missing(con, "ops.llm_cache", pd.DataFrame([row]))
 
 
 # --- insight marts -------------------------------------------------------------------------
@@ -140,7 +157,8 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
-                               impact, example_ticket_ids
+                               impact, products, example_ticket_ids, sentiment, frustration_share,
+                               escalation_share, churn_risk_customers
                         FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""", [week])
 
 
@@ -164,8 +182,10 @@ def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
 # --- resolved tickets, similar tickets, reply drafts ---------------------------------------
 
 def tickets_with_status(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    """Redacted tickets of these weeks with the status their export gave them."""
-    return read(con, """SELECT r.ticket_id, r.week_start, t.status, r.text, r.text_hash
+    """Redacted tickets of these weeks with the status their export gave them and their text for meaning
+    (what their `text_hash` names)."""
+    return read(con, """SELECT r.ticket_id, r.week_start, t.status, r.text,
+                               coalesce(r.meaning_text, r.text) AS meaning_text, r.text_hash
                         FROM staging.redacted_tickets r JOIN raw.tickets t USING (ticket_id)
                         WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""", [weeks])
 
