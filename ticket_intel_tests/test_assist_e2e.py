@@ -53,3 +53,24 @@ def test_similar_to_a_stored_ticket_uses_its_stored_vector_and_never_lists_it(sa
     assert len(found) == 5 and ticket not in [m["ticket_id"] for m in found]
     r = CliRunner().invoke(main, ["draft", "--warehouse", str(sample_run.warehouse), "--ticket", ticket])
     assert r.exit_code == 0 and r.output.split("]")[0] in ("[template", "[none") and "cites:" in r.output
+
+
+def test_serve_triages_a_stored_ticket_exactly_as_the_ticket_triage_asset_did(sample_run):
+    from ticket_intel.adapters import encoder
+    from ticket_intel.adapters.server import TRIAGE_FIELDS
+    from ticket_intel.live_triage import TriageFiles, TriageRequest, live_triage
+    from ticket_intel.warehouse.connection import embeddings_matrix
+
+    rows = _read(sample_run, """SELECT t.*, r.text, e.embedding FROM marts.ticket_triage t
+                                JOIN staging.redacted_tickets r USING (ticket_id, week_start)
+                                JOIN staging.ticket_embeddings e USING (ticket_id, week_start)
+                                WHERE t.week_start = (SELECT max(week_start) FROM marts.ticket_triage)""")
+    triage = live_triage(TriageFiles(), lambda texts: encoder.encode(list(texts)))
+    vectors = embeddings_matrix(rows)
+    assert len(rows) > 50
+    for i, row in enumerate(rows.to_dict("records")):
+        served = triage(TriageRequest(row["text"], vectors[i], None, "text"))
+        for field in TRIAGE_FIELDS:
+            want, got = row[field], served[field]
+            assert (list(got) == list(want) if field == "escalation_signals" else got == pytest.approx(want)), \
+                (row["ticket_id"], field, got, want)
