@@ -1,13 +1,13 @@
 """`ticket-intel serve` under load: a real server process, many requests, 8 at a time.
 
 The server's knowledge base is banking77's train set (10,003 real customer questions, embedded
-through the bench cache) stored as resolved tickets in a fresh warehouse; the requests are
+once into bench.retrieval's .npy cache) stored as resolved tickets in a fresh warehouse; the requests are
 banking77's test questions, sent as plain, Zendesk, Freshdesk and Intercom bodies in turn, each
 signed with the shared secret (so size, signature, parsing, redaction, embedding, triage and
 retrieval are all on the path). Reference in the same run: `GET /health` at the same concurrency,
 i.e. what the HTTP stack alone costs on this machine now.
 
-`python -m bench.serve [--requests 2000] [--concurrency 8]`
+`python -m bench.serve [--requests 2000] [--concurrency 8] [--cache-dir DIR]`
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed, table
+from bench.common import SHARED, table
+from bench.retrieval import npy_embed
 from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
 from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, text_hash
@@ -38,11 +39,11 @@ WARM_UP = 40
 WEEK = date(2026, 9, 7)
 
 
-def build_warehouse(path: Path) -> int:
+def build_warehouse(path: Path, cache_dir: Path) -> int:
     """banking77 train as the knowledge base: each question resolved with its intent's name."""
     train = pd.read_csv(SHARED / "banking77" / "train.csv")
     texts = train["text"].astype(str).tolist()
-    vectors, _ = cached_embed(texts)
+    vectors = npy_embed("banking77-train", train["text"].tolist(), cache_dir)  # bench.retrieval's cache
     key = cache_key(DEFAULT_MODEL, DEFAULT_BACKEND)
     hashes = [text_hash(t) for t in texts]
     rows = pd.DataFrame({"ticket_id": [f"bench:{i}" for i in range(len(texts))], "week_start": WEEK,
@@ -139,8 +140,8 @@ def row(what: str, ms: np.ndarray, errors: int, seconds: float, concurrency: int
             "requests_per_s": round(len(ms) / seconds, 1)}
 
 
-async def run(requests: int, concurrency: int, root: Path) -> list[dict]:
-    kb = build_warehouse(root / "serve.duckdb")
+async def run(requests: int, concurrency: int, root: Path, cache_dir: Path) -> list[dict]:
+    kb = build_warehouse(root / "serve.duckdb", cache_dir)
     test = pd.read_csv(SHARED / "banking77" / "test.csv")["text"].astype(str).tolist()
     payloads = bodies([test[i % len(test)] for i in range(requests + WARM_UP)])
     port, log = free_port(), root / "server.log"
@@ -165,12 +166,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "ticket_intel_retrieval",
+                        help="where bench.retrieval keeps its .npy embeddings")
     args = parser.parse_args()
     if not (SHARED / "banking77" / "train.csv").exists():
         print(f"skipped: {SHARED} not available")
         return
     with tempfile.TemporaryDirectory(prefix="ticket_intel_serve_") as tmp:
-        print(table(asyncio.run(run(args.requests, args.concurrency, Path(tmp)))))
+        print(table(asyncio.run(run(args.requests, args.concurrency, Path(tmp), args.cache_dir))))
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ticket_intel import settings
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.drafts import LLM
 from ticket_intel.core.language import detect_language
-from ticket_intel.core.triage import triage, zero_shot_index
+from ticket_intel.core.triage import pair_scores, triage_one, zero_shot_index
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.triage_llm import llm_triage
 
@@ -63,13 +62,11 @@ def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> T
     areas = tax.load(tax.locate(files.taxonomy))
     index = zero_shot_index(taxonomy, encode)
 
-    def area_of(text: str, tags: list[str]) -> str:
-        return tax.assign_area(areas, [text], [tags])
-
     def one(request: TriageRequest) -> dict[str, Any]:
-        frame = pd.DataFrame({"text": [request.text], "language": [detect_language(request.text)]})
-        row = triage(frame, taxonomy, routing, encode=encode, vectors=request.vector[None, :], area_of=area_of,
-                     index=index).drop(columns="ticket_id").iloc[0].to_dict()
+        # core.triage.triage's row for a one-ticket frame, without building frames (7 of its 11 ms)
+        sims = dict(zip(index.pairs, pair_scores(index, request.vector[None, :])[0].tolist(), strict=True))
+        row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text))
+        row["product_area"] = tax.assign_area(areas, [request.text], [[]])
         if llm is None:
             return row
         return llm_triage(request.text, row, taxonomy, routing, llm.model, llm.cache, llm.complete)
