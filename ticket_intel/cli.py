@@ -22,6 +22,8 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
+from ticket_intel.core.product_inputs import releases_from
+from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import review_state, validate_action
 from ticket_intel.core.weeks import monday
@@ -314,19 +316,59 @@ def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
     click.echo(f"review #{rid}: undid #{review_id}")
 
 
+@review.command("fixed")
+@WAREHOUSE_OPTION
+@REVIEWER_OPTION
+@click.argument("theme_id")
+@click.option("--release", "version", required=True, help="The release (version) that shipped the fix.")
+@friendly
+def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: str) -> None:
+    """Mark THEME_ID as fixed in release VERSION: from then on its rate before and after the release
+    is compared each week ("fixed", "not yet" or "regressed"), and a comeback raises an alert."""
+    rid = _record_review(warehouse, theme_id, "fixed", version, reviewer=reviewer)
+    click.echo(f"review #{rid}: {theme_id} fixed in {version}")
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        releases = releases_from(wh.stored_releases(con))
+    if find_release(releases, version) is None:
+        known = ", ".join(r.version for r in releases[-5:]) or "none"
+        click.echo(f"ticket-intel: warning: release {version} is not in the releases file yet (latest: {known}); "
+                   "its fix status stays 'not yet' until it is", err=True)
+
+
+def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -> pd.DataFrame:
+    """The affected customers of a week's ranked themes (or one theme), for outreach when a fix ships."""
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        week = week or wh.latest_week(con)
+        if week is None:
+            raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+        frame = wh.theme_customers(con, week, theme_id)
+    if theme_id is not None and frame.empty:
+        raise ValueError(f"theme {theme_id!r} has no affected customers in the week of {week} "
+                         "(not ranked that week, or no ticket carries a customer id)")
+    return frame.assign(week_start=week.isoformat())
+
+
 @main.command()
 @WAREHOUSE_OPTION
 @click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), required=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout for csv/json).")
+@click.option("--customers", is_flag=True, help="Export the affected customers (id, plan, revenue, tickets) instead.")
+@click.option("--theme", "theme_id", default=None, help="With --customers: only this theme's customers.")
 @friendly
-def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None) -> None:
-    """Export a week's ranked themes with their example tickets."""
-    frame = load_themes(warehouse, monday(week.date()) if week else None)
-    ids = [t for ids in frame["example_ticket_ids"] for t in ids]
-    with wh.open_warehouse(warehouse, read_only=True) as con:
-        texts = wh.ticket_texts(con, ids)
-    table = export_core.themes_with_examples(frame, texts)
+def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None, customers: bool,
+           theme_id: str | None) -> None:
+    """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
+    if theme_id is not None and not customers:
+        raise ValueError("--theme needs --customers")
+    if customers:
+        table = export_customers(warehouse, monday(week.date()) if week else None, theme_id)
+    else:
+        frame = load_themes(warehouse, monday(week.date()) if week else None)
+        ids = [t for ids in frame["example_ticket_ids"] for t in ids]
+        with wh.open_warehouse(warehouse, read_only=True) as con:
+            texts = wh.ticket_texts(con, ids)
+        table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")
     data = export_core.serialize(table, fmt)
@@ -334,7 +376,41 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
         sys.stdout.write(data.decode("utf-8"))
     else:
         output.write_bytes(data)
-        click.echo(f"wrote {len(table)} themes to {output}", err=True)
+        click.echo(f"wrote {len(table)} {'customer rows' if customers else 'themes'} to {output}", err=True)
+
+
+@main.group()
+def backlog() -> None:
+    """Top themes as Jira or Linear issues (TICKET_INTEL_TRACKER and its credentials)."""
+
+
+@backlog.command("sync")
+@WAREHOUSE_OPTION
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@click.option("--dry-run", is_flag=True, help="Print what would change; call no tracker, write nothing.")
+@friendly
+def backlog_sync(warehouse: Path, week: datetime | None, dry_run: bool) -> None:
+    """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan."""
+    with wh.open_warehouse(warehouse, read_only=True) as con:
+        day = monday(week.date()) if week else wh.latest_week(con)
+    if day is None:
+        raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+    _configure(None, warehouse)
+    import dagster as dg
+
+    from ticket_intel.definitions import defs
+
+    result = defs().resolve_job_def("weekly_job").execute_in_process(
+        instance=dg.DagsterInstance.get(), partition_key=day.isoformat(), raise_on_error=False,
+        asset_selection=[dg.AssetKey("backlog_sync")],
+        run_config={"ops": {"backlog_sync": {"config": {"dry_run": dry_run}}}},
+    )
+    failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
+    if failure is not None:
+        raise CliError(failure.user_failure_data.description if failure.user_failure_data
+                       else failure.error.message.strip().splitlines()[-1])
+    metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata
+    click.echo(str(metadata["plan"].value).strip().strip("`").strip())
 
 
 if __name__ == "__main__":

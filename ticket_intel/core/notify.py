@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
+
 KINDS = ("log", "slack", "webhook")
 SIGNATURE_HEADER = "X-Ticket-Intel-Signature"
 ALERT_HEADER = "X-Ticket-Intel-Alert"
@@ -77,7 +79,8 @@ def report_link(reports_url: str, week: str, theme_id: str) -> str:
 
 
 def describe(alert: Mapping[str, Any]) -> str:
-    """One human sentence with the evidence, e.g. for Slack or a log line."""
+    """One human sentence with the evidence, e.g. for Slack or a log line; an alert that followed a
+    release says so ("Spiked 1 day after 4.2.1.")."""
     week, label = alert["week_start"], alert["label"]
     who = f"{alert['tickets']} tickets from {alert['customers']} customers"
     if alert["kind"] == "volume_spike":
@@ -86,8 +89,14 @@ def describe(alert: Mapping[str, Any]) -> str:
         if alert.get("concentrated"):
             text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
+    elif alert["kind"] == REGRESSION:
+        text = describe_regression(alert, alert.get("fix_release") or "its release")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
+    if alert.get("after_release"):
+        event = "spiked" if alert["kind"] == "volume_spike" else "started"
+        sentence = describe_after_release(alert["after_release"], int(alert["after_release_days"]), event)
+        text += f" {sentence[:1].upper()}{sentence[1:]}."
     examples = ", ".join(alert.get("example_ticket_ids") or [])
     return text + (f" Examples: {examples}." if examples else "")
 

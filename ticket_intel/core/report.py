@@ -133,7 +133,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: None if _is_missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
+def example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
     """Example ticket -> its id, anchor, helpdesk link (when a URL template is set) and text."""
     text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=True)) if len(tickets) else {}
     source_id = dict(zip(tickets["ticket_id"], tickets["source_id"], strict=True)) if len(tickets) else {}
@@ -182,7 +182,7 @@ def build_context(
     """
     summary_of = {r["theme_id"]: r for r in _records(summaries)}
     label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
-    themes = _cards(ranked, alerts, summary_of, _example_maker(tickets, ticket_url))
+    themes = _cards(ranked, alerts, summary_of, example_maker(tickets, ticket_url))
     prev = overview.get("tickets_prev_week") or 0
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"])} for a in _records(alerts)]
     everything = _records(ranked)

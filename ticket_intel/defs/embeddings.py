@@ -1,13 +1,11 @@
 """ticket_embeddings: one vector per redacted ticket, each distinct text embedded once, ever."""
 
-from functools import partial
-
 import dagster as dg
 import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
-from ticket_intel.core.embed import cache_key, embed_cached
+from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
@@ -21,8 +19,7 @@ from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
 )
 def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedding: EmbeddingConfig):
     weeks = weeks_of(context)
-    key = cache_key(embedding.model, embedding.backend)
-    encode = partial(encoder.encode, model=embedding.model, batch_size=embedding.batch_size, backend=embedding.backend)
+    key, encode = embedding.cache_key(), embedding.encoder()
     with warehouse.connect() as con:
         # A new warehouse needs the model's width for its vector tables; after that the model
         # is only loaded when a text is missing from the cache.

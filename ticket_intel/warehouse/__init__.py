@@ -17,6 +17,9 @@ from ticket_intel.warehouse.context import load_week_context
 from ticket_intel.warehouse.queries import (
     EmbeddingStore,
     add_review,
+    backlog_state,
+    backlog_writes,
+    help_center_articles,
     ingested_files,
     known_theme_ids,
     latest_week,
@@ -29,6 +32,9 @@ from ticket_intel.warehouse.queries import (
     report_path,
     review_theme,
     reviews,
+    snapshot,
+    stored_releases,
+    theme_customers,
     ticket_texts,
     week_rows,
     window_embeddings,
@@ -44,10 +50,10 @@ from ticket_intel.warehouse.schema import (
 )
 
 __all__ = [
-    "LATEST", "SCHEMAS", "EmbeddingStore", "Replace", "add_review", "applied_version", "connect",
-    "embeddings_matrix", "ensure_embedding_schema", "ingested_files", "known_theme_ids", "latest_week",
-    "llm_cached", "llm_store", "load_week_context", "migrate", "open_warehouse", "previous_themes",
-    "ranked_themes", "raw_tickets", "read", "redacted_texts", "replace", "report_path", "review_theme",
-    "reviews", "scalar", "stored_embedding_dim", "table_exists", "ticket_texts", "week_rows",
-    "window_embeddings",
+    "LATEST", "SCHEMAS", "EmbeddingStore", "Replace", "add_review", "applied_version", "backlog_state",
+    "backlog_writes", "connect", "embeddings_matrix", "ensure_embedding_schema", "help_center_articles",
+    "ingested_files", "known_theme_ids", "latest_week", "llm_cached", "llm_store", "load_week_context",
+    "migrate", "open_warehouse", "previous_themes", "ranked_themes", "raw_tickets", "read", "redacted_texts",
+    "replace", "report_path", "review_theme", "reviews", "scalar", "snapshot", "stored_embedding_dim",
+    "stored_releases", "table_exists", "theme_customers", "ticket_texts", "week_rows", "window_embeddings",
 ]
