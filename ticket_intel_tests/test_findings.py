@@ -146,7 +146,7 @@ def test_fix_status_and_parent(found) -> None:
 
 
 def test_affected_customers_cover_the_window_of_ranked_themes(found) -> None:
-    ctx, f = found
+    _, f = found
     assert set(f.customers["theme_id"]) == set(f.ranked["theme_id"])
     ent = f.customers[f.customers["theme_id"] == "T-ent"]
     assert len(ent) == sum(COUNTS["T-ent"]) and ent.iloc[0]["plan"] == "enterprise"  # richest first
