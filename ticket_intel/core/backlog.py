@@ -415,6 +415,16 @@ def outbox_records(actions: Sequence[Action], tracker: str, now: datetime) -> li
              "updated_at": now} for a in actions]
 
 
+def comment_records(result: SyncResult, tracker: str, now: datetime) -> list[dict[str, Any]]:
+    """The comments a run posted, so a re-run of the week does not post them again."""
+    return [{"tracker": tracker, "key": a.key, "issue_key": a.issue_key or _key_of(a.theme_id, result.links),
+             "theme_id": a.theme_id, "week": a.week, "sent_at": now} for a in result.applied if a.kind == COMMENT]
+
+
+def _key_of(theme_id: str, links: Mapping[str, Link]) -> str | None:
+    return links[theme_id].issue_key if theme_id in links else None
+
+
 def last_synced(links: Mapping[str, Link]) -> date | None:
     """The newest week any issue's description was written for."""
     weeks = [link.last_synced_week for link in links.values() if link.last_synced_week is not None]

@@ -68,16 +68,17 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     name = tracker.name()
     if name is None:
         return SyncOutcome(week, "", "no tracker configured (TICKET_INTEL_TRACKER is empty)")
-    links_frame, outbox_frame = wh.backlog_state(con, name)
+    links_frame, outbox_frame, commented = wh.backlog_state(con, name)
     links = backlog.links_from_records(links_frame.to_dict("records"))
     newest = backlog.last_synced(links)
     if newest is not None and week < newest:
         return SyncOutcome(week, "", f"week {week} is older than {newest}, the week the issues show")
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, alert_key")
     contents = issue_contents(con, week, alerts, report.ticket_url_template, tracker.reports_url)
-    described = {a["alert_key"]: notify.describe(a) for a in alerts.to_dict("records")}
-    actions = backlog.plan(week, contents, review_state(wh.reviews(con)), links, tracker.policy(),
-                           alerts.to_dict("records"), described,
+    fresh = [{**_clean(a), "example_ticket_ids": list(a["example_ticket_ids"])}
+             for a in alerts.to_dict("records") if a["alert_key"] not in commented]
+    actions = backlog.plan(week, contents, review_state(wh.reviews(con)), links, tracker.policy(), fresh,
+                           {a["alert_key"]: notify.describe(a) for a in fresh},
                            backlog.actions_from_records(outbox_frame.to_dict("records")))
     text = backlog.format_plan(actions, links)
     if dry_run:
@@ -85,7 +86,8 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     now = datetime.now(UTC).replace(tzinfo=None)
     result = backlog.apply(actions, tracker.client(), links, now)
     wh.replace(con, wh.backlog_writes(name, pd.DataFrame(backlog.link_records(result.links)),
-                                      pd.DataFrame(backlog.outbox_records(result.pending, name, now))))
+                                      pd.DataFrame(backlog.outbox_records(result.pending, name, now)),
+                                      pd.DataFrame(backlog.comment_records(result, name, now))))
     return SyncOutcome(week, text, result=result)
 
 

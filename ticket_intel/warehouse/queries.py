@@ -178,14 +178,17 @@ def theme_customers(con: duckdb.DuckDBPyConnection, week: date, theme_id: str | 
                 [week, theme_id, theme_id])
 
 
-def backlog_state(con: duckdb.DuckDBPyConnection, tracker: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(links, outbox) of one tracker."""
+def backlog_state(con: duckdb.DuckDBPyConnection, tracker: str) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """(links, outbox, keys of the comments already posted) of one tracker."""
     links = read(con, "SELECT * FROM ops.backlog_links WHERE tracker = ? ORDER BY theme_id", [tracker])
     outbox = read(con, "SELECT * FROM ops.backlog_outbox WHERE tracker = ? ORDER BY key", [tracker])
-    return links, outbox
+    sent = {r[0] for r in con.execute("SELECT key FROM ops.backlog_comments WHERE tracker = ?", [tracker]).fetchall()}
+    return links, outbox, sent
 
 
-def backlog_writes(tracker: str, links: pd.DataFrame, outbox: pd.DataFrame) -> list[Replace]:
-    """Replace one tracker's links and outbox (written together, in one transaction)."""
+def backlog_writes(tracker: str, links: pd.DataFrame, outbox: pd.DataFrame, comments: pd.DataFrame) -> list[Replace]:
+    """One tracker's links and outbox replaced, and the comments just posted recorded (one transaction)."""
+    keys = list(comments["key"]) if len(comments) else []
     return [Replace("ops.backlog_links", links, "tracker", [tracker]),
-            Replace("ops.backlog_outbox", outbox, "tracker", [tracker])]
+            Replace("ops.backlog_outbox", outbox, "tracker", [tracker]),
+            Replace("ops.backlog_comments", comments, "key", keys)]

@@ -140,6 +140,9 @@ _V3_TABLES = {
         tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, kind VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
         week DATE NOT NULL, action VARCHAR NOT NULL, attempts INTEGER NOT NULL, error VARCHAR,
         updated_at TIMESTAMP NOT NULL, PRIMARY KEY (tracker, key)""",
+    "ops.backlog_comments": """
+        tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, issue_key VARCHAR, theme_id VARCHAR, week DATE,
+        sent_at TIMESTAMP NOT NULL, PRIMARY KEY (tracker, key)""",
 }
 _V3_COLUMNS = {
     "marts.ranked_themes": (
