@@ -40,8 +40,8 @@ class ReleasesFile:
         return buffer.getvalue()
 
     def truth(self, world: World) -> JSONDict:
-        """Per release followed by a pattern: its intent and the whole days from the release to the pattern's
-        first ticket after it (for the spike: its first ticket of the spike week)."""
+        """Per release followed by a pattern: its intent and the whole days from the release to the intent's
+        first ticket after it."""
         released = {version: when for when, version, _ in RELEASES}
         follows = []
         for version, intent in FOLLOWED_BY.items():
