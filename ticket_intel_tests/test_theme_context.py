@@ -121,3 +121,16 @@ def test_html_report_gains_the_sections_escaped() -> None:
 def test_report_without_closing_sections_is_unchanged() -> None:
     md = report.render_markdown(context())
     assert "## Documentation gaps" in md and "## Customers at risk" not in md
+
+
+def test_long_lists_keep_to_the_top_themes() -> None:
+    gap = {"docs_status": GAP, "docs_article": None, "docs_note": "no article", "fix_status": None}
+    themes = [{"theme_id": f"T{r}", "label": f"T{r}", "tickets": 5, "rank": r, **gap} for r in range(1, 13)]
+    themes[11] = {**themes[11], "fix_status": FIXED, "fix_release": "4.1", "fix_note": "Fix in 4.1: fixed"}
+    customers = pd.DataFrame([{"theme_id": t["theme_id"], "customer_id": "c", "plan": "pro", "monthly_revenue": 1.0}
+                              for t in themes])
+    closing = report_sections(themes, [], pd.DataFrame(), customers, pd.DataFrame(), [], True, top=(10, 5))
+    assert [t["theme_id"] for t in closing["docs"][GAP]] == [f"T{r}" for r in range(1, 11)]
+    assert closing["docs"]["more_gaps"] == 2
+    assert [c["theme_id"] for c in closing["customers_to_tell"]] == ["T12", "T1", "T2", "T3", "T4", "T5"]
+    assert "…and 2 more ranked themes without an article" in report.render_markdown({**context(), "closing": closing})

@@ -118,13 +118,17 @@ def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: None if _missing(v) else v for k, v in row.items()}
 
 
-def _docs(themes: Sequence[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The ranked themes by docs status, each with its article (title, url) and note."""
-    by_status: dict[str, list[dict[str, Any]]] = {GAP: [], UNFOUND: [], COVERED: []}
+def _docs(themes: Sequence[Mapping[str, Any]], top: int) -> dict[str, Any]:
+    """The ranked themes by docs status, each with its article (title, url) and note; gaps of the
+    `top` themes only (`more_gaps` counts the rest)."""
+    by_status: dict[str, Any] = {GAP: [], UNFOUND: [], COVERED: []}
     for t in themes:
         if t.get("docs_status") in by_status:
             article = {"title": t["docs_article"], "url": t.get("docs_article_url")} if t.get("docs_article") else None
             by_status[t["docs_status"]].append({**t, "article": article, "note": t.get("docs_note") or ""})
+    gaps = by_status[GAP]
+    by_status[GAP] = [t for t in gaps if t.get("rank") is None or t["rank"] <= top]
+    by_status["more_gaps"] = len(gaps) - len(by_status[GAP])
     return by_status
 
 
@@ -142,10 +146,14 @@ def _releases(themes: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str,
     return started + [r for r in followed if (r["theme_id"], r["sentence"]) not in seen]
 
 
-def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFrame, top: int = 3) -> list[dict[str, Any]]:
-    """Per theme: how many customers to tell, by plan, and the richest few (`customers`: theme_customers rows)."""
+def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFrame, top: int,
+                       richest: int = 3) -> list[dict[str, Any]]:
+    """Per theme marked fixed, then per `top` theme: how many customers to tell, by plan, and the
+    richest few (`customers`: theme_customers rows)."""
     out = []
-    for t in themes:
+    chosen = [t for t in themes if t.get("fix_status")] + [
+        t for t in themes if not t.get("fix_status") and (t.get("rank") is None or t["rank"] <= top)]
+    for t in chosen:
         mine = customers[customers["theme_id"] == t["theme_id"]] if len(customers) else customers
         if not len(mine):
             continue
@@ -153,30 +161,32 @@ def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFr
         out.append({"theme_id": t["theme_id"], "label": t["label"], "customers": len(mine),
                     "fix_status": t.get("fix_status"), "fix_release": t.get("fix_release"),
                     "by_plan": ", ".join(f"{n} {plan}" for plan, n in plans.items()),
-                    "top": [_clean(c) for c in mine.head(top).to_dict("records")]})
+                    "top": [_clean(c) for c in mine.head(richest).to_dict("records")]})
     return out
 
 
 def report_sections(themes: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]],
                     segments: pd.DataFrame, customers: pd.DataFrame, at_risk: pd.DataFrame,
-                    parents: Iterable[Mapping[str, Any]], docs_configured: bool) -> dict[str, Any]:
+                    parents: Iterable[Mapping[str, Any]], docs_configured: bool,
+                    top: tuple[int, int] = (10, 5)) -> dict[str, Any]:
     """The report's closing-the-loop sections from what the ranking stored: documentation, releases
     and fixes, segments, customers to tell, customers at risk, theme groups.
 
     `themes`: the week's ranked rows with `theme_columns`; `alerts`: the week's alerts; `segments`,
-    `customers`: the week's theme_segments and theme_customers rows.
+    `customers`: the week's theme_segments and theme_customers rows; `top`: the ranks whose gaps,
+    and whose customers to tell, are listed (every article found and every fix is).
     """
     themes = [_clean(t) for t in themes]
     label = {t["theme_id"]: t["label"] for t in themes}
     return {
         "docs_configured": docs_configured,
-        "docs": _docs(themes),
+        "docs": _docs(themes, top[0]),
         "after_release": _releases(themes, [_clean(a) for a in alerts]),
         "fixes": [{"theme_id": t["theme_id"], "label": t["label"], "status": t["fix_status"], "sentence": t["fix_note"]}
                   for t in themes if t.get("fix_status")],
         "segments": [{"theme_id": r["theme_id"], "label": label.get(r["theme_id"], r["theme_id"]),
                       "sentence": segment_sentence(r)} for r in segments.to_dict("records")] if len(segments) else [],
-        "customers_to_tell": _customers_to_tell(themes, customers),
+        "customers_to_tell": _customers_to_tell(themes, customers, top[1]),
         "customers_at_risk": [_clean(row) for row in at_risk.to_dict("records")],
         "groups": list(parents),
     }

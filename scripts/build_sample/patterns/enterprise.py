@@ -66,7 +66,7 @@ ENTERPRISE = Concentrated(
     intent="direct_debit_payment_not_recognised",
     area="transfers",
     plan="enterprise",
-    share=0.75,
-    mean=8,
+    share=0.8,
+    mean=12,
     jitter=1,
 )
