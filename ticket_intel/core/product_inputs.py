@@ -8,6 +8,7 @@ for "no help center"); the inbox defaults are simply absent when the files are.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -65,6 +66,17 @@ def releases_path(setting: str, inbox: Path) -> Path | None:
         raise ValueError(f"{inbox} holds both {' and '.join(RELEASE_FILES)}: keep one, or point "
                          "TICKET_INTEL_RELEASES at it")
     return _configured(setting, "TICKET_INTEL_RELEASES") or (found[0] if found else None)
+
+
+def side_inputs_digest(help_center_setting: str, releases_setting: str, inbox: Path) -> str:
+    """One hash of the configured help center and releases file (names and bytes): it changes when
+    either does ("" when neither exists)."""
+    found = [p for p in (help_center_path(help_center_setting, inbox), releases_path(releases_setting, inbox)) if p]
+    files = sorted(f for p in found for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest() if files else ""
 
 
 def _read(kind: str, path: Path | None, reader: Callable[[Path], Any], errors: dict[str, str]) -> Any:
