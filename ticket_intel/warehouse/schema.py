@@ -109,9 +109,11 @@ def _v2_week_counts_and_origin(con: duckdb.DuckDBPyConnection) -> None:
                        WHERE b.theme_id = t.theme_id AND b.week_start = t.first_seen AND t.origin IS NULL""")
 
 
-# Migration 3: closing the loop (docs/loop.md). Inputs beside the exports, per-theme findings and
-# the marts they come with, release links on alerts, and the tracker sync state.
-_V3_TABLES = {
+# Migration 8: closing the loop (docs/loop.md). Inputs beside the exports, per-theme findings and
+# the marts they come with, release links on alerts, and the tracker sync state. (Numbered after
+# main's migrations 3-7, which this branch does not carry.) No table declares a key: writers
+# replace rows by key (`connection.replace`), so the tables also work where keys cannot be declared.
+_V8_TABLES = {
     "raw.help_center_articles": """
         article_id VARCHAR NOT NULL, source VARCHAR, title VARCHAR NOT NULL, text VARCHAR, url VARCHAR,
         published_at TIMESTAMP, source_file VARCHAR, text_hash VARCHAR NOT NULL""",
@@ -135,16 +137,16 @@ _V3_TABLES = {
     "ops.backlog_links": """
         tracker VARCHAR NOT NULL, theme_id VARCHAR NOT NULL, issue_key VARCHAR NOT NULL, issue_url VARCHAR,
         created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, last_synced_week DATE,
-        content_hash VARCHAR, PRIMARY KEY (tracker, theme_id)""",
+        content_hash VARCHAR""",
     "ops.backlog_outbox": """
         tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, kind VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
         week DATE NOT NULL, action VARCHAR NOT NULL, attempts INTEGER NOT NULL, error VARCHAR,
-        updated_at TIMESTAMP NOT NULL, PRIMARY KEY (tracker, key)""",
+        updated_at TIMESTAMP NOT NULL""",
     "ops.backlog_comments": """
         tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, issue_key VARCHAR, theme_id VARCHAR, week DATE,
-        sent_at TIMESTAMP NOT NULL, PRIMARY KEY (tracker, key)""",
+        sent_at TIMESTAMP NOT NULL""",
 }
-_V3_COLUMNS = {
+_V8_COLUMNS = {
     "marts.ranked_themes": (
         "docs_status VARCHAR", "docs_article VARCHAR", "docs_article_url VARCHAR", "docs_note VARCHAR",
         "after_release VARCHAR", "after_release_days INTEGER", "fix_release VARCHAR", "fix_status VARCHAR", "fix_note VARCHAR", "parent_id VARCHAR", "parent VARCHAR", "notes VARCHAR[]"),
@@ -153,10 +155,10 @@ _V3_COLUMNS = {
 }
 
 
-def _v3_closing_the_loop(con: duckdb.DuckDBPyConnection) -> None:
-    for table, columns in _V3_TABLES.items():
+def _v8_closing_the_loop(con: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in _V8_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    for table, columns in _V3_COLUMNS.items():
+    for table, columns in _V8_COLUMNS.items():
         for column in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
 
@@ -171,8 +173,8 @@ class Migration:
 MIGRATIONS = (
     Migration(1, "baseline schema", _v1_baseline),
     Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
-    Migration(3, "help center, releases, theme findings, segments, customers, hierarchy, backlog sync",
-              _v3_closing_the_loop),
+    Migration(8, "help center, releases, theme findings, segments, customers, hierarchy, backlog sync",
+              _v8_closing_the_loop),
 )
 LATEST = MIGRATIONS[-1].version
 
