@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+WAREHOUSE := data/warehouse.duckdb
 export NUMBA_CACHE_DIR := $(CURDIR)/.cache/numba
 
 .PHONY: install demo test dev lint bench clean
@@ -20,18 +20,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	ln -sf $(CURDIR)/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+# The warehouse's Dagster instance and reports live beside it (data/warehouse_dagster/, data/warehouse_reports/).
+demo: install
+	$(BIN)/ticket-intel demo --warehouse $(WAREHOUSE)
 
-demo: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/ticket-intel demo --warehouse data/warehouse.duckdb
-
-test: install $(DAGSTER_HOME)/dagster.yaml
+# CI runs exactly this (.ci/run): the definitions load and validate, then the whole test suite.
+test: install
+	$(BIN)/dg check defs
 	$(BIN)/python -m pytest -q
 
-dev: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
+dev: install
+	$(BIN)/ticket-intel dev --warehouse $(WAREHOUSE) --port $${PORT:-3000}
 
 lint: install
 	$(BIN)/ruff check .
@@ -41,4 +40,4 @@ bench: install
 	$(BIN)/python -m bench.theme_quality --csv ../shared/datasets/banking77/train.csv --text-col text --label-col category
 
 clean:
-	rm -rf $(VENV) $(DAGSTER_HOME) .cache data/warehouse.duckdb* data/reports
+	rm -rf $(VENV) .cache data/warehouse.duckdb* data/warehouse.snapshot.duckdb data/warehouse_dagster data/warehouse_reports

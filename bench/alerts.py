@@ -20,7 +20,11 @@ tails run on the same weeks; Poisson, which the issue names, is the reference.
 Then two real weeks go through `anomalies.detect` itself, with distinct authors as customers:
 PowerToys 2021-06-28 (a broad spike) and TensorFlow 2023-01-16 (84 issues, 72 from one account).
 
-    .venv/bin/python -m bench.alerts [--stride 3]
+Last, new patterns next to old ones: 10-week scenarios from banking77's most similar intent pairs,
+run week by week through clustering, identity, ranking and alerts, today's path against new groups
+and split families in the same run (bench/adjacent.py).
+
+    .venv/bin/python -m bench.alerts [--stride 3] [--pairs 12]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from bench import adjacent
 from bench.common import SHARED, table
 from ticket_intel.core import anomalies
 from ticket_intel.core.context import make_context
@@ -189,6 +194,8 @@ def real_case(issues: pd.DataFrame, product: str, week: date, settings: anomalie
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stride", type=int, default=3, help="inject a spike at every n-th testable week")
+    parser.add_argument("--pairs", type=int, default=adjacent.PAIRS,
+                        help="adjacent banking77 intent pairs for the new-pattern scenarios (0 skips them)")
     args = parser.parse_args(argv)
     if not DATASET.is_dir():
         print(f"skipped: {DATASET} not found")
@@ -209,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ntargets: recall >= {RECALL_TARGET:.0%} for 3x and 5x, false alerts <= {FALSE_TARGET:g} per 100 "
           f"theme-weeks; shipped tail: {chosen.distribution}\n")
     print(table([real_case(issues, product, week, chosen) for product, week in REAL_CASES], "{:.1f}"))
+    if args.pairs:
+        adjacent.report(args.pairs)
     return 0
 
 

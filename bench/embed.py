@@ -27,6 +27,7 @@ import numpy as np
 
 from bench.common import SHARED, cached_embed, read_csvs, table
 from ticket_intel import PROJECT_ROOT
+from ticket_intel.adapters import encoder
 from ticket_intel.core import embed
 
 
@@ -35,7 +36,7 @@ def _rate(n: int, seconds: float) -> float:
 
 
 def speed(texts: list[str], batch_size: int) -> list[dict[str, Any]]:
-    st = embed.load_sentence_transformer(embed.DEFAULT_MODEL)
+    st = encoder.load_sentence_transformer(embed.DEFAULT_MODEL)
     start = time.perf_counter()
     reference = st.encode(texts, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
     plain = time.perf_counter() - start
@@ -44,7 +45,7 @@ def speed(texts: list[str], batch_size: int) -> list[dict[str, Any]]:
              "cos_min": 1.0, "cos_mean": 1.0}]
     with tempfile.TemporaryDirectory() as tmp:
         for backend in embed.BACKENDS:
-            embed.load_encoder(embed.DEFAULT_MODEL, backend)
+            encoder.load_encoder(embed.DEFAULT_MODEL, backend)
             cache = Path(tmp) / f"{backend}.duckdb"
             runs = ("cold", "warm") if backend == embed.DEFAULT_BACKEND else ("cold",)
             for run in runs:

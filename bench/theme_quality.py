@@ -2,10 +2,17 @@
 
     python -m bench.theme_quality --csv ../shared/datasets/banking77/train.csv \
         --csv ../shared/datasets/banking77/test.csv --text-col text --label-col category [--json]
+    python -m bench.theme_quality --mix --no-bertopic --sample-limit 20000
 
 Both methods get the same embeddings (the project's cached embedder) and run in a fresh process
-each, so their seconds and peak RSS are comparable. NMI and ARI are computed over all texts with
-the outliers as one group of their own, and again over the non-outliers only.
+each, so their seconds and peak RSS are comparable. NMI and ARI are computed over all labelled
+texts with the outliers as one group of their own, and again over the non-outliers only.
+
+`--sample-limit S` (repeatable) adds the project's clustering fitted on a sample of S tickets
+(the path windows past `cluster.SAMPLE_LIMIT` take) and checks its ARI is within 0.02 of the
+whole fit. `--mix` clusters every distinct real text of ../shared/datasets together (banking77,
+twcs tweets, GitHub bug titles: `bench.synthetic.real_corpus`) and scores the banking77 rows,
+the only ones labelled with a theme; the others are real unlabelled traffic around them.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import argparse
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -23,12 +31,17 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from bench.common import cached_embed, in_fresh_process, read_csvs, table
 from ticket_intel.core import embed
 
+ARI_TOLERANCE = 0.02  # fit-on-sample may lose at most this much ARI against the whole fit
 
-def project_labels(x: np.ndarray, seed: int) -> np.ndarray:
-    """The pipeline's own clustering with its size-scaled defaults."""
+
+def project_labels(x: np.ndarray, seed: int, sample_limit: int = 0) -> np.ndarray:
+    """The pipeline's own clustering with its size-scaled defaults (fitted on a sample past sample_limit)."""
     from ticket_intel.core import cluster
 
-    return cluster.cluster(x, cluster.default_params(len(x), seed)).labels
+    params = cluster.default_params(len(x), seed)
+    if sample_limit:
+        params = replace(params, sample_limit=sample_limit)
+    return cluster.cluster(x, params).labels
 
 
 def bertopic_labels(x: np.ndarray, docs: list[str], seed: int) -> np.ndarray:
@@ -54,6 +67,9 @@ def timed(fn: Any, *args: Any) -> tuple[np.ndarray, float]:
 
 
 def scores(labels: np.ndarray, truth: np.ndarray, seconds: float, rss: float) -> dict[str, Any]:
+    """Agreement with the labels on the labelled rows (truth not None), plus cost figures."""
+    labelled = np.array([t is not None for t in truth])
+    labels, truth = labels[labelled], truth[labelled].astype(str)
     out = labels < 0
     inliers = ~out
     return {
@@ -70,16 +86,30 @@ def scores(labels: np.ndarray, truth: np.ndarray, seconds: float, rss: float) ->
 
 def evaluate(
     texts: Sequence[str], truth: np.ndarray, seed: int = 42, bertopic: bool = True,
-    backend: str = embed.DEFAULT_BACKEND,
+    backend: str = embed.DEFAULT_BACKEND, sample_limits: Sequence[int] = (),
 ) -> dict[str, Any]:
     x, _ = cached_embed(list(texts), backend=backend, progress=True)
     results = {}
-    (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed)
-    results["ticket_intel"] = scores(labels, truth, seconds, rss)
+    for limit in (0, *sample_limits):
+        (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed, limit)
+        results[f"ticket_intel, sample {limit}" if limit else "ticket_intel"] = scores(labels, truth, seconds, rss)
     if bertopic:
         (labels, seconds), _, rss = in_fresh_process(timed, bertopic_labels, x, list(texts), seed)
         results["bertopic"] = scores(labels, truth, seconds, rss)
     return results
+
+
+def sample_verdicts(results: dict[str, Any]) -> list[str]:
+    """One line per fit-on-sample run: its ARI against the whole fit's, and whether the target is met."""
+    whole = results["ticket_intel"]["ari"]
+    lines = []
+    for name, r in results.items():
+        if ", sample " in name:
+            delta = r["ari"] - whole
+            verdict = "met" if delta >= -ARI_TOLERANCE else "NOT met"
+            lines.append(f"{name}: ARI {r['ari']:.4f} vs whole {whole:.4f} ({delta:+.4f}); "
+                         f"target within {ARI_TOLERANCE}: {verdict}")
+    return lines
 
 
 def subset(frame: pd.DataFrame, label_col: str, labels: int, texts: int, seed: int) -> pd.DataFrame:
@@ -93,31 +123,50 @@ def subset(frame: pd.DataFrame, label_col: str, labels: int, texts: int, seed: i
     return frame
 
 
+def load(args: argparse.Namespace) -> tuple[list[str], np.ndarray]:
+    """(texts, truth with None for unlabelled rows) from --csv files or the --mix of real datasets."""
+    if args.mix:
+        from bench.synthetic import real_corpus
+
+        frame = real_corpus(limit=args.real_limit)
+        truth = frame["label"].where(frame["source"] == "banking77", None).to_numpy(dtype=object)
+        return frame["text"].astype(str).tolist(), truth
+    if not (args.csv and args.text_col and args.label_col):
+        raise SystemExit("give --csv, --text-col and --label-col, or --mix")
+    frame = read_csvs(args.csv).dropna(subset=[args.text_col, args.label_col])
+    frame = subset(frame, args.label_col, args.labels, args.texts, args.sample_seed)
+    return frame[args.text_col].astype(str).tolist(), frame[args.label_col].astype(str).to_numpy(dtype=object)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", action="append", required=True, help="CSV file or glob; repeat to combine files")
-    parser.add_argument("--text-col", required=True)
-    parser.add_argument("--label-col", required=True)
+    parser.add_argument("--csv", action="append", help="CSV file or glob; repeat to combine files")
+    parser.add_argument("--text-col")
+    parser.add_argument("--label-col")
+    parser.add_argument("--mix", action="store_true", help="all real datasets together, scored on banking77")
+    parser.add_argument("--real-limit", type=int, default=0, help="with --mix: the first N distinct real texts")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--no-bertopic", action="store_true", help="skip the BERTopic reference")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--labels", type=int, default=0, help="keep a random subset of this many labels")
     parser.add_argument("--texts", type=int, default=0, help="keep a random subset of this many texts")
     parser.add_argument("--sample-seed", type=int, default=0, help="seed for --labels / --texts")
+    parser.add_argument("--sample-limit", type=int, action="append", default=[],
+                        help="also fit on a sample of this many tickets; repeatable")
     parser.add_argument("--backend", choices=embed.BACKENDS, default=embed.DEFAULT_BACKEND,
                         help="embedding backend (vectors cached per backend)")
     args = parser.parse_args(argv)
-    frame = read_csvs(args.csv).dropna(subset=[args.text_col, args.label_col])
-    frame = subset(frame, args.label_col, args.labels, args.texts, args.sample_seed)
-    texts = frame[args.text_col].astype(str).tolist()
-    truth = frame[args.label_col].astype(str).to_numpy()
-    results = evaluate(texts, truth, args.seed, not args.no_bertopic, args.backend)
+    texts, truth = load(args)
+    results = evaluate(texts, truth, args.seed, not args.no_bertopic, args.backend, args.sample_limit)
     if args.json:
         keys = ("themes", "outlier_pct", "nmi", "ari", "seconds", "peak_rss_mb")
         print(json.dumps({name: {k: r[k] for k in keys} for name, r in results.items()}))
         return
-    print(f"{len(texts)} texts, {len(set(truth))} labels, seed {args.seed}, {args.backend} embeddings")
+    labelled = sum(t is not None for t in truth)
+    print(f"{len(texts)} texts ({labelled} labelled), {len(set(truth) - {None})} labels, seed {args.seed}, "
+          f"{args.backend} embeddings")
     print(table([{"method": name, **r} for name, r in results.items()]))
+    print("\n".join(sample_verdicts(results)))
 
 
 if __name__ == "__main__":

@@ -47,11 +47,11 @@ def replay(frame: pd.DataFrame, weeks: list[date], window_weeks: int, seed: int)
     for week in weeks:
         mask = frame["week"].isin(window(week, window_weeks)).to_numpy()
         ids = frame.loc[mask, "ticket_id"].tolist()
-        x, weeks_of = x_all[mask], frame.loc[mask, "week"].tolist()
+        x, tickets = x_all[mask], frame.loc[mask, ["ticket_id", "week"]].rename(columns={"week": "ticket_week"})
         row: dict[str, object] = {"week": week.isoformat(), "tickets": len(ids)}
         for hysteresis in (False, True):
             previous, before = state[hysteresis]
-            step = cluster_window(week, ids, weeks_of, x, previous, seed, hysteresis=hysteresis)
+            step = cluster_window(week, tickets, x, previous, seed, hysteresis=hysteresis)
             after = dict(zip(ids, step.clusters["theme_id"], strict=True))
             shared, share = unchanged(before, after)
             row["shared"] = shared

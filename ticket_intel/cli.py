@@ -7,26 +7,29 @@ what they produce is exactly what the UI would produce, with the same run histor
 from __future__ import annotations
 
 import json
+import logging
 import os
-import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
+import numpy as np
 import pandas as pd
 
-from ticket_intel import PROJECT_ROOT
+from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
 from ticket_intel.core.product_inputs import releases_from
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
-from ticket_intel.core.review import review_state, validate_action
+from ticket_intel.core.review import review_changes, review_state, validate_action
 from ticket_intel.core.weeks import monday
+from ticket_intel.warehouse import access
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
@@ -40,18 +43,21 @@ class CliError(click.ClickException):
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures (missing files, locked warehouse, bad values) into one line."""
+    """Turn expected failures (missing files, busy or failing warehouse, bad values) into one line.
+
+    DuckDB's exceptions all derive from `duckdb.Error` (their module is `_duckdb` since 2.0).
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError, access.WarehouseBusy) as exc:
+            raise CliError(str(exc).splitlines()[0]) from exc
+        except duckdb.Error as exc:
+            raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
+        except OSError as exc:  # a full disk, a read-only folder: the operating system's reason
             raise CliError(str(exc)) from exc
-        except Exception as exc:
-            if type(exc).__module__.startswith("duckdb") or "duckdb" in type(exc).__name__.lower():
-                raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
-            raise
 
     return wrapper
 
@@ -61,76 +67,85 @@ def main() -> None:
     """ticket_intel: ranked, evidence-backed product themes from your support queue."""
 
 
-def parse_weeks(spec: str, touched: list[date]) -> tuple[date, date]:
-    """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range."""
-    if spec == "all":
-        if not touched:
-            raise ValueError("the inbox holds no usable tickets in any complete week")
-        return min(touched), max(touched)
-    try:
-        parts = [date.fromisoformat(p) for p in spec.split("..")]
-    except ValueError as exc:
-        raise ValueError(f"--weeks must be all, YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, not {spec!r}") from exc
-    if len(parts) not in (1, 2):
-        raise ValueError(f"--weeks must be all, YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, not {spec!r}")
-    start, end = monday(parts[0]), monday(parts[-1])
-    if end < start:
-        raise ValueError(f"--weeks range {spec} ends before it starts")
-    return start, end
+def _say(line: str) -> None:
+    click.echo(f"ticket-intel: {line}", err=True)
 
 
-def _configure(inbox: Path | None, warehouse: Path) -> None:
-    """Point the definitions at these paths (env vars are what the resources read)."""
-    if inbox is not None:
-        os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
-    os.environ["TICKET_INTEL_WAREHOUSE"] = str(warehouse.resolve())
-    home = Path(os.environ.get("DAGSTER_HOME") or (Path.cwd() / ".dagster_home")).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists() and (PROJECT_ROOT / "dagster.yaml").exists():
-        shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(home)
+def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = None,
+            op_config: dict[str, Any] | None = None) -> Any:
+    """One real Dagster run of the weekly job (or some of its assets) over a range of weeks, on the
+    warehouse's own instance, logging compactly; returns the run's result or raises with the failed step.
 
-
-def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> tuple[date, date]:
-    """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
-    if not inbox.is_dir():
-        raise FileNotFoundError(f"inbox folder not found: {inbox}")
-    _configure(inbox, warehouse)
+    Runs of dead predecessors are failed first (they would hold the queue), and the warehouse's
+    writer lock is taken before the run starts: a second writer waits, bounded, saying for whom,
+    or gives up with one line.
+    """
     import dagster as dg
 
-    from ticket_intel.core.sources import list_exports, read_exports
-    from ticket_intel.core.weeks import week_start
+    from ticket_intel.adapters.processes import ProcessId
     from ticket_intel.definitions import defs
-    from ticket_intel.defs.partitions import weekly
-    from ticket_intel.defs.sources import record_taxonomy_version
+    from ticket_intel.defs.run_guard import prepare_instance, reap_dead_runs, worker_tags
+    from ticket_intel.defs.sources import record_config_versions
 
-    keys = set(weekly.get_partition_keys())
-    tickets = read_exports(list_exports(inbox)).tickets
-    touched = sorted(w for w in set(week_start(tickets["created_at"])) if w.isoformat() in keys) if len(tickets) else []
-    start, end = parse_weeks(weeks, touched)
-    for w in (start, end):
-        if w.isoformat() not in keys:
-            raise ValueError(f"week {w} is not a complete week inside the partitions (start {min(keys)})")
-    record_taxonomy_version(dg.DagsterInstance.get())
-    job = defs().resolve_job_def("weekly_job")
-    click.echo(f"materializing weeks {start}..{end} into {warehouse} (Dagster home {os.environ['DAGSTER_HOME']})")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        tags={"dagster/asset_partition_range_start": start.isoformat(),
-              "dagster/asset_partition_range_end": end.isoformat()},
-        raise_on_error=False,
-    )
+    instance = prepare_instance()
+    for line in reap_dead_runs(instance):
+        _say(line)
+    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    with access.writer_lock(warehouse, "ticket-intel run", wait, _say):
+        record_config_versions(instance)
+        result = defs().resolve_job_def("weekly_job").execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}},
+                        **({"ops": op_config} if op_config else {})},
+            tags={"dagster/asset_partition_range_start": start.isoformat(),
+                  "dagster/asset_partition_range_end": end.isoformat(), **worker_tags(ProcessId.current())},
+            asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
+            raise_on_error=False,
+        )
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
-        raise CliError(f"run {result.run_id} failed at {', '.join(failed) or 'a step'}; see the run in `make dev`")
+        raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
+                       f"see the run in `ticket-intel dev --warehouse {warehouse}`")
+    return result
+
+
+def run_failure(events: Sequence[Any]) -> str:
+    """Where and why a run failed, in one line: the failed step and the first error that is not
+    Dagster's own wrapper (its cause chain ends at the real reason, e.g. a full disk)."""
+    for event in events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is None:
+            continue
+        while error.cause is not None and error.message.startswith("dagster."):
+            error = error.cause
+        where = event.step_key or "run start"
+        return f"{where}: {error.message.strip().splitlines()[0]}"
+    return "a step"
+
+
+def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
+    """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
+    home = runner.configure(warehouse, inbox)
+    click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+    tickets, files = runner.inbox_tickets(inbox)
+    counts = runner.week_counts(tickets)
+    if not counts:
+        raise ValueError(runner.no_tickets_reason(files))
+    chosen = runner.choose_partitions_start(counts)
+    if chosen:
+        click.echo(chosen)
+    from ticket_intel.defs.partitions import weekly
+
+    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()))
+    click.echo(plan.describe())
+    execute(warehouse, plan.start, plan.end)
     _print_ingest(warehouse)
-    return start, end
+    return plan
 
 
 def _print_ingest(warehouse: Path) -> None:
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         files = wh.ingested_files(con)
+    click.echo("ingested:")
     for f in files.itertuples():
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
         note = f" ({f.error})" if f.error else ""
@@ -138,15 +153,23 @@ def _print_ingest(warehouse: Path) -> None:
                    f"{f.rejected} rejected{skipped}{note}")
 
 
+def _print_reports(warehouse: Path, start: date, end: date) -> None:
+    with access.open_snapshot(warehouse) as con:
+        paths = wh.report_paths(con, start, end)
+    if paths:
+        click.echo(f"reports: {len(paths)} weeks in {Path(paths[-1]).parent} (latest {Path(paths[-1]).name})")
+
+
 @main.command()
 @click.option("--inbox", type=click.Path(path_type=Path), required=True, help="Folder of exports to ingest.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
-@click.option("--weeks", default="all", show_default=True, help="all, YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+@click.option("--weeks", default="all", show_default=True, help=runner.WEEKS_HELP)
 @friendly
 def run(inbox: Path, warehouse: Path, weeks: str) -> None:
     """Ingest every export in INBOX and materialize the whole graph for the weeks it touches."""
-    run_pipeline(inbox, warehouse, weeks)
-    click.echo(f"done: ticket-intel themes --warehouse {warehouse}")
+    plan = run_pipeline(inbox, warehouse, weeks)
+    _print_reports(warehouse, plan.start, plan.end)
+    click.echo(f"next: ticket-intel themes --warehouse {warehouse}")
 
 
 @main.command()
@@ -154,21 +177,45 @@ def run(inbox: Path, warehouse: Path, weeks: str) -> None:
 @friendly
 def demo(warehouse: Path) -> None:
     """Run the whole pipeline on the bundled sample and show the latest week's top themes."""
-    _, end = run_pipeline(SAMPLE_INBOX, warehouse, "all")
-    frame = load_themes(warehouse, end)
-    click.echo(f"\nTop themes, week of {end}:")
-    click.echo(format_themes(frame.head(10), "table"))
-    with wh.open_warehouse(warehouse, read_only=True) as con:
-        path = wh.report_path(con, end)
-    click.echo(f"\nHTML report: {path or 'not written'}")
+    plan = run_pipeline(SAMPLE_INBOX, warehouse, "all")
+    click.echo(f"\nTop themes, week of {plan.end}:")
+    click.echo(format_themes(load_themes(warehouse, plan.end).head(10), "table"))
+    _print_reports(warehouse, plan.start, plan.end)
+
+
+class _CopiedConfigNotice(logging.Filter):
+    """`dg dev` warns that the repository's dagster.yaml "will not be used" because DAGSTER_HOME is the
+    warehouse's instance; `runner.configure` copied that very file there, so the warning is wrong here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will not be used to configure Dagster" not in record.getMessage()
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
+@click.option("--port", type=int, default=3000, show_default=True)
+@friendly
+def dev(warehouse: Path, port: int) -> None:
+    """Serve the Dagster UI (`dg dev`, on 127.0.0.1) over WAREHOUSE and its own instance."""
+    home = runner.configure(warehouse)
+    if not settings.is_chosen("TICKET_INTEL_UI_URL"):
+        os.environ["TICKET_INTEL_UI_URL"] = f"http://127.0.0.1:{port}"  # alert links point at this UI
+    click.echo(f"Dagster UI on http://127.0.0.1:{port}: warehouse {warehouse}, instance {home}")
+    logging.getLogger("dagster").addFilter(_CopiedConfigNotice())
+    from dagster_dg_cli.cli.dev import dev_command
+
+    dev_command.main(["--host", "127.0.0.1", "--port", str(port)], prog_name="dg dev")
 
 
 def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
-    with wh.open_warehouse(warehouse, read_only=True) as con:
-        if week is None:
-            week = wh.latest_week(con)
-            if week is None:
-                raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+    """A week's ranked themes (default: the latest week), or a clear error for a week without data."""
+    with access.open_snapshot(warehouse) as con:
+        first, last = wh.week_range(con)
+        if last is None:
+            raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+        week = week or last
+        if not wh.has_week(con, week):
+            raise ValueError(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
         return wh.ranked_themes(con, week)
 
 
@@ -181,13 +228,15 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     from tabulate import tabulate
 
     if frame.empty:
-        return "(no ranked themes this week)"
+        return "(no ranked themes this week: see `ticket-intel review list` and the report's not-a-theme list)"
     show = frame.assign(
         trend=[trend_text(r) for r in frame.to_dict("records")],
         paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
-    )[["rank", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type", "examples"]]
-    return tabulate(show, headers="keys", tablefmt="simple", showindex=False, maxcolwidths=[None, 48])
+    )[["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type", "examples"]]
+    week = frame["week_start"].iloc[0]
+    return f"week of {week}\n" + tabulate(show, headers="keys", tablefmt="simple", showindex=False,
+                                          maxcolwidths=[None, None, 44])
 
 
 @main.command()
@@ -208,7 +257,9 @@ def review() -> None:
 
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
-    with wh.open_warehouse(warehouse) as con:
+    runner.configure(warehouse)
+    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    with access.open_writer(warehouse, f"ticket-intel review {action}", wait, _say) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
         known = wh.known_theme_ids(con)
         for t in filter(None, [theme_id if action != "undo" else None, target]):
@@ -221,15 +272,34 @@ def _record_review(warehouse: Path, theme_id: str, action: str, value: str | Non
 
 
 def _report_review_version(warehouse: Path) -> None:
-    """Tell Dagster the review log changed, so summaries and rankings show as stale."""
-    _configure(None, warehouse)
-    import dagster as dg
-
+    """Tell Dagster the review log changed, so summaries and rankings show as stale until updated."""
+    runner.configure(warehouse)
+    from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.defs.sources import observation, reviews_version
 
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         version = reviews_version(wh.reviews(con))
-    dg.DagsterInstance.get().report_runless_asset_event(observation("theme_reviews", version))
+    prepare_instance().report_runless_asset_event(observation("theme_reviews", version))
+
+
+INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report"]
+
+
+def _apply_review(warehouse: Path, theme_ids: list[str]) -> None:
+    """Re-materialize summaries, ranking, alerts and report of the weeks holding these themes (never the
+    clustering), through Dagster, and say what changed in the latest of them."""
+    with access.open_snapshot(warehouse) as con:
+        span = wh.theme_week_span(con, theme_ids)
+        before = wh.ranked_themes(con, span[1]) if span else None
+    if span is None or before is None:
+        click.echo("no clustered week holds these themes yet; the next run applies the decision")
+        return
+    click.echo(f"updating weeks {span[0]}..{span[1]}: summaries, ranking, alerts and reports (no re-clustering)")
+    execute(warehouse, span[0], span[1], INSIGHT_ASSETS)
+    with access.open_snapshot(warehouse) as con:
+        after = wh.ranked_themes(con, span[1])
+    for line in review_changes(before, after, theme_ids) or ["no visible change in the ranking"]:
+        click.echo(f"  week {span[1]}: {line}")
 
 
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
@@ -243,7 +313,7 @@ REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (de
 def review_list(warehouse: Path, week: datetime | None) -> None:
     """Themes of a week with their review status, and the review log."""
     frame = load_themes(warehouse, monday(week.date()) if week else None)
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
     state = review_state(log)
     from tabulate import tabulate
@@ -257,6 +327,14 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
                        f"{r['theme_id']} {r['value'] or ''} {r['target_theme_id'] or ''}".rstrip())
 
 
+def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,
+            target: str | None = None, reviewer: str | None = None, also: str | None = None) -> None:
+    """Record a decision, say so, and make it visible in the affected weeks right away."""
+    rid = _record_review(warehouse, theme_id, action, value, target, reviewer)
+    click.echo(f"review #{rid}: {said}")
+    _apply_review(warehouse, [t for t in (theme_id, target, also) if t])
+
+
 @review.command("rename")
 @WAREHOUSE_OPTION
 @REVIEWER_OPTION
@@ -265,7 +343,7 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
 @friendly
 def review_rename(warehouse: Path, reviewer: str | None, theme_id: str, name: str) -> None:
     """Give THEME_ID a human name that later runs keep."""
-    click.echo(f"review #{_record_review(warehouse, theme_id, 'rename', name, reviewer=reviewer)}: renamed {theme_id}")
+    _decide(warehouse, theme_id, "rename", f"renamed {theme_id}", value=name, reviewer=reviewer)
 
 
 @review.command("confirm")
@@ -275,7 +353,7 @@ def review_rename(warehouse: Path, reviewer: str | None, theme_id: str, name: st
 @friendly
 def review_confirm(warehouse: Path, reviewer: str | None, theme_id: str) -> None:
     """Mark THEME_ID as a real, checked theme."""
-    click.echo(f"review #{_record_review(warehouse, theme_id, 'confirm', reviewer=reviewer)}: confirmed {theme_id}")
+    _decide(warehouse, theme_id, "confirm", f"confirmed {theme_id}", reviewer=reviewer)
 
 
 @review.command("merge")
@@ -286,8 +364,8 @@ def review_confirm(warehouse: Path, reviewer: str | None, theme_id: str) -> None
 @friendly
 def review_merge(warehouse: Path, reviewer: str | None, theme_id: str, into_theme_id: str) -> None:
     """Merge THEME_ID into INTO_THEME_ID from now on."""
-    rid = _record_review(warehouse, theme_id, "merge", target=into_theme_id, reviewer=reviewer)
-    click.echo(f"review #{rid}: {theme_id} merged into {into_theme_id}")
+    _decide(warehouse, theme_id, "merge", f"{theme_id} merged into {into_theme_id}", target=into_theme_id,
+            reviewer=reviewer)
 
 
 @review.command("not-a-theme")
@@ -297,8 +375,7 @@ def review_merge(warehouse: Path, reviewer: str | None, theme_id: str, into_them
 @friendly
 def review_not_a_theme(warehouse: Path, reviewer: str | None, theme_id: str) -> None:
     """Take THEME_ID out of the ranking (it stays listed as not-a-theme)."""
-    rid = _record_review(warehouse, theme_id, "not-a-theme", reviewer=reviewer)
-    click.echo(f"review #{rid}: {theme_id} marked not-a-theme")
+    _decide(warehouse, theme_id, "not-a-theme", f"{theme_id} marked not-a-theme", reviewer=reviewer)
 
 
 @review.command("undo")
@@ -308,12 +385,12 @@ def review_not_a_theme(warehouse: Path, reviewer: str | None, theme_id: str) -> 
 @friendly
 def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
     """Cancel review decision REVIEW_ID."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
-        theme_id = wh.review_theme(con, review_id)
-    if theme_id is None:
+    with access.open_snapshot(warehouse) as con:
+        original = next((r for r in wh.reviews(con) if r["review_id"] == review_id), None)
+    if original is None:
         raise ValueError(f"no review #{review_id}")
-    rid = _record_review(warehouse, theme_id, "undo", str(review_id), reviewer=reviewer)
-    click.echo(f"review #{rid}: undid #{review_id}")
+    _decide(warehouse, original["theme_id"], "undo", f"undid #{review_id}", value=str(review_id),
+            reviewer=reviewer, also=original.get("target_theme_id") or None)
 
 
 @review.command("fixed")
@@ -327,7 +404,7 @@ def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: 
     is compared each week ("fixed", "not yet" or "regressed"), and a comeback raises an alert."""
     rid = _record_review(warehouse, theme_id, "fixed", version, reviewer=reviewer)
     click.echo(f"review #{rid}: {theme_id} fixed in {version}")
-    with wh.open_warehouse(warehouse, read_only=True) as con:
+    with access.open_snapshot(warehouse) as con:
         releases = releases_from(wh.stored_releases(con))
     if find_release(releases, version) is None:
         known = ", ".join(r.version for r in releases[-5:]) or "none"
@@ -337,8 +414,8 @@ def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: 
 
 def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -> pd.DataFrame:
     """The affected customers of a week's ranked themes (or one theme), for outreach when a fix ships."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
-        week = week or wh.latest_week(con)
+    with access.open_snapshot(warehouse) as con:
+        week = week or wh.week_range(con)[1]
         if week is None:
             raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
         frame = wh.theme_customers(con, week, theme_id)
@@ -366,7 +443,7 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
     else:
         frame = load_themes(warehouse, monday(week.date()) if week else None)
         ids = [t for ids in frame["example_ticket_ids"] for t in ids]
-        with wh.open_warehouse(warehouse, read_only=True) as con:
+        with access.open_snapshot(warehouse) as con:
             texts = wh.ticket_texts(con, ids)
         table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:
@@ -391,26 +468,42 @@ def backlog() -> None:
 @friendly
 def backlog_sync(warehouse: Path, week: datetime | None, dry_run: bool) -> None:
     """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan."""
-    with wh.open_warehouse(warehouse, read_only=True) as con:
-        day = monday(week.date()) if week else wh.latest_week(con)
+    with access.open_snapshot(warehouse) as con:
+        day = monday(week.date()) if week else wh.week_range(con)[1]
     if day is None:
         raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
-    _configure(None, warehouse)
-    import dagster as dg
-
-    from ticket_intel.definitions import defs
-
-    result = defs().resolve_job_def("weekly_job").execute_in_process(
-        instance=dg.DagsterInstance.get(), partition_key=day.isoformat(), raise_on_error=False,
-        asset_selection=[dg.AssetKey("backlog_sync")],
-        run_config={"ops": {"backlog_sync": {"config": {"dry_run": dry_run}}}},
-    )
-    failure = next((e.step_failure_data for e in result.all_events if e.is_step_failure), None)
-    if failure is not None:
-        raise CliError(failure.user_failure_data.description if failure.user_failure_data
-                       else failure.error.message.strip().splitlines()[-1])
+    runner.configure(warehouse)
+    result = execute(warehouse, day, day, ["backlog_sync"], {"backlog_sync": {"config": {"dry_run": dry_run}}})
     metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata
     click.echo(str(metadata["plan"].value).strip().strip("`").strip())
+
+
+@main.group()
+def taxonomy() -> None:
+    """Product areas: draft a taxonomy.yaml from your own data."""
+
+
+@taxonomy.command("suggest")
+@WAREHOUSE_OPTION
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@friendly
+def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
+    """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
+    from ticket_intel.core.taxonomy_draft import draft, render
+
+    chosen = load_themes(warehouse, monday(week.date()) if week else None)["week_start"].iloc[0]
+    with access.open_snapshot(warehouse) as con:
+        ctx = wh.load_week_context(con, chosen, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+        summaries = wh.week_rows(con, "marts.cluster_summaries", chosen)
+    themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
+    by_theme = themed.groupby("theme_id")
+    centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}
+    themes = summaries[["theme_id", "label", "terms"]].assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
+    document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
+                     by_theme["similarity"].agg(list).to_dict(),
+                     by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),
+                     int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")))
+    click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
 
 
 if __name__ == "__main__":

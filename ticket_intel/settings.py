@@ -38,7 +38,9 @@ def _s(name: str, default: object, meaning: str, load_time: bool = False) -> Set
 
 
 SETTINGS: tuple[Setting, ...] = (
-    _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file"),
+    _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file, or a DuckLake: "
+       "`ducklake:postgres:dbname=... host=...` (docs/scale.md)"),
+    _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`"),
     _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read"),
     _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)"),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
@@ -51,10 +53,17 @@ SETTINGS: tuple[Setting, ...] = (
     _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),
     _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)"),
     _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch"),
+    _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up"),
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
     _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday)", load_time=True),
     _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)"),
+    _s("EMBEDDING_LANGUAGES", "en", "languages the embedding model understands (`*` for a multilingual model); "
+       "tickets in others are counted per language, not themed"),
+    _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the window holds "
+       "several and most tickets name theirs), `on` or `off`"),
     _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms"),
+    _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)"),
+    _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category"),
     _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
     _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
     _s("MIN_WEEK_TICKETS", 30, "below this a week gets a warning instead of a ranking"),
@@ -76,9 +85,11 @@ SETTINGS: tuple[Setting, ...] = (
     _s("NOTIFIER", "log", "`log`, `slack` (incoming webhook) or `webhook` (signed JSON)"),
     _s("NOTIFY_URL", "", "webhook URL for alerts"),
     _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts"),
+    _s("NOTIFY_TIMEOUT_SECONDS", 10, "per alert delivery request"),
+    _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick"),
     _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts"),
     _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),
-    _s("REPORTS_DIR", "data/reports", "where weekly Markdown and HTML reports are written"),
+    _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)"),
     _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
     _s("TRACKER", "", "`jira` or `linear`: where `backlog_sync` keeps an issue per top theme (empty: no sync)"),
     _s("BACKLOG_SELECT", "top", "`top` (the top N themes by impact) or `confirmed` (themes confirmed in review)"),
@@ -98,6 +109,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
+# Variables `apply` filled from a default (not set by the user, nor in the file).
+DEFAULTED: set[str] = set()
 
 
 def config_file() -> Path:
@@ -131,8 +144,56 @@ def apply(environ: MutableMapping[str, str] | None = None) -> None:
     env = os.environ if environ is None else environ
     values = file_values(config_file())
     for s in SETTINGS:
-        if s.env not in env:
-            env[s.env] = _text(values[s.yaml_key]) if s.yaml_key in values else s.default
+        if s.env in env:
+            continue
+        if s.yaml_key in values:
+            env[s.env] = _text(values[s.yaml_key])
+        else:
+            env[s.env] = s.default
+            if env is os.environ:
+                DEFAULTED.add(s.env)
+
+
+def is_chosen(env: str) -> bool:
+    """Whether the user set this setting (environment or file), rather than leaving the default."""
+    if env in os.environ and env not in DEFAULTED:
+        return True
+    return BY_ENV[env].yaml_key in file_values(config_file())
+
+
+def remember(env: str, value: str) -> Path:
+    """Store a setting in the config file (created if missing), keeping the file's other keys."""
+    path = config_file()
+    values = file_values(path)
+    values[BY_ENV[env].yaml_key] = value
+    path.write_text(yaml.safe_dump(values, sort_keys=True), encoding="utf-8")
+    os.environ[env] = value
+    DEFAULTED.discard(env)
+    return path
+
+
+LAKE_PREFIX = "ducklake:"
+
+
+def beside(warehouse: str | Path, what: str, setting: str) -> Path:
+    """A folder that belongs to one warehouse, next to its file: `data/warehouse_reports/`. A DuckLake
+    has no file to sit beside, so there the folder must be configured."""
+    if str(warehouse).startswith(LAKE_PREFIX):
+        raise ValueError(f"a DuckLake warehouse needs {setting} set (docs/scale.md)")
+    path = Path(warehouse)
+    return path.with_name(f"{path.stem}_{what}")
+
+
+def reports_dir(configured: str, warehouse: str | Path) -> Path:
+    """Reports go where configured, else beside the warehouse they were computed from."""
+    return Path(configured) if configured else beside(warehouse, "reports", "TICKET_INTEL_REPORTS_DIR")
+
+
+def dagster_home(warehouse: str | Path) -> Path:
+    """The Dagster instance of a warehouse: `$DAGSTER_HOME` when set, else `<warehouse>_dagster/` beside it,
+    so runs, sensors and UI state of one warehouse never mix with another's."""
+    return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else beside(warehouse, "dagster",
+                                                                                          "DAGSTER_HOME")
 
 
 def value(env: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,22 @@ import dagster as dg
 import pytest
 
 from ticket_intel import PROJECT_ROOT
+from ticket_intel.warehouse import target as warehouse_target
+
+pytest_plugins = ["ticket_intel_tests.postgres"]
 
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
+# Runs may store settings (the partition start they chose) in ticket_intel.yaml: never the repo's.
+os.environ.setdefault("TICKET_INTEL_CONFIG", str(Path(tempfile.mkdtemp(prefix="ticket_intel_cfg_")) / "ticket_intel.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _detach_lakes() -> Iterator[None]:
+    """DuckLakes a test attached stay attached for the process (warehouse_target.connect); not across tests."""
+    yield
+    warehouse_target.release()
 
 
 @pytest.fixture
@@ -67,14 +80,15 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ["TICKET_INTEL_REPORTS_DIR"] = str(root / "reports")
     try:
-        start, end = run_pipeline(inbox, root / "warehouse.duckdb", "all")
+        plan = run_pipeline(inbox, root / "warehouse.duckdb", "all")
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return PipelineRun(root / "warehouse.duckdb", home, inbox, root / "reports", start.isoformat(), end.isoformat())
+    return PipelineRun(root / "warehouse.duckdb", home, inbox, root / "reports", plan.start.isoformat(),
+                       plan.end.isoformat())
 
 
 

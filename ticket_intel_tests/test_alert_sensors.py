@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -54,6 +55,12 @@ class Ticker:
         return result
 
 
+def attempts(instance: dg.DagsterInstance) -> list[dg.AssetObservation]:
+    """Every delivery attempt recorded in the event log, oldest first."""
+    records = instance.fetch_observations(dg.AssetKey("theme_alerts"), limit=1000, ascending=True).records
+    return [r.asset_observation for r in records if "delivery" in r.asset_observation.metadata]
+
+
 def delivered_keys(hook: Webhook) -> Counter:
     return Counter(json.loads(r["body"])["alert"]["alert_key"] for r in hook.delivered)
 
@@ -76,9 +83,11 @@ def test_each_alert_is_delivered_exactly_once(instance, webhook):
 
     report(instance, "2026-11-09", [SPIKE, SPIKE_2])  # the weeks re-materialized: same alerts
     report(instance, "2026-11-02", [NEW])
+    recorded = len(attempts(instance))
     for ticker in (spikes, news):
         result = ticker.tick()
-        assert result.asset_events == [] and result.skip_reason.skip_message == "no new alerts"
+        assert result.skip_reason.skip_message == "no new alerts"
+    assert len(attempts(instance)) == recorded == 3
 
     restarted = Ticker(volume_spike_sensor, instance, AlertConfig(notifier="webhook", notify_url=webhook.url))
     restarted.cursor = spikes.cursor  # a restart keeps only the stored cursor
@@ -96,7 +105,7 @@ def test_a_failed_delivery_is_retried_next_tick_and_recorded(instance, webhook):
     report(instance, "2026-11-09", [SPIKE])
 
     first = spikes.tick()
-    (failed,) = first.asset_events
+    (failed,) = attempts(instance)
     assert failed.metadata["delivery"].value == "failed" and failed.metadata["attempts"].value == 1
     assert "HTTP 500" in failed.metadata["error"].value and failed.partition == "2026-11-09"
     assert failed.metadata["alert_key"].value == SPIKE["alert_key"]
@@ -105,24 +114,57 @@ def test_a_failed_delivery_is_retried_next_tick_and_recorded(instance, webhook):
     assert first.skip_reason.skip_message == "sent 0, failed 1 (pending: 1)"
     second = spikes.tick()
     assert second.skip_reason.skip_message == "sent 1, failed 0 (pending: 0)"
-    (sent,) = second.asset_events
+    (_, sent) = attempts(instance)
     assert sent.metadata["delivery"].value == "sent" and sent.metadata["attempts"].value == 2
-    assert spikes.tick().asset_events == []
+    spikes.tick()
+    assert len(attempts(instance)) == 2
     assert [r["status"] for r in webhook.requests] == [500, 200]
     assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1}
 
 
 def test_an_unreachable_notifier_keeps_alerts_pending(instance, webhook):
     """Delivery failing for good never raises out of the tick: the sensor keeps trying."""
-    dead = AlertConfig(notifier="webhook", notify_notify_url=webhook.url.rsplit(":", 1)[0] + ":9/hook")
+    dead = AlertConfig(notifier="webhook", notify_url=webhook.url.rsplit(":", 1)[0] + ":9/hook")
     spikes = Ticker(volume_spike_sensor, instance, dead)
     report(instance, "2026-11-09", [SPIKE, SPIKE_2])
     for attempt in (1, 2):
-        events = spikes.tick().asset_events
+        spikes.tick()
+        events = attempts(instance)[-2:]
         assert [e.metadata["attempts"].value for e in events] == [attempt, attempt]
     spikes.notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     spikes.tick()
     assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
+
+
+def test_a_tick_that_dies_before_its_cursor_is_saved_repeats_nothing(instance, webhook):
+    """Each delivery is recorded as it happens; the next tick replays the records first."""
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])
+    spikes = Ticker(volume_spike_sensor, instance, AlertConfig(notifier="webhook", notify_url=webhook.url))
+    spikes.tick()
+    spikes.cursor = None  # Dagster kept nothing of that tick: it passed the deadline
+    assert spikes.tick().skip_reason.skip_message == "no new alerts"
+    assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
+
+
+def test_a_slow_receiver_is_bounded_by_the_tick_budget(instance, webhook):
+    """A request starts only while its timeout still fits in the budget; the rest waits."""
+    webhook.statuses, webhook.hang_seconds = ["hang"] * 3, 5.0
+    report(instance, "2026-11-09", [SPIKE, SPIKE_2])
+    report(instance, "2026-11-16", [SPIKE_3])
+    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url, notify_timeout_seconds="1",
+                           notify_budget_seconds="2.5")
+    started = time.monotonic()
+    result = Ticker(volume_spike_sensor, instance, notifier).tick()
+    assert time.monotonic() - started < 2.5 + 1.0
+    assert result.skip_reason.skip_message == "sent 0, failed 2 (pending: 3)"
+    recorded = attempts(instance)
+    assert [e.metadata["delivery"].value for e in recorded] == ["failed", "failed"]
+    assert all("timed out" in e.metadata["error"].value for e in recorded)
+
+
+def test_the_budget_must_fit_one_request():
+    with pytest.raises(ValueError, match="BUDGET_SECONDS"):
+        AlertConfig(notify_timeout_seconds="10", notify_budget_seconds="5").budget_seconds()
 
 
 def test_the_payload_is_signed_and_links_to_the_week(instance, webhook):
@@ -151,7 +193,8 @@ def test_slack_notifier_posts_text(instance, webhook):
 
 def test_log_notifier_is_the_default(instance):
     report(instance, "2026-11-09", [SPIKE])
-    (event,) = Ticker(volume_spike_sensor, instance, AlertConfig()).tick().asset_events
+    Ticker(volume_spike_sensor, instance, AlertConfig()).tick()
+    (event,) = attempts(instance)
     assert event.metadata["delivery"].value == "sent" and event.metadata["notifier"].value == "log"
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections import Counter
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ticket_intel.cli import main, parse_weeks
+from ticket_intel import runner, settings
+from ticket_intel.cli import format_themes, main
 
-COMMANDS = [[], ["demo"], ["run"], ["themes"], ["export"], ["review"], ["review", "list"], ["review", "rename"],
-            ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"], ["review", "undo"]]
+COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
+            ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
+            ["review", "undo"]]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "main")
@@ -40,15 +46,81 @@ def test_missing_inbox_is_one_clear_line(tmp_path):
     assert result.stderr.strip().splitlines() == [f"ticket-intel: error: inbox folder not found: {tmp_path / 'nope'}"]
 
 
-def test_bad_weeks_value_is_rejected():
-    import datetime as dt
+KEYS = {(dt.date(2026, 10, 5) + dt.timedelta(weeks=k)).isoformat() for k in range(10)}
 
+
+def test_bad_weeks_value_is_rejected():
     with pytest.raises(ValueError, match="--weeks"):
-        parse_weeks("last-tuesday", [])
-    assert parse_weeks("2026-11-18", []) == (dt.date(2026, 11, 16), dt.date(2026, 11, 16))
-    assert parse_weeks("2026-11-02..2026-11-20", []) == (dt.date(2026, 11, 2), dt.date(2026, 11, 16))
+        runner.plan_weeks("last-tuesday", Counter(), KEYS)
+    one = runner.plan_weeks("2026-11-18", Counter({dt.date(2026, 11, 16): 40}), KEYS)
+    assert (one.start, one.end, one.with_tickets) == (dt.date(2026, 11, 16), dt.date(2026, 11, 16), 1)
+    span = runner.plan_weeks("2026-11-02..2026-11-20", Counter(), KEYS)
+    assert (span.start, span.end, span.without) == (dt.date(2026, 11, 2), dt.date(2026, 11, 16), 3)
     with pytest.raises(ValueError, match="ends before"):
-        parse_weeks("2026-11-20..2026-11-02", [])
+        runner.plan_weeks("2026-11-20..2026-11-02", Counter(), KEYS)
+
+
+def test_all_weeks_means_the_weeks_that_hold_tickets():
+    counts = Counter({dt.date(2026, 10, 5): 3, dt.date(2026, 11, 2): 50, dt.date(2026, 11, 9): 60})
+    plan = runner.plan_weeks("all", counts, KEYS)
+    assert (plan.start, plan.end, plan.with_tickets, plan.without) == (dt.date(2026, 10, 5), dt.date(2026, 11, 9), 3, 3)
+    assert plan.describe() == "weeks 2026-10-05..2026-11-09: 3 with tickets; skipped 3 weeks with no tickets"
+
+
+def test_partitions_start_at_the_first_rankable_week_and_are_remembered(tmp_path, monkeypatch):
+    config = tmp_path / "ticket_intel.yaml"
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START", raising=False)
+    monkeypatch.setattr(settings, "DEFAULTED", set())
+    counts = Counter({dt.date(2015, 2, 16): 1, dt.date(2017, 9, 25): 19, dt.date(2017, 10, 2): 352})
+    said = runner.choose_partitions_start(counts)
+    assert said.startswith("partitions start 2017-10-02") and "20 earlier tickets" in said
+    assert "partitions_start: '2017-10-02'" in config.read_text()
+    assert runner.choose_partitions_start(counts) is None  # chosen once, then configured
+
+
+def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    warehouse = tmp_path / "scratch" / "x.duckdb"
+    home = runner.configure(warehouse)
+    assert home == (tmp_path / "scratch" / "x_dagster").resolve() and (home / "dagster.yaml").exists()
+    assert settings.reports_dir("", warehouse) == tmp_path / "scratch" / "x_reports"
+    assert settings.reports_dir("/srv/reports", warehouse) == Path("/srv/reports")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "shared_home"))
+    assert runner.configure(warehouse) == (tmp_path / "shared_home").resolve()
+
+
+def test_unknown_columns_say_why_and_where_to_read(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "helpdesk.csv").write_text("Ref,When,Body\n1,2026-11-03,my card broke\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code != 0
+    (line,) = result.stderr.strip().splitlines()
+    assert "unrecognised columns" in line and "add a column mapping" in line and "docs/sources.md" in line
+
+
+def test_week_discovery_reads_the_configured_mappings(tmp_path, monkeypatch):
+    """`run --weeks all` finds the weeks of a file only the user's own mapping can read."""
+    inbox, mappings = tmp_path / "inbox", tmp_path / "mappings"
+    inbox.mkdir()
+    mappings.mkdir()
+    (inbox / "desk.csv").write_text("Ref,When,Body,Who\n1,2026-11-03,my card broke,c1\n", encoding="utf-8")
+    (mappings / "desk.yaml").write_text(
+        "name: desk\nsource: desk\ndetect: [Ref, When, Body]\ncolumns:\n  ticket_id: Ref\n  created_at: When\n"
+        "  message: Body\n  customer_id: Who\n", encoding="utf-8")
+    monkeypatch.setenv("TICKET_INTEL_MAPPINGS_DIR", str(mappings))
+    tickets, _ = runner.inbox_tickets(inbox)
+    assert runner.week_counts(tickets) == Counter({dt.date(2026, 11, 2): 1})
+
+
+def test_paid_share_without_known_plans_prints_a_dash():
+    frame = pd.DataFrame([{"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x",
+                           "tickets": 9, "customers": 9, "trend": "new", "trend_baseline": None,
+                           "paid_share": float("nan"), "severity": "P2", "signal_type": "bug",
+                           "example_ticket_ids": ["z:1"]}])
+    table = format_themes(frame, "table")
+    assert table.startswith("week of 2026-11-16") and "T1" in table and "nan" not in table and "–" in table
 
 
 def test_themes_json_and_table(sample_run):
@@ -60,3 +132,40 @@ def test_themes_json_and_table(sample_run):
     assert {"label", "tickets", "customers", "trend", "paid_share", "impact", "example_ticket_ids"} <= set(themes[0])
     table = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--week", sample_run.start])
     assert table.exit_code == 0 and "rank" in table.stdout
+
+
+def test_a_week_without_data_says_so(sample_run):
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--week", "2020-01-06"])
+    assert result.exit_code != 0
+    assert "no data for the week of 2020-01-06" in result.stderr and sample_run.end in result.stderr
+
+
+@pytest.mark.e2e
+def test_review_takes_effect_without_a_new_run(sample_copy):
+    """rename / merge re-materialize summaries, ranking, alerts and reports of the affected weeks at once."""
+    runner_ = CliRunner()
+    wh_arg = ["--warehouse", str(sample_copy.warehouse)]
+    top = json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)
+    first, second = top[0]["theme_id"], top[1]["theme_id"]
+    renamed = runner_.invoke(main, ["review", "rename", *wh_arg, first, "Cards that never arrive"])
+    assert renamed.exit_code == 0, renamed.stderr
+    assert "updating weeks" in renamed.stdout and "label" in renamed.stdout
+    after = json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)
+    assert next(t for t in after if t["theme_id"] == first)["label"] == "Cards that never arrive"
+    merged = runner_.invoke(main, ["review", "merge", *wh_arg, second, first])
+    assert merged.exit_code == 0, merged.stderr
+    assert f"{second} is no longer ranked" in merged.stdout
+    final = {t["theme_id"]: t for t in json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)}
+    assert second not in final and final[first]["tickets"] == top[0]["tickets"] + top[1]["tickets"]
+    listed = runner_.invoke(main, ["review", "list", *wh_arg]).stdout
+    assert "renamed" in listed or "merged into" in listed
+
+
+def test_duckdb_errors_are_one_line(tmp_path):
+    """DuckDB 2.0 raises from the module `_duckdb`; the handler catches its base class."""
+    broken = tmp_path / "w.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(broken)])
+    assert result.exit_code == 1 and result.exception.__class__.__name__ == "SystemExit"
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("ticket-intel: error: warehouse: ")

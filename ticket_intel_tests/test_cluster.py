@@ -3,6 +3,8 @@ and the quality bar on a real labelled slice when ../shared is present."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
@@ -146,3 +148,55 @@ def test_a_piece_whose_links_spread_over_its_siblings_still_joins_them():
     merged = cluster.merge_interpenetrating(labels, np.array(knn))
     assert len(set(merged[: 4 * n].tolist())) == 1
     assert set(merged[4 * n:].tolist()).isdisjoint(merged[: 4 * n].tolist())
+
+
+def test_windows_up_to_the_sample_limit_are_clustered_whole():
+    x, _ = blobs(60, 6)
+    whole = cluster.cluster(x)
+    limited = cluster.cluster(x, replace(cluster.default_params(len(x)), sample_limit=len(x)))
+    assert whole.labels.tolist() == limited.labels.tolist()
+    assert whole.assignment == limited.assignment
+
+
+def test_fit_on_sample_places_every_row_and_finds_the_same_partition():
+    """A third of the rows fitted, the rest placed: the groups are the exact path's groups."""
+    x, truth = blobs(200, 6, spread=0.15, seed=3)
+    exact = cluster.cluster(x)
+    params = replace(cluster.default_params(len(x)), sample_limit=len(x) // 3)
+    sampled = cluster.cluster(x, params)
+    assert len(sampled.labels) == len(sampled.assignment) == len(sampled.probabilities) == len(x)
+    assert set(sampled.assignment) <= {"core", "soft", "outlier"}
+    assert sampled.n_clusters == exact.n_clusters == 6
+    both = (sampled.labels != cluster.OUTLIER) & (exact.labels != cluster.OUTLIER)
+    assert adjusted_rand_score(exact.labels[both], sampled.labels[both]) == 1.0
+    assert adjusted_rand_score(truth[both], sampled.labels[both]) == 1.0
+    assert (sampled.labels == cluster.OUTLIER).mean() <= 0.05
+    assert sum(a == "core" for a in sampled.assignment) <= params.sample_limit  # only sampled rows are core
+    assert (sampled.probabilities[np.array(sampled.assignment) != "core"] == 0).all()
+
+
+def test_fit_on_sample_is_deterministic_for_a_seed():
+    x, _ = blobs(150, 6, spread=0.4, seed=5)
+    params = replace(cluster.default_params(len(x), seed=11), sample_limit=300)
+    first, second = cluster.cluster(x, params), cluster.cluster(x, params)
+    assert first.labels.tolist() == second.labels.tolist()
+    assert first.assignment == second.assignment
+
+
+def test_the_sample_keeps_the_windows_smallest_theme_share():
+    window = cluster.default_params(500_000, seed=3)
+    sample = cluster.sample_params(window, 500_000)
+    assert (window.min_cluster_size, sample.min_cluster_size) == (354, 35)  # 354 * 50k / 500k
+    assert sample.min_samples == 11 and sample.seed == 3
+    assert cluster.sample_params(window, cluster.SAMPLE_LIMIT) == window  # no sample, no shrinking
+    assert cluster.sample_params(cluster.default_params(1000), 10**9).min_cluster_size == 5
+
+
+def test_placement_in_blocks_equals_placement_at_once(monkeypatch):
+    x, truth = blobs(30, 4, spread=0.3, seed=2)
+    labels = np.where(np.arange(len(x)) % 3 == 0, cluster.OUTLIER, truth)
+    at_once = cluster.soft_assign(x, labels)
+    monkeypatch.setattr(cluster, "BLOCK", 7)
+    in_blocks = cluster.soft_assign(x, labels)
+    assert at_once[0].tolist() == in_blocks[0].tolist() and at_once[1].tolist() == in_blocks[1].tolist()
+    assert in_blocks[1].any()

@@ -42,7 +42,7 @@ def test_definitions_contents():
     d = defs()
     keys = {k.to_user_string() for k in d.resolve_all_asset_keys()}
     assert ASSETS | {"taxonomy", "theme_reviews"} <= keys
-    assert {s.name for s in d.sensors} >= {"inbox_sensor", "volume_spike_sensor", "new_pattern_sensor"}
+    assert {s.name for s in d.sensors} >= {"inbox_sensor", "volume_spike_sensor", "new_pattern_sensor", "dead_run_sensor"}
     assert {s.name for s in d.schedules} == {"weekly_schedule"}
     graph = d.resolve_asset_graph()
     for key in ASSETS:

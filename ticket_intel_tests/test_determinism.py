@@ -58,7 +58,10 @@ def _materialize_twice(tmp_path: Path, name: str) -> dict[str, pd.DataFrame]:
         wh.ensure_embedding_schema(con, x.shape[1])
         frame = pd.DataFrame({"week_start": weeks, "ticket_id": ids, "model": "synthetic", "text_hash": ids,
                               "embedding": list(x), "run_id": "seed"})
-        wh.replace(con, [wh.Replace("staging.ticket_embeddings", frame, "week_start", WEEKS)])
+        redacted = pd.DataFrame({"ticket_id": ids, "week_start": weeks, "created_at": pd.to_datetime(weeks),
+                                 "text": ids, "text_hash": ids})
+        wh.replace(con, [wh.Replace("staging.ticket_embeddings", frame, "week_start", WEEKS),
+                         wh.Replace("staging.redacted_tickets", redacted, "week_start", WEEKS)])
     resources = {"warehouse": Warehouse(database=str(path)), "clustering": ClusteringConfig(seed=11)}
     for week in WEEKS:
         result = dg.materialize([ticket_clusters], partition_key=week.isoformat(), resources=resources)

@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,7 +36,9 @@ class Webhook:
 
     url: str
     requests: list[dict] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)  # consumed one per request; then 200
+    statuses: list[int | str] = field(default_factory=list)  # consumed one per request; then 200
+    hang_seconds: float = 15.0  # a "hang" status: no answer for this long, then the connection closes
+    on_request: Callable[[], object] | None = None  # what the server notes about the world as a request arrives
 
     @property
     def delivered(self) -> list[dict]:
@@ -53,7 +56,13 @@ def serve_webhook() -> Iterator[Webhook]:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             with lock:
                 status = hook.statuses.pop(0) if hook.statuses else 200
-                hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status})
+                noted = hook.on_request() if hook.on_request else None
+                hook.requests.append({"path": self.path, "headers": dict(self.headers), "body": body, "status": status,
+                                      "noted": noted})
+            if status == "hang":
+                time.sleep(hook.hang_seconds)
+                self.close_connection = True
+                return
             self.send_response(status)
             self.end_headers()
             self.wfile.write(b"ok" if status == 200 else b"server error")
@@ -62,6 +71,7 @@ def serve_webhook() -> Iterator[Webhook]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads, server.block_on_close = True, False  # a hanging request must not hold up the test
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"

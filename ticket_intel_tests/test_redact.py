@@ -7,7 +7,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ticket_intel.core.redact import PLACEHOLDER, RedactionSettings, redact, surviving_pii, url_carries_secret
+import ticket_intel.core.redact as redact_module
+from ticket_intel.core.redact import (
+    PLACEHOLDER,
+    RedactionSettings,
+    candidate_entities,
+    detect,
+    redact,
+    redact_many,
+    surviving_pii,
+    url_carries_secret,
+)
 
 CASES = [
     ("EMAIL", "Please reply to maria.ivanova+bank@gmail.com today", "maria.ivanova+bank@gmail.com"),
@@ -119,3 +129,88 @@ def test_redaction_never_crashes_and_is_idempotent(text):
     once = redact(text)
     assert redact(once.text).text == once.text
     assert sum(once.found.values()) >= len(PLACEHOLDER.findall(once.text)) - len(PLACEHOLDER.findall(text))
+
+
+# The pre-filter (redact.candidate_entities) skips the analyzer for texts that cannot hold a type.
+# It must be conservative: whatever the full analyzer finds, the filtered one finds too.
+
+
+def _luhn_complete(digits: str) -> str:
+    total = sum(d if i % 2 else (2 * d - 9 if 2 * d > 9 else 2 * d)
+                for i, d in enumerate(int(c) for c in reversed(digits + "0")))
+    return digits + str((10 - total % 10) % 10)
+
+
+def _iban(country: str, bban: str) -> str:
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=12)
+GROUPED = st.builds(lambda d, sep: sep.join(d[i:i + 4] for i in range(0, len(d), 4)),
+                    st.text(alphabet="0123456789", min_size=7, max_size=19), st.sampled_from(["", " ", "-", "."]))
+CARDS = st.builds(lambda first, rest, sep: sep.join(_luhn_complete(first + rest)[i:i + 4] for i in range(0, 16, 4)),
+                  st.sampled_from("23456"), st.text(alphabet="0123456789", min_size=14, max_size=14),
+                  st.sampled_from(["", " ", "-"]))
+IBANS = st.builds(_iban, st.sampled_from(["GB", "DE", "FR", "NL", "ES", "IT", "NO", "PL"]),
+                  st.text(alphabet="0123456789", min_size=11, max_size=22))
+SSNS = st.builds(lambda a, g, s, sep: f"{a:03d}{sep}{g:02d}{sep}{s:04d}", st.integers(1, 899), st.integers(1, 99),
+                 st.integers(1, 9999), st.sampled_from(["-", " ", ""]))
+PHONES = st.builds(lambda fmt, d: fmt.format(*d), st.sampled_from(["+44 7700 9{}{}{}{}{}", "(555) 01{}-{}{}{}{}",
+                   "+49 30 2{}{}{}{} 27{}", "0{}{}{} 5{}{}{}{}{}", "+1-415-555-01{}{}"]),
+                   st.lists(st.sampled_from("0123456789"), min_size=9, max_size=9))
+URLS = st.builds(lambda host, key, token: f"https://{host}/r?{key}={token}", st.sampled_from(["x.io", "bank.example.com"]),
+                 st.sampled_from(["token", "email", "lang", "session"]), st.text(alphabet="abcdef0123456789@.%", max_size=24))
+PERSONS = st.builds(lambda cue, name: cue + name, st.sampled_from(["", "my name is ", "Thanks, ", "Mr ", "spoke to ",
+                    "name: ", "Regards,\n", "ask "]), st.sampled_from(["Olga Mensah", "Siobhan", "john smith", "Zanele Dlamini",
+                    "JEAN DUPONT", "Lauren Duprat", "van der Berg", "Ivančić"]))
+ORDERS = st.builds(lambda label, d: label + d, st.sampled_from(["order #", "ORD-", "booking ref: ", "account no. ",
+                   "tracking ", "Confirmation: AB", "ref:"]), DIGITS)
+NEAR_MISSES = st.sampled_from(["@AmazonHelp ", "#jetblue", "10:30", "v1.2.3", "1.2.3.4.5", "::", "2024-03-18",
+                               "https://t.co/3ou2uHc0h9", "?", "%40", "/", "@", ":", "ssn ", "phone ", "iban ", " ", "\n"])
+PII_TEXT = st.lists(st.one_of(st.text(max_size=16), DIGITS, GROUPED, CARDS, IBANS, SSNS, PHONES, URLS, PERSONS, ORDERS,
+                              NEAR_MISSES, st.emails(), st.ip_addresses().map(str)), max_size=7).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(PII_TEXT)
+def test_prefilter_never_skips_what_the_full_analyzer_finds(text):
+    full = detect(text, prefilter=False)
+    assert {kind for _, _, kind, _ in full} <= set(candidate_entities(text))
+    assert detect(text) == full
+    assert redact(text).text == redact(text, prefilter=False).text
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_prefilter_keeps_every_type(kind, text, value):
+    assert kind in candidate_entities(text)
+
+
+@pytest.mark.parametrize("text", [
+    "My card hasn't arrived yet, what should I do?",
+    "@AmazonHelp my order never arrived https://t.co/3ou2uHc0h9",
+    "Crash when opening Settings in v2.3.1 on Windows 11",
+    "@115879 @VerizonSupport still no signal since 10:30 #fail",
+])
+def test_prefilter_skips_ordinary_tickets(text):
+    assert candidate_entities(text) == []
+
+
+def test_redact_many_matches_redact_in_process_and_in_forked_workers(monkeypatch):
+    texts = [c[1] for c in CASES] + PRODUCT_TEXTS + [CASES[0][1]]
+    expected = [redact(t) for t in texts]
+    assert redact_many(texts) == expected
+    monkeypatch.setattr(redact_module, "POOL_MIN_TEXTS", 2)
+    assert redact_many(texts, workers=2) == expected
+
+
+def test_blocking_check_still_sees_leaks_the_prefilter_passes():
+    hits = surviving_pii("card 4127 0034 2389 9024, ana@example.org, DE89370400440532013000, SSN 219-09-9999")
+    assert sorted(h.split(":")[0] for h in hits) == ["CARD", "EMAIL", "IBAN", "SSN"]
+
+
+def test_prefilter_runs_configured_order_patterns_that_need_no_digit():
+    custom = RedactionSettings(order_patterns=(r"\bTCK-[A-Z]{6}\b",))
+    assert candidate_entities("see TCK-ABCDEF", custom) == ["ORDER"]
+    assert candidate_entities("see TCK-ABCDEF") == []
+    assert redact("see TCK-ABCDEF again", custom).text == "see [ORDER] again"

@@ -23,7 +23,7 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
 def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card") -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
-        "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "paid_share": 0.4, "revenue": None,
+        "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
         "severity": "P1", "signal_type": "docs_gap", "product_area": "Cards", "impact": 80.0,
         "summary": f"12 tickets, typically: {ticket_text}", "example_ticket_ids": ["zendesk:1", "zendesk:2"],
         "review_status": "unreviewed",
@@ -48,7 +48,7 @@ def test_markdown_has_every_section_and_the_evidence():
     for section in SECTIONS:
         assert f"## {section}" in md
     assert "+25% vs 32 last week" in md
-    assert "| 1 | Payment declined · card | Cards | 12 | 10 | rising (6 last wk) | 40% | P1 | docs gap | 80 |" in md
+    assert "| 1 | Payment declined · card | Cards | 12 | 10 | rising (12 vs 5.5/wk) | 40% | P1 | docs gap | – | – | – | – | 80 |" in md
     assert "`zendesk:1` My card was declined" in md
     assert "3.0x, p = 0.001" in md and "zendesk:7, zendesk:8" in md
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
@@ -142,3 +142,19 @@ def test_sample_report_is_self_contained_and_previewed_in_dagster(sample_copy):
     metadata = record.asset_materialization.metadata
     assert isinstance(metadata["report"], dg.MarkdownMetadataValue)
     assert metadata["report"].value == markdown and metadata["report_week"].value == sample_copy.end
+
+
+def test_every_ranked_theme_gets_a_card_and_those_below_the_top_ten_are_collapsed():
+    base = context()
+    rows = [{**base["themes"][0], "rank": k, "theme_id": f"T{k}", "label": f"theme {k}"} for k in range(1, 14)]
+    ranked = pd.DataFrame(rows).drop(columns=["phrasings", "severity_rationale", "backlog_title",
+                                              "backlog_deflection", "backlog_user_story", "summarizer", "examples",
+                                              "notes"], errors="ignore")
+    ctx = report.build_context(WEEK, base["overview"], ranked, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                               pd.DataFrame(columns=["ticket_id", "text", "source_id"]))
+    html = report.render_html(ctx, {})
+    top, _, collapsed = html.partition('<details class="more">')
+    assert all(f'id="T{k}"' in top for k in range(1, 11))
+    assert all(f'id="T{k}"' in collapsed and f'id="T{k}"' not in top for k in range(11, 14))
+    assert "3 more ranked themes" in collapsed
+    assert "### More ranked themes" in report.render_markdown(ctx)

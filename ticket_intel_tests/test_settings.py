@@ -22,13 +22,15 @@ def test_every_resource_field_names_a_known_setting():
     named = set()
     for cls in (resources.IngestConfig, resources.RedactionConfig, resources.EmbeddingConfig,
                 resources.ClusteringConfig, resources.RankingConfig, resources.AlertConfig, resources.FindingsConfig,
-                resources.TrackerConfig, resources.ReportConfig, resources.LLMConfig):
+                resources.TrackerConfig, resources.ReportConfig, resources.TriageConfig, resources.LLMConfig):
         for field, info in cls.model_fields.items():
             name = getattr(info.default, "env_var_name", None)  # EnvVar, or EnvVar.int's IntEnvVar
             assert name, f"{cls.__name__}.{field} is not an EnvVar"
             named.add(name)
+    named.add(resources.Warehouse.model_fields["wait_seconds"].default.env_var_name)
     load_time = {s.env for s in settings.SETTINGS if s.load_time}
-    assert named | load_time | {"TICKET_INTEL_WAREHOUSE"} == set(settings.BY_ENV)
+    connect_time = {"TICKET_INTEL_WAREHOUSE", "TICKET_INTEL_WAREHOUSE_DATA_PATH"}  # read where the warehouse opens
+    assert named | load_time | connect_time == set(settings.BY_ENV)
 
 
 def test_environment_beats_file_beats_default(tmp_path, monkeypatch):

@@ -45,14 +45,25 @@ def test_parse_rejects_malformed_files(text, message):
         tax.parse(text)
 
 
-def test_area_by_tag_majority_then_terms_then_coverage():
+def test_an_area_needs_half_the_tickets_and_the_distinctive_term_breaks_ties():
     t = tax.parse(DOC)
-    texts = ["why was I charged a fee on my card"] * 4
-    assert tax.assign_area(t, texts, [["payments"]] * 2 + [[]] * 2, ["card"]) == "Billing"  # half tagged
-    assert tax.assign_area(t, texts, [["payments"]] + [[]] * 3, ["card", "fee"]) == "Cards"  # distinctive term
-    assert tax.assign_area(t, ["a fee", "a fee", "my pin"], [], ["something"]) == "Billing"  # coverage
+    texts = ["why was I charged a fee on my card"] * 4  # both areas fit every ticket
+    assert tax.assign_area(t, texts, [], ["card", "fee"]) == "Cards"  # the most distinctive term decides
+    assert tax.assign_area(t, texts, [], ["fee", "card"]) == "Billing"
+    assert tax.assign_area(t, ["a fee", "a fee", "my pin"], [], ["something"]) == "Billing"  # 2 of 3 tickets
+    assert tax.assign_area(t, ["hello", "hi", "hey"], [["payments"]] * 2 + [[]], []) == "Billing"  # tags count
     assert tax.assign_area(t, ["hello"], [], ["hello"]) == tax.UNASSIGNED
     assert tax.assign_area(tax.Taxonomy(), texts, [], ["card"]) == tax.UNASSIGNED
+
+
+def test_a_taxonomy_for_another_product_assigns_nothing():
+    """Phone-carrier tweets that mention a card now and then are not the bank's Cards area."""
+    t = tax.parse(DOC)
+    texts = ["no signal since yesterday", "my sim card stopped working", "signal drops every hour",
+             "still no service downtown", "outage again"]
+    assert tax.assign_area(t, texts, [], ["signal", "card"]) == tax.UNASSIGNED
+    assert tax.coverage(["Cards", tax.UNASSIGNED, None], [30, 50, 20]) == pytest.approx(0.3)
+    assert tax.coverage([], []) is None
 
 
 def test_keywords_match_word_starts_only():
@@ -169,3 +180,37 @@ def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, 
         assert area == "Virtual cards" and any("virtual" in t or "disposable" in t for t in terms), (key, terms)
     report = (sample_copy.reports / f"ticket_intel_{end.isoformat()}.md").read_text()
     assert "Virtual cards" in report
+
+
+def test_draft_groups_related_themes_into_areas():
+    import numpy as np
+    import pandas as pd
+
+    from ticket_intel.core.taxonomy_draft import draft, render
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(2, 16))
+    vectors = {"T1": base[0], "T2": base[0] + 0.05 * rng.normal(size=16), "T3": base[1]}
+    centroids = {t: v / np.linalg.norm(v) for t, v in vectors.items()}
+    themes = pd.DataFrame({"theme_id": ["T1", "T2", "T3"], "label": ["Card declined · shop", "Card declined · online",
+                                                                     "Refund late · order"],
+                           "terms": [["card", "declined", "shop"], ["card", "declined", "online"], ["refund", "late"]],
+                           "tickets": [20, 12, 9]})
+    similarity = {t: [0.8, 0.7, 0.75] for t in centroids}
+    tags = {"T1": [["cards"], ["cards"]], "T2": [["cards"], []], "T3": [[]]}
+    doc = draft(themes, centroids, similarity, tags, min_tickets=5)
+    names = [a["name"] for a in doc["product_areas"]]
+    assert len(names) == 2 and doc["product_areas"][0]["keywords"][:2] == ["card", "declined"]
+    assert doc["product_areas"][0]["tags"] == ["cards"]
+    assert tax.parse(render(doc, "test")).areas  # the draft is a valid taxonomy.yaml
+
+
+def test_suggest_prints_a_valid_taxonomy_for_the_sample(sample_run):
+    from click.testing import CliRunner
+
+    from ticket_intel.cli import main
+
+    result = CliRunner().invoke(main, ["taxonomy", "suggest", "--warehouse", str(sample_run.warehouse)])
+    assert result.exit_code == 0, result.stderr
+    drafted = tax.parse(result.stdout)
+    assert len(drafted.areas) >= 5 and all(a.keywords for a in drafted.areas)

@@ -26,7 +26,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -110,15 +110,19 @@ def embedding_dim(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> 
 
 
 def encode(
-    texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = DEFAULT_BACKEND
+    texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = DEFAULT_BACKEND,
+    on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """L2-normalised float32 vectors, in input order, batched by ascending length."""
+    """L2-normalised float32 vectors, in input order, batched by ascending length; `on_batch` hears
+    how many texts each batch encoded (progress)."""
     encoder = load_encoder(model, backend)
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     order = np.argsort([len(t) for t in texts], kind="stable")
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         out[rows] = encoder.encode_batch([texts[i] for i in rows])
+        if on_batch is not None:
+            on_batch(len(rows))
     return out
 
 

@@ -53,6 +53,7 @@ DISTRIBUTIONS = (POISSON, NEGATIVE_BINOMIAL)
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
     "p_value", "customer_baseline", "top_customer_tickets", "concentrated", "baseline_weeks", "example_ticket_ids",
+    "related_theme_ids",
 ]
 
 
@@ -168,6 +169,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
             "tickets": int(theme["tickets"]), "customers": int(theme["customers"]),
             "top_customer_tickets": int(top_customer.get(theme_id, 0)),
             "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],
+            "related_theme_ids": [],  # filled in by core/families.py
         }
         if _is_new_pattern(ctx, theme, settings):
             found: dict[str, Any] | None = {

@@ -18,14 +18,17 @@ import pandas as pd
 
 from ticket_intel.core.counts import customer_key, theme_week_counts
 from ticket_intel.core.review import ReviewState, canonical_themes
+from ticket_intel.core.theme_triage import attach_triage
 from ticket_intel.core.weeks import window as window_of
 
-BORN_WITHOUT_ANCESTOR = "new"
+# A theme is born when it appears without an ancestor: a new cluster, or a new group found inside
+# an old theme (core/subgroups.py); a split of an old theme is not a birth.
+BORN_WITHOUT_ANCESTOR = ("new", "new_group")
 
 
 def birth_week(first_seen: date, origin: str | None, tracking_start: date) -> date | None:
     """The week a theme was born, or None when it was tracked from the start or split off another."""
-    if origin == BORN_WITHOUT_ANCESTOR and first_seen > tracking_start:
+    if origin in BORN_WITHOUT_ANCESTOR and first_seen > tracking_start:
         return first_seen
     return None
 
@@ -47,6 +50,8 @@ class WeekContext:
     first_seen: Mapping[str, date] = field(default_factory=dict)
     births: Mapping[str, date] = field(default_factory=dict)
     ranked_before: frozenset[str] = frozenset()
+    families: Mapping[str, str] = field(default_factory=dict)  # theme -> the split family it belongs to
+    parents: Mapping[str, str] = field(default_factory=dict)  # new group -> the theme it grew in
 
     @property
     def data_weeks(self) -> list[date]:
@@ -64,14 +69,17 @@ def make_context(
     week: date, window_weeks: int, tickets: pd.DataFrame, review: ReviewState,
     vectors: np.ndarray | None = None, first_seen: Mapping[str, date] | None = None,
     origins: Mapping[str, str | None] | None = None, tracking_start: date | None = None,
-    ranked_before: frozenset[str] = frozenset(),
+    ranked_before: frozenset[str] = frozenset(), families: Mapping[str, str] | None = None,
+    parents: Mapping[str, str] | None = None, triage: pd.DataFrame | None = None,
 ) -> WeekContext:
     """Apply review decisions to the clustered window, key customers, count once.
 
     `tickets`: ticket_id, ticket_week, theme_id, series_theme_id (default: theme_id), customer_id
-    and facts; `first_seen`/`origins`: each theme's record; `tracking_start`: the first clustered week.
+    and facts; `first_seen`/`origins`: each theme's record; `tracking_start`: the first clustered week;
+    `triage`: the tickets' `ticket_triage` rows (core/theme_triage.py), joined onto the window.
     """
     frame = tickets if "series_theme_id" in tickets else tickets.assign(series_theme_id=tickets["theme_id"])
+    frame = attach_triage(frame, triage)
     frame = canonical_themes(frame, review)
     frame["customer"] = customer_key(frame)
     first_seen = dict(first_seen or {})
@@ -82,4 +90,5 @@ def make_context(
         vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
         review=review, counts=theme_week_counts(frame), first_seen=first_seen,
         births={t: b for t, b in born.items() if b is not None}, ranked_before=ranked_before,
+        families=dict(families or {}), parents=dict(parents or {}),
     )

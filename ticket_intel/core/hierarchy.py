@@ -47,7 +47,7 @@ def centroid_groups(centroids: np.ndarray, radius: float) -> np.ndarray:
     return fcluster(linkage(pdist(centroids, "cosine"), "average"), radius, "distance")
 
 
-def _group_label(members: pd.DataFrame) -> str:
+def group_label(members: pd.DataFrame) -> str:
     """The term most member themes share (at least half of them, and two), the most distinctive
     of those first, as customers spell it in the labels; else the largest theme's label."""
     lists = [list(row) for row in members.get("terms", []) if isinstance(row, list | tuple | np.ndarray)]
@@ -85,7 +85,7 @@ def build_hierarchy(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
         members = rest[np.asarray(groups) == group]
         if len(members) < 2:
             continue
-        parent = {"parent_id": f"group:{members['theme_id'].min()}", "parent_label": _group_label(members),
+        parent = {"parent_id": f"group:{members['theme_id'].min()}", "parent_label": group_label(members),
                   "parent_kind": GROUP}
         rows += [{"theme_id": t, **parent} for t in members["theme_id"]]
     placed = {r["theme_id"] for r in rows}

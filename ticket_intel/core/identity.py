@@ -28,8 +28,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import count
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -60,9 +62,15 @@ def new_theme_id(week: date, k: int) -> str:
     return f"T{week:%Y%m%d}-{k:02d}"
 
 
+def new_ids(week: date) -> Iterator[str]:
+    """Fresh ids for themes born in `week`, in order; one iterator per week keeps them unique when a
+    window is clustered in several parts (products)."""
+    return (new_theme_id(week, k) for k in count())
+
+
 def match(
     week: date, current: dict[int, Theme], previous: list[Theme],
-    min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT,
+    min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT, fresh: Iterator[str] | None = None,
 ) -> dict[int, str]:
     """Theme id per cluster: the matched previous theme's, or a new one (numbered in cluster order)."""
     clusters = list(current)
@@ -83,11 +91,10 @@ def match(
         for r, c in zip(*linear_sum_assignment(-score), strict=True):
             if score[r, c] >= min_score:
                 ids[clusters[r]] = previous[c].theme_id
-    k = 0
+    fresh = fresh or new_ids(week)
     for cluster in clusters:
         if cluster not in ids:
-            ids[cluster] = new_theme_id(week, k)
-            k += 1
+            ids[cluster] = next(fresh)
     return ids
 
 
@@ -99,12 +106,13 @@ def track(
     previous: list[Theme],
     min_size: int,
     hysteresis: bool = True,
+    fresh: Iterator[str] | None = None,
 ) -> Tracked:
     """Theme id per ticket for this run's clustering, with hysteresis and the events it implies."""
     cents = centroids(x, labels)
     ids = np.asarray(ticket_ids, dtype=object)
     current = {c: Theme(str(c), v, frozenset(ids[labels == c].tolist())) for c, v in cents.items()}
-    theme_ids = match(week, current, previous)
+    theme_ids = match(week, current, previous, fresh=fresh)
     clustered = [theme_ids[int(c)] if c != OUTLIER else None for c in labels]
     theme_of = list(clustered)
     kept = np.zeros(len(labels), dtype=bool)

@@ -14,8 +14,9 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator
 
 from ticket_intel.core.summarize import (
     BacklogItem,
@@ -27,6 +28,7 @@ from ticket_intel.core.summarize import (
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SAMPLE_SIZE = 18
 PROMPT_CHARS = 600  # per ticket: the first customer message rarely needs more
 
@@ -45,18 +47,26 @@ Answer with one JSON object and nothing else, with exactly these keys:
   example_ticket_ids: 3 ids copied from the input that best show the issue"""
 
 
+def one_of(name: str, allowed: tuple[str, ...]) -> AfterValidator:
+    """A validator admitting only the shared vocabulary (core/vocabulary.py) for a field."""
+
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+Severity = Annotated[str, one_of("severity", SEVERITIES)]
+SignalType = Annotated[str, one_of("signal_type", SIGNAL_TYPES)]
+
+
 class _Backlog(BaseModel):
     title: str = Field(min_length=3, max_length=90)
     user_story: str
-    severity: str
+    severity: Severity
     deflection_per_week: float = Field(ge=0)
-
-    @field_validator("severity")
-    @classmethod
-    def _sev(cls, v: str) -> str:
-        if v not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}")
-        return v
 
     @field_validator("title")
     @classmethod
@@ -78,25 +88,11 @@ class LLMAnswer(BaseModel):
     label: str = Field(min_length=2, max_length=80)
     shared_issue: str = Field(min_length=10)
     phrasings: list[str] = Field(min_length=1, max_length=8)
-    severity: str
+    severity: Severity
     severity_rationale: str
-    signal_type: str
+    signal_type: SignalType
     backlog: _Backlog
     example_ticket_ids: list[str]
-
-    @field_validator("severity")
-    @classmethod
-    def _sev(cls, v: str) -> str:
-        if v not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}")
-        return v
-
-    @field_validator("signal_type")
-    @classmethod
-    def _sig(cls, v: str) -> str:
-        if v not in SIGNAL_TYPES:
-            raise ValueError(f"signal_type must be one of {SIGNAL_TYPES}")
-        return v
 
 
 def sample_for_prompt(doc: ThemeDocs, k: int = SAMPLE_SIZE) -> list[int]:
@@ -118,11 +114,16 @@ def prompt_hash(model: str, messages: list[dict[str, str]]) -> str:
     return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode()).hexdigest()
 
 
-def _parse(raw: str) -> LLMAnswer:
+def json_object(raw: str) -> Any:
+    """The JSON an answer holds, without the Markdown code fence some models wrap it in."""
     text = raw.strip()
     if text.startswith("```"):
         text = text.strip("`").removeprefix("json").strip()
-    return LLMAnswer.model_validate(json.loads(text))
+    return json.loads(text)
+
+
+def _parse(raw: str) -> LLMAnswer:
+    return LLMAnswer.model_validate(json_object(raw))
 
 
 def _plain(text: str) -> str:
@@ -195,18 +196,26 @@ def llm_summary(doc: ThemeDocs, model: str, fallback: ThemeSummary, cache: LLMCa
     found = _cached(doc, rows, key, cache, fallback)
     if found is not None:
         return found.model_copy(update={"summarizer": f"llm:{model}"})
+    got = ask(messages, complete, _parse, doc.theme_id)
+    if got is None:
+        return fallback
+    cache.put(key, got[0])
+    return _grounded(got[1], doc, rows, fallback).model_copy(update={"summarizer": f"llm:{model}"})
+
+
+def ask(messages: list[dict[str, str]], complete: Complete, parse: Callable[[str], T], what: str
+        ) -> tuple[str, T] | None:
+    """(raw answer, parsed) from the model; an answer that does not validate is retried once with the
+    validation error, a provider error gives up at once (None: the caller's offline result stands)."""
     for attempt in range(2):
         try:
             raw = complete(messages)
-            answer = _parse(raw)
+            return raw, parse(raw)
         except (ValueError, ValidationError) as exc:
-            log.warning("LLM answer for %s invalid (attempt %d): %s", doc.theme_id, attempt + 1, exc)
+            log.warning("LLM answer for %s invalid (attempt %d): %s", what, attempt + 1, str(exc)[:300])
             messages = [*messages, {"role": "user", "content": f"Your answer was invalid ({str(exc)[:200]}). "
                                                                "Reply with the JSON object only."}]
-            continue
         except ProviderError as exc:
-            log.warning("LLM call for %s failed: %s", doc.theme_id, exc)
-            return fallback
-        cache.put(key, raw)
-        return _grounded(answer, doc, rows, fallback).model_copy(update={"summarizer": f"llm:{model}"})
-    return fallback
+            log.warning("LLM call for %s failed: %s", what, exc)
+            return None
+    return None

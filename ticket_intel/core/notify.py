@@ -26,26 +26,42 @@ class DeliveryError(RuntimeError):
     pass
 
 
+SENT, FAILED = "sent", "failed"
+
+
 @dataclass
 class Outbox:
-    """A sensor's memory between ticks (its cursor): the last event read, the keys already
-    delivered, and the alerts still to deliver with their failed attempts.
+    """A sensor's memory between ticks (its cursor): the last alert event read, the keys already
+    delivered, the alerts still to deliver with their failed attempts, and the last delivery
+    record read.
 
     Keys, not events, decide what is sent: a re-materialized week repeats its alerts under the
     same keys, so they are not sent again; a failed alert stays pending until it goes through.
+    Each delivery is also recorded durably the moment it happens (`replay` reads those records),
+    because the cursor is saved only when a tick ends, and a tick can die first.
     """
 
     after: int | None = None
     sent: set[str] = field(default_factory=set)
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    noted: int | None = None
 
     @classmethod
     def load(cls, cursor: str | None) -> Outbox:
         state = json.loads(cursor) if cursor else {}
-        return cls(state.get("after"), set(state.get("sent", [])), state.get("pending", {}))
+        return cls(state.get("after"), set(state.get("sent", [])), state.get("pending", {}), state.get("noted"))
 
     def dump(self) -> str:
-        return json.dumps({"after": self.after, "sent": sorted(self.sent), "pending": self.pending}, sort_keys=True)
+        return json.dumps({"after": self.after, "sent": sorted(self.sent), "pending": self.pending,
+                           "noted": self.noted}, sort_keys=True)
+
+    def replay(self, key: str, delivery: str, attempts: int, error: str | None = None) -> None:
+        """Apply a recorded delivery, possibly one this cursor has not seen (its tick died)."""
+        if delivery == SENT:
+            self.sent.add(key)
+            self.pending.pop(key, None)
+        elif key in self.pending and attempts > self.pending[key]["attempts"]:
+            self.pending[key].update(attempts=attempts, error=error)
 
     def add(self, alerts: Iterable[Mapping[str, Any]], kind: str) -> None:
         """Queue the alerts of `kind` not delivered yet (the newest numbers win)."""
@@ -89,8 +105,13 @@ def describe(alert: Mapping[str, Any]) -> str:
         if alert.get("concentrated"):
             text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
+        if alert.get("related_theme_ids"):
+            text += f" Counted together with {', '.join(alert['related_theme_ids'])}, split from the same theme."
     elif alert["kind"] == REGRESSION:
         text = describe_regression(alert, alert.get("fix_release") or "its release")
+    elif alert.get("related_theme_ids"):
+        text = (f"New pattern: '{label}' — {who} in the week of {week}, a new group of tickets inside theme "
+                f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
     if alert.get("after_release"):

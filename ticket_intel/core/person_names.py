@@ -41,19 +41,30 @@ PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "das", "du
                        "ter", "te", "ten", "la", "le", "bin", "ibn", "al", "el", "y", "st"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_STRONG_CUE = re.compile(
-    r"(?:\bmy name is|\bmy name's|\bname\s*:|\baccount holder(?: is|:)|\bcard ?holder(?: is|:)|\bsigned,?"
-    r"|\b(?:mr|mrs|ms|miss|mx|dr|prof)\.?)\s*$",
-    re.IGNORECASE,
+_STRONG_CUES = (
+    r"\bmy name is|\bmy name's|\bname\s*:|\baccount holder(?: is|:)|\bcard ?holder(?: is|:)|\bsigned,?"
+    r"|\b(?:mr|mrs|ms|miss|mx|dr|prof)\.?"
 )
-_WEAK_CUE = re.compile(
-    r"(?:\bthis is|\bi am|\bi'm|\bit's|\bregards,?|\bthanks,?|\bthank you,?|\bcheers,?|\bbest,?|\bsincerely,?"
-    r"|\bhi,?|\bhello,?|\bdear|\bhey,?|\bspoke (?:to|with)|\btalked (?:to|with)|\bask(?:ed)?|\bcc:?)\s*$",
-    re.IGNORECASE,
+_WEAK_CUES = (
+    r"\bthis is|\bi am|\bi'm|\bit's|\bregards,?|\bthanks,?|\bthank you,?|\bcheers,?|\bbest,?|\bsincerely,?"
+    r"|\bhi,?|\bhello,?|\bdear|\bhey,?|\bspoke (?:to|with)|\btalked (?:to|with)|\bask(?:ed)?|\bcc:?"
 )
-_TRAILING_CUE = re.compile(
-    r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)",
-    re.IGNORECASE,
+# A cue counts when it ends right before a word (a letter not right after a letter) and starts
+# at most CUE_WINDOW characters before it.
+CUE_WINDOW = 40
+_STRONG_CUE = re.compile(rf"(?:{_STRONG_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNORECASE)
+_WEAK_CUE = re.compile(rf"(?:{_WEAK_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNORECASE)
+_TRAILING_CUES = r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)"
+_TRAILING_CUE = re.compile(_TRAILING_CUES, re.IGNORECASE)
+# A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
+_CAPITAL = r"[A-Z\x80-\U0010FFFF]"
+_CAPITALISED_WORD = rf"{_CAPITAL}(?:[^\W\d_]|['’-])*"
+# Without a strong cue, a name is two capitalised words one space apart (particles between), or a
+# capitalised word after a weak cue or before a trailing one: a text with none of these has no name.
+_NAME_SHAPE = re.compile(
+    rf"{_CAPITALISED_WORD} (?:(?i:{'|'.join(sorted(PARTICLES))}) )*{_CAPITAL}"
+    rf"|(?i:{_WEAK_CUES})\s*(?<![^\W\d_]){_CAPITAL}"
+    rf"|{_CAPITALISED_WORD}(?i:{_TRAILING_CUES})"
 )
 
 
@@ -105,63 +116,87 @@ def _capitalised(word: str) -> bool:
     return word[0].isupper() and (len(word) == 1 or not word.isupper())
 
 
-def _run(text: str, words: list[tuple[int, int, str]], i: int, gaz: Gazetteer, lower: bool) -> list[int]:
-    """Indexes of the name-shaped words starting at i: capitalised words one space apart, with
-    lowercase particles (van, de) inside; `lower` accepts lowercase gazetteer words instead."""
-    run = [i]
-    k = i + 1
-    while k < len(words) and len(run) < MAX_NAME_WORDS and text[words[k - 1][1]:words[k][0]] == " ":
-        word = words[k][2]
+Word = tuple[int, int, str]  # start, end, text
+
+
+# Where _WORD could start a word that str.isupper() opens: an ASCII capital or any non-ASCII
+# character (checked again on the word), not after a letter, nor after a letter and an apostrophe
+# or hyphen (those continue the word). Scanning for these skips the many lowercase words.
+_CAPITAL_START = re.compile(r"[A-Z\x80-\U0010FFFF](?<![^\W\d_].)(?<![^\W\d_]['’-].)")
+
+
+def _words_at(text: str, starts: Iterable[int]) -> list[Word]:
+    matches = (_WORD.match(text, i) for i in starts)
+    return [(m.start(), m.end(), m.group()) for m in matches if m is not None]
+
+
+def _starts(text: str, gaz: Gazetteer, lowercase: bool) -> list[Word]:
+    """The words a name could start at: capitalised words other than words to keep, and (when
+    `lowercase`: a strong cue is somewhere in the text) lowercase gazetteer names too."""
+    if lowercase:
+        words = _words_at(text, (m.start() for m in _WORD.finditer(text)))
+        return [w for w in words if (_capitalised(w[2]) or w[2].casefold() in gaz.names) and w[2].casefold() not in gaz.keep]
+    words = _words_at(text, (m.start() for m in _CAPITAL_START.finditer(text)))
+    return [w for w in words if _capitalised(w[2]) and w[2].casefold() not in gaz.keep]
+
+
+def _cue_before(cues: dict[int, int], start: int) -> bool:
+    return start in cues and cues[start] >= start - CUE_WINDOW
+
+
+def _run(text: str, first: Word, gaz: Gazetteer, lower: bool) -> list[Word]:
+    """The name-shaped words starting at `first`: capitalised words one space apart, with lowercase
+    particles (van, de) inside; `lower` accepts lowercase gazetteer words instead."""
+    run, end = [first], first[1]
+    while len(run) < MAX_NAME_WORDS and (m := _WORD.search(text, end)) is not None and text[end:m.start()] == " ":
+        word = m.group()
         folded = word.casefold()
         if folded in gaz.keep:
             break
         if (lower and folded in gaz.names) or (not lower and _capitalised(word)):
-            run.append(k)
-        elif not lower and folded in PARTICLES and k + 1 < len(words) and _capitalised(words[k + 1][2]):
-            k += 1
-            continue
-        else:
+            run.append((m.start(), m.end(), word))
+        elif not (not lower and folded in PARTICLES and (n := _WORD.search(text, m.end())) and _capitalised(n.group())):
             break
-        k += 1
+        end = m.end()
     return run
+
+
+def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int], dict[int, int]]) -> tuple[int, int, str] | None:
+    """The span (start, end, rule) of the name starting at word `first`, if one does; `cues`: the
+    strong and weak cues of the text (word start -> cue start)."""
+    start, _, word = first
+    capitalised = _capitalised(word)
+    strong = _cue_before(cues[0], start)
+    if not (capitalised or strong):
+        return None
+    run = _run(text, first, gaz, lower=not capitalised)
+    folds = [w.casefold() for _, _, w in run]
+    # A rare capitalised word is name-shaped; a common English word that is no name is not.
+    namey = [f in gaz.names or not is_common_word(f) for f in folds]
+    prefix = 0  # the name ends at the last of its leading name-shaped words
+    while prefix + 1 < len(run) and namey[prefix + 1]:
+        prefix += 1
+    # Two everyday words ("Star Date", "Will Power") are not a name without a cue.
+    everyday = all(is_common_word(f) for f in folds[:prefix + 1])
+    if prefix >= 1 and not everyday and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last)):
+        return start, run[prefix][1], "gazetteer"
+    if strong or (namey[0] and (_cue_before(cues[1], start) or _TRAILING_CUE.match(text, run[prefix][1]))):
+        return start, run[prefix if namey[0] else 0][1], "cue"
+    return None
 
 
 def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     """Spans (start, end, rule) of person names; rule is `gazetteer` or `cue`."""
-    words = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+    strong = {m.end(): m.start() for m in _STRONG_CUE.finditer(text)}
+    if not strong and not _NAME_SHAPE.search(text):
+        return []
+    starts = _starts(text, gaz, lowercase=bool(strong))
+    if not starts:
+        return []
+    cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)})
     spans: list[tuple[int, int, str]] = []
-    i = 0
-    while i < len(words):
-        start, _, word = words[i]
-        folded = word.casefold()
-        capitalised = _capitalised(word)
-        if folded in gaz.keep or not (capitalised or folded in gaz.names):  # before the cue search: most words
-            i += 1
-            continue
-        cue = text[max(0, start - 40):start]
-        strong = _STRONG_CUE.search(cue) is not None
-        lower = strong and not capitalised
-        if not (capitalised or lower):
-            i += 1
-            continue
-        run = _run(text, words, i, gaz, lower)
-        folds = [words[k][2].casefold() for k in run]
-        # A rare capitalised word is name-shaped; a common English word that is no name is not.
-        namey = [f in gaz.names or not is_common_word(f) for f in folds]
-        prefix = 0  # the name ends at the last of its leading name-shaped words
-        while prefix + 1 < len(run) and namey[prefix + 1]:
-            prefix += 1
-        # Two everyday words ("Star Date", "Will Power") are not a name without a cue.
-        everyday = all(is_common_word(f) for f in folds[:prefix + 1])
-        if prefix >= 1 and not everyday and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last)):
-            end_k, rule = prefix, "gazetteer"
-        elif strong or (namey[0] and (_WEAK_CUE.search(cue) or _TRAILING_CUE.match(text, words[run[prefix]][1]))):
-            end_k, rule = (prefix if namey[0] else 0), "cue"
-        else:
-            end_k = None
-        if end_k is None:
-            i += 1
-            continue
-        spans.append((start, words[run[end_k]][1], rule))
-        i = run[end_k] + 1
+    for first in starts:
+        found = _name_at(text, first, gaz, cues) if not spans or first[0] >= spans[-1][1] else None
+        if found is not None:
+            spans.append(found)
     return spans

@@ -29,8 +29,10 @@ class CheckOutcome:
 
 def _validate(frame: pd.DataFrame, name: str, expectations: Sequence[Any]) -> CheckOutcome:
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)  # quiet console
     batch = (
         context.data_sources.add_pandas(name)
         .add_dataframe_asset(name)

@@ -21,6 +21,9 @@ import pandas as pd
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.taxonomy import coverage
+from ticket_intel.core.theme_triage import theme_triage
+from ticket_intel.core.theme_week import EMPTY, LANGUAGE
 from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plural
 
 OUTLIER_THEME = "outliers"
@@ -139,17 +142,54 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
-        "review_status": ctx.review.status(theme_id),
+        "review_status": ctx.review.status(theme_id), "products": product_breakdown(group),
+        **theme_triage(group),
     }
 
 
+def _unthemed(rows: pd.DataFrame, theme_id: str, label: str, reason: str) -> dict[str, Any]:
+    return {"theme_id": theme_id, "label": label, "tickets": len(rows), "customers": rows["customer"].nunique(),
+            "ticket_ids": sorted(rows["ticket_id"]), "reason": reason}
+
+
 def _outliers(this_week: pd.DataFrame) -> list[dict[str, Any]]:
-    outliers = this_week[this_week["theme_id"].isna()]
-    if not len(outliers):
-        return []
-    return [{"theme_id": OUTLIER_THEME, "label": "Unclustered tickets", "tickets": len(outliers),
-             "customers": outliers["customer"].nunique(), "ticket_ids": sorted(outliers["ticket_id"]),
-             "reason": "outliers: not close enough to any theme"}]
+    """Unclustered tickets, and per language the tickets the embedding model cannot read."""
+    unthemed = this_week[this_week["theme_id"].isna()]
+    foreign = (unthemed["assignment"] == LANGUAGE) if "assignment" in unthemed and "language" in unthemed \
+        else pd.Series(False, index=unthemed.index)
+    out = []
+    empty = (unthemed["assignment"] == EMPTY) if "assignment" in unthemed else pd.Series(False, index=unthemed.index)
+    if (~foreign & ~empty).any():
+        out.append(_unthemed(unthemed[~foreign & ~empty], OUTLIER_THEME, "Unclustered tickets",
+                             "outliers: not close enough to any theme"))
+    if empty.any():
+        out.append(_unthemed(unthemed[empty], "empty", "Tickets with nothing to read",
+                             "only handles, links or redacted values: nothing says what the ticket is about"))
+    for code, rows in (unthemed[foreign].groupby("language") if foreign.any() else []):
+        name = language_name(str(code))
+        out.append(_unthemed(rows, f"language:{code}", f"{name} tickets",
+                             f"{plural(len(rows), name + ' ticket')}, not themed: the embedding model does not read "
+                             f"{name}; configure a multilingual model (TICKET_INTEL_EMBEDDING_MODEL) and "
+                             "TICKET_INTEL_EMBEDDING_LANGUAGES=*"))
+    return out
+
+
+def language_name(code: str) -> str:
+    """`es` -> `Spanish` (langcodes); the code itself when unknown."""
+    import langcodes
+
+    try:
+        return langcodes.Language.get(code).display_name()
+    except (ValueError, LookupError):
+        return code
+
+
+def product_breakdown(group: pd.DataFrame) -> str | None:
+    """`AppleSupport 12 · AmazonHelp 3`: where a theme's tickets come from, most first."""
+    if "product" not in group or group["product"].isna().all():
+        return None
+    counts = group["product"].fillna("(none)").value_counts()
+    return " · ".join(f"{name} {n}" for name, n in counts.items())
 
 
 def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings = RankSettings()) -> Ranking:
@@ -181,5 +221,6 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         "tickets": len(this_week), "customers": int(this_week["customer"].nunique()),
         "tickets_prev_week": int((ctx.window["ticket_week"] == ctx.week - timedelta(weeks=1)).sum()),
         "themes": len(ranked), "outlier_tickets": int(this_week["theme_id"].isna().sum()), "warning": warning,
+        "taxonomy_coverage": coverage(ranked["product_area"].tolist(), ranked["tickets"].tolist()) if len(ranked) else None,
     }
     return Ranking(ranked=ranked.reset_index(drop=True), not_a_theme=pd.DataFrame(small), overview=overview)

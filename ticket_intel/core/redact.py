@@ -13,28 +13,33 @@ are built once per process per settings, because building them costs seconds.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, ClassVar
+from functools import lru_cache, partial
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pandas as pd
 
 from ticket_intel.core.embed import text_hash
+from ticket_intel.core.meaning import meaning_text, public_suffix
 from ticket_intel.core.normalize import clean_message
-from ticket_intel.core.person_names import find_names, gazetteer
+from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer, is_common_word
 
 ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(ENTITIES) + r")\]")
 
 # Order, account and similar reference numbers. A label word is kept ("order [ORDER]") because
 # it says what the ticket is about; only the number goes.
+_ORDER_PREFIXES = "ORD|ORDER|INV|REF|ACCT"
+_ORDER_LABELS = "order|account|acct|invoice|booking|reservation|confirmation|reference|ref|tracking"
 DEFAULT_ORDER_PATTERNS = (
-    r"(?i)\b(?:ORD|ORDER|INV|REF|ACCT)-\d{4,}\b",
-    r"(?i)(?<=\b(?:order|account|acct|invoice|booking|reservation|confirmation|reference|ref|tracking)"
+    rf"(?i)\b(?:{_ORDER_PREFIXES})-\d{{4,}}\b",
+    rf"(?i)(?<=\b(?:{_ORDER_LABELS})"
     r"\s?(?:number|no\.?|num|id|ref)?\s?[:#]?\s?)#?(?=[A-Z0-9-]*\d)[A-Z0-9][A-Z0-9-]{4,}\b",
 )
 # Regions whose national formats (no +country prefix) are recognised; +-prefixed numbers parse anywhere.
@@ -103,17 +108,14 @@ def url_carries_secret(url: str) -> bool:
 @lru_cache(maxsize=1)
 def _recognizer_classes() -> dict[str, Any]:
     """Presidio recognizers adapted to run offline and emit our placeholder names."""
-    import tldextract
     from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer, UrlRecognizer
-
-    offline_tlds = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
     class OfflineEmailRecognizer(EmailRecognizer):
         """Presidio's email recognizer, checking the domain against the bundled suffix list."""
 
         def validate_result(self, pattern_text: str) -> bool:
-            return offline_tlds(pattern_text.rsplit("@", 1)[-1]).suffix != ""
+            return public_suffix(pattern_text.rsplit("@", 1)[-1]) != ""
 
     class CardRecognizer(CreditCardRecognizer):
         """13-19 digit numbers with any issuer prefix (incl. 2-series Mastercard), Luhn-checked."""
@@ -175,8 +177,89 @@ def _strict_recognizers() -> list[Any]:
     ]
 
 
+# The pre-filter: for each recognizer, a relaxation of its own patterns, compiled with the same
+# engine and flags, that any text it could flag must match. A text that matches none is clean for
+# that type, so the analyzer (spaCy's tokenizer, context scoring, libphonenumber's eight regional
+# matchers) never runs on it. Each relaxation starts from something the text must contain (a digit,
+# an @, ...), checked first because that is cheaper still. docs/redaction.md gives the reasoning per
+# type; a property test checks that the filtered analyzer finds exactly what the full one finds.
+_GATES = (  # (entity, what the text must contain, relaxation of the recognizer's patterns)
+    ("EMAIL", "@", r"\S@\w"),  # a character before the @, a word character after it
+    ("CARD", r"\d", r"[2-6]\d{3}[ -]?\d{4}"),  # every card pattern opens with an issuer digit and 7 more
+    ("IBAN", r"\d", r"[A-Z]{2}[0-9]{2}[ -]?[A-Z0-9]{4}[ -]?[A-Z0-9]{4}"),  # country, check digits, 2 groups
+    ("SSN", r"\d", r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}"),  # nine digits, 3-2-4, optional separators
+    ("IP_ADDRESS", r"\d", r"\d\.\d{1,3}\.\d{1,3}\.\d"),  # a dotted quad
+    ("IP_ADDRESS", ":", r":[0-9A-Fa-f]{0,4}:"),  # every IPv6 form has two colons at most 4 hex digits apart
+    # url_carries_secret needs an @ (or %40), a query, a fragment or a 16+ character path segment,
+    # inside one token that also holds a dot or "://".
+    ("URL", "[@%?#/]", r"(?:(?<=\S)@|%40|\?\S|#\S|/[^\s/]{16})(?:(?<=[.:]\S*)|(?=\S*[.:]))"),
+    # A prefixed id ("ORD-1234"), or a label then (within the label's 11-character tail) an id with a digit.
+    ("ORDER", r"\d", rf"(?:{_ORDER_PREFIXES})-\d|(?:{_ORDER_LABELS}).{{0,11}}[A-Z0-9-]*\d"),
+)
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """Which recognizers could find anything in a text; built once per settings."""
+
+    gates: tuple[tuple[str, Any, Any], ...]  # (entity, compiled precondition, compiled relaxation)
+    custom_orders: Any  # a recognizer of the configured order patterns, or None
+    names: Gazetteer
+
+    def __call__(self, text: str, only: Collection[str] = ENTITIES) -> list[str]:
+        """The entity types (among `only`) whose recognizer could find something in `text`."""
+        kinds: list[str] = []
+        present: dict[Any, bool] = {}
+        for kind, needed, gate in self.gates:
+            if kind not in only or kind in kinds:
+                continue
+            if needed not in present:
+                present[needed] = needed.search(text) is not None
+            if present[needed] and gate.search(text):
+                kinds.append(kind)
+        if "ORDER" in only and "ORDER" not in kinds and self.custom_orders is not None \
+                and self.custom_orders.analyze(text, ["ORDER"]):
+            kinds.append("ORDER")  # configured order patterns are their own gate
+        if "PHONE" in only and _could_hold_phone(text):
+            kinds.append("PHONE")
+        if "PERSON" in only and find_names(text, self.names):
+            kinds.append("PERSON")
+        return kinds
+
+
+def _prefilter(registry: Any, settings: RedactionSettings) -> Prefilter:
+    """Each gate compiled like its recognizer's patterns (Presidio uses `regex`, flags per recognizer)."""
+    import regex
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    flags = {r.supported_entities[0]: getattr(r, "global_regex_flags", 0) for r in registry.recognizers}
+    gates = tuple((kind, regex.compile(needed), regex.compile(pattern, flags=flags[kind]))
+                  for kind, needed, pattern in _GATES)
+    custom = [Pattern(f"custom order {i}", p, 0.9) for i, p in enumerate(settings.order_patterns)]
+    is_common_word("name")  # loads wordfreq's table now, so forked workers share it
+    return Prefilter(gates, PatternRecognizer(supported_entity="ORDER", patterns=custom) if custom else None,
+                     gazetteer(frozenset(settings.keep_words)))
+
+
+def _could_hold_phone(text: str) -> bool:
+    """libphonenumber only ever matches inside a candidate of its own pattern; the phone recognizer
+    keeps matches of MIN_PHONE_DIGITS digits or more, so some candidate must have that many."""
+    if sum(map(str.isdigit, text)) < MIN_PHONE_DIGITS:
+        return False
+    from phonenumbers.phonenumbermatcher import _PATTERN as PHONE_CANDIDATE
+
+    return any(sum(map(str.isdigit, m.group())) >= MIN_PHONE_DIGITS for m in PHONE_CANDIDATE.finditer(text))
+
+
+class Engines(NamedTuple):
+    analyzer: Any
+    anonymizer: Any
+    operators: dict[str, Any]
+    prefilter: Prefilter
+
+
 @lru_cache(maxsize=4)
-def _engines(settings: RedactionSettings) -> tuple[Any, Any, dict[str, Any]]:
+def _engines(settings: RedactionSettings) -> Engines:
     """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpArtifacts
@@ -221,26 +304,56 @@ def _engines(settings: RedactionSettings) -> tuple[Any, Any, dict[str, Any]]:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
     operators = {e: OperatorConfig("replace", {"new_value": f"[{e}]"}) for e in ENTITIES}
-    return analyzer, AnonymizerEngine(), operators
+    return Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, settings))
 
 
-def detect(text: str, settings: RedactionSettings = RedactionSettings()) -> list[tuple[int, int, str, float]]:
-    """Spans (start, end, entity, score) the analyzer finds in one pass; they may overlap."""
-    analyzer, _, _ = _engines(settings)
-    results = analyzer.analyze(text, language="en", entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
-    return sorted((r.start, r.end, r.entity_type, r.score) for r in results)
+def candidate_entities(text: str, settings: RedactionSettings = RedactionSettings()) -> list[str]:
+    """Entity types whose recognizer could find something in `text` (the pre-filter)."""
+    return _engines(settings).prefilter(text)
 
 
-def redact(text: str, settings: RedactionSettings = RedactionSettings()) -> Redaction:
+class _LazyNlpArtifacts:
+    """Presidio's NLP artifacts, computed on first use. Only context scoring reads them, and only
+    for results of recognizers with context words, so most texts never pay for spaCy."""
+
+    def __init__(self, nlp_engine: Any, text: str):
+        self._nlp_engine, self._text, self._artifacts = nlp_engine, text, None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._artifacts is None:
+            self._artifacts = self._nlp_engine.process_text(self._text, "en")
+        return getattr(self._artifacts, name)
+
+
+def _analyze(text: str, settings: RedactionSettings, prefilter: bool) -> list[Any]:
+    """Presidio's analysis, restricted to the recognizers the pre-filter cannot rule out."""
+    analyzer = _engines(settings).analyzer
+    if not prefilter:
+        return analyzer.analyze(text, language="en", entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
+    entities = candidate_entities(text, settings)
+    if not entities:
+        return []
+    return analyzer.analyze(text, language="en", entities=entities, score_threshold=SCORE_THRESHOLD,
+                            nlp_artifacts=_LazyNlpArtifacts(analyzer.nlp_engine, text))
+
+
+def detect(text: str, settings: RedactionSettings = RedactionSettings(),
+           prefilter: bool = True) -> list[tuple[int, int, str, float]]:
+    """Spans (start, end, entity, score) the analyzer finds in one pass; they may overlap.
+    `prefilter=False` runs every recognizer (the reference the pre-filter is checked against)."""
+    return sorted((r.start, r.end, r.entity_type, r.score) for r in _analyze(text, settings, prefilter))
+
+
+def redact(text: str, settings: RedactionSettings = RedactionSettings(), prefilter: bool = True) -> Redaction:
     """Redact `text`. Idempotent: passes repeat until nothing more is found (a replacement can
     expose a new match, e.g. a name next to a removed email), so redacting twice changes nothing."""
-    analyzer, anonymizer, operators = _engines(settings)
+    engines = _engines(settings)
     found: Counter[str] = Counter()
     for _ in range(MAX_PASSES):
-        results = analyzer.analyze(text, language="en", entities=list(ENTITIES), score_threshold=SCORE_THRESHOLD)
+        results = _analyze(text, settings, prefilter)
         if not results:
             break
-        out = anonymizer.anonymize(text, results, operators)
+        out = engines.anonymizer.anonymize(text, results, engines.operators)
         found.update(item.entity_type for item in out.items)
         if out.text == text:
             break
@@ -248,10 +361,49 @@ def redact(text: str, settings: RedactionSettings = RedactionSettings()) -> Reda
     return Redaction(text=text, found=found)
 
 
+# Distinct texts per worker below which forking workers costs more than it saves: starting and
+# stopping two forks of this ~1 GB process measured 0.15-0.9 s (quiet to busy machine), about
+# what 1,000-5,000 texts take to redact.
+POOL_MIN_TEXTS = 5_000
+
+
+def _available_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """Forked workers inherit the built engines; a daemonic process may not start any."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+
+
+def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSettings(),
+                workers: int | None = None) -> list[Redaction]:
+    """`redact` for each text, each distinct text once (exports repeat templated messages). A large
+    batch is shared among `workers` forked processes (default: one per available CPU), which
+    inherit the engines built here instead of building their own."""
+    unique = list(dict.fromkeys(texts))
+    workers = min(workers or _available_cpus(), len(unique) // POOL_MIN_TEXTS)
+    if workers < 2 or not _can_fork():
+        redacted = [redact(t, settings) for t in unique]
+    else:
+        _engines(settings)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            redacted = pool.map(partial(redact, settings=settings), unique,
+                                chunksize=max(1, len(unique) // (workers * 8)))
+    done = dict(zip(unique, redacted, strict=True))
+    return [done[t] for t in texts]
+
+
+STRICT_ENTITIES = ("EMAIL", "CARD", "IBAN", "SSN")
+
+
 def surviving_pii(text: str) -> list[str]:
     """Emails, Luhn-valid cards, checksum-valid IBANs and SSNs still in `text` (the blocking check)."""
+    could_hold = _engines(RedactionSettings()).prefilter(text, STRICT_ENTITIES)
     hits = []
     for recognizer in _strict_pass():
+        if recognizer.supported_entities[0] not in could_hold:
+            continue
         for r in recognizer.analyze(text, recognizer.supported_entities):
             if r.score >= SCORE_THRESHOLD:
                 hits.append(f"{r.entity_type}:{text[r.start:r.end]}")
@@ -263,24 +415,32 @@ def _strict_pass() -> list[Any]:
     return _strict_recognizers()
 
 
+# Ticket facts carried from raw to redacted as they are (none holds free text).
+CARRIED = ("product", "language", "followups")
+
+
 def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int = EMBED_CHARS) -> pd.DataFrame:
-    """staging.redacted_tickets rows: cleaned, redacted message and subject, the hash of the text
-    prefix that is embedded, and the lengths (stored text and the part the model reads).
+    """staging.redacted_tickets rows: the cleaned, redacted message (`text`, the text for people)
+    and subject, the message's text for meaning (`meaning_text`: what is embedded and what terms
+    are built from), the hash of the embedded prefix of the meaning text, and the lengths (stored
+    text, and the part the model reads); the customer's later messages redacted too (they inform
+    severity), and the ticket facts that hold no free text.
 
     Text past MAX_TEXT_CHARS (a pasted log or thread) is cut before redaction: no later stage
     reads that far, and it bounds redaction time; raw.tickets keeps the whole message."""
-    texts, subjects, found = [], [], []
-    for message, subject in zip(raw["message"], raw["subject"], strict=True):
-        red = redact(clean_message(message)[:MAX_TEXT_CHARS], settings)
-        texts.append(red.text)
-        subjects.append(redact(clean_message(subject), settings).text if isinstance(subject, str) else None)
-        found.append(json.dumps(dict(red.found), sort_keys=True))
+    messages = redact_many([clean_message(m)[:MAX_TEXT_CHARS] for m in raw["message"]], settings)
+    subjects = redact_many([clean_message(s) if isinstance(s, str) else "" for s in raw["subject"]], settings)
     out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
-               "monthly_revenue", "channel", "tags", "priority"]].copy()
-    out["subject"] = subjects
-    out["text"] = texts
-    out["text_hash"] = [text_hash(t[:embed_chars]) for t in texts]
+               "monthly_revenue", "channel", "tags", "priority", *[c for c in CARRIED if c in raw]]].copy()
+    if "followup_text" in raw:
+        later = [clean_message(t)[:MAX_TEXT_CHARS] if isinstance(t, str) else "" for t in raw["followup_text"]]
+        followups = redact_many(later, settings)
+        out["followup_text"] = [red.text or None for red in followups]
+    out["subject"] = [red.text if isinstance(s, str) else None for red, s in zip(subjects, raw["subject"], strict=True)]
+    out["text"] = [red.text for red in messages]
+    out["meaning_text"] = [meaning_text(red.text) for red in messages]
+    out["text_hash"] = [text_hash(t[:embed_chars]) for t in out["meaning_text"]]
     out["n_chars"] = out["text"].str.len()
-    out["embed_chars"] = out["n_chars"].clip(upper=embed_chars)
-    out["pii_found"] = found
+    out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)
+    out["pii_found"] = [json.dumps(dict(red.found), sort_keys=True) for red in messages]
     return out

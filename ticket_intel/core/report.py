@@ -16,10 +16,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader
+from jinja2 import Environment, PackageLoader, Undefined
 
 from ticket_intel.core.rank import Trend
+from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
 
 TOP_N = 10
@@ -28,7 +30,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value))
+    """None, NaN, or a field the template's row does not have (a warehouse written before it existed)."""
+    return value is None or isinstance(value, Undefined) or (isinstance(value, float) and pd.isna(value))
 
 
 def md_escape(value: Any) -> str:
@@ -47,6 +50,8 @@ def _env(autoescape: bool) -> Environment:
     env.filters["pct"] = lambda v: "–" if _is_missing(v) else f"{v:+.0%}"
     env.filters["share"] = lambda v: "–" if _is_missing(v) else f"{v:.0%}"
     env.filters["num"] = lambda v, digits=0: "–" if _is_missing(v) else f"{v:,.{digits}f}"
+    env.filters["score"] = lambda v: "–" if _is_missing(v) else f"{v:+.2f}"
+    env.filters["words"] = lambda v: str(v).replace("_", " ")
     env.filters["md"] = md_escape
     env.filters["plural"] = plural
     env.filters["trend"] = trend_text
@@ -126,11 +131,17 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def _plain(value: Any) -> Any:
+    """NaN as None and arrays (DuckDB lists) as lists, so templates test one kind of missing and of list."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return None if _is_missing(value) else value
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with NaN as None, so templates test one kind of missing."""
     if not len(frame):
         return []
-    return [{k: None if _is_missing(v) else v for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
@@ -147,13 +158,11 @@ def example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dic
     return example
 
 
-def _cards(ranked: pd.DataFrame, alerts: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
+def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
            example: Callable[[str], dict[str, str]]) -> list[dict[str, Any]]:
-    """The top themes get cards, and so does any alerted theme ranked lower: an alert links to it."""
-    alerted = set(alerts["theme_id"]) if len(alerts) else set()
-    carded = ranked[(ranked["rank"] <= TOP_N) | ranked["theme_id"].isin(alerted)] if len(ranked) else ranked
+    """A card per ranked theme: its evidence, severity, backlog item and example tickets."""
     cards = []
-    for row in _records(carded):
+    for row in _records(ranked):
         info = summary_of.get(row["theme_id"], {})
         cards.append({
             **row, "phrasings": list(info.get("phrasings", [])),
@@ -182,7 +191,12 @@ def build_context(
     """
     summary_of = {r["theme_id"]: r for r in _records(summaries)}
     label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
-    themes = _cards(ranked, alerts, summary_of, example_maker(tickets, ticket_url))
+    cards = _cards(ranked, summary_of, example_maker(tickets, ticket_url))
+    # The top themes come first, and so does any alerted theme ranked lower (an alert links to it);
+    # every other ranked theme has its card too, collapsed below them.
+    alerted = set(alerts["theme_id"]) if len(alerts) else set()
+    themes = [c for c in cards if c["rank"] <= TOP_N or c["theme_id"] in alerted]
+    more = [c for c in cards if c not in themes]
     prev = overview.get("tickets_prev_week") or 0
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"])} for a in _records(alerts)]
     everything = _records(ranked)
@@ -190,17 +204,49 @@ def build_context(
     def of_signal(signal: str) -> list[dict[str, Any]]:
         return [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == signal]
 
+    note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"))
     return {
         "week": week, "week_end": week + timedelta(days=6), "overview": dict(overview),
+        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
-        "themes": themes, "top_ids": {t["theme_id"] for t in themes},
-        "more_themes": max(len(everything) - len(themes), 0),
+        "themes": themes, "top_ids": {t["theme_id"] for t in cards},
+        "more_cards": more, "more_themes": len(more),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
         "feature_requests": of_signal("feature_gap"), "docs_gaps": of_signal("docs_gap"),
         "not_a_theme": _records(not_a_theme),
-        "examples": sorted({e["id"]: e for t in themes for e in t["examples"]}.values(), key=lambda e: e["id"]),
+        "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
+
+
+def with_triage(context: Mapping[str, Any], view: Mapping[str, Any] | None, ranked: pd.DataFrame,
+                summaries: pd.DataFrame) -> dict[str, Any]:
+    """The context with the week's triage (core/triage_report.py `week_triage`): the Triage section,
+    and feature requests and documentation gaps counted from single tickets. Each section lists the
+    ranked themes holding such tickets, most first, then any theme of that signal type holding none
+    this week. Without triage the sections keep the themes of that signal type."""
+    if view is None:
+        return {**context, "triage": None}
+    summary_of = {r["theme_id"]: r for r in _records(summaries)}
+    themes = {r["theme_id"]: r for r in _records(ranked)}
+    out = {**context, "triage": view}
+    for name, signal in REQUEST_SIGNALS.items():
+        counts = view[name]["themes"]
+        ids = [*counts, *(t for t, r in themes.items() if r["signal_type"] == signal and t not in counts)]
+        out[name] = [{**themes[t], **_backlog(summary_of, themes[t]), "stated": counts.get(t, 0)}
+                     for t in ids if t in themes]
+    return out
+
+
+def taxonomy_note(share: float | None) -> tuple[str, bool]:
+    """How much of the week the taxonomy describes, and whether that calls for a fix (under half)."""
+    if share is None or pd.isna(share):
+        return "", False
+    if share >= 0.5:
+        return f"Product areas (taxonomy.yaml) cover {share:.0%} of ranked tickets.", False
+    return (f"Product areas cover only {share:.0%} of ranked tickets: taxonomy.yaml does not describe this "
+            "product. Edit it, or draft one from this data: `ticket-intel taxonomy suggest --warehouse W "
+            "> taxonomy.yaml`.", True)
 
 
 def _backlog(summary_of: Mapping[str, Mapping[str, Any]], theme: Mapping[str, Any]) -> dict[str, Any]:

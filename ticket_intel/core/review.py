@@ -98,6 +98,29 @@ def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
     return state
 
 
+def review_changes(before: pd.DataFrame, after: pd.DataFrame, theme_ids: Iterable[str]) -> list[str]:
+    """What a decision changed in a week's ranking, one line per theme involved (rank, label,
+    tickets, review status), e.g. `T1: rank 4 -> 2, 12 -> 30 tickets, unreviewed -> confirmed`."""
+    old = before.set_index("theme_id") if len(before) else pd.DataFrame()
+    new = after.set_index("theme_id") if len(after) else pd.DataFrame()
+    lines = []
+    for theme in dict.fromkeys(theme_ids):
+        if theme not in old.index and theme not in new.index:
+            continue
+        if theme not in new.index:
+            lines.append(f"{theme} is no longer ranked")
+            continue
+        if theme not in old.index:
+            lines.append(f"{theme} is now ranked #{new.at[theme, 'rank']} ({new.at[theme, 'label']})")
+            continue
+        diffs = [f"{field} {old.at[theme, col]!s} -> {new.at[theme, col]!s}" if field else
+                 f"{old.at[theme, col]!s} -> {new.at[theme, col]!s} tickets"
+                 for field, col in (("rank", "rank"), ("label", "label"), ("", "tickets"))
+                 if old.at[theme, col] != new.at[theme, col]]
+        lines.append(f"{theme}: {', '.join(diffs) or 'unchanged'}")
+    return lines
+
+
 def validate_action(action: str, value: str | None, target: str | None, theme_id: str | None = None,
                     state: ReviewState | None = None) -> None:
     """Reject a decision that cannot be applied, before it is written to the log."""

@@ -4,8 +4,9 @@ Both summarisers (this one and `llm.py`) fill `ThemeSummary`, so ranking and the
 care which produced a summary. The extractive one labels a theme by its class-based TF-IDF
 terms (what is frequent in this theme and rare in the others) turned into the phrase customers
 actually use, picks representative tickets nearest the centroid, diverse phrasings by maximal
-marginal relevance, and severity / signal type by keyword rules that a reviewer can read and
-argue with. Every rule below is generic support language, not tuned to one product.
+marginal relevance. Severity and signal type aggregate the theme's tickets: each ticket's own
+(from `ticket_triage`, or from the same offline rules when none are given, see `core/triage.py`),
+then the level a quarter of the tickets reach and the signal most of them show.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from ticket_intel.core.vocabulary import SEVERITIES
+from ticket_intel.core.meaning import meaning_text, spelling_folds
+from ticket_intel.core.triage import signal_and_severity
+from ticket_intel.core.triage_rules import ESCALATION_RULES, clean
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
@@ -42,7 +46,6 @@ SUPPORT_STOP_WORDS = frozenset({
     "does", "doing", "got", "get", "getting", "having", "trying", "tried", "today", "yesterday",
     "currently", "recently", "way",
 })
-_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
@@ -78,68 +81,43 @@ class ThemeDocs:
     ticket_weeks: list[date]
     vectors: np.ndarray
     terms: list[str] = field(default_factory=list)
+    # Per-ticket signal types and severities from `ticket_triage`, when the caller has them;
+    # otherwise computed from the texts by the same offline rules.
+    signals: list[str] | None = None
+    severities: list[str] | None = None
 
 
-# A negation as customers type it: "doesn't", "doesnt", "not".
-_NOT = r"(?:\w+n't|(?:do|does|did|is|are|was|were|has|have|had|ca|wo|could)nt|not)"
-
-# Per-ticket severity: the first (most severe) rule that matches.
-_SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
-    ("P0", re.compile(
-        r"\b(hack(ed|er)?|fraud\w*|scam\w*|stolen|stole|theft|unauthori[sz]ed|compromised|"
-        r"security (breach|issue|problem)|data (leak|breach)|outage|(app|site|service|system) is down)\b", re.I),
-     "fraud, theft, a security problem or an outage"),
-    ("P1", re.compile(
-        r"\b(lost|can'?t|cannot|can not|unable|blocked|locked out|declined|rejected|denied|fail(ed|s|ing)?|"
-        r"not working|broken|missing|disappeared|stuck|error|charged twice|double charged|wrong amount|"
-        rf"{_NOT} (work\w*|let|allow\w*|go(ne)? through|arrived?|received?|(been )?shown? up|showing( up)?)|"
-        r"never (arrived|received|came))\b", re.I),
-     "customers are blocked from a core task"),
-    ("P2", re.compile(
-        r"\b(problem|issue|pending|delay(ed)?|still|waiting|slow|taking (so )?long|fee|fees|charged?|"
-        r"extra|incorrect|wrong)\b", re.I),
-     "a degraded or surprising experience"),
-    ("P3", re.compile(r"\?|\b(how|what|where|when|which|why|is it possible|can i|do you|am i able)\b", re.I),
-     "a question about how the product works"),
-]
-_P4_WHY = "no sign of impact on the customer"
-_ESCALATION = re.compile(
-    r"\b(cancel\w*|close (my|the) account|refund\w*|chargeback|lawyer|legal action|sue|complain\w*|"
-    r"ombudsman|regulator|unacceptable|ridiculous|switch(ing)? (bank|provider)s?)\b", re.I
-)
-
-# Per-ticket signal type: the first rule that matches, in this order (a ticket that reports an
-# error is a bug report even when it also asks "how"; "what documents can I use" asks for docs).
-_SIGNAL_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("bug", re.compile(
-        rf"\b(error|{_NOT} work\w*|broken|crash\w*|fail(ed|s|ing)?|bug|glitch|declined|"
-        r"rejected|stuck|won'?t (let|allow))\b", re.I)),
-    ("billing", re.compile(
-        r"\b(charged?|charges|fees?|refund\w*|invoice\w*|billing|billed|overcharg\w*|pric(e|es|ing)|"
-        r"subscription|exchange rates?|commission)\b", re.I)),
-    ("ux_friction", re.compile(
-        r"\b(confus\w*|hard to|difficult|can'?t find|cannot find|where (do|can) i find|too many steps|"
-        r"complicated|unclear)\b", re.I)),
-    ("docs_gap", re.compile(
-        r"\b(how (?!come\b)\w+|what (is|are|do|does|can|should|kind|type|documents?)|where (can|do|should) i|"
-        r"which|explain|documentation|guide|requirements?|instructions?|tutorial)\b", re.I)),
-    ("feature_gap", re.compile(
-        r"\b((can|could) i|is it possible|could you add|would like|wish|support for|"
-        r"do you (offer|support|have)|option to|allow me to|any way to)\b", re.I)),
-    ("expectation_mismatch", re.compile(
-        rf"\b(why|expected|supposed to|still|{_NOT}|should have|when will)\b", re.I)),
-]
-
-# Templated backlog items: a verb-led title and the goal of the user story, per signal type.
+# A backlog item as a product manager writes one: what is wrong in the customers' words, the
+# outcome wanted, and when it is done. Per signal type: (tag, the work, the outcome the customer
+# wants, why it matters to them).
 _BACKLOG = {
-    "bug": ("Fix", "{topic} to work every time"),
-    "billing": ("Clarify billing for", "to understand what I pay or get back for {topic}"),
-    "feature_gap": ("Scope support for", "the product to support {topic}"),
-    "ux_friction": ("Simplify", "an easier way to deal with {topic}"),
-    "docs_gap": ("Document", "clear self-service answers about {topic}"),
-    "expectation_mismatch": ("Set expectations on", "to know what to expect about {topic}"),
-    "other": ("Investigate", "{topic} handled without waiting for support"),
+    "bug": ("Bug", "find and fix the cause", "{topic} to work the first time", "I do not have to ask support"),
+    "billing": ("Billing", "explain the charge where it is taken", "to understand what I pay for {topic}",
+                "I trust the bill without asking"),
+    "feature_gap": ("Feature", "decide whether to support it", "the product to handle {topic}",
+                    "I can do it without a workaround"),
+    "ux_friction": ("UX", "remove the steps that confuse", "an obvious way through {topic}", "I do not get stuck"),
+    "docs_gap": ("Docs", "publish a step-by-step answer", "to find out about {topic} in the help center",
+                 "I can solve it myself"),
+    "expectation_mismatch": ("Expectations", "say up front what to expect", "to know in advance what happens with "
+                             "{topic}", "nothing surprises me"),
+    "other": ("Investigate", "find out what customers need", "{topic} handled without contacting support",
+              "I get what I came for"),
 }
+
+
+def backlog_item(signal: str, topic: str, quote: str, tickets: int, rate: float, severity: str,
+                 deflection: float) -> BacklogItem:
+    """The theme as a backlog item: title, a user story grounded in a customer's words, and a measurable
+    done-when (the weekly rate halved, at least to the level a theme stops being one)."""
+    tag, work, goal, benefit = _BACKLOG[signal]
+    target = max(1, int(rate // 2))
+    who = f"As a customer who wrote \u201c{quote}\u201d," if quote.strip() else "As a customer,"
+    story = (f"{who} I want {goal.format(topic=topic)} so that {benefit}. "
+             f"Evidence: {plural(tickets, 'ticket')} in the window, {rate:.1f}/week lately. "
+             f"Done when this theme falls to {target}/week or fewer.")
+    return BacklogItem(title=f"[{tag}] {topic[:1].upper() + topic[1:]}: {work}", user_story=story,
+                       severity=severity, deflection_per_week=deflection)
 
 
 def _normalise(text: str) -> str:
@@ -163,15 +141,24 @@ _PREPOSITION = re.compile(
 
 
 def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
-    """Content words per phrase. Placeholders, punctuation, negations and prepositions split
-    phrases (so "payment didn't work" never yields "payment work"); `card's` counts as `card`,
-    and other contractions (I'm, we've) carry no topic."""
-    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _PLACEHOLDER.sub(" . ", _normalise(text).lower())))
+    """Content words per phrase of the text for meaning (no handles, links, placeholders or
+    sign-offs). Punctuation, negations and prepositions split phrases (so "payment didn't work"
+    never yields "payment work"); `card's` counts as `card`, and other contractions (I'm, we've)
+    carry no topic."""
+    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning_text(text)).lower()))
     phrases = []
     for part in _SENTENCE_BREAK.split(text):
         words = (w.removesuffix("'s") for w in _WORD.findall(part))
         phrases.append([w for w in words if "'" not in w and w not in stop])
     return phrases
+
+
+def _theme_phrases(texts: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
+    """`_sentences` of each of one theme's texts, misspellings folded into the correctly spelled
+    word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
+    phrases = [_sentences(t, frozenset()) for t in texts]  # stop words too: "neeed" misspells "need"
+    folds = spelling_folds(Counter(w for doc in phrases for phrase in doc for w in phrase))
+    return [[[w for w in (folds.get(w, w) for w in phrase) if w not in stop] for phrase in doc] for doc in phrases]
 
 
 def same_stem(a: str, b: str) -> bool:
@@ -193,18 +180,18 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     theme_ids = list(docs_by_theme)
     stop = _stop_words()
 
-    def analyzer(doc: str) -> list[str]:
-        grams = []
-        for words in _sentences(doc, stop):
-            grams += words
-            grams += [f"{a} {b}" for a, b in pairwise(words) if not same_stem(a, b)]
-        return grams
+    def grams(phrases: list[list[str]]) -> list[str]:
+        out = []
+        for words in phrases:
+            out += words
+            out += [f"{a} {b}" for a, b in pairwise(words) if not same_stem(a, b)]
+        return out
 
-    docs = [d for t in theme_ids for d in docs_by_theme[t]]
+    docs = [grams(doc) for t in theme_ids for doc in _theme_phrases(docs_by_theme[t], stop)]
     owner = np.repeat(np.arange(len(theme_ids)), [len(docs_by_theme[t]) for t in theme_ids])
-    if not docs or not any(analyzer(d) for d in docs):
+    if not any(docs):
         return {t: [] for t in theme_ids}
-    vectorizer = CountVectorizer(analyzer=analyzer)
+    vectorizer = CountVectorizer(analyzer=lambda doc_grams: doc_grams)
     per_doc = vectorizer.fit_transform(docs)
     membership = sparse.csr_matrix((np.ones(len(docs)), (owner, np.arange(len(docs)))),
                                    shape=(len(theme_ids), len(docs)))
@@ -233,7 +220,7 @@ def _surface_forms(texts: Sequence[str]) -> dict[str, str]:
     """Acronyms as customers write them: ATM, PIN and UK stay upper case in a label."""
     forms: dict[str, Counter[str]] = {}
     for text in texts:
-        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(text)):
+        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(meaning_text(text))):
             forms.setdefault(word.lower(), Counter())[word] += 1
     out = {}
     for low, counter in forms.items():
@@ -254,9 +241,9 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str]) -> str:
     stop = _stop_words()
     top = set(terms[0].split())
     df: Counter[tuple[str, ...]] = Counter()
-    for text in texts:
+    for doc in _theme_phrases(texts, stop):
         seen = set()
-        for words in _sentences(text, stop):
+        for words in doc:
             for n in (2, 3):
                 for i in range(len(words) - n + 1):
                     gram = tuple(words[i:i + n])
@@ -305,60 +292,67 @@ def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5) -> list[int]:
 
 
 def ticket_severity(text: str) -> tuple[str, str]:
-    text = _normalise(text)
-    for level, pattern, why in _SEVERITY_RULES:
-        if pattern.search(text):
-            return level, why
-    return "P4", _P4_WHY
+    """(level, reason) of one ticket by the offline triage rules."""
+    return signal_and_severity(text)[1:]
 
 
 def escalates(text: str, topic: Sequence[str] = ()) -> bool:
-    """Threatens to cancel, asks for a refund, mentions a chargeback or a lawyer... unless that
-    word is what the theme is about (a refund theme is not an escalation of itself)."""
+    """Carries an escalation signal (churn, legal threat, refund, long wait, ...) unless the words
+    that signal it are what the theme is about (a refund theme is not an escalation of itself)."""
     topic_words = [w for term in topic for w in term.split()]
+    text = clean(text)
     return any(
         not any(same_stem(m.group(0).lower().split()[0], w) for w in topic_words)
-        for m in _ESCALATION.finditer(_normalise(text))
+        for pattern in ESCALATION_RULES.values() for m in pattern.finditer(text)
     )
 
 
-def severity_of(texts: Sequence[str], topic: Sequence[str] = ()) -> tuple[str, str]:
+def severity_of(
+    texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None,
+    reasons: Sequence[str] | None = None,
+) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
-    a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation."""
+    a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation;
+    `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
+    the offline rules')."""
     if not texts:
-        return "P4", _P4_WHY
-    per_ticket = [ticket_severity(t) for t in texts]
+        return "P4", "no tickets to weigh"
+    if severities is None:
+        per_ticket = [ticket_severity(t) for t in texts]
+    else:
+        per_ticket = list(zip(severities, reasons or [""] * len(severities), strict=True))
     counts = Counter(level for level, _ in per_ticket)
-    reasons = {level: why for level, why in per_ticket}
+    reasons = {level: why for level, why in per_ticket if why}
     reached, level = 0, "P4"
     for candidate in SEVERITIES:
         reached += counts[candidate]
         if reached >= SEVERITY_QUANTILE * len(texts):
             level = candidate
             break
-    rationale = f"{reached / len(texts):.0%} of tickets: {reasons.get(level, _P4_WHY)}"
+    rationale = f"{reached / len(texts):.0%} of tickets at {level} or worse"
+    if level in reasons:
+        rationale += f": {reasons[level]}"
     escalating = sum(escalates(t, topic) for t in texts)
     if escalating >= ESCALATION_SHARE * len(texts) and level != "P0":
         level = SEVERITIES[SEVERITIES.index(level) - 1]
-        rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to cancel, want refunds or escalate"
+        rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to leave, want money back or escalate"
     return level, rationale
 
 
 def ticket_signal(text: str) -> str:
-    text = _normalise(text)
-    return next((kind for kind, pattern in _SIGNAL_RULES if pattern.search(text)), "other")
+    """The signal type of one ticket by the offline triage rules (category -> signal type)."""
+    return signal_and_severity(text)[0]
 
 
 def signal_type_of(texts: Sequence[str], signals: Sequence[str] | None = None) -> str:
-    """The signal most tickets show, among tickets that show one (ties go to the earlier rule);
-    "other" when fewer than a quarter of the tickets match any rule. `signals`: the tickets'
-    `ticket_signal`s, when the caller already has them."""
+    """The signal most tickets show, among tickets that show one (ties go to the earlier type in
+    SIGNAL_TYPES); "other" when fewer than a quarter of the tickets show any. `signals`: the
+    tickets' signal types, when the caller already has them."""
     votes = Counter([ticket_signal(t) for t in texts] if signals is None else signals)
     signalled = {k: v for k, v in votes.items() if k != "other"}
     if sum(signalled.values()) < SEVERITY_QUANTILE * max(len(texts), 1) or not signalled:
         return "other"
-    order = [kind for kind, _ in _SIGNAL_RULES]
-    return min(signalled, key=lambda k: (-signalled[k], order.index(k)))
+    return min(signalled, key=lambda k: (-signalled[k], SIGNAL_TYPES.index(k)))
 
 
 def recent_weekly_rate(ticket_weeks: Sequence[date], week: date, recent_weeks: int = RECENT_WEEKS) -> float:
@@ -376,8 +370,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     reps = representatives(doc.vectors, n_examples)
     phrasing_rows = mmr(doc.vectors, n_phrasings)
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
-    severity, why = severity_of(doc.texts, doc.terms[:3])
-    signals = [ticket_signal(t) for t in doc.texts]
+    signals, severities, reasons = doc.signals, doc.severities, None
+    if signals is None or severities is None:
+        per_ticket = [signal_and_severity(t) for t in doc.texts]
+        signals = signals if signals is not None else [s for s, _, _ in per_ticket]
+        if severities is None:
+            severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
+    severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons)
     signal = signal_type_of(doc.texts, signals)
     head = head_phrase(doc.terms, doc.texts)
     label = label_from_terms(doc.terms, doc.texts, head)
@@ -385,11 +384,11 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     central = _shorten(doc.texts[reps[0]], 160) if reps else ""
     other = next((p for p in phrasings if p != central), "")
     weeks = len(set(doc.ticket_weeks))
-    shared = f"{len(doc.texts)} tickets over {weeks} week{'s' if weeks != 1 else ''}, typically: \u201c{central}\u201d"
+    shared = f"{plural(len(doc.texts), 'ticket')} over {plural(weeks, 'week')}, typically: \u201c{central}\u201d"
     if other:
         shared += f" Another customer put it as: \u201c{other}\u201d"
     addressed = sum(s == signal for s in signals) / max(len(doc.texts), 1)
-    verb, goal = _BACKLOG[signal]
+    rate = recent_weekly_rate(doc.ticket_weeks, doc.week)
     return ThemeSummary(
         label=label,
         shared_issue=shared,
@@ -397,13 +396,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         severity=severity,
         severity_rationale=why,
         signal_type=signal,
-        backlog=BacklogItem(
-            title=f"{verb} {topic}",
-            user_story=(f"As a customer I want {goal.format(topic=topic)} "
-                        "so that I do not need to contact support"),
-            severity=severity,
-            deflection_per_week=round(recent_weekly_rate(doc.ticket_weeks, doc.week) * addressed, 1),
-        ),
+        backlog=backlog_item(signal, topic, _shorten(central, 120), len(doc.texts), rate, severity,
+                             round(rate * addressed, 1)),
         example_ticket_ids=[doc.ticket_ids[i] for i in reps],
         terms=list(doc.terms),
         summarizer="extractive",

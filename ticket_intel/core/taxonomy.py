@@ -2,13 +2,11 @@
 
 Each area has a name, a description, keywords and (optionally) the helpdesk tags that mean
 it; `synonyms` folds tag spellings together (billing = payments, follow-up = follow_up). A
-theme's area is decided by the strongest evidence available, in this order:
-
-1. tags: at least half of the theme's tickets carry a tag of one area (agents triaged them);
-2. terms: the theme's most distinctive c-TF-IDF term that names an area's keyword;
-3. coverage: the area whose keywords or tags appear in most of the theme's tickets.
-
-Otherwise the theme is "Unassigned". The file's content hash versions the taxonomy, so
+theme's area must be named by at least half of its tickets, through a tag of the area (agents
+triaged them) or one of its keywords; among the areas that fit, the theme's most distinctive
+c-TF-IDF term decides, then the number of tickets. Otherwise the theme is "Unassigned", and the
+report says how much of the week the taxonomy covers. `suggest` drafts a taxonomy from the data's
+own themes and tags, for a product the shipped example does not describe. The file's content hash versions the taxonomy, so
 editing it marks dependent assets stale until the weeks are backfilled.
 """
 
@@ -27,7 +25,8 @@ import yaml
 from ticket_intel import PROJECT_ROOT
 
 UNASSIGNED = "Unassigned"
-TAG_MAJORITY = 0.5
+# An area must be named by at least half of a theme's tickets (its tags or keywords).
+AREA_MAJORITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -100,34 +99,44 @@ def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(r"\b" + re.escape(keyword) + r"\w*", re.IGNORECASE)
 
 
+def area_evidence(taxonomy: Taxonomy, texts: Sequence[str], tags_per_ticket: Sequence[Iterable[str]] = ()
+                  ) -> Counter[str]:
+    """Per area, how many of the tickets carry one of its tags or mention one of its keywords."""
+    ticket_tags = [{taxonomy.canonical_tag(t) for t in tags} for tags in tags_per_ticket]
+    evidence: Counter[str] = Counter()
+    for i, text in enumerate(texts):
+        tags = ticket_tags[i] if i < len(ticket_tags) else set()
+        for area in taxonomy.areas:
+            if area.tags & tags or area.matches(text):
+                evidence[area.name] += 1
+    return evidence
+
+
 def assign_area(
     taxonomy: Taxonomy,
     texts: Sequence[str],
     tags_per_ticket: Sequence[Iterable[str]] = (),
     terms: Sequence[str] = (),
 ) -> str:
-    """The product area of a theme: tag majority, else its distinctive terms, else coverage."""
-    if not taxonomy.areas:
+    """The product area of a theme, only where the taxonomy really fits it: an area must be named
+    (by a tag or a keyword) by at least half of the theme's tickets. Among the areas that fit, the
+    one named by the theme's most distinctive term wins, then the one most tickets name, then the
+    earlier in the file. Otherwise the theme is Unassigned: a taxonomy written for another product
+    assigns nothing rather than something wrong."""
+    if not taxonomy.areas or not texts:
         return UNASSIGNED
+    evidence = area_evidence(taxonomy, texts, tags_per_ticket)
+    fit = [a for a in taxonomy.areas if evidence[a.name] >= AREA_MAJORITY * len(texts)]
+    if not fit:
+        return UNASSIGNED
+    named = next((i for i, term in enumerate(terms) for a in fit if a.matches(term)), len(terms))
+    by_term = [a for a in fit if named < len(terms) and a.matches(terms[named])]
     order = {a.name: i for i, a in enumerate(taxonomy.areas)}
+    return min(by_term or fit, key=lambda a: (-evidence[a.name], order[a.name])).name
 
-    def best(scores: Counter[str]) -> str:
-        return min(scores, key=lambda name: (-scores[name], order[name]))
 
-    ticket_tags = [{taxonomy.canonical_tag(t) for t in tags} for tags in tags_per_ticket]
-    tagged: Counter[str] = Counter(
-        a.name for a in taxonomy.areas for tags in ticket_tags if a.tags & tags
-    )
-    if tagged and tagged[best(tagged)] >= TAG_MAJORITY * len(texts):
-        return best(tagged)
-    for term in terms:
-        named = [a.name for a in taxonomy.areas if a.matches(term)]
-        if named:
-            return named[0]
-    covered: Counter[str] = Counter()
-    for i, text in enumerate(texts):
-        tags = ticket_tags[i] if i < len(ticket_tags) else set()
-        for area in taxonomy.areas:
-            if area.matches(text) or area.tags & tags:
-                covered[area.name] += 1
-    return best(covered) if covered else UNASSIGNED
+def coverage(areas: Sequence[str | None], tickets: Sequence[int]) -> float | None:
+    """The share of ranked tickets whose theme has a product area (None without tickets)."""
+    total = sum(tickets)
+    covered = sum(n for a, n in zip(areas, tickets, strict=True) if a and a != UNASSIGNED)
+    return covered / total if total else None

@@ -1,21 +1,55 @@
 """One week's theme step: cluster the window, carry ids over from last week, describe the themes.
 
-Window in (ticket ids, their weeks, their vectors, last week's themes); clusters, theme records
-and identity events out. The Dagster asset, the benchmarks and the tests all call this, so what
-they measure is what runs.
+Window in (tickets with their week, product and language; their vectors; last week's themes);
+clusters, theme records and identity events out. The Dagster asset, the benchmarks and the tests
+all call this, so what they measure is what runs.
+
+Before clustering the window is split into scopes:
+- Tickets in a language the embedding model was not trained on are not clustered at all (their
+  vectors would land near English tickets that share names and numbers, not meaning); they are
+  kept with assignment `language` and reported per language. `und` (too short to tell) is kept.
+- When the window holds several products (brands) and most tickets name theirs, each product is
+  clustered on its own, so a theme is an issue of one product and never "tickets addressed to
+  brand X"; tickets without a product form one more scope. Ids stay unique across products and
+  identity is tracked within each product.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core import cluster, identity
+from ticket_intel.core import cluster, identity, subgroups
+
+LANGUAGE = "language"  # assignment of a ticket left out for its language
+EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeholders
+UNDETERMINED = "und"
+NO_PRODUCT = ""
+RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product"]
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """How a window is split: the model's languages (`*` = any) and whether products are apart
+    (`auto`: when the window holds more than one product)."""
+
+    languages: frozenset[str] = frozenset({"en"})
+    by_product: str = "auto"  # auto, on or off
+
+    @classmethod
+    def parse(cls, languages: str, by_product: str) -> Scopes:
+        if by_product not in ("auto", "on", "off"):
+            raise ValueError(f"TICKET_INTEL_THEMES_BY_PRODUCT must be auto, on or off, not {by_product!r}")
+        return cls(frozenset(p.strip().lower() for p in languages.split(",") if p.strip()), by_product)
+
+    def speaks(self, language: object) -> bool:
+        return "*" in self.languages or not isinstance(language, str) or language in (UNDETERMINED, "") \
+            or language.lower() in self.languages
 
 
 @dataclass(frozen=True)
@@ -25,14 +59,15 @@ class PreviousTheme:
     theme: identity.Theme
     first_seen: date
     origin: str
+    product: str = NO_PRODUCT
 
 
 @dataclass
 class ThemeWeek:
     clusters: pd.DataFrame  # per window ticket: ticket_id, ticket_week, theme_id, series_theme_id, ...
-    themes: pd.DataFrame  # per theme: its record (size, centroid, event, first_seen, origin)
+    themes: pd.DataFrame  # per theme: its record (size, centroid, event, first_seen, origin, product)
     events: pd.DataFrame  # identity events: continued / new / split / merged / faded
-    stats: dict[str, int]
+    stats: dict[str, int] = field(default_factory=dict)
 
     def as_previous(self) -> list[PreviousTheme]:
         """These themes as next week's step needs them."""
@@ -40,48 +75,104 @@ class ThemeWeek:
 
 
 def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousTheme]:
-    """`themes` (theme_id, centroid, first_seen, origin) with their tickets from `members`
+    """`themes` (theme_id, centroid, first_seen, origin[, product]) with their tickets from `members`
     (theme_id, ticket_id; outliers have none) as the next week's `previous`."""
     themed = members[members["theme_id"].notna()]
     tickets = themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
+    products = themes["product"] if "product" in themes else pd.Series(NO_PRODUCT, index=themes.index)
     return [PreviousTheme(identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32),
-                                         tickets.get(r.theme_id, frozenset())), r.first_seen, r.origin)
-            for r in themes.sort_values("theme_id").itertuples()]
+                                         tickets.get(r.theme_id, frozenset())), r.first_seen, r.origin,
+                          p if isinstance(p, str) else NO_PRODUCT)
+            for r, p in zip(themes.itertuples(), products, strict=True)]
+
+
+def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(rows per product scope, per row why it is left out: "" when clustered, else EMPTY or LANGUAGE)."""
+    language = tickets["language"] if "language" in tickets else pd.Series(None, index=tickets.index)
+    empty = (tickets["meaning_chars"] == 0).to_numpy() if "meaning_chars" in tickets else np.zeros(len(tickets), bool)
+    foreign = ~np.array([scopes.speaks(v) for v in language], dtype=bool)
+    reason = np.where(empty, EMPTY, np.where(foreign, LANGUAGE, ""))
+    spoken = reason == ""
+    product = tickets["product"].fillna(NO_PRODUCT) if "product" in tickets else pd.Series(NO_PRODUCT, index=tickets.index)
+    known = product[spoken] != NO_PRODUCT
+    # `auto` splits when the product field describes the queue: two or more products, carried by most
+    # tickets (an export without the field would otherwise become a scope of every issue at once).
+    apart = scopes.by_product == "on" or (scopes.by_product == "auto" and product[spoken][known].nunique() > 1
+                                          and known.mean() > 0.5)
+    keys = product.to_numpy() if apart else np.full(len(tickets), NO_PRODUCT, dtype=object)
+    groups = {k: np.flatnonzero(spoken & (keys == k)) for k in sorted(set(keys[spoken]))}
+    return groups, reason
 
 
 def cluster_window(
-    week: date, ticket_ids: Sequence[str], ticket_weeks: Sequence[date], x: np.ndarray,
-    previous: Sequence[PreviousTheme], seed: int, hysteresis: bool = True,
+    week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
+    scopes: Scopes = Scopes(), hysteresis: bool = True,
 ) -> ThemeWeek:
-    """Themes of the window ending at `week`, deterministic for a given input and seed
-    (`hysteresis=False` only for benchmarks that measure what it adds)."""
-    ids = list(ticket_ids)
+    """Themes of the window ending at `week` (`tickets`: ticket_id, ticket_week[, product, language],
+    one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
+    benchmarks that measure what it adds)."""
+    groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
+    excluded = np.flatnonzero(reason != "")
+    fresh = identity.new_ids(week)
+    parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
+                            hysteresis, fresh, key) for key, rows in groups.items()]
+    parts.append(_left_out(tickets.iloc[excluded], reason[excluded]))
+    clusters = pd.concat([p.clusters for p in parts], ignore_index=True)
+    found = [p.themes for p in parts if len(p.themes)]
+    themes = (pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=RECORD_COLUMNS))
+    themes = themes.sort_values("theme_id", ignore_index=True)
+    number = {t: k for k, t in enumerate(themes["theme_id"])}
+    themes.insert(1, "cluster", range(len(themes)))
+    clusters["cluster"] = pd.array([number.get(t) for t in clusters["theme_id"]], dtype="Int64")
+    events = pd.concat([p.events for p in parts], ignore_index=True)
+    stats = {"window_tickets": len(tickets), "themes": len(themes), "scopes": len(groups),
+             "outliers": int(clusters["theme_id"].isna().sum()),
+             "left_out_for_language": int((reason == LANGUAGE).sum()), "left_out_empty": int((reason == EMPTY).sum()),
+             "kept": int((clusters["assignment"] == "kept").sum()), **Counter(events["event"])}
+    return ThemeWeek(clusters, themes, events, stats)
+
+
+def _cluster_scope(
+    week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
+    hysteresis: bool, fresh: Iterator[str], product: str,
+) -> ThemeWeek:
+    ids = tickets["ticket_id"].tolist()
     params = cluster.default_params(len(x), seed)
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
-                             hysteresis)
+                             hysteresis, fresh)
+    now = (tickets["ticket_week"] == week).to_numpy()
+    customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
+    carved = subgroups.carve(week, x, ids, now, customers, tracked, [p.theme for p in previous],
+                             {p.theme.theme_id for p in previous if p.origin == subgroups.NEW_GROUP}, fresh=fresh)
+    tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
-    clusters = _cluster_rows(ids, ticket_weeks, x, themes, theme_of, tracked, result)
+    clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, result)
     events = pd.DataFrame(tracked.events, columns=["theme_id", "event", "related_theme_ids", "detail"])
-    records = _theme_records(week, themes, theme_of, np.asarray(ticket_weeks) == week,
-                             dict(zip(events["theme_id"], events["event"], strict=True)), previous)
-    stats = {"window_tickets": len(ids), "themes": len(themes),
-             "outliers": int(sum(t is None for t in tracked.theme_of)), "kept": int(tracked.kept.sum()),
-             **Counter(events["event"])}
-    return ThemeWeek(clusters, records, events, stats)
+    records = _theme_records(week, themes, theme_of, now,
+                             dict(zip(events["theme_id"], events["event"], strict=True)), previous, product)
+    return ThemeWeek(clusters, records, events)
+
+
+def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:
+    """Tickets not clustered (their language, or nothing to read): kept, with no theme, so they are
+    counted and reported."""
+    clusters = pd.DataFrame({
+        "ticket_id": tickets["ticket_id"].tolist(), "ticket_week": tickets["ticket_week"].tolist(),
+        "theme_id": None, "series_theme_id": None, "probability": 0.0, "similarity": np.nan, "assignment": reasons,
+    })
+    return ThemeWeek(clusters, pd.DataFrame(), pd.DataFrame(columns=["theme_id", "event", "related_theme_ids", "detail"]))
 
 
 def _cluster_rows(
     ids: list[str], ticket_weeks: Sequence[date], x: np.ndarray, themes: list[identity.Theme],
     theme_of: np.ndarray, tracked: identity.Tracked, result: cluster.ClusterResult,
 ) -> pd.DataFrame:
-    number = {t.theme_id: k for k, t in enumerate(themes)}
     centroid = {t.theme_id: t.centroid for t in themes}
     return pd.DataFrame({
         "ticket_id": ids, "ticket_week": list(ticket_weeks), "theme_id": theme_of,
         "series_theme_id": tracked.series_of,
-        "cluster": pd.array([number.get(t) for t in theme_of], dtype="Int64"),
         "probability": np.where(tracked.kept, 0.0, result.probabilities),
         "similarity": [float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)],
         "assignment": ["kept" if k else a for k, a in zip(tracked.kept, result.assignment, strict=True)],
@@ -90,19 +181,18 @@ def _cluster_rows(
 
 def _theme_records(
     week: date, themes: list[identity.Theme], theme_of: np.ndarray, this_week: np.ndarray,
-    event_of: Mapping[str, str], previous: Sequence[PreviousTheme],
+    event_of: dict[str, str], previous: Sequence[PreviousTheme], product: str,
 ) -> pd.DataFrame:
     """A continuing theme keeps its birth week and origin; a new one is born now, as new or split."""
     before = {p.theme.theme_id: p for p in previous}
     rows = []
-    for k, t in enumerate(themes):
+    for t in themes:
         prior = before.get(t.theme_id)
         member = theme_of == t.theme_id
         rows.append({
-            "theme_id": t.theme_id, "cluster": k, "size": int(member.sum()),
+            "theme_id": t.theme_id, "size": int(member.sum()),
             "week_tickets": int((member & this_week).sum()), "centroid": t.centroid.astype(np.float32),
-            "event": event_of[t.theme_id],
-            "first_seen": prior.first_seen if prior else week,
-            "origin": prior.origin if prior else event_of[t.theme_id],
+            "event": event_of[t.theme_id], "first_seen": prior.first_seen if prior else week,
+            "origin": prior.origin if prior else event_of[t.theme_id], "product": product or None,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=RECORD_COLUMNS)

@@ -1,10 +1,23 @@
-"""The words every stage shares: severity levels, signal types, and how a count is written."""
+"""The closed sets of values that themes and triaged tickets carry, defined once, and how a count
+is written.
+
+Severity is the impact on the customer (P0 security/outage … P4 no impact); urgency is how soon
+support must act (P1 … P4) and follows from severity and escalation (`triage_rules.urgency_of`).
+Signal type is the product team's view of a ticket or theme; a triage category maps onto one
+(`triage.yaml`). Definitions with examples: bench/labels/GUIDE.md.
+"""
 
 from __future__ import annotations
 
-# Most severe first: P0 blocks customers outright, P4 is cosmetic.
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
+URGENCIES = ("P1", "P2", "P3", "P4")
 SIGNAL_TYPES = ("bug", "feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing", "other")
+FRUSTRATION_LEVELS = ("low", "medium", "high", "critical")
+CHURN_RISKS = ("low", "medium", "high")
+ESCALATION_SIGNALS = (
+    "churn", "legal_threat", "public_complaint", "strong_negative", "refund_chargeback",
+    "manager_request", "long_wait",
+)
 DEFAULT_SEVERITY = "P3"
 DEFAULT_SIGNAL = "other"
 

@@ -2,14 +2,24 @@
 
 They read materialization metadata from the Dagster event log, never the DuckDB file, so they
 never wait for the warehouse lock. The cursor (`notify.Outbox`) holds the last event read, the
-keys already delivered and the alerts still pending; a tick that cannot deliver leaves them
-pending for the next one. Every attempt is recorded as an observation of the alert's week.
+keys already delivered and the alerts still pending.
+
+A slow receiver must not break "exactly once". Dagster ends a tick after 60 s and then saves
+nothing of it, not even the cursor. So each request has a timeout, a tick starts a delivery only
+while the request still fits in its time budget (the rest waits for the next tick), and every
+attempt is recorded the moment it ends, as an observation of the alert's week keyed by its
+alert_key, in the same event log. The next tick replays those records before sending anything,
+so a delivery made by a tick that died is never repeated. (A receiver that answers only after
+the request timed out may still get the alert again; each request names its alert in a header
+for it to drop the repeat.)
 """
+
+import time
 
 import dagster as dg
 
 from ticket_intel.core import anomalies
-from ticket_intel.core.notify import DeliveryError, Outbox
+from ticket_intel.core.notify import FAILED, SENT, DeliveryError, Outbox
 from ticket_intel.core.releases import REGRESSION
 from ticket_intel.defs.resources import AlertConfig
 
@@ -17,9 +27,61 @@ ALERTS_ASSET = dg.AssetKey("theme_alerts")
 EVENTS_PER_TICK = 100
 
 
-def _observation(alert: dict, metadata: dict) -> dg.AssetObservation:
-    return dg.AssetObservation(asset_key=ALERTS_ASSET, partition=alert["week_start"],
-                               metadata={"alert_key": alert["alert_key"], **metadata})
+def _read_alerts(instance: dg.DagsterInstance, box: Outbox, kind: str) -> None:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.after), limit=EVENTS_PER_TICK, ascending=True,
+    ).records
+    for record in records:
+        entry = record.asset_materialization.metadata.get("alerts") if record.asset_materialization else None
+        box.add(entry.value if entry else [], kind)
+        box.after = record.storage_id
+
+
+def _replay_deliveries(instance: dg.DagsterInstance, box: Outbox, kind: str) -> None:
+    """Apply every delivery recorded since the cursor was last saved."""
+    while True:
+        records = instance.fetch_observations(
+            dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.noted), limit=EVENTS_PER_TICK,
+            ascending=True,
+        ).records
+        for record in records:
+            meta = record.asset_observation.metadata if record.asset_observation else {}
+            if "delivery" in meta and "kind" in meta and meta["kind"].value == kind:
+                box.replay(meta["alert_key"].value, meta["delivery"].value, meta["attempts"].value,
+                           meta["error"].value if "error" in meta else None)
+            box.noted = record.storage_id
+        if len(records) < EVENTS_PER_TICK:
+            return
+
+
+def _record(instance: dg.DagsterInstance, alert: dict, metadata: dict) -> None:
+    instance.report_runless_asset_event(dg.AssetObservation(
+        asset_key=ALERTS_ASSET, partition=alert["week_start"],
+        metadata={"alert_key": alert["alert_key"], "kind": alert["kind"], **metadata}))
+
+
+def _deliver(context: dg.SensorEvaluationContext, alerts: AlertConfig, box: Outbox) -> tuple[int, int]:
+    """Send pending alerts while a request still fits in the tick's budget; returns (sent, failed)."""
+    budget, timeout = alerts.budget_seconds(), alerts.timeout_seconds()
+    started, sent, failed = time.monotonic(), 0, 0
+    for key in sorted(box.pending):
+        if time.monotonic() - started + timeout > budget:
+            context.log.info(f"delivery budget of {budget:g} s used; the rest waits for the next tick")
+            break
+        alert = box.pending[key]["alert"]
+        try:
+            text = alerts.send(alert)
+        except DeliveryError as exc:
+            attempts = box.failed(key, str(exc))
+            _record(context.instance, alert, {"delivery": FAILED, "attempts": attempts, "error": str(exc)})
+            context.log.warning(f"{key}: {exc} (attempt {attempts}; retrying next tick)")
+            failed += 1
+            continue
+        attempts = box.delivered(key)
+        _record(context.instance, alert, {"delivery": SENT, "notifier": alerts.notifier, "attempts": attempts})
+        context.log.info(text if alerts.notifier == "log" else f"delivered {key} via {alerts.notifier}")
+        sent += 1
+    return sent, failed
 
 
 def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition:
@@ -27,32 +89,12 @@ def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition
                description=description)
     def _sensor(context: dg.SensorEvaluationContext, alerts: AlertConfig) -> dg.SensorResult:
         box = Outbox.load(context.cursor)
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.after),
-            limit=EVENTS_PER_TICK, ascending=True,
-        ).records
-        for record in records:
-            entry = record.asset_materialization.metadata.get("alerts") if record.asset_materialization else None
-            box.add(entry.value if entry else [], kind)
-            box.after = record.storage_id
-        events = []
-        for key in sorted(box.pending):
-            alert = box.pending[key]["alert"]
-            try:
-                sent = alerts.send(alert)
-            except DeliveryError as exc:
-                attempts = box.failed(key, str(exc))
-                context.log.warning(f"{key}: {exc} (attempt {attempts}; retrying next tick)")
-                events.append(_observation(alert, {"delivery": "failed", "attempts": attempts, "error": str(exc)}))
-                continue
-            attempts = box.delivered(key)
-            context.log.info(sent if alerts.notifier == "log" else f"delivered {key} via {alerts.notifier}")
-            events.append(_observation(alert, {"delivery": "sent", "notifier": alerts.notifier, "attempts": attempts}))
-        failed = sum(e.metadata["delivery"].value == "failed" for e in events)
-        summary = (f"sent {len(events) - failed}, failed {failed} (pending: {len(box.pending)})" if events
-                   else "no new alerts")
+        _read_alerts(context.instance, box, kind)
+        _replay_deliveries(context.instance, box, kind)
+        sent, failed = _deliver(context, alerts, box)
+        summary = f"sent {sent}, failed {failed} (pending: {len(box.pending)})" if sent or failed else "no new alerts"
         # a tick requests no runs, so Dagster lists it as skipped: the reason says what it did
-        return dg.SensorResult(cursor=box.dump(), asset_events=events, skip_reason=summary)
+        return dg.SensorResult(cursor=box.dump(), skip_reason=summary)
 
     return _sensor
 

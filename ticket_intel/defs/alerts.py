@@ -9,12 +9,12 @@ import duckdb
 import pandas as pd
 
 from ticket_intel import warehouse as wh
-from ticket_intel.core import anomalies
+from ticket_intel.core import anomalies, families
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.findings import ALERT_COLUMNS, with_releases
 from ticket_intel.core.product_inputs import releases_from
 from ticket_intel.core.releases import REGRESSION, FixSettings
-from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConfig, Warehouse
 
 
@@ -22,7 +22,7 @@ def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: 
                     run_id: str, fix: FixSettings) -> pd.DataFrame:
     themes = wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank").to_dict("records")
     releases = releases_from(wh.stored_releases(con))
-    found = with_releases(ctx, anomalies.detect(ctx, themes, settings), themes, releases, fix)
+    found = with_releases(ctx, families.detect(ctx, themes, settings), themes, releases, fix)
     out = pd.DataFrame(found, columns=ALERT_COLUMNS).assign(run_id=run_id)
     wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [ctx.week])])
     return out
@@ -53,6 +53,7 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
         "concentrated": bool(a["concentrated"]), "baseline_weeks": _count(a["baseline_weeks"]),
         "example_ticket_ids": list(a["example_ticket_ids"]), "after_release": _text(a["after_release"]),
         "after_release_days": _count(a["after_release_days"]), "fix_release": _text(a["fix_release"]),
+        "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
     } for a in alerts.to_dict("records")]
 
 
@@ -68,7 +69,8 @@ def alerts_table(payload: list[dict]) -> str:
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
         release = (f"fixed in {a['fix_release']}" if a["fix_release"] else
                    f"{a['after_release_days']} d after {a['after_release']}" if a["after_release"] else "")
-        lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}` | {a['tickets']} | {who} | "
+        related = f" (with {', '.join(a['related_theme_ids'])})" if a["related_theme_ids"] else ""
+        lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}`{related} | {a['tickets']} | {who} | "
                      f"{a['baseline']:.1f} | {ratio} | {p} | {release} | {', '.join(a['example_ticket_ids'])} |")
     return "\n".join(lines)
 
@@ -84,7 +86,7 @@ def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, alerts
                  ranking: RankingConfig, findings: FindingsConfig):
     settings, fix = alerts.settings(ranking), findings.settings(alerts).fix
     with warehouse.connect() as con:
-        for week in weeks_of(context):
+        for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             payload = alert_payload(alerts_for_week(con, ctx, settings, context.run.run_id, fix))
             context.add_asset_metadata({

@@ -9,9 +9,10 @@ import dagster as dg
 import duckdb
 
 from ticket_intel import warehouse as wh
+from ticket_intel.core.progress import Progress
 from ticket_intel.core.theme_week import cluster_window, previous_from
 from ticket_intel.core.weeks import window
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ClusteringConfig, Warehouse
 
 WINDOW_DEP = dg.TimeWindowPartitionMapping(
@@ -22,10 +23,11 @@ PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
 )
 
 
-def cluster_week(con: duckdb.DuckDBPyConnection, week: date, seed: int, run_id: str) -> dict[str, int]:
+def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: ClusteringConfig, run_id: str
+                 ) -> dict[str, int]:
     frame = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
-    step = cluster_window(week, frame["ticket_id"].tolist(), frame["ticket_week"].tolist(),
-                          wh.embeddings_matrix(frame), previous_from(*wh.previous_themes(con, week)), seed)
+    step = cluster_window(week, frame.drop(columns="embedding"), wh.embeddings_matrix(frame),
+                          previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes())
     tag = {"week_start": week, "run_id": run_id}
     wh.replace(con, [
         wh.Replace("staging.ticket_clusters", step.clusters.assign(**tag), "week_start", [week]),
@@ -48,9 +50,14 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, seed: int, run_id: 
 def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig):
     stats = {}
     with warehouse.connect() as con:
-        for week in weeks_of(context):
-            stats[week.isoformat()] = cluster_week(con, week, clustering.seed, context.run.run_id)
-            context.log.info(f"{week}: {stats[week.isoformat()]}")
+        weeks = weeks_with_tickets(context, con, announce=True)
+        meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
+        for week in weeks:
+            stats[week.isoformat()] = cluster_week(con, week, clustering, context.run.run_id)
+            context.log.debug(f"{week}: {stats[week.isoformat()]}")
+            meter.advance()
+    if not stats:
+        return dg.MaterializeResult(metadata={"weeks": dg.MetadataValue.json({})})
     last = stats[max(stats)]
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.int(last["themes"]),

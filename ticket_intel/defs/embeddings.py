@@ -1,11 +1,13 @@
 """ticket_embeddings: one vector per redacted ticket, each distinct text embedded once, ever."""
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
 from ticket_intel.core.embed import embed_cached
+from ticket_intel.core.progress import Progress
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
@@ -19,13 +21,18 @@ from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
 )
 def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedding: EmbeddingConfig):
     weeks = weeks_of(context)
-    key, encode = embedding.cache_key(), embedding.encoder()
+    key = embedding.cache_key()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        meter = Progress("embedding", len(texts), context.log.info, unit="texts")
+        return embedding.encoder(on_batch=meter.advance)(texts)
+
     with warehouse.connect() as con:
         # A new warehouse needs the model's width for its vector tables; after that the model
         # is only loaded when a text is missing from the cache.
         wh.ensure_embedding_schema(con, wh.stored_embedding_dim(con) or encoder.embedding_dim(embedding.model, embedding.backend))
         tickets = wh.redacted_texts(con, weeks)
-        vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["text"]],
+        vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["meaning_text"]],
                                          wh.EmbeddingStore(con, key), encode)
         context.log.info(f"embedded {embedded} new texts with {embedding.model} ({embedding.backend}); "
                          "the rest were cached")

@@ -21,6 +21,7 @@ from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
+from ticket_intel.defs.run_guard import ensure_writer_pool
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
@@ -81,5 +82,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
     rerun = side_input_request(state, side, requests) if context.cursor else None
     requests += [rerun] if rerun else []
+    if requests:
+        ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
     return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths, "side": side}),
                            skip_reason=None if requests else "no new or changed exports")

@@ -36,12 +36,14 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     tickets = result.tickets.assign(week_start=week_start(result.tickets["created_at"]))
     in_range = tickets[tickets["week_start"].isin(weeks)].assign(run_id=context.run.run_id)
     rejected = result.rejected.assign(run_id=context.run.run_id)
+    replies = result.replies.merge(in_range[["ticket_id", "week_start"]], on="ticket_id").assign(run_id=context.run.run_id)
     files = result.files.assign(run_id=context.run.run_id)
     sources = [str(p) for p in paths]
     inputs = ingest.product_inputs()
     with warehouse.connect() as con:
         replace(con, [
             Replace("raw.tickets", in_range, "week_start", weeks),
+            Replace("raw.ticket_replies", replies, "week_start", weeks),
             Replace("ops.rejected_tickets", rejected, "source_file", sources),
             Replace("ops.ingested_files", files, "source_file", sources),
             *side_input_writes(inputs, context.run.run_id),

@@ -6,8 +6,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from ticket_intel import settings
+from ticket_intel import warehouse as wh
 
 # Both shape the graph (which partitions exist, which upstream weeks a week depends on), so they
 # are read when definitions load, through the same settings as everything else.
@@ -15,6 +17,7 @@ START = settings.value("TICKET_INTEL_PARTITIONS_START")
 WINDOW_WEEKS = int(settings.value("TICKET_INTEL_WINDOW_WEEKS"))
 
 weekly = dg.WeeklyPartitionsDefinition(start_date=START, day_offset=1, timezone="UTC")
+POOL = "duckdb"  # every asset that writes the warehouse; dagster.yaml admits one run holding it at a time
 
 
 def weekly_asset(*, group_name: str, description: str, kinds: set[str] | None = None, **kwargs: Any) -> Callable:
@@ -23,7 +26,7 @@ def weekly_asset(*, group_name: str, description: str, kinds: set[str] | None = 
     return dg.asset(
         partitions_def=weekly,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool="duckdb",
+        pool=POOL,
         group_name=group_name,
         kinds=kinds or {"duckdb", "python"},
         description=description,
@@ -39,6 +42,17 @@ def weeks_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) 
         weeks.append(day)
         day += timedelta(weeks=1)
     return weeks
+
+
+def weeks_with_tickets(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, announce: bool = False
+                       ) -> list[date]:
+    """The run's weeks that hold tickets: a week without any has nothing to cluster, rank or report
+    (its neighbours' windows and baselines skip it as a week without data)."""
+    weeks = weeks_of(context)
+    active = wh.weeks_with_tickets(con, weeks)
+    if announce and len(active) < len(weeks):
+        context.log.info(f"skipped {len(weeks) - len(active)} of {len(weeks)} weeks: no tickets")
+    return active
 
 
 def week_key(week: date) -> str:

@@ -15,7 +15,7 @@ from ticket_intel.core.help_center import embedding_texts
 from ticket_intel.core.product_inputs import articles_from, releases_from
 from ticket_intel.core.rank import Ranking, RankSettings, Trend, rank_week
 from ticket_intel.core.report import md_escape
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, RankingConfig, Warehouse
 
 
@@ -72,13 +72,16 @@ def _top_table(ranked: pd.DataFrame) -> str:
 def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
                   embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig):
     settings, judged = ranking.settings(), findings.settings(alerts)
+    result = None
     with warehouse.connect() as con:
         inputs = product_inputs(con, embedding)
-        for week in weeks_of(context):
+        for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged)
             if result.overview["warning"]:
                 context.log.warning(f"{week}: {result.overview['warning']}")
+    if result is None:
+        return dg.MaterializeResult(metadata={"themes": dg.MetadataValue.int(0)})
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.int(len(result.ranked)),
         "not_a_theme": dg.MetadataValue.int(len(result.not_a_theme)),

@@ -6,10 +6,13 @@ import dagster as dg
 import pandas as pd
 
 from ticket_intel import warehouse as wh
+from ticket_intel.core.progress import Progress
 from ticket_intel.core.redact import redact_tickets
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.quality import redacted_check_specs, redacted_checks
 from ticket_intel.defs.resources import RedactionConfig, Warehouse
+
+CHUNK = 2000  # tickets redacted between progress lines
 
 
 @weekly_asset(
@@ -22,7 +25,14 @@ from ticket_intel.defs.resources import RedactionConfig, Warehouse
 def redacted_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, redaction: RedactionConfig):
     weeks = weeks_of(context)
     with warehouse.connect() as con:
-        out = redact_tickets(wh.raw_tickets(con, weeks), redaction.settings()).assign(run_id=context.run.run_id)
+        raw = wh.raw_tickets(con, weeks)
+        meter = Progress("redaction", len(raw), context.log.info)
+        parts = []
+        for start in range(0, len(raw), CHUNK):
+            parts.append(redact_tickets(raw.iloc[start:start + CHUNK], redaction.settings()))
+            meter.advance(len(parts[-1]))
+        out = (pd.concat(parts, ignore_index=True) if parts else redact_tickets(raw, redaction.settings()))
+        out = out.assign(run_id=context.run.run_id)
         wh.replace(con, [wh.Replace("staging.redacted_tickets", out, "week_start", weeks)])
     pii = pd.Series([json.loads(f) for f in out["pii_found"]]).apply(pd.Series).sum() if len(out) else pd.Series()
     yield from redacted_checks(out)

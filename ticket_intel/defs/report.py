@@ -9,13 +9,15 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import counts as tc
 from ticket_intel.core import report
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.hierarchy import parents
 from ticket_intel.core.theme_context import alert_notes, report_sections
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.core.triage_report import week_triage
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ReportConfig, Warehouse
 
 NO_TICKETS = {"tickets": 0, "customers": 0, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
@@ -40,26 +42,26 @@ def with_alert_notes(cards: list[dict[str, Any]], alerts: pd.DataFrame) -> list[
             for c in cards]
 
 
-def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, config: ReportConfig, run_id: str
+def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str
                 ) -> tuple[str, Path]:
     week = ctx.week
     ranked = wh.week_rows(con, "marts.ranked_themes", week, order="rank")
     overview = wh.week_rows(con, "marts.weekly_overview", week)
+    summaries = wh.week_rows(con, "marts.cluster_summaries", week)
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC")
     example_ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
     context = report.build_context(
-        week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked,
-        wh.week_rows(con, "marts.cluster_summaries", week),
+        week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries,
         wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id"),
-        alerts, wh.ticket_texts(con, example_ids), config.ticket_url_template,
+        alerts, wh.ticket_texts(con, example_ids), ticket_url,
     )
+    context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
     markdown = report.render_markdown(context)
     html = report.render_html(context, report.charts(chart, totals, dict(zip(ranked["theme_id"], ranked["label"], strict=True))))
-    out_dir = Path(config.reports_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"ticket_intel_{week.isoformat()}.html"
     html_path.write_text(html, encoding="utf-8")
@@ -75,15 +77,19 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, config: Report
     kinds={"duckdb", "html"},
     deps=["ranked_themes", "theme_alerts", "cluster_summaries"],
     description="The weekly report: Markdown shown here, and a self-contained HTML file with charts; "
-    "documentation coverage, releases and fixes, segments, customers to tell and at risk, theme groups.",
+    "the week's triage (category mix, escalations, team load against SLA); documentation coverage, releases and "
+    "fixes, segments, customers to tell and at risk, theme groups.",
 )
 def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportConfig):
     paths = {}
+    out_dir = settings.reports_dir(report.reports_dir, warehouse.database)
     with warehouse.connect() as con:
-        for week in weeks_of(context):
+        for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            markdown, path = report_week(con, ctx, report, context.run.run_id)
+            markdown, path = report_week(con, ctx, report.ticket_url_template, out_dir, context.run.run_id)
             paths[week.isoformat()] = str(path.resolve())
+    if not paths:
+        return dg.MaterializeResult(metadata={"reports": dg.MetadataValue.json({})})
     # A run over many weeks previews the latest one; the Monday schedule runs one week at a time.
     return dg.MaterializeResult(metadata={
         "report_week": dg.MetadataValue.text(max(paths)),

@@ -7,7 +7,7 @@ lists) are strings here and parsed into the core's typed settings, with a clear 
 """
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -38,6 +38,9 @@ from ticket_intel.core.rank import RankSettings
 from ticket_intel.core.redact import RedactionSettings, parse_patterns
 from ticket_intel.core.releases import FixSettings
 from ticket_intel.core.segments import SegmentSettings
+from ticket_intel.core.theme_week import Scopes
+from ticket_intel.defs.run_guard import record_worker
+from ticket_intel.warehouse import access, target
 
 E = dg.EnvVar
 TRACKERS = ("jira", "linear")
@@ -53,15 +56,44 @@ def _number(name: str, text: str) -> float:
 class Warehouse(DuckDBResource):
     """The DuckDB file; every connection is migrated to the current schema.
 
-    A run reads each week's context once (`week_context`) and hands it to every stage after
-    clustering; the cache lives as long as the resource, i.e. one run.
+    A run holds the warehouse's writer lock from start to end (the CLI, the schedule, sensors and
+    UI launches alike: one writer at a time), records its worker process for `run_guard`, and
+    after a run without failed steps publishes the snapshot that readers open
+    (`warehouse.access`). A run reads each week's context once (`week_context`) and hands it to
+    every stage after clustering; the cache lives as long as the resource, i.e. one run.
     """
 
+    wait_seconds: int = E.int("TICKET_INTEL_WRITER_WAIT_SECONDS")
     _contexts: dict[tuple[date, str], WeekContext] = PrivateAttr(default_factory=dict)
 
     @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
+        run, instance = context.run, context.instance
+        if run is None or instance is None or target.is_lake_target(self.database):
+            yield self  # built outside a run, or a DuckLake (it serializes its writers itself)
+            return
+        with access.writer_lock(self.database, f"run {run.run_id} ({run.job_name})", self.wait_seconds,
+                                context.log.warning):
+            record_worker(instance, run.run_id)
+            yield self
+            if instance.get_run_stats(run.run_id).steps_failed == 0:
+                access.publish_snapshot(self.database)
+
+    @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self.get_connection() as con:
+        if target.is_lake_target(self.database):  # a DuckLake takes readers and writers itself
+            with warehouse.open_warehouse(self.database) as con:
+                yield con
+            return
+        opened = ExitStack()
+        try:
+            con = opened.enter_context(self.get_connection())
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc):
+                raise
+            raise access.WarehouseBusy(f"{str(exc).splitlines()[0]}: readers must open "
+                                       f"{access.snapshot_path(self.database)}, not the warehouse") from exc
+        with opened:
             warehouse.migrate(con)
             yield con
 
@@ -111,15 +143,22 @@ class EmbeddingConfig(dg.ConfigurableResource):
     def cache_key(self) -> str:
         return cache_key(self.model, self.backend)
 
-    def encoder(self) -> Callable[[list[str]], np.ndarray]:
-        """The encoding function (the model loads on its first call, i.e. only for uncached texts)."""
-        return partial(encoder.encode, model=self.model, batch_size=self.batch_size, backend=self.backend)
+    def encoder(self, on_batch: Callable[[int], None] | None = None) -> Callable[[list[str]], np.ndarray]:
+        """The encoding function (the model loads on its first call, i.e. only for uncached texts);
+        `on_batch` hears each batch's size (a progress meter)."""
+        return partial(encoder.encode, model=self.model, batch_size=self.batch_size, backend=self.backend,
+                       on_batch=on_batch)
 
 
 class ClusteringConfig(dg.ConfigurableResource):
-    """The clustering seed (the window length is a load-time setting: it shapes the graph)."""
+    """The clustering seed and scopes (the window length is a load-time setting: it shapes the graph)."""
 
     seed: int = E.int("TICKET_INTEL_SEED")
+    embedding_languages: str = E("TICKET_INTEL_EMBEDDING_LANGUAGES")
+    themes_by_product: str = E("TICKET_INTEL_THEMES_BY_PRODUCT")
+
+    def scopes(self) -> Scopes:
+        return Scopes.parse(self.embedding_languages, self.themes_by_product)
 
 
 class RankingConfig(dg.ConfigurableResource):
@@ -158,6 +197,8 @@ class AlertConfig(dg.ConfigurableResource):
     notifier: str = E("TICKET_INTEL_NOTIFIER")
     notify_url: str = E("TICKET_INTEL_NOTIFY_URL")
     notify_secret: str = E("TICKET_INTEL_NOTIFY_SECRET")
+    notify_timeout_seconds: str = E("TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS")
+    notify_budget_seconds: str = E("TICKET_INTEL_NOTIFY_BUDGET_SECONDS")
     ui_url: str = E("TICKET_INTEL_UI_URL")
     reports_url: str = E("TICKET_INTEL_REPORTS_URL")
 
@@ -181,8 +222,20 @@ class AlertConfig(dg.ConfigurableResource):
             out["report"] = notify.report_link(self.reports_url, alert["week_start"], alert["theme_id"])
         return out
 
+    def timeout_seconds(self) -> float:
+        return _number("notify_timeout_seconds", self.notify_timeout_seconds)
+
+    def budget_seconds(self) -> float:
+        """Delivery time per sensor tick; at least one request must fit."""
+        budget = _number("notify_budget_seconds", self.notify_budget_seconds)
+        if budget < self.timeout_seconds():
+            raise ValueError(f"TICKET_INTEL_NOTIFY_BUDGET_SECONDS ({budget:g}) must be at least "
+                             f"TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS ({self.timeout_seconds():g})")
+        return budget
+
     def send(self, alert: dict[str, Any]) -> str:
-        return deliver(self.notifier, alert, self.notify_url, self.notify_secret, self.links(alert))
+        return deliver(self.notifier, alert, self.notify_url, self.notify_secret, self.links(alert),
+                       timeout=self.timeout_seconds())
 
 
 class FindingsConfig(dg.ConfigurableResource):
@@ -246,6 +299,13 @@ class ReportConfig(dg.ConfigurableResource):
     ticket_url_template: str = E("TICKET_INTEL_TICKET_URL_TEMPLATE")
 
 
+class TriageConfig(dg.ConfigurableResource):
+    """The triage categories and the routing of each category to a team and its SLAs."""
+
+    triage: str = E("TICKET_INTEL_TRIAGE")
+    routing: str = E("TICKET_INTEL_ROUTING")
+
+
 class LLMConfig(dg.ConfigurableResource):
     """Any litellm model (e.g. `openai/gpt-4o-mini`, `ollama/llama3`); empty = offline only."""
 
@@ -266,10 +326,11 @@ class LLMConfig(dg.ConfigurableResource):
 def build_resources() -> dict[str, Any]:
     cfg.apply()
     return {
-        "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE")),
+        "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE"), connection_config=dict(target.OFFLINE)),
         "ingest": IngestConfig(), "redaction": RedactionConfig(), "embedding": EmbeddingConfig(),
         "clustering": ClusteringConfig(), "ranking": RankingConfig(), "alerts": AlertConfig(),
-        "findings": FindingsConfig(), "tracker": TrackerConfig(), "report": ReportConfig(), "llm": LLMConfig(),
+        "findings": FindingsConfig(), "tracker": TrackerConfig(), "report": ReportConfig(),
+        "triage_config": TriageConfig(), "llm": LLMConfig(),
     }
 
 

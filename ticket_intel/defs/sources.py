@@ -1,7 +1,8 @@
-"""Observable inputs that are not tickets: the taxonomy file and the human review log.
+"""Observable inputs that are not tickets: the configuration files (taxonomy.yaml, triage.yaml,
+routing.yaml) and the human review log.
 
-Their data versions (a content hash) make dependent assets show as stale in the UI when the
-taxonomy is edited or a reviewer decides something, until those weeks are re-materialized.
+Their data versions (a content hash) make dependent assets show as stale in the UI when a file is
+edited or a reviewer decides something, until those weeks are re-materialized.
 A new version is recorded only when it differs from the latest one in the event log, so the
 sensor, the CLI and the UI's "observe" button can all report without creating false staleness.
 """
@@ -13,9 +14,12 @@ import dagster as dg
 from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
-from ticket_intel.defs.resources import RankingConfig, Warehouse
+from ticket_intel.defs.resources import RankingConfig, TriageConfig, Warehouse
 
 DATA_VERSION_TAG = "dagster/data_version"
+# Observed configuration files: asset -> the setting naming the file.
+CONFIG_FILES = {"taxonomy": "TICKET_INTEL_TAXONOMY", "triage_taxonomy": "TICKET_INTEL_TRIAGE",
+                "routing": "TICKET_INTEL_ROUTING"}
 
 
 @dg.observable_source_asset(
@@ -24,6 +28,23 @@ DATA_VERSION_TAG = "dagster/data_version"
 )
 def taxonomy(ranking: RankingConfig) -> dg.DataVersion:
     return dg.DataVersion(tax.content_hash(tax.locate(ranking.taxonomy)))
+
+
+@dg.observable_source_asset(
+    group_name="inputs",
+    description="triage.yaml: triage categories, subcategories, their rules and descriptions, versioned by "
+    "content hash.",
+)
+def triage_taxonomy(triage_config: TriageConfig) -> dg.DataVersion:
+    return dg.DataVersion(tax.content_hash(tax.locate(triage_config.triage)))
+
+
+@dg.observable_source_asset(
+    group_name="inputs",
+    description="routing.yaml: team, escalation team and SLA hours per triage category, versioned by content hash.",
+)
+def routing(triage_config: TriageConfig) -> dg.DataVersion:
+    return dg.DataVersion(tax.content_hash(tax.locate(triage_config.routing)))
 
 
 def reviews_version(rows: list[dict]) -> str:
@@ -51,15 +72,16 @@ def latest_version(instance: dg.DagsterInstance, asset: str) -> str | None:
     return observed.data_version if observed else None
 
 
-def taxonomy_observation(instance: dg.DagsterInstance, path: str) -> dg.AssetObservation | None:
-    """The taxonomy's current version as an observation, or None when already recorded."""
+def file_observation(instance: dg.DagsterInstance, asset: str, path: str) -> dg.AssetObservation | None:
+    """A configuration file's current version as an observation of `asset`, or None when already recorded."""
     version = tax.content_hash(tax.locate(path))
-    return None if latest_version(instance, "taxonomy") == version else observation("taxonomy", version)
+    return None if latest_version(instance, asset) == version else observation(asset, version)
 
 
-def record_taxonomy_version(instance: dg.DagsterInstance) -> None:
-    """Before a run outside the daemon (the CLI): record the taxonomy the run will read, so its
-    materializations carry that version and do not show stale once the sensor first looks."""
-    found = taxonomy_observation(instance, settings.value("TICKET_INTEL_TAXONOMY"))
-    if found is not None:
-        instance.report_runless_asset_event(found)
+def record_config_versions(instance: dg.DagsterInstance) -> None:
+    """Before a run outside the daemon (the CLI): record the configuration files the run will read, so
+    its materializations carry their versions and do not show stale once the sensors first look."""
+    for asset, setting in CONFIG_FILES.items():
+        found = file_observation(instance, asset, settings.value(setting))
+        if found is not None:
+            instance.report_runless_asset_event(found)

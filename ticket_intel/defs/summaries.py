@@ -11,13 +11,14 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.llm import LLMCache, llm_summary
 from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import extractive_summary, theme_docs
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_of
+from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
+from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse
 
 
 def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, llm: LLMConfig,
                    run_id: str) -> pd.DataFrame:
-    docs = theme_docs(ctx.window, ctx.week, ctx.vectors)
+    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors), ctx.window)
     tags = ctx.window.groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
     cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
                      put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
@@ -26,7 +27,8 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     for theme_id, doc in docs.items():
         summary = extractive_summary(doc)
         if complete is not None:
-            summary = llm_summary(doc, llm.model, summary, cache, complete)
+            llm_made = llm_summary(doc, llm.model, summary, cache, complete)
+            summary = judged_by_tickets(llm_made, summary) if doc.signals is not None else llm_made
         ticket_tags = [list(t) if t is not None else [] for t in tags.get(theme_id, [])]
         rows.append({
             "week_start": ctx.week, "theme_id": theme_id,
@@ -48,9 +50,9 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
 
 @weekly_asset(
     group_name="insight",
-    deps=["ticket_clusters", "taxonomy", "theme_reviews"],
-    description="Per theme: label, shared issue, phrasings, severity, signal type, product area "
-    "and a backlog item — extractive offline, or from an LLM through litellm when configured.",
+    deps=["ticket_clusters", "ticket_triage", "taxonomy", "theme_reviews"],
+    description="Per theme: label, shared issue, phrasings, severity and signal type (from its tickets' "
+    "triage), product area and a backlog item — extractive offline, or from an LLM through litellm when configured.",
 )
 def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
                       llm: LLMConfig):
@@ -58,19 +60,18 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     if not path.exists():
         context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
     taxonomy = tax.load(path)
-    counts, by = {}, {}
+    counts, by, labels = {}, {}, []
     with warehouse.connect() as con:
-        for week in weeks_of(context):
+        for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             out = summarize_week(con, ctx, taxonomy, llm, context.run.run_id)
             counts[week.isoformat()] = len(out)
+            labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
             for name, n in (out["summarizer"].value_counts().items() if len(out) else []):
                 by[name] = by.get(name, 0) + int(n)
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
         "summarizer": dg.MetadataValue.json(by),
         "taxonomy_version": dg.MetadataValue.text(tax.content_hash(path)),
-        "labels": dg.MetadataValue.md(
-            "\n".join(f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()) or "–"
-        ),
+        "labels": dg.MetadataValue.md("\n".join(labels) or "–"),
     })

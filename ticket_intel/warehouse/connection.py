@@ -16,19 +16,22 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.schema import migrate
+from ticket_intel.warehouse import target
+from ticket_intel.warehouse.schema import LATEST, PRIMARY_KEYS, applied_version, migrate
 
 
-def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file; a writable one is created if new and migrated to the current schema."""
-    path = Path(path)
-    if read_only:
-        if not path.exists():
-            raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    migrate(con)
+def connect(where: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse (a DuckDB file or a DuckLake, see target.py); a writable one is created if
+    new and migrated to the current schema (a DuckLake writer once per process, when it attaches)."""
+    if target.is_lake_target(str(where)):
+        return target.connect(str(where), read_only, prepare=None if read_only else migrate)
+    con = target.connect(str(where), read_only=read_only)
+    if not read_only:
+        migrate(con)
+    elif applied_version(con) < LATEST:  # written by an earlier release: bring it up to date once, then read
+        con.close()
+        connect(where).close()
+        con = target.connect(str(where), read_only=True)
     return con
 
 
@@ -52,7 +55,15 @@ class Replace:
 
 
 def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
-    """Apply all writes in one transaction; returns rows inserted per table."""
+    """Apply all writes in one transaction; returns rows inserted per table.
+
+    On a DuckLake another process may re-write another week of the same table meanwhile; the loser's
+    commit is refused and the whole transaction runs again (it is idempotent).
+    """
+    return target.retry_conflicts(lambda: _replace_once(con, writes))
+
+
+def _replace_once(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
     inserted: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
@@ -66,11 +77,26 @@ def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[s
                 con.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {name}")
                 con.unregister(name)
             inserted[w.table] = inserted.get(w.table, 0) + n
-        con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # A failed COMMIT (a full disk) has already ended the transaction: the ROLLBACK's own error
+        # ("no transaction is active") must not hide the real cause.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
+    con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
     return inserted
+
+
+def insert_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Insert the rows whose primary key `table` does not hold yet (an anti-join: DuckLake has no
+    ON CONFLICT). Two DuckLake writers racing on one key may both insert it; cache readers take any one."""
+    on = " AND ".join(f"t.{k} = n.{k}" for k in PRIMARY_KEYS[table])
+    con.register("_new_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT n.* FROM _new_rows n "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {on})")
+    finally:
+        con.unregister("_new_rows")
 
 
 def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.connection import Replace, read, scalar
+from ticket_intel.warehouse.connection import Replace, insert_missing, read, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
 
@@ -26,8 +26,16 @@ def raw_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.Dat
 
 
 def redacted_texts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    return read(con, "SELECT ticket_id, week_start, text, text_hash FROM staging.redacted_tickets "
-                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+    """The weeks' texts for meaning (the text, for tickets redacted before it existed) and their hashes."""
+    return read(con, "SELECT ticket_id, week_start, coalesce(meaning_text, text) AS meaning_text, text_hash "
+                     "FROM staging.redacted_tickets WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+
+
+def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> list[date]:
+    """Those of `weeks` that hold at least one redacted ticket, oldest first."""
+    rows = con.execute("SELECT DISTINCT week_start FROM staging.redacted_tickets WHERE week_start IN (SELECT unnest(?)) "
+                       "ORDER BY 1", [list(weeks)]).fetchall()
+    return [r[0] for r in rows]
 
 
 def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -55,22 +63,38 @@ class EmbeddingStore:
         ensure_embedding_schema(self.con, vectors.shape[1])
         frame = pd.DataFrame({"model": self.key, "text_hash": list(hashes),
                               "embedding": list(vectors.astype(np.float32))})
-        self.con.register("_new_vectors", frame)
-        self.con.execute("INSERT INTO ops.embedding_cache BY NAME SELECT * FROM _new_vectors ON CONFLICT DO NOTHING")
-        self.con.unregister("_new_vectors")
+        insert_missing(self.con, "ops.embedding_cache", frame)
+
+
+def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[date], model: str) -> pd.DataFrame:
+    """The weeks' redacted tickets with their stored embedding by `model` (None when missing)."""
+    embedded = table_exists(con, "staging.ticket_embeddings")
+    join = ("LEFT JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.week_start = r.week_start "
+            "AND e.model = ?") if embedded else ""
+    return read(
+        con,
+        f"""SELECT r.*, {"e.embedding" if embedded else "NULL AS embedding"} FROM staging.redacted_tickets r {join}
+            WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""",
+        [model, list(weeks)] if embedded else [list(weeks)],
+    )
 
 
 # --- clustering ----------------------------------------------------------------------------
 
 def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    return read(con, "SELECT ticket_id, week_start AS ticket_week, embedding FROM staging.ticket_embeddings "
-                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id", [weeks])
+    """The window's tickets with their vector, product and language (what clustering splits by) and
+    customer (a new group inside a theme needs several)."""
+    return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
+                               length(coalesce(r.meaning_text, r.text)) AS meaning_chars, e.embedding
+                        FROM staging.ticket_embeddings e
+                        JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
+                        WHERE e.week_start IN (SELECT unnest(?)) ORDER BY e.ticket_id""", [weeks])
 
 
 def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(themes, members) of the latest clustered week before `week`; empty frames if none."""
     prev = scalar(con, "SELECT max(week_start) FROM staging.themes WHERE week_start < ?", [week])
-    themes = read(con, "SELECT theme_id, centroid, first_seen, origin FROM staging.themes "
+    themes = read(con, "SELECT theme_id, centroid, first_seen, origin, product FROM staging.themes "
                        "WHERE week_start = ? ORDER BY theme_id", [prev])
     members = read(con, "SELECT theme_id, ticket_id FROM staging.ticket_clusters "
                         "WHERE week_start = ? AND theme_id IS NOT NULL", [prev])
@@ -81,10 +105,6 @@ def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.Data
 
 def reviews(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return read(con, "SELECT * FROM ops.theme_reviews ORDER BY review_id").to_dict("records")
-
-
-def review_theme(con: duckdb.DuckDBPyConnection, review_id: int) -> str | None:
-    return scalar(con, "SELECT theme_id FROM ops.theme_reviews WHERE review_id = ?", [review_id])
 
 
 def add_review(con: duckdb.DuckDBPyConnection, theme_id: str, action: str, value: str | None,
@@ -106,8 +126,8 @@ def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
 
 
 def llm_store(con: duckdb.DuckDBPyConnection, prompt_hash: str, model: str, response: str) -> None:
-    con.execute("INSERT INTO ops.llm_cache VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [prompt_hash, model, response, _now()])
+    row = {"prompt_hash": prompt_hash, "model": model, "response": response, "created_at": _now()}
+    insert_missing(con, "ops.llm_cache", pd.DataFrame([row]))
 
 
 # --- insight marts -------------------------------------------------------------------------
@@ -124,8 +144,14 @@ def ticket_texts(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str]) -> p
                 [sorted(set(ticket_ids))])
 
 
-def latest_week(con: duckdb.DuckDBPyConnection) -> date | None:
-    return scalar(con, "SELECT max(week_start) FROM marts.weekly_overview")
+def week_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """The first and last week with a ranking."""
+    row = con.execute("SELECT min(week_start), max(week_start) FROM marts.weekly_overview").fetchone()
+    return row[0], row[1]
+
+
+def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM marts.weekly_overview WHERE week_start = ?", [week]))
 
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
@@ -133,8 +159,10 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     (`{field, value, share, baseline_share, p_value}`, strongest first)."""
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
-                               impact, example_ticket_ids, docs_status, docs_article, docs_article_url,
-                               after_release, after_release_days, fix_status, fix_release, parent, parent_id,
+                               impact, products, example_ticket_ids, sentiment, frustration_share,
+                               escalation_share, churn_risk_customers, docs_status, docs_article,
+                               docs_article_url, after_release, after_release_days, fix_status, fix_release,
+                               parent, parent_id,
                                coalesce((SELECT list({'field': s.field, 'value': s.value, 'share': s.share,
                                                       'baseline_share': s.baseline_share, 'p_value': s.p_value}
                                                      ORDER BY s.p_value, s.share DESC, s.field, s.value)
@@ -142,6 +170,19 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
                                          WHERE s.week_start = r.week_start AND s.theme_id = r.theme_id),
                                         []) AS segments
                         FROM marts.ranked_themes r WHERE week_start = ? ORDER BY rank""", [week])
+
+
+def theme_week_span(con: duckdb.DuckDBPyConnection, theme_ids: Sequence[str]) -> tuple[date, date] | None:
+    """The first and last clustered week holding any of these themes."""
+    row = con.execute("SELECT min(week_start), max(week_start) FROM staging.themes WHERE theme_id IN (SELECT unnest(?))",
+                      [list(theme_ids)]).fetchone()
+    return (row[0], row[1]) if row and row[0] is not None else None
+
+
+def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[str]:
+    rows = con.execute("SELECT html_path FROM marts.weekly_reports WHERE week_start BETWEEN ? AND ? ORDER BY week_start",
+                       [start, end]).fetchall()
+    return [r[0] for r in rows]
 
 
 def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:

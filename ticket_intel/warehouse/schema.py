@@ -8,11 +8,14 @@ an edit of an old one. Each migration runs in its own transaction with its versi
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+
+from ticket_intel.warehouse import target
 
 SCHEMAS = ("raw", "staging", "marts", "ops")
 
@@ -67,25 +70,42 @@ _V1_TABLES = {
     "marts.weekly_reports": """
         week_start DATE NOT NULL, markdown VARCHAR, html_path VARCHAR, run_id VARCHAR""",
     "ops.alerts": """
-        alert_key VARCHAR PRIMARY KEY, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
+        alert_key VARCHAR NOT NULL, week_start DATE NOT NULL, theme_id VARCHAR NOT NULL,
         kind VARCHAR NOT NULL, label VARCHAR, tickets INTEGER, customers INTEGER,
         baseline DOUBLE, ratio DOUBLE, p_value DOUBLE, customer_baseline DOUBLE,
         top_customer_tickets INTEGER, concentrated BOOLEAN, baseline_weeks INTEGER,
         example_ticket_ids VARCHAR[], run_id VARCHAR""",
     "ops.theme_reviews": """
-        review_id INTEGER PRIMARY KEY, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
+        review_id INTEGER NOT NULL, theme_id VARCHAR NOT NULL, action VARCHAR NOT NULL,
         value VARCHAR, target_theme_id VARCHAR, reviewer VARCHAR, note VARCHAR,
         created_at TIMESTAMP NOT NULL""",
     "ops.llm_cache": """
-        prompt_hash VARCHAR PRIMARY KEY, model VARCHAR, response VARCHAR, created_at TIMESTAMP""",
+        prompt_hash VARCHAR NOT NULL, model VARCHAR, response VARCHAR, created_at TIMESTAMP""",
 }
+
+# Enforced in a DuckDB file; a DuckLake has no keys, so writers to these tables insert only rows whose
+# key is absent (`connection.insert_missing`) and never rely on the constraint.
+PRIMARY_KEYS = {
+    "ops.alerts": ("alert_key",),
+    "ops.theme_reviews": ("review_id",),
+    "ops.llm_cache": ("prompt_hash",),
+    "ops.embedding_cache": ("model", "text_hash"),
+    "ops.schema_version": ("version",),
+}
+
+
+def create_table(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> None:
+    """CREATE TABLE IF NOT EXISTS, with the table's primary key where the warehouse supports keys."""
+    key = PRIMARY_KEYS.get(table)
+    constraint = f", PRIMARY KEY ({', '.join(key)})" if key and not target.is_lake(con) else ""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns}{constraint})")
 
 
 def _v1_baseline(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for table, columns in _V1_TABLES.items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        create_table(con, table, columns)
     # Pre-release warehouses lack these columns.
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped INTEGER")
     for column in ("customer_baseline DOUBLE", "top_customer_tickets INTEGER", "concentrated BOOLEAN",
@@ -109,11 +129,60 @@ def _v2_week_counts_and_origin(con: duckdb.DuckDBPyConnection) -> None:
                        WHERE b.theme_id = t.theme_id AND b.week_start = t.first_seen AND t.origin IS NULL""")
 
 
-# Migration 8: closing the loop (docs/loop.md). Inputs beside the exports, per-theme findings and
-# the marts they come with, release links on alerts, and the tracker sync state. (Numbered after
-# main's migrations 3-7, which this branch does not carry.) No table declares a key: writers
+def _v3_conversations(con: duckdb.DuckDBPyConnection) -> None:
+    """One ticket per conversation: its product, language and customer follow-ups, and the agents'
+    replies (the knowledge base of resolved tickets)."""
+    for table in ("raw.tickets", "staging.redacted_tickets"):
+        for column in ("product VARCHAR", "language VARCHAR", "followups INTEGER", "followup_text VARCHAR"):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+    con.execute("""CREATE TABLE IF NOT EXISTS raw.ticket_replies (
+        ticket_id VARCHAR NOT NULL, reply_id VARCHAR NOT NULL, reply_at TIMESTAMP, author VARCHAR,
+        text VARCHAR NOT NULL, is_public BOOLEAN, week_start DATE NOT NULL, run_id VARCHAR)""")
+
+
+def _v4_theme_scopes(con: duckdb.DuckDBPyConnection) -> None:
+    """Themes form within a product; the product is part of the theme's record."""
+    if table_exists(con, "staging.themes"):
+        con.execute("ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS product VARCHAR")
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS products VARCHAR")
+
+
+def _v5_taxonomy_coverage(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("ALTER TABLE marts.weekly_overview ADD COLUMN IF NOT EXISTS taxonomy_coverage DOUBLE")
+
+
+def _v6_ticket_triage(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-ticket triage: category, urgency, sentiment, escalation and the route it implies."""
+    con.execute("""CREATE TABLE IF NOT EXISTS marts.ticket_triage (
+        week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, category VARCHAR, subcategory VARCHAR,
+        signal_type VARCHAR, severity VARCHAR, urgency VARCHAR, sentiment DOUBLE, frustration VARCHAR,
+        escalation BOOLEAN, escalation_signals VARCHAR[], churn_risk VARCHAR, language VARCHAR,
+        product_area VARCHAR, assigned_team VARCHAR, sla_hours DOUBLE, escalated BOOLEAN, confidence DOUBLE,
+        needs_review BOOLEAN, triage_source VARCHAR, summary VARCHAR, goal VARCHAR, run_id VARCHAR)""")
+
+
+def _v7_related_alerts(con: duckdb.DuckDBPyConnection) -> None:
+    """An alert names the themes it spans: the other pieces of a split spike, a new group's parent."""
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_theme_ids VARCHAR[]")
+
+
+def _v8_meaning_text(con: duckdb.DuckDBPyConnection) -> None:
+    """The text for meaning (what is embedded and what terms come from) beside the text for people.
+    Tickets redacted before it have none: embedding and clustering read their text until re-redacted."""
+    con.execute("ALTER TABLE staging.redacted_tickets ADD COLUMN IF NOT EXISTS meaning_text VARCHAR")
+
+
+def _v9_theme_triage(con: duckdb.DuckDBPyConnection) -> None:
+    """Themes carry how their tickets feel, from per-ticket triage (core/theme_triage.py)."""
+    for column in ("sentiment DOUBLE", "frustration_share DOUBLE", "escalation_share DOUBLE",
+                   "churn_risk_customers INTEGER", "triaged_tickets INTEGER"):
+        con.execute(f"ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS {column}")
+
+
+# Migration 10: closing the loop (docs/loop.md). Inputs beside the exports, per-theme findings and
+# the marts they come with, release links on alerts, and the tracker sync state. No table declares a key: writers
 # replace rows by key (`connection.replace`), so the tables also work where keys cannot be declared.
-_V8_TABLES = {
+_V10_TABLES = {
     "raw.help_center_articles": """
         article_id VARCHAR NOT NULL, source VARCHAR, title VARCHAR NOT NULL, text VARCHAR, url VARCHAR,
         published_at TIMESTAMP, source_file VARCHAR, text_hash VARCHAR NOT NULL""",
@@ -146,7 +215,7 @@ _V8_TABLES = {
         tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, issue_key VARCHAR, theme_id VARCHAR, week DATE,
         sent_at TIMESTAMP NOT NULL""",
 }
-_V8_COLUMNS = {
+_V10_COLUMNS = {
     "marts.ranked_themes": (
         "docs_status VARCHAR", "docs_article VARCHAR", "docs_article_url VARCHAR", "docs_note VARCHAR",
         "after_release VARCHAR", "after_release_days INTEGER", "fix_release VARCHAR", "fix_status VARCHAR", "fix_note VARCHAR", "parent_id VARCHAR", "parent VARCHAR", "notes VARCHAR[]"),
@@ -155,10 +224,10 @@ _V8_COLUMNS = {
 }
 
 
-def _v8_closing_the_loop(con: duckdb.DuckDBPyConnection) -> None:
-    for table, columns in _V8_TABLES.items():
+def _v10_closing_the_loop(con: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in _V10_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    for table, columns in _V8_COLUMNS.items():
+    for table, columns in _V10_COLUMNS.items():
         for column in columns:
             con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
 
@@ -173,8 +242,15 @@ class Migration:
 MIGRATIONS = (
     Migration(1, "baseline schema", _v1_baseline),
     Migration(2, "theme week counts, theme origin, trend baseline, chart counts", _v2_week_counts_and_origin),
-    Migration(8, "help center, releases, theme findings, segments, customers, hierarchy, backlog sync",
-              _v8_closing_the_loop),
+    Migration(3, "conversations: product, language, follow-ups, agent replies", _v3_conversations),
+    Migration(4, "themes within a product", _v4_theme_scopes),
+    Migration(5, "taxonomy coverage per week", _v5_taxonomy_coverage),
+    Migration(6, "per-ticket triage", _v6_ticket_triage),
+    Migration(7, "alerts name their related themes", _v7_related_alerts),
+    Migration(8, "text for meaning", _v8_meaning_text),
+    Migration(9, "themes carry their tickets' sentiment, frustration, escalation and churn risk", _v9_theme_triage),
+    Migration(10, "help center, releases, theme findings, segments, customers, hierarchy, backlog sync",
+              _v10_closing_the_loop),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -186,7 +262,12 @@ def applied_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations this warehouse lacks, in order; returns the versions applied."""
+    """Apply the migrations this warehouse lacks, in order; returns the versions applied. On a DuckLake
+    another writer may migrate at the same moment: a refused commit is retried and finds it done."""
+    return target.retry_conflicts(lambda: _migrate_once(con))
+
+
+def _migrate_once(con: duckdb.DuckDBPyConnection) -> list[int]:
     current = applied_version(con)
     if current == LATEST:
         return []
@@ -194,8 +275,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         raise ValueError(f"this warehouse has schema version {current}, newer than this ticket_intel "
                          f"({LATEST}); upgrade ticket_intel")
     con.execute("CREATE SCHEMA IF NOT EXISTS ops")
-    con.execute("""CREATE TABLE IF NOT EXISTS ops.schema_version (
-        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)""")
+    create_table(con, "ops.schema_version", "version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL")
     done = []
     for m in MIGRATIONS:
         if m.version <= current:
@@ -205,27 +285,28 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             m.apply(con)
             con.execute("INSERT INTO ops.schema_version VALUES (?, ?, ?)",
                         [m.version, m.name, datetime.now(UTC).replace(tzinfo=None)])
-            con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise
+        con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
         done.append(m.version)
     return done
 
 
-def _embedding_tables(dim: int) -> dict[str, str]:
-    """Tables holding fixed-size vectors; their width is the model's dimension."""
+def _embedding_tables(vector: str) -> dict[str, str]:
+    """Tables holding vectors of SQL type `vector`: FLOAT[dim] pins the model's width in a DuckDB file;
+    a DuckLake has no fixed-size arrays (FLOAT[])."""
     return {
         "ops.embedding_cache": f"""
-            model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, embedding FLOAT[{dim}] NOT NULL,
-            PRIMARY KEY (model, text_hash)""",
+            model VARCHAR NOT NULL, text_hash VARCHAR NOT NULL, embedding {vector} NOT NULL""",
         "staging.ticket_embeddings": f"""
             week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, model VARCHAR NOT NULL,
-            text_hash VARCHAR NOT NULL, embedding FLOAT[{dim}] NOT NULL, run_id VARCHAR""",
+            text_hash VARCHAR NOT NULL, embedding {vector} NOT NULL, run_id VARCHAR""",
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
-            week_tickets INTEGER, centroid FLOAT[{dim}], event VARCHAR, first_seen DATE,
-            run_id VARCHAR, origin VARCHAR""",
+            week_tickets INTEGER, centroid {vector}, event VARCHAR, first_seen DATE,
+            run_id VARCHAR, origin VARCHAR, product VARCHAR""",
     }
 
 
@@ -237,25 +318,32 @@ def ensure_embedding_schema(con: duckdb.DuckDBPyConnection, dim: int) -> None:
             f"this warehouse stores {existing}-dimensional embeddings but the configured model "
             f"produces {dim}; point TICKET_INTEL_WAREHOUSE at a new file to switch models"
         )
-    for table, columns in _embedding_tables(dim).items():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    vector = "FLOAT[]" if target.is_lake(con) else f"FLOAT[{dim}]"
+    for table, columns in _embedding_tables(vector).items():
+        target.retry_conflicts(lambda t=table, c=columns: create_table(con, t, c))
 
 
 def stored_embedding_dim(con: duckdb.DuckDBPyConnection) -> int | None:
     row = con.execute(
-        """SELECT data_type FROM information_schema.columns
-           WHERE table_schema = 'ops' AND table_name = 'embedding_cache' AND column_name = 'embedding'"""
+        """SELECT data_type FROM information_schema.columns WHERE table_catalog = current_database()
+           AND table_schema = 'ops' AND table_name = 'embedding_cache' AND column_name = 'embedding'"""
     ).fetchone()
     if row is None:
         return None
-    return int(row[0].split("[")[1].rstrip("]"))
+    width = row[0].split("[")[1].rstrip("]")
+    if width:
+        return int(width)
+    # FLOAT[] (a DuckLake): the width of any stored vector
+    stored = con.execute("SELECT len(embedding) FROM ops.embedding_cache LIMIT 1").fetchone()
+    return None if stored is None else int(stored[0])
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
     return bool(
         con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
             [schema, name],
         ).fetchone()[0]
     )

@@ -15,23 +15,30 @@ import hashlib
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ticket_intel.core.language import detect_languages
 from ticket_intel.core.product_inputs import is_side_input
-from ticket_intel.core.sources import freshdesk, intercom, mapped, zendesk
+from ticket_intel.core.sources import freshdesk, intercom, mapped, threads, zendesk
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
-from ticket_intel.core.sources.base import CANONICAL_COLUMNS, REJECTED_COLUMNS, FileError, ParseResult
+from ticket_intel.core.sources.base import (
+    CANONICAL_COLUMNS,
+    EXPORT_SUFFIXES,
+    REJECTED_COLUMNS,
+    REPLY_COLUMNS,
+    FileError,
+    ParseResult,
+)
 from ticket_intel.core.sources.mapped import Mapping, load_mappings
 
 __all__ = ["FILE_COLUMNS", "FileError", "IngestResult", "Mapping", "file_hash", "list_exports", "load_mappings",
            "parse_bytes", "read_exports"]  # fmt: skip
 
-EXPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".tsv", ".txt")
 FILE_COLUMNS = ["source_file", "file_hash", "profile", "accepted", "rejected", "skipped", "error"]
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -39,9 +46,10 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 @dataclass
 class IngestResult:
-    tickets: pd.DataFrame
-    rejected: pd.DataFrame
-    files: pd.DataFrame
+    tickets: pd.DataFrame  # CANONICAL_COLUMNS: one ticket per conversation
+    rejected: pd.DataFrame  # REJECTED_COLUMNS
+    files: pd.DataFrame  # FILE_COLUMNS
+    replies: pd.DataFrame  # REPLY_COLUMNS: agent replies of the tickets above
 
 
 def file_hash(data: bytes) -> str:
@@ -188,8 +196,8 @@ def _parse_table(frame: pd.DataFrame, locators: list[str], name: str, mappings: 
     return mapped.parse(mapping, frame, locators, name)
 
 
-def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> ParseResult:
-    """Parse one export's bytes; raises FileError when the file as a whole is unusable."""
+def _parse_file(name: str, data: bytes, mappings: Sequence[Mapping]) -> ParseResult:
+    """Parse one export's bytes; mapped rows stay pending until their conversations are assembled."""
     if not data.strip():
         raise FileError("empty file")
     if data[:2] == b"\x1f\x8b":
@@ -197,7 +205,7 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise FileError(f"corrupt or truncated gzip file: {exc}") from exc
-        return parse_bytes(name.removesuffix(".gz"), data, mappings)
+        return _parse_file(name.removesuffix(".gz"), data, mappings)
     if data[:4] == b"PAR1":
         try:
             frame = pd.read_parquet(io.BytesIO(data))
@@ -223,72 +231,128 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
     return _parse_table(frame, locators, name, mappings)
 
 
+def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> ParseResult:
+    """Parse one export on its own (conversations of a mapped file are assembled within it);
+    raises FileError when the file as a whole is unusable."""
+    result = _parse_file(name, data, mappings)
+    if result.pending is not None:
+        threaded = threads.resolve(result.pending)
+        result.tickets += threaded.tickets
+        result.replies += threaded.replies
+        result.rejections += threaded.rejections
+        result.skipped += sum(threaded.skipped.values())
+        result.pending = None
+    return result
+
+
+@dataclass
+class _Batch:
+    """Everything read so far, before conversations, re-exports and accounts are resolved."""
+
+    tickets: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[str, threads.Pending] = field(default_factory=dict)
+
+    def reject(self, rejections: Sequence[dict[str, Any]]) -> None:
+        for r in rejections:
+            self.rejected.append({**r, "file_hash": self.files.get(r["source_file"], {}).get("file_hash")})
+
+
 def read_exports(
     paths: Sequence[Path], mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None
 ) -> IngestResult:
     """Parse every export; later files win for a ticket exported twice (re-export = update).
 
     `mappings` defaults to the shipped ones; tickets before `earliest` (the first partition)
-    are rejected, since no run could ever materialize them.
+    are rejected, since no run could ever materialize them. Each kept ticket's language is
+    detected here; `replies` holds the agent replies of the kept tickets.
     """
     mappings = load_mappings() if mappings is None else mappings
-    tickets: list[dict[str, Any]] = []
-    rejected: list[dict[str, Any]] = []
-    files: list[dict[str, Any]] = []
+    batch = _Batch()
     account_paths = [p for p in paths if is_accounts_file(p)]
     for path in paths:
-        if path in account_paths:
-            continue
-        data = path.read_bytes()
-        digest = file_hash(data)
-        entry = {"source_file": str(path), "file_hash": digest, "profile": None,
-                 "accepted": 0, "rejected": 0, "skipped": 0, "error": None}
-        try:
-            result = parse_bytes(path.name, data, mappings)
-        except FileError as exc:
-            rejected.append({"source_file": str(path), "locator": "file", "source": None,
-                             "record": data[:2000].decode("utf-8", errors="replace"),
-                             "reason": str(exc), "file_hash": digest})
-            entry.update(error=str(exc))
-            files.append(entry)
-            continue
-        if earliest is not None:
-            _reject_before(result, earliest)
-        if not result.tickets and not result.rejections and not result.skipped:
-            result.rejections.append({"locator": "file", "source": result.source, "record": "",
-                                      "reason": "export holds zero tickets"})
-        for t in result.tickets:
-            t["source_file"] = str(path)
-        for r in result.rejections:
-            rejected.append({**r, "source_file": str(path), "file_hash": digest})
-        tickets.extend(result.tickets)
-        entry.update(profile=result.source, skipped=result.skipped)  # accepted/rejected counted below
-        files.append(entry)
-    frame = pd.DataFrame(tickets, columns=CANONICAL_COLUMNS)
+        if path not in account_paths:
+            _read_file(path, mappings, batch)
+    for pending in batch.pending.values():
+        threaded = threads.resolve(pending)
+        batch.tickets += threaded.tickets
+        batch.replies += threaded.replies
+        batch.reject(threaded.rejections)
+        for source_file, n in threaded.skipped.items():
+            batch.files[source_file]["skipped"] += n
+    if earliest is not None:
+        batch.tickets = _reject_before(batch, earliest)
+    frame = pd.DataFrame(batch.tickets, columns=CANONICAL_COLUMNS)
     frame, superseded = _dedupe(frame)
-    rejected.extend(superseded)
-    frame = join_accounts(frame, read_accounts(account_paths))
-    rejected_frame = pd.DataFrame(rejected, columns=REJECTED_COLUMNS)
-    files_frame = pd.DataFrame(files, columns=FILE_COLUMNS)
-    # Counts after re-exports are resolved: a superseded row counts where it was filed.
-    files_frame["accepted"] = files_frame["source_file"].map(frame["source_file"].value_counts()).fillna(0).astype(int)
-    files_frame["rejected"] = (files_frame["source_file"].map(rejected_frame["source_file"].value_counts())
-                               .fillna(0).astype(int))
-    return IngestResult(tickets=frame.reset_index(drop=True), rejected=rejected_frame, files=files_frame)
+    batch.rejected.extend(superseded)
+    frame = join_accounts(frame, read_accounts(account_paths)).reset_index(drop=True)
+    frame["language"] = detect_languages(frame["message"], frame["product"])
+    return _result(frame, batch)
 
 
-def _reject_before(result: ParseResult, earliest: datetime) -> None:
-    kept = []
-    for t in result.tickets:
+def _read_file(path: Path, mappings: Sequence[Mapping], batch: _Batch) -> None:
+    """Parse one file into the batch; an unusable file becomes one file-level rejection."""
+    data = path.read_bytes()
+    source_file = str(path)
+    entry = {"source_file": source_file, "file_hash": file_hash(data), "profile": None,
+             "accepted": 0, "rejected": 0, "skipped": 0, "error": None}
+    batch.files[source_file] = entry
+    try:
+        result = _parse_file(path.name, data, mappings)
+    except FileError as exc:
+        batch.reject([{"source_file": source_file, "locator": "file", "source": None,
+                       "record": data[:2000].decode("utf-8", errors="replace"), "reason": str(exc)}])
+        entry.update(error=str(exc))
+        return
+    pending = result.pending
+    if not (result.tickets or result.rejections or result.skipped or (pending and pending.messages)):
+        result.rejections.append({"locator": "file", "source": result.source, "record": "",
+                                  "reason": "export holds zero tickets"})
+    for item in (*result.tickets, *result.replies, *result.rejections, *(pending.messages if pending else ())):
+        _set(item, "source_file", source_file)
+    batch.tickets += result.tickets
+    batch.replies += result.replies
+    batch.reject(result.rejections)
+    if pending is not None:
+        batch.pending.setdefault(pending.mapping.name, threads.Pending(pending.mapping)).messages += pending.messages
+    entry.update(profile=result.source, skipped=result.skipped)  # accepted/rejected counted at the end
+
+
+def _set(item: Any, key: str, value: Any) -> None:
+    if isinstance(item, dict):
+        item[key] = value
+    else:
+        setattr(item, key, value)
+
+
+def _result(frame: pd.DataFrame, batch: _Batch) -> IngestResult:
+    """Final frames; per-file counts after re-exports are resolved (a superseded row counts where it was filed)."""
+    rejected = pd.DataFrame(batch.rejected, columns=REJECTED_COLUMNS)
+    files = pd.DataFrame(list(batch.files.values()), columns=FILE_COLUMNS)
+    files["accepted"] = files["source_file"].map(frame["source_file"].value_counts()).fillna(0).astype(int)
+    files["rejected"] = files["source_file"].map(rejected["source_file"].value_counts()).fillna(0).astype(int)
+    replies = pd.DataFrame(batch.replies, columns=[*REPLY_COLUMNS, "source_file", "locator"])
+    # Replies of a superseded or rejected ticket version go with it.
+    replies = replies.merge(frame[["ticket_id", "source_file", "locator"]], on=["ticket_id", "source_file", "locator"])
+    return IngestResult(tickets=frame, rejected=rejected, files=files,
+                        replies=replies[REPLY_COLUMNS].reset_index(drop=True))
+
+
+def _reject_before(batch: _Batch, earliest: datetime) -> list[dict[str, Any]]:
+    kept, early = [], []
+    for t in batch.tickets:
         if t["created_at"] < earliest:
-            result.rejections.append({
-                "locator": t["locator"], "source": t["source"], "record": t["record"],
+            early.append({
+                "source_file": t["source_file"], "locator": t["locator"], "source": t["source"], "record": t["record"],
                 "reason": f"created_at {t['created_at']:%Y-%m-%d} is before the first weekly partition "
                           f"{earliest:%Y-%m-%d} (set TICKET_INTEL_PARTITIONS_START earlier to keep it)",
             })
         else:
             kept.append(t)
-    result.tickets = kept
+    batch.reject(early)
+    return kept
 
 
 def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,12 +20,21 @@ from dateutil import parser as dateparser
 
 from ticket_intel.core.normalize import has_text
 
+# `message` is the customer's first message in the conversation; later customer messages are
+# counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
+# `language` is filled by read_exports (core/language.py).
 CANONICAL_COLUMNS = [
     "ticket_id", "source", "source_id", "created_at", "customer_id", "account_id", "plan",
-    "monthly_revenue", "subject", "message", "channel", "tags", "priority", "status",
-    "source_file", "locator", "record",
+    "monthly_revenue", "subject", "message", "channel", "tags", "priority", "status", "product",
+    "language", "followups", "followup_text", "source_file", "locator", "record",
 ]
+# Agent (company) replies joined to their ticket: the knowledge base of how tickets were solved.
+REPLY_COLUMNS = ["ticket_id", "reply_id", "reply_at", "author", "text", "is_public"]
+EXPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".tsv", ".txt")
 REJECTED_COLUMNS = ["source_file", "locator", "source", "record", "reason", "file_hash"]
+# Ticket statuses, as the helpdesks spell them, that mean the conversation is finished.
+RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
+FOLLOWUP_SEPARATOR = "\n\n"
 
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
@@ -45,12 +54,25 @@ class ParseResult:
     source: str
     tickets: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
-    skipped: int = 0  # rows the profile says are not tickets (company replies, bots)
+    skipped: int = 0  # rows the profile says are not tickets (company replies, follow-ups, bots)
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    # Mapped rows whose conversations are assembled across all files (threads.Pending).
+    pending: Any = None
 
     def reject(self, locator: str, record: Any, reason: str) -> None:
         self.rejections.append(
             {"locator": locator, "source": self.source, "record": to_json(record), "reason": reason}
         )
+
+    def add_reply(self, locator: str, record: Any, **fields: Any) -> None:
+        """Keep an agent reply of the ticket at `locator`; one with an unusable time is rejected."""
+        try:
+            reply = make_reply(**fields)
+        except RecordError as exc:
+            self.reject(locator, record, str(exc))
+            return
+        if reply is not None:
+            self.replies.append({**reply, "locator": locator})
 
 
 def to_json(record: Any) -> str:
@@ -157,6 +179,8 @@ def make_ticket(
     tags: Any = None,
     priority: Any = None,
     status: Any = None,
+    product: Any = None,
+    followups: Sequence[Any] = (),
     record: Any = None,
 ) -> dict[str, Any]:
     """Validate one record into the canonical schema or raise `RecordError`."""
@@ -192,5 +216,29 @@ def make_ticket(
         "tags": parse_tags(tags),
         "priority": (text_or_none(priority) or "").lower() or None,
         "status": (text_or_none(status) or "").lower() or None,
+        "product": id_or_none(product),
+        **followup_fields(followups),
         "record": to_json(record) if record is not None else None,
     }
+
+
+def followup_fields(texts: Sequence[Any]) -> dict[str, Any]:
+    """`followups` (count of later customer messages with text) and their text, in order."""
+    kept = [t for t in (text_or_none(x) for x in texts) if t is not None and has_text(t)]
+    return {"followups": len(kept), "followup_text": FOLLOWUP_SEPARATOR.join(kept) or None}
+
+
+def make_reply(*, ticket_id: str, reply_id: Any, reply_at: Any, author: Any, text: Any,
+               is_public: bool = True) -> dict[str, Any] | None:
+    """One agent reply to a ticket; None when it says nothing (an assignment, a bare attachment).
+
+    Raises `RecordError` when its time is unusable."""
+    body = text_or_none(text)
+    if body is None or not has_text(body):
+        return None
+    try:
+        at = parse_timestamp(reply_at)
+    except RecordError as exc:
+        raise RecordError(f"agent reply {id_or_none(reply_id)} to {ticket_id}: {exc}") from exc
+    return {"ticket_id": ticket_id, "reply_id": id_or_none(reply_id), "reply_at": at,
+            "author": pseudonymize(id_or_none(author)), "text": body, "is_public": is_public}

@@ -1,5 +1,9 @@
-"""Freshdesk: the ticket CSV export (`Ticket ID`, `Description`, `Created time`, ...) and the JSON
-shape of its tickets API (`/api/v2/tickets`: numeric status, priority and source codes)."""
+"""Freshdesk: the ticket CSV export (`Ticket ID`, `Description`, `Created time`, ..., `Product`) and
+the JSON shape of its tickets API (`/api/v2/tickets`: numeric status, priority and source codes).
+
+The description is the customer's first message. The CSV export carries no replies; API tickets
+fetched with `include=conversations` do: incoming public conversation entries are customer
+follow-ups, outgoing ones are agent replies (private notes: `is_public` false)."""
 
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ def parse(frame: pd.DataFrame, locators: Sequence[str]) -> ParseResult:
                         tags=row.get("Tags"),
                         priority=row.get("Priority"),
                         status=row.get("Status"),
+                        product=row.get("Product"),
                         record=row,
                     ),
                     "locator": locator,
@@ -70,25 +75,35 @@ def parse_api(records: Sequence[Any], locators: Sequence[str]) -> ParseResult:
         if not isinstance(rec, Mapping):
             result.reject(locator, rec, f"ticket is a {type(rec).__name__}, not an object")
             continue
-        requester = rec.get("requester") if isinstance(rec.get("requester"), Mapping) else {}
         try:
-            result.tickets.append({
-                **make_ticket(
-                    source=SOURCE,
-                    source_id=rec.get("id"),
-                    created_at=rec.get("created_at"),
-                    message=rec.get("description") or rec.get("description_text"),
-                    subject=rec.get("subject"),
-                    customer_id=rec.get("requester_id") or requester.get("email"),
-                    account_id=rec.get("company_id"),
-                    channel=_code(CHANNEL, rec.get("source")),
-                    tags=rec.get("tags"),
-                    priority=_code(PRIORITY, rec.get("priority")),
-                    status=_code(STATUS, rec.get("status")),
-                    record=rec,
-                ),
-                "locator": locator,
-            })
+            _add_api(result, rec, locator)
         except RecordError as exc:
             result.reject(locator, rec, str(exc))
     return result
+
+
+def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
+    requester = rec.get("requester") if isinstance(rec.get("requester"), Mapping) else {}
+    entries = [c for c in rec.get("conversations") or [] if isinstance(c, Mapping)]
+    made = make_ticket(
+        source=SOURCE,
+        source_id=rec.get("id"),
+        created_at=rec.get("created_at"),
+        message=rec.get("description") or rec.get("description_text"),
+        subject=rec.get("subject"),
+        customer_id=rec.get("requester_id") or requester.get("email"),
+        account_id=rec.get("company_id"),
+        channel=_code(CHANNEL, rec.get("source")),
+        tags=rec.get("tags"),
+        priority=_code(PRIORITY, rec.get("priority")),
+        status=_code(STATUS, rec.get("status")),
+        product=rec.get("product_id"),
+        followups=[c.get("body") or c.get("body_text") for c in entries if c.get("incoming") and not c.get("private")],
+        record=rec,
+    )
+    result.tickets.append({**made, "locator": locator})
+    for entry in entries:
+        if not entry.get("incoming"):
+            result.add_reply(locator, entry, ticket_id=made["ticket_id"], reply_id=entry.get("id"),
+                             reply_at=entry.get("created_at"), author=entry.get("user_id"),
+                             text=entry.get("body_text") or entry.get("body"), is_public=not entry.get("private"))

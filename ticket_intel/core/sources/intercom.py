@@ -1,6 +1,9 @@
 """Intercom: the conversations export. The customer's message is `source.body` when a user or
 lead wrote it, else the first conversation part authored by a user or lead (bot- and
-admin-initiated conversations open with our own words, not the customer's)."""
+admin-initiated conversations open with our own words, not the customer's). Later user/lead
+parts are follow-ups; admin parts with a body are replies (notes are internal: `is_public`
+false). Intercom has no brand field: the product comes from a `product` or `brand` conversation
+custom attribute when there is one."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
 
 SOURCE = "intercom"
 CUSTOMER_AUTHORS = {"user", "lead", "contact"}
+AGENT_AUTHORS = {"admin"}
+PRODUCT_ATTRIBUTES = ("product", "brand")
 
 
 def looks_like(doc: Any) -> bool:
@@ -19,17 +24,26 @@ def looks_like(doc: Any) -> bool:
     )
 
 
-def _customer_message(conv: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
+def _author_type(item: Mapping[str, Any]) -> Any:
+    return (item.get("author") or {}).get("type")
+
+
+def _split(conv: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The conversation's customer messages (source first) and its agent parts, in order."""
+    parts = [p for p in (conv.get("conversation_parts") or {}).get("conversation_parts") or []
+             if isinstance(p, Mapping) and p.get("body")]
     source = conv.get("source") or {}
-    author = source.get("author") or {}
-    if author.get("type") in CUSTOMER_AUTHORS and source.get("body"):
-        return source.get("body"), author
-    parts = (conv.get("conversation_parts") or {}).get("conversation_parts") or []
-    for part in parts:
-        part_author = (part or {}).get("author") or {}
-        if part_author.get("type") in CUSTOMER_AUTHORS and part.get("body"):
-            return part.get("body"), part_author
-    return None, author
+    customer = [source] if _author_type(source) in CUSTOMER_AUTHORS and source.get("body") else []
+    customer += [p for p in parts if _author_type(p) in CUSTOMER_AUTHORS]
+    return customer, [p for p in parts if _author_type(p) in AGENT_AUTHORS]
+
+
+def _product(conv: Mapping[str, Any]) -> Any:
+    attributes = conv.get("custom_attributes")
+    if not isinstance(attributes, Mapping):
+        return None
+    lowered = {str(k).lower(): v for k, v in attributes.items()}
+    return next((lowered[k] for k in PRODUCT_ATTRIBUTES if lowered.get(k)), None)
 
 
 def looks_like_record(record: Mapping[str, Any]) -> bool:
@@ -45,35 +59,40 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
         if not isinstance(conv, Mapping):
             result.reject(locator, conv, f"conversation is a {type(conv).__name__}, not an object")
             continue
-        body, author = _customer_message(conv)
-        if body is None:
-            result.reject(locator, conv, "no customer message: only admin or bot parts")
-            continue
-        contacts = (conv.get("contacts") or {}).get("contacts") or []
-        customer = author.get("id") or (contacts[0].get("id") if contacts else None)
-        company = conv.get("company") or {}
-        plan = (company.get("plan") or {}).get("name") if isinstance(company.get("plan"), Mapping) else None
         try:
-            result.tickets.append(
-                {
-                    **make_ticket(
-                        source=SOURCE,
-                        source_id=conv.get("id"),
-                        created_at=conv.get("created_at"),
-                        message=body,
-                        subject=(conv.get("source") or {}).get("subject") or conv.get("title"),
-                        customer_id=customer,
-                        account_id=company.get("id"),
-                        plan=plan,
-                        channel=(conv.get("source") or {}).get("type"),
-                        tags=(conv.get("tags") or {}).get("tags"),
-                        priority=conv.get("priority"),
-                        status=conv.get("state"),
-                        record=conv,
-                    ),
-                    "locator": locator,
-                }
-            )
+            _add(result, conv, locator)
         except RecordError as exc:
             result.reject(locator, conv, str(exc))
     return result
+
+
+def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
+    customer, agent = _split(conv)
+    if not customer:
+        raise RecordError("no customer message: only admin or bot parts")
+    first, author = customer[0], customer[0].get("author") or {}
+    contacts = (conv.get("contacts") or {}).get("contacts") or []
+    company = conv.get("company") or {}
+    plan = (company.get("plan") or {}).get("name") if isinstance(company.get("plan"), Mapping) else None
+    made = make_ticket(
+        source=SOURCE,
+        source_id=conv.get("id"),
+        created_at=conv.get("created_at"),
+        message=first.get("body"),
+        subject=(conv.get("source") or {}).get("subject") or conv.get("title"),
+        customer_id=author.get("id") or (contacts[0].get("id") if contacts else None),
+        account_id=company.get("id"),
+        plan=plan,
+        channel=(conv.get("source") or {}).get("type"),
+        tags=(conv.get("tags") or {}).get("tags"),
+        priority=conv.get("priority"),
+        status=conv.get("state"),
+        product=_product(conv),
+        followups=[p.get("body") for p in customer[1:]],
+        record=conv,
+    )
+    result.tickets.append({**made, "locator": locator})
+    for part in agent:
+        result.add_reply(locator, part, ticket_id=made["ticket_id"], reply_id=part.get("id"),
+                         reply_at=part.get("created_at"), author=(part.get("author") or {}).get("id"),
+                         text=part.get("body"), is_public=part.get("part_type") != "note")

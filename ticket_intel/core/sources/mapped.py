@@ -1,8 +1,11 @@
 """Any table (CSV, JSONL, JSON array, Parquet) through a YAML column mapping.
 
-A mapping says which columns identify its files, which rows are tickets (`filter`, `bots`) and
-which column (or `{column}` template) fills each canonical field. Rows that the mapping
-excludes are counted as skipped, never rejected: a company's reply tweet is not a bad ticket.
+A mapping says which columns identify its files, which rows count at all (`filter`, `bots`),
+which rows are the company's (`agents`), how rows form conversations (`thread`), and which column
+(or `{column}` template, or constant) fills each canonical field. Every row becomes a message;
+core/sources/threads.py turns each conversation into one ticket from its first customer message.
+Rows that are not tickets (excluded rows, company replies, follow-ups) are counted as skipped,
+never rejected: a company's reply tweet is not a bad ticket.
 The format is documented in docs/sources.md; ready mappings ship in `ticket_intel/mappings/`.
 """
 
@@ -17,27 +20,69 @@ from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ticket_intel.core.sources.base import (
+    EXPORT_SUFFIXES,
     FileError,
     ParseResult,
     RecordError,
+    id_or_none,
     make_ticket,
     records,
     text_or_none,
 )
+from ticket_intel.core.sources.threads import Message, Pending
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "mappings"
 FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "account_id", "plan",
-          "monthly_revenue", "channel", "tags", "priority", "status")  # fmt: skip
+          "monthly_revenue", "channel", "tags", "priority", "status", "product")  # fmt: skip
+REQUIRED = ("ticket_id", "created_at", "message")
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 
 
-class BotRule(BaseModel):
+def _folded(value: Any) -> str:
+    return str(value).strip().lower()
+
+
+class RowRule(BaseModel):
+    """Rows whose `column` holds one of `values` (compared as trimmed, case-insensitive text)."""
+
     model_config = ConfigDict(extra="forbid")
     column: str
-    values: list[str]
+    values: list[Any]
+    _allowed: frozenset[str] = PrivateAttr(frozenset())
+
+    def model_post_init(self, context: Any) -> None:
+        self._allowed = frozenset(_folded(v) for v in self.values)
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        return _folded(row.get(self.column)) in self._allowed
+
+
+class Thread(BaseModel):
+    """How rows form conversations: reply links (`reply_to`) or a conversation id column."""
+
+    model_config = ConfigDict(extra="forbid")
+    reply_to: str | None = Field(None, description="column with the id of the message this row answers")
+    conversation_id: str | None = Field(None, description="column naming the row's conversation")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Thread:
+        if (self.reply_to is None) == (self.conversation_id is None):
+            raise ValueError("thread needs exactly one of reply_to or conversation_id")
+        return self
+
+    def columns(self) -> list[str]:
+        return [c for c in (self.reply_to, self.conversation_id) if c]
 
 
 class Mapping(BaseModel):
@@ -50,9 +95,21 @@ class Mapping(BaseModel):
     detect: list[str] = Field(min_length=1, description="columns that must all be present")
     columns: dict[str, str]
     created_at_format: str | None = None
+    constants: dict[str, Any] = Field(default_factory=dict, description="a fixed value per canonical field")
     filter: dict[str, list[Any]] = Field(default_factory=dict)
-    bots: BotRule | None = None
+    bots: RowRule | None = None
+    agents: RowRule | None = Field(None, description="rows written by the company: replies, not tickets")
+    thread: Thread | None = None
+    product_from_mentions: bool = Field(False, description="product = the brand the first message is addressed to")
     path: str = ""
+    _filters: list[RowRule] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, context: Any) -> None:
+        self._filters = [RowRule(column=c, values=v) for c, v in self.filter.items()]
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        """Whether a row counts at all: it passes every filter and is not a bot's."""
+        return all(f.matches(row) for f in self._filters) and not (self.bots and self.bots.matches(row))
 
     @field_validator("columns")
     @classmethod
@@ -60,10 +117,18 @@ class Mapping(BaseModel):
         unknown = set(columns) - set(FIELDS)
         if unknown:
             raise ValueError(f"unknown canonical fields {sorted(unknown)}; use {list(FIELDS)}")
-        missing = {"ticket_id", "created_at", "message"} - set(columns)
+        missing = set(REQUIRED) - set(columns)
         if missing:
             raise ValueError(f"columns must map {sorted(missing)}")
         return columns
+
+    @model_validator(mode="after")
+    def _one_source_per_field(self) -> Mapping:
+        if set(self.constants) - set(FIELDS) or set(self.constants) & {*REQUIRED, *self.columns}:
+            raise ValueError(f"constants must be canonical fields not mapped in columns (and not {list(REQUIRED)})")
+        if self.product_from_mentions and "product" in {*self.columns, *self.constants}:
+            raise ValueError("product_from_mentions and a product column/constant exclude each other")
+        return self
 
     def matches(self, columns: Iterable[str]) -> bool:
         return set(self.detect) <= set(columns)
@@ -97,52 +162,100 @@ def find_mapping(columns: Sequence[str], mappings: Sequence[Mapping]) -> Mapping
     return next((m for m in mappings if m.matches(columns)), None)
 
 
-def _value(spec: str, row: dict[str, Any], file_stem: str) -> Any:
+def _value(spec: str, row: dict[str, Any], stem: str) -> Any:
     """A column's value, or a template such as `{file}#{number}` filled from the row."""
     if "{" not in spec:
         return row.get(spec)
-    names = [f for _, f, _, _ in string.Formatter().parse(spec) if f]
-    values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names if n != "file"}
-    if names and all(values.get(n, "") == "" for n in names if n != "file"):
+    names = [f for _, f, _, _ in string.Formatter().parse(spec) if f and f != "file"]
+    values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names}
+    if names and all(v == "" for v in values.values()):
         return None
-    return spec.format(file=file_stem, **values)
+    return spec.format(file=stem, **values)
 
 
-def _kept(mapping: Mapping, row: dict[str, Any]) -> bool:
-    for column, allowed in mapping.filter.items():
-        if str(row.get(column)).strip().lower() not in {str(a).strip().lower() for a in allowed}:
-            return False
-    return not (mapping.bots and str(row.get(mapping.bots.column, "")).strip() in mapping.bots.values)
+def file_stem(file_name: str) -> str:
+    """The file name without its export suffixes: `vercel_next.js.csv.gz` -> `vercel_next.js`."""
+    stem = Path(file_name).name
+    while (suffix := Path(stem).suffix.lower()) in EXPORT_SUFFIXES and suffix:
+        stem = stem[: -len(suffix)]
+    return stem
+
+
+def _missing_columns(mapping: Mapping, columns: Sequence[str]) -> list[str]:
+    specs = list(mapping.columns.values())
+    needed = [s for s in specs if "{" not in s] + [f for s in specs if "{" in s for f in _TEMPLATE_FIELD.findall(s)]
+    needed += mapping.thread.columns() if mapping.thread else []
+    needed += [mapping.agents.column] if mapping.agents else []
+    return sorted({c for c in needed if c != "file" and c not in columns})
 
 
 def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_name: str) -> ParseResult:
-    """Rows the mapping keeps become tickets or rejections; the others are counted as skipped."""
-    result = ParseResult(mapping.source)
-    stem = Path(file_name).name.split(".")[0]
-    missing = [spec for spec in mapping.columns.values() if "{" not in spec and spec not in frame.columns]
-    missing += [f for spec in mapping.columns.values() if "{" in spec
-                for f in _TEMPLATE_FIELD.findall(spec) if f != "file" and f not in frame.columns]
-    if missing:
-        raise FileError(f"mapping {mapping.name}: file lacks columns {sorted(set(missing))}")
+    """Every row the mapping keeps becomes a message (customer rows validated into tickets, bad ones
+    rejected); excluded rows are skipped. Conversations are assembled later (`threads.resolve`)."""
+    result = ParseResult(mapping.source, pending=Pending(mapping))
+    if missing := _missing_columns(mapping, list(frame.columns)):
+        raise FileError(f"mapping {mapping.name}: file lacks columns {missing}")
+    stem = file_stem(file_name)
     for locator, row in zip(locators, records(frame), strict=True):
-        if not _kept(mapping, row):
+        if not mapping.keeps(row):
             result.skipped += 1
             continue
-        fields = {f: _value(spec, row, stem) for f, spec in mapping.columns.items()}
-        try:
-            created = fields.pop("created_at")
-            if mapping.created_at_format and isinstance(created, str) and created.strip():
-                try:
-                    created = datetime.strptime(created.strip(), mapping.created_at_format)
-                except ValueError as exc:
-                    raise RecordError(
-                        f"created_at {created[:40]!r} does not match format {mapping.created_at_format!r}"
-                    ) from exc
-            result.tickets.append({
-                **make_ticket(source=mapping.source, source_id=fields.pop("ticket_id"), created_at=created,
-                              record=row, **fields),
-                "locator": locator,
-            })
-        except RecordError as exc:
-            result.reject(locator, row, str(exc))
+        fields = {**mapping.constants, **{f: _value(spec, row, stem) for f, spec in mapping.columns.items()}}
+        is_agent = bool(mapping.agents and mapping.agents.matches(row))
+        ticket = None
+        if not is_agent:
+            try:
+                ticket = {**_ticket(mapping, fields, row), "locator": locator}
+            except RecordError as exc:
+                result.reject(locator, row, str(exc))
+        result.pending.messages.append(_message(mapping, row, fields, is_agent, ticket, locator))
     return result
+
+
+def _created(mapping: Mapping, value: Any) -> Any:
+    """A row's time, read with the mapping's strptime format when it has one."""
+    if mapping.created_at_format and isinstance(value, str) and value.strip():
+        try:
+            return datetime.strptime(value.strip(), mapping.created_at_format)
+        except ValueError as exc:
+            raise RecordError(
+                f"created_at {value[:40]!r} does not match format {mapping.created_at_format!r}"
+            ) from exc
+    return value
+
+
+def _ticket(mapping: Mapping, fields: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    fields = dict(fields)
+    created = _created(mapping, fields.pop("created_at"))
+    return make_ticket(source=mapping.source, source_id=fields.pop("ticket_id"), created_at=created,
+                       record=row, **fields)
+
+
+def _message(mapping: Mapping, row: dict[str, Any], fields: dict[str, Any], is_agent: bool,
+             ticket: dict[str, Any] | None, locator: str) -> Message:
+    thread = mapping.thread
+    return Message(
+        key=_ref(fields["ticket_id"]) or locator,
+        parent=_ref(row.get(thread.reply_to)) if thread and thread.reply_to else None,
+        conversation=_ref(row.get(thread.conversation_id)) if thread and thread.conversation_id else None,
+        is_agent=is_agent, author=id_or_none(fields.get("customer_id")), text=fields.get("message"),
+        created_at=ticket["created_at"] if ticket else _agent_time(mapping, fields.get("created_at")),
+        ticket=ticket, locator=locator, record=row,
+    )
+
+
+def _ref(value: Any) -> str | None:
+    """A message id as written by any tool: pandas writes an integer column with gaps as `123.0`."""
+    text = id_or_none(value)
+    if text is not None and text.endswith(".0") and text[:-2].isdigit():
+        return text[:-2]
+    return text
+
+
+def _agent_time(mapping: Mapping, value: Any) -> Any:
+    """A company row's time; one that does not match the format is kept as written, so that the
+    reply is rejected with that text once it is joined to a ticket (an orphan reply is not)."""
+    try:
+        return _created(mapping, value)
+    except RecordError:
+        return value

@@ -1,15 +1,20 @@
-"""Zendesk: the tickets JSON export (`tickets`, sideloaded `users`/`organizations`) and the
-incremental-export shape. When comments are present, the first public comment by the
-requester is the customer's message; otherwise the ticket description is."""
+"""Zendesk: the tickets JSON export (`tickets`, sideloaded `users`/`organizations`/`brands`) and
+the incremental-export shape. When comments are present, the first public comment by the
+requester is the customer's message; later public comments by end-users are follow-ups, and
+comments by agents are replies (private ones marked `is_public=False`). Without comments the
+ticket description is the message. The product is the ticket's brand (its sideloaded name, else
+its `brand_id`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
 
 SOURCE = "zendesk"
+AGENT_ROLES = {"agent", "admin"}
 
 
 def looks_like(doc: Any) -> bool:
@@ -21,51 +26,85 @@ def looks_like_record(record: Mapping[str, Any]) -> bool:
     return "requester_id" in record and ("via" in record or "zendesk.com" in str(record.get("url", "")))
 
 
-def _first_requester_comment(ticket: Mapping[str, Any]) -> str | None:
-    requester = ticket.get("requester_id")
+@dataclass
+class Conversation:
+    message: Any = None
+    followups: list[Any] = field(default_factory=list)
+    replies: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+def _body(comment: Mapping[str, Any], html: bool) -> Any:
+    if html:
+        return comment.get("html_body") or comment.get("body") or comment.get("plain_body")
+    return comment.get("plain_body") or comment.get("body") or comment.get("html_body")
+
+
+def _conversation(ticket: Mapping[str, Any], agents: set[Any]) -> Conversation:
+    """Split the comments: the requester's first public one, later customer ones, agents' ones.
+
+    Without a users sideload every author other than the requester counts as an agent."""
+    conv, requester = Conversation(), ticket.get("requester_id")
     for comment in ticket.get("comments") or []:
-        if not isinstance(comment, Mapping) or comment.get("public") is False:
+        if not isinstance(comment, Mapping):
             continue
-        if requester is None or comment.get("author_id") == requester:
-            return comment.get("html_body") or comment.get("body") or comment.get("plain_body")
-    return None
+        author = comment.get("author_id")
+        is_agent = author in agents if agents else (requester is not None and author != requester)
+        if is_agent:
+            conv.replies.append(comment)
+        elif comment.get("public") is False:
+            continue
+        elif conv.message is None and (requester is None or author == requester):
+            conv.message = _body(comment, html=True)
+        elif conv.message is not None:
+            conv.followups.append(_body(comment, html=True))
+    return conv
+
+
+def _sideload(doc: Mapping[str, Any], key: str) -> dict[Any, Mapping[str, Any]]:
+    return {o.get("id"): o for o in doc.get(key) or [] if isinstance(o, Mapping) and "id" in o}
 
 
 def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
     """`doc` is the export (`tickets` plus optional sideloads); `locators` override `tickets[i]`."""
     result = ParseResult(SOURCE)
-    orgs = {
-        o.get("id"): o for o in doc.get("organizations") or [] if isinstance(o, Mapping) and "id" in o
-    }
+    orgs, brands = _sideload(doc, "organizations"), _sideload(doc, "brands")
+    agents = {i for i, u in _sideload(doc, "users").items() if u.get("role") in AGENT_ROLES}
     for i, ticket in enumerate(doc["tickets"]):
         locator = locators[i] if locators else f"tickets[{i}]"
         if not isinstance(ticket, Mapping):
             result.reject(locator, ticket, f"ticket is a {type(ticket).__name__}, not an object")
             continue
-        org = orgs.get(ticket.get("organization_id")) or {}
-        plan = (org.get("organization_fields") or {}).get("plan")
-        message = _first_requester_comment(ticket) or ticket.get("description")
         try:
-            result.tickets.append(
-                {
-                    **make_ticket(
-                        source=SOURCE,
-                        source_id=ticket.get("id"),
-                        created_at=ticket.get("created_at"),
-                        message=message,
-                        subject=ticket.get("subject") or ticket.get("raw_subject"),
-                        customer_id=ticket.get("requester_id"),
-                        account_id=ticket.get("organization_id"),
-                        plan=plan,
-                        channel=(ticket.get("via") or {}).get("channel"),
-                        tags=ticket.get("tags"),
-                        priority=ticket.get("priority"),
-                        status=ticket.get("status"),
-                        record=ticket,
-                    ),
-                    "locator": locator,
-                }
-            )
+            _add(result, ticket, locator, orgs, brands, agents)
         except RecordError as exc:
             result.reject(locator, ticket, str(exc))
     return result
+
+
+def _add(result: ParseResult, ticket: Mapping[str, Any], locator: str, orgs: Mapping[Any, Mapping[str, Any]],
+         brands: Mapping[Any, Mapping[str, Any]], agents: set[Any]) -> None:
+    org = orgs.get(ticket.get("organization_id")) or {}
+    brand_id = ticket.get("brand_id")
+    conv = _conversation(ticket, agents)
+    made = make_ticket(
+        source=SOURCE,
+        source_id=ticket.get("id"),
+        created_at=ticket.get("created_at"),
+        message=conv.message or ticket.get("description"),
+        subject=ticket.get("subject") or ticket.get("raw_subject"),
+        customer_id=ticket.get("requester_id"),
+        account_id=ticket.get("organization_id"),
+        plan=(org.get("organization_fields") or {}).get("plan"),
+        channel=(ticket.get("via") or {}).get("channel"),
+        tags=ticket.get("tags"),
+        priority=ticket.get("priority"),
+        status=ticket.get("status"),
+        product=(brands.get(brand_id) or {}).get("name") or brand_id,
+        followups=conv.followups,
+        record=ticket,
+    )
+    result.tickets.append({**made, "locator": locator})
+    for comment in conv.replies:
+        result.add_reply(locator, comment, ticket_id=made["ticket_id"], reply_id=comment.get("id"),
+                         reply_at=comment.get("created_at"), author=comment.get("author_id"),
+                         text=_body(comment, html=False), is_public=comment.get("public") is not False)

@@ -1,0 +1,326 @@
+"""New patterns next to old ones, and spikes, on 10-week scenarios built from banking77's adjacent intents.
+
+Pairs: the intents whose centroids (mean MiniLM embedding of their texts) are most similar, taken
+greedily so each intent is in one pair. In a pair (A, B), A is the intent with more texts.
+
+Each pair gets one base schedule: A at `A_RATE` tickets a week and `BACKGROUND` other intents
+(drawn at random) at `BACKGROUND_RATE` each, for 10 weeks, every ticket from a random customer
+of a large pool. Scenarios change it from one week on:
+
+- `new B=n`: from week `NEW_WEEK`, B (never seen before) arrives with n tickets a week. The new
+  pattern is found when a new-pattern alert fires in B's first week on a theme most of whose
+  tickets that week are B.
+- `spike`: in week `SPIKE_WEEK` A has `SPIKE_FACTOR` times its rate. The spike is found when a
+  spike alert fires that week on a theme most of whose tickets are A.
+
+Every week runs the pipeline's path on the window ending at it (`WINDOW_WEEKS` weeks): the real
+clustering (`cluster.cluster` with the size-scaled defaults), identity (`identity.track`), the
+ranking (`rank.rank_week`) and the alerts. Two paths share each week's clustering:
+
+- `today`: identity, then `anomalies.detect` (births: themes born `new`).
+- `groups`: identity, then new groups inside themes (`subgroups.carve`), then
+  `families.detect` (births: `new` and `new_group`; split families tested as one series).
+
+A new-pattern alert that is not the found B counts as false; a spike alert is false unless it is
+the planted spike (duplicates of a found spike are counted apart). Rates are per 100 theme-weeks:
+ranked themes summed over weeks 2-10 (week 1 starts tracking, nothing can be new in it).
+Clustering labels are cached per window in `CACHE` (they depend only on the window's tickets).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.common import SHARED, cached_embed, table
+from ticket_intel.core import anomalies, cluster, families, identity, subgroups
+from ticket_intel.core.rank import RankSettings, rank_week
+from ticket_intel.core.review import ReviewState
+
+DATASET = SHARED / "banking77"
+CACHE = Path(os.environ.get("TICKET_INTEL_BENCH_TMP", Path(tempfile.gettempdir()) / "ticket_intel_bench"))
+PAIRS = 12
+WEEKS = 10
+WINDOW_WEEKS = 8
+A_RATE = 12
+BACKGROUND = 10
+BACKGROUND_RATE = 6
+NEW_WEEK = 7  # 1-based
+NEW_SIZES = (6, 12)
+SPIKE_WEEK = 8
+SPIKE_FACTOR = 3
+CUSTOMERS = 100_000
+FIRST = date(2026, 1, 5)
+RECALL_TARGET = 0.9
+FALSE_NEW_TARGET = 2.0  # per 100 theme-weeks
+
+
+def load() -> tuple[pd.DataFrame, np.ndarray]:
+    """banking77 train + test with their embeddings (the project's cache, plus an .npy copy in CACHE)."""
+    frame = pd.concat([pd.read_csv(DATASET / f) for f in ("train.csv", "test.csv")], ignore_index=True)
+    digest = hashlib.sha256("\n".join(frame["text"]).encode()).hexdigest()[:16]
+    path = CACHE / f"banking77-{digest}.npy"
+    if path.exists():
+        return frame, np.load(path)
+    x, _ = cached_embed(frame["text"].tolist(), progress=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, x)
+    return frame, x
+
+
+def adjacent_pairs(frame: pd.DataFrame, x: np.ndarray, n: int) -> list[tuple[str, str, float]]:
+    """The n most similar intent pairs by centroid cosine, each intent used once; (A, B, cosine)."""
+    intents = sorted(frame["category"].unique())
+    cents = np.stack([x[(frame["category"] == c).to_numpy()].mean(axis=0) for c in intents])
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True)
+    sims = np.triu(cents @ cents.T, 1)
+    order = np.dstack(np.unravel_index(np.argsort(-sims, axis=None), sims.shape))[0]
+    used: set[str] = set()
+    sizes = frame["category"].value_counts()
+    out = []
+    for i, j in order:
+        a, b = intents[i], intents[j]
+        if i >= j or a in used or b in used:
+            continue
+        used |= {a, b}
+        a, b = (a, b) if sizes[a] >= sizes[b] else (b, a)
+        out.append((a, b, float(sims[i, j])))
+        if len(out) == n:
+            break
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    pair: tuple[str, str]
+    name: str  # "new B=n" or "spike"
+    tickets: pd.DataFrame  # ticket_id, row (into the dataset), week (1-based), intent, customer_id
+
+
+def scenarios(frame: pd.DataFrame, pair: tuple[str, str], seed: int) -> list[Scenario]:
+    """The scenarios built on the pair's base schedule (same draws wherever they agree)."""
+    rng = np.random.default_rng(seed)
+    a, b = pair
+    others = sorted(set(frame["category"]) - {a, b})
+    background = [str(c) for c in rng.choice(others, BACKGROUND, replace=False)]
+    pools = {c: list(rng.permutation(np.flatnonzero((frame["category"] == c).to_numpy()))) for c in [a, b, *background]}
+
+    def draw(intent: str, n: int, week: int) -> list[dict[str, object]]:
+        rows, pools[intent] = pools[intent][:n], pools[intent][n:]
+        if len(rows) < n:
+            raise ValueError(f"{intent} has too few texts for this schedule")
+        return [{"row": int(r), "week": week, "intent": intent} for r in rows]
+
+    base = [t for w in range(1, WEEKS + 1) for c, n in [(a, A_RATE), *((c, BACKGROUND_RATE) for c in background)]
+            for t in draw(c, n, w)]
+    spike = draw(a, (SPIKE_FACTOR - 1) * A_RATE, SPIKE_WEEK)
+    news = {n: [t for w in range(NEW_WEEK, WEEKS + 1) for t in draw(b, n, w)] for n in NEW_SIZES}
+    out = []
+    for name, extra in [("spike", spike), *((f"new B={n}", t) for n, t in news.items())]:
+        tickets = pd.DataFrame(base + extra)
+        tickets["ticket_id"] = tickets["row"].map(lambda r: f"b77-{r:05d}")
+        tickets["customer_id"] = [f"c{c}" for c in np.random.default_rng(seed + 1).integers(CUSTOMERS, size=len(tickets))]
+        out.append(Scenario(pair, name, tickets))
+    return out
+
+
+def week_date(week: int) -> date:
+    return FIRST + timedelta(weeks=week - 1)
+
+
+def window_of(scenario: Scenario, week: int) -> pd.DataFrame:
+    """The scenario's tickets in the window ending at `week`, ordered by ticket id as the pipeline reads them."""
+    t = scenario.tickets
+    win = t[(t["week"] > week - WINDOW_WEEKS) & (t["week"] <= week)].sort_values("ticket_id", ignore_index=True)
+    return win.assign(ticket_week=win["week"].map(week_date))
+
+
+def labels_of(x: np.ndarray, ticket_ids: list[str], seed: int) -> tuple[np.ndarray, int]:
+    """(the pipeline's clustering of a window, its min cluster size); cached by the window's tickets."""
+    params = cluster.default_params(len(x), seed)
+    key = hashlib.sha256(("|".join(ticket_ids) + f"#{seed}").encode()).hexdigest()[:20]
+    path = CACHE / "labels" / f"{key}.npy"
+    if path.exists():
+        return np.load(path), params.min_cluster_size
+    labels = cluster.cluster(x, params).labels
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, labels)
+    return labels, params.min_cluster_size
+
+
+@dataclass
+class Path:
+    """One alerting path's memory across weeks, as the warehouse keeps it for the pipeline."""
+
+    groups: bool  # False: today's path; True: new groups and split families
+    previous: list[identity.Theme] = field(default_factory=list)
+    births: dict[str, date] = field(default_factory=dict)
+    events: list[dict[str, object]] = field(default_factory=list)
+    group_ids: set[str] = field(default_factory=set)
+    parents: dict[str, str] = field(default_factory=dict)
+    ranked_before: set[str] = field(default_factory=set)
+
+
+def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.ndarray, min_size: int,
+         tracking_start: date) -> tuple[list[dict[str, object]], pd.DataFrame, list[str | None]]:
+    """One week of the path: (alerts, ranked themes, theme per window ticket)."""
+    ids = win["ticket_id"].tolist()
+    now = (win["ticket_week"] == week).to_numpy()
+    tracked = identity.track(week, x, ids, labels, path.previous, min_size)
+    theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
+    if path.groups:
+        carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, path.group_ids)
+        theme_of, series_of, events = carved.theme_of, carved.series_of, carved.events
+        path.group_ids |= {g.theme_id for g in carved.groups}
+        path.parents |= {g.theme_id: g.parent_id for g in carved.groups if g.parent_id}
+    born = {"new", subgroups.NEW_GROUP} if path.groups else {"new"}
+    for e in events:
+        if e["event"] in born:
+            path.births.setdefault(str(e["theme_id"]), week)
+    path.previous = identity.themes_of(x, ids, theme_of)
+    centroid = {t.theme_id: t.centroid for t in path.previous}
+    frame = win.assign(theme_id=theme_of, series_theme_id=series_of, account_id=None, plan=None,
+                       monthly_revenue=np.nan,
+                       similarity=[float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)])
+    new_ids = {str(e["theme_id"]) for e in events if e["event"] in born}
+    ranked = rank_week(week, frame, pd.DataFrame(), ReviewState(), new_ids, RankSettings()).ranked
+    themes = ranked.to_dict("records")
+    counted = frame.assign(theme_id=series_of, customer=frame["customer_id"])
+    if path.groups:
+        alerts = families.detect(week, themes, counted, path.births, tracking_start, path.ranked_before,
+                                 families=families.split_families(path.events + events), parents=path.parents)
+    else:
+        alerts = anomalies.detect(week, themes, counted, path.births, tracking_start, path.ranked_before)
+    path.events += events
+    path.ranked_before |= set(ranked["theme_id"]) if len(ranked) else set()
+    return alerts, ranked, theme_of
+
+
+def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, object]], dict[str, int]]:
+    """Both paths over the scenario's 10 weeks: (one record per alert, ranked theme-weeks per path)."""
+    paths = {"today": Path(groups=False), "groups": Path(groups=True)}
+    records: list[dict[str, object]] = []
+    theme_weeks = dict.fromkeys(paths, 0)
+    for week in range(1, WEEKS + 1):
+        win = window_of(scenario, week)
+        xw = x[win["row"].to_numpy()]
+        labels, min_size = labels_of(xw, win["ticket_id"].tolist(), seed)
+        now = (win["week"] == week).to_numpy()
+        for name, path in paths.items():
+            alerts, ranked, theme_of = step(path, week_date(week), win, xw, labels, min_size, week_date(1))
+            theme_weeks[name] += len(ranked) if week > 1 else 0
+            mine = pd.Series(theme_of, dtype=object)[now]
+            intents = win.loc[now, "intent"]
+            for a in alerts:
+                family = a.get(families.RELATED, []) if a["kind"] == anomalies.SPIKE else []  # a new group's is its parent
+                members = {a["theme_id"], *family}  # type: ignore[misc]
+                hit = intents[mine.isin(members).to_numpy()]
+                top = hit.value_counts()
+                records.append({
+                    "path": name, "pair": "/".join(scenario.pair), "scenario": scenario.name, "week": week,
+                    "kind": a["kind"], "tickets": a["tickets"], "themes": len(members),
+                    "intent": top.index[0] if len(top) else None, "share": float(top.iloc[0] / len(hit)) if len(top) else 0.0,
+                })
+    return records, theme_weeks
+
+
+def judged(records: pd.DataFrame, pairs: list[tuple[str, str, float]]) -> pd.DataFrame:
+    """Each alert marked `hit` (the planted event, first alert on it), `late`, `duplicate` or `false`."""
+    new_of = {f"{a}/{b}": b for a, b, _ in pairs}
+    old_of = {f"{a}/{b}": a for a, b, _ in pairs}
+    verdicts = []
+    seen: set[tuple[str, str, str]] = set()
+    for r in records.sort_values(["week"], kind="stable").itertuples():
+        planted = (r.kind == anomalies.NEW_PATTERN and r.scenario.startswith("new") and r.week >= NEW_WEEK
+                   and r.intent == new_of[r.pair]) or (
+            r.kind == anomalies.SPIKE and r.scenario == "spike" and r.week == SPIKE_WEEK and r.intent == old_of[r.pair])
+        key = (r.path, r.pair, r.scenario)
+        if not planted:
+            verdicts.append("false")
+        elif key in seen:
+            verdicts.append("duplicate")
+        else:
+            seen.add(key)
+            verdicts.append("hit" if r.week == (SPIKE_WEEK if r.scenario == "spike" else NEW_WEEK) else "late")
+    return records.sort_values(["week"], kind="stable").assign(verdict=verdicts)
+
+
+def summary(judged_alerts: pd.DataFrame, theme_weeks: dict[str, int], n_pairs: int) -> list[dict[str, object]]:
+    """Per path: new-pattern recall per size of B, spike recall, and false alerts per 100 theme-weeks."""
+    out = []
+    for path in ("today", "groups"):
+        a = judged_alerts[judged_alerts["path"] == path]
+        per100 = 100 / theme_weeks[path]
+        row: dict[str, object] = {"path": path, "theme-weeks": theme_weeks[path]}
+        for n in NEW_SIZES:
+            mine = a[(a["scenario"] == f"new B={n}") & (a["kind"] == anomalies.NEW_PATTERN)]
+            row[f"new recall B={n}"] = (mine["verdict"] == "hit").sum() / n_pairs
+            row[f"late B={n}"] = int((mine["verdict"] == "late").sum())
+        new = a[a["kind"] == anomalies.NEW_PATTERN]
+        spikes = a[a["kind"] == anomalies.SPIKE]
+        row["false new /100"] = per100 * int(new["verdict"].isin(["false", "duplicate"]).sum())
+        row[f"spike recall {SPIKE_FACTOR}x"] = (spikes["verdict"] == "hit").sum() / n_pairs
+        row["spike duplicates"] = int((spikes["verdict"] == "duplicate").sum())
+        row["false spikes /100"] = per100 * int((spikes["verdict"] == "false").sum())
+        out.append(row)
+    return out
+
+
+def per_pair(judged_alerts: pd.DataFrame, pairs: list[tuple[str, str, float]]) -> list[dict[str, object]]:
+    """Which planted events each path found in each pair (y: hit in its week, l: late, -: missed)."""
+    out = []
+    for a, b, cos in pairs:
+        row: dict[str, object] = {"A (steady)": a, "B (new)": b, "cosine": cos}
+        mine = judged_alerts[judged_alerts["pair"] == f"{a}/{b}"]
+        for path in ("today", "groups"):
+            marks = []
+            for scenario in [*(f"new B={n}" for n in NEW_SIZES), "spike"]:
+                v = set(mine[(mine["path"] == path) & (mine["scenario"] == scenario)]["verdict"])
+                marks.append("y" if "hit" in v else "l" if "late" in v else "-")
+            false = mine[(mine["path"] == path) & (mine["verdict"] == "false")]
+            row[f"{path}: new {'/'.join(map(str, NEW_SIZES))}, spike"] = " ".join(marks)
+            row[f"{path}: false"] = len(false)
+        out.append(row)
+    return out
+
+
+def evaluate(n_pairs: int = PAIRS, seed: int = 42, progress: bool = True,
+             ) -> tuple[list[tuple[str, str, float]], pd.DataFrame, dict[str, int]]:
+    """(pairs, every alert of both paths judged, ranked theme-weeks per path)."""
+    frame, x = load()
+    pairs = adjacent_pairs(frame, x, n_pairs)
+    records: list[dict[str, object]] = []
+    theme_weeks = {"today": 0, "groups": 0}
+    for k, (a, b, _) in enumerate(pairs):
+        for scenario in scenarios(frame, (a, b), seed + k):
+            found, weeks = run(scenario, x, seed)
+            records += found
+            theme_weeks = {p: theme_weeks[p] + weeks[p] for p in theme_weeks}
+        if progress:
+            print(f"  pair {k + 1}/{len(pairs)} done", flush=True)
+    columns = ["path", "pair", "scenario", "week", "kind", "tickets", "themes", "intent", "share"]
+    return pairs, judged(pd.DataFrame(records, columns=columns), pairs), theme_weeks
+
+
+def report(n_pairs: int = PAIRS, seed: int = 42) -> None:
+    """Print the adjacent-pair section of bench.alerts."""
+    if not DATASET.is_dir():
+        print(f"skipped adjacent-intent scenarios: {DATASET} not found")
+        return
+    pairs, alerts, theme_weeks = evaluate(n_pairs, seed)
+    print(f"\nAdjacent intents (banking77, {len(pairs)} pairs by centroid cosine): A {A_RATE}/week with "
+          f"{BACKGROUND} background intents at {BACKGROUND_RATE}/week over {WEEKS} weeks ({WINDOW_WEEKS}-week windows); "
+          f"B new from week {NEW_WEEK} at {' or '.join(map(str, NEW_SIZES))}/week; A at {SPIKE_FACTOR}x in week {SPIKE_WEEK}.")
+    print("Per pair (y: found in its week, l: a week late, -: missed; false: other alerts in the pair's scenarios):")
+    print(table(per_pair(alerts, pairs), "{:.3f}"))
+    print()
+    print(table(summary(alerts, theme_weeks, len(pairs)), "{:.2f}"))
+    print(f"targets: new-pattern recall >= {RECALL_TARGET:.0%} with <= {FALSE_NEW_TARGET:g} false new-pattern alerts "
+          "per 100 theme-weeks; spike figures no worse than today's")

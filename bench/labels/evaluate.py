@@ -1,0 +1,86 @@
+"""Shared by bench.signal_severity and bench.triage: the labelled set, predictions, metric tables.
+
+Predictions come from `core.triage.triage` exactly as the pipeline runs it: rules plus zero-shot
+category with the bundled embedding model (ticket vectors through the benchmarks' persistent
+cache), and, as an ablation, rules alone. The reference is the majority class of each field.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+from bench.common import cached_embed, table
+from bench.labels.sample import sample
+from ticket_intel.adapters.encoder import encode
+from ticket_intel.core.triage import triage, zero_shot_index
+from ticket_intel.core.triage_config import load_routing, load_taxonomy
+from ticket_intel.core.triage_rules import clean
+
+LABELS = Path(__file__).with_name("tickets.csv")
+
+
+def load_labels(split: str) -> pd.DataFrame:
+    """The labelled tickets of one split (`dev`, `test` or `all`) with their text, escalation as bool.
+
+    Only ids and labels are committed (the texts' licences allow no copy in the project); the texts
+    are drawn again from ../shared/datasets by the sampling script."""
+    labels = pd.read_csv(LABELS, dtype=str, keep_default_na=False)
+    frame = labels.merge(sample()[["source", "id", "text"]], on=["source", "id"], how="left", validate="1:1")
+    if frame["text"].isna().any():
+        raise ValueError("some labelled tickets are not in ../shared/datasets; the set cannot be rebuilt")
+    if split != "all":
+        frame = frame[frame["split"] == split]
+    frame = frame.reset_index(drop=True)
+    frame["escalation"] = frame["escalation"] == "true"
+    frame["escalation_signals"] = frame["escalation_signals"].map(lambda s: [x for x in s.split(";") if x])
+    return frame
+
+
+def predict(frame: pd.DataFrame, zero_shot: bool = True) -> tuple[pd.DataFrame, float]:
+    """(triage rows aligned with `frame`, seconds spent in triage itself: ticket and description
+    embeddings, computed once per deployment, excluded)."""
+    taxonomy, routing = load_taxonomy(), load_routing()
+    tickets = frame[["id", "text"]].rename(columns={"id": "ticket_id"})
+    embed = (lambda s: encode(list(s))) if zero_shot else None
+    vectors = cached_embed([clean(t) for t in frame["text"]])[0] if zero_shot else None
+    index = zero_shot_index(taxonomy, embed) if embed else None
+    start = time.perf_counter()
+    out = triage(tickets, taxonomy, routing, encode=embed, vectors=vectors, index=index)
+    return out, time.perf_counter() - start
+
+
+def majority(gold: pd.Series) -> pd.Series:
+    return pd.Series([gold.mode().iloc[0]] * len(gold), index=gold.index)
+
+
+def macro_f1(gold: Sequence, pred: Sequence) -> float:
+    return float(f1_score(list(gold), list(pred), average="macro", zero_division=0))
+
+
+def per_class(gold: pd.Series, pred: pd.Series, order: Sequence[str]) -> str:
+    """Precision, recall, F1 and support per class (classes in `order` that occur in either)."""
+    classes = [c for c in order if c in set(gold) | set(pred)]
+    p, r, f, n = precision_recall_fscore_support(gold, pred, labels=classes, zero_division=0)
+    rows = [{"class": c, "precision": p[i], "recall": r[i], "f1": f[i], "support": int(n[i])}
+            for i, c in enumerate(classes)]
+    rows.append({"class": "macro", "precision": float(p.mean()), "recall": float(r.mean()),
+                 "f1": macro_f1(gold, pred), "support": len(gold)})
+    return table(rows, "{:.3f}")
+
+
+def confusion(gold: pd.Series, pred: pd.Series, order: Sequence[str]) -> str:
+    """Rows: labelled class; columns: predicted class."""
+    classes = [c for c in order if c in set(gold) | set(pred)]
+    matrix = confusion_matrix(gold, pred, labels=classes)
+    rows = [{"label \\ predicted": c, **{k: int(v) for k, v in zip(classes, matrix[i], strict=True)}}
+            for i, c in enumerate(classes)]
+    return table(rows)
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT MET"

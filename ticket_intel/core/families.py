@@ -1,0 +1,108 @@
+"""One spike, one alert: themes that split from one series are tested for spikes as one series.
+
+When re-clustering splits a theme (identity event `split`, with the theme it came from in
+`related_theme_ids`), one issue's tickets are filed under two ids. A spike of that issue then
+falls into both, and each piece alone may alert (two alerts for one spike) or neither (each below
+the floor). So the pieces form a **family**: every theme joined to its origin by a split, over all
+earlier weeks, transitively. A family whose members hold tickets this week is tested on its
+combined weekly counts; when that spikes it raises one alert with the combined count, named after
+the member with most tickets this week, the others listed in `related_theme_ids`, and its members'
+own spike alerts are dropped. Otherwise each member is tested alone as before, so a spike in one
+small piece is not hidden by a large quiet sibling.
+
+A new group (`new_group`, core/subgroups.py) is not a split: nothing like its tickets was in its
+parent before, so it is a different issue and never joins its parent's family. Its new-pattern
+alert names its parent in `related_theme_ids`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+import pandas as pd
+
+from ticket_intel.core import anomalies
+from ticket_intel.core.anomalies import AlertSettings
+from ticket_intel.core.context import WeekContext
+from ticket_intel.core.counts import theme_week_counts
+from ticket_intel.core.subgroups import NEW_GROUP
+
+SPLIT = "split"
+RELATED = "related_theme_ids"
+
+
+def split_families(events: Iterable[Mapping[str, object]]) -> dict[str, str]:
+    """Theme id -> its family id (the family's smallest id, i.e. its earliest born), for split themes."""
+    root: dict[str, str] = {}
+
+    def find(t: str) -> str:
+        while root.get(t, t) != t:
+            t = root[t]
+        return t
+
+    for event in events:
+        stored = event.get(RELATED)
+        related = [] if stored is None else list(stored)  # type: ignore[call-overload]
+        if event.get("event") != SPLIT or not related:
+            continue
+        a, b = find(str(event["theme_id"])), find(str(related[0]))
+        root.setdefault(min(a, b), min(a, b))
+        if a != b:
+            root[max(a, b)] = min(a, b)
+    return {t: find(t) for t in root}
+
+
+def family_parents(events: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """(theme -> family, new group -> the theme it grew in) from the identity events up to a week."""
+    records = events.to_dict("records") if len(events) else []
+    parents = {str(e["theme_id"]): str(next(iter(e[RELATED]))) for e in records
+               if e["event"] == NEW_GROUP and e[RELATED] is not None and len(e[RELATED])}
+    return split_families(records), parents
+
+
+def _family_theme(members: Sequence[str], ranked: Mapping[str, Mapping[str, object]], this_week: pd.DataFrame
+                  ) -> dict[str, object] | None:
+    """The family as one ranked theme, named after its ranked member with most tickets this week."""
+    rows = this_week[this_week["theme_id"].isin(members)]
+    sizes = rows["theme_id"].value_counts()
+    lead = min((t for t in members if t in ranked), key=lambda t: (-int(sizes.get(t, 0)), t), default=None)
+    if lead is None:
+        return None
+    return {**ranked[lead], "theme_id": lead, "tickets": len(rows), "customers": int(rows["customer"].nunique()),
+            RELATED: sorted(t for t in members if t != lead and t in set(rows["theme_id"]))}
+
+
+def _as_one(ctx: WeekContext, members: Sequence[str], lead: str, family: str) -> WeekContext:
+    """The week's context with a family's members counted as its lead theme."""
+    window = ctx.window.copy()
+    for column in ("theme_id", "series_theme_id"):
+        window[column] = window[column].where(~window[column].isin(members), lead)
+    births = {lead: ctx.births[family]} if family in ctx.births else {}  # the family began with its first theme
+    return replace(ctx, window=window, counts=theme_week_counts(window), births=births, ranked_before=frozenset({lead}))
+
+
+def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: AlertSettings | None = None
+           ) -> list[dict[str, object]]:
+    """`anomalies.detect`, with split families tested as one series and new groups naming their parent.
+    Every alert gets `related_theme_ids`."""
+    settings = settings or AlertSettings()
+    alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]] if a["theme_id"] in ctx.parents else []}  # type: ignore[index]
+              for a in anomalies.detect(ctx, themes, settings)]
+    this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
+    present = set(this_week["theme_id"])
+    ranked = {str(t["theme_id"]): t for t in themes}
+    by_family: dict[str, list[str]] = {}
+    for theme, family in ctx.families.items():
+        if theme in present:
+            by_family.setdefault(family, []).append(theme)
+    for family, members in sorted(by_family.items()):
+        combined = _family_theme(sorted(members), ranked, this_week) if len(members) > 1 else None
+        if combined is None:
+            continue
+        found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
+        spikes = [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
+        if spikes:
+            alerts = [a for a in alerts if not (a["kind"] == anomalies.SPIKE and a["theme_id"] in members)]
+            alerts += spikes
+    return alerts

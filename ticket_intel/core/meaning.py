@@ -1,0 +1,128 @@
+"""Text for meaning: what embeddings, terms and labels read, next to the text people are shown.
+
+A redacted ticket keeps everything a reader needs: who it was addressed to, the links, the
+placeholders where personal data was, the greeting and the sign-off. None of that says what the
+customer's problem is, yet it is what tickets of one brand or one helpdesk share most: left in,
+"@AmazonHelp ... https://t.co/..." pulls tickets together by addressee and labels themes
+"Amazonhelp · https". `meaning_text` removes it; the redacted text stays the text for people.
+
+Removed: @handles, URLs (with a scheme, `www.`, or a public-suffix domain with a path such as
+`t.co/x`), placeholders (`[PERSON]`, `[ORDER]`, any `[UPPER_CASE]` or `<UPPER_CASE>`, and a bare
+`PERSON`), ticket-number boilerplate ("ticket #1234", "case 00123", "ref: AB123", "[SR-8740]",
+"#1234"), a leading greeting ("Hi team,") and a trailing signature or sign-off ("Sent from my
+iPhone", "Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
+
+`spelling_folds` maps a theme's misspellings ("chcek") to the correctly spelled word the same
+theme uses ("check"), so a label never shows the misspelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from ticket_intel.core.entities import drop_values
+
+_HANDLE = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")
+_URL = re.compile(r"(?i)https?:?/+\S*|\bwww\.\S*")
+_DOMAIN_LINK = re.compile(r"(?<![\w./-])((?:[\w-]+\.)+[\w-]+)/\S*")
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]|<[A-Z][A-Z_]*>|\bPERSON\b")
+# "ticket #1234", "case 00123", "ref: AB-123": a reference label and an id holding a digit (4+
+# characters, so "in case 2 days" stays), or an id that was redacted.
+_REFERENCE = re.compile(
+    r"(?i)\b(?:ticket|case|ref|reference|incident|conversation|complaint|sr)\.?"
+    r"(?:\s*(?:id|no\.?|num|number))?\s*[:#]?\s*(?:\[ORDER\]|#?(?=[\w-]*\d)[\w-]{4,})"
+)
+_ISSUE_KEY = re.compile(r"\[[A-Z][A-Z0-9]*-\d+\]")  # [SR-8740]
+_HASH_NUMBER = re.compile(r"(?<![\w&])#\d+\b")  # #1234 (not an HTML entity's &#39;)
+_GREETING = re.compile(
+    r"(?i)^\W*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b"
+    r"(?:\s+(?:there|all|everyone|guys|folks|sir|madam|sir/madam|friends|again|"
+    r"(?:\w+\s+)?(?:team|support|service|care)\b))?\s*[,!.:;-]*\s*"
+)
+_SIGNATURE = re.compile(
+    r"(?i)\b(?:sent (?:from|via) (?:my )?(?:iphone|ipad|android|samsung|galaxy|mobile|phone|blackberry|"
+    r"yahoo|mail|outlook|gmail|aol|proton)\b.{0,40}|get outlook for \w+)$"
+)
+_SIGN_OFF = re.compile(
+    r"(?i)(?:^|(?<=[.!?,;:]))\s*(?:many thanks|thanks|thank you|thx|ty|regards|kind regards|best regards|"
+    r"warm regards|best wishes|best|cheers|sincerely|yours sincerely|yours truly)\b"
+    r"[\s,.!]*(?:\S+(?:\s+|$)){0,3}$"
+)
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")
+_EDGE_PUNCT = re.compile(r"^[\s,.;:!?)\]-]+|[\s,;:(\[-]+$")
+
+
+@lru_cache(maxsize=1)
+def _offline_domains() -> Any:
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def public_suffix(host: str) -> str:
+    """The host's public suffix ("co" for t.co, "" for Next.js) from the list bundled with
+    tldextract, never fetched."""
+    return _offline_domains()(host).suffix
+
+
+def _drop_domain_links(text: str) -> str:
+    return _DOMAIN_LINK.sub(lambda m: " " if public_suffix(m.group(1)) else m.group(0), text)
+
+
+def _one_round(text: str) -> str:
+    for pattern in (_URL, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE, _HASH_NUMBER, _EMPTY_BRACKETS):
+        text = pattern.sub(" ", text)
+    text = " ".join(_drop_domain_links(text).split())
+    text = _SIGN_OFF.sub("", _SIGNATURE.sub("", text)).strip()
+    text = _GREETING.sub("", text, count=1)
+    return _EDGE_PUNCT.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
+
+
+def meaning_text(text: str) -> str:
+    """The redacted text without what does not say what the ticket is about (see the module
+    docstring), nor the values that vary between tickets of one issue (amounts, dates, codes, ids:
+    core/entities.py), which split one issue into as many themes as it has values; may be empty when nothing else was said. Idempotent: rounds repeat until nothing
+    changes (removing a greeting can expose a handle); after the first, each change shortens the text."""
+    while (cleaned := drop_values(_one_round(text))) != text:
+        text = cleaned
+    return text
+
+
+# A word is a misspelling of another word in the same theme when it is rare in English (under one
+# use per million words), the other is common (ten per million, where Van Heuven et al. 2014 start
+# high-frequency words), and they are at most Elasticsearch's "AUTO" fuzziness apart: one edit for
+# words of 3-5 letters, two for longer ones (a transposition counts as one edit).
+RARE_ZIPF = 3.0
+COMMON_ZIPF = 4.0
+
+
+def _max_edits(word: str) -> int:
+    return 0 if len(word) < 3 else 1 if len(word) <= 5 else 2
+
+
+@lru_cache(maxsize=200_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, str]:
+    """Misspelling -> the common word it misspells, among one theme's lower-case words (with
+    their counts, used to prefer the word the theme uses most when several are in reach)."""
+    from rapidfuzz.distance import OSA
+
+    counts = dict(word_counts) if isinstance(word_counts, Mapping) else dict.fromkeys(word_counts, 1)
+    common = [w for w in counts if _zipf(w) >= COMMON_ZIPF]
+    folds = {}
+    for word in counts:
+        if _max_edits(word) == 0 or _zipf(word) >= RARE_ZIPF:
+            continue
+        near = [c for c in common if OSA.distance(word, c, score_cutoff=_max_edits(word)) <= _max_edits(word)]
+        if near:
+            folds[word] = max(near, key=lambda c: (counts[c], _zipf(c), c))
+    return folds

@@ -1,0 +1,237 @@
+"""New groups inside old themes: a new issue that the window's clustering absorbed into an old one.
+
+The window is clustered at a resolution of sqrt(n)/2 tickets (core/cluster.py), so a new question
+asked a handful of times this week next to an old one ("do you ship to Seattle?" beside "when will
+my order arrive?") is absorbed into the old theme, or left among the outliers. One such ticket is
+not distinguishable from the old theme's spread; what marks the group is that this week's
+tickets of the new issue are one another's nearest neighbours, while the old issue's tickets of
+this week mingle with its tickets of earlier weeks.
+
+1. **Graph.** Mutual k-nearest-neighbour links over the window (cosine; two tickets linked when
+   each is among the other's k nearest; k = 6, one more than the smallest group, so a group of
+   that size can be linked throughout). Mutual links do not chain along the edge of a theme.
+2. **Candidates.** The connected groups that this week's tickets form among themselves, with at
+   least `min_tickets` tickets from `min_customers` customers (the size of a theme). Each belongs
+   to the stratum (theme, or the outliers) holding most of its tickets.
+3. **Test.** Under "nothing new", this week's tickets of a theme are a random draw of the
+   theme's window tickets, whatever their number (a spike is more of the same). So this week's
+   tickets of the candidate's stratum are redrawn at random from all its tickets (an exact
+   permutation test, seeded), and p = (1 + #draws whose largest group there is as large) /
+   (1 + draws). A candidate is a new group when p x (candidates this week) <= `max_p_value`
+   (Bonferroni). The draws stop as soon as that can no longer hold (sequential Monte Carlo,
+   Besag and Clifford 1991), so ordinary candidates cost a few draws. A theme born this week has
+   only this week's tickets, every draw reproduces them, and it is never a new group (it is
+   already a new theme).
+   `max_p_value` = 0.05 bounds false groups by one in twenty weeks in a window, whatever its
+   number of themes: with ten or more ranked themes a week that is at most 0.5 per 100
+   theme-weeks, within the budget of 2 for new-pattern alerts.
+
+A new group becomes a theme of its own, born this week: event `new_group`, with its parent (the
+theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the
+ranking lists it with its own label and examples, the new-pattern rule alerts on it, and its
+tickets no longer inflate the parent, which would otherwise show the new issue weeks later as a
+"spike" of the old.
+
+A group is finer than the window's clustering, which will absorb it again next week. So a group
+persists by its own rule: its earlier tickets stay in it, and a ticket of this week joins it when
+most of its k nearest earlier tickets are in it. Both are counted in the group's series.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence, Set
+from dataclasses import dataclass
+
+import numpy as np
+
+from ticket_intel.core import identity
+from ticket_intel.core.cluster import neighbours
+
+NEW_GROUP = "new_group"
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    min_tickets: int = 5  # a group, like a theme, needs this many tickets ...
+    min_customers: int = 3  # ... from this many customers
+    k: int = 6  # neighbours per ticket in the mutual kNN graph
+    permutations: int = 199
+    max_p_value: float = 0.05  # per week and window: at most one false group in 20 weeks
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class Group:
+    theme_id: str
+    parent_id: str | None  # the theme most of its tickets were in; None when most were outliers
+    rows: np.ndarray  # row indices of its tickets (all of this week)
+    p_value: float
+
+
+@dataclass
+class Carved:
+    theme_of: list[str | None]
+    series_of: list[str | None]
+    kept: np.ndarray
+    events: list[dict[str, object]]
+    groups: list[Group]
+
+
+def mutual_links(x: np.ndarray, k: int, knn: np.ndarray | None = None) -> np.ndarray:
+    """(i, j) rows, i < j, each among the other's k nearest; `knn`: neighbour indices without self."""
+    if knn is None:
+        knn = neighbours(x, min(k + 1, len(x)))[0][:, 1:]
+    knn = knn[:, :k]
+    n = len(knn)
+    src, dst = np.repeat(np.arange(n), knn.shape[1]), knn.ravel()
+    forward = src.astype(np.int64) * n + dst
+    mutual = (src < dst) & np.isin(dst.astype(np.int64) * n + src, forward)
+    return np.stack([src[mutual], dst[mutual]], axis=1)
+
+
+def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
+    """(component per row, and per component its majority stratum) of the member rows' linked groups.
+
+    Union-find over the links between members (few: this week's tickets are a fraction of the
+    window); a row outside every link is its own component."""
+    root = np.arange(len(member))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for a, b in links[member[links[:, 0]] & member[links[:, 1]]]:
+        ra, rb = find(int(a)), find(int(b))
+        root[max(ra, rb)] = min(ra, rb)
+    rows = np.flatnonzero(member)
+    component = np.arange(len(member))
+    component[rows] = [find(int(i)) for i in rows]
+    pairs, counts = np.unique(component[rows] * n_strata + strata[rows], return_counts=True)
+    order = np.lexsort((-counts, pairs // n_strata))  # per component, its largest stratum first
+    majority = np.zeros(len(member), dtype=int)
+    first = np.unique(pairs[order] // n_strata, return_index=True)[1]
+    majority[pairs[order][first] // n_strata] = pairs[order][first] % n_strata
+    return component, majority
+
+
+def permuted_largest(links: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
+                     settings: GroupSettings) -> Iterator[int]:
+    """Per permutation, the largest group that `stratum` holds most of when its tickets of this week are
+    redrawn at random from all its tickets (other themes' weeks as they are)."""
+    rng = np.random.default_rng(settings.seed)
+    pool = np.flatnonzero(strata == stratum)
+    fixed = now & (strata != stratum)
+    count = int(now[pool].sum())
+    n_strata = int(strata.max()) + 1
+    for _ in range(settings.permutations):
+        member = fixed.copy()
+        member[rng.choice(pool, count, replace=False)] = True
+        component, majority = _groups(links, member, strata, n_strata)
+        sizes = np.bincount(component[member], minlength=len(majority))
+        yield int(sizes[majority == stratum].max(initial=0))
+
+
+def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int) -> float | None:
+    """Monte Carlo p-value of a group this large, or None once it cannot be significant any more
+    (sequential stopping: the permutations that would follow cannot change the decision)."""
+    allowed = settings.max_p_value / tested * (1 + settings.permutations) - 1
+    exceed = 0
+    for largest in null:
+        exceed += largest >= size
+        if exceed > allowed:
+            return None
+    return (1 + exceed) / (1 + settings.permutations)
+
+
+def scan(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
+         settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None) -> list[tuple[np.ndarray, str | None, float]]:
+    """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new."""
+    names = sorted({t for t in theme_of if t is not None})
+    code = {t: i for i, t in enumerate(names)}
+    strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
+    links = mutual_links(x, settings.k, knn)
+    component, majority = _groups(links, now, strata, len(names) + 1)
+    candidates = []
+    for c in np.unique(component[now]):
+        rows = np.flatnonzero((component == c) & now)
+        if len(rows) >= settings.min_tickets and len({customers[i] for i in rows}) >= settings.min_customers:
+            candidates.append((rows, int(majority[c])))
+    out = []
+    for rows, s in candidates:
+        p = p_value(len(rows), permuted_largest(links, now, strata, s, settings), settings, len(candidates))
+        if p is not None:
+            out.append((rows, names[s] if s < len(names) else None, p))
+    return out
+
+
+def continue_groups(x: np.ndarray, now: np.ndarray, ticket_ids: Sequence[str], theme_of: list[str | None],
+                    previous_groups: Sequence[identity.Theme], settings: GroupSettings) -> tuple[list[str | None], np.ndarray]:
+    """(theme per ticket, rows restored to their group): earlier group tickets stay, new ones join by kNN vote."""
+    out = list(theme_of)
+    restored = np.zeros(len(out), dtype=bool)
+    row = {t: i for i, t in enumerate(ticket_ids)}
+    for group in previous_groups:
+        for ticket in group.ticket_ids:
+            i = row.get(ticket)
+            if i is not None and not now[i] and out[i] != group.theme_id:
+                out[i], restored[i] = group.theme_id, True
+    alive = {g.theme_id for g in previous_groups} & {out[i] for i in np.flatnonzero(~now)}
+    earlier, current = np.flatnonzero(~now), np.flatnonzero(now)
+    if not alive or not len(current):
+        return out, restored
+    k = min(settings.k, len(earlier))
+    nearest = np.argsort(-(x[current] @ x[earlier].T), axis=1)[:, :k]
+    for i, near in zip(current, nearest, strict=True):
+        votes = Counter(out[earlier[j]] for j in near).most_common(1)[0]
+        if votes[0] in alive and 2 * votes[1] > k:
+            out[i] = votes[0]
+    return out, restored
+
+
+def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
+    """`n` fresh ids of the week's form, numbered after those the week already uses."""
+    used = {t for t in week_ids if t.startswith(identity.new_theme_id(week, 0)[:-2])}  # type: ignore[arg-type]
+    start = 1 + max((int(t.rsplit("-", 1)[1]) for t in used), default=-1)
+    return [identity.new_theme_id(week, start + j) for j in range(n)]  # type: ignore[arg-type]
+
+
+def find_groups(week: object, x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None],
+                customers: Sequence[object], settings: GroupSettings = GroupSettings(),
+                knn: np.ndarray | None = None, fresh: Iterator[str] | None = None) -> list[Group]:
+    """This week's new groups, each with a fresh id (from `fresh`, the week's id sequence, when the
+    window is clustered in parts) and the theme it grew in."""
+    found = scan(x, now, theme_of, customers, settings, knn)
+    ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
+    return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
+
+
+def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray, customers: Sequence[object],
+          tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str],
+          settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None,
+          fresh: Iterator[str] | None = None) -> Carved:
+    """Apply groups to a tracked week: continue last week's groups, split off this week's new ones.
+
+    `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups;
+    `knn`: the window's neighbour indices without self, if already computed (the clustering's).
+    """
+    previous_groups = [p for p in previous if p.theme_id in group_ids]
+    theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
+    groups = find_groups(week, x, now, theme_of, customers, settings, knn, fresh)
+    for group in groups:
+        for i in group.rows:
+            theme_of[i] = group.theme_id
+    own = {g.theme_id for g in previous_groups}  # a group's series is its own rule's, not the clustering's
+    series_of = [t if now[i] or t in own else s for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
+    events = identity.events(list(previous), list(ticket_ids), theme_of)
+    by_id = {g.theme_id: g for g in groups}
+    for event in events:
+        group = by_id.get(str(event["theme_id"]))
+        if group is None:
+            continue
+        where = f"inside {group.parent_id}" if group.parent_id else "among the outliers"
+        event.update(event=NEW_GROUP, related_theme_ids=[group.parent_id] if group.parent_id else [],
+                     detail=f"{len(group.rows)} tickets this week, {where}, with no close neighbours in earlier weeks")
+    return Carved(theme_of, series_of, tracked.kept | restored, events, groups)

@@ -1,0 +1,59 @@
+"""Draft a taxonomy.yaml from the data's own themes, for a product the shipped example does not describe.
+
+Related themes are grouped exactly as the theme hierarchy groups them (core/hierarchy.py: centroid
+groups cut at the typical theme radius). Each group of at least two themes, and each theme large
+enough to stand alone, becomes an area: named by the term its themes share, described by their
+labels, with their most distinctive terms as keywords and the helpdesk tags most of their tickets
+carry. It is a draft for a person to edit, never applied on its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ticket_intel.core.hierarchy import centroid_groups, group_label, typical_radius
+
+TERMS_PER_THEME = 3
+MAX_KEYWORDS = 10
+
+
+def _area(members: pd.DataFrame, tags: Mapping[str, Sequence[Sequence[str]]]) -> dict[str, object]:
+    keywords = list(dict.fromkeys(t for terms in members["terms"] for t in list(terms)[:TERMS_PER_THEME]))
+    tickets = [list(ticket) for theme in members["theme_id"] for ticket in tags.get(theme, [])]
+    common = Counter(t for ticket in tickets for t in set(ticket))
+    area: dict[str, object] = {
+        "name": group_label(members),
+        "description": "Drafted from: " + "; ".join(members.sort_values("tickets", ascending=False)["label"]),
+        "keywords": keywords[:MAX_KEYWORDS],
+    }
+    carried = sorted(t for t, n in common.items() if n >= 0.5 * len(tickets))
+    if carried:
+        area["tags"] = carried
+    return area
+
+
+def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
+          member_similarity: Mapping[str, Sequence[float]], tags: Mapping[str, Sequence[Sequence[str]]],
+          min_tickets: int) -> dict[str, object]:
+    """`themes`: theme_id, label, terms, tickets; the draft as a taxonomy document."""
+    themes = themes[themes["theme_id"].isin(list(centroids))].sort_values("theme_id").reset_index(drop=True)
+    if themes.empty:
+        raise ValueError("no themes to draft a taxonomy from; run the pipeline first")
+    groups = centroid_groups(np.stack([centroids[t] for t in themes["theme_id"]]), typical_radius(member_similarity))
+    areas = []
+    for group in sorted(set(groups)):
+        members = themes[np.asarray(groups) == group]
+        if len(members) >= 2 or int(members["tickets"].sum()) >= min_tickets:
+            areas.append((int(members["tickets"].sum()), _area(members, tags)))
+    return {"product_areas": [a for _, a in sorted(areas, key=lambda x: -x[0])], "synonyms": {}}
+
+
+def render(document: Mapping[str, object], source: str) -> str:
+    header = (f"# Drafted by `ticket-intel taxonomy suggest` from {source}.\n"
+              "# Review every area: rename, merge, reorder (earlier areas win ties) and prune keywords.\n")
+    return header + yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,85 @@
+"""Themes from their tickets' triage: signal type, severity, sentiment, frustration, escalation.
+
+`ticket_triage` judges every ticket once; a theme is what its tickets are. The week's context
+carries each ticket's triage row (`attach_triage`), so summaries take a theme's signal type and
+severity from its tickets (`with_ticket_triage`) and ranking adds how its tickets feel
+(`theme_triage`): mean sentiment, the share that is frustrated (high or critical), the share
+carrying an explicit escalation signal, and how many distinct customers said they would leave
+(churn risk high). A ticket without a triage row (a week whose triage was never materialized)
+counts by the same offline rules for signal and severity, and not at all for the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+from ticket_intel.core.summarize import ThemeDocs, ThemeSummary
+from ticket_intel.core.triage import signal_and_severity
+
+# The per-ticket triage fields the week's context carries (`marts.ticket_triage`, output contract).
+TRIAGE_FIELDS = (
+    "category", "subcategory", "signal_type", "severity", "urgency", "sentiment", "frustration", "escalation",
+    "escalation_signals", "churn_risk", "assigned_team", "sla_hours", "escalated", "needs_review",
+)
+FRUSTRATED = frozenset({"high", "critical"})
+THEME_COLUMNS = ("sentiment", "frustration_share", "escalation_share", "churn_risk_customers", "triaged_tickets")
+
+
+def triaged(frame: pd.DataFrame) -> pd.Series:
+    """Which rows carry a triage row (False everywhere when the frame has no triage columns)."""
+    return frame["category"].notna() if "category" in frame else pd.Series(False, index=frame.index)
+
+
+def attach_triage(window: pd.DataFrame, triage: pd.DataFrame | None) -> pd.DataFrame:
+    """The window with each ticket's triage columns, row order kept; empty where a ticket has none.
+    Columns the window already has (its language, its ids) are the window's."""
+    if triage is None:
+        return window
+    columns = [c for c in triage.columns if c != "ticket_id" and c not in window]
+    merged = window.merge(triage[["ticket_id", *columns]], on="ticket_id", how="left", validate="m:1")
+    return merged.set_axis(window.index)
+
+
+def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict[str, ThemeDocs]:
+    """Each theme's per-ticket signal types and severities from triage; a ticket without a triage
+    row gets the offline rules' (what `ticket_triage` would have said without embeddings). Docs are
+    returned unchanged when the window carries no triage at all."""
+    has = triaged(window)
+    if not has.any():
+        return docs
+    rows = window[has].drop_duplicates("ticket_id").set_index("ticket_id")
+    signal, severity = rows["signal_type"].to_dict(), rows["severity"].to_dict()
+    out = {}
+    for theme_id, doc in docs.items():
+        judged = [(signal[t], severity[t]) if t in signal else signal_and_severity(text)[:2]
+                  for t, text in zip(doc.ticket_ids, doc.texts, strict=True)]
+        out[theme_id] = replace(doc, signals=[s for s, _ in judged], severities=[v for _, v in judged])
+    return out
+
+
+def theme_triage(group: pd.DataFrame) -> dict[str, Any]:
+    """How a theme's triaged tickets feel: mean sentiment, frustrated and escalating shares, and the
+    distinct customers at high churn risk (`group` needs a `customer` key); None without triage."""
+    rows = group[triaged(group)]
+    if not len(rows):
+        return {**dict.fromkeys(THEME_COLUMNS), "triaged_tickets": 0}
+    return {
+        "sentiment": round(float(rows["sentiment"].astype(float).mean()), 4),
+        "frustration_share": float(rows["frustration"].isin(FRUSTRATED).mean()),
+        "escalation_share": float(rows["escalation"].astype(bool).mean()),
+        "churn_risk_customers": int(rows.loc[rows["churn_risk"] == "high", "customer"].nunique()),
+        "triaged_tickets": len(rows),
+    }
+
+
+def judged_by_tickets(summary: ThemeSummary, tickets: ThemeSummary) -> ThemeSummary:
+    """`summary` (an LLM's, from a sample of tickets) with the signal type and severity that all the
+    theme's triaged tickets give (`tickets`: the extractive summary built on them)."""
+    return summary.model_copy(update={
+        "signal_type": tickets.signal_type, "severity": tickets.severity,
+        "severity_rationale": tickets.severity_rationale,
+        "backlog": summary.backlog.model_copy(update={"severity": tickets.severity}),
+    })

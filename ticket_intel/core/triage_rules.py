@@ -1,0 +1,422 @@
+"""Keyword rules for single tickets: what they report, how badly, and the escalation signals.
+
+Every rule is generic support language a reviewer can read and argue with: no product, brand or
+dataset vocabulary beyond the names of common platforms a failure can depend on. Definitions
+and borderline cases: bench/labels/GUIDE.md. Rule families vote for triage categories and
+subcategories by name (`triage.yaml` lists which); severity takes the first level whose rule
+matches; escalation signals are all explicit statements, never tone alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ticket_intel.core.vocabulary import SEVERITIES, URGENCIES
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_HANDLE = re.compile(r"(?<!\w)[@.]?@\w+")
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]|<\d+>|&lt;\d+&gt;")
+# A negation as customers type it: "doesn't", "doesnt", "not" (not "want" or "client").
+_NOT = r"(?:(?:do|does|did|is|was|are|were|ca|wo|has|have|had|could|would|should|must)n'?t|not|never|no longer)"
+# A negated verb ("doesn't", "is not", "never"), not a negated noun ("AUD not GBP", "not in the UK").
+_NEGATED_VERB = (
+    r"(?:(?:do|does|did|is|was|are|were|ca|wo|has|have|had|could|would|should|must)n'?t|never|no longer|"
+    r"(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|must|being|been) not)"
+)
+# After a negation, verbs of opinion or need are not a failure: "I don't understand", "I don't need".
+_NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|sure|have|wish|matter|only|just|even|find (?:where|how|out))\b"
+# How long a customer has waited: "3 days", "2-3 weeks", "a few weeks", "over 72 hours" (hours count
+# from a day up: an outage of a few hours is not a long wait), "an entire week".
+_COUNT = (r"(?:\d+(?:[-/]\d+)?\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|"
+          r"many|(?:a )?few|(?:a )?couple(?: of)?)")
+_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|months?)"
+_LONG_HOURS = r"(?:2[4-9]|[3-9]\d|\d{3,}) ?\+? ?(?:hours?|hrs?)"
+_SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?:the )?past|(?:the )?last) )?"
+         rf"(?:{_DAYS}|{_LONG_HOURS})")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
+# What comes before a span of days that is a wait ("no signal for 3 days"), not a booking ("a room for 2 days").
+_WAITING = (r"(?:wait\w*|not|n't|no|nothing|never|still|pending|stuck|down|out|been|gone|without|delay\w*|late|"
+            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?)")
+# A wait the customer states: for how long, since when, what still has not come, no reply, again and again.
+_LONG_WAIT = "|".join([
+    r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
+    rf"wait\w* (?:for|since) (?:over |more than |almost )?{_COUNT} ?(?:hours?|hrs?)",
+    rf"{_WAITING}\b[^.!?]{{0,50}}\b(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
+    rf"(?:over|almost|nearly|more than|at least) {_DAYS}\b[^.!?]{{0,50}}\b{_WAITING}",
+    r"(?:sitting|stuck|waiting|queu\w*|standing|held)\b[^.!?]{0,30}\b(?:for )?(?:over |nearly |almost |about )?\d+\+? ?"
+    r"(?:hours?|hrs?)|\d+\+? ?(?:hours?|hrs?) (?:since|and still)",
+    r"for (?:an? |the )?(?:entire|whole|full) (?:week|month)", rf"{_DAYS} (?:late|overdue|behind|and counting)(?! fee| charge)",
+    r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck|call\w*|try\w*|tried|contact\w*|chas\w*|"
+    r"email\w*)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
+    rf"\bon (?:the )?{_DATE}[^.!?]{{0,60}}\b(?:still|yet|until now|till now)",
+    r"still (?:(?:have|has|did|do|does|is|are|was|were)n'?t|(?:have|has|did|do|does|is|are|was|were) not|not|no|never|"
+    r"awaiting) (?:been |even |yet )?(?:\w+ ){0,2}?(?:received?|arrived?|delivered|refunded|credited|fixed|resolved|"
+    r"heard|got|gotten|sent|shipped|dispatched|replied|responded|returned|processed|refund|package|parcel|delivery|"
+    r"order|money|update|answers?|reply|response|return|pickup|call ?back|news|word)",
+    r"(?:for|taking) (?:so|too|this) long|ages|going on (?:for )?too long|how much longer",
+    r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
+    r"never (?:repl|respond|answer|got back|call\w* back)\w*|(?:bothered|care|cares) to (?:answer|reply|respond)|"
+    r"no(?: ?one|body) (?:has |have |is |was |will |even )?(?:repl|respond|answer|got back|get back|call\w* back)\w*|"
+    r"(?:zero|no) (?:returned calls|call ?backs?)|ignor(?:e|es|ed|ing) (?:me|us|my (?:messages|emails|calls|tweets|dms))|"
+    r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
+    r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
+    r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
+    r"(?:re)?sen[dt])\w* (?:\w+ ){0,3}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
+    r"(?:left|sent) (?:\w+ )?(?:about |over |around )?(?:so many|many|several|multiple|countless|numerous|\d+) "
+    r"(?:\w+ )?(?:messages|e?mails|voicemails|calls|tweets|dms)|how many (?:more )?times (?:do|must|have|should|will|am) (?:i|we)",
+    r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
+    r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
+])
+
+
+def clean(text: str) -> str:
+    """The words of a ticket: URLs, @handles and placeholders out, curly quotes straightened."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("&amp;", "&")
+    text = _PLACEHOLDER.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", text)))
+    return " ".join(text.replace("#", " ").split())
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_CREDENTIAL = r"log ?in|logon|log on|sign ?in|password|passcode|pin|verification code|security code"
+_MOVEMENT = r"(?:payment|charge|transaction|purchase|debit|withdrawal|transfer)s?"
+_COMPROMISE = (
+    r"hack\w*|fraud\w*|scam\w*|stole|stolen|theft|thief|unauthori[sz]ed|compromised|"
+    r"some(?:one|body) (?:else )?(?:has |might have |may have |is |was )?(?:used|using|took|taken|stole|withdrew|"
+    r"made|access)|"
+    rf"{_MOVEMENT}\b[^.?!]{{0,40}}\b{_NOT} (?:do|make|made|authori[sz]e|approve|recogni[sz]e)|"
+    rf"{_NOT} recogni[sz]e (?:this|the|a|that|these|some)? ?(?:\w+ )?{_MOVEMENT}|"
+    rf"(?:strange|suspicious|fishy|unknown|unrecogni[sz]ed|unfamiliar) (?:\w+ )?{_MOVEMENT}|"
+    r"(?:isn'?t|is not|not|wasn'?t|was not) (?:mine|me)\b|went missing from|(?:lost|found) (?:track of )?my (?:\w+ )?(?:card|phone|wallet|sim)|"
+    r"(?:card|phone|wallet) (?:was|is|has been|got) (?:lost|stolen|taken)"
+)
+
+# What failed to happen, after a negation: "doesn't work", "hasn't arrived", "why hasn't my card arrived".
+_DID_NOT_HAPPEN = (
+    r"(?:work\w*|load\w*|receiv\w*|arriv\w*|accept\w*|allow\w*|let|go(?:ne)? through|able|give|found|increas\w*|"
+    r"reflect\w*|appear\w*|accessible|respond\w*|open\w*|show(?:ing)?(?: up)?|call\w*|run\w*|pick\w*|cover\w*|"
+    r"recogni[sz]\w*|return\w*|available|send\w*|connect\w*|start\w*|boot\w*|install\w*|download\w*|upload\w*|"
+    r"play\w*|(?:been )?(?:credited|delivered|activated|added|booked|confirmed|processed|shipped|dispatched|despatched))"
+)
+# What a customer cannot do (severity P1) and what works badly (P2): one vocabulary for the
+# "failure" family that votes for bug reports and for the severity levels.
+_BLOCKED = (
+    r"can'?t(?! find (?:where|how|out))|cannot|can not|couldn'?t|could not|unable|won'?t|not able|blocked|"
+    r"locked out|declined?|rejected|denied|deny|revoked|reverted|refused|fail\w*|errors?|exception|crash\w*|"
+    r"segfault|panic\w*|assert\w*|broken|breaks?|stuck|stopped|freez\w*|hang\w*|forgot\w*|lost|typeerror|"
+    r"undefined|violation|no attribute|not (?:defined|a function)|unresolved|invalid|where is my|where'?s my|"
+    r"where (?:is|are) (?:the|my) (?:money|funds|cash|order|package|parcel|delivery|refund|payment|transfer|"
+    r"deposit|item)s?|no (?:internet|service|signal|connection)|unusable|(?:internet|wifi|connection|phone|cable|"
+    r"power|line|landline|broadband) (?:is|was|went|has gone|keeps going) down|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
+    r"(?:was|were|got|been|is|has|have) (?:been )?(?:my |the |our )?(?:\w+ )?cancel+ed|"
+    rf"unblock|cann'?t|{_NOT} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?{_DID_NOT_HAPPEN}"
+)
+_DEGRADED = (
+    r"slow\w*|lag\w*|sluggish|delay\w*|late|pending|random\w*|inconsistent\w*|incorrect\w*|wrong\w*|"
+    r"unexpected\w*|mismatch\w*|missing|issues?|problems?|trouble|bug\w*|glitch\w*|drain\w*|leak\w*|time ?out|"
+    r"timed out|damaged|messed up|keeps? (?:on )?\w+ing|(?:been|was|were|got) reset|"
+    r"los(?:e|es|ing)|packet loss|barely|flaky|unstable|unreliable|overflow|prevents?|misses|mistakenly|"
+    r"regressions?|nans?|out of memory|oom|ignor(?:e|es|ed|ing)|no effect|behaves? differently|"
+    r"different(?:ly)? (?:results?|values?|outputs?|behaviou?r|to|from|than)|disappear\w*|unwanted|wrongly|"
+    r"misbehav\w*|not (?:updated|updating|correct|right|reliable|properly)|"
+    r"warn(?:s|ed|ing|ings)?|not (?:being |getting )?[a-z]+(?:ing|ed)|work\w* (?:\w+ ){0,6}but not|"
+    rf"{_NEGATED_VERB} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?(?!{_NOT_A_FAILURE})[a-z]\w+"
+)
+_BROKEN_OTHERWISE = r"outages?|null\w*|fix|(?:is|are|was|went|goes) down"
+
+# What a company promised: a delivery speed, an offer for signing up.
+_PROMISED_DELIVERY = r"(?:one|two|2|1|next|same|\d+[-–]\d+)[- ](?:business )?day (?:prime )?(?:delivery|shipping|ship)\w*"
+_OFFER = (r"free (?:trial|months?|for \d+)|\d+ (?:days?|months?) (?:of )?free|(?:credit|offer|deal|discount|promo\w*|bonus) "
+          r"for (?:first[- ]time|new) (?:users|customers)|signed up (?:for|to get) (?:the |a )?\S+ (?:credit|offer|deal|discount)")
+# "Why ..." asks about something that happened: a report, never a how-to question (GUIDE.md, rule 3).
+_WHY = _rx(r"\b(why|how come|is there (?:a|any) reason(?: why)?|what is the reason)\b")
+_ASKS_HOW = _rx(
+    r"\b(how (?:do|can|to|does|long|much|many|would|should)|what (?:is|are|do|does|should|kind|happens|if)|"
+    r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we)|could (?:i|we)|is it possible|do you|is there|"
+    r"are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b")
+
+# Rule families named in triage.yaml: category-level first, then subcategory-level.
+RULE_FAMILIES: dict[str, re.Pattern[str]] = {
+    "money": _rx(
+        r"\b(charged|charges|(?:a|an|the|extra|this|that) charge|charge (?:on|for|of|me)|charging (?:me|us|customers|for|to)|fees?|refund\w*|pric(?:e|es|ing)|costs?|costing|bill(?:s|ed|ing)?|invoice\w*|"
+        r"subscription\w*|overcharg\w*|exchange rates?|money back|chargeback|dispute\w*|payouts?|commission|"
+        r"(?:took|taken|take|taking|debited|deducted) (?:my |our |the )?money|money (?:was |been |got )?(?:taken|"
+        r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*|[$£€]?\d+(?:\.\d+)? (?:charge|fee)s?|"
+        r"(?:have|had|got|made me|make me|forced) to pay)\b"),
+    "account": _rx(
+        rf"\b({_CREDENTIAL}|verif(?:y|ied|ication)|(?:my|prove|confirm) identity|(?:prove|confirm|show|verify) (?:my |your )?id|identity (?:check|verification|documents?)|id check|forgot\w* (?:my |the )?(?:\w+ )?(?:code|details|username)|personal (?:details|information|info)|"
+        r"(?:change|update|edit) (?:my |the )?(?:name|surname|last name|address|details|email|phone number)|"
+        r"(?:unlock|recover|access|get into|get back) (?:to )?(?:my |the )?account|account (?:is |was |got |has been )?"
+        r"(?:locked|blocked|suspended|disabled|hacked)|"
+        r"(?:close|delete|terminate|deactivate|get rid of) (?:my |the |an? )?account|open (?:an |a new )?account|"
+        rf"account (?:name|details|blocked|locked|suspended)|source of (?:my )?funds|"
+        rf"{_COMPROMISE})\b"),
+    "docs_misled": _rx(
+        r"\b((?:docs|documentation|guide|tutorial|instructions|manual|readme)\b[^.?!]{0,60}\b(?:say|says|said|"
+        r"states?|stated|claims?|suggests?|recommends?|match(?:es)?|inconsistent|differs?|contradicts?|wrong|"
+        r"incorrect|outdated|misleading|lead to|led to|doesn'?t work|does not work|not work(?:ing)?|broken|fails?)|"
+        r"(?:inconsistent with|according to|contrary to|as per|differs? from|doesn'?t match|does not match) (?:the |"
+        r"your )?(?:docs|documentation|guide|spec\w*|instructions)|followed (?:the |your )?(?:guide|instructions|"
+        r"docs|documentation|tutorial|steps)|(?:was|were) told|told me|(?:support|agent|rep) (?:said|suggested|told)|"
+        r"assurances?)\b"),
+    "marketing": _rx(
+        r"\b(advertis\w*|promised|as promised|(?:broke|breaking|broken) (?:a |the |your |their )?promises?|"
+        r"promise (?:me|us|that|to deliver)|price promise|guarantee[ds]?|price match|as described|"
+        r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? (?:was |were |is |are )?(?:not|n'?t|never) "
+        rf"(?:applied|honou?red|valid|working)|{_PROMISED_DELIVERY}[^?]{{0,80}}\b(?:late|delayed|still|not|n'?t|already|"
+        rf"until|after|now)|(?:{_OFFER})[^.?!]{{0,80}}\b(?:but|yet|didn'?t|did not|not|never|instead|invoice\w*|charged|"
+        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER}))\b"),
+    "competitor": _rx(
+        r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
+        r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
+        r"better than you)\b"),
+    "assumed": _rx(
+        r"\b(why (?:don'?t|do not|doesn'?t|won'?t) (?:you|u|y'?all)|why (?:isn'?t|aren'?t) there|why is there no|"
+        r"why (?:can|do) (?:i|we) only|not allowed to|"
+        r"i (?:thought|assumed|expected)|why (?:must|do|should) (?:i|we) (?:have to|need to|always)|why must (?:i|we)|"
+        r"why can'?t (?:i|we) (?:\w+ ){0,6}but (?:i |we )?can|(?:you(?:'ll| will)?|they) only (?:price match|accept|allow|"
+        r"offer|ship|sell|let|take|support))\b"),
+    "failure": _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b"),
+    "request": _rx(
+        r"\b(please add|add (?:support|an? option|a way|the ability)|feature request|"
+        r"would (?:be|love|like) (?:great|nice|good|helpful|useful|it if|to see|to have)|it'?d be (?:great|nice)|"
+        r"wish (?:you|there|i could)|could you (?:please )?(?:add|make)|(?:should|needs? to) (?:support|allow|offer|"
+        r"come|add|be able)|support for|option to|ability to|allow (?:me|us|users|people) to|bring back|"
+        r"instead of|suggest\w*|improve\w*|enhancement|"
+        r"(?:can|could|will|would) you (?:guys |please |pls )*(?:add|bring|offer|start|consider|introduce|stock|sell|carry|"
+        r"release|launch|expand)|when (?:will|are|is|do|does) (?:\w+ ){1,2}(?:ever )?(?:going to |gonna )?(?:support|add|"
+        r"bring|offer|release|launch|allow|introduce|implement|integrate)|(?:any )?(?:news|word|updates?|plans?|eta) "
+        r"(?:on|about|regarding|for) (?:\w+ ){0,3}?(?:support|feature|option|integration|version)|"
+        r"(?:you|u|please|pls|plz) (?:guys )?bring (?:\w+ ){1,3}to|i(?:'d| would) (?:gladly |happily |love to |be happy to )?"
+        r"pay (?:\$?\d+ |a bit |a little )?(?:extra|more)|(?:can i |i'?d like to |i want to )?request that you|"
+        r"(?:there )?should be (?:a|an) (?:option|feature|setting|button|way|filter)|"
+        r"needs? (?:a|an) (?:option|feature|setting|button|way) to|"
+        r"please (?:bring|create|introduce|offer|consider|implement|start|sell|stock|carry|open|come|release))\b|"
+        r"^\s*(?:\[[^\]]*\]\s*)?(?:add|use|support|allow|implement|introduce|provide|expose)\b"),
+    "question": _rx(
+        r"\?|^\W*(how|what|where|which|who|can|could|is|are|do|does|will|would|should|am)\b|"
+        r"\b(how (?:do|can|to|does|long|much|many)|what (?:is|are|do|does|should|kind|happens|if)|"
+        r"where (?:can|do|is|are)|when (?:can|will|do|does)|can (?:i|we|you)|could (?:i|we|you)|is it possible|"
+        r"do you|is there|are there|will (?:i|it|my)|tell me|wondering|explain|can'?t find|cannot find)\b"),
+    "why": _WHY,
+    "feedback": _rx(
+        r"\b(thanks?|thank you|thx|love|loved|lovely|great|awesome|amazing|excellent|fantastic|brilliant|"
+        r"wonderful|kudos|appreciate\w*|happy|glad|rude|worst|awful|terrible|horrible|disappoint\w*|sucks|"
+        r"pathetic|incompetent|customer service|staff)\b"),
+    "billing_problem": _rx(
+        r"\b(charged|overcharg\w*|double|twice|refund\w*|money back|dispute\w*|chargeback|fees? (?:on|for|i)|"
+        r"(?:got|get|pay|paid|had to pay) (?:an? )?(?:extra )?(?:fee|charge)|(?:there'?s|there is|there was) (?:an? )?"
+        r"(?:fee|charge)|charge on|unexpected|wrong|incorrect|more than|extra|late fee|payouts?|shouldn'?t)\b"),
+    "pricing": _rx(r"\b(how much|cost\w*|pric(?:e|es|ing)|rates?|fees?|charg\w*|commission|free)\b"),
+    "performance": _rx(
+        r"\b(slow\w*|lag\w*|sluggish|freez\w*|hang\w*|time ?out|timed out|latency|battery|memory|cpu|speeds?|"
+        r"performance|drop(?:s|ping)?|packet loss|losing (?:service|signal|connection)|takes? (?:so |too )?long|"
+        r"forever|unresponsive|stopping at|barely)\b"),
+    "data": _rx(
+        r"\b(los(?:e|es|t|ing) (?:all )?(?:of )?(?:my |the |our )?(?:data|points|files|settings?|history|progress|"
+        r"photos|contacts|messages|custom \w+)|(?:data|points|settings?|history|list|layout\w*|timestamps?|records?|"
+        r"balance) (?:\w+ )?(?:lost|reset|deleted|wiped|missing|vanished|disappeared|wrong|incorrect|not updated|wasn'?t updated)|"
+        r"(?:been|was|were|is) reset|duplicat\w*|out of sync|corrupt\w*|overwritten|(?:wrong|incorrect) information|"
+        r"(?:does not|doesn'?t|not) update (?:the )?\w+ (?:timestamps?|records?|fields?))\b"),
+    "integration": _rx(
+        r"\b(integrat\w*|compatib\w*|interop\w*|third[- ]party|plugin|extension|"
+        r"(?:with|on|in|using|between) (?:my |the |an? )?(?:car|tv|watch|printer|router|alexa|windows|mac ?os|macos|"
+        r"linux|ubuntu|debian|android|ios|docker\w*|node(?:\.js)?|typescript|webpack|babel|postgres\w*|mysql|"
+        r"mongo\w*|sqlite|numpy|keras|npm|yarn|chrome|safari|firefox|ie|edge|arm|arc|vercel|"
+        r"netlify|aws|azure|heroku|tensorboard|c\+\+|objc|objective-c|github|ci)|"
+        r"(?:node(?:\.js)?|typescript|ios|android|windows|ubuntu|python) (?:version )?\d)\b"),
+    "ui": _rx(r"\b(ui|ux|layout|button|menu|font|dark mode|design|wording|icon|navigation|accessib\w*)\b"),
+    "enhancement": _rx(
+        r"\b(improve\w*|better|instead of|enhance\w*|should (?:be|use)|more (?:options|control)|"
+        r"(?:for|to) (?:all|every))\b|^\s*use\b"),
+    "location": _rx(
+        r"\b(where (?:can|do|is|are|would|should)|where'?s|can'?t find|cannot find|find (?:the|my|a)|locate)\b"),
+    "workflow": _rx(
+        r"\b(how long|when (?:will|can|do|does|should)|what happens|what (?:documents|do i need|is needed)|"
+        r"process\w*|steps?|status|pending|expir\w*|before|until|deadline|go about|follow(?:ed)? up|dealt with|"
+        r"what (?:should|do) i do)\b"),
+    "discovery": _rx(
+        r"\b(can (?:i|we|you)|could (?:i|we)|is it possible|do you (?:have|offer|support|accept|ship|sell|stock|"
+        r"carry|operate)|does (?:it|this|your)|are there|is there|available|availability|support(?:ed|s)?|"
+        r"accept\w*|limit\w*|which|what (?:countries|currencies|cards|kind|speeds?)|stock|any chance|how many|"
+        r"will (?:i|you)|difference)\b"),
+}
+
+ESCALATION_RULES: dict[str, re.Pattern[str]] = {
+    "churn": _rx(
+        r"\b(cancel\w* (?:my |the |our )?(?:account|subscription|membership|contract|service|plan|prime)s?|"
+        r"(?:close|delete|terminate|get rid of) (?:my |the |our )?(?:account|contract)|"
+        r"(?:not|won'?t|never|stop) (?:be )?renew\w*|(?:switch\w*|port\w*) (?:back |over )?to \w+|"
+        r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
+        r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
+        r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
+        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
+        r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
+        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|switch\w* (?:providers|carriers|banks|networks|"
+        r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
+        r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
+        r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
+        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead))\b"),
+    "legal_threat": _rx(
+        r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
+        r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
+        r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings))\b"),
+    "public_complaint": _rx(
+        r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
+        r"(?:write|leave|post|give) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
+        r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|press|the media|newspapers?|"
+        r"journalists?|go viral|never,? ever,? ever|stay away|avoid (?:them|this company|at all costs)|boycott|"
+        r"(?:do not|don'?t|never) (?:ever )?(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with))\b"),
+    "strong_negative": _rx(
+        r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
+        r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
+        r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
+        r"bullshit|sucks|disgrace\w*|shameful|nightmare)\b"),
+    "refund_chargeback": _rx(
+        r"\b(refund(?:s|ed)?|money back|charge ?backs?|dispute\w*|reimburs\w*|compensat\w*|"
+        r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
+        r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
+        r"give me (?:my )?(?:money|cash) back)\b"),
+    "manager_request": _rx(
+        r"\b((?:speak|talk|get|want|need|ask(?:ing)? for|put me through|contact|see|give me)(?: to| with)? "
+        r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
+        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office|"
+        r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
+        r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person))\b"),
+    "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
+}
+
+# Per-ticket severity: the first rule that matches, most severe first (a rule may refine a
+# broader one below it: "doesn't work properly" is degraded, not blocked).
+_SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
+    ("P0", _rx(
+        rf"\b({_COMPROMISE}|security (?:breach|hole|issue|problem|vulnerability|flaw)|vulnerabilit(?:y|ies)|"
+        r"data (?:leak|breach|loss)|outages?|(?:site|app|service|server|servers|system|website|network) "
+        r"(?:is|are|was|were|went|seems?) down|down for everyone|server issues?)\b"),
+     "fraud, theft, a security problem or an outage"),
+    ("P2", _rx(
+        rf"\b({_NOT} work\w* (?:correctly|properly|well|right|reliably)|only (?:after|when|until)|"
+        r"work\w* (?:\w+ ){0,4}(?:until|unless)|"
+        r"workaround|randomly|sometimes|intermittent\w*|flaky|unstable|unreliable)\b"),
+     "it works, but wrongly, late or only sometimes"),
+    ("P1", _rx(rf"\b({_BLOCKED})\b"), "customers are blocked from a core task"),
+    ("P4", _rx(r"\b(typos?|translation|misaligned|cosmetic|colou?rs?|icons?|font|spacing)\b"),
+     "a cosmetic issue"),
+    ("P2", _rx(
+        rf"\b({_DEGRADED}|twice|double|extra|overcharg\w*|charged|(?:got|get|pay|paid|had to pay) (?:an? )?"
+        r"(?:fee|charge)|(?:there'?s|there is|there was) (?:an? )?(?:fee|charge)|fees? (?:on|for) my|charge on my|"
+        r"rather than|instead of|again|still|fix)\b"),
+     "a degraded or surprising experience"),
+]
+_MINOR = _rx(r"\b(warn(?:s|ed|ing|ings)?|deprecat\w*|typos?|misleading|unclear|confusing|docs|documentation)\b")
+_QUESTION_OR_REQUEST = _rx(
+    r"\?|\b(how|what|where|when|which|why|can i|could i|is it possible|do you|is there|will i|please|need|want|"
+    r"would like|add|support|should|warning|docs|documentation)\b")
+# Without a cue of impact, a ticket weighs what its kind usually weighs: a bug of unknown impact
+# degrades (P2), a complaint is a minor annoyance (P3), praise and chit-chat have none (P4).
+_DEFAULT_SEVERITY = {"bug": ("P2", "a bug of unknown impact")}
+_HYPOTHETICAL = _rx(r"\b(what (?:should|do|can) i do if|what happens (?:if|when|to)|if (?:i|my|a|the)|in case)\b")
+_P4_WHY = "no sign of impact on the customer"
+
+
+def hypothetical(text: str) -> bool:
+    """A one-sentence "what if" question: it reports nothing that has happened."""
+    return bool(_HYPOTHETICAL.search(text)) and len(re.findall(r"[.?!]+(?=\s|$)", text)) <= 1
+
+
+def why_question(text: str) -> bool:
+    """Asks why something happened and asks nothing else: what a customer reports, not a how-to."""
+    return bool(_WHY.search(text)) and not _ASKS_HOW.search(_WHY.sub(" ", text))
+
+
+def families(text: str) -> frozenset[str]:
+    """Names of the rule families whose pattern occurs in the (cleaned) text; a "what if"
+    question reports no failure; a why-question is a report (`why`), not a how-to question."""
+    found = frozenset(name for name, pattern in RULE_FAMILIES.items() if pattern.search(text))
+    if "why" in found:
+        found -= {"question"} if why_question(text) else {"why"}
+    return found - {"failure"} if hypothetical(text) else found
+
+
+def escalation_signals(text: str) -> list[str]:
+    """The explicit escalation signals in the (cleaned) text, in `ESCALATION_RULES` order."""
+    return [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
+
+
+def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) -> tuple[str, str]:
+    """(level, reason) of one cleaned ticket: the first impact rule that matches, else what its
+    signal type usually weighs, else P3 for a question or request and P4 for the rest. A
+    one-sentence "what if" question is at most P3."""
+    for level, pattern, why in _SEVERITY_RULES:
+        if pattern.search(text):
+            if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
+                return "P3", "a question about what would happen"
+            return level, why
+    if _MINOR.search(text):
+        return "P3", "a minor annoyance: a warning, a misleading message, a documentation error"
+    if signal_type in _DEFAULT_SEVERITY:
+        return _DEFAULT_SEVERITY[signal_type]
+    if signal_type == "other":
+        return ("P3", "a complaint with nothing broken") if sentiment < -0.05 else ("P4", _P4_WHY)
+    if _QUESTION_OR_REQUEST.search(text):
+        return "P3", "a question or request with nothing broken"
+    return "P4", _P4_WHY
+
+
+def urgency_of(severity_level: str, escalation: bool) -> str:
+    """How soon support must act: severity shifted to P1..P4, one level more urgent when escalating."""
+    index = min(SEVERITIES.index(severity_level), len(URGENCIES) - 1) - int(escalation)
+    return URGENCIES[max(index, 0)]
+
+
+_PROFANITY = _rx(r"\b(shit\w*|fuck\w*|wtf|damn\w*|crap\w*|bullshit|stfu|piss\w*|bitch\w*|ass(?:hole)?s?)\b")
+_ANNOYED = _rx(
+    r"\b(again|still|seriously|come on|annoy\w*|frustrat\w*|disappoint\w*|upset|unhappy|sad|joke|"
+    r"please fix|not cool|smh|ugh|agh)\b|[😡😤🙄😭😩😒🤬😠👎]|\?!|!\?|\?\?|:'?\(")
+
+
+def _shouting(raw: str) -> bool:
+    words = re.findall(r"[A-Za-z']{3,}", raw)
+    caps = [w for w in words if w.isupper()]
+    return len(caps) >= 4 and len(caps) >= 0.5 * len(words)
+
+
+_PROBLEM_WORDS = _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b")
+
+
+def without_problem_words(text: str) -> str:
+    """The text minus the words that name the problem ("error", "declined", "slow"): what is left
+    carries the emotion, so a calm bug report does not read as an angry one."""
+    return _PROBLEM_WORDS.sub(" ", text)
+
+
+def frustration(raw: str, emotion: float, signals: Iterable[str]) -> str:
+    """low / medium / high / critical from the sentiment of the words around the problem
+    (`emotion`), shouting, profanity and the escalation signals."""
+    signals = set(signals)
+    text = clean(raw)
+    shouting, profane = _shouting(text), bool(_PROFANITY.search(text))
+    threat = bool(signals & {"legal_threat", "public_complaint"})
+    angry = "strong_negative" in signals or profane or shouting or emotion <= -0.6
+    if (threat and angry) or (shouting and (profane or emotion < -0.3)):
+        return "critical"
+    if angry or (threat and emotion < 0) or (re.search(r"!!|\?!|!\?", text) and emotion < 0):
+        return "high"
+    if emotion <= -0.4 or _ANNOYED.search(raw) or signals - {"refund_chargeback"}:
+        return "medium"
+    return "low"
+
+
+def churn_risk(signals: Iterable[str], frustration_level: str) -> str:
+    """high when the customer says they will leave; medium when angry or threatening; else low."""
+    signals = set(signals)
+    if "churn" in signals:
+        return "high"
+    if frustration_level in ("high", "critical") or signals & {"legal_threat", "public_complaint"}:
+        return "medium"
+    return "low"

@@ -1,0 +1,53 @@
+"""A compact console logger for runs started from the command line: one short line per message,
+progress lines redrawn in place on a terminal; Dagster's own event chatter stays in the event log."""
+
+import logging
+import sys
+
+import dagster as dg
+
+from ticket_intel.core.progress import MARK
+
+
+class CompactFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        meta = getattr(record, "dagster_meta", {}) or {}
+        step = meta.get("step_key") or "run"
+        message = meta.get("orig_message") or record.getMessage()
+        level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+        return f"  {level}{step}: {message}"
+
+
+class RedrawingHandler(logging.StreamHandler):
+    """On a terminal, a progress line replaces the previous one instead of scrolling."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.redrawing = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        progress = MARK in line and self.stream.isatty()
+        prefix = "\r" if progress and self.redrawing else ("\n" if self.redrawing else "")
+        self.stream.write(prefix + line + ("" if progress else "\n"))
+        self.stream.flush()
+        self.redrawing = progress
+
+
+@dg.logger(
+    {"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+    description="One short line per message; progress bars redrawn in place on a terminal.",
+)
+def compact_console(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.getLogger("ticket_intel.run")
+    logger.setLevel(init_context.logger_config["log_level"])
+    handler = RedrawingHandler()
+    handler.setFormatter(CompactFormatter())
+    logger.handlers = [handler]
+    logger.propagate = False
+    return logger
+
+
+@dg.definitions
+def loggers() -> dg.Definitions:
+    return dg.Definitions(loggers={"console": dg.colored_console_logger, "compact": compact_console})

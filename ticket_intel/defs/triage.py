@@ -1,0 +1,97 @@
+"""ticket_triage: per ticket category, urgency, sentiment, escalation, team and SLA (core/triage.py)."""
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ticket_intel import warehouse as wh
+from ticket_intel.adapters import encoder
+from ticket_intel.adapters.llm import completer
+from ticket_intel.core import taxonomy as tax
+from ticket_intel.core.embed import cache_key, embed_cached
+from ticket_intel.core.llm import LLMCache
+from ticket_intel.core.redact import EMBED_CHARS
+from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
+from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_routing, load_taxonomy
+from ticket_intel.core.triage_llm import llm_triage_frame
+from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+
+def _vectors(frame: pd.DataFrame, encode: Encode, store: wh.EmbeddingStore) -> np.ndarray:
+    """Each ticket's vector: stored by ticket_embeddings, else through the same cache (never twice)."""
+    stored = frame["embedding"].notna().to_numpy()
+    hashes = frame["text_hash"][~stored].tolist()
+    fresh, _ = embed_cached(hashes, [t[:EMBED_CHARS] for t in frame["text"][~stored]], store, encode)
+    return np.stack([np.asarray(v, dtype=np.float32) if ok else fresh[h]
+                     for v, ok, h in zip(frame["embedding"], stored, frame["text_hash"], strict=True)])
+
+
+def _counts(column: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in column.value_counts().items()}
+
+
+def triage_week(
+    con: duckdb.DuckDBPyConnection, week: date, taxonomy: TriageTaxonomy, routing: Routing, areas: tax.Taxonomy,
+    encode: Encode, index: ZeroShot, model_key: str, llm: LLMConfig, run_id: str,
+) -> pd.DataFrame:
+    tickets = wh.triage_input(con, [week], model_key)
+    if tickets.empty:
+        wh.replace(con, [wh.Replace("marts.ticket_triage", None, "week_start", [week])])
+        return tickets
+
+    def area_of(text: str, tags: list[str]) -> str:
+        return tax.assign_area(areas, [text], [tags])
+    vectors = _vectors(tickets, encode, wh.EmbeddingStore(con, model_key))
+    out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index)
+    if llm.model:
+        cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
+                         put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
+        out = llm_triage_frame(tickets["text"].tolist(), out, taxonomy, routing, llm.model, cache,
+                               completer(llm.model, llm.completion_kwargs()))
+    out = out.assign(week_start=week, run_id=run_id)
+    wh.replace(con, [wh.Replace("marts.ticket_triage", out, "week_start", [week])])
+    return out
+
+
+@weekly_asset(
+    group_name="triage",
+    deps=["redacted_tickets", "ticket_embeddings", "taxonomy", "triage_taxonomy", "routing"],
+    description="Per ticket: category and subcategory (triage.yaml), severity and urgency, sentiment, "
+    "frustration, escalation signals, churn risk, team and SLA (routing.yaml) - offline rules and zero-shot "
+    "embeddings, or an LLM through litellm when configured.",
+)
+def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triage_config: TriageConfig,
+                  ranking: RankingConfig, embedding: EmbeddingConfig, llm: LLMConfig):
+    taxonomy, routing = load_taxonomy(triage_config.triage), load_routing(triage_config.routing)
+    routing.check_categories(taxonomy)
+    areas = tax.load(tax.locate(ranking.taxonomy))
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        return encoder.encode(list(texts), embedding.model, embedding.batch_size, embedding.backend)
+
+    index = zero_shot_index(taxonomy, encode)
+    model_key = cache_key(embedding.model, embedding.backend)
+    frames = []
+    with warehouse.connect() as con:
+        for week in weeks_of(context):
+            frames.append(triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm,
+                                      context.run.run_id))
+    out = pd.concat([f for f in frames if len(f)] or [pd.DataFrame(columns=["category", "urgency", "escalated",
+                                                                             "needs_review", "triage_source"])])
+    return dg.MaterializeResult(metadata={
+        "tickets": dg.MetadataValue.int(len(out)),
+        "categories": dg.MetadataValue.json(_counts(out["category"])),
+        "urgency": dg.MetadataValue.json(_counts(out["urgency"])),
+        "escalated": dg.MetadataValue.int(int(out["escalated"].sum())),
+        "needs_review": dg.MetadataValue.int(int(out["needs_review"].sum())),
+        "by": dg.MetadataValue.json(_counts(out["triage_source"])),
+        "triage_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.triage))),
+        "routing_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.routing))),
+    })

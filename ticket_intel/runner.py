@@ -1,0 +1,128 @@
+"""Running the pipeline from the command line: which instance, which partitions, which weeks.
+
+A warehouse and its Dagster instance belong together: unless `DAGSTER_HOME` is set, a warehouse's
+runs, sensors and reviews live in `<warehouse>_dagster/` beside it, and its reports in
+`<warehouse>_reports/`. The partitions follow the data: on the first run, when no partition
+start is configured, it is the first week that holds enough tickets to be ranked, and it is
+stored in ticket_intel.yaml (earlier tickets are counted as before the partitions). `--weeks all`
+means the weeks that hold tickets.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from ticket_intel import PROJECT_ROOT, settings
+from ticket_intel.core.weeks import monday, week_start
+from ticket_intel.warehouse import target
+
+WEEKS_HELP = "all (the weeks that hold tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+MAPPINGS_DOC = "docs/sources.md#column-mappings"
+
+
+def configure(warehouse: Path, inbox: Path | None = None) -> Path:
+    """Point settings at this warehouse (and inbox) and its instance; returns the instance folder."""
+    os.environ["TICKET_INTEL_WAREHOUSE"] = target.absolute(str(warehouse))
+    if inbox is not None:
+        os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
+    home = settings.dagster_home(warehouse).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    settings.apply()
+    return home
+
+
+def inbox_tickets(inbox: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(tickets, per-file outcomes) of the inbox, read with the configured mappings, as ingest reads it."""
+    from ticket_intel.core.sources import list_exports, load_mappings, read_exports
+
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox folder not found: {inbox}")
+    result = read_exports(list_exports(inbox), load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")))
+    return result.tickets, result.files
+
+
+def week_counts(tickets: pd.DataFrame) -> Counter[date]:
+    return Counter(week_start(tickets["created_at"])) if len(tickets) else Counter()
+
+
+def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
+    """The first week with enough tickets to rank; the first week with any when none has enough."""
+    full = [w for w, n in counts.items() if n >= min_week_tickets]
+    return min(full or counts)
+
+
+def choose_partitions_start(counts: Counter[date]) -> str | None:
+    """Fit the partitions to the data once: returns what was chosen and why, or None if configured."""
+    env = "TICKET_INTEL_PARTITIONS_START"
+    if settings.is_chosen(env) or not counts:
+        return None
+    minimum = int(settings.value("TICKET_INTEL_MIN_WEEK_TICKETS"))
+    start = first_rankable_week(counts, minimum)
+    path = settings.remember(env, start.isoformat())
+    before = sum(n for w, n in counts.items() if w < start)
+    return (f"partitions start {start}: the first week with at least {minimum} tickets (stored in {path}; "
+            f"{before} earlier tickets are counted as before the partitions)")
+
+
+def no_tickets_reason(files: pd.DataFrame) -> str:
+    """Why an inbox gave no usable ticket, from what each file said."""
+    errors = [f"{Path(f.source_file).name}: {f.error}" for f in files.itertuples() if f.error]
+    if not len(files):
+        return "the inbox holds no export files (.csv, .json, .jsonl, .parquet)"
+    detail = "; ".join(errors[:3]) if errors else "every record was rejected (see ops.rejected_tickets)"
+    hint = f" (see {MAPPINGS_DOC})" if any("column mapping" in e for e in errors) else ""
+    return f"the inbox holds no usable tickets: {detail}{hint}"
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    start: date
+    end: date
+    with_tickets: int
+    without: int
+
+    def describe(self) -> str:
+        skipped = f"; skipped {self.without} weeks with no tickets" if self.without else ""
+        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}"
+
+
+def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str]) -> WeekPlan:
+    """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the partitions."""
+    weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
+    if spec == "all":
+        if not weeks:
+            raise ValueError("no tickets fall inside the weekly partitions "
+                             f"(they start {min(partition_keys)}); see `partitions_start` in the README")
+        start, end = weeks[0], weeks[-1]
+    else:
+        start, end = _range(spec)
+        for w in (start, end):
+            if w.isoformat() not in partition_keys:
+                raise ValueError(f"week {w} is not a complete week inside the partitions (start {min(partition_keys)})")
+    span = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
+    inside = sum(1 for w in weeks if start <= w <= end)
+    return WeekPlan(start, end, inside, span - inside)
+
+
+def _range(spec: str) -> tuple[date, date]:
+    message = f"--weeks must be {WEEKS_HELP}, not {spec!r}"
+    try:
+        parts = [date.fromisoformat(p) for p in spec.split("..")]
+    except ValueError as exc:
+        raise ValueError(message) from exc
+    if len(parts) not in (1, 2):
+        raise ValueError(message)
+    start, end = monday(parts[0]), monday(parts[-1])
+    if end < start:
+        raise ValueError(f"--weeks range {spec} ends before it starts")
+    return start, end

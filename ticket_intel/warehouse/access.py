@@ -1,0 +1,187 @@
+"""Who may open the warehouse file, and when: one writer at a time, readers on a published snapshot.
+
+A DuckDB file has one read-write process at a time, and a process holding it even read-only keeps
+every writer out. So:
+
+- writers (every Dagster run that touches the warehouse, the review commands) hold
+  `<warehouse>.lock`, an OS file lock (flock) that the kernel releases when its holder dies, even
+  by SIGKILL or the OOM killer, so a crash never leaves a stale lock. Who holds it is written
+  next to it (`<warehouse>.writer.json`) so that a waiting writer can say why it waits;
+- readers (`themes`, `export`, `review list`, BI tools) never open the warehouse itself. They open
+  `<stem>.snapshot<suffix>`, a checkpointed copy that a writer publishes atomically (copy to a
+  temporary name, fsync, rename) after each successful write. A reader that holds the snapshot
+  keeps the version it opened: the next publish replaces the name, not the file it holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from ticket_intel.warehouse import target
+from ticket_intel.warehouse.connection import open_warehouse
+
+
+class WarehouseBusy(RuntimeError):
+    """Another writer holds the warehouse for longer than this one may wait."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The process writing the warehouse, as recorded beside its lock."""
+
+    what: str
+    pid: int
+    host: str
+    since: float
+
+    def describe(self) -> str:
+        since = datetime.fromtimestamp(self.since).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{self.what} (pid {self.pid} on {self.host}, since {since})"
+
+
+def lock_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".lock")
+
+
+def holder_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".writer.json")
+
+
+def snapshot_path(path: str | Path) -> Path:
+    """Where readers and BI tools open the last completed state: `warehouse.duckdb` -> `warehouse.snapshot.duckdb`."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.snapshot{path.suffix}")
+
+
+def _lock(path: Path) -> FileLock:
+    # One lock object per file and process, shared by all threads: a CLI that holds the lock
+    # before starting its run re-enters it when the run's resource takes it.
+    return FileLock(lock_path(path.resolve()), is_singleton=True, thread_local=False)
+
+
+def current_holder(path: str | Path) -> Holder | None:
+    try:
+        return Holder(**json.loads(holder_path(path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _busy(path: Path) -> str:
+    holder = current_holder(path)
+    return f"{path} is being written by {holder.describe() if holder else 'another process'}"
+
+
+@contextlib.contextmanager
+def writer_lock(path: str | Path, what: str, wait_seconds: float,
+                on_wait: Callable[[str], None] = lambda _: None) -> Iterator[None]:
+    """Hold the warehouse's writer lock, waiting at most `wait_seconds` (saying why through
+    `on_wait`) for the current writer; raises WarehouseBusy when it does not come free."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _lock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if wait_seconds <= 0:
+            raise WarehouseBusy(f"{_busy(path)}; try again when it finishes") from None
+        on_wait(f"waiting up to {wait_seconds:g} s: {_busy(path)}")
+        try:
+            lock.acquire(timeout=wait_seconds, poll_interval=0.5)
+        except Timeout:
+            raise WarehouseBusy(f"gave up after {wait_seconds:g} s: {_busy(path)}") from None
+    try:
+        holder = Holder(what, os.getpid(), socket.gethostname(), time.time())
+        holder_path(path).write_text(json.dumps(asdict(holder)), encoding="utf-8")
+        yield
+    finally:
+        lock.release()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_snapshot(path: str | Path) -> Path:
+    """Copy the warehouse, checkpointed, to its snapshot name in one atomic rename.
+
+    The caller holds the writer lock, so nothing writes between the checkpoint and the copy. A
+    failure (a full disk) removes the partial copy and leaves the previous snapshot in place.
+    """
+    path = Path(path)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    snapshot = snapshot_path(path)
+    partial = snapshot.with_name(snapshot.name + ".partial")
+    try:
+        shutil.copyfile(path, partial)
+        _fsync(partial)
+        os.replace(partial, snapshot)
+        _fsync(snapshot.parent)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return snapshot
+
+
+@contextlib.contextmanager
+def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the last completed state; never blocks or fails a writer.
+
+    A warehouse written before snapshots existed gets its first one now, unless a writer is busy.
+    A DuckLake serves its readers itself: they read its last committed snapshot.
+    """
+    if target.is_lake_target(str(path)):
+        with open_warehouse(path, read_only=True) as con:
+            yield con
+        return
+    path = Path(path)
+    snapshot = snapshot_path(path)
+    if not snapshot.exists():
+        if not path.exists():
+            raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
+        try:
+            with writer_lock(path, "publishing a snapshot for readers", wait_seconds=0):
+                publish_snapshot(path)
+        except WarehouseBusy as exc:
+            raise WarehouseBusy(f"no completed run to read yet: {exc}") from None
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def open_writer(path: str | Path, what: str, wait_seconds: float,
+                on_wait: Callable[[str], None] = lambda _: None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection under the writer lock; readers see the change once it is closed.
+    A DuckLake serializes its writers itself."""
+    if target.is_lake_target(str(path)):
+        with open_warehouse(path) as con:
+            yield con
+        return
+    with writer_lock(path, what, wait_seconds, on_wait):
+        with open_warehouse(path) as con:
+            yield con
+        publish_snapshot(path)

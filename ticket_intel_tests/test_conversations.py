@@ -1,0 +1,249 @@
+"""Conversations: one ticket per conversation from the customer's first message, follow-ups kept
+aside, agent replies joined to their ticket, and the product (brand) of each ticket, per source."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel.core.sources import list_exports, load_mappings, parse_bytes, read_exports
+from ticket_intel.core.sources.base import CANONICAL_COLUMNS, REPLY_COLUMNS, RESOLVED_STATUSES
+from ticket_intel.core.sources.mapped import MappingError
+
+SAMPLE = PROJECT_ROOT / "data" / "sample"
+TWCS_HEADER = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id", "in_response_to_tweet_id"]
+
+
+def _zendesk_doc() -> dict:
+    return {
+        "tickets": [{
+            "id": 9, "created_at": "2026-09-02T08:00:00Z", "requester_id": 5, "brand_id": 360, "status": "solved",
+            "via": {"channel": "web"}, "subject": "Card", "description": "My card was declined",
+            "comments": [
+                {"id": 1, "author_id": 5, "public": True, "body": "My card was declined", "created_at": "2026-09-02T08:00:00Z"},
+                {"id": 2, "author_id": 8, "public": True, "body": "Please retry now.", "created_at": "2026-09-02T09:00:00Z"},
+                {"id": 3, "author_id": 8, "public": False, "body": "Reset the limit", "created_at": "2026-09-02T09:01:00Z"},
+                {"id": 4, "author_id": 5, "public": True, "html_body": "<p>Still declined!!</p>", "created_at": "2026-09-02T10:00:00Z"},
+                {"id": 5, "author_id": 5, "public": False, "body": "private by requester?", "created_at": "2026-09-02T10:01:00Z"},
+            ],
+        }, {
+            "id": 10, "created_at": "2026-09-03T08:00:00Z", "requester_id": 6, "brand_id": 999, "status": "open",
+            "via": {"channel": "email"}, "subject": "Login", "description": "Cannot log in",
+        }],
+        "users": [{"id": 5, "role": "end-user"}, {"id": 6, "role": "end-user"}, {"id": 8, "role": "agent"}],
+        "brands": [{"id": 360, "name": "Acme Cards"}],
+    }
+
+
+def test_zendesk_first_message_followups_replies_and_brand():
+    result = parse_bytes("zd.json", json.dumps(_zendesk_doc()).encode())
+    first, second = result.tickets
+    assert (first["message"], first["followups"], first["followup_text"]) == (
+        "My card was declined", 1, "<p>Still declined!!</p>")
+    assert (first["product"], second["product"]) == ("Acme Cards", "999")
+    assert (second["message"], second["followups"], second["followup_text"]) == ("Cannot log in", 0, None)
+    replies = [(r["ticket_id"], r["reply_id"], r["text"], r["is_public"], r["author"]) for r in result.replies]
+    assert replies == [("zendesk:9", "2", "Please retry now.", True, "8"), ("zendesk:9", "3", "Reset the limit", False, "8")]
+    assert first["status"] in RESOLVED_STATUSES and result.replies[0]["reply_at"] == datetime(2026, 9, 2, 9)
+
+
+def test_zendesk_without_users_sideload_treats_other_authors_as_agents():
+    doc = _zendesk_doc()
+    del doc["users"]
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    assert [r["reply_id"] for r in result.replies] == ["2", "3"]
+    assert result.tickets[0]["followups"] == 1
+
+
+def test_intercom_followups_admin_replies_notes_private_and_product():
+    parts = [
+        {"id": "p1", "part_type": "comment", "author": {"type": "user", "id": "u1"}, "body": "<p>Transfer stuck</p>",
+         "created_at": 1788163100},
+        {"id": "p2", "part_type": "assignment", "author": {"type": "admin", "id": "a1"}, "body": None,
+         "created_at": 1788163200},
+        {"id": "p3", "part_type": "comment", "author": {"type": "admin", "id": "a1"}, "body": "<p>Fixed it.</p>",
+         "created_at": 1788163300},
+        {"id": "p4", "part_type": "note", "author": {"type": "admin", "id": "a1"}, "body": "<p>was a bank hold</p>",
+         "created_at": 1788163400},
+        {"id": "p5", "part_type": "comment", "author": {"type": "user", "id": "u1"}, "body": "<p>thanks</p>",
+         "created_at": 1788163500},
+        {"id": "p6", "part_type": "comment", "author": {"type": "bot", "id": "b"}, "body": "<p>Rate us</p>",
+         "created_at": 1788163600},
+    ]
+    conv = {"type": "conversation", "id": "c1", "created_at": 1788163031, "state": "closed",
+            "source": {"type": "conversation", "body": "<p>Hi! How can we help?</p>", "author": {"type": "bot", "id": "b"}},
+            "custom_attributes": {"Brand": "Acme Pay"}, "conversation_parts": {"conversation_parts": parts}}
+    result = parse_bytes("ic.json", json.dumps({"type": "conversation.list", "conversations": [conv]}).encode())
+    [t] = result.tickets
+    assert (t["message"], t["followups"], t["followup_text"], t["product"]) == (
+        "<p>Transfer stuck</p>", 1, "<p>thanks</p>", "Acme Pay")
+    assert [(r["reply_id"], r["is_public"]) for r in result.replies] == [("p3", True), ("p4", False)]
+
+
+def test_freshdesk_api_conversations_and_csv_product():
+    rec = {"id": 501, "subject": "Login", "description_text": "Cannot log in", "status": 4, "priority": 2,
+           "created_at": "2026-09-03T12:00:00Z", "requester_id": 44, "product_id": 7001, "conversations": [
+               {"id": 1, "incoming": False, "private": False, "body_text": "Reset your password here.", "user_id": 90,
+                "created_at": "2026-09-03T13:00:00Z"},
+               {"id": 2, "incoming": True, "private": False, "body_text": "Still cannot", "user_id": 44,
+                "created_at": "2026-09-03T14:00:00Z"},
+               {"id": 3, "incoming": False, "private": True, "body_text": "escalate to auth team", "user_id": 90,
+                "created_at": "2026-09-03T14:30:00Z"}]}
+    result = parse_bytes("fd.json", json.dumps([rec]).encode())
+    [t] = result.tickets
+    assert (t["message"], t["followups"], t["product"], t["status"]) == ("Cannot log in", 1, "7001", "resolved")
+    assert [(r["reply_id"], r["is_public"]) for r in result.replies] == [("1", True), ("3", False)]
+    csv_result = parse_bytes("fd.csv", (SAMPLE / "freshdesk_tickets.csv").read_bytes())
+    assert {t["product"] for t in csv_result.tickets} >= {"Example Bank", "Example Bank Business"}
+    assert csv_result.replies == []
+
+
+def test_sample_exports_yield_replies_joined_to_kept_tickets():
+    result = read_exports(list_exports(SAMPLE))
+    assert list(result.replies.columns) == REPLY_COLUMNS and list(result.tickets.columns) == CANONICAL_COLUMNS
+    per_source = result.replies.merge(result.tickets[["ticket_id", "source", "status"]], on="ticket_id")
+    assert len(per_source) == len(result.replies)  # every reply belongs to a kept ticket
+    assert set(per_source["source"]) == {"zendesk", "intercom"}  # the Freshdesk CSV export has no replies
+    assert per_source["status"].isin(RESOLVED_STATUSES).mean() > 0.5
+    assert not result.replies["is_public"].all()  # Zendesk internal notes are kept, marked private
+    assert result.tickets["followups"].notna().all()
+
+
+def _write_twcs(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([TWCS_HEADER, *rows])
+    return path
+
+
+def _t(minute: int) -> str:
+    return f"Mon Oct 02 10:{minute:02d}:00 +0000 2017"
+
+
+TWCS_ROWS = [
+    # A thread: customer root, brand reply, customer follow-up, brand reply, second follow-up.
+    ["1", "111", "True", _t(0), "@amazonhelp my order never arrived https://t.co/x", "2", ""],
+    ["2", "AmazonHelp", "False", _t(5), "@111 Sorry! Which order?", "3", "1.0"],
+    ["3", "111", "True", _t(7), "@AmazonHelp order 123, still nothing", "4", "2.0"],
+    ["4", "AmazonHelp", "False", _t(9), "@111 It is on its way.", "5", "3.0"],
+    ["5", "111", "True", _t(12), "@AmazonHelp ok thanks", "", "4.0"],
+    # A root addressed to an anonymised handle, answered by a brand: the product is the brand.
+    ["10", "222", "True", _t(1), "@115990 my phone will not charge", "11", ""],
+    ["11", "AppleSupport", "False", _t(3), "@222 Let's check the cable.", "", "10"],
+    # A follow-up whose root is not in the export, and a thread opened by a brand.
+    ["20", "333", "True", _t(2), "@Delta yes that is right", "", "19"],
+    ["30", "Delta", "False", _t(4), "Flights are delayed today", "31", ""],
+    ["31", "444", "True", _t(6), "@Delta mine too", "", "30"],
+    # A root with no brand reply: the first non-numeric handle it is addressed to.
+    ["40", "555", "True", _t(8), "@12345 @Tesco where is my delivery?", "", ""],
+]
+
+
+def test_twcs_roots_only_with_followups_replies_and_brand(tmp_path):
+    result = read_exports([_write_twcs(tmp_path / "tweets.csv", TWCS_ROWS)])
+    t = result.tickets.set_index("ticket_id")
+    assert sorted(t.index) == ["twcs:1", "twcs:10", "twcs:40"]
+    assert t.loc["twcs:1", "message"].startswith("@amazonhelp my order never arrived")
+    assert (t.loc["twcs:1", "followups"], t.loc["twcs:1", "followup_text"]) == (
+        2, "@AmazonHelp order 123, still nothing\n\n@AmazonHelp ok thanks")
+    assert t.loc["twcs:10", "followups"] == 0
+    assert dict(t["product"]) == {"twcs:1": "AmazonHelp", "twcs:10": "AppleSupport", "twcs:40": "Tesco"}
+    assert set(zip(result.replies["ticket_id"], result.replies["reply_id"], strict=True)) == {
+        ("twcs:1", "2"), ("twcs:1", "4"), ("twcs:10", "11")}
+    assert result.replies.set_index("reply_id").loc["4", "reply_at"] == datetime(2017, 10, 2, 10, 9)
+    # 11 rows: 3 tickets; every other row (follow-ups, replies, orphans, the brand's thread) is skipped.
+    assert result.files[["accepted", "rejected", "skipped"]].values.tolist() == [[3, 0, 8]]
+
+
+def test_twcs_thread_split_across_files_is_assembled(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write_twcs(inbox / "day1.csv", TWCS_ROWS[:2])
+    _write_twcs(inbox / "day2.csv", TWCS_ROWS[2:5])
+    result = read_exports(list_exports(inbox))
+    [t] = result.tickets.itertuples()
+    assert (t.ticket_id, t.followups, Path(t.source_file).name) == ("twcs:1", 2, "day1.csv")
+    assert sorted(result.replies["reply_id"]) == ["2", "4"]
+    assert result.files["skipped"].tolist() == [1, 3]
+
+
+def test_twcs_reexported_tweet_counts_once(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write_twcs(inbox / "a.csv", TWCS_ROWS[:3])
+    _write_twcs(inbox / "b.csv", TWCS_ROWS[:5])
+    result = read_exports(list_exports(inbox))
+    assert result.tickets["ticket_id"].tolist() == ["twcs:1"] and result.tickets["followups"].tolist() == [2]
+    assert Path(result.tickets["source_file"].iloc[0]).name == "b.csv"
+    assert sorted(result.replies["reply_id"]) == ["2", "4"] and result.rejected.empty
+
+
+def test_bad_rows_in_a_thread_are_rejected_not_lost(tmp_path):
+    rows = [r[:] for r in TWCS_ROWS[:5]]
+    rows[2][3] = "yesterday-ish"  # a follow-up with an unusable time
+    rows[3][3] = "not a time"  # a brand reply with an unusable time
+    result = read_exports([_write_twcs(tmp_path / "t.csv", rows)])
+    assert result.tickets["followups"].tolist() == [1]
+    reasons = sorted(result.rejected["reason"])
+    assert len(reasons) == 2 and reasons[0].startswith("agent reply 4") and "does not match format" in reasons[1]
+    assert result.replies["reply_id"].tolist() == ["2"]
+
+
+def test_conversation_id_mapping_takes_the_earliest_customer_message(tmp_path):
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "chat.yaml").write_text(
+        "name: chat\nsource: chat\ndetect: [msg, conv, sender, at, body]\n"
+        "columns: {ticket_id: msg, created_at: at, message: body, customer_id: sender}\n"
+        "constants: {product: Shop app}\nagents: {column: sender, values: [agent]}\n"
+        "thread: {conversation_id: conv}\n")
+    rows = pd.DataFrame({
+        "msg": ["m3", "m1", "m2", "m4", "m5"], "conv": ["c1", "c1", "c1", "c2", ""],
+        "sender": ["u1", "u1", "agent", "agent", "u2"],
+        "at": ["2026-09-01 10:05", "2026-09-01 10:00", "2026-09-01 10:02", "2026-09-01 11:00", "2026-09-01 12:00"],
+        "body": ["also the app crashes", "cannot pay at checkout", "which card?", "hello?", "refund please"]})
+    (tmp_path / "inbox").mkdir()
+    rows.to_csv(tmp_path / "inbox" / "chats.csv", index=False)
+    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    t = result.tickets.set_index("ticket_id")
+    assert sorted(t.index) == ["chat:c1", "chat:m5"]  # c2 has no customer message; m5 has no conversation
+    assert (t.loc["chat:c1", "message"], t.loc["chat:c1", "followup_text"]) == ("cannot pay at checkout",
+                                                                              "also the app crashes")
+    assert set(t["product"]) == {"Shop app"}
+    assert result.replies[["ticket_id", "reply_id"]].values.tolist() == [["chat:c1", "m2"]]
+
+
+def test_github_product_is_the_repository(shared_datasets):
+    result = read_exports([shared_datasets / "github_bug_issues" / "vercel_next.js.csv"], earliest=datetime(2015, 1, 5))
+    assert set(result.tickets["product"]) == {"vercel_next.js"}
+    assert result.tickets["ticket_id"].str.startswith("github:vercel_next.js#").all()
+
+
+def test_shipped_twcs_sample_keeps_only_thread_roots(shared_datasets):
+    path = shared_datasets / "twcs_sample" / "twcs_small.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    roots = raw[(raw["inbound"] == "True") & (raw["in_response_to_tweet_id"] == "")]
+    result = read_exports([path])
+    assert sorted(result.tickets["source_id"]) == sorted(roots["tweet_id"])
+    brands = set(raw.loc[raw["inbound"] == "False", "author_id"])
+    named = result.tickets.dropna(subset=["product"])
+    addressed = [p in brands or (not p.isdigit() and f"@{p}".lower() in m.lower())
+                 for p, m in zip(named["product"], named["message"], strict=True)]
+    assert all(addressed)
+    assert result.tickets["product"].notna().mean() > 0.5
+
+
+@pytest.mark.parametrize("body, error", [
+    ("thread: {reply_to: a, conversation_id: b}\n", "exactly one of reply_to or conversation_id"),
+    ("product_from_mentions: true\nconstants: {product: X}\n", "exclude each other"),
+    ("constants: {message: hi}\n", "constants must be canonical fields"),
+])
+def test_bad_thread_or_product_settings_name_the_mapping(tmp_path, body, error):
+    (tmp_path / "bad.yaml").write_text(
+        "name: bad\nsource: bad\ndetect: [a]\ncolumns: {ticket_id: a, created_at: b, message: c}\n" + body)
+    with pytest.raises(MappingError, match=f"(?s)bad.yaml.*{error}"):
+        load_mappings(tmp_path)

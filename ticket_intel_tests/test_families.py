@@ -1,0 +1,97 @@
+"""One spike, one alert across themes split from one series (core/families.py)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from ticket_intel.core import anomalies, families
+from ticket_intel.core.context import make_context
+from ticket_intel.core.review import ReviewState
+
+START = date(2026, 1, 5)
+
+
+def wk(k: int) -> date:
+    return START + timedelta(weeks=k)
+
+
+def window(counts: dict[str, dict[int, int]]) -> pd.DataFrame:
+    """`counts[theme][week] = tickets` (series counts), each ticket from its own customer."""
+    rows = [{"ticket_id": f"{t}-{k}-{i}", "ticket_week": wk(k), "theme_id": t, "customer_id": f"{t}-{k}-c{i}"}
+            for t, weeks in counts.items() for k, n in weeks.items() for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def context(frame: pd.DataFrame, week: date, births: dict[str, date] | None = None,
+            events: list[dict[str, object]] | None = None, parents: dict[str, str] | None = None):
+    births = births or {}
+    return make_context(week, 8, frame[frame["ticket_week"] > week - timedelta(weeks=8)], ReviewState(),
+                        first_seen=births, origins=dict.fromkeys(births, "new"), tracking_start=wk(0),
+                        families=families.split_families(events or []), parents=parents)
+
+
+def ranked(frame: pd.DataFrame, week: date) -> list[dict[str, object]]:
+    now = frame[frame["ticket_week"] == week]
+    return [{"theme_id": t, "label": f"label {t}", "tickets": len(g), "customers": g["customer_id"].nunique(),
+             "example_ticket_ids": sorted(g["ticket_id"])[:3]} for t, g in now.groupby("theme_id")]
+
+
+SPLIT = [{"theme_id": "T2", "event": "split", "related_theme_ids": ["T1"]}]
+
+
+def run(counts: dict[str, dict[int, int]], events: list[dict[str, object]], parents: dict[str, str] | None = None,
+        births: dict[str, date] | None = None) -> list[dict[str, object]]:
+    frame = window(counts)
+    return families.detect(context(frame, wk(7), births, events, parents), ranked(frame, wk(7)))
+
+
+def test_families_join_splits_transitively_and_nothing_else():
+    events = [*SPLIT, {"theme_id": "T3", "event": "split", "related_theme_ids": ["T2"]},
+              {"theme_id": "T4", "event": "new_group", "related_theme_ids": ["T1"]},
+              {"theme_id": "T5", "event": "continued", "related_theme_ids": []}]
+    assert families.split_families(events) == {"T1": "T1", "T2": "T1", "T3": "T1"}
+
+
+def test_a_spike_split_across_two_pieces_raises_one_alert_with_the_combined_count():
+    counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}}
+    frame = window(counts)
+    alone = anomalies.detect(context(frame, wk(7)), ranked(frame, wk(7)))
+    assert sorted(a["theme_id"] for a in alone if a["kind"] == anomalies.SPIKE) == ["T1", "T2"]  # today: two
+    alerts = run(counts, SPLIT)
+    assert [(a["kind"], a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [
+        (anomalies.SPIKE, "T1", 25, ["T2"])]
+    assert alerts[0]["baseline"] == 10.0 and alerts[0]["customers"] == 25
+
+
+def test_pieces_each_below_the_floor_spike_together():
+    counts = {"T1": {**{k: 3 for k in range(1, 7)}, 7: 7}, "T2": {**{k: 2 for k in range(1, 7)}, 7: 7}}
+    assert run(counts, []) == []  # 7 tickets each: below the count floor
+    alerts = run(counts, SPLIT)
+    assert [(a["theme_id"], a["tickets"]) for a in alerts] == [("T1", 14)]
+
+
+def test_a_spike_in_one_piece_is_not_hidden_by_a_large_quiet_sibling():
+    counts = {"T1": {k: 100 for k in range(1, 8)}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 16}}
+    alerts = run(counts, SPLIT)
+    assert [(a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [("T2", 16, [])]
+
+
+def test_unrelated_themes_spike_separately():
+    counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}}
+    assert sorted(a["theme_id"] for a in run(counts, [])) == ["T1", "T2"]
+
+
+def test_a_new_group_alert_names_its_parent():
+    counts = {"T1": {k: 10 for k in range(1, 8)}, "G": {7: 6}}
+    alerts = run(counts, [], parents={"G": "T1"}, births={"G": wk(7)})
+    assert [(a["kind"], a["theme_id"], a["related_theme_ids"]) for a in alerts] == [(anomalies.NEW_PATTERN, "G", ["T1"])]
+
+
+def test_events_read_back_from_the_warehouse_hold_arrays():
+    import numpy as np
+
+    events = pd.DataFrame({"theme_id": ["T2", "T4"], "event": ["split", "new_group"],
+                           "related_theme_ids": [np.array(["T1"]), np.array(["T1"])]})
+    assert families.family_parents(events) == ({"T1": "T1", "T2": "T1"}, {"T4": "T1"})

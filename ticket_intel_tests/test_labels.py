@@ -1,0 +1,64 @@
+"""The hand-labelled set behind bench.signal_severity and bench.triage is well-formed and consistent
+with the definitions it was labelled by (bench/labels/GUIDE.md)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bench.labels.sample import PER_SOURCE, SHARED, sample
+from ticket_intel import PROJECT_ROOT
+from ticket_intel.core.triage_config import load_taxonomy
+from ticket_intel.core.triage_rules import urgency_of
+from ticket_intel.core.vocabulary import (
+    ESCALATION_SIGNALS,
+    FRUSTRATION_LEVELS,
+    SEVERITIES,
+    SIGNAL_TYPES,
+    URGENCIES,
+)
+
+LABELS = PROJECT_ROOT / "bench" / "labels" / "tickets.csv"
+COLUMNS = ["source", "id", "split", "category", "subcategory", "signal_type", "severity", "urgency",
+           "escalation", "escalation_signals", "frustration"]
+
+
+@pytest.fixture(scope="module")
+def labels() -> pd.DataFrame:
+    return pd.read_csv(LABELS, dtype=str, keep_default_na=False)
+
+
+def test_columns_sizes_and_splits(labels):
+    assert list(labels.columns) == COLUMNS
+    assert labels["id"].is_unique
+    counts = labels.groupby(["source", "split"]).size()
+    assert set(labels["source"]) == {"banking77", "twcs", "github"}
+    assert labels.groupby("source").size().to_dict() == PER_SOURCE
+    assert all(counts[source, split] == n // 2 for source, n in PER_SOURCE.items() for split in ("dev", "test"))
+
+
+def test_values_are_in_the_vocabularies(labels):
+    assert set(labels["severity"]) <= set(SEVERITIES) and set(labels["urgency"]) <= set(URGENCIES)
+    assert set(labels["signal_type"]) <= set(SIGNAL_TYPES)
+    assert set(labels["frustration"]) <= set(FRUSTRATION_LEVELS)
+    assert set(labels["escalation"]) == {"true", "false"}
+    signals = {s for cell in labels["escalation_signals"] for s in cell.split(";") if s}
+    assert signals <= set(ESCALATION_SIGNALS)
+
+
+def test_derived_labels_follow_their_definitions(labels):
+    taxonomy = load_taxonomy()
+    subcategories = {c.name: {s.name for s in c.subcategories} for c in taxonomy.categories}
+    for row in labels.itertuples():
+        assert row.subcategory in subcategories[row.category], row.id
+        assert row.signal_type == taxonomy.signal_type(row.category, row.subcategory), row.id
+        escalating = bool(row.escalation_signals)
+        assert row.escalation == str(escalating).lower(), row.id
+        assert row.urgency == urgency_of(row.severity, escalating), row.id
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not available")
+def test_the_sampling_script_reproduces_the_set(labels):
+    drawn = sample()
+    assert drawn[["source", "id", "split"]].to_dict("records") == labels[["source", "id", "split"]].to_dict("records")
+    assert (drawn["text"].str.strip() != "").all()

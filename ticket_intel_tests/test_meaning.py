@@ -1,0 +1,88 @@
+"""Text for meaning: handles, links, placeholders, ticket numbers and sign-offs never drive
+embeddings, terms or labels, while the text people are shown keeps them."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ticket_intel.core.embed import text_hash
+from ticket_intel.core.meaning import meaning_text, spelling_folds
+from ticket_intel.core.redact import RedactionSettings, redact_tickets
+
+TWEETS = [
+    ("@AmazonHelp my order #12345 never arrived https://t.co/x", "my order never arrived"),
+    ("@AmazonHelp my order [ORDER] never arrived https://t.co/3ou2uHc0h9", "my order never arrived"),
+    (".@AlaskaAir flight delayed again, 3rd time this week", "flight delayed again, 3rd time this week"),
+    ("@sprintcare @115714 @115913 no signal since Monday #fail", "no signal since Monday #fail"),
+    ("@Uber_Support I was charged twice. Thanks, [PERSON]", "I was charged twice."),
+    ("Hi team, my card [CARD] was declined at the store. Sent from my iPhone", "my card was declined at the store."),
+    ("Hello, ticket #48213 is still open, please help!", "is still open, please help!"),
+    ("case 00123: the refund is still pending. Regards, PERSON", "the refund is still pending."),
+    ("Dear Support Team, ref: AB12345 not fixed yet. Kind regards, [PERSON]", "not fixed yet."),
+    ("[SR-8740] Compiler crash with generic closures (#4521)", "Compiler crash with generic closures"),
+    ("my reset link www.bank.example/reset?x=1 and monzo.com/help/cards both fail", "my reset link and both fail"),
+    ("@VerizonSupport https://t.co/8oqoZLILSK", ""),
+]
+
+
+@pytest.mark.parametrize(("text", "meaning"), TWEETS)
+def test_meaning_text_of_real_looking_tickets(text, meaning):
+    assert meaning_text(text) == meaning
+
+
+@pytest.mark.parametrize("text", [
+    "in case 2 days pass I want a refund",  # a short number after "case" is no ticket number
+    "Failed to find action after updating to next@14.2.8",  # package@version is no handle
+    "HTTP 500 error when uploading a file",
+    "Thanks to your app I lost money on every transfer",  # thanks that carries the complaint
+    "Which plan is best for travel?",
+])
+def test_meaning_text_keeps_what_carries_meaning(text):
+    assert meaning_text(text) == text
+
+
+HANDLE = re.compile(r"(?<![\w@])@\w")
+SCHEME = re.compile(r"(?i)https?:/")
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
+NOISE = st.sampled_from(["@AmazonHelp", "@115879", "@", "@@x", "x@", "https://t.co/3ou2uHc0h9", "http://", "https//",
+                         "HTTPS://X.IO/A", "www.x.com", "t.co/x", "[PERSON]", "[EMAIL]", "[ORDER_ID]", "PERSON", "<NAME>",
+                         "[", "]", "Hi team,", "Hello", "Thanks, ", "Sent from my iPhone", "ticket #1234", "case 00123",
+                         "ref: AB123", "[SR-12]", "#1234", "(", ")", ".", ",", " ", "\n"])
+TEXT = st.lists(st.one_of(NOISE, st.text(max_size=12)), max_size=10).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT)
+def test_meaning_text_never_holds_handles_links_or_placeholders_and_is_idempotent(text):
+    meaning = meaning_text(text)
+    assert not HANDLE.search(meaning)
+    assert not SCHEME.search(meaning)
+    assert not PLACEHOLDER.search(meaning)
+    assert meaning_text(meaning) == meaning
+
+
+def test_redacted_tickets_carry_text_for_people_and_text_for_meaning():
+    raw = pd.DataFrame({
+        "ticket_id": ["twcs:1"], "week_start": [pd.Timestamp("2017-10-30").date()],
+        "created_at": [pd.Timestamp("2017-10-31")], "source": ["twcs"], "customer_id": ["c1"],
+        "account_id": [None], "plan": [None], "monthly_revenue": [None], "channel": ["twitter"], "tags": [[]],
+        "priority": [None], "subject": [None],
+        "message": ["@AmazonHelp my order #12345 never arrived, mail me at ana@example.org https://t.co/x"],
+    })
+    row = redact_tickets(raw, RedactionSettings(), embed_chars=1500).iloc[0]
+    assert row["text"] == "@AmazonHelp my order [ORDER] never arrived, mail me at [EMAIL] https://t.co/x"
+    assert row["meaning_text"] == "my order never arrived, mail me at"
+    assert row["text_hash"] == text_hash(row["meaning_text"])  # the cache key follows the embedded text
+    assert row["embed_chars"] == len(row["meaning_text"])
+
+
+def test_spelling_folds_misspellings_into_words_of_the_same_theme():
+    counts = {"chcek": 3, "check": 10, "balance": 8, "neeed": 2, "need": 5, "recieve": 2, "receive": 4,
+              "kindle": 4, "kindly": 1, "cheek": 1, "paperwhite": 3}
+    assert spelling_folds(counts) == {"chcek": "check", "neeed": "need", "recieve": "receive"}
+    assert spelling_folds({"chcek": 3, "balance": 8}) == {}  # the correct word must be in the theme

@@ -1,0 +1,115 @@
+"""New groups inside old themes (core/subgroups.py), on synthetic embeddings: found, not found, persisted."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from ticket_intel.core import identity, subgroups
+from ticket_intel.core.subgroups import GroupSettings, carve, find_groups
+
+WEEK = date(2026, 3, 2)
+DIM = 32
+
+
+def around(direction: np.ndarray, n: int, seed: int, noise: float = 0.1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = direction + noise * rng.normal(size=(n, DIM))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+OLD = np.eye(DIM)[0]  # the theme's issue
+NEW = np.eye(DIM)[0] + 1.5 * np.eye(DIM)[1]  # an adjacent issue: cosine 0.55 to the old one
+
+
+def week_of(earlier: np.ndarray, now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, this-week mask): `earlier` from past weeks of the window, then this week's."""
+    return np.concatenate([earlier, now]), np.r_[np.zeros(len(earlier), bool), np.ones(len(now), bool)]
+
+
+def test_a_dense_group_with_no_earlier_neighbours_is_a_new_group():
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    theme_of = ["A"] * len(x)
+    groups = find_groups(WEEK, x, now, theme_of, [f"c{i}" for i in range(len(x))])
+    assert len(groups) == 1
+    assert groups[0].parent_id == "A"
+    assert groups[0].rows.tolist() == list(range(172, 180))  # exactly the new issue's tickets
+
+
+def test_an_ordinary_week_has_no_new_group():
+    x, now = week_of(around(OLD, 160, 1), around(OLD, 20, 2))
+    assert find_groups(WEEK, x, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))]) == []
+
+
+def test_novel_tickets_that_are_not_close_to_each_other_are_no_group():
+    scattered = around(np.zeros(DIM), 8, 4, noise=1.0)  # each in its own direction
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), scattered]))
+    assert find_groups(WEEK, x, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))]) == []
+
+
+def test_a_group_from_too_few_customers_is_no_new_group():
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    customers = [f"c{i}" for i in range(172)] + ["whale"] * 6 + ["c1", "c2"]
+    assert find_groups(WEEK, x, now, ["A"] * len(x), customers, GroupSettings(min_customers=4)) == []
+    assert len(find_groups(WEEK, x, now, ["A"] * len(x), customers, GroupSettings(min_customers=3))) == 1
+
+
+def test_a_spike_of_the_old_issue_is_no_new_group():
+    x, now = week_of(around(OLD, 160, 1), around(OLD, 60, 2))  # 5x the usual 12 a week
+    assert find_groups(WEEK, x, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))]) == []
+
+
+def test_a_theme_born_this_week_is_not_tested():
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    theme_of = ["A"] * 172 + ["B"] * 8  # the clustering already made the new issue a theme
+    assert find_groups(WEEK, x, now, theme_of, [f"c{i}" for i in range(len(x))]) == []
+
+
+def test_a_group_of_outliers_is_found_without_a_parent():
+    scattered = around(np.zeros(DIM), 40, 4, noise=1.0)  # earlier outliers, each in its own direction
+    x, now = week_of(np.concatenate([around(OLD, 160, 1), scattered]),
+                     np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    theme_of = ["A"] * 160 + [None] * 40 + ["A"] * 12 + [None] * 8
+    groups = find_groups(WEEK, x, now, theme_of, [f"c{i}" for i in range(len(x))])
+    assert [(g.parent_id, g.rows.tolist()) for g in groups] == [(None, list(range(212, 220)))]
+
+
+def tracked_week(week: date, x: np.ndarray, ids: list[str], previous: list[identity.Theme]) -> identity.Tracked:
+    """Identity for a clustering that put every ticket into one cluster (the new issue absorbed)."""
+    return identity.track(week, x, ids, np.zeros(len(x), dtype=int), previous, min_size=5)
+
+
+def test_carve_splits_the_group_off_as_a_theme_born_this_week():
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    ids = [f"t{i:03d}" for i in range(len(x))]
+    previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
+    tracked = tracked_week(WEEK, x, ids, previous)
+    assert set(tracked.theme_of) == {"A"}  # the clustering alone absorbed the new issue
+    carved = carve(WEEK, x, ids, now, ids, tracked, previous, set())
+    new_id = carved.groups[0].theme_id
+    assert carved.theme_of[172:] == [new_id] * 8 and set(carved.theme_of[:172]) == {"A"}
+    assert carved.series_of[172:] == [new_id] * 8  # counted in its own series, not the parent's
+    event = next(e for e in carved.events if e["theme_id"] == new_id)
+    assert event["event"] == subgroups.NEW_GROUP and event["related_theme_ids"] == ["A"]
+    assert new_id not in {t for t in tracked.theme_of if t}  # a fresh id, not one the clustering used
+
+
+def test_a_group_persists_when_next_weeks_clustering_absorbs_it_again():
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    ids = [f"t{i:03d}" for i in range(len(x))]
+    previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
+    first = carve(WEEK, x, ids, now, ids, tracked_week(WEEK, x, ids, previous), previous, set())
+    group = first.groups[0].theme_id
+    last_week = identity.themes_of(x, ids, first.theme_of)
+    nxt = WEEK + timedelta(weeks=1)
+    x2, now2 = week_of(x, np.concatenate([around(OLD, 12, 5), around(NEW, 8, 6)]))
+    ids2 = [*ids, *(f"u{i:03d}" for i in range(20))]
+    tracked = tracked_week(nxt, x2, ids2, last_week)
+    again = carve(nxt, x2, ids2, now2, ids2, tracked, last_week, {group})
+    assert again.theme_of[172:180] == [group] * 8  # last week's group tickets stay in it
+    assert again.theme_of[-8:] == [group] * 8  # this week's tickets of the new issue join it
+    assert set(again.theme_of[180:192]) == {"A"}
+    assert again.groups == []  # not new again
+    assert {e["theme_id"]: e["event"] for e in again.events} == {"A": "continued", group: "continued"}
+    assert again.series_of[172:180] == [group] * 8

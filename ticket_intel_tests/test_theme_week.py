@@ -1,0 +1,93 @@
+"""The week's theme step: themes within a product, tickets the model cannot read left out and counted."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ticket_intel.core.context import make_context
+from ticket_intel.core.rank import rank_week
+from ticket_intel.core.review import ReviewState
+from ticket_intel.core.theme_week import LANGUAGE, Scopes, cluster_window
+
+WEEK = date(2026, 3, 9)
+DIM = 24
+
+
+def window(products: tuple[str, ...] = ("Acme", "Globex"), spanish: int = 0, seed: int = 5) -> tuple[pd.DataFrame, np.ndarray]:
+    """Three issues that every product has (the same vectors in each), two weeks; `spanish` extra
+    tickets of Acme in Spanish sitting right inside the first issue."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(3, DIM))
+    rows, vectors = [], []
+    for product in products:
+        for week in (WEEK - timedelta(weeks=1), WEEK):
+            for c, n in enumerate((30, 20, 15)):
+                for i in range(n):
+                    rows.append({"ticket_id": f"{product}-{week:%d}-{c}-{i}", "ticket_week": week, "product": product,
+                                 "language": "en"})
+                    vectors.append(centers[c] + 0.3 * rng.normal(size=DIM))
+    for i in range(spanish):
+        rows.append({"ticket_id": f"es-{i}", "ticket_week": WEEK, "product": products[0], "language": "es"})
+        vectors.append(centers[0] + 0.3 * rng.normal(size=DIM))
+    x = np.asarray(vectors)
+    return pd.DataFrame(rows), (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_each_product_is_clustered_on_its_own_with_unique_ids():
+    tickets, x = window()
+    step = cluster_window(WEEK, tickets, x, [], seed=3)
+    clustered = step.clusters.merge(tickets[["ticket_id", "product"]], on="ticket_id")
+    themed = clustered[clustered["theme_id"].notna()]
+    assert themed.groupby("theme_id")["product"].nunique().max() == 1  # no theme spans two products
+    assert set(step.themes["product"]) == {"Acme", "Globex"} and step.themes["theme_id"].is_unique
+    assert step.stats["scopes"] == 2 and len(step.themes) >= 4
+
+
+def test_products_can_be_clustered_together():
+    tickets, x = window()
+    step = cluster_window(WEEK, tickets, x, [], seed=3, scopes=Scopes(by_product="off"))
+    clustered = step.clusters.merge(tickets[["ticket_id", "product"]], on="ticket_id")
+    assert clustered.groupby("theme_id")["product"].nunique().max() == 2 and step.stats["scopes"] == 1
+
+
+def test_one_product_is_one_scope():
+    tickets, x = window(products=("Acme",))
+    assert cluster_window(WEEK, tickets, x, [], seed=3).stats["scopes"] == 1
+
+
+def test_identity_is_tracked_within_a_product():
+    tickets, x = window()
+    earlier = (tickets["ticket_week"] < WEEK).to_numpy()
+    first = cluster_window(WEEK - timedelta(weeks=1), tickets[earlier], x[earlier], [], seed=3)
+    second = cluster_window(WEEK, tickets, x, first.as_previous(), seed=3)
+    continued = second.events[second.events["event"] == "continued"]["theme_id"]
+    product_of = dict(zip(first.themes["theme_id"], first.themes["product"], strict=True))
+    now = dict(zip(second.themes["theme_id"], second.themes["product"], strict=True))
+    assert len(continued) >= 4 and all(product_of[t] == now[t] for t in continued)
+
+
+def test_tickets_the_model_cannot_read_are_left_out_and_reported_per_language():
+    tickets, x = window(products=("Acme",), spanish=8)
+    step = cluster_window(WEEK, tickets, x, [], seed=3)
+    spanish = step.clusters[step.clusters["ticket_id"].str.startswith("es-")]
+    assert (spanish["assignment"] == LANGUAGE).all() and spanish["theme_id"].isna().all()
+    frame = step.clusters.merge(tickets[["ticket_id", "product", "language"]], on="ticket_id").assign(
+        customer_id=lambda f: f["ticket_id"], account_id=None, plan=None, monthly_revenue=None)
+    ranking = rank_week(make_context(WEEK, 8, frame, ReviewState()), pd.DataFrame())
+    row = ranking.not_a_theme.set_index("theme_id").loc["language:es"]
+    assert row["tickets"] == 8 and row["label"] == "Spanish tickets" and "multilingual" in row["reason"]
+    assert cluster_window(WEEK, tickets, x, [], seed=3, scopes=Scopes(frozenset({"*"}))).stats[
+        "left_out_for_language"] == 0
+
+
+def test_products_known_for_a_minority_do_not_split_the_queue():
+    """One export names products, the others do not: splitting would scatter each issue."""
+    tickets, x = window()
+    tickets.loc[tickets["product"] == "Globex", "product"] = None
+    tickets.loc[tickets.index[: len(tickets) // 4], "product"] = "Initech"  # a third, small named product
+    share = tickets["product"].notna().mean()
+    assert share <= 0.5
+    assert cluster_window(WEEK, tickets, x, [], seed=3).stats["scopes"] == 1

@@ -1,0 +1,245 @@
+"""Offline triage: each rule family, severity and urgency, frustration, zero-shot category, routing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ticket_intel.core import triage_rules as rules
+from ticket_intel.core.triage import OUTPUT_COLUMNS, choose, triage, triage_one
+from ticket_intel.core.triage_config import load_routing, load_taxonomy, parse_taxonomy
+from ticket_intel.core.vocabulary import (
+    CHURN_RISKS,
+    ESCALATION_SIGNALS,
+    FRUSTRATION_LEVELS,
+    SIGNAL_TYPES,
+    URGENCIES,
+)
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_taxonomy(), load_routing()
+
+
+def fake_encode(texts) -> np.ndarray:
+    """Bag of hashed words, L2-normalised: texts sharing words are close, as with a real encoder."""
+    out = np.zeros((len(texts), 64), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for word in rules.clean(text).lower().replace("?", " ").replace(".", " ").split():
+            out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1
+    return out / np.clip(np.linalg.norm(out, axis=1, keepdims=True), 1e-9, None)
+
+
+def test_clean_drops_handles_urls_and_placeholders():
+    assert rules.clean("@AmazonHelp my order [ORDER_ID] https://t.co/x #fail it\u2019s late") == "my order fail it's late"
+
+
+@pytest.mark.parametrize(("signal", "says", "does_not"), [
+    ("churn", "I want to close my account and switch to another bank", "I need to cancel this one transaction"),
+    ("legal_threat", "My lawyer will hear about this, I'll take legal action", "Is this legal in France?"),
+    ("public_complaint", "I'll leave a bad review and tell everyone to stay away", "Where can I read reviews?"),
+    ("strong_negative", "This is the worst, absolutely unacceptable service", "The service was a bit slow"),
+    ("refund_chargeback", "I want my money back or I'll file a chargeback", "How do I pay by card?"),
+    ("manager_request", "Let me speak to a manager right now", "The Plugin Manager crashes on start"),
+    ("long_wait", "I have been waiting for 3 weeks and got no reply", "I ordered it this morning"),
+])
+def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not):
+    assert signal in rules.escalation_signals(rules.clean(says))
+    assert signal not in rules.escalation_signals(rules.clean(does_not))
+
+
+@pytest.mark.parametrize(("signal", "says"), [
+    ("long_wait", "Waiting 3 weeks now and nothing"),
+    ("long_wait", "It's been over 72 hours and my bag is still not here"),
+    ("long_wait", "The line has been dropping for the past 2-3 days"),
+    ("long_wait", "You have been sitting on my refund for an entire week"),
+    ("long_wait", "My parcel is 4 days late"),
+    ("long_wait", "I ordered on the 12th and still nothing has shipped"),
+    ("long_wait", "I still haven't received the replacement card"),
+    ("long_wait", "I sent a message but no one is responding"),
+    ("long_wait", "Why is your support team ignoring me?"),
+    ("long_wait", "How many times do I have to call about this?"),
+    ("long_wait", "I have resent the form 3 times"),
+    ("churn", "This is the last time I fly with you"),
+    ("churn", "Time to make the switch to a better provider"),
+    ("churn", "I will be changing banks tomorrow"),
+    ("manager_request", "How do I file a complaint about the driver?"),
+    ("manager_request", "Can I talk to a human please"),
+    ("legal_threat", "We will make a legal claim against you"),
+])
+def test_escalation_signals_as_customers_phrase_them(signal, says):
+    assert signal in rules.escalation_signals(rules.clean(says))
+
+
+@pytest.mark.parametrize("text", [
+    "A 3 day late fee is steep", "It hangs for 5 minutes", "Switching from light to dark theme crashes",
+    "The app is not responding", "I booked the room for 2 days", "If I port my number to you, what do I get?",
+])
+def test_look_alikes_carry_no_escalation_signal(text):
+    assert rules.escalation_signals(rules.clean(text)) == []
+
+
+def test_neutral_tickets_carry_no_escalation_signal():
+    for text in ("How do I change my PIN?", "The app crashes when I open settings", "Thanks for the help!"):
+        assert rules.escalation_signals(rules.clean(text)) == []
+
+
+@pytest.mark.parametrize(("text", "signal_type", "level"), [
+    ("Someone used my card without permission", "billing", "P0"),
+    ("The whole site is down for everyone", "bug", "P0"),
+    ("I can't log in, it says error 500", "bug", "P1"),
+    ("Why hasn't my parcel arrived?", "bug", "P1"),
+    ("Export works but the dates are wrong", "bug", "P2"),
+    ("Sync doesn't work properly, it only works after a restart", "bug", "P2"),
+    ("Checkout button colour is off on mobile", "bug", "P4"),
+    ("Out of monitor space on the settings page", "bug", "P2"),  # a bug of unknown impact
+    ("How do I export my invoices?", "billing", "P3"),
+    ("What happens if my card payment is declined?", "docs_gap", "P3"),  # "what if", nothing happened
+    ("Your staff were so rude to me", "other", "P3"),  # a complaint
+    ("Great flight, thank you!", "other", "P4"),
+])
+def test_severity_rules(text, signal_type, level):
+    assert rules.severity(rules.clean(text), signal_type, -0.5 if "rude" in text else 0.5)[0] == level
+
+
+def test_urgency_follows_severity_and_escalation():
+    assert [rules.urgency_of(s, False) for s in ("P0", "P1", "P2", "P3", "P4")] == ["P1", "P2", "P3", "P4", "P4"]
+    assert [rules.urgency_of(s, True) for s in ("P0", "P1", "P2", "P3", "P4")] == ["P1", "P1", "P2", "P3", "P3"]
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("TypeError: cannot read property of undefined", "low"),  # a calm bug report, however negative its words
+    ("How do I top up my card?", "low"),
+    ("The app logged me out again, annoying", "medium"),
+    ("Worst customer service ever", "high"),
+    ("THIS IS RIDICULOUS, FIX IT NOW OR I AM DONE", "critical"),
+    ("Absolutely disgusting service, my lawyer will be in touch", "critical"),
+])
+def test_frustration_levels(text, level, config):
+    assert triage_one(text, *config)["frustration"] == level
+
+
+def test_churn_risk():
+    assert rules.churn_risk(["churn"], "low") == "high"
+    assert rules.churn_risk(["legal_threat"], "low") == rules.churn_risk([], "high") == "medium"
+    assert rules.churn_risk(["long_wait"], "medium") == "low"
+
+
+@pytest.mark.parametrize(("text", "category", "subcategory"), [
+    ("I was charged twice for my order", "account & billing", "technical billing"),
+    ("How much does the premium plan cost?", "account & billing", "pricing question"),
+    ("I forgot my password and can't log in", "account & billing", "account management"),
+    ("I followed the guide in your docs and it still fails", "expectation gap", "docs misled"),
+    ("The advert promised next-day delivery", "expectation gap", "marketing misled"),
+    ("Why don't you have a family plan?", "expectation gap", "assumed capability"),
+    ("The app is so slow it keeps freezing", "bug report", "performance"),
+    ("All my settings were reset after the update", "bug report", "data integrity"),
+    ("It crashes on Windows 11 since yesterday", "bug report", "integration"),
+    ("The export button fails with an error", "bug report", "functional"),
+    ("Please add an option to schedule reports", "feature request", "new capability"),
+    ("Why was I charged a fee when the app crashed?", "account & billing", "technical billing"),  # money first
+    ("Where can I find the export settings?", "how-to", "feature location"),
+    ("How long does delivery take?", "how-to", "workflow"),
+    ("Do you ship to Canada?", "how-to", "feature discovery"),
+    ("How do I share a folder?", "how-to", "feature usage"),
+    ("Thanks, you were brilliant today", "other", "feedback"),
+    ("Why did my transfer bounce back?", "bug report", "functional"),  # a why-question reports, never a how-to
+    ("Is there a reason why my points vanished?", "bug report", "data integrity"),
+    ("Why don't u deliver to my town?", "expectation gap", "assumed capability"),
+    ("Why must I enter my details every time?", "expectation gap", "assumed capability"),
+    ("Two-day delivery they said, and it's still not here", "expectation gap", "marketing misled"),
+    ("Why didn't I get the 60 days free when I upgraded?", "expectation gap", "marketing misled"),
+    ("When will you support contactless payments?", "feature request", "new capability"),
+    ("I'd gladly pay extra to stream old episodes", "feature request", "new capability"),
+    ("I saw a $2 charge on my statement, why?", "account & billing", "technical billing"),
+])
+def test_rule_families_pick_category_and_subcategory(text, category, subcategory, config):
+    row = triage_one(text, *config)
+    assert (row["category"], row["subcategory"]) == (category, subcategory)
+
+
+ZERO_SHOT = """
+fallback: other
+categories:
+  - name: bug report
+    signal_type: bug
+    rules: [failure]
+    description: [screen flickers purple]
+    subcategories:
+      - {name: functional, description: [screen flickers purple]}
+  - name: how-to
+    signal_type: docs_gap
+    rules: [question]
+    description: [teach me origami folding]
+    subcategories:
+      - {name: feature usage, description: [teach me origami folding]}
+  - name: other
+    signal_type: other
+    description: [sunny weather today]
+    subcategories:
+      - {name: general, description: [sunny weather today]}
+"""
+
+
+def test_zero_shot_decides_what_no_rule_speaks_for():
+    taxonomy = parse_taxonomy(ZERO_SHOT)
+    routing = load_routing()
+    frame = pd.DataFrame({"ticket_id": ["a", "b", "c"],
+                          "text": ["purple flickers on my screen", "origami folding lesson", "weather is sunny"]})
+    out = triage(frame, taxonomy, routing, encode=fake_encode)
+    assert out["category"].tolist() == ["bug report", "how-to", "other"]
+    rules_only = triage(frame, taxonomy, routing)
+    assert set(rules_only["category"]) == {"other"} and (rules_only["confidence"] < 0.5).all()
+
+
+def test_categories_without_zero_shot_need_a_rule_match():
+    taxonomy = parse_taxonomy(ZERO_SHOT.replace("    rules: [question]\n", "    rules: [question]\n    zero_shot: false\n"))
+    frame = pd.DataFrame({"text": ["origami folding lesson", "how do I fold origami?"]})
+    out = triage(frame, taxonomy, load_routing(), encode=fake_encode)
+    assert out["category"].tolist() == ["other", "how-to"]
+
+
+def test_rules_beat_embedding_but_a_clear_disagreement_needs_review():
+    taxonomy = parse_taxonomy(ZERO_SHOT)
+    sims = {("bug report", "functional"): 0.1, ("how-to", "feature usage"): 0.9, ("other", "general"): 0.1}
+    choice = choose(taxonomy, rules.families("my screen fails"), sims)
+    assert choice.category == "bug report" and choice.conflict and choice.confidence < 0.75
+    agree = choose(taxonomy, rules.families("my screen fails"), {**sims, ("bug report", "functional"): 0.95})
+    assert not agree.conflict and agree.confidence > 0.9
+
+
+def test_routing_escalates_p1_signals_and_anger(config):
+    calm_question = triage_one("How do I export my report?", *config)
+    assert not calm_question["escalated"] and calm_question["assigned_team"] == "Customer Support"
+    assert calm_question["sla_hours"] == 72.0 and calm_question["urgency"] == "P4"
+    outage = triage_one("Your app is down for everyone, we cannot work", *config)
+    assert outage["urgency"] == "P1" and outage["escalated"] and outage["assigned_team"] == "Engineering On-Call"
+    assert outage["sla_hours"] == 2.0
+    angry = triage_one("Worst app ever, the export is slow", *config)
+    assert angry["escalated"] and angry["frustration"] == "high"
+    refund = triage_one("I want a refund for last month", *config)
+    assert refund["escalated"] and refund["assigned_team"] == "Billing Escalations"
+
+
+def test_tickets_outside_the_rules_language_need_review(config):
+    row = triage_one("Mi pedido no ha llegado todavía", *config, language="es")
+    assert row["needs_review"] and row["confidence"] <= 0.4 and row["language"] == "es"
+    assert not triage_one("Where can I find the export settings?", *config, language="en")["needs_review"]
+
+
+def test_output_contract(config):
+    frame = pd.DataFrame({"ticket_id": ["z:1", "z:2"], "text": ["I will sue you, refund me now", None],
+                          "language": ["en", "en"], "tags": [["billing"], None]})
+    out = triage(frame, *config, encode=fake_encode, area_of=lambda text, tags: "Billing" if tags else "Unassigned")
+    assert list(out.columns) == OUTPUT_COLUMNS and out["ticket_id"].tolist() == ["z:1", "z:2"]
+    first = out.iloc[0]
+    assert first["escalation_signals"] == ["legal_threat", "refund_chargeback"] and first["escalation"]
+    assert first["product_area"] == "Billing" and out.iloc[1]["product_area"] == "Unassigned"
+    assert set(out["urgency"]) <= set(URGENCIES) and set(out["frustration"]) <= set(FRUSTRATION_LEVELS)
+    assert set(out["signal_type"]) <= set(SIGNAL_TYPES) and set(out["churn_risk"]) <= set(CHURN_RISKS)
+    assert out["sentiment"].between(-1, 1).all() and out["confidence"].between(0, 1).all()
+    assert all(set(s) <= set(ESCALATION_SIGNALS) for s in out["escalation_signals"])

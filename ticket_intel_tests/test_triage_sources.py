@@ -1,0 +1,60 @@
+"""triage.yaml and routing.yaml are observed inputs: editing either marks ticket_triage stale until
+its weeks are materialized again; an unchanged file records nothing."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel.defs import triage as triage_defs
+from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
+from ticket_intel_tests.test_taxonomy import _stale
+from ticket_intel_tests.test_triage import fake_encode
+from ticket_intel_tests.test_triage_asset import WEEK, build_warehouse
+
+
+def _tick(instance: dg.DagsterInstance, config: TriageConfig) -> list[str]:
+    """Evaluate triage_config_sensor and store its events, as the daemon does; the assets observed."""
+    from ticket_intel.definitions import defs
+
+    sensor = defs().resolve_sensor_def("triage_config_sensor")
+    result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources={"triage_config": config}))
+    for event in result.asset_events:
+        instance.report_runless_asset_event(event)
+    return sorted(e.asset_key.to_user_string() for e in result.asset_events)
+
+
+def _materialize(instance: dg.DagsterInstance, warehouse: Path, config: TriageConfig) -> None:
+    result = dg.materialize(
+        [triage_defs.ticket_triage], instance=instance, partition_key=WEEK.isoformat(),
+        resources={"warehouse": Warehouse(database=str(warehouse)), "triage_config": config,
+                   "ranking": RankingConfig(), "embedding": EmbeddingConfig(), "llm": LLMConfig()},
+    )
+    assert result.success
+
+
+def test_editing_triage_or_routing_yaml_makes_ticket_triage_stale(tmp_path, instance, monkeypatch):
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+    triage_file, routing_file = tmp_path / "triage.yaml", tmp_path / "routing.yaml"
+    shutil.copy(PROJECT_ROOT / "triage.yaml", triage_file)
+    shutil.copy(PROJECT_ROOT / "routing.yaml", routing_file)
+    config = TriageConfig(triage=str(triage_file), routing=str(routing_file))
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    week = WEEK.isoformat()
+
+    assert _tick(instance, config) == ["routing", "triage_taxonomy"], "first look records both files"
+    _materialize(instance, warehouse, config)
+    assert _tick(instance, config) == [] and not _stale(instance, "ticket_triage", week)
+
+    triage_file.write_text(triage_file.read_text() + "\n# a comment is an edit too\n")
+    assert _tick(instance, config) == ["triage_taxonomy"]
+    assert _tick(instance, config) == [], "one observation per change"
+    assert _stale(instance, "ticket_triage", week)
+
+    _materialize(instance, warehouse, config)
+    assert not _stale(instance, "ticket_triage", week)
+    routing_file.write_text(routing_file.read_text().replace("escalate_at_frustration: high",
+                                                             "escalate_at_frustration: critical"))
+    assert _tick(instance, config) == ["routing"]
+    assert _stale(instance, "ticket_triage", week)

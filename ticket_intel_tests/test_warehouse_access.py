@@ -1,0 +1,124 @@
+"""One writer at a time, readers on a published snapshot: with real processes holding real locks
+and real DuckDB connections (warehouse/access.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from ticket_intel import warehouse as wh
+from ticket_intel.warehouse import access
+from ticket_intel_tests.processes import kill, python
+
+WEEK = dt.date(2026, 1, 5)
+
+
+def _write(path, tickets: int) -> None:
+    row = pd.DataFrame([{"week_start": WEEK, "tickets": tickets, "customers": 1, "tickets_prev_week": 0,
+                         "themes": 0, "outlier_tickets": 0, "warning": None, "run_id": f"r{tickets}"}])
+    with access.open_writer(path, "test writer", wait_seconds=0) as con:
+        wh.replace(con, [wh.Replace("marts.weekly_overview", row, "week_start", [WEEK])])
+
+
+def _hold_lock(path, what: str = "a run in another process"):
+    """A child that takes the writer lock and keeps it until killed."""
+    child = python(f"""
+        import time
+        from ticket_intel.warehouse import access
+        with access.writer_lock({str(path)!r}, {what!r}, wait_seconds=0):
+            print("locked", flush=True)
+            time.sleep(600)
+    """)
+    assert child.stdout.readline().strip() == "locked"
+    return child
+
+
+def test_a_second_writer_refuses_or_waits_bounded_naming_the_holder(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = _hold_lock(path)
+    try:
+        busy = rf"is being written by a run in another process \(pid {holder.pid} "
+        with pytest.raises(access.WarehouseBusy, match=busy), access.writer_lock(path, "me", wait_seconds=0):
+            pass
+        said = []
+        with pytest.raises(access.WarehouseBusy, match=r"gave up after 0.5 s: .* a run in another process"), \
+                access.writer_lock(path, "me", wait_seconds=0.5, on_wait=said.append):
+            pass
+        assert said == [f"waiting up to 0.5 s: {access._busy(path)}"]
+    finally:
+        kill(holder)
+
+
+def test_the_lock_of_a_killed_writer_is_free_at_once(tmp_path):
+    path = tmp_path / "w.duckdb"
+    kill(_hold_lock(path))
+    with access.writer_lock(path, "next run", wait_seconds=0):
+        assert access.current_holder(path).what == "next run"
+
+
+def test_a_waiting_writer_proceeds_when_the_holder_ends(tmp_path):
+    path = tmp_path / "w.duckdb"
+    holder = _hold_lock(path)
+    waiter = python(f"""
+        from ticket_intel.warehouse import access
+        with access.writer_lock({str(path)!r}, "waiter", wait_seconds=60, on_wait=print):
+            print("got it", flush=True)
+    """)
+    assert waiter.stdout.readline().startswith(f"waiting up to 60 s: {path} is being written by a run in another")
+    kill(holder)
+    out, err = waiter.communicate(timeout=60)
+    assert waiter.returncode == 0 and out == "got it\n", err
+
+
+def test_the_lock_is_reentrant_within_a_process(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with access.writer_lock(path, "cli", wait_seconds=0), access.writer_lock(path, "its run", wait_seconds=0):
+        assert access.current_holder(path).what == "its run"
+
+
+def test_readers_hold_a_snapshot_and_never_block_the_writer(tmp_path):
+    path = tmp_path / "w.duckdb"
+    _write(path, 10)
+    reader = python(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(access.snapshot_path(path))!r}, read_only=True)
+        query = "SELECT tickets FROM marts.weekly_overview"
+        print(con.execute(query).fetchone()[0], flush=True)
+        sys.stdin.readline()
+        print(con.execute(query).fetchone()[0], flush=True)
+    """, stdin=__import__("subprocess").PIPE)
+    assert reader.stdout.readline().strip() == "10"
+    _write(path, 11)  # the writer opens the warehouse read-write while the reader holds its snapshot
+    out, err = reader.communicate("\n", timeout=30)
+    assert out.strip() == "10", err  # the reader keeps the version it opened
+    with access.open_snapshot(path) as con:
+        assert con.execute("SELECT tickets FROM marts.weekly_overview").fetchone()[0] == 11
+
+
+def test_a_warehouse_without_snapshot_gets_one_unless_a_writer_is_busy(tmp_path):
+    path = tmp_path / "w.duckdb"
+    wh.open_warehouse(path).__enter__().close()
+    holder = _hold_lock(path)
+    try:
+        with pytest.raises(access.WarehouseBusy, match=r"no completed run to read yet: .* is being written by"), \
+                access.open_snapshot(path):
+            pass
+    finally:
+        kill(holder)
+    with access.open_snapshot(path) as con:
+        assert con.execute("SELECT max(version) FROM ops.schema_version").fetchone()[0] == wh.LATEST
+    with pytest.raises(FileNotFoundError, match="warehouse not found"), access.open_snapshot(tmp_path / "none.duckdb"):
+        pass
+
+
+def test_the_snapshot_is_complete_without_its_wal(tmp_path):
+    """Published after a checkpoint: the copy alone holds every committed row."""
+    path = tmp_path / "w.duckdb"
+    _write(path, 7)
+    snapshot = access.snapshot_path(path)
+    assert snapshot.name == "w.snapshot.duckdb" and not snapshot.with_name(snapshot.name + ".wal").exists()
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert con.execute("SELECT tickets FROM marts.weekly_overview").fetchone()[0] == 7
