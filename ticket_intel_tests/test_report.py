@@ -20,7 +20,8 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
                     "Theme groups"]
 
 
-def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card") -> dict:
+def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card",
+            summarizer: str = "extractive") -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
         "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
@@ -31,7 +32,7 @@ def context(ticket_text: str = "My card was declined", label: str = "Payment dec
     summaries = pd.DataFrame([{
         "theme_id": "T1", "phrasings": [ticket_text], "severity_rationale": "blocked", "backlog_title": "Document cards",
         "backlog_user_story": "As a customer I want answers so that I can pay", "backlog_deflection": 2.5,
-        "summarizer": "extractive",
+        "summarizer": summarizer,
     }])
     not_a_theme = pd.DataFrame([{"theme_id": "outliers", "label": "Unclustered tickets", "tickets": 2, "customers": 2,
                                  "ticket_ids": ["zendesk:7", "zendesk:8"], "reason": "outliers: not close enough to any theme"}])
@@ -52,6 +53,13 @@ def test_markdown_has_every_section_and_the_evidence():
     assert "`zendesk:1` My card was declined" in md
     assert "3.0x, p = 0.001" in md and "zendesk:7, zendesk:8" in md
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
+
+
+def test_each_card_says_who_wrote_its_summary():
+    assert "Summary extracted from the tickets (no LLM)" in report.render_html(context(), {})
+    written = context(summarizer="llm:openai/gpt-4o-mini")
+    for page in (report.render_html(written, {}), report.render_markdown(written)):
+        assert "Summary written by openai/gpt-4o-mini (LLM)" in page
 
 
 def test_markdown_escapes_ticket_and_label_text():

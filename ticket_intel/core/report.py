@@ -34,6 +34,13 @@ def _is_missing(value: Any) -> bool:
     return value is None or isinstance(value, Undefined) or (isinstance(value, float) and pd.isna(value))
 
 
+def summarizer_text(summarizer: str) -> str:
+    """Who wrote a theme's label and summary, for the reader deciding how far to trust it."""
+    if summarizer.startswith("llm:"):
+        return f"Summary written by {summarizer[4:]} (LLM), checked against the tickets"
+    return "Summary extracted from the tickets (no LLM)"
+
+
 def md_escape(value: Any) -> str:
     """Text that Markdown shows verbatim on one line: no links, HTML, tables or emphasis."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
@@ -55,6 +62,7 @@ def _env(autoescape: bool) -> Environment:
     env.filters["md"] = md_escape
     env.filters["plural"] = plural
     env.filters["trend"] = trend_text
+    env.filters["summarizer"] = summarizer_text
     return env
 
 
