@@ -124,8 +124,7 @@ def run_failure(events: Sequence[Any]) -> str:
 
 def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
-    home = runner.configure(warehouse, inbox)
-    click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+    _using(warehouse, inbox)
     tickets, files = runner.inbox_tickets(inbox)
     counts = runner.week_counts(tickets)
     if not counts:
@@ -140,6 +139,12 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
     execute(warehouse, plan.start, plan.end)
     _print_ingest(warehouse)
     return plan
+
+
+def _using(warehouse: Path, inbox: Path | None = None) -> None:
+    """Point the process at the warehouse's own Dagster instance, and say which it is."""
+    home = runner.configure(warehouse, inbox)
+    click.echo(f"warehouse {warehouse}, Dagster instance {home}")
 
 
 def _print_ingest(warehouse: Path) -> None:
@@ -257,7 +262,7 @@ def review() -> None:
 
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
-    runner.configure(warehouse)
+    _using(warehouse)
     wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
     with access.open_writer(warehouse, f"ticket-intel review {action}", wait, _say) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
@@ -472,7 +477,7 @@ def backlog_sync(warehouse: Path, week: datetime | None, dry_run: bool) -> None:
         day = monday(week.date()) if week else wh.week_range(con)[1]
     if day is None:
         raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
-    runner.configure(warehouse)
+    _using(warehouse)
     result = execute(warehouse, day, day, ["backlog_sync"], {"backlog_sync": {"config": {"dry_run": dry_run}}})
     metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata
     click.echo(str(metadata["plan"].value).strip().strip("`").strip())
