@@ -21,8 +21,9 @@ def test_every_resource_field_names_a_known_setting():
 
     named = set()
     for cls in (resources.IngestConfig, resources.RedactionConfig, resources.EmbeddingConfig,
-                resources.ClusteringConfig, resources.RankingConfig, resources.AlertConfig, resources.ReportConfig,
-                resources.TriageConfig, resources.LLMConfig, resources.AssistConfig):
+                resources.ClusteringConfig, resources.RankingConfig, resources.AlertConfig, resources.FindingsConfig,
+                resources.TrackerConfig, resources.ReportConfig, resources.TriageConfig, resources.LLMConfig,
+                resources.AssistConfig):
         for field, info in cls.model_fields.items():
             name = getattr(info.default, "env_var_name", None)  # EnvVar, or EnvVar.int's IntEnvVar
             assert name, f"{cls.__name__}.{field} is not an EnvVar"

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from ticket_intel.core.language import detect_languages
+from ticket_intel.core.product_inputs import is_side_input
 from ticket_intel.core.sources import freshdesk, intercom, mapped, threads, zendesk
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.base import (
@@ -56,13 +57,14 @@ def file_hash(data: bytes) -> str:
 
 
 def list_exports(inbox: Path) -> list[Path]:
-    """Export files in the inbox, in a stable order (hidden files and folders skipped)."""
+    """Export files in the inbox, in a stable order (hidden files and folders skipped, and so are the
+    help center and releases, which are not ticket exports: core/product_inputs.py)."""
     if not inbox.exists():
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     return sorted(
         p for p in inbox.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(inbox).parts)
-        and p.suffix.lower() in EXPORT_SUFFIXES
+        and p.suffix.lower() in EXPORT_SUFFIXES and not is_side_input(p.relative_to(inbox))
     )
 
 
