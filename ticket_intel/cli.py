@@ -206,6 +206,11 @@ def dev(warehouse: Path, port: int) -> None:
     if not settings.is_chosen("TICKET_INTEL_UI_URL"):
         os.environ["TICKET_INTEL_UI_URL"] = f"http://127.0.0.1:{port}"  # alert links point at this UI
     click.echo(f"Dagster UI on http://127.0.0.1:{port}: warehouse {warehouse}, instance {home}")
+    if not (PROJECT_ROOT / "workspace.yaml").exists():
+        raise FileNotFoundError(f"`dev` serves the project folder's workspace.yaml; {PROJECT_ROOT} has none "
+                                "(install from a clone: pip install -e .)")
+    settings.anchor_paths()
+    os.chdir(PROJECT_ROOT)  # `dg dev` finds the project by its pyproject.toml
     logging.getLogger("dagster").addFilter(_CopiedConfigNotice())
     from dagster_dg_cli.cli.dev import dev_command
 

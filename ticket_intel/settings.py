@@ -157,6 +157,17 @@ def apply(environ: MutableMapping[str, str] | None = None) -> None:
                 DEFAULTED.add(s.env)
 
 
+def anchor_paths() -> None:
+    """Make the config file and every setting that names an existing relative file or folder absolute,
+    before a command changes folder (`dev` serves from the project folder)."""
+    os.environ[CONFIG_FILE_ENV] = str(config_file().resolve())
+    apply()
+    for s in SETTINGS:
+        given = os.environ.get(s.env, "")
+        if given and not os.path.isabs(given) and Path(given).exists():
+            os.environ[s.env] = str(Path(given).resolve())
+
+
 def is_chosen(env: str) -> bool:
     """Whether the user set this setting (environment or file), rather than leaving the default."""
     if env in os.environ and env not in DEFAULTED:
