@@ -24,6 +24,8 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
+from ticket_intel.core.product_inputs import releases_from
+from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import review_changes, review_state, validate_action
 from ticket_intel.core.weeks import monday
@@ -69,9 +71,10 @@ def _say(line: str) -> None:
     click.echo(f"ticket-intel: {line}", err=True)
 
 
-def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = None) -> str:
+def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = None,
+            op_config: dict[str, Any] | None = None) -> Any:
     """One real Dagster run of the weekly job (or some of its assets) over a range of weeks, on the
-    warehouse's own instance, logging compactly; returns the run id or raises with the failed step.
+    warehouse's own instance, logging compactly; returns the run's result or raises with the failed step.
 
     Runs of dead predecessors are failed first (they would hold the queue), and the warehouse's
     writer lock is taken before the run starts: a second writer waits, bounded, saying for whom,
@@ -92,7 +95,8 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
         record_config_versions(instance)
         result = defs().resolve_job_def("weekly_job").execute_in_process(
             instance=instance,
-            run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}},
+                        **({"ops": op_config} if op_config else {})},
             tags={"dagster/asset_partition_range_start": start.isoformat(),
                   "dagster/asset_partition_range_end": end.isoformat(), **worker_tags(ProcessId.current())},
             asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
@@ -101,7 +105,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
     if not result.success:
         raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
                        f"see the run in `ticket-intel dev --warehouse {warehouse}`")
-    return result.run_id
+    return result
 
 
 def run_failure(events: Sequence[Any]) -> str:
@@ -122,8 +126,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
     from ticket_intel.core.sources import parse_once
 
-    home = runner.configure(warehouse, inbox)
-    click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+    _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over this parse of each unchanged file
         plan = _plan_and_execute(inbox, warehouse, weeks)
     _print_ingest(warehouse)
@@ -145,17 +148,24 @@ def _plan_and_execute(inbox: Path, warehouse: Path, weeks: str) -> runner.WeekPl
     return plan
 
 
+def _using(warehouse: Path, inbox: Path | None = None) -> None:
+    """Point the process at the warehouse's own Dagster instance, and say which it is."""
+    home = runner.configure(warehouse, inbox)
+    click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+
+
 def _print_ingest(warehouse: Path) -> None:
     with access.open_snapshot(warehouse) as con:
         files = wh.ingested_files(con)
     click.echo("ingested:")
-    for f in files[files["in_inbox"]].itertuples():
+    left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
+    for f in files[~left].itertuples():
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
-        outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range else ""
+        outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range > 0 else ""
         note = f" ({f.error})" if f.error else ""
         click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
                    f"{f.rejected} rejected{skipped}{outside}{note}")
-    gone = files[~files["in_inbox"]]
+    gone = files[left]
     if len(gone):
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")
     for f in gone.itertuples():
@@ -214,6 +224,11 @@ def dev(warehouse: Path, port: int) -> None:
     if not settings.is_chosen("TICKET_INTEL_UI_URL"):
         os.environ["TICKET_INTEL_UI_URL"] = f"http://127.0.0.1:{port}"  # alert links point at this UI
     click.echo(f"Dagster UI on http://127.0.0.1:{port}: warehouse {warehouse}, instance {home}")
+    if not (PROJECT_ROOT / "workspace.yaml").exists():
+        raise FileNotFoundError(f"`dev` serves the project folder's workspace.yaml; {PROJECT_ROOT} has none "
+                                "(install from a clone: pip install -e .)")
+    settings.anchor_paths()
+    os.chdir(PROJECT_ROOT)  # `dg dev` finds the project by its pyproject.toml
     logging.getLogger("dagster").addFilter(_CopiedConfigNotice())
     from dagster_dg_cli.cli.dev import dev_command
 
@@ -270,7 +285,7 @@ def review() -> None:
 
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
-    runner.configure(warehouse)
+    _using(warehouse)
     wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
     with access.open_writer(warehouse, f"ticket-intel review {action}", wait, _say) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
@@ -406,19 +421,59 @@ def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
             reviewer=reviewer, also=original.get("target_theme_id") or None)
 
 
+@review.command("fixed")
+@WAREHOUSE_OPTION
+@REVIEWER_OPTION
+@click.argument("theme_id")
+@click.option("--release", "version", required=True, help="The release (version) that shipped the fix.")
+@friendly
+def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: str) -> None:
+    """Mark THEME_ID as fixed in release VERSION: from then on its rate before and after the release
+    is compared each week ("fixed", "not yet" or "regressed"), and a comeback raises an alert."""
+    rid = _record_review(warehouse, theme_id, "fixed", version, reviewer=reviewer)
+    click.echo(f"review #{rid}: {theme_id} fixed in {version}")
+    with access.open_snapshot(warehouse) as con:
+        releases = releases_from(wh.stored_releases(con))
+    if find_release(releases, version) is None:
+        known = ", ".join(r.version for r in releases[-5:]) or "none"
+        click.echo(f"ticket-intel: warning: release {version} is not in the releases file yet (latest: {known}); "
+                   "its fix status stays 'not yet' until it is", err=True)
+
+
+def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -> pd.DataFrame:
+    """The affected customers of a week's ranked themes (or one theme), for outreach when a fix ships."""
+    with access.open_snapshot(warehouse) as con:
+        week = week or wh.week_range(con)[1]
+        if week is None:
+            raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+        frame = wh.theme_customers(con, week, theme_id)
+    if theme_id is not None and frame.empty:
+        raise ValueError(f"theme {theme_id!r} has no affected customers in the week of {week} "
+                         "(not ranked that week, or no ticket carries a customer id)")
+    return frame.assign(week_start=week.isoformat())
+
+
 @main.command()
 @WAREHOUSE_OPTION
 @click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), required=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout for csv/json).")
+@click.option("--customers", is_flag=True, help="Export the affected customers (id, plan, revenue, tickets) instead.")
+@click.option("--theme", "theme_id", default=None, help="With --customers: only this theme's customers.")
 @friendly
-def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None) -> None:
-    """Export a week's ranked themes with their example tickets."""
-    frame = load_themes(warehouse, monday(week.date()) if week else None)
-    ids = [t for ids in frame["example_ticket_ids"] for t in ids]
-    with access.open_snapshot(warehouse) as con:
-        texts = wh.ticket_texts(con, ids)
-    table = export_core.themes_with_examples(frame, texts)
+def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None, customers: bool,
+           theme_id: str | None) -> None:
+    """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
+    if theme_id is not None and not customers:
+        raise ValueError("--theme needs --customers")
+    if customers:
+        table = export_customers(warehouse, monday(week.date()) if week else None, theme_id)
+    else:
+        frame = load_themes(warehouse, monday(week.date()) if week else None)
+        ids = [t for ids in frame["example_ticket_ids"] for t in ids]
+        with access.open_snapshot(warehouse) as con:
+            texts = wh.ticket_texts(con, ids)
+        table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")
     data = export_core.serialize(table, fmt)
@@ -426,7 +481,29 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
         sys.stdout.write(data.decode("utf-8"))
     else:
         output.write_bytes(data)
-        click.echo(f"wrote {len(table)} themes to {output}", err=True)
+        click.echo(f"wrote {len(table)} {'customer rows' if customers else 'themes'} to {output}", err=True)
+
+
+@main.group()
+def backlog() -> None:
+    """Top themes as Jira or Linear issues (TICKET_INTEL_TRACKER and its credentials)."""
+
+
+@backlog.command("sync")
+@WAREHOUSE_OPTION
+@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@click.option("--dry-run", is_flag=True, help="Print what would change; call no tracker, write nothing.")
+@friendly
+def backlog_sync(warehouse: Path, week: datetime | None, dry_run: bool) -> None:
+    """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan."""
+    with access.open_snapshot(warehouse) as con:
+        day = monday(week.date()) if week else wh.week_range(con)[1]
+    if day is None:
+        raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+    _using(warehouse)
+    result = execute(warehouse, day, day, ["backlog_sync"], {"backlog_sync": {"config": {"dry_run": dry_run}}})
+    metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata
+    click.echo(str(metadata["plan"].value).strip().strip("`").strip())
 
 
 @main.group()
@@ -455,6 +532,13 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
                      by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),
                      int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")))
     click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
+
+
+# Help with single tickets (similar, draft, serve) lives in its own module.
+from ticket_intel.assist_cli import draft, serve, similar  # noqa: E402
+
+for _command in (similar, draft, serve):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
     _s("PRUNE_GONE_EXPORTS", "false", "`true`: a run removes, in the weeks it materializes, the tickets of exports "
        "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)"),
+    _s("HELP_CENTER", "", "help-center articles: a Zendesk Guide or Intercom export, or a folder of Markdown/HTML "
+       "files and exports (empty: the inbox's `help_center/` folder, if any)"),
+    _s("RELEASES", "", "`releases.csv` (`released_at,version,notes`) or a GitHub releases JSON export (empty: "
+       "the inbox's `releases.csv` or `releases.json`, if any)"),
     _s("ORDER_PATTERNS", "", "extra regular expressions for order numbers to redact, one per line"),
     _s("KEEP_WORDS", "", "comma-separated words never redacted as names (product names)"),
     _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),
@@ -75,6 +79,11 @@ SETTINGS: tuple[Setting, ...] = (
     _s("SPIKE_BASELINE_WEEKS", 6, "weeks the spike baseline averages over"),
     _s("SPIKE_MIN_BASELINE_WEEKS", 4, "weeks of history a theme needs before it can spike"),
     _s("SPIKE_DISTRIBUTION", "poisson", "`poisson` or `negative_binomial` tail (see docs/alerts.md)"),
+    _s("RELEASE_WINDOW_DAYS", 7, "a theme that starts or spikes at most this many days after a release is "
+       "linked to it"),
+    _s("FIX_ALPHA", 0.05, "level of the fix and help-center rate tests (regressions use the spike level)"),
+    _s("SEGMENT_MIN_TICKETS", 5, "a segment claim needs at least this many of the theme's tickets in the segment"),
+    _s("SEGMENT_MAX_P_VALUE", 0.05, "false-discovery rate of the segment claims (Benjamini-Hochberg)"),
     _s("NOTIFIER", "log", "`log`, `slack` (incoming webhook) or `webhook` (signed JSON)"),
     _s("NOTIFY_URL", "", "webhook URL for alerts"),
     _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts"),
@@ -84,10 +93,25 @@ SETTINGS: tuple[Setting, ...] = (
     _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),
     _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)"),
     _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
+    _s("TRACKER", "", "`jira` or `linear`: where `backlog_sync` keeps an issue per top theme (empty: no sync)"),
+    _s("BACKLOG_SELECT", "top", "`top` (the top N themes by impact) or `confirmed` (themes confirmed in review)"),
+    _s("BACKLOG_TOP_N", 5, "N for `top`"),
+    _s("JIRA_URL", "", "Jira Cloud site, e.g. `https://acme.atlassian.net`"),
+    _s("JIRA_EMAIL", "", "the Jira account's email (basic auth)"),
+    _s("JIRA_API_TOKEN", "", "the Jira account's API token"),
+    _s("JIRA_PROJECT", "", "Jira project key, e.g. `SUP`"),
+    _s("JIRA_ISSUE_TYPE", "Task", "Jira issue type of new issues"),
+    _s("LINEAR_API_KEY", "", "Linear personal API key"),
+    _s("LINEAR_TEAM_ID", "", "Linear team id new issues belong to"),
+    _s("LINEAR_LABEL_IDS", "", "comma-separated Linear label ids for new issues"),
+    _s("LINEAR_URL", "https://api.linear.app/graphql", "Linear's GraphQL endpoint"),
     _s("LLM_MODEL", "", "any litellm model, e.g. `openai/gpt-4o-mini`; empty: offline summaries"),
     _s("LLM_API_BASE", "", "provider endpoint, if not the default"),
     _s("LLM_TIMEOUT_SECONDS", 60, "per LLM request"),
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
+    _s("SIMILAR_K", 5, "similar resolved tickets shown by `similar` and `serve`, and given to a reply draft"),
+    _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)"),
+    _s("SERVE_MAX_BYTES", 262144, "largest request body `serve` accepts"),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
 # Variables `apply` filled from a default (not set by the user, nor in the file).
@@ -135,6 +159,17 @@ def apply(environ: MutableMapping[str, str] | None = None) -> None:
                 DEFAULTED.add(s.env)
 
 
+def anchor_paths() -> None:
+    """Make the config file and every setting that names an existing relative file or folder absolute,
+    before a command changes folder (`dev` serves from the project folder)."""
+    os.environ[CONFIG_FILE_ENV] = str(config_file().resolve())
+    apply()
+    for s in SETTINGS:
+        given = os.environ.get(s.env, "")
+        if given and not os.path.isabs(given) and Path(given).exists():
+            os.environ[s.env] = str(Path(given).resolve())
+
+
 def is_chosen(env: str) -> bool:
     """Whether the user set this setting (environment or file), rather than leaving the default."""
     if env in os.environ and env not in DEFAULTED:
@@ -175,6 +210,11 @@ def dagster_home(warehouse: str | Path) -> Path:
     so runs, sensors and UI state of one warehouse never mix with another's."""
     return Path(os.environ["DAGSTER_HOME"]) if os.environ.get("DAGSTER_HOME") else beside(warehouse, "dagster",
                                                                                           "DAGSTER_HOME")
+
+
+def words(text: str) -> tuple[str, ...]:
+    """A comma-separated setting as its non-empty items."""
+    return tuple(w.strip() for w in text.split(",") if w.strip())
 
 
 def value(env: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +16,7 @@ import pytest
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
 from ticket_intel.defs.alerts import theme_alerts
-from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
+from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConfig, Warehouse
 
 START = date(2026, 1, 5)
 WEEKS = [START + timedelta(weeks=k) for k in range(7)]
@@ -26,10 +26,10 @@ COUNTS = {"T-steady": dict.fromkeys(range(7), 10), "T-spike": dict.fromkeys(rang
 BIRTHS = {"T-steady": 0, "T-spike": 0, "T-new": 5}
 
 
-def build_warehouse(path: Path) -> Path:
+def build_warehouse(path: Path, counts: dict[str, dict[int, int]] = COUNTS, births: dict[str, int] = BIRTHS) -> Path:
     """A warehouse holding just what theme_alerts reads: clusters, tickets, themes, ranking."""
     tickets = [{"ticket_id": f"{t}:{k}:{i}", "theme_id": t, "ticket_week": WEEKS[k], "customer_id": f"c-{t}-{k}-{i}"}
-               for t, weeks in COUNTS.items() for k, n in weeks.items() for i in range(n)]
+               for t, weeks in counts.items() for k, n in weeks.items() for i in range(n)]
     frame = pd.DataFrame(tickets)
     redacted = frame.assign(week_start=frame["ticket_week"], created_at=pd.to_datetime(frame["ticket_week"]),
                             text="my card was declined", text_hash="h")[
@@ -40,7 +40,7 @@ def build_warehouse(path: Path) -> Path:
         clusters.append(seen.assign(week_start=week, similarity=0.9, series_theme_id=seen["theme_id"])[
             ["week_start", "ticket_id", "ticket_week", "theme_id", "series_theme_id", "similarity"]])
         for rank, (t, group) in enumerate(seen[seen["ticket_week"] == week].groupby("theme_id"), start=1):
-            born = BIRTHS[t]
+            born = births[t]
             themes.append({"week_start": week, "theme_id": t, "event": "new" if born == k else "continued",
                            "first_seen": WEEKS[born], "origin": "new", "centroid": np.zeros(4, dtype=np.float32)})
             ranked.append({"week_start": week, "rank": rank, "theme_id": t, "label": f"label {t}",
@@ -63,7 +63,8 @@ def build_warehouse(path: Path) -> Path:
 def materialize(instance: dg.DagsterInstance, warehouse: Path, first: date, last: date) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [theme_alerts], instance=instance,
-        resources={"warehouse": Warehouse(database=str(warehouse)), "alerts": AlertConfig(), "ranking": RankingConfig()},
+        resources={"warehouse": Warehouse(database=str(warehouse)), "alerts": AlertConfig(), "ranking": RankingConfig(),
+                   "findings": FindingsConfig()},
         tags={"dagster/asset_partition_range_start": first.isoformat(),
               "dagster/asset_partition_range_end": last.isoformat()},
     )
@@ -114,6 +115,27 @@ def test_each_partition_carries_its_own_weeks_alerts(tmp_path, instance):
     assert by_week[WEEKS[5].isoformat()]["new_patterns"].value == 1
     assert "label T-spike" in by_week[WEEKS[6].isoformat()]["table"].value
     assert by_week[WEEKS[0].isoformat()]["table"].value == "No alerts this week."
+
+
+def test_a_fixed_theme_that_comes_back_raises_one_regression_alert(tmp_path, instance):
+    """Fixed in 5.0 (released in week 2), quiet for three weeks, back in week 6."""
+    counts = {"T-fix": {0: 10, 1: 10, 2: 4, 3: 0, 4: 0, 5: 0, 6: 12}, "T-steady": dict.fromkeys(range(7), 10)}
+    warehouse = build_warehouse(tmp_path / "w.duckdb", counts, {"T-fix": 0, "T-steady": 0})
+    released = datetime.combine(WEEKS[2], datetime.min.time()) + timedelta(days=2)
+    with wh.open_warehouse(warehouse) as con:
+        wh.replace(con, [wh.snapshot("raw.releases", pd.DataFrame([{"version": "5.0", "released_at": released}]))])
+        wh.add_review(con, "T-fix", "fixed", "5.0", None, "ana", None)
+    assert materialize(instance, warehouse, WEEKS[0], WEEKS[-1]).success
+    regressions = stored_alerts(warehouse).query("kind == 'regression'")
+    assert list(zip(regressions["theme_id"], regressions["week_start"], strict=True)) == [("T-fix", WEEKS[6])]
+    alert = regressions.iloc[0]
+    assert (alert["tickets"], alert["fix_release"], alert["baseline"]) == (12, "5.0", 0.0)
+    assert alert["alert_key"] == f"T-fix|{WEEKS[6].isoformat()}|regression" and alert["p_value"] < 0.01
+    records = instance.fetch_materializations(dg.AssetKey("theme_alerts"), limit=100).records
+    meta = next(r.asset_materialization.metadata for r in records if r.partition_key == WEEKS[6].isoformat())
+    payload = [a for a in meta["alerts"].value if a["kind"] == "regression"]
+    assert meta["regressions"].value == 1 and payload[0]["fix_release"] == "5.0"
+    assert payload[0]["top_customer_tickets"] is None  # JSON-safe without the spike-only fields
 
 
 # --- on the bundled sample (one shared end-to-end run) -----------------------------------------

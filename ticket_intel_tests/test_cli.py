@@ -149,6 +149,7 @@ def test_review_takes_effect_without_a_new_run(sample_copy):
     first, second = top[0]["theme_id"], top[1]["theme_id"]
     renamed = runner_.invoke(main, ["review", "rename", *wh_arg, first, "Cards that never arrive"])
     assert renamed.exit_code == 0, renamed.stderr
+    assert renamed.stdout.startswith(f"warehouse {sample_copy.warehouse}, Dagster instance {sample_copy.dagster_home}")
     assert "updating weeks" in renamed.stdout and "label" in renamed.stdout
     after = json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)
     assert next(t for t in after if t["theme_id"] == first)["label"] == "Cards that never arrive"

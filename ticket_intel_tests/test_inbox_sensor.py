@@ -56,6 +56,24 @@ def test_new_changed_and_known_files(tmp_path, instance):
     assert _evaluate(instance, inbox, cursor)[0] == []
 
 
+def test_a_changed_help_center_or_releases_file_reruns_the_newest_week(tmp_path, instance):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-09-08T10:00:00Z", "2026-10-06T10:00:00Z"])
+    ranges, cursor = _evaluate(instance, inbox, None)
+    assert ranges == [("2026-09-07", "2026-09-07"), ("2026-10-05", "2026-10-05")]
+    (inbox / "releases.csv").write_text("released_at,version,notes\n2026-10-01,4.2,\n")
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-10-05", "2026-10-05")]  # the newest week, not a run per export week
+    assert _evaluate(instance, inbox, cursor)[0] == []
+    (inbox / "help_center").mkdir()
+    (inbox / "help_center" / "pin.md").write_text("# Change your PIN\n")
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-10-05", "2026-10-05")]
+    (inbox / "help_center" / "pin.md").write_text("# Change your PIN\n\nAt any ATM.\n")
+    assert _evaluate(instance, inbox, cursor)[0] == [("2026-10-05", "2026-10-05")]
+
+
 def test_contiguous_groups_weeks():
     from datetime import date
 

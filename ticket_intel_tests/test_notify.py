@@ -104,6 +104,26 @@ def test_describe_flags_a_spike_from_one_customer():
     assert "84 tickets from 13 customers" in text and "one filed 72" in text and "14.7/week" in text
 
 
+REGRESSION = {**SPIKE, "alert_key": "T20261012-00|2026-11-16|regression", "kind": "regression",
+              "week_start": "2026-11-16", "tickets": 14, "baseline": 0.5, "ratio": 14.0, "p_value": 2e-09,
+              "top_customer_tickets": None, "baseline_weeks": None, "customer_baseline": None, "fix_release": "4.2"}
+
+
+def test_describe_phrases_a_regression_with_the_release_of_the_fix():
+    text = notify.describe(REGRESSION)
+    assert text.startswith("Regression: 'Declined card payments' came back after the fix in 4.2: 14 tickets in the "
+                           "week of 2026-11-16, against 0.5/week since the fix (p = 2e-09).")
+    assert text.endswith("Examples: zendesk:1, zendesk:2, intercom:3.")
+
+
+def test_describe_says_which_release_an_alert_followed():
+    spike = notify.describe({**SPIKE, "after_release": "4.2.1", "after_release_days": 1})
+    assert "(p = 1.8e-08). Spiked 1 day after 4.2.1. Examples:" in spike
+    new = notify.describe({**NEW, "after_release": "4.2", "after_release_days": 0})
+    assert "never seen before. Started the same day as 4.2." in new
+    assert "after" not in notify.describe({**SPIKE, "after_release": None, "after_release_days": None})
+
+
 def test_links_are_the_dagster_partition_route_and_the_report_anchor():
     url = notify.ui_link("http://dagster.local:3000/", "2026-11-09")
     parts = urlsplit(url)

@@ -86,7 +86,7 @@ def test_started_days_after_the_latest_release_within_the_window() -> None:
     releases = [rel.Release("4.1", datetime(2026, 2, 1)), RELEASE]
     link = rel.release_before(releases, datetime(2026, 3, 6, 16, 0), within_days=7)
     assert link is not None and (link.version, link.days_after) == ("4.2", 2)
-    assert rel.describe_after_release(link) == "started 2 days after 4.2"
+    assert rel.describe_after_release(link.version, link.days_after) == "started 2 days after 4.2"
     assert rel.release_before(releases, datetime(2026, 3, 4, 14, 0), 7) is None  # 4.1 is 31 days back
     assert rel.release_before(releases, datetime(2026, 3, 12, 16, 0), 7) is None  # 8 days after 4.2
     assert rel.release_before([], datetime(2026, 3, 6), 7) is None
@@ -169,4 +169,4 @@ def test_after_release_links_only_where_a_release_came_shortly_before() -> None:
     starts = {"T1": datetime(2026, 3, 6, 9), "T2": datetime(2026, 2, 20), "T3": datetime(2026, 3, 4, 15)}
     links = rel.after_release_links([RELEASE], starts, within_days=7)
     assert set(links) == {"T1", "T3"} and links["T3"].days_after == 0
-    assert rel.describe_after_release(links["T3"], "spiked") == "spiked the same day as 4.2"
+    assert rel.describe_after_release(links["T3"].version, links["T3"].days_after, "spiked") == "spiked the same day as 4.2"

@@ -85,7 +85,7 @@ def test_export_turned_unreadable_keeps_its_tickets(env):
     _ingest(env)
     with wh.open_warehouse(env / "wh.duckdb") as con:  # an input logged here that is not a ticket export
         con.execute("INSERT INTO ops.ingested_files (source_file, profile, accepted) VALUES ('/x/articles.json', "
-                    "'help_center', 7)")
+                    "'other_input', 7)")
     (env / "inbox" / "b.csv").write_bytes(b"\x00\x01binary\x00" * 500)  # overwritten by something else
     _ingest(env)
     tickets, files = _state(env)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,10 +37,15 @@ def digests(files: dict[str, Path]) -> dict[str, str]:
     return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
 
 
+def files_under(root: Path) -> dict[str, Path]:
+    """Built files by path relative to `root` (the help center is a folder)."""
+    return {str(p.relative_to(root)): p for p in root.rglob("*") if p.is_file() and p.suffix in (".json", ".csv")}
+
+
 def test_build_matches_the_committed_sample_byte_for_byte(built):
-    committed = {p.name: p for p in SAMPLE_DIR.iterdir() if p.suffix in (".json", ".csv")}
+    committed = files_under(SAMPLE_DIR)
     committed[str(BUILT_TRUTH)] = PLANTED
-    fresh = {p.name: p for p in (built / "sample").iterdir()}
+    fresh = files_under(built / "sample")
     fresh[str(BUILT_TRUTH)] = built / BUILT_TRUTH
     assert sorted(fresh) == sorted(committed)
     assert digests(fresh) == digests(committed)
@@ -70,9 +76,7 @@ def test_verifier_rejects_a_damaged_sample(built, tmp_path, damage):
     from scripts.build_sample.verify import verify
 
     out = tmp_path / "sample"
-    out.mkdir()
-    for path in (built / "sample").iterdir():
-        (out / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(built / "sample", out)
     truth = json.loads((built / BUILT_TRUTH).read_text(encoding="utf-8"))
     verify(out, truth, [])
     damage(out, truth)

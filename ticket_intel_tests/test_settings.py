@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -21,8 +22,9 @@ def test_every_resource_field_names_a_known_setting():
 
     named = set()
     for cls in (resources.IngestConfig, resources.RedactionConfig, resources.EmbeddingConfig,
-                resources.ClusteringConfig, resources.RankingConfig, resources.AlertConfig, resources.ReportConfig,
-                resources.TriageConfig, resources.LLMConfig):
+                resources.ClusteringConfig, resources.RankingConfig, resources.AlertConfig, resources.FindingsConfig,
+                resources.TrackerConfig, resources.ReportConfig, resources.TriageConfig, resources.LLMConfig,
+                resources.AssistConfig):
         for field, info in cls.model_fields.items():
             name = getattr(info.default, "env_var_name", None)  # EnvVar, or EnvVar.int's IntEnvVar
             assert name, f"{cls.__name__}.{field} is not an EnvVar"
@@ -51,3 +53,16 @@ def test_an_unknown_key_in_the_file_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
     with pytest.raises(ValueError, match="unknown setting"):
         settings.apply({})
+
+
+def test_relative_paths_keep_their_meaning_when_dev_changes_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if not k.startswith("TICKET_INTEL_")})
+    monkeypatch.setattr(settings, "DEFAULTED", set())
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "areas.yaml").write_text("areas: {}\n", encoding="utf-8")
+    (tmp_path / "ticket_intel.yaml").write_text("taxonomy: areas.yaml\nseed: 7\n", encoding="utf-8")
+    settings.anchor_paths()
+    assert os.environ["TICKET_INTEL_CONFIG"] == str((tmp_path / "ticket_intel.yaml").resolve())
+    assert os.environ["TICKET_INTEL_TAXONOMY"] == str((tmp_path / "areas.yaml").resolve())
+    assert os.environ["TICKET_INTEL_SEED"] == "7"
+    assert os.environ["TICKET_INTEL_TRIAGE"] == settings.BY_ENV["TICKET_INTEL_TRIAGE"].default  # absent here: as given

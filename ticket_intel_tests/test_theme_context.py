@@ -14,7 +14,9 @@ from ticket_intel.core.releases import FIXED, AfterRelease, FixResult
 from ticket_intel.core.theme_context import (
     CONTRACT_KEYS,
     ThemeFindings,
+    alert_notes,
     report_sections,
+    theme_columns,
     theme_context,
     theme_notes,
 )
@@ -40,6 +42,7 @@ def test_contract_keys_for_every_theme_and_json_safe() -> None:
     assert t1["segments"] == [{"field": "plan", "value": "enterprise", "share": 0.62, "baseline_share": 0.18,
                                "p_value": 0.0004}]
     assert t3["fix_status"] == FIXED and t3["docs_status"] is None and t3["segments"] == [] and t3["parent"] is None
+    assert (t3["fix_release"], t1["docs_note"]) == ("4.1", "customers keep asking (trend: rising)")
     json.dumps([t1, t3])
     without_help_center = theme_context("T1", ThemeFindings())
     assert without_help_center["docs_status"] is None and without_help_center["docs_article"] is None
@@ -54,28 +57,51 @@ def test_notes_say_the_findings_in_words() -> None:
     assert theme_notes("T3", FINDINGS) == ["Fix in 4.1: fixed (10.0/week before, 0.5/week after, p = 0.0001)"]
 
 
+def test_stored_columns_are_the_contract_and_the_notes() -> None:
+    columns = theme_columns("T1", FINDINGS)
+    assert "segments" not in columns and columns["notes"] == theme_notes("T1", FINDINGS)
+    assert {k: v for k, v in theme_context("T1", FINDINGS).items() if k != "segments"}.items() <= columns.items()
+
+
+ALERTS = [{"theme_id": "T2", "kind": "volume_spike", "label": "x", "after_release": "4.2.1", "after_release_days": 1},
+          {"theme_id": "T1", "kind": "new_pattern", "label": "x", "after_release": float("nan"),
+           "after_release_days": float("nan")}]
+
+
+def test_alert_notes_say_which_release_an_alert_followed() -> None:
+    assert alert_notes(ALERTS) == {"T2": ["Spiked 1 day after 4.2.1"]}
+
+
 def closing_context() -> dict:
     ctx = context()
     ctx["themes"] = [{**t, "notes": theme_notes(t["theme_id"], FINDINGS)} for t in ctx["themes"]]
-    themes = [{"theme_id": "T1", "label": "Payment declined · card", "tickets": 12},
-              {"theme_id": "T2", "label": "Top-up <b>", "tickets": 7}]
+    themes = [{"theme_id": "T1", "label": "Payment declined · card", "tickets": 12, **theme_columns("T1", FINDINGS)},
+              {"theme_id": "T2", "label": "Top-up <b>", "tickets": 7, **theme_columns("T2", FINDINGS)},
+              {"theme_id": "T3", "label": "T3", "tickets": 5, **theme_columns("T3", FINDINGS)}]
+    customers = pd.DataFrame([{"theme_id": "T3", "customer_id": "c1", "plan": "enterprise", "monthly_revenue": 9000.0},
+                              {"theme_id": "T3", "customer_id": "c2", "plan": None, "monthly_revenue": float("nan")}])
     at_risk = pd.DataFrame([{"customer_id": "c9", "plan": "enterprise", "monthly_revenue": float("nan"),
                              "tickets": 6, "reason": "6 tickets this week (typical: 1.1); 2 frustrated"}])
     groups = [{"summary": "Cards: 4 themes, 73 tickets"}]
-    ctx["closing"] = report_sections(themes, FINDINGS, at_risk, groups)
+    ctx["closing"] = report_sections(themes, ALERTS, SEGMENTS, customers, at_risk, groups, docs_configured=True)
     return ctx
 
 
 def test_markdown_report_gains_the_sections_and_card_findings() -> None:
     md = report.render_markdown(closing_context())
-    for section in ("Documentation", "Releases and fixes", "Customers at risk", "Theme groups"):
+    for section in ("Documentation", "Releases and fixes", "Segments", "Customers to tell", "Customers at risk",
+                    "Theme groups"):
         assert f"\n## {section}\n" in md
     assert "## Documentation gaps" not in md  # the help center replaces the signal-type list
     assert ("- **Unfound:** Payment declined · card — 12 tickets; [Why was my card declined?](https://help.acme.test/101)"
             " covers it, yet customers keep asking (trend: rising)") in md
     assert "- **Gap:** Top-up \\<b\\> — 7 tickets; no article covers it (no articles)" in md
     assert "- **Payment declined · card** (`T1`) started 2 days after 4.2." in md
+    assert "- **Top-up \\<b\\>** (`T2`) spiked 1 day after 4.2.1." in md  # from the week's alert
     assert "- **T3** (`T3`): Fix in 4.1: fixed (10.0/week before" in md
+    assert "- **Payment declined · card** (`T1`): 62% Enterprise vs 18% of all tickets, p = 0.0004" in md
+    assert ("- **T3** (`T3`): 2 customers (1 enterprise, 1 no plan); fixed in 4.1: tell them; most revenue: `c1` "
+            "(enterprise, 9,000/month), `c2` · `ticket-intel export --customers --theme T3`") in md
     assert "- `c9` (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
     assert "- Cards: 4 themes, 73 tickets" in md
     assert "- Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004" in md  # on the theme's card
@@ -95,3 +121,16 @@ def test_html_report_gains_the_sections_escaped() -> None:
 def test_report_without_closing_sections_is_unchanged() -> None:
     md = report.render_markdown(context())
     assert "## Documentation gaps" in md and "## Customers at risk" not in md
+
+
+def test_long_lists_keep_to_the_top_themes() -> None:
+    gap = {"docs_status": GAP, "docs_article": None, "docs_note": "no article", "fix_status": None}
+    themes = [{"theme_id": f"T{r}", "label": f"T{r}", "tickets": 5, "rank": r, **gap} for r in range(1, 13)]
+    themes[11] = {**themes[11], "fix_status": FIXED, "fix_release": "4.1", "fix_note": "Fix in 4.1: fixed"}
+    customers = pd.DataFrame([{"theme_id": t["theme_id"], "customer_id": "c", "plan": "pro", "monthly_revenue": 1.0}
+                              for t in themes])
+    closing = report_sections(themes, [], pd.DataFrame(), customers, pd.DataFrame(), [], True, top=(10, 5))
+    assert [t["theme_id"] for t in closing["docs"][GAP]] == [f"T{r}" for r in range(1, 11)]
+    assert closing["docs"]["more_gaps"] == 2
+    assert [c["theme_id"] for c in closing["customers_to_tell"]] == ["T12", "T1", "T2", "T3", "T4", "T5"]
+    assert "…and 2 more ranked themes without an article" in report.render_markdown({**context(), "closing": closing})

@@ -7,7 +7,9 @@ from typing import Protocol
 
 from .accounts import ACCOUNTS
 from .common import JSONDict
+from .help_center import HELP_CENTER
 from .model import World
+from .releases import RELEASES_FILE
 
 
 class SideFile(Protocol):
@@ -27,4 +29,4 @@ class SideFile(Protocol):
         """Raise ``BuildError`` unless the written file keeps its promises."""
 
 
-SIDE_FILES: tuple[SideFile, ...] = (ACCOUNTS,)
+SIDE_FILES: tuple[SideFile, ...] = (ACCOUNTS, RELEASES_FILE, HELP_CENTER)

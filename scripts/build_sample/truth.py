@@ -16,6 +16,7 @@ def valid_entry(ticket: Ticket, weeks: list[str]) -> JSONDict:
         "week_start": weeks[ticket.week],
         "intent": ticket.intent,
         "customer_key": ticket.customer.key,
+        "plan": ticket.customer.account.plan if ticket.customer.account else None,
     }
 
 

@@ -8,6 +8,16 @@ from typing import Any
 from ticket_intel.core.llm import Complete, ProviderError
 
 
+def completion_kwargs(timeout_seconds: float, api_base: str = "", mock_response: str = "") -> dict[str, Any]:
+    """litellm options from the LLM settings (empty ones left out)."""
+    kwargs: dict[str, Any] = {"timeout": timeout_seconds}
+    if api_base:
+        kwargs["api_base"] = api_base
+    if mock_response:
+        kwargs["mock_response"] = mock_response
+    return kwargs
+
+
 def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Complete:
     """A function from chat messages to the model's JSON text (deterministic, JSON mode).
 

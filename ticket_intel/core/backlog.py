@@ -389,3 +389,48 @@ def format_plan(actions: Sequence[Action], links: Mapping[str, Link]) -> str:
         return "backlog: nothing to change"
     counts = ", ".join(f"{sum(a.kind == k for a in actions)} {k}" for k in KIND_ORDER)
     return f"backlog: {counts}\n\n" + "\n\n".join(describe_action(a, links) for a in actions) + "\n"
+
+
+# --- stored state: links and the outbox as table rows ----------------------------------------
+
+def links_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, Link]:
+    """theme_id -> Link from `ops.backlog_links` rows."""
+    fields = Link.__dataclass_fields__
+    return {str(r["theme_id"]): Link(**{k: (None if _missing(r[k]) else r[k]) for k in fields}) for r in records}
+
+
+def link_records(links: Mapping[str, Link]) -> list[dict[str, Any]]:
+    return [asdict(link) for _, link in sorted(links.items())]
+
+
+def actions_from_records(records: Iterable[Mapping[str, Any]]) -> list[Action]:
+    """The outbox's actions (`action`: the JSON of `Action.to_record`), with their attempts and error."""
+    return [replace(Action.from_record(json.loads(r["action"])), attempts=int(r["attempts"]), error=r["error"] or "")
+            for r in records]
+
+
+def outbox_records(actions: Sequence[Action], tracker: str, now: datetime) -> list[dict[str, Any]]:
+    return [{"tracker": tracker, "key": a.key, "kind": a.kind, "theme_id": a.theme_id, "week": a.week,
+             "action": json.dumps(a.to_record(), sort_keys=True), "attempts": a.attempts, "error": a.error or None,
+             "updated_at": now} for a in actions]
+
+
+def comment_records(result: SyncResult, tracker: str, now: datetime) -> list[dict[str, Any]]:
+    """The comments a run posted, so a re-run of the week does not post them again."""
+    return [{"tracker": tracker, "key": a.key, "issue_key": a.issue_key or _key_of(a.theme_id, result.links),
+             "theme_id": a.theme_id, "week": a.week, "sent_at": now} for a in result.applied if a.kind == COMMENT]
+
+
+def _key_of(theme_id: str, links: Mapping[str, Link]) -> str | None:
+    return links[theme_id].issue_key if theme_id in links else None
+
+
+def last_synced(links: Mapping[str, Link]) -> date | None:
+    """The newest week any issue's description was written for."""
+    weeks = [link.last_synced_week for link in links.values() if link.last_synced_week is not None]
+    return max(weeks) if weeks else None
+
+
+def _missing(value: Any) -> bool:
+    """None, or a float or time NaN from a table read (NaN is the one value unequal to itself)."""
+    return value is None or bool(value != value)

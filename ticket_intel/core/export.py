@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -19,6 +20,8 @@ def themes_with_examples(themes: pd.DataFrame, tickets: pd.DataFrame) -> pd.Data
     text = dict(zip(tickets["ticket_id"], tickets["text"], strict=True))
     out = themes.copy()
     out["example_ticket_ids"] = [list(ids) for ids in out["example_ticket_ids"]]
+    if "segments" in out:
+        out["segments"] = [list(s) for s in out["segments"]]
     out["example_texts"] = [[text.get(i, "") for i in ids] for ids in out["example_ticket_ids"]]
     out["week_start"] = pd.to_datetime(out["week_start"]).dt.date.astype(str)
     return out.reset_index(drop=True)
@@ -30,6 +33,15 @@ def neutralise(value: object) -> object:
     return value
 
 
+def _flat(value: object) -> object:
+    """A list as one CSV cell ("a | b"); a record inside it as "key=value, ..."."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    if isinstance(value, list | tuple | np.ndarray):
+        return " | ".join(str(_flat(v)) for v in value)
+    return value
+
+
 def serialize(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "json":
         return (json.dumps(frame.to_dict("records"), indent=2, default=str, ensure_ascii=False) + "\n").encode()
@@ -38,9 +50,5 @@ def serialize(frame: pd.DataFrame, fmt: str) -> bytes:
         frame.to_parquet(buf, index=False)
         return buf.getvalue()
     if fmt == "csv":
-        flat = frame.copy()
-        for col in ("example_ticket_ids", "example_texts"):
-            flat[col] = [" | ".join(v) for v in flat[col]]
-        flat = flat.map(neutralise)
-        return flat.to_csv(index=False).encode()
+        return frame.map(lambda v: neutralise(_flat(v))).to_csv(index=False).encode()
     raise ValueError(f"unknown export format {fmt!r}; expected csv, parquet or json")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
+
 KINDS = ("log", "slack", "webhook")
 SIGNATURE_HEADER = "X-Ticket-Intel-Signature"
 ALERT_HEADER = "X-Ticket-Intel-Alert"
@@ -93,7 +95,8 @@ def report_link(reports_url: str, week: str, theme_id: str) -> str:
 
 
 def describe(alert: Mapping[str, Any]) -> str:
-    """One human sentence with the evidence, e.g. for Slack or a log line."""
+    """One human sentence with the evidence, e.g. for Slack or a log line; an alert that followed a
+    release says so ("Spiked 1 day after 4.2.1.")."""
     week, label = alert["week_start"], alert["label"]
     who = f"{alert['tickets']} tickets from {alert['customers']} customers"
     if alert["kind"] == "volume_spike":
@@ -104,11 +107,17 @@ def describe(alert: Mapping[str, Any]) -> str:
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
         if alert.get("related_theme_ids"):
             text += f" Counted together with {', '.join(alert['related_theme_ids'])}, split from the same theme."
+    elif alert["kind"] == REGRESSION:
+        text = describe_regression(alert, alert.get("fix_release") or "its release")
     elif alert.get("related_theme_ids"):
         text = (f"New pattern: '{label}' — {who} in the week of {week}, a new group of tickets inside theme "
                 f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
+    if alert.get("after_release"):
+        event = "spiked" if alert["kind"] == "volume_spike" else "started"
+        sentence = describe_after_release(alert["after_release"], int(alert["after_release_days"]), event)
+        text += f" {sentence[:1].upper()}{sentence[1:]}."
     examples = ", ".join(alert.get("example_ticket_ids") or [])
     return text + (f" Examples: {examples}." if examples else "")
 

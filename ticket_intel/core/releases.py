@@ -180,11 +180,11 @@ def spike_onset(timestamps: Sequence[datetime], baseline: float) -> datetime:
     return ordered[min(math.floor(max(baseline, 0.0)), len(ordered) - 1)]
 
 
-def describe_after_release(link: AfterRelease, event: str = "started") -> str:
+def describe_after_release(version: str, days_after: int, event: str = "started") -> str:
     """'started 2 days after 4.2' ('the same day as' when under a day)."""
-    if link.days_after == 0:
-        return f"{event} the same day as {link.version}"
-    return f"{event} {link.days_after} day{'' if link.days_after == 1 else 's'} after {link.version}"
+    if days_after == 0:
+        return f"{event} the same day as {version}"
+    return f"{event} {days_after} day{'' if days_after == 1 else 's'} after {version}"
 
 
 def fix_status(counts: pd.Series, release: Release, week: date, settings: FixSettings = FixSettings()) -> FixResult:

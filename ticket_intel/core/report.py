@@ -34,6 +34,13 @@ def _is_missing(value: Any) -> bool:
     return value is None or isinstance(value, Undefined) or (isinstance(value, float) and pd.isna(value))
 
 
+def summarizer_text(summarizer: str) -> str:
+    """Who wrote a theme's label and summary, for the reader deciding how far to trust it."""
+    if summarizer.startswith("llm:"):
+        return f"Summary written by {summarizer[4:]} (LLM), checked against the tickets"
+    return "Summary extracted from the tickets (no LLM)"
+
+
 def md_escape(value: Any) -> str:
     """Text that Markdown shows verbatim on one line: no links, HTML, tables or emphasis."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
@@ -55,6 +62,7 @@ def _env(autoescape: bool) -> Environment:
     env.filters["md"] = md_escape
     env.filters["plural"] = plural
     env.filters["trend"] = trend_text
+    env.filters["summarizer"] = summarizer_text
     return env
 
 
@@ -144,7 +152,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
+def example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
     """Example ticket -> its id, anchor, helpdesk link (when a URL template is set) and text."""
     text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=True)) if len(tickets) else {}
     source_id = dict(zip(tickets["ticket_id"], tickets["source_id"], strict=True)) if len(tickets) else {}
@@ -191,7 +199,7 @@ def build_context(
     """
     summary_of = {r["theme_id"]: r for r in _records(summaries)}
     label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
-    cards = _cards(ranked, summary_of, _example_maker(tickets, ticket_url))
+    cards = _cards(ranked, summary_of, example_maker(tickets, ticket_url))
     # The top themes come first, and so does any alerted theme ranked lower (an alert links to it);
     # every other ranked theme has its card too, collapsed below them.
     alerted = set(alerts["theme_id"]) if len(alerts) else set()

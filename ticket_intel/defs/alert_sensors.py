@@ -20,6 +20,7 @@ import dagster as dg
 
 from ticket_intel.core import anomalies
 from ticket_intel.core.notify import FAILED, SENT, DeliveryError, Outbox
+from ticket_intel.core.releases import REGRESSION
 from ticket_intel.defs.resources import AlertConfig
 
 ALERTS_ASSET = dg.AssetKey("theme_alerts")
@@ -105,4 +106,8 @@ volume_spike_sensor = _alert_sensor(
 new_pattern_sensor = _alert_sensor(
     "new_pattern_sensor", anomalies.NEW_PATTERN,
     "Sends each new-pattern alert from theme_alerts once through the configured notifier.",
+)
+regression_sensor = _alert_sensor(
+    "regression_sensor", REGRESSION,
+    "Sends each regression alert (a theme fixed in a release that came back) from theme_alerts once.",
 )

@@ -1,4 +1,4 @@
-"""theme_alerts: volume spikes and new patterns for each week, recorded once in ops.alerts.
+"""theme_alerts: volume spikes, new patterns and regressions for each week, recorded once in ops.alerts.
 
 Each week's alerts also go into that partition's materialization metadata: the alert sensors
 read them from the event log, so they never open the DuckDB file.
@@ -11,15 +11,19 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies, families
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.findings import ALERT_COLUMNS, with_releases
+from ticket_intel.core.product_inputs import releases_from
+from ticket_intel.core.releases import REGRESSION, FixSettings
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import AlertConfig, RankingConfig, Warehouse
+from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConfig, Warehouse
 
 
 def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: anomalies.AlertSettings,
-                    run_id: str) -> pd.DataFrame:
-    ranked = wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank")
-    found = families.detect(ctx, ranked.to_dict("records"), settings)
-    out = pd.DataFrame(found, columns=anomalies.COLUMNS).assign(run_id=run_id)
+                    run_id: str, fix: FixSettings) -> pd.DataFrame:
+    themes = wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank").to_dict("records")
+    releases = releases_from(wh.stored_releases(con))
+    found = with_releases(ctx, families.detect(ctx, themes, settings), themes, releases, fix)
+    out = pd.DataFrame(found, columns=ALERT_COLUMNS).assign(run_id=run_id)
     wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [ctx.week])])
     return out
 
@@ -30,15 +34,25 @@ def _number(value: object, digits: int | None = None) -> float | None:
     return round(float(value), digits) if digits is not None else float(value)  # type: ignore[arg-type]
 
 
+def _count(value: object) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
 def alert_payload(alerts: pd.DataFrame) -> list[dict]:
     """JSON-safe alerts for the event log, where the sensors read them."""
     return [{
         "alert_key": a["alert_key"], "theme_id": a["theme_id"], "kind": a["kind"], "label": a["label"],
         "week_start": a["week_start"].isoformat(), "tickets": int(a["tickets"]), "customers": int(a["customers"]),
         "baseline": _number(a["baseline"], 3), "ratio": _number(a["ratio"], 3), "p_value": _number(a["p_value"]),
-        "customer_baseline": _number(a["customer_baseline"], 3), "top_customer_tickets": int(a["top_customer_tickets"]),
-        "concentrated": bool(a["concentrated"]), "baseline_weeks": int(a["baseline_weeks"]),
-        "example_ticket_ids": list(a["example_ticket_ids"]),
+        "customer_baseline": _number(a["customer_baseline"], 3), "top_customer_tickets": _count(a["top_customer_tickets"]),
+        "concentrated": bool(a["concentrated"]), "baseline_weeks": _count(a["baseline_weeks"]),
+        "example_ticket_ids": list(a["example_ticket_ids"]), "after_release": _text(a["after_release"]),
+        "after_release_days": _count(a["after_release_days"]), "fix_release": _text(a["fix_release"]),
         "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
     } for a in alerts.to_dict("records")]
 
@@ -47,34 +61,39 @@ def alerts_table(payload: list[dict]) -> str:
     """The week's alerts as Markdown, for the asset page in the UI."""
     if not payload:
         return "No alerts this week."
-    lines = ["| kind | theme | tickets | customers | baseline | ratio | p | examples |", "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| kind | theme | tickets | customers | baseline | ratio | p | release | examples |",
+             "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for a in payload:
         ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new"
         p = f"{a['p_value']:.1g}" if a["p_value"] is not None else ""
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
+        release = (f"fixed in {a['fix_release']}" if a["fix_release"] else
+                   f"{a['after_release_days']} d after {a['after_release']}" if a["after_release"] else "")
         related = f" (with {', '.join(a['related_theme_ids'])})" if a["related_theme_ids"] else ""
         lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}`{related} | {a['tickets']} | {who} | "
-                     f"{a['baseline']:.1f} | {ratio} | {p} | {', '.join(a['example_ticket_ids'])} |")
+                     f"{a['baseline']:.1f} | {ratio} | {p} | {release} | {', '.join(a['example_ticket_ids'])} |")
     return "\n".join(lines)
 
 
 @weekly_asset(
     group_name="insight",
     deps=["ranked_themes", "ticket_clusters"],
-    description="Volume spikes (>= 2x trailing baseline and statistically unlikely) and new patterns, "
-    "written to ops.alerts once per (theme, week, kind); the sensors notify from this metadata.",
+    description="Volume spikes (>= 2x trailing baseline and statistically unlikely), new patterns and "
+    "regressions of fixed themes, each with the release it followed, written to ops.alerts once per "
+    "(theme, week, kind); the sensors notify from this metadata.",
 )
 def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, alerts: AlertConfig,
-                 ranking: RankingConfig):
-    settings = alerts.settings(ranking)
+                 ranking: RankingConfig, findings: FindingsConfig):
+    settings, fix = alerts.settings(ranking), findings.settings(alerts).fix
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            payload = alert_payload(alerts_for_week(con, ctx, settings, context.run.run_id))
+            payload = alert_payload(alerts_for_week(con, ctx, settings, context.run.run_id, fix))
             context.add_asset_metadata({
                 "alerts": dg.MetadataValue.json(payload),
                 "spikes": dg.MetadataValue.int(sum(a["kind"] == anomalies.SPIKE for a in payload)),
                 "new_patterns": dg.MetadataValue.int(sum(a["kind"] == anomalies.NEW_PATTERN for a in payload)),
+                "regressions": dg.MetadataValue.int(sum(a["kind"] == REGRESSION for a in payload)),
                 "table": dg.MetadataValue.md(alerts_table(payload)),
             }, partition_key=week_key(week))
     return dg.MaterializeResult()

@@ -6,7 +6,7 @@ import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
-from ticket_intel.core.embed import cache_key, embed_cached
+from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.progress import Progress
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
@@ -21,11 +21,11 @@ from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
 )
 def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedding: EmbeddingConfig):
     weeks = weeks_of(context)
-    key = cache_key(embedding.model, embedding.backend)
+    key = embedding.cache_key()
 
     def encode(texts: list[str]) -> np.ndarray:
         meter = Progress("embedding", len(texts), context.log.info, unit="texts")
-        return encoder.encode(texts, embedding.model, embedding.batch_size, embedding.backend, on_batch=meter.advance)
+        return embedding.encoder(on_batch=meter.advance)(texts)
 
     with warehouse.connect() as con:
         # A new warehouse needs the model's width for its vector tables; after that the model

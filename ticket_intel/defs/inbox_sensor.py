@@ -3,7 +3,9 @@
 It reads the exports, never the DuckDB file (a run may hold its lock). Its cursor maps each
 processed content hash to the weeks that content touched, and each path to its last hash: an
 identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks of
-its new content plus those of the version it replaced (a ticket may have moved or gone).
+its new content plus those of the version it replaced (a ticket may have moved or gone). The help
+center and the releases file are not exports: when their content changes, the newest week any export
+touched is re-run, so its docs statuses, release links and issues follow.
 """
 
 import json
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import (
     FileError,
     Mapping,
@@ -51,8 +54,19 @@ def weeks_touched(path: Path, data: bytes, partition_keys: set[str], mappings: S
     return sorted(w for w in weeks if w.isoformat() in partition_keys)
 
 
+def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) -> dg.RunRequest | None:
+    """A changed help center or releases file re-runs the newest week any export touched (the week
+    the report and the tracker issues show), unless this tick already runs it."""
+    newest = max((w for weeks in state["seen"].values() for w in weeks), default=None)
+    if newest is None or state.get("side", digest) == digest or any(r.tags[RANGE_END] == newest for r in requests):
+        return None
+    return dg.RunRequest(run_key=f"side:{digest[:16]}:{newest}",
+                         tags={RANGE_START: newest, RANGE_END: newest, "ticket_intel/file": "help center or releases"})
+
+
 @dg.sensor(job=weekly_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="A new or changed export in the inbox starts runs for exactly the weeks it touches.")
+           description="A new or changed export in the inbox starts runs for exactly the weeks it touches; a "
+           "changed help center or releases file re-runs the newest week.")
 def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
     seen: dict[str, list[str]] = state["seen"]
@@ -84,7 +98,10 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
                 run_key=f"{digest[:16]}:{start}:{end}",
                 tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), "ticket_intel/file": path.name},
             ))
+    side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
+    rerun = side_input_request(state, side, requests) if context.cursor else None
+    requests += [rerun] if rerun else []
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths}),
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths, "side": side}),
                            skip_reason=None if requests else "no new or changed exports")

@@ -9,12 +9,21 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from ticket_intel.core.product_inputs import (
+    HELP_CENTER,
+    RELEASES,
+    ProductInputs,
+    articles_frame,
+    read_log,
+    releases_frame,
+)
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
 from ticket_intel.core.sources import load_mappings, read_inbox
 from ticket_intel.core.weeks import week_start
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
+from ticket_intel.warehouse import Replace, replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 
 
@@ -22,7 +31,8 @@ from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_inges
     group_name="ingest",
     check_specs=raw_check_specs(),
     description="Canonical tickets from every inbox export (Zendesk, Intercom, Freshdesk, mapped "
-    "CSV/JSONL/Parquet); unusable records go to ops.rejected_tickets with a reason.",
+    "CSV/JSONL/Parquet); unusable records go to ops.rejected_tickets with a reason. Help-center articles "
+    "and releases (inbox or settings) go to raw.help_center_articles and raw.releases.",
 )
 def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest: IngestConfig,
                 ranking: RankingConfig):
@@ -38,10 +48,12 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         listed_files=files["source_file"].tolist(), tickets=in_range,
         replies=result.replies.merge(in_range[["ticket_id", "week_start"]], on="ticket_id").assign(run_id=run_id),
         rejected=result.rejected.assign(run_id=run_id), files=files, prune=ingest.prune())
+    inputs = ingest.product_inputs()
     with warehouse.connect() as con:
         write_ingest(con, write)
+        replace(con, side_input_writes(inputs, run_id))
         kept = kept_files(stored_files(con), write.read_files)
-    _log_files(context, files)
+    _log_files(context, pd.concat([files, read_log(inputs).assign(out_of_range=0)], ignore_index=True))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
     per_week = in_range.groupby("week_start").size()
@@ -63,6 +75,16 @@ def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
               f"{entry.rejected} rejected, {entry.skipped} skipped, {entry.out_of_range} outside the weeks run"
               f"{' — ' + entry.error if entry.error else ''}")
+
+
+def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:
+    """The help center and releases as read now; one that failed to read keeps its previous rows."""
+    writes = [Replace("ops.ingested_files", read_log(inputs).assign(run_id=run_id), "profile", [HELP_CENTER, RELEASES])]
+    if HELP_CENTER not in inputs.errors:
+        writes.append(snapshot("raw.help_center_articles", articles_frame(inputs)))
+    if RELEASES not in inputs.errors:
+        writes.append(snapshot("raw.releases", releases_frame(inputs)))
+    return writes
 
 
 def _files_table(files: pd.DataFrame) -> str:

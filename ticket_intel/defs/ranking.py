@@ -1,29 +1,55 @@
-"""ranked_themes: tickets, customers, trend, paid share, impact and rank per theme per week;
-the week's theme counts are persisted here, once, for every later reader."""
+"""ranked_themes: tickets, customers, trend, paid share, impact and rank per theme per week, with
+what the loop knows of each (core/findings.py); the week's theme counts are persisted here, once,
+for every later reader."""
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.embed import embed_cached
+from ticket_intel.core.findings import FindingSettings, Inputs, week_findings
+from ticket_intel.core.help_center import embedding_texts
+from ticket_intel.core.product_inputs import articles_from, releases_from
 from ticket_intel.core.rank import Ranking, RankSettings, Trend, rank_week
 from ticket_intel.core.report import md_escape
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import RankingConfig, Warehouse
+from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, RankingConfig, Warehouse
 
 
-def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: RankSettings, run_id: str) -> Ranking:
-    ranking = rank_week(ctx, wh.week_rows(con, "marts.cluster_summaries", ctx.week), settings)
+def product_inputs(con: duckdb.DuckDBPyConnection, embedding: EmbeddingConfig) -> Inputs:
+    """The stored help center and releases; article vectors through the embedding cache (a text
+    embedded before, by any run, is not embedded again)."""
+    stored = wh.help_center_articles(con)
+    releases = releases_from(wh.stored_releases(con))
+    if stored is None:
+        return Inputs(None, releases=releases)
+    articles = articles_from(stored)
+    vectors, _ = embed_cached(stored["text_hash"].tolist(), embedding_texts(articles),
+                              wh.EmbeddingStore(con, embedding.cache_key()), embedding.encoder())
+    matrix = np.stack([vectors[h] for h in stored["text_hash"]]) if len(stored) else np.zeros((0, 0), np.float32)
+    return Inputs(articles, matrix, releases)
+
+
+def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: RankSettings, run_id: str,
+                   inputs: Inputs, findings: FindingSettings) -> Ranking:
+    summaries = wh.week_rows(con, "marts.cluster_summaries", ctx.week)
+    ranking = rank_week(ctx, summaries, settings)
+    found = week_findings(ctx, ranking.ranked, summaries, inputs, findings)
     tag = {"week_start": ctx.week, "run_id": run_id}
-    overview = pd.DataFrame([{**ranking.overview, **tag}])
+    overview = pd.DataFrame([{**ranking.overview, "help_center_articles": found.articles, **tag}])
     wh.replace(con, [
-        wh.Replace("marts.ranked_themes", ranking.ranked.assign(**tag), "week_start", [ctx.week]),
+        wh.Replace("marts.ranked_themes", found.ranked.assign(**tag), "week_start", [ctx.week]),
         wh.Replace("marts.not_a_theme", ranking.not_a_theme.assign(**tag), "week_start", [ctx.week]),
         wh.Replace("marts.weekly_overview", overview, "week_start", [ctx.week]),
         wh.Replace("staging.theme_week_counts", ctx.counts.assign(**tag), "week_start", [ctx.week]),
+        *[wh.Replace(table, frame.assign(**tag), "week_start", [ctx.week]) for table, frame in (
+            ("marts.theme_segments", found.segments), ("marts.theme_parents", found.parents),
+            ("marts.theme_customers", found.customers), ("marts.customers_at_risk", found.at_risk))],
     ])
-    return ranking
+    return Ranking(found.ranked, ranking.not_a_theme, ranking.overview)
 
 
 def _top_table(ranked: pd.DataFrame) -> str:
@@ -36,18 +62,22 @@ def _top_table(ranked: pd.DataFrame) -> str:
 
 @weekly_asset(
     group_name="insight",
-    deps=["cluster_summaries", "ticket_clusters", "taxonomy", "theme_reviews"],
+    deps=["cluster_summaries", "ticket_clusters", "raw_tickets", "taxonomy", "theme_reviews"],
     description="marts.ranked_themes: one row per theme with tickets, distinct customers, trend, "
-    "severity, signal type, paid share, impact, rank and example tickets; plus marts.not_a_theme and "
-    "staging.theme_week_counts, the weekly counts every number comes from.",
+    "severity, signal type, paid share, impact, rank, example tickets, docs status and article, release, "
+    "fix status and parent; plus marts.not_a_theme, marts.theme_segments, marts.theme_parents, "
+    "marts.theme_customers, marts.customers_at_risk and staging.theme_week_counts, the weekly counts every "
+    "number comes from.",
 )
-def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig):
-    settings = ranking.settings()
+def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
+                  embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig):
+    settings, judged = ranking.settings(), findings.settings(alerts)
     result = None
     with warehouse.connect() as con:
+        inputs = product_inputs(con, embedding)
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            result = rank_and_store(con, ctx, settings, context.run.run_id)
+            result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged)
             if result.overview["warning"]:
                 context.log.warning(f"{week}: {result.overview['warning']}")
     if result is None:

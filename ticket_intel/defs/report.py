@@ -1,7 +1,9 @@
 """weekly_report: Markdown (previewed in the UI) and a self-contained HTML file per week."""
 
 import json
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -12,6 +14,8 @@ from ticket_intel import warehouse as wh
 from ticket_intel.core import counts as tc
 from ticket_intel.core import report
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.hierarchy import parents
+from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ReportConfig, Warehouse
@@ -20,20 +24,40 @@ NO_TICKETS = {"tickets": 0, "customers": 0, "tickets_prev_week": 0, "themes": 0,
               "warning": "no tickets this week"}
 
 
+def closing_sections(con: duckdb.DuckDBPyConnection, week: date, ranked: pd.DataFrame, alerts: pd.DataFrame,
+                     overview: pd.DataFrame) -> dict[str, Any]:
+    """The report's closing-the-loop sections, from what ranked_themes and theme_alerts stored."""
+    groups = parents(wh.week_rows(con, "marts.theme_parents", week), ranked) if len(ranked) else []
+    configured = bool(len(overview)) and not pd.isna(overview["help_center_articles"].iloc[0])
+    return report_sections(
+        ranked.to_dict("records"), alerts.to_dict("records"),
+        wh.week_rows(con, "marts.theme_segments", week, order="p_value, theme_id, field, value"),
+        wh.theme_customers(con, week), wh.week_rows(con, "marts.customers_at_risk", week), groups, configured)
+
+
+def with_alert_notes(cards: list[dict[str, Any]], alerts: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each card's stored findings, plus what its alerts add ('Spiked 1 day after 4.2.1')."""
+    extra = alert_notes(alerts.to_dict("records"))
+    return [{**c, "notes": [*(c.get("notes") if c.get("notes") is not None else []), *extra.get(c["theme_id"], [])]}
+            for c in cards]
+
+
 def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str
                 ) -> tuple[str, Path]:
     week = ctx.week
     ranked = wh.week_rows(con, "marts.ranked_themes", week, order="rank")
     overview = wh.week_rows(con, "marts.weekly_overview", week)
     summaries = wh.week_rows(con, "marts.cluster_summaries", week)
+    alerts = wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC")
     example_ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
     context = report.build_context(
         week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries,
         wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id"),
-        wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC"),
-        wh.ticket_texts(con, example_ids), ticket_url,
+        alerts, wh.ticket_texts(con, example_ids), ticket_url,
     )
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
+    context["themes"] = with_alert_notes(context["themes"], alerts)
+    context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
     markdown = report.render_markdown(context)
@@ -53,7 +77,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     kinds={"duckdb", "html"},
     deps=["ranked_themes", "theme_alerts", "cluster_summaries"],
     description="The weekly report: Markdown shown here, and a self-contained HTML file with charts; "
-    "the week's triage (category mix, escalations, team load against SLA).",
+    "the week's triage (category mix, escalations, team load against SLA); documentation coverage, releases and "
+    "fixes, segments, customers to tell and at risk, theme groups.",
 )
 def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportConfig):
     paths = {}

@@ -6,30 +6,45 @@ shows where each value comes from. Numbers that Dagster cannot read from an `Env
 lists) are strings here and parsed into the core's typed settings, with a clear error.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
+import numpy as np
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from ticket_intel import settings as cfg
 from ticket_intel import warehouse
+from ticket_intel.adapters import encoder
+from ticket_intel.adapters.jira import JiraClient
+from ticket_intel.adapters.linear import LinearClient
+from ticket_intel.adapters.llm import completion_kwargs
 from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
+from ticket_intel.core.backlog import SelectionPolicy, Tracker
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.customers import RiskSettings
+from ticket_intel.core.embed import cache_key
+from ticket_intel.core.findings import FindingSettings
 from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.product_inputs import ProductInputs, read_product_inputs
 from ticket_intel.core.rank import RankSettings
 from ticket_intel.core.redact import RedactionSettings, parse_patterns
+from ticket_intel.core.releases import FixSettings
+from ticket_intel.core.segments import SegmentSettings
 from ticket_intel.core.theme_week import Scopes
 from ticket_intel.defs.run_guard import record_worker
 from ticket_intel.warehouse import access, target
 
 E = dg.EnvVar
+TRACKERS = ("jira", "linear")
 
 
 def _number(name: str, text: str) -> float:
@@ -91,12 +106,14 @@ class Warehouse(DuckDBResource):
 
 
 class IngestConfig(dg.ConfigurableResource):
-    """Where exports come from and how strict ingestion is."""
+    """Where exports, help-center articles and releases come from, and how strict ingestion is."""
 
     inbox: str = E("TICKET_INTEL_INBOX")
     mappings_dir: str = E("TICKET_INTEL_MAPPINGS_DIR")
     max_rejection_rate: str = E("TICKET_INTEL_MAX_REJECTION_RATE")
     prune_gone_exports: str = E("TICKET_INTEL_PRUNE_GONE_EXPORTS")
+    help_center: str = E("TICKET_INTEL_HELP_CENTER")
+    releases: str = E("TICKET_INTEL_RELEASES")
 
     def rejection_ceiling(self) -> float:
         return _number("max_rejection_rate", self.max_rejection_rate)
@@ -108,6 +125,9 @@ class IngestConfig(dg.ConfigurableResource):
             raise ValueError(f"TICKET_INTEL_PRUNE_GONE_EXPORTS must be true or false, not {value!r}")
         return value == "true"
 
+    def product_inputs(self) -> ProductInputs:
+        return read_product_inputs(self.help_center, self.releases, Path(self.inbox))
+
 
 class RedactionConfig(dg.ConfigurableResource):
     """Extra patterns and protected words for PII redaction."""
@@ -118,7 +138,7 @@ class RedactionConfig(dg.ConfigurableResource):
     def settings(self) -> RedactionSettings:
         return RedactionSettings(
             order_patterns=parse_patterns(self.order_patterns),
-            keep_words=tuple(w.strip() for w in self.keep_words.split(",") if w.strip()),
+            keep_words=cfg.words(self.keep_words),
         )
 
 
@@ -128,6 +148,15 @@ class EmbeddingConfig(dg.ConfigurableResource):
     model: str = E("TICKET_INTEL_EMBEDDING_MODEL")
     backend: str = E("TICKET_INTEL_EMBEDDING_BACKEND")
     batch_size: int = E.int("TICKET_INTEL_EMBEDDING_BATCH_SIZE")
+
+    def cache_key(self) -> str:
+        return cache_key(self.model, self.backend)
+
+    def encoder(self, on_batch: Callable[[int], None] | None = None) -> Callable[[list[str]], np.ndarray]:
+        """The encoding function (the model loads on its first call, i.e. only for uncached texts);
+        `on_batch` hears each batch's size (a progress meter)."""
+        return partial(encoder.encode, model=self.model, batch_size=self.batch_size, backend=self.backend,
+                       on_batch=on_batch)
 
 
 class ClusteringConfig(dg.ConfigurableResource):
@@ -218,6 +247,60 @@ class AlertConfig(dg.ConfigurableResource):
                        timeout=self.timeout_seconds())
 
 
+class FindingsConfig(dg.ConfigurableResource):
+    """How a theme is judged against releases, fixes, the help center and segments (docs/loop.md)."""
+
+    release_window_days: int = E.int("TICKET_INTEL_RELEASE_WINDOW_DAYS")
+    fix_alpha: str = E("TICKET_INTEL_FIX_ALPHA")
+    segment_min_tickets: int = E.int("TICKET_INTEL_SEGMENT_MIN_TICKETS")
+    segment_max_p_value: str = E("TICKET_INTEL_SEGMENT_MAX_P_VALUE")
+
+    def settings(self, alerts: AlertConfig) -> FindingSettings:
+        """Regressions and unusual ticket volumes per customer are judged at the alerting level."""
+        level = _number("spike_max_p_value", alerts.spike_max_p_value)
+        return FindingSettings(
+            fix=FixSettings(alpha=_number("fix_alpha", self.fix_alpha), regression_max_p=level,
+                            within_days=self.release_window_days),
+            segments=SegmentSettings(min_tickets=self.segment_min_tickets,
+                                     max_p_value=_number("segment_max_p_value", self.segment_max_p_value)),
+            risk=RiskSettings(max_p_value=level),
+        )
+
+
+class TrackerConfig(dg.ConfigurableResource):
+    """The issue tracker `backlog_sync` keeps one issue per top theme in; credentials from the environment."""
+
+    tracker: str = E("TICKET_INTEL_TRACKER")
+    select: str = E("TICKET_INTEL_BACKLOG_SELECT")
+    top_n: int = E.int("TICKET_INTEL_BACKLOG_TOP_N")
+    jira_url: str = E("TICKET_INTEL_JIRA_URL")
+    jira_email: str = E("TICKET_INTEL_JIRA_EMAIL")
+    jira_api_token: str = E("TICKET_INTEL_JIRA_API_TOKEN")
+    jira_project: str = E("TICKET_INTEL_JIRA_PROJECT")
+    jira_issue_type: str = E("TICKET_INTEL_JIRA_ISSUE_TYPE")
+    linear_api_key: str = E("TICKET_INTEL_LINEAR_API_KEY")
+    linear_team_id: str = E("TICKET_INTEL_LINEAR_TEAM_ID")
+    linear_label_ids: str = E("TICKET_INTEL_LINEAR_LABEL_IDS")
+    linear_url: str = E("TICKET_INTEL_LINEAR_URL")
+    reports_url: str = E("TICKET_INTEL_REPORTS_URL")
+
+    def name(self) -> str | None:
+        """The configured tracker, or None for no sync."""
+        if self.tracker and self.tracker not in TRACKERS:
+            raise ValueError(f"TICKET_INTEL_TRACKER must be one of {', '.join(TRACKERS)} or empty, not {self.tracker!r}")
+        return self.tracker or None
+
+    def policy(self) -> SelectionPolicy:
+        return SelectionPolicy(self.select, self.top_n)
+
+    def client(self) -> Tracker:
+        """The tracker's client; missing credentials are an error naming the variables."""
+        if self.name() == "jira":
+            return JiraClient(self.jira_url, self.jira_email, self.jira_api_token, self.jira_project, self.jira_issue_type)
+        labels = tuple(x.strip() for x in self.linear_label_ids.split(",") if x.strip())
+        return LinearClient(self.linear_api_key, self.linear_team_id, url=self.linear_url, label_ids=labels)
+
+
 class ReportConfig(dg.ConfigurableResource):
     """Where reports are written and how example tickets link to the helpdesk."""
 
@@ -241,12 +324,15 @@ class LLMConfig(dg.ConfigurableResource):
     mock_response: str = E("TICKET_INTEL_LLM_MOCK_RESPONSE")
 
     def completion_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"timeout": self.timeout_seconds}
-        if self.api_base:
-            kwargs["api_base"] = self.api_base
-        if self.mock_response:
-            kwargs["mock_response"] = self.mock_response
-        return kwargs
+        return completion_kwargs(self.timeout_seconds, self.api_base, self.mock_response)
+
+
+class AssistConfig(dg.ConfigurableResource):
+    """Similar tickets, reply drafts and the real-time endpoint (`ticket-intel serve`)."""
+
+    similar_k: int = E.int("TICKET_INTEL_SIMILAR_K")
+    serve_secret: str = E("TICKET_INTEL_SERVE_SECRET")
+    serve_max_bytes: int = E.int("TICKET_INTEL_SERVE_MAX_BYTES")
 
 
 def build_resources() -> dict[str, Any]:
@@ -255,7 +341,8 @@ def build_resources() -> dict[str, Any]:
         "warehouse": Warehouse(database=E("TICKET_INTEL_WAREHOUSE"), connection_config=dict(target.OFFLINE)),
         "ingest": IngestConfig(), "redaction": RedactionConfig(), "embedding": EmbeddingConfig(),
         "clustering": ClusteringConfig(), "ranking": RankingConfig(), "alerts": AlertConfig(),
-        "report": ReportConfig(), "triage_config": TriageConfig(), "llm": LLMConfig(),
+        "findings": FindingsConfig(), "tracker": TrackerConfig(), "report": ReportConfig(),
+        "triage_config": TriageConfig(), "llm": LLMConfig(), "assist": AssistConfig(),
     }
 
 

@@ -29,8 +29,8 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from ticket_intel.warehouse.connection import open_warehouse
 from ticket_intel.warehouse import target
+from ticket_intel.warehouse.connection import open_warehouse
 
 
 class WarehouseBusy(RuntimeError):

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.connection import insert_missing, read, scalar
+from ticket_intel.warehouse.connection import Replace, insert_missing, read, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
 
@@ -157,11 +157,21 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
 
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
+    """The week's ranking with each theme's findings; `segments` per theme as the JSON contract has them
+    (`{field, value, share, baseline_share, p_value}`, strongest first)."""
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
                                impact, products, example_ticket_ids, sentiment, frustration_share,
-                               escalation_share, churn_risk_customers
-                        FROM marts.ranked_themes WHERE week_start = ? ORDER BY rank""", [week])
+                               escalation_share, churn_risk_customers, docs_status, docs_article,
+                               docs_article_url, after_release, after_release_days, fix_status, fix_release,
+                               parent, parent_id,
+                               coalesce((SELECT list({'field': s.field, 'value': s.value, 'share': s.share,
+                                                      'baseline_share': s.baseline_share, 'p_value': s.p_value}
+                                                     ORDER BY s.p_value, s.share DESC, s.field, s.value)
+                                         FROM marts.theme_segments s
+                                         WHERE s.week_start = r.week_start AND s.theme_id = r.theme_id),
+                                        []) AS segments
+                        FROM marts.ranked_themes r WHERE week_start = ? ORDER BY rank""", [week])
 
 
 def theme_week_span(con: duckdb.DuckDBPyConnection, theme_ids: Sequence[str]) -> tuple[date, date] | None:
@@ -179,3 +189,93 @@ def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list
 
 def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     return scalar(con, "SELECT html_path FROM marts.weekly_reports WHERE week_start = ?", [week])
+
+
+# --- help center, releases, customers, backlog sync ----------------------------------------
+
+def snapshot(table: str, frame: pd.DataFrame) -> Replace:
+    """Replace a whole unpartitioned table (the inputs read by the latest run) with `frame`."""
+    return Replace(table, frame, "true", [True])
+
+
+def help_center_articles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame | None:
+    """The stored articles, or None when the latest ingest had no help center configured."""
+    configured = scalar(con, "SELECT count(*) FROM ops.ingested_files WHERE profile = 'help_center'")
+    if not configured:
+        return None
+    return read(con, "SELECT * FROM raw.help_center_articles ORDER BY article_id")
+
+
+def stored_releases(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return read(con, "SELECT version, released_at, notes FROM raw.releases ORDER BY released_at, version")
+
+
+def theme_customers(con: duckdb.DuckDBPyConnection, week: date, theme_id: str | None = None) -> pd.DataFrame:
+    """Affected customers of the week's ranked themes (or one theme), richest first."""
+    return read(con, """SELECT c.theme_id, r.label, c.customer_id, c.account_id, c.plan, c.monthly_revenue,
+                               c.tickets, c.first_ticket_at, c.last_ticket_at
+                        FROM marts.theme_customers c
+                        JOIN marts.ranked_themes r USING (week_start, theme_id)
+                        WHERE c.week_start = ? AND (? IS NULL OR c.theme_id = ?)
+                        ORDER BY r.rank, c.monthly_revenue DESC NULLS LAST, c.tickets DESC, c.customer_id""",
+                [week, theme_id, theme_id])
+
+
+def backlog_state(con: duckdb.DuckDBPyConnection, tracker: str) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """(links, outbox, keys of the comments already posted) of one tracker."""
+    links = read(con, "SELECT * FROM ops.backlog_links WHERE tracker = ? ORDER BY theme_id", [tracker])
+    outbox = read(con, "SELECT * FROM ops.backlog_outbox WHERE tracker = ? ORDER BY key", [tracker])
+    sent = {r[0] for r in con.execute("SELECT key FROM ops.backlog_comments WHERE tracker = ?", [tracker]).fetchall()}
+    return links, outbox, sent
+
+
+def backlog_writes(tracker: str, links: pd.DataFrame, outbox: pd.DataFrame, comments: pd.DataFrame) -> list[Replace]:
+    """One tracker's links and outbox replaced, and the comments just posted recorded (one transaction)."""
+    keys = list(comments["key"]) if len(comments) else []
+    return [Replace("ops.backlog_links", links, "tracker", [tracker]),
+            Replace("ops.backlog_outbox", outbox, "tracker", [tracker]),
+            Replace("ops.backlog_comments", comments, "key", keys)]
+
+
+# --- resolved tickets, similar tickets, reply drafts ---------------------------------------
+
+def tickets_with_status(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    """Redacted tickets of these weeks with the status their export gave them and their text for meaning
+    (what their `text_hash` names)."""
+    return read(con, """SELECT r.ticket_id, r.week_start, t.status, r.text,
+                               coalesce(r.meaning_text, r.text) AS meaning_text, r.text_hash
+                        FROM staging.redacted_tickets r JOIN raw.tickets t USING (ticket_id)
+                        WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""", [weeks])
+
+
+def ticket_replies(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
+    """The agents' replies to the tickets of these weeks (raw text: redact before showing)."""
+    return read(con, "SELECT ticket_id, reply_id, reply_at, text, is_public FROM raw.ticket_replies "
+                     "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id, reply_at", [weeks])
+
+
+def knowledge_base(con: duckdb.DuckDBPyConnection, model: str, until: date | None = None) -> pd.DataFrame:
+    """Resolved tickets (up to the week `until`, default all) with their vector under `model`."""
+    return read(con, """SELECT k.ticket_id, k.week_start, k.text, k.resolution, c.embedding
+                        FROM staging.resolved_tickets k
+                        JOIN ops.embedding_cache c ON c.model = k.model AND c.text_hash = k.text_hash
+                        WHERE k.model = ? AND (? IS NULL OR k.week_start <= ?) ORDER BY k.ticket_id""",
+                [model, until, until])
+
+
+def knowledge_base_models(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The embedding keys the knowledge base was built with (to explain an empty read)."""
+    if not table_exists(con, "staging.resolved_tickets"):
+        return []
+    return [r[0] for r in con.execute("SELECT DISTINCT model FROM staging.resolved_tickets ORDER BY 1").fetchall()]
+
+
+def ticket_vectors(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str], model: str) -> pd.DataFrame:
+    """Redacted text and stored vector of the given tickets (any week, resolved or not)."""
+    if not table_exists(con, "staging.ticket_embeddings"):
+        return pd.DataFrame(columns=["ticket_id", "week_start", "text", "embedding"])
+    return read(con, """SELECT r.ticket_id, r.week_start, r.text, e.embedding
+                        FROM staging.redacted_tickets r
+                        JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.model = ?
+                        WHERE r.ticket_id IN (SELECT unnest(?)) ORDER BY r.ticket_id""",
+                [model, list(ticket_ids)])

@@ -179,6 +179,71 @@ def _v9_theme_triage(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS {column}")
 
 
+# Migration 10: closing the loop (docs/loop.md). Inputs beside the exports, per-theme findings and
+# the marts they come with, release links on alerts, and the tracker sync state. No table declares a key: writers
+# replace rows by key (`connection.replace`), so the tables also work where keys cannot be declared.
+_V10_TABLES = {
+    "raw.help_center_articles": """
+        article_id VARCHAR NOT NULL, source VARCHAR, title VARCHAR NOT NULL, text VARCHAR, url VARCHAR,
+        published_at TIMESTAMP, source_file VARCHAR, text_hash VARCHAR NOT NULL""",
+    "raw.releases": """
+        version VARCHAR NOT NULL, released_at TIMESTAMP NOT NULL, notes VARCHAR, source_file VARCHAR""",
+    "marts.theme_segments": """
+        week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, field VARCHAR NOT NULL, value VARCHAR NOT NULL,
+        tickets INTEGER, theme_tickets INTEGER, share DOUBLE, baseline_share DOUBLE, p_value DOUBLE,
+        raw_p_value DOUBLE, run_id VARCHAR""",
+    "marts.theme_parents": """
+        week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, parent_id VARCHAR, parent_label VARCHAR,
+        parent_kind VARCHAR, run_id VARCHAR""",
+    "marts.theme_customers": """
+        week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, customer_id VARCHAR NOT NULL, account_id VARCHAR,
+        plan VARCHAR, monthly_revenue DOUBLE, tickets INTEGER, first_ticket_at TIMESTAMP,
+        last_ticket_at TIMESTAMP, run_id VARCHAR""",
+    "marts.customers_at_risk": """
+        week_start DATE NOT NULL, customer_id VARCHAR NOT NULL, account_id VARCHAR, plan VARCHAR,
+        monthly_revenue DOUBLE, tickets INTEGER, frustrated INTEGER, escalated INTEGER,
+        escalation_signals VARCHAR[], churn_flagged INTEGER, evidence VARCHAR[], reason VARCHAR, run_id VARCHAR""",
+    "ops.backlog_links": """
+        tracker VARCHAR NOT NULL, theme_id VARCHAR NOT NULL, issue_key VARCHAR NOT NULL, issue_url VARCHAR,
+        created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, last_synced_week DATE,
+        content_hash VARCHAR""",
+    "ops.backlog_outbox": """
+        tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, kind VARCHAR NOT NULL, theme_id VARCHAR NOT NULL,
+        week DATE NOT NULL, action VARCHAR NOT NULL, attempts INTEGER NOT NULL, error VARCHAR,
+        updated_at TIMESTAMP NOT NULL""",
+    "ops.backlog_comments": """
+        tracker VARCHAR NOT NULL, key VARCHAR NOT NULL, issue_key VARCHAR, theme_id VARCHAR, week DATE,
+        sent_at TIMESTAMP NOT NULL""",
+}
+_V10_COLUMNS = {
+    "marts.ranked_themes": (
+        "docs_status VARCHAR", "docs_article VARCHAR", "docs_article_url VARCHAR", "docs_note VARCHAR",
+        "after_release VARCHAR", "after_release_days INTEGER", "fix_release VARCHAR", "fix_status VARCHAR", "fix_note VARCHAR", "parent_id VARCHAR", "parent VARCHAR", "notes VARCHAR[]"),
+    "marts.weekly_overview": ("help_center_articles INTEGER",),
+    "ops.alerts": ("after_release VARCHAR", "after_release_days INTEGER", "fix_release VARCHAR"),
+}
+
+
+def _v10_closing_the_loop(con: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in _V10_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    for table, columns in _V10_COLUMNS.items():
+        for column in columns:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+
+
+def _v11_assist(con: duckdb.DuckDBPyConnection) -> None:
+    """The knowledge base of resolved tickets (vectors stay in the embedding cache, keyed by the
+    model and text hash the row names) and the reply drafts for tickets awaiting an answer."""
+    con.execute("""CREATE TABLE IF NOT EXISTS staging.resolved_tickets (
+        ticket_id VARCHAR NOT NULL, week_start DATE NOT NULL, status VARCHAR, text VARCHAR NOT NULL,
+        text_hash VARCHAR NOT NULL, model VARCHAR NOT NULL, resolution VARCHAR NOT NULL,
+        public_replies INTEGER, resolved_at TIMESTAMP, run_id VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS marts.reply_drafts (
+        week_start DATE NOT NULL, ticket_id VARCHAR NOT NULL, draft VARCHAR, method VARCHAR NOT NULL,
+        cited_ticket_ids VARCHAR[], top_similarity DOUBLE, note VARCHAR, run_id VARCHAR)""")
+
+
 def _v12_file_truth(con: duckdb.DuckDBPyConnection) -> None:
     """Each export as read (size beside its hash), its tickets outside the run's weeks counted, and
     whether it is still in the inbox with how many of its tickets the warehouse keeps (issue 12). Rows of
@@ -206,6 +271,9 @@ MIGRATIONS = (
     Migration(7, "alerts name their related themes", _v7_related_alerts),
     Migration(8, "text for meaning", _v8_meaning_text),
     Migration(9, "themes carry their tickets' sentiment, frustration, escalation and churn risk", _v9_theme_triage),
+    Migration(10, "help center, releases, theme findings, segments, customers, hierarchy, backlog sync",
+              _v10_closing_the_loop),
+    Migration(11, "resolved tickets (knowledge base) and reply drafts", _v11_assist),
     Migration(12, "ingested files: size, out of range, still in the inbox, tickets kept", _v12_file_truth),
 )
 LATEST = MIGRATIONS[-1].version

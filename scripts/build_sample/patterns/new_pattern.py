@@ -61,5 +61,5 @@ NEW_PATTERN = NewPattern(
     intent="virtual_card_not_working",
     area="cards",
     counts={9: 28, 10: 17, 11: 17},  # absent before week 10 (2026-11-02)
-    launch_day_weights=(0, 0, 3, 3, 3, 2, 2),  # the virtual-card problem starts with Wednesday's release
+    launch_day_weights=(0, 0, 3, 3, 3, 2, 2),  # starts on Wednesday, two days after release 4.2 (releases.csv)
 )

@@ -60,7 +60,8 @@ class IngestResult:
 
 
 def list_exports(inbox: Path) -> list[Path]:
-    """Export files in the inbox, in a stable order (hidden files and folders skipped)."""
+    """Export files in the inbox, in a stable order (hidden files and folders skipped, and so are the
+    help center and releases, which are not ticket exports: core/product_inputs.py)."""
     return scan_inbox(inbox).files
 
 

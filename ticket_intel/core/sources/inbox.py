@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ticket_intel.core.product_inputs import is_side_input
 from ticket_intel.core.sources.base import EXPORT_SUFFIXES, FileError
 
 
@@ -30,12 +31,13 @@ def _is_export(name: str) -> bool:
 
 
 def scan_inbox(inbox: Path) -> InboxScan:
-    """Every export under `inbox` (hidden files and folders skipped), symlinked folders followed once."""
+    """Every export under `inbox` (hidden files and folders skipped), symlinked folders followed once;
+    the help center and releases are not ticket exports (core/product_inputs.py)."""
     if not inbox.is_dir():
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     scan = InboxScan()
     _walk(inbox, scan, {os.path.realpath(inbox)})
-    scan.files.sort()
+    scan.files = sorted(p for p in scan.files if not is_side_input(p.relative_to(inbox)))
     return scan
 
 

@@ -1,0 +1,149 @@
+"""`ticket-intel serve`: `POST /triage` over HTTP, on Starlette and uvicorn (one process, 127.0.0.1).
+
+Everything slow is loaded once, before the first request: the knowledge base (from the
+warehouse's published snapshot), the encoder, the redaction engines and the triage function.
+Per request: size and signature are checked on the raw bytes, the payload is parsed
+(core/webhooks.py), the message is cleaned and redacted, embedded once, triaged, and its similar
+resolved tickets found. Nothing but the redacted text is handed on, and logs name the request,
+never its text. Every refusal is a 4xx with a message saying what to fix.
+
+The triage comes from `create_app(triage=...)`: a function of the redacted text and its vector
+returning the issue-14 triage fields. By default it is the ticket_triage asset's own
+(live_triage.py: core/triage.py with triage.yaml and routing.yaml, and the LLM when configured).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ticket_intel.assist import Assistant, AssistSettings, load_assistant
+from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, verify
+from ticket_intel.live_triage import Triage, TriageFiles, TriageRequest, live_triage
+
+log = logging.getLogger("ticket_intel.serve")
+# Exercises every lazily loaded part (name lists, phone and card checks, language model) once.
+WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, +1 415 555 0100): my card 4111 1111 1111 1111 "
+           "was declined at https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456.")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# The output contract of issue 14: every response carries these keys.
+TRIAGE_FIELDS = ("category", "subcategory", "urgency", "sentiment", "frustration", "escalation",
+                 "escalation_signals", "churn_risk", "language", "assigned_team", "sla_hours", "confidence",
+                 "needs_review")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    secret: str = ""
+    max_bytes: int = 262_144
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> ServeSettings:
+        return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), int(settings.value("TICKET_INTEL_SERVE_MAX_BYTES")))
+
+
+async def _body(request: Request, max_bytes: int) -> bytes:
+    """The raw body, refused (413) as soon as it is known to be too large."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise RequestError(413, f"the body is larger than {max_bytes} bytes (TICKET_INTEL_SERVE_MAX_BYTES)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise RequestError(413, f"the body is larger than {max_bytes} bytes (TICKET_INTEL_SERVE_MAX_BYTES)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(body: bytes) -> Any:
+    if not body.strip():
+        raise RequestError(400, "the body is empty; send a JSON object")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(400, f"the body is not valid JSON ({exc})") from None
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values from what a triage function may return (numpy scalars and arrays, NaN)."""
+    if isinstance(value, np.ndarray | list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    return None if isinstance(value, float) and value != value else value
+
+
+def answer(assistant: Assistant, triage: Triage, incoming: Incoming) -> dict[str, Any]:
+    """The response to one message: triage fields, route and similar resolved tickets."""
+    text = assistant.redact(incoming.text)
+    vector = assistant.embed(text)
+    fields = {k: jsonable(v) for k, v in triage(TriageRequest(text, vector, incoming.customer_id, incoming.source)).items()}
+    similar = assistant.similar(vector, exclude=incoming.ticket_id)
+    return {"ticket_id": incoming.ticket_id, "source": incoming.source, "customer_id": incoming.customer_id,
+            **{f: None for f in TRIAGE_FIELDS}, **fields, "similar": [m.as_dict() for m in similar]}
+
+
+def _refusal(exc: RequestError, started: float) -> JSONResponse:
+    log.info("refused %d: %s (%.0f ms)", exc.status, exc, 1000 * (time.perf_counter() - started))
+    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+
+def create_app(warehouse: str | Path, triage: Triage | None = None, settings: ServeSettings | None = None,
+               assistant: Assistant | None = None) -> Starlette:
+    """The ASGI app; the knowledge base and models are loaded here, once, not per request. Without
+    `triage`, the ticket_triage asset's own (with the configured LLM, if any)."""
+    settings = settings or ServeSettings()
+    assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None)
+    if triage is None:
+        triage = live_triage(TriageFiles.from_settings(), assistant.encode, assistant.llm)
+    text = assistant.redact(WARM_UP)  # every detector's first-call cost is paid before serving
+    vector = assistant.embed(text)
+    assistant.similar(vector)
+    triage(TriageRequest(text, vector, None, "text"))
+
+    async def triage_endpoint(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        try:
+            body = await _body(request, settings.max_bytes)
+            verify(settings.secret, body, request.headers)
+            incoming = parse_payload(_json(body))
+        except RequestError as exc:
+            return _refusal(exc, started)
+        if incoming is None:
+            return JSONResponse({"status": "pong"})
+        try:
+            result = await run_in_threadpool(answer, assistant, triage, incoming)
+        except Exception as exc:  # never let one request take the server down, never log its text
+            log.error("triage of %s failed: %s", incoming.ticket_id or incoming.source, type(exc).__name__)
+            return JSONResponse({"error": "internal error while triaging; see the server log"}, status_code=500)
+        log.info("triaged %s (%.0f ms)", incoming.ticket_id or incoming.source, 1000 * (time.perf_counter() - started))
+        return JSONResponse(result)
+
+    async def health(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "knowledge_base": len(assistant.index)})
+
+    return Starlette(routes=[Route("/triage", triage_endpoint, methods=["POST"]),
+                             Route("/health", health, methods=["GET"])])
+
+
+def run(warehouse: str | Path, host: str, port: int, settings: ServeSettings, triage: Triage | None = None) -> None:
+    """Serve until interrupted (uvicorn: one process, so the models are in memory once)."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if host not in LOOPBACK and not settings.secret:
+        log.warning("serving on %s without TICKET_INTEL_SERVE_SECRET: anyone who can reach it may post", host)
+    app = create_app(warehouse, triage, settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

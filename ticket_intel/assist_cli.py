@@ -1,0 +1,114 @@
+"""`ticket-intel similar`, `draft` and `serve`: help with single tickets from the knowledge base."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ticket_intel import settings
+from ticket_intel.assist import Assistant, AssistSettings, load_assistant, stored_ticket
+from ticket_intel.core.drafts import Draft
+from ticket_intel.core.retrieve import Match
+
+WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), show_default=True,
+                                default=settings.BY_ENV["TICKET_INTEL_WAREHOUSE"].default)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The command line's one-line errors (`cli.friendly`), looked up when the command runs: cli.py
+    imports this module to register its commands, so this module cannot import cli.py first."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ticket_intel.cli import friendly as one_line_errors
+
+        return one_line_errors(fn)(*args, **kwargs)
+
+    return wrapper
+
+QUERY_OPTIONS = (
+    click.option("--text", default=None, help="A new ticket's text (redacted before use)."),
+    click.option("--ticket", "ticket_id", default=None, help="A stored ticket's id, e.g. zendesk:48120."),
+    click.option("-k", type=click.IntRange(min=1), default=None, help="How many (default: TICKET_INTEL_SIMILAR_K)."),
+)
+
+
+def _with_query_options(fn):
+    for option in reversed(QUERY_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def _ask(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, drafts: bool = False
+         ) -> tuple[Assistant, str, list[Match]]:
+    """The assistant, the query's redacted text and its K most similar resolved tickets."""
+    if (text is None) == (ticket_id is None):
+        raise click.UsageError("give exactly one of --text or --ticket")
+    if text is not None and not text.strip():
+        raise click.UsageError("--text is empty")
+    s = AssistSettings.from_settings()
+    if ticket_id is not None:  # its stored vector: nothing is embedded again
+        stored, vector = stored_ticket(warehouse, ticket_id, s.key)
+        assistant = load_assistant(warehouse, s, encoder=False, llm=drafts)
+        return assistant, stored, assistant.similar(vector, k, exclude=ticket_id)
+    assistant = load_assistant(warehouse, s, llm=drafts)
+    redacted = assistant.redact(text or "")
+    return assistant, redacted, assistant.similar(assistant.embed(redacted), k)
+
+
+def format_matches(matches: list[Match], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([m.as_dict() for m in matches], indent=2, ensure_ascii=False)
+    if not matches:
+        return "(no resolved tickets in the knowledge base yet)"
+    from tabulate import tabulate
+
+    rows = [[m.ticket_id, f"{m.similarity:.3f}", m.text, m.resolution] for m in matches]
+    return tabulate(rows, headers=["ticket_id", "similarity", "text", "resolution"], tablefmt="simple",
+                    maxcolwidths=[None, None, 50, 60])
+
+
+@click.command()
+@WAREHOUSE_OPTION
+@_with_query_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@friendly
+def similar(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
+    """The K most similar past resolved tickets, with how they were solved."""
+    _, _, matches = _ask(warehouse, text, ticket_id, k)
+    click.echo(format_matches(matches, fmt))
+
+
+def format_draft(draft: Draft, matches: list[Match], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({**draft.as_dict(), "similar": [m.as_dict() for m in matches]}, indent=2, ensure_ascii=False)
+    cited = ", ".join(draft.cited_ticket_ids) or "none"
+    return f"[{draft.method}] {draft.note}\ncites: {cited}\n\n{draft.text or '(no draft)'}"
+
+
+@click.command()
+@WAREHOUSE_OPTION
+@_with_query_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly
+def draft(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
+    """A reply draft grounded in the most similar resolved tickets (LLM if configured, else a template)."""
+    assistant, redacted, matches = _ask(warehouse, text, ticket_id, k, drafts=True)
+    click.echo(format_draft(assistant.draft(redacted, matches), matches, fmt))
+
+
+@click.command()
+@WAREHOUSE_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep it local).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@friendly
+def serve(warehouse: Path, host: str, port: int) -> None:
+    """Real-time triage and similar tickets over HTTP: POST /triage (see docs/assist.md)."""
+    from ticket_intel.adapters import server
+
+    server.run(warehouse, host, port, server.ServeSettings.from_settings(settings))

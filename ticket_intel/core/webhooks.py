@@ -1,0 +1,162 @@
+"""Requests to `serve`'s `POST /triage`: who sent them, the customer's message, and their signature.
+
+Accepted bodies (JSON objects):
+- plain: `{"text": ..., "customer_id": ...}`;
+- Zendesk: a ticket event (`{"type": "zen:event-type:ticket.created", "detail": {id, subject,
+  description, requester_id, ...}}`), or the body a trigger or automation webhook sends, which the
+  admin writes and which conventionally wraps the ticket as the API does (`{"ticket": {id, subject,
+  description, requester_id | requester: {id, email}}}`);
+- Freshdesk: an automation rule's webhook (`{"freshdesk_webhook": {ticket_id, ticket_subject,
+  ticket_description, ticket_requester_email | requester_email | ticket_contact_email}}`), or an API
+  ticket object (`description_text` with an integer `status`);
+- Intercom: a notification (`{"type": "notification_event", "topic": "conversation.user.created",
+  "data": {"item": <conversation>}}`); the message is the first one a user or lead wrote, as in the
+  conversations export. The `ping` topic Intercom sends when a webhook is saved carries no ticket.
+
+Signatures: when a shared secret is configured, every request must carry one of
+- `X-Ticket-Intel-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (any sender);
+- `X-Zendesk-Webhook-Signature` with `X-Zendesk-Webhook-Signature-Timestamp`: base64 of
+  HMAC-SHA256(secret, timestamp + raw body), Zendesk's own scheme (the secret is the webhook's
+  signing secret);
+- `X-Hub-Signature: sha1=<hex HMAC-SHA1(secret, raw body)>`, Intercom's (the app's client secret).
+Freshdesk does not sign webhooks; put a signing proxy in front, or run without a secret on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ticket_intel.core.sources import freshdesk
+from ticket_intel.core.sources.base import id_or_none, pseudonymize, text_or_none
+from ticket_intel.core.sources.intercom import CUSTOMER_AUTHORS
+
+SIGNATURE_HEADER = "x-ticket-intel-signature"
+ZENDESK_SIGNATURE = "x-zendesk-webhook-signature"
+ZENDESK_TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
+INTERCOM_SIGNATURE = "x-hub-signature"
+
+
+class RequestError(ValueError):
+    """A request `serve` refuses, with the HTTP status and a message saying what to fix."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The customer's message as received (not yet cleaned or redacted) and who sent it."""
+
+    source: str
+    text: str
+    customer_id: str | None = None
+    ticket_id: str | None = None
+
+
+def _digest_ok(expected: bytes, given: str) -> bool:
+    return hmac.compare_digest(expected, given.strip().encode())
+
+
+def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
+    """Pass when no secret is set or one accepted signature matches; raise 401 otherwise."""
+    if not secret:
+        return
+    key, h = secret.encode(), {k.lower(): v for k, v in headers.items()}
+    if SIGNATURE_HEADER in h:
+        ok = _digest_ok(b"sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest().encode(), h[SIGNATURE_HEADER])
+    elif ZENDESK_SIGNATURE in h:
+        signed = h.get(ZENDESK_TIMESTAMP, "").encode() + body
+        ok = _digest_ok(base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()), h[ZENDESK_SIGNATURE])
+    elif INTERCOM_SIGNATURE in h:
+        ok = _digest_ok(b"sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest().encode(), h[INTERCOM_SIGNATURE])
+    else:
+        raise RequestError(401, f"unsigned request: send an {SIGNATURE_HEADER.title()} header "
+                                "(sha256=<hex HMAC of the body>) or your helpdesk's webhook signature")
+    if not ok:
+        raise RequestError(401, "the signature does not match the body (wrong secret, or the body changed)")
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The `X-Ticket-Intel-Signature` value for a body (what a sender or a test computes)."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _incoming(source: str, ticket_id: Any, message: Any, subject: Any, customer: Any) -> Incoming:
+    """The message (the subject when it has none), as the export profiles read a ticket."""
+    text = text_or_none(message) or text_or_none(subject)
+    if text is None:
+        raise RequestError(422, f"the {source} payload has no message: its description and subject are empty")
+    sid = id_or_none(ticket_id)
+    return Incoming(source, text, pseudonymize(id_or_none(customer)), f"{source}:{sid}" if sid else None)
+
+
+def _zendesk(ticket: Mapping[str, Any]) -> Incoming:
+    requester = ticket.get("requester") if isinstance(ticket.get("requester"), Mapping) else {}
+    customer = ticket.get("requester_id") or requester.get("id") or requester.get("email")
+    return _incoming("zendesk", ticket.get("id"), ticket.get("description"), ticket.get("subject"), customer)
+
+
+def _freshdesk_rule(hook: Mapping[str, Any]) -> Incoming:
+    customer = next((hook[k] for k in ("ticket_requester_id", "ticket_requester_email", "requester_email",
+                                       "ticket_contact_email") if hook.get(k)), None)
+    return _incoming("freshdesk", hook.get("ticket_id"), hook.get("ticket_description"), hook.get("ticket_subject"),
+                     customer)
+
+
+def _freshdesk_api(ticket: Mapping[str, Any]) -> Incoming:
+    return _incoming("freshdesk", ticket.get("id"), ticket.get("description_text") or ticket.get("description"),
+                     ticket.get("subject"), ticket.get("requester_id"))
+
+
+def _intercom(item: Mapping[str, Any]) -> Incoming:
+    source = item.get("source") if isinstance(item.get("source"), Mapping) else {}
+    parts = (item.get("conversation_parts") or {}).get("conversation_parts") or []
+    messages = [source, *(p for p in parts if isinstance(p, Mapping))]
+    first = next((m for m in messages if (m.get("author") or {}).get("type") in CUSTOMER_AUTHORS and m.get("body")), None)
+    if first is None:
+        raise RequestError(422, "the Intercom conversation has no message from a user or lead")
+    return _incoming("intercom", item.get("id"), first.get("body"), source.get("subject"),
+                     (first.get("author") or {}).get("id"))
+
+
+def _plain(doc: Mapping[str, Any]) -> Incoming:
+    if not isinstance(doc["text"], str):
+        raise RequestError(422, '"text" must be a string')
+    customer = doc.get("customer_id")
+    if customer is not None and not isinstance(customer, str | int):
+        raise RequestError(422, '"customer_id" must be a string or a number')
+    return _incoming("text", None, doc["text"], None, customer)
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RequestError(422, f"{what} must be a JSON object")
+    return value
+
+
+def parse_payload(doc: Any) -> Incoming | None:
+    """The message of a plain, Zendesk, Freshdesk or Intercom body; None for Intercom's `ping`."""
+    doc = _object(doc, "the body")
+    if "text" in doc:
+        return _plain(doc)
+    if str(doc.get("type", "")).startswith("zen:event-type:ticket."):
+        return _zendesk(_object(doc.get("detail"), '"detail"'))
+    if doc.get("type") == "notification_event":
+        if doc.get("topic") == "ping":
+            return None
+        return _intercom(_object((doc.get("data") or {}).get("item"), '"data.item"'))
+    if "freshdesk_webhook" in doc:
+        return _freshdesk_rule(_object(doc["freshdesk_webhook"], '"freshdesk_webhook"'))
+    ticket = doc.get("ticket", doc)
+    if isinstance(ticket, Mapping) and ("description_text" in ticket or freshdesk.looks_like_record(ticket)):
+        return _freshdesk_api(ticket)
+    if isinstance(ticket, Mapping) and ("description" in ticket or "subject" in ticket):
+        return _zendesk(ticket)
+    raise RequestError(422, 'unrecognised payload: send {"text": ..., "customer_id": ...} or a Zendesk, '
+                            "Freshdesk or Intercom webhook body (see docs/assist.md)")

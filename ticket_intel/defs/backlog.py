@@ -1,0 +1,123 @@
+"""backlog_sync: one Jira or Linear issue per top theme, rewritten each week (core/backlog.py).
+
+It runs after the report, for the newest week of its run, and never writes an older week over
+the issues (a backfill of past weeks leaves them as the newest week left them). The plan is
+made from what the ranking, the alerts and the review stored; `dry_run` shows it and changes
+nothing. Links and the outbox are written in one transaction after the tracker calls, so what
+the tracker did not take stays pending for the next run; if the tracker stopped answering, the
+asset then fails with the reason, so the run shows it.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from ticket_intel import warehouse as wh
+from ticket_intel.core import backlog, notify
+from ticket_intel.core.report import example_maker
+from ticket_intel.core.review import review_state
+from ticket_intel.core.theme_context import alert_notes
+from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.resources import ReportConfig, TrackerConfig, Warehouse
+
+
+class BacklogSyncConfig(dg.Config):
+    dry_run: bool = False  # plan and show what would change; call no tracker, write nothing
+
+
+@dataclass
+class SyncOutcome:
+    week: date
+    plan: str  # format_plan's text ("" when skipped)
+    skipped: str | None = None  # why nothing was planned
+    result: backlog.SyncResult | None = None  # None for a dry run
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: None if isinstance(v, float) and pd.isna(v) else v for k, v in row.items()}
+
+
+def issue_contents(con: duckdb.DuckDBPyConnection, week: date, alerts: pd.DataFrame, ticket_url: str,
+                   reports_url: str) -> list[backlog.IssueContent]:
+    """The issue each ranked theme of the week would get (facts, findings, customers, examples)."""
+    ranked = wh.week_rows(con, "marts.ranked_themes", week, order="rank")
+    titles = wh.week_rows(con, "marts.cluster_summaries", week).set_index("theme_id")["backlog_title"].to_dict()
+    customers = wh.theme_customers(con, week)
+    ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
+    example = example_maker(wh.ticket_texts(con, ids), ticket_url)
+    extra = alert_notes(alerts.to_dict("records"))
+    contents = []
+    for row in (_clean(r) for r in ranked.to_dict("records")):
+        theme_id = row["theme_id"]
+        notes = [*(row["notes"] if row.get("notes") is not None else []), *extra.get(theme_id, [])]
+        link = notify.report_link(reports_url, week.isoformat(), theme_id) if reports_url else ""
+        mine = customers[customers["theme_id"] == theme_id]
+        contents.append(backlog.issue_content(
+            week, {**row, "backlog_title": titles.get(theme_id)}, [_clean(c) for c in mine.to_dict("records")],
+            [example(t) for t in row["example_ticket_ids"]], notes, link))
+    return contents
+
+
+def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig, report: ReportConfig,
+              dry_run: bool) -> SyncOutcome:
+    """Plan the week's tracker changes; unless `dry_run`, send them and store links and outbox."""
+    name = tracker.name()
+    if name is None:
+        return SyncOutcome(week, "", "no tracker configured (TICKET_INTEL_TRACKER is empty)")
+    links_frame, outbox_frame, commented = wh.backlog_state(con, name)
+    links = backlog.links_from_records(links_frame.to_dict("records"))
+    newest = backlog.last_synced(links)
+    if newest is not None and week < newest:
+        return SyncOutcome(week, "", f"week {week} is older than {newest}, the week the issues show")
+    alerts = wh.week_rows(con, "ops.alerts", week, order="kind, alert_key")
+    contents = issue_contents(con, week, alerts, report.ticket_url_template, tracker.reports_url)
+    fresh = [{**_clean(a), "example_ticket_ids": list(a["example_ticket_ids"])}
+             for a in alerts.to_dict("records") if a["alert_key"] not in commented]
+    actions = backlog.plan(week, contents, review_state(wh.reviews(con)), links, tracker.policy(), fresh,
+                           {a["alert_key"]: notify.describe(a) for a in fresh},
+                           backlog.actions_from_records(outbox_frame.to_dict("records")))
+    text = backlog.format_plan(actions, links)
+    if dry_run:
+        return SyncOutcome(week, text)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    result = backlog.apply(actions, tracker.client(), links, now)
+    wh.replace(con, wh.backlog_writes(name, pd.DataFrame(backlog.link_records(result.links)),
+                                      pd.DataFrame(backlog.outbox_records(result.pending, name, now)),
+                                      pd.DataFrame(backlog.comment_records(result, name, now))))
+    return SyncOutcome(week, text, result=result)
+
+
+def _metadata(outcome: SyncOutcome, tracker: str | None, dry_run: bool) -> dict[str, Any]:
+    meta: dict[str, Any] = {"week": dg.MetadataValue.text(outcome.week.isoformat()),
+                            "tracker": dg.MetadataValue.text(tracker or "none"),
+                            "dry_run": dg.MetadataValue.bool(dry_run),
+                            "plan": dg.MetadataValue.md(f"```\n{outcome.plan or outcome.skipped}\n```")}
+    if outcome.result is not None:
+        applied = outcome.result.applied
+        meta |= {kind: dg.MetadataValue.int(sum(a.kind == kind for a in applied)) for kind in backlog.KIND_ORDER}
+        meta["pending"] = dg.MetadataValue.int(len(outcome.result.pending))
+    return meta
+
+
+@weekly_asset(
+    group_name="insight",
+    deps=["weekly_report", "ranked_themes", "theme_alerts", "theme_reviews"],
+    description="One Jira or Linear issue per top theme (TICKET_INTEL_TRACKER), created once and rewritten "
+    "weekly with counts, trend, findings, customers and examples; a comment per spike or regression; "
+    "what the tracker did not take is retried next run (ops.backlog_links, ops.backlog_outbox).",
+)
+def backlog_sync(context: dg.AssetExecutionContext, config: BacklogSyncConfig, warehouse: Warehouse,
+                 tracker: TrackerConfig, report: ReportConfig):
+    week = weeks_of(context)[-1]  # the issues show the newest week of the run
+    with warehouse.connect() as con:
+        outcome = sync_week(con, week, tracker, report, config.dry_run)
+    context.log.info(outcome.skipped or outcome.plan)
+    metadata = _metadata(outcome, tracker.name(), config.dry_run)
+    if outcome.result is not None and outcome.result.error:
+        raise dg.Failure(description=f"backlog sync stopped: {outcome.result.error} "
+                         f"({len(outcome.result.pending)} changes kept for the next run)", metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,63 @@
+"""`ticket-intel similar` and `draft` on a small knowledge base, and their refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ticket_intel.cli import main
+from ticket_intel_tests.test_serve import KB, build_warehouse
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("assist") / "w.duckdb"
+    build_warehouse(path)
+    return path
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_similar_json_is_the_contract_shape_best_first(warehouse):
+    r = invoke("similar", "--warehouse", str(warehouse), "--text", "card declined at the shop", "-k", "2",
+               "--format", "json")
+    assert r.exit_code == 0, r.output
+    found = json.loads(r.output)
+    assert len(found) == 2 and found[0]["ticket_id"] == "zendesk:1" and found[0]["resolution"] == KB[0][2]
+    assert set(found[0]) == {"ticket_id", "similarity", "text", "resolution"}
+    assert found[0]["similarity"] >= found[1]["similarity"]
+
+
+def test_similar_table_and_the_query_is_redacted_first(warehouse):
+    r = invoke("similar", "--warehouse", str(warehouse), "--text", "Jane Doe (jane@x.io) moved house, new address?")
+    assert r.exit_code == 0 and "zendesk:2" in r.output.splitlines()[2]
+
+
+def test_draft_offline_is_the_closest_resolution_marked_as_a_template(warehouse):
+    r = invoke("draft", "--warehouse", str(warehouse), "--text", "my transfer is pending since Monday", "--format", "json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["method"] == "template" and out["cited_ticket_ids"] == ["intercom:3"]
+    assert KB[2][2] in out["draft"] and "offline draft" in out["note"]
+    assert out["similar"][0]["ticket_id"] == "intercom:3"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ([], "exactly one of --text or --ticket"),
+    (["--text", "a", "--ticket", "zendesk:1"], "exactly one of --text or --ticket"),
+    (["--text", "  "], "--text is empty"),
+    (["--ticket", "zendesk:404"], "no embedded ticket 'zendesk:404'"),
+])
+def test_bad_queries_get_one_clear_line(warehouse, args, message):
+    r = CliRunner().invoke(main, ["similar", "--warehouse", str(warehouse), *args])
+    assert r.exit_code != 0 and message in r.output
+
+
+def test_a_missing_warehouse_is_a_clear_error(tmp_path):
+    r = CliRunner().invoke(main, ["similar", "--warehouse", str(tmp_path / "none.duckdb"), "--text", "hi"])
+    assert r.exit_code == 1 and "warehouse not found" in r.output

@@ -1,0 +1,164 @@
+"""`ticket-intel serve` as a real server process on a free port: contract, safety, refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from ticket_intel import PROJECT_ROOT
+from ticket_intel import warehouse as wh
+from ticket_intel.adapters.server import TRIAGE_FIELDS
+from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, text_hash
+from ticket_intel.core.triage_config import load_routing, load_taxonomy
+from ticket_intel.core.webhooks import sign
+
+SECRET = "test-secret"
+MAX_BYTES = 4096
+KB = [
+    ("zendesk:1", "My card was declined at the supermarket", "Your card was blocked after three wrong PINs."),
+    ("zendesk:2", "How do I change my home address?", "Update it under Profile > Address."),
+    ("intercom:3", "My transfer has been pending for two days", "Transfers to new payees are held 24 hours."),
+]
+
+
+def build_warehouse(path: Path) -> None:
+    """A warehouse whose knowledge base holds KB, embedded by the real encoder through the cache."""
+    from ticket_intel.adapters import encoder
+
+    texts = [t for _, t, _ in KB]
+    key = cache_key(DEFAULT_MODEL, DEFAULT_BACKEND)
+    with wh.open_warehouse(path) as con:
+        wh.EmbeddingStore(con, key).put([text_hash(t) for t in texts], encoder.encode(texts))
+        rows = pd.DataFrame({"ticket_id": [i for i, _, _ in KB], "week_start": date(2026, 9, 7), "status": "solved",
+                             "text": texts, "text_hash": [text_hash(t) for t in texts], "model": key,
+                             "resolution": [r for _, _, r in KB], "public_replies": 1})
+        wh.replace(con, [wh.Replace("staging.resolved_tickets", rows, "week_start", [date(2026, 9, 7)])])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    root = tmp_path_factory.mktemp("serve")
+    build_warehouse(root / "w.duckdb")
+    port, log = free_port(), root / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TICKET_INTEL_SERVE_SECRET": SECRET,
+           "TICKET_INTEL_SERVE_MAX_BYTES": str(MAX_BYTES), "TICKET_INTEL_CONFIG": str(root / "none.yaml")}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ticket_intel.cli", "serve", "--warehouse", str(root / "w.duckdb"),
+                                 "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert proc.poll() is None, log.read_text()
+        yield url, log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def post(url: str, doc: object, headers: dict | None = None, signed: bool = True) -> httpx.Response:
+    body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+    h = {"content-type": "application/json", **(headers or {})}
+    if signed:
+        h["X-Ticket-Intel-Signature"] = sign(SECRET, body)
+    return httpx.post(url + "/triage", content=body, headers=h, timeout=30)
+
+
+def test_plain_text_gets_every_contract_field_and_similar_tickets(server):
+    url, _ = server
+    r = post(url, {"text": "my card got declined in a shop today", "customer_id": "c-1"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(TRIAGE_FIELDS) <= set(body) and body["language"] == "en"
+    # the ticket_triage asset's own triage (core/triage.py, triage.yaml, routing.yaml), offline here
+    taxonomy, routing = load_taxonomy(), load_routing()
+    assert body["triage_source"] == "offline" and body["category"] in [c.name for c in taxonomy.categories]
+    assert body["urgency"] in ("P1", "P2", "P3", "P4") and isinstance(body["escalation"], bool)
+    lane = routing.route(body["category"])
+    assert body["assigned_team"] in (lane.team, lane.escalation_team)
+    assert body["sla_hours"] == lane.sla_hours[body["urgency"]] and -1 <= body["sentiment"] <= 1
+    assert body["similar"][0]["ticket_id"] == "zendesk:1"
+    assert set(body["similar"][0]) == {"ticket_id", "similarity", "text", "resolution"}
+    assert body["similar"][0]["resolution"] == KB[0][2]
+
+
+def test_an_angry_customer_is_escalated_to_the_categorys_escalation_team(server):
+    url, _ = server
+    r = post(url, {"text": "Two weeks without an answer, this is ridiculous. Refund me or I cancel my "
+                           "subscription and call my lawyer.", "customer_id": "c-2"})
+    body = r.json()
+    assert r.status_code == 200 and body["escalation"] is True and body["churn_risk"] == "high"
+    assert {"churn", "legal_threat", "refund_chargeback"} <= set(body["escalation_signals"])
+    assert body["assigned_team"] == load_routing().route(body["category"]).escalation_team
+
+
+def test_a_zendesk_event_signed_the_zendesk_way_never_lists_itself(server):
+    import base64
+    import hashlib
+    import hmac
+
+    url, _ = server
+    doc = {"type": "zen:event-type:ticket.created", "detail": {"id": "1", "description": "card declined at the shop",
+                                                                "requester_id": "77"}}
+    body, stamp = json.dumps(doc).encode(), "2026-11-30T10:00:00Z"
+    signature = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest()).decode()
+    r = post(url, body, {"X-Zendesk-Webhook-Signature": signature,
+                         "X-Zendesk-Webhook-Signature-Timestamp": stamp}, signed=False)
+    assert r.status_code == 200, r.text
+    assert r.json()["ticket_id"] == "zendesk:1" and "zendesk:1" not in [m["ticket_id"] for m in r.json()["similar"]]
+
+
+@pytest.mark.parametrize(("doc", "signed", "status", "message"), [
+    ({"text": "hello"}, False, 401, "unsigned request"),
+    (b"{not json", True, 400, "not valid JSON"),
+    (b"", True, 400, "empty"),
+    ({"hello": "world"}, True, 422, "unrecognised payload"),
+    ({"text": "x" * (MAX_BYTES + 10)}, True, 413, "larger than 4096 bytes"),
+])
+def test_bad_requests_get_a_clear_4xx_and_the_server_lives_on(server, doc, signed, status, message):
+    url, _ = server
+    r = post(url, doc, signed=signed)
+    assert r.status_code == status and message in r.json()["error"]
+    assert httpx.get(url + "/health", timeout=5).json()["knowledge_base"] == len(KB)
+
+
+def test_a_wrong_signature_and_the_wrong_method_are_refused(server):
+    url, _ = server
+    assert post(url, {"text": "hi"}, {"X-Ticket-Intel-Signature": "sha256=00"}, signed=False).status_code == 401
+    assert httpx.get(url + "/triage", timeout=5).status_code == 405
+
+
+def test_intercom_ping_is_answered_without_triage(server):
+    url, _ = server
+    r = post(url, {"type": "notification_event", "topic": "ping", "data": {"item": {"type": "ping"}}})
+    assert r.json() == {"status": "pong"}
+
+
+def test_personal_data_never_reaches_the_log(server):
+    url, log = server
+    r = post(url, {"text": "I am Jane Doe, jane.doe@example.com, card 4111 1111 1111 1111 declined", "customer_id": "jane@x.io"})
+    assert r.status_code == 200 and r.json()["customer_id"].startswith("email:")
+    text = log.read_text()
+    assert "triaged" in text and "jane" not in text.lower() and "4111" not in text

@@ -1,0 +1,116 @@
+"""POST /triage bodies: plain, Zendesk, Freshdesk and Intercom webhook shapes; HMAC signatures."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import pytest
+
+from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, sign, verify
+
+SECRET = "s3cret"
+BODY = b'{"text": "my card was declined"}'
+
+
+def test_plain_payload():
+    assert parse_payload({"text": "card declined", "customer_id": "c-1"}) == Incoming("text", "card declined", "c-1")
+    assert parse_payload({"text": "hi", "customer_id": 42}).customer_id == "42"
+
+
+def test_zendesk_ticket_event_and_trigger_webhook():
+    event = {"type": "zen:event-type:ticket.created", "account_id": 1, "subject": "zen:ticket:35436",
+             "detail": {"id": "35436", "subject": "Card declined", "description": "My card was declined",
+                        "requester_id": "20978392", "status": "NEW"}}
+    assert parse_payload(event) == Incoming("zendesk", "My card was declined", "20978392", "zendesk:35436")
+    trigger = {"ticket": {"id": 7, "subject": "Refund", "description": "", "requester": {"email": "a@b.com"}}}
+    got = parse_payload(trigger)
+    assert got.text == "Refund" and got.ticket_id == "zendesk:7"  # the subject when the description is empty
+    assert got.customer_id.startswith("email:")  # an email never travels as an id
+
+
+def test_freshdesk_rule_webhook_and_api_ticket():
+    rule = {"freshdesk_webhook": {"ticket_id": "11", "ticket_subject": "Login", "ticket_description": "<div>Cannot log in</div>",
+                                  "ticket_requester_email": "x@y.org"}}
+    got = parse_payload(rule)
+    assert (got.source, got.text, got.ticket_id) == ("freshdesk", "<div>Cannot log in</div>", "freshdesk:11")
+    api = {"id": 12, "subject": "s", "description": "<p>d</p>", "description_text": "d", "status": 2, "requester_id": 5}
+    assert parse_payload(api) == Incoming("freshdesk", "d", "5", "freshdesk:12")
+
+
+def test_intercom_notification_takes_the_first_user_message_and_answers_ping():
+    item = {"type": "conversation", "id": "9", "source": {"body": "<p>Hello from the bot</p>", "author": {"type": "bot"}},
+            "conversation_parts": {"conversation_parts": [
+                {"body": "<p>Where is my refund?</p>", "author": {"type": "user", "id": "u1"}},
+                {"body": "<p>Looking</p>", "author": {"type": "admin", "id": "a1"}}]}}
+    note = {"type": "notification_event", "topic": "conversation.user.created", "data": {"item": item}}
+    assert parse_payload(note) == Incoming("intercom", "<p>Where is my refund?</p>", "u1", "intercom:9")
+    assert parse_payload({"type": "notification_event", "topic": "ping", "data": {"item": {}}}) is None
+
+
+@pytest.mark.parametrize(("doc", "status", "message"), [
+    ([1, 2], 422, "the body must be a JSON object"),
+    ({"text": 5}, 422, '"text" must be a string'),
+    ({"text": "x", "customer_id": {"a": 1}}, 422, '"customer_id"'),
+    ({"text": "   "}, 422, "has no message"),
+    ({"hello": "world"}, 422, "unrecognised payload"),
+    ({"type": "zen:event-type:ticket.created", "detail": "x"}, 422, '"detail" must be a JSON object'),
+    ({"type": "notification_event", "topic": "conversation.user.created", "data": {"item": {"source": {}}}}, 422,
+     "no message from a user or lead"),
+])
+def test_bad_payloads_say_what_is_wrong(doc, status, message):
+    with pytest.raises(RequestError, match=message) as info:
+        parse_payload(doc)
+    assert info.value.status == status
+
+
+def test_no_secret_means_no_check():
+    verify("", BODY, {})
+
+
+def test_our_signature_zendesks_and_intercoms_are_accepted():
+    verify(SECRET, BODY, {"X-Ticket-Intel-Signature": sign(SECRET, BODY)})
+    stamp = "2026-11-30T10:00:00Z"
+    zendesk = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + BODY, hashlib.sha256).digest()).decode()
+    verify(SECRET, BODY, {"X-Zendesk-Webhook-Signature": zendesk, "X-Zendesk-Webhook-Signature-Timestamp": stamp})
+    intercom = "sha1=" + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()
+    verify(SECRET, BODY, {"x-hub-signature": intercom})
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"X-Ticket-Intel-Signature": sign("wrong", BODY)},
+    {"X-Ticket-Intel-Signature": sign(SECRET, BODY + b" ")},
+    {"X-Zendesk-Webhook-Signature": "AAAA", "X-Zendesk-Webhook-Signature-Timestamp": "1"},
+    {"X-Hub-Signature": "sha1=00"},
+])
+def test_unsigned_or_wrongly_signed_requests_are_refused(headers):
+    with pytest.raises(RequestError) as info:
+        verify(SECRET, BODY, headers)
+    assert info.value.status == 401
+
+
+def test_a_plugged_in_triage_sees_redacted_text_and_may_return_numpy_values():
+    import json as _json
+
+    import numpy as np
+
+    from ticket_intel.adapters.server import TRIAGE_FIELDS, TriageRequest, answer
+    from ticket_intel.assist import Assistant, AssistSettings
+    from ticket_intel.core.retrieve import build_index
+
+    seen: list[TriageRequest] = []
+
+    def triage(request: TriageRequest) -> dict:
+        seen.append(request)
+        return {"category": "bug report", "escalation": np.bool_(True), "sentiment": np.float32(-0.5),
+                "escalation_signals": np.array(["refund"]), "confidence": float("nan")}
+
+    index = build_index(["zendesk:1"], np.ones((1, 4), np.float32), ["t"], ["r"])
+    assistant = Assistant(index, AssistSettings("m", "onnx"), encode=lambda texts: np.ones((len(texts), 4), np.float32))
+    out = answer(assistant, triage, Incoming("text", "refund now, jane.doe@example.com", "c"))
+    assert "[EMAIL]" in seen[0].text and "jane" not in seen[0].text  # the triage only ever sees redacted text
+    assert set(TRIAGE_FIELDS) <= set(out) and out["escalation"] is True and out["sentiment"] == -0.5
+    assert out["escalation_signals"] == ["refund"] and out["confidence"] is None
+    assert _json.loads(_json.dumps(out, allow_nan=False))["similar"][0]["ticket_id"] == "zendesk:1"
