@@ -149,8 +149,9 @@ def _intent_share(con: duckdb.DuckDBPyConnection, planted: dict, theme: str, wee
 
 @pytest.mark.e2e
 def test_sample_alerts_are_the_planted_ones(sample_run, planted):
-    """On the sample: the planted new intent is the only new pattern, and every spike is mostly
-    the planted spike's intent in its week; none in the first weeks, none the week after a birth."""
+    """On the sample: the planted new intent raises a new pattern in its first week and the planted
+    spike the only spike; any other new pattern is a new group inside a theme, at most 2 per 100
+    theme-weeks (the false-alert target of bench/alerts); none the week after a birth."""
     with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
         alerts = wh.read(con, "SELECT * FROM ops.alerts ORDER BY week_start, alert_key")
         theme_weeks = con.execute("SELECT count(*) FROM marts.ranked_themes").fetchone()[0]
@@ -161,11 +162,15 @@ def test_sample_alerts_are_the_planted_ones(sample_run, planted):
         }
     new = alerts[alerts["kind"] == anomalies.NEW_PATTERN]
     spikes = alerts[alerts["kind"] == anomalies.SPIKE]
-    assert [w.isoformat() for w in new["week_start"]] == [planted["new_pattern"]["first_week"]]
+    found = [k for k, w in zip(new["alert_key"], new["week_start"], strict=True)
+             if w.isoformat() == planted["new_pattern"]["first_week"] and shares[k] >= 0.5]
+    assert len(found) == 1, new
+    others = new[new["alert_key"] != found[0]]
+    assert all(len(r) for r in others["related_theme_ids"]), others  # the clustering alone raised none
+    assert len(others) <= 2 * theme_weeks / 100, others
     assert {w.isoformat() for w in spikes["week_start"]} == {planted["spike"]["week_start"]}
-    assert all(shares[k] >= 0.5 for k in alerts["alert_key"]), shares
+    assert all(shares[k] >= 0.5 for k in spikes["alert_key"]), shares
     assert not set(new["theme_id"]) & set(spikes["theme_id"])  # born, then not 'spiking' on its own level
-    assert len(alerts) <= 2 + theme_weeks / 20  # the planted pair, plus at most 1 per 20 theme-weeks
     assert Counter(alerts["alert_key"]).most_common(1)[0][1] == 1
 
 
