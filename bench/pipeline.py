@@ -20,8 +20,9 @@ vector, plus noise for perturbed copies; timed as `cache fill`), then the rest o
 vector cached. Embedding alone is then extrapolated as texts / the rate measured on a sample of those texts
 in the same run, and the embedding stage as its measured cached run + the cache fill + that extrapolation.
 
-Incremental: a warehouse of the first weeks' tickets (built the split way), then one run of the next week
-alone, whose texts are embedded for real, against embedding those texts alone.
+Incremental: the cold run's warehouse of that size (or, when the run made none, one built the split way)
+gets one more week's export of new tickets (texts it does not hold); one run of that week alone, whose texts
+are embedded for real, against embedding those texts alone.
 
 The growth exponent is the least-squares slope of log seconds on log tickets across the sizes.
 """
@@ -45,6 +46,7 @@ import pandas as pd
 
 from bench.common import SHARED, in_fresh_process, table
 from bench.scale import growth_exponent
+from bench.synthetic import real_vectors
 
 START = date(2025, 1, 6)  # a Monday; the partitions start here
 PRODUCT = "Acme"
@@ -96,20 +98,27 @@ class Inbox:
     tickets: pd.DataFrame  # in ticket id order: source_id, created, week, text, corpus_row, perturbed
 
 
-def build_inbox(created: pd.Series, seed: int, folder: Path, corpus: pd.DataFrame) -> Inbox:
+def build_inbox(created: pd.Series, seed: int, folder: Path, corpus: pd.DataFrame, after: Inbox | None = None
+                ) -> Inbox:
     """Real-text tickets at these creation times (texts in random order over time, ids in time order),
-    written as one export file per week, as a helpdesk's weekly export job leaves them."""
+    written as one export file per week, as a helpdesk's weekly export job leaves them. `after`: the
+    inbox these tickets join (ids continue from it, none of its texts repeats)."""
     from bench.synthetic import tickets
 
-    frame = tickets(len(created), seed, corpus)
+    taken = set() if after is None else set(after.tickets["text"])
+    frame = tickets(len(created) + len(taken), seed, corpus)
+    frame = frame[~frame["text"].isin(taken)].head(len(created))
+    if len(frame) < len(created):
+        raise ValueError(f"only {len(frame)} texts left that the inbox does not hold; {len(created)} asked")
     order = np.random.default_rng(seed + 2).permutation(len(frame))
     frame = frame.iloc[order].assign(created=created.sort_values().to_numpy()).reset_index(drop=True)
-    frame["source_id"] = np.arange(len(frame)) + FIRST_ID
+    frame["source_id"] = np.arange(len(frame)) + FIRST_ID + len(taken)
     frame["week"] = (frame["created"] - pd.to_timedelta(frame["created"].dt.weekday, unit="D")).dt.date
     folder.mkdir(parents=True, exist_ok=True)
     rows = freshdesk_rows(frame, seed)
     for w, part in rows.groupby(frame["week"]):
         part.to_csv(folder / f"freshdesk_{w.isoformat()}.csv", index=False)
+    frame = frame if after is None else pd.concat([after.tickets, frame], ignore_index=True)
     return Inbox(folder, sorted(set(frame["week"])), frame)
 
 
@@ -246,11 +255,11 @@ def embedded_texts(workdir: str, weeks: list[str], exclude: Sequence[str] = ()) 
                          "ticket_id": frame["ticket_id"]}).reset_index(drop=True)
 
 
-def fill_cache(workdir: str, texts_path: str, vectors_path: str, n_real: int, seed: int) -> dict[str, float]:
+def fill_cache(workdir: str, texts_path: str, vectors_path: str, seed: int) -> dict[str, float]:
     """In the child: put a vector for every text into the embedding cache, as the stage would after encoding.
 
-    A text's vector is its source corpus text's real vector; a perturbed copy's (ticket index >= n_real)
-    gets Gaussian noise of `bench.synthetic.noise_scale` on top, as `perturbed_vectors` does."""
+    A text's vector is its source corpus text's real vector; a perturbed copy's gets Gaussian noise of
+    `bench.synthetic.noise_scale` on top, as `perturbed_vectors` does."""
     from bench.synthetic import noise_scale
     from ticket_intel import warehouse as wh
     from ticket_intel.core.embed import cache_key
@@ -259,7 +268,7 @@ def fill_cache(workdir: str, texts_path: str, vectors_path: str, n_real: int, se
     texts, x = pd.read_parquet(texts_path), np.load(vectors_path)
     rng = np.random.default_rng(seed)
     out = x[texts["corpus_row"].to_numpy()].astype(np.float64)
-    copies = texts["ticket_index"].to_numpy() >= n_real
+    copies = texts["perturbed"].to_numpy()
     out[copies] += rng.normal(scale=noise_scale(x, seed=seed), size=(int(copies.sum()), x.shape[1]))
     out = (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
     key = cache_key(value("TICKET_INTEL_EMBEDDING_MODEL"), value("TICKET_INTEL_EMBEDDING_BACKEND"))
@@ -324,16 +333,12 @@ def prefilled(workdir: Path, inbox: Inbox, weeks: Sequence[date], vectors: Path,
     first = _run(workdir, inbox, weeks, BEFORE_EMBEDDING)
     texts = embedded_texts(str(workdir), [w.isoformat() for w in weeks])
     index = texts["ticket_id"].str.removeprefix("freshdesk:").astype(int).to_numpy() - FIRST_ID
-    texts = texts.assign(ticket_index=index, corpus_row=inbox.tickets["corpus_row"].to_numpy()[index])
+    source = inbox.tickets.iloc[index]
+    texts = texts.assign(corpus_row=source["corpus_row"].to_numpy(), perturbed=source["perturbed"].to_numpy())
     path = workdir / "fill.parquet"
     texts.drop(columns="text").to_parquet(path)
-    out, _, rss = in_fresh_process(fill_cache, str(workdir), str(path), str(vectors), n_real(inbox), seed)
+    out, _, rss = in_fresh_process(fill_cache, str(workdir), str(path), str(vectors), seed)
     return _merge([first, _run(workdir, inbox, weeks, skip=BEFORE_EMBEDDING)]), out["seconds"], rss
-
-
-def n_real(inbox: Inbox) -> int:
-    """Tickets that are real texts unchanged: `bench.synthetic.tickets` puts them first."""
-    return int((~inbox.tickets["perturbed"]).sum())
 
 
 def extrapolated_cold(workdir: Path, inbox: Inbox, vectors: Path, seed: int) -> Measured:
@@ -352,15 +357,14 @@ def extrapolated_cold(workdir: Path, inbox: Inbox, vectors: Path, seed: int) -> 
                     f"extrapolated: {len(texts)} texts at {rate:.1f}/s measured on {len(sample)} of them")
 
 
-def incremental(workdir: Path, base: Inbox, vectors: Path, seed: int) -> Measured:
-    """A warehouse of every week but the last (cache filled), then one run of the last week alone."""
-    weeks = base.weeks
-    prefilled(workdir, base, weeks[:-1], vectors, seed)
+def incremental(workdir: Path, inbox: Inbox) -> Measured:
+    """One run of the inbox's last week alone on a warehouse that holds every earlier week."""
+    weeks = inbox.weeks
     before = embedded_texts(str(workdir), [w.isoformat() for w in weeks[:-1]])["text_hash"]
-    rows = _merge([_run(workdir, base, weeks[-1:])])
+    rows = _merge([_run(workdir, inbox, weeks[-1:])])
     texts = embedded_texts(str(workdir), [weeks[-1].isoformat()], exclude=before.tolist())
     alone = _alone(texts["text"].tolist())
-    return Measured(int((base.tickets["week"] == weeks[-1]).sum()), rows, alone["encode_s"],
+    return Measured(int((inbox.tickets["week"] == weeks[-1]).sum()), rows, alone["encode_s"],
                     f"measured: {len(texts)} new texts at {len(texts) / alone['encode_s']:.1f}/s")
 
 
@@ -420,19 +424,29 @@ def _cluster_small() -> None:
     cluster.cluster(x / np.linalg.norm(x, axis=1, keepdims=True))
 
 
-def cold_run(n: int, args: argparse.Namespace, corpus: pd.DataFrame) -> Measured:
+def cold_run(n: int, args: argparse.Namespace, corpus: pd.DataFrame) -> tuple[Measured, Path, Inbox]:
+    """A cold run of n tickets: (its measurements, its warehouse folder, its inbox)."""
     workdir = _fresh(args.workdir / f"cold_{n}")
     inbox = build_inbox(spread(n, args.weeks, args.seed), args.seed, workdir / "inbox", corpus)
     if n <= args.embed_up_to:
-        return measured_cold(workdir, inbox)
-    return extrapolated_cold(workdir, inbox, args.vectors, args.seed)
+        return measured_cold(workdir, inbox), workdir, inbox
+    real_vectors(args.vectors, corpus)  # the cache fill's source vectors, embedded once per machine
+    return extrapolated_cold(workdir, inbox, args.vectors, args.seed), workdir, inbox
 
 
-def incremental_run(base_n: int, new_n: int, args: argparse.Namespace, corpus: pd.DataFrame) -> Measured:
-    workdir = _fresh(args.workdir / f"incremental_{base_n}_{new_n}")
-    created = pd.concat([spread(base_n, args.weeks, args.seed),
-                         spread(new_n, 1, args.seed + 1, first_week=args.weeks)], ignore_index=True)
-    return incremental(workdir, build_inbox(created, args.seed, workdir / "inbox", corpus), args.vectors, args.seed)
+def incremental_run(base_n: int, new_n: int, args: argparse.Namespace, corpus: pd.DataFrame,
+                    cold: dict[int, tuple[Path, Inbox]]) -> Measured:
+    """The next week's new_n tickets on a base_n-ticket warehouse: the cold run of that size when this
+    run made one (its warehouse goes on), else one built the split way (cache filled)."""
+    if base_n in cold:
+        workdir, base = cold[base_n]
+    else:
+        workdir = _fresh(args.workdir / f"incremental_{base_n}_{new_n}")
+        base = build_inbox(spread(base_n, args.weeks, args.seed), args.seed, workdir / "inbox", corpus)
+        real_vectors(args.vectors, corpus)
+        prefilled(workdir, base, base.weeks, args.vectors, args.seed)
+    created = spread(new_n, 1, args.seed + 1, first_week=args.weeks)
+    return incremental(workdir, build_inbox(created, args.seed + 1, base.folder, corpus, after=base))
 
 
 def _fresh(folder: Path) -> Path:
@@ -456,23 +470,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent")
         return
-    from bench.synthetic import real_corpus, real_vectors
+    from bench.synthetic import real_corpus
 
     corpus = real_corpus()
     sizes = sorted(int(s) for s in args.sizes.split(",") if s)
-    if args.incremental or max(sizes, default=0) > args.embed_up_to:
-        real_vectors(args.vectors, corpus)  # the cache fill's source vectors, embedded once per machine
     os.environ.setdefault("NUMBA_CACHE_DIR", str(args.workdir / "numba"))
     warm_up()
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start", flush=True)
-    cold = []
+    cold, warehouses = [], {}
     for n in sizes:
-        cold.append(cold_run(n, args, corpus))
+        measured, workdir, inbox = cold_run(n, args, corpus)
+        cold.append(measured)
+        warehouses[n] = (workdir, inbox)
         print(table(stage_rows(cold[-1])) + "\n" + verdict(cold[-1], END_TO_END_MAX, "cold end to end") + "\n", flush=True)
     weekly = None
     if args.incremental:
         base_n, new_n = (int(s) for s in args.incremental.split(","))
-        weekly = incremental_run(base_n, new_n, args, corpus)
+        weekly = incremental_run(base_n, new_n, args, corpus, warehouses)
         print(f"weekly run: {new_n} new tickets on a {base_n}-ticket warehouse")
         print(table(stage_rows(weekly)), flush=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end\n")
