@@ -66,16 +66,17 @@ def _perturb(text: str, rng: np.random.Generator) -> str:
 
 
 def tickets(n: int, seed: int = 0, corpus: pd.DataFrame | None = None) -> pd.DataFrame:
-    """n distinct ticket texts: the real corpus first (shuffled), then perturbed resamples of it."""
+    """n distinct ticket texts: the real corpus first (shuffled), then perturbed resamples of it; each
+    row names its source text (`corpus_row`, a position in the corpus) and whether it was `perturbed`."""
     corpus = real_corpus() if corpus is None else corpus
     rng = np.random.default_rng(seed)
-    rows = corpus.iloc[rng.permutation(len(corpus))[:n]]
-    out, seen = [rows], set(rows["text"])
+    first = rng.permutation(len(corpus))[:n]
+    out, seen = [corpus.iloc[first].assign(corpus_row=first, perturbed=False)], set(corpus["text"].iloc[first])
     while sum(len(f) for f in out) < n:
-        base = corpus.iloc[rng.integers(len(corpus), size=n - sum(len(f) for f in out))]
-        texts = [_perturb(t, rng) for t in base["text"]]
+        source = rng.integers(len(corpus), size=n - sum(len(f) for f in out))
+        texts = [_perturb(t, rng) for t in corpus["text"].iloc[source]]
         fresh = [t not in seen and not seen.add(t) for t in texts]
-        out.append(base.assign(text=texts)[fresh])
+        out.append(corpus.iloc[source].assign(text=texts, corpus_row=source, perturbed=True)[fresh])
     return pd.concat(out, ignore_index=True).iloc[:n].reset_index(drop=True)
 
 

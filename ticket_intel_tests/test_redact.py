@@ -214,3 +214,18 @@ def test_prefilter_runs_configured_order_patterns_that_need_no_digit():
     assert candidate_entities("see TCK-ABCDEF", custom) == ["ORDER"]
     assert candidate_entities("see TCK-ABCDEF") == []
     assert redact("see TCK-ABCDEF again", custom).text == "see [ORDER] again"
+
+
+def test_building_the_engines_imports_neither_torch_nor_transformers_and_leaves_them_importable():
+    from ticket_intel_tests.processes import python
+
+    child = python("""
+        import sys
+        from ticket_intel.core import redact
+        redact._engines(redact.RedactionSettings())
+        print(redact.redact("call me at +44 20 7946 0958").text)
+        print(sorted(m for m in redact.UNUSED_BY_REDACTION if m in sys.modules))
+    """)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err
+    assert out.splitlines() == ["call me at [PHONE]", "[]"]  # a None entry left behind would show here

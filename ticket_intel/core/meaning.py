@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from ticket_intel.core.entities import drop_values
 
 _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")
@@ -113,16 +115,18 @@ def _zipf(word: str) -> float:
 
 def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, str]:
     """Misspelling -> the common word it misspells, among one theme's lower-case words (with
-    their counts, used to prefer the word the theme uses most when several are in reach)."""
+    their counts, used to prefer the word the theme uses most when several are in reach). Every
+    rare word is compared with every common one, in rapidfuzz's C loop: a theme of a large window
+    has thousands of each."""
     from rapidfuzz.distance import OSA
+    from rapidfuzz.process import cdist
 
     counts = dict(word_counts) if isinstance(word_counts, Mapping) else dict.fromkeys(word_counts, 1)
     common = [w for w in counts if _zipf(w) >= COMMON_ZIPF]
-    folds = {}
-    for word in counts:
-        if _max_edits(word) == 0 or _zipf(word) >= RARE_ZIPF:
-            continue
-        near = [c for c in common if OSA.distance(word, c, score_cutoff=_max_edits(word)) <= _max_edits(word)]
-        if near:
-            folds[word] = max(near, key=lambda c: (counts[c], _zipf(c), c))
-    return folds
+    rare = [w for w in counts if _max_edits(w) > 0 and _zipf(w) < RARE_ZIPF]
+    near: dict[str, list[str]] = {}
+    for edits in {_max_edits(w) for w in rare} if common else ():
+        words = [w for w in rare if _max_edits(w) == edits]
+        within = cdist(words, common, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32) <= edits
+        near.update({w: [common[j] for j in np.flatnonzero(row)] for w, row in zip(words, within, strict=True)})
+    return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}

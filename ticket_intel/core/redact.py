@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -105,8 +106,31 @@ def url_carries_secret(url: str) -> bool:
     return any(_looks_like_token(seg) for seg in [*parts.path.split("/"), parts.fragment])
 
 
+# Packages spaCy (through thinc) and Presidio (its transformers NER engine, its GPU probe) import when
+# installed, which a blank tokenizer and pattern recognizers never use: importing them cost every run's
+# process more than redacting 10,000 tickets (bench.pipeline; the onnx encoder needs neither).
+UNUSED_BY_REDACTION = ("torch", "transformers")
+
+
+@lru_cache(maxsize=1)
+def _import_presidio() -> None:
+    """Import spaCy and Presidio with UNUSED_BY_REDACTION reported absent (unless already imported),
+    so they take their own without-it paths (CPU, no transformers engine); afterwards those packages
+    import as usual for whoever needs them."""
+    hidden = [m for m in UNUSED_BY_REDACTION if m not in sys.modules]
+    sys.modules.update(dict.fromkeys(hidden))
+    try:
+        import presidio_analyzer.nlp_engine  # noqa: F401
+        import presidio_anonymizer  # noqa: F401
+    finally:
+        for m in hidden:
+            if sys.modules.get(m, "") is None:
+                del sys.modules[m]
+
+
 @lru_cache(maxsize=1)
 def _recognizer_classes() -> dict[str, Any]:
+    _import_presidio()
     """Presidio recognizers adapted to run offline and emit our placeholder names."""
     from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer, UrlRecognizer
@@ -160,6 +184,7 @@ def _recognizer_classes() -> dict[str, Any]:
 
 def _strict_recognizers() -> list[Any]:
     """Types that need no context to be certain: the blocking check re-scans for exactly these."""
+    _import_presidio()
     from presidio_analyzer import Pattern
     from presidio_analyzer.predefined_recognizers import IbanRecognizer, UsSsnRecognizer
 
@@ -261,6 +286,7 @@ class Engines(NamedTuple):
 @lru_cache(maxsize=4)
 def _engines(settings: RedactionSettings) -> Engines:
     """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
+    _import_presidio()
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpArtifacts
     from presidio_analyzer.nlp_engine.slim_spacy_nlp_engine import SlimSpacyNlpEngine

@@ -1,0 +1,28 @@
+"""The generated inbox of bench.pipeline: weekly export files, and a later week that joins it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.pipeline import FIRST_ID, build_inbox, spread
+
+CORPUS = pd.DataFrame({"text": [f"my card number {i} was declined at the shop today" for i in range(40)]})
+
+
+def test_spread_puts_every_ticket_in_its_weeks_with_quiet_weekends():
+    created = spread(2_000, weeks=3, seed=1)
+    days = (created - pd.Timestamp("2025-01-06")).dt.days
+    assert days.between(0, 20).all()
+    assert (created.dt.weekday >= 5).mean() < 2 / 7
+
+
+def test_a_later_week_continues_the_ids_and_repeats_no_text(tmp_path):
+    base = build_inbox(spread(60, weeks=2, seed=1), 1, tmp_path, CORPUS)
+    both = build_inbox(spread(30, weeks=1, seed=2, first_week=2), 2, tmp_path, CORPUS, after=base)
+    assert both.tickets["text"].is_unique and len(both.tickets) == 90
+    assert list(both.tickets["source_id"]) == list(range(FIRST_ID, FIRST_ID + 90))
+    assert len(both.weeks) == 3 and both.tickets["week"].iloc[60:].eq(both.weeks[-1]).all()
+    files = sorted(p.name for p in tmp_path.glob("freshdesk_*.csv"))
+    assert files == [f"freshdesk_{w.isoformat()}.csv" for w in both.weeks]
+    last = pd.read_csv(tmp_path / files[-1])
+    assert sorted(last["Ticket ID"]) == list(range(FIRST_ID + 60, FIRST_ID + 90))
