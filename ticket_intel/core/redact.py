@@ -130,8 +130,8 @@ def _import_presidio() -> None:
 
 @lru_cache(maxsize=1)
 def _recognizer_classes() -> dict[str, Any]:
-    _import_presidio()
     """Presidio recognizers adapted to run offline and emit our placeholder names."""
+    _import_presidio()
     from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer, UrlRecognizer
 
