@@ -12,7 +12,6 @@ from ticket_intel import warehouse as wh
 from ticket_intel.adapters.llm import completer
 from ticket_intel.assist import index_of, read_knowledge_base
 from ticket_intel.core.drafts import LLM, draft_frame
-from ticket_intel.core.embed import cache_key
 from ticket_intel.core.knowledge import awaiting_reply
 from ticket_intel.core.llm import LLMCache
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
@@ -27,7 +26,7 @@ from ticket_intel.defs.resources import AssistConfig, EmbeddingConfig, LLMConfig
 )
 def reply_drafts(context: dg.AssetExecutionContext, warehouse: Warehouse, embedding: EmbeddingConfig,
                  llm: LLMConfig, assist: AssistConfig):
-    weeks, key = weeks_of(context), cache_key(embedding.model, embedding.backend)
+    weeks, key = weeks_of(context), embedding.cache_key()
     with warehouse.connect() as con:
         waiting = awaiting_reply(wh.tickets_with_status(con, weeks), wh.ticket_replies(con, weeks))
         stored = wh.ticket_vectors(con, waiting["ticket_id"].tolist(), key).set_index("ticket_id")

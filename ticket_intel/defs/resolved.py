@@ -5,7 +5,7 @@ import numpy as np
 
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
-from ticket_intel.core.embed import cache_key, embed_cached
+from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.knowledge import knowledge_base
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
@@ -21,7 +21,7 @@ from ticket_intel.defs.resources import EmbeddingConfig, RedactionConfig, Wareho
 def resolved_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, redaction: RedactionConfig,
                      embedding: EmbeddingConfig):
     weeks = weeks_of(context)
-    key = cache_key(embedding.model, embedding.backend)
+    key = embedding.cache_key()
 
     def encode(texts: list[str]) -> np.ndarray:
         return encoder.encode(texts, embedding.model, embedding.batch_size, embedding.backend)

@@ -12,7 +12,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
 from ticket_intel.adapters.llm import completer
 from ticket_intel.core import taxonomy as tax
-from ticket_intel.core.embed import cache_key, embed_cached
+from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.llm import LLMCache
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
@@ -77,7 +77,7 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
         return encoder.encode(list(texts), embedding.model, embedding.batch_size, embedding.backend)
 
     index = zero_shot_index(taxonomy, encode)
-    model_key = cache_key(embedding.model, embedding.backend)
+    model_key = embedding.cache_key()
     frames = []
     with warehouse.connect() as con:
         for week in weeks_of(context):
