@@ -84,11 +84,13 @@ def _one_round(text: str) -> str:
     return _EDGE_PUNCT.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
 
 
+@lru_cache(maxsize=2**15)
 def meaning_text(text: str) -> str:
     """The redacted text without what does not say what the ticket is about (see the module
     docstring), nor the values that vary between tickets of one issue (amounts, dates, codes, ids:
     core/entities.py), which split one issue into as many themes as it has values; may be empty when nothing else was said. Idempotent: rounds repeat until nothing
-    changes (removing a greeting can expose a handle); after the first, each change shortens the text."""
+    changes (removing a greeting can expose a handle); after the first, each change shortens the text.
+    Cached: the summaries read each ticket of a window again for every week that window covers."""
     while (cleaned := drop_values(_one_round(text))) != text:
         text = cleaned
     return text

@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,10 @@ def md_escape(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
 
 
+@lru_cache(maxsize=2)
 def _env(autoescape: bool) -> Environment:
+    """One environment per escaping mode, kept: it caches its compiled templates (compiling them
+    anew for every week cost more than rendering)."""
     env = Environment(
         loader=PackageLoader("ticket_intel", "templates"),
         autoescape=autoescape,
@@ -76,7 +80,8 @@ def _png(fig: Any) -> str:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", facecolor="white")
+    fig.tight_layout()  # fits titles and the outside legend; bbox_inches="tight" would lay out twice
+    fig.savefig(buf, format="png", dpi=100, facecolor="white")
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
@@ -116,7 +121,6 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
         ax.grid(axis="y", color="#eceef1")
     for j in range(n, rows * cols):
         axes[j // cols][j % cols].set_visible(False)
-    fig.tight_layout()
     return _png(fig)
 
 

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -300,11 +301,14 @@ def escalates(text: str, topic: Sequence[str] = ()) -> bool:
     """Carries an escalation signal (churn, legal threat, refund, long wait, ...) unless the words
     that signal it are what the theme is about (a refund theme is not an escalation of itself)."""
     topic_words = [w for term in topic for w in term.split()]
+    return any(not any(same_stem(word, w) for w in topic_words) for word in _escalation_words(text))
+
+
+@lru_cache(maxsize=2**15)
+def _escalation_words(text: str) -> tuple[str, ...]:
+    """The first word of each escalation-rule match; cached, as a window's tickets recur every week."""
     text = clean(text)
-    return any(
-        not any(same_stem(m.group(0).lower().split()[0], w) for w in topic_words)
-        for pattern in ESCALATION_RULES.values() for m in pattern.finditer(text)
-    )
+    return tuple(m.group(0).lower().split()[0] for pattern in ESCALATION_RULES.values() for m in pattern.finditer(text))
 
 
 def severity_of(
