@@ -223,7 +223,8 @@ def dev(warehouse: Path, port: int) -> None:
     home = runner.configure(warehouse)
     if not settings.is_chosen("TICKET_INTEL_UI_URL"):
         os.environ["TICKET_INTEL_UI_URL"] = f"http://127.0.0.1:{port}"  # alert links point at this UI
-    click.echo(f"Dagster UI on http://127.0.0.1:{port}: warehouse {warehouse}, instance {home}")
+    click.echo(f"Dagster UI on http://127.0.0.1:{port}: warehouse {warehouse}, instance {home}, "
+               f"inbox {os.environ['TICKET_INTEL_INBOX']}")
     if not (PROJECT_ROOT / "workspace.yaml").exists():
         raise FileNotFoundError(f"`dev` serves the project folder's workspace.yaml; {PROJECT_ROOT} has none "
                                 "(install from a clone: pip install -e .)")

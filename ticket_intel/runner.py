@@ -27,16 +27,26 @@ WEEKS_HELP = "all (the weeks that hold tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-
 MAPPINGS_DOC = "docs/sources.md#column-mappings"
 
 
+INBOX_RECORD = "inbox.txt"  # in a warehouse's instance folder: the inbox its last `ticket-intel run` read
+
+
 def configure(warehouse: Path, inbox: Path | None = None) -> Path:
-    """Point settings at this warehouse (and inbox) and its instance; returns the instance folder."""
+    """Point settings at this warehouse, its instance and its inbox; returns the instance folder.
+
+    The inbox a run is given is recorded in the instance, so that the UI (`ticket-intel dev`), its
+    sensors and schedule, and later commands read the exports this warehouse was built from, unless
+    an inbox is configured."""
     os.environ["TICKET_INTEL_WAREHOUSE"] = target.absolute(str(warehouse))
-    if inbox is not None:
-        os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
     home = settings.dagster_home(warehouse).resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
+    if inbox is not None:
+        os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
+        (home / INBOX_RECORD).write_text(str(inbox.resolve()), encoding="utf-8")
+    elif not settings.is_chosen("TICKET_INTEL_INBOX") and (home / INBOX_RECORD).exists():
+        os.environ["TICKET_INTEL_INBOX"] = (home / INBOX_RECORD).read_text(encoding="utf-8").strip()
     settings.apply()
     return home
 

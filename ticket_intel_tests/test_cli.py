@@ -90,6 +90,34 @@ def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):
     assert runner.configure(warehouse) == (tmp_path / "shared_home").resolve()
 
 
+def test_a_warehouse_remembers_the_inbox_its_run_read(tmp_path, monkeypatch):
+    """`dev` (and every later command) on a warehouse reads the inbox its last run was given, unless
+    an inbox is configured: the UI's sensors and schedule must not watch another folder."""
+    import os
+
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
+                                        if not k.startswith("TICKET_INTEL_") and k != "DAGSTER_HOME"})
+    monkeypatch.setattr(settings, "DEFAULTED", set())
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(tmp_path / "none.yaml"))
+    warehouse, exports = tmp_path / "w.duckdb", tmp_path / "exports"
+    def new_process() -> None:
+        for name in ("TICKET_INTEL_INBOX", "DAGSTER_HOME"):
+            os.environ.pop(name, None)
+
+    runner.configure(warehouse, exports)
+    new_process()
+    runner.configure(warehouse)
+    assert os.environ["TICKET_INTEL_INBOX"] == str(exports.resolve())
+    new_process()
+    os.environ["TICKET_INTEL_INBOX"] = str(tmp_path / "configured")
+    settings.DEFAULTED.clear()
+    runner.configure(warehouse)
+    assert os.environ["TICKET_INTEL_INBOX"] == str(tmp_path / "configured")
+    new_process()
+    runner.configure(tmp_path / "other.duckdb")  # another warehouse: the default inbox
+    assert os.environ["TICKET_INTEL_INBOX"] == settings.BY_ENV["TICKET_INTEL_INBOX"].default
+
+
 def test_unknown_columns_say_why_and_where_to_read(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
