@@ -30,7 +30,13 @@ _NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|su
 # from a day up: an outage of a few hours is not a long wait), "an entire week".
 _COUNT = (r"(?:\d+(?:[-/]\d+)?\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|"
           r"many|(?:a )?few|(?:a )?couple(?: of)?)")
-_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|months?)"
+_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|fortnights?|months?)"
+# A span of days or more without a count: "for weeks", "days now", "it's been months".
+_UNCOUNTED = r"(?:days|weeks|months)"
+# How many times a customer contacted the company: "five times", "multiple times".
+_TIMES = (r"(?:so many|many|several|multiple|countless|numerous|a few|a dozen|\d+|three|four|five|six|seven|"
+          r"eight|nine|ten) times")
+_NTH = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th)"
 _LONG_HOURS = r"(?:2[4-9]|[3-9]\d|\d{3,}) ?\+? ?(?:hours?|hrs?)"
 _SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?:the )?past|(?:the )?last) )?"
          rf"(?:{_DAYS}|{_LONG_HOURS})")
@@ -38,7 +44,8 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
 # What comes before a span of days that is a wait ("no signal for 3 days"), not a booking ("a room for 2 days").
 _WAITING = (r"(?:wait\w*|not|n't|no|nothing|never|still|pending|stuck|down|out|been|gone|without|delay\w*|late|"
-            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?)")
+            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?|disrupt\w*|interrupt\w*|"
+            r"unable|errors?|fail\w*|crash\w*|loss|losing|dropp\w*|trouble|unusable|mistreat\w*)")
 # A wait the customer states: for how long, since when, what still has not come, no reply, again and again.
 _LONG_WAIT = "|".join([
     r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
@@ -64,9 +71,27 @@ _LONG_WAIT = "|".join([
     r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
     r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
     r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
-    r"(?:re)?sen[dt])\w* (?:\w+ ){0,3}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
+    rf"(?:re)?sen[dt])\w* (?:\w+ ){{0,3}}{_TIMES}|"
     r"(?:left|sent) (?:\w+ )?(?:about |over |around )?(?:so many|many|several|multiple|countless|numerous|\d+) "
     r"(?:\w+ )?(?:messages|e?mails|voicemails|calls|tweets|dms)|how many (?:more )?times (?:do|must|have|should|will|am) (?:i|we)",
+    # Spans without a count, a wait that is overdue or has lasted too long, a day count of an outage.
+    rf"{_WAITING}\b[^.!?]{{0,50}}\bfor {_UNCOUNTED}|for {_UNCOUNTED} (?:now|on end)|"
+    rf"{_UNCOUNTED} (?:now|later|and (?:still|no|nothing|counting))|"
+    rf"it'?s been {_UNCOUNTED}|{_DAYS} ago\b[^.!?]{{0,60}}\b(?:still|yet|nothing|no (?:sign|word|news|update))|"
+    r"(?:refund|delivery|order|package|parcel|payment|transfer|repair|reply|response|money)s? (?:(?:is|are|was|now) )*"
+    r"(?:long |way )?overdue|(?:fed up|tired|sick(?: and tired)?) (?:of|with) (?:all )?(?:the |this )?waiting|"
+    r"waited (?:long )?enough|(?:can'?t|cannot|won'?t) wait any ?(?:longer|more)|"
+    rf"{_DAYS} is (?:so |too |way too |far too |a )?(?:long|much)|{_NTH} day (?:without|of no|with no|in a row)|"
+    r"day \d+ (?:without|of no|with no)",
+    # Something that still has not come, no reply, the same contact again and again.
+    r"still (?:no|nothing|zero) (?:\w+ ){0,2}?(?:activation|sign|word|news|update|reply|response|answer|refund|money|"
+    r"package|parcel|delivery|order|call ?back|fix|resolution|solution|confirmation|e?mail|contact|help)|still nothing|"
+    r"still not (?:here|back|sorted|done|resolved|in my account)|(?:have|has)n'?t heard (?:anything|a thing|back)|"
+    r"no(?: ?one|body) (?:has |have |had )?(?:ever )?(?:got(?:ten)? back|gets back|answers|picks up|responds|replies|"
+    r"calls back)|(?:keep|kept|been|keeps) (?:on )?(?:calling|e?mailing|messaging|tweeting|chasing|contacting|ringing|"
+    rf"trying to (?:call|reach|contact|get through))|{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
+    r"(?:about|regarding|on|today|this)|(?:asked|called|contacted|e?mailed|messaged|tweeted|chased|written|rang|tried)"
+    r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
     r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
     r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
 ])
@@ -250,12 +275,15 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
 ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "churn": _rx(
         r"\b(cancel\w* (?:my |the |our )?(?:account|subscription|membership|contract|service|plan|prime)s?|"
-        r"(?:close|delete|terminate|get rid of) (?:my |the |our )?(?:account|contract)|"
+        r"(?:clos(?:e|ing)|delet(?:e|ing)|terminat(?:e|ing)|get(?:ting)? rid of) (?:my |the |our )?(?:account|contract)|"
+        r"(?:out of|break|end|exit) (?:my |the |our |this )?contract|"
+        r"(?:leav(?:e|ing)|switch\w*|mov(?:e|ing)) (?:\w+ )?(?:for|to) (?:a |your |their )?competitors?|"
+        r"(?:thinking|considering|think) (?:of |about )?(?:leaving|switching|cancel\w*)|"
         r"(?:not|won'?t|never|stop) (?:be )?renew\w*|(?:switch\w*|port\w*) (?:back |over )?to \w+|"
         r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
-        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
+        r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscribe|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
         r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|switch\w* (?:providers|carriers|banks|networks|"
         r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
@@ -268,7 +296,9 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings))\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
-        r"(?:write|leave|post|give) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
+        r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
+        r"(?:post|share|spread|tweet)\w* (?:this|it|about (?:this|it)|my experience)\b[^.!?]{0,30}\b(?:everywhere|online|"
+        r"on (?:facebook|twitter|social media|reddit|youtube|instagram|tiktok))|"
         r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|press|the media|newspapers?|"
         r"journalists?|go viral|never,? ever,? ever|stay away|avoid (?:them|this company|at all costs)|boycott|"
         r"(?:do not|don'?t|never) (?:ever )?(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with))\b"),
@@ -278,14 +308,23 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|sucks|disgrace\w*|shameful|nightmare)\b"),
     "refund_chargeback": _rx(
-        r"\b(refund(?:s|ed)?|money back|charge ?backs?|dispute\w*|reimburs\w*|compensat\w*|"
+        r"\b(refund(?:s|ed)?|money back|charge ?backs?|disput\w*|reimburs\w*|compensat\w*|"
+        r"(?:give|pay) (?:me |us )?back (?:my|our) (?:money|cash|funds|deposit)|(?:return|refund) (?:me )?(?:my|our) "
+        r"(?:money|cash|funds|deposit)|want (?:my|our) money|"
         r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
         r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
         r"give me (?:my )?(?:money|cash) back)\b"),
     "manager_request": _rx(
-        r"\b((?:speak|talk|get|want|need|ask(?:ing)? for|put me through|contact|see|give me)(?: to| with)? "
+        r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
+        r"transfer me)(?: to| with)? "
         r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
-        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office|"
+        r"(?:manager|supervisor),? please|complaints? department|head office|"
+        r"escalat(?:e|ed|ing) (?:this|it|my|the (?:issue|matter|case|complaint|problem)|to)|"
+        r"(?:please|pls|need to|want to|can you|could you|will you) escalate|escalation (?:team|department)|"
+        r"(?:tell|forward|pass|cc|show) (?:this|it)? ?(?:on )?(?:to )?your (?:ceo|boss|manager|supervisor)|"
+        r"who(?:'s| is) (?:your |the )?(?:manager|supervisor|boss|ceo|in charge)|"
+        r"(?:your|a|the) (?:manager|supervisor) (?:to |needs to |should |must |will |can )?(?:call|contact|ring|e?mail|"
+        r"get in touch with) (?:me|us)|"
         r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
         r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person))\b"),
     "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
