@@ -69,3 +69,14 @@ def signals(text: str) -> list[str]:
 def test_broadened_rule_fires_on_what_it_names_not_on_look_alikes(signal, says, does_not):
     assert signal in signals(says)
     assert signal not in signals(does_not)
+
+
+@pytest.mark.parametrize(("text", "signal_type", "escalating", "level"), [
+    ("Your exchange rates are a rip off", "billing", False, "P3"),  # an annoyance about money, nothing broken
+    ("Dark mode for the dashboard", "feature_gap", False, "P3"),  # a request
+    ("Lovely crew on my flight today", "other", False, "P4"),  # praise: no impact
+    ("Stay away from this company, I will tell everyone", "other", True, "P3"),  # a public complaint is not "no impact"
+    ("The icon colours are off", "bug", True, "P4"),  # an impact rule still decides first
+])
+def test_severity_defaults_follow_the_guide(text, signal_type, escalating, level):
+    assert rules.severity(rules.clean(text), signal_type, 0.0, escalating)[0] == level

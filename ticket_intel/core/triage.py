@@ -139,7 +139,7 @@ def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None) -> tu
     choice = choose(taxonomy, rules.families(words), None)
     signal = taxonomy.signal_type(choice.category, choice.subcategory)
     mood = sentiment(words) if signal == "other" else 0.0  # only a complaint's weight depends on it
-    return (signal, *rules.severity(words, signal, mood))
+    return (signal, *rules.severity(words, signal, mood, bool(rules.escalation_signals(words))))
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +173,7 @@ def triage_one(
     signal_type = taxonomy.signal_type(choice.category, choice.subcategory)
     signals = rules.escalation_signals(words)
     score = sentiment(words)
-    level, _ = rules.severity(words, signal_type, score)
+    level, _ = rules.severity(words, signal_type, score, bool(signals))
     mood = rules.frustration(text, sentiment(rules.without_problem_words(words)), signals)
     urgency = rules.urgency_of(level, bool(signals))
     foreign = language is not None and str(language).lower() not in RULE_LANGUAGES

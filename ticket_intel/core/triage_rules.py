@@ -358,7 +358,9 @@ _QUESTION_OR_REQUEST = _rx(
     r"would like|add|support|should|warning|docs|documentation)\b")
 # Without a cue of impact, a ticket weighs what its kind usually weighs: a bug of unknown impact
 # degrades (P2), a complaint is a minor annoyance (P3), praise and chit-chat have none (P4).
-_DEFAULT_SEVERITY = {"bug": ("P2", "a bug of unknown impact")}
+_NOTHING_BROKEN = ("P3", "a question, request or annoyance with nothing broken")
+_DEFAULT_SEVERITY = {"bug": ("P2", "a bug of unknown impact"), **dict.fromkeys(
+    ("feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing"), _NOTHING_BROKEN)}
 _HYPOTHETICAL = _rx(r"\b(what (?:should|do|can) i do if|what happens (?:if|when|to)|if (?:i|my|a|the)|in case)\b")
 _P4_WHY = "no sign of impact on the customer"
 
@@ -387,10 +389,14 @@ def escalation_signals(text: str) -> list[str]:
     return [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
 
 
-def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) -> tuple[str, str]:
+def severity(
+    text: str, signal_type: str | None = None, sentiment: float = 0.0, escalating: bool = False,
+) -> tuple[str, str]:
     """(level, reason) of one cleaned ticket: the first impact rule that matches, else what its
-    signal type usually weighs, else P3 for a question or request and P4 for the rest. A
-    one-sentence "what if" question is at most P3."""
+    signal type usually weighs (GUIDE.md: a question, request or annoyance is P3), else P3 for a
+    complaint, a question or request and P4 for the rest: without an impact cue, a ticket carrying
+    an escalation signal (`escalating`) is a complaint (P3), never "no impact". A one-sentence
+    "what if" question is at most P3."""
     for level, pattern, why in _SEVERITY_RULES:
         if pattern.search(text):
             if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
@@ -400,8 +406,10 @@ def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) 
         return "P3", "a minor annoyance: a warning, a misleading message, a documentation error"
     if signal_type in _DEFAULT_SEVERITY:
         return _DEFAULT_SEVERITY[signal_type]
+    if escalating or (signal_type == "other" and sentiment < -0.05):
+        return "P3", "a complaint with nothing broken"
     if signal_type == "other":
-        return ("P3", "a complaint with nothing broken") if sentiment < -0.05 else ("P4", _P4_WHY)
+        return "P4", _P4_WHY
     if _QUESTION_OR_REQUEST.search(text):
         return "P3", "a question or request with nothing broken"
     return "P4", _P4_WHY
