@@ -80,3 +80,34 @@ def test_broadened_rule_fires_on_what_it_names_not_on_look_alikes(signal, says, 
 ])
 def test_severity_defaults_follow_the_guide(text, signal_type, escalating, level):
     assert rules.severity(rules.clean(text), signal_type, 0.0, escalating)[0] == level
+
+
+def category(text: str) -> str:
+    from ticket_intel.core.triage import choose, default_taxonomy
+
+    return choose(default_taxonomy(), rules.families(rules.clean(text)), None).category
+
+
+@pytest.mark.parametrize(("says", "kind", "does_not"), [
+    # expectation gap (GUIDE rule 2): advice or the company's own statements cited ...
+    ("I was informed in store that I could return it, now the site refuses", "expectation gap",
+     "The store refuses my return"),
+    ("Your website clearly states next day dispatch", "expectation gap", "Your website is down"),
+    # ... an offer or a paid-for promise not honoured ...
+    ("The discount code doesn't work at checkout", "expectation gap", "The checkout doesn't work"),
+    ("Why am I even paying for Prime if it comes a week late?", "expectation gap", "Why was I charged twice?"),
+    ("Paying for 100mbps and only getting 20", "expectation gap", "Getting only 20mbps today"),
+    # ... a competitor, a designed limitation or a removed capability questioned
+    ("Every other airline lets you pick a seat for free", "expectation gap", "The other seat was broken"),
+    ("Why is this album not available in the UK?", "expectation gap", "Is this album available in the UK?"),
+    ("Why did you remove support for offline mode??", "expectation gap", "Offline mode does not load"),
+    # feature request (rule 4): asks for something the product does not do
+    ("It'd be awesome to have a dark mode", "feature request", "Dark mode is awesome"),
+    ("Any plans to add Apple Pay?", "feature request", "Apple Pay was declined"),
+    ("Give us the option to skip the intro", "feature request", "How do I skip the intro?"),
+    ("I wish the app would remember my seat", "feature request", "The app forgot my seat"),
+    ("You need to hurry up and come to my town", "feature request", "Hurry up and deliver my parcel, it is late"),
+])
+def test_category_rules_by_the_guides_definitions(says, kind, does_not):
+    assert category(says) == kind
+    assert category(does_not) != kind

@@ -188,29 +188,46 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"(?:inconsistent with|according to|contrary to|as per|differs? from|doesn'?t match|does not match) (?:the |"
         r"your )?(?:docs|documentation|guide|spec\w*|instructions)|followed (?:the |your )?(?:guide|instructions|"
         r"docs|documentation|tutorial|steps)|(?:was|were) told|told me|(?:support|agent|rep) (?:said|suggested|told)|"
-        r"assurances?)\b"),
+        r"assurances?|(?:i was|we were|i'?ve been|we'?ve been) (?:informed|advised|assured)|"
+        r"(?:representative|staff|employee|advis[eo]r|customer (?:service|care)|someone) (?:on the phone |in (?:the )?store |"
+        r"at the (?:desk|counter) )?(?:said|told|assured|advised|promised)|"
+        r"(?:your |the )(?:website|site|faq|help (?:page|cent(?:er|re))|terms|policy|listing|product page) (?:clearly )?"
+        r"(?:says|said|states|stated|claims|claimed))\b"),
     "marketing": _rx(
         r"\b(advertis\w*|promised|as promised|(?:broke|breaking|broken) (?:a |the |your |their )?promises?|"
         r"promise (?:me|us|that|to deliver)|price promise|guarantee[ds]?|price match|as described|"
         r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? (?:was |were |is |are )?(?:not|n'?t|never) "
         rf"(?:applied|honou?red|valid|working)|{_PROMISED_DELIVERY}[^?]{{0,80}}\b(?:late|delayed|still|not|n'?t|already|"
         rf"until|after|now)|(?:{_OFFER})[^.?!]{{0,80}}\b(?:but|yet|didn'?t|did not|not|never|instead|invoice\w*|charged|"
-        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER}))\b"),
+        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER})|"
+        r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? codes? (?:\w+ )?(?:\w+n'?t|not|never) (?:work\w*|appl\w*|valid|"
+        r"honou?r\w*)|why (?:am i|do i|are we|do we|should i|would i) (?:even |still )?pay(?:ing)? for|"
+        r"(?:paying|paid|pay) for (?:\d+\+? ?(?:mbps|mb|gb)|(?:a |the )?(?:speed|unlimited|premium|express|next[- ]day|"
+        r"fast|guaranteed)\w*)[^.!?]{0,60}\b(?:only|not|n'?t|barely|never))\b"),
     "competitor": _rx(
         r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
         r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
-        r"better than you)\b"),
+        r"better than you|(?:every|all(?: the)?|any|most) other (?:airlines?|banks?|carriers?|compan(?:y|ies)|providers?|"
+        r"stores?|shops?|brands?|networks?|retailers?|operators?))\b"),
     "assumed": _rx(
         r"\b(why (?:don'?t|do not|doesn'?t|won'?t) (?:you|u|y'?all)|why (?:isn'?t|aren'?t) there|why is there no|"
         r"why (?:can|do) (?:i|we) only|not allowed to|"
         r"i (?:thought|assumed|expected)|why (?:must|do|should) (?:i|we) (?:have to|need to|always)|why must (?:i|we)|"
         r"why can'?t (?:i|we) (?:\w+ ){0,6}but (?:i |we )?can|(?:you(?:'ll| will)?|they) only (?:price match|accept|allow|"
-        r"offer|ship|sell|let|take|support))\b"),
+        r"offer|ship|sell|let|take|support)|why (?:is|are|isn'?t|aren'?t) (?:\w+ ){1,5}?(?:not )?(?:allowed|accessible|"
+        r"available|possible|supported|an option) (?:in|on|for|to|from|with)|why (?:did|would|do) (?:you|u|y'?all|they) "
+        r"(?:remove|get rid of|take away|discontinue|stop (?:offering|selling|allowing|supporting|letting)))\b"),
     "failure": _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b"),
     "request": _rx(
         r"\b(please add|add (?:support|an? option|a way|the ability)|feature request|"
-        r"would (?:be|love|like) (?:great|nice|good|helpful|useful|it if|to see|to have)|it'?d be (?:great|nice)|"
-        r"wish (?:you|there|i could)|could you (?:please )?(?:add|make)|(?:should|needs? to) (?:support|allow|offer|"
+        r"would (?:be|love|like) (?:great|nice|good|helpful|useful|cool|awesome|amazing|handy|ideal|it if|to see|to have)|"
+        r"it'?d be (?:great|nice|cool|awesome|amazing|handy|helpful|useful)|i'?d (?:love|like) (?:it if|to see|to have|"
+        r"an? (?:option|way|setting|feature|button))|(?:any|are there|are you|is there) (?:any )?(?:plans?|planning|going) "
+        r"to (?:add|support|bring|offer|release|launch|introduce|open|expand|allow)|give (?:us|me) (?:the |an? )?(?:option|"
+        r"ability|choice) to|(?:can|could|will|would) you (?:guys |please |pls )*(?:allow|enable|let us|implement|include|"
+        r"create)|"
+        r"wish (?:you|there|i could|(?:it|they|the app|this) (?:would|could|had|did))|could you (?:please )?(?:add|make)|"
+        r"(?:should|needs? to) (?:hurry up and )?(?:support|allow|offer|"
         r"come|add|be able)|support for|option to|ability to|allow (?:me|us|users|people) to|bring back|"
         r"instead of|suggest\w*|improve\w*|enhancement|"
         r"(?:can|could|will|would) you (?:guys |please |pls )*(?:add|bring|offer|start|consider|introduce|stock|sell|carry|"
