@@ -111,3 +111,13 @@ def category(text: str) -> str:
 def test_category_rules_by_the_guides_definitions(says, kind, does_not):
     assert category(says) == kind
     assert category(does_not) != kind
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("Massive outage, nothing loads for anyone", "P0"),  # the text says the outage is broad
+    ("The website is down", "P0"),
+    ("Is there an outage near me? My service is down", "P1"),  # the customer's own service (GUIDE borderline)
+    ("My app is down since this morning", "P1"),
+])
+def test_an_outage_is_p0_only_when_the_text_says_it_is_broad(text, level):
+    assert rules.severity(rules.clean(text), "bug")[0] == level

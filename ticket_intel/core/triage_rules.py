@@ -137,7 +137,8 @@ _BLOCKED = (
     r"undefined|violation|no attribute|not (?:defined|a function)|unresolved|invalid|where is my|where'?s my|"
     r"where (?:is|are) (?:the|my) (?:money|funds|cash|order|package|parcel|delivery|refund|payment|transfer|"
     r"deposit|item)s?|no (?:internet|service|signal|connection)|unusable|(?:internet|wifi|connection|phone|cable|"
-    r"power|line|landline|broadband) (?:is|was|went|has gone|keeps going) down|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
+    r"power|line|landline|broadband|service|app|site|website|network|server|system|signal|tv|email) "
+    r"(?:is|was|went|has gone|keeps going|has been) down|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
     r"(?:was|were|got|been|is|has|have) (?:been )?(?:my |the |our )?(?:\w+ )?cancel+ed|"
     rf"unblock|cann'?t|{_NOT} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?{_DID_NOT_HAPPEN}"
 )
@@ -352,15 +353,19 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
 _SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("P0", _rx(
         rf"\b({_COMPROMISE}|security (?:breach|hole|issue|problem|vulnerability|flaw)|vulnerabilit(?:y|ies)|"
-        r"data (?:leak|breach|loss)|outages?|(?:site|app|service|server|servers|system|website|network) "
-        r"(?:is|are|was|were|went|seems?) down|down for everyone|server issues?)\b"),
-     "fraud, theft, a security problem or an outage"),
+        r"data (?:leak|breach|loss)|server issues?|down for (?:everyone|everybody|all)|"
+        # An outage is P0 when the text says it is broad (GUIDE.md): "the site is down", "a massive outage";
+        # the customer's own service being down, or a question whether there is an outage, is P1.
+        r"(?:massive|major|widespread|nationwide|national|global|huge|total|complete|regional|area|network) outages?|"
+        r"outages? (?:across|all over|everywhere|for (?:everyone|everybody|all))|"
+        r"(?<!my )(?<!our )(?:site|app|service|server|servers|system|website|network) (?:is|are|was|were|went|seems?) down)\b"),
+     "fraud, theft, a security problem or a broad outage"),
     ("P2", _rx(
         rf"\b({_NOT} work\w* (?:correctly|properly|well|right|reliably)|only (?:after|when|until)|"
         r"work\w* (?:\w+ ){0,4}(?:until|unless)|"
         r"workaround|randomly|sometimes|intermittent\w*|flaky|unstable|unreliable)\b"),
      "it works, but wrongly, late or only sometimes"),
-    ("P1", _rx(rf"\b({_BLOCKED})\b"), "customers are blocked from a core task"),
+    ("P1", _rx(rf"\b({_BLOCKED}|outages?)\b"), "customers are blocked from a core task"),
     ("P4", _rx(r"\b(typos?|translation|misaligned|cosmetic|colou?rs?|icons?|font|spacing)\b"),
      "a cosmetic issue"),
     ("P2", _rx(
