@@ -45,6 +45,10 @@ def signals(text: str) -> list[str]:
     ("long_wait", "I keep calling and nobody helps", "I keep my card in my wallet"),
     ("long_wait", "This is my third tweet about this", "This is my third order from you, love it"),
     ("long_wait", "I have asked again and again", "Can I ask again later?"),
+    ("long_wait", "Called/chatted several times past few days", "Can I call or chat?"),
+    ("long_wait", "Order placed 5-10-17 and the status still shows processing", "Order placed 5-10-17, where can I see it?"),
+    ("long_wait", "Our Halloween orders are still missing", "Is the Halloween order missing a receipt?"),
+    ("long_wait", "The issues we reported are still unresolved", "Are the issues we reported resolved?"),
     # churn: closing, leaving for a competitor, wanting out of a contract
     ("churn", "I will be closing my account", "I am closing the app to restart it"),
     ("churn", "I'm leaving for a competitor", "I'm leaving for the airport now"),

@@ -59,6 +59,8 @@ _LONG_WAIT = "|".join([
     r"email\w*)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
     rf"\bon (?:the )?{_DATE}[^.!?]{{0,60}}\b(?:still|yet|until now|till now)",
+    rf"(?:placed|ordered|paid|booked|sent|applied|submitted|bought|purchased|order placed)\b[^.!?]{{0,20}}"
+    rf"(?:{_DATE}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})[^!?]{{0,60}}\b(?:still|until now|till now)",
     r"still (?:(?:have|has|did|do|does|is|are|was|were)n'?t|(?:have|has|did|do|does|is|are|was|were) not|not|no|never|"
     r"awaiting) (?:been |even |yet )?(?:\w+ ){0,2}?(?:received?|arrived?|delivered|refunded|credited|fixed|resolved|"
     r"heard|got|gotten|sent|shipped|dispatched|replied|responded|returned|processed|refund|package|parcel|delivery|"
@@ -71,7 +73,7 @@ _LONG_WAIT = "|".join([
     r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
     r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
     r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
-    rf"(?:re)?sen[dt])\w* (?:\w+ ){{0,3}}{_TIMES}|"
+    rf"(?:re)?sen[dt]|chatted)\w*(?:/\w+)? (?:\w+ ){{0,3}}{_TIMES}|"
     r"(?:left|sent) (?:\w+ )?(?:about |over |around )?(?:so many|many|several|multiple|countless|numerous|\d+) "
     r"(?:\w+ )?(?:messages|e?mails|voicemails|calls|tweets|dms)|how many (?:more )?times (?:do|must|have|should|will|am) (?:i|we)",
     # Spans without a count, a wait that is overdue or has lasted too long, a day count of an outage.
@@ -86,7 +88,7 @@ _LONG_WAIT = "|".join([
     # Something that still has not come, no reply, the same contact again and again.
     r"still (?:no|nothing|zero) (?:\w+ ){0,2}?(?:activation|sign|word|news|update|reply|response|answer|refund|money|"
     r"package|parcel|delivery|order|call ?back|fix|resolution|solution|confirmation|e?mail|contact|help)|still nothing|"
-    r"still not (?:here|back|sorted|done|resolved|in my account)|(?:have|has)n'?t heard (?:anything|a thing|back)|"
+    r"still (?:not (?:here|back|sorted|done|resolved|in my account)|missing|outstanding|unresolved|unanswered)|(?:have|has)n'?t heard (?:anything|a thing|back)|"
     r"no(?: ?one|body) (?:has |have |had )?(?:ever )?(?:got(?:ten)? back|gets back|answers|picks up|responds|replies|"
     r"calls back)|(?:keep|kept|been|keeps) (?:on )?(?:calling|e?mailing|messaging|tweeting|chasing|contacting|ringing|"
     rf"trying to (?:call|reach|contact|get through))|{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
