@@ -1,8 +1,9 @@
 """Per-ticket triage against the hand-labelled set (issue 14, item 1).
 
 The same 600 labelled tickets as bench.signal_severity (bench/labels/GUIDE.md); quote the
-held-out `test` split. For each field: accuracy and macro-F1 of the offline triage (rules plus
-zero-shot category), of rules alone, and of the majority-class reference; per-class figures and
+held-out `test` split. For each field: accuracy and macro-F1 of the offline triage (rules, then
+the learned fallback fitted on `dev` for tickets no rule votes for), with the description
+sentences in its place, of rules alone, and of the majority-class reference; per-class figures and
 confusion matrices for category, urgency and escalation. Escalation recall counts the tickets
 whose labels carry an explicit signal; false positives count the neutral ones (no signal).
 Targets: escalation recall >= 95%, false positives <= 10%, category macro-F1 >= 0.7.
@@ -43,11 +44,12 @@ def main() -> int:
     args = parser.parse_args()
     gold = load_labels(args.split)
     ours, _ = predict(gold)
+    described, _ = predict(gold, learned=False)
     rules_only, _ = predict(gold, zero_shot=False)
     print(f"\n{len(gold)} labelled tickets ({args.split} split)\n")
     print(table([{
         "field": f, "accuracy": float((gold[f] == ours[f]).mean()), "macro_f1": macro_f1(gold[f], ours[f]),
-        "rules_only_f1": macro_f1(gold[f], rules_only[f]),
+        "descriptions_f1": macro_f1(gold[f], described[f]), "rules_only_f1": macro_f1(gold[f], rules_only[f]),
         "reference_majority_f1": macro_f1(gold[f], majority(gold[f])),
     } for f in FIELDS], "{:.3f}"))
     categories = [c.name for c in load_taxonomy().categories]

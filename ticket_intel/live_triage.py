@@ -21,7 +21,7 @@ from ticket_intel import settings
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.drafts import LLM
 from ticket_intel.core.language import detect_language
-from ticket_intel.core.triage import pair_scores, triage_one, zero_shot_index
+from ticket_intel.core.triage import learned_scores, pair_scores, triage_one, zero_shot_index
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.triage_llm import llm_triage
 
@@ -65,7 +65,9 @@ def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> T
     def one(request: TriageRequest) -> dict[str, Any]:
         # core.triage.triage's row for a one-ticket frame, without building frames (7 of its 11 ms)
         sims = dict(zip(index.pairs, pair_scores(index, request.vector[None, :])[0].tolist(), strict=True))
-        row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text))
+        learned = learned_scores(index, request.vector[None, :])
+        row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text),
+                         learned[0] if learned else None)
         row["product_area"] = tax.assign_area(areas, [request.text], [[]])
         if llm is None:
             return row

@@ -1,8 +1,11 @@
 """Shared by bench.signal_severity and bench.triage: the labelled set, predictions, metric tables.
 
-Predictions come from `core.triage.triage` exactly as the pipeline runs it: rules plus zero-shot
-category with the bundled embedding model (ticket vectors through the benchmarks' persistent
-cache), and, as an ablation, rules alone. The reference is the majority class of each field.
+Predictions come from `core.triage.triage` exactly as the pipeline runs it: rules, then for tickets
+no rule votes for the learned fallback fitted on `dev` (core/triage_fallback.py), with the bundled
+embedding model (ticket vectors through the benchmarks' persistent cache); as ablations, the
+description sentences in place of the learned fallback, and rules alone. The reference is the
+majority class of each field. On `dev` the learned fallback is scored on the tickets it was fitted
+on: quote `test`.
 """
 
 from __future__ import annotations
@@ -41,14 +44,15 @@ def load_labels(split: str) -> pd.DataFrame:
     return frame
 
 
-def predict(frame: pd.DataFrame, zero_shot: bool = True) -> tuple[pd.DataFrame, float]:
+def predict(frame: pd.DataFrame, zero_shot: bool = True, learned: bool = True) -> tuple[pd.DataFrame, float]:
     """(triage rows aligned with `frame`, seconds spent in triage itself: ticket and description
-    embeddings, computed once per deployment, excluded)."""
+    embeddings, computed once per deployment, excluded). `learned=False` leaves the shipped
+    fallback model out (descriptions only)."""
     taxonomy, routing = load_taxonomy(), load_routing()
     tickets = frame[["id", "text"]].rename(columns={"id": "ticket_id"})
     embed = (lambda s: encode(list(s))) if zero_shot else None
     vectors = cached_embed([clean(t) for t in frame["text"]])[0] if zero_shot else None
-    index = zero_shot_index(taxonomy, embed) if embed else None
+    index = zero_shot_index(taxonomy, embed, **({} if learned else {"artefact": None})) if embed else None
     start = time.perf_counter()
     out = triage(tickets, taxonomy, routing, encode=embed, vectors=vectors, index=index)
     return out, time.perf_counter() - start

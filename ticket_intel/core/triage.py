@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ticket_intel.core import triage_fallback as learned_model
 from ticket_intel.core import triage_rules as rules
 from ticket_intel.core.triage_config import Category, Routing, TriageTaxonomy, load_taxonomy
 from ticket_intel.core.vocabulary import FRUSTRATION_LEVELS
@@ -43,25 +45,39 @@ OUTPUT_COLUMNS = [
 
 @dataclass(frozen=True)
 class ZeroShot:
-    """Unit vectors of every description sentence, and the (category, subcategory) each belongs to."""
+    """Unit vectors of every description sentence, the (category, subcategory) each belongs to, and
+    the learned model for tickets no rule speaks for when it fits this encoder and taxonomy."""
 
     keys: list[tuple[str, str]]
     vectors: np.ndarray
+    fallback: learned_model.Fallback | None = None
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
         return list(dict.fromkeys(self.keys))
 
 
-def zero_shot_index(taxonomy: TriageTaxonomy, encode: Encode) -> ZeroShot:
-    """Embed the descriptions once: each subcategory's sentences plus its category's."""
+def zero_shot_index(
+    taxonomy: TriageTaxonomy, encode: Encode, artefact: Path | None = learned_model.ARTEFACT,
+) -> ZeroShot:
+    """Embed the descriptions once: each subcategory's sentences plus its category's; attach the
+    learned fallback at `artefact` (None: none) when it fits this encoder and taxonomy."""
     keys, sentences = [], []
     for cat in taxonomy.categories:
         for sub in cat.subcategories:
             for sentence in [*sub.description, *cat.description]:
                 keys.append((cat.name, sub.name))
                 sentences.append(sentence)
-    return ZeroShot(keys, np.asarray(encode(sentences), dtype=np.float32))
+    fallback = learned_model.load(artefact) if artefact is not None else None
+    return ZeroShot(keys, np.asarray(encode(sentences), dtype=np.float32),
+                    learned_model.usable(fallback, encode, [c.name for c in taxonomy.categories]))
+
+
+def learned_scores(index: ZeroShot, vectors: np.ndarray) -> list[dict[str, float]] | None:
+    """Per ticket, the learned fallback's probability of each category (None without one)."""
+    if index.fallback is None:
+        return None
+    return [dict(zip(index.fallback.classes, row.tolist(), strict=True)) for row in index.fallback.proba(vectors)]
 
 
 def pair_scores(index: ZeroShot, vectors: np.ndarray) -> np.ndarray:
@@ -88,8 +104,13 @@ class Choice:
     conflict: bool
 
 
-def choose(taxonomy: TriageTaxonomy, found: frozenset[str], pair_sims: dict[tuple[str, str], float] | None) -> Choice:
-    """Category and subcategory of one ticket from its rule families and (optionally) similarities."""
+def choose(
+    taxonomy: TriageTaxonomy, found: frozenset[str], pair_sims: dict[tuple[str, str], float] | None,
+    learned: dict[str, float] | None = None,
+) -> Choice:
+    """Category and subcategory of one ticket from its rule families and (optionally) similarities;
+    a ticket no rule speaks for takes the learned fallback's category when there is one, else the
+    most similar description's."""
     voted = [c for c in taxonomy.categories if found & set(c.rules)]
     names = [c.name for c in taxonomy.categories]
     embed = None
@@ -102,6 +123,11 @@ def choose(taxonomy: TriageTaxonomy, found: frozenset[str], pair_sims: dict[tupl
         p = 1.0 if embed is None else float(embed[names.index(cat.name)])
         confidence = 0.55 + 0.3 * p + 0.15 * agree - 0.1 * (len(voted) > 1)
         conflict = embed is not None and not agree and float(embed.max()) >= 0.6 and p < 0.1
+    elif learned:
+        allowed = np.array([c.zero_shot for c in taxonomy.categories])
+        probs = np.where(allowed, [learned.get(name, 0.0) for name in names], 0.0)
+        cat = taxonomy.category(names[int(np.argmax(probs))])
+        confidence, conflict = 0.8 * float(probs.max() / max(probs.sum(), 1e-12)), False
     elif embed is not None:
         allowed = np.array([c.zero_shot for c in taxonomy.categories])
         prior = FALLBACK_PRIOR * (np.array(names) == taxonomy.fallback)
@@ -139,7 +165,7 @@ def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None) -> tu
     choice = choose(taxonomy, rules.families(words), None)
     signal = taxonomy.signal_type(choice.category, choice.subcategory)
     mood = sentiment(words) if signal == "other" else 0.0  # only a complaint's weight depends on it
-    return (signal, *rules.severity(words, signal, mood))
+    return (signal, *rules.severity(words, signal, mood, bool(rules.escalation_signals(words))))
 
 
 @lru_cache(maxsize=1)
@@ -166,14 +192,16 @@ def route(routing: Routing, category: str, urgency: str, signals: Sequence[str],
 def triage_one(
     text: str, taxonomy: TriageTaxonomy, routing: Routing,
     pair_sims: dict[tuple[str, str], float] | None = None, language: str | None = None,
+    learned: dict[str, float] | None = None,
 ) -> dict:
-    """Every triage field of one redacted ticket (without ids), from rules and optional similarities."""
+    """Every triage field of one redacted ticket (without ids), from rules, optional similarities
+    and the optional learned fallback's category probabilities (`learned_scores`)."""
     words = rules.clean(text)
-    choice = choose(taxonomy, rules.families(words), pair_sims)
+    choice = choose(taxonomy, rules.families(words), pair_sims, learned)
     signal_type = taxonomy.signal_type(choice.category, choice.subcategory)
     signals = rules.escalation_signals(words)
     score = sentiment(words)
-    level, _ = rules.severity(words, signal_type, score)
+    level, _ = rules.severity(words, signal_type, score, bool(signals))
     mood = rules.frustration(text, sentiment(rules.without_problem_words(words)), signals)
     urgency = rules.urgency_of(level, bool(signals))
     foreign = language is not None and str(language).lower() not in RULE_LANGUAGES
@@ -205,16 +233,18 @@ def triage(
     (e.g. the taxonomy.yaml matcher).
     """
     texts = frame["text"].fillna("").astype(str).tolist()
-    sims = None
+    sims = learned = None
     if encode is not None:
         index = index or zero_shot_index(taxonomy, encode)
-        matrix = pair_scores(index, vectors if vectors is not None else encode([rules.clean(t) for t in texts]))
-        sims = [dict(zip(index.pairs, row.tolist(), strict=True)) for row in matrix]
+        vectors = vectors if vectors is not None else encode([rules.clean(t) for t in texts])
+        sims = [dict(zip(index.pairs, row.tolist(), strict=True)) for row in pair_scores(index, vectors)]
+        learned = learned_scores(index, vectors)
     languages = frame["language"].tolist() if "language" in frame else [None] * len(frame)
     tags = frame["tags"].tolist() if "tags" in frame else [None] * len(frame)
     rows = []
     for i, text in enumerate(texts):
-        row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i])
+        row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i],
+                         learned[i] if learned else None)
         row["product_area"] = area_of(text, list(tags[i]) if tags[i] is not None else []) if area_of else None
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in OUTPUT_COLUMNS if c != "ticket_id"])

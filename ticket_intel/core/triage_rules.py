@@ -30,7 +30,13 @@ _NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|su
 # from a day up: an outage of a few hours is not a long wait), "an entire week".
 _COUNT = (r"(?:\d+(?:[-/]\d+)?\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|"
           r"many|(?:a )?few|(?:a )?couple(?: of)?)")
-_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|months?)"
+_DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|fortnights?|months?)"
+# A span of days or more without a count: "for weeks", "days now", "it's been months".
+_UNCOUNTED = r"(?:days|weeks|months)"
+# How many times a customer contacted the company: "five times", "multiple times".
+_TIMES = (r"(?:so many|many|several|multiple|countless|numerous|a few|a dozen|\d+|three|four|five|six|seven|"
+          r"eight|nine|ten) times")
+_NTH = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th)"
 _LONG_HOURS = r"(?:2[4-9]|[3-9]\d|\d{3,}) ?\+? ?(?:hours?|hrs?)"
 _SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?:the )?past|(?:the )?last) )?"
          rf"(?:{_DAYS}|{_LONG_HOURS})")
@@ -38,7 +44,8 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
 # What comes before a span of days that is a wait ("no signal for 3 days"), not a booking ("a room for 2 days").
 _WAITING = (r"(?:wait\w*|not|n't|no|nothing|never|still|pending|stuck|down|out|been|gone|without|delay\w*|late|"
-            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?)")
+            r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?|disrupt\w*|interrupt\w*|"
+            r"unable|errors?|fail\w*|crash\w*|loss|losing|dropp\w*|trouble|unusable|mistreat\w*)")
 # A wait the customer states: for how long, since when, what still has not come, no reply, again and again.
 _LONG_WAIT = "|".join([
     r"(?:still|been|kept|keep) (?:a)?wait\w*", rf"(?:a)?wait\w* (?:for |since )?{_SPAN}",
@@ -52,6 +59,8 @@ _LONG_WAIT = "|".join([
     r"email\w*)\b[^.!?]{0,40}\bsince (?:a while|\d+\w*|last|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*)",
     rf"\bon (?:the )?{_DATE}[^.!?]{{0,60}}\b(?:still|yet|until now|till now)",
+    rf"(?:placed|ordered|paid|booked|sent|applied|submitted|bought|purchased|order placed)\b[^.!?]{{0,20}}"
+    rf"(?:{_DATE}|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{2,4}})[^!?]{{0,60}}\b(?:still|until now|till now)",
     r"still (?:(?:have|has|did|do|does|is|are|was|were)n'?t|(?:have|has|did|do|does|is|are|was|were) not|not|no|never|"
     r"awaiting) (?:been |even |yet )?(?:\w+ ){0,2}?(?:received?|arrived?|delivered|refunded|credited|fixed|resolved|"
     r"heard|got|gotten|sent|shipped|dispatched|replied|responded|returned|processed|refund|package|parcel|delivery|"
@@ -64,9 +73,27 @@ _LONG_WAIT = "|".join([
     r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
     r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
     r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
-    r"(?:re)?sen[dt])\w* (?:\w+ ){0,3}(?:so many|many|several|multiple|countless|numerous|\d+) times|"
+    rf"(?:re)?sen[dt]|chatted)\w*(?:/\w+)? (?:\w+ ){{0,3}}{_TIMES}|"
     r"(?:left|sent) (?:\w+ )?(?:about |over |around )?(?:so many|many|several|multiple|countless|numerous|\d+) "
     r"(?:\w+ )?(?:messages|e?mails|voicemails|calls|tweets|dms)|how many (?:more )?times (?:do|must|have|should|will|am) (?:i|we)",
+    # Spans without a count, a wait that is overdue or has lasted too long, a day count of an outage.
+    rf"{_WAITING}\b[^.!?]{{0,50}}\bfor {_UNCOUNTED}|for {_UNCOUNTED} (?:now|on end)|"
+    rf"{_UNCOUNTED} (?:now|later|and (?:still|no|nothing|counting))|"
+    rf"it'?s been {_UNCOUNTED}|{_DAYS} ago\b[^.!?]{{0,60}}\b(?:still|yet|nothing|no (?:sign|word|news|update))|"
+    r"(?:refund|delivery|order|package|parcel|payment|transfer|repair|reply|response|money)s? (?:(?:is|are|was|now) )*"
+    r"(?:long |way )?overdue|(?:fed up|tired|sick(?: and tired)?) (?:of|with) (?:all )?(?:the |this )?waiting|"
+    r"waited (?:long )?enough|(?:can'?t|cannot|won'?t) wait any ?(?:longer|more)|"
+    rf"{_DAYS} is (?:so |too |way too |far too |a )?(?:long|much)|{_NTH} day (?:without|of no|with no|in a row)|"
+    r"day \d+ (?:without|of no|with no)",
+    # Something that still has not come, no reply, the same contact again and again.
+    r"still (?:no|nothing|zero) (?:\w+ ){0,2}?(?:activation|sign|word|news|update|reply|response|answer|refund|money|"
+    r"package|parcel|delivery|order|call ?back|fix|resolution|solution|confirmation|e?mail|contact|help)|still nothing|"
+    r"still (?:not (?:here|back|sorted|done|resolved|in my account)|missing|outstanding|unresolved|unanswered)|(?:have|has)n'?t heard (?:anything|a thing|back)|"
+    r"no(?: ?one|body) (?:has |have |had )?(?:ever )?(?:got(?:ten)? back|gets back|answers|picks up|responds|replies|"
+    r"calls back)|(?:keep|kept|been|keeps) (?:on )?(?:calling|e?mailing|messaging|tweeting|chasing|contacting|ringing|"
+    rf"trying to (?:call|reach|contact|get through))|{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
+    r"(?:about|regarding|on|today|this)|(?:asked|called|contacted|e?mailed|messaged|tweeted|chased|written|rang|tried)"
+    r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
     r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
     r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
 ])
@@ -112,7 +139,8 @@ _BLOCKED = (
     r"undefined|violation|no attribute|not (?:defined|a function)|unresolved|invalid|where is my|where'?s my|"
     r"where (?:is|are) (?:the|my) (?:money|funds|cash|order|package|parcel|delivery|refund|payment|transfer|"
     r"deposit|item)s?|no (?:internet|service|signal|connection)|unusable|(?:internet|wifi|connection|phone|cable|"
-    r"power|line|landline|broadband) (?:is|was|went|has gone|keeps going) down|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
+    r"power|line|landline|broadband|service|app|site|website|network|server|system|signal|tv|email) "
+    r"(?:is|was|went|has gone|keeps going|has been) down|(?:is|are|was|were) not (?:getting |being )?\w+ed|"
     r"(?:was|were|got|been|is|has|have) (?:been )?(?:my |the |our )?(?:\w+ )?cancel+ed|"
     rf"unblock|cann'?t|{_NOT} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?{_DID_NOT_HAPPEN}"
 )
@@ -163,29 +191,46 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"(?:inconsistent with|according to|contrary to|as per|differs? from|doesn'?t match|does not match) (?:the |"
         r"your )?(?:docs|documentation|guide|spec\w*|instructions)|followed (?:the |your )?(?:guide|instructions|"
         r"docs|documentation|tutorial|steps)|(?:was|were) told|told me|(?:support|agent|rep) (?:said|suggested|told)|"
-        r"assurances?)\b"),
+        r"assurances?|(?:i was|we were|i'?ve been|we'?ve been) (?:informed|advised|assured)|"
+        r"(?:representative|staff|employee|advis[eo]r|customer (?:service|care)|someone) (?:on the phone |in (?:the )?store |"
+        r"at the (?:desk|counter) )?(?:said|told|assured|advised|promised)|"
+        r"(?:your |the )(?:website|site|faq|help (?:page|cent(?:er|re))|terms|policy|listing|product page) (?:clearly )?"
+        r"(?:says|said|states|stated|claims|claimed))\b"),
     "marketing": _rx(
         r"\b(advertis\w*|promised|as promised|(?:broke|breaking|broken) (?:a |the |your |their )?promises?|"
         r"promise (?:me|us|that|to deliver)|price promise|guarantee[ds]?|price match|as described|"
         r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? (?:was |were |is |are )?(?:not|n'?t|never) "
         rf"(?:applied|honou?red|valid|working)|{_PROMISED_DELIVERY}[^?]{{0,80}}\b(?:late|delayed|still|not|n'?t|already|"
         rf"until|after|now)|(?:{_OFFER})[^.?!]{{0,80}}\b(?:but|yet|didn'?t|did not|not|never|instead|invoice\w*|charged|"
-        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER}))\b"),
+        rf"expired)|(?:but|why|didn'?t)\b[^.?!]{{0,40}}\b(?:{_OFFER})|"
+        r"(?:offer|deal|promo\w*|discount|coupon|voucher)s? codes? (?:\w+ )?(?:\w+n'?t|not|never) (?:work\w*|appl\w*|valid|"
+        r"honou?r\w*)|why (?:am i|do i|are we|do we|should i|would i) (?:even |still )?pay(?:ing)? for|"
+        r"(?:paying|paid|pay) for (?:\d+\+? ?(?:mbps|mb|gb)|(?:a |the )?(?:speed|unlimited|premium|express|next[- ]day|"
+        r"fast|guaranteed)\w*)[^.!?]{0,60}\b(?:only|not|n'?t|barely|never))\b"),
     "competitor": _rx(
         r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
         r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
-        r"better than you)\b"),
+        r"better than you|(?:every|all(?: the)?|any|most) other (?:airlines?|banks?|carriers?|compan(?:y|ies)|providers?|"
+        r"stores?|shops?|brands?|networks?|retailers?|operators?))\b"),
     "assumed": _rx(
         r"\b(why (?:don'?t|do not|doesn'?t|won'?t) (?:you|u|y'?all)|why (?:isn'?t|aren'?t) there|why is there no|"
         r"why (?:can|do) (?:i|we) only|not allowed to|"
         r"i (?:thought|assumed|expected)|why (?:must|do|should) (?:i|we) (?:have to|need to|always)|why must (?:i|we)|"
         r"why can'?t (?:i|we) (?:\w+ ){0,6}but (?:i |we )?can|(?:you(?:'ll| will)?|they) only (?:price match|accept|allow|"
-        r"offer|ship|sell|let|take|support))\b"),
+        r"offer|ship|sell|let|take|support)|why (?:is|are|isn'?t|aren'?t) (?:\w+ ){1,5}?(?:not )?(?:allowed|accessible|"
+        r"available|possible|supported|an option) (?:in|on|for|to|from|with)|why (?:did|would|do) (?:you|u|y'?all|they) "
+        r"(?:remove|get rid of|take away|discontinue|stop (?:offering|selling|allowing|supporting|letting)))\b"),
     "failure": _rx(rf"\b({_BLOCKED}|{_DEGRADED}|{_BROKEN_OTHERWISE})\b"),
     "request": _rx(
         r"\b(please add|add (?:support|an? option|a way|the ability)|feature request|"
-        r"would (?:be|love|like) (?:great|nice|good|helpful|useful|it if|to see|to have)|it'?d be (?:great|nice)|"
-        r"wish (?:you|there|i could)|could you (?:please )?(?:add|make)|(?:should|needs? to) (?:support|allow|offer|"
+        r"would (?:be|love|like) (?:great|nice|good|helpful|useful|cool|awesome|amazing|handy|ideal|it if|to see|to have)|"
+        r"it'?d be (?:great|nice|cool|awesome|amazing|handy|helpful|useful)|i'?d (?:love|like) (?:it if|to see|to have|"
+        r"an? (?:option|way|setting|feature|button))|(?:any|are there|are you|is there) (?:any )?(?:plans?|planning|going) "
+        r"to (?:add|support|bring|offer|release|launch|introduce|open|expand|allow)|give (?:us|me) (?:the |an? )?(?:option|"
+        r"ability|choice) to|(?:can|could|will|would) you (?:guys |please |pls )*(?:allow|enable|let us|implement|include|"
+        r"create)|"
+        r"wish (?:you|there|i could|(?:it|they|the app|this) (?:would|could|had|did))|could you (?:please )?(?:add|make)|"
+        r"(?:should|needs? to) (?:hurry up and )?(?:support|allow|offer|"
         r"come|add|be able)|support for|option to|ability to|allow (?:me|us|users|people) to|bring back|"
         r"instead of|suggest\w*|improve\w*|enhancement|"
         r"(?:can|could|will|would) you (?:guys |please |pls )*(?:add|bring|offer|start|consider|introduce|stock|sell|carry|"
@@ -250,12 +295,15 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
 ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "churn": _rx(
         r"\b(cancel\w* (?:my |the |our )?(?:account|subscription|membership|contract|service|plan|prime)s?|"
-        r"(?:close|delete|terminate|get rid of) (?:my |the |our )?(?:account|contract)|"
+        r"(?:clos(?:e|ing)|delet(?:e|ing)|terminat(?:e|ing)|get(?:ting)? rid of) (?:my |the |our )?(?:account|contract)|"
+        r"(?:out of|break|end|exit) (?:my |the |our |this )?contract|"
+        r"(?:leav(?:e|ing)|switch\w*|mov(?:e|ing)) (?:\w+ )?(?:for|to) (?:a |your |their )?competitors?|"
+        r"(?:thinking|considering|think) (?:of |about )?(?:leaving|switching|cancel\w*)|"
         r"(?:not|won'?t|never|stop) (?:be )?renew\w*|(?:switch\w*|port\w*) (?:back |over )?to \w+|"
         r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
-        r"done with (?:you|your)|(?:stop|stopping|quit|quitting) using|unsubscribe|"
+        r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscribe|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
         r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|switch\w* (?:providers|carriers|banks|networks|"
         r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
@@ -268,7 +316,9 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings))\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
-        r"(?:write|leave|post|give) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
+        r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
+        r"(?:post|share|spread|tweet)\w* (?:this|it|about (?:this|it)|my experience)\b[^.!?]{0,30}\b(?:everywhere|online|"
+        r"on (?:facebook|twitter|social media|reddit|youtube|instagram|tiktok))|"
         r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|press|the media|newspapers?|"
         r"journalists?|go viral|never,? ever,? ever|stay away|avoid (?:them|this company|at all costs)|boycott|"
         r"(?:do not|don'?t|never) (?:ever )?(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with))\b"),
@@ -278,14 +328,23 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|sucks|disgrace\w*|shameful|nightmare)\b"),
     "refund_chargeback": _rx(
-        r"\b(refund(?:s|ed)?|money back|charge ?backs?|dispute\w*|reimburs\w*|compensat\w*|"
+        r"\b(refund(?:s|ed)?|money back|charge ?backs?|disput\w*|reimburs\w*|compensat\w*|"
+        r"(?:give|pay) (?:me |us )?back (?:my|our) (?:money|cash|funds|deposit)|(?:return|refund) (?:me )?(?:my|our) "
+        r"(?:money|cash|funds|deposit)|want (?:my|our) money|"
         r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
         r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
         r"give me (?:my )?(?:money|cash) back)\b"),
     "manager_request": _rx(
-        r"\b((?:speak|talk|get|want|need|ask(?:ing)? for|put me through|contact|see|give me)(?: to| with)? "
+        r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
+        r"transfer me)(?: to| with)? "
         r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
-        r"(?:manager|supervisor),? please|escalat\w*|complaints? department|head office|"
+        r"(?:manager|supervisor),? please|complaints? department|head office|"
+        r"escalat(?:e|ed|ing) (?:this|it|my|the (?:issue|matter|case|complaint|problem)|to)|"
+        r"(?:please|pls|need to|want to|can you|could you|will you) escalate|escalation (?:team|department)|"
+        r"(?:tell|forward|pass|cc|show) (?:this|it)? ?(?:on )?(?:to )?your (?:ceo|boss|manager|supervisor)|"
+        r"who(?:'s| is) (?:your |the )?(?:manager|supervisor|boss|ceo|in charge)|"
+        r"(?:your|a|the) (?:manager|supervisor) (?:to |needs to |should |must |will |can )?(?:call|contact|ring|e?mail|"
+        r"get in touch with) (?:me|us)|"
         r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
         r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person))\b"),
     "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
@@ -296,15 +355,19 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
 _SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("P0", _rx(
         rf"\b({_COMPROMISE}|security (?:breach|hole|issue|problem|vulnerability|flaw)|vulnerabilit(?:y|ies)|"
-        r"data (?:leak|breach|loss)|outages?|(?:site|app|service|server|servers|system|website|network) "
-        r"(?:is|are|was|were|went|seems?) down|down for everyone|server issues?)\b"),
-     "fraud, theft, a security problem or an outage"),
+        r"data (?:leak|breach|loss)|server issues?|down for (?:everyone|everybody|all)|"
+        # An outage is P0 when the text says it is broad (GUIDE.md): "the site is down", "a massive outage";
+        # the customer's own service being down, or a question whether there is an outage, is P1.
+        r"(?:massive|major|widespread|nationwide|national|global|huge|total|complete|regional|area|network) outages?|"
+        r"outages? (?:across|all over|everywhere|for (?:everyone|everybody|all))|"
+        r"(?<!my )(?<!our )(?:site|app|service|server|servers|system|website|network) (?:is|are|was|were|went|seems?) down)\b"),
+     "fraud, theft, a security problem or a broad outage"),
     ("P2", _rx(
         rf"\b({_NOT} work\w* (?:correctly|properly|well|right|reliably)|only (?:after|when|until)|"
         r"work\w* (?:\w+ ){0,4}(?:until|unless)|"
         r"workaround|randomly|sometimes|intermittent\w*|flaky|unstable|unreliable)\b"),
      "it works, but wrongly, late or only sometimes"),
-    ("P1", _rx(rf"\b({_BLOCKED})\b"), "customers are blocked from a core task"),
+    ("P1", _rx(rf"\b({_BLOCKED}|outages?)\b"), "customers are blocked from a core task"),
     ("P4", _rx(r"\b(typos?|translation|misaligned|cosmetic|colou?rs?|icons?|font|spacing)\b"),
      "a cosmetic issue"),
     ("P2", _rx(
@@ -319,7 +382,9 @@ _QUESTION_OR_REQUEST = _rx(
     r"would like|add|support|should|warning|docs|documentation)\b")
 # Without a cue of impact, a ticket weighs what its kind usually weighs: a bug of unknown impact
 # degrades (P2), a complaint is a minor annoyance (P3), praise and chit-chat have none (P4).
-_DEFAULT_SEVERITY = {"bug": ("P2", "a bug of unknown impact")}
+_NOTHING_BROKEN = ("P3", "a question, request or annoyance with nothing broken")
+_DEFAULT_SEVERITY = {"bug": ("P2", "a bug of unknown impact"), **dict.fromkeys(
+    ("feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing"), _NOTHING_BROKEN)}
 _HYPOTHETICAL = _rx(r"\b(what (?:should|do|can) i do if|what happens (?:if|when|to)|if (?:i|my|a|the)|in case)\b")
 _P4_WHY = "no sign of impact on the customer"
 
@@ -348,10 +413,14 @@ def escalation_signals(text: str) -> list[str]:
     return [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
 
 
-def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) -> tuple[str, str]:
+def severity(
+    text: str, signal_type: str | None = None, sentiment: float = 0.0, escalating: bool = False,
+) -> tuple[str, str]:
     """(level, reason) of one cleaned ticket: the first impact rule that matches, else what its
-    signal type usually weighs, else P3 for a question or request and P4 for the rest. A
-    one-sentence "what if" question is at most P3."""
+    signal type usually weighs (GUIDE.md: a question, request or annoyance is P3), else P3 for a
+    complaint, a question or request and P4 for the rest: without an impact cue, a ticket carrying
+    an escalation signal (`escalating`) is a complaint (P3), never "no impact". A one-sentence
+    "what if" question is at most P3."""
     for level, pattern, why in _SEVERITY_RULES:
         if pattern.search(text):
             if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
@@ -361,8 +430,10 @@ def severity(text: str, signal_type: str | None = None, sentiment: float = 0.0) 
         return "P3", "a minor annoyance: a warning, a misleading message, a documentation error"
     if signal_type in _DEFAULT_SEVERITY:
         return _DEFAULT_SEVERITY[signal_type]
+    if escalating or (signal_type == "other" and sentiment < -0.05):
+        return "P3", "a complaint with nothing broken"
     if signal_type == "other":
-        return ("P3", "a complaint with nothing broken") if sentiment < -0.05 else ("P4", _P4_WHY)
+        return "P4", _P4_WHY
     if _QUESTION_OR_REQUEST.search(text):
         return "P3", "a question or request with nothing broken"
     return "P4", _P4_WHY
