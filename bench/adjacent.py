@@ -41,6 +41,7 @@ import pandas as pd
 
 from bench.common import SHARED, cached_embed, table
 from ticket_intel.core import anomalies, cluster, families, identity, subgroups
+from ticket_intel.core.context import make_context
 from ticket_intel.core.rank import RankSettings, rank_week
 from ticket_intel.core.review import ReviewState
 
@@ -161,10 +162,10 @@ class Path:
 
     groups: bool  # False: today's path; True: new groups and split families
     previous: list[identity.Theme] = field(default_factory=list)
-    births: dict[str, date] = field(default_factory=dict)
-    events: list[dict[str, object]] = field(default_factory=list)
+    first_seen: dict[str, date] = field(default_factory=dict)  # staging.themes
+    origins: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, object]] = field(default_factory=list)  # ops.theme_events
     group_ids: set[str] = field(default_factory=set)
-    parents: dict[str, str] = field(default_factory=dict)
     ranked_before: set[str] = field(default_factory=set)
 
 
@@ -179,26 +180,22 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
         carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, path.group_ids)
         theme_of, series_of, events = carved.theme_of, carved.series_of, carved.events
         path.group_ids |= {g.theme_id for g in carved.groups}
-        path.parents |= {g.theme_id: g.parent_id for g in carved.groups if g.parent_id}
-    born = {"new", subgroups.NEW_GROUP} if path.groups else {"new"}
     for e in events:
-        if e["event"] in born:
-            path.births.setdefault(str(e["theme_id"]), week)
+        path.first_seen.setdefault(str(e["theme_id"]), week)
+        path.origins.setdefault(str(e["theme_id"]), str(e["event"]))
     path.previous = identity.themes_of(x, ids, theme_of)
     centroid = {t.theme_id: t.centroid for t in path.previous}
     frame = win.assign(theme_id=theme_of, series_theme_id=series_of, account_id=None, plan=None,
                        monthly_revenue=np.nan,
                        similarity=[float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)])
-    new_ids = {str(e["theme_id"]) for e in events if e["event"] in born}
-    ranked = rank_week(week, frame, pd.DataFrame(), ReviewState(), new_ids, RankSettings()).ranked
-    themes = ranked.to_dict("records")
-    counted = frame.assign(theme_id=series_of, customer=frame["customer_id"])
-    if path.groups:
-        alerts = families.detect(week, themes, counted, path.births, tracking_start, path.ranked_before,
-                                 families=families.split_families(path.events + events), parents=path.parents)
-    else:
-        alerts = anomalies.detect(week, themes, counted, path.births, tracking_start, path.ranked_before)
     path.events += events
+    split, parents = families.family_parents(pd.DataFrame(path.events)) if path.groups else ({}, {})
+    ctx = make_context(week, WINDOW_WEEKS, frame, ReviewState(), vectors=x, first_seen=path.first_seen,
+                       origins=path.origins, tracking_start=tracking_start,
+                       ranked_before=frozenset(path.ranked_before), families=split, parents=parents)
+    ranked = rank_week(ctx, pd.DataFrame(), RankSettings()).ranked
+    themes = ranked.to_dict("records")
+    alerts = families.detect(ctx, themes) if path.groups else anomalies.detect(ctx, themes)
     path.ranked_before |= set(ranked["theme_id"]) if len(ranked) else set()
     return alerts, ranked, theme_of
 
