@@ -1,0 +1,36 @@
+"""bench.adjacent's week step runs the pipeline's path (identity, groups, week context, ranking,
+alerts) on clustering labels it is given; a change to those functions must not leave it behind."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bench import adjacent
+from ticket_intel.core import anomalies
+
+
+def _window(week: int, rng: np.random.Generator, centres: np.ndarray, plan: dict[int, int]) -> tuple[pd.DataFrame, np.ndarray]:
+    rows, vectors = [], []
+    for w in range(1, week + 1):
+        for intent, n in plan.items():
+            for k in range(n if (intent < 2 or w == week) else 0):
+                v = centres[intent] + rng.normal(0, 0.02, centres.shape[1])
+                vectors.append(v / np.linalg.norm(v))
+                rows.append({"ticket_id": f"t{w}-{intent}-{k:03d}", "week": w, "intent": intent,
+                             "customer_id": f"c{w}{intent}{k}"})
+    win = pd.DataFrame(rows).assign(ticket_week=lambda f: f["week"].map(adjacent.week_date))
+    return win, np.array(vectors, dtype=np.float32)
+
+
+def test_a_week_step_ranks_the_themes_and_alerts_on_a_new_one():
+    rng = np.random.default_rng(3)
+    centres = np.eye(3, 16, dtype=np.float32)
+    path = adjacent.Path(groups=True)
+    for week, plan in ((1, {0: 20, 1: 20}), (2, {0: 20, 1: 20, 2: 15})):
+        win, x = _window(week, rng, centres, plan)
+        labels = win["intent"].to_numpy()
+        alerts, ranked, theme_of = adjacent.step(path, adjacent.week_date(week), win, x, labels, 5, adjacent.week_date(1))
+    assert len(ranked) == 3 and all(theme_of)
+    new = [a for a in alerts if a["kind"] == anomalies.NEW_PATTERN]
+    assert len(new) == 1 and new[0]["tickets"] == 15
