@@ -4,8 +4,10 @@ The server's knowledge base is banking77's train set (10,003 real customer quest
 once into bench.retrieval's .npy cache) stored as resolved tickets in a fresh warehouse; the requests are
 banking77's test questions, sent as plain, Zendesk, Freshdesk and Intercom bodies in turn, each
 signed with the shared secret (so size, signature, parsing, redaction, embedding, triage and
-retrieval are all on the path). Reference in the same run: `GET /health` at the same concurrency,
-i.e. what the HTTP stack alone costs on this machine now.
+retrieval are all on the path). References in the same run, at the same concurrency, after the
+server has stopped: `GET /health` (what the HTTP stack alone costs on this machine now) and the
+same questions each embedded alone in threads with every core per pass (what embedding alone cost
+per request before the server batched it). The load average is printed with the figures.
 
 `python -m bench.serve [--requests 2000] [--concurrency 8] [--cache-dir DIR]`
 """
@@ -133,6 +135,25 @@ async def load(url: str, path: str, payloads: list[bytes | None], concurrency: i
     return np.array(latencies), errors, time.perf_counter() - started
 
 
+def bare_embedding(texts: list[str], concurrency: int) -> tuple[np.ndarray, int, float]:
+    """Each text embedded alone, `concurrency` at a time: one forward pass per request."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ticket_intel.adapters import encoder
+
+    encoder.encode(texts[:1])  # loaded before timing
+
+    def one(text: str) -> float:
+        start = time.perf_counter()
+        encoder.encode([text])
+        return 1000 * (time.perf_counter() - start)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        ms = list(pool.map(one, texts))
+    return np.array(ms), 0, time.perf_counter() - started
+
+
 def row(what: str, ms: np.ndarray, errors: int, seconds: float, concurrency: int) -> dict:
     return {"endpoint": what, "requests": len(ms), "concurrency": concurrency,
             "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
@@ -155,11 +176,18 @@ async def run(requests: int, concurrency: int, root: Path, cache_dir: Path) -> l
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    embedding = bare_embedding(test[:requests], concurrency)
     print(f"knowledge base: {kb:,} resolved tickets; {requests:,} requests after {WARM_UP} warm-up requests")
-    rows = [row("POST /triage", *triage, concurrency), row("GET /health (reference)", *health, concurrency)]
-    rows[0]["x_reference_p95"] = round(rows[0]["p95_ms"] / rows[1]["p95_ms"], 1)
-    rows[1]["x_reference_p95"] = 1.0
+    rows = [row("POST /triage", *triage, concurrency), row("GET /health (reference)", *health, concurrency),
+            row("embedding alone, unbatched (reference)", *embedding, concurrency)]
+    for r in rows:
+        r["x_health_p95"] = round(r["p95_ms"] / rows[1]["p95_ms"], 1)
+        r["x_embedding_p95"] = round(r["p95_ms"] / rows[2]["p95_ms"], 2)
     return rows
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -172,8 +200,10 @@ def main() -> None:
     if not (SHARED / "banking77" / "train.csv").exists():
         print(f"skipped: {SHARED} not available")
         return
+    print(f"load average at start (1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="ticket_intel_serve_") as tmp:
         print(table(asyncio.run(run(args.requests, args.concurrency, Path(tmp), args.cache_dir))))
+    print(f"load average at end: {load_average()}")
 
 
 if __name__ == "__main__":
