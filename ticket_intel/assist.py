@@ -21,7 +21,6 @@ import pandas as pd
 
 from ticket_intel import settings
 from ticket_intel import warehouse as wh
-from ticket_intel.adapters.encoder import Passes
 from ticket_intel.core.drafts import LLM, Draft, draft_reply
 from ticket_intel.core.embed import cache_key
 from ticket_intel.core.llm import LLMCache
@@ -115,11 +114,11 @@ class Assistant:
         return draft_reply(redacted, matches, self.index.floor, self.llm)
 
 
-def _encoder(s: AssistSettings, passes: Passes) -> Encode:
+def _encoder(s: AssistSettings, threads: int) -> Encode:
     from ticket_intel.adapters import encoder
 
-    encoder.load_encoder(s.model, s.backend, passes.threads)  # loaded now, not on the first request
-    return lambda texts: encoder.encode(texts, s.model, passes.batch_size, s.backend, threads=passes.threads)
+    encoder.load_encoder(s.model, s.backend, threads)  # loaded now, not on the first request
+    return lambda texts: encoder.encode(texts, s.model, backend=s.backend, threads=threads)
 
 
 def _llm(path: str | Path, s: AssistSettings) -> LLM:
@@ -134,14 +133,14 @@ def _llm(path: str | Path, s: AssistSettings) -> LLM:
 
 
 def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, llm: bool = False,
-                   passes: Passes | None = None) -> Assistant:
+                   threads: int = 0) -> Assistant:
     """Read the knowledge base once and load the encoder (unless only stored vectors are searched;
-    `passes`: how it splits texts into forward passes) and, with `llm` (drafts, triage), the LLM
-    when one is configured."""
+    `threads`: cores per forward pass, 0 for all) and, with `llm` (drafts, triage), the LLM when
+    one is configured."""
     with access.open_snapshot(path) as con:
         index = index_of(read_knowledge_base(con, s.key))
     model = _llm(path, s) if llm and s.llm_model else None
-    return Assistant(index, s, _encoder(s, passes or Passes()) if encoder else None, model)
+    return Assistant(index, s, _encoder(s, threads) if encoder else None, model)
 
 
 def stored_ticket(path: str | Path, ticket_id: str, key: str) -> tuple[str, np.ndarray]:

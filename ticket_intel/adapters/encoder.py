@@ -112,22 +112,12 @@ def load_encoder(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, thre
     return _onnx_encoder(name, quantized=backend == "onnx-int8", threads=threads or os.cpu_count() or 1)
 
 
-@dataclass(frozen=True)
-class Passes:
-    """How `encode` splits texts into forward passes: `threads` cores per pass (0: every core) and
-    at most `batch_size` texts per pass (sorted by length, so a pass pads little)."""
-
-    threads: int = 0
-    batch_size: int = 64
-
-
 def embedding_dim(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> int:
     return load_encoder(name, backend).dim
 
 
 def encode(
-    texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = Passes.batch_size,
-    backend: str = DEFAULT_BACKEND,
+    texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = DEFAULT_BACKEND,
     on_batch: Callable[[int], None] | None = None, threads: int = 0,
 ) -> np.ndarray:
     """L2-normalised float32 vectors, in input order, batched by ascending length; `on_batch` hears

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ticket_intel.adapters.encoder import Passes
 from ticket_intel.adapters.microbatch import MicroBatcher
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant
 from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, verify
@@ -39,12 +39,13 @@ log = logging.getLogger("ticket_intel.serve")
 WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, +1 415 555 0100): my card 4111 1111 1111 1111 "
            "was declined at https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456.")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-# One core per forward pass: the requests in flight share passes (microbatch.py) and the other core
-# does everything else; splitting a short text's pass over two threads costs ~15 % more CPU in
-# hand-offs (9.3 instead of 8.1 ms a banking77 question) and waits for a busy core. At most 4
-# texts a pass, sorted by length: 8 in one pass pad the short ones to the longest (measured, 8
-# questions in flight: 7.0 ms a question in passes of 4, 8.3 ms in one pass).
-PASSES = Passes(threads=1, batch_size=4)
+# Requests in flight share forward passes (microbatch.py): at most 4 texts a pass, since a pass
+# pads every text to its longest (8 banking77 questions: 7.0 ms each in passes of 4, 8.3 ms in one
+# pass), one thread a pass and one pass a core at a time: splitting a short text's pass over two
+# threads costs ~15 % more CPU in hand-offs (9.3 instead of 8.1 ms a question) and waits for a
+# busy core.
+PASS_TEXTS = 4
+PASS_THREADS = 1
 # The output contract of issue 14: every response carries these keys.
 TRIAGE_FIELDS = ("category", "subcategory", "urgency", "sentiment", "frustration", "escalation",
                  "escalation_signals", "churn_risk", "language", "assigned_team", "sla_hours", "confidence",
@@ -118,14 +119,14 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
     `triage`, the ticket_triage asset's own (with the configured LLM, if any)."""
     settings = settings or ServeSettings()
     assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None,
-                                            passes=PASSES)
+                                            threads=PASS_THREADS)
     if triage is None:
         triage = live_triage(TriageFiles.from_settings(), assistant.encode, assistant.llm)
     text = assistant.redact(WARM_UP)  # every detector's first-call cost is paid before serving
     vector = assistant.embed(text)
     assistant.similar(vector)
     triage(TriageRequest(text, vector, None, "text"))
-    embed = MicroBatcher(assistant.embed_many)
+    embed = MicroBatcher(assistant.embed_many, max_batch=PASS_TEXTS, workers=os.cpu_count() or 1)
 
     async def triage_endpoint(request: Request) -> JSONResponse:
         started = time.perf_counter()
