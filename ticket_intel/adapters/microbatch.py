@@ -1,9 +1,9 @@
 """Micro-batching for the server: texts that arrive while the encoder is busy share forward passes.
 
 A MiniLM forward pass on CPU reads every weight of the network whatever the length of its input,
-so a short question pays mostly for that (measured on 2 shared cores, one thread: a 1-word text
+so a short question pays much for that (measured on 2 shared cores, one thread: a 1-word text
 4.8 ms of CPU, a banking77 question 8.1 ms, the same questions 2 to 4 a pass 6.3 to 7.0 ms each).
-With 8 requests in flight, a pass for several waiting texts costs less than a pass for each.
+With requests in flight, a pass for a few waiting texts costs less than a pass for each.
 
 There is no timer: a text that finds a worker free is embedded at once, so a lone request never
 waits for company, and whatever arrives meanwhile goes into the next passes, so batches grow with
