@@ -8,7 +8,8 @@ retrieval are all on the path). References in the same run, at the same concurre
 server has stopped: `GET /health` (what the HTTP stack alone costs on this machine now) and the
 same questions each embedded alone in threads with every core per pass (what embedding alone cost
 per request before the server batched it). The load average is printed with the figures, and
-the server's CPU time per request (`server_cpu_ms`), which other work on the machine moves less.
+CPU time per request (`cpu_ms`: the server's, or this process's for the embedding reference),
+which other work on the machine moves less than latency.
 
 `python -m bench.serve [--requests 2000] [--concurrency 8] [--cache-dir DIR]`
 """
@@ -104,8 +105,10 @@ async def wait_ready(url: str, proc: subprocess.Popen, log: Path, seconds: float
     raise RuntimeError(f"the server was not ready in {seconds:.0f} s")
 
 
-async def load(url: str, path: str, payloads: list[bytes | None], concurrency: int) -> tuple[np.ndarray, int, float]:
-    """Send every payload (None: a GET) with `concurrency` in flight; (latencies in ms, errors, seconds)."""
+async def load(url: str, path: str, payloads: list[bytes | None], concurrency: int,
+               server: psutil.Process) -> tuple[np.ndarray, int, float, float]:
+    """Send every payload (None: a GET) with `concurrency` in flight; (latencies in ms, errors,
+    seconds, the server's CPU ms per request)."""
     import httpx
 
     queue: asyncio.Queue = asyncio.Queue()
@@ -132,12 +135,13 @@ async def load(url: str, path: str, payloads: list[bytes | None], concurrency: i
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits) as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), sum(server.cpu_times()[:2])
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    return np.array(latencies), errors, time.perf_counter() - started
+    cpu_ms = 1000 * (sum(server.cpu_times()[:2]) - cpu) / len(payloads)
+    return np.array(latencies), errors, time.perf_counter() - started, cpu_ms
 
 
-def bare_embedding(texts: list[str], concurrency: int) -> tuple[np.ndarray, int, float]:
+def bare_embedding(texts: list[str], concurrency: int) -> tuple[np.ndarray, int, float, float]:
     """Each text embedded alone, `concurrency` at a time: one forward pass per request."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -150,14 +154,14 @@ def bare_embedding(texts: list[str], concurrency: int) -> tuple[np.ndarray, int,
         encoder.encode([text])
         return 1000 * (time.perf_counter() - start)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()  # this process's CPU, all threads
     with ThreadPoolExecutor(concurrency) as pool:
         ms = list(pool.map(one, texts))
-    return np.array(ms), 0, time.perf_counter() - started
+    return np.array(ms), 0, time.perf_counter() - started, 1000 * (time.process_time() - cpu) / len(texts)
 
 
-def row(what: str, ms: np.ndarray, errors: int, seconds: float, concurrency: int) -> dict:
-    return {"endpoint": what, "requests": len(ms), "concurrency": concurrency,
+def row(what: str, ms: np.ndarray, errors: int, seconds: float, cpu_ms: float, concurrency: int) -> dict:
+    return {"endpoint": what, "requests": len(ms), "concurrency": concurrency, "cpu_ms": round(cpu_ms, 1),
             "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
             "p99_ms": round(float(np.percentile(ms, 99)), 1), "errors": errors,
             "requests_per_s": round(len(ms) / seconds, 1)}
@@ -172,12 +176,10 @@ async def run(requests: int, concurrency: int, root: Path, cache_dir: Path) -> l
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(url, proc, log)
-        await load(url, "/triage", payloads[:WARM_UP], concurrency)
         server = psutil.Process(proc.pid)
-        before = sum(server.cpu_times()[:2])
-        triage = await load(url, "/triage", payloads[WARM_UP:], concurrency)
-        cpu_ms = 1000 * (sum(server.cpu_times()[:2]) - before) / requests
-        health = await load(url, "/health", [None] * requests, concurrency)
+        await load(url, "/triage", payloads[:WARM_UP], concurrency, server)
+        triage = await load(url, "/triage", payloads[WARM_UP:], concurrency, server)
+        health = await load(url, "/health", [None] * requests, concurrency, server)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -185,7 +187,6 @@ async def run(requests: int, concurrency: int, root: Path, cache_dir: Path) -> l
     print(f"knowledge base: {kb:,} resolved tickets; {requests:,} requests after {WARM_UP} warm-up requests")
     rows = [row("POST /triage", *triage, concurrency), row("GET /health (reference)", *health, concurrency),
             row("embedding alone, unbatched (reference)", *embedding, concurrency)]
-    rows[0]["server_cpu_ms"] = round(cpu_ms, 1)  # a request's work, whatever else the machine runs
     for r in rows:
         r["x_health_p95"] = round(r["p95_ms"] / rows[1]["p95_ms"], 1)
         r["x_embedding_p95"] = round(r["p95_ms"] / rows[2]["p95_ms"], 2)
