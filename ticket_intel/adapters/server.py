@@ -4,8 +4,9 @@ Everything slow is loaded once, before the first request: the knowledge base (fr
 warehouse's published snapshot), the encoder, the redaction engines and the triage function.
 Per request: size and signature are checked on the raw bytes, the payload is parsed
 (core/webhooks.py), the message is cleaned and redacted, embedded once, triaged, and its similar
-resolved tickets found; texts in flight share one forward pass (microbatch.py). Nothing but the
-redacted text is handed on, and logs name the request, never its text. Every refusal is a 4xx with a message saying what to fix.
+resolved tickets found; texts in flight share forward passes (microbatch.py). Nothing but the
+redacted text is handed on, and logs name the request, never its text. Every refusal is a 4xx
+with a message saying what to fix.
 
 The triage comes from `create_app(triage=...)`: a function of the redacted text and its vector
 returning the issue-14 triage fields. By default it is the ticket_triage asset's own
@@ -42,7 +43,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Requests in flight share forward passes (microbatch.py), one thread a pass and one pass a core
 # at a time: splitting a short text's pass over two threads costs ~15 % more CPU in hand-offs (9.3
 # instead of 8.1 ms a banking77 question) and waits for a busy core. Two texts a pass: a pass pads
-# every text to its longest and the rest wait for it; with bench.serve's 8 in flight (600 requests,
+# every text to its longest and the rest wait for it; with bench.serve's 8 in flight (600-request
 # 3 to 6 alternating runs) passes of 2 took the least server CPU a request (14.0 ms; 1 text 15.0,
 # 4 texts 14.9) and p95 matched passes of 1 (~150 ms); 4 texts a pass had the worst p95.
 PASS_TEXTS = 2
