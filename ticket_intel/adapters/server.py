@@ -43,9 +43,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Requests in flight share forward passes (microbatch.py), one thread a pass and one pass a core
 # at a time: splitting a short text's pass over two threads costs ~15 % more CPU in hand-offs (9.3
 # instead of 8.1 ms a banking77 question) and waits for a busy core. Two texts a pass: a pass pads
-# every text to its longest and the rest wait for it; with bench.serve's 8 in flight (600-request
-# 3 to 6 alternating runs) passes of 2 took the least server CPU a request (14.0 ms; 1 text 15.0,
-# 4 texts 14.9) and p95 matched passes of 1 (~150 ms); 4 texts a pass had the worst p95.
+# every text to its longest and the rest wait for it; with bench.serve's 8 in flight (3 to 6
+# alternating runs of 600 requests) passes of 2 took the least server CPU a request (14.0 ms; 1
+# text 15.0, 4 texts 14.9) and p95 matched passes of 1 (~150 ms); 4 texts a pass had the worst p95.
 PASS_TEXTS = 2
 PASS_THREADS = 1
 # The output contract of issue 14: every response carries these keys.
