@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from anyio import to_thread
+from starlette.concurrency import run_in_threadpool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,7 +52,7 @@ class MicroBatcher(Generic[T, R]):
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[:self._max_batch], self._waiting[self._max_batch:]
-                outcomes = await to_thread.run_sync(self._outcomes, [item for item, _ in batch])
+                outcomes = await run_in_threadpool(self._outcomes, [item for item, _ in batch])
                 for (_, future), outcome in zip(batch, outcomes, strict=True):
                     if future.done():  # its request was cancelled (the client went away)
                         continue
