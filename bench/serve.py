@@ -4,8 +4,12 @@ The server's knowledge base is banking77's train set (10,003 real customer quest
 once into bench.retrieval's .npy cache) stored as resolved tickets in a fresh warehouse; the requests are
 banking77's test questions, sent as plain, Zendesk, Freshdesk and Intercom bodies in turn, each
 signed with the shared secret (so size, signature, parsing, redaction, embedding, triage and
-retrieval are all on the path). Reference in the same run: `GET /health` at the same concurrency,
-i.e. what the HTTP stack alone costs on this machine now.
+retrieval are all on the path). References in the same run, at the same concurrency, after the
+server has stopped: `GET /health` (what the HTTP stack alone costs on this machine now) and the
+same questions each embedded alone in threads with every core per pass (what embedding alone cost
+per request before the server batched it). The load average is printed with the figures, and
+CPU time per request (`cpu_ms`: the server's, or this process's for the embedding reference),
+which other work on the machine moves less than latency.
 
 `python -m bench.serve [--requests 2000] [--concurrency 8] [--cache-dir DIR]`
 """
@@ -26,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from bench.common import SHARED, table
 from bench.retrieval import npy_embed
@@ -100,8 +105,10 @@ async def wait_ready(url: str, proc: subprocess.Popen, log: Path, seconds: float
     raise RuntimeError(f"the server was not ready in {seconds:.0f} s")
 
 
-async def load(url: str, path: str, payloads: list[bytes | None], concurrency: int) -> tuple[np.ndarray, int, float]:
-    """Send every payload (None: a GET) with `concurrency` in flight; (latencies in ms, errors, seconds)."""
+async def load(url: str, path: str, payloads: list[bytes | None], concurrency: int,
+               server: psutil.Process) -> tuple[np.ndarray, int, float, float]:
+    """Send every payload (None: a GET) with `concurrency` in flight; (latencies in ms, errors,
+    seconds, the server's CPU ms per request)."""
     import httpx
 
     queue: asyncio.Queue = asyncio.Queue()
@@ -128,13 +135,33 @@ async def load(url: str, path: str, payloads: list[bytes | None], concurrency: i
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits) as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), sum(server.cpu_times()[:2])
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    return np.array(latencies), errors, time.perf_counter() - started
+    cpu_ms = 1000 * (sum(server.cpu_times()[:2]) - cpu) / len(payloads)
+    return np.array(latencies), errors, time.perf_counter() - started, cpu_ms
 
 
-def row(what: str, ms: np.ndarray, errors: int, seconds: float, concurrency: int) -> dict:
-    return {"endpoint": what, "requests": len(ms), "concurrency": concurrency,
+def bare_embedding(texts: list[str], concurrency: int) -> tuple[np.ndarray, int, float, float]:
+    """Each text embedded alone, `concurrency` at a time: one forward pass per request."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ticket_intel.adapters import encoder
+
+    encoder.encode(texts[:1])  # loaded before timing
+
+    def one(text: str) -> float:
+        start = time.perf_counter()
+        encoder.encode([text])
+        return 1000 * (time.perf_counter() - start)
+
+    started, cpu = time.perf_counter(), time.process_time()  # this process's CPU, all threads
+    with ThreadPoolExecutor(concurrency) as pool:
+        ms = list(pool.map(one, texts))
+    return np.array(ms), 0, time.perf_counter() - started, 1000 * (time.process_time() - cpu) / len(texts)
+
+
+def row(what: str, ms: np.ndarray, errors: int, seconds: float, cpu_ms: float, concurrency: int) -> dict:
+    return {"endpoint": what, "requests": len(ms), "concurrency": concurrency, "cpu_ms": round(cpu_ms, 1),
             "p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
             "p99_ms": round(float(np.percentile(ms, 99)), 1), "errors": errors,
             "requests_per_s": round(len(ms) / seconds, 1)}
@@ -149,17 +176,25 @@ async def run(requests: int, concurrency: int, root: Path, cache_dir: Path) -> l
     url = f"http://127.0.0.1:{port}"
     try:
         await wait_ready(url, proc, log)
-        await load(url, "/triage", payloads[:WARM_UP], concurrency)
-        triage = await load(url, "/triage", payloads[WARM_UP:], concurrency)
-        health = await load(url, "/health", [None] * requests, concurrency)
+        server = psutil.Process(proc.pid)
+        await load(url, "/triage", payloads[:WARM_UP], concurrency, server)
+        triage = await load(url, "/triage", payloads[WARM_UP:], concurrency, server)
+        health = await load(url, "/health", [None] * requests, concurrency, server)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    embedding = bare_embedding(test[:requests], concurrency)
     print(f"knowledge base: {kb:,} resolved tickets; {requests:,} requests after {WARM_UP} warm-up requests")
-    rows = [row("POST /triage", *triage, concurrency), row("GET /health (reference)", *health, concurrency)]
-    rows[0]["x_reference_p95"] = round(rows[0]["p95_ms"] / rows[1]["p95_ms"], 1)
-    rows[1]["x_reference_p95"] = 1.0
+    rows = [row("POST /triage", *triage, concurrency), row("GET /health (reference)", *health, concurrency),
+            row("embedding alone, unbatched (reference)", *embedding, concurrency)]
+    for r in rows:
+        r["x_health_p95"] = round(r["p95_ms"] / rows[1]["p95_ms"], 1)
+        r["x_embedding_p95"] = round(r["p95_ms"] / rows[2]["p95_ms"], 2)
     return rows
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -172,8 +207,10 @@ def main() -> None:
     if not (SHARED / "banking77" / "train.csv").exists():
         print(f"skipped: {SHARED} not available")
         return
+    print(f"load average at start (1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="ticket_intel_serve_") as tmp:
         print(table(asyncio.run(run(args.requests, args.concurrency, Path(tmp), args.cache_dir))))
+    print(f"load average at end: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -99,9 +99,13 @@ class Assistant:
 
     def embed(self, redacted: str) -> np.ndarray:
         """The vector of a redacted text's meaning, as ticket_embeddings stores a ticket's."""
+        return self.embed_many([redacted])[0]
+
+    def embed_many(self, redacted: list[str]) -> np.ndarray:
+        """`embed` of several texts in one forward pass (a server's micro-batch)."""
         if self.encode is None:
             raise RuntimeError("this assistant was loaded without its encoder")
-        return self.encode([meaning_text(redacted)[:EMBED_CHARS]])[0]
+        return self.encode([meaning_text(t)[:EMBED_CHARS] for t in redacted])
 
     def similar(self, vector: np.ndarray, k: int | None = None, exclude: str | None = None) -> list[Match]:
         return similar(self.index, vector, k or self.settings.k, exclude)
@@ -110,11 +114,11 @@ class Assistant:
         return draft_reply(redacted, matches, self.index.floor, self.llm)
 
 
-def _encoder(s: AssistSettings) -> Encode:
+def _encoder(s: AssistSettings, threads: int) -> Encode:
     from ticket_intel.adapters import encoder
 
-    encoder.load_encoder(s.model, s.backend)  # loaded now, not on the first request
-    return lambda texts: encoder.encode(texts, s.model, backend=s.backend)
+    encoder.load_encoder(s.model, s.backend, threads)  # loaded now, not on the first request
+    return lambda texts: encoder.encode(texts, s.model, backend=s.backend, threads=threads)
 
 
 def _llm(path: str | Path, s: AssistSettings) -> LLM:
@@ -128,13 +132,15 @@ def _llm(path: str | Path, s: AssistSettings) -> LLM:
     return LLM(s.llm_model, LLMCache(get=cached, put=lambda _hash, _answer: None), completer(s.llm_model, s.llm_kwargs))
 
 
-def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, llm: bool = False) -> Assistant:
-    """Read the knowledge base once and load the encoder (unless only stored vectors are searched)
-    and, with `llm` (drafts, triage), the LLM when one is configured."""
+def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, llm: bool = False,
+                   threads: int = 0) -> Assistant:
+    """Read the knowledge base once and load the encoder (unless only stored vectors are searched;
+    `threads`: cores per forward pass, 0 for all) and, with `llm` (drafts, triage), the LLM when
+    one is configured."""
     with access.open_snapshot(path) as con:
         index = index_of(read_knowledge_base(con, s.key))
     model = _llm(path, s) if llm and s.llm_model else None
-    return Assistant(index, s, _encoder(s) if encoder else None, model)
+    return Assistant(index, s, _encoder(s, threads) if encoder else None, model)
 
 
 def stored_ticket(path: str | Path, ticket_id: str, key: str) -> tuple[str, np.ndarray]:

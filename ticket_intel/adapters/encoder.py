@@ -97,12 +97,19 @@ def load_sentence_transformer(name: str) -> Any:
 
 
 @lru_cache(maxsize=4)
-def load_encoder(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> Encoder:
+def load_encoder(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND, threads: int = 0) -> Encoder:
+    """The encoder; `threads` cores per forward pass (0: every core, for batches). A server passes
+    1 and runs requests side by side instead (see adapters/server.py). torch's thread count is
+    process-wide, so it is only set when asked for."""
     check_backend(backend)
     if backend == "torch":
         st = load_sentence_transformer(name)
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
         return TorchEncoder(st, int(st.get_embedding_dimension()))
-    return _onnx_encoder(name, quantized=backend == "onnx-int8")
+    return _onnx_encoder(name, quantized=backend == "onnx-int8", threads=threads or os.cpu_count() or 1)
 
 
 def embedding_dim(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> int:
@@ -111,11 +118,11 @@ def embedding_dim(name: str = DEFAULT_MODEL, backend: str = DEFAULT_BACKEND) -> 
 
 def encode(
     texts: Sequence[str], model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = DEFAULT_BACKEND,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[int], None] | None = None, threads: int = 0,
 ) -> np.ndarray:
     """L2-normalised float32 vectors, in input order, batched by ascending length; `on_batch` hears
-    how many texts each batch encoded (progress)."""
-    encoder = load_encoder(model, backend)
+    how many texts each batch encoded (progress); `threads` as for `load_encoder`."""
+    encoder = load_encoder(model, backend, threads)
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     order = np.argsort([len(t) for t in texts], kind="stable")
     for start in range(0, len(order), batch_size):
@@ -241,7 +248,7 @@ def _quantize(fp32: Path, int8: Path) -> None:
     os.replace(tmp, int8)
 
 
-def _onnx_encoder(name: str, quantized: bool) -> OnnxEncoder:
+def _onnx_encoder(name: str, quantized: bool, threads: int) -> OnnxEncoder:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -251,7 +258,7 @@ def _onnx_encoder(name: str, quantized: bool) -> OnnxEncoder:
     pad = tokenizer.padding or {"pad_id": 0, "pad_token": "[PAD]"}
     tokenizer.enable_padding(pad_id=pad["pad_id"], pad_token=pad["pad_token"])  # to each batch's longest
     options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # Idle workers sleep instead of spinning: on a shared or busy CPU spinning only steals cycles.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,16 @@ class ZeroShot:
     vectors: np.ndarray
     fallback: learned_model.Fallback | None = None
 
-    @property
+    @cached_property
     def pairs(self) -> list[tuple[str, str]]:
         return list(dict.fromkeys(self.keys))
+
+    @cached_property
+    def columns(self) -> list[np.ndarray]:
+        """Per pair, the rows of `vectors` that describe it (found once, not per ticket: a server
+        scores one ticket at a time)."""
+        owner = np.array([self.pairs.index(k) for k in self.keys])
+        return [np.flatnonzero(owner == j) for j in range(len(self.pairs))]
 
 
 def zero_shot_index(
@@ -83,11 +90,9 @@ def learned_scores(index: ZeroShot, vectors: np.ndarray) -> list[dict[str, float
 def pair_scores(index: ZeroShot, vectors: np.ndarray) -> np.ndarray:
     """Cosine of each ticket to its closest sentence of each (category, subcategory) pair."""
     sims = np.asarray(vectors, dtype=np.float32) @ index.vectors.T
-    pairs = index.pairs
-    owner = np.array([pairs.index(k) for k in index.keys])
-    out = np.full((len(sims), len(pairs)), -1.0, dtype=np.float32)
-    for j in range(len(pairs)):
-        out[:, j] = sims[:, owner == j].max(axis=1)
+    out = np.full((len(sims), len(index.pairs)), -1.0, dtype=np.float32)
+    for j, rows in enumerate(index.columns):
+        out[:, j] = sims[:, rows].max(axis=1)
     return out
 
 
