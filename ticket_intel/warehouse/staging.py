@@ -144,7 +144,7 @@ class Stage:
         """Resolved rows (`ids`, `tickets`, `replies`, `rejected`), streamed in Arrow batches."""
         sql, values = _ROWS[kind], {"weeks": list(weeks), "run_id": run_id}
         params = {name: value for name, value in values.items() if f"${name}" in sql}
-        return self.con.execute(sql, params).fetch_record_batch(BATCH_ROWS)
+        return self.con.execute(sql, params).to_arrow_reader(BATCH_ROWS)
 
 
 @dataclass
