@@ -38,7 +38,7 @@ from ticket_intel.core.sources import (
 )
 from ticket_intel.core.weeks import week_start
 
-STAGE_MEMORY = "256MB"  # DuckDB's buffer for the staging database: beyond it, sorts and joins spill to disk
+STAGE_MEMORY = "64MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
 BATCH_ROWS = 20_000  # rows per Arrow batch on the way to the warehouse
 _TABLES = {
     "tickets": """ticket_id VARCHAR, source VARCHAR, source_id VARCHAR, created_at TIMESTAMP, customer_id VARCHAR,
@@ -101,14 +101,14 @@ class Stage:
             self.con.unregister("_chunk")
 
     def resolve(self, files: pd.DataFrame, earliest: datetime | None) -> pd.DataFrame:
-        """Tickets before `earliest` rejected, re-exports resolved (tables `kept`, `all_rejected`); returns
+        """Tickets before `earliest` rejected, re-exports resolved (`kept`, `all_rejected`); returns
         `files` with each file's accepted and rejected rows (a superseded row counts where it was filed)."""
         lower, con = earliest or datetime.min, self.con
         con.register("_files", files[["source_file", "file_hash"]])
-        con.execute("""CREATE OR REPLACE TABLE kept AS
-            WITH t AS (SELECT * FROM tickets WHERE created_at >= $1)
-            SELECT t.* FROM t JOIN (SELECT ticket_id, max(seq) AS seq FROM t GROUP BY 1) USING (ticket_id, seq)""",
-                    [lower])
+        # Of each ticket the last version read; only ids and positions are held, the rows stay on disk.
+        con.execute("""CREATE OR REPLACE TABLE last_seq AS SELECT ticket_id, max(seq) AS seq FROM tickets
+                       WHERE created_at >= $1 GROUP BY 1""", [lower])
+        con.execute("CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)")
         con.execute("""CREATE OR REPLACE TABLE all_rejected AS
             SELECT * FROM rejected
             UNION ALL SELECT e.source_file, e.locator, e.source, e.record,
@@ -116,8 +116,8 @@ class Stage:
                 FROM tickets e LEFT JOIN _files f USING (source_file) WHERE e.created_at < $1
             UNION ALL SELECT o.source_file, o.locator, o.source, o.record,
                 format($3, o.source_id, parse_filename(k.source_file, false, 'forward_slash'), k.locator), NULL, o.seq
-                FROM tickets o JOIN kept k USING (ticket_id)
-                WHERE o.created_at >= $1 AND o.seq < k.seq AND o.record IS DISTINCT FROM k.record""",
+                FROM tickets o JOIN (SELECT ticket_id, seq, source_file, locator, md5(record) AS digest FROM kept) k
+                USING (ticket_id) WHERE o.created_at >= $1 AND o.seq < k.seq AND md5(o.record) IS DISTINCT FROM k.digest""",
                     [lower, EARLY_REASON, SUPERSEDED_REASON])
         con.unregister("_files")
         counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())

@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import ijson
 import pandas as pd
 
 from ticket_intel.core.language import detect_languages
@@ -61,7 +62,7 @@ __all__ = ["EARLY_REASON", "FILE_COLUMNS", "SUPERSEDED_REASON", "Chunk", "FileEr
 # `out_of_range` (a ticket outside the weeks being run: counted, left for a run of its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
                 "out_of_range", "error"]
-CSV_CHUNK = 20_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
+CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -363,7 +364,7 @@ def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_row
     elif _looks_like_jsonl(_first_lines(fh, encoding)):
         yield from _parse_jsonl(fh, encoding, name, mappings, chunk_rows)
     else:
-        yield _parse_json(fh, encoding, name, mappings)
+        yield from _parse_json(fh, encoding, name, mappings, chunk_rows)
 
 
 def _parse_jsonl(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping], chunk_rows: int
@@ -378,14 +379,98 @@ def _parse_jsonl(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Map
         yield result
 
 
-def _parse_json(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    """A JSON document, parsed whole (side-loaded users and organizations may come after the tickets)."""
+def _parse_json(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping], chunk_rows: int
+                ) -> Iterator[ParseResult]:
+    """A JSON document: its list of tickets streamed in chunks when the shape allows (UTF-8, one known
+    list; Zendesk side-loads read first), else parsed whole. Broken JSON is reported as `json` words it."""
+    shape = _json_shape(fh) if encoding == "utf-8" else None
+    if shape is None or (key := _ticket_list(shape)) is None:
+        yield _parse_document(_whole_json(fh, encoding), name, mappings)
+        return
+    sideloads = {k: list(_json_items(fh, k)) for k in ("organizations", "brands", "users")
+                 if key == "tickets" and k in shape.lists}
+    parse: RecordsParser | None = None
+    for records, locators in _json_chunks(fh, key, chunk_rows):
+        if key == "tickets":
+            yield zendesk.parse({"tickets": records, **sideloads}, locators)
+        elif key == "conversations":
+            yield intercom.parse({"conversations": records}, locators)
+        else:
+            parse = parse or _records_parser(records, name, mappings)
+            yield parse(records, locators)
+
+
+@dataclass
+class _JsonShape:
+    """A JSON document's top level, from one streaming pass: `array`, or an object's keys; for each key
+    holding a list, whether its first item is an object (None: empty); the `type` string, if any."""
+
+    array: bool
+    keys: list[str] = field(default_factory=list)
+    lists: dict[str, bool | None] = field(default_factory=dict)
+    kind: Any = None
+
+
+def _json_shape(fh: IO[bytes]) -> _JsonShape | None:
+    """None for a document that is neither an object nor an array, or that does not parse."""
+    fh.seek(0)
+    shape: _JsonShape | None = None
+    try:
+        for prefix, event, value in ijson.parse(fh, use_float=True):
+            if shape is None:
+                if event not in ("start_map", "start_array"):
+                    return None
+                shape = _JsonShape(array=event == "start_array")
+            elif prefix == "" and event == "map_key":
+                shape.keys.append(value)
+            elif event == "start_array" and prefix in shape.keys:
+                shape.lists[prefix] = None
+            elif prefix.endswith(".item") and prefix[:-5] in shape.lists and shape.lists[prefix[:-5]] is None:
+                shape.lists[prefix[:-5]] = event == "start_map"
+            elif prefix == "type" and event == "string":
+                shape.kind = value
+    except ijson.JSONError:
+        return None
+    return shape
+
+
+def _ticket_list(shape: _JsonShape) -> str | None:
+    """The key of the list to stream, in the order `_parse_document` recognises shapes; None: parse whole."""
+    if shape.array:
+        return "item"
+    if "item" in shape.keys or any("." in k for k in shape.keys):  # ijson's path syntax
+        return None
+    if "tickets" in shape.lists:
+        return "tickets"
+    if "conversations" in shape.lists:
+        return "conversations"
+    if shape.kind == "conversation.list":
+        return None
+    objects = [k for k, first_is_object in shape.lists.items() if first_is_object]
+    return objects[0] if len(objects) == 1 else None
+
+
+def _json_items(fh: IO[bytes], key: str) -> Iterator[Any]:
+    fh.seek(0)
+    yield from ijson.items(fh, key if key == "item" else f"{key}.item", use_float=True)
+
+
+def _json_chunks(fh: IO[bytes], key: str, chunk_rows: int) -> Iterator[tuple[list[Any], list[str]]]:
+    """The list's items `chunk_rows` at a time, with their `key[i]` locators (`[i]` for a top-level array)."""
+    items, label, start = _json_items(fh, key), "" if key == "item" else key, 0
+    while records := list(itertools.islice(items, chunk_rows)):
+        yield records, [f"{label}[{start + i}]" for i in range(len(records))]
+        start += len(records)
+    if start == 0:
+        yield [], []
+
+
+def _whole_json(fh: IO[bytes], encoding: str) -> Any:
     text = _head(fh, -1).decode(encoding, errors="replace").lstrip()
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
-    return _parse_document(doc, name, mappings)
 
 
 def _merge(results: Iterator[ParseResult]) -> ParseResult:
