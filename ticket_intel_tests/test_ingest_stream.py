@@ -100,3 +100,36 @@ def test_a_file_that_fails_after_some_chunks_leaves_nothing_staged(tmp_path):
     assert not tickets["source_file"].str.endswith("d_long.csv").any()
     assert rejected.loc[rejected["source_file"].str.endswith("d_long.csv"), "locator"].tolist() == ["file"]
     assert _tickets(tickets) == _tickets(whole.tickets)
+
+
+def test_json_documents_stream_their_ticket_list_as_parsed_whole(tmp_path):
+    """A Zendesk document (side-loaded organizations after the tickets), a top-level array and an object
+    with one list, streamed 3 items at a time, give what parsing each document whole gives."""
+    from ticket_intel.core import sources
+
+    tickets = [zd_ticket(i, text=f"App crashes {i}") for i in range(1, 12)]
+    tickets[4] = "not an object"
+    tickets[7]["organization_id"] = 77
+    docs = {"zd.json": {"tickets": tickets, "count": 11, "organizations": [{"id": 77, "name": "Acme Corp"}]},
+            "array.json": [t for t in tickets if isinstance(t, dict)],
+            "wrapped.json": {"results": [t for t in tickets if isinstance(t, dict)], "next_page": None}}
+    results = {}
+    for name, doc in docs.items():
+        (tmp_path / name).write_text(json.dumps(doc))
+        streamed = results[name] = read_exports([tmp_path / name], (), chunk_rows=3)
+        whole = sources._parse_document(doc, name, ())
+        assert sorted(zip(streamed.tickets["ticket_id"], streamed.tickets["locator"], streamed.tickets["account_id"],
+                          strict=True)) == sorted((t["ticket_id"], t["locator"], t["account_id"]) for t in whole.tickets)
+        assert sorted(zip(streamed.rejected["locator"], streamed.rejected["reason"], strict=True)) == \
+            sorted((r["locator"], r["reason"]) for r in whole.rejections)
+    zd = results["zd.json"]
+    assert zd.rejected["locator"].tolist() == ["tickets[4]"] and "tickets[10]" in zd.tickets["locator"].tolist()
+    assert sorted(results["wrapped.json"].tickets["locator"])[:2] == ["results[0]", "results[1]"]
+
+
+def test_broken_json_document_is_one_rejected_file_with_jsons_reason(tmp_path):
+    text = json.dumps({"tickets": [zd_ticket(i) for i in range(1, 9)]})
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
+    result = read_exports([tmp_path / "cut.json"], (), chunk_rows=3)
+    assert result.tickets.empty
+    assert result.files["error"].iloc[0].startswith("invalid or truncated JSON: ")
