@@ -62,11 +62,12 @@ _ROWS = {
 
 
 class Stage:
-    """A private DuckDB file in a temporary folder (under TMPDIR), removed on `close`; a `Sink`."""
+    """A private DuckDB database that spills to a temporary folder (under TMPDIR), removed on `close`;
+    a `Sink`. In memory rather than a file: a file's checkpoints briefly hold far more than the buffer."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ticket_intel_stage_"))
-        self.con = duckdb.connect(str(self.folder / "stage.duckdb"), config={
+        self.con = duckdb.connect(":memory:", config={
             "memory_limit": STAGE_MEMORY, "temp_directory": str(self.folder / "spill"),
             "preserve_insertion_order": False})
         for table, columns in _TABLES.items():
