@@ -70,6 +70,7 @@ class Stage:
         self.con = duckdb.connect(":memory:", config={
             "memory_limit": STAGE_MEMORY, "temp_directory": str(self.folder / "spill"),
             "preserve_insertion_order": False})
+        self.con.execute("SET enable_progress_bar = false")
         for table, columns in _TABLES.items():
             self.con.execute(f"CREATE TABLE {table} ({columns})")
         self._seq = 0
