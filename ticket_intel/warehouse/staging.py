@@ -62,8 +62,9 @@ _ROWS = {
 
 
 class Stage:
-    """A private DuckDB database that spills to a temporary folder (under TMPDIR), removed on `close`;
-    a `Sink`. In memory rather than a file: a file's checkpoints briefly hold far more than the buffer."""
+    """A private folder (under TMPDIR, removed on `close`) of Parquet files, one per chunk and table,
+    queried through an in-memory DuckDB whose buffer is capped; a `Sink`. Parquet rather than DuckDB
+    tables: table storage (checkpoints, in-memory row groups) holds memory that grows with the rows."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ticket_intel_stage_"))
@@ -72,8 +73,9 @@ class Stage:
             "preserve_insertion_order": False})
         self.con.execute("SET enable_progress_bar = false")
         for table, columns in _TABLES.items():
-            self.con.execute(f"CREATE TABLE {table} ({columns})")
-        self._seq = 0
+            self.con.execute(f"CREATE TABLE empty_{table} ({columns})")
+        self._parts: dict[str, list[tuple[Path, set[str]]]] = {table: [] for table in _TABLES}
+        self._seq = self._writes = 0
 
     def close(self) -> None:
         self.con.close()
@@ -84,34 +86,50 @@ class Stage:
         tickets, rejected = chunk.tickets, chunk.rejected
         if len(tickets):
             tickets = tickets.assign(week_start=week_start(tickets["created_at"]), seq=self._next(len(tickets)))
-        self._insert("tickets", tickets)
-        self._insert("replies", chunk.replies)
-        self._insert("rejected", rejected.assign(seq=self._next(len(rejected))))
+        self._write("tickets", tickets)
+        self._write("replies", chunk.replies)
+        self._write("rejected", rejected.assign(seq=self._next(len(rejected))))
 
     def drop(self, source_file: str) -> None:
-        for table in _TABLES:
-            self.con.execute(f"DELETE FROM {table} WHERE source_file = ?", [source_file])
+        for table, parts in self._parts.items():
+            for path, _ in (gone := [p for p in parts if source_file in p[1]]):
+                path.unlink()
+            self._parts[table] = [p for p in parts if p not in gone]
 
     def _next(self, n: int) -> range:
         self._seq += n
         return range(self._seq - n, self._seq)
 
-    def _insert(self, table: str, frame: pd.DataFrame) -> None:
-        if len(frame):
-            self.con.register("_chunk", frame)
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _chunk")
-            self.con.unregister("_chunk")
+    def _write(self, table: str, frame: pd.DataFrame) -> None:
+        """One chunk of a table as one Parquet file, typed as the table says."""
+        if not len(frame):
+            return
+        self._writes += 1
+        path = self.folder / f"{table}_{self._writes:09d}.parquet"
+        typed = ", ".join(f"CAST({c.split()[0]} AS {c.split(maxsplit=1)[1]}) AS {c.split()[0]}"
+                          for c in _TABLES[table].split(","))
+        self.con.register("_chunk", frame)
+        self.con.execute(f"COPY (SELECT {typed} FROM _chunk) TO {_quote(path)} (FORMAT parquet)")
+        self.con.unregister("_chunk")
+        self._parts[table].append((path, set(frame["source_file"])))
+
+    def _views(self) -> None:
+        for table, parts in self._parts.items():
+            paths = ", ".join(_quote(path) for path, _ in parts)
+            source = f"read_parquet([{paths}])" if parts else f"empty_{table}"
+            self.con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {source}")
 
     def resolve(self, files: pd.DataFrame, earliest: datetime | None) -> pd.DataFrame:
         """Tickets before `earliest` rejected, re-exports resolved (`kept`, `all_rejected`); returns
         `files` with each file's accepted and rejected rows (a superseded row counts where it was filed)."""
         lower, con = earliest or datetime.min, self.con
+        self._views()
         con.register("_files", files[["source_file", "file_hash"]])
         # Of each ticket the last version read; only ids and positions are held, the rows stay on disk.
         con.execute("""CREATE OR REPLACE TABLE last_seq AS SELECT ticket_id, max(seq) AS seq FROM tickets
                        WHERE created_at >= $1 GROUP BY 1""", [lower])
         con.execute("CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)")
-        con.execute("""CREATE OR REPLACE TABLE all_rejected AS
+        con.execute(f"""COPY (
             SELECT * FROM rejected
             UNION ALL SELECT e.source_file, e.locator, e.source, e.record,
                 format($2, strftime(e.created_at, '%Y-%m-%d'), strftime($1, '%Y-%m-%d')), f.file_hash, e.seq
@@ -119,8 +137,9 @@ class Stage:
             UNION ALL SELECT o.source_file, o.locator, o.source, o.record,
                 format($3, o.source_id, parse_filename(k.source_file, false, 'forward_slash'), k.locator), NULL, o.seq
                 FROM tickets o JOIN (SELECT ticket_id, seq, source_file, locator, md5(record) AS digest FROM kept) k
-                USING (ticket_id) WHERE o.created_at >= $1 AND o.seq < k.seq AND md5(o.record) IS DISTINCT FROM k.digest""",
-                    [lower, EARLY_REASON, SUPERSEDED_REASON])
+                USING (ticket_id) WHERE o.created_at >= $1 AND o.seq < k.seq AND md5(o.record) IS DISTINCT FROM k.digest
+            ) TO {_quote(self.folder / "all_rejected.parquet")} (FORMAT parquet)""", [lower, EARLY_REASON, SUPERSEDED_REASON])
+        con.execute(f"CREATE OR REPLACE VIEW all_rejected AS SELECT * FROM {_quote(self.folder / 'all_rejected.parquet')}")
         con.unregister("_files")
         counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())
                   for name, table in (("accepted", "kept"), ("rejected", "all_rejected"))}
@@ -147,6 +166,10 @@ class Stage:
         sql, values = _ROWS[kind], {"weeks": list(weeks), "run_id": run_id}
         params = {name: value for name, value in values.items() if f"${name}" in sql}
         return self.con.execute(sql, params).to_arrow_reader(BATCH_ROWS)
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 @dataclass
