@@ -38,7 +38,7 @@ from ticket_intel.core.sources import (
 )
 from ticket_intel.core.weeks import week_start
 
-STAGE_MEMORY = "64MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
+STAGE_MEMORY = "128MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
 BATCH_ROWS = 20_000  # rows per Arrow batch on the way to the warehouse
 _TABLES = {
     "tickets": """ticket_id VARCHAR, source VARCHAR, source_id VARCHAR, created_at TIMESTAMP, customer_id VARCHAR,
@@ -129,15 +129,21 @@ class Stage:
         con.execute("""CREATE OR REPLACE TABLE last_seq AS SELECT ticket_id, max(seq) AS seq FROM tickets
                        WHERE created_at >= $1 GROUP BY 1""", [lower])
         con.execute("CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)")
+        # Earlier versions that differ from the last, found on ids, positions and digests only.
+        con.execute("""CREATE OR REPLACE TABLE superseded AS
+            WITH v AS (SELECT ticket_id, seq, md5(record) AS digest, source_file, locator FROM tickets
+                       WHERE created_at >= $1),
+                 last AS (SELECT v.* FROM v JOIN last_seq USING (ticket_id, seq))
+            SELECT v.seq, last.source_file AS newer_file, last.locator AS newer_locator FROM v JOIN last USING (ticket_id)
+            WHERE v.seq < last.seq AND v.digest IS DISTINCT FROM last.digest""", [lower])
         con.execute(f"""COPY (
             SELECT * FROM rejected
             UNION ALL SELECT e.source_file, e.locator, e.source, e.record,
                 format($2, strftime(e.created_at, '%Y-%m-%d'), strftime($1, '%Y-%m-%d')), f.file_hash, e.seq
                 FROM tickets e LEFT JOIN _files f USING (source_file) WHERE e.created_at < $1
             UNION ALL SELECT o.source_file, o.locator, o.source, o.record,
-                format($3, o.source_id, parse_filename(k.source_file, false, 'forward_slash'), k.locator), NULL, o.seq
-                FROM tickets o JOIN (SELECT ticket_id, seq, source_file, locator, md5(record) AS digest FROM kept) k
-                USING (ticket_id) WHERE o.created_at >= $1 AND o.seq < k.seq AND md5(o.record) IS DISTINCT FROM k.digest
+                format($3, o.source_id, parse_filename(n.newer_file, false, 'forward_slash'), n.newer_locator), NULL, o.seq
+                FROM tickets o JOIN superseded n USING (seq)
             ) TO {_quote(self.folder / "all_rejected.parquet")} (FORMAT parquet)""", [lower, EARLY_REASON, SUPERSEDED_REASON])
         con.execute(f"CREATE OR REPLACE VIEW all_rejected AS SELECT * FROM {_quote(self.folder / 'all_rejected.parquet')}")
         con.unregister("_files")
