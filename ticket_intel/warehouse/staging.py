@@ -1,10 +1,12 @@
 """The staging database of one ingest: parsed rows on disk between the parse and the warehouse write.
 
-`core.sources.stream_exports` hands each chunk here as it is parsed, so a run's memory follows the
-chunk, not the inbox. Once every file is in, `resolve` applies what needs every row at once, in SQL,
-the way `read_exports` does in memory: tickets before the first partition become rejections, and of
-a ticket exported twice the last version wins (an earlier, different one is filed as superseded).
-The warehouse write then streams the resolved rows from here (`rows`, as Arrow batches).
+`core.sources.stream_exports` hands each chunk here as it is parsed, and it is written out at once
+as Parquet files in a private temporary folder, so a run's memory follows the chunk, not the inbox.
+An in-memory DuckDB with a capped buffer queries those files. Once every file is in, `resolve`
+applies what needs every row at once, in SQL, the way `read_exports` does in memory: tickets before
+the first partition become rejections, and of a ticket exported twice the last version wins (an
+earlier, different one is filed as superseded). The warehouse write then streams the resolved rows
+from here (`rows`, as Arrow batches).
 
 Within `parse_once` (the CLI) the staging database of an inbox outlives its first reader: the week
 discovery stages the inbox, and the run's ingest takes it over when every file still has the same
