@@ -124,10 +124,10 @@ def run_failure(events: Sequence[Any]) -> str:
 
 def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
-    from ticket_intel.core.sources import parse_once
+    from ticket_intel.warehouse.staging import parse_once
 
     _using(warehouse, inbox)
-    with parse_once():  # the run's raw_tickets takes over this parse of each unchanged file
+    with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
         plan = _plan_and_execute(inbox, warehouse, weeks)
     _print_ingest(warehouse)
     return plan

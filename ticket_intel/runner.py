@@ -64,10 +64,14 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
 
 
 def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame]:
-    """(tickets per week, per-file outcomes) of the inbox; the ticket frame is not kept (inside
-    `sources.parse_once` the run's own read takes over the parses instead of repeating them)."""
-    tickets, files = inbox_tickets(inbox)
-    return week_counts(tickets), files
+    """(tickets per week, per-file outcomes) of the inbox, streamed into a staging database (inside
+    `staging.parse_once` the run's own ingest takes it over instead of parsing the inbox again)."""
+    from ticket_intel.core.sources import load_mappings
+    from ticket_intel.warehouse.staging import staged_inbox
+
+    with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", ""))) as staged:
+        files = staged.stage.resolve(staged.files, None)
+        return staged.stage.week_counts(), files
 
 
 def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:

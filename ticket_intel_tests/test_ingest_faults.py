@@ -230,19 +230,25 @@ def test_large_csv_every_row_counted_across_chunks(tmp_path):
     assert (result.tickets["source_id"].astype(int) + 2 == lines).all()
 
 
-def test_parse_once_hands_each_parse_to_the_next_read_of_the_same_bytes(tmp_path, monkeypatch):
+def test_parse_once_hands_the_staged_inbox_to_the_next_reader_of_the_same_bytes(tmp_path, monkeypatch):
+    """Inside parse_once the CLI's week discovery and the run share one staged parse of the inbox, as long
+    as every file keeps its content hash; a changed file means a fresh parse."""
     from ticket_intel.core import sources
+    from ticket_intel.warehouse import staging
 
     inbox = _good_inbox(tmp_path)
     calls = []
     real = sources._parse_file
     monkeypatch.setattr(sources, "_parse_file", lambda name, *a: calls.append(name) or real(name, *a))
-    alone = _outcome(read_inbox(inbox))
-    calls.clear()
-    with sources.parse_once():
-        first, second = _outcome(read_inbox(inbox)), _outcome(read_inbox(inbox))
-        assert calls == ["a.csv", "b.csv"] and first == second == alone
+    with staging.parse_once():
+        with staging.staged_inbox(inbox, ()) as first:
+            first_files = first.stage.resolve(first.files, None)
+        with staging.staged_inbox(inbox, ()) as second:
+            assert second is first and calls == ["a.csv", "b.csv"]
         (inbox / "b.csv").write_text(fd_csv([fd_row()]))  # changed bytes: parsed anew
-        third = _outcome(read_inbox(inbox))
-    assert calls == ["a.csv", "b.csv", "a.csv", "b.csv"]  # a.csv was handed over once, then let go
-    assert third[3] == [[2, 0, 0], [1, 0, 0]]
+        with staging.staged_inbox(inbox, ()) as third:
+            third_files = third.stage.resolve(third.files, None)
+        folder = third.stage.folder
+    assert calls == ["a.csv", "b.csv", "a.csv", "b.csv"]
+    assert first_files["accepted"].tolist() == [2, 2] and third_files["accepted"].tolist() == [2, 1]
+    assert not folder.exists()  # the staging database goes with the block

@@ -100,10 +100,10 @@ def test_count_by_weeks_and_retention_message():
     import pandas as pd
 
     files = pd.DataFrame({"source_file": ["x", "y"], "accepted": [9, 9]})
-    tickets = pd.DataFrame({"source_file": ["x", "x", "y"], "week_start": [date(2026, 1, 5), date(2026, 1, 12),
-                                                                             date(2026, 1, 12)]})
-    counted = count_by_weeks(files, tickets, [date(2026, 1, 5)])
-    assert counted[["accepted", "out_of_range"]].values.tolist() == [[1, 1], [0, 1]]
+    per_week = pd.DataFrame({"source_file": ["x", "x", "y"], "tickets": [2, 1, 3],
+                             "week_start": [date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 12)]})
+    counted = count_by_weeks(files, per_week, [date(2026, 1, 5)])
+    assert counted[["accepted", "out_of_range"]].values.tolist() == [[2, 1], [0, 3]]
     stored = pd.DataFrame({"source_file": ["/in/x", "/in/gone.csv"], "tickets": [4, 7],
                            "first_week": [date(2026, 1, 5)] * 2, "last_week": [date(2026, 1, 12)] * 2})
     kept = kept_files(stored, ["/in/x"])

@@ -16,11 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 
-def count_by_weeks(files: pd.DataFrame, tickets: pd.DataFrame, weeks: Sequence[date]) -> pd.DataFrame:
-    """Per file, `accepted` (tickets inside `weeks`) and `out_of_range` (its other tickets)."""
-    inside = tickets["week_start"].isin(list(weeks))
-    counts = {"accepted": tickets.loc[inside, "source_file"].value_counts(),
-              "out_of_range": tickets.loc[~inside, "source_file"].value_counts()}
+def count_by_weeks(files: pd.DataFrame, per_week: pd.DataFrame, weeks: Sequence[date]) -> pd.DataFrame:
+    """Per file, `accepted` (tickets inside `weeks`) and `out_of_range` (its other tickets), from the
+    tickets per file and week (`per_week`: source_file, week_start, tickets)."""
+    inside = per_week["week_start"].isin(list(weeks))
+    counts = {"accepted": per_week[inside].groupby("source_file")["tickets"].sum(),
+              "out_of_range": per_week[~inside].groupby("source_file")["tickets"].sum()}
     return files.assign(**{k: files["source_file"].map(v).fillna(0).astype(int) for k, v in counts.items()})
 
 

@@ -1,5 +1,8 @@
 """raw_tickets: every export in the inbox, parsed into the canonical schema, per week.
 
+The inbox is streamed into a staging database (warehouse/staging.py) and written from there, so the
+step's memory follows the parse chunk, not the inbox.
+
 Tickets of exports that left the inbox (or cannot be read this run) are kept and reported; see
 core/retention.py and `TICKET_INTEL_PRUNE_GONE_EXPORTS`.
 """
@@ -18,13 +21,13 @@ from ticket_intel.core.product_inputs import (
     releases_frame,
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
-from ticket_intel.core.sources import load_mappings, read_inbox
-from ticket_intel.core.weeks import week_start
+from ticket_intel.core.sources import load_mappings
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
 from ticket_intel.warehouse import Replace, replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
+from ticket_intel.warehouse.staging import staged_inbox
 
 
 @weekly_asset(
@@ -37,31 +40,32 @@ from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_inges
 def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest: IngestConfig,
                 ranking: RankingConfig):
     weeks = weeks_of(context)
-    result = read_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir),
-                        earliest=weekly.start.replace(tzinfo=None))
     run_id = context.run.run_id
-    tickets = result.tickets.assign(week_start=week_start(result.tickets["created_at"]))
-    in_range = tickets[tickets["week_start"].isin(weeks)].assign(run_id=run_id)
-    files = count_by_weeks(result.files, tickets, weeks).assign(run_id=run_id, in_inbox=True)
-    write = IngestWrite(
-        weeks=weeks, read_files=files.loc[files["error"].isna(), "source_file"].tolist(),
-        listed_files=files["source_file"].tolist(), tickets=in_range,
-        replies=result.replies.merge(in_range[["ticket_id", "week_start"]], on="ticket_id").assign(run_id=run_id),
-        rejected=result.rejected.assign(run_id=run_id), files=files, prune=ingest.prune())
-    inputs = ingest.product_inputs()
-    with warehouse.connect() as con:
-        write_ingest(con, write)
-        replace(con, side_input_writes(inputs, run_id))
-        kept = kept_files(stored_files(con), write.read_files)
+    with staged_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir)) as staged:
+        stage = staged.stage
+        streamed = stage.resolve(staged.files, weekly.start.replace(tzinfo=None))
+        per_week = stage.file_week_counts()
+        files = count_by_weeks(streamed, per_week, weeks).assign(run_id=run_id, in_inbox=True)
+        write = IngestWrite(
+            weeks=weeks, read_files=files.loc[files["error"].isna(), "source_file"].tolist(),
+            listed_files=files["source_file"].tolist(), stage=stage, run_id=run_id, files=files,
+            prune=ingest.prune())
+        inputs = ingest.product_inputs()
+        with warehouse.connect() as con:
+            write_ingest(con, write)
+            replace(con, side_input_writes(inputs, run_id))
+            kept = kept_files(stored_files(con), write.read_files)
+        checked, rejected = stage.check_frame(weeks), stage.rejected_count()
     _log_files(context, pd.concat([files, read_log(inputs).assign(out_of_range=0)], ignore_index=True))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
-    per_week = in_range.groupby("week_start").size()
-    yield from raw_checks(in_range, result.files, write.rejected, ranking.plans().allowed, ingest.rejection_ceiling())
+    in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
+    yield from raw_checks(checked, int(streamed["accepted"].sum()), rejected, ranking.plans().allowed,
+                          ingest.rejection_ceiling())
     yield dg.MaterializeResult(metadata={
-        "tickets": dg.MetadataValue.int(len(in_range)),
-        "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in per_week.items()}),
-        "rejected_rows": dg.MetadataValue.int(len(write.rejected)),
+        "tickets": dg.MetadataValue.int(int(in_weeks.sum())),
+        "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in in_weeks.items()}),
+        "rejected_rows": dg.MetadataValue.int(rejected),
         "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
         "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),

@@ -30,10 +30,10 @@ def raw_check_specs() -> list[dg.AssetCheckSpec]:
 
 
 def raw_checks(
-    tickets: pd.DataFrame, files: pd.DataFrame, rejected: pd.DataFrame, plans: Sequence[str], ceiling: float
+    tickets: pd.DataFrame, accepted: int, rejected: int, plans: Sequence[str], ceiling: float
 ) -> Iterator[dg.AssetCheckResult]:
     yield _result("raw_tickets_expectations", quality.raw_tickets_suite(tickets, plans))
-    yield _result("rejection_rate", quality.rejection_rate(int(files["accepted"].sum()), len(rejected), ceiling))
+    yield _result("rejection_rate", quality.rejection_rate(accepted, rejected, ceiling))
 
 
 def redacted_check_specs() -> list[dg.AssetCheckSpec]:

@@ -14,9 +14,11 @@ from datetime import date
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ticket_intel.warehouse import target
 from ticket_intel.warehouse.connection import read
+from ticket_intel.warehouse.staging import Stage
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,8 @@ class IngestWrite:
     weeks: Sequence[date]
     read_files: Sequence[str]  # read this run: their tickets in `weeks` are replaced
     listed_files: Sequence[str]  # every file of the inbox, read or not: their file rows are replaced
-    tickets: pd.DataFrame
-    replies: pd.DataFrame
-    rejected: pd.DataFrame
+    stage: Stage  # the resolved tickets, replies and rejections (streamed from it, never held whole)
+    run_id: str
     files: pd.DataFrame
     prune: bool = False  # also remove, in `weeks`, the tickets of files not read this run
 
@@ -47,25 +48,27 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], None]) ->
     con.execute("COMMIT")
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if len(frame):
-        con.register("_ingest_rows", frame)
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.RecordBatchReader) -> None:
+    if isinstance(rows, pa.RecordBatchReader) or len(rows):
+        con.register("_ingest_rows", rows)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ingest_rows")
         con.unregister("_ingest_rows")
 
 
 def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
-    weeks, read_files, ids = list(w.weeks), list(w.read_files), w.tickets["ticket_id"].tolist()
+    weeks, read_files = list(w.weeks), list(w.read_files)
+    con.register("_ingest_ids", w.stage.rows("ids", weeks, w.run_id))
     con.execute("""DELETE FROM raw.tickets WHERE week_start IN (SELECT unnest($1))
-                   AND ($4 OR source_file IN (SELECT unnest($2)) OR ticket_id IN (SELECT unnest($3)))""",
-                [weeks, read_files, ids, w.prune])
+                   AND ($3 OR source_file IN (SELECT unnest($2)) OR ticket_id IN (SELECT ticket_id FROM _ingest_ids))""",
+                [weeks, read_files, w.prune])
+    con.unregister("_ingest_ids")
     # Replies of the tickets kept in these weeks stay; the others are replaced with their tickets.
     con.execute("""DELETE FROM raw.ticket_replies WHERE week_start IN (SELECT unnest($1)) AND ticket_id NOT IN
                    (SELECT ticket_id FROM raw.tickets WHERE week_start IN (SELECT unnest($1)))""", [weeks])
-    _insert(con, "raw.tickets", w.tickets)
-    _insert(con, "raw.ticket_replies", w.replies)
+    for table, kind in (("raw.tickets", "tickets"), ("raw.ticket_replies", "replies")):
+        _insert(con, table, w.stage.rows(kind, weeks, w.run_id))
     con.execute("DELETE FROM ops.rejected_tickets WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
-    _insert(con, "ops.rejected_tickets", w.rejected)
+    _insert(con, "ops.rejected_tickets", w.stage.rows("rejected", weeks, w.run_id))
     con.execute("DELETE FROM ops.ingested_files WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
     _insert(con, "ops.ingested_files", w.files)
     # Rows of ticket exports carry in_inbox; other inputs logged in this table (NULL) are not exports.

@@ -5,23 +5,31 @@ Parquet, and handed to the first profile that recognises its shape: Zendesk, Int
 Freshdesk, then the YAML column mappings. Records that cannot be used become rejections with a
 reason; a file that cannot be read at all becomes one file-level rejection. Nothing raises past
 this module, so one bad file never stops the others.
+
+Files are streamed (`stream_exports`): each file's bytes are copied once into a private temporary
+file, CSV and JSONL are parsed `CSV_CHUNK` rows at a time, and each chunk's rows go to a `Sink`
+(the warehouse's staging database for a run) instead of accumulating, so memory follows the chunk,
+not the file. `read_exports` is the same stream collected in memory, for small inboxes and tests.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
-import contextvars
 import csv
 import gzip
 import io
+import itertools
 import json
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
+import ijson
 import pandas as pd
 
 from ticket_intel.core.language import detect_languages
@@ -34,21 +42,56 @@ from ticket_intel.core.sources.base import (
     FileError,
     ParseResult,
 )
-from ticket_intel.core.sources.inbox import InboxScan, complete_records, read_snapshot, scan_inbox
+from ticket_intel.core.sources.inbox import (
+    SPOOL_MEMORY,
+    InboxScan,
+    cut_incomplete,
+    file_sha256,
+    read_snapshot,
+    scan_inbox,
+    spool_snapshot,
+)
 from ticket_intel.core.sources.mapped import Mapping, load_mappings
 
-__all__ = ["FILE_COLUMNS", "FileError", "InboxScan", "IngestResult", "Mapping", "list_exports",
-           "load_mappings", "parse_bytes", "parse_once", "read_exports", "read_inbox", "read_snapshot", "scan_inbox"]  # fmt: skip
+__all__ = ["EARLY_REASON", "FILE_COLUMNS", "SUPERSEDED_REASON", "Chunk", "FileError", "InboxScan", "IngestResult",
+           "Mapping", "Sink", "file_sha256", "list_exports", "load_mappings", "parse_bytes", "read_exports",
+           "read_inbox", "read_snapshot", "scan_inbox", "stream_exports"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
 # `out_of_range` (a ticket outside the weeks being run: counted, left for a run of its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
                 "out_of_range", "error"]
-CSV_CHUNK = 20_000  # rows parsed into cells at a time: memory follows the chunk, not the file
+CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)
+
+
+# Reasons shared by both ends of the stream (read_exports here, the staging database's SQL `format`):
+# `{}` placeholders, filled in order.
+EARLY_REASON = ("created_at {} is before the first weekly partition {} "
+                "(set TICKET_INTEL_PARTITIONS_START earlier to keep it)")
+SUPERSEDED_REASON = "superseded: ticket {} exported again in {} ({})"
+REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
+
+
+@dataclass
+class Chunk:
+    """Parsed rows on their way to a sink: tickets (CANONICAL_COLUMNS, language and accounts filled),
+    agent replies (REPLY_STAGE_COLUMNS) and rejections (REJECTED_COLUMNS). Re-exports and tickets
+    before the partitions are resolved by the sink once every file is in."""
+
+    tickets: pd.DataFrame
+    replies: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+class Sink(Protocol):
+    def add(self, chunk: Chunk) -> None: ...
+
+    def drop(self, source_file: str) -> None:
+        """Forget what a file sent so far: it turned out unusable further on."""
 
 
 @dataclass
@@ -65,13 +108,14 @@ def list_exports(inbox: Path) -> list[Path]:
     return scan_inbox(inbox).files
 
 
-def encoding_of(data: bytes) -> str:
+def encoding_of(fh: IO[bytes]) -> str:
     """BOM-aware, UTF-16 without BOM, UTF-8 when all of it is valid, Windows-1252 as the spreadsheet fallback."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    fh.seek(0)
+    sample = fh.read(4096)
+    if sample.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    sample = data[:4096]
     if sample.count(b"\x00") > len(sample) // 4:
         # Text in UTF-16 has a NUL in every other byte; anything else with many NULs is binary.
         if sample[1::2].count(0) > len(sample) // 2 * 0.9:
@@ -79,29 +123,41 @@ def encoding_of(data: bytes) -> str:
         if sample[0::2].count(0) > len(sample) // 2 * 0.9:
             return "utf-16-be"
         raise FileError("binary content (many NUL bytes): not a CSV/JSON/Parquet export")
-    checker, view = codecs.getincrementaldecoder("utf-8")(), memoryview(data)
+    checker = codecs.getincrementaldecoder("utf-8")()
+    fh.seek(0)
     try:  # validated piece by piece: the decoded text is not kept
-        for start in range(0, len(view), DECODE_PIECE):
-            checker.decode(view[start:start + DECODE_PIECE])
+        while piece := fh.read(DECODE_PIECE):
+            checker.decode(piece)
         checker.decode(b"", final=True)
     except UnicodeDecodeError:
         return "cp1252"
     return "utf-8"
 
 
-def _text_lines(data: bytes, encoding: str) -> Iterator[str]:
+def _text_lines(fh: IO[bytes], encoding: str) -> Iterator[str]:
     """The text's lines, decoded as they are read (never the whole file as one string); NULs dropped."""
-    for line in io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline=""):
-        yield line.replace("\x00", "")
+    fh.seek(0)
+    text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")  # type: ignore[arg-type]
+    try:
+        for line in text:
+            yield line.replace("\x00", "")
+    finally:
+        text.detach()  # the spool stays open for its owner
 
 
-def _csv_chunks(data: bytes, encoding: str) -> Iterator[tuple[pd.DataFrame, list[str], list[dict[str, Any]]]]:
-    """Parse CSV (or TSV) in frames of CSV_CHUNK rows, keeping each record's first physical line for
+def _head(fh: IO[bytes], size: int) -> bytes:
+    fh.seek(0)
+    return fh.read(size)
+
+
+def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
+                ) -> Iterator[tuple[pd.DataFrame, list[str], list[dict[str, Any]]]]:
+    """Parse CSV (or TSV) in frames of `chunk_rows` rows, keeping each record's first physical line for
     rejection locators; a row with fewer fields than the header was cut short (a half-written line)
     and is rejected, never padded. The first frame always comes (empty for a header-only file)."""
-    first_line = next(_text_lines(data[:65536], encoding), "")
+    first_line = next(_text_lines(io.BytesIO(_head(fh, 65536)), encoding), "")
     dialect = "excel-tab" if first_line.count("\t") > first_line.count(",") else "excel"
-    reader = csv.reader(_text_lines(data, encoding), dialect=dialect)
+    reader = csv.reader(_text_lines(fh, encoding), dialect=dialect)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
@@ -120,7 +176,7 @@ def _csv_chunks(data: bytes, encoding: str) -> Iterator[tuple[pd.DataFrame, list
                 continue
             rows.append(row[:width])
             locators.append(f"line {start}")
-            if len(rows) == CSV_CHUNK:
+            if len(rows) == chunk_rows:
                 yield pd.DataFrame(rows, columns=header, dtype=object), locators, cut
                 rows, locators, cut, sent = [], [], [], True
     except csv.Error as exc:
@@ -129,10 +185,13 @@ def _csv_chunks(data: bytes, encoding: str) -> Iterator[tuple[pd.DataFrame, list
         yield pd.DataFrame(rows, columns=header, dtype=object), locators, cut
 
 
-def _jsonl_records(text: str) -> tuple[list[Any], list[str], list[dict[str, Any]]]:
-    """One JSON value per line; a line that does not parse is a rejection, not a lost file."""
-    records, locators, bad = [], [], []
-    for n, line in enumerate(text.splitlines(), start=1):
+def _jsonl_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
+                  ) -> Iterator[tuple[list[Any], list[str], list[dict[str, Any]]]]:
+    """One JSON value per line, `chunk_rows` lines at a time; a line that does not parse is a
+    rejection, not a lost file. The first chunk always comes."""
+    records, locators, bad, sent = [], [], [], False
+    for n, line in enumerate(_text_lines(fh, encoding), start=1):
+        line = line.rstrip("\r\n")
         if not line.strip():
             continue
         try:
@@ -141,7 +200,22 @@ def _jsonl_records(text: str) -> tuple[list[Any], list[str], list[dict[str, Any]
         except json.JSONDecodeError as exc:
             bad.append({"locator": f"line {n}", "record": line[:100_000],
                         "reason": f"invalid JSON on this line: {exc.msg} at column {exc.colno}"})
-    return records, locators, bad
+        if len(records) + len(bad) == chunk_rows:
+            yield records, locators, bad
+            records, locators, bad, sent = [], [], [], True
+    if records or bad or not sent:
+        yield records, locators, bad
+
+
+def _first_lines(fh: IO[bytes], encoding: str, n: int = 6) -> str:
+    """The first `n` non-blank lines of the text."""
+    lines = []
+    for line in _text_lines(fh, encoding):
+        if line.strip():
+            lines.append(line.rstrip("\r\n"))
+        if len(lines) == n:
+            break
+    return "\n".join(lines)
 
 
 def _looks_like_jsonl(text: str) -> bool:
@@ -158,28 +232,39 @@ def _looks_like_jsonl(text: str) -> bool:
     return False
 
 
-def _parse_records(records: list[Any], locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    """A list of JSON objects: API-shaped tickets of a known helpdesk, or a mapped table."""
+RecordsParser = Callable[[list[Any], list[str]], ParseResult]
+
+
+def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser:
+    """How to parse JSON objects like these: API-shaped tickets of a known helpdesk, or a mapped table."""
     objects = [r for r in records if isinstance(r, dict)]
     if not objects:
         raise FileError(f"no JSON objects among {len(records)} parsed records: not a ticket export")
     head = objects[0]
     if zendesk.looks_like_record(head):
-        return zendesk.parse({"tickets": records}, locators)
+        return lambda recs, locs: zendesk.parse({"tickets": recs}, locs)
     if intercom.looks_like_record(head):
-        return intercom.parse({"conversations": records}, locators)
+        return lambda recs, locs: intercom.parse({"conversations": recs}, locs)
     if freshdesk.looks_like_record(head):
-        return freshdesk.parse_api(records, locators)
+        return freshdesk.parse_api
     columns = list(dict.fromkeys(k for r in objects[:100] for k in r))
     mapping = mapped.find_mapping(columns, mappings)
     if mapping is None:
         raise FileError(f"records with unrecognised fields {columns[:12]}; add a column mapping")
+    return lambda recs, locs: _parse_mapped_records(mapping, recs, locs, name)
+
+
+def _parse_mapped_records(mapping: Mapping, records: list[Any], locators: list[str], name: str) -> ParseResult:
     keep = [i for i, r in enumerate(records) if isinstance(r, dict)]
     result = mapped.parse(mapping, pd.DataFrame([records[i] for i in keep]), [locators[i] for i in keep], name)
     for i, r in enumerate(records):
         if not isinstance(r, dict):
             result.reject(locators[i], r, f"record is a {type(r).__name__}, not an object")
     return result
+
+
+def _parse_records(records: list[Any], locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
+    return _records_parser(records, name, mappings)(records, locators)
 
 
 def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseResult:
@@ -198,72 +283,200 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
     raise FileError(f"JSON export of unknown shape (top-level keys: {keys}); add a column mapping")
 
 
-def _parse_table(frame: pd.DataFrame, locators: list[str], name: str, mappings: Sequence[Mapping],
-                 cut_rows: Sequence[dict[str, Any]] = ()) -> ParseResult:
-    """A table's rows by the profile its columns show; `cut_rows` (rows cut short) are its rejections."""
+TableParser = Callable[[pd.DataFrame, list[str]], ParseResult]
+
+
+def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -> TableParser:
+    """How to parse rows with these columns: the profile the columns show."""
     if freshdesk.looks_like(frame.columns):
-        def parse(f: pd.DataFrame, loc: list[str]) -> ParseResult:
-            return freshdesk.parse(f, loc)
-    elif "Ticket ID" in frame.columns:
+        return freshdesk.parse
+    if "Ticket ID" in frame.columns:
         missing = sorted(freshdesk.REQUIRED - set(frame.columns)) or ["Description or Subject"]
         raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
-    elif (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
-        def parse(f: pd.DataFrame, loc: list[str]) -> ParseResult:
-            return mapped.parse(mapping, f, loc, name)
-    else:
-        raise FileError(f"table with unrecognised columns {list(frame.columns)[:12]}; add a column mapping")
-    if frame.empty and not cut_rows:
+    if (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
+        return lambda f, loc: mapped.parse(mapping, f, loc, name)
+    raise FileError(f"table with unrecognised columns {list(frame.columns)[:12]}; add a column mapping")
+
+
+def _parse_tables(chunks: Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]], name: str,
+                  mappings: Sequence[Mapping]) -> Iterator[ParseResult]:
+    """A table's chunks by the profile its first chunk's columns show; each chunk's cut rows are its rejections."""
+    first = next(chunks)
+    parse = _table_parser(first[0], name, mappings)
+    if first[0].empty and not first[2]:
         raise FileError("no records: the file has a header but no rows")
-    result = parse(frame, locators)
-    for b in cut_rows:
-        result.reject(b["locator"], b["record"], b["reason"])
-    return result
+    for frame, locators, cut_rows in itertools.chain([first], chunks):
+        result = parse(frame, locators)
+        for b in cut_rows:
+            result.reject(b["locator"], b["record"], b["reason"])
+        yield result
 
 
-def _parse_file(name: str, data: bytes, mappings: Sequence[Mapping]) -> ParseResult:
-    """Parse one export's bytes; mapped rows stay pending until their conversations are assembled."""
-    if not data.strip():
-        raise FileError("empty file")
-    if data[:2] == b"\x1f\x8b":
+def _parquet_chunks(fh: IO[bytes]) -> Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]:
+    try:
+        frame = pd.read_parquet(io.BytesIO(_head(fh, -1)))
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise FileError(f"unreadable Parquet file: {str(exc).splitlines()[0][:200]}") from exc
+    frame = frame.astype(object).where(frame.notna(), None)
+    yield frame, [f"row {i + 1}" for i in range(len(frame))], ()
+
+
+@contextlib.contextmanager
+def _gunzipped(fh: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The decompressed bytes in a private temporary file."""
+    fh.seek(0)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY) as out:
         try:
-            data = gzip.decompress(data)
+            with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
+                shutil.copyfileobj(gz, out, DECODE_PIECE)
         except (OSError, EOFError) as exc:
             raise FileError(f"corrupt or truncated gzip file: {exc}") from exc
-        return _parse_file(name.removesuffix(".gz"), data, mappings)
-    if data[:4] == b"PAR1":
-        try:
-            frame = pd.read_parquet(io.BytesIO(data))
-        except Exception as exc:  # pyarrow raises many types for a damaged file
-            raise FileError(f"unreadable Parquet file: {str(exc).splitlines()[0][:200]}") from exc
-        frame = frame.astype(object).where(frame.notna(), None)
-        return _parse_table(frame, [f"row {i + 1}" for i in range(len(frame))], name, mappings)
-    encoding = encoding_of(data)
-    if data[:4096].decode(encoding, errors="replace").lstrip()[:1] not in "[{":
-        return _parse_csv(data, encoding, name, mappings)
-    text = data.decode(encoding, errors="replace")
-    stripped = text.lstrip()
-    if stripped:
-        if _looks_like_jsonl(stripped):
-            records, locators, bad = _jsonl_records(text)
-            result = _parse_records(records, locators, name, mappings)
-            for b in bad:
-                result.reject(b["locator"], b["record"], b["reason"])
-            return result
-        try:
-            doc = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
-        return _parse_document(doc, name, mappings)
-    raise FileError("empty file")
+        yield out  # type: ignore[misc]
 
 
-def _parse_csv(data: bytes, encoding: str, name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    """A CSV export, parsed chunk by chunk: only one chunk's rows are held as cells at a time."""
-    chunks = _csv_chunks(data, encoding)
-    frame, locators, cut_rows = next(chunks)
-    result = _parse_table(frame, locators, name, mappings, cut_rows)
-    for frame, locators, cut_rows in chunks:
-        part = _parse_table(frame, locators, name, mappings, cut_rows)
+def _is_blank(fh: IO[bytes]) -> bool:
+    fh.seek(0)
+    while piece := fh.read(DECODE_PIECE):
+        if piece.strip():
+            return False
+    return True
+
+
+def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_rows: int) -> Iterator[ParseResult]:
+    """Parse one export's bytes chunk by chunk; mapped rows stay pending until their conversations are
+    assembled. Raises FileError (possibly after some chunks) when the file as a whole is unusable."""
+    head = _head(fh, 4096)
+    if _is_blank(fh):
+        raise FileError("empty file")
+    if head[:2] == b"\x1f\x8b":
+        with _gunzipped(fh) as inner:
+            yield from _parse_file(name.removesuffix(".gz"), inner, mappings, chunk_rows)
+        return
+    if head[:4] == b"PAR1":
+        yield from _parse_tables(_parquet_chunks(fh), name, mappings)
+        return
+    encoding = encoding_of(fh)
+    start = head.decode(encoding, errors="replace").lstrip()[:1]
+    if not start:
+        raise FileError("empty file")
+    if start not in "[{":
+        yield from _parse_tables(_csv_chunks(fh, encoding, chunk_rows), name, mappings)
+    elif _looks_like_jsonl(_first_lines(fh, encoding)):
+        yield from _parse_jsonl(fh, encoding, name, mappings, chunk_rows)
+    else:
+        yield from _parse_json(fh, encoding, name, mappings, chunk_rows)
+
+
+def _parse_jsonl(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping], chunk_rows: int
+                 ) -> Iterator[ParseResult]:
+    """JSONL chunk by chunk, by the profile of the first chunk's objects."""
+    parse: RecordsParser | None = None
+    for records, locators, bad in _jsonl_chunks(fh, encoding, chunk_rows):
+        parse = parse or _records_parser(records, name, mappings)
+        result = parse(records, locators)
+        for b in bad:
+            result.reject(b["locator"], b["record"], b["reason"])
+        yield result
+
+
+def _parse_json(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping], chunk_rows: int
+                ) -> Iterator[ParseResult]:
+    """A JSON document: its list of tickets streamed in chunks when the shape allows (UTF-8, one known
+    list; Zendesk side-loads read first), else parsed whole. Broken JSON is reported as `json` words it."""
+    shape = _json_shape(fh) if encoding == "utf-8" else None
+    if shape is None or (key := _ticket_list(shape)) is None:
+        yield _parse_document(_whole_json(fh, encoding), name, mappings)
+        return
+    sideloads = {k: list(_json_items(fh, k)) for k in ("organizations", "brands", "users")
+                 if key == "tickets" and k in shape.lists}
+    parse: RecordsParser | None = None
+    for records, locators in _json_chunks(fh, key, chunk_rows):
+        if key == "tickets":
+            yield zendesk.parse({"tickets": records, **sideloads}, locators)
+        elif key == "conversations":
+            yield intercom.parse({"conversations": records}, locators)
+        else:
+            parse = parse or _records_parser(records, name, mappings)
+            yield parse(records, locators)
+
+
+@dataclass
+class _JsonShape:
+    """A JSON document's top level, from one streaming pass: `array`, or an object's keys; for each key
+    holding a list, whether its first item is an object (None: empty); the `type` string, if any."""
+
+    array: bool
+    keys: list[str] = field(default_factory=list)
+    lists: dict[str, bool | None] = field(default_factory=dict)
+    kind: Any = None
+
+
+def _json_shape(fh: IO[bytes]) -> _JsonShape | None:
+    """None for a document that is neither an object nor an array, or that does not parse."""
+    fh.seek(0)
+    shape: _JsonShape | None = None
+    try:
+        for prefix, event, value in ijson.parse(fh, use_float=True):
+            if shape is None:
+                if event not in ("start_map", "start_array"):
+                    return None
+                shape = _JsonShape(array=event == "start_array")
+            elif prefix == "" and event == "map_key":
+                shape.keys.append(value)
+            elif event == "start_array" and prefix in shape.keys:
+                shape.lists[prefix] = None
+            elif prefix.endswith(".item") and prefix[:-5] in shape.lists and shape.lists[prefix[:-5]] is None:
+                shape.lists[prefix[:-5]] = event == "start_map"
+            elif prefix == "type" and event == "string":
+                shape.kind = value
+    except ijson.JSONError:
+        return None
+    return shape
+
+
+def _ticket_list(shape: _JsonShape) -> str | None:
+    """The key of the list to stream, in the order `_parse_document` recognises shapes; None: parse whole."""
+    if shape.array:
+        return "item"
+    if "item" in shape.keys or any("." in k for k in shape.keys):  # ijson's path syntax
+        return None
+    if "tickets" in shape.lists:
+        return "tickets"
+    if "conversations" in shape.lists:
+        return "conversations"
+    if shape.kind == "conversation.list":
+        return None
+    objects = [k for k, first_is_object in shape.lists.items() if first_is_object]
+    return objects[0] if len(objects) == 1 else None
+
+
+def _json_items(fh: IO[bytes], key: str) -> Iterator[Any]:
+    fh.seek(0)
+    yield from ijson.items(fh, key if key == "item" else f"{key}.item", use_float=True)
+
+
+def _json_chunks(fh: IO[bytes], key: str, chunk_rows: int) -> Iterator[tuple[list[Any], list[str]]]:
+    """The list's items `chunk_rows` at a time, with their `key[i]` locators (`[i]` for a top-level array)."""
+    items, label, start = _json_items(fh, key), "" if key == "item" else key, 0
+    while records := list(itertools.islice(items, chunk_rows)):
+        yield records, [f"{label}[{start + i}]" for i in range(len(records))]
+        start += len(records)
+    if start == 0:
+        yield [], []
+
+
+def _whole_json(fh: IO[bytes], encoding: str) -> Any:
+    text = _head(fh, -1).decode(encoding, errors="replace").lstrip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
+
+
+def _merge(results: Iterator[ParseResult]) -> ParseResult:
+    """Chunk results of one file as one."""
+    result = next(results)
+    for part in results:
         result.tickets += part.tickets
         result.rejections += part.rejections
         result.replies += part.replies
@@ -273,11 +486,10 @@ def _parse_csv(data: bytes, encoding: str, name: str, mappings: Sequence[Mapping
     return result
 
 
-
 def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> ParseResult:
     """Parse one export on its own (conversations of a mapped file are assembled within it);
     raises FileError when the file as a whole is unusable."""
-    result = _parse_file(name, data, mappings)
+    result = _merge(_parse_file(name, io.BytesIO(data), mappings, CSV_CHUNK))
     if result.pending is not None:
         threaded = threads.resolve(result.pending)
         result.tickets += threaded.tickets
@@ -289,18 +501,31 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
 
 
 @dataclass
-class _Batch:
-    """Everything read so far, before conversations, re-exports and accounts are resolved."""
+class _Reading:
+    """One stream's state: where chunks go, the accounts to join, per-file entries, and the messages of
+    mapped files waiting for their conversations (held until every file is read)."""
 
-    tickets: list[dict[str, Any]] = field(default_factory=list)
-    replies: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    sink: Sink
+    accounts: pd.DataFrame
+    chunk_rows: int
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, threads.Pending] = field(default_factory=dict)
 
-    def reject(self, rejections: Sequence[dict[str, Any]]) -> None:
-        for r in rejections:
-            self.rejected.append({**r, "file_hash": self.files.get(r["source_file"], {}).get("file_hash")})
+    def emit(self, tickets: list[dict[str, Any]], replies: list[dict[str, Any]],
+             rejections: Sequence[dict[str, Any]]) -> None:
+        """Hand rows to the sink, with each ticket's language and account fields filled in."""
+        if not (tickets or replies or rejections):
+            return
+        frame = join_accounts(pd.DataFrame(tickets, columns=CANONICAL_COLUMNS), self.accounts)
+        frame["language"] = detect_languages(frame["message"], frame["product"])
+        rejected = [{**r, "file_hash": self.files.get(r["source_file"], {}).get("file_hash")} for r in rejections]
+        self.sink.add(Chunk(frame, pd.DataFrame(replies, columns=REPLY_STAGE_COLUMNS),
+                            pd.DataFrame(rejected, columns=REJECTED_COLUMNS)))
+
+    def file_error(self, source_file: str, reason: str, head: bytes) -> None:
+        self.emit([], [], [{"source_file": source_file, "locator": "file", "source": None,
+                            "record": head[:2000].decode("utf-8", errors="replace"), "reason": reason}])
+        self.files[source_file].update(error=reason)
 
 
 def read_inbox(inbox: Path, mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None
@@ -310,121 +535,142 @@ def read_inbox(inbox: Path, mappings: Sequence[Mapping] | None = None, earliest:
     return read_exports(scan.files, mappings, earliest, passed_over=scan.skipped)
 
 
-def read_exports(
-    paths: Sequence[Path], mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None,
-    passed_over: dict[str, str] | None = None,
-) -> IngestResult:
-    """Parse every export; later files win for a ticket exported twice (re-export = update).
+def stream_exports(
+    paths: Sequence[Path], sink: Sink, mappings: Sequence[Mapping] | None = None,
+    passed_over: dict[str, str] | None = None, chunk_rows: int | None = None,
+) -> pd.DataFrame:
+    """Parse every export into `sink`, `chunk_rows` (default CSV_CHUNK) rows at a time; returns the
+    files (FILE_COLUMNS; `accepted` and `rejected` are for the sink to count).
 
-    `mappings` defaults to the shipped ones; tickets before `earliest` (the first partition)
-    are rejected, since no run could ever materialize them. Each kept ticket's language is
-    detected here; `replies` holds the agent replies of the kept tickets. `passed_over` (path ->
-    reason, from the inbox scan) are recorded as files in error.
+    `mappings` defaults to the shipped ones. Each ticket's language is detected here. `passed_over`
+    (path -> reason, from the inbox scan) are recorded as files in error.
     """
     mappings = load_mappings() if mappings is None else mappings
-    batch = _Batch()
-    for source_file, reason in (passed_over or {}).items():
-        batch.files[source_file] = _file_entry(source_file)
-        _file_error(batch, source_file, reason, b"")
     account_paths = [p for p in paths if is_accounts_file(p)]
+    reading = _Reading(sink, read_accounts(account_paths), chunk_rows or CSV_CHUNK)
+    for source_file, reason in (passed_over or {}).items():
+        reading.files[source_file] = _file_entry(source_file)
+        reading.file_error(source_file, reason, b"")
     for path in paths:
         if path not in account_paths:
-            _read_file(path, mappings, batch)
-    for pending in batch.pending.values():
+            _stream_file(path, mappings, reading)
+    for pending in reading.pending.values():
         threaded = threads.resolve(pending)
-        batch.tickets += threaded.tickets
-        batch.replies += threaded.replies
-        batch.reject(threaded.rejections)
+        reading.emit(threaded.tickets, threaded.replies, threaded.rejections)
         for source_file, n in threaded.skipped.items():
-            batch.files[source_file]["skipped"] += n
-    if earliest is not None:
-        batch.tickets = _reject_before(batch, earliest)
-    frame = pd.DataFrame(batch.tickets, columns=CANONICAL_COLUMNS)
-    frame, superseded = _dedupe(frame)
-    batch.rejected.extend(superseded)
-    frame = join_accounts(frame, read_accounts(account_paths)).reset_index(drop=True)
-    frame["language"] = detect_languages(frame["message"], frame["product"])
-    return _result(frame, batch)
+            reading.files[source_file]["skipped"] += n
+    return pd.DataFrame(list(reading.files.values()), columns=FILE_COLUMNS)
 
 
-def _read_file(path: Path, mappings: Sequence[Mapping], batch: _Batch) -> None:
-    """Parse one file, read once, into the batch; an unusable file becomes one file-level rejection."""
+def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> None:
+    """One file, read once, chunk by chunk into the sink; an unusable file becomes one file-level rejection
+    (and what it sent before that turned out is taken back)."""
     source_file = str(path)
-    entry = batch.files[source_file] = _file_entry(source_file)
+    entry = reading.files[source_file] = _file_entry(source_file)
     try:
-        snapshot = read_snapshot(path)
+        spool = spool_snapshot(path)
     except FileError as exc:
-        _file_error(batch, source_file, str(exc), b"")
+        reading.file_error(source_file, str(exc), b"")
         return
-    entry.update(file_hash=snapshot.sha256, file_bytes=len(snapshot.data))
-    data, tail = snapshot.data, b""
-    if data[:2] != b"\x1f\x8b" and data[:4] != b"PAR1":
-        data, tail = complete_records(data, snapshot.settled)
-    try:
-        result = _parse_shared(path.name, snapshot.sha256, data, mappings)
-    except FileError as exc:
-        _file_error(batch, source_file, str(exc), data)
-        return
-    if tail:
-        result.reject("end of file", tail.decode("utf-8", errors="replace")[:100_000],
-                      "last record incomplete: the file was being written while it was read")
-    _add_result(result, source_file, batch)
+    with spool.file:
+        entry.update(file_hash=spool.sha256, file_bytes=spool.size)
+        head = _head(spool.file, 4)
+        tail = b"" if head[:2] == b"\x1f\x8b" or head == b"PAR1" else cut_incomplete(spool)
+        try:
+            sent, messages = _send_chunks(_parse_file(path.name, spool.file, mappings, reading.chunk_rows),
+                                    source_file, reading)
+        except FileError as exc:
+            reading.sink.drop(source_file)
+            reading.file_error(source_file, str(exc), _head(spool.file, 2000))
+            return
+    ending = [{"locator": "end of file", "source": entry["profile"], "source_file": source_file,
+               "record": tail.decode("utf-8", errors="replace")[:100_000],
+               "reason": "last record incomplete: the file was being written while it was read"}] if tail else []
+    if not (sent or ending or entry["skipped"] or any(m for _, m in messages)):
+        ending = [{"locator": "file", "source": entry["profile"], "source_file": source_file, "record": "",
+                   "reason": "export holds zero tickets"}]
+    reading.emit([], [], ending)
+    for mapping, found in messages:
+        reading.pending.setdefault(mapping.name, threads.Pending(mapping)).messages += found
 
 
-# Parses waiting for a second read of the same bytes, inside `parse_once` (None outside it).
-_SHARED: contextvars.ContextVar[dict[tuple[Any, ...], ParseResult] | None] = contextvars.ContextVar(
-    "shared_parses", default=None)
+def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Reading
+                 ) -> tuple[int, list[tuple[Mapping, list[threads.Message]]]]:
+    """Each chunk's tickets, replies and rejections to the sink as it comes; returns how many tickets and
+    rejections were sent, and the mapped messages."""
+    entry, messages, sent = reading.files[source_file], [], 0
+    for result in results:
+        pending = result.pending
+        for item in (*result.tickets, *result.replies, *result.rejections, *(pending.messages if pending else ())):
+            _set(item, "source_file", source_file)
+        reading.emit(result.tickets, result.replies, result.rejections)
+        sent += len(result.tickets) + len(result.rejections)
+        entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped)
+        if pending is not None:
+            messages.append((pending.mapping, pending.messages))
+    return sent, messages
 
 
-@contextlib.contextmanager
-def parse_once() -> Iterator[None]:
-    """Within the block a file's bytes are parsed once: the parse is handed to the next read of the same
-    bytes (same content hash), then let go. The CLI's week discovery and the run it starts share it."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
+@dataclass
+class _Collected:
+    """A sink that keeps every chunk in memory: `read_exports`' result."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+
+    def add(self, chunk: Chunk) -> None:
+        self.chunks.append(chunk)
+
+    def drop(self, source_file: str) -> None:
+        self.chunks = [Chunk(*(f[f["source_file"] != source_file] for f in (c.tickets, c.replies, c.rejected)))
+                       for c in self.chunks]
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        def whole(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+            frames = [f for f in frames if len(f)]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        return (whole([c.tickets for c in self.chunks], CANONICAL_COLUMNS),
+                whole([c.replies for c in self.chunks], REPLY_STAGE_COLUMNS),
+                whole([c.rejected for c in self.chunks], REJECTED_COLUMNS))
 
 
-def _parse_shared(name: str, digest: str, data: bytes, mappings: Sequence[Mapping]) -> ParseResult:
-    shared = _SHARED.get()
-    if shared is None:
-        return _parse_file(name, data, mappings)
-    key = (digest, len(data), name, tuple(m.name for m in mappings))
-    if (kept := shared.pop(key, None)) is not None:
-        return kept
-    result = _parse_file(name, data, mappings)
-    pending = result.pending and threads.Pending(result.pending.mapping, list(result.pending.messages))
-    shared[key] = replace(result, tickets=list(result.tickets), rejections=list(result.rejections),
-                          replies=list(result.replies), pending=pending)
-    return result
+def read_exports(
+    paths: Sequence[Path], mappings: Sequence[Mapping] | None = None, earliest: datetime | None = None,
+    passed_over: dict[str, str] | None = None, chunk_rows: int | None = None,
+) -> IngestResult:
+    """Parse every export into memory; later files win for a ticket exported twice (re-export = update).
+
+    Tickets before `earliest` (the first partition) are rejected, since no run could ever
+    materialize them; `replies` holds the agent replies of the kept tickets. A run streams into
+    the warehouse's staging database instead (warehouse/staging.py), which resolves the same way.
+    """
+    sink = _Collected()
+    files = stream_exports(paths, sink, mappings, passed_over, chunk_rows)
+    tickets, replies, rejected = sink.frames()
+    if earliest is not None:
+        early = tickets["created_at"] < earliest
+        rejected = _add_rows(rejected, _early_rejections(tickets[early], earliest, files))
+        tickets = tickets[~early]
+    tickets, superseded = _dedupe(tickets.reset_index(drop=True))
+    rejected = _add_rows(rejected, superseded)
+    return _result(tickets.reset_index(drop=True), replies, rejected, files)
+
+
+def _add_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    if not rows:
+        return frame
+    return pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
+
+
+def _early_rejections(early: pd.DataFrame, earliest: datetime, files: pd.DataFrame) -> list[dict[str, Any]]:
+    hashes = dict(zip(files["source_file"], files["file_hash"], strict=True))
+    return [{"source_file": t.source_file, "locator": t.locator, "source": t.source, "record": t.record,
+             "reason": EARLY_REASON.format(f"{t.created_at:%Y-%m-%d}", f"{earliest:%Y-%m-%d}"),
+             "file_hash": hashes.get(t.source_file)} for t in early.itertuples(index=False)]
 
 
 def _file_entry(source_file: str) -> dict[str, Any]:
     return dict.fromkeys(FILE_COLUMNS, 0) | {"source_file": source_file, "file_hash": None, "file_bytes": None,
                                              "profile": None, "error": None}
-
-
-def _file_error(batch: _Batch, source_file: str, reason: str, data: bytes) -> None:
-    batch.reject([{"source_file": source_file, "locator": "file", "source": None,
-                   "record": data[:2000].decode("utf-8", errors="replace"), "reason": reason}])
-    batch.files[source_file].update(error=reason)
-
-
-def _add_result(result: ParseResult, source_file: str, batch: _Batch) -> None:
-    pending = result.pending
-    if not (result.tickets or result.rejections or result.skipped or (pending and pending.messages)):
-        result.rejections.append({"locator": "file", "source": result.source, "record": "",
-                                  "reason": "export holds zero tickets"})
-    for item in (*result.tickets, *result.replies, *result.rejections, *(pending.messages if pending else ())):
-        _set(item, "source_file", source_file)
-    batch.tickets += result.tickets
-    batch.replies += result.replies
-    batch.reject(result.rejections)
-    if pending is not None:
-        batch.pending.setdefault(pending.mapping.name, threads.Pending(pending.mapping)).messages += pending.messages
-    batch.files[source_file].update(profile=result.source, skipped=result.skipped)  # accepted/rejected: at the end
 
 
 def _set(item: Any, key: str, value: Any) -> None:
@@ -434,32 +680,15 @@ def _set(item: Any, key: str, value: Any) -> None:
         setattr(item, key, value)
 
 
-def _result(frame: pd.DataFrame, batch: _Batch) -> IngestResult:
+def _result(frame: pd.DataFrame, replies: pd.DataFrame, rejected: pd.DataFrame, files: pd.DataFrame) -> IngestResult:
     """Final frames; per-file counts after re-exports are resolved (a superseded row counts where it was filed)."""
-    rejected = pd.DataFrame(batch.rejected, columns=REJECTED_COLUMNS)
-    files = pd.DataFrame(list(batch.files.values()), columns=FILE_COLUMNS)
+    files = files.copy()
     files["accepted"] = files["source_file"].map(frame["source_file"].value_counts()).fillna(0).astype(int)
     files["rejected"] = files["source_file"].map(rejected["source_file"].value_counts()).fillna(0).astype(int)
-    replies = pd.DataFrame(batch.replies, columns=[*REPLY_COLUMNS, "source_file", "locator"])
     # Replies of a superseded or rejected ticket version go with it.
     replies = replies.merge(frame[["ticket_id", "source_file", "locator"]], on=["ticket_id", "source_file", "locator"])
-    return IngestResult(tickets=frame, rejected=rejected, files=files,
+    return IngestResult(tickets=frame, rejected=rejected.reset_index(drop=True), files=files,
                         replies=replies[REPLY_COLUMNS].reset_index(drop=True))
-
-
-def _reject_before(batch: _Batch, earliest: datetime) -> list[dict[str, Any]]:
-    kept, early = [], []
-    for t in batch.tickets:
-        if t["created_at"] < earliest:
-            early.append({
-                "source_file": t["source_file"], "locator": t["locator"], "source": t["source"], "record": t["record"],
-                "reason": f"created_at {t['created_at']:%Y-%m-%d} is before the first weekly partition "
-                          f"{earliest:%Y-%m-%d} (set TICKET_INTEL_PARTITIONS_START earlier to keep it)",
-            })
-        else:
-            kept.append(t)
-    batch.reject(early)
-    return kept
 
 
 def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -475,7 +704,6 @@ def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
             superseded.append({
                 "source_file": row.source_file, "locator": row.locator, "source": row.source,
                 "record": row.record, "file_hash": None,
-                "reason": f"superseded: ticket {row.source_id} exported again in "
-                          f"{Path(newer['source_file']).name} ({newer['locator']})",
+                "reason": SUPERSEDED_REASON.format(row.source_id, Path(newer["source_file"]).name, newer["locator"]),
             })
     return frame[~dup], superseded

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from ticket_intel.core.product_inputs import is_side_input
 from ticket_intel.core.sources.base import EXPORT_SUFFIXES, FileError
@@ -93,10 +95,70 @@ def read_snapshot(path: Path) -> Snapshot:
     return Snapshot(data, hashlib.sha256(data).hexdigest(), settled)
 
 
-def complete_records(data: bytes, settled: bool) -> tuple[bytes, bytes]:
-    """(complete part, cut tail) of a line-based export: while a file is being written its last line
-    may be half written, so only bytes up to the last line break count; a settled file is whole."""
-    if settled or data.endswith(b"\n"):
-        return data, b""
-    cut = data.rfind(b"\n") + 1
-    return data[:cut], data[cut:]
+SPOOL_MEMORY = 8 << 20  # bytes of a file held in memory; beyond that its private copy is a temporary file
+READ_PIECE = 1 << 20
+
+
+@dataclass
+class Spool:
+    """A file's bytes as read once, copied through one handle into a private (seekable) temporary
+    file, so a big export costs disk, not memory; `settled` as in Snapshot."""
+
+    file: IO[bytes]
+    sha256: str
+    size: int
+    settled: bool
+
+
+def spool_snapshot(path: Path) -> Spool:
+    """Read a file once, hashing it as it is copied; raises FileError with the system's reason."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (the caller closes it)
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            before = os.fstat(fh.fileno())
+            while piece := fh.read(READ_PIECE):
+                digest.update(piece)
+                spool.write(piece)
+            after = os.fstat(fh.fileno())
+    except OSError as exc:
+        spool.close()
+        raise FileError(f"cannot read the file: {exc.strerror or exc}") from exc
+    size = spool.tell()
+    settled = after.st_size == size and after.st_mtime_ns == before.st_mtime_ns
+    return Spool(spool, digest.hexdigest(), size, settled)
+
+
+def file_sha256(path: Path) -> str | None:
+    """The content hash of a file as it is now; None when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while piece := fh.read(READ_PIECE):
+                digest.update(piece)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def cut_incomplete(spool: Spool) -> bytes:
+    """Remove and return the cut tail of a line-based export: while a file is being written its last
+    line may be half written, so only bytes up to the last line break count; a settled file is whole."""
+    fh = spool.file
+    fh.seek(max(spool.size - 1, 0))
+    if spool.settled or fh.read(1) == b"\n":
+        return b""
+    end = spool.size
+    while end > 0:  # look back piece by piece for the last line break
+        start = max(end - READ_PIECE, 0)
+        fh.seek(start)
+        if (found := fh.read(end - start).rfind(b"\n")) >= 0:
+            cut = start + found + 1
+            break
+        end = start
+    else:
+        cut = 0
+    fh.seek(cut)
+    tail = fh.read()
+    fh.truncate(cut)
+    return tail

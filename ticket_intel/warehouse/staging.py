@@ -1,0 +1,245 @@
+"""The staging database of one ingest: parsed rows on disk between the parse and the warehouse write.
+
+`core.sources.stream_exports` hands each chunk here as it is parsed, and it is written out at once
+as Parquet files in a private temporary folder, so a run's memory follows the chunk, not the inbox.
+An in-memory DuckDB with a capped buffer queries those files. Once every file is in, `resolve`
+applies what needs every row at once, in SQL, the way `read_exports` does in memory: tickets before
+the first partition become rejections, and of a ticket exported twice the last version wins (an
+earlier, different one is filed as superseded). The warehouse write then streams the resolved rows
+from here (`rows`, as Arrow batches).
+
+Within `parse_once` (the CLI) the staging database of an inbox outlives its first reader: the week
+discovery stages the inbox, and the run's ingest takes it over when every file still has the same
+content hash, instead of parsing the inbox a second time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from ticket_intel.core.sources import (
+    EARLY_REASON,
+    SUPERSEDED_REASON,
+    Chunk,
+    Mapping,
+    file_sha256,
+    scan_inbox,
+    stream_exports,
+)
+from ticket_intel.core.weeks import week_start
+
+STAGE_MEMORY = "128MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
+BATCH_ROWS = 20_000  # rows per Arrow batch on the way to the warehouse
+_TABLES = {
+    "tickets": """ticket_id VARCHAR, source VARCHAR, source_id VARCHAR, created_at TIMESTAMP, customer_id VARCHAR,
+        account_id VARCHAR, plan VARCHAR, monthly_revenue DOUBLE, subject VARCHAR, message VARCHAR, channel VARCHAR,
+        tags VARCHAR[], priority VARCHAR, status VARCHAR, product VARCHAR, language VARCHAR, followups INTEGER,
+        followup_text VARCHAR, source_file VARCHAR, locator VARCHAR, record VARCHAR, week_start DATE, seq BIGINT""",
+    "replies": """ticket_id VARCHAR, reply_id VARCHAR, reply_at TIMESTAMP, author VARCHAR, text VARCHAR,
+        is_public BOOLEAN, source_file VARCHAR, locator VARCHAR""",
+    "rejected": """source_file VARCHAR, locator VARCHAR, source VARCHAR, record VARCHAR, reason VARCHAR,
+        file_hash VARCHAR, seq BIGINT""",
+}
+# What the warehouse write reads, per kind (rejections: of every week).
+_ROWS = {
+    "ids": "SELECT ticket_id FROM kept WHERE week_start IN (SELECT unnest($weeks))",
+    "tickets": "SELECT * EXCLUDE (seq), $run_id AS run_id FROM kept WHERE week_start IN (SELECT unnest($weeks))",
+    "replies": """SELECT r.ticket_id, r.reply_id, r.reply_at, r.author, r.text, r.is_public, k.week_start,
+                  $run_id AS run_id FROM replies r JOIN kept k USING (ticket_id, source_file, locator)
+                  WHERE k.week_start IN (SELECT unnest($weeks))""",
+    "rejected": "SELECT * EXCLUDE (seq), $run_id AS run_id FROM all_rejected",
+}
+
+
+class Stage:
+    """A private folder (under TMPDIR, removed on `close`) of Parquet files, one per chunk and table,
+    queried through an in-memory DuckDB whose buffer is capped; a `Sink`. Parquet rather than DuckDB
+    tables: table storage (checkpoints, in-memory row groups) holds memory that grows with the rows."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="ticket_intel_stage_"))
+        self.con = duckdb.connect(":memory:", config={
+            "memory_limit": STAGE_MEMORY, "temp_directory": str(self.folder / "spill"),
+            "preserve_insertion_order": False})
+        self.con.execute("SET enable_progress_bar = false")
+        for table, columns in _TABLES.items():
+            self.con.execute(f"CREATE TABLE empty_{table} ({columns})")
+        self._parts: dict[str, list[tuple[Path, set[str]]]] = {table: [] for table in _TABLES}
+        self._seq = self._writes = 0
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, chunk: Chunk) -> None:
+        """Rows in the order they were read (`seq`): the last version of a re-exported ticket wins."""
+        tickets, rejected = chunk.tickets, chunk.rejected
+        if len(tickets):
+            tickets = tickets.assign(week_start=week_start(tickets["created_at"]), seq=self._next(len(tickets)))
+        self._write("tickets", tickets)
+        self._write("replies", chunk.replies)
+        self._write("rejected", rejected.assign(seq=self._next(len(rejected))))
+
+    def drop(self, source_file: str) -> None:
+        for table, parts in self._parts.items():
+            for path, _ in (gone := [p for p in parts if source_file in p[1]]):
+                path.unlink()
+            self._parts[table] = [p for p in parts if p not in gone]
+
+    def _next(self, n: int) -> range:
+        self._seq += n
+        return range(self._seq - n, self._seq)
+
+    def _write(self, table: str, frame: pd.DataFrame) -> None:
+        """One chunk of a table as one Parquet file, typed as the table says."""
+        if not len(frame):
+            return
+        self._writes += 1
+        path = self.folder / f"{table}_{self._writes:09d}.parquet"
+        typed = ", ".join(f"CAST({c.split()[0]} AS {c.split(maxsplit=1)[1]}) AS {c.split()[0]}"
+                          for c in _TABLES[table].split(","))
+        self.con.register("_chunk", frame)
+        self.con.execute(f"COPY (SELECT {typed} FROM _chunk) TO {_quote(path)} (FORMAT parquet)")
+        self.con.unregister("_chunk")
+        self._parts[table].append((path, set(frame["source_file"])))
+
+    def _views(self) -> None:
+        for table, parts in self._parts.items():
+            paths = ", ".join(_quote(path) for path, _ in parts)
+            source = f"read_parquet([{paths}])" if parts else f"empty_{table}"
+            self.con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {source}")
+
+    def resolve(self, files: pd.DataFrame, earliest: datetime | None) -> pd.DataFrame:
+        """Tickets before `earliest` rejected, re-exports resolved (`kept`, `all_rejected`); returns
+        `files` with each file's accepted and rejected rows (a superseded row counts where it was filed)."""
+        lower, con = earliest or datetime.min, self.con
+        self._views()
+        con.register("_files", files[["source_file", "file_hash"]])
+        # Of each ticket the last version read; only ids and positions are held, the rows stay on disk.
+        con.execute("""CREATE OR REPLACE TABLE last_seq AS SELECT ticket_id, max(seq) AS seq FROM tickets
+                       WHERE created_at >= $1 GROUP BY 1""", [lower])
+        con.execute("CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)")
+        # Earlier versions that differ from the last, found on ids, positions and digests only.
+        con.execute("""CREATE OR REPLACE TABLE superseded AS
+            WITH v AS (SELECT ticket_id, seq, md5(record) AS digest, source_file, locator FROM tickets
+                       WHERE created_at >= $1),
+                 last AS (SELECT v.* FROM v JOIN last_seq USING (ticket_id, seq))
+            SELECT v.seq, last.source_file AS newer_file, last.locator AS newer_locator FROM v JOIN last USING (ticket_id)
+            WHERE v.seq < last.seq AND v.digest IS DISTINCT FROM last.digest""", [lower])
+        con.execute(f"""COPY (
+            SELECT * FROM rejected
+            UNION ALL SELECT e.source_file, e.locator, e.source, e.record,
+                format($2, strftime(e.created_at, '%Y-%m-%d'), strftime($1, '%Y-%m-%d')), f.file_hash, e.seq
+                FROM tickets e LEFT JOIN _files f USING (source_file) WHERE e.created_at < $1
+            UNION ALL SELECT o.source_file, o.locator, o.source, o.record,
+                format($3, o.source_id, parse_filename(n.newer_file, false, 'forward_slash'), n.newer_locator), NULL, o.seq
+                FROM tickets o JOIN superseded n USING (seq)
+            ) TO {_quote(self.folder / "all_rejected.parquet")} (FORMAT parquet)""", [lower, EARLY_REASON, SUPERSEDED_REASON])
+        con.execute(f"CREATE OR REPLACE VIEW all_rejected AS SELECT * FROM {_quote(self.folder / 'all_rejected.parquet')}")
+        con.unregister("_files")
+        counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())
+                  for name, table in (("accepted", "kept"), ("rejected", "all_rejected"))}
+        return files.assign(**{k: files["source_file"].map(v).fillna(0).astype(int) for k, v in counts.items()})
+
+    def file_week_counts(self) -> pd.DataFrame:
+        """Resolved tickets per source file and week (source_file, week_start, tickets)."""
+        rows = self.con.execute("SELECT source_file, week_start, count(*) FROM kept GROUP BY ALL ORDER BY ALL")
+        return pd.DataFrame(rows.fetchall(), columns=["source_file", "week_start", "tickets"])
+
+    def week_counts(self) -> Counter[date]:
+        return Counter(dict(self.con.execute("SELECT week_start, count(*) FROM kept GROUP BY 1").fetchall()))
+
+    def rejected_count(self) -> int:
+        return self.con.execute("SELECT count(*) FROM all_rejected").fetchone()[0]
+
+    def check_frame(self, weeks: Sequence[date]) -> pd.DataFrame:
+        """What the raw tickets' expectations look at, for the tickets in `weeks` (not their text)."""
+        return self.con.execute("SELECT ticket_id, created_at, plan, length(message) AS message_length FROM kept "
+                                "WHERE week_start IN (SELECT unnest(?))", [list(weeks)]).df()
+
+    def rows(self, kind: str, weeks: Sequence[date], run_id: str) -> pa.RecordBatchReader:
+        """Resolved rows (`ids`, `tickets`, `replies`, `rejected`), streamed in Arrow batches."""
+        sql, values = _ROWS[kind], {"weeks": list(weeks), "run_id": run_id}
+        params = {name: value for name, value in values.items() if f"${name}" in sql}
+        return self.con.execute(sql, params).to_arrow_reader(BATCH_ROWS)
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+@dataclass
+class StagedInbox:
+    """An inbox streamed into a stage: the files as read (FILE_COLUMNS) and the scan they came from."""
+
+    inbox: Path
+    stage: Stage
+    files: pd.DataFrame
+    listed: tuple[list[Path], dict[str, str]]
+
+    def unchanged(self) -> bool:
+        """Same files, each with the same content hash (None: still unreadable)."""
+        scan = scan_inbox(self.inbox)
+        if (scan.files, scan.skipped) != self.listed:
+            return False
+        hashes = dict(zip(self.files["source_file"], self.files["file_hash"], strict=True))
+        return all(file_sha256(p) == hashes[str(p)] for p in scan.files if str(p) in hashes)
+
+
+def _stage_inbox(inbox: Path, mappings: Sequence[Mapping]) -> StagedInbox:
+    scan, stage = scan_inbox(inbox), Stage()
+    try:
+        files = stream_exports(scan.files, stage, mappings, passed_over=scan.skipped)
+    except BaseException:
+        stage.close()
+        raise
+    return StagedInbox(inbox, stage, files, (scan.files, scan.skipped))
+
+
+# Staged inboxes kept for the next reader inside `parse_once` (None outside it).
+_SHARED: contextvars.ContextVar[dict[tuple[str, ...], StagedInbox] | None] = contextvars.ContextVar(
+    "staged_inboxes", default=None)
+
+
+@contextlib.contextmanager
+def parse_once() -> Iterator[None]:
+    """Within the block an inbox is parsed once: its staging database is handed to the next reader while
+    every file keeps its content hash. The CLI's week discovery and the run it starts share it."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        for staged in (_SHARED.get() or {}).values():
+            staged.stage.close()
+        _SHARED.reset(token)
+
+
+@contextlib.contextmanager
+def staged_inbox(inbox: Path, mappings: Sequence[Mapping]) -> Iterator[StagedInbox]:
+    """The inbox streamed into a staging database (taken over from an earlier reader inside `parse_once`)."""
+    shared = _SHARED.get()
+    if shared is None:
+        staged = _stage_inbox(inbox, mappings)
+        try:
+            yield staged
+        finally:
+            staged.stage.close()
+        return
+    key = (str(inbox.resolve()), *(m.name for m in mappings))
+    if (kept := shared.pop(key, None)) is not None and not kept.unchanged():
+        kept.stage.close()
+        kept = None
+    shared[key] = kept or _stage_inbox(inbox, mappings)
+    yield shared[key]

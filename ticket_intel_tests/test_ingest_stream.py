@@ -1,0 +1,135 @@
+"""Streaming ingest (issue 12.7): an inbox parsed a few rows at a time into the staging database gives
+exactly what one in-memory pass gives — the same tickets, replies, rejections and per-file counts —
+including re-exports across files, rows before the partitions, cut rows, bad JSON lines, and a file
+that turns out unusable after some of its chunks were already staged."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ticket_intel.core.sources import read_exports, scan_inbox
+from ticket_intel.warehouse.staging import Stage
+from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row, zd_ticket
+
+CHUNK = 7  # rows per chunk: every file below spans several chunks
+EARLIEST = datetime(2026, 9, 7)
+
+
+def _inbox(root: Path) -> Path:
+    inbox = root / "inbox"
+    inbox.mkdir()
+    first = [fd_row(str(i), text=f"Card declined {i}", created=f"2026-09-{1 + i % 20:02d} 10:00:00") for i in range(40)]
+    rows = fd_csv(first).splitlines(True)
+    rows.insert(9, "41,Help,cut here\n")  # a row cut short in the second chunk
+    (inbox / "a_first.csv").write_text("".join(rows))
+    # Re-exported later: 10 tickets again, 5 of them changed (superseded versions are filed), 5 identical.
+    again = [fd_row(str(i), text=f"Card declined {i}" + (" (edited)" if i % 2 else ""),
+                    created=f"2026-09-{1 + i % 20:02d} 10:00:00") for i in range(10, 20)]
+    (inbox / "b_again.csv").write_text(fd_csv(again))
+    lines = [json.dumps(zd_ticket(i, text=f"App crashes {i}", created=f"2026-09-{8 + i % 14:02d}T10:00:00Z"))
+             for i in range(1, 31)]
+    lines.insert(12, '{"id": 99, "broken')  # a line that is not JSON
+    (inbox / "c_zendesk.jsonl").write_text("\n".join(lines) + "\n")
+    return inbox
+
+
+def _staged(inbox: Path, earliest: datetime | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from ticket_intel.core.sources import stream_exports
+
+    scan, stage = scan_inbox(inbox), Stage()
+    try:
+        files = stage.resolve(stream_exports(scan.files, stage, (), scan.skipped, chunk_rows=CHUNK), earliest)
+        weeks = sorted(stage.week_counts())
+        tickets, replies, rejected = (stage.rows(kind, weeks, "run").read_pandas()
+                                      for kind in ("tickets", "replies", "rejected"))
+    finally:
+        stage.close()
+    return tickets, replies, rejected, files
+
+
+def _tickets(frame: pd.DataFrame) -> list[tuple]:
+    return sorted(zip(frame["ticket_id"], frame["source_file"], frame["locator"], frame["message"],
+                      frame["language"], pd.to_datetime(frame["created_at"]), frame["customer_id"], strict=True))
+
+
+def _rejected(frame: pd.DataFrame) -> list[tuple]:
+    return sorted(zip(frame["source_file"], frame["locator"], frame["reason"], frame["file_hash"].fillna(""),
+                      strict=True))
+
+
+@pytest.mark.parametrize("earliest", [None, EARLIEST])
+def test_staged_chunks_match_one_pass_in_memory(tmp_path, earliest):
+    inbox = _inbox(tmp_path)
+    whole = read_exports(scan_inbox(inbox).files, (), earliest)  # unchunked: CSV_CHUNK rows > any file here
+    tickets, replies, rejected, files = _staged(inbox, earliest)
+    assert _tickets(tickets) == _tickets(whole.tickets) and len(tickets) == len(whole.tickets)
+    assert _rejected(rejected) == _rejected(whole.rejected)
+    assert sorted(zip(replies["ticket_id"], replies["reply_id"], strict=True)) == \
+        sorted(zip(whole.replies["ticket_id"], whole.replies["reply_id"], strict=True))
+    columns = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped", "error"]
+    assert files[columns].values.tolist() == whole.files[columns].values.tolist()
+    # Nothing lost: every data row of every file is a ticket or a rejection (a superseded version counts
+    # where it was filed, an identical re-export is one ticket).
+    reasons = " ".join(rejected["reason"])
+    assert "row cut short" in reasons and "invalid JSON" in reasons and "superseded" in reasons
+    assert len(tickets) + len(rejected) == 41 + 10 + 31 - 5  # rows, minus the 5 identical re-exports
+    assert (earliest is not None) == ("before the first weekly partition" in reasons)
+
+
+def test_a_file_that_fails_after_some_chunks_leaves_nothing_staged(tmp_path):
+    """The CSV's field limit is crossed in its third chunk: the file becomes one rejected file, and the
+    chunks it had already sent are taken back; the other files are whole."""
+    inbox = _inbox(tmp_path)
+    limit = csv.field_size_limit()
+    rows = [fd_row(str(100 + i), text="x" * (5000 if i == 20 else 10)) for i in range(30)]
+    (inbox / "d_long.csv").write_text(fd_csv(rows))
+    try:
+        csv.field_size_limit(1000)
+        tickets, _, rejected, files = _staged(inbox, None)
+        whole = read_exports(scan_inbox(inbox).files, ())
+    finally:
+        csv.field_size_limit(limit)
+    bad = files.set_index(files["source_file"].map(lambda p: Path(p).name)).loc["d_long.csv"]
+    assert bad["error"].startswith("malformed CSV after line") and bad["accepted"] == 0
+    assert not tickets["source_file"].str.endswith("d_long.csv").any()
+    assert rejected.loc[rejected["source_file"].str.endswith("d_long.csv"), "locator"].tolist() == ["file"]
+    assert _tickets(tickets) == _tickets(whole.tickets)
+
+
+def test_json_documents_stream_their_ticket_list_as_parsed_whole(tmp_path):
+    """A Zendesk document (side-loaded organizations after the tickets), a top-level array and an object
+    with one list, streamed 3 items at a time, give what parsing each document whole gives."""
+    from ticket_intel.core import sources
+
+    tickets = [zd_ticket(i, text=f"App crashes {i}") for i in range(1, 12)]
+    tickets[4] = "not an object"
+    tickets[7]["organization_id"] = 77
+    docs = {"zd.json": {"tickets": tickets, "count": 11, "organizations": [{"id": 77, "name": "Acme Corp"}]},
+            "array.json": [t for t in tickets if isinstance(t, dict)],
+            "wrapped.json": {"results": [t for t in tickets if isinstance(t, dict)], "next_page": None}}
+    results = {}
+    for name, doc in docs.items():
+        (tmp_path / name).write_text(json.dumps(doc))
+        streamed = results[name] = read_exports([tmp_path / name], (), chunk_rows=3)
+        whole = sources._parse_document(doc, name, ())
+        assert sorted(zip(streamed.tickets["ticket_id"], streamed.tickets["locator"], streamed.tickets["account_id"],
+                          strict=True)) == sorted((t["ticket_id"], t["locator"], t["account_id"]) for t in whole.tickets)
+        assert sorted(zip(streamed.rejected["locator"], streamed.rejected["reason"], strict=True)) == \
+            sorted((r["locator"], r["reason"]) for r in whole.rejections)
+    zd = results["zd.json"]
+    assert zd.rejected["locator"].tolist() == ["tickets[4]"] and "tickets[10]" in zd.tickets["locator"].tolist()
+    assert sorted(results["wrapped.json"].tickets["locator"])[:2] == ["results[0]", "results[1]"]
+
+
+def test_broken_json_document_is_one_rejected_file_with_jsons_reason(tmp_path):
+    text = json.dumps({"tickets": [zd_ticket(i) for i in range(1, 9)]})
+    (tmp_path / "cut.json").write_text(text[: len(text) // 2])
+    result = read_exports([tmp_path / "cut.json"], (), chunk_rows=3)
+    assert result.tickets.empty
+    assert result.files["error"].iloc[0].startswith("invalid or truncated JSON: ")
