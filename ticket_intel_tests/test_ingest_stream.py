@@ -133,3 +133,33 @@ def test_broken_json_document_is_one_rejected_file_with_jsons_reason(tmp_path):
     result = read_exports([tmp_path / "cut.json"], (), chunk_rows=3)
     assert result.tickets.empty
     assert result.files["error"].iloc[0].startswith("invalid or truncated JSON: ")
+
+
+def test_a_new_stage_removes_the_folders_of_runs_that_died(tmp_path, monkeypatch):
+    """A run killed mid-ingest leaves its stage folder (a copy of the inbox's rows); the next stage
+    removes it, and never one of a process that still runs."""
+    import subprocess
+    import sys
+    import tempfile
+
+    import psutil
+
+    from ticket_intel.warehouse.staging import STAGE_PREFIX
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = round(psutil.Process(child.pid).create_time() * 1000)
+    running = tmp_path / f"{STAGE_PREFIX}{child.pid}_{started}_abc"
+    dead = tmp_path / f"{STAGE_PREFIX}{child.pid + 1_000_000}_{started}_abc"  # no such pid
+    reused = tmp_path / f"{STAGE_PREFIX}{child.pid}_{started - 60_000}_abc"  # its pid, an older process
+    for folder in (running, dead, reused):
+        (folder / "tickets").mkdir(parents=True)
+    try:
+        stage = Stage()
+        assert running.exists() and not dead.exists() and not reused.exists()
+        assert stage.folder.parent == tmp_path and stage.folder.name.startswith(STAGE_PREFIX)
+        stage.close()
+        assert not stage.folder.exists()
+    finally:
+        child.kill()
+        child.wait()

@@ -29,6 +29,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.core.sources import (
     EARLY_REASON,
     SUPERSEDED_REASON,
@@ -40,6 +41,7 @@ from ticket_intel.core.sources import (
 )
 from ticket_intel.core.weeks import week_start
 
+STAGE_PREFIX = "ticket_intel_stage_"  # + the owner's pid and start time (ms): see `_stage_folder`
 STAGE_MEMORY = "128MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
 BATCH_ROWS = 20_000  # rows per Arrow batch on the way to the warehouse
 _TABLES = {
@@ -63,13 +65,24 @@ _ROWS = {
 }
 
 
+def _stage_folder() -> Path:
+    """A new stage folder named after this process, once the folders of processes that are gone are
+    removed: a run killed mid-ingest cannot remove its own, and each holds a copy of the inbox's rows."""
+    me = ProcessId.current()
+    for old in Path(tempfile.gettempdir()).glob(f"{STAGE_PREFIX}*"):
+        pid, started, *_ = (old.name[len(STAGE_PREFIX):] + "_x_x").split("_")
+        if pid.isdigit() and started.isdigit() and not ProcessId(int(pid), me.host, int(started) / 1000).alive():
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{me.pid}_{round(me.started * 1000)}_"))
+
+
 class Stage:
     """A private folder (under TMPDIR, removed on `close`) of Parquet files, one per chunk and table,
     queried through an in-memory DuckDB whose buffer is capped; a `Sink`. Parquet rather than DuckDB
     tables: table storage (checkpoints, in-memory row groups) holds memory that grows with the rows."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="ticket_intel_stage_"))
+        self.folder = _stage_folder()
         self.con = duckdb.connect(":memory:", config={
             "memory_limit": STAGE_MEMORY, "temp_directory": str(self.folder / "spill"),
             "preserve_insertion_order": False})
