@@ -163,3 +163,35 @@ def test_a_new_stage_removes_the_folders_of_runs_that_died(tmp_path, monkeypatch
     finally:
         child.kill()
         child.wait()
+
+
+def test_the_inputs_read_beside_the_exports_commit_with_the_tickets_or_not_at_all(tmp_path):
+    """The help center and releases go in the ingest's one transaction: a write that fails among
+    them leaves the tickets as they were, and one that succeeds writes all of it."""
+    import duckdb
+
+    from ticket_intel.core.sources import stream_exports
+    from ticket_intel.warehouse import Replace, open_warehouse
+    from ticket_intel.warehouse.ingest import IngestWrite, write_ingest
+
+    inbox = _inbox(tmp_path)
+    scan, stage = scan_inbox(inbox), Stage()
+    try:
+        files = stage.resolve(stream_exports(scan.files, stage, (), scan.skipped, chunk_rows=CHUNK), None)
+        weeks = sorted(stage.week_counts())
+        releases = pd.DataFrame({"version": ["4.2.1"], "released_at": [datetime(2026, 11, 3)], "notes": ["fix"]})
+
+        def write(inputs: list[Replace]) -> IngestWrite:
+            return IngestWrite(weeks=weeks, read_files=files["source_file"].tolist(),
+                               listed_files=files["source_file"].tolist(), stage=stage, run_id="r1",
+                               files=files.assign(run_id="r1", in_inbox=True, out_of_range=0), inputs=inputs)
+
+        with open_warehouse(tmp_path / "w.duckdb") as con:
+            with pytest.raises(duckdb.Error):
+                write_ingest(con, write([Replace("raw.releases", releases.assign(nonsense=1), "version", ["4.2.1"])]))
+            assert con.execute("SELECT count(*) FROM raw.tickets").fetchone() == (0,)
+            write_ingest(con, write([Replace("raw.releases", releases, "version", ["4.2.1"])]))
+            assert con.execute("SELECT count(*) FROM raw.tickets").fetchone()[0] > 0
+            assert con.execute("SELECT version FROM raw.releases").fetchall() == [("4.2.1",)]
+    finally:
+        stage.close()

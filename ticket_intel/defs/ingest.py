@@ -25,7 +25,7 @@ from ticket_intel.core.sources import load_mappings
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
-from ticket_intel.warehouse import Replace, replace, snapshot
+from ticket_intel.warehouse import Replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 from ticket_intel.warehouse.staging import staged_inbox
 
@@ -46,14 +46,13 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         streamed = stage.resolve(staged.files, weekly.start.replace(tzinfo=None))
         per_week = stage.file_week_counts()
         files = count_by_weeks(streamed, per_week, weeks).assign(run_id=run_id, in_inbox=True)
+        inputs = ingest.product_inputs()
         write = IngestWrite(
             weeks=weeks, read_files=files.loc[files["error"].isna(), "source_file"].tolist(),
             listed_files=files["source_file"].tolist(), stage=stage, run_id=run_id, files=files,
-            prune=ingest.prune())
-        inputs = ingest.product_inputs()
+            prune=ingest.prune(), inputs=side_input_writes(inputs, run_id))
         with warehouse.connect() as con:
             write_ingest(con, write)
-            replace(con, side_input_writes(inputs, run_id))
             kept = kept_files(stored_files(con), write.read_files)
         checked, rejected = stage.check_frame(weeks), stage.rejected_count()
     _log_files(context, pd.concat([files, read_log(inputs).assign(out_of_range=0)], ignore_index=True))

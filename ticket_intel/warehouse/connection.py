@@ -7,10 +7,10 @@ inside one transaction: a crash leaves the previous state, a re-run leaves no du
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -18,6 +18,8 @@ import pandas as pd
 
 from ticket_intel.warehouse import target
 from ticket_intel.warehouse.schema import LATEST, PRIMARY_KEYS, applied_version, migrate
+
+T = TypeVar("T")
 
 
 def connect(where: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -60,23 +62,14 @@ def replace(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[s
     On a DuckLake another process may re-write another week of the same table meanwhile; the loser's
     commit is refused and the whole transaction runs again (it is idempotent).
     """
-    return target.retry_conflicts(lambda: _replace_once(con, writes))
+    return target.retry_conflicts(lambda: in_transaction(con, lambda: apply_writes(con, writes)))
 
 
-def _replace_once(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
-    inserted: dict[str, int] = {}
+def in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], T]) -> T:
+    """`body` inside one transaction: committed when it returns, rolled back when it raises."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for i, w in enumerate(writes):
-            if w.values:
-                con.execute(f"DELETE FROM {w.table} WHERE {w.key} IN (SELECT unnest(?))", [list(w.values)])
-            n = 0 if w.frame is None else len(w.frame)
-            if n:
-                name = f"_replace_{i}"
-                con.register(name, w.frame)
-                con.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {name}")
-                con.unregister(name)
-            inserted[w.table] = inserted.get(w.table, 0) + n
+        out = body()
     except BaseException:
         # A failed COMMIT (a full disk) has already ended the transaction: the ROLLBACK's own error
         # ("no transaction is active") must not hide the real cause.
@@ -84,6 +77,22 @@ def _replace_once(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> 
             con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
+    return out
+
+
+def apply_writes(con: duckdb.DuckDBPyConnection, writes: Sequence[Replace]) -> dict[str, int]:
+    """Each write's delete, then its insert, in the caller's transaction; rows inserted per table."""
+    inserted: dict[str, int] = {}
+    for i, w in enumerate(writes):
+        if w.values:
+            con.execute(f"DELETE FROM {w.table} WHERE {w.key} IN (SELECT unnest(?))", [list(w.values)])
+        n = 0 if w.frame is None else len(w.frame)
+        if n:
+            name = f"_replace_{i}"
+            con.register(name, w.frame)
+            con.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {name}")
+            con.unregister(name)
+        inserted[w.table] = inserted.get(w.table, 0) + n
     return inserted
 
 

@@ -7,8 +7,7 @@ prunes. A ticket re-exported in a file read now replaces its kept copy, so a tic
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ticket_intel.warehouse import target
-from ticket_intel.warehouse.connection import read
+from ticket_intel.warehouse.connection import Replace, apply_writes, in_transaction, read
 from ticket_intel.warehouse.staging import Stage
 
 
@@ -30,22 +29,12 @@ class IngestWrite:
     run_id: str
     files: pd.DataFrame
     prune: bool = False  # also remove, in `weeks`, the tickets of files not read this run
+    inputs: Sequence[Replace] = ()  # what was read beside the exports (help center, releases)
 
 
 def write_ingest(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
     """All of it in one transaction (retried whole on a refused DuckLake commit)."""
-    target.retry_conflicts(lambda: _in_transaction(con, lambda: _write(con, w)))
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection, body: Callable[[], None]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        body()
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has ended it already
-            con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
+    target.retry_conflicts(lambda: in_transaction(con, lambda: _write(con, w)))
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.RecordBatchReader) -> None:
@@ -76,6 +65,7 @@ def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
                    kept = (SELECT count(*) FROM raw.tickets t WHERE t.source_file = f.source_file)
                    WHERE f.in_inbox IS NOT NULL""", [list(w.listed_files)])
     con.execute("DELETE FROM ops.ingested_files WHERE in_inbox = false AND kept = 0")
+    apply_writes(con, w.inputs)
 
 
 def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
