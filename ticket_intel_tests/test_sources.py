@@ -169,3 +169,17 @@ def test_sample_accounts_file_fills_plans(tmp_path):
     with_accounts = read_exports(list_exports(tmp_path)).tickets
     assert with_accounts["monthly_revenue"].notna().sum() > without["monthly_revenue"].notna().sum()
     assert with_accounts["plan"].notna().sum() >= without["plan"].notna().sum()
+
+
+@pytest.mark.parametrize("name", ["freshdesk_tickets.csv", "zendesk_tickets.json", "intercom_conversations.json"])
+def test_the_sensors_chunked_weeks_are_the_weeks_of_the_whole_parse(name, monkeypatch):
+    """`export_weeks` (the inbox sensor's read of a new file) keeps weeks only, chunk by chunk, and
+    finds exactly the weeks of the tickets a whole parse gives."""
+    from ticket_intel.core import sources
+    from ticket_intel.core.weeks import monday
+
+    path = PROJECT_ROOT / "data" / "sample" / name
+    whole = {monday(t["created_at"].date()) for t in parse_bytes(name, path.read_bytes()).tickets}
+    monkeypatch.setattr(sources, "CSV_CHUNK", 50)  # many chunks, also for the JSON ticket lists
+    with path.open("rb") as fh:
+        assert sources.export_weeks(name, fh) == whole and len(whole) >= 10

@@ -16,15 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from ticket_intel.core.product_inputs import side_inputs_digest
-from ticket_intel.core.sources import (
-    FileError,
-    Mapping,
-    load_mappings,
-    parse_bytes,
-    read_snapshot,
-    scan_inbox,
-)
-from ticket_intel.core.weeks import monday
+from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
@@ -44,13 +36,14 @@ def contiguous(weeks: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def weeks_touched(path: Path, data: bytes, partition_keys: set[str], mappings: Sequence[Mapping]) -> list[date]:
-    """The weeks one export's bytes touch (none when the file as a whole is unusable)."""
+def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mapping]) -> list[date]:
+    """The weeks one export touches (none when the file as a whole is unusable), read chunk by chunk so
+    a big new export costs the sensor a chunk of memory, not the file."""
     try:
-        tickets = parse_bytes(path.name, data, mappings).tickets
-    except FileError:
+        with open(path, "rb") as fh:
+            weeks = export_weeks(path.name, fh, mappings)
+    except (FileError, OSError):
         return []
-    weeks = {monday(t["created_at"].date()) for t in tickets}
     return sorted(w for w in weeks if w.isoformat() in partition_keys)
 
 
@@ -78,18 +71,16 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
     for path in scan.files:
-        try:
-            snapshot = read_snapshot(path)
-        except FileError as exc:  # one unreadable file is reported; the others go on
-            context.log.warning(f"{path}: {exc}")
+        digest = file_sha256(path)
+        if digest is None:  # one unreadable file is reported; the others go on
+            context.log.warning(f"{path}: cannot read the file")
             continue
-        digest = snapshot.sha256
         previous = paths.get(str(path))
         paths[str(path)] = digest
         if digest in seen:
             continue
         mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
-        weeks = weeks_touched(path, snapshot.data, keys, mappings)
+        weeks = weeks_touched(path, keys, mappings)
         seen[digest] = [w.isoformat() for w in weeks]
         replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []
         for start, end in contiguous(weeks + replaced):

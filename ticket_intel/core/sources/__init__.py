@@ -25,7 +25,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -47,15 +47,15 @@ from ticket_intel.core.sources.inbox import (
     InboxScan,
     cut_incomplete,
     file_sha256,
-    read_snapshot,
     scan_inbox,
     spool_snapshot,
 )
 from ticket_intel.core.sources.mapped import Mapping, load_mappings
+from ticket_intel.core.weeks import monday
 
 __all__ = ["EARLY_REASON", "FILE_COLUMNS", "SUPERSEDED_REASON", "Chunk", "FileError", "InboxScan", "IngestResult",
-           "Mapping", "Sink", "file_sha256", "list_exports", "load_mappings", "parse_bytes", "read_exports",
-           "read_inbox", "read_snapshot", "scan_inbox", "stream_exports"]  # fmt: skip
+           "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports", "load_mappings", "parse_bytes",
+           "read_exports", "read_inbox", "scan_inbox", "stream_exports"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
@@ -498,6 +498,23 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
         result.skipped += sum(threaded.skipped.values())
         result.pending = None
     return result
+
+
+def export_weeks(name: str, fh: IO[bytes], mappings: Sequence[Mapping] = ()) -> set[date]:
+    """The weeks one export's tickets fall in, parsed chunk by chunk and kept as weeks only (the inbox
+    sensor's question about a new file, whatever its size); conversations of a mapped file are
+    assembled within it. Raises FileError when the file as a whole is unusable."""
+    weeks: set[date] = set()
+    pending = None
+    for part in _parse_file(name, fh, mappings, CSV_CHUNK):
+        weeks |= {monday(t["created_at"].date()) for t in part.tickets}
+        if part.pending is not None and pending is None:
+            pending = part.pending
+        elif part.pending is not None:
+            pending.messages += part.pending.messages
+    if pending is not None:
+        weeks |= {monday(t["created_at"].date()) for t in threads.resolve(pending).tickets}
+    return weeks
 
 
 @dataclass

@@ -73,28 +73,6 @@ def _walk(folder: Path, scan: InboxScan, walked: set[str]) -> None:
                 scan.files.append(path)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """The bytes of one file as read once; `settled` is False when the file changed while it was read."""
-
-    data: bytes
-    sha256: str
-    settled: bool
-
-
-def read_snapshot(path: Path) -> Snapshot:
-    """Read a file's bytes once through one open handle; raises FileError with the system's reason."""
-    try:
-        with open(path, "rb") as fh:
-            before = os.fstat(fh.fileno())
-            data = fh.read()
-            after = os.fstat(fh.fileno())
-    except OSError as exc:
-        raise FileError(f"cannot read the file: {exc.strerror or exc}") from exc
-    settled = after.st_size == len(data) and after.st_mtime_ns == before.st_mtime_ns
-    return Snapshot(data, hashlib.sha256(data).hexdigest(), settled)
-
-
 SPOOL_MEMORY = 8 << 20  # bytes of a file held in memory; beyond that its private copy is a temporary file
 READ_PIECE = 1 << 20
 
@@ -102,7 +80,8 @@ READ_PIECE = 1 << 20
 @dataclass
 class Spool:
     """A file's bytes as read once, copied through one handle into a private (seekable) temporary
-    file, so a big export costs disk, not memory; `settled` as in Snapshot."""
+    file, so a big export costs disk, not memory; `settled` is False when the file changed while it
+    was read."""
 
     file: IO[bytes]
     sha256: str
