@@ -5,9 +5,9 @@
 
 What runs is the real thing: a generated inbox of weekly Freshdesk CSV exports (real customer texts from
 ../shared/datasets through `bench.synthetic.tickets`, spread over --weeks weeks with weekday and office-hour
-peaks, customers with a long tail) goes through `ticket-intel run`'s own steps (`runner.inbox_tickets`,
-`runner.plan_weeks`, `cli.execute`: the real `weekly_job` on a real Dagster instance, in-process, as a
-single-run backfill of every week) in a fresh process. Each stage is one Dagster step; its seconds come from
+peaks, customers with a long tail) goes through `ticket-intel run`'s own steps (`runner.inbox_weeks` inside
+`staging.parse_once`, `runner.plan_weeks`, `cli.execute`: the real `weekly_job` on a real Dagster instance,
+in-process, as a single-run backfill of every week) in a fresh process. Each stage is one Dagster step; its seconds come from
 the run's event log, and its peak RSS from a thread that samples and resets the process's high-water mark
 (`/proc/self/clear_refs`), so each stage's peak is its own.
 
@@ -178,19 +178,19 @@ def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | Non
     with PeakSampler() as sampler:
         _environment(Path(workdir), Path(inbox))
         from ticket_intel import cli, runner
+        from ticket_intel.defs.partitions import weekly
+        from ticket_intel.warehouse.staging import parse_once
 
         warehouse = Path(workdir) / "warehouse.duckdb"
         runner.configure(warehouse, Path(inbox))
         imported = time.time()
-        tickets, _ = runner.inbox_tickets(Path(inbox))
-        from ticket_intel.defs.partitions import weekly
-
-        plan = runner.plan_weeks(f"{weeks[0]}..{weeks[-1]}", runner.week_counts(tickets), set(weekly.get_partition_keys()))
-        del tickets
-        planned = time.time()
-        run_id = cli.execute(warehouse, plan.start, plan.end, _assets(only, skip))
+        with parse_once():  # as `ticket-intel run`: the plan's staged inbox is the run's ingest
+            counts, _ = runner.inbox_weeks(Path(inbox))
+            plan = runner.plan_weeks(f"{weeks[0]}..{weeks[-1]}", counts, set(weekly.get_partition_keys()))
+            planned = time.time()
+            result = cli.execute(warehouse, plan.start, plan.end, _assets(only, skip))
         done = time.time()
-    steps = step_times(run_id)
+    steps = step_times(result.run_id)
     rows = [{"stage": "process start (imports)", "start": began, "end": imported},
             {"stage": "plan (run reads the inbox)", "start": imported, "end": planned}]
     rows += [{"stage": k, "start": s, "end": e} for k, (s, e) in steps.items()]

@@ -8,6 +8,11 @@ Both methods get the same embeddings (the project's cached embedder) and run in 
 each, so their seconds and peak RSS are comparable. NMI and ARI are computed over all labelled
 texts with the outliers as one group of their own, and again over the non-outliers only.
 
+`--layout-epochs E` (repeatable) adds the project's clustering with E UMAP epochs (0: UMAP's own
+defaults) beside the shipped `cluster.LAYOUT_EPOCHS`. `--slices K` scores K random label slices of
+the --csv data (10 to 50 labels, seeds 0..K-1) instead of one set, and prints each method's ARI per
+slice and its mean; BERTopic is skipped there.
+
 `--sample-limit S` (repeatable) adds the project's clustering fitted on a sample of S tickets
 (the path windows past `cluster.SAMPLE_LIMIT` take) and checks its ARI is within 0.02 of the
 whole fit. `--mix` clusters every distinct real text of ../shared/datasets together (banking77,
@@ -34,13 +39,19 @@ from ticket_intel.core import embed
 ARI_TOLERANCE = 0.02  # fit-on-sample may lose at most this much ARI against the whole fit
 
 
-def project_labels(x: np.ndarray, seed: int, sample_limit: int = 0) -> np.ndarray:
-    """The pipeline's own clustering with its size-scaled defaults (fitted on a sample past sample_limit)."""
+SLICE_LABELS = (10, 15, 22, 30, 40, 50)  # labels kept by the --slices runs, cycled
+
+
+def project_labels(x: np.ndarray, seed: int, sample_limit: int = 0, layout_epochs: int = -1) -> np.ndarray:
+    """The pipeline's own clustering with its size-scaled defaults (fitted on a sample past sample_limit;
+    with `layout_epochs` UMAP epochs when >= 0, 0 meaning UMAP's own defaults)."""
     from ticket_intel.core import cluster
 
     params = cluster.default_params(len(x), seed)
     if sample_limit:
         params = replace(params, sample_limit=sample_limit)
+    if layout_epochs >= 0:
+        params = replace(params, n_epochs=layout_epochs or None)
     return cluster.cluster(x, params).labels
 
 
@@ -86,13 +97,16 @@ def scores(labels: np.ndarray, truth: np.ndarray, seconds: float, rss: float) ->
 
 def evaluate(
     texts: Sequence[str], truth: np.ndarray, seed: int = 42, bertopic: bool = True,
-    backend: str = embed.DEFAULT_BACKEND, sample_limits: Sequence[int] = (),
+    backend: str = embed.DEFAULT_BACKEND, sample_limits: Sequence[int] = (), layout_epochs: Sequence[int] = (),
 ) -> dict[str, Any]:
     x, _ = cached_embed(list(texts), backend=backend, progress=True)
     results = {}
     for limit in (0, *sample_limits):
         (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed, limit)
         results[f"ticket_intel, sample {limit}" if limit else "ticket_intel"] = scores(labels, truth, seconds, rss)
+    for epochs in layout_epochs:
+        (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed, 0, epochs)
+        results[f"ticket_intel, {epochs or 'UMAP default'} epochs"] = scores(labels, truth, seconds, rss)
     if bertopic:
         (labels, seconds), _, rss = in_fresh_process(timed, bertopic_labels, x, list(texts), seed)
         results["bertopic"] = scores(labels, truth, seconds, rss)
@@ -121,6 +135,22 @@ def subset(frame: pd.DataFrame, label_col: str, labels: int, texts: int, seed: i
     if texts and texts < len(frame):
         frame = frame.iloc[np.sort(rng.choice(len(frame), texts, replace=False))]
     return frame
+
+
+def slices(args: argparse.Namespace) -> None:
+    """ARI and seconds of every method on --slices random label slices, then their means."""
+    frame = read_csvs(args.csv).dropna(subset=[args.text_col, args.label_col])
+    rows = []
+    for k in range(args.slices):
+        part = subset(frame, args.label_col, SLICE_LABELS[k % len(SLICE_LABELS)], 0, k)
+        truth = part[args.label_col].astype(str).to_numpy(dtype=object)
+        results = evaluate(part[args.text_col].astype(str).tolist(), truth, args.seed, False, args.backend,
+                           args.sample_limit, args.layout_epochs)
+        rows += [{"slice": f"{SLICE_LABELS[k % len(SLICE_LABELS)]} labels, seed {k}", "texts": len(part),
+                  "method": name, "ari": r["ari"], "seconds": r["seconds"]} for name, r in results.items()]
+    means = pd.DataFrame(rows).groupby("method", sort=False)[["ari", "seconds"]].mean().round(4)
+    print(table(rows))
+    print(table([{"method": m, "mean_ari": r.ari, "mean_seconds": r.seconds} for m, r in means.iterrows()]))
 
 
 def load(args: argparse.Namespace) -> tuple[list[str], np.ndarray]:
@@ -153,11 +183,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--sample-seed", type=int, default=0, help="seed for --labels / --texts")
     parser.add_argument("--sample-limit", type=int, action="append", default=[],
                         help="also fit on a sample of this many tickets; repeatable")
+    parser.add_argument("--layout-epochs", type=int, action="append", default=[],
+                        help="also cluster with this many UMAP epochs (0: UMAP's defaults); repeatable")
+    parser.add_argument("--slices", type=int, default=0, help="score this many random label slices of --csv")
     parser.add_argument("--backend", choices=embed.BACKENDS, default=embed.DEFAULT_BACKEND,
                         help="embedding backend (vectors cached per backend)")
     args = parser.parse_args(argv)
+    if args.slices:
+        slices(args)
+        return
     texts, truth = load(args)
-    results = evaluate(texts, truth, args.seed, not args.no_bertopic, args.backend, args.sample_limit)
+    results = evaluate(texts, truth, args.seed, not args.no_bertopic, args.backend, args.sample_limit,
+                       args.layout_epochs)
     if args.json:
         keys = ("themes", "outlier_pct", "nmi", "ari", "seconds", "peak_rss_mb")
         print(json.dumps({name: {k: r[k] for k in keys} for name, r in results.items()}))

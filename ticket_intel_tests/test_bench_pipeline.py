@@ -1,10 +1,13 @@
-"""The generated inbox of bench.pipeline: weekly export files, and a later week that joins it."""
+"""The generated inbox of bench.pipeline (weekly export files, and a later week that joins it), and its run:
+`ticket-intel run`'s own steps (plan, parse once, execute, the run's event log), which the cost model must
+not fall behind, as it once did silently."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from bench.pipeline import FIRST_ID, build_inbox, spread
+from bench.common import in_fresh_process
+from bench.pipeline import FIRST_ID, build_inbox, run_stages, spread
 
 CORPUS = pd.DataFrame({"text": [f"my card number {i} was declined at the shop today" for i in range(40)]})
 
@@ -26,3 +29,11 @@ def test_a_later_week_continues_the_ids_and_repeats_no_text(tmp_path):
     assert files == [f"freshdesk_{w.isoformat()}.csv" for w in both.weeks]
     last = pd.read_csv(tmp_path / files[-1])
     assert sorted(last["Ticket ID"]) == list(range(FIRST_ID + 60, FIRST_ID + 90))
+
+
+def test_a_bench_run_times_the_plan_and_each_step_of_the_real_job(tmp_path):
+    inbox = build_inbox(spread(40, weeks=2, seed=1), 1, tmp_path / "inbox", CORPUS)
+    rows, _, _ = in_fresh_process(run_stages, str(tmp_path / "work"), str(inbox.folder),
+                                  [w.isoformat() for w in inbox.weeks], ["raw_tickets"], [])
+    assert [r["stage"] for r in rows][:3] == ["process start (imports)", "plan (run reads the inbox)", "raw_tickets"]
+    assert all(r["seconds"] >= 0 and r["peak_rss_mb"] > 0 for r in rows)

@@ -1,7 +1,13 @@
 """Group ticket embeddings into themes a person can read: UMAP, HDBSCAN, merge, soft-assign.
 
 1. UMAP (cosine, 15 neighbours, 5 dimensions, min_dist 0) condenses the embeddings so density
-   is measurable; it is seeded, so a window and a seed always give the same layout.
+   is measurable; it is seeded, so a window and a seed always give the same layout. Its layout
+   runs `LAYOUT_EPOCHS` (200) epochs at every size: UMAP's own default above 10,000 rows, where
+   below it UMAP spends 500 to polish pictures. The layout here only feeds HDBSCAN: on 12 random
+   label slices of banking77 (1,600-8,500 texts) 200 epochs gave the same ARI as UMAP's defaults
+   (mean 0.562 vs 0.565, inside the spread between slices) and a 10,000-ticket cold run's clustering
+   took 40% less time (`bench.theme_quality --slices 12 --layout-epochs 0`, `bench.pipeline`).
+   100 epochs was as good on those slices but split a 400-row sample of 6 clean blobs into 9.
 2. HDBSCAN finds dense groups. Its minimum cluster size grows with the window, sqrt(n)/2 (at
    least 5, the smallest group the ranking counts as a theme): a window of n tickets can then
    hold at most 2*sqrt(n) themes, tens for the thousands of tickets of a weekly window rather
@@ -50,6 +56,7 @@ MERGE_SHARED = 2
 TUKEY_K = 1.5
 SAMPLE_LIMIT = 50_000  # largest window clustered whole; see the module docstring
 BLOCK = 65_536  # rows per block when placing tickets, so no n x themes matrix is held at once
+LAYOUT_EPOCHS = 200  # UMAP optimisation epochs; see step 1 of the module docstring
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ class ClusterParams:
     min_samples: int
     n_neighbors: int = 15
     n_components: int = 5
+    n_epochs: int | None = LAYOUT_EPOCHS  # None: UMAP's own size-dependent default
     seed: int = 42
     sample_limit: int = SAMPLE_LIMIT
 
@@ -152,6 +160,7 @@ def reduce(x: np.ndarray, params: ClusterParams) -> tuple[np.ndarray, np.ndarray
         n_components=params.n_components,
         metric="cosine",
         min_dist=0.0,
+        n_epochs=params.n_epochs,
         random_state=params.seed,
         init="spectral" if len(x) > params.n_components + 1 else "random",
         precomputed_knn=knn,
