@@ -75,6 +75,7 @@ class ClusterResult:
     labels: np.ndarray  # cluster per row, OUTLIER for noise
     probabilities: np.ndarray  # HDBSCAN membership strength; 0 for soft-assigned rows
     assignment: list[str]  # "core", "soft" or "outlier"
+    neighbours: np.ndarray | None = None  # each row's nearest rows (no self), when the whole window was searched
 
     @property
     def n_clusters(self) -> int:
@@ -299,7 +300,7 @@ def _fit(x: np.ndarray, params: ClusterParams) -> ClusterResult:
     ).fit(layout)
     merged = merge_interpenetrating(model.labels_, knn)
     labels, soft = soft_assign(x, merged)
-    return _result(_relabel(labels), soft, model.probabilities_)
+    return _result(_relabel(labels), soft, model.probabilities_, knn)
 
 
 def fit_on_sample(x: np.ndarray, params: ClusterParams) -> ClusterResult:
@@ -317,7 +318,9 @@ def fit_on_sample(x: np.ndarray, params: ClusterParams) -> ClusterResult:
     return _result(_relabel(placed), soft, probabilities)
 
 
-def _result(labels: np.ndarray, soft: np.ndarray, probabilities: np.ndarray) -> ClusterResult:
+def _result(labels: np.ndarray, soft: np.ndarray, probabilities: np.ndarray,
+            knn: np.ndarray | None = None) -> ClusterResult:
     assignment = ["soft" if s else ("outlier" if lab == OUTLIER else "core")
                   for lab, s in zip(labels, soft, strict=True)]
-    return ClusterResult(labels=labels, probabilities=np.where(soft, 0.0, probabilities), assignment=assignment)
+    return ClusterResult(labels=labels, probabilities=np.where(soft, 0.0, probabilities), assignment=assignment,
+                         neighbours=knn)

@@ -144,7 +144,8 @@ def _cluster_scope(
     now = (tickets["ticket_week"] == week).to_numpy()
     customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
     carved = subgroups.carve(week, x, ids, now, customers, tracked, [p.theme for p in previous],
-                             {p.theme.theme_id for p in previous if p.origin == subgroups.NEW_GROUP}, fresh=fresh)
+                             {p.theme.theme_id for p in previous if p.origin == subgroups.NEW_GROUP},
+                             knn=result.neighbours, fresh=fresh)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
