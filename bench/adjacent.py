@@ -24,7 +24,7 @@ ranking (`rank.rank_week`) and the alerts. Two paths share each week's clusterin
 A new-pattern alert that is not the found B counts as false; a spike alert is false unless it is
 the planted spike (duplicates of a found spike are counted apart). Rates are per 100 theme-weeks:
 ranked themes summed over weeks 2-10 (week 1 starts tracking, nothing can be new in it).
-Clustering labels are cached per window in `CACHE` (they depend only on the window's tickets).
+Clustering labels are cached per window in `CACHE`, by the window's tickets and the clustering's parameters.
 """
 
 from __future__ import annotations
@@ -144,9 +144,10 @@ def window_of(scenario: Scenario, week: int) -> pd.DataFrame:
 
 
 def labels_of(x: np.ndarray, ticket_ids: list[str], seed: int) -> tuple[np.ndarray, int]:
-    """(the pipeline's clustering of a window, its min cluster size); cached by the window's tickets."""
+    """(the pipeline's clustering of a window, its min cluster size); cached by the window's tickets and
+    the clustering's parameters (a change to them must not reuse labels of the old clustering)."""
     params = cluster.default_params(len(x), seed)
-    key = hashlib.sha256(("|".join(ticket_ids) + f"#{seed}").encode()).hexdigest()[:20]
+    key = hashlib.sha256(("|".join(ticket_ids) + f"#{params!r}").encode()).hexdigest()[:20]
     path = CACHE / "labels" / f"{key}.npy"
     if path.exists():
         return np.load(path), params.min_cluster_size
