@@ -44,6 +44,8 @@ from collections.abc import Iterator, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
 from ticket_intel.core.cluster import neighbours
@@ -96,9 +98,6 @@ def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata:
     A component is named by its lowest row; a row outside every link is its own component. The
     components are scipy's (C, not a Python union-find: the permutation test asks this hundreds of
     times a week, which took two thirds of a 17,000-ticket window's theme step)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = len(member)
     kept = links[member[links[:, 0]] & member[links[:, 1]]]
     graph = coo_matrix((np.ones(len(kept), dtype=np.int8), (kept[:, 0], kept[:, 1])), shape=(n, n))
