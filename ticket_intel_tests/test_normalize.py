@@ -24,6 +24,11 @@ CASES = [
     ("Sent from my iPhone", "Sent from my iPhone"),  # nothing else said: keep it whole
     ("سلام، بطاقتي لا تعمل 😞", "سلام، بطاقتي لا تعمل 😞"),
     ("a < b and c > d in my report", "a < b and c > d in my report"),
+    ('<?xml version="1.0" encoding="utf-8"?><p>Export fails</p>', "Export fails"),
+    ('<html><head><meta charset="latin-1"><title>Re: case</title></head><body>Café card déclinée</body></html>',
+     "Café card déclinée"),
+    ("<p>Login <!-- tracking pixel -->loops</p>", "Login loops"),
+    ("<ul><li>step one</li><li>step two</li></ul>then it fails", "step one step two then it fails"),
 ]
 
 
@@ -34,6 +39,11 @@ def test_clean_message(raw, expected):
 
 def test_html_only_body_keeps_block_boundaries():
     assert html_to_text("<p>one</p><p>two</p>").split() == ["one", "two"]
+
+
+def test_markup_nested_deeper_than_the_parser_follows_keeps_its_words():
+    deep = "<div>" * 5000 + "card &amp; pin blocked" + "</div>" * 5000
+    assert html_to_text(deep).split() == ["card", "&", "pin", "blocked"]
 
 
 def test_empty_and_none():
