@@ -41,7 +41,7 @@ _DISCLAIMER = re.compile(
 
 
 _TAGS = re.compile(r"<[^>]*>")
-_TAGS_AND_SPACES = re.compile(r"<[^>]*>|&nbsp;|&#160;|\s+")
+_TAGS_AND_SPACES = re.compile(_TAGS.pattern + r"|&nbsp;|&#160;|\s+")
 
 
 def has_text(text: str) -> bool:
