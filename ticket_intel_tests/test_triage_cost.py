@@ -2,7 +2,8 @@
 
 The rules read folded text case-sensitively: they must match exactly what they matched with
 `re.IGNORECASE`, on every code point. Triage calls VADER once when no word names a problem. The
-summaries take each ticket's escalation signals from triage and run only those rules.
+summaries take each ticket's escalation signals from triage and run only those rules, and read
+the text for meaning redaction stored; what they say must be what recomputing everything says.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 from ticket_intel.core import triage as triage_mod
 from ticket_intel.core import triage_rules as rules
+from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.summarize import ThemeDocs, escalates, extractive_summary, severity_of, theme_docs
 from ticket_intel.core.theme_triage import with_ticket_triage
 
@@ -77,18 +79,19 @@ def test_escalation_from_triage_signals_is_escalation_from_the_rules(text):
     assert escalates(text, (), []) is False
 
 
-def test_summaries_with_triage_escalations_say_what_the_rules_say():
+def test_summaries_from_triage_and_stored_meaning_say_what_recomputing_says():
     texts = TEXTS * 3
     ids = [f"t{i}" for i in range(len(texts))]
     week = date(2026, 11, 16)
     window = pd.DataFrame({"ticket_id": ids, "ticket_week": week, "theme_id": "A", "text": texts})
     vectors = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
     triage = triage_mod.triage(window[["ticket_id", "text"]], triage_mod.default_taxonomy(), _routing())
-    judged = window.merge(triage, on="ticket_id")
+    judged = window.merge(triage, on="ticket_id").assign(meaning_text=[meaning_text(t) for t in texts])
+    judged.loc[0, "meaning_text"] = None  # a row redacted before meaning_text was stored
     docs = with_ticket_triage(theme_docs(judged, week, vectors), judged)
     doc = docs["A"]
     assert doc.escalations == [list(s) for s in triage["escalation_signals"]]
-    assert doc.phrases is not None
+    assert doc.meanings == [meaning_text(t) for t in texts] and doc.phrases is not None
     bare = ThemeDocs(doc.theme_id, week, ids, texts, doc.ticket_weeks, doc.vectors, doc.terms,
                      doc.signals, doc.severities)
     assert extractive_summary(doc) == extractive_summary(bare)

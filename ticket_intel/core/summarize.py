@@ -88,7 +88,9 @@ class ThemeDocs:
     severities: list[str] | None = None
     # Per ticket, the escalation signals `ticket_triage` found (None: none known, all rules run).
     escalations: list[Sequence[str] | None] | None = None
-    # `_theme_phrases` of the texts, kept from the terms' computation so labelling need not redo it.
+    # Each text's `meaning_text` (as redaction stored it), and `_theme_phrases` of them, kept from the
+    # terms' computation so labelling need not redo it; computed when None.
+    meanings: list[str] | None = None
     phrases: list[list[list[str]]] | None = None
 
 
@@ -145,12 +147,18 @@ _PREPOSITION = re.compile(
 )
 
 
-def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
-    """Content words per phrase of the text for meaning (no handles, links, placeholders or
-    sign-offs). Punctuation, negations and prepositions split phrases (so "payment didn't work"
-    never yields "payment work"); `card's` counts as `card`, and other contractions (I'm, we've)
-    carry no topic."""
-    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning_text(text)).lower()))
+def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Sequence[str]:
+    """The texts for meaning: `meanings` when the caller has them (redaction stores each ticket's),
+    else `meaning_text` of each text."""
+    return [meaning_text(t) for t in texts] if meanings is None else meanings
+
+
+def _sentences(meaning: str, stop: frozenset[str]) -> list[list[str]]:
+    """Content words per phrase of a text for meaning (`meaning_text`: no handles, links,
+    placeholders or sign-offs). Punctuation, negations and prepositions split phrases (so "payment
+    didn't work" never yields "payment work"); `card's` counts as `card`, and other contractions
+    (I'm, we've) carry no topic."""
+    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning).lower()))
     phrases = []
     for part in _SENTENCE_BREAK.split(text):
         words = (w.removesuffix("'s") for w in _WORD.findall(part))
@@ -158,10 +166,10 @@ def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
     return phrases
 
 
-def _theme_phrases(texts: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
-    """`_sentences` of each of one theme's texts, misspellings folded into the correctly spelled
-    word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
-    phrases = [_sentences(t, frozenset()) for t in texts]  # stop words too: "neeed" misspells "need"
+def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
+    """`_sentences` of each of one theme's texts for meaning, misspellings folded into the correctly
+    spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
+    phrases = [_sentences(t, frozenset()) for t in meanings]  # stop words too: "neeed" misspells "need"
     folds = spelling_folds(Counter(w for doc in phrases for phrase in doc for w in phrase))
     return [[[w for w in (folds.get(w, w) for w in phrase) if w not in stop] for phrase in doc] for doc in phrases]
 
@@ -180,7 +188,7 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     chosen (same words, or a variant of a word) is skipped, so the list says different things.
     """
     stop = _stop_words()
-    return _tfidf_terms({t: _theme_phrases(texts, stop) for t, texts in docs_by_theme.items()}, top_n)
+    return _tfidf_terms({t: _theme_phrases(_meanings(texts), stop) for t, texts in docs_by_theme.items()}, top_n)
 
 
 def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: int = 8) -> dict[str, list[str]]:
@@ -226,11 +234,12 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
     return out
 
 
-def _surface_forms(texts: Sequence[str]) -> dict[str, str]:
-    """Acronyms as customers write them: ATM, PIN and UK stay upper case in a label."""
+def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
+    """Acronyms as customers write them (in the texts for meaning): ATM, PIN and UK stay upper case
+    in a label."""
     forms: dict[str, Counter[str]] = {}
-    for text in texts:
-        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(meaning_text(text))):
+    for text in meanings:
+        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(text)):
             forms.setdefault(word.lower(), Counter())[word] += 1
     out = {}
     for low, counter in forms.items():
@@ -253,7 +262,7 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[l
     stop = _stop_words()
     top = set(terms[0].split())
     df: Counter[tuple[str, ...]] = Counter()
-    for doc in phrases if phrases is not None else _theme_phrases(texts, stop):
+    for doc in phrases if phrases is not None else _theme_phrases(_meanings(texts), stop):
         seen = set()
         for words in doc:
             for n in (2, 3):
@@ -264,7 +273,7 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[l
         df.update(seen)
     best = max(df, key=lambda g: (df[g], len(g), g), default=None)
     words = list(best) if best is not None and df[best] >= max(2, 0.1 * len(texts)) else terms[0].split()
-    forms = _surface_forms(texts) if forms is None else forms
+    forms = _surface_forms(_meanings(texts)) if forms is None else forms
     return " ".join(forms.get(w, w) for w in words)
 
 
@@ -277,7 +286,7 @@ def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | Non
     head = head_phrase(terms, texts) if head is None else head
     used = head.lower().split()
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
-    forms = _surface_forms(texts) if forms is None else forms
+    forms = _surface_forms(_meanings(texts)) if forms is None else forms
     label = head + (f" · {' '.join(forms.get(w, w) for w in rest[0].split())}" if rest and len(used) < 3 else "")
     return label[:1].upper() + label[1:]
 
@@ -402,7 +411,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
-    forms = _surface_forms(doc.texts)
+    forms = _surface_forms(_meanings(doc.texts, doc.meanings))
     head = head_phrase(doc.terms, doc.texts, doc.phrases, forms)
     label = label_from_terms(doc.terms, doc.texts, head, forms)
     topic = head or "this issue"
@@ -430,21 +439,24 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
 
 
 def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[str, ThemeDocs]:
-    """Group a clustered window (ticket_id, ticket_week, theme_id, text; one vector per row)
-    into one `ThemeDocs` per theme that has tickets in `week`, with c-TF-IDF terms over all themes."""
+    """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
+    meaning_text; one vector per row) into one `ThemeDocs` per theme that has tickets in `week`,
+    with c-TF-IDF terms over all themes."""
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
     vectors = vectors[themed]
     groups = {t: np.flatnonzero((frame["theme_id"] == t).to_numpy()) for t in sorted(set(frame["theme_id"]))}
+    stored = frame["meaning_text"] if "meaning_text" in frame else pd.Series(None, index=frame.index, dtype=object)
+    meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
     stop = _stop_words()
-    phrases = {t: _theme_phrases(frame["text"].iloc[rows].tolist(), stop) for t, rows in groups.items()}
+    phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
     terms = _tfidf_terms(phrases)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=frame["ticket_id"].iloc[rows].tolist(),
             texts=frame["text"].iloc[rows].tolist(), ticket_weeks=frame["ticket_week"].iloc[rows].tolist(),
-            vectors=vectors[rows], terms=terms[t], phrases=phrases[t],
+            vectors=vectors[rows], terms=terms[t], meanings=[meanings[i] for i in rows], phrases=phrases[t],
         )
         for t, rows in groups.items() if t in active
     }
