@@ -120,7 +120,8 @@ def choose(
     names = [c.name for c in taxonomy.categories]
     embed = None
     if pair_sims:
-        best = np.array([max(v for (c, _), v in pair_sims.items() if c == name) for name in names])
+        per_category = _best_by_category(pair_sims)
+        best = np.array([per_category[name] for name in names])
         embed = _softmax(best)
     if voted:
         cat = voted[0]
@@ -142,6 +143,16 @@ def choose(
     else:
         cat, confidence, conflict = taxonomy.category(taxonomy.fallback), 0.3, False
     return Choice(cat.name, _subcategory(cat, found, pair_sims), round(min(confidence, 1.0), 3), conflict)
+
+
+def _best_by_category(pair_sims: dict[tuple[str, str], float]) -> dict[str, float]:
+    """Each category's highest similarity over its subcategories, in one pass over the pairs (triage
+    runs this for every ticket)."""
+    best: dict[str, float] = {}
+    for (category, _), sim in pair_sims.items():
+        if category not in best or sim > best[category]:
+            best[category] = sim
+    return best
 
 
 def _subcategory(cat: Category, found: frozenset[str], pair_sims: dict[tuple[str, str], float] | None) -> str:
