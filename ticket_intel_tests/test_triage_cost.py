@@ -21,6 +21,7 @@ from ticket_intel.core import triage as triage_mod
 from ticket_intel.core import triage_rules as rules
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.summarize import ThemeDocs, escalates, extractive_summary, severity_of, theme_docs
+from ticket_intel.core.taxonomy import Area
 from ticket_intel.core.theme_triage import with_ticket_triage
 
 EVERY_CHARACTER = "".join(map(chr, range(sys.maxunicode + 1)))
@@ -103,3 +104,11 @@ def _routing():
     from ticket_intel.core.triage_config import load_routing
 
     return load_routing()
+
+
+@pytest.mark.parametrize("text", [*TEXTS, "my CARDHOLDER name", "discard it", "C++ build fails", ""])
+def test_an_area_matches_in_one_scan_what_each_keyword_matched(text):
+    area = Area("Cards", "", ("card", "pin", "c++", "account"))
+    alone = any(re.search(r"\b" + re.escape(k) + r"\w*", text, re.IGNORECASE) for k in area.keywords)
+    assert area.matches(text) == alone
+    assert not Area("Nothing", "", ()).matches(text)
