@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, in_fresh_process
+from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.summarize import (
     ThemeDocs,
@@ -80,10 +81,12 @@ def real_window(n: int = WINDOW_TICKETS) -> pd.DataFrame:
 
 
 def summarise_window(window: pd.DataFrame, vectors: np.ndarray) -> int:
-    """Every theme of the window's last week summarised, as `cluster_summaries` does: its tickets'
-    triage taken from the window when it carries it."""
+    """Every theme of the window's last week summarised and given its product area (the shipped
+    taxonomy.yaml), as `cluster_summaries` does: its tickets' triage taken from the window when it
+    carries it."""
+    areas = tax.load(tax.locate("taxonomy.yaml"))
     docs = with_ticket_triage(theme_docs(window, WEEK, vectors), window)
-    return len([extractive_summary(doc) for doc in docs.values()])
+    return len([(extractive_summary(doc), tax.assign_area(areas, doc.texts, [], doc.terms)) for doc in docs.values()])
 
 
 def window_speed() -> None:
