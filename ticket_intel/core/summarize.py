@@ -48,6 +48,7 @@ SUPPORT_STOP_WORDS = frozenset({
     "currently", "recently", "way",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
+_WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
 
@@ -237,15 +238,11 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
 def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     """Acronyms as customers write them (in the texts for meaning): ATM, PIN and UK stay upper case
     in a label."""
-    forms: dict[str, Counter[str]] = {}
-    for text in meanings:
-        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(text)):
-            forms.setdefault(word.lower(), Counter())[word] += 1
-    out = {}
-    for low, counter in forms.items():
-        upper = counter.get(low.upper(), 0)
-        out[low] = low.upper() if len(low) > 1 and upper > sum(counter.values()) / 2 else low
-    return out
+    written = Counter(word for text in meanings for word in _WRITTEN_WORD.findall(_normalise(text)))
+    total: Counter[str] = Counter()
+    for word, n in written.items():
+        total[word.lower()] += n
+    return {low: low.upper() if len(low) > 1 and written[low.upper()] > n / 2 else low for low, n in total.items()}
 
 
 def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[list[str]]] | None = None,
