@@ -94,7 +94,6 @@ def load(path: Path) -> Taxonomy:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=1024)
 def _keywords_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     """Any of the keywords at a word start, with any ending (card, cards, cardholder): one scan of
     the text per area rather than one per keyword, as triage asks this of every ticket."""

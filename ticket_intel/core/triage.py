@@ -197,8 +197,9 @@ def sentiment(text: str) -> float:
 
 
 def _emotion(words: str, score: float) -> float:
-    """Sentiment of the words around the problem (`rules.without_problem_words`); `score`, the
-    sentiment of all the words, when no word names a problem: VADER is a third of triage's cost."""
+    """Sentiment of the words around the problem (`rules.without_problem_words`). When no word names
+    a problem that is the same text, so `score` (the sentiment of all the words) is reused: a VADER
+    call costs as much as all the rules of a ticket."""
     calm = rules.without_problem_words(words)
     return score if calm == words else sentiment(calm)
 
