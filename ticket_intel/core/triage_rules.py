@@ -114,8 +114,9 @@ def clean(text: str) -> str:
 
 def _ignorecase_letters() -> dict[int, str]:
     """Every character `re.IGNORECASE` equates with an ASCII letter, mapped to that lower-case
-    letter: A-Z, and the few others Python's matcher also folds (dotless i, long s, the Kelvin
-    sign). The Basic Multilingual Plane holds them all (the tests check every code point)."""
+    letter: A-Z, and the few others Python's matcher also folds (dotless i, capital I with a dot,
+    long s, the Kelvin sign). The Basic Multilingual Plane holds them all (the tests check every
+    code point)."""
     bmp = "".join(map(chr, range(0x10000)))
     found = set(re.findall("[a-z]", bmp, re.IGNORECASE)) - set(string.ascii_lowercase)
     return {ord(c): next(x for x in string.ascii_lowercase if re.fullmatch(x, c, re.IGNORECASE)) for c in found}
