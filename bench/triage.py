@@ -8,19 +8,34 @@ confusion matrices for category, urgency and escalation. Escalation recall count
 whose labels carry an explicit signal; false positives count the neutral ones (no signal).
 Targets: escalation recall >= 95%, false positives <= 10%, category macro-F1 >= 0.7.
 
-    .venv/bin/python -m bench.triage [--split test|dev|all]
+`--speed` (issue 16: triage must be small beside embedding) times `core.triage.triage` (rules, no
+embeddings) on 3,000 real texts, 1,000 from each source of ../shared/datasets, against VADER
+sentiment alone on the same texts in the same run (the reference: triage calls it once or twice a
+ticket), the rule families and escalation signals as triage finds them against the reference of
+every one of their patterns searched with `re.IGNORECASE` (how they ran before issue 16; they now
+run case-sensitively over folded text), and the product area that the `ticket_triage` asset adds
+to each ticket (the shipped taxonomy.yaml).
+
+    .venv/bin/python -m bench.triage [--split test|dev|all] [--speed]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
+from collections.abc import Callable
 
 import pandas as pd
 
-from bench.common import table
+from bench.common import SHARED, table
 from bench.labels.evaluate import confusion, load_labels, macro_f1, majority, met, per_class, predict
-from ticket_intel.core.triage_config import load_taxonomy
+from bench.synthetic import real_corpus
+from ticket_intel.core import taxonomy as tax
+from ticket_intel.core import triage_rules as rules
+from ticket_intel.core.triage import sentiment, triage
+from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.vocabulary import ESCALATION_SIGNALS, FRUSTRATION_LEVELS, URGENCIES
 
 FIELDS = ("category", "subcategory", "urgency", "escalation", "frustration")
@@ -38,10 +53,58 @@ def signal_recall(gold: pd.DataFrame, pred: pd.DataFrame) -> list[dict]:
     return rows
 
 
+SPEED_PER_SOURCE = 1000
+
+
+def _seconds(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def speed_rows(texts: list[str]) -> list[dict]:
+    """Seconds, tickets/s and the multiple of VADER's time of triage and of its rule matching."""
+    taxonomy, routing = load_taxonomy(), load_routing()
+    frame = pd.DataFrame({"ticket_id": range(len(texts)), "text": texts})
+    triage(frame.head(20), taxonomy, routing)  # load VADER's lexicon and the taxonomy outside the timing
+    words = [rules.clean(t) for t in texts]
+    patterns = [*rules.RULE_FAMILIES.values(), *rules.ESCALATION_RULES.values()]
+    insensitive = [re.compile(p.pattern, re.IGNORECASE) for p in patterns]
+    areas = tax.load(tax.locate("taxonomy.yaml"))
+    timed = {
+        "VADER sentiment alone (reference)": _seconds(lambda: [sentiment(w) for w in words]),
+        "core.triage.triage, rules only": _seconds(lambda: triage(frame, taxonomy, routing)),
+        "rule families and escalation signals (as triage finds them)":
+            _seconds(lambda: [(rules.families(w), rules.escalation_signals(w)) for w in words]),
+        "their patterns, each searched with re.IGNORECASE (reference)":
+            _seconds(lambda: [p.search(w) for w in words for p in insensitive]),
+        "product area per ticket (ticket_triage's area_of)":
+            _seconds(lambda: [tax.assign_area(areas, [t], [[]]) for t in texts]),
+    }
+    vader = timed["VADER sentiment alone (reference)"]
+    return [{"step": step, "seconds": t, "tickets_per_s": len(texts) / t, "x_vader": t / vader}
+            for step, t in timed.items()]
+
+
+def speed() -> int:
+    """Print the speed table on a fixed sample of real texts (skips without ../shared/datasets)."""
+    if not SHARED.is_dir():
+        print("../shared/datasets not available; nothing to measure")
+        return 0
+    corpus = real_corpus()
+    texts = [t for _, g in corpus.groupby("source") for t in g["text"].sample(SPEED_PER_SOURCE, random_state=0)]
+    print(f"\ntriage speed on {len(texts):,} real texts ({SPEED_PER_SOURCE:,} per source)\n")
+    print(table(speed_rows(texts), "{:.2f}"))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=["test", "dev", "all"])
+    parser.add_argument("--speed", action="store_true", help="print the speed table instead of the accuracy tables")
     args = parser.parse_args()
+    if args.speed:
+        return speed()
     gold = load_labels(args.split)
     ours, _ = predict(gold)
     described, _ = predict(gold, learned=False)

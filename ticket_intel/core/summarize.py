@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from ticket_intel.core.meaning import meaning_text, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
-from ticket_intel.core.triage_rules import ESCALATION_RULES, clean
+from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
@@ -48,6 +48,7 @@ SUPPORT_STOP_WORDS = frozenset({
     "currently", "recently", "way",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
+_WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
 
@@ -86,6 +87,12 @@ class ThemeDocs:
     # otherwise computed from the texts by the same offline rules.
     signals: list[str] | None = None
     severities: list[str] | None = None
+    # Per ticket, the escalation signals `ticket_triage` found (None: none known, all rules run).
+    escalations: list[Sequence[str] | None] | None = None
+    # Each text's `meaning_text` (as redaction stored it), and `_theme_phrases` of them, kept from the
+    # terms' computation so labelling need not redo it; computed when None.
+    meanings: list[str] | None = None
+    phrases: list[list[list[str]]] | None = None
 
 
 # A backlog item as a product manager writes one: what is wrong in the customers' words, the
@@ -141,12 +148,18 @@ _PREPOSITION = re.compile(
 )
 
 
-def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
-    """Content words per phrase of the text for meaning (no handles, links, placeholders or
-    sign-offs). Punctuation, negations and prepositions split phrases (so "payment didn't work"
-    never yields "payment work"); `card's` counts as `card`, and other contractions (I'm, we've)
-    carry no topic."""
-    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning_text(text)).lower()))
+def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Sequence[str]:
+    """The texts for meaning: `meanings` when the caller has them (redaction stores each ticket's),
+    else `meaning_text` of each text."""
+    return [meaning_text(t) for t in texts] if meanings is None else meanings
+
+
+def _sentences(meaning: str, stop: frozenset[str]) -> list[list[str]]:
+    """Content words per phrase of a text for meaning (`meaning_text`: no handles, links,
+    placeholders or sign-offs). Punctuation, negations and prepositions split phrases (so "payment
+    didn't work" never yields "payment work"); `card's` counts as `card`, and other contractions
+    (I'm, we've) carry no topic."""
+    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning).lower()))
     phrases = []
     for part in _SENTENCE_BREAK.split(text):
         words = (w.removesuffix("'s") for w in _WORD.findall(part))
@@ -154,10 +167,10 @@ def _sentences(text: str, stop: frozenset[str]) -> list[list[str]]:
     return phrases
 
 
-def _theme_phrases(texts: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
-    """`_sentences` of each of one theme's texts, misspellings folded into the correctly spelled
-    word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
-    phrases = [_sentences(t, frozenset()) for t in texts]  # stop words too: "neeed" misspells "need"
+def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
+    """`_sentences` of each of one theme's texts for meaning, misspellings folded into the correctly
+    spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
+    phrases = [_sentences(t, frozenset()) for t in meanings]  # stop words too: "neeed" misspells "need"
     folds = spelling_folds(Counter(w for doc in phrases for phrase in doc for w in phrase))
     return [[[w for w in (folds.get(w, w) for w in phrase) if w not in stop] for phrase in doc] for doc in phrases]
 
@@ -175,11 +188,16 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     one customer repeating a name or a typo never labels a theme; a term overlapping one already
     chosen (same words, or a variant of a word) is skipped, so the list says different things.
     """
+    stop = _stop_words()
+    return _tfidf_terms({t: _theme_phrases(_meanings(texts), stop) for t, texts in docs_by_theme.items()}, top_n)
+
+
+def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: int = 8) -> dict[str, list[str]]:
+    """`class_tfidf_terms` from each theme's `_theme_phrases` (one entry per ticket)."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
-    theme_ids = list(docs_by_theme)
-    stop = _stop_words()
+    theme_ids = list(phrases_by_theme)
 
     def grams(phrases: list[list[str]]) -> list[str]:
         out = []
@@ -188,8 +206,8 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
             out += [f"{a} {b}" for a, b in pairwise(words) if not same_stem(a, b)]
         return out
 
-    docs = [grams(doc) for t in theme_ids for doc in _theme_phrases(docs_by_theme[t], stop)]
-    owner = np.repeat(np.arange(len(theme_ids)), [len(docs_by_theme[t]) for t in theme_ids])
+    docs = [grams(doc) for t in theme_ids for doc in phrases_by_theme[t]]
+    owner = np.repeat(np.arange(len(theme_ids)), [len(phrases_by_theme[t]) for t in theme_ids])
     if not any(docs):
         return {t: [] for t in theme_ids}
     vectorizer = CountVectorizer(analyzer=lambda doc_grams: doc_grams)
@@ -204,7 +222,7 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     scores = tf * idf
     out = {}
     for i, theme in enumerate(theme_ids):
-        floor = max(2.0, MIN_TERM_SHARE * len(docs_by_theme[theme]))
+        floor = max(2.0, MIN_TERM_SHARE * len(phrases_by_theme[theme]))
         terms: list[str] = []
         for j in np.argsort(-scores[i], kind="stable"):
             if scores[i, j] <= 0 or len(terms) == top_n:
@@ -217,32 +235,31 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     return out
 
 
-def _surface_forms(texts: Sequence[str]) -> dict[str, str]:
-    """Acronyms as customers write them: ATM, PIN and UK stay upper case in a label."""
-    forms: dict[str, Counter[str]] = {}
-    for text in texts:
-        for word in re.findall(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]", _normalise(meaning_text(text))):
-            forms.setdefault(word.lower(), Counter())[word] += 1
-    out = {}
-    for low, counter in forms.items():
-        upper = counter.get(low.upper(), 0)
-        out[low] = low.upper() if len(low) > 1 and upper > sum(counter.values()) / 2 else low
-    return out
+def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
+    """Acronyms as customers write them (in the texts for meaning): ATM, PIN and UK stay upper case
+    in a label."""
+    written = Counter(word for text in meanings for word in _WRITTEN_WORD.findall(_normalise(text)))
+    total: Counter[str] = Counter()
+    for word, n in written.items():
+        total[word.lower()] += n
+    return {low: low.upper() if len(low) > 1 and written[low.upper()] > n / 2 else low for low, n in total.items()}
 
 
-def head_phrase(terms: Sequence[str], texts: Sequence[str]) -> str:
+def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[list[str]]] | None = None,
+                forms: Mapping[str, str] | None = None) -> str:
     """The theme's top term as customers phrase it: "payment declined", "cash withdrawal".
 
     Among runs of two or three consecutive content words that contain the top term, take the
     one most tickets use (the longer one on a tie); keep the top term alone when fewer than a
-    tenth of the tickets use any such phrase.
+    tenth of the tickets use any such phrase. `phrases` (`_theme_phrases` of the texts) and `forms`
+    (`_surface_forms`), when the caller has them, spare computing them again.
     """
     if not terms:
         return ""
     stop = _stop_words()
     top = set(terms[0].split())
     df: Counter[tuple[str, ...]] = Counter()
-    for doc in _theme_phrases(texts, stop):
+    for doc in phrases if phrases is not None else _theme_phrases(_meanings(texts), stop):
         seen = set()
         for words in doc:
             for n in (2, 3):
@@ -253,18 +270,20 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str]) -> str:
         df.update(seen)
     best = max(df, key=lambda g: (df[g], len(g), g), default=None)
     words = list(best) if best is not None and df[best] >= max(2, 0.1 * len(texts)) else terms[0].split()
-    forms = _surface_forms(texts)
+    forms = _surface_forms(_meanings(texts)) if forms is None else forms
     return " ".join(forms.get(w, w) for w in words)
 
 
-def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None) -> str:
-    """`Payment declined · card`: the head phrase (computed unless given), then the next distinct term."""
+def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
+                     forms: Mapping[str, str] | None = None) -> str:
+    """`Payment declined · card`: the head phrase, then the next distinct term (the head phrase and
+    the `_surface_forms` are computed unless given)."""
     if not terms:
         return "Unlabelled theme"
     head = head_phrase(terms, texts) if head is None else head
     used = head.lower().split()
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
-    forms = _surface_forms(texts)
+    forms = _surface_forms(_meanings(texts)) if forms is None else forms
     label = head + (f" · {' '.join(forms.get(w, w) for w in rest[0].split())}" if rest and len(used) < 3 else "")
     return label[:1].upper() + label[1:]
 
@@ -297,28 +316,34 @@ def ticket_severity(text: str) -> tuple[str, str]:
     return signal_and_severity(text)[1:]
 
 
-def escalates(text: str, topic: Sequence[str] = ()) -> bool:
+def escalates(text: str, topic: Sequence[str] = (), signals: Sequence[str] | None = None) -> bool:
     """Carries an escalation signal (churn, legal threat, refund, long wait, ...) unless the words
-    that signal it are what the theme is about (a refund theme is not an escalation of itself)."""
+    that signal it are what the theme is about (a refund theme is not an escalation of itself).
+    `signals`: the escalation signals triage found in the text, when known; only their rules can
+    match, so only they run, and a ticket without any costs nothing."""
+    if signals is not None and not len(signals):
+        return False
     topic_words = [w for term in topic for w in term.split()]
-    return any(not any(same_stem(word, w) for w in topic_words) for word in _escalation_words(text))
+    rules = tuple(ESCALATION_RULES) if signals is None else tuple(n for n in ESCALATION_RULES if n in set(signals))
+    return any(not any(same_stem(word, w) for w in topic_words) for word in _escalation_words(text, rules))
 
 
 @lru_cache(maxsize=2**15)
-def _escalation_words(text: str) -> tuple[str, ...]:
-    """The first word of each escalation-rule match; cached, as a window's tickets recur every week."""
+def _escalation_words(text: str, rules: tuple[str, ...]) -> tuple[str, ...]:
+    """The first word of each match of the named escalation rules; cached, as a window's tickets
+    recur every week."""
     text = clean(text)
-    return tuple(m.group(0).lower().split()[0] for pattern in ESCALATION_RULES.values() for m in pattern.finditer(text))
+    return tuple(m.lower().split()[0] for name in rules for m in matched(ESCALATION_RULES[name], text))
 
 
 def severity_of(
     texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None,
-    reasons: Sequence[str] | None = None,
+    reasons: Sequence[str] | None = None, escalations: Sequence[Sequence[str] | None] | None = None,
 ) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
     a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation;
     `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
-    the offline rules')."""
+    the offline rules'); `escalations`: each ticket's escalation signals from triage, when known."""
     if not texts:
         return "P4", "no tickets to weigh"
     if severities is None:
@@ -336,7 +361,8 @@ def severity_of(
     rationale = f"{reached / len(texts):.0%} of tickets at {level} or worse"
     if level in reasons:
         rationale += f": {reasons[level]}"
-    escalating = sum(escalates(t, topic) for t in texts)
+    known = escalations if escalations is not None else [None] * len(texts)
+    escalating = sum(escalates(t, topic, s) for t, s in zip(texts, known, strict=True))
     if escalating >= ESCALATION_SHARE * len(texts) and level != "P0":
         level = SEVERITIES[SEVERITIES.index(level) - 1]
         rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to leave, want money back or escalate"
@@ -380,10 +406,11 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         signals = signals if signals is not None else [s for s, _, _ in per_ticket]
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
-    severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons)
+    severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
-    head = head_phrase(doc.terms, doc.texts)
-    label = label_from_terms(doc.terms, doc.texts, head)
+    forms = _surface_forms(_meanings(doc.texts, doc.meanings))
+    head = head_phrase(doc.terms, doc.texts, doc.phrases, forms)
+    label = label_from_terms(doc.terms, doc.texts, head, forms)
     topic = head or "this issue"
     central = _shorten(doc.texts[reps[0]], 160) if reps else ""
     other = next((p for p in phrasings if p != central), "")
@@ -409,19 +436,24 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
 
 
 def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[str, ThemeDocs]:
-    """Group a clustered window (ticket_id, ticket_week, theme_id, text; one vector per row)
-    into one `ThemeDocs` per theme that has tickets in `week`, with c-TF-IDF terms over all themes."""
+    """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
+    meaning_text; one vector per row) into one `ThemeDocs` per theme that has tickets in `week`,
+    with c-TF-IDF terms over all themes."""
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
     vectors = vectors[themed]
     groups = {t: np.flatnonzero((frame["theme_id"] == t).to_numpy()) for t in sorted(set(frame["theme_id"]))}
-    terms = class_tfidf_terms({t: frame["text"].iloc[rows].tolist() for t, rows in groups.items()})
+    stored = frame["meaning_text"] if "meaning_text" in frame else pd.Series(None, index=frame.index, dtype=object)
+    meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
+    stop = _stop_words()
+    phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
+    terms = _tfidf_terms(phrases)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=frame["ticket_id"].iloc[rows].tolist(),
             texts=frame["text"].iloc[rows].tolist(), ticket_weeks=frame["ticket_week"].iloc[rows].tolist(),
-            vectors=vectors[rows], terms=terms[t],
+            vectors=vectors[rows], terms=terms[t], meanings=[meanings[i] for i in rows], phrases=phrases[t],
         )
         for t, rows in groups.items() if t in active
     }

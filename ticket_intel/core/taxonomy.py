@@ -37,7 +37,7 @@ class Area:
     tags: frozenset[str] = frozenset()
 
     def matches(self, text: str) -> bool:
-        return any(_keyword_pattern(k).search(text) for k in self.keywords)
+        return bool(self.keywords) and bool(_keywords_pattern(self.keywords).search(text))
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,10 @@ def load(path: Path) -> Taxonomy:
 
 
 @lru_cache(maxsize=4096)
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    """A keyword matches at a word start and any ending: card, cards, cardholder."""
-    return re.compile(r"\b" + re.escape(keyword) + r"\w*", re.IGNORECASE)
+def _keywords_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the keywords at a word start, with any ending (card, cards, cardholder): one scan of
+    the text per area rather than one per keyword, as triage asks this of every ticket."""
+    return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\w*", re.IGNORECASE)
 
 
 def area_evidence(taxonomy: Taxonomy, texts: Sequence[str], tags_per_ticket: Sequence[Iterable[str]] = ()

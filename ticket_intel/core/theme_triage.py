@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ticket_intel.core.summarize import ThemeDocs, ThemeSummary
@@ -44,19 +45,23 @@ def attach_triage(window: pd.DataFrame, triage: pd.DataFrame | None) -> pd.DataF
 
 
 def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict[str, ThemeDocs]:
-    """Each theme's per-ticket signal types and severities from triage; a ticket without a triage
-    row gets the offline rules' (what `ticket_triage` would have said without embeddings). Docs are
+    """Each theme's per-ticket signal types, severities and escalation signals from triage; a ticket
+    without a triage row gets the offline rules' signal and severity (what `ticket_triage` would have
+    said without embeddings) and no known escalation signals (the summary runs the rules). Docs are
     returned unchanged when the window carries no triage at all."""
     has = triaged(window)
     if not has.any():
         return docs
     rows = window[has].drop_duplicates("ticket_id").set_index("ticket_id")
     signal, severity = rows["signal_type"].to_dict(), rows["severity"].to_dict()
+    listed = rows["escalation_signals"] if "escalation_signals" in rows else pd.Series(dtype=object)
+    escalation = {t: s for t, s in listed.items() if isinstance(s, list | tuple | np.ndarray)}
     out = {}
     for theme_id, doc in docs.items():
         judged = [(signal[t], severity[t]) if t in signal else signal_and_severity(text)[:2]
                   for t, text in zip(doc.ticket_ids, doc.texts, strict=True)]
-        out[theme_id] = replace(doc, signals=[s for s, _ in judged], severities=[v for _, v in judged])
+        out[theme_id] = replace(doc, signals=[s for s, _ in judged], severities=[v for _, v in judged],
+                                escalations=[escalation.get(t) for t in doc.ticket_ids])
     return out
 
 

@@ -120,7 +120,8 @@ def choose(
     names = [c.name for c in taxonomy.categories]
     embed = None
     if pair_sims:
-        best = np.array([max(v for (c, _), v in pair_sims.items() if c == name) for name in names])
+        per_category = _best_by_category(pair_sims)
+        best = np.array([per_category[name] for name in names])
         embed = _softmax(best)
     if voted:
         cat = voted[0]
@@ -142,6 +143,16 @@ def choose(
     else:
         cat, confidence, conflict = taxonomy.category(taxonomy.fallback), 0.3, False
     return Choice(cat.name, _subcategory(cat, found, pair_sims), round(min(confidence, 1.0), 3), conflict)
+
+
+def _best_by_category(pair_sims: dict[tuple[str, str], float]) -> dict[str, float]:
+    """Each category's highest similarity over its subcategories, in one pass over the pairs (triage
+    runs this for every ticket)."""
+    best: dict[str, float] = {}
+    for (category, _), sim in pair_sims.items():
+        if category not in best or sim > best[category]:
+            best[category] = sim
+    return best
 
 
 def _subcategory(cat: Category, found: frozenset[str], pair_sims: dict[tuple[str, str], float] | None) -> str:
@@ -185,6 +196,14 @@ def sentiment(text: str) -> float:
     return round(float(_vader().polarity_scores(text)["compound"]), 4)
 
 
+def _emotion(words: str, score: float) -> float:
+    """Sentiment of the words around the problem (`rules.without_problem_words`). When no word names
+    a problem that is the same text, so `score` (the sentiment of all the words) is reused: a VADER
+    call costs as much as all the rules of a ticket."""
+    calm = rules.without_problem_words(words)
+    return score if calm == words else sentiment(calm)
+
+
 def route(routing: Routing, category: str, urgency: str, signals: Sequence[str], frustration: str) -> dict:
     """assigned_team, sla_hours and escalated: escalated when P1, an escalation signal, or angry."""
     lane = routing.route(category)
@@ -207,7 +226,7 @@ def triage_one(
     signals = rules.escalation_signals(words)
     score = sentiment(words)
     level, _ = rules.severity(words, signal_type, score, bool(signals))
-    mood = rules.frustration(text, sentiment(rules.without_problem_words(words)), signals)
+    mood = rules.frustration(text, _emotion(words, score), signals)
     urgency = rules.urgency_of(level, bool(signals))
     foreign = language is not None and str(language).lower() not in RULE_LANGUAGES
     mixed = score >= 0.5 and bool(set(signals) & {"strong_negative", "legal_threat", "public_complaint"})
