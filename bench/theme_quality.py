@@ -9,7 +9,8 @@ each, so their seconds and peak RSS are comparable. NMI and ARI are computed ove
 texts with the outliers as one group of their own, and again over the non-outliers only.
 
 `--layout-epochs E` (repeatable) adds the project's clustering with E UMAP epochs (0: UMAP's own
-defaults) beside the shipped `cluster.LAYOUT_EPOCHS`. `--slices K` scores K random label slices of
+defaults) beside the shipped `cluster.LAYOUT_EPOCHS`; `--init I` (repeatable) adds it from UMAP's
+init I (e.g. pca) beside the shipped `cluster.LAYOUT_INIT`. `--slices K` scores K random label slices of
 the --csv data (10 to 50 labels, seeds 0..K-1) instead of one set, and prints each method's ARI per
 slice and its mean; BERTopic is skipped there.
 
@@ -42,9 +43,10 @@ ARI_TOLERANCE = 0.02  # fit-on-sample may lose at most this much ARI against the
 SLICE_LABELS = (10, 15, 22, 30, 40, 50)  # labels kept by the --slices runs, cycled
 
 
-def project_labels(x: np.ndarray, seed: int, sample_limit: int = 0, layout_epochs: int = -1) -> np.ndarray:
+def project_labels(x: np.ndarray, seed: int, sample_limit: int = 0, layout_epochs: int = -1,
+                   init: str = "") -> np.ndarray:
     """The pipeline's own clustering with its size-scaled defaults (fitted on a sample past sample_limit;
-    with `layout_epochs` UMAP epochs when >= 0, 0 meaning UMAP's own defaults)."""
+    with `layout_epochs` UMAP epochs when >= 0, 0 meaning UMAP's own defaults; from UMAP init `init`)."""
     from ticket_intel.core import cluster
 
     params = cluster.default_params(len(x), seed)
@@ -52,6 +54,8 @@ def project_labels(x: np.ndarray, seed: int, sample_limit: int = 0, layout_epoch
         params = replace(params, sample_limit=sample_limit)
     if layout_epochs >= 0:
         params = replace(params, n_epochs=layout_epochs or None)
+    if init:
+        params = replace(params, init=init)
     return cluster.cluster(x, params).labels
 
 
@@ -98,6 +102,7 @@ def scores(labels: np.ndarray, truth: np.ndarray, seconds: float, rss: float) ->
 def evaluate(
     texts: Sequence[str], truth: np.ndarray, seed: int = 42, bertopic: bool = True,
     backend: str = embed.DEFAULT_BACKEND, sample_limits: Sequence[int] = (), layout_epochs: Sequence[int] = (),
+    inits: Sequence[str] = (),
 ) -> dict[str, Any]:
     x, _ = cached_embed(list(texts), backend=backend, progress=True)
     results = {}
@@ -107,6 +112,9 @@ def evaluate(
     for epochs in layout_epochs:
         (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed, 0, epochs)
         results[f"ticket_intel, {epochs or 'UMAP default'} epochs"] = scores(labels, truth, seconds, rss)
+    for init in inits:
+        (labels, seconds), _, rss = in_fresh_process(timed, project_labels, x, seed, 0, -1, init)
+        results[f"ticket_intel, {init} init"] = scores(labels, truth, seconds, rss)
     if bertopic:
         (labels, seconds), _, rss = in_fresh_process(timed, bertopic_labels, x, list(texts), seed)
         results["bertopic"] = scores(labels, truth, seconds, rss)
@@ -145,7 +153,7 @@ def slices(args: argparse.Namespace) -> None:
         part = subset(frame, args.label_col, SLICE_LABELS[k % len(SLICE_LABELS)], 0, k)
         truth = part[args.label_col].astype(str).to_numpy(dtype=object)
         results = evaluate(part[args.text_col].astype(str).tolist(), truth, args.seed, False, args.backend,
-                           args.sample_limit, args.layout_epochs)
+                           args.sample_limit, args.layout_epochs, args.init)
         rows += [{"slice": f"{SLICE_LABELS[k % len(SLICE_LABELS)]} labels, seed {k}", "texts": len(part),
                   "method": name, "ari": r["ari"], "seconds": r["seconds"]} for name, r in results.items()]
     means = pd.DataFrame(rows).groupby("method", sort=False)[["ari", "seconds"]].mean().round(4)
@@ -185,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="also fit on a sample of this many tickets; repeatable")
     parser.add_argument("--layout-epochs", type=int, action="append", default=[],
                         help="also cluster with this many UMAP epochs (0: UMAP's defaults); repeatable")
+    parser.add_argument("--init", action="append", default=[],
+                        help="also cluster from this UMAP init (pca, random, ...); repeatable")
     parser.add_argument("--slices", type=int, default=0, help="score this many random label slices of --csv")
     parser.add_argument("--backend", choices=embed.BACKENDS, default=embed.DEFAULT_BACKEND,
                         help="embedding backend (vectors cached per backend)")
@@ -194,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     texts, truth = load(args)
     results = evaluate(texts, truth, args.seed, not args.no_bertopic, args.backend, args.sample_limit,
-                       args.layout_epochs)
+                       args.layout_epochs, args.init)
     if args.json:
         keys = ("themes", "outlier_pct", "nmi", "ari", "seconds", "peak_rss_mb")
         print(json.dumps({name: {k: r[k] for k in keys} for name, r in results.items()}))
