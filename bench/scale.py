@@ -13,8 +13,7 @@ The growth exponent is the least-squares
 slope of log CPU seconds on log tickets: CPU time (all threads of the child) measures the work
 done and, unlike wall time, hardly moves when other processes share the cores or when several
 windows run at once (`--jobs`). `--embedding` adds the cold and warm embedding of all
-GitHub bug titles. `--knn N` only compares the exact neighbour search against scikit-learn's
-brute force on the first N real vectors.
+GitHub bug titles.
 """
 
 from __future__ import annotations
@@ -89,41 +88,15 @@ def clustered(vectors: str, n: int, seed: int, sigma: float, whole: bool) -> dic
 def knn_seconds(x: np.ndarray, k: int, queries: int = 2000) -> float:
     """CPU seconds of the exact neighbour search over all rows, from QUERIES of them: brute force
     costs the same per query row, so the total is that time times n / QUERIES."""
-    from ticket_intel.core import cluster
-
-    rows = x[: min(queries, len(x))]
-    start = time.process_time()
-    cluster.nearest(x, rows, k)
-    return (time.process_time() - start) * len(x) / len(rows)
-
-
-def knn_rows(vectors: Path, n: int, k: int = 15) -> list[dict[str, object]]:
-    """The shipped exact neighbour search against scikit-learn's brute force on the first n real
-    vectors, each in a fresh process: seconds and the share of neighbour sets they agree on."""
-    x = np.load(vectors)[:n].astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    (shipped, seconds), _, rss = in_fresh_process(_timed_knn, x, k, "faiss")
-    (reference, ref_seconds), _, ref_rss = in_fresh_process(_timed_knn, x, k, "sklearn")
-    same = np.mean([len(set(a) & set(b)) / k for a, b in zip(shipped, reference, strict=True)])
-    return [{"search": "cluster.neighbours (faiss flat)", "rows": n, "seconds": round(seconds, 1),
-             "vs_reference": round(seconds / ref_seconds, 2), "same_sets": round(float(same), 5), "peak_rss_mb": round(rss)},
-            {"search": "sklearn brute, cosine (reference)", "rows": n, "seconds": round(ref_seconds, 1),
-             "vs_reference": 1.0, "same_sets": 1.0, "peak_rss_mb": round(ref_rss)}]
-
-
-def _timed_knn(x: np.ndarray, k: int, how: str) -> tuple[np.ndarray, float]:
     from sklearn import config_context
     from sklearn.neighbors import NearestNeighbors
 
-    from ticket_intel.core import cluster
-
-    start = time.perf_counter()
-    if how == "faiss":
-        idx = cluster.neighbours(x, k)[0]
-    else:
-        with config_context(working_memory=256):
-            idx = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(x).kneighbors(x)[1]
-    return idx, time.perf_counter() - start
+    rows = x[: min(queries, len(x))]
+    with config_context(working_memory=256):  # as cluster.neighbours
+        index = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(x)
+        start = time.process_time()
+        index.kneighbors(rows)
+    return (time.process_time() - start) * len(x) / len(rows)
 
 
 def growth_exponent(sizes: Sequence[int], seconds: Sequence[float]) -> float:
@@ -187,7 +160,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--embedding", action="store_true", help="also time embedding all GitHub titles")
     parser.add_argument("--jobs", type=int, default=1, help="windows clustered at once (CPU seconds stay comparable)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--knn", type=int, default=0, help="only compare the exact neighbour search on N real vectors")
     args = parser.parse_args(argv)
     if not SHARED.is_dir():
         print(f"skipped: {SHARED} is absent")
@@ -196,9 +168,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         texts = titles()["title"].tolist()
         print(table(embedding_rows(texts)))
     real_vectors(args.vectors, real_corpus(limit=args.real_limit))
-    if args.knn:
-        print(table(knn_rows(args.vectors, args.knn)))
-        return
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rows = scale_rows(args.vectors, sizes, args.whole_up_to, args.seed, args.jobs)
     print(f"\nclustering windows built from real vectors plus noise, seed {args.seed}")

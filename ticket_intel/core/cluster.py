@@ -12,8 +12,7 @@
    as long as all 200 epochs on a 17,000-ticket window, and starting from the first principal
    components instead halves the layout's time with the same ARI on banking77 (0.518 vs 0.519;
    mean of 12 slices 0.560 vs 0.561: `bench.theme_quality --slices 12 --init pca`), but it tore
-   one of 6 clean synthetic groups in two in 2 seeds of 4, which spectral never did: one issue
-   shown as two themes is the failure a reader sees first.
+   one of 6 clean synthetic groups in two in 2 seeds of 4, which spectral did not.
 2. HDBSCAN finds dense groups. Its minimum cluster size grows with the window, sqrt(n)/2 (at
    least 5, the smallest group the ranking counts as a theme): a window of n tickets can then
    hold at most 2*sqrt(n) themes, tens for the thousands of tickets of a weekly window rather
@@ -35,13 +34,6 @@
    similarity is inside that theme's own range: above the lower Tukey fence (Q1 - 1.5 IQR) of
    its members' similarities, the textbook rule for "not an outlier of this distribution".
    Points outside every fence stay outliers and are reported as such.
-5. Step 3's test runs once more on the themes with their soft-assigned members. Where HDBSCAN left
-   most of a diffuse theme as noise, two of its leaves hold too few members to show that they
-   interpenetrate, and step 4 then splits the noise between their near-identical centroids, one
-   theme shown as two; with that noise placed, they show it. Without this pass 6 clean synthetic
-   groups came out as 7 or 6 depending on the order of tied neighbours (test_cluster.py); with
-   it, the mean ARI of 12 banking77 slices rose from 0.566 to 0.591, and on all of banking77 it
-   moved from 0.546 to 0.537, inside the spread that tied neighbours alone cause (0.518-0.546).
 Clusters are numbered by size, so the same input and seed give the same labels.
 
 Past `SAMPLE_LIMIT` tickets, steps 1-4 run on a seeded random sample of that size, with the
@@ -116,36 +108,22 @@ def sample_params(params: ClusterParams, n: int) -> ClusterParams:
     return _sized(params, params.min_cluster_size * min(1.0, params.sample_limit / n))
 
 
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """x with every row scaled to length 1 (float32, contiguous): inner product is then cosine."""
-    return np.ascontiguousarray(x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12), dtype=np.float32)
-
-
-def nearest(base: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(indices into base, cosine similarities) of each query's k nearest base rows, exactly.
-
-    faiss's flat inner-product index over unit rows: blocked BLAS products with a top-k heap per
-    query, deterministic by construction. scikit-learn's brute force found the same neighbour sets
-    (99.96% on 50,000 real tickets) in 2.4-2.8x the time, because it materialises each block of
-    distances before partitioning it (`python -m bench.scale --knn 50000`).
-    """
-    import faiss
-
-    index = faiss.IndexFlatIP(base.shape[1])
-    index.add(unit_rows(base))
-    similarity, idx = index.search(unit_rows(queries), k)
-    return idx, similarity
-
-
 def neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(indices, cosine distances) of each row's k nearest rows, itself first, as UMAP expects.
 
-    Exact (`nearest`): for the tens of thousands of rows of a window this is faster than UMAP's
-    approximate NN-descent, whose numba kernels are recompiled in every fresh process (~35-70 s
-    here), and it is deterministic.
+    Exact, by blocked matrix products (scikit-learn's brute force): for the tens of thousands of
+    rows of a window this is faster than UMAP's approximate NN-descent, whose numba kernels are
+    recompiled in every fresh process (~35-70 s here), and it is deterministic by construction.
+    faiss's flat index gave the same neighbour sets (99.96% on 50,000 real tickets) in 0.29x the
+    time, but the order of near-tied neighbours it returns tore one of 6 clean synthetic groups in
+    two (test_cluster.py): the layout is that sensitive to its graph, so a faster search needs a
+    sturdier merge first.
     """
-    idx, similarity = nearest(x, x, k)
-    dist = 1.0 - similarity
+    from sklearn import config_context
+    from sklearn.neighbors import NearestNeighbors
+
+    with config_context(working_memory=256):  # MiB per block of distances, keeps peak RSS flat
+        dist, idx = NearestNeighbors(n_neighbors=k, metric="cosine", algorithm="brute").fit(x).kneighbors(x)
     rows = np.arange(len(x))
     for r in np.flatnonzero(idx[:, 0] != rows):  # an exact duplicate may rank before the row itself
         where = np.flatnonzero(idx[r] == r)
@@ -331,8 +309,8 @@ def _fit(x: np.ndarray, params: ClusterParams) -> ClusterResult:
         cluster_selection_method="leaf",
         core_dist_n_jobs=1,  # its joblib workers hung inside a spawned worker at 50k rows; 5-d is fast anyway
     ).fit(layout)
-    placed, soft = soft_assign(x, merge_interpenetrating(model.labels_, knn))
-    labels = merge_interpenetrating(placed, knn)  # step 5 of the module docstring
+    merged = merge_interpenetrating(model.labels_, knn)
+    labels, soft = soft_assign(x, merged)
     return _result(_relabel(labels), soft, model.probabilities_, knn)
 
 
