@@ -3,6 +3,10 @@ idempotent on any text (hypothesis)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -202,6 +206,26 @@ def test_redact_many_matches_redact_in_process_and_in_forked_workers(monkeypatch
     assert redact_many(texts) == expected
     monkeypatch.setattr(redact_module, "POOL_MIN_TEXTS", 2)
     assert redact_many(texts, workers=2) == expected
+
+
+def test_forked_workers_stop_when_the_parent_ignores_sigterm():
+    """A handler that does not exit (servers and frameworks install them) is inherited by forked
+    workers; the pool used to SIGTERM them and then wait forever (it hung the test suite)."""
+    script = textwrap.dedent("""
+        import signal
+        signal.signal(signal.SIGTERM, lambda *_: None)
+        import ticket_intel.core.redact as r
+        r.POOL_MIN_TEXTS = 2
+        texts = [f"call me at 555-01{i:02d} about order {i}" for i in range(40)]
+        for _ in range(25):
+            r.redact_many(texts, workers=2)
+        print("done")
+    """)
+    try:
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        pytest.fail("redact_many's worker pool never stopped")
+    assert out.stdout.strip() == "done", out.stderr
 
 
 def test_blocking_check_still_sees_leaks_the_prefilter_passes():

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -402,6 +403,12 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
+def _default_sigterm() -> None:
+    """A forked worker inherits the parent's SIGTERM handler; one that does not exit (a server or a
+    framework may have installed it) would leave the pool waiting forever for the worker to stop."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSettings(),
                 workers: int | None = None) -> list[Redaction]:
     """`redact` for each text, each distinct text once (exports repeat templated messages). A large
@@ -413,9 +420,11 @@ def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSet
         redacted = [redact(t, settings) for t in unique]
     else:
         _engines(settings)
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_default_sigterm) as pool:
             redacted = pool.map(partial(redact, settings=settings), unique,
                                 chunksize=max(1, len(unique) // (workers * 8)))
+            pool.close()  # workers leave on their own; terminating them could kill one holding the queue's lock
+            pool.join()
     done = dict(zip(unique, redacted, strict=True))
     return [done[t] for t in texts]
 
