@@ -4,6 +4,7 @@ SIGKILL while runs wait in the queue behind it."""
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -68,7 +69,8 @@ def _active(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
 def test_a_killed_cli_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_path):
     """The daemon watches a fresh instance while `ticket-intel run` writes the same warehouse.
     Three exports arrive: the inbox sensor queues 3 runs, none starts beside the CLI run. The CLI
-    run is SIGKILLed (it stays STARTED: no code server watches it); the dead run is failed and the
+    run is frozen (SIGSTOP) as soon as it is seen, so that it cannot finish first on a fast machine,
+    then SIGKILLed (it stays STARTED: no code server watches it); the dead run is failed and the
     queued runs start one at a time without anyone touching anything, the first to success.
 
     (A run worker that the daemon's code server launched is failed by the code server itself when
@@ -87,11 +89,13 @@ def test_a_killed_cli_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_pat
                       "--weeks", "2026-11-16"], env, tmp_path)
         first = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if run_worker(r)), None)), 300,
                          "the CLI run to take the warehouse")
+        writer.send_signal(signal.SIGSTOP)
         _split_inbox(tmp_path / "inbox", ["2026-09-07", "2026-10-05", "2026-11-02"])
         wait_for(lambda: watch(lambda: len(instance.get_runs()) == 4), 240, "the inbox sensor's 3 runs")
         time.sleep(10)  # the queue's passes see the 3 runs while the CLI run holds the pool
         assert watch(lambda: {r.status for r in instance.get_runs() if r.run_id != first.run_id}) == {
             dg.DagsterRunStatus.QUEUED}
+        assert instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.STARTED
         kill(writer)
         wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.FAILURE),
                  120, "the dead run to be failed")
