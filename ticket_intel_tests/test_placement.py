@@ -98,7 +98,7 @@ def test_a_week_that_drifts_is_refit():
 
 
 def test_refit_every_week_is_the_full_path():
-    (first, _), (placed, _) = run_weeks(STEADY, NO_DRIFT, 1)
+    (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
     tickets, x = tickets_of(STEADY)
     rows = (tickets["ticket_week"] <= WEEK + timedelta(weeks=1)).to_numpy()
     window, xw = tickets[rows].reset_index(drop=True), x[rows]
