@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from ticket_intel.core import cluster, identity, subgroups
-from ticket_intel.core.placement import PLACED, RefitPolicy, outlier_share, stratum_neighbours
-from ticket_intel.core.theme_week import EVERY_WEEK, Fit, cluster_window, previous_from
+from ticket_intel.core.placement import PLACED, Fit, RefitPolicy, outlier_share, stratum_neighbours
+from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window, previous_from
 
 WEEK = date(2026, 3, 2)
 DIM = 24
@@ -32,12 +32,13 @@ def tickets_of(weeks: dict[int, dict[int, int]], seed: int = 5) -> tuple[pd.Data
     return pd.DataFrame(rows), (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def run_weeks(weeks: dict[int, dict[int, int]], refit: RefitPolicy, upto: int) -> list:
-    """Each week 0..upto on its window (all weeks so far), chained through `as_previous`."""
+def run_weeks(weeks: dict[int, dict[int, int]], refit: RefitPolicy, upto: int, window: int = 2) -> list:
+    """Each week 0..upto on its window of `window` weeks, chained through `as_previous`."""
     tickets, x = tickets_of(weeks)
     steps, previous = [], []
     for w in range(upto + 1):
-        rows = (tickets["ticket_week"] <= WEEK + timedelta(weeks=w)).to_numpy()
+        end = WEEK + timedelta(weeks=w)
+        rows = ((tickets["ticket_week"] <= end) & (tickets["ticket_week"] > end - timedelta(weeks=window))).to_numpy()
         step = cluster_window(WEEK + timedelta(weeks=w), tickets[rows], x[rows], previous, seed=3, refit=refit)
         steps.append((step, tickets[rows].reset_index(drop=True)))
         previous = step.as_previous()
@@ -71,14 +72,14 @@ def test_a_week_of_known_issues_creates_no_theme():
 
 
 def test_a_brand_new_dense_group_is_born_from_the_pool():
-    weeks = {**STEADY, 1: {0: 40, 1: 30, 2: 25, 4: 35}}
+    weeks = {**STEADY, 1: {0: 30, 1: 20, 2: 15, 4: 30}}
     (first, _), (second, window) = run_weeks(weeks, NO_DRIFT, 1)
     assert set(second.themes["fit"]) == {"placed"}
     born = second.events[second.events["event"].isin(["new", "new_group"])]["theme_id"]
     assert len(born) == 1
     rows = second.clusters.merge(window[["ticket_id", "issue"]])
     mine = rows[rows["theme_id"] == born.iloc[0]]
-    assert (mine["issue"] == 4).all() and len(mine) >= 0.8 * 35
+    assert (mine["issue"] == 4).all() and len(mine) >= 0.8 * 30
     assert set(first.themes["theme_id"]) < set(second.themes["theme_id"])
 
 
@@ -90,7 +91,7 @@ def test_refit_when_the_last_fit_is_n_weeks_old():
 
 
 def test_a_week_that_drifts_is_refit():
-    weeks = {**STEADY, 1: {0: 40, 1: 30, 2: 25, 4: 35}}
+    weeks = {**STEADY, 1: {0: 30, 1: 20, 2: 15, 4: 30}}
     (_, _), (second, _) = run_weeks(weeks, RefitPolicy(8), 1)
     assert set(second.themes["fit"]) == {"fit"}
     (_, _), (steady, _) = run_weeks(STEADY, RefitPolicy(8), 1)
@@ -113,16 +114,25 @@ def test_refit_every_week_is_the_full_path():
     carved = subgroups.carve(WEEK + timedelta(weeks=1), xw, ids, now, window["customer_id"].tolist(), tracked,
                              previous, set(), knn=result.neighbours)
     assert every.clusters["theme_id"].tolist() == carved.theme_of
-    assert EVERY_WEEK.due(WEEK, WEEK) and RefitPolicy(0).due(WEEK, WEEK)
+    fit = Fit(WEEK, 100, 0.1)
+    assert EVERY_WEEK.due(WEEK, 100, fit) and RefitPolicy(0).due(WEEK, 100, fit) and not RefitPolicy(8).due(WEEK, 100, fit)
 
 
 def test_fit_record_round_trips_and_unknown_fit_refits():
     (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
     previous = previous_from(first.themes, first.clusters)
-    assert {p.fit for p in previous} == {Fit(WEEK, first.themes["fit_outliers"].iloc[0])}
+    assert {p.fit for p in previous} == {Fit(WEEK, len(first.clusters), first.themes["fit_outliers"].iloc[0])}
     old = previous_from(first.themes.drop(columns=["last_fit", "fit_outliers"]), first.clusters)
     assert {p.fit for p in old} == {None}
-    assert RefitPolicy(8).due(WEEK, None)
+    assert RefitPolicy(8).due(WEEK, 100, None)
+
+
+def test_a_window_that_more_than_doubles_is_refit():
+    steps = run_weeks(STEADY, NO_DRIFT, 2, window=3)  # 95, 190, 285 tickets: the third is 3x the fit's
+    assert [set(s.themes["fit"]) for s, _ in steps] == [{"fit"}, {"placed"}, {"fit"}]
+    fit = Fit(WEEK, 100, 0.1)
+    assert RefitPolicy(8).due(WEEK, 201, fit) and RefitPolicy(8).due(WEEK, 49, fit)
+    assert not RefitPolicy(8).due(WEEK, 200, fit) and not RefitPolicy(8).due(WEEK, 50, fit)
 
 
 def test_drift_test_and_policy_parsing():

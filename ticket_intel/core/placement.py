@@ -11,7 +11,11 @@ clustered last week already. So between full fits a week is placed:
    theme with no member left fades.
 3. The tickets outside every fence are the pool where new themes are born: when it holds at least
    twice the window's minimum cluster size (the least `cluster.cluster` can split), it is clustered
-   alone and its groups of at least that size become new themes. The rest stay outliers.
+   alone. A group of at least that size becomes a new theme when its typical ticket (the median
+   similarity to its centroid) is as close as the loosest theme's fence admits, which keeps
+   scattered outliers from becoming a theme. HDBSCAN never returns a single cluster, while a pool
+   may be one new issue alone: when it finds none, the pool's tickets inside its own Tukey fence
+   are the one candidate. The rest stay outliers.
 
 A placement is only as good as the last fit's themes. `RefitPolicy` decides when a scope is fit
 again in full (see there); the caller runs the full path then.
@@ -34,6 +38,16 @@ from scipy.stats import binomtest
 from ticket_intel.core import cluster, identity
 
 KEPT, PLACED, FIT, OUTLIER = "kept", "placed", "fit", "outlier"
+GROWTH = 2.0  # window growth (or shrinkage) factor past which a scope is fit again; see RefitPolicy
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A scope's last full fit: its week, its window's tickets and the share it left as outliers."""
+
+    week: date
+    tickets: int
+    outliers: float
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,11 @@ class RefitPolicy:
     """When a scope is fit in full instead of placed.
 
     - When it has no previous themes, or their last full fit is unknown.
+    - When the window holds more than `GROWTH` times, or less than 1/`GROWTH` of, the tickets the last
+      fit's window held: themes are sized for their window (minimum cluster size sqrt(n)/2), and
+      the fit's would then be over 40% off; a young warehouse, whose window fills week by week, is
+      so fit again whenever its history has doubled (never placing into the coarse themes of a
+      first week's handful of tickets).
     - When the last full fit is at least `weeks` old. The default is the window's length: then no
       theme rests on a fit whose tickets have all left the window. 0 or 1: every week.
     - When the week drifts: the share of this week's tickets outside every fence is above the share
@@ -52,8 +71,10 @@ class RefitPolicy:
     weeks: int = 8
     max_p_value: float = 0.01
 
-    def due(self, week: date, last_fit: date | None) -> bool:
-        return self.weeks <= 1 or last_fit is None or (week - last_fit).days // 7 >= self.weeks
+    def due(self, week: date, tickets: int, fit: Fit | None) -> bool:
+        """Whether a window of `tickets` ending at `week` is fit in full, given the last fit."""
+        return (self.weeks <= 1 or fit is None or (week - fit.week).days // 7 >= self.weeks
+                or not fit.tickets / GROWTH <= tickets <= fit.tickets * GROWTH)
 
     def drifted(self, outside: int, tickets: int, fit_share: float) -> bool:
         if not tickets:
@@ -98,18 +119,31 @@ def place(week: date, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
     assignment = np.where(kept, KEPT, np.where(soft, PLACED, OUTLIER)).astype(object)
     probabilities = np.zeros(len(x))
     if len(pool) >= 2 * params.min_cluster_size:
-        born = cluster.cluster(x[pool], params)
-        sizes = np.bincount(born.labels[born.labels != cluster.OUTLIER], minlength=1)
-        for c in range(len(sizes)):
-            if sizes[c] >= params.min_cluster_size:
-                rows = pool[born.labels == c]
-                labels[rows], assignment[rows] = len(names), np.array(born.assignment, dtype=object)[born.labels == c]
-                probabilities[rows] = born.probabilities[born.labels == c]
-                names.append(next(fresh))
+        loosest = min(cluster.fences(x, labels, cluster.centroids(x, labels)).values(), default=1.0)
+        for rows, how, strength in born(x[pool], params, loosest):
+            labels[pool[rows]], assignment[pool[rows]], probabilities[pool[rows]] = len(names), how, strength
+            names.append(next(fresh))
     theme_of = [names[c] if c != cluster.OUTLIER else None for c in labels]
     tracked = identity.Tracked(theme_of, kept, identity.events(list(previous), list(ticket_ids), theme_of),
                                list(theme_of))
     return Placement(tracked, assignment.tolist(), probabilities, int(now[pool].sum()))
+
+
+def born(x: np.ndarray, params: cluster.ClusterParams, loosest: float) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
+    """The pool's new themes: (rows, assignment, membership strength) of each group of `x` (step 3)."""
+    fitted = cluster.cluster(x, params)
+    found = [(np.flatnonzero(fitted.labels == c), fitted) for c in range(fitted.n_clusters)]
+    if not found:  # HDBSCAN never returns one cluster of everything: the pool may be one issue alone
+        v = x.mean(axis=0)
+        sims = x @ (v / (np.linalg.norm(v) or 1.0))
+        found = [(np.flatnonzero(sims >= cluster.tukey_floor(sims)), None)]
+    out = []
+    for rows, by in found:
+        v = x[rows].mean(axis=0)
+        if len(rows) >= params.min_cluster_size and np.median(x[rows] @ (v / (np.linalg.norm(v) or 1.0))) >= loosest:
+            how = [by.assignment[i] for i in rows] if by else ["core"] * len(rows)
+            out.append((rows, how, by.probabilities[rows] if by else np.zeros(len(rows))))
+    return out
 
 
 def stratum_neighbours(x: np.ndarray, theme_of: Sequence[str | None], k: int) -> np.ndarray:

@@ -31,7 +31,7 @@ EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeh
 UNDETERMINED = "und"
 NO_PRODUCT = ""
 RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product",
-                  "fit", "last_fit", "fit_outliers"]
+                  "fit", "last_fit", "fit_tickets", "fit_outliers"]
 EVERY_WEEK = placement.RefitPolicy(1)
 
 
@@ -55,14 +55,6 @@ class Scopes:
 
 
 @dataclass(frozen=True)
-class Fit:
-    """The last full fit of a scope: its week, and the share of its window it left as outliers."""
-
-    week: date
-    outliers: float
-
-
-@dataclass(frozen=True)
 class PreviousTheme:
     """Last week's theme as the next week needs it: identity plus its record."""
 
@@ -70,7 +62,7 @@ class PreviousTheme:
     first_seen: date
     origin: str
     product: str = NO_PRODUCT
-    fit: Fit | None = None  # None: unknown (a warehouse from before placement), so the next week refits
+    fit: placement.Fit | None = None  # None: unknown (a warehouse from before placement), so the next week refits
 
 
 @dataclass
@@ -91,12 +83,13 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
     themed = members[members["theme_id"].notna()]
     tickets = themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
     column = {c: themes[c] if c in themes else pd.Series(None, index=themes.index, dtype=object)
-              for c in ("product", "last_fit", "fit_outliers")}
+              for c in ("product", "last_fit", "fit_tickets", "fit_outliers")}
     return [PreviousTheme(identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32),
                                          tickets.get(r.theme_id, frozenset())), r.first_seen, r.origin,
                           p if isinstance(p, str) else NO_PRODUCT,
-                          Fit(pd.Timestamp(w).date(), float(o)) if pd.notna(w) and pd.notna(o) else None)
-            for r, p, w, o in zip(themes.itertuples(), *column.values(), strict=True)]
+                          placement.Fit(pd.Timestamp(w).date(), int(n), float(o))
+                          if pd.notna(w) and pd.notna(n) and pd.notna(o) else None)
+            for r, p, w, n, o in zip(themes.itertuples(), *column.values(), strict=True)]
 
 
 def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -158,9 +151,9 @@ def _cluster_scope(
     params = cluster.default_params(len(x), seed)
     now = (tickets["ticket_week"] == week).to_numpy()
     last = previous[0].fit if previous else None
-    if last is not None and not refit.due(week, last.week):
+    if not refit.due(week, len(x), last):
         placed = placement.place(week, x, ids, now, [p.theme for p in previous], params, fresh)
-        if not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
+        if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
             knn = placement.stratum_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
             step = Step(placed.tracked, placed.assignment, placed.probabilities, knn, last)
             return _finish(week, tickets, x, previous, fresh, product, step)
@@ -180,7 +173,7 @@ class Step:
     assignment: list[str]
     probabilities: np.ndarray
     knn: np.ndarray | None
-    fit: Fit | None
+    fit: placement.Fit | None
 
 
 def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme],
@@ -197,11 +190,11 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     theme_of = np.array(tracked.theme_of, dtype=object)
     clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, step)
     events = pd.DataFrame(tracked.events, columns=["theme_id", "event", "related_theme_ids", "detail"])
-    fit = step.fit or Fit(week, placement.outlier_share(int(pd.isna(theme_of).sum()), len(ids)))
+    fit = step.fit or placement.Fit(week, len(ids), placement.outlier_share(int(pd.isna(theme_of).sum()), len(ids)))
     records = _theme_records(week, themes, theme_of, now,
                              dict(zip(events["theme_id"], events["event"], strict=True)), previous, product)
     records = records.assign(fit=placement.FIT if step.fit is None else placement.PLACED, last_fit=fit.week,
-                             fit_outliers=fit.outliers)
+                             fit_tickets=fit.tickets, fit_outliers=fit.outliers)
     return ThemeWeek(clusters, records, events, {"fit": int(step.fit is None), "placed": int(step.fit is not None)})
 
 

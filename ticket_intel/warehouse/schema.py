@@ -256,10 +256,10 @@ def _v12_file_truth(con: duckdb.DuckDBPyConnection) -> None:
 
 def _v13_placement(con: duckdb.DuckDBPyConnection) -> None:
     """A theme week is fit in full or placed into last week's themes (core/placement.py): record which,
-    the week of the fit it rests on and the share of that fit's window it left as outliers. Rows written
+    the week of the fit it rests on, its window's tickets and the share of that fit's window it left as outliers. Rows written
     before hold NULL there, so the next week after an upgrade is fit in full."""
     if table_exists(con, "staging.themes"):
-        for column in ("fit VARCHAR", "last_fit DATE", "fit_outliers DOUBLE"):
+        for column in ("fit VARCHAR", "last_fit DATE", "fit_tickets INTEGER", "fit_outliers DOUBLE"):
             con.execute(f"ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS {column}")
 
 
@@ -340,7 +340,8 @@ def _embedding_tables(vector: str) -> dict[str, str]:
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
             week_tickets INTEGER, centroid {vector}, event VARCHAR, first_seen DATE,
-            run_id VARCHAR, origin VARCHAR, product VARCHAR, fit VARCHAR, last_fit DATE, fit_outliers DOUBLE""",
+            run_id VARCHAR, origin VARCHAR, product VARCHAR, fit VARCHAR, last_fit DATE, fit_tickets INTEGER,
+            fit_outliers DOUBLE""",
     }
 
 
