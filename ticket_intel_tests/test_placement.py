@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ticket_intel.core import cluster, identity, subgroups
-from ticket_intel.core.placement import PLACED, Fit, RefitPolicy, outlier_share, stratum_neighbours
+from ticket_intel.core.placement import PLACED, Fit, RefitPolicy, cell_neighbours, outlier_share
 from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window, previous_from
 
 WEEK = date(2026, 3, 2)
@@ -138,16 +138,20 @@ def test_a_window_that_more_than_doubles_is_refit():
 def test_drift_test_and_policy_parsing():
     policy = RefitPolicy(8)
     assert not policy.drifted(12, 100, 0.10) and policy.drifted(30, 100, 0.10)
+    assert not policy.drifted(1_900, 10_000, 0.10)  # significant, but not twice the fit's share
     assert outlier_share(0, 98) == pytest.approx(0.01)
     assert RefitPolicy.parse("window", 6) == RefitPolicy(6) and RefitPolicy.parse(" 3 ", 8) == RefitPolicy(3)
     with pytest.raises(ValueError, match="TICKET_INTEL_REFIT_WEEKS"):
         RefitPolicy.parse("weekly", 8)
 
 
-def test_stratum_neighbours_stay_inside_their_theme():
-    _, x = tickets_of({0: {0: 10, 1: 3}})
-    theme_of = ["a"] * 10 + [None] * 3
-    knn = stratum_neighbours(x, theme_of, 6)
-    assert knn.shape == (13, 6)
-    assert set(knn[:10].ravel()) <= set(range(10)) and all(i not in knn[i] for i in range(10))
-    assert set(knn[10:].ravel()) <= {10, 11, 12}
+def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():
+    tickets, x = tickets_of({0: {0: 40, 1: 30, 2: 25, 3: 20, 4: 15}})
+    theme_of = [f"t{c}" if c < 4 else None for c in tickets["issue"]]  # issue 4 left as outliers
+    exact = cluster.neighbours(x, 7)[0][:, 1:]
+    found = cell_neighbours(x, theme_of, 6, probes=2)
+    assert found.shape == (len(x), 6)
+    assert np.mean([len(set(a) & set(b)) / 6 for a, b in zip(found, exact, strict=True)]) > 0.95
+    assert all(i not in found[i] for i in range(len(x)))
+    tiny = cell_neighbours(x[:3], ["a", "a", None], 6)
+    assert (tiny[:, 2:] == np.arange(3)[:, None]).all()  # short of candidates: padded with the row itself

@@ -154,7 +154,7 @@ def _cluster_scope(
     if not refit.due(week, len(x), last):
         placed = placement.place(week, x, ids, now, [p.theme for p in previous], params, fresh)
         if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
-            knn = placement.stratum_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
+            knn = placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
             step = Step(placed.tracked, placed.assignment, placed.probabilities, knn, last)
             return _finish(week, tickets, x, previous, fresh, product, step)
     result = cluster.cluster(x, params)
