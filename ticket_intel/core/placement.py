@@ -7,8 +7,13 @@ clustered last week already. So between full fits a week is placed:
 1. Window tickets that were members of one of last week's themes keep it (assignment `kept`).
 2. Every other window ticket (this week's, and earlier outliers) joins the nearest theme centroid
    when it lies inside that theme's lower Tukey fence, the rule `cluster.soft_assign` applies to
-   noise points (`placed`). Centroids and fences come from the members' vectors in this window; a
-   theme with no member left fades.
+   noise points (`placed`). A theme with no member left fades.
+   Centroids and fences come from the tickets each theme *counts* in this window: its series, the
+   tickets the last fit's clustering put in it (core/identity.py), not those hysteresis kept in it.
+   A kept ticket stays in its theme, but placing by the kept ones would blur a theme into its
+   neighbours and count this week against earlier weeks by two different rules: a 3x spike of one
+   intent held in a broad theme (bench.alerts, adjacent pairs) then did not look like one. So each
+   ticket's series is the last week's, and this week's tickets are counted where they are placed.
 3. The tickets outside every fence are the pool where new themes are born: when it holds at least
    twice the window's minimum cluster size (the least `cluster.cluster` can split), it is clustered
    alone. A group of at least that size becomes a new theme when its typical ticket (the median
@@ -116,26 +121,31 @@ class Placement:
 
 
 def place(week: date, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
-          previous: Sequence[identity.Theme], params: cluster.ClusterParams, fresh: Iterator[str]) -> Placement:
-    """Steps 1-3 of the module docstring for one scope's window."""
-    code = {p.theme_id: k for k, p in enumerate(previous)}
-    before = {t: code[p.theme_id] for p in previous for t in p.ticket_ids}
-    labels = np.array([before.get(t, cluster.OUTLIER) for t in ticket_ids], dtype=int)
-    kept = labels != cluster.OUTLIER
-    labels, soft = cluster.soft_assign(x, labels)
-    pool = np.flatnonzero(labels == cluster.OUTLIER)
+          previous: Sequence[identity.Theme], series: Sequence[frozenset[str]], params: cluster.ClusterParams,
+          fresh: Iterator[str]) -> Placement:
+    """Steps 1-3 of the module docstring for one scope's window; `series[i]`: the tickets last week
+    counted in `previous[i]` (its series, see core/identity.py)."""
     names = [p.theme_id for p in previous]
-    assignment = np.where(kept, KEPT, np.where(soft, PLACED, OUTLIER)).astype(object)
+    was = _labels(ticket_ids, {t: k for k, p in enumerate(previous) for t in p.ticket_ids})
+    counted, soft = cluster.soft_assign(x, _labels(ticket_ids, {t: k for k, s in enumerate(series) for t in s}))
+    pool = np.flatnonzero(counted == cluster.OUTLIER)
+    kept = was != cluster.OUTLIER
+    assignment = np.where(kept | (counted != cluster.OUTLIER) & ~soft, KEPT,
+                          np.where(soft, PLACED, OUTLIER)).astype(object)
     probabilities = np.zeros(len(x))
     if len(pool) >= 2 * params.min_cluster_size:
-        loosest = min(cluster.fences(x, labels, cluster.centroids(x, labels)).values(), default=1.0)
+        loosest = min(cluster.fences(x, counted, cluster.centroids(x, counted)).values(), default=1.0)
         for rows, how, strength in born(x[pool], params, loosest):
-            labels[pool[rows]], assignment[pool[rows]], probabilities[pool[rows]] = len(names), how, strength
+            counted[pool[rows]], assignment[pool[rows]], probabilities[pool[rows]] = len(names), how, strength
             names.append(next(fresh))
-    theme_of = [names[c] if c != cluster.OUTLIER else None for c in labels]
-    tracked = identity.Tracked(theme_of, kept, identity.events(list(previous), list(ticket_ids), theme_of),
-                               list(theme_of))
+    theme_of = [names[c] if c != cluster.OUTLIER else None for c in np.where(kept, was, counted)]
+    series_of = [names[c] if c != cluster.OUTLIER else None for c in counted]
+    tracked = identity.Tracked(theme_of, kept, identity.events(list(previous), list(ticket_ids), theme_of), series_of)
     return Placement(tracked, assignment.tolist(), probabilities, int(now[pool].sum()))
+
+
+def _labels(ticket_ids: Sequence[str], code: dict[str, int]) -> np.ndarray:
+    return np.array([code.get(t, cluster.OUTLIER) for t in ticket_ids], dtype=int)
 
 
 def born(x: np.ndarray, params: cluster.ClusterParams, loosest: float) -> list[tuple[np.ndarray, list[str], np.ndarray]]:

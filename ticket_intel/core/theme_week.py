@@ -62,6 +62,7 @@ class PreviousTheme:
     first_seen: date
     origin: str
     product: str = NO_PRODUCT
+    series: frozenset[str] | None = None  # the tickets it counted last week (None: its members)
     fit: placement.Fit | None = None  # None: unknown (a warehouse from before placement), so the next week refits
 
 
@@ -78,15 +79,18 @@ class ThemeWeek:
 
 
 def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousTheme]:
-    """`themes` (theme_id, centroid, first_seen, origin[, product, last_fit, fit_outliers]) with their
-    tickets from `members` (theme_id, ticket_id; outliers have none) as the next week's `previous`."""
+    """`themes` (theme_id, centroid, first_seen, origin[, product, last_fit, fit_tickets, fit_outliers])
+    with their tickets from `members` (theme_id, ticket_id[, series_theme_id]; outliers have none) as
+    the next week's `previous`."""
     themed = members[members["theme_id"].notna()]
     tickets = themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
+    series = (members[members["series_theme_id"].notna()].groupby("series_theme_id")["ticket_id"].agg(frozenset)
+              .to_dict() if "series_theme_id" in members else tickets)
     column = {c: themes[c] if c in themes else pd.Series(None, index=themes.index, dtype=object)
               for c in ("product", "last_fit", "fit_tickets", "fit_outliers")}
     return [PreviousTheme(identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32),
                                          tickets.get(r.theme_id, frozenset())), r.first_seen, r.origin,
-                          p if isinstance(p, str) else NO_PRODUCT,
+                          p if isinstance(p, str) else NO_PRODUCT, series.get(r.theme_id, frozenset()),
                           placement.Fit(pd.Timestamp(w).date(), int(n), float(o))
                           if pd.notna(w) and pd.notna(n) and pd.notna(o) else None)
             for r, p, w, n, o in zip(themes.itertuples(), *column.values(), strict=True)]
@@ -152,7 +156,8 @@ def _cluster_scope(
     now = (tickets["ticket_week"] == week).to_numpy()
     last = previous[0].fit if previous else None
     if not refit.due(week, len(x), last):
-        placed = placement.place(week, x, ids, now, [p.theme for p in previous], params, fresh)
+        placed = placement.place(week, x, ids, now, [p.theme for p in previous],
+                                 [p.theme.ticket_ids if p.series is None else p.series for p in previous], params, fresh)
         if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
             knn = placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
             step = Step(placed.tracked, placed.assignment, placed.probabilities, knn, last)

@@ -99,7 +99,7 @@ def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.Data
     themes = read(con, "SELECT theme_id, centroid, first_seen, origin, product, last_fit, fit_tickets, fit_outliers "
                        "FROM staging.themes "
                        "WHERE week_start = ? ORDER BY theme_id", [prev])
-    members = read(con, "SELECT theme_id, ticket_id FROM staging.ticket_clusters "
+    members = read(con, "SELECT theme_id, ticket_id, series_theme_id FROM staging.ticket_clusters "
                         "WHERE week_start = ? AND theme_id IS NOT NULL", [prev])
     return themes, members
 
