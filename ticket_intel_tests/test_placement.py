@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from ticket_intel.core import cluster, identity, subgroups
-from ticket_intel.core.placement import PLACED, Fit, RefitPolicy, cell_neighbours, outlier_share
+from ticket_intel.core.placement import (
+    PLACED,
+    Fit,
+    RefitPolicy,
+    cell_neighbours,
+    fenced_nearest,
+    outlier_share,
+)
 from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window, previous_from
 
 WEEK = date(2026, 3, 2)
@@ -155,3 +162,16 @@ def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():
     assert all(i not in found[i] for i in range(len(x)))
     tiny = cell_neighbours(x[:3], ["a", "a", None], 6)
     assert (tiny[:, 2:] == np.arange(3)[:, None]).all()  # short of candidates: padded with the row itself
+
+
+def test_a_tight_small_theme_does_not_shadow_the_broad_one_around_it():
+    rng = np.random.default_rng(2)
+    broad = CENTERS[0] + 0.6 * rng.normal(size=(60, DIM))
+    tight = CENTERS[0] + 0.3 * CENTERS[1] + 0.02 * rng.normal(size=(6, DIM))
+    new = CENTERS[0] + 0.3 * CENTERS[1] + 0.3 * rng.normal(size=(1, DIM))  # nearest the tight centroid, outside its fence
+    x = np.vstack([broad, tight, new])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    labels = np.array([0] * 60 + [1] * 6 + [cluster.OUTLIER])
+    assert cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER
+    placed, moved = fenced_nearest(x, labels)
+    assert placed[-1] == 0 and moved[-1] and not moved[:-1].any()

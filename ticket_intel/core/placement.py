@@ -6,8 +6,10 @@ clustered last week already. So between full fits a week is placed:
 
 1. Window tickets that were members of one of last week's themes keep it (assignment `kept`).
 2. Every other window ticket (this week's, and earlier outliers) joins the nearest theme centroid
-   when it lies inside that theme's lower Tukey fence, the rule `cluster.soft_assign` applies to
-   noise points (`placed`). A theme with no member left fades.
+   whose lower Tukey fence it lies inside, the rule `cluster.soft_assign` applies to noise points
+   (`placed`), except that a theme whose fence does not admit the ticket does not bar the next
+   nearest: a new group of six tight tickets inside a broad theme otherwise left the broad theme's
+   next tickets outliers. A theme with no member left fades.
    Centroids and fences come from the tickets each theme *counts* in this window: its series, the
    tickets the last fit's clustering put in it (core/identity.py), not those hysteresis kept in it.
    A kept ticket stays in its theme, but placing by the kept ones would blur a theme into its
@@ -127,7 +129,7 @@ def place(week: date, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
     counted in `previous[i]` (its series, see core/identity.py)."""
     names = [p.theme_id for p in previous]
     was = _labels(ticket_ids, {t: k for k, p in enumerate(previous) for t in p.ticket_ids})
-    counted, soft = cluster.soft_assign(x, _labels(ticket_ids, {t: k for k, s in enumerate(series) for t in s}))
+    counted, soft = fenced_nearest(x, _labels(ticket_ids, {t: k for k, s in enumerate(series) for t in s}))
     pool = np.flatnonzero(counted == cluster.OUTLIER)
     kept = was != cluster.OUTLIER
     assignment = np.where(kept | (counted != cluster.OUTLIER) & ~soft, KEPT,
@@ -142,6 +144,26 @@ def place(week: date, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
     series_of = [names[c] if c != cluster.OUTLIER else None for c in counted]
     tracked = identity.Tracked(theme_of, kept, identity.events(list(previous), list(ticket_ids), theme_of), series_of)
     return Placement(tracked, assignment.tolist(), probabilities, int(now[pool].sum()))
+
+
+def fenced_nearest(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, placed): each OUTLIER row joins the most similar centroid whose fence admits it."""
+    cents = cluster.centroids(x, labels)
+    rows = np.flatnonzero(labels == cluster.OUTLIER)
+    out, placed = labels.copy(), np.zeros(len(labels), dtype=bool)
+    if not cents or not len(rows):
+        return out, placed
+    ids = np.array(list(cents))
+    floor = cluster.fences(x, labels, cents)
+    matrix, floors = np.stack([cents[c] for c in ids]).T, np.array([floor[c] for c in ids])
+    for start in range(0, len(rows), BLOCK_ROWS):
+        block = rows[start:start + BLOCK_ROWS]
+        sims = x[block] @ matrix
+        sims[sims < floors] = -np.inf
+        best = sims.argmax(axis=1)
+        inside = np.isfinite(sims[np.arange(len(block)), best])
+        out[block[inside]], placed[block[inside]] = ids[best[inside]], True
+    return out, placed
 
 
 def _labels(ticket_ids: Sequence[str], code: dict[str, int]) -> np.ndarray:
