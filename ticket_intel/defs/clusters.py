@@ -47,7 +47,8 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
     ],
     description="Themes over the trailing window of weeks (UMAP + HDBSCAN, seeded; pieces of one theme "
     "merged, near-outliers soft-assigned), matched to the previous week's themes with hysteresis so ids, "
-    "reviews and history carry over.",
+    "reviews and history carry over; between full fits (TICKET_INTEL_REFIT_WEEKS) the week is placed into "
+    "the previous week's themes.",
 )
 def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig):
     stats = {}
