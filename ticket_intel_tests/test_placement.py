@@ -175,3 +175,21 @@ def test_a_tight_small_theme_does_not_shadow_the_broad_one_around_it():
     assert cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER
     placed, moved = fenced_nearest(x, labels)
     assert placed[-1] == 0 and moved[-1] and not moved[:-1].any()
+
+
+def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path):
+    from ticket_intel import warehouse as wh
+    from ticket_intel_tests.test_migrations import W2, _v0_warehouse
+
+    old = tmp_path / "old.duckdb"
+    _v0_warehouse(old)
+    with wh.open_warehouse(old) as con:
+        assert [p.fit for p in previous_from(*wh.previous_themes(con, W2))] == [None]  # next week refits
+    (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
+    with wh.open_warehouse(tmp_path / "new.duckdb") as con:
+        wh.ensure_embedding_schema(con, DIM)
+        wh.replace(con, [wh.Replace("staging.themes", first.themes.assign(week_start=WEEK, run_id="r")),
+                         wh.Replace("staging.ticket_clusters", first.clusters.assign(week_start=WEEK, run_id="r"))])
+        stored = previous_from(*wh.previous_themes(con, WEEK + timedelta(weeks=1)))
+    assert {p.fit for p in stored} == {p.fit for p in first.as_previous()} and stored[0].fit is not None
+    assert {p.theme.theme_id: p.series for p in stored} == {p.theme.theme_id: p.series for p in first.as_previous()}
