@@ -13,9 +13,9 @@ clustered last week already. So between full fits a week is placed:
    Centroids and fences come from the tickets each theme *counts* in this window: its series, the
    tickets the last fit's clustering put in it (core/identity.py), not those hysteresis kept in it.
    A kept ticket stays in its theme, but placing by the kept ones would blur a theme into its
-   neighbours and count this week against earlier weeks by two different rules: a 3x spike of one
-   intent held in a broad theme (bench.alerts, adjacent pairs) then did not look like one. So each
-   ticket's series is the last week's, and this week's tickets are counted where they are placed.
+   neighbours and count this week against earlier weeks by two different rules (why identity.py
+   counts weeks by series). So each earlier ticket's series is last week's, and this week's
+   tickets are counted where they are placed.
 3. The tickets outside every fence are the pool where new themes are born: when it holds at least
    twice the window's minimum cluster size (the least `cluster.cluster` can split), it is clustered
    alone. A group of at least that size becomes a new theme when its typical ticket (the median
@@ -116,13 +116,15 @@ def outlier_share(outliers: int, tickets: int) -> float:
 
 @dataclass
 class Placement:
+    """A scope's window placed into last week's themes, as the week's step goes on with it."""
+
     tracked: identity.Tracked
     assignment: list[str]  # kept, placed, core/soft (a new theme from the pool) or outlier
     probabilities: np.ndarray  # HDBSCAN membership for pool clusters, else 0
     outside_now: int  # this week's tickets outside every fence, before the pool is clustered
 
 
-def place(week: date, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
+def place(x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
           previous: Sequence[identity.Theme], series: Sequence[frozenset[str]], params: cluster.ClusterParams,
           fresh: Iterator[str]) -> Placement:
     """Steps 1-3 of the module docstring for one scope's window; `series[i]`: the tickets last week
@@ -182,8 +184,8 @@ def born(x: np.ndarray, params: cluster.ClusterParams, loosest: float) -> list[t
     for rows, by in found:
         v = x[rows].mean(axis=0)
         if len(rows) >= params.min_cluster_size and np.median(x[rows] @ (v / (np.linalg.norm(v) or 1.0))) >= loosest:
-            how = [by.assignment[i] for i in rows] if by else ["core"] * len(rows)
-            out.append((rows, how, by.probabilities[rows] if by else np.zeros(len(rows))))
+            how = [by.assignment[i] for i in rows] if by is not None else ["core"] * len(rows)
+            out.append((rows, how, by.probabilities[rows] if by is not None else np.zeros(len(rows))))
     return out
 
 

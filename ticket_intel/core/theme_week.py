@@ -156,7 +156,7 @@ def _cluster_scope(
     now = (tickets["ticket_week"] == week).to_numpy()
     last = previous[0].fit if previous else None
     if not refit.due(week, len(x), last):
-        placed = placement.place(week, x, ids, now, [p.theme for p in previous],
+        placed = placement.place(x, ids, now, [p.theme for p in previous],
                                  [p.theme.ticket_ids if p.series is None else p.series for p in previous], params, fresh)
         if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
             knn = placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
