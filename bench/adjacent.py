@@ -21,6 +21,11 @@ ranking (`rank.rank_week`) and the alerts. Two paths share each week's clusterin
 - `groups`: identity, then new groups inside themes (`subgroups.carve`), then
   `families.detect` (births: `new` and `new_group`; split families tested as one series).
 
+A third path, `placed`, runs the pipeline's theme step itself (`theme_week.cluster_window` with the
+default refit policy: a full fit when the last is `WINDOW_WEEKS` old or the week drifts, otherwise
+the week placed into last week's themes, core/placement.py), then `families.detect` as `groups`.
+It clusters on its own (fits and pools are not cached), so it costs more than the other two.
+
 A new-pattern alert that is not the found B counts as false; a spike alert is false unless it is
 the planted spike (duplicates of a found spike are counted apart). Rates are per 100 theme-weeks:
 ranked themes summed over weeks 2-10 (week 1 starts tracking, nothing can be new in it).
@@ -40,8 +45,9 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, cached_embed, table
-from ticket_intel.core import anomalies, cluster, families, identity, subgroups
+from ticket_intel.core import anomalies, cluster, families, identity, subgroups, theme_week
 from ticket_intel.core.context import make_context
+from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.rank import RankSettings, rank_week
 from ticket_intel.core.review import ReviewState
 
@@ -162,6 +168,9 @@ class Path:
     """One alerting path's memory across weeks, as the warehouse keeps it for the pipeline."""
 
     groups: bool  # False: today's path; True: new groups and split families
+    refit: RefitPolicy | None = None  # set: the pipeline's theme step with this policy (needs groups)
+    seed: int = 42
+    window_previous: list[theme_week.PreviousTheme] = field(default_factory=list)
     previous: list[identity.Theme] = field(default_factory=list)
     first_seen: dict[str, date] = field(default_factory=dict)  # staging.themes
     origins: dict[str, str] = field(default_factory=dict)
@@ -175,9 +184,12 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
     """One week of the path: (alerts, ranked themes, theme per window ticket)."""
     ids = win["ticket_id"].tolist()
     now = (win["ticket_week"] == week).to_numpy()
-    tracked = identity.track(week, x, ids, labels, path.previous, min_size)
-    theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
-    if path.groups:
+    if path.refit is not None:
+        theme_of, series_of, events = theme_step(path, week, win, x)
+    else:
+        tracked = identity.track(week, x, ids, labels, path.previous, min_size)
+        theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
+    if path.groups and path.refit is None:
         carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, path.group_ids)
         theme_of, series_of, events = carved.theme_of, carved.series_of, carved.events
         path.group_ids |= {g.theme_id for g in carved.groups}
@@ -201,9 +213,24 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
     return alerts, ranked, theme_of
 
 
+def theme_step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray,
+               ) -> tuple[list[str | None], list[str | None], list[dict[str, object]]]:
+    """(theme, series theme, events) of the window by the pipeline's own theme step."""
+    tickets = win[["ticket_id", "ticket_week", "customer_id"]].reset_index(drop=True)
+    step = theme_week.cluster_window(week, tickets, x, path.window_previous, path.seed, refit=path.refit)
+    path.window_previous = step.as_previous()
+    rows = step.clusters.set_index("ticket_id").loc[tickets["ticket_id"]]
+    return ([t if isinstance(t, str) else None for t in rows["theme_id"]],
+            [t if isinstance(t, str) else None for t in rows["series_theme_id"]], step.events.to_dict("records"))
+
+
+PATHS = ("today", "groups", "placed")
+
+
 def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, object]], dict[str, int]]:
     """Both paths over the scenario's 10 weeks: (one record per alert, ranked theme-weeks per path)."""
-    paths = {"today": Path(groups=False), "groups": Path(groups=True)}
+    paths = {"today": Path(groups=False), "groups": Path(groups=True),
+             "placed": Path(groups=True, refit=RefitPolicy(WINDOW_WEEKS), seed=seed)}
     records: list[dict[str, object]] = []
     theme_weeks = dict.fromkeys(paths, 0)
     for week in range(1, WEEKS + 1):
@@ -253,7 +280,7 @@ def judged(records: pd.DataFrame, pairs: list[tuple[str, str, float]]) -> pd.Dat
 def summary(judged_alerts: pd.DataFrame, theme_weeks: dict[str, int], n_pairs: int) -> list[dict[str, object]]:
     """Per path: new-pattern recall per size of B, spike recall, and false alerts per 100 theme-weeks."""
     out = []
-    for path in ("today", "groups"):
+    for path in PATHS:
         a = judged_alerts[judged_alerts["path"] == path]
         per100 = 100 / theme_weeks[path]
         row: dict[str, object] = {"path": path, "theme-weeks": theme_weeks[path]}
@@ -277,7 +304,7 @@ def per_pair(judged_alerts: pd.DataFrame, pairs: list[tuple[str, str, float]]) -
     for a, b, cos in pairs:
         row: dict[str, object] = {"A (steady)": a, "B (new)": b, "cosine": cos}
         mine = judged_alerts[judged_alerts["pair"] == f"{a}/{b}"]
-        for path in ("today", "groups"):
+        for path in PATHS:
             marks = []
             for scenario in [*(f"new B={n}" for n in NEW_SIZES), "spike"]:
                 v = set(mine[(mine["path"] == path) & (mine["scenario"] == scenario)]["verdict"])
@@ -295,7 +322,7 @@ def evaluate(n_pairs: int = PAIRS, seed: int = 42, progress: bool = True,
     frame, x = load()
     pairs = adjacent_pairs(frame, x, n_pairs)
     records: list[dict[str, object]] = []
-    theme_weeks = {"today": 0, "groups": 0}
+    theme_weeks = dict.fromkeys(PATHS, 0)
     for k, (a, b, _) in enumerate(pairs):
         for scenario in scenarios(frame, (a, b), seed + k):
             found, weeks = run(scenario, x, seed)

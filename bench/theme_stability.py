@@ -6,13 +6,16 @@ Replays consecutive weeks of one product of ../shared/datasets/github_bug_issues
 ticket text) the way the pipeline does: each week clusters the trailing window of weeks and
 tracks the themes of the previous week. For every pair of consecutive runs it reports the share
 of tickets present in both windows whose theme id is unchanged (an outlier both times counts as
-unchanged), with hysteresis (the pipeline) and without it (plain re-clustering plus matching),
-on the same clusterings.
+unchanged), with hysteresis (every week refit) and without it (plain re-clustering plus matching),
+on the same clusterings, and for the pipeline's default refit policy (`placed`: a week is placed
+into last week's themes unless a refit is due, core/placement.py), with the seconds of each
+week's theme step refit and placed.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -20,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, cached_embed, table
-from ticket_intel.core.theme_week import cluster_window
+from ticket_intel.core.placement import RefitPolicy
+from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window
 from ticket_intel.core.weeks import week_start, window
 from ticket_intel.defs.partitions import WINDOW_WEEKS
 
@@ -43,24 +47,30 @@ def unchanged(before: dict[str, str | None], after: dict[str, str | None]) -> tu
 def replay(frame: pd.DataFrame, weeks: list[date], window_weeks: int, seed: int) -> list[dict[str, object]]:
     x_all, _ = cached_embed(frame["text"].tolist(), progress=True)
     rows: list[dict[str, object]] = []
-    state = {True: ([], {}), False: ([], {})}  # hysteresis -> (previous themes, ticket -> theme id)
+    variants = {"recluster": (False, EVERY_WEEK), "hysteresis": (True, EVERY_WEEK),
+                "placed": (True, RefitPolicy(window_weeks))}
+    state: dict[str, tuple[list, dict]] = {v: ([], {}) for v in variants}  # (previous themes, ticket -> theme id)
     for week in weeks:
         mask = frame["week"].isin(window(week, window_weeks)).to_numpy()
         ids = frame.loc[mask, "ticket_id"].tolist()
         x, tickets = x_all[mask], frame.loc[mask, ["ticket_id", "week"]].rename(columns={"week": "ticket_week"})
         row: dict[str, object] = {"week": week.isoformat(), "tickets": len(ids)}
-        for hysteresis in (False, True):
-            previous, before = state[hysteresis]
-            step = cluster_window(week, tickets, x, previous, seed, hysteresis=hysteresis)
+        for name, (hysteresis, refit) in variants.items():
+            previous, before = state[name]
+            start = time.perf_counter()
+            step = cluster_window(week, tickets, x, previous, seed, hysteresis=hysteresis, refit=refit)
+            row[f"s_{name}"] = round(time.perf_counter() - start, 2)
             after = dict(zip(ids, step.clusters["theme_id"], strict=True))
             shared, share = unchanged(before, after)
             row["shared"] = shared
-            row["kept_pct_" + ("hysteresis" if hysteresis else "recluster")] = round(100 * share, 1)
-            if hysteresis:
+            row["kept_pct_" + name] = round(100 * share, 1)
+            if name == "placed":
+                row["placed"] = bool(step.stats["placed_scopes"])
+            if name == "hysteresis":
                 row["themes"] = int(step.stats["themes"])
                 row["outlier_pct"] = round(100 * step.stats["outliers"] / max(len(ids), 1), 1)
                 row.update({k: int(step.stats.get(k, 0)) for k in ("continued", "new", "split", "merged", "faded")})
-            state[hysteresis] = (step.as_previous(), after)
+            state[name] = (step.as_previous(), after)
         rows.append(row)
         print(f"  {row}", flush=True)
     return rows
@@ -81,8 +91,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     measured = rows[1:]
     print(f"{args.product}: {len(measured)} week-to-week transitions, {args.window}-week windows, seed {args.seed}")
     print(table(measured))
-    for key in ("kept_pct_recluster", "kept_pct_hysteresis"):
+    for key in ("kept_pct_recluster", "kept_pct_hysteresis", "kept_pct_placed"):
         print(f"median {key}: {np.median([r[key] for r in measured]):.1f}%")
+    placed = [r for r in measured if r["placed"]]
+    if placed:
+        ratio = np.median([r["s_placed"] / r["s_hysteresis"] for r in placed])
+        print(f"{len(placed)} of {len(measured)} weeks placed; median seconds placed / refit on those weeks: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -24,13 +24,15 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core import cluster, identity, subgroups
+from ticket_intel.core import cluster, identity, placement, subgroups
 
 LANGUAGE = "language"  # assignment of a ticket left out for its language
 EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeholders
 UNDETERMINED = "und"
 NO_PRODUCT = ""
-RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product"]
+RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product",
+                  "fit", "last_fit", "fit_tickets", "fit_outliers"]
+EVERY_WEEK = placement.RefitPolicy(1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class PreviousTheme:
     first_seen: date
     origin: str
     product: str = NO_PRODUCT
+    series: frozenset[str] | None = None  # the tickets it counted last week (None: its members)
+    fit: placement.Fit | None = None  # None: unknown (a warehouse from before placement), so the next week refits
 
 
 @dataclass
@@ -75,15 +79,21 @@ class ThemeWeek:
 
 
 def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousTheme]:
-    """`themes` (theme_id, centroid, first_seen, origin[, product]) with their tickets from `members`
-    (theme_id, ticket_id; outliers have none) as the next week's `previous`."""
+    """`themes` (theme_id, centroid, first_seen, origin[, product, last_fit, fit_tickets, fit_outliers])
+    with their tickets from `members` (theme_id, ticket_id[, series_theme_id]; outliers have none) as
+    the next week's `previous`."""
     themed = members[members["theme_id"].notna()]
     tickets = themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
-    products = themes["product"] if "product" in themes else pd.Series(NO_PRODUCT, index=themes.index)
+    series = (members[members["series_theme_id"].notna()].groupby("series_theme_id")["ticket_id"].agg(frozenset)
+              .to_dict() if "series_theme_id" in members else tickets)
+    column = {c: themes[c] if c in themes else pd.Series(None, index=themes.index, dtype=object)
+              for c in ("product", "last_fit", "fit_tickets", "fit_outliers")}
     return [PreviousTheme(identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32),
                                          tickets.get(r.theme_id, frozenset())), r.first_seen, r.origin,
-                          p if isinstance(p, str) else NO_PRODUCT)
-            for r, p in zip(themes.itertuples(), products, strict=True)]
+                          p if isinstance(p, str) else NO_PRODUCT, series.get(r.theme_id, frozenset()),
+                          placement.Fit(pd.Timestamp(w).date(), int(n), float(o))
+                          if pd.notna(w) and pd.notna(n) and pd.notna(o) else None)
+            for r, p, w, n, o in zip(themes.itertuples(), *column.values(), strict=True)]
 
 
 def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -106,16 +116,17 @@ def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarr
 
 def cluster_window(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
-    scopes: Scopes = Scopes(), hysteresis: bool = True,
+    scopes: Scopes = Scopes(), hysteresis: bool = True, refit: placement.RefitPolicy = EVERY_WEEK,
 ) -> ThemeWeek:
     """Themes of the window ending at `week` (`tickets`: ticket_id, ticket_week[, product, language],
     one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
-    benchmarks that measure what it adds)."""
+    benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
+    into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS; by default every week)."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
-                            hysteresis, fresh, key) for key, rows in groups.items()]
+                            hysteresis, fresh, key, refit) for key, rows in groups.items()]
     parts.append(_left_out(tickets.iloc[excluded], reason[excluded]))
     clusters = pd.concat([p.clusters for p in parts], ignore_index=True)
     found = [p.themes for p in parts if len(p.themes)]
@@ -128,32 +139,68 @@ def cluster_window(
     stats = {"window_tickets": len(tickets), "themes": len(themes), "scopes": len(groups),
              "outliers": int(clusters["theme_id"].isna().sum()),
              "left_out_for_language": int((reason == LANGUAGE).sum()), "left_out_empty": int((reason == EMPTY).sum()),
-             "kept": int((clusters["assignment"] == "kept").sum()), **Counter(events["event"])}
+             "kept": int((clusters["assignment"] == "kept").sum()),
+             "placed": int((clusters["assignment"] == placement.PLACED).sum()),
+             "fit_scopes": sum(p.stats.get("fit", 0) for p in parts),
+             "placed_scopes": sum(p.stats.get("placed", 0) for p in parts), **Counter(events["event"])}
     return ThemeWeek(clusters, themes, events, stats)
 
 
 def _cluster_scope(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
-    hysteresis: bool, fresh: Iterator[str], product: str,
+    hysteresis: bool, fresh: Iterator[str], product: str, refit: placement.RefitPolicy,
 ) -> ThemeWeek:
+    """The scope's themes: placed into last week's (core/placement.py), or fit in full when due."""
     ids = tickets["ticket_id"].tolist()
     params = cluster.default_params(len(x), seed)
+    now = (tickets["ticket_week"] == week).to_numpy()
+    last = previous[0].fit if previous else None
+    if not refit.due(week, len(x), last):
+        placed = placement.place(x, ids, now, [p.theme for p in previous],
+                                 [p.theme.ticket_ids if p.series is None else p.series for p in previous], params, fresh)
+        if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
+            knn = placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
+            step = Step(placed.tracked, placed.assignment, placed.probabilities, knn, last)
+            return _finish(week, tickets, x, previous, fresh, product, step)
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
                              hysteresis, fresh)
+    assignment = ["kept" if k else a for k, a in zip(tracked.kept, result.assignment, strict=True)]
+    step = Step(tracked, assignment, np.where(tracked.kept, 0.0, result.probabilities), result.neighbours, None)
+    return _finish(week, tickets, x, previous, fresh, product, step)
+
+
+@dataclass
+class Step:
+    """A scope's tickets tracked to themes, by a full fit (`fit` None) or a placement (the fit it rests on)."""
+
+    tracked: identity.Tracked
+    assignment: list[str]
+    probabilities: np.ndarray
+    knn: np.ndarray | None
+    fit: placement.Fit | None
+
+
+def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme],
+            fresh: Iterator[str], product: str, step: Step) -> ThemeWeek:
+    """New groups carved out of the tracked themes, then the rows and records of the scope."""
+    ids = tickets["ticket_id"].tolist()
     now = (tickets["ticket_week"] == week).to_numpy()
     customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
-    carved = subgroups.carve(week, x, ids, now, customers, tracked, [p.theme for p in previous],
+    carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous],
                              {p.theme.theme_id for p in previous if p.origin == subgroups.NEW_GROUP},
-                             knn=result.neighbours, fresh=fresh)
+                             knn=step.knn, fresh=fresh)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
-    clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, result)
+    clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, step)
     events = pd.DataFrame(tracked.events, columns=["theme_id", "event", "related_theme_ids", "detail"])
+    fit = step.fit or placement.Fit(week, len(ids), placement.outlier_share(int(pd.isna(theme_of).sum()), len(ids)))
     records = _theme_records(week, themes, theme_of, now,
                              dict(zip(events["theme_id"], events["event"], strict=True)), previous, product)
-    return ThemeWeek(clusters, records, events)
+    records = records.assign(fit=placement.FIT if step.fit is None else placement.PLACED, last_fit=fit.week,
+                             fit_tickets=fit.tickets, fit_outliers=fit.outliers)
+    return ThemeWeek(clusters, records, events, {"fit": int(step.fit is None), "placed": int(step.fit is not None)})
 
 
 def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:
@@ -168,15 +215,15 @@ def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:
 
 def _cluster_rows(
     ids: list[str], ticket_weeks: Sequence[date], x: np.ndarray, themes: list[identity.Theme],
-    theme_of: np.ndarray, tracked: identity.Tracked, result: cluster.ClusterResult,
+    theme_of: np.ndarray, tracked: identity.Tracked, step: Step,
 ) -> pd.DataFrame:
     centroid = {t.theme_id: t.centroid for t in themes}
     return pd.DataFrame({
         "ticket_id": ids, "ticket_week": list(ticket_weeks), "theme_id": theme_of,
         "series_theme_id": tracked.series_of,
-        "probability": np.where(tracked.kept, 0.0, result.probabilities),
+        "probability": np.where(tracked.kept, 0.0, step.probabilities),
         "similarity": [float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)],
-        "assignment": ["kept" if k else a for k, a in zip(tracked.kept, result.assignment, strict=True)],
+        "assignment": ["kept" if k else a for k, a in zip(tracked.kept, step.assignment, strict=True)],
     })
 
 

@@ -1,6 +1,7 @@
 """ticket_clusters: themes over a rolling window of weeks (core/theme_week.py), with ids that carry
-over from the previous week (core/identity.py). Tickets kept in last week's theme by hysteresis are
-marked `assignment = 'kept'`; `series_theme_id` is where this run's clustering alone put each ticket,
+over from the previous week (core/identity.py), or placed into the previous week's themes when no
+refit is due (core/placement.py, TICKET_INTEL_REFIT_WEEKS). Tickets kept in last week's theme are
+marked `assignment = 'kept'`, tickets placed into one `placed`; `series_theme_id` is where this run's clustering alone put each ticket,
 which weekly counts use (see core/counts.py)."""
 
 from datetime import date
@@ -27,7 +28,8 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
                  ) -> dict[str, int]:
     frame = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
     step = cluster_window(week, frame.drop(columns="embedding"), wh.embeddings_matrix(frame),
-                          previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes())
+                          previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
+                          refit=clustering.refit(WINDOW_WEEKS))
     tag = {"week_start": week, "run_id": run_id}
     wh.replace(con, [
         wh.Replace("staging.ticket_clusters", step.clusters.assign(**tag), "week_start", [week]),
@@ -45,7 +47,8 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
     ],
     description="Themes over the trailing window of weeks (UMAP + HDBSCAN, seeded; pieces of one theme "
     "merged, near-outliers soft-assigned), matched to the previous week's themes with hysteresis so ids, "
-    "reviews and history carry over.",
+    "reviews and history carry over; between full fits (TICKET_INTEL_REFIT_WEEKS) the week is placed into "
+    "the previous week's themes.",
 )
 def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig):
     stats = {}

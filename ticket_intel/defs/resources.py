@@ -33,6 +33,7 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.customers import RiskSettings
 from ticket_intel.core.embed import cache_key
 from ticket_intel.core.findings import FindingSettings
+from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.product_inputs import ProductInputs, read_product_inputs
 from ticket_intel.core.rank import RankSettings
@@ -160,14 +161,19 @@ class EmbeddingConfig(dg.ConfigurableResource):
 
 
 class ClusteringConfig(dg.ConfigurableResource):
-    """The clustering seed and scopes (the window length is a load-time setting: it shapes the graph)."""
+    """The clustering seed, scopes and refit policy (the window length is a load-time setting: it shapes
+    the graph)."""
 
     seed: int = E.int("TICKET_INTEL_SEED")
     embedding_languages: str = E("TICKET_INTEL_EMBEDDING_LANGUAGES")
     themes_by_product: str = E("TICKET_INTEL_THEMES_BY_PRODUCT")
+    refit_weeks: str = E("TICKET_INTEL_REFIT_WEEKS")
 
     def scopes(self) -> Scopes:
         return Scopes.parse(self.embedding_languages, self.themes_by_product)
+
+    def refit(self, window_weeks: int) -> RefitPolicy:
+        return RefitPolicy.parse(self.refit_weeks, window_weeks)
 
 
 class RankingConfig(dg.ConfigurableResource):

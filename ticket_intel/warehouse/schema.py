@@ -254,6 +254,15 @@ def _v12_file_truth(con: duckdb.DuckDBPyConnection) -> None:
                    (SELECT source_file FROM raw.tickets UNION SELECT source_file FROM ops.rejected_tickets)""")
 
 
+def _v13_placement(con: duckdb.DuckDBPyConnection) -> None:
+    """A theme week is fit in full or placed into last week's themes (core/placement.py): record which,
+    the week of the fit it rests on, its window's tickets and the share of that fit's window it left as outliers. Rows written
+    before hold NULL there, so the next week after an upgrade is fit in full."""
+    if table_exists(con, "staging.themes"):
+        for column in ("fit VARCHAR", "last_fit DATE", "fit_tickets INTEGER", "fit_outliers DOUBLE"):
+            con.execute(f"ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS {column}")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -275,6 +284,7 @@ MIGRATIONS = (
               _v10_closing_the_loop),
     Migration(11, "resolved tickets (knowledge base) and reply drafts", _v11_assist),
     Migration(12, "ingested files: size, out of range, still in the inbox, tickets kept", _v12_file_truth),
+    Migration(13, "theme weeks record whether they were fit or placed, and their last full fit", _v13_placement),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -330,7 +340,8 @@ def _embedding_tables(vector: str) -> dict[str, str]:
         "staging.themes": f"""
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
             week_tickets INTEGER, centroid {vector}, event VARCHAR, first_seen DATE,
-            run_id VARCHAR, origin VARCHAR, product VARCHAR""",
+            run_id VARCHAR, origin VARCHAR, product VARCHAR, fit VARCHAR, last_fit DATE, fit_tickets INTEGER,
+            fit_outliers DOUBLE""",
     }
 
 

@@ -1,0 +1,231 @@
+"""A weekly run without a refit: the window's tickets placed into last week's themes.
+
+Re-clustering the whole window every week (UMAP + HDBSCAN on up to 50k tickets) costs several
+times the embedding of the week's own tickets, while seven of the window's eight weeks were
+clustered last week already. So between full fits a week is placed:
+
+1. Window tickets that were members of one of last week's themes keep it (assignment `kept`).
+2. Every other window ticket (this week's, and earlier outliers) joins the nearest theme centroid
+   whose lower Tukey fence it lies inside, the rule `cluster.soft_assign` applies to noise points
+   (`placed`), except that a theme whose fence does not admit the ticket does not bar the next
+   nearest: a new group of six tight tickets inside a broad theme otherwise left the broad theme's
+   next tickets outliers. A theme with no member left fades.
+   Centroids and fences come from the tickets each theme *counts* in this window: its series, the
+   tickets the last fit's clustering put in it (core/identity.py), not those hysteresis kept in it.
+   A kept ticket stays in its theme, but placing by the kept ones would blur a theme into its
+   neighbours and count this week against earlier weeks by two different rules (why identity.py
+   counts weeks by series). So each earlier ticket's series is last week's, and this week's
+   tickets are counted where they are placed.
+3. The tickets outside every fence are the pool where new themes are born: when it holds at least
+   twice the window's minimum cluster size (the least `cluster.cluster` can split), it is clustered
+   alone. A group of at least that size becomes a new theme when its typical ticket (the median
+   similarity to its centroid) is as close as the loosest theme's fence admits, which keeps
+   scattered outliers from becoming a theme. HDBSCAN never returns a single cluster, while a pool
+   may be one new issue alone: when it finds none, the pool's tickets inside its own Tukey fence
+   are the one candidate. The rest stay outliers.
+
+A placement is only as good as the last fit's themes. `RefitPolicy` decides when a scope is fit
+again in full (see there); the caller runs the full path then.
+
+New groups inside old themes (`subgroups.carve`) need each ticket's nearest neighbours. Searching
+the whole window is the quadratic cost this path avoids, so the themes serve as the cells of an
+inverted-file index (`cell_neighbours`). Searching only within each theme was cheaper but not the
+same graph: a ticket's neighbour slots then all go to its own theme, the theme's tickets link up
+more densely, the permutation test's null grows, and on bench.alerts' adjacent pairs a new intent
+inside an old one was found less often (recall 0.17 / 0.58 for B = 6 / 12 against 0.25 / 0.67 with
+the window's exact neighbours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from scipy.stats import binomtest
+
+from ticket_intel.core import cluster, identity
+
+KEPT, PLACED, FIT, OUTLIER = "kept", "placed", "fit", "outlier"
+PROBES = 3  # theme cells each ticket's neighbours are searched in; see cell_neighbours
+BLOCK_ROWS = 2_048  # query rows per block of similarities, so no rows x window matrix is held at once
+GROWTH = 2.0  # window growth (or shrinkage) factor past which a scope is fit again; see RefitPolicy
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A scope's last full fit: its week, its window's tickets and the share it left as outliers."""
+
+    week: date
+    tickets: int
+    outliers: float
+
+
+@dataclass(frozen=True)
+class RefitPolicy:
+    """When a scope is fit in full instead of placed.
+
+    - When it has no previous themes, or their last full fit is unknown.
+    - When the window holds more than `GROWTH` times, or less than 1/`GROWTH` of, the tickets the last
+      fit's window held: themes are sized for their window (minimum cluster size sqrt(n)/2), and
+      the fit's would then be over 40% off; a young warehouse, whose window fills week by week, is
+      so fit again whenever its history has doubled (never placing into the coarse themes of a
+      first week's handful of tickets).
+    - When the last full fit is at least `weeks` old. The default is the window's length: then no
+      theme rests on a fit whose tickets have all left the window. 0 or 1: every week.
+    - When the week drifts: the share of this week's tickets outside every fence is clearly above
+      the share of the window the last fit left as outliers, "clearly" as a spike is clear
+      (anomalies: at least `min_ratio` times, and a one-sided binomial test, this week's tickets as
+      independent draws, below `max_p_value`). The test alone is not enough: the fit's fences
+      were drawn around its own tickets, so tickets it never saw fall outside somewhat more often
+      with unchanged themes, and at thousands of tickets a week the test flags that small gap (it
+      refit about a quarter of the steady weeks of bench.alerts' adjacent-pair scenarios).
+    """
+
+    weeks: int
+    max_p_value: float = 0.01
+    min_ratio: float = 2.0
+
+    def due(self, week: date, tickets: int, fit: Fit | None) -> bool:
+        """Whether a window of `tickets` ending at `week` is fit in full, given the last fit."""
+        return (self.weeks <= 1 or fit is None or (week - fit.week).days // 7 >= self.weeks
+                or not fit.tickets / GROWTH <= tickets <= fit.tickets * GROWTH)
+
+    def drifted(self, outside: int, tickets: int, fit_share: float) -> bool:
+        if not tickets or outside < self.min_ratio * fit_share * tickets:
+            return False
+        return binomtest(outside, tickets, fit_share, alternative="greater").pvalue < self.max_p_value
+
+    @classmethod
+    def parse(cls, weeks: str, window_weeks: int) -> RefitPolicy:
+        """`weeks`: a whole number of weeks, or `window` for the window's length."""
+        text = weeks.strip().lower()
+        if text == "window":
+            return cls(window_weeks)
+        if not text.isdigit():
+            raise ValueError(f"TICKET_INTEL_REFIT_WEEKS must be a whole number of weeks or `window`, not {weeks!r}")
+        return cls(int(text))
+
+
+def outlier_share(outliers: int, tickets: int) -> float:
+    """The share of a fit's window left as outliers, by the rule of succession ((k + 1) / (n + 2)),
+    so a fit that left none does not make every later outlier a drift."""
+    return (outliers + 1) / (tickets + 2)
+
+
+@dataclass
+class Placement:
+    """A scope's window placed into last week's themes, as the week's step goes on with it."""
+
+    tracked: identity.Tracked
+    assignment: list[str]  # kept, placed, core/soft (a new theme from the pool) or outlier
+    probabilities: np.ndarray  # HDBSCAN membership for pool clusters, else 0
+    outside_now: int  # this week's tickets outside every fence, before the pool is clustered
+
+
+def place(x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
+          previous: Sequence[identity.Theme], series: Sequence[frozenset[str]], params: cluster.ClusterParams,
+          fresh: Iterator[str]) -> Placement:
+    """Steps 1-3 of the module docstring for one scope's window; `series[i]`: the tickets last week
+    counted in `previous[i]` (its series, see core/identity.py)."""
+    names = [p.theme_id for p in previous]
+    was = _labels(ticket_ids, {t: k for k, p in enumerate(previous) for t in p.ticket_ids})
+    counted, soft = fenced_nearest(x, _labels(ticket_ids, {t: k for k, s in enumerate(series) for t in s}))
+    pool = np.flatnonzero(counted == cluster.OUTLIER)
+    kept = was != cluster.OUTLIER
+    assignment = np.where(kept | (counted != cluster.OUTLIER) & ~soft, KEPT,
+                          np.where(soft, PLACED, OUTLIER)).astype(object)
+    probabilities = np.zeros(len(x))
+    if len(pool) >= 2 * params.min_cluster_size:
+        loosest = min(cluster.fences(x, counted, cluster.centroids(x, counted)).values(), default=1.0)
+        for rows, how, strength in born(x[pool], params, loosest):
+            counted[pool[rows]], assignment[pool[rows]], probabilities[pool[rows]] = len(names), how, strength
+            names.append(next(fresh))
+    theme_of = [names[c] if c != cluster.OUTLIER else None for c in np.where(kept, was, counted)]
+    series_of = [names[c] if c != cluster.OUTLIER else None for c in counted]
+    tracked = identity.Tracked(theme_of, kept, identity.events(list(previous), list(ticket_ids), theme_of), series_of)
+    return Placement(tracked, assignment.tolist(), probabilities, int(now[pool].sum()))
+
+
+def fenced_nearest(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, placed): each OUTLIER row joins the most similar centroid whose fence admits it."""
+    cents = cluster.centroids(x, labels)
+    rows = np.flatnonzero(labels == cluster.OUTLIER)
+    out, placed = labels.copy(), np.zeros(len(labels), dtype=bool)
+    if not cents or not len(rows):
+        return out, placed
+    ids = np.array(list(cents))
+    floor = cluster.fences(x, labels, cents)
+    matrix, floors = np.stack([cents[c] for c in ids]).T, np.array([floor[c] for c in ids])
+    for start in range(0, len(rows), BLOCK_ROWS):
+        block = rows[start:start + BLOCK_ROWS]
+        sims = x[block] @ matrix
+        sims[sims < floors] = -np.inf
+        best = sims.argmax(axis=1)
+        inside = np.isfinite(sims[np.arange(len(block)), best])
+        out[block[inside]], placed[block[inside]] = ids[best[inside]], True
+    return out, placed
+
+
+def _labels(ticket_ids: Sequence[str], code: dict[str, int]) -> np.ndarray:
+    return np.array([code.get(t, cluster.OUTLIER) for t in ticket_ids], dtype=int)
+
+
+def born(x: np.ndarray, params: cluster.ClusterParams, loosest: float) -> list[tuple[np.ndarray, list[str], np.ndarray]]:
+    """The pool's new themes: (rows, assignment, membership strength) of each group of `x` (step 3)."""
+    fitted = cluster.cluster(x, params)
+    found = [(np.flatnonzero(fitted.labels == c), fitted) for c in range(fitted.n_clusters)]
+    if not found:  # HDBSCAN never returns one cluster of everything: the pool may be one issue alone
+        v = x.mean(axis=0)
+        sims = x @ (v / (np.linalg.norm(v) or 1.0))
+        found = [(np.flatnonzero(sims >= cluster.tukey_floor(sims)), None)]
+    out = []
+    for rows, by in found:
+        v = x[rows].mean(axis=0)
+        if len(rows) >= params.min_cluster_size and np.median(x[rows] @ (v / (np.linalg.norm(v) or 1.0))) >= loosest:
+            how = [by.assignment[i] for i in rows] if by is not None else ["core"] * len(rows)
+            out.append((rows, how, by.probabilities[rows] if by is not None else np.zeros(len(rows))))
+    return out
+
+
+def cell_neighbours(x: np.ndarray, theme_of: Sequence[str | None], k: int, probes: int = PROBES) -> np.ndarray:
+    """Each row's k nearest rows (no self), searched among the rows of the `probes` cells nearest its own.
+
+    An inverted-file index whose cells are the themes: every row (outliers too) falls in the cell of
+    its nearest theme centroid, and a cell's rows search the cells of the `probes` centroids nearest
+    to its own (itself first). Neighbouring tickets lie in one theme or in adjacent ones, so this
+    finds nearly the window's exact neighbours at about probes/themes of the exact search's cost.
+    Rows short of k candidates pad with themselves, which the mutual-link graph ignores.
+    """
+    n = len(x)
+    knn = np.repeat(np.arange(n)[:, None], k, axis=1)
+    names = sorted({t for t in theme_of if t is not None})
+    code = {t: i for i, t in enumerate(names)}
+    cents = cluster.centroids(x, np.array([code.get(t, cluster.OUTLIER) for t in theme_of], dtype=int))
+    if not cents:
+        _search(x, np.arange(n), np.arange(n), knn)
+        return knn
+    matrix = np.stack([cents[c] for c in sorted(cents)])
+    cell = np.argmax(x @ matrix.T, axis=1)
+    near = np.argsort(-(matrix @ matrix.T), axis=1, kind="stable")[:, :probes]
+    for c in range(len(matrix)):
+        queries = np.flatnonzero(cell == c)
+        if len(queries):
+            _search(x, queries, np.flatnonzero(np.isin(cell, near[c])), knn)
+    return knn
+
+
+def _search(x: np.ndarray, queries: np.ndarray, candidates: np.ndarray, knn: np.ndarray) -> None:
+    """Fill the `queries` rows of `knn` with their nearest `candidates` (cosine, self excluded)."""
+    k = knn.shape[1]
+    m = min(k, len(candidates) - 1)
+    if m < 1:
+        return
+    for start in range(0, len(queries), BLOCK_ROWS):
+        rows = queries[start:start + BLOCK_ROWS]
+        sims = x[rows] @ x[candidates].T
+        sims[candidates[None, :] == rows[:, None]] = -np.inf
+        top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+        knn[rows, :m] = candidates[np.take_along_axis(top, order, axis=1)]

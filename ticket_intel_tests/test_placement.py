@@ -1,0 +1,195 @@
+"""A weekly run places the week into last week's themes; a full fit only when the refit policy says so."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ticket_intel.core import cluster, identity, subgroups
+from ticket_intel.core.placement import (
+    PLACED,
+    Fit,
+    RefitPolicy,
+    cell_neighbours,
+    fenced_nearest,
+    outlier_share,
+)
+from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window, previous_from
+
+WEEK = date(2026, 3, 2)
+DIM = 24
+CENTERS = np.random.default_rng(11).normal(size=(6, DIM))
+NO_DRIFT = RefitPolicy(8, max_p_value=0.0)  # drift never refits: isolates placement and the pool
+
+
+def tickets_of(weeks: dict[int, dict[int, int]], seed: int = 5) -> tuple[pd.DataFrame, np.ndarray]:
+    """Per week index (0 = WEEK), tickets per issue (a center); unit vectors around the centers."""
+    rng = np.random.default_rng(seed)
+    rows, vectors = [], []
+    for w, issues in sorted(weeks.items()):
+        for c, n in issues.items():
+            for i in range(n):
+                rows.append({"ticket_id": f"w{w}-c{c}-{i:03d}", "ticket_week": WEEK + timedelta(weeks=w), "issue": c,
+                             "customer_id": f"cust-{w}-{c}-{i}"})
+                vectors.append(CENTERS[c] + 0.25 * rng.normal(size=DIM))
+    x = np.asarray(vectors)
+    return pd.DataFrame(rows), (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def run_weeks(weeks: dict[int, dict[int, int]], refit: RefitPolicy, upto: int, window: int = 2) -> list:
+    """Each week 0..upto on its window of `window` weeks, chained through `as_previous`."""
+    tickets, x = tickets_of(weeks)
+    steps, previous = [], []
+    for w in range(upto + 1):
+        end = WEEK + timedelta(weeks=w)
+        rows = ((tickets["ticket_week"] <= end) & (tickets["ticket_week"] > end - timedelta(weeks=window))).to_numpy()
+        step = cluster_window(WEEK + timedelta(weeks=w), tickets[rows], x[rows], previous, seed=3, refit=refit)
+        steps.append((step, tickets[rows].reset_index(drop=True)))
+        previous = step.as_previous()
+    return steps
+
+
+STEADY = {0: {0: 40, 1: 30, 2: 25}, 1: {0: 40, 1: 30, 2: 25}, 2: {0: 40, 1: 30, 2: 25}}
+
+
+def test_placement_keeps_members_and_ids_and_places_the_new_week_by_issue():
+    (first, _), (second, window) = run_weeks(STEADY, NO_DRIFT, 1)
+    assert set(first.themes["fit"]) == {"fit"} and set(second.themes["fit"]) == {"placed"}
+    assert set(second.themes["last_fit"]) == {WEEK}
+    before = first.clusters.set_index("ticket_id")["theme_id"].dropna()
+    after = second.clusters.set_index("ticket_id")["theme_id"]
+    assert (after[before.index] == before).all()
+    assert set(second.themes["theme_id"]) == set(first.themes["theme_id"])
+    assert set(second.events["event"]) == {"continued"}
+    new = second.clusters.merge(window[["ticket_id", "issue"]])
+    new = new[new["ticket_week"] == WEEK + timedelta(weeks=1)]
+    assert (new["assignment"] == PLACED).mean() > 0.9
+    placed = new[new["theme_id"].notna()]
+    assert placed.groupby("issue")["theme_id"].nunique().eq(1).all()  # one issue, one theme
+    assert placed.groupby("theme_id")["issue"].nunique().eq(1).all()
+
+
+def test_a_week_of_known_issues_creates_no_theme():
+    steps = run_weeks(STEADY, NO_DRIFT, 2)
+    assert set(steps[2][0].themes["theme_id"]) == set(steps[0][0].themes["theme_id"])
+    assert not ({"new", "new_group", "split"} & set(steps[2][0].events["event"]))
+
+
+def test_a_brand_new_dense_group_is_born_from_the_pool():
+    weeks = {**STEADY, 1: {0: 30, 1: 20, 2: 15, 4: 30}}
+    (first, _), (second, window) = run_weeks(weeks, NO_DRIFT, 1)
+    assert set(second.themes["fit"]) == {"placed"}
+    born = second.events[second.events["event"].isin(["new", "new_group"])]["theme_id"]
+    assert len(born) == 1
+    rows = second.clusters.merge(window[["ticket_id", "issue"]])
+    mine = rows[rows["theme_id"] == born.iloc[0]]
+    assert (mine["issue"] == 4).all() and len(mine) >= 0.8 * 30
+    assert set(first.themes["theme_id"]) < set(second.themes["theme_id"])
+
+
+def test_refit_when_the_last_fit_is_n_weeks_old():
+    steps = run_weeks(STEADY, RefitPolicy(2, max_p_value=0.0), 2)
+    assert [set(s.themes["fit"]) for s, _ in steps] == [{"fit"}, {"placed"}, {"fit"}]
+    assert [set(s.themes["last_fit"]) for s, _ in steps] == [{WEEK + timedelta(weeks=w)} for w in (0, 0, 2)]
+    assert steps[2][0].stats["fit_scopes"] == 1 and steps[1][0].stats["placed_scopes"] == 1
+
+
+def test_a_week_that_drifts_is_refit():
+    weeks = {**STEADY, 1: {0: 30, 1: 20, 2: 15, 4: 30}}
+    (_, _), (second, _) = run_weeks(weeks, RefitPolicy(8), 1)
+    assert set(second.themes["fit"]) == {"fit"}
+    (_, _), (steady, _) = run_weeks(STEADY, RefitPolicy(8), 1)
+    assert set(steady.themes["fit"]) == {"placed"}
+
+
+def test_refit_every_week_is_the_full_path():
+    (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
+    tickets, x = tickets_of(STEADY)
+    rows = (tickets["ticket_week"] <= WEEK + timedelta(weeks=1)).to_numpy()
+    window, xw = tickets[rows].reset_index(drop=True), x[rows]
+    every = cluster_window(WEEK + timedelta(weeks=1), window, xw, first.as_previous(), seed=3, refit=RefitPolicy(1))
+    default = cluster_window(WEEK + timedelta(weeks=1), window, xw, first.as_previous(), seed=3)
+    assert set(every.themes["fit"]) == {"fit"} and every.clusters.equals(default.clusters)
+    ids, now = window["ticket_id"].tolist(), (window["ticket_week"] == WEEK + timedelta(weeks=1)).to_numpy()
+    params = cluster.default_params(len(xw), 3)
+    result = cluster.cluster(xw, params)
+    previous = [p.theme for p in first.as_previous()]
+    tracked = identity.track(WEEK + timedelta(weeks=1), xw, ids, result.labels, previous, params.min_cluster_size)
+    carved = subgroups.carve(WEEK + timedelta(weeks=1), xw, ids, now, window["customer_id"].tolist(), tracked,
+                             previous, set(), knn=result.neighbours)
+    assert every.clusters["theme_id"].tolist() == carved.theme_of
+    fit = Fit(WEEK, 100, 0.1)
+    assert EVERY_WEEK.due(WEEK, 100, fit) and RefitPolicy(0).due(WEEK, 100, fit) and not RefitPolicy(8).due(WEEK, 100, fit)
+
+
+def test_fit_record_round_trips_and_unknown_fit_refits():
+    (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
+    previous = previous_from(first.themes, first.clusters)
+    assert {p.fit for p in previous} == {Fit(WEEK, len(first.clusters), first.themes["fit_outliers"].iloc[0])}
+    old = previous_from(first.themes.drop(columns=["last_fit", "fit_outliers"]), first.clusters)
+    assert {p.fit for p in old} == {None}
+    assert RefitPolicy(8).due(WEEK, 100, None)
+
+
+def test_a_window_that_more_than_doubles_is_refit():
+    steps = run_weeks(STEADY, NO_DRIFT, 2, window=3)  # 95, 190, 285 tickets: the third is 3x the fit's
+    assert [set(s.themes["fit"]) for s, _ in steps] == [{"fit"}, {"placed"}, {"fit"}]
+    fit = Fit(WEEK, 100, 0.1)
+    assert RefitPolicy(8).due(WEEK, 201, fit) and RefitPolicy(8).due(WEEK, 49, fit)
+    assert not RefitPolicy(8).due(WEEK, 200, fit) and not RefitPolicy(8).due(WEEK, 50, fit)
+
+
+def test_drift_test_and_policy_parsing():
+    policy = RefitPolicy(8)
+    assert not policy.drifted(12, 100, 0.10) and policy.drifted(30, 100, 0.10)
+    assert not policy.drifted(1_900, 10_000, 0.10)  # significant, but not twice the fit's share
+    assert outlier_share(0, 98) == pytest.approx(0.01)
+    assert RefitPolicy.parse("window", 6) == RefitPolicy(6) and RefitPolicy.parse(" 3 ", 8) == RefitPolicy(3)
+    with pytest.raises(ValueError, match="TICKET_INTEL_REFIT_WEEKS"):
+        RefitPolicy.parse("weekly", 8)
+
+
+def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():
+    tickets, x = tickets_of({0: {0: 40, 1: 30, 2: 25, 3: 20, 4: 15}})
+    theme_of = [f"t{c}" if c < 4 else None for c in tickets["issue"]]  # issue 4 left as outliers
+    exact = cluster.neighbours(x, 7)[0][:, 1:]
+    found = cell_neighbours(x, theme_of, 6, probes=2)
+    assert found.shape == (len(x), 6)
+    assert np.mean([len(set(a) & set(b)) / 6 for a, b in zip(found, exact, strict=True)]) > 0.95
+    assert all(i not in found[i] for i in range(len(x)))
+    tiny = cell_neighbours(x[:3], ["a", "a", None], 6)
+    assert (tiny[:, 2:] == np.arange(3)[:, None]).all()  # short of candidates: padded with the row itself
+
+
+def test_a_tight_small_theme_does_not_shadow_the_broad_one_around_it():
+    rng = np.random.default_rng(2)
+    broad = CENTERS[0] + 0.6 * rng.normal(size=(60, DIM))
+    tight = CENTERS[0] + 0.3 * CENTERS[1] + 0.02 * rng.normal(size=(6, DIM))
+    new = CENTERS[0] + 0.3 * CENTERS[1] + 0.3 * rng.normal(size=(1, DIM))  # nearest the tight centroid, outside its fence
+    x = np.vstack([broad, tight, new])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    labels = np.array([0] * 60 + [1] * 6 + [cluster.OUTLIER])
+    assert cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER
+    placed, moved = fenced_nearest(x, labels)
+    assert placed[-1] == 0 and moved[-1] and not moved[:-1].any()
+
+
+def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path):
+    from ticket_intel import warehouse as wh
+    from ticket_intel_tests.test_migrations import W2, _v0_warehouse
+
+    old = tmp_path / "old.duckdb"
+    _v0_warehouse(old)
+    with wh.open_warehouse(old) as con:
+        assert [p.fit for p in previous_from(*wh.previous_themes(con, W2))] == [None]  # next week refits
+    (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
+    with wh.open_warehouse(tmp_path / "new.duckdb") as con:
+        wh.ensure_embedding_schema(con, DIM)
+        wh.replace(con, [wh.Replace("staging.themes", first.themes.assign(week_start=WEEK, run_id="r")),
+                         wh.Replace("staging.ticket_clusters", first.clusters.assign(week_start=WEEK, run_id="r"))])
+        stored = previous_from(*wh.previous_themes(con, WEEK + timedelta(weeks=1)))
+    assert {p.fit for p in stored} == {p.fit for p in first.as_previous()} and stored[0].fit is not None
+    assert {p.theme.theme_id: p.series for p in stored} == {p.theme.theme_id: p.series for p in first.as_previous()}
