@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -177,6 +178,7 @@ class Path:
     events: list[dict[str, object]] = field(default_factory=list)  # ops.theme_events
     group_ids: set[str] = field(default_factory=set)
     ranked_before: set[str] = field(default_factory=set)
+    fits: int = 0  # weeks the theme step fit in full (every week for paths without a refit policy)
 
 
 def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.ndarray, min_size: int,
@@ -187,6 +189,7 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
     if path.refit is not None:
         theme_of, series_of, events = theme_step(path, week, win, x)
     else:
+        path.fits += 1
         tracked = identity.track(week, x, ids, labels, path.previous, min_size)
         theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
     if path.groups and path.refit is None:
@@ -219,6 +222,7 @@ def theme_step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray,
     tickets = win[["ticket_id", "ticket_week", "customer_id"]].reset_index(drop=True)
     step = theme_week.cluster_window(week, tickets, x, path.window_previous, path.seed, refit=path.refit)
     path.window_previous = step.as_previous()
+    path.fits += step.stats["fit_scopes"] > 0
     rows = step.clusters.set_index("ticket_id").loc[tickets["ticket_id"]]
     return ([t if isinstance(t, str) else None for t in rows["theme_id"]],
             [t if isinstance(t, str) else None for t in rows["series_theme_id"]], step.events.to_dict("records"))
@@ -227,12 +231,13 @@ def theme_step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray,
 PATHS = ("today", "groups", "placed")
 
 
-def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, object]], dict[str, int]]:
-    """Both paths over the scenario's 10 weeks: (one record per alert, ranked theme-weeks per path)."""
+def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, object]], Counter[str]]:
+    """The paths over the scenario's 10 weeks: (one record per alert, per path its ranked theme-weeks
+    and, under `<path> fits`, the weeks it fit in full)."""
     paths = {"today": Path(groups=False), "groups": Path(groups=True),
              "placed": Path(groups=True, refit=RefitPolicy(WINDOW_WEEKS), seed=seed)}
     records: list[dict[str, object]] = []
-    theme_weeks = dict.fromkeys(paths, 0)
+    theme_weeks: Counter[str] = Counter()
     for week in range(1, WEEKS + 1):
         win = window_of(scenario, week)
         xw = x[win["row"].to_numpy()]
@@ -253,6 +258,7 @@ def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, ob
                     "kind": a["kind"], "tickets": a["tickets"], "themes": len(members),
                     "intent": top.index[0] if len(top) else None, "share": float(top.iloc[0] / len(hit)) if len(top) else 0.0,
                 })
+    theme_weeks.update({f"{name} fits": path.fits for name, path in paths.items()})
     return records, theme_weeks
 
 
@@ -277,8 +283,9 @@ def judged(records: pd.DataFrame, pairs: list[tuple[str, str, float]]) -> pd.Dat
     return records.sort_values(["week"], kind="stable").assign(verdict=verdicts)
 
 
-def summary(judged_alerts: pd.DataFrame, theme_weeks: dict[str, int], n_pairs: int) -> list[dict[str, object]]:
-    """Per path: new-pattern recall per size of B, spike recall, and false alerts per 100 theme-weeks."""
+def summary(judged_alerts: pd.DataFrame, theme_weeks: Counter[str], n_pairs: int) -> list[dict[str, object]]:
+    """Per path: new-pattern recall per size of B, spike recall, false alerts per 100 theme-weeks,
+    and the share of weeks fit in full."""
     out = []
     for path in PATHS:
         a = judged_alerts[judged_alerts["path"] == path]
@@ -294,6 +301,7 @@ def summary(judged_alerts: pd.DataFrame, theme_weeks: dict[str, int], n_pairs: i
         row[f"spike recall {SPIKE_FACTOR}x"] = (spikes["verdict"] == "hit").sum() / n_pairs
         row["spike duplicates"] = int((spikes["verdict"] == "duplicate").sum())
         row["false spikes /100"] = per100 * int((spikes["verdict"] == "false").sum())
+        row["weeks fit"] = theme_weeks[f"{path} fits"] / (n_pairs * (1 + len(NEW_SIZES)) * WEEKS)  # a spike and each B per pair
         out.append(row)
     return out
 
@@ -317,17 +325,17 @@ def per_pair(judged_alerts: pd.DataFrame, pairs: list[tuple[str, str, float]]) -
 
 
 def evaluate(n_pairs: int = PAIRS, seed: int = 42, progress: bool = True,
-             ) -> tuple[list[tuple[str, str, float]], pd.DataFrame, dict[str, int]]:
+             ) -> tuple[list[tuple[str, str, float]], pd.DataFrame, Counter[str]]:
     """(pairs, every alert of both paths judged, ranked theme-weeks per path)."""
     frame, x = load()
     pairs = adjacent_pairs(frame, x, n_pairs)
     records: list[dict[str, object]] = []
-    theme_weeks = dict.fromkeys(PATHS, 0)
+    theme_weeks: Counter[str] = Counter()
     for k, (a, b, _) in enumerate(pairs):
         for scenario in scenarios(frame, (a, b), seed + k):
             found, weeks = run(scenario, x, seed)
             records += found
-            theme_weeks = {p: theme_weeks[p] + weeks[p] for p in theme_weeks}
+            theme_weeks.update(weeks)
         if progress:
             print(f"  pair {k + 1}/{len(pairs)} done", flush=True)
     columns = ["path", "pair", "scenario", "week", "kind", "tickets", "themes", "intent", "share"]

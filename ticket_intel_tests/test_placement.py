@@ -105,6 +105,26 @@ def test_a_week_that_drifts_is_refit():
     assert set(steady.themes["fit"]) == {"placed"}
 
 
+def test_a_theme_half_way_to_a_spike_is_refit():
+    """Half the spike ratio over 1 (1.5x for 2x) with the spike's count and p-value floors, against
+    the weeks since the theme's first ticket."""
+    weeks = [WEEK + timedelta(weeks=w) for w in range(6)]
+
+    def grown(history: list[int], now: int) -> bool:
+        counts = [*history, now]
+        return NO_DRIFT.grown(["T"] * sum(counts), [w for w, n in zip(weeks, counts, strict=True) for _ in range(n)],
+                              weeks[-1])
+
+    assert grown([40] * 5, 62) and not grown([40] * 5, 56)  # 1.55x and 1.4x
+    assert not grown([4] * 5, 7)  # 1.75x, but 7 tickets
+    assert not grown([0, 0, 30, 30, 30], 50)  # born three weeks ago: no baseline yet
+    assert grown([0, 30, 30, 30, 30], 50)
+    steady = {w: {0: 40, 1: 30} for w in range(6)}  # fit in weeks 0 and 2 (the window doubled), then placed
+    steps = run_weeks({**steady, 5: {0: 70, 1: 30}}, NO_DRIFT, 5, window=8)
+    assert [set(s.themes["fit"]) for s, _ in steps[3:]] == [{"placed"}, {"placed"}, {"fit"}]
+    assert set(run_weeks(steady, NO_DRIFT, 5, window=8)[-1][0].themes["fit"]) == {"placed"}
+
+
 def test_refit_every_week_is_the_full_path():
     (first, _), _ = run_weeks(STEADY, NO_DRIFT, 1)
     tickets, x = tickets_of(STEADY)

@@ -38,14 +38,15 @@ the window's exact neighbours).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
 from scipy.stats import binomtest
 
-from ticket_intel.core import cluster, identity
+from ticket_intel.core import anomalies, cluster, identity
 
 KEPT, PLACED, FIT, OUTLIER = "kept", "placed", "fit", "outlier"
 PROBES = 3  # theme cells each ticket's neighbours are searched in; see cell_neighbours
@@ -81,11 +82,15 @@ class RefitPolicy:
       were drawn around its own tickets, so tickets it never saw fall outside somewhat more often
       with unchanged themes, and at thousands of tickets a week the test flags that small gap (it
       refit about a quarter of the steady weeks of bench.alerts' adjacent-pair scenarios).
+    - When a theme grows half-way to a spike (`grown`): placement keeps the last fit's resolution,
+      so an intent lumped into a broad theme can triple while its theme grows too little to alert;
+      a refit gives it a cluster of its own, whose series then spikes.
     """
 
     weeks: int
     max_p_value: float = 0.01
     min_ratio: float = 2.0
+    spikes: anomalies.AlertSettings = field(default_factory=anomalies.AlertSettings)
 
     def due(self, week: date, tickets: int, fit: Fit | None) -> bool:
         """Whether a window of `tickets` ending at `week` is fit in full, given the last fit."""
@@ -96,6 +101,21 @@ class RefitPolicy:
         if not tickets or outside < self.min_ratio * fit_share * tickets:
             return False
         return binomtest(outside, tickets, fit_share, alternative="greater").pvalue < self.max_p_value
+
+    def grown(self, series_of: Sequence[str | None], ticket_weeks: Sequence[date], week: date) -> bool:
+        """Whether a theme's count this week is half-way to a spike: the spike test's count and
+        p-value floors with half its ratio over 1 (1.5x for 2x). A sub-intent that is a third of
+        its theme shows so when it triples, one that is half of it when it doubles. Each theme's
+        baseline is the window's earlier weeks since its first ticket (as anomalies counts births)."""
+        halfway = replace(self.spikes, min_ratio=1 + (self.spikes.min_ratio - 1) / 2)
+        counts = Counter(zip(series_of, ticket_weeks, strict=True))
+        earlier = sorted({w for w in ticket_weeks if w < week})
+        for theme in {t for t in series_of if t is not None}:
+            history = [counts[theme, w] for w in earlier]
+            born = next((i for i, n in enumerate(history) if n), len(history))
+            if anomalies.spike_test(counts[theme, week], history[born:], halfway).is_spike:
+                return True
+        return False
 
     @classmethod
     def parse(cls, weeks: str, window_weeks: int) -> RefitPolicy:

@@ -158,7 +158,8 @@ def _cluster_scope(
     if not refit.due(week, len(x), last):
         placed = placement.place(x, ids, now, [p.theme for p in previous],
                                  [p.theme.ticket_ids if p.series is None else p.series for p in previous], params, fresh)
-        if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers):
+        if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers) and not (
+                refit.grown(placed.tracked.series_of, tickets["ticket_week"].tolist(), week)):
             knn = placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
             step = Step(placed.tracked, placed.assignment, placed.probabilities, knn, last)
             return _finish(week, tickets, x, previous, fresh, product, step)
