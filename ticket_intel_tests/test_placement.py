@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from ticket_intel.core import cluster, identity, subgroups
+from ticket_intel.core.anomalies import AlertSettings
 from ticket_intel.core.placement import (
     PLACED,
     Fit,
@@ -110,12 +111,13 @@ def test_a_theme_half_way_to_a_spike_is_refit():
     the weeks since the theme's first ticket."""
     weeks = [WEEK + timedelta(weeks=w) for w in range(6)]
 
-    def grown(history: list[int], now: int) -> bool:
+    def grown(history: list[int], now: int, policy: RefitPolicy = NO_DRIFT) -> bool:
         counts = [*history, now]
-        return NO_DRIFT.grown(["T"] * sum(counts), [w for w, n in zip(weeks, counts, strict=True) for _ in range(n)],
-                              weeks[-1])
+        return policy.grown(["T"] * sum(counts), [w for w, n in zip(weeks, counts, strict=True) for _ in range(n)],
+                            weeks[-1])
 
     assert grown([40] * 5, 62) and not grown([40] * 5, 56)  # 1.55x and 1.4x
+    assert not grown([40] * 5, 62, RefitPolicy(8, spikes=AlertSettings(min_ratio=3.0)))  # the configured spike rule
     assert not grown([4] * 5, 7)  # 1.75x, but 7 tickets
     assert not grown([0, 0, 30, 30, 30], 50)  # born three weeks ago: no baseline yet
     assert grown([0, 30, 30, 30, 30], 50)
@@ -167,9 +169,11 @@ def test_drift_test_and_policy_parsing():
     assert not policy.drifted(12, 100, 0.10) and policy.drifted(30, 100, 0.10)
     assert not policy.drifted(1_900, 10_000, 0.10)  # significant, but not twice the fit's share
     assert outlier_share(0, 98) == pytest.approx(0.01)
-    assert RefitPolicy.parse("window", 6) == RefitPolicy(6) and RefitPolicy.parse(" 3 ", 8) == RefitPolicy(3)
+    spikes = AlertSettings(min_ratio=3.0)
+    assert RefitPolicy.parse("window", 6, spikes) == RefitPolicy(6, spikes=spikes)
+    assert RefitPolicy.parse(" 3 ", 8, AlertSettings()) == RefitPolicy(3)
     with pytest.raises(ValueError, match="TICKET_INTEL_REFIT_WEEKS"):
-        RefitPolicy.parse("weekly", 8)
+        RefitPolicy.parse("weekly", 8, AlertSettings())
 
 
 def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():

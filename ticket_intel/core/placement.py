@@ -118,14 +118,15 @@ class RefitPolicy:
         return False
 
     @classmethod
-    def parse(cls, weeks: str, window_weeks: int) -> RefitPolicy:
-        """`weeks`: a whole number of weeks, or `window` for the window's length."""
+    def parse(cls, weeks: str, window_weeks: int,
+              spikes: anomalies.AlertSettings) -> RefitPolicy:
+        """`weeks`: a whole number of weeks, or `window` for the window's length; `spikes`: the spike rule."""
         text = weeks.strip().lower()
         if text == "window":
-            return cls(window_weeks)
+            return cls(window_weeks, spikes=spikes)
         if not text.isdigit():
             raise ValueError(f"TICKET_INTEL_REFIT_WEEKS must be a whole number of weeks or `window`, not {weeks!r}")
-        return cls(int(text))
+        return cls(int(text), spikes=spikes)
 
 
 def outlier_share(outliers: int, tickets: int) -> float:

@@ -10,11 +10,12 @@ import dagster as dg
 import duckdb
 
 from ticket_intel import warehouse as wh
+from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.progress import Progress
 from ticket_intel.core.theme_week import cluster_window, previous_from
 from ticket_intel.core.weeks import window
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import ClusteringConfig, Warehouse
+from ticket_intel.defs.resources import AlertConfig, ClusteringConfig, RankingConfig, Warehouse
 
 WINDOW_DEP = dg.TimeWindowPartitionMapping(
     start_offset=-(WINDOW_WEEKS - 1), allow_nonexistent_upstream_partitions=True
@@ -24,12 +25,12 @@ PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
 )
 
 
-def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: ClusteringConfig, run_id: str
-                 ) -> dict[str, int]:
+def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: ClusteringConfig, refit: RefitPolicy,
+                 run_id: str) -> dict[str, int]:
     frame = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
     step = cluster_window(week, frame.drop(columns="embedding"), wh.embeddings_matrix(frame),
                           previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
-                          refit=clustering.refit(WINDOW_WEEKS))
+                          refit=refit)
     tag = {"week_start": week, "run_id": run_id}
     wh.replace(con, [
         wh.Replace("staging.ticket_clusters", step.clusters.assign(**tag), "week_start", [week]),
@@ -50,13 +51,15 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
     "reviews and history carry over; between full fits (TICKET_INTEL_REFIT_WEEKS) the week is placed into "
     "the previous week's themes.",
 )
-def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig):
+def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig,
+                    alerts: AlertConfig, ranking: RankingConfig):
     stats = {}
+    refit = clustering.refit(WINDOW_WEEKS, alerts.settings(ranking))  # a theme half-way to a spike refits
     with warehouse.connect() as con:
         weeks = weeks_with_tickets(context, con, announce=True)
         meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
         for week in weeks:
-            stats[week.isoformat()] = cluster_week(con, week, clustering, context.run.run_id)
+            stats[week.isoformat()] = cluster_week(con, week, clustering, refit, context.run.run_id)
             context.log.debug(f"{week}: {stats[week.isoformat()]}")
             meter.advance()
     if not stats:

@@ -172,8 +172,8 @@ class ClusteringConfig(dg.ConfigurableResource):
     def scopes(self) -> Scopes:
         return Scopes.parse(self.embedding_languages, self.themes_by_product)
 
-    def refit(self, window_weeks: int) -> RefitPolicy:
-        return RefitPolicy.parse(self.refit_weeks, window_weeks)
+    def refit(self, window_weeks: int, spikes: AlertSettings) -> RefitPolicy:
+        return RefitPolicy.parse(self.refit_weeks, window_weeks, spikes)
 
 
 class RankingConfig(dg.ConfigurableResource):
