@@ -73,6 +73,29 @@ def test_placement_keeps_members_and_ids_and_places_the_new_week_by_issue():
     assert placed.groupby("theme_id")["issue"].nunique().eq(1).all()
 
 
+def test_a_placed_week_keeps_its_fit_s_fences_so_placements_do_not_loosen_them():
+    """A fence redrawn around a theme's tickets would sink with each placed week's loosest ones and
+    admit tickets further out the next week; placed weeks carry the fence of the week it was fit."""
+    steps = run_weeks({w: {0: 40, 1: 30} for w in range(5)}, NO_DRIFT, 4, window=8)
+    assert [set(s.themes["fit"]) for s, _ in steps[2:]] == [{"fit"}, {"placed"}, {"placed"}]
+    fences = [s.themes.set_index("theme_id")["fence"].to_dict() for s, _ in steps[2:]]
+    assert fences[0] == fences[1] == fences[2]
+
+    rng = np.random.default_rng(3)
+    axis = np.eye(DIM)[0]
+
+    def at(similarity: float, n: int) -> np.ndarray:  # unit vectors at this cosine to `axis`
+        side = rng.normal(size=(n, DIM)) * (1 - axis)
+        side /= np.linalg.norm(side, axis=1, keepdims=True)
+        return similarity * axis + np.sqrt(1 - similarity**2) * side
+
+    x = np.vstack([at(0.95, 20), at(0.6, 12), at(0.7, 1)])  # a tight theme, loose tickets placed in it, a new one
+    labels = np.r_[np.zeros(32, dtype=int), cluster.OUTLIER]
+    drawn = cluster.fences(x[:20], labels[:20], cluster.centroids(x[:20], labels[:20]))
+    assert fenced_nearest(x, labels)[0][-1] == 0  # redrawn around all 32, the fence admits the new one
+    assert fenced_nearest(x, labels, drawn)[0][-1] == cluster.OUTLIER
+
+
 def test_a_week_of_known_issues_creates_no_theme():
     steps = run_weeks(STEADY, NO_DRIFT, 2)
     assert set(steps[2][0].themes["theme_id"]) == set(steps[0][0].themes["theme_id"])
@@ -188,17 +211,21 @@ def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():
     assert (tiny[:, 2:] == np.arange(3)[:, None]).all()  # short of candidates: padded with the row itself
 
 
-def test_a_tight_small_theme_does_not_shadow_the_broad_one_around_it():
+def test_a_loose_theme_is_no_sink_for_tickets_their_nearest_theme_rejects():
+    """A ticket nearest a tight theme but outside its fence stays out (the pool), as a fit's soft
+    assignment leaves it, even inside the fence of a loose theme further away."""
     rng = np.random.default_rng(2)
-    broad = CENTERS[0] + 0.6 * rng.normal(size=(60, DIM))
+    loose = CENTERS[0] + 1.2 * rng.normal(size=(60, DIM))
     tight = CENTERS[0] + 0.3 * CENTERS[1] + 0.02 * rng.normal(size=(6, DIM))
     new = CENTERS[0] + 0.3 * CENTERS[1] + 0.3 * rng.normal(size=(1, DIM))  # nearest the tight centroid, outside its fence
-    x = np.vstack([broad, tight, new])
+    x = np.vstack([loose, tight, new])
     x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
     labels = np.array([0] * 60 + [1] * 6 + [cluster.OUTLIER])
-    assert cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER
+    cents, floor = cluster.centroids(x, labels), cluster.fences(x, labels, cluster.centroids(x, labels))
+    assert x[-1] @ cents[0] >= floor[0] and x[-1] @ cents[1] < floor[1]  # the loose one would admit it
     placed, moved = fenced_nearest(x, labels)
-    assert placed[-1] == 0 and moved[-1] and not moved[:-1].any()
+    assert placed[-1] == cluster.OUTLIER and not moved.any()
+    assert (placed == cluster.soft_assign(x, labels)[0]).all()
 
 
 def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path):
@@ -216,6 +243,7 @@ def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path)
                          wh.Replace("staging.ticket_clusters", first.clusters.assign(week_start=WEEK, run_id="r"))])
         stored = previous_from(*wh.previous_themes(con, WEEK + timedelta(weeks=1)))
     assert {p.fit for p in stored} == {p.fit for p in first.as_previous()} and stored[0].fit is not None
+    assert {p.theme.theme_id: p.fence for p in stored} == {p.theme.theme_id: p.fence for p in first.as_previous()}
     assert {p.theme.theme_id: p.series for p in stored} == {p.theme.theme_id: p.series for p in first.as_previous()}
 
 

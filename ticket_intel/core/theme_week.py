@@ -31,7 +31,7 @@ EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeh
 UNDETERMINED = "und"
 NO_PRODUCT = ""
 RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product",
-                  "fit", "last_fit", "fit_tickets", "fit_outliers"]
+                  "fit", "last_fit", "fit_tickets", "fit_outliers", "fence"]
 EVERY_WEEK = placement.RefitPolicy(1)
 
 
@@ -64,6 +64,7 @@ class PreviousTheme:
     product: str = NO_PRODUCT
     series: frozenset[str] | None = None  # the tickets it counted last week (None: its members)
     fit: placement.Fit | None = None  # None: unknown (a warehouse from before placement), so the next week refits
+    fence: float | None = None  # the similarity to its centroid below which a ticket is not placed in it
 
 
 @dataclass
@@ -87,13 +88,13 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
     series = (members[members["series_theme_id"].notna()].groupby("series_theme_id")["ticket_id"].agg(frozenset)
               .to_dict() if "series_theme_id" in members else tickets)
     column = {c: themes[c] if c in themes else pd.Series(None, index=themes.index, dtype=object)
-              for c in ("product", "last_fit", "fit_tickets", "fit_outliers")}
+              for c in ("product", "last_fit", "fit_tickets", "fit_outliers", "fence")}
     return [PreviousTheme(identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32),
                                          tickets.get(r.theme_id, frozenset())), r.first_seen, r.origin,
                           p if isinstance(p, str) else NO_PRODUCT, series.get(r.theme_id, frozenset()),
                           placement.Fit(pd.Timestamp(w).date(), int(n), float(o))
-                          if pd.notna(w) and pd.notna(n) and pd.notna(o) else None)
-            for r, p, w, n, o in zip(themes.itertuples(), *column.values(), strict=True)]
+                          if pd.notna(w) and pd.notna(n) and pd.notna(o) else None, float(f) if pd.notna(f) else None)
+            for r, p, w, n, o, f in zip(themes.itertuples(), *column.values(), strict=True)]
 
 
 def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -157,7 +158,8 @@ def _cluster_scope(
     last = previous[0].fit if previous else None
     if not refit.due(week, len(x), last):
         placed = placement.place(x, ids, now, [p.theme for p in previous],
-                                 [p.theme.ticket_ids if p.series is None else p.series for p in previous], params, fresh)
+                                 [p.theme.ticket_ids if p.series is None else p.series for p in previous],
+                                 [p.fence for p in previous], params, fresh)
         if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers) and not (
                 refit.grown(placed.tracked.series_of, tickets["ticket_week"].tolist(), week)):
             knn = placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k)
@@ -196,12 +198,29 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     theme_of = np.array(tracked.theme_of, dtype=object)
     clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, step)
     events = pd.DataFrame(tracked.events, columns=["theme_id", "event", "related_theme_ids", "detail"])
-    fit = step.fit or placement.Fit(week, len(ids), placement.outlier_share(int(pd.isna(theme_of).sum()), len(ids)))
+    fence = _fences(x, themes, theme_of, np.array(tracked.series_of, dtype=object),
+                    {p.theme.theme_id: p.fence for p in previous} if step.fit is not None else {})
+    fit = step.fit or placement.Fit(week, len(ids), placement.fit_outliers(
+        x, np.array([t.centroid for t in themes]).reshape(len(themes), x.shape[1]), np.array([fence[t.theme_id] for t in themes])))
     records = _theme_records(week, themes, theme_of, now,
                              dict(zip(events["theme_id"], events["event"], strict=True)), previous, product)
     records = records.assign(fit=placement.FIT if step.fit is None else placement.PLACED, last_fit=fit.week,
-                             fit_tickets=fit.tickets, fit_outliers=fit.outliers)
+                             fit_tickets=fit.tickets, fit_outliers=fit.outliers,
+                             fence=[fence[t] for t in records["theme_id"]])
     return ThemeWeek(clusters, records, events, {"fit": int(step.fit is None), "placed": int(step.fit is not None)})
+
+
+def _fences(x: np.ndarray, themes: list[identity.Theme], theme_of: np.ndarray, series_of: np.ndarray,
+            carried: dict[str, float | None]) -> dict[str, float]:
+    """Each theme's fence: the one `carried` from its fit (a placed week; core/placement.py says why
+    it is not redrawn), else the lower Tukey fence of the similarity to its centroid of the tickets
+    this week's clustering put in it (of all its members when hysteresis alone holds it)."""
+    out = {}
+    for t in themes:
+        fence, rows = carried.get(t.theme_id), series_of == t.theme_id
+        out[t.theme_id] = float(fence) if fence is not None else cluster.tukey_floor(
+            x[rows if rows.any() else theme_of == t.theme_id] @ t.centroid)
+    return out
 
 
 def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:

@@ -96,7 +96,7 @@ def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> 
 def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(themes, members) of the latest clustered week before `week`; empty frames if none."""
     prev = scalar(con, "SELECT max(week_start) FROM staging.themes WHERE week_start < ?", [week])
-    themes = read(con, "SELECT theme_id, centroid, first_seen, origin, product, last_fit, fit_tickets, fit_outliers "
+    themes = read(con, "SELECT theme_id, centroid, first_seen, origin, product, last_fit, fit_tickets, fit_outliers, fence "
                        "FROM staging.themes "
                        "WHERE week_start = ? ORDER BY theme_id", [prev])
     members = read(con, "SELECT theme_id, ticket_id, series_theme_id FROM staging.ticket_clusters "

@@ -263,6 +263,13 @@ def _v13_placement(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS {column}")
 
 
+def _v14_fences(con: duckdb.DuckDBPyConnection) -> None:
+    """A theme week records the fence placement admits tickets by (core/placement.py): its fit's.
+    Rows written before hold NULL; a placed week then draws the fence around the theme's tickets."""
+    if table_exists(con, "staging.themes"):
+        con.execute("ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS fence DOUBLE")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -285,6 +292,7 @@ MIGRATIONS = (
     Migration(11, "resolved tickets (knowledge base) and reply drafts", _v11_assist),
     Migration(12, "ingested files: size, out of range, still in the inbox, tickets kept", _v12_file_truth),
     Migration(13, "theme weeks record whether they were fit or placed, and their last full fit", _v13_placement),
+    Migration(14, "theme weeks record the fence placement admits tickets by", _v14_fences),
 )
 LATEST = MIGRATIONS[-1].version
 
@@ -341,7 +349,7 @@ def _embedding_tables(vector: str) -> dict[str, str]:
             week_start DATE NOT NULL, theme_id VARCHAR NOT NULL, cluster INTEGER, size INTEGER,
             week_tickets INTEGER, centroid {vector}, event VARCHAR, first_seen DATE,
             run_id VARCHAR, origin VARCHAR, product VARCHAR, fit VARCHAR, last_fit DATE, fit_tickets INTEGER,
-            fit_outliers DOUBLE""",
+            fit_outliers DOUBLE, fence DOUBLE""",
     }
 
 
