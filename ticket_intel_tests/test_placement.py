@@ -15,8 +15,8 @@ from ticket_intel.core.placement import (
     Fit,
     RefitPolicy,
     cell_neighbours,
-    fenced_nearest,
     outlier_share,
+    recount,
 )
 from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window, previous_from
 
@@ -92,8 +92,8 @@ def test_a_placed_week_keeps_its_fit_s_fences_so_placements_do_not_loosen_them()
     x = np.vstack([at(0.95, 20), at(0.6, 12), at(0.7, 1)])  # a tight theme, loose tickets placed in it, a new one
     labels = np.r_[np.zeros(32, dtype=int), cluster.OUTLIER]
     drawn = cluster.fences(x[:20], labels[:20], cluster.centroids(x[:20], labels[:20]))
-    assert fenced_nearest(x, labels)[0][-1] == 0  # redrawn around all 32, the fence admits the new one
-    assert fenced_nearest(x, labels, drawn)[0][-1] == cluster.OUTLIER
+    assert recount(x, labels)[-1] == 0  # redrawn around all 32, the fence admits the new one
+    assert recount(x, labels, drawn)[-1] == cluster.OUTLIER
 
 
 def test_a_week_of_known_issues_creates_no_theme():
@@ -223,9 +223,7 @@ def test_a_loose_theme_is_no_sink_for_tickets_their_nearest_theme_rejects():
     labels = np.array([0] * 60 + [1] * 6 + [cluster.OUTLIER])
     cents, floor = cluster.centroids(x, labels), cluster.fences(x, labels, cluster.centroids(x, labels))
     assert x[-1] @ cents[0] >= floor[0] and x[-1] @ cents[1] < floor[1]  # the loose one would admit it
-    placed, moved = fenced_nearest(x, labels)
-    assert placed[-1] == cluster.OUTLIER and not moved.any()
-    assert (placed == cluster.soft_assign(x, labels)[0]).all()
+    assert recount(x, labels)[-1] == cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER
 
 
 def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path):
