@@ -50,7 +50,7 @@ def test_core_clustering_and_tracking_repeat_exactly():
 
 def _materialize_twice(tmp_path: Path, name: str) -> dict[str, pd.DataFrame]:
     from ticket_intel.defs.clusters import ticket_clusters
-    from ticket_intel.defs.resources import ClusteringConfig, Warehouse
+    from ticket_intel.defs.resources import AlertConfig, ClusteringConfig, RankingConfig, Warehouse
 
     x, ids, weeks = window_vectors()
     path = tmp_path / f"{name}.duckdb"
@@ -62,7 +62,8 @@ def _materialize_twice(tmp_path: Path, name: str) -> dict[str, pd.DataFrame]:
                                  "text": ids, "text_hash": ids})
         wh.replace(con, [wh.Replace("staging.ticket_embeddings", frame, "week_start", WEEKS),
                          wh.Replace("staging.redacted_tickets", redacted, "week_start", WEEKS)])
-    resources = {"warehouse": Warehouse(database=str(path)), "clustering": ClusteringConfig(seed=11)}
+    resources = {"warehouse": Warehouse(database=str(path)), "clustering": ClusteringConfig(seed=11),
+                 "alerts": AlertConfig(), "ranking": RankingConfig()}
     for week in WEEKS:
         result = dg.materialize([ticket_clusters], partition_key=week.isoformat(), resources=resources)
         assert result.success
