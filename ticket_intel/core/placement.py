@@ -27,7 +27,7 @@ clustered last week already. So between full fits a week is placed:
    Centroids come from the tickets each theme counted last week (its series, core/identity.py),
    not those hysteresis kept in it: placing by the kept ones would blur a theme into its
    neighbours. A kept ticket stays a member of its theme whatever it is counted in.
-3. The tickets outside every fence are the pool where new themes are born: when it holds at least
+3. The tickets their nearest theme's fence rejects are the pool where new themes are born: when it holds at least
    twice the window's minimum cluster size (the least `cluster.cluster` can split), it is clustered
    alone. A group of at least that size becomes a new theme when its typical ticket (the median
    similarity to its centroid) is as close as the loosest theme's fence admits, which keeps
