@@ -168,8 +168,7 @@ def _cluster_scope(
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
                              hysteresis, fresh)
-    assignment = ["kept" if k else a for k, a in zip(tracked.kept, result.assignment, strict=True)]
-    step = Step(tracked, assignment, np.where(tracked.kept, 0.0, result.probabilities), result.neighbours, None)
+    step = Step(tracked, result.assignment, result.probabilities, result.neighbours, None)
     return _finish(week, tickets, x, previous, fresh, product, step)
 
 
@@ -178,7 +177,7 @@ class Step:
     """A scope's tickets tracked to themes, by a full fit (`fit` None) or a placement (the fit it rests on)."""
 
     tracked: identity.Tracked
-    assignment: list[str]
+    assignment: list[str]  # how each ticket got its theme; _cluster_rows marks the kept ones
     probabilities: np.ndarray
     knn: np.ndarray | None
     fit: placement.Fit | None
