@@ -33,6 +33,29 @@ def test_noise_and_very_short_texts_are_undetermined(text):
     assert detect_language(text) == UNDETERMINED
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("未找到命令", "zh"),  # "command not found": five characters, five letters' worth of words each
+    ("键盘映射失效", "zh"),  # the model is unsure (Malay, p = 0.35); the script is not
+    ("powerrename、filelocksmith两项在右键菜单中重复", "zh"),  # mostly Han around two tool names
+    ("バグが発生しました", "ja"),
+    ("한국어 버그", "ko"),
+    ("鼠标荧光笔右键拖动有残留", "zh"),  # the model alone says Russian
+])
+def test_short_chinese_japanese_and_korean_texts_are_not_undetermined(text, expected):
+    assert detect_language(text) == expected
+
+
+def test_a_few_latin_letters_do_not_make_a_chinese_title_german():
+    title = "PowerToys Runs打开报错"  # once the product's name is removed, the model says German (p = 0.99)
+    assert language._best(language_text(title, "microsoft_PowerToys"))[0] == "de"
+    assert detect_language(title, "microsoft_PowerToys") == "zh"
+
+
+@pytest.mark.parametrize("text", ["好", "v0.83.0报错", "Update PowerToys 更新"])
+def test_one_or_two_cjk_characters_or_a_latin_majority_decide_nothing_by_script(text):
+    assert detect_language(text) in (UNDETERMINED, "en")
+
+
 def test_language_text_keeps_the_words_only():
     text = "@AmazonHelp <b>mi pedido</b> #retraso https://t.co/x a@b.com [PERSON] __email__ no llega"
     assert language_text(text) == "mi pedido retraso no llega"
