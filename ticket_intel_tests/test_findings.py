@@ -25,6 +25,7 @@ from ticket_intel.core.help_center import COVERED, GAP, UNFOUND, Article
 from ticket_intel.core.rank import rank_week
 from ticket_intel.core.releases import FIXED, REGRESSED, REGRESSION, FixSettings, Release
 from ticket_intel.core.review import review_state
+from ticket_intel.core.theme_week import LANGUAGE
 
 WEEKS = [date(2026, 1, 5) + timedelta(weeks=k) for k in range(8)]
 WEEK = WEEKS[-1]
@@ -196,3 +197,27 @@ def test_regressed_status_is_kept_in_the_ranking() -> None:
     ctx = context(CAME_BACK)
     f = week_findings(ctx, rank_week(ctx, summaries()).ranked, summaries(), articles())
     assert f.ranked.set_index("theme_id").loc["T-fix", "fix_status"] == REGRESSED
+
+
+def test_no_claim_restates_how_themes_were_formed() -> None:
+    """Tickets left out for their language and a theme's own product are no findings: every theme is
+    "in en" against a week with Spanish tickets nobody clusters, and "about A" when themes form per product."""
+    frame, vectors = _tickets(COUNTS, np.random.default_rng(7))
+    frame = frame.assign(language="en", assignment="core",
+                         product=np.where(frame["theme_id"].isin(["T-ent", "T-unf", "T-gap"]), "A", "B"))
+    spanish = frame[frame["ticket_week"] == WEEK].head(40).assign(
+        ticket_id=lambda f: "es:" + f["ticket_id"], theme_id=None, language="es", assignment=LANGUAGE)
+    tickets = pd.concat([frame, spanish], ignore_index=True)
+    x = np.vstack([vectors, vectors[: len(spanish)]])
+
+    def claims(apart: bool) -> pd.DataFrame:
+        ctx = make_context(WEEK, 8, tickets, review_state([]), vectors=x, first_seen={t: WEEKS[0] for t in COUNTS},
+                           tracking_start=WEEKS[0], products_apart=apart)
+        return week_findings(ctx, rank_week(ctx, summaries()).ranked, summaries(), Inputs()).segments
+
+    whole, within = claims(False), claims(True)
+    assert "product" in set(whole["field"])  # T-ent is all A against the whole queue (24 of 47 tickets)
+    assert not {"product", "language"} & set(within["field"])
+    assert "language" not in set(whole["field"])  # the Spanish tickets could never be in a theme
+    ent = within[(within["theme_id"] == "T-ent") & (within["field"] == "plan")].iloc[0]
+    assert ent["scope"] == "A" and ent["baseline_share"] == pytest.approx(8 / 24)  # A's tickets, not all 47

@@ -131,7 +131,7 @@ def test_the_json_contract(sample_run):
         assert theme["docs_status"] in (GAP, UNFOUND, COVERED)
         assert theme["fix_status"] is None  # nothing marked fixed
         for segment in theme["segments"]:
-            assert set(segment) == {"field", "value", "share", "baseline_share", "p_value"}
+            assert set(segment) == {"field", "value", "share", "baseline_share", "p_value", "scope"}
     assert any(t["segments"] for t in themes) and any(t["parent"] for t in themes)
     assert any(t["after_release"] for t in themes)
 

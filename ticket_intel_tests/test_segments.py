@@ -82,3 +82,26 @@ def test_unknown_values_count_on_neither_side_and_tags_are_multi_valued() -> Non
 def test_fields_absent_from_the_tickets_are_skipped() -> None:
     tickets = pd.DataFrame({"ticket_id": ["a", "b"], "theme_id": ["X", None]})
     assert segment_tests(tickets).empty and over_represented(tickets).empty
+
+
+def test_within_products_a_theme_is_compared_with_its_product_and_the_product_is_no_claim() -> None:
+    """Themes formed per product: each theme holds one product by construction, so "100% about A"
+    is no finding, and a plan's share is judged against that product's customers."""
+    rng = np.random.default_rng(3)
+    a = period(rng, n=300, themes=4, plan_p=(0.2, 0.2, 0.6)).assign(product="A")  # A: mostly Enterprise
+    b = period(rng, n=300, themes=4, plan_p=(0.7, 0.25, 0.05)).assign(product="B")
+    b["theme_id"] = b["theme_id"].map(lambda t: t and f"B{t}")
+    tickets = pd.concat([a, b], ignore_index=True)
+    whole = over_represented(tickets)
+    assert "product" in set(whole["field"])  # against the whole queue every theme "is about" its product
+    assert "enterprise" in set(whole.loc[whole["field"] == "plan", "value"])  # and A's themes "are Enterprise"
+    scoped = over_represented(tickets.assign(scope=tickets["product"]))
+    assert not len(scoped[scoped["field"] == "product"])
+    assert not len(scoped[(scoped["field"] == "plan") & scoped["theme_id"].str.startswith("T")])
+    planted = with_enterprise_theme(b.drop(columns="product"), size=30, enterprise=12).assign(product="B")
+    claims = over_represented(pd.concat([a, planted], ignore_index=True).pipe(lambda t: t.assign(scope=t["product"])))
+    ent = segment_records(claims, "ENT")
+    plan = next(r for r in ent if r["field"] == "plan")
+    assert plan["scope"] == "B" and plan["baseline_share"] == pytest.approx(
+        (planted["plan"] == "enterprise").mean())
+    assert "of all B tickets" in segment_sentence(plan)

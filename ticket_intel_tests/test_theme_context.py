@@ -23,7 +23,8 @@ from ticket_intel.core.theme_context import (
 from ticket_intel_tests.test_report import XSS, context
 
 SEGMENTS = pd.DataFrame([{"theme_id": "T1", "field": "plan", "value": "enterprise", "tickets": 8, "theme_tickets": 12,
-                          "share": 0.62, "baseline_share": 0.18, "p_value": 0.0004, "raw_p_value": 0.0001}])
+                          "share": 0.62, "baseline_share": 0.18, "p_value": 0.0004, "raw_p_value": 0.0001,
+                          "scope": ""}])
 ARTICLE = Article("101", "Why was my card declined?", "", "https://help.acme.test/101")
 FINDINGS = ThemeFindings(
     docs={"T1": DocsStatus(UNFOUND, ARTICLE, "customers keep asking (trend: rising)"), "T2": DocsStatus(GAP, None, "no articles")},
@@ -40,7 +41,7 @@ def test_contract_keys_for_every_theme_and_json_safe() -> None:
     assert t1["docs_status"] == UNFOUND and t1["docs_article"] == "Why was my card declined?"
     assert (t1["after_release"], t1["after_release_days"], t1["parent"]) == ("4.2", 2, "Cards")
     assert t1["segments"] == [{"field": "plan", "value": "enterprise", "share": 0.62, "baseline_share": 0.18,
-                               "p_value": 0.0004}]
+                               "p_value": 0.0004, "scope": ""}]
     assert t3["fix_status"] == FIXED and t3["docs_status"] is None and t3["segments"] == [] and t3["parent"] is None
     assert (t3["fix_release"], t1["docs_note"]) == ("4.1", "customers keep asking (trend: rising)")
     json.dumps([t1, t3])

@@ -52,6 +52,7 @@ class WeekContext:
     ranked_before: frozenset[str] = frozenset()
     families: Mapping[str, str] = field(default_factory=dict)  # theme -> the split family it belongs to
     parents: Mapping[str, str] = field(default_factory=dict)  # new group -> the theme it grew in
+    products_apart: bool = False  # the themes were formed within each product (core/theme_week.py Scopes)
 
     @property
     def data_weeks(self) -> list[date]:
@@ -70,7 +71,7 @@ def make_context(
     vectors: np.ndarray | None = None, first_seen: Mapping[str, date] | None = None,
     origins: Mapping[str, str | None] | None = None, tracking_start: date | None = None,
     ranked_before: frozenset[str] = frozenset(), families: Mapping[str, str] | None = None,
-    parents: Mapping[str, str] | None = None, triage: pd.DataFrame | None = None,
+    parents: Mapping[str, str] | None = None, triage: pd.DataFrame | None = None, products_apart: bool = False,
 ) -> WeekContext:
     """Apply review decisions to the clustered window, key customers, count once.
 
@@ -90,5 +91,5 @@ def make_context(
         vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
         review=review, counts=theme_week_counts(frame), first_seen=first_seen,
         births={t: b for t, b in born.items() if b is not None}, ranked_before=ranked_before,
-        families=dict(families or {}), parents=dict(parents or {}),
+        families=dict(families or {}), parents=dict(parents or {}), products_apart=products_apart,
     )

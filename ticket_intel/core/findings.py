@@ -48,8 +48,9 @@ from ticket_intel.core.releases import (
     release_before,
     spike_onset,
 )
-from ticket_intel.core.segments import SegmentSettings, over_represented
+from ticket_intel.core.segments import WHOLE_QUEUE, SegmentSettings, over_represented
 from ticket_intel.core.theme_context import ThemeFindings, theme_columns
+from ticket_intel.core.theme_week import EMPTY, LANGUAGE
 
 ALERT_COLUMNS = [*ALERT_BASE_COLUMNS, "after_release", "after_release_days", "fix_release"]
 SEGMENT_COLUMNS = ["ticket_id", "theme_id", "plan", "account_id", "channel", "tags", "product", "language"]
@@ -148,7 +149,14 @@ def _hierarchy(ranked: pd.DataFrame, summaries: pd.DataFrame, geometry: tuple) -
 
 
 def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings) -> pd.DataFrame:
-    tickets = ctx.this_week[[c for c in SEGMENT_COLUMNS if c in ctx.this_week]]
+    """Claims of the ranked themes, each theme against the tickets it could have drawn: those that were
+    clustered (not those left out for their language or for saying nothing, which every theme would
+    "over-represent" as "in en"), within its product when themes form per product."""
+    week = ctx.this_week
+    clustered = week[~week["assignment"].isin([LANGUAGE, EMPTY])] if "assignment" in week else week
+    tickets = clustered[[c for c in SEGMENT_COLUMNS if c in clustered]]
+    if ctx.products_apart and "product" in tickets:
+        tickets = tickets.assign(scope=tickets["product"].fillna(WHOLE_QUEUE))
     claims = over_represented(tickets, settings)
     return claims[claims["theme_id"].isin(ranked_ids)].reset_index(drop=True)
 

@@ -5,7 +5,14 @@ language) the share of the theme's tickets with that value is compared with its 
 all tickets of the period (the theme's included). Under "the theme draws its tickets at
 random from the period", the theme's count with the value is hypergeometric; the upper tail
 is the one-sided p-value. Tickets whose field is unknown count on neither side; a ticket
-carries each of its tags, and a ticket without tags carries none.
+carries each of its tags, and a ticket without tags carries none. An undetermined language
+(`und`: too short to tell) is unknown, not a language.
+
+When themes are formed within each product (core/theme_week.py `Scopes`), a theme is compared
+with its product's tickets (`scope`), not the whole queue's: every theme then holds one product by
+construction, so "100% about prisma_prisma vs 18% of all tickets" restated how the themes were
+formed (every claim on twcs and the GitHub issues was such a one), and "62% Enterprise" means
+against that product's customers.
 
 Many values are tested per theme and many themes per week, so p-values are adjusted with
 Benjamini-Hochberg across the whole period (the false-discovery rate of every claim in the
@@ -26,13 +33,16 @@ import numpy as np
 import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
+from ticket_intel.core.language import UNDETERMINED
+
 # Segment field -> ticket column. Columns absent from the tickets are skipped.
 FIELDS: Mapping[str, str] = {
     "plan": "plan", "account": "account_id", "channel": "channel", "tag": "tags", "product": "product",
     "language": "language",
 }
 COLUMNS = ["theme_id", "field", "value", "tickets", "theme_tickets", "share", "baseline_share", "p_value",
-           "raw_p_value"]
+           "raw_p_value", "scope"]
+WHOLE_QUEUE = ""  # the scope of every ticket when themes are not formed within products
 
 
 @dataclass(frozen=True)
@@ -47,39 +57,42 @@ def _long(tickets: pd.DataFrame) -> pd.DataFrame:
     for field, column in FIELDS.items():
         if column not in tickets:
             continue
-        values = tickets[["ticket_id", "theme_id", column]].rename(columns={column: "value"})
+        values = tickets[["ticket_id", "theme_id", "scope", column]].rename(columns={column: "value"})
         if field == "tag":
             values = values.explode("value")
-        values = values[values["value"].map(lambda v: isinstance(v, str) and v.strip() != "")]
+        values = values[values["value"].map(lambda v: isinstance(v, str) and v.strip() not in ("", UNDETERMINED))]
         parts.append(values.assign(field=field, value=values["value"].str.strip()).drop_duplicates())
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["ticket_id", "theme_id", "value", "field"])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["ticket_id", "theme_id", "scope", "value", "field"])
 
 
 def _known(tickets: pd.DataFrame, long: pd.DataFrame) -> pd.DataFrame:
-    """Tickets whose field is known, per field, overall (`population`) and per theme (`theme_tickets`)."""
-    per_field = long[["ticket_id", "theme_id", "field"]].drop_duplicates()
+    """Tickets whose field is known, per field, in the scope (`population`) and per theme (`theme_tickets`)."""
+    per_field = long[["ticket_id", "theme_id", "scope", "field"]].drop_duplicates()
     if "tags" in tickets:  # every ticket is "known" for tags: no tag means it carries none
         per_field = pd.concat([per_field[per_field["field"] != "tag"],
-                               tickets[["ticket_id", "theme_id"]].assign(field="tag")], ignore_index=True)
-    population = per_field.groupby("field").size().rename("population")
-    in_theme = per_field.groupby(["theme_id", "field"]).size().rename("theme_tickets")
-    return in_theme.reset_index().join(population, on="field")
+                               tickets[["ticket_id", "theme_id", "scope"]].assign(field="tag")], ignore_index=True)
+    population = per_field.groupby(["scope", "field"]).size().rename("population")
+    in_theme = per_field.groupby(["theme_id", "scope", "field"]).size().rename("theme_tickets")
+    return in_theme.reset_index().join(population, on=["scope", "field"])
 
 
 def segment_tests(tickets: pd.DataFrame, settings: SegmentSettings = SegmentSettings()) -> pd.DataFrame:
     """Every testable (theme, field, value) of the period, with raw and BH-adjusted p-values.
 
     `tickets`: all tickets of the period with `ticket_id`, `theme_id` (None: unthemed, still
-    part of the baseline) and any of the FIELDS columns.
+    part of the baseline), any of the FIELDS columns and, when themes are formed within products,
+    `scope` (the ticket's product; a theme's tickets share one).
     """
+    tickets = tickets if "scope" in tickets else tickets.assign(scope=WHOLE_QUEUE)
     long = _long(tickets)
     if not len(long):
         return pd.DataFrame(columns=COLUMNS)
-    value_total = long.groupby(["field", "value"]).size().rename("value_total")
+    value_total = long.groupby(["scope", "field", "value"]).size().rename("value_total")
     themed = long[long["theme_id"].notna()]
-    tests = (themed.groupby(["theme_id", "field", "value"]).size().rename("tickets").reset_index()
-             .join(value_total, on=["field", "value"])
-             .merge(_known(tickets, long), on=["theme_id", "field"]))
+    tests = (themed.groupby(["theme_id", "scope", "field", "value"]).size().rename("tickets").reset_index()
+             .join(value_total, on=["scope", "field", "value"])
+             .merge(_known(tickets, long), on=["theme_id", "scope", "field"]))
     most = np.minimum(tests["theme_tickets"], tests["value_total"])
     best_p = hypergeom.sf(most - 1, tests["population"], tests["value_total"], tests["theme_tickets"])
     tests = tests[(most >= settings.min_tickets) & (best_p < settings.max_p_value)].copy()
@@ -103,10 +116,10 @@ def over_represented(tickets: pd.DataFrame, settings: SegmentSettings = SegmentS
 
 
 def segment_records(claims: pd.DataFrame, theme_id: str) -> list[dict[str, Any]]:
-    """A theme's claims as `{field, value, share, baseline_share, p_value}` (the JSON contract)."""
+    """A theme's claims as `{field, value, share, baseline_share, p_value, scope}` (the JSON contract)."""
     rows = claims[claims["theme_id"] == theme_id]
     return [{"field": r.field, "value": r.value, "share": float(r.share), "baseline_share": float(r.baseline_share),
-             "p_value": float(r.p_value)} for r in rows.itertuples()]
+             "p_value": float(r.p_value), "scope": r.scope} for r in rows.itertuples()]
 
 
 _PHRASE = {"plan": "{value}", "account": "from account {value}", "channel": "via {value}",
@@ -114,7 +127,9 @@ _PHRASE = {"plan": "{value}", "account": "from account {value}", "channel": "via
 
 
 def segment_sentence(record: Mapping[str, Any]) -> str:
-    """'62% Enterprise vs 18% of all tickets, p = 0.0003'."""
+    """'62% Enterprise vs 18% of all tickets, p = 0.0003' ('of all Acme Pay tickets' within a product)."""
     value = str(record["value"])
     what = _PHRASE[record["field"]].format(value=value.title() if record["field"] == "plan" else value)
-    return f"{record['share']:.0%} {what} vs {record['baseline_share']:.0%} of all tickets, p = {record['p_value']:.2g}"
+    scope = record.get("scope") or WHOLE_QUEUE
+    of = f"all {scope} tickets" if scope != WHOLE_QUEUE else "all tickets"
+    return f"{record['share']:.0%} {what} vs {record['baseline_share']:.0%} of {of}, p = {record['p_value']:.2g}"

@@ -50,7 +50,7 @@ def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: 
     """The clustered window ending at `week`, reviewed and counted, with each theme's record and
     each ticket's triage."""
     frame = read(con, _WINDOW, [week])
-    themes = read(con, "SELECT theme_id, first_seen, origin FROM staging.themes WHERE week_start = ?", [week])
+    themes = read(con, "SELECT theme_id, first_seen, origin, product FROM staging.themes WHERE week_start = ?", [week])
     ranked = con.execute("SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall()
     families, parents = family_parents(read(
         con, "SELECT theme_id, event, related_theme_ids FROM ops.theme_events "
@@ -62,5 +62,5 @@ def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: 
         origins=dict(zip(themes["theme_id"], themes["origin"], strict=True)),
         tracking_start=scalar(con, "SELECT min(week_start) FROM staging.themes"),
         ranked_before=frozenset(r[0] for r in ranked), families=families, parents=parents,
-        triage=read(con, _TRIAGE, [week]),
+        triage=read(con, _TRIAGE, [week]), products_apart=bool(themes["product"].fillna("").ne("").any()),
     )

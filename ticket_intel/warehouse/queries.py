@@ -159,7 +159,7 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     """The week's ranking with each theme's findings; `segments` per theme as the JSON contract has them
-    (`{field, value, share, baseline_share, p_value}`, strongest first)."""
+    (`{field, value, share, baseline_share, p_value, scope}`, strongest first)."""
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
                                impact, products, example_ticket_ids, sentiment, frustration_share,
@@ -167,7 +167,8 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
                                docs_article_url, after_release, after_release_days, fix_status, fix_release,
                                parent, parent_id,
                                coalesce((SELECT list({'field': s.field, 'value': s.value, 'share': s.share,
-                                                      'baseline_share': s.baseline_share, 'p_value': s.p_value}
+                                                      'baseline_share': s.baseline_share, 'p_value': s.p_value,
+                                                      'scope': s.scope}
                                                      ORDER BY s.p_value, s.share DESC, s.field, s.value)
                                          FROM marts.theme_segments s
                                          WHERE s.week_start = r.week_start AND s.theme_id = r.theme_id),

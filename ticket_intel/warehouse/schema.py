@@ -270,6 +270,13 @@ def _v14_fences(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE staging.themes ADD COLUMN IF NOT EXISTS fence DOUBLE")
 
 
+def _v15_segment_scopes(con: duckdb.DuckDBPyConnection) -> None:
+    """A segment claim records the product its theme was compared within (core/segments.py); rows
+    written before compared with the whole queue."""
+    if table_exists(con, "marts.theme_segments"):
+        con.execute("ALTER TABLE marts.theme_segments ADD COLUMN IF NOT EXISTS scope VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -293,6 +300,7 @@ MIGRATIONS = (
     Migration(12, "ingested files: size, out of range, still in the inbox, tickets kept", _v12_file_truth),
     Migration(13, "theme weeks record whether they were fit or placed, and their last full fit", _v13_placement),
     Migration(14, "theme weeks record the fence placement admits tickets by", _v14_fences),
+    Migration(15, "segment claims record the product their theme was compared within", _v15_segment_scopes),
 )
 LATEST = MIGRATIONS[-1].version
 
