@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.common import in_fresh_process
-from bench.pipeline import FIRST_ID, build_inbox, run_stages, spread
+from bench.pipeline import FIRST_ID, _steady_texts, build_inbox, run_stages, spread
 
 CORPUS = pd.DataFrame({"text": [f"my card number {i} was declined at the shop today" for i in range(40)]})
 
@@ -29,6 +29,21 @@ def test_a_later_week_continues_the_ids_and_repeats_no_text(tmp_path):
     assert files == [f"freshdesk_{w.isoformat()}.csv" for w in both.weeks]
     last = pd.read_csv(tmp_path / files[-1])
     assert sorted(last["Ticket ID"]) == list(range(FIRST_ID + 60, FIRST_ID + 90))
+
+
+def test_a_later_week_past_the_corpus_mixes_real_and_resampled_texts_as_the_earlier_weeks(tmp_path):
+    """40 distinct texts, 120 tickets: two thirds are resamples in the warehouse and in its next week alike
+    (drawn apart, the next week would be resamples only, and its themes would look grown)."""
+    texts = _steady_texts(120, 1, CORPUS)
+    base = build_inbox(spread(90, weeks=3, seed=1), 1, tmp_path, CORPUS, texts=texts.iloc[:90])
+    both = build_inbox(spread(30, weeks=1, seed=2, first_week=3), 2, tmp_path, CORPUS, after=base,
+                       texts=texts.iloc[90:])
+    assert both.tickets["text"].is_unique and len(both.tickets) == 120
+    new = both.tickets["perturbed"].iloc[90:]
+    assert (~new).sum() > 0 and abs(new.mean() - both.tickets["perturbed"].iloc[:90].mean()) < 0.25
+    old = build_inbox(spread(90, weeks=3, seed=1), 1, tmp_path / "apart", CORPUS)
+    apart = build_inbox(spread(30, weeks=1, seed=2, first_week=3), 2, tmp_path / "apart", CORPUS, after=old)
+    assert apart.tickets["perturbed"].iloc[90:].all()
 
 
 def test_a_bench_run_times_the_plan_and_each_step_of_the_real_job(tmp_path):
