@@ -239,3 +239,26 @@ def test_any_text_gets_a_valid_summary(texts):
     summary = extractive_summary(_doc(texts, terms=class_tfidf_terms({"T1": texts, "x": REFUNDS})["T1"]))
     assert summary.label and summary.severity in SEVERITIES and summary.signal_type in SIGNAL_TYPES
     assert summary.backlog.user_story.startswith("As a customer") and " I want " in summary.backlog.user_story
+
+
+def test_within_products_a_product_s_name_is_no_term_of_its_themes():
+    """Next.js bug titles all say "Next.js": against another product's themes that word set each Next.js
+    theme apart, and labelled them "Js · ..."; with themes formed per product it is no term of its own."""
+    titles = {
+        ("vercel_next.js", "N1"): ["Next.js image component fails to render", "Next.js image component breaks on reload",
+                                    "Image component in Next.js shows nothing", "Next.js image component blurs"],
+        ("vercel_next.js", "N2"): ["Next.js router push loses query params", "Router push in Next.js drops query params",
+                                    "Next.js router push ignores query params", "Query params gone after router push"],
+        ("swiftlang_swift", "S1"): ["Compiler crash on generic protocol", "Generic protocol crashes the compiler",
+                                     "Compiler crash with generic protocol conformance", "Crash compiling generic protocol"],
+    }
+    rows = [(product, theme, text) for (product, theme), texts in titles.items() for text in texts]
+    frame = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(rows))], "ticket_week": WEEK,
+                          "product": [r[0] for r in rows], "theme_id": [r[1] for r in rows], "text": [r[2] for r in rows]})
+    vectors = np.eye(len(rows), dtype=np.float32)
+    together, apart = theme_docs(frame, WEEK, vectors), theme_docs(frame, WEEK, vectors, products_apart=True)
+    assert {"next", "js"} & set(together["N1"].terms) and {"next", "js"} & set(together["N2"].terms)
+    for theme in ("N1", "N2"):
+        assert not {"next", "js", "vercel"} & set(apart[theme].terms), apart[theme].terms
+    assert apart["N1"].terms[0] in {"image", "component", "image component"}
+    assert apart["S1"].terms == together["S1"].terms  # "swift" is in none of its titles: nothing to leave out

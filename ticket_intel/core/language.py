@@ -32,6 +32,7 @@ from typing import Any
 import regex
 
 from ticket_intel.core.normalize import strip_email_tail
+from ticket_intel.core.vocabulary import product_words
 
 UNDETERMINED = "und"
 MODEL_FILE = "lid.176.ftz"
@@ -53,8 +54,6 @@ _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _LETTER = re.compile(r"[^\W\d_]")
 # Characters of the scripts where a character is about a word, by script: see `_by_script`.
 _CJK = regex.compile(r"(\p{Hiragana}|\p{Katakana})|(\p{Hangul})|(\p{Han})")
-# The parts of a product name that are words: `jestjs_jest` -> jestjs, jest; `Acme Pay` -> Acme, Pay.
-_NAME_PART = re.compile(r"[^\W\d_]{3,}")
 
 
 def language_text(text: str, product: str | None = None) -> str:
@@ -66,7 +65,7 @@ def language_text(text: str, product: str | None = None) -> str:
     would cost several times the detection itself."""
     plain = html.unescape(_TAG.sub("\n", text[: 4 * MAX_CHARS])) if _TAG.search(text) else text
     words = _NOISE.sub(" ", strip_email_tail(plain)[:MAX_CHARS])
-    if product and (names := [re.escape(w) for w in _NAME_PART.findall(product)]):
+    if names := [re.escape(w) for w in product_words(product)]:
         words = re.sub(rf"(?i)\b(?:{'|'.join(names)})\b", " ", words)
     return " ".join(words.split())
 

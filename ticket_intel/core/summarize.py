@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from ticket_intel.core.meaning import meaning_text, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural, product_words
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
@@ -192,8 +192,10 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     return _tfidf_terms({t: _theme_phrases(_meanings(texts), stop) for t, texts in docs_by_theme.items()}, top_n)
 
 
-def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: int = 8) -> dict[str, list[str]]:
-    """`class_tfidf_terms` from each theme's `_theme_phrases` (one entry per ticket)."""
+def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: int = 8,
+                 unsaid: Mapping[str, Set[str]] | None = None) -> dict[str, list[str]]:
+    """`class_tfidf_terms` from each theme's `_theme_phrases` (one entry per ticket); a word in a
+    theme's `unsaid` is no term of its own (it may still be part of a two-word term)."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -228,7 +230,8 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
             if scores[i, j] <= 0 or len(terms) == top_n:
                 break
             words = vocab[j].split()
-            if doc_freq[i, j] < floor or any(same_stem(w, c) for w in words for chosen in terms for c in chosen.split()):
+            if doc_freq[i, j] < floor or vocab[j] in (unsaid or {}).get(theme, ()) or any(
+                    same_stem(w, c) for w in words for chosen in terms for c in chosen.split()):
                 continue
             terms.append(vocab[j])
         out[theme] = terms
@@ -435,10 +438,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
-def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[str, ThemeDocs]:
+def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_apart: bool = False
+               ) -> dict[str, ThemeDocs]:
     """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
-    meaning_text; one vector per row) into one `ThemeDocs` per theme that has tickets in `week`,
-    with c-TF-IDF terms over all themes."""
+    meaning_text and product; one vector per row) into one `ThemeDocs` per theme that has tickets in
+    `week`, with c-TF-IDF terms over all themes. When themes form per product (`products_apart`), a
+    word of a theme's product's name is no term of its own: against the other products' themes it
+    is what sets every theme of the product apart (Next.js bug themes were "Js · component")."""
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
     vectors = vectors[themed]
@@ -447,7 +453,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[st
     meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
     stop = _stop_words()
     phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
-    terms = _tfidf_terms(phrases)
+    terms = _tfidf_terms(phrases, unsaid=_product_names(frame, groups) if products_apart else None)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(
@@ -457,6 +463,14 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[st
         )
         for t, rows in groups.items() if t in active
     }
+
+
+def _product_names(frame: pd.DataFrame, groups: Mapping[str, np.ndarray]) -> dict[str, set[str]]:
+    """Per theme, the words of its product's name (its tickets' most common product)."""
+    if "product" not in frame:
+        return {}
+    product = frame["product"].fillna("").to_numpy()
+    return {t: set(product_words(Counter(product[rows]).most_common(1)[0][0])) for t, rows in groups.items()}
 
 
 def _shorten(text: str, limit: int) -> str:
