@@ -82,14 +82,16 @@ def test_a_mixed_inbox_with_a_re_export_and_a_broken_file_stages_the_same_and_th
 def test_a_changed_file_is_parsed_again_and_a_removed_file_leaves_the_cache(tmp_path, parsed):
     inbox, cache = mixed_inbox(tmp_path), tmp_path / "cache"
     _stage(inbox, cache)
-    # b_again re-exports some of a_first's tickets: changed, its versions now win differently.
-    (inbox / "b_again.csv").write_text(fd_csv([fd_row(str(i), text=f"Refund please {i}",
-                                                      created="2026-09-15 10:00:00") for i in range(5, 25)]))
+    # a_first grows, and now ends with the tickets b_again re-exports: b_again, from the cache, must still
+    # follow it (its rows' order moved past a_first's new rows), so its versions still win.
+    (inbox / "a_first.csv").write_text(fd_csv([fd_row(str(i), text=f"Card declined {i}", created="2026-09-15 10:00:00")
+                                               for i in [*range(20, 80), *range(10, 20)]]))
     parsed.clear()
     changed = _stage(inbox, cache)
-    assert parsed == ["b_again.csv"]
+    assert parsed == ["a_first.csv"]
     _same(_stage(inbox, None), changed)
-    (inbox / "a_first.csv").unlink()
+    assert changed["tickets"]["message"].str.endswith("(edited)").sum() == 5
+    (inbox / "b_again.csv").unlink()
     parsed.clear()
     removed = _stage(inbox, cache)
     assert parsed == [] and len(_entries(cache)) == 2
