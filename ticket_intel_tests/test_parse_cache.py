@@ -160,3 +160,18 @@ def test_the_parser_is_named_by_every_module_the_parse_imports():
     names = {p.relative_to(Path(sources.__file__).parents[3]).as_posix() for p in parse_cache.parser_files()}
     assert {"ticket_intel/core/sources/mapped.py", "ticket_intel/core/normalize.py", "ticket_intel/core/language.py",
             "ticket_intel/core/weeks.py", "ticket_intel/warehouse/staging.py"} <= names
+
+
+def test_a_change_to_a_parse_module_or_an_installed_version_changes_the_parser_digest(tmp_path, monkeypatch):
+    module = tmp_path / "module.py"
+    module.write_text("LIMIT = 1\n")
+    monkeypatch.setattr(parse_cache, "parser_files", lambda: [module])
+    digests = []
+    for change in (lambda: None, lambda: module.write_text("LIMIT = 2\n"),
+                   lambda: monkeypatch.setattr(parse_cache, "installed", lambda: ["pandas-0.0.1.dist-info"])):
+        change()
+        parse_cache.parser_digest.cache_clear()
+        digests.append(parse_cache.parser_digest())
+    parse_cache.parser_digest.cache_clear()
+    assert len(set(digests)) == 3
+    assert any(name.startswith("pandas-") for name in parse_cache.installed())
