@@ -110,18 +110,22 @@ def test_another_mapping_or_accounts_file_misses(tmp_path, parsed):
     assert sorted(parsed) == ["a_first.csv", "b_again.csv", "c_zendesk.jsonl"]
 
 
-@pytest.mark.parametrize("damage", ["part", "entry", "missing part"])
+@pytest.mark.parametrize("damage", ["part", "entry", "count", "missing part"])
 def test_a_damaged_entry_is_a_miss_not_an_error(tmp_path, parsed, damage):
     inbox, cache = mixed_inbox(tmp_path), tmp_path / "cache"
     plain = _stage(inbox, cache)
     meta_path = next(p / parse_cache.ENTRY_FILE for p in _entries(cache)
-                     if json.loads((p / parse_cache.ENTRY_FILE).read_text())["entry"]["source_file"].endswith("a_first.csv"))
-    part = meta_path.parent / json.loads(meta_path.read_text())["parts"][0][1]
+                     if "a_first.csv" in (p / parse_cache.ENTRY_FILE).read_text())
+    stored = json.loads(meta_path.read_text())
+    part = meta_path.parent / stored["meta"]["parts"][0][1]
     if damage == "part":
         part.unlink()  # a hard link: the new file does not change the stage's own
         part.write_bytes(b"PAR1 not what was kept")
     elif damage == "entry":
         meta_path.write_text(meta_path.read_text()[:40])
+    elif damage == "count":  # still JSON, a number changed
+        stored["meta"]["entry"]["skipped"] += 1
+        meta_path.write_text(json.dumps(stored))
     else:
         part.unlink()
     parsed.clear()

@@ -129,7 +129,7 @@ class Stage:
         if self.cache is None or folder is None:
             return None
         try:
-            meta = json.loads((folder / ENTRY_FILE).read_text())
+            meta = _checked(json.loads((folder / ENTRY_FILE).read_text()))
             for table, name, digest in meta["parts"]:
                 self._restore(table, folder / name, digest, self._seq - meta["first"], source_file)
         except (OSError, ValueError, KeyError, TypeError, duckdb.Error):
@@ -166,7 +166,7 @@ class Stage:
                 _link(path, temp / path.name)
             listed = [[table, path.name, _sha256(path)] for path, table in parts]
             meta = {"entry": entry, "first": first, "seqs": last - first + 1, "parts": listed}
-            (temp / ENTRY_FILE).write_text(json.dumps(meta))
+            (temp / ENTRY_FILE).write_text(json.dumps({"meta": meta, "sha256": _json_sha256(meta)}))
 
     def _next(self, n: int) -> range:
         self._seq += n
@@ -256,6 +256,17 @@ def _quote(path: Path) -> str:
 def _sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _json_sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def _checked(stored: dict[str, Any]) -> dict[str, Any]:
+    """A kept entry's meta, if it is what was written (its parts carry their own digests)."""
+    if _json_sha256(stored["meta"]) != stored["sha256"]:
+        raise ValueError("the entry is not what was kept")
+    return stored["meta"]
 
 
 def _link(source: Path, target: Path) -> None:
