@@ -179,3 +179,21 @@ def test_a_change_to_a_parse_module_or_an_installed_version_changes_the_parser_d
         digests.append(parse_cache.parser_digest())
     parse_cache.parser_digest.cache_clear()
     assert len(set(digests)) == 3
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_parse(tmp_path, parsed):
+    inbox, cache = mixed_inbox(tmp_path), tmp_path / "cache"
+    cache.write_text("a file where the folder should be")
+    plain = _stage(inbox, None)
+    _same(plain, _stage(inbox, cache))
+    parsed.clear()
+    _same(plain, _stage(inbox, cache))
+    assert len(parsed) == 3
+
+
+def test_the_cache_sits_beside_the_warehouse_unless_configured():
+    from ticket_intel import settings
+
+    assert settings.parse_cache_dir("", "data/x.duckdb") == Path("data/x_parse_cache")
+    assert settings.parse_cache_dir("/srv/cache", "data/x.duckdb") == Path("/srv/cache")
+    assert settings.parse_cache_dir("", "ducklake:postgres:dbname=x") is None

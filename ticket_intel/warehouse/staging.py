@@ -125,10 +125,11 @@ class Stage:
     def replay(self, key: str, source_file: str) -> dict[str, Any] | None:
         """A kept file's parts, its rows' `seq` moved to follow what is staged so far (as its parse would
         have numbered them); None on a miss. An entry that cannot be read is removed: a miss, not an error."""
-        folder = self.cache.entry(key) if self.cache else None
-        if self.cache is None or folder is None:
+        if self.cache is None:
             return None
         try:
+            if (folder := self.cache.entry(key)) is None:
+                return None
             meta = _checked(json.loads((folder / ENTRY_FILE).read_text()))
             for table, name, digest in meta["parts"]:
                 self._restore(table, folder / name, digest, self._seq - meta["first"], source_file)

@@ -137,8 +137,9 @@ class ParseCache:
             shutil.rmtree(temp, ignore_errors=True)
 
     def evict(self) -> None:
-        """Remove every entry this staging did not use, and what killed writers left behind."""
-        if self.folder.is_dir():
+        """Remove every entry this staging did not use, and what killed writers left behind (a folder
+        that cannot be listed holds nothing this staging could have written either)."""
+        with contextlib.suppress(OSError):
             for path in self.folder.iterdir():
                 if path.name not in self.used:
                     shutil.rmtree(path, ignore_errors=True)
