@@ -49,6 +49,12 @@ def _module_file(name: str) -> Path | None:
     return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
 
 
+def _with_packages(names: set[str]) -> set[str]:
+    """The modules and the packages they are in (whose `__init__` runs first), first-party only."""
+    packages = {n.rsplit(".", k)[0] for n in names for k in range(1, n.count(".") + 1)}
+    return {n for n in names | packages if n.split(".")[0] == "ticket_intel"}
+
+
 def _imports(path: Path) -> set[str]:
     """First-party modules a source file imports (anywhere in it: lazy imports too)."""
     names: set[str] = set()
@@ -57,13 +63,13 @@ def _imports(path: Path) -> set[str]:
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
-    return {n for n in names if n.split(".")[0] == "ticket_intel"}
+    return _with_packages(names)
 
 
 def parser_files(roots: Sequence[str] = PARSER_ROOTS) -> list[Path]:
     """Every first-party source file the roots reach by import: the code a parse can run."""
     seen: dict[str, Path] = {}
-    todo = list(roots)
+    todo = sorted(_with_packages(set(roots)))
     while todo:
         name = todo.pop()
         if name in seen:
