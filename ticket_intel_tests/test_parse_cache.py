@@ -197,3 +197,26 @@ def test_the_cache_sits_beside_the_warehouse_unless_configured():
     assert settings.parse_cache_dir("", "data/x.duckdb") == Path("data/x_parse_cache")
     assert settings.parse_cache_dir("/srv/cache", "data/x.duckdb") == Path("/srv/cache")
     assert settings.parse_cache_dir("", "ducklake:postgres:dbname=x") is None
+
+
+def test_raw_tickets_keeps_its_parse_beside_the_warehouse_and_the_next_run_reads_it(tmp_path, monkeypatch, parsed):
+    import dagster as dg
+
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    inbox = mixed_inbox(tmp_path)
+    monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE", str(tmp_path / "wh.duckdb"))
+    monkeypatch.delenv("TICKET_INTEL_PARSE_CACHE_DIR", raising=False)
+    metadata = []
+    (tmp_path / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        for _ in range(2):
+            parsed.clear()
+            result = dg.materialize([raw_tickets], partition_key="2026-09-07", resources=build_resources(),
+                                    instance=instance)
+            metadata.append({k: v.value for k, v in result.asset_materializations_for_node("raw_tickets")[0]
+                             .metadata.items() if k != "files"})
+    assert parsed == [] and metadata[0] == metadata[1] and metadata[0]["tickets"] > 0
+    assert len(_entries(tmp_path / "wh_parse_cache")) == 3
