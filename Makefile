@@ -40,4 +40,4 @@ bench: install
 	$(BIN)/python -m bench.theme_quality --csv ../shared/datasets/banking77/train.csv --text-col text --label-col category
 
 clean:
-	rm -rf $(VENV) .cache data/warehouse.duckdb* data/warehouse.snapshot.duckdb data/warehouse_dagster data/warehouse_reports
+	rm -rf $(VENV) .cache data/warehouse.duckdb* data/warehouse.snapshot.duckdb data/warehouse_dagster data/warehouse_reports data/warehouse_parse_cache

@@ -69,7 +69,9 @@ def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame]:
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
 
-    with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", ""))) as staged:
+    cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"),
+                                     settings.value("TICKET_INTEL_WAREHOUSE"))
+    with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
         return staged.stage.week_counts(), files
 

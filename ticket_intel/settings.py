@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`"),
     _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read"),
     _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)"),
+    _s("PARSE_CACHE_DIR", "", "where each export's parse is kept, so an unchanged file is never parsed again "
+       "(empty: `<warehouse>_parse_cache/` beside it; a DuckLake without it parses every run; docs/operations.md)"),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
     _s("PRUNE_GONE_EXPORTS", "false", "`true`: a run removes, in the weeks it materializes, the tickets of exports "
        "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)"),
@@ -206,6 +208,14 @@ def beside(warehouse: str | Path, what: str, setting: str) -> Path:
 def reports_dir(configured: str, warehouse: str | Path) -> Path:
     """Reports go where configured, else beside the warehouse they were computed from."""
     return Path(configured) if configured else beside(warehouse, "reports", "TICKET_INTEL_REPORTS_DIR")
+
+
+def parse_cache_dir(configured: str, warehouse: str | Path) -> Path | None:
+    """The parse cache goes where configured, else beside the warehouse file; a DuckLake has no file to
+    sit beside, and there every run parses the inbox as before unless a folder is configured."""
+    if configured:
+        return Path(configured)
+    return None if str(warehouse).startswith(LAKE_PREFIX) else beside(warehouse, "parse_cache", "TICKET_INTEL_PARSE_CACHE_DIR")
 
 
 def dagster_home(warehouse: str | Path) -> Path:

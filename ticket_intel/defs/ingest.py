@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from ticket_intel import settings
 from ticket_intel.core.product_inputs import (
     HELP_CENTER,
     RELEASES,
@@ -41,7 +42,8 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
                 ranking: RankingConfig):
     weeks = weeks_of(context)
     run_id = context.run.run_id
-    with staged_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir)) as staged:
+    cache = settings.parse_cache_dir(ingest.parse_cache_dir, warehouse.database)
+    with staged_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir), cache) as staged:
         stage = staged.stage
         streamed = stage.resolve(staged.files, weekly.start.replace(tzinfo=None))
         per_week = stage.file_week_counts()

@@ -8,6 +8,10 @@ the first partition become rejections, and of a ticket exported twice the last v
 earlier, different one is filed as superseded). The warehouse write then streams the resolved rows
 from here (`rows`, as Arrow batches).
 
+With a parse cache (core/sources/parse_cache.py) a file parsed before, with the same bytes and parser,
+is not parsed again: the parts it sent are kept there and linked back in, their `seq` moved to where
+this stream's reading reached.
+
 Within `parse_once` (the CLI) the staging database of an inbox outlives its first reader: the week
 discovery stages the inbox, and the run's ingest takes it over when every file still has the same
 content hash, instead of parsing the inbox a second time.
@@ -17,6 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
+import json
+import os
 import shutil
 import tempfile
 from collections import Counter
@@ -24,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -39,6 +47,7 @@ from ticket_intel.core.sources import (
     scan_inbox,
     stream_exports,
 )
+from ticket_intel.core.sources.parse_cache import ENTRY_FILE, ParseCache
 from ticket_intel.core.weeks import week_start
 
 STAGE_PREFIX = "ticket_intel_stage_"  # + the owner's pid and start time (ms): see `_stage_folder`
@@ -54,6 +63,7 @@ _TABLES = {
     "rejected": """source_file VARCHAR, locator VARCHAR, source VARCHAR, record VARCHAR, reason VARCHAR,
         file_hash VARCHAR, seq BIGINT""",
 }
+_SEQUENCED = ("tickets", "rejected")  # the tables whose rows carry their read order (`seq`)
 # What the warehouse write reads, per kind (rejections: of every week).
 _ROWS = {
     "ids": "SELECT ticket_id FROM kept WHERE week_start IN (SELECT unnest($weeks))",
@@ -79,10 +89,11 @@ def _stage_folder() -> Path:
 class Stage:
     """A private folder (under TMPDIR, removed on `close`) of Parquet files, one per chunk and table,
     queried through an in-memory DuckDB whose buffer is capped; a `Sink`. Parquet rather than DuckDB
-    tables: table storage (checkpoints, in-memory row groups) holds memory that grows with the rows."""
+    tables: table storage (checkpoints, in-memory row groups) holds memory that grows with the rows.
+    With a `ParseCache` it is also the stream's `FileCache`: a file's parts are kept there as written."""
 
-    def __init__(self) -> None:
-        self.folder = _stage_folder()
+    def __init__(self, cache: ParseCache | None = None) -> None:
+        self.folder, self.cache = _stage_folder(), cache
         self.con = duckdb.connect(":memory:", config={
             "memory_limit": STAGE_MEMORY, "temp_directory": str(self.folder / "spill"),
             "preserve_insertion_order": False})
@@ -111,6 +122,53 @@ class Stage:
                 path.unlink()
             self._parts[table] = [p for p in parts if p not in gone]
 
+    def replay(self, key: str, source_file: str) -> dict[str, Any] | None:
+        """A kept file's parts, its rows' `seq` moved to follow what is staged so far (as its parse would
+        have numbered them); None on a miss. An entry that cannot be read is removed: a miss, not an error."""
+        if self.cache is None:
+            return None
+        try:
+            if (folder := self.cache.entry(key)) is None:
+                return None
+            meta = _checked(json.loads((folder / ENTRY_FILE).read_text()))
+            for table, name, digest in meta["parts"]:
+                self._restore(table, folder / name, digest, self._seq - meta["first"], source_file)
+        except (OSError, ValueError, KeyError, TypeError, duckdb.Error):
+            self.drop(source_file)
+            self.cache.forget(key)
+            return None
+        self._seq += meta["seqs"]
+        self.cache.used.add(key)
+        return meta["entry"]
+
+    def _restore(self, table: str, part: Path, digest: str, shift: int, source_file: str) -> None:
+        if _sha256(part) != digest:
+            raise ValueError(f"{part} is not the file that was kept")
+        path = self._part_path(table)
+        if table in _SEQUENCED and shift:
+            self.con.execute(f"COPY (SELECT * REPLACE (CAST(seq + $1 AS BIGINT) AS seq) FROM read_parquet("
+                             f"{_quote(part)})) TO {_quote(path)} (FORMAT parquet)", [shift])
+        else:
+            _link(part, path)
+        self._parts[table].append((path, {source_file}))
+
+    def keep(self, key: str, source_file: str, entry: dict[str, Any]) -> None:
+        """Keep the parts the file just sent, with its file entry and the span of `seq` its rows took.
+        The cache is a shortcut: when it cannot be written, the file is parsed again next time."""
+        if self.cache is None:
+            return
+        parts = sorted((path, table) for table, parts in self._parts.items()
+                       for path, files in parts if files == {source_file})
+        numbered = [_quote(path) for path, table in parts if table in _SEQUENCED]
+        first, last = self.con.execute(f"SELECT min(seq), max(seq) FROM read_parquet([{', '.join(numbered)}])"
+                                       ).fetchone() if numbered else (self._seq, self._seq - 1)
+        with contextlib.suppress(OSError), self.cache.writing(key) as temp:
+            for path, _ in parts:
+                _link(path, temp / path.name)
+            listed = [[table, path.name, _sha256(path)] for path, table in parts]
+            meta = {"entry": entry, "first": first, "seqs": last - first + 1, "parts": listed}
+            (temp / ENTRY_FILE).write_text(json.dumps({"meta": meta, "sha256": _json_sha256(meta)}))
+
     def _next(self, n: int) -> range:
         self._seq += n
         return range(self._seq - n, self._seq)
@@ -119,14 +177,17 @@ class Stage:
         """One chunk of a table as one Parquet file, typed as the table says."""
         if not len(frame):
             return
-        self._writes += 1
-        path = self.folder / f"{table}_{self._writes:09d}.parquet"
+        path = self._part_path(table)
         typed = ", ".join(f"CAST({c.split()[0]} AS {c.split(maxsplit=1)[1]}) AS {c.split()[0]}"
                           for c in _TABLES[table].split(","))
         self.con.register("_chunk", frame)
         self.con.execute(f"COPY (SELECT {typed} FROM _chunk) TO {_quote(path)} (FORMAT parquet)")
         self.con.unregister("_chunk")
         self._parts[table].append((path, set(frame["source_file"])))
+
+    def _part_path(self, table: str) -> Path:
+        self._writes += 1
+        return self.folder / f"{table}_{self._writes:09d}.parquet"
 
     def _views(self) -> None:
         for table, parts in self._parts.items():
@@ -193,6 +254,30 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _json_sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+def _checked(stored: dict[str, Any]) -> dict[str, Any]:
+    """A kept entry's meta, if it is what was written (its parts carry their own digests)."""
+    if _json_sha256(stored["meta"]) != stored["sha256"]:
+        raise ValueError("the entry is not what was kept")
+    return stored["meta"]
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link where the file system allows (neither side is ever written again), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 @dataclass
 class StagedInbox:
     """An inbox streamed into a stage: the files as read (FILE_COLUMNS) and the scan they came from."""
@@ -211,13 +296,18 @@ class StagedInbox:
         return all(file_sha256(p) == hashes[str(p)] for p in scan.files if str(p) in hashes)
 
 
-def _stage_inbox(inbox: Path, mappings: Sequence[Mapping]) -> StagedInbox:
-    scan, stage = scan_inbox(inbox), Stage()
+def _stage_inbox(inbox: Path, mappings: Sequence[Mapping], cache_root: Path | None) -> StagedInbox:
+    """Every file parsed, or sent from the parse cache when kept there; then the entries this inbox did
+    not use (files gone or changed, older parsers) are removed."""
+    cache = ParseCache.of_inbox(cache_root, inbox) if cache_root else None
+    scan, stage = scan_inbox(inbox), Stage(cache)
     try:
-        files = stream_exports(scan.files, stage, mappings, passed_over=scan.skipped)
+        files = stream_exports(scan.files, stage, mappings, passed_over=scan.skipped, cache=stage if cache else None)
     except BaseException:
         stage.close()
         raise
+    if cache:
+        cache.evict()
     return StagedInbox(inbox, stage, files, (scan.files, scan.skipped))
 
 
@@ -240,11 +330,12 @@ def parse_once() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def staged_inbox(inbox: Path, mappings: Sequence[Mapping]) -> Iterator[StagedInbox]:
-    """The inbox streamed into a staging database (taken over from an earlier reader inside `parse_once`)."""
+def staged_inbox(inbox: Path, mappings: Sequence[Mapping], cache_root: Path | None = None) -> Iterator[StagedInbox]:
+    """The inbox streamed into a staging database (taken over from an earlier reader inside `parse_once`);
+    with `cache_root` (TICKET_INTEL_PARSE_CACHE_DIR), files parsed before are not parsed again."""
     shared = _SHARED.get()
     if shared is None:
-        staged = _stage_inbox(inbox, mappings)
+        staged = _stage_inbox(inbox, mappings, cache_root)
         try:
             yield staged
         finally:
@@ -254,5 +345,5 @@ def staged_inbox(inbox: Path, mappings: Sequence[Mapping]) -> Iterator[StagedInb
     if (kept := shared.pop(key, None)) is not None and not kept.unchanged():
         kept.stage.close()
         kept = None
-    shared[key] = kept or _stage_inbox(inbox, mappings)
+    shared[key] = kept or _stage_inbox(inbox, mappings, cache_root)
     yield shared[key]

