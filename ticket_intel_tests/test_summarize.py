@@ -262,3 +262,4 @@ def test_within_products_a_product_s_name_is_no_term_of_its_themes():
         assert not {"next", "js", "vercel"} & set(apart[theme].terms), apart[theme].terms
     assert apart["N1"].terms[0] in {"image", "component", "image component"}
     assert apart["S1"].terms == together["S1"].terms  # "swift" is in none of its titles: nothing to leave out
+    assert apart["N1"].unsaid == {"vercel", "next", "js"} and not together["N1"].unsaid  # nor evidence of an area

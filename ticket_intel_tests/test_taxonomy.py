@@ -214,3 +214,15 @@ def test_suggest_prints_a_valid_taxonomy_for_the_sample(sample_run):
     assert result.exit_code == 0, result.stderr
     drafted = tax.parse(result.stdout)
     assert len(drafted.areas) >= 5 and all(a.keywords for a in drafted.areas)
+
+
+def test_a_product_s_own_name_is_no_evidence_of_an_area():
+    """Swift compiler bug titles all say "Swift", a keyword of the sample's Transfers area."""
+    from ticket_intel.core.taxonomy import Area, Taxonomy, assign_area
+
+    areas = Taxonomy((Area("Transfers", "", ("transfer", "swift")), Area("Compiler", "", ("compiler",))))
+    titles = ["Swift crashes on generic code", "Swift 6 regression in result builders", "Swift hangs on Windows"]
+    assert assign_area(areas, titles) == "Transfers"
+    assert assign_area(areas.without({"swift"}), titles) == "Unassigned"
+    assert assign_area(areas.without({"swift"}), ["My SWIFT transfer is late", "transfer stuck"]) == "Transfers"
+    assert areas.without(set()) is areas

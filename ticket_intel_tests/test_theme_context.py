@@ -135,3 +135,16 @@ def test_long_lists_keep_to_the_top_themes() -> None:
     assert closing["docs"]["more_gaps"] == 2
     assert [c["theme_id"] for c in closing["customers_to_tell"]] == ["T12", "T1", "T2", "T3", "T4", "T5"]
     assert "…and 2 more ranked themes without an article" in report.render_markdown({**context(), "closing": closing})
+
+
+def test_without_revenue_the_first_customers_to_tell_are_those_who_filed_most() -> None:
+    """GitHub issues and tweets carry no plan or revenue: "most revenue" named whoever filed most."""
+    themes = [{"theme_id": "T1", "label": "Compiler · crash", "tickets": 9, "rank": 1, "fix_status": None}]
+    customers = pd.DataFrame([{"theme_id": "T1", "customer_id": c, "plan": None, "monthly_revenue": float("nan"),
+                               "tickets": n} for c, n in (("alice", 3), ("bob", 1))])
+    closing = report_sections(themes, [], pd.DataFrame(), customers, pd.DataFrame(), [], False)
+    md = report.render_markdown({**context(), "closing": closing})
+    assert "2 customers (2 no plan); most tickets: `alice`, `bob`" in md and "most revenue" not in md
+    with_revenue = customers.assign(monthly_revenue=[float("nan"), 50.0])
+    closing = report_sections(themes, [], pd.DataFrame(), with_revenue, pd.DataFrame(), [], False)
+    assert "; most revenue: `alice`" in report.render_markdown({**context(), "closing": closing})

@@ -93,6 +93,9 @@ class ThemeDocs:
     # terms' computation so labelling need not redo it; computed when None.
     meanings: list[str] | None = None
     phrases: list[list[list[str]]] | None = None
+    # The words of the theme's product name when themes form per product: what every ticket of the
+    # product shares, so neither a term of the theme nor evidence of its product area.
+    unsaid: frozenset[str] = frozenset()
 
 
 # A backlog item as a product manager writes one: what is wrong in the customers' words, the
@@ -453,24 +456,26 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_a
     meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
     stop = _stop_words()
     phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
-    terms = _tfidf_terms(phrases, unsaid=_product_names(frame, groups) if products_apart else None)
+    unsaid = _product_names(frame, groups) if products_apart else {}
+    terms = _tfidf_terms(phrases, unsaid=unsaid)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=frame["ticket_id"].iloc[rows].tolist(),
             texts=frame["text"].iloc[rows].tolist(), ticket_weeks=frame["ticket_week"].iloc[rows].tolist(),
             vectors=vectors[rows], terms=terms[t], meanings=[meanings[i] for i in rows], phrases=phrases[t],
+            unsaid=unsaid.get(t, frozenset()),
         )
         for t, rows in groups.items() if t in active
     }
 
 
-def _product_names(frame: pd.DataFrame, groups: Mapping[str, np.ndarray]) -> dict[str, set[str]]:
+def _product_names(frame: pd.DataFrame, groups: Mapping[str, np.ndarray]) -> dict[str, frozenset[str]]:
     """Per theme, the words of its product's name (its tickets' most common product)."""
     if "product" not in frame:
         return {}
     product = frame["product"].fillna("").to_numpy()
-    return {t: set(product_words(Counter(product[rows]).most_common(1)[0][0])) for t, rows in groups.items()}
+    return {t: frozenset(product_words(Counter(product[rows]).most_common(1)[0][0])) for t, rows in groups.items()}
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence, Set
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +48,14 @@ class Taxonomy:
     def canonical_tag(self, tag: str) -> str:
         key = normalise_tag(tag)
         return self.synonyms.get(key, key)
+
+    def without(self, words: Set[str]) -> Taxonomy:
+        """The taxonomy with none of these words as a keyword: a product's own name is no evidence of
+        an area within it (Swift compiler bugs all say "Swift", a keyword of the sample's Transfers)."""
+        if not words:
+            return self
+        areas = tuple(replace(a, keywords=tuple(k for k in a.keywords if k not in words)) for a in self.areas)
+        return Taxonomy(areas, self.synonyms)
 
 
 def normalise_tag(tag: str) -> str:

@@ -149,7 +149,8 @@ def _releases(themes: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str,
 def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFrame, top: int,
                        richest: int = 3) -> list[dict[str, Any]]:
     """Per theme marked fixed, then per `top` theme: how many customers to tell, by plan, and the
-    richest few (`customers`: theme_customers rows)."""
+    richest few (`customers`: theme_customers rows, by revenue then tickets; `first_by` says which
+    decided: with no revenue known, "most revenue" would name whoever filed most)."""
     out = []
     chosen = [t for t in themes if t.get("fix_status")] + [
         t for t in themes if not t.get("fix_status") and (t.get("rank") is None or t["rank"] <= top)]
@@ -161,7 +162,8 @@ def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFr
         out.append({"theme_id": t["theme_id"], "label": t["label"], "customers": len(mine),
                     "fix_status": t.get("fix_status"), "fix_release": t.get("fix_release"),
                     "by_plan": ", ".join(f"{n} {plan}" for plan, n in plans.items()),
-                    "top": [_clean(c) for c in mine.head(richest).to_dict("records")]})
+                    "top": [_clean(c) for c in mine.head(richest).to_dict("records")],
+                    "first_by": "most revenue" if (mine["monthly_revenue"].fillna(0) > 0).any() else "most tickets"})
     return out
 
 
