@@ -233,8 +233,14 @@ def test_tickets_outside_the_rules_language_need_review(config):
 
 def test_output_contract(config):
     frame = pd.DataFrame({"ticket_id": ["z:1", "z:2"], "text": ["I will sue you, refund me now", None],
-                          "language": ["en", "en"], "tags": [["billing"], None]})
-    out = triage(frame, *config, encode=fake_encode, area_of=lambda text, tags: "Billing" if tags else "Unassigned")
+                          "language": ["en", "en"], "tags": [["billing"], None], "product": ["Acme", None]})
+    seen = []
+
+    def area_of(text, tags, product):
+        seen.append(product)
+        return "Billing" if tags else "Unassigned"
+    out = triage(frame, *config, encode=fake_encode, area_of=area_of)
+    assert seen == ["Acme", None]  # the hook knows each ticket's product (its name is no evidence of an area)
     assert list(out.columns) == OUTPUT_COLUMNS and out["ticket_id"].tolist() == ["z:1", "z:2"]
     first = out.iloc[0]
     assert first["escalation_signals"] == ["legal_threat", "refund_chargeback"] and first["escalation"]

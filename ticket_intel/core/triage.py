@@ -247,14 +247,14 @@ def triage_one(
 def triage(
     frame: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing,
     encode: Encode | None = None, vectors: np.ndarray | None = None,
-    area_of: Callable[[str, list[str]], str] | None = None, index: ZeroShot | None = None,
+    area_of: Callable[[str, list[str], str | None], str] | None = None, index: ZeroShot | None = None,
 ) -> pd.DataFrame:
-    """One triage row per ticket of `frame` (ticket_id, text; optional language, tags).
+    """One triage row per ticket of `frame` (ticket_id, text; optional language, tags, product).
 
     `encode` embeds the category descriptions (unless `index` holds them already, as a server
     keeps it) and the texts, unless `vectors` has the tickets' embeddings (row-aligned); without
-    `encode`, categories come from rules alone. `area_of(text, tags)`: the product-area hook
-    (e.g. the taxonomy.yaml matcher).
+    `encode`, categories come from rules alone. `area_of(text, tags, product)`: the product-area
+    hook (e.g. the taxonomy.yaml matcher).
     """
     texts = frame["text"].fillna("").astype(str).tolist()
     sims = learned = None
@@ -265,11 +265,13 @@ def triage(
         learned = learned_scores(index, vectors)
     languages = frame["language"].tolist() if "language" in frame else [None] * len(frame)
     tags = frame["tags"].tolist() if "tags" in frame else [None] * len(frame)
+    products = frame["product"].tolist() if "product" in frame else [None] * len(frame)
     rows = []
     for i, text in enumerate(texts):
         row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i],
                          learned[i] if learned else None)
-        row["product_area"] = area_of(text, list(tags[i]) if tags[i] is not None else []) if area_of else None
+        row["product_area"] = area_of(text, list(tags[i]) if tags[i] is not None else [],
+                                      products[i] if isinstance(products[i], str) else None) if area_of else None
         rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in OUTPUT_COLUMNS if c != "ticket_id"])
     out.insert(0, "ticket_id", frame["ticket_id"].tolist() if "ticket_id" in frame else range(len(frame)))

@@ -18,6 +18,7 @@ from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_routing, load_taxonomy
 from ticket_intel.core.triage_llm import llm_triage_frame
+from ticket_intel.core.vocabulary import product_words
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
 
@@ -46,8 +47,8 @@ def triage_week(
         wh.replace(con, [wh.Replace("marts.ticket_triage", None, "week_start", [week])])
         return tickets
 
-    def area_of(text: str, tags: list[str]) -> str:
-        return tax.assign_area(areas, [text], [tags])
+    def area_of(text: str, tags: list[str], product: str | None) -> str:
+        return tax.assign_area(areas.without(set(product_words(product))), [text], [tags])
     vectors = _vectors(tickets, encode, wh.EmbeddingStore(con, model_key))
     out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index)
     if llm.model:
