@@ -48,9 +48,10 @@ from ticket_intel.core.releases import (
     release_before,
     spike_onset,
 )
-from ticket_intel.core.segments import WHOLE_QUEUE, SegmentSettings, over_represented
+from ticket_intel.core.segments import SegmentSettings, over_represented
 from ticket_intel.core.theme_context import ThemeFindings, theme_columns
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE
+from ticket_intel.core.vocabulary import NO_PRODUCT
 
 ALERT_COLUMNS = [*ALERT_BASE_COLUMNS, "after_release", "after_release_days", "fix_release"]
 SEGMENT_COLUMNS = ["ticket_id", "theme_id", "plan", "account_id", "channel", "tags", "product", "language"]
@@ -156,7 +157,7 @@ def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings)
     clustered = week[~week["assignment"].isin([LANGUAGE, EMPTY])] if "assignment" in week else week
     tickets = clustered[[c for c in SEGMENT_COLUMNS if c in clustered]]
     if ctx.products_apart and "product" in tickets:
-        tickets = tickets.assign(scope=tickets["product"].fillna(WHOLE_QUEUE))
+        tickets = tickets.assign(scope=tickets["product"].fillna(NO_PRODUCT))
     claims = over_represented(tickets, settings)
     return claims[claims["theme_id"].isin(ranked_ids)].reset_index(drop=True)
 

@@ -34,6 +34,7 @@ import pandas as pd
 from scipy.stats import false_discovery_control, hypergeom
 
 from ticket_intel.core.language import UNDETERMINED
+from ticket_intel.core.vocabulary import NO_PRODUCT
 
 # Segment field -> ticket column. Columns absent from the tickets are skipped.
 FIELDS: Mapping[str, str] = {
@@ -42,7 +43,6 @@ FIELDS: Mapping[str, str] = {
 }
 COLUMNS = ["theme_id", "field", "value", "tickets", "theme_tickets", "share", "baseline_share", "p_value",
            "raw_p_value", "scope"]
-WHOLE_QUEUE = ""  # the scope of every ticket when themes are not formed within products
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def segment_tests(tickets: pd.DataFrame, settings: SegmentSettings = SegmentSett
     part of the baseline), any of the FIELDS columns and, when themes are formed within products,
     `scope` (the ticket's product; a theme's tickets share one).
     """
-    tickets = tickets if "scope" in tickets else tickets.assign(scope=WHOLE_QUEUE)
+    tickets = tickets if "scope" in tickets else tickets.assign(scope=NO_PRODUCT)
     long = _long(tickets)
     if not len(long):
         return pd.DataFrame(columns=COLUMNS)
@@ -130,6 +130,6 @@ def segment_sentence(record: Mapping[str, Any]) -> str:
     """'62% Enterprise vs 18% of all tickets, p = 0.0003' ('of all Acme Pay tickets' within a product)."""
     value = str(record["value"])
     what = _PHRASE[record["field"]].format(value=value.title() if record["field"] == "plan" else value)
-    scope = record.get("scope") or WHOLE_QUEUE
-    of = f"all {scope} tickets" if scope != WHOLE_QUEUE else "all tickets"
+    scope = record.get("scope") or NO_PRODUCT
+    of = f"all {scope} tickets" if scope != NO_PRODUCT else "all tickets"
     return f"{record['share']:.0%} {what} vs {record['baseline_share']:.0%} of {of}, p = {record['p_value']:.2g}"

@@ -52,7 +52,7 @@ class Taxonomy:
     def without(self, words: Set[str]) -> Taxonomy:
         """The taxonomy with none of these words as a keyword: a product's own name is no evidence of
         an area within it (Swift compiler bugs all say "Swift", a keyword of the sample's Transfers)."""
-        if not words:
+        if not any(k in words for a in self.areas for k in a.keywords):
             return self
         areas = tuple(replace(a, keywords=tuple(k for k in a.keywords if k not in words)) for a in self.areas)
         return Taxonomy(areas, self.synonyms)

@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from ticket_intel.core import cluster, identity, placement, subgroups
+from ticket_intel.core.language import UNDETERMINED
+from ticket_intel.core.vocabulary import NO_PRODUCT
 
 LANGUAGE = "language"  # assignment of a ticket left out for its language
 EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeholders
-UNDETERMINED = "und"
-NO_PRODUCT = ""
 RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product",
                   "fit", "last_fit", "fit_tickets", "fit_outliers", "fence"]
 EVERY_WEEK = placement.RefitPolicy(1)

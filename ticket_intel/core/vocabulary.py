@@ -23,6 +23,9 @@ ESCALATION_SIGNALS = (
     "churn", "legal_threat", "public_complaint", "strong_negative", "refund_chargeback",
     "manager_request", "long_wait",
 )
+# The product of a ticket whose export names none, and the one scope of every ticket when themes
+# are not formed within products (core/theme_week.py `Scopes`).
+NO_PRODUCT = ""
 DEFAULT_SEVERITY = "P3"
 DEFAULT_SIGNAL = "other"
 
