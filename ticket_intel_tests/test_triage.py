@@ -70,6 +70,20 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("manager_request", "How do I file a complaint about the driver?"),
     ("manager_request", "Can I talk to a human please"),
     ("legal_threat", "We will make a legal claim against you"),
+    ("long_wait", "More than 24hrs passed and my bag is still lost"),
+    ("long_wait", "Having a terrible support experience since 26 hrs"),
+    ("long_wait", "I ordered 4 days ago. Charged twice. Still. No. Pizza."),
+    ("long_wait", "I've contacted support about the fare but no joy"),
+    ("long_wait", "Again I need to ask why you can't extend the service area"),
+    ("long_wait", "Prime orders take a week to arrive"),
+    ("manager_request", "Who do I contact to complain about your staff?"),
+    ("refund_chargeback", "The bankers refused to give me my money"),
+    ("strong_negative", "Y'all suck"),
+    ("strong_negative", "Please do something about this garbage software update"),
+    ("strong_negative", "Are u guys are fraud? Shame on you"),
+    ("strong_negative", "IM SEETHING. The driver cancelled my order"),
+    ("churn", "Thanks, I'll now exclusively be using your competitor"),
+    ("churn", "A side of roach #nevereatinghereagain"),
 ])
 def test_escalation_signals_as_customers_phrase_them(signal, says):
     assert signal in rules.escalation_signals(rules.clean(says))
@@ -78,6 +92,8 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
 @pytest.mark.parametrize("text", [
     "A 3 day late fee is steep", "It hangs for 5 minutes", "Switching from light to dark theme crashes",
     "The app is not responding", "I booked the room for 2 days", "If I port my number to you, what do I get?",
+    "Does it take 3 days to arrive?", "Garbage collection pauses the app", "Deleted files do not go to the trash",
+    "I think there is fraud on my card", "Check if it works since 2 days ago",
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []

@@ -18,13 +18,14 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from bench.common import cached_embed, table
-from bench.labels.sample import sample
+from bench.labels.sample import escalation_draw, sample
 from ticket_intel.adapters.encoder import encode
 from ticket_intel.core.triage import triage, zero_shot_index
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.triage_rules import clean
 
 LABELS = Path(__file__).with_name("tickets.csv")
+ESCALATION_LABELS = Path(__file__).with_name("escalation_holdout.csv")
 
 
 def load_labels(split: str) -> pd.DataFrame:
@@ -38,10 +39,24 @@ def load_labels(split: str) -> pd.DataFrame:
         raise ValueError("some labelled tickets are not in ../shared/datasets; the set cannot be rebuilt")
     if split != "all":
         frame = frame[frame["split"] == split]
-    frame = frame.reset_index(drop=True)
-    frame["escalation"] = frame["escalation"] == "true"
+    return _signals(frame.reset_index(drop=True))  # its `escalation` column is true exactly when signals are
+
+
+def _signals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Signals as lists; escalation as whether there are any (GUIDE.md: true when any signal is present)."""
     frame["escalation_signals"] = frame["escalation_signals"].map(lambda s: [x for x in s.split(";") if x])
+    frame["escalation"] = frame["escalation_signals"].map(bool)
     return frame
+
+
+def load_escalation_labels() -> pd.DataFrame:
+    """The second twcs draw, labelled for escalation signals only (GUIDE.md), with its texts."""
+    labels = pd.read_csv(ESCALATION_LABELS, dtype=str, keep_default_na=False)
+    taken = set(pd.read_csv(LABELS, dtype=str).query("source == 'twcs'")["id"])
+    drawn = escalation_draw(taken)
+    if list(drawn["id"]) != list(labels["id"]):
+        raise ValueError("the escalation draw no longer matches its labels; ../shared/datasets has changed")
+    return _signals(labels.assign(text=drawn["text"].to_numpy()))
 
 
 def predict(frame: pd.DataFrame, zero_shot: bool = True, learned: bool = True) -> tuple[pd.DataFrame, float]:

@@ -32,10 +32,13 @@ def banking77(n: int) -> pd.DataFrame:
                          "text": picked["text"]})
 
 
-def twcs(n: int) -> pd.DataFrame:
+def _first_tweets() -> pd.DataFrame:
     frame = pd.read_csv(SHARED / "twcs_sample" / "twcs_small.csv", dtype=str)
-    first = frame[(frame["inbound"] == "True") & frame["in_response_to_tweet_id"].isna()]
-    picked = first.sample(n, random_state=SEED)
+    return frame[(frame["inbound"] == "True") & frame["in_response_to_tweet_id"].isna()]
+
+
+def twcs(n: int) -> pd.DataFrame:
+    picked = _first_tweets().sample(n, random_state=SEED)
     return pd.DataFrame({"source": "twcs", "id": picked["tweet_id"], "text": picked["text"]})
 
 
@@ -62,6 +65,20 @@ def sample(per_source: dict[str, int] = PER_SOURCE) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out["text"] = out["text"].str.split().str.join(" ")
     return out
+
+
+ESCALATION_SEED = 2026
+ESCALATION_DRAW = 200
+
+
+def escalation_draw(taken: set[str], n: int = ESCALATION_DRAW) -> pd.DataFrame:
+    """The second, escalation-only set: n first tweets not in the labelled set (`taken`: its twcs
+    ids), in draw order; the first half is `dev`, the second `test`."""
+    first = _first_tweets()
+    picked = first[~first["tweet_id"].isin(taken)].sample(n, random_state=ESCALATION_SEED)
+    return pd.DataFrame({"source": "twcs", "id": picked["tweet_id"].to_numpy(),
+                         "split": ["dev" if i < n // 2 else "test" for i in range(n)],
+                         "text": picked["text"].str.split().str.join(" ").to_numpy()})
 
 
 def main() -> int:

@@ -102,6 +102,17 @@ _LONG_WAIT = "|".join([
     r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
     r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
     r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
+    # A span that has gone by ("more than 24hrs passed", "since 3 days", as many write "for"), a
+    # contact that came to nothing, a question asked again, "days ago ... Still.", and deliveries
+    # that take days ("they take a week to arrive"; not "does it take 3 days to arrive?").
+    rf"{_SPAN} (?:have |has |had )?(?:passed|gone by|gone past|elapsed)|since {_SPAN}\b(?! ago)|"
+    rf"{_DAYS} ago\b[^!?]{{0,30}}\bstill\b|"
+    r"(?:contacted|called|e?mailed|messaged|tweeted|chased|asked|rang|phoned|complained|wrote|dm'?d)\b[^.!?]{0,80}\b"
+    r"but (?:still )?(?:no joy|nothing|no (?:reply|response|luck|answer|help|resolution|update|solution))|"
+    r"again,? (?:i|we) (?:need|have|had) to (?:ask|contact|write|chase|call|tweet|message|remind)|"
+    r"(?:asking|ask|telling|writing|contacting|chasing|tweeting|reminding) (?:you )?(?:this )?(?:yet )?again\b|"
+    rf"(?<!it )tak(?:e|es|ing|en) (?:over |more than |almost |about )?{_DAYS} to (?:arrive|come|ship|be delivered|deliver|"
+    r"get here|process|respond|reply|refund|dispatch)",
 ])
 
 
@@ -345,7 +356,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
         r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
-        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead))\b"),
+        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead)|"
+        r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|never\w+again)\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
@@ -362,14 +374,17 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
         r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
-        r"bullshit|sucks|disgrace\w*|shameful|nightmare)\b"),
+        r"bullshit|suck|sucks|sucked|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
+        r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
+        r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
+        r"cheats?|thieves|crooks|liars))\b"),
     "refund_chargeback": _rx(
         r"\b(refund(?:s|ed)?|money back|charge ?backs?|disput\w*|reimburs\w*|compensat\w*|"
         r"(?:give|pay) (?:me |us )?back (?:my|our) (?:money|cash|funds|deposit)|(?:return|refund) (?:me )?(?:my|our) "
         r"(?:money|cash|funds|deposit)|want (?:my|our) money|"
         r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
         r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
-        r"give me (?:my )?(?:money|cash) back)\b"),
+        r"give me (?:my )?(?:money|cash) back|(?:give|return|pay)\w* (?:me|us) (?:my|our) (?:money|cash|funds|deposit))\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
         r"transfer me)(?: to| with)? "
@@ -382,7 +397,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:your|a|the) (?:manager|supervisor) (?:to |needs to |should |must |will |can )?(?:call|contact|ring|e?mail|"
         r"get in touch with) (?:me|us)|"
         r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
-        r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person))\b"),
+        r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person)|"
+        r"(?:who|where) (?:do|can|should|would|could) (?:i|we) (?:\w+ ){0,2}(?:to )?complain)\b"),
     "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
 }
 
