@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.labels.sample import PER_SOURCE, SHARED, sample
+from bench.labels.sample import ESCALATION_DRAW, PER_SOURCE, SHARED, sample
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.triage_config import load_taxonomy
 from ticket_intel.core.triage_rules import urgency_of
@@ -62,3 +62,25 @@ def test_the_sampling_script_reproduces_the_set(labels):
     drawn = sample()
     assert drawn[["source", "id", "split"]].to_dict("records") == labels[["source", "id", "split"]].to_dict("records")
     assert (drawn["text"].str.strip() != "").all()
+
+
+ESCALATION_LABELS = PROJECT_ROOT / "bench" / "labels" / "escalation_holdout.csv"
+
+
+def test_the_escalation_draw_is_well_formed_and_new(labels):
+    second = pd.read_csv(ESCALATION_LABELS, dtype=str, keep_default_na=False)
+    assert list(second.columns) == ["source", "id", "split", "escalation_signals"]
+    assert set(second["source"]) == {"twcs"} and second["id"].is_unique
+    assert second["split"].value_counts().to_dict() == {"dev": ESCALATION_DRAW // 2, "test": ESCALATION_DRAW // 2}
+    assert not set(second["id"]) & set(labels["id"])
+    signals = [s for cell in second["escalation_signals"] for s in cell.split(";") if s]
+    assert set(signals) <= set(ESCALATION_SIGNALS) and len(signals) > 0
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not available")
+def test_the_escalation_draw_is_reproduced_with_its_texts(labels):
+    from bench.labels.evaluate import load_escalation_labels
+
+    second = load_escalation_labels()
+    assert len(second) == ESCALATION_DRAW and (second["text"].str.strip() != "").all()
+    assert second["escalation"].tolist() == second["escalation_signals"].map(bool).tolist()
