@@ -110,7 +110,6 @@ _LONG_WAIT = "|".join([
     r"(?:contacted|called|e?mailed|messaged|tweeted|chased|asked|rang|phoned|complained|wrote|dm'?d)\b[^.!?]{0,80}\b"
     r"but (?:still )?(?:no joy|nothing|no (?:reply|response|luck|answer|help|resolution|update|solution))|"
     r"again,? (?:i|we) (?:need|have|had) to (?:ask|contact|write|chase|call|tweet|message|remind)|"
-    r"(?:asking|ask|telling|writing|contacting|chasing|tweeting|reminding) (?:you )?(?:this )?(?:yet )?again\b|"
     rf"(?<!it )tak(?:e|es|ing|en) (?:over |more than |almost |about )?{_DAYS} to (?:arrive|come|ship|be delivered|deliver|"
     r"get here|process|respond|reply|refund|dispatch)",
 ])
@@ -384,7 +383,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:money|cash|funds|deposit)|want (?:my|our) money|"
         r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
         r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
-        r"give me (?:my )?(?:money|cash) back|(?:give|return|pay)\w* (?:me|us) (?:my|our) (?:money|cash|funds|deposit))\b"),
+        r"give me (?:my )?(?:money|cash) back|refus\w* to (?:give|return|pay|refund) (?:me |us )?(?:back )?(?:my|our) (?:money|cash|funds|deposit))\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
         r"transfer me)(?: to| with)? "
