@@ -93,9 +93,9 @@ class ThemeDocs:
     # terms' computation so labelling need not redo it; computed when None.
     meanings: list[str] | None = None
     phrases: list[list[list[str]]] | None = None
-    # The words of the theme's product name when themes form per product: what every ticket of the
-    # product shares, so neither a term of the theme nor evidence of its product area.
-    unsaid: frozenset[str] = frozenset()
+    # The words of the theme's product's name: never evidence of its product area (a brand is not a
+    # part of the product), and no term of its own when themes form per product.
+    product_words: frozenset[str] = frozenset()
 
 
 # A backlog item as a product manager writes one: what is wrong in the customers' words, the
@@ -456,15 +456,15 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_a
     meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
     stop = _stop_words()
     phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
-    unsaid = _product_names(frame, groups) if products_apart else {}
-    terms = _tfidf_terms(phrases, unsaid=unsaid)
+    names = _product_names(frame, groups)
+    terms = _tfidf_terms(phrases, unsaid=names if products_apart else None)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=frame["ticket_id"].iloc[rows].tolist(),
             texts=frame["text"].iloc[rows].tolist(), ticket_weeks=frame["ticket_week"].iloc[rows].tolist(),
             vectors=vectors[rows], terms=terms[t], meanings=[meanings[i] for i in rows], phrases=phrases[t],
-            unsaid=unsaid.get(t, frozenset()),
+            product_words=names.get(t, frozenset()),
         )
         for t, rows in groups.items() if t in active
     }

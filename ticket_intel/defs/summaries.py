@@ -36,7 +36,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
             "shared_issue": summary.shared_issue, "phrasings": summary.phrasings,
             "severity": summary.severity, "severity_rationale": summary.severity_rationale,
             "signal_type": summary.signal_type,
-            "product_area": tax.assign_area(taxonomy.without(doc.unsaid), doc.texts, ticket_tags, doc.terms),
+            "product_area": tax.assign_area(taxonomy.without(doc.product_words), doc.texts, ticket_tags, doc.terms),
             "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
             "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
             "terms": summary.terms, "example_ticket_ids": summary.example_ticket_ids,
