@@ -164,6 +164,19 @@ def test_escalation_raises_severity_but_not_when_it_is_the_topic():
     assert severity_of(refunds)[0] == "P2"
 
 
+def test_anger_and_waiting_are_urgency_and_a_raise_never_makes_a_theme_p0():
+    questions = ["How do I change my PIN?"] * 4
+    assert severity_of(["This app is garbage, worst bank ever. How do I change my PIN?"] * 4)[0] == "P3"
+    assert severity_of(["I have been waiting 3 weeks. How do I change my PIN?"] * 4)[0] == "P3"
+    assert severity_of(questions, escalations=[["strong_negative", "long_wait"]] * 4)[0] == "P3"
+    leaving = ["How do I change my PIN? I will cancel my account"] * 4
+    assert severity_of(leaving, escalations=[["churn"]] * 4)[0] == "P2"
+    assert severity_of(leaving, escalations=[["strong_negative"]] * 4)[0] == "P3"  # triage's signals decide
+    declined = ["My card was declined, I will cancel my account"] * 4
+    level, why = severity_of(declined)
+    assert level == "P1" and "raised" not in why  # blocked, and a threat does not make it an outage
+
+
 # The signal type is the one the ticket's triage category stands for (triage.yaml, GUIDE.md).
 @pytest.mark.parametrize(("text", "kind"), [
     ("The app crashes when I open it", "bug"),

@@ -31,8 +31,13 @@ from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural, produ
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
 SEVERITY_QUANTILE = 0.25
-# The same share of tickets threatening to leave or escalate raises the severity one level.
+# The same share of tickets that put the business at risk raises the severity one level: a customer
+# leaving, money back, a manager, a lawyer or a public campaign. Anger and waiting are urgency, not
+# impact (GUIDE.md), and raise each ticket's urgency only. A raise never makes a theme P0: that is
+# harm its tickets describe (fraud, loss, an outage), not a threat.
 ESCALATION_SHARE = 0.25
+RAISING_SIGNALS = ("churn", "legal_threat", "public_complaint", "refund_chargeback", "manager_request")
+RAISE_CEILING = "P1"
 RECENT_WEEKS = 4
 # A word fewer than one ticket in twenty uses does not describe a theme.
 MIN_TERM_SHARE = 0.05
@@ -347,7 +352,8 @@ def severity_of(
     reasons: Sequence[str] | None = None, escalations: Sequence[Sequence[str] | None] | None = None,
 ) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
-    a quarter of them escalate. `topic`: the theme's own terms, which never count as escalation;
+    a quarter of them put the business at risk (`RAISING_SIGNALS`), to `RAISE_CEILING` at most.
+    `topic`: the theme's own terms, which never count as escalation;
     `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
     the offline rules'); `escalations`: each ticket's escalation signals from triage, when known."""
     if not texts:
@@ -368,10 +374,12 @@ def severity_of(
     if level in reasons:
         rationale += f": {reasons[level]}"
     known = escalations if escalations is not None else [None] * len(texts)
-    escalating = sum(escalates(t, topic, s) for t, s in zip(texts, known, strict=True))
-    if escalating >= ESCALATION_SHARE * len(texts) and level != "P0":
+    raising = [RAISING_SIGNALS if s is None else [x for x in s if x in RAISING_SIGNALS] for s in known]
+    escalating = sum(escalates(t, topic, s) for t, s in zip(texts, raising, strict=True))
+    if escalating >= ESCALATION_SHARE * len(texts) and SEVERITIES.index(level) > SEVERITIES.index(RAISE_CEILING):
         level = SEVERITIES[SEVERITIES.index(level) - 1]
-        rationale += f"; raised one level: {escalating / len(texts):.0%} threaten to leave, want money back or escalate"
+        rationale += (f"; raised one level: {escalating / len(texts):.0%} threaten to leave, want money back, "
+                      "a manager, a lawyer or a public complaint")
     return level, rationale
 
 
