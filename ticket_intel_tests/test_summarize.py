@@ -17,6 +17,7 @@ from ticket_intel.core.summarize import (
     extractive_summary,
     head_phrase,
     label_from_terms,
+    mmr,
     recent_weekly_rate,
     severity_of,
     signal_type_of,
@@ -277,3 +278,14 @@ def test_within_products_a_product_s_name_is_no_term_of_its_themes():
     assert apart["S1"].terms == together["S1"].terms  # "swift" is in none of its titles: nothing to leave out
     # Either way the product's name is never evidence of the theme's product area.
     assert apart["N1"].product_words == together["N1"].product_words == {"vercel", "next", "js"}
+
+
+def test_phrasings_are_typical_tickets_that_differ_not_the_fringe():
+    rng = np.random.default_rng(0)
+    core = np.array([1.0, 0.0, 0.0, 0.0]) + 0.1 * rng.normal(size=(10, 4))  # alike phrasings of one issue
+    fringe = np.array([[0.7, 0.7, 0.0, 0.0], [0.7, 0.0, 0.7, 0.0]])  # off-topic tickets the theme absorbed
+    vectors = np.vstack([core, fringe])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chosen = mmr(vectors, 4)
+    assert len(set(chosen)) == 4 and not {10, 11} & set(chosen)
+    assert len(set(mmr(vectors[:3], 4))) == 3  # a theme smaller than k gives every ticket

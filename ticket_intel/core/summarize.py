@@ -11,6 +11,7 @@ then the level a quarter of the tickets reach and the signal most of them show.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence, Set
@@ -299,27 +300,34 @@ def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | Non
     return label[:1].upper() + label[1:]
 
 
+def _centrality(vectors: np.ndarray) -> np.ndarray:
+    """Each row's cosine to the rows' normalised mean."""
+    centroid = vectors.mean(axis=0)
+    return vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
+
+
 def representatives(vectors: np.ndarray, k: int) -> list[int]:
     """Rows nearest the theme centroid."""
-    centroid = vectors.mean(axis=0)
-    centroid /= np.linalg.norm(centroid) or 1.0
-    return [int(i) for i in np.argsort(-(vectors @ centroid), kind="stable")[:k]]
+    return [int(i) for i in np.argsort(-_centrality(vectors), kind="stable")[:k]]
 
 
-def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5) -> list[int]:
-    """Maximal marginal relevance: central but mutually different rows."""
+def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5, typical: float = 0.5) -> list[int]:
+    """Maximal marginal relevance among the theme's typical rows (the `typical` share nearest its
+    centroid, and at least k): central to them but mutually different. Over all rows it picked the
+    theme's fringe: on banking77 themes 68% of its phrasings had the theme's main intent, no more
+    than any ticket of the theme (71%); among the nearer half, 81%."""
     if len(vectors) == 0:
         return []
-    centroid = vectors.mean(axis=0)
-    centroid /= np.linalg.norm(centroid) or 1.0
-    relevance = vectors @ centroid
+    rows = np.argsort(-_centrality(vectors), kind="stable")[:max(k, math.ceil(typical * len(vectors)))]
+    kept = vectors[rows]
+    relevance = _centrality(kept)
     chosen = [int(np.argmax(relevance))]
-    while len(chosen) < min(k, len(vectors)):
-        redundancy = (vectors @ vectors[chosen].T).max(axis=1)
+    while len(chosen) < min(k, len(kept)):
+        redundancy = (kept @ kept[chosen].T).max(axis=1)
         score = (1 - diversity) * relevance - diversity * redundancy
         score[chosen] = -np.inf
         chosen.append(int(np.argmax(score)))
-    return chosen
+    return [int(rows[i]) for i in chosen]
 
 
 def ticket_severity(text: str) -> tuple[str, str]:
