@@ -14,6 +14,7 @@ from ticket_intel.core.llm import LLMAnswer
 from ticket_intel.core.summarize import (
     ThemeDocs,
     class_tfidf_terms,
+    evidence_rows,
     extractive_summary,
     head_phrase,
     label_from_terms,
@@ -289,3 +290,17 @@ def test_phrasings_are_typical_tickets_that_differ_not_the_fringe():
     chosen = mmr(vectors, 4)
     assert len(set(chosen)) == 4 and not {10, 11} & set(chosen)
     assert len(set(mmr(vectors[:3], 4))) == 3  # a theme smaller than k gives every ticket
+
+
+def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
+    texts = [f"My card payment was declined at shop {i}" for i in range(6)] + ["Best bank ever, thanks!"] * 2
+    vectors = np.random.default_rng(1).normal(size=(len(texts), 8)).astype(np.float32)
+    vectors[6:] = vectors[:6].mean(axis=0)  # the praise sits at the theme's centre
+    severities = ["P1"] * 6 + ["P4"] * 2
+    doc = ThemeDocs("A", WEEK, [f"t{i}" for i in range(len(texts))], texts, [WEEK] * len(texts), vectors,
+                    ["declined", "card"], ["bug"] * 6 + ["other"] * 2, severities)
+    summary = extractive_summary(doc)
+    assert not {"t6", "t7"} & set(summary.example_ticket_ids) and "Best bank ever, thanks!" not in summary.phrasings
+    assert list(evidence_rows(severities, 8)) == list(range(6))
+    assert list(evidence_rows(["P4"] * 5 + ["P1"] * 3, 8)) == list(range(8))  # mostly praise: a praise theme
+    assert list(evidence_rows(None, 3)) == [0, 1, 2]

@@ -22,6 +22,7 @@ from ticket_intel.core.summarize import (
     BacklogItem,
     ThemeDocs,
     ThemeSummary,
+    evidence_rows,
     mmr,
     representatives,
 )
@@ -96,10 +97,12 @@ class LLMAnswer(BaseModel):
 
 
 def sample_for_prompt(doc: ThemeDocs, k: int = SAMPLE_SIZE) -> list[int]:
-    """Half representative (nearest the centroid), half diverse (MMR), without repeats."""
-    reps = representatives(doc.vectors, k // 2)
-    chosen = list(dict.fromkeys([*reps, *mmr(doc.vectors, k)]))
-    return chosen[:k]
+    """Half representative (nearest the centroid), half diverse (MMR), without repeats, from the
+    theme's evidence (`evidence_rows`: its tickets that report an impact)."""
+    evidence = evidence_rows(doc.severities, len(doc.texts))
+    vectors = doc.vectors[evidence]
+    chosen = list(dict.fromkeys([*representatives(vectors, k // 2), *mmr(vectors, k)]))
+    return [int(evidence[i]) for i in chosen[:k]]
 
 
 def build_messages(doc: ThemeDocs, rows: list[int]) -> list[dict[str, str]]:

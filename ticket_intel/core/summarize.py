@@ -417,17 +417,29 @@ def recent_weekly_rate(ticket_weeks: Sequence[date], week: date, recent_weeks: i
     return recent / span
 
 
+def evidence_rows(severities: Sequence[str] | None, n: int) -> np.ndarray:
+    """The rows that may stand as a theme's evidence: its tickets that report an impact (above P4,
+    so not praise, thanks or chit-chat that the theme absorbed), unless fewer than half do (then
+    the theme is about those, and every row is evidence). All rows when severities are unknown."""
+    rows = np.arange(n)
+    if severities is None:
+        return rows
+    impact = rows[np.array([s != SEVERITIES[-1] for s in severities], dtype=bool)]
+    return impact if 2 * len(impact) >= n else rows
+
+
 def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4) -> ThemeSummary:
     """A summary with the same fields as the LLM's, from statistics and rules only."""
-    reps = representatives(doc.vectors, n_examples)
-    phrasing_rows = mmr(doc.vectors, n_phrasings)
-    phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     signals, severities, reasons = doc.signals, doc.severities, None
     if signals is None or severities is None:
         per_ticket = [signal_and_severity(t) for t in doc.texts]
         signals = signals if signals is not None else [s for s, _, _ in per_ticket]
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
+    evidence = evidence_rows(severities, len(doc.texts))
+    reps = [int(evidence[i]) for i in representatives(doc.vectors[evidence], n_examples)]
+    phrasing_rows = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
+    phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
     forms = _surface_forms(_meanings(doc.texts, doc.meanings))
