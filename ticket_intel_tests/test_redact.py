@@ -73,6 +73,7 @@ PRODUCT_TEXTS = [
     "docs at https://monzo.com/help/cards and https://t.co/3ou2uHc0h9",
     "Transfer of 2500 EUR on 2024-03-18 at 14:05, version 1.2.3",
     "The Star Date on my statement is wrong",
+    "I ordered the 777 deal online @116076 4 days ago",  # a numeric handle and a count, not a phone
 ]
 
 

@@ -304,14 +304,15 @@ def _engines(settings: RedactionSettings) -> Engines:
 
     class MinDigitsPhoneRecognizer(PhoneRecognizer):
         """libphonenumber's 'possible number' matches (fictional 555 numbers included) of 7+ digits:
-        shorter runs are amounts, years and ids far more often than phone numbers."""
+        shorter runs are amounts, years and ids far more often than phone numbers. A match that
+        starts a @handle is a numeric user id and what follows it ("@116076 4 days ago")."""
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
                 return []
             return [r for r in super().analyze(text, entities, nlp_artifacts)
                     if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS
-                    and not _NOT_A_PHONE.match(text[r.start:r.end])]
+                    and not _NOT_A_PHONE.match(text[r.start:r.end]) and text[r.start - 1:r.start] != "@"]
 
     nlp = TokenizerOnlyEngine(models=[{"lang_code": "en", "model_name": "blank:en"}], auto_download=False)
     nlp.load()
