@@ -247,3 +247,25 @@ def test_bad_thread_or_product_settings_name_the_mapping(tmp_path, body, error):
         "name: bad\nsource: bad\ndetect: [a]\ncolumns: {ticket_id: a, created_at: b, message: c}\n" + body)
     with pytest.raises(MappingError, match=f"(?s)bad.yaml.*{error}"):
         load_mappings(tmp_path)
+
+
+ANSWERED_FOR = [
+    # Two tweets to the anonymised @115990 answered by AppleSupport, a third nobody answered; one
+    # tweet to @777 answered once (too little to say whom @777 stands for).
+    ["1", "101", "True", _t(0), "@115990 my phone will not charge", "2", ""],
+    ["2", "AppleSupport", "False", _t(1), "@101 Let's check the cable.", "", "1"],
+    ["3", "102", "True", _t(2), "@115990 @Tesco screen stays black", "4", ""],
+    ["4", "AppleSupport", "False", _t(3), "@102 Sorry to hear that.", "", "3"],
+    ["5", "103", "True", _t(4), "@115990 battery drains overnight", "", ""],
+    ["6", "104", "True", _t(5), "@777 where is my parcel?", "7", ""],
+    ["7", "UPSHelp", "False", _t(6), "@104 Please DM us.", "", "6"],
+    ["8", "105", "True", _t(7), "@777 @Evri parcel lost", "", ""],
+]
+
+
+def test_an_anonymised_handle_takes_the_brand_that_answers_for_it(tmp_path):
+    result = read_exports([_write_twcs(tmp_path / "tweets.csv", ANSWERED_FOR)])
+    product = result.tickets.set_index("ticket_id")["product"].to_dict()
+    assert product["twcs:5"] == "AppleSupport"  # unanswered, but AppleSupport answers @115990
+    assert product["twcs:3"] == "AppleSupport" and product["twcs:6"] == "UPSHelp"
+    assert product["twcs:8"] == "Evri"  # one answer is no evidence: the first named handle

@@ -70,8 +70,9 @@ def resolve(pending: Pending) -> Threaded:
     groups, orphans = _threads(messages, pending.mapping)
     for m in orphans:
         _skip(out, m)
+    aliases = _answering_brands(groups, pending.mapping, brands) if pending.mapping.product_from_mentions else {}
     for group in groups:
-        _resolve_thread(group, pending.mapping, brands, out)
+        _resolve_thread(group, pending.mapping, brands, aliases, out)
     for r in out.rejections:
         r["source"] = pending.mapping.source
     return out
@@ -134,7 +135,8 @@ def _opening(group: list[Message], by_conversation: bool) -> Message | None:
     return min(customer, key=lambda m: m.ticket["created_at"], default=None)
 
 
-def _resolve_thread(group: list[Message], mapping: Mapping, brands: dict[str, str], out: Threaded) -> None:
+def _resolve_thread(group: list[Message], mapping: Mapping, brands: dict[str, str], aliases: dict[str, str],
+                    out: Threaded) -> None:
     by_conversation = bool(mapping.thread and mapping.thread.conversation_id)
     first = _opening(group, by_conversation)
     if first is None:
@@ -147,7 +149,7 @@ def _resolve_thread(group: list[Message], mapping: Mapping, brands: dict[str, st
     later = sorted((m for m in group if m.ticket is not None and m is not first), key=lambda m: m.ticket["created_at"])
     ticket.update(followup_fields([m.ticket["message"] for m in later]))
     if mapping.product_from_mentions:
-        ticket["product"] = _addressee(first.ticket["message"], group, brands)
+        ticket["product"] = _addressee(first.ticket["message"], group, brands, aliases)
     out.tickets.append(ticket)
     for m in later:
         _skip(out, m)
@@ -155,14 +157,37 @@ def _resolve_thread(group: list[Message], mapping: Mapping, brands: dict[str, st
         _add_reply(out, m, ticket)
 
 
-def _addressee(text: str, group: Sequence[Message], brands: dict[str, str]) -> str | None:
+def _answering_brands(groups: Iterable[list[Message]], mapping: Mapping, brands: dict[str, str]) -> dict[str, str]:
+    """Per @handle that threads are addressed to (their first handle, not itself a company author),
+    the company that answered most of those threads, when it answered at least two. twcs anonymises
+    brands' main accounts as numbers (@115821) while their support accounts answer by name
+    (AmazonHelp), so a tweet to @115821 that nobody answered is still Amazon's."""
+    by_conversation = bool(mapping.thread and mapping.thread.conversation_id)
+    answers: dict[str, Counter[str]] = defaultdict(Counter)
+    for group in groups:
+        first = _opening(group, by_conversation)
+        handles = _HANDLE.findall(first.ticket["message"]) if first is not None else []
+        answered = next((m.author for m in group if m.is_agent and m.author), None)
+        if handles and answered and handles[0].lower() not in brands:
+            answers[handles[0].lower()][answered] += 1
+    out = {}
+    for handle, counts in answers.items():
+        brand, n = counts.most_common(1)[0]
+        if n >= 2 and 2 * n > sum(counts.values()):
+            out[handle] = brand
+    return out
+
+
+def _addressee(text: str, group: Sequence[Message], brands: dict[str, str], aliases: dict[str, str]) -> str | None:
     """The brand a message is addressed to: its first @handle that is a company author in the
-    export, else the company that answered the thread, else its first non-numeric @handle
-    (anonymised customers are numbers)."""
+    export, else the company that answered the thread, else the company that answers its first
+    handle (`_answering_brands`), else its first non-numeric @handle (anonymised customers are
+    numbers)."""
     handles = _HANDLE.findall(text)
     known = next((brands[h.lower()] for h in handles if h.lower() in brands), None)
     answered = next((m.author for m in group if m.is_agent and m.author), None)
-    return known or answered or next((h for h in handles if not h.isdigit()), None)
+    alias = aliases.get(handles[0].lower()) if handles else None
+    return known or answered or alias or next((h for h in handles if not h.isdigit()), None)
 
 
 def _add_reply(out: Threaded, m: Message, ticket: dict[str, Any]) -> None:
