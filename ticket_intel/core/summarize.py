@@ -225,21 +225,25 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
     per_doc = vectorizer.fit_transform(docs)
     membership = sparse.csr_matrix((np.ones(len(docs)), (owner, np.arange(len(docs)))),
                                    shape=(len(theme_ids), len(docs)))
-    counts = (membership @ per_doc).toarray().astype(float)
-    doc_freq = (membership @ (per_doc > 0).astype(float)).toarray()
+    counts = (membership @ per_doc).tocsr().astype(float)
+    doc_freq = (membership @ (per_doc > 0).astype(float)).tocsr()
     vocab = vectorizer.get_feature_names_out()
-    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    idf = np.log(1 + (counts.sum() / len(theme_ids)) / np.maximum(counts.sum(axis=0), 1))
-    scores = tf * idf
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    idf = np.log(1 + (counts.sum() / len(theme_ids)) / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1))
     out = {}
     for i, theme in enumerate(theme_ids):
+        # Only a term in enough of the theme's tickets can be chosen, so only those are scored (a
+        # dense themes x vocabulary matrix cost most of the summaries of a 100k-ticket window).
         floor = max(2.0, MIN_TERM_SHARE * len(phrases_by_theme[theme]))
+        row = doc_freq.getrow(i)
+        columns = row.indices[row.data >= floor]
+        scores = counts[i, columns].toarray().ravel() / max(totals[i], 1) * idf[columns]
         terms: list[str] = []
-        for j in np.argsort(-scores[i], kind="stable"):
-            if scores[i, j] <= 0 or len(terms) == top_n:
+        for j in columns[np.lexsort((columns, -scores))]:
+            if len(terms) == top_n:
                 break
             words = vocab[j].split()
-            if doc_freq[i, j] < floor or vocab[j] in (unsaid or {}).get(theme, ()) or any(
+            if vocab[j] in (unsaid or {}).get(theme, ()) or any(
                     same_stem(w, c) for w in words for chosen in terms for c in chosen.split()):
                 continue
             terms.append(vocab[j])
