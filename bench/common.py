@@ -34,6 +34,16 @@ from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, e
 warnings.filterwarnings("ignore", message=".*is currently in beta")
 
 SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+def skipped_without(path: Path) -> bool:
+    """True, after one line saying so, when `path` (data under ../shared) is absent: a benchmark
+    then skips cleanly instead of failing."""
+    if path.exists():
+        return False
+    print(f"skipped: {path} not available")
+    return True
+
 BENCH_CACHE = Path(os.environ.get(
     "TICKET_INTEL_BENCH_CACHE", Path.home() / ".cache" / "ticket_intel" / "bench.duckdb"))
 

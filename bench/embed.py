@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import SHARED, cached_embed, read_csvs, table
+from bench.common import SHARED, cached_embed, read_csvs, skipped_without, table
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.adapters import encoder
 from ticket_intel.core import embed
@@ -107,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--no-startup", action="store_true", help="skip the UMAP start-up table")
     args = parser.parse_args(argv)
+    if not args.csv and skipped_without(SHARED / "banking77" / "test.csv"):
+        return
     frame = read_csvs(args.csv or [str(SHARED / "banking77" / "test.csv")])
     texts = frame[args.text_col].dropna().astype(str).drop_duplicates().tolist()
     texts = texts[: args.limit] if args.limit else texts

@@ -19,7 +19,7 @@ import time
 
 import pandas as pd
 
-from bench.common import table
+from bench.common import SHARED, skipped_without, table
 from bench.labels.evaluate import load_labels, macro_f1, majority, met, per_class, predict
 from ticket_intel.core.triage import sentiment
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
@@ -48,6 +48,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=["test", "dev", "all"])
     args = parser.parse_args()
+    if skipped_without(SHARED):
+        return 0
     gold = load_labels(args.split)
     ours, seconds = predict(gold)
     described, _ = predict(gold, learned=False)

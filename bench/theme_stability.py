@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed, table
+from bench.common import SHARED, cached_embed, skipped_without, table
 from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window
 from ticket_intel.core.weeks import week_start, window
@@ -84,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--window", type=int, default=WINDOW_WEEKS)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
+    if skipped_without(SHARED / "github_bug_issues" / f"{args.product}.csv"):
+        return
     frame = load(args.product)
     end = args.end or max(frame["week"]) - timedelta(weeks=1)
     weeks = [end - timedelta(weeks=k) for k in range(args.weeks, -1, -1)]

@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from bench.common import SHARED, table
+from bench.common import SHARED, skipped_without, table
 from bench.labels.evaluate import (
     confusion,
     load_escalation_labels,
@@ -131,6 +131,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.speed:
         return speed()
+    if skipped_without(SHARED):
+        return 0
     gold = load_labels(args.split)
     ours, _ = predict(gold)
     described, _ = predict(gold, learned=False)
