@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed, table
+from bench.common import SHARED, cached_embed, skipped_without, table
 from ticket_intel.core import anomalies, cluster, families, identity, subgroups, theme_week
 from ticket_intel.core.context import make_context
 from ticket_intel.core.placement import RefitPolicy
@@ -344,8 +344,7 @@ def evaluate(n_pairs: int = PAIRS, seed: int = 42, progress: bool = True,
 
 def report(n_pairs: int = PAIRS, seed: int = 42) -> None:
     """Print the adjacent-pair section of bench.alerts."""
-    if not DATASET.is_dir():
-        print(f"skipped adjacent-intent scenarios: {DATASET} not found")
+    if skipped_without(DATASET):
         return
     pairs, alerts, theme_weeks = evaluate(n_pairs, seed)
     print(f"\nAdjacent intents (banking77, {len(pairs)} pairs by centroid cosine): A {A_RATE}/week with "

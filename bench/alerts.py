@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from bench import adjacent
-from bench.common import SHARED, table
+from bench.common import SHARED, skipped_without, table
 from ticket_intel.core import anomalies
 from ticket_intel.core.context import make_context
 from ticket_intel.core.review import ReviewState
@@ -197,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=adjacent.PAIRS,
                         help="adjacent banking77 intent pairs for the new-pattern scenarios (0 skips them)")
     args = parser.parse_args(argv)
-    if not DATASET.is_dir():
-        print(f"skipped: {DATASET} not found")
+    if skipped_without(DATASET):
         return 0
     issues = load()
     all_series = series(issues)

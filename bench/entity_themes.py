@@ -32,7 +32,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from bench.common import SHARED, cached_embed, table
+from bench.common import SHARED, cached_embed, skipped_without, table
 
 DATASET = SHARED / "banking77"
 TEMPLATES = (
@@ -115,8 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-intent", type=int, default=30, help="texts sampled per intent")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    if not DATASET.is_dir():
-        print(f"skipped: {DATASET} not found")
+    if skipped_without(DATASET):
         return
     frame = build(args.per_intent, args.seed)
     truth = frame["category"].to_numpy()

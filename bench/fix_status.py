@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bench.alerts import DATASET, load, series
-from bench.common import table
+from bench.common import skipped_without, table
 from ticket_intel.core.releases import FIXED, REGRESSED, FixSettings, Release, fix_status
 
 HORIZONS = (1, 2, 4)
@@ -73,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stride", type=int, default=4)
     args = parser.parse_args(argv)
-    if not DATASET.is_dir():
-        print("../shared/datasets/github_bug_issues not available; nothing to measure")
+    if skipped_without(DATASET):
         return 0
     settings, rng = FixSettings(), np.random.default_rng(0)
     tallies: dict[tuple[str, int], list[tuple[str, bool]]] = {}

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from bench.common import SHARED, cached_embed, read_csvs, table
+from bench.common import SHARED, cached_embed, read_csvs, skipped_without, table
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.help_center import (
     MEMBER_QUANTILE,
@@ -80,8 +80,7 @@ def score(name: str, found: Mapping[str, Article | None], truth: Mapping[str, st
 
 
 def main() -> int:
-    if not SHARED.is_dir():
-        print("../shared/datasets not available; nothing to measure")
+    if skipped_without(SHARED):
         return 0
     bank = read_csvs([str(SHARED / "banking77" / "train.csv"), str(SHARED / "banking77" / "test.csv")])
     vectors, _ = cached_embed(bank["text"].tolist(), progress=True)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from bench.common import SHARED, in_fresh_process, table
+from bench.common import SHARED, in_fresh_process, skipped_without, table
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core import language
 
@@ -88,8 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=20_000)
     args = parser.parse_args()
-    if not TWCS.exists():
-        print(f"skipped: {TWCS} not available")
+    if skipped_without(TWCS):
         return
     tweets = pd.read_csv(TWCS, dtype=str, keep_default_na=False)
     inbound = tweets.loc[tweets["inbound"] == "True", "text"].tolist()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.common import SHARED, table
+from bench.common import SHARED, skipped_without, table
 from ticket_intel.core.sources import load_mappings, parse_cache
 from ticket_intel.warehouse import staging
 
@@ -102,8 +102,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=2, help="runs per step; the fastest counts")
     args = parser.parse_args(argv)
-    if not SHARED.is_dir():
-        print(f"skipped: {SHARED} is absent")
+    if skipped_without(SHARED):
         return
     from bench.pipeline import build_inbox, spread
     from bench.synthetic import real_corpus

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed, in_fresh_process, table
+from bench.common import SHARED, cached_embed, in_fresh_process, skipped_without, table
 from bench.scale import growth_exponent
 from bench.synthetic import real_vectors
 
@@ -498,8 +498,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS, help=".npy cache of the corpus's real vectors")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    if not SHARED.is_dir():
-        print(f"skipped: {SHARED} is absent")
+    if skipped_without(SHARED):
         return
     from bench.synthetic import real_corpus
 

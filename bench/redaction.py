@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from bench.common import SHARED
+from bench.common import SHARED, skipped_without
 from ticket_intel.core.redact import ENTITIES, candidate_entities, detect, redact, redact_many
 
 TICKETS_PER_S_TARGET = 5_000
@@ -307,8 +307,8 @@ def main() -> None:
                         help="distinct real tickets in the weekly batch (the new path only; workers start at 10,000)")
     parser.add_argument("--datasets", type=Path, default=SHARED, help="folder holding banking77, twcs_sample, ...")
     args = parser.parse_args()
-    if not args.datasets.is_dir():
-        raise SystemExit(f"needs the shared datasets at {args.datasets}")
+    if skipped_without(args.datasets):
+        return
     rng = random.Random(args.seed)
     real = base_texts(args.datasets, args.n, rng)
     samples, sources = build_corpus(real, rng, args.seed)

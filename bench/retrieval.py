@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed, table
+from bench.common import SHARED, cached_embed, skipped_without, table
 from ticket_intel.core.embed import text_hash
 from ticket_intel.core.retrieve import build_index, similar, unit_rows
 
@@ -193,8 +193,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "ticket_intel_retrieval")
     parser.add_argument("--skip-ann", action="store_true", help="time exact search and DuckDB only")
     args = parser.parse_args()
-    if not (SHARED / "banking77" / "train.csv").exists():
-        print(f"skipped: {SHARED} not available")
+    if skipped_without(SHARED / "banking77" / "train.csv"):
         return
     print("Quality: banking77 test queries against train (same intent)\n")
     print(table(quality_rows(args.cache_dir)))

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from bench.common import SHARED, cached_embed, in_fresh_process, table
+from bench.common import SHARED, cached_embed, in_fresh_process, skipped_without, table
 from bench.synthetic import noise_scale, perturbed_vectors, real_corpus, real_vectors
 from ticket_intel.core import embed
 
@@ -161,8 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="windows clustered at once (CPU seconds stay comparable)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    if not SHARED.is_dir():
-        print(f"skipped: {SHARED} is absent")
+    if skipped_without(SHARED):
         return
     if args.embedding:
         texts = titles()["title"].tolist()

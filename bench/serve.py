@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from bench.common import SHARED, table
+from bench.common import SHARED, skipped_without, table
 from bench.retrieval import npy_embed
 from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
@@ -204,8 +204,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "ticket_intel_retrieval",
                         help="where bench.retrieval keeps its .npy embeddings")
     args = parser.parse_args()
-    if not (SHARED / "banking77" / "train.csv").exists():
-        print(f"skipped: {SHARED} not available")
+    if skipped_without(SHARED / "banking77" / "train.csv"):
         return
     print(f"load average at start (1, 5, 15 min): {load_average()} on {os.cpu_count()} CPUs", flush=True)
     with tempfile.TemporaryDirectory(prefix="ticket_intel_serve_") as tmp:

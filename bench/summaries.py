@@ -32,7 +32,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, in_fresh_process
+from bench.common import SHARED, in_fresh_process, skipped_without
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.summarize import (
@@ -112,8 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--window-only", action="store_true", help="print only the window speed table")
     args = parser.parse_args()
-    if not SHARED.is_dir():
-        print("../shared/datasets not available; nothing to measure")
+    if skipped_without(SHARED):
         return 0
     if args.window_only:
         window_speed()

@@ -100,8 +100,7 @@ def speed_rows(texts: list[str]) -> list[dict]:
 
 def speed() -> int:
     """Print the speed table on a fixed sample of real texts (skips without ../shared/datasets)."""
-    if not SHARED.is_dir():
-        print("../shared/datasets not available; nothing to measure")
+    if skipped_without(SHARED):
         return 0
     corpus = real_corpus()
     texts = [t for _, g in corpus.groupby("source") for t in g["text"].sample(SPEED_PER_SOURCE, random_state=0)]

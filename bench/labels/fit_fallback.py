@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from bench.common import cached_embed, table
+from bench.common import SHARED, cached_embed, table
 from bench.labels.evaluate import load_labels
-from bench.labels.sample import SHARED
 from ticket_intel.adapters.encoder import encode
 from ticket_intel.core import triage_fallback as fallback
 from ticket_intel.core.triage import choose, pair_scores, zero_shot_index

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ticket_intel import PROJECT_ROOT
+from bench.common import SHARED, skipped_without
 
-SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
 SEED = 14
 PER_SOURCE = {"banking77": 150, "twcs": 300, "github": 150}
 BOTS = frozenset({"swift-ci"})
@@ -63,8 +62,13 @@ def sample(per_source: dict[str, int] = PER_SOURCE) -> pd.DataFrame:
         part.insert(2, "split", ["dev" if i % 2 == 0 else "test" for i in range(len(part))])
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
-    out["text"] = out["text"].str.split().str.join(" ")
-    return out
+    return out.assign(text=one_line(out["text"]))
+
+
+def one_line(texts: pd.Series) -> pd.Series:
+    """Each text on one line, runs of whitespace folded to one space (the labelled files are CSVs
+    read by people)."""
+    return texts.str.split().str.join(" ")
 
 
 ESCALATION_SEED = 2026
@@ -78,15 +82,14 @@ def escalation_draw(taken: set[str], n: int = ESCALATION_DRAW) -> pd.DataFrame:
     picked = first[~first["tweet_id"].isin(taken)].sample(n, random_state=ESCALATION_SEED)
     return pd.DataFrame({"source": "twcs", "id": picked["tweet_id"].to_numpy(),
                          "split": ["dev" if i < n // 2 else "test" for i in range(n)],
-                         "text": picked["text"].str.split().str.join(" ").to_numpy()})
+                         "text": one_line(picked["text"]).to_numpy()})
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    if not SHARED.is_dir():
-        print(f"{SHARED} not available; nothing to sample")
+    if skipped_without(SHARED):
         return 0
     sample().to_csv(args.out, index=False)
     print(f"wrote {args.out}")
