@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, cached_embed
+from bench.common import SHARED, cached_embed, skipped_without
 
 TAILS = ("please help", "any update?", "thanks", "still happening", "again", "asap")
 
@@ -127,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/ticket_intel_bench/real_vectors.npy"))
     parser.add_argument("--real-limit", type=int, default=0, help="use only the first N distinct real texts")
     args = parser.parse_args(argv)
+    if skipped_without(SHARED):
+        return
     corpus = real_corpus(limit=args.real_limit)
     x = real_vectors(args.cache, corpus)
     print(f"{len(corpus)} distinct real texts ({corpus['source'].value_counts().to_dict()}), vectors {x.shape}")
