@@ -70,9 +70,11 @@ def resolve(pending: Pending) -> Threaded:
     groups, orphans = _threads(messages, pending.mapping)
     for m in orphans:
         _skip(out, m)
-    aliases = _answering_brands(groups, pending.mapping, brands) if pending.mapping.product_from_mentions else {}
-    for group in groups:
-        _resolve_thread(group, pending.mapping, brands, aliases, out)
+    by_conversation = bool(pending.mapping.thread and pending.mapping.thread.conversation_id)
+    threads = [(group, _opening(group, by_conversation)) for group in groups]
+    aliases = _answering_brands(threads, brands) if pending.mapping.product_from_mentions else {}
+    for group, first in threads:
+        _resolve_thread(group, first, pending.mapping, brands, aliases, out)
     for r in out.rejections:
         r["source"] = pending.mapping.source
     return out
@@ -135,16 +137,15 @@ def _opening(group: list[Message], by_conversation: bool) -> Message | None:
     return min(customer, key=lambda m: m.ticket["created_at"], default=None)
 
 
-def _resolve_thread(group: list[Message], mapping: Mapping, brands: dict[str, str], aliases: dict[str, str],
-                    out: Threaded) -> None:
-    by_conversation = bool(mapping.thread and mapping.thread.conversation_id)
-    first = _opening(group, by_conversation)
+def _resolve_thread(group: list[Message], first: Message | None, mapping: Mapping, brands: dict[str, str],
+                    aliases: dict[str, str], out: Threaded) -> None:
+    """The thread's ticket (from `first`, its opening message), its replies, and the rest skipped."""
     if first is None:
         for m in group:
             _skip(out, m)
         return
     ticket = {**first.ticket, "source_file": first.source_file, "locator": first.locator}
-    if by_conversation and first.conversation is not None:
+    if first.conversation is not None:  # set only when the mapping names a conversation field
         ticket.update(ticket_id=f"{mapping.source}:{first.conversation}", source_id=first.conversation)
     later = sorted((m for m in group if m.ticket is not None and m is not first), key=lambda m: m.ticket["created_at"])
     ticket.update(followup_fields([m.ticket["message"] for m in later]))
@@ -157,15 +158,13 @@ def _resolve_thread(group: list[Message], mapping: Mapping, brands: dict[str, st
         _add_reply(out, m, ticket)
 
 
-def _answering_brands(groups: Iterable[list[Message]], mapping: Mapping, brands: dict[str, str]) -> dict[str, str]:
+def _answering_brands(threads: Iterable[tuple[list[Message], Message | None]], brands: dict[str, str]) -> dict[str, str]:
     """Per @handle that threads are addressed to (their first handle, not itself a company author),
     the company that answered most of those threads, when it answered at least two. twcs anonymises
     brands' main accounts as numbers (@115821) while their support accounts answer by name
     (AmazonHelp), so a tweet to @115821 that nobody answered is still Amazon's."""
-    by_conversation = bool(mapping.thread and mapping.thread.conversation_id)
     answers: dict[str, Counter[str]] = defaultdict(Counter)
-    for group in groups:
-        first = _opening(group, by_conversation)
+    for group, first in threads:
         handles = _HANDLE.findall(first.ticket["message"]) if first is not None else []
         answered = next((m.author for m in group if m.is_agent and m.author), None)
         if handles and answered and handles[0].lower() not in brands:
