@@ -89,6 +89,28 @@ def test_freshdesk_api_json_shape_maps_codes():
         assert (t["status"], t["priority"], t["channel"], t["account_id"]) == ("open", "urgent", "chat", "12")
 
 
+def test_each_native_source_rejects_what_is_not_a_ticket_and_keeps_the_rest():
+    """A record that is not an object, or that cannot become a ticket, is rejected with its reason
+    and locator; the next record is still read."""
+    from ticket_intel.core.sources import freshdesk, intercom, zendesk
+
+    good_zd = {"id": 1, "created_at": "2026-09-02T08:00:00Z", "requester_id": 5, "description": "Card stuck"}
+    good_ic = {"id": "c1", "created_at": 1788163031,
+               "source": {"body": "My transfer is stuck", "author": {"type": "user", "id": "u1"}}}
+    good_fd = {"id": 7, "description_text": "Cannot log in", "created_at": "2026-09-03T12:00:00Z"}
+    results = [
+        zendesk.parse({"tickets": [42, {**good_zd, "id": None}, good_zd]}),
+        intercom.parse({"conversations": ["oops", {**good_ic, "source": {"author": {"type": "bot"}}}, good_ic]}),
+        freshdesk.parse_api([None, {**good_fd, "id": None}, good_fd], ["line 1", "line 2", "line 3"]),
+    ]
+    for result, kind, first in zip(results, ["ticket", "conversation", "ticket"], ["tickets[0]", "conversations[0]", "line 1"],
+                                   strict=True):
+        assert len(result.tickets) == 1
+        [(locator, reason), second] = [(r["locator"], r["reason"]) for r in result.rejections]
+        assert locator == first and reason.startswith(f"{kind} is a ") and reason.endswith("not an object")
+        assert second[1] and "not an object" not in second[1]
+
+
 def test_mapped_twcs_and_github(shared_datasets, tmp_path):
     twcs = shared_datasets / "twcs_sample" / "twcs_small.csv"
     react = shared_datasets / "github_bug_issues" / "facebook_react.csv"

@@ -11,7 +11,7 @@ import hashlib
 import json
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -64,6 +64,19 @@ class ParseResult:
         self.rejections.append(
             {"locator": locator, "source": self.source, "record": to_json(record), "reason": reason}
         )
+
+    def add_each(self, items: Iterable[tuple[str, Any]], kind: str,
+                 add: Callable[[Mapping[str, Any], str], None]) -> None:
+        """`add` each (locator, record); a record that is not an object, or that `add` refuses
+        (RecordError), is rejected with the reason, and the others go on."""
+        for locator, record in items:
+            if not isinstance(record, Mapping):
+                self.reject(locator, record, f"{kind} is a {type(record).__name__}, not an object")
+                continue
+            try:
+                add(record, locator)
+            except RecordError as exc:
+                self.reject(locator, record, str(exc))
 
     def add_reply(self, locator: str, record: Any, **fields: Any) -> None:
         """Keep an agent reply of the ticket at `locator`; one with an unusable time is rejected."""

@@ -8,6 +8,7 @@ follow-ups, outgoing ones are agent replies (private notes: `is_public` false)."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -71,14 +72,7 @@ def _code(table: Mapping[int, str], value: Any) -> Any:
 def parse_api(records: Sequence[Any], locators: Sequence[str]) -> ParseResult:
     """Ticket objects from the tickets API (a JSON array, or one object per JSONL line)."""
     result = ParseResult(SOURCE)
-    for locator, rec in zip(locators, records, strict=True):
-        if not isinstance(rec, Mapping):
-            result.reject(locator, rec, f"ticket is a {type(rec).__name__}, not an object")
-            continue
-        try:
-            _add_api(result, rec, locator)
-        except RecordError as exc:
-            result.reject(locator, rec, str(exc))
+    result.add_each(zip(locators, records, strict=True), "ticket", partial(_add_api, result))
     return result
 
 

@@ -8,6 +8,7 @@ custom attribute when there is one."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
@@ -54,15 +55,9 @@ def looks_like_record(record: Mapping[str, Any]) -> bool:
 def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
     """`doc` holds `conversations`; `locators` override `conversations[i]`."""
     result = ParseResult(SOURCE)
-    for i, conv in enumerate(doc.get("conversations") or []):
-        locator = locators[i] if locators else f"conversations[{i}]"
-        if not isinstance(conv, Mapping):
-            result.reject(locator, conv, f"conversation is a {type(conv).__name__}, not an object")
-            continue
-        try:
-            _add(result, conv, locator)
-        except RecordError as exc:
-            result.reject(locator, conv, str(exc))
+    conversations = doc.get("conversations") or []
+    result.add_each(zip(locators or [f"conversations[{i}]" for i in range(len(conversations))], conversations, strict=True),
+                    "conversation", partial(_add, result))
     return result
 
 

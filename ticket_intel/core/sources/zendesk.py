@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
+from ticket_intel.core.sources.base import ParseResult, make_ticket
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
@@ -69,15 +69,9 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
     result = ParseResult(SOURCE)
     orgs, brands = _sideload(doc, "organizations"), _sideload(doc, "brands")
     agents = {i for i, u in _sideload(doc, "users").items() if u.get("role") in AGENT_ROLES}
-    for i, ticket in enumerate(doc["tickets"]):
-        locator = locators[i] if locators else f"tickets[{i}]"
-        if not isinstance(ticket, Mapping):
-            result.reject(locator, ticket, f"ticket is a {type(ticket).__name__}, not an object")
-            continue
-        try:
-            _add(result, ticket, locator, orgs, brands, agents)
-        except RecordError as exc:
-            result.reject(locator, ticket, str(exc))
+    tickets = doc["tickets"]
+    result.add_each(zip(locators or [f"tickets[{i}]" for i in range(len(tickets))], tickets, strict=True), "ticket",
+                    lambda ticket, locator: _add(result, ticket, locator, orgs, brands, agents))
     return result
 
 
