@@ -20,7 +20,7 @@ import time
 import pandas as pd
 
 from bench.common import SHARED, skipped_without, table
-from bench.labels.evaluate import load_labels, macro_f1, majority, met, per_class, predict
+from bench.labels.evaluate import load_labels, macro_f1, majority, met, per_class, predict_variants
 from ticket_intel.core.triage import sentiment
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 
@@ -51,9 +51,7 @@ def main() -> int:
     if skipped_without(SHARED):
         return 0
     gold = load_labels(args.split)
-    ours, seconds = predict(gold)
-    described, _ = predict(gold, learned=False)
-    rules_only, _ = predict(gold, zero_shot=False)
+    ours, described, rules_only, seconds = predict_variants(gold)
     start = time.perf_counter()
     for text in gold["text"]:
         sentiment(text)

@@ -42,6 +42,7 @@ from bench.labels.evaluate import (
     met,
     per_class,
     predict,
+    predict_variants,
 )
 from bench.synthetic import real_corpus
 from ticket_intel.core import taxonomy as tax
@@ -133,9 +134,7 @@ def main() -> int:
     if skipped_without(SHARED):
         return 0
     gold = load_labels(args.split)
-    ours, _ = predict(gold)
-    described, _ = predict(gold, learned=False)
-    rules_only, _ = predict(gold, zero_shot=False)
+    ours, described, rules_only, _ = predict_variants(gold)
     print(f"\n{len(gold)} labelled tickets ({args.split} split)\n")
     print(table([{
         "field": f, "accuracy": float((gold[f] == ours[f]).mean()), "macro_f1": macro_f1(gold[f], ours[f]),
