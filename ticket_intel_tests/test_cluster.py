@@ -183,6 +183,27 @@ def test_fit_on_sample_is_deterministic_for_a_seed():
     assert first.assignment == second.assignment
 
 
+def test_a_placed_ticket_takes_the_theme_of_most_of_its_nearest_sampled_tickets():
+    """Not the nearest centroid: HDBSCAN's themes are not centroid cells. Two of three neighbours
+    decide; with most of them outliers the ticket stays one; a tie goes to the lower label."""
+    assert cluster._vote(np.array([[2, 2, 0], [0, -1, -1], [-1, 1, 1]])).tolist() == [2, cluster.OUTLIER, 1]
+    assert cluster._vote(np.array([[3, 1, -1, -1], [1, 3, 3, 1]])).tolist() == [cluster.OUTLIER, 1]
+    assert cluster._vote(np.full((2, 3), cluster.OUTLIER)).tolist() == [cluster.OUTLIER] * 2
+
+
+def test_cell_search_finds_the_exact_neighbours_when_it_probes_every_cell():
+    x, truth = blobs(40, 5, spread=0.3, seed=7)
+    labels = np.where(np.arange(len(x)) % 7 == 0, cluster.OUTLIER, truth)  # outliers fall in cells too
+    queries, candidates = np.arange(0, len(x), 2), np.arange(1, len(x), 2)
+    found = cluster.cell_search(x, labels, queries, candidates, 4, probes=5)
+    sims = x[queries] @ x[candidates].T
+    assert (found == candidates[np.argsort(-sims, axis=1)[:, :4]]).all()
+    one_cell = cluster.cell_search(x, labels, queries, candidates, 4, probes=1)
+    assert np.isin(one_cell, candidates).all() and (one_cell == found).mean() > 0.9  # blobs: neighbours share a cell
+    every = np.arange(len(x))
+    assert not (cluster.cell_search(x, labels, every, every, 4, probes=5) == every[:, None]).any()  # never itself
+
+
 def test_the_sample_keeps_the_windows_smallest_theme_share():
     window = cluster.default_params(500_000, seed=3)
     sample = cluster.sample_params(window, 500_000)

@@ -61,7 +61,6 @@ from ticket_intel.core import anomalies, cluster, identity
 
 KEPT, PLACED, FIT, OUTLIER = "kept", "placed", "fit", "outlier"
 PROBES = 3  # theme cells each ticket's neighbours are searched in; see cell_neighbours
-BLOCK_ROWS = 2_048  # query rows per block of similarities, so no rows x window matrix is held at once
 GROWTH = 2.0  # window growth (or shrinkage) factor past which a scope is fit again; see RefitPolicy
 
 
@@ -210,10 +209,10 @@ def nearest_inside(x: np.ndarray, centroids: np.ndarray, floors: np.ndarray) -> 
     best, inside = np.zeros(len(x), dtype=int), np.zeros(len(x), dtype=bool)
     if not len(centroids):
         return best, inside
-    for start in range(0, len(x), BLOCK_ROWS):
-        sims = x[start:start + BLOCK_ROWS] @ centroids.T
-        best[start:start + BLOCK_ROWS] = b = sims.argmax(axis=1)
-        inside[start:start + BLOCK_ROWS] = sims[np.arange(len(b)), b] >= floors[b]
+    for start in range(0, len(x), cluster.BLOCK):
+        sims = x[start:start + cluster.BLOCK] @ centroids.T
+        best[start:start + cluster.BLOCK] = b = sims.argmax(axis=1)
+        inside[start:start + cluster.BLOCK] = sims[np.arange(len(b)), b] >= floors[b]
     return best, inside
 
 
@@ -239,42 +238,11 @@ def born(x: np.ndarray, params: cluster.ClusterParams, loosest: float) -> list[t
 
 
 def cell_neighbours(x: np.ndarray, theme_of: Sequence[str | None], k: int, probes: int = PROBES) -> np.ndarray:
-    """Each row's k nearest rows (no self), searched among the rows of the `probes` cells nearest its own.
-
-    An inverted-file index whose cells are the themes: every row (outliers too) falls in the cell of
-    its nearest theme centroid, and a cell's rows search the cells of the `probes` centroids nearest
-    to its own (itself first). Neighbouring tickets lie in one theme or in adjacent ones, so this
-    finds nearly the window's exact neighbours at about probes/themes of the exact search's cost.
-    Rows short of k candidates pad with themselves, which the mutual-link graph ignores.
-    """
-    n = len(x)
-    knn = np.repeat(np.arange(n)[:, None], k, axis=1)
+    """Each row's k nearest rows of the window (no self), searched among the rows of the `probes`
+    themes nearest its own (`cluster.cell_search`: the themes are the cells of an inverted-file
+    index). Rows short of k candidates pad with themselves, which the mutual-link graph ignores."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
-    cents = cluster.centroids(x, np.array([code.get(t, cluster.OUTLIER) for t in theme_of], dtype=int))
-    if not cents:
-        _search(x, np.arange(n), np.arange(n), knn)
-        return knn
-    matrix = np.stack([cents[c] for c in sorted(cents)])
-    cell = np.argmax(x @ matrix.T, axis=1)
-    near = np.argsort(-(matrix @ matrix.T), axis=1, kind="stable")[:, :probes]
-    for c in range(len(matrix)):
-        queries = np.flatnonzero(cell == c)
-        if len(queries):
-            _search(x, queries, np.flatnonzero(np.isin(cell, near[c])), knn)
-    return knn
-
-
-def _search(x: np.ndarray, queries: np.ndarray, candidates: np.ndarray, knn: np.ndarray) -> None:
-    """Fill the `queries` rows of `knn` with their nearest `candidates` (cosine, self excluded)."""
-    k = knn.shape[1]
-    m = min(k, len(candidates) - 1)
-    if m < 1:
-        return
-    for start in range(0, len(queries), BLOCK_ROWS):
-        rows = queries[start:start + BLOCK_ROWS]
-        sims = x[rows] @ x[candidates].T
-        sims[candidates[None, :] == rows[:, None]] = -np.inf
-        top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
-        knn[rows, :m] = candidates[np.take_along_axis(top, order, axis=1)]
+    every = np.arange(len(x))
+    labels = np.array([code.get(t, cluster.OUTLIER) for t in theme_of], dtype=int)
+    return cluster.cell_search(x, labels, every, every, k, probes)
