@@ -40,7 +40,7 @@ Past `SAMPLE_LIMIT` tickets, steps 1-4 run on a seeded random sample of that siz
 window's minimum cluster size shrunk by the sample's share (the smallest theme stays the same share
 of the window), and every other ticket takes the theme most of its `n_neighbors` nearest sampled
 tickets are in (an outlier when most of them are): the neighbourhood the layout itself was built
-from. (Placing them by the rule of step 4, the nearest centroid inside its fence, lost 0.038 ARI
+from. (Placing them by the rule of step 4, the nearest centroid inside its fence, lost 0.037 ARI
 against the whole fit on a labelled mix, the vote 0.023; HDBSCAN's themes, drawn on the layout, are
 not nearest-centroid cells; docs/themes.md.) The nearest sampled tickets are searched in the
 `PLACE_PROBES` themes nearest each ticket's own (`cell_search`). The exact neighbour search is
