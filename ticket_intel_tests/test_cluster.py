@@ -204,6 +204,15 @@ def test_cell_search_finds_the_exact_neighbours_when_it_probes_every_cell():
     assert not (cluster.cell_search(x, labels, every, every, 4, probes=5) == every[:, None]).any()  # never itself
 
 
+def test_nearest_among_is_exact_block_by_block(monkeypatch):
+    monkeypatch.setattr(cluster, "SEARCH_BLOCK", 7)  # several blocks, the last one short
+    x, _ = blobs(20, 3, spread=0.4, seed=2)
+    rows, pool = np.arange(0, 30), np.arange(30, len(x))
+    found = cluster.nearest_among(x, rows, pool, 5)
+    assert (found == pool[np.argsort(-(x[rows] @ x[pool].T), axis=1)[:, :5]]).all()
+    assert cluster.nearest_among(x, rows, rows, 40).shape == (30, 29)  # itself excluded, k capped
+
+
 def test_the_sample_keeps_the_windows_smallest_theme_share():
     window = cluster.default_params(500_000, seed=3)
     sample = cluster.sample_params(window, 500_000)

@@ -91,3 +91,22 @@ def test_products_known_for_a_minority_do_not_split_the_queue():
     share = tickets["product"].notna().mean()
     assert share <= 0.5
     assert cluster_window(WEEK, tickets, x, [], seed=3).stats["scopes"] == 1
+
+
+def test_a_window_fit_on_a_sample_never_searches_the_whole_window_exactly(monkeypatch):
+    """Past the sample limit the new-group scan searches neighbours by theme cells: an exact search
+    of the whole window is the quadratic cost the sample avoids."""
+    from dataclasses import replace
+
+    from ticket_intel.core import cluster, subgroups
+
+    tickets, x = window(products=("Acme",))
+    sized = cluster.default_params
+    monkeypatch.setattr(cluster, "default_params", lambda n, seed=42: replace(sized(n, seed), sample_limit=n // 2))
+
+    def exact(*_: object) -> None:
+        raise AssertionError("exact neighbours of the whole window")
+
+    monkeypatch.setattr(subgroups, "neighbours", exact)
+    step = cluster_window(WEEK, tickets, x, [], seed=3)
+    assert step.themes["theme_id"].is_unique and len(step.themes) >= 2

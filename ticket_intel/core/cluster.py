@@ -373,23 +373,24 @@ def cell_search(x: np.ndarray, labels: np.ndarray, queries: np.ndarray, candidat
     else:
         groups = [(np.arange(len(queries)), candidates)]
     for at, pool in groups:
-        for start in range(0, len(at), SEARCH_BLOCK):
-            block = at[start:start + SEARCH_BLOCK]
-            found = _nearest(x, queries[block], pool, k)
-            knn[block, :found.shape[1]] = found
+        found = nearest_among(x, queries[at], pool, k)
+        knn[at, :found.shape[1]] = found
     return knn
 
 
-def _nearest(x: np.ndarray, rows: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
-    """Each of `rows`' nearest (up to k) rows of `pool`, nearest first, itself excluded."""
-    m = min(k, len(pool) - 1)
-    if m < 1 or not len(rows):
-        return np.empty((len(rows), 0), dtype=int)
-    sims = x[rows] @ x[pool].T
-    sims[pool[None, :] == rows[:, None]] = -np.inf
-    top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
-    order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
-    return pool[np.take_along_axis(top, order, axis=1)]
+def nearest_among(x: np.ndarray, rows: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
+    """Each of `rows`' nearest (up to k) rows of `pool`, nearest first, itself excluded; exact, in
+    blocks of `SEARCH_BLOCK` rows."""
+    m = min(k, len(pool) - 1 if np.isin(rows, pool).any() else len(pool))
+    out = np.empty((len(rows), max(m, 0)), dtype=int)
+    for start in range(0, len(rows) if m >= 1 else 0, SEARCH_BLOCK):
+        block = rows[start:start + SEARCH_BLOCK]
+        sims = x[block] @ x[pool].T
+        sims[pool[None, :] == block[:, None]] = -np.inf
+        top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+        out[start:start + len(block)] = pool[np.take_along_axis(top, order, axis=1)]
+    return out
 
 
 def _result(labels: np.ndarray, soft: np.ndarray, probabilities: np.ndarray,

@@ -48,7 +48,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
-from ticket_intel.core.cluster import neighbours
+from ticket_intel.core.cluster import nearest_among, neighbours
 
 NEW_GROUP = "new_group"
 
@@ -180,9 +180,9 @@ def continue_groups(x: np.ndarray, now: np.ndarray, ticket_ids: Sequence[str], t
     if not alive or not len(current):
         return out, restored
     k = min(settings.k, len(earlier))
-    nearest = np.argsort(-(x[current] @ x[earlier].T), axis=1)[:, :k]
+    nearest = nearest_among(x, current, earlier, k)  # in blocks: this week x the window is gigabytes at scale
     for i, near in zip(current, nearest, strict=True):
-        votes = Counter(out[earlier[j]] for j in near).most_common(1)[0]
+        votes = Counter(out[j] for j in near).most_common(1)[0]
         if votes[0] in alive and 2 * votes[1] > k:
             out[i] = votes[0]
     return out, restored
