@@ -65,11 +65,12 @@ class ParseResult:
             {"locator": locator, "source": self.source, "record": to_json(record), "reason": reason}
         )
 
-    def add_each(self, items: Iterable[tuple[str, Any]], kind: str,
-                 add: Callable[[Mapping[str, Any], str], None]) -> None:
-        """`add` each (locator, record); a record that is not an object, or that `add` refuses
-        (RecordError), is rejected with the reason, and the others go on."""
-        for locator, record in items:
+    def add_each(self, records: Sequence[Any], locators: Sequence[str] | None, kind: str,
+                 add: Callable[[Mapping[str, Any], str], None], where: str = "") -> None:
+        """`add` each record at its locator (by default `where[i]`, its place in the export); a record
+        that is not an object, or that `add` refuses (RecordError), is rejected with the reason, and
+        the others go on."""
+        for locator, record in zip(locators or [f"{where}[{i}]" for i in range(len(records))], records, strict=True):
             if not isinstance(record, Mapping):
                 self.reject(locator, record, f"{kind} is a {type(record).__name__}, not an object")
                 continue

@@ -72,7 +72,7 @@ def _code(table: Mapping[int, str], value: Any) -> Any:
 def parse_api(records: Sequence[Any], locators: Sequence[str]) -> ParseResult:
     """Ticket objects from the tickets API (a JSON array, or one object per JSONL line)."""
     result = ParseResult(SOURCE)
-    result.add_each(zip(locators, records, strict=True), "ticket", partial(_add_api, result))
+    result.add_each(records, locators, "ticket", partial(_add_api, result))
     return result
 
 

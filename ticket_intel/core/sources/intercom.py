@@ -55,9 +55,8 @@ def looks_like_record(record: Mapping[str, Any]) -> bool:
 def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
     """`doc` holds `conversations`; `locators` override `conversations[i]`."""
     result = ParseResult(SOURCE)
-    conversations = doc.get("conversations") or []
-    result.add_each(zip(locators or [f"conversations[{i}]" for i in range(len(conversations))], conversations, strict=True),
-                    "conversation", partial(_add, result))
+    result.add_each(doc.get("conversations") or [], locators, "conversation", partial(_add, result),
+                    where="conversations")
     return result
 
 

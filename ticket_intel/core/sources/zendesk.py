@@ -69,9 +69,8 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
     result = ParseResult(SOURCE)
     orgs, brands = _sideload(doc, "organizations"), _sideload(doc, "brands")
     agents = {i for i, u in _sideload(doc, "users").items() if u.get("role") in AGENT_ROLES}
-    tickets = doc["tickets"]
-    result.add_each(zip(locators or [f"tickets[{i}]" for i in range(len(tickets))], tickets, strict=True), "ticket",
-                    lambda ticket, locator: _add(result, ticket, locator, orgs, brands, agents))
+    result.add_each(doc["tickets"], locators, "ticket",
+                    lambda ticket, locator: _add(result, ticket, locator, orgs, brands, agents), where="tickets")
     return result
 
 
