@@ -46,7 +46,7 @@ import pandas as pd
 
 from bench.common import SHARED, cached_embed, in_fresh_process, skipped_without, table
 from bench.scale import growth_exponent
-from bench.synthetic import real_vectors
+from bench.synthetic import VECTORS_CACHE, real_vectors, vectors_file
 
 START = date(2025, 1, 6)  # a Monday; the partitions start here
 PRODUCT = "Acme"
@@ -54,7 +54,6 @@ END_TO_END_MAX = 1.1  # cold end to end / embedding alone
 INCREMENTAL_MAX = 1.2  # weekly run / embedding its new tickets alone
 RATE_SAMPLE = 5_000  # texts embedded to measure the rate at sizes past --embed-up-to
 DEFAULT_WORKDIR = Path(tempfile.gettempdir()) / "ticket_intel_bench" / "pipeline"
-DEFAULT_VECTORS = Path(tempfile.gettempdir()) / "ticket_intel_bench" / "real_vectors.npy"
 FIRST_ID = 100_001  # Freshdesk ticket id of the first ticket
 WEEKDAY_WEIGHT = np.array([1.2, 1.15, 1.1, 1.05, 1.0, 0.4, 0.35])  # Monday first: a business helpdesk
 
@@ -448,7 +447,7 @@ def cold_run(n: int, args: argparse.Namespace, corpus: pd.DataFrame) -> tuple[Me
     if n <= args.embed_up_to:
         return measured_cold(workdir, inbox), workdir, inbox
     real_vectors(args.vectors, corpus)  # the cache fill's source vectors, embedded once per machine
-    return extrapolated_cold(workdir, inbox, args.vectors, args.seed), workdir, inbox
+    return extrapolated_cold(workdir, inbox, vectors_file(args.vectors, corpus), args.seed), workdir, inbox
 
 
 def incremental_run(base_n: int, new_n: int, args: argparse.Namespace, corpus: pd.DataFrame,
@@ -464,7 +463,7 @@ def incremental_run(base_n: int, new_n: int, args: argparse.Namespace, corpus: p
     base = build_inbox(spread(base_n, args.weeks, args.seed), args.seed, workdir / "inbox", corpus,
                        texts=both.iloc[:base_n])
     real_vectors(args.vectors, corpus)
-    prefilled(workdir, base, base.weeks, args.vectors, args.seed)
+    prefilled(workdir, base, base.weeks, vectors_file(args.vectors, corpus), args.seed)
     return incremental(workdir, build_inbox(created, args.seed + 1, base.folder, corpus, after=base,
                                             texts=both.iloc[base_n:]))
 
@@ -495,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--incremental", default="100000,10000", help="warehouse tickets,new tickets ('' to skip)")
     parser.add_argument("--weeks", type=int, default=10)
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
-    parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS, help=".npy cache of the corpus's real vectors")
+    parser.add_argument("--vectors", type=Path, default=VECTORS_CACHE, help=".npy cache of the corpus's real vectors")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     if skipped_without(SHARED):

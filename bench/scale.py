@@ -35,12 +35,18 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from bench.common import SHARED, cached_embed, in_fresh_process, skipped_without, table
-from bench.synthetic import noise_scale, perturbed_vectors, real_corpus, real_vectors
+from bench.synthetic import (
+    VECTORS_CACHE,
+    noise_scale,
+    perturbed_vectors,
+    real_corpus,
+    real_vectors,
+    vectors_file,
+)
 from ticket_intel.core import embed
 
 MAX_EXPONENT = 1.2
 MAX_RSS_MB = 4096.0
-DEFAULT_VECTORS = Path(tempfile.gettempdir()) / "ticket_intel_bench" / "real_vectors.npy"
 
 
 def titles() -> pd.DataFrame:
@@ -172,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="50000,100000,200000,500000")
     parser.add_argument("--whole-up-to", type=int, default=100_000, help="largest window also fitted whole")
-    parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS, help=".npy cache of the real vectors")
+    parser.add_argument("--vectors", type=Path, default=VECTORS_CACHE, help=".npy cache of the real vectors")
     parser.add_argument("--real-limit", type=int, default=0, help="use only the first N distinct real texts")
     parser.add_argument("--embedding", action="store_true", help="also time embedding all GitHub titles")
     parser.add_argument("--jobs", type=int, default=1, help="windows clustered at once (CPU seconds stay comparable)")
@@ -183,9 +189,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.embedding:
         texts = titles()["title"].tolist()
         print(table(embedding_rows(texts)))
-    real_vectors(args.vectors, real_corpus(limit=args.real_limit))
+    corpus = real_corpus(limit=args.real_limit)
+    real_vectors(args.vectors, corpus)
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    rows = scale_rows(args.vectors, sizes, args.whole_up_to, args.seed, args.jobs)
+    rows = scale_rows(vectors_file(args.vectors, corpus), sizes, args.whole_up_to, args.seed, args.jobs)
     print(f"\nclustering windows built from real vectors plus noise, seed {args.seed}")
     print(table(rows))
     print("\n".join(verdicts(rows)))

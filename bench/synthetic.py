@@ -18,6 +18,9 @@ their product, which is not a theme): about 70k texts. Two ways to grow it:
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, cached_embed, skipped_without
+
+VECTORS_CACHE = Path(tempfile.gettempdir()) / "ticket_intel_bench" / "real_vectors.npy"  # see vectors_file
 
 TAILS = ("please help", "any update?", "thanks", "still happening", "again", "asap")
 
@@ -109,22 +114,31 @@ def perturbed_vectors(x: np.ndarray, n: int, seed: int = 0, sigma: float | None 
 
 
 def real_vectors(cache: Path | None = None, corpus: pd.DataFrame | None = None) -> np.ndarray:
-    """Embeddings of the real corpus in `real_corpus` order (bench embedding cache, plus an optional .npy)."""
+    """Embeddings of the real corpus in `real_corpus` order (bench embedding cache, plus an optional
+    .npy beside `cache`, see `vectors_file`)."""
     corpus = real_corpus() if corpus is None else corpus
-    if cache is not None and cache.exists():
-        x = np.load(cache)
-        if len(x) == len(corpus):
-            return x
+    path = None if cache is None else vectors_file(cache, corpus)
+    if path is not None and path.exists():
+        return np.load(path)
     x, _ = cached_embed(corpus["text"].tolist(), chunk=256, progress=True)  # short write locks: readers wait less
-    if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, x)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.npy")
+        np.save(partial, x)
+        partial.replace(path)  # whole or absent: another benchmark may be reading it
     return x
+
+
+def vectors_file(cache: Path, corpus: pd.DataFrame) -> Path:
+    """The .npy of this corpus's vectors, named after `cache` and a digest of the texts: benchmarks
+    running at once on different corpora (--real-limit) each read their own."""
+    digest = hashlib.sha1("\n".join(corpus["text"]).encode()).hexdigest()[:12]
+    return cache.with_name(f"{cache.stem}-{digest}{cache.suffix}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/ticket_intel_bench/real_vectors.npy"))
+    parser.add_argument("--cache", type=Path, default=VECTORS_CACHE)
     parser.add_argument("--real-limit", type=int, default=0, help="use only the first N distinct real texts")
     args = parser.parse_args(argv)
     if skipped_without(SHARED):
