@@ -8,6 +8,7 @@ import pandas as pd
 
 from bench.common import in_fresh_process
 from bench.pipeline import FIRST_ID, _steady_texts, build_inbox, run_stages, spread
+from bench.synthetic import vectors_file
 
 CORPUS = pd.DataFrame({"text": [f"my card number {i} was declined at the shop today" for i in range(40)]})
 
@@ -52,3 +53,11 @@ def test_a_bench_run_times_the_plan_and_each_step_of_the_real_job(tmp_path):
                                   [w.isoformat() for w in inbox.weeks], ["raw_tickets"], [])
     assert [r["stage"] for r in rows][:3] == ["process start (imports)", "plan (run reads the inbox)", "raw_tickets"]
     assert all(r["seconds"] >= 0 and r["peak_rss_mb"] > 0 for r in rows)
+
+
+def test_each_corpus_keeps_its_vectors_in_its_own_file(tmp_path):
+    """bench.scale on a limited corpus once overwrote the vectors a running bench.pipeline read."""
+    cache = tmp_path / "real_vectors.npy"
+    whole, part = vectors_file(cache, CORPUS), vectors_file(cache, CORPUS.iloc[:10])
+    assert whole != part and whole.parent == part.parent == tmp_path
+    assert vectors_file(cache, CORPUS.copy()) == whole
