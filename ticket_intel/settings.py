@@ -58,6 +58,9 @@ SETTINGS: tuple[Setting, ...] = (
     _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)"),
     _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch"),
     _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up"),
+    _s("CONTEXT_CACHE_MB", 1024, "memory a run keeps week contexts in (each week's clustered window and vectors, "
+       "read once and shared by summaries, ranking, alerts and the report); a backfill's weeks past it are read "
+       "again by each stage, a weekly run's week is always kept"),
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
     _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday)", load_time=True),
     _s("REFIT_WEEKS", 1, "a week's themes are fit in full when the last full fit is this many weeks old "

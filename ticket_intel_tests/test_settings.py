@@ -29,7 +29,7 @@ def test_every_resource_field_names_a_known_setting():
             name = getattr(info.default, "env_var_name", None)  # EnvVar, or EnvVar.int's IntEnvVar
             assert name, f"{cls.__name__}.{field} is not an EnvVar"
             named.add(name)
-    named.add(resources.Warehouse.model_fields["wait_seconds"].default.env_var_name)
+    named |= {resources.Warehouse.model_fields[f].default.env_var_name for f in ("wait_seconds", "context_cache_mb")}
     load_time = {s.env for s in settings.SETTINGS if s.load_time}
     connect_time = {"TICKET_INTEL_WAREHOUSE", "TICKET_INTEL_WAREHOUSE_DATA_PATH"}  # read where the warehouse opens
     assert named | load_time | connect_time == set(settings.BY_ENV)

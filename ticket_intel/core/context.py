@@ -55,6 +55,12 @@ class WeekContext:
     products_apart: bool = False  # the themes were formed within each product (core/theme_week.py Scopes)
 
     @property
+    def nbytes(self) -> int:
+        """Memory the context holds: its window (strings included) and vectors dominate."""
+        return int(self.window.memory_usage(deep=True).sum() + self.vectors.nbytes
+                   + self.counts.memory_usage(deep=True).sum())
+
+    @property
     def data_weeks(self) -> list[date]:
         return sorted(set(self.window["ticket_week"]))
 

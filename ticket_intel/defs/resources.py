@@ -66,7 +66,9 @@ class Warehouse(DuckDBResource):
     """
 
     wait_seconds: int = E.int("TICKET_INTEL_WRITER_WAIT_SECONDS")
+    context_cache_mb: int = E.int("TICKET_INTEL_CONTEXT_CACHE_MB")
     _contexts: dict[tuple[date, str], WeekContext] = PrivateAttr(default_factory=dict)
+    _context_bytes: int = PrivateAttr(default=0)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
@@ -101,9 +103,18 @@ class Warehouse(DuckDBResource):
 
     def week_context(self, con: duckdb.DuckDBPyConnection, week: date, run_id: str, window_weeks: int) -> WeekContext:
         key = (week, run_id)
-        if key not in self._contexts:
-            self._contexts[key] = warehouse.load_week_context(con, week, window_weeks)
-        return self._contexts[key]
+        if key in self._contexts:
+            return self._contexts[key]
+        ctx = warehouse.load_week_context(con, week, window_weeks)
+        # Kept while the kept ones fit the budget (a weekly run's one week always): a backfill holding
+        # every week grew by a window per week (5.8 GB at 200k tickets). Each stage walks the weeks in
+        # order, so the first weeks stay and the rest are read again; evicting the oldest would keep
+        # none by the time the next stage came back to it.
+        size = ctx.nbytes
+        if not self._contexts or self._context_bytes + size <= self.context_cache_mb * 2**20:
+            self._contexts[key] = ctx
+            self._context_bytes += size
+        return ctx
 
 
 class IngestConfig(dg.ConfigurableResource):
