@@ -182,8 +182,9 @@ def test_report_chart_series_equal_the_ranking_counts(sample_run):
     assert checked >= 30
 
 
-def test_a_run_reads_each_weeks_window_once(sample_copy, monkeypatch):
-    """Summaries, ranking, alerts and the report share one week context per run."""
+def _weeks_read_by_the_stages_after_clustering(sample_copy, monkeypatch) -> list[object]:
+    """Run summaries, ranking, alerts and the report over every sample week; the weeks whose context
+    was read, one entry per read."""
     import dagster as dg
 
     from ticket_intel.definitions import defs
@@ -203,32 +204,20 @@ def test_a_run_reads_each_weeks_window_once(sample_copy, monkeypatch):
               "dagster/asset_partition_range_end": sample_copy.end},
     )
     assert result.success
+    return reads
+
+
+def test_a_run_reads_each_weeks_window_once(sample_copy, monkeypatch):
+    """Summaries, ranking, alerts and the report share one week context per run."""
+    reads = _weeks_read_by_the_stages_after_clustering(sample_copy, monkeypatch)
     assert len(reads) == len(set(reads)) == 12  # every sample week, each read once
 
 
 def test_a_backfill_keeps_only_the_weeks_its_context_budget_holds(sample_copy, monkeypatch):
     """With no budget a run keeps its first week's context alone; every other week is read by each
     stage that needs it, so memory stays one window however many weeks a backfill holds."""
-    import dagster as dg
-
-    from ticket_intel.definitions import defs
-
-    reads: list[object] = []
-    real = wh.load_week_context
-
-    def counting(con, week, window_weeks):
-        reads.append(week)
-        return real(con, week, window_weeks)
-
-    monkeypatch.setattr(wh, "load_week_context", counting)
     monkeypatch.setenv("TICKET_INTEL_CONTEXT_CACHE_MB", "0")
-    keys = [dg.AssetKey(k) for k in ("cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report")]
-    result = defs().resolve_job_def("weekly_job").execute_in_process(
-        instance=dg.DagsterInstance.get(), asset_selection=keys,
-        tags={"dagster/asset_partition_range_start": sample_copy.start,
-              "dagster/asset_partition_range_end": sample_copy.end},
-    )
-    assert result.success
+    reads = _weeks_read_by_the_stages_after_clustering(sample_copy, monkeypatch)
     first, *rest = sorted(set(reads))
     assert reads.count(first) == 1 and len(rest) == 11
     assert all(reads.count(week) == 4 for week in rest)  # once per stage
