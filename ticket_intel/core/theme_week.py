@@ -162,18 +162,24 @@ def _cluster_scope(
                                  [p.fence for p in previous], params, fresh)
         if last is not None and not refit.drifted(placed.outside_now, int(now.sum()), last.outliers) and not (
                 refit.grown(placed.tracked.series_of, tickets["ticket_week"].tolist(), week)):
-            step = Step(placed.tracked, placed.assignment, placed.probabilities,
-                        placement.cell_neighbours(x, placed.tracked.theme_of, subgroups.GroupSettings().k), last)
+            step = Step(placed.tracked, placed.assignment, placed.probabilities, _scan_neighbours(x, placed.tracked),
+                        last)
             return _finish(week, tickets, x, previous, fresh, product, step)
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
                              hysteresis, fresh)
-    # A fit on a sample has no window neighbours: searching the whole window exactly for the new-group
-    # scan was the quadratic cost the sample avoids (10 of a 180k window's 12 minutes in bench.pipeline).
-    knn = result.neighbours if result.neighbours is not None else placement.cell_neighbours(
-        x, tracked.theme_of, subgroups.GroupSettings().k)
-    step = Step(tracked, result.assignment, result.probabilities, knn, None)
+    step = Step(tracked, result.assignment, result.probabilities, _scan_neighbours(x, tracked, result.neighbours),
+                None)
     return _finish(week, tickets, x, previous, fresh, product, step)
+
+
+def _scan_neighbours(x: np.ndarray, tracked: identity.Tracked, searched: np.ndarray | None = None) -> np.ndarray:
+    """The new-group scan's neighbours: those the clustering searched for the whole window, else the
+    theme-cell search. A placed week and a fit on a sample have none, and an exact search of the whole
+    window was the quadratic cost they avoid (10 of a 180k window's 12 minutes in bench.pipeline)."""
+    if searched is not None:
+        return searched
+    return placement.cell_neighbours(x, tracked.theme_of, subgroups.GroupSettings().k)
 
 
 @dataclass
