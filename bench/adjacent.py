@@ -193,7 +193,9 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
         tracked = identity.track(week, x, ids, labels, path.previous, min_size)
         theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
     if path.groups and path.refit is None:
-        carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, path.group_ids)
+        knn = cluster.neighbours(x, min(subgroups.GroupSettings().k + 1, len(x)))[0][:, 1:]
+        carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, path.group_ids,
+                                 cluster.searched(knn))
         theme_of, series_of, events = carved.theme_of, carved.series_of, carved.events
         path.group_ids |= {g.theme_id for g in carved.groups}
     for e in events:

@@ -195,13 +195,13 @@ def test_cell_search_finds_the_exact_neighbours_when_it_probes_every_cell():
     x, truth = blobs(40, 5, spread=0.3, seed=7)
     labels = np.where(np.arange(len(x)) % 7 == 0, cluster.OUTLIER, truth)  # outliers fall in cells too
     queries, candidates = np.arange(0, len(x), 2), np.arange(1, len(x), 2)
-    found = cluster.cell_search(x, labels, queries, candidates, 4, probes=5)
+    found = cluster.cell_search(x, cluster.Cells.of(x, labels, 5), queries, candidates, 4)
     sims = x[queries] @ x[candidates].T
     assert (found == candidates[np.argsort(-sims, axis=1)[:, :4]]).all()
-    one_cell = cluster.cell_search(x, labels, queries, candidates, 4, probes=1)
+    one_cell = cluster.cell_search(x, cluster.Cells.of(x, labels, 1), queries, candidates, 4)
     assert np.isin(one_cell, candidates).all() and (one_cell == found).mean() > 0.9  # blobs: neighbours share a cell
     every = np.arange(len(x))
-    assert not (cluster.cell_search(x, labels, every, every, 4, probes=5) == every[:, None]).any()  # never itself
+    assert not (cluster.cell_search(x, cluster.Cells.of(x, labels, 5), every, every, 4) == every[:, None]).any()  # never itself
 
 
 def test_nearest_among_is_exact_block_by_block(monkeypatch):

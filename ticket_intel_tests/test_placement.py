@@ -164,7 +164,7 @@ def test_refit_every_week_is_the_full_path():
     previous = [p.theme for p in first.as_previous()]
     tracked = identity.track(WEEK + timedelta(weeks=1), xw, ids, result.labels, previous, params.min_cluster_size)
     carved = subgroups.carve(WEEK + timedelta(weeks=1), xw, ids, now, window["customer_id"].tolist(), tracked,
-                             previous, set(), knn=result.neighbours)
+                             previous, set(), cluster.searched(result.neighbours))
     assert every.clusters["theme_id"].tolist() == carved.theme_of
     fit = Fit(WEEK, 100, 0.1)
     assert EVERY_WEEK.due(WEEK, 100, fit) and RefitPolicy(0).due(WEEK, 100, fit) and not RefitPolicy(8).due(WEEK, 100, fit)
@@ -203,11 +203,11 @@ def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():
     tickets, x = tickets_of({0: {0: 40, 1: 30, 2: 25, 3: 20, 4: 15}})
     theme_of = [f"t{c}" if c < 4 else None for c in tickets["issue"]]  # issue 4 left as outliers
     exact = cluster.neighbours(x, 7)[0][:, 1:]
-    found = cell_neighbours(x, theme_of, 6, probes=2)
+    found = cell_neighbours(x, theme_of, 6, probes=2)(np.arange(len(x)))
     assert found.shape == (len(x), 6)
     assert np.mean([len(set(a) & set(b)) / 6 for a, b in zip(found, exact, strict=True)]) > 0.95
     assert all(i not in found[i] for i in range(len(x)))
-    tiny = cell_neighbours(x[:3], ["a", "a", None], 6)
+    tiny = cell_neighbours(x[:3], ["a", "a", None], 6)(np.arange(3))
     assert (tiny[:, 2:] == np.arange(3)[:, None]).all()  # short of candidates: padded with the row itself
 
 

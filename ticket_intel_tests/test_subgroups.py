@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from ticket_intel.core import identity, subgroups
+from ticket_intel.core import cluster, identity, subgroups
 from ticket_intel.core.subgroups import GroupSettings, carve, find_groups
 
 WEEK = date(2026, 3, 2)
@@ -23,6 +23,11 @@ OLD = np.eye(DIM)[0]  # the theme's issue
 NEW = np.eye(DIM)[0] + 1.5 * np.eye(DIM)[1]  # an adjacent issue: cosine 0.55 to the old one
 
 
+def exact(x: np.ndarray) -> cluster.Search:
+    """The exact neighbour search of a small window, as the clustering runs it."""
+    return cluster.searched(cluster.neighbours(x, GroupSettings().k + 1)[0][:, 1:])
+
+
 def week_of(earlier: np.ndarray, now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(vectors, this-week mask): `earlier` from past weeks of the window, then this week's."""
     return np.concatenate([earlier, now]), np.r_[np.zeros(len(earlier), bool), np.ones(len(now), bool)]
@@ -31,39 +36,58 @@ def week_of(earlier: np.ndarray, now: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def test_a_dense_group_with_no_earlier_neighbours_is_a_new_group():
     x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
     theme_of = ["A"] * len(x)
-    groups = find_groups(WEEK, x, now, theme_of, [f"c{i}" for i in range(len(x))])
+    groups = find_groups(WEEK, now, theme_of, [f"c{i}" for i in range(len(x))], exact(x))
     assert len(groups) == 1
     assert groups[0].parent_id == "A"
     assert groups[0].rows.tolist() == list(range(172, 180))  # exactly the new issue's tickets
 
 
+def test_only_this_weeks_tickets_and_the_themes_holding_a_candidate_are_searched():
+    """The permutation test redraws a candidate's theme: no other theme's earlier tickets need neighbours."""
+    other = np.eye(DIM)[5]
+    x, now = week_of(np.concatenate([around(OLD, 160, 1), around(other, 100, 7)]),
+                     np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3), around(other, 3, 8)]))
+    theme_of = ["A"] * 160 + ["B"] * 100 + ["A"] * 20 + ["B"] * 3
+    asked: list[np.ndarray] = []
+    full = exact(x)
+
+    def search(rows: np.ndarray) -> np.ndarray:
+        asked.append(rows)
+        return full(rows)
+
+    groups = find_groups(WEEK, now, theme_of, [f"c{i}" for i in range(len(x))], search)
+    assert [g.rows.tolist() for g in groups] == [list(range(272, 280))]
+    assert asked[0].tolist() == np.flatnonzero(now).tolist()
+    assert sorted(np.concatenate(asked).tolist()) == [*range(160), *range(260, 283)]  # never B's earlier tickets
+
+
 def test_an_ordinary_week_has_no_new_group():
     x, now = week_of(around(OLD, 160, 1), around(OLD, 20, 2))
-    assert find_groups(WEEK, x, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))]) == []
+    assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
 def test_novel_tickets_that_are_not_close_to_each_other_are_no_group():
     scattered = around(np.zeros(DIM), 8, 4, noise=1.0)  # each in its own direction
     x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), scattered]))
-    assert find_groups(WEEK, x, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))]) == []
+    assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
 def test_a_group_from_too_few_customers_is_no_new_group():
     x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
     customers = [f"c{i}" for i in range(172)] + ["whale"] * 6 + ["c1", "c2"]
-    assert find_groups(WEEK, x, now, ["A"] * len(x), customers, GroupSettings(min_customers=4)) == []
-    assert len(find_groups(WEEK, x, now, ["A"] * len(x), customers, GroupSettings(min_customers=3))) == 1
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), GroupSettings(min_customers=4)) == []
+    assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), GroupSettings(min_customers=3))) == 1
 
 
 def test_a_spike_of_the_old_issue_is_no_new_group():
     x, now = week_of(around(OLD, 160, 1), around(OLD, 60, 2))  # 5x the usual 12 a week
-    assert find_groups(WEEK, x, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))]) == []
+    assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
 def test_a_theme_born_this_week_is_not_tested():
     x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
     theme_of = ["A"] * 172 + ["B"] * 8  # the clustering already made the new issue a theme
-    assert find_groups(WEEK, x, now, theme_of, [f"c{i}" for i in range(len(x))]) == []
+    assert find_groups(WEEK, now, theme_of, [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
 def test_a_group_of_outliers_is_found_without_a_parent():
@@ -71,7 +95,7 @@ def test_a_group_of_outliers_is_found_without_a_parent():
     x, now = week_of(np.concatenate([around(OLD, 160, 1), scattered]),
                      np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
     theme_of = ["A"] * 160 + [None] * 40 + ["A"] * 12 + [None] * 8
-    groups = find_groups(WEEK, x, now, theme_of, [f"c{i}" for i in range(len(x))])
+    groups = find_groups(WEEK, now, theme_of, [f"c{i}" for i in range(len(x))], exact(x))
     assert [(g.parent_id, g.rows.tolist()) for g in groups] == [(None, list(range(212, 220)))]
 
 
@@ -86,7 +110,7 @@ def test_carve_splits_the_group_off_as_a_theme_born_this_week():
     previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
     tracked = tracked_week(WEEK, x, ids, previous)
     assert set(tracked.theme_of) == {"A"}  # the clustering alone absorbed the new issue
-    carved = carve(WEEK, x, ids, now, ids, tracked, previous, set())
+    carved = carve(WEEK, x, ids, now, ids, tracked, previous, set(), exact(x))
     new_id = carved.groups[0].theme_id
     assert carved.theme_of[172:] == [new_id] * 8 and set(carved.theme_of[:172]) == {"A"}
     assert carved.series_of[172:] == [new_id] * 8  # counted in its own series, not the parent's
@@ -99,14 +123,14 @@ def test_a_group_persists_when_next_weeks_clustering_absorbs_it_again():
     x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
     ids = [f"t{i:03d}" for i in range(len(x))]
     previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
-    first = carve(WEEK, x, ids, now, ids, tracked_week(WEEK, x, ids, previous), previous, set())
+    first = carve(WEEK, x, ids, now, ids, tracked_week(WEEK, x, ids, previous), previous, set(), exact(x))
     group = first.groups[0].theme_id
     last_week = identity.themes_of(x, ids, first.theme_of)
     nxt = WEEK + timedelta(weeks=1)
     x2, now2 = week_of(x, np.concatenate([around(OLD, 12, 5), around(NEW, 8, 6)]))
     ids2 = [*ids, *(f"u{i:03d}" for i in range(20))]
     tracked = tracked_week(nxt, x2, ids2, last_week)
-    again = carve(nxt, x2, ids2, now2, ids2, tracked, last_week, {group})
+    again = carve(nxt, x2, ids2, now2, ids2, tracked, last_week, {group}, exact(x2))
     assert again.theme_of[172:180] == [group] * 8  # last week's group tickets stay in it
     assert again.theme_of[-8:] == [group] * 8  # this week's tickets of the new issue join it
     assert set(again.theme_of[180:192]) == {"A"}

@@ -98,15 +98,17 @@ def test_a_window_fit_on_a_sample_never_searches_the_whole_window_exactly(monkey
     of the whole window is the quadratic cost the sample avoids."""
     from dataclasses import replace
 
-    from ticket_intel.core import cluster, subgroups
+    from ticket_intel.core import cluster
 
     tickets, x = window(products=("Acme",))
     sized = cluster.default_params
     monkeypatch.setattr(cluster, "default_params", lambda n, seed=42: replace(sized(n, seed), sample_limit=n // 2))
+    searched = cluster.neighbours
 
-    def exact(*_: object) -> None:
-        raise AssertionError("exact neighbours of the whole window")
+    def exact(rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        assert len(rows) < len(x), "exact neighbours of the whole window"
+        return searched(rows, k)
 
-    monkeypatch.setattr(subgroups, "neighbours", exact)
+    monkeypatch.setattr(cluster, "neighbours", exact)
     step = cluster_window(WEEK, tickets, x, [], seed=3)
     assert step.themes["theme_id"].is_unique and len(step.themes) >= 2

@@ -331,7 +331,7 @@ def fit_on_sample(x: np.ndarray, params: ClusterParams) -> ClusterResult:
     labels[rows] = fitted.labels
     rest = np.setdiff1d(np.arange(n), rows)
     placed = labels.copy()
-    placed[rest] = _vote(labels[cell_search(x, labels, rest, rows, params.n_neighbors, PLACE_PROBES)])
+    placed[rest] = _vote(labels[cell_search(x, Cells.of(x, labels, PLACE_PROBES), rest, rows, params.n_neighbors)])
     soft = np.zeros(n, dtype=bool)
     soft[rest] = placed[rest] != OUTLIER
     soft[rows] = np.array(fitted.assignment) == "soft"
@@ -355,23 +355,47 @@ def _vote(votes: np.ndarray) -> np.ndarray:
     return out
 
 
-def cell_search(x: np.ndarray, labels: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
-                probes: int) -> np.ndarray:
-    """Each query row's k nearest candidate rows (cosine, itself excluded), searched among the
-    candidates in the `probes` cells nearest its own: an inverted-file index whose cells are the
-    clusters of `labels`. Every row (outliers too) falls in the cell of its nearest centroid, and
-    close tickets lie in one theme or in adjacent ones, so this finds nearly the exact neighbours at
-    about probes/themes of the exact search's cost. Rows short of k candidates pad with themselves."""
-    knn = np.repeat(queries[:, None], k, axis=1)
-    cents = centroids(x, labels)
-    if cents:
+Search = Callable[[np.ndarray], np.ndarray]
+"""A neighbour search of a window: for the rows asked, their nearest rows (never themselves), nearest
+first; a row with fewer than asked pads with itself."""
+
+
+def searched(knn: np.ndarray) -> Search:
+    """The search a clustering already ran over the whole window (`ClusterResult.neighbours`)."""
+    return lambda rows: knn[rows]
+
+
+@dataclass(frozen=True)
+class Cells:
+    """An inverted-file index whose cells are the clusters of some labels: each row's cell (its
+    nearest centroid; outliers too) and each cell's `probes` nearest cells, itself first. None: no
+    clusters, one cell of everything."""
+
+    cell: np.ndarray | None
+    near: np.ndarray | None
+
+    @classmethod
+    def of(cls, x: np.ndarray, labels: np.ndarray, probes: int) -> Cells:
+        cents = centroids(x, labels)
+        if not cents:
+            return cls(None, None)
         matrix = np.stack([cents[c] for c in sorted(cents)])
-        cell = np.argmax(x @ matrix.T, axis=1)
-        near = np.argsort(-(matrix @ matrix.T), axis=1, kind="stable")[:, :probes]
-        groups = [(np.flatnonzero(cell[queries] == c), candidates[np.isin(cell[candidates], near[c])])
-                  for c in range(len(matrix))]
-    else:
+        cell = np.concatenate([np.argmax(x[s:s + BLOCK] @ matrix.T, axis=1) for s in range(0, len(x), BLOCK)])
+        return cls(cell, np.argsort(-(matrix @ matrix.T), axis=1, kind="stable")[:, :probes])
+
+
+def cell_search(x: np.ndarray, cells: Cells, queries: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """Each query row's k nearest candidate rows (cosine, itself excluded), searched among the
+    candidates in the cells nearest its own. Close tickets lie in one theme or in adjacent ones, so
+    this finds nearly the exact neighbours at about probes/themes of the exact search's cost. Rows
+    short of k candidates pad with themselves."""
+    knn = np.repeat(queries[:, None], k, axis=1)
+    if cells.cell is None or cells.near is None:
         groups = [(np.arange(len(queries)), candidates)]
+    else:
+        own = cells.cell[queries]
+        groups = [(np.flatnonzero(own == c), candidates[np.isin(cells.cell[candidates], cells.near[c])])
+                  for c in np.unique(own)]
     for at, pool in groups:
         found = nearest_among(x, queries[at], pool, k)
         knn[at, :found.shape[1]] = found

@@ -237,12 +237,13 @@ def born(x: np.ndarray, params: cluster.ClusterParams, loosest: float) -> list[t
     return out
 
 
-def cell_neighbours(x: np.ndarray, theme_of: Sequence[str | None], k: int, probes: int = PROBES) -> np.ndarray:
-    """Each row's k nearest rows of the window (no self), searched among the rows of the `probes`
-    themes nearest its own (`cluster.cell_search`: the themes are the cells of an inverted-file
-    index). Rows short of k candidates pad with themselves, which the mutual-link graph ignores."""
+def cell_neighbours(x: np.ndarray, theme_of: Sequence[str | None], k: int, probes: int = PROBES) -> cluster.Search:
+    """The search for rows' k nearest rows of the window (no self) among the rows of the `probes`
+    themes nearest their own (`cluster.cell_search`: the themes are the cells of an inverted-file
+    index, drawn once for every search). Rows short of k candidates pad with themselves, which the
+    mutual-link graph ignores."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
-    every = np.arange(len(x))
     labels = np.array([code.get(t, cluster.OUTLIER) for t in theme_of], dtype=int)
-    return cluster.cell_search(x, labels, every, every, k, probes)
+    cells, every = cluster.Cells.of(x, labels, probes), np.arange(len(x))
+    return lambda rows: cluster.cell_search(x, cells, rows, every, k)

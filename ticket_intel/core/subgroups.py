@@ -10,6 +10,9 @@ this week mingle with its tickets of earlier weeks.
 1. **Graph.** Mutual k-nearest-neighbour links over the window (cosine; two tickets linked when
    each is among the other's k nearest; k = 6, one more than the smallest group, so a group of
    that size can be linked throughout). Mutual links do not chain along the edge of a theme.
+   Only the rows the test can draw need neighbours: this week's tickets, then all tickets of the
+   strata that hold a candidate (step 3), searched by the caller's `cluster.Search` (the
+   clustering's own neighbours, or the theme-cell search of a placed or sampled window).
 2. **Candidates.** The connected groups that this week's tickets form among themselves, with at
    least `min_tickets` tickets from `min_customers` customers (the size of a theme). Each belongs
    to the stratum (theme, or the outliers) holding most of its tickets.
@@ -48,7 +51,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
-from ticket_intel.core.cluster import nearest_among, neighbours
+from ticket_intel.core.cluster import Search, nearest_among
 
 NEW_GROUP = "new_group"
 
@@ -80,16 +83,20 @@ class Carved:
     groups: list[Group]
 
 
-def mutual_links(x: np.ndarray, k: int, knn: np.ndarray | None = None) -> np.ndarray:
-    """(i, j) rows, i < j, each among the other's k nearest; `knn`: neighbour indices without self."""
-    if knn is None:
-        knn = neighbours(x, min(k + 1, len(x)))[0][:, 1:]
-    knn = knn[:, :k]
+def mutual_links(knn: np.ndarray) -> np.ndarray:
+    """(i, j) rows, i < j, each among the other's neighbours in `knn` (a row listing itself: none)."""
     n = len(knn)
     src, dst = np.repeat(np.arange(n), knn.shape[1]), knn.ravel()
     forward = src.astype(np.int64) * n + dst
     mutual = (src < dst) & np.isin(dst.astype(np.int64) * n + src, forward)
     return np.stack([src[mutual], dst[mutual]], axis=1)
+
+
+def _search_rows(knn: np.ndarray, search: Search, rows: np.ndarray) -> None:
+    """Fill `rows` of the neighbour table from `search` (up to its width; the rest stay the row itself)."""
+    if len(rows):
+        found = search(rows)[:, :knn.shape[1]]
+        knn[rows, :found.shape[1]] = found
 
 
 def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
@@ -143,19 +150,24 @@ def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int
     return (1 + exceed) / (1 + settings.permutations)
 
 
-def scan(x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
-         settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None) -> list[tuple[np.ndarray, str | None, float]]:
+def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], search: Search,
+         settings: GroupSettings = GroupSettings()) -> list[tuple[np.ndarray, str | None, float]]:
     """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
-    links = mutual_links(x, settings.k, knn)
-    component, majority = _groups(links, now, strata, len(names) + 1)
+    knn = np.repeat(np.arange(len(now))[:, None], settings.k, axis=1)  # not searched yet: no links
+    _search_rows(knn, search, np.flatnonzero(now))
+    component, majority = _groups(mutual_links(knn), now, strata, len(names) + 1)
     candidates = []
     for c in np.unique(component[now]):
         rows = np.flatnonzero((component == c) & now)
         if len(rows) >= settings.min_tickets and len({customers[i] for i in rows}) >= settings.min_customers:
             candidates.append((rows, int(majority[c])))
+    if not candidates:
+        return []
+    _search_rows(knn, search, np.flatnonzero(np.isin(strata, [s for _, s in candidates]) & ~now))
+    links = mutual_links(knn)
     out = []
     for rows, s in candidates:
         p = p_value(len(rows), permuted_largest(links, now, strata, s, settings), settings, len(candidates))
@@ -195,28 +207,27 @@ def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
     return [identity.new_theme_id(week, start + j) for j in range(n)]  # type: ignore[arg-type]
 
 
-def find_groups(week: object, x: np.ndarray, now: np.ndarray, theme_of: Sequence[str | None],
-                customers: Sequence[object], settings: GroupSettings = GroupSettings(),
-                knn: np.ndarray | None = None, fresh: Iterator[str] | None = None) -> list[Group]:
+def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
+                search: Search, settings: GroupSettings = GroupSettings(),
+                fresh: Iterator[str] | None = None) -> list[Group]:
     """This week's new groups, each with a fresh id (from `fresh`, the week's id sequence, when the
     window is clustered in parts) and the theme it grew in."""
-    found = scan(x, now, theme_of, customers, settings, knn)
+    found = scan(now, theme_of, customers, search, settings)
     ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
 
 def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray, customers: Sequence[object],
-          tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str],
-          settings: GroupSettings = GroupSettings(), knn: np.ndarray | None = None,
-          fresh: Iterator[str] | None = None) -> Carved:
+          tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str], search: Search,
+          settings: GroupSettings = GroupSettings(), fresh: Iterator[str] | None = None) -> Carved:
     """Apply groups to a tracked week: continue last week's groups, split off this week's new ones.
 
     `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups;
-    `knn`: the window's neighbour indices without self, if already computed (the clustering's).
+    `search`: the window's neighbour search (the clustering's own, or the theme cells').
     """
     previous_groups = [p for p in previous if p.theme_id in group_ids]
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
-    groups = find_groups(week, x, now, theme_of, customers, settings, knn, fresh)
+    groups = find_groups(week, now, theme_of, customers, search, settings, fresh)
     for group in groups:
         for i in group.rows:
             theme_of[i] = group.theme_id

@@ -173,12 +173,12 @@ def _cluster_scope(
     return _finish(week, tickets, x, previous, fresh, product, step)
 
 
-def _scan_neighbours(x: np.ndarray, tracked: identity.Tracked, searched: np.ndarray | None = None) -> np.ndarray:
-    """The new-group scan's neighbours: those the clustering searched for the whole window, else the
-    theme-cell search. A placed week and a fit on a sample have none, and an exact search of the whole
-    window was the quadratic cost they avoid (10 of a 180k window's 12 minutes in bench.pipeline)."""
+def _scan_neighbours(x: np.ndarray, tracked: identity.Tracked, searched: np.ndarray | None = None) -> cluster.Search:
+    """The new-group scan's neighbour search: the one the clustering ran over the whole window, else
+    the theme-cell search. A placed week and a fit on a sample ran none, and an exact search of the
+    whole window was the quadratic cost they avoid (10 of a 180k window's 12 minutes in bench.pipeline)."""
     if searched is not None:
-        return searched
+        return cluster.searched(searched)
     return placement.cell_neighbours(x, tracked.theme_of, subgroups.GroupSettings().k)
 
 
@@ -189,7 +189,7 @@ class Step:
     tracked: identity.Tracked
     assignment: list[str]  # how each ticket got its theme; _cluster_rows marks the kept ones
     probabilities: np.ndarray
-    knn: np.ndarray | None
+    search: cluster.Search  # the window's neighbours, for the new-group scan
     fit: placement.Fit | None
 
 
@@ -201,7 +201,7 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
     carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous],
                              {p.theme.theme_id for p in previous if p.origin == subgroups.NEW_GROUP},
-                             knn=step.knn, fresh=fresh)
+                             step.search, fresh=fresh)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
