@@ -102,11 +102,23 @@ def test_a_small_week_shows_its_warning():
 def test_charts_are_embedded_pngs():
     weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
     counts = pd.DataFrame([[3, 5, 12], [4, 4, 5]], index=["T1", "T2"], columns=weeks)
-    images = report.charts(counts, pd.Series([20, 22, 40], index=weeks), {"T1": "Payment declined", "T2": "PIN"})
+    images = report.charts(counts, pd.Series([20, 22, 40], index=weeks), {"T1": "Payment declined", "T2": "PIN"},
+                           {"T1": weeks[2]})
     assert set(images) == {"volume", "trend"}
     for uri in images.values():
         assert uri.startswith("data:image/png;base64,iVBOR")
     assert 'src="data:image/png;base64,' in report.render_html(context(), images)
+
+
+def test_the_trend_chart_greys_the_weeks_before_a_theme_was_found():
+    """A theme found this week may hold earlier tickets; the chart must not show them as its own weeks."""
+    weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
+    assert report.first_week(weeks, weeks[2]) == 2
+    assert report.first_week(weeks, None) == report.first_week(weeks, weeks[0] - pd.Timedelta(weeks=3)) == 0
+    assert report.first_week(weeks, pd.Timestamp(2026, 11, 10).date()) == 2  # mid-week: the next week's
+    counts = pd.DataFrame([[3, 5, 12]], index=["T1"], columns=weeks)
+    born = report.charts(counts, pd.Series([20, 22, 40], index=weeks), {}, {"T1": weeks[2]})["trend"]
+    assert born != report.charts(counts, pd.Series([20, 22, 40], index=weeks), {}, {})["trend"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")

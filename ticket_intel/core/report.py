@@ -105,7 +105,15 @@ def _volume_chart(plt: Any, counts: pd.DataFrame, totals: pd.Series, labels: Map
     return _png(fig)
 
 
-def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], weeks: list[str]) -> str:
+def first_week(weeks: Sequence[date], born: date | None) -> int:
+    """Index of the first of `weeks` a theme existed in (0 when born before them or unknown)."""
+    return 0 if born is None else sum(w < born for w in weeks)
+
+
+def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], weeks: list[str],
+                 births: Mapping[str, date]) -> str:
+    """One small line per theme. Weeks before a theme was found are grey and dashed: their tickets
+    are those this week's clustering groups with it, which earlier reports counted elsewhere."""
     colours = plt.get_cmap("tab10").colors
     n = len(counts)
     cols = min(4, n)
@@ -113,7 +121,10 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
     fig, axes = plt.subplots(rows, cols, figsize=(10, 2.0 * rows), squeeze=False, sharex=True)
     for i, (theme_id, row) in enumerate(counts.iterrows()):
         ax = axes[i // cols][i % cols]
-        ax.plot(range(len(weeks)), row.values, color=colours[i % 10], marker="o", markersize=3, linewidth=1.6)
+        start = first_week([pd.Timestamp(w).date() for w in counts.columns], births.get(theme_id))
+        ax.plot(range(start + 1), row.values[:start + 1], color="#9aa3ad", linestyle="--", linewidth=1.2)
+        ax.plot(range(start, len(weeks)), row.values[start:], color=colours[i % 10], marker="o", markersize=3,
+                linewidth=1.6)
         ax.plot([len(weeks) - 1], [row.values[-1]], "o", color=colours[i % 10], markersize=6)
         ax.set_title(_short(labels.get(theme_id, theme_id), 34), fontsize=9, loc="left")
         ax.set_ylim(bottom=0, top=max(row.max() * 1.25, 4))
@@ -124,9 +135,11 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
     return _png(fig)
 
 
-def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -> dict[str, str]:
+def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
+           births: Mapping[str, date]) -> dict[str, str]:
     """Two PNG data URIs: weekly volume stacked by the top themes (the rest in grey), and a
-    small trend line per top theme. `counts`: theme x week; `totals`: all tickets per week."""
+    small trend line per top theme. `counts`: theme x week; `totals`: all tickets per week;
+    `births`: the week each theme was found."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -136,7 +149,7 @@ def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -
         return {}
     weeks = [pd.Timestamp(w).strftime("%d %b") for w in counts.columns]
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    return {"volume": _volume_chart(plt, counts, totals, labels, weeks), "trend": _trend_chart(plt, counts, labels, weeks)}
+    return {"volume": _volume_chart(plt, counts, totals, labels, weeks), "trend": _trend_chart(plt, counts, labels, weeks, births)}
 
 
 def _short(text: str, limit: int = 40) -> str:

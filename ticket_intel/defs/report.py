@@ -61,7 +61,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
     markdown = report.render_markdown(context)
-    html = report.render_html(context, report.charts(chart, totals, dict(zip(ranked["theme_id"], ranked["label"], strict=True))))
+    labels = dict(zip(ranked["theme_id"], ranked["label"], strict=True))
+    html = report.render_html(context, report.charts(chart, totals, labels, ctx.births))
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"ticket_intel_{week.isoformat()}.html"
     html_path.write_text(html, encoding="utf-8")
