@@ -27,6 +27,9 @@ TWEETS = [
     ("[SR-8740] Compiler crash with generic closures (#4521)", "Compiler crash with generic closures"),
     ("my reset link www.bank.example/reset?x=1 and monzo.com/help/cards both fail", "my reset link and both fail"),
     ("@VerizonSupport https://t.co/8oqoZLILSK", ""),
+    ("Error: [libs/datamodel/connectors/dml/src/model.rs:164:14] We assume an internally valid datamodel",
+     "Error: We assume an internally valid datamodel"),
+    ("PANIC: unreachable code in query-engine\\core\\src\\read.rs:232:50", "PANIC: unreachable code in"),
 ]
 
 
@@ -41,6 +44,8 @@ def test_meaning_text_of_real_looking_tickets(text, meaning):
     "HTTP 500 error when uploading a file",
     "Thanks to your app I lost money on every transfer",  # thanks that carries the complaint
     "Which plan is best for travel?",
+    "Go to Settings/Privacy/Location and it is still on",  # a menu path is no source location
+    "next/image does not load on Next.js 13 and/or TCP/IP",  # nor a package name, an alternative
 ])
 def test_meaning_text_keeps_what_carries_meaning(text):
     assert meaning_text(text) == text
@@ -52,7 +57,7 @@ PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 NOISE = st.sampled_from(["@AmazonHelp", "@115879", "@", "@@x", "x@", "https://t.co/3ou2uHc0h9", "http://", "https//",
                          "HTTPS://X.IO/A", "www.x.com", "t.co/x", "[PERSON]", "[EMAIL]", "[ORDER_ID]", "PERSON", "<NAME>",
                          "[", "]", "Hi team,", "Hello", "Thanks, ", "Sent from my iPhone", "ticket #1234", "case 00123",
-                         "ref: AB123", "[SR-12]", "#1234", "(", ")", ".", ",", " ", "\n"])
+                         "ref: AB123", "[SR-12]", "#1234", "src/a.rs:1:2", "C:\\x\\y", "(", ")", ".", ",", " ", "\n"])
 TEXT = st.lists(st.one_of(NOISE, st.text(max_size=12)), max_size=10).map("".join)
 
 

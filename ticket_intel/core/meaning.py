@@ -7,7 +7,10 @@ customer's problem is, yet it is what tickets of one brand or one helpdesk share
 "Amazonhelp · https". `meaning_text` removes it; the redacted text stays the text for people.
 
 Removed: @handles, URLs (with a scheme, `www.`, or a public-suffix domain with a path such as
-`t.co/x`), placeholders (`[PERSON]`, `[ORDER]`, any `[UPPER_CASE]` or `<UPPER_CASE>`, and a bare
+`t.co/x`), source locations (a path to a file with an extension, such as
+`libs/dml/src/model.rs:164:14`, or any path with a backslash: a crash report's pointer, whose
+segments labelled GitHub panic reports "Error · src"; menu paths such as "Settings/Privacy" and
+package names such as "next/image" stay), placeholders (`[PERSON]`, `[ORDER]`, any `[UPPER_CASE]` or `<UPPER_CASE>`, and a bare
 `PERSON`), ticket-number boilerplate ("ticket #1234", "case 00123", "ref: AB123", "[SR-8740]",
 "#1234"), a leading greeting ("Hi team,") and a trailing signature or sign-off ("Sent from my
 iPhone", "Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
@@ -30,6 +33,10 @@ from ticket_intel.core.entities import drop_values
 _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")
 _URL = re.compile(r"(?i)https?:?/+\S*|\bwww\.\S*")
 _DOMAIN_LINK = re.compile(r"(?<![\w./-])((?:[\w-]+\.)+[\w-]+)/\S*")
+_SOURCE_PATH = re.compile(
+    r"(?<![\w/\\.-])(?:[A-Za-z]:)?(?:[\w.@~-]*[/\\]+)+[\w.-]+\.[A-Za-z]\w{0,4}(?::\d+)*(?![\w/\\])"
+    r"|\S*\\\S*"
+)
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]|<[A-Z][A-Z_]*>|\bPERSON\b")
 # "ticket #1234", "case 00123", "ref: AB-123": a reference label and an id holding a digit (4+
 # characters, so "in case 2 days" stays), or an id that was redacted.
@@ -76,7 +83,7 @@ def _drop_domain_links(text: str) -> str:
 
 
 def _one_round(text: str) -> str:
-    for pattern in (_URL, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE, _HASH_NUMBER, _EMPTY_BRACKETS):
+    for pattern in (_URL, _SOURCE_PATH, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE, _HASH_NUMBER, _EMPTY_BRACKETS):
         text = pattern.sub(" ", text)
     text = " ".join(_drop_domain_links(text).split())
     text = _SIGN_OFF.sub("", _SIGNATURE.sub("", text)).strip()
