@@ -122,6 +122,19 @@ def test_links_spread_over_several_neighbours_do_not_merge():
     assert merged.tolist() == labels.tolist()
 
 
+def test_a_group_that_draws_links_by_its_size_alone_does_not_swallow_a_piece():
+    """Diffuse data: C sends most of its outgoing links to the group A+B only because A+B holds most
+    of the window; C stays apart (on GitHub titles, chains of such merges made one theme of 99%)."""
+    a, b, c, d, e = (list(range(s, s + n)) for s, n in ((0, 40), (40, 40), (80, 10), (90, 10), (100, 10)))
+    labels = np.repeat(np.arange(5), [40, 40, 10, 10, 10])
+    cross = {i: [40 + (i + j) % 40 for j in range(3)] for i in a}  # A and B: pieces of one theme
+    cross.update({i: [(i + j) % 40 for j in range(3)] for i in b})
+    cross.update({i: [i - 80, i - 79, i - 40, 90 + i % 10, 100 + i % 10] for i in c})  # 3 of 5 into A+B
+    merged = cluster.merge_interpenetrating(labels, _knn_within([a, b, c, d, e], 8, cross))
+    assert merged[0] == merged[40]
+    assert set(merged[80:90].tolist()) == {2}
+
+
 def test_a_piece_whose_links_spread_over_its_siblings_still_joins_them():
     """One theme cut into pieces A, B, C, D: A, B and C face each other, D's links are spread
     evenly over all three, so no single sibling receives most of them; once A, B and C have

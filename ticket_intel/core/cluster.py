@@ -27,7 +27,8 @@
    are merged when (a) members of the smaller have on average at least `MERGE_SHARED` of their
    k neighbours in the other, and (b) for one of the two, the other receives most (over half) of
    the links that leave it, or the group it has joined does (a piece whose links are spread
-   over three sibling pieces joins them once they have joined). (a) alone joins loosely
+   over three sibling pieces joins them once they have joined, unless that group draws most of
+   the links only by its size: it then holds most of the window, see `_drawn`). (a) alone joins loosely
    separated themes into a few blobs on diffuse data (GitHub bug titles); (b) alone joins a
    small theme to its one big neighbour.
 4. Noise points join the nearest theme centroid (cosine, in the embedding space) when their
@@ -228,8 +229,8 @@ def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = ME
     neighbours in the other (judged on HDBSCAN's clusters, so a growing group cannot swallow its
     surroundings one neighbour at a time), and one of the two receives most of the links leaving
     the other, or, between the groups the two have joined, one group receives most of the links
-    leaving the other: so a piece whose links spread over three sibling pieces joins them once
-    they have joined.
+    leaving the other beyond what its size draws (`_drawn`): so a piece whose links spread over
+    three sibling pieces joins them once they have joined, but not a group that draws them by size.
     """
     ids = sorted(set(labels.tolist()) - {OUTLIER})
     if len(ids) < 2:
@@ -242,7 +243,6 @@ def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = ME
     edges = np.zeros((len(ids), len(ids)))
     np.add.at(edges, (np.array([pos[c] for c in src[keep]]), np.array([pos[c] for c in dst[keep]])), 1.0)
     sizes = np.array([(labels == c).sum() for c in ids], dtype=float)
-    leaving = edges.sum(axis=1) - np.diag(edges)
     root = list(range(len(ids)))
 
     def find(i: int) -> int:
@@ -252,7 +252,7 @@ def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = ME
 
     mixed = edges + edges.T >= shared * np.minimum.outer(sizes, sizes)
     np.fill_diagonal(mixed, False)
-    dominant = edges > leaving[:, None] / 2
+    dominant = edges > (edges.sum(axis=1) - np.diag(edges))[:, None] / 2
     for a, b in zip(*np.nonzero(np.triu(mixed & (dominant | dominant.T))), strict=True):
         ra, rb = find(int(a)), find(int(b))
         root[max(ra, rb)] = min(ra, rb)
@@ -261,16 +261,28 @@ def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: int = ME
         merged = False
         groups = np.array([find(i) for i in range(len(ids))])
         onehot = (groups[:, None] == np.arange(len(ids))[None, :]).astype(float)
-        between = onehot.T @ edges @ onehot  # links from group to group
-        out = between.sum(axis=1) - np.diag(between)
+        drawn = _drawn(onehot.T @ edges @ onehot, onehot.T @ sizes)
         for a, b in zip(*np.nonzero(np.triu(mixed)), strict=True):
             ra, rb = find(int(a)), find(int(b))
-            if ra != rb and (between[ra, rb] > out[ra] / 2 or between[rb, ra] > out[rb] / 2):
+            if ra != rb and (drawn[ra, rb] or drawn[rb, ra]):
                 root[max(ra, rb)] = min(ra, rb)
                 merged = True
                 break
     mapping = {c: ids[find(pos[c])] for c in ids}
     return np.array([mapping.get(c, OUTLIER) for c in labels.tolist()], dtype=int)
+
+
+def _drawn(links: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """[a, b]: group b receives most of the links leaving a beyond the share its size would draw by
+    chance, (f - s) / (1 - s) > 1/2, with f the share of the links from a to other clusters that
+    reach b and s b's share of the other clusters' rows (links to outliers say nothing). "Most"
+    alone let a group that had grown to most of a diffuse window receive most links by its size,
+    and swallow every piece: one theme of 99% of a window of prisma's GitHub bug titles. HDBSCAN's
+    own clusters are each a small share, where this is "most" (the first pass)."""
+    leaving = links.sum(axis=1) - np.diag(links)
+    f = links / np.maximum(leaving, 1.0)[:, None]
+    s = sizes[None, :] / np.maximum(sizes.sum() - sizes[:, None], 1.0)
+    return (f - s > (1 - s) / 2) & (sizes[:, None] > 0)
 
 
 def soft_assign(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
