@@ -35,6 +35,7 @@ Clustering labels are cached per window in `CACHE`, by the window's tickets and 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import tempfile
 from collections import Counter
@@ -151,10 +152,13 @@ def window_of(scenario: Scenario, week: int) -> pd.DataFrame:
 
 
 def labels_of(x: np.ndarray, ticket_ids: list[str], seed: int) -> tuple[np.ndarray, int]:
-    """(the pipeline's clustering of a window, its min cluster size); cached by the window's tickets and
-    the clustering's parameters (a change to them must not reuse labels of the old clustering)."""
+    """(the pipeline's clustering of a window, its min cluster size); cached by the window's tickets,
+    the clustering's parameters and its code (a change to any must not reuse labels of the old
+    clustering: keyed by parameters alone, the `today` and `groups` rows silently read labels of a
+    clustering two changes old)."""
     params = cluster.default_params(len(x), seed)
-    key = hashlib.sha256(("|".join(ticket_ids) + f"#{params!r}").encode()).hexdigest()[:20]
+    code = inspect.getsource(cluster)
+    key = hashlib.sha256(("|".join(ticket_ids) + f"#{params!r}#{code}").encode()).hexdigest()[:20]
     path = CACHE / "labels" / f"{key}.npy"
     if path.exists():
         return np.load(path), params.min_cluster_size
