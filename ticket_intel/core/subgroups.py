@@ -36,8 +36,12 @@ tickets no longer inflate the parent, which would otherwise show the new issue w
 "spike" of the old.
 
 A group is finer than the window's clustering, which will absorb it again next week. So a group
-persists by its own rule: its earlier tickets stay in it, and a ticket of this week joins it when
-most of its k nearest earlier tickets are in it. Both are counted in the group's series.
+persists by its own rule while its birth week is in the window: its earlier tickets stay in it,
+and a ticket of this week joins it when most of its k nearest earlier tickets are in it. Both are
+counted in the group's series. Once its birth week has left the window it is a theme like any
+other, which the clustering finds again or not: kept by its own rule for good, a group born in a
+small, diffuse window drew most of each week's tickets by that vote and became one theme holding
+over 90% of every window of prisma's GitHub bug titles for four years.
 """
 
 from __future__ import annotations
