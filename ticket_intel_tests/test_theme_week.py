@@ -112,3 +112,22 @@ def test_a_window_fit_on_a_sample_never_searches_the_whole_window_exactly(monkey
     monkeypatch.setattr(cluster, "neighbours", exact)
     step = cluster_window(WEEK, tickets, x, [], seed=3)
     assert step.themes["theme_id"].is_unique and len(step.themes) >= 2
+
+
+def test_a_new_group_keeps_its_own_rule_only_while_its_birth_week_is_in_the_window():
+    """A group holding all of last week's tickets keeps them by its own rule while it is young; once its
+    birth week has left the window it is an ordinary theme, and the issues it held are themes again."""
+    from ticket_intel.core import identity, subgroups
+    from ticket_intel.core.theme_week import PreviousTheme
+
+    tickets, x = window(products=("Acme",))
+    earlier = (tickets["ticket_week"] < WEEK).to_numpy()
+    centroid = x[earlier].mean(axis=0)
+    group = identity.Theme("G", centroid / np.linalg.norm(centroid), frozenset(tickets["ticket_id"][earlier]))
+
+    def earlier_themes(born: date) -> set[str]:
+        step = cluster_window(WEEK, tickets, x, [PreviousTheme(group, born, subgroups.NEW_GROUP)], seed=3)
+        return set(step.clusters["theme_id"][earlier])
+
+    assert earlier_themes(WEEK - timedelta(weeks=1)) == {"G"}
+    assert len(earlier_themes(WEEK - timedelta(weeks=9)) - {None}) >= 3

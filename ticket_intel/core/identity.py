@@ -11,11 +11,6 @@
    says, as long as P continues and the ticket still fits P's new cluster, i.e. its similarity
    to that centroid is inside the cluster's Tukey fence (the test that admits noise points,
    see cluster.py). Tickets that no longer fit, and new tickets, follow the new clustering.
-   So do a theme's tickets that the clustering put together in another cluster when they are
-   closer to it than to the theme clearly more often than a coin flip (`_split_off`): the theme
-   split, and holding them back would dissolve the piece. Without this a theme that had grown to
-   most of a diffuse window held every ticket inside its loose fence and never split: one theme
-   held over 90% of prisma's GitHub windows for four years.
    A new theme left smaller than the minimum cluster size once its old tickets stayed home is
    not a theme: its tickets join the nearest theme whose fence they are inside, or are outliers.
    Hysteresis only ever holds back tickets of earlier weeks (this week's are all new), so counting
@@ -40,12 +35,10 @@ from itertools import count
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.stats import binomtest
 
 from ticket_intel.core.cluster import OUTLIER, centroids, fences, tukey_floor
 
 MIN_SCORE = 0.5
-SPLIT_P = 0.01  # sign-test level at which a cluster's old tickets have left their theme; see _split_off
 OVERLAP_WEIGHT = 0.5
 
 
@@ -127,10 +120,9 @@ def track(
         floor = fences(x, labels, cents)
         refs = _references(x, ticket_ids, labels, cents, floor, theme_ids, previous, min_size)
         before = {t: p.theme_id for p in previous if p.theme_id in refs for t in p.ticket_ids}
-        split = _split_off(x, ticket_ids, labels, theme_of, before, refs)
         for i, ticket in enumerate(ticket_ids):
             old = before.get(ticket)
-            if old is not None and old != theme_of[i] and (int(labels[i]), old) not in split:
+            if old is not None and old != theme_of[i]:
                 centroid, fence = refs[old]
                 if float(x[i] @ centroid) >= fence:
                     theme_of[i], kept[i] = old, True
@@ -139,27 +131,6 @@ def track(
     alive = set(theme_of)  # a dissolved new theme's tickets count where they were finally placed
     series_of = [c if k and c in alive else t for t, c, k in zip(theme_of, clustered, kept, strict=True)]
     return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of), series_of)
-
-
-def _split_off(
-    x: np.ndarray, ticket_ids: list[str], labels: np.ndarray, theme_of: list[str | None], before: dict[str, str],
-    refs: dict[str, tuple[np.ndarray, float]],
-) -> set[tuple[int, str]]:
-    """(cluster, previous theme) pairs that are a real split, which hysteresis must not undo: the
-    theme's tickets this clustering put in the cluster are closer to the cluster (its centroid
-    without each of them: a small centroid leans toward its members) than to the theme more often
-    than chance allows (one-sided sign test, p < SPLIT_P). A cut through one issue is a coin flip
-    per ticket; a piece with its own topic is not."""
-    sums = {c: x[labels == c].sum(axis=0) for c in set(labels.tolist()) - {OUTLIER}}
-    closer: dict[tuple[int, str], list[bool]] = {}
-    for i, ticket in enumerate(ticket_ids):
-        old, c = before.get(ticket), int(labels[i])
-        if old is not None and c != OUTLIER and old != theme_of[i]:
-            rest = sums[c] - x[i]
-            own = float(x[i] @ rest) / (float(np.linalg.norm(rest)) or 1.0)
-            closer.setdefault((c, old), []).append(own > float(x[i] @ refs[old][0]))
-    return {key for key, won in closer.items()
-            if binomtest(sum(won), len(won), 0.5, alternative="greater").pvalue < SPLIT_P}
 
 
 def _references(
