@@ -198,8 +198,7 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
         theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
     if path.groups and path.refit is None:
         knn = cluster.neighbours(x, min(subgroups.GroupSettings().k + 1, len(x)))[0][:, 1:]
-        start = min(win["ticket_week"])  # a group keeps its own rule while its birth week is in the window
-        groups = {g for g in path.group_ids if path.first_seen.get(g, week) >= start}
+        groups = subgroups.young({g: path.first_seen[g] for g in path.group_ids}, min(win["ticket_week"]))
         carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, groups,
                                  cluster.searched(knn))
         theme_of, series_of, events = carved.theme_of, carved.series_of, carved.events

@@ -47,10 +47,11 @@ over 90% of every window of prisma's GitHub bug titles for four years.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -178,6 +179,13 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
+
+
+def young(births: Mapping[str, object], window_start: object) -> set[str]:
+    """Of the groups (id -> birth week), those that keep their own rule: born in the window's weeks
+    (module docstring)."""
+    start = pd.Timestamp(window_start)
+    return {group for group, born in births.items() if pd.Timestamp(born) >= start}
 
 
 def continue_groups(x: np.ndarray, now: np.ndarray, ticket_ids: Sequence[str], theme_of: list[str | None],

@@ -199,9 +199,8 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     ids = tickets["ticket_id"].tolist()
     now = (tickets["ticket_week"] == week).to_numpy()
     customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
-    start = pd.Timestamp(min(tickets["ticket_week"], default=week))
-    groups = {p.theme.theme_id for p in previous  # a group keeps its own rule while its birth week is in the window
-              if p.origin == subgroups.NEW_GROUP and pd.Timestamp(p.first_seen) >= start}
+    groups = subgroups.young({p.theme.theme_id: p.first_seen for p in previous if p.origin == subgroups.NEW_GROUP},
+                             min(tickets["ticket_week"], default=week))
     carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous], groups,
                              step.search, fresh=fresh)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
