@@ -137,3 +137,20 @@ def test_a_group_persists_when_next_weeks_clustering_absorbs_it_again():
     assert again.groups == []  # not new again
     assert {e["theme_id"]: e["event"] for e in again.events} == {"A": "continued", group: "continued"}
     assert again.series_of[172:180] == [group] * 8
+
+
+def test_tickets_an_older_fit_held_in_the_theme_do_not_make_an_ordinary_week_new():
+    """The test redraws this week's tickets from those this week's clustering put with them: earlier
+    tickets of other issues that hysteresis held in the theme (from an older, broader fit) would make
+    an ordinary week's tickets look unusually linked to one another."""
+    found = 0
+    for seed in range(10):
+        others = [around(OLD + 1.5 * np.eye(DIM)[5 + j], 20, 10 + j + 17 * seed) for j in range(6)]
+        x, now = week_of(np.concatenate([around(OLD, 40, 1 + 17 * seed), *others]), around(OLD, 20, 2 + 17 * seed))
+        ids = [f"t{i:03d}" for i in range(len(x))]
+        clustered = ["A"] * 40 + [f"C{j}" for j in range(6) for _ in range(20)] + ["A"] * 20
+        held = np.r_[np.zeros(40, bool), np.ones(120, bool), np.zeros(20, bool)]
+        tracked = identity.Tracked(["A"] * len(x), held, [], clustered)
+        previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
+        found += len(carve(WEEK, x, ids, now, ids, tracked, previous, set(), exact(x)).groups)
+    assert found == 0

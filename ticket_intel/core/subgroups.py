@@ -17,8 +17,12 @@ this week mingle with its tickets of earlier weeks.
    least `min_tickets` tickets from `min_customers` customers (the size of a theme). Each belongs
    to the stratum (theme, or the outliers) holding most of its tickets.
 3. **Test.** Under "nothing new", this week's tickets of a theme are a random draw of the
-   theme's window tickets, whatever their number (a spike is more of the same). So this week's
-   tickets of the candidate's stratum are redrawn at random from all its tickets (an exact
+   theme's window tickets, whatever their number (a spike is more of the same). A theme's tickets
+   here are those this week's clustering or placement put in it (its series, core/identity.py), not
+   those hysteresis held in it by an older fit: tickets of other issues held so dilute the draws,
+   which then link less than any ordinary week's tickets do (one adjacent pair's theme held 55
+   tickets of 8 other intents from a young warehouse's first, broad fit, and its new intent went
+   unfound). So this week's tickets of the candidate's stratum are redrawn at random from all its tickets (an exact
    permutation test, seeded), and p = (1 + #draws whose largest group there is as large) /
    (1 + draws). A candidate is a new group when p x (candidates this week) <= `max_p_value`
    (Bonferroni). The draws stop as soon as that can no longer hold (sequential Monte Carlo,
@@ -239,12 +243,12 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
     """
     previous_groups = [p for p in previous if p.theme_id in group_ids]
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
-    groups = find_groups(week, now, theme_of, customers, search, settings, fresh)
-    for group in groups:
-        for i in group.rows:
-            theme_of[i] = group.theme_id
     own = {g.theme_id for g in previous_groups}  # a group's series is its own rule's, not the clustering's
     series_of = [t if now[i] or t in own else s for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
+    groups = find_groups(week, now, series_of, customers, search, settings, fresh)
+    for group in groups:
+        for i in group.rows:
+            theme_of[i] = series_of[i] = group.theme_id
     events = identity.events(list(previous), list(ticket_ids), theme_of)
     by_id = {g.theme_id: g for g in groups}
     for event in events:
