@@ -63,8 +63,8 @@ SETTINGS: tuple[Setting, ...] = (
        "again by each stage, a weekly run's week is always kept"),
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
     _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday)", load_time=True),
-    _s("REFIT_WEEKS", 1, "a week's themes are fit in full when the last full fit is this many weeks old "
-       "(`window`: the window's length, the policy for scale; 0 or 1: every week), else placed into last week's "
+    _s("REFIT_WEEKS", "window", "a week's themes are fit in full when the last full fit is this many weeks old "
+       "(`window`: the window's length; 0 or 1: every week), else placed into last week's "
        "themes (docs/themes.md)"),
     _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)"),
     _s("EMBEDDING_LANGUAGES", "en", "languages the embedding model understands (`*` for a multilingual model); "

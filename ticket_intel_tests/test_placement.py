@@ -246,33 +246,37 @@ def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path)
 
 
 @pytest.mark.e2e
-def test_the_pipeline_places_weeks_when_told_and_still_alerts_the_planted_issues(sample_copy, planted, monkeypatch):
-    """The sample's last three weeks re-run through the real job with TICKET_INTEL_REFIT_WEEKS=window:
-    the asset passes the policy, weeks are placed into the stored themes (ids carry over), and the
-    planted new pattern and spike are still alerted."""
+def test_the_pipeline_places_weeks_by_default_and_refits_every_week_when_told(sample_copy, planted, monkeypatch):
+    """The sample as built (the default policy, `window`): weeks are placed into the stored themes (ids
+    carry over) and the planted new pattern and spike are alerted. Its last weeks re-run through the
+    real job with TICKET_INTEL_REFIT_WEEKS=1 are each fit in full, and alert them still."""
     import duckdb
 
     from ticket_intel.cli import run_pipeline
     from ticket_intel_tests.test_e2e import _theme_of_intent
 
     first = planted["new_pattern"]["first_week"]
-    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
-        before = dict(con.execute("SELECT week_start::VARCHAR, list(DISTINCT fit) FROM staging.themes GROUP BY 1").fetchall())
-    assert set(map(tuple, before.values())) == {("fit",)}  # the default refits every week
-    monkeypatch.setenv("TICKET_INTEL_REFIT_WEEKS", "window")
-    run_pipeline(sample_copy.inbox, sample_copy.warehouse, f"{first}..{planted['weeks'][-1]}")
-    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
-        fits = con.execute("""SELECT week_start::VARCHAR, any_value(fit), any_value(last_fit)::VARCHAR, count(*)
-                              FROM staging.themes WHERE week_start >= ? GROUP BY 1 ORDER BY 1""", [first]).fetchall()
-        alerted = set(con.execute("SELECT week_start::VARCHAR, kind, theme_id FROM ops.alerts").fetchall())
-        spike, new = (_theme_of_intent(con, planted, p["week_start"], p["intent"])
-                      for p in (planted["spike"], {**planted["new_pattern"], "week_start": first}))
-        kept = con.execute("""SELECT count(*) FROM staging.themes t JOIN staging.themes p ON p.theme_id = t.theme_id
-                              AND p.week_start = t.week_start - INTERVAL 7 DAY WHERE t.week_start = ?""",
-                           [planted["weeks"][-1]]).fetchone()[0]
+
+    def fits_and_alerts() -> tuple[list[tuple[str, str, str, int]], set[tuple[str, str, str]], int]:
+        with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+            fits = con.execute("""SELECT week_start::VARCHAR, any_value(fit), any_value(last_fit)::VARCHAR, count(*)
+                                  FROM staging.themes GROUP BY 1 ORDER BY 1""").fetchall()
+            alerted = set(con.execute("SELECT week_start::VARCHAR, kind, theme_id FROM ops.alerts").fetchall())
+            spike, new = (_theme_of_intent(con, planted, p["week_start"], p["intent"])
+                          for p in (planted["spike"], {**planted["new_pattern"], "week_start": first}))
+            kept = con.execute("""SELECT count(*) FROM staging.themes t JOIN staging.themes p ON p.theme_id = t.theme_id
+                                  AND p.week_start = t.week_start - INTERVAL 7 DAY WHERE t.week_start = ?""",
+                               [planted["weeks"][-1]]).fetchone()[0]
+        assert (first, "new_pattern", new) in alerted
+        assert (planted["spike"]["week_start"], "volume_spike", spike) in alerted
+        return fits, alerted, kept
+
+    fits, _, kept = fits_and_alerts()
     placed = [w for w, how, _, _ in fits if how == PLACED]
     assert placed, fits
     assert all(last < w for w, how, last, _ in fits if how == PLACED)  # a placed week rests on an earlier fit
     assert kept >= 0.8 * fits[-1][3]  # the last week's themes are, by and large, last week's
-    assert (first, "new_pattern", new) in alerted
-    assert (planted["spike"]["week_start"], "volume_spike", spike) in alerted
+    monkeypatch.setenv("TICKET_INTEL_REFIT_WEEKS", "1")
+    run_pipeline(sample_copy.inbox, sample_copy.warehouse, f"{first}..{planted['weeks'][-1]}")
+    fits, _, _ = fits_and_alerts()
+    assert {how for w, how, _, _ in fits if w >= first} == {"fit"}

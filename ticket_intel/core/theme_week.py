@@ -122,7 +122,7 @@ def cluster_window(
     """Themes of the window ending at `week` (`tickets`: ticket_id, ticket_week[, product, language],
     one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
     benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
-    into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS; by default every week)."""
+    into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week)."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
