@@ -215,6 +215,8 @@ def test_cell_search_finds_the_exact_neighbours_when_it_probes_every_cell():
     assert np.isin(one_cell, candidates).all() and (one_cell == found).mean() > 0.9  # blobs: neighbours share a cell
     every = np.arange(len(x))
     assert not (cluster.cell_search(x, cluster.Cells.of(x, labels, 5), every, every, 4) == every[:, None]).any()  # never itself
+    no_clusters = cluster.Cells.of(x, np.full(len(x), cluster.OUTLIER), 5)  # one cell of everything: exact
+    assert (cluster.cell_search(x, no_clusters, queries, candidates, 4) == found).all()
 
 
 def test_nearest_among_is_exact_block_by_block(monkeypatch):

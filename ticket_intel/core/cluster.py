@@ -380,17 +380,17 @@ def searched(knn: np.ndarray) -> Search:
 @dataclass(frozen=True)
 class Cells:
     """An inverted-file index whose cells are the clusters of some labels: each row's cell (its
-    nearest centroid; outliers too) and each cell's `probes` nearest cells, itself first. None: no
-    clusters, one cell of everything."""
+    nearest centroid; outliers too) and each cell's `probes` nearest cells, itself first. Labels
+    without clusters give one cell of everything."""
 
-    cell: np.ndarray | None
-    near: np.ndarray | None
+    cell: np.ndarray
+    near: np.ndarray
 
     @classmethod
     def of(cls, x: np.ndarray, labels: np.ndarray, probes: int) -> Cells:
         cents = centroids(x, labels)
         if not cents:
-            return cls(None, None)
+            return cls(np.zeros(len(x), dtype=int), np.zeros((1, 1), dtype=int))
         matrix = np.stack([cents[c] for c in sorted(cents)])
         cell = np.concatenate([np.argmax(x[s:s + BLOCK] @ matrix.T, axis=1) for s in range(0, len(x), BLOCK)])
         return cls(cell, np.argsort(-(matrix @ matrix.T), axis=1, kind="stable")[:, :probes])
@@ -402,12 +402,9 @@ def cell_search(x: np.ndarray, cells: Cells, queries: np.ndarray, candidates: np
     this finds nearly the exact neighbours at about probes/themes of the exact search's cost. Rows
     short of k candidates pad with themselves."""
     knn = np.repeat(queries[:, None], k, axis=1)
-    if cells.cell is None or cells.near is None:
-        groups = [(np.arange(len(queries)), candidates)]
-    else:
-        own = cells.cell[queries]
-        groups = [(np.flatnonzero(own == c), candidates[np.isin(cells.cell[candidates], cells.near[c])])
-                  for c in np.unique(own)]
+    own = cells.cell[queries]
+    groups = [(np.flatnonzero(own == c), candidates[np.isin(cells.cell[candidates], cells.near[c])])
+              for c in np.unique(own)]
     for at, pool in groups:
         found = nearest_among(x, queries[at], pool, k)
         knn[at, :found.shape[1]] = found
