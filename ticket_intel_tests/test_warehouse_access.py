@@ -122,3 +122,11 @@ def test_the_snapshot_is_complete_without_its_wal(tmp_path):
     assert snapshot.name == "w.snapshot.duckdb" and not snapshot.with_name(snapshot.name + ".wal").exists()
     with duckdb.connect(str(snapshot), read_only=True) as con:
         assert con.execute("SELECT tickets FROM marts.weekly_overview").fetchone()[0] == 7
+
+
+def test_a_ducklake_target_takes_no_file_lock(tmp_path, monkeypatch):
+    """A DuckLake serializes its writers itself; its URL is no path to put a lock file beside."""
+    monkeypatch.chdir(tmp_path)
+    with access.writer_lock("ducklake:postgres:dbname=ti host=127.0.0.1 user=ti", "run", wait_seconds=0):
+        pass
+    assert list(tmp_path.iterdir()) == []
