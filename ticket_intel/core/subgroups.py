@@ -22,8 +22,8 @@ this week mingle with its tickets of earlier weeks.
    those hysteresis held in it by an older fit: tickets of other issues held so dilute the draws,
    which then link less than any ordinary week's tickets do (one adjacent pair's theme held 55
    tickets of 8 other intents from a young warehouse's first, broad fit, and its new intent went
-   unfound). So this week's tickets of the candidate's stratum are redrawn at random from all its tickets (an exact
-   permutation test, seeded), and p = (1 + #draws whose largest group there is as large) /
+   unfound). So this week's tickets of the candidate's stratum are redrawn at random from all its
+   tickets (an exact permutation test, seeded), and p = (1 + #draws whose largest group there is as large) /
    (1 + draws). A candidate is a new group when p x (candidates this week) <= `max_p_value`
    (Bonferroni). The draws stop as soon as that can no longer hold (sequential Monte Carlo,
    Besag and Clifford 1991), so ordinary candidates cost a few draws. A theme born this week has
