@@ -96,6 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("NOTIFY_URL", "", "webhook URL for alerts"),
     _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts"),
     _s("NOTIFY_TIMEOUT_SECONDS", 10, "per alert delivery request"),
+    _s("ALERT_INTERVAL_SECONDS", 60, "how often the alert sensors look for alerts to send (the daemon's tick)",
+       load_time=True),
     _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick"),
     _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts"),
     _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),

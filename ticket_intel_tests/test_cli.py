@@ -168,28 +168,6 @@ def test_a_week_without_data_says_so(sample_run):
     assert "no data for the week of 2020-01-06" in result.stderr and sample_run.end in result.stderr
 
 
-@pytest.mark.e2e
-def test_review_takes_effect_without_a_new_run(sample_copy):
-    """rename / merge re-materialize summaries, ranking, alerts and reports of the affected weeks at once."""
-    runner_ = CliRunner()
-    wh_arg = ["--warehouse", str(sample_copy.warehouse)]
-    top = json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)
-    first, second = top[0]["theme_id"], top[1]["theme_id"]
-    renamed = runner_.invoke(main, ["review", "rename", *wh_arg, first, "Cards that never arrive"])
-    assert renamed.exit_code == 0, renamed.stderr
-    assert renamed.stdout.startswith(f"warehouse {sample_copy.warehouse}, Dagster instance {sample_copy.dagster_home}")
-    assert "updating weeks" in renamed.stdout and "label" in renamed.stdout
-    after = json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)
-    assert next(t for t in after if t["theme_id"] == first)["label"] == "Cards that never arrive"
-    merged = runner_.invoke(main, ["review", "merge", *wh_arg, second, first])
-    assert merged.exit_code == 0, merged.stderr
-    assert f"{second} is no longer ranked" in merged.stdout
-    final = {t["theme_id"]: t for t in json.loads(runner_.invoke(main, ["themes", *wh_arg, "--format", "json"]).stdout)}
-    assert second not in final and final[first]["tickets"] == top[0]["tickets"] + top[1]["tickets"]
-    listed = runner_.invoke(main, ["review", "list", *wh_arg]).stdout
-    assert "renamed" in listed or "merged into" in listed
-
-
 def test_duckdb_errors_are_one_line(tmp_path):
     """DuckDB 2.0 raises from the module `_duckdb`; the handler catches its base class."""
     broken = tmp_path / "w.duckdb"

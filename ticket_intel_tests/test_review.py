@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -109,11 +110,19 @@ def _review_and_recluster(sample_copy) -> dict:
     renamed, merged, into, rejected = both[:4]
     runner = CliRunner()
     wh_opt = ["--warehouse", str(sample_copy.warehouse), "--reviewer", "pm@example.com"]
+
+    def themes() -> dict[str, dict]:
+        shown = runner.invoke(main, ["themes", "--warehouse", str(sample_copy.warehouse), "--format", "json"])
+        return {t["theme_id"]: t for t in json.loads(shown.stdout)}
+
+    said, shown = {}, {"before": themes()}
     for args in (["rename", *wh_opt, renamed, "Customers cannot pay by card"],
                  ["merge", *wh_opt, merged, into],
                  ["not-a-theme", *wh_opt, rejected]):
         result = runner.invoke(main, ["review", *args])
         assert result.exit_code == 0, result.output
+        said[args[0]], shown[args[0]] = result.stdout, themes()
+    listed = runner.invoke(main, ["review", "list", "--warehouse", str(sample_copy.warehouse)]).stdout
     instance = dg.DagsterInstance.get()
     stale_before = {key: _stale(instance, key, week.isoformat()) for key in ("cluster_summaries", "ranked_themes")}
 
@@ -128,6 +137,7 @@ def _review_and_recluster(sample_copy) -> dict:
         reviews = con.execute("SELECT action, reviewer FROM ops.theme_reviews ORDER BY review_id").fetchall()
     return {
         "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
+        "said": said, "shown": shown, "listed": listed, "copy": sample_copy,
         "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
     }
 
@@ -140,6 +150,21 @@ def test_review_decisions_are_logged_and_take_effect_at_once(reviewed):
                                    ("not-a-theme", "pm@example.com")]
     assert reviewed["stale_before"] == {"cluster_summaries": False, "ranked_themes": False}
     assert reviewed["fresh_after"]
+
+
+@pytest.mark.e2e
+def test_each_decision_says_what_changed_and_shows_at_once(reviewed):
+    """Before any new run: `themes` shows the new name, and the merged theme's tickets under the other."""
+    renamed, merged, into, rejected = reviewed["ids"]
+    said, shown, copy = reviewed["said"], reviewed["shown"], reviewed["copy"]
+    assert said["rename"].startswith(f"warehouse {copy.warehouse}, Dagster instance {copy.dagster_home}")
+    assert "updating weeks" in said["rename"] and "label" in said["rename"]
+    assert shown["rename"][renamed]["label"] == "Customers cannot pay by card"
+    assert f"{merged} is no longer ranked" in said["merge"]
+    assert merged not in shown["merge"]
+    assert shown["merge"][into]["tickets"] == shown["before"][into]["tickets"] + shown["before"][merged]["tickets"]
+    assert rejected in shown["merge"] and rejected not in shown["not-a-theme"]
+    assert "renamed" in reviewed["listed"] and f"merge {merged}  {into}" in reviewed["listed"]
 
 
 @pytest.mark.e2e

@@ -18,6 +18,7 @@ import time
 
 import dagster as dg
 
+from ticket_intel import settings
 from ticket_intel.core import anomalies
 from ticket_intel.core.notify import FAILED, SENT, DeliveryError, Outbox
 from ticket_intel.core.releases import REGRESSION
@@ -84,8 +85,11 @@ def _deliver(context: dg.SensorEvaluationContext, alerts: AlertConfig, box: Outb
     return sent, failed
 
 
+INTERVAL_SECONDS = int(settings.value("TICKET_INTEL_ALERT_INTERVAL_SECONDS"))
+
+
 def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition:
-    @dg.sensor(name=name, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+    @dg.sensor(name=name, minimum_interval_seconds=INTERVAL_SECONDS, default_status=dg.DefaultSensorStatus.RUNNING,
                description=description)
     def _sensor(context: dg.SensorEvaluationContext, alerts: AlertConfig) -> dg.SensorResult:
         box = Outbox.load(context.cursor)
