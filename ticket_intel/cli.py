@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from ticket_intel.core import export as export_core
 from ticket_intel.core.product_inputs import releases_from
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
-from ticket_intel.core.review import review_changes, review_state, validate_action
+from ticket_intel.core.review import review_changes, review_state, validate_action, weeks_to_update
 from ticket_intel.core.weeks import monday
 from ticket_intel.warehouse import access
 
@@ -314,21 +314,26 @@ def _report_review_version(warehouse: Path) -> None:
 INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report"]
 
 
-def _apply_review(warehouse: Path, theme_ids: list[str]) -> None:
+def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = False) -> None:
     """Re-materialize summaries, ranking, alerts and report of the weeks holding these themes (never the
-    clustering), through Dagster, and say what changed in the latest of them."""
+    clustering; the latest window of them unless `every_week`), through Dagster, and say what changed in
+    the latest of them."""
     with access.open_snapshot(warehouse) as con:
         span = wh.theme_week_span(con, theme_ids)
         before = wh.ranked_themes(con, span[1]) if span else None
     if span is None or before is None:
         click.echo("no clustered week holds these themes yet; the next run applies the decision")
         return
-    click.echo(f"updating weeks {span[0]}..{span[1]}: summaries, ranking, alerts and reports (no re-clustering)")
-    execute(warehouse, span[0], span[1], INSIGHT_ASSETS)
+    start, end = span if every_week else weeks_to_update(span, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+    click.echo(f"updating weeks {start}..{end}: summaries, ranking, alerts and reports (no re-clustering)")
+    execute(warehouse, start, end, INSIGHT_ASSETS)
     with access.open_snapshot(warehouse) as con:
-        after = wh.ranked_themes(con, span[1])
+        after = wh.ranked_themes(con, end)
     for line in review_changes(before, after, theme_ids) or ["no visible change in the ranking"]:
-        click.echo(f"  week {span[1]}: {line}")
+        click.echo(f"  week {end}: {line}")
+    if start > span[0]:
+        click.echo(f"weeks {span[0]}..{start - timedelta(weeks=1)} show the decision after "
+                   "`ticket-intel review apply` (Dagster lists them as stale until then)")
 
 
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
@@ -362,6 +367,22 @@ def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str |
     rid = _record_review(warehouse, theme_id, action, value, target, reviewer)
     click.echo(f"review #{rid}: {said}")
     _apply_review(warehouse, [t for t in (theme_id, target, also) if t])
+
+
+@review.command("apply")
+@WAREHOUSE_OPTION
+@friendly
+def review_apply(warehouse: Path) -> None:
+    """Bring every week holding a reviewed theme up to date (a decision updates the latest window of
+    them at once)."""
+    _using(warehouse)
+    with access.open_snapshot(warehouse) as con:
+        log = wh.reviews(con)
+    themes = sorted({t for r in log for t in (r["theme_id"], r["target_theme_id"]) if t})
+    if not themes:
+        click.echo("no review decisions yet")
+        return
+    _apply_review(warehouse, themes, every_week=True)
 
 
 @review.command("rename")

@@ -16,7 +16,7 @@ from ticket_intel.cli import format_themes, main
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
             ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
-            ["review", "undo"]]
+            ["review", "undo"], ["review", "apply"]]
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a) or "main")

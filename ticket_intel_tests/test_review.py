@@ -8,7 +8,14 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from ticket_intel.core.review import ReviewState, canonical_themes, review_state, validate_action
+from ticket_intel.core.review import (
+    ReviewState,
+    canonical_themes,
+    review_state,
+    validate_action,
+    weeks_to_update,
+)
+from ticket_intel.defs.partitions import WINDOW_WEEKS
 from ticket_intel_tests.conftest import copy_run
 
 
@@ -63,6 +70,13 @@ def test_invalid_decisions_are_refused(action, value, target, message):
         validate_action(action, value, target)
 
 
+def test_a_decision_updates_the_last_window_of_the_weeks_holding_its_themes():
+    mondays = [date(2026, 1, 5) + timedelta(weeks=i) for i in range(20)]
+    assert weeks_to_update((mondays[0], mondays[19]), 8) == (mondays[12], mondays[19])
+    assert weeks_to_update((mondays[15], mondays[19]), 8) == (mondays[15], mondays[19])
+    assert weeks_to_update((mondays[3], mondays[3]), 1) == (mondays[3], mondays[3])
+
+
 def test_canonical_themes_rewrites_a_window_frame():
     frame = pd.DataFrame({"ticket_id": ["1", "2", "3"], "theme_id": ["A", "B", None]})
     out = canonical_themes(frame, ReviewState(merged_into={"A": "B"}))
@@ -81,6 +95,16 @@ def _stale(instance, key: str, partition: str) -> bool:
 
     resolver = CachingStaleStatusResolver(instance, defs().resolve_asset_graph(), LoadingContextForTest(instance))
     return resolver.get_status(dg.AssetKey(key), partition) == StaleStatus.STALE
+
+
+def _label_and_staleness(sample_copy, instance, theme_id: str) -> tuple[str, bool]:
+    """The theme's ranked label in the sample's first week, and whether that week's ranking is stale."""
+    import duckdb
+
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        label = con.execute("SELECT label FROM marts.ranked_themes WHERE week_start = ? AND theme_id = ?",
+                            [date.fromisoformat(sample_copy.start), theme_id]).fetchone()[0]
+    return label, _stale(instance, "ranked_themes", sample_copy.start)
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +130,11 @@ def _review_and_recluster(sample_copy) -> dict:
                (SELECT theme_id FROM marts.ranked_themes WHERE week_start = ?) ORDER BY rank""",
             [week, week - timedelta(weeks=1)],
         ).fetchall()]
+        first = {r[0] for r in con.execute("SELECT theme_id FROM marts.ranked_themes WHERE week_start = ?",
+                                           [date.fromisoformat(sample_copy.start)]).fetchall()}
     assert len(both) >= 4, "the sample should have themes that persist from one week to the next"
-    renamed, merged, into, rejected = both[:4]
+    renamed = next(t for t in both if t in first)  # ranked in every week: one a decision's window leaves out
+    merged, into, rejected = [t for t in both if t != renamed][:3]
     runner = CliRunner()
     wh_opt = ["--warehouse", str(sample_copy.warehouse), "--reviewer", "pm@example.com"]
 
@@ -124,6 +151,10 @@ def _review_and_recluster(sample_copy) -> dict:
         said[args[0]], shown[args[0]] = result.stdout, themes()
     listed = runner.invoke(main, ["review", "list", "--warehouse", str(sample_copy.warehouse)]).stdout
     instance = dg.DagsterInstance.get()
+    oldest = _label_and_staleness(sample_copy, instance, renamed)
+    applied = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
+    assert applied.exit_code == 0, applied.output
+    oldest = {"before apply": oldest, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
     stale_before = {key: _stale(instance, key, week.isoformat()) for key in ("cluster_summaries", "ranked_themes")}
 
     result = defs().resolve_job_def("weekly_job").execute_in_process(
@@ -137,7 +168,8 @@ def _review_and_recluster(sample_copy) -> dict:
         reviews = con.execute("SELECT action, reviewer FROM ops.theme_reviews ORDER BY review_id").fetchall()
     return {
         "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
-        "said": said, "shown": shown, "listed": listed, "copy": sample_copy,
+        "said": said, "shown": shown, "listed": listed, "copy": sample_copy, "oldest": oldest,
+        "applied": applied.stdout,
         "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
     }
 
@@ -165,6 +197,20 @@ def test_each_decision_says_what_changed_and_shows_at_once(reviewed):
     assert shown["merge"][into]["tickets"] == shown["before"][into]["tickets"] + shown["before"][merged]["tickets"]
     assert rejected in shown["merge"] and rejected not in shown["not-a-theme"]
     assert "renamed" in reviewed["listed"] and f"merge {merged}  {into}" in reviewed["listed"]
+
+
+@pytest.mark.e2e
+def test_a_decision_updates_the_latest_window_and_apply_the_weeks_before(reviewed):
+    """The sample's 12 weeks against an 8-week window: the first week keeps the old name, stale,
+    until `review apply`."""
+    said, copy = reviewed["said"]["rename"], reviewed["copy"]
+    start = date.fromisoformat(copy.end) - timedelta(weeks=WINDOW_WEEKS - 1)
+    assert f"updating weeks {start}..{copy.end}" in said
+    assert f"weeks {copy.start}..{start - timedelta(weeks=1)} show the decision after `ticket-intel review apply`" in said
+    (old_label, stale), (new_label, still_stale) = reviewed["oldest"].values()
+    assert old_label != "Customers cannot pay by card" and stale
+    assert new_label == "Customers cannot pay by card" and not still_stale
+    assert f"updating weeks {copy.start}..{copy.end}" in reviewed["applied"]
 
 
 @pytest.mark.e2e

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -136,3 +137,12 @@ def validate_action(action: str, value: str | None, target: str | None, theme_id
         raise ValueError(f"{target} is already merged into {theme_id}; merging back would make a cycle")
     if action == "undo" and not (value and value.isdigit()):
         raise ValueError("undo needs the review id to cancel")
+
+
+def weeks_to_update(span: tuple[date, date], window_weeks: int) -> tuple[date, date]:
+    """Of the weeks holding the reviewed themes (`span`), those a decision updates at once: the last
+    window of them, which the latest report's trends and charts show. Updating every week made a
+    decision's wait grow with the warehouse's history (a minute for 10 weeks of 2,000 tickets);
+    `ticket-intel review apply` brings the older weeks up to date in one run."""
+    first, last = span
+    return max(first, last - timedelta(weeks=window_weeks - 1)), last
