@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stride", type=int, default=3, help="inject a spike at every n-th testable week")
     parser.add_argument("--pairs", type=int, default=adjacent.PAIRS,
                         help="adjacent banking77 intent pairs for the new-pattern scenarios (0 skips them)")
+    parser.add_argument("--seeds", default=",".join(map(str, adjacent.SEEDS)),
+                        help="comma-separated seeds of the adjacent-pair scenarios; the summary gives each and their mean")
     args = parser.parse_args(argv)
     if skipped_without(DATASET):
         return 0
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
           f"theme-weeks; shipped tail: {chosen.distribution}\n")
     print(table([real_case(issues, product, week, chosen) for product, week in REAL_CASES], "{:.1f}"))
     if args.pairs:
-        adjacent.report(args.pairs)
+        adjacent.report(args.pairs, [int(v) for v in args.seeds.split(",")])
     return 0
 
 

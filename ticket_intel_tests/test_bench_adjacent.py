@@ -34,3 +34,12 @@ def test_a_week_step_ranks_the_themes_and_alerts_on_a_new_one():
     assert len(ranked) == 3 and all(theme_of)
     new = [a for a in alerts if a["kind"] == anomalies.NEW_PATTERN]
     assert len(new) == 1 and new[0]["tickets"] == 15
+
+
+def test_the_summary_over_seeds_keeps_each_seed_and_adds_their_mean_per_path():
+    runs = [(42, [{"path": "groups", "new recall B=6": 0.25}, {"path": "placed", "new recall B=6": 0.0}]),
+            (7, [{"path": "groups", "new recall B=6": 0.75}, {"path": "placed", "new recall B=6": 0.5}])]
+    rows = adjacent.over_seeds(runs)
+    assert [(r["seed"], r["path"]) for r in rows] == [(42, "groups"), (42, "placed"), (7, "groups"), (7, "placed"),
+                                                      ("mean", "groups"), ("mean", "placed")]
+    assert [r["new recall B=6"] for r in rows[-2:]] == [0.5, 0.25]

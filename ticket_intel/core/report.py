@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
@@ -104,10 +105,11 @@ def _volume_chart(plt: Any, counts: pd.DataFrame, totals: pd.Series, labels: Map
     ax.bar(weeks, rest.clip(lower=0).values, bottom=bottom.values, color="#d5d9de", width=0.7,
            label="all other tickets")
     ax.set_ylabel("tickets per week")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    legend = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", color="#eceef1")
     ax.set_axisbelow(True)
-    return _png(fig, left=0.75, right=2.6, top=0.15, bottom=0.4)
+    legend_inches = legend.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi  # the labels' real width
+    return _png(fig, left=0.75, right=legend_inches + 0.25, top=0.15, bottom=0.4)
 
 
 def first_week(weeks: Sequence[date], born: date | None) -> int:
@@ -131,13 +133,14 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
         ax.plot(range(start, len(weeks)), row.values[start:], color=colours[i % 10], marker="o", markersize=3,
                 linewidth=1.6)
         ax.plot([len(weeks) - 1], [row.values[-1]], "o", color=colours[i % 10], markersize=6)
-        ax.set_title(_short(labels.get(theme_id, theme_id), 34), fontsize=9, loc="left")
+        ax.set_title(textwrap.fill(labels.get(theme_id, theme_id), 26, max_lines=2, placeholder="\u2026"),
+                     fontsize=9, loc="left")
         ax.set_ylim(bottom=0, top=max(row.max() * 1.25, 4))
         ax.set_xticks([0, len(weeks) - 1], [weeks[0], weeks[-1]])
         ax.grid(axis="y", color="#eceef1")
     for j in range(n, rows * cols):
         axes[j // cols][j % cols].set_visible(False)
-    return _png(fig, left=0.45, right=0.15, top=0.3, bottom=0.35, hspace=0.45, wspace=0.3)
+    return _png(fig, left=0.45, right=0.15, top=0.45, bottom=0.35, hspace=0.6, wspace=0.3)  # two-line titles
 
 
 def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
