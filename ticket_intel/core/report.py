@@ -78,9 +78,9 @@ def trend_text(theme: Mapping[str, Any]) -> str:
 
 
 def _png(fig: Any, left: float, right: float, top: float, bottom: float, **spacing: float) -> str:
-    """The figure as a PNG data URI, its margins given in inches. Fixed margins, sized for the longest
-    label a chart shows, instead of `tight_layout`, which measured every tick label and cost more than
-    drawing the figure."""
+    """The figure as a PNG data URI, its margins given in inches by the caller (fixed, or measured on
+    the one artist that varies, the legend) instead of `tight_layout`, which measured every tick label
+    of the small multiples and cost more than drawing them."""
     import matplotlib.pyplot as plt
 
     width, height = fig.get_size_inches()
