@@ -151,11 +151,12 @@ def _review_and_recluster(sample_copy) -> dict:
         said[args[0]], shown[args[0]] = result.stdout, themes()
     listed = runner.invoke(main, ["review", "list", "--warehouse", str(sample_copy.warehouse)]).stdout
     instance = dg.DagsterInstance.get()
-    oldest = _label_and_staleness(sample_copy, instance, renamed)
+    # the latest week as the decisions left it, before `review apply` touches any week
+    stale_before = {key: _stale(instance, key, week.isoformat()) for key in ("cluster_summaries", "ranked_themes")}
+    before_apply = _label_and_staleness(sample_copy, instance, renamed)
     applied = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
     assert applied.exit_code == 0, applied.output
-    oldest = {"before apply": oldest, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
-    stale_before = {key: _stale(instance, key, week.isoformat()) for key in ("cluster_summaries", "ranked_themes")}
+    oldest = {"before apply": before_apply, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
 
     result = defs().resolve_job_def("weekly_job").execute_in_process(
         instance=instance, partition_key=week.isoformat(),
