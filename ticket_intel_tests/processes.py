@@ -3,6 +3,7 @@ this test, with the worktree on their path, and a way to wait for what they do."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,18 +23,20 @@ def child_env(**extra: str | Path) -> dict[str, str]:
 
 
 def python(code: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
-    """Start `code` in a fresh interpreter; its stdout and stderr are pipes of text."""
+    """Start `code` in a fresh interpreter, in its own process group; its stdout and stderr are
+    pipes of text."""
     return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env or child_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            **kwargs)
 
 
 TICKET_INTEL = [sys.executable, "-m", "ticket_intel.cli"]
 
 
 def cli(args: list[str], env: dict[str, str], cwd: Path, **kwargs) -> subprocess.Popen:
-    """Start `ticket-intel ARGS` as a user would."""
-    return subprocess.Popen([*TICKET_INTEL, *args], env=env, cwd=cwd,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    """Start `ticket-intel ARGS` as a user would, in its own process group."""
+    return subprocess.Popen([*TICKET_INTEL, *args], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.2) -> object:
@@ -48,10 +51,16 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
 
 
 def kill(process: subprocess.Popen) -> None:
-    """SIGKILL, as the OOM killer or `kill -9` would, and reap the child."""
+    """SIGKILL, as the OOM killer or `kill -9` would, and reap the child.
+
+    Its process group goes too: a run killed between starting Dagster's compute-log `tail -F` and
+    that tail's orphan watcher leaves the tail holding the child's stdout forever (seen in CI: the
+    pipes never closed and the suite hung)."""
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)
-    process.communicate()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
 
 
 def cli_errors(stderr: str) -> list[str]:
