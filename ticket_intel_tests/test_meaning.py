@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticket_intel.core.embed import text_hash
-from ticket_intel.core.meaning import meaning_text, spelling_folds
+from ticket_intel.core.meaning import meaning_text, profane_words, spelling_folds
 from ticket_intel.core.redact import RedactionSettings, redact_tickets
 
 TWEETS = [
@@ -91,3 +91,10 @@ def test_spelling_folds_misspellings_into_words_of_the_same_theme():
               "kindle": 4, "kindly": 1, "cheek": 1, "paperwhite": 3}
     assert spelling_folds(counts) == {"chcek": "check", "neeed": "need", "recieve": "receive"}
     assert spelling_folds({"chcek": 3, "balance": 8}) == {}  # the correct word must be in the theme
+
+
+def test_swearing_is_profane_and_words_that_name_things_are_not():
+    assert profane_words(["shit", "fucking", "bullshit", "hell", "fries", "order"]) == {"shit", "fucking", "bullshit",
+                                                                                        "hell"}
+    # words products have stay, even when a profanity model leans towards them
+    assert profane_words(["shut", "kill", "crash", "stroke", "strip", "virgin", "fraud", "scam", "declined"]) == set()

@@ -118,6 +118,23 @@ def test_terms_labels_and_backlog_titles_hold_no_handles_links_placeholders_or_m
     assert "order" in " ".join(terms["late"][:3])
 
 
+ANGRY_FOOD = [
+    "@BurgerHelp ordered fries and a burger, got no fries. this shit again",
+    "@BurgerHelp my fries were cold as shit",
+    "@BurgerHelp where the fuck are my fries, ordered an hour ago",
+    "@BurgerHelp cold fries AGAIN wtf, shit service",
+    "@BurgerHelp no fries in my order, fucking ridiculous",
+    "@BurgerHelp fries missing from my bag, damn it",
+]
+
+
+def test_swearing_never_labels_a_theme():
+    terms = class_tfidf_terms({"food": ANGRY_FOOD, "late": LATE_ORDERS, "balance": BALANCE})
+    summary = extractive_summary(_doc(ANGRY_FOOD, "food", terms=terms["food"]))
+    words = {w for text in (*summary.terms, summary.label) for w in text.lower().replace("\u00b7", " ").split()}
+    assert "fries" in words and not words & {"shit", "fuck", "fucking"}, (summary.label, summary.terms)
+
+
 def test_label_is_the_customers_phrase_not_a_bag_of_words():
     doc = _doc(DECLINED)
     label = label_from_terms(doc.terms, doc.texts)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from ticket_intel.core.meaning import meaning_text, spelling_folds
+from ticket_intel.core.meaning import meaning_text, profane_words, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural, product_words
@@ -178,10 +178,13 @@ def _sentences(meaning: str, stop: frozenset[str]) -> list[list[str]]:
 
 def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
     """`_sentences` of each of one theme's texts for meaning, misspellings folded into the correctly
-    spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling."""
+    spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling,
+    and without stop words or profanity."""
     phrases = [_sentences(t, frozenset()) for t in meanings]  # stop words too: "neeed" misspells "need"
-    folds = spelling_folds(Counter(w for doc in phrases for phrase in doc for w in phrase))
-    return [[[w for w in (folds.get(w, w) for w in phrase) if w not in stop] for phrase in doc] for doc in phrases]
+    counts = Counter(w for doc in phrases for phrase in doc for w in phrase)
+    folds = spelling_folds(counts)
+    drop = stop | profane_words(folds.get(w, w) for w in counts)
+    return [[[w for w in (folds.get(w, w) for w in phrase) if w not in drop] for phrase in doc] for doc in phrases]
 
 
 def same_stem(a: str, b: str) -> bool:
