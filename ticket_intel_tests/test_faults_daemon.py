@@ -29,12 +29,12 @@ ACTIVE = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED)
 
 def test_a_hanging_receiver_gets_each_alert_once_within_the_tick_deadline(tmp_path):
     """8 alerts; the receiver answers 2, then hangs 15 s on each of the next 6 requests. The request
-    timeout is 5 s (default 10) so that the six hangs meet the tick budget within one tick, not three;
+    timeout is 2 s (default 10) so that the six hangs meet the tick budget within one tick, not three;
     the sensors tick every 10 s (default 60) so that the next tick does not keep the test waiting."""
     with serve_webhook() as hook:
         hook.statuses = [200, 200] + ["hang"] * 6
         env = daemon_env(tmp_path, TICKET_INTEL_NOTIFIER="webhook", TICKET_INTEL_NOTIFY_URL=hook.url,
-                         TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS="5", TICKET_INTEL_ALERT_INTERVAL_SECONDS="10")
+                         TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS="2", TICKET_INTEL_ALERT_INTERVAL_SECONDS="10")
         instance = instance_at(env)
         instance.report_runless_asset_event(dg.AssetMaterialization(
             "theme_alerts", partition="2026-11-09", metadata={"alerts": dg.MetadataValue.json(ALERTS)}))
