@@ -27,7 +27,13 @@ from ticket_intel.core import export as export_core
 from ticket_intel.core.product_inputs import releases_from
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
-from ticket_intel.core.review import review_changes, review_state, validate_action, weeks_to_update
+from ticket_intel.core.review import (
+    review_changes,
+    review_state,
+    reviews_version,
+    validate_action,
+    weeks_to_update,
+)
 from ticket_intel.core.weeks import monday
 from ticket_intel.warehouse import access
 
@@ -304,7 +310,7 @@ def _report_review_version(warehouse: Path) -> None:
     """Tell Dagster the review log changed, so summaries and rankings show as stale until updated."""
     runner.configure(warehouse)
     from ticket_intel.defs.run_guard import prepare_instance
-    from ticket_intel.defs.sources import observation, reviews_version
+    from ticket_intel.defs.sources import observation
 
     with access.open_snapshot(warehouse) as con:
         version = reviews_version(wh.reviews(con))
@@ -316,24 +322,47 @@ INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_
 
 def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = False) -> None:
     """Re-materialize summaries, ranking, alerts and report of the weeks holding these themes (never the
-    clustering; the latest window of them unless `every_week`), through Dagster, and say what changed in
-    the latest of them."""
+    clustering), through Dagster, and say what changed in the latest of them: the latest window of
+    those weeks, or with `every_week` the ones not yet showing every decision."""
     with access.open_snapshot(warehouse) as con:
         span = wh.theme_week_span(con, theme_ids)
-        before = wh.ranked_themes(con, span[1]) if span else None
-    if span is None or before is None:
+        version = reviews_version(wh.reviews(con))
+    if span is None:
         click.echo("no clustered week holds these themes yet; the next run applies the decision")
         return
-    start, end = span if every_week else weeks_to_update(span, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+    weeks = _weeks_behind_reviews(span, version) if every_week else weeks_to_update(
+        span, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+    if weeks is None:
+        click.echo(f"weeks {span[0]}..{span[1]} already show every review decision")
+        return
+    start, end = weeks
+    with access.open_snapshot(warehouse) as con:
+        before = wh.ranked_themes(con, end)
+    if before is None:
+        click.echo("no clustered week holds these themes yet; the next run applies the decision")
+        return
     click.echo(f"updating weeks {start}..{end}: summaries, ranking, alerts and reports (no re-clustering)")
     execute(warehouse, start, end, INSIGHT_ASSETS)
     with access.open_snapshot(warehouse) as con:
         after = wh.ranked_themes(con, end)
     for line in review_changes(before, after, theme_ids) or ["no visible change in the ranking"]:
         click.echo(f"  week {end}: {line}")
-    if start > span[0]:
+    if not every_week and start > span[0]:
         click.echo(f"weeks {span[0]}..{start - timedelta(weeks=1)} show the decision after "
                    "`ticket-intel review apply` (Dagster lists them as stale until then)")
+
+
+def _weeks_behind_reviews(span: tuple[date, date], version: str) -> tuple[date, date] | None:
+    """The first and last of the weeks in `span` whose summaries or ranking were made before the
+    review log reached `version`; None when every week is up to date."""
+    from ticket_intel.defs.run_guard import prepare_instance
+    from ticket_intel.defs.sources import weeks_behind
+
+    instance = prepare_instance()
+    weeks = [(span[0] + timedelta(weeks=i)).isoformat() for i in range((span[1] - span[0]).days // 7 + 1)]
+    behind = sorted({w for asset in ("cluster_summaries", "ranked_themes")
+                     for w in weeks_behind(instance, asset, "theme_reviews", version, weeks)})
+    return (date.fromisoformat(behind[0]), date.fromisoformat(behind[-1])) if behind else None
 
 
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
@@ -374,7 +403,7 @@ def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str |
 @friendly
 def review_apply(warehouse: Path) -> None:
     """Bring every week holding a reviewed theme up to date (a decision updates the latest window of
-    them at once)."""
+    them at once; weeks that already show every decision are left alone)."""
     _using(warehouse)
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)

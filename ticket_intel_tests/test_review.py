@@ -157,6 +157,7 @@ def _review_and_recluster(sample_copy) -> dict:
     applied = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
     assert applied.exit_code == 0, applied.output
     oldest = {"before apply": before_apply, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
+    applied_again = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
 
     result = defs().resolve_job_def("weekly_job").execute_in_process(
         instance=instance, partition_key=week.isoformat(),
@@ -170,7 +171,7 @@ def _review_and_recluster(sample_copy) -> dict:
     return {
         "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
         "said": said, "shown": shown, "listed": listed, "copy": sample_copy, "oldest": oldest,
-        "applied": applied.stdout,
+        "applied": applied.stdout, "applied_again": applied_again.stdout,
         "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
     }
 
@@ -203,7 +204,7 @@ def test_each_decision_says_what_changed_and_shows_at_once(reviewed):
 @pytest.mark.e2e
 def test_a_decision_updates_the_latest_window_and_apply_the_weeks_before(reviewed):
     """The sample's 12 weeks against an 8-week window: the first week keeps the old name, stale,
-    until `review apply`."""
+    until `review apply`, which updates the weeks left behind and, run again, nothing."""
     said, copy = reviewed["said"]["rename"], reviewed["copy"]
     start = date.fromisoformat(copy.end) - timedelta(weeks=WINDOW_WEEKS - 1)
     assert f"updating weeks {start}..{copy.end}" in said
@@ -211,7 +212,9 @@ def test_a_decision_updates_the_latest_window_and_apply_the_weeks_before(reviewe
     (old_label, stale), (new_label, still_stale) = reviewed["oldest"].values()
     assert old_label != "Customers cannot pay by card" and stale
     assert new_label == "Customers cannot pay by card" and not still_stale
-    assert f"updating weeks {copy.start}..{copy.end}" in reviewed["applied"]
+    # only the weeks no decision updated: the latest window already showed the last decision
+    assert f"updating weeks {copy.start}.." in reviewed["applied"] and f"..{copy.end}:" not in reviewed["applied"]
+    assert reviewed["applied_again"].splitlines()[1:] == [f"weeks {copy.start}..{copy.end} already show every review decision"]
 
 
 @pytest.mark.e2e

@@ -7,6 +7,7 @@ decision; the log itself is never rewritten, so who decided what stays auditable
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -146,3 +147,9 @@ def weeks_to_update(span: tuple[date, date], window_weeks: int) -> tuple[date, d
     `ticket-intel review apply` brings the older weeks up to date in one run."""
     first, last = span
     return max(first, last - timedelta(weeks=window_weeks - 1)), last
+
+
+def reviews_version(rows: list[dict]) -> str:
+    """A version of the review log: it changes with every decision, so what was made before one shows as stale."""
+    payload = "|".join(f"{r['review_id']}:{r['action']}:{r['theme_id']}:{r['value']}:{r['target_theme_id']}" for r in rows)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -7,16 +7,17 @@ A new version is recorded only when it differs from the latest one in the event 
 sensor, the CLI and the UI's "observe" button can all report without creating false staleness.
 """
 
-import hashlib
 
 import dagster as dg
 
 from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
+from ticket_intel.core.review import reviews_version
 from ticket_intel.defs.resources import RankingConfig, TriageConfig, Warehouse
 
 DATA_VERSION_TAG = "dagster/data_version"
+INPUT_VERSION_TAG = "dagster/input_data_version"
 # Observed configuration files: asset -> the setting naming the file.
 CONFIG_FILES = {"taxonomy": "TICKET_INTEL_TAXONOMY", "triage_taxonomy": "TICKET_INTEL_TRIAGE",
                 "routing": "TICKET_INTEL_ROUTING"}
@@ -47,11 +48,6 @@ def routing(triage_config: TriageConfig) -> dg.DataVersion:
     return dg.DataVersion(tax.content_hash(tax.locate(triage_config.routing)))
 
 
-def reviews_version(rows: list[dict]) -> str:
-    payload = "|".join(f"{r['review_id']}:{r['action']}:{r['theme_id']}:{r['value']}:{r['target_theme_id']}" for r in rows)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
 @dg.observable_source_asset(
     group_name="inputs",
     description="ops.theme_reviews: rename / confirm / merge / not-a-theme decisions by people.",
@@ -59,6 +55,21 @@ def reviews_version(rows: list[dict]) -> str:
 def theme_reviews(warehouse: Warehouse) -> dg.DataVersion:
     with warehouse.connect() as con:
         return dg.DataVersion(reviews_version(wh.reviews(con)))
+
+
+def weeks_behind(instance: dg.DagsterInstance, asset: str, source: str, version: str, weeks: list[str]) -> list[str]:
+    """Those of `weeks` whose latest materialization of `asset` read another version of the source
+    asset `source` than `version` (or that were never materialized). Dagster records the version
+    each materialization read as a tag; its own staleness resolver is no public API."""
+    read: dict[str, str | None] = {}
+    cursor, more = None, True
+    while more and len(read) < len(weeks):  # newest first, a page at a time
+        page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=weeks),
+                                               limit=1000, cursor=cursor)
+        for record in page.records:
+            read.setdefault(record.partition_key, record.asset_materialization.tags.get(f"{INPUT_VERSION_TAG}/{source}"))
+        cursor, more = page.cursor, page.has_more
+    return [w for w in weeks if read.get(w) != version]
 
 
 def observation(asset: str, version: str) -> dg.AssetObservation:
