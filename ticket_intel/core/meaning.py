@@ -152,10 +152,10 @@ _profane: dict[str, bool] = {}
 
 def profane_words(words: Iterable[str]) -> set[str]:
     """The profane ones of `words` (lower case); each distinct word is judged once per process."""
-    words = set(words)
-    new = sorted(words - _profane.keys())
+    distinct = set(words)
+    new = sorted(distinct - _profane.keys())
     if new:
         from profanity_check import predict_prob
 
         _profane.update(zip(new, (predict_prob(new) >= PROFANE_PROBABILITY).tolist(), strict=True))
-    return {w for w in words if _profane[w]}
+    return {w for w in distinct if _profane[w]}

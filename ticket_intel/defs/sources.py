@@ -7,7 +7,6 @@ A new version is recorded only when it differs from the latest one in the event 
 sensor, the CLI and the UI's "observe" button can all report without creating false staleness.
 """
 
-
 import dagster as dg
 
 from ticket_intel import settings
