@@ -34,7 +34,7 @@ from ticket_intel.core.review import (
     validate_action,
     weeks_to_update,
 )
-from ticket_intel.core.weeks import monday
+from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -318,6 +318,7 @@ def _report_review_version(warehouse: Path) -> None:
 
 
 INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report"]
+NOT_CLUSTERED_YET = "no clustered week holds these themes yet; the next run applies the decision"
 
 
 def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = False) -> None:
@@ -328,7 +329,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
         span = wh.theme_week_span(con, theme_ids)
         version = reviews_version(wh.reviews(con))
     if span is None:
-        click.echo("no clustered week holds these themes yet; the next run applies the decision")
+        click.echo(NOT_CLUSTERED_YET)
         return
     weeks = _weeks_behind_reviews(span, version) if every_week else weeks_to_update(
         span, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
@@ -339,7 +340,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     with access.open_snapshot(warehouse) as con:
         before = wh.ranked_themes(con, end)
     if before is None:
-        click.echo("no clustered week holds these themes yet; the next run applies the decision")
+        click.echo(NOT_CLUSTERED_YET)
         return
     click.echo(f"updating weeks {start}..{end}: summaries, ranking, alerts and reports (no re-clustering)")
     execute(warehouse, start, end, INSIGHT_ASSETS)
@@ -359,7 +360,7 @@ def _weeks_behind_reviews(span: tuple[date, date], version: str) -> tuple[date, 
     from ticket_intel.defs.sources import weeks_behind
 
     instance = prepare_instance()
-    weeks = [(span[0] + timedelta(weeks=i)).isoformat() for i in range((span[1] - span[0]).days // 7 + 1)]
+    weeks = [w.isoformat() for w in window(span[1], (span[1] - span[0]).days // 7 + 1)]
     behind = sorted({w for asset in ("cluster_summaries", "ranked_themes")
                      for w in weeks_behind(instance, asset, "theme_reviews", version, weeks)})
     return (date.fromisoformat(behind[0]), date.fromisoformat(behind[-1])) if behind else None
