@@ -163,24 +163,23 @@ def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Se
     return [meaning_text(t) for t in texts] if meanings is None else meanings
 
 
-def _sentences(meaning: str, stop: frozenset[str]) -> list[list[str]]:
-    """Content words per phrase of a text for meaning (`meaning_text`: no handles, links,
-    placeholders or sign-offs). Punctuation, negations and prepositions split phrases (so "payment
-    didn't work" never yields "payment work"); `card's` counts as `card`, and other contractions
-    (I'm, we've) carry no topic."""
+@lru_cache(maxsize=2**15)
+def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
+    """Words per phrase of a text for meaning (`meaning_text`: no handles, links, placeholders or
+    sign-offs), stop words included. Punctuation, negations and prepositions split phrases (so
+    "payment didn't work" never yields "payment work"); `card's` counts as `card`, and other
+    contractions (I'm, we've) carry no topic. Cached: the summaries read each ticket of a window
+    again for every week that window covers."""
     text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning).lower()))
-    phrases = []
-    for part in _SENTENCE_BREAK.split(text):
-        words = (w.removesuffix("'s") for w in _WORD.findall(part))
-        phrases.append([w for w in words if "'" not in w and w not in stop])
-    return phrases
+    words_of = ((w.removesuffix("'s") for w in _WORD.findall(part)) for part in _SENTENCE_BREAK.split(text))
+    return tuple(tuple(w for w in words if "'" not in w) for words in words_of)
 
 
 def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
     """`_sentences` of each of one theme's texts for meaning, misspellings folded into the correctly
     spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling,
     and without stop words or profanity."""
-    phrases = [_sentences(t, frozenset()) for t in meanings]  # stop words too: "neeed" misspells "need"
+    phrases = [_sentences(t) for t in meanings]  # stop words too: "neeed" misspells "need"
     counts = Counter(w for doc in phrases for phrase in doc for w in phrase)
     folds = spelling_folds(counts)
     drop = stop | profane_words(folds.get(w, w) for w in counts)
@@ -490,6 +489,9 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_a
     stored = frame["meaning_text"] if "meaning_text" in frame else pd.Series(None, index=frame.index, dtype=object)
     meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
     stop = _stop_words()
+    # The window's words judged for profanity in one call: each call of the model costs milliseconds,
+    # and a window has hundreds of themes.
+    profane_words(w for m in meanings for phrase in _sentences(m) for w in phrase)
     phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
     names = _product_names(frame, groups)
     terms = _tfidf_terms(phrases, unsaid=names if products_apart else None)

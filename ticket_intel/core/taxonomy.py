@@ -37,7 +37,7 @@ class Area:
     tags: frozenset[str] = frozenset()
 
     def matches(self, text: str) -> bool:
-        return bool(self.keywords) and bool(_keywords_pattern(self.keywords).search(text))
+        return bool(self.keywords) and _mentions(self.keywords, text)
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,12 @@ def _keywords_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     """Any of the keywords at a word start, with any ending (card, cards, cardholder): one scan of
     the text per area rather than one per keyword, as triage asks this of every ticket."""
     return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\w*", re.IGNORECASE)
+
+
+@lru_cache(maxsize=2**16)
+def _mentions(keywords: tuple[str, ...], text: str) -> bool:
+    """Cached: the summaries ask this of each ticket of a window again for every week it covers."""
+    return bool(_keywords_pattern(keywords).search(text))
 
 
 def area_evidence(taxonomy: Taxonomy, texts: Sequence[str], tags_per_ticket: Sequence[Iterable[str]] = ()
