@@ -44,8 +44,8 @@ tickets are in (an outlier when most of them are): the neighbourhood the layout 
 from. (Placing them by the rule of step 4, the nearest centroid inside its fence, lost 0.037 ARI
 against the whole fit on a labelled mix, the vote 0.023; HDBSCAN's themes, drawn on the layout, are
 not nearest-centroid cells; docs/themes.md.) Sampled tickets take the vote too: the half-dense
-sample's own labels agreed less with the truth than the placed tickets' votes did, and with every
-ticket voting the loss is 0.016. The nearest sampled tickets are searched in the
+sample's own labels agreed less with the truth than the votes of the placed tickets did, and voting
+every ticket lost less again (docs/themes.md). The nearest sampled tickets are searched in the
 `PLACE_PROBES` themes nearest each ticket's own (`cell_search`). The exact neighbour search is
 quadratic: at 50k tickets it already takes as long as UMAP itself, and at 500k it would take hours,
 while the fit on a sample costs the same at any size and the placement is linear (`bench.scale`
