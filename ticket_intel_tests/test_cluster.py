@@ -204,24 +204,6 @@ def test_a_placed_ticket_takes_the_theme_of_most_of_its_nearest_sampled_tickets(
     assert cluster._vote(np.full((2, 3), cluster.OUTLIER)).tolist() == [cluster.OUTLIER] * 2
 
 
-def test_a_sampled_ticket_takes_the_theme_of_most_of_its_nearest_other_sampled_tickets(monkeypatch):
-    """The sample's own labels are noisier than the vote (half as dense a sample, docs/themes.md): a
-    sampled ticket the fit put in the wrong theme, or left an outlier, takes its sampled neighbours'
-    theme, as soft; the sampled tickets the vote agrees with stay core."""
-    x, truth = blobs(60, 3, spread=0.2, seed=4)
-    params = replace(cluster.default_params(len(x)), sample_limit=90)
-    rows = np.sort(np.random.default_rng(params.seed).choice(len(x), 90, replace=False))
-    fit = truth[rows].copy()
-    fit[0], fit[1] = (fit[0] + 1) % 3, cluster.OUTLIER
-    monkeypatch.setattr(cluster, "_fit", lambda sample, p: cluster._result(fit, np.zeros(len(fit), bool),
-                                                                           np.ones(len(fit))))
-    out = cluster.fit_on_sample(x, params)
-    assert adjusted_rand_score(truth, out.labels) == 1.0
-    assert [out.assignment[r] for r in rows[:2]] == ["soft", "soft"]
-    assert all(out.assignment[r] == "core" for r in rows[2:])
-    assert (out.probabilities[rows[:2]] == 0).all() and (out.probabilities[rows[2:]] == 1).all()
-
-
 def test_cell_search_finds_the_exact_neighbours_when_it_probes_every_cell():
     x, truth = blobs(40, 5, spread=0.3, seed=7)
     labels = np.where(np.arange(len(x)) % 7 == 0, cluster.OUTLIER, truth)  # outliers fall in cells too

@@ -39,13 +39,11 @@ Clusters are numbered by size, so the same input and seed give the same labels.
 
 Past `SAMPLE_LIMIT` tickets, steps 1-4 run on a seeded random sample of that size, with the
 window's minimum cluster size shrunk by the sample's share (the smallest theme stays the same share
-of the window), and every ticket takes the theme most of its `n_neighbors` nearest other sampled
+of the window), and every other ticket takes the theme most of its `n_neighbors` nearest sampled
 tickets are in (an outlier when most of them are): the neighbourhood the layout itself was built
 from. (Placing them by the rule of step 4, the nearest centroid inside its fence, lost 0.037 ARI
 against the whole fit on a labelled mix, the vote 0.023; HDBSCAN's themes, drawn on the layout, are
-not nearest-centroid cells; docs/themes.md.) Sampled tickets take the vote too: the half-dense
-sample's own labels agreed less with the truth than the votes of the placed tickets did, and voting
-every ticket lost less again (docs/themes.md). The nearest sampled tickets are searched in the
+not nearest-centroid cells; docs/themes.md.) The nearest sampled tickets are searched in the
 `PLACE_PROBES` themes nearest each ticket's own (`cell_search`). The exact neighbour search is
 quadratic: at 50k tickets it already takes as long as UMAP itself, and at 500k it would take hours,
 while the fit on a sample costs the same at any size and the placement is linear (`bench.scale`
@@ -336,20 +334,22 @@ def _fit(x: np.ndarray, params: ClusterParams) -> ClusterResult:
 
 
 def fit_on_sample(x: np.ndarray, params: ClusterParams) -> ClusterResult:
-    """Cluster a seeded sample of `sample_limit` rows, then give every row, sampled ones too, the
-    theme most of its nearest other sampled rows are in (module docstring). A sampled row stays core
-    only when the vote agrees with its fit; every other row in a theme is soft (probability 0)."""
+    """Cluster a seeded sample of `sample_limit` rows, then give every other row the theme most of
+    its nearest sampled rows are in (module docstring; placed rows count as soft, probability 0)."""
     n = len(x)
     rows = np.sort(np.random.default_rng(params.seed).choice(n, min(n, params.sample_limit), replace=False))
     fitted = _fit(x[rows], sample_params(params, n))
     labels = np.full(n, OUTLIER)
     labels[rows] = fitted.labels
-    voted = _vote(labels[cell_search(x, Cells.of(x, labels, PLACE_PROBES), np.arange(n), rows, params.n_neighbors)])
-    core = np.zeros(n, dtype=bool)
-    core[rows] = (np.array(fitted.assignment) == "core") & (voted[rows] == fitted.labels)
+    rest = np.setdiff1d(np.arange(n), rows)
+    placed = labels.copy()
+    placed[rest] = _vote(labels[cell_search(x, Cells.of(x, labels, PLACE_PROBES), rest, rows, params.n_neighbors)])
+    soft = np.zeros(n, dtype=bool)
+    soft[rest] = placed[rest] != OUTLIER
+    soft[rows] = np.array(fitted.assignment) == "soft"
     probabilities = np.zeros(n)
     probabilities[rows] = fitted.probabilities
-    return _result(_relabel(voted), (voted != OUTLIER) & ~core, np.where(core, probabilities, 0.0))
+    return _result(_relabel(placed), soft, probabilities)
 
 
 def _vote(votes: np.ndarray) -> np.ndarray:
