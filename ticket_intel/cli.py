@@ -327,11 +327,10 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     those weeks, or with `every_week` the ones not yet showing every decision."""
     with access.open_snapshot(warehouse) as con:
         span = wh.theme_week_span(con, theme_ids)
-        version = reviews_version(wh.reviews(con))
     if span is None:
         click.echo(NOT_CLUSTERED_YET)
         return
-    weeks = _weeks_behind_reviews(span, version) if every_week else weeks_to_update(
+    weeks = _weeks_behind_reviews(warehouse, span) if every_week else weeks_to_update(
         span, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
     if weeks is None:
         click.echo(f"weeks {span[0]}..{span[1]} already show every review decision")
@@ -353,12 +352,14 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
                    "`ticket-intel review apply` (Dagster lists them as stale until then)")
 
 
-def _weeks_behind_reviews(span: tuple[date, date], version: str) -> tuple[date, date] | None:
+def _weeks_behind_reviews(warehouse: Path, span: tuple[date, date]) -> tuple[date, date] | None:
     """The first and last of the weeks in `span` whose summaries or ranking were made before the
-    review log reached `version`; None when every week is up to date."""
+    review log's current version; None when every week is up to date."""
     from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.defs.sources import weeks_behind
 
+    with access.open_snapshot(warehouse) as con:
+        version = reviews_version(wh.reviews(con))
     instance = prepare_instance()
     weeks = [w.isoformat() for w in window(span[1], (span[1] - span[0]).days // 7 + 1)]
     behind = sorted({w for asset in ("cluster_summaries", "ranked_themes")
