@@ -66,3 +66,19 @@ def test_failed_pii_check_blocks_embeddings(tiny_inbox, monkeypatch):
     assert materialized == {"raw_tickets", "redacted_tickets"}
     executed = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
     assert "ticket_embeddings" not in executed
+
+
+def test_redaction_metadata_tallies_the_pii_it_replaced(tiny_inbox):
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.redaction import redacted_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    with dg.instance_for_test(temp_dir=str(tiny_inbox / "home")) as instance:
+        result = dg.materialize([raw_tickets, redacted_tickets], partition_key=WEEK,
+                                resources=build_resources(), instance=instance)
+    meta = result.asset_materializations_for_node("redacted_tickets")[0].metadata
+    replaced = meta["pii_replaced"].value
+    assert replaced["EMAIL"] >= 1 and replaced["CARD"] >= 1
+    assert all(isinstance(n, int) and n > 0 for n in replaced.values())
+    assert meta["tickets_with_pii"].value >= 1
+    assert next(e for e in result.get_asset_check_evaluations() if e.check_name == "no_pii_survives").passed
