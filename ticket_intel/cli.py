@@ -242,16 +242,40 @@ def dev(warehouse: Path, port: int) -> None:
     dev_command.main(["--host", "127.0.0.1", "--port", str(port)], prog_name="dg dev")
 
 
-def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
-    """A week's ranked themes (default: the latest week), or a clear error for a week without data."""
+def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None) -> date:
+    """The week asked for (default: the latest), or a clear error for a week without data."""
+    first, last = wh.week_range(con)
+    if last is None:
+        raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+    if week is not None and not wh.has_week(con, week):
+        raise ValueError(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
+    return week or last
+
+
+def chosen_week(warehouse: Path, week: date | None) -> date:
     with access.open_snapshot(warehouse) as con:
-        first, last = wh.week_range(con)
-        if last is None:
-            raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
-        week = week or last
-        if not wh.has_week(con, week):
-            raise ValueError(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
-        return wh.ranked_themes(con, week)
+        return _week_of(con, warehouse, week)
+
+
+def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
+    """A week's ranked themes (default: the latest week); when it has none, `attrs["empty_note"]`
+    says why and which earlier week has some."""
+    with access.open_snapshot(warehouse) as con:
+        week = _week_of(con, warehouse, week)
+        frame = wh.ranked_themes(con, week)
+        if frame.empty:
+            frame.attrs["empty_note"] = _empty_note(week, wh.week_warning(con, week),
+                                                    wh.last_ranked_week(con, week), warehouse)
+        return frame
+
+
+def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
+    why = warning or "every group was too small, an outlier group or marked not-a-theme"
+    where = (f"the latest week with ranked themes is {ranked}: ticket-intel themes --warehouse {warehouse} "
+             f"--week {ranked}" if ranked else "no week has ranked themes yet")
+    fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
+           " (see `ticket-intel review list` and the report's not-a-theme list)")
+    return f"(no ranked themes in the week of {week}: {why}{fix}; {where})"
 
 
 def format_themes(frame: pd.DataFrame, fmt: str) -> str:
@@ -263,7 +287,7 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     from tabulate import tabulate
 
     if frame.empty:
-        return "(no ranked themes this week: see `ticket-intel review list` and the report's not-a-theme list)"
+        return frame.attrs.get("empty_note", "(no ranked themes this week)")
     show = frame.assign(
         trend=[trend_text(r) for r in frame.to_dict("records")],
         paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
@@ -572,7 +596,7 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
     from ticket_intel.core.taxonomy_draft import draft, render
 
-    chosen = load_themes(warehouse, monday(week.date()) if week else None)["week_start"].iloc[0]
+    chosen = chosen_week(warehouse, monday(week.date()) if week else None)
     with access.open_snapshot(warehouse) as con:
         ctx = wh.load_week_context(con, chosen, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
         summaries = wh.week_rows(con, "marts.cluster_summaries", chosen)

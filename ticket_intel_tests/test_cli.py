@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from ticket_intel import runner, settings
-from ticket_intel.cli import format_themes, main
+from ticket_intel.cli import chosen_week, format_themes, main
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
             ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
@@ -176,3 +176,26 @@ def test_duckdb_errors_are_one_line(tmp_path):
     assert result.exit_code == 1 and result.exception.__class__.__name__ == "SystemExit"
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("ticket-intel: error: warehouse: ")
+
+
+def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
+    from ticket_intel import warehouse as wh
+
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("""INSERT INTO marts.weekly_overview (week_start, tickets, warning) VALUES
+                       ('2026-11-02', 80, NULL), ('2026-11-09', 40, NULL),
+                       ('2026-11-16', 12, 'only 12 tickets this week (fewer than 30): too few to rank themes')""")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1', 'zd:2'])""")
+    latest = CliRunner().invoke(main, ["themes", "--warehouse", str(path)])
+    assert latest.exit_code == 0, latest.stderr
+    assert "week of 2026-11-16" in latest.stdout and "only 12 tickets this week" in latest.stdout
+    assert "TICKET_INTEL_MIN_WEEK_TICKETS" in latest.stdout and "--week 2026-11-02" in latest.stdout
+    quiet = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2026-11-10"])
+    assert "every group was too small" in quiet.stdout and "--week 2026-11-02" in quiet.stdout
+    assert "TICKET_INTEL_MIN_WEEK_TICKETS" not in quiet.stdout
+    first = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2026-11-02"])
+    assert chosen_week(path, None) == dt.date(2026, 11, 16)  # `taxonomy suggest` drafts from it, ranked or not
+    assert first.stdout.startswith("week of 2026-11-02") and "Card · arrival" in first.stdout

@@ -25,6 +25,7 @@ from ticket_intel.warehouse.queries import (
     knowledge_base,
     knowledge_base_models,
     known_theme_ids,
+    last_ranked_week,
     llm_cached,
     llm_store,
     previous_themes,
@@ -45,6 +46,7 @@ from ticket_intel.warehouse.queries import (
     triage_input,
     week_range,
     week_rows,
+    week_warning,
     weeks_with_tickets,
     window_embeddings,
 )
@@ -76,6 +78,7 @@ __all__ = [
     "knowledge_base",
     "knowledge_base_models",
     "known_theme_ids",
+    "last_ranked_week",
     "llm_cached",
     "llm_store",
     "load_week_context",
@@ -104,6 +107,7 @@ __all__ = [
     "triage_input",
     "week_range",
     "week_rows",
+    "week_warning",
     "weeks_with_tickets",
     "window_embeddings",
 ]

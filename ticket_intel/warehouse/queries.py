@@ -157,6 +157,16 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
     return bool(scalar(con, "SELECT count(*) FROM marts.weekly_overview WHERE week_start = ?", [week]))
 
 
+def week_warning(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
+    """Why the week's ranking is empty or unreliable (too few tickets), as the ranking recorded it."""
+    return scalar(con, "SELECT warning FROM marts.weekly_overview WHERE week_start = ?", [week])
+
+
+def last_ranked_week(con: duckdb.DuckDBPyConnection, on_or_before: date) -> date | None:
+    """The latest week up to `on_or_before` with at least one ranked theme."""
+    return scalar(con, "SELECT max(week_start) FROM marts.ranked_themes WHERE week_start <= ?", [on_or_before])
+
+
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     """The week's ranking with each theme's findings; `segments` per theme as the JSON contract has them
     (`{field, value, share, baseline_share, p_value, scope}`, strongest first)."""
