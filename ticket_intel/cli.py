@@ -408,7 +408,8 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     from tabulate import tabulate
 
     rows = [[r.rank, r.theme_id, r.label, r.tickets, state.status(r.theme_id)] for r in frame.itertuples()]
-    click.echo(tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"], tablefmt="simple"))
+    click.echo(tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"], tablefmt="simple")
+               if rows else frame.attrs["empty_note"])
     if log:
         click.echo("\nreview log:")
         for r in log:

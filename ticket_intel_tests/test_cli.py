@@ -197,5 +197,7 @@ def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
     assert "every group was too small" in quiet.stdout and "--week 2026-11-02" in quiet.stdout
     assert "TICKET_INTEL_MIN_WEEK_TICKETS" not in quiet.stdout
     first = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2026-11-02"])
+    listed = CliRunner().invoke(main, ["review", "list", "--warehouse", str(path)])
+    assert listed.exit_code == 0 and "only 12 tickets this week" in listed.stdout
     assert chosen_week(path, None) == dt.date(2026, 11, 16)  # `taxonomy suggest` drafts from it, ranked or not
     assert first.stdout.startswith("week of 2026-11-02") and "Card · arrival" in first.stdout
