@@ -37,7 +37,7 @@ class Area:
     tags: frozenset[str] = frozenset()
 
     def matches(self, text: str) -> bool:
-        return bool(self.keywords) and _mentions(self.keywords, text)
+        return bool(self.keywords) and bool(_keywords_pattern(self.keywords).search(text))
 
 
 @dataclass(frozen=True)
@@ -108,21 +108,24 @@ def _keywords_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\w*", re.IGNORECASE)
 
 
-@lru_cache(maxsize=2**16)
-def _mentions(keywords: tuple[str, ...], text: str) -> bool:
-    """Cached: the summaries ask this of each ticket of a window again for every week it covers."""
-    return bool(_keywords_pattern(keywords).search(text))
+@lru_cache(maxsize=2**18)
+def _mentioned(keyword_sets: tuple[tuple[str, ...], ...], text: str) -> tuple[bool, ...]:
+    """Which areas (by their keywords) the text mentions. Cached per text, all areas at once: the
+    summaries ask it of each ticket of a window again for every week the window covers, and a
+    100k-ticket warehouse's window outgrew a cache of one entry per (area, ticket)."""
+    return tuple(bool(k) and bool(_keywords_pattern(k).search(text)) for k in keyword_sets)
 
 
 def area_evidence(taxonomy: Taxonomy, texts: Sequence[str], tags_per_ticket: Sequence[Iterable[str]] = ()
                   ) -> Counter[str]:
     """Per area, how many of the tickets carry one of its tags or mention one of its keywords."""
     ticket_tags = [{taxonomy.canonical_tag(t) for t in tags} for tags in tags_per_ticket]
+    keyword_sets = tuple(a.keywords for a in taxonomy.areas)
     evidence: Counter[str] = Counter()
     for i, text in enumerate(texts):
         tags = ticket_tags[i] if i < len(ticket_tags) else set()
-        for area in taxonomy.areas:
-            if area.tags & tags or area.matches(text):
+        for area, mentioned in zip(taxonomy.areas, _mentioned(keyword_sets, text), strict=True):
+            if mentioned or area.tags & tags:
                 evidence[area.name] += 1
     return evidence
 
