@@ -12,7 +12,7 @@ threaded as the server calls it: exact numpy (shipped, the reference), DuckDB's
 `array_cosine_similarity` over the same table, and pynndescent's approximate index (build time and
 recall@5 against exact).
 
-`python -m bench.retrieval [--queries 500] [--cache-dir DIR]`; real embeddings are cached in .npy
+`python -m bench.retrieval [--queries 500] [--cache-dir DIR] [--skip-ann] [--projection]`; real embeddings are cached in .npy
 files under DIR (and in the shared bench cache), so a re-run embeds nothing.
 """
 
@@ -96,6 +96,31 @@ def quality_rows(cache_dir: Path) -> list[dict]:
     ref = rows[0]
     for r in rows:
         r["x_reference_p5"] = round(r["precision_at_5"] / ref["precision_at_5"], 3)
+    return rows
+
+
+def projection_rows(cache_dir: Path) -> list[dict]:
+    """Not shipped (docs/assist.md): search through a shrinkage LDA projection learned from the
+    knowledge base's own themes (the pipeline's clustering of the stored questions), alone and
+    averaged with the cosine; the true intents as its classes are the upper bound no deployment has."""
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    from ticket_intel.core.cluster import OUTLIER, cluster
+
+    train, test = banking77()
+    stored = unit_rows(npy_embed("banking77-train", train["text"].tolist(), cache_dir))
+    queries = unit_rows(npy_embed("banking77-test", test["text"].tolist(), cache_dir))
+    labels, query_labels = train["category"].to_numpy(), test["category"].to_numpy()
+    themes = cluster(stored).labels
+    cosine = queries @ stored.T
+    rows = []
+    for name, classes, keep in [("the knowledge base's themes", themes, themes != OUTLIER),
+                                ("the true intents (upper bound)", labels, np.ones(len(labels), bool))]:
+        lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(stored[keep], classes[keep])
+        projected = unit_rows(lda.transform(queries)) @ unit_rows(lda.transform(stored)).T
+        rows.append({"method": f"LDA of {name}", **ranking_quality(projected, query_labels, labels)})
+        rows.append({"method": f"LDA of {name} + cosine, averaged",
+                     **ranking_quality((projected + cosine) / 2, query_labels, labels)})
     return rows
 
 
@@ -192,11 +217,16 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500, help="banking77 test queries timed per method")
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "ticket_intel_retrieval")
     parser.add_argument("--skip-ann", action="store_true", help="time exact search and DuckDB only")
+    parser.add_argument("--projection", action="store_true",
+                        help="also score search through an LDA projection of the stored tickets' themes (not shipped)")
     args = parser.parse_args()
     if skipped_without(SHARED / "banking77" / "train.csv"):
         return
     print("Quality: banking77 test queries against train (same intent)\n")
     print(table(quality_rows(args.cache_dir)))
+    if args.projection:
+        print("\nNot shipped: search through a discriminant projection (docs/assist.md)\n")
+        print(table(projection_rows(args.cache_dir)))
     print("\nRelatedness floor (drafts need a neighbour above it), banking77\n")
     print(table(floor_rows(args.cache_dir)))
     print(f"\nLatency per query over {STORED:,} stored tickets\n")
