@@ -37,7 +37,7 @@ class Area:
     tags: frozenset[str] = frozenset()
 
     def matches(self, text: str) -> bool:
-        return bool(self.keywords) and bool(_keywords_pattern(self.keywords).search(text))
+        return _mentions(self.keywords, text)
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,11 @@ def _mentioned(keyword_sets: tuple[tuple[str, ...], ...], text: str) -> tuple[bo
     """Which areas (by their keywords) the text mentions. Cached per text, all areas at once: the
     summaries ask it of each ticket of a window again for every week the window covers, and a
     100k-ticket warehouse's window outgrew a cache of one entry per (area, ticket)."""
-    return tuple(bool(k) and bool(_keywords_pattern(k).search(text)) for k in keyword_sets)
+    return tuple(_mentions(k, text) for k in keyword_sets)
+
+
+def _mentions(keywords: tuple[str, ...], text: str) -> bool:
+    return bool(keywords) and bool(_keywords_pattern(keywords).search(text))
 
 
 def area_evidence(taxonomy: Taxonomy, texts: Sequence[str], tags_per_ticket: Sequence[Iterable[str]] = ()
