@@ -61,6 +61,19 @@ def test_ranked_fields_and_impact():
     assert list(result.ranked["rank"]) == [1, 2, 3]
 
 
+def test_examples_are_tickets_that_report_an_impact_not_the_praise_a_theme_absorbed():
+    """A delay theme that absorbed "enjoyed the trip" shows its delays; a theme of mostly praise shows it."""
+    def with_severity(rows: list[dict], levels: list[str]) -> list[dict]:
+        return [{**r, "severity": level} for r, level in zip(rows, levels, strict=True)]
+
+    delays = with_severity(tickets("A", 16, 16), ["P4", "P4"] + ["P2", "P3"] * 7)  # the two most central: praise
+    praise = with_severity(tickets("B", 16, 16), ["P4"] * 15 + ["P2"])
+    no_suggestion = summaries(("A", "P2", "bug"), ("B", "P4", "other")).assign(example_ticket_ids=None)
+    ranked = rank_week(context(frame(delays, praise)), no_suggestion).ranked.set_index("theme_id")
+    assert ranked.loc["A", "example_ticket_ids"] == [f"A-{WEEK:%m%d}-{i}" for i in (2, 3, 4)]
+    assert ranked.loc["B", "example_ticket_ids"] == [f"B-{WEEK:%m%d}-{i}" for i in (0, 1, 2)]
+
+
 def test_weights_are_configurable():
     data = frame(tickets("A", 10, 10, plan="enterprise"), tickets("B", 30, 30, plan="free"))
     summ = summaries(("A", "P3", "bug"), ("B", "P3", "bug"))

@@ -21,6 +21,7 @@ import pandas as pd
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.summarize import evidence_rows
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE
@@ -127,11 +128,15 @@ def _impact(group: pd.DataFrame, severity: str, settings: RankSettings) -> dict[
 
 
 def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
-    """The summary's examples that are this week's tickets, then the most central ones; three."""
-    ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])["ticket_id"]
+    """The summary's examples that are this week's tickets, then the most central of this week's
+    tickets that stand as evidence (`evidence_rows`: not the praise or chit-chat a theme absorbed,
+    such as "enjoyed the trip, professional crew" in an airline's delay theme), then the rest; three."""
+    ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])
+    severities = ordered["severity"].tolist() if "severity" in ordered else None
+    evidence = ordered["ticket_id"].iloc[evidence_rows(severities, len(ordered))]
     suggested = info.get("example_ticket_ids")
     picked = [] if suggested is None else [t for t in suggested if t in set(group["ticket_id"])]
-    return list(dict.fromkeys([*picked, *ordered]))[:3]
+    return list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]]))[:3]
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],
