@@ -26,7 +26,7 @@ from ticket_intel.core.summarize import (
     ticket_severity,
     ticket_signal,
 )
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, product_words
 
 WEEK = date(2026, 11, 16)
 DECLINED = [
@@ -296,6 +296,18 @@ def test_within_products_a_product_s_name_is_no_term_of_its_themes():
     assert apart["S1"].terms == together["S1"].terms  # "swift" is in none of its titles: nothing to leave out
     # Either way the product's name is never evidence of the theme's product area.
     assert apart["N1"].product_words == together["N1"].product_words == {"vercel", "next", "js"}
+
+
+@pytest.mark.parametrize(("product", "words"), [
+    ("vercel_next.js", ["vercel", "next", "js"]),
+    ("microsoft_PowerToys", ["microsoft", "powertoys", "power", "toys"]),
+    ("UPSHelp", ["upshelp", "ups", "help"]),
+    ("Acme Pay", ["acme", "pay"]),
+    ("TensorFlow_tensorflow", ["tensorflow", "tensor", "flow"]),
+    (None, []),
+])
+def test_a_product_s_name_words_include_the_parts_of_a_joined_name(product, words):
+    assert product_words(product) == words
 
 
 def test_phrasings_are_typical_tickets_that_differ_not_the_fringe():
