@@ -126,6 +126,19 @@ def test_small_groups_rejected_themes_and_outliers_are_not_themes():
     assert len(nat.loc["small", "ticket_ids"]) == 4
 
 
+def test_a_group_whose_tickets_share_no_wording_is_not_a_theme_unless_a_reviewer_kept_it():
+    """GitHub titles "xx", "bug", "Quits on SP11" grouped together ranked as "Unlabelled theme"."""
+    data = frame(tickets("A", 20, 20), tickets("vague", 12, 12), tickets("named", 12, 12))
+    summ = summaries(("A", "P2", "bug"), ("vague", "P2", "bug"), ("named", "P2", "bug"))
+    summ["terms"] = [["card", "declined"], [], []]
+    result = rank_week(context(data, ReviewState(labels={"named": "Crashes on start"})), summ)
+    assert list(result.ranked["theme_id"]) == ["A", "named"]
+    reason = result.not_a_theme.set_index("theme_id").loc["vague", "reason"]
+    assert reason.startswith("its tickets share no wording (no word in two of them and 5%)")
+    summ["terms"] = [["card"], ["crash"], ["start"]]
+    assert len(rank_week(context(data), summ).ranked) == 3
+
+
 def test_a_small_week_gets_a_warning_instead_of_a_ranking():
     result = rank_week(context(frame(tickets("A", 12, 12), tickets("B", 10, 10))), summaries(("A", "P1", "bug")))
     assert result.ranked.empty

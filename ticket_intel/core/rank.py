@@ -10,7 +10,7 @@ comes from the week's theme counts (core/counts.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,7 +21,7 @@ import pandas as pd
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
-from ticket_intel.core.summarize import evidence_rows
+from ticket_intel.core.summarize import MIN_TERM_SHARE, evidence_rows
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE
@@ -86,7 +86,12 @@ def trend(current: int, history: list[int], born_now: bool) -> Trend:
 
 
 def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers: int, warning: str | None,
-                        settings: RankSettings) -> str | None:
+                        settings: RankSettings, terms: Sequence[str] | None = None) -> str | None:
+    """Why a group of the week is not ranked, or None. A group whose tickets share no term (no word
+    in two of them and `MIN_TERM_SHARE` of them: the summary's c-TF-IDF found none) states no shared
+    issue: the clustering grouped them by tone or form ("worst delivery guys", "lost 30 keys wtf";
+    GitHub titles "xx", "bug", "Quits on SP11"), and it ranked as "Unlabelled theme". A reviewer who
+    named or confirmed it keeps it."""
     if theme_id in ctx.review.not_a_theme:
         return "marked not-a-theme by a reviewer"
     if warning:
@@ -94,6 +99,9 @@ def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers
     if tickets < settings.min_tickets or customers < settings.min_customers:
         return (f"{plural(tickets, 'ticket')} from {plural(customers, 'customer')} (a theme needs "
                 f"{settings.min_tickets} tickets from {settings.min_customers} customers)")
+    if terms is not None and not len(terms) and ctx.review.status(theme_id) == "unreviewed":
+        return (f"its tickets share no wording (no word in two of them and {MIN_TERM_SHARE:.0%}): "
+                "grouped by tone or form, not by an issue")
     return None
 
 
@@ -211,7 +219,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         info = info_of.get(theme_id, {})
         label = ctx.review.labels.get(theme_id) or info.get("label") or theme_id
         n, customers = len(group), group["customer"].nunique()
-        reason = _not_a_theme_reason(ctx, theme_id, n, customers, warning, settings)
+        reason = _not_a_theme_reason(ctx, theme_id, n, customers, warning, settings, info.get("terms"))
         if reason:
             small.append({"theme_id": theme_id, "label": label, "tickets": n, "customers": customers,
                           "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
