@@ -273,6 +273,15 @@ def test_any_text_gets_a_valid_summary(texts):
     assert summary.backlog.user_story.startswith("As a customer") and " I want " in summary.backlog.user_story
 
 
+def test_shouted_words_are_not_acronyms_in_a_label():
+    """"FIX THIS GLITCH" is shouting: a twcs theme read "App · FIX"; an ATM among lower-case words stays ATM."""
+    shouting = ["Please FIX THIS GLITCH now", "app keeps crashing FIX THIS", "can you fix this app glitch",
+                "FIX THIS APP NOW", "the app needs a fix for this glitch"]
+    terms = class_tfidf_terms({"fix": shouting, "other": REFUNDS})["fix"]
+    assert "FIX" not in label_from_terms(terms, shouting) and "fix" in label_from_terms(terms, shouting).lower()
+    assert "ATM" in label_from_terms(class_tfidf_terms({"atm": ATM, "other": DECLINED})["atm"], ATM)
+
+
 def test_within_products_a_product_s_name_is_no_term_of_its_themes():
     """Next.js bug titles all say "Next.js": against another product's themes that word set each Next.js
     theme apart, and labelled them "Js · ..."; with themes formed per product it is no term of its own."""

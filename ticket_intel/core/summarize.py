@@ -255,12 +255,20 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
 
 def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     """Acronyms as customers write them (in the texts for meaning): ATM, PIN and UK stay upper case
-    in a label."""
-    written = Counter(word for text in meanings for word in _WRITTEN_WORD.findall(_normalise(text)))
+    in a label. A capitalised word next to another is shouted, not an acronym ("FIX THIS GLITCH"
+    made a twcs theme "App · FIX"): it counts as lower case."""
+    written = Counter(word for text in meanings for word in _unshouted(_WRITTEN_WORD.findall(_normalise(text))))
     total: Counter[str] = Counter()
     for word, n in written.items():
         total[word.lower()] += n
     return {low: low.upper() if len(low) > 1 and written[low.upper()] > n / 2 else low for low, n in total.items()}
+
+
+def _unshouted(words: list[str]) -> list[str]:
+    """`words` with each capitalised one next to another capitalised one in lower case."""
+    caps = [len(w) > 1 and w.isupper() for w in words]
+    shouted = [c and ((i > 0 and caps[i - 1]) or (i + 1 < len(caps) and caps[i + 1])) for i, c in enumerate(caps)]
+    return [w.lower() if loud else w for w, loud in zip(words, shouted, strict=True)]
 
 
 def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[list[str]]] | None = None,
