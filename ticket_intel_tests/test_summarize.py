@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -21,6 +22,7 @@ from ticket_intel.core.summarize import (
     mmr,
     recent_weekly_rate,
     severity_of,
+    shouted,
     signal_type_of,
     theme_docs,
     ticket_severity,
@@ -280,6 +282,20 @@ def test_shouted_words_are_not_acronyms_in_a_label():
     terms = class_tfidf_terms({"fix": shouting, "other": REFUNDS})["fix"]
     assert "FIX" not in label_from_terms(terms, shouting) and "fix" in label_from_terms(terms, shouting).lower()
     assert "ATM" in label_from_terms(class_tfidf_terms({"atm": ATM, "other": DECLINED})["atm"], ATM)
+
+
+def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
+    """"STOP PLAYING AND FIX Y'ALL PHONES" stood for a twcs theme in its summary and backlog item."""
+    texts = ["MY PHONE IS SLOW AFTER THE UPDATE FIX IT NOW", "My phone got slow after the iOS update",
+             "The update made my phone slow", "Phone is slow since the last update"]
+    doc = _doc(texts)
+    vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
+    doc = replace(doc, vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+    summary = extractive_summary(doc)
+    assert summary.example_ticket_ids[0] == "zendesk:0"  # the most central is still evidence
+    assert "My phone got slow after the iOS update" in summary.shared_issue
+    assert "FIX IT NOW" not in summary.shared_issue.split("Another")[0] and "FIX IT NOW" not in summary.backlog.user_story
+    assert shouted(texts[0]) and not shouted("My PIN and ATM card") and not shouted("STOP")
 
 
 def test_within_products_a_product_s_name_is_no_term_of_its_themes():

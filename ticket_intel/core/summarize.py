@@ -264,11 +264,25 @@ def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     return {low: low.upper() if len(low) > 1 and written[low.upper()] > n / 2 else low for low, n in total.items()}
 
 
-def _unshouted(words: list[str]) -> list[str]:
-    """`words` with each capitalised one next to another capitalised one in lower case."""
+def _loud(words: Sequence[str]) -> list[bool]:
+    """Per word, whether it is shouted: capitalised next to another capitalised word ("FIX THIS"),
+    where an acronym stands among lower-case words ("my PIN")."""
     caps = [len(w) > 1 and w.isupper() for w in words]
-    shouted = [c and ((i > 0 and caps[i - 1]) or (i + 1 < len(caps) and caps[i + 1])) for i, c in enumerate(caps)]
-    return [w.lower() if loud else w for w, loud in zip(words, shouted, strict=True)]
+    return [c and ((i > 0 and caps[i - 1]) or (i + 1 < len(caps) and caps[i + 1])) for i, c in enumerate(caps)]
+
+
+def _unshouted(words: list[str]) -> list[str]:
+    """`words` with the shouted ones in lower case."""
+    return [w.lower() if loud else w for w, loud in zip(words, _loud(words), strict=True)]
+
+
+def shouted(text: str) -> bool:
+    """Mostly shouted (three words or more): quoted as a theme's typical wording in the report and
+    in its backlog item it reads as the shouting, not the issue ("STOP PLAYING AND FIX Y'ALL
+    PHONES" stood for a twcs theme)."""
+    words = [w for w in _WRITTEN_WORD.findall(_normalise(text)) if len(w) > 1]
+    loud = sum(_loud(words))
+    return loud >= 3 and 2 * loud > len(words)
 
 
 def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[list[str]]] | None = None,
@@ -451,7 +465,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
     evidence = evidence_rows(severities, len(doc.texts))
-    reps = [int(evidence[i]) for i in representatives(doc.vectors[evidence], n_examples)]
+    by_centrality = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
+    reps = by_centrality[:n_examples]
     phrasing_rows = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
@@ -460,7 +475,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     head = head_phrase(doc.terms, doc.texts, doc.phrases, forms)
     label = label_from_terms(doc.terms, doc.texts, head, forms)
     topic = head or "this issue"
-    central = _shorten(doc.texts[reps[0]], 160) if reps else ""
+    quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
+    central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
     other = next((p for p in phrasings if p != central), "")
     weeks = len(set(doc.ticket_weeks))
     shared = f"{plural(len(doc.texts), 'ticket')} over {plural(weeks, 'week')}, typically: \u201c{central}\u201d"
