@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -95,6 +96,7 @@ def kinds() -> list[Kind]:
         Kind("utf16_bom.csv", fd_csv(good2()).encode("utf-16"), accepted=2),
         Kind("utf16le_no_bom.csv", fd_csv(good2()).encode("utf-16-le"), accepted=2),
         Kind("binary_nuls.csv", b"\x00\x01\x02\x00" * 600, error="binary content"),
+        Kind("random_bytes.csv", np.random.default_rng(0).bytes(3000), error="binary content (many control bytes)"),
         Kind("stray_nuls.csv", fd_csv([fd_row(None, "card\x00 blocked"), fd_row()]).encode(), accepted=2),
         Kind("truncated.json", zd_doc[: len(zd_doc) // 2].encode(), error="invalid or truncated JSON"),
         Kind("one_bad_line.jsonl",

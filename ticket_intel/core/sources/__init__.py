@@ -142,6 +142,10 @@ def encoding_of(fh: IO[bytes]) -> str:
             checker.decode(piece)
         checker.decode(b"", final=True)
     except UnicodeDecodeError:
+        # Not UTF-8: a spreadsheet's Windows-1252, unless it is full of control bytes no text has
+        # (an image or an archive saved with a .csv name), which would parse as one garbage column.
+        if sum((b < 32 and b not in b"\t\n\r") or b == 127 for b in sample) > len(sample) // 20:
+            raise FileError("binary content (many control bytes): not a CSV/JSON/Parquet export") from None
         return "cp1252"
     return "utf-8"
 
