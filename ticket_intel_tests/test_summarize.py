@@ -298,6 +298,15 @@ def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
     assert shouted(texts[0]) and not shouted("My PIN and ATM card") and not shouted("STOP")
 
 
+def test_words_of_strong_feeling_are_no_terms():
+    """They say how customers feel, not what the theme is about: a twcs theme read "Wtf · sending"."""
+    angry = ["wtf my parcel is sending to the wrong address", "worst courier ever, parcel sent to the wrong address",
+             "wtf why is my parcel going to an old address", "useless, my parcel went to the wrong address again"]
+    terms = class_tfidf_terms({"angry": angry, "other": REFUNDS})["angry"]
+    assert not {"wtf", "worst", "useless"} & {w for term in terms for w in term.split()}, terms
+    assert {"parcel", "address", "wrong address"} & set(terms)
+
+
 def test_within_products_a_product_s_name_is_no_term_of_its_themes():
     """Next.js bug titles all say "Next.js": against another product's themes that word set each Next.js
     theme apart, and labelled them "Js · ..."; with themes formed per product it is no term of its own."""

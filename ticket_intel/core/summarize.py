@@ -178,12 +178,20 @@ def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
 def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
     """`_sentences` of each of one theme's texts for meaning, misspellings folded into the correctly
     spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling,
-    and without stop words or profanity."""
+    and without stop words, profanity or words of strong feeling (`_tone`)."""
     phrases = [_sentences(t) for t in meanings]  # stop words too: "neeed" misspells "need"
     counts = Counter(w for doc in phrases for phrase in doc for w in phrase)
     folds = spelling_folds(counts)
-    drop = stop | profane_words(folds.get(w, w) for w in counts)
+    words = {folds.get(w, w) for w in counts}
+    drop = stop | profane_words(words) | {w for w in words if _tone(w)}
     return [[[w for w in (folds.get(w, w) for w in phrase) if w not in drop] for phrase in doc] for doc in phrases]
+
+
+@lru_cache(maxsize=2**16)
+def _tone(word: str) -> bool:
+    """A word of strong feeling on its own ("worst", "wtf", "useless": triage's strong_negative
+    rule): it says how customers feel, not what a theme is about (a twcs theme read "Wtf · sending")."""
+    return ESCALATION_RULES["strong_negative"].fullmatch(word) is not None
 
 
 def same_stem(a: str, b: str) -> bool:
