@@ -25,10 +25,13 @@ def window(counts: dict[str, dict[int, int]]) -> pd.DataFrame:
 
 
 def context(frame: pd.DataFrame, week: date, births: dict[str, date] | None = None,
-            events: list[dict[str, object]] | None = None, parents: dict[str, str] | None = None):
+            events: list[dict[str, object]] | None = None, parents: dict[str, str] | None = None,
+            split_at: dict[str, date] | None = None):
     births = births or {}
     return make_context(week, 8, frame[frame["ticket_week"] > week - timedelta(weeks=8)], ReviewState(),
-                        first_seen=births, origins=dict.fromkeys(births, "new"), tracking_start=wk(0),
+                        first_seen={**births, **(split_at or {})},
+                        origins={**dict.fromkeys(births, "new"), **dict.fromkeys(split_at or {}, "split")},
+                        tracking_start=wk(0),
                         families=families.split_families(events or []), parents=parents)
 
 
@@ -42,9 +45,9 @@ SPLIT = [{"theme_id": "T2", "event": "split", "related_theme_ids": ["T1"]}]
 
 
 def run(counts: dict[str, dict[int, int]], events: list[dict[str, object]], parents: dict[str, str] | None = None,
-        births: dict[str, date] | None = None) -> list[dict[str, object]]:
+        births: dict[str, date] | None = None, split_at: dict[str, date] | None = None) -> list[dict[str, object]]:
     frame = window(counts)
-    return families.detect(context(frame, wk(7), births, events, parents), ranked(frame, wk(7)))
+    return families.detect(context(frame, wk(7), births, events, parents, split_at), ranked(frame, wk(7)))
 
 
 def test_families_join_splits_transitively_and_nothing_else():
@@ -70,6 +73,27 @@ def test_pieces_each_below_the_floor_spike_together():
     assert run(counts, []) == []  # 7 tickets each: below the count floor
     alerts = run(counts, SPLIT)
     assert [(a["theme_id"], a["tickets"]) for a in alerts] == [("T1", 14)]
+
+
+def test_a_piece_split_off_this_week_from_this_week_s_tickets_alone_is_a_new_pattern_not_a_spike():
+    # PowerToys' Workspaces module: 46 titles in its first week, split off Awake by three older ones
+    counts = {"T1": {k: 5 for k in range(1, 8)}, "T2": {4: 1, 6: 2, 7: 30}}
+    alerts = run(counts, SPLIT, split_at={"T2": wk(7)})
+    assert [(a["kind"], a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [
+        (anomalies.NEW_PATTERN, "T2", 30, ["T1"])]
+    assert [a["kind"] for a in run(counts, SPLIT, split_at={"T2": wk(6)})] == [anomalies.SPIKE]  # not in its first week
+
+
+def test_a_piece_cut_from_a_trickle_of_earlier_tickets_stays_in_its_family():
+    counts = {"T1": {**{k: 3 for k in range(1, 7)}, 7: 7}, "T2": {**{k: 1 for k in range(1, 7)}, 7: 7}}
+    alerts = run(counts, SPLIT, split_at={"T2": wk(7)})  # six earlier tickets, none theme-sized alone
+    assert [(a["kind"], a["theme_id"], a["tickets"]) for a in alerts] == [(anomalies.SPIKE, "T1", 14)]
+
+
+def test_a_piece_no_larger_than_its_few_earlier_tickets_predict_is_not_born_apart():
+    counts = {"T1": {k: 12 for k in range(6, 8)}, "T2": {6: 4, 7: 6}}  # a young window: one earlier week
+    assert run(counts, SPLIT, split_at={"T2": wk(7)}) == []
+    assert [a["kind"] for a in run({**counts, "T2": {6: 1, 7: 8}}, SPLIT, split_at={"T2": wk(7)})] == [anomalies.NEW_PATTERN]
 
 
 def test_a_spike_in_one_piece_is_not_hidden_by_a_large_quiet_sibling():

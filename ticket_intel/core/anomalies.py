@@ -129,6 +129,22 @@ def _sized_before(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], se
                for t, c in zip(tickets, customers, strict=True))
 
 
+def born_apart(ctx: WeekContext, settings: AlertSettings) -> dict[str, str]:
+    """Pieces split off this week that are a new issue, not a piece of their family (core/families.py):
+    theme -> family. The window's earlier weeks hold fewer of its tickets than a theme needs, and
+    this week's count is beyond what their rate predicts (the spike test's tail)."""
+    week, earlier = pd.Timestamp(ctx.week), [w for w in ctx.data_weeks if w < ctx.week]
+    out = {}
+    for theme, family in ctx.families.items():
+        if theme == family or pd.Timestamp(ctx.first_seen.get(theme, pd.NaT)) != week:
+            continue
+        before = tc.series(ctx.counts, theme, earlier)
+        count = tc.series(ctx.counts, theme, [ctx.week])[0]
+        if earlier and sum(before) < settings.new_min_tickets and tail_probability(count, before, settings) < settings.max_p_value:
+            out[theme] = family
+    return out
+
+
 def _is_new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> bool:
     theme_id = str(theme["theme_id"])
     return (ctx.births.get(theme_id) is not None and theme_id not in ctx.ranked_before

@@ -13,6 +13,18 @@ small piece is not hidden by a large quiet sibling.
 A new group (`new_group`, core/subgroups.py) is not a split: nothing like its tickets was in its
 parent before, so it is a different issue and never joins its parent's family. Its new-pattern
 alert names its parent in `related_theme_ids`.
+
+Nor, in its first week, is a piece **born apart** (`anomalies.born_apart`): the window's earlier
+weeks hold fewer of its tickets than the smallest new pattern, and this week's count is beyond
+what their rate predicts. A split says only where most of a piece's earlier tickets were, and one
+earlier ticket decides it; a piece made of this week's tickets alone is a new issue beside an old
+one, as a brand-new theme is. So it is born this week: a new pattern naming its
+family, left out of its family's spike test. (PowerToys' Workspaces module, 46 issue titles in its
+first week, split off Awake by three older titles and alerted as a 12.9x spike of Awake's family.)
+A piece with more earlier tickets than that stays in its family even if no single week of them
+was theme-sized: a trickle of 2-4 tickets a week that the clustering cut from its theme is the
+old issue, not a new one; so is a piece of six this week beside four the week before (a young
+window's broad first fit that lumped an old issue with another).
 """
 
 from __future__ import annotations
@@ -84,9 +96,11 @@ def _as_one(ctx: WeekContext, members: Sequence[str], lead: str, family: str) ->
 
 def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: AlertSettings | None = None
            ) -> list[dict[str, object]]:
-    """`anomalies.detect`, with split families tested as one series and new groups naming their parent.
-    Every alert gets `related_theme_ids`."""
+    """`anomalies.detect`, with split families tested as one series, and new groups and pieces born
+    apart naming where they grew. Every alert gets `related_theme_ids`."""
     settings = settings or AlertSettings()
+    apart = anomalies.born_apart(ctx, settings)
+    ctx = replace(ctx, births={**ctx.births, **dict.fromkeys(apart, ctx.week)}, parents={**ctx.parents, **apart})
     alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]] if a["theme_id"] in ctx.parents else []}  # type: ignore[index]
               for a in anomalies.detect(ctx, themes, settings)]
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
@@ -94,7 +108,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     ranked = {str(t["theme_id"]): t for t in themes}
     by_family: dict[str, list[str]] = {}
     for theme, family in ctx.families.items():
-        if theme in present:
+        if theme in present and theme not in apart:
             by_family.setdefault(family, []).append(theme)
     for family, members in sorted(by_family.items()):
         combined = _family_theme(sorted(members), ranked, this_week) if len(members) > 1 else None
