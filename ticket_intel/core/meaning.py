@@ -12,8 +12,12 @@ Removed: @handles, URLs (with a scheme, `www.`, or a public-suffix domain with a
 segments labelled GitHub panic reports "Error · src"; menu paths such as "Settings/Privacy" and
 package names such as "next/image" stay), placeholders (`[PERSON]`, `[ORDER]`, any `[UPPER_CASE]` or `<UPPER_CASE>`, and a bare
 `PERSON`), ticket-number boilerplate ("ticket #1234", "case 00123", "ref: AB123", "[SR-8740]",
-"#1234"), a leading greeting ("Hi team,") and a trailing signature or sign-off ("Sent from my
-iPhone", "Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
+"#1234"), an issue form's leading tag naming the kind of report ("[Bug]: ", "Bug: ", "[Feature
+Request] ": it says which form was filled in, not what went wrong, and grouped 5 unrelated jest
+bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag naming a module, such
+as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays), a
+leading greeting ("Hi team,") and a trailing signature or sign-off ("Sent from my iPhone",
+"Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
 
 `spelling_folds` maps a theme's misspellings ("chcek") to the correctly spelled word the same
 theme uses ("check"), so a label never shows the misspelling; `profane_words` finds the swearing
@@ -62,6 +66,8 @@ _SIGN_OFF = re.compile(
     r"warm regards|best wishes|best|cheers|sincerely|yours sincerely|yours truly)\b"
     r"[\s,.!]*(?:\S+(?:\s+|$)){0,3}$"
 )
+_REPORT_KIND = r"(?:bug(?:\s+report)?|feature(?:\s+request)?|enhancement|question|proposal|suggestion|improvement|docs|documentation)"
+_FORM_TAG = re.compile(rf"(?i)^\W*?(?:\[\s*{_REPORT_KIND}\s*\]\s*:?|{_REPORT_KIND}\s*:)\s*")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")
 _EDGE_PUNCT = re.compile(r"^[\s,.;:!?)\]-]+|[\s,;:(\[-]+$")
@@ -89,7 +95,7 @@ def _one_round(text: str) -> str:
         text = pattern.sub(" ", text)
     text = " ".join(_drop_domain_links(text).split())
     text = _SIGN_OFF.sub("", _SIGNATURE.sub("", text)).strip()
-    text = _GREETING.sub("", text, count=1)
+    text = _FORM_TAG.sub("", _GREETING.sub("", text, count=1), count=1)
     return _EDGE_PUNCT.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
 
 
