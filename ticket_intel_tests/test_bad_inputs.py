@@ -11,6 +11,7 @@ import gzip
 import io
 import itertools
 import json
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -78,6 +79,22 @@ class Kind:
 def _parquet(frame: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for title, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=title, index=False)
+    return buf.getvalue()
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
     return buf.getvalue()
 
 
@@ -153,6 +170,16 @@ def kinds() -> list[Kind]:
             ic_conv(nid(), 1788163031, author="bot", parts=[{"author": {"type": "admin"}, "body": "Hi!"}])]}).encode(),
              accepted=1, reasons=["missing ticket id", "no customer message"]),
         Kind("tab_separated.tsv", fd_csv(good2(), delimiter="\t").encode(), accepted=2),
+        Kind("freshdesk.xlsx", _xlsx({  # Freshdesk's Excel export; a second month on a second sheet
+            "Tickets": pd.DataFrame([fd_row(), fd_row(None, created="yesterday")]).assign(
+                **{"Created time": [datetime(2026, 9, 1, 10), "yesterday"]}),
+            "October": pd.DataFrame([fd_row(None, "Top up failed", created="2026-10-05 09:00:00")]),
+            "Empty": pd.DataFrame()}), accepted=2, reasons=["unparseable"]),
+        Kind("summary_sheet.xlsx", _xlsx({"Tickets": pd.DataFrame(good2()),
+                                          "Summary": pd.DataFrame({"Metric": ["open"], "Value": [2]})}),
+             error="sheet 'Summary': table with unrecognised columns ['Metric', 'Value']"),
+        Kind("truncated.xlsx", _xlsx({"Tickets": pd.DataFrame(good2())})[:300], error="unreadable Excel workbook"),
+        Kind("exports_zipped.csv", _zip({"a.csv": fd_csv(good2()).encode()}), error="a zip archive, not an Excel workbook"),
     ]
 
 
@@ -202,6 +229,12 @@ def test_each_bad_kind(corpus, kind):
 def _landed(corpus, name: str) -> pd.DataFrame:
     frame = corpus.tickets[corpus.tickets["source_file"].map(lambda p: Path(p).name) == name]
     return frame.assign(order=frame["locator"].str.extract(r"(\d+)", expand=False).astype(int)).sort_values("order")
+
+
+def test_workbook_rows_are_located_as_excel_numbers_them(corpus):
+    rejected = corpus.rejected[corpus.rejected["source_file"].str.endswith("freshdesk.xlsx")]
+    assert rejected["locator"].tolist() == ["sheet 'Tickets' row 3"]
+    assert _landed(corpus, "freshdesk.xlsx")["locator"].tolist() == ["sheet 'Tickets' row 2", "sheet 'October' row 2"]
 
 
 def test_decoded_text_and_types_are_faithful(corpus):

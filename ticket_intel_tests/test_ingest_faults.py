@@ -99,11 +99,14 @@ def test_symlink_loops_and_symlinked_folders_are_reported(tmp_path):
     (outside / "c.csv").write_text(fd_csv([fd_row()]))
     (inbox / "linked").symlink_to(outside, target_is_directory=True)  # a symlinked folder: followed once
     (inbox / "linked_again").symlink_to(outside, target_is_directory=True)
+    (inbox / "tickets.xls").write_bytes(b"\xd0\xcf\x11\xe0")  # an export format that is not read: said so
+    (inbox / "notes.md").write_text("not an export")  # anything else: not a ticket file at all
 
     scan = scan_inbox(inbox)
     assert [p.relative_to(inbox).as_posix() for p in scan.files] == ["a.csv", "b.csv", "linked/c.csv"]
     reasons = {Path(k).relative_to(inbox).as_posix(): v for k, v in scan.skipped.items()}
-    assert set(reasons) == {"self.csv", "ping.csv", "pong.csv", "broken.csv", "sub/up", "linked_again"}
+    assert set(reasons) == {"self.csv", "ping.csv", "pong.csv", "broken.csv", "sub/up", "linked_again", "tickets.xls"}
+    assert reasons["tickets.xls"] == "not read: an Excel 97-2003 workbook: save it as .xlsx or CSV"
     assert all("Too many levels of symbolic links" in reasons[n] for n in ("self.csv", "ping.csv", "pong.csv"))
     assert "broken symlink" in reasons["broken.csv"]
     assert "already read" in reasons["sub/up"] and "already read" in reasons["linked_again"]

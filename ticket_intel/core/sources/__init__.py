@@ -1,7 +1,7 @@
 """Read helpdesk exports into canonical tickets, detecting each file's profile from its content.
 
-A file is decoded (gzip, BOMs, UTF-16, Latin-1 fallback), parsed as JSON, JSONL, CSV or
-Parquet, and handed to the first profile that recognises its shape: Zendesk, Intercom,
+A file is decoded (gzip, BOMs, UTF-16, Latin-1 fallback), parsed as JSON, JSONL, CSV,
+Parquet or an Excel workbook (.xlsx, each sheet that holds rows a table), and handed to the first profile that recognises its shape: Zendesk, Intercom,
 Freshdesk, then the YAML column mappings. Records that cannot be used become rejections with a
 reason; a file that cannot be read at all becomes one file-level rejection. Nothing raises past
 this module, so one bad file never stops the others.
@@ -23,6 +23,7 @@ import itertools
 import json
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -337,6 +338,39 @@ def _parquet_chunks(fh: IO[bytes]) -> Iterator[tuple[pd.DataFrame, list[str], Se
     yield frame, [f"row {i + 1}" for i in range(len(frame))], ()
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+
+
+def _workbook_sheets(fh: IO[bytes]) -> dict[str, pd.DataFrame]:
+    """The sheets of an Excel workbook (Freshdesk and many helpdesk views export .xlsx), by name."""
+    data = _head(fh, -1)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise FileError("a zip archive, not an Excel workbook: unzip its exports into the inbox")
+        return pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object, engine="openpyxl")
+    except FileError:
+        raise
+    except Exception as exc:  # zipfile and openpyxl raise many types for a damaged file
+        raise FileError(f"unreadable Excel workbook: {str(exc).splitlines()[0][:200]}") from exc
+
+
+def _parse_workbook(fh: IO[bytes], name: str, mappings: Sequence[Mapping]) -> Iterator[ParseResult]:
+    """Each sheet that holds rows, as a table of its own (rows located as Excel numbers them, the
+    header being row 1); a sheet no profile recognises makes the file unusable, naming the sheet."""
+    sheets = {title: frame.dropna(how="all") for title, frame in _workbook_sheets(fh).items()}
+    filled = {title: frame for title, frame in sheets.items() if len(frame)}
+    if not filled:
+        raise FileError("no records: the workbook's sheets hold no rows")
+    for title, frame in filled.items():
+        rows = frame.astype(object).where(frame.notna(), None)
+        chunk = (rows, [f"sheet {title!r} row {i + 2}" for i in rows.index], ())
+        try:
+            yield from _parse_tables(iter([chunk]), name, mappings)
+        except FileError as exc:
+            raise FileError(f"sheet {title!r}: {exc}") from exc
+
+
 @contextlib.contextmanager
 def _gunzipped(fh: IO[bytes]) -> Iterator[IO[bytes]]:
     """The decompressed bytes in a private temporary file."""
@@ -370,6 +404,9 @@ def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_row
         return
     if head[:4] == b"PAR1":
         yield from _parse_tables(_parquet_chunks(fh), name, mappings)
+        return
+    if head[:4] == ZIP_MAGIC:
+        yield from _parse_workbook(fh, name, mappings)
         return
     encoding = encoding_of(fh)
     start = head.decode(encoding, errors="replace").lstrip()[:1]
@@ -623,7 +660,7 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
             reading.files[source_file] = cached
             return
         head = _head(spool.file, 4)
-        tail = b"" if head[:2] == b"\x1f\x8b" or head == b"PAR1" else cut_incomplete(spool)
+        tail = b"" if head[:2] == b"\x1f\x8b" or head in (b"PAR1", ZIP_MAGIC) else cut_incomplete(spool)
         try:
             sent, messages = _send_chunks(_parse_file(path.name, spool.file, mappings, reading.chunk_rows),
                                     source_file, reading)

@@ -31,7 +31,17 @@ CANONICAL_COLUMNS = [
 ]
 # Agent (company) replies joined to their ticket: the knowledge base of how tickets were solved.
 REPLY_COLUMNS = ["ticket_id", "reply_id", "reply_at", "author", "text", "is_public"]
-EXPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".tsv", ".txt")
+EXPORT_SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".parquet", ".gz", ".tsv", ".txt", ".xlsx")
+# Exports a helpdesk can produce that are not read, each with what to do instead: such a file in the
+# inbox is reported as passed over, never ignored in silence.
+UNREAD_EXPORTS = {
+    ".xls": "an Excel 97-2003 workbook: save it as .xlsx or CSV",
+    ".xlsm": "an Excel workbook with macros: save it as .xlsx or CSV",
+    ".ods": "an OpenDocument spreadsheet: save it as .xlsx or CSV",
+    ".numbers": "a Numbers spreadsheet: export it as .xlsx or CSV",
+    ".xml": "an XML export: export JSON or CSV instead",
+    ".zip": "a zip archive: unzip its exports into the inbox",
+}
 REJECTED_COLUMNS = ["source_file", "locator", "source", "record", "reason", "file_hash"]
 # Ticket statuses, as the helpdesks spell them, that mean the conversation is finished.
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})

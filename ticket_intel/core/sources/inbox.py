@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from ticket_intel.core.product_inputs import is_side_input
-from ticket_intel.core.sources.base import EXPORT_SUFFIXES, FileError
+from ticket_intel.core.sources.base import EXPORT_SUFFIXES, UNREAD_EXPORTS, FileError
 
 
 @dataclass
@@ -71,6 +71,8 @@ def _walk(folder: Path, scan: InboxScan, walked: set[str]) -> None:
                 scan.skipped[str(path)] = f"broken symlink to {os.readlink(path)}"
             else:
                 scan.files.append(path)
+        elif (unread := UNREAD_EXPORTS.get(path.suffix.lower())) is not None:
+            scan.skipped[str(path)] = f"not read: {unread}"
 
 
 SPOOL_MEMORY = 8 << 20  # bytes of a file held in memory; beyond that its private copy is a temporary file
