@@ -33,6 +33,8 @@ TWEETS = [
     ("[Bug]: Tests don't run using `--changedSince` flag", "Tests don't run using `--changedSince` flag"),
     ("Bug: useEffect cleanup runs twice", "useEffect cleanup runs twice"),
     ("🐛 [Feature Request] Dark mode for the editor", "Dark mode for the editor"),
+    ("Bug report", ""),  # a title that names the form and nothing else
+    ("bUG!", ""),
 ]
 
 

@@ -15,7 +15,8 @@ package names such as "next/image" stay), placeholders (`[PERSON]`, `[ORDER]`, a
 "#1234"), an issue form's leading tag naming the kind of report ("[Bug]: ", "Bug: ", "[Feature
 Request] ": it says which form was filled in, not what went wrong, and grouped 5 unrelated jest
 bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag naming a module, such
-as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays), a
+as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays; a
+ticket that says nothing else, such as "Bug" or "Bug report", is left with nothing to read), a
 leading greeting ("Hi team,") and a trailing signature or sign-off ("Sent from my iPhone",
 "Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
 
@@ -67,7 +68,7 @@ _SIGN_OFF = re.compile(
     r"[\s,.!]*(?:\S+(?:\s+|$)){0,3}$"
 )
 _REPORT_KIND = r"(?:bug(?:\s+report)?|feature(?:\s+request)?|enhancement|question|proposal|suggestion|improvement|docs|documentation)"
-_FORM_TAG = re.compile(rf"(?i)^\W*?(?:\[\s*{_REPORT_KIND}\s*\]\s*:?|{_REPORT_KIND}\s*:)\s*")
+_FORM_TAG = re.compile(rf"(?i)^\W*?(?:\[\s*{_REPORT_KIND}\s*\]\s*:?|{_REPORT_KIND}\s*:|{_REPORT_KIND}s?\W*$)\s*")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:])")
 _EDGE_PUNCT = re.compile(r"^[\s,.;:!?)\]-]+|[\s,;:(\[-]+$")
