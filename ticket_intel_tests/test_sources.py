@@ -205,3 +205,24 @@ def test_the_sensors_chunked_weeks_are_the_weeks_of_the_whole_parse(name, monkey
     monkeypatch.setattr(sources, "CSV_CHUNK", 50)  # many chunks, also for the JSON ticket lists
     with path.open("rb") as fh:
         assert sources.export_weeks(name, fh) == whole and len(whole) >= 10
+
+
+def test_freshdesk_excel_export_reads_as_its_csv(tmp_path):
+    """Freshdesk exports tickets as CSV or Excel: the same export saved as .xlsx (dates as Excel dates,
+    ids as numbers) gives the same tickets, and the inbox sensor finds the same weeks in it."""
+    from ticket_intel.core import sources
+
+    csv_path = PROJECT_ROOT / "data" / "sample" / "freshdesk_tickets.csv"
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    frame["Ticket ID"] = [int(v) if v.isdigit() else v for v in frame["Ticket ID"]]  # the sample's bad rows stay
+    dates = pd.to_datetime(frame["Created time"], errors="coerce")
+    frame["Created time"] = [d.to_pydatetime() if pd.notna(d) else v for d, v in zip(dates, frame["Created time"], strict=True)]
+    xlsx = tmp_path / "freshdesk_tickets.xlsx"
+    frame.to_excel(xlsx, sheet_name="Tickets", index=False)
+    columns = ["ticket_id", "created_at", "customer_id", "subject", "message", "tags", "priority", "status"]
+    csv_parse, xlsx_parse = parse_bytes(csv_path.name, csv_path.read_bytes()), parse_bytes(xlsx.name, xlsx.read_bytes())
+    from_csv, from_xlsx = pd.DataFrame(csv_parse.tickets)[columns], pd.DataFrame(xlsx_parse.tickets)[columns]
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)
+    assert [r["reason"] for r in xlsx_parse.rejections] == [r["reason"] for r in csv_parse.rejections]
+    with xlsx.open("rb") as fh:
+        assert sources.export_weeks(xlsx.name, fh) == {t.date() - pd.Timedelta(days=t.weekday()) for t in from_csv["created_at"]}
