@@ -84,6 +84,18 @@ def test_a_piece_split_off_this_week_from_this_week_s_tickets_alone_is_a_new_pat
     assert [a["kind"] for a in run(counts, SPLIT, split_at={"T2": wk(6)})] == [anomalies.SPIKE]  # not in its first week
 
 
+def test_the_ranking_calls_a_piece_born_apart_new():
+    from ticket_intel.core.rank import rank_week
+
+    counts = {"T1": {k: 5 for k in range(1, 8)}, "T2": {4: 1, 6: 2, 7: 30}}
+    frame = window(counts).assign(account_id=None, plan=None, monthly_revenue=None, similarity=1.0)
+    ctx, apart = families.with_born_apart(context(frame, wk(7), events=SPLIT, split_at={"T2": wk(7)}),
+                                          anomalies.AlertSettings())
+    assert apart == {"T2": "T1"}
+    trends = rank_week(ctx, pd.DataFrame()).ranked.set_index("theme_id")["trend"]
+    assert trends.to_dict() == {"T1": "steady", "T2": "new"}
+
+
 def test_a_piece_cut_from_a_trickle_of_earlier_tickets_stays_in_its_family():
     counts = {"T1": {**{k: 3 for k in range(1, 7)}, 7: 7}, "T2": {**{k: 1 for k in range(1, 7)}, 7: 7}}
     alerts = run(counts, SPLIT, split_at={"T2": wk(7)})  # six earlier tickets, none theme-sized alone

@@ -18,8 +18,8 @@ Nor, in its first week, is a piece **born apart** (`anomalies.born_apart`): the 
 weeks hold fewer of its tickets than the smallest new pattern, and this week's count is beyond
 what their rate predicts. A split says only where most of a piece's earlier tickets were, and one
 earlier ticket decides it; a piece made of this week's tickets alone is a new issue beside an old
-one, as a brand-new theme is. So it is born this week: a new pattern naming its
-family, left out of its family's spike test. (PowerToys' Workspaces module, 46 issue titles in its
+one, as a brand-new theme is. So it is born this week (`with_born_apart`, which the ranking reads
+too): a new pattern naming its family, left out of its family's spike test. (PowerToys' Workspaces module, 46 issue titles in its
 first week, split off Awake by three older titles and alerted as a 12.9x spike of Awake's family.)
 A piece with more earlier tickets than that stays in its family even if no single week of them
 was theme-sized: a trickle of 2-4 tickets a week that the clustering cut from its theme is the
@@ -73,6 +73,14 @@ def family_parents(events: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]
     return split_families(records), parents
 
 
+def with_born_apart(ctx: WeekContext, settings: AlertSettings) -> tuple[WeekContext, dict[str, str]]:
+    """The context with this week's pieces born apart (`anomalies.born_apart`) born this week, naming
+    their family as where they grew; and those pieces. The ranking reads it too, so such a piece's
+    trend is "new" as its alert is."""
+    apart = anomalies.born_apart(ctx, settings)
+    return replace(ctx, births={**ctx.births, **dict.fromkeys(apart, ctx.week)}, parents={**ctx.parents, **apart}), apart
+
+
 def _family_theme(members: Sequence[str], ranked: Mapping[str, Mapping[str, object]], this_week: pd.DataFrame
                   ) -> dict[str, object] | None:
     """The family as one ranked theme, named after its ranked member with most tickets this week."""
@@ -99,8 +107,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     """`anomalies.detect`, with split families tested as one series, and new groups and pieces born
     apart naming where they grew. Every alert gets `related_theme_ids`."""
     settings = settings or AlertSettings()
-    apart = anomalies.born_apart(ctx, settings)
-    ctx = replace(ctx, births={**ctx.births, **dict.fromkeys(apart, ctx.week)}, parents={**ctx.parents, **apart})
+    ctx, apart = with_born_apart(ctx, settings)
     alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]] if a["theme_id"] in ctx.parents else []}  # type: ignore[index]
               for a in anomalies.detect(ctx, themes, settings)]
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]

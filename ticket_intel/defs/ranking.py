@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ticket_intel import warehouse as wh
+from ticket_intel.core import families
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.findings import FindingSettings, Inputs, week_findings
@@ -71,12 +72,13 @@ def _top_table(ranked: pd.DataFrame) -> str:
 )
 def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
                   embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig):
-    settings, judged = ranking.settings(), findings.settings(alerts)
+    settings, judged, alerting = ranking.settings(), findings.settings(alerts), alerts.settings(ranking)
     result = None
     with warehouse.connect() as con:
         inputs = product_inputs(con, embedding)
         for week in weeks_with_tickets(context, con):
-            ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
+            ctx, _ = families.with_born_apart(warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS),
+                                              alerting)  # a piece born apart is new, as its alert says
             result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged)
             if result.overview["warning"]:
                 context.log.warning(f"{week}: {result.overview['warning']}")
