@@ -18,6 +18,7 @@ from ticket_intel.core.summarize import (
     evidence_rows,
     extractive_summary,
     head_phrase,
+    kept_label,
     label_from_terms,
     mmr,
     recent_weekly_rate,
@@ -367,3 +368,30 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     assert list(evidence_rows(severities, 8)) == list(range(6))
     assert list(evidence_rows(["P4"] * 5 + ["P1"] * 3, 8)) == list(range(8))  # mostly praise: a praise theme
     assert list(evidence_rows(None, 3)) == [0, 1, 2]
+
+
+@pytest.mark.parametrize(("earlier", "label", "terms", "kept"), [
+    ("Compiler · crash", "Crash · compiler", ["crash", "compiler", "type"], "Compiler · crash"),  # terms traded places
+    ("Uber · driver", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · driver"),
+    ("Card declined · payment", "Payment declined · card", ["declined", "payment", "card"], "Card declined · payment"),
+    ("Fancyzones · zones", "Workspaces · apps", ["workspaces", "apps", "fancyzones", "zones"], "Workspaces · apps"),
+    ("Uber · charged", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · ride"),  # fourth: not leading
+    ("Unlabelled theme", "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
+    (None, "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
+])
+def test_a_theme_keeps_its_label_while_its_words_lead_its_terms(earlier, label, terms, kept):
+    assert kept_label(earlier, label, terms) == kept
+
+
+def test_labels_of_the_sample_weeks_change_only_when_their_words_leave_the_leading_terms(sample_run):
+    import duckdb
+
+    with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
+        rows = con.execute("""
+            SELECT a.label, b.label, a.terms FROM marts.cluster_summaries a JOIN marts.cluster_summaries b
+              ON b.theme_id = a.theme_id AND b.week_start = (SELECT max(c.week_start) FROM marts.cluster_summaries c
+                                                            WHERE c.theme_id = a.theme_id AND c.week_start < a.week_start)
+        """).fetchall()
+    assert len(rows) > 50
+    assert [(earlier, label) for label, earlier, terms in rows if kept_label(earlier, label, list(terms)) != label] == []
+    assert sum(label == earlier for label, earlier, _ in rows) > len(rows) / 2

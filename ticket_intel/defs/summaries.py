@@ -10,7 +10,7 @@ from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.llm import LLMCache, llm_summary
 from ticket_intel.core.report import md_escape
-from ticket_intel.core.summarize import extractive_summary, theme_docs
+from ticket_intel.core.summarize import extractive_summary, kept_label, theme_docs
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse
@@ -23,6 +23,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
                      put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
     complete = llm_adapter.completer(llm.model, llm.completion_kwargs()) if llm.model else None
+    earlier = wh.earlier_labels(con, ctx.week)  # weeks are summarized in order, like their themes
     rows = []
     for theme_id, doc in docs.items():
         summary = extractive_summary(doc)
@@ -32,7 +33,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
         ticket_tags = [list(t) if t is not None else [] for t in tags.get(theme_id, [])]
         rows.append({
             "week_start": ctx.week, "theme_id": theme_id,
-            "label": ctx.review.labels.get(theme_id, summary.label),
+            "label": ctx.review.labels.get(theme_id, kept_label(earlier.get(theme_id), summary.label, summary.terms)),
             "shared_issue": summary.shared_issue, "phrasings": summary.phrasings,
             "severity": summary.severity, "severity_rationale": summary.severity_rationale,
             "signal_type": summary.signal_type,

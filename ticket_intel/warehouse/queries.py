@@ -124,6 +124,13 @@ def known_theme_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT DISTINCT theme_id FROM staging.themes").fetchall()}
 
 
+def earlier_labels(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, str]:
+    """Each theme's label in its latest summary before `week` (its previous week's, or the last week it had tickets)."""
+    rows = con.execute("SELECT theme_id, arg_max(label, week_start) FROM marts.cluster_summaries "
+                       "WHERE week_start < ? GROUP BY theme_id", [week]).fetchall()
+    return {str(theme): str(label) for theme, label in rows}
+
+
 def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
     return scalar(con, "SELECT response FROM ops.llm_cache WHERE prompt_hash = ?", [prompt_hash])
 
