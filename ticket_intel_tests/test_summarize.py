@@ -375,6 +375,7 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     ("Uber · driver", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · driver"),
     ("Card declined · payment", "Payment declined · card", ["declined", "payment", "card"], "Card declined · payment"),
     ("Fancyzones · zones", "Workspaces · apps", ["workspaces", "apps", "fancyzones", "zones"], "Workspaces · apps"),
+    ("Fancyzones · zones", "Workspaces · zones", ["workspaces", "fancyzones", "zones"], "Workspaces · zones"),  # no top term
     ("Uber · charged", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · ride"),  # fourth: not leading
     ("Unlabelled theme", "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
     (None, "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),

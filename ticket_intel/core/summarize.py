@@ -341,17 +341,18 @@ LEAD_TERMS = 3
 
 
 def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
-    """The theme's earlier label while every word of it is still a word of this week's leading terms,
-    else `label`. Terms trade places from week to week, so labels did ("Compiler · crash", then
-    "Crash · compiler"; "Uber · driver", "Ride · uber", "Uber · charged"): 59% of the GitHub themes
-    ranked in two consecutive weeks changed label, 82% on twcs, and a theme renamed every week cannot
-    be followed from one report to the next. A label whose words left the leading terms gives way:
-    the theme's issue has moved."""
+    """The theme's earlier label while it still names its top term and every word of it is still a
+    word of its leading terms, else `label`. Terms trade places from week to week, so labels did
+    ("Compiler · crash", then "Crash · compiler"; "Uber · driver", "Ride · uber", "Uber · charged"):
+    59% of the GitHub themes ranked in two consecutive weeks changed label, 82% on twcs, and a theme
+    renamed every week cannot be followed from one report to the next. A label that no longer names
+    the top term, or whose words left the lead, gives way: the theme's issue has moved."""
     if not earlier or not terms:
         return label
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
     words = [w.lower() for part in earlier.split(" \u00b7 ") for w in part.split()]
-    return earlier if all(any(same_stem(w, t) for t in lead) for w in words) else label
+    names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
+    return earlier if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
 
 
 def _centrality(vectors: np.ndarray) -> np.ndarray:
