@@ -355,6 +355,15 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     return earlier if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
 
 
+def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], terms: Mapping[str, Sequence[str]]
+                  ) -> dict[str, str]:
+    """Per theme, its `kept_label`, or its fresh label where the kept one is another theme's label this
+    week: two twcs themes both read "Driver · ride" once one kept the label the other was given."""
+    kept = {t: kept_label(earlier.get(t), label, terms[t]) for t, label in fresh.items()}
+    uses = Counter(kept.values())
+    return {t: label if uses[label] == 1 or label == fresh[t] else fresh[t] for t, label in kept.items()}
+
+
 def _centrality(vectors: np.ndarray) -> np.ndarray:
     """Each row's cosine to the rows' normalised mean."""
     centroid = vectors.mean(axis=0)

@@ -10,10 +10,28 @@ from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.llm import LLMCache, llm_summary
 from ticket_intel.core.report import md_escape
-from ticket_intel.core.summarize import extractive_summary, kept_label, theme_docs
+from ticket_intel.core.summarize import ThemeDocs, ThemeSummary, extractive_summary, stable_labels, theme_docs
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse
+
+
+def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs, label: str, tags: list,
+         taxonomy: tax.Taxonomy, run_id: str) -> dict:
+    """The theme's `marts.cluster_summaries` row."""
+    ticket_tags = [list(t) if t is not None else [] for t in tags]
+    return {
+        "week_start": ctx.week, "theme_id": theme_id, "label": label,
+        "shared_issue": summary.shared_issue, "phrasings": summary.phrasings,
+        "severity": summary.severity, "severity_rationale": summary.severity_rationale,
+        "signal_type": summary.signal_type,
+        "product_area": tax.assign_area(taxonomy.without(doc.product_words), doc.texts, ticket_tags, doc.terms),
+        "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
+        "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
+        "terms": summary.terms, "example_ticket_ids": summary.example_ticket_ids,
+        "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id),
+        "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
+    }
 
 
 def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, llm: LLMConfig,
@@ -23,27 +41,17 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
                      put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
     complete = llm_adapter.completer(llm.model, llm.completion_kwargs()) if llm.model else None
-    earlier = wh.earlier_labels(con, ctx.week)  # weeks are summarized in order, like their themes
-    rows = []
+    summaries = {}
     for theme_id, doc in docs.items():
         summary = extractive_summary(doc)
         if complete is not None:
             llm_made = llm_summary(doc, llm.model, summary, cache, complete)
             summary = judged_by_tickets(llm_made, summary) if doc.signals is not None else llm_made
-        ticket_tags = [list(t) if t is not None else [] for t in tags.get(theme_id, [])]
-        rows.append({
-            "week_start": ctx.week, "theme_id": theme_id,
-            "label": ctx.review.labels.get(theme_id, kept_label(earlier.get(theme_id), summary.label, summary.terms)),
-            "shared_issue": summary.shared_issue, "phrasings": summary.phrasings,
-            "severity": summary.severity, "severity_rationale": summary.severity_rationale,
-            "signal_type": summary.signal_type,
-            "product_area": tax.assign_area(taxonomy.without(doc.product_words), doc.texts, ticket_tags, doc.terms),
-            "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
-            "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
-            "terms": summary.terms, "example_ticket_ids": summary.example_ticket_ids,
-            "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id),
-            "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
-        })
+        summaries[theme_id] = summary
+    labels = stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
+                           wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()})
+    rows = [_row(ctx, theme_id, summary, docs[theme_id], ctx.review.labels.get(theme_id, labels[theme_id]),
+                 tags.get(theme_id, []), taxonomy, run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
     wh.replace(con, [wh.Replace("marts.cluster_summaries", out, "week_start", [ctx.week])])
     return out
