@@ -140,7 +140,8 @@ def born_apart(ctx: WeekContext, settings: AlertSettings) -> dict[str, str]:
             continue
         before = tc.series(ctx.counts, theme, earlier)
         count = tc.series(ctx.counts, theme, [ctx.week])[0]
-        if earlier and sum(before) < settings.new_min_tickets and tail_probability(count, before, settings) < settings.max_p_value:
+        few = bool(earlier) and sum(before) < settings.new_min_tickets
+        if few and tail_probability(count, before, settings) < settings.max_p_value:
             out[theme] = family
     return out
 

@@ -19,12 +19,13 @@ weeks hold fewer of its tickets than the smallest new pattern, and this week's c
 what their rate predicts. A split says only where most of a piece's earlier tickets were, and one
 earlier ticket decides it; a piece made of this week's tickets alone is a new issue beside an old
 one, as a brand-new theme is. So it is born this week (`with_born_apart`, which the ranking reads
-too): a new pattern naming its family, left out of its family's spike test. (PowerToys' Workspaces module, 46 issue titles in its
-first week, split off Awake by three older titles and alerted as a 12.9x spike of Awake's family.)
-A piece with more earlier tickets than that stays in its family even if no single week of them
-was theme-sized: a trickle of 2-4 tickets a week that the clustering cut from its theme is the
-old issue, not a new one; so is a piece of six this week beside four the week before (a young
-window's broad first fit that lumped an old issue with another).
+too): a new pattern naming its family, left out of its family's spike test. (PowerToys' Workspaces
+module, 46 issue titles in its first week, split off Awake by three older titles and alerted as a
+12.9x spike of Awake's family.) A piece with more earlier tickets than that stays in its family
+even if no single week of them was theme-sized: a trickle of 2-4 tickets a week that the
+clustering cut from its theme is the old issue, not a new one; so is a piece of six this week
+beside four the week before (a young window's broad first fit that lumped an old issue with
+another).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Read helpdesk exports into canonical tickets, detecting each file's profile from its content.
 
-A file is decoded (gzip, BOMs, UTF-16, Latin-1 fallback), parsed as JSON, JSONL, CSV,
-Parquet or an Excel workbook (.xlsx, each sheet that holds rows a table), and handed to the first profile that recognises its shape: Zendesk, Intercom,
-Freshdesk, then the YAML column mappings. Records that cannot be used become rejections with a
+A file is decoded (gzip, BOMs, UTF-16, Latin-1 fallback), parsed as JSON, JSONL, CSV, Parquet
+or an Excel workbook (.xlsx, each sheet that holds rows a table), and handed to the first profile
+that recognises its shape: Zendesk, Intercom, Freshdesk, then the YAML column mappings. Records that cannot be used become rejections with a
 reason; a file that cannot be read at all becomes one file-level rejection. Nothing raises past
 this module, so one bad file never stops the others.
 
