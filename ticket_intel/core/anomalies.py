@@ -23,7 +23,8 @@ Distinct customers are tested the same way beside tickets. A ticket spike whose 
 does not spike is still sent (someone must triage the tickets) but flagged `concentrated`, with
 the largest customer's ticket count, so a reader sees "13 customers", not "84 tickets".
 
-A new pattern is a theme born without an ancestor (not a split) after theme tracking began (in
+A new pattern is a theme born without an ancestor (not a split, unless it is born apart:
+`born_apart`, core/families.py) after theme tracking began (in
 the first week every theme is born, so none is new), the first week it is a theme: ranked now
 with enough tickets from enough customers, never ranked before, and its tickets never that
 many in an earlier week of the window (else the pattern was there all along and only its
