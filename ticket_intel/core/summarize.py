@@ -322,6 +322,9 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[l
     return " ".join(forms.get(w, w) for w in words)
 
 
+LABEL_SEPARATOR = " \u00b7 "  # between a label's head phrase and its next term: "Payment declined · card"
+
+
 def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
                      forms: Mapping[str, str] | None = None) -> str:
     """`Payment declined · card`: the head phrase, then the next distinct term (the head phrase and
@@ -332,7 +335,7 @@ def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | Non
     used = head.lower().split()
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
     forms = _surface_forms(_meanings(texts)) if forms is None else forms
-    label = head + (f" · {' '.join(forms.get(w, w) for w in rest[0].split())}" if rest and len(used) < 3 else "")
+    label = head + (LABEL_SEPARATOR + " ".join(forms.get(w, w) for w in rest[0].split()) if rest and len(used) < 3 else "")
     return label[:1].upper() + label[1:]
 
 
@@ -350,7 +353,7 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     if not earlier or not terms:
         return label
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
-    words = [w.lower() for part in earlier.split(" \u00b7 ") for w in part.split()]
+    words = [w.lower() for part in earlier.split(LABEL_SEPARATOR) for w in part.split()]
     names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
     return earlier if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
 
