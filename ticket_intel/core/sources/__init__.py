@@ -2,9 +2,9 @@
 
 A file is decoded (gzip, BOMs, UTF-16, Latin-1 fallback), parsed as JSON, JSONL, CSV, Parquet
 or an Excel workbook (.xlsx, each sheet that holds rows a table), and handed to the first profile
-that recognises its shape: Zendesk, Intercom, Freshdesk, then the YAML column mappings. Records that cannot be used become rejections with a
-reason; a file that cannot be read at all becomes one file-level rejection. Nothing raises past
-this module, so one bad file never stops the others.
+that recognises its shape: Zendesk, Intercom, Freshdesk, then the YAML column mappings. Records
+that cannot be used become rejections with a reason; a file that cannot be read at all becomes one
+file-level rejection. Nothing raises past this module, so one bad file never stops the others.
 
 Files are streamed (`stream_exports`): each file's bytes are copied once into a private temporary
 file, CSV and JSONL are parsed `CSV_CHUNK` rows at a time, and each chunk's rows go to a `Sink`
@@ -146,7 +146,7 @@ def encoding_of(fh: IO[bytes]) -> str:
         # Not UTF-8: a spreadsheet's Windows-1252, unless it is full of control bytes no text has
         # (an image or an archive saved with a .csv name), which would parse as one garbage column.
         if sum((b < 32 and b not in b"\t\n\r") or b == 127 for b in sample) > len(sample) // 20:
-            raise FileError("binary content (many control bytes): not a CSV/JSON/Parquet export") from None
+            raise FileError("binary content (many control bytes): not a CSV/JSON/Parquet/Excel export") from None
         return "cp1252"
     return "utf-8"
 
