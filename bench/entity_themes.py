@@ -1,6 +1,6 @@
 """Themes count issues, not entity values: banking77 with names, order numbers, amounts and dates filled in.
 
-    python -m bench.entity_themes [--per-intent 30] [--seed 0]
+    python -m bench.entity_themes [--per-intent 30] [--seed 0] [--intents 27] [--copies 1,4]
 
 Each sampled banking77 text is wrapped in a template drawn at random, with values from Faker
 (seeded): "{text} I was charged {amount} on {date}.", "Hi, this is {name}. {text}", ... (one in ten
@@ -20,11 +20,21 @@ its size-scaled defaults) as:
 Printed per variant: themes, outlier share, ARI and NMI against the 77 intents, and the ARI of
 KMeans given the true number of intents on the same vectors (what the vectors allow when the
 count is known).
+
+A second table asks whether the number of themes follows the number of issues when each issue is
+written in many templated phrasings (the shape of generated support corpora: a few dozen intents,
+hundreds of templated requests each). --intents intents are drawn (seeded), every banking77 text of
+each is wrapped --copies times in templates with fresh values, and the texts for meaning (redacted,
+then `meaning.meaning_text`, as the pipeline embeds them) are clustered whole. Printed per number of
+copies: themes against intents, ARI against KMeans given the true count, and the window's
+duplication (`cluster.duplication`, the factor the fit scales by). Four copies of every wording
+should give about the themes of one.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -80,6 +90,41 @@ def build(per_intent: int, seed: int) -> pd.DataFrame:
     return frame.assign(with_values=templated)
 
 
+def templated(intents: int, copies: int, seed: int) -> pd.DataFrame:
+    """Every banking77 text of `intents` seeded intents, each wrapped `copies` times in templates with
+    fresh values (distinct results only), with its text for meaning as the pipeline stores it."""
+    from faker import Faker
+
+    from ticket_intel.core.meaning import meaning_text
+    from ticket_intel.core.redact import redact
+
+    frame = pd.concat([pd.read_csv(DATASET / f) for f in ("train.csv", "test.csv")], ignore_index=True)
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(sorted(frame["category"].unique()), intents, replace=False)
+    frame = pd.concat([frame[frame["category"].isin(chosen)]] * copies, ignore_index=True)
+    fake = Faker()
+    fake.seed_instance(seed)
+    frame["with_values"] = [str(rng.choice(TEMPLATES)).format(text=t, **values(rng, fake)) for t in frame["text"]]
+    frame = frame.drop_duplicates("with_values", ignore_index=True)
+    return frame.assign(meaning=[meaning_text(redact(t).text) for t in frame["with_values"]])
+
+
+def follows_issues(intents: int, copies: Sequence[int], seed: int) -> list[dict[str, object]]:
+    """Per number of copies, the themes of the templated corpus against its intents."""
+    from ticket_intel.core import cluster
+
+    rows = []
+    for c in copies:
+        frame = templated(intents, c, seed)
+        x, _ = cached_embed(frame["meaning"].tolist(), progress=True)
+        found = cluster.neighbours(x, cluster.default_params(len(x)).n_neighbors)
+        scored = score(x, frame["category"].to_numpy(), 42)
+        rows.append({"copies": c, "tickets": len(frame), "intents": intents, **scored,
+                     "themes_per_intent": round(int(scored["themes"]) / intents, 2),
+                     "duplication": round(cluster.duplication(1.0 - found[1][:, 1:]), 2)})
+    return rows
+
+
 def variants(frame: pd.DataFrame) -> dict[str, list[str]]:
     """The texts each variant embeds."""
     from ticket_intel.core.entities import drop_entities, mask_entities
@@ -114,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-intent", type=int, default=30, help="texts sampled per intent")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--intents", type=int, default=27, help="intents of the templated corpus")
+    parser.add_argument("--copies", default="1,4", help="templated phrasings of each text, per run")
     args = parser.parse_args(argv)
     if skipped_without(DATASET):
         return
@@ -127,6 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     for t in frame["with_values"].head(3):
         print(f"  {t}")
     print(table(rows))
+    print(f"\nThemes against issues: {args.intents} intents, every text of each in templated phrasings")
+    print(table(follows_issues(args.intents, [int(c) for c in args.copies.split(",")], args.seed)))
 
 
 if __name__ == "__main__":

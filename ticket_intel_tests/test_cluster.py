@@ -113,6 +113,38 @@ def test_quality_bar_on_a_banking77_slice(shared_datasets):
     assert 12 / 2 <= result.n_clusters <= 12 * 2
 
 
+def test_repeating_every_wording_does_not_multiply_the_themes(shared_datasets):
+    """Each text of twelve random intents four times, as templated corpora repeat wordings: about the
+    themes of one copy (sized by distinct wordings, not tickets; the unscaled fit made 30 from 11)."""
+    from ticket_intel.adapters import encoder
+
+    frame = pd.read_csv(shared_datasets / "banking77" / "test.csv")
+    intents = np.random.default_rng(7).choice(sorted(frame["category"].unique()), 12, replace=False)
+    frame = frame[frame["category"].isin(intents)]
+    x = encoder.encode(frame["text"].tolist())
+    once, four = cluster.cluster(x), cluster.cluster(np.repeat(x, 4, axis=0))
+    assert four.n_clusters <= 1.5 * once.n_clusters
+    assert adjusted_rand_score(np.repeat(frame["category"].to_numpy(), 4), four.labels) >= 0.5
+
+
+def test_duplication_counts_the_neighbours_that_repeat_a_wording():
+    sims = np.array([[1.0, 0.99, 0.5], [0.96, 0.2, 0.1], [0.9, 0.8, 0.7], [0.95, 0.95, 0.95]])
+    assert cluster.duplication(sims) == 1 + (2 + 1 + 0 + 3) / 4
+    assert cluster.duplication(np.ones((3, 14))) == cluster.MAX_DUPLICATION
+
+
+def test_a_repeated_window_is_fit_like_its_distinct_wordings():
+    """m times the neighbours and m times the minimum size of n/m tickets; never wider than that size."""
+    params = cluster.default_params(40_000)
+    fitted = cluster.for_duplication(params, 4.0)
+    assert fitted.min_cluster_size == 4 * cluster.default_params(10_000).min_cluster_size
+    assert fitted.n_neighbors == 4 * params.n_neighbors
+    assert cluster.for_duplication(params, 1.0) == params
+    small = cluster.for_duplication(cluster.default_params(400), 4.0)
+    assert small.n_neighbors == small.min_cluster_size == 20  # not 60: no wider than the smallest theme
+    assert cluster.for_duplication(cluster.default_params(100), 4.0).n_neighbors == params.n_neighbors
+
+
 def test_links_spread_over_several_neighbours_do_not_merge():
     """Dense cross links are not enough: they must mostly go to that one other cluster."""
     groups = [list(range(g * 10, g * 10 + 10)) for g in range(4)]
