@@ -1,6 +1,10 @@
 """ticket_embeddings: one vector per redacted ticket, each distinct text embedded once, ever."""
 
+from collections.abc import Callable
+from datetime import date
+
 import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -31,21 +35,28 @@ def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, e
         # A new warehouse needs the model's width for its vector tables; after that the model
         # is only loaded when a text is missing from the cache.
         wh.ensure_embedding_schema(con, wh.stored_embedding_dim(con) or encoder.embedding_dim(embedding.model, embedding.backend))
-        tickets = wh.redacted_texts(con, weeks)
-        vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["meaning_text"]],
-                                         wh.EmbeddingStore(con, key), encode)
-        context.log.info(f"embedded {embedded} new texts with {embedding.model} ({embedding.backend}); "
-                         "the rest were cached")
-        out = pd.DataFrame({
-            "week_start": tickets["week_start"], "ticket_id": tickets["ticket_id"], "model": key,
-            "text_hash": tickets["text_hash"], "embedding": [vectors[h] for h in tickets["text_hash"]],
-            "run_id": context.run.run_id,
-        })
-        wh.replace(con, [wh.Replace("staging.ticket_embeddings", out, "week_start", weeks)])
+        # Week by week: a backfill holds one week's texts and vectors at a time (all ten weeks of a
+        # 1M-ticket backfill at once outgrew 15 GB), and a text seen in an earlier week is cached by then.
+        counts = [_embed_week(con, week, key, encode, context.run.run_id) for week in weeks]
+    tickets, embedded = (sum(c) for c in zip(*counts, strict=True)) if counts else (0, 0)
+    context.log.info(f"embedded {embedded} new texts with {embedding.model} ({embedding.backend}); the rest were cached")
     return dg.MaterializeResult(metadata={
-        "tickets": dg.MetadataValue.int(len(out)),
+        "tickets": dg.MetadataValue.int(tickets),
         "texts_embedded": dg.MetadataValue.int(embedded),
-        "cache_hits": dg.MetadataValue.int(len(tickets) - embedded),
+        "cache_hits": dg.MetadataValue.int(tickets - embedded),
         "model": dg.MetadataValue.text(embedding.model),
         "backend": dg.MetadataValue.text(embedding.backend),
     })
+
+
+def _embed_week(con: duckdb.DuckDBPyConnection, week: date, key: str, encode: Callable[[list[str]], np.ndarray], run_id: str) -> tuple[int, int]:
+    """One week's tickets embedded (from the cache where it can) and written; (tickets, texts embedded)."""
+    tickets = wh.redacted_texts(con, [week])
+    vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["meaning_text"]],
+                                     wh.EmbeddingStore(con, key), encode)
+    out = pd.DataFrame({
+        "week_start": tickets["week_start"], "ticket_id": tickets["ticket_id"], "model": key,
+        "text_hash": tickets["text_hash"], "embedding": [vectors[h] for h in tickets["text_hash"]], "run_id": run_id,
+    })
+    wh.replace(con, [wh.Replace("staging.ticket_embeddings", out, "week_start", [week])])
+    return len(out), embedded
