@@ -199,6 +199,15 @@ def test_a_theme_ranked_before_the_window_is_not_new_again():
     assert run(frame, 10, births=births, ranked_before=frozenset({"old", "back"})) == []
 
 
+def test_a_trickle_a_refit_first_gathers_into_a_theme_is_not_new():
+    """2-4 tickets a week, outliers until a refit gathers them: 5 this week is what their rate
+    predicts, so the theme is new to the clustering, not a new pattern (a sample week's sub-topic)."""
+    frame = window({"old": dict.fromkeys(range(6), 20), "gathered": {0: 2, 1: 3, 2: 2, 3: 4, 4: 3, 5: 5}})
+    assert run(frame, 5, births={"old": 0, "gathered": 5}) == []
+    burst = window({"old": dict.fromkeys(range(6), 20), "burst": {0: 1, 2: 1, 5: 9}})
+    assert kinds(run(burst, 5, births={"old": 0, "burst": 5})) == {("burst", anomalies.NEW_PATTERN)}
+
+
 def test_a_split_is_never_a_new_pattern():
     frame = window({"old": dict.fromkeys(range(5), 20), "split": {4: 9}})
     assert run(frame, 4, births={"old": 0}) == []

@@ -148,11 +148,17 @@ def born_apart(ctx: WeekContext, settings: AlertSettings) -> dict[str, str]:
 
 
 def _is_new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> bool:
+    """A theme born this week, theme-sized, never theme-sized before, and beyond what the rate of its
+    earlier tickets predicts (the spike test's tail, as for a piece born apart): a trickle of 2-4 a
+    week that a refit first gathers into a theme is not new."""
     theme_id = str(theme["theme_id"])
+    earlier = [w for w in ctx.data_weeks if w < ctx.week]
     return (ctx.births.get(theme_id) is not None and theme_id not in ctx.ranked_before
             and int(theme["tickets"]) >= settings.new_min_tickets
             and int(theme["customers"]) >= settings.new_min_customers
-            and not _sized_before(ctx.counts, theme_id, [w for w in ctx.data_weeks if w < ctx.week], settings))
+            and not _sized_before(ctx.counts, theme_id, earlier, settings)
+            and (not earlier or tail_probability(int(theme["tickets"]), tc.series(ctx.counts, theme_id, earlier),
+                                                 settings) < settings.max_p_value))
 
 
 def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
