@@ -12,9 +12,8 @@
    m times the neighbours (but never more than that minimum size, so a small window of a few tight
    issues keeps each neighbourhood within one issue), and step 3's shared neighbours in proportion
    to the neighbours (at 2 of a wider neighbourhood, four exact copies of twelve intents merged
-   into 7 themes, ARI 0.42). Real traffic repeats little (m 1.01
-   on twcs first messages, 1.04 on GitHub titles; banking77's paraphrases 1.94), so its fit barely
-   moves.
+   into 7 themes, ARI 0.42). Real traffic repeats little (m 1.01 on twcs first messages, 1.04 on
+   GitHub titles; banking77's paraphrases 1.94), so its fit barely moves.
 1. UMAP (cosine, 15 neighbours, 5 dimensions, min_dist 0) condenses the embeddings so density
    is measurable; it is seeded, so a window and a seed always give the same layout. Its layout
    runs `LAYOUT_EPOCHS` (200) epochs at every size: UMAP's own default above 10,000 rows, where
@@ -359,16 +358,15 @@ def _fit(x: np.ndarray, params: ClusterParams) -> ClusterResult:
     import hdbscan
 
     found = neighbours(x, min(round(params.n_neighbors * MAX_DUPLICATION), len(x) - 1))
-    fitted = for_duplication(params, duplication(1.0 - found[1][:, 1:params.n_neighbors]))
-    params, widened = fitted, fitted.n_neighbors / params.n_neighbors
-    layout, knn = reduce(x, params, found)
+    sized = for_duplication(params, duplication(1.0 - found[1][:, 1:params.n_neighbors]))
+    layout, knn = reduce(x, sized, found)
     model = hdbscan.HDBSCAN(
-        min_cluster_size=params.min_cluster_size,
-        min_samples=params.min_samples,
+        min_cluster_size=sized.min_cluster_size,
+        min_samples=sized.min_samples,
         cluster_selection_method="leaf",
         core_dist_n_jobs=1,  # its joblib workers hung inside a spawned worker at 50k rows; 5-d is fast anyway
     ).fit(layout)
-    merged = merge_interpenetrating(model.labels_, knn, MERGE_SHARED * widened)
+    merged = merge_interpenetrating(model.labels_, knn, MERGE_SHARED * sized.n_neighbors / params.n_neighbors)
     labels, soft = soft_assign(x, merged)
     return _result(_relabel(labels), soft, model.probabilities_, knn)
 

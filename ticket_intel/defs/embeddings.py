@@ -49,7 +49,8 @@ def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, e
     })
 
 
-def _embed_week(con: duckdb.DuckDBPyConnection, week: date, key: str, encode: Callable[[list[str]], np.ndarray], run_id: str) -> tuple[int, int]:
+def _embed_week(con: duckdb.DuckDBPyConnection, week: date, key: str, encode: Callable[[list[str]], np.ndarray],
+                run_id: str) -> tuple[int, int]:
     """One week's tickets embedded (from the cache where it can) and written; (tickets, texts embedded)."""
     tickets = wh.redacted_texts(con, [week])
     vectors, embedded = embed_cached(tickets["text_hash"].tolist(), [t[:EMBED_CHARS] for t in tickets["meaning_text"]],
