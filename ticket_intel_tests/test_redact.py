@@ -49,6 +49,8 @@ CASES = [
     ("PERSON", "Regards, Kwame Adeyemi", "Kwame Adeyemi"),
     ("PERSON", "Zanele Dlamini here, the app crashed", "Zanele Dlamini"),
     ("PERSON", "my name is john smith", "john smith"),
+    ("PERSON", "Crystal Bailey: My card is due to expire", "Crystal Bailey"),  # a chat's speaker label
+    ("PERSON", "chat started\n  Sarah: my card broke", "Sarah"),
     ("ORDER", "This is about ORD-929396 which never came", "929396"),
     ("ORDER", "where is order #1721072?", "1721072"),
 ]
@@ -73,6 +75,8 @@ PRODUCT_TEXTS = [
     "docs at https://monzo.com/help/cards and https://t.co/3ou2uHc0h9",
     "Transfer of 2500 EUR on 2024-03-18 at 14:05, version 1.2.3",
     "The Star Date on my statement is wrong",
+    "Grace Period: how long is it?",  # a heading, not a speaker: the colon follows an ordinary word
+    "Error: Billing failed after the update",
     "I ordered the 777 deal online @116076 4 days ago",  # a numeric handle and a count, not a phone
 ]
 

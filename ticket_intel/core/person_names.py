@@ -56,6 +56,10 @@ _STRONG_CUE = re.compile(rf"(?:{_STRONG_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.
 _WEAK_CUE = re.compile(rf"(?:{_WEAK_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNORECASE)
 _TRAILING_CUES = r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)"
 _TRAILING_CUE = re.compile(_TRAILING_CUES, re.IGNORECASE)
+# A chat transcript's speaker label: a name that opens a line and ends in a colon
+# ("Crystal Bailey: my card is due to expire").
+_LINE_START = r"(?m:^)[ \t]*"
+_LABEL_END = re.compile(r"[ \t]*:")
 # A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
 _CAPITAL = r"[A-Z\x80-\U0010FFFF]"
 _CAPITALISED_WORD = rf"{_CAPITAL}(?:[^\W\d_]|['’-])*"
@@ -65,6 +69,7 @@ _NAME_SHAPE = re.compile(
     rf"{_CAPITALISED_WORD} (?:(?i:{'|'.join(sorted(PARTICLES))}) )*{_CAPITAL}"
     rf"|(?i:{_WEAK_CUES})\s*(?<![^\W\d_]){_CAPITAL}"
     rf"|{_CAPITALISED_WORD}(?i:{_TRAILING_CUES})"
+    rf"|{_LINE_START}{_CAPITALISED_WORD}{_LABEL_END.pattern}"
 )
 
 
@@ -144,6 +149,12 @@ def _cue_before(cues: dict[int, int], start: int) -> bool:
     return start in cues and cues[start] >= start - CUE_WINDOW
 
 
+def _speaker_label(text: str, start: int, end: int) -> bool:
+    """Whether the name at text[start:end] opens a line and ends in a colon."""
+    before = text[:start].rstrip(" \t")
+    return (not before or before.endswith("\n")) and _LABEL_END.match(text, end) is not None
+
+
 def _run(text: str, first: Word, gaz: Gazetteer, lower: bool) -> list[Word]:
     """The name-shaped words starting at `first`: capitalised words one space apart, with lowercase
     particles (van, de) inside; `lower` accepts lowercase gazetteer words instead."""
@@ -180,7 +191,9 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     everyday = all(is_common_word(f) for f in folds[:prefix + 1])
     if prefix >= 1 and not everyday and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last)):
         return start, run[prefix][1], "gazetteer"
-    if strong or (namey[0] and (_cue_before(cues[1], start) or _TRAILING_CUE.match(text, run[prefix][1]))):
+    end = run[prefix][1]
+    cued = _cue_before(cues[1], start) or _TRAILING_CUE.match(text, end) or _speaker_label(text, start, end)
+    if strong or (namey[0] and cued):
         return start, run[prefix if namey[0] else 0][1], "cue"
     return None
 
