@@ -48,7 +48,7 @@ TEMPLATES = {
     "PERSON": (
         "My name is {v}.", "{v} here.", "Thanks, {v}", "I spoke to {v} on the phone.", "Regards, {v}",
         "{v} from your team said it was fixed.", "Account holder: {v}.", "Please ask {v} to call me back.",
-        "Cc {v}", "{v}", "{v}: my card was charged twice.",
+        "Cc {v}", "{v}", "\n{v}: my card was charged twice.",
     ),
     "ORDER": ("Order {v} never arrived.", "Regarding {v}.", "{v}"),
 }  # fmt: skip

@@ -192,7 +192,11 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     if prefix >= 1 and not everyday and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last)):
         return start, run[prefix][1], "gazetteer"
     end = run[prefix][1]
-    cued = _cue_before(cues[1], start) or _TRAILING_CUE.match(text, end) or _speaker_label(text, start, end)
+    # A speaker label is a known name or two title-case words: "ValueError:" and "TypeScript:" open
+    # lines of code and issue titles.
+    titled = prefix >= 1 and all(w[1:].islower() for _, _, w in run[:prefix + 1])
+    labelled = (folds[0] in gaz.names or titled) and _speaker_label(text, start, end)
+    cued = _cue_before(cues[1], start) or _TRAILING_CUE.match(text, end) or labelled
     if strong or (namey[0] and cued):
         return start, run[prefix if namey[0] else 0][1], "cue"
     return None
