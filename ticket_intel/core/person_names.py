@@ -56,9 +56,6 @@ _STRONG_CUE = re.compile(rf"(?:{_STRONG_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.
 _WEAK_CUE = re.compile(rf"(?:{_WEAK_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNORECASE)
 _TRAILING_CUES = r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)"
 _TRAILING_CUE = re.compile(_TRAILING_CUES, re.IGNORECASE)
-# A chat transcript's speaker label: a name that opens a line and ends in a colon
-# ("Crystal Bailey: my card is due to expire").
-_LINE_START = r"(?m:^)[ \t]*"
 _LABEL_END = re.compile(r"[ \t]*:")
 # A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
 _CAPITAL = r"[A-Z\x80-\U0010FFFF]"
@@ -69,7 +66,6 @@ _NAME_SHAPE = re.compile(
     rf"{_CAPITALISED_WORD} (?:(?i:{'|'.join(sorted(PARTICLES))}) )*{_CAPITAL}"
     rf"|(?i:{_WEAK_CUES})\s*(?<![^\W\d_]){_CAPITAL}"
     rf"|{_CAPITALISED_WORD}(?i:{_TRAILING_CUES})"
-    rf"|{_LINE_START}{_CAPITALISED_WORD}{_LABEL_END.pattern}"
 )
 
 
@@ -150,7 +146,8 @@ def _cue_before(cues: dict[int, int], start: int) -> bool:
 
 
 def _speaker_label(text: str, start: int, end: int) -> bool:
-    """Whether the name at text[start:end] opens a line and ends in a colon."""
+    """Whether the words at text[start:end] open a line and end in a colon, as a chat transcript's
+    speaker does ("Crystal Bailey: my card is due to expire")."""
     before = text[:start].rstrip(" \t")
     return (not before or before.endswith("\n")) and _LABEL_END.match(text, end) is not None
 
@@ -187,17 +184,13 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     prefix = 0  # the name ends at the last of its leading name-shaped words
     while prefix + 1 < len(run) and namey[prefix + 1]:
         prefix += 1
-    # Two everyday words ("Star Date", "Will Power") are not a name without a cue.
-    everyday = all(is_common_word(f) for f in folds[:prefix + 1])
-    if prefix >= 1 and not everyday and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last)):
-        return start, run[prefix][1], "gazetteer"
     end = run[prefix][1]
-    # A speaker label is a known name or two title-case words: "ValueError:" and "TypeScript:" open
-    # lines of code and issue titles.
-    titled = prefix >= 1 and all(w[1:].islower() for _, _, w in run[:prefix + 1])
-    labelled = (folds[0] in gaz.names or titled) and _speaker_label(text, start, end)
-    cued = _cue_before(cues[1], start) or _TRAILING_CUE.match(text, end) or labelled
-    if strong or (namey[0] and cued):
+    pair = prefix >= 1 and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last))
+    # Two everyday words ("Star Date", "Will Power") are not a name without a cue; a chat's speaker
+    # label ("John Smith: my card ...") is one.
+    if pair and (not all(is_common_word(f) for f in folds[:prefix + 1]) or _speaker_label(text, start, end)):
+        return start, end, "gazetteer"
+    if strong or (namey[0] and (_cue_before(cues[1], start) or _TRAILING_CUE.match(text, end))):
         return start, run[prefix if namey[0] else 0][1], "cue"
     return None
 
