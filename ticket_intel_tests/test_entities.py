@@ -16,6 +16,7 @@ from ticket_intel.core.entities import AMOUNT, CODE, DATE, NUMBER, TIME, drop_en
     ("refund of 19 EUR, ordered 2024-03-02 at 3pm", f"refund of {AMOUNT}, ordered {DATE} at {TIME}"),
     ("I paid 1,250.00 dollars on March 3rd, 2024 at 14:30", f"I paid {AMOUNT} on {DATE} at {TIME}"),
     ("Charged GBP 12 twice on 03/04/24", f"Charged {AMOUNT} twice on {DATE}"),
+    ("The amount was £2488, then $12345.5", f"The amount was {AMOUNT}, then {AMOUNT}"),  # no digit left over
     ("my card has not arrived after 2 weeks", f"my card has not arrived after {NUMBER} weeks"),
     ("ticket #12345 from [PERSON]", f"ticket {NUMBER} from [PERSON]"),
     ("you may 2 go", f"you may {NUMBER} go"),  # "may" is a verb, not a month

@@ -26,7 +26,8 @@ import re
 
 AMOUNT, DATE, TIME, CODE, NUMBER = "[AMOUNT]", "[DATE]", "[TIME]", "[CODE]", "[NUMBER]"
 
-_NUM = r"\d{1,3}(?:[,.]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+# A number ends where its digits do: without the look-ahead "£2488" read as "£248" and left "8".
+_NUM = r"(?:\d{1,3}(?:[,.]\d{3})*(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?)(?!\d)"
 _CURRENCY_SIGN = r"[$€£¥₹₽₩]"
 _CURRENCY_WORD = (r"(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|INR|dollars?|euros?|pounds?|quid|bucks|cents?|pence|"
                   r"yen|rupees?|francs?)")
