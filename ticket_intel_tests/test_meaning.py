@@ -33,6 +33,8 @@ TWEETS = [
     ("[Bug]: Tests don't run using `--changedSince` flag", "Tests don't run using `--changedSince` flag"),
     ("Bug: useEffect cleanup runs twice", "useEffect cleanup runs twice"),
     ("🐛 [Feature Request] Dark mode for the editor", "Dark mode for the editor"),
+    ("Hi, this is [PERSON]. My card was declined.", "My card was declined."),
+    ("Hello, [PERSON] here, my refund is late", "my refund is late"),
     ("Bug report", ""),  # a title that names the form and nothing else
     ("bUG!", ""),
 ]
@@ -54,6 +56,7 @@ def test_meaning_text_of_real_looking_tickets(text, meaning):
     "[DevTools Bug] Profiler crashes on a memo component",  # a tag naming a module stays
     "[FancyZones] Layout lost after reboot",
     "Bug in the payment page: the total is wrong",  # the word, not a form's tag
+    "I'm here to ask: this is the third failed transfer",
 ])
 def test_meaning_text_keeps_what_carries_meaning(text):
     assert meaning_text(text) == text

@@ -17,8 +17,8 @@ Request] ": it says which form was filled in, not what went wrong, and grouped 5
 bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag naming a module, such
 as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays; a
 ticket that says nothing else, such as "Bug" or "Bug report", is left with nothing to read), a
-leading greeting ("Hi team,") and a trailing signature or sign-off ("Sent from my iPhone",
-"Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
+leading greeting ("Hi team,"), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
+trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
 
 `spelling_folds` maps a theme's misspellings ("chcek") to the correctly spelled word the same
 theme uses ("check"), so a label never shows the misspelling; `profane_words` finds the swearing
@@ -45,6 +45,12 @@ _SOURCE_PATH = re.compile(
     r"|\S*\\\S*"
 )
 _PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]|<[A-Z][A-Z_]*>|\bPERSON\b")
+# A self-introduction once the name is redacted ("this is [PERSON]", "[PERSON] here"): it says who
+# wrote, never what went wrong, and left "this is." in front of every such ticket's issue.
+_INTRODUCTION = re.compile(
+    r"(?i)\b(?:this is|my name is|my name's|i am|i'm)\s+(?:\[PERSON\]|PERSON\b)(?!['’])(?:\s+(?:here|speaking)\b)?"
+    r"|(?:\[PERSON\]|\bPERSON)\s+(?:here|speaking)(?=\s*(?:[,.!:;-]|$))"
+)
 # "ticket #1234", "case 00123", "ref: AB-123": a reference label and an id holding a digit (4+
 # characters, so "in case 2 days" stays), or an id that was redacted.
 _REFERENCE = re.compile(
@@ -92,7 +98,7 @@ def _drop_domain_links(text: str) -> str:
 
 
 def _one_round(text: str) -> str:
-    for pattern in (_URL, _SOURCE_PATH, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE, _HASH_NUMBER, _EMPTY_BRACKETS):
+    for pattern in (_URL, _SOURCE_PATH, _INTRODUCTION, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE, _HASH_NUMBER, _EMPTY_BRACKETS):
         text = pattern.sub(" ", text)
     text = " ".join(_drop_domain_links(text).split())
     text = _SIGN_OFF.sub("", _SIGNATURE.sub("", text)).strip()
