@@ -8,8 +8,8 @@ confusion matrices for category, urgency and escalation. Escalation recall count
 whose labels carry an explicit signal; false positives count the neutral ones (no signal).
 Targets: escalation recall >= 95%, false positives <= 10%, category macro-F1 >= 0.7.
 The `test` split's escalation misses were read in a later round (GUIDE.md), so escalation recall
-is also measured on a second twcs draw labelled for escalation only (`escalation_holdout.csv`),
-whose `test` half no rule was written from.
+is also measured on twcs draws labelled for escalation only: the second (`escalation_holdout.csv`,
+whose halves rules have been written from) and the third (`escalation_draw3.csv`, held out).
 
 `--speed` (issue 16: triage must be small beside embedding) times `core.triage.triage` (rules, no
 embeddings) on 3,000 real texts, 1,000 from each source of ../shared/datasets, against VADER
@@ -110,16 +110,15 @@ def speed() -> int:
     return 0
 
 
-def second_draw_rows() -> tuple[list[dict], float]:
-    """Escalation recall and false positives per split of the second twcs draw (rules only: the
-    escalation flag is the rules' signals), and the `test` split's recall."""
+def draw_rows() -> tuple[list[dict], float]:
+    """Escalation recall and false positives per draw and split of the escalation-only twcs draws
+    (rules only: the escalation flag is the rules' signals), and the third draw's recall."""
     gold = load_escalation_labels()
     ours, _ = predict(gold, zero_shot=False)
     rows = []
-    for split in ("dev", "test"):
-        mine = (gold["split"] == split).to_numpy()
+    for (draw, split), mine in gold.groupby(["draw", "split"], sort=True).groups.items():
         g, p = gold.loc[mine, "escalation"], ours.loc[mine, "escalation"].astype(bool)
-        rows.append({"split": split, "tickets": int(mine.sum()), "with_signals": int(g.sum()),
+        rows.append({"draw": draw, "split": split, "tickets": len(mine), "with_signals": int(g.sum()),
                      "recall": float(p[g].mean()), "false_positives": float(p[~g].mean())})
     return rows, rows[-1]["recall"]
 
@@ -160,14 +159,14 @@ def main() -> int:
     recall = float(ours.loc[gold["escalation"], "escalation"].mean())
     false_pos = float(ours.loc[~gold["escalation"], "escalation"].mean())
     category_f1 = macro_f1(gold["category"], ours["category"])
-    draw, draw_recall = second_draw_rows()
-    print("\nescalation on the second twcs draw (bench/labels/escalation_holdout.csv; rules written from "
-          "`dev` only)\n" + table(draw, "{:.3f}"))
+    draw, draw_recall = draw_rows()
+    print("\nescalation on the escalation-only twcs draws (bench/labels/escalation_holdout.csv: rules written "
+          "from draw 2; escalation_draw3.csv: held out)\n" + table(draw, "{:.3f}"))
     print("\ntargets")
     print(table([
         {"target": "escalation recall on explicit signals >= 95%", "value": f"{recall:.1%}",
          "n": int(gold["escalation"].sum()), "status": met(recall >= 0.95)},
-        {"target": "escalation recall, second twcs draw (test) >= 95%", "value": f"{draw_recall:.1%}",
+        {"target": "escalation recall, third twcs draw (held out) >= 95%", "value": f"{draw_recall:.1%}",
          "n": draw[-1]["with_signals"], "status": met(draw_recall >= 0.95)},
         {"target": "escalation false positives on neutral tickets <= 10%", "value": f"{false_pos:.1%}",
          "n": int((~gold["escalation"]).sum()), "status": met(false_pos <= 0.10)},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.labels.sample import ESCALATION_DRAW, PER_SOURCE, SHARED, sample
+from bench.labels.sample import ESCALATION_DRAW, PER_SOURCE, SHARED, THIRD_DRAW, sample
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.triage_config import load_taxonomy
 from ticket_intel.core.triage_rules import urgency_of
@@ -65,22 +65,28 @@ def test_the_sampling_script_reproduces_the_set(labels):
 
 
 ESCALATION_LABELS = PROJECT_ROOT / "bench" / "labels" / "escalation_holdout.csv"
+THIRD_LABELS = PROJECT_ROOT / "bench" / "labels" / "escalation_draw3.csv"
 
 
-def test_the_escalation_draw_is_well_formed_and_new(labels):
+def test_the_escalation_draws_are_well_formed_and_new(labels):
     second = pd.read_csv(ESCALATION_LABELS, dtype=str, keep_default_na=False)
-    assert list(second.columns) == ["source", "id", "split", "escalation_signals"]
-    assert set(second["source"]) == {"twcs"} and second["id"].is_unique
+    third = pd.read_csv(THIRD_LABELS, dtype=str, keep_default_na=False)
+    for draw in (second, third):
+        assert list(draw.columns) == ["source", "id", "split", "escalation_signals"]
+        assert set(draw["source"]) == {"twcs"} and draw["id"].is_unique
+        assert not set(draw["id"]) & set(labels["id"])
+        signals = [s for cell in draw["escalation_signals"] for s in cell.split(";") if s]
+        assert set(signals) <= set(ESCALATION_SIGNALS) and len(signals) > 0
     assert second["split"].value_counts().to_dict() == {"dev": ESCALATION_DRAW // 2, "test": ESCALATION_DRAW // 2}
-    assert not set(second["id"]) & set(labels["id"])
-    signals = [s for cell in second["escalation_signals"] for s in cell.split(";") if s]
-    assert set(signals) <= set(ESCALATION_SIGNALS) and len(signals) > 0
+    assert third["split"].value_counts().to_dict() == {"test": THIRD_DRAW}
+    assert not set(second["id"]) & set(third["id"])
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not available")
-def test_the_escalation_draw_is_reproduced_with_its_texts(labels):
+def test_the_escalation_draws_are_reproduced_with_their_texts(labels):
     from bench.labels.evaluate import load_escalation_labels
 
-    second = load_escalation_labels()
-    assert len(second) == ESCALATION_DRAW and (second["text"].str.strip() != "").all()
-    assert second["escalation"].tolist() == second["escalation_signals"].map(bool).tolist()
+    drawn = load_escalation_labels()
+    assert drawn["draw"].value_counts().to_dict() == {2: ESCALATION_DRAW, 3: THIRD_DRAW}
+    assert (drawn["text"].str.strip() != "").all()
+    assert drawn["escalation"].tolist() == drawn["escalation_signals"].map(bool).tolist()

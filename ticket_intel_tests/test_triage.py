@@ -36,6 +36,7 @@ def fake_encode(texts) -> np.ndarray:
 
 def test_clean_drops_handles_urls_and_placeholders():
     assert rules.clean("@AmazonHelp my order [ORDER_ID] https://t.co/x #fail it\u2019s late") == "my order fail it's late"
+    assert rules.clean("#WorstRideEver #iOS11 #iPhoneX") == "Worst Ride Ever iOS11 iPhone X"
 
 
 @pytest.mark.parametrize(("signal", "says", "does_not"), [
@@ -84,6 +85,10 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("strong_negative", "IM SEETHING. The driver cancelled my order"),
     ("churn", "Thanks, I'll now exclusively be using your competitor"),
     ("churn", "A side of roach #nevereatinghereagain"),
+    ("strong_negative", "n/n #WorstRideEver, we walked 15 minutes"),  # a camel-case hashtag's words
+    ("strong_negative", "What the hell is going on with my order"),  # swearing the rule does not list
+    ("strong_negative", "I've had enough."),
+    ("long_wait", "I keep getting the run around from customer service"),
 ])
 def test_escalation_signals_as_customers_phrase_them(signal, says):
     assert signal in rules.escalation_signals(rules.clean(says))
@@ -97,6 +102,13 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []
+
+
+def test_swearing_in_a_positive_text_is_no_signal():
+    text = rules.clean("What the hell is this beautiful creation I found")
+    assert rules.escalation_signals(text, mood=0.6) == []
+    assert rules.escalation_signals(text, mood=-0.4) == ["strong_negative"]
+    assert rules.escalation_signals(rules.clean("I had enough money for it")) == []
 
 
 def test_neutral_tickets_carry_no_escalation_signal():

@@ -73,15 +73,20 @@ def one_line(texts: pd.Series) -> pd.Series:
 
 ESCALATION_SEED = 2026
 ESCALATION_DRAW = 200
+# The third draw (2026-12-02): labelled before any rule ran on it, all `test`; the second draw's
+# `test` misses were then read, so it is the held-out one.
+THIRD_SEED = 2027
+THIRD_DRAW = 120
 
 
-def escalation_draw(taken: set[str], n: int = ESCALATION_DRAW) -> pd.DataFrame:
-    """The second, escalation-only set: n first tweets not in the labelled set (`taken`: its twcs
-    ids), in draw order; the first half is `dev`, the second `test`."""
+def escalation_draw(taken: set[str], n: int = ESCALATION_DRAW, seed: int = ESCALATION_SEED,
+                    dev_share: float = 0.5) -> pd.DataFrame:
+    """An escalation-only set: n first tweets not in `taken` (twcs ids already labelled), in draw
+    order; the first `dev_share` of them are `dev`, the rest `test`."""
     first = _first_tweets()
-    picked = first[~first["tweet_id"].isin(taken)].sample(n, random_state=ESCALATION_SEED)
+    picked = first[~first["tweet_id"].isin(taken)].sample(n, random_state=seed)
     return pd.DataFrame({"source": "twcs", "id": picked["tweet_id"].to_numpy(),
-                         "split": ["dev" if i < n // 2 else "test" for i in range(n)],
+                         "split": ["dev" if i < n * dev_share else "test" for i in range(n)],
                          "text": one_line(picked["text"]).to_numpy()})
 
 

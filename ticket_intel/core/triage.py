@@ -180,8 +180,8 @@ def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None) -> tu
     words = rules.clean(text)
     choice = choose(taxonomy, rules.families(words), None)
     signal = taxonomy.signal_type(choice.category, choice.subcategory)
-    mood = sentiment(words) if signal == "other" else 0.0  # only a complaint's weight depends on it
-    return (signal, *rules.severity(words, signal, mood, bool(rules.escalation_signals(words))))
+    mood = sentiment(words)
+    return (signal, *rules.severity(words, signal, mood, bool(rules.escalation_signals(words, mood))))
 
 
 @lru_cache(maxsize=1)
@@ -223,8 +223,8 @@ def triage_one(
     words = rules.clean(text)
     choice = choose(taxonomy, rules.families(words), pair_sims, learned)
     signal_type = taxonomy.signal_type(choice.category, choice.subcategory)
-    signals = rules.escalation_signals(words)
     score = sentiment(words)
+    signals = rules.escalation_signals(words, score)
     level, _ = rules.severity(words, signal_type, score, bool(signals))
     mood = rules.frustration(text, _emotion(words, score), signals)
     urgency = rules.urgency_of(level, bool(signals))
@@ -266,6 +266,7 @@ def triage(
     languages = frame["language"].tolist() if "language" in frame else [None] * len(frame)
     tags = frame["tags"].tolist() if "tags" in frame else [None] * len(frame)
     products = frame["product"].tolist() if "product" in frame else [None] * len(frame)
+    rules.judge_swearing(rules.clean(t) for t in texts)
     rows = []
     for i, text in enumerate(texts):
         row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i],

@@ -18,11 +18,17 @@ import re
 import string
 from collections.abc import Iterable
 
+from ticket_intel.core.meaning import profane_words
 from ticket_intel.core.vocabulary import SEVERITIES, URGENCIES
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)[@.]?@\w+")
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]|<\d+>|&lt;\d+&gt;")
+# A hashtag's words run together in camel case (#WorstRideEver): a word starts at each capital
+# after two lower-case letters (a product's "iPhone" or "iOS" stays whole).
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL_BREAK = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
+_LETTERS = re.compile(r"[a-z]+")
 # A negation as customers type it: "doesn't", "doesnt", "not" (not "want" or "client").
 _NOT = r"(?:(?:do|does|did|is|was|are|were|ca|wo|has|have|had|could|would|should|must)n'?t|not|never|no longer)"
 # A negated verb ("doesn't", "is not", "never"), not a negated noun ("AUD not GBP", "not in the UK").
@@ -100,7 +106,7 @@ _LONG_WAIT = "|".join([
     rf"trying to (?:call|reach|contact|get through))|{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
     r"(?:about|regarding|on|today|this)|(?:asked|called|contacted|e?mailed|messaged|tweeted|chased|written|rang|tried)"
     r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
-    r"can'?t (?:seem to )?get through|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
+    r"can'?t (?:seem to )?get through|(?:the|a) run ?-?around|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
     r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
     # A span that has gone by ("more than 24hrs passed", "since 3 days", as many write "for"), a
     # contact that came to nothing, a question asked again, "days ago ... Still.", and deliveries
@@ -116,9 +122,11 @@ _LONG_WAIT = "|".join([
 
 
 def clean(text: str) -> str:
-    """The words of a ticket: URLs, @handles and placeholders out, curly quotes straightened."""
+    """The words of a ticket: URLs, @handles and placeholders out, curly quotes straightened,
+    hashtags as words ("#WorstRideEver" reads "Worst Ride Ever")."""
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("&amp;", "&")
     text = _PLACEHOLDER.sub(" ", _HANDLE.sub(" ", _URL.sub(" ", text)))
+    text = _HASHTAG.sub(lambda m: " " + _CAMEL_BREAK.sub(" ", m.group(1)), text)
     return " ".join(text.replace("#", " ").split())
 
 
@@ -372,6 +380,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "strong_negative": _rx(
         r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
         r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
+        r"(?:'ve|have|i|we) had enough(?= *(?:[.!?,;]|$| of (?:this|it|you|u|your|the)\b))|"
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|suck|sucks|sucked|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
         r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
@@ -461,10 +470,22 @@ def families(text: str) -> frozenset[str]:
     return found - {"failure"} if hypothetical(text) else found
 
 
-def escalation_signals(text: str) -> list[str]:
-    """The explicit escalation signals in the (cleaned) text, in `ESCALATION_RULES` order."""
+def judge_swearing(cleaned: Iterable[str]) -> None:
+    """Judge every word of a batch of cleaned texts for profanity in one model call (each call costs
+    milliseconds); `escalation_signals` then reads the judged words."""
+    profane_words(w for text in cleaned for w in _LETTERS.findall(fold(text)))
+
+
+def escalation_signals(text: str, mood: float = 0.0) -> list[str]:
+    """The explicit escalation signals in the (cleaned) text, in `ESCALATION_RULES` order; `mood`:
+    its sentiment (neutral when unknown). Swearing is strongly negative (GUIDE.md) whether or not the rule lists the word:
+    a word the shared profanity model judges profane (`meaning.profane_words`: "hell", "stupid")
+    counts too, unless the text is positive ("what the hell is this beautiful creation")."""
     text = fold(text)
-    return [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
+    found = [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
+    if "strong_negative" not in found and mood <= 0 and profane_words(_LETTERS.findall(text)):
+        found = [n for n in ESCALATION_RULES if n in found or n == "strong_negative"]
+    return found
 
 
 def severity(
