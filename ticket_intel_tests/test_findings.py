@@ -221,3 +221,13 @@ def test_no_claim_restates_how_themes_were_formed() -> None:
     assert "language" not in set(whole["field"])  # the Spanish tickets could never be in a theme
     ent = within[(within["theme_id"] == "T-ent") & (within["field"] == "plan")].iloc[0]
     assert ent["scope"] == "A" and ent["baseline_share"] == pytest.approx(8 / 24)  # A's tickets, not all 47
+
+
+def test_theme_rows_are_each_themes_positions_in_order_without_outliers():
+    from ticket_intel.core.counts import theme_rows
+
+    ids = np.array(["T2", None, "T1", "T2", None, "T1", "T3"], dtype=object)
+    rows = theme_rows(ids)
+    assert list(rows) == ["T1", "T2", "T3"]
+    assert {t: r.tolist() for t, r in rows.items()} == {"T1": [2, 5], "T2": [0, 3], "T3": [6]}
+    assert theme_rows(np.array([None, None], dtype=object)) == {}

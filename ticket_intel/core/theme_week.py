@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ticket_intel.core import cluster, identity, placement, subgroups
+from ticket_intel.core.counts import NO_ROWS, theme_rows
 from ticket_intel.core.language import UNDETERMINED
 from ticket_intel.core.vocabulary import NO_PRODUCT
 
@@ -225,11 +226,11 @@ def _fences(x: np.ndarray, themes: list[identity.Theme], theme_of: np.ndarray, s
     """Each theme's fence: the one `carried` from its fit (a placed week; core/placement.py says why
     it is not redrawn), else the lower Tukey fence of the similarity to its centroid of the tickets
     this week's clustering put in it (of all its members when hysteresis alone holds it)."""
-    out = {}
+    out, series_rows, member_rows = {}, theme_rows(series_of), theme_rows(theme_of)
     for t in themes:
-        fence, rows = carried.get(t.theme_id), series_of == t.theme_id
+        fence, rows = carried.get(t.theme_id), series_rows.get(t.theme_id, NO_ROWS)
         out[t.theme_id] = float(fence) if fence is not None else cluster.tukey_floor(
-            x[rows if rows.any() else theme_of == t.theme_id] @ t.centroid)
+            x[rows if len(rows) else member_rows.get(t.theme_id, NO_ROWS)] @ t.centroid)
     return out
 
 
@@ -262,14 +263,13 @@ def _theme_records(
     event_of: dict[str, str], previous: Sequence[PreviousTheme], product: str,
 ) -> pd.DataFrame:
     """A continuing theme keeps its birth week and origin; a new one is born now, as new or split."""
-    before = {p.theme.theme_id: p for p in previous}
+    before, members = {p.theme.theme_id: p for p in previous}, theme_rows(theme_of)
     rows = []
     for t in themes:
-        prior = before.get(t.theme_id)
-        member = theme_of == t.theme_id
+        prior, member = before.get(t.theme_id), members.get(t.theme_id, NO_ROWS)
         rows.append({
-            "theme_id": t.theme_id, "size": int(member.sum()),
-            "week_tickets": int((member & this_week).sum()), "centroid": t.centroid.astype(np.float32),
+            "theme_id": t.theme_id, "size": len(member),
+            "week_tickets": int(this_week[member].sum()), "centroid": t.centroid.astype(np.float32),
             "event": event_of[t.theme_id], "first_seen": prior.first_seen if prior else week,
             "origin": prior.origin if prior else event_of[t.theme_id], "product": product or None,
         })
