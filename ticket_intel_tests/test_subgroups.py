@@ -154,3 +154,13 @@ def test_tickets_an_older_fit_held_in_the_theme_do_not_make_an_ordinary_week_new
         previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
         found += len(carve(WEEK, x, ids, now, ids, tracked, previous, set(), exact(x)).groups)
     assert found == 0
+
+
+def test_week_components_are_the_large_enough_components_of_this_weeks_rows():
+    from ticket_intel.core.subgroups import _week_components
+
+    rng = np.random.default_rng(0)
+    component, now = rng.integers(0, 40, 2000), rng.random(2000) < 0.3
+    naive = [(c, np.flatnonzero((component == c) & now)) for c in np.unique(component[now])]
+    want = [(int(c), r.tolist()) for c, r in naive if len(r) >= 15]
+    assert [(c, r.tolist()) for c, r in _week_components(component, now, 15)] == want and want

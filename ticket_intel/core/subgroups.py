@@ -169,9 +169,8 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     _search_rows(knn, search, np.flatnonzero(now))
     component, majority = _groups(mutual_links(knn), now, strata, len(names) + 1)
     candidates = []
-    for c in np.unique(component[now]):
-        rows = np.flatnonzero((component == c) & now)
-        if len(rows) >= settings.min_tickets and len({customers[i] for i in rows}) >= settings.min_customers:
+    for c, rows in _week_components(component, now, settings.min_tickets):
+        if len({customers[i] for i in rows}) >= settings.min_customers:
             candidates.append((rows, int(majority[c])))
     if not candidates:
         return []
@@ -183,6 +182,15 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
+
+
+def _week_components(component: np.ndarray, now: np.ndarray, min_rows: int) -> list[tuple[int, np.ndarray]]:
+    """(component, its rows of this week, ascending) for each component with `min_rows` of them,
+    in one pass: a week of a large window has tens of thousands of components, mostly single."""
+    rows = np.flatnonzero(now)
+    order = np.argsort(component[rows], kind="stable")
+    ids, starts, sizes = np.unique(component[rows][order], return_index=True, return_counts=True)
+    return [(int(c), rows[order[a:a + n]]) for c, a, n in zip(ids, starts, sizes, strict=True) if n >= min_rows]
 
 
 def young(births: Mapping[str, object], window_start: object) -> set[str]:
