@@ -454,12 +454,19 @@ def nearest_among(x: np.ndarray, rows: np.ndarray, pool: np.ndarray, k: int) -> 
     blocks of `SEARCH_BLOCK` rows."""
     m = min(k, len(pool) - 1 if np.isin(rows, pool).any() else len(pool))
     out = np.empty((len(rows), max(m, 0)), dtype=int)
-    for start in range(0, len(rows) if m >= 1 else 0, SEARCH_BLOCK):
+    if m < 1:
+        return out
+    # The pool's vectors are gathered once, and a row's own column found by search, not by a
+    # rows x pool comparison: both cost as much as the block's products.
+    pooled, sorter = x[pool].T, np.argsort(pool, kind="stable")
+    for start in range(0, len(rows), SEARCH_BLOCK):
         block = rows[start:start + SEARCH_BLOCK]
-        sims = x[block] @ x[pool].T
-        sims[pool[None, :] == block[:, None]] = -np.inf
-        top = np.argpartition(-sims, m - 1, axis=1)[:, :m]
-        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+        distance = np.negative(x[block] @ pooled)
+        at = np.minimum(np.searchsorted(pool, block, sorter=sorter), len(pool) - 1)
+        own = pool[sorter[at]] == block
+        distance[np.flatnonzero(own), sorter[at[own]]] = np.inf
+        top = np.argpartition(distance, m - 1, axis=1)[:, :m]
+        order = np.argsort(np.take_along_axis(distance, top, axis=1), axis=1, kind="stable")
         out[start:start + len(block)] = pool[np.take_along_axis(top, order, axis=1)]
     return out
 
