@@ -110,10 +110,14 @@ class Warehouse(DuckDBResource):
         # every week grew by a window per week (5.8 GB at 200k tickets). Each stage walks the weeks in
         # order, so the first weeks stay and the rest are read again; evicting the oldest would keep
         # none by the time the next stage came back to it.
-        size = ctx.nbytes
-        if not self._contexts or self._context_bytes + size <= self.context_cache_mb * 2**20:
-            self._contexts[key] = ctx
-            self._context_bytes += size
+        # The vectors are a lower bound on the size that costs nothing; measuring the window's strings
+        # costs seconds at a million tickets, so it is done only for a context that may be kept.
+        room = self.context_cache_mb * 2**20 - self._context_bytes
+        if not self._contexts or ctx.vectors.nbytes <= room:
+            size = ctx.nbytes
+            if not self._contexts or size <= room:
+                self._contexts[key] = ctx
+                self._context_bytes += size
         return ctx
 
 
