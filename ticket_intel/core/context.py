@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -60,8 +61,9 @@ class WeekContext:
         return int(self.window.memory_usage(deep=True).sum() + self.vectors.nbytes
                    + self.counts.memory_usage(deep=True).sum())
 
-    @property
+    @cached_property
     def data_weeks(self) -> list[date]:
+        """Weeks that hold tickets: asked once per theme, so computed once per context."""
         return sorted(set(self.window["ticket_week"]))
 
     @property

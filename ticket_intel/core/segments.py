@@ -94,8 +94,9 @@ def segment_tests(tickets: pd.DataFrame, settings: SegmentSettings = SegmentSett
              .join(value_total, on=["scope", "field", "value"])
              .merge(_known(tickets, long), on=["theme_id", "scope", "field"]))
     most = np.minimum(tests["theme_tickets"], tests["value_total"])
+    tests, most = tests[most >= settings.min_tickets], most[most >= settings.min_tickets]  # before the costly bound
     best_p = hypergeom.sf(most - 1, tests["population"], tests["value_total"], tests["theme_tickets"])
-    tests = tests[(most >= settings.min_tickets) & (best_p < settings.max_p_value)].copy()
+    tests = tests[best_p < settings.max_p_value].copy()
     if not len(tests):
         return pd.DataFrame(columns=COLUMNS)
     tests["raw_p_value"] = hypergeom.sf(tests["tickets"] - 1, tests["population"], tests["value_total"],
