@@ -18,7 +18,8 @@ bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag nam
 as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays; a
 ticket that says nothing else, such as "Bug" or "Bug report", is left with nothing to read), a
 leading greeting ("Hi team,"), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
-trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay: "order [ORDER]" keeps "order".
+trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay:
+"order [ORDER]" keeps "order".
 
 `spelling_folds` maps a theme's misspellings ("chcek") to the correctly spelled word the same
 theme uses ("check"), so a label never shows the misspelling; `profane_words` finds the swearing

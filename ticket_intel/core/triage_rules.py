@@ -478,9 +478,10 @@ def judge_swearing(cleaned: Iterable[str]) -> None:
 
 def escalation_signals(text: str, mood: float = 0.0) -> list[str]:
     """The explicit escalation signals in the (cleaned) text, in `ESCALATION_RULES` order; `mood`:
-    its sentiment (neutral when unknown). Swearing is strongly negative (GUIDE.md) whether or not the rule lists the word:
-    a word the shared profanity model judges profane (`meaning.profane_words`: "hell", "stupid")
-    counts too, unless the text is positive ("what the hell is this beautiful creation")."""
+    its sentiment (neutral when unknown). Swearing is strongly negative (GUIDE.md) whether or not
+    the rule lists the word: a word the shared profanity model judges profane
+    (`meaning.profane_words`: "hell", "stupid") counts too, unless the text is positive ("what the
+    hell is this beautiful creation")."""
     text = fold(text)
     found = [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
     if "strong_negative" not in found and mood <= 0 and profane_words(_LETTERS.findall(text)):
