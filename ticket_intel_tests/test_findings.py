@@ -223,11 +223,11 @@ def test_no_claim_restates_how_themes_were_formed() -> None:
     assert ent["scope"] == "A" and ent["baseline_share"] == pytest.approx(8 / 24)  # A's tickets, not all 47
 
 
-def test_theme_rows_are_each_themes_positions_in_order_without_outliers():
-    from ticket_intel.core.counts import theme_rows
+def test_rows_by_key_are_each_themes_positions_in_order_without_outliers():
+    from ticket_intel.core.counts import rows_by_key
 
     ids = np.array(["T2", None, "T1", "T2", None, "T1", "T3"], dtype=object)
-    rows = theme_rows(ids)
+    rows = rows_by_key(ids)
     assert list(rows) == ["T1", "T2", "T3"]
     assert {t: r.tolist() for t, r in rows.items()} == {"T1": [2, 5], "T2": [0, 3], "T3": [6]}
-    assert theme_rows(np.array([None, None], dtype=object)) == {}
+    assert rows_by_key(np.array([None, None], dtype=object)) == {}

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 COLUMNS = ["theme_id", "ticket_week", "tickets", "customers"]
-NO_ROWS = np.array([], dtype=np.intp)  # the rows of a theme that has none
+NO_ROWS = np.array([], dtype=np.intp)  # the rows of a key that has none
 
 
 def customer_key(frame: pd.DataFrame) -> pd.Series:
@@ -23,13 +24,14 @@ def customer_key(frame: pd.DataFrame) -> pd.Series:
     return frame["customer_id"].fillna("ticket:" + frame["ticket_id"])
 
 
-def theme_rows(theme_ids: Sequence[str] | np.ndarray) -> dict[str, np.ndarray]:
-    """Per theme id (sorted), the positions of its rows, in order: one pass over a window, where
-    comparing every row with each theme in turn cost themes x tickets (hundreds x a million)."""
-    codes, uniques = pd.factorize(np.asarray(theme_ids, dtype=object), sort=True)
+def rows_by_key(keys: Sequence[object] | np.ndarray) -> dict[Any, np.ndarray]:
+    """Per key (sorted; None is no key), the positions of its rows, in order: one pass over a
+    window, where comparing every row with each theme (or component) in turn cost themes x tickets
+    (hundreds x a million)."""
+    codes, uniques = pd.factorize(np.asarray(keys), sort=True)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return {str(t): order[bounds[i]:bounds[i + 1]] for i, t in enumerate(uniques)}
+    return {key: order[bounds[i]:bounds[i + 1]] for i, key in enumerate(uniques.tolist())}
 
 
 def theme_week_counts(window: pd.DataFrame) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def theme_geometry(window: pd.DataFrame, vectors: np.ndarray) -> tuple[dict[str,
     unit = unit_rows(vectors[themed])
     ids = window["theme_id"].to_numpy()[themed]
     centroids, similarity = {}, {}
-    for theme_id, rows in tc.theme_rows(ids).items():
+    for theme_id, rows in tc.rows_by_key(ids).items():
         members = unit[rows]
         centroids[theme_id] = unit_rows(members.mean(axis=0))[0]
         similarity[theme_id] = members @ centroids[theme_id]

@@ -61,6 +61,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
 from ticket_intel.core.cluster import Search, nearest_among
+from ticket_intel.core.counts import rows_by_key
 
 NEW_GROUP = "new_group"
 
@@ -188,9 +189,7 @@ def _week_components(component: np.ndarray, now: np.ndarray, min_rows: int) -> l
     """(component, its rows of this week, ascending) for each component with `min_rows` of them,
     in one pass: a week of a large window has tens of thousands of components, mostly single."""
     rows = np.flatnonzero(now)
-    order = np.argsort(component[rows], kind="stable")
-    ids, starts, sizes = np.unique(component[rows][order], return_index=True, return_counts=True)
-    return [(int(c), rows[order[a:a + n]]) for c, a, n in zip(ids, starts, sizes, strict=True) if n >= min_rows]
+    return [(int(c), rows[at]) for c, at in rows_by_key(component[rows]).items() if len(at) >= min_rows]
 
 
 def young(births: Mapping[str, object], window_start: object) -> set[str]:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from ticket_intel.core.counts import theme_rows
+from ticket_intel.core.counts import rows_by_key
 from ticket_intel.core.meaning import meaning_text, profane_words, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
@@ -549,7 +549,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_a
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
     vectors = vectors[themed]
-    groups = theme_rows(frame["theme_id"].to_numpy())
+    groups = rows_by_key(frame["theme_id"].to_numpy())
     stored = frame["meaning_text"] if "meaning_text" in frame else pd.Series(None, index=frame.index, dtype=object)
     meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
     stop = _stop_words()

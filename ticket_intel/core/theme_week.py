@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ticket_intel.core import cluster, identity, placement, subgroups
-from ticket_intel.core.counts import NO_ROWS, theme_rows
+from ticket_intel.core.counts import NO_ROWS, rows_by_key
 from ticket_intel.core.language import UNDETERMINED
 from ticket_intel.core.vocabulary import NO_PRODUCT
 
@@ -226,7 +226,7 @@ def _fences(x: np.ndarray, themes: list[identity.Theme], theme_of: np.ndarray, s
     """Each theme's fence: the one `carried` from its fit (a placed week; core/placement.py says why
     it is not redrawn), else the lower Tukey fence of the similarity to its centroid of the tickets
     this week's clustering put in it (of all its members when hysteresis alone holds it)."""
-    out, series_rows, member_rows = {}, theme_rows(series_of), theme_rows(theme_of)
+    out, series_rows, member_rows = {}, rows_by_key(series_of), rows_by_key(theme_of)
     for t in themes:
         fence, rows = carried.get(t.theme_id), series_rows.get(t.theme_id, NO_ROWS)
         out[t.theme_id] = float(fence) if fence is not None else cluster.tukey_floor(
@@ -263,7 +263,7 @@ def _theme_records(
     event_of: dict[str, str], previous: Sequence[PreviousTheme], product: str,
 ) -> pd.DataFrame:
     """A continuing theme keeps its birth week and origin; a new one is born now, as new or split."""
-    before, members = {p.theme.theme_id: p for p in previous}, theme_rows(theme_of)
+    before, members = {p.theme.theme_id: p for p in previous}, rows_by_key(theme_of)
     rows = []
     for t in themes:
         prior, member = before.get(t.theme_id), members.get(t.theme_id, NO_ROWS)
