@@ -3,6 +3,7 @@ end-to-end materialization of the whole graph (session-scoped: it costs minutes)
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -23,7 +24,22 @@ SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 # Runs may store settings (the partition start they chose) in ticket_intel.yaml: never the repo's.
-os.environ.setdefault("TICKET_INTEL_CONFIG", str(Path(tempfile.mkdtemp(prefix="ticket_intel_cfg_")) / "ticket_intel.yaml"))
+if "TICKET_INTEL_CONFIG" not in os.environ:
+    _config_dir = tempfile.mkdtemp(prefix="ticket_intel_cfg_")
+    atexit.register(shutil.rmtree, _config_dir, True)
+    os.environ["TICKET_INTEL_CONFIG"] = str(Path(_config_dir) / "ticket_intel.yaml")
+# The partitions are read once, when definitions load: load them now, with the defaults, so that no
+# test's run (which may store a later start) decides them for the tests after it.
+import ticket_intel.defs.partitions  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """A test's run points the process at its warehouse and instance (runner.configure): not the next test's."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture(autouse=True)
