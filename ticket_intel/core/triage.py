@@ -216,11 +216,12 @@ def route(routing: Routing, category: str, urgency: str, signals: Sequence[str],
 def triage_one(
     text: str, taxonomy: TriageTaxonomy, routing: Routing,
     pair_sims: dict[tuple[str, str], float] | None = None, language: str | None = None,
-    learned: dict[str, float] | None = None,
+    learned: dict[str, float] | None = None, words: str | None = None,
 ) -> dict:
     """Every triage field of one redacted ticket (without ids), from rules, optional similarities
-    and the optional learned fallback's category probabilities (`learned_scores`)."""
-    words = rules.clean(text)
+    and the optional learned fallback's category probabilities (`learned_scores`); `words` is
+    `rules.clean(text)` when the caller has it."""
+    words = rules.clean(text) if words is None else words
     choice = choose(taxonomy, rules.families(words), pair_sims, learned)
     signal_type = taxonomy.signal_type(choice.category, choice.subcategory)
     score = sentiment(words)
@@ -257,20 +258,21 @@ def triage(
     hook (e.g. the taxonomy.yaml matcher).
     """
     texts = frame["text"].fillna("").astype(str).tolist()
+    words = [rules.clean(t) for t in texts]
     sims = learned = None
     if encode is not None:
         index = index or zero_shot_index(taxonomy, encode)
-        vectors = vectors if vectors is not None else encode([rules.clean(t) for t in texts])
+        vectors = vectors if vectors is not None else encode(words)
         sims = [dict(zip(index.pairs, row.tolist(), strict=True)) for row in pair_scores(index, vectors)]
         learned = learned_scores(index, vectors)
     languages = frame["language"].tolist() if "language" in frame else [None] * len(frame)
     tags = frame["tags"].tolist() if "tags" in frame else [None] * len(frame)
     products = frame["product"].tolist() if "product" in frame else [None] * len(frame)
-    rules.judge_swearing(rules.clean(t) for t in texts)
+    rules.judge_swearing(words)
     rows = []
     for i, text in enumerate(texts):
         row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i],
-                         learned[i] if learned else None)
+                         learned[i] if learned else None, words[i])
         row["product_area"] = area_of(text, list(tags[i]) if tags[i] is not None else [],
                                       products[i] if isinstance(products[i], str) else None) if area_of else None
         rows.append(row)
