@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -48,6 +47,7 @@ class WeekContext:
     vectors: np.ndarray  # one embedding per window row
     review: ReviewState
     counts: pd.DataFrame  # core/counts.py COLUMNS
+    data_weeks: list[date]  # the window's weeks that hold tickets, oldest first (asked once per theme)
     first_seen: Mapping[str, date] = field(default_factory=dict)
     births: Mapping[str, date] = field(default_factory=dict)
     ranked_before: frozenset[str] = frozenset()
@@ -60,11 +60,6 @@ class WeekContext:
         """Memory the context holds: its window (strings included) and vectors dominate."""
         return int(self.window.memory_usage(deep=True).sum() + self.vectors.nbytes
                    + self.counts.memory_usage(deep=True).sum())
-
-    @cached_property
-    def data_weeks(self) -> list[date]:
-        """Weeks that hold tickets: asked once per theme, so computed once per context."""
-        return sorted(set(self.window["ticket_week"]))
 
     @property
     def this_week(self) -> pd.DataFrame:
@@ -97,7 +92,8 @@ def make_context(
     return WeekContext(
         week=week, weeks=window_of(week, window_weeks), window=frame,
         vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
-        review=review, counts=theme_week_counts(frame), first_seen=first_seen,
+        review=review, counts=theme_week_counts(frame), data_weeks=sorted(set(frame["ticket_week"])),
+        first_seen=first_seen,
         births={t: b for t, b in born.items() if b is not None}, ranked_before=ranked_before,
         families=dict(families or {}), parents=dict(parents or {}), products_apart=products_apart,
     )
