@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ticket_intel.core import summarize
 from ticket_intel.core.llm import LLMAnswer
 from ticket_intel.core.summarize import (
     ThemeDocs,
@@ -29,6 +30,7 @@ from ticket_intel.core.summarize import (
     theme_docs,
     ticket_severity,
     ticket_signal,
+    word_sample,
 )
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, product_words
 
@@ -267,6 +269,26 @@ def test_theme_docs_groups_only_themes_active_this_week():
     assert list(docs) == ["A"]
     assert docs["A"].ticket_ids == ["t0", "t1", "t2", "t5"]
     assert docs["A"].vectors.shape == (4, 6) and docs["A"].vectors[3, 5] == 1.0
+
+
+def test_a_large_theme_s_words_come_from_a_stable_sample_and_its_evidence_from_every_ticket(monkeypatch):
+    """Past WORD_SAMPLE tickets a theme's terms, label and area read a sample by ticket id; its counts
+    and rate still read them all, and a week's new tickets change at most as many sampled tickets."""
+    ids = [f"t{i}" for i in range(300)]
+    assert word_sample(ids, 400).tolist() == list(range(300))
+    first, more = word_sample(ids, 100), word_sample(ids + [f"n{i}" for i in range(5)], 100)
+    assert len(first) == 100 and (np.diff(first) > 0).all()
+    assert len({ids[i] for i in first} - {(ids + [f"n{i}" for i in range(5)])[i] for i in more}) <= 5
+    texts = [DECLINED[i % len(DECLINED)] for i in range(240)] + [REFUNDS[i % len(REFUNDS)] for i in range(60)]
+    frame = pd.DataFrame({"ticket_id": ids, "ticket_week": WEEK, "theme_id": ["D"] * 240 + ["R"] * 60, "text": texts})
+    vectors = np.eye(300, dtype=np.float32)
+    whole = theme_docs(frame, WEEK, vectors)
+    monkeypatch.setattr(summarize, "WORD_SAMPLE", 50)
+    sampled = theme_docs(frame, WEEK, vectors)
+    assert len(sampled["D"].word_rows) == 50 == len(sampled["D"].meanings) and sampled["R"].word_rows is not None
+    assert sampled["D"].terms[:2] == whole["D"].terms[:2] and sampled["R"].terms[:2] == whole["R"].terms[:2]
+    assert extractive_summary(sampled["D"]).label == extractive_summary(whole["D"]).label
+    assert "240 tickets" in extractive_summary(sampled["D"]).shared_issue
 
 
 @settings(max_examples=40, deadline=None)

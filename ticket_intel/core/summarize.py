@@ -43,6 +43,11 @@ RAISE_CEILING = "P1"
 RECENT_WEEKS = 4
 # A word fewer than one ticket in twenty uses does not describe a theme.
 MIN_TERM_SHARE = 0.05
+# A theme's words (its terms, label and product area) are read from at most this many of its
+# tickets: a word at the term floor (MIN_TERM_SHARE) is then measured within one point, 19 times
+# in 20 (1.96 * sqrt(0.05 * 0.95 / 2000) = 0.0096), and a window's words cost what its themes'
+# samples do, not what its 800k tickets do. Counts, severity, signal and examples read every ticket.
+WORD_SAMPLE = 2000
 
 # Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
 # boilerplate and filler verbs. Added to the standard English stop words.
@@ -96,13 +101,28 @@ class ThemeDocs:
     severities: list[str] | None = None
     # Per ticket, the escalation signals `ticket_triage` found (None: none known, all rules run).
     escalations: list[Sequence[str] | None] | None = None
-    # Each text's `meaning_text` (as redaction stored it), and `_theme_phrases` of them, kept from the
-    # terms' computation so labelling need not redo it; computed when None.
+    # The positions of the tickets whose words stand for the theme (`word_sample`); None: every ticket.
+    word_rows: np.ndarray | None = None
+    # Those tickets' `meaning_text` (as redaction stored it), and `_theme_phrases` of them, kept from
+    # the terms' computation so labelling need not redo it; computed when None.
     meanings: list[str] | None = None
     phrases: list[list[list[str]]] | None = None
     # The words of the theme's product's name: never evidence of its product area (a brand is not a
     # part of the product), and no term of its own when themes form per product.
     product_words: frozenset[str] = frozenset()
+
+    def of_words(self, per_ticket: Sequence) -> list:
+        """The entries of a per-ticket sequence for the tickets whose words stand for the theme."""
+        return list(per_ticket) if self.word_rows is None else [per_ticket[i] for i in self.word_rows]
+
+
+def word_sample(ticket_ids: Sequence[str], limit: int) -> np.ndarray:
+    """Positions, in order, of the tickets whose words stand for a theme: all of them, or the `limit`
+    whose ids hash lowest, so that a theme reads the same tickets week after week while it keeps them."""
+    if len(ticket_ids) <= limit:
+        return np.arange(len(ticket_ids))
+    keys = pd.util.hash_array(np.asarray(ticket_ids, dtype=object))
+    return np.sort(np.argpartition(keys, limit)[:limit])
 
 
 # A backlog item as a product manager writes one: what is wrong in the customers' words, the
@@ -511,9 +531,10 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
-    forms = _surface_forms(_meanings(doc.texts, doc.meanings))
-    head = head_phrase(doc.terms, doc.texts, doc.phrases, forms)
-    label = label_from_terms(doc.terms, doc.texts, head, forms)
+    worded = doc.of_words(doc.texts)
+    forms = _surface_forms(_meanings(worded, doc.meanings))
+    head = head_phrase(doc.terms, worded, doc.phrases, forms)
+    label = label_from_terms(doc.terms, worded, head, forms)
     topic = head or "this issue"
     quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
@@ -550,22 +571,25 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_a
     frame = window[themed]
     vectors = vectors[themed]
     groups = rows_by_key(frame["theme_id"].to_numpy())
-    stored = frame["meaning_text"] if "meaning_text" in frame else pd.Series(None, index=frame.index, dtype=object)
-    meanings = [m if isinstance(m, str) else meaning_text(t) for m, t in zip(stored, frame["text"], strict=True)]
+    ids, texts = frame["ticket_id"].to_numpy(), frame["text"].to_numpy()
+    sampled = {t: word_sample(ids[rows], WORD_SAMPLE) for t, rows in groups.items()}
+    stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
+    meanings = {t: [m if isinstance(m, str) else meaning_text(texts[i]) for i, m in zip(rows, stored[rows], strict=True)]
+                for t, rows in ((t, groups[t][at]) for t, at in sampled.items())}
     stop = _stop_words()
     # The window's words judged for profanity in one call: each call of the model costs milliseconds,
     # and a window has hundreds of themes.
-    profane_words(w for m in meanings for phrase in _sentences(m) for w in phrase)
-    phrases = {t: _theme_phrases([meanings[i] for i in rows], stop) for t, rows in groups.items()}
+    profane_words(w for theme in meanings.values() for m in theme for phrase in _sentences(m) for w in phrase)
+    phrases = {t: _theme_phrases(theme, stop) for t, theme in meanings.items()}
     names = _product_names(frame, groups)
     terms = _tfidf_terms(phrases, unsaid=names if products_apart else None)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(
-            theme_id=t, week=week, ticket_ids=frame["ticket_id"].iloc[rows].tolist(),
-            texts=frame["text"].iloc[rows].tolist(), ticket_weeks=frame["ticket_week"].iloc[rows].tolist(),
-            vectors=vectors[rows], terms=terms[t], meanings=[meanings[i] for i in rows], phrases=phrases[t],
-            product_words=names.get(t, frozenset()),
+            theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
+            ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
+            word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=meanings[t],
+            phrases=phrases[t], product_words=names.get(t, frozenset()),
         )
         for t, rows in groups.items() if t in active
     }
