@@ -1,0 +1,73 @@
+"""One week's insight stages, timed on a warehouse a run has built: the summaries, the ranking and
+the alerts of the week's clustered window, each as its asset runs it for that week, against
+loading the week's context (which every one of them reads) as the in-run reference.
+
+Each stage writes the week's rows again, as re-materializing the week would (the writes replace
+that week only; run it on a copy to keep a warehouse as it was). Without an LLM configured the
+summaries are extractive, as offline.
+
+    .venv/bin/python -m bench.week_stages --warehouse /tmp/b1m/cold_1000000/warehouse.duckdb --week 2025-03-10
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from datetime import date
+
+from tabulate import tabulate
+
+from ticket_intel import settings
+from ticket_intel import warehouse as wh
+from ticket_intel.core import families
+from ticket_intel.core import taxonomy as tax
+from ticket_intel.defs.alerts import alerts_for_week
+from ticket_intel.defs.ranking import product_inputs, rank_and_store
+from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, LLMConfig, RankingConfig
+from ticket_intel.defs.summaries import summarize_week
+
+RUN_ID = "bench.week_stages"
+
+
+def timed(step: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = step()
+    return time.perf_counter() - start, out
+
+
+def measure(path: str, week: date, window_weeks: int) -> list[tuple[str, float, str]]:
+    """(stage, seconds, what it produced) for one week, the context load first."""
+    settings.apply()  # the resources as a run resolves them: configured, or the defaults
+    ranking, alerts, findings, llm, embedding = (r.process_config_and_initialize() for r in (
+        RankingConfig(), AlertConfig(), FindingsConfig(), LLMConfig(), EmbeddingConfig()))
+    with wh.open_warehouse(path) as con:
+        load, ctx = timed(lambda: wh.load_week_context(con, week, window_weeks))
+        taxonomy = tax.load(tax.locate(ranking.taxonomy))
+        summarize, summaries = timed(lambda: summarize_week(con, ctx, taxonomy, llm, RUN_ID))
+        inputs = product_inputs(con, embedding)
+        rank, ranked = timed(lambda: rank_and_store(
+            con, families.with_born_apart(ctx, alerts.settings(ranking))[0], ranking.settings(), RUN_ID, inputs,
+            findings.settings(alerts)))
+        alert, found = timed(lambda: alerts_for_week(con, ctx, alerts.settings(ranking), RUN_ID,
+                                                     findings.settings(alerts).fix))
+    return [("week context (reference)", load, f"{len(ctx.window):,} window tickets"),
+            ("summaries", summarize, f"{len(summaries)} themes"),
+            ("ranking", rank, f"{len(ranked.ranked)} ranked"),
+            ("alerts", alert, f"{len(found)} alerts")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--week", required=True, type=date.fromisoformat, help="a clustered week (its Monday)")
+    parser.add_argument("--window-weeks", type=int, default=int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+    args = parser.parse_args()
+    rows = measure(args.warehouse, args.week, args.window_weeks)
+    reference = rows[0][1]
+    print(tabulate([(name, f"{s:.1f}", f"{s / reference:.2f}", what) for name, s, what in rows],
+                   headers=["stage", "seconds", "x context load", "output"]))
+
+
+if __name__ == "__main__":
+    main()
