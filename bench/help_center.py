@@ -33,8 +33,8 @@ from ticket_intel.core.help_center import (
     embedding_texts,
     match_articles,
     read_help_center,
-    unit_rows,
 )
+from ticket_intel.core.retrieve import unit_rows
 
 ARTICLES = PROJECT_ROOT / "bench" / "data" / "banking_help_center.json"
 Themes = Mapping[str, tuple[np.ndarray, np.ndarray]]  # intent -> (centroid, member cosines)
@@ -54,7 +54,7 @@ def per_theme_bar(bar_of: Callable[[np.ndarray], float]) -> Matcher:
     def match(themes: Themes, articles: Sequence[Article], vecs: np.ndarray) -> dict[str, Article | None]:
         out = {}
         for theme, (centroid, members) in themes.items():
-            sims = unit_rows(vecs) @ unit_rows(centroid)[0]
+            sims = unit_rows(vecs) @ unit_rows(centroid)
             best = int(np.argmax(sims))
             out[theme] = articles[best] if sims[best] >= bar_of(members) else None
         return out
@@ -91,7 +91,7 @@ def main() -> int:
     for intent, idx in bank.groupby("category").indices.items():
         unit = unit_rows(vectors[idx])
         centroid = unit.mean(axis=0)
-        themes[intent] = (centroid, unit @ unit_rows(centroid)[0])
+        themes[intent] = (centroid, unit @ unit_rows(centroid))
     methods: list[tuple[str, Matcher]] = [
         (f"shipped: nearest theme + member quantile {MEMBER_QUANTILE:.2f}", shipped(MEMBER_QUANTILE)),
         ("reference: nearest article always", per_theme_bar(lambda m: -1.0)),

@@ -35,7 +35,7 @@ from ticket_intel.core.anomalies import COLUMNS as ALERT_BASE_COLUMNS
 from ticket_intel.core.anomalies import NEW_PATTERN, SPIKE
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.customers import RiskSettings, affected_customers, customers_at_risk
-from ticket_intel.core.help_center import Article, docs_statuses, match_articles, unit_rows
+from ticket_intel.core.help_center import Article, docs_statuses, match_articles
 from ticket_intel.core.hierarchy import build_hierarchy, parent_of
 from ticket_intel.core.releases import (
     AfterRelease,
@@ -48,6 +48,7 @@ from ticket_intel.core.releases import (
     release_before,
     spike_onset,
 )
+from ticket_intel.core.retrieve import unit_rows
 from ticket_intel.core.segments import SegmentSettings, over_represented
 from ticket_intel.core.theme_context import ThemeFindings, theme_columns
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE
@@ -93,7 +94,7 @@ def theme_geometry(window: pd.DataFrame, vectors: np.ndarray) -> tuple[dict[str,
     centroids, similarity = {}, {}
     for theme_id, rows in tc.rows_by_key(ids).items():
         members = unit[rows]
-        centroids[theme_id] = unit_rows(members.mean(axis=0))[0]
+        centroids[theme_id] = unit_rows(members.mean(axis=0))
         similarity[theme_id] = members @ centroids[theme_id]
     return centroids, similarity
 
@@ -107,13 +108,11 @@ def published_by(inputs: Inputs, week: date) -> tuple[list[Article], np.ndarray]
 
 def theme_starts(ctx: WeekContext, theme_ids: Sequence[str]) -> dict[str, datetime]:
     """When each of the themes born without an ancestor began: its first ticket since its birth week."""
-    starts = {}
-    for theme_id in theme_ids:
-        born = ctx.births.get(theme_id)
-        rows = ctx.window[(ctx.window["theme_id"] == theme_id) & (ctx.window["ticket_week"] >= born)] if born else []
-        if len(rows):
-            starts[theme_id] = pd.Timestamp(rows["created_at"].min()).to_pydatetime()
-    return starts
+    born = {t: ctx.births[t] for t in theme_ids if ctx.births.get(t)}
+    mine = ctx.window[ctx.window["theme_id"].isin(list(born))]
+    since = mine[mine["ticket_week"].to_numpy() >= mine["theme_id"].map(born).to_numpy()]
+    first = since.groupby("theme_id")["created_at"].min()
+    return {t: pd.Timestamp(first[t]).to_pydatetime() for t in theme_ids if t in first.index}
 
 
 def fix_results(ctx: WeekContext, releases: Sequence[Release], settings: FixSettings) -> dict[str, FixResult]:

@@ -41,6 +41,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from ticket_intel.core.rates import compare_rates, dispersion, theme_weeks
+from ticket_intel.core.retrieve import unit_rows
 from ticket_intel.core.weeks import monday
 
 GAP, UNFOUND, COVERED = "gap", "unfound", "covered"
@@ -187,12 +188,6 @@ def read_help_center(path: Path) -> list[Article]:
 def embedding_texts(articles: Sequence[Article]) -> list[str]:
     """What is embedded per article: its title and the opening of its body."""
     return [f"{a.title}. {a.text}"[:EMBED_CHARS] for a in articles]
-
-
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1, so dot products are cosines."""
-    matrix = np.atleast_2d(np.asarray(matrix, dtype=np.float64))
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
 
 def match_articles(centroids: Mapping[str, np.ndarray], member_similarity: Mapping[str, Sequence[float]],

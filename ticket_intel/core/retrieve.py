@@ -54,6 +54,7 @@ class Index:
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Vectors (one, or one per row) scaled to length 1, so dot products are cosines."""
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.clip(norms, 1e-12, None)
