@@ -69,7 +69,7 @@ def measure(target: str, weeks: list[dt.date], n: int) -> dict[str, float]:
                 wh.EmbeddingStore(con, "m").put(h, x))))
         out[f"write a week ({n} tickets + embeddings), mean"] = float(np.mean(writes))
         read = "SELECT embedding FROM ops.embedding_cache WHERE model = 'm' ORDER BY text_hash"
-        out[f"read the window ({len(weeks) * n} vectors)"] = timed(lambda: wh.embeddings_matrix(wh.read(con, read)))
+        out[f"read the window ({len(weeks) * n} vectors)"] = timed(lambda: wh.read_vectors(con, read))
     wt.release()
     out["open existing (new process)"] = in_fresh_process(open_seconds, target)[0]
     return out

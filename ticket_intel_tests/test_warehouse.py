@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -54,3 +55,22 @@ def test_embedding_width_is_fixed(tmp_path):
         assert wh.stored_embedding_dim(con) == 4
         with pytest.raises(ValueError, match="4-dimensional"):
             wh.ensure_embedding_schema(con, 8)
+
+
+def test_vectors_read_apart_are_the_rows_vectors_and_the_rest_reads_as_read_does(tmp_path):
+    week = dt.date(2026, 1, 5)
+    x = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+    frame = pd.DataFrame({"week_start": week, "ticket_id": ["a", "b", "c"], "model": "m", "text_hash": ["a", "b", "c"],
+                          "embedding": list(x), "run_id": "r"})
+    query = "SELECT week_start, ticket_id, embedding FROM staging.ticket_embeddings WHERE week_start = ? ORDER BY ticket_id"
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        wh.ensure_embedding_schema(con, 4)
+        wh.replace(con, [wh.Replace("staging.ticket_embeddings", frame, "week_start", [week])])
+        rows, vectors = wh.read_vectors(con, query, [week])
+        whole = wh.read(con, query, [week])
+        none, empty = wh.read_vectors(con, query, [week + dt.timedelta(weeks=1)])
+    assert vectors.dtype == np.float32 and np.array_equal(vectors, x)
+    assert np.array_equal(vectors, wh.embeddings_matrix(whole))
+    pd.testing.assert_frame_equal(rows, whole.drop(columns="embedding"))
+    assert rows["week_start"].tolist() == [week] * 3
+    assert none.empty and list(none.columns) == ["week_start", "ticket_id"] and empty.shape == (0, 0)

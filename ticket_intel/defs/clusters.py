@@ -27,8 +27,8 @@ PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
 
 def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: ClusteringConfig, refit: RefitPolicy,
                  run_id: str) -> dict[str, int]:
-    frame = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
-    step = cluster_window(week, frame.drop(columns="embedding"), wh.embeddings_matrix(frame),
+    frame, vectors = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
+    step = cluster_window(week, frame, vectors,
                           previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
                           refit=refit)
     tag = {"week_start": week, "run_id": run_id}

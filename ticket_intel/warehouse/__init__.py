@@ -10,6 +10,7 @@ from ticket_intel.warehouse.connection import (
     embeddings_matrix,
     open_warehouse,
     read,
+    read_vectors,
     replace,
     scalar,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "ranked_themes",
     "raw_tickets",
     "read",
+    "read_vectors",
     "redacted_texts",
     "replace",
     "report_path",

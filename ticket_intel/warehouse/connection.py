@@ -118,6 +118,22 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None 
     return frame
 
 
+def read_vectors(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None,
+                 column: str = "embedding") -> tuple[pd.DataFrame, np.ndarray]:
+    """`read`, with the FLOAT array `column` returned apart as one (n, dim) float32 matrix, straight
+    from Arrow: a column of per-row arrays, stacked, cost a third of reading an 800k-ticket window."""
+    cursor = con.execute(sql, list(params or []))
+    dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
+    table = cursor.to_arrow_table()
+    values = table.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    vectors = values.reshape(table.num_rows, -1).astype(np.float32, copy=False) if table.num_rows else (
+        np.zeros((0, 0), dtype=np.float32))
+    frame = table.drop_columns([column]).to_pandas()
+    for col in dates:
+        frame[col] = pd.to_datetime(frame[col]).dt.date
+    return frame, vectors
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
     row = con.execute(sql, list(params or [])).fetchone()
     return row[0] if row else None

@@ -9,7 +9,7 @@ import duckdb
 from ticket_intel.core.context import WeekContext, make_context
 from ticket_intel.core.families import family_parents
 from ticket_intel.core.review import review_state
-from ticket_intel.warehouse.connection import embeddings_matrix, read, scalar
+from ticket_intel.warehouse.connection import read, read_vectors, scalar
 from ticket_intel.warehouse.queries import reviews
 
 _WINDOW = """
@@ -49,15 +49,14 @@ _TRIAGE = """
 def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: int) -> WeekContext:
     """The clustered window ending at `week`, reviewed and counted, with each theme's record and
     each ticket's triage."""
-    frame = read(con, _WINDOW, [week])
+    frame, vectors = read_vectors(con, _WINDOW, [week])
     themes = read(con, "SELECT theme_id, first_seen, origin, product FROM staging.themes WHERE week_start = ?", [week])
     ranked = con.execute("SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall()
     families, parents = family_parents(read(
         con, "SELECT theme_id, event, related_theme_ids FROM ops.theme_events "
              "WHERE week_start <= ? AND event IN ('split', 'new_group') ORDER BY week_start, theme_id", [week]))
     return make_context(
-        week, window_weeks, frame.drop(columns="embedding"), review_state(reviews(con)),
-        vectors=embeddings_matrix(frame),
+        week, window_weeks, frame, review_state(reviews(con)), vectors=vectors,
         first_seen=dict(zip(themes["theme_id"], themes["first_seen"], strict=True)),
         origins=dict(zip(themes["theme_id"], themes["origin"], strict=True)),
         tracking_start=scalar(con, "SELECT min(week_start) FROM staging.themes"),

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.warehouse.connection import Replace, insert_missing, read, scalar
+from ticket_intel.warehouse.connection import Replace, insert_missing, read, read_vectors, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
 
@@ -83,10 +83,10 @@ def triage_input(con: duckdb.DuckDBPyConnection, weeks: Sequence[date], model: s
 
 # --- clustering ----------------------------------------------------------------------------
 
-def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    """The window's tickets with their vector, product and language (what clustering splits by) and
-    customer (a new group inside a theme needs several)."""
-    return read(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
+def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The window's tickets with their product and language (what clustering splits by) and customer
+    (a new group inside a theme needs several), and their vectors, row for row."""
+    return read_vectors(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
                                length(coalesce(r.meaning_text, r.text)) AS meaning_chars, e.embedding
                         FROM staging.ticket_embeddings e
                         JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
