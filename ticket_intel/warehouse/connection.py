@@ -120,8 +120,9 @@ def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None 
 
 def read_vectors(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None,
                  column: str = "embedding") -> tuple[pd.DataFrame, np.ndarray]:
-    """`read`, with the FLOAT array `column` returned apart as one (n, dim) float32 matrix, straight
-    from Arrow: a column of per-row arrays, stacked, cost a third of reading an 800k-ticket window."""
+    """`read`, with the FLOAT array `column` (one array on every row) returned apart as one (n, dim)
+    float32 matrix, straight from Arrow: a column of per-row arrays, stacked, cost a third of
+    reading an 800k-ticket window."""
     cursor = con.execute(sql, list(params or []))
     dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
     table = cursor.to_arrow_table()
