@@ -104,10 +104,16 @@ def cached_embed(
     return (np.stack([vectors[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)), embedded
 
 
-def _measured(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float, float]:
+def timed(step: Callable[[], Any]) -> tuple[Any, float]:
+    """(what `step` returned, its wall seconds)."""
     start = time.perf_counter()
-    result = fn(*args)
-    return result, time.perf_counter() - start, peak_rss_mb()
+    result = step()
+    return result, time.perf_counter() - start
+
+
+def _measured(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, float, float]:
+    result, seconds = timed(lambda: fn(*args))
+    return result, seconds, peak_rss_mb()
 
 
 def child_main(job: str) -> None:

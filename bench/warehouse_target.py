@@ -18,14 +18,13 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bench.common import in_fresh_process, table
+from bench.common import in_fresh_process, table, timed
 from ticket_intel import warehouse as wh
 from ticket_intel.warehouse import target as wt
 
@@ -46,17 +45,15 @@ def vectors(n: int, rng: np.random.Generator) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def seconds(step: Callable[[], object]) -> float:
+    return timed(step)[1]
 
 
 def measure(target: str, weeks: list[dt.date], n: int) -> dict[str, float]:
     """Seconds per operation on `target` (a fresh warehouse), in a process that opens it first."""
     rng = np.random.default_rng(0)
-    out = {"create (empty warehouse)": timed(lambda: wh.connect(target).close())}
-    out["open again (same process)"] = timed(lambda: wh.connect(target).close())
+    out = {"create (empty warehouse)": seconds(lambda: wh.connect(target).close())}
+    out["open again (same process)"] = seconds(lambda: wh.connect(target).close())
     writes = []
     with wh.open_warehouse(target) as con:
         wh.ensure_embedding_schema(con, DIM)
@@ -64,12 +61,12 @@ def measure(target: str, weeks: list[dt.date], n: int) -> dict[str, float]:
             frame, x, hashes = tickets(w, n, rng), vectors(n, rng), [f"{w}-{i}" for i in range(n)]
             # One figure for both writes: a DuckDB file checkpoints its WAL in whichever commit
             # crosses the threshold, so splitting them would only say which one paid for it.
-            writes.append(timed(lambda f=frame, w=w, h=hashes, x=x: (
+            writes.append(seconds(lambda f=frame, w=w, h=hashes, x=x: (
                 wh.replace(con, [wh.Replace("raw.tickets", f, "week_start", [w])]),
                 wh.EmbeddingStore(con, "m").put(h, x))))
         out[f"write a week ({n} tickets + embeddings), mean"] = float(np.mean(writes))
         read = "SELECT embedding FROM ops.embedding_cache WHERE model = 'm' ORDER BY text_hash"
-        out[f"read the window ({len(weeks) * n} vectors)"] = timed(lambda: wh.read_vectors(con, read))
+        out[f"read the window ({len(weeks) * n} vectors)"] = seconds(lambda: wh.read_vectors(con, read))
     wt.release()
     out["open existing (new process)"] = in_fresh_process(open_seconds, target)[0]
     return out
@@ -77,7 +74,7 @@ def measure(target: str, weeks: list[dt.date], n: int) -> dict[str, float]:
 
 def open_seconds(target: str) -> float:
     """Opening a warehouse that exists, as each run's process does first."""
-    return timed(lambda: wh.connect(target).close())
+    return seconds(lambda: wh.connect(target).close())
 
 
 def start_postgres(root: Path) -> tuple[str, list[str]] | None:

@@ -12,12 +12,9 @@ summaries are extractive, as offline.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 from datetime import date
 
-from tabulate import tabulate
-
+from bench.common import table, timed
 from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import families
@@ -30,27 +27,20 @@ from ticket_intel.defs.summaries import summarize_week
 RUN_ID = "bench.week_stages"
 
 
-def timed(step: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    out = step()
-    return time.perf_counter() - start, out
-
-
 def measure(path: str, week: date, window_weeks: int) -> list[tuple[str, float, str]]:
     """(stage, seconds, what it produced) for one week, the context load first."""
     settings.apply()  # the resources as a run resolves them: configured, or the defaults
     ranking, alerts, findings, llm, embedding = (r.process_config_and_initialize() for r in (
         RankingConfig(), AlertConfig(), FindingsConfig(), LLMConfig(), EmbeddingConfig()))
+    alerting, judged = alerts.settings(ranking), findings.settings(alerts)
     with wh.open_warehouse(path) as con:
-        load, ctx = timed(lambda: wh.load_week_context(con, week, window_weeks))
+        ctx, load = timed(lambda: wh.load_week_context(con, week, window_weeks))
         taxonomy = tax.load(tax.locate(ranking.taxonomy))
-        summarize, summaries = timed(lambda: summarize_week(con, ctx, taxonomy, llm, RUN_ID))
+        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, llm, RUN_ID))
         inputs = product_inputs(con, embedding)
-        rank, ranked = timed(lambda: rank_and_store(
-            con, families.with_born_apart(ctx, alerts.settings(ranking))[0], ranking.settings(), RUN_ID, inputs,
-            findings.settings(alerts)))
-        alert, found = timed(lambda: alerts_for_week(con, ctx, alerts.settings(ranking), RUN_ID,
-                                                     findings.settings(alerts).fix))
+        ranked, rank = timed(lambda: rank_and_store(
+            con, families.with_born_apart(ctx, alerting)[0], ranking.settings(), RUN_ID, inputs, judged))
+        found, alert = timed(lambda: alerts_for_week(con, ctx, alerting, RUN_ID, judged.fix))
     return [("week context (reference)", load, f"{len(ctx.window):,} window tickets"),
             ("summaries", summarize, f"{len(summaries)} themes"),
             ("ranking", rank, f"{len(ranked.ranked)} ranked"),
@@ -65,8 +55,8 @@ def main() -> None:
     args = parser.parse_args()
     rows = measure(args.warehouse, args.week, args.window_weeks)
     reference = rows[0][1]
-    print(tabulate([(name, f"{s:.1f}", f"{s / reference:.2f}", what) for name, s, what in rows],
-                   headers=["stage", "seconds", "x context load", "output"]))
+    print(table([{"stage": name, "seconds": round(s, 1), "x context load": round(s / reference, 2), "output": what}
+                 for name, s, what in rows]))
 
 
 if __name__ == "__main__":
