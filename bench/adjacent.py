@@ -199,7 +199,7 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
         tracked = identity.track(week, x, ids, labels, path.previous, min_size)
         theme_of, series_of, events = tracked.theme_of, tracked.series_of, tracked.events
     if path.groups and path.refit is None:
-        knn = cluster.neighbours(x, min(subgroups.GroupSettings().k + 1, len(x)))[0][:, 1:]
+        knn = cluster.neighbours(x, min(subgroups.GroupSettings().search_width + 1, len(x)))[0][:, 1:]
         groups = subgroups.young({g: path.first_seen[g] for g in path.group_ids}, min(win["ticket_week"]))
         carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, groups,
                                  cluster.searched(knn))

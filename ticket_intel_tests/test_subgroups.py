@@ -25,7 +25,7 @@ NEW = np.eye(DIM)[0] + 1.5 * np.eye(DIM)[1]  # an adjacent issue: cosine 0.55 to
 
 def exact(x: np.ndarray) -> cluster.Search:
     """The exact neighbour search of a small window, as the clustering runs it."""
-    return cluster.searched(cluster.neighbours(x, GroupSettings().k + 1)[0][:, 1:])
+    return cluster.searched(cluster.neighbours(x, GroupSettings().search_width + 1)[0][:, 1:])
 
 
 def week_of(earlier: np.ndarray, now: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +66,26 @@ def test_an_ordinary_week_has_no_new_group():
     assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
+def test_a_surge_of_an_issue_the_theme_already_had_is_no_new_group(monkeypatch):
+    """This week's tickets concentrated on one of a theme's issues, one it held at 6 a week before
+    (a theme's rate), are a spike of the theme, not a new group, though the permutation test alone
+    finds them concentrated."""
+    earlier, this_week = np.concatenate([around(OLD, 160, 1), around(NEW, 42, 7)]), np.concatenate([around(OLD, 12, 2), around(NEW, 36, 8)])
+    x, now = week_of(earlier, this_week)
+    customers = [f"c{i}" for i in range(len(x))]
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x)) == []
+    monkeypatch.setattr(subgroups, "_close_earlier", lambda *_: 0)
+    assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x))) == 1  # concentrated: the test alone finds it
+
+
 def test_novel_tickets_that_are_not_close_to_each_other_are_no_group():
-    scattered = around(np.zeros(DIM), 8, 4, noise=1.0)  # each in its own direction
-    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), scattered]))
-    assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x)) == []
+    """Tickets unlike anything and unlike each other are the clustering's outliers, as unrelated
+    tickets were in earlier weeks: each is nearer another this week than anything earlier about as
+    often as a random draw of the outliers is, so they are no group."""
+    scattered = around(np.zeros(DIM), 48, 4, noise=1.0)  # each in its own direction
+    x, now = week_of(np.concatenate([around(OLD, 160, 1), scattered[:40]]), np.concatenate([around(OLD, 12, 2), scattered[40:]]))
+    theme_of = ["A"] * 160 + [None] * 40 + ["A"] * 12 + [None] * 8
+    assert find_groups(WEEK, now, theme_of, [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
 def test_a_group_from_too_few_customers_is_no_new_group():

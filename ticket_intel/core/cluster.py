@@ -368,7 +368,7 @@ def _fit(x: np.ndarray, params: ClusterParams) -> ClusterResult:
     ).fit(layout)
     merged = merge_interpenetrating(model.labels_, knn, MERGE_SHARED * sized.n_neighbors / params.n_neighbors)
     labels, soft = soft_assign(x, merged)
-    return _result(_relabel(labels), soft, model.probabilities_, knn)
+    return _result(_relabel(labels), soft, model.probabilities_, found[0][:, 1:])  # the widest search, for new groups
 
 
 def fit_on_sample(x: np.ndarray, params: ClusterParams) -> ClusterResult:

@@ -241,7 +241,7 @@ def cell_neighbours(x: np.ndarray, theme_of: Sequence[str | None], k: int, probe
     """The search for rows' k nearest rows of the window (no self) among the rows of the `probes`
     themes nearest their own (`cluster.cell_search`: the themes are the cells of an inverted-file
     index, drawn once for every search). Rows short of k candidates pad with themselves, which the
-    mutual-link graph ignores."""
+    new-group links ignore."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     labels = np.array([code.get(t, cluster.OUTLIER) for t in theme_of], dtype=int)

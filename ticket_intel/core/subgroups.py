@@ -7,12 +7,16 @@ not distinguishable from the old theme's spread; what marks the group is that th
 tickets of the new issue are one another's nearest neighbours, while the old issue's tickets of
 this week mingle with its tickets of earlier weeks.
 
-1. **Graph.** Mutual k-nearest-neighbour links over the window (cosine; two tickets linked when
-   each is among the other's k nearest; k = 6, one more than the smallest group, so a group of
-   that size can be linked throughout). Mutual links do not chain along the edge of a theme.
-   Only the rows the test can draw need neighbours: this week's tickets, then all tickets of the
-   strata that hold a candidate (step 3), searched by the caller's `cluster.Search` (the
-   clustering's own neighbours, or the theme-cell search of a placed or sampled window).
+1. **Graph.** Two of this week's tickets are linked when one is nearer the other than any
+   earlier ticket of the window is (cosine): each ticket links to those of its nearest neighbours
+   that come before its first earlier one. A new issue's tickets are closer to one another than
+   to anything seen before; an old issue's tickets of this week mingle with its earlier tickets,
+   so their links stop at once. (Mutual 6-nearest-neighbour links, the rule until 2026-12-03,
+   found a quarter of the new groups this one finds at 6 a week, with more false ones:
+   docs/alerts.md.) Only the rows the test can draw need neighbours, `search_width` of them:
+   this week's tickets, then all tickets of the strata that hold a candidate (step 3), searched
+   by the caller's `cluster.Search` (the clustering's own neighbours, or the theme-cell search of
+   a placed or sampled window).
 2. **Candidates.** The connected groups that this week's tickets form among themselves, with at
    least `min_tickets` tickets from `min_customers` customers (the size of a theme). Each belongs
    to the stratum (theme, or the outliers) holding most of its tickets.
@@ -32,6 +36,12 @@ this week mingle with its tickets of earlier weeks.
    `max_p_value` = 0.05 bounds false groups by one in twenty weeks in a window, whatever its
    number of themes: with ten or more ranked themes a week that is at most 0.5 per 100
    theme-weeks, within the budget of 2 for new-pattern alerts.
+4. **Nothing like it before.** The test asks whether this week's tickets are concentrated, which
+   a surge of one issue inside a theme that holds several also is: the sample's planted spike
+   (declined card payments, 4x, in a theme shared with failed top-ups) made 14 of its tickets a
+   "new group". What tells them apart is the earlier weeks: a candidate is not new when
+   `min_tickets` (a theme's worth) of the stratum's earlier tickets have one of its tickets as
+   their nearest neighbour. It stays in its theme, whose series shows the surge as a spike.
 
 A new group becomes a theme of its own, born this week: event `new_group`, with its parent (the
 theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the
@@ -70,7 +80,9 @@ NEW_GROUP = "new_group"
 class GroupSettings:
     min_tickets: int = 5  # a group, like a theme, needs this many tickets ...
     min_customers: int = 3  # ... from this many customers
-    k: int = 6  # neighbours per ticket in the mutual kNN graph
+    k: int = 6  # earlier tickets whose majority vote lets a ticket join a young group
+    search_width: int = 6  # neighbours searched per ticket: links end at the first earlier one,
+    # which 15 reach for all but (this week's share of the window)^15 of tickets
     permutations: int = 199
     max_p_value: float = 0.05  # per week and window: at most one false group in 20 weeks
     seed: int = 42
@@ -93,13 +105,15 @@ class Carved:
     groups: list[Group]
 
 
-def mutual_links(knn: np.ndarray) -> np.ndarray:
-    """(i, j) rows, i < j, each among the other's neighbours in `knn` (a row listing itself: none)."""
-    n = len(knn)
-    src, dst = np.repeat(np.arange(n), knn.shape[1]), knn.ravel()
-    forward = src.astype(np.int64) * n + dst
-    mutual = (src < dst) & np.isin(dst.astype(np.int64) * n + src, forward)
-    return np.stack([src[mutual], dst[mutual]], axis=1)
+def week_links(knn: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """(i, j) links of the member rows: j is among i's neighbours before i's first one outside
+    `member` (step 1). Self entries, which pad rows short of neighbours, link nothing."""
+    rows = np.flatnonzero(member)
+    near = knn[rows]
+    before = np.logical_and.accumulate(member[near], axis=1)
+    src, dst = np.repeat(rows, near.shape[1])[before.ravel()], near[before]
+    keep = src != dst
+    return np.stack([src[keep], dst[keep]], axis=1)
 
 
 def _search_rows(knn: np.ndarray, search: Search, rows: np.ndarray) -> None:
@@ -109,15 +123,15 @@ def _search_rows(knn: np.ndarray, search: Search, rows: np.ndarray) -> None:
         knn[rows, :found.shape[1]] = found
 
 
-def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
+def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
     """(component per row, and per component its majority stratum) of the member rows' linked groups.
 
     A component is named by its lowest row; a row outside every link is its own component. The
     components are scipy's (C, not a Python union-find: the permutation test asks this hundreds of
     times a week, which took two thirds of a 17,000-ticket window's theme step)."""
     n = len(member)
-    kept = links[member[links[:, 0]] & member[links[:, 1]]]
-    graph = coo_matrix((np.ones(len(kept), dtype=np.int8), (kept[:, 0], kept[:, 1])), shape=(n, n))
+    links = week_links(knn, member)
+    graph = coo_matrix((np.ones(len(links), dtype=np.int8), (links[:, 0], links[:, 1])), shape=(n, n))
     labels = connected_components(graph, directed=False)[1]
     lowest = np.full(labels.max(initial=0) + 1, n)
     np.minimum.at(lowest, labels, np.arange(n))
@@ -131,7 +145,7 @@ def _groups(links: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata:
     return component, majority
 
 
-def permuted_largest(links: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
+def permuted_largest(knn: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
                      settings: GroupSettings) -> Iterator[int]:
     """Per permutation, the largest group that `stratum` holds most of when its tickets of this week are
     redrawn at random from all its tickets (other themes' weeks as they are)."""
@@ -143,7 +157,7 @@ def permuted_largest(links: np.ndarray, now: np.ndarray, strata: np.ndarray, str
     for _ in range(settings.permutations):
         member = fixed.copy()
         member[rng.choice(pool, count, replace=False)] = True
-        component, majority = _groups(links, member, strata, n_strata)
+        component, majority = _groups(knn, member, strata, n_strata)
         sizes = np.bincount(component[member], minlength=len(majority))
         yield int(sizes[majority == stratum].max(initial=0))
 
@@ -166,9 +180,9 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
-    knn = np.repeat(np.arange(len(now))[:, None], settings.k, axis=1)  # not searched yet: no links
+    knn = np.repeat(np.arange(len(now))[:, None], settings.search_width, axis=1)  # not searched yet: no links
     _search_rows(knn, search, np.flatnonzero(now))
-    component, majority = _groups(mutual_links(knn), now, strata, len(names) + 1)
+    component, majority = _groups(knn, now, strata, len(names) + 1)
     candidates = []
     for c, rows in _week_components(component, now, settings.min_tickets):
         if len({customers[i] for i in rows}) >= settings.min_customers:
@@ -176,13 +190,19 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     if not candidates:
         return []
     _search_rows(knn, search, np.flatnonzero(np.isin(strata, [s for _, s in candidates]) & ~now))
-    links = mutual_links(knn)
     out = []
     for rows, s in candidates:
-        p = p_value(len(rows), permuted_largest(links, now, strata, s, settings), settings, len(candidates))
+        if _close_earlier(knn, now, strata == s, rows) >= settings.min_tickets:
+            continue
+        p = p_value(len(rows), permuted_largest(knn, now, strata, s, settings), settings, len(candidates))
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
+
+
+def _close_earlier(knn: np.ndarray, now: np.ndarray, stratum: np.ndarray, rows: np.ndarray) -> int:
+    """How many of the stratum's earlier tickets have one of `rows` as their nearest neighbour (step 4)."""
+    return int(np.isin(knn[np.flatnonzero(stratum & ~now), 0], rows).sum())
 
 
 def _week_components(component: np.ndarray, now: np.ndarray, min_rows: int) -> list[tuple[int, np.ndarray]]:

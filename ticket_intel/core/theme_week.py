@@ -180,7 +180,7 @@ def _scan_neighbours(x: np.ndarray, tracked: identity.Tracked, searched: np.ndar
     whole window was the quadratic cost they avoid (10 of a 180k window's 12 minutes in bench.pipeline)."""
     if searched is not None:
         return cluster.searched(searched)
-    return placement.cell_neighbours(x, tracked.theme_of, subgroups.GroupSettings().k)
+    return placement.cell_neighbours(x, tracked.theme_of, subgroups.GroupSettings().search_width)
 
 
 @dataclass
