@@ -9,7 +9,8 @@ whose labels carry an explicit signal; false positives count the neutral ones (n
 Targets: escalation recall >= 95%, false positives <= 10%, category macro-F1 >= 0.7.
 The `test` split's escalation misses were read in a later round (GUIDE.md), so escalation recall
 is also measured on twcs draws labelled for escalation only: the second (`escalation_holdout.csv`,
-whose halves rules have been written from) and the third (`escalation_draw3.csv`, held out).
+whose halves rules have been written from), the third (`escalation_draw3.csv`, whose misses were
+read once the fourth was labelled) and the fourth (`escalation_draw4.csv`, held out).
 
 `--speed` (issue 16: triage must be small beside embedding) times `core.triage.triage` (rules, no
 embeddings) on 3,000 real texts, 1,000 from each source of ../shared/datasets, against VADER
@@ -112,7 +113,7 @@ def speed() -> int:
 
 def draw_rows() -> tuple[list[dict], float]:
     """Escalation recall and false positives per draw and split of the escalation-only twcs draws
-    (rules only: the escalation flag is the rules' signals), and the third draw's recall."""
+    (rules only: the escalation flag is the rules' signals), and the held-out (latest) draw's recall."""
     gold = load_escalation_labels()
     ours, _ = predict(gold, zero_shot=False)
     rows = []
@@ -160,13 +161,14 @@ def main() -> int:
     false_pos = float(ours.loc[~gold["escalation"], "escalation"].mean())
     category_f1 = macro_f1(gold["category"], ours["category"])
     draw, draw_recall = draw_rows()
-    print("\nescalation on the escalation-only twcs draws (bench/labels/escalation_holdout.csv: rules written "
-          "from draw 2; escalation_draw3.csv: held out)\n" + table(draw, "{:.3f}"))
+    print("\nescalation on the escalation-only twcs draws (escalation_holdout.csv: draw 2, rules written from "
+          "it; escalation_draw3.csv: draw 3, its misses read; escalation_draw4.csv: draw 4, held out)\n"
+          + table(draw, "{:.3f}"))
     print("\ntargets")
     print(table([
         {"target": "escalation recall on explicit signals >= 95%", "value": f"{recall:.1%}",
          "n": int(gold["escalation"].sum()), "status": met(recall >= 0.95)},
-        {"target": "escalation recall, third twcs draw (held out) >= 95%", "value": f"{draw_recall:.1%}",
+        {"target": "escalation recall, latest twcs draw (held out) >= 95%", "value": f"{draw_recall:.1%}",
          "n": draw[-1]["with_signals"], "status": met(draw_recall >= 0.95)},
         {"target": "escalation false positives on neutral tickets <= 10%", "value": f"{false_pos:.1%}",
          "n": int((~gold["escalation"]).sum()), "status": met(false_pos <= 0.10)},

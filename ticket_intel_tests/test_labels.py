@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.labels.sample import ESCALATION_DRAW, PER_SOURCE, SHARED, THIRD_DRAW, sample
+from bench.labels.sample import ESCALATION_DRAW, HELD_OUT_DRAWS, HELD_OUT_SIZE, PER_SOURCE, SHARED, sample
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.triage_config import load_taxonomy
 from ticket_intel.core.triage_rules import urgency_of
@@ -65,21 +65,22 @@ def test_the_sampling_script_reproduces_the_set(labels):
 
 
 ESCALATION_LABELS = PROJECT_ROOT / "bench" / "labels" / "escalation_holdout.csv"
-THIRD_LABELS = PROJECT_ROOT / "bench" / "labels" / "escalation_draw3.csv"
 
 
 def test_the_escalation_draws_are_well_formed_and_new(labels):
     second = pd.read_csv(ESCALATION_LABELS, dtype=str, keep_default_na=False)
-    third = pd.read_csv(THIRD_LABELS, dtype=str, keep_default_na=False)
-    for draw in (second, third):
+    held_out = [pd.read_csv(ESCALATION_LABELS.with_name(f"escalation_draw{d}.csv"), dtype=str, keep_default_na=False)
+                for d in sorted(HELD_OUT_DRAWS)]
+    taken = set(labels["id"])
+    for draw in (second, *held_out):
         assert list(draw.columns) == ["source", "id", "split", "escalation_signals"]
         assert set(draw["source"]) == {"twcs"} and draw["id"].is_unique
-        assert not set(draw["id"]) & set(labels["id"])
+        assert not set(draw["id"]) & taken  # every draw is new
+        taken |= set(draw["id"])
         signals = [s for cell in draw["escalation_signals"] for s in cell.split(";") if s]
         assert set(signals) <= set(ESCALATION_SIGNALS) and len(signals) > 0
     assert second["split"].value_counts().to_dict() == {"dev": ESCALATION_DRAW // 2, "test": ESCALATION_DRAW // 2}
-    assert third["split"].value_counts().to_dict() == {"test": THIRD_DRAW}
-    assert not set(second["id"]) & set(third["id"])
+    assert all(d["split"].value_counts().to_dict() == {"test": HELD_OUT_SIZE} for d in held_out)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not available")
@@ -87,6 +88,6 @@ def test_the_escalation_draws_are_reproduced_with_their_texts(labels):
     from bench.labels.evaluate import load_escalation_labels
 
     drawn = load_escalation_labels()
-    assert drawn["draw"].value_counts().to_dict() == {2: ESCALATION_DRAW, 3: THIRD_DRAW}
+    assert drawn["draw"].value_counts().to_dict() == {2: ESCALATION_DRAW, **dict.fromkeys(HELD_OUT_DRAWS, HELD_OUT_SIZE)}
     assert (drawn["text"].str.strip() != "").all()
     assert drawn["escalation"].tolist() == drawn["escalation_signals"].map(bool).tolist()

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from bench.common import cached_embed, table
-from bench.labels.sample import THIRD_DRAW, THIRD_SEED, escalation_draw, sample
+from bench.labels.sample import HELD_OUT_DRAWS, HELD_OUT_SIZE, escalation_draw, sample
 from ticket_intel.adapters.encoder import encode
 from ticket_intel.core.triage import triage, zero_shot_index
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
@@ -26,7 +26,6 @@ from ticket_intel.core.triage_rules import clean
 
 LABELS = Path(__file__).with_name("tickets.csv")
 ESCALATION_LABELS = Path(__file__).with_name("escalation_holdout.csv")
-THIRD_LABELS = Path(__file__).with_name("escalation_draw3.csv")
 
 
 def load_labels(split: str) -> pd.DataFrame:
@@ -51,16 +50,18 @@ def _signals(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_escalation_labels() -> pd.DataFrame:
-    """The second and third twcs draws, labelled for escalation signals only (GUIDE.md), with their
-    texts and which draw (2 or 3) each row is from."""
-    labelled = set(pd.read_csv(LABELS, dtype=str).query("source == 'twcs'")["id"])
-    second = pd.read_csv(ESCALATION_LABELS, dtype=str, keep_default_na=False)
-    third = pd.read_csv(THIRD_LABELS, dtype=str, keep_default_na=False)
+    """The twcs draws labelled for escalation signals only (GUIDE.md): the second, then the held-out
+    ones (`escalation_draw<N>.csv`), each drawn from the first messages no earlier draw took, with
+    their texts and which draw each row is from."""
+    taken = set(pd.read_csv(LABELS, dtype=str).query("source == 'twcs'")["id"])
+    draws = [(2, ESCALATION_LABELS, escalation_draw(taken))]
+    for draw, seed in sorted(HELD_OUT_DRAWS.items()):
+        taken |= set(pd.read_csv(draws[-1][1], dtype=str)["id"])
+        draws.append((draw, ESCALATION_LABELS.with_name(f"escalation_draw{draw}.csv"),
+                      escalation_draw(taken, HELD_OUT_SIZE, seed, dev_share=0.0)))
     parts = []
-    for draw, labels, drawn in (
-        (2, second, escalation_draw(labelled)),
-        (3, third, escalation_draw(labelled | set(second["id"]), THIRD_DRAW, THIRD_SEED, dev_share=0.0)),
-    ):
+    for draw, path, drawn in draws:
+        labels = pd.read_csv(path, dtype=str, keep_default_na=False)
         if list(drawn["id"]) != list(labels["id"]):
             raise ValueError(f"escalation draw {draw} no longer matches its labels; ../shared/datasets has changed")
         parts.append(labels.assign(text=drawn["text"].to_numpy(), draw=draw))
