@@ -89,6 +89,16 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("strong_negative", "What the hell is going on with my order"),  # swearing the rule does not list
     ("strong_negative", "I've had enough."),
     ("long_wait", "I keep getting the run around from customer service"),
+    # Paraphrased from the third escalation draw's misses (2026-12-03), one per principle.
+    ("long_wait", "I tried to reach a representative by phone but they don't answer"),  # no reply after contact
+    ("long_wait", "Are you going to answer your phones today?"),
+    ("long_wait", "My bonus points have been missing for a really long time"),  # a span without a count
+    ("long_wait", "Sending the same request again"),  # contacting again
+    ("refund_chargeback", "You charged me for a plan I never signed up for"),  # a charge disputed
+    ("refund_chargeback", "Fees I should not have had to pay, every month"),
+    ("churn", "They want to charge me an early termination fee because I'm moving"),  # the contract ends
+    ("churn", "You just lost a loyal customer"),
+    ("strong_negative", "Where tf is my order"),  # swearing abbreviated
 ])
 def test_escalation_signals_as_customers_phrase_them(signal, says):
     assert signal in rules.escalation_signals(rules.clean(says))
@@ -99,6 +109,8 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
     "The app is not responding", "I booked the room for 2 days", "If I port my number to you, what do I get?",
     "Does it take 3 days to arrive?", "Garbage collection pauses the app", "Deleted files do not go to the trash",
     "I think there is fraud on my card", "Check if it works since 2 days ago",
+    "It charges me and then says I haven't purchased the song", "The app doesn't respond when I tap it",
+    "TF Lite model fails to load", "How do I answer calls on my watch?",
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []

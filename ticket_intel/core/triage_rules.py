@@ -43,8 +43,8 @@ _NOT_A_FAILURE = r"(?:know|understand|want|need|think|remember|mind|care|like|su
 _COUNT = (r"(?:\d+(?:[-/]\d+)?\+?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|"
           r"many|(?:a )?few|(?:a )?couple(?: of)?)")
 _DAYS = rf"{_COUNT} ?(?:days?|weeks?|wks?|fortnights?|months?)"
-# A span of days or more without a count: "for weeks", "days now", "it's been months".
-_UNCOUNTED = r"(?:days|weeks|months)"
+# A span of days or more without a count: "for weeks", "days now", "it's been months", "a long time".
+_UNCOUNTED = r"(?:days|weeks|months|a (?:really |very |so |super )?long time)"
 # How many times a customer contacted the company: "five times", "multiple times".
 _TIMES = (r"(?:so many|many|several|multiple|countless|numerous|a few|a dozen|\d+|three|four|five|six|seven|"
           r"eight|nine|ten) times")
@@ -82,7 +82,12 @@ _LONG_WAIT = "|".join([
     r"never (?:repl|respond|answer|got back|call\w* back)\w*|(?:bothered|care|cares) to (?:answer|reply|respond)|"
     r"no(?: ?one|body) (?:has |have |is |was |will |even )?(?:repl|respond|answer|got back|get back|call\w* back)\w*|"
     r"(?:zero|no) (?:returned calls|call ?backs?)|ignor(?:e|es|ed|ing) (?:me|us|my (?:messages|emails|calls|tweets|dms))|"
-    r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?",
+    r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?|"
+    r"(?:they|you|u|nobody|no one|support|agents?|reps?|representatives?|staff)(?: guys| all)? "
+    r"(?:(?:do|does|did|will|wo)n'?t|(?:do|does|did|will) not|never) (?:even )?(?:answer|respond|reply|pick up|get back)|"
+    r"(?:answer|pick up) your (?:\w+ )?(?:phones?|calls?)|"
+    r"(?:same|this|my) (?:request|question|complaint|message|query|enquiry|inquiry) again|"
+    r"(?:asking|requesting|raising|sending) (?:this |it |the same \w+ )?again",
     r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
     r"email|writ|report)\w*|(?:asked|requested|called|contacted|emailed|messaged|tweeted|written|chased|reported|"
     rf"(?:re)?sen[dt]|chatted)\w*(?:/\w+)? (?:\w+ ){{0,3}}{_TIMES}|"
@@ -364,7 +369,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
         r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead)|"
-        r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|never\w+again)\b"),
+        r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|never\w+again|early termination|"
+        r"(?:lost|lose|losing) (?:a |another |\w+ )?(?:loyal |long[- ]?time |good )?customers?|(?:lost|lose|losing) (?:my|our) business)\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
@@ -383,6 +389,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:'ve|have|i|we) had enough(?= *(?:[.!?,;]|$| of (?:this|it|you|u|your|the)\b))|"
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|suck|sucks|sucked|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
+        r"(?:what|where|who|why|how|when) (?:the )?tf|"
         r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
         r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
         r"cheats?|thieves|crooks|liars))\b"),
@@ -392,7 +399,11 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:money|cash|funds|deposit)|want (?:my|our) money|"
         r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
         r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
-        r"give me (?:my )?(?:money|cash) back|refus\w* to (?:give|return|pay|refund) (?:me |us )?(?:back )?(?:my|our) (?:money|cash|funds|deposit))\b"),
+        r"give me (?:my )?(?:money|cash) back|refus\w* to (?:give|return|pay|refund) (?:me |us )?(?:back )?(?:my|our) (?:money|cash|funds|deposit)|"
+        # A charge the customer did not agree to, or should not have paid, is disputed.
+        r"charg\w* (?:me|us) for\b[^.!?]{0,40}\b(?:i|we) (?:(?:did|have|had)n'?t|(?:did|have|had) not|never) (?:\w+ )?"
+        r"(?:sign\w* up|order\w*|authori[sz]\w*|agree\w*|ask\w*|buy|bought|purchas\w*|subscrib\w*|use[ds]?)|"
+        r"(?:i|we) (?:should(?:n'?t| not)|should never) have (?:had to )?(?:pay|paid|been charged))\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
         r"transfer me)(?: to| with)? "
