@@ -110,7 +110,7 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
     "Does it take 3 days to arrive?", "Garbage collection pauses the app", "Deleted files do not go to the trash",
     "I think there is fraud on my card", "Check if it works since 2 days ago",
     "It charges me and then says I haven't purchased the song", "The app doesn't respond when I tap it",
-    "TF Lite model fails to load", "How do I answer calls on my watch?",
+    "TF Lite model fails to load", "How do I answer calls on my watch?", "I lost customer service's number",
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []

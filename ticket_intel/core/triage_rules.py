@@ -370,7 +370,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
         r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead)|"
         r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|never\w+again|early termination|"
-        r"(?:lost|lose|losing) (?:a |another |\w+ )?(?:loyal |long[- ]?time |good )?customers?|(?:lost|lose|losing) (?:my|our) business)\b"),
+        r"(?:lost|lose|losing) (?:a |another |\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business)\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
