@@ -80,11 +80,11 @@ def test_class_tfidf_terms_are_distinctive_and_distinct():
 
 
 def test_terms_ignore_greetings_placeholders_and_one_off_words():
-    texts = [f"Hello, my card payment declined. Thanks, Zbigniew{i % 2} [EMAIL]" for i in range(20)]
+    texts = [f"{'Hello' if i % 2 else 'Yo'}, my card payment declined. Thanks, Zbigniew{i % 2} [EMAIL]" for i in range(20)]
     texts += ["Account holder is Wojciechowski, my card payment declined"]
     terms = class_tfidf_terms({"a": texts, "b": REFUNDS})["a"]
     assert terms
-    for noise in ("hello", "thanks", "email", "wojciechowski"):
+    for noise in ("hello", "yo", "thanks", "email", "wojciechowski"):
         assert all(noise not in t for t in terms), terms
 
 

@@ -52,8 +52,8 @@ WORD_SAMPLE = 2000
 # Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
 # boilerplate and filler verbs. Added to the standard English stop words.
 SUPPORT_STOP_WORDS = frozenset({
-    "hello", "hi", "hey", "dear", "good", "morning", "afternoon", "evening", "thanks", "thank",
-    "cheers", "please", "pls", "regards", "kind", "help", "know", "need", "want", "like", "just",
+    "hello", "hi", "hey", "yo", "hiya", "dear", "good", "morning", "afternoon", "evening", "thanks", "thank",
+    "cheers", "please", "pls", "plz", "thx", "regards", "kind", "help", "know", "need", "want", "like", "just",
     "think", "tell", "wondering", "wonder", "reach", "contact", "call", "email", "phone", "reference",
     "regarding", "holder", "sure", "ok", "okay", "really", "actually", "asap", "guys", "team", "did",
     "does", "doing", "got", "get", "getting", "having", "trying", "tried", "today", "yesterday",
