@@ -69,8 +69,9 @@ ESCALATION_LABELS = PROJECT_ROOT / "bench" / "labels" / "escalation_holdout.csv"
 
 def test_the_escalation_draws_are_well_formed_and_new(labels):
     second = pd.read_csv(ESCALATION_LABELS, dtype=str, keep_default_na=False)
-    held_out = [pd.read_csv(ESCALATION_LABELS.with_name(f"escalation_draw{d}.csv"), dtype=str, keep_default_na=False)
-                for d in sorted(HELD_OUT_DRAWS)]
+    from bench.labels.evaluate import held_out_labels
+
+    held_out = [pd.read_csv(held_out_labels(d), dtype=str, keep_default_na=False) for d in sorted(HELD_OUT_DRAWS)]
     taken = set(labels["id"])
     for draw in (second, *held_out):
         assert list(draw.columns) == ["source", "id", "split", "escalation_signals"]

@@ -49,6 +49,11 @@ def _signals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def held_out_labels(draw: int) -> Path:
+    """The labels file of a held-out escalation draw (bench.labels.sample.HELD_OUT_DRAWS)."""
+    return ESCALATION_LABELS.with_name(f"escalation_draw{draw}.csv")
+
+
 def load_escalation_labels() -> pd.DataFrame:
     """The twcs draws labelled for escalation signals only (GUIDE.md): the second, then the held-out
     ones (`escalation_draw<N>.csv`), each drawn from the first messages no earlier draw took, with
@@ -57,7 +62,7 @@ def load_escalation_labels() -> pd.DataFrame:
     draws = [(2, ESCALATION_LABELS, escalation_draw(taken))]
     for draw, seed in sorted(HELD_OUT_DRAWS.items()):
         taken |= set(pd.read_csv(draws[-1][1], dtype=str)["id"])
-        draws.append((draw, ESCALATION_LABELS.with_name(f"escalation_draw{draw}.csv"),
+        draws.append((draw, held_out_labels(draw),
                       escalation_draw(taken, HELD_OUT_SIZE, seed, dev_share=0.0)))
     parts = []
     for draw, path, drawn in draws:

@@ -111,9 +111,12 @@ def insert_missing(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFra
 def read(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
     """Run a query into a DataFrame; DATE columns come back as `datetime.date`, like partitions."""
     cursor = con.execute(sql, list(params or []))
-    dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
-    frame = cursor.df()
-    for col in dates:
+    return _with_dates(cursor, cursor.df())
+
+
+def _with_dates(cursor: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the query's DATE columns as `datetime.date`."""
+    for col in (d[0] for d in cursor.description if str(d[1]) == "DATE"):
         frame[col] = pd.to_datetime(frame[col]).dt.date
     return frame
 
@@ -124,15 +127,11 @@ def read_vectors(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]
     float32 matrix, straight from Arrow: a column of per-row arrays, stacked, cost a third of
     reading an 800k-ticket window."""
     cursor = con.execute(sql, list(params or []))
-    dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
     table = cursor.to_arrow_table()
     values = table.column(column).combine_chunks().flatten().to_numpy(zero_copy_only=False)
     vectors = values.reshape(table.num_rows, -1).astype(np.float32, copy=False) if table.num_rows else (
         np.zeros((0, 0), dtype=np.float32))
-    frame = table.drop_columns([column]).to_pandas()
-    for col in dates:
-        frame[col] = pd.to_datetime(frame[col]).dt.date
-    return frame, vectors
+    return _with_dates(cursor, table.drop_columns([column]).to_pandas()), vectors
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
