@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.labels.sample import ESCALATION_DRAW, HELD_OUT_DRAWS, HELD_OUT_SIZE, PER_SOURCE, SHARED, sample
+from bench.labels.sample import ESCALATION_DRAW, HELD_OUT_DRAWS, PER_SOURCE, SHARED, sample
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.triage_config import load_taxonomy
 from ticket_intel.core.triage_rules import urgency_of
@@ -81,7 +81,8 @@ def test_the_escalation_draws_are_well_formed_and_new(labels):
         signals = [s for cell in draw["escalation_signals"] for s in cell.split(";") if s]
         assert set(signals) <= set(ESCALATION_SIGNALS) and len(signals) > 0
     assert second["split"].value_counts().to_dict() == {"dev": ESCALATION_DRAW // 2, "test": ESCALATION_DRAW // 2}
-    assert all(d["split"].value_counts().to_dict() == {"test": HELD_OUT_SIZE} for d in held_out)
+    for d, (_, size) in zip(held_out, (HELD_OUT_DRAWS[k] for k in sorted(HELD_OUT_DRAWS)), strict=True):
+        assert d["split"].value_counts().to_dict() == {"test": size}
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not available")
@@ -89,6 +90,6 @@ def test_the_escalation_draws_are_reproduced_with_their_texts(labels):
     from bench.labels.evaluate import load_escalation_labels
 
     drawn = load_escalation_labels()
-    assert drawn["draw"].value_counts().to_dict() == {2: ESCALATION_DRAW, **dict.fromkeys(HELD_OUT_DRAWS, HELD_OUT_SIZE)}
+    assert drawn["draw"].value_counts().to_dict() == {2: ESCALATION_DRAW, **{d: size for d, (_, size) in HELD_OUT_DRAWS.items()}}
     assert (drawn["text"].str.strip() != "").all()
     assert drawn["escalation"].tolist() == drawn["escalation_signals"].map(bool).tolist()

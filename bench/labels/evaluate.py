@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from bench.common import cached_embed, table
-from bench.labels.sample import HELD_OUT_DRAWS, HELD_OUT_SIZE, escalation_draw, sample
+from bench.labels.sample import HELD_OUT_DRAWS, escalation_draw, sample
 from ticket_intel.adapters.encoder import encode
 from ticket_intel.core.triage import triage, zero_shot_index
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
@@ -60,10 +60,9 @@ def load_escalation_labels() -> pd.DataFrame:
     their texts and which draw each row is from."""
     taken = set(pd.read_csv(LABELS, dtype=str).query("source == 'twcs'")["id"])
     draws = [(2, ESCALATION_LABELS, escalation_draw(taken))]
-    for draw, seed in sorted(HELD_OUT_DRAWS.items()):
+    for draw, (seed, size) in sorted(HELD_OUT_DRAWS.items()):
         taken |= set(pd.read_csv(draws[-1][1], dtype=str)["id"])
-        draws.append((draw, held_out_labels(draw),
-                      escalation_draw(taken, HELD_OUT_SIZE, seed, dev_share=0.0)))
+        draws.append((draw, held_out_labels(draw), escalation_draw(taken, size, seed, dev_share=0.0)))
     parts = []
     for draw, path, drawn in draws:
         labels = pd.read_csv(path, dtype=str, keep_default_na=False)
