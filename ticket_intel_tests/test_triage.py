@@ -99,6 +99,16 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("churn", "They want to charge me an early termination fee because I'm moving"),  # the contract ends
     ("churn", "You just lost a loyal customer"),
     ("strong_negative", "Where tf is my order"),  # swearing abbreviated
+    # Paraphrased from the fourth escalation draw's misses (2026-12-03), one per principle.
+    ("strong_negative", "Wrapping undone on the bottle I bought #fuming"),
+    ("strong_negative", "I am so mad at this update, I hate you"),
+    ("strong_negative", "Your rewards card is Bull Sh*t"),  # swearing masked
+    ("refund_chargeback", "I was unfairly over charged for the ride"),  # a charge the text calls wrong
+    ("refund_chargeback", "I was charged extra for my trip, please explain why"),
+    ("refund_chargeback", "Help me understand how you charge me for a driver who never came"),
+    ("churn", "Cancelled again. I'm sticking with @rival in future!"),  # the handle is cleaned away
+    ("long_wait", "I have been on hold to you for over an hour"),  # hours on hold
+    ("long_wait", "Thanks for not calling me at 2 am as promised"),  # a promised call that never came
 ])
 def test_escalation_signals_as_customers_phrase_them(signal, says):
     assert signal in rules.escalation_signals(rules.clean(says))
@@ -111,6 +121,9 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
     "I think there is fraud on my card", "Check if it works since 2 days ago",
     "It charges me and then says I haven't purchased the song", "The app doesn't respond when I tap it",
     "TF Lite model fails to load", "How do I answer calls on my watch?", "I lost customer service's number",
+    "I'm on hold, and the hold music is torture", "30 minutes on hold to reach the fraud team",  # no hours on hold
+    "Stuck in a plane for 2 hours on the runway", "Sitting for 3 hours on this plane",  # a delay, no wait for support
+    "Someone stole my money", "How do you charge such a high premium for these flights?",  # fraud; a price
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []

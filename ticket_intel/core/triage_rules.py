@@ -64,7 +64,8 @@ _LONG_WAIT = "|".join([
     rf"wait\w* (?:for|since) (?:over |more than |almost )?{_COUNT} ?(?:hours?|hrs?)",
     rf"{_WAITING}\b[^.!?]{{0,50}}\b(?:for|over|almost|nearly|more than|past|last|at least) {_SPAN}", rf"been {_SPAN}",
     rf"(?:over|almost|nearly|more than|at least) {_DAYS}\b[^.!?]{{0,50}}\b{_WAITING}",
-    r"(?:sitting|stuck|waiting|queu\w*|standing|held)\b[^.!?]{0,30}\b(?:for )?(?:over |nearly |almost |about )?\d+\+? ?"
+    r"(?:sitting|stuck|waiting|queu\w*|standing|held)\b(?![^.!?]{0,40}\b(?:plane|tarmac|runway|aircraft)\b)"
+    r"[^.!?]{0,30}\b(?:for )?(?:over |nearly |almost |about )?\d+\+? ?"
     r"(?:hours?|hrs?)|\d+\+? ?(?:hours?|hrs?) (?:since|and still)",
     r"for (?:an? |the )?(?:entire|whole|full) (?:week|month)", rf"{_DAYS} (?:late|overdue|behind|and counting)(?! fee| charge)",
     r"(?:wait\w*|pending|nothing|no \w+|not \w+|n't \w+|still|stuck|call\w*|try\w*|tried|contact\w*|chas\w*|"
@@ -111,7 +112,9 @@ _LONG_WAIT = "|".join([
     rf"trying to (?:call|reach|contact|get through))|{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
     r"(?:about|regarding|on|today|this)|(?:asked|called|contacted|e?mailed|messaged|tweeted|chased|written|rang|tried)"
     r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
-    r"can'?t (?:seem to )?get through|(?:the|a) run ?-?around|on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
+    r"call\w* (?:me |us )?(?:back )?[^.!?]{0,30}\b(?:as|like) (?:you |they |u )?(?:promised|said)|"
+    r"can'?t (?:seem to )?get through|(?:the|a) run ?-?around|on hold\b[^.!?]{0,25}\b(?:for )?(?:over |more than |nearly |almost |about )?"
+    r"(?:an hour|hours|ages|forever|\d+ ?(?:hours?|hrs?))|(?:hours|an hour|ages|forever) on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
     r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
     # A span that has gone by ("more than 24hrs passed", "since 3 days", as many write "for"), a
     # contact that came to nothing, a question asked again, "days ago ... Still.", and deliveries
@@ -368,8 +371,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
         r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
-        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) \w+ (?:in (?:the )?future|from now on|instead)|"
-        r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|never\w+again|early termination|"
+        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) (?:\w+ )?(?:in (?:the )?future|from now on|instead)|"
+        r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|\w*never\w*again\w*|early termination|"
         r"(?:lost|lose|losing) (?:a |another |\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business)\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
@@ -388,7 +391,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
         r"(?:'ve|have|i|we) had enough(?= *(?:[.!?,;]|$| of (?:this|it|you|u|your|the)\b))|"
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
-        r"bullshit|suck|sucks|sucked|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
+        r"bullshit|suck|sucks|sucked|fuming|(?:so|really|very|extremely|absolutely|bloody) (?:mad|angry)|"
+        r"hate (?:you|u|your|ur)|f\*+c?k\w*|f\*+in\w*|fu?\*+king|sh\*+t\w*|s\*\*t|b\*+tch\w*|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
         r"(?:what|where|who|why|how|when) (?:the )?tf|"
         r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
         r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
@@ -403,7 +407,11 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         # A charge the customer did not agree to, or should not have paid, is disputed.
         r"charg\w* (?:me|us) for\b[^.!?]{0,40}\b(?:i|we) (?:(?:did|have|had)n'?t|(?:did|have|had) not|never) (?:\w+ )?"
         r"(?:sign\w* up|order\w*|authori[sz]\w*|agree\w*|ask\w*|buy|bought|purchas\w*|subscrib\w*|use[ds]?)|"
-        r"(?:i|we) (?:should(?:n'?t| not)|should never) have (?:had to )?(?:pay|paid|been charged))\b"),
+        r"(?:i|we) (?:should(?:n'?t| not)|should never) have (?:had to )?(?:pay|paid|been charged)|"
+        r"(?:unfair\w*|wrong\w*|incorrect\w*|illegal\w*) (?:over ?)?charg\w*|charg\w* (?:me |us )?(?:extra|twice|"
+        r"unfairly|wrongly|incorrectly)\b|double[- ]?charg\w*|over ?charg\w* (?:me|us)\b|"
+        r"(?:you|u|they)(?: guys| all)? (?:just |have |has )?(?:took|taken|take|taking|stole|stolen|steal\w*) (?:my|our) "
+        r"money|how (?:(?:can|could|dare|do|did) )?(?:you|u|they) (?:even )?charge (?:me|us))\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
         r"transfer me)(?: to| with)? "
