@@ -269,3 +269,24 @@ def test_an_anonymised_handle_takes_the_brand_that_answers_for_it(tmp_path):
     assert product["twcs:5"] == "AppleSupport"  # unanswered, but AppleSupport answers @115990
     assert product["twcs:3"] == "AppleSupport" and product["twcs:6"] == "UPSHelp"
     assert product["twcs:8"] == "Evri"  # one answer is no evidence: the first named handle
+
+
+NAMED_BESIDE = [
+    # Customers write to @115858 beside @AppleSupport twice (once in a follow-up), and once beside
+    # two companies; nobody answers any of it. @555 is named beside AppleSupport only once.
+    ["1", "101", "True", _t(0), "@115858 @AppleSupport the letter I types as A", "", ""],
+    ["2", "102", "True", _t(1), "@AppleSupport @555 my screen flickers", "3", ""],
+    ["3", "AppleSupport", "False", _t(2), "@102 Which model?", "4", "2"],
+    ["4", "102", "True", _t(3), "@AppleSupport @115858 an X, and autocorrect breaks too", "", "3"],
+    ["5", "103", "True", _t(4), "@115858 @AppleSupport @UPSHelp parcel and phone both broken", "", ""],
+    ["6", "UPSHelp", "False", _t(5), "@999 Please DM us.", "", ""],
+    ["7", "104", "True", _t(6), "@115858 autocorrect turns i into a symbol", "", ""],
+    ["8", "105", "True", _t(7), "@555 @Evri parcel lost", "", ""],
+]
+
+
+def test_an_anonymised_handle_takes_the_brand_customers_name_beside_it(tmp_path):
+    result = read_exports([_write_twcs(tmp_path / "tweets.csv", NAMED_BESIDE)])
+    product = result.tickets.set_index("ticket_id")["product"].to_dict()
+    assert product["twcs:7"] == "AppleSupport"  # named beside AppleSupport in two messages
+    assert product["twcs:8"] == "Evri"  # once is no evidence: the first named handle

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from ticket_intel.core import cluster
 from ticket_intel.core.context import make_context
 from ticket_intel.core.rank import rank_week
 from ticket_intel.core.review import ReviewState
-from ticket_intel.core.theme_week import LANGUAGE, Scopes, cluster_window
+from ticket_intel.core.theme_week import LANGUAGE, Scopes, attributed, cluster_window
+from ticket_intel.core.vocabulary import NO_PRODUCT
 
 WEEK = date(2026, 3, 9)
 DIM = 24
@@ -81,6 +83,23 @@ def test_tickets_the_model_cannot_read_are_left_out_and_reported_per_language():
     assert row["tickets"] == 8 and row["label"] == "Spanish tickets" and "multilingual" in row["reason"]
     assert cluster_window(WEEK, tickets, x, [], seed=3, scopes=Scopes(frozenset({"*"}))).stats[
         "left_out_for_language"] == 0
+
+
+def test_a_ticket_without_a_product_joins_the_product_its_neighbours_clearly_belong_to():
+    """Acme's issue, Globex's two (Globex holds most tickets); unknown tickets on Acme's issue, on
+    Globex's big one, and scattered."""
+    rng = np.random.default_rng(4)
+    centers = rng.normal(size=(3, DIM))
+    parts = [(centers[0], 40), (centers[1], 40), (centers[2], 200), (centers[0], 6), (centers[2], 6)]
+    x = np.concatenate([c + 0.3 * rng.normal(size=(n, DIM)) for c, n in parts] + [rng.normal(size=(6, DIM))])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    groups = {"Acme": np.arange(40), "Globex": np.arange(40, 280), NO_PRODUCT: np.arange(280, 298)}
+    out = attributed(groups, x, cluster.default_params(len(x), 3))
+    assert set(range(280, 286)) <= set(out["Acme"]) and len(out["Acme"]) == 46  # Acme's issue joins Acme
+    # Globex's own issue stays unknown: with most tickets Globex's, neighbours say little about product.
+    assert list(out[NO_PRODUCT]) == list(range(286, 298)) and len(out["Globex"]) == 240
+    assert list(out) == sorted(out)  # scopes keep their order (ids are handed out in it)
+    assert attributed({"Acme": np.arange(40)}, x, cluster.default_params(len(x), 3)).keys() == {"Acme"}
 
 
 def test_products_known_for_a_minority_do_not_split_the_queue():

@@ -10,8 +10,9 @@ Before clustering the window is split into scopes:
   kept with assignment `language` and reported per language. `und` (too short to tell) is kept.
 - When the window holds several products (brands) and most tickets name theirs, each product is
   clustered on its own, so a theme is an issue of one product and never "tickets addressed to
-  brand X"; tickets without a product form one more scope. Ids stay unique across products and
-  identity is tracked within each product.
+  brand X". A ticket without a product joins the product its nearest tickets clearly belong to
+  (`attributed`); the rest form one more scope. Ids stay unique across products and identity is
+  tracked within each product.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from ticket_intel.core import cluster, identity, placement, subgroups
 from ticket_intel.core.counts import NO_ROWS, rows_by_key
@@ -116,6 +118,48 @@ def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarr
     return groups, reason
 
 
+# A ticket joins a product by its neighbours only when that product's count among them would arise
+# by chance less than this often, given the product's share of the attributed tickets.
+ATTRIBUTION_P = 0.01
+PROBES = 1000  # attributed tickets whose neighbours set how close a neighbour must be to vote
+
+
+def attributed(groups: dict[str, np.ndarray], x: np.ndarray, params: cluster.ClusterParams) -> dict[str, np.ndarray]:
+    """Scopes with each ticket of unknown product moved into the product that most of its
+    `n_neighbors` nearest attributed tickets (of a seeded sample of `sample_limit`) belong to, when
+    more than half of them do, are as close as attributed tickets' own neighbours usually are, and
+    would be that many by chance less often than `ATTRIBUTION_P` given the product's share (so the
+    product with most tickets does not absorb every stray one). Unattributed tickets of a social
+    export (twcs: anonymised handles, unanswered) otherwise form a scope of every company's
+    leftovers, whose themes mix products and split one issue in two."""
+    rest, known = groups.get(NO_PRODUCT), [k for k in groups if k != NO_PRODUCT]
+    if rest is None or not known:
+        return groups
+    pool = np.concatenate([groups[k] for k in known])
+    owner = np.full(len(x), -1)
+    owner[pool] = np.repeat(np.arange(len(known)), [len(groups[k]) for k in known])
+    rng = np.random.default_rng(params.seed)
+    sample = np.sort(rng.choice(pool, min(len(pool), params.sample_limit), replace=False))
+    probes = rng.choice(sample, min(len(sample), PROBES), replace=False)
+    floor = cluster.tukey_floor(_similarity(x, probes, cluster.nearest_among(x, probes, sample, params.n_neighbors)))
+    near = cluster.nearest_among(x, rest, sample, params.n_neighbors)
+    votes = np.where(_similarity(x, rest, near) >= floor, owner[near], len(known))  # too far: no vote
+    counts = np.zeros((len(rest), len(known) + 1), dtype=int)
+    np.add.at(counts, (np.repeat(np.arange(len(rest)), near.shape[1]), votes.ravel()), 1)
+    best, most = counts[:, :-1].argmax(axis=1), counts[:, :-1].max(axis=1)
+    share = np.bincount(owner[sample], minlength=len(known)) / len(sample)
+    joins = (2 * most > near.shape[1]) & (binom.sf(most - 1, near.shape[1], share[best]) < ATTRIBUTION_P)
+    out = {k: np.sort(np.concatenate([groups[k], rest[joins & (best == i)]])) for i, k in enumerate(known)}
+    return dict(sorted((out | ({NO_PRODUCT: rest[~joins]} if (~joins).any() else {})).items()))
+
+
+def _similarity(x: np.ndarray, rows: np.ndarray, knn: np.ndarray) -> np.ndarray:
+    """Cosine of each row with each of its neighbours (unit vectors), one neighbour column at a time."""
+    at = x[rows]
+    return np.stack([np.einsum("ij,ij->i", at, x[knn[:, j]]) for j in range(knn.shape[1])], axis=1) \
+        if knn.size else np.zeros(knn.shape, dtype=np.float32)
+
+
 def cluster_window(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
     scopes: Scopes = Scopes(), hysteresis: bool = True, refit: placement.RefitPolicy = EVERY_WEEK,
@@ -125,6 +169,7 @@ def cluster_window(
     benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
     into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week)."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
+    groups = attributed(groups, x, cluster.default_params(len(x), seed))
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,

@@ -72,7 +72,7 @@ def resolve(pending: Pending) -> Threaded:
         _skip(out, m)
     by_conversation = bool(pending.mapping.thread and pending.mapping.thread.conversation_id)
     threads = [(group, _opening(group, by_conversation)) for group in groups]
-    aliases = _answering_brands(threads, brands) if pending.mapping.product_from_mentions else {}
+    aliases = _brand_aliases(threads, messages, brands) if pending.mapping.product_from_mentions else {}
     for group, first in threads:
         _resolve_thread(group, first, pending.mapping, brands, aliases, out)
     for r in out.rejections:
@@ -158,19 +158,26 @@ def _resolve_thread(group: list[Message], first: Message | None, mapping: Mappin
         _add_reply(out, m, ticket)
 
 
-def _answering_brands(threads: Iterable[tuple[list[Message], Message | None]], brands: dict[str, str]) -> dict[str, str]:
-    """Per @handle that threads are addressed to (their first handle, not itself a company author),
-    the company that answered most of those threads, when it answered at least two. twcs anonymises
-    brands' main accounts as numbers (@115821) while their support accounts answer by name
-    (AmazonHelp), so a tweet to @115821 that nobody answered is still Amazon's."""
-    answers: dict[str, Counter[str]] = defaultdict(Counter)
+def _brand_aliases(threads: Iterable[tuple[list[Message], Message | None]], messages: Iterable[Message],
+                   brands: dict[str, str]) -> dict[str, str]:
+    """Per @handle that is not itself a company author, the company it stands for: the one that
+    answered the threads addressed to it (their first handle) or that customers name beside it in
+    the same message, most often, and at least twice. twcs anonymises brands' main accounts as
+    numbers (@115821) while their support accounts answer by name (AmazonHelp), and customers
+    write to both ("@115858 @AppleSupport ..."), so a tweet to @115821 alone is still Amazon's."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
     for group, first in threads:
         handles = _HANDLE.findall(first.ticket["message"]) if first is not None else []
         answered = next((m.author for m in group if m.is_agent and m.author), None)
         if handles and answered and handles[0].lower() not in brands:
-            answers[handles[0].lower()][answered] += 1
+            votes[handles[0].lower()][answered] += 1
+    for m in messages:
+        handles = {h.lower() for h in _HANDLE.findall(m.ticket["message"])} if m.ticket is not None else set()
+        named = {brands[h] for h in handles if h in brands}
+        for handle in handles - brands.keys() if len(named) == 1 else ():  # two companies named: no evidence
+            votes[handle][next(iter(named))] += 1
     out = {}
-    for handle, counts in answers.items():
+    for handle, counts in votes.items():
         brand, n = counts.most_common(1)[0]
         if n >= 2 and 2 * n > sum(counts.values()):
             out[handle] = brand
@@ -179,8 +186,8 @@ def _answering_brands(threads: Iterable[tuple[list[Message], Message | None]], b
 
 def _addressee(text: str, group: Sequence[Message], brands: dict[str, str], aliases: dict[str, str]) -> str | None:
     """The brand a message is addressed to: its first @handle that is a company author in the
-    export, else the company that answered the thread, else the company that answers its first
-    handle (`_answering_brands`), else its first non-numeric @handle (anonymised customers are
+    export, else the company that answered the thread, else the company its first handle stands
+    for (`_brand_aliases`), else its first non-numeric @handle (anonymised customers are
     numbers)."""
     handles = _HANDLE.findall(text)
     known = next((brands[h.lower()] for h in handles if h.lower() in brands), None)
