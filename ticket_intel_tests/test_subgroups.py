@@ -74,8 +74,32 @@ def test_a_surge_of_an_issue_the_theme_already_had_is_no_new_group(monkeypatch):
     x, now = week_of(earlier, this_week)
     customers = [f"c{i}" for i in range(len(x))]
     assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x)) == []
-    monkeypatch.setattr(subgroups, "_close_earlier", lambda *_: 0)
+    monkeypatch.setattr(subgroups, "_attached", lambda *_: False)
     assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x))) == 1  # concentrated: the test alone finds it
+
+
+def test_a_piece_of_a_surge_draws_its_share_of_the_earlier_tickets_nearest_neighbours():
+    """Step 4 in numbers: 30 earlier tickets and 11 of this week in a theme, a candidate of 5 of them.
+    Were they like the theme's other tickets, about 30 x 5 / 40 = 3.75 earlier tickets would take
+    one of them as nearest: 2 is half of that (a piece of a surge), 1 is not (a new issue), and a
+    theme's worth, 5, always is."""
+    now = np.r_[np.zeros(30, bool), np.ones(11, bool)]
+    group = np.arange(30, 35)
+
+    def taken(n: int) -> np.ndarray:
+        knn = np.repeat(np.arange(41)[:, None], 6, axis=1)
+        knn[:30, 0] = (np.arange(30) + 1) % 30  # earlier tickets nearest one another ...
+        knn[:n, 0] = group[np.arange(n) % 5]  # ... but for n of them, nearest the candidate
+        return knn
+
+    stratum = np.ones(41, bool)
+    assert not subgroups._attached(taken(1), now, stratum, group, min_tickets=5)
+    assert subgroups._attached(taken(2), now, stratum, group, min_tickets=5)
+    assert subgroups._attached(taken(5), now, stratum, group, min_tickets=99)  # half its share, too
+    big = np.r_[np.zeros(300, bool), np.ones(11, bool)]  # in a large theme the share is 37.5
+    knn = np.repeat(np.arange(311)[:, None], 6, axis=1)
+    knn[:5, 0] = np.arange(300, 305)
+    assert subgroups._attached(knn, big, np.ones(311, bool), np.arange(300, 305), min_tickets=5)  # a theme's worth
 
 
 def test_novel_tickets_that_are_not_close_to_each_other_are_no_group():
