@@ -102,6 +102,17 @@ def test_a_piece_of_a_surge_draws_its_share_of_the_earlier_tickets_nearest_neigh
     assert subgroups._attached(knn, big, np.ones(311, bool), np.arange(300, 305), min_tickets=5)  # a theme's worth
 
 
+def test_one_word_tickets_count_toward_no_group():
+    """The dense group of the first test, with half of it one-word titles ("xx", "Key"): four
+    tickets of words are fewer than a theme's worth."""
+    x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    customers = [f"c{i}" for i in range(len(x))]
+    words = [6] * 176 + [1] * 4
+    assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x))) == 1
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), words=words) == []
+    assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), words=[2] * len(x))) == 1
+
+
 def test_novel_tickets_that_are_not_close_to_each_other_are_no_group():
     """Tickets unlike anything and unlike each other are the clustering's outliers, as unrelated
     tickets were in earlier weeks: each is nearer another this week than anything earlier about as

@@ -19,7 +19,10 @@ this week mingle with its tickets of earlier weeks.
    a placed or sampled window).
 2. **Candidates.** The connected groups that this week's tickets form among themselves, with at
    least `min_tickets` tickets from `min_customers` customers (the size of a theme). Each belongs
-   to the stratum (theme, or the outliers) holding most of its tickets.
+   to the stratum (theme, or the outliers) holding most of its tickets. Only tickets of at least
+   `min_words` words of meaning count toward a group (`evidence`): a one-word title says too little
+   to be evidence of a new issue, and such titles ("xx", "Key") sit together far from everything
+   (a junk GitHub group of 2024-07-01, docs/alerts.md).
 3. **Test.** Under "nothing new", this week's tickets of a theme are a random draw of the
    theme's window tickets, whatever their number (a spike is more of the same). A theme's tickets
    here are those this week's clustering or placement put in it (its series, core/identity.py), not
@@ -84,6 +87,7 @@ NEW_GROUP = "new_group"
 class GroupSettings:
     min_tickets: int = 5  # a group, like a theme, needs this many tickets ...
     min_customers: int = 3  # ... from this many customers
+    min_words: int = 2  # words of meaning a ticket needs to count toward a group
     k: int = 6  # earlier tickets whose majority vote lets a ticket join a young group
     search_width: int = 6  # neighbours searched per ticket: links end at the first earlier one, which
     # six reach for all but (this week's share)^6 of tickets, 1 in 260,000 in an 8-week window
@@ -150,9 +154,10 @@ def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: i
 
 
 def permuted_largest(knn: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
-                     settings: GroupSettings) -> Iterator[int]:
-    """Per permutation, the largest group that `stratum` holds most of when its tickets of this week are
-    redrawn at random from all its tickets (other themes' weeks as they are)."""
+                     settings: GroupSettings, evidence: np.ndarray | None = None) -> Iterator[int]:
+    """Per permutation, the largest group (in `evidence` rows; all when None) that `stratum` holds
+    most of when its tickets of this week are redrawn at random from all its tickets (other themes'
+    weeks as they are)."""
     rng = np.random.default_rng(settings.seed)
     pool = np.flatnonzero(strata == stratum)
     fixed = now & (strata != stratum)
@@ -162,7 +167,7 @@ def permuted_largest(knn: np.ndarray, now: np.ndarray, strata: np.ndarray, strat
         member = fixed.copy()
         member[rng.choice(pool, count, replace=False)] = True
         component, majority = _groups(knn, member, strata, n_strata)
-        sizes = np.bincount(component[member], minlength=len(majority))
+        sizes = np.bincount(component[member if evidence is None else member & evidence], minlength=len(majority))
         yield int(sizes[majority == stratum].max(initial=0))
 
 
@@ -179,8 +184,10 @@ def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int
 
 
 def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], search: Search,
-         settings: GroupSettings = GroupSettings()) -> list[tuple[np.ndarray, str | None, float]]:
-    """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new."""
+         settings: GroupSettings = GroupSettings(), evidence: np.ndarray | None = None,
+         ) -> list[tuple[np.ndarray, str | None, float]]:
+    """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new;
+    `evidence`: the rows that may count toward a group (step 2; all when None)."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
@@ -188,7 +195,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     _search_rows(knn, search, np.flatnonzero(now))
     component, majority = _groups(knn, now, strata, len(names) + 1)
     candidates = []
-    for c, rows in _week_components(component, now, settings.min_tickets):
+    for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
         if len({customers[i] for i in rows}) >= settings.min_customers:
             candidates.append((rows, int(majority[c])))
     if not candidates:
@@ -198,7 +205,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     for rows, s in candidates:
         if _attached(knn, now, strata == s, rows, settings.min_tickets):
             continue
-        p = p_value(len(rows), permuted_largest(knn, now, strata, s, settings), settings, len(candidates))
+        p = p_value(len(rows), permuted_largest(knn, now, strata, s, settings, evidence), settings, len(candidates))
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
@@ -259,27 +266,31 @@ def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
 
 def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
                 search: Search, settings: GroupSettings = GroupSettings(),
-                fresh: Iterator[str] | None = None) -> list[Group]:
+                fresh: Iterator[str] | None = None, words: Sequence[int] | None = None) -> list[Group]:
     """This week's new groups, each with a fresh id (from `fresh`, the week's id sequence, when the
-    window is clustered in parts) and the theme it grew in."""
-    found = scan(now, theme_of, customers, search, settings)
+    window is clustered in parts) and the theme it grew in; `words`: each ticket's words of meaning
+    (all count when None)."""
+    evidence = None if words is None else np.asarray(words) >= settings.min_words
+    found = scan(now, theme_of, customers, search, settings, evidence)
     ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
 
 def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray, customers: Sequence[object],
           tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str], search: Search,
-          settings: GroupSettings = GroupSettings(), fresh: Iterator[str] | None = None) -> Carved:
+          settings: GroupSettings = GroupSettings(), fresh: Iterator[str] | None = None,
+          words: Sequence[int] | None = None) -> Carved:
     """Apply groups to a tracked week: continue last week's groups, split off this week's new ones.
 
     `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups;
-    `search`: the window's neighbour search (the clustering's own, or the theme cells').
+    `search`: the window's neighbour search (the clustering's own, or the theme cells'); `words`:
+    each ticket's words of meaning (None: unknown, all count).
     """
     previous_groups = [p for p in previous if p.theme_id in group_ids]
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
     own = {g.theme_id for g in previous_groups}  # a group's series is its own rule's, not the clustering's
     series_of = [t if now[i] or t in own else s for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
-    groups = find_groups(week, now, series_of, customers, search, settings, fresh)
+    groups = find_groups(week, now, series_of, customers, search, settings, fresh, words)
     for group in groups:
         for i in group.rows:
             theme_of[i] = series_of[i] = group.theme_id

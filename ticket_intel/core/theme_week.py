@@ -248,7 +248,8 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     groups = subgroups.young({p.theme.theme_id: p.first_seen for p in previous if p.origin == subgroups.NEW_GROUP},
                              min(tickets["ticket_week"], default=week))
     carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous], groups,
-                             step.search, fresh=fresh)
+                             step.search, fresh=fresh,
+                             words=tickets["meaning_words"].tolist() if "meaning_words" in tickets else None)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)

@@ -89,7 +89,9 @@ def window_embeddings(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> 
     """The window's tickets with their product and language (what clustering splits by) and customer
     (a new group inside a theme needs several), and their vectors, row for row."""
     return read_vectors(con, """SELECT e.ticket_id, e.week_start AS ticket_week, r.product, r.language, r.customer_id,
-                                       length(coalesce(r.meaning_text, r.text)) AS meaning_chars, e.embedding
+                                       length(coalesce(r.meaning_text, r.text)) AS meaning_chars,
+                                       len(regexp_extract_all(coalesce(r.meaning_text, r.text), '[^\\s[:punct:]]+')) AS meaning_words,
+                                       e.embedding
                                 FROM staging.ticket_embeddings e
                                 JOIN staging.redacted_tickets r ON r.ticket_id = e.ticket_id AND r.week_start = e.week_start
                                 WHERE e.week_start IN (SELECT unnest(?)) ORDER BY e.ticket_id""", [weeks])
