@@ -122,11 +122,14 @@ def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarr
 # by chance less than this often, given the product's share of the attributed tickets.
 ATTRIBUTION_P = 0.01
 PROBES = 1000  # attributed tickets whose neighbours set how close a neighbour must be to vote
+# Attributed tickets a ticket's neighbours are sought among: ~500 per product with 20 products, and
+# the search costs (unknown tickets x this) products, 31 s for 30,000 unknown against 50,000.
+ATTRIBUTION_SAMPLE = 10_000
 
 
 def attributed(groups: dict[str, np.ndarray], x: np.ndarray, params: cluster.ClusterParams) -> dict[str, np.ndarray]:
     """Scopes with each ticket of unknown product moved into the product that most of its
-    `n_neighbors` nearest attributed tickets (of a seeded sample of `sample_limit`) belong to, when
+    `n_neighbors` nearest attributed tickets (of a seeded `ATTRIBUTION_SAMPLE`) belong to, when
     more than half of them do, are as close as attributed tickets' own neighbours usually are, and
     would be that many by chance less often than `ATTRIBUTION_P` given the product's share (so the
     product with most tickets does not absorb every stray one). Unattributed tickets of a social
@@ -139,7 +142,7 @@ def attributed(groups: dict[str, np.ndarray], x: np.ndarray, params: cluster.Clu
     owner = np.full(len(x), -1)
     owner[pool] = np.repeat(np.arange(len(known)), [len(groups[k]) for k in known])
     rng = np.random.default_rng(params.seed)
-    sample = np.sort(rng.choice(pool, min(len(pool), params.sample_limit), replace=False))
+    sample = np.sort(rng.choice(pool, min(len(pool), ATTRIBUTION_SAMPLE), replace=False))
     probes = rng.choice(sample, min(len(sample), PROBES), replace=False)
     floor = cluster.tukey_floor(_similarity(x, probes, cluster.nearest_among(x, probes, sample, params.n_neighbors)))
     near = cluster.nearest_among(x, rest, sample, params.n_neighbors)
