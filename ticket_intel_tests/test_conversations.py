@@ -263,14 +263,6 @@ ANSWERED_FOR = [
 ]
 
 
-def test_an_anonymised_handle_takes_the_brand_that_answers_for_it(tmp_path):
-    result = read_exports([_write_twcs(tmp_path / "tweets.csv", ANSWERED_FOR)])
-    product = result.tickets.set_index("ticket_id")["product"].to_dict()
-    assert product["twcs:5"] == "AppleSupport"  # unanswered, but AppleSupport answers @115990
-    assert product["twcs:3"] == "AppleSupport" and product["twcs:6"] == "UPSHelp"
-    assert product["twcs:8"] == "Evri"  # one answer is no evidence: the first named handle
-
-
 NAMED_BESIDE = [
     # Customers write to @115858 beside @AppleSupport twice (once in a follow-up), and once beside
     # two companies; nobody answers any of it. @555 is named beside AppleSupport only once.
@@ -285,8 +277,13 @@ NAMED_BESIDE = [
 ]
 
 
-def test_an_anonymised_handle_takes_the_brand_customers_name_beside_it(tmp_path):
-    result = read_exports([_write_twcs(tmp_path / "tweets.csv", NAMED_BESIDE)])
+@pytest.mark.parametrize("rows, expected", [
+    # Unanswered, but AppleSupport answers @115990; one answer is no evidence (the first named handle).
+    (ANSWERED_FOR, {"twcs:5": "AppleSupport", "twcs:3": "AppleSupport", "twcs:6": "UPSHelp", "twcs:8": "Evri"}),
+    # Named beside AppleSupport in two messages; once is no evidence.
+    (NAMED_BESIDE, {"twcs:7": "AppleSupport", "twcs:8": "Evri"}),
+], ids=["answered", "named beside"])
+def test_an_anonymised_handle_takes_the_brand_it_stands_for(tmp_path, rows, expected):
+    result = read_exports([_write_twcs(tmp_path / "tweets.csv", rows)])
     product = result.tickets.set_index("ticket_id")["product"].to_dict()
-    assert product["twcs:7"] == "AppleSupport"  # named beside AppleSupport in two messages
-    assert product["twcs:8"] == "Evri"  # once is no evidence: the first named handle
+    assert {t: product[t] for t in expected} == expected
