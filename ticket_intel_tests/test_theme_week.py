@@ -100,6 +100,8 @@ def test_a_ticket_without_a_product_joins_the_product_its_neighbours_clearly_bel
     assert list(out[NO_PRODUCT]) == list(range(286, 298)) and len(out["Globex"]) == 240
     assert list(out) == sorted(out)  # scopes keep their order (ids are handed out in it)
     assert attributed({"Acme": np.arange(40)}, x, cluster.default_params(len(x), 3)).keys() == {"Acme"}
+    lone = {"Acme": np.arange(1), NO_PRODUCT: np.arange(280, 298)}  # one attributed ticket says nothing
+    assert attributed(lone, x, cluster.default_params(len(x), 3)) is lone  # unchanged
 
 
 def test_products_known_for_a_minority_do_not_split_the_queue():

@@ -122,8 +122,8 @@ def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarr
 # by chance less than this often, given the product's share of the attributed tickets.
 ATTRIBUTION_P = 0.01
 PROBES = 1000  # attributed tickets whose neighbours set how close a neighbour must be to vote
-# Attributed tickets a ticket's neighbours are sought among: ~500 per product with 20 products, and
-# the search costs (unknown tickets x this) products, 31 s for 30,000 unknown against 50,000.
+# Attributed tickets a ticket's neighbours are sought among: ~500 per product with 20 products; the
+# search costs (unknown tickets x this) dot products, 31 s for 30,000 unknown against 50,000.
 ATTRIBUTION_SAMPLE = 10_000
 
 
@@ -136,9 +136,9 @@ def attributed(groups: dict[str, np.ndarray], x: np.ndarray, params: cluster.Clu
     export (twcs: anonymised handles, unanswered) otherwise form a scope of every company's
     leftovers, whose themes mix products and split one issue in two."""
     rest, known = groups.get(NO_PRODUCT), [k for k in groups if k != NO_PRODUCT]
-    if rest is None or not known:
+    pool = np.concatenate([groups[k] for k in known]) if known else np.zeros(0, dtype=int)
+    if rest is None or len(pool) < 2:  # a ticket and its neighbour at least, to tell how close is close
         return groups
-    pool = np.concatenate([groups[k] for k in known])
     owner = np.full(len(x), -1)
     owner[pool] = np.repeat(np.arange(len(known)), [len(groups[k]) for k in known])
     rng = np.random.default_rng(params.seed)
