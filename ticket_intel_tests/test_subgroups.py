@@ -100,6 +100,8 @@ def test_a_piece_of_a_surge_draws_its_share_of_the_earlier_tickets_nearest_neigh
     knn = np.repeat(np.arange(311)[:, None], 6, axis=1)
     knn[:5, 0] = np.arange(300, 305)
     assert subgroups._attached(knn, big, np.ones(311, bool), np.arange(300, 305), min_tickets=5)  # a theme's worth
+    fresh = np.ones(11, bool)  # no earlier tickets: nothing takes the candidate, so nothing attaches it
+    assert not subgroups._attached(np.repeat(np.arange(11)[:, None], 6, axis=1), fresh, fresh, np.arange(5), 5)
 
 
 def test_one_word_tickets_count_toward_no_group():

@@ -213,10 +213,12 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
 
 def _attached(knn: np.ndarray, now: np.ndarray, stratum: np.ndarray, rows: np.ndarray, min_tickets: int) -> bool:
     """Whether the stratum's earlier tickets take one of `rows` as their nearest neighbour
-    `min_tickets` times, or at least half as often as their share of the stratum predicts (step 4)."""
+    `min_tickets` times, or (some do and) at least half as often as their share of the stratum
+    predicts (step 4)."""
     earlier = np.flatnonzero(stratum & ~now)
     taken = int(np.isin(knn[earlier, 0], rows).sum())
-    return taken >= min_tickets or 2 * taken >= len(earlier) * len(rows) / max(int(stratum.sum()) - 1, 1)
+    expected = len(earlier) * len(rows) / max(int(stratum.sum()) - 1, 1)
+    return taken >= min_tickets or (taken > 0 and 2 * taken >= expected)
 
 
 def _week_components(component: np.ndarray, now: np.ndarray, min_rows: int) -> list[tuple[int, np.ndarray]]:
