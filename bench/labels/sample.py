@@ -73,10 +73,11 @@ def one_line(texts: pd.Series) -> pd.Series:
 
 ESCALATION_SEED = 2026
 ESCALATION_DRAW = 200
-# The third draw (2026-12-02), the fourth and the fifth (2026-12-03): each labelled before any rule
-# ran on it, all `test`. The latest is the held-out one: each draw's misses were read only once the
-# next was labelled. The fifth is twice as large, since two draws of 120 differed by 27 points.
-HELD_OUT_DRAWS = {3: (2027, 120), 4: (2028, 120), 5: (2029, 240)}  # draw -> (seed, tweets)
+# The third draw (2026-12-02), the fourth, fifth and sixth (2026-12-03): each labelled before any
+# rule ran on it, all `test`. The latest is the held-out one: each draw's misses
+# were read only once the next was labelled. The fifth and sixth are twice as large, since two draws
+# of 120 differed by 27 points.
+HELD_OUT_DRAWS = {3: (2027, 120), 4: (2028, 120), 5: (2029, 240), 6: (2030, 240)}  # draw -> (seed, tweets)
 
 
 def escalation_draw(taken: set[str], n: int = ESCALATION_DRAW, seed: int = ESCALATION_SEED,
