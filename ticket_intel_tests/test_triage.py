@@ -109,6 +109,27 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("churn", "Cancelled again. I'm sticking with @rival in future!"),  # the handle is cleaned away
     ("long_wait", "I have been on hold to you for over an hour"),  # hours on hold
     ("long_wait", "Thanks for not calling me at 2 am as promised"),  # a promised call that never came
+    # Paraphrased from the fifth escalation draw's misses (2026-12-03), one per principle.
+    ("long_wait", "Remember how you said you'd call me back this morning?"),  # a promised call
+    ("long_wait", "They wasted almost 3 whole hours of my evening"),  # hours spent with the company's staff
+    ("long_wait", "I'm tired of calling your help line"),  # contacting again and again
+    ("long_wait", "Made several calls about my lost ring, nothing"),
+    ("long_wait", "Please could I get a reply to my email from Monday"),  # asking again for a reply
+    ("strong_negative", "Absolutely shocking service tonight"),
+    ("strong_negative", "Two hours late and still no food, not acceptable"),
+    ("legal_threat", "Firm files class action against the carrier"),
+    ("public_complaint", "Practice caution when ordering a laptop from them"),  # a warning to others
+    ("public_complaint", "Fine for savings, but don't ever get a credit card with them"),
+    ("public_complaint", "Maybe the papers would like to hear about this"),
+    ("refund_chargeback", "We've been charged for the cables the rep said were free"),  # a charge disputed
+    ("refund_chargeback", "Why did I pay three times the price shown online?"),
+    ("refund_chargeback", "I paid $200 and my bill is still $200"),
+    ("refund_chargeback", "Please do a reversal of this payment"),
+    ("refund_chargeback", "Now you're charging me a late fee after ten years"),
+    ("refund_chargeback", "You took money out of my account after I closed it"),
+    ("churn", "I'm unsubscribing today"),
+    ("churn", "Fourth missed install. New provider tomorrow!"),
+    ("churn", "I'd walk to work before I ever sign up with you again"),
 ])
 def test_escalation_signals_as_customers_phrase_them(signal, says):
     assert signal in rules.escalation_signals(rules.clean(says))
@@ -124,6 +145,10 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
     "I'm on hold, and the hold music is torture", "30 minutes on hold to reach the fraud team",  # no hours on hold
     "Stuck in a plane for 2 hours on the runway", "Sitting for 3 hours on this plane",  # a delay, no wait for support
     "Someone stole my money", "How do you charge such a high premium for these flights?",  # fraud; a price
+    "My laptop takes ages to shut down",  # the device's slowness, no wait for the company
+    "Why did I get charged a fee for a cash withdrawal?",  # a question about a fee (GUIDE.md, banking77)
+    "In case you don't read the papers you sell", "I want to set up a new bank account",
+    "Thanks for not charging me for the bag",
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []

@@ -78,7 +78,10 @@ _LONG_WAIT = "|".join([
     r"awaiting) (?:been |even |yet )?(?:\w+ ){0,2}?(?:received?|arrived?|delivered|refunded|credited|fixed|resolved|"
     r"heard|got|gotten|sent|shipped|dispatched|replied|responded|returned|processed|refund|package|parcel|delivery|"
     r"order|money|update|answers?|reply|response|return|pickup|call ?back|news|word)",
-    r"(?:for|taking) (?:so|too|this) long|ages|going on (?:for )?too long|how much longer",
+    r"(?:for|taking) (?:so|too|this) long|going on (?:for )?too long|how much longer|"
+    # "ages" of a device's own slowness ("takes ages to shut down") is no wait for the company.
+    r"ages(?! to (?:shut|load|boot|start|open|restart|turn|charge|switch|close|run|update|install|download|upload|"
+    r"connect|sync|respond))",
     r"no (?:reply|response|answers?)|(?:never|not) (?:heard back|got a reply|responded|replied)|"
     r"never (?:repl|respond|answer|got back|call\w* back)\w*|(?:bothered|care|cares) to (?:answer|reply|respond)|"
     r"no(?: ?one|body) (?:has |have |is |was |will |even )?(?:repl|respond|answer|got back|get back|call\w* back)\w*|"
@@ -113,6 +116,12 @@ _LONG_WAIT = "|".join([
     r"(?:about|regarding|on|today|this)|(?:asked|called|contacted|e?mailed|messaged|tweeted|chased|written|rang|tried)"
     r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
     r"call\w* (?:me |us )?(?:back )?[^.!?]{0,30}\b(?:as|like) (?:you |they |u )?(?:promised|said)|"
+    r"(?:you|they|u|he|she|someone)(?: guys)? (?:said|promised|told (?:me|us))[^.!?]{0,20}\b(?:you|they|u|he|she|someone)"
+    r"(?:'d| would|'ll| will) (?:call|ring|phone|contact|get back to) (?:me|us)|"
+    r"wasted (?:\w+ ){0,3}(?:hours|an hour|\d+ ?(?:hours?|hrs?))|(?:sick|tired|fed up) (?:of|with) (?:calling|contacting|"
+    r"chasing|ringing|e?mailing|messaging|tweeting|phoning)|(?:made|making|placed|after) (?:a bunch of|a lot of|lots of|"
+    r"so many|many|several|multiple|countless|numerous|endless|\d+) (?:phone )?(?:calls|e?mails)|"
+    r"(?:get|have|receive) (?:a |an |some )?(?:response|reply) (?:re|regarding|to (?:my|our)|about my)\b|"
     r"can'?t (?:seem to )?get through|(?:the|a) run ?-?around|on hold\b[^.!?]{0,25}\b(?:for )?(?:over |more than |nearly |almost |about )?"
     r"(?:an hour|hours|ages|forever|\d+ ?(?:hours?|hrs?))|(?:hours|an hour|ages|forever) on hold|hours? on the phone|\d+ ?(?:hours?|hrs?) (?:of calls|on the phone|on hold)|"
     r"wait (?:time )?to (?:speak|talk|get through)[^.!?]{0,40}\b(?:\d+ ?(?:hours?|hrs?|hr)|an hour)",
@@ -365,9 +374,11 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
-        r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscribe|"
+        r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscrib(?:e|ing)|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
-        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|switch\w* (?:providers|carriers|banks|networks|"
+        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|(?:new|another) (?:provider|carrier|isp|supplier)(?! of)|"
+        r"(?:never|before (?:i|we)|won'?t) (?:ever )?(?:sign up|sign on|subscribe|come back|return)\b[^.!?]{0,40}\bagain|"
+        r"switch\w* (?:providers|carriers|banks|networks|"
         r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
         r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
@@ -377,7 +388,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
-        r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings))\b"),
+        r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings)|class action)\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
         r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
@@ -385,12 +396,16 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"on (?:facebook|twitter|social media|reddit|youtube|instagram|tiktok))|"
         r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|press|the media|newspapers?|"
         r"journalists?|go viral|never,? ever,? ever|stay away|avoid (?:them|this company|at all costs)|boycott|"
-        r"(?:do not|don'?t|never) (?:ever )?(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with))\b"),
+        r"(?:do not|don'?t|never) (?:ever )?(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with)|"
+        r"(?:to|tell|contact|call|write to) the papers|the papers (?:would|might|will|may)|"
+        # A warning to others (GUIDE.md): "practise caution when buying from", "don't let them fool you".
+        r"(?:practi[cs]e|exercise|use) caution|beware|don'?t let (?:\w+ ){0,3}fool you|"
+        r"(?<!i )(?<!we )(?<!they )(?<!you )(?<!it )(?:do not|don'?t) ever (?:use|buy|get|fly|shop|bank|order|book|trust))\b"),
     "strong_negative": _rx(
         r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
         r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
         r"(?:'ve|have|i|we) had enough(?= *(?:[.!?,;]|$| of (?:this|it|you|u|your|the)\b))|"
-        r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
+        r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shocking|(?:not|n'?t) (?:at all )?acceptable|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|suck|sucks|sucked|fuming|(?:so|really|very|extremely|absolutely|bloody) (?:mad|angry)|"
         r"hate (?:you|u|your|ur)|f\*+c?k\w*|f\*+in\w*|fu?\*+king|sh\*+t\w*|s\*\*t|b\*+tch\w*|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
         r"(?:what|where|who|why|how|when) (?:the )?tf|"
@@ -411,7 +426,12 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:unfair\w*|wrong\w*|incorrect\w*|illegal\w*) (?:over ?)?charg\w*|charg\w* (?:me |us )?(?:extra|twice|"
         r"unfairly|wrongly|incorrectly)\b|double[- ]?charg\w*|over ?charg\w* (?:me|us)\b|"
         r"(?:you|u|they)(?: guys| all)? (?:just |have |has )?(?:took|taken|take|taking|stole|stolen|steal\w*) (?:my|our) "
-        r"money|how (?:(?:can|could|dare|do|did) )?(?:you|u|they) (?:even )?charge (?:me|us))\b"),
+        r"money|how (?:the \w+ )?(?:(?:can|could|dare|do|did) )?(?:you|u|they) (?:even )?(?:gonna |going to )?charge (?:me|us)|"
+        r"(?:took|taken|taking|stole|stolen|deduct\w*|withdr[ae]w\w*|debit\w*) (?:my |our |the )?money (?:from|out of) (?:my|our)|"
+        r"(?:i|we)(?:'ve| have)? been (?:\w+ )?(?:charged|billed|debited) (?:for|twice|again|\$|£|€|\d)|"
+        r"(?<!not )(?<!n't )charging (?:me|us)\b|why (?:did|do|have|should) (?:i|we) (?:\w+ )?(?:pay|paid)\b|why (?:is|was|has) (?:my|our|the) (?:bill|charge|invoice)|"
+        r"(?:bill|balance|invoice) (?:is |was )?still (?:\$|£|€|\d)|(?:reversal|reverse|reversed)(?: of)? (?:\w+ ){0,2}"
+        r"(?:transaction|payment|charge|transfer)|(?:transaction|payment|charge|transfer)s? reversal)\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
         r"transfer me)(?: to| with)? "
