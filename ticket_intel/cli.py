@@ -292,10 +292,13 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         trend=[trend_text(r) for r in frame.to_dict("records")],
         paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
-    )[["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type", "examples"]]
+    )
+    columns = ["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type"]
+    if "products" in frame and frame["products"].notna().any():  # an inbox of several products
+        columns.append("products")
     week = frame["week_start"].iloc[0]
-    return f"week of {week}\n" + tabulate(show, headers="keys", tablefmt="simple", showindex=False,
-                                          maxcolwidths=[None, None, 44])
+    return f"week of {week}\n" + tabulate(show[[*columns, "examples"]], headers="keys", tablefmt="simple",
+                                          showindex=False, maxcolwidths=[None, None, 44])
 
 
 @main.command()

@@ -151,6 +151,16 @@ def test_paid_share_without_known_plans_prints_a_dash():
     assert table.startswith("week of 2026-11-16") and "T1" in table and "nan" not in table and "–" in table
 
 
+def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several():
+    row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x", "tickets": 9,
+           "customers": 9, "trend": "new", "trend_baseline": None, "paid_share": float("nan"), "severity": "P2",
+           "signal_type": "bug", "example_ticket_ids": ["z:1"]}
+    several = format_themes(pd.DataFrame([{**row, "products": "Acme 7 · (none) 2"}]), "table")
+    assert "products" in several.splitlines()[1] and "Acme 7 · (none) 2" in several
+    one = format_themes(pd.DataFrame([{**row, "products": None}]), "table")
+    assert "products" not in one.splitlines()[1]
+
+
 def test_themes_json_and_table(sample_run):
     runner = CliRunner()
     result = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--format", "json"])

@@ -61,6 +61,17 @@ def test_ranked_fields_and_impact():
     assert list(result.ranked["rank"]) == [1, 2, 3]
 
 
+def test_each_theme_shows_where_its_tickets_come_from_when_themes_form_per_product():
+    acme = [dict(t, product="Acme") for t in tickets("A", 16, 16)] + [dict(t, product=None) for t in tickets("A", 4, 4, start=16)]
+    unclaimed = [dict(t, product=None) for t in tickets("U", 20, 20)]
+    data = frame(acme, unclaimed)
+    apart = make_context(WEEK, 8, data, ReviewState(), products_apart=True)
+    products = rank_week(apart, summaries(("A", "P1", "bug"), ("U", "P1", "bug"))).ranked.set_index("theme_id")["products"]
+    assert products.to_dict() == {"A": "Acme 16 · (none) 4", "U": "(none) 20"}  # a scope no product claimed says so
+    single = frame([dict(t, product=None) for t in tickets("U", 40, 40)])
+    assert rank_week(context(single), summaries(("U", "P1", "bug"))).ranked["products"].isna().all()
+
+
 def test_examples_are_tickets_that_report_an_impact_not_the_praise_a_theme_absorbed():
     """A delay theme that absorbed "enjoyed the trip" shows its delays; a theme of mostly praise shows it."""
     def with_severity(rows: list[dict], levels: list[str]) -> list[dict]:

@@ -155,7 +155,7 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
-        "review_status": ctx.review.status(theme_id), "products": product_breakdown(group),
+        "review_status": ctx.review.status(theme_id), "products": product_breakdown(group, ctx.products_apart),
         **theme_triage(group),
     }
 
@@ -197,9 +197,11 @@ def language_name(code: str) -> str:
         return code
 
 
-def product_breakdown(group: pd.DataFrame) -> str | None:
-    """`AppleSupport 12 · AmazonHelp 3`: where a theme's tickets come from, most first."""
-    if "product" not in group or group["product"].isna().all():
+def product_breakdown(group: pd.DataFrame, apart: bool = False) -> str | None:
+    """`AppleSupport 12 · AmazonHelp 3`: where a theme's tickets come from, most first. When themes
+    formed within each product (`apart`), a theme of tickets that name none says so (`(none) 12`):
+    its scope mixes whatever no product claimed, which a reader must know to weigh it."""
+    if "product" not in group or (group["product"].isna().all() and not apart):
         return None
     counts = group["product"].fillna("(none)").value_counts()
     return " · ".join(f"{name} {n}" for name, n in counts.items())
