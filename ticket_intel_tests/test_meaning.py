@@ -104,6 +104,14 @@ def test_spelling_folds_misspellings_into_words_of_the_same_theme():
     assert spelling_folds({"chcek": 3, "balance": 8}) == {}  # the correct word must be in the theme
 
 
+def test_an_abbreviation_folds_into_the_word_it_shortens_not_the_word_one_edit_away():
+    counts = {"acct": 3, "account": 9, "act": 4, "appt": 2, "appointment": 3, "apt": 5, "thnks": 1, "thanks": 6,
+              "neeed": 2, "need": 5, "needed": 4}
+    # a misspelling keeps its vowels: "neeed" is "need", though its letters also come in order in "needed"
+    assert spelling_folds(counts) == {"acct": "account", "appt": "appointment", "thnks": "thanks", "neeed": "need"}
+    assert spelling_folds({"acct": 3, "act": 4}) == {"acct": "act"}  # no word it shortens: the nearest spelling
+
+
 def test_swearing_is_profane_and_words_that_name_things_are_not():
     assert profane_words(["shit", "fucking", "bullshit", "hell", "fries", "order"]) == {"shit", "fucking", "bullshit",
                                                                                         "hell"}

@@ -21,8 +21,8 @@ leading greeting ("Hi team,"), a self-introduction ("this is [PERSON]", "[PERSON
 trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay:
 "order [ORDER]" keeps "order".
 
-`spelling_folds` maps a theme's misspellings ("chcek") to the correctly spelled word the same
-theme uses ("check"), so a label never shows the misspelling; `profane_words` finds the swearing
+`spelling_folds` maps a theme's misspellings ("chcek") and abbreviations ("acct") to the
+correctly spelled word the same theme uses ("check", "account"), so a label never shows them; `profane_words` finds the swearing
 that says how a customer feels and never what the theme is about (a twcs theme of food
 complaints was labelled "Fries · shit").
 """
@@ -154,7 +154,32 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
         words = [w for w in rare if _max_edits(w) == edits]
         within = cdist(words, common, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32) <= edits
         near.update({w: [common[j] for j in np.flatnonzero(row)] for w, row in zip(words, within, strict=True)})
+    near.update(abbreviated(rare, common))  # "acct" is "account" where the theme says so, not "act"
     return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def abbreviated(rare: Iterable[str], common: Iterable[str]) -> dict[str, list[str]]:
+    """Abbreviation -> the common words it may shorten, for the rare words written as writers shorten
+    a word: its first letter, then consonants of it in order, at least one letter fewer ("acct" for
+    account, "appt" for appointment, "thnks" for thanks). One edit from "acct" is "act", which a
+    theme of bank accounts was labelled with; a misspelling keeps its vowels ("teh", "neeed")."""
+    by_letter: dict[str, list[str]] = {}
+    for word in common:
+        by_letter.setdefault(word[0], []).append(word)
+    out = {}
+    for short in (w for w in rare if not _VOWELS & set(w[1:])):
+        longer = [w for w in by_letter.get(short[0], []) if len(w) > len(short) and _in_order(short[1:], w[1:])]
+        if longer:
+            out[short] = longer
+    return out
+
+
+def _in_order(letters: str, word: str) -> bool:
+    rest = iter(word)
+    return all(letter in rest for letter in letters)
 
 
 # A word is profane when alt-profanity-check's model is near-certain that it offends on its own
