@@ -55,6 +55,14 @@ def test_markdown_has_every_section_and_the_evidence():
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
 
 
+def test_the_top_themes_name_their_products_when_the_inbox_holds_several():
+    ctx = context()
+    ctx["themes"][0]["products"] = "Acme 9 · (none) 3"
+    md = report.render_markdown(ctx)
+    assert "| # | Theme | Area | Products | Tickets |" in md and "| Cards | Acme 9 · (none) 3 | 12 |" in md
+    assert "<th>Products</th>" in report.render_html(ctx, {}) and "<th>Products</th>" not in report.render_html(context(), {})
+
+
 def test_each_card_says_who_wrote_its_summary():
     assert "Summary extracted from the tickets (no LLM)" in report.render_html(context(), {})
     written = context(summarizer="llm:openai/gpt-4o-mini")
