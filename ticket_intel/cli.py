@@ -25,6 +25,7 @@ from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
 from ticket_intel.core.product_inputs import releases_from
+from ticket_intel.core.rank import several_products
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import (
@@ -294,7 +295,7 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
     )
     columns = ["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type"]
-    if "products" in frame and frame["products"].notna().any():  # an inbox of several products
+    if "products" in frame and several_products(frame["products"]):
         columns.append("products")
     week = frame["week_start"].iloc[0]
     return f"week of {week}\n" + tabulate(show[[*columns, "examples"]], headers="keys", tablefmt="simple",

@@ -157,8 +157,8 @@ def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several():
            "signal_type": "bug", "example_ticket_ids": ["z:1"]}
     several = format_themes(pd.DataFrame([{**row, "products": "Acme 7 · (none) 2"}]), "table")
     assert "products" in several.splitlines()[1] and "Acme 7 · (none) 2" in several
-    one = format_themes(pd.DataFrame([{**row, "products": None}]), "table")
-    assert "products" not in one.splitlines()[1]
+    for one in (None, "Acme 9"):  # no product field, or one product
+        assert "products" not in format_themes(pd.DataFrame([{**row, "products": one}]), "table").splitlines()[1]
 
 
 def test_themes_json_and_table(sample_run):

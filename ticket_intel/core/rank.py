@@ -10,7 +10,7 @@ comes from the week's theme counts (core/counts.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -205,6 +205,13 @@ def product_breakdown(group: pd.DataFrame, apart: bool = False) -> str | None:
         return None
     counts = group["product"].fillna("(none)").value_counts()
     return " · ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def several_products(breakdowns: Iterable[str | None]) -> bool:
+    """Whether the themes' breakdowns (`product_breakdown`) name more than one product, `(none)`
+    included: only then does a table need a products column."""
+    names = {part.rsplit(" ", 1)[0] for b in breakdowns if isinstance(b, str) for part in b.split(" · ")}
+    return len(names) > 1
 
 
 def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings = RankSettings()) -> Ranking:

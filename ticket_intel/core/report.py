@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.rank import Trend
+from ticket_intel.core.rank import Trend, several_products
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
 
@@ -243,6 +243,7 @@ def build_context(
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
+        "by_product": several_products(t.get("products") for t in themes),
         "more_cards": more, "more_themes": len(more),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
