@@ -22,9 +22,9 @@ trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labe
 "order [ORDER]" keeps "order".
 
 `spelling_folds` maps a theme's misspellings ("chcek") and abbreviations ("acct") to the
-correctly spelled word the same theme uses ("check", "account"), so a label never shows them; `profane_words` finds the swearing
-that says how a customer feels and never what the theme is about (a twcs theme of food
-complaints was labelled "Fries · shit").
+correctly spelled word the same theme uses ("check", "account"), so a label never shows them;
+`profane_words` finds the swearing that says how a customer feels and never what the theme is
+about (a twcs theme of food complaints was labelled "Fries · shit").
 """
 
 from __future__ import annotations
