@@ -144,7 +144,7 @@ def _plan_and_execute(inbox: Path, warehouse: Path, weeks: str) -> runner.WeekPl
     counts, files = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
-    chosen = runner.choose_partitions_start(counts)
+    chosen = runner.choose_partitions_start(counts, settings.dagster_home(warehouse))
     if chosen:
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly

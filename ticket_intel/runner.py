@@ -27,7 +27,10 @@ WEEKS_HELP = "all (the weeks that hold tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-
 MAPPINGS_DOC = "docs/sources.md#column-mappings"
 
 
-INBOX_RECORD = "inbox.txt"  # in a warehouse's instance folder: the inbox its last `ticket-intel run` read
+# In a warehouse's instance folder: the inbox its last `ticket-intel run` read, and the first weekly
+# partition its first run chose from the data.
+INBOX_RECORD = "inbox.txt"
+PARTITIONS_RECORD = "partitions_start.txt"
 
 
 def configure(warehouse: Path, inbox: Path | None = None) -> Path:
@@ -35,7 +38,8 @@ def configure(warehouse: Path, inbox: Path | None = None) -> Path:
 
     The inbox a run is given is recorded in the instance, so that the UI (`ticket-intel dev`), its
     sensors and schedule, and later commands read the exports this warehouse was built from, unless
-    an inbox is configured."""
+    an inbox is configured; so is the partitions start its first run chose, so that another
+    warehouse (the demo's, say) never imposes its weeks on this one."""
     os.environ["TICKET_INTEL_WAREHOUSE"] = target.absolute(str(warehouse))
     home = settings.dagster_home(warehouse).resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -45,10 +49,18 @@ def configure(warehouse: Path, inbox: Path | None = None) -> Path:
     if inbox is not None:
         os.environ["TICKET_INTEL_INBOX"] = str(inbox.resolve())
         (home / INBOX_RECORD).write_text(str(inbox.resolve()), encoding="utf-8")
-    elif not settings.is_chosen("TICKET_INTEL_INBOX") and (home / INBOX_RECORD).exists():
-        os.environ["TICKET_INTEL_INBOX"] = (home / INBOX_RECORD).read_text(encoding="utf-8").strip()
+    else:
+        _recall(home / INBOX_RECORD, "TICKET_INTEL_INBOX")
+    _recall(home / PARTITIONS_RECORD, "TICKET_INTEL_PARTITIONS_START")
     settings.apply()
     return home
+
+
+def _recall(record: Path, env: str) -> None:
+    """What this warehouse's runs recorded, unless the user configured the setting."""
+    if not settings.is_chosen(env) and record.exists():
+        os.environ[env] = record.read_text(encoding="utf-8").strip()
+        settings.DEFAULTED.discard(env)
 
 
 def inbox_tickets(inbox: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -82,14 +94,17 @@ def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
     return min(full or counts)
 
 
-def choose_partitions_start(counts: Counter[date]) -> str | None:
-    """Fit the partitions to the data once: returns what was chosen and why, or None if configured."""
+def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
+    """Fit the partitions to the data once per warehouse, recorded in its instance folder `home`:
+    returns what was chosen and why, or None if configured or recorded."""
     env = "TICKET_INTEL_PARTITIONS_START"
     if settings.is_chosen(env) or not counts:
         return None
     minimum = int(settings.value("TICKET_INTEL_MIN_WEEK_TICKETS"))
     start = first_rankable_week(counts, minimum)
-    path = settings.remember(env, start.isoformat())
+    path = home / PARTITIONS_RECORD
+    path.write_text(start.isoformat(), encoding="utf-8")
+    _recall(path, env)
     before = sum(n for w, n in counts.items() if w < start)
     return (f"partitions start {start}: the first week with at least {minimum} tickets (stored in {path}; "
             f"{before} earlier tickets are counted as before the partitions)")

@@ -62,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
        "read once and shared by summaries, ranking, alerts and the report); a backfill's weeks past it are read "
        "again by each stage, a weekly run's week is always kept"),
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
-    _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday)", load_time=True),
+    _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday); unset, a warehouse's first `ticket-intel run` chooses it from the data and records it in the warehouse's instance folder", load_time=True),
     _s("REFIT_WEEKS", "window", "a week's themes are fit in full when the last full fit is this many weeks old "
        "(`window`: the window's length; 0 or 1: every week), else placed into last week's "
        "themes (docs/themes.md)"),
@@ -185,17 +185,6 @@ def is_chosen(env: str) -> bool:
     if env in os.environ and env not in DEFAULTED:
         return True
     return BY_ENV[env].yaml_key in file_values(config_file())
-
-
-def remember(env: str, value: str) -> Path:
-    """Store a setting in the config file (created if missing), keeping the file's other keys."""
-    path = config_file()
-    values = file_values(path)
-    values[BY_ENV[env].yaml_key] = value
-    path.write_text(yaml.safe_dump(values, sort_keys=True), encoding="utf-8")
-    os.environ[env] = value
-    DEFAULTED.discard(env)
-    return path
 
 
 LAKE_PREFIX = "ducklake:"

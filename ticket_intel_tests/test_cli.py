@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -67,16 +68,26 @@ def test_all_weeks_means_the_weeks_that_hold_tickets():
     assert plan.describe() == "weeks 2026-10-05..2026-11-09: 3 with tickets; skipped 3 weeks with no tickets"
 
 
-def test_partitions_start_at_the_first_rankable_week_and_are_remembered(tmp_path, monkeypatch):
-    config = tmp_path / "ticket_intel.yaml"
-    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_warehouse(tmp_path, monkeypatch):
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(tmp_path / "ticket_intel.yaml"))
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setattr(settings, "DEFAULTED", set())
     counts = Counter({dt.date(2015, 2, 16): 1, dt.date(2017, 9, 25): 19, dt.date(2017, 10, 2): 352})
-    said = runner.choose_partitions_start(counts)
+    demo = runner.configure(tmp_path / "demo.duckdb")
+    assert runner.choose_partitions_start(Counter({dt.date(2026, 8, 31): 400}), demo).startswith("partitions start 2026-08-31")
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")  # a new process, for the user's own warehouse
+    monkeypatch.delenv("DAGSTER_HOME")
+    own = runner.configure(tmp_path / "own.duckdb")
+    said = runner.choose_partitions_start(counts, own)  # the demo's weeks are not imposed on it
     assert said.startswith("partitions start 2017-10-02") and "20 earlier tickets" in said
-    assert "partitions_start: '2017-10-02'" in config.read_text()
-    assert runner.choose_partitions_start(counts) is None  # chosen once, then configured
+    assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2017-10-02"
+    assert runner.choose_partitions_start(counts, own) is None  # chosen once, then recorded
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
+    monkeypatch.delenv("DAGSTER_HOME")
+    runner.configure(tmp_path / "demo.duckdb")  # a later command on the demo's warehouse reads its own
+    assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2026-08-31"
+    assert not (tmp_path / "ticket_intel.yaml").exists()
 
 
 def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):
