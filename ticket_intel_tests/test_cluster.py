@@ -145,6 +145,22 @@ def test_a_repeated_window_is_fit_like_its_distinct_wordings():
     assert cluster.for_duplication(cluster.default_params(100), 4.0).n_neighbors == params.n_neighbors
 
 
+def test_pieces_linked_no_more_than_chance_gives_stay_apart_in_a_small_window():
+    """Two groups of 10 whose members have half of their 8 neighbours in the other: alone in a
+    window of 20, that is what random neighbours would give (8 x 10/19), so nothing says they are
+    one theme (a small scope of tweets to one brand: thanks beside delays). Among other themes
+    (80 tickets), the same links are four times chance: pieces of one theme."""
+    def window(groups: int) -> np.ndarray:
+        members = [list(range(g * 10, g * 10 + 10)) for g in range(groups)]
+        cross = {i: [10 + (i + j) % 10 for j in range(4)] for i in members[0]}
+        cross.update({i: [(i + j) % 10 for j in range(4)] for i in members[1]})
+        return cluster.merge_interpenetrating(np.repeat(np.arange(groups), 10), _knn_within(members, 8, cross))
+
+    assert window(2).tolist() == np.repeat([0, 1], 10).tolist()
+    merged = window(8)
+    assert merged[0] == merged[10] and len(set(merged.tolist())) == 7
+
+
 def test_links_spread_over_several_neighbours_do_not_merge():
     """Dense cross links are not enough: they must mostly go to that one other cluster."""
     groups = [list(range(g * 10, g * 10 + 10)) for g in range(4)]
@@ -170,16 +186,17 @@ def test_a_group_that_draws_links_by_its_size_alone_does_not_swallow_a_piece():
 def test_a_piece_whose_links_spread_over_its_siblings_still_joins_them():
     """One theme cut into pieces A, B, C, D: A, B and C face each other, D's links are spread
     evenly over all three, so no single sibling receives most of them; once A, B and C have
-    joined, that group receives them all and D joins. E, a separate theme, stays apart."""
+    joined, that group receives them all and D joins. E to H, separate themes, stay apart: they make
+    the window large enough that one link to each sibling is more than chance would give."""
     n = 10
-    start = {p: k * n for k, p in enumerate("ABCDE")}
+    start = {p: k * n for k, p in enumerate("ABCDEFGH")}
     follows = {"A": "B", "B": "C", "C": "A"}
 
     def member(piece: str, j: int) -> int:
         return start[piece] + j % n
 
     knn = []
-    for piece in "ABCDE":
+    for piece in "ABCDEFGH":
         for j in range(n):
             own = [member(piece, j + d) for d in (1, 2, 3)]
             if piece in follows:
@@ -187,9 +204,9 @@ def test_a_piece_whose_links_spread_over_its_siblings_still_joins_them():
             elif piece == "D":
                 other = [member("A", j), member("B", j), member("C", j)]
             else:
-                other = [member("E", j + d) for d in (4, 5, 6)]
+                other = [member(piece, j + d) for d in (4, 5, 6)]
             knn.append(own + other)
-    labels = np.repeat(np.arange(5), n)
+    labels = np.repeat(np.arange(8), n)
     merged = cluster.merge_interpenetrating(labels, np.array(knn))
     assert len(set(merged[: 4 * n].tolist())) == 1
     assert set(merged[4 * n:].tolist()).isdisjoint(merged[: 4 * n].tolist())
