@@ -21,11 +21,11 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
 
 
 def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card",
-            summarizer: str = "extractive", products: str | None = None) -> dict:
+            summarizer: str = "extractive", products: str | None = None, area: str = "Cards") -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
         "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
-        "severity": "P1", "signal_type": "docs_gap", "product_area": "Cards", "impact": 80.0,
+        "severity": "P1", "signal_type": "docs_gap", "product_area": area, "impact": 80.0,
         "summary": f"12 tickets, typically: {ticket_text}", "example_ticket_ids": ["zendesk:1", "zendesk:2"],
         "review_status": "unreviewed", "products": products,
     }])
@@ -61,6 +61,15 @@ def test_the_top_themes_name_their_products_when_the_inbox_holds_several():
     assert "| # | Theme | Area | Products | Tickets |" in md and "| Cards | Acme 9 · (none) 3 | 12 |" in md
     assert "<th>Products</th>" in report.render_html(ctx, {})
     assert "<th>Products</th>" not in report.render_html(context(products="Acme 12"), {})  # one product: no column
+
+
+def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
+    """Every theme "Unassigned" (a taxonomy that does not describe the product): the column would only
+    repeat the taxonomy note, and it pushed the table past the page's width."""
+    md = report.render_markdown(context(area="Unassigned"))
+    assert "| # | Theme | Tickets |" in md and "| 1 | Payment declined · card | 12 |" in md
+    assert "<th>Area</th>" not in report.render_html(context(area="Unassigned"), {})
+    assert "<th>Area</th>" in report.render_html(context(), {})
 
 
 def test_each_card_says_who_wrote_its_summary():

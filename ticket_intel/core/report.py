@@ -23,6 +23,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
 from ticket_intel.core.rank import Trend, several_products
+from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
 
@@ -244,6 +245,8 @@ def build_context(
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
         "by_product": several_products(t.get("products") for t in themes),
+        # every top theme unassigned: the column would repeat the taxonomy note above the table
+        "by_area": any(t.get("product_area") not in (None, UNASSIGNED) for t in themes),
         "more_cards": more, "more_themes": len(more),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
