@@ -40,7 +40,7 @@
    borders several others. On the exact k-nearest-neighbour graph (it also feeds UMAP) two clusters
    are merged when (a) members of the smaller have on average at least `MERGE_SHARED` of their
    k neighbours in the other, and more than random neighbours would give in one direction at least
-   (`_beyond_chance`: in a small window that is more than 2), and (b) for one of the two, the
+   (`_beyond_chance`; in a small window chance alone gives over 2), and (b) for one of the two, the
    other receives most (over half) of the links that leave it, or the group it has joined does (a
    piece whose links are spread over three sibling pieces joins them once they have joined,
    unless that group draws most of the links only by its size: it then holds most of the window,
