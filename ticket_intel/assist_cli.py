@@ -65,7 +65,8 @@ def format_matches(matches: list[Match], fmt: str) -> str:
     if fmt == "json":
         return json.dumps([m.as_dict() for m in matches], indent=2, ensure_ascii=False)
     if not matches:
-        return "(no resolved tickets in the knowledge base yet)"
+        return ("(no resolved tickets in the knowledge base yet: it holds tickets a public agent reply answered, "
+                "and the exports held none; see docs/assist.md)")
     from tabulate import tabulate
 
     rows = [[m.ticket_id, f"{m.similarity:.3f}", m.text, m.resolution] for m in matches]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ticket_intel.assist_cli import format_matches
 from ticket_intel.cli import main
 from ticket_intel_tests.test_serve import KB, build_warehouse
 
@@ -61,3 +62,9 @@ def test_bad_queries_get_one_clear_line(warehouse, args, message):
 def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(main, ["similar", "--warehouse", str(tmp_path / "none.duckdb"), "--text", "hi"])
     assert r.exit_code == 1 and "warehouse not found" in r.output
+
+
+def test_an_empty_knowledge_base_says_what_fills_it():
+    said = format_matches([], "table")
+    assert "no resolved tickets" in said and "public agent reply" in said and "docs/assist.md" in said
+    assert format_matches([], "json") == "[]"
