@@ -62,7 +62,9 @@ SETTINGS: tuple[Setting, ...] = (
        "read once and shared by summaries, ranking, alerts and the report); a backfill's weeks past it are read "
        "again by each stage, a weekly run's week is always kept"),
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
-    _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday); unset, a warehouse's first `ticket-intel run` chooses it from the data and records it in the warehouse's instance folder", load_time=True),
+    _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday); unset, a warehouse's first "
+       "`ticket-intel run` chooses it from the data and records it in the warehouse's instance folder",
+       load_time=True),
     _s("REFIT_WEEKS", "window", "a week's themes are fit in full when the last full fit is this many weeks old "
        "(`window`: the window's length; 0 or 1: every week), else placed into last week's "
        "themes (docs/themes.md)"),
