@@ -144,12 +144,13 @@ def _plan_and_execute(inbox: Path, warehouse: Path, weeks: str) -> runner.WeekPl
     counts, files = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
-    chosen = runner.choose_partitions_start(counts, settings.dagster_home(warehouse))
+    home = settings.dagster_home(warehouse)
+    chosen = runner.choose_partitions_start(counts, home)
     if chosen:
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()))
+    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home))
     click.echo(plan.describe())
     execute(warehouse, plan.start, plan.end)
     return plan

@@ -132,19 +132,31 @@ class WeekPlan:
         return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}"
 
 
-def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str]) -> WeekPlan:
-    """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the partitions."""
+def partitions_origin(home: Path) -> str:
+    """Where the first weekly partition came from: the file or variable to change to move it."""
+    env, record = "TICKET_INTEL_PARTITIONS_START", home / PARTITIONS_RECORD
+    if record.exists() and record.read_text(encoding="utf-8").strip() == os.environ.get(env):
+        return f"chosen by this warehouse's first run: {record}"
+    if settings.BY_ENV[env].yaml_key in settings.file_values(settings.config_file()):
+        return f"`partitions_start` in {settings.config_file()}"
+    return env
+
+
+def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origin: str = "") -> WeekPlan:
+    """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the partitions;
+    `origin` names where their start was set, for the errors."""
     weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
+    begin = f"start {min(partition_keys)}" + (f", {origin}" if origin else "")
     if spec == "all":
         if not weeks:
-            raise ValueError("no tickets fall inside the weekly partitions "
-                             f"(they start {min(partition_keys)}); see `partitions_start` in the README")
+            raise ValueError(f"no tickets fall inside the weekly partitions ({begin}); "
+                             "see `partitions_start` in the README")
         start, end = weeks[0], weeks[-1]
     else:
         start, end = _range(spec)
         for w in (start, end):
             if w.isoformat() not in partition_keys:
-                raise ValueError(f"week {w} is not a complete week inside the partitions (start {min(partition_keys)})")
+                raise ValueError(f"week {w} is not a complete week inside the partitions ({begin})")
     span = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     inside = sum(1 for w in weeks if start <= w <= end)
     return WeekPlan(start, end, inside, span - inside)

@@ -90,6 +90,23 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     assert not (tmp_path / "ticket_intel.yaml").exists()
 
 
+def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, monkeypatch):
+    config = tmp_path / "ticket_intel.yaml"
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(settings, "DEFAULTED", set())
+    home = runner.configure(tmp_path / "w.duckdb")
+    runner.choose_partitions_start(Counter({dt.date(2026, 11, 2): 50}), home)
+    older = Counter({dt.date(2017, 10, 2): 352})
+    with pytest.raises(ValueError, match=r"start 2026-10-05, chosen by this warehouse's first run: .*partitions_start.txt"):
+        runner.plan_weeks("all", older, KEYS, runner.partitions_origin(home))
+    config.write_text("partitions_start: '2026-11-02'\n", encoding="utf-8")
+    (home / runner.PARTITIONS_RECORD).unlink()
+    with pytest.raises(ValueError, match=r"`partitions_start` in .*ticket_intel.yaml"):
+        runner.plan_weeks("2017-10-02", older, KEYS, runner.partitions_origin(home))
+
+
 def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     warehouse = tmp_path / "scratch" / "x.duckdb"
