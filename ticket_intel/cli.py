@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
@@ -280,6 +281,11 @@ def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse:
     return f"(no ranked themes in the week of {week}: {why}{fix}; {where})"
 
 
+# Wrapping widths of the table's text columns when its lines are wider than the terminal (a week of
+# the demo's several products printed 265-column lines; wrapped, with one example id per line, 172).
+WRAP = {"label": 24, "trend": 14, "products": 24}
+
+
 def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         records = json.loads(frame.to_json(orient="records", date_format="iso"))
@@ -298,9 +304,13 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     columns = ["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type"]
     if "products" in frame and several_products(frame["products"]):
         columns.append("products")
-    week = frame["week_start"].iloc[0]
-    return f"week of {week}\n" + tabulate(show[[*columns, "examples"]], headers="keys", tablefmt="simple",
-                                          showindex=False, maxcolwidths=[None, None, 44])
+    columns.append("examples")
+    table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False)
+    if max(map(len, table.splitlines())) > shutil.get_terminal_size().columns:
+        show["examples"] = frame["example_ticket_ids"].map(lambda ids: "\n".join(ids))
+        table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False,
+                         maxcolwidths=[WRAP.get(c) for c in columns])
+    return f"week of {frame['week_start'].iloc[0]}\n{table}"
 
 
 @main.command()

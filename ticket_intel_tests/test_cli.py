@@ -189,6 +189,21 @@ def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several():
         assert "products" not in format_themes(pd.DataFrame([{**row, "products": one}]), "table").splitlines()[1]
 
 
+def test_the_table_wraps_its_text_columns_only_when_the_terminal_is_narrower(monkeypatch):
+    row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "Direct debit · payment",
+           "tickets": 9, "customers": 9, "trend": "steady", "trend_baseline": 9.8, "paid_share": 1.0, "severity": "P0",
+           "signal_type": "billing", "products": "(none) 7 · Example Bank Business 3",
+           "example_ticket_ids": ["intercom:215470035293738", "freshdesk:11201", "intercom:215470033090070"]}
+    frame = pd.DataFrame([row])
+    monkeypatch.setenv("COLUMNS", "400")
+    wide = format_themes(frame, "table").splitlines()
+    assert len(wide) == 4 and "intercom:215470035293738, freshdesk:11201" in wide[3]
+    monkeypatch.setenv("COLUMNS", "120")
+    narrow = format_themes(frame, "table").splitlines()
+    assert max(map(len, narrow)) < max(map(len, wide))
+    assert len(narrow) == 6 and narrow[4].rstrip().endswith("freshdesk:11201")  # one example id per line
+
+
 def test_themes_json_and_table(sample_run):
     runner = CliRunner()
     result = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--format", "json"])
