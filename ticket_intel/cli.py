@@ -282,7 +282,7 @@ def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse:
 
 
 # Wrapping widths of the table's text columns when its lines are wider than the terminal (a week of
-# the demo's several products printed 265-column lines; wrapped, with one example id per line, 172).
+# the demo's several products printed 265-column lines; wrapped, with one example id per line, 174).
 WRAP = {"label": 24, "trend": 14, "products": 24}
 
 
