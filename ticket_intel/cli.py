@@ -134,18 +134,17 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
     from ticket_intel.warehouse.staging import parse_once
 
-    _using(warehouse, inbox)
+    home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
-        plan = _plan_and_execute(inbox, warehouse, weeks)
+        plan = _plan_and_execute(inbox, warehouse, home, weeks)
     _print_ingest(warehouse)
     return plan
 
 
-def _plan_and_execute(inbox: Path, warehouse: Path, weeks: str) -> runner.WeekPlan:
+def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
     counts, files = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
-    home = settings.dagster_home(warehouse)
     chosen = runner.choose_partitions_start(counts, home)
     if chosen:
         click.echo(chosen)
@@ -157,10 +156,11 @@ def _plan_and_execute(inbox: Path, warehouse: Path, weeks: str) -> runner.WeekPl
     return plan
 
 
-def _using(warehouse: Path, inbox: Path | None = None) -> None:
-    """Point the process at the warehouse's own Dagster instance, and say which it is."""
+def _using(warehouse: Path, inbox: Path | None = None) -> Path:
+    """Point the process at the warehouse's own Dagster instance, say which it is, and return it."""
     home = runner.configure(warehouse, inbox)
     click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+    return home
 
 
 def _print_ingest(warehouse: Path) -> None:

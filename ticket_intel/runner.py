@@ -31,6 +31,7 @@ MAPPINGS_DOC = "docs/sources.md#column-mappings"
 # partition its first run chose from the data.
 INBOX_RECORD = "inbox.txt"
 PARTITIONS_RECORD = "partitions_start.txt"
+PARTITIONS_START = "TICKET_INTEL_PARTITIONS_START"
 
 
 def configure(warehouse: Path, inbox: Path | None = None) -> Path:
@@ -51,7 +52,7 @@ def configure(warehouse: Path, inbox: Path | None = None) -> Path:
         (home / INBOX_RECORD).write_text(str(inbox.resolve()), encoding="utf-8")
     else:
         _recall(home / INBOX_RECORD, "TICKET_INTEL_INBOX")
-    _recall(home / PARTITIONS_RECORD, "TICKET_INTEL_PARTITIONS_START")
+    _recall(home / PARTITIONS_RECORD, PARTITIONS_START)
     settings.apply()
     return home
 
@@ -97,14 +98,13 @@ def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
 def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     """Fit the partitions to the data once per warehouse, recorded in its instance folder `home`:
     returns what was chosen and why, or None if configured or recorded."""
-    env = "TICKET_INTEL_PARTITIONS_START"
-    if settings.is_chosen(env) or not counts:
+    if settings.is_chosen(PARTITIONS_START) or not counts:
         return None
     minimum = int(settings.value("TICKET_INTEL_MIN_WEEK_TICKETS"))
     start = first_rankable_week(counts, minimum)
     path = home / PARTITIONS_RECORD
     path.write_text(start.isoformat(), encoding="utf-8")
-    _recall(path, env)
+    _recall(path, PARTITIONS_START)
     before = sum(n for w, n in counts.items() if w < start)
     return (f"partitions start {start}: the first week with at least {minimum} tickets (stored in {path}; "
             f"{before} earlier tickets are counted as before the partitions)")
@@ -134,12 +134,12 @@ class WeekPlan:
 
 def partitions_origin(home: Path) -> str:
     """Where the first weekly partition came from: the file or variable to change to move it."""
-    env, record = "TICKET_INTEL_PARTITIONS_START", home / PARTITIONS_RECORD
-    if record.exists() and record.read_text(encoding="utf-8").strip() == os.environ.get(env):
+    record = home / PARTITIONS_RECORD
+    if record.exists() and record.read_text(encoding="utf-8").strip() == os.environ.get(PARTITIONS_START):
         return f"chosen by this warehouse's first run: {record}"
-    if settings.BY_ENV[env].yaml_key in settings.file_values(settings.config_file()):
+    if settings.BY_ENV[PARTITIONS_START].yaml_key in settings.file_values(settings.config_file()):
         return f"`partitions_start` in {settings.config_file()}"
-    return env
+    return PARTITIONS_START
 
 
 def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origin: str = "") -> WeekPlan:
