@@ -83,6 +83,38 @@ def test_outliers_are_not_merged_and_keep_their_label():
     assert cluster.merge_interpenetrating(labels, knn).tolist() == labels.tolist()
 
 
+def shares(rng: np.random.Generator, n: int, parts: dict[int, float], dim: int = 24) -> np.ndarray:
+    """n unit vectors with these shares of the first axes (0: what a scope's tickets share, say the
+    brand; 1-3: issues), the rest of their length random among the axes from 4 on."""
+    noise = rng.normal(size=(n, dim))
+    noise[:, :4] = 0
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    fixed = np.zeros(dim)
+    for axis, share in parts.items():
+        fixed[axis] = share
+    return (fixed + np.sqrt(1 - fixed @ fixed) * noise).astype(np.float32)
+
+
+def test_a_group_is_cohesive_only_when_its_members_are_closer_to_each_other_than_to_the_rest():
+    rng = np.random.default_rng(4)
+    x = np.vstack([shares(rng, 60, {0: 0.6, 1: 0.8}), shares(rng, 15, {0: 0.3})])
+    issue, stragglers = np.arange(60), np.arange(60, 75)
+    # the stragglers are ~0.08 alike, and ~0.18 alike with the issue's tickets: no group
+    assert cluster.cohesive(x, [stragglers, issue]).tolist() == [False, True]
+    assert cluster.cohesive(x, [np.arange(len(x)), np.array([3])]).tolist() == [True, True]
+
+
+def test_tickets_that_share_only_the_scope_s_common_ground_are_no_theme():
+    """UMAP gathers the tickets it cannot place near any issue, and HDBSCAN drew a theme of them
+    (60 stragglers here, as a placed week of tweets to one brand had 13): they stay outliers."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([shares(rng, 60, {0: 0.6, 1: 0.8}), shares(rng, 40, {0: 0.4, 2: 0.9}),
+                   shares(rng, 60, {0: 0.45}), shares(rng, 50, {0: 0.6, 3: 0.8})])
+    labels = cluster.cluster(x).labels
+    assert (labels[100:160] == cluster.OUTLIER).all()
+    assert [len(set(labels[rows].tolist())) for rows in (range(60), range(60, 100), range(160, 210))] == [1, 1, 1]
+
+
 def test_soft_assignment_admits_points_inside_the_fence_only():
     rng = np.random.default_rng(1)
     center = np.eye(8)[0]

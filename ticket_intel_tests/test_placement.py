@@ -16,9 +16,11 @@ from ticket_intel.core.placement import (
     RefitPolicy,
     cell_neighbours,
     outlier_share,
+    place,
     recount,
 )
 from ticket_intel.core.theme_week import EVERY_WEEK, cluster_window, previous_from
+from ticket_intel_tests.test_cluster import shares
 
 WEEK = date(2026, 3, 2)
 DIM = 24
@@ -224,6 +226,25 @@ def test_a_loose_theme_is_no_sink_for_tickets_their_nearest_theme_rejects():
     cents, floor = cluster.centroids(x, labels), cluster.fences(x, labels, cluster.centroids(x, labels))
     assert x[-1] @ cents[0] >= floor[0] and x[-1] @ cents[1] < floor[1]  # the loose one would admit it
     assert recount(x, labels)[-1] == cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER
+
+
+def test_the_pool_s_stragglers_are_no_new_theme_when_they_are_closer_to_the_scope_than_to_each_other():
+    """Tickets that share a little of what the scope's tickets share (the brand, axis 0) and
+    nothing else land in the pool; as one group they pass the loosest fence, but they are less
+    alike to each other than to the scope's other tickets: no theme is born of them."""
+    rng = np.random.default_rng(7)
+    x = np.vstack([shares(rng, 60, {0: 0.6, 1: 0.8}), shares(rng, 40, {0: 0.4, 2: 0.9}),
+                   shares(rng, 30, {0: 0.45})])
+    ids = [f"t{i:03d}" for i in range(len(x))]
+    members = {"T-big": np.arange(60), "T-loose": np.arange(60, 100)}
+    previous = [identity.Theme(name, x[rows].mean(axis=0) / np.linalg.norm(x[rows].mean(axis=0)),
+                               frozenset(ids[r] for r in rows)) for name, rows in members.items()]
+    stragglers = np.arange(100, 130)
+    assert not cluster.cohesive(x, [stragglers])[0]
+    placed = place(x, ids, np.ones(len(x), bool), previous, [p.ticket_ids for p in previous], [0.8, 0.3],
+                   cluster.default_params(len(x)), identity.new_ids(WEEK))
+    assert set(np.array(placed.tracked.theme_of, dtype=object)[stragglers]) == {None}
+    assert {t for t in placed.tracked.theme_of if t} == {"T-big", "T-loose"}
 
 
 def test_the_warehouse_keeps_the_fit_record_and_an_upgraded_one_refits(tmp_path):

@@ -31,7 +31,8 @@ clustered last week already. So between full fits a week is placed:
    twice the window's minimum cluster size (the least `cluster.cluster` can split), it is clustered
    alone. A group of at least that size becomes a new theme when its typical ticket (the median
    similarity to its centroid) is as close as the loosest theme's fence admits, which keeps
-   scattered outliers from becoming a theme. HDBSCAN never returns a single cluster, while a pool
+   scattered outliers from becoming a theme, and its tickets are more similar to each other than
+   to the scope's other tickets (`cluster.cohesive`). HDBSCAN never returns a single cluster, while a pool
    may be one new issue alone: when it finds none, the pool's tickets inside its own Tukey fence
    are the one candidate. The rest stay outliers.
 
@@ -182,7 +183,10 @@ def place(x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray,
     probabilities = np.zeros(len(x))
     if len(pool) >= 2 * params.min_cluster_size:
         loosest = min((floor[c] for c in set(counted.tolist()) - {cluster.OUTLIER}), default=1.0)
-        for rows, how, strength in born(x[pool], params, loosest):
+        found = born(x[pool], params, loosest)
+        for (rows, how, strength), group in zip(found, cluster.cohesive(x, [pool[r] for r, _, _ in found]), strict=True):
+            if not group:  # the pool's tickets are outliers: a blob of them is no closer than the scope's others
+                continue
             counted[pool[rows]], assignment[pool[rows]], probabilities[pool[rows]] = len(names), how, strength
             names.append(next(fresh))
     theme_of = [names[c] if c != cluster.OUTLIER else None for c in np.where(kept, was, counted)]
