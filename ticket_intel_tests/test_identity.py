@@ -169,3 +169,21 @@ def test_a_scattered_theme_with_too_few_tickets_left_is_not_kept_alive():
     tracked = identity.track(WEEK, x, ids, labels, previous, min_size=5)
     assert "B" not in tracked.theme_of
     assert {e["theme_id"]: e["event"] for e in tracked.events}["B"] in {"faded", "merged"}
+
+
+def test_a_coarse_theme_the_new_clustering_splits_lets_its_tickets_follow():
+    """A theme born coarse (a first week of few tickets) that the new clustering cuts into pieces,
+    none holding half its tickets, is not held together by hysteresis: the pieces are themes of
+    their own, split from it. (Its loose piece's wide fence admitted every old ticket: the leftover
+    tweets of a twcs run stayed one theme of 95 for two months.)"""
+    rng = np.random.default_rng(3)
+    loose = np.eye(16)[0] + 0.8 * rng.normal(size=(20, 16))
+    pieces = [np.eye(16)[0] * 0.7 + np.eye(16)[d] + 0.05 * rng.normal(size=(15, 16)) for d in (1, 2)]
+    x = np.concatenate([loose, *pieces])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = [f"t{i}" for i in range(50)]
+    labels = np.repeat([0, 1, 2], [20, 15, 15])
+    tracked = identity.track(WEEK, x, ids, labels, previous_of(x, ids, ["A"] * 50), min_size=5)
+    assert set(tracked.theme_of[:20]) == {"A"} and not tracked.kept.any()
+    assert len(set(tracked.theme_of[20:35]) | set(tracked.theme_of[35:])) == 2 and "A" not in tracked.theme_of[20:]
+    assert sorted(e["event"] for e in tracked.events) == ["continued", "split", "split"]

@@ -10,7 +10,12 @@
    hysteresis: a ticket that was in theme P last week stays in P, whatever the new clustering
    says, as long as P continues and the ticket still fits P's new cluster, i.e. its similarity
    to that centroid is inside the cluster's Tukey fence (the test that admits noise points,
-   see cluster.py). Tickets that no longer fit, and new tickets, follow the new clustering.
+   see cluster.py). Tickets that no longer fit, and new tickets, follow the new clustering. So do
+   the tickets of a theme the new clustering split, keeping less than half of its clustered
+   tickets in its match: hysteresis smooths a boundary, it does not hold together a theme the
+   data no longer holds together (a first week's coarse theme, whose loose match's fence admits
+   all its old tickets, would otherwise never split: twcs leftover tweets on TV, banks and apps
+   stayed one theme of 95 for two months).
    A new theme left smaller than the minimum cluster size once its old tickets stayed home is
    not a theme: its tickets join the nearest theme whose fence they are inside, or are outliers.
    Hysteresis only ever holds back tickets of earlier weeks (this week's are all new), so counting
@@ -120,17 +125,33 @@ def track(
         floor = fences(x, labels, cents)
         refs = _references(x, ticket_ids, labels, cents, floor, theme_ids, previous, min_size)
         before = {t: p.theme_id for p in previous if p.theme_id in refs for t in p.ticket_ids}
+        split = _split(ticket_ids, labels, theme_ids, previous)
         for i, ticket in enumerate(ticket_ids):
             old = before.get(ticket)
             if old is not None and old != theme_of[i]:
                 centroid, fence = refs[old]
-                if float(x[i] @ centroid) >= fence:
+                if float(x[i] @ centroid) >= fence and (labels[i] == OUTLIER or old not in split):
                     theme_of[i], kept[i] = old, True
         known = {p.theme_id for p in previous}
         theme_of = _dissolve_small(x, theme_of, labels, cents, floor, theme_ids, known, min_size)
     alive = set(theme_of)  # a dissolved new theme's tickets count where they were finally placed
     series_of = [c if k and c in alive else t for t, c, k in zip(theme_of, clustered, kept, strict=True)]
     return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of), series_of)
+
+
+def _split(ticket_ids: list[str], labels: np.ndarray, theme_ids: dict[int, str], previous: list[Theme]) -> set[str]:
+    """The matched previous themes whose clustered tickets the new clustering put mostly (over half)
+    in clusters other than their match."""
+    row = {t: i for i, t in enumerate(ticket_ids)}
+    cluster_of = {t: c for c, t in theme_ids.items()}
+    out = set()
+    for p in previous:
+        if p.theme_id not in cluster_of:
+            continue
+        got = [int(labels[row[t]]) for t in p.ticket_ids if t in row and labels[row[t]] != OUTLIER]
+        if got and 2 * sum(g == cluster_of[p.theme_id] for g in got) < len(got):
+            out.add(p.theme_id)
+    return out
 
 
 def _references(
