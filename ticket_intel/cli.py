@@ -302,7 +302,7 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
     )
     columns = ["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type"]
-    if "products" in frame and several_products(frame["products"]):
+    if "product_names" in frame and several_products(frame["product_names"]):
         columns.append("products")
     columns.append("examples")
     table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False)

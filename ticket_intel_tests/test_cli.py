@@ -183,16 +183,19 @@ def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several():
     row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x", "tickets": 9,
            "customers": 9, "trend": "new", "trend_baseline": None, "paid_share": float("nan"), "severity": "P2",
            "signal_type": "bug", "example_ticket_ids": ["z:1"]}
-    several = format_themes(pd.DataFrame([{**row, "products": "Acme 7 · (none) 2"}]), "table")
+    several = format_themes(pd.DataFrame([{**row, "products": "Acme 7 · (none) 2",
+                                           "product_names": ["Acme", "(none)"]}]), "table")
     assert "products" in several.splitlines()[1] and "Acme 7 · (none) 2" in several
-    for one in (None, "Acme 9"):  # no product field, or one product
-        assert "products" not in format_themes(pd.DataFrame([{**row, "products": one}]), "table").splitlines()[1]
+    for shown, names in ((None, None), ("Acme 9", ["Acme"]), ("Acme · Pro 9", ["Acme · Pro"])):  # none, or one
+        one = pd.DataFrame([{**row, "products": shown, "product_names": names}])
+        assert "products" not in format_themes(one, "table").splitlines()[1]
 
 
 def test_the_table_wraps_its_text_columns_only_when_the_terminal_is_narrower(monkeypatch):
     row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "Direct debit · payment",
            "tickets": 9, "customers": 9, "trend": "steady", "trend_baseline": 9.8, "paid_share": 1.0, "severity": "P0",
            "signal_type": "billing", "products": "(none) 7 · Example Bank Business 3",
+           "product_names": ["(none)", "Example Bank Business"],
            "example_ticket_ids": ["intercom:215470035293738", "freshdesk:11201", "intercom:215470033090070"]}
     frame = pd.DataFrame([row])
     monkeypatch.setenv("COLUMNS", "400")

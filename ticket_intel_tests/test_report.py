@@ -21,13 +21,15 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
 
 
 def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card",
-            summarizer: str = "extractive", products: str | None = None, area: str = "Cards") -> dict:
+            summarizer: str = "extractive", products: dict[str, int] | None = None, area: str = "Cards") -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
         "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
         "severity": "P1", "signal_type": "docs_gap", "product_area": area, "impact": 80.0,
         "summary": f"12 tickets, typically: {ticket_text}", "example_ticket_ids": ["zendesk:1", "zendesk:2"],
-        "review_status": "unreviewed", "products": products,
+        "review_status": "unreviewed",
+        "products": " · ".join(f"{name} {n}" for name, n in products.items()) if products else None,
+        "product_names": list(products) if products else None,
     }])
     summaries = pd.DataFrame([{
         "theme_id": "T1", "phrasings": [ticket_text], "severity_rationale": "blocked", "backlog_title": "Document cards",
@@ -56,11 +58,12 @@ def test_markdown_has_every_section_and_the_evidence():
 
 
 def test_the_top_themes_name_their_products_when_the_inbox_holds_several():
-    ctx = context(products="Acme 9 · (none) 3")
+    ctx = context(products={"Acme": 9, "(none)": 3})
     md = report.render_markdown(ctx)
     assert "| # | Theme | Area | Products | Tickets |" in md and "| Cards | Acme 9 · (none) 3 | 12 |" in md
     assert "<th>Products</th>" in report.render_html(ctx, {})
-    assert "<th>Products</th>" not in report.render_html(context(products="Acme 12"), {})  # one product: no column
+    for one in ({"Acme": 12}, {"Acme · Pro": 12}):  # one product (its name may hold the separator): no column
+        assert "<th>Products</th>" not in report.render_html(context(products=one), {})
 
 
 def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():

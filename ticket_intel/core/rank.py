@@ -155,7 +155,7 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
-        "review_status": ctx.review.status(theme_id), "products": product_breakdown(group, ctx.products_apart),
+        "review_status": ctx.review.status(theme_id), **product_breakdown(group, ctx.products_apart),
         **theme_triage(group),
     }
 
@@ -197,21 +197,22 @@ def language_name(code: str) -> str:
         return code
 
 
-def product_breakdown(group: pd.DataFrame, apart: bool = False) -> str | None:
-    """`AppleSupport 12 · AmazonHelp 3`: where a theme's tickets come from, most first. When themes
-    formed within each product (`apart`), a theme of tickets that name none says so (`(none) 12`):
-    its scope mixes whatever no product claimed, which a reader must know to weigh it."""
+def product_breakdown(group: pd.DataFrame, apart: bool = False) -> dict[str, Any]:
+    """Where a theme's tickets come from, most first: `products` for people (`AppleSupport 12 ·
+    AmazonHelp 3`) and `product_names` for code (["AppleSupport", "AmazonHelp"]). When themes formed
+    within each product (`apart`), a theme of tickets that name none says so (`(none) 12`): its
+    scope mixes whatever no product claimed, which a reader must know to weigh it."""
     if "product" not in group or (group["product"].isna().all() and not apart):
-        return None
+        return {"products": None, "product_names": None}
     counts = group["product"].fillna("(none)").value_counts()
-    return " · ".join(f"{name} {n}" for name, n in counts.items())
+    return {"products": " · ".join(f"{name} {n}" for name, n in counts.items()),
+            "product_names": counts.index.tolist()}
 
 
-def several_products(breakdowns: Iterable[str | None]) -> bool:
-    """Whether the themes' breakdowns (`product_breakdown`) name more than one product, `(none)`
-    included: only then does a table need a products column."""
-    names = {part.rsplit(" ", 1)[0] for b in breakdowns if isinstance(b, str) for part in b.split(" · ")}
-    return len(names) > 1
+def several_products(names: Iterable[Sequence[str] | None]) -> bool:
+    """Whether the themes' `product_names` hold more than one product, `(none)` included: only then
+    does a table need a products column."""
+    return len({n for listed in names if isinstance(listed, list | tuple | np.ndarray) for n in listed}) > 1
 
 
 def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings = RankSettings()) -> Ranking:

@@ -244,7 +244,7 @@ def build_context(
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
-        "by_product": several_products(t.get("products") for t in themes),
+        "by_product": several_products(t.get("product_names") for t in themes),
         # every top theme unassigned: the column would repeat the taxonomy note above the table
         "by_area": any(t.get("product_area") not in (None, UNASSIGNED) for t in themes),
         "more_cards": more, "more_themes": len(more),

@@ -277,6 +277,12 @@ def _v15_segment_scopes(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE marts.theme_segments ADD COLUMN IF NOT EXISTS scope VARCHAR")
 
 
+def _v16_product_names(con: duckdb.DuckDBPyConnection) -> None:
+    """A ranked theme lists its products by name (`products` is the display string); rows written
+    before hold NULL, and a table shows no products column for them until the week is run again."""
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS product_names VARCHAR[]")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -301,6 +307,7 @@ MIGRATIONS = (
     Migration(13, "theme weeks record whether they were fit or placed, and their last full fit", _v13_placement),
     Migration(14, "theme weeks record the fence placement admits tickets by", _v14_fences),
     Migration(15, "segment claims record the product their theme was compared within", _v15_segment_scopes),
+    Migration(16, "ranked themes list their products by name", _v16_product_names),
 )
 LATEST = MIGRATIONS[-1].version
 
