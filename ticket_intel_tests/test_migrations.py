@@ -43,6 +43,18 @@ def test_a_warehouse_of_the_previous_release_migrates_on_first_open(tmp_path):
     assert review == [("Card arrival",)] and counts_table
 
 
+def test_ranked_themes_written_before_product_names_get_them_from_their_display_string(tmp_path):
+    path = tmp_path / "v15.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN product_names")
+        con.execute("DELETE FROM ops.schema_version WHERE version = 16")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, theme_id, products) VALUES
+                       (?, 'T1', 'Acme Mobile 7 · (none) 2'), (?, 'T2', NULL)""", [W1, W1])
+    with wh.open_warehouse(path) as con:
+        names = con.execute("SELECT theme_id, product_names FROM marts.ranked_themes ORDER BY 1").fetchall()
+    assert names == [("T1", ["Acme Mobile", "(none)"]), ("T2", None)]
+
+
 def test_migrations_run_once_and_are_recorded(tmp_path):
     path = tmp_path / "new.duckdb"
     with wh.open_warehouse(path) as con:

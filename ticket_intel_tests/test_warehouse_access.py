@@ -103,7 +103,7 @@ def test_a_warehouse_without_snapshot_gets_one_unless_a_writer_is_busy(tmp_path)
     wh.open_warehouse(path).__enter__().close()
     holder = _hold_lock(path)
     try:
-        with pytest.raises(access.WarehouseBusy, match=r"no completed run to read yet: .* is being written by"), \
+        with pytest.raises(access.WarehouseBusy, match=r"no completed run of this release's schema to read yet: .* is being written by"), \
                 access.open_snapshot(path):
             pass
     finally:
@@ -130,3 +130,18 @@ def test_a_ducklake_target_takes_no_file_lock(tmp_path, monkeypatch):
     with access.writer_lock("ducklake:postgres:dbname=ti host=127.0.0.1 user=ti", "run", wait_seconds=0):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_snapshot_an_earlier_release_published_is_replaced_by_one_of_this_schema(tmp_path):
+    """Upgrading, then reading before the next run: the reader gets the current columns."""
+    path = tmp_path / "w.duckdb"
+    _write(path, 10)
+    with wh.open_warehouse(path) as con:  # as release 15 left it: no product_names, schema version 15
+        con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN product_names")
+        con.execute("DELETE FROM ops.schema_version WHERE version = 16")
+    with access.writer_lock(path, "publishing as the earlier release did", wait_seconds=0):
+        access.publish_snapshot(path)
+    with access.open_snapshot(path) as con:
+        assert con.execute("SELECT max(version) FROM ops.schema_version").fetchone()[0] == wh.LATEST
+        assert wh.ranked_themes(con, WEEK).empty  # the query names product_names
+        assert con.execute("SELECT tickets FROM marts.weekly_overview").fetchone()[0] == 10

@@ -30,7 +30,8 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from ticket_intel.warehouse import target
-from ticket_intel.warehouse.connection import open_warehouse
+from ticket_intel.warehouse.connection import connect, open_warehouse
+from ticket_intel.warehouse.schema import LATEST, applied_version
 
 
 class WarehouseBusy(RuntimeError):
@@ -152,8 +153,9 @@ def publish_snapshot(path: str | Path) -> Path:
 def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the last completed state; never blocks or fails a writer.
 
-    A warehouse written before snapshots existed gets its first one now, unless a writer is busy.
-    A DuckLake serves its readers itself: they read its last committed snapshot.
+    A warehouse written before snapshots existed gets its first one now, unless a writer is busy;
+    so does one whose snapshot an earlier release published (the warehouse is migrated first, so
+    readers query the current schema). A DuckLake serves its readers itself: they read its last committed snapshot.
     """
     if target.is_lake_target(str(path)):
         with open_warehouse(path, read_only=True) as con:
@@ -161,17 +163,27 @@ def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         return
     path = Path(path)
     snapshot = snapshot_path(path)
-    if not snapshot.exists():
+    if not snapshot.exists() or _behind(snapshot):
         if not path.exists():
             raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
         try:
             with writer_lock(path, "publishing a snapshot for readers", wait_seconds=0):
+                connect(path).close()  # an earlier release's warehouse: migrated, so readers query this schema
                 publish_snapshot(path)
         except WarehouseBusy as exc:
-            raise WarehouseBusy(f"no completed run to read yet: {exc}") from None
+            raise WarehouseBusy(f"no completed run of this release's schema to read yet: {exc}") from None
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
         yield con
+    finally:
+        con.close()
+
+
+def _behind(snapshot: Path) -> bool:
+    """Whether the snapshot was published by an earlier release, with an older schema."""
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return applied_version(con) < LATEST
     finally:
         con.close()
 

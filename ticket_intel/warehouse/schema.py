@@ -278,9 +278,13 @@ def _v15_segment_scopes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _v16_product_names(con: duckdb.DuckDBPyConnection) -> None:
-    """A ranked theme lists its products by name (`products` is the display string); rows written
-    before hold NULL, and a table shows no products column for them until the week is run again."""
+    """A ranked theme lists its products by name (`products` is the display string). Rows written
+    before get the names read back from their display string (`Acme 7 · (none) 2`), once: a name
+    holding " · " is split there until the week is run again."""
     con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS product_names VARCHAR[]")
+    con.execute("""UPDATE marts.ranked_themes
+                   SET product_names = list_transform(string_split(products, ' · '), p -> regexp_replace(p, ' [0-9]+$', ''))
+                   WHERE products IS NOT NULL AND product_names IS NULL""")
 
 
 @dataclass(frozen=True)
