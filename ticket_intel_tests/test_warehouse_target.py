@@ -173,6 +173,20 @@ def test_connections_of_a_writer_share_one_attached_lake(tmp_path, monkeypatch):
         assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'marker'").fetchone() == (0,)
 
 
+def test_a_reader_of_a_lake_an_earlier_release_wrote_finds_this_schema(tmp_path, monkeypatch):
+    """Upgrading, then reading in a fresh process before any run: the lake is migrated once."""
+    monkeypatch.setenv(wt.DATA_PATH_ENV, str(tmp_path / "files"))
+    target = f"ducklake:{tmp_path / 'meta.ducklake'}"
+    with wh.open_warehouse(target) as con:  # as release 15 left it
+        con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN product_names")
+        con.execute("DELETE FROM ops.schema_version WHERE version = 16")
+    wt.release()  # a fresh process: nothing attached
+    with wh.open_warehouse(target, read_only=True) as reader:
+        assert wh.applied_version(reader) == wh.LATEST
+        assert wh.ranked_themes(reader, dt.date(2026, 1, 5)).empty  # the query names product_names
+    wt.release()
+
+
 def test_the_warehouse_layer_runs_unchanged_on_a_ducklake(tmp_path, monkeypatch):
     monkeypatch.setenv(wt.DATA_PATH_ENV, str(tmp_path / "files"))
     _exercise_warehouse_layer(f"ducklake:{tmp_path / 'meta.ducklake'}")

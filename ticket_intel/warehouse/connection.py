@@ -25,15 +25,16 @@ T = TypeVar("T")
 def connect(where: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (a DuckDB file or a DuckLake, see target.py); a writable one is created if
     new and migrated to the current schema (a DuckLake writer once per process, when it attaches)."""
-    if target.is_lake_target(str(where)):
-        return target.connect(str(where), read_only, prepare=None if read_only else migrate)
-    con = target.connect(str(where), read_only=read_only)
+    lake = target.is_lake_target(str(where))
+    con = target.connect(str(where), read_only, prepare=None if read_only else migrate) if lake else \
+        target.connect(str(where), read_only=read_only)
     if not read_only:
-        migrate(con)
+        if not lake:
+            migrate(con)
     elif applied_version(con) < LATEST:  # written by an earlier release: bring it up to date once, then read
         con.close()
         connect(where).close()
-        con = target.connect(str(where), read_only=True)
+        return connect(where, read_only=True)
     return con
 
 
