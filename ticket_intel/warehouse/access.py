@@ -155,7 +155,8 @@ def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
     A warehouse written before snapshots existed gets its first one now, unless a writer is busy;
     so does one whose snapshot an earlier release published (the warehouse is migrated first, so
-    readers query the current schema). A DuckLake serves its readers itself: they read its last committed snapshot.
+    readers query the current schema). A DuckLake serves its readers itself: they read its last
+    committed snapshot.
     """
     if target.is_lake_target(str(path)):
         with open_warehouse(path, read_only=True) as con:

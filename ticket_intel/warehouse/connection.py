@@ -24,14 +24,15 @@ T = TypeVar("T")
 
 def connect(where: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (a DuckDB file or a DuckLake, see target.py); a writable one is created if
-    new and migrated to the current schema (a DuckLake writer once per process, when it attaches)."""
-    lake = target.is_lake_target(str(where))
-    con = target.connect(str(where), read_only, prepare=None if read_only else migrate) if lake else \
-        target.connect(str(where), read_only=read_only)
-    if not read_only:
-        if not lake:
+    new and migrated to the current schema (a DuckLake writer once per process, when it attaches),
+    and a read-only open of one an earlier release wrote migrates it first."""
+    if target.is_lake_target(str(where)):
+        con = target.connect(str(where), read_only, prepare=None if read_only else migrate)
+    else:
+        con = target.connect(str(where), read_only=read_only)
+        if not read_only:
             migrate(con)
-    elif applied_version(con) < LATEST:  # written by an earlier release: bring it up to date once, then read
+    if read_only and applied_version(con) < LATEST:  # written by an earlier release: bring it up to date once, then read
         con.close()
         connect(where).close()
         return connect(where, read_only=True)
