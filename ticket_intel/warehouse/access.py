@@ -164,29 +164,37 @@ def open_snapshot(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         return
     path = Path(path)
     snapshot = snapshot_path(path)
-    if not snapshot.exists() or _behind(snapshot):
-        if not path.exists():
-            raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
-        try:
-            with writer_lock(path, "publishing a snapshot for readers", wait_seconds=0):
-                connect(path).close()  # an earlier release's warehouse: migrated, so readers query this schema
-                publish_snapshot(path)
-        except WarehouseBusy as exc:
-            raise WarehouseBusy(f"no completed run of this release's schema to read yet: {exc}") from None
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = _current(snapshot)
+    if con is None:
+        _publish_for_readers(path)
+        con = duckdb.connect(str(snapshot), read_only=True)
     try:
         yield con
     finally:
         con.close()
 
 
-def _behind(snapshot: Path) -> bool:
-    """Whether the snapshot was published by an earlier release, with an older schema."""
+def _current(snapshot: Path) -> duckdb.DuckDBPyConnection | None:
+    """The snapshot, open read-only, unless there is none or an earlier release published it."""
+    if not snapshot.exists():
+        return None
     con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        return applied_version(con) < LATEST
-    finally:
+    if applied_version(con) < LATEST:
         con.close()
+        return None
+    return con
+
+
+def _publish_for_readers(path: Path) -> None:
+    """Migrate the warehouse (an earlier release's gets this schema) and publish its snapshot."""
+    if not path.exists():
+        raise FileNotFoundError(f"warehouse not found: {path} (run `ticket-intel run` first)")
+    try:
+        with writer_lock(path, "publishing a snapshot for readers", wait_seconds=0):
+            connect(path).close()
+            publish_snapshot(path)
+    except WarehouseBusy as exc:
+        raise WarehouseBusy(f"no completed run of this release's schema to read yet: {exc}") from None
 
 
 @contextlib.contextmanager
