@@ -431,3 +431,15 @@ def test_labels_of_the_sample_weeks_change_only_when_their_words_leave_the_leadi
                if kept_label(earlier, label, list(terms)) != label and earlier not in others]
     assert changed == []
     assert sum(label == earlier for label, earlier, _, _ in rows) > len(rows) / 2
+
+
+def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_is_long():
+    """A twcs theme's summary quoted its 190-character central tweet twice: once cut at 160
+    characters, then whole as "another customer", because the two cuts differed."""
+    long = ("UPS wouldn't deliver my package unless I was there. I've been waiting for them to come back "
+            "like. Now I have to go and pick it up because it says it's reached the maximum days of holding")
+    texts = [long, "why is my package marked delivered but where is it", "my parcel is held for a future delivery date"]
+    vectors = np.vstack([np.eye(8)[0], np.eye(8)[0] + 0.4 * np.eye(8)[1], np.eye(8)[0] + 0.4 * np.eye(8)[2]])
+    doc = replace(_doc(texts), vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+    typical, other = extractive_summary(doc).shared_issue.split(" Another customer put it as: ")
+    assert len(long) > 160 and long[:60] in typical and long[:60] not in other and other.strip("\u201c\u201d")

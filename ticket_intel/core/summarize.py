@@ -538,7 +538,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     topic = head or "this issue"
     quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
-    other = next((p for p in phrasings if p != central), "")
+    other = next((_shorten(doc.texts[i], 200) for i in phrasing_rows
+                  if i != quoted and doc.texts[i] != doc.texts[quoted]), "") if quoted is not None else ""
     weeks = len(set(doc.ticket_weeks))
     shared = f"{plural(len(doc.texts), 'ticket')} over {plural(weeks, 'week')}, typically: \u201c{central}\u201d"
     if other:
