@@ -123,9 +123,11 @@ def track(
     kept = np.zeros(len(labels), dtype=bool)
     if hysteresis and previous:
         floor = fences(x, labels, cents)
-        refs = _references(x, ticket_ids, labels, cents, floor, theme_ids, previous, min_size)
+        rows = _rows(ticket_ids, previous)
+        cluster_of = {t: c for c, t in theme_ids.items()}
+        refs = _references(x, labels, cents, floor, cluster_of, rows, min_size)
         before = {t: p.theme_id for p in previous if p.theme_id in refs for t in p.ticket_ids}
-        split = _split(ticket_ids, labels, theme_ids, previous)
+        split = _split(labels, cluster_of, rows)
         for i, ticket in enumerate(ticket_ids):
             old = before.get(ticket)
             if old is not None and old != theme_of[i]:
@@ -139,24 +141,26 @@ def track(
     return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of), series_of)
 
 
-def _split(ticket_ids: list[str], labels: np.ndarray, theme_ids: dict[int, str], previous: list[Theme]) -> set[str]:
+def _rows(ticket_ids: list[str], previous: list[Theme]) -> dict[str, list[int]]:
+    """Per previous theme, the rows of this window that hold its tickets, in row order."""
+    row = {t: i for i, t in enumerate(ticket_ids)}
+    return {p.theme_id: sorted(row[t] for t in p.ticket_ids if t in row) for p in previous}
+
+
+def _split(labels: np.ndarray, cluster_of: dict[str, int], rows: dict[str, list[int]]) -> set[str]:
     """The matched previous themes whose clustered tickets the new clustering put mostly (over half)
     in clusters other than their match."""
-    row = {t: i for i, t in enumerate(ticket_ids)}
-    cluster_of = {t: c for c, t in theme_ids.items()}
     out = set()
-    for p in previous:
-        if p.theme_id not in cluster_of:
-            continue
-        got = [int(labels[row[t]]) for t in p.ticket_ids if t in row and labels[row[t]] != OUTLIER]
-        if got and 2 * sum(g == cluster_of[p.theme_id] for g in got) < len(got):
-            out.add(p.theme_id)
+    for theme_id, c in cluster_of.items():
+        got = [int(labels[i]) for i in rows.get(theme_id, []) if labels[i] != OUTLIER]
+        if got and 2 * sum(g == c for g in got) < len(got):
+            out.add(theme_id)
     return out
 
 
 def _references(
-    x: np.ndarray, ticket_ids: list[str], labels: np.ndarray, cents: dict[int, np.ndarray],
-    floor: dict[int, float], theme_ids: dict[int, str], previous: list[Theme], min_size: int,
+    x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray], floor: dict[int, float],
+    cluster_of: dict[str, int], rows: dict[str, list[int]], min_size: int,
 ) -> dict[str, tuple[np.ndarray, float]]:
     """Per previous theme that lives on, the (centroid, fence) its old tickets are tested against.
 
@@ -164,23 +168,20 @@ def _references(
     remaining tickets unless the new clustering merged it (a cluster holds at least half of
     them and their centroid lies inside that cluster's fence) or fewer than `min_size` remain.
     """
-    row = {t: i for i, t in enumerate(ticket_ids)}
-    cluster_of = {t: c for c, t in theme_ids.items()}
     refs: dict[str, tuple[np.ndarray, float]] = {}
-    for theme in previous:
-        if theme.theme_id in cluster_of:
-            c = cluster_of[theme.theme_id]
-            refs[theme.theme_id] = (cents[c], floor[c])
+    for theme_id, held_rows in rows.items():
+        if theme_id in cluster_of:
+            c = cluster_of[theme_id]
+            refs[theme_id] = (cents[c], floor[c])
             continue
-        rows = sorted(row[t] for t in theme.ticket_ids if t in row)
-        if len(rows) < min_size:
+        if len(held_rows) < min_size:
             continue
-        v = x[rows].mean(axis=0)
+        v = x[held_rows].mean(axis=0)
         v = v / (np.linalg.norm(v) or 1.0)
-        held = Counter(int(labels[i]) for i in rows if labels[i] != OUTLIER).most_common(1)
-        if held and 2 * held[0][1] >= len(rows) and float(v @ cents[held[0][0]]) >= floor[held[0][0]]:
+        held = Counter(int(labels[i]) for i in held_rows if labels[i] != OUTLIER).most_common(1)
+        if held and 2 * held[0][1] >= len(held_rows) and float(v @ cents[held[0][0]]) >= floor[held[0][0]]:
             continue
-        refs[theme.theme_id] = (v, tukey_floor(x[rows] @ v))
+        refs[theme_id] = (v, tukey_floor(x[held_rows] @ v))
     return refs
 
 
