@@ -62,6 +62,21 @@ def test_meaning_text_keeps_what_carries_meaning(text):
     assert meaning_text(text) == text
 
 
+@pytest.mark.parametrize(("text", "product", "meaning"), [
+    ("Next.js 14 breaks next/dynamic imports", "vercel_next.js", "14 breaks next/dynamic imports"),
+    ("nextjs build fails with react-dom", "vercel_next.js", "build fails with react-dom"),
+    ("Next JS: the next page does not load", "vercel_next.js", "the next page does not load"),
+    ("PowerToys Run crashes; Power Toys settings reset", "microsoft_PowerToys", "Run crashes; settings reset"),
+    ("useEffect runs twice in React 18 with react-native", "facebook_react", "useEffect runs twice in 18 with react-native"),
+    ("my order never arrived", "AmazonHelp", "my order never arrived"),
+    ("Next.js 14 breaks next/dynamic imports", None, "Next.js 14 breaks next/dynamic imports"),
+])
+def test_the_ticket_s_own_product_name_is_no_part_of_its_meaning(text, product, meaning):
+    """A third of a Next.js window's titles named Next.js, and made one theme of unrelated bugs."""
+    assert meaning_text(text, product) == meaning
+    assert meaning_text(meaning, product) == meaning
+
+
 HANDLE = re.compile(r"(?<![\w@])@\w")
 SCHEME = re.compile(r"(?i)https?:/")
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
@@ -95,6 +110,9 @@ def test_redacted_tickets_carry_text_for_people_and_text_for_meaning():
     assert row["meaning_text"] == "my order never arrived, mail me at"
     assert row["text_hash"] == text_hash(row["meaning_text"])  # the cache key follows the embedded text
     assert row["embed_chars"] == len(row["meaning_text"])
+    named = redact_tickets(raw.assign(message=["Power Toys Run crashes"], product=["microsoft_PowerToys"]),
+                           RedactionSettings(), embed_chars=1500).iloc[0]
+    assert (named["text"], named["meaning_text"]) == ("Power Toys Run crashes", "Run crashes")
 
 
 def test_spelling_folds_misspellings_into_words_of_the_same_theme():

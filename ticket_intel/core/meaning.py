@@ -21,6 +21,14 @@ leading greeting ("Hi team,"), a self-introduction ("this is [PERSON]", "[PERSON
 trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay:
 "order [ORDER]" keeps "order".
 
+The ticket's own product name goes too, when its product is known ("Next.js", "PowerToys", "Power
+Toys"): it says which product, never what went wrong, and within one product it pulls together
+whichever tickets happen to name it. A third of a Next.js window's bug titles name Next.js (63 % of
+one theme's, 3-9 % of every other's), and they made one 90-ticket theme, "Js · build", of unrelated
+bugs. Each piece of the name (split at "_": an owner and a repository, or a handle's words) is
+removed whole, its joined parts written together or apart, never inside a package name
+("next/font", "react-dom", "@prisma/client" stay).
+
 `spelling_folds` maps a theme's misspellings ("chcek") and abbreviations ("acct") to the
 correctly spelled word the same theme uses ("check", "account"), so a label never shows them;
 `profane_words` finds the swearing that says how a customer feels and never what the theme is
@@ -107,13 +115,30 @@ def _one_round(text: str) -> str:
     return _EDGE_PUNCT.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
 
 
+_NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+@lru_cache(maxsize=1024)
+def _product_name(product: str) -> re.Pattern[str] | None:
+    """The ways a ticket writes its product's name (see the module docstring), as one pattern."""
+    forms = []
+    for piece in re.split(r"[\s_]+", product):
+        parts = _NAME_WORD.findall(piece)
+        if sum(map(len, parts)) >= 2:
+            forms.append(r"[\s.-]?".join(map(re.escape, parts)))
+    return re.compile(rf"(?i)(?<![\w/@.-])(?:{'|'.join(forms)})(?![\w/-])") if forms else None
+
+
 @lru_cache(maxsize=2**15)
-def meaning_text(text: str) -> str:
+def meaning_text(text: str, product: str | None = None) -> str:
     """The redacted text without what does not say what the ticket is about (see the module
     docstring), nor the values that vary between tickets of one issue (amounts, dates, codes, ids:
     core/entities.py), which split one issue into as many themes as it has values; may be empty when nothing else was said. Idempotent: rounds repeat until nothing
     changes (removing a greeting can expose a handle); after the first, each change shortens the text.
-    Cached: the summaries read each ticket of a window again for every week that window covers."""
+    Cached: the summaries read each ticket of a window again for every week that window covers.
+    `product`: the ticket's product, whose name is removed too."""
+    if product and (name := _product_name(product)):
+        text = name.sub(" ", text)
     while (cleaned := drop_values(_one_round(text))) != text:
         text = cleaned
     return text

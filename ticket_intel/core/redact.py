@@ -474,7 +474,9 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
         out["followup_text"] = [red.text or None for red in followups]
     out["subject"] = [red.text if isinstance(s, str) else None for red, s in zip(subjects, raw["subject"], strict=True)]
     out["text"] = [red.text for red in messages]
-    out["meaning_text"] = [meaning_text(red.text) for red in messages]
+    products = raw["product"] if "product" in raw else [None] * len(messages)
+    out["meaning_text"] = [meaning_text(red.text, p if isinstance(p, str) else None)
+                           for red, p in zip(messages, products, strict=True)]
     out["text_hash"] = [text_hash(t[:embed_chars]) for t in out["meaning_text"]]
     out["n_chars"] = out["text"].str.len()
     out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)
