@@ -26,8 +26,9 @@ Toys"): it says which product, never what went wrong, and within one product it 
 whichever tickets happen to name it. A third of a Next.js window's bug titles name Next.js (63 % of
 one theme's, 3-9 % of every other's), and they made one 90-ticket theme, "Js · build", of unrelated
 bugs. Each piece of the name (split at "_": an owner and a repository, or a handle's words) is
-removed whole, its joined parts written together or apart, never inside a package name
-("next/font", "react-dom", "@prisma/client" stay).
+removed whole, its words and joined parts written together or apart ("Example Bank" only as
+"Example Bank" or "ExampleBank", never "bank" alone), never inside a package name ("next/font",
+"react-dom", "@prisma/client" stay).
 
 `spelling_folds` maps a theme's misspellings ("chcek") and abbreviations ("acct") to the
 correctly spelled word the same theme uses ("check", "account"), so a label never shows them;
@@ -122,7 +123,7 @@ _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 def _product_name(product: str) -> re.Pattern[str] | None:
     """The ways a ticket writes its product's name (see the module docstring), as one pattern."""
     forms = []
-    for piece in re.split(r"[\s_]+", product):
+    for piece in product.split("_"):
         parts = _NAME_WORD.findall(piece)
         if sum(map(len, parts)) >= 2:
             forms.append(r"[\s.-]?".join(map(re.escape, parts)))
