@@ -119,6 +119,23 @@ def test_a_small_week_shows_its_warning():
     assert "only 12 tickets this week" in html and "No themes ranked this week." in html
 
 
+def test_a_week_with_groups_but_none_ranked_says_why_and_which_setting_to_lower():
+    """A Next.js week of 32 bug titles fell into 11 groups of 1-4: the report said only "No themes
+    ranked this week." above a table far below."""
+    overview = {"tickets": 32, "customers": 29, "tickets_prev_week": 24, "themes": 0, "outlier_tickets": 4, "warning": None}
+    groups = pd.DataFrame([{"theme_id": f"T{i}", "label": f"Group {i}", "tickets": 4, "customers": 4, "ticket_ids": ["x"],
+                            "reason": "4 tickets from 4 customers (a theme needs 5 tickets from 3 customers)"} for i in (1, 2)]
+                          + [{"theme_id": "outliers", "label": "Unclustered tickets", "tickets": 4, "customers": 4,
+                              "ticket_ids": ["y"], "reason": "outliers: not close enough to any theme"}])
+    for render in (report.render_markdown, lambda c: report.render_html(c, {})):
+        text = render(report.build_context(WEEK, overview, pd.DataFrame(), pd.DataFrame(), groups, pd.DataFrame(),
+                                           pd.DataFrame()))
+        assert "2 groups of this week's tickets are not ranked" in text and "TICKET_INTEL_MIN_THEME_TICKETS" in text
+        only_outliers = render(report.build_context(WEEK, overview, pd.DataFrame(), pd.DataFrame(), groups.tail(1),
+                                                    pd.DataFrame(), pd.DataFrame()))
+        assert "No themes ranked this week." in only_outliers and "TICKET_INTEL_MIN_THEME_TICKETS" not in only_outliers
+
+
 def test_charts_are_embedded_pngs():
     weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
     counts = pd.DataFrame([[3, 5, 12], [4, 4, 5]], index=["T1", "T2"], columns=weeks)
