@@ -68,9 +68,11 @@ def test_meaning_text_keeps_what_carries_meaning(text):
     ("Next JS: the next page does not load", "vercel_next.js", "the next page does not load"),
     ("PowerToys Run crashes; Power Toys settings reset", "microsoft_PowerToys", "Run crashes; settings reset"),
     ("useEffect runs twice in React 18 with react-native", "facebook_react", "useEffect runs twice in 18 with react-native"),
+    ("Prisma 5 drops the index on migrate", "prisma_prisma", "5 drops the index on migrate"),
     ("my order never arrived", "AmazonHelp", "my order never arrived"),
     ("Example Bank blocked my bank transfer", "Example Bank", "blocked my bank transfer"),  # a name is one phrase
     ("the business account at examplebank", "Example Bank Business", "the business account at examplebank"),
+    ("TensorFlow 2.16 tensor shape error in tf.function", "TensorFlow_tensorflow", "2.16 tensor shape error in tf.function"),
     ("Next.js 14 breaks next/dynamic imports", None, "Next.js 14 breaks next/dynamic imports"),
 ])
 def test_the_ticket_s_own_product_name_is_no_part_of_its_meaning(text, product, meaning):
