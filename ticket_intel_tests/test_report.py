@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from ticket_intel.core import report
+from ticket_intel.core.rank import product_lines
 
 WEEK = date(2026, 11, 16)
 XSS = "<script>document.title='pwned';document.body.innerHTML='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
@@ -62,8 +63,22 @@ def test_the_top_themes_name_their_products_when_the_inbox_holds_several():
     md = report.render_markdown(ctx)
     assert "| # | Theme | Area | Products | Tickets |" in md and "| Cards | Acme 9 · (none) 3 | 12 |" in md
     assert "<th>Products</th>" in report.render_html(ctx, {})
+    assert '<span class="nw">Acme 9</span><br><span class="nw">(none) 3</span>' in report.render_html(ctx, {})
+    several = context(products={"Acme · Pro": 9, "Acme": 3})  # one product per line, a name with the separator whole
+    assert '<span class="nw">Acme · Pro 9</span><br><span class="nw">Acme 3</span>' in report.render_html(several, {})
     for one in ({"Acme": 12}, {"Acme · Pro": 12}):  # one product (its name may hold the separator): no column
         assert "<th>Products</th>" not in report.render_html(context(products=one), {})
+
+
+@pytest.mark.parametrize(("products", "names", "lines"), [
+    ("AppleSupport 12 · AmazonHelp 3", ["AppleSupport", "AmazonHelp"], ["AppleSupport 12", "AmazonHelp 3"]),
+    ("Acme · Pro 9 · Acme 3", ["Acme · Pro", "Acme"], ["Acme · Pro 9", "Acme 3"]),
+    ("A 2 · B 1", ["A"], ["A 2 · B 1"]),  # names that do not cover the string: shown whole
+    ("A 2", None, ["A 2"]),
+    (None, None, []),
+])
+def test_a_theme_s_products_split_into_lines_by_their_names(products, names, lines):
+    assert product_lines(products, names) == lines
 
 
 def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():

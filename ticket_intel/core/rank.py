@@ -209,6 +209,22 @@ def product_breakdown(group: pd.DataFrame, apart: bool = False) -> dict[str, Any
             "product_names": counts.index.tolist()}
 
 
+def product_lines(products: str | None, names: Sequence[str] | None) -> list[str]:
+    """`products` split into one "name count" per product, as a table shows them line by line. The
+    names come from `product_names`, since a name may itself hold the separator ("Acme · Pro")."""
+    if not products:
+        return []
+    lines, rest = [], products
+    for name in names if isinstance(names, list | tuple | np.ndarray) else []:
+        head = f"{name} "
+        count = rest[len(head):].split(" · ", 1)[0] if rest.startswith(head) else ""
+        if not count.isdigit():
+            return [products]
+        lines.append(head + count)
+        rest = rest[len(head) + len(count) + len(" · "):]
+    return lines if lines and not rest else [products]
+
+
 def several_products(names: Iterable[Sequence[str] | None]) -> bool:
     """Whether the themes' `product_names` hold more than one product, `(none)` included: only then
     does a table need a products column."""

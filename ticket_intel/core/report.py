@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.rank import Trend, several_products
+from ticket_intel.core.rank import Trend, product_lines, several_products
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
@@ -203,6 +203,7 @@ def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
             "severity_rationale": info.get("severity_rationale", ""), **_backlog(summary_of, row),
             "backlog_user_story": info.get("backlog_user_story", ""), "summarizer": info.get("summarizer", ""),
             "examples": [example(t) for t in row["example_ticket_ids"]],
+            "product_lines": product_lines(row.get("products"), row.get("product_names")),
         })
     return cards
 
