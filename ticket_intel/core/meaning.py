@@ -23,9 +23,9 @@ trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labe
 
 The ticket's own product name goes too, when its product is known ("Next.js", "PowerToys", "Power
 Toys"): it says which product, never what went wrong, and within one product it pulls together
-whichever tickets happen to name it. A third of a Next.js window's bug titles name Next.js (63 % of
-one theme's, 3-9 % of every other's), and they made one 90-ticket theme, "Js · build", of unrelated
-bugs. Each piece of the name (split at "_": an owner and a repository, or a handle's words) is
+whichever tickets happen to name it. An eighth of a Next.js window's bug titles name Next.js, and
+they drew a theme of 90 unrelated bugs, "Js · build", 36 % of which name it (at most 10 % of any
+other theme of 25 or more). Each piece of the name (split at "_": an owner and a repository, or a handle's words) is
 removed whole, its words and joined parts written together or apart ("Example Bank" only as
 "Example Bank" or "ExampleBank", never "bank" alone), never inside a package name ("next/font",
 "react-dom", "@prisma/client" stay).
