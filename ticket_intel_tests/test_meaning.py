@@ -72,6 +72,7 @@ def test_meaning_text_keeps_what_carries_meaning(text):
     ("my order never arrived", "AmazonHelp", "my order never arrived"),
     ("Example Bank blocked my bank transfer", "Example Bank", "blocked my bank transfer"),  # a name is one phrase
     ("the business account at examplebank", "Example Bank Business", "the business account at examplebank"),
+    ("Acme double charged me, Acme Pay support is silent", "Acme Pay", "double charged me, support is silent"),
     ("TensorFlow 2.16 tensor shape error in tf.function", "TensorFlow_tensorflow", "2.16 tensor shape error in tf.function"),
     ("Next.js 14 breaks next/dynamic imports", None, "Next.js 14 breaks next/dynamic imports"),
 ])
