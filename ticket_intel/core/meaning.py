@@ -25,11 +25,11 @@ The ticket's own product name goes too, when its product is known ("Next.js", "P
 Toys"): it says which product, never what went wrong, and within one product it pulls together
 whichever tickets happen to name it. An eighth of a Next.js window's bug titles name Next.js, and
 they drew a theme of 90 unrelated bugs, "Js · build", 36 % of which name it (at most 10 % of any
-other theme of 25 or more). Each piece of the name (split at "_": an owner and a repository, or a handle's words) is
-removed whole, its words and joined parts written together or apart. A name of several words goes
-as a phrase ("Example Bank" or "ExampleBank", never "bank" alone), and so does each of its words
-that is no common English word ("Acme" of "Acme Pay"; Zipf under 4, as below). Never inside a
-package name ("next/font", "react-dom", "@prisma/client" stay).
+other theme of 25 or more). Each piece of the name (split at "_": an owner and a repository, or a
+handle's words) is removed whole, its words and joined parts written together or apart. A name of
+several words goes as a phrase ("Example Bank" or "ExampleBank", never "bank" alone), and so does
+each of its words that is no common English word ("Acme" of "Acme Pay"; Zipf under 4, as below).
+Never inside a package name ("next/font", "react-dom", "@prisma/client" stay).
 
 `spelling_folds` maps a theme's misspellings ("chcek") and abbreviations ("acct") to the
 correctly spelled word the same theme uses ("check", "account"), so a label never shows them;
