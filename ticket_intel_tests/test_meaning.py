@@ -77,7 +77,7 @@ def test_meaning_text_keeps_what_carries_meaning(text):
     ("Next.js 14 breaks next/dynamic imports", None, "Next.js 14 breaks next/dynamic imports"),
 ])
 def test_the_ticket_s_own_product_name_is_no_part_of_its_meaning(text, product, meaning):
-    """A third of a Next.js window's titles named Next.js, and made one theme of unrelated bugs."""
+    """An eighth of a Next.js window's titles named Next.js, and drew one 90-title theme of unrelated bugs."""
     assert meaning_text(text, product) == meaning
     assert meaning_text(meaning, product) == meaning
 
