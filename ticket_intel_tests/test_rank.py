@@ -69,9 +69,10 @@ def test_each_theme_shows_where_its_tickets_come_from_when_themes_form_per_produ
     ranked = rank_week(apart, summaries(("A", "P1", "bug"), ("U", "P1", "bug"))).ranked.set_index("theme_id")
     assert ranked["products"].to_dict() == {"A": "Acme 16 · (none) 4", "U": "(none) 20"}  # a scope no product claimed says so
     assert ranked["product_names"].to_dict() == {"A": ["Acme", "(none)"], "U": ["(none)"]}
+    assert ranked["product_counts"].to_dict() == {"A": [16, 4], "U": [20]}
     single = frame([dict(t, product=None) for t in tickets("U", 40, 40)])
     alone = rank_week(context(single), summaries(("U", "P1", "bug"))).ranked
-    assert alone["products"].isna().all() and alone["product_names"].isna().all()
+    assert alone[["products", "product_names", "product_counts"]].isna().all().all()
 
 
 def test_examples_are_tickets_that_report_an_impact_not_the_praise_a_theme_absorbed():

@@ -198,31 +198,23 @@ def language_name(code: str) -> str:
 
 
 def product_breakdown(group: pd.DataFrame, apart: bool = False) -> dict[str, Any]:
-    """Where a theme's tickets come from, most first: `products` for people (`AppleSupport 12 ·
-    AmazonHelp 3`) and `product_names` for code (["AppleSupport", "AmazonHelp"]). When themes formed
-    within each product (`apart`), a theme of tickets that name none says so (`(none) 12`): its
-    scope mixes whatever no product claimed, which a reader must know to weigh it."""
+    """Where a theme's tickets come from, most first: `product_names` with their `product_counts`,
+    and `products`, the two as one line for people (`AppleSupport 12 · AmazonHelp 3`). When themes
+    formed within each product (`apart`), a theme of tickets that name none says so (`(none) 12`):
+    its scope mixes whatever no product claimed, which a reader must know to weigh it."""
     if "product" not in group or (group["product"].isna().all() and not apart):
-        return {"products": None, "product_names": None}
+        return {"products": None, "product_names": None, "product_counts": None}
     counts = group["product"].fillna("(none)").value_counts()
-    return {"products": " · ".join(f"{name} {n}" for name, n in counts.items()),
-            "product_names": counts.index.tolist()}
+    return {"products": " · ".join(product_lines(counts.index, counts.to_numpy())),
+            "product_names": counts.index.tolist(), "product_counts": counts.astype(int).tolist()}
 
 
-def product_lines(products: str | None, names: Sequence[str] | None) -> list[str]:
-    """`products` split into one "name count" per product, as a table shows them line by line. The
-    names come from `product_names`, since a name may itself hold the separator ("Acme · Pro")."""
-    if not products:
+def product_lines(names: Sequence[str] | None, counts: Sequence[int] | None) -> list[str]:
+    """One "name count" per product, as a table shows them line by line (none for a theme that
+    lists no products: a missing list reads back as None or NaN)."""
+    if not all(isinstance(v, list | tuple | np.ndarray | pd.Index) for v in (names, counts)):
         return []
-    lines, rest = [], products
-    for name in names if isinstance(names, list | tuple | np.ndarray) else []:
-        head = f"{name} "
-        count = rest[len(head):].split(" · ", 1)[0] if rest.startswith(head) else ""
-        if not count.isdigit():
-            return [products]
-        lines.append(head + count)
-        rest = rest[len(head) + len(count) + len(" · "):]
-    return lines if lines and not rest else [products]
+    return [f"{name} {int(n)}" for name, n in zip(names, counts, strict=True)]
 
 
 def several_products(names: Iterable[Sequence[str] | None]) -> bool:

@@ -203,7 +203,7 @@ def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
             "severity_rationale": info.get("severity_rationale", ""), **_backlog(summary_of, row),
             "backlog_user_story": info.get("backlog_user_story", ""), "summarizer": info.get("summarizer", ""),
             "examples": [example(t) for t in row["example_ticket_ids"]],
-            "product_lines": product_lines(row.get("products"), row.get("product_names")),
+            "product_lines": product_lines(row.get("product_names"), row.get("product_counts")),
         })
     return cards
 

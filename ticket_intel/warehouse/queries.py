@@ -183,7 +183,7 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
     (`{field, value, share, baseline_share, p_value, scope}`, strongest first)."""
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
-                               impact, products, product_names, example_ticket_ids, sentiment, frustration_share,
+                               impact, products, product_names, product_counts, example_ticket_ids, sentiment, frustration_share,
                                escalation_share, churn_risk_customers, docs_status, docs_article,
                                docs_article_url, after_release, after_release_days, fix_status, fix_release,
                                parent, parent_id,

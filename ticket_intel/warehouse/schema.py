@@ -287,6 +287,17 @@ def _v16_product_names(con: duckdb.DuckDBPyConnection) -> None:
                    WHERE products IS NOT NULL AND product_names IS NULL""")
 
 
+def _v17_product_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """A ranked theme stores each product's ticket count beside its name, so nothing parses the
+    display string `products`. Rows written before get the counts read back from it, once, as
+    migration 16 read their names."""
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS product_counts INTEGER[]")
+    con.execute("""UPDATE marts.ranked_themes
+                   SET product_counts = list_transform(string_split(products, ' · '),
+                                                       p -> CAST(regexp_extract(p, ' ([0-9]+)$', 1) AS INTEGER))
+                   WHERE products IS NOT NULL AND product_counts IS NULL""")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -312,6 +323,7 @@ MIGRATIONS = (
     Migration(14, "theme weeks record the fence placement admits tickets by", _v14_fences),
     Migration(15, "segment claims record the product their theme was compared within", _v15_segment_scopes),
     Migration(16, "ranked themes list their products by name", _v16_product_names),
+    Migration(17, "ranked themes store each product's ticket count", _v17_product_counts),
 )
 LATEST = MIGRATIONS[-1].version
 
