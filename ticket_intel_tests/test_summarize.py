@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from ticket_intel.core import summarize
 from ticket_intel.core.llm import LLMAnswer
+from ticket_intel.core.meaning import product_words
 from ticket_intel.core.summarize import (
     ThemeDocs,
     class_tfidf_terms,
@@ -32,7 +33,7 @@ from ticket_intel.core.summarize import (
     ticket_signal,
     word_sample,
 )
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, product_words
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
 
 WEEK = date(2026, 11, 16)
 DECLINED = [
@@ -331,40 +332,45 @@ def test_words_of_strong_feeling_are_no_terms():
     assert {"parcel", "address", "wrong address"} & set(terms)
 
 
-def test_within_products_a_product_s_name_is_no_term_of_its_themes():
+def test_a_product_s_name_is_no_term_of_its_themes():
     """Next.js bug titles all say "Next.js": against another product's themes that word set each Next.js
-    theme apart, and labelled them "Js · ..."; with themes formed per product it is no term of its own."""
+    theme apart, and labelled them "Js · ..."; within Swift alone, package names ("swift-numerics",
+    "swift-syntax") made a crash theme "Swift · crash". Its name says which product, never what the
+    theme is about."""
     titles = {
         ("vercel_next.js", "N1"): ["Next.js image component fails to render", "Next.js image component breaks on reload",
                                     "Image component in Next.js shows nothing", "Next.js image component blurs"],
         ("vercel_next.js", "N2"): ["Next.js router push loses query params", "Router push in Next.js drops query params",
                                     "Next.js router push ignores query params", "Query params gone after router push"],
-        ("swiftlang_swift", "S1"): ["Compiler crash on generic protocol", "Generic protocol crashes the compiler",
-                                     "Compiler crash with generic protocol conformance", "Crash compiling generic protocol"],
+        ("swiftlang_swift", "S1"): ["Compiler crash building swift-numerics", "swift-syntax crashes the compiler",
+                                     "Compiler crash with swift-format", "Crash compiling generic protocol"],
+        ("swiftlang_swift", "S2"): ["Generic protocol conformance is rejected", "Protocol conformance of generic type",
+                                     "Conformance to a generic protocol fails", "Wrong generic protocol witness"],
     }
     rows = [(product, theme, text) for (product, theme), texts in titles.items() for text in texts]
     frame = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(rows))], "ticket_week": WEEK,
                           "product": [r[0] for r in rows], "theme_id": [r[1] for r in rows], "text": [r[2] for r in rows]})
-    vectors = np.eye(len(rows), dtype=np.float32)
-    together, apart = theme_docs(frame, WEEK, vectors), theme_docs(frame, WEEK, vectors, products_apart=True)
-    assert {"next", "js"} & set(together["N1"].terms) and {"next", "js"} & set(together["N2"].terms)
+    docs = theme_docs(frame, WEEK, np.eye(len(rows), dtype=np.float32))
     for theme in ("N1", "N2"):
-        assert not {"next", "js", "vercel"} & set(apart[theme].terms), apart[theme].terms
-    assert apart["N1"].terms[0] in {"image", "component", "image component"}
-    assert apart["S1"].terms == together["S1"].terms  # "swift" is in none of its titles: nothing to leave out
-    # Either way the product's name is never evidence of the theme's product area.
-    assert apart["N1"].product_words == together["N1"].product_words == {"vercel", "next", "js"}
+        assert not {"next", "js", "vercel"} & set(docs[theme].terms), docs[theme].terms
+    assert docs["N1"].terms[0] in {"image", "component", "image component"}
+    assert "swift" not in docs["S1"].terms and docs["S1"].terms[0] in {"crash", "compiler", "compiler crash"}
+    swift_alone = theme_docs(frame[frame["product"] == "swiftlang_swift"], WEEK, np.eye(8, dtype=np.float32))
+    assert "swift" not in swift_alone["S1"].terms, swift_alone["S1"].terms  # one product: the same
+    # Nor is it evidence of the theme's product area.
+    assert docs["N1"].product_words == {"vercel", "next", "js"}
 
 
 @pytest.mark.parametrize(("product", "words"), [
     ("vercel_next.js", ["vercel", "next", "js"]),
     ("microsoft_PowerToys", ["microsoft", "powertoys", "power", "toys"]),
     ("UPSHelp", ["upshelp", "ups", "help"]),
-    ("Acme Pay", ["acme", "pay"]),
+    ("Acme Pay", ["acme"]),  # of several words, the common ones are said of other things too
+    ("Example Bank Business", []),
     ("TensorFlow_tensorflow", ["tensorflow", "tensor", "flow"]),
     (None, []),
 ])
-def test_a_product_s_name_words_include_the_parts_of_a_joined_name(product, words):
+def test_a_product_s_name_words_are_its_own_words_and_the_parts_of_a_joined_name(product, words):
     assert product_words(product) == words
 
 

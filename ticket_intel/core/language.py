@@ -31,8 +31,8 @@ from typing import Any
 
 import regex
 
+from ticket_intel.core.meaning import product_name
 from ticket_intel.core.normalize import strip_email_tail
-from ticket_intel.core.vocabulary import product_words
 
 UNDETERMINED = "und"
 MODEL_FILE = "lid.176.ftz"
@@ -65,8 +65,8 @@ def language_text(text: str, product: str | None = None) -> str:
     would cost several times the detection itself."""
     plain = html.unescape(_TAG.sub("\n", text[: 4 * MAX_CHARS])) if _TAG.search(text) else text
     words = _NOISE.sub(" ", strip_email_tail(plain)[:MAX_CHARS])
-    if names := [re.escape(w) for w in product_words(product)]:
-        words = re.sub(rf"(?i)\b(?:{'|'.join(names)})\b", " ", words)
+    if product and (name := product_name(product)):
+        words = name.sub(" ", words)
     return " ".join(words.split())
 
 

@@ -120,8 +120,32 @@ def _one_round(text: str) -> str:
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
+# The parts of a product name that are words: `vercel_next.js` -> vercel, next, js.
+_NAME_PART = re.compile(r"[^\W\d_]{2,}")
+# The words a joined name is made of: `PowerToys` -> Power, Toys; `UPSHelp` -> UPS, Help.
+_JOINED = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def product_words(product: str | None) -> list[str]:
+    """The words that stand for a product's name alone, lower-cased: no theme's term, no evidence
+    of its area, in no language. Within the product's tickets they are what every ticket shares,
+    not what a theme is about. A joined name counts with its parts, which customers write apart
+    ("Power Toys": a PowerToys theme read "Powertoys run · toys"). Of a name of several words, as
+    in the text for meaning, only the words that are no common English word ("acme" of "Acme Pay";
+    "bank" of "Example Bank" is what customers say about a bank's transfers too)."""
+    words = []
+    for piece in (product or "").split("_"):
+        several = len(piece.split()) > 1
+        for part in _NAME_PART.findall(piece):
+            if several and _zipf(part.lower()) >= COMMON_ZIPF:
+                continue
+            joined = [w for w in _JOINED.findall(part) if len(w) >= 2]
+            words += [part, *joined] if len(joined) > 1 else [part]
+    return list(dict.fromkeys(w.lower() for w in words))
+
+
 @lru_cache(maxsize=1024)
-def _product_name(product: str) -> re.Pattern[str] | None:
+def product_name(product: str) -> re.Pattern[str] | None:
     """The ways a ticket writes its product's name (see the module docstring), as one pattern."""
     forms = []
     for piece in product.split("_"):
@@ -141,7 +165,7 @@ def meaning_text(text: str, product: str | None = None) -> str:
     changes (removing a greeting can expose a handle); after the first, each change shortens the text.
     Cached: the summaries read each ticket of a window again for every week that window covers.
     `product`: the ticket's product, whose name is removed too."""
-    if product and (name := _product_name(product)):
+    if product and (name := product_name(product)):
         text = name.sub(" ", text)
     while (cleaned := drop_values(_one_round(text))) != text:
         text = cleaned

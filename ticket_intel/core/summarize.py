@@ -25,10 +25,10 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from ticket_intel.core.counts import rows_by_key
-from ticket_intel.core.meaning import meaning_text, profane_words, spelling_folds
+from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural, product_words
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
@@ -107,8 +107,8 @@ class ThemeDocs:
     # the terms' computation so labelling need not redo it; computed when None.
     meanings: list[str] | None = None
     phrases: list[list[list[str]]] | None = None
-    # The words of the theme's product's name: never evidence of its product area (a brand is not a
-    # part of the product), and no term of its own when themes form per product.
+    # The words of the theme's product's name (`product_words`): never evidence of its product area
+    # (a brand is not a part of the product), and no term of its own.
     product_words: frozenset[str] = frozenset()
 
     def of_words(self, per_ticket: Sequence) -> list:
@@ -561,13 +561,14 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
-def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_apart: bool = False
-               ) -> dict[str, ThemeDocs]:
+def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[str, ThemeDocs]:
     """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
     meaning_text and product; one vector per row) into one `ThemeDocs` per theme that has tickets in
-    `week`, with c-TF-IDF terms over all themes. When themes form per product (`products_apart`), a
-    word of a theme's product's name is no term of its own: against the other products' themes it
-    is what sets every theme of the product apart (Next.js bug themes were "Js · component")."""
+    `week`, with c-TF-IDF terms over all themes. A word of a theme's product's name is no term of
+    its own: against other products' themes it sets every theme of the product apart (Next.js bug
+    themes were "Js · component"), and within one product it says only which product. The text for
+    meaning has the name removed, but not from package names ("swift-numerics", "next/font"), whose
+    words made Swift's crash theme "Swift · crash"."""
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
     vectors = vectors[themed]
@@ -583,7 +584,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, products_a
     profane_words(w for theme in meanings.values() for m in theme for phrase in _sentences(m) for w in phrase)
     phrases = {t: _theme_phrases(theme, stop) for t, theme in meanings.items()}
     names = _product_names(frame, groups)
-    terms = _tfidf_terms(phrases, unsaid=names if products_apart else None)
+    terms = _tfidf_terms(phrases, unsaid=names)
     active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
     return {
         t: ThemeDocs(

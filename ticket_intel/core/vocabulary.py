@@ -9,13 +9,6 @@ Signal type is the product team's view of a ticket or theme; a triage category m
 
 from __future__ import annotations
 
-import re
-
-# The parts of a product name that are words: `vercel_next.js` -> vercel, next, js; `Acme Pay` -> acme, pay.
-_NAME_PART = re.compile(r"[^\W\d_]{2,}")
-# The words a joined name is made of: `PowerToys` -> Power, Toys; `UPSHelp` -> UPS, Help.
-_JOINED = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 URGENCIES = ("P1", "P2", "P3", "P4")
 SIGNAL_TYPES = ("bug", "feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing", "other")
@@ -35,15 +28,3 @@ DEFAULT_SIGNAL = "other"
 def plural(n: int, noun: str) -> str:
     """`1 ticket`, `2 tickets`: the one way a count is written, in code and in templates."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def product_words(product: str | None) -> list[str]:
-    """The words of a product's name, lower-cased. They are in no language, and within the product's
-    own themes they are what every ticket shares, not what a theme is about. A joined name counts
-    with its parts, which customers write apart ("Power Toys": a PowerToys theme read "Powertoys
-    run · toys")."""
-    words = []
-    for part in _NAME_PART.findall(product or ""):
-        joined = [w for w in _JOINED.findall(part) if len(w) >= 2]
-        words += [part, *joined] if len(joined) > 1 else [part]
-    return list(dict.fromkeys(w.lower() for w in words))

@@ -37,7 +37,7 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
 
 def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, llm: LLMConfig,
                    run_id: str) -> pd.DataFrame:
-    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, ctx.products_apart), ctx.window)
+    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors), ctx.window)
     tags = ctx.window.groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
     cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
                      put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))

@@ -14,11 +14,11 @@ from ticket_intel.adapters.llm import completer
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.llm import LLMCache
+from ticket_intel.core.meaning import product_words
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_routing, load_taxonomy
 from ticket_intel.core.triage_llm import llm_triage_frame
-from ticket_intel.core.vocabulary import product_words
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
 
