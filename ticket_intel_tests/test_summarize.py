@@ -374,6 +374,17 @@ def test_a_product_s_name_words_are_its_own_words_and_the_parts_of_a_joined_name
     assert product_words(product) == words
 
 
+@pytest.mark.parametrize(("topic", "wanted"), [
+    ("compiler crash", "I want the compiler crash fixed so that"),  # the topic is the failure itself
+    ("build errors", "I want the build errors fixed so that"),
+    ("parameter pack", "I want parameter pack to work the first time so that"),
+    ("error messages", "I want error messages to work the first time so that"),  # the failure is no head noun
+])
+def test_a_bug_s_user_story_wants_the_failure_fixed_and_the_feature_working(topic, wanted):
+    story = summarize.backlog_item("bug", topic, "It crashes", 12, 6.0, "P1", 3.0).user_story
+    assert wanted in story, story
+
+
 def test_phrasings_are_typical_tickets_that_differ_not_the_fringe():
     rng = np.random.default_rng(0)
     core = np.array([1.0, 0.0, 0.0, 0.0]) + 0.1 * rng.normal(size=(10, 4))  # alike phrasings of one issue

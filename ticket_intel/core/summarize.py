@@ -144,11 +144,19 @@ _BACKLOG = {
 }
 
 
+# The nouns that name a failure: a bug theme whose topic ends in one is the failure itself
+# ("compiler crash", "build error"), which a customer wants fixed, not "to work the first time".
+_FAILURE_NOUN = re.compile(r"\b(?:crash|error|failure|bug|exception|panic|freeze|hang|outage|leak|regression|"
+                           r"problem|issue|segfault)(?:e?s)?$")
+
+
 def backlog_item(signal: str, topic: str, quote: str, tickets: int, rate: float, severity: str,
                  deflection: float) -> BacklogItem:
     """The theme as a backlog item: title, a user story grounded in a customer's words, and a measurable
     done-when (the weekly rate halved, at least to the level a theme stops being one)."""
     tag, work, goal, benefit = _BACKLOG[signal]
+    if signal == "bug" and _FAILURE_NOUN.search(topic.lower()):
+        goal = "the {topic} fixed"
     target = max(1, int(rate // 2))
     who = f"As a customer who wrote \u201c{quote}\u201d," if quote.strip() else "As a customer,"
     story = (f"{who} I want {goal.format(topic=topic)} so that {benefit}. "
