@@ -615,11 +615,11 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     chosen = chosen_week(warehouse, monday(week.date()) if week else None)
     with access.open_snapshot(warehouse) as con:
         ctx = wh.load_week_context(con, chosen, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
-        summaries = wh.week_rows(con, "marts.cluster_summaries", chosen)
-    themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
-    by_theme = themed.groupby("theme_id")
+        themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
+        by_theme = themed.groupby("theme_id")
+        summaries = wh.latest_summaries(con, list(by_theme.groups), chosen)  # every theme of the window
     centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}
-    themes = summaries[["theme_id", "label", "terms"]].assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
+    themes = summaries.assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
     document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
                      by_theme["similarity"].agg(list).to_dict(),
                      by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),

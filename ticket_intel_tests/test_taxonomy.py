@@ -216,6 +216,26 @@ def test_suggest_prints_a_valid_taxonomy_for_the_sample(sample_run):
     assert len(drafted.areas) >= 5 and all(a.keywords for a in drafted.areas)
 
 
+def test_suggest_drafts_from_every_theme_of_the_window_not_only_this_week_s(sample_run, tmp_path):
+    """A partial last week (an export cut on a Monday: Swift's ended with 2 titles) summarizes only
+    the themes it touched; the draft still reads every theme of the window, each by its latest summary."""
+    from click.testing import CliRunner
+
+    from ticket_intel import warehouse as wh
+    from ticket_intel.cli import main
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(sample_run.warehouse, path)
+    with wh.open_warehouse(path) as con:
+        last = con.execute("SELECT max(week_start) FROM marts.cluster_summaries").fetchone()[0]
+        con.execute("""DELETE FROM marts.cluster_summaries WHERE week_start = ?
+                       AND theme_id <> (SELECT min(theme_id) FROM marts.cluster_summaries WHERE week_start = ?)""",
+                    [last, last])
+    result = CliRunner().invoke(main, ["taxonomy", "suggest", "--warehouse", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert len(tax.parse(result.stdout).areas) >= 5
+
+
 def test_a_product_s_own_name_is_no_evidence_of_an_area():
     """Swift compiler bug titles all say "Swift", a keyword of the sample's Transfers area."""
     from ticket_intel.core.taxonomy import Area, Taxonomy, assign_area

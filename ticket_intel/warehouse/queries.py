@@ -135,6 +135,15 @@ def earlier_labels(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, str]
     return {str(theme): str(label) for theme, label in rows}
 
 
+def latest_summaries(con: duckdb.DuckDBPyConnection, themes: Sequence[str], week: date) -> pd.DataFrame:
+    """The latest summary (theme_id, label, terms) at or before `week` of each of `themes`: a theme of
+    the window that had no ticket this week was summarized in the last week it had some."""
+    return read(con, """SELECT theme_id, label, terms FROM marts.cluster_summaries
+                        WHERE week_start <= ? AND theme_id IN (SELECT unnest(?))
+                        QUALIFY row_number() OVER (PARTITION BY theme_id ORDER BY week_start DESC) = 1
+                        ORDER BY theme_id""", [week, sorted(set(themes))])
+
+
 def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
     return scalar(con, "SELECT response FROM ops.llm_cache WHERE prompt_hash = ?", [prompt_hash])
 
