@@ -142,7 +142,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
-    counts, files = runner.inbox_weeks(inbox)
+    counts, files, cut = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
     chosen = runner.choose_partitions_start(counts, home)
@@ -150,7 +150,7 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home))
+    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home), cut)
     click.echo(plan.describe())
     execute(warehouse, plan.start, plan.end)
     return plan

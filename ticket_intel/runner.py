@@ -5,7 +5,7 @@ runs, sensors and reviews live in `<warehouse>_dagster/` beside it, and its repo
 `<warehouse>_reports/`. The partitions follow the data: on the first run, when no partition
 start is configured, it is the first week that holds enough tickets to be ranked, and it is
 stored in ticket_intel.yaml (earlier tickets are counted as before the partitions). `--weeks all`
-means the weeks that hold tickets.
+means the weeks that hold tickets, but for a last week its export cut short (core/rates.py `cut_short`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, settings
+from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.weeks import monday, week_start
 from ticket_intel.warehouse import target
 
@@ -76,9 +77,10 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
     return Counter(week_start(tickets["created_at"])) if len(tickets) else Counter()
 
 
-def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame]:
-    """(tickets per week, per-file outcomes) of the inbox, streamed into a staging database (inside
-    `staging.parse_once` the run's own ingest takes it over instead of parsing the inbox again)."""
+def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame, CutWeek | None]:
+    """(tickets per week, per-file outcomes, the last week when the export cut it short) of the inbox,
+    streamed into a staging database (inside `staging.parse_once` the run's own ingest takes it over
+    instead of parsing the inbox again)."""
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
 
@@ -86,7 +88,8 @@ def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame]:
                                      settings.value("TICKET_INTEL_WAREHOUSE"))
     with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
-        return staged.stage.week_counts(), files
+        offsets = staged.stage.latest_weeks_offsets(int(settings.value("TICKET_INTEL_WINDOW_WEEKS")) + 1)
+        return staged.stage.week_counts(), files, cut_short(offsets)
 
 
 def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
@@ -126,10 +129,15 @@ class WeekPlan:
     end: date
     with_tickets: int
     without: int
+    left_out: CutWeek | None = None  # the inbox's last week, cut short by its export
 
     def describe(self) -> str:
         skipped = f"; skipped {self.without} weeks with no tickets" if self.without else ""
-        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}"
+        cut = self.left_out
+        note = (f"\nleft out the week of {cut.week}: the inbox's tickets end on {cut.latest:%a %Y-%m-%d %H:%M}, "
+                f"where a usual week has {cut.covered:.0%} of its tickets; run it with --weeks {cut.week} "
+                "once the export covers it") if cut else ""
+        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{note}"
 
 
 def partitions_origin(home: Path) -> str:
@@ -142,12 +150,17 @@ def partitions_origin(home: Path) -> str:
     return PARTITIONS_START
 
 
-def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origin: str = "") -> WeekPlan:
+def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origin: str = "",
+               cut: CutWeek | None = None) -> WeekPlan:
     """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the partitions;
-    `origin` names where their start was set, for the errors."""
+    `origin` names where their start was set, for the errors. `all` leaves out a last week its export
+    `cut` short: its report would rank part of a week against whole ones (named weeks run as named)."""
     weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
     begin = f"start {min(partition_keys)}" + (f", {origin}" if origin else "")
+    left_out = None
     if spec == "all":
+        if cut and len(weeks) > 1 and weeks[-1] == cut.week:
+            weeks, left_out = weeks[:-1], cut
         if not weeks:
             raise ValueError(f"no tickets fall inside the weekly partitions ({begin}); "
                              "see `partitions_start` in the README")
@@ -159,7 +172,7 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
                 raise ValueError(f"week {w} is not a complete week inside the partitions ({begin})")
     span = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     inside = sum(1 for w in weeks if start <= w <= end)
-    return WeekPlan(start, end, inside, span - inside)
+    return WeekPlan(start, end, inside, span - inside, left_out)
 
 
 def _range(spec: str) -> tuple[date, date]:

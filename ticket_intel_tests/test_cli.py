@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from ticket_intel import runner, settings
 from ticket_intel.cli import chosen_week, format_themes, main
+from ticket_intel.core import rates
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
             ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
@@ -257,3 +258,49 @@ def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
     assert listed.exit_code == 0 and "only 12 tickets this week" in listed.stdout
     assert chosen_week(path, None) == dt.date(2026, 11, 16)  # `taxonomy suggest` drafts from it, ranked or not
     assert first.stdout.startswith("week of 2026-11-02") and "Card · arrival" in first.stdout
+
+
+def _offsets(weeks: dict[dt.date, list[float]]) -> pd.DataFrame:
+    """Tickets at these offsets (days since Monday) of these weeks, as the staged inbox lists them."""
+    rows = [(w, dt.datetime.combine(w, dt.time()) + dt.timedelta(days=d), d * 86400.0)
+            for w, days in weeks.items() for d in days]
+    return pd.DataFrame(rows, columns=["week_start", "created_at", "offset_seconds"])
+
+
+def test_an_export_cut_short_leaves_its_last_week_out_of_all_weeks():
+    """GitHub's bug titles end on Monday 2024-09-30: that week held 2 titles against 31 the week before,
+    and its report said "too few to rank". A week whose tickets stop where a usual week has most of
+    its tickets still to come is left out of `all`, and the plan says why."""
+    daily = [d + h / 24 for d in range(7) for h in (9, 15)]  # two tickets a day, every day
+    earlier = {dt.date(2026, 11, 2): daily, dt.date(2026, 11, 9): daily}
+    cut = rates.cut_short(_offsets({**earlier, dt.date(2026, 11, 16): [0.4, 0.6]}))  # Monday only
+    assert cut is not None and cut.week == dt.date(2026, 11, 16) and cut.covered == pytest.approx(2 / 28)
+    counts = Counter({dt.date(2026, 11, 2): 14, dt.date(2026, 11, 9): 14, dt.date(2026, 11, 16): 2})
+    plan = runner.plan_weeks("all", counts, KEYS, cut=cut)
+    assert plan.end == dt.date(2026, 11, 9) and "left out the week of 2026-11-16" in plan.describe()
+    assert "Mon 2026-11-16 14:24" in plan.describe() and "--weeks 2026-11-16" in plan.describe()
+    assert runner.plan_weeks("2026-11-16", counts, KEYS, cut=cut).end == dt.date(2026, 11, 16)  # named: run
+    weekdays = [d + h / 24 for d in range(5) for h in (9, 15)]  # a queue quiet at weekends
+    quiet = {w: weekdays for w in earlier} | {dt.date(2026, 11, 16): weekdays}
+    assert rates.cut_short(_offsets(quiet)) is None  # its last ticket on a Friday: a whole week
+    assert rates.cut_short(_offsets({**earlier, dt.date(2026, 11, 16): daily[:-1]})) is None  # Sunday 09:00
+    assert rates.cut_short(_offsets({dt.date(2026, 11, 16): [0.4]})) is None  # nothing to compare with
+
+
+def test_the_staged_inbox_gives_each_ticket_its_offset_in_its_week(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = ["Ticket ID,Subject,Description,Created time,Contact ID"] + [
+        f"{100 + i},Card,Ticket number {i} about a card,2026-11-{d:02d} {h:02d}:00:00,{200 + i}"
+        for i, (d, h) in enumerate([(3, 12), (10, 6), (11, 18), (16, 10)])]
+    (inbox / "freshdesk_tickets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    counts, _, cut = runner.inbox_weeks(inbox)
+    assert sum(counts.values()) == 4 and cut is None
+    from ticket_intel.core.sources import load_mappings
+    from ticket_intel.warehouse.staging import staged_inbox
+
+    with staged_inbox(inbox, load_mappings(""), None) as staged:
+        staged.stage.resolve(staged.files, None)
+        offsets = staged.stage.latest_weeks_offsets(2).sort_values("created_at")
+    assert offsets["week_start"].astype(str).tolist() == ["2026-11-09", "2026-11-09", "2026-11-16"]
+    assert (offsets["offset_seconds"] / 3600).tolist() == [30.0, 66.0, 10.0]  # Tue 06:00, Wed 18:00, Mon 10:00

@@ -235,6 +235,14 @@ class Stage:
     def week_counts(self) -> Counter[date]:
         return Counter(dict(self.con.execute("SELECT week_start, count(*) FROM kept GROUP BY 1").fetchall()))
 
+    def latest_weeks_offsets(self, weeks: int) -> pd.DataFrame:
+        """Each ticket of the inbox's last `weeks` weeks with tickets: week_start, created_at and its
+        seconds since its week's Monday (core/rates.py `cut_short` reads them)."""
+        return self.con.execute("""SELECT week_start, created_at,
+                                          epoch(created_at) - epoch(CAST(week_start AS TIMESTAMP)) AS offset_seconds
+                                   FROM kept WHERE week_start IN (SELECT DISTINCT week_start FROM kept
+                                                                  ORDER BY week_start DESC LIMIT ?)""", [weeks]).df()
+
     def rejected_count(self) -> int:
         return self.con.execute("SELECT count(*) FROM all_rejected").fetchone()[0]
 
