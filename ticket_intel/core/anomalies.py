@@ -148,9 +148,10 @@ def born_apart(ctx: WeekContext, settings: AlertSettings) -> dict[str, str]:
 
 
 def _is_new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> bool:
-    """A theme born this week, theme-sized, never theme-sized before, and beyond what the rate of its
-    earlier tickets predicts (the spike test's tail, as for a piece born apart): a trickle of 2-4 a
-    week that a refit first gathers into a theme is not new."""
+    """A theme born after tracking began, in the first week it is a theme (ranked, theme-sized, never
+    theme-sized before), and beyond what the rate of its earlier tickets predicts (the spike test's
+    tail, as for a piece born apart): a trickle of 2-4 a week that a refit first gathers into a
+    theme is not new (docs/alerts.md, "What is a new pattern")."""
     theme_id = str(theme["theme_id"])
     earlier = [w for w in ctx.data_weeks if w < ctx.week]
     return (ctx.births.get(theme_id) is not None and theme_id not in ctx.ranked_before
