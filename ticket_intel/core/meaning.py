@@ -127,12 +127,12 @@ _JOINED = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
 def product_words(product: str | None) -> list[str]:
-    """The words that stand for a product's name alone, lower-cased: no theme's term, no evidence
-    of its area, in no language. Within the product's tickets they are what every ticket shares,
-    not what a theme is about. A joined name counts with its parts, which customers write apart
-    ("Power Toys": a PowerToys theme read "Powertoys run · toys"). Of a name of several words, as
-    in the text for meaning, only the words that are no common English word ("acme" of "Acme Pay";
-    "bank" of "Example Bank" is what customers say about a bank's transfers too)."""
+    """The words that stand for a product's name alone, lower-cased: no theme's term and no evidence
+    of its area. Within the product's tickets they are what every ticket shares, not what a theme
+    is about. A joined name counts with its parts, which customers write apart ("Power Toys": a
+    PowerToys theme read "Powertoys run · toys"). Of a name of several words, as in the text for
+    meaning, only the words that are no common English word ("acme" of "Acme Pay"; "bank" of
+    "Example Bank" is what customers say about a bank's transfers too)."""
     words = []
     for piece in (product or "").split("_"):
         several = len(piece.split()) > 1
