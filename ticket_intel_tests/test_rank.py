@@ -70,9 +70,11 @@ def test_each_theme_shows_where_its_tickets_come_from_when_themes_form_per_produ
     assert ranked["products"].to_dict() == {"A": "Acme 16 · (none) 4", "U": "(none) 20"}  # a scope no product claimed says so
     assert ranked["product_names"].to_dict() == {"A": ["Acme", "(none)"], "U": ["(none)"]}
     assert ranked["product_counts"].to_dict() == {"A": [16, 4], "U": [20]}
+    together = rank_week(context(data), summaries(("A", "P1", "bug"), ("U", "P1", "bug"))).ranked.set_index("theme_id")
+    assert together["products"].to_dict() == {"A": "Acme 16 · (none) 4", "U": "(none) 20"}  # a column, every row
     single = frame([dict(t, product=None) for t in tickets("U", 40, 40)])
     alone = rank_week(context(single), summaries(("U", "P1", "bug"))).ranked
-    assert alone[["products", "product_names", "product_counts"]].isna().all().all()
+    assert alone[["products", "product_names", "product_counts"]].isna().all().all()  # no product anywhere
 
 
 def test_examples_are_tickets_that_report_an_impact_not_the_praise_a_theme_absorbed():

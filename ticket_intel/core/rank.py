@@ -148,14 +148,14 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],
-               label: str, settings: RankSettings) -> dict[str, Any]:
+               label: str, settings: RankSettings, products_listed: bool) -> dict[str, Any]:
     severity = info.get("severity") or DEFAULT_SEVERITY
     return {
         "theme_id": theme_id, "label": label, **_volume(ctx, theme_id, settings),
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
-        "review_status": ctx.review.status(theme_id), **product_breakdown(group, ctx.products_apart),
+        "review_status": ctx.review.status(theme_id), **product_breakdown(group, products_listed),
         **theme_triage(group),
     }
 
@@ -197,12 +197,13 @@ def language_name(code: str) -> str:
         return code
 
 
-def product_breakdown(group: pd.DataFrame, apart: bool = False) -> dict[str, Any]:
+def product_breakdown(group: pd.DataFrame, listed: bool) -> dict[str, Any]:
     """Where a theme's tickets come from, most first: `product_names` with their `product_counts`,
-    and `products`, the two as one line for people (`AppleSupport 12 · AmazonHelp 3`). When themes
-    formed within each product (`apart`), a theme of tickets that name none says so (`(none) 12`):
-    its scope mixes whatever no product claimed, which a reader must know to weigh it."""
-    if "product" not in group or (group["product"].isna().all() and not apart):
+    and `products`, the two as one line for people (`AppleSupport 12 · AmazonHelp 3`). `listed`:
+    the week's tickets name products (or themes formed within each); then a theme of tickets that
+    name none says so (`(none) 12`) like every other row, and when themes formed per product its
+    scope mixes whatever no product claimed, which a reader must know to weigh it."""
+    if not listed or "product" not in group:
         return {"products": None, "product_names": None, "product_counts": None}
     counts = group["product"].fillna("(none)").value_counts()
     return {"products": " · ".join(product_lines(counts.index, counts.to_numpy())),
@@ -233,6 +234,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         warning = (f"only {len(this_week)} tickets this week (fewer than {settings.min_week_tickets}): "
                    "too few to rank themes")
     rows, small = [], []
+    listed = ctx.products_apart or ("product" in this_week and bool(this_week["product"].notna().any()))
     for theme_id, group in this_week[this_week["theme_id"].notna()].groupby("theme_id"):
         info = info_of.get(theme_id, {})
         label = ctx.review.labels.get(theme_id) or info.get("label") or theme_id
@@ -242,7 +244,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
             small.append({"theme_id": theme_id, "label": label, "tickets": n, "customers": customers,
                           "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
         else:
-            rows.append(_theme_row(ctx, theme_id, group, info, label, settings))
+            rows.append(_theme_row(ctx, theme_id, group, info, label, settings, listed))
     small += _outliers(this_week)
     ranked = pd.DataFrame(rows)
     if len(ranked):
