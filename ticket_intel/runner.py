@@ -129,15 +129,21 @@ class WeekPlan:
     end: date
     with_tickets: int
     without: int
-    left_out: CutWeek | None = None  # the inbox's last week, cut short by its export
+    cut: CutWeek | None = None  # the inbox's last week, cut short by its export, when left out or run
 
     def describe(self) -> str:
         skipped = f"; skipped {self.without} weeks with no tickets" if self.without else ""
-        cut = self.left_out
-        note = (f"\nleft out the week of {cut.week}: the inbox's tickets end on {cut.latest:%a %Y-%m-%d %H:%M}, "
-                f"where a usual week has {cut.covered:.0%} of its tickets; run it with --weeks {cut.week} "
-                "once the export covers it") if cut else ""
-        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{note}"
+        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{self._cut_note()}"
+
+    def _cut_note(self) -> str:
+        if (cut := self.cut) is None:
+            return ""
+        ends = (f"the inbox's tickets end on {cut.latest:%a %Y-%m-%d %H:%M}, where a usual week has "
+                f"{cut.covered:.0%} of its tickets")
+        if self.start <= cut.week <= self.end:
+            return (f"\nthe week of {cut.week} is partial: {ends}; its report compares part of a week "
+                    "with whole ones")
+        return f"\nleft out the week of {cut.week}: {ends}; run it with --weeks {cut.week} once the export covers it"
 
 
 def partitions_origin(home: Path) -> str:
@@ -154,13 +160,13 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
                cut: CutWeek | None = None) -> WeekPlan:
     """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the partitions;
     `origin` names where their start was set, for the errors. `all` leaves out a last week its export
-    `cut` short: its report would rank part of a week against whole ones (named weeks run as named)."""
+    `cut` short: its report would rank part of a week against whole ones. Named weeks run as named,
+    and the plan says when one of them is that partial week."""
     weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
     begin = f"start {min(partition_keys)}" + (f", {origin}" if origin else "")
-    left_out = None
+    left_out = spec == "all" and cut is not None and len(weeks) > 1 and weeks[-1] == cut.week
     if spec == "all":
-        if cut and len(weeks) > 1 and weeks[-1] == cut.week:
-            weeks, left_out = weeks[:-1], cut
+        weeks = weeks[:-1] if left_out else weeks
         if not weeks:
             raise ValueError(f"no tickets fall inside the weekly partitions ({begin}); "
                              "see `partitions_start` in the README")
@@ -172,7 +178,8 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
                 raise ValueError(f"week {w} is not a complete week inside the partitions ({begin})")
     span = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     inside = sum(1 for w in weeks if start <= w <= end)
-    return WeekPlan(start, end, inside, span - inside, left_out)
+    told = cut if cut and (left_out or start <= cut.week <= end) else None
+    return WeekPlan(start, end, inside, span - inside, told)
 
 
 def _range(spec: str) -> tuple[date, date]:

@@ -279,7 +279,11 @@ def test_an_export_cut_short_leaves_its_last_week_out_of_all_weeks():
     plan = runner.plan_weeks("all", counts, KEYS, cut=cut)
     assert plan.end == dt.date(2026, 11, 9) and "left out the week of 2026-11-16" in plan.describe()
     assert "Mon 2026-11-16 14:24" in plan.describe() and "--weeks 2026-11-16" in plan.describe()
-    assert runner.plan_weeks("2026-11-16", counts, KEYS, cut=cut).end == dt.date(2026, 11, 16)  # named: run
+    named = runner.plan_weeks("2026-11-09..2026-11-16", counts, KEYS, cut=cut)  # named: run, and said so
+    assert named.end == dt.date(2026, 11, 16) and "the week of 2026-11-16 is partial" in named.describe()
+    assert "partial" not in runner.plan_weeks("2026-11-09", counts, KEYS, cut=cut).describe()
+    alone = runner.plan_weeks("all", Counter({dt.date(2026, 11, 16): 2}), KEYS, cut=cut)  # nothing else to run
+    assert alone.end == dt.date(2026, 11, 16) and "is partial" in alone.describe()
     weekdays = [d + h / 24 for d in range(5) for h in (9, 15)]  # a queue quiet at weekends
     quiet = {w: weekdays for w in earlier} | {dt.date(2026, 11, 16): weekdays}
     assert rates.cut_short(_offsets(quiet)) is None  # its last ticket on a Friday: a whole week
