@@ -88,7 +88,7 @@ def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame, CutWeek | Non
                                      settings.value("TICKET_INTEL_WAREHOUSE"))
     with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
-        offsets = staged.stage.latest_weeks_offsets(int(settings.value("TICKET_INTEL_WINDOW_WEEKS")) + 1)
+        offsets = staged.stage.latest_weeks_offsets(int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))  # a window, as its report reads it
         return staged.stage.week_counts(), files, cut_short(offsets)
 
 

@@ -308,3 +308,16 @@ def test_the_staged_inbox_gives_each_ticket_its_offset_in_its_week(tmp_path):
         offsets = staged.stage.latest_weeks_offsets(2).sort_values("created_at")
     assert offsets["week_start"].astype(str).tolist() == ["2026-11-09", "2026-11-09", "2026-11-16"]
     assert (offsets["offset_seconds"] / 3600).tolist() == [30.0, 66.0, 10.0]  # Tue 06:00, Wed 18:00, Mon 10:00
+
+
+def test_a_stored_week_is_partial_only_when_the_warehouse_s_data_ends_inside_it():
+    daily = [d + h / 24 for d in range(7) for h in (9, 15)]
+    offsets = _offsets({dt.date(2026, 11, 2): daily, dt.date(2026, 11, 9): daily, dt.date(2026, 11, 16): [0.4, 0.6]})
+    window = offsets.rename(columns={"week_start": "ticket_week"})[["ticket_week", "created_at"]]
+    latest = window["created_at"].max()
+    cut = rates.week_cut_short(window, dt.date(2026, 11, 16), latest)
+    assert cut is not None and cut.covered == pytest.approx(2 / 28)
+    assert rates.week_cut_short(window, dt.date(2026, 11, 16), dt.datetime(2026, 11, 24)) is None  # data went on
+    assert rates.week_cut_short(window, dt.date(2026, 11, 16), None) is None
+    whole = window[window["ticket_week"] < dt.date(2026, 11, 16)]
+    assert rates.week_cut_short(whole, dt.date(2026, 11, 9), whole["created_at"].max()) is None

@@ -82,6 +82,19 @@ def test_a_theme_s_products_are_one_line_each(names, counts, lines):
     assert product_lines(names, counts) == lines
 
 
+def test_a_partial_week_says_so_at_the_top():
+    """GitHub's bug titles end on a Monday: that week's report compares one day with whole weeks."""
+    from datetime import datetime
+
+    from ticket_intel.core.rates import CutWeek
+
+    ctx = context()
+    assert "partial" not in report.render_markdown(ctx) and "partial" not in report.render_html(ctx, {})
+    ctx["partial"] = CutWeek(date(2026, 11, 16), datetime(2026, 11, 16, 23, 27), 0.14)
+    for text in (report.render_markdown(ctx), report.render_html(ctx, {})):
+        assert "This week is partial: the data ends Mon 2026-11-16 23:27, where a usual week has 14% of its" in text
+
+
 def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
     """Every theme "Unassigned" (a taxonomy that does not describe the product): the column would only
     repeat the taxonomy note, and it pushed the table past the page's width."""

@@ -104,3 +104,15 @@ def cut_short(offsets: pd.DataFrame) -> CutWeek | None:
         return None
     return CutWeek(pd.Timestamp(last).date(), pd.Timestamp(now["created_at"].max()).to_pydatetime(),
                    before / len(earlier))
+
+
+def week_cut_short(window: pd.DataFrame, week: date, latest: datetime | None) -> CutWeek | None:
+    """`cut_short` of a stored window ending at `week` (ticket_week, created_at per ticket), when no
+    ticket of the warehouse is later than the week: an export that went on did not cut it."""
+    end = pd.Timestamp(week) + pd.Timedelta(weeks=1)
+    if latest is None or pd.isna(latest) or pd.Timestamp(latest) >= end or window.empty:
+        return None
+    starts, created = pd.to_datetime(window["ticket_week"]), pd.to_datetime(window["created_at"])
+    cut = cut_short(pd.DataFrame({"week_start": starts, "created_at": created,
+                                  "offset_seconds": (created - starts).dt.total_seconds()}))
+    return cut if cut is not None and cut.week == week else None

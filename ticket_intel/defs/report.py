@@ -15,6 +15,7 @@ from ticket_intel.core import counts as tc
 from ticket_intel.core import report
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.hierarchy import parents
+from ticket_intel.core.rates import week_cut_short
 from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
@@ -58,6 +59,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
+    context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
     markdown = report.render_markdown(context)

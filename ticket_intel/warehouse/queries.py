@@ -135,6 +135,11 @@ def earlier_labels(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, str]
     return {str(theme): str(label) for theme, label in rows}
 
 
+def latest_ticket_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the warehouse's latest ticket was created: where its exports end."""
+    return scalar(con, "SELECT max(created_at) FROM raw.tickets")
+
+
 def latest_summaries(con: duckdb.DuckDBPyConnection, themes: Sequence[str], week: date) -> pd.DataFrame:
     """The latest summary (theme_id, label, terms) at or before `week` of each of `themes`: a theme of
     the window that had no ticket this week was summarized in the last week it had some."""
