@@ -163,6 +163,11 @@ def test_a_week_with_groups_but_none_ranked_says_why_and_which_setting_to_lower(
         only_outliers = render(report.build_context(WEEK, overview, pd.DataFrame(), pd.DataFrame(), groups.tail(1),
                                                     pd.DataFrame(), pd.DataFrame()))
         assert "No themes ranked this week." in only_outliers and "TICKET_INTEL_MIN_THEME_TICKETS" not in only_outliers
+        # A week below the week's minimum: its groups are unranked for that, not for their size (Swift's 2 titles).
+        small = {**overview, "tickets": 2, "warning": "only 2 tickets this week (fewer than 30): too few to rank themes"}
+        week_too_small = render(report.build_context(WEEK, small, pd.DataFrame(), pd.DataFrame(), groups,
+                                                     pd.DataFrame(), pd.DataFrame()))
+        assert "TICKET_INTEL_MIN_WEEK_TICKETS" in week_too_small and "TICKET_INTEL_MIN_THEME_TICKETS" not in week_too_small
 
 
 def test_charts_are_embedded_pngs():
