@@ -363,11 +363,12 @@ def test_a_product_s_name_is_no_term_of_its_themes():
 
 @pytest.mark.parametrize(("product", "words"), [
     ("vercel_next.js", ["vercel", "next", "js"]),
-    ("microsoft_PowerToys", ["microsoft", "powertoys", "power", "toys"]),
+    ("microsoft_PowerToys", ["microsoft", "powertoys", "power", "toys"]),  # "pt": a common word
     ("UPSHelp", ["upshelp", "ups", "help"]),
     ("Acme Pay", ["acme"]),  # of several words, the common ones are said of other things too
     ("Example Bank Business", []),
-    ("TensorFlow_tensorflow", ["tensorflow", "tensor", "flow"]),
+    ("TensorFlow_tensorflow", ["tensorflow", "tensor", "flow", "tf"]),  # its initials, as its users write it
+    ("AppleSupport", ["applesupport", "apple", "support"]),  # "as": a common word, never the name
     (None, []),
 ])
 def test_a_product_s_name_words_are_its_own_words_and_the_parts_of_a_joined_name(product, words):
