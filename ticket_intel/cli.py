@@ -169,11 +169,12 @@ def _print_ingest(warehouse: Path) -> None:
     click.echo("ingested:")
     left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
     for f in files[~left].itertuples():
+        early = f", {f.early} before the partitions start" if f.early else ""
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
         outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range > 0 else ""
         note = f" ({f.error})" if f.error else ""
         click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
-                   f"{f.rejected} rejected{skipped}{outside}{note}")
+                   f"{f.rejected - f.early} rejected{early}{skipped}{outside}{note}")
     gone = files[left]
     if len(gone):
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")

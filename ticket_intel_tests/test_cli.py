@@ -13,8 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from ticket_intel import runner, settings
-from ticket_intel.cli import chosen_week, format_themes, main
+from ticket_intel import warehouse as wh
+from ticket_intel.cli import _print_ingest, chosen_week, format_themes, main
 from ticket_intel.core import rates
+from ticket_intel.core.sources import EARLY_REASON
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
             ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
@@ -106,6 +108,23 @@ def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, 
     (home / runner.PARTITIONS_RECORD).unlink()
     with pytest.raises(ValueError, match=r"`partitions_start` in .*ticket_intel.yaml"):
         runner.plan_weeks("2017-10-02", older, KEYS, runner.partitions_origin(home))
+
+
+def test_tickets_before_the_partitions_are_not_counted_as_malformed(tmp_path, capsys):
+    """A TensorFlow export read "1746 accepted, 1306 rejected": every one of the 1306 was a sound
+    ticket dated before the partitions, which a user keeps by starting them earlier."""
+    warehouse = tmp_path / "w.duckdb"
+    reasons = [EARLY_REASON.format("2019-01-07", "2019-02-25"), EARLY_REASON.format("2018-12-31", "2019-02-25"),
+               "created_at is 'yesterday'"]
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("INSERT INTO ops.ingested_files (source_file, profile, accepted, rejected) "
+                    "VALUES ('/in/tf.csv', 'github', 5, 3), ('/in/ok.csv', 'github', 2, 0)")
+        for reason in reasons:
+            con.execute("INSERT INTO ops.rejected_tickets (source_file, reason) VALUES ('/in/tf.csv', ?)", [reason])
+    _print_ingest(warehouse)
+    lines = capsys.readouterr().out.splitlines()
+    assert "  tf.csv: github, 5 accepted, 1 rejected, 2 before the partitions start" in lines
+    assert "  ok.csv: github, 2 accepted, 0 rejected" in lines
 
 
 def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ticket_intel.core.sources import EARLY_REASON
 from ticket_intel.warehouse.connection import Replace, insert_missing, read, read_vectors, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
@@ -39,10 +40,15 @@ def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) ->
 
 
 def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Each export as the last run that listed it saw it; `in_inbox` false: gone, its `kept` tickets stay."""
+    """Each export as the last run that listed it saw it; `in_inbox` false: gone, its `kept` tickets stay.
+    `early`: of its `rejected` records, those dated before the first weekly partition, which are
+    sound tickets a user keeps by starting the partitions earlier, not malformed ones."""
     return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, "
                      "coalesce(out_of_range, 0) AS out_of_range, coalesce(in_inbox, true) AS in_inbox, "
-                     "coalesce(kept, 0) AS kept, error FROM ops.ingested_files ORDER BY source_file")
+                     "coalesce(kept, 0) AS kept, error, coalesce(early, 0) AS early FROM ops.ingested_files "
+                     "LEFT JOIN (SELECT source_file, count(*) AS early FROM ops.rejected_tickets "
+                     "WHERE reason LIKE ? GROUP BY ALL) USING (source_file) ORDER BY source_file",
+                [EARLY_REASON.format("%", "%")])
 
 
 @dataclass
