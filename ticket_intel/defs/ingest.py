@@ -56,21 +56,25 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         with warehouse.connect() as con:
             write_ingest(con, write)
             kept = kept_files(stored_files(con), write.read_files)
-        checked, rejected = stage.check_frame(weeks), stage.rejected_count()
-    _log_files(context, pd.concat([files, read_log(inputs).assign(out_of_range=0)], ignore_index=True))
+        checked, rejected, early = stage.check_frame(weeks), stage.rejected_count(), stage.early_counts()
+    # Tickets dated before the partitions are sound: shown apart from the malformed records.
+    shown = files.assign(early=files["source_file"].map(early).fillna(0).astype(int))
+    malformed = rejected - int(shown["early"].sum())
+    _log_files(context, pd.concat([shown, read_log(inputs).assign(out_of_range=0, early=0)], ignore_index=True))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
-    yield from raw_checks(checked, int(streamed["accepted"].sum()), rejected, ranking.plans().allowed,
+    yield from raw_checks(checked, int(streamed["accepted"].sum()), malformed, ranking.plans().allowed,
                           ingest.rejection_ceiling())
     yield dg.MaterializeResult(metadata={
         "tickets": dg.MetadataValue.int(int(in_weeks.sum())),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in in_weeks.items()}),
-        "rejected_rows": dg.MetadataValue.int(rejected),
+        "rejected_rows": dg.MetadataValue.int(malformed),
+        "before_partitions_rows": dg.MetadataValue.int(rejected - malformed),
         "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
         "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
-        "files": dg.MetadataValue.md(_files_table(files)),
+        "files": dg.MetadataValue.md(_files_table(shown)),
     })
 
 
@@ -78,7 +82,8 @@ def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
     for entry in files.itertuples():
         level = context.log.warning if entry.error else context.log.info
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
-              f"{entry.rejected} rejected, {entry.skipped} skipped, {entry.out_of_range} outside the weeks run"
+              f"{entry.rejected - entry.early} rejected, {entry.early} before the partitions start, "
+              f"{entry.skipped} skipped, {entry.out_of_range} outside the weeks run"
               f"{' — ' + entry.error if entry.error else ''}")
 
 
@@ -93,9 +98,9 @@ def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:
 
 
 def _files_table(files: pd.DataFrame) -> str:
-    lines = ["| file | profile | accepted | rejected | skipped | out of range | error |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| file | profile | accepted | rejected | before the partitions | skipped | out of range | error |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for f in files.itertuples():
-        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected} | "
-                     f"{f.skipped} | {f.out_of_range} | {f.error or ''} |")
+        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected - f.early} | "
+                     f"{f.early} | {f.skipped} | {f.out_of_range} | {f.error or ''} |")
     return "\n".join(lines)

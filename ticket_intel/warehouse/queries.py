@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.sources import EARLY_REASON
+from ticket_intel.core.sources import EARLY_PATTERN
 from ticket_intel.warehouse.connection import Replace, insert_missing, read, read_vectors, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
@@ -48,7 +48,7 @@ def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                      "coalesce(kept, 0) AS kept, error, coalesce(early, 0) AS early FROM ops.ingested_files "
                      "LEFT JOIN (SELECT source_file, count(*) AS early FROM ops.rejected_tickets "
                      "WHERE reason LIKE ? GROUP BY ALL) USING (source_file) ORDER BY source_file",
-                [EARLY_REASON.format("%", "%")])
+                [EARLY_PATTERN])
 
 
 @dataclass

@@ -39,6 +39,7 @@ import pyarrow as pa
 
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.core.sources import (
+    EARLY_PATTERN,
     EARLY_REASON,
     SUPERSEDED_REASON,
     Chunk,
@@ -245,6 +246,11 @@ class Stage:
 
     def rejected_count(self) -> int:
         return self.con.execute("SELECT count(*) FROM all_rejected").fetchone()[0]
+
+    def early_counts(self) -> dict[str, int]:
+        """Per file, its rejections that are tickets dated before the partitions (`resolve`'s `earliest`)."""
+        return dict(self.con.execute("SELECT source_file, count(*) FROM all_rejected WHERE reason LIKE ? GROUP BY 1",
+                                     [EARLY_PATTERN]).fetchall())
 
     def check_frame(self, weeks: Sequence[date]) -> pd.DataFrame:
         """What the raw tickets' expectations look at, for the tickets in `weeks` (not their text)."""
