@@ -36,6 +36,7 @@ from ticket_intel.core.review import (
     validate_action,
     weeks_to_update,
 )
+from ticket_intel.core.sources import SET_ASIDE, rejection_summary
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
 
@@ -169,12 +170,12 @@ def _print_ingest(warehouse: Path) -> None:
     click.echo("ingested:")
     left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
     for f in files[~left].itertuples():
-        early = f", {f.early} before the partitions start" if f.early else ""
+        rejected = rejection_summary(f.rejected, {kind: getattr(f, kind) for kind in SET_ASIDE})
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
         outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range > 0 else ""
         note = f" ({f.error})" if f.error else ""
         click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
-                   f"{f.rejected - f.early} rejected{early}{skipped}{outside}{note}")
+                   f"{rejected}{skipped}{outside}{note}")
     gone = files[left]
     if len(gone):
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")

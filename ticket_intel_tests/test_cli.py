@@ -16,7 +16,7 @@ from ticket_intel import runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.cli import _print_ingest, chosen_week, format_themes, main
 from ticket_intel.core import rates
-from ticket_intel.core.sources import EARLY_REASON
+from ticket_intel.core.sources import EARLY_REASON, SUPERSEDED_REASON
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
             ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
@@ -110,20 +110,22 @@ def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, 
         runner.plan_weeks("2017-10-02", older, KEYS, runner.partitions_origin(home))
 
 
-def test_tickets_before_the_partitions_are_not_counted_as_malformed(tmp_path, capsys):
+def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
     """A TensorFlow export read "1746 accepted, 1306 rejected": every one of the 1306 was a sound
-    ticket dated before the partitions, which a user keeps by starting them earlier."""
+    ticket dated before the partitions, which a user keeps by starting them earlier. An earlier
+    version of a ticket exported again is no malformed record either."""
     warehouse = tmp_path / "w.duckdb"
     reasons = [EARLY_REASON.format("2019-01-07", "2019-02-25"), EARLY_REASON.format("2018-12-31", "2019-02-25"),
-               "created_at is 'yesterday'"]
+               SUPERSEDED_REASON.format("7", "tf_2.csv", "row 3"), "created_at is 'yesterday'"]
     with wh.open_warehouse(warehouse) as con:
         con.execute("INSERT INTO ops.ingested_files (source_file, profile, accepted, rejected) "
-                    "VALUES ('/in/tf.csv', 'github', 5, 3), ('/in/ok.csv', 'github', 2, 0)")
+                    "VALUES ('/in/tf.csv', 'github', 5, 4), ('/in/ok.csv', 'github', 2, 0)")
         for reason in reasons:
             con.execute("INSERT INTO ops.rejected_tickets (source_file, reason) VALUES ('/in/tf.csv', ?)", [reason])
     _print_ingest(warehouse)
     lines = capsys.readouterr().out.splitlines()
-    assert "  tf.csv: github, 5 accepted, 1 rejected, 2 before the partitions start" in lines
+    assert ("  tf.csv: github, 5 accepted, 1 rejected, 2 before the partitions start, 1 superseded by a later "
+            "export") in lines
     assert "  ok.csv: github, 2 accepted, 0 rejected" in lines
 
 

@@ -22,7 +22,7 @@ from ticket_intel.core.product_inputs import (
     releases_frame,
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
-from ticket_intel.core.sources import load_mappings
+from ticket_intel.core.sources import SET_ASIDE, load_mappings, rejection_summary
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
@@ -56,11 +56,12 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         with warehouse.connect() as con:
             write_ingest(con, write)
             kept = kept_files(stored_files(con), write.read_files)
-        checked, rejected, early = stage.check_frame(weeks), stage.rejected_count(), stage.early_counts()
-    # Tickets dated before the partitions are sound: shown apart from the malformed records.
-    shown = files.assign(early=files["source_file"].map(early).fillna(0).astype(int))
-    malformed = rejected - int(shown["early"].sum())
-    _log_files(context, pd.concat([shown, read_log(inputs).assign(out_of_range=0, early=0)], ignore_index=True))
+        checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
+    # Sound records set aside (SET_ASIDE) are shown apart from the malformed ones.
+    shown = files.merge(aside, on="source_file", how="left").fillna({kind: 0 for kind in SET_ASIDE})
+    malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
+    _log_files(context, pd.concat([shown, read_log(inputs).assign(out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
+                                  ignore_index=True))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
@@ -70,7 +71,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         "tickets": dg.MetadataValue.int(int(in_weeks.sum())),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in in_weeks.items()}),
         "rejected_rows": dg.MetadataValue.int(malformed),
-        "before_partitions_rows": dg.MetadataValue.int(rejected - malformed),
+        **{f"{kind}_rows": dg.MetadataValue.int(int(aside[kind].sum())) for kind in SET_ASIDE},
         "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
         "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
@@ -81,9 +82,10 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
 def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
     for entry in files.itertuples():
         level = context.log.warning if entry.error else context.log.info
+        aside = {kind: int(getattr(entry, kind)) for kind in SET_ASIDE}
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
-              f"{entry.rejected - entry.early} rejected, {entry.early} before the partitions start, "
-              f"{entry.skipped} skipped, {entry.out_of_range} outside the weeks run"
+              f"{rejection_summary(entry.rejected, aside)}, {entry.skipped} skipped, "
+              f"{entry.out_of_range} outside the weeks run"
               f"{' — ' + entry.error if entry.error else ''}")
 
 
@@ -98,9 +100,10 @@ def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:
 
 
 def _files_table(files: pd.DataFrame) -> str:
-    lines = ["| file | profile | accepted | rejected | before the partitions | skipped | out of range | error |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = [f"| file | profile | accepted | rejected | {' | '.join(n for _, n in SET_ASIDE.values())} | skipped "
+             "| out of range | error |", "|---|---|---:|---:|" + "---:|" * len(SET_ASIDE) + "---:|---:|---|"]
     for f in files.itertuples():
-        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected - f.early} | "
-                     f"{f.early} | {f.skipped} | {f.out_of_range} | {f.error or ''} |")
+        aside = [int(getattr(f, kind)) for kind in SET_ASIDE]
+        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected - sum(aside)} | "
+                     f"{' | '.join(map(str, aside))} | {f.skipped} | {f.out_of_range} | {f.error or ''} |")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.sources import EARLY_PATTERN
+from ticket_intel.core.sources import SET_ASIDE
 from ticket_intel.warehouse.connection import Replace, insert_missing, read, read_vectors, scalar
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
 
@@ -41,14 +41,20 @@ def weeks_with_tickets(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) ->
 
 def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each export as the last run that listed it saw it; `in_inbox` false: gone, its `kept` tickets stay.
-    `early`: of its `rejected` records, those dated before the first weekly partition, which are
-    sound tickets a user keeps by starting the partitions earlier, not malformed ones."""
+    Of its `rejected` records, those set aside though sound, per kind (`SET_ASIDE`: `early`, `superseded`)."""
+    aside = ", ".join(f"coalesce({kind}, 0) AS {kind}" for kind in SET_ASIDE)
     return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, "
                      "coalesce(out_of_range, 0) AS out_of_range, coalesce(in_inbox, true) AS in_inbox, "
-                     "coalesce(kept, 0) AS kept, error, coalesce(early, 0) AS early FROM ops.ingested_files "
-                     "LEFT JOIN (SELECT source_file, count(*) AS early FROM ops.rejected_tickets "
-                     "WHERE reason LIKE ? GROUP BY ALL) USING (source_file) ORDER BY source_file",
-                [EARLY_PATTERN])
+                     f"coalesce(kept, 0) AS kept, error, {aside} FROM ops.ingested_files "
+                     f"LEFT JOIN ({set_aside_sql('ops.rejected_tickets')}) USING (source_file) ORDER BY source_file",
+                [pattern for pattern, _ in SET_ASIDE.values()])
+
+
+def set_aside_sql(table: str) -> str:
+    """Per source file of a rejections table, its count of each kind of `SET_ASIDE` (one LIKE
+    parameter per kind, in order)."""
+    counts = ", ".join(f"count(*) FILTER (WHERE reason LIKE ?) AS {kind}" for kind in SET_ASIDE)
+    return f"SELECT source_file, {counts} FROM {table} GROUP BY ALL"
 
 
 @dataclass

@@ -39,8 +39,8 @@ import pyarrow as pa
 
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.core.sources import (
-    EARLY_PATTERN,
     EARLY_REASON,
+    SET_ASIDE,
     SUPERSEDED_REASON,
     Chunk,
     Mapping,
@@ -50,6 +50,7 @@ from ticket_intel.core.sources import (
 )
 from ticket_intel.core.sources.parse_cache import ENTRY_FILE, ParseCache
 from ticket_intel.core.weeks import week_start
+from ticket_intel.warehouse.queries import set_aside_sql
 
 STAGE_PREFIX = "ticket_intel_stage_"  # + the owner's pid and start time (ms): see `_stage_folder`
 STAGE_MEMORY = "128MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
@@ -247,10 +248,9 @@ class Stage:
     def rejected_count(self) -> int:
         return self.con.execute("SELECT count(*) FROM all_rejected").fetchone()[0]
 
-    def early_counts(self) -> dict[str, int]:
-        """Per file, its rejections that are tickets dated before the partitions (`resolve`'s `earliest`)."""
-        return dict(self.con.execute("SELECT source_file, count(*) FROM all_rejected WHERE reason LIKE ? GROUP BY 1",
-                                     [EARLY_PATTERN]).fetchall())
+    def set_aside(self) -> pd.DataFrame:
+        """Per file, its rejections that are sound records set aside, per kind (`SET_ASIDE`)."""
+        return self.con.execute(set_aside_sql("all_rejected"), [p for p, _ in SET_ASIDE.values()]).df()
 
     def check_frame(self, weeks: Sequence[date]) -> pd.DataFrame:
         """What the raw tickets' expectations look at, for the tickets in `weeks` (not their text)."""

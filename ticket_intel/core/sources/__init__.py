@@ -75,10 +75,22 @@ csv.field_size_limit(64 * 1024 * 1024)
 # `{}` placeholders, filled in order.
 EARLY_REASON = ("created_at {} is before the first weekly partition {} "
                 "(set TICKET_INTEL_PARTITIONS_START earlier to keep it)")
-# The early rejections among others (SQL LIKE): sound tickets, kept by starting the partitions
-# earlier, which neither the run's summary nor the rejection-rate check counts as malformed.
-EARLY_PATTERN = EARLY_REASON.format("%", "%")
 SUPERSEDED_REASON = "superseded: ticket {} exported again in {} ({})"
+# Rejections that are sound records set aside, not malformed ones: tickets dated before the
+# partitions (kept by starting them earlier) and earlier versions of tickets (and messages)
+# exported again. Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
+# rejection-rate check counts neither.
+SET_ASIDE = {
+    "early": (EARLY_REASON.format("%", "%"), "before the partitions start"),
+    "superseded": ("superseded: %", "superseded by a later export"),
+}
+
+
+def rejection_summary(rejected: float, aside: dict[str, int]) -> str:
+    """"0 rejected, 1306 before the partitions start": the malformed records, then each kind of
+    sound record set aside that there is (`SET_ASIDE`)."""
+    return ", ".join([f"{rejected - sum(aside.values())} rejected",
+                      *(f"{n} {SET_ASIDE[kind][1]}" for kind, n in aside.items() if n)])
 REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 
 
