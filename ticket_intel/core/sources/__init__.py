@@ -76,6 +76,8 @@ csv.field_size_limit(64 * 1024 * 1024)
 EARLY_REASON = ("created_at {} is before the first weekly partition {} "
                 "(set TICKET_INTEL_PARTITIONS_START earlier to keep it)")
 SUPERSEDED_REASON = "superseded: ticket {} exported again in {} ({})"
+REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
+
 # Rejections that are sound records set aside, not malformed ones: tickets dated before the
 # partitions (kept by starting them earlier) and earlier versions of tickets (and messages)
 # exported again. Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
@@ -91,7 +93,6 @@ def rejection_summary(rejected: float, aside: dict[str, int]) -> str:
     sound record set aside that there is (`SET_ASIDE`)."""
     return ", ".join([f"{rejected - sum(aside.values())} rejected",
                       *(f"{n} {SET_ASIDE[kind][1]}" for kind, n in aside.items() if n)])
-REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 
 
 @dataclass
