@@ -36,7 +36,7 @@ from ticket_intel.core.review import (
     validate_action,
     weeks_to_update,
 )
-from ticket_intel.core.sources import SET_ASIDE, rejection_summary
+from ticket_intel.core.sources import rejection_summary, set_aside_of
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
 
@@ -170,7 +170,7 @@ def _print_ingest(warehouse: Path) -> None:
     click.echo("ingested:")
     left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
     for f in files[~left].itertuples():
-        rejected = rejection_summary(f.rejected, {kind: getattr(f, kind) for kind in SET_ASIDE})
+        rejected = rejection_summary(f.rejected, set_aside_of(f))
         skipped = f", {f.skipped} skipped by its mapping" if f.skipped else ""
         outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range > 0 else ""
         note = f" ({f.error})" if f.error else ""

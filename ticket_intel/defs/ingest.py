@@ -22,7 +22,7 @@ from ticket_intel.core.product_inputs import (
     releases_frame,
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
-from ticket_intel.core.sources import SET_ASIDE, load_mappings, rejection_summary
+from ticket_intel.core.sources import SET_ASIDE, load_mappings, rejection_summary, set_aside_of
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
@@ -82,9 +82,8 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
 def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
     for entry in files.itertuples():
         level = context.log.warning if entry.error else context.log.info
-        aside = {kind: int(getattr(entry, kind)) for kind in SET_ASIDE}
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
-              f"{rejection_summary(entry.rejected, aside)}, {entry.skipped} skipped, "
+              f"{rejection_summary(entry.rejected, set_aside_of(entry))}, {entry.skipped} skipped, "
               f"{entry.out_of_range} outside the weeks run"
               f"{' — ' + entry.error if entry.error else ''}")
 
@@ -103,7 +102,7 @@ def _files_table(files: pd.DataFrame) -> str:
     lines = [f"| file | profile | accepted | rejected | {' | '.join(n for _, n in SET_ASIDE.values())} | skipped "
              "| out of range | error |", "|---|---|---:|---:|" + "---:|" * len(SET_ASIDE) + "---:|---:|---|"]
     for f in files.itertuples():
-        aside = [int(getattr(f, kind)) for kind in SET_ASIDE]
+        aside = list(set_aside_of(f).values())
         lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected - sum(aside)} | "
                      f"{' | '.join(map(str, aside))} | {f.skipped} | {f.out_of_range} | {f.error or ''} |")
     return "\n".join(lines)

@@ -43,18 +43,18 @@ def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each export as the last run that listed it saw it; `in_inbox` false: gone, its `kept` tickets stay.
     Of its `rejected` records, those set aside though sound, per kind (`SET_ASIDE`: `early`, `superseded`)."""
     aside = ", ".join(f"coalesce({kind}, 0) AS {kind}" for kind in SET_ASIDE)
+    counts, params = set_aside_sql("ops.rejected_tickets")
     return read(con, "SELECT source_file, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, "
                      "coalesce(out_of_range, 0) AS out_of_range, coalesce(in_inbox, true) AS in_inbox, "
                      f"coalesce(kept, 0) AS kept, error, {aside} FROM ops.ingested_files "
-                     f"LEFT JOIN ({set_aside_sql('ops.rejected_tickets')}) USING (source_file) ORDER BY source_file",
-                [pattern for pattern, _ in SET_ASIDE.values()])
+                     f"LEFT JOIN ({counts}) USING (source_file) ORDER BY source_file", params)
 
 
-def set_aside_sql(table: str) -> str:
-    """Per source file of a rejections table, its count of each kind of `SET_ASIDE` (one LIKE
-    parameter per kind, in order)."""
+def set_aside_sql(table: str) -> tuple[str, list[str]]:
+    """Per source file of a rejections table, its count of each kind of `SET_ASIDE`: the query
+    and its parameters (each kind's LIKE pattern)."""
     counts = ", ".join(f"count(*) FILTER (WHERE reason LIKE ?) AS {kind}" for kind in SET_ASIDE)
-    return f"SELECT source_file, {counts} FROM {table} GROUP BY ALL"
+    return f"SELECT source_file, {counts} FROM {table} GROUP BY ALL", [pattern for pattern, _ in SET_ASIDE.values()]
 
 
 @dataclass

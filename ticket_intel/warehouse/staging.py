@@ -40,7 +40,6 @@ import pyarrow as pa
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.core.sources import (
     EARLY_REASON,
-    SET_ASIDE,
     SUPERSEDED_REASON,
     Chunk,
     Mapping,
@@ -250,7 +249,7 @@ class Stage:
 
     def set_aside(self) -> pd.DataFrame:
         """Per file, its rejections that are sound records set aside, per kind (`SET_ASIDE`)."""
-        return self.con.execute(set_aside_sql("all_rejected"), [p for p, _ in SET_ASIDE.values()]).df()
+        return self.con.execute(*set_aside_sql("all_rejected")).df()
 
     def check_frame(self, weeks: Sequence[date]) -> pd.DataFrame:
         """What the raw tickets' expectations look at, for the tickets in `weeks` (not their text)."""

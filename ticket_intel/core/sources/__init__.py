@@ -88,6 +88,11 @@ SET_ASIDE = {
 }
 
 
+def set_aside_of(row: Any) -> dict[str, int]:
+    """A per-file row's count of each kind of `SET_ASIDE` (its columns of those names)."""
+    return {kind: int(getattr(row, kind)) for kind in SET_ASIDE}
+
+
 def rejection_summary(rejected: float, aside: dict[str, int]) -> str:
     """"0 rejected, 1306 before the partitions start": the malformed records, then each kind of
     sound record set aside that there is (`SET_ASIDE`)."""
