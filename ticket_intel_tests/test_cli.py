@@ -342,3 +342,37 @@ def test_a_stored_week_is_partial_only_when_the_warehouse_s_data_ends_inside_it(
     assert rates.week_cut_short(window, dt.date(2026, 11, 16), None) is None
     whole = window[window["ticket_week"] < dt.date(2026, 11, 16)]
     assert rates.week_cut_short(whole, dt.date(2026, 11, 9), whole["created_at"].max()) is None
+
+
+@pytest.mark.e2e
+def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_path):
+    """A small queue has quiet weeks (React's bug titles: 6 of 104 weeks in 2020-2021 had none).
+    `run --weeks` over such a week, or of that week alone as the weekly schedule runs it, failed at
+    redacted_tickets; the quiet week is now redacted as nothing and the weeks around it run to their
+    reports."""
+    from ticket_intel_tests.processes import child_env, cli
+    from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [fd_row(created=f"{day} 10:00:00", text=f"The app crashes when I open settings ({i})")
+            for day in ("2026-09-01", "2026-09-15") for i in range(3)]
+    (inbox / "fd.csv").write_text(fd_csv(rows))
+    env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31")
+    env.pop("DAGSTER_HOME", None)
+    run = cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"),
+               "--weeks", "2026-08-31..2026-09-14"], env, tmp_path)
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 0, err[-3000:]
+    assert "skipped 1 weeks with no tickets" in out
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        redacted = con.execute("SELECT week_start::VARCHAR, count(*) FROM staging.redacted_tickets GROUP BY 1 "
+                               "ORDER BY 1").fetchall()
+        reports = con.execute("SELECT week_start::VARCHAR FROM marts.weekly_reports ORDER BY 1").fetchall()
+    assert redacted == [("2026-08-31", 3), ("2026-09-14", 3)]
+    assert reports == [("2026-08-31",), ("2026-09-14",)]
+    quiet = cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"), "--weeks", "2026-09-07"],
+                env, tmp_path)  # the quiet week alone, as the weekly schedule runs it
+    out, err = quiet.communicate(timeout=600)
+    assert quiet.returncode == 0, err[-3000:]
+    assert "0 with tickets; skipped 1 weeks with no tickets" in out

@@ -471,14 +471,21 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
     if "followup_text" in raw:
         later = [clean_message(t)[:MAX_TEXT_CHARS] if isinstance(t, str) else "" for t in raw["followup_text"]]
         followups = redact_many(later, settings)
-        out["followup_text"] = [red.text or None for red in followups]
-    out["subject"] = [red.text if isinstance(s, str) else None for red, s in zip(subjects, raw["subject"], strict=True)]
-    out["text"] = [red.text for red in messages]
+        out["followup_text"] = _strings(out, [red.text or None for red in followups])
+    out["subject"] = _strings(out, [red.text if isinstance(s, str) else None
+                                    for red, s in zip(subjects, raw["subject"], strict=True)])
+    out["text"] = _strings(out, [red.text for red in messages])
     products = raw["product"] if "product" in raw else [None] * len(messages)
-    out["meaning_text"] = [meaning_text(red.text, p if isinstance(p, str) else None)
-                           for red, p in zip(messages, products, strict=True)]
-    out["text_hash"] = [text_hash(t[:embed_chars]) for t in out["meaning_text"]]
+    out["meaning_text"] = _strings(out, [meaning_text(red.text, p if isinstance(p, str) else None)
+                                         for red, p in zip(messages, products, strict=True)])
+    out["text_hash"] = _strings(out, [text_hash(t[:embed_chars]) for t in out["meaning_text"]])
     out["n_chars"] = out["text"].str.len()
     out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)
-    out["pii_found"] = [json.dumps(dict(red.found), sort_keys=True) for red in messages]
+    out["pii_found"] = _strings(out, [json.dumps(dict(red.found), sort_keys=True) for red in messages])
     return out
+
+
+def _strings(out: pd.DataFrame, values: list[str | None]) -> pd.Series:
+    """A text column of `out`, of strings also when a week has no tickets (pandas makes an empty
+    list a float column, on which `.str` fails)."""
+    return pd.Series(values, index=out.index, dtype=object)
