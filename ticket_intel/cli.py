@@ -26,7 +26,7 @@ from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
 from ticket_intel.core.product_inputs import releases_from
-from ticket_intel.core.rank import several_products
+from ticket_intel.core.rank import period_note, ranked_weeks, several_products
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import (
@@ -312,7 +312,8 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         show["examples"] = frame["example_ticket_ids"].map(lambda ids: "\n".join(ids))
         table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False,
                          maxcolwidths=[WRAP.get(c) for c in columns])
-    return f"week of {frame['week_start'].iloc[0]}\n{table}"
+    note = period_note(pd.Timestamp(frame["week_start"].iloc[0]).date(), ranked_weeks(frame.iloc[0]))
+    return f"week of {frame['week_start'].iloc[0]}\n" + (f"{note}\n" if note else "") + table
 
 
 @main.command()

@@ -60,13 +60,24 @@ def test_ranked_themes_written_before_product_counts_get_them_from_their_display
     path = tmp_path / "v16.duckdb"
     with wh.open_warehouse(path) as con:
         con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN product_counts")
-        con.execute("DELETE FROM ops.schema_version WHERE version = 17")
+        con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN ranked_weeks")
+        con.execute("DELETE FROM ops.schema_version WHERE version >= 17")
         con.execute("""INSERT INTO marts.ranked_themes (week_start, theme_id, products, product_names) VALUES
                        (?, 'T1', 'Acme Mobile 7 · (none) 2', ['Acme Mobile', '(none)']), (?, 'T2', NULL, NULL)""",
                     [W1, W1])
     with wh.open_warehouse(path) as con:
         counts = con.execute("SELECT theme_id, product_counts FROM marts.ranked_themes ORDER BY 1").fetchall()
     assert counts == [("T1", [7, 2]), ("T2", None)]
+
+
+def test_ranked_themes_written_before_ranking_periods_covered_their_week_alone(tmp_path):
+    path = tmp_path / "v17.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN ranked_weeks")
+        con.execute("DELETE FROM ops.schema_version WHERE version >= 18")
+        con.execute("INSERT INTO marts.ranked_themes (week_start, theme_id, tickets) VALUES (?, 'T1', 9)", [W1])
+    with wh.open_warehouse(path) as con:
+        assert con.execute("SELECT theme_id, ranked_weeks FROM marts.ranked_themes").fetchall() == [("T1", 1)]
 
 
 def test_migrations_run_once_and_are_recorded(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from ticket_intel.core.context import WeekContext, make_context
 from ticket_intel.core.policy import PlanPolicy, parse_weights
-from ticket_intel.core.rank import RankSettings, rank_week, trend
+from ticket_intel.core.rank import RankSettings, rank_week, ranking_weeks, trend
 from ticket_intel.core.review import ReviewState
 
 WEEK = date(2026, 11, 16)
@@ -162,6 +162,42 @@ def test_a_small_week_gets_a_warning_instead_of_a_ranking():
     assert set(result.not_a_theme["reason"]) == {"week too small to rank"}
 
 
+def quiet_weeks(weeks: int) -> pd.DataFrame:
+    """A small queue: each of the `weeks` weeks up to WEEK holds 6 tickets of A from the same 6
+    customers and 4 of B, 10 in all."""
+    return frame(*[tickets(theme, n, n, week=WEEK - timedelta(weeks=k), start=100 * k)
+                   for k in range(weeks) for theme, n in (("A", 6), ("B", 4))])
+
+
+def test_a_small_queue_is_ranked_over_the_fewest_weeks_that_reach_the_minimum():
+    """Ten tickets a week never make a ranked week; three weeks together hold the 30 a ranking needs."""
+    ctx = context(quiet_weeks(6))
+    assert ranking_weeks(ctx, 30) == [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
+    assert ranking_weeks(ctx, 10) == [WEEK]
+    result = rank_week(ctx, summaries(("A", "P2", "bug"), ("B", "P3", "bug")))
+    assert result.overview["warning"] is None and result.overview["tickets"] == 10  # the week's own figures
+    a = result.ranked.set_index("theme_id").loc["A"]
+    assert (a["tickets"], a["customers"], a["ranked_weeks"]) == (18, 6, 3)  # distinct customers across the weeks
+    assert (a["tickets_prev_week"], a["wow_change"], a["trend"]) == (18, 0.0, "steady")  # the 3 weeks before
+    assert trend(a["tickets"], [6, 6, 6], False, 3).describe(18, 3) == "steady (18 in 3 wks vs 6.0/wk)"
+    assert result.ranked.set_index("theme_id").loc["B", "tickets"] == 12
+    assert result.weeks == ranking_weeks(ctx, 30)
+
+
+def test_a_ranking_period_longer_than_half_the_window_has_nothing_before_it_to_compare():
+    result = rank_week(context(quiet_weeks(6)), summaries(("A", "P2", "bug")), RankSettings(min_week_tickets=50))
+    a = result.ranked.set_index("theme_id").loc["A"]
+    assert (a["tickets"], a["ranked_weeks"]) == (30, 5)
+    assert a["tickets_prev_week"] is None and a["wow_change"] is None  # 5 earlier weeks do not fit in 8
+
+
+def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds():
+    result = rank_week(context(quiet_weeks(2)), summaries(("A", "P2", "bug")))
+    assert result.ranked.empty and result.weeks == []
+    assert result.overview["warning"] == ("only 10 tickets this week and 20 in the window's 8 weeks (fewer than "
+                                          "30): too few to rank themes")
+
+
 def test_merged_themes_count_as_one():
     data = frame(tickets("A", 20, 20), tickets("B", 15, 15))
     result = rank_week(context(data, ReviewState(merged_into={"A": "B"})), summaries(("B", "P2", "bug")))
@@ -178,6 +214,11 @@ def test_merged_themes_count_as_one():
 ])
 def test_trend_label(current, history, is_new, label):
     assert trend(current, history, is_new).word == label
+
+
+def test_the_trend_of_several_weeks_weighs_their_noise_together():
+    """12 tickets in 3 weeks against 3 a week is steady: 9 expected, noise 2*sqrt(9) = 6; 16 is a rise."""
+    assert [trend(n, [3, 3, 3], False, 3).word for n in (12, 16, 2)] == ["steady", "rising", "falling"]
 
 
 def test_trend_baseline_starts_when_the_theme_appeared():

@@ -60,6 +60,19 @@ def test_markdown_has_every_section_and_the_evidence():
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
 
 
+def test_a_ranking_over_several_weeks_says_so_and_compares_like_with_like():
+    ctx = context()
+    ctx["themes"][0].update(ranked_weeks=3, tickets_prev_week=7)
+    ctx = {**ctx, "period_note": report.period_note(WEEK, 3)}
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    for text in (md, html):
+        assert "ranked over the 3 weeks 2026-11-02 to 2026-11-16" in text
+        assert "rising (12 in 3 wks vs 5.5/wk)" in text and "7 the 3 weeks before" in text
+    assert "last week" not in md.split("## Top themes")[1].split("## New patterns")[0]
+    assert report.build_context(WEEK, {"tickets": 9, "tickets_prev_week": 8}, pd.DataFrame([{
+        **context()["themes"][0], "ranked_weeks": 3}]), *[pd.DataFrame(columns=["theme_id"])] * 4)["period_note"]
+
+
 def test_the_top_themes_name_their_products_when_the_inbox_holds_several():
     ctx = context(products={"Acme": 9, "(none)": 3})
     md = report.render_markdown(ctx)

@@ -179,11 +179,12 @@ def test_a_reader_of_a_lake_an_earlier_release_wrote_finds_this_schema(tmp_path,
     target = f"ducklake:{tmp_path / 'meta.ducklake'}"
     with wh.open_warehouse(target) as con:  # as release 16 left it
         con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN product_counts")
-        con.execute("DELETE FROM ops.schema_version WHERE version = 17")
+        con.execute("ALTER TABLE marts.ranked_themes DROP COLUMN ranked_weeks")
+        con.execute("DELETE FROM ops.schema_version WHERE version >= 17")
     wt.release()  # a fresh process: nothing attached
     with wh.open_warehouse(target, read_only=True) as reader:
         assert wh.applied_version(reader) == wh.LATEST
-        assert wh.ranked_themes(reader, dt.date(2026, 1, 5)).empty  # the query names product_counts
+        assert wh.ranked_themes(reader, dt.date(2026, 1, 5)).empty  # the query names product_counts and ranked_weeks
     wt.release()
 
 

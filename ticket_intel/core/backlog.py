@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from ticket_intel.core.rank import earlier_span, ranked_weeks
 from ticket_intel.core.review import ReviewState
 
 CREATE, UPDATE, COMMENT = "create", "update", "comment"
@@ -158,10 +159,12 @@ def bullets(items: Iterable[Sequence[Span]]) -> dict[str, Any]:
 
 def _facts(theme: Mapping[str, Any], notes: Sequence[str]) -> list[list[Span]]:
     """The week's numbers about a theme, one bullet each."""
-    facts = [f"{theme['tickets']} tickets from {theme['customers']} customers · rank {theme['rank']} · "
-             f"impact {float(theme.get('impact') or 0):.0f}"]
+    weeks = ranked_weeks(theme)
+    facts = [f"{theme['tickets']} tickets from {theme['customers']} customers" + (f" in {weeks} weeks" if weeks > 1 else "")
+             + f" · rank {theme['rank']} · impact {float(theme.get('impact') or 0):.0f}"]
     wow = theme.get("wow_change")
-    facts.append(f"Trend: {theme.get('trend', 'unknown')}" + (f", {wow:+.0%} on last week" if wow is not None else ""))
+    facts.append(f"Trend: {theme.get('trend', 'unknown')}"
+                 + (f", {wow:+.0%} on {earlier_span(weeks)}" if wow is not None else ""))
     facts.append(" · ".join(str(v) for v in (f"Severity {theme.get('severity')}", theme.get("signal_type"),
                                              theme.get("product_area")) if v))
     if theme.get("paid_share") is not None:

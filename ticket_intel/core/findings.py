@@ -148,11 +148,12 @@ def _hierarchy(ranked: pd.DataFrame, summaries: pd.DataFrame, geometry: tuple) -
     return build_hierarchy(themes, *geometry)
 
 
-def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings) -> pd.DataFrame:
-    """Claims of the ranked themes, each theme against the tickets it could have drawn: those that were
-    clustered (not those left out for their language or for saying nothing, which every theme would
-    "over-represent" as "in en"), within its product when themes form per product."""
-    week = ctx.this_week
+def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings, weeks: Sequence[date]) -> pd.DataFrame:
+    """Claims of the ranked themes, each theme against the tickets it could have drawn in the weeks
+    ranked: those that were clustered (not those left out for their language or for saying nothing,
+    which every theme would "over-represent" as "in en"), within its product when themes form per
+    product."""
+    week = ctx.window[ctx.window["ticket_week"].isin(weeks)] if weeks else ctx.this_week
     clustered = week[~week["assignment"].isin([LANGUAGE, EMPTY])] if "assignment" in week else week
     tickets = clustered[[c for c in SEGMENT_COLUMNS if c in clustered]]
     if ctx.products_apart and "product" in tickets:
@@ -162,12 +163,13 @@ def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings)
 
 
 def week_findings(ctx: WeekContext, ranked: pd.DataFrame, summaries: pd.DataFrame, inputs: Inputs,
-                  settings: FindingSettings = FindingSettings()) -> WeekFindings:
-    """Everything the loop says about the week's ranked themes (see module doc)."""
+                  settings: FindingSettings = FindingSettings(), weeks: Sequence[date] = ()) -> WeekFindings:
+    """Everything the loop says about the week's ranked themes (see module doc); `weeks`: the weeks
+    they were ranked over (`rank.ranking_weeks`), the week alone when empty."""
     ids = list(ranked["theme_id"]) if len(ranked) else []
     geometry = theme_geometry(ctx.window, ctx.vectors)
     hierarchy = _hierarchy(ranked, summaries, geometry) if ids else pd.DataFrame(columns=["theme_id"])
-    segments = _segments(ctx, set(ids), settings.segments)
+    segments = _segments(ctx, set(ids), settings.segments, weeks)
     found = ThemeFindings(
         docs=_docs(ctx, ranked, inputs, geometry, settings.fix.alpha) if ids else None,
         after_release=after_release_links(inputs.releases, theme_starts(ctx, ids), settings.fix.within_days),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,7 @@ class Ranking:
     ranked: pd.DataFrame
     not_a_theme: pd.DataFrame
     overview: dict[str, object]
+    weeks: list[date] = field(default_factory=list)  # the weeks ranked over (`ranking_weeks`); none when too few
 
 
 @dataclass(frozen=True)
@@ -65,24 +66,66 @@ class Trend:
     word: str
     baseline: float | None  # mean tickets per week the word compares against; None when new
 
-    def describe(self, current: int) -> str:
-        """The word with the numbers it stands for: `rising (12 vs 5.2/wk)`."""
-        return self.word if self.baseline is None else f"{self.word} ({current} vs {self.baseline:.1f}/wk)"
+    def describe(self, current: int, weeks: int = 1) -> str:
+        """The word with the numbers it stands for: `rising (12 vs 5.2/wk)`; `rising (12 in 6 wks
+        vs 0.8/wk)` when `current` counts several weeks (`ranking_weeks`)."""
+        if self.baseline is None:
+            return self.word
+        span = "" if weeks == 1 else f" in {weeks} wks"
+        return f"{self.word} ({current}{span} vs {self.baseline:.1f}/wk)"
 
 
-def trend(current: int, history: list[int], born_now: bool) -> Trend:
-    """new / rising / steady / falling against the mean of the theme's baseline weeks.
+def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> Trend:
+    """new / rising / steady / falling: `current` tickets over `weeks` weeks against the mean of the
+    theme's baseline weeks.
 
-    A move counts only beyond two standard deviations of Poisson noise around that mean (sqrt of
-    the mean, at least 1): 8 -> 11 tickets is noise, 8 -> 15 is a rise. A theme born this week,
-    or with no earlier week of data, is new.
+    A move counts only beyond two standard deviations of Poisson noise around what that mean
+    expects over the weeks (sqrt of the expectation, at least 1): 8 -> 11 tickets in a week is
+    noise, 8 -> 15 is a rise. A theme born in those weeks, or with no earlier week of data, is new.
     """
     if born_now or not history:
         return Trend(NEW, None)
     baseline = float(np.mean(history))
-    noise = 2 * np.sqrt(max(baseline, 1.0))
-    word = RISING if current - baseline > noise else FALLING if baseline - current > noise else STEADY
+    expected = baseline * weeks
+    noise = 2 * np.sqrt(max(expected, 1.0))
+    word = RISING if current - expected > noise else FALLING if expected - current > noise else STEADY
     return Trend(word, baseline)
+
+
+def ranked_weeks(theme: Mapping[str, Any]) -> int:
+    """How many weeks a ranked theme's counts cover (`ranking_weeks`); 1 for rows without it."""
+    weeks = theme.get("ranked_weeks")
+    return 1 if weeks is None or pd.isna(weeks) else int(weeks)
+
+
+def earlier_span(weeks: int) -> str:
+    """What a ranked theme's previous count covers: the week before, or as many weeks before."""
+    return "last week" if weeks == 1 else f"the {weeks} weeks before"
+
+
+def period_note(week: date, weeks: int) -> str | None:
+    """What a reader must know when a week's themes are ranked over several weeks."""
+    if weeks <= 1:
+        return None
+    first = week - timedelta(weeks=weeks - 1)
+    return (f"This week alone has too few tickets to rank (TICKET_INTEL_MIN_WEEK_TICKETS), so its themes are "
+            f"ranked over the {weeks} weeks {first} to {week}: their tickets, customers and trends are of "
+            "those weeks.")
+
+
+def ranking_weeks(ctx: WeekContext, minimum: int) -> list[date]:
+    """The weeks a week's themes are ranked over, oldest first: the week alone when it holds
+    `minimum` tickets; in a smaller queue, the fewest weeks ending with it, within the window, that
+    together do (a team with ten tickets a week sees the themes of its last month rather than
+    none); none when the whole window holds fewer."""
+    per_week = ctx.window["ticket_week"].value_counts()
+    weeks = [w for w in ctx.weeks if w <= ctx.week]
+    total = 0
+    for n, week in enumerate(reversed(weeks), start=1):
+        total += int(per_week.get(week, 0))
+        if total >= minimum:
+            return weeks[-n:]
+    return []
 
 
 def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers: int, warning: str | None,
@@ -105,19 +148,26 @@ def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers
     return None
 
 
-def _volume(ctx: WeekContext, theme_id: str, settings: RankSettings) -> dict[str, Any]:
-    """Tickets, customers, week-on-week and 4-week growth, trend: all from the week's counts."""
-    weeks = ctx.weeks
-    tickets = tc.series(ctx.counts, theme_id, weeks)
-    now = tickets[-1]
-    prev = tickets[-2] if len(tickets) > 1 else 0
+def _volume(ctx: WeekContext, theme_id: str, group: pd.DataFrame, weeks: Sequence[date],
+            settings: RankSettings) -> dict[str, Any]:
+    """Tickets and customers over the ranked `weeks` (`ranking_weeks`: the week, or a small queue's
+    last few), against as many weeks before them (None when the window holds fewer), 4-week growth,
+    trend: from the week's counts, and the customers of several weeks from their tickets (`group`),
+    since distinct customers do not add up across weeks."""
+    span, window = len(weeks), ctx.weeks
+    tickets = tc.series(ctx.counts, theme_id, window)
+    now = sum(tickets[-span:])
+    prev = (tickets[-2] if len(tickets) > 1 else 0) if span == 1 else \
+        (sum(tickets[-2 * span:-span]) if len(tickets) >= 2 * span else None)
     last4, prior4 = sum(tickets[-4:]), sum(tickets[-8:-4])
-    base = tc.series(ctx.counts, theme_id, ctx.baseline_weeks(theme_id))[-settings.trend_baseline_weeks:]
-    t = trend(now, base, ctx.births.get(theme_id) == ctx.week)
+    earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
+    base = tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
+    t = trend(now, base, ctx.births.get(theme_id) in weeks, span)
+    customers = tc.series(ctx.counts, theme_id, [ctx.week], "customers")[0] if span == 1 else group["customer"].nunique()
     return {
-        "tickets": now, "customers": tc.series(ctx.counts, theme_id, [ctx.week], "customers")[0],
+        "tickets": now, "customers": int(customers), "ranked_weeks": span,
         "tickets_prev_week": prev, "wow_change": (now - prev) / prev if prev else None,
-        "growth_4w": (last4 - prior4) / prior4 if prior4 and len(weeks) >= 8 else None,
+        "growth_4w": (last4 - prior4) / prior4 if prior4 and len(window) >= 8 else None,
         "trend": t.word, "trend_baseline": t.baseline,
     }
 
@@ -148,10 +198,10 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],
-               label: str, settings: RankSettings, products_listed: bool) -> dict[str, Any]:
+               label: str, weeks: Sequence[date], settings: RankSettings, products_listed: bool) -> dict[str, Any]:
     severity = info.get("severity") or DEFAULT_SEVERITY
     return {
-        "theme_id": theme_id, "label": label, **_volume(ctx, theme_id, settings),
+        "theme_id": theme_id, "label": label, **_volume(ctx, theme_id, group, weeks, settings),
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
@@ -229,13 +279,12 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
     product_area, shared_issue, example_ticket_ids)."""
     this_week = ctx.this_week
     info_of = {r["theme_id"]: r for r in summaries.to_dict("records")} if len(summaries) else {}
-    warning = None
-    if len(this_week) < settings.min_week_tickets:
-        warning = (f"only {len(this_week)} tickets this week (fewer than {settings.min_week_tickets}): "
-                   "too few to rank themes")
+    weeks = ranking_weeks(ctx, settings.min_week_tickets)
+    warning = None if weeks else _too_few(ctx, len(this_week), settings.min_week_tickets)
+    tickets = ctx.window[ctx.window["ticket_week"].isin(weeks or [ctx.week])]
     rows, small = [], []
-    listed = ctx.products_apart or ("product" in this_week and bool(this_week["product"].notna().any()))
-    for theme_id, group in this_week[this_week["theme_id"].notna()].groupby("theme_id"):
+    listed = ctx.products_apart or ("product" in tickets and bool(tickets["product"].notna().any()))
+    for theme_id, group in tickets[tickets["theme_id"].notna()].groupby("theme_id"):
         info = info_of.get(theme_id, {})
         label = ctx.review.labels.get(theme_id) or info.get("label") or theme_id
         n, customers = len(group), group["customer"].nunique()
@@ -244,8 +293,8 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
             small.append({"theme_id": theme_id, "label": label, "tickets": n, "customers": customers,
                           "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
         else:
-            rows.append(_theme_row(ctx, theme_id, group, info, label, settings, listed))
-    small += _outliers(this_week)
+            rows.append(_theme_row(ctx, theme_id, group, info, label, weeks, settings, listed))
+    small += _outliers(tickets)
     ranked = pd.DataFrame(rows)
     if len(ranked):
         ranked = ranked.sort_values(["impact", "tickets", "theme_id"], ascending=[False, False, True])
@@ -256,4 +305,12 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         "themes": len(ranked), "outlier_tickets": int(this_week["theme_id"].isna().sum()), "warning": warning,
         "taxonomy_coverage": coverage(ranked["product_area"].tolist(), ranked["tickets"].tolist()) if len(ranked) else None,
     }
-    return Ranking(ranked=ranked.reset_index(drop=True), not_a_theme=pd.DataFrame(small), overview=overview)
+    return Ranking(ranked=ranked.reset_index(drop=True), not_a_theme=pd.DataFrame(small), overview=overview,
+                   weeks=weeks)
+
+
+def _too_few(ctx: WeekContext, week_tickets: int, minimum: int) -> str:
+    """Why a week is not ranked: even the window's weeks up to it hold fewer than `minimum` tickets."""
+    held = int((ctx.window["ticket_week"] <= ctx.week).sum())
+    window = f" and {held} in the window's {len(ctx.weeks)} weeks" if held > week_tickets else ""
+    return f"only {week_tickets} tickets this week{window} (fewer than {minimum}): too few to rank themes"

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.rank import Trend, product_lines, several_products
+from ticket_intel.core.rank import (
+    Trend,
+    earlier_span,
+    period_note,
+    product_lines,
+    ranked_weeks,
+    several_products,
+)
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
@@ -68,6 +75,7 @@ def _env(autoescape: bool) -> Environment:
     env.filters["md"] = md_escape
     env.filters["plural"] = plural
     env.filters["trend"] = trend_text
+    env.filters["before"] = before_text
     env.filters["summarizer"] = summarizer_text
     return env
 
@@ -75,7 +83,15 @@ def _env(autoescape: bool) -> Environment:
 def trend_text(theme: Mapping[str, Any]) -> str:
     """The trend word with the baseline it compares against, so word and numbers agree."""
     baseline = theme.get("trend_baseline")
-    return Trend(theme["trend"], None if _is_missing(baseline) else baseline).describe(int(theme["tickets"]))
+    return Trend(theme["trend"], None if _is_missing(baseline) else baseline).describe(
+        int(theme["tickets"]), ranked_weeks(theme))
+
+
+def before_text(theme: Mapping[str, Any]) -> str:
+    """A ranked theme's tickets in the span before its own: `3 last week`, `4 the 6 weeks before`."""
+    prev, span = theme.get("tickets_prev_week"), earlier_span(ranked_weeks(theme))
+    return f"{span}: not in the window" if _is_missing(prev) else f"{int(prev)} {span}"
+
 
 
 def _png(fig: Any, left: float, right: float, top: float, bottom: float, **spacing: float) -> str:
@@ -243,6 +259,7 @@ def build_context(
     return {
         "week": week, "week_end": week + timedelta(days=6), "overview": dict(overview),
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
+        "period_note": period_note(week, ranked_weeks(everything[0])) if everything else None,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
         "by_product": several_products(t.get("product_names") for t in themes),

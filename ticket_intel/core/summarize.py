@@ -569,10 +569,12 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
-def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[str, ThemeDocs]:
+def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Sequence[date] = ()
+               ) -> dict[str, ThemeDocs]:
     """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
     meaning_text and product; one vector per row) into one `ThemeDocs` per theme that has tickets in
-    `week`, with c-TF-IDF terms over all themes. A word of a theme's product's name is no term of
+    `week`, or in the `weeks` its themes are ranked over (`rank.ranking_weeks`), with c-TF-IDF terms
+    over all themes. A word of a theme's product's name is no term of
     its own: against other products' themes it sets every theme of the product apart (Next.js bug
     themes were "Js · component"), and within one product it says only which product. The text for
     meaning has the name removed, but not from package names ("swift-numerics", "next/font"), whose
@@ -593,7 +595,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray) -> dict[st
     phrases = {t: _theme_phrases(theme, stop) for t, theme in meanings.items()}
     names = _product_names(frame, groups)
     terms = _tfidf_terms(phrases, unsaid=names)
-    active = set(frame.loc[frame["ticket_week"] == week, "theme_id"])
+    active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),

@@ -38,7 +38,7 @@ def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: R
                    inputs: Inputs, findings: FindingSettings) -> Ranking:
     summaries = wh.week_rows(con, "marts.cluster_summaries", ctx.week)
     ranking = rank_week(ctx, summaries, settings)
-    found = week_findings(ctx, ranking.ranked, summaries, inputs, findings)
+    found = week_findings(ctx, ranking.ranked, summaries, inputs, findings, ranking.weeks)
     tag = {"week_start": ctx.week, "run_id": run_id}
     overview = pd.DataFrame([{**ranking.overview, "help_center_articles": found.articles, **tag}])
     wh.replace(con, [
@@ -50,13 +50,13 @@ def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: R
             ("marts.theme_segments", found.segments), ("marts.theme_parents", found.parents),
             ("marts.theme_customers", found.customers), ("marts.customers_at_risk", found.at_risk))],
     ])
-    return Ranking(found.ranked, ranking.not_a_theme, ranking.overview)
+    return Ranking(found.ranked, ranking.not_a_theme, ranking.overview, ranking.weeks)
 
 
 def _top_table(ranked: pd.DataFrame) -> str:
     lines = ["| # | theme | tickets | customers | trend | impact |", "|---:|---|---:|---:|---|---:|"]
     for r in ranked.head(10).itertuples():
-        trend = Trend(r.trend, r.trend_baseline).describe(r.tickets)
+        trend = Trend(r.trend, r.trend_baseline).describe(r.tickets, r.ranked_weeks)
         lines.append(f"| {r.rank} | {md_escape(r.label)} | {r.tickets} | {r.customers} | {trend} | {r.impact:.0f} |")
     return "\n".join(lines)
 
@@ -82,6 +82,9 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
             result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged)
             if result.overview["warning"]:
                 context.log.warning(f"{week}: {result.overview['warning']}")
+            elif len(result.weeks) > 1:
+                context.log.info(f"{week}: too few tickets to rank the week alone; ranked over the "
+                                 f"{len(result.weeks)} weeks from {result.weeks[0]}")
     if result is None:
         return dg.MaterializeResult(metadata={"themes": dg.MetadataValue.int(0)})
     return dg.MaterializeResult(metadata={

@@ -9,6 +9,7 @@ from ticket_intel.adapters import llm as llm_adapter
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.llm import LLMCache, llm_summary
+from ticket_intel.core.rank import ranking_weeks
 from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import ThemeDocs, ThemeSummary, extractive_summary, stable_labels, theme_docs
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
@@ -36,8 +37,10 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
 
 
 def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, llm: LLMConfig,
-                   run_id: str) -> pd.DataFrame:
-    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors), ctx.window)
+                   run_id: str, min_week_tickets: int) -> pd.DataFrame:
+    """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks."""
+    weeks = ranking_weeks(ctx, min_week_tickets)
+    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks), ctx.window)
     tags = ctx.window.groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
     cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
                      put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
@@ -74,7 +77,7 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            out = summarize_week(con, ctx, taxonomy, llm, context.run.run_id)
+            out = summarize_week(con, ctx, taxonomy, llm, context.run.run_id, ranking.min_week_tickets)
             counts[week.isoformat()] = len(out)
             labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
             for name, n in (out["summarizer"].value_counts().items() if len(out) else []):

@@ -298,6 +298,13 @@ def _v17_product_counts(con: duckdb.DuckDBPyConnection) -> None:
                    WHERE products IS NOT NULL AND product_counts IS NULL""")
 
 
+def _v18_ranked_weeks(con: duckdb.DuckDBPyConnection) -> None:
+    """A ranked theme says how many weeks its counts cover: 1, or a small queue's last few weeks
+    (`rank.ranking_weeks`). Rows written before covered their week alone."""
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS ranked_weeks INTEGER")
+    con.execute("UPDATE marts.ranked_themes SET ranked_weeks = 1 WHERE ranked_weeks IS NULL")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -324,6 +331,7 @@ MIGRATIONS = (
     Migration(15, "segment claims record the product their theme was compared within", _v15_segment_scopes),
     Migration(16, "ranked themes list their products by name", _v16_product_names),
     Migration(17, "ranked themes store each product's ticket count", _v17_product_counts),
+    Migration(18, "ranked themes say how many weeks their counts cover", _v18_ranked_weeks),
 )
 LATEST = MIGRATIONS[-1].version
 
