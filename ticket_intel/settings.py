@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
     _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category"),
     _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
     _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
-    _s("MIN_WEEK_TICKETS", 30, "below this a week gets a warning instead of a ranking"),
+    _s("MIN_WEEK_TICKETS", 30, "below this a week is ranked over the fewest weeks of the window that reach it"),
     _s("SEVERITY_WEIGHTS", "P0=16,P1=8,P2=4,P3=2,P4=1", "impact weight per severity"),
     _s("PLAN_WEIGHTS", "free=1,trial=1,starter=1,pro=2,team=2,business=2,premium=2,paid=2,enterprise=4",
        "known plans and their impact weight (an unknown plan counts like the lowest)"),

@@ -67,8 +67,10 @@ def test_a_ranking_over_several_weeks_says_so_and_compares_like_with_like():
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     for text in (md, html):
         assert "ranked over the 3 weeks 2026-11-02 to 2026-11-16" in text
-        assert "rising (12 in 3 wks vs 5.5/wk)" in text and "7 the 3 weeks before" in text
+        assert "rising (12 in 3 wks vs 5.5/wk)" in text and "7 the 3 weeks before (+100%)" in text
     assert "last week" not in md.split("## Top themes")[1].split("## New patterns")[0]
+    ctx["themes"][0].update(tickets_prev_week=None, wow_change=None)  # the window holds no 3 weeks before
+    assert "3 weeks before" not in report.render_markdown(ctx) + report.render_html(ctx, {})
     assert report.build_context(WEEK, {"tickets": 9, "tickets_prev_week": 8}, pd.DataFrame([{
         **context()["themes"][0], "ranked_weeks": 3}]), *[pd.DataFrame(columns=["theme_id"])] * 4)["period_note"]
 

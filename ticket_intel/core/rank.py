@@ -3,9 +3,10 @@
 impact = sum over the theme's distinct customers of (plan weight) x severity weight, i.e.
 distinct customers x mean plan weight x severity weight: fifty customers hitting a P1 beat
 one customer filing fifty tickets (weights: core/policy.py). A theme needs enough tickets from
-enough customers in the week to be ranked; smaller groups, reviewer-rejected themes and outliers
-go to the not-a-theme list with their ticket ids, so nothing disappears from view. Every count
-comes from the week's theme counts (core/counts.py).
+enough customers in the weeks ranked (the week, or a small queue's last few: `ranking_weeks`) to
+be ranked; smaller groups, reviewer-rejected themes and outliers go to the not-a-theme list with
+their ticket ids, so nothing disappears from view. Every count comes from the week's theme counts
+(core/counts.py), but the distinct customers of several weeks, which do not add up.
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def _env(autoescape: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["pct"] = lambda v: "–" if _is_missing(v) else f"{v:+.0%}"
+    env.filters["pct"] = _pct
     env.filters["share"] = lambda v: "–" if _is_missing(v) else f"{v:.0%}"
     env.filters["num"] = lambda v, digits=0: "–" if _is_missing(v) else f"{v:,.{digits}f}"
     env.filters["score"] = lambda v: "–" if _is_missing(v) else f"{v:+.2f}"
@@ -88,9 +88,14 @@ def trend_text(theme: Mapping[str, Any]) -> str:
 
 
 def before_text(theme: Mapping[str, Any]) -> str:
-    """A ranked theme's tickets in the span before its own: `3 last week`, `4 the 6 weeks before`."""
+    """A ranked theme's tickets in the span before its own, and the change: `3 last week (+100%)`,
+    `4 the 6 weeks before (–)`; empty when the window does not reach that far back."""
     prev, span = theme.get("tickets_prev_week"), earlier_span(ranked_weeks(theme))
-    return f"{span}: not in the window" if _is_missing(prev) else f"{int(prev)} {span}"
+    return "" if _is_missing(prev) else f"{int(prev)} {span} ({_pct(theme.get('wow_change'))})"
+
+
+def _pct(v: Any) -> str:
+    return "–" if _is_missing(v) else f"{v:+.0%}"
 
 
 
