@@ -58,6 +58,13 @@ def test_issue_content_reads_well() -> None:
     assert text.rstrip().endswith("[Weekly report](https://reports.test/ticket_intel_2026-03-02.html#A) · ticket_intel theme A")
 
 
+def test_an_issue_of_a_small_queue_says_how_many_weeks_its_numbers_cover() -> None:
+    ranked = {**theme("A", 1, 18), "ranked_weeks": 3, "wow_change": 0.5}
+    text = bl.to_markdown(bl.issue_content(WEEK, ranked, [], [], [], "https://reports.test/r.html#A").doc)
+    assert "- 18 tickets from 17 customers in 3 weeks · rank 1" in text
+    assert "- Trend: steady, +50% on the 3 weeks before" in text
+
+
 def test_top_n_creates_and_dry_run_prints_the_plan() -> None:
     actions = bl.plan(WEEK, contents(), ReviewState(), {}, TOP2)
     assert [(a.kind, a.theme_id) for a in actions] == [("create", "A"), ("create", "B")]
