@@ -98,7 +98,6 @@ def _pct(v: Any) -> str:
     return "–" if _is_missing(v) else f"{v:+.0%}"
 
 
-
 def _png(fig: Any, left: float, right: float, top: float, bottom: float, **spacing: float) -> str:
     """The figure as a PNG data URI, its margins given in inches by the caller (fixed, or measured on
     the one artist that varies, the legend) instead of `tight_layout`, which measured every tick label
