@@ -25,8 +25,9 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import export as export_core
+from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.product_inputs import releases_from
-from ticket_intel.core.rank import period_note, ranked_weeks, several_products
+from ticket_intel.core.rank import period_note, several_products
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import (

@@ -58,6 +58,16 @@ def kinds(alerts: list[dict[str, object]]) -> set[tuple[object, object]]:
     return {(a["theme_id"], a["kind"]) for a in alerts}
 
 
+def test_a_small_queue_s_ranking_over_several_weeks_is_tested_on_the_week_s_own_tickets():
+    """Swift's bug titles: a theme ranked over 2 quiet weeks with 28 tickets raised a 'spike'
+    against its 7 a week; the week itself held 14, within its noise."""
+    frame = window({"A": {k: 7 for k in range(6)} | {6: 14, 7: 14}})
+    ctx = make_context(wk(7), 8, frame.rename(columns={"customer": "customer_id"}), ReviewState())
+    over_two = [{**ranked(frame, wk(7))[0], "tickets": 28, "customers": 28, "ranked_weeks": 2}]
+    assert anomalies.week_themes(ctx, over_two)[0] | {"ranked_weeks": 2} == {**over_two[0], "tickets": 14, "customers": 14}
+    assert detect(ctx, anomalies.week_themes(ctx, over_two)) == [] and detect(ctx, over_two) != []
+
+
 # --- the spike test --------------------------------------------------------------------------
 
 def test_spike_needs_ratio_p_value_and_count():

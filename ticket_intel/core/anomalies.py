@@ -175,6 +175,15 @@ def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) 
             "baseline_weeks": test.weeks}
 
 
+def week_themes(ctx: WeekContext, themes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The ranked themes with the week's own tickets and customers: a small queue's ranking counts
+    several weeks (`ranked_weeks`), and a spike or a new pattern is a fact about the week."""
+    return [dict(t) if tc.ranked_weeks(t) == 1 else
+            {**t, "tickets": tc.series(ctx.counts, str(t["theme_id"]), [ctx.week])[0],
+             "customers": tc.series(ctx.counts, str(t["theme_id"]), [ctx.week], "customers")[0]}
+            for t in themes]
+
+
 def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: AlertSettings = AlertSettings()
            ) -> list[dict[str, Any]]:
     """Alerts for `ctx.week`, as records with the `COLUMNS` fields.

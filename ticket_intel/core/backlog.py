@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from ticket_intel.core.rank import earlier_span, ranked_weeks
+from ticket_intel.core.counts import ranked_weeks
+from ticket_intel.core.rank import earlier_span
 from ticket_intel.core.review import ReviewState
 
 CREATE, UPDATE, COMMENT = "create", "update", "comment"

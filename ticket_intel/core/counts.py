@@ -8,7 +8,7 @@ shown (ranking, trend, alerts, the report's chart, the command line) comes from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -57,3 +57,10 @@ def series(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], value: st
     rows = counts[counts["theme_id"] == theme_id]
     by_week = dict(zip(rows["ticket_week"], rows[value], strict=True))
     return [int(by_week.get(w, 0)) for w in weeks]
+
+
+def ranked_weeks(theme: Mapping[str, Any]) -> int:
+    """How many weeks a ranked theme's counts cover (`rank.ranking_weeks`: the week, or a small
+    queue's last few); 1 for rows written without it."""
+    weeks = theme.get("ranked_weeks")
+    return 1 if weeks is None or pd.isna(weeks) else int(weeks)

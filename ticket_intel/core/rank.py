@@ -93,12 +93,6 @@ def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> T
     return Trend(word, baseline)
 
 
-def ranked_weeks(theme: Mapping[str, Any]) -> int:
-    """How many weeks a ranked theme's counts cover (`ranking_weeks`); 1 for rows without it."""
-    weeks = theme.get("ranked_weeks")
-    return 1 if weeks is None or pd.isna(weeks) else int(weeks)
-
-
 def earlier_span(weeks: int) -> str:
     """What a ranked theme's previous count covers: the week before, or as many weeks before."""
     return "last week" if weeks == 1 else f"the {weeks} weeks before"

@@ -22,14 +22,8 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.rank import (
-    Trend,
-    earlier_span,
-    period_note,
-    product_lines,
-    ranked_weeks,
-    several_products,
-)
+from ticket_intel.core.counts import ranked_weeks
+from ticket_intel.core.rank import Trend, earlier_span, period_note, product_lines, several_products
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural

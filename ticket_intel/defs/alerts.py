@@ -20,7 +20,7 @@ from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConf
 
 def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: anomalies.AlertSettings,
                     run_id: str, fix: FixSettings) -> pd.DataFrame:
-    themes = wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank").to_dict("records")
+    themes = anomalies.week_themes(ctx, wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank").to_dict("records"))
     releases = releases_from(wh.stored_releases(con))
     found = with_releases(ctx, families.detect(ctx, themes, settings), themes, releases, fix)
     out = pd.DataFrame(found, columns=ALERT_COLUMNS).assign(run_id=run_id)
