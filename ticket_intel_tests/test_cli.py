@@ -376,3 +376,49 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     out, err = quiet.communicate(timeout=600)
     assert quiet.returncode == 0, err[-3000:]
     assert "0 with tickets; skipped 1 weeks with no tickets" in out
+
+
+@pytest.mark.e2e
+def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
+    """Six tickets a week never reach the week's minimum (here 15); the third week is ranked over
+    the three weeks that do, and the command line and the report say so."""
+    from ticket_intel_tests.processes import child_env, cli
+    from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    crash = ["The app crashes when I open settings", "Settings page closes the app immediately",
+             "Opening preferences makes the app quit", "App crashed again on the settings screen",
+             "Every time I tap Settings the application crashes", "Crash when going into settings on my phone",
+             "The settings menu freezes and then the app shuts down", "App force closes when I open the settings tab",
+             "Can't open settings, the app just crashes"]
+    export = ["Exporting my invoice to PDF fails", "PDF export of invoices gives an error",
+              "I cannot download my invoice as a PDF", "Invoice PDF export is broken",
+              "The export to PDF button does nothing for invoices", "Error when saving an invoice as PDF",
+              "Invoices won't export to PDF anymore", "PDF download of my bill fails every time",
+              "Export invoice as PDF shows a blank error"]
+    rows = [fd_row(created=f"{day} 1{i}:00:00", text=(crash if i < 3 else export)[3 * w + i % 3])
+            for w, day in enumerate(("2026-09-01", "2026-09-08", "2026-09-15")) for i in range(6)]
+    (inbox / "fd.csv").write_text(fd_csv(rows))
+    env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31",
+                    TICKET_INTEL_MIN_WEEK_TICKETS="15")
+    env.pop("DAGSTER_HOME", None)
+    warehouse = tmp_path / "w.duckdb"
+    run = cli(["run", "--inbox", str(inbox), "--warehouse", str(warehouse)], env, tmp_path)
+    out, err = run.communicate(timeout=600)
+    assert run.returncode == 0, err[-3000:]
+    with wh.open_warehouse(warehouse) as con:
+        ranked = con.execute("SELECT week_start::VARCHAR, ranked_weeks, sum(tickets), bool_and(customers <= tickets) "
+                             "FROM marts.ranked_themes GROUP BY 1, 2").fetchall()
+        warnings = con.execute("SELECT week_start::VARCHAR FROM marts.weekly_overview WHERE warning IS NOT NULL "
+                               "ORDER BY 1").fetchall()
+        html = Path(con.execute("SELECT html_path FROM marts.weekly_reports WHERE week_start = '2026-09-14'"
+                                ).fetchone()[0]).read_text(encoding="utf-8")
+    assert warnings == [("2026-08-31",), ("2026-09-07",)]  # 6 and 12 tickets: too few even together
+    assert [(week, weeks) for week, weeks, _, _ in ranked] == [("2026-09-14", 3)]
+    assert ranked[0][2] >= 10 and ranked[0][3]  # most of the 18 tickets, never more customers than tickets
+    note = "ranked over the 3 weeks 2026-08-31 to 2026-09-14"
+    assert note in html
+    themes = cli(["themes", "--warehouse", str(warehouse)], env, tmp_path)
+    out, err = themes.communicate(timeout=120)
+    assert themes.returncode == 0 and note in out, err

@@ -147,20 +147,24 @@ def _volume(ctx: WeekContext, theme_id: str, group: pd.DataFrame, weeks: Sequenc
             settings: RankSettings) -> dict[str, Any]:
     """Tickets and customers over the ranked `weeks` (`ranking_weeks`: the week, or a small queue's
     last few), against as many weeks before them (None when the window holds fewer), 4-week growth,
-    trend: from the week's counts, and the customers of several weeks from their tickets (`group`),
-    since distinct customers do not add up across weeks."""
+    trend: from the week's counts; over several weeks, tickets and customers are the theme's tickets
+    of those weeks (`group`), since distinct customers do not add up across weeks, and the counts
+    place earlier weeks' tickets where this week's clustering puts them, not in the theme they were
+    shown in."""
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
-    now = sum(tickets[-span:])
-    prev = (tickets[-2] if len(tickets) > 1 else 0) if span == 1 else \
-        (sum(tickets[-2 * span:-span]) if len(tickets) >= 2 * span else None)
+    if span == 1:
+        now, customers = tickets[-1], tc.series(ctx.counts, theme_id, [ctx.week], "customers")[0]
+        prev = tickets[-2] if len(tickets) > 1 else 0
+    else:
+        now, customers = len(group), int(group["customer"].nunique())
+        prev = sum(tickets[-2 * span:-span]) if len(tickets) >= 2 * span else None
     last4, prior4 = sum(tickets[-4:]), sum(tickets[-8:-4])
     earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
     base = tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
     t = trend(now, base, ctx.births.get(theme_id) in weeks, span)
-    customers = tc.series(ctx.counts, theme_id, [ctx.week], "customers")[0] if span == 1 else group["customer"].nunique()
     return {
-        "tickets": now, "customers": int(customers), "ranked_weeks": span,
+        "tickets": now, "customers": customers, "ranked_weeks": span,
         "tickets_prev_week": prev, "wow_change": (now - prev) / prev if prev else None,
         "growth_4w": (last4 - prior4) / prior4 if prior4 and len(window) >= 8 else None,
         "trend": t.word, "trend_baseline": t.baseline,
