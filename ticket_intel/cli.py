@@ -313,8 +313,13 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         show["examples"] = frame["example_ticket_ids"].map(lambda ids: "\n".join(ids))
         table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False,
                          maxcolwidths=[WRAP.get(c) for c in columns])
+    return f"week of {frame['week_start'].iloc[0]}\n" + _period_line(frame) + table
+
+
+def _period_line(frame: pd.DataFrame) -> str:
+    """The line a small queue's ranked week needs above its table (`rank.period_note`), or nothing."""
     note = period_note(pd.Timestamp(frame["week_start"].iloc[0]).date(), ranked_weeks(frame.iloc[0]))
-    return f"week of {frame['week_start'].iloc[0]}\n" + (f"{note}\n" if note else "") + table
+    return f"{note}\n" if note else ""
 
 
 @main.command()
@@ -427,8 +432,8 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     from tabulate import tabulate
 
     rows = [[r.rank, r.theme_id, r.label, r.tickets, state.status(r.theme_id)] for r in frame.itertuples()]
-    click.echo(tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"], tablefmt="simple")
-               if rows else frame.attrs["empty_note"])
+    click.echo(_period_line(frame) + tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"],
+                                              tablefmt="simple") if rows else frame.attrs["empty_note"])
     if log:
         click.echo("\nreview log:")
         for r in log:

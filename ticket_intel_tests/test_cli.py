@@ -419,6 +419,12 @@ def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
     assert ranked[0][2] >= 10 and ranked[0][3]  # most of the 18 tickets, never more customers than tickets
     note = "ranked over the 3 weeks 2026-08-31 to 2026-09-14"
     assert note in html
-    themes = cli(["themes", "--warehouse", str(warehouse)], env, tmp_path)
-    out, err = themes.communicate(timeout=120)
-    assert themes.returncode == 0 and note in out, err
+    for command in (["themes"], ["review", "list"]):
+        listed = cli([*command, "--warehouse", str(warehouse)], env, tmp_path)
+        out, err = listed.communicate(timeout=120)
+        assert listed.returncode == 0 and note in out, (command, err)
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(tmp_path / "w_dagster")) as instance:  # what the UI shows
+        ranked_event = instance.get_latest_materialization_event(dg.AssetKey("ranked_themes"))
+    assert ranked_event.asset_materialization.metadata["ranked_weeks"].value == 3

@@ -91,5 +91,6 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
         "themes": dg.MetadataValue.int(len(result.ranked)),
         "not_a_theme": dg.MetadataValue.int(len(result.not_a_theme)),
         "warning": dg.MetadataValue.text(result.overview["warning"] or ""),
+        "ranked_weeks": dg.MetadataValue.int(len(result.weeks)),  # more than 1: a small queue's last weeks
         "top_themes": dg.MetadataValue.md(_top_table(result.ranked) if len(result.ranked) else "No ranked themes."),
     })
