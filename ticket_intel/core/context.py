@@ -65,6 +65,11 @@ class WeekContext:
     def this_week(self) -> pd.DataFrame:
         return self.window[self.window["ticket_week"] == self.week]
 
+    def tickets_in(self, weeks: Sequence[date]) -> pd.DataFrame:
+        """The window's tickets of `weeks` (the weeks a small queue's week is ranked over); this
+        week's when there are none."""
+        return self.window[self.window["ticket_week"].isin(weeks)] if weeks else self.this_week
+
     def baseline_weeks(self, theme_id: str) -> list[date]:
         return baseline_weeks(self.week, self.data_weeks, self.births.get(theme_id))
 

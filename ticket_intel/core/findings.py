@@ -153,7 +153,7 @@ def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings,
     ranked: those that were clustered (not those left out for their language or for saying nothing,
     which every theme would "over-represent" as "in en"), within its product when themes form per
     product."""
-    week = ctx.window[ctx.window["ticket_week"].isin(weeks)] if weeks else ctx.this_week
+    week = ctx.tickets_in(weeks)
     clustered = week[~week["assignment"].isin([LANGUAGE, EMPTY])] if "assignment" in week else week
     tickets = clustered[[c for c in SEGMENT_COLUMNS if c in clustered]]
     if ctx.products_apart and "product" in tickets:

@@ -280,7 +280,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
     info_of = {r["theme_id"]: r for r in summaries.to_dict("records")} if len(summaries) else {}
     weeks = ranking_weeks(ctx, settings.min_week_tickets)
     warning = None if weeks else _too_few(ctx, len(this_week), settings.min_week_tickets)
-    tickets = ctx.window[ctx.window["ticket_week"].isin(weeks or [ctx.week])]
+    tickets = ctx.tickets_in(weeks)
     rows, small = [], []
     listed = ctx.products_apart or ("product" in tickets and bool(tickets["product"].notna().any()))
     for theme_id, group in tickets[tickets["theme_id"].notna()].groupby("theme_id"):
