@@ -153,6 +153,38 @@ def test_user_mapping_folder_jsonl_and_parquet(tmp_path):
     assert result.rejected["reason"].str.contains("does not match format").sum() == 2
 
 
+def test_an_undated_export_without_ids_is_read_through_a_mapping(tmp_path):
+    """A one-off dump of questions (no id, no date): `{file}-{record}` numbers its records and a
+    constant created_at places them in the week of the export."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "dump.yaml").write_text(
+        "name: dump\nsource: dump\ndetect: [text, intent]\n"
+        "columns: {ticket_id: '{file}-{record}', message: text}\nconstants: {created_at: 2026-09-02}\n")
+    rows = pd.DataFrame({"text": ["card not arrived", "how do I top up?", "card not arrived"],
+                         "intent": ["card_arrival", "top_up", "card_arrival"]})
+    (tmp_path / "inbox").mkdir()
+    rows.to_csv(tmp_path / "inbox" / "qs.csv", index=False)
+    (tmp_path / "inbox" / "more.jsonl").write_text("\n".join(json.dumps(r) for r in rows.to_dict("records")))
+    rows.to_parquet(tmp_path / "inbox" / "again.parquet")
+    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    t = result.tickets.set_index("ticket_id")
+    assert sorted(t.index) == sorted(["dump:qs-2", "dump:qs-3", "dump:qs-4", "dump:more-1", "dump:more-2",
+                                      "dump:more-3", "dump:again-1", "dump:again-2", "dump:again-3"])
+    assert set(t["created_at"]) == {datetime(2026, 9, 2)}
+    assert t.loc["dump:qs-3", "message"] == "how do I top up?" and result.rejected.empty
+
+
+@pytest.mark.parametrize("columns, constants, error", [
+    ("{ticket_id: a, message: c}", "", "created_at must be mapped in columns, or be a constant"),
+    ("{ticket_id: a, created_at: b, message: c}", "constants: {created_at: 2026-09-02}\n", "constants must be"),
+    ("{message: c}", "constants: {created_at: 2026-09-02, ticket_id: x}\n", "columns must map"),
+])
+def test_a_mapping_dates_its_rows_once_and_never_fixes_an_id(tmp_path, columns, constants, error):
+    (tmp_path / "m.yaml").write_text(f"name: m\nsource: m\ndetect: [a]\ncolumns: {columns}\n{constants}")
+    with pytest.raises(MappingError, match=f"(?s)m.yaml.*{error}"):
+        load_mappings(tmp_path)
+
+
 def test_bad_mapping_file_names_itself(tmp_path):
     (tmp_path / "broken.yaml").write_text("name: x\nsource: x\ndetect: [a]\ncolumns: {ticket_id: a, colour: b}\n")
     with pytest.raises(MappingError, match=r"(?s)broken.yaml.*colour"):

@@ -46,7 +46,10 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "mappings"
 FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "account_id", "plan",
           "monthly_revenue", "channel", "tags", "priority", "status", "product")  # fmt: skip
 REQUIRED = ("ticket_id", "created_at", "message")
+DATED_BY_CONSTANT = ("created_at",)  # an undated dump can be placed in the week of its export
+BUILT_IN = ("file", "record")  # template fields filled from where a row is, not from its columns
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
+_LAST_NUMBER = re.compile(r"(\d+)\D*$")
 
 
 def _folded(value: Any) -> str:
@@ -117,15 +120,18 @@ class Mapping(BaseModel):
         unknown = set(columns) - set(FIELDS)
         if unknown:
             raise ValueError(f"unknown canonical fields {sorted(unknown)}; use {list(FIELDS)}")
-        missing = set(REQUIRED) - set(columns)
+        missing = set(REQUIRED) - set(DATED_BY_CONSTANT) - set(columns)
         if missing:
             raise ValueError(f"columns must map {sorted(missing)}")
         return columns
 
     @model_validator(mode="after")
     def _one_source_per_field(self) -> Mapping:
-        if set(self.constants) - set(FIELDS) or set(self.constants) & {*REQUIRED, *self.columns}:
-            raise ValueError(f"constants must be canonical fields not mapped in columns (and not {list(REQUIRED)})")
+        fixed = set(REQUIRED) - set(DATED_BY_CONSTANT)
+        if set(self.constants) - set(FIELDS) or set(self.constants) & {*fixed, *self.columns}:
+            raise ValueError(f"constants must be canonical fields not mapped in columns (and not {sorted(fixed)})")
+        if not {*DATED_BY_CONSTANT} & {*self.columns, *self.constants}:
+            raise ValueError("created_at must be mapped in columns, or be a constant (an undated export's date)")
         if self.product_from_mentions and "product" in {*self.columns, *self.constants}:
             raise ValueError("product_from_mentions and a product column/constant exclude each other")
         return self
@@ -162,15 +168,22 @@ def find_mapping(columns: Sequence[str], mappings: Sequence[Mapping]) -> Mapping
     return next((m for m in mappings if m.matches(columns)), None)
 
 
-def _value(spec: str, row: dict[str, Any], stem: str) -> Any:
-    """A column's value, or a template such as `{file}#{number}` filled from the row."""
+def _value(spec: str, row: dict[str, Any], stem: str, locator: str) -> Any:
+    """A column's value, or a template such as `{file}#{number}` filled from the row; `{file}` and
+    `{record}` (the record's line, row or index in its file) give an id to an export without one."""
     if "{" not in spec:
         return row.get(spec)
-    names = [f for _, f, _, _ in string.Formatter().parse(spec) if f and f != "file"]
+    names = [f for _, f, _, _ in string.Formatter().parse(spec) if f and f not in BUILT_IN]
     values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names}
     if names and all(v == "" for v in values.values()):
         return None
-    return spec.format(file=stem, **values)
+    return spec.format(file=stem, record=_record_number(locator), **values)
+
+
+def _record_number(locator: str) -> str:
+    """`line 12` -> `12`, `row 3` -> `3`, `tickets[4]` -> `4`."""
+    found = _LAST_NUMBER.search(locator)
+    return found.group(1) if found else locator
 
 
 def file_stem(file_name: str) -> str:
@@ -186,7 +199,7 @@ def _missing_columns(mapping: Mapping, columns: Sequence[str]) -> list[str]:
     needed = [s for s in specs if "{" not in s] + [f for s in specs if "{" in s for f in _TEMPLATE_FIELD.findall(s)]
     needed += mapping.thread.columns() if mapping.thread else []
     needed += [mapping.agents.column] if mapping.agents else []
-    return sorted({c for c in needed if c != "file" and c not in columns})
+    return sorted({c for c in needed if c not in BUILT_IN and c not in columns})
 
 
 def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_name: str) -> ParseResult:
@@ -200,7 +213,7 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
         if not mapping.keeps(row):
             result.skipped += 1
             continue
-        fields = {**mapping.constants, **{f: _value(spec, row, stem) for f, spec in mapping.columns.items()}}
+        fields = {**mapping.constants, **{f: _value(spec, row, stem, locator) for f, spec in mapping.columns.items()}}
         is_agent = bool(mapping.agents and mapping.agents.matches(row))
         ticket = None
         if not is_agent:
