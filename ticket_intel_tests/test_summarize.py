@@ -31,6 +31,7 @@ from ticket_intel.core.summarize import (
     theme_docs,
     ticket_severity,
     ticket_signal,
+    told_apart,
     word_sample,
 )
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
@@ -430,6 +431,22 @@ def test_a_kept_label_gives_way_to_another_theme_s_label_of_the_week():
     fresh = {"A": "Driver · uber", "B": "Driver · ride", "C": "Flight · gate"}
     earlier = {"A": "Driver · ride", "C": "Gate · flight"}
     assert stable_labels(fresh, earlier, terms) == {"A": "Driver · uber", "B": "Driver · ride", "C": "Gate · flight"}
+
+
+def test_themes_of_one_week_that_share_a_label_are_told_apart_by_what_only_each_of_them_says():
+    bought = ["The exchange rate was wrong for an item I bought", "Wrong exchange rate applied to the item I bought",
+              "I bought something abroad and the exchange rate is wrong"]
+    cash = ["Wrong exchange rate on my ATM cash withdrawal", "The exchange rate for the cash I withdrew is wrong",
+            "Cash from the ATM abroad had the wrong exchange rate applied"]
+    docs = {"A": _doc(bought, "A", terms=["exchange rate", "wrong", "applied", "bought", "item"]),
+            "B": _doc(cash, "B", terms=["exchange rate", "wrong", "applied", "cash", "ATM"]),
+            "C": _doc(ATM, "C", terms=["atm", "cash"])}
+    labels = {"A": "Exchange rate · wrong", "B": "Exchange rate · wrong", "C": "ATM · cash"}
+    assert told_apart(labels, docs) == {"A": "Exchange rate · wrong · bought", "B": "Exchange rate · wrong · cash",
+                                        "C": "ATM · cash"}
+    same = {"A": docs["A"], "B": replace(docs["A"], theme_id="B")}  # nothing tells them apart: unchanged
+    assert told_apart({"A": "Exchange rate · wrong", "B": "Exchange rate · wrong"}, same) == {
+        "A": "Exchange rate · wrong", "B": "Exchange rate · wrong"}
 
 
 def test_labels_of_the_sample_weeks_change_only_when_their_words_leave_the_leading_terms(sample_run):

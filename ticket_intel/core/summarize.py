@@ -396,6 +396,42 @@ def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], terms: M
     return {t: label if uses[label] == 1 or label == fresh[t] else fresh[t] for t, label in kept.items()}
 
 
+def told_apart(labels: Mapping[str, str], docs: Mapping[str, ThemeDocs]) -> dict[str, str]:
+    """A label that several of the week's themes share gains, for each of them, the term that tells
+    it from the others (`_telling_term`): banking77's two "Exchange rate · wrong" themes read
+    "… · bought" and "… · cash", not the same words twice in one report."""
+    sharing: dict[str, list[str]] = {}
+    for theme, label in labels.items():
+        sharing.setdefault(label, []).append(theme)
+    out = dict(labels)
+    for label, themes in sharing.items():
+        for theme in themes if len(themes) > 1 else ():
+            term = _telling_term(docs[theme], [docs[t] for t in themes if t != theme], label)
+            out[theme] = label + LABEL_SEPARATOR + term if term else label
+    return out
+
+
+def _telling_term(doc: ThemeDocs, others: Sequence[ThemeDocs], label: str) -> str:
+    """The theme's term, not already in `label`, whose share of the theme's tickets most exceeds its
+    largest share among `others`' tickets, as customers write it; "" when no term is more the theme's."""
+    used = label.lower().replace(LABEL_SEPARATOR.strip(), " ").split()
+    fresh = [t for t in doc.terms if not any(same_stem(w, u) for w in t.split() for u in used)]
+    shares = {t: _share(doc, t) - max(_share(o, t) for o in others) for t in fresh}
+    best = max(fresh, key=lambda t: shares[t], default=None)
+    if best is None or shares[best] <= 0:
+        return ""
+    forms = _surface_forms(_meanings(doc.of_words(doc.texts), doc.meanings))
+    return " ".join(forms.get(w, w) for w in best.split())
+
+
+def _share(doc: ThemeDocs, term: str) -> float:
+    """The share of a theme's word-sampled tickets that use every word of `term`."""
+    words = set(term.split())
+    phrases = doc.phrases if doc.phrases is not None else _theme_phrases(
+        _meanings(doc.of_words(doc.texts), doc.meanings), _stop_words())
+    return sum(words <= {w for phrase in ticket for w in phrase} for ticket in phrases) / max(len(phrases), 1)
+
+
 def _centrality(vectors: np.ndarray) -> np.ndarray:
     """Each row's cosine to the rows' normalised mean."""
     centroid = vectors.mean(axis=0)

@@ -11,7 +11,14 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.llm import LLMCache, llm_summary
 from ticket_intel.core.rank import ranking_weeks
 from ticket_intel.core.report import md_escape
-from ticket_intel.core.summarize import ThemeDocs, ThemeSummary, extractive_summary, stable_labels, theme_docs
+from ticket_intel.core.summarize import (
+    ThemeDocs,
+    ThemeSummary,
+    extractive_summary,
+    stable_labels,
+    theme_docs,
+    told_apart,
+)
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse
@@ -52,8 +59,9 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
             llm_made = llm_summary(doc, llm.model, summary, cache, complete)
             summary = judged_by_tickets(llm_made, summary) if doc.signals is not None else llm_made
         summaries[theme_id] = summary
-    labels = stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
-                           wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()})
+    labels = told_apart(stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
+                                      wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()}),
+                        docs)
     rows = [_row(ctx, theme_id, summary, docs[theme_id], ctx.review.labels.get(theme_id, labels[theme_id]),
                  tags.get(theme_id, []), taxonomy, run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
