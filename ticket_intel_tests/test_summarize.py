@@ -153,6 +153,8 @@ def test_label_is_the_customers_phrase_not_a_bag_of_words():
 def test_acronyms_keep_their_case_in_labels():
     terms = class_tfidf_terms({"atm": ATM, "other": DECLINED})["atm"]
     assert "ATM" in label_from_terms(terms, ATM)
+    atms = ["Which ATMs take my card?", "Can I use ATMs abroad?", "Where are your ATMs?", "atms near me"]
+    assert label_from_terms(["atms", "card"], atms).startswith("ATMs")
 
 
 def test_negation_splits_phrases():

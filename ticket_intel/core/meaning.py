@@ -208,8 +208,7 @@ def _zipf(word: str) -> float:
 
 def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, str]:
     """Misspelling -> the common word it misspells, among one theme's lower-case words (with
-    their counts: the word is used at least as often as its misspelling, and the one the theme uses
-    most is preferred when several are in reach). Every
+    their counts: the one the theme uses most is preferred when several are in reach). Every
     rare word is compared with every common one, in rapidfuzz's C loop: a theme of a large window
     has thousands of each."""
     from rapidfuzz.distance import OSA
@@ -223,9 +222,10 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
         words = [w for w in rare if _max_edits(w) == edits]
         within = cdist(words, common, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32) <= edits
         near.update({w: [common[j] for j in np.flatnonzero(row)] for w, row in zip(words, within, strict=True)})
-    near.update(abbreviated(rare, common))  # "acct" is "account" where the theme says so, not "act"
-    # A misspelling is the theme's minority form: "ATMs" 30 times is no shortening of the one "atmosphere".
-    near = {w: [c for c in found if counts[c] >= counts[w]] for w, found in near.items()}
+    # "acct" is "account" where the theme says so, not "act"; a shortening is the theme's minority
+    # form ("ATMs" 30 times shortens no single "atmosphere"), a misspelling need not be ("neeed").
+    shortened = {w: [c for c in found if counts[c] >= counts[w]] for w, found in abbreviated(rare, common).items()}
+    near.update(shortened)
     return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}
 
 

@@ -291,14 +291,20 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
 
 
 def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
-    """Acronyms as customers write them (in the texts for meaning): ATM, PIN and UK stay upper case
-    in a label. A capitalised word next to another is shouted, not an acronym ("FIX THIS GLITCH"
+    """Acronyms as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs keep their
+    capitals in a label. A capitalised word next to another is shouted, not an acronym ("FIX THIS GLITCH"
     made a twcs theme "App · FIX"): it counts as lower case."""
     written = Counter(word for text in meanings for word in _unshouted(_WRITTEN_WORD.findall(_normalise(text))))
     total: Counter[str] = Counter()
     for word, n in written.items():
         total[word.lower()] += n
-    return {low: low.upper() if len(low) > 1 and written[low.upper()] > n / 2 else low for low, n in total.items()}
+    def form(low: str, n: int) -> str:
+        plural = low[:-1].upper() + "s"  # "ATMs", "PINs"
+        if len(low) > 1 and written[low.upper()] > n / 2:
+            return low.upper()
+        return plural if len(low) > 2 and low.endswith("s") and written[plural] > n / 2 else low
+
+    return {low: form(low, n) for low, n in total.items()}
 
 
 def _loud(words: Sequence[str]) -> list[bool]:
