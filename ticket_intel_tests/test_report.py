@@ -60,6 +60,19 @@ def test_markdown_has_every_section_and_the_evidence():
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
 
 
+@pytest.mark.parametrize("ids, note", [
+    (["a", "b", "c", "d"], ""),
+    (["a", None, "c", None], "50% of tickets name no customer and count as one each"),
+    ([None] * 4, "no ticket names its customer: each counts as one"),
+])
+def test_customer_counts_say_when_tickets_name_no_customer(ids, note):
+    ctx = {**context(), "customer_note": report.customer_note(pd.Series(ids, dtype=object))}
+    assert ctx["customer_note"] == note
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert (f"from **33 customers** ({note})," in md) if note else ("from **33 customers**," in md)
+    assert (f"distinct customers · {note}</span>" in html) if note else ("distinct customers</span>" in html)
+
+
 def test_a_ranking_over_several_weeks_says_so_and_compares_like_with_like():
     ctx = context()
     ctx["themes"][0].update(ranked_weeks=3, tickets_prev_week=7)

@@ -302,6 +302,17 @@ def taxonomy_note(share: float | None) -> tuple[str, bool]:
             "> taxonomy.yaml`.", True)
 
 
+def customer_note(customer_ids: pd.Series) -> str:
+    """What the week's customer counts rest on when tickets name no customer: each such ticket
+    counts as its own customer, so an export without customer ids shows as many customers as tickets."""
+    unnamed = float(customer_ids.isna().mean()) if len(customer_ids) else 0.0
+    if unnamed == 0:
+        return ""
+    if unnamed == 1:
+        return "no ticket names its customer: each counts as one"
+    return f"{unnamed:.0%} of tickets name no customer and count as one each"
+
+
 def _backlog(summary_of: Mapping[str, Mapping[str, Any]], theme: Mapping[str, Any]) -> dict[str, Any]:
     info = summary_of.get(theme["theme_id"], {})
     return {"backlog_title": info.get("backlog_title", ""), "backlog_deflection": info.get("backlog_deflection")}

@@ -60,6 +60,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["themes"] = with_alert_notes(context["themes"], alerts)
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
+    context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
     chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
     markdown = report.render_markdown(context)
