@@ -216,17 +216,20 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
 
     counts = dict(word_counts) if isinstance(word_counts, Mapping) else dict.fromkeys(word_counts, 1)
     common = [w for w in counts if _zipf(w) >= COMMON_ZIPF]
-    rare = [w for w in counts if _max_edits(w) > 0 and _zipf(w) < RARE_ZIPF]
+    rare = [w for w in counts if _max_edits(w) > 0 and _zipf(w) < RARE_ZIPF and not _plural_of_known(w)]
     near: dict[str, list[str]] = {}
     for edits in {_max_edits(w) for w in rare} if common else ():
         words = [w for w in rare if _max_edits(w) == edits]
         within = cdist(words, common, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32) <= edits
         near.update({w: [common[j] for j in np.flatnonzero(row)] for w, row in zip(words, within, strict=True)})
-    # "acct" is "account" where the theme says so, not "act"; a shortening is the theme's minority
-    # form ("ATMs" 30 times shortens no single "atmosphere"), a misspelling need not be ("neeed").
-    shortened = {w: [c for c in found if counts[c] >= counts[w]] for w, found in abbreviated(rare, common).items()}
-    near.update(shortened)
+    near.update(abbreviated(rare, common))  # "acct" is "account" where the theme says so, not "act"
     return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}
+
+
+def _plural_of_known(word: str) -> bool:
+    """A rare form that is the plural of a known word ("atms": "atm") is that word, not a misspelling
+    or a shortening: banking77's ATM questions were labelled "Atmosphere" after one "atmosphere"."""
+    return word.endswith("s") and _zipf(word[:-1]) >= RARE_ZIPF
 
 
 _VOWELS = frozenset("aeiou")
