@@ -130,6 +130,22 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("churn", "I'm unsubscribing today"),
     ("churn", "Fourth missed install. New provider tomorrow!"),
     ("churn", "I'd walk to work before I ever sign up with you again"),
+    # Paraphrased from the sixth escalation draw's misses (2026-12-04), one per principle.
+    ("strong_negative", "Die App hat die schlechteste Performance"),  # other languages, their own words
+    ("strong_negative", "Ce sont vraiment des incomp\u00e9tents"),
+    ("strong_negative", "This is why people can't stand you"),
+    ("strong_negative", "Delayed again #theseairlinessuck"),  # a hashtag of one lower-case word
+    ("strong_negative", "Honestly I'm very over them"),
+    ("churn", "Ten years with you and nobody bothered about keeping me. It's off to @rival for me"),
+    ("churn", "Never flying with you from Boston until you fix the lines"),  # leaving until fixed
+    ("churn", "Guess I should look for a new service"),
+    ("churn", "We might have to leave @carrier"),  # the handle is cleaned away
+    ("churn", "Thanks to flight 190 you just lost a gold customer"),
+    ("long_wait", "Hundreds of hours a year lost on this account"),
+    ("long_wait", "I guess I'm not that important to answer"),  # ignored
+    ("refund_chargeback", "The driver cancelled and I was still charged $5"),
+    ("refund_chargeback", "Stop deducting money illegally from my account"),
+    ("refund_chargeback", "Reversion request for the ride"),
 ])
 def test_escalation_signals_as_customers_phrase_them(signal, says):
     assert signal in rules.escalation_signals(rules.clean(says))

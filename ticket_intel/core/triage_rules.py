@@ -89,7 +89,8 @@ _LONG_WAIT = "|".join([
     r"ever going to (?:answer|reply|respond)|still no (?:answer|reply|response|update)s?|"
     r"(?:they|you|u|nobody|no one|support|agents?|reps?|representatives?|staff)(?: guys| all)? "
     r"(?:(?:do|does|did|will|wo)n'?t|(?:do|does|did|will) not|never) (?:even )?(?:answer|respond|reply|pick up|get back)|"
-    r"(?:answer|pick up) your (?:\w+ )?(?:phones?|calls?)|"
+    r"(?:answer|pick up) your (?:\w+ )?(?:phones?|calls?)|(?:hundreds|dozens|countless) of hours|"
+    r"not (?:\w+ )?important (?:enough )?to (?:answer|reply|respond|get (?:a )?(?:reply|response|answer))|"
     r"(?:same|this|my) (?:request|question|complaint|message|query|enquiry|inquiry) again|"
     r"(?:asking|requesting|raising|sending) (?:this |it |the same \w+ )?again",
     r"(?:second|third|fourth|fifth|2nd|3rd|4th|5th|\d+th) time (?:i(?:'ve| have)? )?(?:contact|call|ask|messag|tweet|"
@@ -376,7 +377,12 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
         r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscrib(?:e|ing)|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
-        r"find (?:a )?(?:new|another) (?:bank|provider|carrier|company)|(?:new|another) (?:provider|carrier|isp|supplier)(?! of)|"
+        r"(?:find|look\w* for|search\w* for|shop\w* for) (?:a )?(?:new|another|different) (?:bank|provider|carrier|company|"
+        r"service|svc|airline|isp|network|supplier)|(?:it'?s|i'?m|we'?re) off to (?:\w+ ){0,3}?for (?:me|us)\b|"
+        r"(?:bothered|care\w*|interested|trying) (?:about |in )?keeping (?:me|us)(?: as a customer)?|"
+        # Leaving until the company fixes something is leaving (GUIDE.md): "never flying ... until you sort out".
+        r"never (?:flying|using|shopping|ordering|booking|buying|staying|banking)\b[^.!?]{0,40}\buntil|"
+        r"(?:might|may|will|going to|gonna|about to) (?:have to )?(?:leave|drop|ditch)(?: (?:you|u|your|them)\b| *(?:[.!?,;]|$))|(?:new|another) (?:provider|carrier|isp|supplier)(?! of)|"
         r"(?:never|before (?:i|we)|won'?t) (?:ever )?(?:sign up|sign on|subscribe|come back|return)\b[^.!?]{0,40}\bagain|"
         r"switch\w* (?:providers|carriers|banks|networks|"
         r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
@@ -384,7 +390,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
         r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) (?:\w+ )?(?:in (?:the )?future|from now on|instead)|"
         r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|\w*never\w*again\w*|early termination|"
-        r"(?:lost|lose|losing) (?:a |another |\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business)\b"),
+        r"(?:lost|lose|losing) (?:a |another )?(?:\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business)\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
@@ -403,12 +409,17 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?<!i )(?<!we )(?<!they )(?<!you )(?<!it )(?:do not|don'?t) ever (?:use|buy|get|fly|shop|bank|order|book|trust))\b"),
     "strong_negative": _rx(
         r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
-        r"pathetic|useless|incompetent|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
+        r"pathetic|useless|incomp\wten\w*|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
+        r"(?:i'?m|i am|we'?re|we are) (?:so |very |really |completely |totally )?over (?:them|you|u|it|this)\b|"
+        r"can'?t stand (?:you|u|your|them|this)\b|"
+        # Tweets in other languages say it in their words (GUIDE.md): the worst, terrible, incompetent, shameful.
+        r"schlechtest\w*|furchtbar\w*|schrecklich\w*|katastroph\w*|unversch\w+mt\w*|frechheit|"
+        r"inadmissible|honteu\w*|lamentable|scandaleu\w*|p\wsim[oa]s?|vergonzos[oa]|p\wssim[oa]s?|vergogna|"
         r"(?:'ve|have|i|we) had enough(?= *(?:[.!?,;]|$| of (?:this|it|you|u|your|the)\b))|"
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shocking|(?:not|n'?t) (?:at all )?acceptable|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
-        r"bullshit|suck|sucks|sucked|fuming|(?:so|really|very|extremely|absolutely|bloody) (?:mad|angry)|"
+        r"bullshit|\w*sucks?|sucked|fuming|(?:so|really|very|extremely|absolutely|bloody) (?:mad|angry)|"
         r"hate (?:you|u|your|ur)|f\*+c?k\w*|f\*+in\w*|fu?\*+king|sh\*+t\w*|s\*\*t|b\*+tch\w*|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
-        r"(?:what|where|who|why|how|when) (?:the )?tf|"
+        r"(?:what|where|who|why|how|when) (?:the )?tf|wtaf|"
         r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
         r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
         r"cheats?|thieves|crooks|liars))\b"),
@@ -427,7 +438,9 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"unfairly|wrongly|incorrectly)\b|double[- ]?charg\w*|over ?charg\w* (?:me|us)\b|"
         r"(?:you|u|they)(?: guys| all)? (?:just |have |has )?(?:took|taken|take|taking|stole|stolen|steal\w*) (?:my|our) "
         r"money|how (?:the \w+ )?(?:(?:can|could|dare|do|did) )?(?:you|u|they) (?:even )?(?:gonna |going to )?charge (?:me|us)|"
-        r"(?:took|taken|taking|stole|stolen|deduct\w*|withdr[ae]w\w*|debit\w*) (?:my |our |the )?money (?:from|out of) (?:my|our)|"
+        r"(?:took|taken|taking|stole|stolen|deduct\w*|withdr[ae]w\w*|debit\w*) (?:my |our |the )?money (?:\w+ )?(?:from|out of) (?:my|our)|"
+        r"(?:i |we |and )(?:was|were|got) (?:still |then |just |also )?(?:charged|billed|debited) (?:for|twice|again|\$|£|€|\d)|"
+        r"(?:reversal|reversion|refund) request|request\w* (?:a )?(?:reversal|reversion)|"
         r"(?:i|we)(?:'ve| have)? been (?:\w+ )?(?:charged|billed|debited) (?:for|twice|again|\$|£|€|\d)|"
         r"(?<!not )(?<!n't )charging (?:me|us)\b|why (?:did|do|have|should) (?:i|we) (?:\w+ )?(?:pay|paid)\b|why (?:is|was|has) (?:my|our|the) (?:bill|charge|invoice)|"
         r"(?:bill|balance|invoice) (?:is |was )?still (?:\$|£|€|\d)|(?:reversal|reverse|reversed)(?: of)? (?:\w+ ){0,2}"
