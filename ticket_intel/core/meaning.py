@@ -216,20 +216,26 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
 
     counts = dict(word_counts) if isinstance(word_counts, Mapping) else dict.fromkeys(word_counts, 1)
     common = [w for w in counts if _zipf(w) >= COMMON_ZIPF]
-    rare = [w for w in counts if _max_edits(w) > 0 and _zipf(w) < RARE_ZIPF and not _plural_of_known(w)]
+    rare = [w for w in counts if _max_edits(w) > 0 and _zipf(w) < RARE_ZIPF]
     near: dict[str, list[str]] = {}
     for edits in {_max_edits(w) for w in rare} if common else ():
         words = [w for w in rare if _max_edits(w) == edits]
         within = cdist(words, common, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32) <= edits
         near.update({w: [common[j] for j in np.flatnonzero(row)] for w, row in zip(words, within, strict=True)})
     near.update(abbreviated(rare, common))  # "acct" is "account" where the theme says so, not "act"
+    near.update({w: [s for s in _singulars(w) if s in counts] for w in rare if _plural_of_known(w)})
     return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}
 
 
+def _singulars(word: str) -> list[str]:
+    return [word[:-1], *([word[:-2]] if word.endswith("es") else [])] if word.endswith("s") else []
+
+
 def _plural_of_known(word: str) -> bool:
-    """A rare form that is the plural of a known word ("atms": "atm") is that word, not a misspelling
-    or a shortening: banking77's ATM questions were labelled "Atmosphere" after one "atmosphere"."""
-    return word.endswith("s") and _zipf(word[:-1]) >= RARE_ZIPF
+    """A rare form that is the plural of a known word ("atms": "atm", "compilers": "compiler") is that
+    word, folded into it or left as it is, never into another: banking77's ATM questions were labelled
+    "Atmosphere" after one "atmosphere", and Swift's "compilers" were counted as "computers"."""
+    return any(_zipf(s) >= RARE_ZIPF for s in _singulars(word))
 
 
 _VOWELS = frozenset("aeiou")
