@@ -223,7 +223,8 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
         within = cdist(words, common, scorer=OSA.distance, score_cutoff=edits, dtype=np.int32) <= edits
         near.update({w: [common[j] for j in np.flatnonzero(row)] for w, row in zip(words, within, strict=True)})
     near.update(abbreviated(rare, common))  # "acct" is "account" where the theme says so, not "act"
-    near.update({w: [s for s in _singulars(w) if s in counts] for w in rare if _plural_of_known(w)})
+    known = set(common)
+    near.update({w: [s for s in _singulars(w) if s in known] for w in rare if _plural_of_known(w)})
     return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}
 
 
