@@ -16,6 +16,7 @@ from ticket_intel.core.llm import LLMAnswer
 from ticket_intel.core.meaning import product_words
 from ticket_intel.core.summarize import (
     ThemeDocs,
+    backlog_item,
     class_tfidf_terms,
     evidence_rows,
     extractive_summary,
@@ -112,6 +113,13 @@ BALANCE = [
 ]
 NOISE_WORDS = {"amazonhelp", "monzohelp", "https", "http", "co", "person", "order_id", "email", "sent", "iphone",
                "case", "chcek", "neeed"}
+
+
+@pytest.mark.parametrize("topic", ["card stolen", "charged fee", "account locked"])
+def test_an_account_and_billing_backlog_item_fits_an_account_as_well_as_a_charge(topic):
+    item = backlog_item("billing", topic, "My card was taken", 10, 2.0, "P1", 1.0)
+    assert item.title == f"[Billing] {topic[:1].upper() + topic[1:]}: make it self-serve and say what happens"
+    assert f"I want to sort out {topic} myself so that I know where my money and my account stand." in item.user_story
 
 
 def test_terms_labels_and_backlog_titles_hold_no_handles_links_placeholders_or_misspellings():

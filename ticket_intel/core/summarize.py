@@ -130,8 +130,9 @@ def word_sample(ticket_ids: Sequence[str], limit: int) -> np.ndarray:
 # wants, why it matters to them).
 _BACKLOG = {
     "bug": ("Bug", "find and fix the cause", "{topic} to work the first time", "I do not have to ask support"),
-    "billing": ("Billing", "explain the charge where it is taken", "to understand what I pay for {topic}",
-                "I trust the bill without asking"),
+    # Account & billing: what a customer pays, and the account itself (a card stolen, a login locked).
+    "billing": ("Billing", "make it self-serve and say what happens", "to sort out {topic} myself",
+                "I know where my money and my account stand"),
     "feature_gap": ("Feature", "decide whether to support it", "the product to handle {topic}",
                     "I can do it without a workaround"),
     "ux_friction": ("UX", "remove the steps that confuse", "an obvious way through {topic}", "I do not get stuck"),
