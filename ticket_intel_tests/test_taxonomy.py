@@ -200,9 +200,14 @@ def test_draft_groups_related_themes_into_areas():
     tags = {"T1": [["cards"], ["cards"]], "T2": [["cards"], []], "T3": [[]]}
     doc = draft(themes, centroids, similarity, tags, min_tickets=5)
     names = [a["name"] for a in doc["product_areas"]]
-    assert len(names) == 2 and doc["product_areas"][0]["keywords"][:2] == ["card", "declined"]
+    assert names == ["Card", "Refund late"]  # a shared term; else the largest theme's head phrase
+    assert doc["product_areas"][0]["keywords"][:2] == ["card", "declined"]
     assert doc["product_areas"][0]["tags"] == ["cards"]
     assert tax.parse(render(doc, "test")).areas  # the draft is a valid taxonomy.yaml
+    apart = {"T1": base[0], "T2": -base[0], "T3": base[1]}  # two areas whose head phrases coincide
+    alike = themes.assign(terms=[["declined", "shop"], ["declined", "online"], ["refund", "late"]])
+    doc = draft(alike, {t: v / np.linalg.norm(v) for t, v in apart.items()}, similarity, tags, min_tickets=5)
+    assert [a["name"] for a in doc["product_areas"]] == ["Card declined · shop", "Card declined · online", "Refund late"]
 
 
 def test_suggest_prints_a_valid_taxonomy_for_the_sample(sample_run):

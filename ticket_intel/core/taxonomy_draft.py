@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 
 from ticket_intel.core.hierarchy import centroid_groups, group_label, typical_radius
+from ticket_intel.core.summarize import LABEL_SEPARATOR
 
 TERMS_PER_THEME = 3
 MAX_KEYWORDS = 10
@@ -37,6 +38,13 @@ def _area(members: pd.DataFrame, tags: Mapping[str, Sequence[Sequence[str]]]) ->
     return area
 
 
+def area_name(label: str) -> str:
+    """An area is named like one, not like a theme: "Transfer" for a group labelled by its largest
+    theme "Transfer · failed", "Payment" for the shared term "payment" (acronyms as written)."""
+    head = label.split(LABEL_SEPARATOR)[0].strip()
+    return head[:1].upper() + head[1:]
+
+
 def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
           member_similarity: Mapping[str, Sequence[float]], tags: Mapping[str, Sequence[Sequence[str]]],
           min_tickets: int) -> dict[str, object]:
@@ -50,7 +58,11 @@ def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
         members = themes[np.asarray(groups) == group]
         if len(members) >= 2 or int(members["tickets"].sum()) >= min_tickets:
             areas.append((int(members["tickets"].sum()), _area(members, tags)))
-    return {"product_areas": [a for _, a in sorted(areas, key=lambda x: -x[0])], "synonyms": {}}
+    ordered = [a for _, a in sorted(areas, key=lambda x: -x[0])]
+    names = Counter(area_name(str(a["name"])) for a in ordered)
+    for a in ordered:  # two groups whose head phrases coincide keep their whole labels
+        a["name"] = area_name(str(a["name"])) if names[area_name(str(a["name"]))] == 1 else a["name"]
+    return {"product_areas": ordered, "synonyms": {}}
 
 
 def render(document: Mapping[str, object], source: str) -> str:
