@@ -454,6 +454,9 @@ def test_themes_of_one_week_that_share_a_label_are_told_apart_by_what_only_each_
     labels = {"A": "Exchange rate · wrong", "B": "Exchange rate · wrong", "C": "ATM · cash"}
     assert told_apart(labels, docs) == {"A": "Exchange rate · wrong · bought", "B": "Exchange rate · wrong · cash",
                                         "C": "ATM · cash"}
+    happy = replace(docs["A"], terms=["exchange rate", "wrong", "happy", "bought"],
+                    texts=[f"Not happy: {t}" for t in bought])  # praise tells no theme apart
+    assert told_apart(labels, {**docs, "A": happy})["A"] == "Exchange rate · wrong · bought"
     same = {"A": docs["A"], "B": replace(docs["A"], theme_id="B")}  # nothing tells them apart: unchanged
     assert told_apart({"A": "Exchange rate · wrong", "B": "Exchange rate · wrong"}, same) == {
         "A": "Exchange rate · wrong", "B": "Exchange rate · wrong"}

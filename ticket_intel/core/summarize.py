@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from ticket_intel.core.counts import rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
-from ticket_intel.core.triage import signal_and_severity
+from ticket_intel.core.triage import praises, signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
 
@@ -422,7 +422,8 @@ def _telling_term(doc: ThemeDocs, others: Sequence[ThemeDocs], label: str) -> st
     """The theme's term, not already in `label`, whose share of the theme's tickets most exceeds its
     largest share among `others`' tickets, as customers write it; "" when no term is more the theme's."""
     used = label.lower().replace(LABEL_SEPARATOR.strip(), " ").split()
-    fresh = [t for t in doc.terms if not any(same_stem(w, u) for w in t.split() for u in used)]
+    # praise says how customers feel ("Internet · service · happy"), not what tells the theme apart
+    fresh = [t for t in doc.terms if not any(praises(w) or any(same_stem(w, u) for u in used) for w in t.split())]
     shares = {t: _share(doc, t) - max(_share(o, t) for o in others) for t in fresh}
     best = max(fresh, key=lambda t: shares[t], default=None)
     if best is None or shares[best] <= 0:

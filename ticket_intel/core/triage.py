@@ -191,6 +191,15 @@ def _vader() -> Any:
     return SentimentIntensityAnalyzer()
 
 
+# A word VADER scores this positive on its own (happy 2.7, great 3.1, love 3.2; free 2.3, help 1.7
+# stay below) praises; it says how customers feel, never what they write about.
+STRONG_PRAISE = 2.5
+
+
+def praises(word: str) -> bool:
+    return float(_vader().lexicon.get(word, 0.0)) >= STRONG_PRAISE
+
+
 def sentiment(text: str) -> float:
     """VADER compound score in [-1, 1] (negative = unhappy)."""
     return round(float(_vader().polarity_scores(text)["compound"]), 4)
