@@ -174,6 +174,25 @@ def test_an_undated_export_without_ids_is_read_through_a_mapping(tmp_path):
     assert t.loc["dump:qs-3", "message"] == "how do I top up?" and result.rejected.empty
 
 
+def test_an_answer_in_the_customer_s_row_is_that_ticket_s_reply(tmp_path):
+    """A question/answer export (a FAQ dump, a helpdesk view with a resolution column): the `reply`
+    column is the company's answer to that row's ticket, and fills the knowledge base like any reply."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "qa.yaml").write_text(
+        "name: qa\nsource: qa\ndetect: [question, answer]\n"
+        "columns: {ticket_id: '{file}-{record}', message: question, reply: answer}\n"
+        "constants: {created_at: 2026-09-02}\n")
+    rows = pd.DataFrame({"question": ["card not arrived", "how do I top up?", ""],
+                         "answer": ["It ships in 3 days.", "", "Orphan answer."]})
+    (tmp_path / "inbox").mkdir()
+    rows.to_csv(tmp_path / "inbox" / "faq.csv", index=False)
+    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    assert sorted(result.tickets["ticket_id"]) == ["qa:faq-2", "qa:faq-3"]
+    assert result.replies[["ticket_id", "text"]].values.tolist() == [["qa:faq-2", "It ships in 3 days."]]
+    assert list(result.files["skipped"]) == [0]  # an answer is part of its row, not a row skipped
+    assert result.rejected["reason"].str.contains("no customer message").tolist() == [True]
+
+
 @pytest.mark.parametrize("columns, constants, error", [
     ("{ticket_id: a, message: c}", "", "created_at must be mapped in columns, or be a constant"),
     ("{ticket_id: a, created_at: b, message: c}", "constants: {created_at: 2026-09-02}\n", "constants must be"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ SHIPPED_DIR = Path(__file__).resolve().parents[2] / "mappings"
 FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "account_id", "plan",
           "monthly_revenue", "channel", "tags", "priority", "status", "product")  # fmt: skip
 REQUIRED = ("ticket_id", "created_at", "message")
+REPLY = "reply"  # a column holding the company's answer in the customer's own row (a question/answer export)
 DATED_BY_CONSTANT = ("created_at",)  # an undated dump can be placed in the week of its export
 BUILT_IN = ("file", "record")  # template fields filled from where a row is, not from its columns
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
@@ -117,9 +119,9 @@ class Mapping(BaseModel):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
-        unknown = set(columns) - set(FIELDS)
+        unknown = set(columns) - {*FIELDS, REPLY}
         if unknown:
-            raise ValueError(f"unknown canonical fields {sorted(unknown)}; use {list(FIELDS)}")
+            raise ValueError(f"unknown canonical fields {sorted(unknown)}; use {[*FIELDS, REPLY]}")
         missing = set(REQUIRED) - set(DATED_BY_CONSTANT) - set(columns)
         if missing:
             raise ValueError(f"columns must map {sorted(missing)}")
@@ -214,6 +216,7 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
             result.skipped += 1
             continue
         fields = {**mapping.constants, **{f: _value(spec, row, stem, locator) for f, spec in mapping.columns.items()}}
+        answer = fields.pop(REPLY, None)
         is_agent = bool(mapping.agents and mapping.agents.matches(row))
         ticket = None
         if not is_agent:
@@ -221,7 +224,11 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
                 ticket = {**_ticket(mapping, fields, row), "locator": locator}
             except RecordError as exc:
                 result.reject(locator, row, str(exc))
-        result.pending.messages.append(_message(mapping, row, fields, is_agent, ticket, locator))
+        message = _message(mapping, row, fields, is_agent, ticket, locator)
+        result.pending.messages.append(message)
+        if ticket is not None and text_or_none(answer) is not None:
+            result.pending.messages.append(replace(message, key=f"{message.key}#reply", parent=message.key,
+                                                   is_agent=True, author=None, text=answer, ticket=None, in_row=True))
     return result
 
 

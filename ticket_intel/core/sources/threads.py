@@ -44,6 +44,7 @@ class Message:
     locator: str
     record: dict[str, Any]
     source_file: str = ""
+    in_row: bool = False  # the company's answer written in the customer's row (a `reply` column)
 
 
 @dataclass
@@ -95,8 +96,12 @@ def _threads(messages: list[Message], mapping: Mapping) -> tuple[list[list[Messa
     """Messages grouped by conversation (for reply chains the root comes first), and the
     messages whose chain leads to a message missing from the export (or loops)."""
     thread = mapping.thread
-    if thread is None:
-        return [[m] for m in messages], []
+    if thread is None:  # every row its own conversation, with the answer its row holds
+        rows = {m.key: [m] for m in messages if not m.in_row}
+        for m in messages:
+            if m.in_row and m.parent in rows:
+                rows[m.parent].append(m)
+        return list(rows.values()), []
     groups: dict[str, list[Message]] = defaultdict(list)
     if thread.conversation_id:
         for m in messages:
@@ -209,7 +214,7 @@ def _add_reply(out: Threaded, m: Message, ticket: dict[str, Any]) -> None:
 
 
 def _skip(out: Threaded, m: Message) -> None:
-    if m.is_agent or m.ticket is not None:  # customer rows without a ticket were rejected already
+    if (m.is_agent and not m.in_row) or m.ticket is not None:  # customer rows without a ticket were rejected already
         out.skipped[m.source_file] += 1
 
 
