@@ -165,6 +165,7 @@ def test_escalation_signals_as_customers_phrase_them(signal, says):
     "Why did I get charged a fee for a cash withdrawal?",  # a question about a fee (GUIDE.md, banking77)
     "In case you don't read the papers you sell", "I want to set up a new bank account",
     "Thanks for not charging me for the bag",
+    "I was charged for a cash withdrawal, why?",  # a question about a fee (GUIDE.md, banking77)
 ])
 def test_look_alikes_carry_no_escalation_signal(text):
     assert rules.escalation_signals(rules.clean(text)) == []
