@@ -82,13 +82,27 @@ def test_the_ticket_s_own_product_name_is_no_part_of_its_meaning(text, product, 
     assert meaning_text(meaning, product) == meaning
 
 
+@pytest.mark.parametrize(("text", "meaning"), [
+    ("I want to cancel order {{Order Number}}", "I want to cancel order"),  # a generated request set's slot
+    ("Hi {{ticket.requester.first_name}}, where is my refund?", "where is my refund?"),  # Zendesk's placeholder
+    ("my account ${ACCOUNT} is blocked", "my account is blocked"),
+    ("Send it to {{Website URL}} please", "Send it to please"),
+    ("Model.fit error [[{{node IteratorGetNext}}]]", "Model.fit error [[{{node IteratorGetNext}}]]"),  # what failed
+    ("Image width of ${width} is not allowed", "Image width of ${width} is not allowed"),
+    ("settings lost in %USERPROFILE%", "settings lost in %USERPROFILE%"),
+])
+def test_template_placeholders_left_unfilled_are_no_words_of_meaning(text, meaning):
+    assert meaning_text(text) == meaning
+
+
 HANDLE = re.compile(r"(?<![\w@])@\w")
 SCHEME = re.compile(r"(?i)https?:/")
-PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]|\{\{(?:Order Number|ticket\.id)\}\}|\$\{ACCOUNT\}")
 NOISE = st.sampled_from(["@AmazonHelp", "@115879", "@", "@@x", "x@", "https://t.co/3ou2uHc0h9", "http://", "https//",
                          "HTTPS://X.IO/A", "www.x.com", "t.co/x", "[PERSON]", "[EMAIL]", "[ORDER_ID]", "PERSON", "<NAME>",
                          "[", "]", "Hi team,", "Hello", "Thanks, ", "Sent from my iPhone", "ticket #1234", "case 00123",
-                         "ref: AB123", "[SR-12]", "#1234", "src/a.rs:1:2", "C:\\x\\y", "(", ")", ".", ",", " ", "\n"])
+                         "ref: AB123", "[SR-12]", "#1234", "src/a.rs:1:2", "C:\\x\\y", "(", ")", ".", ",", " ", "\n",
+                         "{{Order Number}}", "{{ticket.id}}", "${ACCOUNT}", "{", "}", "{{", "}}", "$"])
 TEXT = st.lists(st.one_of(NOISE, st.text(max_size=12)), max_size=10).map("".join)
 
 

@@ -55,7 +55,14 @@ _SOURCE_PATH = re.compile(
     r"(?<![\w/\\.-])(?:[A-Za-z]:)?(?:[\w.@~-]*[/\\]+)+[\w.-]+\.[A-Za-z]\w{0,4}(?::\d+)*(?![\w/\\])"
     r"|\S*\\\S*"
 )
-_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]|<[A-Z][A-Z_]*>|\bPERSON\b")
+# Redaction's ([PERSON], <EMAIL>, PERSON) and a template's slots left unfilled: a named slot
+# ({{Order Number}}, {{Website URL}}: generated request sets), a helpdesk's field ({{ticket.id}},
+# Zendesk's), ${ACCOUNT}. Not TensorFlow's "{{node IteratorGetNext}}" nor a script's ${width}: they
+# name what failed.
+_PLACEHOLDER = re.compile(
+    r"\[[A-Z][A-Z_]*\]|<[A-Z][A-Z_]*>|\bPERSON\b|\$\{[A-Z][A-Z0-9_]*\}"
+    r"|\{\{\s*(?:[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*|[a-z_]+(?:\.[a-z_]+)+)\s*\}\}"
+)
 # A self-introduction once the name is redacted ("this is [PERSON]", "[PERSON] here"): it says who
 # wrote, never what went wrong, and left "this is." in front of every such ticket's issue.
 _INTRODUCTION = re.compile(
