@@ -299,6 +299,7 @@ def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     total: Counter[str] = Counter()
     for word, n in written.items():
         total[word.lower()] += n
+
     def form(low: str, n: int) -> str:
         plural = low[:-1].upper() + "s"  # "ATMs", "PINs"
         if len(low) > 1 and written[low.upper()] > n / 2:
@@ -424,7 +425,8 @@ def _telling_term(doc: ThemeDocs, others: Sequence[ThemeDocs], label: str) -> st
     used = label.lower().replace(LABEL_SEPARATOR.strip(), " ").split()
     # praise says how customers feel ("Internet · service · happy"), not what tells the theme apart
     fresh = [t for t in doc.terms if not any(praises(w) or any(same_stem(w, u) for u in used) for w in t.split())]
-    shares = {t: _share(doc, t) - max(_share(o, t) for o in others) for t in fresh}
+    mine, theirs = _ticket_words(doc), [_ticket_words(o) for o in others]
+    shares = {t: _share(mine, t) - max(_share(words, t) for words in theirs) for t in fresh}
     best = max(fresh, key=lambda t: shares[t], default=None)
     if best is None or shares[best] <= 0:
         return ""
@@ -432,12 +434,16 @@ def _telling_term(doc: ThemeDocs, others: Sequence[ThemeDocs], label: str) -> st
     return " ".join(forms.get(w, w) for w in best.split())
 
 
-def _share(doc: ThemeDocs, term: str) -> float:
-    """The share of a theme's word-sampled tickets that use every word of `term`."""
-    words = set(term.split())
+def _ticket_words(doc: ThemeDocs) -> list[set[str]]:
+    """The words (as terms count them) of each of a theme's word-sampled tickets."""
     phrases = doc.phrases if doc.phrases is not None else _theme_phrases(
         _meanings(doc.of_words(doc.texts), doc.meanings), _stop_words())
-    return sum(words <= {w for phrase in ticket for w in phrase} for ticket in phrases) / max(len(phrases), 1)
+    return [{w for phrase in ticket for w in phrase} for ticket in phrases]
+
+
+def _share(tickets: Sequence[set[str]], term: str) -> float:
+    words = set(term.split())
+    return sum(words <= ticket for ticket in tickets) / max(len(tickets), 1)
 
 
 def _centrality(vectors: np.ndarray) -> np.ndarray:

@@ -197,6 +197,7 @@ STRONG_PRAISE = 2.5
 
 
 def praises(word: str) -> bool:
+    """Whether a lower-case word is strong praise on its own (`STRONG_PRAISE`)."""
     return float(_vader().lexicon.get(word, 0.0)) >= STRONG_PRAISE
 
 

@@ -379,7 +379,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
         r"(?:find|look\w* for|search\w* for|shop\w* for) (?:a )?(?:new|another|different) (?:bank|provider|carrier|company|"
         r"service|svc|airline|isp|network|supplier)|(?:it'?s|i'?m|we'?re) off to (?:\w+ ){0,3}?for (?:me|us)\b|"
-        r"(?:bothered|care\w*|interested|trying) (?:about |in )?keeping (?:me|us)(?: as a customer)?|"
+        r"(?:bothered|care\w*|interested) (?:about |in )?keeping (?:me|us)(?: as a customer)?|"
         # Leaving until the company fixes something is leaving (GUIDE.md): "never flying ... until you sort out".
         r"never (?:flying|using|shopping|ordering|booking|buying|staying|banking)\b[^.!?]{0,40}\buntil|"
         r"(?:might|may|will|going to|gonna|about to) (?:have to )?(?:leave|drop|ditch)(?: (?:you|u|your|them)\b| *(?:[.!?,;]|$))|(?:new|another) (?:provider|carrier|isp|supplier)(?! of)|"
