@@ -153,20 +153,26 @@ def test_user_mapping_folder_jsonl_and_parquet(tmp_path):
     assert result.rejected["reason"].str.contains("does not match format").sum() == 2
 
 
+def _undated_dump(tmp_path: Path, columns: str, rows: pd.DataFrame, name: str) -> Path:
+    """An inbox holding `rows` as `name`.csv, and a mapping of them with ids by record and one date."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "dump.yaml").write_text(
+        f"name: dump\nsource: dump\ndetect: {list(rows.columns)}\ncolumns: {columns}\n"
+        "constants: {created_at: 2026-09-02}\n")
+    (tmp_path / "inbox").mkdir()
+    rows.to_csv(tmp_path / "inbox" / f"{name}.csv", index=False)
+    return tmp_path / "inbox"
+
+
 def test_an_undated_export_without_ids_is_read_through_a_mapping(tmp_path):
     """A one-off dump of questions (no id, no date): `{file}-{record}` numbers its records and a
     constant created_at places them in the week of the export."""
-    (tmp_path / "maps").mkdir()
-    (tmp_path / "maps" / "dump.yaml").write_text(
-        "name: dump\nsource: dump\ndetect: [text, intent]\n"
-        "columns: {ticket_id: '{file}-{record}', message: text}\nconstants: {created_at: 2026-09-02}\n")
     rows = pd.DataFrame({"text": ["card not arrived", "how do I top up?", "card not arrived"],
                          "intent": ["card_arrival", "top_up", "card_arrival"]})
-    (tmp_path / "inbox").mkdir()
-    rows.to_csv(tmp_path / "inbox" / "qs.csv", index=False)
-    (tmp_path / "inbox" / "more.jsonl").write_text("\n".join(json.dumps(r) for r in rows.to_dict("records")))
-    rows.to_parquet(tmp_path / "inbox" / "again.parquet")
-    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    inbox = _undated_dump(tmp_path, "{ticket_id: '{file}-{record}', message: text}", rows, "qs")
+    (inbox / "more.jsonl").write_text("\n".join(json.dumps(r) for r in rows.to_dict("records")))
+    rows.to_parquet(inbox / "again.parquet")
+    result = read_exports(list_exports(inbox), load_mappings(tmp_path / "maps"))
     t = result.tickets.set_index("ticket_id")
     assert sorted(t.index) == sorted(["dump:qs-2", "dump:qs-3", "dump:qs-4", "dump:more-1", "dump:more-2",
                                       "dump:more-3", "dump:again-1", "dump:again-2", "dump:again-3"])
@@ -177,18 +183,12 @@ def test_an_undated_export_without_ids_is_read_through_a_mapping(tmp_path):
 def test_an_answer_in_the_customer_s_row_is_that_ticket_s_reply(tmp_path):
     """A question/answer export (a FAQ dump, a helpdesk view with a resolution column): the `reply`
     column is the company's answer to that row's ticket, and fills the knowledge base like any reply."""
-    (tmp_path / "maps").mkdir()
-    (tmp_path / "maps" / "qa.yaml").write_text(
-        "name: qa\nsource: qa\ndetect: [question, answer]\n"
-        "columns: {ticket_id: '{file}-{record}', message: question, reply: answer}\n"
-        "constants: {created_at: 2026-09-02}\n")
     rows = pd.DataFrame({"question": ["card not arrived", "how do I top up?", ""],
                          "answer": ["It ships in 3 days.", "", "Orphan answer."]})
-    (tmp_path / "inbox").mkdir()
-    rows.to_csv(tmp_path / "inbox" / "faq.csv", index=False)
-    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
-    assert sorted(result.tickets["ticket_id"]) == ["qa:faq-2", "qa:faq-3"]
-    assert result.replies[["ticket_id", "text"]].values.tolist() == [["qa:faq-2", "It ships in 3 days."]]
+    inbox = _undated_dump(tmp_path, "{ticket_id: '{file}-{record}', message: question, reply: answer}", rows, "faq")
+    result = read_exports(list_exports(inbox), load_mappings(tmp_path / "maps"))
+    assert sorted(result.tickets["ticket_id"]) == ["dump:faq-2", "dump:faq-3"]
+    assert result.replies[["ticket_id", "text"]].values.tolist() == [["dump:faq-2", "It ships in 3 days."]]
     assert list(result.files["skipped"]) == [0]  # an answer is part of its row, not a row skipped
     assert result.rejected["reason"].str.contains("no customer message").tolist() == [True]
 
