@@ -209,6 +209,18 @@ def test_charts_are_embedded_pngs():
     assert 'src="data:image/png;base64,' in report.render_html(context(), images)
 
 
+def test_charts_begin_with_the_first_week_that_holds_tickets():
+    """An undated export placed in one week, or a warehouse's first weeks: no weeks of zero before."""
+    weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
+    counts = pd.DataFrame([[0, 5, 12], [0, 0, 5]], index=["T1", "T2"], columns=weeks)
+    assert list(report.since_first_tickets(counts, pd.Series([9, 22], index=weeks[1:])).columns) == weeks[1:]
+    assert list(report.since_first_tickets(counts, pd.Series([0, 0, 40], index=weeks)).columns) == weeks[2:]
+    one = report.charts(counts[weeks[2:]], pd.Series([40], index=weeks[2:]), {}, {})
+    assert set(one) == {"volume"}  # one week: no trend to draw
+    html = report.render_html(context(), one)
+    assert "Weekly volume" in html and "Trend line" not in html
+
+
 def test_the_trend_chart_greys_the_weeks_before_a_theme_was_found():
     """A theme found this week may hold earlier tickets; the chart must not show them as its own weeks."""
     weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]

@@ -119,6 +119,8 @@ def _volume_chart(plt: Any, counts: pd.DataFrame, totals: pd.Series, labels: Map
     rest = totals.reindex(counts.columns, fill_value=0) - bottom
     ax.bar(weeks, rest.clip(lower=0).values, bottom=bottom.values, color="#d5d9de", width=0.7,
            label="all other tickets")
+    pad = max(0.0, (4 - len(weeks)) / 2)  # a bar keeps a week's width when the chart has few weeks
+    ax.set_xlim(-0.5 - pad, len(weeks) - 0.5 + pad)
     ax.set_ylabel("tickets per week")
     legend = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(axis="y", color="#eceef1")
@@ -172,7 +174,17 @@ def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
         return {}
     weeks = [pd.Timestamp(w).strftime("%d %b") for w in counts.columns]
     plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    return {"volume": _volume_chart(plt, counts, totals, labels, weeks), "trend": _trend_chart(plt, counts, labels, weeks, births)}
+    images = {"volume": _volume_chart(plt, counts, totals, labels, weeks)}
+    if len(weeks) > 1:  # a line of one week shows no trend
+        images["trend"] = _trend_chart(plt, counts, labels, weeks, births)
+    return images
+
+
+def since_first_tickets(counts: pd.DataFrame, totals: pd.Series) -> pd.DataFrame:
+    """The chart's weeks from the first that holds any ticket: weeks before a warehouse's data
+    begins (its first weeks, an undated export placed in one week) are no weeks of zero tickets."""
+    held = [w for w in counts.columns if totals.get(w, 0) > 0]
+    return counts.loc[:, [w for w in counts.columns if held and w >= held[0]]]
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -61,8 +61,9 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
-    chart = report.top_theme_counts(tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist())
     totals = ctx.window.groupby("ticket_week").size()
+    chart = report.since_first_tickets(report.top_theme_counts(
+        tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist()), totals)
     markdown = report.render_markdown(context)
     labels = dict(zip(ranked["theme_id"], ranked["label"], strict=True))
     html = report.render_html(context, report.charts(chart, totals, labels, ctx.births))
