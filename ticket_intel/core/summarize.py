@@ -413,19 +413,20 @@ def told_apart(labels: Mapping[str, str], docs: Mapping[str, ThemeDocs]) -> dict
         sharing.setdefault(label, []).append(theme)
     out = dict(labels)
     for label, themes in sharing.items():
-        for theme in themes if len(themes) > 1 else ():
-            term = _telling_term(docs[theme], [docs[t] for t in themes if t != theme], label)
+        words = {t: _ticket_words(docs[t]) for t in themes} if len(themes) > 1 else {}
+        for theme in words:
+            term = _telling_term(docs[theme], words[theme], [words[t] for t in themes if t != theme], label)
             out[theme] = label + LABEL_SEPARATOR + term if term else label
     return out
 
 
-def _telling_term(doc: ThemeDocs, others: Sequence[ThemeDocs], label: str) -> str:
-    """The theme's term, not already in `label`, whose share of the theme's tickets most exceeds its
-    largest share among `others`' tickets, as customers write it; "" when no term is more the theme's."""
+def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Sequence[set[str]]], label: str) -> str:
+    """The theme's term, not already in `label`, whose share of the theme's tickets (`mine`: their
+    words) most exceeds its largest share among the other themes' (`theirs`), as customers write it;
+    "" when no term is more the theme's."""
     used = label.lower().replace(LABEL_SEPARATOR.strip(), " ").split()
     # praise says how customers feel ("Internet · service · happy"), not what tells the theme apart
     fresh = [t for t in doc.terms if not any(praises(w) or any(same_stem(w, u) for u in used) for w in t.split())]
-    mine, theirs = _ticket_words(doc), [_ticket_words(o) for o in others]
     shares = {t: _share(mine, t) - max(_share(words, t) for words in theirs) for t in fresh}
     best = max(fresh, key=lambda t: shares[t], default=None)
     if best is None or shares[best] <= 0:

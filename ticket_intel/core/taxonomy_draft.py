@@ -59,9 +59,10 @@ def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
         if len(members) >= 2 or int(members["tickets"].sum()) >= min_tickets:
             areas.append((int(members["tickets"].sum()), _area(members, tags)))
     ordered = [a for _, a in sorted(areas, key=lambda x: -x[0])]
-    names = Counter(area_name(str(a["name"])) for a in ordered)
-    for a in ordered:  # two groups whose head phrases coincide keep their whole labels
-        a["name"] = area_name(str(a["name"])) if names[area_name(str(a["name"]))] == 1 else a["name"]
+    short = [area_name(str(a["name"])) for a in ordered]
+    uses = Counter(short)
+    for area, name in zip(ordered, short, strict=True):  # groups whose head phrases coincide keep their labels
+        area["name"] = name if uses[name] == 1 else area["name"]
     return {"product_areas": ordered, "synonyms": {}}
 
 
