@@ -198,6 +198,21 @@ def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds():
                                           "30): too few to rank themes")
 
 
+def test_the_first_week_of_data_compares_with_nothing():
+    """A first export or a one-off dump: the weeks before it are unknown, not zero, so no count
+    before it, no change, and no theme reads "new" when every theme would; the next week compares."""
+    first = rank_week(context(frame(tickets("A", 30, 30), tickets("B", 12, 12))), summaries(("A", "P2", "bug"),
+                                                                                         ("B", "P2", "bug")))
+    assert first.overview["tickets_prev_week"] is None
+    assert first.ranked["tickets_prev_week"].isna().all() and first.ranked["wow_change"].isna().all()
+    assert set(first.ranked["trend"]) == {"no history"}
+    earlier = tickets("A", 30, 30, week=WEEK - timedelta(weeks=1), start=50)
+    second = rank_week(context(frame(tickets("A", 30, 30), tickets("B", 12, 12), earlier)),
+                       summaries(("A", "P2", "bug"), ("B", "P2", "bug"))).ranked.set_index("theme_id")
+    assert second.loc["A", "tickets_prev_week"] == 30 and second.loc["B", "tickets_prev_week"] == 0
+    assert second.loc["A", "trend"] == "steady"
+
+
 def test_merged_themes_count_as_one():
     data = frame(tickets("A", 20, 20), tickets("B", 15, 15))
     result = rank_week(context(data, ReviewState(merged_into={"A": "B"})), summaries(("B", "P2", "bug")))
@@ -209,7 +224,8 @@ def test_merged_themes_count_as_one():
     (9, [8, 8, 8, 8], False, "steady"),
     (16, [8, 8, 8, 8], False, "rising"),
     (2, [8, 8, 8, 8], False, "falling"),
-    (5, [], False, "new"),
+    (5, [], False, "no history"),
+    (5, [], True, "new"),
     (5, [3, 4], True, "new"),
 ])
 def test_trend_label(current, history, is_new, label):
@@ -262,4 +278,4 @@ def test_paid_plans_can_be_listed_and_must_be_known():
 
 def test_trend_states_its_baseline():
     assert trend(10, [29, 20, 25, 24], False).describe(10) == "falling (10 vs 24.5/wk)"
-    assert trend(5, [], False).describe(5) == "new"
+    assert trend(5, [], True).describe(5) == "new"

@@ -23,7 +23,8 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
 
 
 def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card",
-            summarizer: str = "extractive", products: dict[str, int] | None = None, area: str = "Cards") -> dict:
+            summarizer: str = "extractive", products: dict[str, int] | None = None, area: str = "Cards",
+            prev_week: int | None = 32) -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
         "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
@@ -45,7 +46,8 @@ def context(ticket_text: str = "My card was declined", label: str = "Payment dec
                             "baseline": 4.0, "ratio": 3.0, "p_value": 0.001}])
     tickets = pd.DataFrame({"ticket_id": ["zendesk:1", "zendesk:2"], "text": [ticket_text, "second"],
                             "source_id": ["1", "2"]})
-    overview = {"tickets": 40, "customers": 33, "tickets_prev_week": 32, "themes": 1, "outlier_tickets": 2, "warning": None}
+    overview = {"tickets": 40, "customers": 33, "tickets_prev_week": prev_week, "themes": 1, "outlier_tickets": 2,
+                "warning": None}
     return report.build_context(WEEK, overview, ranked, summaries, not_a_theme, alerts, tickets)
 
 
@@ -58,6 +60,18 @@ def test_markdown_has_every_section_and_the_evidence():
     assert "`zendesk:1` My card was declined" in md
     assert "3.0x, p = 0.001" in md and "zendesk:7, zendesk:8" in md
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
+
+
+def test_the_first_week_of_data_says_so_instead_of_comparing_with_zero():
+    ctx = context(prev_week=None)
+    ctx["themes"][0].update(trend="no history", trend_baseline=None, tickets_prev_week=None, wow_change=None,
+                            growth_4w=None)
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "the first week of data ·" in md and "tickets, the first week of data</span>" in html
+    assert "vs None" not in md + html
+    for text in (md, html):
+        assert "last week" not in text.split("Top themes")[1] and "over 4 w" not in text
+    assert '<span class="tag trend-no-history">no history</span>' in html
 
 
 @pytest.mark.parametrize("ids, note", [

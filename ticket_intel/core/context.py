@@ -73,6 +73,11 @@ class WeekContext:
     def baseline_weeks(self, theme_id: str) -> list[date]:
         return baseline_weeks(self.week, self.data_weeks, self.births.get(theme_id))
 
+    def holds_data_before(self, week: date) -> bool:
+        """Whether the window holds tickets before `week`: if not, `week` opens the data (a first
+        export, a one-off dump) and what came before it is unknown, not zero."""
+        return bool(self.data_weeks) and self.data_weeks[0] < week
+
 
 def make_context(
     week: date, window_weeks: int, tickets: pd.DataFrame, review: ReviewState,

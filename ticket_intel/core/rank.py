@@ -30,6 +30,7 @@ from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plura
 
 OUTLIER_THEME = "outliers"
 NEW, RISING, STEADY, FALLING = "new", "rising", "steady", "falling"
+NO_HISTORY = "no history"  # the data starts with the ranked weeks: nothing to compare against
 
 
 def _default_plans() -> PlanPolicy:
@@ -77,15 +78,18 @@ class Trend:
 
 
 def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> Trend:
-    """new / rising / steady / falling: `current` tickets over `weeks` weeks against the mean of the
-    theme's baseline weeks.
+    """new / rising / steady / falling / no history: `current` tickets over `weeks` weeks against the
+    mean of the theme's baseline weeks.
 
     A move counts only beyond two standard deviations of Poisson noise around what that mean
     expects over the weeks (sqrt of the expectation, at least 1): 8 -> 11 tickets in a week is
-    noise, 8 -> 15 is a rise. A theme born in those weeks, or with no earlier week of data, is new.
+    noise, 8 -> 15 is a rise. A theme born in those weeks is new; with no earlier week of data (a
+    first export, a one-off dump) every theme would be, so its trend is "no history".
     """
-    if born_now or not history:
+    if born_now:
         return Trend(NEW, None)
+    if not history:
+        return Trend(NO_HISTORY, None)
     baseline = float(np.mean(history))
     expected = baseline * weeks
     noise = 2 * np.sqrt(max(expected, 1.0))
@@ -150,15 +154,15 @@ def _volume(ctx: WeekContext, theme_id: str, group: pd.DataFrame, weeks: Sequenc
     trend: from the week's counts; over several weeks, tickets and customers are the theme's tickets
     of those weeks (`group`), since distinct customers do not add up across weeks, and the counts
     place earlier weeks' tickets where this week's clustering puts them, not in the theme they were
-    shown in."""
+    shown in. With no ticket before the ranked weeks, the count before them is unknown (None)."""
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
+    known_before = ctx.holds_data_before(weeks[0]) and len(tickets) >= 2 * span
     if span == 1:
         now, customers = tickets[-1], tc.series(ctx.counts, theme_id, [ctx.week], "customers")[0]
-        prev = tickets[-2] if len(tickets) > 1 else 0
     else:
         now, customers = len(group), int(group["customer"].nunique())
-        prev = sum(tickets[-2 * span:-span]) if len(tickets) >= 2 * span else None
+    prev = int(sum(tickets[-2 * span:-span])) if known_before else None
     last4, prior4 = sum(tickets[-4:]), sum(tickets[-8:-4])
     earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
     base = tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
@@ -300,7 +304,8 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         ranked.insert(0, "rank", range(1, len(ranked) + 1))
     overview = {
         "tickets": len(this_week), "customers": int(this_week["customer"].nunique()),
-        "tickets_prev_week": int((ctx.window["ticket_week"] == ctx.week - timedelta(weeks=1)).sum()),
+        "tickets_prev_week": int((ctx.window["ticket_week"] == ctx.week - timedelta(weeks=1)).sum())
+        if ctx.holds_data_before(ctx.week) else None,
         "themes": len(ranked), "outlier_tickets": int(this_week["theme_id"].isna().sum()), "warning": warning,
         "taxonomy_coverage": coverage(ranked["product_area"].tolist(), ranked["tickets"].tolist()) if len(ranked) else None,
     }

@@ -258,7 +258,7 @@ def build_context(
     alerted = set(alerts["theme_id"]) if len(alerts) else set()
     themes = [c for c in cards if c["rank"] <= TOP_N or c["theme_id"] in alerted]
     more = [c for c in cards if c not in themes]
-    prev = overview.get("tickets_prev_week") or 0
+    prev = None if _is_missing(overview.get("tickets_prev_week")) else int(overview["tickets_prev_week"])
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"])} for a in _records(alerts)]
     everything = _records(ranked)
 
@@ -267,7 +267,7 @@ def build_context(
 
     note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"))
     return {
-        "week": week, "week_end": week + timedelta(days=6), "overview": dict(overview),
+        "week": week, "week_end": week + timedelta(days=6), "overview": {**overview, "tickets_prev_week": prev},
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "period_note": period_note(week, ranked_weeks(everything[0])) if everything else None,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
