@@ -178,7 +178,7 @@ def test_report_chart_series_equal_the_ranking_counts(sample_run):
                 series = chart[theme]
                 assert {w: n for w, n in series.items() if n} == stored.get(theme, {}), (week, theme)
                 values = [series[w] for w in sorted(series)]
-                before = values[-2] if len(values) > 1 else 0  # the first week with tickets: nothing before it
+                before = values[-2] if len(values) > 1 else None  # the first week with tickets: unknown before it
                 assert values[-1] == tickets and before == prev, (week, theme)
                 checked += 1
     assert checked >= 30
