@@ -157,6 +157,26 @@ def test_rerunning_a_week_changes_nothing(sample_run):
         pd.testing.assert_frame_equal(before[table], after[table], obj=table)
 
 
+def test_the_inbox_sensor_starts_nothing_for_an_inbox_the_command_line_loaded(sample_run, monkeypatch):
+    """`ticket-intel run`, then `ticket-intel dev` on the same instance: the sensor's first tick finds
+    that every week's last run read each export, so it starts no run (it used to re-run every week
+    once per export)."""
+    import json
+
+    import dagster as dg
+
+    from ticket_intel.defs.inbox_sensor import inbox_sensor
+    from ticket_intel.defs.resources import IngestConfig
+
+    monkeypatch.setenv("DAGSTER_HOME", str(sample_run.dagster_home))
+    with dg.DagsterInstance.get() as instance:
+        result = inbox_sensor(dg.build_sensor_context(
+            instance=instance, resources={"ingest": IngestConfig(inbox=str(sample_run.inbox))}))
+    assert not result.run_requests
+    seen = json.loads(result.cursor)["seen"]
+    assert sorted(len(weeks) for weeks in seen.values()) == [0, 12, 12, 12]  # accounts.csv holds no tickets
+
+
 def test_report_chart_series_equal_the_ranking_counts(sample_run):
     """One history per theme: for every top theme of every week, the report's chart plots exactly the
     persisted weekly counts, and its last two points are the ranking's tickets and last week's."""

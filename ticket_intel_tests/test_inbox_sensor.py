@@ -7,7 +7,9 @@ import json
 
 import dagster as dg
 
+from ticket_intel.core.sources import file_sha256
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
+from ticket_intel.defs.ingest import READ_FILES
 from ticket_intel.defs.resources import IngestConfig
 
 
@@ -53,6 +55,37 @@ def test_new_changed_and_known_files(tmp_path, instance):
     assert ranges == [("2026-11-02", "2026-11-02"), ("2026-11-16", "2026-11-16")]
 
     (inbox / "notes.csv").write_text("a,b\n1,2\n")  # unreadable as tickets: no weeks, no run
+    assert _evaluate(instance, inbox, cursor)[0] == []
+
+
+def test_files_dropped_together_share_their_runs(tmp_path, instance):
+    """Every run reads the whole inbox: three exports of the same weeks start one run, not three."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n, name in enumerate(("zendesk.json", "intercom.json", "freshdesk.json")):
+        _write(inbox / name, ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z"], first_id=100 * n)
+    _write(inbox / "late.json", ["2026-10-06T10:00:00Z"], first_id=900)
+    context = dg.build_sensor_context(instance=instance, resources={"ingest": IngestConfig(inbox=str(inbox))})
+    requests = inbox_sensor(context).run_requests
+    assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests] == [
+        ("2026-09-07", "2026-09-14"), ("2026-10-05", "2026-10-05")]
+    assert requests[0].tags["ticket_intel/file"] == "freshdesk.json, intercom.json, late.json, zendesk.json"
+
+
+def test_weeks_whose_last_complete_run_read_the_file_start_nothing(tmp_path, instance):
+    """An inbox already loaded by `ticket-intel run` into the same instance starts no run when the
+    sensor first sees it; a week whose run stopped before its report is run again."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z", "2026-09-22T10:00:00Z"])
+    digest = file_sha256(inbox / "a.json")[:16]
+    for week in ("2026-09-07", "2026-09-14", "2026-09-21"):
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "raw_tickets", partition=week, metadata={READ_FILES: dg.MetadataValue.json([digest])}))
+    for week in ("2026-09-07", "2026-09-21"):  # 09-14's run stopped after ingest
+        instance.report_runless_asset_event(dg.AssetMaterialization("weekly_report", partition=week))
+    ranges, cursor = _evaluate(instance, inbox, None)
+    assert ranges == [("2026-09-14", "2026-09-14")]
     assert _evaluate(instance, inbox, cursor)[0] == []
 
 

@@ -1,15 +1,19 @@
 """inbox_sensor: a new or changed export starts runs for exactly the weeks it touches.
 
-It reads the exports, never the DuckDB file (a run may hold its lock). Its cursor maps each
-processed content hash to the weeks that content touched, and each path to its last hash: an
-identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks of
-its new content plus those of the version it replaced (a ticket may have moved or gone). The help
-center and the releases file are not exports: when their content changes, the newest week any export
-touched is re-run, so its docs statuses, release links and issues follow.
+It reads the exports and the Dagster instance, never the DuckDB file (a run may hold its lock). Its
+cursor maps each processed content hash to the weeks that content touched, and each path to its last
+hash: an identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks of
+its new content plus those of the version it replaced (a ticket may have moved or gone). A week whose
+last complete run already read that content is not run again: an inbox loaded by `ticket-intel run`
+(same instance) starts nothing when the UI comes up. Every run reads the whole inbox, so the files of
+one tick share their runs: one per range of weeks, not one per file. The help center and the releases
+file are not exports: when their content changes, the newest week any export touched is re-run, so
+its docs statuses, release links and issues follow.
 """
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import dagster as dg
 
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
+from ticket_intel.defs.ingest import READ_FILES
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
@@ -47,6 +52,37 @@ def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mappi
     return sorted(w for w in weeks if w.isoformat() in partition_keys)
 
 
+def read_by_last_run(instance: dg.DagsterInstance) -> Callable[[date], frozenset[str]]:
+    """Week -> the file hashes its last complete run read (memoised for one tick): those the week's
+    latest raw_tickets materialization records, when that run also wrote the week's report; none when
+    it stopped before (the week still needs a run)."""
+    known: dict[date, frozenset[str]] = {}
+
+    def latest(asset: str, week: date) -> dg.EventLogRecord | None:
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week.isoformat()]), limit=1)
+        return found.records[0] if found.records else None
+
+    def read(week: date) -> frozenset[str]:
+        if week not in known:
+            raw, report = latest("raw_tickets", week), latest("weekly_report", week)
+            entry = raw.asset_materialization.metadata.get(READ_FILES) if raw and raw.asset_materialization else None
+            complete = entry is not None and report is not None and report.run_id == raw.run_id
+            known[week] = frozenset(entry.value) if complete else frozenset()
+        return known[week]
+
+    return read
+
+
+def run_requests(weeks: set[date], digests: list[str], names: list[str]) -> list[dg.RunRequest]:
+    """One run per range of weeks the tick's new files need, keyed by those files' contents."""
+    key = hashlib.sha256(",".join(sorted(digests)).encode()).hexdigest()[:16]
+    shown = ", ".join(sorted(set(names)))
+    return [dg.RunRequest(run_key=f"{key}:{start}:{end}",
+                          tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), "ticket_intel/file": shown})
+            for start, end in contiguous(sorted(weeks))]
+
+
 def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) -> dg.RunRequest | None:
     """A changed help center or releases file re-runs the newest week any export touched (the week
     the report and the tracker issues show), unless this tick already runs it."""
@@ -65,8 +101,10 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     seen: dict[str, list[str]] = state["seen"]
     paths: dict[str, str] = state["paths"]
     keys = set(weekly.get_partition_keys())
-    requests = []
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
+    read_before = read_by_last_run(context.instance)
+    pending: set[date] = set()
+    digests, names = [], []
     scan = scan_inbox(Path(ingest.inbox))
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
@@ -83,16 +121,21 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         weeks = weeks_touched(path, keys, mappings)
         seen[digest] = [w.isoformat() for w in weeks]
         replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []
-        for start, end in contiguous(weeks + replaced):
+        needed = sorted(w for w in set(weeks + replaced) if digest[:16] not in read_before(w))
+        for start, end in contiguous(needed):
             context.log.info(f"{path.name}: weeks {start}..{end}")
-            requests.append(dg.RunRequest(
-                run_key=f"{digest[:16]}:{start}:{end}",
-                tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), "ticket_intel/file": path.name},
-            ))
+        if len(needed) < len(set(weeks + replaced)):
+            context.log.info(f"{path.name}: {len(set(weeks + replaced)) - len(needed)} weeks already hold this "
+                             "content (their last run read it)")
+        pending.update(needed)
+        digests.append(digest)
+        names += [path.name] if needed else []
+    requests = run_requests(pending, digests, names)
     side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
     rerun = side_input_request(state, side, requests) if context.cursor else None
     requests += [rerun] if rerun else []
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
     return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths, "side": side}),
-                           skip_reason=None if requests else "no new or changed exports")
+                           skip_reason=None if requests else "no export to load: none new or changed, or "
+                            "its weeks' last runs read it")

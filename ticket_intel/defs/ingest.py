@@ -30,6 +30,10 @@ from ticket_intel.warehouse import Replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 from ticket_intel.warehouse.staging import staged_inbox
 
+# Metadata: the content hashes (first 16 hex digits) of the exports the run read, so the inbox sensor
+# starts no run for a week whose last run already read a file (defs/inbox_sensor.py).
+READ_FILES = "read_file_hashes"
+
 
 @weekly_asset(
     group_name="ingest",
@@ -76,6 +80,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
         "files": dg.MetadataValue.md(_files_table(shown)),
+        READ_FILES: dg.MetadataValue.json(sorted({h[:16] for h in files.loc[files["error"].isna(), "file_hash"] if h})),
     })
 
 
