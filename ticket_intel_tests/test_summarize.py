@@ -343,6 +343,18 @@ def test_words_of_strong_feeling_are_no_terms():
     assert {"parcel", "address", "wrong address"} & set(terms)
 
 
+def test_a_question_s_frame_is_no_term():
+    """ "How long", "how much": the question's form, not its topic (banking questions made a theme
+    "Long · transaction"); "a long wait" still says something."""
+    asked = ["How long until my friend receives my transfer?", "how long do transfers take to arrive",
+             "How much longer will my transfer take? how many days", "my transfer has not arrived, how long now"]
+    terms = class_tfidf_terms({"asked": asked, "other": REFUNDS})["asked"]
+    assert not {"long", "much", "many"} & {w for term in terms for w in term.split()}, terms
+    assert "transfer" in terms[0]
+    waited = ["a long wait for my transfer", "long wait on transfers again", "transfer is a long wait"]
+    assert "long" in {w for term in class_tfidf_terms({"waited": waited, "other": REFUNDS})["waited"] for w in term.split()}
+
+
 def test_a_product_s_name_is_no_term_of_its_themes():
     """Next.js bug titles all say "Next.js": against another product's themes that word set each Next.js
     theme apart, and labelled them "Js · ..."; within Swift alone, package names ("swift-numerics",

@@ -187,6 +187,12 @@ _PREPOSITION = re.compile(
 )
 
 
+# A question's frame: "how long", "how much", "how many" ask for a duration, an amount or a count;
+# their second word says what form the question takes, not what it is about (banking questions "How
+# long until my friend receives my transaction?" made a theme "Long · transaction").
+_QUESTION_FRAME = re.compile(r"\bhow (?:long|much|many|often|soon|far)\b")
+
+
 def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Sequence[str]:
     """The texts for meaning: `meanings` when the caller has them (redaction stores each ticket's),
     else `meaning_text` of each text."""
@@ -196,11 +202,12 @@ def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Se
 @lru_cache(maxsize=2**15)
 def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
     """Words per phrase of a text for meaning (`meaning_text`: no handles, links, placeholders or
-    sign-offs), stop words included. Punctuation, negations and prepositions split phrases (so
+    sign-offs), stop words included, question frames not (`_QUESTION_FRAME`). Punctuation, negations
+    and prepositions split phrases (so
     "payment didn't work" never yields "payment work"); `card's` counts as `card`, and other
     contractions (I'm, we've) carry no topic. Cached: the summaries read each ticket of a window
     again for every week that window covers."""
-    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _normalise(meaning).lower()))
+    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _QUESTION_FRAME.sub(" . ", _normalise(meaning).lower())))
     words_of = ((w.removesuffix("'s") for w in _WORD.findall(part)) for part in _SENTENCE_BREAK.split(text))
     return tuple(tuple(w for w in words if "'" not in w) for words in words_of)
 
