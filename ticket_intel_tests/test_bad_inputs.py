@@ -170,6 +170,10 @@ def kinds() -> list[Kind]:
             ic_conv(nid(), 1788163031, author="bot", parts=[{"author": {"type": "admin"}, "body": "Hi!"}])]}).encode(),
              accepted=1, reasons=["missing ticket id", "no customer message"]),
         Kind("tab_separated.tsv", fd_csv(good2(), delimiter="\t").encode(), accepted=2),
+        # Excel's CSV where the decimal separator is a comma (most of Europe), in Windows-1252; a pipe.
+        Kind("excel_semicolon.csv", fd_csv([fd_row(None, "Karte abgelehnt, 5,00 \u20ac Geb\u00fchr"), fd_row()],
+                                           delimiter=";").encode("cp1252"), accepted=2),
+        Kind("pipe_separated.csv", fd_csv(good2(), delimiter="|").encode(), accepted=2),
         Kind("freshdesk.xlsx", _xlsx({  # Freshdesk's Excel export; a second month on a second sheet
             "Tickets": pd.DataFrame([fd_row(), fd_row(None, created="yesterday")]).assign(
                 **{"Created time": [datetime(2026, 9, 1, 10), "yesterday"]}),

@@ -53,6 +53,9 @@ def test_releases_csv_parses_and_sorts() -> None:
     assert [r.version for r in releases] == ["4.1", "4.2"]
     assert releases[1].released_at == datetime(2026, 3, 4, 15, 0)
     assert releases[0].released_at == datetime(2026, 2, 1)
+    semicolons = rel.parse_releases_csv(text.replace(",", ";"))  # as a European Excel saves it
+    assert [(r.version, r.released_at, r.notes) for r in semicolons] == [(r.version, r.released_at, r.notes)
+                                                                         for r in releases]
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -12,7 +12,7 @@ import pytest
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.sources import list_exports, load_mappings, parse_bytes, read_exports
-from ticket_intel.core.sources.accounts import join_accounts, read_accounts
+from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.mapped import MappingError
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
@@ -233,6 +233,15 @@ def test_accounts_join_specific_generic_and_customer(tmp_path):
     out = join_accounts(tickets, read_accounts([tmp_path / "accounts.csv"]))
     assert list(out["plan"]) == ["enterprise", "free", "pro", "pro"]
     assert list(out["monthly_revenue"]) == [1500.0, 0.0, 49.0, 10.0]
+
+
+def test_an_accounts_file_saved_by_a_european_excel_is_read(tmp_path):
+    """Semicolons between fields, a comma before the cents and dots between thousands."""
+    (tmp_path / "accounts.csv").write_text("account_id;plan;monthly_revenue\n9;Enterprise;1.500,50\n7;Pro;49,90\n")
+    assert is_accounts_file(tmp_path / "accounts.csv")
+    accounts = read_accounts([tmp_path / "accounts.csv"]).set_index("account_id")
+    assert accounts["monthly_revenue"].to_dict() == {"9": 1500.5, "7": 49.9}
+    assert accounts["plan"].to_dict() == {"9": "enterprise", "7": "pro"}
 
 
 def test_sample_accounts_file_fills_plans(tmp_path):

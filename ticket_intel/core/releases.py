@@ -39,6 +39,7 @@ from typing import Any
 import pandas as pd
 
 from ticket_intel.core.anomalies import alert_key
+from ticket_intel.core.csv_dialect import delimiter_of
 from ticket_intel.core.rates import RateComparison, compare_rates, dispersion, theme_weeks
 from ticket_intel.core.weeks import monday
 
@@ -98,8 +99,10 @@ def _utc(value: Any, where: str) -> datetime:
 
 
 def parse_releases_csv(text: str, source: str = "releases.csv") -> list[Release]:
-    """Rows of `released_at,version,notes`; any bad row is an error naming its line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    """Rows of `released_at,version,notes` (or separated as core/csv_dialect.py reads); any bad row is
+    an error naming its line."""
+    text = text.lstrip("\ufeff")
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter_of(text.split("\n", 1)[0]))
     header = {c.strip() for c in reader.fieldnames or []}
     missing = [c for c in CSV_COLUMNS[:2] if c not in header]
     if missing:

@@ -33,6 +33,7 @@ from typing import IO, Any, Protocol
 import ijson
 import pandas as pd
 
+from ticket_intel.core.csv_dialect import delimiter_of
 from ticket_intel.core.language import detect_languages
 from ticket_intel.core.sources import freshdesk, intercom, mapped, threads, zendesk
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
@@ -190,12 +191,11 @@ def _head(fh: IO[bytes], size: int) -> bytes:
 
 def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
                 ) -> Iterator[tuple[pd.DataFrame, list[str], list[dict[str, Any]]]]:
-    """Parse CSV (or TSV) in frames of `chunk_rows` rows, keeping each record's first physical line for
-    rejection locators; a row with fewer fields than the header was cut short (a half-written line)
-    and is rejected, never padded. The first frame always comes (empty for a header-only file)."""
+    """Parse CSV (comma, tab, semicolon or pipe separated: core/csv_dialect.py) in frames of `chunk_rows`
+    rows, keeping each record's first physical line for rejection locators; a row with fewer fields
+    than the header was cut short (a half-written line) and is rejected, never padded. The first frame always comes (empty for a header-only file)."""
     first_line = next(_text_lines(io.BytesIO(_head(fh, 65536)), encoding), "")
-    dialect = "excel-tab" if first_line.count("\t") > first_line.count(",") else "excel"
-    reader = csv.reader(_text_lines(fh, encoding), dialect=dialect)
+    reader = csv.reader(_text_lines(fh, encoding), dialect="excel", delimiter=delimiter_of(first_line))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ticket_intel.core.csv_dialect import decimal_number, delimiter_of
+
 REQUIRED = {"account_id", "plan"}
 COLUMNS = ["source", "account_id", "plan", "monthly_revenue"]
 
@@ -21,21 +23,28 @@ def is_accounts_file(path: Path) -> bool:
         return False
     try:
         with path.open(encoding="utf-8-sig", errors="replace") as fh:
-            header = {h.strip().strip('"') for h in fh.readline().split(",")}
+            line = fh.readline()
+        header = {h.strip().strip('"') for h in line.split(delimiter_of(line))}
     except OSError:  # unreadable: read as an export, where it becomes a rejected file with the reason
         return False
     return header >= REQUIRED and "Ticket ID" not in header
 
 
+def _accounts_file(path: Path) -> pd.DataFrame:
+    """One accounts file's COLUMNS as text, revenue written the way Python reads numbers."""
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
+        delimiter = delimiter_of(fh.readline())
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=delimiter)
+    frame.columns = [c.strip() for c in frame.columns]
+    for col in ("source", "monthly_revenue"):
+        if col not in frame:
+            frame[col] = ""
+    frame["monthly_revenue"] = [decimal_number(v, delimiter) for v in frame["monthly_revenue"]]
+    return frame[COLUMNS]
+
+
 def read_accounts(paths: Iterable[Path]) -> pd.DataFrame:
-    frames = []
-    for path in paths:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        frame.columns = [c.strip() for c in frame.columns]
-        for col in ("source", "monthly_revenue"):
-            if col not in frame:
-                frame[col] = ""
-        frames.append(frame[COLUMNS])
+    frames = [_accounts_file(path) for path in paths]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     accounts = pd.concat(frames, ignore_index=True)
