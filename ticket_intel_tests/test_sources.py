@@ -193,6 +193,49 @@ def test_an_answer_in_the_customer_s_row_is_that_ticket_s_reply(tmp_path):
     assert result.rejected["reason"].str.contains("no customer message").tolist() == [True]
 
 
+def _dated_export(tmp_path: Path, created: list[str], fmt: str = "") -> pd.DataFrame:
+    """`created` as the dates of a mapped CSV export; the tickets read, by id (1, 2, ...)."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "shop.yaml").write_text(
+        "name: shop\nsource: shop\ndetect: [id, created, text]\n"
+        f"columns: {{ticket_id: id, created_at: created, message: text}}\n{fmt}")
+    (tmp_path / "inbox").mkdir()
+    rows = pd.DataFrame({"id": range(1, len(created) + 1), "created": created, "text": "card declined"})
+    rows.to_csv(tmp_path / "inbox" / "shop.csv", index=False, sep=";")
+    return read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+
+
+@pytest.mark.parametrize("created, days", [
+    # A European export: 02.11 is 2 November because 13.11 can only be day first.
+    (["02.11.2026 14:00", "13.11.2026 09:30", "05/11/2026"], ["2026-11-02", "2026-11-13", "2026-11-05"]),
+    (["02/11/2026 14:00", "13/11/2026 09:30"], ["2026-11-02", "2026-11-13"]),
+    # An American one: 11/02 is 2 November because 11/13 can only be month first.
+    (["11/02/2026 2:05 PM", "11/13/2026 09:30"], ["2026-11-02", "2026-11-13"]),
+    # Nothing decides: dots are day first by convention, slashes month first; two-digit years.
+    (["02.11.26", "03.11.26"], ["2026-11-02", "2026-11-03"]),
+    (["02/11/2026", "03/11/2026"], ["2026-02-11", "2026-03-11"]),
+    (["2026-11-02T14:00:00Z", "02.11.2026"], ["2026-11-02", "2026-11-02"]),
+])
+def test_numeric_dates_are_read_in_one_order_per_export(tmp_path, created, days):
+    result = _dated_export(tmp_path, created)
+    read = result.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%Y-%m-%d").tolist()
+    assert read == days and result.rejected.empty
+
+
+def test_a_date_the_export_s_order_cannot_read_is_rejected_not_read_the_other_way(tmp_path):
+    result = _dated_export(tmp_path, ["13/11/2026", "14/11/2026", "11/15/2026", "02/11/2026"])
+    assert sorted(result.tickets["created_at"].dt.strftime("%Y-%m-%d")) == ["2026-11-02", "2026-11-13", "2026-11-14"]
+    assert result.rejected["locator"].tolist() == ["line 4"]
+    assert result.rejected["reason"].tolist() == [
+        "created_at '11/15/2026' reads month first, but this export's dates are day first (2 read only that "
+        "way): set created_at_format in a mapping"]
+
+
+def test_a_mapping_s_date_format_is_taken_as_written(tmp_path):
+    result = _dated_export(tmp_path, ["02/11/2026", "03/11/2026"], 'created_at_format: "%m/%d/%Y"\n')
+    assert sorted(result.tickets["created_at"].dt.strftime("%Y-%m-%d")) == ["2026-02-11", "2026-03-11"]
+
+
 @pytest.mark.parametrize("columns, constants, error", [
     ("{ticket_id: a, message: c}", "", "created_at must be mapped in columns, or be a constant"),
     ("{ticket_id: a, created_at: b, message: c}", "constants: {created_at: 2026-09-02}\n", "constants must be"),

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import ijson
+import numpy as np
 import pandas as pd
 
 from ticket_intel.core.csv_dialect import delimiter_of
@@ -43,7 +44,10 @@ from ticket_intel.core.sources.base import (
     REPLY_COLUMNS,
     FileError,
     ParseResult,
+    RecordError,
 )
+from ticket_intel.core.sources.base import records as rows_of
+from ticket_intel.core.sources.dates import NUMERIC_DATE, DateOrder, date_order, iso_date
 from ticket_intel.core.sources.inbox import (
     SPOOL_MEMORY,
     InboxScan,
@@ -324,30 +328,66 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
 TableParser = Callable[[pd.DataFrame, list[str]], ParseResult]
 
 
-def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -> TableParser:
-    """How to parse rows with these columns: the profile the columns show."""
+def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -> tuple[TableParser, str | None]:
+    """How to parse rows with these columns: the profile the columns show, and the column whose text
+    dates it reads without a format (None when there is none)."""
     if freshdesk.looks_like(frame.columns):
-        return freshdesk.parse
+        return freshdesk.parse, freshdesk.CREATED
     if "Ticket ID" in frame.columns:
         missing = sorted(freshdesk.REQUIRED - set(frame.columns)) or ["Description or Subject"]
         raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
     if (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
-        return lambda f, loc: mapped.parse(mapping, f, loc, name)
+        dated = None if mapping.created_at_format else mapping.columns.get("created_at")
+        return (lambda f, loc: mapped.parse(mapping, f, loc, name)), dated
     raise FileError(f"table with unrecognised columns {list(frame.columns)[:12]}; add a column mapping")
 
 
-def _parse_tables(chunks: Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]], name: str,
-                  mappings: Sequence[Mapping]) -> Iterator[ParseResult]:
-    """A table's chunks by the profile its first chunk's columns show; each chunk's cut rows are its rejections."""
+TableChunks = Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]
+
+
+def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Sequence[Mapping]) -> Iterator[ParseResult]:
+    """A table's chunks by the profile its first chunk's columns show; each chunk's cut rows are its
+    rejections. When its dates are numbers in an unstated order (02/11/2026), a first pass over the
+    table decides the order for all of them (core/sources/dates.py), and a second parses."""
+    chunks = chunks_of()
     first = next(chunks)
-    parse = _table_parser(first[0], name, mappings)
+    parse, dated = _table_parser(first[0], name, mappings)
     if first[0].empty and not first[2]:
         raise FileError("no records: the file has a header but no rows")
+    order = None
+    if dated is not None and dated in first[0] and first[0][dated].map(_numeric_date).any():
+        order = date_order(v for frame, _, _ in itertools.chain([first], chunks) for v in frame[dated])
+        chunks = chunks_of()
+        first = next(chunks)
     for frame, locators, cut_rows in itertools.chain([first], chunks):
+        unread: list[dict[str, Any]] = []
+        if order is not None:
+            frame, locators, unread = _dates_in_order(frame, locators, dated, order)
         result = parse(frame, locators)
-        for b in cut_rows:
+        for b in [*cut_rows, *unread]:
             result.reject(b["locator"], b["record"], b["reason"])
         yield result
+
+
+def _numeric_date(value: Any) -> bool:
+    return isinstance(value, str) and NUMERIC_DATE.fullmatch(value) is not None
+
+
+def _dates_in_order(frame: pd.DataFrame, locators: list[str], column: str, order: DateOrder
+                    ) -> tuple[pd.DataFrame, list[str], list[dict[str, Any]]]:
+    """The rows with `column`'s numeric dates written as ISO in `order`, and the rows it cannot read,
+    as rejections."""
+    written, keep, unread = [], [], []
+    for locator, value, row in zip(locators, frame[column], rows_of(frame), strict=True):
+        try:
+            written.append(iso_date(value, order))
+            keep.append(True)
+        except RecordError as exc:
+            written.append(value)
+            keep.append(False)
+            unread.append({"locator": locator, "record": row, "reason": str(exc)})
+    kept = frame.assign(**{column: written})[np.array(keep, dtype=bool)]
+    return kept, [locator for locator, k in zip(locators, keep, strict=True) if k], unread
 
 
 def _parquet_chunks(fh: IO[bytes]) -> Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]:
@@ -387,7 +427,7 @@ def _parse_workbook(fh: IO[bytes], name: str, mappings: Sequence[Mapping]) -> It
         rows = frame.astype(object).where(frame.notna(), None)
         chunk = (rows, [f"sheet {title!r} row {i + 2}" for i in rows.index], ())
         try:
-            yield from _parse_tables(iter([chunk]), name, mappings)
+            yield from _parse_tables(lambda chunk=chunk: iter([chunk]), name, mappings)
         except FileError as exc:
             raise FileError(f"sheet {title!r}: {exc}") from exc
 
@@ -424,7 +464,7 @@ def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_row
             yield from _parse_file(name.removesuffix(".gz"), inner, mappings, chunk_rows)
         return
     if head[:4] == b"PAR1":
-        yield from _parse_tables(_parquet_chunks(fh), name, mappings)
+        yield from _parse_tables(lambda: _parquet_chunks(fh), name, mappings)
         return
     if head[:4] == ZIP_MAGIC:
         yield from _parse_workbook(fh, name, mappings)
@@ -434,7 +474,7 @@ def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_row
     if not start:
         raise FileError("empty file")
     if start not in "[{":
-        yield from _parse_tables(_csv_chunks(fh, encoding, chunk_rows), name, mappings)
+        yield from _parse_tables(lambda: _csv_chunks(fh, encoding, chunk_rows), name, mappings)
     elif _looks_like_jsonl(_first_lines(fh, encoding)):
         yield from _parse_jsonl(fh, encoding, name, mappings, chunk_rows)
     else:

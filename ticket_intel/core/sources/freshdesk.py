@@ -16,7 +16,8 @@ import pandas as pd
 from ticket_intel.core.sources.base import ParseResult, RecordError, id_or_none, make_ticket, records
 
 SOURCE = "freshdesk"
-REQUIRED = {"Ticket ID", "Created time"}
+CREATED = "Created time"
+REQUIRED = {"Ticket ID", CREATED}
 # Codes documented for the v2 tickets API.
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 PRIORITY = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
@@ -45,7 +46,7 @@ def parse(frame: pd.DataFrame, locators: Sequence[str]) -> ParseResult:
                     **make_ticket(
                         source=SOURCE,
                         source_id=row.get("Ticket ID"),
-                        created_at=row.get("Created time"),
+                        created_at=row.get(CREATED),
                         message=row.get("Description"),
                         subject=row.get("Subject"),
                         customer_id=customer,
