@@ -58,6 +58,27 @@ def test_new_changed_and_known_files(tmp_path, instance):
     assert _evaluate(instance, inbox, cursor)[0] == []
 
 
+def test_a_re_export_runs_the_weeks_from_its_first_change(tmp_path, instance):
+    """Helpdesks re-export the whole history each week: the week it adds is run, not the history; the
+    same tickets in another order run nothing; an edited old ticket runs its week and the weeks after."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    weeks = ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z", "2026-09-22T10:00:00Z"]
+    tickets = [_ticket(i + 1, c) for i, c in enumerate(weeks)]
+    (inbox / "all.json").write_text(json.dumps({"tickets": tickets}))
+    cursor = _evaluate(instance, inbox, None)[1]
+    (inbox / "all.json").write_text(json.dumps({"tickets": [*tickets, _ticket(9, "2026-09-29T10:00:00Z")]}))
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-09-28", "2026-09-28")]
+    newest_first = [_ticket(9, "2026-09-29T10:00:00Z"), *reversed(tickets)]
+    (inbox / "all.json").write_text(json.dumps({"tickets": newest_first}))
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == []
+    newest_first[2]["description"] = "ticket 2: card declined twice"
+    (inbox / "all.json").write_text(json.dumps({"tickets": newest_first}))
+    assert _evaluate(instance, inbox, cursor)[0] == [("2026-09-14", "2026-09-28")]
+
+
 def test_files_dropped_together_share_their_runs(tmp_path, instance):
     """Every run reads the whole inbox: three exports of the same weeks start one run, not three."""
     inbox = tmp_path / "inbox"

@@ -2,8 +2,9 @@
 
 It reads the exports and the Dagster instance, never the DuckDB file (a run may hold its lock). Its
 cursor maps each processed content hash to the weeks that content touched, and each path to its last
-hash: an identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks of
-its new content plus those of the version it replaced (a ticket may have moved or gone). A week whose
+hash: an identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks
+from the first whose tickets changed, came or went (each week has a content digest in the cursor), so
+a cumulative re-export that adds a week runs that week, not its whole history. A week whose
 last complete run already read that content is not run again: an inbox loaded by `ticket-intel run`
 (same instance) starts nothing when the UI comes up. Every run reads the whole inbox, so the files of
 one tick share their runs: one per range of weeks, not one per file. The help center and the releases
@@ -41,15 +42,28 @@ def contiguous(weeks: list[date]) -> list[tuple[date, date]]:
     return ranges
 
 
-def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mapping]) -> list[date]:
-    """The weeks one export touches (none when the file as a whole is unusable), read chunk by chunk so
-    a big new export costs the sensor a chunk of memory, not the file."""
+def weeks_touched(path: Path, partition_keys: set[str], mappings: Sequence[Mapping]) -> dict[str, str]:
+    """The weeks one export touches, each with the digest of its content there (none when the file as
+    a whole is unusable), read chunk by chunk so a big new export costs the sensor a chunk of memory,
+    not the file."""
     try:
         with open(path, "rb") as fh:
             weeks = export_weeks(path.name, fh, mappings)
     except (FileError, OSError):
-        return []
-    return sorted(w for w in weeks if w.isoformat() in partition_keys)
+        return {}
+    return {w.isoformat(): d for w, d in sorted(weeks.items()) if w.isoformat() in partition_keys}
+
+
+def weeks_to_run(now: dict[str, str], before: dict[str, str] | list[str] | None) -> list[date]:
+    """The weeks a new or changed export needs run: every week it touches when it is new (or when its
+    earlier version's weeks were recorded without their content); after a re-export, every week from
+    the first whose tickets changed, came or went, since each week's themes follow from the weeks
+    before it. A re-export that only adds a week runs that week."""
+    touched = set(now) | set(before or ())
+    if isinstance(before, dict):
+        changed = [w for w in touched if now.get(w) != before.get(w)]
+        touched = {w for w in touched if changed and w >= min(changed)}
+    return sorted(date.fromisoformat(w) for w in touched)
 
 
 def read_by_last_run(instance: dg.DagsterInstance) -> Callable[[date], frozenset[str]]:
@@ -98,7 +112,7 @@ def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) 
            "changed help center or releases file re-runs the newest week.")
 def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
-    seen: dict[str, list[str]] = state["seen"]
+    seen: dict[str, dict[str, str] | list[str]] = state["seen"]  # lists: weeks recorded before their digests
     paths: dict[str, str] = state["paths"]
     keys = set(weekly.get_partition_keys())
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
@@ -118,15 +132,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         if digest in seen:
             continue
         mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
-        weeks = weeks_touched(path, keys, mappings)
-        seen[digest] = [w.isoformat() for w in weeks]
-        replaced = [date.fromisoformat(w) for w in seen.get(previous, [])] if previous else []
-        needed = sorted(w for w in set(weeks + replaced) if digest[:16] not in read_before(w))
+        seen[digest] = weeks_touched(path, keys, mappings)
+        changed = weeks_to_run(seen[digest], seen.get(previous) if previous else None)
+        needed = [w for w in changed if digest[:16] not in read_before(w)]
         for start, end in contiguous(needed):
             context.log.info(f"{path.name}: weeks {start}..{end}")
-        if len(needed) < len(set(weeks + replaced)):
-            context.log.info(f"{path.name}: {len(set(weeks + replaced)) - len(needed)} weeks already hold this "
-                             "content (their last run read it)")
+        if len(needed) < len(seen[digest]):
+            context.log.info(f"{path.name}: {len(seen[digest]) - len(needed)} of its weeks need no run (unchanged "
+                             "since the version before, or their last run read this content)")
         pending.update(needed)
         digests.append(digest)
         names += [path.name] if needed else []

@@ -18,6 +18,7 @@ import codecs
 import contextlib
 import csv
 import gzip
+import hashlib
 import io
 import itertools
 import json
@@ -614,21 +615,42 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
     return result
 
 
-def export_weeks(name: str, fh: IO[bytes], mappings: Sequence[Mapping] = ()) -> set[date]:
-    """The weeks one export's tickets fall in, parsed chunk by chunk and kept as weeks only (the inbox
-    sensor's question about a new file, whatever its size); conversations of a mapped file are
-    assembled within it. Raises FileError when the file as a whole is unusable."""
-    weeks: set[date] = set()
+def export_weeks(name: str, fh: IO[bytes], mappings: Sequence[Mapping] = ()) -> dict[date, str]:
+    """The weeks one export's tickets fall in, each with a digest of its tickets and their replies as
+    parsed (not where they sit in the file): the inbox sensor's question about a new or changed file,
+    whatever its size, is which weeks it touches and which of them a re-export changed. Parsed chunk
+    by chunk, keeping 16 bytes a record; conversations of a mapped file are assembled within it.
+    Raises FileError when the file as a whole is unusable."""
+    tickets: dict[date, list[bytes]] = {}
+    week_of: dict[str, date] = {}
+    replies: list[tuple[str, bytes]] = []
     pending = None
+
+    def add(parsed_tickets: list[dict[str, Any]], parsed_replies: list[dict[str, Any]]) -> None:
+        for t in parsed_tickets:
+            week_of[t["ticket_id"]] = week = monday(t["created_at"].date())
+            tickets.setdefault(week, []).append(_content_digest(t))
+        replies.extend((r["ticket_id"], _content_digest(r)) for r in parsed_replies)
+
     for part in _parse_file(name, fh, mappings, CSV_CHUNK):
-        weeks |= {monday(t["created_at"].date()) for t in part.tickets}
+        add(part.tickets, part.replies)
         if part.pending is not None and pending is None:
             pending = part.pending
         elif part.pending is not None:
             pending.messages += part.pending.messages
     if pending is not None:
-        weeks |= {monday(t["created_at"].date()) for t in threads.resolve(pending).tickets}
-    return weeks
+        resolved = threads.resolve(pending)
+        add(resolved.tickets, resolved.replies)
+    for ticket_id, digest in replies:
+        if ticket_id in week_of:
+            tickets[week_of[ticket_id]].append(digest)
+    return {week: hashlib.sha256(b"".join(sorted(digests))).hexdigest()[:16] for week, digests in tickets.items()}
+
+
+def _content_digest(record: dict[str, Any]) -> bytes:
+    """A parsed record's content, wherever it sits in its file (its locator left out)."""
+    return hashlib.blake2b(repr(sorted((k, v) for k, v in record.items() if k != "locator")).encode(),
+                           digest_size=16).digest()
 
 
 @dataclass
