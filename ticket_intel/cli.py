@@ -133,9 +133,12 @@ def run_failure(events: Sequence[Any]) -> str:
 
 
 def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
-    """Materialize the whole graph for the weeks the inbox touches, as one Dagster run."""
+    """Materialize the whole graph for the weeks the inbox touches, as one Dagster run. The inbox is
+    read by its absolute path, the one the UI's runs read (`runner.configure`), so a file is one
+    `source_file` whichever started the run."""
     from ticket_intel.warehouse.staging import parse_once
 
+    inbox = inbox.resolve()
     home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
         plan = _plan_and_execute(inbox, warehouse, home, weeks)

@@ -349,7 +349,8 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     """A small queue has quiet weeks (React's bug titles: 6 of 104 weeks in 2020-2021 had none).
     `run --weeks` over such a week, or of that week alone as the weekly schedule runs it, failed at
     redacted_tickets; the quiet week is now redacted as nothing and the weeks around it run to their
-    reports."""
+    reports. The inbox is named relative to the working folder, and stored by its absolute path, as
+    the UI's runs read it (else the UI's next run reported the file as gone and its tickets kept)."""
     from ticket_intel_tests.processes import child_env, cli
     from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
@@ -360,7 +361,7 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     (inbox / "fd.csv").write_text(fd_csv(rows))
     env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31")
     env.pop("DAGSTER_HOME", None)
-    run = cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"),
+    run = cli(["run", "--inbox", "inbox", "--warehouse", str(tmp_path / "w.duckdb"),
                "--weeks", "2026-08-31..2026-09-14"], env, tmp_path)
     out, err = run.communicate(timeout=600)
     assert run.returncode == 0, err[-3000:]
@@ -369,7 +370,9 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
         redacted = con.execute("SELECT week_start::VARCHAR, count(*) FROM staging.redacted_tickets GROUP BY 1 "
                                "ORDER BY 1").fetchall()
         reports = con.execute("SELECT week_start::VARCHAR FROM marts.weekly_reports ORDER BY 1").fetchall()
+        stored = con.execute("SELECT DISTINCT source_file FROM raw.tickets").fetchall()
     assert redacted == [("2026-08-31", 3), ("2026-09-14", 3)]
+    assert stored == [(str((inbox / "fd.csv").resolve()),)]
     assert reports == [("2026-08-31",), ("2026-09-14",)]
     quiet = cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"), "--weeks", "2026-09-07"],
                 env, tmp_path)  # the quiet week alone, as the weekly schedule runs it
