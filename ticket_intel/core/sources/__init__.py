@@ -619,38 +619,44 @@ def export_weeks(name: str, fh: IO[bytes], mappings: Sequence[Mapping] = ()) -> 
     """The weeks one export's tickets fall in, each with a digest of its tickets and their replies as
     parsed (not where they sit in the file): the inbox sensor's question about a new or changed file,
     whatever its size, is which weeks it touches and which of them a re-export changed. Parsed chunk
-    by chunk, keeping 16 bytes a record; conversations of a mapped file are assembled within it.
-    Raises FileError when the file as a whole is unusable."""
-    tickets: dict[date, list[bytes]] = {}
-    week_of: dict[str, date] = {}
-    replies: list[tuple[str, bytes]] = []
+    by chunk, each week's digest summed as it goes, so a big export costs a chunk of memory;
+    conversations of a mapped file are assembled within it. Raises FileError when the file as a
+    whole is unusable."""
+    sums: dict[date, list[int]] = {}  # week -> [sum of record digests mod 2**128, records]
     pending = None
-
-    def add(parsed_tickets: list[dict[str, Any]], parsed_replies: list[dict[str, Any]]) -> None:
-        for t in parsed_tickets:
-            week_of[t["ticket_id"]] = week = monday(t["created_at"].date())
-            tickets.setdefault(week, []).append(_content_digest(t))
-        replies.extend((r["ticket_id"], _content_digest(r)) for r in parsed_replies)
-
     for part in _parse_file(name, fh, mappings, CSV_CHUNK):
-        add(part.tickets, part.replies)
+        _add_week_digests(sums, part.tickets, part.replies)
         if part.pending is not None and pending is None:
             pending = part.pending
         elif part.pending is not None:
             pending.messages += part.pending.messages
     if pending is not None:
         resolved = threads.resolve(pending)
-        add(resolved.tickets, resolved.replies)
-    for ticket_id, digest in replies:
-        if ticket_id in week_of:
-            tickets[week_of[ticket_id]].append(digest)
-    return {week: hashlib.sha256(b"".join(sorted(digests))).hexdigest()[:16] for week, digests in tickets.items()}
+        _add_week_digests(sums, resolved.tickets, resolved.replies)
+    return {week: hashlib.sha256(f"{total}:{n}".encode()).hexdigest()[:16] for week, (total, n) in sums.items()}
 
 
-def _content_digest(record: dict[str, Any]) -> bytes:
-    """A parsed record's content, wherever it sits in its file (its locator left out)."""
-    return hashlib.blake2b(repr(sorted((k, v) for k, v in record.items() if k != "locator")).encode(),
-                           digest_size=16).digest()
+def _add_week_digests(sums: dict[date, list[int]], tickets: list[dict[str, Any]], replies: list[dict[str, Any]]) -> None:
+    """Add each ticket's content digest to its week's sum (order does not count), and each reply's to
+    its ticket's week when they were parsed together, else to the week of its own time."""
+    week_of = {}
+    for t in tickets:
+        week_of[t["ticket_id"]] = week = monday(t["created_at"].date())
+        _add(sums, week, t)
+    for r in replies:
+        week = week_of.get(r["ticket_id"]) or (monday(r["reply_at"].date()) if isinstance(r.get("reply_at"), datetime)
+                                                else None)
+        if week is not None:
+            _add(sums, week, r)
+
+
+def _add(sums: dict[date, list[int]], week: date, record: dict[str, Any]) -> None:
+    """A parsed record's content, wherever it sits in its file (its locator left out), into its week."""
+    digest = hashlib.blake2b(repr(sorted((k, v) for k, v in record.items() if k != "locator")).encode(),
+                             digest_size=16).digest()
+    total = sums.setdefault(week, [0, 0])
+    total[0] = (total[0] + int.from_bytes(digest, "big")) % 2**128
+    total[1] += 1
 
 
 @dataclass
