@@ -28,6 +28,7 @@ from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
 from ticket_intel.defs.run_guard import ensure_writer_pool
 
+NOTHING_TO_LOAD = "no export to load: none new or changed, or its weeks' last runs read it"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -137,9 +138,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         needed = [w for w in changed if digest[:16] not in read_before(w)]
         for start, end in contiguous(needed):
             context.log.info(f"{path.name}: weeks {start}..{end}")
-        if len(needed) < len(seen[digest]):
-            context.log.info(f"{path.name}: {len(seen[digest]) - len(needed)} of its weeks need no run (unchanged "
-                             "since the version before, or their last run read this content)")
+        if skipped := len(seen[digest]) - sum(w.isoformat() in seen[digest] for w in needed):
+            context.log.info(f"{path.name}: {skipped} of its {len(seen[digest])} weeks need no run (unchanged since "
+                             "the version before, or their last run read this content)")
         pending.update(needed)
         digests.append(digest)
         names += [path.name] if needed else []
@@ -150,5 +151,4 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
     return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths, "side": side}),
-                           skip_reason=None if requests else "no export to load: none new or changed, or "
-                            "its weeks' last runs read it")
+                           skip_reason=None if requests else NOTHING_TO_LOAD)

@@ -196,9 +196,10 @@ def _head(fh: IO[bytes], size: int) -> bytes:
 
 def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
                 ) -> Iterator[tuple[pd.DataFrame, list[str], list[dict[str, Any]]]]:
-    """Parse CSV (comma, tab, semicolon or pipe separated: core/csv_dialect.py) in frames of `chunk_rows`
-    rows, keeping each record's first physical line for rejection locators; a row with fewer fields
-    than the header was cut short (a half-written line) and is rejected, never padded. The first frame always comes (empty for a header-only file)."""
+    """Parse CSV (comma, tab, semicolon or pipe separated: core/csv_dialect.py) in frames of
+    `chunk_rows` rows, keeping each record's first physical line for rejection locators; a row with
+    fewer fields than the header was cut short (a half-written line) and is rejected, never padded.
+    The first frame always comes (empty for a header-only file)."""
     first_line = next(_text_lines(io.BytesIO(_head(fh, 65536)), encoding), "")
     reader = csv.reader(_text_lines(fh, encoding), dialect="excel", delimiter=delimiter_of(first_line))
     try:
