@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ticket_intel import PROJECT_ROOT
-from ticket_intel.core.sources import list_exports, load_mappings, parse_bytes, read_exports
+from ticket_intel.core.sources import IngestResult, list_exports, load_mappings, parse_bytes, read_exports
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.mapped import MappingError
 
@@ -193,8 +193,9 @@ def test_an_answer_in_the_customer_s_row_is_that_ticket_s_reply(tmp_path):
     assert result.rejected["reason"].str.contains("no customer message").tolist() == [True]
 
 
-def _dated_export(tmp_path: Path, created: list[str], fmt: str = "") -> pd.DataFrame:
-    """`created` as the dates of a mapped CSV export; the tickets read, by id (1, 2, ...)."""
+def _dated_export(tmp_path: Path, created: list[str], fmt: str = "") -> IngestResult:
+    """An inbox holding a mapped CSV export (semicolons) whose tickets 1, 2, ... were created at
+    `created`, read."""
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "shop.yaml").write_text(
         "name: shop\nsource: shop\ndetect: [id, created, text]\n"
@@ -298,16 +299,18 @@ def test_sample_accounts_file_fills_plans(tmp_path):
 
 @pytest.mark.parametrize("name", ["freshdesk_tickets.csv", "zendesk_tickets.json", "intercom_conversations.json"])
 def test_the_sensors_chunked_weeks_are_the_weeks_of_the_whole_parse(name, monkeypatch):
-    """`export_weeks` (the inbox sensor's read of a new file) keeps weeks only, chunk by chunk, and
-    finds exactly the weeks of the tickets a whole parse gives."""
+    """`export_weeks` (the inbox sensor's read of a new file) keeps a digest per week, chunk by chunk,
+    and finds exactly the weeks of the tickets a whole parse gives, with the digests of one pass."""
     from ticket_intel.core import sources
     from ticket_intel.core.weeks import monday
 
     path = PROJECT_ROOT / "data" / "sample" / name
     whole = {monday(t["created_at"].date()) for t in parse_bytes(name, path.read_bytes()).tickets}
+    with path.open("rb") as fh:
+        in_one = sources.export_weeks(name, fh)
     monkeypatch.setattr(sources, "CSV_CHUNK", 50)  # many chunks, also for the JSON ticket lists
     with path.open("rb") as fh:
-        assert set(sources.export_weeks(name, fh)) == whole and len(whole) >= 10
+        assert sources.export_weeks(name, fh) == in_one and set(in_one) == whole and len(whole) >= 10
 
 
 def test_freshdesk_excel_export_reads_as_its_csv(tmp_path):
