@@ -193,17 +193,23 @@ def test_an_answer_in_the_customer_s_row_is_that_ticket_s_reply(tmp_path):
     assert result.rejected["reason"].str.contains("no customer message").tolist() == [True]
 
 
-def _dated_export(tmp_path: Path, created: list[str], fmt: str = "") -> IngestResult:
-    """An inbox holding a mapped CSV export (semicolons) whose tickets 1, 2, ... were created at
-    `created`, read."""
+def _shop(tmp_path: Path, fmt: str = "") -> Path:
+    """An empty inbox, and a mapping of a shop's exports (`id`, `created`, `text`) beside it."""
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "shop.yaml").write_text(
         "name: shop\nsource: shop\ndetect: [id, created, text]\n"
         f"columns: {{ticket_id: id, created_at: created, message: text}}\n{fmt}")
     (tmp_path / "inbox").mkdir()
+    return tmp_path / "inbox"
+
+
+def _dated_export(tmp_path: Path, created: list[str], fmt: str = "") -> IngestResult:
+    """An inbox holding a mapped CSV export (semicolons) whose tickets 1, 2, ... were created at
+    `created`, read."""
+    inbox = _shop(tmp_path, fmt)
     rows = pd.DataFrame({"id": range(1, len(created) + 1), "created": created, "text": "card declined"})
-    rows.to_csv(tmp_path / "inbox" / "shop.csv", index=False, sep=";")
-    return read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    rows.to_csv(inbox / "shop.csv", index=False, sep=";")
+    return read_exports(list_exports(inbox), load_mappings(tmp_path / "maps"))
 
 
 @pytest.mark.parametrize("created, days", [
@@ -221,6 +227,21 @@ def test_numeric_dates_are_read_in_one_order_per_export(tmp_path, created, days)
     result = _dated_export(tmp_path, created)
     read = result.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%Y-%m-%d").tolist()
     assert read == days and result.rejected.empty
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "json"])
+def test_mapped_json_records_read_their_dates_in_one_order_too(tmp_path, suffix):
+    """JSON Lines and JSON arrays of mapped records are read as a table is: 02.11 is 2 November next
+    to 13.11; a value that is not an object is a rejected row."""
+    inbox = _shop(tmp_path)
+    rows = [{"id": 1, "created": "02.11.2026 14:00", "text": "card declined"}, 42,
+            {"id": 2, "created": "13.11.2026", "text": "card declined"}]
+    text = "\n".join(json.dumps(r) for r in rows) if suffix == "jsonl" else json.dumps(rows)
+    (inbox / f"shop.{suffix}").write_text(text)
+    result = read_exports(list_exports(inbox), load_mappings(tmp_path / "maps"))
+    read = result.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%Y-%m-%d").tolist()
+    assert read == ["2026-11-02", "2026-11-13"]
+    assert result.rejected["reason"].tolist() == ["record is a int, not an object"]
 
 
 def test_a_date_the_export_s_order_cannot_read_is_rejected_not_read_the_other_way(tmp_path):

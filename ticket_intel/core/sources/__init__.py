@@ -279,8 +279,9 @@ def _looks_like_jsonl(text: str) -> bool:
 RecordsParser = Callable[[list[Any], list[str]], ParseResult]
 
 
-def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser:
-    """How to parse JSON objects like these: API-shaped tickets of a known helpdesk, or a mapped table."""
+def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | None:
+    """How to parse JSON objects like these: API-shaped tickets of a known helpdesk; None for the rows
+    of a mapped table (`_parse_record_chunks` parses them as a table)."""
     objects = [r for r in records if isinstance(r, dict)]
     if not objects:
         raise FileError(f"no JSON objects among {len(records)} parsed records: not a ticket export")
@@ -295,20 +296,42 @@ def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) 
     mapping = mapped.find_mapping(columns, mappings)
     if mapping is None:
         raise FileError(f"records with unrecognised fields {columns[:12]}; add a column mapping")
-    return lambda recs, locs: _parse_mapped_records(mapping, recs, locs, name)
+    return None
 
 
-def _parse_mapped_records(mapping: Mapping, records: list[Any], locators: list[str], name: str) -> ParseResult:
-    keep = [i for i, r in enumerate(records) if isinstance(r, dict)]
-    result = mapped.parse(mapping, pd.DataFrame([records[i] for i in keep]), [locators[i] for i in keep], name)
-    for i, r in enumerate(records):
-        if not isinstance(r, dict):
-            result.reject(locators[i], r, f"record is a {type(r).__name__}, not an object")
-    return result
+RecordChunks = Iterator[tuple[list[Any], list[str], Sequence[dict[str, Any]]]]
+
+
+def _parse_record_chunks(chunks_of: Callable[[], RecordChunks], name: str, mappings: Sequence[Mapping]
+                         ) -> Iterator[ParseResult]:
+    """JSON records chunk by chunk, by the profile of the first chunk's objects; a mapped table's rows
+    as a table (`_parse_tables`: its dates are read as a table's are)."""
+    chunks = chunks_of()
+    first = next(chunks)
+    parse = _records_parser(first[0], name, mappings)
+    if parse is None:
+        chunks.close()
+        yield from _parse_tables(lambda: _record_frames(chunks_of()), name, mappings)
+        return
+    for records, locators, bad in itertools.chain([first], chunks):
+        result = parse(records, locators)
+        for b in bad:
+            result.reject(b["locator"], b["record"], b["reason"])
+        yield result
+
+
+def _record_frames(chunks: RecordChunks) -> TableChunks:
+    """JSON records as a table's chunks: the objects as rows, any other value a rejected row."""
+    for records, locators, bad in chunks:
+        rows = [i for i, r in enumerate(records) if isinstance(r, dict)]
+        others = [{"locator": locators[i], "record": r, "reason": f"record is a {type(r).__name__}, not an object"}
+                  for i, r in enumerate(records) if not isinstance(r, dict)]
+        yield pd.DataFrame([records[i] for i in rows]), [locators[i] for i in rows], [*bad, *others]
 
 
 def _parse_records(records: list[Any], locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    return _records_parser(records, name, mappings)(records, locators)
+    (result,) = _parse_record_chunks(lambda: iter([(records, locators, ())]), name, mappings)
+    return result
 
 
 def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseResult:
@@ -486,13 +509,7 @@ def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_row
 def _parse_jsonl(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping], chunk_rows: int
                  ) -> Iterator[ParseResult]:
     """JSONL chunk by chunk, by the profile of the first chunk's objects."""
-    parse: RecordsParser | None = None
-    for records, locators, bad in _jsonl_chunks(fh, encoding, chunk_rows):
-        parse = parse or _records_parser(records, name, mappings)
-        result = parse(records, locators)
-        for b in bad:
-            result.reject(b["locator"], b["record"], b["reason"])
-        yield result
+    yield from _parse_record_chunks(lambda: _jsonl_chunks(fh, encoding, chunk_rows), name, mappings)
 
 
 def _parse_json(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapping], chunk_rows: int
@@ -505,15 +522,15 @@ def _parse_json(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapp
         return
     sideloads = {k: list(_json_items(fh, k)) for k in ("organizations", "brands", "users")
                  if key == "tickets" and k in shape.lists}
-    parse: RecordsParser | None = None
+    if key not in ("tickets", "conversations"):
+        yield from _parse_record_chunks(lambda: ((r, loc, ()) for r, loc in _json_chunks(fh, key, chunk_rows)),
+                                        name, mappings)
+        return
     for records, locators in _json_chunks(fh, key, chunk_rows):
         if key == "tickets":
             yield zendesk.parse({"tickets": records, **sideloads}, locators)
-        elif key == "conversations":
-            yield intercom.parse({"conversations": records}, locators)
         else:
-            parse = parse or _records_parser(records, name, mappings)
-            yield parse(records, locators)
+            yield intercom.parse({"conversations": records}, locators)
 
 
 @dataclass
