@@ -279,7 +279,7 @@ def _looks_like_jsonl(text: str) -> bool:
 RecordsParser = Callable[[list[Any], list[str]], ParseResult]
 
 
-def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | None:
+def _records_parser(records: list[Any], mappings: Sequence[Mapping]) -> RecordsParser | None:
     """How to parse JSON objects like these: API-shaped tickets of a known helpdesk; None for the rows
     of a mapped table (`_parse_record_chunks` parses them as a table)."""
     objects = [r for r in records if isinstance(r, dict)]
@@ -308,7 +308,7 @@ def _parse_record_chunks(chunks_of: Callable[[], RecordChunks], name: str, mappi
     as a table (`_parse_tables`: its dates are read as a table's are)."""
     chunks = chunks_of()
     first = next(chunks)
-    parse = _records_parser(first[0], name, mappings)
+    parse = _records_parser(first[0], mappings)
     if parse is None:
         chunks.close()
         yield from _parse_tables(lambda: _record_frames(chunks_of()), name, mappings)
