@@ -47,7 +47,6 @@ from ticket_intel.core.sources.base import (
     ParseResult,
     RecordError,
 )
-from ticket_intel.core.sources.base import records as rows_of
 from ticket_intel.core.sources.dates import NUMERIC_DATE, DateOrder, date_order, iso_date
 from ticket_intel.core.sources.inbox import (
     SPOOL_MEMORY,
@@ -401,16 +400,16 @@ def _numeric_date(value: Any) -> bool:
 def _dates_in_order(frame: pd.DataFrame, locators: list[str], column: str, order: DateOrder
                     ) -> tuple[pd.DataFrame, list[str], list[dict[str, Any]]]:
     """The rows with `column`'s numeric dates written as ISO in `order`, and the rows it cannot read,
-    as rejections."""
+    as rejections (only those are turned into records)."""
     written, keep, unread = [], [], []
-    for locator, value, row in zip(locators, frame[column], rows_of(frame), strict=True):
+    for i, value in enumerate(frame[column]):
         try:
             written.append(iso_date(value, order))
             keep.append(True)
         except RecordError as exc:
             written.append(value)
             keep.append(False)
-            unread.append({"locator": locator, "record": row, "reason": str(exc)})
+            unread.append({"locator": locators[i], "record": frame.iloc[i].to_dict(), "reason": str(exc)})
     kept = frame.assign(**{column: written})[np.array(keep, dtype=bool)]
     return kept, [locator for locator, k in zip(locators, keep, strict=True) if k], unread
 
