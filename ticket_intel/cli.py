@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import wraps
@@ -132,7 +133,7 @@ def run_failure(events: Sequence[Any]) -> str:
     return "a step"
 
 
-def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.WeekPlan:
+def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> runner.WeekPlan:
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run. The inbox is
     read by its absolute path, the one the UI's runs read (`runner.configure`), so a file is one
     `source_file` whichever started the run."""
@@ -147,7 +148,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = "all") -> runner.Wee
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
-    counts, files, cut = runner.inbox_weeks(inbox)
+    counts, files, cut, digests = runner.inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
     chosen = runner.choose_partitions_start(counts, home)
@@ -155,10 +156,25 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home), cut)
+    changed = _changed_weeks(inbox, counts, digests) if weeks == runner.CHANGED else ()
+    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home), cut,
+                             changed)
     click.echo(plan.describe())
-    execute(warehouse, plan.start, plan.end)
+    if not plan.idle:
+        execute(warehouse, plan.start, plan.end)
     return plan
+
+
+def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str]) -> list[date]:
+    """The weeks with tickets whose tickets or other inputs differ from what their last complete run
+    recorded (or that never completed a run)."""
+    from ticket_intel.defs.ingest import WEEK_INPUTS, last_complete_ingest
+    from ticket_intel.defs.run_guard import prepare_instance
+    from ticket_intel.run_inputs import inputs_digest, week_inputs
+
+    now = week_inputs(digests, counts, inputs_digest(inbox))
+    last = last_complete_ingest(prepare_instance())
+    return [w for w in counts if last(w).get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
 
 
 def _using(warehouse: Path, inbox: Path | None = None) -> Path:
@@ -197,7 +213,7 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
 @main.command()
 @click.option("--inbox", type=click.Path(path_type=Path), required=True, help="Folder of exports to ingest.")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
-@click.option("--weeks", default="all", show_default=True, help=runner.WEEKS_HELP)
+@click.option("--weeks", default=runner.CHANGED, show_default=True, help=runner.WEEKS_HELP)
 @click.option("--prune", is_flag=True, help="Remove, in the weeks run, the tickets of exports no longer in INBOX "
               "(by default they are kept and reported).")
 @friendly
@@ -215,7 +231,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
 @friendly
 def demo(warehouse: Path) -> None:
     """Run the whole pipeline on the bundled sample and show the latest week's top themes."""
-    plan = run_pipeline(SAMPLE_INBOX, warehouse, "all")
+    plan = run_pipeline(SAMPLE_INBOX, warehouse)
     click.echo(f"\nTop themes, week of {plan.end}:")
     click.echo(format_themes(load_themes(warehouse, plan.end).head(10), "table"))
     _print_reports(warehouse, plan.start, plan.end)

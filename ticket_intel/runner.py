@@ -5,7 +5,9 @@ runs, sensors and reviews live in `<warehouse>_dagster/` beside it, and its repo
 `<warehouse>_reports/`. The partitions follow the data: on the first run, when no partition
 start is configured, it is the first week that holds enough tickets to be ranked, and it is
 stored in ticket_intel.yaml (earlier tickets are counted as before the partitions). `--weeks all`
-means the weeks that hold tickets, but for a last week its export cut short (core/rates.py `cut_short`).
+means the weeks that hold tickets, but for a last week its export cut short (core/rates.py `cut_short`);
+`--weeks changed`, the default, those of them from the first whose inputs changed since its last
+complete run (run_inputs.py), so a weekly `ticket-intel run` over a growing inbox costs the new week.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,7 +27,9 @@ from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.weeks import monday, week_start
 from ticket_intel.warehouse import target
 
-WEEKS_HELP = "all (the weeks that hold tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+CHANGED = "changed"
+WEEKS_HELP = (f"{CHANGED} (the weeks that hold tickets, from the first whose tickets, settings or code changed since "
+              "its last complete run), all (every week that holds tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
 MAPPINGS_DOC = "docs/sources.md#column-mappings"
 
 
@@ -77,10 +82,10 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
     return Counter(week_start(tickets["created_at"])) if len(tickets) else Counter()
 
 
-def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame, CutWeek | None]:
-    """(tickets per week, per-file outcomes, the last week when the export cut it short) of the inbox,
-    streamed into a staging database (inside `staging.parse_once` the run's own ingest takes it over
-    instead of parsing the inbox again)."""
+def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame, CutWeek | None, dict[date, str]]:
+    """(tickets per week, per-file outcomes, the last week when the export cut it short, each week's
+    ticket digest) of the inbox, streamed into a staging database (inside `staging.parse_once` the
+    run's own ingest takes it over instead of parsing the inbox again)."""
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
 
@@ -89,7 +94,7 @@ def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame, CutWeek | Non
     with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
         offsets = staged.stage.latest_weeks_offsets(int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))  # a window, as its report reads it
-        return staged.stage.week_counts(), files, cut_short(offsets)
+        return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()
 
 
 def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
@@ -130,10 +135,20 @@ class WeekPlan:
     with_tickets: int
     without: int
     cut: CutWeek | None = None  # the inbox's last week, cut short by its export, when left out or run
+    current: int = 0  # weeks with tickets before `start` left as they are: unchanged since their last complete run
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to run: every week with tickets is unchanged since its last complete run."""
+        return self.with_tickets == 0 and self.current > 0
 
     def describe(self) -> str:
+        if self.idle:
+            return (f"nothing to run: the {self.current} weeks with tickets, {self.start}..{self.end}, are unchanged "
+                    f"since their last complete run (--weeks all runs them again){self._cut_note()}")
         skipped = f"; skipped {self.without} weeks with no tickets" if self.without else ""
-        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{self._cut_note()}"
+        kept = f"; the {self.current} weeks before are unchanged since their last complete run" if self.current else ""
+        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{kept}{self._cut_note()}"
 
     def _cut_note(self) -> str:
         if (cut := self.cut) is None:
@@ -157,20 +172,28 @@ def partitions_origin(home: Path) -> str:
 
 
 def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origin: str = "",
-               cut: CutWeek | None = None) -> WeekPlan:
-    """`all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the partitions;
-    `origin` names where their start was set, for the errors. `all` leaves out a last week its export
-    `cut` short: its report would rank part of a week against whole ones. Named weeks run as named,
-    and the plan says when one of them is that partial week."""
+               cut: CutWeek | None = None, changed: Collection[date] = ()) -> WeekPlan:
+    """`changed`, `all`, `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` to a Monday-aligned range inside the
+    partitions; `origin` names where their start was set, for the errors. `all` runs every week with
+    tickets, but leaves out a last week its export `cut` short: its report would rank part of a week
+    against whole ones. `changed` runs those weeks from the first in `changed` (whose inputs differ
+    from their last complete run's) on, as each week's themes follow from the weeks before; none
+    changed, it runs nothing (`WeekPlan.idle`). Named weeks run as named, and the plan says when one
+    of them is that partial week."""
     weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
     begin = f"start {min(partition_keys)}" + (f", {origin}" if origin else "")
-    left_out = spec == "all" and cut is not None and len(weeks) > 1 and weeks[-1] == cut.week
-    if spec == "all":
+    whole = spec in ("all", CHANGED)
+    left_out = whole and cut is not None and len(weeks) > 1 and weeks[-1] == cut.week
+    current = 0
+    if whole:
         weeks = weeks[:-1] if left_out else weeks
         if not weeks:
             raise ValueError(f"no tickets fall inside the weekly partitions ({begin}); "
                              "see `partitions_start` in the README")
-        start, end = weeks[0], weeks[-1]
+        first = weeks[0] if spec == "all" else min((w for w in weeks if w in changed), default=None)
+        if first is None:
+            return WeekPlan(weeks[0], weeks[-1], 0, 0, cut if left_out else None, len(weeks))
+        start, end, current = first, weeks[-1], sum(w < first for w in weeks)
     else:
         start, end = _range(spec)
         for w in (start, end):
@@ -179,7 +202,7 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
     span = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     inside = sum(1 for w in weeks if start <= w <= end)
     told = cut if cut and (left_out or start <= cut.week <= end) else None
-    return WeekPlan(start, end, inside, span - inside, told)
+    return WeekPlan(start, end, inside, span - inside, told, current)
 
 
 def _range(spec: str) -> tuple[date, date]:

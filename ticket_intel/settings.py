@@ -19,6 +19,7 @@ import yaml
 
 PREFIX = "TICKET_INTEL_"
 CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
+VALUE, FILE, OPERATIONAL = "value", "file", ""  # Setting.shapes
 
 
 @dataclass(frozen=True)
@@ -27,40 +28,41 @@ class Setting:
     default: str
     meaning: str
     load_time: bool = False  # read when definitions load: it shapes the graph
+    shapes: str = VALUE  # what of it shapes a week's results (run_inputs.py): its VALUE, the FILE it names, or nothing
 
     @property
     def yaml_key(self) -> str:
         return self.env.removeprefix(PREFIX).lower()
 
 
-def _s(name: str, default: object, meaning: str, load_time: bool = False) -> Setting:
-    return Setting(PREFIX + name, str(default), meaning, load_time)
+def _s(name: str, default: object, meaning: str, load_time: bool = False, shapes: str = VALUE) -> Setting:
+    return Setting(PREFIX + name, str(default), meaning, load_time, shapes)
 
 
 SETTINGS: tuple[Setting, ...] = (
     _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file, or a DuckLake: "
-       "`ducklake:postgres:dbname=... host=...` (docs/scale.md)"),
-    _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`"),
-    _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read"),
-    _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)"),
+       "`ducklake:postgres:dbname=... host=...` (docs/scale.md)", shapes=OPERATIONAL),
+    _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`", shapes=OPERATIONAL),
+    _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read", shapes=OPERATIONAL),
+    _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)", shapes=FILE),
     _s("PARSE_CACHE_DIR", "", "where each export's parse is kept, so an unchanged file is never parsed again "
-       "(empty: `<warehouse>_parse_cache/` beside it; a DuckLake without it parses every run; docs/operations.md)"),
+       "(empty: `<warehouse>_parse_cache/` beside it; a DuckLake without it parses every run; docs/operations.md)", shapes=OPERATIONAL),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
     _s("PRUNE_GONE_EXPORTS", "false", "`true`: a run removes, in the weeks it materializes, the tickets of exports "
        "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)"),
     _s("HELP_CENTER", "", "help-center articles: a Zendesk Guide or Intercom export, or a folder of Markdown/HTML "
-       "files and exports (empty: the inbox's `help_center/` folder, if any)"),
+       "files and exports (empty: the inbox's `help_center/` folder, if any)", shapes=FILE),
     _s("RELEASES", "", "`releases.csv` (`released_at,version,notes`) or a GitHub releases JSON export (empty: "
-       "the inbox's `releases.csv` or `releases.json`, if any)"),
+       "the inbox's `releases.csv` or `releases.json`, if any)", shapes=FILE),
     _s("ORDER_PATTERNS", "", "extra regular expressions for order numbers to redact, one per line"),
     _s("KEEP_WORDS", "", "comma-separated words never redacted as names (product names)"),
     _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),
     _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)"),
-    _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch"),
-    _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up"),
+    _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch", shapes=OPERATIONAL),
+    _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up", shapes=OPERATIONAL),
     _s("CONTEXT_CACHE_MB", 1024, "memory a run keeps week contexts in (each week's clustered window and vectors, "
        "read once and shared by summaries, ranking, alerts and the report); a backfill's weeks past it are read "
-       "again by each stage, a weekly run's week is always kept"),
+       "again by each stage, a weekly run's week is always kept", shapes=OPERATIONAL),
     _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
     _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday); unset, a warehouse's first "
        "`ticket-intel run` chooses it from the data and records it in the warehouse's instance folder",
@@ -73,9 +75,9 @@ SETTINGS: tuple[Setting, ...] = (
        "tickets in others are counted per language, not themed"),
     _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the window holds "
        "several and most tickets name theirs), `on` or `off`"),
-    _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms"),
-    _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)"),
-    _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category"),
+    _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms", shapes=FILE),
+    _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)", shapes=FILE),
+    _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category", shapes=FILE),
     _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
     _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
     _s("MIN_WEEK_TICKETS", 30, "below this a week is ranked over the fewest weeks of the window that reach it"),
@@ -94,36 +96,36 @@ SETTINGS: tuple[Setting, ...] = (
     _s("FIX_ALPHA", 0.05, "level of the fix and help-center rate tests (regressions use the spike level)"),
     _s("SEGMENT_MIN_TICKETS", 5, "a segment claim needs at least this many of the theme's tickets in the segment"),
     _s("SEGMENT_MAX_P_VALUE", 0.05, "false-discovery rate of the segment claims (Benjamini-Hochberg)"),
-    _s("NOTIFIER", "log", "`log`, `slack` (incoming webhook) or `webhook` (signed JSON)"),
-    _s("NOTIFY_URL", "", "webhook URL for alerts"),
-    _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts"),
-    _s("NOTIFY_TIMEOUT_SECONDS", 10, "per alert delivery request"),
+    _s("NOTIFIER", "log", "`log`, `slack` (incoming webhook) or `webhook` (signed JSON)", shapes=OPERATIONAL),
+    _s("NOTIFY_URL", "", "webhook URL for alerts", shapes=OPERATIONAL),
+    _s("NOTIFY_SECRET", "", "HMAC secret signing webhook alerts", shapes=OPERATIONAL),
+    _s("NOTIFY_TIMEOUT_SECONDS", 10, "per alert delivery request", shapes=OPERATIONAL),
     _s("ALERT_INTERVAL_SECONDS", 60, "how often the alert sensors look for alerts to send (the daemon's tick)",
-       load_time=True),
-    _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick"),
-    _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts"),
+       load_time=True, shapes=OPERATIONAL),
+    _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick", shapes=OPERATIONAL),
+    _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts", shapes=OPERATIONAL),
     _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),
-    _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)"),
+    _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)", shapes=OPERATIONAL),
     _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
     _s("TRACKER", "", "`jira` or `linear`: where `backlog_sync` keeps an issue per top theme (empty: no sync)"),
     _s("BACKLOG_SELECT", "top", "`top` (the top N themes by impact) or `confirmed` (themes confirmed in review)"),
     _s("BACKLOG_TOP_N", 5, "N for `top`"),
-    _s("JIRA_URL", "", "Jira Cloud site, e.g. `https://acme.atlassian.net`"),
-    _s("JIRA_EMAIL", "", "the Jira account's email (basic auth)"),
-    _s("JIRA_API_TOKEN", "", "the Jira account's API token"),
+    _s("JIRA_URL", "", "Jira Cloud site, e.g. `https://acme.atlassian.net`", shapes=OPERATIONAL),
+    _s("JIRA_EMAIL", "", "the Jira account's email (basic auth)", shapes=OPERATIONAL),
+    _s("JIRA_API_TOKEN", "", "the Jira account's API token", shapes=OPERATIONAL),
     _s("JIRA_PROJECT", "", "Jira project key, e.g. `SUP`"),
     _s("JIRA_ISSUE_TYPE", "Task", "Jira issue type of new issues"),
-    _s("LINEAR_API_KEY", "", "Linear personal API key"),
+    _s("LINEAR_API_KEY", "", "Linear personal API key", shapes=OPERATIONAL),
     _s("LINEAR_TEAM_ID", "", "Linear team id new issues belong to"),
     _s("LINEAR_LABEL_IDS", "", "comma-separated Linear label ids for new issues"),
-    _s("LINEAR_URL", "https://api.linear.app/graphql", "Linear's GraphQL endpoint"),
+    _s("LINEAR_URL", "https://api.linear.app/graphql", "Linear's GraphQL endpoint", shapes=OPERATIONAL),
     _s("LLM_MODEL", "", "any litellm model, e.g. `openai/gpt-4o-mini`; empty: offline summaries"),
     _s("LLM_API_BASE", "", "provider endpoint, if not the default"),
-    _s("LLM_TIMEOUT_SECONDS", 60, "per LLM request"),
+    _s("LLM_TIMEOUT_SECONDS", 60, "per LLM request", shapes=OPERATIONAL),
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
     _s("SIMILAR_K", 5, "similar resolved tickets shown by `similar` and `serve`, and given to a reply draft"),
-    _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)"),
-    _s("SERVE_MAX_BYTES", 262144, "largest request body `serve` accepts"),
+    _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)", shapes=OPERATIONAL),
+    _s("SERVE_MAX_BYTES", 262144, "largest request body `serve` accepts", shapes=OPERATIONAL),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
 # Variables `apply` filled from a default (not set by the user, nor in the file).

@@ -312,6 +312,70 @@ def test_an_export_cut_short_leaves_its_last_week_out_of_all_weeks():
     assert rates.cut_short(_offsets({dt.date(2026, 11, 16): [0.4]})) is None  # nothing to compare with
 
 
+def test_changed_weeks_run_from_the_first_change_and_nothing_when_none_changed():
+    """A weekly `ticket-intel run` over an inbox that keeps its old exports re-ran every week of it; by
+    default it now runs the weeks from the first whose inputs changed, since later weeks follow from it."""
+    weeks = [dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23)]
+    counts = Counter({w: 10 for w in weeks})
+    idle = runner.plan_weeks(runner.CHANGED, counts, KEYS)
+    assert idle.idle and (idle.start, idle.end, idle.current) == (weeks[0], weeks[-1], 4)
+    assert "nothing to run: the 4 weeks with tickets, 2026-11-02..2026-11-23, are unchanged" in idle.describe()
+    middle = runner.plan_weeks(runner.CHANGED, counts, KEYS, changed={weeks[1]})
+    assert not middle.idle and (middle.start, middle.end, middle.with_tickets) == (weeks[1], weeks[-1], 3)
+    assert "the 1 weeks before are unchanged since their last complete run" in middle.describe()
+    every = runner.plan_weeks("all", counts, KEYS, changed={weeks[1]})  # `all` runs every week whatever changed
+    assert (every.start, every.current) == (weeks[0], 0)
+    cut = rates.CutWeek(weeks[-1], dt.datetime(2026, 11, 23, 10), 0.8)
+    assert runner.plan_weeks(runner.CHANGED, counts, KEYS, cut=cut, changed={weeks[-1]}).idle  # only the cut week
+
+
+def test_the_inputs_digest_follows_what_shapes_results_and_nothing_else(tmp_path, monkeypatch):
+    from ticket_intel.run_inputs import inputs_digest, week_inputs
+
+    taxonomy = tmp_path / "taxonomy.yaml"
+    taxonomy.write_text("product_areas: []\n", encoding="utf-8")
+    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", str(taxonomy))
+    before = inputs_digest(tmp_path)
+    monkeypatch.setenv("TICKET_INTEL_NOTIFY_URL", "http://127.0.0.1:9/hook")  # where alerts go: no week changes
+    monkeypatch.setenv("TICKET_INTEL_REPORTS_DIR", str(tmp_path / "elsewhere"))
+    assert inputs_digest(tmp_path) == before
+    monkeypatch.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "4")
+    assert inputs_digest(tmp_path) != before
+    monkeypatch.delenv("TICKET_INTEL_MIN_THEME_TICKETS")
+    taxonomy.write_text("product_areas: [{name: Cards, keywords: [card]}]\n", encoding="utf-8")
+    assert inputs_digest(tmp_path) != before
+    (tmp_path / "releases.csv").write_text("released_at,version,notes\n2026-11-02,1.2.0,Faster cards\n")
+    edited = inputs_digest(tmp_path)
+    assert edited != before and edited == inputs_digest(tmp_path)
+    week = dt.date(2026, 11, 2)
+    assert week_inputs({week: "a"}, [week], "x") != week_inputs({week: "b"}, [week], "x")
+    assert week_inputs({week: "a"}, [week], "x") != week_inputs({week: "a"}, [week], "y")
+
+
+def test_a_week_s_digest_is_its_tickets_not_where_they_sit(tmp_path):
+    """Renamed, reordered or split over files, the same tickets are the same week; an edited ticket
+    changes its own week only."""
+    from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+    rows = [fd_row(str(100 + i), f"Ticket {i} about my card", f"2026-11-{3 + 7 * (i % 2):02d} 1{i}:00:00")
+            for i in range(6)]
+
+    def digests(files: dict[str, list[dict]]) -> dict[dt.date, str]:
+        inbox = tmp_path / f"inbox{len(list(tmp_path.iterdir()))}"
+        inbox.mkdir()
+        for name, chosen in files.items():
+            (inbox / name).write_text(fd_csv(chosen), encoding="utf-8")
+        return runner.inbox_weeks(inbox)[3]
+
+    first = digests({"a.csv": rows})
+    assert sorted(first) == [dt.date(2026, 11, 2), dt.date(2026, 11, 9)]
+    assert digests({"b.csv": rows[::-1]}) == first
+    assert digests({"c.csv": rows[:3], "d.csv": rows[3:]}) == first
+    edited = digests({"a.csv": [*rows[:5], {**rows[5], "Description": "Ticket 5 about my card, edited"}]})
+    week_of_5 = dt.date(2026, 11, 9)
+    assert edited[week_of_5] != first[week_of_5] and edited[dt.date(2026, 11, 2)] == first[dt.date(2026, 11, 2)]
+
+
 def test_the_staged_inbox_gives_each_ticket_its_offset_in_its_week(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -319,7 +383,7 @@ def test_the_staged_inbox_gives_each_ticket_its_offset_in_its_week(tmp_path):
         f"{100 + i},Card,Ticket number {i} about a card,2026-11-{d:02d} {h:02d}:00:00,{200 + i}"
         for i, (d, h) in enumerate([(3, 12), (10, 6), (11, 18), (16, 10)])]
     (inbox / "freshdesk_tickets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    counts, _, cut = runner.inbox_weeks(inbox)
+    counts, _, cut, _ = runner.inbox_weeks(inbox)
     assert sum(counts.values()) == 4 and cut is None
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
@@ -431,3 +495,44 @@ def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
     with dg.DagsterInstance.from_config(str(tmp_path / "w_dagster")) as instance:  # what the UI shows
         ranked_event = instance.get_latest_materialization_event(dg.AssetKey("ranked_themes"))
     assert ranked_event.asset_materialization.metadata["ranked_weeks"].value == 3
+
+
+@pytest.mark.e2e
+def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_path):
+    """`ticket-intel run` again over the same inbox runs nothing; with next week's export added, that
+    week alone; with a setting that shapes themes changed, every week again."""
+    from ticket_intel_tests.processes import child_env, cli
+    from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+
+    def export(name: str, mondays: list[str]) -> None:
+        rows = [fd_row(text=f"The app crashes when I open settings, day {d}",
+                       created=f"{(dt.date.fromisoformat(m) + dt.timedelta(days=d)).isoformat()} 10:00:00")
+                for m in mondays for d in range(7)]
+        (inbox / name).write_text(fd_csv(rows))
+
+    def run(**settings_: str) -> str:
+        env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31",
+                        **settings_)
+        env.pop("DAGSTER_HOME", None)
+        process = cli(["run", "--inbox", str(inbox), "--warehouse", str(warehouse)], env, tmp_path)
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-3000:]
+        return out
+
+    def run_ids() -> list[tuple]:
+        with wh.open_warehouse(warehouse) as con:
+            return con.execute("SELECT week_start::VARCHAR, run_id FROM marts.weekly_reports ORDER BY 1").fetchall()
+
+    export("august.csv", ["2026-08-31", "2026-09-07"])
+    assert "weeks 2026-08-31..2026-09-07: 2 with tickets\n" in run()
+    first = run_ids()
+    assert "nothing to run: the 2 weeks with tickets, 2026-08-31..2026-09-07, are unchanged" in run()
+    assert run_ids() == first
+    export("september.csv", ["2026-09-14"])
+    assert "weeks 2026-09-14..2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
+    assert run_ids()[:2] == first
+    assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")
+    assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})

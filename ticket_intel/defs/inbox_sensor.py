@@ -14,7 +14,7 @@ its docs statuses, release links and issues follow.
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import dagster as dg
 
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
-from ticket_intel.defs.ingest import READ_FILES
+from ticket_intel.defs.ingest import READ_FILES, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
@@ -67,28 +67,6 @@ def weeks_to_run(now: dict[str, str], before: dict[str, str] | list[str] | None)
     return sorted(date.fromisoformat(w) for w in touched)
 
 
-def read_by_last_run(instance: dg.DagsterInstance) -> Callable[[date], frozenset[str]]:
-    """Week -> the file hashes its last complete run read (memoised for one tick): those the week's
-    latest raw_tickets materialization records, when that run also wrote the week's report; none when
-    it stopped before (the week still needs a run)."""
-    known: dict[date, frozenset[str]] = {}
-
-    def latest(asset: str, week: date) -> dg.EventLogRecord | None:
-        found = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week.isoformat()]), limit=1)
-        return found.records[0] if found.records else None
-
-    def read(week: date) -> frozenset[str]:
-        if week not in known:
-            raw, report = latest("raw_tickets", week), latest("weekly_report", week)
-            entry = raw.asset_materialization.metadata.get(READ_FILES) if raw and raw.asset_materialization else None
-            complete = entry is not None and report is not None and report.run_id == raw.run_id
-            known[week] = frozenset(entry.value) if complete else frozenset()
-        return known[week]
-
-    return read
-
-
 def run_requests(weeks: set[date], digests: list[str], names: list[str]) -> list[dg.RunRequest]:
     """One run per range of weeks the tick's new files need, keyed by those files' contents."""
     key = hashlib.sha256(",".join(sorted(digests)).encode()).hexdigest()[:16]
@@ -117,7 +95,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     paths: dict[str, str] = state["paths"]
     keys = set(weekly.get_partition_keys())
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
-    read_before = read_by_last_run(context.instance)
+    last_ingest = last_complete_ingest(context.instance)
     pending: set[date] = set()
     digests, names = [], []
     scan = scan_inbox(Path(ingest.inbox))
@@ -135,7 +113,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
         seen[digest] = weeks_touched(path, keys, mappings)
         changed = weeks_to_run(seen[digest], seen.get(previous) if previous else None)
-        needed = [w for w in changed if digest[:16] not in read_before(w)]
+        needed = [w for w in changed if digest[:16] not in last_ingest(w).get(READ_FILES, ())]
         for start, end in contiguous(needed):
             context.log.info(f"{path.name}: weeks {start}..{end}")
         if skipped := len(seen[digest]) - sum(w.isoformat() in seen[digest] for w in needed):

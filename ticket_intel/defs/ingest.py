@@ -7,7 +7,10 @@ Tickets of exports that left the inbox (or cannot be read this run) are kept and
 core/retention.py and `TICKET_INTEL_PRUNE_GONE_EXPORTS`.
 """
 
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -26,13 +29,17 @@ from ticket_intel.core.sources import SET_ASIDE, load_mappings, rejection_summar
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
+from ticket_intel.run_inputs import inputs_digest, week_inputs
 from ticket_intel.warehouse import Replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 from ticket_intel.warehouse.staging import staged_inbox
 
 # Metadata: the content hashes (first 16 hex digits) of the exports the run read, so the inbox sensor
-# starts no run for a week whose last run already read a file (defs/inbox_sensor.py).
+# starts no run for a week whose last run already read a file (defs/inbox_sensor.py); and, per week
+# run, the digest of its tickets and of what else shapes its results (run_inputs.py), so
+# `ticket-intel run` re-runs only the weeks whose inputs changed.
 READ_FILES = "read_file_hashes"
+WEEK_INPUTS = "week_inputs"
 
 
 @weekly_asset(
@@ -61,6 +68,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
             write_ingest(con, write)
             kept = kept_files(stored_files(con), write.read_files)
         checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
+        shaped = week_inputs(stage.week_digests(), weeks, inputs_digest(Path(ingest.inbox)))
     # Sound records set aside (SET_ASIDE) are shown apart from the malformed ones.
     shown = files.merge(aside, on="source_file", how="left").fillna({kind: 0 for kind in SET_ASIDE})
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
@@ -81,7 +89,29 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
         "files": dg.MetadataValue.md(_files_table(shown)),
         READ_FILES: dg.MetadataValue.json(sorted({h[:16] for h in files.loc[files["error"].isna(), "file_hash"] if h})),
+        WEEK_INPUTS: dg.MetadataValue.json(shaped),
     })
+
+
+def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], dict[str, Any]]:
+    """Week -> the metadata of its last complete run's raw_tickets (memoised): the week's latest
+    raw_tickets materialization, when that run also wrote the week's report; empty when it stopped
+    before (the week still needs a run) or never ran."""
+    known: dict[date, dict[str, Any]] = {}
+
+    def latest(asset: str, week: date) -> dg.EventLogRecord | None:
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week.isoformat()]), limit=1)
+        return found.records[0] if found.records else None
+
+    def metadata(week: date) -> dict[str, Any]:
+        if week not in known:
+            raw, report = latest("raw_tickets", week), latest("weekly_report", week)
+            complete = raw is not None and raw.asset_materialization and report is not None and report.run_id == raw.run_id
+            known[week] = {k: v.value for k, v in raw.asset_materialization.metadata.items()} if complete else {}
+        return known[week]
+
+    return metadata
 
 
 def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:

@@ -236,6 +236,19 @@ class Stage:
     def week_counts(self) -> Counter[date]:
         return Counter(dict(self.con.execute("SELECT week_start, count(*) FROM kept GROUP BY 1").fetchall()))
 
+    def week_digests(self) -> dict[date, str]:
+        """Per week, a digest of its resolved tickets and their replies as parsed, not of which file or
+        line holds them (a renamed or reordered export is the same week): rows hashed, sums added up."""
+        rows = self.con.execute("""
+            WITH t AS (SELECT week_start, hash(k)::HUGEINT AS h FROM (SELECT * EXCLUDE (source_file, locator, seq)
+                                                                         FROM kept) k),
+                 r AS (SELECT k.week_start, hash(r.ticket_id, r.reply_id, r.reply_at, r.author, r.text, r.is_public
+                                                  )::HUGEINT AS h
+                       FROM replies r JOIN kept k USING (ticket_id, source_file, locator)),  -- as `rows` writes them
+                 both_ AS (SELECT * FROM t UNION ALL SELECT * FROM r)
+            SELECT week_start, sum(h)::VARCHAR || ':' || count(*)::VARCHAR FROM both_ GROUP BY 1""").fetchall()
+        return {week: hashlib.sha256(text.encode()).hexdigest()[:16] for week, text in rows}
+
     def latest_weeks_offsets(self, weeks: int) -> pd.DataFrame:
         """Each ticket of the inbox's last `weeks` weeks with tickets: week_start, created_at and its
         seconds since its week's Monday (core/rates.py `cut_short` reads them)."""

@@ -1,0 +1,63 @@
+"""What a week's results follow from besides its own tickets: the settings that shape them, the files
+those settings name, the inbox's help center and releases, and the code.
+
+`raw_tickets` records this digest with each week's ticket digest, and `ticket-intel run` re-runs a
+week only when either changed since its last complete run (or an earlier week's did: each week's
+themes follow from the weeks before). Operational settings (where things live, timeouts,
+credentials, the alert channel) are left out: changing them changes no week's themes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from ticket_intel import settings
+from ticket_intel.core import taxonomy as tax
+from ticket_intel.core.product_inputs import side_inputs_digest
+
+PACKAGE = Path(__file__).parent
+
+
+def week_inputs(tickets: Mapping[date, str], weeks: Iterable[date], inputs: str) -> dict[str, str]:
+    """Per week (ISO date), one digest of its tickets (`Stage.week_digests`; none for a quiet week) and
+    of the inputs digest: what a week's last complete run records, and what the next run compares."""
+    return {w.isoformat(): hashlib.sha256(f"{tickets.get(w, '')}:{inputs}".encode()).hexdigest()[:16] for w in weeks}
+
+
+def inputs_digest(inbox: Path) -> str:
+    """One digest of everything but the tickets that shapes a week's results."""
+    digest = hashlib.sha256()
+    for s in settings.SETTINGS:
+        if s.shapes == settings.VALUE:
+            digest.update(f"{s.env}={settings.value(s.env)}\0".encode())
+        elif s.shapes == settings.FILE:
+            digest.update(f"{s.env}={_content_digest(settings.value(s.env))}\0".encode())
+    side = side_inputs_digest(settings.value("TICKET_INTEL_HELP_CENTER"), settings.value("TICKET_INTEL_RELEASES"), inbox)
+    digest.update(f"side={side}\0code={code_digest()}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _content_digest(named: str) -> str:
+    """The bytes of the file, or of every file under the folder, a setting names ("" when none)."""
+    if not named:
+        return ""
+    path = tax.locate(named)
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path] if path.is_file() else []
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(path).as_posix().encode() + b"\0" + f.read_bytes() if path.is_dir() else f.read_bytes())
+    return digest.hexdigest()[:16] if files else "absent"
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The package's own files (code, templates, shipped mappings and models), read once per process:
+    an upgrade re-runs the weeks it may change."""
+    digest = hashlib.sha256()
+    for f in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(f.relative_to(PACKAGE).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
