@@ -42,11 +42,13 @@ def _s(name: str, default: object, meaning: str, load_time: bool = False, shapes
 SETTINGS: tuple[Setting, ...] = (
     _s("WAREHOUSE", "data/warehouse.duckdb", "the DuckDB warehouse file, or a DuckLake: "
        "`ducklake:postgres:dbname=... host=...` (docs/scale.md)", shapes=OPERATIONAL),
-    _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`", shapes=OPERATIONAL),
+    _s("WAREHOUSE_DATA_PATH", "", "a new DuckLake's data files: a folder every writer sees, or `s3://bucket/prefix/`",
+       shapes=OPERATIONAL),
     _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read", shapes=OPERATIONAL),
     _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)", shapes=FILE),
     _s("PARSE_CACHE_DIR", "", "where each export's parse is kept, so an unchanged file is never parsed again "
-       "(empty: `<warehouse>_parse_cache/` beside it; a DuckLake without it parses every run; docs/operations.md)", shapes=OPERATIONAL),
+       "(empty: `<warehouse>_parse_cache/` beside it; a DuckLake without it parses every run; docs/operations.md)",
+       shapes=OPERATIONAL),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
     _s("PRUNE_GONE_EXPORTS", "false", "`true`: a run removes, in the weeks it materializes, the tickets of exports "
        "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)"),
@@ -59,7 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),
     _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)"),
     _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch", shapes=OPERATIONAL),
-    _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up", shapes=OPERATIONAL),
+    _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up",
+       shapes=OPERATIONAL),
     _s("CONTEXT_CACHE_MB", 1024, "memory a run keeps week contexts in (each week's clustered window and vectors, "
        "read once and shared by summaries, ranking, alerts and the report); a backfill's weeks past it are read "
        "again by each stage, a weekly run's week is always kept", shapes=OPERATIONAL),
@@ -102,10 +105,12 @@ SETTINGS: tuple[Setting, ...] = (
     _s("NOTIFY_TIMEOUT_SECONDS", 10, "per alert delivery request", shapes=OPERATIONAL),
     _s("ALERT_INTERVAL_SECONDS", 60, "how often the alert sensors look for alerts to send (the daemon's tick)",
        load_time=True, shapes=OPERATIONAL),
-    _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick", shapes=OPERATIONAL),
+    _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick",
+       shapes=OPERATIONAL),
     _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts", shapes=OPERATIONAL),
     _s("REPORTS_URL", "", "where HTML reports are published (e.g. file:///srv/reports); empty: no link"),
-    _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)", shapes=OPERATIONAL),
+    _s("REPORTS_DIR", "", "where weekly Markdown and HTML reports are written (empty: `<warehouse>_reports/` beside it)",
+       shapes=OPERATIONAL),
     _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
     _s("TRACKER", "", "`jira` or `linear`: where `backlog_sync` keeps an issue per top theme (empty: no sync)"),
     _s("BACKLOG_SELECT", "top", "`top` (the top N themes by impact) or `confirmed` (themes confirmed in review)"),
@@ -124,7 +129,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("LLM_TIMEOUT_SECONDS", 60, "per LLM request", shapes=OPERATIONAL),
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
     _s("SIMILAR_K", 5, "similar resolved tickets shown by `similar` and `serve`, and given to a reply draft"),
-    _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)", shapes=OPERATIONAL),
+    _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)",
+       shapes=OPERATIONAL),
     _s("SERVE_MAX_BYTES", 262144, "largest request body `serve` accepts", shapes=OPERATIONAL),
 )
 BY_ENV = {s.env: s for s in SETTINGS}

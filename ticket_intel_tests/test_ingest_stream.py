@@ -63,9 +63,8 @@ def _rejected(frame: pd.DataFrame) -> list[tuple]:
                       strict=True))
 
 
-@pytest.mark.parametrize("earliest", [None, EARLIEST])
-def test_staged_chunks_match_one_pass_in_memory(tmp_path, earliest):
-    inbox = _inbox(tmp_path)
+def _staged_as_in_memory(inbox: Path, earliest: datetime | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The staged tickets and rejections, once checked equal to one in-memory pass's (and the files)."""
     whole = read_exports(scan_inbox(inbox).files, (), earliest)  # unchunked: CSV_CHUNK rows > any file here
     tickets, replies, rejected, files = _staged(inbox, earliest)
     assert _tickets(tickets) == _tickets(whole.tickets) and len(tickets) == len(whole.tickets)
@@ -74,12 +73,36 @@ def test_staged_chunks_match_one_pass_in_memory(tmp_path, earliest):
         sorted(zip(whole.replies["ticket_id"], whole.replies["reply_id"], strict=True))
     columns = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped", "error"]
     assert files[columns].values.tolist() == whole.files[columns].values.tolist()
+    return tickets, rejected
+
+
+@pytest.mark.parametrize("earliest", [None, EARLIEST])
+def test_staged_chunks_match_one_pass_in_memory(tmp_path, earliest):
+    tickets, rejected = _staged_as_in_memory(_inbox(tmp_path), earliest)
     # Nothing lost: every data row of every file is a ticket or a rejection (a superseded version counts
     # where it was filed, an identical re-export is one ticket).
     reasons = " ".join(rejected["reason"])
     assert "row cut short" in reasons and "invalid JSON" in reasons and "superseded" in reasons
     assert len(tickets) + len(rejected) == 41 + 10 + 31 - 5  # rows, minus the 5 identical re-exports
     assert (earliest is not None) == ("before the first weekly partition" in reasons)
+
+
+def test_tickets_removed_in_the_helpdesk_are_set_aside_and_supersede_earlier_exports(tmp_path):
+    """Zendesk's incremental export keeps deleted tickets (status `deleted`), Freshdesk's API flags spam:
+    set aside alike in memory and staged, and the deleted version still supersedes ticket 3's export."""
+    inbox = _inbox(tmp_path)
+    removed = [{**zd_ticket(i, text=f"App crashes {i}", created="2026-09-11T10:00:00Z"), "status": "deleted"}
+               for i in (3, 40)]
+    (inbox / "d_incremental.json").write_text(json.dumps({"tickets": removed, "end_of_stream": True}))
+    api = [{"id": 500 + i, "requester_id": 7 + i, "created_at": "2026-09-15T09:00:00Z", "status": 2,
+            "description_text": f"Win a prize {i}" if i else "Export to PDF fails", "spam": bool(i)} for i in range(2)]
+    (inbox / "e_freshdesk_api.json").write_text(json.dumps(api))
+    tickets, rejected = _staged_as_in_memory(inbox, None)
+    set_aside = rejected[rejected["reason"].str.startswith("removed in the helpdesk")]
+    assert sorted(set_aside["reason"].str.split().str[5]) == ["3", "40", "501"]
+    assert not {"zendesk:3", "zendesk:40", "freshdesk:501"} & set(tickets["ticket_id"])
+    assert "freshdesk:500" in set(tickets["ticket_id"])
+    assert rejected["reason"].str.startswith("superseded: ticket 3 exported again in d_incremental.json").any()
 
 
 def test_a_file_that_fails_after_some_chunks_leaves_nothing_staged(tmp_path):

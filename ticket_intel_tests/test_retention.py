@@ -111,3 +111,19 @@ def test_count_by_weeks_and_retention_message():
     assert retention_message(kept, pruned=False).startswith("kept 7 tickets of 1 exports")
     assert "/in/gone.csv" in retention_message(kept, pruned=False)
     assert retention_message([], pruned=False) is None
+
+
+def test_a_ticket_its_helpdesk_removed_leaves_the_warehouse_with_its_kept_copy(env):
+    """Zendesk's incremental export carries deleted tickets (spam, tests) as `deleted`: the latest
+    version of a ticket is that, so the ticket is set aside and its stored copy goes, even one kept
+    from an export that left the inbox."""
+    _ingest(env)
+    (env / "inbox" / "b.csv").unlink()
+    (env / "inbox" / "a.csv").write_text(fd_csv([fd_row("1"), fd_row("2"), fd_row("3", Status="Spam"),
+                                                 fd_row("12", Status="Deleted")]))
+    metadata, lines = _ingest(env)
+    tickets = _state(env)[0]
+    assert tickets == {"1": "a.csv", "2": "a.csv", "11": "b.csv"}
+    assert metadata["removed_rows"] == 2 and metadata["rejected_rows"] == 0
+    assert any("2 deleted or spam in the helpdesk" in line for line in lines)
+    assert set(metadata["week_inputs"]) == {WEEK}

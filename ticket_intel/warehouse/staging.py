@@ -40,6 +40,7 @@ import pyarrow as pa
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.core.sources import (
     EARLY_REASON,
+    REMOVED_REASON,
     SUPERSEDED_REASON,
     Chunk,
     Mapping,
@@ -47,6 +48,7 @@ from ticket_intel.core.sources import (
     scan_inbox,
     stream_exports,
 )
+from ticket_intel.core.sources.base import REMOVED_STATUSES
 from ticket_intel.core.sources.parse_cache import ENTRY_FILE, ParseCache
 from ticket_intel.core.weeks import week_start
 from ticket_intel.warehouse.queries import set_aside_sql
@@ -64,10 +66,12 @@ _TABLES = {
     "rejected": """source_file VARCHAR, locator VARCHAR, source VARCHAR, record VARCHAR, reason VARCHAR,
         file_hash VARCHAR, seq BIGINT""",
 }
+_REMOVED = "[" + ", ".join(f"'{s}'" for s in REMOVED_STATUSES) + "]"  # a view takes no parameters
 _SEQUENCED = ("tickets", "rejected")  # the tables whose rows carry their read order (`seq`)
 # What the warehouse write reads, per kind (rejections: of every week).
 _ROWS = {
-    "ids": "SELECT ticket_id FROM kept WHERE week_start IN (SELECT unnest($weeks))",
+    # Every ticket the inbox holds a latest version of, kept or removed in its helpdesk: its stored rows go.
+    "ids": "SELECT ticket_id FROM tickets JOIN last_seq USING (ticket_id, seq) WHERE week_start IN (SELECT unnest($weeks))",
     "tickets": "SELECT * EXCLUDE (seq), $run_id AS run_id FROM kept WHERE week_start IN (SELECT unnest($weeks))",
     "replies": """SELECT r.ticket_id, r.reply_id, r.reply_at, r.author, r.text, r.is_public, k.week_start,
                   $run_id AS run_id FROM replies r JOIN kept k USING (ticket_id, source_file, locator)
@@ -205,7 +209,9 @@ class Stage:
         # Of each ticket the last version read; only ids and positions are held, the rows stay on disk.
         con.execute("""CREATE OR REPLACE TABLE last_seq AS SELECT ticket_id, max(seq) AS seq FROM tickets
                        WHERE created_at >= $1 GROUP BY 1""", [lower])
-        con.execute("CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)")
+        # The last version stands for the ticket; one its helpdesk removed is set aside, not kept.
+        con.execute(f"""CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)
+                        AND NOT list_contains({_REMOVED}, coalesce(status, ''))""")
         # Earlier versions that differ from the last, found on ids, positions and digests only.
         con.execute("""CREATE OR REPLACE TABLE superseded AS
             WITH v AS (SELECT ticket_id, seq, md5(record) AS digest, source_file, locator FROM tickets
@@ -221,7 +227,10 @@ class Stage:
             UNION ALL SELECT o.source_file, o.locator, o.source, o.record,
                 format($3, o.source_id, parse_filename(n.newer_file, false, 'forward_slash'), n.newer_locator), NULL, o.seq
                 FROM tickets o JOIN superseded n USING (seq)
-            ) TO {_quote(self.folder / "all_rejected.parquet")} (FORMAT parquet)""", [lower, EARLY_REASON, SUPERSEDED_REASON])
+            UNION ALL SELECT d.source_file, d.locator, d.source, d.record, format($4, d.source_id, d.status), NULL, d.seq
+                FROM tickets d JOIN last_seq USING (seq) WHERE list_contains({_REMOVED}, d.status)
+            ) TO {_quote(self.folder / "all_rejected.parquet")} (FORMAT parquet)""",
+                    [lower, EARLY_REASON, SUPERSEDED_REASON, REMOVED_REASON])
         con.execute(f"CREATE OR REPLACE VIEW all_rejected AS SELECT * FROM {_quote(self.folder / 'all_rejected.parquet')}")
         con.unregister("_files")
         counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())

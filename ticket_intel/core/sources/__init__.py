@@ -42,6 +42,7 @@ from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, 
 from ticket_intel.core.sources.base import (
     CANONICAL_COLUMNS,
     REJECTED_COLUMNS,
+    REMOVED_STATUSES,
     REPLY_COLUMNS,
     FileError,
     ParseResult,
@@ -61,7 +62,7 @@ from ticket_intel.core.sources.mapped import Mapping, load_mappings
 from ticket_intel.core.sources.parse_cache import entry_key, fingerprint
 from ticket_intel.core.weeks import monday
 
-__all__ = ["EARLY_REASON", "FILE_COLUMNS", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError", "InboxScan",
+__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError", "InboxScan",
            "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports", "load_mappings", "parse_bytes",
            "read_exports", "read_inbox", "scan_inbox", "stream_exports"]  # fmt: skip
 
@@ -81,15 +82,17 @@ csv.field_size_limit(64 * 1024 * 1024)
 EARLY_REASON = ("created_at {} is before the first weekly partition {} "
                 "(set TICKET_INTEL_PARTITIONS_START earlier to keep it)")
 SUPERSEDED_REASON = "superseded: ticket {} exported again in {} ({})"
+REMOVED_REASON = "removed in the helpdesk: ticket {} is {} there (spam, a test or a mistake), not counted"
 REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 
 # Rejections that are sound records set aside, not malformed ones: tickets dated before the
-# partitions (kept by starting them earlier) and earlier versions of tickets (and messages)
-# exported again. Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
+# partitions (kept by starting them earlier), earlier versions of tickets (and messages)
+# exported again, and tickets whose latest version the helpdesk removed (REMOVED_STATUSES). Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
 # rejection-rate check counts neither.
 SET_ASIDE = {
     "early": (EARLY_REASON.format("%", "%"), "before the partitions start"),
     "superseded": ("superseded: %", "superseded by a later export"),
+    "removed": ("removed in the helpdesk: %", "deleted or spam in the helpdesk"),
 }
 
 
@@ -844,8 +847,15 @@ def read_exports(
         rejected = _add_rows(rejected, _early_rejections(tickets[early], earliest, files))
         tickets = tickets[~early]
     tickets, superseded = _dedupe(tickets.reset_index(drop=True))
-    rejected = _add_rows(rejected, superseded)
-    return _result(tickets.reset_index(drop=True), replies, rejected, files)
+    removed = tickets["status"].isin(REMOVED_STATUSES)
+    rejected = _add_rows(rejected, superseded + _removed_rejections(tickets[removed]))
+    return _result(tickets[~removed].reset_index(drop=True), replies, rejected, files)
+
+
+def _removed_rejections(removed: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"source_file": t.source_file, "locator": t.locator, "source": t.source, "record": t.record,
+             "reason": REMOVED_REASON.format(t.source_id, t.status), "file_hash": None}
+            for t in removed.itertuples(index=False)]
 
 
 def _add_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:

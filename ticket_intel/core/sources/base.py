@@ -45,6 +45,10 @@ UNREAD_EXPORTS = {
 REJECTED_COLUMNS = ["source_file", "locator", "source", "record", "reason", "file_hash"]
 # Ticket statuses, as the helpdesks spell them, that mean the conversation is finished.
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
+# Statuses of a ticket its helpdesk removed (Zendesk's incremental export keeps deleted tickets as
+# `deleted`; Freshdesk's API flags `spam` and `deleted`): spam, tests and mistakes, not demand. The
+# version still counts as the ticket's latest, so an earlier export of it is superseded.
+REMOVED_STATUSES = ("deleted", "spam")
 FOLLOWUP_SEPARATOR = "\n\n"
 
 # Timestamps outside this range are typos or placeholders, not tickets.

@@ -13,7 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from ticket_intel.core.sources.base import ParseResult, RecordError, id_or_none, make_ticket, records
+from ticket_intel.core.sources.base import (
+    REMOVED_STATUSES,
+    ParseResult,
+    RecordError,
+    id_or_none,
+    make_ticket,
+    records,
+)
 
 SOURCE = "freshdesk"
 CREATED = "Created time"
@@ -77,6 +84,11 @@ def parse_api(records: Sequence[Any], locators: Sequence[str]) -> ParseResult:
     return result
 
 
+def _removed(rec: Mapping[str, Any]) -> str | None:
+    """`spam` or `deleted` when the API flags the ticket so (REMOVED_STATUSES), whatever its status code."""
+    return next((flag for flag in REMOVED_STATUSES if rec.get(flag) is True), None)
+
+
 def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
     requester = rec.get("requester") if isinstance(rec.get("requester"), Mapping) else {}
     entries = [c for c in rec.get("conversations") or [] if isinstance(c, Mapping)]
@@ -91,7 +103,7 @@ def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
         channel=_code(CHANNEL, rec.get("source")),
         tags=rec.get("tags"),
         priority=_code(PRIORITY, rec.get("priority")),
-        status=_code(STATUS, rec.get("status")),
+        status=_removed(rec) or _code(STATUS, rec.get("status")),
         product=rec.get("product_id"),
         followups=[c.get("body") or c.get("body_text") for c in entries if c.get("incoming") and not c.get("private")],
         record=rec,

@@ -3,7 +3,8 @@ the incremental-export shape. When comments are present, the first public commen
 requester is the customer's message; later public comments by end-users are follow-ups, and
 comments by agents are replies (private ones marked `is_public=False`). Without comments the
 ticket description is the message. The product is the ticket's brand (its sideloaded name, else
-its `brand_id`)."""
+its `brand_id`). A deleted ticket (the incremental export keeps them, status `deleted`) is parsed
+like the others; resolution sets it aside (`base.REMOVED_STATUSES`)."""
 
 from __future__ import annotations
 
