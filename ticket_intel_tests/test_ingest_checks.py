@@ -86,8 +86,8 @@ def test_redaction_metadata_tallies_the_pii_it_replaced(tiny_inbox):
 
 def test_sound_records_set_aside_are_no_rejection_rate(tiny_inbox):
     """An export with years of history before the first partition is sound, and so is an earlier
-    export of a ticket since updated: both are counted apart, and the rejection-rate check
-    (malformed records) passes."""
+    export of a ticket since updated, and a campaign no customer answered: each is counted apart,
+    and the rejection-rate check (malformed records) passes."""
     from ticket_intel.defs.ingest import raw_tickets
     from ticket_intel.defs.partitions import weekly
     from ticket_intel.defs.resources import build_resources
@@ -99,11 +99,18 @@ def test_sound_records_set_aside_are_no_rejection_rate(tiny_inbox):
     path.write_text(json.dumps({"tickets": [*doc["tickets"], *old]}))
     earlier = dict(doc["tickets"][1], subject="an earlier version, exported before it was updated")
     (tiny_inbox / "inbox" / "a_earlier.json").write_text(json.dumps({"tickets": [earlier]}))  # sorts first
+    # An Intercom workspace's campaign, never answered: our words, not a customer's, and no broken export.
+    campaign = [{"type": "conversation", "id": f"c{i}", "created_at": before.replace(str(weekly.start.year - 1),
+                 str(weekly.start.year)), "source": {"body": "<p>New: instant transfers!</p>",
+                                                     "author": {"type": "admin", "id": "a1"}}} for i in range(20)]
+    (tiny_inbox / "inbox" / "campaign.json").write_text(json.dumps({"type": "conversation.list",
+                                                                   "conversations": campaign}))
     with dg.instance_for_test(temp_dir=str(tiny_inbox / "home")) as instance:
         result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     meta = result.asset_materializations_for_node("raw_tickets")[0].metadata
     assert checks["rejection_rate"].passed, checks["rejection_rate"].description
     assert (meta["rejected_rows"].value, meta["early_rows"].value, meta["superseded_rows"].value) == (0, 20, 1)
+    assert meta["unanswered_rows"].value == 20
     assert "| zendesk.json | zendesk | 13 | 0 | 20 | 0 |" in meta["files"].value
     assert "| a_earlier.json | zendesk | 0 | 0 | 0 | 1 |" in meta["files"].value

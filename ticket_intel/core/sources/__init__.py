@@ -87,12 +87,14 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 
 # Rejections that are sound records set aside, not malformed ones: tickets dated before the
 # partitions (kept by starting them earlier), earlier versions of tickets (and messages)
-# exported again, and tickets whose latest version the helpdesk removed (REMOVED_STATUSES). Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
+# exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES), and
+# conversations we opened that no customer answered (Intercom campaigns and bot greetings). Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
 # rejection-rate check counts neither.
 SET_ASIDE = {
     "early": (EARLY_REASON.format("%", "%"), "before the partitions start"),
     "superseded": ("superseded: %", "superseded by a later export"),
     "removed": ("removed in the helpdesk: %", "deleted or spam in the helpdesk"),
+    "unanswered": (intercom.UNANSWERED_REASON, "opened by us and never answered"),
 }
 
 

@@ -2,7 +2,8 @@
 lead wrote it, else the first conversation part authored by a user or lead (bot- and
 admin-initiated conversations open with our own words, not the customer's). Later user/lead
 parts are follow-ups; admin parts with a body are replies (notes are internal: `is_public`
-false). Intercom has no brand field: the product comes from a `product` or `brand` conversation
+false). A conversation we opened (an outbound message, a campaign, a bot greeting) that no customer
+answered is no ticket: filed with UNANSWERED_REASON and counted as set aside, not as malformed. Intercom has no brand field: the product comes from a `product` or `brand` conversation
 custom attribute when there is one."""
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
 SOURCE = "intercom"
 CUSTOMER_AUTHORS = {"user", "lead", "contact"}
 AGENT_AUTHORS = {"admin"}
+OUR_AUTHORS = {*AGENT_AUTHORS, "bot"}  # who opens outbound messages, campaigns and bot greetings
+# A sound record, set aside (sources.SET_ASIDE), not a malformed one: a workspace that sends
+# campaigns has many, and they are no sign of a broken export.
+UNANSWERED_REASON = "no customer message: opened by an admin or bot and never answered by a user or lead"
 PRODUCT_ATTRIBUTES = ("product", "brand")
 
 
@@ -62,8 +67,10 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
 
 def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
     customer, agent = _split(conv)
+    if not customer and _author_type(conv.get("source") or {}) in OUR_AUTHORS:
+        raise RecordError(UNANSWERED_REASON)
     if not customer:
-        raise RecordError("no customer message: only admin or bot parts")
+        raise RecordError("no customer message: no user or lead part has a body")
     first, author = customer[0], customer[0].get("author") or {}
     contacts = (conv.get("contacts") or {}).get("contacts") or []
     company = conv.get("company") or {}
