@@ -185,7 +185,7 @@ def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | Non
         runner.configure(warehouse, Path(inbox))
         imported = time.time()
         with parse_once():  # as `ticket-intel run`: the plan's staged inbox is the run's ingest
-            counts, _, _ = runner.inbox_weeks(Path(inbox))
+            counts = runner.inbox_weeks(Path(inbox))[0]
             plan = runner.plan_weeks(f"{weeks[0]}..{weeks[-1]}", counts, set(weekly.get_partition_keys()))
             planned = time.time()
             result = cli.execute(warehouse, plan.start, plan.end, _assets(only, skip))
