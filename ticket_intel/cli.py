@@ -638,7 +638,7 @@ def taxonomy() -> None:
 @friendly
 def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
-    from ticket_intel.core.taxonomy_draft import draft, render
+    from ticket_intel.core.taxonomy_draft import DRAFT_TEXTS, draft, render
 
     chosen = chosen_week(warehouse, monday(week.date()) if week else None)
     with access.open_snapshot(warehouse) as con:
@@ -651,7 +651,8 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
                      by_theme["similarity"].agg(list).to_dict(),
                      by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),
-                     int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")))
+                     int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")),
+                     by_theme["text"].agg(lambda s: list(s)[:DRAFT_TEXTS]).to_dict())
     click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
 
 

@@ -251,3 +251,35 @@ def test_a_product_s_own_name_is_no_evidence_of_an_area():
     assert assign_area(areas.without({"swift"}), titles) == "Unassigned"
     assert assign_area(areas.without({"swift"}), ["My SWIFT transfer is late", "transfer stuck"]) == "Transfers"
     assert areas.without(set()) is areas
+
+
+def test_a_drafted_keyword_names_mostly_its_area_s_tickets():
+    """On Twitter support traffic the draft gave the iPhone area "told" and "rep" (which, read at a
+    word start, names every "reply" and "report"), and a praise area "day" and "customer": such
+    words count other themes' tickets for the area (there, "Luggage · flight" went to the praise
+    area). A keyword named in passing mostly by other themes' tickets is left out; one another
+    theme is about (login trouble in another product) is kept, and a group with no word left is
+    listed as left out rather than drafted as an area nothing can name."""
+    import numpy as np
+    import pandas as pd
+
+    from ticket_intel.core.taxonomy_draft import draft, render
+
+    ids = ["T1", "T2", "T3", "T4", "T5"]
+    base = np.random.default_rng(1).normal(size=(len(ids), 16))
+    centroids = {t: v / np.linalg.norm(v) for t, v in zip(ids, base, strict=True)}
+    themes = pd.DataFrame({"theme_id": ids,
+                           "label": ["Iphone · told", "Login · app", "Login · site", "Refund · order", "Fee · card"],
+                           "terms": [["iphone", "told", "rep"], ["login", "app"], ["login"], ["noise"], ["noise"]],
+                           "tickets": [10] * len(ids)})
+    in_passing = ["I was told a refund, no reply to my report"] * 4
+    texts = {"T1": ["my iphone died, the rep told me to wait"] * 4 + ["iphone battery drains"] * 6,
+             "T2": ["cannot login to the app"] * 10, "T3": ["login fails on the site"] * 10,
+             "T4": in_passing + ["where is my refund"] * 6, "T5": in_passing + ["a fee on my card"] * 6}
+    doc = draft(themes, centroids, {t: [0.9] * 3 for t in centroids}, {}, min_tickets=5, texts=texts)
+    keywords = {a["description"].removeprefix("Drafted from: "): a["keywords"] for a in doc["product_areas"]}
+    assert keywords["Iphone · told"] == ["iphone"]  # "told" and "rep" name T4's tickets in passing
+    assert keywords["Login · app"] == ["login", "app"] and keywords["Login · site"] == ["login"]
+    assert "Refund · order" not in keywords and "Left out, no word of theirs names them apart: Refund · order" in \
+        render(doc, "test")  # its one term names no ticket
+    assert tax.parse(render(doc, "test")).areas

@@ -122,6 +122,11 @@ def _mentions(keywords: tuple[str, ...], lowered: str) -> bool:
     return bool(keywords) and bool(_keywords_pattern(keywords).search(lowered))
 
 
+def mentions(keywords: tuple[str, ...], text: str) -> bool:
+    """Whether the text names any of the keywords, as an area's keywords are read."""
+    return _mentions(keywords, text.lower())
+
+
 def area_evidence(taxonomy: Taxonomy, texts: Sequence[str], tags_per_ticket: Sequence[Iterable[str]] = ()
                   ) -> Counter[str]:
     """Per area, how many of the tickets carry one of its tags or mention one of its keywords."""

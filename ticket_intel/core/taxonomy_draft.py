@@ -4,7 +4,10 @@ Related themes are grouped exactly as the theme hierarchy groups them (core/hier
 groups cut at the typical theme radius). Each group of at least two themes, and each theme large
 enough to stand alone, becomes an area: named by the term its themes share, described by their
 labels, with their most distinctive terms as keywords and the helpdesk tags most of their tickets
-carry. It is a draft for a person to edit, never applied on its own.
+carry. A keyword is kept only where most of the themed tickets it names in passing, as the taxonomy
+reads keywords (a word start: "rep" names "reply" and "report"), are the area's own: "told", "day"
+or "rep" would count other themes' tickets for the area. It is a draft for a person to edit, never
+applied on its own.
 """
 
 from __future__ import annotations
@@ -18,13 +21,34 @@ import yaml
 
 from ticket_intel.core.hierarchy import centroid_groups, group_label, typical_radius
 from ticket_intel.core.summarize import LABEL_SEPARATOR
+from ticket_intel.core.taxonomy import AREA_MAJORITY, mentions
 
 TERMS_PER_THEME = 3
 MAX_KEYWORDS = 10
+KEYWORD_PRECISION = 0.5  # of the themed tickets a keyword names in passing, the share that must be the area's
+LEFT_OUT = "left_out"  # the draft's groups of themes without a telling keyword or a carried tag
+DRAFT_TEXTS = 500  # tickets per theme read to judge keywords: a draft of a large window stays quick
 
 
-def _area(members: pd.DataFrame, tags: Mapping[str, Sequence[Sequence[str]]]) -> dict[str, object]:
-    keywords = list(dict.fromkeys(t for terms in members["terms"] for t in list(terms)[:TERMS_PER_THEME]))
+def _telling(keyword: str, members: Sequence[str], texts: Mapping[str, Sequence[str]]) -> bool:
+    """Whether the area's tickets name the keyword, and most of the themed tickets that mention it in
+    passing are the area's: a theme most of whose tickets name it is about it (login trouble in
+    another product) and would rightly join the area; mentions scattered through themes about other
+    things are what make a keyword too generic ("told", "day", "rep" for reply and report)."""
+    area = scattered = 0
+    for theme, theme_texts in texts.items():
+        named = sum(mentions((keyword,), text) for text in theme_texts)
+        if theme in members:
+            area += named
+        elif named < AREA_MAJORITY * len(theme_texts):
+            scattered += named
+    return area > 0 and area >= KEYWORD_PRECISION * (area + scattered)
+
+
+def _area(members: pd.DataFrame, tags: Mapping[str, Sequence[Sequence[str]]],
+          texts: Mapping[str, Sequence[str]]) -> dict[str, object]:
+    keywords = [k for k in dict.fromkeys(t for terms in members["terms"] for t in list(terms)[:TERMS_PER_THEME])
+                if not texts or _telling(k, list(members["theme_id"]), texts)]
     tickets = [list(ticket) for theme in members["theme_id"] for ticket in tags.get(theme, [])]
     common = Counter(t for ticket in tickets for t in set(ticket))
     area: dict[str, object] = {
@@ -47,8 +71,10 @@ def area_name(label: str) -> str:
 
 def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
           member_similarity: Mapping[str, Sequence[float]], tags: Mapping[str, Sequence[Sequence[str]]],
-          min_tickets: int) -> dict[str, object]:
-    """`themes`: theme_id, label, terms, tickets; the draft as a taxonomy document."""
+          min_tickets: int, texts: Mapping[str, Sequence[str]] | None = None) -> dict[str, object]:
+    """`themes`: theme_id, label, terms, tickets; `texts`: each theme's ticket texts (a sample will
+    do), which keep a keyword only where it names mostly the area's tickets; the draft as a taxonomy
+    document."""
     themes = themes[themes["theme_id"].isin(list(centroids))].sort_values("theme_id").reset_index(drop=True)
     if themes.empty:
         raise ValueError("no themes to draft a taxonomy from; run the pipeline first")
@@ -57,16 +83,21 @@ def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
     for group in sorted(set(groups)):
         members = themes[np.asarray(groups) == group]
         if len(members) >= 2 or int(members["tickets"].sum()) >= min_tickets:
-            areas.append((int(members["tickets"].sum()), _area(members, tags)))
+            areas.append((int(members["tickets"].sum()), _area(members, tags, texts or {})))
     ordered = [a for _, a in sorted(areas, key=lambda x: -x[0])]
     short = [area_name(str(a["name"])) for a in ordered]
     uses = Counter(short)
     for area, name in zip(ordered, short, strict=True):  # groups whose head phrases coincide keep their labels
         area["name"] = name if uses[name] == 1 else area["name"]
-    return {"product_areas": ordered, "synonyms": {}}
+    named = [a for a in ordered if a["keywords"] or a.get("tags")]
+    return {"product_areas": named, "synonyms": {}, LEFT_OUT: [a["description"] for a in ordered if a not in named]}
 
 
 def render(document: Mapping[str, object], source: str) -> str:
+    """The draft as taxonomy.yaml; the groups no keyword or tag could name are listed as comments."""
     header = (f"# Drafted by `ticket-intel taxonomy suggest` from {source}.\n"
               "# Review every area: rename, merge, reorder (earlier areas win ties) and prune keywords.\n")
-    return header + yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100)
+    left_out = "".join(f"# Left out, no word of theirs names them apart: {d.removeprefix('Drafted from: ')}\n"
+                       for d in document.get(LEFT_OUT) or [])
+    body = {k: v for k, v in document.items() if k != LEFT_OUT}
+    return header + left_out + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
