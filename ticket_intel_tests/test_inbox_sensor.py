@@ -133,3 +133,18 @@ def test_contiguous_groups_weeks():
 
     weeks = [date(2026, 9, 14), date(2026, 9, 7), date(2026, 9, 28), date(2026, 9, 14)]
     assert contiguous(weeks) == [(date(2026, 9, 7), date(2026, 9, 14)), (date(2026, 9, 28), date(2026, 9, 28))]
+
+
+def test_a_late_export_of_an_old_week_runs_the_weeks_after_it(tmp_path, instance):
+    """Each week's themes follow from the weeks before (its window holds them): an export of an
+    earlier week that arrives late runs that week and every later week of the inbox, as a
+    re-export's first change does; a new week after the others runs alone."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z", "2026-09-22T10:00:00Z"])
+    _, cursor = _evaluate(instance, inbox, None)
+    _write(inbox / "late.json", ["2026-09-01T10:00:00Z"], first_id=50)
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-08-31", "2026-09-21")]
+    _write(inbox / "next.json", ["2026-09-29T10:00:00Z"], first_id=60)
+    assert _evaluate(instance, inbox, cursor)[0] == [("2026-09-28", "2026-09-28")]

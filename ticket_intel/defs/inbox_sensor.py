@@ -4,7 +4,9 @@ It reads the exports and the Dagster instance, never the DuckDB file (a run may 
 cursor maps each processed content hash to the weeks that content touched, and each path to its last
 hash: an identical file (re-dropped or renamed) does nothing, and a changed file re-runs the weeks
 from the first whose tickets changed, came or went (each week has a content digest in the cursor), so
-a cumulative re-export that adds a week runs that week, not its whole history. A week whose
+a cumulative re-export that adds a week runs that week, not its whole history; and since each week's
+themes follow from the weeks before, the inbox's later weeks run too (a late export of an old week
+runs it and every week after it). A week whose
 last complete run already read that content is not run again: an inbox loaded by `ticket-intel run`
 (same instance) starts nothing when the UI comes up. Every run reads the whole inbox, so the files of
 one tick share their runs: one per range of weeks, not one per file. The help center and the releases
@@ -14,7 +16,7 @@ its docs statuses, release links and issues follow.
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -67,6 +69,18 @@ def weeks_to_run(now: dict[str, str], before: dict[str, str] | list[str] | None)
     return sorted(date.fromisoformat(w) for w in touched)
 
 
+def later_weeks(pending: set[date], inbox_weeks: set[str], loading: list[str],
+                last_ingest: Callable[[date], dict]) -> set[date]:
+    """The weeks of the inbox after the first a new or changed export needs run, whose last complete
+    run did not read every such export: a late export of an old week changes the windows, themes
+    and trends of the weeks after it, as a re-export's first change does."""
+    if not pending:
+        return set()
+    first = min(pending)
+    return {w for w in map(date.fromisoformat, inbox_weeks) if w > first and w not in pending
+            and not all(d[:16] in last_ingest(w).get(READ_FILES, ()) for d in loading)}
+
+
 def run_requests(weeks: set[date], digests: list[str], names: list[str]) -> list[dg.RunRequest]:
     """One run per range of weeks the tick's new files need, keyed by those files' contents."""
     key = hashlib.sha256(",".join(sorted(digests)).encode()).hexdigest()[:16]
@@ -97,7 +111,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
     last_ingest = last_complete_ingest(context.instance)
     pending: set[date] = set()
-    digests, names = [], []
+    digests, names, current, loading = [], [], [], []
     scan = scan_inbox(Path(ingest.inbox))
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
@@ -108,6 +122,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
             continue
         previous = paths.get(str(path))
         paths[str(path)] = digest
+        current.append(digest)
         if digest in seen:
             continue
         mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
@@ -122,6 +137,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         pending.update(needed)
         digests.append(digest)
         names += [path.name] if needed else []
+        loading += [digest] if needed else []
+    if later := later_weeks(pending, {w for d in current for w in seen[d]}, loading, last_ingest):
+        context.log.info(f"and the {len(later)} later weeks of the inbox, {min(later)}..{max(later)}: each week's "
+                         "themes follow from the weeks before")
+        pending |= later
     requests = run_requests(pending, digests, names)
     side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
     rerun = side_input_request(state, side, requests) if context.cursor else None
