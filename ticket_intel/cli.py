@@ -41,6 +41,7 @@ from ticket_intel.core.review import (
 from ticket_intel.core.sources import rejection_summary, set_aside_of
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
+from ticket_intel.warehouse.target import is_lake_target
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
@@ -156,7 +157,7 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    changed = _changed_weeks(inbox, counts, digests) if weeks == runner.CHANGED else ()
+    changed = _changed_weeks(inbox, warehouse, counts, digests) if weeks == runner.CHANGED else ()
     plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home), cut,
                              changed)
     click.echo(plan.describe())
@@ -165,16 +166,22 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
     return plan
 
 
-def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str]) -> list[date]:
+def _changed_weeks(inbox: Path, warehouse: Path, counts: Counter[date], digests: dict[date, str]) -> list[date]:
     """The weeks with tickets whose tickets or other inputs differ from what their last complete run
-    recorded (or that never completed a run)."""
+    recorded, that never completed a run, or whose results the warehouse does not hold from that run
+    (a warehouse file deleted, or restored from a backup, beside the instance that remembers it)."""
     from ticket_intel.defs.ingest import WEEK_INPUTS, last_complete_ingest
     from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.run_inputs import inputs_digest, week_inputs
 
     now = week_inputs(digests, counts, inputs_digest(inbox))
     last = last_complete_ingest(prepare_instance())
-    return [w for w in counts if last(w).get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
+    stored: dict[date, str] = {}
+    if is_lake_target(str(warehouse)) or warehouse.exists():
+        with access.open_snapshot(warehouse) as con:
+            stored = wh.report_runs(con)
+    return [w for w in counts if (run := last(w)).run_id is None or stored.get(w) != run.run_id
+            or run.metadata.get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
 
 
 def _using(warehouse: Path, inbox: Path | None = None) -> Path:

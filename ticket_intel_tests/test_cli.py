@@ -500,7 +500,8 @@ def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
 @pytest.mark.e2e
 def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_path):
     """`ticket-intel run` again over the same inbox runs nothing; with next week's export added, that
-    week alone; with a setting that shapes themes changed, every week again."""
+    week alone; with a setting that shapes themes changed, every week again; and every week into a
+    warehouse file deleted beside the instance that remembers its runs."""
     from ticket_intel_tests.processes import child_env, cli
     from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
@@ -536,3 +537,6 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     assert run_ids()[:2] == first
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")
     assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})
+    for stale in (warehouse, warehouse.with_name("w.snapshot.duckdb")):  # "start fresh": the instance stays
+        stale.unlink()
+    assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run()

@@ -24,7 +24,7 @@ import dagster as dg
 
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
-from ticket_intel.defs.ingest import READ_FILES, last_complete_ingest
+from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig
@@ -70,7 +70,7 @@ def weeks_to_run(now: dict[str, str], before: dict[str, str] | list[str] | None)
 
 
 def later_weeks(pending: set[date], inbox_weeks: set[str], loading: list[str],
-                last_ingest: Callable[[date], dict]) -> set[date]:
+                last_ingest: Callable[[date], CompleteRun]) -> set[date]:
     """The weeks of the inbox after the first a new or changed export needs run, whose last complete
     run did not read every such export: a late export of an old week changes the windows, themes
     and trends of the weeks after it, as a re-export's first change does."""
@@ -78,7 +78,7 @@ def later_weeks(pending: set[date], inbox_weeks: set[str], loading: list[str],
         return set()
     first = min(pending)
     return {w for w in map(date.fromisoformat, inbox_weeks) if w > first and w not in pending
-            and not all(d[:16] in last_ingest(w).get(READ_FILES, ()) for d in loading)}
+            and not all(d[:16] in last_ingest(w).metadata.get(READ_FILES, ()) for d in loading)}
 
 
 def run_requests(weeks: set[date], digests: list[str], names: list[str]) -> list[dg.RunRequest]:
@@ -128,7 +128,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
         seen[digest] = weeks_touched(path, keys, mappings)
         changed = weeks_to_run(seen[digest], seen.get(previous) if previous else None)
-        needed = [w for w in changed if digest[:16] not in last_ingest(w).get(READ_FILES, ())]
+        needed = [w for w in changed if digest[:16] not in last_ingest(w).metadata.get(READ_FILES, ())]
         for start, end in contiguous(needed):
             context.log.info(f"{path.name}: weeks {start}..{end}")
         if skipped := len(seen[digest]) - sum(w.isoformat() in seen[digest] for w in needed):

@@ -10,7 +10,7 @@ core/retention.py and `TICKET_INTEL_PRUNE_GONE_EXPORTS`.
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 import pandas as pd
@@ -93,25 +93,33 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     })
 
 
-def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], dict[str, Any]]:
-    """Week -> the metadata of its last complete run's raw_tickets (memoised): the week's latest
-    raw_tickets materialization, when that run also wrote the week's report; empty when it stopped
-    before (the week still needs a run) or never ran."""
-    known: dict[date, dict[str, Any]] = {}
+class CompleteRun(NamedTuple):
+    """A week's last complete run: its id and its raw_tickets metadata (none: the week needs a run)."""
+
+    run_id: str | None
+    metadata: dict[str, Any]
+
+
+def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], CompleteRun]:
+    """Week -> its last complete run (memoised): the run of the week's latest raw_tickets
+    materialization, when that run also wrote the week's report; none when it stopped before (the
+    week still needs a run) or never ran."""
+    known: dict[date, CompleteRun] = {}
 
     def latest(asset: str, week: date) -> dg.EventLogRecord | None:
         found = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week.isoformat()]), limit=1)
         return found.records[0] if found.records else None
 
-    def metadata(week: date) -> dict[str, Any]:
+    def complete_run(week: date) -> CompleteRun:
         if week not in known:
             raw, report = latest("raw_tickets", week), latest("weekly_report", week)
             complete = raw is not None and raw.asset_materialization and report is not None and report.run_id == raw.run_id
-            known[week] = {k: v.value for k, v in raw.asset_materialization.metadata.items()} if complete else {}
+            known[week] = CompleteRun(raw.run_id, {k: v.value for k, v in raw.asset_materialization.metadata.items()}
+                                      ) if complete else CompleteRun(None, {})
         return known[week]
 
-    return metadata
+    return complete_run
 
 
 def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:

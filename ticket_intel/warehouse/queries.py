@@ -236,6 +236,13 @@ def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list
     return [r[0] for r in rows]
 
 
+def report_runs(con: duckdb.DuckDBPyConnection) -> dict[date, str]:
+    """The run that wrote each week's stored report."""
+    if not table_exists(con, "marts.weekly_reports"):
+        return {}
+    return dict(con.execute("SELECT week_start, run_id FROM marts.weekly_reports").fetchall())
+
+
 def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     return scalar(con, "SELECT html_path FROM marts.weekly_reports WHERE week_start = ?", [week])
 
