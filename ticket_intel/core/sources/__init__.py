@@ -62,9 +62,9 @@ from ticket_intel.core.sources.mapped import Mapping, load_mappings
 from ticket_intel.core.sources.parse_cache import entry_key, fingerprint
 from ticket_intel.core.weeks import monday
 
-__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError", "InboxScan",
-           "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports", "load_mappings", "parse_bytes",
-           "read_exports", "read_inbox", "scan_inbox", "stream_exports"]  # fmt: skip
+__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError",
+           "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports",
+           "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox", "stream_exports"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
@@ -88,8 +88,9 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 # Rejections that are sound records set aside, not malformed ones: tickets dated before the
 # partitions (kept by starting them earlier), earlier versions of tickets (and messages)
 # exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES), and
-# conversations we opened that no customer answered (Intercom campaigns and bot greetings). Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The
-# rejection-rate check counts neither.
+# conversations we opened that no customer answered (Intercom campaigns and bot greetings).
+# Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The rejection-rate
+# check counts none of them.
 SET_ASIDE = {
     "early": (EARLY_REASON.format("%", "%"), "before the partitions start"),
     "superseded": ("superseded: %", "superseded by a later export"),

@@ -2,9 +2,10 @@
 lead wrote it, else the first conversation part authored by a user or lead (bot- and
 admin-initiated conversations open with our own words, not the customer's). Later user/lead
 parts are follow-ups; admin parts with a body are replies (notes are internal: `is_public`
-false). A conversation we opened (an outbound message, a campaign, a bot greeting) that no customer
-answered is no ticket: filed with UNANSWERED_REASON and counted as set aside, not as malformed. Intercom has no brand field: the product comes from a `product` or `brand` conversation
-custom attribute when there is one."""
+false). A conversation we opened (an outbound message, a campaign, a bot greeting) that no
+customer answered is no ticket: filed with UNANSWERED_REASON and counted as set aside, not as
+malformed. Intercom has no brand field: the product comes from a `product` or `brand`
+conversation custom attribute when there is one."""
 
 from __future__ import annotations
 
