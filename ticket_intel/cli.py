@@ -157,18 +157,37 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    changed = _changed_weeks(inbox, warehouse, counts, digests) if weeks == runner.CHANGED else ()
-    plan = runner.plan_weeks(weeks, counts, set(weekly.get_partition_keys()), runner.partitions_origin(home), cut,
-                             changed)
+    reports, listed = _recorded(warehouse)
+    changed = _changed_weeks(inbox, counts, digests, reports) if weeks == runner.CHANGED else ()
+    keys, origin = set(weekly.get_partition_keys()), runner.partitions_origin(home)
+    plan = runner.plan_weeks(weeks, counts, keys, origin, cut, changed)
+    unrecorded = [Path(f.source_file).name for f in files.itertuples()
+                  if (f.source_file, None if pd.isna(f.file_hash) else f.file_hash) not in listed]
+    if plan.idle and unrecorded:  # any run records every export's rejections: the newest week's will do
+        click.echo(f"{', '.join(unrecorded)}: no ticket in a week that changed, but new to the warehouse; "
+                   "running the newest week to record what it holds")
+        plan = runner.plan_weeks(plan.end.isoformat(), counts, keys, origin, cut)
     click.echo(plan.describe())
     if not plan.idle:
         execute(warehouse, plan.start, plan.end)
     return plan
 
 
-def _changed_weeks(inbox: Path, warehouse: Path, counts: Counter[date], digests: dict[date, str]) -> list[date]:
+def _recorded(warehouse: Path) -> tuple[dict[date, str], set[tuple[str, str | None]]]:
+    """What the warehouse holds from earlier runs: the run of each week's report, and each export's
+    path and content hash as the last run that listed it read it (nothing without a warehouse)."""
+    if not (is_lake_target(str(warehouse)) or warehouse.exists()):
+        return {}, set()
+    with access.open_snapshot(warehouse) as con:
+        files = wh.ingested_files(con)
+        return wh.report_runs(con), {(f, None if pd.isna(h) else h)
+                                     for f, h in zip(files["source_file"], files["file_hash"], strict=True)}
+
+
+def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str]
+                   ) -> list[date]:
     """The weeks with tickets whose tickets or other inputs differ from what their last complete run
-    recorded, that never completed a run, or whose results the warehouse does not hold from that run
+    recorded, that never completed a run, or whose report the warehouse does not hold from that run
     (a warehouse file deleted, or restored from a backup, beside the instance that remembers it)."""
     from ticket_intel.defs.ingest import WEEK_INPUTS, last_complete_ingest
     from ticket_intel.defs.run_guard import prepare_instance
@@ -176,11 +195,7 @@ def _changed_weeks(inbox: Path, warehouse: Path, counts: Counter[date], digests:
 
     now = week_inputs(digests, counts, inputs_digest(inbox))
     last = last_complete_ingest(prepare_instance())
-    stored: dict[date, str] = {}
-    if is_lake_target(str(warehouse)) or warehouse.exists():
-        with access.open_snapshot(warehouse) as con:
-            stored = wh.report_runs(con)
-    return [w for w in counts if (run := last(w)).run_id is None or stored.get(w) != run.run_id
+    return [w for w in counts if (run := last(w)).run_id is None or reports.get(w) != run.run_id
             or run.metadata.get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
 
 

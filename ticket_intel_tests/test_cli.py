@@ -500,8 +500,9 @@ def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
 @pytest.mark.e2e
 def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_path):
     """`ticket-intel run` again over the same inbox runs nothing; with next week's export added, that
-    week alone; with a setting that shapes themes changed, every week again; and every week into a
-    warehouse file deleted beside the instance that remembers its runs."""
+    week alone; with an export that holds no ticket, the newest week, so its rejections are recorded;
+    with a setting that shapes themes changed, every week again; and every week into a warehouse
+    file deleted beside the instance that remembers its runs."""
     from ticket_intel_tests.processes import child_env, cli
     from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
@@ -535,6 +536,13 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     export("september.csv", ["2026-09-14"])
     assert "weeks 2026-09-14..2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
     assert run_ids()[:2] == first
+    (inbox / "broken.csv").write_text(fd_csv([fd_row(created="yesterday")] * 3))  # no ticket, but never silent
+    out = run()
+    assert "broken.csv: no ticket in a week that changed, but new to the warehouse; running the newest week" in out
+    assert "weeks 2026-09-14..2026-09-14: 1 with tickets" in out and "broken.csv: freshdesk, 0 accepted, 3 rejected" in out
+    with wh.open_warehouse(warehouse) as con:
+        assert con.execute("SELECT count(*) FROM ops.rejected_tickets WHERE source_file LIKE '%broken.csv'").fetchone()[0] == 3
+    assert "nothing to run" in run()
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")
     assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})
     for stale in (warehouse, warehouse.with_name("w.snapshot.duckdb")):  # "start fresh": the instance stays

@@ -54,7 +54,10 @@ def test_new_changed_and_known_files(tmp_path, instance):
     ranges, cursor = _evaluate(instance, inbox, cursor)
     assert ranges == [("2026-11-02", "2026-11-02"), ("2026-11-16", "2026-11-16")]
 
-    (inbox / "notes.csv").write_text("a,b\n1,2\n")  # unreadable as tickets: no weeks, no run
+    # Unreadable as tickets: no week of its own, but the newest week runs once to record why (never silent).
+    (inbox / "notes.csv").write_text("a,b\n1,2\n")
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-11-16", "2026-11-16")]
     assert _evaluate(instance, inbox, cursor)[0] == []
 
 
@@ -148,3 +151,15 @@ def test_a_late_export_of_an_old_week_runs_the_weeks_after_it(tmp_path, instance
     assert ranges == [("2026-08-31", "2026-09-21")]
     _write(inbox / "next.json", ["2026-09-29T10:00:00Z"], first_id=60)
     assert _evaluate(instance, inbox, cursor)[0] == [("2026-09-28", "2026-09-28")]
+
+
+def test_an_export_without_a_ticket_runs_the_newest_week_to_record_its_rejections(tmp_path, instance):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z"])
+    _, cursor = _evaluate(instance, inbox, None)
+    (inbox / "broken.json").write_text(json.dumps({"tickets": [{"id": 9, "via": {}, "requester_id": 9,
+                                                               "created_at": "yesterday", "description": "x"}]}))
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-09-14", "2026-09-14")]
+    assert _evaluate(instance, inbox, cursor)[0] == []

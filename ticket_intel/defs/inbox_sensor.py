@@ -111,7 +111,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
     last_ingest = last_complete_ingest(context.instance)
     pending: set[date] = set()
-    digests, names, current, loading = [], [], [], []
+    digests, names, current, loading, empty = [], [], [], [], []
     scan = scan_inbox(Path(ingest.inbox))
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
@@ -136,12 +136,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
                              "the version before, or their last run read this content)")
         pending.update(needed)
         digests.append(digest)
-        names += [path.name] if needed else []
+        names += [path.name] if needed or not seen[digest] else []
         loading += [digest] if needed else []
-    if later := later_weeks(pending, {w for d in current for w in seen[d]}, loading, last_ingest):
+        empty += [path.name] if not seen[digest] else []
+    inbox_weeks = {w for d in current for w in seen[d]}
+    if later := later_weeks(pending, inbox_weeks, loading, last_ingest):
         context.log.info(f"and the {len(later)} later weeks of the inbox, {min(later)}..{max(later)}: each week's "
                          "themes follow from the weeks before")
         pending |= later
+    if empty and inbox_weeks and not pending:  # any run records every export's rejections: the newest week's will do
+        context.log.info(f"{', '.join(empty)}: no ticket in any week; the newest week runs to record what it holds")
+        pending.add(date.fromisoformat(max(inbox_weeks)))
     requests = run_requests(pending, digests, names)
     side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
     rerun = side_input_request(state, side, requests) if context.cursor else None
