@@ -170,6 +170,10 @@ def kinds() -> list[Kind]:
             ic_conv(nid(), 1788163031, author="bot", parts=[{"author": {"type": "admin"}, "body": "Hi!"}])]}).encode(),
              accepted=1, reasons=["missing ticket id", "no customer message"]),
         Kind("tab_separated.tsv", fd_csv(good2(), delimiter="\t").encode(), accepted=2),
+        # A date column saved from a spreadsheet as General: serial day numbers, the time as a fraction.
+        Kind("excel_day_numbers.csv", fd_csv([fd_row(None, created="46000.4375"), fd_row(None, created="46001"),
+                                              fd_row(None, created="30000")]).encode(),
+             accepted=2, reasons=["created_at 1970-01-01 is before 2000"]),
         # Excel's CSV where the decimal separator is a comma (most of Europe), in Windows-1252; a pipe.
         Kind("excel_semicolon.csv", fd_csv([fd_row(None, "Karte abgelehnt, 5,00 \u20ac Geb\u00fchr"), fd_row()],
                                            delimiter=";").encode("cp1252"), accepted=2),
@@ -254,6 +258,8 @@ def test_decoded_text_and_types_are_faithful(corpus):
     assert list(_landed(corpus, "timestamp_offsets.json")["created_at"]) == [datetime(2026, 9, 1, 4, 30),
                                                                            datetime(2026, 9, 1, 18, 0)]
     assert _landed(corpus, "epoch_integers.json")["created_at"].nunique() == 1
+    assert list(_landed(corpus, "excel_day_numbers.csv")["created_at"]) == [datetime(2025, 12, 9, 10, 30),
+                                                                          datetime(2025, 12, 10)]
 
 
 def test_csv_locators_point_at_the_physical_line(corpus):

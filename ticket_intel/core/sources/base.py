@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -54,6 +55,12 @@ FOLLOWUP_SEPARATOR = "\n\n"
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
 LATEST_SLACK_DAYS = 2
+# A date column a spreadsheet saved as General holds serial day numbers (days since 1899-12-30, a
+# fraction for the time). Those from EARLIEST to Excel's last day read as Unix seconds would fall
+# in January or February 1970, when no ticket was written: in that range a number is a day number.
+SERIAL_DAY_ZERO = datetime(1899, 12, 30)
+SERIAL_DAYS = ((EARLIEST - SERIAL_DAY_ZERO).days, 2_958_465)
+_DECIMAL = re.compile(r"\d+\.\d+")
 
 
 class RecordError(ValueError):
@@ -146,23 +153,27 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
-    """Parse ISO-8601, `YYYY-MM-DD HH:MM:SS`, RFC-2822-ish or Unix epoch (s or ms) to naive UTC."""
+    """Parse ISO-8601, `YYYY-MM-DD HH:MM:SS`, RFC-2822-ish, Unix epoch (s or ms) or a spreadsheet's
+    serial day number (SERIAL_DAYS) to naive UTC."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise RecordError("missing created_at timestamp")
     try:
         if isinstance(value, bool):
             raise TypeError
         if isinstance(value, int | float) and not (isinstance(value, float) and math.isnan(value)):
-            seconds = value / 1000 if value > 1e11 else value
-            ts = datetime.fromtimestamp(seconds, tz=UTC)
+            ts = _from_number(value)
         elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return parse_timestamp(int(value.strip()), now)
+        elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+            return parse_timestamp(float(value.strip()), now)
         elif isinstance(value, str) and (iso := _fromisoformat(value.strip())) is not None:
             ts = iso
         elif isinstance(value, datetime | pd.Timestamp):
             ts = pd.Timestamp(value).to_pydatetime()
         else:
             ts = dateparser.parse(str(value))
+    except RecordError:  # a number's own reason (a numeric string is parsed as its number)
+        raise
     except (ValueError, OverflowError, TypeError) as exc:
         raise RecordError(f"unparseable created_at timestamp {str(value)[:60]!r}") from exc
     if ts.tzinfo is not None:
@@ -173,6 +184,13 @@ def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
     if (ts - now).days >= LATEST_SLACK_DAYS:
         raise RecordError(f"created_at {ts:%Y-%m-%d %H:%M} is in the future")
     return ts
+
+
+def _from_number(value: float) -> datetime:
+    """A serial day number in SERIAL_DAYS (naive), else Unix seconds, or milliseconds past 1e11 (UTC)."""
+    if SERIAL_DAYS[0] <= value <= SERIAL_DAYS[1]:
+        return SERIAL_DAY_ZERO + timedelta(days=value)
+    return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
 
 
 def parse_tags(value: Any) -> list[str]:
