@@ -176,12 +176,18 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
 def _recorded(warehouse: Path) -> tuple[dict[date, str], set[tuple[str, str | None]]]:
     """What the warehouse holds from earlier runs: the run of each week's report, and each export's
     path and content hash as the last run that listed it read it (nothing without a warehouse)."""
-    if not (is_lake_target(str(warehouse)) or warehouse.exists()):
+    lake = is_lake_target(str(warehouse))
+    if not (lake or warehouse.exists()):
         return {}, set()
-    with access.open_snapshot(warehouse) as con:
-        files = wh.ingested_files(con)
-        return wh.report_runs(con), {(f, None if pd.isna(h) else h)
-                                     for f, h in zip(files["source_file"], files["file_hash"], strict=True)}
+    try:
+        with access.open_snapshot(warehouse) as con:
+            files = wh.ingested_files(con)
+            return wh.report_runs(con), {(f, None if pd.isna(h) else h)
+                                         for f, h in zip(files["source_file"], files["file_hash"], strict=True)}
+    except duckdb.InvalidInputException as exc:  # a DuckLake its first run has yet to create holds nothing
+        if lake and "does not exist" in str(exc):
+            return {}, set()
+        raise
 
 
 def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str]

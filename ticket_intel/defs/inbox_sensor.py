@@ -24,6 +24,7 @@ import dagster as dg
 
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
+from ticket_intel.core.sources.accounts import is_accounts_file
 from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
@@ -138,7 +139,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         digests.append(digest)
         names += [path.name] if needed or not seen[digest] else []
         loading += [digest] if needed else []
-        empty += [path.name] if not seen[digest] else []
+        empty += [path.name] if not seen[digest] and not is_accounts_file(path) else []
     inbox_weeks = {w for d in current for w in seen[d]}
     if later := later_weeks(pending, inbox_weeks, loading, last_ingest):
         context.log.info(f"and the {len(later)} later weeks of the inbox, {min(later)}..{max(later)}: each week's "
