@@ -157,7 +157,7 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    reports, listed = _recorded(warehouse)
+    reports, listed = _recorded(warehouse) if weeks == runner.CHANGED else ({}, set())
     changed = _changed_weeks(inbox, counts, digests, reports) if weeks == runner.CHANGED else ()
     keys, origin = set(weekly.get_partition_keys()), runner.partitions_origin(home)
     plan = runner.plan_weeks(weeks, counts, keys, origin, cut, changed)
