@@ -163,3 +163,17 @@ def test_an_export_without_a_ticket_runs_the_newest_week_to_record_its_rejection
     ranges, cursor = _evaluate(instance, inbox, cursor)
     assert ranges == [("2026-09-14", "2026-09-14")]
     assert _evaluate(instance, inbox, cursor)[0] == []
+
+
+def test_a_changed_accounts_file_reruns_the_newest_week(tmp_path, instance):
+    """Plans are joined to every export's tickets at ingest: a new price plan in accounts.csv reaches
+    the newest week's ranking and report (it never started a run, being no export)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-09-08T10:00:00Z", "2026-10-06T10:00:00Z"])
+    (inbox / "accounts.csv").write_text("account_id,plan\nacme,free\n")
+    _, cursor = _evaluate(instance, inbox, None)
+    (inbox / "accounts.csv").write_text("account_id,plan\nacme,enterprise\n")
+    ranges, cursor = _evaluate(instance, inbox, cursor)
+    assert ranges == [("2026-10-05", "2026-10-05")]
+    assert _evaluate(instance, inbox, cursor)[0] == []

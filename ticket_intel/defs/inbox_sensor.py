@@ -1,4 +1,4 @@
-"""inbox_sensor: a new or changed export starts runs for exactly the weeks it touches.
+"""inbox_sensor: a new or changed export starts runs for the weeks it touches and those after them.
 
 It reads the exports and the Dagster instance, never the DuckDB file (a run may hold its lock). Its
 cursor maps each processed content hash to the weeks that content touched, and each path to its last
@@ -6,14 +6,14 @@ hash: an identical file (re-dropped or renamed) does nothing, and a changed file
 from the first whose tickets changed, came or went (each week has a content digest in the cursor), so
 a cumulative re-export that adds a week runs that week, not its whole history; and since each week's
 themes follow from the weeks before, the inbox's later weeks run too (a late export of an old week
-runs it and every week after it). A week whose
-last complete run already read that content is not run again: an inbox loaded by `ticket-intel run`
-(same instance) starts nothing when the UI comes up. Every run reads the whole inbox, so the files of
-one tick share their runs: one per range of weeks, not one per file. The help center and the releases
-file are not exports: when their content changes, the newest week any export touched is re-run, so
-its docs statuses, release links and issues follow.
+runs it and every week after it). A week whose last complete run already read that content is not
+run again: an inbox loaded by `ticket-intel run` (same instance) starts nothing when the UI comes up.
+Every run reads the whole inbox, so the files of one tick share their runs: one per range of weeks,
+not one per file. An export with no ticket runs the newest week once, so its rejections are
+recorded. The help center, the releases file and the accounts file are not exports: when their
+content changes, the newest week any export touched is re-run, so its docs statuses, release links,
+plans and issues follow.
 """
-
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -92,18 +92,19 @@ def run_requests(weeks: set[date], digests: list[str], names: list[str]) -> list
 
 
 def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) -> dg.RunRequest | None:
-    """A changed help center or releases file re-runs the newest week any export touched (the week
-    the report and the tracker issues show), unless this tick already runs it."""
+    """A changed help center, releases or accounts file re-runs the newest week any export touched
+    (the week the report and the tracker issues show), unless this tick already runs it."""
     newest = max((w for weeks in state["seen"].values() for w in weeks), default=None)
     if newest is None or state.get("side", digest) == digest or any(r.tags[RANGE_END] == newest for r in requests):
         return None
     return dg.RunRequest(run_key=f"side:{digest[:16]}:{newest}",
-                         tags={RANGE_START: newest, RANGE_END: newest, "ticket_intel/file": "help center or releases"})
+                         tags={RANGE_START: newest, RANGE_END: newest,
+                               "ticket_intel/file": "help center, releases or accounts"})
 
 
 @dg.sensor(job=weekly_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="A new or changed export in the inbox starts runs for exactly the weeks it touches; a "
-           "changed help center or releases file re-runs the newest week.")
+           "changed help center, releases or accounts file re-runs the newest week.")
 def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> dg.SensorResult:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
     seen: dict[str, dict[str, str] | list[str]] = state["seen"]  # lists: weeks recorded before their digests
@@ -112,7 +113,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
     last_ingest = last_complete_ingest(context.instance)
     pending: set[date] = set()
-    digests, names, current, loading, empty = [], [], [], [], []
+    digests, names, current, loading, empty, accounts = [], [], [], [], [], []
     scan = scan_inbox(Path(ingest.inbox))
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
@@ -123,6 +124,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
             continue
         previous = paths.get(str(path))
         paths[str(path)] = digest
+        if is_accounts_file(path):  # joined to every export's tickets at ingest: a side input (below)
+            accounts.append(digest)
+            continue
         current.append(digest)
         if digest in seen:
             continue
@@ -139,7 +143,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         digests.append(digest)
         names += [path.name] if needed or not seen[digest] else []
         loading += [digest] if needed else []
-        empty += [path.name] if not seen[digest] and not is_accounts_file(path) else []
+        empty += [path.name] if not seen[digest] else []
     inbox_weeks = {w for d in current for w in seen[d]}
     if later := later_weeks(pending, inbox_weeks, loading, last_ingest):
         context.log.info(f"and the {len(later)} later weeks of the inbox, {min(later)}..{max(later)}: each week's "
@@ -150,6 +154,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
         pending.add(date.fromisoformat(max(inbox_weeks)))
     requests = run_requests(pending, digests, names)
     side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
+    side = hashlib.sha256(":".join([side, *sorted(accounts)]).encode()).hexdigest() if accounts else side
     rerun = side_input_request(state, side, requests) if context.cursor else None
     requests += [rerun] if rerun else []
     if requests:
