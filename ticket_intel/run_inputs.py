@@ -10,6 +10,7 @@ credentials, the alert channel) are left out: changing them changes no week's th
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
@@ -18,6 +19,7 @@ from pathlib import Path
 from ticket_intel import settings
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.product_inputs import side_inputs_digest
+from ticket_intel.core.sources.parse_cache import installed
 
 PACKAGE = Path(__file__).parent
 
@@ -42,22 +44,25 @@ def inputs_digest(inbox: Path) -> str:
 
 
 def _content_digest(named: str) -> str:
-    """The bytes of the file, or of every file under the folder, a setting names ("" when none)."""
+    """The bytes of the file (`taxonomy.content_hash`), or of every file under the folder, a setting
+    names ("" when none)."""
     if not named:
         return ""
     path = tax.locate(named)
-    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path] if path.is_file() else []
+    if not path.is_dir():
+        return tax.content_hash(path)
     digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.relative_to(path).as_posix().encode() + b"\0" + f.read_bytes() if path.is_dir() else f.read_bytes())
-    return digest.hexdigest()[:16] if files else "absent"
+    for f in sorted(f for f in path.rglob("*") if f.is_file()):
+        digest.update(f.relative_to(path).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The package's own files (code, templates, shipped mappings and models), read once per process:
-    an upgrade re-runs the weeks it may change."""
-    digest = hashlib.sha256()
+    """The package's own files (code, templates, shipped mappings and models), Python and every
+    installed distribution's version (as the parse cache names them: an hdbscan or encoder upgrade
+    moves themes too), read once per process: an upgrade re-runs the weeks it may change."""
+    digest = hashlib.sha256("\0".join([sys.version, *installed()]).encode())
     for f in sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(f.relative_to(PACKAGE).as_posix().encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()[:16]

@@ -847,18 +847,15 @@ def read_exports(
     tickets, replies, rejected = sink.frames()
     if earliest is not None:
         early = tickets["created_at"] < earliest
-        rejected = _add_rows(rejected, _early_rejections(tickets[early], earliest, files))
+        hashes = dict(zip(files["source_file"], files["file_hash"], strict=True))
+        rejected = _add_rows(rejected, _rejections(
+            tickets[early], lambda t: EARLY_REASON.format(f"{t.created_at:%Y-%m-%d}", f"{earliest:%Y-%m-%d}"), hashes))
         tickets = tickets[~early]
     tickets, superseded = _dedupe(tickets.reset_index(drop=True))
     removed = tickets["status"].isin(REMOVED_STATUSES)
-    rejected = _add_rows(rejected, superseded + _removed_rejections(tickets[removed]))
+    rejected = _add_rows(rejected, superseded + _rejections(tickets[removed],
+                                                            lambda t: REMOVED_REASON.format(t.source_id, t.status)))
     return _result(tickets[~removed].reset_index(drop=True), replies, rejected, files)
-
-
-def _removed_rejections(removed: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{"source_file": t.source_file, "locator": t.locator, "source": t.source, "record": t.record,
-             "reason": REMOVED_REASON.format(t.source_id, t.status), "file_hash": None}
-            for t in removed.itertuples(index=False)]
 
 
 def _add_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -867,11 +864,11 @@ def _add_rows(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
 
 
-def _early_rejections(early: pd.DataFrame, earliest: datetime, files: pd.DataFrame) -> list[dict[str, Any]]:
-    hashes = dict(zip(files["source_file"], files["file_hash"], strict=True))
+def _rejections(tickets: pd.DataFrame, reason: Callable[[Any], str], hashes: dict[str, str] | None = None
+                ) -> list[dict[str, Any]]:
+    """Sound tickets set aside as rejections, each with `reason(ticket)` (and its file's hash, when given)."""
     return [{"source_file": t.source_file, "locator": t.locator, "source": t.source, "record": t.record,
-             "reason": EARLY_REASON.format(f"{t.created_at:%Y-%m-%d}", f"{earliest:%Y-%m-%d}"),
-             "file_hash": hashes.get(t.source_file)} for t in early.itertuples(index=False)]
+             "reason": reason(t), "file_hash": (hashes or {}).get(t.source_file)} for t in tickets.itertuples(index=False)]
 
 
 def _file_entry(source_file: str) -> dict[str, Any]:
