@@ -11,7 +11,6 @@ import logging
 import os
 import shutil
 import sys
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import wraps
@@ -41,7 +40,6 @@ from ticket_intel.core.review import (
 from ticket_intel.core.sources import rejection_summary, set_aside_of
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
-from ticket_intel.warehouse.target import is_lake_target
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
@@ -157,52 +155,21 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         click.echo(chosen)
     from ticket_intel.defs.partitions import weekly
 
-    reports, listed = _recorded(warehouse) if weeks == runner.CHANGED else ({}, set())
-    changed = _changed_weeks(inbox, counts, digests, reports) if weeks == runner.CHANGED else ()
     keys, origin = set(weekly.get_partition_keys()), runner.partitions_origin(home)
-    plan = runner.plan_weeks(weeks, counts, keys, origin, cut, changed)
-    unrecorded = [Path(f.source_file).name for f in files.itertuples()
-                  if (f.source_file, None if pd.isna(f.file_hash) else f.file_hash) not in listed]
-    if plan.idle and unrecorded:  # any run records every export's rejections: the newest week's will do
-        click.echo(f"{', '.join(unrecorded)}: no ticket in a week that changed, but new to the warehouse; "
-                   "running the newest week to record what it holds")
-        plan = runner.plan_weeks(plan.end.isoformat(), counts, keys, origin, cut)
+    if weeks == runner.CHANGED:
+        from ticket_intel.defs.ingest import last_complete_ingest
+        from ticket_intel.defs.run_guard import prepare_instance
+
+        plan, note = runner.plan_changed(inbox, warehouse, (counts, files, cut, digests), keys, origin,
+                                         last_complete_ingest(prepare_instance()))
+        if note:
+            click.echo(note)
+    else:
+        plan = runner.plan_weeks(weeks, counts, keys, origin, cut)
     click.echo(plan.describe())
     if not plan.idle:
         execute(warehouse, plan.start, plan.end)
     return plan
-
-
-def _recorded(warehouse: Path) -> tuple[dict[date, str], set[tuple[str, str | None]]]:
-    """What the warehouse holds from earlier runs: the run of each week's report, and each export's
-    path and content hash as the last run that listed it read it (nothing without a warehouse)."""
-    lake = is_lake_target(str(warehouse))
-    if not (lake or warehouse.exists()):
-        return {}, set()
-    try:
-        with access.open_snapshot(warehouse) as con:
-            files = wh.ingested_files(con)
-            return wh.report_runs(con), {(f, None if pd.isna(h) else h)
-                                         for f, h in zip(files["source_file"], files["file_hash"], strict=True)}
-    except duckdb.InvalidInputException as exc:  # a DuckLake its first run has yet to create holds nothing
-        if lake and "does not exist" in str(exc):
-            return {}, set()
-        raise
-
-
-def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str]
-                   ) -> list[date]:
-    """The weeks with tickets whose tickets or other inputs differ from what their last complete run
-    recorded, that never completed a run, or whose report the warehouse does not hold from that run
-    (a warehouse file deleted, or restored from a backup, beside the instance that remembers it)."""
-    from ticket_intel.defs.ingest import WEEK_INPUTS, last_complete_ingest
-    from ticket_intel.defs.run_guard import prepare_instance
-    from ticket_intel.run_inputs import inputs_digest, week_inputs
-
-    now = week_inputs(digests, counts, inputs_digest(inbox))
-    last = last_complete_ingest(prepare_instance())
-    return [w for w in counts if (run := last(w)).run_id is None or reports.get(w) != run.run_id
-            or run.metadata.get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
 
 
 def _using(warehouse: Path, inbox: Path | None = None) -> Path:
@@ -288,6 +255,9 @@ def dev(warehouse: Path, port: int) -> None:
         raise FileNotFoundError(f"`dev` serves the project folder's workspace.yaml; {PROJECT_ROOT} has none "
                                 "(install from a clone: pip install -e .)")
     settings.anchor_paths()
+    # The schedule stages the inbox to plan its run, as `ticket-intel run` does: seconds with the
+    # parse cache, minutes for a first parse of millions of tickets (Dagster's default allows 60 s).
+    os.environ.setdefault("DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS", "600")
     os.chdir(PROJECT_ROOT)  # `dg dev` finds the project by its pyproject.toml
     logging.getLogger("dagster").addFilter(_CopiedConfigNotice())
     from dagster_dg_cli.cli.dev import dev_command

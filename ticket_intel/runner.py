@@ -1,4 +1,4 @@
-"""Running the pipeline from the command line: which instance, which partitions, which weeks.
+"""Running the pipeline from the command line and the schedule: which instance, partitions and weeks.
 
 A warehouse and its Dagster instance belong together: unless `DAGSTER_HOME` is set, a warehouse's
 runs, sensors and reviews live in `<warehouse>_dagster/` beside it, and its reports in
@@ -7,7 +7,8 @@ start is configured, it is the first week that holds enough tickets to be ranked
 stored in ticket_intel.yaml (earlier tickets are counted as before the partitions). `--weeks all`
 means the weeks that hold tickets, but for a last week its export cut short (core/rates.py `cut_short`);
 `--weeks changed`, the default, those of them from the first whose inputs changed since its last
-complete run (run_inputs.py), so a weekly `ticket-intel run` over a growing inbox costs the new week.
+complete run (run_inputs.py), so a weekly `ticket-intel run` over a growing inbox costs the new week;
+the Monday schedule plans its runs the same way (`plan_changed`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,23 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, settings
+from ticket_intel import warehouse as wh
 from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.weeks import monday, week_start
-from ticket_intel.warehouse import target
+from ticket_intel.warehouse import access, target
+
+if TYPE_CHECKING:
+    from ticket_intel.defs.ingest import CompleteRun
 
 CHANGED = "changed"
 WEEKS_HELP = (f"{CHANGED} (the weeks that hold tickets, from the first whose tickets, settings or code changed since "
@@ -82,7 +89,10 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
     return Counter(week_start(tickets["created_at"])) if len(tickets) else Counter()
 
 
-def inbox_weeks(inbox: Path) -> tuple[Counter[date], pd.DataFrame, CutWeek | None, dict[date, str]]:
+InboxWeeks = tuple[Counter[date], pd.DataFrame, CutWeek | None, dict[date, str]]
+
+
+def inbox_weeks(inbox: Path) -> InboxWeeks:
     """(tickets per week, per-file outcomes, the last week when the export cut it short, each week's
     ticket digest) of the inbox, streamed into a staging database (inside `staging.parse_once` the
     run's own ingest takes it over instead of parsing the inbox again)."""
@@ -203,6 +213,57 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
     inside = sum(1 for w in weeks if start <= w <= end)
     told = cut if cut and (left_out or start <= cut.week <= end) else None
     return WeekPlan(start, end, inside, span - inside, told, current)
+
+
+def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partition_keys: set[str], origin: str,
+                 last: Callable[[date], CompleteRun]) -> tuple[WeekPlan, str | None]:
+    """The `changed` plan of an inbox `staged` by `inbox_weeks`, given each week's last complete run:
+    the plan, and a note when an export new to the warehouse holds no ticket in a changed week, so
+    the newest week runs to record its rejections (every run records every export's)."""
+    counts, files, cut, digests = staged
+    reports, listed = _recorded(warehouse)
+    changed = _changed_weeks(inbox, counts, digests, reports, last)
+    plan = plan_weeks(CHANGED, counts, partition_keys, origin, cut, changed)
+    unrecorded = [Path(f.source_file).name for f in files.itertuples() if _read_as(f.source_file, f.file_hash) not in listed]
+    if not (plan.idle and unrecorded):
+        return plan, None
+    return plan_weeks(plan.end.isoformat(), counts, partition_keys, origin, cut), (
+        f"{', '.join(unrecorded)}: no ticket in a week that changed, but new to the warehouse; "
+        "running the newest week to record what it holds")
+
+
+def _read_as(path: str, file_hash: str | None) -> str:
+    """An export as a run reads it: its content (a moved or renamed copy was read), or its path when
+    it could not be read."""
+    return path if pd.isna(file_hash) else file_hash
+
+
+def _recorded(warehouse: str | Path) -> tuple[dict[date, str], set[str]]:
+    """What the warehouse holds from earlier runs: the run of each week's report, and the exports
+    runs listed, as read (nothing without a warehouse)."""
+    lake = target.is_lake_target(str(warehouse))
+    if not (lake or Path(warehouse).exists()):
+        return {}, set()
+    try:
+        with access.open_snapshot(Path(warehouse)) as con:
+            files = wh.ingested_files(con)
+            return wh.report_runs(con), set(map(_read_as, files["source_file"], files["file_hash"]))
+    except duckdb.InvalidInputException as exc:  # a DuckLake its first run has yet to create holds nothing
+        if lake and "does not exist" in str(exc):
+            return {}, set()
+        raise
+
+
+def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],
+                   last: Callable[[date], CompleteRun]) -> list[date]:
+    """The weeks with tickets whose tickets or other inputs differ from what their last complete run
+    recorded, that never completed a run, or whose report the warehouse does not hold from that run
+    (a warehouse file deleted, or restored from a backup, beside the instance that remembers it)."""
+    from ticket_intel.run_inputs import WEEK_INPUTS, inputs_digest, week_inputs
+
+    now = week_inputs(digests, counts, inputs_digest(inbox))
+    return [w for w in counts if (run := last(w)).run_id is None or reports.get(w) != run.run_id
+            or run.metadata.get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
 
 
 def _range(spec: str) -> tuple[date, date]:

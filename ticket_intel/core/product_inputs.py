@@ -69,14 +69,18 @@ def releases_path(setting: str, inbox: Path) -> Path | None:
 
 
 def side_inputs_digest(help_center_setting: str, releases_setting: str, inbox: Path) -> str:
-    """One hash of the configured help center and releases file (names and bytes): it changes when
-    either does ("" when neither exists)."""
-    found = [p for p in (help_center_path(help_center_setting, inbox), releases_path(releases_setting, inbox)) if p]
-    files = sorted(f for p in found for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file())
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file).encode() + b"\0" + file.read_bytes())
-    return digest.hexdigest() if files else ""
+    """One hash of the configured help center and releases file (names within them and bytes, not
+    where they sit: a moved inbox holds the same inputs): it changes when either does ("" when
+    neither exists)."""
+    digest, found = hashlib.sha256(), False
+    for kind, root in ((HELP_CENTER, help_center_path(help_center_setting, inbox)),
+                       (RELEASES, releases_path(releases_setting, inbox))):
+        files = [] if root is None else [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
+        for file in files:
+            name = file.name if file == root else file.relative_to(root).as_posix()
+            digest.update(f"{kind}/{name}".encode() + b"\0" + file.read_bytes())
+            found = True
+    return digest.hexdigest() if found else ""
 
 
 def _read(kind: str, path: Path | None, reader: Callable[[Path], Any], errors: dict[str, str]) -> Any:

@@ -29,7 +29,7 @@ from ticket_intel.core.sources import SET_ASIDE, load_mappings, rejection_summar
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
-from ticket_intel.run_inputs import inputs_digest, week_inputs
+from ticket_intel.run_inputs import WEEK_INPUTS, inputs_digest, week_inputs
 from ticket_intel.warehouse import Replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 from ticket_intel.warehouse.staging import staged_inbox
@@ -39,7 +39,6 @@ from ticket_intel.warehouse.staging import staged_inbox
 # run, the digest of its tickets and of what else shapes its results (run_inputs.py), so
 # `ticket-intel run` re-runs only the weeks whose inputs changed.
 READ_FILES = "read_file_hashes"
-WEEK_INPUTS = "week_inputs"
 
 
 @weekly_asset(

@@ -1,0 +1,50 @@
+"""weekly_schedule: each Monday, the weekly `ticket-intel run` (runner.plan_changed), run by the daemon.
+
+It runs the weeks whose inputs changed since their last complete run, from the first of them on (each
+week's themes follow from the weeks before), as the command line and the inbox sensor decide it: a
+week the sensor already ran when its export arrived is not run again, and a week whose export has not
+arrived yet is not run as an empty or partial week; the tick says why it skipped. Off until turned on
+(UI: Automation): a fresh clone holds only the bundled sample, whose weeks are not the calendar's, and
+a schedule should not write a warehouse nobody asked it to.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from ticket_intel import runner
+from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
+from ticket_intel.defs.ingest import last_complete_ingest
+from ticket_intel.defs.jobs import weekly_job
+from ticket_intel.defs.partitions import weekly
+from ticket_intel.defs.resources import IngestConfig, Warehouse
+from ticket_intel.defs.run_guard import ensure_writer_pool
+
+
+@dg.schedule(job=weekly_job, cron_schedule="0 6 * * 1", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.STOPPED,
+             description="Mondays 06:00 UTC: the weeks whose exports, settings or code changed since their last "
+             "complete run, from the first of them on (nothing when the inbox sensor already ran them).")
+def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
+                    warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
+    inbox = Path(ingest.inbox)
+    keys = set(weekly.get_partition_keys(current_time=context.scheduled_execution_time))
+    staged = runner.inbox_weeks(inbox)
+    if not staged[0]:
+        return dg.SkipReason(runner.no_tickets_reason(staged[1]))
+    try:
+        plan, note = runner.plan_changed(inbox, warehouse.database, staged, keys,
+                                         runner.partitions_origin(Path(context.instance.root_directory)),
+                                         last_complete_ingest(context.instance))
+    except ValueError as exc:  # no ticket inside the partitions
+        return dg.SkipReason(str(exc))
+    ended = max(keys, default=None)
+    waiting = (f"\nno export in {inbox} holds a ticket of the week of {ended} yet: inbox_sensor runs it when one "
+               "arrives") if ended and date.fromisoformat(ended) not in staged[0] else ""
+    if plan.idle:
+        return dg.SkipReason(plan.describe() + waiting)
+    ensure_writer_pool(context.instance)  # before the queue's first pass
+    why = "; ".join(filter(None, [note, plan.describe() + waiting])).replace("\n", "; ")
+    return dg.RunRequest(tags={RANGE_START: plan.start.isoformat(), RANGE_END: plan.end.isoformat(),
+                               "ticket_intel/plan": why})

@@ -1,0 +1,55 @@
+"""weekly_schedule plans like a weekly `ticket-intel run`: the weeks whose inputs changed since their
+last complete run, nothing when they were run already, and no week whose export has not arrived."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+
+import dagster as dg
+import pytest
+
+from ticket_intel.cli import execute
+from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
+from ticket_intel.defs.resources import IngestConfig, Warehouse
+from ticket_intel.defs.schedule import weekly_schedule
+from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+
+def _tick(monday: str, inbox, warehouse) -> dg.RunRequest | dg.SkipReason:
+    """The schedule's tick at 06:00 UTC on `monday`, on the warehouse's instance."""
+    with dg.DagsterInstance.get() as instance, dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=datetime.fromisoformat(f"{monday}T06:00").replace(tzinfo=UTC),
+            resources={"ingest": IngestConfig(inbox=str(inbox)), "warehouse": Warehouse(database=str(warehouse))},
+    ) as context:
+        return weekly_schedule(context)
+
+
+@pytest.mark.e2e
+def test_the_schedule_runs_the_new_week_once_and_waits_for_its_export(sample_copy, tmp_path, monkeypatch):
+    """After `ticket-intel run` the Monday tick runs nothing (it used to re-run the last week); a week
+    whose export has not arrived is not run empty, and the tick says so; once it arrives, that week
+    alone runs, and the tick after that run has nothing to do."""
+    inbox = tmp_path / "inbox"  # a moved copy of the inbox the run read: the same exports, not new ones
+    shutil.copytree(sample_copy.inbox, inbox)
+    monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
+
+    skip = _tick("2026-11-23", inbox, sample_copy.warehouse)  # the sample's last week has just ended
+    assert isinstance(skip, dg.SkipReason)
+    assert skip.skip_message.startswith("nothing to run: the 12 weeks with tickets, 2026-08-31..2026-11-16, are "
+                                        "unchanged since their last complete run")
+    skip = _tick("2026-11-30", inbox, sample_copy.warehouse)
+    assert isinstance(skip, dg.SkipReason)
+    assert f"no export in {inbox} holds a ticket of the week of 2026-11-23 yet" in skip.skip_message
+
+    (inbox / "late_november.csv").write_text(fd_csv([
+        fd_row(text=f"The export to CSV button does nothing, attempt {d}", created=f"2026-11-{23 + d} 10:00:00")
+        for d in range(7)]))
+    request = _tick("2026-11-30", inbox, sample_copy.warehouse)
+    assert isinstance(request, dg.RunRequest)
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-23", "2026-11-23")
+    assert "1 with tickets; the 12 weeks before are unchanged" in request.tags["ticket_intel/plan"]
+
+    execute(sample_copy.warehouse, date(2026, 11, 23), date(2026, 11, 23))
+    skip = _tick("2026-11-30", inbox, sample_copy.warehouse)
+    assert isinstance(skip, dg.SkipReason) and skip.skip_message.startswith("nothing to run: the 13 weeks")
