@@ -181,6 +181,25 @@ def test_a_change_to_a_parse_module_or_an_installed_version_changes_the_parser_d
     assert len(set(digests)) == 3
 
 
+def test_processes_of_one_install_name_it_alike_wherever_they_start(tmp_path):
+    """The UI's code server has the project folder, holding `ticket_intel.egg-info`, on its path, and
+    `ticket-intel` does not: both must record the same code digest and parse cache keys, or each would
+    re-run every week the other ran and re-parse every export the other parsed."""
+    from ticket_intel_tests.processes import child_env, python
+
+    (tmp_path / "ticket_intel.egg-info").mkdir()  # `python -c` puts its working folder on the path
+    code = ("from ticket_intel.core.sources import parse_cache; from ticket_intel.run_inputs import code_digest; "
+            "print(parse_cache.parser_digest(), code_digest())")
+    env = child_env()
+    env.pop("PYTHONPATH")  # the installed package, as the command line imports it
+    outputs = []
+    for cwd in (tmp_path, tmp_path.parent):
+        out, err = python(code, env, cwd=cwd).communicate(timeout=120)
+        assert out.strip(), err[-2000:]
+        outputs.append(out.strip())
+    assert outputs[0] == outputs[1]
+
+
 def test_a_cache_folder_that_cannot_be_written_only_costs_the_parse(tmp_path, parsed):
     inbox, cache = mixed_inbox(tmp_path), tmp_path / "cache"
     cache.write_text("a file where the folder should be")

@@ -20,6 +20,7 @@ import ast
 import contextlib
 import hashlib
 import importlib.util
+import re
 import shutil
 import sys
 import uuid
@@ -38,6 +39,7 @@ FORMAT = "1"  # the layout of an entry (meta file and parts); part of every key
 ENTRY_FILE = "entry.json"  # written last: an entry folder without it is not an entry
 PARSER_ROOTS = ("ticket_intel.core.sources", "ticket_intel.warehouse.staging")  # where the parse starts
 TEMP_PREFIX = ".partial-"
+OWN_METADATA = re.compile(r"ticket[-_]intel[-.]", re.IGNORECASE)  # this project's metadata folders
 
 
 def _digest(*parts: str) -> str:
@@ -86,9 +88,13 @@ def parser_files(roots: Sequence[str] = PARSER_ROOTS) -> list[Path]:
 
 def installed() -> list[str]:
     """Every installed distribution, as its metadata folder's name (`pandas-2.3.3.dist-info`: name and
-    version), found where imports look; listing folders, not reading each one's metadata, takes milliseconds."""
+    version), found where imports look; listing folders, not reading each one's metadata, takes milliseconds.
+    This project's own is left out: its code is read file by file, and its metadata sits in the project
+    folder too (`ticket_intel.egg-info`), which is on the path of some processes (the UI's code server,
+    `python -m` from the clone) and not of others, so counting it split one install into two."""
     folders = [Path(entry or ".") for entry in sys.path]
-    return sorted({p.name for folder in folders if folder.is_dir() for p in folder.glob("*.*-info")})
+    return sorted({p.name for folder in folders if folder.is_dir() for p in folder.glob("*.*-info")
+                   if not OWN_METADATA.match(p.name)})
 
 
 @lru_cache(maxsize=1)
