@@ -654,6 +654,34 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
 
 
+@main.group()
+def mapping() -> None:
+    """Column mappings: draft one for an export no profile reads."""
+
+
+@mapping.command("suggest")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the draft here (e.g. into your mappings folder) instead of printing it.")
+@friendly
+def mapping_suggest(export: Path, out: Path | None) -> None:
+    """Draft a column mapping for EXPORT from its columns and first rows (check it before use)."""
+    from ticket_intel.core.sources import load_mappings, unread_sample
+    from ticket_intel.core.sources.mapping_draft import draft_mapping
+
+    sample = unread_sample(export, load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR")))
+    if sample is None:
+        click.echo(f"{export.name} is read without a mapping, or by one already in force: nothing to draft")
+        return
+    drafted = draft_mapping(sample, export)
+    if out is None:
+        click.echo(drafted.yaml, nl=False)
+        return
+    out.write_text(drafted.yaml, encoding="utf-8")
+    chosen = ", ".join(f"{field}: {column}" for field, column in drafted.columns.items())
+    click.echo(f"wrote {out} ({chosen}); check it, then keep it in TICKET_INTEL_MAPPINGS_DIR")
+
+
 # Help with single tickets (similar, draft, serve) lives in its own module.
 from ticket_intel.assist_cli import draft, serve, similar  # noqa: E402
 

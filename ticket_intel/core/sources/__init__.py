@@ -47,6 +47,7 @@ from ticket_intel.core.sources.base import (
     FileError,
     ParseResult,
     RecordError,
+    UnrecognisedColumns,
 )
 from ticket_intel.core.sources.dates import NUMERIC_DATE, DateOrder, date_order, iso_date
 from ticket_intel.core.sources.inbox import (
@@ -64,7 +65,8 @@ from ticket_intel.core.weeks import monday
 
 __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError",
            "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports",
-           "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox", "stream_exports"]  # fmt: skip
+           "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox", "stream_exports",
+           "unread_sample"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
@@ -282,9 +284,10 @@ def _looks_like_jsonl(text: str) -> bool:
 
 
 RecordsParser = Callable[[list[Any], list[str]], ParseResult]
+_ADD_MAPPING = "add a column mapping (`ticket-intel mapping suggest {}` drafts one)"
 
 
-def _records_parser(records: list[Any], mappings: Sequence[Mapping]) -> RecordsParser | None:
+def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | None:
     """How to parse JSON objects like these: API-shaped tickets of a known helpdesk; None for the rows
     of a mapped table (`_parse_record_chunks` parses them as a table)."""
     objects = [r for r in records if isinstance(r, dict)]
@@ -300,7 +303,8 @@ def _records_parser(records: list[Any], mappings: Sequence[Mapping]) -> RecordsP
     columns = list(dict.fromkeys(k for r in objects[:100] for k in r))
     mapping = mapped.find_mapping(columns, mappings)
     if mapping is None:
-        raise FileError(f"records with unrecognised fields {columns[:12]}; add a column mapping")
+        raise UnrecognisedColumns(f"records with unrecognised fields {columns[:12]}; {_ADD_MAPPING.format(name)}",
+                                  pd.DataFrame(objects[:UnrecognisedColumns.SAMPLE_ROWS]))
     return None
 
 
@@ -313,7 +317,7 @@ def _parse_record_chunks(chunks_of: Callable[[], RecordChunks], name: str, mappi
     as a table (`_parse_tables`: its dates are read as a table's are)."""
     chunks = chunks_of()
     first = next(chunks)
-    parse = _records_parser(first[0], mappings)
+    parse = _records_parser(first[0], name, mappings)
     if parse is None:
         chunks.close()
         yield from _parse_tables(lambda: _record_frames(chunks_of()), name, mappings)
@@ -369,7 +373,8 @@ def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -
     if (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
         dated = None if mapping.created_at_format else mapping.columns.get("created_at")
         return (lambda f, loc: mapped.parse(mapping, f, loc, name)), dated
-    raise FileError(f"table with unrecognised columns {list(frame.columns)[:12]}; add a column mapping")
+    raise UnrecognisedColumns(f"table with unrecognised columns {list(frame.columns)[:12]}; {_ADD_MAPPING.format(name)}",
+                              frame)
 
 
 TableChunks = Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]
@@ -458,6 +463,8 @@ def _parse_workbook(fh: IO[bytes], name: str, mappings: Sequence[Mapping]) -> It
         chunk = (rows, [f"sheet {title!r} row {i + 2}" for i in rows.index], ())
         try:
             yield from _parse_tables(lambda chunk=chunk: iter([chunk]), name, mappings)
+        except UnrecognisedColumns as exc:
+            raise UnrecognisedColumns(f"sheet {title!r}: {exc}", exc.sample) from exc
         except FileError as exc:
             raise FileError(f"sheet {title!r}: {exc}") from exc
 
@@ -636,6 +643,17 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
         result.skipped += sum(threaded.skipped.values())
         result.pending = None
     return result
+
+
+def unread_sample(path: Path, mappings: Sequence[Mapping] = ()) -> pd.DataFrame | None:
+    """The first rows of an export that no profile or mapping reads, as its table (JSON records as
+    rows); None when one reads it. Only the first chunk is parsed."""
+    with open(path, "rb") as fh:
+        try:
+            next(_parse_file(path.name, fh, mappings, UnrecognisedColumns.SAMPLE_ROWS), None)
+        except UnrecognisedColumns as exc:
+            return exc.sample
+    return None
 
 
 def export_weeks(name: str, fh: IO[bytes], mappings: Sequence[Mapping] = ()) -> dict[date, str]:

@@ -71,6 +71,17 @@ class FileError(ValueError):
     """The whole file is unusable; the message says why in one line."""
 
 
+class UnrecognisedColumns(FileError):
+    """A table (or JSON records) that no profile or mapping reads; `sample` holds its first rows, from
+    which `ticket-intel mapping suggest` drafts a mapping (core/sources/mapping_draft.py)."""
+
+    SAMPLE_ROWS = 500
+
+    def __init__(self, message: str, sample: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.sample = sample.head(self.SAMPLE_ROWS)
+
+
 @dataclass
 class ParseResult:
     source: str

@@ -1,0 +1,186 @@
+"""A column mapping drafted from an export no profile reads (`ticket-intel mapping suggest FILE`).
+
+A helpdesk this project has no profile for (Salesforce cases, HubSpot or Help Scout exports, a
+shop's own table) needs a mapping (docs/sources.md); its columns say most of it. Each canonical
+field takes the column whose name says it and whose values fit it: the creation time is a column
+whose values parse as timestamps and whose name says created or opened rather than updated or
+closed; the message is the text column with the most words; the id a column with a distinct value
+in every row. The draft names what it chose and what it left out, for a person to check; it is
+never read without being saved in a mappings folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ticket_intel.core.sources.base import RecordError, parse_timestamp, text_or_none
+
+# Column names that say a field, tried on the name lower-cased with separators as spaces.
+_NAMES: dict[str, str] = {
+    "ticket_id": r"(?:^|\s)(?:id|number|no|nr|key|ref|reference|#)$|#",
+    "created_at": r"creat|open|submit|receiv|start|sent|posted|^date|timestamp|^time$",
+    "message": r"descr|body|message|text|content|question|comment|detail|problem|query|inquiry|enquiry|note",
+    "subject": r"subject|title|summary|topic|headline",
+    "customer_id": r"e-?mail|requester|customer|contact|user|author|creator|from|client|submitter|reporter|caller|sender",
+    "account_id": r"company|organi[sz]ation|account|^org",
+    "plan": r"plan|tier|segment|subscription",
+    "monthly_revenue": r"mrr|revenue",
+    "channel": r"channel|source|via|origin|medium",
+    "tags": r"tags?$|labels?$|categor|topics?$",
+    "priority": r"priority|urgency|severity",
+    "status": r"status|state|stage",
+    "product": r"product|brand|app$|application|service$",
+    "reply": r"resolution|answer|response|reply|solution",
+}
+# A column holding the id of the message a row answers: rows form conversations (`thread.reply_to`).
+_REPLY_TO = re.compile(r"in.?response.?to|reply.?to|replied.?to|parent")
+_WHOLE_NUMBER = re.compile(r"(\d+)\.0+")
+# An id column names what it identifies: a ticket's ("Case Number", "hs_object_id"), not a customer's.
+_TICKET_WORDS = re.compile(r"ticket|case|issue|conversation|request|incident|thread|message|object|record")
+_OTHERS_IDS = ("customer_id", "account_id", "product")
+# Times that are not when the customer wrote: they never date a ticket.
+_NOT_CREATED = re.compile(r"updat|modif|clos|resolv|solv|due|last|first.?response|assign|reply|replied|sla|birth")
+# Chosen in this order (the required fields first, so no other field takes their columns).
+_ROLE_ORDER = ("created_at", "message", "ticket_id", "subject", "customer_id", "account_id", "status", "priority",
+               "tags", "channel", "product", "plan", "monthly_revenue", "reply")
+PARSED_SHARE = 0.9  # of a column's filled values that must parse as timestamps for it to date tickets
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A mapping as YAML text, and what was chosen: canonical field -> column."""
+
+    yaml: str
+    columns: dict[str, str]
+
+
+def _said(column: str, field: str) -> bool:
+    name = re.sub(r"[_\-./]+", " ", column.strip().lower())
+    return re.search(_NAMES[field], name) is not None
+
+
+def _filled(values: pd.Series) -> pd.Series:
+    return values[values.map(lambda v: text_or_none(v) is not None)]
+
+
+def _dates(values: pd.Series) -> float:
+    """The share of a column's filled values that parse as ticket timestamps."""
+    filled = _filled(values)
+    if filled.empty or filled.map(lambda v: isinstance(v, bool)).all():
+        return 0.0
+
+    def parses(value: object) -> bool:
+        try:
+            parse_timestamp(value)
+            return True
+        except RecordError:
+            return False
+
+    return float(filled.map(parses).mean())
+
+
+def _words(values: pd.Series) -> float:
+    """Mean words per filled value, for columns of text (0 for numbers, dates and ids)."""
+    filled = _filled(values)
+    if filled.empty or not filled.map(lambda v: isinstance(v, str)).all():
+        return 0.0
+    return float(filled.map(lambda v: len(v.split())).mean())
+
+
+def _choose(frame: pd.DataFrame, taken: set[str], field: str, fits: Callable[[pd.Series], bool],
+            rank: Callable[[str], float] = lambda c: 0.0, named: bool = True) -> str | None:
+    """The column for `field` among those not taken: its name says the field (unless `named` is
+    False) and its values fit; ties go to `rank`, then to the leftmost column."""
+    found = [c for c in frame.columns if c not in taken and (not named or _said(c, field)) and fits(frame[c])]
+    return max(found, key=lambda c: (rank(c), -list(frame.columns).index(c)), default=None)
+
+
+def _roles(frame: pd.DataFrame) -> dict[str, str]:
+    """Canonical field -> column, in `_ROLE_ORDER`. The creation time and the message may also come
+    from a column whose name says nothing, when its values are timestamps or text."""
+    dated = {c: _dates(frame[c]) for c in frame.columns if not _NOT_CREATED.search(str(c).lower())}
+    words = {c: _words(frame[c]) for c in frame.columns}
+    chosen: dict[str, str] = {}
+
+    def is_id(values: pd.Series) -> bool:
+        return (not any(_said(values.name, f) for f in _OTHERS_IDS) and values.astype(str).is_unique
+                and bool(values.map(lambda x: text_or_none(x) is not None).all()))
+
+    def is_subject(values: pd.Series) -> bool:  # fewer words than the message
+        return 0 < words[values.name] < words.get(chosen.get("message"), float("inf"))
+
+    def is_text(values: pd.Series) -> bool:
+        return words[values.name] >= 3
+
+    rules: dict[str, tuple[Callable[[pd.Series], bool], Callable[[str], float], bool]] = {
+        "created_at": (lambda v: dated.get(v.name, 0) >= PARSED_SHARE, lambda c: dated[c], True),
+        "message": (is_text, lambda c: words[c], True),
+        "ticket_id": (is_id, lambda c: float(bool(_TICKET_WORDS.search(str(c).lower()))), False),
+        "subject": (is_subject, lambda c: 0.0, False),
+        "reply": (is_text, lambda c: 0.0, False),
+    }
+    for field in _ROLE_ORDER:
+        fits, rank, unnamed = rules.get(field, (lambda v: not _filled(v).empty, lambda c: 0.0, False))
+        taken = set(chosen.values())
+        column = _choose(frame, taken, field, fits, rank) or (
+            _choose(frame, taken, field, fits, rank, named=False) if unnamed else None)
+        if column is not None:
+            chosen[field] = column
+    return chosen
+
+
+def _reply_link(frame: pd.DataFrame, ids: str | None) -> str | None:
+    """The column whose name says a row answers another, whose values are ids of other rows or empty
+    on some rows only (a conversation's first message answers nothing)."""
+    if ids is None:
+        return None
+    known = set(frame[ids].map(_as_id))
+
+    def links(values: pd.Series) -> bool:
+        filled = _filled(values)
+        return bool(known & set(filled.map(_as_id))) or 0 < len(filled) < len(values)
+
+    return next((c for c in frame.columns if c != ids and _REPLY_TO.search(str(c).lower()) and links(frame[c])), None)
+
+
+def _as_id(value: object) -> str:
+    """An id as text: 12.0 and "12.0" (a number column with gaps) and "12" are one id."""
+    text = str(value).strip()
+    return whole.group(1) if (whole := _WHOLE_NUMBER.fullmatch(text)) else text
+
+
+def draft_mapping(sample: pd.DataFrame, file: Path) -> Draft:
+    """A mapping for the export `file` whose first rows are `sample`, as commented YAML."""
+    name = re.sub(r"[^a-z0-9]+", "_", file.name.split(".")[0].lower()).strip("_") or "export"
+    roles = _roles(sample)
+    columns = {f: roles[f] for f in ("ticket_id", *_ROLE_ORDER) if f in roles}
+    notes = []
+    if "ticket_id" not in roles:
+        columns = {"ticket_id": "{file}-{record}", **columns}
+        notes.append("no column holds a distinct value per row: ids come from the file and the row "
+                     "(see docs/sources.md, an export without ids)")
+    if "message" not in roles:
+        notes.append("no column holds the customers' text: name it under columns as message")
+    if "created_at" not in roles:
+        notes.append("no column holds when tickets were written: name it, or give the export's date as "
+                     "constants: {created_at: YYYY-MM-DD} (docs/sources.md, an export without dates)")
+    doc = {"name": name, "description": f"Drafted from {file.name}; check each column", "source": name,
+           "detect": [roles[f] for f in ("ticket_id", "created_at", "message") if f in roles],
+           "columns": columns}
+    if (link := _reply_link(sample, roles.get("ticket_id"))) is not None:
+        doc["thread"] = {"reply_to": link}
+        notes.append(f"rows answer one another through {link}: a thread's first row is its ticket; if the "
+                     "company's answers are rows too, name the column that tells them apart under agents")
+    unused = [str(c) for c in sample.columns if c not in {*roles.values(), link}]
+    header = [f"# Drafted by `ticket-intel mapping suggest` from {file.name} ({len(sample)} rows read).",
+              "# Check each column, then save this file in your mappings folder (TICKET_INTEL_MAPPINGS_DIR);",
+              "# docs/sources.md#column-mappings explains every key.",
+              *(f"# Note: {n}." for n in notes),
+              f"# Columns left out: {', '.join(unused) if unused else 'none'}."]
+    return Draft("\n".join(header) + "\n" + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), dict(roles))

@@ -1,0 +1,108 @@
+"""`ticket-intel mapping suggest`: a mapping drafted from an export no profile reads, that reads it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ticket_intel.cli import main
+from ticket_intel.core.sources import load_mappings, read_inbox, unread_sample
+from ticket_intel.core.sources.mapped import load_mapping
+from ticket_intel.core.sources.mapping_draft import draft_mapping
+from ticket_intel_tests.conftest import SHARED_DATASETS
+from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+QUESTIONS = ["My card payment was declined at the shop twice today", "How do I change the address on my account",
+             "The app crashes every time I open my statements", "I was charged twice for the same order last week"]
+
+
+def _cases(n: int = 40) -> pd.DataFrame:
+    """A Salesforce-style case export: its own column names, the update time before the creation time."""
+    return pd.DataFrame([{"Case Number": f"0000{1000 + i}", "Last Modified Date": "2026-11-20 08:00",
+                          "Status": "Closed", "Date/Time Opened": f"2026-10-{5 + i % 20:02d} 09:{i % 60:02d}",
+                          "Subject": "Card", "Description": QUESTIONS[i % 4], "Contact Email": f"c{i % 7}@example.com",
+                          "Account ID": f"acct{i % 3}"} for i in range(n)])
+
+
+def _saved(export: Path, folder: Path) -> Path:
+    """Draft a mapping for `export` with the command a user runs, into `folder`."""
+    folder.mkdir(exist_ok=True)
+    out = folder / f"{export.stem}.yaml"
+    result = CliRunner().invoke(main, ["mapping", "suggest", str(export), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_a_drafted_mapping_reads_the_export_it_was_drafted_from(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _cases().to_csv(inbox / "cases.csv", index=False)
+    mapping = load_mapping(_saved(inbox / "cases.csv", tmp_path / "maps"))
+    assert mapping.columns == {"ticket_id": "Case Number", "created_at": "Date/Time Opened", "message": "Description",
+                               "subject": "Subject", "customer_id": "Contact Email", "account_id": "Account ID",
+                               "status": "Status"}
+    result = read_inbox(inbox, load_mappings(tmp_path / "maps"))
+    assert len(result.tickets) == 40 and result.rejected.empty
+    assert set(result.tickets["message"]) == set(QUESTIONS)
+    assert str(result.tickets["created_at"].min()) == "2026-10-05 09:00:00"
+
+
+def test_records_and_workbooks_are_drafted_from_their_fields(tmp_path):
+    """JSON records and an Excel sheet; the id is the column that identifies a ticket, not a customer
+    (both are distinct in every row), and a modified time never dates a ticket."""
+    records = [{"contact_id": f"u{i}", "hs_lastmodifieddate": "2026-11-20T00:00:00Z", "hs_object_id": str(500 + i),
+                "createdate": f"2026-10-{6 + i:02d}T10:00:00Z", "content": QUESTIONS[i % 4], "hs_pipeline_stage": "1"}
+               for i in range(12)]
+    (tmp_path / "hubspot.jsonl").write_text("\n".join(map(json.dumps, records)))
+    drafted = draft_mapping(unread_sample(tmp_path / "hubspot.jsonl"), tmp_path / "hubspot.jsonl")
+    assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message", "customer_id", "status")} == {
+        "ticket_id": "hs_object_id", "created_at": "createdate", "message": "content", "customer_id": "contact_id",
+        "status": "hs_pipeline_stage"}
+    _cases(10).to_excel(tmp_path / "cases.xlsx", index=False)
+    assert draft_mapping(unread_sample(tmp_path / "cases.xlsx"), tmp_path / "cases.xlsx").columns["message"] == "Description"
+
+
+def test_a_dump_without_ids_or_dates_is_told_what_to_add(tmp_path):
+    pd.DataFrame({"question": QUESTIONS * 2, "category": ["card", "account", "app", "billing"] * 2}).to_csv(
+        tmp_path / "dump.csv", index=False)
+    drafted = draft_mapping(unread_sample(tmp_path / "dump.csv"), tmp_path / "dump.csv")
+    assert drafted.columns == {"message": "question", "tags": "category"}
+    assert "ticket_id: '{file}-{record}'" in drafted.yaml
+    assert "constants: {created_at: YYYY-MM-DD}" in drafted.yaml
+
+
+def test_reply_links_become_threads_and_a_known_export_needs_no_draft(tmp_path):
+    rows = [{"msg_id": str(i), "in_reply_to": "" if i % 3 == 0 else str(i - 1), "sent_at": f"2026-10-{6 + i:02d} 10:00",
+             "body": QUESTIONS[i % 4]} for i in range(9)]
+    pd.DataFrame(rows).to_csv(tmp_path / "threads.csv", index=False)
+    mapping = load_mapping(_saved(tmp_path / "threads.csv", tmp_path / "maps"))
+    assert mapping.thread is not None and mapping.thread.reply_to == "in_reply_to"
+    (tmp_path / "fd.csv").write_text(fd_csv([fd_row()]))
+    result = CliRunner().invoke(main, ["mapping", "suggest", str(tmp_path / "fd.csv")])
+    assert result.exit_code == 0 and "nothing to draft" in result.output
+
+
+def test_the_unreadable_export_names_the_command_that_drafts_its_mapping(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _cases(5).to_csv(inbox / "cases.csv", index=False)
+    (error,) = read_inbox(inbox, load_mappings()).files["error"]
+    assert "`ticket-intel mapping suggest cases.csv` drafts one" in error
+
+
+@pytest.mark.skipif(not (SHARED_DATASETS / "twcs_sample").exists(), reason="../shared/datasets not present")
+def test_real_exports_are_drafted_as_their_shipped_mappings_read_them():
+    """twcs tweets and GitHub issues, read as a user without the shipped mappings would draft them."""
+    twcs = SHARED_DATASETS / "twcs_sample" / "twcs_small.csv"
+    drafted = draft_mapping(unread_sample(twcs), twcs)
+    assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message")} == {
+        "ticket_id": "tweet_id", "created_at": "created_at", "message": "text"}
+    assert "reply_to: in_response_to_tweet_id" in drafted.yaml
+    issues = SHARED_DATASETS / "github_bug_issues" / "TensorFlow_tensorflow.csv"
+    drafted = draft_mapping(unread_sample(issues), issues)
+    assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message", "customer_id")} == {
+        "ticket_id": "number", "created_at": "created_at", "message": "title", "customer_id": "creator_name"}
