@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ticket_intel.cli import main
-from ticket_intel.core.sources import load_mappings, read_inbox, unread_sample
+from ticket_intel.core.sources import load_mappings, parse_bytes, read_inbox, unread_sample
 from ticket_intel.core.sources.mapped import load_mapping
 from ticket_intel.core.sources.mapping_draft import draft_mapping
 from ticket_intel_tests.conftest import SHARED_DATASETS
@@ -77,10 +77,13 @@ def test_a_dump_without_ids_or_dates_is_told_what_to_add(tmp_path):
 
 def test_reply_links_become_threads_and_a_known_export_needs_no_draft(tmp_path):
     rows = [{"msg_id": str(i), "in_reply_to": "" if i % 3 == 0 else str(i - 1), "sent_at": f"2026-10-{6 + i:02d} 10:00",
-             "body": QUESTIONS[i % 4]} for i in range(9)]
+             "body": QUESTIONS[i % 4], "author_role": "customer" if i % 3 == 0 else "Agent"} for i in range(9)]
     pd.DataFrame(rows).to_csv(tmp_path / "threads.csv", index=False)
     mapping = load_mapping(_saved(tmp_path / "threads.csv", tmp_path / "maps"))
     assert mapping.thread is not None and mapping.thread.reply_to == "in_reply_to"
+    assert mapping.agents is not None and (mapping.agents.column, mapping.agents.values) == ("author_role", ["Agent"])
+    read = read_inbox(tmp_path, load_mappings(tmp_path / "maps"))
+    assert len(read.tickets) == 3 and len(read.replies) == 6  # each thread's first row; the agent's rows answer it
     (tmp_path / "fd.csv").write_text(fd_csv([fd_row()]))
     result = CliRunner().invoke(main, ["mapping", "suggest", str(tmp_path / "fd.csv")])
     assert result.exit_code == 0 and "nothing to draft" in result.output
@@ -95,13 +98,17 @@ def test_the_unreadable_export_names_the_command_that_drafts_its_mapping(tmp_pat
 
 
 @pytest.mark.skipif(not (SHARED_DATASETS / "twcs_sample").exists(), reason="../shared/datasets not present")
-def test_real_exports_are_drafted_as_their_shipped_mappings_read_them():
+def test_real_exports_are_drafted_as_their_shipped_mappings_read_them(tmp_path):
     """twcs tweets and GitHub issues, read as a user without the shipped mappings would draft them."""
     twcs = SHARED_DATASETS / "twcs_sample" / "twcs_small.csv"
     drafted = draft_mapping(unread_sample(twcs), twcs)
     assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message")} == {
         "ticket_id": "tweet_id", "created_at": "created_at", "message": "text"}
-    assert "reply_to: in_response_to_tweet_id" in drafted.yaml
+    assert "reply_to: in_response_to_tweet_id" in drafted.yaml and "column: inbound" in drafted.yaml
+    (tmp_path / "twcs_draft.yaml").write_text(drafted.yaml)
+    read = parse_bytes(twcs.name, twcs.read_bytes(), [load_mapping(tmp_path / "twcs_draft.yaml")])
+    shipped = parse_bytes(twcs.name, twcs.read_bytes(), load_mappings())
+    assert sorted(t["message"] for t in read.tickets) == sorted(t["message"] for t in shipped.tickets)  # the same threads
     issues = SHARED_DATASETS / "github_bug_issues" / "TensorFlow_tensorflow.csv"
     drafted = draft_mapping(unread_sample(issues), issues)
     assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message", "customer_id")} == {

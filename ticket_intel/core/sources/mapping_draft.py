@@ -40,6 +40,10 @@ _NAMES: dict[str, str] = {
 }
 # A column holding the id of the message a row answers: rows form conversations (`thread.reply_to`).
 _REPLY_TO = re.compile(r"in.?response.?to|reply.?to|replied.?to|parent")
+_INBOUND = re.compile(r"inbound|incoming|from.?customer|is.?customer")
+_OUTBOUND = re.compile(r"outbound|outgoing|is.?agent|is.?staff|from.?agent|from.?company")
+_ROLE = re.compile(r"role|author.?type|sender.?type|user.?type|direction|from.?type")
+_COMPANY_ROLES = frozenset({"agent", "admin", "staff", "support", "operator", "company", "bot", "outbound", "outgoing"})
 _WHOLE_NUMBER = re.compile(r"(\d+)\.0+")
 # An id column names what it identifies: a ticket's ("Case Number", "hs_object_id"), not a customer's.
 _TICKET_WORDS = re.compile(r"ticket|case|issue|conversation|request|incident|thread|message|object|record")
@@ -149,6 +153,20 @@ def _reply_link(frame: pd.DataFrame, ids: str | None) -> str | None:
     return next((c for c in frame.columns if c != ids and _REPLY_TO.search(str(c).lower()) and links(frame[c])), None)
 
 
+def _company_rows(frame: pd.DataFrame) -> tuple[str, list[str]] | None:
+    """The column and values that mark the company's own rows in a threaded export: a yes/no column
+    saying a row came in from a customer (twcs's `inbound`: its no) or went out from the company (its
+    yes), or a role column holding an agent's, admin's or bot's role."""
+    for column in frame.columns:
+        name, values = str(column).lower(), {str(v).strip() for v in _filled(frame[column])}
+        flags = {v.lower(): v for v in values}
+        if set(flags) == {"true", "false"} and (side := _INBOUND.search(name) or _OUTBOUND.search(name)):
+            return str(column), [flags["false" if side.re is _INBOUND else "true"]]
+        if _ROLE.search(name) and (company := sorted(v for v in values if v.lower() in _COMPANY_ROLES)):
+            return str(column), company
+    return None
+
+
 def _as_id(value: object) -> str:
     """An id as text: 12.0 and "12.0" (a number column with gaps) and "12" are one id."""
     text = str(value).strip()
@@ -173,11 +191,15 @@ def draft_mapping(sample: pd.DataFrame, file: Path) -> Draft:
     doc = {"name": name, "description": f"Drafted from {file.name}; check each column", "source": name,
            "detect": [roles[f] for f in ("ticket_id", "created_at", "message") if f in roles],
            "columns": columns}
+    agents = None
     if (link := _reply_link(sample, roles.get("ticket_id"))) is not None:
         doc["thread"] = {"reply_to": link}
-        notes.append(f"rows answer one another through {link}: a thread's first row is its ticket; if the "
-                     "company's answers are rows too, name the column that tells them apart under agents")
-    unused = [str(c) for c in sample.columns if c not in {*roles.values(), link}]
+        notes.append(f"rows answer one another through {link}: a thread's first row is its ticket")
+        if (agents := _company_rows(sample)) is not None:
+            doc["agents"] = {"column": agents[0], "values": agents[1]}
+        else:
+            notes.append("if the company's answers are rows too, name the column that tells them apart under agents")
+    unused = [str(c) for c in sample.columns if c not in {*roles.values(), link, agents and agents[0]}]
     header = [f"# Drafted by `ticket-intel mapping suggest` from {file.name} ({len(sample)} rows read).",
               "# Check each column, then save this file in your mappings folder (TICKET_INTEL_MAPPINGS_DIR);",
               "# docs/sources.md#column-mappings explains every key.",
