@@ -11,7 +11,14 @@ import pandas as pd
 import pytest
 
 from ticket_intel import PROJECT_ROOT
-from ticket_intel.core.sources import IngestResult, list_exports, load_mappings, parse_bytes, read_exports
+from ticket_intel.core.sources import (
+    IngestResult,
+    list_exports,
+    load_mappings,
+    parse_bytes,
+    read_exports,
+    read_inbox,
+)
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.mapped import MappingError
 
@@ -307,6 +314,22 @@ def test_an_accounts_file_saved_by_a_european_excel_is_read(tmp_path):
     accounts = read_accounts([tmp_path / "accounts.csv"]).set_index("account_id")
     assert accounts["monthly_revenue"].to_dict() == {"9": 1500.5, "7": 49.9}
     assert accounts["plan"].to_dict() == {"9": "enterprise", "7": "pro"}
+
+
+def test_revenue_in_an_export_is_read_as_amounts_are_written(tmp_path):
+    """A revenue column as helpdesk views export it, with currency and grouping: it used to be left
+    empty unless it was a bare number."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "shop.yaml").write_text(
+        "name: shop\nsource: shop\ndetect: [case, opened, body, mrr]\n"
+        "columns: {ticket_id: case, created_at: opened, message: body, monthly_revenue: mrr}\n")
+    (tmp_path / "inbox").mkdir()
+    amounts = ['"$1,200.00"', '"1.234,50 €"', "49.90", "EUR 12", "n/a", ""]
+    (tmp_path / "inbox" / "cases.csv").write_text("case,opened,body,mrr\n" + "".join(
+        f"{i},2026-10-0{i + 1} 10:00,My card was declined at the shop,{a}\n" for i, a in enumerate(amounts)))
+    tickets = read_inbox(tmp_path / "inbox", load_mappings(tmp_path / "maps")).tickets.sort_values("source_id")
+    assert tickets["monthly_revenue"].tolist()[:4] == [1200.0, 1234.5, 49.9, 12.0]
+    assert tickets["monthly_revenue"].iloc[4:].isna().all()
 
 
 def test_sample_accounts_file_fills_plans(tmp_path):

@@ -7,18 +7,8 @@ these is the separator (a comma wins a tie): column names rarely hold any of the
 
 from __future__ import annotations
 
-import re
-
 DELIMITERS = (",", "\t", ";", "|")
 
 
 def delimiter_of(header_line: str) -> str:
     return max(DELIMITERS, key=header_line.count)
-
-
-def decimal_number(value: str, delimiter: str) -> str:
-    """A number as Python reads it: in a semicolon-separated file the comma is the decimal separator
-    and a dot or a space groups thousands (`1.234,50` -> `1234.50`); elsewhere the text as it is."""
-    if delimiter != ";":
-        return value
-    return re.sub(r"[.\s\u00a0]", "", value).replace(",", ".")

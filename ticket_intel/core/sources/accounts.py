@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ticket_intel.core.csv_dialect import decimal_number, delimiter_of
+from ticket_intel.core.csv_dialect import delimiter_of
+from ticket_intel.core.sources.base import money
 
 REQUIRED = {"account_id", "plan"}
 COLUMNS = ["source", "account_id", "plan", "monthly_revenue"]
@@ -31,7 +32,7 @@ def is_accounts_file(path: Path) -> bool:
 
 
 def _accounts_file(path: Path) -> pd.DataFrame:
-    """One accounts file's COLUMNS as text, revenue written the way Python reads numbers."""
+    """One accounts file's COLUMNS as text, revenue as a number (`money`)."""
     with path.open(encoding="utf-8-sig", errors="replace") as fh:
         delimiter = delimiter_of(fh.readline())
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=delimiter)
@@ -39,7 +40,7 @@ def _accounts_file(path: Path) -> pd.DataFrame:
     for col in ("source", "monthly_revenue"):
         if col not in frame:
             frame[col] = ""
-    frame["monthly_revenue"] = [decimal_number(v, delimiter) for v in frame["monthly_revenue"]]
+    frame["monthly_revenue"] = [money(v, decimal_comma=delimiter == ";") for v in frame["monthly_revenue"]]
     return frame[COLUMNS]
 
 

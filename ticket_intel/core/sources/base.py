@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 from dateutil import parser as dateparser
+from price_parser import Price
 
 from ticket_intel.core.normalize import has_text
 
@@ -204,6 +205,18 @@ def _from_number(value: float) -> datetime:
     return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=UTC)
 
 
+def money(value: Any, decimal_comma: bool = False) -> float | None:
+    """An amount as exports write it ("$1,200.00", "1.234,50 €", "49.90", 49.9) as a number; None when
+    it holds none. A semicolon-separated file writes the decimal comma (`decimal_comma`): there "1.234"
+    is a thousand and more."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else float(value)
+    text = text_or_none(value)
+    return None if text is None else Price.fromstring(text, decimal_separator="," if decimal_comma else None).amount_float
+
+
 def parse_tags(value: Any) -> list[str]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
@@ -258,12 +271,7 @@ def make_ticket(
         if subject_text is None:
             raise RecordError("no customer message: body and subject are both empty")
         message_text = subject_text
-    revenue = None
-    if monthly_revenue is not None and text_or_none(monthly_revenue) is not None:
-        try:
-            revenue = float(monthly_revenue)
-        except (TypeError, ValueError):
-            revenue = None
+    revenue = money(monthly_revenue)
     plan_text = text_or_none(plan)
     return {
         "ticket_id": f"{source}:{sid}",
