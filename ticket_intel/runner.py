@@ -152,10 +152,11 @@ class WeekPlan:
         """Nothing to run: every week with tickets is unchanged since its last complete run."""
         return self.with_tickets == 0 and self.current > 0
 
-    def describe(self) -> str:
+    def describe(self, again: str = "--weeks all runs them again") -> str:
+        """The plan in a line or two; `again` says how to run unchanged weeks anyway."""
         if self.idle:
             return (f"nothing to run: the {self.current} weeks with tickets, {self.start}..{self.end}, are unchanged "
-                    f"since their last complete run (--weeks all runs them again){self._cut_note()}")
+                    f"since their last complete run ({again}){self._cut_note()}")
         skipped = f"; skipped {self.without} weeks with no tickets" if self.without else ""
         kept = f"; the {self.current} weeks before are unchanged since their last complete run" if self.current else ""
         return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{kept}{self._cut_note()}"

@@ -43,7 +43,7 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
     waiting = (f"\nno export in {inbox} holds a ticket of the week of {ended} yet: inbox_sensor runs it when one "
                "arrives") if ended and date.fromisoformat(ended) not in staged[0] else ""
     if plan.idle:
-        return dg.SkipReason(plan.describe() + waiting)
+        return dg.SkipReason(plan.describe("a backfill of those weeks runs them again") + waiting)
     ensure_writer_pool(context.instance)  # before the queue's first pass
     why = "; ".join(filter(None, [note, plan.describe() + waiting])).replace("\n", "; ")
     return dg.RunRequest(tags={RANGE_START: plan.start.isoformat(), RANGE_END: plan.end.isoformat(),
