@@ -160,9 +160,9 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         from ticket_intel.defs.ingest import last_complete_ingest
         from ticket_intel.defs.run_guard import prepare_instance
 
-        plan, note = runner.plan_changed(inbox, warehouse, (counts, files, cut, digests), keys, origin,
-                                         last_complete_ingest(prepare_instance()))
-        if note:
+        plan, notes = runner.plan_changed(inbox, warehouse, (counts, files, cut, digests), keys, origin,
+                                          last_complete_ingest(prepare_instance()))
+        for note in notes:
             click.echo(note)
     else:
         plan = runner.plan_weeks(weeks, counts, keys, origin, cut)

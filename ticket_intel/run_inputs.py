@@ -22,7 +22,9 @@ from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources.parse_cache import installed
 
 PACKAGE = Path(__file__).parent
-WEEK_INPUTS = "week_inputs"  # raw_tickets metadata: {week: week_inputs digest} of the weeks it ran
+# raw_tickets metadata: {week: week_inputs digest} of the weeks it ran, and the run's inputs digest
+# (which tells a week whose tickets changed from one whose settings, files or code did).
+WEEK_INPUTS, RUN_INPUTS = "week_inputs", "inputs_digest"
 
 
 def week_inputs(tickets: Mapping[date, str], weeks: Iterable[date], inputs: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core.rates import CutWeek, cut_short
+from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, week_start
 from ticket_intel.warehouse import access, target
 
@@ -217,20 +218,25 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
 
 
 def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partition_keys: set[str], origin: str,
-                 last: Callable[[date], CompleteRun]) -> tuple[WeekPlan, str | None]:
-    """The `changed` plan of an inbox `staged` by `inbox_weeks`, given each week's last complete run:
-    the plan, and a note when an export new to the warehouse holds no ticket in a changed week, so
-    the newest week runs to record its rejections (every run records every export's)."""
+                 last: Callable[[date], CompleteRun], data_only: bool = False) -> tuple[WeekPlan, list[str]]:
+    """The `changed` plan of an inbox `staged` by `inbox_weeks`, given each week's last complete run,
+    and notes for people: an export new to the warehouse that holds no ticket in a changed week runs
+    the newest week (every run records every export's rejections). With `data_only` (the unattended
+    schedule), weeks whose tickets are as their last complete run read them but whose settings,
+    files or code changed are named, not run: after an upgrade that would be the whole history."""
     counts, files, cut, digests = staged
     reports, listed = _recorded(warehouse)
-    changed = _changed_weeks(inbox, counts, digests, reports, last)
-    plan = plan_weeks(CHANGED, counts, partition_keys, origin, cut, changed)
+    changed, stale = _week_changes(inbox, counts, digests, reports, last)
+    plan = plan_weeks(CHANGED, counts, partition_keys, origin, cut, changed if data_only else changed + stale)
+    notes = [f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}, hold the tickets their last "
+             "complete run read but ran with other settings, files or code: a backfill of them applies the current "
+             "ones"] if data_only and stale else []
     unrecorded = [Path(f.source_file).name for f in files.itertuples() if _read_as(f.source_file, f.file_hash) not in listed]
     if not (plan.idle and unrecorded):
-        return plan, None
-    return plan_weeks(plan.end.isoformat(), counts, partition_keys, origin, cut), (
-        f"{', '.join(unrecorded)}: no ticket in a week that changed, but new to the warehouse; "
-        "running the newest week to record what it holds")
+        return plan, notes
+    return plan_weeks(plan.end.isoformat(), counts, partition_keys, origin, cut), [
+        *notes, f"{', '.join(unrecorded)}: no ticket in a week that changed, but new to the warehouse; "
+        "running the newest week to record what it holds"]
 
 
 def _read_as(path: str, file_hash: str | None) -> str:
@@ -255,16 +261,25 @@ def _recorded(warehouse: str | Path) -> tuple[dict[date, str], set[str]]:
         raise
 
 
-def _changed_weeks(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],
-                   last: Callable[[date], CompleteRun]) -> list[date]:
-    """The weeks with tickets whose tickets or other inputs differ from what their last complete run
-    recorded, that never completed a run, or whose report the warehouse does not hold from that run
-    (a warehouse file deleted, or restored from a backup, beside the instance that remembers it)."""
-    from ticket_intel.run_inputs import WEEK_INPUTS, inputs_digest, week_inputs
+def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],
+                  last: Callable[[date], CompleteRun]) -> tuple[list[date], list[date]]:
+    """(changed, stale) among the weeks with tickets. Changed: its tickets differ from what its last
+    complete run recorded, it never completed a run, or the warehouse does not hold its report from
+    that run (a warehouse file deleted, or restored from a backup, beside the instance that remembers
+    it). Stale: its tickets are the same, but the settings, files or code that shape results are not."""
+    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_INPUTS, inputs_digest, week_inputs
 
-    now = week_inputs(digests, counts, inputs_digest(inbox))
-    return [w for w in counts if (run := last(w)).run_id is None or reports.get(w) != run.run_id
-            or run.metadata.get(WEEK_INPUTS, {}).get(w.isoformat()) != now[w.isoformat()]]
+    now, changed, stale = inputs_digest(inbox), [], []
+    for week in sorted(counts):
+        run, key = last(week), week.isoformat()
+        recorded = run.metadata.get(WEEK_INPUTS, {}).get(key) if run.run_id and reports.get(week) == run.run_id else None
+        if recorded == week_inputs(digests, [week], now)[key]:
+            continue
+        # A run recorded before its inputs digest was cannot tell: taken as stale, named but not run unattended.
+        same_tickets = recorded is not None and (RUN_INPUTS not in run.metadata or recorded == week_inputs(
+            digests, [week], run.metadata[RUN_INPUTS])[key])
+        (stale if same_tickets else changed).append(week)
+    return changed, stale
 
 
 def _range(spec: str) -> tuple[date, date]:

@@ -28,8 +28,9 @@ def _tick(monday: str, inbox, warehouse) -> dg.RunRequest | dg.SkipReason:
 @pytest.mark.e2e
 def test_the_schedule_runs_the_new_week_once_and_waits_for_its_export(sample_copy, tmp_path, monkeypatch):
     """After `ticket-intel run` the Monday tick runs nothing (it used to re-run the last week); a week
-    whose export has not arrived is not run empty, and the tick says so; once it arrives, that week
-    alone runs, and the tick after that run has nothing to do."""
+    whose export has not arrived is not run empty, and the tick says so; a changed setting is named,
+    not run over the whole history; once the export arrives, that week alone runs, and the tick after
+    that run has nothing to do."""
     inbox = tmp_path / "inbox"  # a moved copy of the inbox the run read: the same exports, not new ones
     shutil.copytree(sample_copy.inbox, inbox)
     monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
@@ -41,6 +42,13 @@ def test_the_schedule_runs_the_new_week_once_and_waits_for_its_export(sample_cop
     skip = _tick("2026-11-30", inbox, sample_copy.warehouse)
     assert isinstance(skip, dg.SkipReason)
     assert f"no export in {inbox} holds a ticket of the week of 2026-11-23 yet" in skip.skip_message
+    with monkeypatch.context() as changed:  # a setting that shapes themes: named for a backfill, not run unattended
+        changed.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "4")
+        skip = _tick("2026-11-23", inbox, sample_copy.warehouse)
+    assert isinstance(skip, dg.SkipReason)
+    assert skip.skip_message == ("nothing to run: 12 weeks with tickets, 2026-08-31..2026-11-16, hold the tickets their "
+                                 "last complete run read but ran with other settings, files or code: a backfill of "
+                                 "them applies the current ones")
 
     (inbox / "late_november.csv").write_text(fd_csv([
         fd_row(text=f"The export to CSV button does nothing, attempt {d}", created=f"2026-11-{23 + d} 10:00:00")

@@ -1,9 +1,11 @@
 """weekly_schedule: each Monday, the weekly `ticket-intel run` (runner.plan_changed), run by the daemon.
 
-It runs the weeks whose inputs changed since their last complete run, from the first of them on (each
+It runs the weeks whose tickets changed since their last complete run, from the first of them on (each
 week's themes follow from the weeks before), as the command line and the inbox sensor decide it: a
 week the sensor already ran when its export arrived is not run again, and a week whose export has not
-arrived yet is not run as an empty or partial week; the tick says why it skipped. Off until turned on
+arrived yet is not run as an empty or partial week; the tick says why it skipped. Unlike the command
+line it follows the data alone: weeks whose settings, files or code changed (an upgrade: the whole
+history) are named in the tick for a backfill, not run unattended. Off until turned on
 (UI: Automation): a fresh clone holds only the bundled sample, whose weeks are not the calendar's, and
 a schedule should not write a warehouse nobody asked it to.
 """
@@ -24,8 +26,9 @@ from ticket_intel.defs.run_guard import ensure_writer_pool
 
 @dg.schedule(job=weekly_job, cron_schedule="0 6 * * 1", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.STOPPED,
-             description="Mondays 06:00 UTC: the weeks whose exports, settings or code changed since their last "
-             "complete run, from the first of them on (nothing when the inbox sensor already ran them).")
+             description="Mondays 06:00 UTC: the weeks whose tickets changed since their last complete run, from "
+             "the first of them on (nothing when the inbox sensor already ran them); weeks whose settings or code "
+             "changed are named for a backfill.")
 def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
                     warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
     inbox = Path(ingest.inbox)
@@ -34,17 +37,18 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
     if not staged[0]:
         return dg.SkipReason(runner.no_tickets_reason(staged[1]))
     try:
-        plan, note = runner.plan_changed(inbox, warehouse.database, staged, keys,
-                                         runner.partitions_origin(Path(context.instance.root_directory)),
-                                         last_complete_ingest(context.instance))
+        plan, notes = runner.plan_changed(inbox, warehouse.database, staged, keys,
+                                          runner.partitions_origin(Path(context.instance.root_directory)),
+                                          last_complete_ingest(context.instance), data_only=True)
     except ValueError as exc:  # no ticket inside the partitions
         return dg.SkipReason(str(exc))
     ended = max(keys, default=None)
     waiting = (f"\nno export in {inbox} holds a ticket of the week of {ended} yet: inbox_sensor runs it when one "
                "arrives") if ended and date.fromisoformat(ended) not in staged[0] else ""
-    if plan.idle:
-        return dg.SkipReason(plan.describe("a backfill of those weeks runs them again") + waiting)
+    if plan.idle:  # notes: at most the weeks whose settings, files or code changed
+        said = f"nothing to run: {notes[0]}" if notes else plan.describe("a backfill of those weeks runs them again")
+        return dg.SkipReason(said + waiting)
     ensure_writer_pool(context.instance)  # before the queue's first pass
-    why = "; ".join(filter(None, [note, plan.describe() + waiting])).replace("\n", "; ")
+    why = "; ".join([plan.describe() + waiting, *notes]).replace("\n", "; ")
     return dg.RunRequest(tags={RANGE_START: plan.start.isoformat(), RANGE_END: plan.end.isoformat(),
                                "ticket_intel/plan": why})
