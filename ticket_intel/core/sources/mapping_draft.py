@@ -49,7 +49,7 @@ _WHOLE_NUMBER = re.compile(r"(\d+)\.0+")
 _TICKET_WORDS = re.compile(r"ticket|case|issue|conversation|request|incident|thread|message|object|record")
 _OTHERS_IDS = ("customer_id", "account_id", "product")
 # Times that are not when the customer wrote: they never date a ticket.
-_NOT_CREATED = re.compile(r"updat|modif|clos|resolv|solv|due|last|first.?response|assign|reply|replied|sla|birth")
+_NOT_CREATED = re.compile(r"updat|modif|clos|resolv|solv|due|last|first.?response|assign|reply|replied|sla|birth|reopen")
 # Chosen in this order (the required fields first, so no other field takes their columns).
 _ROLE_ORDER = ("created_at", "message", "ticket_id", "subject", "customer_id", "account_id", "status", "priority",
                "tags", "channel", "product", "plan", "monthly_revenue", "reply")
@@ -65,7 +65,7 @@ class Draft:
 
 
 def _said(column: str, field: str) -> bool:
-    name = re.sub(r"[_\-./]+", " ", column.strip().lower())
+    name = re.sub(r"[_\-./]+", " ", str(column).strip().lower())
     return re.search(_NAMES[field], name) is not None
 
 
