@@ -62,6 +62,11 @@ def test_records_and_workbooks_are_drafted_from_their_fields(tmp_path):
     assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message", "customer_id", "status")} == {
         "ticket_id": "hs_object_id", "created_at": "createdate", "message": "content", "customer_id": "contact_id",
         "status": "hs_pipeline_stage"}
+    camel = [{"caseId": f"C{i}", "openedAt": f"2026-10-{6 + i:02d}T09:00:00Z", "customerMessage": QUESTIONS[i % 4]}
+             for i in range(8)]
+    (tmp_path / "cases.json").write_text(json.dumps({"cases": camel, "meta": {"count": 8}}))
+    assert draft_mapping(unread_sample(tmp_path / "cases.json"), tmp_path / "cases.json").columns == {
+        "created_at": "openedAt", "message": "customerMessage", "ticket_id": "caseId"}
     _cases(10).to_excel(tmp_path / "cases.xlsx", index=False)
     assert draft_mapping(unread_sample(tmp_path / "cases.xlsx"), tmp_path / "cases.xlsx").columns["message"] == "Description"
 

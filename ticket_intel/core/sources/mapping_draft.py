@@ -21,7 +21,7 @@ import yaml
 
 from ticket_intel.core.sources.base import RecordError, parse_timestamp, text_or_none
 
-# Column names that say a field, tried on the name lower-cased with separators as spaces.
+# Column names that say a field, tried on the name lower-cased with separators and camelCase as spaces.
 _NAMES: dict[str, str] = {
     "ticket_id": r"(?:^|\s)(?:id|number|no|nr|key|ref|reference|#)$|#",
     "created_at": r"creat|open|submit|receiv|start|sent|posted|^date|timestamp|^time$",
@@ -65,7 +65,7 @@ class Draft:
 
 
 def _said(column: str, field: str) -> bool:
-    name = re.sub(r"[_\-./]+", " ", str(column).strip().lower())
+    name = re.sub(r"[_\-./]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", str(column).strip())).lower()  # caseId: case id
     return re.search(_NAMES[field], name) is not None
 
 
