@@ -71,6 +71,19 @@ def test_records_and_workbooks_are_drafted_from_their_fields(tmp_path):
     assert draft_mapping(unread_sample(tmp_path / "cases.xlsx"), tmp_path / "cases.xlsx").columns["message"] == "Description"
 
 
+def test_a_zendesk_view_is_drafted_as_the_readme_maps_it(tmp_path):
+    """The README's hand-written mapping for a Zendesk view exported as CSV, drafted: `Requested` is
+    the creation time (`Updated` never), the subject the only text."""
+    pd.DataFrame([{"ID": 100 + i, "Requester": f"Person {i % 9}", "Requested": f"2026-10-{5 + i % 20:02d} 09:00",
+                   "Updated": "2026-11-20 10:00", "Subject": QUESTIONS[i % 4], "Organization": "Acme",
+                   "Status": "Open", "Priority": "Normal", "Tags": "card app"} for i in range(40)]
+                 ).to_csv(tmp_path / "view.csv", index=False)
+    drafted = draft_mapping(unread_sample(tmp_path / "view.csv"), tmp_path / "view.csv")
+    assert drafted.columns == {"ticket_id": "ID", "created_at": "Requested", "message": "Subject",
+                               "customer_id": "Requester", "account_id": "Organization", "status": "Status",
+                               "priority": "Priority", "tags": "Tags"}
+
+
 def test_a_dump_without_ids_or_dates_is_told_what_to_add(tmp_path):
     pd.DataFrame({"question": QUESTIONS * 2, "category": ["card", "account", "app", "billing"] * 2}).to_csv(
         tmp_path / "dump.csv", index=False)

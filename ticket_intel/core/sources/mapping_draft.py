@@ -24,7 +24,7 @@ from ticket_intel.core.sources.base import RecordError, parse_timestamp, text_or
 # Column names that say a field, tried on the name lower-cased with separators and camelCase as spaces.
 _NAMES: dict[str, str] = {
     "ticket_id": r"(?:^|\s)(?:id|number|no|nr|key|ref|reference|#)$|#",
-    "created_at": r"creat|open|submit|receiv|start|sent|posted|^date|timestamp|^time$",
+    "created_at": r"creat|open|submit|receiv|start|sent|posted|requested|reported|logged|^date|timestamp|^time$",
     "message": r"descr|body|message|text|content|question|comment|detail|problem|query|inquiry|enquiry|note",
     "subject": r"subject|title|summary|topic|headline",
     "customer_id": r"e-?mail|requester|customer|contact|user|author|creator|from|client|submitter|reporter|caller|sender",
