@@ -62,6 +62,7 @@ LATEST_SLACK_DAYS = 2
 SERIAL_DAY_ZERO = datetime(1899, 12, 30)
 SERIAL_DAYS = ((EARLIEST - SERIAL_DAY_ZERO).days, 2_958_465)
 _DECIMAL = re.compile(r"\d+\.\d+")
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class RecordError(ValueError):
@@ -214,7 +215,11 @@ def money(value: Any, decimal_comma: bool = False) -> float | None:
     if isinstance(value, int | float):
         return None if math.isnan(value) else float(value)
     text = text_or_none(value)
-    return None if text is None else Price.fromstring(text, decimal_separator="," if decimal_comma else None).amount_float
+    if text is None:
+        return None
+    if not decimal_comma and _PLAIN_NUMBER.fullmatch(text):  # as most exports write it: no parse per ticket
+        return float(text)
+    return Price.fromstring(text, decimal_separator="," if decimal_comma else None).amount_float
 
 
 def parse_tags(value: Any) -> list[str]:

@@ -255,16 +255,16 @@ def _message(mapping: Mapping, row: dict[str, Any], fields: dict[str, Any], is_a
              ticket: dict[str, Any] | None, locator: str) -> Message:
     thread = mapping.thread
     return Message(
-        key=_ref(fields["ticket_id"]) or locator,
-        parent=_ref(row.get(thread.reply_to)) if thread and thread.reply_to else None,
-        conversation=_ref(row.get(thread.conversation_id)) if thread and thread.conversation_id else None,
+        key=message_ref(fields["ticket_id"]) or locator,
+        parent=message_ref(row.get(thread.reply_to)) if thread and thread.reply_to else None,
+        conversation=message_ref(row.get(thread.conversation_id)) if thread and thread.conversation_id else None,
         is_agent=is_agent, author=id_or_none(fields.get("customer_id")), text=fields.get("message"),
         created_at=ticket["created_at"] if ticket else _agent_time(mapping, fields.get("created_at")),
         ticket=ticket, locator=locator, record=row,
     )
 
 
-def _ref(value: Any) -> str | None:
+def message_ref(value: Any) -> str | None:
     """A message id as written by any tool: pandas writes an integer column with gaps as `123.0`."""
     text = id_or_none(value)
     if text is not None and text.endswith(".0") and text[:-2].isdigit():

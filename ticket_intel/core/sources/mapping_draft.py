@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from ticket_intel.core.sources.base import RecordError, parse_timestamp, text_or_none
+from ticket_intel.core.sources.mapped import message_ref
 
 # Column names that say a field, tried on the name lower-cased with separators and camelCase as spaces.
 _NAMES: dict[str, str] = {
@@ -44,7 +45,6 @@ _INBOUND = re.compile(r"inbound|incoming|from.?customer|is.?customer")
 _OUTBOUND = re.compile(r"outbound|outgoing|is.?agent|is.?staff|from.?agent|from.?company")
 _ROLE = re.compile(r"role|author.?type|sender.?type|user.?type|direction|from.?type")
 _COMPANY_ROLES = frozenset({"agent", "admin", "staff", "support", "operator", "company", "bot", "outbound", "outgoing"})
-_WHOLE_NUMBER = re.compile(r"(\d+)\.0+")
 # An id column names what it identifies: a ticket's ("Case Number", "hs_object_id"), not a customer's.
 _TICKET_WORDS = re.compile(r"ticket|case|issue|conversation|request|incident|thread|message|object|record")
 _OTHERS_IDS = ("customer_id", "account_id", "product")
@@ -144,11 +144,11 @@ def _reply_link(frame: pd.DataFrame, ids: str | None) -> str | None:
     on some rows only (a conversation's first message answers nothing)."""
     if ids is None:
         return None
-    known = set(frame[ids].map(_as_id))
+    known = set(frame[ids].map(message_ref))
 
     def links(values: pd.Series) -> bool:
         filled = _filled(values)
-        return bool(known & set(filled.map(_as_id))) or 0 < len(filled) < len(values)
+        return bool(known & set(filled.map(message_ref))) or 0 < len(filled) < len(values)
 
     return next((c for c in frame.columns if c != ids and _REPLY_TO.search(str(c).lower()) and links(frame[c])), None)
 
@@ -165,12 +165,6 @@ def _company_rows(frame: pd.DataFrame) -> tuple[str, list[str]] | None:
         if _ROLE.search(name) and (company := sorted(v for v in values if v.lower() in _COMPANY_ROLES)):
             return str(column), company
     return None
-
-
-def _as_id(value: object) -> str:
-    """An id as text: 12.0 and "12.0" (a number column with gaps) and "12" are one id."""
-    text = str(value).strip()
-    return whole.group(1) if (whole := _WHOLE_NUMBER.fullmatch(text)) else text
 
 
 def draft_mapping(sample: pd.DataFrame, file: Path) -> Draft:
