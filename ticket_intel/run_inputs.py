@@ -1,7 +1,7 @@
 """What a week's results follow from besides its own tickets: the settings that shape them, the files
 those settings name, the inbox's help center and releases, and the code.
 
-`raw_tickets` records this digest with each week's ticket digest, and `ticket-intel run` re-runs a
+`raw_tickets` records this digest beside each week's ticket digest, and `ticket-intel run` re-runs a
 week only when either changed since its last complete run (or an earlier week's did: each week's
 themes follow from the weeks before). Operational settings (where things live, timeouts,
 credentials, the alert channel) are left out: changing them changes no week's themes.
@@ -22,15 +22,15 @@ from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources.parse_cache import installed
 
 PACKAGE = Path(__file__).parent
-# raw_tickets metadata: {week: week_inputs digest} of the weeks it ran, and the run's inputs digest
-# (which tells a week whose tickets changed from one whose settings, files or code did).
-WEEK_INPUTS, RUN_INPUTS = "week_inputs", "inputs_digest"
+# raw_tickets metadata: {week: ticket digest} of the weeks it ran (`Stage.week_digests`, "" for a
+# quiet week), and the run's inputs digest: a week whose tickets changed is told from one whose
+# settings, files or code did by comparing each.
+WEEK_TICKETS, RUN_INPUTS = "week_tickets", "inputs_digest"
 
 
-def week_inputs(tickets: Mapping[date, str], weeks: Iterable[date], inputs: str) -> dict[str, str]:
-    """Per week (ISO date), one digest of its tickets (`Stage.week_digests`; none for a quiet week) and
-    of the inputs digest: what a week's last complete run records, and what the next run compares."""
-    return {w.isoformat(): hashlib.sha256(f"{tickets.get(w, '')}:{inputs}".encode()).hexdigest()[:16] for w in weeks}
+def week_tickets(tickets: Mapping[date, str], weeks: Iterable[date]) -> dict[str, str]:
+    """Per week (ISO date) of a run, its ticket digest as the run's metadata records it."""
+    return {w.isoformat(): tickets.get(w, "") for w in weeks}
 
 
 def inputs_digest(inbox: Path) -> str:

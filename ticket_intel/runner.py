@@ -267,18 +267,17 @@ def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], 
     complete run recorded, it never completed a run, or the warehouse does not hold its report from
     that run (a warehouse file deleted, or restored from a backup, beside the instance that remembers
     it). Stale: its tickets are the same, but the settings, files or code that shape results are not."""
-    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_INPUTS, inputs_digest, week_inputs
+    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
 
     now, changed, stale = inputs_digest(inbox), [], []
     for week in sorted(counts):
-        run, key = last(week), week.isoformat()
-        recorded = run.metadata.get(WEEK_INPUTS, {}).get(key) if run.run_id and reports.get(week) == run.run_id else None
-        if recorded == week_inputs(digests, [week], now)[key]:
-            continue
-        # A run recorded before its inputs digest was cannot tell: taken as stale, named but not run unattended.
-        same_tickets = recorded is not None and (RUN_INPUTS not in run.metadata or recorded == week_inputs(
-            digests, [week], run.metadata[RUN_INPUTS])[key])
-        (stale if same_tickets else changed).append(week)
+        run = last(week)
+        recorded = run.metadata.get(WEEK_TICKETS)  # None: recorded before ticket digests were, it cannot tell
+        if (not run.run_id or reports.get(week) != run.run_id
+                or (recorded is not None and recorded.get(week.isoformat()) != digests.get(week, ""))):
+            changed.append(week)
+        elif recorded is None or run.metadata.get(RUN_INPUTS) != now:
+            stale.append(week)  # named, not run unattended
     return changed, stale
 
 

@@ -330,7 +330,7 @@ def test_changed_weeks_run_from_the_first_change_and_nothing_when_none_changed()
 
 
 def test_the_inputs_digest_follows_what_shapes_results_and_nothing_else(tmp_path, monkeypatch):
-    from ticket_intel.run_inputs import inputs_digest, week_inputs
+    from ticket_intel.run_inputs import inputs_digest
 
     taxonomy = tmp_path / "taxonomy.yaml"
     taxonomy.write_text("product_areas: []\n", encoding="utf-8")
@@ -347,9 +347,27 @@ def test_the_inputs_digest_follows_what_shapes_results_and_nothing_else(tmp_path
     (tmp_path / "releases.csv").write_text("released_at,version,notes\n2026-11-02,1.2.0,Faster cards\n")
     edited = inputs_digest(tmp_path)
     assert edited != before and edited == inputs_digest(tmp_path)
-    week = dt.date(2026, 11, 2)
-    assert week_inputs({week: "a"}, [week], "x") != week_inputs({week: "b"}, [week], "x")
-    assert week_inputs({week: "a"}, [week], "x") != week_inputs({week: "a"}, [week], "y")
+
+
+def test_a_week_is_changed_by_its_tickets_and_stale_by_its_inputs(tmp_path):
+    """Each week against its last complete run: other tickets, no complete run or no report from it
+    is changed; the same tickets run with other inputs is stale, as is a run recorded before ticket
+    digests were (it cannot tell); the same tickets and inputs is neither."""
+    from ticket_intel.defs.ingest import CompleteRun
+    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
+
+    now = inputs_digest(tmp_path)
+    weeks = [dt.date(2026, 11, 2) + dt.timedelta(weeks=i) for i in range(6)]
+    digests = {w: f"t{i}" for i, w in enumerate(weeks)}
+    recorded = {w: {WEEK_TICKETS: {w.isoformat(): digests[w]}, RUN_INPUTS: now} for w in weeks}
+    recorded[weeks[1]][WEEK_TICKETS] = {weeks[1].isoformat(): "edited"}
+    recorded[weeks[2]][RUN_INPUTS] = "other settings"
+    del recorded[weeks[3]][WEEK_TICKETS]
+    runs = {w: CompleteRun(f"r{i}", recorded[w]) for i, w in enumerate(weeks)}
+    runs[weeks[4]] = CompleteRun(None, {})
+    reports = {w: runs[w].run_id for w in weeks if w != weeks[5]}
+    changed, stale = runner._week_changes(tmp_path, Counter(weeks), digests, reports, runs.__getitem__)
+    assert (changed, stale) == ([weeks[1], weeks[4], weeks[5]], [weeks[2], weeks[3]])
 
 
 def test_a_week_s_digest_is_its_tickets_not_where_they_sit(tmp_path):

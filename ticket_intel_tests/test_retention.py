@@ -126,4 +126,4 @@ def test_a_ticket_its_helpdesk_removed_leaves_the_warehouse_with_its_kept_copy(e
     assert tickets == {"1": "a.csv", "2": "a.csv", "11": "b.csv"}
     assert metadata["removed_rows"] == 2 and metadata["rejected_rows"] == 0
     assert any("2 deleted or spam in the helpdesk" in line for line in lines)
-    assert set(metadata["week_inputs"]) == {WEEK}
+    assert set(metadata["week_tickets"]) == {WEEK}

@@ -29,7 +29,7 @@ from ticket_intel.core.sources import SET_ASIDE, load_mappings, rejection_summar
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
-from ticket_intel.run_inputs import RUN_INPUTS, WEEK_INPUTS, inputs_digest, week_inputs
+from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest, week_tickets
 from ticket_intel.warehouse import Replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
 from ticket_intel.warehouse.staging import staged_inbox
@@ -67,8 +67,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
             write_ingest(con, write)
             kept = kept_files(stored_files(con), write.read_files)
         checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
-        shaping = inputs_digest(Path(ingest.inbox))
-        shaped = week_inputs(stage.week_digests(), weeks, shaping)
+        shaping, digests = inputs_digest(Path(ingest.inbox)), week_tickets(stage.week_digests(), weeks)
     # Sound records set aside (SET_ASIDE) are shown apart from the malformed ones.
     shown = files.merge(aside, on="source_file", how="left").fillna({kind: 0 for kind in SET_ASIDE})
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
@@ -89,7 +88,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
         "files": dg.MetadataValue.md(_files_table(shown)),
         READ_FILES: dg.MetadataValue.json(sorted({h[:16] for h in files.loc[files["error"].isna(), "file_hash"] if h})),
-        WEEK_INPUTS: dg.MetadataValue.json(shaped),
+        WEEK_TICKETS: dg.MetadataValue.json(digests),
         RUN_INPUTS: dg.MetadataValue.text(shaping),
     })
 
