@@ -147,7 +147,8 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
-    counts, files, cut, digests = runner.inbox_weeks(inbox)
+    cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"), settings.value("TICKET_INTEL_WAREHOUSE"))
+    counts, files, cut, digests = runner.inbox_weeks(inbox, settings.value("TICKET_INTEL_MAPPINGS_DIR"), cache)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
     chosen = runner.choose_partitions_start(counts, home)

@@ -82,7 +82,7 @@ def inbox_tickets(inbox: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(tickets, per-file outcomes) of the inbox, read with the configured mappings, as ingest reads it."""
     from ticket_intel.core.sources import load_mappings, read_inbox
 
-    result = read_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")))
+    result = read_inbox(inbox, load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR")))
     return result.tickets, result.files
 
 
@@ -93,16 +93,15 @@ def week_counts(tickets: pd.DataFrame) -> Counter[date]:
 InboxWeeks = tuple[Counter[date], pd.DataFrame, CutWeek | None, dict[date, str]]
 
 
-def inbox_weeks(inbox: Path) -> InboxWeeks:
+def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeeks:
     """(tickets per week, per-file outcomes, the last week when the export cut it short, each week's
-    ticket digest) of the inbox, streamed into a staging database (inside `staging.parse_once` the
-    run's own ingest takes it over instead of parsing the inbox again)."""
+    ticket digest) of the inbox read with the mappings in `mappings_dir` through the parse cache
+    `cache`, as the run's ingest reads it, streamed into a staging database (inside
+    `staging.parse_once` the run's own ingest takes it over instead of parsing the inbox again)."""
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
 
-    cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"),
-                                     settings.value("TICKET_INTEL_WAREHOUSE"))
-    with staged_inbox(inbox, load_mappings(os.environ.get("TICKET_INTEL_MAPPINGS_DIR", "")), cache) as staged:
+    with staged_inbox(inbox, load_mappings(mappings_dir), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
         offsets = staged.stage.latest_weeks_offsets(int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))  # a window, as its report reads it
         return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()

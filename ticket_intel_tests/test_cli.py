@@ -383,7 +383,7 @@ def test_a_week_s_digest_is_its_tickets_not_where_they_sit(tmp_path):
         inbox.mkdir()
         for name, chosen in files.items():
             (inbox / name).write_text(fd_csv(chosen), encoding="utf-8")
-        return runner.inbox_weeks(inbox)[3]
+        return runner.inbox_weeks(inbox, "", None)[3]
 
     first = digests({"a.csv": rows})
     assert sorted(first) == [dt.date(2026, 11, 2), dt.date(2026, 11, 9)]
@@ -401,7 +401,7 @@ def test_the_staged_inbox_gives_each_ticket_its_offset_in_its_week(tmp_path):
         f"{100 + i},Card,Ticket number {i} about a card,2026-11-{d:02d} {h:02d}:00:00,{200 + i}"
         for i, (d, h) in enumerate([(3, 12), (10, 6), (11, 18), (16, 10)])]
     (inbox / "freshdesk_tickets.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    counts, _, cut, _ = runner.inbox_weeks(inbox)
+    counts, _, cut, _ = runner.inbox_weeks(inbox, "", None)
     assert sum(counts.values()) == 4 and cut is None
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox

@@ -61,3 +61,30 @@ def test_the_schedule_runs_the_new_week_once_and_waits_for_its_export(sample_cop
     execute(sample_copy.warehouse, date(2026, 11, 23), date(2026, 11, 23))
     skip = _tick("2026-11-30", inbox, sample_copy.warehouse)
     assert isinstance(skip, dg.SkipReason) and skip.skip_message.startswith("nothing to run: the 13 weeks")
+
+
+def test_the_schedule_reads_the_inbox_with_its_resource_s_mappings(tmp_path, instance):
+    """The tick reads the inbox as the run's ingest does, with the mappings folder its IngestConfig
+    names, not only the one the environment names: an export only that mapping reads is a week to run."""
+    from ticket_intel.core.sources.mapping_draft import draft_mapping
+    from ticket_intel_tests.test_mapping_draft import _cases
+
+    inbox, mappings = tmp_path / "inbox", tmp_path / "mappings"
+    inbox.mkdir()
+    mappings.mkdir()
+    export = inbox / "cases.csv"
+    _cases().to_csv(export, index=False)
+    (mappings / "cases.yaml").write_text(draft_mapping(_cases(), export).yaml, encoding="utf-8")
+
+    def tick(mappings_dir: str) -> dg.RunRequest | dg.SkipReason:
+        resources = {"ingest": IngestConfig(inbox=str(inbox), mappings_dir=mappings_dir),
+                     "warehouse": Warehouse(database=str(tmp_path / "w.duckdb"))}
+        with dg.build_schedule_context(instance=instance, resources=resources,
+                                       scheduled_execution_time=datetime(2026, 11, 2, 6, tzinfo=UTC)) as context:
+            return weekly_schedule(context)
+
+    skip = tick("")
+    assert isinstance(skip, dg.SkipReason) and "cases.csv" in skip.skip_message, skip
+    request = tick(str(mappings))
+    assert isinstance(request, dg.RunRequest), request
+    assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-10-05", "2026-10-19")

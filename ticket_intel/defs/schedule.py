@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ticket_intel import runner
+from ticket_intel import runner, settings
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
 from ticket_intel.defs.ingest import last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
@@ -33,7 +33,8 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
                     warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
     inbox = Path(ingest.inbox)
     keys = set(weekly.get_partition_keys(current_time=context.scheduled_execution_time))
-    staged = runner.inbox_weeks(inbox)
+    staged = runner.inbox_weeks(inbox, ingest.mappings_dir, settings.parse_cache_dir(ingest.parse_cache_dir,
+                                                                                      warehouse.database))
     if not staged[0]:
         return dg.SkipReason(runner.no_tickets_reason(staged[1]))
     try:
