@@ -13,7 +13,7 @@ import click
 from ticket_intel import settings
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant, stored_ticket
 from ticket_intel.core.drafts import Draft
-from ticket_intel.core.retrieve import Match
+from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Match
 
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), show_default=True,
                                 default=settings.BY_ENV["TICKET_INTEL_WAREHOUSE"].default)
@@ -65,8 +65,7 @@ def format_matches(matches: list[Match], fmt: str) -> str:
     if fmt == "json":
         return json.dumps([m.as_dict() for m in matches], indent=2, ensure_ascii=False)
     if not matches:
-        return ("(no resolved tickets in the knowledge base yet: it holds tickets a public agent reply answered, "
-                "and the exports held none; see docs/assist.md)")
+        return f"({EMPTY_KNOWLEDGE_BASE}; see docs/assist.md)"
     from tabulate import tabulate
 
     rows = [[m.ticket_id, f"{m.similarity:.3f}", m.text, m.resolution] for m in matches]

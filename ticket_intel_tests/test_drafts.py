@@ -13,7 +13,7 @@ import pytest
 from ticket_intel.adapters.llm import completer
 from ticket_intel.core.drafts import LLM, build_messages, draft_frame, draft_reply, template_draft
 from ticket_intel.core.llm import LLMCache
-from ticket_intel.core.retrieve import Match, build_index
+from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Match, build_index
 
 MODEL = "openai/gpt-4o-mini"
 CARD = Match("zendesk:11", 0.86, "My card was declined at the shop",
@@ -133,3 +133,13 @@ def test_draft_frame_drafts_every_waiting_ticket_without_citing_itself():
     assert out["ticket_id"].tolist() == ["zendesk:9", "zendesk:2"]
     assert out["cited_ticket_ids"].iloc[0] == ["zendesk:1"] and "Fix A." in out["draft"].iloc[0]
     assert out["method"].iloc[1] == "none"  # its only close neighbour is itself
+    assert out["note"].iloc[1] == "no resolved ticket is similar enough to ground a draft"
+
+
+def test_a_draft_without_a_knowledge_base_says_why():
+    """Exports without agent replies (a random sample of tweets, GitHub titles) give no resolved
+    ticket: the note says so, not that none was similar enough."""
+    empty = build_index([], np.zeros((0, 3), np.float32), [], [])
+    out = draft_frame(pd.DataFrame({"ticket_id": ["twcs:1"], "text": ["my package is late"]}),
+                      np.eye(3, dtype=np.float32)[:1], empty, k=5)
+    assert out["method"].tolist() == ["none"] and out["note"].iloc[0] == EMPTY_KNOWLEDGE_BASE

@@ -29,7 +29,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_intel.core.llm import Complete, LLMCache, ProviderError, prompt_hash
-from ticket_intel.core.retrieve import Index, Match, similar
+from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 
 log = logging.getLogger(__name__)
 PROMPT_CHARS = 1200  # per text: a resolution is longer than a first message
@@ -220,6 +220,6 @@ def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int
     rows = []
     for ticket_id, text, vector in zip(waiting["ticket_id"], waiting["text"], vectors, strict=True):
         d = draft_reply(text, similar(index, vector, k, exclude=ticket_id), index.floor, llm)
-        rows.append({"ticket_id": ticket_id, "draft": d.text, "method": d.method,
-                     "cited_ticket_ids": d.cited_ticket_ids, "top_similarity": d.top_similarity, "note": d.note})
+        rows.append({"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
+                     "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE})
     return pd.DataFrame(rows, columns=DRAFT_COLUMNS)
