@@ -94,6 +94,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
 
     from ticket_intel.adapters.processes import ProcessId
     from ticket_intel.definitions import defs
+    from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
     from ticket_intel.defs.run_guard import prepare_instance, reap_dead_runs, worker_tags
     from ticket_intel.defs.sources import record_config_versions
 
@@ -107,8 +108,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
             instance=instance,
             run_config={"loggers": {"compact": {"config": {"log_level": "INFO"}}},
                         **({"ops": op_config} if op_config else {})},
-            tags={"dagster/asset_partition_range_start": start.isoformat(),
-                  "dagster/asset_partition_range_end": end.isoformat(), **worker_tags(ProcessId.current())},
+            tags={RANGE_START: start.isoformat(), RANGE_END: end.isoformat(), **worker_tags(ProcessId.current())},
             asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
             raise_on_error=False,
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -217,21 +217,28 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
 
 
 def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partition_keys: set[str], origin: str,
-                 last: Callable[[date], CompleteRun], data_only: bool = False) -> tuple[WeekPlan, list[str]]:
+                 last: Callable[[date], CompleteRun], data_only: bool = False,
+                 in_flight: Mapping[date, str] | None = None) -> tuple[WeekPlan, list[str]]:
     """The `changed` plan of an inbox `staged` by `inbox_weeks`, given each week's last complete run,
     and notes for people: an export new to the warehouse that holds no ticket in a changed week runs
     the newest week (every run records every export's rejections). With `data_only` (the unattended
     schedule), weeks whose tickets are as their last complete run read them but whose settings,
-    files or code changed are named, not run: after an upgrade that would be the whole history."""
+    files or code changed are named, not run: after an upgrade that would be the whole history.
+    Weeks `in_flight` (week -> id of a queued or running run that covers it) are named, not run twice."""
     counts, files, cut, digests = staged
     reports, listed = _recorded(warehouse)
     changed, stale = _week_changes(inbox, counts, digests, reports, last)
+    in_flight = in_flight or {}
+    flying = sorted(w for w in {*changed, *stale} if w in in_flight)
+    changed, stale = [w for w in changed if w not in flying], [w for w in stale if w not in flying]
     plan = plan_weeks(CHANGED, counts, partition_keys, origin, cut, changed if data_only else changed + stale)
-    notes = [f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}, hold the tickets their last "
-             "complete run read but ran with other settings, files or code: a backfill of them applies the current "
-             "ones"] if data_only and stale else []
+    notes = [f"{plural(len(flying), 'week')} with tickets, {flying[0]}..{flying[-1]}, in a run not finished "
+             f"yet ({', '.join(sorted({in_flight[w] for w in flying}))}): not requested again"] if flying else []
+    notes += [f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}, hold the tickets their last "
+              "complete run read but ran with other settings, files or code: a backfill of them applies the current "
+              "ones"] if data_only and stale else []
     unrecorded = [Path(f.source_file).name for f in files.itertuples() if _read_as(f.source_file, f.file_hash) not in listed]
-    if not (plan.idle and unrecorded):
+    if not (plan.idle and unrecorded) or plan.end in in_flight:  # the run in flight records them
         return plan, notes
     return plan_weeks(plan.end.isoformat(), counts, partition_keys, origin, cut), [
         *notes, f"{', '.join(unrecorded)}: no ticket in a week that changed, but new to the warehouse; "

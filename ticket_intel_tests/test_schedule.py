@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
+from dagster._core.test_utils import create_run_for_test
 
 from ticket_intel.cli import execute
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
@@ -29,8 +30,8 @@ def _tick(monday: str, inbox, warehouse) -> dg.RunRequest | dg.SkipReason:
 def test_the_schedule_runs_the_new_week_once_and_waits_for_its_export(sample_copy, tmp_path, monkeypatch):
     """After `ticket-intel run` the Monday tick runs nothing (it used to re-run the last week); a week
     whose export has not arrived is not run empty, and the tick says so; a changed setting is named,
-    not run over the whole history; once the export arrives, that week alone runs, and the tick after
-    that run has nothing to do."""
+    not run over the whole history; once the export arrives, that week alone runs (not while a run
+    of it is going on), and the tick after that run has nothing to do."""
     inbox = tmp_path / "inbox"  # a moved copy of the inbox the run read: the same exports, not new ones
     shutil.copytree(sample_copy.inbox, inbox)
     monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
@@ -53,6 +54,14 @@ def test_the_schedule_runs_the_new_week_once_and_waits_for_its_export(sample_cop
     (inbox / "late_november.csv").write_text(fd_csv([
         fd_row(text=f"The export to CSV button does nothing, attempt {d}", created=f"2026-11-{23 + d} 10:00:00")
         for d in range(7)]))
+    with dg.DagsterInstance.get() as instance:  # the inbox sensor's run of the new week, still running
+        running = create_run_for_test(instance, job_name="weekly_job", status=dg.DagsterRunStatus.STARTED,
+                                     tags={RANGE_START: "2026-11-23", RANGE_END: "2026-11-23"})
+        skip = _tick("2026-11-30", inbox, sample_copy.warehouse)
+        assert isinstance(skip, dg.SkipReason)
+        assert skip.skip_message == ("nothing to run: 1 week with tickets, 2026-11-23..2026-11-23, in a run not "
+                                     f"finished yet ({running.run_id}): not requested again")
+        instance.report_run_failed(running)
     request = _tick("2026-11-30", inbox, sample_copy.warehouse)
     assert isinstance(request, dg.RunRequest)
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-11-23", "2026-11-23")
@@ -88,3 +97,22 @@ def test_the_schedule_reads_the_inbox_with_its_resource_s_mappings(tmp_path, ins
     request = tick(str(mappings))
     assert isinstance(request, dg.RunRequest), request
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-10-05", "2026-10-19")
+
+
+def test_weeks_in_flight_are_those_an_unfinished_run_reads(instance):
+    """A queued or running run over a range or of one week covers its weeks; a finished run, or one
+    that reads no tickets (the report alone, re-rendered), does not."""
+    from ticket_intel.defs.inbox_sensor import PARTITION
+    from ticket_intel.defs.schedule import weeks_in_flight
+
+    def run(status: dg.DagsterRunStatus, tags: dict, assets: set[str] | None = None) -> str:
+        selection = frozenset(map(dg.AssetKey, assets)) if assets else None
+        return create_run_for_test(instance, job_name="weekly_job", status=status, tags=tags,
+                                   asset_selection=selection).run_id
+
+    ranged = run(dg.DagsterRunStatus.STARTED, {RANGE_START: "2026-11-02", RANGE_END: "2026-11-16"})
+    one = run(dg.DagsterRunStatus.NOT_STARTED, {PARTITION: "2026-11-30"})
+    run(dg.DagsterRunStatus.SUCCESS, {PARTITION: "2026-12-07"})
+    run(dg.DagsterRunStatus.STARTED, {PARTITION: "2026-12-14"}, {"weekly_report"})
+    assert weeks_in_flight(instance) == {date(2026, 11, 2): ranged, date(2026, 11, 9): ranged,
+                                         date(2026, 11, 16): ranged, date(2026, 11, 30): one}

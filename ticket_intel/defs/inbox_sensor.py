@@ -33,6 +33,7 @@ from ticket_intel.defs.run_guard import ensure_writer_pool
 
 NOTHING_TO_LOAD = "no export to load: none new or changed, or its weeks' last runs read it"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+PARTITION = "dagster/partition"  # a run of one week
 
 
 def contiguous(weeks: list[date]) -> list[tuple[date, date]]:

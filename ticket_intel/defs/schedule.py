@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from ticket_intel import runner, settings
-from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
+from ticket_intel.defs.inbox_sensor import PARTITION, RANGE_END, RANGE_START
 from ticket_intel.defs.ingest import last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
@@ -40,16 +40,36 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
     try:
         plan, notes = runner.plan_changed(inbox, warehouse.database, staged, keys,
                                           runner.partitions_origin(Path(context.instance.root_directory)),
-                                          last_complete_ingest(context.instance), data_only=True)
+                                          last_complete_ingest(context.instance), data_only=True,
+                                          in_flight=weeks_in_flight(context.instance))
     except ValueError as exc:  # no ticket inside the partitions
         return dg.SkipReason(str(exc))
     ended = max(keys, default=None)
     waiting = (f"\nno export in {inbox} holds a ticket of the week of {ended} yet: inbox_sensor runs it when one "
                "arrives") if ended and date.fromisoformat(ended) not in staged[0] else ""
-    if plan.idle:  # notes: at most the weeks whose settings, files or code changed
-        said = f"nothing to run: {notes[0]}" if notes else plan.describe("a backfill of those weeks runs them again")
+    if plan.idle:  # notes: at most the weeks in flight, and those whose settings, files or code changed
+        said = f"nothing to run: {'; '.join(notes)}" if notes else plan.describe("a backfill of those weeks runs them again")
         return dg.SkipReason(said + waiting)
     ensure_writer_pool(context.instance)  # before the queue's first pass
     why = "; ".join([plan.describe() + waiting, *notes]).replace("\n", "; ")
     return dg.RunRequest(tags={RANGE_START: plan.start.isoformat(), RANGE_END: plan.end.isoformat(),
                                "ticket_intel/plan": why})
+
+
+UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+              dg.DagsterRunStatus.STARTED]
+
+
+def weeks_in_flight(instance: dg.DagsterInstance) -> dict[date, str]:
+    """Week -> id of a queued or running run that reads its tickets (the inbox sensor's, a backfill's,
+    a `ticket-intel run`): a week it covers is not complete yet, and requesting it again would run it twice."""
+    out = {}
+    for run in instance.get_runs(dg.RunsFilter(statuses=UNFINISHED)):
+        if run.asset_selection is not None and dg.AssetKey("raw_tickets") not in run.asset_selection:
+            continue
+        start, end = (run.tags.get(RANGE_START), run.tags.get(RANGE_END)) if RANGE_START in run.tags else (
+            (run.tags.get(PARTITION),) * 2)
+        if start and end:
+            out.update(dict.fromkeys(map(date.fromisoformat, weekly.get_partition_keys_in_range(
+                dg.PartitionKeyRange(start, end))), run.run_id))
+    return out
