@@ -2,8 +2,8 @@
 
 It runs the weeks whose tickets changed since their last complete run, from the first of them on (each
 week's themes follow from the weeks before), as the command line and the inbox sensor decide it: a
-week the sensor already ran when its export arrived, or is running, is not run again, and a week whose export has not
-arrived yet is not run as an empty or partial week; the tick says why it skipped. Unlike the command
+week the sensor already ran when its export arrived, or is running, is not run again, and a week
+whose export has not arrived yet is not run as an empty or partial week; the tick says why it skipped. Unlike the command
 line it follows the data alone: weeks whose settings, files or code changed (an upgrade: the whole
 history) are named in the tick for a backfill, not run unattended. Off until turned on
 (UI: Automation): a fresh clone holds only the bundled sample, whose weeks are not the calendar's, and
