@@ -129,7 +129,10 @@ def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
 
 
 def no_tickets_reason(files: pd.DataFrame) -> str:
-    """Why an inbox gave no usable ticket, from what each file said."""
+    """Why an inbox gave no usable ticket, from what each file said (an accounts file holds none)."""
+    from ticket_intel.core.sources.accounts import ACCOUNTS
+
+    files = files[files["profile"] != ACCOUNTS]
     errors = [f"{Path(f.source_file).name}: {f.error}" for f in files.itertuples() if f.error]
     if not len(files):
         return "the inbox holds no export files (.csv, .json, .jsonl, .parquet)"

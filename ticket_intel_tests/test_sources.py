@@ -21,6 +21,7 @@ from ticket_intel.core.sources import (
 )
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.mapped import MappingError
+from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 
@@ -302,7 +303,7 @@ def test_accounts_join_specific_generic_and_customer(tmp_path):
     tickets = pd.DataFrame({"source": ["zendesk", "intercom", "intercom", "zendesk"],
                             "account_id": ["9", "9", None, "9"], "customer_id": ["c1", "c2", "cust7", "c3"],
                             "plan": [None, None, None, "pro"], "monthly_revenue": [None, None, None, 10.0]})
-    out = join_accounts(tickets, read_accounts([tmp_path / "accounts.csv"]))
+    out = join_accounts(tickets, read_accounts([tmp_path / "accounts.csv"]).frame)
     assert list(out["plan"]) == ["enterprise", "free", "pro", "pro"]
     assert list(out["monthly_revenue"]) == [1500.0, 0.0, 49.0, 10.0]
 
@@ -311,9 +312,29 @@ def test_an_accounts_file_saved_by_a_european_excel_is_read(tmp_path):
     """Semicolons between fields, a comma before the cents and dots between thousands."""
     (tmp_path / "accounts.csv").write_text("account_id;plan;monthly_revenue\n9;Enterprise;1.500,50\n7;Pro;49,90\n")
     assert is_accounts_file(tmp_path / "accounts.csv")
-    accounts = read_accounts([tmp_path / "accounts.csv"]).set_index("account_id")
+    accounts = read_accounts([tmp_path / "accounts.csv"]).frame.set_index("account_id")
     assert accounts["monthly_revenue"].to_dict() == {"9": 1500.5, "7": 49.9}
     assert accounts["plan"].to_dict() == {"9": "enterprise", "7": "pro"}
+
+
+def test_a_malformed_accounts_file_loses_its_bad_rows_only(tmp_path):
+    """A row whose fields do not match the header (an extra comma, a quote never closed) is rejected
+    with its line and reason, the sound rows still fill plans, and the file is listed with the
+    accounts it gave: it used to stop the whole ingest with a pandas traceback."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "accounts.csv").write_text('account_id,plan,monthly_revenue\nc1,Pro,49\n\nc3,free,n/a,extra\n'
+                                        'c2,"unclosed\n', encoding="utf-8")
+    (inbox / "tickets.csv").write_text(fd_csv([fd_row("1"), fd_row("2")]))
+    result = read_inbox(inbox)
+    plans = result.tickets.set_index("source_id")["plan"]
+    assert plans["1"] == "pro" and pd.isna(plans["2"])
+    files = result.files.set_index("profile")
+    assert (files.loc["accounts", "accepted"], files.loc["accounts", "rejected"]) == (1, 2)
+    assert files.loc["accounts", "error"] is None and files.loc["freshdesk", "accepted"] == 2
+    bad = result.rejected[result.rejected["source_file"].str.endswith("accounts.csv")]
+    assert bad["locator"].tolist() == ["line 4", "line 5"]
+    assert bad["reason"].iloc[0] == "malformed accounts row: 4 fields where the header names 3"
 
 
 def test_revenue_in_an_export_is_read_as_amounts_are_written(tmp_path):

@@ -18,11 +18,14 @@ import pandas as pd
 
 def count_by_weeks(files: pd.DataFrame, per_week: pd.DataFrame, weeks: Sequence[date]) -> pd.DataFrame:
     """Per file, `accepted` (tickets inside `weeks`) and `out_of_range` (its other tickets), from the
-    tickets per file and week (`per_week`: source_file, week_start, tickets)."""
+    tickets per file and week (`per_week`: source_file, week_start, tickets). A file without tickets
+    keeps its own `accepted` (an accounts file: the accounts it gave)."""
     inside = per_week["week_start"].isin(list(weeks))
     counts = {"accepted": per_week[inside].groupby("source_file")["tickets"].sum(),
               "out_of_range": per_week[~inside].groupby("source_file")["tickets"].sum()}
-    return files.assign(**{k: files["source_file"].map(v).fillna(0).astype(int) for k, v in counts.items()})
+    out = files.assign(**{k: files["source_file"].map(v).fillna(0).astype(int) for k, v in counts.items()})
+    return out.assign(accepted=out["accepted"].where(files["source_file"].isin(per_week["source_file"]),
+                                                     files["accepted"]))
 
 
 @dataclass(frozen=True)

@@ -235,7 +235,8 @@ class Stage:
         con.unregister("_files")
         counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())
                   for name, table in (("accepted", "kept"), ("rejected", "all_rejected"))}
-        return files.assign(**{k: files["source_file"].map(v).fillna(0).astype(int) for k, v in counts.items()})
+        # A file without tickets keeps its own count (an accounts file: the accounts it gave).
+        return files.assign(**{k: files["source_file"].map(v).fillna(files[k]).astype(int) for k, v in counts.items()})
 
     def file_week_counts(self) -> pd.DataFrame:
         """Resolved tickets per source file and week (source_file, week_start, tickets)."""

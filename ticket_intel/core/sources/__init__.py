@@ -69,8 +69,9 @@ __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON"
            "unread_sample"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
-# `accepted` (a ticket), `rejected` (with a reason), `skipped` (not a ticket by its profile), and
-# `out_of_range` (a ticket outside the weeks being run: counted, left for a run of its weeks).
+# `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
+# a ticket by its profile), and `out_of_range` (a ticket outside the weeks being run: counted, left
+# for a run of its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
                 "out_of_range", "error"]
 CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
@@ -758,10 +759,15 @@ def stream_exports(
     mappings = load_mappings() if mappings is None else mappings
     account_paths = [p for p in paths if is_accounts_file(p)]
     accounts, rows = read_accounts(account_paths), chunk_rows or CSV_CHUNK
-    reading = _Reading(sink, accounts, rows, cache, fingerprint(mappings, accounts, rows) if cache else "")
+    reading = _Reading(sink, accounts.frame, rows, cache, fingerprint(mappings, accounts.frame, rows) if cache else "")
     for source_file, reason in (passed_over or {}).items():
         reading.files[source_file] = _file_entry(source_file)
         reading.file_error(source_file, reason, b"")
+    for entry in accounts.entries:  # listed like exports: the accounts each gave, its malformed rows rejected
+        reading.files[entry["source_file"]] = _file_entry(entry["source_file"]) | entry | {"error": None}
+        if entry["error"]:
+            reading.file_error(entry["source_file"], entry["error"], b"")
+    reading.emit([], [], accounts.rejections)
     for path in paths:
         if path not in account_paths:
             _stream_file(path, mappings, reading)
@@ -904,7 +910,7 @@ def _set(item: Any, key: str, value: Any) -> None:
 def _result(frame: pd.DataFrame, replies: pd.DataFrame, rejected: pd.DataFrame, files: pd.DataFrame) -> IngestResult:
     """Final frames; per-file counts after re-exports are resolved (a superseded row counts where it was filed)."""
     files = files.copy()
-    files["accepted"] = files["source_file"].map(frame["source_file"].value_counts()).fillna(0).astype(int)
+    files["accepted"] = files["source_file"].map(frame["source_file"].value_counts()).fillna(files["accepted"]).astype(int)
     files["rejected"] = files["source_file"].map(rejected["source_file"].value_counts()).fillna(0).astype(int)
     # Replies of a superseded or rejected ticket version go with it.
     replies = replies.merge(frame[["ticket_id", "source_file", "locator"]], on=["ticket_id", "source_file", "locator"])

@@ -7,8 +7,13 @@ applies to that helpdesk only; a row without one applies to every source.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -31,12 +36,46 @@ def is_accounts_file(path: Path) -> bool:
     return header >= REQUIRED and "Ticket ID" not in header
 
 
-def _accounts_file(path: Path) -> pd.DataFrame:
-    """One accounts file's COLUMNS as text, revenue as a number (`money`)."""
-    with path.open(encoding="utf-8-sig", errors="replace") as fh:
-        delimiter = delimiter_of(fh.readline())
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=delimiter)
-    frame.columns = [c.strip() for c in frame.columns]
+ACCOUNTS = "accounts"  # the profile an accounts file is listed under in the files table
+
+
+@dataclass
+class AccountsRead:
+    """The accounts files of an inbox: their rows (COLUMNS), a files-table entry per file (source_file,
+    file_hash, file_bytes, profile, accepted: the accounts it gave, error), and its malformed rows as
+    rejections (source_file, locator, source, record, reason)."""
+
+    frame: pd.DataFrame
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _accounts_file(path: Path, read: AccountsRead) -> pd.DataFrame:
+    """One accounts file's COLUMNS as text, revenue as a number (`money`); a row whose fields do not
+    match the header is a rejection with its line, and a file that cannot be read is an entry in error."""
+    entry = {"source_file": str(path), "file_hash": None, "file_bytes": None, "profile": ACCOUNTS, "accepted": 0,
+             "error": None}
+    read.entries.append(entry)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        entry["error"] = f"cannot read the accounts file: {exc.strerror or exc}"
+        return pd.DataFrame(columns=COLUMNS)
+    entry.update(file_hash=hashlib.sha256(data).hexdigest(), file_bytes=len(data))
+    text = data.decode("utf-8-sig", errors="replace")
+    delimiter = delimiter_of(text.partition("\n")[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header, rows, line = [h.strip() for h in next(reader, [])], [], reader.line_num + 1
+    for row in reader:
+        if len(row) == len(header):
+            rows.append(row)
+        elif any(f.strip() for f in row):  # a blank line is no row
+            read.rejections.append({"source_file": str(path), "locator": f"line {line}", "source": ACCOUNTS,
+                                    "record": delimiter.join(row)[:2000], "reason": f"malformed accounts row: "
+                                    f"{len(row)} fields where the header names {len(header)}"})
+        line = reader.line_num + 1
+    frame = pd.DataFrame(rows, columns=header)
+    entry["accepted"] = len(frame)
     for col in ("source", "monthly_revenue"):
         if col not in frame:
             frame[col] = ""
@@ -44,14 +83,16 @@ def _accounts_file(path: Path) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
-def read_accounts(paths: Iterable[Path]) -> pd.DataFrame:
-    frames = [_accounts_file(path) for path in paths]
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS)
+def read_accounts(paths: Iterable[Path]) -> AccountsRead:
+    read = AccountsRead(pd.DataFrame(columns=COLUMNS))
+    frames = [_accounts_file(path, read) for path in paths]
+    if not any(len(f) for f in frames):
+        return read
     accounts = pd.concat(frames, ignore_index=True)
     accounts["plan"] = accounts["plan"].str.strip().str.lower().replace("", None)
     accounts["monthly_revenue"] = pd.to_numeric(accounts["monthly_revenue"], errors="coerce")
-    return accounts.drop_duplicates(["source", "account_id"], keep="last")
+    read.frame = accounts.drop_duplicates(["source", "account_id"], keep="last")
+    return read
 
 
 def join_accounts(tickets: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
