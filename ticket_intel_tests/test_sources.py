@@ -318,23 +318,26 @@ def test_an_accounts_file_saved_by_a_european_excel_is_read(tmp_path):
 
 
 def test_a_malformed_accounts_file_loses_its_bad_rows_only(tmp_path):
-    """A row whose fields do not match the header (an extra comma, a quote never closed) is rejected
-    with its line and reason, the sound rows still fill plans, and the file is listed with the
-    accounts it gave: it used to stop the whole ingest with a pandas traceback."""
+    """A row with more values than the header names, or a quote never closed, is rejected with its
+    line and reason; the sound rows still fill plans (a spreadsheet's empty trailing fields and short
+    rows included), and the file is listed with the accounts it gave: it used to stop the whole
+    ingest with a pandas traceback."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "accounts.csv").write_text('account_id,plan,monthly_revenue\nc1,Pro,49\n\nc3,free,n/a,extra\n'
-                                        'c2,"unclosed\n', encoding="utf-8")
-    (inbox / "tickets.csv").write_text(fd_csv([fd_row("1"), fd_row("2")]))
+                                        'c4,Team,10,\nc5,Free\nc2,"unclosed\n', encoding="utf-8")
+    (inbox / "tickets.csv").write_text(fd_csv([fd_row(n) for n in ("1", "2", "4", "5")]))
     result = read_inbox(inbox)
     plans = result.tickets.set_index("source_id")["plan"]
-    assert plans["1"] == "pro" and pd.isna(plans["2"])
+    assert plans[["1", "4", "5"]].tolist() == ["pro", "team", "free"] and pd.isna(plans["2"])
     files = result.files.set_index("profile")
-    assert (files.loc["accounts", "accepted"], files.loc["accounts", "rejected"]) == (1, 2)
-    assert files.loc["accounts", "error"] is None and files.loc["freshdesk", "accepted"] == 2
+    assert (files.loc["accounts", "accepted"], files.loc["accounts", "rejected"]) == (3, 2)
+    assert files.loc["accounts", "error"] is None and files.loc["freshdesk", "accepted"] == 4
     bad = result.rejected[result.rejected["source_file"].str.endswith("accounts.csv")]
-    assert bad["locator"].tolist() == ["line 4", "line 5"]
-    assert bad["reason"].iloc[0] == "malformed accounts row: 4 fields where the header names 3"
+    assert bad["locator"].tolist() == ["line 4", "line 7"]
+    assert bad["reason"].tolist() == ["malformed accounts row: 4 fields where the header names 3",
+                                      "malformed accounts row: unexpected end of data"]
+    assert bad["record"].tolist() == ["c3,free,n/a,extra", 'c2,"unclosed']
 
 
 def test_revenue_in_an_export_is_read_as_amounts_are_written(tmp_path):

@@ -3,9 +3,9 @@
 It runs the weeks whose tickets changed since their last complete run, from the first of them on (each
 week's themes follow from the weeks before), as the command line and the inbox sensor decide it: a
 week the sensor already ran when its export arrived, or is running, is not run again, and a week
-whose export has not arrived yet is not run as an empty or partial week; the tick says why it skipped. Unlike the command
-line it follows the data alone: weeks whose settings, files or code changed (an upgrade: the whole
-history) are named in the tick for a backfill, not run unattended. Off until turned on
+whose export has not arrived yet is not run as an empty or partial week; the tick says why it
+skipped. Unlike the command line it follows the data alone: weeks whose settings, files or code
+changed (an upgrade: the whole history) are named in the tick for a backfill, not run unattended. Off until turned on
 (UI: Automation): a fresh clone holds only the bundled sample, whose weeks are not the calendar's, and
 a schedule should not write a warehouse nobody asked it to.
 """
@@ -48,7 +48,8 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
     waiting = (f"\nno export in {inbox} holds a ticket of the week of {ended} yet: inbox_sensor runs it when one "
                "arrives") if ended and date.fromisoformat(ended) not in staged[0] else ""
     if plan.idle:  # notes: at most the weeks in flight, and those whose settings, files or code changed
-        said = f"nothing to run: {'; '.join(notes)}" if notes else plan.describe("a backfill of those weeks runs them again")
+        said = (f"nothing to run: {'; '.join(notes)}" if notes
+                else plan.describe("a backfill of those weeks runs them again"))
         return dg.SkipReason(said + waiting)
     ensure_writer_pool(context.instance)  # before the queue's first pass
     why = "; ".join([plan.describe() + waiting, *notes]).replace("\n", "; ")

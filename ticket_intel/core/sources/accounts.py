@@ -51,8 +51,8 @@ class AccountsRead:
 
 
 def _accounts_file(path: Path, read: AccountsRead) -> pd.DataFrame:
-    """One accounts file's COLUMNS as text, revenue as a number (`money`); a row whose fields do not
-    match the header is a rejection with its line, and a file that cannot be read is an entry in error."""
+    """One accounts file's COLUMNS as text, revenue as a number (`money`); a file that cannot be read is
+    an entry in error."""
     entry = {"source_file": str(path), "file_hash": None, "file_bytes": None, "profile": ACCOUNTS, "accepted": 0,
              "error": None}
     read.entries.append(entry)
@@ -64,23 +64,37 @@ def _accounts_file(path: Path, read: AccountsRead) -> pd.DataFrame:
     entry.update(file_hash=hashlib.sha256(data).hexdigest(), file_bytes=len(data))
     text = data.decode("utf-8-sig", errors="replace")
     delimiter = delimiter_of(text.partition("\n")[0])
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header, rows, line = [h.strip() for h in next(reader, [])], [], reader.line_num + 1
-    for row in reader:
-        if len(row) == len(header):
-            rows.append(row)
-        elif any(f.strip() for f in row):  # a blank line is no row
-            read.rejections.append({"source_file": str(path), "locator": f"line {line}", "source": ACCOUNTS,
-                                    "record": delimiter.join(row)[:2000], "reason": f"malformed accounts row: "
-                                    f"{len(row)} fields where the header names {len(header)}"})
-        line = reader.line_num + 1
-    frame = pd.DataFrame(rows, columns=header)
+    frame = _rows(text, delimiter, str(path), read.rejections)
     entry["accepted"] = len(frame)
     for col in ("source", "monthly_revenue"):
         if col not in frame:
             frame[col] = ""
     frame["monthly_revenue"] = [money(v, decimal_comma=delimiter == ";") for v in frame["monthly_revenue"]]
     return frame[COLUMNS]
+
+
+def _rows(text: str, delimiter: str, source_file: str, rejections: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows of an accounts CSV under its header. A short row's missing fields are empty and a
+    row's empty trailing fields are dropped (spreadsheets write both); a row with more values than
+    the header names, or a quote never closed, is a rejection with its lines, and the rest is read."""
+    lines, reader = text.splitlines(), csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header, rows = [h.strip() for h in next(reader, [])], []
+    while True:
+        start, reason = reader.line_num + 1, None
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # "unexpected end of data": a quote never closed took the lines after it
+            row, reason = [], f"malformed accounts row: {exc}"
+        if reason is None and len(row) > len(header) and any(f.strip() for f in row[len(header):]):
+            reason = f"malformed accounts row: {len(row)} fields where the header names {len(header)}"
+        if reason is not None:
+            rejections.append({"source_file": source_file, "locator": f"line {start}", "source": ACCOUNTS,
+                               "record": "\n".join(lines[start - 1:reader.line_num])[:2000], "reason": reason})
+        elif any(f.strip() for f in row):  # a blank line is no row
+            rows.append((row + [""] * len(header))[:len(header)])
+    return pd.DataFrame(rows, columns=header)
 
 
 def read_accounts(paths: Iterable[Path]) -> AccountsRead:
