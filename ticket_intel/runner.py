@@ -107,6 +107,17 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
         return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()
 
 
+def check_config() -> None:
+    """Parse the configuration files a run reads (taxonomy, triage, routing) before it starts: a
+    mistake in one is named at once (file, line, column), not after the run has ingested, redacted
+    and embedded the inbox, at the step that reads it."""
+    from ticket_intel.core import taxonomy as tax
+    from ticket_intel.core.triage_config import load_routing, load_taxonomy
+
+    tax.load(tax.locate(settings.value("TICKET_INTEL_TAXONOMY")))
+    load_routing(settings.value("TICKET_INTEL_ROUTING")).check_categories(load_taxonomy(settings.value("TICKET_INTEL_TRIAGE")))
+
+
 def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
     """The first week with enough tickets to rank; the first week with any when none has enough."""
     full = [w for w, n in counts.items() if n >= min_week_tickets]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ticket_intel.core.yaml_text import load_yaml
 
 PREFIX = "TICKET_INTEL_"
 CONFIG_FILE_ENV = "TICKET_INTEL_CONFIG"
@@ -146,7 +146,7 @@ def file_values(path: Path) -> dict[str, Any]:
     """The YAML file's settings, refusing keys that are not settings (a typo must not pass silently)."""
     if not path.exists():
         return {}
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     if not isinstance(doc, dict):
         raise ValueError(f"{path} must be a mapping of setting: value")
     known = {s.yaml_key for s in SETTINGS}

@@ -178,6 +178,26 @@ def test_unknown_columns_say_why_and_where_to_read(tmp_path):
     assert "unrecognised columns" in line and "add a column mapping" in line and "docs/sources.md" in line
 
 
+def test_a_broken_configuration_file_stops_the_run_before_it_starts(tmp_path, monkeypatch):
+    """A YAML mistake in routing.yaml used to surface at ticket_triage, after ingest, redaction and
+    embedding of the whole inbox, as "yaml.parser.ParserError: while parsing a block mapping": it
+    is one line naming the file and the place now, and no run is made."""
+    from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+    routing = tmp_path / "routing.yaml"
+    routing.write_text("default:\n  team: Support\n team: oops\n", encoding="utf-8")
+    monkeypatch.setenv("TICKET_INTEL_ROUTING", str(routing))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "tickets.csv").write_text(fd_csv([fd_row("1")]), encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ticket-intel: error: {routing}, line 3, column 2: not valid YAML: expected <block end>, but found "
+        "'<block mapping start>' (while parsing a block mapping at line 1, column 1)")
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_week_discovery_reads_the_configured_mappings(tmp_path, monkeypatch):
     """`run --weeks all` finds the weeks of a file only the user's own mapping can read."""
     inbox, mappings = tmp_path / "inbox", tmp_path / "mappings"

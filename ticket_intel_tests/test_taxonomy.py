@@ -45,6 +45,17 @@ def test_parse_rejects_malformed_files(text, message):
         tax.parse(text)
 
 
+def test_broken_yaml_is_named_by_file_line_and_column(tmp_path):
+    """PyYAML's message spans lines and the command line showed only its first ("while parsing a
+    flow sequence"), after the run had embedded the inbox: it is one line naming the place now."""
+    path = tmp_path / "taxonomy.yaml"
+    path.write_text("product_areas:\n  - name: Cards\n    keywords: [card\n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        tax.load(path)
+    assert str(err.value) == (f"{path}, line 4, column 1: not valid YAML: expected ',' or ']', but got "
+                              "'<stream end>' (while parsing a flow sequence at line 3, column 15)")
+
+
 def test_an_area_needs_half_the_tickets_and_the_distinctive_term_breaks_ties():
     t = tax.parse(DOC)
     texts = ["why was I charged a fee on my card"] * 4  # both areas fit every ticket

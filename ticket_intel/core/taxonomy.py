@@ -20,9 +20,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from ticket_intel import PROJECT_ROOT
+from ticket_intel.core.yaml_text import load_yaml
 
 UNASSIGNED = "Unassigned"
 # An area must be named by at least half of a theme's tickets (its tags or keywords).
@@ -77,20 +76,20 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "absent"
 
 
-def parse(text: str) -> Taxonomy:
-    doc = yaml.safe_load(text) or {}
+def parse(text: str, source: str = "taxonomy.yaml") -> Taxonomy:
+    doc = load_yaml(text, source) or {}
     if not isinstance(doc, dict):
-        raise ValueError("taxonomy.yaml must be a mapping with product_areas and synonyms")
+        raise ValueError(f"{source} must be a mapping with product_areas and synonyms")
     synonyms: dict[str, str] = {}
     for canonical, variants in (doc.get("synonyms") or {}).items():
         if not isinstance(variants, list | type(None)):
-            raise ValueError(f"taxonomy.yaml: synonyms.{canonical} must be a list of tag spellings")
+            raise ValueError(f"{source}: synonyms.{canonical} must be a list of tag spellings")
         for variant in [canonical, *(variants or [])]:
             synonyms[normalise_tag(variant)] = normalise_tag(canonical)
     areas = []
     for i, raw in enumerate(doc.get("product_areas") or []):
         if not isinstance(raw, dict) or not raw.get("name"):
-            raise ValueError(f"taxonomy.yaml: product_areas[{i}] needs a name")
+            raise ValueError(f"{source}: product_areas[{i}] needs a name")
         keywords = tuple(str(k).lower() for k in raw.get("keywords") or [])
         tags = frozenset(synonyms.get(normalise_tag(t), normalise_tag(t)) for t in raw.get("tags") or [])
         areas.append(Area(str(raw["name"]), str(raw.get("description") or ""), keywords, tags))
@@ -98,7 +97,7 @@ def parse(text: str) -> Taxonomy:
 
 
 def load(path: Path) -> Taxonomy:
-    return parse(path.read_text(encoding="utf-8")) if path.exists() else Taxonomy()
+    return parse(path.read_text(encoding="utf-8"), str(path)) if path.exists() else Taxonomy()
 
 
 @lru_cache(maxsize=4096)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, model_validator
 
 from ticket_intel.core.taxonomy import locate
 from ticket_intel.core.triage_rules import RULE_FAMILIES
 from ticket_intel.core.vocabulary import FRUSTRATION_LEVELS, SIGNAL_TYPES, URGENCIES
+from ticket_intel.core.yaml_text import load_yaml
 
 TRIAGE_FILE = "triage.yaml"
 ROUTING_FILE = "routing.yaml"
@@ -139,10 +139,7 @@ class Routing(_Strict):
 
 
 def _load(model: type[_Model], text: str, source: str) -> _Model:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{source}: not valid YAML: {exc}") from exc
+    doc = load_yaml(text, source)
     if not isinstance(doc, dict):
         raise ValueError(f"{source}: expected a mapping at the top level, got {type(doc).__name__}")
     try:

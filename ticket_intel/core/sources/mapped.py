@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -42,6 +41,7 @@ from ticket_intel.core.sources.base import (
     text_or_none,
 )
 from ticket_intel.core.sources.threads import Message, Pending
+from ticket_intel.core.yaml_text import load_yaml
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "mappings"
 FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "account_id", "plan",
@@ -159,11 +159,15 @@ def load_mappings(*dirs: str | Path | None) -> list[Mapping]:
 
 
 def load_mapping(path: Path) -> Mapping:
+    name = f"mapping {path.name}"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"), name)
+    except ValueError as exc:  # named by file, line and column
+        raise MappingError(str(exc)) from exc
+    try:
         return Mapping.model_validate({**(doc or {}), "path": str(path)})
-    except (yaml.YAMLError, ValidationError, TypeError) as exc:
-        raise MappingError(f"mapping {path.name}: {exc}") from exc
+    except (ValidationError, TypeError) as exc:
+        raise MappingError(f"{name}: {exc}") from exc
 
 
 def find_mapping(columns: Sequence[str], mappings: Sequence[Mapping]) -> Mapping | None:

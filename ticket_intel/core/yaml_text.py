@@ -1,0 +1,24 @@
+"""YAML of the files people edit (taxonomy, triage, routing, mappings, the settings file): a mistake
+is named in one line by file, line and column, where PyYAML's own message spans several and a
+command's error shows only the first ("while parsing a flow sequence")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """The document of `text`, or a ValueError naming `source` and where the YAML breaks."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        raise ValueError(f"{source}{_at(exc.problem_mark, ', ')}: not valid YAML: {exc.problem}"
+                         + (f" ({exc.context}{_at(exc.context_mark, ' at ')})" if exc.context else "")) from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{source}: not valid YAML: {exc}") from exc
+
+
+def _at(mark: yaml.Mark | None, lead: str) -> str:
+    return f"{lead}line {mark.line + 1}, column {mark.column + 1}" if mark else ""
