@@ -101,6 +101,22 @@ def test_a_bad_file_is_reported_and_the_other_input_still_read(tmp_path: Path) -
     assert "line 2" in log.loc[RELEASES, "error"] and log.loc[RELEASES, "accepted"] == 0
 
 
+def test_a_broken_article_leaves_the_rest_of_the_help_center_read(tmp_path: Path) -> None:
+    """One Markdown file with broken front matter among a folder's articles is a row of its own in
+    the read log, rejected with where it breaks; the others are read (the whole help center used to
+    go unread, its previous articles kept)."""
+    root = inbox(tmp_path)
+    (root / "help_center" / "refunds.md").write_text("---\ntitle: [Refunds\n---\nFive days.\n", encoding="utf-8")
+    found = read_product_inputs("", "", root)
+    assert [a.title for a in found.articles] == ["Activate your card", "Change your PIN"]
+    assert HELP_CENTER not in found.errors
+    log = read_log(found).set_index("source_file")
+    broken = log.loc[str(root / "help_center" / "refunds.md")]
+    assert (broken["accepted"], broken["rejected"]) == (0, 1)
+    assert broken["error"].startswith("refunds.md (its front matter), line 1, column 16: not valid YAML")
+    assert log.loc[str(root / "help_center"), "accepted"] == 2
+
+
 def test_rows_round_trip_and_carry_the_embedded_texts_hash(tmp_path: Path) -> None:
     found = read_product_inputs("", "", inbox(tmp_path))
     articles = articles_frame(found)

@@ -37,12 +37,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from bs4 import BeautifulSoup
 
 from ticket_intel.core.rates import compare_rates, dispersion, theme_weeks
 from ticket_intel.core.retrieve import unit_rows
 from ticket_intel.core.weeks import monday
+from ticket_intel.core.yaml_text import load_yaml
 
 GAP, UNFOUND, COVERED = "gap", "unfound", "covered"
 MEMBER_QUANTILE = 0.10  # the article must be as close as the closest 90% of the theme's tickets
@@ -132,7 +132,7 @@ def parse_markdown_article(text: str, name: str) -> Article:
     meta: dict[str, Any] = {}
     found = _FRONT_MATTER.match(text)
     if found:
-        meta = yaml.safe_load(found.group(1)) or {}
+        meta = load_yaml(found.group(1), f"{name} (its front matter)") or {}
         if not isinstance(meta, dict):
             raise ValueError(f"{name}: front matter must be key: value lines")
         text = text[found.end():]
@@ -164,25 +164,38 @@ def parse_export(doc: Any, source: str) -> list[Article]:
                      '({"articles": [...]}) or an Intercom articles export ({"type": "list", "data": [...]})')
 
 
-def read_help_center(path: Path) -> list[Article]:
-    """Articles from an export file, or from a folder of Markdown files and exports."""
+def read_help_center(path: Path, unread: dict[str, str] | None = None) -> list[Article]:
+    """Articles from an export file, or from a folder of Markdown files and exports. With `unread`, a
+    folder's file that cannot be read is recorded there (path -> why) and the others are read; one
+    broken article used to leave the whole help center unread."""
     if not path.exists():
         raise FileNotFoundError(f"help center not found: {path}")
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     articles = []
     for file in files:
-        suffix = file.suffix.lower()
-        if suffix == ".json":
-            try:
-                doc = json.loads(file.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{file.name}: not valid JSON ({exc})") from exc
-            articles += parse_export(doc, file.name)
-        elif suffix in (".md", ".markdown"):
-            articles.append(parse_markdown_article(file.read_text(encoding="utf-8"), file.name))
-        elif suffix in (".html", ".htm"):
-            articles.append(parse_html_article(file.read_text(encoding="utf-8"), file.name))
+        try:
+            articles += _articles(file)
+        except (OSError, ValueError) as exc:
+            if unread is None or not path.is_dir():
+                raise
+            unread[str(file)] = str(exc)
     return articles
+
+
+def _articles(file: Path) -> list[Article]:
+    """The articles of one file of a help center (none for a file of another kind)."""
+    suffix = file.suffix.lower()
+    if suffix == ".json":
+        try:
+            doc = json.loads(file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{file.name}: not valid JSON ({exc})") from exc
+        return parse_export(doc, file.name)
+    if suffix in (".md", ".markdown"):
+        return [parse_markdown_article(file.read_text(encoding="utf-8"), file.name)]
+    if suffix in (".html", ".htm"):
+        return [parse_html_article(file.read_text(encoding="utf-8"), file.name)]
+    return []
 
 
 def embedding_texts(articles: Sequence[Article]) -> list[str]:

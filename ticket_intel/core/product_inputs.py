@@ -36,6 +36,7 @@ class ProductInputs:
     help_center: Path | None = None
     releases_file: Path | None = None
     errors: dict[str, str] = field(default_factory=dict)  # HELP_CENTER / RELEASES -> why it was not read
+    unread_articles: dict[str, str] = field(default_factory=dict)  # a help center folder's file -> why not read
 
 
 def is_side_input(relative: PurePath) -> bool:
@@ -99,21 +100,25 @@ def read_product_inputs(help_center_setting: str, releases_setting: str, inbox: 
     help_center = help_center_path(help_center_setting, inbox)
     releases_file = releases_path(releases_setting, inbox)
     errors: dict[str, str] = {}
+    unread: dict[str, str] = {}
     return ProductInputs(
-        articles=_read(HELP_CENTER, help_center, read_help_center, errors),
+        articles=_read(HELP_CENTER, help_center, lambda p: read_help_center(p, unread), errors),
         releases=_read(RELEASES, releases_file, read_releases, errors),
-        help_center=help_center, releases_file=releases_file, errors=errors,
+        help_center=help_center, releases_file=releases_file, errors=errors, unread_articles=unread,
     )
 
 
 def read_log(inputs: ProductInputs) -> pd.DataFrame:
-    """What was read, as `ops.ingested_files` rows (profile help_center / releases), errors included."""
+    """What was read, as `ops.ingested_files` rows (profile help_center / releases), errors included:
+    a help center folder's file that could not be read is a row of its own, rejected with why."""
     rows = []
     for kind, path, items in ((HELP_CENTER, inputs.help_center, inputs.articles),
                               (RELEASES, inputs.releases_file, inputs.releases)):
         if path is not None:
             rows.append({"source_file": str(path), "file_hash": None, "profile": kind,
                          "accepted": len(items or []), "rejected": 0, "skipped": 0, "error": inputs.errors.get(kind)})
+    rows += [{"source_file": file, "file_hash": None, "profile": HELP_CENTER, "accepted": 0, "rejected": 1,
+              "skipped": 0, "error": why} for file, why in inputs.unread_articles.items()]
     return pd.DataFrame(rows, columns=["source_file", "file_hash", "profile", "accepted", "rejected", "skipped", "error"])
 
 
