@@ -177,7 +177,7 @@ def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | Non
     began = time.time()
     with PeakSampler() as sampler:
         _environment(Path(workdir), Path(inbox))
-        from ticket_intel import cli, runner, settings
+        from ticket_intel import cli, runner
         from ticket_intel.defs.partitions import weekly
         from ticket_intel.warehouse.staging import parse_once
 
@@ -185,8 +185,7 @@ def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | Non
         runner.configure(warehouse, Path(inbox))
         imported = time.time()
         with parse_once():  # as `ticket-intel run`: the plan's staged inbox is the run's ingest
-            cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"), warehouse)
-            counts = runner.inbox_weeks(Path(inbox), settings.value("TICKET_INTEL_MAPPINGS_DIR"), cache)[0]
+            counts = runner.configured_inbox_weeks(Path(inbox))[0]
             plan = runner.plan_weeks(f"{weeks[0]}..{weeks[-1]}", counts, set(weekly.get_partition_keys()))
             planned = time.time()
             result = cli.execute(warehouse, plan.start, plan.end, _assets(only, skip))

@@ -148,8 +148,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
     runner.check_config()
-    cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"), settings.value("TICKET_INTEL_WAREHOUSE"))
-    counts, files, cut, digests = runner.inbox_weeks(inbox, settings.value("TICKET_INTEL_MAPPINGS_DIR"), cache)
+    counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))
     chosen = runner.choose_partitions_start(counts, home)

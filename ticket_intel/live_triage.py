@@ -22,7 +22,7 @@ from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.drafts import LLM
 from ticket_intel.core.language import detect_language
 from ticket_intel.core.triage import learned_scores, pair_scores, triage_one, zero_shot_index
-from ticket_intel.core.triage_config import load_routing, load_taxonomy
+from ticket_intel.core.triage_config import load_triage
 from ticket_intel.core.triage_llm import llm_triage
 
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -57,8 +57,7 @@ class TriageFiles:
 
 def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> Triage:
     """A triage function for single messages; files are read and the descriptions embedded now, once."""
-    taxonomy, routing = load_taxonomy(files.triage), load_routing(files.routing)
-    routing.check_categories(taxonomy)
+    taxonomy, routing = load_triage(files.triage, files.routing)
     areas = tax.load(tax.locate(files.taxonomy))
     index = zero_shot_index(taxonomy, encode)
 

@@ -107,15 +107,22 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
         return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()
 
 
+def configured_inbox_weeks(inbox: Path) -> InboxWeeks:
+    """`inbox_weeks` with the mappings folder and parse cache the settings name (the command line's)."""
+    cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"),
+                                     settings.value("TICKET_INTEL_WAREHOUSE"))
+    return inbox_weeks(inbox, settings.value("TICKET_INTEL_MAPPINGS_DIR"), cache)
+
+
 def check_config() -> None:
     """Parse the configuration files a run reads (taxonomy, triage, routing) before it starts: a
     mistake in one is named at once (file, line, column), not after the run has ingested, redacted
     and embedded the inbox, at the step that reads it."""
     from ticket_intel.core import taxonomy as tax
-    from ticket_intel.core.triage_config import load_routing, load_taxonomy
+    from ticket_intel.core.triage_config import load_triage
 
     tax.load(tax.locate(settings.value("TICKET_INTEL_TAXONOMY")))
-    load_routing(settings.value("TICKET_INTEL_ROUTING")).check_categories(load_taxonomy(settings.value("TICKET_INTEL_TRIAGE")))
+    load_triage(settings.value("TICKET_INTEL_TRIAGE"), settings.value("TICKET_INTEL_ROUTING"))
 
 
 def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:

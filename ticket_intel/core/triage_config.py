@@ -169,3 +169,10 @@ def load_routing(path: str | Path = ROUTING_FILE) -> Routing:
     if not found.exists():
         raise ValueError(f"routing file {found} not found (the project ships {ROUTING_FILE})")
     return parse_routing(found.read_text(encoding="utf-8"), str(found))
+
+
+def load_triage(triage: str | Path = TRIAGE_FILE, routing: str | Path = ROUTING_FILE) -> tuple[TriageTaxonomy, Routing]:
+    """The triage taxonomy and its routing, checked against each other (what every triage reads)."""
+    taxonomy, routes = load_taxonomy(triage), load_routing(routing)
+    routes.check_categories(taxonomy)
+    return taxonomy, routes

@@ -17,7 +17,7 @@ from ticket_intel.core.llm import LLMCache
 from ticket_intel.core.meaning import product_words
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
-from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_routing, load_taxonomy
+from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_triage
 from ticket_intel.core.triage_llm import llm_triage_frame
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
@@ -70,8 +70,7 @@ def triage_week(
 )
 def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triage_config: TriageConfig,
                   ranking: RankingConfig, embedding: EmbeddingConfig, llm: LLMConfig):
-    taxonomy, routing = load_taxonomy(triage_config.triage), load_routing(triage_config.routing)
-    routing.check_categories(taxonomy)
+    taxonomy, routing = load_triage(triage_config.triage, triage_config.routing)
     areas = tax.load(tax.locate(ranking.taxonomy))
 
     def encode(texts: Sequence[str]) -> np.ndarray:
