@@ -13,7 +13,7 @@ from ticket_intel.adapters.jira import JiraClient
 from ticket_intel.adapters.linear import LinearClient
 from ticket_intel.core import backlog as bl
 from ticket_intel.core.review import ReviewState
-from ticket_intel_tests.fake_trackers import FakeJira, FakeLinear, Planned, serve
+from ticket_intel_tests.fake_apis import FakeJira, FakeLinear, Planned, serve
 
 WEEK = date(2026, 3, 2)
 NOW = datetime(2026, 3, 9, 6, 0)

@@ -15,7 +15,7 @@ import pytest
 from ticket_intel import warehouse as wh
 from ticket_intel.defs.backlog import backlog_sync
 from ticket_intel.defs.resources import ReportConfig, TrackerConfig, Warehouse
-from ticket_intel_tests.fake_trackers import FakeJira, FakeLinear, Planned, serve
+from ticket_intel_tests.fake_apis import FakeJira, FakeLinear, Planned, serve
 
 WEEK = date(2026, 11, 16)
 THEMES = [("A", "Card declined abroad", 40), ("B", "Top-up pending", 20), ("C", "PIN change", 8)]

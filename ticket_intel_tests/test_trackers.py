@@ -23,7 +23,7 @@ from ticket_intel.core.backlog import (
     paragraph,
     span,
 )
-from ticket_intel_tests.fake_trackers import FakeJira, FakeLinear, Planned, adf_problem, serve
+from ticket_intel_tests.fake_apis import FakeJira, FakeLinear, Planned, adf_problem, serve
 
 DOC = [paragraph(span("Cards are declined abroad.")), heading("Week of 2026-03-02"),
        bullets([[span("42 tickets")], [span("z:1", "https://acme.zendesk.test/1"), span(": my card fails")]])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ticket_intel.core.llm import Complete, ProviderError
+from ticket_intel.core.llm import Breaker, ProviderError
 
 
 def completion_kwargs(timeout_seconds: float, api_base: str = "", mock_response: str = "") -> dict[str, Any]:
@@ -18,14 +18,16 @@ def completion_kwargs(timeout_seconds: float, api_base: str = "", mock_response:
     return kwargs
 
 
-def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Complete:
+def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Breaker:
     """A function from chat messages to the model's JSON text (deterministic, JSON mode).
 
     Every provider failure (timeouts, rate limits, refusals, network) becomes `ProviderError`,
-    which the core answers with its offline fallback.
+    which the core answers with its offline fallback; a provider failing call after call is not
+    called again for a while (`Breaker`).
     """
     import litellm
 
+    litellm.suppress_debug_info = True  # its "Give Feedback / Get Help" banner after every failed call
     options = {"timeout": 60, **(kwargs or {})}
 
     def complete(messages: list[dict[str, str]]) -> str:
@@ -33,7 +35,8 @@ def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Complete:
             response = litellm.completion(model=model, messages=messages, temperature=0,
                                           response_format={"type": "json_object"}, drop_params=True, **options)
         except Exception as exc:  # litellm raises many provider-specific types
-            raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+            message = str(exc)  # litellm's own name the type ("litellm.Timeout: ...")
+            raise ProviderError(message if type(exc).__name__ in message else f"{type(exc).__name__}: {message}") from exc
         return response.choices[0].message.content or ""
 
-    return complete
+    return Breaker(complete)

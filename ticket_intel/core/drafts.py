@@ -21,14 +21,14 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
-from ticket_intel.core.llm import Complete, LLMCache, ProviderError, prompt_hash
+from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, locked, prompt_hash
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 
 log = logging.getLogger(__name__)
@@ -213,13 +213,15 @@ def draft_reply(ticket_text: str, matches: Sequence[Match], floor: float, llm: L
 DRAFT_COLUMNS = ["ticket_id", "draft", "method", "cited_ticket_ids", "top_similarity", "note"]
 
 
-def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int, llm: LLM | None = None
-                ) -> pd.DataFrame:
+def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int, llm: LLM | None = None,
+                workers: int = 1) -> pd.DataFrame:
     """One draft per ticket awaiting a reply (`waiting`: ticket_id and redacted text; `vectors`
-    row-aligned), grounded in its k most similar resolved tickets."""
-    rows = []
-    for ticket_id, text, vector in zip(waiting["ticket_id"], waiting["text"], vectors, strict=True):
-        d = draft_reply(text, similar(index, vector, k, exclude=ticket_id), index.floor, llm)
-        rows.append({"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
-                     "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE})
+    row-aligned), grounded in its k most similar resolved tickets; up to `workers` LLM drafts at once."""
+    shared = None if llm is None else LLM(llm.model, locked(llm.cache), llm.complete)
+    tickets = list(zip(waiting["ticket_id"], waiting["text"], vectors, strict=True))
+    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, exclude=ticket_id), index.floor, shared)
+                          for ticket_id, text, vector in tickets], workers)
+    rows = [{"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
+             "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE}
+            for (ticket_id, _, _), d in zip(tickets, drafts, strict=True)]
     return pd.DataFrame(rows, columns=DRAFT_COLUMNS)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -173,7 +176,80 @@ class ProviderError(RuntimeError):
     """The provider did not answer (timeout, rate limit, refusal, network): use the fallback."""
 
 
+class NotCalled(ProviderError):
+    """The provider was not called: it failed call after call (`Breaker`), which was logged once."""
+
+
 Complete = Callable[[list[dict[str, str]]], str]
+
+
+class Breaker:
+    """A provider call that stops calling a provider that keeps failing.
+
+    After `limit` provider errors in a row, calls fail at once for `cooldown` seconds, then one
+    call tries the provider again. A provider that is down or hangs costs a step `limit` failed
+    calls, not one per ticket (each can take the timeout several times over). Thread-safe.
+    """
+
+    def __init__(self, complete: Complete, limit: int = 3, cooldown: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._complete, self._limit, self._cooldown, self._clock = complete, limit, cooldown, clock
+        self._lock = threading.Lock()
+        self._failures, self._open_until = 0, 0.0
+        self.last_error, self.not_called = "", 0
+
+    def _admit(self) -> None:
+        with self._lock:
+            if self._failures < self._limit:
+                return
+            now = self._clock()
+            if now < self._open_until:
+                self.not_called += 1
+                raise NotCalled(f"not called: the provider failed {self._failures} times in a row "
+                                    f"(last: {self.last_error})")
+            self._open_until = now + self._cooldown  # this call probes; the others keep failing fast
+
+    def __call__(self, messages: list[dict[str, str]]) -> str:
+        self._admit()
+        try:
+            raw = self._complete(messages)
+        except ProviderError as exc:
+            with self._lock:
+                self._failures += 1
+                self.last_error = str(exc).splitlines()[0][:200]
+                if self._failures == self._limit:
+                    self._open_until = self._clock() + self._cooldown
+                    log.warning("LLM provider failed %d times in a row (last: %s): calls fall back to "
+                                "offline results, retrying the provider every %.0f s",
+                                self._limit, self.last_error, self._cooldown)
+            raise
+        with self._lock:
+            self._failures = 0
+        return raw
+
+
+def locked(cache: LLMCache) -> LLMCache:
+    """`cache` usable from several threads: its reads and writes (one warehouse connection) take turns."""
+    lock = threading.Lock()
+
+    def get(key: str) -> str | None:
+        with lock:
+            return cache.get(key)
+
+    def put(key: str, answer: str) -> None:
+        with lock:
+            cache.put(key, answer)
+
+    return LLMCache(get=get, put=put)
+
+
+def in_parallel(calls: Sequence[Callable[[], T]], workers: int) -> list[T]:
+    """Each call's result, in order, with up to `workers` running at once: LLM calls wait on the
+    network, so a week's tickets are asked concurrently (TICKET_INTEL_LLM_CONCURRENCY)."""
+    if workers <= 1 or len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
+        return list(pool.map(lambda call: call(), calls))
 
 
 def _cached(doc: ThemeDocs, rows: list[int], key: str, cache: LLMCache, fallback: ThemeSummary) -> ThemeSummary | None:
@@ -219,6 +295,7 @@ def ask(messages: list[dict[str, str]], complete: Complete, parse: Callable[[str
             messages = [*messages, {"role": "user", "content": f"Your answer was invalid ({str(exc)[:200]}). "
                                                                "Reply with the JSON object only."}]
         except ProviderError as exc:
-            log.warning("LLM call for %s failed: %s", what, exc)
+            if not isinstance(exc, NotCalled):
+                log.warning("LLM call for %s failed: %s", what, exc)
             return None
     return None

@@ -28,7 +28,17 @@ from pydantic import (
     model_validator,
 )
 
-from ticket_intel.core.llm import Complete, LLMCache, Severity, ask, json_object, one_of, prompt_hash
+from ticket_intel.core.llm import (
+    Complete,
+    LLMCache,
+    Severity,
+    ask,
+    in_parallel,
+    json_object,
+    locked,
+    one_of,
+    prompt_hash,
+)
 from ticket_intel.core.triage import REVIEW_BELOW, route
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy
 from ticket_intel.core.triage_rules import churn_risk, urgency_of
@@ -141,8 +151,10 @@ def llm_triage(text: str, offline: Mapping[str, Any], taxonomy: TriageTaxonomy, 
 
 
 def llm_triage_frame(texts: list[str], offline: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing,
-                     model: str, cache: LLMCache, complete: Complete) -> pd.DataFrame:
-    """`llm_triage` for every row of an offline triage frame (texts aligned with its rows)."""
-    rows = [llm_triage(text, row, taxonomy, routing, model, cache, complete)
-            for text, row in zip(texts, offline.to_dict("records"), strict=True)]
+                     model: str, cache: LLMCache, complete: Complete, workers: int = 1) -> pd.DataFrame:
+    """`llm_triage` for every row of an offline triage frame (texts aligned with its rows), up to
+    `workers` tickets asked at once."""
+    shared = locked(cache)
+    rows = in_parallel([partial(llm_triage, text, row, taxonomy, routing, model, shared, complete)
+                        for text, row in zip(texts, offline.to_dict("records"), strict=True)], workers)
     return pd.DataFrame(rows, columns=[*offline.columns, "summary", "goal"])

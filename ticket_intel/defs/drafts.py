@@ -9,13 +9,11 @@ import dagster as dg
 import pandas as pd
 
 from ticket_intel import warehouse as wh
-from ticket_intel.adapters.llm import completer
 from ticket_intel.assist import index_of, read_knowledge_base
 from ticket_intel.core.drafts import LLM, draft_frame
 from ticket_intel.core.knowledge import awaiting_reply
-from ticket_intel.core.llm import LLMCache
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
-from ticket_intel.defs.resources import AssistConfig, EmbeddingConfig, LLMConfig, Warehouse
+from ticket_intel.defs.resources import AssistConfig, EmbeddingConfig, LLMConfig, Warehouse, llm_outcome
 
 
 @weekly_asset(
@@ -32,19 +30,19 @@ def reply_drafts(context: dg.AssetExecutionContext, warehouse: Warehouse, embedd
         stored = wh.ticket_vectors(con, waiting["ticket_id"].tolist(), key).set_index("ticket_id")
         waiting = waiting[waiting["ticket_id"].isin(stored.index)]
         kb = read_knowledge_base(con, key, max(weeks))
-        drafter = None
-        if llm.model:
-            cache = LLMCache(get=lambda h: wh.llm_cached(con, h), put=lambda h, r: wh.llm_store(con, h, llm.model, r))
-            drafter = LLM(llm.model, cache, completer(llm.model, llm.completion_kwargs()))
+        call = llm.caller()
+        drafter = None if call is None else LLM(llm.model, llm.answers(con), call)
         parts = []
         for week, group in waiting.groupby("week_start", sort=True):
             vectors = wh.embeddings_matrix(stored.loc[group["ticket_id"]].reset_index())
             index = index_of(kb[kb["week_start"] <= week])  # only what was known by that week
-            parts.append(draft_frame(group, vectors, index, assist.similar_k, drafter).assign(week_start=week))
+            parts.append(draft_frame(group, vectors, index, assist.similar_k, drafter, llm.concurrency)
+                         .assign(week_start=week))
         out = pd.concat(parts, ignore_index=True).assign(run_id=context.run.run_id) if parts else None
         wh.replace(con, [wh.Replace("marts.reply_drafts", out, "week_start", weeks)])
     methods = {} if out is None else out["method"].str.split(":").str[0].value_counts().to_dict()
     return dg.MaterializeResult(metadata={
         "tickets_awaiting_reply": dg.MetadataValue.int(len(waiting)),
         "drafts": dg.MetadataValue.json({k: int(v) for k, v in methods.items()}),
+        **llm_outcome(context, call),
     })

@@ -24,7 +24,7 @@ from ticket_intel import warehouse
 from ticket_intel.adapters import encoder
 from ticket_intel.adapters.jira import JiraClient
 from ticket_intel.adapters.linear import LinearClient
-from ticket_intel.adapters.llm import completion_kwargs
+from ticket_intel.adapters.llm import completer, completion_kwargs
 from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.anomalies import AlertSettings
@@ -33,6 +33,7 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.customers import RiskSettings
 from ticket_intel.core.embed import cache_key
 from ticket_intel.core.findings import FindingSettings
+from ticket_intel.core.llm import Breaker, LLMCache
 from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.product_inputs import ProductInputs, read_product_inputs
@@ -344,9 +345,31 @@ class LLMConfig(dg.ConfigurableResource):
     api_base: str = E("TICKET_INTEL_LLM_API_BASE")
     timeout_seconds: int = E.int("TICKET_INTEL_LLM_TIMEOUT_SECONDS")
     mock_response: str = E("TICKET_INTEL_LLM_MOCK_RESPONSE")
+    concurrency: int = E.int("TICKET_INTEL_LLM_CONCURRENCY")
 
     def completion_kwargs(self) -> dict[str, Any]:
         return completion_kwargs(self.timeout_seconds, self.api_base, self.mock_response)
+
+    def caller(self) -> Breaker | None:
+        """The step's provider call, made once per step so that a failing provider is given up on
+        once, not once per week (core/llm.py `Breaker`); None without a model."""
+        return completer(self.model, self.completion_kwargs()) if self.model else None
+
+    def answers(self, con: duckdb.DuckDBPyConnection) -> LLMCache:
+        """The model's answers cached in the warehouse by prompt hash."""
+        return LLMCache(get=lambda key: warehouse.llm_cached(con, key),
+                        put=lambda key, answer: warehouse.llm_store(con, key, self.model, answer))
+
+
+def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict[str, dg.MetadataValue]:
+    """The calls a failing provider was not asked (their results are offline), in the run's log and
+    the materialization."""
+    if call is None:
+        return {}
+    if call.not_called:
+        context.log.warning(f"LLM provider failing ({call.last_error}): {call.not_called} calls not made, "
+                            "their results are the offline ones")
+    return {"llm_calls_not_made": dg.MetadataValue.int(call.not_called)}
 
 
 class AssistConfig(dg.ConfigurableResource):

@@ -1,14 +1,15 @@
 """cluster_summaries: label, shared issue, phrasings, severity, signal type, area and backlog item."""
 
+from functools import partial
+
 import dagster as dg
 import duckdb
 import pandas as pd
 
 from ticket_intel import warehouse as wh
-from ticket_intel.adapters import llm as llm_adapter
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.context import WeekContext
-from ticket_intel.core.llm import LLMCache, llm_summary
+from ticket_intel.core.llm import Breaker, LLMCache, in_parallel, llm_summary, locked
 from ticket_intel.core.rank import ranking_weeks
 from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import (
@@ -21,7 +22,7 @@ from ticket_intel.core.summarize import (
 )
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse
+from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse, llm_outcome
 
 
 def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs, label: str, tags: list,
@@ -43,22 +44,25 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
     }
 
 
+def _llm_summaries(docs: dict[str, ThemeDocs], extractive: dict[str, ThemeSummary], llm: LLMConfig,
+                   cache: LLMCache, call: Breaker) -> dict[str, ThemeSummary]:
+    """The LLM's summary of each theme (its extractive one on any failure), up to `llm.concurrency`
+    themes asked at once; signal type and severity stay judged by all its tickets."""
+    made = in_parallel([partial(llm_summary, doc, llm.model, extractive[theme_id], cache, call)
+                        for theme_id, doc in docs.items()], llm.concurrency)
+    return {theme_id: judged_by_tickets(summary, extractive[theme_id]) if docs[theme_id].signals is not None
+            else summary for theme_id, summary in zip(docs, made, strict=True)}
+
+
 def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, llm: LLMConfig,
-                   run_id: str, min_week_tickets: int) -> pd.DataFrame:
+                   call: Breaker | None, run_id: str, min_week_tickets: int) -> pd.DataFrame:
     """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks."""
     weeks = ranking_weeks(ctx, min_week_tickets)
     docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks), ctx.window)
     tags = ctx.window.groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
-    cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
-                     put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
-    complete = llm_adapter.completer(llm.model, llm.completion_kwargs()) if llm.model else None
-    summaries = {}
-    for theme_id, doc in docs.items():
-        summary = extractive_summary(doc)
-        if complete is not None:
-            llm_made = llm_summary(doc, llm.model, summary, cache, complete)
-            summary = judged_by_tickets(llm_made, summary) if doc.signals is not None else llm_made
-        summaries[theme_id] = summary
+    summaries = {theme_id: extractive_summary(doc) for theme_id, doc in docs.items()}
+    if call is not None:
+        summaries = _llm_summaries(docs, summaries, llm, locked(llm.answers(con)), call)
     labels = told_apart(stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
                                       wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()}),
                         docs)
@@ -81,11 +85,11 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     if not path.exists():
         context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
     taxonomy = tax.load(path)
-    counts, by, labels = {}, {}, []
+    counts, by, labels, call = {}, {}, [], llm.caller()
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            out = summarize_week(con, ctx, taxonomy, llm, context.run.run_id, ranking.min_week_tickets)
+            out = summarize_week(con, ctx, taxonomy, llm, call, context.run.run_id, ranking.min_week_tickets)
             counts[week.isoformat()] = len(out)
             labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
             for name, n in (out["summarizer"].value_counts().items() if len(out) else []):
@@ -95,4 +99,5 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
         "summarizer": dg.MetadataValue.json(by),
         "taxonomy_version": dg.MetadataValue.text(tax.content_hash(path)),
         "labels": dg.MetadataValue.md("\n".join(labels) or "–"),
+        **llm_outcome(context, call),
     })

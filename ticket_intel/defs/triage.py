@@ -10,17 +10,23 @@ import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters import encoder
-from ticket_intel.adapters.llm import completer
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.embed import embed_cached
-from ticket_intel.core.llm import LLMCache
+from ticket_intel.core.llm import Breaker
 from ticket_intel.core.meaning import product_words
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_triage
 from ticket_intel.core.triage_llm import llm_triage_frame
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
-from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
+from ticket_intel.defs.resources import (
+    EmbeddingConfig,
+    LLMConfig,
+    RankingConfig,
+    TriageConfig,
+    Warehouse,
+    llm_outcome,
+)
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 
@@ -40,7 +46,7 @@ def _counts(column: pd.Series) -> dict[str, int]:
 
 def triage_week(
     con: duckdb.DuckDBPyConnection, week: date, taxonomy: TriageTaxonomy, routing: Routing, areas: tax.Taxonomy,
-    encode: Encode, index: ZeroShot, model_key: str, llm: LLMConfig, run_id: str,
+    encode: Encode, index: ZeroShot, model_key: str, llm: LLMConfig, call: Breaker | None, run_id: str,
 ) -> pd.DataFrame:
     tickets = wh.triage_input(con, [week], model_key)
     if tickets.empty:
@@ -51,11 +57,9 @@ def triage_week(
         return tax.assign_area(areas.without(set(product_words(product))), [text], [tags])
     vectors = _vectors(tickets, encode, wh.EmbeddingStore(con, model_key))
     out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index)
-    if llm.model:
-        cache = LLMCache(get=lambda key: wh.llm_cached(con, key),
-                         put=lambda key, answer: wh.llm_store(con, key, llm.model, answer))
-        out = llm_triage_frame(tickets["text"].tolist(), out, taxonomy, routing, llm.model, cache,
-                               completer(llm.model, llm.completion_kwargs()))
+    if call is not None:
+        out = llm_triage_frame(tickets["text"].tolist(), out, taxonomy, routing, llm.model, llm.answers(con), call,
+                               llm.concurrency)
     out = out.assign(week_start=week, run_id=run_id)
     wh.replace(con, [wh.Replace("marts.ticket_triage", out, "week_start", [week])])
     return out
@@ -78,10 +82,10 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
 
     index = zero_shot_index(taxonomy, encode)
     model_key = embedding.cache_key()
-    frames = []
+    frames, call = [], llm.caller()
     with warehouse.connect() as con:
         for week in weeks_of(context):
-            frames.append(triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm,
+            frames.append(triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm, call,
                                       context.run.run_id))
     out = pd.concat([f for f in frames if len(f)] or [pd.DataFrame(columns=["category", "urgency", "escalated",
                                                                              "needs_review", "triage_source"])])
@@ -94,4 +98,5 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
         "by": dg.MetadataValue.json(_counts(out["triage_source"])),
         "triage_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.triage))),
         "routing_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.routing))),
+        **llm_outcome(context, call),
     })

@@ -1,13 +1,15 @@
-"""Local fake Jira Cloud and Linear servers for the backlog-sync tests.
+"""Local fake Jira Cloud, Linear and OpenAI servers for the backlog-sync and LLM tests.
 
 Each implements the subset of the real API the adapters use, with the real endpoints, auth
 headers, JSON shapes and error answers: Jira REST v3 (basic auth; `POST /rest/api/3/issue`,
 `PUT /rest/api/3/issue/{key}`, `POST .../comment`, `GET /rest/api/3/issue/{key}`,
 `POST /rest/api/3/search/jql` for `field = "value" AND ...` queries; ADF bodies validated;
-errors as `{"errorMessages": [...], "errors": {...}}`) and Linear GraphQL (`Authorization:
+errors as `{"errorMessages": [...], "errors": {...}}`), Linear GraphQL (`Authorization:
 <api key>`; issueCreate, issueUpdate, commentCreate, issue, issues(filter: {id: {eq}});
-errors as GraphQL `errors` with `extensions.type`). Both can be told to answer the next
-requests with a rate limit (`Retry-After`) or a server error.
+errors as GraphQL `errors` with `extensions.type`) and OpenAI chat completions (`Authorization:
+Bearer <key>`; `POST /v1/chat/completions`; errors as `{"error": {"message", "type", "code"}}`).
+Each can be told to answer the next requests with a rate limit (`Retry-After`), a server error
+or a delay, and to take `latency` seconds over every answer (requests are served concurrently).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import base64
 import json
 import re
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +33,7 @@ class Planned:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
+    delay: float = 0.0  # seconds before answering (longer than the client's timeout: a hung server)
 
 
 @dataclass
@@ -37,11 +41,21 @@ class FakeServer:
     url: str = ""
     requests: list[dict[str, Any]] = field(default_factory=list)
     planned: list[Planned] = field(default_factory=list)  # answered first, one per request
+    latency: float = 0.0  # seconds every unplanned answer takes
+    in_flight: int = 0
+    most_in_flight: int = 0  # the most requests being answered at once
     lock: threading.Lock = field(default_factory=threading.Lock)
+    unauthorized: tuple[int, Any] = (401, None)  # the answer to a request without valid credentials
 
     def next_planned(self) -> Planned | None:
         with self.lock:
             return self.planned.pop(0) if self.planned else None
+
+    def authorized(self, header: str | None) -> bool:
+        raise NotImplementedError
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        raise NotImplementedError
 
 
 def adf_problem(node: Any, top: bool = True) -> str | None:
@@ -65,6 +79,8 @@ def adf_problem(node: Any, top: bool = True) -> str | None:
 
 @dataclass
 class FakeJira(FakeServer):
+    unauthorized: tuple[int, Any] = (401, {"errorMessages": ["Client must be authenticated to access this resource."],
+                                           "errors": {}})
     email: str = "bot@acme.test"
     token: str = "jira-token"
     projects: tuple[str, ...] = ("SUP",)
@@ -149,6 +165,9 @@ class FakeJira(FakeServer):
 
 @dataclass
 class FakeLinear(FakeServer):
+    unauthorized: tuple[int, Any] = (400, {"data": None, "errors": [{
+        "message": "Authentication required, not authenticated",
+        "extensions": {"type": "authentication error", "code": "AUTHENTICATION_ERROR"}}]})
     api_key: str = "lin_api_test"
     teams: dict[str, str] = field(default_factory=lambda: {"team-1": "SUP"})  # team id -> key
     issues: dict[str, dict[str, Any]] = field(default_factory=dict)  # issue id -> issue
@@ -226,32 +245,75 @@ class FakeLinear(FakeServer):
         return {"data": {"commentCreate": {"success": True, "comment": {"id": f"c{len(self.comments)}"}}}}
 
 
-def _handler(fake: FakeServer, unauthorized: tuple[int, Any]) -> type[BaseHTTPRequestHandler]:
+def _completion(model: str, content: str) -> dict[str, Any]:
+    return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+
+@dataclass
+class FakeOpenAI(FakeServer):
+    """Chat completions answered by `reply(messages)` (litellm's `openai/` models with `api_base`
+    set to this server's `url` + "/v1")."""
+
+    unauthorized: tuple[int, Any] = (401, {"error": {"message": "Incorrect API key provided.",
+                                                     "type": "invalid_request_error", "code": "invalid_api_key"}})
+    api_key: str = "sk-test"
+    reply: Callable[[list[dict[str, Any]]], str] = lambda messages: "{}"
+
+    def authorized(self, header: str | None) -> bool:
+        return header == f"Bearer {self.api_key}"
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        if (method, path.split("?", 1)[0]) != ("POST", "/v1/chat/completions"):
+            return 404, {"error": {"message": f"Unknown request URL: {method} {path}",
+                                   "type": "invalid_request_error", "code": "unknown_url"}}
+        return 200, _completion(body["model"], self.reply(body["messages"]))
+
+
+SERVER_ERROR = Planned(500, body={"error": {"message": "The server had an error while processing your request.",
+                                            "type": "server_error", "code": None}})
+
+
+def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method: str, body: Any) -> tuple[int, dict[str, str], Any]:
+            planned = fake.next_planned()
+            if planned is not None:
+                time.sleep(planned.delay)
+                return planned.status, planned.headers, planned.body
+            time.sleep(fake.latency)
+            if not fake.authorized(self.headers.get("Authorization")):
+                return *fake.unauthorized[:1], {}, fake.unauthorized[1]
+            with fake.lock:
+                status, payload = fake.handle(method, self.path, body)
+            return status, {}, payload
+
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw) if raw else None
             with fake.lock:
                 fake.requests.append({"method": method, "path": self.path, "headers": dict(self.headers), "body": body})
-            planned = fake.next_planned()
-            if planned is not None:
-                status, headers, payload = planned.status, planned.headers, planned.body
-            elif not fake.authorized(self.headers.get("Authorization")):
-                (status, payload), headers = unauthorized, {}
-            else:
+                fake.in_flight += 1
+                fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
+            try:
+                status, headers, payload = self._answer(method, body)
+            finally:
                 with fake.lock:
-                    status, payload = fake.handle(method, self.path, body)
-                headers = {}
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
+                    fake.in_flight -= 1
             data = json.dumps(payload).encode() if payload is not None else b""
-            if data:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if data:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client timed out and left (a hung server's planned answer)
 
         def do_GET(self) -> None:
             self._serve("GET")
@@ -268,17 +330,10 @@ def _handler(fake: FakeServer, unauthorized: tuple[int, Any]) -> type[BaseHTTPRe
     return Handler
 
 
-JIRA_UNAUTHORIZED = (401, {"errorMessages": ["Client must be authenticated to access this resource."], "errors": {}})
-LINEAR_UNAUTHORIZED = (400, {"data": None, "errors": [{"message": "Authentication required, not authenticated",
-                                                       "extensions": {"type": "authentication error",
-                                                                      "code": "AUTHENTICATION_ERROR"}}]})
-
-
 @contextmanager
 def serve(fake: FakeServer) -> Iterator[FakeServer]:
     """Run `fake` on a free port of 127.0.0.1 for the duration of the block."""
-    unauthorized = JIRA_UNAUTHORIZED if isinstance(fake, FakeJira) else LINEAR_UNAUTHORIZED
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake, unauthorized))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,0 +1,146 @@
+"""LLM calls against a local OpenAI-shaped server (real litellm, real HTTP): a provider that fails
+or hangs is given up on after a few calls instead of once per ticket, and a week's tickets, themes
+and drafts are asked concurrently, their results in order."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ticket_intel.adapters.llm import completer, completion_kwargs
+from ticket_intel.core.drafts import LLM, draft_frame
+from ticket_intel.core.llm import Breaker, LLMCache, ProviderError, in_parallel
+from ticket_intel.core.retrieve import build_index
+from ticket_intel.defs import triage as triage_defs
+from ticket_intel.defs.resources import LLMConfig
+from ticket_intel_tests.fake_apis import SERVER_ERROR, FakeOpenAI, Planned, serve
+from ticket_intel_tests.test_triage import fake_encode
+from ticket_intel_tests.test_triage_asset import TEXTS, build_warehouse, materialize, stored
+
+MODEL = "openai/gpt-4o-mini"
+TRIAGE = json.dumps({"category": "how-to", "subcategory": "feature usage", "severity": "P3", "sentiment": 0.1,
+                     "frustration": "low", "escalation_signals": [], "summary": "A question.", "goal": "Know how.",
+                     "confidence": 0.8})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_breaker_stops_calling_a_failing_provider_and_probes_it_after_the_cooldown():
+    calls, clock, answers = [], Clock(), iter(["fail", "ok", "fail", "fail", "fail", "fail", "ok", "ok"])
+
+    def complete(messages):
+        calls.append(messages)
+        if next(answers) == "fail":
+            raise ProviderError("InternalServerError: 500")
+        return "{}"
+
+    call = Breaker(complete, limit=3, cooldown=60, clock=clock)
+    with pytest.raises(ProviderError):
+        call([])
+    assert call([]) == "{}"  # a success resets the count: failures must come in a row
+    for _ in range(3):
+        with pytest.raises(ProviderError):
+            call([])
+    for _ in range(5):
+        with pytest.raises(ProviderError, match="not called: the provider failed 3 times in a row"):
+            call([])
+    assert len(calls) == 5 and call.not_called == 5 and "500" in call.last_error
+    clock.now = 61
+    with pytest.raises(ProviderError):
+        call([])  # one probe after the cooldown, still failing
+    with pytest.raises(ProviderError, match="not called"):
+        call([])
+    clock.now = 122
+    assert call([]) == "{}" and call([]) == "{}"  # the provider is back: every call goes through again
+    assert len(calls) == 8
+
+
+def test_in_parallel_runs_calls_at_once_and_keeps_their_order():
+    barrier = threading.Barrier(3, timeout=10)  # breaks (and the test fails) unless 3 calls run at once
+
+    def call(i: int):
+        return lambda: (barrier.wait(), i)[1]
+
+    assert in_parallel([call(i) for i in range(3)], workers=3) == [0, 1, 2]
+    assert in_parallel([lambda: 1, lambda: 2], workers=1) == [1, 2]
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with serve(FakeOpenAI(reply=lambda messages: TRIAGE)) as fake:
+        yield fake
+
+
+def llm_config(fake: FakeOpenAI, **kwargs) -> LLMConfig:
+    return LLMConfig(model=MODEL, api_base=fake.url + "/v1", timeout_seconds=5, **kwargs)
+
+
+def test_a_failing_provider_costs_a_few_calls_not_one_per_ticket(tmp_path, instance, monkeypatch, provider):
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+    provider.planned = [SERVER_ERROR] * 1000
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    result = materialize(instance, warehouse, llm_config(provider, concurrency=1))
+    assert result.success
+    rows = stored(warehouse)
+    assert len(rows) == 2 * len(TEXTS) and (rows["triage_source"] == "offline").all()
+    # 3 failed calls (each retried by the provider's client), then none: 8 tickets, 2 weeks
+    assert 3 <= len(provider.requests) <= 3 * 3
+    meta = result.asset_materializations_for_node("ticket_triage")[0].metadata
+    assert meta["llm_calls_not_made"].value == 2 * len(TEXTS) - 3
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any(m.startswith("LLM provider failing (litellm.InternalServerError") and "5 calls not made" in m
+               for m in logged)
+
+
+def test_a_hung_provider_times_out_and_the_tickets_keep_their_offline_triage(provider):
+    provider.planned = [Planned(200, body={}, delay=8)] * 50
+    call = completer(MODEL, {**completion_kwargs(1, api_base=provider.url + "/v1"), "max_retries": 0})
+    for _ in range(3):
+        with pytest.raises(ProviderError, match="Timeout"):
+            call([{"role": "user", "content": "hi"}])
+    with pytest.raises(ProviderError, match="not called"):
+        call([{"role": "user", "content": "hi"}])
+    assert len(provider.requests) == 3
+
+
+def test_tickets_are_asked_concurrently_and_answered_in_order(tmp_path, instance, monkeypatch, provider):
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+    provider.latency = 0.3
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    assert materialize(instance, warehouse, llm_config(provider, concurrency=4)).success
+    rows = stored(warehouse)
+    assert (rows["triage_source"] == f"llm:{MODEL}").all() and (rows["goal"] == "Know how.").all()
+    assert provider.most_in_flight > 1
+    assert len(provider.requests) == len(TEXTS)  # the second week's same texts are answered from the cache
+    angry = rows[rows["ticket_id"] == "z:0:2"].iloc[0]
+    assert "churn" in angry["escalation_signals"]  # each answer merged with its own ticket's offline row
+
+
+def test_drafts_are_asked_concurrently_each_for_its_own_ticket(provider):
+    def reply(messages):
+        ticket = json.loads(messages[1]["content"].split("\n", 1)[1])
+        used = [t["id"] for t in ticket["past_tickets"]][:1]
+        return json.dumps({"reply": f"About {ticket['new_ticket']}: see the steps we gave before.", "used_ticket_ids": used})
+
+    provider.reply, provider.latency = reply, 0.2
+    index = build_index([f"z:{i}" for i in range(4)], np.eye(4, dtype=np.float32), [f"question {i}" for i in range(4)],
+                        [f"Answer {i}." for i in range(4)])
+    waiting = pd.DataFrame({"ticket_id": [f"new:{i}" for i in range(4)], "text": [f"ticket {i}" for i in range(4)]})
+    cache: dict[str, str] = {}
+    llm = LLM(MODEL, LLMCache(cache.get, cache.__setitem__),
+              completer(MODEL, completion_kwargs(5, api_base=provider.url + "/v1")))
+    out = draft_frame(waiting, np.eye(4, dtype=np.float32), index, k=2, llm=llm, workers=4)
+    assert provider.most_in_flight > 1 and len(cache) == 4
+    assert out["draft"].tolist() == [f"About ticket {i}: see the steps we gave before." for i in range(4)]
+    assert [c[0] for c in out["cited_ticket_ids"]] == [f"z:{i}" for i in range(4)]
