@@ -245,10 +245,17 @@ class FakeLinear(FakeServer):
         return {"data": {"commentCreate": {"success": True, "comment": {"id": f"c{len(self.comments)}"}}}}
 
 
-def _completion(model: str, content: str) -> dict[str, Any]:
+def tokens(text: str) -> int:
+    """The fake's token count: a word is a token."""
+    return len(text.split())
+
+
+def _completion(model: str, messages: list[dict[str, Any]], content: str) -> dict[str, Any]:
+    prompt = sum(tokens(m["content"]) for m in messages)
     return {"id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+            "usage": {"prompt_tokens": prompt, "completion_tokens": tokens(content),
+                      "total_tokens": prompt + tokens(content)}}
 
 
 @dataclass
@@ -268,7 +275,7 @@ class FakeOpenAI(FakeServer):
         if (method, path.split("?", 1)[0]) != ("POST", "/v1/chat/completions"):
             return 404, {"error": {"message": f"Unknown request URL: {method} {path}",
                                    "type": "invalid_request_error", "code": "unknown_url"}}
-        return 200, _completion(body["model"], self.reply(body["messages"]))
+        return 200, _completion(body["model"], body["messages"], self.reply(body["messages"]))
 
 
 SERVER_ERROR = Planned(500, body={"error": {"message": "The server had an error while processing your request.",

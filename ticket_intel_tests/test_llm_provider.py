@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 
+import litellm
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +18,7 @@ from ticket_intel.core.llm import Breaker, LLMCache, ProviderError, in_parallel
 from ticket_intel.core.retrieve import build_index
 from ticket_intel.defs import triage as triage_defs
 from ticket_intel.defs.resources import LLMConfig
-from ticket_intel_tests.fake_apis import SERVER_ERROR, FakeOpenAI, Planned, serve
+from ticket_intel_tests.fake_apis import SERVER_ERROR, FakeOpenAI, Planned, serve, tokens
 from ticket_intel_tests.test_triage import fake_encode
 from ticket_intel_tests.test_triage_asset import TEXTS, build_warehouse, materialize, stored
 
@@ -118,13 +119,22 @@ def test_tickets_are_asked_concurrently_and_answered_in_order(tmp_path, instance
     monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
     provider.latency = 0.3
     warehouse = build_warehouse(tmp_path / "w.duckdb")
-    assert materialize(instance, warehouse, llm_config(provider, concurrency=4)).success
+    result = materialize(instance, warehouse, llm_config(provider, concurrency=4))
+    assert result.success
     rows = stored(warehouse)
     assert (rows["triage_source"] == f"llm:{MODEL}").all() and (rows["goal"] == "Know how.").all()
     assert provider.most_in_flight > 1
     assert len(provider.requests) == len(TEXTS)  # the second week's same texts are answered from the cache
     angry = rows[rows["ticket_id"] == "z:0:2"].iloc[0]
     assert "churn" in angry["escalation_signals"]  # each answer merged with its own ticket's offline row
+    meta = result.asset_materializations_for_node("ticket_triage")[0].metadata
+    used = sum(tokens(m["content"]) for r in provider.requests for m in r["body"]["messages"]) + 4 * tokens(TRIAGE)
+    assert meta["llm_answers"].value == 4 and meta["llm_tokens"].value == used
+    price = litellm.model_cost["gpt-4o-mini"]  # litellm's own price list, read offline
+    assert meta["llm_cost_usd"].value > 0 and meta["llm_cost_usd"].value <= used * max(
+        price["input_cost_per_token"], price["output_cost_per_token"])
+    assert any(e.user_message.startswith(f"LLM: 4 answers, {used - 4 * tokens(TRIAGE):,} prompt")
+               for e in instance.all_logs(result.run_id))
 
 
 def test_drafts_are_asked_concurrently_each_for_its_own_ticket(provider):

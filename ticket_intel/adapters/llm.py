@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ticket_intel.core.llm import Breaker, ProviderError
+from ticket_intel.core.llm import Breaker, ProviderError, Usage
 
 
 def completion_kwargs(timeout_seconds: float, api_base: str = "", mock_response: str = "") -> dict[str, Any]:
@@ -29,6 +29,7 @@ def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Breaker:
 
     litellm.suppress_debug_info = True  # its "Give Feedback / Get Help" banner after every failed call
     options = {"timeout": 60, **(kwargs or {})}
+    usage = Usage()
 
     def complete(messages: list[dict[str, str]]) -> str:
         try:
@@ -37,6 +38,9 @@ def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Breaker:
         except Exception as exc:  # litellm raises many provider-specific types
             message = str(exc)  # litellm's own name the type ("litellm.Timeout: ...")
             raise ProviderError(message if type(exc).__name__ in message else f"{type(exc).__name__}: {message}") from exc
+        tokens = getattr(response, "usage", None)
+        usage.add(getattr(tokens, "prompt_tokens", 0) or 0, getattr(tokens, "completion_tokens", 0) or 0,
+                  getattr(response, "_hidden_params", {}).get("response_cost"))
         return response.choices[0].message.content or ""
 
-    return Breaker(complete)
+    return Breaker(complete, usage=usage)

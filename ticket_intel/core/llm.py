@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator
@@ -183,6 +183,36 @@ class NotCalled(ProviderError):
 Complete = Callable[[list[dict[str, str]]], str]
 
 
+@dataclass
+class Usage:
+    """What a step's answered LLM calls used: tokens, and dollars where litellm's price list knows
+    the model (`unpriced` counts the answers it does not)."""
+
+    answers: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    unpriced: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, prompt_tokens: int, completion_tokens: int, cost_usd: float | None) -> None:
+        with self.lock:
+            self.answers += 1
+            self.prompt_tokens += prompt_tokens
+            self.completion_tokens += completion_tokens
+            if cost_usd is None:
+                self.unpriced += 1
+            else:
+                self.cost_usd += cost_usd
+
+    def line(self) -> str:
+        """One line for a run's log, e.g. '228 answers, 85,351 prompt + 18,240 answer tokens, $0.0237'."""
+        cost = f"${self.cost_usd:.4f}" + (f" ({self.unpriced} answers of a model litellm has no price for)"
+                                          if self.unpriced else "")
+        return (f"{self.answers} answers, {self.prompt_tokens:,} prompt + {self.completion_tokens:,} answer tokens, "
+                f"{cost}")
+
+
 class Breaker:
     """A provider call that stops calling a provider that keeps failing.
 
@@ -192,8 +222,9 @@ class Breaker:
     """
 
     def __init__(self, complete: Complete, limit: int = 3, cooldown: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, usage: Usage | None = None) -> None:
         self._complete, self._limit, self._cooldown, self._clock = complete, limit, cooldown, clock
+        self.usage = usage or Usage()  # what the answered calls used (filled by the adapter that calls the provider)
         self._lock = threading.Lock()
         self._failures, self._open_until = 0, 0.0
         self.last_error, self.not_called = "", 0

@@ -362,14 +362,19 @@ class LLMConfig(dg.ConfigurableResource):
 
 
 def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict[str, dg.MetadataValue]:
-    """The calls a failing provider was not asked (their results are offline), in the run's log and
-    the materialization."""
+    """What the step's LLM calls used and cost, and the calls a failing provider was not asked
+    (their results are offline), in the run's log and the materialization."""
     if call is None:
         return {}
+    used = call.usage
+    context.log.info(f"LLM: {used.line()} (cached answers cost nothing)")
     if call.not_called:
         context.log.warning(f"LLM provider failing ({call.last_error}): {call.not_called} calls not made, "
                             "their results are the offline ones")
-    return {"llm_calls_not_made": dg.MetadataValue.int(call.not_called)}
+    return {"llm_answers": dg.MetadataValue.int(used.answers),
+            "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
+            "llm_cost_usd": dg.MetadataValue.float(round(used.cost_usd, 6)),
+            "llm_calls_not_made": dg.MetadataValue.int(call.not_called)}
 
 
 class AssistConfig(dg.ConfigurableResource):
