@@ -101,7 +101,8 @@ def test_a_failing_provider_costs_a_few_calls_not_one_per_ticket(tmp_path, insta
     assert meta["llm_calls_not_made"].value == 2 * len(TEXTS) - 3
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert any(m.startswith("LLM provider failing (litellm.InternalServerError") and "5 calls not made" in m
-               for m in logged)
+               and "ticket-intel run --weeks 2026-01-05..2026-01-12" in m for m in logged)
+    assert not any(m.startswith("LLM: ") for m in logged)  # nothing answered, nothing used
 
 
 def test_a_hung_provider_times_out_and_the_tickets_keep_their_offline_triage(provider):

@@ -8,7 +8,7 @@ lists) are strings here and parsed into the core's typed settings, with a clear 
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -367,10 +367,15 @@ def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict
     if call is None:
         return {}
     used = call.usage
-    context.log.info(f"LLM: {used.line()} (cached answers cost nothing)")
+    if used.answers:
+        context.log.info(f"LLM: {used.line()} (cached answers cost nothing)")
     if call.not_called:
-        context.log.warning(f"LLM provider failing ({call.last_error}): {call.not_called} calls not made, "
-                            "their results are the offline ones")
+        window = context.partition_time_window
+        first, last = window.start.date(), (window.end - timedelta(weeks=1)).date()
+        weeks = f"{first}..{last}" if last > first else f"{first}"
+        context.log.warning(f"LLM provider failing ({call.last_error}): {call.not_called} calls not made, their "
+                            f"results are the offline ones; run weeks {weeks} again once it answers (`ticket-intel "
+                            f"run --weeks {weeks}`; answers already given come from the cache)")
     return {"llm_answers": dg.MetadataValue.int(used.answers),
             "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
             "llm_cost_usd": dg.MetadataValue.float(round(used.cost_usd, 6)),
