@@ -256,6 +256,7 @@ def test_themes_json_and_table(sample_run):
     themes = json.loads(result.stdout)
     assert themes and themes[0]["rank"] == 1 and themes[0]["week_start"] == sample_run.end
     assert {"label", "tickets", "customers", "trend", "paid_share", "impact", "example_ticket_ids"} <= set(themes[0])
+    assert {t["summarizer"] for t in themes} == {"extractive"}  # who wrote each label and summary (no LLM here)
     table = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--week", sample_run.start])
     assert table.exit_code == 0 and "rank" in table.stdout
 

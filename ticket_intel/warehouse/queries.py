@@ -205,14 +205,17 @@ def last_ranked_week(con: duckdb.DuckDBPyConnection, on_or_before: date) -> date
 
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
-    """The week's ranking with each theme's findings; `segments` per theme as the JSON contract has them
-    (`{field, value, share, baseline_share, p_value, scope}`, strongest first)."""
+    """The week's ranking with each theme's findings and who wrote its summary (`summarizer`);
+    `segments` per theme as the JSON contract has them (`{field, value, share, baseline_share,
+    p_value, scope}`, strongest first)."""
     return read(con, """SELECT week_start, rank, theme_id, label, tickets, ranked_weeks, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
                                impact, products, product_names, product_counts, example_ticket_ids, sentiment, frustration_share,
                                escalation_share, churn_risk_customers, docs_status, docs_article,
                                docs_article_url, after_release, after_release_days, fix_status, fix_release,
                                parent, parent_id,
+                               (SELECT c.summarizer FROM marts.cluster_summaries c
+                                 WHERE c.week_start = r.week_start AND c.theme_id = r.theme_id) AS summarizer,
                                coalesce((SELECT list({'field': s.field, 'value': s.value, 'share': s.share,
                                                       'baseline_share': s.baseline_share, 'p_value': s.p_value,
                                                       'scope': s.scope}
