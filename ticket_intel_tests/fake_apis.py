@@ -338,15 +338,23 @@ def _handler(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve(fake: FakeServer) -> Iterator[FakeServer]:
-    """Run `fake` on a free port of 127.0.0.1 for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server on a free port of 127.0.0.1 for the duration of the block (its base URL);
+    a request still hanging at the end does not hold it up."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads, server.block_on_close = True, False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def serve(fake: FakeServer) -> Iterator[FakeServer]:
+    """Run `fake` on a free port of 127.0.0.1 for the duration of the block."""
+    with http_server(_handler(fake)) as fake.url:
+        yield fake

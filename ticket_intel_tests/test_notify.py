@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.notify import DeliveryError, Outbox
+from ticket_intel_tests.fake_apis import http_server
 
 SPIKE = {
     "alert_key": "T20261012-00|2026-11-09|volume_spike", "theme_id": "T20261012-00", "kind": "volume_spike",
@@ -70,17 +71,9 @@ def serve_webhook() -> Iterator[Webhook]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads, server.block_on_close = True, False  # a hanging request must not hold up the test
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with http_server(Handler) as base:
+        hook.url = f"{base}/hook"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture()
