@@ -36,6 +36,8 @@ class TriageRequest:
     vector: np.ndarray
     customer_id: str | None
     source: str
+    warm_up: bool = False  # the server's start: never sent to the LLM (a paid call, and a provider that is
+    # down would hold up the start by 3 times its timeout)
 
 
 Triage = Callable[[TriageRequest], Mapping[str, Any]]
@@ -68,7 +70,7 @@ def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> T
         row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text),
                          learned[0] if learned else None)
         row["product_area"] = tax.assign_area(areas, [request.text], [[]])
-        if llm is None:
+        if llm is None or request.warm_up:
             return row
         return llm_triage(request.text, row, taxonomy, routing, llm.model, llm.cache, llm.complete)
 

@@ -155,3 +155,23 @@ def test_drafts_are_asked_concurrently_each_for_its_own_ticket(provider):
     assert provider.most_in_flight > 1 and len(cache) == 4
     assert out["draft"].tolist() == [f"About ticket {i}: see the steps we gave before." for i in range(4)]
     assert [c[0] for c in out["cited_ticket_ids"]] == [f"z:{i}" for i in range(4)]
+
+
+def test_the_server_starts_without_asking_the_llm_then_asks_it_per_request(tmp_path, monkeypatch, provider):
+    """The start's warm-up triage stays offline: a paid call at every start, and a provider that is
+    down would hold up the start (and a liveness probe) by 3 times its timeout."""
+    from starlette.testclient import TestClient
+
+    from ticket_intel.adapters.server import ServeSettings, create_app
+    from ticket_intel_tests.test_serve import build_warehouse as build_knowledge_base
+
+    build_knowledge_base(tmp_path / "w.duckdb")
+    for name, value in {"TICKET_INTEL_CONFIG": str(tmp_path / "none.yaml"), "TICKET_INTEL_LLM_MODEL": MODEL,
+                        "TICKET_INTEL_LLM_API_BASE": provider.url + "/v1"}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(tmp_path / "w.duckdb", settings=ServeSettings())
+    assert provider.requests == []
+    with TestClient(app) as client:
+        answer = client.post("/triage", json={"text": "How do I change my home address?"})
+    assert answer.status_code == 200 and answer.json()["triage_source"] == f"llm:{MODEL}"
+    assert len(provider.requests) == 1

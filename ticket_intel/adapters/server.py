@@ -127,7 +127,7 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
     text = assistant.redact(WARM_UP)  # every detector's first-call cost is paid before serving
     vector = assistant.embed(text)
     assistant.similar(vector)
-    triage(TriageRequest(text, vector, None, "text"))
+    triage(TriageRequest(text, vector, None, "text", warm_up=True))
     embed = MicroBatcher(assistant.embed_many, max_batch=PASS_TEXTS, workers=os.cpu_count() or 1)
 
     async def triage_endpoint(request: Request) -> JSONResponse:
