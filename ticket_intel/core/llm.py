@@ -5,6 +5,10 @@ Its answer must parse as `ThemeSummary`-shaped JSON; one retry, then the extract
 Ticket ids it quotes must be in the sample it was shown (invented ids are dropped), and
 phrasings must occur in the sample. Answers are cached by prompt hash, so a re-run of the
 same week costs nothing.
+
+The plumbing every LLM step shares is here too: the cache, the provider call's failure
+(`ProviderError`), the `Breaker` that stops calling a provider that keeps failing, what a step's
+calls used (`Usage`), and asking several items at once (`in_parallel` over a `locked` cache).
 """
 
 from __future__ import annotations
@@ -237,7 +241,7 @@ class Breaker:
             if now < self._open_until:
                 self.not_called += 1
                 raise NotCalled(f"not called: the provider failed {self._failures} times in a row "
-                                    f"(last: {self.last_error})")
+                                f"(last: {self.last_error})")
             self._open_until = now + self._cooldown  # this call probes; the others keep failing fast
 
     def __call__(self, messages: list[dict[str, str]]) -> str:
