@@ -55,7 +55,7 @@ def test_breaker_stops_calling_a_failing_provider_and_probes_it_after_the_cooldo
     for _ in range(5):
         with pytest.raises(ProviderError, match="not called: the provider failed 3 times in a row"):
             call([])
-    assert len(calls) == 5 and call.not_called == 5 and "500" in call.last_error
+    assert len(calls) == 5 and call.not_called == 5 and "500" in call.reason
     clock.now = 61
     with pytest.raises(ProviderError):
         call([])  # one probe after the cooldown, still failing
@@ -64,6 +64,32 @@ def test_breaker_stops_calling_a_failing_provider_and_probes_it_after_the_cooldo
     clock.now = 122
     assert call([]) == "{}" and call([]) == "{}"  # the provider is back: every call goes through again
     assert len(calls) == 8
+
+
+def test_a_model_whose_answers_never_validate_is_not_asked_about_every_ticket(tmp_path, instance, monkeypatch,
+                                                                              provider):
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+    provider.reply = lambda messages: "Sure! Here is the triage: category how-to."  # a model too small for the task
+    warehouse = build_warehouse(tmp_path / "w.duckdb")  # 2 weeks of the same 4 texts (answers not cached)
+    result = materialize(instance, warehouse, llm_config(provider, concurrency=1))
+    assert result.success and (stored(warehouse)["triage_source"] == "offline").all()
+    assert len(provider.requests) == 5 * 2  # 5 tickets, each answer retried once with the reason, then none
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("the model's answers did not validate for 5 items in a row (last: Expecting value" in m for m in logged)
+
+
+def test_items_without_a_valid_answer_in_a_row_stop_the_calls_and_a_valid_one_resets_the_count():
+    calls, clock = [], Clock()
+    call = Breaker(lambda messages: calls.append(messages) or "{}", invalid_limit=3, cooldown=60, clock=clock)
+    for verdict in ("bad JSON", "bad JSON", None, "bad JSON", "bad JSON"):
+        call([])
+        call.judged(verdict)
+    call([])
+    call.judged("category 'root' is not in the taxonomy")
+    with pytest.raises(ProviderError, match=r"did not validate for 3 items in a row \(last: category 'root'"):
+        call([])
+    clock.now = 61
+    assert call([]) == "{}" and len(calls) == 7  # one probe after the cooldown
 
 
 def test_in_parallel_runs_calls_at_once_and_keeps_their_order():
@@ -100,8 +126,9 @@ def test_a_failing_provider_costs_a_few_calls_not_one_per_ticket(tmp_path, insta
     meta = result.asset_materializations_for_node("ticket_triage")[0].metadata
     assert meta["llm_calls_not_made"].value == 2 * len(TEXTS) - 3
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert any(m.startswith("LLM provider failing (litellm.InternalServerError") and "5 calls not made" in m
-               and "ticket-intel run --weeks 2026-01-05..2026-01-12" in m for m in logged)
+    assert any(m.startswith("LLM not called 5 times (the provider failed 3 times in a row (last: "
+                            "litellm.InternalServerError") and "ticket-intel run --weeks 2026-01-05..2026-01-12" in m
+               for m in logged)
     assert not any(m.startswith("LLM: ") for m in logged)  # nothing answered, nothing used
 
 

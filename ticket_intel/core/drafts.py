@@ -28,7 +28,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
-from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, locked, prompt_hash
+from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, locked, prompt_hash
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 
 log = logging.getLogger(__name__)
@@ -186,8 +186,11 @@ def llm_draft(ticket_text: str, grounds: Sequence[Match], model: str, cache: LLM
         except ProviderError as exc:
             reason = str(exc)[:200]
             break
+        judged(complete, None)
         cache.put(key, raw)
         return draft
+    else:
+        judged(complete, reason)  # both answers invalid (not a provider failure)
     return Draft(fallback.text, fallback.method, fallback.cited_ticket_ids, fallback.top_similarity,
                  note=f"{fallback.note} (the LLM's answer was not used: {reason})")
 

@@ -218,31 +218,50 @@ class Usage:
 
 
 class Breaker:
-    """A provider call that stops calling a provider that keeps failing.
+    """A provider call that stops calling a provider that keeps failing, or a model whose answers
+    never validate.
 
-    After `limit` provider errors in a row, calls fail at once for `cooldown` seconds, then one
-    call tries the provider again. A provider that is down or hangs costs a step `limit` failed
-    calls, not one per ticket (each can take the timeout several times over). Thread-safe.
+    After `limit` provider errors in a row, or `invalid_limit` items in a row whose answers (retry
+    included) did not validate (a model too small for the task, the wrong model), calls fail at once
+    for `cooldown` seconds; then one call tries again. A provider that is down or hangs costs a step
+    `limit` failed calls, not one per ticket (each can take the timeout several times over), and an
+    unusable model a few items, not two paid calls per ticket. Thread-safe.
     """
 
     def __init__(self, complete: Complete, limit: int = 3, cooldown: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic, usage: Usage | None = None) -> None:
-        self._complete, self._limit, self._cooldown, self._clock = complete, limit, cooldown, clock
+                 clock: Callable[[], float] = time.monotonic, usage: Usage | None = None,
+                 invalid_limit: int = 5) -> None:
+        self._complete, self._limit, self._invalid_limit = complete, limit, invalid_limit
+        self._cooldown, self._clock = cooldown, clock
         self.usage = usage or Usage()  # what the answered calls used (filled by the adapter that calls the provider)
         self._lock = threading.Lock()
-        self._failures, self._open_until = 0, 0.0
-        self.last_error, self.not_called = "", 0
+        self._failures, self._invalid, self._open_until = 0, 0, 0.0
+        self.reason, self.not_called = "", 0  # why calls are not made (the last failure), how many were not
 
     def _admit(self) -> None:
         with self._lock:
-            if self._failures < self._limit:
+            if self._failures < self._limit and self._invalid < self._invalid_limit:
                 return
             now = self._clock()
             if now < self._open_until:
                 self.not_called += 1
-                raise NotCalled(f"not called: the provider failed {self._failures} times in a row "
-                                f"(last: {self.last_error})")
+                raise NotCalled(f"not called: {self.reason}")
             self._open_until = now + self._cooldown  # this call probes; the others keep failing fast
+
+    def _count(self, reason: str, invalid: bool) -> None:
+        """One more failure in a row (under the lock); at the limit, stop calling for the cooldown."""
+        if invalid:
+            self._invalid += 1
+            count, limit = self._invalid, self._invalid_limit
+            self.reason = f"the model's answers did not validate for {count} items in a row (last: {reason})"
+        else:
+            self._failures += 1
+            count, limit = self._failures, self._limit
+            self.reason = f"the provider failed {count} times in a row (last: {reason})"
+        if count == limit:
+            self._open_until = self._clock() + self._cooldown
+            log.warning("LLM not called for %.0f s: %s; those items keep their offline results",
+                        self._cooldown, self.reason)
 
     def __call__(self, messages: list[dict[str, str]]) -> str:
         self._admit()
@@ -250,17 +269,25 @@ class Breaker:
             raw = self._complete(messages)
         except ProviderError as exc:
             with self._lock:
-                self._failures += 1
-                self.last_error = str(exc).splitlines()[0][:200]
-                if self._failures == self._limit:
-                    self._open_until = self._clock() + self._cooldown
-                    log.warning("LLM provider failed %d times in a row (last: %s): calls fall back to "
-                                "offline results, retrying the provider every %.0f s",
-                                self._limit, self.last_error, self._cooldown)
+                self._count(str(exc).splitlines()[0][:200], invalid=False)
             raise
         with self._lock:
             self._failures = 0
         return raw
+
+    def judged(self, invalid: str | None) -> None:
+        """The caller's verdict on an item: None when an answer validated, else why the last did not."""
+        with self._lock:
+            if invalid is None:
+                self._invalid = 0
+            else:
+                self._count(invalid[:200], invalid=True)
+
+
+def judged(complete: Complete, invalid: str | None) -> None:
+    """Tell a `Breaker` (any other call needs no verdict) whether an item's answers validated."""
+    if isinstance(complete, Breaker):
+        complete.judged(invalid)
 
 
 def locked(cache: LLMCache) -> LLMCache:
@@ -321,16 +348,22 @@ def ask(messages: list[dict[str, str]], complete: Complete, parse: Callable[[str
         ) -> tuple[str, T] | None:
     """(raw answer, parsed) from the model; an answer that does not validate is retried once with the
     validation error, a provider error gives up at once (None: the caller's offline result stands)."""
+    reason = ""
     for attempt in range(2):
         try:
             raw = complete(messages)
-            return raw, parse(raw)
+            answer = raw, parse(raw)
         except (ValueError, ValidationError) as exc:
+            reason = str(exc).splitlines()[0][:200]
             log.warning("LLM answer for %s invalid (attempt %d): %s", what, attempt + 1, str(exc)[:300])
             messages = [*messages, {"role": "user", "content": f"Your answer was invalid ({str(exc)[:200]}). "
                                                                "Reply with the JSON object only."}]
+            continue
         except ProviderError as exc:
             if not isinstance(exc, NotCalled):
                 log.warning("LLM call for %s failed: %s", what, exc)
             return None
+        judged(complete, None)
+        return answer
+    judged(complete, reason)
     return None

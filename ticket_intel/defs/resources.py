@@ -373,9 +373,9 @@ def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict
         window = context.partition_time_window
         first, last = window.start.date(), (window.end - timedelta(weeks=1)).date()
         weeks = f"{first}..{last}" if last > first else f"{first}"
-        context.log.warning(f"LLM provider failing ({call.last_error}): {call.not_called} calls not made, their "
-                            f"results are the offline ones; run weeks {weeks} again once it answers (`ticket-intel "
-                            f"run --weeks {weeks}`; answers already given come from the cache)")
+        context.log.warning(f"LLM not called {call.not_called} times ({call.reason}): those results are the offline "
+                            f"ones; run weeks {weeks} again once it answers (`ticket-intel run --weeks {weeks}`; "
+                            "answers already given come from the cache)")
     return {"llm_answers": dg.MetadataValue.int(used.answers),
             "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
             "llm_cost_usd": dg.MetadataValue.float(round(used.cost_usd, 6)),
