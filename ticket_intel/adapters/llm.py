@@ -36,7 +36,7 @@ def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Breaker:
             response = litellm.completion(model=model, messages=messages, temperature=0,
                                           response_format={"type": "json_object"}, drop_params=True, **options)
         except Exception as exc:  # litellm raises many provider-specific types
-            message = str(exc)  # litellm's own name the type ("litellm.Timeout: ...")
+            message = str(exc)  # litellm's messages name their type ("litellm.Timeout: ...")
             raise ProviderError(message if type(exc).__name__ in message else f"{type(exc).__name__}: {message}") from exc
         tokens = getattr(response, "usage", None)
         usage.add(getattr(tokens, "prompt_tokens", 0) or 0, getattr(tokens, "completion_tokens", 0) or 0,

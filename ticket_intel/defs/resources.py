@@ -374,7 +374,7 @@ def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict
         first, last = window.start.date(), (window.end - timedelta(weeks=1)).date()
         weeks = f"{first}..{last}" if last > first else f"{first}"
         context.log.warning(f"LLM not called {call.not_called} times ({call.reason}): those results are the offline "
-                            f"ones; run weeks {weeks} again once it answers (`ticket-intel run --weeks {weeks}`; "
+                            f"ones; run weeks {weeks} again once the LLM works (`ticket-intel run --weeks {weeks}`; "
                             "answers already given come from the cache)")
     return {"llm_answers": dg.MetadataValue.int(used.answers),
             "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
