@@ -147,7 +147,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
-    runner.check_config()
+    runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))

@@ -10,7 +10,9 @@ import dagster as dg
 from ticket_intel.core.sources import file_sha256
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
 from ticket_intel.defs.ingest import READ_FILES
-from ticket_intel.defs.resources import IngestConfig
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
+
+CONFIG = {"ranking": RankingConfig(), "triage_config": TriageConfig()}  # the shipped taxonomy, triage and routing
 
 
 def _ticket(tid: int, created: str) -> dict:
@@ -24,7 +26,7 @@ def _write(path, created: list[str], first_id: int = 1) -> None:
 
 def _evaluate(instance, inbox, cursor):
     context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"ingest": IngestConfig(inbox=str(inbox))})
+                                      resources={"ingest": IngestConfig(inbox=str(inbox)), **CONFIG})
     result = inbox_sensor(context)
     ranges = sorted((r.tags[RANGE_START], r.tags[RANGE_END]) for r in result.run_requests or [])
     return ranges, result.cursor
@@ -89,7 +91,7 @@ def test_files_dropped_together_share_their_runs(tmp_path, instance):
     for n, name in enumerate(("zendesk.json", "intercom.json", "freshdesk.json")):
         _write(inbox / name, ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z"], first_id=100 * n)
     _write(inbox / "late.json", ["2026-10-06T10:00:00Z"], first_id=900)
-    context = dg.build_sensor_context(instance=instance, resources={"ingest": IngestConfig(inbox=str(inbox))})
+    context = dg.build_sensor_context(instance=instance, resources={"ingest": IngestConfig(inbox=str(inbox)), **CONFIG})
     requests = inbox_sensor(context).run_requests
     assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests] == [
         ("2026-09-07", "2026-09-14"), ("2026-10-05", "2026-10-05")]
@@ -177,3 +179,22 @@ def test_a_changed_accounts_file_reruns_the_newest_week(tmp_path, instance):
     ranges, cursor = _evaluate(instance, inbox, cursor)
     assert ranges == [("2026-10-05", "2026-10-05")]
     assert _evaluate(instance, inbox, cursor)[0] == []
+
+
+def test_a_broken_configuration_file_holds_the_runs_until_it_is_fixed(tmp_path, instance):
+    """A run would ingest, redact and embed the export, then fail at triage: the sensor requests
+    nothing, says why, and keeps its cursor, so the first tick after the fix requests the runs."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-10-06T10:00:00Z"])
+    routing = tmp_path / "routing.yaml"
+    routing.write_text("default: {team: Support\ncategories: {}\n", encoding="utf-8")
+    context = dg.build_sensor_context(instance=instance, resources={
+        "ingest": IngestConfig(inbox=str(inbox)), "ranking": RankingConfig(),
+        "triage_config": TriageConfig(routing=str(routing))})
+    held = inbox_sensor(context)
+    assert isinstance(held, dg.SkipReason), held
+    assert held.skip_message.startswith(f"waiting for the configuration to be fixed: {routing}, line 2, column ")
+    assert context.cursor is None
+    ranges, _ = _evaluate(instance, inbox, context.cursor)  # fixed: the shipped routing
+    assert ranges == [("2026-10-05", "2026-10-05")]

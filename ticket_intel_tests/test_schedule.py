@@ -12,16 +12,19 @@ from dagster._core.test_utils import create_run_for_test
 
 from ticket_intel.cli import execute
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
-from ticket_intel.defs.resources import IngestConfig, Warehouse
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.defs.schedule import weekly_schedule
 from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
+
+CONFIG = {"ranking": RankingConfig(), "triage_config": TriageConfig()}  # the shipped taxonomy, triage and routing
 
 
 def _tick(monday: str, inbox, warehouse) -> dg.RunRequest | dg.SkipReason:
     """The schedule's tick at 06:00 UTC on `monday`, on the warehouse's instance."""
     with dg.DagsterInstance.get() as instance, dg.build_schedule_context(
             instance=instance, scheduled_execution_time=datetime.fromisoformat(f"{monday}T06:00").replace(tzinfo=UTC),
-            resources={"ingest": IngestConfig(inbox=str(inbox)), "warehouse": Warehouse(database=str(warehouse))},
+            resources={"ingest": IngestConfig(inbox=str(inbox)), "warehouse": Warehouse(database=str(warehouse)),
+                       **CONFIG},
     ) as context:
         return weekly_schedule(context)
 
@@ -85,9 +88,10 @@ def test_the_schedule_reads_the_inbox_with_its_resource_s_mappings(tmp_path, ins
     _cases().to_csv(export, index=False)
     (mappings / "cases.yaml").write_text(draft_mapping(_cases(), export).yaml, encoding="utf-8")
 
-    def tick(mappings_dir: str) -> dg.RunRequest | dg.SkipReason:
+    def tick(mappings_dir: str, taxonomy: str = "taxonomy.yaml") -> dg.RunRequest | dg.SkipReason:
         resources = {"ingest": IngestConfig(inbox=str(inbox), mappings_dir=mappings_dir),
-                     "warehouse": Warehouse(database=str(tmp_path / "w.duckdb"))}
+                     "warehouse": Warehouse(database=str(tmp_path / "w.duckdb")), **CONFIG,
+                     "ranking": RankingConfig(taxonomy=taxonomy)}
         with dg.build_schedule_context(instance=instance, resources=resources,
                                        scheduled_execution_time=datetime(2026, 11, 2, 6, tzinfo=UTC)) as context:
             return weekly_schedule(context)
@@ -97,6 +101,12 @@ def test_the_schedule_reads_the_inbox_with_its_resource_s_mappings(tmp_path, ins
     request = tick(str(mappings))
     assert isinstance(request, dg.RunRequest), request
     assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2026-10-05", "2026-10-19")
+    broken = tmp_path / "taxonomy.yaml"
+    broken.write_text("areas:\n  - name: Cards\n    keywords: [card, atm\n", encoding="utf-8")
+    held = tick(str(mappings), str(broken))  # a run would fail at its first step that reads the taxonomy
+    assert isinstance(held, dg.SkipReason), held
+    assert held.skip_message.startswith("weeks 2026-10-05..2026-10-19: 3 with tickets; waiting for the "
+                                        f"configuration to be fixed: {broken}, line ")
 
 
 def test_weeks_in_flight_are_those_an_unfinished_run_reads(instance):

@@ -22,13 +22,14 @@ from pathlib import Path
 
 import dagster as dg
 
+from ticket_intel import runner
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
 from ticket_intel.core.sources.accounts import is_accounts_file
 from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
-from ticket_intel.defs.resources import IngestConfig
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
 from ticket_intel.defs.run_guard import ensure_writer_pool
 
 NOTHING_TO_LOAD = "no export to load: none new or changed, or its weeks' last runs read it"
@@ -106,7 +107,8 @@ def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) 
 @dg.sensor(job=weekly_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="A new or changed export in the inbox starts runs for exactly the weeks it touches; a "
            "changed help center, releases or accounts file re-runs the newest week.")
-def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> dg.SensorResult:
+def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig, ranking: RankingConfig,
+                 triage_config: TriageConfig) -> dg.SensorResult | dg.SkipReason:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
     seen: dict[str, dict[str, str] | list[str]] = state["seen"]  # lists: weeks recorded before their digests
     paths: dict[str, str] = state["paths"]
@@ -158,6 +160,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig) -> d
     side = hashlib.sha256(":".join([side, *sorted(accounts)]).encode()).hexdigest() if accounts else side
     rerun = side_input_request(state, side, requests) if context.cursor else None
     requests += [rerun] if rerun else []
+    if requests and (held := runner.held_for_config(ranking.taxonomy, triage_config.triage, triage_config.routing)):
+        return dg.SkipReason(held)  # the cursor stays: the first tick after the fix requests these runs
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
     return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths, "side": side}),

@@ -20,7 +20,7 @@ from ticket_intel.defs.inbox_sensor import PARTITION, RANGE_END, RANGE_START
 from ticket_intel.defs.ingest import last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
-from ticket_intel.defs.resources import IngestConfig, Warehouse
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.defs.run_guard import ensure_writer_pool
 
 
@@ -29,8 +29,8 @@ from ticket_intel.defs.run_guard import ensure_writer_pool
              description="Mondays 06:00 UTC: the weeks whose tickets changed since their last complete run, from "
              "the first of them on (nothing when the inbox sensor already ran them); weeks whose settings or code "
              "changed are named for a backfill.")
-def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
-                    warehouse: Warehouse) -> dg.RunRequest | dg.SkipReason:
+def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig, warehouse: Warehouse,
+                    ranking: RankingConfig, triage_config: TriageConfig) -> dg.RunRequest | dg.SkipReason:
     inbox = Path(ingest.inbox)
     keys = set(weekly.get_partition_keys(current_time=context.scheduled_execution_time))
     staged = runner.inbox_weeks(inbox, ingest.mappings_dir, settings.parse_cache_dir(ingest.parse_cache_dir,
@@ -51,6 +51,8 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
         said = (f"nothing to run: {'; '.join(notes)}" if notes
                 else plan.describe("a backfill of those weeks runs them again"))
         return dg.SkipReason(said + waiting)
+    if held := runner.held_for_config(ranking.taxonomy, triage_config.triage, triage_config.routing):
+        return dg.SkipReason(f"{plan.describe()}; {held}")
     ensure_writer_pool(context.instance)  # before the queue's first pass
     why = "; ".join([plan.describe() + waiting, *notes]).replace("\n", "; ")
     return dg.RunRequest(tags={RANGE_START: plan.start.isoformat(), RANGE_END: plan.end.isoformat(),
