@@ -28,7 +28,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
-from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, locked, prompt_hash
+from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, prompt_hash
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 
 log = logging.getLogger(__name__)
@@ -220,9 +220,8 @@ def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int
                 workers: int = 1) -> pd.DataFrame:
     """One draft per ticket awaiting a reply (`waiting`: ticket_id and redacted text; `vectors`
     row-aligned), grounded in its k most similar resolved tickets; up to `workers` LLM drafts at once."""
-    shared = None if llm is None else LLM(llm.model, locked(llm.cache), llm.complete)
     tickets = list(zip(waiting["ticket_id"], waiting["text"], vectors, strict=True))
-    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, exclude=ticket_id), index.floor, shared)
+    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, exclude=ticket_id), index.floor, llm)
                           for ticket_id, text, vector in tickets], workers)
     rows = [{"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
              "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE}

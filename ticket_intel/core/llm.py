@@ -8,7 +8,7 @@ same week costs nothing.
 
 The plumbing every LLM step shares is here too: the cache, the provider call's failure
 (`ProviderError`), the `Breaker` that stops calling a provider that keeps failing, what a step's
-calls used (`Usage`), and asking several items at once (`in_parallel` over a `locked` cache).
+calls used (`Usage`), and asking several items at once (`in_parallel`; a cache on one warehouse connection is `locked`).
 """
 
 from __future__ import annotations

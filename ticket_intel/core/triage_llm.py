@@ -35,7 +35,6 @@ from ticket_intel.core.llm import (
     ask,
     in_parallel,
     json_object,
-    locked,
     one_of,
     prompt_hash,
 )
@@ -154,7 +153,6 @@ def llm_triage_frame(texts: list[str], offline: pd.DataFrame, taxonomy: TriageTa
                      model: str, cache: LLMCache, complete: Complete, workers: int = 1) -> pd.DataFrame:
     """`llm_triage` for every row of an offline triage frame (texts aligned with its rows), up to
     `workers` tickets asked at once."""
-    shared = locked(cache)
-    rows = in_parallel([partial(llm_triage, text, row, taxonomy, routing, model, shared, complete)
+    rows = in_parallel([partial(llm_triage, text, row, taxonomy, routing, model, cache, complete)
                         for text, row in zip(texts, offline.to_dict("records"), strict=True)], workers)
     return pd.DataFrame(rows, columns=[*offline.columns, "summary", "goal"])

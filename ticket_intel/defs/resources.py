@@ -33,7 +33,7 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.customers import RiskSettings
 from ticket_intel.core.embed import cache_key
 from ticket_intel.core.findings import FindingSettings
-from ticket_intel.core.llm import Breaker, LLMCache
+from ticket_intel.core.llm import Breaker, LLMCache, locked
 from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.product_inputs import ProductInputs, read_product_inputs
@@ -356,9 +356,10 @@ class LLMConfig(dg.ConfigurableResource):
         return completer(self.model, self.completion_kwargs()) if self.model else None
 
     def answers(self, con: duckdb.DuckDBPyConnection) -> LLMCache:
-        """The model's answers cached in the warehouse by prompt hash."""
-        return LLMCache(get=lambda key: warehouse.llm_cached(con, key),
-                        put=lambda key, answer: warehouse.llm_store(con, key, self.model, answer))
+        """The model's answers cached in the warehouse by prompt hash; the step's one connection is
+        used by one of its LLM threads at a time (`locked`)."""
+        return locked(LLMCache(get=lambda key: warehouse.llm_cached(con, key),
+                               put=lambda key, answer: warehouse.llm_store(con, key, self.model, answer)))
 
 
 def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict[str, dg.MetadataValue]:

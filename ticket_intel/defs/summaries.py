@@ -9,7 +9,7 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.context import WeekContext
-from ticket_intel.core.llm import Breaker, LLMCache, in_parallel, llm_summary, locked
+from ticket_intel.core.llm import Breaker, LLMCache, in_parallel, llm_summary
 from ticket_intel.core.rank import ranking_weeks
 from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import (
@@ -62,7 +62,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     tags = ctx.window.groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
     summaries = {theme_id: extractive_summary(doc) for theme_id, doc in docs.items()}
     if call is not None:
-        summaries = _llm_summaries(docs, summaries, llm, locked(llm.answers(con)), call)
+        summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
     labels = told_apart(stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
                                       wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()}),
                         docs)
