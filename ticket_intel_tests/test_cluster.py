@@ -104,6 +104,20 @@ def test_a_group_is_cohesive_only_when_its_members_are_closer_to_each_other_than
     assert cluster.cohesive(x, [np.arange(len(x)), np.array([3])]).tolist() == [True, True]
 
 
+def test_a_group_less_alike_than_two_tickets_of_its_scope_is_no_group():
+    """A brand's scope: two issues, and stragglers who share the brand and a faint word, a little more
+    alike with each other (0.29) than with the issues (0.25), less than two of the scope's tickets
+    drawn at random (0.34). HDBSCAN drew such a leaf in tweets to Uber, and the merge then joined it
+    and both issues into one theme of every tweet to the brand."""
+    rng = np.random.default_rng(2)
+    x = np.vstack([shares(rng, 10, {0: 0.5, 1: 0.7}), shares(rng, 10, {0: 0.5, 2: 0.7}),
+                   shares(rng, 13, {0: 0.5, 3: 0.2})])
+    issue, stragglers = np.arange(10), np.arange(20, 33)
+    assert cluster.cohesive(x, [stragglers, issue]).tolist() == [False, True]
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 13)
+    assert cluster.groups_only(x, labels).tolist() == [0] * 10 + [1] * 10 + [cluster.OUTLIER] * 13
+
+
 def test_tickets_that_share_only_the_scope_s_common_ground_are_no_theme():
     """UMAP gathers the tickets it cannot place near any issue, and HDBSCAN drew a theme of them
     (60 stragglers here, as a placed week of tweets to one brand had 13): they stay outliers."""

@@ -11,7 +11,7 @@ from ticket_intel.core import cluster
 from ticket_intel.core.context import make_context
 from ticket_intel.core.rank import rank_week
 from ticket_intel.core.review import ReviewState
-from ticket_intel.core.theme_week import LANGUAGE, Scopes, attributed, cluster_window
+from ticket_intel.core.theme_week import LANGUAGE, UNCLAIMED, Scopes, attributed, cluster_window
 from ticket_intel.core.vocabulary import NO_PRODUCT
 
 WEEK = date(2026, 3, 9)
@@ -102,6 +102,27 @@ def test_a_ticket_without_a_product_joins_the_product_its_neighbours_clearly_bel
     assert attributed({"Acme": np.arange(40)}, x, cluster.default_params(len(x), 3)).keys() == {"Acme"}
     lone = {"Acme": np.arange(1), NO_PRODUCT: np.arange(280, 298)}  # one attributed ticket says nothing
     assert attributed(lone, x, cluster.default_params(len(x), 3)) is lone  # unchanged
+
+
+def test_tickets_no_product_claims_are_left_out_and_reported_when_themes_form_per_product():
+    """Acme and Globex each with their issues; 30 tickets naming no product, on an issue of their own
+    far from both products' (twcs: tweets to unnamed companies) form no theme of mixed products."""
+    tickets, x = window()
+    rng = np.random.default_rng(9)
+    stray = rng.normal(size=DIM) + 0.3 * rng.normal(size=(30, DIM))
+    tickets = pd.concat([tickets, pd.DataFrame({"ticket_id": [f"u-{i}" for i in range(30)], "ticket_week": WEEK,
+                                                "product": None, "language": "en"})], ignore_index=True)
+    x = np.vstack([x, (stray / np.linalg.norm(stray, axis=1, keepdims=True)).astype(np.float32)])
+    step = cluster_window(WEEK, tickets, x, [], seed=3)
+    unclaimed = step.clusters[step.clusters["ticket_id"].str.startswith("u-")]
+    assert (unclaimed["assignment"] == UNCLAIMED).all() and unclaimed["theme_id"].isna().all()
+    assert step.stats["left_out_unclaimed"] == 30 and set(step.themes["product"]) == {"Acme", "Globex"}
+    frame = step.clusters.merge(tickets[["ticket_id", "product", "language"]], on="ticket_id").assign(
+        customer_id=lambda f: f["ticket_id"], account_id=None, plan=None, monthly_revenue=None)
+    row = rank_week(make_context(WEEK, 8, frame, ReviewState()), pd.DataFrame()).not_a_theme.set_index("theme_id")
+    assert row.loc[UNCLAIMED, "tickets"] == 30 and "TICKET_INTEL_THEMES_BY_PRODUCT=off" in row.loc[UNCLAIMED, "reason"]
+    together = cluster_window(WEEK, tickets, x, [], seed=3, scopes=Scopes(by_product="off"))
+    assert together.stats["left_out_unclaimed"] == 0 and together.clusters["theme_id"].notna().sum() > 250
 
 
 def test_products_known_for_a_minority_do_not_split_the_queue():

@@ -47,11 +47,15 @@
    see `_drawn`). (a) alone joins loosely separated themes into a few blobs on diffuse data
    (GitHub bug titles); (b) alone joins a small theme to its one big neighbour.
    A cluster whose members are, on average, no more similar to each other (cosine, in the
-   embedding space) than to the window's other rows is no group: UMAP gathers the points it cannot
-   place near anything into a region of their own, and HDBSCAN draws a cluster there (in a
-   placed week of tweets to AppleSupport, 13 tickets about a data plan, badge notifications, 4K
-   video, a MacBook's speaker and an album on iTunes, mean similarity 0.10 to each other and 0.14
-   to the brand's other tweets). Its rows become outliers (`cohesive`).
+   embedding space) than to the window's other rows, or than two of the window's rows drawn at
+   random, is no group: UMAP gathers the points it cannot place near anything into a region of
+   their own, and HDBSCAN draws a cluster there (in a placed week of tweets to AppleSupport, 13
+   tickets about a data plan, badge notifications, 4K video, a MacBook's speaker and an album on
+   iTunes, mean similarity 0.10 to each other and 0.14 to the brand's other tweets). Its rows
+   become outliers (`cohesive`), HDBSCAN's leaves before the merge as well as the merged clusters
+   after it: a leaf of tweets that share only the brand (0.208 alike, 0.240 for two of the
+   scope's tweets at random) otherwise joined both of Uber's real issues into one theme of every
+   tweet to the brand.
 4. Noise points join the nearest theme centroid (cosine, in the embedding space) when their
    similarity is inside that theme's own range: above the lower Tukey fence (Q1 - 1.5 IQR) of
    its members' similarities, the textbook rule for "not an outlier of this distribution".
@@ -342,17 +346,26 @@ def _drawn(links: np.ndarray, sizes: np.ndarray) -> np.ndarray:
 
 def cohesive(x: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
     """Per group of rows of `x`: its members' mean similarity to each other exceeds their mean
-    similarity to the other rows of `x` (a group of every row, or of one row, counts as cohesive).
-    From vector sums, so it costs one pass over `x`."""
+    similarity to the other rows of `x`, and that of two rows of `x` drawn at random (a group of
+    every row, or of one row, counts as cohesive). From vector sums, so it costs one pass over `x`."""
     total, norms = x.sum(axis=0, dtype=np.float64), np.einsum("ij,ij->i", x, x)
+    background = (total @ total - norms.sum()) / max(len(x) * (len(x) - 1), 1)
     out = np.ones(len(groups), dtype=bool)
     for i, rows in enumerate(groups):
         n, rest = len(rows), len(x) - len(rows)
         if n < 2 or rest < 1:
             continue
         s = x[rows].sum(axis=0, dtype=np.float64)
-        out[i] = (s @ s - norms[rows].sum()) / (n * (n - 1)) > s @ (total - s) / (n * rest)
+        within = (s @ s - norms[rows].sum()) / (n * (n - 1))
+        out[i] = within > s @ (total - s) / (n * rest) and within > background
     return out
+
+
+def groups_only(x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """`labels` with the rows of each cluster that is no group (`cohesive`) made outliers."""
+    ids = sorted(set(labels.tolist()) - {OUTLIER})
+    loose = [c for c, ok in zip(ids, cohesive(x, [np.flatnonzero(labels == c) for c in ids]), strict=True) if not ok]
+    return np.where(np.isin(labels, loose), OUTLIER, labels)
 
 
 def soft_assign(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -400,10 +413,9 @@ def _fit(x: np.ndarray, params: ClusterParams) -> ClusterResult:
         cluster_selection_method="leaf",
         core_dist_n_jobs=1,  # its joblib workers hung inside a spawned worker at 50k rows; 5-d is fast anyway
     ).fit(layout)
-    merged = merge_interpenetrating(model.labels_, knn, MERGE_SHARED * sized.n_neighbors / params.n_neighbors)
-    ids = sorted(set(merged.tolist()) - {OUTLIER})
-    loose = [c for c, ok in zip(ids, cohesive(x, [np.flatnonzero(merged == c) for c in ids]), strict=True) if not ok]
-    labels, soft = soft_assign(x, np.where(np.isin(merged, loose), OUTLIER, merged))
+    leaves = groups_only(x, model.labels_)  # a leaf that is no group joins none (module docstring, step 3)
+    merged = merge_interpenetrating(leaves, knn, MERGE_SHARED * sized.n_neighbors / params.n_neighbors)
+    labels, soft = soft_assign(x, groups_only(x, merged))
     return _result(_relabel(labels), soft, model.probabilities_, found[0][:, 1:])  # the widest search, for new groups
 
 

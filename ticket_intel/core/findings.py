@@ -51,7 +51,7 @@ from ticket_intel.core.releases import (
 from ticket_intel.core.retrieve import unit_rows
 from ticket_intel.core.segments import SegmentSettings, over_represented
 from ticket_intel.core.theme_context import ThemeFindings, theme_columns
-from ticket_intel.core.theme_week import EMPTY, LANGUAGE
+from ticket_intel.core.theme_week import LEFT_OUT
 from ticket_intel.core.vocabulary import NO_PRODUCT
 
 ALERT_COLUMNS = [*ALERT_BASE_COLUMNS, "after_release", "after_release_days", "fix_release"]
@@ -150,11 +150,11 @@ def _hierarchy(ranked: pd.DataFrame, summaries: pd.DataFrame, geometry: tuple) -
 
 def _segments(ctx: WeekContext, ranked_ids: set[str], settings: SegmentSettings, weeks: Sequence[date]) -> pd.DataFrame:
     """Claims of the ranked themes, each theme against the tickets it could have drawn in the weeks
-    ranked: those that were clustered (not those left out for their language or for saying nothing,
-    which every theme would "over-represent" as "in en"), within its product when themes form per
-    product."""
+    ranked: those that were clustered (not those left out for their language, for saying nothing or
+    for naming no product, which every theme would "over-represent" as "in en"), within its product
+    when themes form per product."""
     week = ctx.tickets_in(weeks)
-    clustered = week[~week["assignment"].isin([LANGUAGE, EMPTY])] if "assignment" in week else week
+    clustered = week[~week["assignment"].isin(LEFT_OUT)] if "assignment" in week else week
     tickets = clustered[[c for c in SEGMENT_COLUMNS if c in clustered]]
     if ctx.products_apart and "product" in tickets:
         tickets = tickets.assign(scope=tickets["product"].fillna(NO_PRODUCT))

@@ -25,7 +25,7 @@ from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.summarize import MIN_TERM_SHARE, evidence_rows
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
-from ticket_intel.core.theme_week import EMPTY, LANGUAGE
+from ticket_intel.core.theme_week import EMPTY, LANGUAGE, UNCLAIMED
 from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plural
 
 OUTLIER_THEME = "outliers"
@@ -219,18 +219,26 @@ def _unthemed(rows: pd.DataFrame, theme_id: str, label: str, reason: str) -> dic
 
 
 def _outliers(this_week: pd.DataFrame) -> list[dict[str, Any]]:
-    """Unclustered tickets, and per language the tickets the embedding model cannot read."""
+    """Unclustered tickets, those left out (nothing to read, no product where themes form within
+    each), and per language the tickets the embedding model cannot read."""
     unthemed = this_week[this_week["theme_id"].isna()]
     foreign = (unthemed["assignment"] == LANGUAGE) if "assignment" in unthemed and "language" in unthemed \
         else pd.Series(False, index=unthemed.index)
     out = []
-    empty = (unthemed["assignment"] == EMPTY) if "assignment" in unthemed else pd.Series(False, index=unthemed.index)
-    if (~foreign & ~empty).any():
-        out.append(_unthemed(unthemed[~foreign & ~empty], OUTLIER_THEME, "Unclustered tickets",
+    why = unthemed["assignment"] if "assignment" in unthemed else pd.Series(None, index=unthemed.index)
+    empty, unclaimed = why == EMPTY, why == UNCLAIMED
+    if (~foreign & ~empty & ~unclaimed).any():
+        out.append(_unthemed(unthemed[~foreign & ~empty & ~unclaimed], OUTLIER_THEME, "Unclustered tickets",
                              "outliers: not close enough to any theme"))
     if empty.any():
         out.append(_unthemed(unthemed[empty], "empty", "Tickets with nothing to read",
                              "only handles, links or redacted values: nothing says what the ticket is about"))
+    if unclaimed.any():
+        out.append(_unthemed(unthemed[unclaimed], UNCLAIMED, "Tickets of no known product",
+                             "themes form within each product, and these tickets name none (nor are most of "
+                             "their nearest tickets one product's): give them a product (the export's product "
+                             "field, or a mapping's), or set TICKET_INTEL_THEMES_BY_PRODUCT=off to theme the "
+                             "whole queue together"))
     for code, rows in (unthemed[foreign].groupby("language") if foreign.any() else []):
         name = language_name(str(code))
         out.append(_unthemed(rows, f"language:{code}", f"{name} tickets",

@@ -33,6 +33,8 @@ from ticket_intel.core.vocabulary import NO_PRODUCT
 
 LANGUAGE = "language"  # assignment of a ticket left out for its language
 EMPTY = "empty"  # ... and of one that says nothing but handles, links or placeholders
+UNCLAIMED = "unclaimed"  # ... and of one no product claims when themes form within each product
+LEFT_OUT = (LANGUAGE, EMPTY, UNCLAIMED)
 RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product",
                   "fit", "last_fit", "fit_tickets", "fit_outliers", "fence"]
 EVERY_WEEK = placement.RefitPolicy(1)
@@ -101,11 +103,12 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
 
 
 def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """(rows per product scope, per row why it is left out: "" when clustered, else EMPTY or LANGUAGE)."""
+    """(rows per product scope, per row why it is left out: "" when clustered, else EMPTY or LANGUAGE;
+    `cluster_window` adds UNCLAIMED)."""
     language = tickets["language"] if "language" in tickets else pd.Series(None, index=tickets.index)
     empty = (tickets["meaning_chars"] == 0).to_numpy() if "meaning_chars" in tickets else np.zeros(len(tickets), bool)
     foreign = ~np.array([scopes.speaks(v) for v in language], dtype=bool)
-    reason = np.where(empty, EMPTY, np.where(foreign, LANGUAGE, ""))
+    reason = np.where(empty, EMPTY, np.where(foreign, LANGUAGE, "")).astype(object)
     spoken = reason == ""
     product = tickets["product"].fillna(NO_PRODUCT) if "product" in tickets else pd.Series(NO_PRODUCT, index=tickets.index)
     known = product[spoken] != NO_PRODUCT
@@ -132,9 +135,11 @@ def attributed(groups: dict[str, np.ndarray], x: np.ndarray, params: cluster.Clu
     `n_neighbors` nearest attributed tickets (of a seeded `ATTRIBUTION_SAMPLE`) belong to, when
     more than half of them do, are as close as attributed tickets' own neighbours usually are, and
     would be that many by chance less often than `ATTRIBUTION_P` given the product's share (so the
-    product with most tickets does not absorb every stray one). Unattributed tickets of a social
-    export (twcs: anonymised handles, unanswered) otherwise form a scope of every company's
-    leftovers, whose themes mix products and split one issue in two."""
+    product with most tickets does not absorb every stray one). The tickets no product claims are
+    not themed (`UNCLAIMED`, in `cluster_window`): of a social export (twcs: anonymised handles,
+    unanswered) they are every company's leftovers, whose themes mixed products into topics, not
+    issues ("Season · account": TV seasons, keynote videos and internet bills, 15 tweets to unnamed
+    companies, ranked first of a week)."""
     rest, known = groups.get(NO_PRODUCT), [k for k in groups if k != NO_PRODUCT]
     pool = np.concatenate([groups[k] for k in known]) if known else np.zeros(0, dtype=int)
     if rest is None or len(pool) < 2:  # a ticket and its neighbour at least, to tell how close is close
@@ -173,6 +178,8 @@ def cluster_window(
     into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week)."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
     groups = attributed(groups, x, cluster.default_params(len(x), seed))
+    if len(groups) > 1 and NO_PRODUCT in groups:  # no product to form within: see `attributed`
+        reason[groups.pop(NO_PRODUCT)] = UNCLAIMED
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
@@ -189,6 +196,7 @@ def cluster_window(
     stats = {"window_tickets": len(tickets), "themes": len(themes), "scopes": len(groups),
              "outliers": int(clusters["theme_id"].isna().sum()),
              "left_out_for_language": int((reason == LANGUAGE).sum()), "left_out_empty": int((reason == EMPTY).sum()),
+             "left_out_unclaimed": int((reason == UNCLAIMED).sum()),
              "kept": int((clusters["assignment"] == "kept").sum()),
              "placed": int((clusters["assignment"] == placement.PLACED).sum()),
              "fit_scopes": sum(p.stats.get("fit", 0) for p in parts),
@@ -284,8 +292,8 @@ def _fences(x: np.ndarray, themes: list[identity.Theme], theme_of: np.ndarray, s
 
 
 def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:
-    """Tickets not clustered (their language, or nothing to read): kept, with no theme, so they are
-    counted and reported."""
+    """Tickets not clustered (their language, nothing to read, or no product where themes form within
+    each): kept, with no theme, so they are counted and reported."""
     clusters = pd.DataFrame({
         "ticket_id": tickets["ticket_id"].tolist(), "ticket_week": tickets["ticket_week"].tolist(),
         "theme_id": None, "series_theme_id": None, "probability": 0.0, "similarity": np.nan, "assignment": reasons,
