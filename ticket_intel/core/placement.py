@@ -32,7 +32,7 @@ clustered last week already. So between full fits a week is placed:
    alone. A group of at least that size becomes a new theme when its typical ticket (the median
    similarity to its centroid) is as close as the loosest theme's fence admits, which keeps
    scattered outliers from becoming a theme, and its tickets are more similar to each other than
-   to the scope's other tickets (`cluster.cohesive`). HDBSCAN never returns a single cluster, while a pool
+   to the scope's other tickets and than two of them drawn at random (`cluster.cohesive`). HDBSCAN never returns a single cluster, while a pool
    may be one new issue alone: when it finds none, the pool's tickets inside its own Tukey fence
    are the one candidate. The rest stay outliers.
 

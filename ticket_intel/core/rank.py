@@ -261,9 +261,9 @@ def language_name(code: str) -> str:
 def product_breakdown(group: pd.DataFrame, listed: bool) -> dict[str, Any]:
     """Where a theme's tickets come from, most first: `product_names` with their `product_counts`,
     and `products`, the two as one line for people (`AppleSupport 12 · AmazonHelp 3`). `listed`:
-    the week's tickets name products (or themes formed within each); then a theme of tickets that
-    name none says so (`(none) 12`) like every other row, and when themes formed per product its
-    scope mixes whatever no product claimed, which a reader must know to weigh it."""
+    the week's tickets name products (or themes formed within each); then a theme's tickets that
+    name none say so (`(none) 12`) like every other row: when themes form per product, those are
+    the tickets that joined the product their nearest tickets belong to (core/theme_week.py)."""
     if not listed or "product" not in group:
         return {"products": None, "product_names": None, "product_counts": None}
     counts = group["product"].fillna("(none)").value_counts()
