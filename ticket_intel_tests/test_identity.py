@@ -187,3 +187,21 @@ def test_a_coarse_theme_the_new_clustering_splits_lets_its_tickets_follow():
     assert set(tracked.theme_of[:20]) == {"A"} and not tracked.kept.any()
     assert len(set(tracked.theme_of[20:35]) | set(tracked.theme_of[35:])) == 2 and "A" not in tracked.theme_of[20:]
     assert sorted(e["event"] for e in tracked.events) == ["continued", "split", "split"]
+
+
+def test_hysteresis_holds_no_ticket_far_nearer_the_cluster_the_new_fit_put_it_in():
+    """A coarse theme whose match keeps most of its tickets, and a tight piece the new fit cuts out
+    of it: the piece's tickets sit inside the loose match's wide fence, but nearer their own
+    cluster by more than its members' spread (interquartile range), so they are no borderline case
+    and follow the new clustering (a Swift theme, "Compiler crash · type", held 85 % of every
+    window for three months by hysteresis alone)."""
+    rng = np.random.default_rng(3)
+    loose = np.eye(16)[0] + 0.8 * rng.normal(size=(30, 16))
+    piece = np.eye(16)[0] * 0.7 + np.eye(16)[1] + 0.05 * rng.normal(size=(15, 16))
+    x = np.concatenate([loose, piece])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = [f"t{i}" for i in range(45)]
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1], [30, 15]), previous_of(x, ids, ["A"] * 45), min_size=5)
+    assert set(tracked.theme_of[:30]) == {"A"} and not tracked.kept.any()
+    assert len(set(tracked.theme_of[30:])) == 1 and "A" not in tracked.theme_of[30:]
+    assert sorted(e["event"] for e in tracked.events) == ["continued", "split"]

@@ -260,8 +260,13 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
 
 def tukey_floor(similarities: np.ndarray) -> float:
     """Lower Tukey fence, Q1 - 1.5 IQR: below it a similarity is an outlier of the group."""
+    return float(np.quantile(similarities, 0.25) - TUKEY_K * spread(similarities))
+
+
+def spread(similarities: np.ndarray) -> float:
+    """A group's spread: the interquartile range of its members' similarities."""
     q1, q3 = np.quantile(similarities, [0.25, 0.75])
-    return float(q1 - TUKEY_K * (q3 - q1))
+    return float(q3 - q1)
 
 
 def fences(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, float]:

@@ -10,7 +10,13 @@
    hysteresis: a ticket that was in theme P last week stays in P, whatever the new clustering
    says, as long as P continues and the ticket still fits P's new cluster, i.e. its similarity
    to that centroid is inside the cluster's Tukey fence (the test that admits noise points,
-   see cluster.py). Tickets that no longer fit, and new tickets, follow the new clustering. So do
+   see cluster.py), and is no firmer member of the cluster the new fit put it in: nearer that
+   cluster's centroid than P's by more than the spread of that cluster's members (their
+   interquartile range of similarity to it) is no boundary case, it is a piece the fit cut out (a
+   loose match's wide fence admitted every old ticket, and a Swift theme held 85 % of every window
+   for three months by hysteresis alone). A homogeneous theme cut in two at random stays whole:
+   each ticket is only a little nearer its own half. Tickets that no longer fit, and new tickets,
+   follow the new clustering. So do
    the tickets of a theme the new clustering split, keeping less than half of its clustered
    tickets in its match: hysteresis smooths a boundary, it does not hold together a theme the
    data no longer holds together (a first week's coarse theme, whose loose match's fence admits
@@ -41,7 +47,7 @@ from itertools import count
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ticket_intel.core.cluster import OUTLIER, centroids, fences, tukey_floor
+from ticket_intel.core.cluster import OUTLIER, centroids, fences, spread, tukey_floor
 
 MIN_SCORE = 0.5
 OVERLAP_WEIGHT = 0.5
@@ -128,11 +134,14 @@ def track(
         refs = _references(x, labels, cents, floor, cluster_of, rows, min_size)
         before = {t: p.theme_id for p in previous if p.theme_id in refs for t in p.ticket_ids}
         split = _split(labels, cluster_of, rows)
+        band = {c: spread(x[labels == c] @ v) for c, v in cents.items()}
         for i, ticket in enumerate(ticket_ids):
             old = before.get(ticket)
             if old is not None and old != theme_of[i]:
                 centroid, fence = refs[old]
-                if float(x[i] @ centroid) >= fence and (labels[i] == OUTLIER or old not in split):
+                near = float(x[i] @ centroid)
+                if near >= fence and (labels[i] == OUTLIER or (
+                        old not in split and float(x[i] @ cents[labels[i]]) - near <= band[labels[i]])):
                     theme_of[i], kept[i] = old, True
         known = {p.theme_id for p in previous}
         theme_of = _dissolve_small(x, theme_of, labels, cents, floor, theme_ids, known, min_size)
