@@ -226,6 +226,25 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
                         FROM marts.ranked_themes r WHERE week_start = ? ORDER BY rank""", [week])
 
 
+def ranked_theme_texts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per ranked theme-week, its terms and the texts for meaning of the tickets it counts (those of
+    its ranked weeks)."""
+    return read(con, """SELECT r.week_start, r.theme_id, s.terms, list(t.meaning_text) AS texts
+                        FROM marts.ranked_themes r JOIN marts.cluster_summaries s USING (week_start, theme_id)
+                        JOIN staging.ticket_clusters k ON k.week_start = r.week_start AND k.theme_id = r.theme_id
+                         AND k.ticket_week > r.week_start - INTERVAL (7 * r.ranked_weeks) DAY
+                         AND k.ticket_week <= r.week_start
+                        JOIN staging.redacted_tickets t ON t.ticket_id = k.ticket_id
+                        WHERE r.rank IS NOT NULL GROUP BY ALL ORDER BY 1, 2""")
+
+
+def largest_theme_shares(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per week's window, the share of its tickets that its largest theme holds."""
+    return read(con, """SELECT week_start, max(n) FILTER (WHERE theme_id IS NOT NULL) / sum(n) AS share
+                        FROM (SELECT week_start, theme_id, count(*) AS n FROM staging.ticket_clusters GROUP BY ALL)
+                        GROUP BY 1 ORDER BY 1""")
+
+
 def theme_week_span(con: duckdb.DuckDBPyConnection, theme_ids: Sequence[str]) -> tuple[date, date] | None:
     """The first and last clustered week holding any of these themes."""
     row = con.execute("SELECT min(week_start), max(week_start) FROM staging.themes WHERE theme_id IN (SELECT unnest(?))",
