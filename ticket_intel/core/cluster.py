@@ -269,9 +269,14 @@ def spread(similarities: np.ndarray) -> float:
     return float(q3 - q1)
 
 
+def member_similarities(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Per cluster, its members' cosine similarity to its centroid."""
+    return {c: x[labels == c] @ v for c, v in cents.items()}
+
+
 def fences(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, float]:
     """Per cluster, the lower Tukey fence of its members' cosine similarity to the centroid."""
-    return {c: tukey_floor(x[labels == c] @ v) for c, v in cents.items()}
+    return {c: tukey_floor(sims) for c, sims in member_similarities(x, labels, cents).items()}
 
 
 def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: float = MERGE_SHARED) -> np.ndarray:

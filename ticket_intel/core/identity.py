@@ -47,7 +47,7 @@ from itertools import count
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ticket_intel.core.cluster import OUTLIER, centroids, fences, spread, tukey_floor
+from ticket_intel.core.cluster import OUTLIER, centroids, member_similarities, spread, tukey_floor
 
 MIN_SCORE = 0.5
 OVERLAP_WEIGHT = 0.5
@@ -128,13 +128,13 @@ def track(
     theme_of = list(clustered)
     kept = np.zeros(len(labels), dtype=bool)
     if hysteresis and previous:
-        floor = fences(x, labels, cents)
+        sims = member_similarities(x, labels, cents)
+        floor, band = {c: tukey_floor(v) for c, v in sims.items()}, {c: spread(v) for c, v in sims.items()}
         rows = _rows(ticket_ids, previous)
         cluster_of = {t: c for c, t in theme_ids.items()}
         refs = _references(x, labels, cents, floor, cluster_of, rows, min_size)
         before = {t: p.theme_id for p in previous if p.theme_id in refs for t in p.ticket_ids}
         split = _split(labels, cluster_of, rows)
-        band = {c: spread(x[labels == c] @ v) for c, v in cents.items()}
         for i, ticket in enumerate(ticket_ids):
             old = before.get(ticket)
             if old is not None and old != theme_of[i]:

@@ -222,11 +222,9 @@ def _outliers(this_week: pd.DataFrame) -> list[dict[str, Any]]:
     """Unclustered tickets, those left out (nothing to read, no product where themes form within
     each), and per language the tickets the embedding model cannot read."""
     unthemed = this_week[this_week["theme_id"].isna()]
-    foreign = (unthemed["assignment"] == LANGUAGE) if "assignment" in unthemed and "language" in unthemed \
-        else pd.Series(False, index=unthemed.index)
     out = []
     why = unthemed["assignment"] if "assignment" in unthemed else pd.Series(None, index=unthemed.index)
-    empty, unclaimed = why == EMPTY, why == UNCLAIMED
+    foreign, empty, unclaimed = (why == LANGUAGE) & ("language" in unthemed), why == EMPTY, why == UNCLAIMED
     if (~foreign & ~empty & ~unclaimed).any():
         out.append(_unthemed(unthemed[~foreign & ~empty & ~unclaimed], OUTLIER_THEME, "Unclustered tickets",
                              "outliers: not close enough to any theme"))

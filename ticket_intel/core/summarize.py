@@ -449,6 +449,14 @@ def _ticket_words(doc: ThemeDocs) -> list[set[str]]:
     return [{w for phrase in ticket for w in phrase} for ticket in phrases]
 
 
+def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
+    """Per text for meaning of one theme's tickets, whether it holds one of `terms`, words counted
+    as terms count them (`_theme_phrases`: stop words out, misspellings folded; a two-word term
+    needs both words)."""
+    tickets = [{w for phrase in doc for w in phrase} for doc in _theme_phrases(meanings, _stop_words())]
+    return [any(set(term.split()) <= words for term in terms) for words in tickets]
+
+
 def _share(tickets: Sequence[set[str]], term: str) -> float:
     words = set(term.split())
     return sum(words <= ticket for ticket in tickets) / max(len(tickets), 1)
