@@ -102,9 +102,9 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
             for r, p, w, n, o, f in zip(themes.itertuples(), *column.values(), strict=True)]
 
 
-def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """(rows per product scope, per row why it is left out: "" when clustered, else EMPTY or LANGUAGE;
-    `cluster_window` adds UNCLAIMED)."""
+def scopes_of(tickets: pd.DataFrame, x: np.ndarray, scopes: Scopes, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(rows per product scope, per row why it is left out: "" when clustered, else EMPTY, LANGUAGE or,
+    when themes form within each product, UNCLAIMED for a ticket no product claims (`attributed`))."""
     language = tickets["language"] if "language" in tickets else pd.Series(None, index=tickets.index)
     empty = (tickets["meaning_chars"] == 0).to_numpy() if "meaning_chars" in tickets else np.zeros(len(tickets), bool)
     foreign = ~np.array([scopes.speaks(v) for v in language], dtype=bool)
@@ -116,8 +116,13 @@ def scopes_of(tickets: pd.DataFrame, scopes: Scopes) -> tuple[dict[str, np.ndarr
     # tickets (an export without the field would otherwise become a scope of every issue at once).
     apart = scopes.by_product == "on" or (scopes.by_product == "auto" and product[spoken][known].nunique() > 1
                                           and known.mean() > 0.5)
-    keys = product.to_numpy() if apart else np.full(len(tickets), NO_PRODUCT, dtype=object)
-    groups = {k: np.flatnonzero(spoken & (keys == k)) for k in sorted(set(keys[spoken]))}
+    if not apart:
+        return {NO_PRODUCT: np.flatnonzero(spoken)} if spoken.any() else {}, reason
+    keys = product.to_numpy()
+    groups = attributed({k: np.flatnonzero(spoken & (keys == k)) for k in sorted(set(keys[spoken]))}, x,
+                        cluster.default_params(len(x), seed))
+    if len(groups) > 1 and NO_PRODUCT in groups:  # a product to form within, but not for these
+        reason[groups.pop(NO_PRODUCT)] = UNCLAIMED
     return groups, reason
 
 
@@ -136,7 +141,7 @@ def attributed(groups: dict[str, np.ndarray], x: np.ndarray, params: cluster.Clu
     more than half of them do, are as close as attributed tickets' own neighbours usually are, and
     would be that many by chance less often than `ATTRIBUTION_P` given the product's share (so the
     product with most tickets does not absorb every stray one). The tickets no product claims are
-    not themed (`UNCLAIMED`, in `cluster_window`): of a social export (twcs: anonymised handles,
+    not themed (`UNCLAIMED`, in `scopes_of`): of a social export (twcs: anonymised handles,
     unanswered) they are every company's leftovers, whose themes mixed products into topics, not
     issues ("Season · account": TV seasons, keynote videos and internet bills, 15 tweets to unnamed
     companies, ranked first of a week)."""
@@ -176,10 +181,7 @@ def cluster_window(
     one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
     benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
     into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week)."""
-    groups, reason = scopes_of(tickets.reset_index(drop=True), scopes)
-    groups = attributed(groups, x, cluster.default_params(len(x), seed))
-    if len(groups) > 1 and NO_PRODUCT in groups:  # no product to form within: see `attributed`
-        reason[groups.pop(NO_PRODUCT)] = UNCLAIMED
+    groups, reason = scopes_of(tickets.reset_index(drop=True), x, scopes, seed)
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from ticket_intel import runner
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
 from ticket_intel.core.sources.accounts import is_accounts_file
@@ -30,7 +29,7 @@ from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_inge
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
-from ticket_intel.defs.run_guard import ensure_writer_pool
+from ticket_intel.defs.run_guard import ensure_writer_pool, held_for_config
 
 NOTHING_TO_LOAD = "no export to load: none new or changed, or its weeks' last runs read it"
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
@@ -160,7 +159,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig, rank
     side = hashlib.sha256(":".join([side, *sorted(accounts)]).encode()).hexdigest() if accounts else side
     rerun = side_input_request(state, side, requests) if context.cursor else None
     requests += [rerun] if rerun else []
-    if requests and (held := runner.held_for_config(ranking.taxonomy, triage_config.triage, triage_config.routing)):
+    if requests and (held := held_for_config(ranking, triage_config)):
         return dg.SkipReason(held)  # the cursor stays: the first tick after the fix requests these runs
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once

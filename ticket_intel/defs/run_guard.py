@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from filelock import FileLock
 
+from ticket_intel import runner
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.defs.partitions import POOL
+
+if TYPE_CHECKING:  # the resources import these guards
+    from ticket_intel.defs.resources import RankingConfig, TriageConfig
 
 PID_TAG, HOST_TAG, STARTED_TAG = "ticket_intel/pid", "ticket_intel/host", "ticket_intel/pid_started"
 
@@ -59,6 +64,11 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
         instance.report_run_failed(run, message)
         reaped.append(f"run {run.run_id}: {message}")
     return reaped
+
+
+def held_for_config(ranking: RankingConfig, triage: TriageConfig) -> str | None:
+    """`runner.held_for_config` on the files the sensor's and the schedule's resources name."""
+    return runner.held_for_config(ranking.taxonomy, triage.triage, triage.routing)
 
 
 def ensure_writer_pool(instance: dg.DagsterInstance) -> None:

@@ -21,7 +21,7 @@ from ticket_intel.defs.ingest import last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
-from ticket_intel.defs.run_guard import ensure_writer_pool
+from ticket_intel.defs.run_guard import ensure_writer_pool, held_for_config
 
 
 @dg.schedule(job=weekly_job, cron_schedule="0 6 * * 1", execution_timezone="UTC",
@@ -51,7 +51,7 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
         said = (f"nothing to run: {'; '.join(notes)}" if notes
                 else plan.describe("a backfill of those weeks runs them again"))
         return dg.SkipReason(said + waiting)
-    if held := runner.held_for_config(ranking.taxonomy, triage_config.triage, triage_config.routing):
+    if held := held_for_config(ranking, triage_config):
         return dg.SkipReason(f"{plan.describe()}; {held}")
     ensure_writer_pool(context.instance)  # before the queue's first pass
     why = "; ".join([plan.describe() + waiting, *notes]).replace("\n", "; ")
