@@ -218,3 +218,32 @@ def test_the_inputs_read_beside_the_exports_commit_with_the_tickets_or_not_at_al
             assert con.execute("SELECT version FROM raw.releases").fetchall() == [("4.2.1",)]
     finally:
         stage.close()
+
+
+def test_conversations_of_mapped_files_reach_the_stage_a_chunk_at_a_time(tmp_path):
+    """A mapped file's conversations are assembled once every file is read, all at once: they are
+    still handed on `chunk_rows` at a time (the staging database's buffer is bounded, and seven
+    GitHub exports, 50,361 issues at once, overflowed it), and stage what one pass in memory gives."""
+    from ticket_intel.core.sources import load_mappings, stream_exports
+    from ticket_intel_tests.test_conversations import TWCS_HEADER
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [[str(10 * i + k), author, inbound, f"Mon Oct 02 10:{i:02d}:00 +0000 2017", text, "", reply_to]
+            for i in range(30) for k, author, inbound, text, reply_to in (
+                (1, str(500 + i), "True", f"@AmazonHelp order {i} never arrived", ""),
+                (2, "AmazonHelp", "False", f"@{500 + i} Sorry! Which order?", f"{10 * i + 1}.0"))]
+    with (inbox / "twcs.csv").open("w", newline="") as f:
+        csv.writer(f).writerows([TWCS_HEADER, *rows])
+    mappings, scan, stage, sizes = load_mappings(), scan_inbox(inbox), Stage(), []
+    adding = stage.add
+    stage.add = lambda chunk: (sizes.append((len(chunk.tickets), len(chunk.replies))), adding(chunk))[1]
+    try:
+        stage.resolve(stream_exports(scan.files, stage, mappings, scan.skipped, chunk_rows=CHUNK), None)
+        tickets = stage.rows("tickets", sorted(stage.week_counts()), "run").read_pandas()
+    finally:
+        stage.close()
+    whole = read_exports(scan.files, mappings)
+    assert len(whole.tickets) == 30 and len(whole.replies) == 30
+    assert max(max(pair) for pair in sizes) == CHUNK and sum(t for t, _ in sizes) == 30
+    assert _tickets(tickets) == _tickets(whole.tickets)

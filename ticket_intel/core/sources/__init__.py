@@ -716,9 +716,15 @@ class _Reading:
 
     def emit(self, tickets: list[dict[str, Any]], replies: list[dict[str, Any]],
              rejections: Sequence[dict[str, Any]]) -> None:
-        """Hand rows to the sink, with each ticket's language and account fields filled in."""
-        if not (tickets or replies or rejections):
-            return
+        """Hand rows to the sink, at most `chunk_rows` of each kind at a time (the conversations of
+        mapped files come all at once, when every file is read), with each ticket's language and
+        account fields filled in."""
+        n = self.chunk_rows
+        for at in range(0, max(len(tickets), len(replies), len(rejections)), n):
+            self._emit(tickets[at:at + n], replies[at:at + n], rejections[at:at + n])
+
+    def _emit(self, tickets: list[dict[str, Any]], replies: list[dict[str, Any]],
+              rejections: Sequence[dict[str, Any]]) -> None:
         frame = join_accounts(pd.DataFrame(tickets, columns=CANONICAL_COLUMNS), self.accounts)
         frame["language"] = detect_languages(frame["message"], frame["product"])
         rejected = [{**r, "file_hash": self.files.get(r["source_file"], {}).get("file_hash")} for r in rejections]
