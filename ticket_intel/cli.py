@@ -647,6 +647,9 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
         summaries = wh.latest_summaries(con, list(by_theme.groups), chosen)  # every theme of the window
     centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}
     themes = summaries.assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
+    if ctx.products_apart:  # themes formed within each product: areas are drafted within each too
+        themes["product"] = themes["theme_id"].map(by_theme["product"].agg(lambda s: s.mode().iat[0] if s.notna().any()
+                                                                            else None))
     document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
                      by_theme["similarity"].agg(list).to_dict(),
                      by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),

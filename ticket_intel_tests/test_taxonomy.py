@@ -294,3 +294,53 @@ def test_a_drafted_keyword_names_mostly_its_area_s_tickets():
     assert "Refund · order" not in keywords and "Left out, no word of theirs names them apart: Refund · order" in \
         render(doc, "test")  # its one term names no ticket
     assert tax.parse(render(doc, "test")).areas
+
+
+def test_an_area_scoped_to_products_applies_to_their_tickets_only():
+    """An inbox of several products has areas of each: Next.js's "Build" is not Swift's."""
+    doc = """
+product_areas:
+  - name: Build (vercel_next.js)
+    keywords: [build]
+    products: [vercel_next.js]
+  - name: Crashes
+    keywords: [crash]
+"""
+    t = tax.parse(doc)
+    titles = ["next build fails on windows", "build hangs with turbopack", "build output is empty"]
+    assert t.areas[0].products == {"vercel_next.js"} and t.areas[1].products == frozenset()
+    assert tax.assign_area(t.for_product("vercel_next.js"), titles) == "Build (vercel_next.js)"
+    assert tax.assign_area(t.for_product("Vercel_Next.js"), titles) == "Build (vercel_next.js)"  # as tags are
+    assert tax.assign_area(t.for_product("swiftlang_swift"), titles) == tax.UNASSIGNED
+    assert tax.assign_area(t.for_product("swiftlang_swift"), ["crash in the optimizer"]) == "Crashes"
+    assert tax.assign_area(t.for_product("crash_reporter"), ["crash in the optimizer"]) == tax.UNASSIGNED  # own name
+    assert tax.parse(DOC).for_product(None).areas == tax.parse(DOC).areas
+    with pytest.raises(ValueError, match=r"product_areas\[0\].products must be a list"):
+        tax.parse("product_areas:\n  - name: A\n    products: vercel_next.js\n")
+
+
+def test_themes_of_several_products_are_drafted_into_areas_of_each():
+    """Seven GitHub products in one inbox drafted "Entered unreachable code" (Prisma) together with
+    "Went wrong · dll" (PowerToys): an area per product instead, scoped to it, and two products'
+    areas of one name told apart by their product."""
+    import numpy as np
+    import pandas as pd
+
+    from ticket_intel.core.taxonomy_draft import draft, render
+
+    ids = ["N1", "N2", "S1", "S2"]
+    base = np.random.default_rng(2).normal(size=16)
+    near = {t: base + 0.01 * np.random.default_rng(k).normal(size=16) for k, t in enumerate(ids)}  # all alike
+    themes = pd.DataFrame({"theme_id": ids, "label": ["Build · fails", "Build · hangs", "Build · crash", "Build · slow"],
+                           "terms": [["build", "fails"], ["build", "hangs"], ["build", "crash"], ["build", "slow"]],
+                           "tickets": [10, 9, 8, 7], "product": ["next", "next", "swift", "swift"]})
+    centroids = {t: v / np.linalg.norm(v) for t, v in near.items()}
+    texts = {"N1": ["build fails"] * 5, "N2": ["build hangs"] * 5, "S1": ["build crash"] * 5, "S2": ["build slow"] * 5}
+    doc = draft(themes, centroids, {t: [0.9] * 3 for t in ids}, {}, min_tickets=5, texts=texts)
+    areas = {a["name"]: a for a in doc["product_areas"]}
+    assert set(areas) == {"Build (next)", "Build (swift)"}
+    assert areas["Build (next)"]["products"] == ["next"] and areas["Build (swift)"]["products"] == ["swift"]
+    parsed = tax.parse(render(doc, "test"))
+    assert "&id" not in render(doc, "test") and sorted(a.products for a in parsed.areas) == [{"next"}, {"swift"}]
+    one = draft(themes.drop(columns="product"), centroids, {t: [0.9] * 3 for t in ids}, {}, min_tickets=5, texts=texts)
+    assert [a["name"] for a in one["product_areas"]] == ["Build"] and "products" not in one["product_areas"][0]

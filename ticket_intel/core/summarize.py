@@ -107,9 +107,14 @@ class ThemeDocs:
     # the terms' computation so labelling need not redo it; computed when None.
     meanings: list[str] | None = None
     phrases: list[list[list[str]]] | None = None
-    # The words of the theme's product's name (`product_words`): never evidence of its product area
-    # (a brand is not a part of the product), and no term of its own.
-    product_words: frozenset[str] = frozenset()
+    # The theme's product (its tickets' most common): the taxonomy's areas for it apply, and the words
+    # of its name (`product_words`) are never evidence of its product area (a brand is not a part of
+    # the product), and no term of its own.
+    product: str = ""
+
+    @property
+    def product_words(self) -> frozenset[str]:
+        return frozenset(product_words(self.product))
 
     def of_words(self, per_ticket: Sequence) -> list:
         """The entries of a per-ticket sequence for the tickets whose words stand for the theme."""
@@ -659,26 +664,26 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     # and a window has hundreds of themes.
     profane_words(w for theme in meanings.values() for m in theme for phrase in _sentences(m) for w in phrase)
     phrases = {t: _theme_phrases(theme, stop) for t, theme in meanings.items()}
-    names = _product_names(frame, groups)
-    terms = _tfidf_terms(phrases, unsaid=names)
+    products = _products(frame, groups)
+    terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()})
     active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=meanings[t],
-            phrases=phrases[t], product_words=names.get(t, frozenset()),
+            phrases=phrases[t], product=products.get(t, ""),
         )
         for t, rows in groups.items() if t in active
     }
 
 
-def _product_names(frame: pd.DataFrame, groups: Mapping[str, np.ndarray]) -> dict[str, frozenset[str]]:
-    """Per theme, the words of its product's name (its tickets' most common product)."""
+def _products(frame: pd.DataFrame, groups: Mapping[str, np.ndarray]) -> dict[str, str]:
+    """Per theme, its tickets' most common product ("" for none)."""
     if "product" not in frame:
         return {}
     product = frame["product"].fillna("").to_numpy()
-    return {t: frozenset(product_words(Counter(product[rows]).most_common(1)[0][0])) for t, rows in groups.items()}
+    return {t: Counter(product[rows]).most_common(1)[0][0] for t, rows in groups.items()}
 
 
 def _shorten(text: str, limit: int) -> str:

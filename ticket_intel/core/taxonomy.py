@@ -1,7 +1,8 @@
 """Map themes to product areas from a reviewed `taxonomy.yaml`.
 
 Each area has a name, a description, keywords and (optionally) the helpdesk tags that mean
-it; `synonyms` folds tag spellings together (billing = payments, follow-up = follow_up). A
+it and the products it belongs to (`products`: an inbox of several products, whose areas differ;
+none: every product); `synonyms` folds tag spellings together (billing = payments, follow-up = follow_up). A
 theme's area must be named by at least half of its tickets, through a tag of the area (agents
 triaged them) or one of its keywords; among the areas that fit, the theme's most distinctive
 c-TF-IDF term decides, then the number of tickets. Otherwise the theme is "Unassigned", and the
@@ -21,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ticket_intel import PROJECT_ROOT
+from ticket_intel.core.meaning import product_words
 from ticket_intel.core.yaml_text import load_yaml
 
 UNASSIGNED = "Unassigned"
@@ -34,6 +36,7 @@ class Area:
     description: str
     keywords: tuple[str, ...]
     tags: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()  # normalised (`normalise_tag`); empty: every product
 
     def matches(self, text: str) -> bool:
         return _mentions(self.keywords, text.lower())
@@ -47,6 +50,14 @@ class Taxonomy:
     def canonical_tag(self, tag: str) -> str:
         key = normalise_tag(tag)
         return self.synonyms.get(key, key)
+
+    def for_product(self, product: str | None) -> Taxonomy:
+        """The taxonomy as it applies to one product's tickets: the areas of other products left out,
+        and the product's own name no keyword (`without`)."""
+        key = normalise_tag(product or "")
+        mine = tuple(a for a in self.areas if not a.products or key in a.products)
+        scoped = self if len(mine) == len(self.areas) else Taxonomy(mine, self.synonyms)
+        return scoped.without(set(product_words(product)))
 
     def without(self, words: Set[str]) -> Taxonomy:
         """The taxonomy with none of these words as a keyword: a product's own name is no evidence of
@@ -92,7 +103,10 @@ def parse(text: str, source: str = "taxonomy.yaml") -> Taxonomy:
             raise ValueError(f"{source}: product_areas[{i}] needs a name")
         keywords = tuple(str(k).lower() for k in raw.get("keywords") or [])
         tags = frozenset(synonyms.get(normalise_tag(t), normalise_tag(t)) for t in raw.get("tags") or [])
-        areas.append(Area(str(raw["name"]), str(raw.get("description") or ""), keywords, tags))
+        if not isinstance(products := raw.get("products") or [], list):
+            raise ValueError(f"{source}: product_areas[{i}].products must be a list of product names")
+        areas.append(Area(str(raw["name"]), str(raw.get("description") or ""), keywords, tags,
+                          frozenset(normalise_tag(p) for p in products)))
     return Taxonomy(tuple(areas), synonyms)
 
 

@@ -72,25 +72,42 @@ def area_name(label: str) -> str:
 def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],
           member_similarity: Mapping[str, Sequence[float]], tags: Mapping[str, Sequence[Sequence[str]]],
           min_tickets: int, texts: Mapping[str, Sequence[str]] | None = None) -> dict[str, object]:
-    """`themes`: theme_id, label, terms, tickets; `texts`: each theme's ticket texts (a sample will
-    do), which keep a keyword only where it names mostly the area's tickets; the draft as a taxonomy
-    document."""
+    """`themes`: theme_id, label, terms, tickets[, product]; `texts`: each theme's ticket texts (a sample
+    will do), which keep a keyword only where it names mostly the area's tickets; the draft as a taxonomy
+    document. Themes of several products (formed within each) are drafted product by product, each
+    area scoped to its product (`products`): one product's "Build" is not another's."""
     themes = themes[themes["theme_id"].isin(list(centroids))].sort_values("theme_id").reset_index(drop=True)
     if themes.empty:
         raise ValueError("no themes to draft a taxonomy from; run the pipeline first")
-    groups = centroid_groups(np.stack([centroids[t] for t in themes["theme_id"]]), typical_radius(member_similarity))
+    radius = typical_radius(member_similarity)
+    product = themes["product"].fillna("") if "product" in themes else pd.Series("", index=themes.index)
+    apart = product[product != ""].nunique() > 1
     areas = []
-    for group in sorted(set(groups)):
-        members = themes[np.asarray(groups) == group]
-        if len(members) >= 2 or int(members["tickets"].sum()) >= min_tickets:
-            areas.append((int(members["tickets"].sum()), _area(members, tags, texts or {})))
+    for name, mine in themes.groupby(product.to_numpy() if apart else np.zeros(len(themes)), sort=True):
+        own = {t: (texts or {})[t] for t in mine["theme_id"] if t in (texts or {})}  # keywords judged in the product
+        groups = centroid_groups(np.stack([centroids[t] for t in mine["theme_id"]]), radius)
+        for group in sorted(set(groups)):
+            members = mine[np.asarray(groups) == group]
+            if len(members) >= 2 or int(members["tickets"].sum()) >= min_tickets:
+                scope = {"products": [name]} if apart and name else {}  # a list of its own: no YAML alias
+                areas.append((int(members["tickets"].sum()), _area(members, tags, own) | scope))
     ordered = [a for _, a in sorted(areas, key=lambda x: -x[0])]
-    short = [area_name(str(a["name"])) for a in ordered]
-    uses = Counter(short)
-    for area, name in zip(ordered, short, strict=True):  # groups whose head phrases coincide keep their labels
-        area["name"] = name if uses[name] == 1 else area["name"]
+    _name(ordered)
     named = [a for a in ordered if a["keywords"] or a.get("tags")]
     return {"product_areas": named, "synonyms": {}, LEFT_OUT: [a["description"] for a in ordered if a not in named]}
+
+
+def _name(areas: Sequence[dict[str, object]]) -> None:
+    """Each area named like one (`area_name`); where two share that name, by their product when that
+    tells them apart, else by the group's label."""
+    short = [area_name(str(a["name"])) for a in areas]
+    product = [(a.get("products") or [""])[0] for a in areas]
+    uses, per_product = Counter(short), Counter(zip(short, product, strict=True))
+    for area, name, owner in zip(areas, short, product, strict=True):
+        if uses[name] == 1:
+            area["name"] = name
+        elif owner and per_product[name, owner] == 1:
+            area["name"] = f"{name} ({owner})"
 
 
 def render(document: Mapping[str, object], source: str) -> str:

@@ -13,7 +13,6 @@ from ticket_intel.adapters import encoder
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.llm import Breaker
-from ticket_intel.core.meaning import product_words
 from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_triage
@@ -54,7 +53,7 @@ def triage_week(
         return tickets
 
     def area_of(text: str, tags: list[str], product: str | None) -> str:
-        return tax.assign_area(areas.without(set(product_words(product))), [text], [tags])
+        return tax.assign_area(areas.for_product(product), [text], [tags])
     vectors = _vectors(tickets, encode, wh.EmbeddingStore(con, model_key))
     out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index)
     if call is not None:
