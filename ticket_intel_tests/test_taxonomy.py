@@ -344,3 +344,23 @@ def test_themes_of_several_products_are_drafted_into_areas_of_each():
     assert "&id" not in render(doc, "test") and sorted(a.products for a in parsed.areas) == [{"next"}, {"swift"}]
     one = draft(themes.drop(columns="product"), centroids, {t: [0.9] * 3 for t in ids}, {}, min_tickets=5, texts=texts)
     assert [a["name"] for a in one["product_areas"]] == ["Build"] and "products" not in one["product_areas"][0]
+
+
+def test_suggest_drafts_areas_per_product_when_themes_formed_per_product(sample_copy):
+    """The sample's themes given to two products, as themes formed within each: every drafted area
+    names the product its themes belong to."""
+    from click.testing import CliRunner
+
+    from ticket_intel import warehouse as wh
+    from ticket_intel.cli import main
+
+    with wh.open_warehouse(sample_copy.warehouse) as con:
+        con.execute("UPDATE staging.themes SET product = CASE WHEN hash(theme_id) % 2 = 0 THEN 'Acme' ELSE 'Beta' END")
+        con.execute("""UPDATE staging.redacted_tickets r SET product = t.product FROM staging.ticket_clusters c
+                       JOIN staging.themes t ON t.theme_id = c.theme_id AND t.week_start = c.week_start
+                       WHERE c.ticket_id = r.ticket_id""")
+    result = CliRunner().invoke(main, ["taxonomy", "suggest", "--warehouse", str(sample_copy.warehouse)])
+    assert result.exit_code == 0, result.stderr
+    drafted = tax.parse(result.stdout).areas
+    assert len(drafted) >= 5 and all(a.products in ({"acme"}, {"beta"}) for a in drafted)
+    assert {a.products for a in drafted} == {frozenset({"acme"}), frozenset({"beta"})}
