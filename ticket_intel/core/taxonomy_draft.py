@@ -6,7 +6,8 @@ enough to stand alone, becomes an area: named by the term its themes share, desc
 labels, with their most distinctive terms as keywords and the helpdesk tags most of their tickets
 carry. A keyword is kept only where most of the themed tickets it names in passing, as the taxonomy
 reads keywords (a word start: "rep" names "reply" and "report"), are the area's own: "told", "day"
-or "rep" would count other themes' tickets for the area. It is a draft for a person to edit, never
+or "rep" would count other themes' tickets for the area. Themes formed within each product are
+drafted within each product, each area listing its product. It is a draft for a person to edit, never
 applied on its own.
 """
 
