@@ -181,6 +181,18 @@ def test_nothing_is_new_in_the_first_tracked_week():
     assert run(frame, 0, births=dict.fromkeys("ABCDEFGHIJKL", 0)) == []
 
 
+def test_nothing_is_new_in_the_first_week_after_a_gap_longer_than_the_window():
+    """Another product's export added to a warehouse years after its last tickets (the sample bank's
+    weeks after twcs' 2017 ones): its first week had 11 new-pattern alerts, one per theme, new
+    against a window with no earlier ticket. It starts afresh, as the first tracked week does; the
+    week after, a theme born then is new again."""
+    frame = window({**{t: {20: 20} for t in "ABCDEFGHIJK"}, "old": {0: 20, 1: 20}, "late": {21: 9}})
+    births = dict.fromkeys("ABCDEFGHIJK", 20) | {"old": 0, "late": 21}
+    assert run(frame, 20, births=births) == []
+    assert kinds(run(frame, 21, births=births, ranked_before=frozenset("ABCDEFGHIJK"))) == {
+        ("late", anomalies.NEW_PATTERN)}
+
+
 def test_a_theme_born_later_without_ancestor_is_a_new_pattern():
     frame = window({"old": dict.fromkeys(range(5), 20), "new": {4: 9}})
     alerts = run(frame, 4, births={"old": 0, "new": 4})

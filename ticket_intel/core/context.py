@@ -26,9 +26,14 @@ from ticket_intel.core.weeks import window as window_of
 BORN_WITHOUT_ANCESTOR = ("new", "new_group")
 
 
-def birth_week(first_seen: date, origin: str | None, tracking_start: date) -> date | None:
-    """The week a theme was born, or None when it was tracked from the start or split off another."""
-    if origin in BORN_WITHOUT_ANCESTOR and first_seen > tracking_start:
+def birth_week(first_seen: date, origin: str | None, tracking_start: date, window: Sequence[date],
+               data_weeks: Sequence[date]) -> date | None:
+    """The week a theme was born, or None when it was tracked from the start, split off another, or
+    appeared in the `window` when it held no earlier ticket to be new against (`data_weeks`: its weeks
+    with tickets): a queue's first week after a gap longer than the window (another export, years
+    after the last) starts afresh like the first week, where every theme is born and none is new."""
+    earlier = first_seen < window[0] or any(w < first_seen for w in data_weeks)
+    if origin in BORN_WITHOUT_ANCESTOR and first_seen > tracking_start and earlier:
         return first_seen
     return None
 
@@ -97,12 +102,12 @@ def make_context(
     frame = canonical_themes(frame, review)
     frame["customer"] = customer_key(frame)
     first_seen = dict(first_seen or {})
-    start = tracking_start or week
-    born = {t: birth_week(f, (origins or {}).get(t), start) for t, f in first_seen.items()}
+    start, weeks, data_weeks = tracking_start or week, window_of(week, window_weeks), sorted(set(frame["ticket_week"]))
+    born = {t: birth_week(f, (origins or {}).get(t), start, weeks, data_weeks) for t, f in first_seen.items()}
     return WeekContext(
-        week=week, weeks=window_of(week, window_weeks), window=frame,
+        week=week, weeks=weeks, window=frame,
         vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
-        review=review, counts=theme_week_counts(frame), data_weeks=sorted(set(frame["ticket_week"])),
+        review=review, counts=theme_week_counts(frame), data_weeks=data_weeks,
         first_seen=first_seen,
         births={t: b for t, b in born.items() if b is not None}, ranked_before=ranked_before,
         families=dict(families or {}), parents=dict(parents or {}), products_apart=products_apart,
