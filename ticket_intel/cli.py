@@ -637,6 +637,7 @@ def taxonomy() -> None:
 @friendly
 def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
+    from ticket_intel.core.summarize import theme_products
     from ticket_intel.core.taxonomy_draft import DRAFT_TEXTS, draft, render
 
     chosen = chosen_week(warehouse, monday(week.date()) if week else None)
@@ -648,8 +649,7 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}
     themes = summaries.assign(tickets=lambda f: f["theme_id"].map(by_theme.size()))
     if ctx.products_apart:  # themes formed within each product: areas are drafted within each too
-        themes["product"] = themes["theme_id"].map(by_theme["product"].agg(lambda s: s.mode().iat[0] if s.notna().any()
-                                                                            else None))
+        themes["product"] = themes["theme_id"].map(theme_products(themed.reset_index(drop=True)))
     document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
                      by_theme["similarity"].agg(list).to_dict(),
                      by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),

@@ -664,7 +664,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     # and a window has hundreds of themes.
     profane_words(w for theme in meanings.values() for m in theme for phrase in _sentences(m) for w in phrase)
     phrases = {t: _theme_phrases(theme, stop) for t, theme in meanings.items()}
-    products = _products(frame, groups)
+    products = theme_products(frame, groups)
     terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()})
     active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
     return {
@@ -678,10 +678,12 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     }
 
 
-def _products(frame: pd.DataFrame, groups: Mapping[str, np.ndarray]) -> dict[str, str]:
-    """Per theme, its tickets' most common product ("" for none)."""
+def theme_products(frame: pd.DataFrame, groups: Mapping[str, np.ndarray] | None = None) -> dict[str, str]:
+    """Per theme of a clustered frame (theme_id, product; `groups`: its rows per theme, when the caller
+    has them), its tickets' most common product ("" for none)."""
     if "product" not in frame:
         return {}
+    groups = rows_by_key(frame["theme_id"].to_numpy()) if groups is None else groups
     product = frame["product"].fillna("").to_numpy()
     return {t: Counter(product[rows]).most_common(1)[0][0] for t, rows in groups.items()}
 
