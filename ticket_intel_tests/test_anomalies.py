@@ -191,6 +191,10 @@ def test_nothing_is_new_in_the_first_week_after_a_gap_longer_than_the_window():
     assert run(frame, 20, births=births) == []
     assert kinds(run(frame, 21, births=births, ranked_before=frozenset("ABCDEFGHIJK"))) == {
         ("late", anomalies.NEW_PATTERN)}
+    # Born in the window's first week, whose earlier weeks are out of the window: judged when it
+    # appeared (the week had earlier tickets), so still new the first week it is a theme.
+    edge = window({"old": dict.fromkeys(range(11), 20), "edge": {3: 1, 10: 9}})
+    assert kinds(run(edge, 10, births={"old": 0, "edge": 3})) == {("edge", anomalies.NEW_PATTERN)}
 
 
 def test_a_theme_born_later_without_ancestor_is_a_new_pattern():

@@ -31,8 +31,9 @@ def birth_week(first_seen: date, origin: str | None, tracking_start: date, windo
     """The week a theme was born, or None when it was tracked from the start, split off another, or
     appeared in the `window` when it held no earlier ticket to be new against (`data_weeks`: its weeks
     with tickets): a queue's first week after a gap longer than the window (another export, years
-    after the last) starts afresh like the first week, where every theme is born and none is new."""
-    earlier = first_seen < window[0] or any(w < first_seen for w in data_weeks)
+    after the last) starts afresh like the first week, where every theme is born and none is new. A
+    theme first seen in the window's first week or before was judged when it appeared."""
+    earlier = first_seen <= window[0] or any(w < first_seen for w in data_weeks)
     if origin in BORN_WITHOUT_ANCESTOR and first_seen > tracking_start and earlier:
         return first_seen
     return None
