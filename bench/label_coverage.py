@@ -19,10 +19,9 @@ from collections.abc import Sequence
 import duckdb
 
 from bench.common import table
-from ticket_intel.core.summarize import described
+from ticket_intel.core.summarize import LEAD_TERMS, described
 from ticket_intel.warehouse import queries
 
-LEAD_TERMS = 3
 LOW = 0.35  # a theme-week whose lead terms reach fewer of its tickets than this is counted apart
 
 

@@ -260,13 +260,14 @@ def centroids(x: np.ndarray, labels: np.ndarray) -> dict[int, np.ndarray]:
 
 def tukey_floor(similarities: np.ndarray) -> float:
     """Lower Tukey fence, Q1 - 1.5 IQR: below it a similarity is an outlier of the group."""
-    return float(np.quantile(similarities, 0.25) - TUKEY_K * spread(similarities))
+    return fence_and_spread(similarities)[0]
 
 
-def spread(similarities: np.ndarray) -> float:
-    """A group's spread: the interquartile range of its members' similarities."""
+def fence_and_spread(similarities: np.ndarray) -> tuple[float, float]:
+    """A group's lower Tukey fence and its spread (the interquartile range of its members'
+    similarities), from one pass of quantiles."""
     q1, q3 = np.quantile(similarities, [0.25, 0.75])
-    return float(q3 - q1)
+    return float(q1 - TUKEY_K * (q3 - q1)), float(q3 - q1)
 
 
 def member_similarities(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, np.ndarray]:

@@ -47,7 +47,7 @@ from itertools import count
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ticket_intel.core.cluster import OUTLIER, centroids, member_similarities, spread, tukey_floor
+from ticket_intel.core.cluster import OUTLIER, centroids, fence_and_spread, member_similarities, tukey_floor
 
 MIN_SCORE = 0.5
 OVERLAP_WEIGHT = 0.5
@@ -129,7 +129,8 @@ def track(
     kept = np.zeros(len(labels), dtype=bool)
     if hysteresis and previous:
         sims = member_similarities(x, labels, cents)
-        floor, band = {c: tukey_floor(v) for c, v in sims.items()}, {c: spread(v) for c, v in sims.items()}
+        fenced = {c: fence_and_spread(v) for c, v in sims.items()}
+        floor, band = {c: f for c, (f, _) in fenced.items()}, {c: b for c, (_, b) in fenced.items()}
         rows = _rows(ticket_ids, previous)
         cluster_of = {t: c for c, t in theme_ids.items()}
         refs = _references(x, labels, cents, floor, cluster_of, rows, min_size)

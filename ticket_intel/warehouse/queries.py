@@ -237,7 +237,7 @@ def ranked_theme_texts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                         JOIN staging.ticket_clusters k ON k.week_start = r.week_start AND k.theme_id = r.theme_id
                          AND k.ticket_week > r.week_start - INTERVAL (7 * r.ranked_weeks) DAY
                          AND k.ticket_week <= r.week_start
-                        JOIN staging.redacted_tickets t ON t.ticket_id = k.ticket_id
+                        JOIN staging.redacted_tickets t ON t.ticket_id = k.ticket_id AND t.week_start = k.ticket_week
                         WHERE r.rank IS NOT NULL GROUP BY ALL ORDER BY 1, 2""")
 
 
