@@ -287,3 +287,50 @@ def test_an_anonymised_handle_takes_the_brand_it_stands_for(tmp_path, rows, expe
     result = read_exports([_write_twcs(tmp_path / "tweets.csv", rows)])
     product = result.tickets.set_index("ticket_id")["product"].to_dict()
     assert {t: product[t] for t in expected} == expected
+
+
+def _intercom_chat(*parts: tuple[str, str], subject: str | None = None) -> dict:
+    """A Messenger conversation the user opened with "Hi", then `parts` as (author type, body)."""
+    return {"type": "conversation", "id": "c9", "created_at": 1788163031, "state": "open",
+            "source": {"type": "conversation", "body": "<p>Hi 👋</p>", "author": {"type": "user", "id": "u9"},
+                       **({"subject": subject} if subject else {})},
+            "conversation_parts": {"conversation_parts": [
+                {"id": f"p{i}", "part_type": "comment", "author": {"type": who, "id": who[0]}, "body": f"<p>{body}</p>",
+                 "created_at": 1788163100 + i} for i, (who, body) in enumerate(parts)]}}
+
+
+@pytest.mark.parametrize(("parts", "subject", "message", "followups"), [
+    # The question comes in the next line: it is the message (a bot's prompt between does not end the turn).
+    ([("bot", "How can we help?"), ("user", "Hello?"), ("user", "My card was declined at checkout"),
+      ("admin", "Sorry! Try again now."), ("user", "works, thanks")], None,
+     "<p>Hi 👋</p>\n\n<p>Hello?</p>\n\n<p>My card was declined at checkout</p>", "<p>works, thanks</p>"),
+    # An admin answered the greeting first: what the customer says after that is a follow-up.
+    ([("admin", "Hi! What's up?"), ("user", "My card was declined")], None, "<p>Hi 👋</p>", "<p>My card was declined</p>"),
+    # A subject that says what the matter is leads the greeting instead.
+    ([("user", "My card was declined")], "Card declined", "Card declined\n\n<p>Hi 👋</p>", "<p>My card was declined</p>"),
+])
+def test_a_chat_that_opens_with_a_greeting_is_read_to_its_question(parts, subject, message, followups):
+    result = parse_bytes("ic.json", json.dumps({"conversations": [_intercom_chat(*parts, subject=subject)]}).encode())
+    [t] = result.tickets
+    assert (t["message"], t["followup_text"], t["followups"]) == (message, followups, 1)
+
+
+def test_an_opening_greeting_takes_in_the_next_lines_in_every_conversation_shape(tmp_path):
+    doc = _zendesk_doc()
+    doc["tickets"][0]["comments"][:1] = [
+        {"id": 0, "author_id": 5, "public": True, "body": "Hello team,", "created_at": "2026-09-02T07:59:00Z"},
+        {"id": 1, "author_id": 5, "public": True, "body": "My card was declined", "created_at": "2026-09-02T08:00:00Z"}]
+    doc["tickets"][0]["subject"] = "Hi"
+    zd, _ = parse_bytes("zd.json", json.dumps(doc).encode()).tickets
+    assert zd["message"] == "Hello team,\n\nMy card was declined"
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "chat.yaml").write_text(
+        "name: chat\nsource: chat\ndetect: [msg, conv, sender, at, body]\n"
+        "columns: {ticket_id: msg, created_at: at, message: body, customer_id: sender}\n"
+        "agents: {column: sender, values: [agent]}\nthread: {conversation_id: conv}\n")
+    (tmp_path / "inbox").mkdir()
+    pd.DataFrame({"msg": ["m1", "m2", "m3", "m4"], "conv": ["c1"] * 4, "sender": ["u1", "u1", "agent", "u1"],
+                  "at": ["2026-09-01 10:00", "2026-09-01 10:01", "2026-09-01 10:02+02:00", "2026-09-01 10:03"],
+                  "body": ["hi", "where is my parcel?", "on its way", "thanks"]}).to_csv(tmp_path / "inbox" / "c.csv", index=False)
+    [chat] = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps")).tickets.itertuples()
+    assert (chat.message, chat.followup_text) == ("hi\n\nwhere is my parcel?", "thanks")

@@ -401,3 +401,12 @@ def test_freshdesk_excel_export_reads_as_its_csv(tmp_path):
     with xlsx.open("rb") as fh:
         assert set(sources.export_weeks(xlsx.name, fh)) == {t.date() - pd.Timedelta(days=t.weekday())
                                                              for t in from_csv["created_at"]}
+
+
+@pytest.mark.parametrize(("text", "nothing"), [
+    ("Hi", True), ("<p>Hello team!</p>", True), ("@AcmeHelp https://t.co/x", True), (None, True),
+    ("Help", False), ("My card was declined", False), ("Hi " * 20, False),  # a long text is never a bare greeting
+])
+def test_a_message_says_nothing_when_nothing_is_left_to_read(text, nothing):
+    from ticket_intel.core.sources.base import says_nothing
+    assert says_nothing(text) is nothing

@@ -124,6 +124,7 @@ def _one_round(text: str) -> str:
     return _EDGE_PUNCT.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
 
 
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -183,7 +184,7 @@ def product_name(product: str) -> re.Pattern[str] | None:
 def meaning_text(text: str, product: str | None = None) -> str:
     """The redacted text without what does not say what the ticket is about (see the module
     docstring), nor the values that vary between tickets of one issue (amounts, dates, codes, ids:
-    core/entities.py), which split one issue into as many themes as it has values; may be empty when nothing else was said. Idempotent: rounds repeat until nothing
+    core/entities.py), which split one issue into as many themes as it has values; empty when no letter or digit is left. Idempotent: rounds repeat until nothing
     changes (removing a greeting can expose a handle); after the first, each change shortens the text.
     Cached: the summaries read each ticket of a window again for every week that window covers.
     `product`: the ticket's product, whose name is removed too."""
@@ -191,7 +192,7 @@ def meaning_text(text: str, product: str | None = None) -> str:
         text = name.sub(" ", text)
     while (cleaned := drop_values(_one_round(text))) != text:
         text = cleaned
-    return text
+    return text if _LETTER_OR_DIGIT.search(text) else ""  # "👋", "?" and "🐛🪲" say nothing to read either
 
 
 # A word is a misspelling of another word in the same theme when it is rare in English (under one

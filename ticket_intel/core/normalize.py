@@ -41,13 +41,13 @@ _DISCLAIMER = re.compile(
 
 
 _TAGS = re.compile(r"<[^>]*>")
-_TAGS_AND_SPACES = re.compile(_TAGS.pattern + r"|&nbsp;|&#160;|\s+")
+TAGS_AND_SPACES = re.compile(_TAGS.pattern + r"|&nbsp;|&#160;|\s+")
 
 
 def has_text(text: str) -> bool:
     """Whether a body says anything once markup is ignored (a cheap test for ingest; the
     full conversion happens once, at redaction)."""
-    return bool(_TAGS_AND_SPACES.sub("", text))
+    return bool(TAGS_AND_SPACES.sub("", text))
 
 
 def html_to_text(text: str) -> str:

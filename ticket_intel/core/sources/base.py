@@ -21,10 +21,11 @@ import pandas as pd
 from dateutil import parser as dateparser
 from price_parser import Price
 
-from ticket_intel.core.normalize import has_text
+from ticket_intel.core.meaning import meaning_text
+from ticket_intel.core.normalize import TAGS_AND_SPACES, clean_message, has_text
 
-# `message` is the customer's first message in the conversation; later customer messages are
-# counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
+# `message` is the customer's first message in the conversation (`opening_turn`); later customer
+# messages are counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
 # `language` is filled by read_exports (core/language.py).
 CANONICAL_COLUMNS = [
     "ticket_id", "source", "source_id", "created_at", "customer_id", "account_id", "plan",
@@ -52,6 +53,10 @@ RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
 # version still counts as the ticket's latest, so an earlier export of it is superseded.
 REMOVED_STATUSES = ("deleted", "spam")
 FOLLOWUP_SEPARATOR = "\n\n"
+# Only a message of at most this many words can be a bare greeting ("Hi there, good morning team!"),
+# so only those are read for meaning at ingest (`says_nothing`), which keeps the test off long texts.
+GREETING_WORDS = 10
+GREETING_PREFIX_CHARS = 400
 
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
@@ -276,6 +281,8 @@ def make_ticket(
         if subject_text is None:
             raise RecordError("no customer message: body and subject are both empty")
         message_text = subject_text
+    elif subject_text is not None and says_nothing(message_text) and not says_nothing(subject_text):
+        message_text = f"{subject_text}{FOLLOWUP_SEPARATOR}{message_text}"  # "Card declined" over "Hi,"
     revenue = money(monthly_revenue)
     plan_text = text_or_none(plan)
     return {
@@ -297,6 +304,38 @@ def make_ticket(
         **followup_fields(followups),
         "record": to_json(record) if record is not None else None,
     }
+
+
+def says_nothing(text: str | None) -> bool:
+    """Whether a message leaves nothing to read once cleaned: no words but a greeting, a handle, a
+    link or a ticket number ("Hi", "Hello team!", "@AcmeHelp"), what `meaning_text` removes. Themes
+    leave such a ticket out ("Tickets with nothing to read"), so its next words stand in for it."""
+    if text is None:
+        return True
+    # The words of a prefix bound those of the text: a long one is never read whole here.
+    words = len(TAGS_AND_SPACES.sub(" ", text[:GREETING_PREFIX_CHARS]).split())
+    return words <= GREETING_WORDS and not meaning_text(clean_message(text))
+
+
+def opening_turn(turns: Sequence[tuple[bool, Any]], subject: Any = None) -> tuple[str | None, list[str]]:
+    """The customer's message and follow-ups, from a conversation's turns in order, each
+    (the customer's?, text), the company's answers included. The message is the customer's first;
+    when it says nothing (chat opens with "Hi" and asks in the next line), the customer's next
+    messages before the company's first answer join it until it says something, unless the
+    subject says what the matter is (`make_ticket` then leads with it). Later ones are follow-ups."""
+    said = [(mine, text_or_none(x)) for mine, x in turns]
+    first = next((i for i, (mine, _) in enumerate(said) if mine), None)
+    if first is None:
+        return None, []
+    end = first + 1
+    if says_nothing(text_or_none(subject)):
+        while end < len(said) and said[end][0] and says_nothing(_joined(said[first:end])):
+            end += 1
+    return _joined(said[first:end]), [t for mine, t in said[end:] if mine and t is not None]
+
+
+def _joined(turns: Sequence[tuple[bool, str | None]]) -> str | None:
+    return FOLLOWUP_SEPARATOR.join(t for _, t in turns if t is not None and has_text(t)) or None
 
 
 def followup_fields(texts: Sequence[Any]) -> dict[str, Any]:

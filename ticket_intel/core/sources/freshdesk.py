@@ -3,7 +3,8 @@ the JSON shape of its tickets API (`/api/v2/tickets`: numeric status, priority a
 
 The description is the customer's first message. The CSV export carries no replies; API tickets
 fetched with `include=conversations` do: incoming public conversation entries are customer
-follow-ups, outgoing ones are agent replies (private notes: `is_public` false)."""
+follow-ups (those before the first outgoing one join a description that says nothing but a
+greeting, `base.opening_turn`), outgoing ones are agent replies (private notes: `is_public` false)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ticket_intel.core.sources.base import (
     RecordError,
     id_or_none,
     make_ticket,
+    opening_turn,
     records,
 )
 
@@ -92,11 +94,14 @@ def _removed(rec: Mapping[str, Any]) -> str | None:
 def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
     requester = rec.get("requester") if isinstance(rec.get("requester"), Mapping) else {}
     entries = [c for c in rec.get("conversations") or [] if isinstance(c, Mapping)]
+    message, followups = opening_turn([(True, rec.get("description") or rec.get("description_text")),
+                                       *((bool(c.get("incoming")), c.get("body") or c.get("body_text"))
+                                         for c in entries if not c.get("private"))], rec.get("subject"))
     made = make_ticket(
         source=SOURCE,
         source_id=rec.get("id"),
         created_at=rec.get("created_at"),
-        message=rec.get("description") or rec.get("description_text"),
+        message=message,
         subject=rec.get("subject"),
         customer_id=rec.get("requester_id") or requester.get("email"),
         account_id=rec.get("company_id"),
@@ -105,7 +110,7 @@ def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
         priority=_code(PRIORITY, rec.get("priority")),
         status=_removed(rec) or _code(STATUS, rec.get("status")),
         product=rec.get("product_id"),
-        followups=[c.get("body") or c.get("body_text") for c in entries if c.get("incoming") and not c.get("private")],
+        followups=followups,
         record=rec,
     )
     result.tickets.append({**made, "locator": locator})

@@ -1,6 +1,7 @@
 """Intercom: the conversations export. The customer's message is `source.body` when a user or
 lead wrote it, else the first conversation part authored by a user or lead (bot- and
-admin-initiated conversations open with our own words, not the customer's). Later user/lead
+admin-initiated conversations open with our own words, not the customer's), joined by their next
+parts before an admin's when it says nothing but "Hi" (`base.opening_turn`). Later user/lead
 parts are follow-ups; admin parts with a body are replies (notes are internal: `is_public`
 false). A conversation we opened (an outbound message, a campaign, a bot greeting) that no
 customer answered is no ticket: filed with UNANSWERED_REASON and counted as set aside, not as
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket
+from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket, opening_turn
 
 SOURCE = "intercom"
 CUSTOMER_AUTHORS = {"user", "lead", "contact"}
@@ -36,13 +37,14 @@ def _author_type(item: Mapping[str, Any]) -> Any:
 
 
 def _split(conv: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """The conversation's customer messages (source first) and its agent parts, in order."""
+    """The conversation's customer and admin messages (source first), in order, and its admin parts.
+    Bot parts are neither: a bot's "How can we help?" does not end the customer's opening turn."""
     parts = [p for p in (conv.get("conversation_parts") or {}).get("conversation_parts") or []
              if isinstance(p, Mapping) and p.get("body")]
     source = conv.get("source") or {}
-    customer = [source] if _author_type(source) in CUSTOMER_AUTHORS and source.get("body") else []
-    customer += [p for p in parts if _author_type(p) in CUSTOMER_AUTHORS]
-    return customer, [p for p in parts if _author_type(p) in AGENT_AUTHORS]
+    said = [source] if _author_type(source) in CUSTOMER_AUTHORS and source.get("body") else []
+    said += [p for p in parts if _author_type(p) in CUSTOMER_AUTHORS | AGENT_AUTHORS]
+    return said, [p for p in parts if _author_type(p) in AGENT_AUTHORS]
 
 
 def _product(conv: Mapping[str, Any]) -> Any:
@@ -67,12 +69,14 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
 
 
 def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
-    customer, agent = _split(conv)
+    said, agent = _split(conv)
+    customer = [p for p in said if _author_type(p) in CUSTOMER_AUTHORS]
     if not customer and _author_type(conv.get("source") or {}) in OUR_AUTHORS:
         raise RecordError(UNANSWERED_REASON)
     if not customer:
         raise RecordError("no customer message: no user or lead part has a body")
-    first, author = customer[0], customer[0].get("author") or {}
+    author, subject = customer[0].get("author") or {}, (conv.get("source") or {}).get("subject") or conv.get("title")
+    message, followups = opening_turn([(_author_type(p) in CUSTOMER_AUTHORS, p.get("body")) for p in said], subject)
     contacts = (conv.get("contacts") or {}).get("contacts") or []
     company = conv.get("company") or {}
     plan = (company.get("plan") or {}).get("name") if isinstance(company.get("plan"), Mapping) else None
@@ -80,8 +84,8 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         source=SOURCE,
         source_id=conv.get("id"),
         created_at=conv.get("created_at"),
-        message=first.get("body"),
-        subject=(conv.get("source") or {}).get("subject") or conv.get("title"),
+        message=message,
+        subject=subject,
         customer_id=author.get("id") or (contacts[0].get("id") if contacts else None),
         account_id=company.get("id"),
         plan=plan,
@@ -90,7 +94,7 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         priority=conv.get("priority"),
         status=conv.get("state"),
         product=_product(conv),
-        followups=[p.get("body") for p in customer[1:]],
+        followups=followups,
         record=conv,
     )
     result.tickets.append({**made, "locator": locator})

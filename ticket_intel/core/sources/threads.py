@@ -7,8 +7,9 @@ row is its own conversation. Rows matching the mapping's `agents` rule are the c
 
 Per conversation the ticket is the customer's first message: the thread's root when threads are
 reply chains (a thread whose root is missing from the export, or is the company's, yields no
-ticket), the earliest customer message when they are conversation ids. Later customer messages
-are follow-ups (`followups`, `followup_text`), company messages are replies. Conversations are
+ticket), the earliest customer message when they are conversation ids; when it says nothing but
+a greeting, the customer's next messages before the company answers join it
+(`base.opening_turn`). Later customer messages are follow-ups (`followups`, `followup_text`), company messages are replies. Conversations are
 assembled across all files of one mapping, so a thread split over two daily exports is whole.
 """
 
@@ -18,9 +19,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ticket_intel.core.sources.base import RecordError, followup_fields, make_reply, to_json
+from ticket_intel.core.sources.base import RecordError, followup_fields, make_reply, opening_turn, to_json
 
 if TYPE_CHECKING:
     from ticket_intel.core.sources.mapped import Mapping
@@ -152,15 +154,23 @@ def _resolve_thread(group: list[Message], first: Message | None, mapping: Mappin
     ticket = {**first.ticket, "source_file": first.source_file, "locator": first.locator}
     if first.conversation is not None:  # set only when the mapping names a conversation field
         ticket.update(ticket_id=f"{mapping.source}:{first.conversation}", source_id=first.conversation)
-    later = sorted((m for m in group if m.ticket is not None and m is not first), key=lambda m: m.ticket["created_at"])
-    ticket.update(followup_fields([m.ticket["message"] for m in later]))
+    later = sorted((m for m in group if m is not first and (m.ticket is not None or m.is_agent)
+                    and isinstance(m.created_at, datetime)), key=lambda m: (_naive_utc(m.created_at), m.is_agent))
+    ticket["message"], followups = opening_turn(
+        [(True, ticket["message"]), *((m.ticket is not None, m.text if m.ticket is None else m.ticket["message"]) for m in later)], ticket["subject"])
+    ticket.update(followup_fields(followups))
     if mapping.product_from_mentions:
         ticket["product"] = _addressee(first.ticket["message"], group, brands, aliases)
     out.tickets.append(ticket)
-    for m in later:
+    for m in (m for m in group if m.ticket is not None and m is not first):
         _skip(out, m)
     for m in (m for m in group if m.is_agent):
         _add_reply(out, m, ticket)
+
+
+def _naive_utc(at: datetime) -> datetime:
+    """Customer rows' times are naive UTC (`base.parse_timestamp`); company rows' may carry an offset."""
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
 
 
 def _brand_aliases(threads: Iterable[tuple[list[Message], Message | None]], messages: Iterable[Message],

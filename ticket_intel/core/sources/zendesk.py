@@ -1,6 +1,7 @@
 """Zendesk: the tickets JSON export (`tickets`, sideloaded `users`/`organizations`/`brands`) and
 the incremental-export shape. When comments are present, the first public comment by the
-requester is the customer's message; later public comments by end-users are follow-ups, and
+requester is the customer's message (with the next ones before an agent answers when it says
+nothing but a greeting); later public comments by end-users are follow-ups, and
 comments by agents are replies (private ones marked `is_public=False`). Without comments the
 ticket description is the message. The product is the ticket's brand (its sideloaded name, else
 its `brand_id`). A deleted ticket (the incremental export keeps them, status `deleted`) is parsed
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticket_intel.core.sources.base import ParseResult, make_ticket
+from ticket_intel.core.sources.base import ParseResult, make_ticket, opening_turn
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
@@ -41,10 +42,12 @@ def _body(comment: Mapping[str, Any], html: bool) -> Any:
 
 
 def _conversation(ticket: Mapping[str, Any], agents: set[Any]) -> Conversation:
-    """Split the comments: the requester's first public one, later customer ones, agents' ones.
+    """Split the comments: the requester's first public one (joined by the next ones before an
+    agent's public answer when it says nothing but "Hi", `base.opening_turn`), later customer ones,
+    agents' ones.
 
     Without a users sideload every author other than the requester counts as an agent."""
-    conv, requester = Conversation(), ticket.get("requester_id")
+    conv, requester, turns = Conversation(), ticket.get("requester_id"), []
     for comment in ticket.get("comments") or []:
         if not isinstance(comment, Mapping):
             continue
@@ -52,13 +55,16 @@ def _conversation(ticket: Mapping[str, Any], agents: set[Any]) -> Conversation:
         is_agent = author in agents if agents else (requester is not None and author != requester)
         if is_agent:
             conv.replies.append(comment)
-        elif comment.get("public") is False:
-            continue
-        elif conv.message is None and (requester is None or author == requester):
-            conv.message = _body(comment, html=True)
-        elif conv.message is not None:
-            conv.followups.append(_body(comment, html=True))
+        opened = any(mine for mine, _ in turns)
+        if comment.get("public") is False or not (is_agent or opened or requester is None or author == requester):
+            continue  # private notes, and end-users' comments before the requester's first
+        turns.append((not is_agent, _body(comment, html=True)))
+    conv.message, conv.followups = opening_turn(turns, _subject(ticket))
     return conv
+
+
+def _subject(ticket: Mapping[str, Any]) -> Any:
+    return ticket.get("subject") or ticket.get("raw_subject")
 
 
 def _sideload(doc: Mapping[str, Any], key: str) -> dict[Any, Mapping[str, Any]]:
@@ -85,7 +91,7 @@ def _add(result: ParseResult, ticket: Mapping[str, Any], locator: str, orgs: Map
         source_id=ticket.get("id"),
         created_at=ticket.get("created_at"),
         message=conv.message or ticket.get("description"),
-        subject=ticket.get("subject") or ticket.get("raw_subject"),
+        subject=_subject(ticket),
         customer_id=ticket.get("requester_id"),
         account_id=ticket.get("organization_id"),
         plan=(org.get("organization_fields") or {}).get("plan"),
