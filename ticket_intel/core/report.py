@@ -138,6 +138,8 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
                  births: Mapping[str, date]) -> str:
     """One small line per theme. Weeks before a theme was found are grey and dashed: their tickets
     are those this week's clustering groups with it, which earlier reports counted elsewhere."""
+    from matplotlib.ticker import MaxNLocator
+
     colours = plt.get_cmap("tab10").colors
     n = len(counts)
     cols = min(4, n)
@@ -150,9 +152,10 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
         ax.plot(range(start, len(weeks)), row.values[start:], color=colours[i % 10], marker="o", markersize=3,
                 linewidth=1.6)
         ax.plot([len(weeks) - 1], [row.values[-1]], "o", color=colours[i % 10], markersize=6)
-        ax.set_title(textwrap.fill(labels.get(theme_id, theme_id), 26, max_lines=2, placeholder="\u2026"),
-                     fontsize=9, loc="left")
+        ax.text(0, 1.08, textwrap.fill(labels.get(theme_id, theme_id), 26, max_lines=2, placeholder="\u2026"),
+                fontsize=9, transform=ax.transAxes, va="bottom")
         ax.set_ylim(bottom=0, top=max(row.max() * 1.25, 4))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
         ax.set_xticks([0, len(weeks) - 1], [weeks[0], weeks[-1]])
         ax.grid(axis="y", color="#eceef1")
     for j in range(n, rows * cols):
