@@ -10,12 +10,12 @@ its size-scaled defaults) as:
 - `original`: the bare banking77 texts (the reference);
 - `with values`: the templated texts as a customer writes them;
 - `redacted`: after the pipeline's redaction (names, order references -> [PERSON], [ORDER]);
-  this is what is embedded today;
+  what was embedded before `meaning.meaning_text`;
 - `redacted + masked (tokens kept)`: then `entities.mask_entities` (amounts, dates, times, codes,
   numbers -> [AMOUNT], [DATE], ...);
 - `redacted, placeholders dropped`: redaction placeholders removed, values kept;
-- `redacted, values dropped`: `entities.drop_entities`: values, their tokens and placeholders
-  removed (the text for meaning this module proposes).
+- `redacted, values dropped`: `drop_entities` (here): values, their tokens and placeholders
+  removed (the text for meaning this bench proposed).
 
 Printed per variant: themes, outlier share, ARI and NMI against the 77 intents, and the ARI of
 KMeans given the true number of intents on the same vectors (what the vectors allow when the
@@ -34,6 +34,7 @@ should give about the themes of one.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -125,16 +126,27 @@ def follows_issues(intents: int, copies: Sequence[int], seed: int) -> list[dict[
     return rows
 
 
+_TOKEN = re.compile(r"\s*\[[A-Z_]+\]")
+
+
+def drop_entities(text: str) -> str:
+    """The text without entity values, their tokens or redaction placeholders: the variant this bench
+    measured before `meaning.meaning_text` shipped (which drops placeholders and `drop_values`' values)."""
+    from ticket_intel.core.entities import mask_entities
+
+    return " ".join(_TOKEN.sub(" ", mask_entities(text)).split())
+
+
 def variants(frame: pd.DataFrame) -> dict[str, list[str]]:
     """The texts each variant embeds."""
-    from ticket_intel.core.entities import drop_entities, mask_entities
+    from ticket_intel.core.entities import mask_entities
     from ticket_intel.core.redact import PLACEHOLDER, redact
 
     redacted = [redact(t).text for t in frame["with_values"]]
     return {
         "original": frame["text"].tolist(),
         "with values": frame["with_values"].tolist(),
-        "redacted (embedded today)": redacted,
+        "redacted (embedded before meaning_text)": redacted,
         "redacted + masked (tokens kept)": [mask_entities(t) for t in redacted],
         "redacted, placeholders dropped": [" ".join(PLACEHOLDER.sub(" ", t).split()) for t in redacted],
         "redacted, values dropped (drop_entities)": [drop_entities(t) for t in redacted],

@@ -8,10 +8,10 @@ placeholders ([PERSON], [ORDER], core/redact.py); what it leaves are the values 
 personal: amounts, dates, times, codes and other numbers. `mask_entities` replaces each with a
 token naming its kind ([AMOUNT], [DATE], ...), which people and tests can read.
 
-The text that is embedded drops the tokens too (`drop_entities`, which also drops redaction
-placeholders). A token is one more word shared by every ticket that quotes an amount, whatever
-its issue, so kept tokens pull tickets together by template ("I was charged [AMOUNT] on
-[DATE]") rather than by issue. On banking77 texts with names, order numbers, amounts and dates
+The text that is embedded drops the values instead of masking them (`drop_values`, used by
+`meaning.meaning_text`, which drops redaction placeholders too). A token is one more word shared
+by every ticket that quotes an amount, whatever its issue, so kept tokens pull tickets together by
+template ("I was charged [AMOUNT] on [DATE]") rather than by issue. On banking77 texts with names, order numbers, amounts and dates
 filled in (`python -m bench.entity_themes`), kept placeholders and tokens lowered ARI against the
 intents, dropped ones raised it (docs/themes.md has the figures).
 
@@ -67,11 +67,3 @@ def mask_entities(text: str) -> str:
     for pattern, token in _PATTERNS:
         text = pattern.sub(token, text)
     return text
-
-
-_TOKEN = re.compile(r"\s*\[[A-Z_]+\]")
-
-
-def drop_entities(text: str) -> str:
-    """The text without entity values, their tokens or redaction placeholders: what is embedded."""
-    return " ".join(_TOKEN.sub(" ", mask_entities(text)).split())

@@ -31,7 +31,3 @@ class Progress:
 
         return MARK + tqdm.format_meter(self.done, self.total, now - self.started, prefix=self.stage,
                                         unit=f" {self.unit}", ncols=80)
-
-
-def silent(_: str) -> None:
-    """A reporter for callers that want no progress lines."""

@@ -449,22 +449,27 @@ def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Seq
 
 def _ticket_words(doc: ThemeDocs) -> list[set[str]]:
     """The words (as terms count them) of each of a theme's word-sampled tickets."""
-    phrases = doc.phrases if doc.phrases is not None else _theme_phrases(
-        _meanings(doc.of_words(doc.texts), doc.meanings), _stop_words())
+    return _word_sets(doc.phrases if doc.phrases is not None else _theme_phrases(
+        _meanings(doc.of_words(doc.texts), doc.meanings), _stop_words()))
+
+
+def _word_sets(phrases: Sequence[Sequence[Sequence[str]]]) -> list[set[str]]:
     return [{w for phrase in ticket for w in phrase} for ticket in phrases]
+
+
+def _holds(words: Set[str], term: str) -> bool:
+    """Whether a ticket's words hold a term (a two-word term needs both words)."""
+    return set(term.split()) <= words
 
 
 def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
     """Per text for meaning of one theme's tickets, whether it holds one of `terms`, words counted
-    as terms count them (`_theme_phrases`: stop words out, misspellings folded; a two-word term
-    needs both words)."""
-    tickets = [{w for phrase in doc for w in phrase} for doc in _theme_phrases(meanings, _stop_words())]
-    return [any(set(term.split()) <= words for term in terms) for words in tickets]
+    as terms count them (`_theme_phrases`: stop words out, misspellings folded)."""
+    return [any(_holds(words, term) for term in terms) for words in _word_sets(_theme_phrases(meanings, _stop_words()))]
 
 
 def _share(tickets: Sequence[set[str]], term: str) -> float:
-    words = set(term.split())
-    return sum(words <= ticket for ticket in tickets) / max(len(tickets), 1)
+    return sum(_holds(ticket, term) for ticket in tickets) / max(len(tickets), 1)
 
 
 def _centrality(vectors: np.ndarray) -> np.ndarray:
