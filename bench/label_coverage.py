@@ -19,14 +19,12 @@ from collections.abc import Sequence
 import duckdb
 
 from bench.common import table
-from ticket_intel.core.summarize import LEAD_TERMS, described
+from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE, described
 from ticket_intel.warehouse import queries
-
-LOW = 0.35  # a theme-week whose lead terms reach fewer of its tickets than this is counted apart
 
 
 def figures(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    """The warehouse's ranked theme-weeks, their mean described share, how many fall below `LOW`,
+    """The warehouse's ranked theme-weeks, their mean described share, how many fall below `LOOSE_SHARE`,
     and the largest theme's share of a window (mean and most)."""
     ranked = queries.ranked_theme_texts(con)
     shares = [sum(described([t or "" for t in texts], list(terms)[:LEAD_TERMS])) / len(texts)
@@ -34,7 +32,7 @@ def figures(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     largest = queries.largest_theme_shares(con)["share"].dropna()
     return {"ranked_theme_weeks": len(shares),
             "described_share": round(sum(shares) / len(shares), 3) if shares else None,
-            f"below_{LOW}": sum(s < LOW for s in shares),
+            f"below_{LOOSE_SHARE}": sum(s < LOOSE_SHARE for s in shares),
             "largest_theme_mean": round(float(largest.mean()), 3) if len(largest) else None,
             "largest_theme_max": round(float(largest.max()), 3) if len(largest) else None}
 

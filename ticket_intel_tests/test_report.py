@@ -24,7 +24,7 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
 
 def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card",
             summarizer: str = "extractive", products: dict[str, int] | None = None, area: str = "Cards",
-            prev_week: int | None = 32) -> dict:
+            prev_week: int | None = 32, described_share: float | None = 0.9) -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
         "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
@@ -38,7 +38,7 @@ def context(ticket_text: str = "My card was declined", label: str = "Payment dec
     summaries = pd.DataFrame([{
         "theme_id": "T1", "phrasings": [ticket_text], "severity_rationale": "blocked", "backlog_title": "Document cards",
         "backlog_user_story": "As a customer I want answers so that I can pay", "backlog_deflection": 2.5,
-        "summarizer": summarizer,
+        "summarizer": summarizer, "terms": ["payment declined", "card", "checkout"], "described_share": described_share,
     }])
     not_a_theme = pd.DataFrame([{"theme_id": "outliers", "label": "Unclustered tickets", "tickets": 2, "customers": 2,
                                  "ticket_ids": ["zendesk:7", "zendesk:8"], "reason": "outliers: not close enough to any theme"}])
@@ -151,6 +151,14 @@ def test_each_card_says_who_wrote_its_summary():
     written = context(summarizer="llm:openai/gpt-4o-mini")
     for page in (report.render_html(written, {}), report.render_markdown(written)):
         assert "Summary written by openai/gpt-4o-mini (LLM)" in page
+
+
+@pytest.mark.parametrize(("share", "loose"), [(0.2, True), (0.9, False), (None, False)])
+def test_a_loose_theme_says_its_label_names_a_minority_of_its_tickets(share, loose):
+    page = context(described_share=share)
+    for text in (report.render_html(page, {}), report.render_markdown(page)):
+        assert ("A loose theme: its leading words (payment declined, card, checkout) are in 20% of its tickets"
+                in text) is loose
 
 
 def test_markdown_escapes_ticket_and_label_text():

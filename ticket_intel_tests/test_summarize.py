@@ -503,3 +503,12 @@ def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_
     doc = replace(_doc(texts), vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
     typical, other = extractive_summary(doc).shared_issue.split(" Another customer put it as: ")
     assert len(long) > 160 and long[:60] in typical and long[:60] not in other and other.strip("\u201c\u201d")
+
+
+def test_the_described_share_counts_tickets_holding_a_leading_term():
+    from ticket_intel.core.summarize import ThemeDocs, described_share
+
+    texts = ["card declined at checkout", "my card was declined", "app crashes on login", "cannot reset password"]
+    doc = ThemeDocs("T1", date(2026, 9, 7), ["a", "b", "c", "d"], texts, [date(2026, 9, 7)] * 4, np.zeros((4, 2)))
+    assert described_share(doc, ["declined", "card", "checkout", "crashes"]) == 0.5  # the fourth term is not leading
+    assert described_share(doc, []) is None

@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, Undefined
 
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import Trend, earlier_span, period_note, product_lines, several_products
+from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
@@ -43,6 +44,15 @@ def summarizer_text(summarizer: str) -> str:
     if summarizer.startswith("llm:"):
         return f"Summary written by {summarizer[4:]} (LLM), checked against the tickets"
     return "Summary extracted from the tickets (no LLM)"
+
+
+def loose_note(summary: Mapping[str, Any]) -> str | None:
+    """Why a loose theme's label should be read with its examples (`summarize.LOOSE_SHARE`), else None."""
+    share, terms = summary.get("described_share"), list(summary.get("terms", []))[:LEAD_TERMS]
+    if _is_missing(share) or share >= LOOSE_SHARE:
+        return None
+    return (f"A loose theme: its leading words ({', '.join(terms)}) are in {share:.0%} of its tickets, so its "
+            "label names a minority of them; read the examples before acting on it.")
 
 
 def md_escape(value: Any) -> str:
@@ -231,6 +241,7 @@ def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
             **row, "phrasings": list(info.get("phrasings", [])),
             "severity_rationale": info.get("severity_rationale", ""), **_backlog(summary_of, row),
             "backlog_user_story": info.get("backlog_user_story", ""), "summarizer": info.get("summarizer", ""),
+            "loose": loose_note(info),
             "examples": [example(t) for t in row["example_ticket_ids"]],
             "product_lines": product_lines(row.get("product_names"), row.get("product_counts")),
         })

@@ -15,6 +15,7 @@ from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import (
     ThemeDocs,
     ThemeSummary,
+    described_share,
     extractive_summary,
     stable_labels,
     theme_docs,
@@ -38,7 +39,8 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
                                         doc.of_words(ticket_tags) if ticket_tags else [], doc.terms),
         "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
         "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
-        "terms": summary.terms, "example_ticket_ids": summary.example_ticket_ids,
+        "terms": summary.terms, "described_share": described_share(doc, summary.terms),
+        "example_ticket_ids": summary.example_ticket_ids,
         "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id),
         "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
     }

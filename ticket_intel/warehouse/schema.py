@@ -305,6 +305,12 @@ def _v18_ranked_weeks(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE marts.ranked_themes SET ranked_weeks = 1 WHERE ranked_weeks IS NULL")
 
 
+def _v19_described_share(con: duckdb.DuckDBPyConnection) -> None:
+    """A theme's summary says how many of its tickets its leading terms describe
+    (`summarize.described_share`); rows written before stay unknown until their week runs again."""
+    con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN IF NOT EXISTS described_share DOUBLE")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -332,6 +338,7 @@ MIGRATIONS = (
     Migration(16, "ranked themes list their products by name", _v16_product_names),
     Migration(17, "ranked themes store each product's ticket count", _v17_product_counts),
     Migration(18, "ranked themes say how many weeks their counts cover", _v18_ranked_weeks),
+    Migration(19, "theme summaries say how many of their tickets their leading terms describe", _v19_described_share),
 )
 LATEST = MIGRATIONS[-1].version
 
