@@ -509,6 +509,9 @@ def test_the_described_share_counts_tickets_holding_a_leading_term():
     from ticket_intel.core.summarize import ThemeDocs, described_share
 
     texts = ["card declined at checkout", "my card was declined", "app crashes on login", "cannot reset password"]
-    doc = ThemeDocs("T1", date(2026, 9, 7), ["a", "b", "c", "d"], texts, [date(2026, 9, 7)] * 4, np.zeros((4, 2)))
-    assert described_share(doc, ["declined", "card", "checkout", "crashes"]) == 0.5  # the fourth term is not leading
-    assert described_share(doc, []) is None
+    week, before = date(2026, 9, 7), date(2026, 8, 31)
+    doc = ThemeDocs("T1", week, ["a", "b", "c", "d", "e"], [*texts, "card declined again"], [week] * 4 + [before],
+                    np.zeros((5, 2)))
+    assert described_share(doc, ["declined", "card", "checkout", "crashes"], [week]) == 0.5  # a fourth term leads not
+    assert described_share(doc, ["declined"], [week, before]) == 0.6  # the tickets of the weeks the card counts
+    assert described_share(doc, [], [week]) is None

@@ -471,12 +471,15 @@ def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
     return [any(_holds(words, term) for term in terms) for words in _word_sets(_theme_phrases(meanings, _stop_words()))]
 
 
-def described_share(doc: ThemeDocs, terms: Sequence[str]) -> float | None:
-    """The share of a theme's (word-sampled) tickets holding one of its leading terms; None without terms."""
-    if not terms:
+def described_share(doc: ThemeDocs, terms: Sequence[str], weeks: Sequence[date]) -> float | None:
+    """The share of a theme's tickets in `weeks` (those its card counts; of its word sample) holding
+    one of its leading terms; None without terms or such tickets."""
+    rows = doc.word_rows if doc.word_rows is not None else range(len(doc.texts))
+    counted = set(weeks)
+    tickets = [words for row, words in zip(rows, _ticket_words(doc), strict=True) if doc.ticket_weeks[row] in counted]
+    if not terms or not tickets:
         return None
-    tickets = _ticket_words(doc)
-    return sum(any(_holds(words, t) for t in terms[:LEAD_TERMS]) for words in tickets) / max(len(tickets), 1)
+    return sum(any(_holds(words, t) for t in terms[:LEAD_TERMS]) for words in tickets) / len(tickets)
 
 
 def _share(tickets: Sequence[set[str]], term: str) -> float:

@@ -1,5 +1,6 @@
 """cluster_summaries: label, shared issue, phrasings, severity, signal type, area and backlog item."""
 
+from datetime import date
 from functools import partial
 
 import dagster as dg
@@ -27,7 +28,7 @@ from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse, llm
 
 
 def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs, label: str, tags: list,
-         taxonomy: tax.Taxonomy, run_id: str) -> dict:
+         taxonomy: tax.Taxonomy, weeks: list[date], run_id: str) -> dict:
     """The theme's `marts.cluster_summaries` row."""
     ticket_tags = [list(t) if t is not None else [] for t in tags]
     return {
@@ -39,7 +40,7 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
                                         doc.of_words(ticket_tags) if ticket_tags else [], doc.terms),
         "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
         "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
-        "terms": summary.terms, "described_share": described_share(doc, summary.terms),
+        "terms": summary.terms, "described_share": described_share(doc, summary.terms, weeks),
         "example_ticket_ids": summary.example_ticket_ids,
         "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id),
         "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
@@ -69,7 +70,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
                                       wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()}),
                         docs)
     rows = [_row(ctx, theme_id, summary, docs[theme_id], ctx.review.labels.get(theme_id, labels[theme_id]),
-                 tags.get(theme_id, []), taxonomy, run_id) for theme_id, summary in summaries.items()]
+                 tags.get(theme_id, []), taxonomy, weeks, run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
     wh.replace(con, [wh.Replace("marts.cluster_summaries", out, "week_start", [ctx.week])])
     return out
