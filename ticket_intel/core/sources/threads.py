@@ -8,9 +8,10 @@ row is its own conversation. Rows matching the mapping's `agents` rule are the c
 Per conversation the ticket is the customer's first message: the thread's root when threads are
 reply chains (a thread whose root is missing from the export, or is the company's, yields no
 ticket), the earliest customer message when they are conversation ids; when it says nothing but
-a greeting, the customer's next messages before the company answers join it
-(`base.opening_turn`). Later customer messages are follow-ups (`followups`, `followup_text`), company messages are replies. Conversations are
-assembled across all files of one mapping, so a thread split over two daily exports is whole.
+a greeting, the customer's next messages before the company answers join it (`base.opening_turn`).
+Later customer messages are follow-ups (`followups`, `followup_text`), company messages are
+replies. Conversations are assembled across all files of one mapping, so a thread split over two
+daily exports is whole.
 """
 
 from __future__ import annotations
@@ -156,8 +157,8 @@ def _resolve_thread(group: list[Message], first: Message | None, mapping: Mappin
         ticket.update(ticket_id=f"{mapping.source}:{first.conversation}", source_id=first.conversation)
     later = sorted((m for m in group if m is not first and (m.ticket is not None or m.is_agent)
                     and isinstance(m.created_at, datetime)), key=lambda m: (_naive_utc(m.created_at), m.is_agent))
-    ticket["message"], followups = opening_turn(
-        [(True, ticket["message"]), *((m.ticket is not None, m.text if m.ticket is None else m.ticket["message"]) for m in later)], ticket["subject"])
+    turns = [(m.ticket is not None, m.text if m.ticket is None else m.ticket["message"]) for m in later]
+    ticket["message"], followups = opening_turn([(True, ticket["message"]), *turns], ticket["subject"])
     ticket.update(followup_fields(followups))
     if mapping.product_from_mentions:
         ticket["product"] = _addressee(first.ticket["message"], group, brands, aliases)
