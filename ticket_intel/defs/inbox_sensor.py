@@ -17,7 +17,9 @@ plans and issues follow.
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -103,65 +105,81 @@ def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) 
                                "ticket_intel/file": "help center, releases or accounts"})
 
 
+@dataclass
+class _Tick:
+    """What one tick learns of the inbox's files (the cursor's `seen` and `paths`, updated)."""
+
+    seen: dict[str, dict[str, str] | list[str]]  # lists: weeks recorded before their digests
+    paths: dict[str, str]
+    pending: set[date] = field(default_factory=set)  # weeks to run
+    digests: list[str] = field(default_factory=list)  # content new this tick
+    names: list[str] = field(default_factory=list)  # the files its runs name
+    current: list[str] = field(default_factory=list)  # every export now in the inbox
+    loading: list[str] = field(default_factory=list)  # new content with weeks to run
+    empty: list[str] = field(default_factory=list)  # files with no ticket in any week
+    accounts: list[str] = field(default_factory=list)
+
+
+def _look_at(context: dg.SensorEvaluationContext, tick: _Tick, path: Path, keys: set[str],
+             mappings: Callable[[], Sequence[Mapping]], last_ingest: Callable[[date], CompleteRun]) -> None:
+    """One inbox file: its digest, and when its content is new, the weeks whose last run did not read it."""
+    digest = file_sha256(path)
+    if digest is None:  # one unreadable file is reported; the others go on
+        context.log.warning(f"{path}: cannot read the file")
+        return
+    previous = tick.paths.get(str(path))
+    tick.paths[str(path)] = digest
+    if is_accounts_file(path):  # joined to every export's tickets at ingest: a side input (below)
+        tick.accounts.append(digest)
+        return
+    tick.current.append(digest)
+    if digest in tick.seen:
+        return
+    weeks = tick.seen[digest] = weeks_touched(path, keys, mappings())
+    changed = weeks_to_run(weeks, tick.seen.get(previous) if previous else None)
+    needed = [w for w in changed if digest[:16] not in last_ingest(w).metadata.get(READ_FILES, ())]
+    for start, end in contiguous(needed):
+        context.log.info(f"{path.name}: weeks {start}..{end}")
+    if skipped := len(weeks) - sum(w.isoformat() in weeks for w in needed):
+        context.log.info(f"{path.name}: {skipped} of its {len(weeks)} weeks need no run (unchanged since "
+                         "the version before, or their last run read this content)")
+    tick.pending.update(needed)
+    tick.digests.append(digest)
+    tick.names += [path.name] if needed or not weeks else []
+    tick.loading += [digest] if needed else []
+    tick.empty += [path.name] if not weeks else []
+
+
 @dg.sensor(job=weekly_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="A new or changed export in the inbox starts runs for exactly the weeks it touches; a "
            "changed help center, releases or accounts file re-runs the newest week.")
 def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig, ranking: RankingConfig,
                  triage_config: TriageConfig) -> dg.SensorResult | dg.SkipReason:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
-    seen: dict[str, dict[str, str] | list[str]] = state["seen"]  # lists: weeks recorded before their digests
-    paths: dict[str, str] = state["paths"]
-    keys = set(weekly.get_partition_keys())
-    mappings: Sequence[Mapping] | None = None  # loaded once per tick, only when a file is new
-    last_ingest = last_complete_ingest(context.instance)
-    pending: set[date] = set()
-    digests, names, current, loading, empty, accounts = [], [], [], [], [], []
+    tick = _Tick(state["seen"], state["paths"])
+    keys, last_ingest = set(weekly.get_partition_keys()), last_complete_ingest(context.instance)
+    mappings = cache(lambda: load_mappings(ingest.mappings_dir))  # loaded once per tick, only when a file is new
     scan = scan_inbox(Path(ingest.inbox))
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
     for path in scan.files:
-        digest = file_sha256(path)
-        if digest is None:  # one unreadable file is reported; the others go on
-            context.log.warning(f"{path}: cannot read the file")
-            continue
-        previous = paths.get(str(path))
-        paths[str(path)] = digest
-        if is_accounts_file(path):  # joined to every export's tickets at ingest: a side input (below)
-            accounts.append(digest)
-            continue
-        current.append(digest)
-        if digest in seen:
-            continue
-        mappings = load_mappings(ingest.mappings_dir) if mappings is None else mappings
-        seen[digest] = weeks_touched(path, keys, mappings)
-        changed = weeks_to_run(seen[digest], seen.get(previous) if previous else None)
-        needed = [w for w in changed if digest[:16] not in last_ingest(w).metadata.get(READ_FILES, ())]
-        for start, end in contiguous(needed):
-            context.log.info(f"{path.name}: weeks {start}..{end}")
-        if skipped := len(seen[digest]) - sum(w.isoformat() in seen[digest] for w in needed):
-            context.log.info(f"{path.name}: {skipped} of its {len(seen[digest])} weeks need no run (unchanged since "
-                             "the version before, or their last run read this content)")
-        pending.update(needed)
-        digests.append(digest)
-        names += [path.name] if needed or not seen[digest] else []
-        loading += [digest] if needed else []
-        empty += [path.name] if not seen[digest] else []
-    inbox_weeks = {w for d in current for w in seen[d]}
-    if later := later_weeks(pending, inbox_weeks, loading, last_ingest):
+        _look_at(context, tick, path, keys, mappings, last_ingest)
+    inbox_weeks = {w for d in tick.current for w in tick.seen[d]}
+    if later := later_weeks(tick.pending, inbox_weeks, tick.loading, last_ingest):
         context.log.info(f"and the {len(later)} later weeks of the inbox, {min(later)}..{max(later)}: each week's "
                          "themes follow from the weeks before")
-        pending |= later
-    if empty and inbox_weeks and not pending:  # any run records every export's rejections: the newest week's will do
-        context.log.info(f"{', '.join(empty)}: no ticket in any week; the newest week runs to record what it holds")
-        pending.add(date.fromisoformat(max(inbox_weeks)))
-    requests = run_requests(pending, digests, names)
+        tick.pending |= later
+    if tick.empty and inbox_weeks and not tick.pending:  # any run records every export's rejections: the newest
+        context.log.info(f"{', '.join(tick.empty)}: no ticket in any week; the newest week runs to record what it holds")
+        tick.pending.add(date.fromisoformat(max(inbox_weeks)))
+    requests = run_requests(tick.pending, tick.digests, tick.names)
     side = side_inputs_digest(ingest.help_center, ingest.releases, Path(ingest.inbox))
-    side = hashlib.sha256(":".join([side, *sorted(accounts)]).encode()).hexdigest() if accounts else side
+    side = hashlib.sha256(":".join([side, *sorted(tick.accounts)]).encode()).hexdigest() if tick.accounts else side
     rerun = side_input_request(state, side, requests) if context.cursor else None
     requests += [rerun] if rerun else []
     if requests and (held := held_for_config(ranking, triage_config)):
         return dg.SkipReason(held)  # the cursor stays: the first tick after the fix requests these runs
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps({"seen": seen, "paths": paths, "side": side}),
-                           skip_reason=None if requests else NOTHING_TO_LOAD)
+    cursor = json.dumps({"seen": tick.seen, "paths": tick.paths, "side": side})
+    return dg.SensorResult(run_requests=requests, cursor=cursor, skip_reason=None if requests else NOTHING_TO_LOAD)
