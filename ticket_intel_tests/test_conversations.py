@@ -334,3 +334,16 @@ def test_an_opening_greeting_takes_in_the_next_lines_in_every_conversation_shape
                   "body": ["hi", "where is my parcel?", "on its way", "thanks"]}).to_csv(tmp_path / "inbox" / "c.csv", index=False)
     [chat] = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps")).tickets.itertuples()
     assert (chat.message, chat.followup_text) == ("hi\n\nwhere is my parcel?", "thanks")
+
+
+def test_an_automatic_reply_is_no_customer_message():
+    from ticket_intel.core.sources.base import AUTOMATIC_REASON
+
+    doc = _zendesk_doc()
+    doc["tickets"][0]["comments"].insert(3, {"id": 9, "author_id": 5, "public": True, "created_at": "2026-09-02T09:30:00Z",
+                                              "body": "I'm out of the office until Monday and will reply when I am back."})
+    doc["tickets"][1]["subject"] = "Automatic reply: Login"
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    [t] = result.tickets
+    assert (t["followups"], t["followup_text"]) == (1, "<p>Still declined!!</p>")  # the out-of-office reply is dropped
+    assert [r["reason"] for r in result.rejections] == [AUTOMATIC_REASON]

@@ -86,7 +86,8 @@ def test_redaction_metadata_tallies_the_pii_it_replaced(tiny_inbox):
 
 def test_sound_records_set_aside_are_no_rejection_rate(tiny_inbox):
     """An export with years of history before the first partition is sound, and so is an earlier
-    export of a ticket since updated, and a campaign no customer answered: each is counted apart,
+    export of a ticket since updated, a campaign no customer answered, and out-of-office replies: each
+    is counted apart,
     and the rejection-rate check (malformed records) passes."""
     from ticket_intel.defs.ingest import raw_tickets
     from ticket_intel.defs.partitions import weekly
@@ -105,12 +106,18 @@ def test_sound_records_set_aside_are_no_rejection_rate(tiny_inbox):
                                                      "author": {"type": "admin", "id": "a1"}}} for i in range(20)]
     (tiny_inbox / "inbox" / "campaign.json").write_text(json.dumps({"type": "conversation.list",
                                                                    "conversations": campaign}))
+    # Out-of-office replies and bounces that became tickets: mail systems' words, not customers'.
+    in_week = doc["tickets"][0]["created_at"]
+    automatic = [dict(doc["tickets"][0], id=997000 + i, created_at=in_week, comments=[], **(
+        {"subject": "Automatic reply: Your request", "description": "Thanks for your message."} if i % 2 else
+        {"subject": "Re: card", "description": "I am out of the office until 3 March, back then."})) for i in range(6)]
+    (tiny_inbox / "inbox" / "ooo.json").write_text(json.dumps({"tickets": automatic}))
     with dg.instance_for_test(temp_dir=str(tiny_inbox / "home")) as instance:
         result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     meta = result.asset_materializations_for_node("raw_tickets")[0].metadata
     assert checks["rejection_rate"].passed, checks["rejection_rate"].description
     assert (meta["rejected_rows"].value, meta["early_rows"].value, meta["superseded_rows"].value) == (0, 20, 1)
-    assert meta["unanswered_rows"].value == 20
+    assert (meta["unanswered_rows"].value, meta["automatic_rows"].value) == (20, 6)
     assert "| zendesk.json | zendesk | 13 | 0 | 20 | 0 |" in meta["files"].value
     assert "| a_earlier.json | zendesk | 0 | 0 | 0 | 1 |" in meta["files"].value

@@ -57,6 +57,21 @@ FOLLOWUP_SEPARATOR = "\n\n"
 # so only those are read for meaning at ingest (`says_nothing`), which keeps the test off long texts.
 GREETING_WORDS = 10
 GREETING_PREFIX_CHARS = 400
+# Mail a customer's system sent, not the customer: an out-of-office reply or a bounce, by the subject
+# prefixes mail systems write (Outlook "Automatic reply:", Exchange "Out of Office:", "Undeliverable:",
+# "Delivery Status Notification (Failure)") or a body that says so in its first words. Not a person's
+# words (no theme is "Office · return"), so such a ticket is set aside and such a follow-up dropped.
+AUTOMATIC_REASON = "an automatic reply (out of office, or a bounce), not a customer's message"
+_AUTOMATIC_SUBJECT = re.compile(
+    r"(?i)^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|undeliverable|"
+    r"undelivered mail|delivery status notification|mail delivery (?:failed|failure|subsystem)|returned mail|"
+    r"delivery failure)\b")
+_AUTOMATIC_BODY = re.compile(
+    r"(?i)^\W*(?:this is an? (?:automatic|automated|auto-generated|auto)[- ]?(?:reply|response|message|e-?mail)|"
+    r"i(?:'m| am) (?:currently )?out of (?:the )?office\b.{0,120}\b(?:until|return|back)|"
+    r"(?:your|the) message (?:to .{0,80})?(?:could ?n[o']t|was ?n[o']t|was not|could not) be delivered|"
+    r"delivery has failed to these recipients)")
+_AUTOMATIC_HINT = re.compile(r"(?i)auto|office|deliver")  # a body without one is not read further
 
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
@@ -277,6 +292,8 @@ def make_ticket(
     ts = parse_timestamp(created_at)
     subject_text = text_or_none(subject)
     message_text = text_or_none(message)
+    if is_automatic(subject_text, message_text):
+        raise RecordError(AUTOMATIC_REASON)
     if message_text is None or not has_text(message_text):
         if subject_text is None:
             raise RecordError("no customer message: body and subject are both empty")
@@ -304,6 +321,15 @@ def make_ticket(
         **followup_fields(followups),
         "record": to_json(record) if record is not None else None,
     }
+
+
+def is_automatic(subject: str | None, message: str | None) -> bool:
+    """Whether a message is an automatic reply or a bounce (`AUTOMATIC_REASON`), by its subject or
+    its first words (the body's cleaned start: an HTML mail opens with markup)."""
+    if subject is not None and _AUTOMATIC_SUBJECT.search(subject):
+        return True
+    start = message[:GREETING_PREFIX_CHARS] if message is not None else ""
+    return bool(_AUTOMATIC_HINT.search(start)) and bool(_AUTOMATIC_BODY.search(clean_message(start)))
 
 
 def says_nothing(text: str | None) -> bool:
@@ -339,8 +365,9 @@ def _joined(turns: Sequence[tuple[bool, str | None]]) -> str | None:
 
 
 def followup_fields(texts: Sequence[Any]) -> dict[str, Any]:
-    """`followups` (count of later customer messages with text) and their text, in order."""
-    kept = [t for t in (text_or_none(x) for x in texts) if t is not None and has_text(t)]
+    """`followups` (count of later customer messages with text, automatic replies left out) and their
+    text, in order."""
+    kept = [t for t in (text_or_none(x) for x in texts) if t is not None and has_text(t) and not is_automatic(None, t)]
     return {"followups": len(kept), "followup_text": FOLLOWUP_SEPARATOR.join(kept) or None}
 
 
