@@ -465,10 +465,14 @@ def _holds(words: Set[str], term: str) -> bool:
     return set(term.split()) <= words
 
 
+def _holds_any(words: Set[str], terms: Sequence[str]) -> bool:
+    return any(_holds(words, term) for term in terms)
+
+
 def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
     """Per text for meaning of one theme's tickets, whether it holds one of `terms`, words counted
     as terms count them (`_theme_phrases`: stop words out, misspellings folded)."""
-    return [any(_holds(words, term) for term in terms) for words in _word_sets(_theme_phrases(meanings, _stop_words()))]
+    return [_holds_any(words, terms) for words in _word_sets(_theme_phrases(meanings, _stop_words()))]
 
 
 def described_share(doc: ThemeDocs, terms: Sequence[str], weeks: Sequence[date]) -> float | None:
@@ -479,7 +483,7 @@ def described_share(doc: ThemeDocs, terms: Sequence[str], weeks: Sequence[date])
     tickets = [words for row, words in zip(rows, _ticket_words(doc), strict=True) if doc.ticket_weeks[row] in counted]
     if not terms or not tickets:
         return None
-    return sum(any(_holds(words, t) for t in terms[:LEAD_TERMS]) for words in tickets) / len(tickets)
+    return sum(_holds_any(words, terms[:LEAD_TERMS]) for words in tickets) / len(tickets)
 
 
 def _share(tickets: Sequence[set[str]], term: str) -> float:
