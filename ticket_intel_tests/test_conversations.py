@@ -290,12 +290,13 @@ def test_an_anonymised_handle_takes_the_brand_it_stands_for(tmp_path, rows, expe
 
 
 def _intercom_chat(*parts: tuple[str, str], subject: str | None = None) -> dict:
-    """A Messenger conversation the user opened with "Hi", then `parts` as (author type, body)."""
+    """A Messenger conversation the user opened with "Hi", then `parts` as (author type[:part type], body)."""
     return {"type": "conversation", "id": "c9", "created_at": 1788163031, "state": "open",
             "source": {"type": "conversation", "body": "<p>Hi 👋</p>", "author": {"type": "user", "id": "u9"},
                        **({"subject": subject} if subject else {})},
             "conversation_parts": {"conversation_parts": [
-                {"id": f"p{i}", "part_type": "comment", "author": {"type": who, "id": who[0]}, "body": f"<p>{body}</p>",
+                {"id": f"p{i}", "part_type": who.partition(":")[2] or "comment",
+                 "author": {"type": who.partition(":")[0], "id": who[0]}, "body": f"<p>{body}</p>",
                  "created_at": 1788163100 + i} for i, (who, body) in enumerate(parts)]}}
 
 
@@ -304,6 +305,9 @@ def _intercom_chat(*parts: tuple[str, str], subject: str | None = None) -> dict:
     ([("bot", "How can we help?"), ("user", "Hello?"), ("user", "My card was declined at checkout"),
       ("admin", "Sorry! Try again now."), ("user", "works, thanks")], None,
      "<p>Hi 👋</p>\n\n<p>Hello?</p>\n\n<p>My card was declined at checkout</p>", "<p>works, thanks</p>"),
+    # An admin's internal note is no answer the customer saw.
+    ([("admin:note", "vip customer"), ("user", "My card was declined")], None,
+     "<p>Hi 👋</p>\n\n<p>My card was declined</p>", None),
     # An admin answered the greeting first: what the customer says after that is a follow-up.
     ([("admin", "Hi! What's up?"), ("user", "My card was declined")], None, "<p>Hi 👋</p>", "<p>My card was declined</p>"),
     # A subject that says what the matter is leads the greeting instead.
@@ -312,7 +316,7 @@ def _intercom_chat(*parts: tuple[str, str], subject: str | None = None) -> dict:
 def test_a_chat_that_opens_with_a_greeting_is_read_to_its_question(parts, subject, message, followups):
     result = parse_bytes("ic.json", json.dumps({"conversations": [_intercom_chat(*parts, subject=subject)]}).encode())
     [t] = result.tickets
-    assert (t["message"], t["followup_text"], t["followups"]) == (message, followups, 1)
+    assert (t["message"], t["followup_text"], t["followups"]) == (message, followups, int(followups is not None))
 
 
 def test_an_opening_greeting_takes_in_the_next_lines_in_every_conversation_shape(tmp_path):

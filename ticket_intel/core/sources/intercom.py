@@ -37,13 +37,15 @@ def _author_type(item: Mapping[str, Any]) -> Any:
 
 
 def _split(conv: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """The conversation's customer and admin messages (source first), in order, and its admin parts.
-    Bot parts are neither: a bot's "How can we help?" does not end the customer's opening turn."""
+    """The conversation's customer messages and admin answers (source first), in order, and its admin
+    parts. Neither a bot's "How can we help?" nor an admin's internal note ends the customer's
+    opening turn."""
     parts = [p for p in (conv.get("conversation_parts") or {}).get("conversation_parts") or []
              if isinstance(p, Mapping) and p.get("body")]
     source = conv.get("source") or {}
     said = [source] if _author_type(source) in CUSTOMER_AUTHORS and source.get("body") else []
-    said += [p for p in parts if _author_type(p) in CUSTOMER_AUTHORS | AGENT_AUTHORS]
+    said += [p for p in parts if _author_type(p) in CUSTOMER_AUTHORS
+             or (_author_type(p) in AGENT_AUTHORS and p.get("part_type") != "note")]
     return said, [p for p in parts if _author_type(p) in AGENT_AUTHORS]
 
 
