@@ -405,8 +405,18 @@ def test_freshdesk_excel_export_reads_as_its_csv(tmp_path):
 
 @pytest.mark.parametrize(("text", "nothing"), [
     ("Hi", True), ("<p>Hello team!</p>", True), ("@AcmeHelp https://t.co/x", True), (None, True),
+    ("Please see the attached file.", True), ("As per subject", True),  # it only points elsewhere
     ("Help", False), ("My card was declined", False), ("Hi " * 20, False),  # a long text is never a bare greeting
+    ("I cannot see the attached invoice", False),
 ])
 def test_a_message_says_nothing_when_nothing_is_left_to_read(text, nothing):
     from ticket_intel.core.sources.base import says_nothing
     assert says_nothing(text) is nothing
+
+
+def test_a_subject_leads_a_body_that_only_points_to_it_or_to_an_attachment():
+    from ticket_intel.core.sources.base import make_ticket
+
+    made = make_ticket(source="zendesk", source_id=1, created_at="2026-09-01T10:00:00Z",
+                       message="<p>Hi, please see the attached file. Thanks</p>", subject="Refund not received")
+    assert made["message"] == "Refund not received\n\n<p>Hi, please see the attached file. Thanks</p>"

@@ -71,6 +71,10 @@ _AUTOMATIC_BODY = re.compile(
     r"i(?:'m| am) (?:currently )?out of (?:the )?office\b.{0,120}\b(?:until|return|back)|"
     r"(?:your|the) message (?:to .{0,80})?(?:could ?n[o']t|was ?n[o']t|was not|could not) be delivered|"
     r"delivery has failed to these recipients)")
+# A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject".
+_POINTER = re.compile(r"(?i)^\W*(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:attached|attachments?|"
+                      r"enclosed|screenshots?|subject|below|above)(?:\s+(?:file|files|screenshots?|image|line))?|"
+                      r"(?:as\s+)?(?:per|in)\s+(?:the\s+)?subject(?:\s+line)?)\W*$")
 _AUTOMATIC_HINT = re.compile(r"(?i)auto|office|deliver")  # a body without one is not read further
 
 # Timestamps outside this range are typos or placeholders, not tickets.
@@ -334,13 +338,15 @@ def is_automatic(subject: str | None, message: str | None) -> bool:
 
 def says_nothing(text: str | None) -> bool:
     """Whether a message leaves nothing to read once cleaned: no words but a greeting, a handle, a
-    link or a ticket number ("Hi", "Hello team!", "@AcmeHelp"), what `meaning_text` removes. Themes
-    leave such a ticket out ("Tickets with nothing to read"), so its next words stand in for it."""
+    link or a ticket number ("Hi", "Hello team!", "@AcmeHelp"), what `meaning_text` removes, or only
+    a pointer to the subject or an attachment ("Please see attached", "As per subject"). Themes leave
+    such a ticket out ("Tickets with nothing to read") or group it by the pointer, so its subject or
+    next words stand in for it."""
     if text is None:
         return True
     # The words of a prefix bound those of the text: a long one is never read whole here.
     words = len(TAGS_AND_SPACES.sub(" ", text[:GREETING_PREFIX_CHARS]).split())
-    return words <= GREETING_WORDS and not meaning_text(clean_message(text))
+    return words <= GREETING_WORDS and not _POINTER.sub("", meaning_text(clean_message(text)))
 
 
 def opening_turn(turns: Sequence[tuple[bool, Any]], subject: Any = None) -> tuple[str | None, list[str]]:
