@@ -12,8 +12,8 @@ The text that is embedded drops the values instead of masking them (`drop_values
 `meaning.meaning_text`, which drops redaction placeholders too). A token is one more word shared
 by every ticket that quotes an amount, whatever its issue, so kept tokens pull tickets together by
 template ("I was charged [AMOUNT] on [DATE]") rather than by issue. On banking77 texts with names,
-order numbers, amounts and dates filled in (`python -m bench.entity_themes`), kept placeholders and tokens lowered ARI against the
-intents, dropped ones raised it (docs/themes.md has the figures).
+order numbers, amounts and dates filled in (`python -m bench.entity_themes`), kept placeholders and
+tokens lowered ARI against the intents, dropped ones raised it (docs/themes.md has the figures).
 
 Patterns are ordered: amounts before dates before times before codes before bare numbers, so a
 number is masked as the most specific kind it is part of. Words such as "2 weeks" keep their
