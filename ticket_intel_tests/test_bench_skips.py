@@ -14,10 +14,11 @@ from bench import common
 BENCHMARKS = [
     ("bench.adjacent", "report", ()), ("bench.alerts", "main", ()), ("bench.embed", "main", ()),
     ("bench.entity_themes", "main", ()), ("bench.fix_status", "main", ()), ("bench.help_center", "main", ()),
-    ("bench.language", "main", ()), ("bench.parse_cache", "main", ()), ("bench.pipeline", "main", ()),
+    ("bench.language", "main", ()), ("bench.opening_turn", "main", ()), ("bench.parse_cache", "main", ()), ("bench.pipeline", "main", ()),
     ("bench.redaction", "main", ()), ("bench.retrieval", "main", ()), ("bench.scale", "main", ()),
     ("bench.serve", "main", ()), ("bench.signal_severity", "main", ()), ("bench.summaries", "main", ()),
     ("bench.synthetic", "main", ()), ("bench.theme_stability", "main", ()), ("bench.triage", "main", ()),
+    ("bench.web_forms", "main", ()),
     ("bench.labels.sample", "main", ("--out", "unused.csv")),
 ]
 

@@ -29,6 +29,11 @@ CASES = [
      "Café card déclinée"),
     ("<p>Login <!-- tracking pixel -->loops</p>", "Login loops"),
     ("<ul><li>step one</li><li>step two</li></ul>then it fails", "step one step two then it fails"),
+    # Plain text that names a tag keeps it (511 of the GitHub bug titles in ../shared lost it).
+    ("<select> onChange not firing when using keyboard", "<select> onChange not firing when using keyboard"),
+    ("When hydrate <Suspense>, it shows loading forever.", "When hydrate <Suspense>, it shows loading forever."),
+    ("Q&amp;A page &gt; R&D link ?a=1&param=2", "Q&A page > R&D link ?a=1&param=2"),
+    ("<h5>Export</h5><h6>fails</h6><dl><dt>since</dt><dd>Monday</dd></dl>", "Export fails since Monday"),
 ]
 
 
@@ -39,6 +44,45 @@ def test_clean_message(raw, expected):
 
 def test_html_only_body_keeps_block_boundaries():
     assert html_to_text("<p>one</p><p>two</p>").split() == ["one", "two"]
+
+
+def test_table_cells_never_run_into_one_word():
+    cells = "<table><tr><th>Your name</th><td>Jane Doe</td></tr><tr><td>Plan</td><td>Pro</td></tr></table>"
+    assert html_to_text(cells).split() == ["Your", "name", "Jane", "Doe", "Plan", "Pro"]
+
+
+MESSAGE = "How can I speed up a transfer? Mine is pending."
+FORMS = [
+    f"Name: Jane Doe\nEmail: jane@mail.com\nPhone: +44 7700 900123\nTopic: General enquiry\nMessage: {MESSAGE}",
+    f"From: Jane Doe <jane@mail.com>\nSubject: Website enquiry\n\nMessage Body:\n{MESSAGE}\n\n-- \n"
+    "This e-mail was sent from a contact form on Example Bank (https://bank.example)",
+    "<table><tr><td>Your name</td><td>Jane Doe</td></tr><tr><td>Your email</td><td>jane@mail.com</td></tr>"
+    f"<tr><td>Account type</td><td>Personal</td></tr><tr><td>How can we help?</td><td>{MESSAGE}</td></tr></table>",
+    f"**Name**\nJane Doe\n\n**Email**\njane@mail.com\n\n**What do you need help with?**\n{MESSAGE}\n\n"
+    "**Preferred contact method**\nEmail",
+    f"### Your e-mail\n\njane@mail.com\n\n### Account\n\nBusiness\n\n### Describe the problem\n\n{MESSAGE}",
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_web_form_notification_is_read_to_what_the_customer_wrote(form):
+    assert clean_message(form) == MESSAGE
+
+
+def test_a_web_form_keeps_every_free_text_answer_and_its_short_message():
+    form = "Name: Jane\nEmail: jane@mail.com\nOrder: 1234\nWhat happened: the parcel came open and wet\nWhat would fix it: a new parcel or a refund"
+    assert clean_message(form) == "the parcel came open and wet a new parcel or a refund"
+    short = "Name: Jane Doe\nEmail: jane@mail.com\nMessage: card stolen"
+    assert clean_message(short) == "Jane Doe card stolen"
+
+
+@pytest.mark.parametrize("text", [
+    "Steps: open the app\nExpected: it works\nActual: it crashes\nVersion: 4.2",  # asks nobody who they are
+    "Name: Jane\nEmail: jane@mail.com\nMy card was declined twice today at the same shop.",  # two fields
+    "Order: 1234\nAmount: 50 EUR\nDate: 3 May\nI was charged twice, call me on +44 7700 900123 please",
+])
+def test_a_customer_s_own_labelled_lines_are_no_form(text):
+    assert clean_message(text) == " ".join(text.split())
 
 
 def test_markup_nested_deeper_than_the_parser_follows_keeps_its_words():

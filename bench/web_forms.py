@@ -1,0 +1,107 @@
+"""Web-form notifications: themes of the form's whole text, and of what the customer wrote into it.
+
+    python -m bench.web_forms [--tickets 1500] [--seed 3]
+
+Small helpdesks get much of their mail from a website's contact form, whose notification holds the
+form's labels, the contact details and a choice from a list around the customer's message. Each
+banking77 test query (seeded) is wrapped in four common notification shapes: "Label: answer" lines,
+WordPress Contact Form 7's mail, an HTML table, and Markdown bold labels. Every message is cleaned
+(`normalize.clean_message`, which reads a form to its free-text answers: `form_answers`) and
+redacted, and its text for meaning clustered by the pipeline (`cluster.cluster`):
+
+- `same as query`: share of tickets whose text for meaning is the query's own;
+- themes, outlier share, and ARI against the 77 intents (outliers as one group), means of `--runs`
+  clusterings.
+
+The reference rows: the queries alone, and each form's whole text (labels and short answers kept,
+as the form was read before).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+from bench.common import SHARED, cached_embed, skipped_without, table
+
+DATASET = SHARED / "banking77"
+NAMES = ("Jane Doe", "Mark Peters", "Ana Silva", "Tom Baker", "Priya Shah", "Lee Wong")
+TOPICS = ("General enquiry", "Cards", "Payments", "My account", "Other")
+FORMS = {
+    "Label: answer": "Name: {name}\nEmail: {email}\nPhone: +44 7700 900{i:03d}\nTopic: {topic}\nMessage: {query}",
+    "Contact Form 7": "From: {name} <{email}>\nSubject: Website enquiry\n\nMessage Body:\n{query}\n\n-- \n"
+                      "This e-mail was sent from a contact form on Example Bank (https://bank.example)",
+    "HTML table": "<table><tr><td>Your name</td><td>{name}</td></tr><tr><td>Your email</td><td>{email}</td></tr>"
+                  "<tr><td>Topic</td><td>{topic}</td></tr><tr><td>How can we help?</td><td>{query}</td></tr></table>",
+    "Markdown labels": "**Name**\n{name}\n\n**Email**\n{email}\n\n**What do you need help with?**\n{query}\n\n"
+                       "**Preferred contact method**\nEmail",
+}
+
+
+def filled(form: str, queries: list[str]) -> list[str]:
+    """The form's notification for each query, from one of a few customers and topics."""
+    out = []
+    for i, query in enumerate(queries):
+        name = NAMES[i % len(NAMES)]
+        out.append(form.format(query=query, name=name, email=f"{name.split()[0].lower()}{i}@mail.com",
+                               topic=TOPICS[i % len(TOPICS)], i=i % 1000))
+    return out
+
+
+def meanings(messages: list[str], whole: bool) -> list[str]:
+    """Texts for meaning, as ingest and redaction make them; `whole`: the form read as plain mail."""
+    from ticket_intel.core.meaning import meaning_text
+    from ticket_intel.core.normalize import clean_message, collapse_whitespace, html_to_text, strip_email_tail
+    from ticket_intel.core.redact import RedactionSettings, redact_many
+
+    clean = ((lambda m: collapse_whitespace(strip_email_tail(html_to_text(m)))) if whole else clean_message)
+    return [meaning_text(red.text) for red in redact_many([clean(m) for m in messages], RedactionSettings())]
+
+
+def scored(texts: list[str], own: list[str], truth: np.ndarray, seeds: range) -> dict[str, object]:
+    """Means over the clustering's seeds: a handful of changed texts moves one clustering's ARI by
+    a few hundredths."""
+    from ticket_intel.core import cluster
+
+    said = np.array([bool(t) for t in texts])
+    x, _ = cached_embed([t for t in texts if t])
+    runs = []
+    for seed in seeds:
+        labels = np.full(len(texts), cluster.OUTLIER)
+        labels[said] = cluster.cluster(x, cluster.default_params(len(x), seed)).labels
+        runs.append((len(set(labels.tolist()) - {cluster.OUTLIER}), 100 * float((labels == cluster.OUTLIER).mean()),
+                     float(adjusted_rand_score(truth, labels))))
+    themes, outliers, ari = np.mean(runs, axis=0)
+    return {"same as query": round(float(np.mean([t == o for t, o in zip(texts, own, strict=True)])), 3),
+            "themes": round(float(themes), 1), "outlier_pct": round(float(outliers), 1), "ari": round(float(ari), 3)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1500)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="clusterings per row, seeded seed, seed+1, ...")
+    args = parser.parse_args()
+    if skipped_without(DATASET):
+        return 0
+    sample = pd.read_csv(DATASET / "test.csv").sample(args.tickets, random_state=args.seed)
+    queries, truth = sample["text"].tolist(), sample["category"].to_numpy()
+    seeds = range(args.seed, args.seed + args.runs)
+    own = meanings(queries, whole=True)
+    rows = [{"form": "the queries alone (reference)", "read as": "", **scored(own, own, truth, seeds)}]
+    for name, form in FORMS.items():
+        messages = filled(form, queries)
+        for whole in (True, False):
+            rows.append({"form": name, "read as": "whole text" if whole else "its answers (shipped)",
+                         **scored(meanings(messages, whole), own, truth, seeds)})
+    print(f"\n{args.tickets} banking77 test queries sent through web forms (seed {args.seed}; "
+          f"means of {args.runs} clusterings)")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
