@@ -1,6 +1,6 @@
-"""Chat that opens with "Hi": themes from the customer's first message alone, and from its opening turn.
+"""Chats: themes from the customer's first message alone, and from its opening turn.
 
-    python -m bench.opening_turn [--conversations 1500] [--greeted 0.3] [--seed 3]
+    python -m bench.opening_turn [--conversations 1500] [--greeted 0.3] [--seed 3] [--runs 3]
 
 An Intercom conversations export is built from banking77 test queries (seeded): a `--greeted` share
 of the conversations open with a bare greeting ("Hi 👋", "Hello team!"), half of those with a bot's
@@ -11,7 +11,13 @@ that first part alone gives (the reference, as ingest read it before):
 
 - `nothing to read`: tickets whose text for meaning is empty, which themes leave out;
 - the pipeline's clustering (`cluster.cluster`) of the texts for meaning, tickets with nothing to read
-  counted as outliers: themes, outlier share, and ARI against the 77 intents (outliers as one group).
+  counted as outliers: themes, outlier share, and ARI against the 77 intents (outliers as one group),
+  means of `--runs` clusterings.
+
+The same chats as Zendesk Chat tickets, each a transcript in one comment ("(08:00:14 AM) Visitor 7:
+Hi"), with the account's trigger greeting, an agent joining and answering from a few macros, and the
+customer's thanks: read whole (the reference), and split into the customer's turns
+(`transcripts.transcript_turns`).
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ import json
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
-from bench.common import SHARED, cached_embed, skipped_without, table
+from bench.common import SHARED, skipped_without, table, themes_against
 
 DATASET = SHARED / "banking77"
 GREETINGS = ("Hi", "Hello", "Hi there 👋", "hey", "Good morning", "Hello team!", "hi?", "Hey there")
+MACROS = ("Thanks for reaching out! Let me check that for you.", "Sorry to hear that. I have looked into your account.",
+          "Happy to help. Please try again now and let me know.", "I have passed this to our specialist team.")
 START = 1788134400  # 2026-08-31, a Monday
 
 
@@ -53,27 +60,40 @@ def conversations(queries: pd.DataFrame, greeted: float, seed: int) -> list[dict
     return out
 
 
+def transcripts(convs: list[dict], seed: int) -> list[dict]:
+    """The same chats as Zendesk Chat tickets: one comment by the visitor holding the transcript."""
+    rng = np.random.default_rng(seed)
+    tickets = []
+    for i, conv in enumerate(convs):
+        said = [("Example Bank", "Hi there, welcome! What can we help you with?")]
+        said += [(f"Visitor {i}", part["body"][3:-4]) for part in [conv["source"], *conv["conversation_parts"]["conversation_parts"]]
+                 if part["author"]["type"] == "user"]
+        said += [("Sam", str(rng.choice(MACROS))), (f"Visitor {i}", "ok thanks")]
+        lines = [f"({8 + k // 60:02d}:{k % 60:02d}:00 AM) {who}: {text}" for k, (who, text) in enumerate(said)]
+        lines.insert(len(said) - 2, f"({8 + (len(said) - 2) // 60:02d}:{(len(said) - 2) % 60:02d}:30 AM) *** Sam joined the chat ***")
+        tickets.append({"id": i, "created_at": "2026-09-02T08:00:00Z", "requester_id": i, "subject": f"Chat with Visitor {i}",
+                        "via": {"channel": "chat"}, "comments": [{"id": i, "author_id": i, "public": True, "created_at":
+                        "2026-09-02T08:00:00Z", "body": "Chat started: 2026-09-02 08:00 AM UTC\n\n" + "\n".join(lines)}]})
+    return tickets
+
+
 def meanings(convs: list[dict]) -> tuple[list[str], list[str]]:
     """Texts for meaning per conversation: of its first part alone, and of the ticket ingest makes."""
     from ticket_intel.core.meaning import meaning_text
     from ticket_intel.core.normalize import clean_message
     from ticket_intel.core.sources import parse_bytes
 
+    if "comments" in convs[0]:  # Zendesk Chat: the transcript read whole, and the ticket ingest makes
+        tickets = parse_bytes("chats.json", json.dumps({"tickets": convs}).encode()).tickets
+        whole = [meaning_text(clean_message(c["comments"][0]["body"])) for c in convs]
+        return whole, [meaning_text(clean_message(t["message"])) for t in tickets]
     tickets = parse_bytes("chats.json", json.dumps({"conversations": convs}).encode()).tickets
     first = [meaning_text(clean_message(c["source"]["body"])) for c in convs]
     return first, [meaning_text(clean_message(t["message"])) for t in tickets]
 
 
-def scored(texts: list[str], truth: np.ndarray, seed: int) -> dict[str, object]:
-    from ticket_intel.core import cluster
-
-    said = np.array([bool(t) for t in texts])
-    x, _ = cached_embed([t for t in texts if t])
-    labels = np.full(len(texts), cluster.OUTLIER)
-    labels[said] = cluster.cluster(x, cluster.default_params(len(x), seed)).labels
-    return {"nothing_to_read": int((~said).sum()), "themes": len(set(labels.tolist()) - {cluster.OUTLIER}),
-            "outlier_pct": round(100 * float((labels == cluster.OUTLIER).mean()), 1),
-            "ari": round(float(adjusted_rand_score(truth, labels)), 3)}
+def scored(texts: list[str], truth: np.ndarray, seeds: range) -> dict[str, object]:
+    return {"nothing_to_read": sum(not t for t in texts), **themes_against(texts, truth, seeds)}
 
 
 def main() -> int:
@@ -81,16 +101,21 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=1500)
     parser.add_argument("--greeted", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="clusterings per row, seeded seed, seed+1, ...")
     args = parser.parse_args()
     if skipped_without(DATASET):
         return 0
     queries = pd.read_csv(DATASET / "test.csv").sample(args.conversations, random_state=args.seed)
     convs = conversations(queries, args.greeted, args.seed)
     first, opening = meanings(convs)
-    truth = queries["category"].to_numpy()
-    print(f"\n{len(convs)} chats, {args.greeted:.0%} opening with a bare greeting (banking77 test, seed {args.seed})")
-    print(table([{"message": "first part alone (reference)", **scored(first, truth, args.seed)},
-                 {"message": "opening turn (shipped)", **scored(opening, truth, args.seed)}]))
+    whole, split = meanings(transcripts(convs, args.seed))
+    truth, seeds = queries["category"].to_numpy(), range(args.seed, args.seed + args.runs)
+    print(f"\n{len(convs)} chats, {args.greeted:.0%} opening with a bare greeting (banking77 test, seed {args.seed}; "
+          f"means of {args.runs} clusterings)")
+    print(table([{"chats as": "Intercom", "message": "first part alone (reference)", **scored(first, truth, seeds)},
+                 {"chats as": "Intercom", "message": "opening turn (shipped)", **scored(opening, truth, seeds)},
+                 {"chats as": "Zendesk Chat transcripts", "message": "whole transcript (reference)", **scored(whole, truth, seeds)},
+                 {"chats as": "Zendesk Chat transcripts", "message": "opening turn (shipped)", **scored(split, truth, seeds)}]))
     return 0
 
 

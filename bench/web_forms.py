@@ -23,9 +23,8 @@ import argparse
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
-from bench.common import SHARED, cached_embed, skipped_without, table
+from bench.common import SHARED, skipped_without, table, themes_against
 
 DATASET = SHARED / "banking77"
 NAMES = ("Jane Doe", "Mark Peters", "Ana Silva", "Tom Baker", "Priya Shah", "Lee Wong")
@@ -62,21 +61,8 @@ def meanings(messages: list[str], whole: bool) -> list[str]:
 
 
 def scored(texts: list[str], own: list[str], truth: np.ndarray, seeds: range) -> dict[str, object]:
-    """Means over the clustering's seeds: a handful of changed texts moves one clustering's ARI by
-    a few hundredths."""
-    from ticket_intel.core import cluster
-
-    said = np.array([bool(t) for t in texts])
-    x, _ = cached_embed([t for t in texts if t])
-    runs = []
-    for seed in seeds:
-        labels = np.full(len(texts), cluster.OUTLIER)
-        labels[said] = cluster.cluster(x, cluster.default_params(len(x), seed)).labels
-        runs.append((len(set(labels.tolist()) - {cluster.OUTLIER}), 100 * float((labels == cluster.OUTLIER).mean()),
-                     float(adjusted_rand_score(truth, labels))))
-    themes, outliers, ari = np.mean(runs, axis=0)
-    return {"same as query": round(float(np.mean([t == o for t, o in zip(texts, own, strict=True)])), 3),
-            "themes": round(float(themes), 1), "outlier_pct": round(float(outliers), 1), "ari": round(float(ari), 3)}
+    same = float(np.mean([t == o for t, o in zip(texts, own, strict=True)]))
+    return {"same as query": round(same, 3), **themes_against(texts, truth, seeds)}
 
 
 def main() -> int:

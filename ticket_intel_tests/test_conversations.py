@@ -351,3 +351,47 @@ def test_an_automatic_reply_is_no_customer_message():
     [t] = result.tickets
     assert (t["followups"], t["followup_text"]) == (1, "<p>Still declined!!</p>")  # the out-of-office reply is dropped
     assert [r["reason"] for r in result.rejections] == [AUTOMATIC_REASON]
+
+
+TRANSCRIPT = """Chat started: 2026-09-02 08:00 AM UTC
+
+(08:00:05 AM) Customer Service: Hi Nick Moad, welcome back! What can we help you with?
+(08:00:14 AM) Nick Moad: Hi
+(08:00:31 AM) Nick Moad: my board shows an over-current fault since the update
+(08:00:40 AM) *** Eric joined the chat ***
+(08:01:02 AM) Eric: Hi Nick, sorry to hear that
+(08:01:40 AM) Eric: Please load the default settings again
+(08:03:10 AM) Nick Moad: ok that fixed it,
+thanks a lot
+"""
+
+
+@pytest.mark.parametrize("subject", ["Chat with Nick Moad", None, "Chat with Visitor 12345"])
+@pytest.mark.parametrize("html", [False, True])
+def test_a_chat_transcript_in_one_message_is_split_into_the_customer_s_turns(subject, html):
+    doc = _zendesk_doc()
+    body = TRANSCRIPT.replace("\n", "<br>\n") if html else TRANSCRIPT
+    doc["tickets"][0]["comments"][0] = {"id": 1, "author_id": 5, "public": True, "created_at": "2026-09-02T08:00:00Z",
+                                        "html_body" if html else "body": body}
+    doc["tickets"][0]["subject"] = subject
+    t, _ = parse_bytes("zd.json", json.dumps(doc).encode()).tickets
+    # The agent's and the trigger's words are no part of it; a subject naming the chat does not lead it.
+    assert t["message"] == "Hi\n\nmy board shows an over-current fault since the update"
+    assert (t["followups"], t["followup_text"]) == (2, "ok that fixed it,\nthanks a lot\n\n<p>Still declined!!</p>")
+
+
+def test_a_chat_transcript_s_customer_is_the_one_the_subject_names():
+    from ticket_intel.core.sources.transcripts import transcript_turns
+
+    chat = "(10:00) Ann: Our exports fail\n(10:01) Bob: Since when?\n(10:02) Bob: Which plan?\n(10:03) Ann: Since Monday"
+    assert transcript_turns(chat, "Chat with Bob")[0] == (False, "Our exports fail")
+    assert [mine for mine, _ in transcript_turns(chat)] == [False, True, True, False]  # most lines, no subject
+    assert transcript_turns("(10:00) Ann: one line only") is None
+    assert transcript_turns("We met (10:00) and then:\n(10:01) Ann: it failed\n(10:02) Ann: again") is None
+
+
+def test_a_subject_that_only_names_a_chat_says_nothing_and_a_real_one_does():
+    from ticket_intel.core.sources.base import says_nothing
+
+    assert says_nothing("Chat with Nick Moad") and says_nothing("Conversation with Visitor 12345")
+    assert not says_nothing("Chat with support about my refund")

@@ -23,6 +23,7 @@ from price_parser import Price
 
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.normalize import TAGS_AND_SPACES, clean_message, has_text
+from ticket_intel.core.sources.transcripts import CHAT_SUBJECT, transcript_turns
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
 # messages are counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
@@ -296,6 +297,9 @@ def make_ticket(
     ts = parse_timestamp(created_at)
     subject_text = text_or_none(subject)
     message_text = text_or_none(message)
+    if message_text is not None and (turns := transcript_turns(message_text, subject_text)) is not None:
+        message_text, said_later = opening_turn(turns, subject_text)  # a chat sent as one message
+        followups = [*said_later, *followups]
     if is_automatic(subject_text, message_text):
         raise RecordError(AUTOMATIC_REASON)
     if message_text is None or not has_text(message_text):
@@ -338,11 +342,12 @@ def is_automatic(subject: str | None, message: str | None) -> bool:
 
 def says_nothing(text: str | None) -> bool:
     """Whether a message leaves nothing to read once cleaned: no words but a greeting, a handle, a
-    link or a ticket number ("Hi", "Hello team!", "@AcmeHelp"), what `meaning_text` removes, or only
-    a pointer to the subject or an attachment ("Please see attached", "As per subject"). Themes leave
+    link or a ticket number ("Hi", "Hello team!", "@AcmeHelp"), what `meaning_text` removes, only
+    a pointer to the subject or an attachment ("Please see attached", "As per subject"), or a chat's
+    subject that names the customer ("Chat with Nick Moad"). Themes leave
     such a ticket out ("Tickets with nothing to read") or group it by the pointer, so its subject or
     next words stand in for it."""
-    if text is None:
+    if text is None or CHAT_SUBJECT.match(text):
         return True
     # The words of a prefix bound those of the text: a long one is never read whole here.
     words = len(TAGS_AND_SPACES.sub(" ", text[:GREETING_PREFIX_CHARS]).split())
