@@ -395,3 +395,20 @@ def test_a_subject_that_only_names_a_chat_says_nothing_and_a_real_one_does():
 
     assert says_nothing("Chat with Nick Moad") and says_nothing("Conversation with Visitor 12345")
     assert not says_nothing("Chat with support about my refund")
+
+
+def test_a_chat_transcript_s_agent_lines_are_replies_dated_by_the_chat():
+    from ticket_intel.core.sources.transcripts import speaker_id
+
+    doc = _zendesk_doc()
+    doc["tickets"][0]["comments"][0]["body"] = (
+        "Chat started: 2026-09-02 11:58 PM +02:00\n\n(11:58:05 PM) Customer Service: Hi! What can we help you with?\n"
+        "(11:58:30 PM) Nick Moad: my board shows an over-current fault\n(11:59:00 PM) *** Eric joined the chat ***\n"
+        "(11:59:02 PM) Eric: Hi Nick, sorry to hear that\n(00:01:40 AM) Eric: Please load the default settings again\n")
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    chat = [(r["reply_id"], r["author"], r["reply_at"], r["text"]) for r in result.replies if r["reply_id"].startswith("1.")]
+    # Eric joined the chat; the trigger ("Customer Service") and the customer did not reply. Past
+    # midnight is the next day; +02:00 is two hours ahead of UTC.
+    assert chat == [("1.0", speaker_id("Eric"), datetime(2026, 9, 2, 21, 59, 2), "Hi Nick, sorry to hear that"),
+                    ("1.1", speaker_id("Eric"), datetime(2026, 9, 2, 22, 1, 40), "Please load the default settings again")]
+    assert "Eric" not in speaker_id("Eric")

@@ -6,21 +6,31 @@ account's triggers ("Customer Service: Hi Nick, welcome back!"), "*** Eric joine
 the agent's answers in between. Read whole, the ticket's text would be mostly the agent's words
 ("Hi Nick, let me check that for you"), which every chat shares. `transcript_turns` splits it into
 turns, so that the customer's opening turn is the message and their later lines are follow-ups, as
-for any other conversation (`base.opening_turn`).
+for any other conversation (`base.opening_turn`). The lines of agents, who join the chat, are their
+replies (`agent_replies`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import warnings
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dateutil import parser as dateparser
+from dateutil.parser import UnknownTimezoneWarning
 
 from ticket_intel.core.normalize import html_to_text
 
 # "(01:51:14 PM) ", "[09:59] ": a line of the transcript starts with the time it was said.
-_LINE = re.compile(r"^\s*[(\[]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?[)\]]\s+(?P<rest>.*?)\s*$")
+_LINE = re.compile(
+    r"^\s*[(\[](?P<at>\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)[)\]]\s+(?P<rest>.*?)\s*$"
+)
 _SAID = re.compile(r"^(?P<who>[^\s:*][^:]{0,79}?):\s+(?P<said>.*)$")
 _JOINED = re.compile(r"^\*+\s*(?P<who>.+?)\s+(?:has\s+)?joined the chat\b", re.IGNORECASE)
-_STARTED = re.compile(r"^\s*Chat started\b", re.IGNORECASE)
+_STARTED = re.compile(r"^\s*Chat started\b:?\s*(?P<at>.*)$", re.IGNORECASE)
 # The subject a helpdesk gives a chat ("Chat with Nick Moad", "Conversation with Visitor 12345"):
 # it names the customer and says nothing about the matter ("Chat with support about my refund" does).
 CHAT_SUBJECT = re.compile(r"^\s*(?i:chat|conversation)\s+with\s+(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3})\s*$")
@@ -29,32 +39,80 @@ HINT_CHARS = 300
 MIN_LINES = 2
 
 
-def transcript_turns(text: str, subject: str | None = None) -> list[tuple[bool, str]] | None:
-    """The transcript's messages in order, each (the customer's?, text); None when `text` is no
-    transcript: it must open with "Chat started" or a timed line and hold at least MIN_LINES timed
-    messages. A message's untimed lines below it are part of it."""
+@dataclass(frozen=True)
+class Turn:
+    who: str
+    text: str
+    said_at: str  # the time of day, as written
+    mine: bool  # the customer's
+    agent: bool  # an agent's: one who joined the chat
+
+
+def transcript(text: str, subject: str | None = None) -> list[Turn] | None:
+    """The transcript's messages in order; None when `text` is no transcript: it must open with
+    "Chat started" or a timed line and hold at least MIN_LINES timed messages. A message's untimed
+    lines below it are part of it."""
     if not _HINT.search(text[:HINT_CHARS]):
         return None
     lines = html_to_text(text).splitlines()
     first = next((line for line in lines if line.strip()), "")
     if not (_STARTED.match(first) or _LINE.match(first)):
         return None
-    said: list[tuple[str, list[str]]] = []
+    said: list[tuple[str, str, list[str]]] = []
     joined: set[str] = set()
     for line in lines:
         timed = _LINE.match(line)
         if timed is None:
             if said and line.strip():
-                said[-1][1].append(line.strip())
+                said[-1][2].append(line.strip())
             continue
         if event := _JOINED.match(timed["rest"]):
             joined.add(event["who"])
         elif message := _SAID.match(timed["rest"]):
-            said.append((message["who"], [message["said"]]))
+            said.append((message["who"], timed["at"], [message["said"]]))
     if len(said) < MIN_LINES:
         return None
-    customer = _customer([who for who, _ in said], joined, subject)
-    return [(who == customer, "\n".join(words)) for who, words in said]
+    customer = _customer([who for who, _, _ in said], joined, subject)
+    return [Turn(who, "\n".join(words), at, who == customer, who in joined and who != customer)
+            for who, at, words in said]
+
+
+def transcript_turns(text: str, subject: str | None = None) -> list[tuple[bool, str]] | None:
+    """The transcript's messages in order, each (the customer's?, text), as `base.opening_turn`
+    reads a conversation; None when `text` is no transcript."""
+    turns = transcript(text, subject)
+    return None if turns is None else [(turn.mine, turn.text) for turn in turns]
+
+
+def agent_replies(text: str, subject: str | None, fallback_start: datetime) -> list[tuple[Turn, datetime]]:
+    """The agents' messages with when each was said: the day the chat started ("Chat started:
+    2026-09-02 08:00 AM UTC", else `fallback_start`, naive UTC) at the line's time of day, a day on
+    when the time goes back past midnight, in UTC."""
+    turns = transcript(text, subject) or []
+    started = _STARTED.match(next((line for line in html_to_text(text).splitlines() if line.strip()), ""))
+    try:
+        with warnings.catch_warnings(action="ignore", category=UnknownTimezoneWarning):  # "PDT": read as UTC
+            start = dateparser.parse(started["at"]) if started and started["at"] else fallback_start
+    except (ValueError, OverflowError):
+        start = fallback_start
+    offset = start.utcoffset() or timedelta(0)
+    day, last, out = start.replace(tzinfo=None), None, []
+    for turn in turns:
+        try:
+            at = datetime.combine(day.date(), dateparser.parse(turn.said_at).time())
+        except (ValueError, OverflowError):
+            continue
+        if last is not None and at < last:
+            day, at = day + timedelta(days=1), at + timedelta(days=1)
+        last = at
+        if turn.agent:
+            out.append((turn, at - offset))
+    return out
+
+
+def speaker_id(who: str) -> str:
+    """An id for a chat's speaker that never shows their display name, which is a person's."""
+    return "chat:" + hashlib.sha256(who.strip().lower().encode()).hexdigest()[:16]
 
 
 def _customer(speakers: list[str], joined: set[str], subject: str | None) -> str:

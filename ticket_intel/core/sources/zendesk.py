@@ -2,7 +2,8 @@
 the incremental-export shape. When comments are present, the first public comment by the
 requester is the customer's message (with the next ones before an agent answers when it says
 nothing but a greeting); later public comments by end-users are follow-ups, and
-comments by agents are replies (private ones marked `is_public=False`). Without comments the
+comments by agents are replies (private ones marked `is_public=False`), and so are the agents' lines
+of a Zendesk Chat transcript the requester's comment holds (`transcripts.agent_replies`). Without comments the
 ticket description is the message. The product is the ticket's brand (its sideloaded name, else
 its `brand_id`). A deleted ticket (the incremental export keeps them, status `deleted`) is parsed
 like the others; resolution sets it aside (`base.REMOVED_STATUSES`)."""
@@ -13,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticket_intel.core.sources.base import ParseResult, make_ticket, opening_turn
+from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket, opening_turn, parse_timestamp
+from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
@@ -59,8 +61,23 @@ def _conversation(ticket: Mapping[str, Any], agents: set[Any]) -> Conversation:
         if comment.get("public") is False or not (is_agent or opened or requester is None or author == requester):
             continue  # private notes, and end-users' comments before the requester's first
         turns.append((not is_agent, _body(comment, html=True)))
+        if not is_agent:
+            conv.replies += _chat_replies(comment, _subject(ticket))
     conv.message, conv.followups = opening_turn(turns, _subject(ticket))
     return conv
+
+
+def _chat_replies(comment: Mapping[str, Any], subject: Any) -> list[dict[str, Any]]:
+    """The agents' lines of a chat transcript in a customer's comment, as public agent comments."""
+    body = _body(comment, html=False)
+    if not isinstance(body, str):
+        return []
+    try:
+        start = parse_timestamp(comment.get("created_at"))
+    except RecordError:
+        return []  # the transcript is still read; its answers have no day to be dated by
+    return [{"id": f"{comment.get('id')}.{k}", "author_id": speaker_id(turn.who), "public": True, "created_at": at, "body": turn.text}
+            for k, (turn, at) in enumerate(agent_replies(body, subject if isinstance(subject, str) else None, start))]
 
 
 def _subject(ticket: Mapping[str, Any]) -> Any:
