@@ -14,7 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket, opening_turn, parse_timestamp
+from ticket_intel.core.sources.base import (
+    ParseResult,
+    RecordError,
+    make_ticket,
+    opening_turn,
+    parse_timestamp,
+)
 from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 
 SOURCE = "zendesk"
