@@ -14,7 +14,12 @@ CASES = [
     ("Card declined again.\n\nOn Tue, 3 Mar 2026 at 10:02, Support <help@bank.com> wrote:\n> old text",
      "Card declined again."),
     ("Still broken\n> quoted line\n> another\nthanks", "Still broken thanks"),
-    ("See below\n---------- Forwarded message ---------\nFrom: a@b.c\nold stuff", "See below"),
+    # A forward is what the customer brings: its header goes, its body stays, its own quotes are cut.
+    ("See below\n---------- Forwarded message ---------\nFrom: a@b.c\nDate: Mon\n\nPayment failed\n"
+     "On Mon, Support <s@x.com> wrote:\n> old", "See below Payment failed"),
+    ("Begin forwarded message:\n\nFrom: Bank <noreply@bank.com>\nSubject: Failed\n\nYour card expired.", "Your card expired."),
+    ("-----Original Message-----\nFrom: Bank\nSent: Monday\nTo: me\n\nYour card expired.", "Your card expired."),
+    ("Still broken\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nPlease retry", "Still broken"),
     ("Where is my refund?\n-- \nJane Doe\nHead of Ops", "Where is my refund?"),
     ("Top up failed\n\nSent from my iPhone", "Top up failed"),
     ("Transfer pending\nGet Outlook for Android", "Transfer pending"),

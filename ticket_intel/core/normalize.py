@@ -28,14 +28,15 @@ _HTML = re.compile(r"</[a-zA-Z][\w:.-]*\s*>|<br\s*/?>|<!--|<!doctype\b|<\?xml\b|
 # A character reference with its semicolon: "&param=2" in a link stays as it is.
 _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 
-# A line that starts the quoted tail of an email reply or a forward.
-_QUOTE_HEADERS = [
+# A line that starts the quoted tail of an email reply: a separator, or a header's "From:".
+_QUOTE_SEPARATORS = [
     re.compile(r"^\s*On .{0,200}wrote:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}", re.IGNORECASE),
-    re.compile(r"^\s*Begin forwarded message:", re.IGNORECASE),
-    re.compile(r"^\s*From: .+$"),
+    re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),
     re.compile(r"^\s*_{10,}\s*$"),
 ]
+_QUOTED_FROM = re.compile(r"^\s*From: .+$")
+_FORWARD = re.compile(r"^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)", re.IGNORECASE)
+_HEADER_FIELD = re.compile(r"^\s*(?:From|Sent|Date|To|Cc|Bcc|Subject|Reply-To)\s*:", re.IGNORECASE)
 _SIGNATURE_STARTS = [
     re.compile(r"^--\s*$"),
     re.compile(r"^\s*Sent from my [\w\s]{2,30}$", re.IGNORECASE),
@@ -102,10 +103,21 @@ def _visible_text(root: etree._Element) -> list[str]:
 
 
 def strip_email_tail(text: str) -> str:
-    """Drop quoted replies, `>` lines, forwards, signatures, footers and disclaimers."""
+    """Drop quoted replies, `>` lines, signatures, footers and disclaimers. A forwarded mail is what
+    the customer brings ("see below", or nothing, over the bank's "Your payment failed"): its header
+    goes and its body stays, and so does that of a quoted mail the message opens with (a bare
+    forward read "Forwarded message")."""
     kept: list[str] = []
+    in_header = False
     for line in text.splitlines():
-        if any(p.match(line) for p in _QUOTE_HEADERS) and kept:
+        if in_header and (not line.strip() or _HEADER_FIELD.match(line)):
+            continue
+        in_header = False
+        separator = any(p.match(line) for p in _QUOTE_SEPARATORS)
+        if _FORWARD.match(line) or (separator and not any(k.strip() for k in kept)):
+            in_header = True
+            continue
+        if separator or (_QUOTED_FROM.match(line) and kept):
             break
         if any(p.match(line) for p in _SIGNATURE_STARTS) or _DISCLAIMER.match(line) or _FOOTER.match(line):
             break
