@@ -13,7 +13,7 @@ CASES = [
     ("<script>alert(1)</script><p>App crashes</p><style>p{}</style>", "App crashes"),
     ("Card declined again.\n\nOn Tue, 3 Mar 2026 at 10:02, Support <help@bank.com> wrote:\n> old text",
      "Card declined again."),
-    ("Still broken\n> quoted line\n> another\nthanks", "Still broken thanks"),
+    ("Still broken\n> quoted line\n> another\nthanks", "Still broken"),
     # A forward is what the customer brings: its header goes, its body stays, its own quotes are cut.
     ("See below\n---------- Forwarded message ---------\nFrom: a@b.c\nDate: Mon\n\nPayment failed\n"
      "On Mon, Support <s@x.com> wrote:\n> old", "See below Payment failed"),

@@ -21,6 +21,8 @@ _BLOCK_TAGS = frozenset((
 # nameJane Doe", which also hid the name from redaction) and a form's "Label | answer" row reads as one.
 _CELL_TAGS = frozenset(("td", "th"))
 _HIDDEN_TAGS = frozenset(("script", "style", "head"))
+# The containers mail clients put a signature in (Gmail, Thunderbird, Apple Mail, Outlook on the web).
+_SIGNATURE_BOX = re.compile(r"\b(?:gmail_signature|moz-signature|AppleMailSignature)\b|^Signature$", re.IGNORECASE)
 # Markup only HTML writes: a closing tag, a line break, a comment, a document's start. A plain-text
 # message may name a tag ("<select> onChange not firing", "When hydrate <Suspense>, it shows loading
 # forever": 511 of 55,045 GitHub bug titles), which a parser would drop as markup.
@@ -84,14 +86,17 @@ def html_to_text(text: str) -> str:
 
 
 def _visible_text(root: etree._Element) -> list[str]:
-    """The text a reader sees, in order: hidden elements skipped, a newline around each block."""
+    """The text a reader sees, in order: hidden elements and signature containers skipped, a newline
+    around each block."""
     out: list[str] = []
     hidden = 0
     for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
         tag = el.tag if isinstance(el.tag, str) else None
-        if event == "start" and tag in _HIDDEN_TAGS:
+        hides = tag in _HIDDEN_TAGS or (tag is not None and any(
+            _SIGNATURE_BOX.search(el.get(name) or "") for name in ("class", "id")))
+        if event == "start" and hides:
             hidden += 1
-        elif event == "end" and tag in _HIDDEN_TAGS:
+        elif event == "end" and hides:
             hidden -= 1
         elif not hidden and event == "start":
             out.extend(("\n" if tag in _BLOCK_TAGS else "\t" if tag in _CELL_TAGS else "", el.text or ""))
@@ -124,7 +129,31 @@ def strip_email_tail(text: str) -> str:
         if line.lstrip().startswith(">"):
             continue
         kept.append(line)
-    return "\n".join(kept)
+    return "\n".join(_without_sign_off(kept))
+
+
+# A line that closes a mail ("Best regards,", "Thanks, Maria", "Cheers"), and how long the block
+# below it may be to be a signature: a name, a title, a company, phones, a link, an address.
+_SIGN_OFF_LINE = re.compile(
+    r"^\s*(?:many thanks|thanks(?: again| in advance)?|thank you(?: again| in advance)?|thx|regards|kind regards|"
+    r"best regards|warm regards|warmest regards|best wishes|all the best|best|cheers|sincerely|yours sincerely|"
+    r"yours truly|respectfully)\b[\s,.!-]*(?:\S+\s*){0,3}$",
+    re.IGNORECASE,
+)
+SIGNATURE_LINES = 8
+SIGNATURE_LINE_CHARS = 72
+
+
+def _without_sign_off(lines: list[str]) -> list[str]:
+    """The lines above the sign-off, when all below it is a signature block: a customer's title and
+    company ("Senior Data Engineer | Globex Corporation") would pull together every ticket from
+    that company, as a brand did tweets."""
+    for i, line in enumerate(lines):
+        below = [x for x in lines[i + 1:] if x.strip()]
+        if (_SIGN_OFF_LINE.match(line) and len(below) <= SIGNATURE_LINES
+                and all(len(x.strip()) <= SIGNATURE_LINE_CHARS for x in below)):
+            return lines[:i]
+    return lines
 
 
 # A web form's field, as its notification e-mail writes it: "Label: answer", a row of two table
