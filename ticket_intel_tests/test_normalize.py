@@ -15,10 +15,20 @@ CASES = [
      "Card declined again."),
     ("Still broken\n> quoted line\n> another\nthanks", "Still broken"),
     # A forward is what the customer brings: its header goes, its body stays, its own quotes are cut.
-    ("See below\n---------- Forwarded message ---------\nFrom: a@b.c\nDate: Mon\n\nPayment failed\n"
-     "On Mon, Support <s@x.com> wrote:\n> old", "See below Payment failed"),
+    ("Card declined again\n---------- Forwarded message ---------\nFrom: a@b.c\nDate: Mon\n\nPayment failed\n"
+     "On Mon, Support <s@x.com> wrote:\n> old", "Card declined again Payment failed"),
+    ("FYI, see below\n---------- Forwarded message ---------\nFrom: a@b.c\n\nPayment failed", "Payment failed"),
     ("Begin forwarded message:\n\nFrom: Bank <noreply@bank.com>\nSubject: Failed\n\nYour card expired.", "Your card expired."),
     ("-----Original Message-----\nFrom: Bank\nSent: Monday\nTo: me\n\nYour card expired.", "Your card expired."),
+    # A signature block below a sign-off goes (a customer's title and company would group their tickets).
+    ("Hello,\n\nOur export fails.\n\nBest regards,\nJohn Smith\nSenior Data Engineer | Globex Corporation\n"
+     "T: +1 555 010 2233\nwww.globex.com", "Hello, Our export fails."),
+    ("Invoice PDF is blank.\nThanks,\nMaria\n\nMaria Lopez | Finance Lead\nInitech GmbH", "Invoice PDF is blank."),
+    ('<div>The app crashes.</div><div class="gmail_signature"><div>Jane Doe</div><div>CTO, Hooli</div></div>',
+     "The app crashes."),
+    ("Thanks for the quick reply!\nThe export still fails.", "Thanks for the quick reply! The export still fails."),
+    ("Thanks,\nJohn\n\nP.S. Since the last update every invoice PDF we download from the billing page is blank",
+     "Thanks, John P.S. Since the last update every invoice PDF we download from the billing page is blank"),
     ("Still broken\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nPlease retry", "Still broken"),
     ("Where is my refund?\n-- \nJane Doe\nHead of Ops", "Where is my refund?"),
     ("Top up failed\n\nSent from my iPhone", "Top up failed"),

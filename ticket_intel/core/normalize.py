@@ -37,6 +37,11 @@ _QUOTE_SEPARATORS = [
     re.compile(r"^\s*_{10,}\s*$"),
 ]
 _QUOTED_FROM = re.compile(r"^\s*From: .+$")
+# A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject",
+# "FYI, see below".
+POINTER = re.compile(r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:(?:e-?mail|message|mail)\s+)?"
+                     r"(?:attached|attachments?|enclosed|screenshots?|subject|below|above)"
+                     r"(?:\s+(?:file|files|screenshots?|image|line))?|(?:as\s+)?(?:per|in)\s+(?:the\s+)?subject(?:\s+line)?|fyi)\W*$")
 _FORWARD = re.compile(r"^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)", re.IGNORECASE)
 _HEADER_FIELD = re.compile(r"^\s*(?:From|Sent|Date|To|Cc|Bcc|Subject|Reply-To)\s*:", re.IGNORECASE)
 _SIGNATURE_STARTS = [
@@ -121,6 +126,7 @@ def strip_email_tail(text: str) -> str:
         separator = any(p.match(line) for p in _QUOTE_SEPARATORS)
         if _FORWARD.match(line) or (separator and not any(k.strip() for k in kept)):
             in_header = True
+            kept = [] if POINTER.match(" ".join(kept)) else kept  # "FYI, see below" says nothing of it
             continue
         if separator or (_QUOTED_FROM.match(line) and kept):
             break

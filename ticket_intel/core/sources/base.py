@@ -22,7 +22,7 @@ from dateutil import parser as dateparser
 from price_parser import Price
 
 from ticket_intel.core.meaning import meaning_text
-from ticket_intel.core.normalize import TAGS_AND_SPACES, clean_message, has_text
+from ticket_intel.core.normalize import POINTER, TAGS_AND_SPACES, clean_message, has_text
 from ticket_intel.core.sources.transcripts import CHAT_SUBJECT, transcript_turns
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
@@ -72,10 +72,6 @@ _AUTOMATIC_BODY = re.compile(
     r"i(?:'m| am) (?:currently )?out of (?:the )?office\b.{0,120}\b(?:until|return|back)|"
     r"(?:your|the) message (?:to .{0,80})?(?:could ?n[o']t|was ?n[o']t|was not|could not) be delivered|"
     r"delivery has failed to these recipients)")
-# A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject".
-_POINTER = re.compile(r"(?i)^\W*(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:attached|attachments?|"
-                      r"enclosed|screenshots?|subject|below|above)(?:\s+(?:file|files|screenshots?|image|line))?|"
-                      r"(?:as\s+)?(?:per|in)\s+(?:the\s+)?subject(?:\s+line)?)\W*$")
 _AUTOMATIC_HINT = re.compile(r"(?i)auto|office|deliver")  # a body without one is not read further
 
 # Timestamps outside this range are typos or placeholders, not tickets.
@@ -351,7 +347,7 @@ def says_nothing(text: str | None) -> bool:
         return True
     # The words of a prefix bound those of the text: a long one is never read whole here.
     words = len(TAGS_AND_SPACES.sub(" ", text[:GREETING_PREFIX_CHARS]).split())
-    return words <= GREETING_WORDS and not _POINTER.sub("", meaning_text(clean_message(text)))
+    return words <= GREETING_WORDS and not POINTER.sub("", meaning_text(clean_message(text)))
 
 
 def opening_turn(turns: Sequence[tuple[bool, Any]], subject: Any = None) -> tuple[str | None, list[str]]:

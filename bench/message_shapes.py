@@ -1,20 +1,22 @@
-"""Web-form notifications: themes of the form's whole text, and of what the customer wrote into it.
+"""Messages as helpdesks receive them: themes of their whole text, and of what the customer wrote.
 
-    python -m bench.web_forms [--tickets 1500] [--seed 3]
+    python -m bench.message_shapes [--tickets 1500] [--seed 3] [--runs 3]
 
 Small helpdesks get much of their mail from a website's contact form, whose notification holds the
-form's labels, the contact details and a choice from a list around the customer's message. Each
-banking77 test query (seeded) is wrapped in four common notification shapes: "Label: answer" lines,
-WordPress Contact Form 7's mail, an HTML table, and Markdown bold labels. Every message is cleaned
-(`normalize.clean_message`, which reads a form to its free-text answers: `form_answers`) and
-redacted, and its text for meaning clustered by the pipeline (`cluster.cluster`):
+form's labels, the contact details and a choice from a list around the customer's message; business
+customers sign their mail with a name, a title, their company and phones; a colleague forwards a
+customer's mail. Each banking77 test query (seeded) is wrapped in four common notification shapes
+("Label: answer" lines, WordPress Contact Form 7's mail, an HTML table, Markdown bold labels), in a
+mail signed by one of eight companies' staff, and in a forward. Every message is cleaned
+(`normalize.clean_message`: a form read to its free-text answers, `form_answers`; a signature block
+below a sign-off cut; a forward's header dropped) and redacted, and its text for meaning clustered by
+the pipeline (`cluster.cluster`):
 
 - `same as query`: share of tickets whose text for meaning is the query's own;
 - themes, outlier share, and ARI against the 77 intents (outliers as one group), means of `--runs`
   clusterings.
 
-The reference rows: the queries alone, and each form's whole text (labels and short answers kept,
-as the form was read before).
+The reference rows: the queries alone, and each message's whole text (HTML made text, nothing cut).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from bench.common import SHARED, skipped_without, table, themes_against
 DATASET = SHARED / "banking77"
 NAMES = ("Jane Doe", "Mark Peters", "Ana Silva", "Tom Baker", "Priya Shah", "Lee Wong")
 TOPICS = ("General enquiry", "Cards", "Payments", "My account", "Other")
-FORMS = {
+COMPANIES = ("Globex Corporation", "Initech GmbH", "Hooli Inc.", "Umbrella Logistics", "Stark Industries",
+             "Wayne Enterprises", "Vandelay Imports", "Soylent Foods")
+TITLES = ("Finance Lead", "Senior Data Engineer", "Office Manager", "Head of Operations")
+SHAPES = {
     "Label: answer": "Name: {name}\nEmail: {email}\nPhone: +44 7700 900{i:03d}\nTopic: {topic}\nMessage: {query}",
     "Contact Form 7": "From: {name} <{email}>\nSubject: Website enquiry\n\nMessage Body:\n{query}\n\n-- \n"
                       "This e-mail was sent from a contact form on Example Bank (https://bank.example)",
@@ -37,26 +42,31 @@ FORMS = {
                   "<tr><td>Topic</td><td>{topic}</td></tr><tr><td>How can we help?</td><td>{query}</td></tr></table>",
     "Markdown labels": "**Name**\n{name}\n\n**Email**\n{email}\n\n**What do you need help with?**\n{query}\n\n"
                        "**Preferred contact method**\nEmail",
+    "signed mail": "Hello,\n\n{query}\n\nBest regards,\n{name}\n{title} | {company}\nT: +1 555 0100 {i:03d}\n"
+                   "www.{domain}.example",
+    "forwarded mail": "FYI, see below\n\n---------- Forwarded message ---------\nFrom: {name} <{email}>\n"
+                      "Date: Mon, 31 Aug 2026 at 10:02\nSubject: Question\nTo: Accounts <accounts@{domain}.example>\n\n{query}",
 }
 
 
 def filled(form: str, queries: list[str]) -> list[str]:
-    """The form's notification for each query, from one of a few customers and topics."""
+    """The message for each query, from one of a few customers, topics, titles and companies."""
     out = []
     for i, query in enumerate(queries):
-        name = NAMES[i % len(NAMES)]
+        name, company = NAMES[i % len(NAMES)], COMPANIES[i % len(COMPANIES)]
         out.append(form.format(query=query, name=name, email=f"{name.split()[0].lower()}{i}@mail.com",
-                               topic=TOPICS[i % len(TOPICS)], i=i % 1000))
+                               topic=TOPICS[i % len(TOPICS)], title=TITLES[i % len(TITLES)], company=company,
+                               domain=company.split()[0].lower(), i=i % 1000))
     return out
 
 
 def meanings(messages: list[str], whole: bool) -> list[str]:
-    """Texts for meaning, as ingest and redaction make them; `whole`: the form read as plain mail."""
+    """Texts for meaning, as ingest and redaction make them; `whole`: the message's whole text."""
     from ticket_intel.core.meaning import meaning_text
-    from ticket_intel.core.normalize import clean_message, collapse_whitespace, html_to_text, strip_email_tail
+    from ticket_intel.core.normalize import clean_message, collapse_whitespace, html_to_text
     from ticket_intel.core.redact import RedactionSettings, redact_many
 
-    clean = ((lambda m: collapse_whitespace(strip_email_tail(html_to_text(m)))) if whole else clean_message)
+    clean = ((lambda m: collapse_whitespace(html_to_text(m))) if whole else clean_message)
     return [meaning_text(red.text) for red in redact_many([clean(m) for m in messages], RedactionSettings())]
 
 
@@ -77,13 +87,13 @@ def main() -> int:
     queries, truth = sample["text"].tolist(), sample["category"].to_numpy()
     seeds = range(args.seed, args.seed + args.runs)
     own = meanings(queries, whole=True)
-    rows = [{"form": "the queries alone (reference)", "read as": "", **scored(own, own, truth, seeds)}]
-    for name, form in FORMS.items():
+    rows = [{"message": "the queries alone (reference)", "read as": "", **scored(own, own, truth, seeds)}]
+    for name, form in SHAPES.items():
         messages = filled(form, queries)
         for whole in (True, False):
-            rows.append({"form": name, "read as": "whole text" if whole else "its answers (shipped)",
+            rows.append({"message": name, "read as": "whole text" if whole else "cleaned (shipped)",
                          **scored(meanings(messages, whole), own, truth, seeds)})
-    print(f"\n{args.tickets} banking77 test queries sent through web forms (seed {args.seed}; "
+    print(f"\n{args.tickets} banking77 test queries in the shapes helpdesks receive (seed {args.seed}; "
           f"means of {args.runs} clusterings)")
     print(table(rows))
     return 0
