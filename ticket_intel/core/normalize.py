@@ -1,8 +1,9 @@
 """Turn the first customer message into the plain text that is embedded and summarised.
 
-HTML goes through a real parser; quoted replies, forwarded blocks and signatures are cut,
-because they repeat earlier mail and would pull unrelated tickets together. So are a web form's
-labels and short answers (`form_answers`): every notification of that form shares them.
+HTML goes through a real parser. Quoted replies, signatures, footers and disclaimers are cut: they
+repeat earlier mail or what every mail of one sender shares, and would pull unrelated tickets
+together. So are a forward's header (its body is what the customer brings) and a web form's labels
+and short answers (`form_answers`), which every notification of that form shares.
 """
 
 from __future__ import annotations
