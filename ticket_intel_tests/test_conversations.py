@@ -412,3 +412,28 @@ def test_a_chat_transcript_s_agent_lines_are_replies_dated_by_the_chat():
     assert chat == [("1.0", speaker_id("Eric"), datetime(2026, 9, 2, 21, 59, 2), "Hi Nick, sorry to hear that"),
                     ("1.1", speaker_id("Eric"), datetime(2026, 9, 2, 22, 1, 40), "Please load the default settings again")]
     assert "Eric" not in speaker_id("Eric")
+
+
+@pytest.mark.parametrize("same_requester", [True, False])
+def test_a_ticket_merged_into_another_of_its_customer_is_a_duplicate_and_the_merge_note_no_reply(same_requester):
+    from ticket_intel.core.sources import SET_ASIDE
+    from ticket_intel.core.sources.zendesk import MERGED_REASON
+
+    doc = _zendesk_doc()
+    doc["tickets"][1]["requester_id"] = 5 if same_requester else 6
+    doc["tickets"][1]["comments"] = [
+        {"id": 20, "author_id": doc["tickets"][1]["requester_id"], "public": True, "body": "Cannot log in",
+         "created_at": "2026-09-03T08:00:00Z"},
+        {"id": 21, "author_id": 8, "public": True, "created_at": "2026-09-03T09:00:00Z",
+         "html_body": '<p>This request was closed and merged into request #9 "Card".</p>'}]
+    doc["tickets"][0]["comments"].insert(1, {
+        "id": 22, "author_id": 8, "public": True, "created_at": "2026-09-03T09:00:00Z",
+        "body": 'Request #10 "Login" was closed and merged into this request. Last comment in request #10:\n\nCannot log in'})
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    if same_requester:  # the same customer's duplicate is counted once, in the ticket kept
+        assert [t["ticket_id"] for t in result.tickets] == ["zendesk:9"]
+        assert [r["reason"] for r in result.rejections] == [MERGED_REASON.format("9")]
+        assert result.rejections[0]["reason"].startswith(SET_ASIDE["merged"][0].split("%")[0])
+    else:  # another customer hit it too: still their ticket, and the merge note is no answer to it
+        assert [t["ticket_id"] for t in result.tickets] == ["zendesk:9", "zendesk:10"] and not result.rejections
+    assert [r["reply_id"] for r in result.replies] == ["2", "3"]  # the merge notes are no answers

@@ -92,8 +92,9 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 # Rejections that are sound records set aside, not malformed ones: tickets dated before the
 # partitions (kept by starting them earlier), earlier versions of tickets (and messages)
 # exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES),
-# conversations we opened that no customer answered (Intercom campaigns and bot greetings), and
-# automatic replies and bounces (base.AUTOMATIC_REASON).
+# conversations we opened that no customer answered (Intercom campaigns and bot greetings),
+# automatic replies and bounces (base.AUTOMATIC_REASON), and tickets an agent merged into another
+# (zendesk.MERGED_REASON).
 # Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The rejection-rate
 # check counts none of them.
 SET_ASIDE = {
@@ -102,6 +103,7 @@ SET_ASIDE = {
     "removed": ("removed in the helpdesk: %", "deleted or spam in the helpdesk"),
     "unanswered": (intercom.UNANSWERED_REASON, "opened by us and never answered"),
     "automatic": (AUTOMATIC_REASON, "automatic replies (out of office, bounces)"),
+    "merged": (zendesk.MERGED_REASON.format("%"), "merged into another ticket"),
 }
 
 

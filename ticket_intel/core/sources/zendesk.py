@@ -6,14 +6,20 @@ comments by agents are replies (private ones marked `is_public=False`), and so a
 of a Zendesk Chat transcript the requester's comment holds (`transcripts.agent_replies`). Without comments the
 ticket description is the message. The product is the ticket's brand (its sideloaded name, else
 its `brand_id`). A deleted ticket (the incremental export keeps them, status `deleted`) is parsed
-like the others; resolution sets it aside (`base.REMOVED_STATUSES`)."""
+like the others; resolution sets it aside (`base.REMOVED_STATUSES`). A ticket an agent merged into
+another of the same requester ("This request was closed and merged into request #123") is that one's
+duplicate: it is set aside (`MERGED_REASON`); merged into another customer's, it still counts that
+customer. The note a merge leaves in the ticket kept ("Request #122 ... was closed and merged into
+this request") is no reply."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ticket_intel.core.normalize import html_to_text
 from ticket_intel.core.sources.base import (
     ParseResult,
     RecordError,
@@ -25,6 +31,11 @@ from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
+MERGED_REASON = "merged into ticket {} in the helpdesk: the same customer's duplicate, counted there"
+# The comments Zendesk writes when an agent merges tickets, in the ticket merged away and in the one kept.
+_MERGED_AWAY = re.compile(r"^\W*This request was closed and merged into request\s*#?\s*(?P<into>\d+)", re.IGNORECASE)
+_MERGED_IN = re.compile(r"^\W*Requests?\s*#?\s*\d+.{0,400}?\s+(?:was|were) closed and merged into this request",
+                        re.IGNORECASE | re.DOTALL)
 
 
 def looks_like(doc: Any) -> bool:
@@ -34,6 +45,16 @@ def looks_like(doc: Any) -> bool:
 def looks_like_record(record: Mapping[str, Any]) -> bool:
     """One ticket object (a JSON array or JSONL export of the tickets API)."""
     return "requester_id" in record and ("via" in record or "zendesk.com" in str(record.get("url", "")))
+
+
+@dataclass(frozen=True)
+class _Export:
+    """What the export says besides a ticket: its sideloads, and each ticket's requester."""
+
+    orgs: Mapping[Any, Mapping[str, Any]]
+    brands: Mapping[Any, Mapping[str, Any]]
+    agents: set[Any]
+    requesters: Mapping[str, Any]
 
 
 @dataclass
@@ -49,15 +70,15 @@ def _body(comment: Mapping[str, Any], html: bool) -> Any:
     return comment.get("plain_body") or comment.get("body") or comment.get("html_body")
 
 
-def _conversation(ticket: Mapping[str, Any], agents: set[Any]) -> Conversation:
+def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
     """Split the comments: the requester's first public one (joined by the next ones before an
     agent's public answer when it says nothing but "Hi", `base.opening_turn`), later customer ones,
     agents' ones.
 
     Without a users sideload every author other than the requester counts as an agent."""
-    conv, requester, turns = Conversation(), ticket.get("requester_id"), []
+    conv, requester, turns, agents = Conversation(), ticket.get("requester_id"), [], export.agents
     for comment in ticket.get("comments") or []:
-        if not isinstance(comment, Mapping):
+        if not isinstance(comment, Mapping) or _is_merge_note(comment, requester, export.requesters):
             continue
         author = comment.get("author_id")
         is_agent = author in agents if agents else (requester is not None and author != requester)
@@ -71,6 +92,20 @@ def _conversation(ticket: Mapping[str, Any], agents: set[Any]) -> Conversation:
             conv.replies += _chat_replies(comment, _subject(ticket))
     conv.message, conv.followups = opening_turn(turns, _subject(ticket))
     return conv
+
+
+def _is_merge_note(comment: Mapping[str, Any], requester: Any, requesters: Mapping[str, Any]) -> bool:
+    """Whether a comment is a note a merge leaves; raise `RecordError` (`MERGED_REASON`) when it
+    says the ticket was merged into one of the same requester."""
+    body = str(_body(comment, html=False))
+    if "merged into" not in body:  # the notes' words, before any parsing
+        return False
+    said = html_to_text(body)
+    if merged := _MERGED_AWAY.match(said):
+        if requester is not None and requesters.get(merged["into"]) == requester:
+            raise RecordError(MERGED_REASON.format(merged["into"]))
+        return True
+    return bool(_MERGED_IN.match(said))
 
 
 def _chat_replies(comment: Mapping[str, Any], subject: Any) -> list[dict[str, Any]]:
@@ -97,18 +132,19 @@ def _sideload(doc: Mapping[str, Any], key: str) -> dict[Any, Mapping[str, Any]]:
 def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
     """`doc` is the export (`tickets` plus optional sideloads); `locators` override `tickets[i]`."""
     result = ParseResult(SOURCE)
-    orgs, brands = _sideload(doc, "organizations"), _sideload(doc, "brands")
-    agents = {i for i, u in _sideload(doc, "users").items() if u.get("role") in AGENT_ROLES}
+    export = _Export(
+        orgs=_sideload(doc, "organizations"), brands=_sideload(doc, "brands"),
+        agents={i for i, u in _sideload(doc, "users").items() if u.get("role") in AGENT_ROLES},
+        requesters={str(t.get("id")): t.get("requester_id") for t in doc["tickets"] if isinstance(t, Mapping)})
     result.add_each(doc["tickets"], locators, "ticket",
-                    lambda ticket, locator: _add(result, ticket, locator, orgs, brands, agents), where="tickets")
+                    lambda ticket, locator: _add(result, ticket, locator, export), where="tickets")
     return result
 
 
-def _add(result: ParseResult, ticket: Mapping[str, Any], locator: str, orgs: Mapping[Any, Mapping[str, Any]],
-         brands: Mapping[Any, Mapping[str, Any]], agents: set[Any]) -> None:
-    org = orgs.get(ticket.get("organization_id")) or {}
+def _add(result: ParseResult, ticket: Mapping[str, Any], locator: str, export: _Export) -> None:
+    org = export.orgs.get(ticket.get("organization_id")) or {}
     brand_id = ticket.get("brand_id")
-    conv = _conversation(ticket, agents)
+    conv = _conversation(ticket, export)
     made = make_ticket(
         source=SOURCE,
         source_id=ticket.get("id"),
@@ -122,7 +158,7 @@ def _add(result: ParseResult, ticket: Mapping[str, Any], locator: str, orgs: Map
         tags=ticket.get("tags"),
         priority=ticket.get("priority"),
         status=ticket.get("status"),
-        product=(brands.get(brand_id) or {}).get("name") or brand_id,
+        product=(export.brands.get(brand_id) or {}).get("name") or brand_id,
         followups=conv.followups,
         record=ticket,
     )
