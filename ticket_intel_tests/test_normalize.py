@@ -29,6 +29,8 @@ CASES = [
     ("Thanks for the quick reply!\nThe export still fails.", "Thanks for the quick reply! The export still fails."),
     ("Thanks,\nJohn\n\nP.S. Since the last update every invoice PDF we download from the billing page is blank",
      "Thanks, John P.S. Since the last update every invoice PDF we download from the billing page is blank"),
+    ("Still no refund\n\n##- Please type your reply above this line -##\n\nYour request (4512) has been updated.",
+     "Still no refund"),
     ("Still broken\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nPlease retry", "Still broken"),
     ("Where is my refund?\n-- \nJane Doe\nHead of Ops", "Where is my refund?"),
     ("Top up failed\n\nSent from my iPhone", "Top up failed"),

@@ -38,6 +38,10 @@ _QUOTE_SEPARATORS = [
     re.compile(r"^\s*_{10,}\s*$"),
 ]
 _QUOTED_FROM = re.compile(r"^\s*From: .+$")
+# A helpdesk's notification marks where a reply ends ("##- Please type your reply above this line -##"):
+# all below it is the notification the customer answered.
+_REPLY_ABOVE = re.compile(r"^\W*(?:please\s+)?(?:(?:type|write)\s+(?:your\s+)?)?reply\s+above\s+this\s+line\W*$",
+                          re.IGNORECASE)
 # A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject",
 # "FYI, see below".
 POINTER = re.compile(r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:(?:e-?mail|message|mail)\s+)?"
@@ -129,7 +133,7 @@ def strip_email_tail(text: str) -> str:
             in_header = True
             kept = [] if POINTER.match(" ".join(kept)) else kept  # "FYI, see below" says nothing of it
             continue
-        if separator or (_QUOTED_FROM.match(line) and kept):
+        if separator or (_QUOTED_FROM.match(line) and kept) or _REPLY_ABOVE.match(line):
             break
         if any(p.match(line) for p in _SIGNATURE_STARTS) or _DISCLAIMER.match(line) or _FOOTER.match(line):
             break
