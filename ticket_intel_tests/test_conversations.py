@@ -395,6 +395,14 @@ def test_a_subject_that_only_names_a_chat_says_nothing_and_a_real_one_does():
 
     assert says_nothing("Chat with Nick Moad") and says_nothing("Conversation with Visitor 12345")
     assert not says_nothing("Chat with support about my refund")
+    # Zendesk messaging: the description and first comment only name the chat; the customer asks next.
+    doc = _zendesk_doc()
+    doc["tickets"][0].update(subject="Conversation with Nick Moad", description="Conversation with Web User 697395f1e2")
+    doc["tickets"][0]["comments"][0]["body"] = "Conversation with Web User 697395f1e2"
+    doc["tickets"][0]["comments"].insert(1, {"id": 7, "author_id": 5, "public": True, "body": "My card was declined",
+                                             "created_at": "2026-09-02T08:00:30Z"})
+    t, _ = parse_bytes("zd.json", json.dumps(doc).encode()).tickets
+    assert t["message"] == "Conversation with Web User 697395f1e2\n\nMy card was declined"
 
 
 def test_a_chat_transcript_s_agent_lines_are_replies_dated_by_the_chat():

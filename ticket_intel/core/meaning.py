@@ -125,6 +125,10 @@ def _one_round(text: str) -> str:
 
 
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+# The text a helpdesk gives a chat ("Chat with Nick Moad"; Zendesk messaging's "Conversation with Web
+# User 697395f1e2…" as subject and description): it names the customer and says nothing about the
+# matter ("Chat with support about my refund" does).
+CHAT_SUBJECT = re.compile(r"^\s*(?i:chat|conversation)\s+with(?:\s+(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3}))?\s*$")
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -192,7 +196,8 @@ def meaning_text(text: str, product: str | None = None) -> str:
         text = name.sub(" ", text)
     while (cleaned := drop_values(_one_round(text))) != text:
         text = cleaned
-    return text if _LETTER_OR_DIGIT.search(text) else ""  # "👋", "?" and "🐛🪲" say nothing to read either
+    # "👋", "?" and "🐛🪲" say nothing to read either, nor does "Chat with [PERSON]".
+    return text if _LETTER_OR_DIGIT.search(text) and not CHAT_SUBJECT.match(text) else ""
 
 
 # A word is a misspelling of another word in the same theme when it is rare in English (under one

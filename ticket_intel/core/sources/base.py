@@ -23,7 +23,7 @@ from price_parser import Price
 
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.normalize import POINTER, TAGS_AND_SPACES, clean_message, has_text
-from ticket_intel.core.sources.transcripts import CHAT_SUBJECT, transcript_turns
+from ticket_intel.core.sources.transcripts import transcript_turns
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
 # messages are counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
@@ -343,7 +343,7 @@ def says_nothing(text: str | None) -> bool:
     subject that names the customer ("Chat with Nick Moad"). Themes leave
     such a ticket out ("Tickets with nothing to read") or group it by the pointer, so its subject or
     next words stand in for it."""
-    if text is None or CHAT_SUBJECT.match(text):
+    if text is None:
         return True
     # The words of a prefix bound those of the text: a long one is never read whole here.
     words = len(TAGS_AND_SPACES.sub(" ", text[:GREETING_PREFIX_CHARS]).split())

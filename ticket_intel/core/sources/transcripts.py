@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from dateutil import parser as dateparser
 from dateutil.parser import UnknownTimezoneWarning
 
+from ticket_intel.core.meaning import CHAT_SUBJECT
 from ticket_intel.core.normalize import html_to_text
 
 # "(01:51:14 PM) ", "[09:59] ": a line of the transcript starts with the time it was said.
@@ -31,9 +32,6 @@ _LINE = re.compile(
 _SAID = re.compile(r"^(?P<who>[^\s:*][^:]{0,79}?):\s+(?P<said>.*)$")
 _JOINED = re.compile(r"^\*+\s*(?P<who>.+?)\s+(?:has\s+)?joined the chat\b", re.IGNORECASE)
 _STARTED = re.compile(r"^\s*Chat started\b:?\s*(?P<at>.*)$", re.IGNORECASE)
-# The subject a helpdesk gives a chat ("Chat with Nick Moad", "Conversation with Visitor 12345"):
-# it names the customer and says nothing about the matter ("Chat with support about my refund" does).
-CHAT_SUBJECT = re.compile(r"^\s*(?i:chat|conversation)\s+with\s+(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3})\s*$")
 _HINT = re.compile(r"Chat started|[(\[]\d{1,2}:\d{2}")
 HINT_CHARS = 300
 MIN_LINES = 2
@@ -120,7 +118,7 @@ def _customer(speakers: list[str], joined: set[str], subject: str | None) -> str
     (agents join it), the one with the most lines, and of equals the one who spoke later (a
     trigger greets the visitor first)."""
     named = CHAT_SUBJECT.match(subject or "")
-    if named and named["who"] in speakers:
+    if named and named["who"] and named["who"] in speakers:
         return named["who"]
     lines = Counter(speakers)
     visitors = [who for who in lines if who not in joined] or list(lines)
