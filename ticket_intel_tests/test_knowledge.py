@@ -75,4 +75,4 @@ def test_awaiting_reply_picks_open_tickets_and_unanswered_ones_without_status():
 
 def test_reply_text_keeps_paragraphs_and_drops_quoted_mail():
     body = "<p>Hi Sam,</p><p>Reset   it from  Settings.</p><p>Thanks</p>\nOn Mon, Sam wrote:\n> help"
-    assert reply_text(body) == "Hi Sam,\n\nReset it from Settings.\n\nThanks"
+    assert reply_text(body) == "Hi Sam,\n\nReset it from Settings."  # the sign-off is the agent's, not the answer

@@ -27,6 +27,10 @@ CASES = [
     ('<div>The app crashes.</div><div class="gmail_signature"><div>Jane Doe</div><div>CTO, Hooli</div></div>',
      "The app crashes."),
     ("Thanks for the quick reply!\nThe export still fails.", "Thanks for the quick reply! The export still fails."),
+    ("Thanks for waiting\nThe export still fails.", "Thanks for waiting The export still fails."),
+    ("Great app.\nThanks, that fixed it\nBut the sync fails", "Great app. Thanks, that fixed it But the sync fails"),
+    ("Thanks, Maria\nStill broken\n\nOn Mon, Support <s@x.com> wrote:\n> old", "Thanks, Maria Still broken"),
+    ("Sync fails.\nBest regards,\nThe Acme Team", "Sync fails."),
     ("Thanks,\nJohn\n\nP.S. Since the last update every invoice PDF we download from the billing page is blank",
      "Thanks, John P.S. Since the last update every invoice PDF we download from the billing page is blank"),
     ("Still no refund\n\n##- Please type your reply above this line -##\n\nYour request (4512) has been updated.",
@@ -91,6 +95,9 @@ def test_a_web_form_keeps_every_free_text_answer_and_its_short_message():
     assert clean_message(form) == "the parcel came open and wet a new parcel or a refund"
     short = "Name: Jane Doe\nEmail: jane@mail.com\nMessage: card stolen"
     assert clean_message(short) == "Jane Doe card stolen"
+    # Contact details under a customer's own mail are no answers to keep.
+    signed = "Our export fails since Monday.\n\nName: John Smith\nCompany: Globex\nEmail: john@globex.com"
+    assert clean_message(signed) == "Our export fails since Monday."
 
 
 @pytest.mark.parametrize("text", [

@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, prompt_hash
+from ticket_intel.core.normalize import SIGN_OFF_LINE
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,6 @@ _CONTACT = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+|[\w.+-]+@[\w
 _GREETING = re.compile(r"^(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))\b[^\n]{0,40}$",
                        re.IGNORECASE)
 _HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")  # a tweet opens with the handles it answers
-_SIGN_OFF = re.compile(r"^(?:(?:kind|best|warm|many)?\s*(?:regards|wishes)|thanks?(?: you)?(?: again)?|cheers|"
-                       r"best|sincerely|all the best|take care)[,.!]?$", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter agents sign `^JD`, `-AB`
 
 
@@ -91,7 +90,7 @@ def _without_greeting_and_sign_off(resolution: str) -> str:
         if not lines[0] or _GREETING.match(lines[0].rstrip(",!")):
             lines = lines[1:]
     for i in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
-        if _SIGN_OFF.match(lines[i].strip()):
+        if SIGN_OFF_LINE.match(lines[i].strip()):
             lines = lines[:i]
             break
     body = "\n".join(lines).strip()

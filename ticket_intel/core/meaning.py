@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from ticket_intel.core.entities import drop_values
+from ticket_intel.core.normalize import VALEDICTION
 
 _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")
 _URL = re.compile(r"(?i)https?:?/+\S*|\bwww\.\S*")
@@ -86,11 +87,7 @@ _SIGNATURE = re.compile(
     r"(?i)\b(?:sent (?:from|via) (?:my )?(?:iphone|ipad|android|samsung|galaxy|mobile|phone|blackberry|"
     r"yahoo|mail|outlook|gmail|aol|proton)\b.{0,40}|get outlook for \w+)$"
 )
-_SIGN_OFF = re.compile(
-    r"(?i)(?:^|(?<=[.!?,;:]))\s*(?:many thanks|thanks|thank you|thx|ty|regards|kind regards|best regards|"
-    r"warm regards|best wishes|best|cheers|sincerely|yours sincerely|yours truly)\b"
-    r"[\s,.!]*(?:\S+(?:\s+|$)){0,3}$"
-)
+_SIGN_OFF = re.compile(rf"(?i)(?:^|(?<=[.!?,;:]))\s*{VALEDICTION}\b[\s,.!]*(?:\S+(?:\s+|$)){{0,3}}$")
 _REPORT_KIND = r"(?:bug(?:\s+report)?|feature(?:\s+request)?|enhancement|question|proposal|suggestion|improvement|docs|documentation)"
 _FORM_TAG = re.compile(rf"(?i)^\W*?(?:\[\s*{_REPORT_KIND}\s*\]\s*:?|{_REPORT_KIND}\s*:|{_REPORT_KIND}s?\W*$)\s*")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")

@@ -143,25 +143,28 @@ def strip_email_tail(text: str) -> str:
     return "\n".join(_without_sign_off(kept))
 
 
-# A line that closes a mail ("Best regards,", "Thanks, Maria", "Cheers"), and how long the block
-# below it may be to be a signature: a name, a title, a company, phones, a link, an address.
-_SIGN_OFF_LINE = re.compile(
-    r"^\s*(?:many thanks|thanks(?: again| in advance)?|thank you(?: again| in advance)?|thx|regards|kind regards|"
-    r"best regards|warm regards|warmest regards|best wishes|all the best|best|cheers|sincerely|yours sincerely|"
-    r"yours truly|respectfully)\b[\s,.!-]*(?:\S+\s*){0,3}$",
-    re.IGNORECASE,
-)
+# The words that close a mail ("Best regards", "Thanks"), at the end of a message's text for meaning
+# (`meaning`) and on a line of their own (`SIGN_OFF_LINE`).
+VALEDICTION = (r"(?:many thanks|thanks(?: again| in advance)?|thank you(?: again| in advance)?|thx|ty|regards|"
+               r"kind regards|best regards|warm regards|warmest regards|best wishes|all the best|best|cheers|"
+               r"sincerely|yours sincerely|yours truly|respectfully)")
+# A line that closes a mail: the words, then at most a name or a team ("Thanks, Maria", "Best regards,
+# The Acme Team"); "Thanks for waiting" and "Thanks, that fixed it" say more. "Take care" closes a
+# mail only on its own line.
+SIGN_OFF_LINE = re.compile(rf"^\s*(?i:{VALEDICTION}|take care)\b\s*[,.!-]*\s*(?:[A-Z][\w'.-]*\s*){{0,3}}[,.!]*\s*$")
+# How long the block below a sign-off may be to be a signature: a name, a title, a company, phones,
+# a link, an address.
 SIGNATURE_LINES = 8
 SIGNATURE_LINE_CHARS = 72
 
 
 def _without_sign_off(lines: list[str]) -> list[str]:
-    """The lines above the sign-off, when all below it is a signature block: a customer's title and
-    company ("Senior Data Engineer | Globex Corporation") would pull together every ticket from
-    that company, as a brand did tweets."""
+    """The lines above the sign-off, when something is above it and all below it is a signature
+    block: a customer's title and company ("Senior Data Engineer | Globex Corporation") would pull
+    together every ticket from that company, as a brand did tweets."""
     for i, line in enumerate(lines):
         below = [x for x in lines[i + 1:] if x.strip()]
-        if (_SIGN_OFF_LINE.match(line) and len(below) <= SIGNATURE_LINES
+        if (SIGN_OFF_LINE.match(line) and any(x.strip() for x in lines[:i]) and len(below) <= SIGNATURE_LINES
                 and all(len(x.strip()) <= SIGNATURE_LINE_CHARS for x in below)):
             return lines[:i]
     return lines
@@ -199,18 +202,20 @@ def _fields(lines: list[str]) -> tuple[list[str], list[list[str]]]:
 
 def form_answers(text: str) -> str:
     """What the customer wrote into a web form whose notification is the message: the lines before
-    its first field and its free-text answers, without the labels, contact details and short
-    answers, which every ticket from that form shares ("Name: Email: Topic: Other Message: ..."
-    halved the agreement of banking questions' themes with their intents). Empty when the text is no
-    such form: fewer than FORM_FIELDS fields, or no short answer holding an e-mail address or a phone
-    number (a form that asks who you are; a customer's own "Steps: / Expected: / Actual:" report stays whole)."""
+    its first field and its free-text answers (or, with neither, its short answers but the contact
+    details). Labels, contact details and short answers go: every ticket from that form shares them
+    ("Name: Email: Topic: Other Message: ..." halved the agreement of banking questions' themes with
+    their intents). Empty when the text is no such form: fewer than FORM_FIELDS fields, or no short
+    answer holding an e-mail address or a phone number (a form that asks who you are; a customer's
+    own "Steps: / Expected: / Actual:" report stays whole)."""
     before, answers = _fields(text.splitlines())
     said = [" ".join(a).strip() for a in answers]
     free = [a for a in said if len(a.split()) >= FREE_TEXT_WORDS]
     contact = [a for a in said if a not in free and _CONTACT.search(a)]
     if len(said) < FORM_FIELDS or not contact:
         return ""
-    return "\n".join(before + (free or [a for a in said if a and a not in contact]))
+    # No free text: the customer wrote above the fields (contact details under a mail), or a short answer.
+    return "\n".join(before + (free or ([] if before else [a for a in said if a and a not in contact])))
 
 
 def collapse_whitespace(text: str) -> str:
