@@ -31,6 +31,8 @@ CASES = [
     ("Great app.\nThanks, that fixed it\nBut the sync fails", "Great app. Thanks, that fixed it But the sync fails"),
     ("Thanks, Maria\nStill broken\n\nOn Mon, Support <s@x.com> wrote:\n> old", "Thanks, Maria Still broken"),
     ("Sync fails.\nBest regards,\nThe Acme Team", "Sync fails."),
+    ("Der Export schlägt fehl.\n\nMit freundlichen Grüßen\nHans Müller\nGeschäftsführer | Muster GmbH",
+     "Der Export schlägt fehl."),
     ("Thanks,\nJohn\n\nP.S. Since the last update every invoice PDF we download from the billing page is blank",
      "Thanks, John P.S. Since the last update every invoice PDF we download from the billing page is blank"),
     ("Still no refund\n\n##- Please type your reply above this line -##\n\nYour request (4512) has been updated.",

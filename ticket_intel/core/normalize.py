@@ -147,7 +147,11 @@ def strip_email_tail(text: str) -> str:
 # (`meaning`) and on a line of their own (`SIGN_OFF_LINE`).
 VALEDICTION = (r"(?:many thanks|thanks(?: again| in advance)?|thank you(?: again| in advance)?|thx|ty|regards|"
                r"kind regards|best regards|warm regards|warmest regards|best wishes|all the best|best|cheers|"
-               r"sincerely|yours sincerely|yours truly|respectfully)")
+               r"sincerely|yours sincerely|yours truly|respectfully|"
+               # German, French, Spanish, Italian, Portuguese and Dutch, for a multilingual model's tickets
+               r"mit freundlichen gr(?:ü|ue|u)(?:ß|ss)en|(?:freundliche|viele|beste|liebe) gr(?:ü|ue|u)(?:ß|ss)e|"
+               r"(?:bien )?cordialement|bien à vous|(?:un )?saludos?(?: cordiales)?|atentamente|cordiali saluti|"
+               r"distinti saluti|atenciosamente|met vriendelijke groet(?:en)?)")
 # A line that closes a mail: the words, then at most a name or a team ("Thanks, Maria", "Best regards,
 # The Acme Team"); "Thanks for waiting" and "Thanks, that fixed it" say more. "Take care" closes a
 # mail only on its own line.
