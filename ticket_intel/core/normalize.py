@@ -32,16 +32,9 @@ _HTML = re.compile(r"</[a-zA-Z][\w:.-]*\s*>|<br\s*/?>|<!--|<!doctype\b|<\?xml\b|
 _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 
 # A line that starts the quoted tail of an email reply: a separator, or a header's "From:".
-_QUOTE_SEPARATORS = [
-    re.compile(r"^\s*On .{0,200}wrote:\s*$", re.IGNORECASE),
-    re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}", re.IGNORECASE),
-    re.compile(r"^\s*_{10,}\s*$"),
-]
+_QUOTE_SEPARATOR = re.compile(r"^\s*(?:On .{0,200}wrote:\s*$|-{2,}\s*Original Message\s*-{2,}|_{10,}\s*$)",
+                              re.IGNORECASE)
 _QUOTED_FROM = re.compile(r"^\s*From: .+$")
-# A helpdesk's notification marks where a reply ends ("##- Please type your reply above this line -##"):
-# all below it is the notification the customer answered.
-_REPLY_ABOVE = re.compile(r"^\W*(?:please\s+)?(?:(?:type|write)\s+(?:your\s+)?)?reply\s+above\s+this\s+line\W*$",
-                          re.IGNORECASE)
 # A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject",
 # "FYI, see below".
 POINTER = re.compile(r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:(?:e-?mail|message|mail)\s+)?"
@@ -49,19 +42,15 @@ POINTER = re.compile(r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\
                      r"(?:\s+(?:file|files|screenshots?|image|line))?|(?:as\s+)?(?:per|in)\s+(?:the\s+)?subject(?:\s+line)?|fyi)\W*$")
 _FORWARD = re.compile(r"^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)", re.IGNORECASE)
 _HEADER_FIELD = re.compile(r"^\s*(?:From|Sent|Date|To|Cc|Bcc|Subject|Reply-To)\s*:", re.IGNORECASE)
-_SIGNATURE_STARTS = [
-    re.compile(r"^--\s*$"),
-    re.compile(r"^\s*Sent from my [\w\s]{2,30}$", re.IGNORECASE),
-    re.compile(r"^\s*Sent (?:from|via) (?:Yahoo|Mail|Outlook|Gmail|AOL|Proton)\b", re.IGNORECASE),
-    re.compile(r"^\s*Get Outlook for \w+", re.IGNORECASE),
-]
-# Mailing-list and marketing footers: everything after them is boilerplate.
-_FOOTER = re.compile(
-    r"^\s*(?:To unsubscribe|Unsubscribe\b|You are receiving this|You received this|This (?:e-?mail|message) was sent to)",
-    re.IGNORECASE,
-)
-_DISCLAIMER = re.compile(
-    r"^\s*(CONFIDENTIALITY NOTICE|DISCLAIMER|This (e-?mail|message) (and any attachments )?(is|may be) confidential)",
+# A line from which on nothing is the customer's: a signature's start, a mailing list's footer, a
+# disclaimer, or the mark a helpdesk's notification puts where a reply ends ("##- Please type your
+# reply above this line -##").
+_TAIL = re.compile(
+    r"^(?:--\s*$|\s*Sent from my [\w\s]{2,30}$|\s*Sent (?:from|via) (?:Yahoo|Mail|Outlook|Gmail|AOL|Proton)\b"
+    r"|\s*Get Outlook for \w+"
+    r"|\s*(?:To unsubscribe|Unsubscribe\b|You are receiving this|You received this|This (?:e-?mail|message) was sent to)"
+    r"|\s*(?:CONFIDENTIALITY NOTICE|DISCLAIMER|This (?:e-?mail|message) (?:and any attachments )?(?:is|may be) confidential)"
+    r"|\W*(?:please\s+)?(?:(?:type|write)\s+(?:your\s+)?)?reply\s+above\s+this\s+line\W*$)",
     re.IGNORECASE,
 )
 
@@ -128,14 +117,12 @@ def strip_email_tail(text: str) -> str:
         if in_header and (not line.strip() or _HEADER_FIELD.match(line)):
             continue
         in_header = False
-        separator = any(p.match(line) for p in _QUOTE_SEPARATORS)
+        separator = _QUOTE_SEPARATOR.match(line)
         if _FORWARD.match(line) or (separator and not any(k.strip() for k in kept)):
             in_header = True
             kept = [] if POINTER.match(" ".join(kept)) else kept  # "FYI, see below" says nothing of it
             continue
-        if separator or (_QUOTED_FROM.match(line) and kept) or _REPLY_ABOVE.match(line):
-            break
-        if any(p.match(line) for p in _SIGNATURE_STARTS) or _DISCLAIMER.match(line) or _FOOTER.match(line):
+        if separator or (_QUOTED_FROM.match(line) and kept) or _TAIL.match(line):
             break
         if line.lstrip().startswith(">"):
             continue
@@ -166,11 +153,11 @@ def _without_sign_off(lines: list[str]) -> list[str]:
     """The lines above the sign-off, when something is above it and all below it is a signature
     block: a customer's title and company ("Senior Data Engineer | Globex Corporation") would pull
     together every ticket from that company, as a brand did tweets."""
-    for i, line in enumerate(lines):
-        below = [x for x in lines[i + 1:] if x.strip()]
-        if (SIGN_OFF_LINE.match(line) and any(x.strip() for x in lines[:i]) and len(below) <= SIGNATURE_LINES
-                and all(len(x.strip()) <= SIGNATURE_LINE_CHARS for x in below)):
-            return lines[:i]
+    said = [i for i, line in enumerate(lines) if line.strip()]
+    for n in range(max(1, len(said) - SIGNATURE_LINES - 1), len(said)):  # the first line said is never one
+        below = said[n + 1:]
+        if SIGN_OFF_LINE.match(lines[said[n]]) and all(len(lines[j].strip()) <= SIGNATURE_LINE_CHARS for j in below):
+            return lines[:said[n]]
     return lines
 
 

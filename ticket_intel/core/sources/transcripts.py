@@ -86,7 +86,9 @@ def agent_replies(text: str, subject: str | None, fallback_start: datetime) -> l
     """The agents' messages with when each was said: the day the chat started ("Chat started:
     2026-09-02 08:00 AM UTC", else `fallback_start`, naive UTC) at the line's time of day, a day on
     when the time goes back past midnight, in UTC."""
-    turns = transcript(text, subject) or []
+    turns = transcript(text, subject)
+    if not turns:
+        return []
     started = _STARTED.match(next((line for line in html_to_text(text).splitlines() if line.strip()), ""))
     try:
         with warnings.catch_warnings(action="ignore", category=UnknownTimezoneWarning):  # "PDT": read as UTC
