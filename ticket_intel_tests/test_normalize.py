@@ -35,6 +35,8 @@ CASES = [
      "Der Export schlägt fehl."),
     ("Thanks,\nJohn\n\nP.S. Since the last update every invoice PDF we download from the billing page is blank",
      "Thanks, John P.S. Since the last update every invoice PDF we download from the billing page is blank"),
+    ('This is a follow-up to your previous request #960636 "Re: Order JJ1414134"\n\nThe parcel never came',
+     "The parcel never came"),
     ("Still no refund\n\n##- Please type your reply above this line -##\n\nYour request (4512) has been updated.",
      "Still no refund"),
     ("Still broken\n-----Original Message-----\nFrom: Support\nSent: Monday\n\nPlease retry", "Still broken"),

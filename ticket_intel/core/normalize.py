@@ -35,6 +35,9 @@ _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F
 _QUOTE_SEPARATOR = re.compile(r"^\s*(?:On .{0,200}wrote:\s*$|-{2,}\s*Original Message\s*-{2,}|_{10,}\s*$)",
                               re.IGNORECASE)
 _QUOTED_FROM = re.compile(r"^\s*From: .+$")
+# The note Zendesk puts over a reply to a closed ticket, which opens a new one: every such ticket
+# would share it ("This is a follow-up to your previous request #40155 "Re: Order JJ1414134"").
+_FOLLOW_UP_NOTE = re.compile(r'^\s*This is a follow-up to your previous request\s*#?\s*\d*(?:\s*"[^"\n]*")?', re.IGNORECASE)
 # A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject",
 # "FYI, see below".
 POINTER = re.compile(r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:(?:e-?mail|message|mail)\s+)?"
@@ -107,10 +110,10 @@ def _visible_text(root: etree._Element) -> list[str]:
 
 
 def strip_email_tail(text: str) -> str:
-    """Drop quoted replies, `>` lines, signatures, footers and disclaimers. A forwarded mail is what
-    the customer brings ("see below", or nothing, over the bank's "Your payment failed"): its header
-    goes and its body stays, and so does that of a quoted mail the message opens with (a bare
-    forward read "Forwarded message")."""
+    """Drop quoted replies, `>` lines, signatures, footers, disclaimers and a helpdesk's follow-up
+    note. A forwarded mail is what the customer brings ("see below", or nothing, over the bank's
+    "Your payment failed"): its header goes and its body stays, and so does that of a quoted mail
+    the message opens with (a bare forward read "Forwarded message")."""
     kept: list[str] = []
     in_header = False
     for line in text.splitlines():
@@ -126,7 +129,7 @@ def strip_email_tail(text: str) -> str:
             break
         if line.lstrip().startswith(">"):
             continue
-        kept.append(line)
+        kept.append(_FOLLOW_UP_NOTE.sub("", line, count=1))
     return "\n".join(_without_sign_off(kept))
 
 
