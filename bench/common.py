@@ -7,6 +7,7 @@ machine and every later run reads it back.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import importlib
 import os
@@ -102,6 +103,24 @@ def cached_embed(
             print(f"  embedded {embedded} new texts ({start + len(got)}/{len(texts)})", flush=True)
     dim = len(next(iter(vectors.values()))) if vectors else 0
     return (np.stack([vectors[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)), embedded
+
+
+def test_queries(dataset: Path, size: int, seed: int) -> pd.DataFrame | None:
+    """`size` of a labelled dataset's test queries (`text`, `category`), drawn with `seed`; None,
+    after one line saying so, when the dataset is absent."""
+    if skipped_without(dataset):
+        return None
+    return pd.read_csv(dataset / "test.csv").sample(size, random_state=seed)
+
+
+def add_clustering_args(parser: argparse.ArgumentParser) -> None:
+    """`--seed` (the sample's and the first clustering's) and `--runs` (clusterings per row)."""
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="clusterings per row, seeded seed, seed+1, ...")
+
+
+def clustering_seeds(args: argparse.Namespace) -> range:
+    return range(args.seed, args.seed + args.runs)
 
 
 def themes_against(texts: Sequence[str], truth: np.ndarray, seeds: Sequence[int]) -> dict[str, float]:

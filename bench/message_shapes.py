@@ -24,9 +24,8 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import pandas as pd
 
-from bench.common import SHARED, skipped_without, table, themes_against
+from bench.common import SHARED, add_clustering_args, clustering_seeds, table, test_queries, themes_against
 
 DATASET = SHARED / "banking77"
 NAMES = ("Jane Doe", "Mark Peters", "Ana Silva", "Tom Baker", "Priya Shah", "Lee Wong")
@@ -78,14 +77,12 @@ def scored(texts: list[str], own: list[str], truth: np.ndarray, seeds: range) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1500)
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=3, help="clusterings per row, seeded seed, seed+1, ...")
+    add_clustering_args(parser)
     args = parser.parse_args()
-    if skipped_without(DATASET):
+    if (sample := test_queries(DATASET, args.tickets, args.seed)) is None:
         return 0
-    sample = pd.read_csv(DATASET / "test.csv").sample(args.tickets, random_state=args.seed)
     queries, truth = sample["text"].tolist(), sample["category"].to_numpy()
-    seeds = range(args.seed, args.seed + args.runs)
+    seeds = clustering_seeds(args)
     own = meanings(queries, whole=True)
     rows = [{"message": "the queries alone (reference)", "read as": "", **scored(own, own, truth, seeds)}]
     for name, form in SHAPES.items():

@@ -28,7 +28,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from bench.common import SHARED, skipped_without, table, themes_against
+from bench.common import SHARED, add_clustering_args, clustering_seeds, table, test_queries, themes_against
 
 DATASET = SHARED / "banking77"
 GREETINGS = ("Hi", "Hello", "Hi there 👋", "hey", "Good morning", "Hello team!", "hi?", "Hey there")
@@ -100,16 +100,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=1500)
     parser.add_argument("--greeted", type=float, default=0.3)
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=3, help="clusterings per row, seeded seed, seed+1, ...")
+    add_clustering_args(parser)
     args = parser.parse_args()
-    if skipped_without(DATASET):
+    if (queries := test_queries(DATASET, args.conversations, args.seed)) is None:
         return 0
-    queries = pd.read_csv(DATASET / "test.csv").sample(args.conversations, random_state=args.seed)
     convs = conversations(queries, args.greeted, args.seed)
     first, opening = meanings(convs)
     whole, split = meanings(transcripts(convs, args.seed))
-    truth, seeds = queries["category"].to_numpy(), range(args.seed, args.seed + args.runs)
+    truth, seeds = queries["category"].to_numpy(), clustering_seeds(args)
     print(f"\n{len(convs)} chats, {args.greeted:.0%} opening with a bare greeting (banking77 test, seed {args.seed}; "
           f"means of {args.runs} clusterings)")
     print(table([{"chats as": "Intercom", "message": "first part alone (reference)", **scored(first, truth, seeds)},
