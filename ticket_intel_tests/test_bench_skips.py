@@ -14,6 +14,7 @@ from bench import common
 BENCHMARKS = [
     ("bench.adjacent", "report", ()), ("bench.alerts", "main", ()), ("bench.embed", "main", ()),
     ("bench.entity_themes", "main", ()), ("bench.fix_status", "main", ()), ("bench.help_center", "main", ()),
+    ("bench.helpdesk_export", "main", ("--out", "unused.json")),
     ("bench.language", "main", ()), ("bench.opening_turn", "main", ()), ("bench.parse_cache", "main", ()), ("bench.pipeline", "main", ()),
     ("bench.redaction", "main", ()), ("bench.retrieval", "main", ()), ("bench.scale", "main", ()),
     ("bench.serve", "main", ()), ("bench.signal_severity", "main", ()), ("bench.summaries", "main", ()),
@@ -41,4 +42,4 @@ def test_benchmark_skips_without_shared(name: str, entry: str, args: tuple[str, 
     assert getattr(module, entry)() in (None, 0)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and out[0].startswith("skipped: ") and str(missing) in out[0]
-    assert not (tmp_path / "unused.csv").exists()
+    assert not (tmp_path / "unused.csv").exists() and not (tmp_path / "unused.json").exists()
