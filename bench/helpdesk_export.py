@@ -56,17 +56,21 @@ def export(queries: pd.DataFrame, seed: int) -> dict:
     wrapped = {shape: filled(SHAPES[shape], texts) for shape in set(shapes) & set(SHAPES)}
     tickets = []
     for i, (query, intent, shape) in enumerate(zip(texts, queries["category"], shapes, strict=True)):
-        subject, body = message(shape, query, wrapped[shape][i] if shape in wrapped else query, NAMES[i % len(NAMES)], i)
-        at, answered = START + i * SPACING, START + i * SPACING + pd.Timedelta(minutes=90)
+        subject, body = message(shape, query, wrapped.get(shape, texts)[i], NAMES[i % len(NAMES)], i)
+        at = START + i * SPACING
+        answer = f"Hi,\n\n{MACROS[(i + 1) % len(MACROS)]}\n\nBest regards,\nSam\nExample Bank Support"
         tickets.append({
-            "id": i + 1, "created_at": f"{at:%Y-%m-%dT%H:%M:%SZ}", "requester_id": 10_000 + i, "subject": subject,
-            "status": "solved", "via": {"channel": "chat" if shape == "chat" else "email"}, "description": body,
-            "comments": [
-                {"id": 10 * i, "author_id": 10_000 + i, "public": True, "body": body, "created_at": f"{at:%Y-%m-%dT%H:%M:%SZ}"},
-                {"id": 10 * i + 1, "author_id": AGENT, "public": True, "created_at": f"{answered:%Y-%m-%dT%H:%M:%SZ}",
-                 "body": f"Hi,\n\n{MACROS[(i + 1) % len(MACROS)]}\n\nBest regards,\nSam\nExample Bank Support"}],
+            "id": i + 1, "created_at": _iso(at), "requester_id": 10_000 + i, "subject": subject, "status": "solved",
+            "via": {"channel": "chat" if shape == "chat" else "email"}, "description": body,
+            "comments": [{"id": 10 * i, "author_id": 10_000 + i, "public": True, "body": body, "created_at": _iso(at)},
+                         {"id": 10 * i + 1, "author_id": AGENT, "public": True, "body": answer,
+                          "created_at": _iso(at + pd.Timedelta(minutes=90))}],
             "_intent": intent, "_shape": str(shape)})
     return {"tickets": tickets, "users": [{"id": AGENT, "role": "agent", "name": "Sam"}]}
+
+
+def _iso(at: pd.Timestamp) -> str:
+    return f"{at:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def score(export_file: Path, warehouse: Path) -> str:
@@ -76,10 +80,12 @@ def score(export_file: Path, warehouse: Path) -> str:
 
     intents = {f"zendesk:{t['id']}": t["_intent"] for t in json.loads(export_file.read_text())["tickets"]}
     con = duckdb.connect(str(warehouse), read_only=True)
-    clusters = con.execute("SELECT week_start, ticket_id, coalesce(theme_id, 'outlier') AS theme FROM staging.ticket_clusters").df()
+    clusters = con.execute("""SELECT week_start, ticket_id, coalesce(theme_id, 'outlier') AS theme
+                              FROM staging.ticket_clusters""").df()
     lines = []
     for week, g in clusters[clusters["ticket_id"].isin(intents)].groupby("week_start"):
-        lines.append(f"{week:%Y-%m-%d}  ARI {adjusted_rand_score(g['ticket_id'].map(intents), g['theme']):.3f}  ({len(g)} tickets)")
+        ari = adjusted_rand_score(g["ticket_id"].map(intents), g["theme"])
+        lines.append(f"{week:%Y-%m-%d}  ARI {ari:.3f}  ({len(g)} tickets)")
     ranked = con.execute("""SELECT label, tickets FROM marts.ranked_themes WHERE rank IS NOT NULL
                             AND week_start = (SELECT max(week_start) FROM marts.ranked_themes) ORDER BY rank""").fetchall()
     return "\n".join([*lines, "last week: " + "; ".join(f"{label} ({n})" for label, n in ranked)])

@@ -65,15 +65,17 @@ def transcripts(convs: list[dict], seed: int) -> list[dict]:
     rng = np.random.default_rng(seed)
     tickets = []
     for i, conv in enumerate(convs):
-        said = [("Example Bank", "Hi there, welcome! What can we help you with?")]
-        said += [(f"Visitor {i}", part["body"][3:-4]) for part in [conv["source"], *conv["conversation_parts"]["conversation_parts"]]
-                 if part["author"]["type"] == "user"]
-        said += [("Sam", str(rng.choice(MACROS))), (f"Visitor {i}", "ok thanks")]
-        lines = [f"({8 + k // 60:02d}:{k % 60:02d}:00 AM) {who}: {text}" for k, (who, text) in enumerate(said)]
-        lines.insert(len(said) - 2, f"({8 + (len(said) - 2) // 60:02d}:{(len(said) - 2) % 60:02d}:30 AM) *** Sam joined the chat ***")
-        tickets.append({"id": i, "created_at": "2026-09-02T08:00:00Z", "requester_id": i, "subject": f"Chat with Visitor {i}",
-                        "via": {"channel": "chat"}, "comments": [{"id": i, "author_id": i, "public": True, "created_at":
-                        "2026-09-02T08:00:00Z", "body": "Chat started: 2026-09-02 08:00 AM UTC\n\n" + "\n".join(lines)}]})
+        parts = [conv["source"], *conv["conversation_parts"]["conversation_parts"]]
+        asked = [part["body"][3:-4] for part in parts if part["author"]["type"] == "user"]  # "<p>...</p>"
+        said = [("Example Bank", "Hi there, welcome! What can we help you with?"), *((f"Visitor {i}", a) for a in asked)]
+        lines = [f"(08:{k:02d}:00 AM) {who}: {text}" for k, (who, text) in enumerate(said)]
+        k = len(said)
+        lines += [f"(08:{k:02d}:30 AM) *** Sam joined the chat ***", f"(08:{k + 1:02d}:00 AM) Sam: {rng.choice(MACROS)}",
+                  f"(08:{k + 2:02d}:00 AM) Visitor {i}: ok thanks"]
+        comment = {"id": i, "author_id": i, "public": True, "created_at": "2026-09-02T08:00:00Z",
+                   "body": "Chat started: 2026-09-02 08:00 AM UTC\n\n" + "\n".join(lines)}
+        tickets.append({"id": i, "created_at": "2026-09-02T08:00:00Z", "requester_id": i,
+                        "subject": f"Chat with Visitor {i}", "via": {"channel": "chat"}, "comments": [comment]})
     return tickets
 
 
@@ -110,10 +112,10 @@ def main() -> int:
     truth, seeds = queries["category"].to_numpy(), clustering_seeds(args)
     print(f"\n{len(convs)} chats, {args.greeted:.0%} opening with a bare greeting (banking77 test, seed {args.seed}; "
           f"means of {args.runs} clusterings)")
-    print(table([{"chats as": "Intercom", "message": "first part alone (reference)", **scored(first, truth, seeds)},
-                 {"chats as": "Intercom", "message": "opening turn (shipped)", **scored(opening, truth, seeds)},
-                 {"chats as": "Zendesk Chat transcripts", "message": "whole transcript (reference)", **scored(whole, truth, seeds)},
-                 {"chats as": "Zendesk Chat transcripts", "message": "opening turn (shipped)", **scored(split, truth, seeds)}]))
+    rows = [("Intercom", "first part alone (reference)", first), ("Intercom", "opening turn (shipped)", opening),
+            ("Zendesk Chat transcripts", "whole transcript (reference)", whole),
+            ("Zendesk Chat transcripts", "opening turn (shipped)", split)]
+    print(table([{"chats as": shape, "message": read, **scored(texts, truth, seeds)} for shape, read, texts in rows]))
     return 0
 
 

@@ -125,7 +125,9 @@ _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 # The text a helpdesk gives a chat ("Chat with Nick Moad"; Zendesk messaging's "Conversation with Web
 # User 697395f1e2…" as subject and description): it names the customer and says nothing about the
 # matter ("Chat with support about my refund" does).
-CHAT_SUBJECT = re.compile(r"^\s*(?i:chat|conversation)\s+with(?:\s+(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3}))?\s*$")
+CHAT_SUBJECT = re.compile(
+    r"^\s*(?i:chat|conversation)\s+with(?:\s+(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3}))?\s*$"
+)
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 

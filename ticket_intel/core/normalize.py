@@ -23,7 +23,8 @@ _BLOCK_TAGS = frozenset((
 _CELL_TAGS = frozenset(("td", "th"))
 _HIDDEN_TAGS = frozenset(("script", "style", "head"))
 # The containers mail clients put a signature in (Gmail, Thunderbird, Apple Mail, Outlook on the web).
-_SIGNATURE_BOX = re.compile(r"\b(?:gmail_signature|moz-signature|AppleMailSignature)\b|^Signature$", re.IGNORECASE)
+_SIGNATURE_BOX = re.compile(r"\b(?:gmail_signature|moz-signature|AppleMailSignature)\b|^Signature$",
+                            re.IGNORECASE)
 # Markup only HTML writes: a closing tag, a line break, a comment, a document's start. A plain-text
 # message may name a tag ("<select> onChange not firing", "When hydrate <Suspense>, it shows loading
 # forever": 511 of 55,045 GitHub bug titles), which a parser would drop as markup.
@@ -37,12 +38,15 @@ _QUOTE_SEPARATOR = re.compile(r"^\s*(?:On .{0,200}wrote:\s*$|-{2,}\s*Original Me
 _QUOTED_FROM = re.compile(r"^\s*From: .+$")
 # The note Zendesk puts over a reply to a closed ticket, which opens a new one: every such ticket
 # would share it ("This is a follow-up to your previous request #40155 "Re: Order JJ1414134"").
-_FOLLOW_UP_NOTE = re.compile(r'^\s*This is a follow-up to your previous request\s*#?\s*\d*(?:\s*"[^"\n]*")?', re.IGNORECASE)
+_FOLLOW_UP_NOTE = re.compile(r'^\s*This is a follow-up to your previous request\s*#?\s*\d*(?:\s*"[^"\n]*")?',
+                             re.IGNORECASE)
 # A message that only points elsewhere: "Please see attached", "see the attached file", "As per subject",
 # "FYI, see below".
-POINTER = re.compile(r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:(?:e-?mail|message|mail)\s+)?"
-                     r"(?:attached|attachments?|enclosed|screenshots?|subject|below|above)"
-                     r"(?:\s+(?:file|files|screenshots?|image|line))?|(?:as\s+)?(?:per|in)\s+(?:the\s+)?subject(?:\s+line)?|fyi)\W*$")
+POINTER = re.compile(
+    r"(?i)^\W*(?:fyi\b\W*)?(?:(?:please\s+)?(?:see|find|check)\s+(?:the\s+)?(?:(?:e-?mail|message|mail)\s+)?"
+    r"(?:attached|attachments?|enclosed|screenshots?|subject|below|above)(?:\s+(?:file|files|screenshots?|image|line))?"
+    r"|(?:as\s+)?(?:per|in)\s+(?:the\s+)?subject(?:\s+line)?|fyi)\W*$"
+)
 _FORWARD = re.compile(r"^\s*(?:-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:)", re.IGNORECASE)
 _HEADER_FIELD = re.compile(r"^\s*(?:From|Sent|Date|To|Cc|Bcc|Subject|Reply-To)\s*:", re.IGNORECASE)
 # A line from which on nothing is the customer's: a signature's start, a mailing list's footer, a

@@ -1,16 +1,16 @@
-"""Zendesk: the tickets JSON export (`tickets`, sideloaded `users`/`organizations`/`brands`) and
-the incremental-export shape. When comments are present, the first public comment by the
-requester is the customer's message (with the next ones before an agent answers when it says
-nothing but a greeting); later public comments by end-users are follow-ups, and
-comments by agents are replies (private ones marked `is_public=False`), and so are the agents' lines
-of a Zendesk Chat transcript the requester's comment holds (`transcripts.agent_replies`). Without comments the
-ticket description is the message. The product is the ticket's brand (its sideloaded name, else
-its `brand_id`). A deleted ticket (the incremental export keeps them, status `deleted`) is parsed
-like the others; resolution sets it aside (`base.REMOVED_STATUSES`). A ticket an agent merged into
-another of the same requester ("This request was closed and merged into request #123") is that one's
-duplicate: it is set aside (`MERGED_REASON`); merged into another customer's, it still counts that
-customer. The note a merge leaves in the ticket kept ("Request #122 ... was closed and merged into
-this request") is no reply."""
+"""Zendesk: the tickets JSON export (`tickets`, sideloaded `users`/`organizations`/`brands`) and the
+incremental-export shape. When comments are present, the first public comment by the requester is
+the customer's message (with the next ones before an agent answers when it says nothing but a
+greeting); later public comments by end-users are follow-ups, and comments by agents are replies
+(private ones marked `is_public=False`), and so are the agents' lines of a Zendesk Chat transcript
+the requester's comment holds (`transcripts.agent_replies`). Without comments the ticket description
+is the message. The product is the ticket's brand (its sideloaded name, else its `brand_id`). A
+deleted ticket (the incremental export keeps them, status `deleted`) is parsed like the others;
+resolution sets it aside (`base.REMOVED_STATUSES`). A ticket an agent merged into another of the
+same requester ("This request was closed and merged into request #123") is that one's duplicate: it
+is set aside (`MERGED_REASON`); merged into another customer's, it still counts that customer. The
+note a merge leaves in the ticket kept ("Request #122 ... was closed and merged into this request")
+is no reply."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
 MERGED_REASON = "merged into ticket {} in the helpdesk: the same customer's duplicate, counted there"
 # The comments Zendesk writes when an agent merges tickets, in the ticket merged away and in the one kept.
-_MERGED_AWAY = re.compile(r"^\W*This request was closed and merged into request\s*#?\s*(?P<into>\d+)", re.IGNORECASE)
+_MERGED_AWAY = re.compile(r"^\W*This request was closed and merged into request\s*#?\s*(?P<into>\d+)",
+                          re.IGNORECASE)
 _MERGED_IN = re.compile(r"^\W*Requests?\s*#?\s*\d+.{0,400}?\s+(?:was|were) closed and merged into this request",
                         re.IGNORECASE | re.DOTALL)
 
@@ -117,8 +118,9 @@ def _chat_replies(comment: Mapping[str, Any], subject: Any) -> list[dict[str, An
         start = parse_timestamp(comment.get("created_at"))
     except RecordError:
         return []  # the transcript is still read; its answers have no day to be dated by
-    return [{"id": f"{comment.get('id')}.{k}", "author_id": speaker_id(turn.who), "public": True, "created_at": at, "body": turn.text}
-            for k, (turn, at) in enumerate(agent_replies(body, subject if isinstance(subject, str) else None, start))]
+    said = agent_replies(body, subject if isinstance(subject, str) else None, start)
+    return [{"id": f"{comment.get('id')}.{k}", "author_id": speaker_id(turn.who), "public": True,
+             "created_at": at, "body": turn.text} for k, (turn, at) in enumerate(said)]
 
 
 def _subject(ticket: Mapping[str, Any]) -> Any:
