@@ -37,6 +37,11 @@ TWEETS = [
     ("Hello, [PERSON] here, my refund is late", "my refund is late"),
     ("Bug report", ""),  # a title that names the form and nothing else
     ("bUG!", ""),
+    # Where a mail client put an image: a company's logo is in every mail it sends.
+    ("The export fails. [cid:image001.png@01D7B2C3.4E5F6A70] [image: Globex logo]", "The export fails."),
+    ("Export fails [Screenshot 2026-09-01 at 10.32.11.png] <image001.png>", "Export fails"),
+    ("Chat with [PERSON]", ""),  # a chat's placeholder text
+    ("Chat with support about my refund", "Chat with support about my refund"),
 ]
 
 

@@ -77,6 +77,12 @@ _REFERENCE = re.compile(
     r"(?:\s*(?:id|no\.?|num|number))?\s*[:#]?\s*(?:\[ORDER\]|#?(?=[\w-]*\d)[\w-]{4,})"
 )
 _ISSUE_KEY = re.compile(r"\[[A-Z][A-Z0-9]*-\d+\]")  # [SR-8740]
+# Where a mail client put an image or a file the text cannot show: "[cid:image001.png@01D7B2C3…]"
+# (Outlook), "[image: Globex logo]" (Gmail), "[Screenshot 2026-09-01 at 10.32.11.png]", "<image001.png>".
+# A company's logo is in every mail it sends.
+_ATTACHMENT = re.compile(
+    r"(?i)\[(?:cid|image):[^\]\n]{0,200}\]|[\[<][^\[\]<>\n]{0,120}\.(?:png|jpe?g|gif|bmp|webp|heic|tiff?)[\]>]"
+)
 _HASH_NUMBER = re.compile(r"(?<![\w&])#\d+\b")  # #1234 (not an HTML entity's &#39;)
 _GREETING = re.compile(
     r"(?i)^\W*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b"
@@ -113,7 +119,8 @@ def _drop_domain_links(text: str) -> str:
 
 
 def _one_round(text: str) -> str:
-    for pattern in (_URL, _SOURCE_PATH, _INTRODUCTION, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE, _HASH_NUMBER, _EMPTY_BRACKETS):
+    for pattern in (_ATTACHMENT, _URL, _SOURCE_PATH, _INTRODUCTION, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE,
+                    _HASH_NUMBER, _EMPTY_BRACKETS):
         text = pattern.sub(" ", text)
     text = " ".join(_drop_domain_links(text).split())
     text = _SIGN_OFF.sub("", _SIGNATURE.sub("", text)).strip()
