@@ -10,8 +10,9 @@ Removed: @handles, URLs (with a scheme, `www.`, or a public-suffix domain with a
 `t.co/x`), source locations (a path to a file with an extension, such as
 `libs/dml/src/model.rs:164:14`, or any path with a backslash: a crash report's pointer, whose
 segments labelled GitHub panic reports "Error · src"; menu paths such as "Settings/Privacy" and
-package names such as "next/image" stay), placeholders (`[PERSON]`, `[ORDER]`, any `[UPPER_CASE]` or `<UPPER_CASE>`, and a bare
-`PERSON`), ticket-number boilerplate ("ticket #1234", "case 00123", "ref: AB123", "[SR-8740]",
+package names such as "next/image" stay), placeholders (`[PERSON]`, `[ORDER]`, any `[UPPER_CASE]` or
+`<UPPER_CASE>`, and a bare `PERSON`), where a mail client put an image ("[cid:image001.png@…]",
+"[image: Globex logo]"), ticket-number boilerplate ("ticket #1234", "case 00123", "ref: AB123", "[SR-8740]",
 "#1234"), an issue form's leading tag naming the kind of report ("[Bug]: ", "Bug: ", "[Feature
 Request] ": it says which form was filled in, not what went wrong, and grouped 5 unrelated jest
 bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag naming a module, such
