@@ -95,22 +95,26 @@ def _visible_text(root: etree._Element) -> list[str]:
     """The text a reader sees, in order: hidden elements and signature containers skipped, a newline
     around each block."""
     out: list[str] = []
-    hidden = 0
+    hiding: list[etree._Element] = []  # the hidden elements open around this point
     for event, el in etree.iterwalk(root, events=("start", "end", "comment", "pi")):
         tag = el.tag if isinstance(el.tag, str) else None
-        hides = tag in _HIDDEN_TAGS or (tag is not None and any(
-            _SIGNATURE_BOX.search(el.get(name) or "") for name in ("class", "id")))
-        if event == "start" and hides:
-            hidden += 1
-        elif event == "end" and hides:
-            hidden -= 1
+        hidden = bool(hiding)
+        if event == "start" and tag is not None and _hides(tag, el):
+            hiding.append(el)
+        elif event == "end" and hidden and hiding[-1] is el:
+            hiding.pop()
         elif not hidden and event == "start":
             out.extend(("\n" if tag in _BLOCK_TAGS else "\t" if tag in _CELL_TAGS else "", el.text or ""))
         elif not hidden and event == "end" and tag in _BLOCK_TAGS:
             out.append("\n")
-        if event != "start" and not hidden and el is not root and el.tail:
+        if event != "start" and not hiding and el is not root and el.tail:
             out.append(el.tail)
     return out
+
+
+def _hides(tag: str, el: etree._Element) -> bool:
+    return tag in _HIDDEN_TAGS or bool(_SIGNATURE_BOX.search(el.get("class") or "")
+                                       or _SIGNATURE_BOX.search(el.get("id") or ""))
 
 
 def strip_email_tail(text: str) -> str:
