@@ -50,12 +50,20 @@ def transcript(text: str, subject: str | None = None) -> list[Turn] | None:
     """The transcript's messages in order; None when `text` is no transcript: it must open with
     "Chat started" or a timed line and hold at least MIN_LINES timed messages. A message's untimed
     lines below it are part of it."""
+    lines = _lines(text)
+    return None if lines is None else _turns(lines, subject)
+
+
+def _lines(text: str) -> list[str] | None:
+    """The text's lines from its first that says something, when that opens a transcript."""
     if not _HINT.search(text[:HINT_CHARS]):
         return None
     lines = html_to_text(text).splitlines()
-    first = next((line for line in lines if line.strip()), "")
-    if not (_STARTED.match(first) or _LINE.match(first)):
-        return None
+    lines = lines[next((i for i, line in enumerate(lines) if line.strip()), len(lines)):]
+    return lines if lines and (_STARTED.match(lines[0]) or _LINE.match(lines[0])) else None
+
+
+def _turns(lines: list[str], subject: str | None) -> list[Turn] | None:
     said: list[tuple[str, str, list[str]]] = []
     joined: set[str] = set()
     for line in lines:
@@ -86,10 +94,11 @@ def agent_replies(text: str, subject: str | None, fallback_start: datetime) -> l
     """The agents' messages with when each was said: the day the chat started ("Chat started:
     2026-09-02 08:00 AM UTC", else `fallback_start`, naive UTC) at the line's time of day, a day on
     when the time goes back past midnight, in UTC."""
-    turns = transcript(text, subject)
+    lines = _lines(text)
+    turns = None if lines is None else _turns(lines, subject)
     if not turns:
         return []
-    started = _STARTED.match(next((line for line in html_to_text(text).splitlines() if line.strip()), ""))
+    started = _STARTED.match(lines[0])
     try:
         with warnings.catch_warnings(action="ignore", category=UnknownTimezoneWarning):  # "PDT": read as UTC
             start = dateparser.parse(started["at"]) if started and started["at"] else fallback_start
