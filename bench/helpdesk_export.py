@@ -7,10 +7,13 @@
 Each banking77 test query (seeded) is one ticket, about 33 minutes apart (six weeks for 1,800), as a
 plain message or in one of the shapes of `bench.message_shapes` (contact forms, signed business mail,
 forwards), as a Zendesk Chat transcript (a trigger's greeting, "Hi", the question, an agent joining
-and answering from a macro), or under Zendesk's follow-up note; an agent answers each, signing off.
+and answering from a macro), under Zendesk's follow-up note, or as a Zendesk Talk voicemail (the
+call's record as a voice comment, the question as its transcription); an agent answers each,
+signing off. Calls answered live leave only their record ("Talk call": no question, no transcription).
 Each ticket carries its intent and shape (`_intent`, `_shape`) for `--score`, which prints, per
 week, the ARI of the pipeline's themes (`staging.ticket_clusters`, outliers as one group) against
-the intents, and the themes ranked in the last week.
+the intents (calls without words left out), how many of those calls are in a theme, and the themes
+ranked in the last week.
 """
 
 from __future__ import annotations
@@ -23,17 +26,21 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, test_queries
-from bench.message_shapes import NAMES, SHAPES, filled
+from bench.message_shapes import CITIES, NAMES, SHAPES, filled
 
 DATASET = SHARED / "banking77"
 START = pd.Timestamp("2026-09-07T08:00:00Z")  # a Monday
 SPACING = pd.Timedelta(minutes=33.6)
-MIX = {"plain": 0.30, "Label: answer": 0.12, "HTML table": 0.08, "signed mail": 0.25, "forwarded mail": 0.05,
-       "chat": 0.15, "follow-up": 0.05}
+MIX = {"plain": 0.20, "Label: answer": 0.12, "HTML table": 0.08, "signed mail": 0.25, "forwarded mail": 0.05,
+       "chat": 0.10, "follow-up": 0.05, "Talk voicemail": 0.08, "Talk call": 0.07}
+CALL = ("Call from: +44 20 7946 0{i:03d}\nTime of call: {at:%B %-d, %Y at %-I:%M:%S %p}\nCalled: +44 20 7946 0999\n"
+        "Location: {city}\nLength of phone call: {minutes} minutes, {seconds} seconds\nAnswered by: Sam")
 SUBJECTS = {"Label: answer": "New contact form submission", "HTML table": "Website enquiry"}
 MACROS = ("Thanks for reaching out! Let me check that for you.", "Sorry to hear that. I have looked into your account.",
           "Happy to help. Please try again now and let me know.")
 AGENT = 900
+TALK = ("Talk voicemail", "Talk call")
+CHANNELS = {"chat": "chat", "Talk voicemail": "voice", "Talk call": "voice"}
 
 
 def message(shape: str, query: str, wrapped: str, name: str, i: int) -> tuple[str, str]:
@@ -45,6 +52,10 @@ def message(shape: str, query: str, wrapped: str, name: str, i: int) -> tuple[st
             f"(08:01:30 AM) Sam: {MACROS[i % len(MACROS)]}\n(08:03:00 AM) {name}: ok thanks")
     if shape == "follow-up":
         return query[:40], f'This is a follow-up to your previous request #{1000 + i} "Re: my account"\n\n{query}'
+    if shape in TALK:
+        record = CALL.format(i=i % 1000, at=START + i * SPACING, city=CITIES[i % len(CITIES)], minutes=1 + i % 9,
+                             seconds=i % 60)
+        return ("Voicemail" if shape == "Talk voicemail" else "Call") + f" from: +44 20 7946 0{i % 1000:03d}", record
     return SUBJECTS.get(shape, query[:40]), query if shape == "plain" else wrapped
 
 
@@ -59,12 +70,15 @@ def export(queries: pd.DataFrame, seed: int) -> dict:
         subject, body = message(shape, query, wrapped.get(shape, texts)[i], NAMES[i % len(NAMES)], i)
         at = START + i * SPACING
         answer = f"Hi,\n\n{MACROS[(i + 1) % len(MACROS)]}\n\nBest regards,\nSam\nExample Bank Support"
+        first = {"id": 10 * i, "author_id": 10_000 + i, "public": True, "body": body, "created_at": _iso(at)}
+        if shape in TALK:  # Talk writes the call's comment as the agent who took it
+            first.update(type="VoiceComment", author_id=AGENT, public=False,
+                         data={"transcription_text": query if shape == "Talk voicemail" else None})
         tickets.append({
             "id": i + 1, "created_at": _iso(at), "requester_id": 10_000 + i, "subject": subject, "status": "solved",
-            "via": {"channel": "chat" if shape == "chat" else "email"}, "description": body,
-            "comments": [{"id": 10 * i, "author_id": 10_000 + i, "public": True, "body": body, "created_at": _iso(at)},
-                         {"id": 10 * i + 1, "author_id": AGENT, "public": True, "body": answer,
-                          "created_at": _iso(at + pd.Timedelta(minutes=90))}],
+            "via": {"channel": CHANNELS.get(str(shape), "email")}, "description": body,
+            "comments": [first, {"id": 10 * i + 1, "author_id": AGENT, "public": True, "body": answer,
+                                 "created_at": _iso(at + pd.Timedelta(minutes=90))}],
             "_intent": intent, "_shape": str(shape)})
     return {"tickets": tickets, "users": [{"id": AGENT, "role": "agent", "name": "Sam"}]}
 
@@ -78,11 +92,14 @@ def score(export_file: Path, warehouse: Path) -> str:
     import duckdb
     from sklearn.metrics import adjusted_rand_score
 
-    intents = {f"zendesk:{t['id']}": t["_intent"] for t in json.loads(export_file.read_text())["tickets"]}
+    tickets = json.loads(export_file.read_text())["tickets"]
+    intents = {f"zendesk:{t['id']}": t["_intent"] for t in tickets if t["_shape"] != "Talk call"}
+    calls = {f"zendesk:{t['id']}" for t in tickets if t["_shape"] == "Talk call"}
     con = duckdb.connect(str(warehouse), read_only=True)
     clusters = con.execute("""SELECT week_start, ticket_id, coalesce(theme_id, 'outlier') AS theme
                               FROM staging.ticket_clusters""").df()
-    lines = []
+    themed = clusters["ticket_id"].isin(calls) & (clusters["theme"] != "outlier")
+    lines = [f"calls without words: {len(calls)}, in a theme {clusters.loc[themed, 'ticket_id'].nunique()}"]
     for week, g in clusters[clusters["ticket_id"].isin(intents)].groupby("week_start"):
         ari = adjusted_rand_score(g["ticket_id"].map(intents), g["theme"])
         lines.append(f"{week:%Y-%m-%d}  ARI {ari:.3f}  ({len(g)} tickets)")

@@ -5,12 +5,14 @@
 Small helpdesks get much of their mail from a website's contact form, whose notification holds the
 form's labels, the contact details and a choice from a list around the customer's message; business
 customers sign their mail with a name, a title, their company and phones; a colleague forwards a
-customer's mail. Each banking77 test query (seeded) is wrapped in four common notification shapes
+customer's mail; a phone system opens a ticket with its record of a call, which holds a voicemail's
+transcription. Each banking77 test query (seeded) is wrapped in four common notification shapes
 ("Label: answer" lines, WordPress Contact Form 7's mail, an HTML table, Markdown bold labels), in a
-mail signed by one of eight companies' staff, and in a forward. Every message is cleaned
-(`normalize.clean_message`: a form read to its free-text answers, `form_answers`; a signature block
-below a sign-off cut; a forward's header dropped) and redacted, and its text for meaning clustered by
-the pipeline (`cluster.cluster`):
+mail signed by one of eight companies' staff, in a forward, and in a voicemail's record. Every
+message is cleaned (`normalize.clean_message`: a form read to its free-text answers, `form_answers`;
+a signature block below a sign-off cut; a forward's header dropped; a call's record read to its
+transcription, `call_words`) and redacted, and its text for meaning clustered by the pipeline
+(`cluster.cluster`):
 
 - `same as query`: share of tickets whose text for meaning is the query's own;
 - themes, outlier share, and ARI against the 77 intents (outliers as one group), means of `--runs`
@@ -33,6 +35,7 @@ TOPICS = ("General enquiry", "Cards", "Payments", "My account", "Other")
 COMPANIES = ("Globex Corporation", "Initech GmbH", "Hooli Inc.", "Umbrella Logistics", "Stark Industries",
              "Wayne Enterprises", "Vandelay Imports", "Soylent Foods")
 TITLES = ("Finance Lead", "Senior Data Engineer", "Office Manager", "Head of Operations")
+CITIES = ("London, England, United Kingdom", "Leeds, England, United Kingdom", "Dublin, Leinster, Ireland")
 SHAPES = {
     "Label: answer": "Name: {name}\nEmail: {email}\nPhone: +44 7700 900{i:03d}\nTopic: {topic}\nMessage: {query}",
     "Contact Form 7": "From: {name} <{email}>\nSubject: Website enquiry\n\nMessage Body:\n{query}\n\n-- \n"
@@ -45,6 +48,8 @@ SHAPES = {
                    "www.{domain}.example",
     "forwarded mail": "FYI, see below\n\n---------- Forwarded message ---------\nFrom: {name} <{email}>\n"
                       "Date: Mon, 31 Aug 2026 at 10:02\nSubject: Question\nTo: Accounts <accounts@{domain}.example>\n\n{query}",
+    "voicemail": "Voicemail from: +44 20 7946 0{i:03d}\nTime of call: August 31, 2026 at 10:{s:02d}:41 AM\n"
+                 "Location: {city}\nLength of phone call: 1 minute, {s} seconds\n\nTranscription:\n{query}",
 }
 
 
@@ -55,7 +60,7 @@ def filled(form: str, queries: list[str]) -> list[str]:
         name, company = NAMES[i % len(NAMES)], COMPANIES[i % len(COMPANIES)]
         out.append(form.format(query=query, name=name, email=f"{name.split()[0].lower()}{i}@mail.com",
                                topic=TOPICS[i % len(TOPICS)], title=TITLES[i % len(TITLES)], company=company,
-                               domain=company.split()[0].lower(), i=i % 1000))
+                               domain=company.split()[0].lower(), i=i % 1000, city=CITIES[i % len(CITIES)], s=i % 60))
     return out
 
 

@@ -422,6 +422,29 @@ def test_a_chat_transcript_s_agent_lines_are_replies_dated_by_the_chat():
     assert "Eric" not in speaker_id("Eric")
 
 
+@pytest.mark.parametrize(("subject", "transcription", "message"), [
+    ("Voicemail from: +1 (415) 555-0100", "My card was declined twice", "My card was declined twice"),
+    ("Card declined at the petrol station", None, "Card declined at the petrol station"),  # an agent's subject
+    ("Call from: +1 (415) 555-0100", None, "Call from: +1 (415) 555-0100\nLength of phone call: 2 minutes"),
+])
+def test_a_call_s_ticket_is_what_the_caller_said_and_its_record_no_reply(subject, transcription, message):
+    from ticket_intel.core.meaning import meaning_text
+    from ticket_intel.core.normalize import clean_message
+    from ticket_intel.core.redact import redact
+
+    record = "Call from: +1 (415) 555-0100\nLength of phone call: 2 minutes"
+    doc = _zendesk_doc()
+    doc["tickets"][0].update(subject=subject, description=record, via={"channel": "voice"})
+    doc["tickets"][0]["comments"][:2] = [  # Talk writes the call's comment as the agent who answered
+        {"id": 1, "type": "VoiceComment", "author_id": 8, "public": False, "body": record,
+         "data": {"transcription_text": transcription}, "created_at": "2026-09-02T08:00:00Z"}]
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    assert result.tickets[0]["message"] == message
+    assert "1" not in [r["reply_id"] for r in result.replies]
+    said = meaning_text(redact(clean_message(message)).text)
+    assert said == ("" if subject.startswith("Call") else message)
+
+
 @pytest.mark.parametrize("same_requester", [True, False])
 def test_a_ticket_merged_into_another_of_its_customer_is_a_duplicate_and_the_merge_note_no_reply(same_requester):
     from ticket_intel.core.sources import SET_ASIDE

@@ -113,6 +113,33 @@ def test_a_customer_s_own_labelled_lines_are_no_form(text):
     assert clean_message(text) == " ".join(text.split())
 
 
+CALL = ("Call from: +1 (415) 555-0100\nTime of call: January 9, 2026 at 3:07:40 PM\nCalled: +1 (415) 555-0199\n"
+        "Location: San Francisco, California, United States\nLength of phone call: 2 minutes, 19 seconds\n"
+        "Answered by: Jane Agent\n")
+
+
+@pytest.mark.parametrize("voicemail", [
+    CALL + f"\nTranscription:\n{MESSAGE[:30]}\n{MESSAGE[31:]}",
+    "<p><b>Voicemail from:</b> +1 (415) 555-0100</p><p>Length of phone call: 36 seconds</p>"
+    f"<p>Voicemail transcription: {MESSAGE}</p>",
+])
+def test_a_voicemail_is_read_to_what_the_caller_said(voicemail):
+    assert clean_message(voicemail) == MESSAGE
+
+
+def test_a_call_s_record_without_words_stays_whole_and_says_nothing():
+    from ticket_intel.core.meaning import meaning_text
+    from ticket_intel.core.normalize import call_words
+    from ticket_intel.core.redact import redact
+
+    # Its answers of four words and more ("2 minutes, 19 seconds") are no free text of a form.
+    assert clean_message(CALL) == " ".join(CALL.split()) and call_words(CALL) == ""
+    assert meaning_text(redact(clean_message(CALL)).text) == ""
+    # A call-back form asks when to call: one call label makes no record.
+    form = f"Name: Jane\nPhone: +44 7700 900123\nBest time to call: mornings\nMessage: {MESSAGE}"
+    assert call_words(form) is None and clean_message(form) == MESSAGE
+
+
 def test_markup_nested_deeper_than_the_parser_follows_keeps_its_words():
     deep = "<div>" * 5000 + "card &amp; pin blocked" + "</div>" * 5000
     assert html_to_text(deep).split() == ["card", "&", "pin", "blocked"]

@@ -20,7 +20,9 @@ as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where t
 ticket that says nothing else, such as "Bug" or "Bug report", is left with nothing to read), a
 leading greeting ("Hi team,"), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
 trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay:
-"order [ORDER]" keeps "order".
+"order [ORDER]" keeps "order". A helpdesk's text for a chat or call that only names who it was with
+("Chat with [PERSON]", "Voicemail from: [PHONE]") and a phone system's record of a call ("Call from:
+... Length of phone call: ...") say nothing at all.
 
 The ticket's own product name goes too, when its product is known ("Next.js", "PowerToys", "Power
 Toys"): it says which product, never what went wrong, and within one product it pulls together
@@ -48,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from ticket_intel.core.entities import drop_values
-from ticket_intel.core.normalize import VALEDICTION
+from ticket_intel.core.normalize import VALEDICTION, call_words
 
 _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")
 _URL = re.compile(r"(?i)https?:?/+\S*|\bwww\.\S*")
@@ -130,11 +132,14 @@ def _one_round(text: str) -> str:
 
 
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
-# The text a helpdesk gives a chat ("Chat with Nick Moad"; Zendesk messaging's "Conversation with Web
-# User 697395f1e2…" as subject and description): it names the customer and says nothing about the
-# matter ("Chat with support about my refund" does).
-CHAT_SUBJECT = re.compile(
-    r"^\s*(?i:chat|conversation)\s+with(?:\s+(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3}))?\s*$"
+# The text a helpdesk gives a chat or a call ("Chat with Nick Moad"; Zendesk messaging's "Conversation
+# with Web User 697395f1e2…" as subject and description; Zendesk Talk's "Call from: +1 …", "Voicemail
+# from: …"): it names the customer and says nothing about the matter ("Chat with support about my
+# refund" does).
+CONTACT_SUBJECT = re.compile(
+    r"^\s*(?i:(?:chat|conversation)\s+with|(?:(?:missed|inbound|incoming|outbound|outgoing)\s+)?(?:phone\s+)?call"
+    r"\s+(?:from|to|with)|voicemail\s+from)\s*:?(?:\s+(?i:caller\s+)?"
+    r"(?P<who>[A-Z0-9][\w'.-]*(?:\s+[A-Z0-9][\w'.-]*){0,3}|\+?[\d\s().-]{7,}))?\s*$"
 )
 _NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
@@ -198,13 +203,16 @@ def meaning_text(text: str, product: str | None = None) -> str:
     core/entities.py), which split one issue into as many themes as it has values; empty when no letter or digit is left. Idempotent: rounds repeat until nothing
     changes (removing a greeting can expose a handle); after the first, each change shortens the text.
     Cached: the summaries read each ticket of a window again for every week that window covers.
-    `product`: the ticket's product, whose name is removed too."""
+    `product`: the ticket's product, whose name is removed too. A call's record without a
+    transcription (`normalize.call_words`) says nothing."""
+    if call_words(text) == "":
+        return ""
     if product and (name := product_name(product)):
         text = name.sub(" ", text)
     while (cleaned := drop_values(_one_round(text))) != text:
         text = cleaned
     # "👋", "?" and "🐛🪲" say nothing to read either, nor does "Chat with [PERSON]".
-    return text if _LETTER_OR_DIGIT.search(text) and not CHAT_SUBJECT.match(text) else ""
+    return text if _LETTER_OR_DIGIT.search(text) and not CONTACT_SUBJECT.match(text) else ""
 
 
 # A word is a misspelling of another word in the same theme when it is rare in English (under one

@@ -210,6 +210,8 @@ def form_answers(text: str) -> str:
     their intents). Empty when the text is no such form: fewer than FORM_FIELDS fields, or no short
     answer holding an e-mail address or a phone number (a form that asks who you are; a customer's
     own "Steps: / Expected: / Actual:" report stays whole)."""
+    if is_call_record(text):
+        return ""
     before, answers = _fields(text.splitlines())
     said = [" ".join(a).strip() for a in answers]
     free = [a for a in said if len(a.split()) >= FREE_TEXT_WORDS]
@@ -220,16 +222,51 @@ def form_answers(text: str) -> str:
     return "\n".join(before + (free or ([] if before else [a for a in said if a and a not in contact])))
 
 
+# A phone system's record of a call, the message of a ticket it opens (Zendesk Talk: "Call from: /
+# Time of call: / Called: / Location: / Length of phone call: / Answered by:", other phone
+# integrations alike): who called whom, when, for how long. Only a voicemail's or a call's
+# transcription, when the record holds one, is the customer's words; the rest is the same on every
+# call ("Length of phone call: 2 minutes, 19 seconds") and would make one theme of all of them.
+_CALL_LABEL = re.compile(
+    r"(?i)(?<![\w-])(?P<label>time\s+of\s+(?:the\s+)?call|(?:length|duration)\s+of\s+(?:the\s+)?(?:phone\s+)?"
+    r"(?:call|voicemail)|answered\s+by|called|voicemail(?:\s+from)?|(?:(?:missed|inbound|incoming|outbound|outgoing)"
+    r"\s+)?(?:phone\s+)?call(?:er)?(?:\s+(?:from|to|with|id|number|duration|length|recording|direction|status|"
+    r"started|ended|time|type))?)\s*[:：]")
+CALL_LABELS = 2  # two different ones: "Best time to call:" alone is a call-back form's question
+CALL_RECORD_CHARS = 400  # a record opens the message
+_TRANSCRIPTION = re.compile(r"(?i)(?<![\w-])(?:(?:voicemail|call)\s+)?transcri(?:ption|pt)(?:\s+text)?\s*[:：]")
+
+
+def is_call_record(text: str) -> bool:
+    """Whether a text (lines or one collapsed line, markup or not) is a phone system's record of a
+    call: CALL_LABELS different call labels in its start."""
+    labels = {" ".join(m["label"].lower().split()) for m in _CALL_LABEL.finditer(text[:CALL_RECORD_CHARS])}
+    return len(labels) >= CALL_LABELS
+
+
+def call_words(text: str) -> str | None:
+    """The customer's words in a call's record: its transcription (up to the record's next field),
+    "" without one; None when the text is no call record."""
+    if not is_call_record(text):
+        return None
+    if not (said := _TRANSCRIPTION.search(text)):
+        return ""
+    end = next((m.start() for m in _CALL_LABEL.finditer(text, said.end())), len(text))
+    return html_to_text(text[said.end():end]).strip()
+
+
 def collapse_whitespace(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
 def clean_message(text: str | None) -> str:
-    """The cleaned first customer message: HTML to text, email tail cut, a web form read to its
-    answers, whitespace collapsed."""
+    """The cleaned first customer message: HTML to text, a call's record read to its transcription,
+    email tail cut, a web form read to its answers, whitespace collapsed."""
     if not text:
         return ""
     text = html_to_text(text.replace("\x00", ""))
+    if said := call_words(text):
+        return collapse_whitespace(said)  # a voicemail: what the caller said
     own = strip_email_tail(text)
     # A message that is nothing but a quote or signature still says something: keep it whole.
     return collapse_whitespace(form_answers(own) or own) or collapse_whitespace(text)

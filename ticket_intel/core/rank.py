@@ -230,7 +230,9 @@ def _outliers(this_week: pd.DataFrame) -> list[dict[str, Any]]:
                              "outliers: not close enough to any theme"))
     if empty.any():
         out.append(_unthemed(unthemed[empty], "empty", "Tickets with nothing to read",
-                             "only handles, links or redacted values: nothing says what the ticket is about"))
+                             "only a greeting, handles, links or redacted values, or a call's record without a "
+                             "transcription: nothing says what the ticket is about (a call reads as the subject an "
+                             "agent gives it)"))
     if unclaimed.any():
         out.append(_unthemed(unthemed[unclaimed], UNCLAIMED, "Tickets of no known product",
                              "themes form within each product, and these tickets name none (nor are most of "

@@ -22,7 +22,7 @@ from dateutil import parser as dateparser
 from price_parser import Price
 
 from ticket_intel.core.meaning import meaning_text
-from ticket_intel.core.normalize import POINTER, TAGS_AND_SPACES, clean_message, has_text
+from ticket_intel.core.normalize import POINTER, TAGS_AND_SPACES, call_words, clean_message, has_text
 from ticket_intel.core.sources.transcripts import transcript_turns
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
@@ -298,6 +298,8 @@ def make_ticket(
         followups = [*said_later, *followups]
     if is_automatic(subject_text, message_text):
         raise RecordError(AUTOMATIC_REASON)
+    if message_text is not None and call_words(message_text) == "" and not says_nothing(subject_text):
+        message_text = subject_text  # a call without a transcription: the subject an agent gave it
     if message_text is None or not has_text(message_text):
         if subject_text is None:
             raise RecordError("no customer message: body and subject are both empty")

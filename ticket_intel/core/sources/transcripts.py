@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from dateutil import parser as dateparser
 from dateutil.parser import UnknownTimezoneWarning
 
-from ticket_intel.core.meaning import CHAT_SUBJECT
+from ticket_intel.core.meaning import CONTACT_SUBJECT
 from ticket_intel.core.normalize import html_to_text
 
 # "(01:51:14 PM) ", "[09:59] ": a line of the transcript starts with the time it was said.
@@ -128,7 +128,7 @@ def _customer(speakers: list[str], joined: set[str], subject: str | None) -> str
     """Who the customer is: the one the subject names; else, of those who never joined the chat
     (agents join it), the one with the most lines, and of equals the one who spoke later (a
     trigger greets the visitor first)."""
-    named = CHAT_SUBJECT.match(subject or "")
+    named = CONTACT_SUBJECT.match(subject or "")
     if named and named["who"] and named["who"] in speakers:
         return named["who"]
     lines = Counter(speakers)

@@ -31,6 +31,7 @@ from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
+VOICE_COMMENT = "VoiceComment"  # a Talk call's comment: its record (`normalize.call_words`) and transcription
 MERGED_REASON = "merged into ticket {} in the helpdesk: the same customer's duplicate, counted there"
 # The comments Zendesk writes when an agent merges tickets, in the ticket merged away and in the one kept.
 _MERGED_AWAY = re.compile(r"^\W*This request was closed and merged into request\s*#?\s*(?P<into>\d+)",
@@ -81,6 +82,10 @@ def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
     for comment in ticket.get("comments") or []:
         if not isinstance(comment, Mapping) or _is_merge_note(comment, requester, export.requesters):
             continue
+        if comment.get("type") == VOICE_COMMENT:
+            if said := _voice(comment, opened=any(mine for mine, _ in turns)):
+                turns.append((True, said))
+            continue
         author = comment.get("author_id")
         is_agent = author in agents if agents else (requester is not None and author != requester)
         if is_agent:
@@ -93,6 +98,14 @@ def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
             conv.replies += _chat_replies(comment, _subject(ticket))
     conv.message, conv.followups = opening_turn(turns, _subject(ticket))
     return conv
+
+
+def _voice(comment: Mapping[str, Any], opened: bool) -> Any:
+    """What a call (Talk's voice comment) says as the caller's turn: its transcription (`data`, or in
+    the body), else its record when it opens the conversation (`base.make_ticket` then reads the
+    subject an agent gave the call). Never an agent's reply, whoever answered."""
+    said = (comment.get("data") or {}).get("transcription_text")
+    return said or (None if opened else _body(comment, html=True))
 
 
 def _is_merge_note(comment: Mapping[str, Any], requester: Any, requesters: Mapping[str, Any]) -> bool:
