@@ -21,6 +21,7 @@ from ticket_intel import settings
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.drafts import LLM
 from ticket_intel.core.language import detect_language
+from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.triage import learned_scores, pair_scores, triage_one, zero_shot_index
 from ticket_intel.core.triage_config import load_triage
 from ticket_intel.core.triage_llm import llm_triage
@@ -68,7 +69,7 @@ def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> T
         sims = dict(zip(index.pairs, pair_scores(index, request.vector[None, :])[0].tolist(), strict=True))
         learned = learned_scores(index, request.vector[None, :])
         row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text),
-                         learned[0] if learned else None)
+                         learned[0] if learned else None, unread=not meaning_text(request.text))
         row["product_area"] = tax.assign_area(areas, [request.text], [[]])
         if llm is None or request.warm_up:
             return row

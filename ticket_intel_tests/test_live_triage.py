@@ -50,6 +50,13 @@ def test_a_message_outside_the_rules_language_is_marked_for_review():
     assert row["language"] == "es" and row["needs_review"] is True
 
 
+def test_a_message_with_nothing_to_read_is_marked_for_review_as_the_asset_marks_it():
+    text = "Bug report"  # the rules alone call it a bug, and it says nothing of one
+    frame = pd.DataFrame({"ticket_id": ["t"], "text": [text], "meaning_text": [meaning_text(text)]})
+    asset = triage(frame, load_taxonomy(), load_routing(), encode=encode, vectors=encode([""])).iloc[0]
+    assert live_triage(TriageFiles(), encode)(request(text))["needs_review"] is True and asset["needs_review"]
+
+
 def test_with_an_llm_the_model_reads_it_and_rule_signals_stay(monkeypatch):
     import litellm
 

@@ -326,6 +326,15 @@ def test_tickets_outside_the_rules_language_need_review(config):
     assert not triage_one("Where can I find the export settings?", *config, language="en")["needs_review"]
 
 
+def test_a_ticket_with_nothing_to_read_needs_review(config):
+    # Left alone, the rules read "Bug report" as a bug and the chat's placeholder as a how-to, confidently.
+    texts = ["Bug report", "Chat with [PERSON]", "Call from: [PHONE] Length of phone call: 9 minutes",
+             "Where can I find the export settings?", "Where can I find the export settings?"]
+    meaning = ["", "", "", texts[3], None]  # None: a warehouse from before texts for meaning
+    frame = pd.DataFrame({"ticket_id": [f"z:{i}" for i in range(5)], "text": texts, "meaning_text": meaning})
+    assert triage(frame, *config, encode=fake_encode)["needs_review"].tolist() == [True, True, True, False, False]
+
+
 def test_output_contract(config):
     frame = pd.DataFrame({"ticket_id": ["z:1", "z:2"], "text": ["I will sue you, refund me now", None],
                           "language": ["en", "en"], "tags": [["billing"], None], "product": ["Acme", None]})

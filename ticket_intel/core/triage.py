@@ -226,11 +226,13 @@ def route(routing: Routing, category: str, urgency: str, signals: Sequence[str],
 def triage_one(
     text: str, taxonomy: TriageTaxonomy, routing: Routing,
     pair_sims: dict[tuple[str, str], float] | None = None, language: str | None = None,
-    learned: dict[str, float] | None = None, words: str | None = None,
+    learned: dict[str, float] | None = None, words: str | None = None, unread: bool = False,
 ) -> dict:
     """Every triage field of one redacted ticket (without ids), from rules, optional similarities
     and the optional learned fallback's category probabilities (`learned_scores`); `words` is
-    `rules.clean(text)` when the caller has it."""
+    `rules.clean(text)` when the caller has it. `unread`: the ticket has nothing to read (a bare
+    greeting, a chat's placeholder, a call's record without its words; its text for meaning is
+    empty), where the rules' reading is no finding and a person has to look."""
     words = rules.clean(text) if words is None else words
     choice = choose(taxonomy, rules.families(words), pair_sims, learned)
     signal_type = taxonomy.signal_type(choice.category, choice.subcategory)
@@ -250,7 +252,7 @@ def triage_one(
         "churn_risk": rules.churn_risk(signals, mood), "language": language,
         **route(routing, choice.category, urgency, signals, mood),
         "confidence": confidence,
-        "needs_review": confidence < REVIEW_BELOW or choice.conflict or mixed or foreign,
+        "needs_review": confidence < REVIEW_BELOW or choice.conflict or mixed or foreign or unread,
         "triage_source": "offline",
     }
 
@@ -260,7 +262,8 @@ def triage(
     encode: Encode | None = None, vectors: np.ndarray | None = None,
     area_of: Callable[[str, list[str], str | None], str] | None = None, index: ZeroShot | None = None,
 ) -> pd.DataFrame:
-    """One triage row per ticket of `frame` (ticket_id, text; optional language, tags, product).
+    """One triage row per ticket of `frame` (ticket_id, text; optional language, tags, product, and
+    meaning_text: a ticket with nothing to read needs review).
 
     `encode` embeds the category descriptions (unless `index` holds them already, as a server
     keeps it) and the texts, unless `vectors` has the tickets' embeddings (row-aligned); without
@@ -269,6 +272,7 @@ def triage(
     """
     texts = frame["text"].fillna("").astype(str).tolist()
     words = [rules.clean(t) for t in texts]
+    unread = (frame["meaning_text"].fillna("?") == "").tolist() if "meaning_text" in frame else [False] * len(frame)
     sims = learned = None
     if encode is not None:
         index = index or zero_shot_index(taxonomy, encode)
@@ -282,7 +286,7 @@ def triage(
     rows = []
     for i, text in enumerate(texts):
         row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i],
-                         learned[i] if learned else None, words[i])
+                         learned[i] if learned else None, words[i], unread[i])
         row["product_area"] = area_of(text, list(tags[i]) if tags[i] is not None else [],
                                       products[i] if isinstance(products[i], str) else None) if area_of else None
         rows.append(row)
