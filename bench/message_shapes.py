@@ -6,10 +6,11 @@ Small helpdesks get much of their mail from a website's contact form, whose noti
 form's labels, the contact details and a choice from a list around the customer's message; business
 customers sign their mail with a name, a title, their company and phones; a colleague forwards a
 customer's mail; a phone system opens a ticket with its record of a call, which holds a voicemail's
-transcription. Each banking77 test query (seeded) is wrapped in four common notification shapes
-("Label: answer" lines, WordPress Contact Form 7's mail, an HTML table, Markdown bold labels), in a
+transcription. Each banking77 test query (seeded) is wrapped in five common notification shapes
+("Label: answer" lines, the same under a preamble, WordPress Contact Form 7's mail, an HTML table,
+Markdown bold labels), in a
 mail signed by one of eight companies' staff, in a forward, and in a voicemail's record. Every
-message is cleaned (`normalize.clean_message`: a form read to its free-text answers, `form_answers`;
+message is cleaned (`normalize.clean_message`: a form read to its free-text answers without its preamble, `form_answers`;
 a signature block below a sign-off cut; a forward's header dropped; a call's record read to its
 transcription, `call_words`) and redacted, and its text for meaning clustered by the pipeline
 (`cluster.cluster`):
@@ -38,6 +39,8 @@ TITLES = ("Finance Lead", "Senior Data Engineer", "Office Manager", "Head of Ope
 CITIES = ("London, England, United Kingdom", "Leeds, England, United Kingdom", "Dublin, Leinster, Ireland")
 SHAPES = {
     "Label: answer": "Name: {name}\nEmail: {email}\nPhone: +44 7700 900{i:03d}\nTopic: {topic}\nMessage: {query}",
+    "form with a preamble": "You have received a new submission from the Contact us form on Example Bank.\n\n"
+                            "Name: {name}\nEmail: {email}\nTopic: {topic}\nMessage: {query}",
     "Contact Form 7": "From: {name} <{email}>\nSubject: Website enquiry\n\nMessage Body:\n{query}\n\n-- \n"
                       "This e-mail was sent from a contact form on Example Bank (https://bank.example)",
     "HTML table": "<table><tr><td>Your name</td><td>{name}</td></tr><tr><td>Your email</td><td>{email}</td></tr>"

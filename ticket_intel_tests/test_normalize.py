@@ -86,6 +86,9 @@ FORMS = [
     f"**Name**\nJane Doe\n\n**Email**\njane@mail.com\n\n**What do you need help with?**\n{MESSAGE}\n\n"
     "**Preferred contact method**\nEmail",
     f"### Your e-mail\n\njane@mail.com\n\n### Account\n\nBusiness\n\n### Describe the problem\n\n{MESSAGE}",
+    "You have received a new submission from the Contact us form on Example Bank.\n\nName: Jane Doe\n"
+    f"Email: jane@mail.com\nMessage: {MESSAGE}",
+    f"NEW FORM SUBMISSION:\nName: Jane Doe\nEmail: jane@mail.com\nPhone: +44 7700 900123\nMessage: {MESSAGE}",
 ]
 
 
@@ -99,6 +102,8 @@ def test_a_web_form_keeps_every_free_text_answer_and_its_short_message():
     assert clean_message(form) == "the parcel came open and wet a new parcel or a refund"
     short = "Name: Jane Doe\nEmail: jane@mail.com\nMessage: card stolen"
     assert clean_message(short) == "Jane Doe card stolen"
+    # The form's preamble is on every notification of it, never the customer's words.
+    assert clean_message(f"New Entry: Contact Form\n\n{short}") == "Jane Doe card stolen"
     # Contact details under a customer's own mail are no answers to keep.
     signed = "Our export fails since Monday.\n\nName: John Smith\nCompany: Globex\nEmail: john@globex.com"
     assert clean_message(signed) == "Our export fails since Monday."

@@ -181,6 +181,15 @@ _FIELD = re.compile(
 )
 _LABEL_WORDS = 6
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?(?=(?:\D*\d){7})[\d\s().-]{7,}")
+# The line a form's notification opens with ("You have received a new submission from the Contact us
+# form", "New Entry: Contact Form", "NEW FORM SUBMISSION:", "Form details below.", "Here is the
+# message:"): the same on every notification of that form, none of the customer's words.
+_FORM_PREAMBLE = re.compile(
+    r"(?i)^\W*(?:(?:you(?:'ve|\s+have)?\s+)?(?:just\s+)?(?:received|got)\s+an?\s+|an?\s+)?new\s+(?:\w+\s+){0,3}?"
+    r"(?:submission|entry|message|enquiry|inquiry|response|lead)s?\b(?:\s*[:.!-].{0,80}|\s+(?:from|for|on|via|to|at|in|has)\b.{0,100})?$"
+    r"|^\W*(?:(?:the\s+)?form\s+details(?:\s+(?:are\s+)?below)?|here\s+(?:are|is)\s+the\s+(?:details|message|submission|"
+    r"information)|(?:the\s+)?details\s+(?:are\s+)?below|someone\s+(?:has\s+)?(?:submitted|filled\s+(?:in|out)|sent))\b.{0,100}$"
+)
 FORM_FIELDS = 3  # one or two "Note: ..." lines occur in prose; three labelled lines that ask who you are make a form
 FREE_TEXT_WORDS = 4  # a shorter answer is a name, a choice from a list ("Topic: Other") or a contact detail
 
@@ -204,8 +213,8 @@ def _fields(lines: list[str]) -> tuple[list[str], list[list[str]]]:
 
 def form_answers(text: str) -> str:
     """What the customer wrote into a web form whose notification is the message: the lines before
-    its first field and its free-text answers (or, with neither, its short answers but the contact
-    details). Labels, contact details and short answers go: every ticket from that form shares them
+    its first field but the form's preamble, and its free-text answers (or, with neither, its short
+    answers but the contact details). Labels, contact details and short answers go: every ticket from that form shares them
     ("Name: Email: Topic: Other Message: ..." halved the agreement of banking questions' themes with
     their intents). Empty when the text is no such form: fewer than FORM_FIELDS fields, or no short
     answer holding an e-mail address or a phone number (a form that asks who you are; a customer's
@@ -213,6 +222,7 @@ def form_answers(text: str) -> str:
     if is_call_record(text):
         return ""
     before, answers = _fields(text.splitlines())
+    before = [line for line in before if not _FORM_PREAMBLE.match(line)]
     said = [" ".join(a).strip() for a in answers]
     free = [a for a in said if len(a.split()) >= FREE_TEXT_WORDS]
     contact = [a for a in said if a not in free and _CONTACT.search(a)]
