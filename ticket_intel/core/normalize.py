@@ -213,7 +213,7 @@ def _fields(lines: list[str]) -> tuple[list[str], list[list[str]]]:
 
 def form_answers(text: str) -> str:
     """What the customer wrote into a web form whose notification is the message: the lines before
-    its first field but the form's preamble, and its free-text answers (or, with neither, its short
+    its first field (after the form's preamble), and its free-text answers (or, with neither, its short
     answers but the contact details). Labels, contact details and short answers go: every ticket from that form shares them
     ("Name: Email: Topic: Other Message: ..." halved the agreement of banking questions' themes with
     their intents). Empty when the text is no such form: fewer than FORM_FIELDS fields, or no short
@@ -221,8 +221,9 @@ def form_answers(text: str) -> str:
     own "Steps: / Expected: / Actual:" report stays whole)."""
     if is_call_record(text):
         return ""
-    before, answers = _fields(text.splitlines())
-    before = [line for line in before if not _FORM_PREAMBLE.match(line)]
+    lines = text.splitlines()
+    opening = next((i for i, line in enumerate(lines) if line.strip() and not _FORM_PREAMBLE.match(line)), len(lines))
+    before, answers = _fields(lines[opening:])
     said = [" ".join(a).strip() for a in answers]
     free = [a for a in said if len(a.split()) >= FREE_TEXT_WORDS]
     contact = [a for a in said if a not in free and _CONTACT.search(a)]
