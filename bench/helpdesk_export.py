@@ -9,11 +9,12 @@ plain message or in one of the shapes of `bench.message_shapes` (contact forms, 
 forwards), as a Zendesk Chat transcript (a trigger's greeting, "Hi", the question, an agent joining
 and answering from a macro), under Zendesk's follow-up note, or as a Zendesk Talk voicemail (the
 call's record as a voice comment, the question as its transcription); an agent answers each,
-signing off. Calls answered live leave only their record ("Talk call": no question, no transcription).
+signing off. Calls answered live leave only their record ("Talk call": no question, no transcription),
+and a payment service's receipts come from its no-reply address ("no-reply mail").
 Each ticket carries its intent and shape (`_intent`, `_shape`) for `--score`, which prints, per
 week, the ARI of the pipeline's themes (`staging.ticket_clusters`, outliers as one group) against
-the intents (calls without words left out), how many of those calls are in a theme, and the themes
-ranked in the last week.
+the intents (calls without words and receipts left out), how many of those are in a theme, and the
+themes ranked in the last week.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from bench.message_shapes import CITIES, NAMES, SHAPES, filled
 DATASET = SHARED / "banking77"
 START = pd.Timestamp("2026-09-07T08:00:00Z")  # a Monday
 SPACING = pd.Timedelta(minutes=33.6)
-MIX = {"plain": 0.20, "Label: answer": 0.12, "HTML table": 0.08, "signed mail": 0.25, "forwarded mail": 0.05,
+MIX = {"plain": 0.16, "no-reply mail": 0.04, "Label: answer": 0.12, "HTML table": 0.08, "signed mail": 0.25, "forwarded mail": 0.05,
        "chat": 0.10, "follow-up": 0.05, "Talk voicemail": 0.08, "Talk call": 0.07}
 CALL = ("Call from: +44 20 7946 0{i:03d}\nTime of call: {at:%B %-d, %Y at %-I:%M:%S %p}\nCalled: +44 20 7946 0999\n"
         "Location: {city}\nLength of phone call: {minutes} minutes, {seconds} seconds\nAnswered by: Sam")
@@ -40,6 +41,8 @@ MACROS = ("Thanks for reaching out! Let me check that for you.", "Sorry to hear 
           "Happy to help. Please try again now and let me know.")
 AGENT = 900
 TALK = ("Talk voicemail", "Talk call")
+SENDERS = {"no-reply mail": "Example Pay <no-reply@pay.example>"}
+UNWORDED = ("Talk call", "no-reply mail")  # no question in them: left out of the ARI
 CHANNELS = {"chat": "chat", "Talk voicemail": "voice", "Talk call": "voice"}
 
 
@@ -52,6 +55,10 @@ def message(shape: str, query: str, wrapped: str, name: str, i: int) -> tuple[st
             f"(08:01:30 AM) Sam: {MACROS[i % len(MACROS)]}\n(08:03:00 AM) {name}: ok thanks")
     if shape == "follow-up":
         return query[:40], f'This is a follow-up to your previous request #{1000 + i} "Re: my account"\n\n{query}'
+    if shape == "no-reply mail":  # a service's receipt, one of many sent alike
+        return f"Your receipt from Example Pay #{1000 + i}", (
+            f"Receipt #{1000 + i}-{i % 97:04d}\nAmount paid: £{5 + i % 40}.00\nDate paid: September {1 + i % 28}, 2026\n"
+            "Payment method: Visa - 4242\n\nIf you have any questions, contact us at support@pay.example.")
     if shape in TALK:
         record = CALL.format(i=i % 1000, at=START + i * SPACING, city=CITIES[i % len(CITIES)], minutes=1 + i % 9,
                              seconds=i % 60)
@@ -76,7 +83,8 @@ def export(queries: pd.DataFrame, seed: int) -> dict:
                          data={"transcription_text": query if shape == "Talk voicemail" else None})
         tickets.append({
             "id": i + 1, "created_at": _iso(at), "requester_id": 10_000 + i, "subject": subject, "status": "solved",
-            "via": {"channel": CHANNELS.get(str(shape), "email")}, "description": body,
+            "via": {"channel": CHANNELS.get(str(shape), "email"), "source": {"from": {"address": SENDERS.get(
+                str(shape), f"customer{i}@mail.example")}}}, "description": body,
             "comments": [first, {"id": 10 * i + 1, "author_id": AGENT, "public": True, "body": answer,
                                  "created_at": _iso(at + pd.Timedelta(minutes=90))}],
             "_intent": intent, "_shape": str(shape)})
@@ -93,13 +101,15 @@ def score(export_file: Path, warehouse: Path) -> str:
     from sklearn.metrics import adjusted_rand_score
 
     tickets = json.loads(export_file.read_text())["tickets"]
-    intents = {f"zendesk:{t['id']}": t["_intent"] for t in tickets if t["_shape"] != "Talk call"}
-    calls = {f"zendesk:{t['id']}" for t in tickets if t["_shape"] == "Talk call"}
+    intents = {f"zendesk:{t['id']}": t["_intent"] for t in tickets if t["_shape"] not in UNWORDED}
     con = duckdb.connect(str(warehouse), read_only=True)
     clusters = con.execute("""SELECT week_start, ticket_id, coalesce(theme_id, 'outlier') AS theme
                               FROM staging.ticket_clusters""").df()
-    themed = clusters["ticket_id"].isin(calls) & (clusters["theme"] != "outlier")
-    lines = [f"calls without words: {len(calls)}, in a theme {clusters.loc[themed, 'ticket_id'].nunique()}"]
+    lines = []
+    for shape in UNWORDED:
+        ids = {f"zendesk:{t['id']}" for t in tickets if t["_shape"] == shape}
+        themed = clusters["ticket_id"].isin(ids) & (clusters["theme"] != "outlier")
+        lines.append(f"{shape}: {len(ids)} tickets, in a theme {clusters.loc[themed, 'ticket_id'].nunique()}")
     for week, g in clusters[clusters["ticket_id"].isin(intents)].groupby("week_start"):
         ari = adjusted_rand_score(g["ticket_id"].map(intents), g["theme"])
         lines.append(f"{week:%Y-%m-%d}  ARI {ari:.3f}  ({len(g)} tickets)")

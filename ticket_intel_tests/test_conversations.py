@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -351,6 +352,41 @@ def test_an_automatic_reply_is_no_customer_message():
     [t] = result.tickets
     assert (t["followups"], t["followup_text"]) == (1, "<p>Still declined!!</p>")  # the out-of-office reply is dropped
     assert [r["reason"] for r in result.rejections] == [AUTOMATIC_REASON]
+
+
+@pytest.mark.parametrize("where", ["via", "users", "mapped"])
+def test_mail_from_an_address_that_takes_no_answer_is_no_customer_message(tmp_path, where):
+    from ticket_intel.core.sources import SET_ASIDE
+    from ticket_intel.core.sources.base import AUTOMATIC_REASON, no_reply
+
+    assert no_reply("noreply@stripe.com") and no_reply("Acme Billing <do-not-reply+42@acme.example>")
+    assert no_reply("MAILER-DAEMON@mx.example") and not no_reply("jane.noreply.fan@mail.com")
+    assert not no_reply("reply@acme.example") and not no_reply(42)
+    receipt = "Your receipt from Acme #1234-5678. Amount paid: $20.00"
+    if where == "mapped":
+        (tmp_path / "tickets.csv").write_text(
+            "ticket_id,created_at,customer_email,subject,body\n"
+            f"1,2026-09-02T08:00:00Z,no-reply@acme.example,Your receipt,{receipt}\n"
+            "2,2026-09-02T09:00:00Z,jane@mail.com,Card,My card was declined\n")
+        (tmp_path / "m.yaml").write_text("name: m\nsource: shop\ndetect: [customer_email, body]\ncolumns:\n"
+                                         "  ticket_id: ticket_id\n  created_at: created_at\n  message: body\n"
+                                         "  subject: subject\n  customer_id: customer_email\n")
+        result = read_exports([tmp_path / "tickets.csv"], load_mappings(tmp_path))
+        kept, reasons = list(result.tickets["source_id"]), list(result.rejected["reason"])
+    else:
+        doc = _zendesk_doc()
+        doc["tickets"][1]["description"] = receipt
+        if where == "via":
+            doc["tickets"][1]["via"] = {"channel": "email", "source": {"from": {"address": "noreply@stripe.com"}}}
+        else:
+            doc["users"][1]["email"] = "noreply@stripe.com"
+        result = parse_bytes("zd.json", json.dumps(doc).encode())
+        kept, reasons = [t["source_id"] for t in result.tickets], [r["reason"] for r in result.rejections]
+    assert len(kept) == 1 and reasons == [AUTOMATIC_REASON]
+    pattern = SET_ASIDE["automatic"][0]  # also the reason filed before no-reply senders were set aside
+    assert re.fullmatch(pattern.replace("(", r"\(").replace(")", r"\)").replace("%", ".*"), AUTOMATIC_REASON)
+    assert re.fullmatch(pattern.replace("(", r"\(").replace(")", r"\)").replace("%", ".*"),
+                        "an automatic reply (out of office, or a bounce), not a customer's message")
 
 
 TRANSCRIPT = """Chat started: 2026-09-02 08:00 AM UTC

@@ -40,7 +40,7 @@ from ticket_intel.core.language import detect_languages
 from ticket_intel.core.sources import freshdesk, intercom, mapped, threads, zendesk
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.base import (
-    AUTOMATIC_REASON,
+    AUTOMATIC_PATTERN,
     CANONICAL_COLUMNS,
     REJECTED_COLUMNS,
     REMOVED_STATUSES,
@@ -93,7 +93,7 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 # partitions (kept by starting them earlier), earlier versions of tickets (and messages)
 # exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES),
 # conversations we opened that no customer answered (Intercom campaigns and bot greetings),
-# automatic replies and bounces (base.AUTOMATIC_REASON), and tickets an agent merged into another
+# automatic mail: out-of-office replies, bounces, no-reply senders (base.AUTOMATIC_REASON), and tickets an agent merged into another
 # (zendesk.MERGED_REASON).
 # Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The rejection-rate
 # check counts none of them.
@@ -102,7 +102,7 @@ SET_ASIDE = {
     "superseded": ("superseded: %", "superseded by a later export"),
     "removed": ("removed in the helpdesk: %", "deleted or spam in the helpdesk"),
     "unanswered": (intercom.UNANSWERED_REASON, "opened by us and never answered"),
-    "automatic": (AUTOMATIC_REASON, "automatic replies (out of office, bounces)"),
+    "automatic": (AUTOMATIC_PATTERN, "automatic mail (out of office, bounces, no-reply senders)"),
     "merged": (zendesk.MERGED_REASON.format("%"), "merged into another ticket"),
 }
 

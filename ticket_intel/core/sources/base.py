@@ -58,11 +58,17 @@ FOLLOWUP_SEPARATOR = "\n\n"
 # so only those are read for meaning at ingest (`says_nothing`), which keeps the test off long texts.
 GREETING_WORDS = 10
 GREETING_PREFIX_CHARS = 400
-# Mail a customer's system sent, not the customer: an out-of-office reply or a bounce, by the subject
-# prefixes mail systems write (Outlook "Automatic reply:", Exchange "Out of Office:", "Undeliverable:",
-# "Delivery Status Notification (Failure)") or a body that says so in its first words. Not a person's
-# words (no theme is "Office · return"), so such a ticket is set aside and such a follow-up dropped.
-AUTOMATIC_REASON = "an automatic reply (out of office, or a bounce), not a customer's message"
+# Mail a system sent, not a customer: an out-of-office reply or a bounce, by the subject prefixes mail
+# systems write (Outlook "Automatic reply:", Exchange "Out of Office:", "Undeliverable:", "Delivery
+# Status Notification (Failure)") or a body that says so in its first words, and any mail from an
+# address that takes no answer (`_NO_REPLY`: "noreply@", "do-not-reply@", "mailer-daemon@"), which
+# a support address receives from the services it signed up to (receipts, alerts, newsletters). Not a
+# person's words (no theme is "Office · return"), so such a ticket is set aside and such a follow-up dropped.
+AUTOMATIC_REASON = "an automatic message (out of office, a bounce, a no-reply sender), not a customer's message"
+# Matches the reason and the one filed before no-reply senders were set aside ("an automatic reply (...)").
+AUTOMATIC_PATTERN = "an automatic % (%), not a customer's message"
+_NO_REPLY = re.compile(r"(?i)^\s*(?:[^<@]*<)?\s*(?:no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer[-_.]?daemon|postmaster)"
+                       r"(?:[-_.+][^@\s]*)?@")
 _AUTOMATIC_SUBJECT = re.compile(
     r"(?i)^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|undeliverable|"
     r"undelivered mail|delivery status notification|mail delivery (?:failed|failure|subsystem)|returned mail|"
@@ -285,8 +291,10 @@ def make_ticket(
     product: Any = None,
     followups: Sequence[Any] = (),
     record: Any = None,
+    sender: Any = None,
 ) -> dict[str, Any]:
-    """Validate one record into the canonical schema or raise `RecordError`."""
+    """Validate one record into the canonical schema or raise `RecordError`. `sender`: the address
+    the message came from, when the export gives one apart from `customer_id`."""
     sid = id_or_none(source_id)
     if sid is None:
         raise RecordError("missing ticket id")
@@ -296,7 +304,7 @@ def make_ticket(
     if message_text is not None and (turns := transcript_turns(message_text, subject_text)) is not None:
         message_text, said_later = opening_turn(turns, subject_text)  # a chat sent as one message
         followups = [*said_later, *followups]
-    if is_automatic(subject_text, message_text):
+    if is_automatic(subject_text, message_text) or no_reply(sender) or no_reply(customer_id):
         raise RecordError(AUTOMATIC_REASON)
     if message_text is not None and call_words(message_text) == "" and not says_nothing(subject_text):
         message_text = subject_text  # a call without a transcription: the subject an agent gave it
@@ -336,6 +344,11 @@ def is_automatic(subject: str | None, message: str | None) -> bool:
         return True
     start = message[:GREETING_PREFIX_CHARS] if message is not None else ""
     return bool(_AUTOMATIC_HINT.search(start)) and bool(_AUTOMATIC_BODY.search(clean_message(start)))
+
+
+def no_reply(address: Any) -> bool:
+    """Whether an address takes no answer ("noreply@…", "Acme <do-not-reply@…>"): a system's."""
+    return isinstance(address, str) and bool(_NO_REPLY.match(address))
 
 
 def says_nothing(text: str | None) -> bool:

@@ -66,6 +66,7 @@ def parse(frame: pd.DataFrame, locators: Sequence[str]) -> ParseResult:
                         status=row.get("Status"),
                         product=row.get("Product"),
                         record=row,
+                        sender=row.get("Email"),
                     ),
                     "locator": locator,
                 }
@@ -112,6 +113,7 @@ def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
         product=rec.get("product_id"),
         followups=followups,
         record=rec,
+        sender=requester.get("email"),
     )
     result.tickets.append({**made, "locator": locator})
     for entry in entries:

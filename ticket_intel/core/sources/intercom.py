@@ -98,6 +98,7 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         product=_product(conv),
         followups=followups,
         record=conv,
+        sender=author.get("email"),
     )
     result.tickets.append({**made, "locator": locator})
     for part in agent:

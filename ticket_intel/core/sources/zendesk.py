@@ -57,6 +57,7 @@ class _Export:
     brands: Mapping[Any, Mapping[str, Any]]
     agents: set[Any]
     requesters: Mapping[str, Any]
+    emails: Mapping[Any, Any]
 
 
 @dataclass
@@ -136,6 +137,12 @@ def _chat_replies(comment: Mapping[str, Any], subject: Any) -> list[dict[str, An
              "created_at": at, "body": turn.text} for k, (turn, at) in enumerate(said)]
 
 
+def _sender(ticket: Mapping[str, Any]) -> Any:
+    """The address a mail ticket came from (`via.source.from.address`)."""
+    source = (ticket.get("via") or {}).get("source")
+    return ((source.get("from") or {}) if isinstance(source, Mapping) else {}).get("address")
+
+
 def _subject(ticket: Mapping[str, Any]) -> Any:
     return ticket.get("subject") or ticket.get("raw_subject")
 
@@ -150,6 +157,7 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
     export = _Export(
         orgs=_sideload(doc, "organizations"), brands=_sideload(doc, "brands"),
         agents={i for i, u in _sideload(doc, "users").items() if u.get("role") in AGENT_ROLES},
+        emails={i: u.get("email") for i, u in _sideload(doc, "users").items()},
         requesters={str(t.get("id")): t.get("requester_id") for t in doc["tickets"] if isinstance(t, Mapping)})
     result.add_each(doc["tickets"], locators, "ticket",
                     lambda ticket, locator: _add(result, ticket, locator, export), where="tickets")
@@ -176,6 +184,7 @@ def _add(result: ParseResult, ticket: Mapping[str, Any], locator: str, export: _
         product=(export.brands.get(brand_id) or {}).get("name") or brand_id,
         followups=conv.followups,
         record=ticket,
+        sender=_sender(ticket) or export.emails.get(ticket.get("requester_id")),
     )
     result.tickets.append({**made, "locator": locator})
     for comment in conv.replies:
