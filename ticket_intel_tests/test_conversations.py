@@ -105,6 +105,28 @@ def test_freshdesk_api_conversations_and_csv_product():
     assert csv_result.replies == []
 
 
+@pytest.mark.parametrize("same_requester", [True, False])
+def test_a_freshdesk_ticket_merged_into_another_of_its_requester_is_a_duplicate(same_requester):
+    from ticket_intel.core.sources.base import MERGED_REASON
+
+    def note(i: int, text: str) -> dict:
+        return {"id": i, "incoming": False, "private": False, "body_text": text, "user_id": 90,
+                "created_at": "2026-09-03T15:00:00Z"}
+    kept = {"id": 501, "subject": "Login", "description_text": "Cannot log in", "status": 2, "requester_id": 44,
+            "created_at": "2026-09-03T12:00:00Z", "conversations": [
+                note(1, "Tickets with ids 502 are merged into this ticket."), note(2, "Reset your password here.")]}
+    away = {"id": 502, "subject": "Login again", "description_text": "Still cannot log in", "status": 5,
+            "requester_id": 44 if same_requester else 45, "created_at": "2026-09-03T13:00:00Z",
+            "conversations": [note(3, "This ticket is closed and merged into ticket 501")]}
+    result = parse_bytes("fd.json", json.dumps([kept, away]).encode())
+    if same_requester:  # the same customer's duplicate is counted once, in the ticket kept
+        assert [t["source_id"] for t in result.tickets] == ["501"]
+        assert [r["reason"] for r in result.rejections] == [MERGED_REASON.format("501")]
+    else:
+        assert [t["source_id"] for t in result.tickets] == ["501", "502"] and not result.rejections
+    assert [r["reply_id"] for r in result.replies] == ["2"]  # the merge notes are no answers
+
+
 def test_sample_exports_yield_replies_joined_to_kept_tickets():
     result = read_exports(list_exports(SAMPLE))
     assert list(result.replies.columns) == REPLY_COLUMNS and list(result.tickets.columns) == CANONICAL_COLUMNS
@@ -484,7 +506,7 @@ def test_a_call_s_ticket_is_what_the_caller_said_and_its_record_no_reply(subject
 @pytest.mark.parametrize("same_requester", [True, False])
 def test_a_ticket_merged_into_another_of_its_customer_is_a_duplicate_and_the_merge_note_no_reply(same_requester):
     from ticket_intel.core.sources import SET_ASIDE
-    from ticket_intel.core.sources.zendesk import MERGED_REASON
+    from ticket_intel.core.sources.base import MERGED_REASON
 
     doc = _zendesk_doc()
     doc["tickets"][1]["requester_id"] = 5 if same_requester else 6

@@ -42,6 +42,7 @@ from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, 
 from ticket_intel.core.sources.base import (
     AUTOMATIC_PATTERN,
     CANONICAL_COLUMNS,
+    MERGED_REASON,
     REJECTED_COLUMNS,
     REMOVED_STATUSES,
     REPLY_COLUMNS,
@@ -94,7 +95,7 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 # exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES),
 # conversations we opened that no customer answered (Intercom campaigns and bot greetings),
 # automatic mail: out-of-office replies, bounces, no-reply senders (base.AUTOMATIC_REASON), and tickets an agent merged into another
-# (zendesk.MERGED_REASON).
+# (base.MERGED_REASON).
 # Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The rejection-rate
 # check counts none of them.
 SET_ASIDE = {
@@ -103,7 +104,7 @@ SET_ASIDE = {
     "removed": ("removed in the helpdesk: %", "deleted or spam in the helpdesk"),
     "unanswered": (intercom.UNANSWERED_REASON, "opened by us and never answered"),
     "automatic": (AUTOMATIC_PATTERN, "automatic mail (out of office, bounces, no-reply senders)"),
-    "merged": (zendesk.MERGED_REASON.format("%"), "merged into another ticket"),
+    "merged": (MERGED_REASON.format("%"), "merged into another ticket"),
 }
 
 

@@ -22,7 +22,14 @@ from dateutil import parser as dateparser
 from price_parser import Price
 
 from ticket_intel.core.meaning import meaning_text
-from ticket_intel.core.normalize import POINTER, TAGS_AND_SPACES, call_words, clean_message, has_text
+from ticket_intel.core.normalize import (
+    POINTER,
+    TAGS_AND_SPACES,
+    call_words,
+    clean_message,
+    has_text,
+    html_to_text,
+)
 from ticket_intel.core.sources.transcripts import transcript_turns
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
@@ -79,6 +86,9 @@ _AUTOMATIC_BODY = re.compile(
     r"(?:your|the) message (?:to .{0,80})?(?:could ?n[o']t|was ?n[o']t|was not|could not) be delivered|"
     r"delivery has failed to these recipients)")
 _AUTOMATIC_HINT = re.compile(r"(?i)auto|office|deliver")  # a body without one is not read further
+
+# A ticket an agent merged into another of the same customer: a duplicate, counted in that one.
+MERGED_REASON = "merged into ticket {} in the helpdesk: the same customer's duplicate, counted there"
 
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
@@ -344,6 +354,23 @@ def is_automatic(subject: str | None, message: str | None) -> bool:
         return True
     start = message[:GREETING_PREFIX_CHARS] if message is not None else ""
     return bool(_AUTOMATIC_HINT.search(start)) and bool(_AUTOMATIC_BODY.search(clean_message(start)))
+
+
+def is_merge_note(body: Any, away: re.Pattern[str], kept: re.Pattern[str], requester: Any,
+                  requesters: Mapping[str, Any]) -> bool:
+    """Whether a comment is a note a helpdesk writes when an agent merges tickets: `away` in a ticket
+    merged into the one its group `into` names, `kept` in the one kept. Raise `RecordError`
+    (`MERGED_REASON`) when this ticket went into one of the same requester (`requesters`: each
+    ticket id's)."""
+    said = str(body or "")
+    if "merged into" not in said:  # the notes' words, before any parsing
+        return False
+    said = html_to_text(said)
+    if merged := away.match(said):
+        if requester is not None and requesters.get(merged["into"]) == requester:
+            raise RecordError(MERGED_REASON.format(merged["into"]))
+        return True
+    return bool(kept.match(said))
 
 
 def no_reply(address: Any) -> bool:

@@ -4,10 +4,14 @@ the JSON shape of its tickets API (`/api/v2/tickets`: numeric status, priority a
 The description is the customer's first message. The CSV export carries no replies; API tickets
 fetched with `include=conversations` do: incoming public conversation entries are customer
 follow-ups (those before the first outgoing one join a description that says nothing but a
-greeting, `base.opening_turn`), outgoing ones are agent replies (private notes: `is_public` false)."""
+greeting, `base.opening_turn`), outgoing ones are agent replies (private notes: `is_public` false).
+The notes a merge leaves are neither: "This ticket is closed and merged into ticket 182769" in a
+ticket merged away (set aside, `base.MERGED_REASON`, when the other is the same requester's, as in
+Zendesk) and "Tickets with ids 12 and 13 are merged into this ticket." in the one kept."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -19,6 +23,7 @@ from ticket_intel.core.sources.base import (
     ParseResult,
     RecordError,
     id_or_none,
+    is_merge_note,
     make_ticket,
     opening_turn,
     records,
@@ -30,6 +35,10 @@ REQUIRED = {"Ticket ID", CREATED}
 # Codes documented for the v2 tickets API.
 STATUS = {2: "open", 3: "pending", 4: "resolved", 5: "closed"}
 PRIORITY = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
+# The notes Freshdesk writes when an agent merges tickets, in those merged away and in the one kept.
+_MERGED_AWAY = re.compile(r"^\W*This ticket (?:is|has been|was) closed and merged into ticket\s*#?\s*(?P<into>\d+)",
+                          re.IGNORECASE)
+_MERGED_IN = re.compile(r"^\W*Tickets? with ids? .{0,400}?\b(?:is|are) merged into this ticket", re.IGNORECASE | re.DOTALL)
 CHANNEL = {1: "email", 2: "portal", 3: "phone", 5: "twitter", 6: "facebook", 7: "chat", 8: "mobihelp",
            9: "feedback widget", 10: "outbound email", 11: "ecommerce", 12: "bot"}  # fmt: skip
 
@@ -83,7 +92,8 @@ def _code(table: Mapping[int, str], value: Any) -> Any:
 def parse_api(records: Sequence[Any], locators: Sequence[str]) -> ParseResult:
     """Ticket objects from the tickets API (a JSON array, or one object per JSONL line)."""
     result = ParseResult(SOURCE)
-    result.add_each(records, locators, "ticket", partial(_add_api, result))
+    requesters = {str(r.get("id")): r.get("requester_id") for r in records if isinstance(r, Mapping)}
+    result.add_each(records, locators, "ticket", partial(_add_api, result, requesters=requesters))
     return result
 
 
@@ -92,9 +102,11 @@ def _removed(rec: Mapping[str, Any]) -> str | None:
     return next((flag for flag in REMOVED_STATUSES if rec.get(flag) is True), None)
 
 
-def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str) -> None:
+def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str, requesters: Mapping[str, Any]) -> None:
     requester = rec.get("requester") if isinstance(rec.get("requester"), Mapping) else {}
-    entries = [c for c in rec.get("conversations") or [] if isinstance(c, Mapping)]
+    entries = [c for c in rec.get("conversations") or []
+               if isinstance(c, Mapping) and not is_merge_note(c.get("body_text") or c.get("body"), _MERGED_AWAY,
+                                                               _MERGED_IN, rec.get("requester_id"), requesters)]
     message, followups = opening_turn([(True, rec.get("description") or rec.get("description_text")),
                                        *((bool(c.get("incoming")), c.get("body") or c.get("body_text"))
                                          for c in entries if not c.get("private"))], rec.get("subject"))

@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticket_intel.core.normalize import html_to_text
 from ticket_intel.core.sources.base import (
     ParseResult,
     RecordError,
+    is_merge_note,
     make_ticket,
     opening_turn,
     parse_timestamp,
@@ -32,7 +32,6 @@ from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
 VOICE_COMMENT = "VoiceComment"  # a Talk call's comment: its record (`normalize.call_words`) and transcription
-MERGED_REASON = "merged into ticket {} in the helpdesk: the same customer's duplicate, counted there"
 # The comments Zendesk writes when an agent merges tickets, in the ticket merged away and in the one kept.
 _MERGED_AWAY = re.compile(r"^\W*This request was closed and merged into request\s*#?\s*(?P<into>\d+)",
                           re.IGNORECASE)
@@ -81,7 +80,8 @@ def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
     Without a users sideload every author other than the requester counts as an agent."""
     conv, requester, turns, agents = Conversation(), ticket.get("requester_id"), [], export.agents
     for comment in ticket.get("comments") or []:
-        if not isinstance(comment, Mapping) or _is_merge_note(comment, requester, export.requesters):
+        if not isinstance(comment, Mapping) or is_merge_note(_body(comment, html=False), _MERGED_AWAY, _MERGED_IN,
+                                                             requester, export.requesters):
             continue
         if comment.get("type") == VOICE_COMMENT:
             if said := _voice(comment, opened=any(mine for mine, _ in turns)):
@@ -107,20 +107,6 @@ def _voice(comment: Mapping[str, Any], opened: bool) -> Any:
     subject an agent gave the call). Never an agent's reply, whoever answered."""
     said = (comment.get("data") or {}).get("transcription_text")
     return said or (None if opened else _body(comment, html=True))
-
-
-def _is_merge_note(comment: Mapping[str, Any], requester: Any, requesters: Mapping[str, Any]) -> bool:
-    """Whether a comment is a note a merge leaves; raise `RecordError` (`MERGED_REASON`) when it
-    says the ticket was merged into one of the same requester."""
-    body = str(_body(comment, html=False))
-    if "merged into" not in body:  # the notes' words, before any parsing
-        return False
-    said = html_to_text(body)
-    if merged := _MERGED_AWAY.match(said):
-        if requester is not None and requesters.get(merged["into"]) == requester:
-            raise RecordError(MERGED_REASON.format(merged["into"]))
-        return True
-    return bool(_MERGED_IN.match(said))
 
 
 def _chat_replies(comment: Mapping[str, Any], subject: Any) -> list[dict[str, Any]]:
