@@ -132,6 +132,22 @@ def test_a_failing_provider_costs_a_few_calls_not_one_per_ticket(tmp_path, insta
     assert not any(m.startswith("LLM: ") for m in logged)  # nothing answered, nothing used
 
 
+def test_a_step_stops_asking_once_its_answers_cost_its_limit(tmp_path, instance, monkeypatch, provider):
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    # One answer costs more than a millionth of a dollar: after it, no call is made.
+    result = materialize(instance, warehouse, llm_config(provider, concurrency=1, max_cost_usd="0.000001"))
+    assert result.success and len(provider.requests) == 1
+    rows = stored(warehouse)  # that ticket's answer serves both weeks (cache); the others are offline
+    assert (rows["triage_source"] == f"llm:{MODEL}").sum() == 2 and len(rows) == 2 * len(TEXTS)
+    meta = result.asset_materializations_for_node("ticket_triage")[0].metadata
+    assert meta["llm_calls_not_made"].value == 2 * len(TEXTS) - 2 and meta["llm_cost_usd"].value > 0.000001
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("(the step's LLM answers cost $0.0000" in m and "TICKET_INTEL_LLM_MAX_COST_USD" in m for m in logged)
+    with pytest.raises(ValueError, match="TICKET_INTEL_LLM_MAX_COST_USD must be 0"):
+        llm_config(provider, max_cost_usd="-1").caller()
+
+
 def test_a_hung_provider_is_given_up_on_after_3_timeouts(provider):
     provider.planned = [Planned(200, body={}, delay=8)] * 50
     call = completer(MODEL, {**completion_kwargs(1, api_base=provider.url + "/v1"), "max_retries": 0})

@@ -18,12 +18,13 @@ def completion_kwargs(timeout_seconds: float, api_base: str = "", mock_response:
     return kwargs
 
 
-def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Breaker:
+def completer(model: str, kwargs: Mapping[str, Any] | None = None, max_cost_usd: float = 0.0) -> Breaker:
     """A function from chat messages to the model's JSON text (deterministic, JSON mode).
 
     Every provider failure (timeouts, rate limits, refusals, network) becomes `ProviderError`,
     which the core answers with its offline fallback; a provider failing call after call is not
-    called again for a while (`Breaker`).
+    called again for a while, nor any provider once the answers cost `max_cost_usd` (0: no limit;
+    `Breaker`).
     """
     import litellm
 
@@ -43,4 +44,4 @@ def completer(model: str, kwargs: Mapping[str, Any] | None = None) -> Breaker:
                   getattr(response, "_hidden_params", {}).get("response_cost"))
         return response.choices[0].message.content or ""
 
-    return Breaker(complete, usage=usage)
+    return Breaker(complete, usage=usage, max_cost_usd=max_cost_usd)

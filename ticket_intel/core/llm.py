@@ -217,9 +217,13 @@ class Usage:
                 f"{cost}")
 
 
+SPENT = "the step's LLM answers cost"
+
+
 class Breaker:
-    """A provider call that stops calling a provider that keeps failing, or a model whose answers
-    never validate.
+    """A provider call that stops calling a provider that keeps failing, a model whose answers
+    never validate, or, with `max_cost_usd`, once the step's answers cost that much (`Usage`, by
+    litellm's price list: unpriced answers count nothing; calls in flight may pass it).
 
     After `limit` provider errors in a row, or `invalid_limit` items in a row whose answers (retry
     included) did not validate (a model too small for the task, the wrong model), calls fail at once
@@ -230,8 +234,9 @@ class Breaker:
 
     def __init__(self, complete: Complete, limit: int = 3, cooldown: float = 60.0,
                  clock: Callable[[], float] = time.monotonic, usage: Usage | None = None,
-                 invalid_limit: int = 5) -> None:
+                 invalid_limit: int = 5, max_cost_usd: float = 0.0) -> None:
         self._complete, self._limit, self._invalid_limit = complete, limit, invalid_limit
+        self._max_cost = max_cost_usd
         self._cooldown, self._clock = cooldown, clock
         self.usage = usage or Usage()  # what the answered calls used (filled by the adapter that calls the provider)
         self._lock = threading.Lock()
@@ -240,6 +245,8 @@ class Breaker:
 
     def _admit(self) -> None:
         with self._lock:
+            if self._max_cost and self.usage.cost_usd >= self._max_cost:
+                self._spent()
             if self._failures < self._limit and self._invalid < self._invalid_limit:
                 return
             now = self._clock()
@@ -247,6 +254,14 @@ class Breaker:
                 self.not_called += 1
                 raise NotCalled(f"not called: {self.reason}")
             self._open_until = now + self._cooldown  # this call probes; the others keep failing fast
+
+    def _spent(self) -> None:
+        """The step's answers cost its limit (under the lock): no more calls, whatever the clock."""
+        if not self.not_called or not self.reason.startswith(SPENT):
+            self.reason = f"{SPENT} ${self.usage.cost_usd:.4f}, the limit is ${self._max_cost:.4f}"
+            log.warning("LLM not called any more: %s; the step's other items keep their offline results", self.reason)
+        self.not_called += 1
+        raise NotCalled(f"not called: {self.reason}")
 
     def _count(self, reason: str, invalid: bool) -> None:
         """One more failure in a row (under the lock); at the limit, stop calling for the cooldown."""

@@ -346,14 +346,21 @@ class LLMConfig(dg.ConfigurableResource):
     timeout_seconds: int = E.int("TICKET_INTEL_LLM_TIMEOUT_SECONDS")
     mock_response: str = E("TICKET_INTEL_LLM_MOCK_RESPONSE")
     concurrency: int = E.int("TICKET_INTEL_LLM_CONCURRENCY")
+    max_cost_usd: str = E("TICKET_INTEL_LLM_MAX_COST_USD")
 
     def completion_kwargs(self) -> dict[str, Any]:
         return completion_kwargs(self.timeout_seconds, self.api_base, self.mock_response)
 
     def caller(self) -> Breaker | None:
         """The step's provider call, made once per step so that a failing provider is given up on
-        once, not once per week (core/llm.py `Breaker`); None without a model."""
-        return completer(self.model, self.completion_kwargs()) if self.model else None
+        once, not once per week, and its spending limit holds for the step (core/llm.py `Breaker`);
+        None without a model."""
+        if not self.model:
+            return None
+        limit = _number("llm_max_cost_usd", self.max_cost_usd)
+        if limit < 0:
+            raise ValueError(f"TICKET_INTEL_LLM_MAX_COST_USD must be 0 (no limit) or more, not {self.max_cost_usd!r}")
+        return completer(self.model, self.completion_kwargs(), max_cost_usd=limit)
 
     def answers(self, con: duckdb.DuckDBPyConnection) -> LLMCache:
         """The model's answers cached in the warehouse by prompt hash; the step's one connection is
@@ -375,8 +382,9 @@ def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict
         first, last = window.start.date(), (window.end - timedelta(weeks=1)).date()
         weeks = f"{first}..{last}" if last > first else f"{first}"
         context.log.warning(f"LLM not called {call.not_called} times ({call.reason}): those results are the offline "
-                            f"ones; run weeks {weeks} again once the LLM works (`ticket-intel run --weeks {weeks}`; "
-                            "answers already given come from the cache)")
+                            f"ones; run weeks {weeks} again once the LLM works or TICKET_INTEL_LLM_MAX_COST_USD "
+                            f"allows more (`ticket-intel run --weeks {weeks}`; answers already given come from the "
+                            "cache)")
     return {"llm_answers": dg.MetadataValue.int(used.answers),
             "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
             "llm_cost_usd": dg.MetadataValue.float(round(used.cost_usd, 6)),
