@@ -165,6 +165,16 @@ def test_acronyms_keep_their_case_in_labels():
     assert label_from_terms(["atms", "card"], atms).startswith("ATMs")
 
 
+def test_names_keep_the_capitals_inside_them_in_labels():
+    # A twcs theme read "Ios · iphone"; a capital first letter alone only starts a sentence.
+    tweets = ["My iPhone keyboard types I on iOS 11", "iphone battery drains on iOS",
+              "iOS 11.1 broke my iPhone keyboard", "Battery on my iPhone dies with iOS 11.1"]
+    assert label_from_terms(["ios", "iphone"], tweets) == "iOS · iPhone"
+    assert label_from_terms(["battery", "iphone"], tweets) == "Battery · iPhone"
+    titles = ["useEffect cleanup runs twice", "useEffect fires after unmount", "Useeffect deps ignored"]
+    assert label_from_terms(["useeffect", "cleanup"], titles).startswith("useEffect")  # as developers write it
+
+
 def test_negation_splits_phrases():
     texts = ["my card payment didn't work", "card payment didn't work at all", "the card payment did not work"] * 3
     phrase = head_phrase(["payment"], texts)
@@ -442,6 +452,7 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     ("Fancyzones · zones", "Workspaces · zones", ["workspaces", "fancyzones", "zones"], "Workspaces · zones"),  # no top term
     ("Uber · charged", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · ride"),  # fourth: not leading
     ("Unlabelled theme", "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
+    ("Fancyzones · zones", "Zones · FancyZones", ["zones", "fancyzones"], "FancyZones · zones"),  # kept, as written today
     (None, "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
 ])
 def test_a_theme_keeps_its_label_while_its_words_lead_its_terms(earlier, label, terms, kept):

@@ -27,6 +27,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import pdist
 
 from ticket_intel.core.taxonomy import UNASSIGNED
+from ticket_intel.core.vocabulary import capitalised
 
 COLUMNS = ["theme_id", "parent_id", "parent_label", "parent_kind"]
 AREA, GROUP = "area", "group"
@@ -58,7 +59,7 @@ def group_label(members: pd.DataFrame) -> str:
         rank = {t: (-shared[t], np.mean([row.index(t) for row in lists if t in row]), t) for t in candidates}
         term = min(candidates, key=rank.__getitem__)
         words = {w.lower(): w for label in members["label"] for w in str(label).split()}
-        return words.get(term.lower(), term[:1].upper() + term[1:])
+        return words.get(term.lower(), capitalised(term))
     return str(members.sort_values(["tickets", "theme_id"], ascending=[False, True])["label"].iloc[0])
 
 

@@ -28,7 +28,7 @@ from ticket_intel.core.counts import rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
 from ticket_intel.core.triage import praises, signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
-from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, plural
+from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, capitalised, plural
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
 # quartile): one angry ticket does not make a P0, but a quarter of customers blocked is a blocker.
@@ -168,7 +168,7 @@ def backlog_item(signal: str, topic: str, quote: str, tickets: int, rate: float,
     story = (f"{who} I want {goal.format(topic=topic)} so that {benefit}. "
              f"Evidence: {plural(tickets, 'ticket')} in the window, {rate:.1f}/week lately. "
              f"Done when this theme falls to {target}/week or fewer.")
-    return BacklogItem(title=f"[{tag}] {topic[:1].upper() + topic[1:]}: {work}", user_story=story,
+    return BacklogItem(title=f"[{tag}] {capitalised(topic)}: {work}", user_story=story,
                        severity=severity, deflection_per_week=deflection)
 
 
@@ -304,18 +304,26 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
 
 
 def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
-    """Acronyms as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs keep their
-    capitals in a label. A capitalised word next to another is shouted, not an acronym ("FIX THIS GLITCH"
-    made a twcs theme "App · FIX"): it counts as lower case."""
+    """Acronyms and names as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs
+    keep their capitals in a label, and so do iOS, iPhone, FancyZones and TypeError, capitals inside
+    a word ("Ios · iphone" labelled a twcs theme). A capitalised word next to another is shouted, not
+    an acronym ("FIX THIS GLITCH" made a twcs theme "App · FIX"): it counts as lower case. A form
+    needs most of the word's uses; a capital first letter alone only starts a sentence."""
     written = Counter(word for text in meanings for word in _unshouted(_WRITTEN_WORD.findall(_normalise(text))))
     total: Counter[str] = Counter()
+    inner: dict[str, str] = {}  # per word, its most used form with a capital after the first letter
     for word, n in written.items():
-        total[word.lower()] += n
+        low = word.lower()
+        total[low] += n
+        if word[1:] != word[1:].lower() and n > written[inner.get(low, "")]:
+            inner[low] = word
 
     def form(low: str, n: int) -> str:
         plural = low[:-1].upper() + "s"  # "ATMs", "PINs"
         if len(low) > 1 and written[low.upper()] > n / 2:
             return low.upper()
+        if low in inner and written[inner[low]] > n / 2:
+            return inner[low]
         return plural if len(low) > 2 and low.endswith("s") and written[plural] > n / 2 else low
 
     return {low: form(low, n) for low, n in total.items()}
@@ -385,7 +393,7 @@ def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | Non
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
     forms = _surface_forms(_meanings(texts)) if forms is None else forms
     label = head + (LABEL_SEPARATOR + " ".join(forms.get(w, w) for w in rest[0].split()) if rest and len(used) < 3 else "")
-    return label[:1].upper() + label[1:]
+    return capitalised(label)
 
 
 # A label names a theme by its leading terms: the head phrase and the next term are at most three.
@@ -407,7 +415,14 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
     words = [w.lower() for part in earlier.split(LABEL_SEPARATOR) for w in part.split()]
     names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
-    return earlier if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
+    return _recased(earlier, label) if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
+
+
+def _recased(earlier: str, label: str) -> str:
+    """The earlier label with the capitals today's label writes inside its words ("Ios · iphone",
+    kept from before names kept them, reads "iOS · iPhone")."""
+    cased = {w.lower(): w for w in label.split() if w[1:] != w[1:].lower()}
+    return capitalised(re.sub(r"\S+", lambda m: cased.get(m.group().lower(), m.group()), earlier))
 
 
 def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], terms: Mapping[str, Sequence[str]]

@@ -23,6 +23,7 @@ import yaml
 from ticket_intel.core.hierarchy import centroid_groups, group_label, typical_radius
 from ticket_intel.core.summarize import LABEL_SEPARATOR
 from ticket_intel.core.taxonomy import AREA_MAJORITY, mentions
+from ticket_intel.core.vocabulary import capitalised
 
 TERMS_PER_THEME = 3
 MAX_KEYWORDS = 10
@@ -66,8 +67,7 @@ def _area(members: pd.DataFrame, tags: Mapping[str, Sequence[Sequence[str]]],
 def area_name(label: str) -> str:
     """An area is named like one, not like a theme: "Transfer" for a group labelled by its largest
     theme "Transfer · failed", "Payment" for the shared term "payment" (acronyms as written)."""
-    head = label.split(LABEL_SEPARATOR)[0].strip()
-    return head[:1].upper() + head[1:]
+    return capitalised(label.split(LABEL_SEPARATOR)[0].strip())
 
 
 def draft(themes: pd.DataFrame, centroids: Mapping[str, np.ndarray],

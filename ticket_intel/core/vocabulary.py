@@ -28,3 +28,10 @@ DEFAULT_SIGNAL = "other"
 def plural(n: int, noun: str) -> str:
     """`1 ticket`, `2 tickets`: the one way a count is written, in code and in templates."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def capitalised(text: str) -> str:
+    """`text` starting with a capital, the one way a label, a title or an area name starts; a first
+    word already written with capitals ("iOS", "iPhone", "ATM") stays as customers write it."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return text if first != first.lower() else text[:1].upper() + text[1:]
