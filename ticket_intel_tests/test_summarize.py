@@ -173,6 +173,8 @@ def test_names_keep_the_capitals_inside_them_in_labels():
     assert label_from_terms(["battery", "iphone"], tweets) == "Battery · iPhone"
     titles = ["useEffect cleanup runs twice", "useEffect fires after unmount", "Useeffect deps ignored"]
     assert label_from_terms(["useeffect", "cleanup"], titles).startswith("useEffect")  # as developers write it
+    hyphened = ["PowerToys-Color picker crash", "Color picker PowerToys-Color fails", "Toys-Color crash again"]
+    assert label_from_terms(["toys-color", "crash"], hyphened) == "Toys-color · crash"  # title case, no name
 
 
 def test_negation_splits_phrases():

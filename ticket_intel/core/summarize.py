@@ -303,6 +303,10 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
     return out
 
 
+# A capital after a letter: iOS, iPhone, FancyZones, TypeError (not "Toys-Color", title case after a hyphen).
+_INNER_CAPITAL = re.compile(r"[A-Za-z][A-Z]")
+
+
 def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     """Acronyms and names as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs
     keep their capitals in a label, and so do iOS, iPhone, FancyZones and TypeError, capitals inside
@@ -315,7 +319,7 @@ def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     for word, n in written.items():
         low = word.lower()
         total[low] += n
-        if word[1:] != word[1:].lower() and n > written[inner.get(low, "")]:
+        if _INNER_CAPITAL.search(word) and n > written[inner.get(low, "")]:
             inner[low] = word
 
     def form(low: str, n: int) -> str:
@@ -421,7 +425,7 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
 def _recased(earlier: str, label: str) -> str:
     """The earlier label with the capitals today's label writes inside its words ("Ios · iphone",
     kept from before names kept them, reads "iOS · iPhone")."""
-    cased = {w.lower(): w for w in label.split() if w[1:] != w[1:].lower()}
+    cased = {w.lower(): w for w in label.split() if _INNER_CAPITAL.search(w)}
     return capitalised(re.sub(r"\S+", lambda m: cased.get(m.group().lower(), m.group()), earlier))
 
 
