@@ -19,7 +19,7 @@ BENCHMARKS = [
     ("bench.redaction", "main", ()), ("bench.retrieval", "main", ()), ("bench.scale", "main", ()),
     ("bench.serve", "main", ()), ("bench.signal_severity", "main", ()), ("bench.summaries", "main", ()),
     ("bench.synthetic", "main", ()), ("bench.theme_stability", "main", ()), ("bench.triage", "main", ()),
-    ("bench.message_shapes", "main", ()),
+    ("bench.message_shapes", "main", ()), ("bench.rerun_stability", "main", ()),
     ("bench.labels.sample", "main", ("--out", "unused.csv")),
 ]
 
