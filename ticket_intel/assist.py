@@ -107,8 +107,10 @@ class Assistant:
             raise RuntimeError("this assistant was loaded without its encoder")
         return self.encode([meaning_text(t)[:EMBED_CHARS] for t in redacted])
 
-    def similar(self, vector: np.ndarray, k: int | None = None, exclude: str | None = None) -> list[Match]:
-        return similar(self.index, vector, k or self.settings.k, exclude)
+    def similar(self, vector: np.ndarray, k: int | None = None, exclude: str | None = None,
+                text: str | None = None) -> list[Match]:
+        """`core.retrieve.similar`: `text`, the query's redacted text, when it has one."""
+        return similar(self.index, vector, k or self.settings.k, exclude, text)
 
     def draft(self, redacted: str, matches: list[Match]) -> Draft:
         return draft_reply(redacted, matches, self.index.floor, self.llm)

@@ -13,7 +13,8 @@ import click
 from ticket_intel import settings
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant, stored_ticket
 from ticket_intel.core.drafts import Draft
-from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Match
+from ticket_intel.core.meaning import meaning_text
+from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, NOTHING_TO_READ, Match
 
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), show_default=True,
                                 default=settings.BY_ENV["TICKET_INTEL_WAREHOUSE"].default)
@@ -55,17 +56,18 @@ def _ask(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None
     if ticket_id is not None:  # its stored vector: nothing is embedded again
         stored, vector = stored_ticket(warehouse, ticket_id, s.key)
         assistant = load_assistant(warehouse, s, encoder=False, llm=drafts)
-        return assistant, stored, assistant.similar(vector, k, exclude=ticket_id)
+        return assistant, stored, assistant.similar(vector, k, exclude=ticket_id, text=stored)
     assistant = load_assistant(warehouse, s, llm=drafts)
     redacted = assistant.redact(text or "")
-    return assistant, redacted, assistant.similar(assistant.embed(redacted), k)
+    return assistant, redacted, assistant.similar(assistant.embed(redacted), k, text=redacted)
 
 
-def format_matches(matches: list[Match], fmt: str) -> str:
+def format_matches(matches: list[Match], fmt: str, query: str) -> str:
+    """The matches as JSON or a table; none: why (the query says nothing, or the base is empty)."""
     if fmt == "json":
         return json.dumps([m.as_dict() for m in matches], indent=2, ensure_ascii=False)
     if not matches:
-        return f"({EMPTY_KNOWLEDGE_BASE}; see docs/assist.md)"
+        return f"({NOTHING_TO_READ if not meaning_text(query) else EMPTY_KNOWLEDGE_BASE}; see docs/assist.md)"
     from tabulate import tabulate
 
     rows = [[m.ticket_id, f"{m.similarity:.3f}", m.text, m.resolution] for m in matches]
@@ -80,8 +82,8 @@ def format_matches(matches: list[Match], fmt: str) -> str:
 @friendly
 def similar(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
     """The K most similar past resolved tickets, with how they were solved."""
-    _, _, matches = _ask(warehouse, text, ticket_id, k)
-    click.echo(format_matches(matches, fmt))
+    _, query, matches = _ask(warehouse, text, ticket_id, k)
+    click.echo(format_matches(matches, fmt, query))
 
 
 def format_draft(draft: Draft, matches: list[Match], fmt: str) -> str:

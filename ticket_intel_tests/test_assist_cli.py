@@ -65,6 +65,14 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
 
 
 def test_an_empty_knowledge_base_says_what_fills_it():
-    said = format_matches([], "table")
+    said = format_matches([], "table", "my card was declined")
     assert "no resolved tickets" in said and "public agent reply" in said and "docs/assist.md" in said
-    assert format_matches([], "json") == "[]"
+    assert format_matches([], "json", "my card was declined") == "[]"
+
+
+def test_a_text_with_nothing_to_read_is_like_no_resolved_ticket(warehouse):
+    # Its vector is the empty text's: "Hi there" met every stored call's record at similarity 1.
+    r = invoke("similar", "--warehouse", str(warehouse), "--text", "Hi there!")
+    assert r.exit_code == 0 and "nothing to read" in r.output and "zendesk:" not in r.output
+    r = invoke("draft", "--warehouse", str(warehouse), "--text", "Hello team", "--format", "json")
+    assert json.loads(r.output)["similar"] == [] and json.loads(r.output)["cited_ticket_ids"] == []

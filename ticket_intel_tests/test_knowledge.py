@@ -67,6 +67,13 @@ def test_a_resolved_status_without_replies_and_an_empty_batch_give_an_empty_know
     assert knowledge_base(_tickets(), _replies(), RedactionSettings()).empty
 
 
+def test_a_resolved_ticket_with_nothing_to_read_asks_nothing_to_be_matched():
+    tickets = _tickets(("zendesk:1", "solved"), ("zendesk:2", "solved"), ("zendesk:3", "solved")).assign(
+        meaning_text=["My card was declined", "", None])  # a call's record; None: from before texts for meaning
+    replies = _replies(*((t, "Please try again now.", True, 9) for t in ("zendesk:1", "zendesk:2", "zendesk:3")))
+    assert sorted(knowledge_base(tickets, replies, RedactionSettings())["ticket_id"]) == ["zendesk:1", "zendesk:3"]
+
+
 def test_awaiting_reply_picks_open_tickets_and_unanswered_ones_without_status():
     tickets = _tickets(("zendesk:1", "solved"), ("zendesk:2", "open"), ("twcs:3", None), ("twcs:4", None))
     replies = _replies(("twcs:3", "on it", True, 9))

@@ -104,6 +104,12 @@ def test_plain_text_gets_every_contract_field_and_similar_tickets(server):
     assert body["similar"][0]["resolution"] == KB[0][2]
 
 
+def test_a_message_with_nothing_to_read_needs_review_and_is_like_no_resolved_ticket(server):
+    url, _ = server
+    body = post(url, {"text": "Hi there!", "customer_id": "c-3"}).json()
+    assert body["needs_review"] is True and body["similar"] == []
+
+
 def test_an_angry_customer_is_escalated_to_the_categorys_escalation_team(server):
     url, _ = server
     r = post(url, {"text": "Two weeks without an answer, this is ridiculous. Refund me or I cancel my "

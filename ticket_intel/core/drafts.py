@@ -220,7 +220,7 @@ def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int
     """One draft per ticket awaiting a reply (`waiting`: ticket_id and redacted text; `vectors`
     row-aligned), grounded in its k most similar resolved tickets; up to `workers` LLM drafts at once."""
     tickets = list(zip(waiting["ticket_id"], waiting["text"], vectors, strict=True))
-    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, exclude=ticket_id), index.floor, llm)
+    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, ticket_id, text), index.floor, llm)
                           for ticket_id, text, vector in tickets], workers)
     rows = [{"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
              "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE}

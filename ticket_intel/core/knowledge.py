@@ -73,10 +73,13 @@ def public_reply_counts(replies: pd.DataFrame) -> pd.Series:
 
 
 def knowledge_base(tickets: pd.DataFrame, replies: pd.DataFrame, settings: RedactionSettings) -> pd.DataFrame:
-    """The resolved tickets among `tickets` (ticket_id, week_start, status, redacted text, text_hash)
-    with their resolution; `replies` are raw agent replies (ticket_id, reply_at, text, is_public)."""
+    """The resolved tickets among `tickets` (ticket_id, week_start, status, redacted text, text_hash,
+    optionally meaning_text: one with nothing to read is left out) with their resolution; `replies`
+    are raw agent replies (ticket_id, reply_at, text, is_public)."""
     n = tickets["ticket_id"].map(public_reply_counts(replies)).fillna(0).astype(int)
     keep = np.array([is_resolved(s, c) for s, c in zip(tickets["status"], n, strict=True)], dtype=bool)
+    if "meaning_text" in tickets:  # nothing to read asks nothing a later ticket could be like
+        keep &= (tickets["meaning_text"].fillna("?") != "").to_numpy()
     chosen = tickets[keep].assign(public_replies=n[keep])
     mine = replies[replies["ticket_id"].isin(set(chosen["ticket_id"]))]
     solved = resolutions(mine, settings)

@@ -20,8 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ticket_intel.core.meaning import meaning_text
+
 FLOOR_QUANTILE = 0.99  # closer than 99 % of random pairs
 # Why an empty knowledge base is empty (what `similar` prints, and the note of a draft it cannot ground).
+NOTHING_TO_READ = ("the text has nothing to read (only a greeting, handles, links or redacted values, or a call's "
+                   "record without its words): no resolved ticket is like it")
 EMPTY_KNOWLEDGE_BASE = ("no resolved tickets in the knowledge base yet: it holds tickets a public agent reply "
                         "answered, and the exports held none")
 FLOOR_PAIRS = 20_000
@@ -101,11 +105,16 @@ def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray,
     return rows, sims[rows]
 
 
-def similar(index: Index, query: np.ndarray, k: int = 5, exclude: str | None = None) -> list[Match]:
+def similar(index: Index, query: np.ndarray, k: int = 5, exclude: str | None = None, text: str | None = None
+            ) -> list[Match]:
     """The k resolved tickets most similar to `query` (a vector), best first; `exclude` is the
-    asking ticket's own id, never its own neighbour."""
+    asking ticket's own id, never its own neighbour. `text`, the query's redacted text when the
+    caller has it: one with nothing to read asks nothing, and matches nothing (`NOTHING_TO_READ`;
+    its vector is the empty text's, and "Hi there" met every call's record at similarity 1)."""
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")
+    if text is not None and not meaning_text(text):
+        return []
     if len(index) and query.shape[-1] != index.vectors.shape[1]:
         raise ValueError(f"query has {query.shape[-1]} dimensions, the knowledge base {index.vectors.shape[1]}")
     rows, sims = nearest(index.vectors, unit_rows(query), k + (exclude is not None))
