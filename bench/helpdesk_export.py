@@ -32,8 +32,8 @@ from bench.message_shapes import CITIES, NAMES, SHAPES, filled
 DATASET = SHARED / "banking77"
 START = pd.Timestamp("2026-09-07T08:00:00Z")  # a Monday
 SPACING = pd.Timedelta(minutes=33.6)
-MIX = {"plain": 0.16, "no-reply mail": 0.04, "Label: answer": 0.12, "HTML table": 0.08, "signed mail": 0.25, "forwarded mail": 0.05,
-       "chat": 0.10, "follow-up": 0.05, "Talk voicemail": 0.08, "Talk call": 0.07}
+MIX = {"plain": 0.16, "no-reply mail": 0.04, "Label: answer": 0.12, "HTML table": 0.08, "signed mail": 0.25,
+       "forwarded mail": 0.05, "chat": 0.10, "follow-up": 0.05, "Talk voicemail": 0.08, "Talk call": 0.07}
 CALL = ("Call from: +44 20 7946 0{i:03d}\nTime of call: {at:%B %-d, %Y at %-I:%M:%S %p}\nCalled: +44 20 7946 0999\n"
         "Location: {city}\nLength of phone call: {minutes} minutes, {seconds} seconds\nAnswered by: Sam")
 SUBJECTS = {"Label: answer": "New contact form submission", "HTML table": "Website enquiry"}

@@ -8,12 +8,11 @@ customers sign their mail with a name, a title, their company and phones; a coll
 customer's mail; a phone system opens a ticket with its record of a call, which holds a voicemail's
 transcription. Each banking77 test query (seeded) is wrapped in five common notification shapes
 ("Label: answer" lines, the same under a preamble, WordPress Contact Form 7's mail, an HTML table,
-Markdown bold labels), in a
-mail signed by one of eight companies' staff, in a forward, and in a voicemail's record. Every
-message is cleaned (`normalize.clean_message`: a form read to its free-text answers without its preamble, `form_answers`;
-a signature block below a sign-off cut; a forward's header dropped; a call's record read to its
-transcription, `call_words`) and redacted, and its text for meaning clustered by the pipeline
-(`cluster.cluster`):
+Markdown bold labels), in a mail signed by one of eight companies' staff, in a forward, and in a
+voicemail's record. Every message is cleaned (`normalize.clean_message`: a form read to its
+free-text answers without its preamble, `form_answers`; a signature block below a sign-off cut; a
+forward's header dropped; a call's record read to its transcription, `call_words`) and redacted,
+and its text for meaning clustered by the pipeline (`cluster.cluster`):
 
 - `same as query`: share of tickets whose text for meaning is the query's own;
 - themes, outlier share, and ARI against the 77 intents (outliers as one group), means of `--runs`

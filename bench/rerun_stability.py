@@ -88,6 +88,16 @@ def compared(x: np.ndarray, seed: int) -> list[dict[str, object]]:
     return rows
 
 
+def window_rows(name: str, texts: list[str], runs: int) -> list[dict[str, object]]:
+    """One row per change of one window: its figures' means over `runs` seeds."""
+    x, _ = cached_embed(texts)
+    measured = pd.DataFrame([r for seed in range(42, 42 + runs) for r in compared(x, seed)])
+    print(f"  {name}: done", flush=True)
+    return [{"window": name, "tickets": len(texts), "change": change,
+             **{k: round(float(g[k].mean()), 3) for k in ("ari", "same_themes", "their_tickets", "overlapping")}}
+            for change, g in measured.groupby("change", sort=False)]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", nargs="+", default=["vercel_next.js", "microsoft_PowerToys"])
@@ -96,17 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if any(skipped_without(SHARED / d) for d in ("github_bug_issues", "twcs_sample", "banking77")):
         return 0
-    rows = []
-    for name, texts in windows(args.products, args.weeks).items():
-        x, _ = cached_embed(texts)
-        runs = pd.DataFrame([r for seed in range(42, 42 + args.runs) for r in compared(x, seed)])
-        for change, g in runs.groupby("change", sort=False):
-            rows.append({"window": name, "tickets": len(texts), "change": change,
-                         **{k: round(float(g[k].mean()), 3) for k in ("ari", "same_themes", "their_tickets", "overlapping")}})
-        print(f"  {name}: done", flush=True)
-    print(f"\nThemes clustered again after a small change (means of {args.runs} seeds; on the tickets both runs "
-          f"hold, same theme: Jaccard >= {SAME_THEME}, overlapping: >= {OVERLAPPING})")
-    print(table(rows))
+    rows = [row for name, texts in windows(args.products, args.weeks).items()
+            for row in window_rows(name, texts, args.runs)]
+    heading = (f"Themes clustered again after a small change (means of {args.runs} seeds; on the tickets both "
+               f"runs hold, same theme: Jaccard >= {SAME_THEME}, overlapping: >= {OVERLAPPING})")
+    print(f"\n{heading}\n{table(rows)}")
     return 0
 
 

@@ -454,7 +454,8 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     ("Fancyzones · zones", "Workspaces · zones", ["workspaces", "fancyzones", "zones"], "Workspaces · zones"),  # no top term
     ("Uber · charged", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · ride"),  # fourth: not leading
     ("Unlabelled theme", "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
-    ("Fancyzones · zones", "Zones · FancyZones", ["zones", "fancyzones"], "FancyZones · zones"),  # kept, as written today
+    # kept, with the capitals today's label writes
+    ("Fancyzones · zones", "Zones · FancyZones", ["zones", "fancyzones"], "FancyZones · zones"),
     (None, "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
 ])
 def test_a_theme_keeps_its_label_while_its_words_lead_its_terms(earlier, label, terms, kept):

@@ -186,9 +186,11 @@ _CONTACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\+?(?=(?:\D*\d){7})[\d\s().
 # message:"): the same on every notification of that form, none of the customer's words.
 _FORM_PREAMBLE = re.compile(
     r"(?i)^\W*(?:(?:you(?:'ve|\s+have)?\s+)?(?:just\s+)?(?:received|got)\s+an?\s+|an?\s+)?new\s+(?:\w+\s+){0,3}?"
-    r"(?:submission|entry|message|enquiry|inquiry|response|lead)s?\b(?:\s*[:.!-].{0,80}|\s+(?:from|for|on|via|to|at|in|has)\b.{0,100})?$"
-    r"|^\W*(?:(?:the\s+)?form\s+details(?:\s+(?:are\s+)?below)?|here\s+(?:are|is)\s+the\s+(?:details|message|submission|"
-    r"information)|(?:the\s+)?details\s+(?:are\s+)?below|someone\s+(?:has\s+)?(?:submitted|filled\s+(?:in|out)|sent))\b.{0,100}$"
+    r"(?:submission|entry|message|enquiry|inquiry|response|lead)s?\b"
+    r"(?:\s*[:.!-].{0,80}|\s+(?:from|for|on|via|to|at|in|has)\b.{0,100})?$"
+    r"|^\W*(?:(?:the\s+)?form\s+details(?:\s+(?:are\s+)?below)?"
+    r"|here\s+(?:are|is)\s+the\s+(?:details|message|submission|information)|(?:the\s+)?details\s+(?:are\s+)?below"
+    r"|someone\s+(?:has\s+)?(?:submitted|filled\s+(?:in|out)|sent))\b.{0,100}$"
 )
 FORM_FIELDS = 3  # one or two "Note: ..." lines occur in prose; three labelled lines that ask who you are make a form
 FREE_TEXT_WORDS = 4  # a shorter answer is a name, a choice from a list ("Topic: Other") or a contact detail
@@ -213,9 +215,9 @@ def _fields(lines: list[str]) -> tuple[list[str], list[list[str]]]:
 
 def form_answers(text: str) -> str:
     """What the customer wrote into a web form whose notification is the message: the lines before
-    its first field (after the form's preamble), and its free-text answers (or, with neither, its short
-    answers but the contact details). Labels, contact details and short answers go: every ticket from that form shares them
-    ("Name: Email: Topic: Other Message: ..." halved the agreement of banking questions' themes with
+    its first field (after the form's preamble), and its free-text answers (or, with neither, its
+    short answers but the contact details). Labels, contact details and short answers go: every
+    ticket from that form shares them ("Name: Email: Topic: Other Message: ..." halved the agreement of banking questions' themes with
     their intents). Empty when the text is no such form: fewer than FORM_FIELDS fields, or no short
     answer holding an e-mail address or a phone number (a form that asks who you are; a customer's
     own "Steps: / Expected: / Actual:" report stays whole)."""

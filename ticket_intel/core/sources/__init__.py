@@ -94,8 +94,8 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 # partitions (kept by starting them earlier), earlier versions of tickets (and messages)
 # exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES),
 # conversations we opened that no customer answered (Intercom campaigns and bot greetings),
-# automatic mail: out-of-office replies, bounces, no-reply senders (base.AUTOMATIC_REASON), and tickets an agent merged into another
-# (base.MERGED_REASON).
+# automatic mail: out-of-office replies, bounces, no-reply senders (base.AUTOMATIC_REASON), and
+# tickets an agent merged into another (base.MERGED_REASON).
 # Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The rejection-rate
 # check counts none of them.
 SET_ASIDE = {

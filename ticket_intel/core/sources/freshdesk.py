@@ -38,7 +38,8 @@ PRIORITY = {1: "low", 2: "medium", 3: "high", 4: "urgent"}
 # The notes Freshdesk writes when an agent merges tickets, in those merged away and in the one kept.
 _MERGED_AWAY = re.compile(r"^\W*This ticket (?:is|has been|was) closed and merged into ticket\s*#?\s*(?P<into>\d+)",
                           re.IGNORECASE)
-_MERGED_IN = re.compile(r"^\W*Tickets? with ids? .{0,400}?\b(?:is|are) merged into this ticket", re.IGNORECASE | re.DOTALL)
+_MERGED_IN = re.compile(r"^\W*Tickets? with ids? .{0,400}?\b(?:is|are) merged into this ticket",
+                        re.IGNORECASE | re.DOTALL)
 CHANNEL = {1: "email", 2: "portal", 3: "phone", 5: "twitter", 6: "facebook", 7: "chat", 8: "mobihelp",
            9: "feedback widget", 10: "outbound email", 11: "ecommerce", 12: "bot"}  # fmt: skip
 

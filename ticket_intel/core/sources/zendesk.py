@@ -8,7 +8,7 @@ is the message. The product is the ticket's brand (its sideloaded name, else its
 deleted ticket (the incremental export keeps them, status `deleted`) is parsed like the others;
 resolution sets it aside (`base.REMOVED_STATUSES`). A ticket an agent merged into another of the
 same requester ("This request was closed and merged into request #123") is that one's duplicate: it
-is set aside (`MERGED_REASON`); merged into another customer's, it still counts that customer. The
+is set aside (`base.MERGED_REASON`); merged into another customer's, it still counts that customer. The
 note a merge leaves in the ticket kept ("Request #122 ... was closed and merged into this request")
 is no reply."""
 
