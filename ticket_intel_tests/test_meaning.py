@@ -41,6 +41,8 @@ TWEETS = [
     ("The export fails. [cid:image001.png@01D7B2C3.4E5F6A70] [image: Globex logo]", "The export fails."),
     ("Export fails [Screenshot 2026-09-01 at 10.32.11.png] <image001.png>", "Export fails"),
     ("Chat with [PERSON]", ""),  # a chat's placeholder text
+    ("Hola, mi tarjeta no funciona", "mi tarjeta no funciona"), ("Bonjour !", ""),  # for a multilingual model
+    ("Salvage the data please", "Salvage the data please"),
     ("Call from: [PHONE]", ""), ("Voicemail from [PERSON]", ""), ("Missed call from [PHONE]", ""),  # a call's
     ("Chat with support about my refund", "Chat with support about my refund"),
 ]

@@ -18,7 +18,8 @@ Request] ": it says which form was filled in, not what went wrong, and grouped 5
 bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag naming a module, such
 as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays; a
 ticket that says nothing else, such as "Bug" or "Bug report", is left with nothing to read), a
-leading greeting ("Hi team,"), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
+leading greeting ("Hi team,"; "Hola,", "Bonjour" and the like in the languages of `VALEDICTION`,
+for a multilingual model's tickets), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
 trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay:
 "order [ORDER]" keeps "order". A helpdesk's text for a chat or call that only names who it was with
 ("Chat with [PERSON]", "Voicemail from: [PHONE]") and a phone system's record of a call ("Call from:
@@ -88,7 +89,10 @@ _ATTACHMENT = re.compile(
 )
 _HASH_NUMBER = re.compile(r"(?<![\w&])#\d+\b")  # #1234 (not an HTML entity's &#39;)
 _GREETING = re.compile(
-    r"(?i)^\W*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening))\b"
+    r"(?i)^\W*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening)"
+    # German, French, Spanish, Italian, Portuguese and Dutch, as VALEDICTION: a multilingual model's tickets
+    r"|hallo|guten (?:tag|morgen|abend)|bonjour|bonsoir|salut|hola|buen(?:os|as) (?:d[ií]as|tardes|noches)|ciao"
+    r"|buongiorno|buonasera|salve|ol[aá]|bom dia|boa (?:tarde|noite)|hoi|goede(?:morgen|middag|navond))\b"
     r"(?:\s+(?:there|all|everyone|guys|folks|sir|madam|sir/madam|friends|again|"
     r"(?:\w+\s+)?(?:team|support|service|care)\b))?\s*[,!.:;-]*\s*"
 )
