@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 from dagster._core.scheduler.instigation import TickStatus
+from sqlalchemy.exc import OperationalError
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.defs.run_guard import run_worker
@@ -78,12 +79,22 @@ def test_a_killed_cli_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_pat
     it dies; a CLI run has nobody watching it.)"""
     env = daemon_env(tmp_path)
     instance = instance_at(env)
-    most_active = 0
+    most_active, writer, frozen = 0, None, False
 
     def watch(condition):
+        """`condition()` and the count of active runs, read from the instance's SQLite storage. The CLI
+        run frozen mid-write can hold SQLite's lock (CI: "locking protocol"): it is let on a moment,
+        and the poll tries again."""
         nonlocal most_active
-        most_active = max(most_active, len(_active(instance)))
-        return condition()
+        try:
+            most_active = max(most_active, len(_active(instance)))
+            return condition()
+        except OperationalError:
+            if frozen and writer.poll() is None:
+                writer.send_signal(signal.SIGCONT)
+                time.sleep(0.5)
+                writer.send_signal(signal.SIGSTOP)
+            return None
 
     with running_daemon(tmp_path, env):
         writer = cli(["run", "--inbox", str(PROJECT_ROOT / "data" / "sample"), "--warehouse", env["TICKET_INTEL_WAREHOUSE"],
@@ -91,13 +102,17 @@ def test_a_killed_cli_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_pat
         first = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if run_worker(r)), None)), 300,
                          "the CLI run to take the warehouse")
         writer.send_signal(signal.SIGSTOP)
+        frozen = True
         _split_inbox(tmp_path / "inbox", ["2026-09-07", "2026-10-05", "2026-11-02"])
         wait_for(lambda: watch(lambda: len(instance.get_runs()) == 4), 240, "the inbox sensor's 3 runs")
         time.sleep(10)  # the queue's passes see the 3 runs while the CLI run holds the pool
-        assert watch(lambda: {r.status for r in instance.get_runs() if r.run_id != first.run_id}) == {
-            dg.DagsterRunStatus.QUEUED}
-        assert instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.STARTED
+        others = wait_for(lambda: watch(lambda: {r.status for r in instance.get_runs() if r.run_id != first.run_id}),
+                          60, "the queued runs")
+        assert others == {dg.DagsterRunStatus.QUEUED}
+        status = wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status), 60, "the CLI run")
+        assert status == dg.DagsterRunStatus.STARTED
         kill(writer)
+        frozen = False
         wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.FAILURE),
                  120, "the dead run to be failed")
         second = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if r.run_id != first.run_id), None)),
