@@ -99,27 +99,30 @@ def test_a_killed_cli_run_frees_the_queue_and_a_burst_runs_one_at_a_time(tmp_pat
     with running_daemon(tmp_path, env):
         writer = cli(["run", "--inbox", str(PROJECT_ROOT / "data" / "sample"), "--warehouse", env["TICKET_INTEL_WAREHOUSE"],
                       "--weeks", "2026-11-16"], env, tmp_path)
-        first = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if run_worker(r)), None)), 300,
-                         "the CLI run to take the warehouse")
-        writer.send_signal(signal.SIGSTOP)
-        frozen = True
-        _split_inbox(tmp_path / "inbox", ["2026-09-07", "2026-10-05", "2026-11-02"])
-        wait_for(lambda: watch(lambda: len(instance.get_runs()) == 4), 240, "the inbox sensor's 3 runs")
-        time.sleep(10)  # the queue's passes see the 3 runs while the CLI run holds the pool
-        others = wait_for(lambda: watch(lambda: {r.status for r in instance.get_runs() if r.run_id != first.run_id}),
-                          60, "the queued runs")
-        assert others == {dg.DagsterRunStatus.QUEUED}
-        status = wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status), 60, "the CLI run")
-        assert status == dg.DagsterRunStatus.STARTED
-        kill(writer)
-        frozen = False
-        wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.FAILURE),
-                 120, "the dead run to be failed")
-        second = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if r.run_id != first.run_id), None)),
-                          120, "a queued run to start")
-        wait_for(lambda: watch(lambda: instance.get_run_by_id(second.run_id).is_finished), 900,
-                 "the second run to finish", every=1)
-        assert instance.get_run_by_id(second.run_id).status == dg.DagsterRunStatus.SUCCESS
+        try:
+            first = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if run_worker(r)), None)), 300,
+                             "the CLI run to take the warehouse")
+            writer.send_signal(signal.SIGSTOP)
+            frozen = True
+            _split_inbox(tmp_path / "inbox", ["2026-09-07", "2026-10-05", "2026-11-02"])
+            wait_for(lambda: watch(lambda: len(instance.get_runs()) == 4), 240, "the inbox sensor's 3 runs")
+            time.sleep(10)  # the queue's passes see the 3 runs while the CLI run holds the pool
+            others = wait_for(lambda: watch(lambda: {r.status for r in instance.get_runs() if r.run_id != first.run_id}),
+                              60, "the queued runs")
+            assert others == {dg.DagsterRunStatus.QUEUED}
+            status = wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status), 60, "the CLI run")
+            assert status == dg.DagsterRunStatus.STARTED
+            kill(writer)
+            frozen = False
+            wait_for(lambda: watch(lambda: instance.get_run_by_id(first.run_id).status == dg.DagsterRunStatus.FAILURE),
+                     120, "the dead run to be failed")
+            second = wait_for(lambda: watch(lambda: next((r for r in _active(instance) if r.run_id != first.run_id), None)),
+                              120, "a queued run to start")
+            wait_for(lambda: watch(lambda: instance.get_run_by_id(second.run_id).is_finished), 900,
+                     "the second run to finish", every=1)
+            assert instance.get_run_by_id(second.run_id).status == dg.DagsterRunStatus.SUCCESS
+        finally:
+            kill(writer)  # also when a step above fails: a frozen run must not outlive the test
     assert most_active == 1
     failure = instance.get_records_for_run(first.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
     assert "is gone, killed or crashed" in failure[0].event_log_entry.dagster_event.message
