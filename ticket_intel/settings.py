@@ -129,8 +129,9 @@ SETTINGS: tuple[Setting, ...] = (
     _s("LLM_TIMEOUT_SECONDS", 60, "per attempt of an LLM request (the provider's client retries a failed one twice)",
        shapes=OPERATIONAL),
     _s("LLM_MOCK_RESPONSE", "", "litellm's offline test hook; never set in production"),
-    _s("LLM_MAX_COST_USD", 0, "the most one step of a run spends on LLM answers, in US dollars by litellm's price "
-       "list (0: no limit); past it the step's other items keep their offline results", shapes=OPERATIONAL),
+    _s("LLM_MAX_COST_USD", 0, "the most one run spends on LLM answers, over all its steps, in US dollars by "
+       "litellm's price list (0: no limit); past it the run's other items keep their offline results",
+       shapes=OPERATIONAL),
     _s("LLM_CONCURRENCY", 4, "LLM requests in flight at once (tickets triaged, themes summarized, replies drafted)",
        shapes=OPERATIONAL),
     _s("SIMILAR_K", 5, "similar resolved tickets shown by `similar` and `serve`, and given to a reply draft"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 
+import dagster as dg
 import litellm
 import numpy as np
 import pandas as pd
@@ -143,9 +144,28 @@ def test_a_step_stops_asking_once_its_answers_cost_its_limit(tmp_path, instance,
     meta = result.asset_materializations_for_node("ticket_triage")[0].metadata
     assert meta["llm_calls_not_made"].value == 2 * len(TEXTS) - 2 and meta["llm_cost_usd"].value > 0.000001
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
-    assert any("(the step's LLM answers cost $0.0000" in m and "TICKET_INTEL_LLM_MAX_COST_USD" in m for m in logged)
+    assert any("(the run's LLM answers cost $0.0000" in m and "TICKET_INTEL_LLM_MAX_COST_USD" in m for m in logged)
     with pytest.raises(ValueError, match="TICKET_INTEL_LLM_MAX_COST_USD must be 0"):
         llm_config(provider, max_cost_usd="-1").caller()
+
+
+@pytest.mark.parametrize(("earlier", "calls"), [(0.30, len(TEXTS)), (0.50, 0)])
+def test_the_spending_limit_holds_for_the_run_not_each_step(tmp_path, instance, monkeypatch, provider, earlier, calls):
+    """A step earlier in the run spent `earlier` dollars (recorded on each of its two weeks'
+    materializations, counted once): triage, the next step, asks only while the run is under its
+    $0.50 limit (its own answers cost a few millionths)."""
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+
+    @dg.asset(key="routing", partitions_def=triage_defs.ticket_triage.partitions_def)
+    def earlier_llm_step() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"llm_cost_usd": earlier})
+
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    result = materialize(instance, warehouse, llm_config(provider, concurrency=1, max_cost_usd="0.5"), earlier_llm_step)
+    assert result.success and len(result.asset_materializations_for_node("routing")) == 2
+    assert len(provider.requests) == calls  # each text asked once; week 2 answered from the cache
+    logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    assert any("the run's LLM answers cost $0.5000, the limit is $0.5000" in m for m in logged) == (calls == 0)
 
 
 def test_a_hung_provider_is_given_up_on_after_3_timeouts(provider):

@@ -29,9 +29,11 @@ def build_warehouse(path: Path) -> Path:
     return path
 
 
-def materialize(instance, warehouse: Path, llm: LLMConfig) -> dg.ExecuteInProcessResult:
+def materialize(instance, warehouse: Path, llm: LLMConfig, *upstream: dg.AssetsDefinition
+                ) -> dg.ExecuteInProcessResult:
+    """Triage of both weeks in one run, after the `upstream` assets given."""
     return dg.materialize(
-        [triage_defs.ticket_triage], instance=instance,
+        [*upstream, triage_defs.ticket_triage], instance=instance,
         resources={"warehouse": Warehouse(database=str(warehouse)), "triage_config": TriageConfig(),
                    "ranking": RankingConfig(), "embedding": EmbeddingConfig(), "llm": llm},
         tags={"dagster/asset_partition_range_start": WEEK.isoformat(),

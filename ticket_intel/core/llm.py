@@ -217,13 +217,14 @@ class Usage:
                 f"{cost}")
 
 
-SPENT = "the step's LLM answers cost"
+SPENT = "the run's LLM answers cost"
 
 
 class Breaker:
     """A provider call that stops calling a provider that keeps failing, a model whose answers
-    never validate, or, with `max_cost_usd`, once the step's answers cost that much (`Usage`, by
-    litellm's price list: unpriced answers count nothing; calls in flight may pass it).
+    never validate, or, with `max_cost_usd`, once the run's answers cost that much: what its earlier
+    steps spent (`spent_usd`) and this step's (`Usage`), by litellm's price list (unpriced answers
+    count nothing; calls in flight may pass it).
 
     After `limit` provider errors in a row, or `invalid_limit` items in a row whose answers (retry
     included) did not validate (a model too small for the task, the wrong model), calls fail at once
@@ -234,9 +235,9 @@ class Breaker:
 
     def __init__(self, complete: Complete, limit: int = 3, cooldown: float = 60.0,
                  clock: Callable[[], float] = time.monotonic, usage: Usage | None = None,
-                 invalid_limit: int = 5, max_cost_usd: float = 0.0) -> None:
+                 invalid_limit: int = 5, max_cost_usd: float = 0.0, spent_usd: float = 0.0) -> None:
         self._complete, self._limit, self._invalid_limit = complete, limit, invalid_limit
-        self._max_cost = max_cost_usd
+        self._max_cost, self._spent_before = max_cost_usd, spent_usd
         self._cooldown, self._clock = cooldown, clock
         self.usage = usage or Usage()  # what the answered calls used (filled by the adapter that calls the provider)
         self._lock = threading.Lock()
@@ -245,7 +246,7 @@ class Breaker:
 
     def _admit(self) -> None:
         with self._lock:
-            if self._max_cost and self.usage.cost_usd >= self._max_cost:
+            if self._max_cost and self._spent_before + self.usage.cost_usd >= self._max_cost:
                 self._spent()
             if self._failures < self._limit and self._invalid < self._invalid_limit:
                 return
@@ -256,10 +257,11 @@ class Breaker:
             self._open_until = now + self._cooldown  # this call probes; the others keep failing fast
 
     def _spent(self) -> None:
-        """The step's answers cost its limit (under the lock): no more calls, whatever the clock."""
+        """The run's answers cost its limit (under the lock): no more calls, whatever the clock."""
         if not self.not_called or not self.reason.startswith(SPENT):
-            self.reason = f"{SPENT} ${self.usage.cost_usd:.4f}, the limit is ${self._max_cost:.4f}"
-            log.warning("LLM not called any more: %s; the step's other items keep their offline results", self.reason)
+            spent = self._spent_before + self.usage.cost_usd
+            self.reason = f"{SPENT} ${spent:.4f}, the limit is ${self._max_cost:.4f}"
+            log.warning("LLM not called any more: %s; the other items keep their offline results", self.reason)
         self.not_called += 1
         raise NotCalled(f"not called: {self.reason}")
 

@@ -30,7 +30,7 @@ def reply_drafts(context: dg.AssetExecutionContext, warehouse: Warehouse, embedd
         stored = wh.ticket_vectors(con, waiting["ticket_id"].tolist(), key).set_index("ticket_id")
         waiting = waiting[waiting["ticket_id"].isin(stored.index)]
         kb = read_knowledge_base(con, key, max(weeks))
-        call = llm.caller()
+        call = llm.caller(context)
         drafter = None if call is None else LLM(llm.model, llm.answers(con), call)
         parts = []
         for week, group in waiting.groupby("week_start", sort=True):

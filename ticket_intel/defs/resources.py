@@ -351,22 +351,42 @@ class LLMConfig(dg.ConfigurableResource):
     def completion_kwargs(self) -> dict[str, Any]:
         return completion_kwargs(self.timeout_seconds, self.api_base, self.mock_response)
 
-    def caller(self) -> Breaker | None:
+    def caller(self, context: dg.AssetExecutionContext | None = None) -> Breaker | None:
         """The step's provider call, made once per step so that a failing provider is given up on
-        once, not once per week, and its spending limit holds for the step (core/llm.py `Breaker`);
-        None without a model."""
+        once, not once per week; its spending limit counts what the `context`'s run spent in earlier
+        steps (`run_llm_spend`; core/llm.py `Breaker`). None without a model."""
         if not self.model:
             return None
         limit = _number("llm_max_cost_usd", self.max_cost_usd)
         if limit < 0:
             raise ValueError(f"TICKET_INTEL_LLM_MAX_COST_USD must be 0 (no limit) or more, not {self.max_cost_usd!r}")
-        return completer(self.model, self.completion_kwargs(), max_cost_usd=limit)
+        spent = run_llm_spend(context) if limit and context is not None else 0.0
+        return completer(self.model, self.completion_kwargs(), max_cost_usd=limit, spent_usd=spent)
 
     def answers(self, con: duckdb.DuckDBPyConnection) -> LLMCache:
         """The model's answers cached in the warehouse by prompt hash; the step's one connection is
         used by one of its LLM threads at a time (`locked`)."""
         return locked(LLMCache(get=lambda key: warehouse.llm_cached(con, key),
                                put=lambda key, answer: warehouse.llm_store(con, key, self.model, answer)))
+
+
+LLM_COST = "llm_cost_usd"  # a step's LLM spend in its materialization's metadata
+
+
+def run_llm_spend(context: dg.AssetExecutionContext) -> float:
+    """What the run's finished steps spent on LLM answers (the `llm_cost_usd` of their
+    materializations, once per step: a step over several weeks materializes each week), so that
+    TICKET_INTEL_LLM_MAX_COST_USD holds for a run. Steps running at the same time (a multiprocess
+    run) see each other's spend only once it is recorded."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    per_step: dict[str | None, float] = {}
+    for record in records:
+        entry = record.event_log_entry
+        cost = entry.asset_materialization.metadata.get(LLM_COST) if entry.asset_materialization else None
+        if cost is not None:
+            per_step[entry.step_key] = float(cost.value)
+    return sum(per_step.values())
 
 
 def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict[str, dg.MetadataValue]:
@@ -387,7 +407,7 @@ def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict
                             "cache)")
     return {"llm_answers": dg.MetadataValue.int(used.answers),
             "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
-            "llm_cost_usd": dg.MetadataValue.float(round(used.cost_usd, 6)),
+            LLM_COST: dg.MetadataValue.float(round(used.cost_usd, 6)),
             "llm_calls_not_made": dg.MetadataValue.int(call.not_called)}
 
 

@@ -88,7 +88,7 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     if not path.exists():
         context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
     taxonomy = tax.load(path)
-    counts, by, labels, call = {}, {}, [], llm.caller()
+    counts, by, labels, call = {}, {}, [], llm.caller(context)
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)

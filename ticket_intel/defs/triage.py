@@ -81,7 +81,7 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
 
     index = zero_shot_index(taxonomy, encode)
     model_key = embedding.cache_key()
-    frames, call = [], llm.caller()
+    frames, call = [], llm.caller(context)
     with warehouse.connect() as con:
         for week in weeks_of(context):
             frames.append(triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm, call,
