@@ -204,6 +204,17 @@ def test_a_theme_born_later_without_ancestor_is_a_new_pattern():
     assert alerts[0]["tickets"] == 9 and alerts[0]["customers"] == 9 and alerts[0]["ratio"] is None
 
 
+def test_a_new_pattern_mostly_from_one_customer_is_flagged():
+    """21 tickets from 6 customers, 16 from one (a GitHub reporter filing a fuzzer's findings): new,
+    and flagged, so a reader sees one customer's pattern, not 21 tickets'; 4 of 9 is not most."""
+    frame = window({"old": dict.fromkeys(range(5), 20), "one": {4: 21}, "broad": {4: 9}},
+                   one_customer={("one", 4): 16, ("broad", 4): 4})
+    alerts = {a["theme_id"]: a for a in run(frame, 4, births={"old": 0, "one": 4, "broad": 4})}
+    assert alerts["one"]["kind"] == anomalies.NEW_PATTERN and alerts["one"]["customers"] == 6
+    assert alerts["one"]["top_customer_tickets"] == 16 and alerts["one"]["concentrated"]
+    assert alerts["broad"]["top_customer_tickets"] == 4 and not alerts["broad"]["concentrated"]
+
+
 def test_new_pattern_needs_enough_tickets_and_customers():
     frame = window({"old": dict.fromkeys(range(5), 20), "few": {4: 4}, "one": {4: 8}}, one_customer={("one", 4): 7})
     assert run(frame, 4, births={"old": 0, "few": 4, "one": 4}) == []  # 4 tickets; 8 tickets from 2 customers

@@ -95,6 +95,10 @@ def test_describe_flags_a_spike_from_one_customer():
     text = notify.describe({**SPIKE, "tickets": 84, "customers": 13, "top_customer_tickets": 72,
                             "customer_baseline": 14.7, "concentrated": True})
     assert "84 tickets from 13 customers" in text and "one filed 72" in text and "14.7/week" in text
+    new = notify.describe({**NEW, "tickets": 21, "customers": 6, "top_customer_tickets": 16, "concentrated": True})
+    assert "21 tickets from 6 customers in the week of 2026-11-02, never seen before. Mostly one customer's: one " \
+           "filed 16 of them." in new
+    assert "one filed" not in notify.describe(NEW)
 
 
 REGRESSION = {**SPIKE, "alert_key": "T20261012-00|2026-11-16|regression", "kind": "regression",

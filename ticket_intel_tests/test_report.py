@@ -62,6 +62,21 @@ def test_markdown_has_every_section_and_the_evidence():
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
 
 
+def test_an_alert_mostly_from_one_customer_says_so():
+    """A reader sees "6 customers (16 from one)", not only 21 tickets; an alert spread over its
+    customers reads as before."""
+    ctx = context()
+    one = {"tickets": 21, "customers": 6, "top_customer_tickets": 16, "concentrated": True,
+           "related_theme_ids": []}
+    ctx["new_patterns"] = [{**ctx["spikes"][0], **one, "kind": "new_pattern"}]
+    ctx["spikes"] = [{**ctx["spikes"][0], **one}]
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "21 tickets from 6 customers (16 from one), first seen this week." in md
+    assert "21 tickets (6 customers, 16 from one) against a baseline of 4.0/week" in md
+    assert "6 customers (16 from one), first seen" in html and "6 customers, 16 from one) against" in html
+    assert "from one" not in report.render_markdown(context())
+
+
 def test_the_first_week_of_data_says_so_instead_of_comparing_with_zero():
     ctx = context(prev_week=None)
     ctx["themes"][0].update(trend="no history", trend_baseline=None, tickets_prev_week=None, wow_change=None,

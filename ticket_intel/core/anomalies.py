@@ -21,7 +21,9 @@ but misses many 3x spikes, since six weeks give a noisy variance (`docs/alerts.m
 
 Distinct customers are tested the same way beside tickets. A ticket spike whose customer count
 does not spike is still sent (someone must triage the tickets) but flagged `concentrated`, with
-the largest customer's ticket count, so a reader sees "13 customers", not "84 tickets".
+the largest customer's ticket count, so a reader sees "13 customers", not "84 tickets". A new
+pattern is flagged the same way when one customer filed most of its tickets (one GitHub reporter
+filed 16 of a new TensorFlow theme's 21 issues).
 
 A new pattern is a theme born without an ancestor (not a split, unless it is born apart:
 `born_apart`, core/families.py) after theme tracking began (in
@@ -207,8 +209,8 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
         }
         if _is_new_pattern(ctx, theme, settings):
             found: dict[str, Any] | None = {
-                "kind": NEW_PATTERN, "baseline": 0.0, "ratio": None, "p_value": None,
-                "customer_baseline": 0.0, "concentrated": False, "baseline_weeks": 0}
+                "kind": NEW_PATTERN, "baseline": 0.0, "ratio": None, "p_value": None, "customer_baseline": 0.0,
+                "concentrated": 2 * base["top_customer_tickets"] > base["tickets"], "baseline_weeks": 0}
         else:
             found = _spike(ctx, theme, settings)
         if found is not None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ticket_intel.core.anomalies import NEW_PATTERN
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 
 KINDS = ("log", "slack", "webhook")
@@ -114,6 +115,8 @@ def describe(alert: Mapping[str, Any]) -> str:
                 f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
+    if alert["kind"] == NEW_PATTERN and alert.get("concentrated"):
+        text += f" Mostly one customer's: one filed {alert['top_customer_tickets']} of them."
     if alert.get("after_release"):
         event = "spiked" if alert["kind"] == "volume_spike" else "started"
         sentence = describe_after_release(alert["after_release"], int(alert["after_release_days"]), event)
