@@ -65,6 +65,12 @@ def test_twitter_style_replies_lose_handles_and_initials():
     assert template_draft([tweet]).text == "Hello,\n\nSorry to hear that! Please DM us.\n\nKind regards,\n[AGENT NAME]"
 
 
+def test_a_reply_greeting_in_another_language_goes_too():
+    """The greetings the text for meaning knows (core/meaning.py GREETING_WORD), in an agent's reply."""
+    reply = Match("zendesk:6", 0.9, "Ma carte est bloquée", "Bonjour Marc,\n\nElle est débloquée.\n\nCordialement,\nAnne")
+    assert template_draft([reply]).text == "Hello,\n\nElle est débloquée.\n\nKind regards,\n[AGENT NAME]"
+
+
 def test_no_draft_without_evidence_above_the_floor(monkeypatch):
     calls = Calls(monkeypatch)
     for d in (draft_reply(NEW_TICKET, [FAR], FLOOR), draft_reply(NEW_TICKET, [FAR], FLOOR, llm(answer("x", [])))):

@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, prompt_hash
+from ticket_intel.core.meaning import GREETING_WORD
 from ticket_intel.core.normalize import SIGN_OFF_LINE
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 
@@ -50,8 +51,7 @@ the reply. Answer with one JSON object and nothing else, with exactly these keys
 # A ticket id as ticket_intel writes it: `<source>:<id>` (zendesk:48120, github:facebook_react#12).
 _TICKET_ID = re.compile(r"\b[a-z][a-z0-9_.-]*:[\w#./-]*\d[\w#.-]*", re.IGNORECASE)
 _CONTACT = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+|[\w.+-]+@[\w-]+\.[\w.-]+")
-_GREETING = re.compile(r"^(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening))\b[^\n]{0,40}$",
-                       re.IGNORECASE)
+_GREETING = re.compile(rf"(?i)^{GREETING_WORD}[^\n]{{0,40}}$")  # a greeting line: "Hi Sarah,", "Bonjour Marc"
 _HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")  # a tweet opens with the handles it answers
 _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter agents sign `^JD`, `-AB`
 

@@ -88,11 +88,15 @@ _ATTACHMENT = re.compile(
     r"(?i)\[(?:cid|image):[^\]\n]{0,200}\]|[\[<][^\[\]<>\n]{0,120}\.(?:png|jpe?g|gif|bmp|webp|heic|tiff?)[\]>]"
 )
 _HASH_NUMBER = re.compile(r"(?<![\w&])#\d+\b")  # #1234 (not an HTML entity's &#39;)
-_GREETING = re.compile(
-    r"(?i)^\W*(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening)"
-    # German, French, Spanish, Italian, Portuguese and Dutch, as VALEDICTION: a multilingual model's tickets
+# The words a message opens with to greet, in English and, as VALEDICTION, German, French, Spanish,
+# Italian, Portuguese and Dutch (a multilingual model's tickets; an agent's replies).
+GREETING_WORD = (
+    r"(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening)"
     r"|hallo|guten (?:tag|morgen|abend)|bonjour|bonsoir|salut|hola|buen(?:os|as) (?:d[ií]as|tardes|noches)|ciao"
     r"|buongiorno|buonasera|salve|ol[aá]|bom dia|boa (?:tarde|noite)|hoi|goede(?:morgen|middag|navond))\b"
+)
+_GREETING = re.compile(
+    rf"(?i)^\W*{GREETING_WORD}"
     r"(?:\s+(?:there|all|everyone|guys|folks|sir|madam|sir/madam|friends|again|"
     r"(?:\w+\s+)?(?:team|support|service|care)\b))?\s*[,!.:;-]*\s*"
 )
