@@ -24,6 +24,7 @@ from ticket_intel.core.summarize import (
     kept_label,
     label_from_terms,
     mmr,
+    negated_form,
     recent_weekly_rate,
     severity_of,
     shouted,
@@ -175,6 +176,28 @@ def test_names_keep_the_capitals_inside_them_in_labels():
     assert label_from_terms(["useeffect", "cleanup"], titles).startswith("useEffect")  # as developers write it
     hyphened = ["PowerToys-Color picker crash", "Color picker PowerToys-Color fails", "Toys-Color crash again"]
     assert label_from_terms(["toys-color", "crash"], hyphened) == "Toys-color · crash"  # title case, no name
+
+
+def test_a_word_customers_mostly_negate_is_written_negated_in_the_label():
+    """The bundled sample read "Card payment · work" and "Top-up · worked" for tickets saying that
+    they did not; a GitHub theme "Keyboard manager · working" for "not working"; a head that is one
+    negated word goes second ("Working · contactless")."""
+    paid = ["My card payment didn't work, can you help?", "Why doesn't the card payment work",
+            "I have no idea why my card payment did not work.", "card payment didn't work at the shop"]
+    assert label_from_terms(["card payment", "work"], paid) == "Card payment · didn't work"
+    remap = ["Keyboard manager not working after update", "Keyboard Manager remap is not working",
+             "keyboard manager shortcuts not working in Teams", "Keyboard manager works but slow"]
+    assert label_from_terms(["keyboard manager", "working"], remap) == "Keyboard manager · not working"
+    tap = ["contactless isn't working", "Contactless is not working at tills", "why isn't contactless working"]
+    assert label_from_terms(["working", "contactless"], tap) == "Contactless · isn't working"
+    # Mostly not negated, or never next to its negation, or across a conjunction: as it was.
+    fine = ["the card payment works now", "how does card payment work abroad", "card payment didn't work"]
+    assert label_from_terms(["card payment", "work"], fine) == "Card payment · work"
+    assert negated_form(["why can't we type the letter", "can't we type I anymore"], "type") is None
+    assert negated_form(["my card doesn't arrive and the top-up worked", "top-up worked"], "worked") is None
+    assert negated_form(["Mouse Without Borders drops", "mouse without borders lag"], "borders") is None  # a name
+    assert negated_form(["no signal at home", "signal is weak", "no signal since monday"], "signal") == "no signal"
+    assert negated_form(["it hasn't been working", "hasn't been working since"], "working") == "hasn't been working"
 
 
 def test_negation_splits_phrases():
@@ -457,6 +480,9 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     # kept, with the capitals today's label writes
     ("Fancyzones · zones", "Zones · FancyZones", ["zones", "fancyzones"], "FancyZones · zones"),
     (None, "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
+    # the same words as today writes them negated: today's label
+    ("Top-up · worked", "Top-up · didn't work", ["top-up", "worked", "failed"], "Top-up · didn't work"),
+    ("Card payment · didn't work", "Card payment · work", ["card payment", "work"], "Card payment · work"),
 ])
 def test_a_theme_keeps_its_label_while_its_words_lead_its_terms(earlier, label, terms, kept):
     assert kept_label(earlier, label, terms) == kept

@@ -385,19 +385,80 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[l
 
 LABEL_SEPARATOR = " \u00b7 "  # between a label's head phrase and its next term: "Payment declined · card"
 
+# A clause ends at punctuation or a conjunction: "my card doesn't arrive and the top-up worked" does
+# not negate "worked".
+_CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+|\b(?:and|but|or|so|because|though|although)\b")
+_TOKEN = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_NOT = re.compile(r"\w+n't|not|no|never")  # "without" too splits phrases, but "Mouse Without Borders" is a name
+_AUXILIARY = frozenset({"do", "does", "did", "is", "are", "was", "were", "am", "has", "have", "had", "can", "could",
+                        "will", "would", "should", "may", "might", "must"})
+_BETWEEN = frozenset({"be", "been", "even", "yet", "always", "ever", "really", "properly", "fully"})
+NEGATED_REACH = 4  # words after a negation it still negates: "why doesn't the card payment work"
 
-def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
-                     forms: Mapping[str, str] | None = None) -> str:
-    """`Payment declined · card`: the head phrase, then the next distinct term (the head phrase and
-    the `_surface_forms` are computed unless given)."""
+
+def _written_negation(before: Sequence[str], word: str) -> str | None:
+    """The negation written next to `word` ("didn't work", "does not work", "hasn't been working"),
+    given the words before it in its clause; None when it is not next to it."""
+    at = len(before) - (1 if before and _NOT.fullmatch(before[-1]) else
+                        2 if len(before) > 1 and before[-1] in _BETWEEN and _NOT.fullmatch(before[-2]) else 0)
+    if at == len(before):
+        return None
+    start = at - 1 if at > 0 and before[at] == "not" and before[at - 1] in _AUXILIARY else at
+    return " ".join([*before[start:], word])
+
+
+def negated_form(meanings: Sequence[str], term: str) -> str | None:
+    """The one-word `term` as the theme's customers negate it ("didn't work", "isn't working", "no
+    signal") when most of the tickets that use it (or a variant, `same_stem`) negate it: what fails,
+    where the word alone says the opposite ("Card payment · work" named tickets saying "my card
+    payment didn't work"). None when they do not, or never write the negation next to it."""
+    using, negating, spans = 0, 0, Counter()
+    for meaning in meanings:
+        found, negates, written = False, False, set()
+        for clause in _CLAUSE_BREAK.split(_normalise(meaning).lower()):
+            words = _TOKEN.findall(clause)
+            for i, word in enumerate(words):
+                if _NOT.fullmatch(word) or not same_stem(word, term):
+                    continue
+                before = words[max(0, i - NEGATED_REACH):i]
+                found, negates = True, negates or any(_NOT.fullmatch(w) for w in before)
+                written.add(_written_negation(before, word))
+        using, negating = using + found, negating + negates
+        spans.update(written - {None})
+    best = max(spans, key=lambda span: (spans[span], span), default=None)
+    return best if best is not None and 2 * negating > using else None
+
+
+def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
+                forms: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """What a theme is about and what more its label says: the head phrase and the next distinct term,
+    a word its customers mostly negate written as they negate it (`negated_form`: "Card payment ·
+    didn't work"). A head of one negated word says what fails, so it goes second ("Working ·
+    contactless" -> "Contactless · isn't working"). The head phrase and the `_surface_forms` are
+    computed unless given; ("", "") without terms."""
     if not terms:
-        return "Unlabelled theme"
+        return "", ""
     head = head_phrase(terms, texts) if head is None else head
     used = head.lower().split()
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
-    forms = _surface_forms(_meanings(texts)) if forms is None else forms
-    label = head + (LABEL_SEPARATOR + " ".join(forms.get(w, w) for w in rest[0].split()) if rest and len(used) < 3 else "")
-    return capitalised(label)
+    if not rest or len(used) >= 3:
+        return head, ""
+    meanings = _meanings(texts)
+    forms = _surface_forms(meanings) if forms is None else forms
+    second = (" " not in rest[0] and negated_form(meanings, rest[0])) or rest[0]
+    failing = len(used) == 1 and second == rest[0] and negated_form(meanings, used[0])
+    head, second = (second, failing) if failing else (head, second)
+    return " ".join(forms.get(w, w) for w in head.split()), " ".join(forms.get(w, w) for w in second.split())
+
+
+def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
+                     forms: Mapping[str, str] | None = None) -> str:
+    """`Payment declined · card`: the `label_parts` joined."""
+    return joined_label(*label_parts(terms, texts, head, forms))
+
+
+def joined_label(head: str, second: str) -> str:
+    return capitalised(head + (LABEL_SEPARATOR + second if second else "")) if head else "Unlabelled theme"
 
 
 # A label names a theme by its leading terms: the head phrase and the next term are at most three.
@@ -414,12 +475,23 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     59% of the GitHub themes ranked in two consecutive weeks changed label, 82% on twcs, and a theme
     renamed every week cannot be followed from one report to the next. A label that no longer names
     the top term, or whose words left the lead, gives way: the theme's issue has moved."""
-    if not earlier or not terms:
-        return label
+    words = _named(earlier or "")
+    if not earlier or not terms or _same_words(words, _named(label)):
+        return label  # the same name, as today writes it (capitals, a negation: "Top-up · didn't work")
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
-    words = [w.lower() for part in earlier.split(LABEL_SEPARATOR) for w in part.split()]
     names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
     return _recased(earlier, label) if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
+
+
+def _named(label: str) -> list[str]:
+    """A label's words that name something, in lower case: not a negation or the words that go with
+    it ("did not", "hasn't been")."""
+    return [w for part in label.lower().split(LABEL_SEPARATOR) for w in part.split()
+            if not _NOT.fullmatch(w) and w not in _AUXILIARY | _BETWEEN]
+
+
+def _same_words(words: Sequence[str], others: Sequence[str]) -> bool:
+    return len(words) == len(others) and all(same_stem(a, b) for a, b in zip(words, others, strict=True))
 
 
 def _recased(earlier: str, label: str) -> str:
@@ -654,8 +726,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     signal = signal_type_of(doc.texts, signals)
     worded = doc.of_words(doc.texts)
     forms = _surface_forms(_meanings(worded, doc.meanings))
-    head = head_phrase(doc.terms, worded, doc.phrases, forms)
-    label = label_from_terms(doc.terms, worded, head, forms)
+    head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms)
+    label = joined_label(head, second)
     topic = head or "this issue"
     quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
