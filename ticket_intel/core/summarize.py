@@ -475,9 +475,9 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     59% of the GitHub themes ranked in two consecutive weeks changed label, 82% on twcs, and a theme
     renamed every week cannot be followed from one report to the next. A label that no longer names
     the top term, or whose words left the lead, gives way: the theme's issue has moved."""
-    words = _named(earlier or "")
-    if not earlier or not terms or _same_words(words, _named(label)):
-        return label  # the same name, as today writes it (capitals, a negation: "Top-up · didn't work")
+    words, today = _named(earlier or ""), _named(label)
+    if not earlier or not terms or words == today or (_same_words(words, today) and _negated(earlier) != _negated(label)):
+        return label  # the same name as today writes it: capitals, a negation ("Top-up · worked" -> "… didn't work")
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
     names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
     return _recased(earlier, label) if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
@@ -488,6 +488,10 @@ def _named(label: str) -> list[str]:
     it ("did not", "hasn't been")."""
     return [w for part in label.lower().split(LABEL_SEPARATOR) for w in part.split()
             if not _NOT.fullmatch(w) and w not in _AUXILIARY | _BETWEEN]
+
+
+def _negated(label: str) -> list[str]:
+    return [w for w in label.lower().split() if _NOT.fullmatch(w)]
 
 
 def _same_words(words: Sequence[str], others: Sequence[str]) -> bool:
