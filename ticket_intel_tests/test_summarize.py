@@ -484,6 +484,8 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     ("Top-up · worked", "Top-up · didn't work", ["top-up", "worked", "failed"], "Top-up · didn't work"),
     ("Card payment · didn't work", "Card payment · work", ["card payment", "work"], "Card payment · work"),
     ("Change PIN · ATMs", "Change PIN · ATM", ["change pin", "atm"], "Change PIN · ATMs"),  # a variant: kept
+    ("Contactless · doesn't work", "Contactless · isn't working", ["working", "contactless"],
+     "Contactless · doesn't work"),  # negated either way: kept
 ])
 def test_a_theme_keeps_its_label_while_its_words_lead_its_terms(earlier, label, terms, kept):
     assert kept_label(earlier, label, terms) == kept

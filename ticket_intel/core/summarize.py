@@ -476,7 +476,7 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     renamed every week cannot be followed from one report to the next. A label that no longer names
     the top term, or whose words left the lead, gives way: the theme's issue has moved."""
     words, today = _named(earlier or ""), _named(label)
-    if not earlier or not terms or words == today or (_same_words(words, today) and _negated(earlier) != _negated(label)):
+    if not earlier or not terms or words == today or (_same_words(words, today) and _negates(earlier) != _negates(label)):
         return label  # the same name as today writes it: capitals, a negation ("Top-up · worked" -> "… didn't work")
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
     names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
@@ -490,8 +490,8 @@ def _named(label: str) -> list[str]:
             if not _NOT.fullmatch(w) and w not in _AUXILIARY | _BETWEEN]
 
 
-def _negated(label: str) -> list[str]:
-    return [w for w in label.lower().split() if _NOT.fullmatch(w)]
+def _negates(label: str) -> bool:
+    return any(_NOT.fullmatch(w) for w in label.lower().split())
 
 
 def _same_words(words: Sequence[str], others: Sequence[str]) -> bool:
