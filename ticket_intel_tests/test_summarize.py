@@ -188,7 +188,7 @@ def test_a_word_customers_mostly_negate_is_written_negated_in_the_label():
     remap = ["Keyboard manager not working after update", "Keyboard Manager remap is not working",
              "keyboard manager shortcuts not working in Teams", "Keyboard manager works but slow"]
     assert label_from_terms(["keyboard manager", "working"], remap) == "Keyboard manager · not working"
-    tap = ["contactless isn't working", "Contactless is not working at tills", "why isn't contactless working"]
+    tap = ["contactless isn't working", "Contactless isn't working at tills", "why is contactless not working"]
     assert label_from_terms(["working", "contactless"], tap) == "Contactless · isn't working"
     # Mostly not negated, or never next to its negation, or across a conjunction: as it was.
     fine = ["the card payment works now", "how does card payment work abroad", "card payment didn't work"]
@@ -198,6 +198,9 @@ def test_a_word_customers_mostly_negate_is_written_negated_in_the_label():
     assert negated_form(["Mouse Without Borders drops", "mouse without borders lag"], "borders") is None  # a name
     assert negated_form(["no signal at home", "signal is weak", "no signal since monday"], "signal") == "no signal"
     assert negated_form(["it hasn't been working", "hasn't been working since"], "working") == "hasn't been working"
+    assert negated_form(["i could not transfer it", "could not transfer"], "transfer") == "could not transfer"
+    assert negated_form(["why can i not transfer", "why can I not transfer money"], "transfer") is None
+    assert negated_form(["the money would not transfer", "why can't I transfer"], "transfer") is None  # one wrote it
 
 
 def test_negation_splits_phrases():

@@ -397,28 +397,40 @@ NEGATED_REACH = 4  # words after a negation it still negates: "why doesn't the c
 
 
 def _written_negation(before: Sequence[str], word: str) -> str | None:
-    """The negation written next to `word` ("didn't work", "does not work", "hasn't been working"),
-    given the words before it in its clause; None when it is not next to it."""
+    """The negation written next to `word` ("didn't work", "does not work", "not working", "hasn't
+    been working"), given the words before it in its clause; None when it is not next to it."""
     at = len(before) - (1 if before and _NOT.fullmatch(before[-1]) else
                         2 if len(before) > 1 and before[-1] in _BETWEEN and _NOT.fullmatch(before[-2]) else 0)
     if at == len(before):
         return None
-    start = at - 1 if at > 0 and before[at] == "not" and before[at - 1] in _AUXILIARY else at
-    return " ".join([*before[start:], word])
+    if before[at] != "not" or word.endswith(("ing", "ed")):
+        return " ".join([*before[at:], word])  # "didn't work", "no signal", "not working", "not allowed"
+    if at > 0 and before[at - 1] in _AUXILIARY:
+        return " ".join([*before[at - 1:], word])  # "did not work"
+    return None  # "not transfer" ("why can I not transfer") reads wrong without its auxiliary
+
+
+def _inflected(word: str) -> str:
+    """A word without its inflection: work, works, worked, working -> work; recognize(d) -> recogniz;
+    "receiver" stays itself (another word than "receive")."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word.removesuffix(suffix).removesuffix("e")
+    return word.removesuffix("e")
 
 
 def negated_form(meanings: Sequence[str], term: str) -> str | None:
     """The one-word `term` as the theme's customers negate it ("didn't work", "isn't working", "no
-    signal") when most of the tickets that use it (or a variant, `same_stem`) negate it: what fails,
+    signal") when most of the tickets that use it (or an inflection, `_inflected`) negate it: what fails,
     where the word alone says the opposite ("Card payment · work" named tickets saying "my card
-    payment didn't work"). None when they do not, or never write the negation next to it."""
-    using, negating, spans = 0, 0, Counter()
+    payment didn't work"). None when they do not, or fewer than two write it next to it."""
+    using, negating, spans, base = 0, 0, Counter(), _inflected(term)
     for meaning in meanings:
         found, negates, written = False, False, set()
         for clause in _CLAUSE_BREAK.split(_normalise(meaning).lower()):
             words = _TOKEN.findall(clause)
             for i, word in enumerate(words):
-                if _NOT.fullmatch(word) or not same_stem(word, term):
+                if _NOT.fullmatch(word) or _inflected(word) != base:
                     continue
                 before = words[max(0, i - NEGATED_REACH):i]
                 found, negates = True, negates or any(_NOT.fullmatch(w) for w in before)
@@ -426,7 +438,7 @@ def negated_form(meanings: Sequence[str], term: str) -> str | None:
         using, negating = using + found, negating + negates
         spans.update(written - {None})
     best = max(spans, key=lambda span: (spans[span], span), default=None)
-    return best if best is not None and 2 * negating > using else None
+    return best if best is not None and spans[best] >= 2 and 2 * negating > using else None  # as terms: 2 tickets
 
 
 def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
