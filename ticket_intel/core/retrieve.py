@@ -27,7 +27,8 @@ FLOOR_QUANTILE = 0.99  # closer than 99 % of random pairs
 NOTHING_TO_READ = ("the text has nothing to read (only a greeting, handles, links or redacted values, or a call's "
                    "record without its words): no resolved ticket is like it")
 EMPTY_KNOWLEDGE_BASE = ("no resolved tickets in the knowledge base yet: it holds tickets a public agent reply "
-                        "answered, and the exports held none")
+                        "answered, and no agent reply in the exports answered a ticket (a reply whose "
+                        "conversation's first message is not in the exports answers none)")
 FLOOR_PAIRS = 20_000
 SEED = 0
 
