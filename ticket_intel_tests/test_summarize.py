@@ -145,6 +145,16 @@ ANGRY_FOOD = [
 ]
 
 
+def test_a_filler_verb_is_no_term_in_any_of_its_forms():
+    """"tell" was a stop word and "told" not: a twcs theme read "Service · told", another "Driver ·
+    going" ("go" is an English stop word)."""
+    rides = ["my driver was going the wrong way to the airport", "driver told me he was going to the airport",
+             "the driver went to the wrong airport terminal", "I was told the driver is going to the airport"]
+    other = ["my order never arrived", "the package was late", "order missing an item", "refund for my order"]
+    terms = class_tfidf_terms({"rides": rides, "orders": other})["rides"]
+    assert {"driver", "airport"} <= set(terms) and not {"told", "going", "went"} & set(terms)
+
+
 def test_swearing_never_labels_a_theme():
     terms = class_tfidf_terms({"food": ANGRY_FOOD, "late": LATE_ORDERS, "balance": BALANCE})
     summary = extractive_summary(_doc(ANGRY_FOOD, "food", terms=terms["food"]))

@@ -50,14 +50,19 @@ MIN_TERM_SHARE = 0.05
 WORD_SAMPLE = 2000
 
 # Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
-# boilerplate and filler verbs. Added to the standard English stop words.
+# boilerplate and filler verbs, each verb in all its forms ("tell" and "told": a twcs theme read
+# "Service · told", another "Driver · going"), reporting verbs among them ("said", "asked").
+# Added to the standard English stop words.
 SUPPORT_STOP_WORDS = frozenset({
     "hello", "hi", "hey", "yo", "hiya", "dear", "good", "morning", "afternoon", "evening", "thanks", "thank",
-    "cheers", "please", "pls", "plz", "thx", "regards", "kind", "help", "know", "need", "want", "like", "just",
-    "think", "tell", "wondering", "wonder", "reach", "contact", "call", "email", "phone", "reference",
-    "regarding", "holder", "sure", "ok", "okay", "really", "actually", "asap", "guys", "team", "did",
-    "does", "doing", "got", "get", "getting", "having", "trying", "tried", "today", "yesterday",
-    "currently", "recently", "way",
+    "cheers", "please", "pls", "plz", "thx", "regards", "kind", "reference", "regarding", "holder", "sure", "ok",
+    "okay", "really", "actually", "asap", "guys", "team", "today", "yesterday", "currently", "recently", "way",
+    "like", "just", "call", "email", "phone",
+    "help", "helped", "helping", "helps", "know", "knew", "known", "knows", "need", "needed", "needing", "needs",
+    "want", "wanted", "wanting", "wants", "think", "thinking", "thinks", "thought", "tell", "telling", "tells",
+    "told", "say", "said", "saying", "says", "ask", "asked", "asking", "asks", "wonder", "wondered", "wondering",
+    "reach", "reached", "reaching", "contact", "contacted", "contacting", "did", "does", "doing", "got", "get",
+    "gets", "getting", "having", "trying", "tried", "tries", "goes", "going", "gone", "went",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 _WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
