@@ -51,7 +51,8 @@ WORD_SAMPLE = 2000
 
 # Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
 # boilerplate and filler verbs, each verb in all its forms ("tell" and "told": a twcs theme read
-# "Service · told", another "Driver · going"), reporting verbs among them ("said", "asked").
+# "Service · told", another "Driver · going"; "made" and "keep" are English stop words, "make" and
+# "keeps" too), reporting verbs ("said", "asked") and events ("An error occurred") among them.
 # Added to the standard English stop words.
 SUPPORT_STOP_WORDS = frozenset({
     "hello", "hi", "hey", "yo", "hiya", "dear", "good", "morning", "afternoon", "evening", "thanks", "thank",
@@ -62,7 +63,9 @@ SUPPORT_STOP_WORDS = frozenset({
     "want", "wanted", "wanting", "wants", "think", "thinking", "thinks", "thought", "tell", "telling", "tells",
     "told", "say", "said", "saying", "says", "ask", "asked", "asking", "asks", "wonder", "wondered", "wondering",
     "reach", "reached", "reaching", "contact", "contacted", "contacting", "did", "does", "doing", "got", "get",
-    "gets", "getting", "having", "trying", "tried", "tries", "goes", "going", "gone", "went",
+    "gets", "getting", "having", "trying", "tried", "tries", "goes", "going", "gone", "went", "make", "makes",
+    "making", "keeps", "keeping", "kept", "let", "lets", "letting", "happen", "happened", "happening", "happens",
+    "occur", "occurred", "occurring", "occurs",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 _WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
