@@ -427,6 +427,12 @@ def _inflected(word: str) -> str:
     return word.removesuffix("e")
 
 
+@lru_cache(maxsize=2**15)
+def _clauses(meaning: str) -> tuple[tuple[str, ...], ...]:
+    """The words of each clause of a text for meaning, in lower case (cached as `_sentences`)."""
+    return tuple(tuple(_TOKEN.findall(c)) for c in _CLAUSE_BREAK.split(_normalise(meaning).lower()))
+
+
 def negated_form(meanings: Sequence[str], term: str) -> str | None:
     """The one-word `term` as the theme's customers negate it ("didn't work", "isn't working", "no
     signal") when most of the tickets that use it (or an inflection, `_inflected`) negate it: what fails,
@@ -435,10 +441,9 @@ def negated_form(meanings: Sequence[str], term: str) -> str | None:
     using, negating, spans, base = 0, 0, Counter(), _inflected(term)
     for meaning in meanings:
         found, negates, written = False, False, set()
-        for clause in _CLAUSE_BREAK.split(_normalise(meaning).lower()):
-            words = _TOKEN.findall(clause)
+        for words in _clauses(meaning):
             for i, word in enumerate(words):
-                if _NOT.fullmatch(word) or _inflected(word) != base:
+                if not word.startswith(base[:3]) or _inflected(word) != base:  # a prefix first: cheap
                     continue
                 before = words[max(0, i - NEGATED_REACH):i]
                 found, negates = True, negates or any(_NOT.fullmatch(w) for w in before)
