@@ -147,12 +147,15 @@ ANGRY_FOOD = [
 
 def test_a_filler_verb_is_no_term_in_any_of_its_forms():
     """"tell" was a stop word and "told" not: a twcs theme read "Service · told", another "Driver ·
-    going" ("go" is an English stop word)."""
+    going" ("go" is an English stop word); a request to fix is no more a topic than one to help."""
     rides = ["my driver was going the wrong way to the airport", "driver told me he was going to the airport",
              "the driver went to the wrong airport terminal", "I was told the driver is going to the airport"]
     other = ["my order never arrived", "the package was late", "order missing an item", "refund for my order"]
-    terms = class_tfidf_terms({"rides": rides, "orders": other})["rides"]
-    assert {"driver", "airport"} <= set(terms) and not {"told", "going", "went"} & set(terms)
+    keys = ["please fix the letter I on my keyboard", "fix this letter bug now", "can you fix typing the letter I",
+            "the letter I types a symbol, fix it"]
+    terms = class_tfidf_terms({"rides": rides, "orders": other, "keys": keys})
+    assert {"driver", "airport"} <= set(terms["rides"]) and not {"told", "going", "went"} & set(terms["rides"])
+    assert terms["keys"][0] == "letter" and "fix" not in terms["keys"]  # a request, like "help" (twcs: "Fix · letter")
 
 
 def test_swearing_never_labels_a_theme():

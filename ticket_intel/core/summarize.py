@@ -52,14 +52,15 @@ WORD_SAMPLE = 2000
 # Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
 # boilerplate and filler verbs, each verb in all its forms ("tell" and "told": a twcs theme read
 # "Service · told", another "Driver · going"; "made" and "keep" are English stop words, "make" and
-# "keeps" too), reporting verbs ("said", "asked") and events ("An error occurred") among them.
+# "keeps" too), requests ("please help", "please fix this": two twcs themes read "Fix · letter"),
+# reporting verbs ("said", "asked") and events ("An error occurred") among them.
 # Added to the standard English stop words.
 SUPPORT_STOP_WORDS = frozenset({
     "hello", "hi", "hey", "yo", "hiya", "dear", "good", "morning", "afternoon", "evening", "thanks", "thank",
     "cheers", "please", "pls", "plz", "thx", "regards", "kind", "reference", "regarding", "holder", "sure", "ok",
     "okay", "really", "actually", "asap", "guys", "team", "today", "yesterday", "currently", "recently", "way",
     "like", "just", "call", "email", "phone",
-    "help", "helped", "helping", "helps", "know", "knew", "known", "knows", "need", "needed", "needing", "needs",
+    "help", "helped", "helping", "helps", "fix", "fixed", "fixes", "fixing", "know", "knew", "known", "knows", "need", "needed", "needing", "needs",
     "want", "wanted", "wanting", "wants", "think", "thinking", "thinks", "thought", "tell", "telling", "tells",
     "told", "say", "said", "saying", "says", "ask", "asked", "asking", "asks", "wonder", "wondered", "wondering",
     "reach", "reached", "reaching", "contact", "contacted", "contacting", "did", "does", "doing", "got", "get",
