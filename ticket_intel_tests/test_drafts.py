@@ -67,7 +67,8 @@ def test_twitter_style_replies_lose_handles_and_initials():
 
 def test_a_reply_greeting_in_another_language_goes_too():
     """The greetings the text for meaning knows (core/meaning.py GREETING_WORD), in an agent's reply."""
-    reply = Match("zendesk:6", 0.9, "Ma carte est bloquée", "Bonjour Marc,\n\nElle est débloquée.\n\nCordialement,\nAnne")
+    reply = Match("zendesk:6", 0.9, "Ma carte est bloquée",
+                  "Bonjour Marc,\n\nElle est débloquée.\n\nCordialement,\nAnne")
     assert template_draft([reply]).text == "Hello,\n\nElle est débloquée.\n\nKind regards,\n[AGENT NAME]"
 
 

@@ -60,13 +60,13 @@ SUPPORT_STOP_WORDS = frozenset({
     "cheers", "please", "pls", "plz", "thx", "regards", "kind", "reference", "regarding", "holder", "sure", "ok",
     "okay", "really", "actually", "asap", "guys", "team", "today", "yesterday", "currently", "recently", "way",
     "like", "just", "call", "email", "phone",
-    "help", "helped", "helping", "helps", "fix", "fixed", "fixes", "fixing", "know", "knew", "known", "knows", "need", "needed", "needing", "needs",
-    "want", "wanted", "wanting", "wants", "think", "thinking", "thinks", "thought", "tell", "telling", "tells",
-    "told", "say", "said", "saying", "says", "ask", "asked", "asking", "asks", "wonder", "wondered", "wondering",
-    "reach", "reached", "reaching", "contact", "contacted", "contacting", "did", "does", "doing", "got", "get",
-    "gets", "getting", "having", "trying", "tried", "tries", "goes", "going", "gone", "went", "make", "makes",
-    "making", "keeps", "keeping", "kept", "let", "lets", "letting", "happen", "happened", "happening", "happens",
-    "occur", "occurred", "occurring", "occurs",
+    "help", "helped", "helping", "helps", "fix", "fixed", "fixes", "fixing", "know", "knew", "known", "knows",
+    "need", "needed", "needing", "needs", "want", "wanted", "wanting", "wants", "think", "thinking", "thinks",
+    "thought", "tell", "telling", "tells", "told", "say", "said", "saying", "says", "ask", "asked", "asking",
+    "asks", "wonder", "wondered", "wondering", "reach", "reached", "reaching", "contact", "contacted",
+    "contacting", "did", "does", "doing", "got", "get", "gets", "getting", "having", "trying", "tried", "tries",
+    "goes", "going", "gone", "went", "make", "makes", "making", "keeps", "keeping", "kept", "let", "lets",
+    "letting", "happen", "happened", "happening", "happens", "occur", "occurred", "occurring", "occurs",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
 _WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
@@ -456,12 +456,13 @@ def negated_form(meanings: Sequence[str], term: str) -> str | None:
 
 
 def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
-                forms: Mapping[str, str] | None = None) -> tuple[str, str]:
+                forms: Mapping[str, str] | None = None, meanings: Sequence[str] | None = None
+                ) -> tuple[str, str]:
     """What a theme is about and what more its label says: the head phrase and the next distinct term,
     a word its customers mostly negate written as they negate it (`negated_form`: "Card payment ·
     didn't work"). A head of one negated word says what fails, so it goes second ("Working ·
-    contactless" -> "Contactless · isn't working"). The head phrase and the `_surface_forms` are
-    computed unless given; ("", "") without terms."""
+    contactless" -> "Contactless · isn't working"). The head phrase, the `_surface_forms` and the
+    texts for meaning are computed unless given; ("", "") without terms."""
     if not terms:
         return "", ""
     head = head_phrase(terms, texts) if head is None else head
@@ -469,7 +470,7 @@ def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = N
     rest = [t for t in terms[1:] if not any(same_stem(w, u) for w in t.split() for u in used)]
     if not rest or len(used) >= 3:
         return head, ""
-    meanings = _meanings(texts)
+    meanings = _meanings(texts, meanings)
     forms = _surface_forms(meanings) if forms is None else forms
     second = (" " not in rest[0] and negated_form(meanings, rest[0])) or rest[0]
     failing = len(used) == 1 and second == rest[0] and negated_form(meanings, used[0])
@@ -502,7 +503,8 @@ def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
     renamed every week cannot be followed from one report to the next. A label that no longer names
     the top term, or whose words left the lead, gives way: the theme's issue has moved."""
     words, today = _named(earlier or ""), _named(label)
-    if not earlier or not terms or words == today or (_same_words(words, today) and _negates(earlier) != _negates(label)):
+    renegated = _same_words(words, today) and _negates(earlier or "") != _negates(label)
+    if not earlier or not terms or words == today or renegated:
         return label  # the same name as today writes it: capitals, a negation ("Top-up · worked" -> "… didn't work")
     lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
     names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
@@ -755,8 +757,9 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
     worded = doc.of_words(doc.texts)
-    forms = _surface_forms(_meanings(worded, doc.meanings))
-    head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms)
+    meanings = _meanings(worded, doc.meanings)
+    forms = _surface_forms(meanings)
+    head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms, meanings)
     label = joined_label(head, second)
     topic = head or "this issue"
     quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
