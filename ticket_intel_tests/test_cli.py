@@ -118,8 +118,9 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
     reasons = [EARLY_REASON.format("2019-01-07", "2019-02-25"), EARLY_REASON.format("2018-12-31", "2019-02-25"),
                SUPERSEDED_REASON.format("7", "tf_2.csv", "row 3"), "created_at is 'yesterday'"]
     with wh.open_warehouse(warehouse) as con:
-        con.execute("INSERT INTO ops.ingested_files (source_file, profile, accepted, rejected) "
-                    "VALUES ('/in/tf.csv', 'github', 5, 4), ('/in/ok.csv', 'github', 2, 0)")
+        con.execute("INSERT INTO ops.ingested_files (source_file, profile, accepted, rejected, skipped) "
+                    "VALUES ('/in/tf.csv', 'github', 5, 4, 0), ('/in/ok.csv', 'github', 2, 0, 0), "
+                    "('/in/tweets.csv', 'twcs', 3, 0, 7)")
         for reason in reasons:
             con.execute("INSERT INTO ops.rejected_tickets (source_file, reason) VALUES ('/in/tf.csv', ?)", [reason])
     _print_ingest(warehouse)
@@ -127,6 +128,8 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
     assert ("  tf.csv: github, 5 accepted, 1 rejected, 2 before the partitions start, 1 superseded by a later "
             "export") in lines
     assert "  ok.csv: github, 2 accepted, 0 rejected" in lines
+    assert ("  tweets.csv: twcs, 3 accepted, 0 rejected, 7 not tickets (replies, a conversation's later messages, "
+            "rows a mapping leaves out)") in lines  # it read "7 skipped by its mapping"
 
 
 def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):

@@ -65,10 +65,10 @@ from ticket_intel.core.sources.mapped import Mapping, load_mappings
 from ticket_intel.core.sources.parse_cache import entry_key, fingerprint
 from ticket_intel.core.weeks import monday
 
-__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON", "Chunk", "FileCache", "FileError",
-           "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256", "list_exports",
-           "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox", "stream_exports",
-           "unread_sample"]  # fmt: skip
+__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SKIPPED_ROWS", "SUPERSEDED_REASON", "Chunk",
+           "FileCache", "FileError", "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256",
+           "list_exports", "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox",
+           "stream_exports", "unread_sample"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
@@ -76,6 +76,9 @@ __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SUPERSEDED_REASON"
 # for a run of its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
                 "out_of_range", "error"]
+# What a file's `skipped` rows are, as a run's log and `ticket-intel run` say it ("3615 skipped" on the
+# twcs sample left a user asking what was lost: its brand replies and customers' later tweets).
+SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a mapping leaves out)"
 CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
