@@ -5,7 +5,7 @@ groups cut at the typical theme radius). Each group of at least two themes, and 
 enough to stand alone, becomes an area: named by the term its themes share, described by their
 labels, with their most distinctive terms as keywords and the helpdesk tags most of their tickets
 carry. A keyword is kept only where most of the themed tickets it names in passing, as the taxonomy
-reads keywords (a word start: "rep" names "reply" and "report"), are the area's own: "told", "day"
+reads keywords (a word start: "rep" names "reply" and "report"), are the area's own: "time", "day"
 or "rep" would count other themes' tickets for the area. Themes formed within each product are
 drafted within each product, each area listing its product. It is a draft for a person to edit, never
 applied on its own.
@@ -36,7 +36,7 @@ def _telling(keyword: str, members: Sequence[str], texts: Mapping[str, Sequence[
     """Whether the area's tickets name the keyword, and most of the themed tickets that mention it in
     passing are the area's: a theme most of whose tickets name it is about it (login trouble in
     another product) and would rightly join the area; mentions scattered through themes about other
-    things are what make a keyword too generic ("told", "day", "rep" for reply and report)."""
+    things are what make a keyword too generic ("time", "day", "rep" for reply and report)."""
     area = scattered = 0
     for theme, theme_texts in texts.items():
         named = sum(mentions((keyword,), text) for text in theme_texts)
