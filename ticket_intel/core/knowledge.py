@@ -21,6 +21,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ticket_intel.core.meaning import unread
 from ticket_intel.core.normalize import html_to_text, strip_email_tail
 from ticket_intel.core.redact import MAX_TEXT_CHARS, RedactionSettings, redact
 from ticket_intel.core.sources.base import RESOLVED_STATUSES
@@ -78,8 +79,7 @@ def knowledge_base(tickets: pd.DataFrame, replies: pd.DataFrame, settings: Redac
     are raw agent replies (ticket_id, reply_at, text, is_public)."""
     n = tickets["ticket_id"].map(public_reply_counts(replies)).fillna(0).astype(int)
     keep = np.array([is_resolved(s, c) for s, c in zip(tickets["status"], n, strict=True)], dtype=bool)
-    if "meaning_text" in tickets:  # nothing to read asks nothing a later ticket could be like
-        keep &= (tickets["meaning_text"].fillna("?") != "").to_numpy()
+    keep &= ~unread(tickets)  # nothing to read asks nothing a later ticket could be like
     chosen = tickets[keep].assign(public_replies=n[keep])
     mine = replies[replies["ticket_id"].isin(set(chosen["ticket_id"]))]
     solved = resolutions(mine, settings)

@@ -223,6 +223,14 @@ def meaning_text(text: str, product: str | None = None) -> str:
     return text if _LETTER_OR_DIGIT.search(text) and not CONTACT_SUBJECT.match(text) else ""
 
 
+def unread(frame: Any) -> np.ndarray:
+    """Per row of a frame that may carry the stored `meaning_text`, whether the ticket has nothing to
+    read (its text for meaning is empty); a frame without the column, or a missing value, reads."""
+    if "meaning_text" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["meaning_text"].fillna("?") == "").to_numpy()
+
+
 # A word is a misspelling of another word in the same theme when it is rare in English (under one
 # use per million words), the other is common (ten per million, where Van Heuven et al. 2014 start
 # high-frequency words), and they are at most Elasticsearch's "AUTO" fuzziness apart: one edit for

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ticket_intel.core import triage_fallback as learned_model
 from ticket_intel.core import triage_rules as rules
+from ticket_intel.core.meaning import unread
 from ticket_intel.core.triage_config import Category, Routing, TriageTaxonomy, load_taxonomy
 from ticket_intel.core.vocabulary import FRUSTRATION_LEVELS
 
@@ -272,7 +273,7 @@ def triage(
     """
     texts = frame["text"].fillna("").astype(str).tolist()
     words = [rules.clean(t) for t in texts]
-    unread = (frame["meaning_text"].fillna("?") == "").tolist() if "meaning_text" in frame else [False] * len(frame)
+    nothing = unread(frame).tolist()
     sims = learned = None
     if encode is not None:
         index = index or zero_shot_index(taxonomy, encode)
@@ -286,7 +287,7 @@ def triage(
     rows = []
     for i, text in enumerate(texts):
         row = triage_one(text, taxonomy, routing, sims[i] if sims else None, languages[i],
-                         learned[i] if learned else None, words[i], unread[i])
+                         learned[i] if learned else None, words[i], nothing[i])
         row["product_area"] = area_of(text, list(tags[i]) if tags[i] is not None else [],
                                       products[i] if isinstance(products[i], str) else None) if area_of else None
         rows.append(row)
