@@ -9,6 +9,7 @@ embedded with the warehouse's own model, as the stored tickets were.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,18 +19,21 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from cachetools import LRUCache
 
 from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core.drafts import LLM, Draft, draft_reply
 from ticket_intel.core.embed import cache_key
-from ticket_intel.core.llm import LLMCache
+from ticket_intel.core.llm import LLMCache, utc_day
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.normalize import clean_message
 from ticket_intel.core.redact import EMBED_CHARS, MAX_TEXT_CHARS, RedactionSettings, parse_patterns, redact
 from ticket_intel.core.retrieve import Index, Match, build_index, similar
 from ticket_intel.warehouse import access
 from ticket_intel.warehouse.connection import embeddings_matrix
+
+ANSWERS_KEPT = 10_000  # LLM answers a process keeps for a repeated message: a few MB
 
 
 @dataclass(frozen=True)
@@ -123,25 +127,40 @@ def _encoder(s: AssistSettings, threads: int) -> Encode:
     return lambda texts: encoder.encode(texts, s.model, backend=s.backend, threads=threads)
 
 
-def _llm(path: str | Path, s: AssistSettings) -> LLM:
-    """The configured LLM; answers cached by a batch run are reused (on demand nothing is written)."""
+def _llm(path: str | Path, s: AssistSettings, max_cost_usd_per_day: float) -> LLM:
+    """The configured LLM. Answers cached by a batch run are reused, and so are the last
+    `ANSWERS_KEPT` this process was given: a helpdesk's webhook fires again on every update of a
+    ticket, and a repeated message is not paid for twice (nothing is written to the warehouse).
+    With `max_cost_usd_per_day` (a server), no day (UTC) spends more."""
     from ticket_intel.adapters.llm import completer
 
+    given: LRUCache[str, str] = LRUCache(maxsize=ANSWERS_KEPT)
+    lock = threading.Lock()
+
     def cached(prompt_hash: str) -> str | None:
+        with lock:
+            answer = given.get(prompt_hash)
+        if answer is not None:
+            return answer
         with access.open_snapshot(path) as con:
             return wh.llm_cached(con, prompt_hash)
 
-    return LLM(s.llm_model, LLMCache(get=cached, put=lambda _hash, _answer: None), completer(s.llm_model, s.llm_kwargs))
+    def keep(prompt_hash: str, answer: str) -> None:
+        with lock:
+            given[prompt_hash] = answer
+
+    return LLM(s.llm_model, LLMCache(get=cached, put=keep),
+               completer(s.llm_model, s.llm_kwargs, max_cost_usd=max_cost_usd_per_day, day=utc_day))
 
 
 def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, llm: bool = False,
-                   threads: int = 0) -> Assistant:
+                   threads: int = 0, llm_max_cost_usd_per_day: float = 0.0) -> Assistant:
     """Read the knowledge base once and load the encoder (unless only stored vectors are searched;
     `threads`: cores per forward pass, 0 for all) and, with `llm` (drafts, triage), the LLM when
     one is configured."""
     with access.open_snapshot(path) as con:
         index = index_of(read_knowledge_base(con, s.key))
-    model = _llm(path, s) if llm and s.llm_model else None
+    model = _llm(path, s, llm_max_cost_usd_per_day) if llm and s.llm_model else None
     return Assistant(index, s, _encoder(s, threads) if encoder else None, model)
 
 

@@ -138,6 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
     _s("SERVE_SECRET", "", "shared secret of `serve`: requests must carry its HMAC signature (empty: none needed)",
        shapes=OPERATIONAL),
     _s("SERVE_MAX_BYTES", 262144, "largest request body `serve` accepts", shapes=OPERATIONAL),
+    _s("SERVE_LLM_MAX_COST_USD_PER_DAY", 0, "the most `serve` spends on LLM answers in a day (UTC), in US dollars "
+       "by litellm's price list (0: no limit); past it requests get the offline triage until the day ends",
+       shapes=OPERATIONAL),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
 # Variables `apply` filled from a default (not set by the user, nor in the file).

@@ -15,7 +15,7 @@ import pytest
 
 from ticket_intel.adapters.llm import completer, completion_kwargs
 from ticket_intel.core.drafts import LLM, draft_frame
-from ticket_intel.core.llm import Breaker, LLMCache, ProviderError, in_parallel
+from ticket_intel.core.llm import Breaker, LLMCache, ProviderError, Usage, in_parallel
 from ticket_intel.core.retrieve import build_index
 from ticket_intel.defs import triage as triage_defs
 from ticket_intel.defs.resources import LLMConfig
@@ -91,6 +91,25 @@ def test_items_without_a_valid_answer_in_a_row_stop_the_calls_and_a_valid_one_re
         call([])
     clock.now = 61
     assert call([]) == "{}" and len(calls) == 7  # one probe after the cooldown
+
+
+def test_a_days_limit_stops_the_calls_that_day_and_the_next_day_starts_with_nothing_spent(caplog):
+    today, usage = ["2026-12-05"], Usage()
+    call = Breaker(lambda messages: usage.add(100, 20, 0.4) or "{}", usage=usage, max_cost_usd=1.0,
+                   day=lambda: today[0])
+    for _ in range(3):  # $0.40, $0.80, then $1.20: the call that passes the limit was admitted under it
+        call([])
+    for _ in range(2):
+        with pytest.raises(ProviderError, match=r"the LLM answers of 2026-12-05 cost \$1.2000, the limit is \$1.0000"):
+            call([])
+    assert [r.message for r in caplog.records].count(
+        "LLM not called until the day ends: the LLM answers of 2026-12-05 cost $1.2000, the limit is $1.0000; "
+        "the other items keep their offline results") == 1
+    today[0] = "2026-12-06"
+    assert call([]) == "{}" and call([]) == "{}" and call([]) == "{}"
+    with pytest.raises(ProviderError, match=r"of 2026-12-06 cost \$1.2000"):
+        call([])
+    assert usage.answers == 6 and call.not_called == 3
 
 
 def test_in_parallel_runs_calls_at_once_and_keeps_their_order():

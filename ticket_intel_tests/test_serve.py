@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -22,9 +23,12 @@ from ticket_intel.adapters.server import TRIAGE_FIELDS
 from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, text_hash
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.webhooks import sign
+from ticket_intel_tests.fake_apis import FakeOpenAI
+from ticket_intel_tests.fake_apis import serve as serve_fake
 
 SECRET = "test-secret"
 MAX_BYTES = 4096
+MODEL = "openai/gpt-4o-mini"
 KB = [
     ("zendesk:1", "My card was declined at the supermarket", "Your card was blocked after three wrong PINs."),
     ("zendesk:2", "How do I change my home address?", "Update it under Profile > Address."),
@@ -52,13 +56,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("serve")
+@contextmanager
+def running_server(root: Path, settings: dict[str, str] | None = None) -> Iterator[tuple[str, Path]]:
+    """`ticket-intel serve` over a warehouse holding KB, as a user starts it, until the block ends."""
     build_warehouse(root / "w.duckdb")
     port, log = free_port(), root / "server.log"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TICKET_INTEL_SERVE_SECRET": SECRET,
-           "TICKET_INTEL_SERVE_MAX_BYTES": str(MAX_BYTES), "TICKET_INTEL_CONFIG": str(root / "none.yaml")}
+           "TICKET_INTEL_SERVE_MAX_BYTES": str(MAX_BYTES), "TICKET_INTEL_CONFIG": str(root / "none.yaml"),
+           **(settings or {})}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ticket_intel.cli", "serve", "--warehouse", str(root / "w.duckdb"),
                                  "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
@@ -76,6 +81,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    with running_server(tmp_path_factory.mktemp("serve")) as running:
+        yield running
 
 
 def post(url: str, doc: object, headers: dict | None = None, signed: bool = True) -> httpx.Response:
@@ -169,3 +180,27 @@ def test_personal_data_never_reaches_the_log(server):
     text = log.read_text()
     assert "triaged" in text and "jane" not in text.lower()
     assert "4111 1111" not in text and "4111111111111111" not in text  # the card (a pid may hold "4111")
+
+
+def test_with_an_llm_a_repeated_message_is_paid_once_and_a_day_spends_at_most_its_limit(tmp_path, monkeypatch):
+    """A helpdesk's webhook fires again on every update of a ticket: the same message is answered from
+    the server's memory. Once the day's answers cost TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY, the
+    provider is not asked again that day and requests get the offline triage."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    answer = json.dumps({"category": "how-to", "subcategory": "feature usage", "severity": "P3", "sentiment": 0.1,
+                         "frustration": "low", "escalation_signals": [], "summary": "Wants statements as PDF.",
+                         "goal": "Export statements.", "confidence": 0.8})
+    question = {"text": "How do I download my statements as a PDF?", "customer_id": "c-1"}
+    with serve_fake(FakeOpenAI(reply=lambda messages: answer)) as provider, running_server(tmp_path, {
+            "TICKET_INTEL_LLM_MODEL": MODEL, "TICKET_INTEL_LLM_API_BASE": provider.url + "/v1",
+            "TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY": "0.000001"}) as (url, log):
+        first, again = post(url, question).json(), post(url, question).json()
+        other = post(url, {"text": "My card was declined twice at the supermarket", "customer_id": "c-2"}).json()
+    assert first["triage_source"] == again["triage_source"] == f"llm:{MODEL}"
+    assert first["summary"] == again["summary"] == "Wants statements as PDF." and len(provider.requests) == 1
+    assert other["triage_source"] == "offline" and other["summary"] is None and set(TRIAGE_FIELDS) <= set(other)
+    today = datetime.now(UTC).date().isoformat()
+    logged = log.read_text()
+    assert f"LLM not called until the day ends: the LLM answers of {today} cost $0.0000" in logged
+    assert "at most $0.000001 of LLM answers a day (TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY)" in logged
+    assert "supermarket" not in logged and "statements" not in logged

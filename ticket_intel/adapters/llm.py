@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ticket_intel.core.llm import Breaker, ProviderError, Usage
@@ -19,13 +19,13 @@ def completion_kwargs(timeout_seconds: float, api_base: str = "", mock_response:
 
 
 def completer(model: str, kwargs: Mapping[str, Any] | None = None, max_cost_usd: float = 0.0,
-              spent_usd: float = 0.0) -> Breaker:
+              spent_usd: float = 0.0, day: Callable[[], str] | None = None) -> Breaker:
     """A function from chat messages to the model's JSON text (deterministic, JSON mode).
 
     Every provider failure (timeouts, rate limits, refusals, network) becomes `ProviderError`,
     which the core answers with its offline fallback; a provider failing call after call is not
     called again for a while, nor any provider once the run's answers cost `max_cost_usd` (0: no
-    limit), `spent_usd` of it by the run's earlier steps (`Breaker`).
+    limit), `spent_usd` of it by the run's earlier steps, or with `day` each day's (`Breaker`).
     """
     import litellm
 
@@ -45,4 +45,4 @@ def completer(model: str, kwargs: Mapping[str, Any] | None = None, max_cost_usd:
                   getattr(response, "_hidden_params", {}).get("response_cost"))
         return response.choices[0].message.content or ""
 
-    return Breaker(complete, usage=usage, max_cost_usd=max_cost_usd, spent_usd=spent_usd)
+    return Breaker(complete, usage=usage, max_cost_usd=max_cost_usd, spent_usd=spent_usd, day=day)

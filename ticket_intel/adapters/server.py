@@ -58,10 +58,20 @@ TRIAGE_FIELDS = ("category", "subcategory", "urgency", "sentiment", "frustration
 class ServeSettings:
     secret: str = ""
     max_bytes: int = 262_144
+    llm_max_cost_usd_per_day: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Any) -> ServeSettings:
-        return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), int(settings.value("TICKET_INTEL_SERVE_MAX_BYTES")))
+        per_day = settings.value("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY")
+        try:
+            limit = float(per_day)
+        except ValueError:
+            limit = -1.0
+        if not limit >= 0:  # NaN too
+            raise ValueError("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY must be 0 (no limit) or a number of US "
+                             f"dollars, not {per_day!r}")
+        return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), int(settings.value("TICKET_INTEL_SERVE_MAX_BYTES")),
+                   limit)
 
 
 async def _body(request: Request, max_bytes: int) -> bytes:
@@ -121,9 +131,13 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
     `triage`, the ticket_triage asset's own (with the configured LLM, if any)."""
     settings = settings or ServeSettings()
     assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None,
-                                            threads=PASS_THREADS)
+                                            threads=PASS_THREADS, llm_max_cost_usd_per_day=settings.llm_max_cost_usd_per_day)
     if triage is None:
         triage = live_triage(TriageFiles.from_settings(), assistant.encode, assistant.llm)
+    if assistant.llm is not None:
+        limit = settings.llm_max_cost_usd_per_day
+        log.info("LLM: %s, %s", assistant.llm.model, (f"at most ${format(limit, 'f').rstrip('0').rstrip('.')} of LLM "
+                 "answers a day" if limit else "no limit") + " (TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY)")
     text = assistant.redact(WARM_UP)  # every detector's first-call cost is paid before serving
     vector = assistant.embed(text)
     assistant.similar(vector)

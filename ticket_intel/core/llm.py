@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator
@@ -218,13 +219,15 @@ class Usage:
 
 
 SPENT = "the run's LLM answers cost"
+DAY_SPENT = "the LLM answers of"  # a server's day: "the LLM answers of 2026-12-05 cost $…"
 
 
 class Breaker:
     """A provider call that stops calling a provider that keeps failing, a model whose answers
     never validate, or, with `max_cost_usd`, once the run's answers cost that much: what its earlier
     steps spent (`spent_usd`) and this step's (`Usage`), by litellm's price list (unpriced answers
-    count nothing; calls in flight may pass it).
+    count nothing; calls in flight may pass it). With `day` (a server, which has no run), the limit
+    holds for each day it names: a new day starts with nothing spent.
 
     After `limit` provider errors in a row, or `invalid_limit` items in a row whose answers (retry
     included) did not validate (a model too small for the task, the wrong model), calls fail at once
@@ -235,9 +238,11 @@ class Breaker:
 
     def __init__(self, complete: Complete, limit: int = 3, cooldown: float = 60.0,
                  clock: Callable[[], float] = time.monotonic, usage: Usage | None = None,
-                 invalid_limit: int = 5, max_cost_usd: float = 0.0, spent_usd: float = 0.0) -> None:
+                 invalid_limit: int = 5, max_cost_usd: float = 0.0, spent_usd: float = 0.0,
+                 day: Callable[[], str] | None = None) -> None:
         self._complete, self._limit, self._invalid_limit = complete, limit, invalid_limit
         self._max_cost, self._spent_before = max_cost_usd, spent_usd
+        self._day, self._today = day, day() if day else ""
         self._cooldown, self._clock = cooldown, clock
         self.usage = usage or Usage()  # what the answered calls used (filled by the adapter that calls the provider)
         self._lock = threading.Lock()
@@ -246,6 +251,8 @@ class Breaker:
 
     def _admit(self) -> None:
         with self._lock:
+            if self._day is not None:
+                self._new_day()
             if self._max_cost and self._spent_before + self.usage.cost_usd >= self._max_cost:
                 self._spent()
             if self._failures < self._limit and self._invalid < self._invalid_limit:
@@ -256,12 +263,22 @@ class Breaker:
                 raise NotCalled(f"not called: {self.reason}")
             self._open_until = now + self._cooldown  # this call probes; the others keep failing fast
 
+    def _new_day(self) -> None:
+        """On a new day (under the lock), what was spent before it no longer counts."""
+        today = self._day()
+        if today != self._today:
+            self._today, self._spent_before = today, -self.usage.cost_usd
+            self.reason = "" if self.reason.startswith(DAY_SPENT) else self.reason
+
     def _spent(self) -> None:
-        """The run's answers cost its limit (under the lock): no more calls, whatever the clock."""
-        if not self.not_called or not self.reason.startswith(SPENT):
+        """The run's (or the day's) answers cost its limit (under the lock): no more calls, whatever
+        the clock."""
+        what = f"{DAY_SPENT} {self._today} cost" if self._day else SPENT
+        if not self.reason.startswith(what):
             spent = self._spent_before + self.usage.cost_usd
-            self.reason = f"{SPENT} ${spent:.4f}, the limit is ${self._max_cost:.4f}"
-            log.warning("LLM not called any more: %s; the other items keep their offline results", self.reason)
+            self.reason = f"{what} ${spent:.4f}, the limit is ${self._max_cost:.4f}"
+            until = "until the day ends" if self._day else "any more"
+            log.warning("LLM not called %s: %s; the other items keep their offline results", until, self.reason)
         self.not_called += 1
         raise NotCalled(f"not called: {self.reason}")
 
@@ -299,6 +316,11 @@ class Breaker:
                 self._invalid = 0
             else:
                 self._count(invalid[:200], invalid=True)
+
+
+def utc_day() -> str:
+    """Today in UTC, the day a server's LLM spending limit holds for (`Breaker(day=...)`)."""
+    return datetime.now(UTC).date().isoformat()
 
 
 def judged(complete: Complete, invalid: str | None) -> None:

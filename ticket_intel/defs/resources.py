@@ -417,6 +417,7 @@ class AssistConfig(dg.ConfigurableResource):
     similar_k: int = E.int("TICKET_INTEL_SIMILAR_K")
     serve_secret: str = E("TICKET_INTEL_SERVE_SECRET")
     serve_max_bytes: int = E.int("TICKET_INTEL_SERVE_MAX_BYTES")
+    serve_llm_max_cost_usd_per_day: str = E("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY")
 
 
 def build_resources() -> dict[str, Any]:
