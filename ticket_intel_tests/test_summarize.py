@@ -553,6 +553,32 @@ def test_labels_of_the_sample_weeks_change_only_when_their_words_leave_the_leadi
     assert sum(label == earlier for label, earlier, _, _ in rows) > len(rows) / 2
 
 
+def test_a_customer_s_same_words_sent_again_count_once_for_the_label_and_show_once_as_an_example():
+    """A Next.js theme of fetch problems was named "Version number fetch", after the error one customer
+    filed three times in 16 minutes, and showed it as all three examples. The same words from three
+    customers are three voices."""
+    again = "ERR_SSL_WRONG_VERSION_NUMBER when doing fetch request in middleware to api route"
+    fetch = ["fetch request is cached even with no-store", "fetch cache ignores revalidate in route handler",
+             "fetch request cached between users", "route handler fetch cache never revalidates",
+             "cached fetch request returns stale data"]
+    other = ["image component fails to render", "image component breaks on reload", "image component blurs",
+             "image component shows nothing", "image component ignores width"]
+    texts, customers = [again] * 3 + fetch + other, ["a"] * 3 + ["b", "c", "d", "e", "f"] + list("ghijk")
+    frame = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(texts))], "ticket_week": WEEK,
+                          "theme_id": ["F"] * 8 + ["I"] * 5, "text": texts, "customer": customers})
+    vectors = np.vstack([np.eye(16)[0]] * 3 + [np.eye(16)[0] + 0.6 * np.eye(16)[i] for i in range(1, 11)])
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    docs = theme_docs(frame, WEEK, vectors)
+    assert not {"ssl", "version", "number"} & {w for t in docs["F"].terms for w in t.split()}, docs["F"].terms
+    summary = extractive_summary(docs["F"])
+    assert "fetch" in summary.label.lower() and "version" not in summary.label.lower(), summary.label
+    shown = [docs["F"].texts[docs["F"].ticket_ids.index(t)] for t in summary.example_ticket_ids]
+    assert shown[0] == again and len(set(shown)) == 3 and "8 tickets" in summary.shared_issue
+    by_three = theme_docs(frame.assign(customer=["a", "x", "y"] + customers[3:]), WEEK, vectors)
+    assert "middleware" in {w for t in by_three["F"].terms for w in t.split()}, by_three["F"].terms
+    assert "middleware" not in {w for t in docs["F"].terms for w in t.split()}
+
+
 def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_is_long():
     """A twcs theme's summary quoted its 190-character central tweet twice: once cut at 160
     characters, then whole as "another customer", because the two cuts differed."""

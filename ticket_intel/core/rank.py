@@ -22,7 +22,7 @@ import pandas as pd
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
-from ticket_intel.core.summarize import MIN_TERM_SHARE, evidence_rows
+from ticket_intel.core.summarize import MIN_TERM_SHARE, distinct_first, evidence_rows
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE, UNCLAIMED
@@ -191,13 +191,16 @@ def _impact(group: pd.DataFrame, severity: str, settings: RankSettings) -> dict[
 def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
     """The summary's examples that are this week's tickets, then the most central of this week's
     tickets that stand as evidence (`evidence_rows`: not the praise or chit-chat a theme absorbed,
-    such as "enjoyed the trip, professional crew" in an airline's delay theme), then the rest; three."""
+    such as "enjoyed the trip, professional crew" in an airline's delay theme), then the rest; three,
+    different messages first (`distinct_first`)."""
     ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])
     severities = ordered["severity"].tolist() if "severity" in ordered else None
     evidence = ordered["ticket_id"].iloc[evidence_rows(severities, len(ordered))]
     suggested = info.get("example_ticket_ids")
     picked = [] if suggested is None else [t for t in suggested if t in set(group["ticket_id"])]
-    return list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]]))[:3]
+    candidates = list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]]))
+    text = dict(zip(group["ticket_id"], group["text"], strict=True)) if "text" in group else {}
+    return distinct_first(candidates, [text.get(t, t) for t in candidates])[:3]
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],

@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from ticket_intel.core.counts import rows_by_key
+from ticket_intel.core.counts import customer_key, rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
 from ticket_intel.core.triage import praises, signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
@@ -41,6 +42,7 @@ ESCALATION_SHARE = 0.25
 RAISING_SIGNALS = ("churn", "legal_threat", "public_complaint", "refund_chargeback", "manager_request")
 RAISE_CEILING = "P1"
 RECENT_WEEKS = 4
+T = TypeVar("T")
 # A word fewer than one ticket in twenty uses does not describe a theme.
 MIN_TERM_SHARE = 0.05
 # A theme's words (its terms, label and product area) are read from at most this many of its
@@ -128,6 +130,16 @@ class ThemeDocs:
     def of_words(self, per_ticket: Sequence) -> list:
         """The entries of a per-ticket sequence for the tickets whose words stand for the theme."""
         return list(per_ticket) if self.word_rows is None else [per_ticket[i] for i in self.word_rows]
+
+
+def said_again(frame: pd.DataFrame) -> np.ndarray:
+    """Per ticket of a clustered frame, whether its customer sent the same text to its theme before
+    (in row order): one voice, whose words count once. A Next.js theme was named after the error one
+    customer filed three times in 16 minutes ("Version number fetch")."""
+    if "customer" not in frame and "customer_id" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    who = frame["customer"] if "customer" in frame else customer_key(frame)
+    return pd.DataFrame({"theme": frame["theme_id"], "who": who, "text": frame["text"]}).duplicated().to_numpy()
 
 
 def word_sample(ticket_ids: Sequence[str], limit: int) -> np.ndarray:
@@ -619,6 +631,19 @@ def _centrality(vectors: np.ndarray) -> np.ndarray:
     return vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
 
+def distinct_first(ids: Sequence[T], texts: Sequence[str]) -> list[T]:
+    """`ids` in order, each text's first before any repeat of one: a theme's examples are different
+    messages while it has them (one customer's error filed three times is one message)."""
+    seen: set[str] = set()
+    first: list[T] = []
+    repeats: list[T] = []
+    for i, text in zip(ids, texts, strict=True):
+        key = " ".join(str(text).lower().split())
+        (repeats if key in seen else first).append(i)
+        seen.add(key)
+    return first + repeats
+
+
 def representatives(vectors: np.ndarray, k: int) -> list[int]:
     """Rows nearest the theme centroid."""
     return [int(i) for i in np.argsort(-_centrality(vectors), kind="stable")[:k]]
@@ -751,7 +776,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
     evidence = evidence_rows(severities, len(doc.texts))
     by_centrality = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
-    reps = by_centrality[:n_examples]
+    reps = distinct_first(by_centrality, [doc.texts[i] for i in by_centrality])[:n_examples]
     phrasing_rows = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
@@ -802,7 +827,9 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     vectors = vectors[themed]
     groups = rows_by_key(frame["theme_id"].to_numpy())
     ids, texts = frame["ticket_id"].to_numpy(), frame["text"].to_numpy()
-    sampled = {t: word_sample(ids[rows], WORD_SAMPLE) for t, rows in groups.items()}
+    voiced = ~said_again(frame)
+    sampled = {t: np.flatnonzero(voiced[rows])[word_sample(ids[rows][voiced[rows]], WORD_SAMPLE)]
+               for t, rows in groups.items()}
     stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
     meanings = {t: [m if isinstance(m, str) else meaning_text(texts[i]) for i, m in zip(rows, stored[rows], strict=True)]
                 for t, rows in ((t, groups[t][at]) for t, at in sampled.items())}
