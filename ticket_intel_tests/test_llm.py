@@ -8,6 +8,7 @@ nothing the model invents (ids, quotes) reaches `marts`, and that prompts only c
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import litellm
@@ -90,6 +91,14 @@ def test_valid_answer_is_used_and_cached(doc, monkeypatch):
     assert len(cache) == 1 and len(calls.messages) == 1
     again, _, _ = run(doc, "not used: answered from the cache", cache)
     assert again == out and len(calls.messages) == 1
+
+
+def test_a_message_sent_again_is_read_once_while_the_theme_has_other_messages(doc):
+    """One customer's error filed several times would fill the representative half of the sample."""
+    again = replace(doc, texts=[doc.texts[0]] * 8 + doc.texts[8:],
+                    vectors=np.vstack([doc.vectors[:1]] * 8 + [doc.vectors[8:]]))
+    texts = [again.texts[i] for i in llm_core.sample_for_prompt(again)]
+    assert texts.count(doc.texts[0]) <= 1 and len(set(texts)) == len(texts) == llm_core.SAMPLE_SIZE
 
 
 def test_sample_is_15_to_20_representative_and_diverse_tickets(doc):

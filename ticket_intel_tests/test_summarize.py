@@ -574,7 +574,7 @@ def test_a_customer_s_same_words_sent_again_count_once_for_the_label_and_show_on
     assert "fetch" in summary.label.lower() and "version" not in summary.label.lower(), summary.label
     shown = [docs["F"].texts[docs["F"].ticket_ids.index(t)] for t in summary.example_ticket_ids]
     assert shown[0] == again and len(set(shown)) == 3 and "8 tickets" in summary.shared_issue
-    by_three = theme_docs(frame.assign(customer=["a", "x", "y"] + customers[3:]), WEEK, vectors)
+    by_three = theme_docs(frame.assign(customer=["a", "x", "y", *customers[3:]]), WEEK, vectors)
     assert "middleware" in {w for t in by_three["F"].terms for w in t.split()}, by_three["F"].terms
     assert "middleware" not in {w for t in docs["F"].terms for w in t.split()}
 

@@ -31,6 +31,7 @@ from ticket_intel.core.summarize import (
     ThemeDocs,
     ThemeSummary,
     evidence_rows,
+    message_key,
     mmr,
     representatives,
 )
@@ -106,11 +107,16 @@ class LLMAnswer(BaseModel):
 
 def sample_for_prompt(doc: ThemeDocs, k: int = SAMPLE_SIZE) -> list[int]:
     """Half representative (nearest the centroid), half diverse (MMR), without repeats, from the
-    theme's evidence (`evidence_rows`: its tickets that report an impact)."""
+    theme's evidence (`evidence_rows`: its tickets that report an impact), each message once (one
+    customer's error filed eight times would fill the representative half)."""
     evidence = evidence_rows(doc.severities, len(doc.texts))
-    vectors = doc.vectors[evidence]
+    first: dict[str, int] = {}
+    for i in evidence:
+        first.setdefault(message_key(doc.texts[i]), int(i))
+    pool = list(first.values())
+    vectors = doc.vectors[pool]
     chosen = list(dict.fromkeys([*representatives(vectors, k // 2), *mmr(vectors, k)]))
-    return [int(evidence[i]) for i in chosen[:k]]
+    return [int(pool[i]) for i in chosen[:k]]
 
 
 def build_messages(doc: ThemeDocs, rows: list[int]) -> list[dict[str, str]]:

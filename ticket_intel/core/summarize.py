@@ -638,10 +638,15 @@ def distinct_first(ids: Sequence[T], texts: Sequence[str]) -> list[T]:
     first: list[T] = []
     repeats: list[T] = []
     for i, text in zip(ids, texts, strict=True):
-        key = " ".join(str(text).lower().split())
+        key = message_key(text)
         (repeats if key in seen else first).append(i)
         seen.add(key)
     return first + repeats
+
+
+def message_key(text: str) -> str:
+    """What makes two tickets the same message: their words, whatever the case and spacing."""
+    return " ".join(str(text).lower().split())
 
 
 def representatives(vectors: np.ndarray, k: int) -> list[int]:
