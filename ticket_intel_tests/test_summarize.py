@@ -591,6 +591,18 @@ def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_
     assert len(long) > 160 and long[:60] in typical and long[:60] not in other and other.strip("\u201c\u201d")
 
 
+def test_another_customer_s_wording_is_never_the_quoted_customer_s_own():
+    texts = ["my parcel was marked delivered but never came", "my parcel is marked delivered but it never arrived",
+             "the tracking says delivered and there is no parcel"]
+    vectors = np.vstack([np.eye(8)[0], np.eye(8)[0] + 0.3 * np.eye(8)[1], np.eye(8)[0] + 0.6 * np.eye(8)[2]])
+    doc = replace(_doc(texts), vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+    assert texts[2] in extractive_summary(doc).shared_issue.split("Another customer")[1]
+    mine = extractive_summary(replace(doc, customers=["a", "b", "a"])).shared_issue.split("Another customer")[1]
+    assert texts[1] in mine and texts[2] not in mine
+    alone = extractive_summary(replace(doc, customers=["a", "a", "a"])).shared_issue
+    assert "Another customer" not in alone and texts[0] in alone
+
+
 def test_the_described_share_counts_tickets_holding_a_leading_term():
     from ticket_intel.core.summarize import ThemeDocs, described_share
 

@@ -122,6 +122,8 @@ class ThemeDocs:
     # of its name (`product_words`) are never evidence of its product area (a brand is not a part of
     # the product), and no term of its own.
     product: str = ""
+    # Per ticket, who sent it (None: not known): another customer's wording is another customer's.
+    customers: list[str] | None = None
 
     @property
     def product_words(self) -> frozenset[str]:
@@ -132,14 +134,21 @@ class ThemeDocs:
         return list(per_ticket) if self.word_rows is None else [per_ticket[i] for i in self.word_rows]
 
 
-def said_again(frame: pd.DataFrame) -> np.ndarray:
-    """Per ticket of a clustered frame, whether its customer sent the same text to its theme before
-    (in row order): one voice, whose words count once. A Next.js theme was named after the error one
-    customer filed three times in 16 minutes ("Version number fetch")."""
-    if "customer" not in frame and "customer_id" not in frame:
+def senders(frame: pd.DataFrame) -> np.ndarray | None:
+    """Per ticket of a frame, its customer (`customer_key`), or None when the frame names none."""
+    if "customer" in frame:
+        return frame["customer"].to_numpy()
+    return customer_key(frame).to_numpy() if "customer_id" in frame else None
+
+
+def said_again(frame: pd.DataFrame, who: np.ndarray | None) -> np.ndarray:
+    """Per ticket of a clustered frame, whether its customer (`who`) sent the same text to its theme
+    before (in row order): one voice, whose words count once. A Next.js theme was named after the
+    error one customer filed three times in 16 minutes ("Version number fetch")."""
+    if who is None:
         return np.zeros(len(frame), dtype=bool)
-    who = frame["customer"] if "customer" in frame else customer_key(frame)
-    return pd.DataFrame({"theme": frame["theme_id"], "who": who, "text": frame["text"]}).duplicated().to_numpy()
+    return pd.DataFrame({"theme": frame["theme_id"].to_numpy(), "who": who,
+                         "text": frame["text"].to_numpy()}).duplicated().to_numpy()
 
 
 def word_sample(ticket_ids: Sequence[str], limit: int) -> np.ndarray:
@@ -794,8 +803,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     topic = head or "this issue"
     quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
-    other = next((_shorten(doc.texts[i], 200) for i in phrasing_rows
-                  if i != quoted and doc.texts[i] != doc.texts[quoted]), "") if quoted is not None else ""
+    other = next((_shorten(doc.texts[i], 200) for i in [*phrasing_rows, *by_centrality]
+                  if another_customer(doc, i, quoted)), "") if quoted is not None else ""
     weeks = len(set(doc.ticket_weeks))
     shared = f"{plural(len(doc.texts), 'ticket')} over {plural(weeks, 'week')}, typically: \u201c{central}\u201d"
     if other:
@@ -817,6 +826,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
+def another_customer(doc: ThemeDocs, row: int, quoted: int) -> bool:
+    """Whether a ticket is another customer's wording of the quoted one: other words, and another
+    sender where senders are known."""
+    return (row != quoted and doc.texts[row] != doc.texts[quoted]
+            and (doc.customers is None or doc.customers[row] != doc.customers[quoted]))
+
+
 def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Sequence[date] = ()
                ) -> dict[str, ThemeDocs]:
     """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
@@ -832,7 +848,8 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     vectors = vectors[themed]
     groups = rows_by_key(frame["theme_id"].to_numpy())
     ids, texts = frame["ticket_id"].to_numpy(), frame["text"].to_numpy()
-    voiced = ~said_again(frame)
+    who = senders(frame)
+    voiced = ~said_again(frame, who)
     sampled = {t: np.flatnonzero(voiced[rows])[word_sample(ids[rows][voiced[rows]], WORD_SAMPLE)]
                for t, rows in groups.items()}
     stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
@@ -851,7 +868,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=meanings[t],
-            phrases=phrases[t], product=products.get(t, ""),
+            phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
         )
         for t, rows in groups.items() if t in active
     }
