@@ -143,6 +143,18 @@ def test_a_theme_born_this_week_is_not_tested():
     assert find_groups(WEEK, now, theme_of, [f"c{i}" for i in range(len(x))], exact(x)) == []
 
 
+def test_a_young_group_holds_no_new_group_of_its_own():
+    """A group born last week from 8 tickets has 12 more this week, unlike its first 8 (a new issue's
+    reports vary): its earlier tickets are too few to say the 12 are another issue."""
+    other = np.eye(DIM)[0] + 1.5 * np.eye(DIM)[2]
+    x, now = week_of(np.concatenate([around(OLD, 160, 1), around(NEW, 8, 3)]),
+                     np.concatenate([around(OLD, 12, 2), around(other, 12, 4)]))
+    theme_of = ["A"] * 160 + ["G"] * 8 + ["A"] * 12 + ["G"] * 12
+    customers = [f"c{i}" for i in range(len(x))]
+    assert [g.parent_id for g in find_groups(WEEK, now, theme_of, customers, exact(x))] == ["G"]
+    assert find_groups(WEEK, now, theme_of, customers, exact(x), young={"G"}) == []
+
+
 def test_a_group_of_outliers_is_found_without_a_parent():
     scattered = around(np.zeros(DIM), 40, 4, noise=1.0)  # earlier outliers, each in its own direction
     x, now = week_of(np.concatenate([around(OLD, 160, 1), scattered]),

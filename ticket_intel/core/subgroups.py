@@ -22,7 +22,11 @@ this week mingle with its tickets of earlier weeks.
    to the stratum (theme, or the outliers) holding most of its tickets. Only tickets of at least
    `min_words` words of meaning count toward a group (`evidence`): a one-word title says too little
    to be evidence of a new issue, and such titles ("xx", "Key") sit together far from everything
-   (a junk GitHub group of 2024-07-01, docs/alerts.md).
+   (a junk GitHub group of 2024-07-01, docs/alerts.md). A young group (below) holds none: its
+   tickets are its own issue's first weeks, whose earlier tickets are too few to judge "nothing
+   like it before" by (step 4). React's compiler bugs, a new group of 2024-05-13 from 5 tickets,
+   had a "new group" of its own next 11 inside it a week later, and another inside that one the
+   week after: three new-pattern alerts for one new issue.
 3. **Test.** Under "nothing new", this week's tickets of a theme are a random draw of the
    theme's window tickets, whatever their number (a spike is more of the same). A theme's tickets
    here are those this week's clustering or placement put in it (its series, core/identity.py), not
@@ -185,9 +189,10 @@ def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int
 
 def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], search: Search,
          settings: GroupSettings = GroupSettings(), evidence: np.ndarray | None = None,
-         ) -> list[tuple[np.ndarray, str | None, float]]:
+         young: Set[str] = frozenset()) -> list[tuple[np.ndarray, str | None, float]]:
     """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new;
-    `evidence`: the rows that may count toward a group (step 2; all when None)."""
+    `evidence`: the rows that may count toward a group (step 2; all when None); `young`: groups whose
+    birth week is in the window, which hold none (step 2)."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
@@ -196,8 +201,10 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     component, majority = _groups(knn, now, strata, len(names) + 1)
     candidates = []
     for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
-        if len({customers[i] for i in rows}) >= settings.min_customers:
-            candidates.append((rows, int(majority[c])))
+        stratum = int(majority[c])
+        if len({customers[i] for i in rows}) >= settings.min_customers and (
+                stratum == len(names) or names[stratum] not in young):
+            candidates.append((rows, stratum))
     if not candidates:
         return []
     _search_rows(knn, search, np.flatnonzero(np.isin(strata, [s for _, s in candidates]) & ~now))
@@ -268,12 +275,13 @@ def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
 
 def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
                 search: Search, settings: GroupSettings = GroupSettings(),
-                fresh: Iterator[str] | None = None, words: Sequence[int] | None = None) -> list[Group]:
+                fresh: Iterator[str] | None = None, words: Sequence[int] | None = None,
+                young: Set[str] = frozenset()) -> list[Group]:
     """This week's new groups, each with a fresh id (from `fresh`, the week's id sequence, when the
     window is clustered in parts) and the theme it grew in; `words`: each ticket's words of meaning
-    (all count when None)."""
+    (all count when None); `young`: the groups that hold none (`scan`)."""
     evidence = None if words is None else np.asarray(words) >= settings.min_words
-    found = scan(now, theme_of, customers, search, settings, evidence)
+    found = scan(now, theme_of, customers, search, settings, evidence, young)
     ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
@@ -292,7 +300,7 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
     own = {g.theme_id for g in previous_groups}  # a group's series is its own rule's, not the clustering's
     series_of = [t if now[i] or t in own else s for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
-    groups = find_groups(week, now, series_of, customers, search, settings, fresh, words)
+    groups = find_groups(week, now, series_of, customers, search, settings, fresh, words, young=own)
     for group in groups:
         for i in group.rows:
             theme_of[i] = series_of[i] = group.theme_id
