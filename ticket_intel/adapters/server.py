@@ -66,8 +66,8 @@ class ServeSettings:
         try:
             limit = float(per_day)
         except ValueError:
-            limit = -1.0
-        if not limit >= 0:  # NaN too
+            limit = float("nan")
+        if not limit >= 0:  # NaN: not a number
             raise ValueError("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY must be 0 (no limit) or a number of US "
                              f"dollars, not {per_day!r}")
         return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), int(settings.value("TICKET_INTEL_SERVE_MAX_BYTES")),
