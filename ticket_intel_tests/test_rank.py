@@ -92,14 +92,18 @@ def test_examples_are_tickets_that_report_an_impact_not_the_praise_a_theme_absor
 
 def test_examples_are_different_messages_while_the_theme_has_them():
     """One customer's error filed three times is one message: it is shown once, beside two others;
-    a theme of one wording still shows three tickets."""
+    a theme of one wording still shows three tickets; one customer's three messages show once."""
     texts = ["ERR_SSL_WRONG_VERSION_NUMBER in middleware"] * 3 + [f"fetch cache problem {i}" for i in range(13)]
     fetch = [{**r, "text": t} for r, t in zip(tickets("A", 16, 16), texts, strict=True)]
     same = [{**r, "text": "my card was declined at the shop"} for r in tickets("B", 16, 16)]
-    no_suggestion = summaries(("A", "P2", "bug"), ("B", "P2", "bug")).assign(example_ticket_ids=None)
-    ranked = rank_week(context(frame(fetch, same)), no_suggestion).ranked.set_index("theme_id")
+    # one reporter's three accessibility issues, the theme's most central, are one voice among many
+    reporter = [{**r, "text": f"screen reader skips button {i}", "customer_id": "C-one" if i < 3 else r["customer_id"]}
+                for i, r in enumerate(tickets("C", 16, 16))]
+    no_suggestion = summaries(("A", "P2", "bug"), ("B", "P2", "bug"), ("C", "P2", "bug")).assign(example_ticket_ids=None)
+    ranked = rank_week(context(frame(fetch, same, reporter)), no_suggestion).ranked.set_index("theme_id")
     assert ranked.loc["A", "example_ticket_ids"] == [f"A-{WEEK:%m%d}-{i}" for i in (0, 3, 4)]
     assert ranked.loc["B", "example_ticket_ids"] == [f"B-{WEEK:%m%d}-{i}" for i in (0, 1, 2)]
+    assert ranked.loc["C", "example_ticket_ids"] == [f"C-{WEEK:%m%d}-{i}" for i in (0, 3, 4)]
 
 
 def test_weights_are_configurable():

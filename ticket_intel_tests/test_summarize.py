@@ -579,6 +579,14 @@ def test_a_customer_s_same_words_sent_again_count_once_for_the_label_and_show_on
     assert "middleware" not in {w for t in docs["F"].terms for w in t.split()}
 
 
+def test_examples_are_new_messages_from_new_customers_first_then_new_messages_then_repeats():
+    from ticket_intel.core.summarize import distinct_first
+
+    ids, texts, who = ["t1", "t2", "t3", "t4", "t5"], ["a", "b", "A ", "c", "d"], ["x", "x", "y", "z", "x"]
+    assert distinct_first(ids, texts, who) == ["t1", "t4", "t2", "t5", "t3"]
+    assert distinct_first(ids, texts) == ["t1", "t2", "t4", "t5", "t3"]  # senders unknown: each is new
+
+
 def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_is_long():
     """A twcs theme's summary quoted its 190-character central tweet twice: once cut at 160
     characters, then whole as "another customer", because the two cuts differed."""

@@ -192,7 +192,7 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
     """The summary's examples that are this week's tickets, then the most central of this week's
     tickets that stand as evidence (`evidence_rows`: not the praise or chit-chat a theme absorbed,
     such as "enjoyed the trip, professional crew" in an airline's delay theme), then the rest; three,
-    different messages first (`distinct_first`)."""
+    different messages from different customers first (`distinct_first`)."""
     ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])
     severities = ordered["severity"].tolist() if "severity" in ordered else None
     evidence = ordered["ticket_id"].iloc[evidence_rows(severities, len(ordered))]
@@ -200,7 +200,8 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
     picked = [] if suggested is None else [t for t in suggested if t in set(group["ticket_id"])]
     candidates = list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]]))
     text = dict(zip(group["ticket_id"], group["text"], strict=True)) if "text" in group else {}
-    return distinct_first(candidates, [text.get(t, t) for t in candidates])[:3]
+    sender = dict(zip(group["ticket_id"], group["customer"], strict=True))
+    return distinct_first(candidates, [text.get(t, t) for t in candidates], [sender[t] for t in candidates])[:3]
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],

@@ -640,17 +640,26 @@ def _centrality(vectors: np.ndarray) -> np.ndarray:
     return vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
 
-def distinct_first(ids: Sequence[T], texts: Sequence[str]) -> list[T]:
-    """`ids` in order, each text's first before any repeat of one: a theme's examples are different
-    messages while it has them (one customer's error filed three times is one message)."""
-    seen: set[str] = set()
-    first: list[T] = []
-    repeats: list[T] = []
-    for i, text in zip(ids, texts, strict=True):
-        key = message_key(text)
-        (repeats if key in seen else first).append(i)
-        seen.add(key)
-    return first + repeats
+def distinct_first(ids: Sequence[T], texts: Sequence[str], senders: Sequence[object] | None = None) -> list[T]:
+    """`ids` in order, those that bring a new message from a new sender first (senders unknown:
+    each is new), then those that bring a new message, then the repeats: a theme's examples are
+    different messages from different customers while it has them (one customer's error filed
+    three times is one message; one reporter's five accessibility issues are one voice)."""
+    rest = list(zip(ids, map(message_key, texts), senders if senders is not None else [None] * len(ids), strict=True))
+    picked: list[T] = []
+    said: set[str] = set()
+    heard: set[object] = set()
+    for new_sender in (True, False):
+        left = []
+        for i, key, who in rest:
+            if key not in said and not (new_sender and who is not None and who in heard):
+                picked.append(i)
+                said.add(key)
+                heard.add(who)
+            else:
+                left.append((i, key, who))
+        rest = left
+    return picked + [i for i, _, _ in rest]
 
 
 def message_key(text: str) -> str:
@@ -790,7 +799,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
     evidence = evidence_rows(severities, len(doc.texts))
     by_centrality = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
-    reps = distinct_first(by_centrality, [doc.texts[i] for i in by_centrality])[:n_examples]
+    reps = distinct_first(by_centrality, [doc.texts[i] for i in by_centrality],
+                          None if doc.customers is None else [doc.customers[i] for i in by_centrality])[:n_examples]
     phrasing_rows = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
