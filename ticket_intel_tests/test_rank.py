@@ -99,7 +99,7 @@ def test_examples_are_different_messages_while_the_theme_has_them():
     # one reporter's three accessibility issues, the theme's most central, are one voice among many
     reporter = [{**r, "text": f"screen reader skips button {i}", "customer_id": "C-one" if i < 3 else r["customer_id"]}
                 for i, r in enumerate(tickets("C", 16, 16))]
-    no_suggestion = summaries(("A", "P2", "bug"), ("B", "P2", "bug"), ("C", "P2", "bug")).assign(example_ticket_ids=None)
+    no_suggestion = summaries(*((t, "P2", "bug") for t in "ABC")).assign(example_ticket_ids=None)
     ranked = rank_week(context(frame(fetch, same, reporter)), no_suggestion).ranked.set_index("theme_id")
     assert ranked.loc["A", "example_ticket_ids"] == [f"A-{WEEK:%m%d}-{i}" for i in (0, 3, 4)]
     assert ranked.loc["B", "example_ticket_ids"] == [f"B-{WEEK:%m%d}-{i}" for i in (0, 1, 2)]

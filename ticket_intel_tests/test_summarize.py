@@ -563,7 +563,8 @@ def test_a_customer_s_same_words_sent_again_count_once_for_the_label_and_show_on
              "cached fetch request returns stale data"]
     other = ["image component fails to render", "image component breaks on reload", "image component blurs",
              "image component shows nothing", "image component ignores width"]
-    texts, customers = [again] * 3 + fetch + other, ["a"] * 3 + ["b", "c", "d", "e", "f"] + list("ghijk")
+    texts = [again, again.lower(), f" {again}  ", *fetch, *other]  # the same message, however cased or spaced
+    customers = ["a"] * 3 + ["b", "c", "d", "e", "f"] + list("ghijk")
     frame = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(texts))], "ticket_week": WEEK,
                           "theme_id": ["F"] * 8 + ["I"] * 5, "text": texts, "customer": customers})
     vectors = np.vstack([np.eye(16)[0]] * 3 + [np.eye(16)[0] + 0.6 * np.eye(16)[i] for i in range(1, 11)])

@@ -131,7 +131,8 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
     `triage`, the ticket_triage asset's own (with the configured LLM, if any)."""
     settings = settings or ServeSettings()
     assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None,
-                                            threads=PASS_THREADS, llm_max_cost_usd_per_day=settings.llm_max_cost_usd_per_day)
+                                            threads=PASS_THREADS,
+                                            llm_max_cost_usd_per_day=settings.llm_max_cost_usd_per_day)
     if triage is None:
         triage = live_triage(TriageFiles.from_settings(), assistant.encode, assistant.llm)
     if assistant.llm is not None:

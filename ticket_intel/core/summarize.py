@@ -142,13 +142,17 @@ def senders(frame: pd.DataFrame) -> np.ndarray | None:
 
 
 def said_again(frame: pd.DataFrame, who: np.ndarray | None) -> np.ndarray:
-    """Per ticket of a clustered frame, whether its customer (`who`) sent the same text to its theme
-    before (in row order): one voice, whose words count once. A Next.js theme was named after the
-    error one customer filed three times in 16 minutes ("Version number fetch")."""
+    """Per ticket of a clustered frame, whether its customer (`who`) sent the same message
+    (`message_key`) to its theme before (in row order): one voice, whose words count once. A Next.js
+    theme was named after the error one customer filed three times in 16 minutes ("Version number
+    fetch")."""
     if who is None:
         return np.zeros(len(frame), dtype=bool)
-    return pd.DataFrame({"theme": frame["theme_id"].to_numpy(), "who": who,
-                         "text": frame["text"].to_numpy()}).duplicated().to_numpy()
+    pairs = pd.DataFrame({"theme": frame["theme_id"].to_numpy(), "who": who})
+    several = pairs.duplicated(keep=False).to_numpy()  # only a customer's second ticket in a theme can repeat
+    text = frame["text"].to_numpy(dtype=object).copy()
+    text[several] = [message_key(t) for t in text[several]]
+    return pairs.assign(text=text).duplicated().to_numpy()
 
 
 def word_sample(ticket_ids: Sequence[str], limit: int) -> np.ndarray:
@@ -645,7 +649,8 @@ def distinct_first(ids: Sequence[T], texts: Sequence[str], senders: Sequence[obj
     each is new), then those that bring a new message, then the repeats: a theme's examples are
     different messages from different customers while it has them (one customer's error filed
     three times is one message; one reporter's five accessibility issues are one voice)."""
-    rest = list(zip(ids, map(message_key, texts), senders if senders is not None else [None] * len(ids), strict=True))
+    who = senders if senders is not None else [None] * len(ids)
+    rest = list(zip(ids, map(message_key, texts), who, strict=True))
     picked: list[T] = []
     said: set[str] = set()
     heard: set[object] = set()
@@ -839,7 +844,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
 def another_customer(doc: ThemeDocs, row: int, quoted: int) -> bool:
     """Whether a ticket is another customer's wording of the quoted one: other words, and another
     sender where senders are known."""
-    return (row != quoted and doc.texts[row] != doc.texts[quoted]
+    return (row != quoted and message_key(doc.texts[row]) != message_key(doc.texts[quoted])
             and (doc.customers is None or doc.customers[row] != doc.customers[quoted]))
 
 
