@@ -55,7 +55,7 @@ def test_markdown_has_every_section_and_the_evidence():
     md = report.render_markdown(context())
     for section in SECTIONS:
         assert f"## {section}" in md
-    assert "+25% vs 32 last week" in md
+    assert "+25% vs 32 last week · 1 ranked theme · 2 tickets in no theme · 0 new patterns · 1 volume spike" in md
     assert "| 1 | Payment declined · card | Cards | 12 | 10 | rising (12 vs 5.5/wk) | 40% | P1 | docs gap | – | – | – | – | 80 |" in md
     assert "`zendesk:1` My card was declined" in md
     assert "3.0x, p = 0.001" in md and "zendesk:7, zendesk:8" in md
