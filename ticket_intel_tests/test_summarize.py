@@ -600,6 +600,19 @@ def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_
     assert len(long) > 160 and long[:60] in typical and long[:60] not in other and other.strip("\u201c\u201d")
 
 
+def test_the_ways_customers_put_it_come_from_different_customers_first():
+    texts = [f"Check failed in raw op number {i} when the rank is wrong" for i in range(6)] + [
+        "segmentation fault in a raw op", "crash when calling an op with a bad shape"]
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(len(texts), 8)).astype(np.float32)
+    doc = replace(_doc(texts), vectors=vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    fuzzer = replace(doc, customers=["fuzzer"] * 6 + ["b", "c"])
+    shown = extractive_summary(fuzzer).phrasings
+    assert len(shown) == 4 and {texts[6], texts[7]} <= set(shown)
+    assert sum(p.startswith("Check failed") for p in shown) == 2, shown  # the reporter, and a new message of theirs
+    assert len({p for p in extractive_summary(doc).phrasings}) == 4
+
+
 def test_another_customer_s_wording_is_never_the_quoted_customer_s_own():
     texts = ["my parcel was marked delivered but never came", "my parcel is marked delivered but it never arrived",
              "the tracking says delivered and there is no parcel"]

@@ -804,9 +804,9 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
     evidence = evidence_rows(severities, len(doc.texts))
     by_centrality = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
-    reps = distinct_first(by_centrality, [doc.texts[i] for i in by_centrality],
-                          None if doc.customers is None else [doc.customers[i] for i in by_centrality])[:n_examples]
-    phrasing_rows = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
+    reps = _voices(doc, by_centrality)[:n_examples]
+    diverse = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
+    phrasing_rows = _voices(doc, list(dict.fromkeys([*diverse, *by_centrality])))[:len(diverse)]
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
@@ -839,6 +839,14 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         terms=list(doc.terms),
         summarizer="extractive",
     )
+
+
+def _voices(doc: ThemeDocs, rows: list[int]) -> list[int]:
+    """A theme's `rows`, new messages from new customers first (`distinct_first`): its examples and
+    the ways customers put it come from as many customers as it has (one reporter's fuzzing finds
+    were all four phrasings of TensorFlow's "Check failed errors", a theme of six reporters)."""
+    return distinct_first(rows, [doc.texts[i] for i in rows],
+                          None if doc.customers is None else [doc.customers[i] for i in rows])
 
 
 def another_customer(doc: ThemeDocs, row: int, quoted: int) -> bool:
