@@ -104,3 +104,36 @@ def test_a_warm_cache_never_loads_the_encoder():
 
     vectors, embedded = embed.embed_cached(hashes, TEXTS, store, refuse)
     assert embedded == 0 and len(vectors) == len(TEXTS)
+
+
+def test_a_backfill_has_one_embedding_meter_with_its_total_known_up_front(tmp_path, instance):
+    """Two weeks of texts (four both weeks hold, one each of their own): one meter of the step's
+    texts to embed, not a finished meter per week; a text the cache holds is not counted."""
+    import dagster as dg
+    import pandas as pd
+
+    from ticket_intel import settings
+    from ticket_intel.core.progress import MARK
+    from ticket_intel.defs.embeddings import ticket_embeddings
+    from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
+
+    week = pd.Timestamp("2026-01-05")
+    rows = [{"ticket_id": f"z:{w}:{i}", "week_start": (week + pd.Timedelta(weeks=w)).date(),
+             "created_at": week + pd.Timedelta(weeks=w), "customer_id": f"c{i}", "text": text,
+             "meaning_text": text, "text_hash": embed.text_hash(text)}
+            for w in range(2) for i, text in enumerate([*TEXTS[:4], f"{TEXTS[4]} (week {w})"])]
+    path = tmp_path / "w.duckdb"
+    store = partial(wh.EmbeddingStore, key=embed.cache_key(settings.value("TICKET_INTEL_EMBEDDING_MODEL"),
+                                                            settings.value("TICKET_INTEL_EMBEDDING_BACKEND")))
+    with wh.open_warehouse(path) as con:
+        wh.replace(con, [wh.Replace("staging.redacted_tickets", pd.DataFrame(rows))])
+        assert store(con).missing([r["week_start"] for r in rows]) == 6
+        store(con).put([embed.text_hash(TEXTS[0])], np.ones((1, 384), dtype=np.float32))
+        assert store(con).missing([r["week_start"] for r in rows]) == 5
+    result = dg.materialize([ticket_embeddings], instance=instance,
+                            resources={"warehouse": Warehouse(database=str(path)), "embedding": EmbeddingConfig()},
+                            tags={"dagster/asset_partition_range_start": "2026-01-05",
+                                  "dagster/asset_partition_range_end": "2026-01-12"})
+    meters = [e.user_message for e in instance.all_logs(result.run_id) if MARK in (e.user_message or "")]
+    assert len(meters) == 1 and "5/5" in meters[0], meters
+

@@ -26,15 +26,14 @@ from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
 def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, embedding: EmbeddingConfig):
     weeks = weeks_of(context)
     key = embedding.cache_key()
-
-    def encode(texts: list[str]) -> np.ndarray:
-        meter = Progress("embedding", len(texts), context.log.info, unit="texts")
-        return embedding.encoder(on_batch=meter.advance)(texts)
-
     with warehouse.connect() as con:
         # A new warehouse needs the model's width for its vector tables; after that the model
         # is only loaded when a text is missing from the cache.
         wh.ensure_embedding_schema(con, wh.stored_embedding_dim(con) or encoder.embedding_dim(embedding.model, embedding.backend))
+        # One meter for the step, its total known up front: a backfill's progress and time left, not
+        # a finished meter per week.
+        encode = embedding.encoder(on_batch=Progress("embedding", wh.EmbeddingStore(con, key).missing(weeks),
+                                                     context.log.info, unit="texts").advance)
         # Week by week: a backfill holds one week's texts and vectors at a time (all ten weeks of a
         # 1M-ticket backfill at once outgrew 15 GB), and a text seen in an earlier week is cached by then.
         counts = [_embed_week(con, week, key, encode, context.run.run_id) for week in weeks]

@@ -75,6 +75,15 @@ class EmbeddingStore:
             [self.key, list(hashes)])
         return dict(zip(found["text_hash"], vectors, strict=True))
 
+    def missing(self, weeks: Sequence[date]) -> int:
+        """How many distinct texts of the weeks' redacted tickets the cache does not hold yet: what
+        embedding them costs, known before the first is embedded."""
+        cached = ("AND text_hash NOT IN (SELECT text_hash FROM ops.embedding_cache WHERE model = ?)"
+                  if table_exists(self.con, "ops.embedding_cache") else "")
+        return int(scalar(self.con, "SELECT count(DISTINCT text_hash) FROM staging.redacted_tickets "
+                                    f"WHERE week_start IN (SELECT unnest(?)) {cached}",
+                          [list(weeks), self.key] if cached else [list(weeks)]) or 0)
+
     def put(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
         ensure_embedding_schema(self.con, vectors.shape[1])
         frame = pd.DataFrame({"model": self.key, "text_hash": list(hashes),
