@@ -586,6 +586,8 @@ def test_examples_are_new_messages_from_new_customers_first_then_new_messages_th
     ids, texts, who = ["t1", "t2", "t3", "t4", "t5"], ["a", "b", "A ", "c", "d"], ["x", "x", "y", "z", "x"]
     assert distinct_first(ids, texts, who) == ["t1", "t4", "t2", "t5", "t3"]
     assert distinct_first(ids, texts) == ["t1", "t2", "t4", "t5", "t3"]  # senders unknown: each is new
+    assert distinct_first(ids, texts, who, limit=2) == ["t1", "t4"] and distinct_first(ids, texts, who, limit=4) == [
+        "t1", "t4", "t2", "t5"]
 
 
 def test_another_customer_s_wording_is_another_ticket_even_when_the_typical_one_is_long():

@@ -201,7 +201,7 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
     candidates = list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]]))
     text = dict(zip(group["ticket_id"], group["text"], strict=True)) if "text" in group else {}
     sender = dict(zip(group["ticket_id"], group["customer"], strict=True))
-    return distinct_first(candidates, [text.get(t, t) for t in candidates], [sender[t] for t in candidates])[:3]
+    return distinct_first(candidates, [text.get(t, t) for t in candidates], [sender[t] for t in candidates], 3)
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],

@@ -644,27 +644,32 @@ def _centrality(vectors: np.ndarray) -> np.ndarray:
     return vectors @ (centroid / (np.linalg.norm(centroid) or 1.0))
 
 
-def distinct_first(ids: Sequence[T], texts: Sequence[str], senders: Sequence[object] | None = None) -> list[T]:
+def distinct_first(ids: Sequence[T], texts: Sequence[str], senders: Sequence[object] | None = None,
+                   limit: int | None = None) -> list[T]:
     """`ids` in order, those that bring a new message from a new sender first (senders unknown:
     each is new), then those that bring a new message, then the repeats: a theme's examples are
     different messages from different customers while it has them (one customer's error filed
-    three times is one message; one reporter's five accessibility issues are one voice)."""
-    who = senders if senders is not None else [None] * len(ids)
-    rest = list(zip(ids, map(message_key, texts), who, strict=True))
+    three times is one message; one reporter's five accessibility issues are one voice). With
+    `limit`, the first `limit` of them, reading no further than it needs (a theme's examples are a
+    few of its tens of thousands of tickets)."""
+    want = len(ids) if limit is None else limit
     picked: list[T] = []
     said: set[str] = set()
     heard: set[object] = set()
-    for new_sender in (True, False):
-        left = []
-        for i, key, who in rest:
-            if key not in said and not (new_sender and who is not None and who in heard):
-                picked.append(i)
-                said.add(key)
-                heard.add(who)
-            else:
-                left.append((i, key, who))
-        rest = left
-    return picked + [i for i, _, _ in rest]
+    left: list[tuple[T, str]] = []
+    for i, text, who in zip(ids, texts, senders if senders is not None else [None] * len(ids), strict=True):
+        key = message_key(text)
+        if key in said or (who is not None and who in heard):
+            left.append((i, key))
+            continue
+        picked.append(i)
+        said.add(key)
+        heard.add(who)
+        if len(picked) >= want:
+            return picked
+    new = [n for n, (_, key) in enumerate(left) if key not in said and not said.add(key)]  # whoever sent it
+    repeats = set(range(len(left))) - set(new)
+    return [*picked, *(left[n][0] for n in new), *(left[n][0] for n in sorted(repeats))][:want]
 
 
 def message_key(text: str) -> str:
@@ -804,9 +809,9 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
     evidence = evidence_rows(severities, len(doc.texts))
     by_centrality = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
-    reps = _voices(doc, by_centrality)[:n_examples]
+    reps = _voices(doc, by_centrality, n_examples)
     diverse = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
-    phrasing_rows = _voices(doc, list(dict.fromkeys([*diverse, *by_centrality])))[:len(diverse)]
+    phrasing_rows = _voices(doc, list(dict.fromkeys([*diverse, *by_centrality])), len(diverse))
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
@@ -841,12 +846,12 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
-def _voices(doc: ThemeDocs, rows: list[int]) -> list[int]:
+def _voices(doc: ThemeDocs, rows: list[int], limit: int) -> list[int]:
     """A theme's `rows`, new messages from new customers first (`distinct_first`): its examples and
     the ways customers put it come from as many customers as it has (one reporter's fuzzing finds
     were all four phrasings of TensorFlow's "Check failed errors", a theme of six reporters)."""
     return distinct_first(rows, [doc.texts[i] for i in rows],
-                          None if doc.customers is None else [doc.customers[i] for i in rows])
+                          None if doc.customers is None else [doc.customers[i] for i in rows], limit)
 
 
 def another_customer(doc: ThemeDocs, row: int, quoted: int) -> bool:
