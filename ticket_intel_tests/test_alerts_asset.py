@@ -113,6 +113,9 @@ def test_each_partition_carries_its_own_weeks_alerts(tmp_path, instance):
     assert [a["alert_key"] for a in by_week[WEEKS[6].isoformat()]["alerts"].value] == [
         f"T-spike|{WEEKS[6].isoformat()}|{anomalies.SPIKE}"]
     assert by_week[WEEKS[5].isoformat()]["new_patterns"].value == 1
+    new = next(a for a in by_week[WEEKS[5].isoformat()]["alerts"].value if a["kind"] == anomalies.NEW_PATTERN)
+    assert new["since"] == WEEKS[5].isoformat()  # its tickets count from its own week
+    assert all(a["since"] is None for a in by_week[WEEKS[6].isoformat()]["alerts"].value)  # a spike's do not start
     assert "label T-spike" in by_week[WEEKS[6].isoformat()]["table"].value
     assert by_week[WEEKS[0].isoformat()]["table"].value == "No alerts this week."
 

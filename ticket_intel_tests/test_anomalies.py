@@ -15,6 +15,7 @@ from ticket_intel.core import anomalies
 from ticket_intel.core.anomalies import AlertSettings, detect, spike_test, tail_probability
 from ticket_intel.core.context import baseline_weeks, make_context
 from ticket_intel.core.review import ReviewState
+from ticket_intel.core.subgroups import NEW_GROUP
 
 START = date(2026, 1, 5)  # a Monday
 DEFAULTS = AlertSettings()
@@ -45,11 +46,14 @@ def ranked(frame: pd.DataFrame, week: date) -> list[dict[str, object]]:
 
 
 def run(frame: pd.DataFrame, k: int, births: dict[str, int] | None = None, tracking_start: int = 0,
-        ranked_before: frozenset[str] = frozenset(), cfg: AlertSettings = DEFAULTS) -> list[dict[str, object]]:
+        ranked_before: frozenset[str] = frozenset(), cfg: AlertSettings = DEFAULTS,
+        groups: frozenset[str] = frozenset()) -> list[dict[str, object]]:
+    """The alerts of week `k`; `births`' themes appeared as new themes, or as new groups (`groups`)."""
     week = wk(k)
     frame = frame[(frame["ticket_week"] <= week) & (frame["ticket_week"] > week - timedelta(weeks=8))]
+    origins = {t: NEW_GROUP if t in groups else "new" for t in births or {}}
     ctx = make_context(week, 8, frame.rename(columns={"customer": "customer_id"}), ReviewState(),
-                       first_seen={t: wk(b) for t, b in (births or {}).items()}, origins=dict.fromkeys(births or {}, "new"),
+                       first_seen={t: wk(b) for t, b in (births or {}).items()}, origins=origins,
                        tracking_start=wk(tracking_start), ranked_before=ranked_before)
     return detect(ctx, ranked(frame, week), cfg)
 
@@ -202,6 +206,7 @@ def test_a_theme_born_later_without_ancestor_is_a_new_pattern():
     alerts = run(frame, 4, births={"old": 0, "new": 4})
     assert kinds(alerts) == {("new", anomalies.NEW_PATTERN)}
     assert alerts[0]["tickets"] == 9 and alerts[0]["customers"] == 9 and alerts[0]["ratio"] is None
+    assert alerts[0]["since"] == wk(4)
 
 
 def test_a_new_pattern_mostly_from_one_customer_is_flagged():
@@ -243,6 +248,20 @@ def test_a_trickle_a_refit_first_gathers_into_a_theme_is_not_new():
     assert run(frame, 5, births={"old": 0, "gathered": 5}) == []
     burst = window({"old": dict.fromkeys(range(6), 20), "burst": {0: 1, 2: 1, 5: 9}})
     assert kinds(run(burst, 5, births={"old": 0, "burst": 5})) == {("burst", anomalies.NEW_PATTERN)}
+
+
+def test_a_new_group_found_over_two_weeks_is_new_with_both_weeks_tickets():
+    """An issue of 3 tickets a week is no group in its first week; a new group found over two weeks
+    (core/subgroups.py) is new on its 6 tickets, though this week holds 3. A theme the clustering
+    first finds with last week's tickets in it is judged on this week's alone, and a group whose
+    tickets were theme-sized before last week is not new."""
+    frame = window({"old": dict.fromkeys(range(5), 20), "group": {3: 3, 4: 3}})
+    alerts = run(frame, 4, births={"old": 0, "group": 4}, groups=frozenset({"group"}))
+    assert kinds(alerts) == {("group", anomalies.NEW_PATTERN)}
+    assert (alerts[0]["tickets"], alerts[0]["customers"], alerts[0]["since"]) == (6, 6, wk(3))  # both weeks
+    assert run(frame, 4, births={"old": 0, "group": 4}) == []
+    before = window({"old": dict.fromkeys(range(5), 20), "group": {2: 6, 3: 3, 4: 3}})
+    assert run(before, 4, births={"old": 0, "group": 4}, groups=frozenset({"group"})) == []
 
 
 def test_a_split_is_never_a_new_pattern():

@@ -3,6 +3,8 @@ alerts) on clustering labels it is given; a change to those functions must not l
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -43,3 +45,12 @@ def test_the_summary_over_seeds_keeps_each_seed_and_adds_their_mean_per_path():
     assert [(r["seed"], r["path"]) for r in rows] == [(42, "groups"), (42, "placed"), (7, "groups"), (7, "placed"),
                                                       ("mean", "groups"), ("mean", "placed")]
     assert [r["new recall B=6"] for r in rows[-2:]] == [0.5, 0.25]
+
+
+def test_recall_by_the_second_week_counts_a_find_a_week_late_but_not_two():
+    """An issue of a few tickets a week may be a group only over two weeks (core/subgroups.py)."""
+    found = [("a/b", adjacent.NEW_WEEK, "hit"), ("c/d", adjacent.NEW_WEEK + 1, "late"), ("e/f", adjacent.NEW_WEEK + 2, "late")]
+    alerts = pd.DataFrame([{"path": "placed", "pair": pair, "scenario": "new B=6", "week": week, "kind": anomalies.NEW_PATTERN,
+                            "verdict": verdict} for pair, week, verdict in found])
+    row = next(r for r in adjacent.summary(alerts, Counter({p: 100 for p in adjacent.PATHS}), 4) if r["path"] == "placed")
+    assert (row["new recall B=6"], row["late B=6"], row["by week 2 B=6"]) == (0.25, 2, 0.5)

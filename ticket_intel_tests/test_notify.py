@@ -101,6 +101,14 @@ def test_describe_flags_a_spike_from_one_customer():
     assert "one filed" not in notify.describe(NEW)
 
 
+def test_describe_says_a_new_group_found_over_two_weeks_began_the_week_before():
+    group = {**NEW, "related_theme_ids": ["T20261005-01"], "tickets": 10, "customers": 10}
+    assert "10 tickets from 10 customers in the week of 2026-11-02, a new group of tickets inside theme " \
+           "T20261005-01" in notify.describe({**group, "since": "2026-11-02"})
+    assert "10 tickets from 10 customers in the weeks of 2026-10-26 and 2026-11-02, a new group" in \
+        notify.describe({**group, "since": "2026-10-26"})
+
+
 REGRESSION = {**SPIKE, "alert_key": "T20261012-00|2026-11-16|regression", "kind": "regression",
               "week_start": "2026-11-16", "tickets": 14, "baseline": 0.5, "ratio": 14.0, "p_value": 2e-09,
               "top_customer_tickets": None, "baseline_weeks": None, "customer_baseline": None, "fix_release": "4.2"}

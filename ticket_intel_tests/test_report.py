@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +75,21 @@ def test_an_alert_mostly_from_one_customer_says_so():
     assert "21 tickets (6 customers, 16 from one) against a baseline of 4.0/week" in md
     assert "6 customers (16 from one), first seen" in html and "6 customers, 16 from one) against" in html
     assert "from one" not in report.render_markdown(context())
+
+
+def test_a_new_group_found_over_two_weeks_was_first_seen_last_week():
+    """Its tickets count from the week before the report's (core/subgroups.py); any other new pattern
+    was first seen this week."""
+    ctx = context()
+    group = {**ctx["spikes"][0], "kind": "new_pattern", "tickets": 10, "customers": 10, "related_theme_ids": ["T0"]}
+    ctx["spikes"] = []
+    rows = report.build_context(WEEK, ctx["overview"], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame([
+        {**group, "theme_id": "G1", "since": pd.Timestamp(WEEK - timedelta(weeks=1))},
+        {**group, "theme_id": "G2", "since": pd.Timestamp(WEEK)}]), pd.DataFrame())["new_patterns"]
+    md, html = (render({**ctx, "new_patterns": rows}) for render in (report.render_markdown, lambda c: report.render_html(c, {})))
+    assert "(`G1`): 10 tickets from 10 customers, first seen last week, a new group inside `T0`." in md
+    assert "(`G2`): 10 tickets from 10 customers, first seen this week, a new group inside `T0`." in md
+    assert "first seen last week, a new group inside <code>T0</code>" in html
 
 
 def test_the_first_week_of_data_says_so_instead_of_comparing_with_zero():

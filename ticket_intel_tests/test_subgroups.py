@@ -229,3 +229,67 @@ def test_week_components_are_the_large_enough_components_of_this_weeks_rows():
     naive = [(c, np.flatnonzero((component == c) & now)) for c in np.unique(component[now])]
     want = [(int(c), r.tolist()) for c, r in naive if len(r) >= 15]
     assert [(c, r.tolist()) for c, r in _week_components(component, now, 15)] == want and want
+
+
+def fortnight(earlier: np.ndarray, last: np.ndarray, now: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vectors, this-week mask, last-week mask): earlier weeks, last week's tickets, this week's."""
+    x = np.concatenate([earlier, last, now])
+    weeks = np.repeat([0, 1, 2], [len(earlier), len(last), len(now)])
+    return x, weeks == 2, weeks == 1
+
+
+def test_a_new_issue_too_small_for_one_week_is_found_in_its_second():
+    """Four tickets a week of a new issue are fewer than a theme's worth: in its first week it is no
+    group, in its second the two weeks' eight are nearer one another than anything earlier, and the
+    group holds both weeks' tickets."""
+    x, now, last = fortnight(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 4, 3)]),
+                             np.concatenate([around(OLD, 12, 4), around(NEW, 4, 5)]))
+    customers = [f"c{i}" for i in range(len(x))]
+    first_week = np.r_[np.zeros(160, bool), np.ones(16, bool)]
+    assert find_groups(WEEK, first_week, ["A"] * 176, customers[:176], exact(x[:176])) == []
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x)) == []  # this week's four alone
+    groups = find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last)
+    assert [(g.parent_id, g.rows.tolist()) for g in groups] == [("A", [*range(172, 176), *range(188, 192)])]
+
+
+def test_two_ordinary_weeks_hold_no_new_group_and_last_weeks_group_alone_is_not_news():
+    x, now, last = fortnight(around(OLD, 160, 1), around(OLD, 20, 2), around(OLD, 20, 3))
+    customers = [f"c{i}" for i in range(len(x))]
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last) == []
+    x, now, last = fortnight(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 6, 3)]),
+                             around(OLD, 12, 4))
+    assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x), last=last) == []
+
+
+def test_a_two_week_group_says_how_many_tickets_each_week_brought():
+    x, now, last = fortnight(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 4, 3)]),
+                             np.concatenate([around(OLD, 12, 4), around(NEW, 4, 5)]))
+    ids = [f"t{i:03d}" for i in range(len(x))]
+    previous = identity.themes_of(x[:176], ids[:176], ["A"] * 176)
+    carved = carve(WEEK, x, ids, now, ids, tracked_week(WEEK, x, ids, previous), previous, set(), exact(x), last=last)
+    new_id = carved.groups[0].theme_id
+    assert [i for i, t in enumerate(carved.theme_of) if t == new_id] == [*range(172, 176), *range(188, 192)]
+    event = next(e for e in carved.events if e["theme_id"] == new_id)
+    assert event["detail"].startswith("4 tickets this week and 4 last week, inside A")
+
+
+def test_a_group_almost_all_of_this_week_is_left_to_this_weeks_scan():
+    """Four tickets of the new issue this week and two the week before: six make a group's size,
+    but a group of two weeks needs `fortnight_min` tickets from each; this week's four alone are
+    this week's scan's, too few for a group."""
+    x, now, last = fortnight(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 12), around(NEW, 2, 13)]),
+                             np.concatenate([around(OLD, 12, 14), around(NEW, 4, 15)]))
+    customers = [f"c{i}" for i in range(len(x))]
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last) == []
+    assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), GroupSettings(fortnight_min=1),
+                           last=last)) == 1
+
+
+def test_a_theme_born_this_week_or_last_holds_no_two_week_group():
+    """Its two weeks' tickets are its own issue's first, judged when it was born (an older fit's
+    tickets may sit in it too, which would make its first weeks look new against them)."""
+    x, now, last = fortnight(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 4, 3)]),
+                             np.concatenate([around(OLD, 12, 4), around(NEW, 4, 5)]))
+    customers = [f"c{i}" for i in range(len(x))]
+    assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last)) == 1
+    assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last, born_recently={"A"}) == []

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ from scipy.stats import nbinom, poisson
 
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.subgroups import NEW_GROUP
 
 SPIKE = "volume_spike"
 NEW_PATTERN = "new_pattern"
@@ -56,7 +57,7 @@ DISTRIBUTIONS = (POISSON, NEGATIVE_BINOMIAL)
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
     "p_value", "customer_baseline", "top_customer_tickets", "concentrated", "baseline_weeks", "example_ticket_ids",
-    "related_theme_ids",
+    "related_theme_ids", "since",
 ]
 
 
@@ -149,19 +150,41 @@ def born_apart(ctx: WeekContext, settings: AlertSettings) -> dict[str, str]:
     return out
 
 
-def _is_new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> bool:
-    """A theme born after tracking began, in the first week it is a theme (ranked, theme-sized, never
-    theme-sized before), and beyond what the rate of its earlier tickets predicts (the spike test's
-    tail, as for a piece born apart): a trickle of 2-4 a week that a refit first gathers into a
-    theme is not new (docs/alerts.md, "What is a new pattern")."""
+def _new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings, top_customer: int
+                 ) -> dict[str, Any] | None:
+    """The alert's counts when the theme is a new pattern: born after tracking began, in the first week
+    it is a theme (ranked, theme-sized, never theme-sized before), and beyond what the rate of its
+    earlier tickets predicts (the spike test's tail, as for a piece born apart): a trickle of 2-4 a
+    week that a refit first gathers into a theme is not new (docs/alerts.md, "What is a new
+    pattern"). A new group found over two weeks counts both (`started`)."""
     theme_id = str(theme["theme_id"])
-    earlier = [w for w in ctx.data_weeks if w < ctx.week]
-    return (ctx.births.get(theme_id) is not None and theme_id not in ctx.ranked_before
-            and int(theme["tickets"]) >= settings.new_min_tickets
-            and int(theme["customers"]) >= settings.new_min_customers
-            and not _sized_before(ctx.counts, theme_id, earlier, settings)
-            and (not earlier or tail_probability(int(theme["tickets"]), tc.series(ctx.counts, theme_id, earlier),
-                                                 settings) < settings.max_p_value))
+    if ctx.births.get(theme_id) is None or theme_id in ctx.ranked_before:
+        return None
+    since = started(ctx, theme_id)
+    counted = {"since": since, "tickets": int(theme["tickets"]), "customers": int(theme["customers"]),
+               "top_customer_tickets": top_customer}
+    if since < ctx.week:
+        rows = ctx.window[(ctx.window["series_theme_id"] == theme_id) & (ctx.window["ticket_week"] >= since)]
+        per_customer = rows["customer"].value_counts()
+        counted.update(tickets=len(rows), customers=len(per_customer), top_customer_tickets=int(per_customer.max()))
+    earlier = [w for w in ctx.data_weeks if w < since]
+    tickets = counted["tickets"]
+    new = (tickets >= settings.new_min_tickets and counted["customers"] >= settings.new_min_customers
+           and not _sized_before(ctx.counts, theme_id, earlier, settings)
+           and (not earlier or tail_probability(tickets, tc.series(ctx.counts, theme_id, earlier),
+                                                settings) < settings.max_p_value))
+    return counted if new else None
+
+
+def started(ctx: WeekContext, theme_id: str) -> date:
+    """The week a new pattern's tickets count from: last week for a new group found this week over
+    two weeks' tickets (core/subgroups.py: an issue too small to be a group in its first week),
+    else this week."""
+    last = ctx.week - timedelta(weeks=1)
+    if ctx.origins.get(theme_id) == NEW_GROUP and ctx.births.get(theme_id) == ctx.week and \
+            tc.series(ctx.counts, theme_id, [last])[0] > 0:
+        return last
+    return ctx.week
 
 
 def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
@@ -206,8 +229,11 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
             "top_customer_tickets": int(top_customer.get(theme_id, 0)),
             "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],
             "related_theme_ids": [],  # filled in by core/families.py
+            "since": None,
         }
-        if _is_new_pattern(ctx, theme, settings):
+        pattern = _new_pattern(ctx, theme, settings, base["top_customer_tickets"])
+        if pattern is not None:
+            base.update(pattern)
             found: dict[str, Any] | None = {
                 "kind": NEW_PATTERN, "baseline": 0.0, "ratio": None, "p_value": None, "customer_baseline": 0.0,
                 "concentrated": 2 * base["top_customer_tickets"] > base["tickets"], "baseline_weeks": 0}

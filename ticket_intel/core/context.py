@@ -56,6 +56,7 @@ class WeekContext:
     data_weeks: list[date]  # the window's weeks that hold tickets, oldest first (asked once per theme)
     first_seen: Mapping[str, date] = field(default_factory=dict)
     births: Mapping[str, date] = field(default_factory=dict)
+    origins: Mapping[str, str | None] = field(default_factory=dict)  # how each theme appeared (staging.themes)
     ranked_before: frozenset[str] = frozenset()
     families: Mapping[str, str] = field(default_factory=dict)  # theme -> the split family it belongs to
     parents: Mapping[str, str] = field(default_factory=dict)  # new group -> the theme it grew in
@@ -110,6 +111,6 @@ def make_context(
         vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
         review=review, counts=theme_week_counts(frame), data_weeks=data_weeks,
         first_seen=first_seen,
-        births={t: b for t, b in born.items() if b is not None}, ranked_before=ranked_before,
+        births={t: b for t, b in born.items() if b is not None}, origins=dict(origins or {}), ranked_before=ranked_before,
         families=dict(families or {}), parents=dict(parents or {}), products_apart=products_apart,
     )

@@ -111,7 +111,9 @@ def describe(alert: Mapping[str, Any]) -> str:
     elif alert["kind"] == REGRESSION:
         text = describe_regression(alert, alert.get("fix_release") or "its release")
     elif alert.get("related_theme_ids"):
-        text = (f"New pattern: '{label}' — {who} in the week of {week}, a new group of tickets inside theme "
+        when = (f"in the weeks of {alert['since']} and {week}" if alert.get("since") and str(alert["since"]) != str(week)
+                else f"in the week of {week}")
+        text = (f"New pattern: '{label}' — {who} {when}, a new group of tickets inside theme "
                 f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."

@@ -54,6 +54,18 @@ this week mingle with its tickets of earlier weeks.
    new issue's first tickets draw about a fifth of that share, a piece of a surge about all of it
    (docs/alerts.md). It stays in its theme, whose series shows the surge as a spike.
 
+5. **Two weeks.** An issue of a handful of tickets a week may link too few of them in its first
+   week for a group (on banking77's adjacent pairs a new intent at 6 a week formed a candidate in a
+   quarter of its first weeks). So the scan runs again over this week's and last week's tickets
+   together, as if they were one week, for the groups that hold at least `fortnight_min` tickets of
+   each week: an issue that went on over both. A group nearly all of one week is that week's news,
+   which that week's scan judged (on the bundled sample, a spike's spill-over into a neighbouring
+   theme plus two tickets of the week before). Neither a young group nor a theme born this week or
+   last holds one: their two weeks are their own issue's first, and a theme a refit made holds
+   earlier tickets besides, against which its first weeks look new (a PowerToys theme born in the
+   third week of tracking "held" a group of 48 of its tickets). Such a group takes both weeks' tickets,
+   and its new-pattern alert counts them (core/anomalies.py `started`).
+
 A new group becomes a theme of its own, born this week: event `new_group`, with its parent (the
 theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the
 ranking lists it with its own label and examples, the new-pattern rule alerts on it, and its
@@ -95,6 +107,8 @@ class GroupSettings:
     k: int = 6  # earlier tickets whose majority vote lets a ticket join a young group
     search_width: int = 6  # neighbours searched per ticket: links end at the first earlier one, which
     # six reach for all but (this week's share)^6 of tickets, 1 in 260,000 in an 8-week window
+    fortnight_min: int = 3  # tickets each week of a two-week group holds: fewer, and the group is one
+    # week's news, which that week's scan judged (a spike's spill-over plus two tickets of the week before)
     permutations: int = 199
     max_p_value: float = 0.1  # per week and window: at most one false group in 10 weeks
     seed: int = 42
@@ -104,7 +118,7 @@ class GroupSettings:
 class Group:
     theme_id: str
     parent_id: str | None  # the theme most of its tickets were in; None when most were outliers
-    rows: np.ndarray  # row indices of its tickets (all of this week)
+    rows: np.ndarray  # row indices of its tickets (this week's, and last week's for a group of two weeks)
     p_value: float
 
 
@@ -189,10 +203,12 @@ def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int
 
 def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], search: Search,
          settings: GroupSettings = GroupSettings(), evidence: np.ndarray | None = None,
-         young: Set[str] = frozenset()) -> list[tuple[np.ndarray, str | None, float]]:
-    """(rows, theme most of them were in, p-value) of each group of this week's tickets that is new;
+         young: Set[str] = frozenset(), holding: np.ndarray | None = None
+         ) -> list[tuple[np.ndarray, str | None, float]]:
+    """(rows, theme most of them were in, p-value) of each group of the `now` tickets that is new;
     `evidence`: the rows that may count toward a group (step 2; all when None); `young`: groups whose
-    birth week is in the window, which hold none (step 2)."""
+    birth week is in the window, which hold none (step 2); `holding`: rows a group must hold one of
+    (None: any)."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
@@ -203,7 +219,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
         stratum = int(majority[c])
         if len({customers[i] for i in rows}) >= settings.min_customers and (
-                stratum == len(names) or names[stratum] not in young):
+                stratum == len(names) or names[stratum] not in young) and (holding is None or holding[rows].any()):
             candidates.append((rows, stratum))
     if not candidates:
         return []
@@ -276,12 +292,22 @@ def _next_ids(week_ids: Set[str], week: object, n: int) -> list[str]:
 def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object],
                 search: Search, settings: GroupSettings = GroupSettings(),
                 fresh: Iterator[str] | None = None, words: Sequence[int] | None = None,
-                young: Set[str] = frozenset()) -> list[Group]:
+                young: Set[str] = frozenset(), last: np.ndarray | None = None,
+                born_recently: Set[str] = frozenset()) -> list[Group]:
     """This week's new groups, each with a fresh id (from `fresh`, the week's id sequence, when the
     window is clustered in parts) and the theme it grew in; `words`: each ticket's words of meaning
-    (all count when None); `young`: the groups that hold none (`scan`)."""
+    (all count when None); `young`: the groups that hold none (`scan`); `last`: last week's tickets,
+    for the groups of two weeks (step 5), which no theme in `born_recently` (this week or last) holds."""
     evidence = None if words is None else np.asarray(words) >= settings.min_words
     found = scan(now, theme_of, customers, search, settings, evidence, young)
+    if last is not None and last.any():
+        # Last week's tickets of a young group were its issue's news then: earlier tickets now.
+        fortnight = now | (last & ~np.isin(np.array(theme_of, dtype=object), list(young)))
+        for rows, _, _ in found:
+            fortnight[rows] = False
+        found += [(rows, parent, p) for rows, parent, p in scan(
+            fortnight, theme_of, customers, search, settings, evidence, young | born_recently, holding=now)
+            if min(int(now[rows].sum()), int(last[rows].sum())) >= settings.fortnight_min]
     ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
@@ -289,18 +315,23 @@ def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], c
 def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarray, customers: Sequence[object],
           tracked: identity.Tracked, previous: Sequence[identity.Theme], group_ids: Set[str], search: Search,
           settings: GroupSettings = GroupSettings(), fresh: Iterator[str] | None = None,
-          words: Sequence[int] | None = None) -> Carved:
+          words: Sequence[int] | None = None, last: np.ndarray | None = None,
+          born_last_week: Set[str] = frozenset()) -> Carved:
     """Apply groups to a tracked week: continue last week's groups, split off this week's new ones.
 
     `now`: True for this week's tickets; `group_ids`: ids of the themes that were born as groups;
     `search`: the window's neighbour search (the clustering's own, or the theme cells'); `words`:
-    each ticket's words of meaning (None: unknown, all count).
+    each ticket's words of meaning (None: unknown, all count); `last`, `born_last_week`: last week's
+    tickets and the themes born then, for the groups of two weeks (`find_groups`), which no theme born
+    then or this week holds.
     """
     previous_groups = [p for p in previous if p.theme_id in group_ids]
     theme_of, restored = continue_groups(x, now, ticket_ids, tracked.theme_of, previous_groups, settings)
     own = {g.theme_id for g in previous_groups}  # a group's series is its own rule's, not the clustering's
     series_of = [t if now[i] or t in own else s for i, (t, s) in enumerate(zip(theme_of, tracked.series_of, strict=True))]
-    groups = find_groups(week, now, series_of, customers, search, settings, fresh, words, young=own)
+    born = {t for t in series_of if t is not None} - {p.theme_id for p in previous}  # this week, by the clustering
+    groups = find_groups(week, now, series_of, customers, search, settings, fresh, words, young=own, last=last,
+                         born_recently=born_last_week | born)
     for group in groups:
         for i in group.rows:
             theme_of[i] = series_of[i] = group.theme_id
@@ -312,5 +343,11 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
             continue
         where = f"inside {group.parent_id}" if group.parent_id else "among the outliers"
         event.update(event=NEW_GROUP, related_theme_ids=[group.parent_id] if group.parent_id else [],
-                     detail=f"{len(group.rows)} tickets this week, {where}, with no close neighbours in earlier weeks")
+                     detail=f"{_tickets_when(group.rows, now)}, {where}, with no close neighbours in earlier weeks")
     return Carved(theme_of, series_of, tracked.kept | restored, events, groups)
+
+
+def _tickets_when(rows: np.ndarray, now: np.ndarray) -> str:
+    """"12 tickets this week", or "4 tickets this week and 5 last week" for a group of two weeks."""
+    this = int(now[rows].sum())
+    return f"{this} tickets this week" + (f" and {len(rows) - this} last week" if this < len(rows) else "")

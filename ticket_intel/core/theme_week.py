@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -262,7 +262,9 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
                              min(tickets["ticket_week"], default=week))
     carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous], groups,
                              step.search, fresh=fresh,
-                             words=tickets["meaning_words"].tolist() if "meaning_words" in tickets else None)
+                             words=tickets["meaning_words"].tolist() if "meaning_words" in tickets else None,
+                             last=(tickets["ticket_week"] == week - timedelta(weeks=1)).to_numpy(),
+                             born_last_week={p.theme.theme_id for p in previous if p.first_seen == week - timedelta(weeks=1)})
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)

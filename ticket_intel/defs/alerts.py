@@ -4,6 +4,8 @@ Each week's alerts also go into that partition's materialization metadata: the a
 read them from the event log, so they never open the DuckDB file.
 """
 
+from datetime import date
+
 import dagster as dg
 import duckdb
 import pandas as pd
@@ -54,6 +56,7 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
         "example_ticket_ids": list(a["example_ticket_ids"]), "after_release": _text(a["after_release"]),
         "after_release_days": _count(a["after_release_days"]), "fix_release": _text(a["fix_release"]),
         "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
+        "since": a["since"].isoformat() if isinstance(a["since"], date) else None,
     } for a in alerts.to_dict("records")]
 
 
@@ -64,7 +67,8 @@ def alerts_table(payload: list[dict]) -> str:
     lines = ["| kind | theme | tickets | customers | baseline | ratio | p | release | examples |",
              "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for a in payload:
-        ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new"
+        ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new" + (
+            f" since {a['since']}" if a.get("since") and a["since"] != a["week_start"] else "")
         p = f"{a['p_value']:.1g}" if a["p_value"] is not None else ""
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
         release = (f"fixed in {a['fix_release']}" if a["fix_release"] else

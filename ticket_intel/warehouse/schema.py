@@ -311,6 +311,13 @@ def _v19_described_share(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN IF NOT EXISTS described_share DOUBLE")
 
 
+def _v20_alert_since(con: duckdb.DuckDBPyConnection) -> None:
+    """A new-pattern alert says the week its tickets count from: the week before its own for a new
+    group found over two weeks (core/subgroups.py). Rows written before counted their week alone."""
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS since DATE")
+    con.execute("UPDATE ops.alerts SET since = week_start WHERE kind = 'new_pattern' AND since IS NULL")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -339,6 +346,7 @@ MIGRATIONS = (
     Migration(17, "ranked themes store each product's ticket count", _v17_product_counts),
     Migration(18, "ranked themes say how many weeks their counts cover", _v18_ranked_weeks),
     Migration(19, "theme summaries say how many of their tickets their leading terms describe", _v19_described_share),
+    Migration(20, "new-pattern alerts say the week their tickets count from", _v20_alert_since),
 )
 LATEST = MIGRATIONS[-1].version
 
