@@ -142,11 +142,23 @@ def week_links(knn: np.ndarray, member: np.ndarray) -> np.ndarray:
     return np.stack([src[keep], dst[keep]], axis=1)
 
 
-def _search_rows(knn: np.ndarray, search: Search, rows: np.ndarray) -> None:
-    """Fill `rows` of the neighbour table from `search` (up to its width; the rest stay the row itself)."""
-    if len(rows):
-        found = search(rows)[:, :knn.shape[1]]
-        knn[rows, :found.shape[1]] = found
+class Neighbours:
+    """The neighbour table of a week's scans, each row searched once, when a scan first needs it (the
+    two-week scan reads this week's rows again); a row not searched is its own neighbour: no links."""
+
+    def __init__(self, n: int, search: Search, width: int) -> None:
+        self.knn = np.repeat(np.arange(n)[:, None], width, axis=1)
+        self._searched = np.zeros(n, dtype=bool)
+        self._search = search
+
+    def need(self, rows: np.ndarray) -> np.ndarray:
+        """The table, with `rows` searched (up to the search's width)."""
+        rows = rows[~self._searched[rows]]
+        if len(rows):
+            found = self._search(rows)[:, :self.knn.shape[1]]
+            self.knn[rows, :found.shape[1]] = found
+            self._searched[rows] = True
+        return self.knn
 
 
 def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +213,7 @@ def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int
     return (1 + exceed) / (1 + settings.permutations)
 
 
-def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], search: Search,
+def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], table: Neighbours,
          settings: GroupSettings = GroupSettings(), evidence: np.ndarray | None = None,
          young: Set[str] = frozenset(), holding: np.ndarray | None = None
          ) -> list[tuple[np.ndarray, str | None, float]]:
@@ -212,8 +224,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
-    knn = np.repeat(np.arange(len(now))[:, None], settings.search_width, axis=1)  # not searched yet: no links
-    _search_rows(knn, search, np.flatnonzero(now))
+    knn = table.need(np.flatnonzero(now))
     component, majority = _groups(knn, now, strata, len(names) + 1)
     candidates = []
     for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
@@ -223,7 +234,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
             candidates.append((rows, stratum))
     if not candidates:
         return []
-    _search_rows(knn, search, np.flatnonzero(np.isin(strata, [s for _, s in candidates]) & ~now))
+    knn = table.need(np.flatnonzero(np.isin(strata, [s for _, s in candidates]) & ~now))
     out = []
     for rows, s in candidates:
         if _attached(knn, now, strata == s, rows, settings.min_tickets):
@@ -299,14 +310,15 @@ def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], c
     (all count when None); `young`: the groups that hold none (`scan`); `last`: last week's tickets,
     for the groups of two weeks (step 5), which no theme in `born_recently` (this week or last) holds."""
     evidence = None if words is None else np.asarray(words) >= settings.min_words
-    found = scan(now, theme_of, customers, search, settings, evidence, young)
+    table = Neighbours(len(now), search, settings.search_width)
+    found = scan(now, theme_of, customers, table, settings, evidence, young)
     if last is not None and last.any():
         # Last week's tickets of a young group were its issue's news then: earlier tickets now.
         fortnight = now | (last & ~np.isin(np.array(theme_of, dtype=object), list(young)))
         for rows, _, _ in found:
             fortnight[rows] = False
         found += [(rows, parent, p) for rows, parent, p in scan(
-            fortnight, theme_of, customers, search, settings, evidence, young | born_recently, holding=now)
+            fortnight, theme_of, customers, table, settings, evidence, young | born_recently, holding=now)
             if min(int(now[rows].sum()), int(last[rows].sum())) >= settings.fortnight_min]
     ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
