@@ -360,6 +360,7 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
 
 
 def _tickets_when(rows: np.ndarray, now: np.ndarray) -> str:
-    """"12 tickets this week", or "4 tickets this week and 5 last week" for a group of two weeks."""
+    """A group's tickets as its event says them: "12 tickets this week", or "4 tickets this week and
+    5 last week" for a group of two weeks."""
     this = int(now[rows].sum())
     return f"{this} tickets this week" + (f" and {len(rows) - this} last week" if this < len(rows) else "")
