@@ -667,9 +667,12 @@ def distinct_first(ids: Sequence[T], texts: Sequence[str], senders: Sequence[obj
         heard.add(who)
         if len(picked) >= want:
             return picked
-    new = [n for n, (_, key) in enumerate(left) if key not in said and not said.add(key)]  # whoever sent it
-    repeats = set(range(len(left))) - set(new)
-    return [*picked, *(left[n][0] for n in new), *(left[n][0] for n in sorted(repeats))][:want]
+    new: list[T] = []  # a new message, whoever sent it
+    repeats: list[T] = []
+    for i, key in left:
+        (repeats if key in said else new).append(i)
+        said.add(key)
+    return [*picked, *new, *repeats][:want]
 
 
 def message_key(text: str) -> str:
