@@ -58,7 +58,8 @@ this week mingle with its tickets of earlier weeks.
    week for a group (on banking77's adjacent pairs a new intent at 6 a week formed a candidate in a
    quarter of its first weeks). So the scan runs again over this week's and last week's tickets
    together, as if they were one week, for the groups that hold at least `fortnight_min` tickets of
-   each week: an issue that went on over both. A group nearly all of one week is that week's news,
+   each week: an issue that went on over both. Only those are tested, and counted in that scan's
+   correction (step 3). A group nearly all of one week is that week's news,
    which that week's scan judged (on the bundled sample, a spike's spill-over into a neighbouring
    theme plus two tickets of the week before). Neither a young group nor a theme born this week or
    last holds one: their two weeks are their own issue's first, and a theme a refit made holds
@@ -215,12 +216,13 @@ def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int
 
 def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[object], table: Neighbours,
          settings: GroupSettings = GroupSettings(), evidence: np.ndarray | None = None,
-         young: Set[str] = frozenset(), holding: np.ndarray | None = None
+         young: Set[str] = frozenset(), weeks: Sequence[np.ndarray] = ()
          ) -> list[tuple[np.ndarray, str | None, float]]:
     """(rows, theme most of them were in, p-value) of each group of the `now` tickets that is new;
     `evidence`: the rows that may count toward a group (step 2; all when None); `young`: groups whose
-    birth week is in the window, which hold none (step 2); `holding`: rows a group must hold one of
-    (None: any)."""
+    birth week is in the window, which hold none (step 2); `weeks`: the weeks' rows a group must hold
+    `settings.fortnight_min` of each (step 5), a condition on the candidates, so that the p-values
+    are corrected for the groups tested only."""
     names = sorted({t for t in theme_of if t is not None})
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
@@ -230,7 +232,8 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
         stratum = int(majority[c])
         if len({customers[i] for i in rows}) >= settings.min_customers and (
-                stratum == len(names) or names[stratum] not in young) and (holding is None or holding[rows].any()):
+                stratum == len(names) or names[stratum] not in young) and all(
+                int(week[rows].sum()) >= settings.fortnight_min for week in weeks):
             candidates.append((rows, stratum))
     if not candidates:
         return []
@@ -318,8 +321,7 @@ def find_groups(week: object, now: np.ndarray, theme_of: Sequence[str | None], c
         for rows, _, _ in found:
             fortnight[rows] = False
         found += [(rows, parent, p) for rows, parent, p in scan(
-            fortnight, theme_of, customers, table, settings, evidence, young | born_recently, holding=now)
-            if min(int(now[rows].sum()), int(last[rows].sum())) >= settings.fortnight_min]
+            fortnight, theme_of, customers, table, settings, evidence, young | born_recently, weeks=(now, last))]
     ids = [next(fresh) for _ in found] if fresh is not None else _next_ids({t for t in theme_of if t}, week, len(found))
     return [Group(theme_id, parent, rows, p) for theme_id, (rows, parent, p) in zip(ids, found, strict=True)]
 
