@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from ticket_intel.core.common_words import COMMON_ZIPF, zipf
 from ticket_intel.core.entities import drop_values
 from ticket_intel.core.normalize import VALEDICTION, call_words
 
@@ -170,7 +171,7 @@ def product_words(product: str | None) -> list[str]:
     for piece in (product or "").split("_"):
         several = len(piece.split()) > 1
         for part in _NAME_PART.findall(piece):
-            if several and _zipf(part.lower()) >= COMMON_ZIPF:
+            if several and zipf(part.lower()) >= COMMON_ZIPF:
                 continue
             joined = [w for w in _JOINED.findall(part) if len(w) >= 2]
             words += [part, *joined, *_initials(joined)] if len(joined) > 1 else [part]
@@ -186,7 +187,7 @@ def _initials(joined: list[str]) -> list[str]:
     AppleSupport). A term only: the text for meaning keeps them, since "tf.keras" and "tf.data"
     are API names the embedding model reads."""
     initials = "".join(w[0] for w in joined).lower()
-    if all(_CAPITALISED.fullmatch(w) for w in joined) and _zipf(initials) < COMMON_ZIPF:
+    if all(_CAPITALISED.fullmatch(w) for w in joined) and zipf(initials) < COMMON_ZIPF:
         return [initials]
     return []
 
@@ -200,7 +201,7 @@ def product_name(product: str) -> re.Pattern[str] | None:
         if sum(map(len, parts)) >= 2:
             forms.append(r"[\s.-]?".join(map(re.escape, parts)))
         if len(words := piece.split()) > 1:  # a brand's own coinage alone: "Acme" of "Acme Pay"
-            forms += [re.escape(w) for w in words if len(w) >= 3 and _zipf(w.lower()) < COMMON_ZIPF]
+            forms += [re.escape(w) for w in words if len(w) >= 3 and zipf(w.lower()) < COMMON_ZIPF]
     return re.compile(rf"(?i)(?<![\w/@.-])(?:{'|'.join(forms)})(?![\w/-])") if forms else None
 
 
@@ -236,18 +237,10 @@ def unread(frame: Any) -> np.ndarray:
 # high-frequency words), and they are at most Elasticsearch's "AUTO" fuzziness apart: one edit for
 # words of 3-5 letters, two for longer ones (a transposition counts as one edit).
 RARE_ZIPF = 3.0
-COMMON_ZIPF = 4.0
 
 
 def _max_edits(word: str) -> int:
     return 0 if len(word) < 3 else 1 if len(word) <= 5 else 2
-
-
-@lru_cache(maxsize=200_000)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
 
 
 def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, str]:
@@ -259,8 +252,8 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
     from rapidfuzz.process import cdist
 
     counts = dict(word_counts) if isinstance(word_counts, Mapping) else dict.fromkeys(word_counts, 1)
-    common = [w for w in counts if _zipf(w) >= COMMON_ZIPF]
-    rare = [w for w in counts if _max_edits(w) > 0 and _zipf(w) < RARE_ZIPF]
+    common = [w for w in counts if zipf(w) >= COMMON_ZIPF]
+    rare = [w for w in counts if _max_edits(w) > 0 and zipf(w) < RARE_ZIPF]
     near: dict[str, list[str]] = {}
     for edits in {_max_edits(w) for w in rare} if common else ():
         words = [w for w in rare if _max_edits(w) == edits]
@@ -269,7 +262,7 @@ def spelling_folds(word_counts: Mapping[str, int] | Iterable[str]) -> dict[str, 
     near.update(abbreviated(rare, common))  # "acct" is "account" where the theme says so, not "act"
     known = set(common)
     near.update({w: [s for s in _singulars(w) if s in known] for w in rare if _plural_of_known(w)})
-    return {w: max(near[w], key=lambda c: (counts[c], _zipf(c), c)) for w in rare if near.get(w)}
+    return {w: max(near[w], key=lambda c: (counts[c], zipf(c), c)) for w in rare if near.get(w)}
 
 
 def _singulars(word: str) -> list[str]:
@@ -280,7 +273,7 @@ def _plural_of_known(word: str) -> bool:
     """A rare form that is the plural of a known word ("atms": "atm", "compilers": "compiler") is that
     word, folded into it or left as it is, never into another: banking77's ATM questions were labelled
     "Atmosphere" after one "atmosphere", and Swift's "compilers" were counted as "computers"."""
-    return any(_zipf(s) >= RARE_ZIPF for s in _singulars(word))
+    return any(zipf(s) >= RARE_ZIPF for s in _singulars(word))
 
 
 _VOWELS = frozenset("aeiou")

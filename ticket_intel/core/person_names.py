@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ticket_intel.core.common_words import COMMON_ZIPF, zipf
+
 # Words that are also given names or surnames but mean something else in support tickets.
 DEFAULT_KEEP_WORDS = frozenset(
     {m.lower() for m in calendar.month_name[1:]}
@@ -33,9 +35,6 @@ DEFAULT_KEEP_WORDS = frozenset(
         "christmas", "easter", "black", "friday", "cyber", "euro", "dollar", "pound",
     }
 )  # fmt: skip
-# Zipf frequency (log10 of uses per billion words) from which an English word is "common":
-# 4 = ten per million words, where Van Heuven et al. (2014) put the start of high-frequency words.
-COMMON_ZIPF = 4.0
 MAX_NAME_WORDS = 4
 PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "das", "du", "van", "von", "der", "den",
                        "ter", "te", "ten", "la", "le", "bin", "ibn", "al", "el", "y", "st"})  # fmt: skip
@@ -106,11 +105,8 @@ def gazetteer(keep_words: frozenset[str] = frozenset()) -> Gazetteer:
     return Gazetteer(first=first, last=last, names=first | last, keep=frozenset(keep))
 
 
-@lru_cache(maxsize=200_000)
 def is_common_word(folded: str) -> bool:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(folded, "en") >= COMMON_ZIPF
+    return zipf(folded) >= COMMON_ZIPF
 
 
 def _capitalised(word: str) -> bool:
