@@ -230,6 +230,9 @@ _PREPOSITION = re.compile(
 # their second word says what form the question takes, not what it is about (banking questions "How
 # long until my friend receives my transaction?" made a theme "Long · transaction").
 _QUESTION_FRAME = re.compile(r"\bhow (?:long|much|many|often|soon|far)\b")
+# What ends a phrase besides punctuation, in one pass: each is a whole word (or two) whose ends are
+# word boundaries, so none can start or end inside another, and one pass splits as three would.
+_PHRASE_BREAK = re.compile("|".join(p.pattern for p in (_QUESTION_FRAME, _NEGATION, _PREPOSITION)))
 
 
 def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Sequence[str]:
@@ -246,21 +249,26 @@ def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
     "payment didn't work" never yields "payment work"); `card's` counts as `card`, and other
     contractions (I'm, we've) carry no topic. Cached: the summaries read each ticket of a window
     again for every week that window covers."""
-    text = _PREPOSITION.sub(" . ", _NEGATION.sub(" . ", _QUESTION_FRAME.sub(" . ", _normalise(meaning).lower())))
-    words_of = ((w.removesuffix("'s") for w in _WORD.findall(part)) for part in _SENTENCE_BREAK.split(text))
+    text = _PHRASE_BREAK.sub(" . ", _normalise(meaning).lower())
+    words_of = ([w.removesuffix("'s") for w in _WORD.findall(part)] for part in _SENTENCE_BREAK.split(text))
     return tuple(tuple(w for w in words if "'" not in w) for words in words_of)
 
 
 def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
-    """`_sentences` of each of one theme's texts for meaning, misspellings folded into the correctly
-    spelled word the theme also uses ("chcek" -> "check"), so no term or label shows the misspelling,
-    and without stop words, profanity or words of strong feeling (`_tone`)."""
-    phrases = [_sentences(t) for t in meanings]  # stop words too: "neeed" misspells "need"
+    """`_sentences` of each of one theme's texts for meaning, as `_content_phrases` keeps them."""
+    return _content_phrases([_sentences(t) for t in meanings], stop)
+
+
+def _content_phrases(phrases: Sequence[tuple[tuple[str, ...], ...]], stop: frozenset[str]) -> list[list[list[str]]]:
+    """One theme's `_sentences` (stop words too: "neeed" misspells "need"), misspellings folded into
+    the correctly spelled word the theme also uses ("chcek" -> "check"), so no term or label shows
+    the misspelling, and without stop words, profanity or words of strong feeling (`_tone`)."""
     counts = Counter(w for doc in phrases for phrase in doc for w in phrase)
     folds = spelling_folds(counts)
     words = {folds.get(w, w) for w in counts}
     drop = stop | profane_words(words) | {w for w in words if _tone(w)}
-    return [[[w for w in (folds.get(w, w) for w in phrase) if w not in drop] for phrase in doc] for doc in phrases]
+    kept = {w: folded for w in counts if (folded := folds.get(w, w)) not in drop}
+    return [[[kept[w] for w in phrase if w in kept] for phrase in doc] for doc in phrases]
 
 
 @lru_cache(maxsize=2**16)
@@ -887,10 +895,12 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     meanings = {t: [m if isinstance(m, str) else meaning_text(texts[i]) for i, m in zip(rows, stored[rows], strict=True)]
                 for t, rows in ((t, groups[t][at]) for t, at in sampled.items())}
     stop = _stop_words()
+    # Each ticket split once: a window's sampled tickets outnumber `_sentences`' cache.
+    sentences = {t: [_sentences(m) for m in theme] for t, theme in meanings.items()}
     # The window's words judged for profanity in one call: each call of the model costs milliseconds,
     # and a window has hundreds of themes.
-    profane_words(w for theme in meanings.values() for m in theme for phrase in _sentences(m) for w in phrase)
-    phrases = {t: _theme_phrases(theme, stop) for t, theme in meanings.items()}
+    profane_words(w for theme in sentences.values() for doc in theme for phrase in doc for w in phrase)
+    phrases = {t: _content_phrases(theme, stop) for t, theme in sentences.items()}
     products = theme_products(frame, groups)
     terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()})
     active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
