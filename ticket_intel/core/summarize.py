@@ -347,6 +347,7 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
 
 # A capital after a letter: iOS, iPhone, FancyZones, TypeError (not "Toys-Color", title case after a hyphen).
 _INNER_CAPITAL = re.compile(r"[A-Za-z][A-Z]")
+_CAPITALS_WORD = re.compile(r"[A-Z][A-Z'\-]*[A-Z]")  # in any word all in capitals: a text without it shouts nothing
 
 
 def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
@@ -355,7 +356,10 @@ def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     a word ("Ios · iphone" labelled a twcs theme). A capitalised word next to another is shouted, not
     an acronym ("FIX THIS GLITCH" made a twcs theme "App · FIX"): it counts as lower case. A form
     needs most of the word's uses; a capital first letter alone only starts a sentence."""
-    written = Counter(word for text in meanings for word in _unshouted(_WRITTEN_WORD.findall(_normalise(text))))
+    written: Counter[str] = Counter()
+    for text in map(_normalise, meanings):
+        words = _WRITTEN_WORD.findall(text)
+        written.update(_unshouted(words) if _CAPITALS_WORD.search(text) else words)
     total: Counter[str] = Counter()
     inner: dict[str, str] = {}  # per word, its most used form with a capital after the first letter
     for word, n in written.items():
@@ -474,6 +478,8 @@ def negated_form(meanings: Sequence[str], term: str) -> str | None:
     payment didn't work"). None when they do not, or fewer than two write it next to it."""
     using, negating, spans, base = 0, 0, Counter(), _inflected(term)
     for meaning in meanings:
+        if base[:3] not in meaning.lower():  # no word of it: nothing to count, and most tickets are so
+            continue
         found, negates, written = False, False, set()
         for words in _clauses(meaning):
             for i, word in enumerate(words):
