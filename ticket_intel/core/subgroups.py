@@ -61,13 +61,14 @@ this week mingle with its tickets of earlier weeks.
    each week: an issue that went on over both. Only those are tested, but the correction (step 3)
    counts every group the scan found (counting only those tested found no more new intents among
    banking77's adjacent pairs, and added false groups: one to the bundled sample, one to the
-   Zendesk export, 0.64 -> 0.69 per 100 theme-weeks on the pairs).
-   A group nearly all of one week is that week's news, which that week's scan judged (on the bundled sample, a spike's spill-over into a neighbouring
-   theme plus two tickets of the week before). Neither a young group nor a theme born this week or
-   last holds one: their two weeks are their own issue's first, and a theme a refit made holds
-   earlier tickets besides, against which its first weeks look new (a PowerToys theme born in the
-   third week of tracking "held" a group of 48 of its tickets). Such a group takes both weeks' tickets,
-   and its new-pattern alert counts them (core/anomalies.py `started`).
+   Zendesk export, 0.64 -> 0.69 per 100 theme-weeks on the pairs). A group nearly all of one week
+   is that week's news, which that week's scan judged (on the bundled sample, a spike's spill-over
+   into a neighbouring theme plus two tickets of the week before). Neither a young group nor a
+   theme born this week or last holds one: their two weeks are their own issue's first, and a
+   theme a refit made holds earlier tickets besides, against which its first weeks look new (a
+   PowerToys theme born in the third week of tracking "held" a group of 48 of its tickets). Such a
+   group takes both weeks' tickets, and its new-pattern alert counts them (core/anomalies.py
+   `started`).
 
 A new group becomes a theme of its own, born this week: event `new_group`, with its parent (the
 theme most of its tickets were in) in `related_theme_ids`, none when most were outliers. So the
@@ -230,12 +231,12 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
     knn = table.need(np.flatnonzero(now))
     component, majority = _groups(knn, now, strata, len(names) + 1)
-    candidates, searched = [], 0
+    candidates, counted = [], 0
     for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
         stratum = int(majority[c])
         if len({customers[i] for i in rows}) >= settings.min_customers and (
                 stratum == len(names) or names[stratum] not in young):
-            searched += 1
+            counted += 1
             if all(int(week[rows].sum()) >= settings.fortnight_min for week in weeks):
                 candidates.append((rows, stratum))
     if not candidates:
@@ -245,7 +246,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     for rows, s in candidates:
         if _attached(knn, now, strata == s, rows, settings.min_tickets):
             continue
-        p = p_value(len(rows), permuted_largest(knn, now, strata, s, settings, evidence), settings, searched)
+        p = p_value(len(rows), permuted_largest(knn, now, strata, s, settings, evidence), settings, counted)
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
