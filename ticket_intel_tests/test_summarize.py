@@ -637,3 +637,31 @@ def test_the_described_share_counts_tickets_holding_a_leading_term():
     assert described_share(doc, ["declined", "card", "checkout", "crashes"], [week]) == 0.5  # a fourth term leads not
     assert described_share(doc, ["declined"], [week, before]) == 0.6  # the tickets of the weeks the card counts
     assert described_share(doc, [], [week]) is None
+
+
+_PIECES = ["how long", "how much", "not", "no", "never", "without", "don't", "can't", "on't", "in", "into",
+           "on", "onto", "card", "payment", "top-up", "card's", "I'm", "work", "-", "'", ",", ".", "?", " ",
+           "Card-not-working", "HOW LONG", "nothing", "toward", "towards"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14), st.lists(st.sampled_from([" ", "", "-", "'"]), max_size=14))
+def test_phrase_breaks_in_one_pass_split_as_the_three_passes_did(pieces, glue):
+    """`_PHRASE_BREAK` joins question frames, negations and prepositions into one pattern: it must
+    split every text as applying them one after another does, glued any way."""
+    text = "".join(p + (glue[i] if i < len(glue) else " ") for i, p in enumerate(pieces)).lower()
+    one_by_one = text
+    for pattern in (summarize._QUESTION_FRAME, summarize._NEGATION, summarize._PREPOSITION):
+        one_by_one = pattern.sub(" . ", one_by_one)
+    assert summarize._PHRASE_BREAK.sub(" . ", text) == one_by_one
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["A", "B-C", "ATM", "PIN", "Fix", "fix", "iOS", "I'M", "A-b", "x", "É", "DON'T",
+                                 " ", "-", "'", "!"]), max_size=12))
+def test_a_text_without_a_word_in_capitals_shouts_nothing(pieces):
+    """`_surface_forms` looks for shouting only where `_CAPITALS_WORD` finds a word in capitals."""
+    text = " ".join(pieces)
+    words = summarize._WRITTEN_WORD.findall(text)
+    if summarize._CAPITALS_WORD.search(text) is None:
+        assert summarize._unshouted(words) == words
