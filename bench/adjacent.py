@@ -201,9 +201,9 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
     if path.groups and path.refit is None:
         knn = cluster.neighbours(x, min(subgroups.GroupSettings().search_width + 1, len(x)))[0][:, 1:]
         groups = subgroups.young({g: path.first_seen[g] for g in path.group_ids}, min(win["ticket_week"]))
+        last, born_last_week = subgroups.last_week(week, win["ticket_week"], path.first_seen)
         carved = subgroups.carve(week, x, ids, now, win["customer_id"].tolist(), tracked, path.previous, groups,
-                                 cluster.searched(knn), last=(win["ticket_week"] == week - timedelta(weeks=1)).to_numpy(),
-                                 born_last_week={t for t, w in path.first_seen.items() if w == week - timedelta(weeks=1)})
+                                 cluster.searched(knn), last=last, born_last_week=born_last_week)
         theme_of, series_of, events = carved.theme_of, carved.series_of, carved.events
         path.group_ids |= {g.theme_id for g in carved.groups}
     for e in events:

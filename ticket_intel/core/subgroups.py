@@ -90,6 +90,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -363,6 +364,13 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
         event.update(event=NEW_GROUP, related_theme_ids=[group.parent_id] if group.parent_id else [],
                      detail=f"{_tickets_when(group.rows, now)}, {where}, with no close neighbours in earlier weeks")
     return Carved(theme_of, series_of, tracked.kept | restored, events, groups)
+
+
+def last_week(week: date, ticket_weeks: Sequence[date], first_seen: Mapping[str, date]) -> tuple[np.ndarray, set[str]]:
+    """What the groups of two weeks need (step 5): last week's tickets of the window (a mask over its
+    `ticket_weeks`) and the themes first seen then (of `first_seen`, theme -> first week)."""
+    before = week - timedelta(weeks=1)
+    return (pd.Series(ticket_weeks) == before).to_numpy(), {t for t, w in first_seen.items() if w == before}
 
 
 def _tickets_when(rows: np.ndarray, now: np.ndarray) -> str:

@@ -128,7 +128,7 @@ def _mentioned(keyword_sets: tuple[tuple[str, ...], ...], text: str) -> tuple[bo
     summaries ask it of each ticket of a window again for every week the window covers, and a
     100k-ticket warehouse's window outgrew a cache of one entry per (area, ticket)."""
     lowered = text.lower()
-    return tuple(bool(keywords) and _keywords_pattern(keywords).search(lowered) is not None for keywords in keyword_sets)
+    return tuple(_mentions(k, lowered) for k in keyword_sets)
 
 
 def _mentions(keywords: tuple[str, ...], lowered: str) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -260,11 +260,11 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     customers = tickets["customer_id"].fillna(tickets["ticket_id"]).tolist() if "customer_id" in tickets else ids
     groups = subgroups.young({p.theme.theme_id: p.first_seen for p in previous if p.origin == subgroups.NEW_GROUP},
                              min(tickets["ticket_week"], default=week))
+    last, born_last_week = subgroups.last_week(week, tickets["ticket_week"], {p.theme.theme_id: p.first_seen for p in previous})
     carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous], groups,
                              step.search, fresh=fresh,
                              words=tickets["meaning_words"].tolist() if "meaning_words" in tickets else None,
-                             last=(tickets["ticket_week"] == week - timedelta(weeks=1)).to_numpy(),
-                             born_last_week={p.theme.theme_id for p in previous if p.first_seen == week - timedelta(weeks=1)})
+                             last=last, born_last_week=born_last_week)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
