@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core import taxonomy as tax
@@ -364,3 +366,15 @@ def test_suggest_drafts_areas_per_product_when_themes_formed_per_product(sample_
     drafted = tax.parse(result.stdout).areas
     assert len(drafted) >= 5 and all(a.products in ({"acme"}, {"beta"}) for a in drafted)
     assert {a.products for a in drafted} == {frozenset({"acme"}), frozenset({"beta"})}
+
+
+_WORDS = st.sampled_from(["card", "cards", "Card", "top up", "top-up", "c++", "pin", "spin", "a.b", "x", "é"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_WORDS, min_size=0, max_size=4).map(tuple),
+       st.lists(st.one_of(_WORDS, st.sampled_from([" ", "-", ".", "+", "ing", "\n"])), max_size=12).map("".join))
+def test_keyword_letters_first_never_change_what_an_area_mentions(keywords: tuple[str, ...], text: str) -> None:
+    """The substring test before the pattern only skips texts the pattern cannot match."""
+    _, pattern = tax._keyword_finder(keywords)
+    assert tax.mentions(keywords, text) == (bool(keywords) and bool(pattern.search(text.lower())))

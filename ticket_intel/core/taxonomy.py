@@ -115,11 +115,12 @@ def load(path: Path) -> Taxonomy:
 
 
 @lru_cache(maxsize=4096)
-def _keywords_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    """Any of the keywords at a word start, with any ending (card, cards, cardholder), in lower
-    case: one scan of the lower-cased text per area rather than one per keyword, and no
+def _keyword_finder(keywords: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """The keywords in lower case, and any of them at a word start, with any ending (card, cards,
+    cardholder): one scan of the lower-cased text per area rather than one per keyword, and no
     case-insensitive matching (twice the cost), as triage asks this of every ticket."""
-    return re.compile(r"\b(?:" + "|".join(re.escape(k.lower()) for k in keywords) + r")\w*")
+    lowered = tuple(k.lower() for k in keywords)
+    return lowered, re.compile(r"\b(?:" + "|".join(map(re.escape, lowered)) + r")\w*")
 
 
 @lru_cache(maxsize=2**18)
@@ -132,7 +133,10 @@ def _mentioned(keyword_sets: tuple[tuple[str, ...], ...], text: str) -> tuple[bo
 
 
 def _mentions(keywords: tuple[str, ...], lowered: str) -> bool:
-    return bool(keywords) and bool(_keywords_pattern(keywords).search(lowered))
+    """A keyword's letters in the text first: a match holds them, and most texts hold none, which
+    a substring test finds in a fraction of the pattern's scan."""
+    words, pattern = _keyword_finder(keywords)
+    return any(k in lowered for k in words) and bool(pattern.search(lowered))
 
 
 def mentions(keywords: tuple[str, ...], text: str) -> bool:
