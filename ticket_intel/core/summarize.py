@@ -168,9 +168,11 @@ def word_sample(ticket_ids: Sequence[str], limit: int) -> np.ndarray:
 # outcome wanted, and when it is done. Per signal type: (tag, the work, the outcome the customer
 # wants, why it matters to them).
 _BACKLOG = {
-    "bug": ("Bug", "find and fix the cause", "{topic} to work the first time", "I do not have to ask support"),
+    "bug": ("Bug", "find and fix the cause", "problems with the {topic} fixed", "I do not have to ask support"),
     # Account & billing: what a customer pays, and the account itself (a card stolen, a login locked).
-    "billing": ("Billing", "make it self-serve and say what happens", "to sort out {topic} myself",
+    # Its topics are nouns, verbs and adjectives ("direct debit", "change PIN", "stolen"), which no
+    # object slot fits: the story says "this", after the customer's words; the title names the topic.
+    "billing": ("Billing", "make it self-serve and say what happens", "to sort this out myself",
                 "I know where my money and my account stand"),
     "feature_gap": ("Feature", "decide whether to support it", "the product to handle {topic}",
                     "I can do it without a workaround"),
@@ -185,7 +187,9 @@ _BACKLOG = {
 
 
 # The nouns that name a failure: a bug theme whose topic ends in one is the failure itself
-# ("compiler crash", "build error"), which a customer wants fixed, not "to work the first time".
+# ("compiler crash", "build error"), which a customer wants fixed, not "problems with" it. A topic is
+# a bare noun ("order", "parameter pack"): "problems with the order" reads where "I want order to
+# work" did not.
 _FAILURE_NOUN = re.compile(r"\b(?:crash|error|failure|bug|exception|panic|freeze|hang|outage|leak|regression|"
                            r"problem|issue|segfault)(?:e?s)?$")
 
