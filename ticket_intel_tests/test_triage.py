@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ticket_intel.core import parallel
+from ticket_intel.core import triage as triage_module
 from ticket_intel.core import triage_rules as rules
 from ticket_intel.core.triage import OUTPUT_COLUMNS, choose, triage, triage_one
 from ticket_intel.core.triage_config import load_routing, load_taxonomy, parse_taxonomy
@@ -353,3 +355,18 @@ def test_output_contract(config):
     assert set(out["signal_type"]) <= set(SIGNAL_TYPES) and set(out["churn_risk"]) <= set(CHURN_RISKS)
     assert out["sentiment"].between(-1, 1).all() and out["confidence"].between(0, 1).all()
     assert all(set(s) <= set(ESCALATION_SIGNALS) for s in out["escalation_signals"])
+
+
+def test_forked_workers_triage_every_ticket_as_one_process_does(config, monkeypatch):
+    """A large week's rules run in forked workers (`POOL_MIN_TICKETS`); the rows are the same, in order."""
+    texts = ["I will sue you, refund me now", "How do I reset my PIN?", "App crashes on login since the update",
+             "worst service ever, cancelling my account", "Could you add dark mode?", "thanks!", None]
+    frame = pd.DataFrame({"ticket_id": [f"t:{i}" for i in range(28)], "text": texts * 4,
+                          "tags": [["billing"], None, None, None, None, None, None] * 4})
+
+    def area_of(text, tags, product):
+        return "Billing" if tags else "Unassigned"
+    alone = triage(frame, *config, encode=fake_encode, area_of=area_of)
+    monkeypatch.setattr(triage_module, "POOL_MIN_TICKETS", 3)
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    pd.testing.assert_frame_equal(triage(frame, *config, encode=fake_encode, area_of=area_of), alone)

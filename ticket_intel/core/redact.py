@@ -13,15 +13,12 @@ are built once per process per settings, because building them costs seconds.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import re
-import signal
 import sys
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -30,6 +27,7 @@ import pandas as pd
 from ticket_intel.core.embed import text_hash
 from ticket_intel.core.meaning import meaning_text, public_suffix
 from ticket_intel.core.normalize import clean_message
+from ticket_intel.core.parallel import forked_map
 from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer, is_common_word
 
 ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER")
@@ -395,37 +393,16 @@ def redact(text: str, settings: RedactionSettings = RedactionSettings(), prefilt
 POOL_MIN_TEXTS = 5_000
 
 
-def _available_cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _can_fork() -> bool:
-    """Forked workers inherit the built engines; a daemonic process may not start any."""
-    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
-
-
-def _default_sigterm() -> None:
-    """A forked worker inherits the parent's SIGTERM handler; one that does not exit (a server or a
-    framework may have installed it) would leave the pool waiting forever for the worker to stop."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSettings(),
                 workers: int | None = None) -> list[Redaction]:
     """`redact` for each text, each distinct text once (exports repeat templated messages). A large
-    batch is shared among `workers` forked processes (default: one per available CPU), which
-    inherit the engines built here instead of building their own."""
+    batch is shared among `workers` forked processes (`parallel.forked_map`), which inherit the
+    engines built here instead of building their own."""
     unique = list(dict.fromkeys(texts))
-    workers = min(workers or _available_cpus(), len(unique) // POOL_MIN_TEXTS)
-    if workers < 2 or not _can_fork():
-        redacted = [redact(t, settings) for t in unique]
-    else:
+    if unique:
         _engines(settings)
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_default_sigterm) as pool:
-            redacted = pool.map(partial(redact, settings=settings), unique,
-                                chunksize=max(1, len(unique) // (workers * 8)))
-            pool.close()  # workers leave on their own; terminating them could kill one holding the queue's lock
-            pool.join()
+    redacted = forked_map(lambda start, stop: [redact(t, settings) for t in unique[start:stop]], len(unique),
+                          POOL_MIN_TEXTS, workers)
     done = dict(zip(unique, redacted, strict=True))
     return [done[t] for t in texts]
 
