@@ -105,3 +105,38 @@ def test_a_run_on_a_full_disk_says_so_in_one_line(small_disk, tmp_path):
     assert weeks(path) == [(OLD, 1, 42)]
     with access.open_snapshot(path) as con:
         assert con.execute("SELECT count(*) FROM raw.tickets").fetchone()[0] == 0
+
+
+@pytest.fixture
+def reflink_disk(tmp_path: Path) -> Iterator[Path]:
+    """An XFS filesystem with reflinks, in a sparse image on a loop device (skips without xfsprogs or
+    the right to mount)."""
+    image, disk = tmp_path / "xfs.img", tmp_path / "xfs"
+    if not shutil.which("mkfs.xfs") or not shutil.which("mount"):
+        pytest.skip("no mkfs.xfs or mount here: the reflink snapshot is not tested")
+    with image.open("wb") as fh:
+        fh.truncate(512 * 2**20)
+    made = subprocess.run(["mkfs.xfs", "-q", "-m", "reflink=1", str(image)], capture_output=True, text=True)
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-o", "loop", str(image), str(disk)], capture_output=True, text=True)
+    if made.returncode or mounted.returncode:
+        pytest.skip(f"cannot make or mount an XFS image here: {(made.stderr or mounted.stderr).strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_snapshot_on_a_filesystem_with_reflinks_takes_no_space(reflink_disk):
+    """The snapshot shares the warehouse's blocks: published in no time and no space, whatever its size."""
+    path = reflink_disk / "warehouse.duckdb"
+    old_state(path)
+    with wh.open_warehouse(path) as con:
+        con.execute("CREATE TABLE ballast AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(2000000)")
+    size = path.stat().st_size
+    free = os.statvfs(reflink_disk).f_bavail * os.statvfs(reflink_disk).f_frsize
+    with access.writer_lock(path, "test", wait_seconds=0):
+        snapshot = access.publish_snapshot(path)
+    used = free - os.statvfs(reflink_disk).f_bavail * os.statvfs(reflink_disk).f_frsize
+    assert size > 32 * 2**20 and used < size // 10, (size, used)
+    assert snapshot.read_bytes() == path.read_bytes() and weeks(snapshot) == [(OLD, 1, 42)]

@@ -4,6 +4,7 @@ and real DuckDB connections (warehouse/access.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 
 import duckdb
 import pandas as pd
@@ -146,3 +147,33 @@ def test_a_snapshot_an_earlier_release_published_is_replaced_by_one_of_this_sche
         assert con.execute("SELECT max(version) FROM ops.schema_version").fetchone()[0] == wh.LATEST
         assert wh.ranked_themes(con, WEEK).empty  # the query names product_counts and ranked_weeks
         assert con.execute("SELECT tickets FROM marts.weekly_overview").fetchone()[0] == 10
+
+
+@pytest.mark.parametrize("offered", ["yes", "no such call", "another filesystem", "stops short"])
+def test_a_copy_is_whole_however_the_kernel_offers_it(tmp_path, monkeypatch, offered):
+    """copy_file_range where it works, shutil's copy where it is missing or stops short."""
+    source, target = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    source.write_bytes(bytes(range(256)) * 40_000)
+
+    def refuse(code):
+        def call(*_):
+            raise OSError(code, "refused")
+        return call
+    fakes = {"no such call": refuse(errno.ENOSYS), "another filesystem": refuse(errno.EXDEV),
+             "stops short": lambda *_: 0}
+    if offered in fakes:
+        monkeypatch.setattr(access.os, "copy_file_range", fakes[offered])
+    access.copy_file(source, target)
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_a_copy_that_fails_says_why(tmp_path, monkeypatch):
+    """A full disk is no reason to try another way: its error reaches the caller."""
+    source = tmp_path / "a.duckdb"
+    source.write_bytes(b"x" * 1000)
+
+    def full(*_):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(access.os, "copy_file_range", full)
+    with pytest.raises(OSError, match="No space left"):
+        access.copy_file(source, tmp_path / "b.duckdb")

