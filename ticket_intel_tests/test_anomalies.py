@@ -334,3 +334,14 @@ def test_real_broad_spike_alerts_and_single_account_spike_is_flagged(shared_data
     fuzzer = real_case(issues, "TensorFlow_tensorflow", date(2023, 1, 16), DEFAULTS)
     assert fuzzer["alert"] == "spike" and fuzzer["concentrated"]
     assert (fuzzer["tickets"], fuzzer["customers"], fuzzer["top customer"]) == (84, 13, 72)
+
+
+@pytest.mark.parametrize(("since", "week", "before"), [
+    (date(2025, 12, 29), date(2026, 1, 5), True),  # the warehouse's dates
+    ("2025-12-29", "2026-01-05", True),  # the UI's and the webhooks' payloads
+    (pd.Timestamp("2025-12-29"), date(2026, 1, 5), True),  # a frame's column
+    ("2026-01-05", date(2026, 1, 5), False),  # found in its own week
+    (None, "2026-01-05", False), (pd.NaT, date(2026, 1, 5), False), (float("nan"), date(2026, 1, 5), False),
+])
+def test_an_alert_began_before_its_week_however_its_dates_are_carried(since, week, before):
+    assert anomalies.began_before(since, week) is before

@@ -61,6 +61,13 @@ COLUMNS = [
 ]
 
 
+def began_before(since: Any, week: Any) -> bool:
+    """Whether an alert's tickets count from before its week (`since`: a new group found over two
+    weeks), whichever way the alert carries its dates: `datetime.date` in the warehouse, ISO strings
+    in the UI's and the webhooks' payloads, a missing value (None, NaT) for an alert of one week."""
+    return since is not None and not pd.isna(since) and pd.Timestamp(since).date() < pd.Timestamp(week).date()
+
+
 @dataclass(frozen=True)
 class AlertSettings:
     min_ratio: float = 2.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ticket_intel.core.anomalies import NEW_PATTERN
+from ticket_intel.core.anomalies import NEW_PATTERN, began_before
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 
 KINDS = ("log", "slack", "webhook")
@@ -111,7 +111,7 @@ def describe(alert: Mapping[str, Any]) -> str:
     elif alert["kind"] == REGRESSION:
         text = describe_regression(alert, alert.get("fix_release") or "its release")
     elif alert.get("related_theme_ids"):
-        when = (f"in the weeks of {alert['since']} and {week}" if alert.get("since") and str(alert["since"]) != str(week)
+        when = (f"in the weeks of {alert['since']} and {week}" if began_before(alert.get("since"), week)
                 else f"in the week of {week}")
         text = (f"New pattern: '{label}' — {who} {when}, a new group of tickets inside theme "
                 f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")

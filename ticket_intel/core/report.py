@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
+from ticket_intel.core.anomalies import began_before
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import Trend, earlier_span, period_note, product_lines, several_products
 from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE
@@ -211,12 +212,6 @@ def _plain(value: Any) -> Any:
     return None if _is_missing(value) else value
 
 
-def _began_before(alert: dict[str, Any], week: date) -> bool:
-    """Whether an alert's tickets count from before its week: a new group found over two weeks."""
-    since = alert.get("since")
-    return since is not None and not pd.isna(since) and pd.Timestamp(since).date() < week
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if not len(frame):
         return []
@@ -279,7 +274,7 @@ def build_context(
     themes = [c for c in cards if c["rank"] <= TOP_N or c["theme_id"] in alerted]
     more = [c for c in cards if c not in themes]
     prev = None if _is_missing(overview.get("tickets_prev_week")) else int(overview["tickets_prev_week"])
-    alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"]), "began_before": _began_before(a, week)}
+    alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"]), "began_before": began_before(a.get("since"), week)}
                   for a in _records(alerts)]
     everything = _records(ranked)
 

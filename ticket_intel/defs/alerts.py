@@ -68,7 +68,7 @@ def alerts_table(payload: list[dict]) -> str:
              "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for a in payload:
         ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new" + (
-            f" since {a['since']}" if a.get("since") and a["since"] != a["week_start"] else "")
+            f" since {a['since']}" if anomalies.began_before(a.get("since"), a["week_start"]) else "")
         p = f"{a['p_value']:.1g}" if a["p_value"] is not None else ""
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
         release = (f"fixed in {a['fix_release']}" if a["fix_release"] else
