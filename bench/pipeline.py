@@ -2,6 +2,7 @@
 
     python -m bench.pipeline [--sizes 10000,50000,200000,1000000] [--embed-up-to 10000] [--weeks 10]
                              [--incremental 100000,10000] [--workdir /tmp/ticket_intel_bench/pipeline]
+    python -m bench.pipeline --workdir COPY --rerun WEEK
 
 What runs is the real thing: a generated inbox of weekly Freshdesk CSV exports (real customer texts from
 ../shared/datasets through `bench.synthetic.tickets`, spread over --weeks weeks with weekday and office-hour
@@ -496,7 +497,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--vectors", type=Path, default=VECTORS_CACHE, help=".npy cache of the corpus's real vectors")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--rerun", type=date.fromisoformat, metavar="WEEK",
+                        help="only run WEEK again in --workdir (a copy of a workdir an earlier run left, whose "
+                             "inbox/ holds the week) and print its stages: two versions of the code on the same data")
     args = parser.parse_args(argv)
+    if args.rerun:
+        rows, _, _ = in_fresh_process(run_stages, str(args.workdir), str(args.workdir / "inbox"),
+                                      [args.rerun.isoformat()], None, [])
+        print(table([{k: r[k] for k in ("stage", "seconds", "peak_rss_mb")} for r in rows], "{:.2f}"))
+        return
     if skipped_without(SHARED):
         return
     from bench.synthetic import real_corpus
