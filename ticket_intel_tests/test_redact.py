@@ -19,6 +19,7 @@ from ticket_intel.core.redact import (
     detect,
     redact,
     redact_many,
+    redact_tickets,
     surviving_pii,
     url_carries_secret,
 )
@@ -260,3 +261,28 @@ def test_building_the_engines_imports_neither_torch_nor_transformers_and_leaves_
     out, err = child.communicate(timeout=300)
     assert child.returncode == 0, err
     assert out.splitlines() == ["call me at [PHONE]", "[]"]  # a None entry left behind would show here
+
+
+def test_a_large_batch_of_tickets_is_redacted_alike_in_forked_workers(monkeypatch):
+    """Each ticket's cleaning, redaction and text for meaning are its own: shared among forked
+    workers (`POOL_MIN_TICKETS`), the rows are the same, in order, follow-ups and subjects too."""
+    import pandas as pd
+
+    from ticket_intel.core import parallel
+
+    messages = [c[1] for c in CASES] + PRODUCT_TEXTS
+    n = len(messages)
+    raw = pd.DataFrame({
+        "ticket_id": [f"t:{i}" for i in range(n)], "week_start": pd.Timestamp("2026-01-05"),
+        "created_at": pd.Timestamp("2026-01-05 10:00"), "source": "zendesk", "customer_id": "c",
+        "account_id": None, "plan": None, "monthly_revenue": None, "channel": "email", "tags": [[]] * n,
+        "priority": None, "message": messages,
+        "subject": [None if i % 3 else f"Order {i} for ana@example.org" for i in range(n)],
+        "followup_text": [None if i % 2 else f"call me on +1 415 555 01{i:02d}" for i in range(n)],
+        "product": [None if i % 4 else "Acme Pay" for i in range(n)], "language": "en", "followups": 1,
+    })
+    alone = redact_tickets(raw, RedactionSettings())
+    monkeypatch.setattr(redact_module, "POOL_MIN_TICKETS", 2)
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    pd.testing.assert_frame_equal(redact_tickets(raw, RedactionSettings()), alone)
+    assert alone["followup_text"].notna().any() and "[PHONE]" in " ".join(alone["followup_text"].dropna())

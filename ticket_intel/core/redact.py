@@ -432,33 +432,63 @@ def _strict_pass() -> list[Any]:
 CARRIED = ("product", "language", "followups")
 
 
+# Tickets per worker below which forking workers for a week's redaction costs more than it saves: a
+# ticket's whole redaction (cleaning, PII, the text for meaning) takes about 0.2 ms, against 0.15-0.9 s
+# to start and stop two forks.
+POOL_MIN_TICKETS = 5_000
+
+
+class _Redacted(NamedTuple):
+    """What redaction makes of one ticket's texts (`redact_tickets`' columns)."""
+
+    text: str
+    subject: str | None
+    followup_text: str | None
+    meaning_text: str
+    pii_found: str
+
+
+def _redact_span(messages: Sequence[Any], subjects: Sequence[Any], later: Sequence[Any] | None,
+                 products: Sequence[Any], settings: RedactionSettings) -> list[_Redacted]:
+    """`redact_tickets`' work for some tickets, in order: each distinct text redacted once."""
+    texts = redact_many([clean_message(m)[:MAX_TEXT_CHARS] for m in messages], settings)
+    titles = redact_many([clean_message(s) if isinstance(s, str) else "" for s in subjects], settings)
+    follow = redact_many([clean_message(t)[:MAX_TEXT_CHARS] if isinstance(t, str) else "" for t in later],
+                         settings) if later is not None else [None] * len(texts)
+    return [_Redacted(red.text, title.text if isinstance(s, str) else None, f.text or None if f is not None else None,
+                      meaning_text(red.text, p if isinstance(p, str) else None),
+                      json.dumps(dict(red.found), sort_keys=True))
+            for red, title, s, f, p in zip(texts, titles, subjects, follow, products, strict=True)]
+
+
 def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int = EMBED_CHARS) -> pd.DataFrame:
     """staging.redacted_tickets rows: the cleaned, redacted message (`text`, the text for people)
     and subject, the message's text for meaning (`meaning_text`: what is embedded and what terms
     are built from), the hash of the embedded prefix of the meaning text, and the lengths (stored
     text, and the part the model reads); the customer's later messages redacted too (they inform
-    severity), and the ticket facts that hold no free text.
+    severity), and the ticket facts that hold no free text. A large batch is shared among forked
+    workers (`parallel.forked_map`): each ticket's redaction is its own.
 
     Text past MAX_TEXT_CHARS (a pasted log or thread) is cut before redaction: no later stage
     reads that far, and it bounds redaction time; raw.tickets keeps the whole message."""
-    messages = redact_many([clean_message(m)[:MAX_TEXT_CHARS] for m in raw["message"]], settings)
-    subjects = redact_many([clean_message(s) if isinstance(s, str) else "" for s in raw["subject"]], settings)
+    messages, subjects = raw["message"].tolist(), raw["subject"].tolist()
+    later = raw["followup_text"].tolist() if "followup_text" in raw else None
+    products = raw["product"].tolist() if "product" in raw else [None] * len(raw)
+    if len(raw):
+        _engines(settings)  # built once here, inherited by forked workers
+    done = forked_map(lambda a, b: _redact_span(messages[a:b], subjects[a:b], later[a:b] if later else None,
+                                                products[a:b], settings), len(raw), POOL_MIN_TICKETS)
     out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
                "monthly_revenue", "channel", "tags", "priority", *[c for c in CARRIED if c in raw]]].copy()
-    if "followup_text" in raw:
-        later = [clean_message(t)[:MAX_TEXT_CHARS] if isinstance(t, str) else "" for t in raw["followup_text"]]
-        followups = redact_many(later, settings)
-        out["followup_text"] = _strings(out, [red.text or None for red in followups])
-    out["subject"] = _strings(out, [red.text if isinstance(s, str) else None
-                                    for red, s in zip(subjects, raw["subject"], strict=True)])
-    out["text"] = _strings(out, [red.text for red in messages])
-    products = raw["product"] if "product" in raw else [None] * len(messages)
-    out["meaning_text"] = _strings(out, [meaning_text(red.text, p if isinstance(p, str) else None)
-                                         for red, p in zip(messages, products, strict=True)])
+    if later is not None:
+        out["followup_text"] = _strings(out, [r.followup_text for r in done])
+    out["subject"] = _strings(out, [r.subject for r in done])
+    out["text"] = _strings(out, [r.text for r in done])
+    out["meaning_text"] = _strings(out, [r.meaning_text for r in done])
     out["text_hash"] = _strings(out, [text_hash(t[:embed_chars]) for t in out["meaning_text"]])
     out["n_chars"] = out["text"].str.len()
     out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)
-    out["pii_found"] = _strings(out, [json.dumps(dict(red.found), sort_keys=True) for red in messages])
+    out["pii_found"] = _strings(out, [r.pii_found for r in done])
     return out
 
 
