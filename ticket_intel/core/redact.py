@@ -455,8 +455,8 @@ def _redact_span(messages: Sequence[Any], subjects: Sequence[Any], later: Sequen
     titles = redact_many([clean_message(s) if isinstance(s, str) else "" for s in subjects], settings)
     follow = redact_many([clean_message(t)[:MAX_TEXT_CHARS] if isinstance(t, str) else "" for t in later],
                          settings) if later is not None else [None] * len(texts)
-    return [_Redacted(red.text, title.text if isinstance(s, str) else None, f.text or None if f is not None else None,
-                      meaning_text(red.text, p if isinstance(p, str) else None),
+    return [_Redacted(red.text, title.text if isinstance(s, str) else None,
+                      None if f is None else (f.text or None), meaning_text(red.text, p if isinstance(p, str) else None),
                       json.dumps(dict(red.found), sort_keys=True))
             for red, title, s, f, p in zip(texts, titles, subjects, follow, products, strict=True)]
 
@@ -476,7 +476,7 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
     products = raw["product"].tolist() if "product" in raw else [None] * len(raw)
     if len(raw):
         _engines(settings)  # built once here, inherited by forked workers
-    done = forked_map(lambda a, b: _redact_span(messages[a:b], subjects[a:b], later[a:b] if later else None,
+    done = forked_map(lambda a, b: _redact_span(messages[a:b], subjects[a:b], None if later is None else later[a:b],
                                                 products[a:b], settings), len(raw), POOL_MIN_TICKETS)
     out = raw[["ticket_id", "week_start", "created_at", "source", "customer_id", "account_id", "plan",
                "monthly_revenue", "channel", "tags", "priority", *[c for c in CARRIED if c in raw]]].copy()
