@@ -8,11 +8,12 @@ gazetteer on its own vocabulary. Real text that already holds personal data (nam
 tweets) counts against precision: the figures are a lower bound.
 
 Both paths run in the same process on the same texts: the full analyzer (every recognizer on
-every text, the path before the pre-filter) and the production path (`redact_many`: the
-pre-filter, then the analyzer only where a recognizer could find something). Speed is measured on
+every text, the path before the pre-filter) and the production path (`redact_tickets`, what the
+`redacted_tickets` stage runs: cleaning, the pre-filter, the analyzer only where a recognizer
+could find something, and the text for meaning). Speed is measured on
 the real texts as they are (real traffic), on the labelled corpus (60% of texts carry inserted
 PII, a stress case), and on a weekly batch of 12,000 distinct real tickets (large enough for
-`redact_many`'s worker processes; the old path's per-ticket cost does not depend on batch size, so
+`redact_tickets`' worker processes; the old path's per-ticket cost does not depend on batch size, so
 it is timed on the first two only), against spaCy's blank tokenizer as the in-run reference.
 
     .venv/bin/python -m bench.redaction [--n 600] [--seed 7] [--datasets ../shared/datasets]
@@ -32,7 +33,14 @@ from urllib.parse import quote
 import pandas as pd
 
 from bench.common import SHARED, skipped_without
-from ticket_intel.core.redact import ENTITIES, candidate_entities, detect, redact, redact_many
+from ticket_intel.core.redact import (
+    ENTITIES,
+    RedactionSettings,
+    candidate_entities,
+    detect,
+    redact,
+    redact_tickets,
+)
 
 TICKETS_PER_S_TARGET = 5_000
 TARGETS = {"EMAIL": 0.99, "PHONE": 0.99, "CARD": 0.99, "IBAN": 0.99, "SSN": 0.99, "IP_ADDRESS": 0.99, "PERSON": 0.90}
@@ -260,7 +268,7 @@ def _seconds(fn, texts: list[str]) -> float:
 
 def weekly_batch(datasets: Path, size: int, seed: int) -> list[str]:
     """A week's worth of distinct real tickets: every inbound tweet, the rest split between banking77
-    queries and GitHub titles. Large enough that `redact_many` shares it among worker processes."""
+    queries and GitHub titles. Large enough that `redact_tickets` shares it among worker processes."""
     rng = random.Random(seed)
     twcs = pd.read_csv(datasets / "twcs_sample" / "twcs_small.csv")
     tweets = list(dict.fromkeys(twcs.loc[twcs["inbound"].astype(str) == "True", "text"].astype(str)))
@@ -271,9 +279,19 @@ def weekly_batch(datasets: Path, size: int, seed: int) -> list[str]:
     return [" ".join(t.split()) for t in tweets + rng.sample(banking, rest) + rng.sample(titles, rest)]
 
 
+def as_tickets(texts: list[str]) -> pd.DataFrame:
+    """Raw tickets holding `texts` as their messages, the columns `redact_tickets` reads."""
+    return pd.DataFrame({
+        "ticket_id": [f"bench:{i}" for i in range(len(texts))], "week_start": pd.Timestamp("2026-01-05"),
+        "created_at": pd.Timestamp("2026-01-05 10:00"), "source": "bench", "customer_id": "bench",
+        "account_id": None, "plan": None, "monthly_revenue": None, "channel": "email",
+        "tags": [[]] * len(texts), "priority": None, "message": texts, "subject": None,
+    })
+
+
 def throughput(corpora: dict[str, list[str]], old_path: set[str]) -> pd.DataFrame:
-    """Tickets/s of the new path (`redact_many`: pre-filter, analyzer where needed, a worker per CPU
-    for large batches) and, on the corpora in `old_path`, of the old one (full analyzer on every
+    """Tickets/s of the new path (`redact_tickets`: cleaning, pre-filter, analyzer where needed, the
+    text for meaning, a worker per CPU for large batches) and, on the corpora in `old_path`, of the old one (full analyzer on every
     text, one process), against spaCy's blank tokenizer on the same texts in this run."""
     import spacy
 
@@ -283,7 +301,8 @@ def throughput(corpora: dict[str, list[str]], old_path: set[str]) -> pd.DataFram
     redact(warm_up, prefilter=False)
     redact(warm_up)
     paths = {"reference: spaCy blank tokenizer": lambda ts: [nlp(t) for t in ts],
-             "new: pre-filter + analyzer (redact_many)": redact_many,
+             "new: the stage's redaction (redact_tickets)": lambda ts: redact_tickets(as_tickets(ts),
+                                                                                       RedactionSettings()),
              "old: full analyzer on every text": lambda ts: [redact(t, prefilter=False) for t in ts]}
     rows = []
     for corpus, texts in corpora.items():

@@ -208,12 +208,13 @@ def test_prefilter_skips_ordinary_tickets(text):
     assert candidate_entities(text) == []
 
 
-def test_redact_many_matches_redact_in_process_and_in_forked_workers(monkeypatch):
-    texts = [c[1] for c in CASES] + PRODUCT_TEXTS + [CASES[0][1]]
+def test_redact_many_redacts_each_distinct_text_once(monkeypatch):
+    texts = [c[1] for c in CASES] + PRODUCT_TEXTS + [CASES[0][1], PRODUCT_TEXTS[0]]
     expected = [redact(t) for t in texts]
+    seen = []
+    monkeypatch.setattr(redact_module, "redact", lambda t, settings: seen.append(t) or expected[texts.index(t)])
     assert redact_many(texts) == expected
-    monkeypatch.setattr(redact_module, "POOL_MIN_TEXTS", 2)
-    assert redact_many(texts, workers=2) == expected
+    assert sorted(seen) == sorted(set(texts))
 
 
 def test_forked_workers_stop_when_the_parent_ignores_sigterm():
@@ -222,17 +223,26 @@ def test_forked_workers_stop_when_the_parent_ignores_sigterm():
     script = textwrap.dedent("""
         import signal
         signal.signal(signal.SIGTERM, lambda *_: None)
+        import pandas as pd
         import ticket_intel.core.redact as r
-        r.POOL_MIN_TEXTS = 2
-        texts = [f"call me at 555-01{i:02d} about order {i}" for i in range(40)]
+        from ticket_intel.core import parallel
+        r.POOL_MIN_TICKETS = 2
+        parallel.available_cpus = lambda: 2
+        n = 40
+        raw = pd.DataFrame({
+            "ticket_id": [f"t:{i}" for i in range(n)], "week_start": pd.Timestamp("2026-01-05"),
+            "created_at": pd.Timestamp("2026-01-05 10:00"), "source": "zendesk", "customer_id": "c",
+            "account_id": None, "plan": None, "monthly_revenue": None, "channel": "email", "tags": [[]] * n,
+            "priority": None, "message": [f"call me at 555-01{i:02d} about order {i}" for i in range(n)],
+            "subject": None})
         for _ in range(25):
-            r.redact_many(texts, workers=2)
+            r.redact_tickets(raw, r.RedactionSettings())
         print("done")
     """)
     try:
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired:
-        pytest.fail("redact_many's worker pool never stopped")
+        pytest.fail("redaction's worker pool never stopped")
     assert out.stdout.strip() == "done", out.stderr
 
 

@@ -387,23 +387,10 @@ def redact(text: str, settings: RedactionSettings = RedactionSettings(), prefilt
     return Redaction(text=text, found=found)
 
 
-# Distinct texts per worker below which forking workers costs more than it saves: starting and
-# stopping two forks of this ~1 GB process measured 0.15-0.9 s (quiet to busy machine), about
-# what 1,000-5,000 texts take to redact.
-POOL_MIN_TEXTS = 5_000
-
-
-def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSettings(),
-                workers: int | None = None) -> list[Redaction]:
+def redact_many(texts: Sequence[str], settings: RedactionSettings = RedactionSettings()) -> list[Redaction]:
     """`redact` for each text, each distinct text once (exports repeat templated messages). A large
-    batch is shared among `workers` forked processes (`parallel.forked_map`), which inherit the
-    engines built here instead of building their own."""
-    unique = list(dict.fromkeys(texts))
-    if unique:
-        _engines(settings)
-    redacted = forked_map(lambda start, stop: [redact(t, settings) for t in unique[start:stop]], len(unique),
-                          POOL_MIN_TEXTS, workers)
-    done = dict(zip(unique, redacted, strict=True))
+    batch is shared among forked workers a level up, a whole ticket each (`redact_tickets`)."""
+    done = {t: redact(t, settings) for t in dict.fromkeys(texts)}
     return [done[t] for t in texts]
 
 
