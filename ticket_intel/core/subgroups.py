@@ -166,8 +166,10 @@ class Neighbours:
         return self.knn
 
 
-def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int) -> tuple[np.ndarray, np.ndarray]:
-    """(component per row, and per component its majority stratum) of the member rows' linked groups.
+def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int,
+            counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(component per row, per component its majority stratum, and per component its links between
+    `counted` rows (all member rows when None)) of the member rows' linked groups.
 
     A component is named by its lowest row; a row outside every link is its own component. The
     components are scipy's (C, not a Python union-find: the permutation test asks this hundreds of
@@ -185,14 +187,15 @@ def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: i
     majority = np.zeros(n, dtype=int)
     first = np.unique(pairs[order] // n_strata, return_index=True)[1]
     majority[pairs[order][first] // n_strata] = pairs[order][first] % n_strata
-    return component, majority
+    inner = links if counted is None else links[counted[links[:, 0]] & counted[links[:, 1]]]
+    return component, majority, np.bincount(component[inner[:, 0]], minlength=n)
 
 
 def permuted_largest(knn: np.ndarray, now: np.ndarray, strata: np.ndarray, stratum: int,
-                     settings: GroupSettings, evidence: np.ndarray | None = None) -> Iterator[int]:
+                     settings: GroupSettings, evidence: np.ndarray | None = None) -> Iterator[tuple[int, int]]:
     """Per permutation, the largest group (in `evidence` rows; all when None) that `stratum` holds
     most of when its tickets of this week are redrawn at random from all its tickets (other themes'
-    weeks as they are)."""
+    weeks as they are), as (tickets, links): of groups of equal size, the one with more links."""
     rng = np.random.default_rng(settings.seed)
     pool = np.flatnonzero(strata == stratum)
     fixed = now & (strata != stratum)
@@ -201,12 +204,15 @@ def permuted_largest(knn: np.ndarray, now: np.ndarray, strata: np.ndarray, strat
     for _ in range(settings.permutations):
         member = fixed.copy()
         member[rng.choice(pool, count, replace=False)] = True
-        component, majority = _groups(knn, member, strata, n_strata)
-        sizes = np.bincount(component[member if evidence is None else member & evidence], minlength=len(majority))
-        yield int(sizes[majority == stratum].max(initial=0))
+        counted = member if evidence is None else member & evidence
+        component, majority, links = _groups(knn, member, strata, n_strata, counted)
+        sizes = np.bincount(component[counted], minlength=len(majority))
+        own = np.flatnonzero((majority == stratum) & (sizes > 0))
+        best = own[np.lexsort((links[own], sizes[own]))[-1]] if len(own) else None
+        yield (0, 0) if best is None else (int(sizes[best]), int(links[best]))
 
 
-def p_value(size: int, null: Iterator[int], settings: GroupSettings, tested: int) -> float | None:
+def p_value(size: tuple[int, int], null: Iterator[tuple[int, int]], settings: GroupSettings, tested: int) -> float | None:
     """Monte Carlo p-value of a group this large, or None once it cannot be significant any more
     (sequential stopping: the permutations that would follow cannot change the decision)."""
     allowed = settings.max_p_value / tested * (1 + settings.permutations) - 1
@@ -231,23 +237,25 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     code = {t: i for i, t in enumerate(names)}
     strata = np.array([code.get(t, len(names)) for t in theme_of])  # outliers: one more stratum
     knn = table.need(np.flatnonzero(now))
-    component, majority = _groups(knn, now, strata, len(names) + 1)
-    candidates, counted = [], 0
-    for c, rows in _week_components(component, now if evidence is None else now & evidence, settings.min_tickets):
+    counted_rows = now if evidence is None else now & evidence
+    component, majority, links = _groups(knn, now, strata, len(names) + 1, counted_rows)
+    candidates, counted = [], set()
+    for c, rows in _week_components(component, counted_rows, settings.min_tickets):
         stratum = int(majority[c])
         if len({customers[i] for i in rows}) >= settings.min_customers and (
                 stratum == len(names) or names[stratum] not in young):
-            counted += 1
+            counted.add(stratum)
             if all(int(week[rows].sum()) >= settings.fortnight_min for week in weeks):
-                candidates.append((rows, stratum))
+                candidates.append((rows, stratum, int(links[c])))
     if not candidates:
         return []
-    knn = table.need(np.flatnonzero(np.isin(strata, [s for _, s in candidates]) & ~now))
+    knn = table.need(np.flatnonzero(np.isin(strata, [s for _, s, _ in candidates]) & ~now))
     out = []
-    for rows, s in candidates:
+    for rows, s, inner in candidates:
         if _attached(knn, now, strata == s, rows, settings.min_tickets):
             continue
-        p = p_value(len(rows), permuted_largest(knn, now, strata, s, settings, evidence), settings, counted)
+        p = p_value((len(rows), inner), permuted_largest(knn, now, strata, s, settings, evidence), settings,
+                    len(counted))
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
