@@ -61,6 +61,48 @@ def test_only_this_weeks_tickets_and_the_themes_holding_a_candidate_are_searched
     assert sorted(np.concatenate(asked).tolist()) == [*range(160), *range(260, 283)]  # never B's earlier tickets
 
 
+def test_draws_as_large_in_tickets_are_told_apart_by_their_links():
+    """Group sizes are small whole numbers, so many draws tie with a candidate; among groups of as
+    many tickets the one whose tickets chose one another more often is the larger."""
+    settings = GroupSettings(permutations=19, max_p_value=0.2)
+    tighter_draws = [(6, 12)] * 19
+    looser_draws = [(6, 4)] * 19
+    smaller_draws = [(5, 40)] * 19
+    assert subgroups.p_value((6, 10), iter(tighter_draws), settings, tested=1) is None
+    assert subgroups.p_value((6, 10), iter(looser_draws), settings, tested=1) == 1 / 20
+    assert subgroups.p_value((6, 10), iter(smaller_draws), settings, tested=1) == 1 / 20
+    assert subgroups.p_value((6, 10), iter([(6, 10)] * 19), settings, tested=1) is None  # a tie counts against it
+
+
+def test_a_draws_largest_group_is_told_by_tickets_then_links():
+    """Two groups of three this week: one whose tickets all chose one another (six links), one a
+    chain (three); the theme's only tickets are this week's, so every draw is the week itself."""
+    knn = np.array([[1, 2], [0, 2], [0, 1], [4, 6], [3, 7], [4, 6], [7, 6], [6, 7]])
+    now = np.r_[np.ones(6, bool), np.zeros(2, bool)]
+    strata = np.r_[np.zeros(6, int), np.ones(2, int)]
+    draws = subgroups.permuted_largest(knn, now, strata, 0, GroupSettings(permutations=3))
+    assert list(draws) == [(3, 6)] * 3
+
+
+def test_a_themes_candidates_are_corrected_for_once(monkeypatch):
+    """A draw's statistic is the largest group of the candidate's theme, so one test covers all of
+    that theme's candidates: the Bonferroni factor counts themes holding a candidate, not candidates."""
+    other = np.eye(DIM)[5]
+    third = np.eye(DIM)[9]
+    x, now = week_of(np.concatenate([around(OLD, 160, 1), around(other, 160, 7)]),
+                     np.concatenate([around(NEW, 8, 3), around(third, 8, 4), around(other, 10, 8)]))
+    tested = []
+    real = subgroups.p_value
+    monkeypatch.setattr(subgroups, "p_value", lambda size, null, settings, n: tested.append(n) or real(
+        size, null, settings, n))
+    customers = [f"c{i}" for i in range(len(x))]
+    one_theme = ["A"] * 160 + ["B"] * 160 + ["A"] * 16 + ["B"] * 10
+    find_groups(WEEK, now, one_theme, customers, exact(x))
+    two_themes = ["A"] * 160 + ["B"] * 160 + ["A"] * 8 + ["B"] * 18
+    find_groups(WEEK, now, two_themes, customers, exact(x))
+    assert tested == [1, 1, 2, 2]
+
+
 def test_an_ordinary_week_has_no_new_group():
     x, now = week_of(around(OLD, 160, 1), around(OLD, 20, 2))
     assert find_groups(WEEK, now, ["A"] * len(x), [f"c{i}" for i in range(len(x))], exact(x)) == []

@@ -34,14 +34,15 @@ this week mingle with its tickets of earlier weeks.
    which then link less than any ordinary week's tickets do (one adjacent pair's theme held 55
    tickets of 8 other intents from a young warehouse's first, broad fit, and its new intent went
    unfound). So this week's tickets of the candidate's stratum are redrawn at random from all its
-   tickets (an exact permutation test, seeded), and p = (1 + #draws whose largest group there is as large) /
-   (1 + draws). "As large" is by tickets, and among groups of as many tickets by their links (how
-   often its tickets chose one another before any earlier ticket): sizes are small whole numbers, so
-   without the links a third to half of the draws tie with a group of 5-7, and p counts every tie
-   against it; the links are the same graph's finer count, and the test stays exact. A candidate is a
-   new group when p x (themes holding a candidate this week) <= `max_p_value` (Bonferroni over the
-   themes: a draw's largest group is the largest of its theme, so one test per theme covers all the
-   theme's candidates, and counting each candidate corrected twice for one theme's). The draws stop as soon as that can no longer hold (sequential Monte Carlo,
+   tickets (an exact permutation test, seeded), and p = (1 + #draws whose largest group there is
+   as large) / (1 + draws). "As large" is by tickets, and among groups of as many tickets by their
+   links (how often its tickets chose one another before any earlier ticket): sizes are small whole
+   numbers, so without the links a third to half of the draws tie with a group of 5-7, and p
+   counted every tie against it; the links are the same graph's finer count, and the test stays
+   exact. A candidate is a new group when p x (themes holding a candidate this week) <=
+   `max_p_value` (Bonferroni over themes: a draw's statistic is the largest group of its theme, so
+   one test covers all of a theme's candidates, and counting each candidate corrected twice for
+   one theme). The draws stop as soon as that can no longer hold (sequential Monte Carlo,
    Besag and Clifford 1991), so ordinary candidates cost a few draws. A theme born this week has
    only this week's tickets, every draw reproduces them, and it is never a new group (it is
    already a new theme).
@@ -64,9 +65,9 @@ this week mingle with its tickets of earlier weeks.
    quarter of its first weeks). So the scan runs again over this week's and last week's tickets
    together, as if they were one week, for the groups that hold at least `fortnight_min` tickets of
    each week: an issue that went on over both. Only those are tested, but the correction (step 3)
-   counts the themes of every group the scan found (counting only those tested found no more new intents among
-   banking77's adjacent pairs, and added false groups: one to the bundled sample, one to the
-   Zendesk export, 0.64 -> 0.69 per 100 theme-weeks on the pairs). A group nearly all of one week
+   counts the themes of every group the scan found (counting only the tested ones found no more
+   new intents among banking77's adjacent pairs, and added false groups: one to the bundled
+   sample, one to the Zendesk export, 0.64 -> 0.69 per 100 theme-weeks on the pairs). A group nearly all of one week
    is that week's news, which that week's scan judged (on the bundled sample, a spike's spill-over
    into a neighbouring theme plus two tickets of the week before). Neither a young group nor a
    theme born this week or last holds one: their two weeks are their own issue's first, and a
@@ -217,7 +218,8 @@ def permuted_largest(knn: np.ndarray, now: np.ndarray, strata: np.ndarray, strat
         yield (0, 0) if best is None else (int(sizes[best]), int(links[best]))
 
 
-def p_value(size: tuple[int, int], null: Iterator[tuple[int, int]], settings: GroupSettings, tested: int) -> float | None:
+def p_value(size: tuple[int, int], null: Iterator[tuple[int, int]], settings: GroupSettings,
+            tested: int) -> float | None:
     """Monte Carlo p-value of a group this large ((tickets, links), compared in that order), or None
     once it cannot be significant any more (sequential stopping: the permutations that would follow
     cannot change the decision); `tested`: the themes holding a candidate."""
