@@ -93,8 +93,12 @@ def test_a_themes_candidates_are_corrected_for_once(monkeypatch):
                      np.concatenate([around(NEW, 8, 3), around(third, 8, 4), around(other, 10, 8)]))
     tested = []
     real = subgroups.p_value
-    monkeypatch.setattr(subgroups, "p_value", lambda size, null, settings, n: tested.append(n) or real(
-        size, null, settings, n))
+
+    def p_value(size, null, settings, themes):
+        tested.append(themes)
+        return real(size, null, settings, themes)
+
+    monkeypatch.setattr(subgroups, "p_value", p_value)
     customers = [f"c{i}" for i in range(len(x))]
     one_theme = ["A"] * 160 + ["B"] * 160 + ["A"] * 16 + ["B"] * 10
     find_groups(WEEK, now, one_theme, customers, exact(x))
