@@ -170,6 +170,8 @@ def test_sample_alerts_are_the_planted_ones(sample_run, planted):
     assert len(found) == 1, new
     others = new[new["alert_key"] != found[0]]
     assert all(len(r) for r in others["related_theme_ids"]), others  # the clustering alone raised none
+    assert all(len(labels) == len(ids) and all(labels)  # each names its parent by its label too
+               for ids, labels in zip(others["related_theme_ids"], others["related_labels"], strict=True)), others
     assert len(others) <= 2 * theme_weeks / 100, others
     assert {w.isoformat() for w in spikes["week_start"]} == {planted["spike"]["week_start"]}
     assert all(shares[k] >= 0.5 for k in spikes["alert_key"]), shares

@@ -345,3 +345,18 @@ def test_real_broad_spike_alerts_and_single_account_spike_is_flagged(shared_data
 ])
 def test_an_alert_began_before_its_week_however_its_dates_are_carried(since, week, before):
     assert anomalies.began_before(since, week) is before
+
+
+def test_an_alert_keeps_its_related_themes_labels_in_the_order_of_their_ids():
+    alerts = [{"theme_id": "G1", "related_theme_ids": ["T2", "T0"]}, {"theme_id": "T5", "related_theme_ids": []}]
+    named = anomalies.named(alerts, {"T0": "Card · delivery", "T5": "Fees"})
+    assert [a["related_labels"] for a in named] == [[None, "Card · delivery"], []]
+    assert anomalies.related_names(named[0]) == ["T2", "\u201cCard · delivery\u201d (T0)"]
+    assert anomalies.related_names({"related_theme_ids": ["T2"]}) == ["T2"]  # stored before alerts kept labels
+
+
+
+def test_related_themes_read_back_from_the_warehouse_as_arrays():
+    stored = {"related_theme_ids": np.array(["T1", "T2"], dtype=object),
+              "related_labels": np.array(["Top-up · failed", None], dtype=object)}
+    assert anomalies.related_names(stored) == ["\u201cTop-up · failed\u201d (T1)", "T2"]

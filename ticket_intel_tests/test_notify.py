@@ -109,6 +109,18 @@ def test_describe_says_a_new_group_found_over_two_weeks_began_the_week_before():
         notify.describe({**group, "since": "2026-10-26"})
 
 
+def test_describe_names_related_themes_by_their_labels():
+    """A new group's parent and a split spike's other pieces by their labels, then their ids; an id
+    alone where the alert kept no label (stored before alerts kept them)."""
+    group = {**NEW, "related_theme_ids": ["T20261005-01"], "related_labels": ["Card · delivery"]}
+    assert "a new group of tickets inside theme \u201cCard · delivery\u201d (T20261005-01), with no close" in \
+        notify.describe(group)
+    spike = {**SPIKE, "related_theme_ids": ["T1", "T2"], "related_labels": ["Top-up · failed", None]}
+    assert "Counted together with \u201cTop-up · failed\u201d (T1), T2, split from the same theme." in \
+        notify.describe(spike)
+    assert "Counted together with T1, T2," in notify.describe({**SPIKE, "related_theme_ids": ["T1", "T2"]})
+
+
 REGRESSION = {**SPIKE, "alert_key": "T20261012-00|2026-11-16|regression", "kind": "regression",
               "week_start": "2026-11-16", "tickets": 14, "baseline": 0.5, "ratio": 14.0, "p_value": 2e-09,
               "top_customer_tickets": None, "baseline_weeks": None, "customer_baseline": None, "fix_release": "4.2"}

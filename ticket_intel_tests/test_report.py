@@ -93,13 +93,13 @@ def test_a_new_group_found_over_two_weeks_was_first_seen_last_week():
 
 
 def test_an_alert_names_the_themes_it_relates_to_by_their_labels():
-    """"A new group inside T20171016-00" tells a reader nothing: the parent's label this week comes
-    first, its id after it; a split spike's other pieces too. Without a label the id stays."""
+    """"A new group inside T20171016-00" tells a reader nothing: the parent's label (kept by the
+    alert) comes first, its id after it; a split spike's other pieces too. Without a label the id stays."""
     ctx = context()
-    group = {**ctx["spikes"][0], "kind": "new_pattern", "theme_id": "G1", "related_theme_ids": ["T0"]}
-    spike = {**ctx["spikes"][0], "theme_id": "T1", "related_theme_ids": ["T2", "T3"]}
-    summaries = pd.DataFrame([{"theme_id": "T0", "label": "Prime · download"}, {"theme_id": "T2", "label": "Card · PIN"}])
-    built = report.build_context(WEEK, ctx["overview"], pd.DataFrame(), summaries, pd.DataFrame(),
+    group = {**ctx["spikes"][0], "kind": "new_pattern", "theme_id": "G1", "related_theme_ids": ["T0"],
+             "related_labels": ["Prime · download"]}
+    spike = {**ctx["spikes"][0], "theme_id": "T1", "related_theme_ids": ["T2", "T3"], "related_labels": ["Card · PIN", None]}
+    built = report.build_context(WEEK, ctx["overview"], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                                  pd.DataFrame([group, spike]), pd.DataFrame())
     ctx = {**ctx, "new_patterns": built["new_patterns"], "spikes": built["spikes"]}
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})

@@ -57,7 +57,7 @@ DISTRIBUTIONS = (POISSON, NEGATIVE_BINOMIAL)
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
     "p_value", "customer_baseline", "top_customer_tickets", "concentrated", "baseline_weeks", "example_ticket_ids",
-    "related_theme_ids", "since",
+    "related_theme_ids", "related_labels", "since",
 ]
 
 
@@ -66,6 +66,25 @@ def began_before(since: Any, week: Any) -> bool:
     weeks), whichever way the alert carries its dates: `datetime.date` in the warehouse, ISO strings
     in the UI's and the webhooks' payloads, a missing value (None, NaT) for an alert of one week."""
     return since is not None and not pd.isna(since) and pd.Timestamp(since).date() < pd.Timestamp(week).date()
+
+
+def named(alerts: Sequence[Mapping[str, Any]], label_of: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Each alert with its related themes' labels this week, in the order of their ids (None where a
+    theme has none): "a new group inside T20171016-00" tells a reader nothing of what that is."""
+    return [{**a, "related_labels": [label_of.get(str(t)) for t in a["related_theme_ids"]]} for a in alerts]
+
+
+def related_themes(alert: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """An alert's related themes, each with its label where the alert kept one (None for a theme
+    without one, or an alert stored before alerts kept labels)."""
+    ids, labels = ([] if alert.get(k) is None else list(alert[k]) for k in ("related_theme_ids", "related_labels"))
+    labels += [None] * (len(ids) - len(labels))  # lists or, read back from the warehouse, arrays
+    return [(str(t), label) for t, label in zip(ids, labels, strict=True)]
+
+
+def related_names(alert: Mapping[str, Any]) -> list[str]:
+    """An alert's related themes as a sentence names them: "label" (id), or the id alone."""
+    return [f"\u201c{label}\u201d ({t})" if label else t for t, label in related_themes(alert)]
 
 
 @dataclass(frozen=True)
@@ -235,7 +254,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
             "tickets": int(theme["tickets"]), "customers": int(theme["customers"]),
             "top_customer_tickets": int(top_customer.get(theme_id, 0)),
             "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],
-            "related_theme_ids": [],  # filled in by core/families.py
+            "related_theme_ids": [], "related_labels": [],  # filled in by core/families.py
             "since": None,
         }
         pattern = _new_pattern(ctx, theme, settings, base["top_customer_tickets"])

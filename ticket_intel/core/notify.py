@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ticket_intel.core.anomalies import NEW_PATTERN, began_before
+from ticket_intel.core.anomalies import NEW_PATTERN, began_before, related_names
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 
 KINDS = ("log", "slack", "webhook")
@@ -98,7 +98,7 @@ def report_link(reports_url: str, week: str, theme_id: str) -> str:
 def describe(alert: Mapping[str, Any]) -> str:
     """One human sentence with the evidence, e.g. for Slack or a log line; an alert that followed a
     release says so ("Spiked 1 day after 4.2.1.")."""
-    week, label = alert["week_start"], alert["label"]
+    week, label, related = alert["week_start"], alert["label"], related_names(alert)
     who = f"{alert['tickets']} tickets from {alert['customers']} customers"
     if alert["kind"] == "volume_spike":
         text = (f"Spike: '{label}' — {who} in the week of {week}, {alert['ratio']:.1f}x its baseline of "
@@ -106,15 +106,15 @@ def describe(alert: Mapping[str, Any]) -> str:
         if alert.get("concentrated"):
             text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
-        if alert.get("related_theme_ids"):
-            text += f" Counted together with {', '.join(alert['related_theme_ids'])}, split from the same theme."
+        if related:
+            text += f" Counted together with {', '.join(related)}, split from the same theme."
     elif alert["kind"] == REGRESSION:
         text = describe_regression(alert, alert.get("fix_release") or "its release")
-    elif alert.get("related_theme_ids"):
+    elif related:
         when = (f"in the weeks of {alert['since']} and {week}" if began_before(alert.get("since"), week)
                 else f"in the week of {week}")
         text = (f"New pattern: '{label}' — {who} {when}, a new group of tickets inside theme "
-                f"{alert['related_theme_ids'][0]}, with no close neighbours in earlier weeks.")
+                f"{related[0]}, with no close neighbours in earlier weeks.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
     if alert["kind"] == NEW_PATTERN and alert.get("concentrated"):

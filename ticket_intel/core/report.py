@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.anomalies import began_before
+from ticket_intel.core.anomalies import began_before, related_themes
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import Trend, earlier_span, period_note, product_lines, several_products
 from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE
@@ -274,13 +274,8 @@ def build_context(
     themes = [c for c in cards if c["rank"] <= TOP_N or c["theme_id"] in alerted]
     more = [c for c in cards if c not in themes]
     prev = None if _is_missing(overview.get("tickets_prev_week")) else int(overview["tickets_prev_week"])
-    def named(theme_id: str) -> dict[str, Any]:
-        """A theme an alert names beside its own (a new group's parent, a split spike's other pieces):
-        with its label this week where it has one, as ids alone tell a reader nothing."""
-        return {"theme_id": theme_id, "label": label_of.get(theme_id) or summary_of.get(theme_id, {}).get("label")}
-
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"]), "began_before": began_before(a.get("since"), week),
-                   "related": [named(t) for t in a.get("related_theme_ids") or []]}
+                   "related": [{"theme_id": t, "label": label} for t, label in related_themes(a)]}
                   for a in _records(alerts)]
     everything = _records(ranked)
 

@@ -25,6 +25,10 @@ def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: 
     themes = anomalies.week_themes(ctx, wh.week_rows(con, "marts.ranked_themes", ctx.week, order="rank").to_dict("records"))
     releases = releases_from(wh.stored_releases(con))
     found = with_releases(ctx, families.detect(ctx, themes, settings), themes, releases, fix)
+    related = wh.latest_summaries(con, [str(t) for a in found for t in a["related_theme_ids"]], ctx.week)
+    label_of = {**dict(zip(related["theme_id"], related["label"], strict=True)),
+                **{str(t["theme_id"]): str(t["label"]) for t in themes}}  # a ranked theme's label may be a reviewer's
+    found = anomalies.named(found, label_of)
     out = pd.DataFrame(found, columns=ALERT_COLUMNS).assign(run_id=run_id)
     wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [ctx.week])])
     return out
@@ -56,6 +60,7 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
         "example_ticket_ids": list(a["example_ticket_ids"]), "after_release": _text(a["after_release"]),
         "after_release_days": _count(a["after_release_days"]), "fix_release": _text(a["fix_release"]),
         "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
+        "related_labels": list(a["related_labels"]) if a["related_labels"] is not None else [],
         "since": a["since"].isoformat() if isinstance(a["since"], date) else None,
     } for a in alerts.to_dict("records")]
 
@@ -73,7 +78,7 @@ def alerts_table(payload: list[dict]) -> str:
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
         release = (f"fixed in {a['fix_release']}" if a["fix_release"] else
                    f"{a['after_release_days']} d after {a['after_release']}" if a["after_release"] else "")
-        related = f" (with {', '.join(a['related_theme_ids'])})" if a["related_theme_ids"] else ""
+        related = f" (with {', '.join(anomalies.related_names(a))})" if a["related_theme_ids"] else ""
         lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}`{related} | {a['tickets']} | {who} | "
                      f"{a['baseline']:.1f} | {ratio} | {p} | {release} | {', '.join(a['example_ticket_ids'])} |")
     return "\n".join(lines)

@@ -318,6 +318,12 @@ def _v20_alert_since(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE ops.alerts SET since = week_start WHERE kind = 'new_pattern' AND since IS NULL")
 
 
+def _v21_alert_related_labels(con: duckdb.DuckDBPyConnection) -> None:
+    """An alert keeps its related themes' labels of its week beside their ids, so a notification
+    and the report say what a new group's parent is. Rows written before name ids alone."""
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_labels VARCHAR[]")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -347,6 +353,7 @@ MIGRATIONS = (
     Migration(18, "ranked themes say how many weeks their counts cover", _v18_ranked_weeks),
     Migration(19, "theme summaries say how many of their tickets their leading terms describe", _v19_described_share),
     Migration(20, "new-pattern alerts say the week their tickets count from", _v20_alert_since),
+    Migration(21, "alerts keep their related themes' labels", _v21_alert_related_labels),
 )
 LATEST = MIGRATIONS[-1].version
 
