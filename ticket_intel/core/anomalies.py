@@ -69,8 +69,9 @@ def began_before(since: Any, week: Any) -> bool:
 
 
 def named(alerts: Sequence[Mapping[str, Any]], label_of: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Each alert with its related themes' labels this week, in the order of their ids (None where a
-    theme has none): "a new group inside T20171016-00" tells a reader nothing of what that is."""
+    """Each alert with its related themes' labels (`label_of`: their labels in the alert's week, or
+    the last week they had tickets), in the order of their ids, None where a theme has none: "a new
+    group inside T20171016-00" tells a reader nothing of what that is."""
     return [{**a, "related_labels": [label_of.get(str(t)) for t in a["related_theme_ids"]]} for a in alerts]
 
 

@@ -27,7 +27,7 @@ def alerts_for_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: 
     found = with_releases(ctx, families.detect(ctx, themes, settings), themes, releases, fix)
     related = wh.latest_summaries(con, [str(t) for a in found for t in a["related_theme_ids"]], ctx.week)
     label_of = {**dict(zip(related["theme_id"], related["label"], strict=True)),
-                **{str(t["theme_id"]): str(t["label"]) for t in themes}}  # a ranked theme's label may be a reviewer's
+                **{str(t["theme_id"]): t["label"] for t in themes if t.get("label")}}  # may be a reviewer's
     found = anomalies.named(found, label_of)
     out = pd.DataFrame(found, columns=ALERT_COLUMNS).assign(run_id=run_id)
     wh.replace(con, [wh.Replace("ops.alerts", out, "week_start", [ctx.week])])
