@@ -6,7 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -208,6 +210,17 @@ def test_prefilter_skips_ordinary_tickets(text):
     assert candidate_entities(text) == []
 
 
+def raw_tickets(messages: list[str], **columns: object) -> pd.DataFrame:
+    """raw.tickets rows holding `messages`, with the columns `redact_tickets` reads (and `columns`)."""
+    n = len(messages)
+    return pd.DataFrame({
+        "ticket_id": [f"t:{i}" for i in range(n)], "week_start": pd.Timestamp("2026-01-05"),
+        "created_at": pd.Timestamp("2026-01-05 10:00"), "source": "zendesk", "customer_id": "c",
+        "account_id": None, "plan": None, "monthly_revenue": None, "channel": "email", "tags": [[]] * n,
+        "priority": None, "message": messages, "subject": None, **columns,
+    })
+
+
 def test_redact_many_redacts_each_distinct_text_once(monkeypatch):
     texts = [c[1] for c in CASES] + PRODUCT_TEXTS + [CASES[0][1], PRODUCT_TEXTS[0]]
     expected = [redact(t) for t in texts]
@@ -223,24 +236,19 @@ def test_forked_workers_stop_when_the_parent_ignores_sigterm():
     script = textwrap.dedent("""
         import signal
         signal.signal(signal.SIGTERM, lambda *_: None)
-        import pandas as pd
         import ticket_intel.core.redact as r
         from ticket_intel.core import parallel
+        from ticket_intel_tests.test_redact import raw_tickets
         r.POOL_MIN_TICKETS = 2
         parallel.available_cpus = lambda: 2
-        n = 40
-        raw = pd.DataFrame({
-            "ticket_id": [f"t:{i}" for i in range(n)], "week_start": pd.Timestamp("2026-01-05"),
-            "created_at": pd.Timestamp("2026-01-05 10:00"), "source": "zendesk", "customer_id": "c",
-            "account_id": None, "plan": None, "monthly_revenue": None, "channel": "email", "tags": [[]] * n,
-            "priority": None, "message": [f"call me at 555-01{i:02d} about order {i}" for i in range(n)],
-            "subject": None})
+        raw = raw_tickets([f"call me at 555-01{i:02d} about order {i}" for i in range(40)])
         for _ in range(25):
             r.redact_tickets(raw, r.RedactionSettings())
         print("done")
     """)
     try:
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240)
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240,
+                             cwd=Path(__file__).resolve().parents[1])  # where `ticket_intel_tests` imports from
     except subprocess.TimeoutExpired:
         pytest.fail("redaction's worker pool never stopped")
     assert out.stdout.strip() == "done", out.stderr
@@ -276,21 +284,13 @@ def test_building_the_engines_imports_neither_torch_nor_transformers_and_leaves_
 def test_a_large_batch_of_tickets_is_redacted_alike_in_forked_workers(monkeypatch):
     """Each ticket's cleaning, redaction and text for meaning are its own: shared among forked
     workers (`POOL_MIN_TICKETS`), the rows are the same, in order, follow-ups and subjects too."""
-    import pandas as pd
-
     from ticket_intel.core import parallel
 
     messages = [c[1] for c in CASES] + PRODUCT_TEXTS
     n = len(messages)
-    raw = pd.DataFrame({
-        "ticket_id": [f"t:{i}" for i in range(n)], "week_start": pd.Timestamp("2026-01-05"),
-        "created_at": pd.Timestamp("2026-01-05 10:00"), "source": "zendesk", "customer_id": "c",
-        "account_id": None, "plan": None, "monthly_revenue": None, "channel": "email", "tags": [[]] * n,
-        "priority": None, "message": messages,
-        "subject": [None if i % 3 else f"Order {i} for ana@example.org" for i in range(n)],
-        "followup_text": [None if i % 2 else f"call me on +1 415 555 01{i:02d}" for i in range(n)],
-        "product": [None if i % 4 else "Acme Pay" for i in range(n)], "language": "en", "followups": 1,
-    })
+    raw = raw_tickets(messages, subject=[None if i % 3 else f"Order {i} for ana@example.org" for i in range(n)],
+                      followup_text=[None if i % 2 else f"call me on +1 415 555 01{i:02d}" for i in range(n)],
+                      product=[None if i % 4 else "Acme Pay" for i in range(n)], language="en", followups=1)
     alone = redact_tickets(raw, RedactionSettings())
     monkeypatch.setattr(redact_module, "POOL_MIN_TICKETS", 2)
     monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
