@@ -195,6 +195,17 @@ def test_report_shows_mood_triage_section_and_ticket_based_requests():
     assert "<h2>Triage</h2>" in html and "<td>Product</td>" in html and "Customers' mood" in html
 
 
+def test_single_tickets_without_a_ranked_theme_of_their_kind_are_not_called_none():
+    """"From single tickets: 2 tickets …" and then "None this week." read as a contradiction: what
+    is missing is a ranked theme of that kind."""
+    ctx = {**report_context(), "feature_requests": []}
+    requests = report.render_markdown(ctx).split("## Feature requests")[1].split("##")[0]
+    assert "From single tickets: 2 tickets" in requests and "No ranked theme of this kind this week." in requests
+    assert "None this week" not in requests
+    html = report.render_html(ctx, {}).split("<h2>Feature requests</h2>")[1].split("<h2>")[0]
+    assert "From single tickets" in html and "No ranked theme of this kind this week." in html
+
+
 def test_report_without_triage_says_so_and_keeps_theme_signal_sections():
     md = report.render_markdown(report_context(with_view=False))
     assert "No triage for this week: materialize `ticket_triage` for it." in md
