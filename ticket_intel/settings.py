@@ -94,6 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("SPIKE_BASELINE_WEEKS", 6, "weeks the spike baseline averages over"),
     _s("SPIKE_MIN_BASELINE_WEEKS", 4, "weeks of history a theme needs before it can spike"),
     _s("SPIKE_DISTRIBUTION", "poisson", "`poisson` or `negative_binomial` tail (see docs/alerts.md)"),
+    _s("NEW_GROUP_MAX_P_VALUE", 0.1, "level of the test for a new issue inside an old theme, per week and window: "
+       "higher finds new issues sooner and raises more false new patterns (docs/alerts.md)"),
     _s("RELEASE_WINDOW_DAYS", 7, "a theme that starts or spikes at most this many days after a release is "
        "linked to it"),
     _s("FIX_ALPHA", 0.05, "level of the fix and help-center rate tests (regressions use the spike level)"),

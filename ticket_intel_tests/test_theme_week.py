@@ -173,3 +173,38 @@ def test_a_new_group_keeps_its_own_rule_only_while_its_birth_week_is_in_the_wind
 
     assert earlier_themes(WEEK - timedelta(weeks=1)) == {"G"}
     assert len(earlier_themes(WEEK - timedelta(weeks=9)) - {None}) >= 3
+
+
+def test_the_new_group_scan_runs_at_the_level_it_is_given(monkeypatch):
+    """TICKET_INTEL_NEW_GROUP_MAX_P_VALUE reaches the scan of every scope (the pipeline passes
+    `ClusteringConfig.new_groups()`); without it the scan keeps its defaults."""
+    import inspect
+
+    from ticket_intel.core import subgroups
+
+    seen = []
+    real = subgroups.carve
+
+    def carve(*args, **kwargs):
+        seen.append(inspect.signature(real).bind(*args, **kwargs).arguments.get("settings"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(subgroups, "carve", carve)
+    tickets, x = window()
+    cluster_window(WEEK, tickets, x, [], seed=3, new_groups=subgroups.GroupSettings(max_p_value=0.02))
+    assert [s.max_p_value for s in seen] == [0.02, 0.02]  # one scan per product
+    seen.clear()
+    cluster_window(WEEK, tickets, x, [], seed=3)
+    assert [s.max_p_value for s in seen] == [subgroups.GroupSettings().max_p_value] * 2
+
+
+def test_the_new_group_level_is_read_as_a_probability():
+    import pytest
+
+    from ticket_intel.defs.resources import ClusteringConfig
+
+    assert ClusteringConfig(new_group_max_p_value="0.05").new_groups().max_p_value == 0.05
+    with pytest.raises(ValueError, match="TICKET_INTEL_NEW_GROUP_MAX_P_VALUE must be between 0 and 1"):
+        ClusteringConfig(new_group_max_p_value="1.5").new_groups()
+    with pytest.raises(ValueError, match="must be a number"):
+        ClusteringConfig(new_group_max_p_value="often").new_groups()

@@ -46,9 +46,10 @@ this week mingle with its tickets of earlier weeks.
    Besag and Clifford 1991), so ordinary candidates cost a few draws. A theme born this week has
    only this week's tickets, every draw reproduces them, and it is never a new group (it is
    already a new theme).
-   `max_p_value` = 0.1 bounds false groups by one in ten weeks in a window, whatever its number
-   of themes: with ten or more ranked themes a week that is at most 1 per 100 theme-weeks, half
-   the budget of 2 for new-pattern alerts (new themes have the other half). At 0.05, the rule
+   `max_p_value` = 0.1 (TICKET_INTEL_NEW_GROUP_MAX_P_VALUE) bounds false groups by one in ten
+   weeks in a window, whatever its number of themes: with ten or more ranked themes a week that is
+   at most 1 per 100 theme-weeks, half the budget of 2 for new-pattern alerts (new themes have the
+   other half). At 0.05, the rule
    until 2026-12-03, B=12 was found in its first week in 72 % of adjacent pairs (docs/alerts.md).
 4. **Nothing like it before.** The test asks whether this week's tickets are concentrated, which
    a surge of one issue inside a theme that holds several also is: the sample's planted spike

@@ -38,6 +38,7 @@ LEFT_OUT = (LANGUAGE, EMPTY, UNCLAIMED)
 RECORD_COLUMNS = ["theme_id", "size", "week_tickets", "centroid", "event", "first_seen", "origin", "product",
                   "fit", "last_fit", "fit_tickets", "fit_outliers", "fence"]
 EVERY_WEEK = placement.RefitPolicy(1)
+NEW_GROUPS = subgroups.GroupSettings()  # the new-group scan's defaults (core/subgroups.py)
 
 
 @dataclass(frozen=True)
@@ -176,16 +177,18 @@ def _similarity(x: np.ndarray, rows: np.ndarray, knn: np.ndarray) -> np.ndarray:
 def cluster_window(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
     scopes: Scopes = Scopes(), hysteresis: bool = True, refit: placement.RefitPolicy = EVERY_WEEK,
+    new_groups: subgroups.GroupSettings = NEW_GROUPS,
 ) -> ThemeWeek:
     """Themes of the window ending at `week` (`tickets`: ticket_id, ticket_week[, product, language],
     one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
     benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
-    into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week)."""
+    into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week).
+    `new_groups`: the new-group scan inside themes (its level: TICKET_INTEL_NEW_GROUP_MAX_P_VALUE)."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), x, scopes, seed)
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
-                            hysteresis, fresh, key, refit) for key, rows in groups.items()]
+                            hysteresis, fresh, key, refit, new_groups) for key, rows in groups.items()]
     parts.append(_left_out(tickets.iloc[excluded], reason[excluded]))
     clusters = pd.concat([p.clusters for p in parts], ignore_index=True)
     found = [p.themes for p in parts if len(p.themes)]
@@ -209,6 +212,7 @@ def cluster_window(
 def _cluster_scope(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
     hysteresis: bool, fresh: Iterator[str], product: str, refit: placement.RefitPolicy,
+    new_groups: subgroups.GroupSettings,
 ) -> ThemeWeek:
     """The scope's themes: placed into last week's (core/placement.py), or fit in full when due."""
     ids = tickets["ticket_id"].tolist()
@@ -223,13 +227,13 @@ def _cluster_scope(
                 refit.grown(placed.tracked.series_of, tickets["ticket_week"].tolist(), week)):
             step = Step(placed.tracked, placed.assignment, placed.probabilities, _scan_neighbours(x, placed.tracked),
                         last)
-            return _finish(week, tickets, x, previous, fresh, product, step)
+            return _finish(week, tickets, x, previous, fresh, product, step, new_groups)
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
                              hysteresis, fresh)
     step = Step(tracked, result.assignment, result.probabilities, _scan_neighbours(x, tracked, result.neighbours),
                 None)
-    return _finish(week, tickets, x, previous, fresh, product, step)
+    return _finish(week, tickets, x, previous, fresh, product, step, new_groups)
 
 
 def _scan_neighbours(x: np.ndarray, tracked: identity.Tracked, searched: np.ndarray | None = None) -> cluster.Search:
@@ -253,7 +257,7 @@ class Step:
 
 
 def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme],
-            fresh: Iterator[str], product: str, step: Step) -> ThemeWeek:
+            fresh: Iterator[str], product: str, step: Step, new_groups: subgroups.GroupSettings) -> ThemeWeek:
     """New groups carved out of the tracked themes, then the rows and records of the scope."""
     ids = tickets["ticket_id"].tolist()
     now = (tickets["ticket_week"] == week).to_numpy()
@@ -262,7 +266,7 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
                              min(tickets["ticket_week"], default=week))
     last, born_last_week = subgroups.last_week(week, tickets["ticket_week"], {p.theme.theme_id: p.first_seen for p in previous})
     carved = subgroups.carve(week, x, ids, now, customers, step.tracked, [p.theme for p in previous], groups,
-                             step.search, fresh=fresh,
+                             step.search, new_groups, fresh=fresh,
                              words=tickets["meaning_words"].tolist() if "meaning_words" in tickets else None,
                              last=last, born_last_week=born_last_week)
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)

@@ -30,7 +30,7 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
     frame, vectors = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
     step = cluster_window(week, frame, vectors,
                           previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
-                          refit=refit)
+                          refit=refit, new_groups=clustering.new_groups())
     tag = {"week_start": week, "run_id": run_id}
     wh.replace(con, [
         wh.Replace("staging.ticket_clusters", step.clusters.assign(**tag), "week_start", [week]),

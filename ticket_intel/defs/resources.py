@@ -41,6 +41,7 @@ from ticket_intel.core.rank import RankSettings
 from ticket_intel.core.redact import RedactionSettings, parse_patterns
 from ticket_intel.core.releases import FixSettings
 from ticket_intel.core.segments import SegmentSettings
+from ticket_intel.core.subgroups import GroupSettings
 from ticket_intel.core.theme_week import Scopes
 from ticket_intel.defs.run_guard import record_worker
 from ticket_intel.warehouse import access, target
@@ -185,6 +186,14 @@ class ClusteringConfig(dg.ConfigurableResource):
     embedding_languages: str = E("TICKET_INTEL_EMBEDDING_LANGUAGES")
     themes_by_product: str = E("TICKET_INTEL_THEMES_BY_PRODUCT")
     refit_weeks: str = E("TICKET_INTEL_REFIT_WEEKS")
+    new_group_max_p_value: str = E("TICKET_INTEL_NEW_GROUP_MAX_P_VALUE")
+
+    def new_groups(self) -> GroupSettings:
+        """The new-group scan, at the configured level (a value outside (0, 1) is refused)."""
+        level = _number("new_group_max_p_value", self.new_group_max_p_value)
+        if not 0 < level < 1:
+            raise ValueError(f"TICKET_INTEL_NEW_GROUP_MAX_P_VALUE must be between 0 and 1, not {level}")
+        return GroupSettings(max_p_value=level)
 
     def scopes(self) -> Scopes:
         return Scopes.parse(self.embedding_languages, self.themes_by_product)
