@@ -174,9 +174,9 @@ class Neighbours:
 
 
 def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: int,
-            counted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            counted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(component per row, per component its majority stratum, and per component its links between
-    `counted` rows (all member rows when None)) of the member rows' linked groups.
+    `counted` rows, those that may count toward a group) of the member rows' linked groups.
 
     A component is named by its lowest row; a row outside every link is its own component. The
     components are scipy's (C, not a Python union-find: the permutation test asks this hundreds of
@@ -194,7 +194,7 @@ def _groups(knn: np.ndarray, member: np.ndarray, strata: np.ndarray, n_strata: i
     majority = np.zeros(n, dtype=int)
     first = np.unique(pairs[order] // n_strata, return_index=True)[1]
     majority[pairs[order][first] // n_strata] = pairs[order][first] % n_strata
-    inner = links if counted is None else links[counted[links[:, 0]] & counted[links[:, 1]]]
+    inner = links[counted[links[:, 0]] & counted[links[:, 1]]]
     return component, majority, np.bincount(component[inner[:, 0]], minlength=n)
 
 
@@ -248,12 +248,12 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
     knn = table.need(np.flatnonzero(now))
     counted_rows = now if evidence is None else now & evidence
     component, majority, links = _groups(knn, now, strata, len(names) + 1, counted_rows)
-    candidates, counted = [], set()
+    candidates, tested_themes = [], set()
     for c, rows in _week_components(component, counted_rows, settings.min_tickets):
         stratum = int(majority[c])
         if len({customers[i] for i in rows}) >= settings.min_customers and (
                 stratum == len(names) or names[stratum] not in young):
-            counted.add(stratum)
+            tested_themes.add(stratum)
             if all(int(week[rows].sum()) >= settings.fortnight_min for week in weeks):
                 candidates.append((rows, stratum, int(links[c])))
     if not candidates:
@@ -264,7 +264,7 @@ def scan(now: np.ndarray, theme_of: Sequence[str | None], customers: Sequence[ob
         if _attached(knn, now, strata == s, rows, settings.min_tickets):
             continue
         p = p_value((len(rows), inner), permuted_largest(knn, now, strata, s, settings, evidence), settings,
-                    len(counted))
+                    len(tested_themes))
         if p is not None:
             out.append((rows, names[s] if s < len(names) else None, p))
     return out
