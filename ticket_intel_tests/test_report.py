@@ -195,6 +195,7 @@ def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
 
 def test_each_card_says_who_wrote_its_summary():
     assert "Summary extracted from the tickets (no LLM)" in report.render_html(context(), {})
+    assert "\n- Summary extracted from the tickets (no LLM)\n" in report.render_markdown(context())  # not "Summary: Summary ..."
     written = context(summarizer="llm:openai/gpt-4o-mini")
     for page in (report.render_html(written, {}), report.render_markdown(written)):
         assert "Summary written by openai/gpt-4o-mini (LLM)" in page
