@@ -163,7 +163,22 @@ def test_a_run_killed_while_writing_leaves_no_entry(tmp_path):
 def test_the_parser_is_named_by_every_module_the_parse_imports():
     names = {p.relative_to(Path(sources.__file__).parents[3]).as_posix() for p in parse_cache.parser_files()}
     assert {"ticket_intel/core/sources/mapped.py", "ticket_intel/core/normalize.py", "ticket_intel/core/language.py",
-            "ticket_intel/core/weeks.py", "ticket_intel/warehouse/staging.py"} <= names
+            "ticket_intel/core/weeks.py", "ticket_intel/warehouse/staging.py", "ticket_intel/warehouse/target.py",
+            "ticket_intel/warehouse/__init__.py"} <= names
+
+
+def test_code_the_parse_never_calls_is_no_part_of_the_parser():
+    """`warehouse/__init__` imports the week's context (clustering, summaries), and the inbox listing
+    once imported the product inputs (releases, alerts): a change to any of them re-parsed every export."""
+    names = {p.name for p in parse_cache.parser_files()}
+    assert not names & {"subgroups.py", "summarize.py", "cluster.py", "context.py", "anomalies.py", "releases.py",
+                        "product_inputs.py", "triage.py"}
+
+
+def test_from_a_package_importing_a_module_names_the_module_and_not_the_package(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("from ticket_intel.warehouse import target\nfrom ticket_intel.core.weeks import monday\n")
+    assert parse_cache._imports(source) == {"ticket_intel.warehouse.target", "ticket_intel.core.weeks"}
 
 
 def test_a_change_to_a_parse_module_or_an_installed_version_changes_the_parser_digest(tmp_path, monkeypatch):

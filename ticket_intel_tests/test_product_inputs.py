@@ -16,13 +16,13 @@ from ticket_intel.core.product_inputs import (
     RELEASES,
     articles_frame,
     articles_from,
-    is_side_input,
     read_log,
     read_product_inputs,
     releases_frame,
     releases_from,
 )
 from ticket_intel.core.sources import list_exports
+from ticket_intel.core.sources.inbox import is_side_input
 
 GUIDE = {"articles": [
     {"id": 1, "title": "Activate your card", "body": "<p>Open <b>Cards</b>.</p>", "html_url": "https://h/1",

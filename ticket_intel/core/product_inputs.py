@@ -2,7 +2,7 @@
 
 Both live in the inbox by default (a `help_center/` folder; a `releases.csv` or `releases.json`
 file at its top) or wherever a setting points. They are not ticket exports, so the export
-listing skips them (`is_side_input`). A path a setting names must exist (a typo must not pass
+listing skips them (`sources.inbox.is_side_input`). A path a setting names must exist (a typo must not pass
 for "no help center"); the inbox defaults are simply absent when the files are.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,9 +19,8 @@ import pandas as pd
 from ticket_intel.core.embed import text_hash
 from ticket_intel.core.help_center import Article, embedding_texts, read_help_center
 from ticket_intel.core.releases import Release, read_releases
+from ticket_intel.core.sources.inbox import HELP_CENTER_DIR, RELEASE_FILES
 
-HELP_CENTER_DIR = "help_center"
-RELEASE_FILES = ("releases.csv", "releases.json")
 ARTICLE_COLUMNS = ["article_id", "source", "title", "text", "url", "published_at", "source_file", "text_hash"]
 RELEASE_COLUMNS = ["version", "released_at", "notes", "source_file"]
 
@@ -37,12 +36,6 @@ class ProductInputs:
     releases_file: Path | None = None
     errors: dict[str, str] = field(default_factory=dict)  # HELP_CENTER / RELEASES -> why it was not read
     unread_articles: dict[str, str] = field(default_factory=dict)  # a help center folder's file -> why not read
-
-
-def is_side_input(relative: PurePath) -> bool:
-    """Whether an inbox file (path relative to the inbox) is a help-center article or the releases file."""
-    parts = relative.parts
-    return bool(parts) and (parts[0] == HELP_CENTER_DIR or (len(parts) == 1 and parts[0].lower() in RELEASE_FILES))
 
 
 def _configured(setting: str, name: str) -> Path | None:

@@ -13,11 +13,13 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import IO
 
-from ticket_intel.core.product_inputs import is_side_input
 from ticket_intel.core.sources.base import EXPORT_SUFFIXES, UNREAD_EXPORTS, FileError
+
+HELP_CENTER_DIR = "help_center"  # an inbox's help-center articles (core/product_inputs.py) ...
+RELEASE_FILES = ("releases.csv", "releases.json")  # ... and its releases file: no ticket exports
 
 
 @dataclass
@@ -26,6 +28,12 @@ class InboxScan:
 
     files: list[Path] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+
+
+def is_side_input(relative: PurePath) -> bool:
+    """Whether an inbox file (path relative to the inbox) is a help-center article or the releases file."""
+    parts = relative.parts
+    return bool(parts) and (parts[0] == HELP_CENTER_DIR or (len(parts) == 1 and parts[0].lower() in RELEASE_FILES))
 
 
 def _is_export(name: str) -> bool:

@@ -51,39 +51,49 @@ def _module_file(name: str) -> Path | None:
     return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
 
 
-def _with_packages(names: set[str]) -> set[str]:
-    """The modules and the packages they are in (whose `__init__` runs first), first-party only."""
-    packages = {n.rsplit(".", k)[0] for n in names for k in range(1, n.count(".") + 1)}
-    return {n for n in names | packages if n.split(".")[0] == "ticket_intel"}
+def _source(name: str) -> Path | None:
+    try:
+        return _module_file(name)
+    except (ImportError, ValueError):  # `from pkg import function`: not a module of its own
+        return None
+
+
+def _first_party(names: set[str]) -> set[str]:
+    return {n for n in names if n.split(".")[0] == "ticket_intel"}
+
+
+def _packages(names: set[str]) -> set[str]:
+    """The first-party packages the modules are in, whose `__init__` runs first."""
+    return _first_party({n.rsplit(".", k)[0] for n in names for k in range(1, n.count(".") + 1)})
 
 
 def _imports(path: Path) -> set[str]:
-    """First-party modules a source file imports (anywhere in it: lazy imports too)."""
+    """First-party modules a source file imports by name (anywhere in it: lazy imports too); `from
+    package import module` names the module, `from module import function` the module."""
     names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_bytes())):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
-    return _with_packages(names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "ticket_intel":
+            names |= {sub if _source(sub := f"{node.module}.{a.name}") else node.module for a in node.names}
+    return _first_party(names)
 
 
 def parser_files(roots: Sequence[str] = PARSER_ROOTS) -> list[Path]:
-    """Every first-party source file the roots reach by import: the code a parse can run."""
+    """Every first-party source file the roots reach by import, the code a parse can run, and the
+    `__init__` of each package they are in. A package's `__init__` runs on import, but what it
+    imports only defines names, which the parse calls only where it imports them by name: following
+    `warehouse/__init__`'s imports made clustering and summaries part of the parser, and a change to
+    either re-parsed every export of the inbox."""
     seen: dict[str, Path] = {}
-    todo = sorted(_with_packages(set(roots)))
+    todo = sorted(set(roots))
     while todo:
         name = todo.pop()
-        if name in seen:
-            continue
-        try:
-            path = _module_file(name)
-        except (ImportError, ValueError):  # `from pkg import function`: not a module of its own
-            path = None
-        if path is not None:
+        if name not in seen and (path := _source(name)) is not None:
             seen[name] = path
             todo.extend(_imports(path) - seen.keys())
-    return sorted(set(seen.values()))
+    packages = {p for name in _packages(set(seen)) if (p := _source(name)) is not None}
+    return sorted(set(seen.values()) | packages)
 
 
 def installed() -> list[str]:
