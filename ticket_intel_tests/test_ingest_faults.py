@@ -19,6 +19,7 @@ import pytest
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.sources import read_inbox, scan_inbox
+from ticket_intel.core.sources.mapped import load_mappings
 from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
 PYTHON = sys.executable
@@ -160,6 +161,41 @@ def test_row_cut_in_the_middle_by_a_writer_is_rejected(tmp_path):
     assert "cut short" in result.rejected["reason"].iloc[0]
     # The content hash is that of the bytes read: a prefix of the file as it is now.
     assert hashlib.sha256(export.read_bytes()[:entry.file_bytes]).hexdigest() == entry.file_hash
+
+
+def test_a_value_holding_the_delimiter_unquoted_is_rejected_not_cut(tmp_path):
+    """"Hello, I found my card" unquoted in the last column read as "Hello" before: the row is rejected
+    with its whole text; a trailing empty field (a trailing comma) is no value and passes."""
+    (tmp_path / "plain.csv").write_text("id,created,customer,text\n"
+                                        "u1,2026-09-01 10:00:00,c1,Hello, I found the card I misplaced\n"
+                                        "u2,2026-09-01 11:00:00,c2,My card was declined,\n"
+                                        "u3,2026-09-01 12:00:00,c3,Where is my refund\n")
+    mapping = tmp_path / "mappings"
+    mapping.mkdir()
+    (mapping / "plain.yaml").write_text("name: plain\nsource: plain\ndetect: [id, created, customer, text]\n"
+                                        "columns: {ticket_id: id, created_at: created, customer_id: customer, message: text}\n")
+    result = read_inbox(tmp_path, load_mappings(mapping))
+    assert sorted(result.tickets["message"]) == ["My card was declined", "Where is my refund"]
+    bad = result.rejected.iloc[0]
+    assert (bad["locator"], bad["reason"]) == ("line 2", "5 fields where the header names 4: a value holding the "
+                                               "delimiter without quotes?")
+    assert bad["record"] == "u1,2026-09-01 10:00:00,c1,Hello, I found the card I misplaced\n"
+
+
+def test_a_quote_left_open_is_one_rejected_record_and_the_rows_after_it_are_read(tmp_path):
+    """A quote opened on line 3 and never closed ran its message into line 4's row, which vanished from
+    every count: both lines are now one rejection with their text, and line 5 on is read as before."""
+    rows = [fd_row(str(i), text=f"Question {i}, please") for i in range(1, 6)]  # quoted: they hold a comma
+    lines = fd_csv(rows).splitlines(True)
+    lines[2] = lines[2].replace('"Question 2, please"', '"Question 2 please')  # the quote is never closed
+    (tmp_path / "fd.csv").write_text("".join(lines))
+    result = read_inbox(tmp_path)
+    assert sorted(result.tickets["message"]) == ["Question 1, please", "Question 4, please", "Question 5, please"]
+    bad = result.rejected.iloc[0]
+    assert bad["locator"] == "line 3" and bad["reason"].startswith("malformed CSV on lines 3-4: ")
+    assert "Question 2" in bad["record"] and "Question 3" in bad["record"]
+    entry = result.files.iloc[0]
+    assert (entry.accepted, entry.rejected) == (3, 1)
 
 
 def _data_lines(prefix: bytes) -> int:

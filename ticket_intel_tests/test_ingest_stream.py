@@ -106,8 +106,23 @@ def test_tickets_removed_in_the_helpdesk_are_set_aside_and_supersede_earlier_exp
 
 
 def test_a_file_that_fails_after_some_chunks_leaves_nothing_staged(tmp_path):
-    """The CSV's field limit is crossed in its third chunk: the file becomes one rejected file, and the
+    """A JSON array of tickets, cut off in its third chunk: the file becomes one rejected file, and the
     chunks it had already sent are taken back; the other files are whole."""
+    inbox = _inbox(tmp_path)
+    text = json.dumps([zd_ticket(i, text=f"Refund missing {i}") for i in range(100, 130)])
+    (inbox / "d_cut.json").write_text(text[: len(text) * 2 // 3])
+    tickets, _, rejected, files = _staged(inbox, None)
+    whole = read_exports(scan_inbox(inbox).files, ())
+    bad = files.set_index(files["source_file"].map(lambda p: Path(p).name)).loc["d_cut.json"]
+    assert bad["error"].startswith("invalid or truncated JSON") and bad["accepted"] == 0
+    assert not tickets["source_file"].str.endswith("d_cut.json").any()
+    assert rejected.loc[rejected["source_file"].str.endswith("d_cut.json"), "locator"].tolist() == ["file"]
+    assert _tickets(tickets) == _tickets(whole.tickets)
+
+
+def test_a_field_past_csvs_limit_rejects_its_row_not_the_file(tmp_path):
+    """A pasted log past the csv module's field limit, in the file's third chunk: that row is rejected
+    with the reason, the rows around it are staged (the whole file was lost before 2026-12-06)."""
     inbox = _inbox(tmp_path)
     limit = csv.field_size_limit()
     rows = [fd_row(str(100 + i), text="x" * (5000 if i == 20 else 10)) for i in range(30)]
@@ -115,14 +130,14 @@ def test_a_file_that_fails_after_some_chunks_leaves_nothing_staged(tmp_path):
     try:
         csv.field_size_limit(1000)
         tickets, _, rejected, files = _staged(inbox, None)
-        whole = read_exports(scan_inbox(inbox).files, ())
     finally:
         csv.field_size_limit(limit)
-    bad = files.set_index(files["source_file"].map(lambda p: Path(p).name)).loc["d_long.csv"]
-    assert bad["error"].startswith("malformed CSV after line") and bad["accepted"] == 0
-    assert not tickets["source_file"].str.endswith("d_long.csv").any()
-    assert rejected.loc[rejected["source_file"].str.endswith("d_long.csv"), "locator"].tolist() == ["file"]
-    assert _tickets(tickets) == _tickets(whole.tickets)
+    entry = files.set_index(files["source_file"].map(lambda p: Path(p).name)).loc["d_long.csv"]
+    assert entry["error"] is None and (entry["accepted"], entry["rejected"]) == (29, 1)
+    row = rejected[rejected["source_file"].str.endswith("d_long.csv")].iloc[0]
+    assert row["locator"] == "line 22" and row["reason"].startswith("malformed CSV on line 22: field larger than")
+    ids = set(tickets.loc[tickets["source_file"].str.endswith("d_long.csv"), "ticket_id"])
+    assert len(ids) == 29 and not any(i.endswith(":120") for i in ids) and any(i.endswith(":121") for i in ids)
 
 
 def test_json_documents_stream_their_ticket_list_as_parsed_whole(tmp_path):

@@ -211,39 +211,78 @@ def _head(fh: IO[bytes], size: int) -> bytes:
     return fh.read(size)
 
 
+class _Lines:
+    """An iterator of lines that keeps those read since the last `take`: a record's own text."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines, self._read = lines, []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._read.append(line)
+        return line
+
+    def take(self) -> str:
+        text, self._read = "".join(self._read), []
+        return text
+
+
+def _csv_records(reader: Any, lines: _Lines, width: int) -> Iterator[tuple[int, list[str] | None, str, str]]:
+    """(first line, fields, why not, own text) per record; fields None for a record the file does not
+    hold as the header says: malformed (strict quoting: a quote left open runs its value into the rows
+    after it, until the next quote, where the reader stops it and reads on from the next line), cut
+    short (a half-written line), or with values past the header's fields (a value holding the
+    delimiter unquoted: the message would be cut at it). Trailing empty fields are no values."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            span = f"lines {start}-{reader.line_num}" if reader.line_num > start else f"line {start}"
+            yield start, None, f"malformed CSV on {span}: {exc}", lines.take()
+            continue
+        text = lines.take()
+        if not any(cell.strip() for cell in row):  # a blank line, or one of empty fields: no record
+            continue
+        why = (f"row cut short: {len(row)} of the header's {width} fields" if len(row) < width else
+               f"{len(row)} fields where the header names {width}: a value holding the delimiter without quotes?"
+               if any(cell.strip() for cell in row[width:]) else "")
+        yield start, None if why else row[:width], why, text
+
+
 def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
                 ) -> Iterator[tuple[pd.DataFrame, list[str], list[dict[str, Any]]]]:
     """Parse CSV (comma, tab, semicolon or pipe separated: core/csv_dialect.py) in frames of
-    `chunk_rows` rows, keeping each record's first physical line for rejection locators; a row with
-    fewer fields than the header was cut short (a half-written line) and is rejected, never padded.
+    `chunk_rows` rows, keeping each record's first physical line for rejection locators; a record the
+    header does not describe is rejected with its text (`_csv_records`), never padded or cut.
     The first frame always comes (empty for a header-only file)."""
     first_line = next(_text_lines(io.BytesIO(_head(fh, 65536)), encoding), "")
-    reader = csv.reader(_text_lines(fh, encoding), dialect="excel", delimiter=delimiter_of(first_line))
+    lines = _Lines(_text_lines(fh, encoding))
+    reader = csv.reader(lines, dialect="excel", delimiter=delimiter_of(first_line), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
         raise FileError("empty file") from exc
     except csv.Error as exc:
         raise FileError(f"unreadable CSV header: {exc}") from exc
-    rows, locators, cut, width, prev_end, sent = [], [], [], len(header), reader.line_num, False
-    try:
-        for row in reader:
-            start, prev_end = prev_end + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) < width:
-                cut.append({"locator": f"line {start}", "record": ",".join(row)[:100_000],
-                            "reason": f"row cut short: {len(row)} of the header's {width} fields"})
-                continue
-            rows.append(row[:width])
+    lines.take()
+    rows, locators, bad, sent = [], [], [], False
+    for start, row, why, text in _csv_records(reader, lines, len(header)):
+        if row is None:
+            bad.append({"locator": f"line {start}", "record": text[:100_000], "reason": why})
+        else:
+            rows.append(row)
             locators.append(f"line {start}")
-            if len(rows) == chunk_rows:
-                yield pd.DataFrame(rows, columns=header, dtype=object), locators, cut
-                rows, locators, cut, sent = [], [], [], True
-    except csv.Error as exc:
-        raise FileError(f"malformed CSV after line {prev_end}: {exc}") from exc
-    if rows or cut or not sent:
-        yield pd.DataFrame(rows, columns=header, dtype=object), locators, cut
+        if len(rows) == chunk_rows:
+            yield pd.DataFrame(rows, columns=header, dtype=object), locators, bad
+            rows, locators, bad, sent = [], [], [], True
+    if rows or bad or not sent:
+        yield pd.DataFrame(rows, columns=header, dtype=object), locators, bad
 
 
 def _jsonl_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
