@@ -161,6 +161,31 @@ def test_user_mapping_folder_jsonl_and_parquet(tmp_path):
     assert result.rejected["reason"].str.contains("does not match format").sum() == 2
 
 
+def test_a_json_field_a_chunk_never_holds_is_empty_there_and_a_csv_column_missing_is_an_error(tmp_path):
+    """JSON records leave out fields they have no value for: `tier` first seen in a JSONL file's second
+    chunk (or gone after its first) made "file lacks columns ['tier']" of the whole file. A table's
+    header is one for every row, so a CSV without a mapped column is still that error."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "shop.yaml").write_text(
+        "name: shop\nsource: shop\ndetect: [case_no, opened, body]\n"
+        "columns: {ticket_id: case_no, created_at: opened, message: body, plan: tier}\n")
+    (tmp_path / "inbox").mkdir()
+    def case(i: int, tier: bool) -> dict:
+        return {"case_no": i, "opened": "2026-09-03 10:00", "body": f"Basket empties {i}", **({"tier": "pro"} if tier else {})}
+
+    late, early = [case(i, i > 3) for i in range(1, 7)], [case(i, i < 13) for i in range(10, 16)]
+    for name, rows in (("late", late), ("early", early)):
+        (tmp_path / "inbox" / f"{name}.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    pd.DataFrame([case(i, False) for i in range(20, 23)]).to_csv(tmp_path / "inbox" / "table.csv", index=False)
+    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"), chunk_rows=3)
+    plans = result.tickets.set_index("ticket_id")["plan"]
+    assert plans.loc[[f"shop:{i}" for i in range(1, 7)]].tolist() == [None] * 3 + ["pro"] * 3
+    assert plans.loc[[f"shop:{i}" for i in range(10, 16)]].tolist() == ["pro"] * 3 + [None] * 3
+    errors = result.files.set_index(result.files["source_file"].map(lambda f: Path(f).name))["error"]
+    assert errors["table.csv"] == "mapping shop: file lacks columns ['tier']"
+    assert errors[["late.jsonl", "early.jsonl"]].isna().all()
+
+
 def _undated_dump(tmp_path: Path, columns: str, rows: pd.DataFrame, name: str) -> Path:
     """An inbox holding `rows` as `name`.csv, and a mapping of them with ids by record and one date."""
     (tmp_path / "maps").mkdir()

@@ -369,7 +369,7 @@ def _parse_record_chunks(chunks_of: Callable[[], RecordChunks], name: str, mappi
     parse = _records_parser(first[0], name, mappings)
     if parse is None:
         chunks.close()
-        yield from _parse_tables(lambda: _record_frames(chunks_of()), name, mappings)
+        yield from _parse_tables(lambda: _record_frames(chunks_of()), name, mappings, sparse=True)
         return
     for records, locators, bad in itertools.chain([first], chunks):
         result = parse(records, locators)
@@ -411,9 +411,11 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
 TableParser = Callable[[pd.DataFrame, list[str]], ParseResult]
 
 
-def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -> tuple[TableParser, str | None]:
+def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping], sparse: bool = False
+                  ) -> tuple[TableParser, str | None]:
     """How to parse rows with these columns: the profile the columns show, and the column whose text
-    dates it reads without a format (None when there is none)."""
+    dates it reads without a format (None when there is none). `sparse`: the rows are JSON objects,
+    which leave out a field they have no value for (`mapped.parse`)."""
     if freshdesk.looks_like(frame.columns):
         return freshdesk.parse, freshdesk.CREATED
     if "Ticket ID" in frame.columns:
@@ -421,7 +423,7 @@ def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -
         raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
     if (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
         dated = None if mapping.created_at_format else mapping.columns.get("created_at")
-        return (lambda f, loc: mapped.parse(mapping, f, loc, name)), dated
+        return (lambda f, loc: mapped.parse(mapping, f, loc, name, sparse)), dated
     raise UnrecognisedColumns(f"table with unrecognised columns {list(frame.columns)[:12]}; {_ADD_MAPPING.format(name)}",
                               frame)
 
@@ -429,13 +431,14 @@ def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping]) -
 TableChunks = Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]
 
 
-def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Sequence[Mapping]) -> Iterator[ParseResult]:
+def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Sequence[Mapping], sparse: bool = False
+                  ) -> Iterator[ParseResult]:
     """A table's chunks by the profile its first chunk's columns show; each chunk's cut rows are its
     rejections. When its dates are numbers in an unstated order (02/11/2026), a first pass over the
     table decides the order for all of them (core/sources/dates.py), and a second parses."""
     chunks = chunks_of()
     first = next(chunks)
-    parse, dated = _table_parser(first[0], name, mappings)
+    parse, dated = _table_parser(first[0], name, mappings, sparse)
     if first[0].empty and not first[2]:
         raise FileError("no records: the file has a header but no rows")
     order = None

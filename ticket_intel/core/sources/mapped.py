@@ -208,12 +208,17 @@ def _missing_columns(mapping: Mapping, columns: Sequence[str]) -> list[str]:
     return sorted({c for c in needed if c not in BUILT_IN and c not in columns})
 
 
-def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_name: str) -> ParseResult:
+def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_name: str,
+          sparse: bool = False) -> ParseResult:
     """Every row the mapping keeps becomes a message (customer rows validated into tickets, bad ones
-    rejected); excluded rows are skipped. Conversations are assembled later (`threads.resolve`)."""
+    rejected); excluded rows are skipped. Conversations are assembled later (`threads.resolve`).
+    A column the mapping reads must be in a table's header; `sparse` rows (JSON records) leave out a
+    field they have no value for, so a chunk without it has it empty (a field first seen in a JSONL file's second
+    chunk lost the whole file), and a row without a required value is rejected as any other."""
     result = ParseResult(mapping.source, pending=Pending(mapping))
-    if missing := _missing_columns(mapping, list(frame.columns)):
+    if (missing := _missing_columns(mapping, list(frame.columns))) and not sparse:
         raise FileError(f"mapping {mapping.name}: file lacks columns {missing}")
+    frame = frame.assign(**dict.fromkeys(missing))
     stem = file_stem(file_name)
     for locator, row in zip(locators, records(frame), strict=True):
         if not mapping.keeps(row):
