@@ -38,6 +38,7 @@ from ticket_intel.core.review import (
     weeks_to_update,
 )
 from ticket_intel.core.sources import SKIPPED_ROWS, rejection_summary, set_aside_of
+from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
 
@@ -139,6 +140,8 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
     from ticket_intel.warehouse.staging import parse_once
 
     inbox = inbox.resolve()
+    if not inbox.is_dir():  # before the warehouse's instance is made: a typo leaves nothing behind
+        raise FileNotFoundError(f"inbox folder not found: {inbox}")
     home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
         plan = _plan_and_execute(inbox, warehouse, home, weeks)
@@ -203,7 +206,7 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
     with access.open_snapshot(warehouse) as con:
         paths = wh.report_paths(con, start, end)
     if paths:
-        click.echo(f"reports: {len(paths)} weeks in {Path(paths[-1]).parent} (latest {Path(paths[-1]).name})")
+        click.echo(f"reports: {plural(len(paths), 'week')} in {Path(paths[-1]).parent} (latest {Path(paths[-1]).name})")
 
 
 @main.command()

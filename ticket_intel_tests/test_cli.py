@@ -48,6 +48,7 @@ def test_missing_inbox_is_one_clear_line(tmp_path):
     result = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")])
     assert result.exit_code != 0
     assert result.stderr.strip().splitlines() == [f"ticket-intel: error: inbox folder not found: {tmp_path / 'nope'}"]
+    assert list(tmp_path.iterdir()) == []  # no instance, warehouse or inbox record left for the typo
 
 
 KEYS = {(dt.date(2026, 10, 5) + dt.timedelta(weeks=k)).isoformat() for k in range(10)}
