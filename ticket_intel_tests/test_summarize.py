@@ -26,7 +26,9 @@ from ticket_intel.core.summarize import (
     mmr,
     negated_form,
     recent_weekly_rate,
+    says_more,
     severity_of,
+    shared_words,
     shouted,
     signal_type_of,
     stable_labels,
@@ -376,7 +378,7 @@ def test_shouted_words_are_not_acronyms_in_a_label():
 
 def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
     """"STOP PLAYING AND FIX Y'ALL PHONES" stood for a twcs theme in its summary and backlog item."""
-    texts = ["MY PHONE IS SLOW AFTER THE UPDATE FIX IT NOW", "My phone got slow after the iOS update",
+    texts = ["MY PHONE IS SLOW AFTER THE IOS UPDATE FIX IT NOW", "My phone got slow after the iOS update",
              "The update made my phone slow", "Phone is slow since the last update"]
     doc = _doc(texts)
     vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
@@ -386,6 +388,26 @@ def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
     assert "My phone got slow after the iOS update" in summary.shared_issue
     assert "FIX IT NOW" not in summary.shared_issue.split("Another")[0] and "FIX IT NOW" not in summary.backlog.user_story
     assert shouted(texts[0]) and not shouted("My PIN and ATM card") and not shouted("STOP")
+
+
+def test_a_ticket_that_says_only_its_themes_shared_words_is_no_example_while_others_say_more():
+    """React's DevTools theme quoted an empty titled issue, "[DevTools Bug]: ", as typical of it (it sat
+    nearest the centre) and gave it as its first example; a label-long statement of the shared words
+    waits behind the tickets that say something, and stands when none does."""
+    texts = ["[DevTools Bug]: ", "[DevTools Bug]: Profiler tab is blank after reload",
+             "[DevTools Bug]: Components panel freezes on large trees", "[DevTools Bug]: hooks names missing"]
+    doc = _doc(texts)
+    vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
+    doc = replace(doc, vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+    summary = extractive_summary(doc)
+    assert "zendesk:0" not in summary.example_ticket_ids and "“[DevTools Bug]:”" not in summary.shared_issue
+    assert "[DevTools Bug]: Profiler tab is blank after reload" in summary.shared_issue
+    alone = extractive_summary(replace(doc, texts=["[DevTools Bug]: "] * 2, ticket_ids=["a", "b"], vectors=doc.vectors[:2],
+                                       ticket_weeks=[WEEK] * 2))
+    assert alone.example_ticket_ids[0] == "a"
+    shared = shared_words([[["devtools", "bug", "profiler"]], [["devtools", "bug"]], [["devtools", "bug", "hooks"]]])
+    assert shared == {"devtools", "bug"} and not says_more("[DevTools Bug]: ", shared)
+    assert says_more("[DevTools Bug]: hooks", shared) and says_more("DevTools bug report crash", shared)
 
 
 def test_words_of_strong_feeling_are_no_terms():
