@@ -37,7 +37,7 @@ from ticket_intel.core.review import (
     validate_action,
     weeks_to_update,
 )
-from ticket_intel.core.sources import SKIPPED_ROWS, rejection_summary, set_aside_of
+from ticket_intel.core.sources import REPEATED_ROWS, SKIPPED_ROWS, rejection_summary, set_aside_of
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
@@ -191,10 +191,11 @@ def _print_ingest(warehouse: Path) -> None:
     for f in files[~left].itertuples():
         rejected = rejection_summary(f.rejected, set_aside_of(f))
         skipped = f", {f.skipped} {SKIPPED_ROWS}" if f.skipped else ""
+        repeated = f", {f.repeated} {REPEATED_ROWS}" if f.repeated else ""
         outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range > 0 else ""
         note = f" ({f.error})" if f.error else ""
         click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
-                   f"{rejected}{skipped}{outside}{note}")
+                   f"{rejected}{skipped}{repeated}{outside}{note}")
     gone = files[left]
     if len(gone):
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")

@@ -63,27 +63,30 @@ def _rejected(frame: pd.DataFrame) -> list[tuple]:
                       strict=True))
 
 
-def _staged_as_in_memory(inbox: Path, earliest: datetime | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The staged tickets and rejections, once checked equal to one in-memory pass's (and the files)."""
+def _staged_as_in_memory(inbox: Path, earliest: datetime | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The staged tickets, rejections and files, once checked equal to one in-memory pass's."""
     whole = read_exports(scan_inbox(inbox).files, (), earliest)  # unchunked: CSV_CHUNK rows > any file here
     tickets, replies, rejected, files = _staged(inbox, earliest)
     assert _tickets(tickets) == _tickets(whole.tickets) and len(tickets) == len(whole.tickets)
     assert _rejected(rejected) == _rejected(whole.rejected)
     assert sorted(zip(replies["ticket_id"], replies["reply_id"], strict=True)) == \
         sorted(zip(whole.replies["ticket_id"], whole.replies["reply_id"], strict=True))
-    columns = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped", "error"]
+    columns = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped", "repeated", "error"]
     assert files[columns].values.tolist() == whole.files[columns].values.tolist()
-    return tickets, rejected
+    return tickets, rejected, files
 
 
 @pytest.mark.parametrize("earliest", [None, EARLIEST])
 def test_staged_chunks_match_one_pass_in_memory(tmp_path, earliest):
-    tickets, rejected = _staged_as_in_memory(_inbox(tmp_path), earliest)
-    # Nothing lost: every data row of every file is a ticket or a rejection (a superseded version counts
-    # where it was filed, an identical re-export is one ticket).
+    tickets, rejected, files = _staged_as_in_memory(_inbox(tmp_path), earliest)
+    # Nothing lost: every data row of every file is a ticket, a rejection (a superseded version counts
+    # where it was filed) or repeated (an identical re-export is one ticket; the earlier copy is counted
+    # in its file: it was counted nowhere before 2026-12-06).
     reasons = " ".join(rejected["reason"])
     assert "row cut short" in reasons and "invalid JSON" in reasons and "superseded" in reasons
-    assert len(tickets) + len(rejected) == 41 + 10 + 31 - 5  # rows, minus the 5 identical re-exports
+    assert files.set_index(files["source_file"].map(lambda p: Path(p).name))["repeated"].to_dict() == \
+        {"a_first.csv": 5, "b_again.csv": 0, "c_zendesk.jsonl": 0}
+    assert len(tickets) + len(rejected) + files["repeated"].sum() == 41 + 10 + 31
     assert (earliest is not None) == ("before the first weekly partition" in reasons)
 
 
@@ -97,7 +100,7 @@ def test_tickets_removed_in_the_helpdesk_are_set_aside_and_supersede_earlier_exp
     api = [{"id": 500 + i, "requester_id": 7 + i, "created_at": "2026-09-15T09:00:00Z", "status": 2,
             "description_text": f"Win a prize {i}" if i else "Export to PDF fails", "spam": bool(i)} for i in range(2)]
     (inbox / "e_freshdesk_api.json").write_text(json.dumps(api))
-    tickets, rejected = _staged_as_in_memory(inbox, None)
+    tickets, rejected, _ = _staged_as_in_memory(inbox, None)
     set_aside = rejected[rejected["reason"].str.startswith("removed in the helpdesk")]
     assert sorted(set_aside["reason"].str.split().str[5]) == ["3", "40", "501"]
     assert not {"zendesk:3", "zendesk:40", "freshdesk:501"} & set(tickets["ticket_id"])

@@ -25,7 +25,14 @@ from ticket_intel.core.product_inputs import (
     releases_frame,
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
-from ticket_intel.core.sources import SET_ASIDE, SKIPPED_ROWS, load_mappings, rejection_summary, set_aside_of
+from ticket_intel.core.sources import (
+    REPEATED_ROWS,
+    SET_ASIDE,
+    SKIPPED_ROWS,
+    load_mappings,
+    rejection_summary,
+    set_aside_of,
+)
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
@@ -71,7 +78,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     # Sound records set aside (SET_ASIDE) are shown apart from the malformed ones.
     shown = files.merge(aside, on="source_file", how="left").fillna({kind: 0 for kind in SET_ASIDE})
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
-    _log_files(context, pd.concat([shown, read_log(inputs).assign(out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
+    _log_files(context, pd.concat([shown, read_log(inputs).assign(repeated=0, out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
                                   ignore_index=True))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
@@ -84,6 +91,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         "rejected_rows": dg.MetadataValue.int(malformed),
         **{f"{kind}_rows": dg.MetadataValue.int(int(aside[kind].sum())) for kind in SET_ASIDE},
         "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
+        "repeated_rows": dg.MetadataValue.int(int(files["repeated"].sum())),
         "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
         "files": dg.MetadataValue.md(_files_table(shown)),
@@ -127,7 +135,7 @@ def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
         level = context.log.warning if entry.error else context.log.info
         level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
               f"{rejection_summary(entry.rejected, set_aside_of(entry))}, {entry.skipped} {SKIPPED_ROWS}, "
-              f"{entry.out_of_range} outside the weeks run"
+              f"{entry.repeated} {REPEATED_ROWS}, {entry.out_of_range} outside the weeks run"
               f"{' — ' + entry.error if entry.error else ''}")
 
 
@@ -143,9 +151,9 @@ def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:
 
 def _files_table(files: pd.DataFrame) -> str:
     lines = [f"| file | profile | accepted | rejected | {' | '.join(n for _, n in SET_ASIDE.values())} | skipped "
-             "| out of range | error |", "|---|---|---:|---:|" + "---:|" * len(SET_ASIDE) + "---:|---:|---|"]
+             "| repeated | out of range | error |", "|---|---|---:|---:|" + "---:|" * len(SET_ASIDE) + "---:|---:|---:|---|"]
     for f in files.itertuples():
         aside = list(set_aside_of(f).values())
         lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected - sum(aside)} | "
-                     f"{' | '.join(map(str, aside))} | {f.skipped} | {f.out_of_range} | {f.error or ''} |")
+                     f"{' | '.join(map(str, aside))} | {f.skipped} | {f.repeated} | {f.out_of_range} | {f.error or ''} |")
     return "\n".join(lines)

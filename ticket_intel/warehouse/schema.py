@@ -324,6 +324,12 @@ def _v21_alert_related_labels(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_labels VARCHAR[]")
 
 
+def _v22_repeated_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Each export counts its tickets a later export holds again unchanged (`repeated`): they were
+    counted nowhere. Rows written before hold NULL (read as 0)."""
+    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS repeated INTEGER")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -354,6 +360,7 @@ MIGRATIONS = (
     Migration(19, "theme summaries say how many of their tickets their leading terms describe", _v19_described_share),
     Migration(20, "new-pattern alerts say the week their tickets count from", _v20_alert_since),
     Migration(21, "alerts keep their related themes' labels", _v21_alert_related_labels),
+    Migration(22, "exports count their tickets a later export repeats unchanged", _v22_repeated_rows),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -202,7 +202,8 @@ class Stage:
 
     def resolve(self, files: pd.DataFrame, earliest: datetime | None) -> pd.DataFrame:
         """Tickets before `earliest` rejected, re-exports resolved (`kept`, `all_rejected`); returns
-        `files` with each file's accepted and rejected rows (a superseded row counts where it was filed)."""
+        `files` with each file's accepted, rejected and repeated rows (a superseded or repeated row counts
+        where it was read)."""
         lower, con = earliest or datetime.min, self.con
         self._views()
         con.register("_files", files[["source_file", "file_hash"]])
@@ -212,13 +213,16 @@ class Stage:
         # The last version stands for the ticket; one its helpdesk removed is set aside, not kept.
         con.execute(f"""CREATE OR REPLACE VIEW kept AS SELECT * FROM tickets WHERE seq IN (SELECT seq FROM last_seq)
                         AND NOT list_contains({_REMOVED}, coalesce(status, ''))""")
-        # Earlier versions that differ from the last, found on ids, positions and digests only.
-        con.execute("""CREATE OR REPLACE TABLE superseded AS
+        # Earlier versions, found on ids, positions and digests only: those that differ from the last
+        # are superseded (filed), the others repeated (counted where they were read).
+        con.execute("""CREATE OR REPLACE TABLE earlier AS
             WITH v AS (SELECT ticket_id, seq, md5(record) AS digest, source_file, locator FROM tickets
                        WHERE created_at >= $1),
                  last AS (SELECT v.* FROM v JOIN last_seq USING (ticket_id, seq))
-            SELECT v.seq, last.source_file AS newer_file, last.locator AS newer_locator FROM v JOIN last USING (ticket_id)
-            WHERE v.seq < last.seq AND v.digest IS DISTINCT FROM last.digest""", [lower])
+            SELECT v.seq, v.source_file, last.source_file AS newer_file, last.locator AS newer_locator,
+                   v.digest IS NOT DISTINCT FROM last.digest AS repeated
+            FROM v JOIN last USING (ticket_id) WHERE v.seq < last.seq""", [lower])
+        con.execute("CREATE OR REPLACE VIEW superseded AS SELECT * FROM earlier WHERE NOT repeated")
         con.execute(f"""COPY (
             SELECT * FROM rejected
             UNION ALL SELECT e.source_file, e.locator, e.source, e.record,
@@ -234,7 +238,8 @@ class Stage:
         con.execute(f"CREATE OR REPLACE VIEW all_rejected AS SELECT * FROM {_quote(self.folder / 'all_rejected.parquet')}")
         con.unregister("_files")
         counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())
-                  for name, table in (("accepted", "kept"), ("rejected", "all_rejected"))}
+                  for name, table in (("accepted", "kept"), ("rejected", "all_rejected"),
+                                      ("repeated", "(SELECT * FROM earlier WHERE repeated)"))}
         # A file without tickets keeps its own count (an accounts file: the accounts it gave).
         return files.assign(**{k: files["source_file"].map(v).fillna(files[k]).astype(int) for k, v in counts.items()})
 

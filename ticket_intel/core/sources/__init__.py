@@ -25,6 +25,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -65,20 +66,24 @@ from ticket_intel.core.sources.mapped import Mapping, load_mappings
 from ticket_intel.core.sources.parse_cache import entry_key, fingerprint
 from ticket_intel.core.weeks import monday
 
-__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "SKIPPED_ROWS", "SUPERSEDED_REASON", "Chunk",
+__all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "REPEATED_ROWS", "SKIPPED_ROWS", "SUPERSEDED_REASON", "Chunk",
            "FileCache", "FileError", "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256",
            "list_exports", "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox",
            "stream_exports", "unread_sample"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
-# a ticket by its profile), and `out_of_range` (a ticket outside the weeks being run: counted, left
-# for a run of its weeks).
+# a ticket by its profile), `repeated` (a ticket a later export holds again unchanged: that copy
+# stands for it) and `out_of_range` (a ticket outside the weeks being run: counted, left for a run of
+# its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
-                "out_of_range", "error"]
+                "repeated", "out_of_range", "error"]
 # What a file's `skipped` rows are, as a run's log and `ticket-intel run` say it ("3615 skipped" on the
 # twcs sample left a user asking what was lost: its brand replies and customers' later tweets).
 SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a mapping leaves out)"
+# What a file's `repeated` rows are: not filed one by one (a weekly export of every ticket so far
+# would file each ticket once a week), counted where they were read.
+REPEATED_ROWS = "exported again unchanged in a later file"
 CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
@@ -932,10 +937,11 @@ def read_exports(
         rejected = _add_rows(rejected, _rejections(
             tickets[early], lambda t: EARLY_REASON.format(f"{t.created_at:%Y-%m-%d}", f"{earliest:%Y-%m-%d}"), hashes))
         tickets = tickets[~early]
-    tickets, superseded = _dedupe(tickets.reset_index(drop=True))
+    tickets, superseded, repeated = _dedupe(tickets.reset_index(drop=True))
     removed = tickets["status"].isin(REMOVED_STATUSES)
     rejected = _add_rows(rejected, superseded + _rejections(tickets[removed],
                                                             lambda t: REMOVED_REASON.format(t.source_id, t.status)))
+    files = files.assign(repeated=files["source_file"].map(repeated).fillna(0).astype(int))
     return _result(tickets[~removed].reset_index(drop=True), replies, rejected, files)
 
 
@@ -975,19 +981,22 @@ def _result(frame: pd.DataFrame, replies: pd.DataFrame, rejected: pd.DataFrame, 
                         replies=replies[REPLY_COLUMNS].reset_index(drop=True))
 
 
-def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Keep the last version of each ticket; earlier differing versions are filed, not lost."""
+def _dedupe(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]], Counter[str]]:
+    """Keep the last version of each ticket; earlier differing versions are filed, not lost, and
+    identical ones counted per file (`REPEATED_ROWS`)."""
     dup = frame.duplicated("ticket_id", keep="last")
-    superseded = []
+    superseded: list[dict[str, Any]] = []
+    repeated: Counter[str] = Counter()
     if dup.any():
         last = frame.drop_duplicates("ticket_id", keep="last").set_index("ticket_id")
         for row in frame[dup].itertuples(index=False):
             newer = last.loc[row.ticket_id]
             if row.record == newer["record"]:
+                repeated[row.source_file] += 1
                 continue
             superseded.append({
                 "source_file": row.source_file, "locator": row.locator, "source": row.source,
                 "record": row.record, "file_hash": None,
                 "reason": SUPERSEDED_REASON.format(row.source_id, Path(newer["source_file"]).name, newer["locator"]),
             })
-    return frame[~dup], superseded
+    return frame[~dup], superseded, repeated
