@@ -16,6 +16,7 @@ from ticket_intel.core.llm import LLMAnswer
 from ticket_intel.core.meaning import product_words
 from ticket_intel.core.summarize import (
     ThemeDocs,
+    a_statement,
     backlog_item,
     class_tfidf_terms,
     evidence_rows,
@@ -26,9 +27,7 @@ from ticket_intel.core.summarize import (
     mmr,
     negated_form,
     recent_weekly_rate,
-    says_more,
     severity_of,
-    shared_words,
     shouted,
     signal_type_of,
     stable_labels,
@@ -390,24 +389,23 @@ def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
     assert shouted(texts[0]) and not shouted("My PIN and ATM card") and not shouted("STOP")
 
 
-def test_a_ticket_that_says_only_its_themes_shared_words_is_no_example_while_others_say_more():
+def test_a_tag_is_no_example_while_tickets_that_say_something_are_near_the_centre():
     """React's DevTools theme quoted an empty titled issue, "[DevTools Bug]: ", as typical of it (it sat
-    nearest the centre) and gave it as its first example; a label-long statement of the shared words
-    waits behind the tickets that say something, and stands when none does."""
+    nearest the centre: its words are the theme's) and gave it as its first example. It waits behind
+    the tickets that make a statement, and stands when none does."""
     texts = ["[DevTools Bug]: ", "[DevTools Bug]: Profiler tab is blank after reload",
              "[DevTools Bug]: Components panel freezes on large trees", "[DevTools Bug]: hooks names missing"]
     doc = _doc(texts)
     vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
     doc = replace(doc, vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
     summary = extractive_summary(doc)
-    assert "zendesk:0" not in summary.example_ticket_ids and "“[DevTools Bug]:”" not in summary.shared_issue
+    assert "zendesk:0" not in summary.example_ticket_ids and "\u201c[DevTools Bug]:\u201d" not in summary.shared_issue
     assert "[DevTools Bug]: Profiler tab is blank after reload" in summary.shared_issue
     alone = extractive_summary(replace(doc, texts=["[DevTools Bug]: "] * 2, ticket_ids=["a", "b"], vectors=doc.vectors[:2],
                                        ticket_weeks=[WEEK] * 2))
     assert alone.example_ticket_ids[0] == "a"
-    shared = shared_words([[["devtools", "bug", "profiler"]], [["devtools", "bug"]], [["devtools", "bug", "hooks"]]])
-    assert shared == {"devtools", "bug"} and not says_more("[DevTools Bug]: ", shared)
-    assert says_more("[DevTools Bug]: hooks", shared) and says_more("DevTools bug report crash", shared)
+    assert not a_statement("[DevTools Bug]: ") and not a_statement("Black screen")
+    assert a_statement("Why was my card declined?") and a_statement("[DevTools Bug]: hooks missing")
 
 
 def test_words_of_strong_feeling_are_no_terms():

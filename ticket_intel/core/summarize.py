@@ -53,7 +53,9 @@ WORD_SAMPLE = 2000
 # The tickets nearest a theme's centre checked for saying more than its shared words (`says_more`):
 # its examples and typical quote come from them, a few of tens of thousands.
 QUOTE_CANDIDATES = 50
-LABEL_TERMS = 2  # a label is a head phrase and one more term: "Payment declined · card"
+# Words of meaning a ticket needs to stand as an example or the typical quote: fewer make a tag or a
+# title's stub, not a statement ("[DevTools Bug]: ", an issue whose title was its template's tag).
+QUOTE_MIN_WORDS = 3
 
 # Words that say nothing about a product in any helpdesk: greetings, sign-offs, contact
 # boilerplate and filler verbs, each verb in all its forms ("tell" and "told": a twcs theme read
@@ -832,22 +834,20 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         signals = signals if signals is not None else [s for s, _, _ in per_ticket]
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
-    worded = doc.of_words(doc.texts)
-    meanings = _meanings(worded, doc.meanings)
-    phrases = doc.phrases if doc.phrases is not None else _theme_phrases(meanings, _stop_words())
-    shared = shared_words(phrases)
     evidence = evidence_rows(severities, len(doc.texts))
-    by_centrality = _telling_first(doc, [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))],
-                                   shared)
+    by_centrality = _statements_first(doc, [int(evidence[i]) for i in representatives(doc.vectors[evidence],
+                                                                                      len(evidence))])
     reps = _voices(doc, by_centrality, n_examples)
     diverse = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
-    telling = [i for i in diverse if says_more(doc.texts[i], shared)]
+    telling = [i for i in diverse if a_statement(doc.texts[i])]
     phrasing_rows = _voices(doc, list(dict.fromkeys([*telling, *by_centrality])), len(diverse))
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
+    worded = doc.of_words(doc.texts)
+    meanings = _meanings(worded, doc.meanings)
     forms = _surface_forms(meanings)
-    head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, phrases, forms), forms, meanings)
+    head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms, meanings)
     label = joined_label(head, second)
     topic = head or "this issue"
     quoted = next((i for i in by_centrality if not shouted(doc.texts[i])), reps[0] if reps else None)
@@ -875,27 +875,18 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
-def shared_words(phrases: Sequence[Sequence[Sequence[str]]]) -> frozenset[str]:
-    """The content words at least half of a theme's tickets use (of its `_content_phrases`): what its
-    label says, and all that a ticket saying only them says."""
-    counts = Counter(w for doc in phrases for w in {w for phrase in doc for w in phrase})
-    return frozenset(w for w, n in counts.items() if 2 * n >= len(phrases))
+def a_statement(text: str) -> bool:
+    """Whether a ticket has `QUOTE_MIN_WORDS` words of meaning: a GitHub title that was only its
+    template's tag ("[DevTools Bug]: ") sat nearest the centre of React's DevTools theme (its words are
+    the theme's), and was quoted as typical of it and given as its first example."""
+    return sum(len(phrase) for phrase in _sentences(meaning_text(text))) >= QUOTE_MIN_WORDS
 
 
-def says_more(text: str, shared: Set[str]) -> bool:
-    """Whether a ticket says more than a label of its theme's `shared_words` would: a word besides
-    them, or a statement of them longer than a label's two terms. A GitHub title that was only its
-    template's tag ("[DevTools Bug]: ") sat nearest the centre of React's DevTools theme, and was
-    quoted as typical of it and given as its first example."""
-    stop = _stop_words()
-    words = {w for phrase in _sentences(meaning_text(text)) for w in phrase if w not in stop}
-    return len(words) > LABEL_TERMS or not words <= shared
-
-
-def _telling_first(doc: ThemeDocs, rows: list[int], shared: Set[str]) -> list[int]:
-    """`rows` (by centrality), of the first `QUOTE_CANDIDATES` those that say nothing beyond the shared
-    words after the others: examples and the typical quote come from the centre, and say something."""
-    head = sorted(rows[:QUOTE_CANDIDATES], key=lambda i: not says_more(doc.texts[i], shared))  # stable
+def _statements_first(doc: ThemeDocs, rows: list[int]) -> list[int]:
+    """`rows` (by centrality), of the first `QUOTE_CANDIDATES` those that are no statement
+    (`a_statement`) after the others: examples and the typical quote come from the centre, and say
+    something."""
+    head = sorted(rows[:QUOTE_CANDIDATES], key=lambda i: not a_statement(doc.texts[i]))  # stable
     return [*head, *rows[QUOTE_CANDIDATES:]]
 
 
