@@ -375,13 +375,17 @@ def test_shouted_words_are_not_acronyms_in_a_label():
     assert "ATM" in label_from_terms(class_tfidf_terms({"atm": ATM, "other": DECLINED})["atm"], ATM)
 
 
+def _centred_doc(texts: list[str]) -> ThemeDocs:
+    """Four tickets, the first nearest the theme's centre."""
+    vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
+    return replace(_doc(texts), vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+
+
 def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
     """"STOP PLAYING AND FIX Y'ALL PHONES" stood for a twcs theme in its summary and backlog item."""
-    texts = ["MY PHONE IS SLOW AFTER THE IOS UPDATE FIX IT NOW", "My phone got slow after the iOS update",
+    texts = ["MY PHONE IS SLOW AFTER THE UPDATE FIX IT NOW", "My phone got slow after the iOS update",
              "The update made my phone slow", "Phone is slow since the last update"]
-    doc = _doc(texts)
-    vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
-    doc = replace(doc, vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+    doc = _centred_doc(texts)
     summary = extractive_summary(doc)
     assert summary.example_ticket_ids[0] == "zendesk:0"  # the most central is still evidence
     assert "My phone got slow after the iOS update" in summary.shared_issue
@@ -395,9 +399,7 @@ def test_a_tag_is_no_example_while_tickets_that_say_something_are_near_the_centr
     the tickets that make a statement, and stands when none does."""
     texts = ["[DevTools Bug]: ", "[DevTools Bug]: Profiler tab is blank after reload",
              "[DevTools Bug]: Components panel freezes on large trees", "[DevTools Bug]: hooks names missing"]
-    doc = _doc(texts)
-    vectors = np.vstack([np.eye(16)[0], *(np.eye(16)[0] + 0.3 * np.eye(16)[k] for k in (1, 2, 3))])
-    doc = replace(doc, vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32))
+    doc = _centred_doc(texts)
     summary = extractive_summary(doc)
     assert "zendesk:0" not in summary.example_ticket_ids and "\u201c[DevTools Bug]:\u201d" not in summary.shared_issue
     assert "[DevTools Bug]: Profiler tab is blank after reload" in summary.shared_issue
