@@ -286,6 +286,18 @@ def test_a_date_the_export_s_order_cannot_read_is_rejected_not_read_the_other_wa
         "way): set created_at_format in a mapping"]
 
 
+def test_a_time_zone_name_is_read_as_its_offset_and_one_several_zones_share_is_refused(tmp_path):
+    """"10:00:00 PST" was read as 10:00 UTC with a warning on stderr: every ticket of an export written
+    in Pacific time moved by eight hours, across week boundaries. CST is US Central, China or Cuba."""
+    result = _dated_export(tmp_path, ["2026-10-04 20:00:00 PST", "Thu, 01 Oct 2026 10:00:00 EDT",
+                                      "2026-10-01 10:00 CET", "2026-10-01 10:00:00 CST"])
+    read = result.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    assert read == ["2026-10-05 04:00", "2026-10-01 14:00", "2026-10-01 09:00"]  # Sunday evening is Monday in UTC
+    assert result.rejected["reason"].tolist() == [
+        "unparseable created_at timestamp '2026-10-01 10:00:00 CST': time zone 'CST' is not one this reads "
+        "(several zones use the name, or none): write the time with its UTC offset (-06:00)"]
+
+
 def test_a_mapping_s_date_format_is_taken_as_written(tmp_path):
     result = _dated_export(tmp_path, ["02/11/2026", "03/11/2026"], 'created_at_format: "%m/%d/%Y"\n')
     assert sorted(result.tickets["created_at"].dt.strftime("%Y-%m-%d")) == ["2026-02-11", "2026-03-11"]

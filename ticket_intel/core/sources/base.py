@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from dateutil import parser as dateparser
 from price_parser import Price
 
 from ticket_intel.core.meaning import meaning_text
@@ -31,6 +30,7 @@ from ticket_intel.core.normalize import (
     html_to_text,
 )
 from ticket_intel.core.sources.transcripts import transcript_turns
+from ticket_intel.core.sources.zones import parse_time_text
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
 # messages are counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
@@ -221,11 +221,12 @@ def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
         elif isinstance(value, datetime | pd.Timestamp):
             ts = pd.Timestamp(value).to_pydatetime()
         else:
-            ts = dateparser.parse(str(value))
+            ts = parse_time_text(str(value))
     except RecordError:  # a number's own reason (a numeric string is parsed as its number)
         raise
     except (ValueError, OverflowError, TypeError) as exc:
-        raise RecordError(f"unparseable created_at timestamp {str(value)[:60]!r}") from exc
+        zone = f": {exc}" if str(exc).startswith("time zone") else ""
+        raise RecordError(f"unparseable created_at timestamp {str(value)[:60]!r}{zone}") from exc
     if ts.tzinfo is not None:
         ts = ts.astimezone(UTC).replace(tzinfo=None)
     now = now or datetime.now(UTC).replace(tzinfo=None)

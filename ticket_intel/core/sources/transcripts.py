@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dateutil import parser as dateparser
-from dateutil.parser import UnknownTimezoneWarning
 
 from ticket_intel.core.meaning import CONTACT_SUBJECT
 from ticket_intel.core.normalize import html_to_text
+from ticket_intel.core.sources.zones import parse_time_text
 
 # "(01:51:14 PM) ", "[09:59] ": a line of the transcript starts with the time it was said.
 _LINE = re.compile(
@@ -100,8 +99,7 @@ def agent_replies(text: str, subject: str | None, fallback_start: datetime) -> l
         return []
     started = _STARTED.match(lines[0])
     try:
-        with warnings.catch_warnings(action="ignore", category=UnknownTimezoneWarning):  # "PDT": read as UTC
-            start = dateparser.parse(started["at"]) if started and started["at"] else fallback_start
+        start = parse_time_text(started["at"]) if started and started["at"] else fallback_start
     except (ValueError, OverflowError):
         start = fallback_start
     offset = start.utcoffset() or timedelta(0)

@@ -1,0 +1,39 @@
+"""Time zone names after a time ("2026-10-01 10:00:00 PST"), read as their UTC offsets.
+
+dateutil knows no zone name but UTC and GMT (and the machine's own): any other it reads as UTC with
+a warning on stderr, which moved every ticket of an export written in Pacific time by eight hours,
+across week boundaries, in silence. The names here are those one zone owns. A name several zones
+use (CST: US Central, China or Cuba; IST: India, Ireland or Israel; BST: British summer or
+Bangladesh; AST: Atlantic or Arabia) or none is refused, with the reason, never guessed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import datetime
+
+from dateutil import parser as dateparser
+from dateutil.parser import UnknownTimezoneWarning
+
+_HOURS = {
+    "UTC": 0, "GMT": 0, "Z": 0,
+    "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "AKST": -9, "AKDT": -8, "HST": -10, "NST": -3.5, "NDT": -2.5, "ADT": -3,
+    "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3,
+    "JST": 9, "KST": 9, "HKT": 8, "SGT": 8, "AWST": 8, "ACST": 9.5, "ACDT": 10.5, "AEST": 10, "AEDT": 11,
+    "NZST": 12, "NZDT": 13,
+}  # fmt: skip
+ZONE_OFFSETS = {name: int(hours * 3600) for name, hours in _HOURS.items()}
+
+
+def parse_time_text(text: str) -> datetime:
+    """dateutil's reading of a written time, its zone name as `ZONE_OFFSETS` has it; ValueError
+    naming the zone when it is another."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownTimezoneWarning)
+        try:
+            return dateparser.parse(text, tzinfos=ZONE_OFFSETS)
+        except UnknownTimezoneWarning as exc:
+            zone = str(exc).split()[1] if len(str(exc).split()) > 1 else "?"
+            raise ValueError(f"time zone {zone!r} is not one this reads (several zones use the name, or none): "
+                             "write the time with its UTC offset (-06:00)") from None
