@@ -193,6 +193,19 @@ def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
     assert "<th>Area</th>" in report.render_html(context(), {})
 
 
+def test_the_headline_counts_tickets_in_themes_not_ranked_beside_those_in_none():
+    """"2 ranked themes · 10 tickets in no theme" read as if the rest were ranked, while 20 more were in
+    themes too small to rank; a week ranked before the overview counted them says what it did."""
+    counted = context()
+    counted["overview"] = {**counted["overview"], "ranked_tickets": 12}
+    counted["unranked_tickets"] = report._unranked(counted["overview"])
+    md, html = report.render_markdown(counted), report.render_html(counted, {})
+    assert "1 ranked theme holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in md
+    assert "ranked themes holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in html
+    assert report._unranked({"tickets": 40, "ranked_tickets": 38, "outlier_tickets": 2}) == 0
+    assert "1 ranked theme · 2 tickets in no theme" in report.render_markdown(context())  # ranked before: as it was
+
+
 def test_each_card_says_who_wrote_its_summary():
     assert "Summary extracted from the tickets (no LLM)" in report.render_html(context(), {})
     assert "\n- Summary extracted from the tickets (no LLM)\n" in report.render_markdown(context())  # not "Summary: Summary ..."

@@ -319,6 +319,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         "tickets_prev_week": int((ctx.window["ticket_week"] == ctx.week - timedelta(weeks=1)).sum())
         if ctx.holds_data_before(ctx.week) else None,
         "themes": len(ranked), "outlier_tickets": int(this_week["theme_id"].isna().sum()), "warning": warning,
+        "ranked_tickets": int(this_week["theme_id"].isin(set(ranked["theme_id"]) if len(ranked) else set()).sum()),
         "taxonomy_coverage": coverage(ranked["product_area"].tolist(), ranked["tickets"].tolist()) if len(ranked) else None,
     }
     return Ranking(ranked=ranked.reset_index(drop=True), not_a_theme=pd.DataFrame(small), overview=overview,

@@ -47,6 +47,15 @@ def summarizer_text(summarizer: str) -> str:
     return "Summary extracted from the tickets (no LLM)"
 
 
+def _unranked(overview: Mapping[str, Any]) -> int | None:
+    """This week's tickets in themes not ranked (each under "Not a theme"), beside those in none: the
+    headline's "2 ranked themes · 10 tickets in no theme" read as if the rest were ranked, while 20
+    more were in themes too small to rank. None for a week ranked before its overview counted them."""
+    if _is_missing(overview.get("ranked_tickets")):
+        return None
+    return int(overview["tickets"]) - int(overview["ranked_tickets"]) - int(overview["outlier_tickets"])
+
+
 def loose_note(summary: Mapping[str, Any]) -> str | None:
     """Why a loose theme's label should be read with its examples (`summarize.LOOSE_SHARE`), else None."""
     share, terms = summary.get("described_share"), list(summary.get("terms", []))[:LEAD_TERMS]
@@ -288,6 +297,7 @@ def build_context(
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "period_note": period_note(week, ranked_weeks(everything[0])) if everything else None,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
+        "unranked_tickets": _unranked(overview),
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
         "by_product": several_products(t.get("product_names") for t in themes),
         # every top theme unassigned: the column would repeat the taxonomy note above the table

@@ -330,6 +330,12 @@ def _v22_repeated_rows(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS repeated INTEGER")
 
 
+def _v23_ranked_tickets(con: duckdb.DuckDBPyConnection) -> None:
+    """A week's overview counts its tickets in ranked themes, so the report can say how many are in
+    themes not ranked beside those in none. Rows written before hold NULL (the report says less)."""
+    con.execute("ALTER TABLE marts.weekly_overview ADD COLUMN IF NOT EXISTS ranked_tickets INTEGER")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -361,6 +367,7 @@ MIGRATIONS = (
     Migration(20, "new-pattern alerts say the week their tickets count from", _v20_alert_since),
     Migration(21, "alerts keep their related themes' labels", _v21_alert_related_labels),
     Migration(22, "exports count their tickets a later export repeats unchanged", _v22_repeated_rows),
+    Migration(23, "week overviews count their tickets in ranked themes", _v23_ranked_tickets),
 )
 LATEST = MIGRATIONS[-1].version
 
