@@ -351,7 +351,8 @@ def test_a_large_theme_s_words_come_from_a_stable_sample_and_its_evidence_from_e
     whole = theme_docs(frame, WEEK, vectors)
     monkeypatch.setattr(summarize, "WORD_SAMPLE", 50)
     sampled = theme_docs(frame, WEEK, vectors)
-    assert len(sampled["D"].word_rows) == 50 == len(sampled["D"].meanings) and sampled["R"].word_rows is not None
+    assert len(sampled["D"].word_rows) == 50 == len(sampled["D"].word_meanings()) and sampled["R"].word_rows is not None
+    assert len(sampled["D"].meanings) == 240  # every ticket's, for its examples
     assert sampled["D"].terms[:2] == whole["D"].terms[:2] and sampled["R"].terms[:2] == whole["R"].terms[:2]
     assert extractive_summary(sampled["D"]).label == extractive_summary(whole["D"]).label
     assert "240 tickets" in extractive_summary(sampled["D"]).shared_issue

@@ -77,6 +77,7 @@ SUPPORT_STOP_WORDS = frozenset({
     "letting", "happen", "happened", "happening", "happens", "occur", "occurred", "occurring", "occurs",
 })
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
+_MEANING_WORD = re.compile(r"[^\W_]+")  # a word of meaning: warehouse/queries.py counts `[^\s[:punct:]]+`
 _WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
@@ -120,9 +121,10 @@ class ThemeDocs:
     escalations: list[Sequence[str] | None] | None = None
     # The positions of the tickets whose words stand for the theme (`word_sample`); None: every ticket.
     word_rows: np.ndarray | None = None
-    # Those tickets' `meaning_text` (as redaction stored it), and `_theme_phrases` of them, kept from
-    # the terms' computation so labelling need not redo it; computed when None.
-    meanings: list[str] | None = None
+    # Each ticket's `meaning_text` as redaction stored it (None where it did not: computed when read),
+    # and `_theme_phrases` of the word rows' ones, kept from the terms' computation so labelling need
+    # not redo it; computed when None.
+    meanings: list[str | None] | None = None
     phrases: list[list[list[str]]] | None = None
     # The theme's product (its tickets' most common): the taxonomy's areas for it apply, and the words
     # of its name (`product_words`) are never evidence of its product area (a brand is not a part of
@@ -138,6 +140,15 @@ class ThemeDocs:
     def of_words(self, per_ticket: Sequence) -> list:
         """The entries of a per-ticket sequence for the tickets whose words stand for the theme."""
         return list(per_ticket) if self.word_rows is None else [per_ticket[i] for i in self.word_rows]
+
+    def meaning(self, row: int) -> str:
+        """A ticket's text for meaning."""
+        stored = None if self.meanings is None else self.meanings[row]
+        return stored if isinstance(stored, str) else meaning_text(self.texts[row])
+
+    def word_meanings(self) -> list[str]:
+        """The texts for meaning of the tickets whose words stand for the theme."""
+        return [self.meaning(i) for i in (range(len(self.texts)) if self.word_rows is None else self.word_rows)]
 
 
 def senders(frame: pd.DataFrame) -> np.ndarray | None:
@@ -618,14 +629,13 @@ def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Seq
     best = max(fresh, key=lambda t: shares[t], default=None)
     if best is None or shares[best] <= 0:
         return ""
-    forms = _surface_forms(_meanings(doc.of_words(doc.texts), doc.meanings))
+    forms = _surface_forms(doc.word_meanings())
     return " ".join(forms.get(w, w) for w in best.split())
 
 
 def _ticket_words(doc: ThemeDocs) -> list[set[str]]:
     """The words (as terms count them) of each of a theme's word-sampled tickets."""
-    return _word_sets(doc.phrases if doc.phrases is not None else _theme_phrases(
-        _meanings(doc.of_words(doc.texts), doc.meanings), _stop_words()))
+    return _word_sets(doc.phrases if doc.phrases is not None else _theme_phrases(doc.word_meanings(), _stop_words()))
 
 
 def _word_sets(phrases: Sequence[Sequence[Sequence[str]]]) -> list[set[str]]:
@@ -839,13 +849,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
                                                                                       len(evidence))])
     reps = _voices(doc, by_centrality, n_examples)
     diverse = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
-    telling = [i for i in diverse if a_statement(doc.texts[i])]
+    telling = [i for i in diverse if a_statement(doc.meaning(i))]
     phrasing_rows = _voices(doc, list(dict.fromkeys([*telling, *by_centrality])), len(diverse))
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
     severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
     signal = signal_type_of(doc.texts, signals)
     worded = doc.of_words(doc.texts)
-    meanings = _meanings(worded, doc.meanings)
+    meanings = doc.word_meanings()
     forms = _surface_forms(meanings)
     head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms, meanings)
     label = joined_label(head, second)
@@ -875,18 +885,19 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     )
 
 
-def a_statement(text: str) -> bool:
-    """Whether a ticket has `QUOTE_MIN_WORDS` words of meaning: a GitHub title that was only its
-    template's tag ("[DevTools Bug]: ") sat nearest the centre of React's DevTools theme (its words are
-    the theme's), and was quoted as typical of it and given as its first example."""
-    return sum(len(phrase) for phrase in _sentences(meaning_text(text))) >= QUOTE_MIN_WORDS
+def a_statement(meaning: str) -> bool:
+    """Whether a text for meaning has `QUOTE_MIN_WORDS` words (runs of letters and digits, as the
+    new-group test counts them): a GitHub title that was only its template's tag ("[DevTools Bug]: ")
+    sat nearest the centre of React's DevTools theme (its words are the theme's), and was quoted as
+    typical of it and given as its first example."""
+    return len(_MEANING_WORD.findall(meaning)) >= QUOTE_MIN_WORDS
 
 
 def _statements_first(doc: ThemeDocs, rows: list[int]) -> list[int]:
     """`rows` (by centrality), of the first `QUOTE_CANDIDATES` those that are no statement
     (`a_statement`) after the others: examples and the typical quote come from the centre, and say
     something."""
-    head = sorted(rows[:QUOTE_CANDIDATES], key=lambda i: not a_statement(doc.texts[i]))  # stable
+    head = sorted(rows[:QUOTE_CANDIDATES], key=lambda i: not a_statement(doc.meaning(i)))  # stable
     return [*head, *rows[QUOTE_CANDIDATES:]]
 
 
@@ -927,6 +938,10 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
     meanings = {t: [m if isinstance(m, str) else meaning_text(texts[i]) for i, m in zip(rows, stored[rows], strict=True)]
                 for t, rows in ((t, groups[t][at]) for t, at in sampled.items())}
+    every = {t: stored[rows].tolist() for t, rows in groups.items()}
+    for t, at in sampled.items():  # the word rows' texts for meaning, computed where not stored, kept
+        for i, m in zip(at, meanings[t], strict=True):
+            every[t][i] = m
     stop = _stop_words()
     # Each ticket split once: a window's sampled tickets outnumber `_sentences`' cache.
     sentences = {t: [_sentences(m) for m in theme] for t, theme in meanings.items()}
@@ -941,7 +956,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
-            word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=meanings[t],
+            word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=every[t],
             phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
         )
         for t, rows in groups.items() if t in active
