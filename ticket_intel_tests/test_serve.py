@@ -153,6 +153,8 @@ def test_a_zendesk_event_signed_the_zendesk_way_never_lists_itself(server):
     (b"", True, 400, "empty"),
     ({"hello": "world"}, True, 422, "unrecognised payload"),
     ({"text": "x" * (MAX_BYTES + 10)}, True, 413, "larger than 4096 bytes"),
+    (b"[" * 2000 + b"]" * 2000, True, 400, "nested too deeply"),  # a 500 and a traceback before
+    ({"type": "notification_event", "topic": "conversation.user.created", "data": "x"}, True, 422, '"data" must be'),
 ])
 def test_bad_requests_get_a_clear_4xx_and_the_server_lives_on(server, doc, signed, status, message):
     url, _ = server

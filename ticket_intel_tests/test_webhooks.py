@@ -58,6 +58,14 @@ def test_intercom_notification_takes_the_first_user_message_and_answers_ping():
     ({"type": "zen:event-type:ticket.created", "detail": "x"}, 422, '"detail" must be a JSON object'),
     ({"type": "notification_event", "topic": "conversation.user.created", "data": {"item": {"source": {}}}}, 422,
      "no message from a user or lead"),
+    # Shapes that raised inside the parsing: a 500 and a traceback in the log before.
+    ({"type": "notification_event", "topic": "conversation.user.created", "data": "x"}, 422, '"data" must be'),
+    ({"type": "notification_event", "topic": "conversation.user.created", "data": [1]}, 422, '"data" must be'),
+    ({"type": "notification_event", "topic": "x", "data": {"item": {"conversation_parts": [1]}}}, 422,
+     '"conversation_parts" must be'),
+    ({"type": "notification_event", "topic": "x", "data": {"item": {"source": {"author": "user", "body": "hi"}}}}, 422,
+     "no message from a user or lead"),
+    ({"ticket": {"id": {"x": 1}, "subject": "Card declined"}}, 422, "id must be a string or a number"),
 ])
 def test_bad_payloads_say_what_is_wrong(doc, status, message):
     with pytest.raises(RequestError, match=message) as info:
@@ -76,6 +84,9 @@ def test_our_signature_zendesks_and_intercoms_are_accepted():
     verify(SECRET, BODY, {"X-Zendesk-Webhook-Signature": zendesk, "X-Zendesk-Webhook-Signature-Timestamp": stamp})
     intercom = "sha1=" + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()
     verify(SECRET, BODY, {"x-hub-signature": intercom})
+    verify(SECRET, BODY, {"X-Ticket-Intel-Signature": sign(SECRET, BODY).upper().replace("SHA256=", "sha256=")})
+    # any one that matches: a proxy's own header beside the helpdesk's was refused when it came first
+    verify(SECRET, BODY, {"X-Ticket-Intel-Signature": sign("wrong", BODY), "X-Hub-Signature": intercom})
 
 
 @pytest.mark.parametrize("headers", [

@@ -95,6 +95,8 @@ def _json(body: bytes) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RequestError(400, f"the body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RequestError(400, "the body's JSON is nested too deeply") from None
 
 
 def jsonable(value: Any) -> Any:

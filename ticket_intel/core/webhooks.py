@@ -59,26 +59,31 @@ class Incoming:
     ticket_id: str | None = None
 
 
-def _digest_ok(expected: bytes, given: str) -> bool:
-    return hmac.compare_digest(expected, given.strip().encode())
+def _digest_ok(expected: bytes, given: str, hexadecimal: bool = False) -> bool:
+    """Whether a header's signature is the expected one; hex digits in either case."""
+    given = given.strip()
+    return hmac.compare_digest(expected, (given.lower() if hexadecimal else given).encode())
 
 
 def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
-    """Pass when no secret is set or one accepted signature matches; raise 401 otherwise."""
+    """Pass when no secret is set or any signature sent matches (a proxy may add a header of its
+    own beside the helpdesk's); raise 401 otherwise."""
     if not secret:
         return
     key, h = secret.encode(), {k.lower(): v for k, v in headers.items()}
-    if SIGNATURE_HEADER in h:
-        ok = _digest_ok(b"sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest().encode(), h[SIGNATURE_HEADER])
-    elif ZENDESK_SIGNATURE in h:
-        signed = h.get(ZENDESK_TIMESTAMP, "").encode() + body
-        ok = _digest_ok(base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()), h[ZENDESK_SIGNATURE])
-    elif INTERCOM_SIGNATURE in h:
-        ok = _digest_ok(b"sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest().encode(), h[INTERCOM_SIGNATURE])
-    else:
+    checks = {
+        SIGNATURE_HEADER: lambda: _digest_ok(b"sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest().encode(),
+                                             h[SIGNATURE_HEADER], hexadecimal=True),
+        ZENDESK_SIGNATURE: lambda: _digest_ok(base64.b64encode(hmac.new(key, h.get(ZENDESK_TIMESTAMP, "").encode() + body,
+                                                                        hashlib.sha256).digest()), h[ZENDESK_SIGNATURE]),
+        INTERCOM_SIGNATURE: lambda: _digest_ok(b"sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest().encode(),
+                                               h[INTERCOM_SIGNATURE], hexadecimal=True),
+    }
+    sent = [check for header, check in checks.items() if header in h]
+    if not sent:
         raise RequestError(401, f"unsigned request: send an {SIGNATURE_HEADER.title()} header "
                                 "(sha256=<hex HMAC of the body>) or your helpdesk's webhook signature")
-    if not ok:
+    if not any(check() for check in sent):
         raise RequestError(401, "the signature does not match the body (wrong secret, or the body changed)")
 
 
@@ -89,6 +94,10 @@ def sign(secret: str, body: bytes) -> str:
 
 def _incoming(source: str, ticket_id: Any, message: Any, subject: Any, customer: Any) -> Incoming:
     """The message (the subject when it has none), as the export profiles read a ticket."""
+    for name, value in (("id", ticket_id), ("customer", customer), ("message", message), ("subject", subject)):
+        if isinstance(value, Mapping | list):
+            raise RequestError(422, f"the {source} payload's {name} must be a string or a number, not a JSON "
+                                    f"{'object' if isinstance(value, Mapping) else 'array'}")
     text = text_or_none(message) or text_or_none(subject)
     if text is None:
         raise RequestError(422, f"the {source} payload has no message: its description and subject are empty")
@@ -115,14 +124,21 @@ def _freshdesk_api(ticket: Mapping[str, Any]) -> Incoming:
 
 
 def _intercom(item: Mapping[str, Any]) -> Incoming:
-    source = item.get("source") if isinstance(item.get("source"), Mapping) else {}
-    parts = (item.get("conversation_parts") or {}).get("conversation_parts") or []
+    source = _object(item.get("source") or {}, '"source"')
+    parts = _object(item.get("conversation_parts") or {}, '"conversation_parts"').get("conversation_parts") or []
+    if not isinstance(parts, list):
+        raise RequestError(422, '"conversation_parts.conversation_parts" must be a JSON array')
     messages = [source, *(p for p in parts if isinstance(p, Mapping))]
-    first = next((m for m in messages if (m.get("author") or {}).get("type") in CUSTOMER_AUTHORS and m.get("body")), None)
+    first = next((m for m in messages if _author(m).get("type") in CUSTOMER_AUTHORS and m.get("body")), None)
     if first is None:
         raise RequestError(422, "the Intercom conversation has no message from a user or lead")
-    return _incoming("intercom", item.get("id"), first.get("body"), source.get("subject"),
-                     (first.get("author") or {}).get("id"))
+    return _incoming("intercom", item.get("id"), first.get("body"), source.get("subject"), _author(first).get("id"))
+
+
+def _author(part: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A conversation part's author, {} when it has none (or not as an object)."""
+    author = part.get("author")
+    return author if isinstance(author, Mapping) else {}
 
 
 def _plain(doc: Mapping[str, Any]) -> Incoming:
@@ -150,7 +166,7 @@ def parse_payload(doc: Any) -> Incoming | None:
     if doc.get("type") == "notification_event":
         if doc.get("topic") == "ping":
             return None
-        return _intercom(_object((doc.get("data") or {}).get("item"), '"data.item"'))
+        return _intercom(_object(_object(doc.get("data") or {}, '"data"').get("item"), '"data.item"'))
     if "freshdesk_webhook" in doc:
         return _freshdesk_rule(_object(doc["freshdesk_webhook"], '"freshdesk_webhook"'))
     ticket = doc.get("ticket", doc)
