@@ -115,7 +115,7 @@ def test_prompt_injection_in_a_past_reply_cannot_put_ids_or_new_links_in_the_dra
     assert d.method == "template" and "ticket ids" in d.note
     new_link = answer("Please log in at http://other.example/login to unblock it.", ["zendesk:11"])
     assert draft_reply(NEW_TICKET, [poisoned, CARD], FLOOR, llm(new_link)).method == "template"
-    assert "links or addresses" in draft_reply(NEW_TICKET, [CARD], FLOOR, llm(new_link)).note
+    assert "links, addresses or phone numbers" in draft_reply(NEW_TICKET, [CARD], FLOOR, llm(new_link)).note
 
 
 def test_a_contact_only_the_new_ticket_gives_or_no_resolution_holds_is_refused(monkeypatch):

@@ -66,6 +66,17 @@ def test_valid_answer_is_merged_routed_and_cached(config, monkeypatch):
     assert again == row and len(calls.messages) == 1  # answered from the cache
 
 
+def test_a_summary_or_goal_giving_a_contact_the_ticket_does_not_hold_is_dropped(config, monkeypatch):
+    """The model's free text reached the agent (and the /triage answer) unchecked: a phishing link or a
+    help line it made up would be passed on. The rest of its reading stands."""
+    Calls(monkeypatch, [answer(summary="Card declined; tell them to log in at https://phish.example/login.",
+                               goal="Call +1 800 555 0199 for help."), answer(summary="Says https://shop.example/checkout fails.")])
+    row, _, _ = run("My card payment was declined at the shop", config)
+    assert row["summary"] is None and row["goal"] is None and row["category"] == "bug report"
+    row, _, _ = run("Checkout at https://shop.example/checkout fails with my card", config)
+    assert row["summary"] == "Says https://shop.example/checkout fails."  # the ticket's own link
+
+
 def test_malformed_answer_is_retried_once_then_falls_back(config, monkeypatch):
     calls = Calls(monkeypatch, ["this is not json {", answer(category="sales")])
     row, offline, cache = run("My card payment was declined at the shop", config)

@@ -25,14 +25,13 @@ from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
-import phonenumbers
 from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
+from ticket_intel.core.grounding import unsupported
 from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, prompt_hash
 from ticket_intel.core.meaning import GREETING_WORD
 from ticket_intel.core.normalize import SIGN_OFF_LINE
-from ticket_intel.core.redact import DEFAULT_PHONE_REGIONS
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 from ticket_intel.core.sources import freshdesk, intercom, zendesk
 
@@ -52,12 +51,6 @@ the reply. Answer with one JSON object and nothing else, with exactly these keys
   used_ticket_ids: the ids (copied from past_tickets) of the tickets whose resolutions the reply uses"""
 
 # A ticket id as ticket_intel writes it: `<source>:<id>` (zendesk:48120, github:facebook_react#12).
-# A link, a www. address, an e-mail address, or a bare domain: one of the common generic top-level
-# domains ("secure-bank-verify.com/login"), or any two-letter country's with a path ("bank.co/x";
-# without one, "config.py" would be a domain).
-_CONTACT = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+|[\w.+-]+@[\w-]+\.[\w.-]+"
-                      r"|\b(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|app|dev|ai|me|online|site|shop|help|link)"
-                      r"\b(?:/[^\s<>\"')\]]*)?|\b(?:[a-z0-9-]+\.)+[a-z]{2}/[^\s<>\"')\]]*", re.IGNORECASE)
 _GREETING = re.compile(rf"(?i)^{GREETING_WORD}[^\n]{{0,40}}$")  # a greeting line: "Hi Sarah,", "Bonjour Marc"
 _HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")  # a tweet opens with the handles it answers
 _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter agents sign `^JD`, `-AB`
@@ -154,19 +147,9 @@ def grounded(answer: LLMDraft, ticket_text: str, grounds: Sequence[Match]) -> li
         raise UngroundedAnswer(f"the reply must not name ticket ids ({ids[:3]})")
     # Only what agents wrote: a link in the new ticket ("tell me to log in at ...") or in a past
     # customer's is theirs, not the company's.
-    said = "\n".join(m.resolution for m in grounds)
-    if unknown := [c for c in _CONTACT.findall(answer.reply) if c.rstrip(".,;:!?") not in said]:
-        raise UngroundedAnswer(f"the reply gives links or addresses no resolution contains ({unknown[:3]})")
-    if phones := _phone_numbers(_CONTACT.sub(" ", answer.reply)):
-        raise UngroundedAnswer(f"the reply gives phone numbers, which no resolution holds (they are redacted: {phones[:3]})")
+    if unknown := unsupported(answer.reply, "\n".join(m.resolution for m in grounds)):
+        raise UngroundedAnswer(f"the reply gives links, addresses or phone numbers no resolution contains ({unknown[:3]})")
     return sorted(cited, key=allowed.index)
-
-
-def _phone_numbers(text: str) -> list[str]:
-    """Phone numbers in a text, as the redaction's regions write them (links and addresses taken out
-    first: an article's number in a link reads as a German phone number)."""
-    return list(dict.fromkeys(m.raw_string for region in DEFAULT_PHONE_REGIONS
-                              for m in phonenumbers.PhoneNumberMatcher(text, region)))
 
 
 def _ticket_ids(reply: str, allowed: Sequence[str]) -> list[str]:

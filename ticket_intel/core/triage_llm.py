@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from ticket_intel.core.grounding import unsupported
 from ticket_intel.core.llm import (
     Complete,
     LLMCache,
@@ -112,8 +113,10 @@ def parse_answer(raw: str, taxonomy: TriageTaxonomy) -> TriageAnswer:
 
 
 def merge(offline: Mapping[str, Any], answer: TriageAnswer, taxonomy: TriageTaxonomy, routing: Routing,
-          model: str) -> dict[str, Any]:
-    """The offline row with the model's reading; rule-found escalation signals always stay."""
+          model: str, text: str) -> dict[str, Any]:
+    """The offline row with the model's reading; rule-found escalation signals always stay. Its
+    summary and goal are dropped when they give a contact the (redacted) ticket `text` does not
+    hold (core/grounding.py): an agent reads them, and would pass it on."""
     signals = [s for s in ESCALATION_SIGNALS if s in set(offline["escalation_signals"]) | set(answer.escalation_signals)]
     urgency = urgency_of(answer.severity, bool(signals))
     disagree = answer.category != offline["category"] and offline["confidence"] >= 0.85
@@ -127,8 +130,16 @@ def merge(offline: Mapping[str, Any], answer: TriageAnswer, taxonomy: TriageTaxo
         **route(routing, answer.category, urgency, signals, answer.frustration),
         "confidence": answer.confidence,
         "needs_review": answer.confidence < REVIEW_BELOW or disagree or bool(offline["needs_review"]),
-        "summary": answer.summary, "goal": answer.goal, "triage_source": f"llm:{model}",
+        "summary": _told(answer.summary, text), "goal": _told(answer.goal, text), "triage_source": f"llm:{model}",
     }
+
+
+def _told(said: str | None, text: str) -> str | None:
+    """The model's free text, None when it gives a contact the ticket does not."""
+    if said and (invented := unsupported(said, text)):
+        log.warning("LLM triage text dropped: it gives %d contact(s) the ticket does not hold", len(invented))
+        return None
+    return said
 
 
 def llm_triage(text: str, offline: Mapping[str, Any], taxonomy: TriageTaxonomy, routing: Routing, model: str,
@@ -139,14 +150,14 @@ def llm_triage(text: str, offline: Mapping[str, Any], taxonomy: TriageTaxonomy, 
     cached = cache.get(key)
     if cached is not None:
         try:
-            return merge(offline, parse_answer(cached, taxonomy), taxonomy, routing, model)
+            return merge(offline, parse_answer(cached, taxonomy), taxonomy, routing, model, text)
         except (ValueError, ValidationError):
             log.warning("cached LLM triage answer no longer validates; asking again")
     got = ask(messages, complete, partial(parse_answer, taxonomy=taxonomy), "a ticket's triage")
     if got is None:
         return {**offline, "summary": None, "goal": None}
     cache.put(key, got[0])
-    return merge(offline, got[1], taxonomy, routing, model)
+    return merge(offline, got[1], taxonomy, routing, model, text)
 
 
 def llm_triage_frame(texts: list[str], offline: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing,
