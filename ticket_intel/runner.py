@@ -311,7 +311,7 @@ def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], 
     for week in sorted(counts):
         run = last(week)
         recorded = run.metadata.get(WEEK_TICKETS)  # None: recorded before ticket digests were, it cannot tell
-        if (not run.run_id or reports.get(week) != run.run_id
+        if (not run.run_id or reports.get(week) != run.report_run
                 or (recorded is not None and recorded.get(week.isoformat()) != digests.get(week, ""))):
             changed.append(week)
         elif recorded is None or run.metadata.get(RUN_INPUTS) != now:

@@ -158,6 +158,7 @@ def _review_and_recluster(sample_copy) -> dict:
     assert applied.exit_code == 0, applied.output
     oldest = {"before apply": before_apply, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
     applied_again = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
+    rerun = runner.invoke(main, ["run", "--inbox", str(sample_copy.inbox), "--warehouse", str(sample_copy.warehouse)])
 
     result = defs().resolve_job_def("weekly_job").execute_in_process(
         instance=instance, partition_key=week.isoformat(),
@@ -171,7 +172,7 @@ def _review_and_recluster(sample_copy) -> dict:
     return {
         "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
         "said": said, "shown": shown, "listed": listed, "copy": sample_copy, "oldest": oldest,
-        "applied": applied.stdout, "applied_again": applied_again.stdout,
+        "applied": applied.stdout, "applied_again": applied_again.stdout, "rerun": rerun,
         "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
     }
 
@@ -215,6 +216,14 @@ def test_a_decision_updates_the_latest_window_and_apply_the_weeks_before(reviewe
     # only the weeks no decision updated: the latest window already showed the last decision
     assert f"updating weeks {copy.start}.." in reviewed["applied"] and f"..{copy.end}:" not in reviewed["applied"]
     assert reviewed["applied_again"].splitlines()[1:] == [f"weeks {copy.start}..{copy.end} already show every review decision"]
+
+
+@pytest.mark.e2e
+def test_the_next_run_after_reviews_has_nothing_to_run(reviewed):
+    """A review's runs write the weeks' reports again; the weekly run took that for weeks never
+    completed and clustered every one of them again (the schedule too)."""
+    assert reviewed["rerun"].exit_code == 0, reviewed["rerun"].output
+    assert "nothing to run: the 12 weeks with tickets" in reviewed["rerun"].stdout
 
 
 @pytest.mark.e2e

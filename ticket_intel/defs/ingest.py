@@ -102,10 +102,20 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
 
 
 class CompleteRun(NamedTuple):
-    """A week's last complete run: its id and its raw_tickets metadata (none: the week needs a run)."""
+    """A week's last complete run: its id and its raw_tickets metadata (none: the week needs a run),
+    and the run of the week's latest report: this one's, or a later run's that wrote it again (a
+    review's), which the warehouse's report must carry."""
 
     run_id: str | None
     metadata: dict[str, Any]
+    report_run_id: str | None = None  # None: `run_id`
+
+    @property
+    def report_run(self) -> str | None:
+        return self.report_run_id or self.run_id
+
+
+REPORTS_LOOKED_AT = 100  # a week's reports read back for its ingest run's: reviews since, at most this many
 
 
 def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], CompleteRun]:
@@ -119,12 +129,20 @@ def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], Compl
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week.isoformat()]), limit=1)
         return found.records[0] if found.records else None
 
+    def reported(run_id: str, week: date) -> bool:
+        """Whether `run_id` wrote the week's report (a later review's run may have written it again)."""
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("weekly_report"), asset_partitions=[week.isoformat()]),
+            limit=REPORTS_LOOKED_AT)
+        return any(r.run_id == run_id for r in found.records)
+
     def complete_run(week: date) -> CompleteRun:
         if week not in known:
             raw, report = latest("raw_tickets", week), latest("weekly_report", week)
-            complete = raw is not None and raw.asset_materialization and report is not None and report.run_id == raw.run_id
-            known[week] = CompleteRun(raw.run_id, {k: v.value for k, v in raw.asset_materialization.metadata.items()}
-                                      ) if complete else CompleteRun(None, {})
+            complete = (raw is not None and raw.asset_materialization and report is not None
+                        and (report.run_id == raw.run_id or reported(raw.run_id, week)))
+            known[week] = CompleteRun(raw.run_id, {k: v.value for k, v in raw.asset_materialization.metadata.items()},
+                                      report.run_id) if complete else CompleteRun(None, {})
         return known[week]
 
     return complete_run
