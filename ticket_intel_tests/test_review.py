@@ -233,6 +233,8 @@ def test_renamed_theme_keeps_its_name_after_reclustering(reviewed):
     summaries = reviewed["marts.cluster_summaries"].set_index("theme_id")
     assert ranked.loc[renamed, "label"] == "Customers cannot pay by card"
     assert summaries.loc[renamed, "label"] == "Customers cannot pay by card"
+    # the tracker's issue title too: it kept the extractive topic ("[Billing] Direct debit: ...")
+    assert "] Customers cannot pay by card: " in summaries.loc[renamed, "backlog_title"]
     assert ranked.loc[renamed, "review_status"] == "renamed"
 
 

@@ -215,7 +215,7 @@ def backlog_item(signal: str, topic: str, quote: str, tickets: int, rate: float,
                  deflection: float) -> BacklogItem:
     """The theme as a backlog item: title, a user story grounded in a customer's words, and a measurable
     done-when (the weekly rate halved, at least to the level a theme stops being one)."""
-    tag, work, goal, benefit = _BACKLOG[signal]
+    _, _, goal, benefit = _BACKLOG[signal]
     if signal == "bug" and _FAILURE_NOUN.search(topic.lower()):
         goal = "the {topic} fixed"
     target = max(1, int(rate // 2))
@@ -223,8 +223,15 @@ def backlog_item(signal: str, topic: str, quote: str, tickets: int, rate: float,
     story = (f"{who} I want {goal.format(topic=topic)} so that {benefit}. "
              f"Evidence: {plural(tickets, 'ticket')} in the window, {rate:.1f}/week lately. "
              f"Done when this theme falls to {target}/week or fewer.")
-    return BacklogItem(title=f"[{tag}] {capitalised(topic)}: {work}", user_story=story,
-                       severity=severity, deflection_per_week=deflection)
+    return BacklogItem(title=backlog_title(signal, topic), user_story=story, severity=severity,
+                       deflection_per_week=deflection)
+
+
+def backlog_title(signal: str, topic: str) -> str:
+    """A backlog item's title: "[Bug] Card payment declined: find and fix the cause". A reviewer's
+    name for the theme is its topic too (the tracker's issue kept the extractive one)."""
+    tag, work, _, _ = _BACKLOG[signal]
+    return f"[{tag}] {capitalised(topic)}: {work}"
 
 
 def _normalise(text: str) -> str:

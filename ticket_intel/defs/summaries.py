@@ -16,6 +16,7 @@ from ticket_intel.core.report import md_escape
 from ticket_intel.core.summarize import (
     ThemeDocs,
     ThemeSummary,
+    backlog_title,
     described_share,
     extractive_summary,
     stable_labels,
@@ -38,7 +39,8 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
         "signal_type": summary.signal_type,
         "product_area": tax.assign_area(taxonomy.for_product(doc.product), doc.of_words(doc.texts),
                                         doc.of_words(ticket_tags) if ticket_tags else [], doc.terms),
-        "backlog_title": summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
+        "backlog_title": backlog_title(summary.signal_type, reviewed) if (reviewed := ctx.review.labels.get(theme_id))
+        else summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
         "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
         "terms": summary.terms, "described_share": described_share(doc, summary.terms, weeks),
         "example_ticket_ids": summary.example_ticket_ids,
