@@ -459,8 +459,9 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     if log:
         click.echo("\nreview log:")
         for r in log:
+            into = f"into {r['target_theme_id']}" if r["target_theme_id"] else ""
             click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {r['action']} "
-                       f"{r['theme_id']} {r['value'] or ''} {r['target_theme_id'] or ''}".rstrip())
+                       f"{r['theme_id']} {r['value'] or ''} {into}".replace("  ", " ").rstrip())
 
 
 def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,
@@ -515,7 +516,8 @@ def review_confirm(warehouse: Path, reviewer: str | None, theme_id: str) -> None
 @click.argument("into_theme_id")
 @friendly
 def review_merge(warehouse: Path, reviewer: str | None, theme_id: str, into_theme_id: str) -> None:
-    """Merge THEME_ID into INTO_THEME_ID from now on."""
+    """Merge THEME_ID into INTO_THEME_ID: its tickets count as INTO_THEME_ID's in the weeks the
+    decision updates, and in the others after `review apply`."""
     _decide(warehouse, theme_id, "merge", f"{theme_id} merged into {into_theme_id}", target=into_theme_id,
             reviewer=reviewer)
 

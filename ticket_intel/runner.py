@@ -187,10 +187,11 @@ class WeekPlan:
     def describe(self, again: str = "--weeks all runs them again") -> str:
         """The plan in a line or two; `again` says how to run unchanged weeks anyway."""
         if self.idle:
-            return (f"nothing to run: the {self.current} weeks with tickets, {self.start}..{self.end}, are unchanged "
-                    f"since their last complete run ({again}){self._cut_note()}")
-        skipped = f"; skipped {self.without} weeks with no tickets" if self.without else ""
-        kept = f"; the {self.current} weeks before are unchanged since their last complete run" if self.current else ""
+            return (f"nothing to run: the {plural(self.current, 'week')} with tickets, {self.start}..{self.end}, "
+                    f"{_are(self.current)} unchanged since their last complete run ({again}){self._cut_note()}")
+        skipped = f"; skipped {plural(self.without, 'week')} with no tickets" if self.without else ""
+        kept = (f"; the {plural(self.current, 'week')} before {_are(self.current)} unchanged since their last complete run"
+                if self.current else "")
         return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{kept}{self._cut_note()}"
 
     def _cut_note(self) -> str:
@@ -331,3 +332,7 @@ def _range(spec: str) -> tuple[date, date]:
     if end < start:
         raise ValueError(f"--weeks range {spec} ends before it starts")
     return start, end
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"

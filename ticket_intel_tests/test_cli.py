@@ -347,7 +347,7 @@ def test_changed_weeks_run_from_the_first_change_and_nothing_when_none_changed()
     assert "nothing to run: the 4 weeks with tickets, 2026-11-02..2026-11-23, are unchanged" in idle.describe()
     middle = runner.plan_weeks(runner.CHANGED, counts, KEYS, changed={weeks[1]})
     assert not middle.idle and (middle.start, middle.end, middle.with_tickets) == (weeks[1], weeks[-1], 3)
-    assert "the 1 weeks before are unchanged since their last complete run" in middle.describe()
+    assert "the 1 week before is unchanged since their last complete run" in middle.describe()
     every = runner.plan_weeks("all", counts, KEYS, changed={weeks[1]})  # `all` runs every week whatever changed
     assert (every.start, every.current) == (weeks[0], 0)
     cut = rates.CutWeek(weeks[-1], dt.datetime(2026, 11, 23, 10), 0.8)
@@ -472,7 +472,7 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
                "--weeks", "2026-08-31..2026-09-14"], env, tmp_path)
     out, err = run.communicate(timeout=600)
     assert run.returncode == 0, err[-3000:]
-    assert "skipped 1 weeks with no tickets" in out
+    assert "skipped 1 week with no tickets" in out
     with wh.open_warehouse(tmp_path / "w.duckdb") as con:
         redacted = con.execute("SELECT week_start::VARCHAR, count(*) FROM staging.redacted_tickets GROUP BY 1 "
                                "ORDER BY 1").fetchall()
@@ -485,7 +485,7 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
                 env, tmp_path)  # the quiet week alone, as the weekly schedule runs it
     out, err = quiet.communicate(timeout=600)
     assert quiet.returncode == 0, err[-3000:]
-    assert "0 with tickets; skipped 1 weeks with no tickets" in out
+    assert "0 with tickets; skipped 1 week with no tickets" in out
 
 
 @pytest.mark.e2e

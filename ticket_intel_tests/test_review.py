@@ -55,6 +55,8 @@ def test_a_merge_cycle_is_refused_and_ignored():
     state = review_state(log(("merge", "A", None, "B")))
     with pytest.raises(ValueError, match="cycle"):
         validate_action("merge", None, "A", "B", state)
+    with pytest.raises(ValueError, match="cannot be merged into itself"):  # it said "A is already merged into A"
+        validate_action("merge", None, "A", "A", review_state([]))
     looped = review_state(log(("merge", "A", None, "B"), ("merge", "B", None, "A")))
     assert looped.canonical("A") == "B" and looped.canonical("B") == "B"
 
@@ -199,7 +201,7 @@ def test_each_decision_says_what_changed_and_shows_at_once(reviewed):
     assert merged not in shown["merge"]
     assert shown["merge"][into]["tickets"] == shown["before"][into]["tickets"] + shown["before"][merged]["tickets"]
     assert rejected in shown["merge"] and rejected not in shown["not-a-theme"]
-    assert "renamed" in reviewed["listed"] and f"merge {merged}  {into}" in reviewed["listed"]
+    assert "renamed" in reviewed["listed"] and f"merge {merged} into {into}" in reviewed["listed"]
 
 
 @pytest.mark.e2e

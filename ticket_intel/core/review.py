@@ -134,6 +134,8 @@ def validate_action(action: str, value: str | None, target: str | None, theme_id
         raise ValueError("fixed needs the release that fixed it: --release VERSION")
     if action == "merge" and not target:
         raise ValueError("merge needs the theme to merge into")
+    if action == "merge" and target == theme_id:
+        raise ValueError(f"a theme cannot be merged into itself ({theme_id})")
     if action == "merge" and target and theme_id and state is not None and state.canonical(target) == theme_id:
         raise ValueError(f"{target} is already merged into {theme_id}; merging back would make a cycle")
     if action == "undo" and not (value and value.isdigit()):
