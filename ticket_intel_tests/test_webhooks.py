@@ -53,7 +53,8 @@ def test_intercom_notification_takes_the_first_user_message_and_answers_ping():
     ([1, 2], 422, "the body must be a JSON object"),
     ({"text": 5}, 422, '"text" must be a string'),
     ({"text": "x", "customer_id": {"a": 1}}, 422, '"customer_id"'),
-    ({"text": "   "}, 422, "has no message"),
+    ({"text": "   "}, 422, "no customer message"),
+    ({"text": "I am out of the office until Monday with limited access to email."}, 422, "no ticket to triage"),
     ({"hello": "world"}, 422, "unrecognised payload"),
     ({"type": "zen:event-type:ticket.created", "detail": "x"}, 422, '"detail" must be a JSON object'),
     ({"type": "notification_event", "topic": "conversation.user.created", "data": {"item": {"source": {}}}}, 422,
@@ -71,6 +72,13 @@ def test_bad_payloads_say_what_is_wrong(doc, status, message):
     with pytest.raises(RequestError, match=message) as info:
         parse_payload(doc)
     assert info.value.status == status
+
+
+def test_a_webhook_ticket_is_read_as_ingest_reads_it():
+    """A Zendesk ticket whose description is a bare "Hi," was triaged as "Hi," (other, P4, nothing
+    similar) where ingest reads its subject over it; an out-of-office reply was routed to a team."""
+    got = parse_payload({"ticket": {"id": 5, "subject": "My card was declined at the shop", "description": "Hi,"}})
+    assert got.text.startswith("My card was declined at the shop") and got.ticket_id == "zendesk:5"
 
 
 def test_no_secret_means_no_check():

@@ -29,10 +29,11 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ticket_intel.core.sources import freshdesk
-from ticket_intel.core.sources.base import id_or_none, pseudonymize, text_or_none
+from ticket_intel.core.sources.base import RecordError, id_or_none, make_ticket
 from ticket_intel.core.sources.intercom import CUSTOMER_AUTHORS
 
 SIGNATURE_HEADER = "x-ticket-intel-signature"
@@ -93,16 +94,18 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def _incoming(source: str, ticket_id: Any, message: Any, subject: Any, customer: Any) -> Incoming:
-    """The message (the subject when it has none), as the export profiles read a ticket."""
+    """The message as the export profiles read a ticket (`base.make_ticket`)."""
     for name, value in (("id", ticket_id), ("customer", customer), ("message", message), ("subject", subject)):
         if isinstance(value, Mapping | list):
             raise RequestError(422, f"the {source} payload's {name} must be a string or a number, not a JSON "
                                     f"{'object' if isinstance(value, Mapping) else 'array'}")
-    text = text_or_none(message) or text_or_none(subject)
-    if text is None:
-        raise RequestError(422, f"the {source} payload has no message: its description and subject are empty")
     sid = id_or_none(ticket_id)
-    return Incoming(source, text, pseudonymize(id_or_none(customer)), f"{source}:{sid}" if sid else None)
+    try:  # as ingest reads it: the subject over a bare "Hi,", a chat's opening turn; automatic mail is none
+        ticket = make_ticket(source=source, source_id=sid or "-", created_at=datetime.now(UTC), message=message,
+                             subject=subject, customer_id=customer)
+    except RecordError as exc:
+        raise RequestError(422, f"the {source} payload holds no ticket to triage: {exc}") from None
+    return Incoming(source, ticket["message"], ticket["customer_id"], f"{source}:{sid}" if sid else None)
 
 
 def _zendesk(ticket: Mapping[str, Any]) -> Incoming:
