@@ -50,8 +50,8 @@ MIN_TERM_SHARE = 0.05
 # in 20 (1.96 * sqrt(0.05 * 0.95 / 2000) = 0.0096), and a window's words cost what its themes'
 # samples do, not what its 800k tickets do. Counts, severity, signal and examples read every ticket.
 WORD_SAMPLE = 2000
-# The tickets nearest a theme's centre checked for saying more than its shared words (`says_more`):
-# its examples and typical quote come from them, a few of tens of thousands.
+# The tickets nearest a theme's centre checked for being a statement (`a_statement`): its examples
+# and typical quote come from them, a few of tens of thousands.
 QUOTE_CANDIDATES = 50
 # Words of meaning a ticket needs to stand as an example or the typical quote: fewer make a tag or a
 # title's stub, not a statement ("[DevTools Bug]: ", an issue whose title was its template's tag).

@@ -85,6 +85,7 @@ SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a ma
 # would file each ticket once a week), counted where they were read.
 REPEATED_ROWS = "exported again unchanged in a later file"
 CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
+RECORD_CHARS = 100_000  # of a rejected record's text, kept with its reason
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -217,21 +218,24 @@ def _head(fh: IO[bytes], size: int) -> bytes:
 
 
 class _Lines:
-    """An iterator of lines that keeps those read since the last `take`: a record's own text."""
+    """An iterator of lines that keeps those read since the last `take`, up to `RECORD_CHARS`: a
+    record's own text (a quote left open may run to the end of a large file)."""
 
     def __init__(self, lines: Iterator[str]) -> None:
-        self._lines, self._read = lines, []
+        self._lines, self._read, self._kept = lines, [], 0
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
         line = next(self._lines)
-        self._read.append(line)
+        if self._kept < RECORD_CHARS:
+            self._read.append(line)
+            self._kept += len(line)
         return line
 
     def take(self) -> str:
-        text, self._read = "".join(self._read), []
+        text, self._read, self._kept = "".join(self._read)[:RECORD_CHARS], [], 0
         return text
 
 
@@ -279,7 +283,7 @@ def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
     rows, locators, bad, sent = [], [], [], False
     for start, row, why, text in _csv_records(reader, lines, len(header)):
         if row is None:
-            bad.append({"locator": f"line {start}", "record": text[:100_000], "reason": why})
+            bad.append({"locator": f"line {start}", "record": text, "reason": why})
         else:
             rows.append(row)
             locators.append(f"line {start}")
@@ -303,7 +307,7 @@ def _jsonl_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
             records.append(json.loads(line))
             locators.append(f"line {n}")
         except json.JSONDecodeError as exc:
-            bad.append({"locator": f"line {n}", "record": line[:100_000],
+            bad.append({"locator": f"line {n}", "record": line[:RECORD_CHARS],
                         "reason": f"invalid JSON on this line: {exc.msg} at column {exc.colno}"})
         if len(records) + len(bad) == chunk_rows:
             yield records, locators, bad
@@ -867,7 +871,7 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
             reading.file_error(source_file, str(exc), _head(spool.file, 2000))
             return
     ending = [{"locator": "end of file", "source": entry["profile"], "source_file": source_file,
-               "record": tail.decode("utf-8", errors="replace")[:100_000],
+               "record": tail.decode("utf-8", errors="replace")[:RECORD_CHARS],
                "reason": "last record incomplete: the file was being written while it was read"}] if tail else []
     if not (sent or ending or entry["skipped"] or any(m for _, m in messages)):
         ending = [{"locator": "file", "source": entry["profile"], "source_file": source_file, "record": "",
