@@ -81,6 +81,35 @@ def test_removed_export_keeps_its_tickets_until_pruned(env, monkeypatch):
     assert set(files) == {"a.csv"}
 
 
+def test_a_week_a_prune_empties_loses_its_themes_and_report(env, monkeypatch):
+    """Its themes stayed listed, its report kept example texts of the pruned tickets, and the next
+    week's themes continued its ids: every row derived from it goes, with its report's files."""
+    from datetime import date
+
+    _ingest(env)
+    report = env / "reports" / f"ticket_intel_{WEEK}.html"
+    report.parent.mkdir()
+    report.write_text("<p>My card was declined</p>")
+    report.with_suffix(".md").write_text("My card was declined")
+    week = date.fromisoformat(WEEK)
+    with wh.open_warehouse(env / "wh.duckdb") as con:
+        con.execute("INSERT INTO marts.weekly_reports (week_start, markdown, html_path, run_id) VALUES (?, 'x', ?, 'r')",
+                    [week, str(report)])
+        con.execute("INSERT INTO marts.not_a_theme (week_start, theme_id, tickets) VALUES (?, 'T1', 3)", [week])
+        con.execute("INSERT INTO marts.not_a_theme (week_start, theme_id, tickets) VALUES ('2026-09-07', 'T1', 1)")
+    for name in ("a.csv", "b.csv"):
+        (env / "inbox" / name).unlink()
+    (env / "inbox" / "c.csv").write_text(fd_csv([fd_row("21", created=NEXT)]))  # another week's export
+    monkeypatch.setenv("TICKET_INTEL_PRUNE_GONE_EXPORTS", "true")
+    _, lines = _ingest(env)
+    with wh.open_warehouse(env / "wh.duckdb", read_only=True) as con:
+        left = con.execute("SELECT week_start::VARCHAR FROM marts.not_a_theme UNION ALL "
+                           "SELECT week_start::VARCHAR FROM marts.weekly_reports").fetchall()
+    assert left == [("2026-09-07",)]  # the week run, emptied; the other week's rows stay
+    assert not report.exists() and not report.with_suffix(".md").exists()
+    assert any(f"week {WEEK} holds no ticket any more" in line for line in lines)
+
+
 def test_export_turned_unreadable_keeps_its_tickets(env):
     _ingest(env)
     with wh.open_warehouse(env / "wh.duckdb") as con:  # an input logged here that is not a ticket export

@@ -71,7 +71,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
             listed_files=files["source_file"].tolist(), stage=stage, run_id=run_id, files=files,
             prune=ingest.prune(), inputs=side_input_writes(inputs, run_id))
         with warehouse.connect() as con:
-            write_ingest(con, write)
+            emptied = write_ingest(con, write)
             kept = kept_files(stored_files(con), write.read_files)
         checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
         shaping, digests = inputs_digest(Path(ingest.inbox)), week_tickets(stage.week_digests(), weeks)
@@ -82,6 +82,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
                                   ignore_index=True))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
+    _remove_reports(context, emptied)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
     yield from raw_checks(checked, int(streamed["accepted"].sum()), malformed, ranking.plans().allowed,
                           ingest.rejection_ceiling())
@@ -146,6 +147,16 @@ def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], Compl
         return known[week]
 
     return complete_run
+
+
+def _remove_reports(context: dg.AssetExecutionContext, emptied: dict[date, str | None]) -> None:
+    """The reports (HTML and Markdown) of weeks left without a ticket, whose rows the write removed:
+    a report kept its example texts after its tickets were pruned."""
+    for week, html in emptied.items():
+        for path in (Path(html), Path(html).with_suffix(".md")) if html else ():
+            path.unlink(missing_ok=True)
+        context.log.warning(f"week {week} holds no ticket any more: its themes, summaries, ranking, alerts"
+                            f"{' and report (' + html + ')' if html else ''} were removed")
 
 
 def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:

@@ -32,9 +32,10 @@ class IngestWrite:
     inputs: Sequence[Replace] = ()  # what was read beside the exports (help center, releases)
 
 
-def write_ingest(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
-    """All of it in one transaction (retried whole on a refused DuckLake commit)."""
-    target.retry_conflicts(lambda: in_transaction(con, lambda: _write(con, w)))
+def write_ingest(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> dict[date, str | None]:
+    """All of it in one transaction (retried whole on a refused DuckLake commit); the weeks left
+    without a ticket, whose rows it removed, with their report's path (`_clear_emptied`)."""
+    return target.retry_conflicts(lambda: in_transaction(con, lambda: _write(con, w)))
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.RecordBatchReader) -> None:
@@ -66,6 +67,27 @@ def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
                    WHERE f.in_inbox IS NOT NULL""", [list(w.listed_files)])
     con.execute("DELETE FROM ops.ingested_files WHERE in_inbox = false AND kept = 0")
     apply_writes(con, w.inputs)
+    return _clear_emptied(con, weeks)
+
+
+def _clear_emptied(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dict[date, str | None]:
+    """Of `weeks`, those left without a ticket (their exports pruned, or exported again into other
+    weeks) lose every row derived from them, which the later stages skip for want of tickets: their
+    themes stayed listed, their report kept its example texts, and the next week's themes continued
+    the emptied week's ids. Returns each with its report's path (None: none), which the caller removes."""
+    held = {r[0] for r in con.execute("SELECT DISTINCT week_start FROM raw.tickets WHERE week_start IN "
+                                      "(SELECT unnest(?))", [list(weeks)]).fetchall()}
+    empty = [w for w in weeks if w not in held]
+    if not empty:
+        return {}
+    paths = dict(con.execute("SELECT week_start, html_path FROM marts.weekly_reports WHERE week_start IN "
+                             "(SELECT unnest(?))", [empty]).fetchall())
+    derived = con.execute("""SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns
+                             WHERE column_name = 'week_start' AND (table_schema IN ('staging', 'marts')
+                                   OR table_schema || '.' || table_name = 'ops.alerts')""").fetchall()
+    for (table,) in derived:
+        con.execute(f"DELETE FROM {table} WHERE week_start IN (SELECT unnest(?))", [empty])
+    return {w: paths.get(w) for w in empty}
 
 
 def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
