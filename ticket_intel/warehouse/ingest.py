@@ -82,9 +82,11 @@ def _clear_emptied(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dic
         return {}
     paths = dict(con.execute("SELECT week_start, html_path FROM marts.weekly_reports WHERE week_start IN "
                              "(SELECT unnest(?))", [empty]).fetchall())
-    derived = con.execute("""SELECT DISTINCT table_schema || '.' || table_name FROM information_schema.columns
-                             WHERE column_name = 'week_start' AND (table_schema IN ('staging', 'marts')
-                                   OR table_schema || '.' || table_name = 'ops.alerts')""").fetchall()
+    derived = con.execute("""SELECT DISTINCT c.table_schema || '.' || c.table_name FROM information_schema.columns c
+                             JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
+                             WHERE c.column_name = 'week_start' AND t.table_type = 'BASE TABLE'
+                               AND (c.table_schema IN ('staging', 'marts')
+                                    OR c.table_schema || '.' || c.table_name = 'ops.alerts')""").fetchall()
     for (table,) in derived:
         con.execute(f"DELETE FROM {table} WHERE week_start IN (SELECT unnest(?))", [empty])
     return {w: paths.get(w) for w in empty}
