@@ -60,8 +60,8 @@ class AssistSettings:
             model=v("TICKET_INTEL_EMBEDDING_MODEL"), backend=v("TICKET_INTEL_EMBEDDING_BACKEND"),
             redaction=RedactionSettings(order_patterns=parse_patterns(v("TICKET_INTEL_ORDER_PATTERNS")),
                                         keep_words=settings.words(v("TICKET_INTEL_KEEP_WORDS"))),
-            k=int(v("TICKET_INTEL_SIMILAR_K")), llm_model=v("TICKET_INTEL_LLM_MODEL"),
-            llm_kwargs=completion_kwargs(float(v("TICKET_INTEL_LLM_TIMEOUT_SECONDS")), v("TICKET_INTEL_LLM_API_BASE"),
+            k=settings.number("TICKET_INTEL_SIMILAR_K"), llm_model=v("TICKET_INTEL_LLM_MODEL"),
+            llm_kwargs=completion_kwargs(settings.number("TICKET_INTEL_LLM_TIMEOUT_SECONDS", float), v("TICKET_INTEL_LLM_API_BASE"),
                                          v("TICKET_INTEL_LLM_MOCK_RESPONSE")),
         )
 

@@ -102,7 +102,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
     instance = prepare_instance()
     for line in reap_dead_runs(instance):
         _say(line)
-    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    wait = settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float)
     with access.writer_lock(warehouse, "ticket-intel run", wait, _say):
         record_config_versions(instance)
         result = defs().resolve_job_def("weekly_job").execute_in_process(
@@ -363,7 +363,7 @@ def review() -> None:
 def _record_review(warehouse: Path, theme_id: str, action: str, value: str | None = None,
                    target: str | None = None, reviewer: str | None = None, note: str | None = None) -> int:
     _using(warehouse)
-    wait = float(settings.value("TICKET_INTEL_WRITER_WAIT_SECONDS"))
+    wait = settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float)
     with access.open_writer(warehouse, f"ticket-intel review {action}", wait, _say) as con:
         validate_action(action, value, target, theme_id, review_state(wh.reviews(con)))
         known = wh.known_theme_ids(con)
@@ -401,7 +401,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
         click.echo(NOT_CLUSTERED_YET)
         return
     weeks = _weeks_behind_reviews(warehouse, span) if every_week else weeks_to_update(
-        span, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+        span, settings.number("TICKET_INTEL_WINDOW_WEEKS"))
     if weeks is None:
         click.echo(f"weeks {span[0]}..{span[1]} already show every review decision")
         return
@@ -648,7 +648,7 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
 
     chosen = chosen_week(warehouse, monday(week.date()) if week else None)
     with access.open_snapshot(warehouse) as con:
-        ctx = wh.load_week_context(con, chosen, int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))
+        ctx = wh.load_week_context(con, chosen, settings.number("TICKET_INTEL_WINDOW_WEEKS"))
         themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
         by_theme = themed.groupby("theme_id")
         summaries = wh.latest_summaries(con, list(by_theme.groups), chosen)  # every theme of the window
@@ -659,7 +659,7 @@ def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
     document = draft(themes.dropna(subset=["tickets"]), {t: v / np.linalg.norm(v) for t, v in centroids.items()},
                      by_theme["similarity"].agg(list).to_dict(),
                      by_theme["tags"].agg(lambda s: [list(t) for t in s if t is not None]).to_dict(),
-                     int(settings.value("TICKET_INTEL_MIN_THEME_TICKETS")),
+                     settings.number("TICKET_INTEL_MIN_THEME_TICKETS"),
                      by_theme["text"].agg(lambda s: list(s)[:DRAFT_TEXTS]).to_dict())
     click.echo(render(document, f"{warehouse}, window ending {chosen}"), nl=False)
 

@@ -103,7 +103,7 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
 
     with staged_inbox(inbox, load_mappings(mappings_dir), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
-        offsets = staged.stage.latest_weeks_offsets(int(settings.value("TICKET_INTEL_WINDOW_WEEKS")))  # a window, as its report reads it
+        offsets = staged.stage.latest_weeks_offsets(settings.number("TICKET_INTEL_WINDOW_WEEKS"))  # a window, as its report reads it
         return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()
 
 
@@ -147,7 +147,7 @@ def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     returns what was chosen and why, or None if configured or recorded."""
     if settings.is_chosen(PARTITIONS_START) or not counts:
         return None
-    minimum = int(settings.value("TICKET_INTEL_MIN_WEEK_TICKETS"))
+    minimum = settings.number("TICKET_INTEL_MIN_WEEK_TICKETS")
     start = first_rankable_week(counts, minimum)
     path = home / PARTITIONS_RECORD
     path.write_text(start.isoformat(), encoding="utf-8")

@@ -249,3 +249,13 @@ def value(env: str) -> str:
     """One setting's resolved value (for load-time settings and the command line)."""
     apply()
     return os.environ[BY_ENV[env].env]
+
+
+def number(env: str, kind: type[int] | type[float] = int) -> int | float:
+    """A numeric setting's value; an error naming the setting when it is not one (`int('abc')` said
+    only "invalid literal for int() with base 10")."""
+    text = value(env)
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{env} must be {'a whole number' if kind is int else 'a number'}, not {text!r}") from None

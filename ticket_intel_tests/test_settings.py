@@ -66,3 +66,12 @@ def test_relative_paths_keep_their_meaning_when_dev_changes_folder(tmp_path, mon
     assert os.environ["TICKET_INTEL_TAXONOMY"] == str((tmp_path / "areas.yaml").resolve())
     assert os.environ["TICKET_INTEL_SEED"] == "7"
     assert os.environ["TICKET_INTEL_TRIAGE"] == settings.BY_ENV["TICKET_INTEL_TRIAGE"].default  # absent here: as given
+
+
+def test_a_number_setting_that_is_none_names_itself(monkeypatch):
+    """`TICKET_INTEL_SIMILAR_K=abc` failed with "invalid literal for int() with base 10: 'abc'"."""
+    monkeypatch.setenv("TICKET_INTEL_SIMILAR_K", "abc")
+    with pytest.raises(ValueError, match="TICKET_INTEL_SIMILAR_K must be a whole number, not 'abc'"):
+        settings.number("TICKET_INTEL_SIMILAR_K")
+    monkeypatch.setenv("TICKET_INTEL_LLM_TIMEOUT_SECONDS", "2.5")
+    assert settings.number("TICKET_INTEL_LLM_TIMEOUT_SECONDS", float) == 2.5

@@ -70,7 +70,7 @@ class ServeSettings:
         if not limit >= 0:  # NaN: not a number
             raise ValueError("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY must be 0 (no limit) or a number of US "
                              f"dollars, not {per_day!r}")
-        return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), int(settings.value("TICKET_INTEL_SERVE_MAX_BYTES")),
+        return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), settings.number("TICKET_INTEL_SERVE_MAX_BYTES"),
                    limit)
 
 

@@ -85,7 +85,7 @@ def _deliver(context: dg.SensorEvaluationContext, alerts: AlertConfig, box: Outb
     return sent, failed
 
 
-INTERVAL_SECONDS = int(settings.value("TICKET_INTEL_ALERT_INTERVAL_SECONDS"))
+INTERVAL_SECONDS = settings.number("TICKET_INTEL_ALERT_INTERVAL_SECONDS")
 
 
 def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition:

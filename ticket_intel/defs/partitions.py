@@ -14,7 +14,7 @@ from ticket_intel import warehouse as wh
 # Both shape the graph (which partitions exist, which upstream weeks a week depends on), so they
 # are read when definitions load, through the same settings as everything else.
 START = settings.value("TICKET_INTEL_PARTITIONS_START")
-WINDOW_WEEKS = int(settings.value("TICKET_INTEL_WINDOW_WEEKS"))
+WINDOW_WEEKS = settings.number("TICKET_INTEL_WINDOW_WEEKS")
 
 weekly = dg.WeeklyPartitionsDefinition(start_date=START, day_offset=1, timezone="UTC")
 POOL = "duckdb"  # every asset that writes the warehouse; dagster.yaml admits one run holding it at a time
