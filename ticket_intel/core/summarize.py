@@ -943,12 +943,12 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     sampled = {t: np.flatnonzero(voiced[rows])[word_sample(ids[rows][voiced[rows]], WORD_SAMPLE)]
                for t, rows in groups.items()}
     stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
-    meanings = {t: [m if isinstance(m, str) else meaning_text(texts[i]) for i, m in zip(rows, stored[rows], strict=True)]
-                for t, rows in ((t, groups[t][at]) for t, at in sampled.items())}
     every = {t: stored[rows].tolist() for t, rows in groups.items()}
     for t, at in sampled.items():  # the word rows' texts for meaning, computed where not stored, kept
-        for i, m in zip(at, meanings[t], strict=True):
-            every[t][i] = m
+        for i in at:
+            if not isinstance(every[t][i], str):
+                every[t][i] = meaning_text(texts[groups[t][i]])
+    meanings = {t: [every[t][i] for i in at] for t, at in sampled.items()}
     stop = _stop_words()
     # Each ticket split once: a window's sampled tickets outnumber `_sentences`' cache.
     sentences = {t: [_sentences(m) for m in theme] for t, theme in meanings.items()}

@@ -218,7 +218,8 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
     result = ParseResult(mapping.source, pending=Pending(mapping))
     if (missing := _missing_columns(mapping, list(frame.columns))) and not sparse:
         raise FileError(f"mapping {mapping.name}: file lacks columns {missing}")
-    frame = frame.assign(**dict.fromkeys(missing))
+    if missing:  # assign() copies the chunk even with nothing to add
+        frame = frame.assign(**dict.fromkeys(missing))
     stem = file_stem(file_name)
     for locator, row in zip(locators, records(frame), strict=True):
         if not mapping.keeps(row):

@@ -46,16 +46,14 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
-def _module_file(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
-
-
 def _source(name: str) -> Path | None:
+    """A module's source file; None for a name that is no module of its own (`from pkg import
+    function`) or has no Python source."""
     try:
-        return _module_file(name)
-    except (ImportError, ValueError):  # `from pkg import function`: not a module of its own
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
         return None
+    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
 
 
 def _first_party(names: set[str]) -> set[str]:
