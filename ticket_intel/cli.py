@@ -450,6 +450,7 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     frame = load_themes(warehouse, monday(week.date()) if week else None)
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
+        known = wh.known_theme_ids(con)
     state = review_state(log)
     from tabulate import tabulate
 
@@ -460,8 +461,17 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
         click.echo("\nreview log:")
         for r in log:
             into = f"into {r['target_theme_id']}" if r["target_theme_id"] else ""
-            click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {r['action']} "
-                       f"{r['theme_id']} {r['value'] or ''} {into}".replace("  ", " ").rstrip())
+            said = f"{r['action']} {r['theme_id']} {r['value'] or ''} {into}".replace("  ", " ").rstrip()
+            click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {said}"
+                       + _held_by_none(r, known))
+
+
+def _held_by_none(decision: dict, known: set[str]) -> str:
+    """What a decision waits for when its themes are in no clustered week (history changed: an export
+    pruned); ids are never issued to another theme, so it applies again if the theme comes back."""
+    gone = [t for t in (decision["theme_id"], decision["target_theme_id"])
+            if t and decision["action"] != "undo" and t not in known]
+    return f"  (no clustered week holds {' or '.join(gone)} now: the decision waits for it)" if gone else ""
 
 
 def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,

@@ -37,6 +37,8 @@ def test_a_warehouse_of_the_previous_release_migrates_on_first_open(tmp_path):
         series = con.execute("SELECT series_theme_id FROM staging.ticket_clusters").fetchall()
         review = con.execute("SELECT value FROM ops.theme_reviews").fetchall()
         counts_table = wh.table_exists(con, "staging.theme_week_counts")
+        registry = con.execute("SELECT theme_id, week_start, ticket_ids FROM ops.theme_registry").fetchall()
+    assert registry == [("T1", W1, [])]  # issued in its first stored week (no member rows kept there)
     assert versions == [m.version for m in wh.schema.MIGRATIONS]
     assert origins == [(W1, "new"), (W2, "new")]  # the theme record carries its birth event
     assert series == [("T1",)]  # the series rule is stored, never re-derived in SQL

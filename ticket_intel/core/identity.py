@@ -34,6 +34,12 @@
    a new id is a split when most of its tickets seen last week came from one continuing
    theme, otherwise new; a previous theme with no tickets left merged when most of its tickets
    went to one theme, otherwise faded.
+4. An id is issued once, ever. Ids are numbered by week of birth, so when a week is clustered
+   again on changed history (an export pruned, then put back) its new themes would take the
+   numbers its old themes held, and reviews and tracker links, keyed by id, would follow a number
+   to another theme. A week's new themes therefore take back the ids earlier runs of this week
+   or a later one gave the same theme (the rule that matches weeks, `match`), and the others get
+   numbers no run has issued (`new_ids`, `reissued`).
 """
 
 from __future__ import annotations
@@ -69,14 +75,14 @@ class Tracked:
 
 
 def new_theme_id(week: date, k: int) -> str:
-    """Deterministic ids (week of birth + rank) so re-running a week reproduces them."""
+    """An id says the week the theme was born and its order among that week's new themes."""
     return f"T{week:%Y%m%d}-{k:02d}"
 
 
-def new_ids(week: date) -> Iterator[str]:
-    """Fresh ids for themes born in `week`, in order; one iterator per week keeps them unique when a
-    window is clustered in several parts (products)."""
-    return (new_theme_id(week, k) for k in count())
+def new_ids(week: date, issued: frozenset[str] = frozenset()) -> Iterator[str]:
+    """Fresh ids for themes born in `week`, in order, skipping those any run has `issued`; one
+    iterator per week keeps them unique when a window is clustered in several parts (products)."""
+    return (i for i in (new_theme_id(week, k) for k in count()) if i not in issued)
 
 
 def match(
@@ -84,6 +90,30 @@ def match(
     min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT, fresh: Iterator[str] | None = None,
 ) -> dict[int, str]:
     """Theme id per cluster: the matched previous theme's, or a new one (numbered in cluster order)."""
+    ids = matched(current, previous, min_score, overlap_weight)
+    fresh = fresh or new_ids(week)
+    for cluster in current:
+        if cluster not in ids:
+            ids[cluster] = next(fresh)
+    return ids
+
+
+def reissued(fresh: list[Theme], earlier: list[Theme]) -> dict[str, str]:
+    """Of the themes this run gave new ids (`fresh`), those that are a theme an earlier run of this
+    week or a later one issued an id to (`earlier`, no longer held by a theme of this run), with that
+    id: the same rule as week to week, so a re-run on unchanged history gives back every id. A theme
+    must also hold tickets of the one it takes the id of: by centroid alone (the rule between windows
+    that share no ticket) an id would pass to a look-alike."""
+    tickets = {t.theme_id: t.ticket_ids for t in earlier}
+    return {fresh[k].theme_id: theme_id for k, theme_id in matched(dict(enumerate(fresh)), earlier).items()
+            if fresh[k].ticket_ids & tickets[theme_id]}
+
+
+def matched(
+    current: dict[int, Theme], previous: list[Theme],
+    min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT,
+) -> dict[int, str]:
+    """The clusters an optimal one-to-one assignment gives a previous theme scoring at least `min_score`."""
     clusters = list(current)
     ids: dict[int, str] = {}
     if clusters and previous:
@@ -102,10 +132,6 @@ def match(
         for r, c in zip(*linear_sum_assignment(-score), strict=True):
             if score[r, c] >= min_score:
                 ids[clusters[r]] = previous[c].theme_id
-    fresh = fresh or new_ids(week)
-    for cluster in clusters:
-        if cluster not in ids:
-            ids[cluster] = next(fresh)
     return ids
 
 

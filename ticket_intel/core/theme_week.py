@@ -73,6 +73,19 @@ class PreviousTheme:
     fence: float | None = None  # the similarity to its centroid below which a ticket is not placed in it
 
 
+@dataclass(frozen=True)
+class Issued:
+    """What earlier runs issued (core/identity.py, point 4): every id, none of which is issued again,
+    and the themes that runs of this week or a later one gave ids, which this week's new themes take
+    back when they are the same theme."""
+
+    ids: frozenset[str] = frozenset()
+    themes: tuple[identity.Theme, ...] = ()
+
+
+NOTHING_ISSUED = Issued()
+
+
 @dataclass
 class ThemeWeek:
     clusters: pd.DataFrame  # per window ticket: ticket_id, ticket_week, theme_id, series_theme_id, ...
@@ -101,6 +114,19 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
                           placement.Fit(pd.Timestamp(w).date(), int(n), float(o))
                           if pd.notna(w) and pd.notna(n) and pd.notna(o) else None, float(f) if pd.notna(f) else None)
             for r, p, w, n, o, f in zip(themes.itertuples(), *column.values(), strict=True)]
+
+
+def issued_from(ids: frozenset[str], themes: pd.DataFrame) -> Issued:
+    """What earlier runs issued, from the ids and the themes (theme_id, centroid, ticket_ids) they were issued to."""
+    return Issued(ids, tuple(identity.Theme(r.theme_id, np.asarray(r.centroid, dtype=np.float32), frozenset(r.ticket_ids))
+                             for r in themes.itertuples()))
+
+
+def issued_to(week: ThemeWeek) -> pd.DataFrame:
+    """The week's themes as the registry of issued ids keeps them: theme_id, centroid, ticket_ids."""
+    members = _members(week.clusters)
+    return pd.DataFrame({"theme_id": week.themes["theme_id"], "centroid": week.themes["centroid"],
+                         "ticket_ids": [sorted(members.get(t, ())) for t in week.themes["theme_id"]]})
 
 
 def scopes_of(tickets: pd.DataFrame, x: np.ndarray, scopes: Scopes, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -177,18 +203,20 @@ def _similarity(x: np.ndarray, rows: np.ndarray, knn: np.ndarray) -> np.ndarray:
 def cluster_window(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
     scopes: Scopes = Scopes(), hysteresis: bool = True, refit: placement.RefitPolicy = EVERY_WEEK,
-    new_groups: subgroups.GroupSettings = NEW_GROUPS,
+    new_groups: subgroups.GroupSettings = NEW_GROUPS, issued: Issued = NOTHING_ISSUED,
 ) -> ThemeWeek:
     """Themes of the window ending at `week` (`tickets`: ticket_id, ticket_week[, product, language],
     one row per vector), deterministic for a given input and seed (`hysteresis=False` only for
     benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
     into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week).
-    `new_groups`: the new-group scan inside themes (its level: TICKET_INTEL_NEW_GROUP_MAX_P_VALUE)."""
+    `new_groups`: the new-group scan inside themes (its level: TICKET_INTEL_NEW_GROUP_MAX_P_VALUE).
+    `issued`: the ids earlier runs issued (the pipeline reads them from the warehouse)."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), x, scopes, seed)
     excluded = np.flatnonzero(reason != "")
-    fresh = identity.new_ids(week)
+    fresh = identity.new_ids(week, issued.ids)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
                             hysteresis, fresh, key, refit, new_groups) for key, rows in groups.items()]
+    parts = _take_back(parts, {p.theme.theme_id for p in previous}, issued)
     parts.append(_left_out(tickets.iloc[excluded], reason[excluded]))
     clusters = pd.concat([p.clusters for p in parts], ignore_index=True)
     found = [p.themes for p in parts if len(p.themes)]
@@ -207,6 +235,36 @@ def cluster_window(
              "fit_scopes": sum(p.stats.get("fit", 0) for p in parts),
              "placed_scopes": sum(p.stats.get("placed", 0) for p in parts), **Counter(events["event"])}
     return ThemeWeek(clusters, themes, events, stats)
+
+
+def _take_back(parts: list[ThemeWeek], continued: set[str], issued: Issued) -> list[ThemeWeek]:
+    """`parts` with each new theme (an id not `continued` from last week) under the id an earlier run
+    gave it, if any (`identity.reissued`)."""
+    held = {t for p in parts for t in p.themes["theme_id"]} if parts else set()
+    earlier = [t for t in issued.themes if t.theme_id not in held]
+    fresh = [identity.Theme(r.theme_id, np.asarray(r.centroid), members.get(r.theme_id, frozenset()))
+             for p in parts if len(p.themes) for members in [_members(p.clusters)]
+             for r in p.themes.itertuples() if r.theme_id not in continued]
+    names = identity.reissued(fresh, earlier) if fresh and earlier else {}
+    return [_renamed(p, names) for p in parts] if names else parts
+
+
+def _members(clusters: pd.DataFrame) -> dict[str, frozenset[str]]:
+    themed = clusters[clusters["theme_id"].notna()]
+    return themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
+
+
+def _renamed(part: ThemeWeek, names: dict[str, str]) -> ThemeWeek:
+    """`part` with its theme ids renamed by `names` wherever they appear."""
+    def name(t: object) -> object:
+        return names.get(t, t) if isinstance(t, str) else t
+
+    clusters = part.clusters.assign(theme_id=part.clusters["theme_id"].map(name),
+                                    series_theme_id=part.clusters["series_theme_id"].map(name))
+    events = part.events.assign(theme_id=part.events["theme_id"].map(name),
+                                related_theme_ids=[[name(t) for t in ids] for ids in part.events["related_theme_ids"]])
+    themes = part.themes.assign(theme_id=part.themes["theme_id"].map(name)) if len(part.themes) else part.themes
+    return ThemeWeek(clusters, themes, events, part.stats)
 
 
 def _cluster_scope(

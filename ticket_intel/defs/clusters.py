@@ -12,7 +12,7 @@ import duckdb
 from ticket_intel import warehouse as wh
 from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.progress import Progress
-from ticket_intel.core.theme_week import cluster_window, previous_from
+from ticket_intel.core.theme_week import cluster_window, issued_from, issued_to, previous_from
 from ticket_intel.core.weeks import window
 from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, ClusteringConfig, RankingConfig, Warehouse
@@ -30,7 +30,9 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
     frame, vectors = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
     step = cluster_window(week, frame, vectors,
                           previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
-                          refit=refit, new_groups=clustering.new_groups())
+                          refit=refit, new_groups=clustering.new_groups(),
+                          issued=issued_from(*wh.issued_themes(con, week)))
+    wh.register_themes(con, week, issued_to(step), run_id)
     tag = {"week_start": week, "run_id": run_id}
     wh.replace(con, [
         wh.Replace("staging.ticket_clusters", step.clusters.assign(**tag), "week_start", [week]),

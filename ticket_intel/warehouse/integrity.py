@@ -26,6 +26,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "ops.alerts": ("alert_key",),
     "ops.ingested_files": ("source_file",),
     "ops.embedding_cache": ("model", "text_hash"),
+    "ops.theme_registry": ("theme_id",),
 }
 # Columns that name the run or the output folder, not the data; tables stamped by the clock are left out.
 VOLATILE = ("run_id", "html_path")

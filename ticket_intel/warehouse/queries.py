@@ -133,6 +133,37 @@ def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.Data
     return themes, members
 
 
+def issued_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[frozenset[str], pd.DataFrame]:
+    """(every theme id issued, the themes (theme_id, centroid, ticket_ids) that runs of `week` or a
+    later week gave ids): each as in the earliest such week, stored or first registered (a week
+    re-run or emptied since holds another version or none)."""
+    issued = frozenset(r[0] for r in con.execute("SELECT theme_id FROM ops.theme_registry").fetchall())
+    if not table_exists(con, "staging.themes"):
+        return issued, pd.DataFrame(columns=["theme_id", "centroid", "ticket_ids"])
+    themes = read(con, """
+        WITH stored AS (
+            SELECT t.theme_id, t.week_start, 0 AS registered, any_value(t.centroid)::FLOAT[] AS centroid,
+                   list(c.ticket_id) AS ticket_ids
+            FROM staging.themes t
+            JOIN (SELECT theme_id, min(week_start) AS week_start FROM staging.themes WHERE week_start >= ?
+                  GROUP BY theme_id) f USING (theme_id, week_start)
+            JOIN staging.ticket_clusters c ON c.week_start = t.week_start AND c.theme_id = t.theme_id
+            GROUP BY t.theme_id, t.week_start),
+        versions AS (
+            SELECT * FROM stored
+            UNION ALL SELECT theme_id, week_start, 1, centroid, coalesce(ticket_ids, []) FROM ops.theme_registry
+                  WHERE week_start >= ?)
+        SELECT theme_id, centroid, ticket_ids FROM versions
+        QUALIFY row_number() OVER (PARTITION BY theme_id ORDER BY week_start, registered) = 1
+        ORDER BY theme_id""", [week, week])
+    return issued, themes
+
+
+def register_themes(con: duckdb.DuckDBPyConnection, week: date, themes: pd.DataFrame, run_id: str) -> None:
+    """Record the ids of `themes` (theme_id, centroid, ticket_ids) not issued before as issued in `week`."""
+    insert_missing(con, "ops.theme_registry", themes.assign(week_start=week, run_id=run_id))
+
+
 # --- reviews, LLM cache --------------------------------------------------------------------
 
 def reviews(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

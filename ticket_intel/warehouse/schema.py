@@ -91,6 +91,7 @@ PRIMARY_KEYS = {
     "ops.llm_cache": ("prompt_hash",),
     "ops.embedding_cache": ("model", "text_hash"),
     "ops.schema_version": ("version",),
+    "ops.theme_registry": ("theme_id",),
 }
 
 
@@ -336,6 +337,30 @@ def _v23_ranked_tickets(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.weekly_overview ADD COLUMN IF NOT EXISTS ranked_tickets INTEGER")
 
 
+def _v24_theme_registry(con: duckdb.DuckDBPyConnection) -> None:
+    """Every theme id issued, with the week and the theme it was first issued to (its centroid and
+    the window's tickets it held), so no id is issued again to another theme (core/identity.py,
+    point 4). Seeded with each stored id's first week, and with the ids only reviews and tracker
+    links still name (no theme: they are never issued again)."""
+    create_table(con, "ops.theme_registry", """
+        theme_id VARCHAR NOT NULL, week_start DATE, centroid FLOAT[], ticket_ids VARCHAR[], run_id VARCHAR""")
+    if table_exists(con, "staging.themes"):
+        con.execute("""
+            INSERT INTO ops.theme_registry
+            SELECT t.theme_id, t.week_start, any_value(t.centroid)::FLOAT[],
+                   coalesce(list(c.ticket_id) FILTER (c.ticket_id IS NOT NULL), []), any_value(t.run_id)
+            FROM staging.themes t
+            JOIN (SELECT theme_id, min(week_start) AS week_start FROM staging.themes GROUP BY theme_id) f
+                USING (theme_id, week_start)
+            LEFT JOIN staging.ticket_clusters c ON c.week_start = t.week_start AND c.theme_id = t.theme_id
+            GROUP BY t.theme_id, t.week_start""")
+    con.execute("""INSERT INTO ops.theme_registry (theme_id)
+                    SELECT DISTINCT theme_id FROM (SELECT theme_id FROM ops.theme_reviews
+                        UNION ALL SELECT target_theme_id FROM ops.theme_reviews
+                        UNION ALL SELECT theme_id FROM ops.backlog_links) n(theme_id)
+                    WHERE theme_id IS NOT NULL AND theme_id NOT IN (SELECT theme_id FROM ops.theme_registry)""")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -368,6 +393,7 @@ MIGRATIONS = (
     Migration(21, "alerts keep their related themes' labels", _v21_alert_related_labels),
     Migration(22, "exports count their tickets a later export repeats unchanged", _v22_repeated_rows),
     Migration(23, "week overviews count their tickets in ranked themes", _v23_ranked_tickets),
+    Migration(24, "every theme id issued, never issued again", _v24_theme_registry),
 )
 LATEST = MIGRATIONS[-1].version
 
