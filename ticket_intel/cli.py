@@ -37,7 +37,7 @@ from ticket_intel.core.review import (
     validate_action,
     weeks_to_update,
 )
-from ticket_intel.core.sources import REPEATED_ROWS, SKIPPED_ROWS, rejection_summary, set_aside_of
+from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, window
 from ticket_intel.warehouse import access
@@ -189,13 +189,7 @@ def _print_ingest(warehouse: Path) -> None:
     click.echo("ingested:")
     left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
     for f in files[~left].itertuples():
-        rejected = rejection_summary(f.rejected, set_aside_of(f))
-        skipped = f", {f.skipped} {SKIPPED_ROWS}" if f.skipped else ""
-        repeated = f", {f.repeated} {REPEATED_ROWS}" if f.repeated else ""
-        outside = f", {f.out_of_range} outside the weeks run" if f.out_of_range > 0 else ""
-        note = f" ({f.error})" if f.error else ""
-        click.echo(f"  {Path(f.source_file).name}: {f.profile or 'unreadable'}, {f.accepted} accepted, "
-                   f"{rejected}{skipped}{repeated}{outside}{note}")
+        click.echo(f"  {file_summary(f)}")
     gone = files[left]
     if len(gone):
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")

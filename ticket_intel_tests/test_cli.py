@@ -133,6 +133,21 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
             "rows a mapping leaves out)") in lines  # it read "7 skipped by its mapping"
 
 
+def test_a_files_line_leaves_out_what_it_has_none_of():
+    from types import SimpleNamespace
+
+    from ticket_intel.core.sources import SET_ASIDE, file_summary
+
+    row = dict(source_file="/in/week_1.csv", profile="twcs", accepted=0, rejected=0, skipped=1, repeated=float("nan"),
+               out_of_range=0, error=None, **dict.fromkeys(SET_ASIDE, 0))
+    assert file_summary(SimpleNamespace(**row)) == (
+        "week_1.csv: twcs, 0 accepted, 0 rejected, 1 not tickets (replies, a conversation's later messages, "
+        "rows a mapping leaves out)")  # it said ", 0 exported again unchanged in a later file, 0 outside the weeks run"
+    broken = SimpleNamespace(**row | {"profile": None, "skipped": 0, "repeated": 2, "out_of_range": 3, "error": "not UTF-8"})
+    assert file_summary(broken) == ("week_1.csv: unreadable, 0 accepted, 0 rejected, 2 exported again unchanged in "
+                                    "a later file, 3 outside the weeks run — not UTF-8")
+
+
 def test_a_warehouse_has_its_own_instance_and_reports(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     warehouse = tmp_path / "scratch" / "x.duckdb"

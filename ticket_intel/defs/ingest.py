@@ -25,14 +25,7 @@ from ticket_intel.core.product_inputs import (
     releases_frame,
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
-from ticket_intel.core.sources import (
-    REPEATED_ROWS,
-    SET_ASIDE,
-    SKIPPED_ROWS,
-    load_mappings,
-    rejection_summary,
-    set_aside_of,
-)
+from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
@@ -160,12 +153,11 @@ def _remove_reports(context: dg.AssetExecutionContext, emptied: dict[date, str |
 
 
 def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
+    """Each file's counts: a warning when it could not be read, news when rows were rejected; the
+    others in the debug log (`ticket-intel run` lists every file once the run is done)."""
     for entry in files.itertuples():
-        level = context.log.warning if entry.error else context.log.info
-        level(f"{Path(entry.source_file).name}: {entry.profile or 'unreadable'}, {entry.accepted} accepted, "
-              f"{rejection_summary(entry.rejected, set_aside_of(entry))}, {entry.skipped} {SKIPPED_ROWS}, "
-              f"{entry.repeated} {REPEATED_ROWS}, {entry.out_of_range} outside the weeks run"
-              f"{' — ' + entry.error if entry.error else ''}")
+        level = context.log.warning if entry.error else context.log.info if entry.rejected else context.log.debug
+        level(file_summary(entry))
 
 
 def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:

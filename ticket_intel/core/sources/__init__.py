@@ -84,6 +84,7 @@ SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a ma
 # What a file's `repeated` rows are: not filed one by one (a weekly export of every ticket so far
 # would file each ticket once a week), counted where they were read.
 REPEATED_ROWS = "exported again unchanged in a later file"
+OUTSIDE_ROWS = "outside the weeks run"
 CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
 RECORD_CHARS = 100_000  # of a rejected record's text, kept with its reason
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
@@ -127,6 +128,16 @@ def rejection_summary(rejected: float, aside: dict[str, int]) -> str:
     sound record set aside that there is (`SET_ASIDE`)."""
     return ", ".join([f"{rejected - sum(aside.values())} rejected",
                       *(f"{n} {SET_ASIDE[kind][1]}" for kind, n in aside.items() if n)])
+
+
+def file_summary(row: Any) -> str:
+    """A file's line in a run's log and `ticket-intel run` (a per-file row): "tweets.csv: twcs, 3 accepted,
+    0 rejected, 7 not tickets (…)", leaving out the kinds of rows it has none of."""
+    counts = [f"{row.accepted} accepted", rejection_summary(row.rejected, set_aside_of(row)),
+              *(f"{int(n)} {what}" for n, what in ((row.skipped, SKIPPED_ROWS), (row.repeated, REPEATED_ROWS),
+                                                 (row.out_of_range, OUTSIDE_ROWS)) if pd.notna(n) and n > 0)]
+    return f"{Path(row.source_file).name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
+        f" — {row.error}" if row.error else "")
 
 
 @dataclass
