@@ -165,11 +165,12 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
         from ticket_intel.defs.run_guard import prepare_instance
 
         plan, notes = runner.plan_changed(inbox, warehouse, (counts, files, cut, digests), keys, origin,
-                                          last_complete_ingest(prepare_instance()))
+                                          last_complete_ingest(prepare_instance()),
+                                          prune=settings.flag("TICKET_INTEL_PRUNE_GONE_EXPORTS"))
         for note in notes:
             click.echo(note)
     else:
-        plan = runner.plan_weeks(weeks, counts, keys, origin, cut)
+        plan = runner.plan_weeks(weeks, counts + runner.kept_weeks(warehouse, files), keys, origin, cut)
     click.echo(plan.describe())
     if not plan.idle:
         execute(warehouse, plan.start, plan.end)

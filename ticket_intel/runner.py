@@ -31,6 +31,7 @@ from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, week_start
 from ticket_intel.warehouse import access, target
+from ticket_intel.warehouse.ingest import kept_week_counts
 
 if TYPE_CHECKING:
     from ticket_intel.defs.ingest import CompleteRun
@@ -251,16 +252,19 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
 
 def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partition_keys: set[str], origin: str,
                  last: Callable[[date], CompleteRun], data_only: bool = False,
-                 in_flight: Mapping[date, str] | None = None) -> tuple[WeekPlan, list[str]]:
+                 in_flight: Mapping[date, str] | None = None, prune: bool = False) -> tuple[WeekPlan, list[str]]:
     """The `changed` plan of an inbox `staged` by `inbox_weeks`, given each week's last complete run,
     and notes for people: an export new to the warehouse that holds no ticket in a changed week runs
     the newest week (every run records every export's rejections). With `data_only` (the unattended
     schedule), weeks whose tickets are as their last complete run read them but whose settings,
     files or code changed are named, not run: after an upgrade that would be the whole history.
-    Weeks `in_flight` (week -> id of a queued or running run that covers it) are named, not run twice."""
+    Weeks `in_flight` (week -> id of a queued or running run that covers it) are named, not run twice.
+    Weeks holding tickets of exports gone from the inbox hold tickets; with `prune` they change."""
     counts, files, cut, digests = staged
-    reports, listed = _recorded(warehouse)
+    reports, listed, kept = _recorded(warehouse, read_exports(files))
+    counts = counts + kept
     changed, stale = _week_changes(inbox, counts, digests, reports, last)
+    changed = sorted({*changed, *kept}) if prune else changed
     in_flight = in_flight or {}
     flying = sorted(w for w in {*changed, *stale} if w in in_flight)
     changed, stale = [w for w in changed if w not in flying], [w for w in stale if w not in flying]
@@ -284,19 +288,30 @@ def _read_as(path: str, file_hash: str | None) -> str:
     return path if pd.isna(file_hash) else file_hash
 
 
-def _recorded(warehouse: str | Path) -> tuple[dict[date, str], set[str]]:
-    """What the warehouse holds from earlier runs: the run of each week's report, and the exports
-    runs listed, as read (nothing without a warehouse)."""
+def kept_weeks(warehouse: str | Path, files: pd.DataFrame) -> Counter[date]:
+    """Per week, the tickets the warehouse keeps from exports the inbox (its `files`) no longer gives:
+    gone, or unreadable now (both keep their tickets until a prune)."""
+    return _recorded(warehouse, read_exports(files))[2]
+
+
+def read_exports(files: pd.DataFrame) -> list[str]:
+    return files.loc[files["error"].isna(), "source_file"].tolist()
+
+
+def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str], set[str], Counter[date]]:
+    """What the warehouse holds from earlier runs: the run of each week's report, the exports runs
+    listed, as read, and the tickets it keeps of exports not `present` (nothing without a warehouse)."""
     lake = target.is_lake_target(str(warehouse))
     if not (lake or Path(warehouse).exists()):
-        return {}, set()
+        return {}, set(), Counter()
     try:
         with access.open_snapshot(Path(warehouse)) as con:
             files = wh.ingested_files(con)
-            return wh.report_runs(con), set(map(_read_as, files["source_file"], files["file_hash"]))
+            return (wh.report_runs(con), set(map(_read_as, files["source_file"], files["file_hash"])),
+                    Counter(kept_week_counts(con, present)))
     except duckdb.InvalidInputException as exc:  # a DuckLake its first run has yet to create holds nothing
         if lake and "does not exist" in str(exc):
-            return {}, set()
+            return {}, set(), Counter()
         raise
 
 

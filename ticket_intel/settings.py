@@ -259,3 +259,11 @@ def number(env: str, kind: type[int] | type[float] = int) -> int | float:
         return kind(text)
     except ValueError:
         raise ValueError(f"{env} must be {'a whole number' if kind is int else 'a number'}, not {text!r}") from None
+
+
+def flag(env: str, text: str | None = None) -> bool:
+    """A true/false setting's value (`text`: as a resource resolved it); an error naming it otherwise."""
+    said = (value(env) if text is None else text).strip().lower()
+    if said not in ("true", "false"):
+        raise ValueError(f"{env} must be true or false, not {said!r}")
+    return said == "true"

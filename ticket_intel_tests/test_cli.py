@@ -352,6 +352,31 @@ def test_an_export_cut_short_leaves_its_last_week_out_of_all_weeks():
     assert rates.cut_short(_offsets({dt.date(2026, 11, 16): [0.4]})) is None  # nothing to compare with
 
 
+def test_weeks_holding_tickets_of_gone_exports_hold_tickets_and_a_prune_changes_them(tmp_path):
+    """The plan counted the inbox's tickets alone: a week whose export left the inbox (its tickets kept)
+    was "skipped, no tickets", and with pruning on it was never run, so its tickets were never pruned."""
+    from ticket_intel.defs.ingest import CompleteRun
+    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
+
+    kept_week, week = dt.date(2026, 11, 2), dt.date(2026, 11, 9)
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("INSERT INTO raw.tickets (ticket_id, source, source_id, created_at, week_start, message, "
+                    "source_file) VALUES ('fd:1', 'freshdesk', '1', '2026-11-03', ?, 'Card declined', '/in/gone.csv')",
+                    [kept_week])
+        for w in (kept_week, week):
+            con.execute("INSERT INTO marts.weekly_reports (week_start, run_id) VALUES (?, 'r1')", [w])
+        con.execute("INSERT INTO ops.ingested_files (source_file, file_hash) VALUES ('/in/a.csv', 'h')")
+    files = pd.DataFrame({"source_file": ["/in/a.csv"], "file_hash": ["h"], "error": [None]})
+    staged = (Counter({week: 10}), files, None, {week: "d"})
+    recorded = CompleteRun("r1", {WEEK_TICKETS: {kept_week.isoformat(): "", week.isoformat(): "d"},
+                                  RUN_INPUTS: inputs_digest(tmp_path)})
+    kept, _ = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: recorded)
+    assert kept.idle and "nothing to run: the 2 weeks with tickets, 2026-11-02..2026-11-09" in kept.describe()
+    pruned, _ = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: recorded, prune=True)
+    assert (pruned.start, pruned.end, pruned.with_tickets) == (kept_week, week, 2)
+
+
 def test_changed_weeks_run_from_the_first_change_and_nothing_when_none_changed():
     """A weekly `ticket-intel run` over an inbox that keeps its old exports re-ran every week of it; by
     default it now runs the weeks from the first whose inputs changed, since later weeks follow from it."""
@@ -601,6 +626,10 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     with wh.open_warehouse(warehouse) as con:
         assert con.execute("SELECT count(*) FROM ops.rejected_tickets WHERE source_file LIKE '%broken.csv'").fetchone()[0] == 3
     assert "nothing to run" in run()
+    (inbox / "september.csv").rename(tmp_path / "september.csv")  # removed, not pruned: its tickets stay
+    assert "weeks 2026-09-14..2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
+    assert "nothing to run: the 3 weeks with tickets" in run()  # it said 2, of a warehouse holding 3
+    (tmp_path / "september.csv").rename(inbox / "september.csv")
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")
     assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})
     for stale in (warehouse, warehouse.with_name("w.snapshot.duckdb")):  # "start fresh": the instance stays

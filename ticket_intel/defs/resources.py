@@ -139,10 +139,7 @@ class IngestConfig(dg.ConfigurableResource):
 
     def prune(self) -> bool:
         """Whether this run removes the tickets of exports that left the inbox (default: keep them)."""
-        value = self.prune_gone_exports.strip().lower()
-        if value not in ("true", "false"):
-            raise ValueError(f"TICKET_INTEL_PRUNE_GONE_EXPORTS must be true or false, not {value!r}")
-        return value == "true"
+        return cfg.flag("TICKET_INTEL_PRUNE_GONE_EXPORTS", self.prune_gone_exports)
 
     def product_inputs(self) -> ProductInputs:
         return read_product_inputs(self.help_center, self.releases, Path(self.inbox))

@@ -41,7 +41,7 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
         plan, notes = runner.plan_changed(inbox, warehouse.database, staged, keys,
                                           runner.partitions_origin(Path(context.instance.root_directory)),
                                           last_complete_ingest(context.instance), data_only=True,
-                                          in_flight=weeks_in_flight(context.instance))
+                                          in_flight=weeks_in_flight(context.instance), prune=ingest.prune())
     except ValueError as exc:  # no ticket inside the partitions
         return dg.SkipReason(str(exc))
     ended = max(keys, default=None)

@@ -98,6 +98,13 @@ def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                      "max(week_start) AS last_week FROM raw.tickets GROUP BY 1 ORDER BY 1")
 
 
+def kept_week_counts(con: duckdb.DuckDBPyConnection, present: Sequence[str]) -> dict[date, int]:
+    """Per week, the tickets `raw.tickets` keeps from exports not among `present` (no longer in the inbox)."""
+    rows = con.execute("SELECT week_start, count(*) FROM raw.tickets WHERE source_file NOT IN (SELECT unnest(?)) "
+                       "GROUP BY 1", [list(present)]).fetchall()
+    return dict(rows)
+
+
 def week_ticket_counts(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dict[date, int]:
     rows = con.execute("SELECT week_start, count(*) FROM raw.tickets WHERE week_start IN (SELECT unnest(?)) "
                        "GROUP BY 1", [list(weeks)]).fetchall()
