@@ -81,6 +81,19 @@ def test_a_webhook_ticket_is_read_as_ingest_reads_it():
     assert got.text.startswith("My card was declined at the shop") and got.ticket_id == "zendesk:5"
 
 
+def test_an_intercom_chat_opening_with_hi_is_read_with_the_question_after_it():
+    """The webhook read the first user part alone, and triaged "Hi" (ingest joins the customer's
+    next parts until the opening says something: `intercom.opening`)."""
+    item = {"type": "conversation", "id": "10", "source": {"body": "<p>Hi</p>", "author": {"type": "user", "id": "u2"}},
+            "conversation_parts": {"conversation_parts": [
+                {"body": "<p>my card payment was declined twice today</p>", "author": {"type": "user", "id": "u2"}},
+                {"body": "<p>Sorry to hear that</p>", "author": {"type": "admin", "id": "a1"}},
+                {"body": "<p>still declined</p>", "author": {"type": "user", "id": "u2"}}]}}
+    got = parse_payload({"type": "notification_event", "topic": "conversation.user.created", "data": {"item": item}})
+    assert "card payment was declined twice" in got.text and "still declined" not in got.text
+    assert (got.customer_id, got.ticket_id) == ("u2", "intercom:10")
+
+
 def test_no_secret_means_no_check():
     verify("", BODY, {})
 

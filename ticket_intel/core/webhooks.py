@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ticket_intel.core.sources import freshdesk
+from ticket_intel.core.sources import freshdesk, intercom
 from ticket_intel.core.sources.base import RecordError, id_or_none, make_ticket
-from ticket_intel.core.sources.intercom import CUSTOMER_AUTHORS
 
 SIGNATURE_HEADER = "x-ticket-intel-signature"
 ZENDESK_SIGNATURE = "x-zendesk-webhook-signature"
@@ -127,21 +126,16 @@ def _freshdesk_api(ticket: Mapping[str, Any]) -> Incoming:
 
 
 def _intercom(item: Mapping[str, Any]) -> Incoming:
-    source = _object(item.get("source") or {}, '"source"')
+    """The conversation's opening turn, as ingest reads an exported one (a "Hi" joined by the question after it)."""
+    _object(item.get("source") or {}, '"source"')
     parts = _object(item.get("conversation_parts") or {}, '"conversation_parts"').get("conversation_parts") or []
     if not isinstance(parts, list):
         raise RequestError(422, '"conversation_parts.conversation_parts" must be a JSON array')
-    messages = [source, *(p for p in parts if isinstance(p, Mapping))]
-    first = next((m for m in messages if _author(m).get("type") in CUSTOMER_AUTHORS and m.get("body")), None)
-    if first is None:
-        raise RequestError(422, "the Intercom conversation has no message from a user or lead")
-    return _incoming("intercom", item.get("id"), first.get("body"), source.get("subject"), _author(first).get("id"))
-
-
-def _author(part: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A conversation part's author, {} when it has none (or not as an object)."""
-    author = part.get("author")
-    return author if isinstance(author, Mapping) else {}
+    try:
+        message, _, author, subject = intercom.opening(item)
+    except RecordError:
+        raise RequestError(422, "the Intercom conversation has no message from a user or lead") from None
+    return _incoming("intercom", item.get("id"), message, subject, author.get("id"))
 
 
 def _plain(doc: Mapping[str, Any]) -> Incoming:

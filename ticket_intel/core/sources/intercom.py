@@ -33,7 +33,9 @@ def looks_like(doc: Any) -> bool:
 
 
 def _author_type(item: Mapping[str, Any]) -> Any:
-    return (item.get("author") or {}).get("type")
+    """Who wrote a part: user, lead, contact, admin or bot (None without an author object)."""
+    author = item.get("author")
+    return author.get("type") if isinstance(author, Mapping) else None
 
 
 def _split(conv: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
@@ -70,8 +72,10 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
     return result
 
 
-def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
-    said, agent = _split(conv)
+def opening(conv: Mapping[str, Any]) -> tuple[str | None, list[str], Mapping[str, Any], Any]:
+    """A conversation's customer message (its opening turn), follow-ups, the message's author and the
+    conversation's subject, as an export or a webhook holds it; RecordError when no customer wrote."""
+    said, _ = _split(conv)
     customer = [p for p in said if _author_type(p) in CUSTOMER_AUTHORS]
     if not customer and _author_type(conv.get("source") or {}) in OUR_AUTHORS:
         raise RecordError(UNANSWERED_REASON)
@@ -79,6 +83,11 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         raise RecordError("no customer message: no user or lead part has a body")
     author, subject = customer[0].get("author") or {}, (conv.get("source") or {}).get("subject") or conv.get("title")
     message, followups = opening_turn([(_author_type(p) in CUSTOMER_AUTHORS, p.get("body")) for p in said], subject)
+    return message, followups, author, subject
+
+
+def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
+    message, followups, author, subject = opening(conv)
     contacts = (conv.get("contacts") or {}).get("contacts") or []
     company = conv.get("company") or {}
     plan = (company.get("plan") or {}).get("name") if isinstance(company.get("plan"), Mapping) else None
@@ -101,7 +110,7 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         sender=author.get("email"),
     )
     result.tickets.append({**made, "locator": locator})
-    for part in agent:
+    for part in _split(conv)[1]:
         result.add_reply(locator, part, ticket_id=made["ticket_id"], reply_id=part.get("id"),
                          reply_at=part.get("created_at"), author=(part.get("author") or {}).get("id"),
                          text=part.get("body"), is_public=part.get("part_type") != "note")
