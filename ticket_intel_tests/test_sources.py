@@ -86,6 +86,16 @@ def test_intercom_first_user_part_and_company_plan():
         "<p>My transfer is stuck</p>", "u1", "pro", "co1")
 
 
+def test_an_intercom_part_whose_author_is_no_object_loses_its_conversation_alone():
+    """`"author": "user"` raised out of the parse: the whole export's conversations were lost with it."""
+    said = {"created_at": 1788163031, "source": {"body": "<p>My card was declined</p>", "author": "user"}}
+    fine = {"id": "c2", "created_at": 1788163031, "source": {"body": "<p>Refund please</p>",
+                                                             "author": {"type": "user", "id": "u2"}}}
+    result = parse_bytes("conv.json", json.dumps({"conversations": [{"id": "c1", **said}, fine]}).encode())
+    assert [t["ticket_id"] for t in result.tickets] == ["intercom:c2"]
+    assert [r["reason"] for r in result.rejections] == ["no customer message: no user or lead part has a body"]
+
+
 def test_freshdesk_api_json_shape_maps_codes():
     records = [{"id": 501, "subject": "Login", "description": "<div>Cannot log in</div>",
                 "description_text": "Cannot log in", "status": 2, "priority": 4, "source": 7,
