@@ -62,17 +62,26 @@ def _ask(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None
     return assistant, redacted, assistant.similar(assistant.embed(redacted), k, text=redacted)
 
 
-def format_matches(matches: list[Match], fmt: str, query: str) -> str:
-    """The matches as JSON or a table; none: why (the query says nothing, or the base is empty)."""
+def why_none(query: str) -> str:
+    """Why a query has no similar ticket: it says nothing, or the knowledge base is empty."""
+    return f"{NOTHING_TO_READ if not meaning_text(query) else EMPTY_KNOWLEDGE_BASE}; see docs/assist.md"
+
+
+def format_matches(matches: list[Match], fmt: str, query: str, floor: float) -> str:
+    """The matches as JSON or a table; none: why. The table marks a match no closer than the knowledge
+    base's relatedness `floor`: as close as unrelated tickets often are, so drafts never cite it."""
     if fmt == "json":
         return json.dumps([m.as_dict() for m in matches], indent=2, ensure_ascii=False)
     if not matches:
-        return f"({NOTHING_TO_READ if not meaning_text(query) else EMPTY_KNOWLEDGE_BASE}; see docs/assist.md)"
+        return f"({why_none(query)})"
     from tabulate import tabulate
 
-    rows = [[m.ticket_id, f"{m.similarity:.3f}", m.text, m.resolution] for m in matches]
-    return tabulate(rows, headers=["ticket_id", "similarity", "text", "resolution"], tablefmt="simple",
-                    maxcolwidths=[None, None, 50, 60])
+    below = [m.similarity <= floor for m in matches]
+    rows = [[m.ticket_id, f"{m.similarity:.3f}{' *' if b else ''}", m.text, m.resolution] for m, b in zip(matches, below, strict=True)]
+    table = tabulate(rows, headers=["ticket_id", "similarity", "text", "resolution"], tablefmt="simple",
+                     maxcolwidths=[None, None, 50, 60])
+    return table + (f"\n* no closer than the relatedness floor ({floor:.3f}): as close as unrelated tickets often "
+                    "are, no evidence of the same issue (drafts never cite it)" if any(below) else "")
 
 
 @click.command()
@@ -82,8 +91,10 @@ def format_matches(matches: list[Match], fmt: str, query: str) -> str:
 @friendly
 def similar(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
     """The K most similar past resolved tickets, with how they were solved."""
-    _, query, matches = _ask(warehouse, text, ticket_id, k)
-    click.echo(format_matches(matches, fmt, query))
+    assistant, query, matches = _ask(warehouse, text, ticket_id, k)
+    click.echo(format_matches(matches, fmt, query, assistant.index.floor))
+    if fmt == "json" and not matches:  # the list stays the output; why it is empty goes beside it
+        click.echo(why_none(query), err=True)
 
 
 def format_draft(draft: Draft, matches: list[Match], fmt: str) -> str:

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from ticket_intel.assist_cli import format_matches
 from ticket_intel.cli import main
+from ticket_intel.core.retrieve import Match
 from ticket_intel_tests.test_serve import KB, build_warehouse
 
 
@@ -65,9 +66,24 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
 
 
 def test_an_empty_knowledge_base_says_what_fills_it():
-    said = format_matches([], "table", "my card was declined")
+    said = format_matches([], "table", "my card was declined", 0.5)
     assert "no resolved tickets" in said and "public agent reply" in said and "docs/assist.md" in said
-    assert format_matches([], "json", "my card was declined") == "[]"
+    assert format_matches([], "json", "my card was declined", 0.5) == "[]"
+
+
+def test_a_match_no_closer_than_unrelated_tickets_is_marked():
+    matches = [Match("zendesk:1", 0.81, "card declined", "We unblocked it."),
+               Match("zendesk:2", 0.40, "app crashes", "Update the app.")]
+    said = format_matches(matches, "table", "my card was declined", 0.45).splitlines()
+    assert any("zendesk:2" in line and "0.400 *" in line for line in said)
+    assert not any("zendesk:1" in line and "*" in line for line in said)
+    assert said[-1].startswith("* no closer than the relatedness floor (0.450)")
+    assert "*" not in format_matches(matches[:1], "table", "my card was declined", 0.45)
+
+
+def test_json_with_no_match_stays_a_list_and_says_why_beside_it(warehouse):
+    r = CliRunner().invoke(main, ["similar", "--warehouse", str(warehouse), "--text", "Hi there!", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout) == [] and "nothing to read" in r.stderr
 
 
 def test_a_text_with_nothing_to_read_is_like_no_resolved_ticket(warehouse):
