@@ -53,6 +53,8 @@ def test_intercom_notification_takes_the_first_user_message_and_answers_ping():
     ([1, 2], 422, "the body must be a JSON object"),
     ({"text": 5}, 422, '"text" must be a string'),
     ({"text": "x", "customer_id": {"a": 1}}, 422, '"customer_id"'),
+    ({"text": "x", "customer_id": 1.5}, 422, '"customer_id" must be a string or a whole number'),  # "or a number"
+    ({"text": "x", "customer_id": True}, 422, '"customer_id" must be a string or a whole number'),  # was "True"
     ({"text": "   "}, 422, "no customer message"),
     ({"text": "I am out of the office until Monday with limited access to email."}, 422, "no ticket to triage"),
     ({"hello": "world"}, 422, "unrecognised payload"),

@@ -142,8 +142,8 @@ def _plain(doc: Mapping[str, Any]) -> Incoming:
     if not isinstance(doc["text"], str):
         raise RequestError(422, '"text" must be a string')
     customer = doc.get("customer_id")
-    if customer is not None and not isinstance(customer, str | int):
-        raise RequestError(422, '"customer_id" must be a string or a number')
+    if customer is not None and (isinstance(customer, bool) or not isinstance(customer, str | int)):
+        raise RequestError(422, '"customer_id" must be a string or a whole number')
     return _incoming("text", None, doc["text"], None, customer)
 
 
