@@ -35,6 +35,7 @@ from ticket_intel.core.review import (
     review_state,
     reviews_version,
     validate_action,
+    waiting,
     weeks_to_update,
 )
 from ticket_intel.core.sources import file_summary
@@ -198,6 +199,17 @@ def _print_ingest(warehouse: Path) -> None:
         click.echo(f"  {f.source_file}: {f.kept} tickets kept")
 
 
+def _print_waiting(warehouse: Path) -> None:
+    """Reviewers' decisions the run left without their theme (an export pruned): said once, at the end."""
+    with access.open_snapshot(warehouse) as con:
+        waits = waiting(wh.reviews(con), wh.known_theme_ids(con))
+    if waits:
+        ids = ", ".join(f"#{r['review_id']}" for r in waits)
+        click.echo(f"reviews: {plural(len(waits), 'decision')} ({ids}) "
+                   f"{'wait' if len(waits) > 1 else 'waits'} for a theme no clustered week holds now; "
+                   "see `ticket-intel review list`")
+
+
 def _print_reports(warehouse: Path, start: date, end: date) -> None:
     with access.open_snapshot(warehouse) as con:
         paths = wh.report_paths(con, start, end)
@@ -218,6 +230,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
         os.environ["TICKET_INTEL_PRUNE_GONE_EXPORTS"] = "true"
     plan = run_pipeline(inbox, warehouse, weeks)
     _print_reports(warehouse, plan.start, plan.end)
+    _print_waiting(warehouse)
     click.echo(f"next: ticket-intel themes --warehouse {warehouse}")
 
 
@@ -382,6 +395,7 @@ def _report_review_version(warehouse: Path) -> None:
     prepare_instance().report_runless_asset_event(observation("theme_reviews", version))
 
 
+WAITS = "waits: no clustered week holds its theme now"
 INSIGHT_ASSETS = ["cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report"]
 NOT_CLUSTERED_YET = "no clustered week holds these themes yet; the next run applies the decision"
 
@@ -445,7 +459,7 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     frame = load_themes(warehouse, monday(week.date()) if week else None)
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
-        known = wh.known_theme_ids(con)
+        waits = {r["review_id"] for r in waiting(log, wh.known_theme_ids(con))}
     state = review_state(log)
     from tabulate import tabulate
 
@@ -458,15 +472,7 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
             into = f"into {r['target_theme_id']}" if r["target_theme_id"] else ""
             said = f"{r['action']} {r['theme_id']} {r['value'] or ''} {into}".replace("  ", " ").rstrip()
             click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {said}"
-                       + _held_by_none(r, known))
-
-
-def _held_by_none(decision: dict, known: set[str]) -> str:
-    """What a decision waits for when its themes are in no clustered week (history changed: an export
-    pruned); ids are never issued to another theme, so it applies again if the theme comes back."""
-    gone = [t for t in (decision["theme_id"], decision["target_theme_id"])
-            if t and decision["action"] != "undo" and t not in known]
-    return f"  (no clustered week holds {' or '.join(gone)} now: the decision waits for it)" if gone else ""
+                       + (f"  ({WAITS})" if r["review_id"] in waits else ""))
 
 
 def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core import identity
+from ticket_intel.core.review import waiting
 from ticket_intel_tests.test_determinism import WEEKS, window_vectors
 
 
@@ -106,10 +107,10 @@ def test_each_issued_theme_is_read_as_in_the_earliest_week_at_or_after_the_one_c
         "T1": ["b"], "T2": ["y"], "T3": ["c"]}
 
 
-def test_review_list_says_which_decisions_wait_for_a_theme_no_week_holds(tmp_path):
+def test_review_list_says_which_decisions_wait_for_a_theme_no_week_holds(tmp_path, capsys):
     from click.testing import CliRunner
 
-    from ticket_intel.cli import main
+    from ticket_intel.cli import _print_waiting, main
 
     path = tmp_path / "w.duckdb"
     with wh.open_warehouse(path) as con:
@@ -124,4 +125,11 @@ def test_review_list_says_which_decisions_wait_for_a_theme_no_week_holds(tmp_pat
     assert listed.exit_code == 0, listed.output
     lines = {line.split(": ")[1].split()[0]: line for line in listed.stdout.splitlines() if line.startswith("  #")}
     assert "waits" not in lines["rename"]
-    assert lines["merge"].endswith("(no clustered week holds T9 now: the decision waits for it)")
+    assert lines["merge"].endswith("(waits: no clustered week holds its theme now)")
+    with wh.open_warehouse(path) as con:
+        wh.add_review(con, "T9", "not-a-theme", None, None, "ana", None)
+        wh.add_review(con, "T9", "undo", "3", None, "ana", None)  # undone: it waits for nothing
+        assert [r["review_id"] for r in waiting(wh.reviews(con), {"T1"})] == [2]
+    _print_waiting(path)  # what `ticket-intel run` says at its end
+    assert capsys.readouterr().out == ("reviews: 1 decision (#2) waits for a theme no clustered week holds now; "
+                                       "see `ticket-intel review list`\n")

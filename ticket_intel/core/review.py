@@ -70,21 +70,30 @@ def canonical_themes(frame: pd.DataFrame, state: ReviewState) -> pd.DataFrame:
     return out
 
 
-def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
-    """Fold the review log into the current decisions.
+def standing(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The decisions of the log that stand, oldest first: neither an undo nor undone.
 
     Undo only reaches back, so walking the log newest first tells which decisions stand: an
-    undo that was itself undone cancels nothing. A merge that would close a cycle is ignored.
+    undo that was itself undone cancels nothing.
     """
     rows = sorted(rows, key=lambda r: r["review_id"])
     cancelled: set[int] = set()
     for r in reversed(rows):
         if r["action"] == "undo" and r["review_id"] not in cancelled and str(r.get("value") or "").isdigit():
             cancelled.add(int(r["value"]))
+    return [r for r in rows if r["review_id"] not in cancelled and r["action"] != "undo"]
+
+
+def waiting(rows: Iterable[Mapping[str, Any]], held: set[str]) -> list[Mapping[str, Any]]:
+    """The standing decisions naming a theme no clustered week holds (`held`): history changed (an
+    export pruned). Ids are never issued to another theme, so each applies again if its theme comes back."""
+    return [r for r in standing(rows) if {r["theme_id"], r.get("target_theme_id")} - {None} - held]
+
+
+def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
+    """Fold the review log into the current decisions (`standing`). A merge that would close a cycle is ignored."""
     state = ReviewState()
-    for r in rows:
-        if r["review_id"] in cancelled or r["action"] == "undo":
-            continue
+    for r in standing(rows):
         theme = r["theme_id"]
         if r["action"] == "rename":
             state.labels[theme] = r["value"]
