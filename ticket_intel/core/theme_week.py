@@ -210,7 +210,8 @@ def cluster_window(
     benchmarks that measure what it adds). `refit`: when a scope is fit in full rather than placed
     into last week's themes (the pipeline passes TICKET_INTEL_REFIT_WEEKS, by default `window`; here every week).
     `new_groups`: the new-group scan inside themes (its level: TICKET_INTEL_NEW_GROUP_MAX_P_VALUE).
-    `issued`: the ids earlier runs issued (the pipeline reads them from the warehouse)."""
+    `issued`: the ids earlier runs issued (the pipeline reads them from the warehouse), which the
+    ids given also depend on."""
     groups, reason = scopes_of(tickets.reset_index(drop=True), x, scopes, seed)
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week, issued.ids)
@@ -240,12 +241,14 @@ def cluster_window(
 def _take_back(parts: list[ThemeWeek], continued: set[str], issued: Issued) -> list[ThemeWeek]:
     """`parts` with each new theme (an id not `continued` from last week) under the id an earlier run
     gave it, if any (`identity.reissued`)."""
-    held = {t for p in parts for t in p.themes["theme_id"]} if parts else set()
+    held = {t for p in parts if len(p.themes) for t in p.themes["theme_id"]}
     earlier = [t for t in issued.themes if t.theme_id not in held]
-    fresh = [identity.Theme(r.theme_id, np.asarray(r.centroid), members.get(r.theme_id, frozenset()))
-             for p in parts if len(p.themes) for members in [_members(p.clusters)]
-             for r in p.themes.itertuples() if r.theme_id not in continued]
-    names = identity.reissued(fresh, earlier) if fresh and earlier else {}
+    fresh = []
+    for part in parts if earlier else ():
+        members = _members(part.clusters)
+        fresh += [identity.Theme(r.theme_id, np.asarray(r.centroid), members.get(r.theme_id, frozenset()))
+                  for r in part.themes.itertuples() if r.theme_id not in continued] if len(part.themes) else []
+    names = identity.reissued(fresh, earlier) if fresh else {}
     return [_renamed(p, names) for p in parts] if names else parts
 
 
