@@ -262,6 +262,19 @@ def test_trend_baseline_starts_when_the_theme_appeared():
     assert pd.isna(row["growth_4w"])
 
 
+def test_four_week_growth_needs_the_eight_weeks_in_the_data():
+    """twcs 2017-10-30 printed "+1000% over 4 weeks" for 22 tickets against the 2 of its data's
+    first, partial week: the window's first three weeks held no data at all."""
+    def growth(first: int) -> object:
+        weeks = [WEEK - timedelta(weeks=k) for k in range(first, 0, -1)]
+        data = frame(*(tickets("A", 8, 8, week=w, start=10 * i) for i, w in enumerate(weeks)),
+                     tickets("A", 16, 16, start=200))
+        return rank_week(context(data), summaries(("A", "P2", "bug"))).ranked.iloc[0]["growth_4w"]
+
+    assert growth(7) == pytest.approx((8 * 3 + 16) / 32 - 1)  # all 8 weeks hold data
+    assert pd.isna(growth(6)) and pd.isna(growth(5))  # the data starts inside the 4 weeks before
+
+
 def test_paid_share_is_unknown_when_no_plan_is_known():
     row = rank_week(context(frame(tickets("A", 30, 30, plan=None))), summaries(("A", "P2", "bug"))).ranked.iloc[0]
     assert pd.isna(row["paid_share"])

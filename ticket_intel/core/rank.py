@@ -170,7 +170,8 @@ def _volume(ctx: WeekContext, theme_id: str, group: pd.DataFrame, weeks: Sequenc
     return {
         "tickets": now, "customers": customers, "ranked_weeks": span,
         "tickets_prev_week": prev, "wow_change": (now - prev) / prev if prev else None,
-        "growth_4w": (last4 - prior4) / prior4 if prior4 and len(window) >= 8 else None,
+        "growth_4w": (last4 - prior4) / prior4 if prior4 and len(window) >= 8 and ctx.holds_data_before(window[-7])
+        else None,  # the 4 weeks before must all be in the data: a partial first week is no baseline
         "trend": t.word, "trend_baseline": t.baseline,
     }
 
