@@ -295,20 +295,21 @@ def chosen_week(warehouse: Path, week: date | None) -> date:
 
 def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
     """A week's ranked themes (default: the latest week); when it has none, `attrs["empty_note"]`
-    says why and which earlier week has some."""
+    says why and which week nearest it has some."""
     with access.open_snapshot(warehouse) as con:
         week = _week_of(con, warehouse, week)
         frame = wh.ranked_themes(con, week)
         if frame.empty:
             frame.attrs["empty_note"] = _empty_note(week, wh.week_warning(con, week),
-                                                    wh.last_ranked_week(con, week), warehouse)
+                                                    wh.ranked_week_near(con, week), warehouse)
         return frame
 
 
 def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
-    where = (f"the latest week with ranked themes is {ranked}: ticket-intel themes --warehouse {warehouse} "
-             f"--week {ranked}" if ranked else "no week has ranked themes yet")
+    which = "the latest week with ranked themes" if ranked and ranked < week else "the first week with ranked themes"
+    where = (f"{which} is {ranked}: ticket-intel themes --warehouse {warehouse} --week {ranked}" if ranked
+             else "no week has ranked themes yet")
     fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")
     return f"(no ranked themes in the week of {week}: {why}{fix}; {where})"

@@ -302,7 +302,7 @@ def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
     path = tmp_path / "w.duckdb"
     with wh.open_warehouse(path) as con:
         con.execute("""INSERT INTO marts.weekly_overview (week_start, tickets, warning) VALUES
-                       ('2026-11-02', 80, NULL), ('2026-11-09', 40, NULL),
+                       ('2026-10-26', 40, NULL), ('2026-11-02', 80, NULL), ('2026-11-09', 40, NULL),
                        ('2026-11-16', 12, 'only 12 tickets this week (fewer than 30): too few to rank themes')""")
         con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
                                                       trend, example_ticket_ids)
@@ -315,6 +315,9 @@ def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
     assert "every group was too small" in quiet.stdout and "--week 2026-11-02" in quiet.stdout
     assert "TICKET_INTEL_MIN_WEEK_TICKETS" not in quiet.stdout
     first = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2026-11-02"])
+    # a week before the first ranked one: it said "no week has ranked themes yet"
+    before = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2026-10-26"])
+    assert "the first week with ranked themes is 2026-11-02: ticket-intel themes" in before.stdout
     listed = CliRunner().invoke(main, ["review", "list", "--warehouse", str(path)])
     assert listed.exit_code == 0 and "only 12 tickets this week" in listed.stdout
     assert chosen_week(path, None) == dt.date(2026, 11, 16)  # `taxonomy suggest` drafts from it, ranked or not

@@ -243,9 +243,10 @@ def week_warning(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     return scalar(con, "SELECT warning FROM marts.weekly_overview WHERE week_start = ?", [week])
 
 
-def last_ranked_week(con: duckdb.DuckDBPyConnection, on_or_before: date) -> date | None:
-    """The latest week up to `on_or_before` with at least one ranked theme."""
-    return scalar(con, "SELECT max(week_start) FROM marts.ranked_themes WHERE week_start <= ?", [on_or_before])
+def ranked_week_near(con: duckdb.DuckDBPyConnection, week: date) -> date | None:
+    """The latest week up to `week` with at least one ranked theme, else the first after it."""
+    return scalar(con, "SELECT coalesce(max(week_start) FILTER (week_start <= ?), min(week_start)) "
+                       "FROM marts.ranked_themes", [week])
 
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
