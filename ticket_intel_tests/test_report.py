@@ -24,10 +24,10 @@ CLOSING_SECTIONS = ["Documentation", "Releases and fixes", "Segments", "Customer
 
 def context(ticket_text: str = "My card was declined", label: str = "Payment declined · card",
             summarizer: str = "extractive", products: dict[str, int] | None = None, area: str = "Cards",
-            prev_week: int | None = 32, described_share: float | None = 0.9) -> dict:
+            prev_week: int | None = 32, described_share: float | None = 0.9, paid: float | None = 0.4) -> dict:
     ranked = pd.DataFrame([{
         "rank": 1, "theme_id": "T1", "label": label, "tickets": 12, "customers": 10, "tickets_prev_week": 6,
-        "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": 0.4, "revenue": None,
+        "wow_change": 1.0, "growth_4w": 0.5, "trend": "rising", "trend_baseline": 5.5, "paid_share": paid, "revenue": None,
         "severity": "P1", "signal_type": "docs_gap", "product_area": area, "impact": 80.0,
         "summary": f"12 tickets, typically: {ticket_text}", "example_ticket_ids": ["zendesk:1", "zendesk:2"],
         "review_status": "unreviewed",
@@ -191,6 +191,13 @@ def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
     assert "| # | Theme | Tickets |" in md and "| 1 | Payment declined · card | 12 |" in md
     assert "<th>Area</th>" not in report.render_html(context(area="Unassigned"), {})
     assert "<th>Area</th>" in report.render_html(context(), {})
+
+
+def test_no_paid_share_is_shown_when_no_customer_s_plan_is_known():
+    """twcs and GitHub know no plan: every theme read "– paid" and the table had a column of dashes."""
+    md, html = report.render_markdown(context(paid=None)), report.render_html(context(paid=None), {})
+    assert "| Trend | Severity |" in md and "rising (12 vs 5.5/wk) | P1 |" in md
+    assert "paid" not in html.lower() and "<th class=\"n\">Paid</th>" in report.render_html(context(), {})
 
 
 def test_the_headline_counts_tickets_in_themes_not_ranked_beside_those_in_none():

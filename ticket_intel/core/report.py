@@ -302,6 +302,8 @@ def build_context(
         "by_product": several_products(t.get("product_names") for t in themes),
         # every top theme unassigned: the column would repeat the taxonomy note above the table
         "by_area": any(t.get("product_area") not in (None, UNASSIGNED) for t in themes),
+        # no customer's plan known (twcs, GitHub): a paid share of "–" on every theme says nothing
+        "by_paid": any(pd.notna(t.get("paid_share")) for t in themes),
         "more_cards": more, "more_themes": len(more),
         "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
