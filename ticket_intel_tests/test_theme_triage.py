@@ -206,6 +206,21 @@ def test_single_tickets_without_a_ranked_theme_of_their_kind_are_not_called_none
     assert "From single tickets" in html and "No ranked theme of this kind this week." in html
 
 
+def test_sla_columns_are_left_out_when_no_ticket_s_state_can_be_told():
+    """twcs and GitHub export no agent reply: every SLA cell was 0 but Unknown, in every week's report."""
+    this_week = context().this_week.assign(first_reply_hours=np.nan, replies_exported=False)
+    view = week_triage(this_week, ["A", "B"])
+    assert not view["sla_known"] and week_triage(context().this_week, ["A", "B"])["sla_known"]
+    ctx = report.with_triage(
+        report.build_context(WEEK, {"tickets": 8, "customers": 8, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
+                                    "warning": None}, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                             pd.DataFrame(columns=["ticket_id", "text", "source_id"])), view, pd.DataFrame(), pd.DataFrame())
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "<b>Team load</b>" in html and ">Met</th>" not in html and ">Met</th>" in report.render_html(report_context(), {})
+    assert "**Team load** (routing.yaml):" in md and "| Team | Tickets | P1 | P2 | P3 | P4 | Escalated |\n" in md
+    assert "| Met |" not in md and "No ticket's SLA state can be told from these exports: What the exports" in md
+
+
 def test_report_without_triage_says_so_and_keeps_theme_signal_sections():
     md = report.render_markdown(report_context(with_view=False))
     assert "No triage for this week: materialize `ticket_triage` for it." in md

@@ -127,11 +127,13 @@ def week_triage(this_week: pd.DataFrame, ranked_ids: Iterable[str]) -> dict[str,
     tickets = this_week[triaged(this_week)]
     if not len(tickets):
         return None
-    ranked_ids = list(ranked_ids)
+    ranked_ids, teams = list(ranked_ids), team_load(tickets)
     return {
         "tickets": len(tickets), "week_tickets": len(this_week),
         "needs_review": int(tickets["needs_review"].astype(bool).sum()),
-        "categories": category_mix(tickets), "escalations": escalations(tickets), "teams": team_load(tickets),
+        "categories": category_mix(tickets), "escalations": escalations(tickets), "teams": teams,
+        # no ticket's state known (twcs, GitHub: no agent reply exported): columns of zeros say nothing
+        "sla_known": any(t[state] for t in teams for state in SLA_STATES if state != UNKNOWN),
         "sla_note": SLA_NOTE,
         **{name: stated(tickets, signal, ranked_ids) for name, signal in REQUEST_SIGNALS.items()},
     }
