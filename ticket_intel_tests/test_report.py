@@ -193,6 +193,28 @@ def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
     assert "<th>Area</th>" in report.render_html(context(), {})
 
 
+def test_last_week_s_ranked_themes_missing_this_week_say_why():
+    """twcs' iOS "letter I" bug, a new pattern on 2017-10-30, was merged into "iOS · update" by the
+    clustering the week after, and that week's report never named it: it read as solved."""
+    last = pd.DataFrame({"theme_id": ["T1", "T2", "T3", "T4", "T5"],
+                         "label": ["Payment declined · card", "Letter · type", "Flight · hours", "Fees", "Refunds"]})
+    ranked = pd.DataFrame({"theme_id": ["T1", "T9"]})
+    events = pd.DataFrame({"theme_id": ["T2", "T3"], "event": ["merged", "faded"],
+                           "related_theme_ids": [["T9"], []]})
+    not_a_theme = pd.DataFrame({"theme_id": ["T4"], "reason": ["4 tickets from 4 customers"]})
+    gone = report.no_longer_ranked(last, ranked, events, not_a_theme, {"T9": "iOS · update"}, {"T5": "T1"})
+    assert [(g["theme_id"], g["why"]) for g in gone] == [
+        ("T2", "its tickets went into iOS · update (T9), with which the clustering merged it"),
+        ("T3", "faded: no ticket of the window holds to it any more"),
+        ("T4", "not ranked this week: 4 tickets from 4 customers"),
+        ("T5", "merged into T1 by a reviewer")]
+    ctx = {**context(), "no_longer_ranked": gone}
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "Ranked last week, not this week:\n\n- **Letter · type** (`T2`): its tickets went into iOS · update (T9)" in md
+    assert "<li><b>Letter · type</b> <code>T2</code>: its tickets went into" in html
+    assert "Ranked last week" not in report.render_markdown(context())
+
+
 def test_no_paid_share_is_shown_when_no_customer_s_plan_is_known():
     """twcs and GitHub know no plan: every theme read "– paid" and the table had a column of dashes."""
     md, html = report.render_markdown(context(paid=None)), report.render_html(context(paid=None), {})

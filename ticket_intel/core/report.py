@@ -313,6 +313,36 @@ def build_context(
     }
 
 
+def no_longer_ranked(last_week: pd.DataFrame, ranked: pd.DataFrame, events: pd.DataFrame, not_a_theme: pd.DataFrame,
+                     labels: Mapping[str, str], merged_into: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Last week's ranked themes this week's ranking lacks, each with why (a reviewer's merge, the
+    clustering's merge or fade, this week's not-a-theme reason): a theme that vanished without a word
+    ("Letter · type", the iOS bug of 2017-10-30, merged into "iOS · update" the week after) read as solved.
+    `labels`: this week's label per theme; `merged_into`: reviewers' merges, followed to their end."""
+    now = set(ranked["theme_id"]) if len(ranked) else set()
+    event = {r.theme_id: r for r in events.itertuples()} if len(events) else {}
+    reason = dict(zip(not_a_theme["theme_id"], not_a_theme["reason"], strict=True)) if len(not_a_theme) else {}
+
+    def named(theme: str) -> str:
+        return f"{labels[theme]} ({theme})" if theme in labels else theme
+
+    out = []
+    for row in last_week.itertuples() if len(last_week) else ():
+        theme, e = row.theme_id, event.get(row.theme_id)
+        if theme in now:
+            continue
+        if theme in merged_into:
+            why = f"merged into {named(merged_into[theme])} by a reviewer"
+        elif e is not None and e.event == "merged":
+            why = f"its tickets went into {named(e.related_theme_ids[0])}, with which the clustering merged it"
+        elif e is not None and e.event == "faded":
+            why = "faded: no ticket of the window holds to it any more"
+        else:
+            why = f"not ranked this week: {reason[theme]}" if theme in reason else "not ranked this week"
+        out.append({"theme_id": theme, "label": row.label, "why": why})
+    return out
+
+
 def with_triage(context: Mapping[str, Any], view: Mapping[str, Any] | None, ranked: pd.DataFrame,
                 summaries: pd.DataFrame) -> dict[str, Any]:
     """The context with the week's triage (core/triage_report.py `week_triage`): the Triage section,

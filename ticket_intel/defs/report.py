@@ -1,7 +1,7 @@
 """weekly_report: Markdown (previewed in the UI) and a self-contained HTML file per week."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +50,19 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     overview = wh.week_rows(con, "marts.weekly_overview", week)
     summaries = wh.week_rows(con, "marts.cluster_summaries", week)
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC")
+    not_a_theme = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
     example_ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
     context = report.build_context(
-        week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries,
-        wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id"),
+        week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries, not_a_theme,
         alerts, wh.ticket_texts(con, example_ids), ticket_url,
     )
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
+    context["no_longer_ranked"] = report.no_longer_ranked(
+        wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1)), ranked,
+        wh.week_rows(con, "ops.theme_events", week), not_a_theme,
+        dict(zip(summaries["theme_id"], summaries["label"], strict=True)),
+        {t: ctx.review.canonical(t) for t in ctx.review.merged_into})
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
