@@ -96,6 +96,20 @@ def test_an_intercom_part_whose_author_is_no_object_loses_its_conversation_alone
     assert [r["reason"] for r in result.rejections] == ["no customer message: no user or lead part has a body"]
 
 
+@pytest.mark.parametrize(("given", "kind"), [
+    ("Ana@Example.com", "email"), ("Siobhan  Moncrieff", "name"), ("+44 7700 900461", "phone"), ("(415) 555-0123", "phone"),
+    ("20978392", None), ("annelieselind0", None), ("u-1", None), ("12-34", None),
+])
+def test_a_customer_id_that_is_personal_data_is_hashed_and_says_its_kind(given, kind):
+    """A mapping naming the requester as the customer (`customer_id: Requester`, the README's example)
+    put "Siobhan Moncrieff" in reports, exports and tracker issues; a webhook's phone number too."""
+    from ticket_intel.core.sources.base import pseudonymize
+
+    got = pseudonymize(given)
+    assert got == given if kind is None else (got.startswith(f"{kind}:") and len(got) == len(kind) + 17)
+    assert pseudonymize(" ".join(given.split()).upper()) == got or kind is None  # one person, one id
+
+
 def test_freshdesk_api_json_shape_maps_codes():
     records = [{"id": 501, "subject": "Login", "description": "<div>Cannot log in</div>",
                 "description_text": "Cannot log in", "status": 2, "priority": 4, "source": 7,

@@ -181,11 +181,23 @@ def id_or_none(value: Any) -> str | None:
     return text_or_none(value)
 
 
+# An id that is a phone number: a + or digits, 7 or more digits in all, with the usual separators.
+_PHONE_ID = re.compile(r"^\+?[\d\s().-]*$")
+
+
 def pseudonymize(customer: str | None) -> str | None:
-    """An email used as a customer id would leak into every downstream table; hash it."""
-    if customer is None or "@" not in customer:
+    """A customer id that is personal data (an e-mail address, a person's name, a phone number) would
+    leak into every downstream table, report and tracker issue: hash it, keeping what kind it was.
+    A helpdesk's own ids (digits, a login, a handle) hold no space and stay readable. A mapping that
+    names the requester as the customer (`customer_id: Requester`) gave "Siobhan Moncrieff"."""
+    if customer is None:
         return customer
-    return "email:" + hashlib.sha256(customer.strip().lower().encode()).hexdigest()[:16]
+    said = " ".join(customer.split())
+    kind = ("email" if "@" in said else "phone" if _PHONE_ID.match(said) and sum(map(str.isdigit, said)) >= 7
+            and not said.isdigit() else "name" if " " in said else None)
+    if kind is None:
+        return customer
+    return f"{kind}:" + hashlib.sha256(said.lower().encode()).hexdigest()[:16]
 
 
 def _fromisoformat(text: str) -> datetime | None:
