@@ -24,13 +24,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pandas as pd
 
+from ticket_intel.core.addresses import address_gate, address_patterns
 from ticket_intel.core.embed import text_hash
 from ticket_intel.core.meaning import meaning_text, public_suffix
 from ticket_intel.core.normalize import clean_message
 from ticket_intel.core.parallel import forked_map
 from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer, is_common_word
 
-ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER")
+ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER", "ADDRESS")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(ENTITIES) + r")\]")
 
 # Order, account and similar reference numbers. A label word is kept ("order [ORDER]") because
@@ -54,6 +55,7 @@ MIN_PHONE_DIGITS = 7
 # Presidio's phone context minus "number", which also precedes card, account and SSN numbers.
 PHONE_CONTEXT = ("phone", "telephone", "tel", "cell", "cellphone", "mobile", "call", "whatsapp", "sms")
 SSN_DIGITS_SCORE = 0.3
+ADDRESS_SCORE = 0.6  # a street type beside a house number needs no context word
 # libphonenumber's "possible number" also accepts dates, decimals and screen sizes.
 _NOT_A_PHONE = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d+\.\d+|\d+\s?[xX×]\s?\d+)$")
 
@@ -259,7 +261,7 @@ def _prefilter(registry: Any, settings: RedactionSettings) -> Prefilter:
 
     flags = {r.supported_entities[0]: getattr(r, "global_regex_flags", 0) for r in registry.recognizers}
     gates = tuple((kind, regex.compile(needed), regex.compile(pattern, flags=flags[kind]))
-                  for kind, needed, pattern in _GATES)
+                  for kind, needed, pattern in (*_GATES, ("ADDRESS", r"\d", address_gate())))
     custom = [Pattern(f"custom order {i}", p, 0.9) for i, p in enumerate(settings.order_patterns)]
     is_common_word("name")  # loads wordfreq's table now, so forked workers share it
     return Prefilter(gates, PatternRecognizer(supported_entity="ORDER", patterns=custom) if custom else None,
@@ -287,6 +289,7 @@ class Engines(NamedTuple):
 def _engines(settings: RedactionSettings) -> Engines:
     """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
     _import_presidio()
+    import regex
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpArtifacts
     from presidio_analyzer.nlp_engine.slim_spacy_nlp_engine import SlimSpacyNlpEngine
@@ -327,6 +330,9 @@ def _engines(settings: RedactionSettings) -> Engines:
         classes["url"](supported_entity="URL"),
         classes["person"](frozenset(settings.keep_words)),
         PatternRecognizer(supported_entity="ORDER", patterns=orders, name="OrderNumbers"),
+        PatternRecognizer(supported_entity="ADDRESS", name="StreetAddresses",  # core/addresses.py: case tells names
+                          patterns=[Pattern(f"address {i}", p, ADDRESS_SCORE) for i, p in enumerate(address_patterns())],
+                          global_regex_flags=regex.DOTALL | regex.MULTILINE),
     ]:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
