@@ -54,6 +54,8 @@ CASES = [
     ("PERSON", "my name is john smith", "john smith"),
     ("PERSON", "Crystal Bailey: My card is due to expire", "Crystal Bailey"),  # a chat's speaker label
     ("PERSON", "chat started\n  John Smith: my card broke", "John Smith"),
+    ("PERSON", "My card never arrived, please help - Isolde", "Isolde"),  # a dash sign-off
+    ("PERSON", "Please DM us your account number so we can help. -Shawn\nsent from my phone", "Shawn"),
     ("ORDER", "This is about ORD-929396 which never came", "929396"),
     ("ORDER", "where is order #1721072?", "1721072"),
     ("ADDRESS", "I live at 518 Elm Grove, Leeds LS6 2AB, please send it there", "518 Elm Grove, Leeds LS6 2AB"),
@@ -89,6 +91,8 @@ PRODUCT_TEXTS = [
     "ValueError: Attempt to convert a value\nTensorflow Lite: types fail",  # code words, not speakers
     "Reason: unknown\nGrace Period: 30 days",
     "I ordered the 777 deal online @116076 4 days ago",  # a numeric handle and a count, not a phone
+    "PowerToys Run - Crashing", "Key Remap does not work as expected - FancyZones",  # a title's last word after a dash
+    "Getting value from Dictionary crashes when built with -Onone",
 ]
 
 

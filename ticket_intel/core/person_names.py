@@ -56,6 +56,10 @@ _WEAK_CUE = re.compile(rf"(?:{_WEAK_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNO
 _TRAILING_CUES = r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)"
 _TRAILING_CUE = re.compile(_TRAILING_CUES, re.IGNORECASE)
 _LABEL_END = re.compile(r"[ \t]*:")
+# A dash sign-off: a line's last word after a dash ("... let you know. - Isolde", "-Shawn" closing an
+# agent's tweet). It names a person only when the gazetteer knows the word as a first name: GitHub
+# titles end in "- FancyZones", "- Regression", "-Onone".
+_SIGN_OFF = re.compile(r"(?<!\S)[-–—~]\s?(?=[^\W\d_]+[.!]?[ \t]*$)", re.MULTILINE)
 # A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
 _CAPITAL = r"[A-Z\x80-\U0010FFFF]"
 _CAPITALISED_WORD = rf"{_CAPITAL}(?:[^\W\d_]|['’-])*"
@@ -65,6 +69,7 @@ _NAME_SHAPE = re.compile(
     rf"{_CAPITALISED_WORD} (?:(?i:{'|'.join(sorted(PARTICLES))}) )*{_CAPITAL}"
     rf"|(?i:{_WEAK_CUES})\s*(?<![^\W\d_]){_CAPITAL}"
     rf"|{_CAPITALISED_WORD}(?i:{_TRAILING_CUES})"
+    rf"|{_SIGN_OFF.pattern}{_CAPITAL}", re.MULTILINE
 )
 
 
@@ -165,9 +170,10 @@ def _run(text: str, first: Word, gaz: Gazetteer, lower: bool) -> list[Word]:
     return run
 
 
-def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int], dict[int, int]]) -> tuple[int, int, str] | None:
+def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int], dict[int, int], set[int]]
+             ) -> tuple[int, int, str] | None:
     """The span (start, end, rule) of the name starting at word `first`, if one does; `cues`: the
-    strong and weak cues of the text (word start -> cue start)."""
+    strong and weak cues of the text (word start -> cue start), and the words a sign-off opens."""
     start, _, word = first
     capitalised = _capitalised(word)
     strong = _cue_before(cues[0], start)
@@ -188,6 +194,8 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
         return start, end, "gazetteer"
     if strong or (namey[0] and (_cue_before(cues[1], start) or _TRAILING_CUE.match(text, end))):
         return start, run[prefix if namey[0] else 0][1], "cue"
+    if start in cues[2] and folds[0] in gaz.first:
+        return start, run[0][1], "cue"
     return None
 
 
@@ -199,7 +207,7 @@ def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     starts = _starts(text, gaz, lowercase=bool(strong))
     if not starts:
         return []
-    cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)})
+    cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)}, {m.end() for m in _SIGN_OFF.finditer(text)})
     spans: list[tuple[int, int, str]] = []
     for first in starts:
         found = _name_at(text, first, gaz, cues) if not spans or first[0] >= spans[-1][1] else None
