@@ -275,7 +275,8 @@ def quality(samples: list[Sample]) -> pd.DataFrame:
                         "precision_old": old["precision"], "precision_new": new["precision"]})
     out["ok"] = [
         ("yes" if r >= t and n == r else "NO") if kind in TARGETS else
-        ("yes" if p >= PRECISION_TARGET and n == r else "NO") if kind == "ALL" else ("" if n == r else "NO")
+        ("yes" if p >= PRECISION_TARGET and n == r else "NO") if kind == "ALL" else
+        ("" if n == r or (pd.isna(n) and pd.isna(r)) else "NO")  # ADDRESS: scored on its own corpus
         for kind, r, n, t, p in zip(out["type"], out["recall_old"], out["recall_new"], out["recall_target"],
                                     out["precision_new"], strict=True)
     ]
