@@ -71,13 +71,6 @@ def _romance() -> str:
 
 
 @lru_cache(maxsize=1)
-def address_gate() -> str:
-    """What any text holding an address matches (a relaxation of `address_patterns`, far cheaper): a
-    number then a capitalised word, a Germanic street type then a number, or a Romance street type."""
-    return rf"\d[A-Za-z]?,?\s+[A-ZÀ-ÖØ-Þ]|(?:{_compound()}|{_germanic_word()})\s+\d|(?<!\w){_romance()}\s"
-
-
-@lru_cache(maxsize=1)
 def address_patterns() -> tuple[str, ...]:
     """The regular expressions (for Presidio's `regex` engine) an address matches."""
     english = _alternation(_vocabulary(ENGLISH_LOCALES, "street_suffixes"))
