@@ -14,7 +14,13 @@ from dagster._core.test_utils import create_run_for_test
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.defs.partitions import POOL
-from ticket_intel.defs.run_guard import ensure_writer_pool, reap_dead_runs, run_worker, worker_tags
+from ticket_intel.defs.run_guard import (
+    ensure_writer_pool,
+    reap_dead_runs,
+    record_worker,
+    run_worker,
+    worker_tags,
+)
 from ticket_intel_tests.processes import child_env, kill, python
 
 
@@ -44,6 +50,19 @@ def test_only_runs_whose_worker_is_gone_are_failed(instance):
     assert len(reaped) == 2 and f"run {runs['killed']}: run worker (pid {sleeper.pid}" in reaped[0] + reaped[1]
     assert reap_dead_runs(instance) == []
     assert run_worker(instance.get_run_by_id(runs["alive"])) == me
+
+
+def test_a_re_executed_run_records_its_own_worker_not_its_parent_s(instance):
+    """A re-execution from the UI copies its parent's tags, the parent's worker included: within 30
+    seconds `dead_run_sensor` failed the live run for its parent's gone process."""
+    me = ProcessId.current()
+    parent = ProcessId(me.pid + 1, me.host, me.started - 3600)  # a process long gone
+    copied, own = _started(instance, parent), _started(instance, me)
+    for run_id in (copied, own):
+        record_worker(instance, run_id)
+    assert run_worker(instance.get_run_by_id(copied)) == ProcessId(me.pid, me.host, round(me.started, 3))
+    assert reap_dead_runs(instance) == []  # both runs are this live process's
+    assert instance.get_run_by_id(own).tags == instance.get_run_by_id(own).tags | worker_tags(me)
 
 
 def test_the_writer_pool_exists_before_any_run(tmp_path):

@@ -26,6 +26,10 @@ class ProcessId:
     def is_local(self) -> bool:
         return self.host == socket.gethostname()
 
+    def is_current(self) -> bool:
+        """Whether this is the process asking (a pid is reused: its start time tells)."""
+        return self.is_local() and self.pid == os.getpid() and abs(psutil.Process().create_time() - self.started) < 1.0
+
     def alive(self) -> bool:
         """True while this very process runs (a zombie, killed but not yet reaped, is gone)."""
         try:

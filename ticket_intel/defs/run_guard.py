@@ -42,9 +42,12 @@ def run_worker(run: dg.DagsterRun) -> ProcessId | None:
 
 
 def record_worker(instance: dg.DagsterInstance, run_id: str) -> None:
-    """Tag the run with this process (a CLI run carries the tags from its start already)."""
+    """Tag the run with this process, unless its tags name it already (a CLI run's, from its start).
+    A re-execution from the UI copies its parent's tags: the parent's worker, long gone, had
+    `dead_run_sensor` fail the live run within 30 seconds."""
     run = instance.get_run_by_id(run_id)
-    if run is not None and run_worker(run) is None:
+    worker = run_worker(run) if run is not None else None
+    if run is not None and (worker is None or not worker.is_current()):
         instance.add_run_tags(run_id, worker_tags(ProcessId.current()))
 
 
