@@ -28,14 +28,14 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _ingest(tmp_path) -> tuple[dict, list[str]]:
-    """Materialize raw_tickets for WEEK: its metadata and the run's log lines."""
+def _ingest(tmp_path, week: str = WEEK) -> tuple[dict, list[str]]:
+    """Materialize raw_tickets for `week`: its metadata and the run's log lines."""
     from ticket_intel.defs.ingest import raw_tickets
     from ticket_intel.defs.resources import build_resources
 
     (tmp_path / "home").mkdir(exist_ok=True)
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
-        result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
+        result = dg.materialize([raw_tickets], partition_key=week, resources=build_resources(), instance=instance)
         lines = [e.user_message for e in instance.all_logs(result.run_id)]
     metadata = result.asset_materializations_for_node("raw_tickets")[0].metadata
     return {k: v.value for k, v in metadata.items()}, lines
@@ -125,6 +125,8 @@ def test_a_week_a_prune_empties_loses_its_themes_and_report(env, monkeypatch):
     assert left == [("2026-09-07",)]  # the week run, emptied; the other week's rows stay
     assert not report.exists() and not report.with_suffix(".md").exists()
     assert any(f"week {WEEK} holds no ticket any more" in line for line in lines)
+    _, lines = _ingest(env, "2026-09-21")  # a week that never held a ticket lost nothing: it said "removed"
+    assert not any("holds no ticket any more" in line for line in lines)
 
 
 def test_export_turned_unreadable_keeps_its_tickets(env):

@@ -74,7 +74,8 @@ def _clear_emptied(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dic
     """Of `weeks`, those left without a ticket (their exports pruned, or exported again into other
     weeks) lose every row derived from them, which the later stages skip for want of tickets: their
     themes stayed listed, their report kept its example texts, and the next week's themes continued
-    the emptied week's ids. Returns each with its report's path (None: none), which the caller removes."""
+    the emptied week's ids. Returns each that held such rows with its report's path (None: none), which
+    the caller removes; a week that never held a ticket lost nothing and is not named."""
     held = {r[0] for r in con.execute("SELECT DISTINCT week_start FROM raw.tickets WHERE week_start IN "
                                       "(SELECT unnest(?))", [list(weeks)]).fetchall()}
     empty = [w for w in weeks if w not in held]
@@ -87,9 +88,12 @@ def _clear_emptied(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dic
                              WHERE c.column_name = 'week_start' AND t.table_type = 'BASE TABLE'
                                AND (c.table_schema IN ('staging', 'marts')
                                     OR c.table_schema || '.' || c.table_name = 'ops.alerts')""").fetchall()
+    had: set[date] = set(paths)  # weeks that held rows: a week that never held a ticket lost nothing
     for (table,) in derived:
+        had.update(r[0] for r in con.execute(f"SELECT DISTINCT week_start FROM {table} WHERE week_start IN "
+                                             "(SELECT unnest(?))", [empty]).fetchall())
         con.execute(f"DELETE FROM {table} WHERE week_start IN (SELECT unnest(?))", [empty])
-    return {w: paths.get(w) for w in empty}
+    return {w: paths.get(w) for w in empty if w in had}
 
 
 def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
