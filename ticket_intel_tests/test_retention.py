@@ -81,21 +81,26 @@ def test_removed_export_keeps_its_tickets_until_pruned(env, monkeypatch):
     assert set(files) == {"a.csv"}
 
 
-def test_a_files_counts_are_news_in_the_run_log_only_when_rows_were_rejected(env):
-    """An inbox of 26 weekly exports printed 26 lines of counts while it ran and the same 26 after:
-    files read cleanly go to the debug log (the Dagster UI shows it; `run` lists every file at the end)."""
+def test_a_file_s_counts_are_news_in_the_run_log_when_the_export_is_new_or_changed(env):
+    """Every run logged each of an inbox's files at INFO (26 weekly exports: 26 lines each week), and a
+    first cut logged clean files at DEBUG, where the UI's default level hid the week's one new export.
+    A new or changed export is news; one recorded as it is, its rejections included, goes to DEBUG."""
     import logging
 
-    (env / "inbox" / "c.csv").write_text(fd_csv([fd_row("21"), fd_row("22", created="yesterday")]))
-    from ticket_intel.defs.ingest import raw_tickets
-    from ticket_intel.defs.resources import build_resources
+    def levels() -> dict[str, int]:
+        from ticket_intel.defs.ingest import raw_tickets
+        from ticket_intel.defs.resources import build_resources
 
-    (env / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(env / "home")) as instance:
-        result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
-        levels = {e.user_message.split(":")[0]: e.level for e in instance.all_logs(result.run_id)
-                  if e.user_message.split(":")[0].endswith(".csv")}
-    assert levels == {"a.csv": logging.DEBUG, "b.csv": logging.DEBUG, "c.csv": logging.INFO}
+        (env / "home").mkdir(exist_ok=True)
+        with dg.instance_for_test(temp_dir=str(env / "home")) as instance:
+            result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
+            return {e.user_message.split(":")[0]: e.level for e in instance.all_logs(result.run_id)
+                    if e.user_message.split(":")[0].endswith(".csv")}
+
+    (env / "inbox" / "c.csv").write_text(fd_csv([fd_row("21"), fd_row("22", created="yesterday")]))
+    assert levels() == {"a.csv": logging.INFO, "b.csv": logging.INFO, "c.csv": logging.INFO}
+    (env / "inbox" / "d.csv").write_text(fd_csv([fd_row("31")]))  # next week's new export
+    assert levels() == {"a.csv": logging.DEBUG, "b.csv": logging.DEBUG, "c.csv": logging.DEBUG, "d.csv": logging.INFO}
 
 
 def test_a_week_a_prune_empties_loses_its_themes_and_report(env, monkeypatch):

@@ -31,7 +31,7 @@ from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
 from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest, week_tickets
 from ticket_intel.warehouse import Replace, snapshot
-from ticket_intel.warehouse.ingest import IngestWrite, stored_files, write_ingest
+from ticket_intel.warehouse.ingest import IngestWrite, recorded_file_hashes, stored_files, write_ingest
 from ticket_intel.warehouse.staging import staged_inbox
 
 # Metadata: the content hashes (first 16 hex digits) of the exports the run read, so the inbox sensor
@@ -64,6 +64,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
             listed_files=files["source_file"].tolist(), stage=stage, run_id=run_id, files=files,
             prune=ingest.prune(), inputs=side_input_writes(inputs, run_id))
         with warehouse.connect() as con:
+            recorded = recorded_file_hashes(con)
             emptied = write_ingest(con, write)
             kept = kept_files(stored_files(con), write.read_files)
         checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
@@ -72,7 +73,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     shown = files.merge(aside, on="source_file", how="left").fillna({kind: 0 for kind in SET_ASIDE})
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
     _log_files(context, pd.concat([shown, read_log(inputs).assign(repeated=0, out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
-                                  ignore_index=True))
+                                  ignore_index=True), recorded)
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
     _remove_reports(context, emptied)
@@ -152,11 +153,14 @@ def _remove_reports(context: dg.AssetExecutionContext, emptied: dict[date, str |
                             f"{' and report (' + html + ')' if html else ''} were removed")
 
 
-def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame) -> None:
-    """Each file's counts: a warning when it could not be read, news when rows were rejected; the
-    others in the debug log (`ticket-intel run` lists every file once the run is done)."""
+def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame, recorded: set[str]) -> None:
+    """Each file's counts: a warning when it could not be read, news when the warehouse had not
+    recorded it as it is (a new or changed export); the files read as before, their rejections
+    included, in the debug log (`ticket-intel run` lists every file once the run is done). Every
+    run logged each of an inbox's files at INFO, the UI's default level hid the one new export."""
     for entry in files.itertuples():
-        level = context.log.warning if entry.error else context.log.info if entry.rejected else context.log.debug
+        level = (context.log.warning if entry.error else
+                 context.log.info if entry.file_hash not in recorded else context.log.debug)
         level(file_summary(entry))
 
 

@@ -102,6 +102,12 @@ def stored_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                      "max(week_start) AS last_week FROM raw.tickets GROUP BY 1 ORDER BY 1")
 
 
+def recorded_file_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The content hashes of every export a run has recorded."""
+    return {r[0] for r in con.execute("SELECT DISTINCT file_hash FROM ops.ingested_files WHERE file_hash IS NOT NULL")
+            .fetchall()}
+
+
 def kept_week_counts(con: duckdb.DuckDBPyConnection, present: Sequence[str]) -> dict[date, int]:
     """Per week, the tickets `raw.tickets` keeps from exports not among `present` (no longer in the inbox)."""
     rows = con.execute("SELECT week_start, count(*) FROM raw.tickets WHERE source_file NOT IN (SELECT unnest(?)) "
