@@ -103,6 +103,23 @@ def test_a_file_s_counts_are_news_in_the_run_log_when_the_export_is_new_or_chang
     assert levels() == {"a.csv": logging.DEBUG, "b.csv": logging.DEBUG, "c.csv": logging.DEBUG, "d.csv": logging.INFO}
 
 
+def test_a_run_with_a_broken_taxonomy_fails_before_it_reads_the_inbox(env, monkeypatch):
+    """A run launched from the UI ingested, redacted, embedded and clustered the inbox before the first
+    step that reads the taxonomy failed; the command line, the sensor and the schedule check first."""
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    (env / "taxonomy.yaml").write_text("areas:\n  - name: Cards\n    keywords: [card\n")
+    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", str(env / "taxonomy.yaml"))
+    (env / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(env / "home")) as instance:
+        result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance,
+                                raise_on_error=False)
+        failure = next(e for e in instance.all_logs(result.run_id) if e.dagster_event and e.dagster_event.is_step_failure)
+    assert not result.success and "taxonomy.yaml, line 4" in str(failure.dagster_event.step_failure_data.error)
+    assert not (env / "wh.duckdb").exists()  # the inbox was not read into a warehouse
+
+
 def test_a_week_a_prune_empties_loses_its_themes_and_report(env, monkeypatch):
     """Its themes stayed listed, its report kept example texts of the pruned tickets, and the next
     week's themes continued its ids: every row derived from it goes, with its report's files."""

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import dagster as dg
 import pandas as pd
 
-from ticket_intel import settings
+from ticket_intel import runner, settings
 from ticket_intel.core.product_inputs import (
     HELP_CENTER,
     RELEASES,
@@ -28,7 +28,7 @@ from ticket_intel.core.retention import count_by_weeks, kept_files, retention_me
 from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
-from ticket_intel.defs.resources import IngestConfig, RankingConfig, Warehouse
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest, week_tickets
 from ticket_intel.warehouse import Replace, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, recorded_file_hashes, stored_files, write_ingest
@@ -49,7 +49,10 @@ READ_FILES = "read_file_hashes"
     "and releases (inbox or settings) go to raw.help_center_articles and raw.releases.",
 )
 def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest: IngestConfig,
-                ranking: RankingConfig):
+                ranking: RankingConfig, triage_config: TriageConfig):
+    # A run launched from the UI is checked here, as the command line, the sensor and the schedule check
+    # theirs: a broken taxonomy failed only after the inbox was ingested, redacted, embedded and clustered.
+    runner.check_config(ranking.taxonomy, triage_config.triage, triage_config.routing)
     weeks = weeks_of(context)
     run_id = context.run.run_id
     cache = settings.parse_cache_dir(ingest.parse_cache_dir, warehouse.database)
