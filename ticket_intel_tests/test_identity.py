@@ -61,6 +61,20 @@ def test_a_theme_that_splits_into_distant_parts_is_recorded_as_split():
     assert len(set(tracked.theme_of)) == 2
 
 
+def test_a_new_theme_mostly_of_new_tickets_is_new_though_its_few_earlier_ones_sat_in_one_theme():
+    """24 PowerToys reports of a new module, two of whose earlier tickets sat in another theme, were a
+    "split" of it, so no new pattern: a split is mostly a piece of an old theme."""
+    a, old_b, new_b = group(0, 20, 1), group(3, 2, 2), group(3, 12, 3)
+    x = np.concatenate([a, old_b, new_b])
+    ids = [f"t{i}" for i in range(34)]
+    previous = previous_of(x[:22], ids[:22], ["A"] * 22)  # last week the 2 sat in A
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1], [20, 14]), previous, min_size=5)
+    assert {e["theme_id"]: e["event"] for e in tracked.events} == {"A": "continued", "T20260302-00": "new"}
+    piece = identity.track(WEEK, x[:30], ids[:30], np.repeat([0, 1], [20, 10]),
+                           previous_of(x[:30], ids[:30], ["A"] * 30), min_size=5)  # 10 of A's own cut out
+    assert {e["theme_id"]: e["event"] for e in piece.events}["T20260302-00"] == "split"
+
+
 def test_themes_clustered_together_are_recorded_as_merged():
     x = np.concatenate([group(0, 20, 1), group(0, 10, 2)])
     ids = [f"t{i}" for i in range(30)]

@@ -31,8 +31,10 @@
    (trend, alerts) therefore use `series_of`: each ticket where this run's clustering put it
    (or, if that theme was dissolved, where it finally went).
 3. Events compare the final ticket sets: a previous theme that still has tickets continued;
-   a new id is a split when most of its tickets seen last week came from one continuing
-   theme, otherwise new; a previous theme with no tickets left merged when most of its tickets
+   a new id is a split when it is mostly a piece of an old theme: at least half of its tickets
+   were in last week's window, and most of those in one continuing theme; otherwise new (24
+   PowerToys reports of a new module, two of whose earlier tickets sat in another theme, were a
+   "split" and no new pattern); a previous theme with no tickets left merged when most of its tickets
    went to one theme, otherwise faded.
 4. An id is issued once, ever. Ids are numbered by week of birth, so when a week is clustered
    again on changed history (an export pruned, then put back) its new themes would take the
@@ -258,8 +260,9 @@ def events(previous: list[Theme], ticket_ids: list[str], theme_of: list[str | No
             out.append({"theme_id": theme, "event": "continued", "related_theme_ids": [],
                         "detail": f"kept {stayed / base:.0%} of its tickets still in the window"})
             continue
-        origin = _main_share(now[theme] & shared, {t: p.ticket_ids for t, p in prev.items() if t in now})
-        if origin is not None and origin[1] >= 0.5:
+        earlier = now[theme] & shared  # its tickets last week's window held
+        origin = _main_share(earlier, {t: p.ticket_ids for t, p in prev.items() if t in now})
+        if origin is not None and origin[1] >= 0.5 and 2 * len(earlier) >= len(now[theme]):
             out.append({"theme_id": theme, "event": "split", "related_theme_ids": [origin[0]],
                         "detail": f"{origin[1]:.0%} of its earlier tickets were in {origin[0]}"})
         else:
