@@ -213,6 +213,9 @@ def test_last_week_s_ranked_themes_missing_this_week_say_why():
     assert "Ranked last week, not this week:\n\n- **Letter · type** (`T2`): its tickets went into iOS · update (T9)" in md
     assert "<li><b>Letter · type</b> <code>T2</code>: its tickets went into" in html
     assert "Ranked last week" not in report.render_markdown(context())
+    empty = {**ctx, "themes": [], "more_cards": [], "more_themes": 0}  # a week that ranks nothing says it too
+    assert "No themes ranked this week.\n\nRanked last week, not this week:" in report.render_markdown(empty)
+    assert "<b>Ranked last week, not this week:</b>" in report.render_html(empty, {})
 
 
 def test_no_paid_share_is_shown_when_no_customer_s_plan_is_known():
