@@ -261,7 +261,7 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
     Weeks `in_flight` (week -> id of a queued or running run that covers it) are named, not run twice.
     Weeks holding tickets of exports gone from the inbox hold tickets; with `prune` they change."""
     counts, files, cut, digests = staged
-    reports, listed, kept = _recorded(warehouse, read_exports(files))
+    reports, listed, kept = _recorded(warehouse, _read_exports(files))
     counts = counts + kept
     changed, stale = _week_changes(inbox, counts, digests, reports, last)
     changed = sorted({*changed, *kept}) if prune else changed
@@ -291,10 +291,11 @@ def _read_as(path: str, file_hash: str | None) -> str:
 def kept_weeks(warehouse: str | Path, files: pd.DataFrame) -> Counter[date]:
     """Per week, the tickets the warehouse keeps from exports the inbox (its `files`) no longer gives:
     gone, or unreadable now (both keep their tickets until a prune)."""
-    return _recorded(warehouse, read_exports(files))[2]
+    return _recorded(warehouse, _read_exports(files))[2]
 
 
-def read_exports(files: pd.DataFrame) -> list[str]:
+def _read_exports(files: pd.DataFrame) -> list[str]:
+    """The exports the inbox listing read: an unreadable one gives no ticket, and keeps its old ones."""
     return files.loc[files["error"].isna(), "source_file"].tolist()
 
 
