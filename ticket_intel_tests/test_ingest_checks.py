@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import dagster as dg
 import pandas as pd
@@ -121,3 +122,22 @@ def test_sound_records_set_aside_are_no_rejection_rate(tiny_inbox):
     assert (meta["unanswered_rows"].value, meta["automatic_rows"].value) == (20, 6)
     assert "| zendesk.json | zendesk | 13 | 0 | 20 | 0 |" in meta["files"].value
     assert "| a_earlier.json | zendesk | 0 | 0 | 0 | 1 |" in meta["files"].value
+
+
+def test_an_unreadable_export_is_named_by_a_check(tiny_inbox):
+    """A file no profile reads counted as one rejected record among thousands, and every check stayed
+    green; an accounts file's rows counted among the ticket records the rate is a share of."""
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    (tiny_inbox / "inbox" / "crm_dump.csv").write_text("foo,bar,baz\n1,2,3\n")
+    shutil.copy(PROJECT_ROOT / "data" / "sample" / "accounts.csv", tiny_inbox / "inbox")
+    with dg.instance_for_test(temp_dir=str(tiny_inbox / "home")) as instance:
+        result = dg.materialize([raw_tickets], partition_key=WEEK, resources=build_resources(), instance=instance)
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["exports_readable"].passed
+    assert checks["exports_readable"].description.startswith("1 of ") and "crm_dump.csv: " in checks["exports_readable"].description
+    assert checks["exports_readable"].severity == dg.AssetCheckSeverity.WARN
+    rate = checks["rejection_rate"].metadata["details"].value
+    assert rate["accepted"] == 13  # the zendesk export's tickets, none of the accounts file's rows
+

@@ -55,6 +55,12 @@ def test_raw_suite_names_every_defect():
     }
 
 
+def test_exports_readable_names_what_could_not_be_read():
+    assert quality.exports_readable([("a.csv", None), ("b.json", None)]).description == "all 2 exports read"
+    failed = quality.exports_readable([("a.csv", None), ("crm.csv", "no profile matches its columns")])
+    assert not failed.passed and failed.description == "1 of 2 exports unreadable: crm.csv: no profile matches its columns"
+
+
 def test_rejection_rate_ceiling():
     assert quality.rejection_rate(90, 10, 0.1).passed
     failed = quality.rejection_rate(80, 21, 0.2)

@@ -91,6 +91,18 @@ def rejection_rate(accepted: int, rejected: int, ceiling: float) -> CheckOutcome
     )
 
 
+def exports_readable(files: Sequence[tuple[str, str | None]]) -> CheckOutcome:
+    """Every export of the inbox was read: (file name, its error or None). An unreadable file counted as
+    one rejected record among thousands, and left every check green."""
+    unread = [(name, error) for name, error in files if error]
+    said = "; ".join(f"{name}: {error}" for name, error in unread[:3]) + ("; …" if len(unread) > 3 else "")
+    return CheckOutcome(
+        passed=not unread,
+        description=f"{len(unread)} of {len(files)} exports unreadable: {said}" if unread else f"all {len(files)} exports read",
+        details={"unreadable": [name for name, _ in unread]},
+    )
+
+
 def redacted_tickets_suite(redacted: pd.DataFrame) -> CheckOutcome:
     """Ids unique, text present and bounded, text hashes well-formed (they key the embedding cache)."""
     import great_expectations as gx

@@ -26,6 +26,7 @@ from ticket_intel.core.product_inputs import (
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
 from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of
+from ticket_intel.core.sources.accounts import ACCOUNTS
 from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
@@ -81,8 +82,11 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         context.log.warning(line)
     _remove_reports(context, emptied)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
-    yield from raw_checks(checked, int(streamed["accepted"].sum()), malformed, ranking.plans().allowed,
-                          ingest.rejection_ceiling())
+    tickets = streamed["profile"] != ACCOUNTS  # an accounts file's rows are no ticket records
+    yield from raw_checks(checked, int(streamed.loc[tickets, "accepted"].sum()), malformed, ranking.plans().allowed,
+                          ingest.rejection_ceiling(),
+                          [(Path(f).name, e if isinstance(e, str) else None) for f, e in zip(files["source_file"],
+                                                                                           files["error"], strict=True)])
     yield dg.MaterializeResult(metadata={
         "tickets": dg.MetadataValue.int(int(in_weeks.sum())),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in in_weeks.items()}),

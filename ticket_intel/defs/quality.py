@@ -25,15 +25,19 @@ def raw_check_specs() -> list[dg.AssetCheckSpec]:
                           description="GX suite: ids unique and non-null, sane timestamps, text lengths, "
                                       "plans in TICKET_INTEL_PLAN_WEIGHTS"),
         dg.AssetCheckSpec("rejection_rate", asset="raw_tickets",
-                          description="Share of rejected records at most TICKET_INTEL_MAX_REJECTION_RATE"),
+                          description="Share of rejected ticket records at most TICKET_INTEL_MAX_REJECTION_RATE"),
+        dg.AssetCheckSpec("exports_readable", asset="raw_tickets",
+                          description="Every export in the inbox could be read (a warning names those that could not)"),
     ]
 
 
 def raw_checks(
-    tickets: pd.DataFrame, accepted: int, rejected: int, plans: Sequence[str], ceiling: float
+    tickets: pd.DataFrame, accepted: int, rejected: int, plans: Sequence[str], ceiling: float,
+    files: Sequence[tuple[str, str | None]],
 ) -> Iterator[dg.AssetCheckResult]:
     yield _result("raw_tickets_expectations", quality.raw_tickets_suite(tickets, plans))
     yield _result("rejection_rate", quality.rejection_rate(accepted, rejected, ceiling))
+    yield _result("exports_readable", quality.exports_readable(files))
 
 
 def redacted_check_specs() -> list[dg.AssetCheckSpec]:
