@@ -218,6 +218,20 @@ def test_last_week_s_ranked_themes_missing_this_week_say_why():
     assert "<b>Ranked last week, not this week:</b>" in report.render_html(empty, {})
 
 
+def test_a_new_pattern_says_how_many_of_its_tickets_came_before_it_formed():
+    """twcs' "Package · delivery", new on 2017-11-27 with 8 tickets, had 1-3 a week in the weeks before;
+    the report said only "first seen this week", beside a chart of its earlier weeks."""
+    patterns = [{"theme_id": "T1", "kind": "new_pattern", "label": "Package · delivery", "tickets": 8, "customers": 8,
+                 "began_before": False}, {"theme_id": "T2", "kind": "new_pattern", "label": "Letter", "tickets": 11,
+                                          "customers": 11, "began_before": False}]
+    got = report.with_earlier_tickets(patterns, {"T1": [1, 1, 2, 3, 3, 1, 3], "T2": [0, 0, 0]})
+    assert [(g["earlier"], g["most"]) for g in got] == [(14, 3), (0, 0)]
+    md = report.render_markdown({**context(), "new_patterns": got})
+    assert "8 tickets from 8 customers, first seen this week (14 of its tickets came in the weeks before, at most 3 a week)." in md
+    assert "11 tickets from 11 customers, first seen this week." in md
+    assert "(14 of its tickets came in the weeks before" in report.render_html({**context(), "new_patterns": got}, {})
+
+
 def test_no_paid_share_is_shown_when_no_customer_s_plan_is_known():
     """twcs and GitHub know no plan: every theme read "– paid" and the table had a column of dashes."""
     md, html = report.render_markdown(context(paid=None)), report.render_html(context(paid=None), {})

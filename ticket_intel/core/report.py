@@ -313,6 +313,16 @@ def build_context(
     }
 
 
+def with_earlier_tickets(patterns: Sequence[Mapping[str, Any]], before: Mapping[str, Sequence[int]]
+                         ) -> list[dict[str, Any]]:
+    """New patterns with their tickets of the weeks before they count from (`before`: per theme, its
+    weekly counts then): `earlier`, and `most` in a week. A theme is new the week it first forms, and
+    its issue may have trickled in before: twcs' "Package · delivery", new on 2017-11-27 with 8
+    tickets, had 1-3 a week in the seven weeks before, and its report said only "first seen this week"."""
+    return [{**a, "earlier": sum(counts), "most": max(counts, default=0)}
+            for a in patterns for counts in [before.get(str(a["theme_id"]), ())]]
+
+
 def no_longer_ranked(last_week: pd.DataFrame, ranked: pd.DataFrame, events: pd.DataFrame, not_a_theme: pd.DataFrame,
                      labels: Mapping[str, str], merged_into: Mapping[str, str]) -> list[dict[str, Any]]:
     """Last week's ranked themes this week's ranking lacks, each with why (a reviewer's merge, the

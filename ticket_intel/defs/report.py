@@ -58,6 +58,10 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     )
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
+    context["new_patterns"] = report.with_earlier_tickets(context["new_patterns"], {
+        a["theme_id"]: tc.series(ctx.counts, a["theme_id"], [w for w in ctx.weeks if w < (week - timedelta(weeks=1)
+                                                                                         if a["began_before"] else week)])
+        for a in context["new_patterns"]})
     context["no_longer_ranked"] = report.no_longer_ranked(
         wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1)), ranked,
         wh.week_rows(con, "ops.theme_events", week), not_a_theme,
