@@ -102,8 +102,7 @@ def previous_from(themes: pd.DataFrame, members: pd.DataFrame) -> list[PreviousT
     """`themes` (theme_id, centroid, first_seen, origin[, product, last_fit, fit_tickets, fit_outliers])
     with their tickets from `members` (theme_id, ticket_id[, series_theme_id]; outliers have none) as
     the next week's `previous`."""
-    themed = members[members["theme_id"].notna()]
-    tickets = themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
+    tickets = _members(members)
     series = (members[members["series_theme_id"].notna()].groupby("series_theme_id")["ticket_id"].agg(frozenset)
               .to_dict() if "series_theme_id" in members else tickets)
     column = {c: themes[c] if c in themes else pd.Series(None, index=themes.index, dtype=object)
@@ -253,6 +252,7 @@ def _take_back(parts: list[ThemeWeek], continued: set[str], issued: Issued) -> l
 
 
 def _members(clusters: pd.DataFrame) -> dict[str, frozenset[str]]:
+    """Each theme's tickets (theme_id, ticket_id rows; outliers have no theme)."""
     themed = clusters[clusters["theme_id"].notna()]
     return themed.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
 

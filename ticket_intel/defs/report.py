@@ -13,6 +13,7 @@ from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import counts as tc
 from ticket_intel.core import report
+from ticket_intel.core.anomalies import started
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.hierarchy import parents
 from ticket_intel.core.rates import week_cut_short
@@ -58,9 +59,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     )
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
-    context["new_patterns"] = report.with_earlier_tickets(context["new_patterns"], {
-        a["theme_id"]: tc.series(ctx.counts, a["theme_id"], [w for w in ctx.weeks if w < (week - timedelta(weeks=1)
-                                                                                         if a["began_before"] else week)])
+    context["new_patterns"] = report.with_earlier_tickets(context["new_patterns"], {  # the weeks before `since`
+        a["theme_id"]: tc.series(ctx.counts, a["theme_id"], [w for w in ctx.weeks if w < started(ctx, a["theme_id"])])
         for a in context["new_patterns"]})
     context["no_longer_ranked"] = report.no_longer_ranked(
         wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1)), ranked,
