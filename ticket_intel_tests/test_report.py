@@ -398,10 +398,23 @@ def test_sample_report_is_self_contained_and_previewed_in_dagster(sample_copy):
     assert not re.search(r"""src=["']?(https?:|//)""", page), "the report must not load anything"
     assert "<script" not in page and "<link" not in page
 
-    record = dg.DagsterInstance.get().fetch_materializations(dg.AssetKey("weekly_report"), limit=1).records[0]
-    metadata = record.asset_materialization.metadata
-    assert isinstance(metadata["report"], dg.MarkdownMetadataValue)
-    assert metadata["report"].value == markdown and metadata["report_week"].value == sample_copy.end
+    # The sample's weeks ran as one range: each week's materialization previews its own report (an
+    # alert links to its week's), and its raw_tickets event counts that week's tickets, not the run's.
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        reports = dict(con.execute("SELECT week_start::VARCHAR, markdown FROM marts.weekly_reports").fetchall())
+        tickets = dict(con.execute("SELECT week_start::VARCHAR, count(*) FROM raw.tickets GROUP BY 1").fetchall())
+    assert len(reports) > 1 and reports[sample_copy.end] == markdown
+
+    def latest(asset: str, week: str) -> dict:
+        found = dg.DagsterInstance.get().fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week]), limit=1).records
+        return found[0].asset_materialization.metadata
+
+    for week, text in reports.items():
+        metadata = latest("weekly_report", week)
+        assert isinstance(metadata["report"], dg.MarkdownMetadataValue)
+        assert metadata["report"].value == text and metadata["report_week"].value == week
+        assert latest("raw_tickets", week)["tickets"].value == tickets[week]
 
 
 def test_every_ranked_theme_gets_a_card_and_those_below_the_top_ten_are_collapsed():

@@ -14,7 +14,7 @@ from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.progress import Progress
 from ticket_intel.core.theme_week import cluster_window, issued_from, issued_to, previous_from
 from ticket_intel.core.weeks import window
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, ClusteringConfig, RankingConfig, Warehouse
 
 WINDOW_DEP = dg.TimeWindowPartitionMapping(
@@ -61,14 +61,9 @@ def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clu
         weeks = weeks_with_tickets(context, con, announce=True)
         meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
         for week in weeks:
-            stats[week.isoformat()] = cluster_week(con, week, clustering, refit, context.run.run_id)
-            context.log.debug(f"{week}: {stats[week.isoformat()]}")
+            stats[week.isoformat()] = found = cluster_week(con, week, clustering, refit, context.run.run_id)
+            context.log.debug(f"{week}: {found}")
+            week_facts(context, week, {"themes": dg.MetadataValue.int(found["themes"]),
+                                       "outliers": dg.MetadataValue.int(found["outliers"])})
             meter.advance()
-    if not stats:
-        return dg.MaterializeResult(metadata={"weeks": dg.MetadataValue.json({})})
-    last = stats[max(stats)]
-    return dg.MaterializeResult(metadata={
-        "themes": dg.MetadataValue.int(last["themes"]),
-        "outliers": dg.MetadataValue.int(last["outliers"]),
-        "weeks": dg.MetadataValue.json(stats),
-    })
+    return dg.MaterializeResult(metadata={"weeks": dg.MetadataValue.json(stats)})

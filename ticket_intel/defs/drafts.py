@@ -12,7 +12,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.assist import index_of, read_knowledge_base
 from ticket_intel.core.drafts import LLM, draft_frame
 from ticket_intel.core.knowledge import awaiting_reply
-from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.resources import AssistConfig, EmbeddingConfig, LLMConfig, Warehouse, llm_outcome
 
 
@@ -32,17 +32,16 @@ def reply_drafts(context: dg.AssetExecutionContext, warehouse: Warehouse, embedd
         kb = read_knowledge_base(con, key, max(weeks))
         call = llm.caller(context)
         drafter = None if call is None else LLM(llm.model, llm.answers(con), call)
-        parts = []
+        parts, methods = [], dict.fromkeys(weeks, pd.Series(dtype=int))
         for week, group in waiting.groupby("week_start", sort=True):
             vectors = wh.embeddings_matrix(stored.loc[group["ticket_id"]].reset_index())
             index = index_of(kb[kb["week_start"] <= week])  # only what was known by that week
             parts.append(draft_frame(group, vectors, index, assist.similar_k, drafter, llm.concurrency)
                          .assign(week_start=week))
+            methods[week] = parts[-1]["method"].str.split(":").str[0].value_counts()
         out = pd.concat(parts, ignore_index=True).assign(run_id=context.run.run_id) if parts else None
         wh.replace(con, [wh.Replace("marts.reply_drafts", out, "week_start", weeks)])
-    methods = {} if out is None else out["method"].str.split(":").str[0].value_counts().to_dict()
-    return dg.MaterializeResult(metadata={
-        "tickets_awaiting_reply": dg.MetadataValue.int(len(waiting)),
-        "drafts": dg.MetadataValue.json({k: int(v) for k, v in methods.items()}),
-        **llm_outcome(context, call),
-    })
+    for week, counts in methods.items():
+        week_facts(context, week, {"tickets_awaiting_reply": dg.MetadataValue.int(int(counts.sum())),
+                                   "drafts": dg.MetadataValue.json({k: int(v) for k, v in counts.items()})})
+    return dg.MaterializeResult(metadata=llm_outcome(context, call))

@@ -13,7 +13,7 @@ from ticket_intel.adapters import encoder
 from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.progress import Progress
 from ticket_intel.core.redact import EMBED_CHARS
-from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, Warehouse
 
 
@@ -37,12 +37,13 @@ def ticket_embeddings(context: dg.AssetExecutionContext, warehouse: Warehouse, e
         # Week by week: a backfill holds one week's texts and vectors at a time (all ten weeks of a
         # 1M-ticket backfill at once outgrew 15 GB), and a text seen in an earlier week is cached by then.
         counts = [_embed_week(con, week, key, encode, context.run.run_id) for week in weeks]
-    tickets, embedded = (sum(c) for c in zip(*counts, strict=True)) if counts else (0, 0)
-    context.log.info(f"embedded {embedded} new texts with {embedding.model} ({embedding.backend}); the rest were cached")
+    for week, (tickets, embedded) in zip(weeks, counts, strict=True):
+        week_facts(context, week, {"tickets": dg.MetadataValue.int(tickets),
+                                   "texts_embedded": dg.MetadataValue.int(embedded),
+                                   "cache_hits": dg.MetadataValue.int(tickets - embedded)})
+    context.log.info(f"embedded {sum(e for _, e in counts)} new texts with {embedding.model} ({embedding.backend}); "
+                     "the rest were cached")
     return dg.MaterializeResult(metadata={
-        "tickets": dg.MetadataValue.int(tickets),
-        "texts_embedded": dg.MetadataValue.int(embedded),
-        "cache_hits": dg.MetadataValue.int(tickets - embedded),
         "model": dg.MetadataValue.text(embedding.model),
         "backend": dg.MetadataValue.text(embedding.backend),
     })

@@ -27,7 +27,7 @@ from ticket_intel.core.product_inputs import (
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
 from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of
 from ticket_intel.core.sources.accounts import ACCOUNTS
-from ticket_intel.defs.partitions import weekly, weekly_asset, weeks_of
+from ticket_intel.defs.partitions import week_facts, weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest, week_tickets
@@ -87,8 +87,9 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
                           ingest.rejection_ceiling(),
                           [(Path(f).name, e if isinstance(e, str) else None) for f, e in zip(files["source_file"],
                                                                                            files["error"], strict=True)])
+    for week in weeks:
+        week_facts(context, week, {"tickets": dg.MetadataValue.int(int(in_weeks.get(week, 0)))})
     yield dg.MaterializeResult(metadata={
-        "tickets": dg.MetadataValue.int(int(in_weeks.sum())),
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in in_weeks.items()}),
         "rejected_rows": dg.MetadataValue.int(malformed),
         **{f"{kind}_rows": dg.MetadataValue.int(int(aside[kind].sum())) for kind in SET_ASIDE},

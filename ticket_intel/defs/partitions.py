@@ -57,3 +57,10 @@ def weeks_with_tickets(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyCo
 
 def week_key(week: date) -> str:
     return week.isoformat()
+
+
+def week_facts(context: dg.AssetExecutionContext, week: date, facts: dict[str, Any]) -> None:
+    """Put `facts` on `week`'s materialization alone. A step over a range of weeks materializes each
+    week with the one result it returns, so a week's own counts and preview would otherwise show
+    the run's totals or its last week (an alert's link to its week's report opened another week)."""
+    context.add_asset_metadata(facts, partition_key=week_key(week))

@@ -16,7 +16,7 @@ from ticket_intel.core.help_center import embedding_texts
 from ticket_intel.core.product_inputs import articles_from, releases_from
 from ticket_intel.core.rank import Ranking, RankSettings, Trend, rank_week
 from ticket_intel.core.report import md_escape
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, RankingConfig, Warehouse
 
 
@@ -73,7 +73,6 @@ def _top_table(ranked: pd.DataFrame) -> str:
 def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
                   embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig):
     settings, judged, alerting = ranking.settings(), findings.settings(alerts), alerts.settings(ranking)
-    result = None
     with warehouse.connect() as con:
         inputs = product_inputs(con, embedding)
         for week in weeks_with_tickets(context, con):
@@ -85,12 +84,11 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
             elif len(result.weeks) > 1:
                 context.log.info(f"{week}: too few tickets to rank the week alone; ranked over the "
                                  f"{len(result.weeks)} weeks from {result.weeks[0]}")
-    if result is None:
-        return dg.MaterializeResult(metadata={"themes": dg.MetadataValue.int(0)})
-    return dg.MaterializeResult(metadata={
-        "themes": dg.MetadataValue.int(len(result.ranked)),
-        "not_a_theme": dg.MetadataValue.int(len(result.not_a_theme)),
-        "warning": dg.MetadataValue.text(result.overview["warning"] or ""),
-        "ranked_weeks": dg.MetadataValue.int(len(result.weeks)),  # more than 1: a small queue's last weeks
-        "top_themes": dg.MetadataValue.md(_top_table(result.ranked) if len(result.ranked) else "No ranked themes."),
-    })
+            week_facts(context, week, {
+                "themes": dg.MetadataValue.int(len(result.ranked)),
+                "not_a_theme": dg.MetadataValue.int(len(result.not_a_theme)),
+                "warning": dg.MetadataValue.text(result.overview["warning"] or ""),
+                "ranked_weeks": dg.MetadataValue.int(len(result.weeks)),  # more than 1: a small queue's last weeks
+                "top_themes": dg.MetadataValue.md(_top_table(result.ranked) if len(result.ranked) else "No ranked themes."),
+            })
+    return dg.MaterializeResult(metadata={"themes": dg.MetadataValue.int(0)})  # a week without tickets ranks none

@@ -9,7 +9,7 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core.progress import Progress
 from ticket_intel.core.redact import RedactionSettings, redact_tickets
-from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.quality import redacted_check_specs, redacted_checks
 from ticket_intel.defs.resources import RedactionConfig, Warehouse
 from ticket_intel.warehouse import ingest as ingest_wh
@@ -41,15 +41,20 @@ def redacted_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, re
         for week in weeks:  # each week committed on its own: a killed run keeps the weeks it finished
             done = _redact(wh.raw_tickets(con, [week]), settings, meter).assign(run_id=context.run.run_id)
             wh.replace(con, [wh.Replace("staging.redacted_tickets", done, "week_start", [week])])
+            week_facts(context, week, _facts(done))
             parts.append(done)
-    out = pd.concat(parts, ignore_index=True)
+    yield from redacted_checks(pd.concat(parts, ignore_index=True))
+    yield dg.MaterializeResult()
+
+
+def _facts(out: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+    """What redaction found in a week's tickets, shown on that week's materialization."""
     pii: Counter[str] = Counter()
     for found in out["pii_found"]:
         pii.update(json.loads(found))
-    yield from redacted_checks(out)
-    yield dg.MaterializeResult(metadata={
+    return {
         "tickets": dg.MetadataValue.int(len(out)),
         "pii_replaced": dg.MetadataValue.json(dict(sorted(pii.items()))),
         "tickets_with_pii": dg.MetadataValue.int(int((out["pii_found"] != "{}").sum())),
         "chars_embedded_mean": dg.MetadataValue.float(float(out["embed_chars"].mean()) if len(out) else 0.0),
-    })
+    }

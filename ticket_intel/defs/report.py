@@ -19,7 +19,7 @@ from ticket_intel.core.hierarchy import parents
 from ticket_intel.core.rates import week_cut_short
 from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ReportConfig, Warehouse
 
 NO_TICKETS = {"tickets": 0, "customers": 0, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
@@ -102,12 +102,6 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repor
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             markdown, path = report_week(con, ctx, report.ticket_url_template, out_dir, context.run.run_id)
             paths[week.isoformat()] = str(path.resolve())
-    if not paths:
-        return dg.MaterializeResult(metadata={"reports": dg.MetadataValue.json({})})
-    # A run over many weeks previews the latest one; the Monday schedule runs one week at a time.
-    return dg.MaterializeResult(metadata={
-        "report_week": dg.MetadataValue.text(max(paths)),
-        "report": dg.MetadataValue.md(markdown),
-        "html": dg.MetadataValue.path(paths[max(paths)]),
-        "reports": dg.MetadataValue.json(paths),
-    })
+            week_facts(context, week, {"report_week": dg.MetadataValue.text(week.isoformat()),
+                                       "report": dg.MetadataValue.md(markdown), "html": dg.MetadataValue.path(path.resolve())})
+    return dg.MaterializeResult(metadata={"reports": dg.MetadataValue.json(paths)})

@@ -8,7 +8,7 @@ from ticket_intel.adapters import encoder
 from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.knowledge import knowledge_base
 from ticket_intel.core.redact import EMBED_CHARS
-from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.resources import EmbeddingConfig, RedactionConfig, Warehouse
 
 
@@ -36,9 +36,8 @@ def resolved_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, re
                                    wh.EmbeddingStore(con, key), encode)
         out = kb.assign(model=key, run_id=context.run.run_id)
         wh.replace(con, [wh.Replace("staging.resolved_tickets", out, "week_start", weeks)])
-    return dg.MaterializeResult(metadata={
-        "resolved_tickets": dg.MetadataValue.int(len(out)),
-        "tickets": dg.MetadataValue.int(len(tickets)),
-        "resolved_share": dg.MetadataValue.float(round(len(out) / len(tickets), 4) if len(tickets) else 0.0),
-        "texts_embedded": dg.MetadataValue.int(embedded),
-    })
+    for week in weeks:
+        solved, all_ = int((out["week_start"] == week).sum()), int((tickets["week_start"] == week).sum())
+        week_facts(context, week, {"resolved_tickets": dg.MetadataValue.int(solved), "tickets": dg.MetadataValue.int(all_),
+                                   "resolved_share": dg.MetadataValue.float(round(solved / all_, 4) if all_ else 0.0)})
+    return dg.MaterializeResult(metadata={"texts_embedded": dg.MetadataValue.int(embedded)})

@@ -24,7 +24,7 @@ from ticket_intel.core.summarize import (
     told_apart,
 )
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
-from ticket_intel.defs.partitions import WINDOW_WEEKS, weekly_asset, weeks_with_tickets
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse, llm_outcome
 
 
@@ -90,19 +90,20 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     if not path.exists():
         context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
     taxonomy = tax.load(path)
-    counts, by, labels, call = {}, {}, [], llm.caller(context)
+    counts, call = {}, llm.caller(context)
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             out = summarize_week(con, ctx, taxonomy, llm, call, context.run.run_id, ranking.min_week_tickets)
             counts[week.isoformat()] = len(out)
             labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
-            for name, n in (out["summarizer"].value_counts().items() if len(out) else []):
-                by[name] = by.get(name, 0) + int(n)
+            week_facts(context, week, {
+                "summarizer": dg.MetadataValue.json(
+                    {str(k): int(v) for k, v in out["summarizer"].value_counts().items()} if len(out) else {}),
+                "labels": dg.MetadataValue.md("\n".join(labels) or "–"),
+            })
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
-        "summarizer": dg.MetadataValue.json(by),
         "taxonomy_version": dg.MetadataValue.text(tax.content_hash(path)),
-        "labels": dg.MetadataValue.md("\n".join(labels) or "–"),
         **llm_outcome(context, call),
     })

@@ -17,7 +17,7 @@ from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_triage
 from ticket_intel.core.triage_llm import llm_triage_frame
-from ticket_intel.defs.partitions import weekly_asset, weeks_of
+from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.resources import (
     EmbeddingConfig,
     LLMConfig,
@@ -41,6 +41,20 @@ def _vectors(frame: pd.DataFrame, encode: Encode, store: wh.EmbeddingStore) -> n
 
 def _counts(column: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in column.value_counts().items()}
+
+
+def _facts(out: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+    """A week's triage at a glance, on that week's materialization."""
+    if out.empty:
+        return {"tickets": dg.MetadataValue.int(0)}
+    return {
+        "tickets": dg.MetadataValue.int(len(out)),
+        "categories": dg.MetadataValue.json(_counts(out["category"])),
+        "urgency": dg.MetadataValue.json(_counts(out["urgency"])),
+        "escalated": dg.MetadataValue.int(int(out["escalated"].sum())),
+        "needs_review": dg.MetadataValue.int(int(out["needs_review"].sum())),
+        "by": dg.MetadataValue.json(_counts(out["triage_source"])),
+    }
 
 
 def triage_week(
@@ -81,20 +95,13 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
 
     index = zero_shot_index(taxonomy, encode)
     model_key = embedding.cache_key()
-    frames, call = [], llm.caller(context)
+    call = llm.caller(context)
     with warehouse.connect() as con:
         for week in weeks_of(context):
-            frames.append(triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm, call,
-                                      context.run.run_id))
-    out = pd.concat([f for f in frames if len(f)] or [pd.DataFrame(columns=["category", "urgency", "escalated",
-                                                                             "needs_review", "triage_source"])])
+            out = triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm, call,
+                              context.run.run_id)
+            week_facts(context, week, _facts(out))
     return dg.MaterializeResult(metadata={
-        "tickets": dg.MetadataValue.int(len(out)),
-        "categories": dg.MetadataValue.json(_counts(out["category"])),
-        "urgency": dg.MetadataValue.json(_counts(out["urgency"])),
-        "escalated": dg.MetadataValue.int(int(out["escalated"].sum())),
-        "needs_review": dg.MetadataValue.int(int(out["needs_review"].sum())),
-        "by": dg.MetadataValue.json(_counts(out["triage_source"])),
         "triage_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.triage))),
         "routing_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.routing))),
         **llm_outcome(context, call),
