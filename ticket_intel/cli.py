@@ -322,7 +322,7 @@ WRAP = {"label": 24, "trend": 14, "products": 24}
 
 def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
-        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        records = export_core.json_records(frame)
         for r in records:
             r["week_start"] = r["week_start"][:10]
         return json.dumps(records, indent=2)

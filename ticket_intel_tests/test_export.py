@@ -52,6 +52,23 @@ def test_json_and_parquet_keep_lists_and_original_text():
         serialize(frame(), "xlsx")
 
 
+def test_json_export_is_strict_json_where_the_warehouse_holds_arrays_and_missing_numbers():
+    """twcs' export held `"paid_share": NaN` (no JSON reader takes it) and lists as numpy's text
+    ("['UPSHelp' '(none)']"), where `themes --format json` gave null and real lists."""
+    import numpy as np
+
+    stored = frame().assign(paid_share=np.nan, product_names=[np.array(["UPSHelp", "(none)"], dtype=object)],
+                            product_counts=[np.array([7, 1])])
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    record = json.loads(serialize(stored, "json"), parse_constant=refuse)[0]
+    assert record["paid_share"] is None
+    assert (record["product_names"], record["product_counts"]) == (["UPSHelp", "(none)"], [7, 1])
+    assert record["week_start"] == "2026-11-16" and record["tickets"] == 12
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
 def test_cli_exports_a_week_of_the_sample(sample_run, tmp_path, fmt):

@@ -42,9 +42,15 @@ def _flat(value: object) -> object:
     return value
 
 
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON values: arrays as lists, a missing number as null (not NaN, which no JSON
+    reader takes), times in ISO 8601."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+
+
 def serialize(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "json":
-        return (json.dumps(frame.to_dict("records"), indent=2, default=str, ensure_ascii=False) + "\n").encode()
+        return (json.dumps(json_records(frame), indent=2, ensure_ascii=False) + "\n").encode()
     if fmt == "parquet":
         buf = io.BytesIO()
         frame.to_parquet(buf, index=False)
