@@ -200,6 +200,28 @@ def test_a_small_queue_is_ranked_over_the_fewest_weeks_that_reach_the_minimum():
     assert result.weeks == ranking_weeks(ctx, 30)
 
 
+def test_a_small_queue_counts_its_weeks_as_its_trend_does_where_the_clustering_moved_tickets():
+    """TensorFlow's "Crash running tf" showed 13 tickets over 2 weeks where the counts its trend and
+    change compare held 17: the shown figure counted the tickets kept in the theme by hysteresis."""
+    data = quiet_weeks(6)
+    moved = (data["theme_id"] == "B") & (data["ticket_week"] == WEEK) & data["ticket_id"].str.endswith(("-0", "-1"))
+    data = data.assign(series_theme_id=data["theme_id"].where(~moved, "A"))  # placed in A by this week's clustering
+    result = rank_week(context(data), summaries(("A", "P2", "bug"), ("B", "P3", "bug")))
+    ranked = result.ranked.set_index("theme_id")
+    assert (ranked.loc["A", "tickets"], ranked.loc["A", "customers"]) == (20, 8)  # 18 + the 2 moved, from 2 more customers
+    assert (ranked.loc["B", "tickets"], ranked.loc["B", "tickets_prev_week"]) == (10, 12)
+
+
+def test_a_change_against_weeks_before_the_data_began_is_unknown_not_a_rise():
+    """'falling (39 in 3 wks vs 20.0/wk), 20 the 3 weeks before (+95%)': two of those 3 weeks were
+    before the first export, counted as zeros."""
+    result = rank_week(context(quiet_weeks(4)), summaries(("A", "P2", "bug")))
+    a = result.ranked.set_index("theme_id").loc["A"]
+    assert a["ranked_weeks"] == 3 and a["tickets_prev_week"] is None and a["wow_change"] is None
+    full = rank_week(context(quiet_weeks(6)), summaries(("A", "P2", "bug"))).ranked.set_index("theme_id").loc["A"]
+    assert full["tickets_prev_week"] == 18
+
+
 def test_a_ranking_period_longer_than_half_the_window_has_nothing_before_it_to_compare():
     result = rank_week(context(quiet_weeks(6)), summaries(("A", "P2", "bug")), RankSettings(min_week_tickets=50))
     a = result.ranked.set_index("theme_id").loc["A"]

@@ -44,6 +44,13 @@ def theme_week_counts(window: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"series_theme_id": "theme_id"})[COLUMNS]
 
 
+def customers_over(window: pd.DataFrame, theme_id: str, weeks: Sequence[date]) -> int:
+    """Distinct customers of one series theme over `weeks`: weekly counts do not add up, since a
+    customer may write in several of them."""
+    rows = window[(window["series_theme_id"] == theme_id) & window["ticket_week"].isin(list(weeks))]
+    return int(rows["customer"].nunique())
+
+
 def matrix(counts: pd.DataFrame, weeks: Sequence[date], value: str = "tickets") -> pd.DataFrame:
     """Theme x week table of one count (zeros where a theme had no tickets)."""
     if counts.empty:

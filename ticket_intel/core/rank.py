@@ -147,21 +147,15 @@ def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers
     return None
 
 
-def _volume(ctx: WeekContext, theme_id: str, group: pd.DataFrame, weeks: Sequence[date],
-            settings: RankSettings) -> dict[str, Any]:
+def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: RankSettings) -> dict[str, Any]:
     """Tickets and customers over the ranked `weeks` (`ranking_weeks`: the week, or a small queue's
-    last few), against as many weeks before them (None when the window holds fewer), 4-week growth,
-    trend: from the week's counts; over several weeks, tickets and customers are the theme's tickets
-    of those weeks (`group`), since distinct customers do not add up across weeks, and the counts
-    place earlier weeks' tickets where this week's clustering puts them, not in the theme they were
-    shown in. With no ticket before the ranked weeks, the count before them is unknown (None)."""
+    last few), against as many weeks before them, 4-week growth, trend: all from the week's counts
+    (`counts`), so the shown count, its change and its trend count the same tickets. The weeks before
+    must all be in the data: a count over weeks before the data began is unknown (None), not zero."""
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
-    known_before = ctx.holds_data_before(weeks[0]) and len(tickets) >= 2 * span
-    if span == 1:
-        now, customers = tickets[-1], tc.series(ctx.counts, theme_id, [ctx.week], "customers")[0]
-    else:
-        now, customers = len(group), int(group["customer"].nunique())
+    known_before = len(tickets) >= 2 * span and ctx.holds_data_before(window[-2 * span + 1])
+    now, customers = sum(tc.series(ctx.counts, theme_id, weeks)), tc.customers_over(ctx.window, theme_id, weeks)
     prev = int(sum(tickets[-2 * span:-span])) if known_before else None
     last4, prior4 = sum(tickets[-4:]), sum(tickets[-8:-4])
     earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
@@ -209,7 +203,7 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
                label: str, weeks: Sequence[date], settings: RankSettings, products_listed: bool) -> dict[str, Any]:
     severity = info.get("severity") or DEFAULT_SEVERITY
     return {
-        "theme_id": theme_id, "label": label, **_volume(ctx, theme_id, group, weeks, settings),
+        "theme_id": theme_id, "label": label, **_volume(ctx, theme_id, weeks, settings),
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
