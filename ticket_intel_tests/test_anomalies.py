@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import poisson
 
-from ticket_intel.core import anomalies
+from ticket_intel.core import anomalies, notify
 from ticket_intel.core.anomalies import AlertSettings, detect, spike_test, tail_probability
 from ticket_intel.core.context import baseline_weeks, make_context
 from ticket_intel.core.review import ReviewState
@@ -248,6 +248,21 @@ def test_a_trickle_a_refit_first_gathers_into_a_theme_is_not_new():
     assert run(frame, 5, births={"old": 0, "gathered": 5}) == []
     burst = window({"old": dict.fromkeys(range(6), 20), "burst": {0: 1, 2: 1, 5: 9}})
     assert kinds(run(burst, 5, births={"old": 0, "burst": 5})) == {("burst", anomalies.NEW_PATTERN)}
+
+
+def test_a_new_pattern_with_earlier_tickets_carries_their_rate_not_never_seen_before():
+    """twcs' "Package · delivery" had 14 tickets in the 7 weeks before it formed; its alert said
+    "never seen before" with a baseline of 0."""
+    burst = window({"old": dict.fromkeys(range(6), 20), "burst": {0: 1, 2: 1, 5: 9}})
+    alert = run(burst, 5, births={"old": 0, "burst": 5})[0]
+    assert alert["baseline"] == pytest.approx(2 / 5) and alert["baseline_weeks"] == 5
+    assert 0 < alert["p_value"] < AlertSettings().max_p_value
+    text = notify.describe({**alert, "week_start": wk(5), "label": "Package · delivery"})
+    assert "never seen" not in text and "0.4/week before it in the 5 weeks of data" in text
+    fresh = window({"old": dict.fromkeys(range(6), 20), "fresh": {5: 9}})
+    alert = run(fresh, 5, births={"old": 0, "fresh": 5})[0]
+    assert (alert["baseline"], alert["baseline_weeks"]) == (0.0, 5)
+    assert "never seen before" in notify.describe({**alert, "week_start": wk(5), "label": "Fresh"})
 
 
 def test_a_new_group_found_over_two_weeks_is_new_with_both_weeks_tickets():

@@ -195,12 +195,14 @@ def _new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSett
         per_customer = rows["customer"].value_counts()
         counted.update(tickets=len(rows), customers=len(per_customer), top_customer_tickets=int(per_customer.max()))
     earlier = [w for w in ctx.data_weeks if w < since]
-    tickets = counted["tickets"]
+    tickets, before = counted["tickets"], tc.series(ctx.counts, theme_id, earlier)
+    p_value = tail_probability(tickets, before, settings) if earlier else None
     new = (tickets >= settings.new_min_tickets and counted["customers"] >= settings.new_min_customers
            and not _sized_before(ctx.counts, theme_id, earlier, settings)
-           and (not earlier or tail_probability(tickets, tc.series(ctx.counts, theme_id, earlier),
-                                                settings) < settings.max_p_value))
-    return counted if new else None
+           and (p_value is None or p_value < settings.max_p_value))
+    # Its earlier tickets' rate is the alert's baseline: "never seen before" only when there were none.
+    return {**counted, "baseline": float(np.mean(before)) if earlier else 0.0, "baseline_weeks": len(earlier),
+            "p_value": p_value} if new else None
 
 
 def started(ctx: WeekContext, theme_id: str) -> date:
@@ -262,8 +264,8 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
         if pattern is not None:
             base.update(pattern)
             found: dict[str, Any] | None = {
-                "kind": NEW_PATTERN, "baseline": 0.0, "ratio": None, "p_value": None, "customer_baseline": 0.0,
-                "concentrated": 2 * base["top_customer_tickets"] > base["tickets"], "baseline_weeks": 0}
+                "kind": NEW_PATTERN, "ratio": None, "customer_baseline": 0.0,
+                "concentrated": 2 * base["top_customer_tickets"] > base["tickets"]}
         else:
             found = _spike(ctx, theme, settings)
         if found is not None:

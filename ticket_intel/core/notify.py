@@ -115,6 +115,9 @@ def describe(alert: Mapping[str, Any]) -> str:
                 else f"in the week of {week}")
         text = (f"New pattern: '{label}' — {who} {when}, a new group of tickets inside theme "
                 f"{related[0]}, with no close neighbours in earlier weeks.")
+    elif alert.get("baseline"):
+        text = (f"New pattern: '{label}' — {who} in the week of {week}, a theme for the first time; "
+                f"{alert['baseline']:.1f}/week before it in the {alert['baseline_weeks']} weeks of data.")
     else:
         text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
     if alert["kind"] == NEW_PATTERN and alert.get("concentrated"):
