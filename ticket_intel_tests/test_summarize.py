@@ -337,6 +337,23 @@ def test_theme_docs_groups_only_themes_active_this_week():
     assert docs["A"].vectors.shape == (4, 6) and docs["A"].vectors[3, 5] == 1.0
 
 
+def test_a_summary_counts_the_tickets_the_card_s_trend_counts_not_those_hysteresis_kept():
+    """twcs' iPhone card read "113 tickets over 8 weeks" and its backlog "Evidence: 113 tickets", where
+    its trend and chart counted 98: the theme held 15 tickets this run's clustering put elsewhere."""
+    frame = pd.DataFrame({
+        "ticket_id": [f"t{i}" for i in range(6)],
+        "ticket_week": [WEEK - timedelta(weeks=1)] * 2 + [WEEK] * 4,
+        "theme_id": ["A"] * 6,
+        "series_theme_id": ["B", "A", "A", "A", "A", None],  # t0 placed in B, t5 in no theme this run
+        "text": DECLINED,
+    })
+    doc = theme_docs(frame, WEEK, np.eye(6, dtype=np.float32))["A"]
+    assert len(doc.texts) == 6 and doc.counted_weeks == [WEEK - timedelta(weeks=1)] + [WEEK] * 3
+    summary = extractive_summary(doc)
+    assert summary.shared_issue.startswith("4 tickets over 2 weeks")
+    assert "Evidence: 4 tickets in the window" in summary.backlog.user_story
+
+
 def test_a_large_theme_s_words_come_from_a_stable_sample_and_its_evidence_from_every_ticket(monkeypatch):
     """Past WORD_SAMPLE tickets a theme's terms, label and area read a sample by ticket id; its counts
     and rate still read them all, and a week's new tickets change at most as many sampled tickets."""

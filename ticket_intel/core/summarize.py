@@ -132,6 +132,9 @@ class ThemeDocs:
     product: str = ""
     # Per ticket, who sent it (None: not known): another customer's wording is another customer's.
     customers: list[str] | None = None
+    # The weeks of the tickets the theme's counts count (core/counts.py: where this run's clustering
+    # put them), one per ticket; None: `ticket_weeks`. Its tickets include some that hysteresis kept.
+    counted_weeks: list[date] | None = None
 
     @property
     def product_words(self) -> frozenset[str]:
@@ -871,12 +874,12 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
     other = next((_shorten(doc.texts[i], 200) for i in [*phrasing_rows, *by_centrality]
                   if another_customer(doc, i, quoted)), "") if quoted is not None else ""
-    weeks = len(set(doc.ticket_weeks))
-    shared = f"{plural(len(doc.texts), 'ticket')} over {plural(weeks, 'week')}, typically: \u201c{central}\u201d"
+    counted = doc.counted_weeks or doc.ticket_weeks  # what the card's trend counts
+    shared = f"{plural(len(counted), 'ticket')} over {plural(len(set(counted)), 'week')}, typically: \u201c{central}\u201d"
     if other:
         shared += f" Another customer put it as: \u201c{other}\u201d"
     addressed = sum(s == signal for s in signals) / max(len(doc.texts), 1)
-    rate = recent_weekly_rate(doc.ticket_weeks, doc.week)
+    rate = recent_weekly_rate(counted, doc.week)
     return ThemeSummary(
         label=label,
         shared_issue=shared,
@@ -884,7 +887,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         severity=severity,
         severity_rationale=why,
         signal_type=signal,
-        backlog=backlog_item(signal, topic, _shorten(central, 120), len(doc.texts), rate, severity,
+        backlog=backlog_item(signal, topic, _shorten(central, 120), len(counted), rate, severity,
                              round(rate * addressed, 1)),
         example_ticket_ids=[doc.ticket_ids[i] for i in reps],
         terms=list(doc.terms),
@@ -959,12 +962,15 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     products = theme_products(frame, groups)
     terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()})
     active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
+    in_series = window["series_theme_id"] if "series_theme_id" in window else window["theme_id"]
+    counted = {t: window["ticket_week"].to_numpy()[rows].tolist() for t, rows in rows_by_key(in_series.to_numpy()).items()}
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=every[t],
             phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
+            counted_weeks=counted.get(t, []),
         )
         for t, rows in groups.items() if t in active
     }
