@@ -148,3 +148,16 @@ def test_a_plugged_in_triage_sees_redacted_text_and_may_return_numpy_values():
     assert set(TRIAGE_FIELDS) <= set(out) and out["escalation"] is True and out["sentiment"] == -0.5
     assert out["escalation_signals"] == ["refund"] and out["confidence"] is None
     assert _json.loads(_json.dumps(out, allow_nan=False))["similar"][0]["ticket_id"] == "zendesk:1"
+
+
+def test_half_of_a_utf16_pair_alone_is_a_replacement_character_not_a_server_error():
+    r"""`{"text": "card declined \ud800 ok"}` failed in the tokenizer with HTTP 500; an export holding
+    one is read by the same `make_ticket`."""
+    import json as _json
+
+    from ticket_intel.adapters import encoder
+
+    incoming = parse_payload(_json.loads('{"text": "card declined \\ud800 ok", "customer_id": "c1"}'))
+    assert incoming.text == "card declined \ufffd ok"
+    incoming.text.encode("utf-8")
+    assert encoder.encode([incoming.text], encoder.DEFAULT_MODEL, 8, "onnx").shape[0] == 1

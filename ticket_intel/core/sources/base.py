@@ -167,10 +167,15 @@ def to_json(record: Any) -> str:
     return json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
 
 
+# Half of a UTF-16 pair alone ("\ud800" in JSON): no character, and neither the tokenizer nor a
+# UTF-8 writer takes it (a webhook holding one failed with HTTP 500).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def text_or_none(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    text = str(value).strip()
+    text = _LONE_SURROGATE.sub("\ufffd", str(value)).strip()
     return text or None
 
 
