@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -71,12 +72,12 @@ def format_matches(matches: list[Match], fmt: str, query: str, floor: float) -> 
     """The matches as JSON or a table; none: why. The table marks a match no closer than the knowledge
     base's relatedness `floor`: as close as unrelated tickets often are, so drafts never cite it."""
     if fmt == "json":
-        return json.dumps([m.as_dict() for m in matches], indent=2, ensure_ascii=False)
+        return json.dumps([m.as_dict(floor) for m in matches], indent=2, ensure_ascii=False)
     if not matches:
         return f"({why_none(query)})"
     from tabulate import tabulate
 
-    below = [m.similarity <= floor for m in matches]
+    below = [not m.related(floor) for m in matches]
     rows = [[m.ticket_id, f"{m.similarity:.3f}{' *' if b else ''}", m.text, m.resolution] for m, b in zip(matches, below, strict=True)]
     table = tabulate(rows, headers=["ticket_id", "similarity", "text", "resolution"], tablefmt="simple",
                      maxcolwidths=[None, None, 50, 60])
@@ -97,9 +98,10 @@ def similar(warehouse: Path, text: str | None, ticket_id: str | None, k: int | N
         click.echo(why_none(query), err=True)
 
 
-def format_draft(draft: Draft, matches: list[Match], fmt: str) -> str:
+def format_draft(draft: Draft, matches: list[Match], fmt: str, floor: float) -> str:
     if fmt == "json":
-        return json.dumps({**draft.as_dict(), "similar": [m.as_dict() for m in matches]}, indent=2, ensure_ascii=False)
+        return json.dumps({**draft.as_dict(), "similar": [m.as_dict(floor) for m in matches]}, indent=2,
+                          ensure_ascii=False)
     cited = ", ".join(draft.cited_ticket_ids) or "none"
     return f"[{draft.method}] {draft.note}\ncites: {cited}\n\n{draft.text or '(no draft)'}"
 
@@ -112,7 +114,10 @@ def format_draft(draft: Draft, matches: list[Match], fmt: str) -> str:
 def draft(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
     """A reply draft grounded in the most similar resolved tickets (LLM if configured, else a template)."""
     assistant, redacted, matches = _ask(warehouse, text, ticket_id, k, drafts=True)
-    click.echo(format_draft(assistant.draft(redacted, matches), matches, fmt))
+    made = assistant.draft(redacted, matches)
+    if not matches:  # as `similar` says: nothing to read, or no resolved ticket to search, not "none close enough"
+        made = replace(made, note=why_none(redacted))
+    click.echo(format_draft(made, matches, fmt, assistant.index.floor))
 
 
 @click.command()

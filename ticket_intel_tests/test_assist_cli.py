@@ -31,7 +31,8 @@ def test_similar_json_is_the_contract_shape_best_first(warehouse):
     assert r.exit_code == 0, r.output
     found = json.loads(r.output)
     assert len(found) == 2 and found[0]["ticket_id"] == "zendesk:1" and found[0]["resolution"] == KB[0][2]
-    assert set(found[0]) == {"ticket_id", "similarity", "text", "resolution"}
+    assert set(found[0]) == {"ticket_id", "similarity", "text", "resolution", "related"}
+    assert found[0]["related"] is True  # closer than the relatedness floor: evidence a draft may cite
     assert found[0]["similarity"] >= found[1]["similarity"]
 
 
@@ -71,6 +72,13 @@ def test_an_empty_knowledge_base_says_what_fills_it():
     assert format_matches([], "json", "my card was declined", 0.5) == "[]"
 
 
+def test_json_says_which_matches_are_no_closer_than_unrelated_tickets():
+    """A Spanish message got five 'similar' tickets at 0.18-0.20 in JSON and from serve, unmarked."""
+    matches = [Match("zendesk:1", 0.81, "card declined", "We unblocked it."),
+               Match("zendesk:2", 0.40, "app crashes", "Update the app.")]
+    assert [m["related"] for m in json.loads(format_matches(matches, "json", "card declined", 0.45))] == [True, False]
+
+
 def test_a_match_no_closer_than_unrelated_tickets_is_marked():
     matches = [Match("zendesk:1", 0.81, "card declined", "We unblocked it."),
                Match("zendesk:2", 0.40, "app crashes", "Update the app.")]
@@ -92,3 +100,16 @@ def test_a_text_with_nothing_to_read_is_like_no_resolved_ticket(warehouse):
     assert r.exit_code == 0 and "nothing to read" in r.output and "zendesk:" not in r.output
     r = invoke("draft", "--warehouse", str(warehouse), "--text", "Hello team", "--format", "json")
     assert json.loads(r.output)["similar"] == [] and json.loads(r.output)["cited_ticket_ids"] == []
+
+
+def test_a_draft_over_an_empty_knowledge_base_says_so_not_that_none_was_close_enough(tmp_path):
+    """twcs' warehouse holds no resolved ticket: `similar` said so, `draft` said "no resolved ticket is
+    similar enough"."""
+    from ticket_intel import warehouse as wh
+
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path):
+        pass
+    r = invoke("draft", "--warehouse", str(path), "--text", "my package says delivered but it's not here")
+    assert r.exit_code == 0 and "no resolved tickets in the knowledge base yet" in r.output
+    assert "similar enough" not in r.output

@@ -63,3 +63,17 @@ def test_the_floor_separates_related_from_random_pairs():
     assert floor < same  # two members of one group are closer than the floor
     assert relatedness_floor(members) == floor  # deterministic
     assert relatedness_floor(members[:1]) == 1.0  # a single ticket relates to nothing
+
+
+def test_a_question_asked_many_times_is_one_question_to_the_floor_and_the_results():
+    """A shop answering the same eight questions twelve times each: its floor was 1.0, so exact
+    matches were 'as close as unrelated tickets', and k=3 showed one question three times."""
+    rng = np.random.default_rng(3)
+    centres = unit_rows(rng.normal(size=(8, 32)))
+    vectors = np.repeat(centres, 12, axis=0)
+    texts = [f"question {i // 12}" for i in range(96)]
+    index = build_index([f"zendesk:{i}" for i in range(96)], vectors, texts, [f"answer {i // 12}" for i in range(96)])
+    assert index.floor < 0.99
+    found = similar(index, centres[2], k=3)
+    assert found[0].text == "question 2" and found[0].related(index.floor)
+    assert len({(m.text, m.resolution) for m in found}) == 3 and found[0].ticket_id == "zendesk:24"

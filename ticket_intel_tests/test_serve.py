@@ -111,7 +111,7 @@ def test_plain_text_gets_every_contract_field_and_similar_tickets(server):
     assert body["assigned_team"] in (lane.team, lane.escalation_team)
     assert body["sla_hours"] == lane.sla_hours[body["urgency"]] and -1 <= body["sentiment"] <= 1
     assert body["similar"][0]["ticket_id"] == "zendesk:1"
-    assert set(body["similar"][0]) == {"ticket_id", "similarity", "text", "resolution"}
+    assert set(body["similar"][0]) == {"ticket_id", "similarity", "text", "resolution", "related"}
     assert body["similar"][0]["resolution"] == KB[0][2]
 
 

@@ -119,7 +119,7 @@ def respond(assistant: Assistant, triage: Triage, incoming: Incoming, text: str,
     fields = {k: jsonable(v) for k, v in triage(TriageRequest(text, vector, incoming.customer_id, incoming.source)).items()}
     similar = assistant.similar(vector, exclude=incoming.ticket_id, text=text)
     return {"ticket_id": incoming.ticket_id, "source": incoming.source, "customer_id": incoming.customer_id,
-            **{f: None for f in TRIAGE_FIELDS}, **fields, "similar": [m.as_dict() for m in similar]}
+            **{f: None for f in TRIAGE_FIELDS}, **fields, "similar": [m.as_dict(assistant.index.floor) for m in similar]}
 
 
 def _refusal(exc: RequestError, started: float) -> JSONResponse:

@@ -78,7 +78,7 @@ class LLMDraft(BaseModel):
 
 def evidence(matches: Sequence[Match], floor: float) -> list[Match]:
     """The neighbours similar enough to ground a reply (closer than unrelated tickets usually are)."""
-    return [m for m in matches if m.similarity > floor]
+    return [m for m in matches if m.related(floor)]
 
 
 def _without_greeting_and_sign_off(resolution: str) -> str:

@@ -42,9 +42,14 @@ class Match:
     text: str
     resolution: str
 
-    def as_dict(self) -> dict[str, object]:
+    def related(self, floor: float) -> bool:
+        """Closer than unrelated tickets usually are (the knowledge base's relatedness floor): evidence
+        of the same issue, which a draft may cite."""
+        return self.similarity > floor
+
+    def as_dict(self, floor: float) -> dict[str, object]:
         return {"ticket_id": self.ticket_id, "similarity": round(self.similarity, 4), "text": self.text,
-                "resolution": self.resolution}
+                "resolution": self.resolution, "related": self.related(floor)}
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,10 @@ def build_index(ticket_ids: Sequence[str], vectors: np.ndarray, texts: Sequence[
         raise ValueError(f"index parts differ in length: {n} ids, {len(vectors)} vectors, "
                          f"{len(texts)} texts, {len(resolutions)} resolutions")
     unit = unit_rows(vectors) if n else np.zeros((0, 0), dtype=np.float32)
-    return Index(list(ticket_ids), unit, list(texts), list(resolutions), relatedness_floor(unit))
+    # A question asked many times is one question: its copies are no random pair, and a helpdesk
+    # that answers the same twelve questions had a floor of 1.0, above its own exact matches.
+    _, distinct = np.unique(np.asarray(texts, dtype=object), return_index=True)
+    return Index(list(ticket_ids), unit, list(texts), list(resolutions), relatedness_floor(unit[np.sort(distinct)]))
 
 
 def nearest(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +126,14 @@ def similar(index: Index, query: np.ndarray, k: int = 5, exclude: str | None = N
         return []
     if len(index) and query.shape[-1] != index.vectors.shape[1]:
         raise ValueError(f"query has {query.shape[-1]} dimensions, the knowledge base {index.vectors.shape[1]}")
-    rows, sims = nearest(index.vectors, unit_rows(query), k + (exclude is not None))
-    found = [Match(index.ticket_ids[r], float(s), index.texts[r], index.resolutions[r])
-             for r, s in zip(rows, sims, strict=True) if index.ticket_ids[r] != exclude]
-    return found[:k]
+    read = k + (exclude is not None)
+    while True:  # one of each question and answer, the closest: copies are read past, as far as they go
+        rows, sims = nearest(index.vectors, unit_rows(query), read)
+        found: dict[tuple[str, str], Match] = {}
+        for r, s in zip(rows, sims, strict=True):
+            if index.ticket_ids[r] != exclude:
+                found.setdefault((index.texts[r], index.resolutions[r]),
+                                 Match(index.ticket_ids[r], float(s), index.texts[r], index.resolutions[r]))
+        if len(found) >= k or read >= len(index):
+            return list(found.values())[:k]
+        read *= 4
