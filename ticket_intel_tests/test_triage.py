@@ -55,6 +55,25 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     assert signal not in rules.escalation_signals(rules.clean(does_not))
 
 
+@pytest.mark.parametrize(("signal", "says", "does_not"), [
+    ("public_complaint", "I'm going to the press with this", "PowerToys Run crashes when I press Alt+Space"),
+    ("public_complaint", "Never use them. Ever.", "I normally don't use ATMs, but this time I needed cash"),
+    ("public_complaint", "contacting the newspapers about this", "why the removal of newspapers from the store"),
+    ("public_complaint", "I'm telling everyone on Twitter", "Press and hold the power button for 10 seconds"),
+    ("churn", "I'm switching to Verizon", "How do I switch to dark mode in the app?"),
+    ("churn", "We are evaluating alternatives to your product", "I switched to dark mode and the text vanished"),
+    ("legal_threat", "see you in court", "waiting at the food court for my order"),
+    ("legal_threat", "I will report you to the FTC", "Please report this to the TensorFlow team"),
+    ("legal_threat", "I'm considering legal options", "Is this legal in France?"),
+    ("strong_negative", "why tf is my order late", "Training OOM when tf.function retraces"),
+    ("strong_negative", "worst service ever", "worst case the job restarts"),
+])
+def test_look_alikes_in_real_tickets_are_no_escalation(signal, says, does_not):
+    """Look-alikes a support lead found escalated on real tickets (GitHub titles, twcs, the sample)."""
+    assert signal in rules.escalation_signals(rules.clean(says))
+    assert signal not in rules.escalation_signals(rules.clean(does_not))
+
+
 @pytest.mark.parametrize(("signal", "says"), [
     ("long_wait", "Waiting 3 weeks now and nothing"),
     ("long_wait", "It's been over 72 hours and my bag is still not here"),

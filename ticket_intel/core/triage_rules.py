@@ -371,7 +371,11 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:out of|break|end|exit) (?:my |the |our |this )?contract|"
         r"(?:leav(?:e|ing)|switch\w*|mov(?:e|ing)) (?:\w+ )?(?:for|to) (?:a |your |their )?competitors?|"
         r"(?:thinking|considering|think) (?:of |about )?(?:leaving|switching|cancel\w*)|"
-        r"(?:not|won'?t|never|stop) (?:be )?renew\w*|(?:switch\w*|port\w*) (?:back |over )?to \w+|"
+        r"(?:not|won'?t|never|stop) (?:be )?renew\w*|"
+        # Switching to a provider, not to a setting or a view ("how do I switch to dark mode").
+        r"(?:switch\w*|port\w*) (?:back |over )?to (?!(?:the |a |an |my |dark |light |night |\w+ )?(?:mode|view|tab|screen|"
+        r"page|window|settings?|version|theme|layout|menu|keyboard|language|branch|option)s?\b)\w+|"
+        r"(?:evaluat|consider|explor|look)\w* (?:\w+ )?alternatives|"
         r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
@@ -392,23 +396,30 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|\w*never\w*again\w*|early termination|"
         r"(?:lost|lose|losing) (?:a |another )?(?:\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business)\b"),
     "legal_threat": _rx(
-        r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal action|court|small claims|ombudsman|"
+        r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal (?:action|options|advice|route|steps)|"
+        r"(?:to|in|into) court|court (?:case|action|claim|order)|small claims|ombudsman|"
         r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
-        r"ofcom|report (?:you|this|them) to|legal (?:claim|case|complaint|proceedings)|class action)\b"),
+        r"ofcom|legal (?:claim|case|complaint|proceedings)|class action|"
+        # A report to an authority ("report you to the FTC"), not to a team ("please report this to the dev team").
+        r"report\w* (?:you|this|them|it) to (?:the )?(?:authorities|police|regulators?|government|attorney general|"
+        r"consumer \w+|fcc|fca|ftc|cfpb|bbb|better business bureau|ofcom|ombudsman|trading standards))\b"),
     "public_complaint": _rx(
-        r"\b(go(?:ing)? public|tell (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
+        r"\b(go(?:ing)? public|tell(?:ing)? (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
         r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
         r"(?:post|share|spread|tweet)\w* (?:this|it|about (?:this|it)|my experience)\b[^.!?]{0,30}\b(?:everywhere|online|"
         r"on (?:facebook|twitter|social media|reddit|youtube|instagram|tiktok))|"
-        r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|press|the media|newspapers?|"
+        r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|the press|the media|the newspapers?|"
         r"journalists?|go viral|never,? ever,? ever|stay away|avoid (?:them|this company|at all costs)|boycott|"
-        r"(?:do not|don'?t|never) (?:ever )?(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with)|"
+        # Told to others, as an imperative ("PSA: don't use ...", "please do not use ..."), not what the
+        # customer or a component does ("I normally don't use ATMs", "LSTM layers don't use cuDNN").
+        r"(?:^|[.!?:;,]|please|pls|psa|so|just|and|people|guys|everyone|folks|seriously) *(?:do not|don'?t|never) (?:ever )?"
+        r"(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with)|"
         r"(?:to|tell|contact|call|write to) the papers|the papers (?:would|might|will|may)|"
         # A warning to others (GUIDE.md): "practise caution when buying from", "don't let them fool you".
         r"(?:practi[cs]e|exercise|use) caution|beware|don'?t let (?:\w+ ){0,3}fool you|"
         r"(?<!i )(?<!we )(?<!they )(?<!you )(?<!it )(?:do not|don'?t) ever (?:use|buy|get|fly|shop|bank|order|book|trust))\b"),
     "strong_negative": _rx(
-        r"\b(worst|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
+        r"\b(worst(?! case)|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
         r"pathetic|useless|incomp\wten\w*|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
         r"(?:i'?m|i am|we'?re|we are) (?:so |very |really |completely |totally )?over (?:them|you|u|it|this)\b|"
         r"can'?t stand (?:you|u|your|them|this)\b|"
@@ -419,7 +430,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shocking|(?:not|n'?t) (?:at all )?acceptable|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
         r"bullshit|\w*sucks?|sucked|fuming|(?:so|really|very|extremely|absolutely|bloody) (?:mad|angry)|"
         r"hate (?:you|u|your|ur)|f\*+c?k\w*|f\*+in\w*|fu?\*+king|sh\*+t\w*|s\*\*t|b\*+tch\w*|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
-        r"(?:what|where|who|why|how|when) (?:the )?tf|wtaf|"
+        r"(?:what|where|who|why|how|when) (?:the )?tf(?![.\w])|wtaf|"
         r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
         r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
         r"cheats?|thieves|crooks|liars))\b"),
