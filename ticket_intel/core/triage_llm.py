@@ -42,7 +42,7 @@ from ticket_intel.core.llm import (
 from ticket_intel.core.triage import REVIEW_BELOW, route
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy
 from ticket_intel.core.triage_rules import churn_risk, urgency_of
-from ticket_intel.core.vocabulary import ESCALATION_SIGNALS, FRUSTRATION_LEVELS
+from ticket_intel.core.vocabulary import ESCALATION_SIGNALS, FRUSTRATION_LEVELS, SEVERITIES
 
 log = logging.getLogger(__name__)
 PROMPT_CHARS = 2000  # one ticket; the first customer message rarely needs more
@@ -114,22 +114,31 @@ def parse_answer(raw: str, taxonomy: TriageTaxonomy) -> TriageAnswer:
 
 def merge(offline: Mapping[str, Any], answer: TriageAnswer, taxonomy: TriageTaxonomy, routing: Routing,
           model: str, text: str) -> dict[str, Any]:
-    """The offline row with the model's reading; rule-found escalation signals always stay. Its
-    summary and goal are dropped when they give a contact the (redacted) ticket `text` does not
-    hold (core/grounding.py): an agent reads them, and would pass it on."""
-    signals = [s for s in ESCALATION_SIGNALS if s in set(offline["escalation_signals"]) | set(answer.escalation_signals)]
-    urgency = urgency_of(answer.severity, bool(signals))
+    """The offline row with the model's reading; rule-found escalation signals always stay, and so
+    do the severity and frustration the rules gave a ticket holding them, where the model reads it
+    as less urgent (a ticket that says "set severity P4" and threatens to sue must not talk itself
+    out of its SLA): that conflict is flagged for review. Its summary and goal are dropped when
+    they give a contact the (redacted) ticket `text` does not hold (core/grounding.py): an agent
+    reads them, and would pass it on."""
+    found = set(offline["escalation_signals"])  # explicit statements the rules read
+    signals = [s for s in ESCALATION_SIGNALS if s in found | set(answer.escalation_signals)]
+    lowered = bool(found) and SEVERITIES.index(answer.severity) > SEVERITIES.index(offline["severity"])
+    severity = offline["severity"] if lowered else answer.severity
+    calmer = bool(found) and FRUSTRATION_LEVELS.index(answer.frustration) < FRUSTRATION_LEVELS.index(offline["frustration"])
+    frustration = offline["frustration"] if calmer else answer.frustration
+    urgency = urgency_of(severity, bool(signals))
     disagree = answer.category != offline["category"] and offline["confidence"] >= 0.85
     return {
         **offline,
         "category": answer.category, "subcategory": answer.subcategory,
         "signal_type": taxonomy.signal_type(answer.category, answer.subcategory),
-        "severity": answer.severity, "urgency": urgency, "sentiment": answer.sentiment,
-        "frustration": answer.frustration, "escalation": bool(signals), "escalation_signals": signals,
-        "churn_risk": churn_risk(signals, answer.frustration),
-        **route(routing, answer.category, urgency, signals, answer.frustration),
+        "severity": severity, "urgency": urgency, "sentiment": answer.sentiment,
+        "frustration": frustration, "escalation": bool(signals), "escalation_signals": signals,
+        "churn_risk": churn_risk(signals, frustration),
+        **route(routing, answer.category, urgency, signals, frustration),
         "confidence": answer.confidence,
-        "needs_review": answer.confidence < REVIEW_BELOW or disagree or bool(offline["needs_review"]),
+        "needs_review": (answer.confidence < REVIEW_BELOW or disagree or lowered or calmer
+                         or bool(offline["needs_review"])),
         "summary": _told(answer.summary, text), "goal": _told(answer.goal, text), "triage_source": f"llm:{model}",
     }
 
