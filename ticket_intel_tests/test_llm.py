@@ -136,6 +136,21 @@ def test_invented_ids_and_quotes_are_dropped(doc):
     assert only_invented.phrasings == fallback.phrasings
 
 
+def test_a_summary_giving_a_contact_its_tickets_do_not_hold_falls_back_field_by_field(doc):
+    """An invented phone number, e-mail and link stood on every card of a report, under "checked
+    against the tickets"; triage summaries and drafts already dropped such text."""
+    rows = llm_core.sample_for_prompt(doc)
+    invented = "Customers say their card is declined; call +1 415 555 0100 or mail help@evil.example.com"
+    out, fallback, _ = run(doc, answer([doc.ticket_ids[rows[0]]], [doc.texts[rows[0]]], shared_issue=invented,
+                                       backlog={"title": "Fix declined cards, see http://evil.example.com",
+                                                "severity": "P1", "deflection_per_week": 4,
+                                                "user_story": "As a cardholder I want my payments to go through "
+                                                              "so that I can pay."}))
+    assert out.shared_issue == fallback.shared_issue and out.backlog.title == fallback.backlog.title
+    assert out.label.startswith("Card payment")  # the rest of the answer stands
+    assert out.backlog.user_story.startswith("As a cardholder")
+
+
 @pytest.mark.parametrize("error", [
     litellm.Timeout(message="mock timeout", model=MODEL, llm_provider="openai"),
     "litellm.RateLimitError",

@@ -26,6 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, field_validator
 
+from ticket_intel.core.grounding import unsupported
 from ticket_intel.core.summarize import (
     BacklogItem,
     ThemeDocs,
@@ -161,14 +162,26 @@ def _grounded(answer: LLMAnswer, doc: ThemeDocs, rows: list[int], fallback: Them
     if len(phrasings) < len(answer.phrasings):
         log.warning("LLM phrasings not found in its sample were dropped (%d of %d)",
                     len(answer.phrasings) - len(phrasings), len(answer.phrasings))
+    raw = "\n".join(doc.texts[i][:PROMPT_CHARS] for i in rows)
+
+    def told(said: str, offline: str, field: str) -> str:
+        """The model's text, or the extractive one where it gives a contact its sample does not hold
+        (a made-up phone number on every card of a report, and in the tracker's issues)."""
+        if invented := unsupported(said, raw):
+            log.warning("LLM %s dropped: it gives %d contact(s) its tickets do not hold", field, len(invented))
+            return offline
+        return said
+
+    backlog = answer.backlog.model_dump()
     return ThemeSummary(
-        label=answer.label,
-        shared_issue=answer.shared_issue,
+        label=told(answer.label, fallback.label, "label"),
+        shared_issue=told(answer.shared_issue, fallback.shared_issue, "shared issue"),
         phrasings=phrasings or fallback.phrasings,
         severity=answer.severity,
-        severity_rationale=answer.severity_rationale,
+        severity_rationale=told(answer.severity_rationale, fallback.severity_rationale, "severity rationale"),
         signal_type=answer.signal_type,
-        backlog=BacklogItem(**answer.backlog.model_dump()),
+        backlog=BacklogItem(**{**backlog, **{k: told(backlog[k], getattr(fallback.backlog, k), f"backlog {k}")
+                                             for k in ("title", "user_story")}}),
         example_ticket_ids=ids[:3] or fallback.example_ticket_ids,
         terms=fallback.terms,
         summarizer="",
