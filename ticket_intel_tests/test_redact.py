@@ -64,6 +64,14 @@ CASES = [
     ("ADDRESS", "514 Kingsway, Bristol BS1 4DJ is my address", "514 Kingsway"),  # no street type: city and postcode
     ("ADDRESS", "envoyez-le au 12 rue de la Paix, 75002 Paris", "12 rue de la Paix"),
     ("ADDRESS", "mi dirección es Calle Mayor 12, 28013 Madrid", "Calle Mayor 12"),
+    # Stated in words, sent to an LLM as written before (core/stated_pii.py).
+    ("EMAIL", "I sent a fresh link to liam.wood@mail.example", "liam.wood@mail.example"),
+    ("EMAIL", "ping me at a.ng@corp.local", "a.ng@corp.local"),
+    ("EMAIL", "it's john dot smith at gmail dot com", "john dot smith at gmail dot com"),
+    ("DATE_OF_BIRTH", "my date of birth 14/02/1987 is on file", "14/02/1987"),
+    ("DATE_OF_BIRTH", "DOB: 1987-02-14", "1987-02-14"),
+    ("DATE_OF_BIRTH", "I was born on March 3rd, 1990", "March 3rd, 1990"),
+    ("CARD", "the cvv is 123 and it still fails", "123"),
 ]
 
 
@@ -93,6 +101,7 @@ PRODUCT_TEXTS = [
     "I ordered the 777 deal online @116076 4 days ago",  # a numeric handle and a count, not a phone
     "PowerToys Run - Crashing", "Key Remap does not work as expected - FancyZones",  # a title's last word after a dash
     "Getting value from Dictionary crashes when built with -Onone",
+    "delivery date 14/02/2024, error 404 at checkout", "meet at the store dot com", "npm i package@1.2.3 fails",
 ]
 
 

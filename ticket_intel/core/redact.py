@@ -30,8 +30,17 @@ from ticket_intel.core.meaning import meaning_text, public_suffix
 from ticket_intel.core.normalize import clean_message
 from ticket_intel.core.parallel import forked_map
 from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer, is_common_word
+from ticket_intel.core.stated_pii import (
+    CARD_CODE,
+    DATE_OF_BIRTH,
+    SPECIAL_USE_TLDS,
+    SPELLED_EMAIL,
+    spelled_domain,
+    stated_gates,
+)
 
-ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER", "ADDRESS")
+ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IP_ADDRESS", "URL", "PERSON", "ORDER", "ADDRESS",
+            "DATE_OF_BIRTH")
 PLACEHOLDER = re.compile(r"\[(?:" + "|".join(ENTITIES) + r")\]")
 
 # Order, account and similar reference numbers. A label word is kept ("order [ORDER]") because
@@ -133,14 +142,22 @@ def _import_presidio() -> None:
 def _recognizer_classes() -> dict[str, Any]:
     """Presidio recognizers adapted to run offline and emit our placeholder names."""
     _import_presidio()
-    from presidio_analyzer import LocalRecognizer, Pattern, RecognizerResult
+    from presidio_analyzer import LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer, UrlRecognizer
 
     class OfflineEmailRecognizer(EmailRecognizer):
-        """Presidio's email recognizer, checking the domain against the bundled suffix list."""
+        """Presidio's email recognizer, checking the domain against the bundled suffix list and the
+        names reserved for documentation and private networks (core/stated_pii.py)."""
 
         def validate_result(self, pattern_text: str) -> bool:
-            return public_suffix(pattern_text.rsplit("@", 1)[-1]) != ""
+            domain = pattern_text.rsplit("@", 1)[-1]
+            return public_suffix(domain) != "" or domain.rsplit(".", 1)[-1].lower() in SPECIAL_USE_TLDS
+
+    class SpelledEmailRecognizer(PatternRecognizer):
+        """An address spelled out ("john dot smith at gmail dot com") whose domain is a real one."""
+
+        def validate_result(self, pattern_text: str) -> bool:
+            return public_suffix(spelled_domain(pattern_text)) != ""
 
     class CardRecognizer(CreditCardRecognizer):
         """13-19 digit numbers with any issuer prefix (incl. 2-series Mastercard), Luhn-checked."""
@@ -180,7 +197,7 @@ def _recognizer_classes() -> dict[str, Any]:
             ]
 
     return {"email": OfflineEmailRecognizer, "card": CardRecognizer, "url": TokenUrlRecognizer,
-            "person": PersonRecognizer}
+            "person": PersonRecognizer, "spelled_email": SpelledEmailRecognizer}
 
 
 def _strict_recognizers() -> list[Any]:
@@ -261,7 +278,7 @@ def _prefilter(registry: Any, settings: RedactionSettings) -> Prefilter:
 
     flags = {r.supported_entities[0]: getattr(r, "global_regex_flags", 0) for r in registry.recognizers}
     gates = tuple((kind, regex.compile(needed), regex.compile(pattern, flags=flags[kind]))
-                  for kind, needed, pattern in (*_GATES, *address_gates()))
+                  for kind, needed, pattern in (*_GATES, *address_gates(), *stated_gates()))
     custom = [Pattern(f"custom order {i}", p, 0.9) for i, p in enumerate(settings.order_patterns)]
     is_common_word("name")  # loads wordfreq's table now, so forked workers share it
     return Prefilter(gates, PatternRecognizer(supported_entity="ORDER", patterns=custom) if custom else None,
@@ -336,6 +353,11 @@ def _engines(settings: RedactionSettings) -> Engines:
         classes["url"](supported_entity="URL"),
         classes["person"](frozenset(settings.keep_words)),
         PatternRecognizer(supported_entity="ORDER", patterns=orders, name="OrderNumbers"),
+        classes["spelled_email"](supported_entity="EMAIL", name="SpelledEmails",
+                                 patterns=[Pattern("spelled e-mail", SPELLED_EMAIL, 0.6)]),
+        PatternRecognizer(supported_entity="CARD", name="CardCodes", patterns=[Pattern("card code", CARD_CODE, 0.6)]),
+        PatternRecognizer(supported_entity="DATE_OF_BIRTH", name="DatesOfBirth",
+                          patterns=[Pattern("date of birth", DATE_OF_BIRTH, 0.6)]),
         PatternRecognizer(supported_entity="ADDRESS", name="StreetAddresses",  # core/addresses.py: case tells names
                           patterns=[Pattern(f"address {i}", p, ADDRESS_SCORE) for i, p in enumerate(address_patterns())],
                           global_regex_flags=regex.DOTALL | regex.MULTILINE),

@@ -1,0 +1,36 @@
+"""Personal data a customer states in words, which no checksum or format alone finds: a date of
+birth, a card's security code, an e-mail address spelled out to dodge filters, and an address on a
+private network's domain.
+
+Each pattern needs its cue ("date of birth", "cvv", " at ... dot "), so that a delivery date, a
+three-digit error code or "meet at noon" stays as written. The patterns are their own gates in the
+redaction pre-filter (core/redact.py).
+"""
+
+from __future__ import annotations
+
+# Top-level domains reserved for documentation and private networks: RFC 6761 (example, test,
+# invalid, localhost), RFC 6762 (local, and the private names its appendix G lists), ICANN's
+# .internal. No public suffix list holds them, yet an address on one reaches a person.
+SPECIAL_USE_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "internal", "intranet",
+                              "private", "corp", "home", "lan"})
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
+         rf"\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})")
+# Only the date goes: "date of birth [DATE_OF_BIRTH]" still says what was asked for.
+DATE_OF_BIRTH = rf"(?i)(?<=\b(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?)\W{{0,3}}(?:is\W{{0,3}})?){_DATE}\b"
+# A card's security code: only the digits go, as card data.
+CARD_CODE = r"(?i)(?<=\b(?:cvv2?|cvc2?|cvn|csc|security code|card code)\W{0,3}(?:is\W{0,3})?)\d{3,4}\b"
+# "john dot smith at gmail dot com": a name, " at ", a domain whose dots are spelled out.
+SPELLED_EMAIL = r"(?i)\b[a-z0-9][\w+-]*(?: dot [\w+-]+)* at [a-z0-9][\w-]*(?: dot [a-z0-9][\w-]*)* dot [a-z]{2,}\b"
+
+
+def spelled_domain(match: str) -> str:
+    """The domain of a spelled-out address ("gmail dot com" -> "gmail.com")."""
+    return match.rsplit(" at ", 1)[-1].replace(" dot ", ".").lower()
+
+
+def stated_gates() -> list[tuple[str, str, str]]:
+    """(entity, what the text must contain, pattern) for the redaction pre-filter."""
+    return [("DATE_OF_BIRTH", r"\d", DATE_OF_BIRTH), ("CARD", r"\d", CARD_CODE), ("EMAIL", " at ", SPELLED_EMAIL)]
