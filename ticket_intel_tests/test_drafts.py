@@ -72,6 +72,19 @@ def test_a_reply_greeting_in_another_language_goes_too():
     assert template_draft([reply]).text == "Hello,\n\nElle est débloquée.\n\nKind regards,\n[AGENT NAME]"
 
 
+def test_the_past_case_s_amounts_card_digits_and_dates_are_gaps_for_the_agent():
+    """A "charged three times" question got "two authorisations of $120.00 on the Amex ending 1005":
+    another customer's amount and card."""
+    past = Match("zendesk:70086", 0.9, "charged twice for one order",
+                 "Hi [PERSON],\n\nI can see two authorisations of $120.00 on the Amex ending 1005. The second is a "
+                 "pending hold and drops off by 30 November.\n\nThanks,\n[PERSON]")
+    text = template_draft([past]).text
+    assert "120" not in text and "1005" not in text and "30 November" not in text
+    assert "two authorisations of [AMOUNT] on the Amex ending [LAST 4 DIGITS]" in text and "by [DATE]." in text
+    kept = Match("zendesk:2", 0.9, "app crash", "Update to 4.2.1 and restart; it works again in 2 days.")
+    assert "Update to 4.2.1 and restart; it works again in 2 days." in template_draft([kept]).text
+
+
 def test_no_draft_without_evidence_above_the_floor(monkeypatch):
     calls = Calls(monkeypatch)
     for d in (draft_reply(NEW_TICKET, [FAR], FLOOR), draft_reply(NEW_TICKET, [FAR], FLOOR, llm(answer("x", [])))):

@@ -11,7 +11,8 @@ a link or address the evidence does not contain is rejected (one retry with the 
 offline draft). Answers are cached by prompt hash, like theme summaries.
 
 Offline, the draft is the closest resolution with its greeting and sign-off replaced by the
-template's (`templates/draft.txt.j2`), marked `method="template"` with the ticket it came from.
+template's (`templates/draft.txt.j2`) and the past case's amounts, card digits and dates left as gaps
+to fill, marked `method="template"` with the ticket it came from.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ the reply. Answer with one JSON object and nothing else, with exactly these keys
 _GREETING = re.compile(rf"(?i)^{GREETING_WORD}[^\n]{{0,40}}$")  # a greeting line: "Hi Sarah,", "Bonjour Marc"
 _HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")  # a tweet opens with the handles it answers
 _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter agents sign `^JD`, `-AB`
+# What was true of the past customer's case, not of the new one: its amounts, its card's last digits
+# and its dates ("two authorisations of $120.00 on the Amex ending 1005"). The draft leaves a gap for
+# the agent to fill, as it does for the agent's name.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_CASE_FACTS = (
+    (re.compile(r"(?i)(?:[$£€¥]\s?\d[\d,.]*\d|[$£€¥]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"),
+     "[AMOUNT]"),
+    (re.compile(r"(?i)\b(ending(?: in)?|last (?:4|four)(?: digits)?(?: of)?)(\W{1,3})\d{4}\b"), r"\1\2[LAST 4 DIGITS]"),
+    (re.compile(rf"(?i)\b(?:\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}(?: \d{{4}})?|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?"
+                rf"(?:,? \d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)\b"), "[DATE]"),
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,13 @@ def _without_greeting_and_sign_off(resolution: str) -> str:
     return _INITIALS.sub("", body).strip() or resolution.strip()
 
 
+def _without_case_facts(body: str) -> str:
+    """The past reply's amounts, card digits and dates as gaps to fill ([AMOUNT], [DATE])."""
+    for pattern, gap in _CASE_FACTS:
+        body = pattern.sub(gap, body)
+    return body
+
+
 @lru_cache(maxsize=1)
 def _template():
     env = Environment(loader=PackageLoader("ticket_intel", "templates"), autoescape=False,
@@ -109,7 +128,7 @@ def template_draft(grounds: Sequence[Match]) -> Draft:
     if not grounds:
         return Draft(None, "none", note="no resolved ticket is similar enough to ground a draft")
     best = grounds[0]
-    text = _template().render(body=_without_greeting_and_sign_off(best.resolution)).strip()
+    text = _template().render(body=_without_case_facts(_without_greeting_and_sign_off(best.resolution))).strip()
     return Draft(text, TEMPLATE_METHOD, [best.ticket_id], best.similarity,
                  note=f"offline draft: the reply to {best.ticket_id} (similarity {best.similarity:.2f}) "
                       "adapted by a template; review before sending")
