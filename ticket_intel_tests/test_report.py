@@ -320,6 +320,12 @@ def test_a_week_with_groups_but_none_ranked_says_why_and_which_setting_to_lower(
         only_outliers = render(report.build_context(WEEK, overview, pd.DataFrame(), pd.DataFrame(), groups.tail(1),
                                                     pd.DataFrame(), pd.DataFrame()))
         assert "No themes ranked this week." in only_outliers and "TICKET_INTEL_MIN_THEME_TICKETS" not in only_outliers
+        # Tickets in no theme for their language or product are no group a lower threshold would rank
+        # (twcs' 2017-10-02: "5 groups ... are not ranked" over 6 such rows).
+        unthemed = pd.DataFrame([{**groups.iloc[2].to_dict(), "theme_id": t} for t in ("unclaimed", "language:fr")])
+        no_group = render(report.build_context(WEEK, overview, pd.DataFrame(), pd.DataFrame(), unthemed,
+                                               pd.DataFrame(), pd.DataFrame()))
+        assert "groups of this week" not in no_group and "TICKET_INTEL_MIN_THEME_TICKETS" not in no_group
         # A week below the week's minimum: its groups are unranked for that, not for their size (Swift's 2 titles).
         small = {**overview, "tickets": 2, "warning": "only 2 tickets this week (fewer than 30): too few to rank themes"}
         week_too_small = render(report.build_context(WEEK, small, pd.DataFrame(), pd.DataFrame(), groups,

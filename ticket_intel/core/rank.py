@@ -212,6 +212,11 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
     }
 
 
+def is_unthemed(theme_id: str) -> bool:
+    """A not-a-theme row of tickets in no theme (`_outliers`), not a group that fell short of a theme."""
+    return theme_id in (OUTLIER_THEME, EMPTY, UNCLAIMED) or theme_id.startswith("language:")
+
+
 def _unthemed(rows: pd.DataFrame, theme_id: str, label: str, reason: str) -> dict[str, Any]:
     return {"theme_id": theme_id, "label": label, "tickets": len(rows), "customers": rows["customer"].nunique(),
             "ticket_ids": sorted(rows["ticket_id"]), "reason": reason}

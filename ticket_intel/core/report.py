@@ -24,7 +24,14 @@ from jinja2 import Environment, PackageLoader, Undefined
 
 from ticket_intel.core.anomalies import began_before, related_themes
 from ticket_intel.core.counts import ranked_weeks
-from ticket_intel.core.rank import Trend, earlier_span, period_note, product_lines, several_products
+from ticket_intel.core.rank import (
+    Trend,
+    earlier_span,
+    is_unthemed,
+    period_note,
+    product_lines,
+    several_products,
+)
 from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
@@ -309,6 +316,8 @@ def build_context(
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
         "feature_requests": of_signal("feature_gap"), "docs_gaps": of_signal("docs_gap"),
         "not_a_theme": _records(not_a_theme),
+        # groups that fell short of a theme: lower thresholds would rank them, unlike tickets in no theme
+        "groups_not_ranked": sum(not is_unthemed(str(t)) for t in not_a_theme["theme_id"]) if len(not_a_theme) else 0,
         "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
 
