@@ -145,12 +145,26 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
-        plan = _plan_and_execute(inbox, warehouse, home, weeks)
+        plan, not_made = _plan_and_execute(inbox, warehouse, home, weeks)
     _print_ingest(warehouse)
+    if not_made:  # said mid-log by each step; a long run's last lines are where it is read
+        click.echo(f"LLM: {plural(not_made, 'call')} not made (the provider failed, or the run reached "
+                   f"TICKET_INTEL_LLM_MAX_COST_USD): those results are the offline ones; run "
+                   f"`ticket-intel run --weeks {plan.start}..{plan.end}` again once the LLM answers (answers "
+                   "already given come from the cache)")
     return plan
 
 
-def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> runner.WeekPlan:
+def llm_calls_not_made(result: Any) -> int:
+    """The LLM calls a run's steps did not make (`llm_calls_not_made`, once per step: a step over
+    several weeks materializes each of them with the step's figure)."""
+    per_step = {e.step_key: int(e.event_specific_data.materialization.metadata["llm_calls_not_made"].value)
+                for e in result.all_events if e.is_step_materialization
+                and "llm_calls_not_made" in e.event_specific_data.materialization.metadata}
+    return sum(per_step.values())
+
+
+def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> tuple[runner.WeekPlan, int]:
     runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
     if not counts:
@@ -173,9 +187,7 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> r
     else:
         plan = runner.plan_weeks(weeks, counts + runner.kept_weeks(warehouse, files), keys, origin, cut)
     click.echo(plan.describe())
-    if not plan.idle:
-        execute(warehouse, plan.start, plan.end)
-    return plan
+    return plan, 0 if plan.idle else llm_calls_not_made(execute(warehouse, plan.start, plan.end))
 
 
 def _using(warehouse: Path, inbox: Path | None = None) -> Path:

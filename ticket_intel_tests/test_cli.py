@@ -638,3 +638,25 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     for stale in (warehouse, warehouse.with_name("w.snapshot.duckdb")):  # "start fresh": the instance stays
         stale.unlink()
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run()
+
+
+def test_the_llm_calls_a_run_did_not_make_are_counted_once_per_step():
+    """A run whose provider failed says so in its last lines; each step's figure is on every week
+    it materialized, and counts once."""
+    import dagster as dg
+
+    from ticket_intel.cli import llm_calls_not_made
+
+    weekly = dg.WeeklyPartitionsDefinition(start_date="2026-01-05", day_offset=1, timezone="UTC")
+
+    def step(name: str, not_made: int) -> dg.AssetsDefinition:
+        @dg.asset(name=name, partitions_def=weekly, backfill_policy=dg.BackfillPolicy.single_run())
+        def _step():  # no annotation: this module's are strings, which Dagster resolves at module level
+            return dg.MaterializeResult(metadata={"llm_calls_not_made": not_made})
+        return _step
+
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([step("summaries", 3), step("triage", 4), step("other", 0)], instance=instance,
+                                tags={"dagster/asset_partition_range_start": "2026-01-05",
+                                      "dagster/asset_partition_range_end": "2026-01-19"})
+    assert result.success and llm_calls_not_made(result) == 7
