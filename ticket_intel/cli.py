@@ -434,6 +434,10 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
         click.echo(NOT_CLUSTERED_YET)
         return
     click.echo(f"updating weeks {start}..{end}: summaries, ranking, alerts and reports (no re-clustering)")
+    with access.open_snapshot(warehouse) as con:
+        written_by = wh.summarizers(con, start, end)
+    if (line := summarizer_change(written_by, settings.value("TICKET_INTEL_LLM_MODEL"))) is not None:
+        click.echo(line)
     execute(warehouse, start, end, INSIGHT_ASSETS)
     with access.open_snapshot(warehouse) as con:
         after = wh.ranked_themes(con, end)
@@ -442,6 +446,18 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     if not every_week and start > span[0]:
         click.echo(f"weeks {span[0]}..{start - timedelta(weeks=1)} show the decision after "
                    "`ticket-intel review apply` (Dagster lists them as stale until then)")
+
+
+def summarizer_change(written_by: set[str], model: str) -> str | None:
+    """A warning when the summaries about to be written again were written by another LLM, or by one
+    where this shell has none: `review` summarizes with the settings it is run with."""
+    now = f"llm:{model}" if model else "extractive"
+    others = sorted(s for s in written_by if s.startswith("llm:") and s != now)
+    if not others:
+        return None
+    by = f"the LLM {model}" if model else "the extractive summarizer (TICKET_INTEL_LLM_MODEL is not set here)"
+    return (f"note: these weeks' summaries were written by {', '.join(o[4:] for o in others)}; they are written again "
+            f"by {by}. Set TICKET_INTEL_LLM_MODEL as the weeks' runs had it to keep their labels.")
 
 
 def _weeks_behind_reviews(warehouse: Path, span: tuple[date, date]) -> tuple[date, date] | None:

@@ -660,3 +660,15 @@ def test_the_llm_calls_a_run_did_not_make_are_counted_once_per_step():
                                 tags={"dagster/asset_partition_range_start": "2026-01-05",
                                       "dagster/asset_partition_range_end": "2026-01-19"})
     assert result.success and llm_calls_not_made(result) == 7
+
+
+def test_a_review_run_without_the_weeks_llm_says_their_labels_will_be_written_again():
+    """`review confirm` in a shell without TICKET_INTEL_LLM_MODEL turned every LLM label of 8 weeks
+    extractive, and said only that one label changed."""
+    from ticket_intel.cli import summarizer_change
+
+    line = summarizer_change({"llm:openai/gpt-4o-mini", "extractive"}, "")
+    assert line is not None and "openai/gpt-4o-mini" in line and "extractive summarizer" in line
+    assert "the LLM openai/other" in summarizer_change({"llm:openai/gpt-4o-mini"}, "openai/other")
+    assert summarizer_change({"llm:openai/gpt-4o-mini", "extractive"}, "openai/gpt-4o-mini") is None
+    assert summarizer_change({"extractive"}, "") is None

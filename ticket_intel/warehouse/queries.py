@@ -297,6 +297,13 @@ def theme_week_span(con: duckdb.DuckDBPyConnection, theme_ids: Sequence[str]) ->
     return (row[0], row[1]) if row and row[0] is not None else None
 
 
+def summarizers(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[str]:
+    """Who wrote the summaries of the weeks `start`..`end` (`extractive`, `llm:<model>`)."""
+    rows = con.execute("SELECT DISTINCT summarizer FROM marts.cluster_summaries WHERE week_start BETWEEN ? AND ?",
+                       [start, end]).fetchall()
+    return {r[0] for r in rows if r[0]}
+
+
 def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[str]:
     rows = con.execute("SELECT html_path FROM marts.weekly_reports WHERE week_start BETWEEN ? AND ? ORDER BY week_start",
                        [start, end]).fetchall()
