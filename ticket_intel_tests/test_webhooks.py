@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -102,7 +103,7 @@ def test_no_secret_means_no_check():
 
 def test_our_signature_zendesks_and_intercoms_are_accepted():
     verify(SECRET, BODY, {"X-Ticket-Intel-Signature": sign(SECRET, BODY)})
-    stamp = "2026-11-30T10:00:00Z"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     zendesk = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + BODY, hashlib.sha256).digest()).decode()
     verify(SECRET, BODY, {"X-Zendesk-Webhook-Signature": zendesk, "X-Zendesk-Webhook-Signature-Timestamp": stamp})
     intercom = "sha1=" + hmac.new(SECRET.encode(), BODY, hashlib.sha1).hexdigest()
@@ -110,6 +111,20 @@ def test_our_signature_zendesks_and_intercoms_are_accepted():
     verify(SECRET, BODY, {"X-Ticket-Intel-Signature": sign(SECRET, BODY).upper().replace("SHA256=", "sha256=")})
     # any one that matches: a proxy's own header beside the helpdesk's was refused when it came first
     verify(SECRET, BODY, {"X-Ticket-Intel-Signature": sign("wrong", BODY), "X-Hub-Signature": intercom})
+
+
+def test_a_zendesk_request_replayed_later_or_without_its_timestamp_is_refused():
+    """A captured Zendesk request was accepted days later, and without its timestamp header: the
+    timestamp Zendesk signs is there to refuse replays."""
+    stamp = "2026-11-30T10:00:00Z"
+    zendesk = base64.b64encode(hmac.new(SECRET.encode(), stamp.encode() + BODY, hashlib.sha256).digest()).decode()
+    headers = {"X-Zendesk-Webhook-Signature": zendesk, "X-Zendesk-Webhook-Signature-Timestamp": stamp}
+    sent = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    verify(SECRET, BODY, headers, now=sent + timedelta(minutes=4))
+    for now, without in ((sent + timedelta(days=6), None), (sent, "X-Zendesk-Webhook-Signature-Timestamp")):
+        with pytest.raises(RequestError) as info:
+            verify(SECRET, BODY, {k: v for k, v in headers.items() if k != without}, now=now)
+        assert info.value.status == 401 and "replayed request" in str(info.value)
 
 
 @pytest.mark.parametrize("headers", [

@@ -17,7 +17,7 @@ Signatures: when a shared secret is configured, every request must carry one of
 - `X-Ticket-Intel-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (any sender);
 - `X-Zendesk-Webhook-Signature` with `X-Zendesk-Webhook-Signature-Timestamp`: base64 of
   HMAC-SHA256(secret, timestamp + raw body), Zendesk's own scheme (the secret is the webhook's
-  signing secret);
+  signing secret), the timestamp within 5 minutes of now;
 - `X-Hub-Signature: sha1=<hex HMAC-SHA1(secret, raw body)>`, Intercom's (the app's client secret).
 Freshdesk does not sign webhooks; put a signing proxy in front, or run without a secret on 127.0.0.1.
 """
@@ -29,7 +29,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ticket_intel.core.sources import freshdesk, intercom
@@ -39,6 +39,7 @@ SIGNATURE_HEADER = "x-ticket-intel-signature"
 ZENDESK_SIGNATURE = "x-zendesk-webhook-signature"
 ZENDESK_TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
 INTERCOM_SIGNATURE = "x-hub-signature"
+REPLAY_WINDOW = timedelta(minutes=5)  # the usual tolerance for a signed timestamp's clock skew
 
 
 class RequestError(ValueError):
@@ -65,17 +66,28 @@ def _digest_ok(expected: bytes, given: str, hexadecimal: bool = False) -> bool:
     return hmac.compare_digest(expected, (given.lower() if hexadecimal else given).encode())
 
 
-def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
+def _fresh(stamp: str | None, now: datetime) -> bool:
+    """Whether Zendesk's signed timestamp is within `REPLAY_WINDOW` of now: a request captured with
+    its signature and sent again later is refused (Zendesk signs the timestamp for this)."""
+    try:
+        sent = datetime.fromisoformat((stamp or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return sent.tzinfo is not None and abs(now - sent) <= REPLAY_WINDOW
+
+
+def verify(secret: str, body: bytes, headers: Mapping[str, str], now: datetime | None = None) -> None:
     """Pass when no secret is set or any signature sent matches (a proxy may add a header of its
     own beside the helpdesk's); raise 401 otherwise."""
     if not secret:
         return
     key, h = secret.encode(), {k.lower(): v for k, v in headers.items()}
+    fresh = _fresh(h.get(ZENDESK_TIMESTAMP), now or datetime.now(UTC))
     checks = {
         SIGNATURE_HEADER: lambda: _digest_ok(b"sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest().encode(),
                                              h[SIGNATURE_HEADER], hexadecimal=True),
-        ZENDESK_SIGNATURE: lambda: _digest_ok(base64.b64encode(hmac.new(key, h.get(ZENDESK_TIMESTAMP, "").encode() + body,
-                                                                        hashlib.sha256).digest()), h[ZENDESK_SIGNATURE]),
+        ZENDESK_SIGNATURE: lambda: fresh and _digest_ok(base64.b64encode(hmac.new(
+            key, h.get(ZENDESK_TIMESTAMP, "").encode() + body, hashlib.sha256).digest()), h[ZENDESK_SIGNATURE]),
         INTERCOM_SIGNATURE: lambda: _digest_ok(b"sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest().encode(),
                                                h[INTERCOM_SIGNATURE], hexadecimal=True),
     }
@@ -84,6 +96,10 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str]) -> None:
         raise RequestError(401, f"unsigned request: send an {SIGNATURE_HEADER.title()} header "
                                 "(sha256=<hex HMAC of the body>) or your helpdesk's webhook signature")
     if not any(check() for check in sent):
+        if ZENDESK_SIGNATURE in h and not fresh:
+            raise RequestError(401, f"{ZENDESK_TIMESTAMP.title()} is missing, not ISO 8601, or more than "
+                                    f"{REPLAY_WINDOW.seconds // 60} minutes from now: a replayed request, or a clock "
+                                    "that is off")
         raise RequestError(401, "the signature does not match the body (wrong secret, or the body changed)")
 
 
