@@ -437,3 +437,16 @@ def test_every_ranked_theme_gets_a_card_and_those_below_the_top_ten_are_collapse
     assert all(f'id="T{k}"' in collapsed and f'id="T{k}"' not in top for k in range(11, 14))
     assert "3 more ranked themes" in collapsed
     assert "### More ranked themes" in report.render_markdown(ctx)
+
+
+def test_a_last_week_count_restated_by_this_week_s_clustering_says_what_last_week_s_report_showed():
+    """twcs' iPhone theme: 10 in the 2017-11-20 report, "9 last week" in the next, with no word of why."""
+    last = pd.DataFrame([{"theme_id": "T1", "tickets": 10, "ranked_weeks": 1},
+                         {"theme_id": "T2", "tickets": 7, "ranked_weeks": 1},
+                         {"theme_id": "T3", "tickets": 30, "ranked_weeks": 3}])
+    now = pd.DataFrame([{"theme_id": t, "tickets": 14, "tickets_prev_week": p, "wow_change": 14 / p - 1,
+                         "ranked_weeks": 1} for t, p in (("T1", 9), ("T2", 7), ("T3", 8), ("T4", 2))])
+    shown = {r["theme_id"]: report.before_text(r) for r in report.with_reported_last_week(now, last).to_dict("records")}
+    assert shown["T1"] == "9 last week (+56%; 10 in last week's report)"
+    assert shown["T2"] == "7 last week (+100%)"  # the same count: nothing to say
+    assert shown["T3"] == "8 last week (+75%)" and shown["T4"] == "2 last week (+600%)"  # ranked over 3 weeks; new

@@ -110,9 +110,27 @@ def trend_text(theme: Mapping[str, Any]) -> str:
 
 def before_text(theme: Mapping[str, Any]) -> str:
     """A ranked theme's tickets in the span before its own, and the change: `3 last week (+100%)`,
-    `4 the 6 weeks before (–)`; empty when the window does not reach that far back."""
+    `4 the 6 weeks before (–)`; empty when the window does not reach that far back. Where last
+    week's report showed another count (`reported_prev`), it says so."""
     prev, span = theme.get("tickets_prev_week"), earlier_span(ranked_weeks(theme))
-    return "" if _is_missing(prev) else f"{int(prev)} {span} ({_pct(theme.get('wow_change'))})"
+    if _is_missing(prev):
+        return ""
+    reported = theme.get("reported_prev")
+    told = "" if _is_missing(reported) or int(reported) == int(prev) else f"; {int(reported)} in last week's report"
+    return f"{int(prev)} {span} ({_pct(theme.get('wow_change'))}{told})"
+
+
+def with_reported_last_week(ranked: pd.DataFrame, last_week: pd.DataFrame) -> pd.DataFrame:
+    """This week's ranked themes with the count last week's report showed for each (`reported_prev`).
+    A change compares this week's tickets with last week's as this week's clustering groups them, so
+    last week's count is restated when the clustering regrouped them: "9 last week" under a report
+    that said 4 read as an error. Only a theme ranked on its week alone, both weeks, compares."""
+    if ranked.empty:
+        return ranked
+    alone = last_week[[ranked_weeks(r) == 1 for r in _records(last_week)]] if len(last_week) else last_week
+    shown = dict(zip(alone["theme_id"], alone["tickets"], strict=True)) if len(alone) else {}
+    return ranked.assign(reported_prev=[shown.get(t) if ranked_weeks(r) == 1 else None
+                                        for t, r in zip(ranked["theme_id"], _records(ranked), strict=True)])
 
 
 def _pct(v: Any) -> str:

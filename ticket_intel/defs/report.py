@@ -47,7 +47,8 @@ def with_alert_notes(cards: list[dict[str, Any]], alerts: pd.DataFrame) -> list[
 def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str
                 ) -> tuple[str, Path]:
     week = ctx.week
-    ranked = wh.week_rows(con, "marts.ranked_themes", week, order="rank")
+    last_week = wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1))
+    ranked = report.with_reported_last_week(wh.week_rows(con, "marts.ranked_themes", week, order="rank"), last_week)
     overview = wh.week_rows(con, "marts.weekly_overview", week)
     summaries = wh.week_rows(con, "marts.cluster_summaries", week)
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC")
@@ -63,7 +64,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
         a["theme_id"]: tc.series(ctx.counts, a["theme_id"], [w for w in ctx.weeks if w < started(ctx, a["theme_id"])])
         for a in context["new_patterns"]})
     context["no_longer_ranked"] = report.no_longer_ranked(
-        wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1)), ranked,
+        last_week, ranked,
         wh.week_rows(con, "ops.theme_events", week), not_a_theme,
         dict(zip(summaries["theme_id"], summaries["label"], strict=True)),
         {t: ctx.review.canonical(t) for t in ctx.review.merged_into})
