@@ -217,6 +217,12 @@ def test_neutral_tickets_carry_no_escalation_signal():
     ("What happens if my card payment is declined?", "docs_gap", "P3"),  # "what if", nothing happened
     ("Your staff were so rude to me", "other", "P3"),  # a complaint
     ("Great flight, thank you!", "other", "P4"),
+    # Security and lost data by name, rated P4 "no impact" before (GUIDE.md: P0).
+    ("XSS in next/image", "bug", "P0"),
+    ("Server Actions allow remote code execution", "bug", "P0"),
+    ("Environment variables with secrets are exposed to the client bundle", "bug", "P0"),
+    ("Prisma migrate reset deleted my production database", "bug", "P0"),
+    ("Memory leaks in the worker", "bug", "P2"),
 ])
 def test_severity_rules(text, signal_type, level):
     assert rules.severity(rules.clean(text), signal_type, -0.5 if "rude" in text else 0.5)[0] == level

@@ -480,6 +480,11 @@ _SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("P0", _rx(
         rf"\b({_COMPROMISE}|security (?:breach|hole|issue|problem|vulnerability|flaw)|vulnerabilit(?:y|ies)|"
         r"data (?:leak|breach|loss)|server issues?|down for (?:everyone|everybody|all)|"
+        # A vulnerability by its name, secrets exposed, data deleted for good (GUIDE.md: P0).
+        r"xss|cross[- ]site (?:scripting|request forgery)|remote code execution|rce|(?:sql|code|command) injection|"
+        r"(?:expos\w*|leak\w*) (?:\w+ ){0,2}(?:secrets?|credentials|api keys?|access tokens?|passwords?|private keys?)|"
+        r"(?:secrets?|credentials|api keys?|access tokens?|passwords?|private keys?) (?:\w+ ){0,2}(?:exposed|leaked|leaking)|"
+        r"(?:deleted|wiped|erased) (?:all )?(?:of )?(?:my|our) (?:\w+ ){0,2}(?:data|database|files|photos|records)|"
         # An outage is P0 when the text says it is broad (GUIDE.md): "the site is down", "a massive outage";
         # the customer's own service being down, or a question whether there is an outage, is P1.
         r"(?:massive|major|widespread|nationwide|national|global|huge|total|complete|regional|area|network) outages?|"
