@@ -49,13 +49,7 @@ def test_clean_drops_handles_urls_and_placeholders():
     ("refund_chargeback", "I want my money back or I'll file a chargeback", "How do I pay by card?"),
     ("manager_request", "Let me speak to a manager right now", "The Plugin Manager crashes on start"),
     ("long_wait", "I have been waiting for 3 weeks and got no reply", "I ordered it this morning"),
-])
-def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not):
-    assert signal in rules.escalation_signals(rules.clean(says))
-    assert signal not in rules.escalation_signals(rules.clean(does_not))
-
-
-@pytest.mark.parametrize(("signal", "says", "does_not"), [
+    # Look-alikes a support lead found escalated on real tickets (GitHub titles, twcs, the sample).
     ("public_complaint", "I'm going to the press with this", "PowerToys Run crashes when I press Alt+Space"),
     ("public_complaint", "Never use them. Ever.", "I normally don't use ATMs, but this time I needed cash"),
     ("public_complaint", "contacting the newspapers about this", "why the removal of newspapers from the store"),
@@ -68,8 +62,7 @@ def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not
     ("strong_negative", "why tf is my order late", "Training OOM when tf.function retraces"),
     ("strong_negative", "worst service ever", "worst case the job restarts"),
 ])
-def test_look_alikes_in_real_tickets_are_no_escalation(signal, says, does_not):
-    """Look-alikes a support lead found escalated on real tickets (GitHub titles, twcs, the sample)."""
+def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not):
     assert signal in rules.escalation_signals(rules.clean(says))
     assert signal not in rules.escalation_signals(rules.clean(does_not))
 
