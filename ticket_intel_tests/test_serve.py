@@ -172,7 +172,7 @@ def test_a_wrong_signature_and_the_wrong_method_are_refused(server):
 def test_intercom_ping_is_answered_without_triage(server):
     url, _ = server
     r = post(url, {"type": "notification_event", "topic": "ping", "data": {"item": {"type": "ping"}}})
-    assert r.json() == {"status": "pong"}
+    assert r.status_code == 200 and r.json()["status"] == "pong"
 
 
 def test_personal_data_never_reaches_the_log(server):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, sign, verify
+from ticket_intel.core.webhooks import Ignored, Incoming, RequestError, parse_payload, sign, verify
 
 SECRET = "s3cret"
 BODY = b'{"text": "my card was declined"}'
@@ -47,7 +47,18 @@ def test_intercom_notification_takes_the_first_user_message_and_answers_ping():
                 {"body": "<p>Looking</p>", "author": {"type": "admin", "id": "a1"}}]}}
     note = {"type": "notification_event", "topic": "conversation.user.created", "data": {"item": item}}
     assert parse_payload(note) == Incoming("intercom", "<p>Where is my refund?</p>", "u1", "intercom:9")
-    assert parse_payload({"type": "notification_event", "topic": "ping", "data": {"item": {}}}) is None
+    assert parse_payload({"type": "notification_event", "topic": "ping", "data": {"item": {}}}).status == "pong"
+
+
+def test_events_about_a_ticket_that_exists_are_acknowledged_not_triaged_again():
+    """An Intercom admin reply and a Zendesk comment were triaged as new tickets (their conversation's
+    first message, again); the helpdesk needs a 200 so it does not retry."""
+    item = {"type": "conversation", "id": "9", "source": {"body": "<p>Where is my refund?</p>",
+                                                          "author": {"type": "user", "id": "u1"}}}
+    for doc in ({"type": "notification_event", "topic": "conversation.admin.replied", "data": {"item": item}},
+                {"type": "zen:event-type:ticket.comment_added", "detail": {"id": "1", "description": "x"}}):
+        got = parse_payload(doc)
+        assert isinstance(got, Ignored) and got.status == "ignored" and "holds no new ticket" in got.reason
 
 
 @pytest.mark.parametrize(("doc", "status", "message"), [
@@ -65,9 +76,10 @@ def test_intercom_notification_takes_the_first_user_message_and_answers_ping():
     # Shapes that raised inside the parsing: a 500 and a traceback in the log before.
     ({"type": "notification_event", "topic": "conversation.user.created", "data": "x"}, 422, '"data" must be'),
     ({"type": "notification_event", "topic": "conversation.user.created", "data": [1]}, 422, '"data" must be'),
-    ({"type": "notification_event", "topic": "x", "data": {"item": {"conversation_parts": [1]}}}, 422,
+    ({"type": "notification_event", "topic": "conversation.user.created", "data": {"item": {"conversation_parts": [1]}}}, 422,
      '"conversation_parts" must be'),
-    ({"type": "notification_event", "topic": "x", "data": {"item": {"source": {"author": "user", "body": "hi"}}}}, 422,
+    ({"type": "notification_event", "topic": "conversation.user.created",
+      "data": {"item": {"source": {"author": "user", "body": "hi"}}}}, 422,
      "no message from a user or lead"),
     ({"ticket": {"id": {"x": 1}, "subject": "Card declined"}}, 422, "id must be a string or a number"),
 ])

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from ticket_intel.adapters.microbatch import MicroBatcher
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant
-from ticket_intel.core.webhooks import Incoming, RequestError, parse_payload, verify
+from ticket_intel.core.webhooks import Ignored, Incoming, RequestError, parse_payload, verify
 from ticket_intel.live_triage import Triage, TriageFiles, TriageRequest, live_triage
 
 log = logging.getLogger("ticket_intel.serve")
@@ -155,8 +155,8 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
             incoming = parse_payload(_json(body))
         except RequestError as exc:
             return _refusal(exc, started)
-        if incoming is None:
-            return JSONResponse({"status": "pong"})
+        if isinstance(incoming, Ignored):
+            return JSONResponse({"status": incoming.status, "reason": incoming.reason})
         try:
             text = await run_in_threadpool(assistant.redact, incoming.text)
             result = await run_in_threadpool(respond, assistant, triage, incoming, text, await embed(text))

@@ -11,7 +11,8 @@ Accepted bodies (JSON objects):
   ticket object (`description_text` with an integer `status`);
 - Intercom: a notification (`{"type": "notification_event", "topic": "conversation.user.created",
   "data": {"item": <conversation>}}`); the message is the first one a user or lead wrote, as in the
-  conversations export. The `ping` topic Intercom sends when a webhook is saved carries no ticket.
+  conversations export. The `ping` topic Intercom sends when a webhook is saved carries no ticket,
+  and no other topic or Zendesk event than the new ticket's does (answered 200, `"ignored"`).
 
 Signatures: when a shared secret is configured, every request must carry one of
 - `X-Ticket-Intel-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (any sender);
@@ -39,6 +40,8 @@ SIGNATURE_HEADER = "x-ticket-intel-signature"
 ZENDESK_SIGNATURE = "x-zendesk-webhook-signature"
 ZENDESK_TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
 INTERCOM_SIGNATURE = "x-hub-signature"
+ZENDESK_NEW = "zen:event-type:ticket.created"  # the events that hold a new ticket
+INTERCOM_NEW = "conversation.user.created"
 REPLAY_WINDOW = timedelta(minutes=5)  # the usual tolerance for a signed timestamp's clock skew
 
 
@@ -169,16 +172,32 @@ def _object(value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
-def parse_payload(doc: Any) -> Incoming | None:
-    """The message of a plain, Zendesk, Freshdesk or Intercom body; None for Intercom's `ping`."""
+@dataclass(frozen=True)
+class Ignored:
+    """A helpdesk event that holds no new ticket, answered with HTTP 200 so the helpdesk does not
+    retry it: Intercom's `ping`, or an event about a ticket that exists (a reply, a status change),
+    which triaged its first message again."""
+
+    status: str
+    reason: str
+
+
+def parse_payload(doc: Any) -> Incoming | Ignored:
+    """The message of a plain, Zendesk, Freshdesk or Intercom body, or why the event holds none."""
     doc = _object(doc, "the body")
     if "text" in doc:
         return _plain(doc)
-    if str(doc.get("type", "")).startswith("zen:event-type:ticket."):
+    kind = str(doc.get("type", ""))
+    if kind.startswith("zen:event-type:ticket."):
+        if kind != ZENDESK_NEW:
+            return Ignored("ignored", f"a {kind} event holds no new ticket (only {ZENDESK_NEW} does)")
         return _zendesk(_object(doc.get("detail"), '"detail"'))
-    if doc.get("type") == "notification_event":
+    if kind == "notification_event":
         if doc.get("topic") == "ping":
-            return None
+            return Ignored("pong", "Intercom's ping holds no ticket")
+        if doc.get("topic") != INTERCOM_NEW:
+            return Ignored("ignored", f"an Intercom {doc.get('topic')} notification holds no new ticket "
+                                      f"(only {INTERCOM_NEW} does)")
         return _intercom(_object(_object(doc.get("data") or {}, '"data"').get("item"), '"data.item"'))
     if "freshdesk_webhook" in doc:
         return _freshdesk_rule(_object(doc["freshdesk_webhook"], '"freshdesk_webhook"'))
