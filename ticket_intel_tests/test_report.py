@@ -75,6 +75,9 @@ def test_an_alert_mostly_from_one_customer_says_so():
     assert "21 tickets (6 customers, 16 from one) against a baseline of 4.0/week" in md
     assert "6 customers (16 from one), first seen" in html and "6 customers, 16 from one) against" in html
     assert "from one" not in report.render_markdown(context())
+    # A spike's baseline says which weeks it is the mean of: the trend's beside it spans other weeks.
+    ctx["spikes"] = [{**ctx["spikes"][0], "baseline_weeks": 6}]
+    assert "against a baseline of 4.0/week (its last 6 weeks)" in report.render_markdown(ctx)
 
 
 def test_a_new_group_found_over_two_weeks_was_first_seen_last_week():
