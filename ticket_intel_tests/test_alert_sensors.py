@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from ticket_intel.core import anomalies, notify
+from ticket_intel.core.webhooks import SIGNATURE_HEADER
 from ticket_intel.defs.alert_sensors import new_pattern_sensor, volume_spike_sensor
 from ticket_intel.defs.resources import AlertConfig
 from ticket_intel_tests.test_alerts_asset import WEEKS, build_warehouse, materialize
@@ -174,7 +175,7 @@ def test_the_payload_is_signed_and_links_to_the_week(instance, webhook):
     Ticker(new_pattern_sensor, instance, notifier).tick()
     (request,) = webhook.requests
     body = request["body"]
-    assert request["headers"][notify.SIGNATURE_HEADER] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert request["headers"][SIGNATURE_HEADER] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
     assert request["headers"][notify.ALERT_HEADER] == NEW["alert_key"]
     doc = json.loads(body)
     assert doc["alert"] == NEW and doc["text"] == notify.describe(NEW)

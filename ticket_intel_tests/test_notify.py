@@ -18,6 +18,7 @@ import pytest
 from ticket_intel.adapters.notify import deliver
 from ticket_intel.core import notify
 from ticket_intel.core.notify import DeliveryError, Outbox
+from ticket_intel.core.webhooks import SIGNATURE_HEADER
 from ticket_intel_tests.fake_apis import http_server
 
 SPIKE = {
@@ -160,7 +161,7 @@ def test_webhook_payload_is_signed_and_names_the_alert(webhook):
     (request,) = webhook.requests
     body = request["body"]
     expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert request["headers"][notify.SIGNATURE_HEADER] == expected
+    assert request["headers"][SIGNATURE_HEADER] == expected
     assert request["headers"][notify.ALERT_HEADER] == SPIKE["alert_key"]
     assert request["headers"]["Content-Type"] == "application/json"
     doc = json.loads(body)
@@ -169,7 +170,7 @@ def test_webhook_payload_is_signed_and_names_the_alert(webhook):
 
 def test_webhook_without_secret_is_unsigned(webhook):
     deliver("webhook", NEW, webhook.url)
-    assert notify.SIGNATURE_HEADER not in webhook.requests[0]["headers"]
+    assert SIGNATURE_HEADER not in webhook.requests[0]["headers"]
 
 
 def test_slack_gets_text_with_slack_links(webhook):

@@ -15,12 +15,11 @@ import requests
 from ticket_intel.core.notify import (
     ALERT_HEADER,
     KINDS,
-    SIGNATURE_HEADER,
     DeliveryError,
     describe,
     payload,
-    sign,
 )
+from ticket_intel.core.webhooks import SIGNATURE_HEADER, sign
 
 
 def deliver(kind: str, alert: Mapping[str, Any], url: str = "", secret: str = "",

@@ -35,6 +35,7 @@ from ticket_intel.core.meaning import GREETING_WORD
 from ticket_intel.core.normalize import SIGN_OFF_LINE
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 from ticket_intel.core.sources import freshdesk, intercom, zendesk
+from ticket_intel.core.vocabulary import MONTH
 
 log = logging.getLogger(__name__)
 PROMPT_CHARS = 1200  # per text: a resolution is longer than a first message
@@ -58,12 +59,11 @@ _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter ag
 # What was true of the past customer's case, not of the new one: its amounts, its card's last digits
 # and its dates ("two authorisations of $120.00 on the Amex ending 1005"). The draft leaves a gap for
 # the agent to fill, as it does for the agent's name.
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _CASE_FACTS = (
     (re.compile(r"(?i)(?:[$£€¥]\s?\d[\d,.]*\d|[$£€¥]\s?\d|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)"),
      "[AMOUNT]"),
     (re.compile(r"(?i)\b(ending(?: in)?|last (?:4|four)(?: digits)?(?: of)?)(\W{1,3})\d{4}\b"), r"\1\2[LAST 4 DIGITS]"),
-    (re.compile(rf"(?i)\b(?:\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}(?: \d{{4}})?|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?"
+    (re.compile(rf"(?i)\b(?:\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH}(?: \d{{4}})?|{MONTH} \d{{1,2}}(?:st|nd|rd|th)?"
                 rf"(?:,? \d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)\b"), "[DATE]"),
 )
 

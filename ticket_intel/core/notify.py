@@ -6,8 +6,6 @@ receiver can drop a repeat if a tick that sent it crashed before recording that 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +16,6 @@ from ticket_intel.core.anomalies import NEW_PATTERN, began_before, related_names
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 
 KINDS = ("log", "slack", "webhook")
-SIGNATURE_HEADER = "X-Ticket-Intel-Signature"
 ALERT_HEADER = "X-Ticket-Intel-Alert"
 REPORT_ASSET = "weekly_report"
 
@@ -128,10 +125,6 @@ def describe(alert: Mapping[str, Any]) -> str:
         text += f" {sentence[:1].upper()}{sentence[1:]}."
     examples = ", ".join(alert.get("example_ticket_ids") or [])
     return text + (f" Examples: {examples}." if examples else "")
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def payload(kind: str, alert: Mapping[str, Any], links: Mapping[str, str]) -> dict[str, Any]:

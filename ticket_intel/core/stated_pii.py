@@ -9,15 +9,16 @@ redaction pre-filter (core/redact.py).
 
 from __future__ import annotations
 
+from ticket_intel.core.vocabulary import MONTH
+
 # Top-level domains reserved for documentation and private networks: RFC 6761 (example, test,
 # invalid, localhost), RFC 6762 (local, and the private names its appendix G lists), ICANN's
 # .internal. No public suffix list holds them, yet an address on one reaches a person.
 SPECIAL_USE_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "internal", "intranet",
                               "private", "corp", "home", "lan"})
 
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
-         rf"\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})")
+         rf"\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {MONTH},? \d{{4}}|{MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})")
 # Only the date goes: "date of birth [DATE_OF_BIRTH]" still says what was asked for.
 DATE_OF_BIRTH = rf"(?i)(?<=\b(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?)\W{{0,3}}(?:is\W{{0,3}})?){_DATE}\b"
 # A card's security code: only the digits go, as card data.

@@ -19,7 +19,7 @@ import string
 from collections.abc import Iterable
 
 from ticket_intel.core.meaning import profane_words
-from ticket_intel.core.vocabulary import SEVERITIES, URGENCIES
+from ticket_intel.core.vocabulary import MONTH, SEVERITIES, URGENCIES
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)[@.]?@\w+")
@@ -52,8 +52,7 @@ _NTH = r"(?:second|third|fourth|fifth|sixth|2nd|3rd|4th|5th|6th|\d+th)"
 _LONG_HOURS = r"(?:2[4-9]|[3-9]\d|\d{3,}) ?\+? ?(?:hours?|hrs?)"
 _SPAN = (rf"(?:(?:over|almost|nearly|more than|at least|about|around|close to|(?:the )?past|(?:the )?last) )?"
          rf"(?:{_DAYS}|{_LONG_HOURS})")
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {_MONTH})?|{_MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH})"
+_DATE = rf"(?:\d{{1,2}}(?:st|nd|rd|th)(?: of {MONTH})?|{MONTH} ?\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? {MONTH})"
 # What comes before a span of days that is a wait ("no signal for 3 days"), not a booking ("a room for 2 days").
 _WAITING = (r"(?:wait\w*|not|n't|no|nothing|never|still|pending|stuck|down|out|been|gone|without|delay\w*|late|"
             r"trying|tried|since|already|again|ago|missing|lost|broken|off|outage|problems?|issues?|disrupt\w*|interrupt\w*|"

@@ -23,6 +23,9 @@ ESCALATION_SIGNALS = (
 NO_PRODUCT = ""
 DEFAULT_SEVERITY = "P3"
 DEFAULT_SIGNAL = "other"
+# A month's name or its abbreviation in lower case ("nov", "november", "sept."), for patterns read
+# over folded text or compiled with (?i); core/entities.py's capitalised one tells a name from a word.
+MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 
 
 def plural(n: int, noun: str) -> str:

@@ -36,7 +36,8 @@ from typing import Any
 from ticket_intel.core.sources import freshdesk, intercom
 from ticket_intel.core.sources.base import RecordError, id_or_none, make_ticket
 
-SIGNATURE_HEADER = "x-ticket-intel-signature"
+SIGNATURE_HEADER = "X-Ticket-Intel-Signature"  # our scheme: alerts we send carry it too (core/notify.py)
+OURS = SIGNATURE_HEADER.lower()  # headers are compared in lower case
 ZENDESK_SIGNATURE = "x-zendesk-webhook-signature"
 ZENDESK_TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
 INTERCOM_SIGNATURE = "x-hub-signature"
@@ -87,8 +88,7 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], now: datetime |
     key, h = secret.encode(), {k.lower(): v for k, v in headers.items()}
     fresh = _fresh(h.get(ZENDESK_TIMESTAMP), now or datetime.now(UTC))
     checks = {
-        SIGNATURE_HEADER: lambda: _digest_ok(b"sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest().encode(),
-                                             h[SIGNATURE_HEADER], hexadecimal=True),
+        OURS: lambda: _digest_ok(sign(secret, body).encode(), h[OURS], hexadecimal=True),
         ZENDESK_SIGNATURE: lambda: fresh and _digest_ok(base64.b64encode(hmac.new(
             key, h.get(ZENDESK_TIMESTAMP, "").encode() + body, hashlib.sha256).digest()), h[ZENDESK_SIGNATURE]),
         INTERCOM_SIGNATURE: lambda: _digest_ok(b"sha1=" + hmac.new(key, body, hashlib.sha1).hexdigest().encode(),
@@ -96,7 +96,7 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], now: datetime |
     }
     sent = [check for header, check in checks.items() if header in h]
     if not sent:
-        raise RequestError(401, f"unsigned request: send an {SIGNATURE_HEADER.title()} header "
+        raise RequestError(401, f"unsigned request: send an {SIGNATURE_HEADER} header "
                                 "(sha256=<hex HMAC of the body>) or your helpdesk's webhook signature")
     if not any(check() for check in sent):
         if ZENDESK_SIGNATURE in h and not fresh:
