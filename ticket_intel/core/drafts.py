@@ -153,7 +153,7 @@ def _parse(raw: str) -> LLMDraft:
     return LLMDraft.model_validate(json.loads(text))
 
 
-def grounded(answer: LLMDraft, ticket_text: str, grounds: Sequence[Match]) -> list[str]:
+def grounded(answer: LLMDraft, grounds: Sequence[Match]) -> list[str]:
     """The cited ids the model was shown; raises `UngroundedAnswer` when the answer cannot be used."""
     allowed = [m.ticket_id for m in grounds]
     cited = [i for i in dict.fromkeys(answer.used_ticket_ids) if i in allowed]
@@ -180,9 +180,9 @@ def _ticket_ids(reply: str, allowed: Sequence[str]) -> list[str]:
     return re.findall(pattern, reply, flags=re.IGNORECASE)
 
 
-def _answer(raw: str, ticket_text: str, grounds: Sequence[Match], method: str) -> Draft:
+def _answer(raw: str, grounds: Sequence[Match], method: str) -> Draft:
     answer = _parse(raw)
-    cited = grounded(answer, ticket_text, grounds)
+    cited = grounded(answer, grounds)
     return Draft(answer.reply.strip(), method, cited, grounds[0].similarity,
                  note=f"drafted by {method.removeprefix('llm:')} from {len(cited)} resolved tickets; "
                       "review before sending")
@@ -197,14 +197,14 @@ def llm_draft(ticket_text: str, grounds: Sequence[Match], model: str, cache: LLM
     key = prompt_hash(model, messages)
     if (cached := cache.get(key)) is not None:
         try:
-            return _answer(cached, ticket_text, grounds, method)
+            return _answer(cached, grounds, method)
         except (ValueError, ValidationError):
             log.warning("cached draft no longer validates; asking again")
     reason = ""
     for attempt in range(2):
         try:
             raw = complete(messages)
-            draft = _answer(raw, ticket_text, grounds, method)
+            draft = _answer(raw, grounds, method)
         except (ValueError, ValidationError) as exc:  # UngroundedAnswer and JSON errors are ValueErrors
             reason = str(exc).splitlines()[0][:200]
             log.warning("LLM draft invalid (attempt %d): %s", attempt + 1, reason)

@@ -173,7 +173,7 @@ def track(
                         old not in split and float(x[i] @ cents[labels[i]]) - near <= band[labels[i]])):
                     theme_of[i], kept[i] = old, True
         known = {p.theme_id for p in previous}
-        theme_of = _dissolve_small(x, theme_of, labels, cents, floor, theme_ids, known, min_size)
+        theme_of = _dissolve_small(x, theme_of, cents, floor, theme_ids, known, min_size)
     alive = set(theme_of)  # a dissolved new theme's tickets count where they were finally placed
     series_of = [c if k and c in alive else t for t, c, k in zip(theme_of, clustered, kept, strict=True)]
     return Tracked(theme_of, kept, events(previous, ticket_ids, theme_of), series_of)
@@ -224,9 +224,11 @@ def _references(
 
 
 def _dissolve_small(
-    x: np.ndarray, theme_of: list[str | None], labels: np.ndarray, cents: dict[int, np.ndarray],
+    x: np.ndarray, theme_of: list[str | None], cents: dict[int, np.ndarray],
     floor: dict[int, float], theme_ids: dict[int, str], known: set[str], min_size: int,
 ) -> list[str | None]:
+    """A new theme smaller than a theme may be gives its tickets to the nearest theme whose floor
+    they clear, or to none: a fragment is no theme, and no id should be spent on it."""
     sizes = Counter(t for t in theme_of if t is not None)
     small = {t for t, n in sizes.items() if n < min_size and t not in known}
     if not small:
