@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from ticket_intel.core.vocabulary import FRUSTRATED
+
 AFFECTED_COLUMNS = ["theme_id", "customer_id", "account_id", "plan", "monthly_revenue", "tickets",
                     "first_ticket_at", "last_ticket_at"]
 RISK_COLUMNS = ["customer_id", "account_id", "plan", "monthly_revenue", "tickets", "frustrated", "escalated",
                 "escalation_signals", "churn_flagged", "evidence", "reason"]
-HIGH_LEVELS = frozenset({"high", "critical"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _flagged(value: Any, churn_score: float) -> bool:
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, str):
-        return value.strip().lower() in HIGH_LEVELS
+        return value.strip().lower() in FRUSTRATED
     return isinstance(value, numbers.Real) and not math.isnan(value) and value >= churn_score
 
 
@@ -97,7 +98,7 @@ def _per_ticket(tickets: pd.DataFrame, settings: RiskSettings) -> pd.DataFrame:
     escalation = tickets["escalation"].fillna(False).astype(bool) if "escalation" in tickets else False
     churn = tickets["churn_risk"] if "churn_risk" in tickets else pd.Series([None] * n, index=tickets.index)
     return tickets.assign(
-        frustrated=frustration.map(lambda v: isinstance(v, str) and v.strip().lower() in HIGH_LEVELS),
+        frustrated=frustration.map(lambda v: isinstance(v, str) and v.strip().lower() in FRUSTRATED),
         escalated=signals.map(bool) | escalation, signals=signals,
         churn_flagged=churn.map(lambda v: _flagged(v, settings.churn_score)))
 

@@ -19,14 +19,19 @@ import pandas as pd
 
 from ticket_intel.core.summarize import ThemeDocs, ThemeSummary
 from ticket_intel.core.triage import signal_and_severity
+from ticket_intel.core.vocabulary import FRUSTRATED
 
 # The per-ticket triage fields the week's context carries (`marts.ticket_triage`, output contract).
 TRIAGE_FIELDS = (
     "category", "subcategory", "signal_type", "severity", "urgency", "sentiment", "frustration", "escalation",
     "escalation_signals", "churn_risk", "assigned_team", "sla_hours", "escalated", "needs_review",
 )
-FRUSTRATED = frozenset({"high", "critical"})
 THEME_COLUMNS = ("sentiment", "frustration_share", "escalation_share", "churn_risk_customers", "triaged_tickets")
+
+
+def churn_risk_customers(tickets: pd.DataFrame) -> int:
+    """Distinct customers with a ticket at high churn risk (`customer` key, triage's `churn_risk`)."""
+    return int(tickets.loc[tickets["churn_risk"] == "high", "customer"].nunique())
 
 
 def triaged(frame: pd.DataFrame) -> pd.Series:
@@ -75,7 +80,7 @@ def theme_triage(group: pd.DataFrame) -> dict[str, Any]:
         "sentiment": round(float(rows["sentiment"].astype(float).mean()), 4),
         "frustration_share": float(rows["frustration"].isin(FRUSTRATED).mean()),
         "escalation_share": float(rows["escalation"].astype(bool).mean()),
-        "churn_risk_customers": int(rows.loc[rows["churn_risk"] == "high", "customer"].nunique()),
+        "churn_risk_customers": churn_risk_customers(rows),
         "triaged_tickets": len(rows),
     }
 

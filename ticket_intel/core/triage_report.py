@@ -24,8 +24,8 @@ from typing import Any
 import pandas as pd
 
 from ticket_intel.core.sources.base import RESOLVED_STATUSES
-from ticket_intel.core.theme_triage import FRUSTRATED, triaged
-from ticket_intel.core.vocabulary import ESCALATION_SIGNALS, URGENCIES
+from ticket_intel.core.theme_triage import churn_risk_customers, triaged
+from ticket_intel.core.vocabulary import ESCALATION_SIGNALS, FRUSTRATED, URGENCIES
 
 # What each ticket's export says about its SLA (warehouse/context.py reads them with its triage).
 SLA_FACTS = ("first_reply_hours", "observed_hours", "ticket_status", "replies_exported")
@@ -92,7 +92,7 @@ def escalations(tickets: pd.DataFrame) -> dict[str, Any]:
         "p1": int(p1.sum()), "frustrated": int((~signalled & ~p1).sum()),
         "signals": [{"signal": s, "tickets": per_signal[s]} for s in ESCALATION_SIGNALS if per_signal[s]],
         "frustrated_tickets": int(tickets["frustration"].isin(FRUSTRATED).sum()),
-        "churn_risk_customers": int(tickets.loc[tickets["churn_risk"] == "high", "customer"].nunique()),
+        "churn_risk_customers": churn_risk_customers(tickets),
     }
 
 

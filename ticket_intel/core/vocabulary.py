@@ -13,6 +13,7 @@ SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 URGENCIES = ("P1", "P2", "P3", "P4")
 SIGNAL_TYPES = ("bug", "feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing", "other")
 FRUSTRATION_LEVELS = ("low", "medium", "high", "critical")
+FRUSTRATED = frozenset({"high", "critical"})  # the levels a report counts as a frustrated customer
 CHURN_RISKS = ("low", "medium", "high")
 ESCALATION_SIGNALS = (
     "churn", "legal_threat", "public_complaint", "strong_negative", "refund_chargeback",
