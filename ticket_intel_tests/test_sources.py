@@ -481,3 +481,11 @@ def test_a_subject_leads_a_body_that_only_points_to_it_or_to_an_attachment():
     made = make_ticket(source="zendesk", source_id=1, created_at="2026-09-01T10:00:00Z",
                        message="<p>Hi, please see the attached file. Thanks</p>", subject="Refund not received")
     assert made["message"] == "Refund not received\n\n<p>Hi, please see the attached file. Thanks</p>"
+
+
+def test_a_name_is_one_pseudonym_whichever_export_it_came_from():
+    """A mapped export's requester name and a chat's speaker name were hashed two ways."""
+    from ticket_intel.core.sources.base import pseudonymize
+    from ticket_intel.core.sources.transcripts import speaker_id
+
+    assert pseudonymize("Siobhan  Moncrieff").split(":")[1] == speaker_id("siobhan moncrieff ").split(":")[1]

@@ -7,7 +7,6 @@ it in `ops.rejected_tickets` instead of dropping it silently.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -29,6 +28,7 @@ from ticket_intel.core.normalize import (
     has_text,
     html_to_text,
 )
+from ticket_intel.core.sources.pseudonyms import hashed_id
 from ticket_intel.core.sources.transcripts import transcript_turns
 from ticket_intel.core.sources.zones import parse_time_text
 
@@ -200,9 +200,8 @@ def pseudonymize(customer: str | None) -> str | None:
     said = " ".join(customer.split())
     kind = ("email" if "@" in said else "phone" if _PHONE_ID.match(said) and sum(map(str.isdigit, said)) >= 7
             and not said.isdigit() else "name" if " " in said else None)
-    if kind is None:
-        return customer
-    return f"{kind}:" + hashlib.sha256(said.lower().encode()).hexdigest()[:16]
+    return customer if kind is None else hashed_id(kind, said)
+
 
 
 def _fromisoformat(text: str) -> datetime | None:

@@ -12,7 +12,6 @@ replies (`agent_replies`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from dateutil import parser as dateparser
 
 from ticket_intel.core.meaning import CONTACT_SUBJECT
 from ticket_intel.core.normalize import html_to_text
+from ticket_intel.core.sources.pseudonyms import hashed_id
 from ticket_intel.core.sources.zones import parse_time_text
 
 # "(01:51:14 PM) ", "[09:59] ": a line of the transcript starts with the time it was said.
@@ -119,7 +119,7 @@ def agent_replies(text: str, subject: str | None, fallback_start: datetime) -> l
 
 def speaker_id(who: str) -> str:
     """An id for a chat's speaker that never shows their display name, which is a person's."""
-    return "chat:" + hashlib.sha256(who.strip().lower().encode()).hexdigest()[:16]
+    return hashed_id("chat", who)
 
 
 def _customer(speakers: list[str], joined: set[str], subject: str | None) -> str:
