@@ -147,7 +147,7 @@ class Stage:
         return meta["entry"]
 
     def _restore(self, table: str, part: Path, digest: str, shift: int, source_file: str) -> None:
-        if _sha256(part) != digest:
+        if file_sha256(part) != digest:
             raise ValueError(f"{part} is not the file that was kept")
         path = self._part_path(table)
         if table in _SEQUENCED and shift:
@@ -170,7 +170,7 @@ class Stage:
         with contextlib.suppress(OSError), self.cache.writing(key) as temp:
             for path, _ in parts:
                 _link(path, temp / path.name)
-            listed = [[table, path.name, _sha256(path)] for path, table in parts]
+            listed = [[table, path.name, file_sha256(path)] for path, table in parts]
             meta = {"entry": entry, "first": first, "seqs": last - first + 1, "parts": listed}
             (temp / ENTRY_FILE).write_text(json.dumps({"meta": meta, "sha256": _json_sha256(meta)}))
 
@@ -293,11 +293,6 @@ class Stage:
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _json_sha256(value: Any) -> str:

@@ -120,14 +120,11 @@ def spool_snapshot(path: Path) -> Spool:
 
 def file_sha256(path: Path) -> str | None:
     """The content hash of a file as it is now; None when it cannot be read."""
-    digest = hashlib.sha256()
     try:
         with open(path, "rb") as fh:
-            while piece := fh.read(READ_PIECE):
-                digest.update(piece)
+            return hashlib.file_digest(fh, "sha256").hexdigest()
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 def cut_incomplete(spool: Spool) -> bytes:
