@@ -177,7 +177,7 @@ def test_a_new_group_keeps_its_own_rule_only_while_its_birth_week_is_in_the_wind
 
 def test_the_new_group_scan_runs_at_the_level_it_is_given(monkeypatch):
     """TICKET_INTEL_NEW_GROUP_MAX_P_VALUE reaches the scan of every scope (the pipeline passes
-    `ClusteringConfig.new_groups()`); without it the scan keeps its defaults."""
+    `ClusteringConfig.new_groups`); without it the scan keeps its defaults."""
     import inspect
 
     from ticket_intel.core import subgroups
@@ -201,10 +201,14 @@ def test_the_new_group_scan_runs_at_the_level_it_is_given(monkeypatch):
 def test_the_new_group_level_is_read_as_a_probability():
     import pytest
 
-    from ticket_intel.defs.resources import ClusteringConfig
+    from ticket_intel.defs.resources import ClusteringConfig, RankingConfig
 
-    assert ClusteringConfig(new_group_max_p_value="0.05").new_groups().max_p_value == 0.05
+    ranking = RankingConfig(min_theme_tickets=5, min_theme_customers=3)
+    assert ClusteringConfig(new_group_max_p_value="0.05").new_groups(ranking).max_p_value == 0.05
+    # a group is a theme in the making: the configured theme size and seed reach the scan
+    sized = ClusteringConfig(seed=7, new_group_max_p_value="0.1").new_groups(RankingConfig(min_theme_tickets=8, min_theme_customers=4))
+    assert (sized.min_tickets, sized.min_customers, sized.seed) == (8, 4, 7)
     with pytest.raises(ValueError, match="TICKET_INTEL_NEW_GROUP_MAX_P_VALUE must be between 0 and 1"):
-        ClusteringConfig(new_group_max_p_value="1.5").new_groups()
+        ClusteringConfig(new_group_max_p_value="1.5").new_groups(ranking)
     with pytest.raises(ValueError, match="must be a number"):
-        ClusteringConfig(new_group_max_p_value="often").new_groups()
+        ClusteringConfig(new_group_max_p_value="often").new_groups(ranking)

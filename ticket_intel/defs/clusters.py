@@ -12,6 +12,7 @@ import duckdb
 from ticket_intel import warehouse as wh
 from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.progress import Progress
+from ticket_intel.core.subgroups import GroupSettings
 from ticket_intel.core.theme_week import cluster_window, issued_from, issued_to, previous_from
 from ticket_intel.core.weeks import window
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
@@ -26,11 +27,11 @@ PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
 
 
 def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: ClusteringConfig, refit: RefitPolicy,
-                 run_id: str) -> dict[str, int]:
+                 groups: GroupSettings, run_id: str) -> dict[str, int]:
     frame, vectors = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
     step = cluster_window(week, frame, vectors,
                           previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
-                          refit=refit, new_groups=clustering.new_groups(),
+                          refit=refit, new_groups=groups,
                           issued=issued_from(*wh.issued_themes(con, week)))
     wh.register_themes(con, week, issued_to(step), run_id)
     tag = {"week_start": week, "run_id": run_id}
@@ -57,11 +58,12 @@ def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clu
                     alerts: AlertConfig, ranking: RankingConfig):
     stats = {}
     refit = clustering.refit(WINDOW_WEEKS, alerts.settings(ranking))  # a theme half-way to a spike refits
+    groups = clustering.new_groups(ranking)
     with warehouse.connect() as con:
         weeks = weeks_with_tickets(context, con, announce=True)
         meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
         for week in weeks:
-            stats[week.isoformat()] = found = cluster_week(con, week, clustering, refit, context.run.run_id)
+            stats[week.isoformat()] = found = cluster_week(con, week, clustering, refit, groups, context.run.run_id)
             context.log.debug(f"{week}: {found}")
             week_facts(context, week, {"themes": dg.MetadataValue.int(found["themes"]),
                                        "outliers": dg.MetadataValue.int(found["outliers"])})

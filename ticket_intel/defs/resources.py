@@ -185,12 +185,14 @@ class ClusteringConfig(dg.ConfigurableResource):
     refit_weeks: str = E("TICKET_INTEL_REFIT_WEEKS")
     new_group_max_p_value: str = E("TICKET_INTEL_NEW_GROUP_MAX_P_VALUE")
 
-    def new_groups(self) -> GroupSettings:
-        """The new-group scan, at the configured level (a value outside (0, 1) is refused)."""
+    def new_groups(self, ranking: "RankingConfig") -> GroupSettings:
+        """The new-group scan, at the configured level (a value outside (0, 1) is refused), with this
+        clustering's seed and a theme's size: a group is a theme in the making."""
         level = _number("new_group_max_p_value", self.new_group_max_p_value)
         if not 0 < level < 1:
             raise ValueError(f"TICKET_INTEL_NEW_GROUP_MAX_P_VALUE must be between 0 and 1, not {level}")
-        return GroupSettings(max_p_value=level)
+        return GroupSettings(min_tickets=ranking.min_theme_tickets, min_customers=ranking.min_theme_customers,
+                             max_p_value=level, seed=self.seed)
 
     def scopes(self) -> Scopes:
         return Scopes.parse(self.embedding_languages, self.themes_by_product)
