@@ -328,7 +328,7 @@ class TrackerConfig(dg.ConfigurableResource):
         """The tracker's client; missing credentials are an error naming the variables."""
         if self.name() == "jira":
             return JiraClient(self.jira_url, self.jira_email, self.jira_api_token, self.jira_project, self.jira_issue_type)
-        labels = tuple(x.strip() for x in self.linear_label_ids.split(",") if x.strip())
+        labels = cfg.words(self.linear_label_ids)
         return LinearClient(self.linear_api_key, self.linear_team_id, url=self.linear_url, label_ids=labels)
 
 
