@@ -330,3 +330,14 @@ def test_paid_plans_can_be_listed_and_must_be_known():
 def test_trend_states_its_baseline():
     assert trend(10, [29, 20, 25, 24], False).describe(10) == "falling (10 vs 24.5/wk)"
     assert trend(5, [], True).describe(5) == "new"
+
+
+def test_the_ui_s_top_themes_write_a_new_theme_s_trend_as_the_report_does():
+    """The asset page read "new (9 vs nan/wk)" for every new theme; the report says "new"."""
+    import numpy as np
+
+    from ticket_intel.defs.ranking import _top_table
+
+    table = _top_table(pd.DataFrame([{"rank": 1, "label": "A", "tickets": 9, "customers": 9, "trend": "new",
+                                      "trend_baseline": np.nan, "ranked_weeks": 1, "impact": 3.0}]))
+    assert "| 1 | A | 9 | 9 | new | 3 |" in table and "nan" not in table

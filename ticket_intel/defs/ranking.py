@@ -14,8 +14,8 @@ from ticket_intel.core.embed import embed_cached
 from ticket_intel.core.findings import FindingSettings, Inputs, week_findings
 from ticket_intel.core.help_center import embedding_texts
 from ticket_intel.core.product_inputs import articles_from, releases_from
-from ticket_intel.core.rank import Ranking, RankSettings, Trend, rank_week
-from ticket_intel.core.report import md_escape
+from ticket_intel.core.rank import Ranking, RankSettings, rank_week
+from ticket_intel.core.report import md_escape, trend_text
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, RankingConfig, Warehouse
 
@@ -55,9 +55,9 @@ def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: R
 
 def _top_table(ranked: pd.DataFrame) -> str:
     lines = ["| # | theme | tickets | customers | trend | impact |", "|---:|---|---:|---:|---|---:|"]
-    for r in ranked.head(10).itertuples():
-        trend = Trend(r.trend, r.trend_baseline).describe(r.tickets, r.ranked_weeks)
-        lines.append(f"| {r.rank} | {md_escape(r.label)} | {r.tickets} | {r.customers} | {trend} | {r.impact:.0f} |")
+    for r in ranked.head(10).to_dict("records"):  # the trend as the report writes it: "new", not "vs nan/wk"
+        lines.append(f"| {r['rank']} | {md_escape(r['label'])} | {r['tickets']} | {r['customers']} | "
+                     f"{trend_text(r)} | {r['impact']:.0f} |")
     return "\n".join(lines)
 
 
