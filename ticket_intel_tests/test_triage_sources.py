@@ -20,6 +20,8 @@ def _tick(instance: dg.DagsterInstance, config: TriageConfig) -> list[str]:
 
     sensor = defs().resolve_sensor_def("triage_config_sensor")
     result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources={"triage_config": config}))
+    # the tick says what it did: "unchanged", or which file it recorded and how to apply it
+    assert ("recorded a new version of" in result.skip_message) == bool(result.asset_events), result.skip_message
     for event in result.asset_events:
         instance.report_runless_asset_event(event)
     return sorted(e.asset_key.to_user_string() for e in result.asset_events)

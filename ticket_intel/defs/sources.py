@@ -88,6 +88,14 @@ def file_observation(instance: dg.DagsterInstance, asset: str, path: str) -> dg.
     return None if latest_version(instance, asset) == version else observation(asset, version)
 
 
+def recorded(events: list[dg.AssetObservation], built_on: str) -> str:
+    """What a sensor's tick did when it recorded new versions (shown in the tick, where an idle tick
+    says "unchanged"): the files, and what applies them."""
+    names = ", ".join(e.asset_key.to_user_string() for e in events)
+    return (f"recorded a new version of {names}: {built_on} show as stale; backfill weekly_job over the weeks "
+            "to apply it (`ticket-intel run --weeks all`)")
+
+
 def record_config_versions(instance: dg.DagsterInstance) -> None:
     """Before a run outside the daemon (the CLI): record the configuration files the run will read, so
     its materializations carry their versions and do not show stale once the sensors first look."""

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ticket_intel.defs.resources import RankingConfig
-from ticket_intel.defs.sources import file_observation
+from ticket_intel.defs.sources import file_observation, recorded
 
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -13,4 +13,4 @@ def taxonomy_sensor(context: dg.SensorEvaluationContext, ranking: RankingConfig)
     found = file_observation(context.instance, "taxonomy", ranking.taxonomy)
     if found is None:
         return dg.SensorResult(skip_reason="taxonomy unchanged")
-    return dg.SensorResult(asset_events=[found])
+    return dg.SensorResult(asset_events=[found], skip_reason=recorded([found], "the summaries and what is built on them"))

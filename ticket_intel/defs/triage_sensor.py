@@ -4,7 +4,7 @@ triage.yaml or routing.yaml change, so `ticket_triage` and what is built on it s
 import dagster as dg
 
 from ticket_intel.defs.resources import TriageConfig
-from ticket_intel.defs.sources import file_observation
+from ticket_intel.defs.sources import file_observation, recorded
 
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -15,4 +15,5 @@ def triage_config_sensor(context: dg.SensorEvaluationContext, triage_config: Tri
              if (event := file_observation(context.instance, asset, path)) is not None]
     if not found:
         return dg.SensorResult(skip_reason="triage.yaml and routing.yaml unchanged")
-    return dg.SensorResult(asset_events=found)
+    return dg.SensorResult(asset_events=found, skip_reason=recorded(
+        found, "ticket_triage (and the summaries, rankings and reports built on it, which Dagster does not mark)"))
