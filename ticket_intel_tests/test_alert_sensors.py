@@ -146,6 +146,13 @@ def test_a_tick_that_dies_before_its_cursor_is_saved_repeats_nothing(instance, w
     assert delivered_keys(webhook) == {SPIKE["alert_key"]: 1, SPIKE_2["alert_key"]: 1}
 
 
+def test_the_log_notifier_s_tick_says_it_logged_not_sent(instance):
+    """With the default notifier nothing leaves the machine; its ticks read "sent 4"."""
+    report(instance, "2026-11-09", [SPIKE])
+    result = Ticker(volume_spike_sensor, instance, AlertConfig(notifier="log")).tick()
+    assert result.skip_reason.skip_message == "logged 1, failed 0 (pending: 0)"
+
+
 def test_a_slow_receiver_is_bounded_by_the_tick_budget(instance, webhook):
     """A request starts only while its timeout still fits in the budget; the rest waits."""
     webhook.statuses, webhook.hang_seconds = ["hang"] * 3, 5.0

@@ -96,7 +96,8 @@ def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition
         _read_alerts(context.instance, box, kind)
         _replay_deliveries(context.instance, box, kind)
         sent, failed = _deliver(context, alerts, box)
-        summary = f"sent {sent}, failed {failed} (pending: {len(box.pending)})" if sent or failed else "no new alerts"
+        verb = "logged" if alerts.notifier == "log" else "sent"  # the log notifier sends nothing anywhere
+        summary = f"{verb} {sent}, failed {failed} (pending: {len(box.pending)})" if sent or failed else "no new alerts"
         # a tick requests no runs, so Dagster lists it as skipped: the reason says what it did
         return dg.SensorResult(cursor=box.dump(), skip_reason=summary)
 
