@@ -433,7 +433,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     if before is None:
         click.echo(NOT_CLUSTERED_YET)
         return
-    click.echo(f"updating weeks {start}..{end}: summaries, ranking, alerts and reports (no re-clustering)")
+    click.echo(f"updating {span(start, end)}: summaries, ranking, alerts and reports (no re-clustering)")
     with access.open_snapshot(warehouse) as con:
         written_by = wh.summarizers(con, start, end)
     if (line := summarizer_change(written_by, settings.value("TICKET_INTEL_LLM_MODEL"))) is not None:

@@ -29,7 +29,7 @@ from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.vocabulary import plural
-from ticket_intel.core.weeks import monday, week_start
+from ticket_intel.core.weeks import monday, span, week_start
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.ingest import kept_week_counts
 
@@ -193,7 +193,7 @@ class WeekPlan:
         skipped = f"; skipped {plural(self.without, 'week')} with no tickets" if self.without else ""
         kept = (f"; the {plural(self.current, 'week')} before {_are(self.current)} unchanged since their last complete run"
                 if self.current else "")
-        return f"weeks {self.start}..{self.end}: {self.with_tickets} with tickets{skipped}{kept}{self._cut_note()}"
+        return f"{span(self.start, self.end)}: {self.with_tickets} with tickets{skipped}{kept}{self._cut_note()}"
 
     def _cut_note(self) -> str:
         if (cut := self.cut) is None:

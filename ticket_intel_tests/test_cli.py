@@ -620,17 +620,17 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     assert "nothing to run: the 2 weeks with tickets, 2026-08-31..2026-09-07, are unchanged" in run()
     assert run_ids() == first
     export("september.csv", ["2026-09-14"])
-    assert "weeks 2026-09-14..2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
+    assert "week 2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
     assert run_ids()[:2] == first
     (inbox / "broken.csv").write_text(fd_csv([fd_row(created="yesterday")] * 3))  # no ticket, but never silent
     out = run()
     assert "broken.csv: no ticket in a week that changed, but new to the warehouse; running the newest week" in out
-    assert "weeks 2026-09-14..2026-09-14: 1 with tickets" in out and "broken.csv: freshdesk, 0 accepted, 3 rejected" in out
+    assert "week 2026-09-14: 1 with tickets" in out and "broken.csv: freshdesk, 0 accepted, 3 rejected" in out
     with wh.open_warehouse(warehouse) as con:
         assert con.execute("SELECT count(*) FROM ops.rejected_tickets WHERE source_file LIKE '%broken.csv'").fetchone()[0] == 3
     assert "nothing to run" in run()
     (inbox / "september.csv").rename(tmp_path / "september.csv")  # removed, not pruned: its tickets stay
-    assert "weeks 2026-09-14..2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
+    assert "week 2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
     assert "nothing to run: the 3 weeks with tickets" in run()  # it said 2, of a warehouse holding 3
     (tmp_path / "september.csv").rename(inbox / "september.csv")
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")

@@ -14,7 +14,13 @@ def week_start(timestamps: pd.Series) -> pd.Series:
 
 
 def monday(day: date) -> date:
+    """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
+
+
+def span(start: date | str, end: date | str) -> str:
+    """Weeks as people read them: "week 2017-12-04", "weeks 2017-11-20..2017-12-04"."""
+    return f"week {start}" if str(start) == str(end) else f"weeks {start}..{end}"
 
 
 def window(week: date, n_weeks: int) -> list[date]:

@@ -27,6 +27,7 @@ import dagster as dg
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
 from ticket_intel.core.sources.accounts import is_accounts_file
+from ticket_intel.core.weeks import span
 from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
@@ -139,7 +140,7 @@ def _look_at(context: dg.SensorEvaluationContext, tick: _Tick, path: Path, keys:
     changed = weeks_to_run(weeks, tick.seen.get(previous) if previous else None)
     needed = [w for w in changed if digest[:16] not in last_ingest(w).metadata.get(READ_FILES, ())]
     for start, end in contiguous(needed):
-        context.log.info(f"{path.name}: weeks {start}..{end}")
+        context.log.info(f"{path.name}: {span(start, end)}")
     if skipped := len(weeks) - sum(w.isoformat() in weeks for w in needed):
         context.log.info(f"{path.name}: {skipped} of its {len(weeks)} weeks need no run (unchanged since "
                          "the version before, or their last run read this content)")
