@@ -63,7 +63,7 @@ def _top_table(ranked: pd.DataFrame) -> str:
 
 @weekly_asset(
     group_name="insight",
-    deps=["cluster_summaries", "ticket_clusters", "raw_tickets", "taxonomy", "theme_reviews"],
+    deps=["cluster_summaries", "ticket_clusters", "ticket_triage", "raw_tickets", "taxonomy", "theme_reviews"],
     description="marts.ranked_themes: one row per theme with tickets, distinct customers, trend, "
     "severity, signal type, paid share, impact, rank, example tickets, docs status and article, release, "
     "fix status and parent; plus marts.not_a_theme, marts.theme_segments, marts.theme_parents, "

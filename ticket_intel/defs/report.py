@@ -90,7 +90,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
 @weekly_asset(
     group_name="insight",
     kinds={"duckdb", "html"},
-    deps=["ranked_themes", "theme_alerts", "cluster_summaries"],
+    deps=["ranked_themes", "theme_alerts", "cluster_summaries", "ticket_triage"],
     description="The weekly report: Markdown shown here, and a self-contained HTML file with charts; "
     "the week's triage (category mix, escalations, team load against SLA); documentation coverage, releases and "
     "fixes, segments, customers to tell and at risk, theme groups.",
