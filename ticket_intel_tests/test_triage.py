@@ -61,6 +61,8 @@ def test_clean_drops_handles_urls_and_placeholders():
     ("legal_threat", "I'm considering legal options", "Is this legal in France?"),
     ("strong_negative", "why tf is my order late", "Training OOM when tf.function retraces"),
     ("strong_negative", "worst service ever", "worst case the job restarts"),
+    ("strong_negative", "You guys are a joke", "Is this a joke?"),
+    ("long_wait", "Third time I'm asking!!", "Second time this week the app crashed"),
 ])
 def test_each_escalation_rule_fires_on_what_it_names_only(signal, says, does_not):
     assert signal in rules.escalation_signals(rules.clean(says))

@@ -112,7 +112,12 @@ _LONG_WAIT = "|".join([
     r"still (?:not (?:here|back|sorted|done|resolved|in my account)|missing|outstanding|unresolved|unanswered)|(?:have|has)n'?t heard (?:anything|a thing|back)|"
     r"no(?: ?one|body) (?:has |have |had )?(?:ever )?(?:got(?:ten)? back|gets back|answers|picks up|responds|replies|"
     r"calls back)|(?:keep|kept|been|keeps) (?:on )?(?:calling|e?mailing|messaging|tweeting|chasing|contacting|ringing|"
-    rf"trying to (?:call|reach|contact|get through))|{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
+    rf"trying to (?:call|reach|contact|get through))|"
+    # The same contact again, counted ("third time I'm asking", "the 4th time I have written").
+    rf"{_NTH} time (?:that )?(?:i'?m |i am |i'?ve |i have |we'?re |we are |we'?ve |we have )?(?:been )?(?:asking|writing|"
+    r"written|contacting|contacted|calling|called|messaging|messaged|e?mailing|e?mailed|reaching out|chasing|chased|"
+    r"requesting|tweeting|tweeted|complaining|raising)|"
+    rf"{_NTH} (?:tweet|e?mail|call|message|dm|complaint|letter|chat) "
     r"(?:about|regarding|on|today|this)|(?:asked|called|contacted|e?mailed|messaged|tweeted|chased|written|rang|tried)"
     r"\w* (?:\w+ ){0,3}(?:again and again|over and over|repeatedly|time and again|time after time)",
     r"call\w* (?:me |us )?(?:back )?[^.!?]{0,30}\b(?:as|like) (?:you |they |u )?(?:promised|said)|"
@@ -432,7 +437,7 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:what|where|who|why|how|when) (?:the )?tf(?![.\w])|wtaf|"
         r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
         r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
-        r"cheats?|thieves|crooks|liars))\b"),
+        r"cheats?|thieves|crooks|liars|a joke|clowns|a clown show|a shambles))\b"),
     "refund_chargeback": _rx(
         r"\b(refund(?:s|ed)?|money back|charge ?backs?|disput\w*|reimburs\w*|compensat\w*|"
         r"(?:give|pay) (?:me |us )?back (?:my|our) (?:money|cash|funds|deposit)|(?:return|refund) (?:me )?(?:my|our) "
