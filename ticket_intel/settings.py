@@ -134,6 +134,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("LLM_MAX_COST_USD", 0, "the most one run spends on LLM answers, over all its steps, in US dollars by "
        "litellm's price list (0: no limit); past it the run's other items keep their offline results",
        shapes=OPERATIONAL),
+    _s("LLM_STEPS", "triage,summaries,drafts", "the weekly steps that ask the LLM (comma-separated: `triage` "
+       "asks per ticket, `summaries` per theme, `drafts` per ticket awaiting a reply); the others stay offline"),
     _s("LLM_CONCURRENCY", 4, "LLM requests in flight at once (tickets triaged, themes summarized, replies drafted)",
        shapes=OPERATIONAL),
     _s("SIMILAR_K", 5, "similar resolved tickets shown by `similar` and `serve`, and given to a reply draft"),

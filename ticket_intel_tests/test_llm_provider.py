@@ -168,6 +168,18 @@ def test_a_step_stops_asking_once_its_answers_cost_its_limit(tmp_path, instance,
         llm_config(provider, max_cost_usd="-1").caller()
 
 
+def test_a_step_left_offline_by_the_llm_steps_setting_asks_nothing(tmp_path, instance, monkeypatch, provider):
+    """A cost limit is spent per ticket first; TICKET_INTEL_LLM_STEPS=summaries keeps the LLM for
+    the themes' few calls a week and leaves triage offline."""
+    monkeypatch.setattr(triage_defs.encoder, "encode", lambda texts, *a, **k: fake_encode(texts))
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    assert materialize(instance, warehouse, llm_config(provider, steps="summaries")).success
+    assert provider.requests == [] and (stored(warehouse)["triage_source"] == "offline").all()
+    assert llm_config(provider, steps="triage, drafts").asks("ticket_triage")
+    with pytest.raises(ValueError, match="TICKET_INTEL_LLM_STEPS names no step"):
+        llm_config(provider, steps="summary").asks("cluster_summaries")
+
+
 @pytest.mark.parametrize(("earlier", "calls"), [(0.30, len(TEXTS)), (0.50, 0)])
 def test_the_spending_limit_holds_for_the_run_not_each_step(tmp_path, instance, monkeypatch, provider, earlier, calls):
     """A step earlier in the run spent `earlier` dollars (recorded on each of its two weeks'

@@ -355,6 +355,7 @@ class LLMConfig(dg.ConfigurableResource):
     mock_response: str = E("TICKET_INTEL_LLM_MOCK_RESPONSE")
     concurrency: int = E.int("TICKET_INTEL_LLM_CONCURRENCY")
     max_cost_usd: str = E("TICKET_INTEL_LLM_MAX_COST_USD")
+    steps: str = E("TICKET_INTEL_LLM_STEPS")
 
     def completion_kwargs(self) -> dict[str, Any]:
         return completion_kwargs(self.timeout_seconds, self.api_base, self.mock_response)
@@ -362,14 +363,24 @@ class LLMConfig(dg.ConfigurableResource):
     def caller(self, context: dg.AssetExecutionContext | None = None) -> Breaker | None:
         """The step's provider call, made once per step so that a failing provider is given up on
         once, not once per week; its spending limit counts what the `context`'s run spent in earlier
-        steps (`run_llm_spend`; core/llm.py `Breaker`). None without a model."""
-        if not self.model:
+        steps (`run_llm_spend`; core/llm.py `Breaker`). None without a model, or for a step that
+        TICKET_INTEL_LLM_STEPS leaves offline (a cost limit is spent in the order steps run: per-ticket
+        triage first, which left the themes' summaries none)."""
+        if not self.model or (context is not None and not self.asks(context.asset_key.to_user_string())):
             return None
         limit = _number("llm_max_cost_usd", self.max_cost_usd)
         if limit < 0:
             raise ValueError(f"TICKET_INTEL_LLM_MAX_COST_USD must be 0 (no limit) or more, not {self.max_cost_usd!r}")
         spent = run_llm_spend(context) if limit and context is not None else 0.0
         return completer(self.model, self.completion_kwargs(), max_cost_usd=limit, spent_usd=spent)
+
+    def asks(self, asset: str) -> bool:
+        """Whether the weekly step materializing `asset` asks the LLM (TICKET_INTEL_LLM_STEPS)."""
+        chosen = set(cfg.words(self.steps))
+        unknown = chosen - set(LLM_STEPS.values())
+        if unknown:
+            raise ValueError(f"TICKET_INTEL_LLM_STEPS names no step {sorted(unknown)}: use {', '.join(LLM_STEPS.values())}")
+        return LLM_STEPS.get(asset) in chosen
 
     def answers(self, con: duckdb.DuckDBPyConnection) -> LLMCache:
         """The model's answers cached in the warehouse by prompt hash; the step's one connection is
@@ -379,6 +390,7 @@ class LLMConfig(dg.ConfigurableResource):
 
 
 LLM_COST = "llm_cost_usd"  # a step's LLM spend in its materialization's metadata
+LLM_STEPS = {"ticket_triage": "triage", "cluster_summaries": "summaries", "reply_drafts": "drafts"}  # asset -> name
 
 
 def run_llm_spend(context: dg.AssetExecutionContext) -> float:
