@@ -55,7 +55,7 @@ def test_issue_content_reads_well() -> None:
     assert "- Trend: steady, +10% on last week" in text and "- 62% Enterprise vs 18% of all tickets" in text
     assert "- c1 (enterprise, 900/month): 3 tickets" in text
     assert "- [zendesk:1](https://z.test/1): My card is declined at every shop" in text
-    assert text.rstrip().endswith("[Weekly report](https://reports.test/ticket_intel_2026-03-02.html#A) · ticket_intel theme A")
+    assert text.rstrip().endswith(r"[Weekly report](https://reports.test/ticket_intel_2026-03-02.html#A) · ticket\_intel theme A")
 
 
 def test_an_issue_of_a_small_queue_says_how_many_weeks_its_numbers_cover() -> None:
@@ -199,3 +199,15 @@ def test_queued_create_of_a_theme_merged_since_is_dropped() -> None:
     week2 = WEEK + timedelta(weeks=1)
     actions = bl.plan(week2, [c for c in contents(week2) if c.theme_id != "B"], review, {}, TOP2, pending=queued)
     assert [(a.key, a.relink) for a in actions] == [("create|A", ("A", "B"))]
+
+
+def test_a_customer_s_markdown_reaches_a_linear_issue_as_text():
+    """A ticket holding `[Reset your password](https://evil.example/login)` and a tracking image
+    became a live link and an image in a Linear issue; the weekly report escaped the same text."""
+    doc = [{"type": "paragraph", "spans": [{"text": "[Reset your password](https://evil.example/login) "
+                                                    "![pixel](https://evil.example/p.png) <b>hi</b>"}]},
+           {"type": "paragraph", "spans": [{"text": "Weekly report", "url": "https://reports.test/r.html"}]}]
+    text = bl.to_markdown(doc)
+    assert "](https://evil.example" not in text.replace("\\]", "") and "<b>" not in text
+    assert r"\[Reset your password\](https://evil.example/login)" in text
+    assert "[Weekly report](https://reports.test/r.html)" in text  # our own link stays a link

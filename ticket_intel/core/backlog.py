@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import earlier_span
+from ticket_intel.core.report import md_inline
 from ticket_intel.core.review import ReviewState
 
 CREATE, UPDATE, COMMENT = "create", "update", "comment"
@@ -216,14 +217,17 @@ def _short(text: str, limit: int = 240) -> str:
 
 
 def to_markdown(doc: Doc) -> str:
-    """The document as Markdown (Linear descriptions and comments; dry-run output)."""
+    """The document as Markdown (Linear descriptions and comments; dry-run output). Its text, a
+    customer's words among it, is escaped as the report's is: a ticket's `[Reset](https://…)` or
+    `![pixel](…)` became a live link and a tracking image in a Linear issue."""
     def inline(spans: Sequence[Span]) -> str:
-        return "".join(f"[{s['text']}]({s['url']})" if s.get("url") else s["text"] for s in spans)
+        return "".join(f"[{md_inline(s['text'])}]({s['url']})" if s.get("url") else md_inline(s["text"])
+                       for s in spans)
 
     parts = []
     for block in doc:
         if block["type"] == "heading":
-            parts.append(f"### {block['text']}")
+            parts.append(f"### {md_inline(block['text'])}")
         elif block["type"] == "paragraph":
             parts.append(inline(block["spans"]))
         else:

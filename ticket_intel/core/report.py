@@ -74,7 +74,12 @@ def loose_note(summary: Mapping[str, Any]) -> str | None:
 
 def md_escape(value: Any) -> str:
     """Text that Markdown shows verbatim on one line: no links, HTML, tables or emphasis."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return md_inline(" ".join(str(value).split()))
+
+
+def md_inline(text: str) -> str:
+    """Text that Markdown shows verbatim, its spacing kept (a span beside others)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 @lru_cache(maxsize=2)
