@@ -219,3 +219,12 @@ def test_outbox_survives_its_cursor():
     again = Outbox.load(box.dump())
     assert again == box
     assert Outbox.load(None) == Outbox()
+
+
+def test_a_failed_delivery_never_names_the_webhook_s_secret_path():
+    """A Slack webhook's path is its token; the error of a dead URL put it in the run log, the
+    alert's metadata and the sensor's cursor."""
+    url = "http://127.0.0.1:9/services/T000/B000/SLACKSECRETtoken123"  # nothing listens on port 9
+    with pytest.raises(DeliveryError) as info:
+        deliver("slack", NEW, url, timeout=2)
+    assert "SLACKSECRETtoken123" not in str(info.value) and "127.0.0.1" in str(info.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -39,7 +40,17 @@ def deliver(kind: str, alert: Mapping[str, Any], url: str = "", secret: str = ""
     try:
         response = requests.post(url, data=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise DeliveryError(f"{kind} delivery failed: {exc}") from exc
+        # A Slack webhook's path is its secret, and requests names the URL: the message goes to
+        # the run log, the alert's metadata and the sensor's cursor, which the UI shows.
+        said, path = str(exc).replace(url, _shown(url)), urlsplit(url).path
+        said = said.replace(path, "/…") if len(path) > 1 else said
+        raise DeliveryError(f"{kind} delivery failed: {said}") from None
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"{kind} delivery failed: HTTP {response.status_code} {response.text[:200]}")
     return body.decode()
+
+
+def _shown(url: str) -> str:
+    """The webhook URL without its path and query (Slack's token): where it goes, not the secret."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"
