@@ -228,3 +228,11 @@ def test_a_failed_delivery_never_names_the_webhook_s_secret_path():
     with pytest.raises(DeliveryError) as info:
         deliver("slack", NEW, url, timeout=2)
     assert "SLACKSECRETtoken123" not in str(info.value) and "127.0.0.1" in str(info.value)
+
+
+def test_a_label_s_markup_reaches_slack_as_text():
+    """An LLM label obeying an injected ticket, `<!channel> ... <https://evil.example/sso|SSO>`."""
+    alert = {**NEW, "label": "<!channel> log in at <https://evil.example/sso|SSO> & more"}
+    text = notify.payload("slack", alert, {"report": "https://reports.test/r.html"})["text"]
+    assert "<!channel>" not in text and "<https://evil.example" not in text and "&lt;!channel&gt;" in text
+    assert text.endswith("<https://reports.test/r.html|report>")  # our own link stays a link

@@ -128,8 +128,11 @@ def describe(alert: Mapping[str, Any]) -> str:
 
 
 def payload(kind: str, alert: Mapping[str, Any], links: Mapping[str, str]) -> dict[str, Any]:
-    """The JSON body: Slack's `text` (with its <url|label> links), or the whole alert."""
+    """The JSON body: Slack's `text` (with its <url|label> links), or the whole alert. Slack reads
+    `<...>` as a link or a mention, so the alert's own words are escaped as Slack asks: an LLM's
+    label `<!channel> ... <https://evil.example|SSO>` would have pinged the channel."""
     text = describe(alert)
     if kind == "slack":
-        return {"text": " ".join([text, *(f"<{url}|{name}>" for name, url in links.items())])}
+        said = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return {"text": " ".join([said, *(f"<{url}|{name}>" for name, url in links.items())])}
     return {"alert": dict(alert), "text": text, "links": dict(links)}
