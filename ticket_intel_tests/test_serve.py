@@ -22,7 +22,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.adapters.server import TRIAGE_FIELDS
 from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, text_hash
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
-from ticket_intel.core.webhooks import sign
+from ticket_intel.core.webhooks import RequestError, sign
 from ticket_intel_tests.fake_apis import FakeOpenAI
 from ticket_intel_tests.fake_apis import serve as serve_fake
 
@@ -207,3 +207,21 @@ def test_with_an_llm_a_repeated_message_is_paid_once_and_a_day_spends_at_most_it
     assert any(f"LLM not called until the day ends: the LLM answers of {day} cost $0.0000" in logged for day in days)
     assert "at most $0.000001 of LLM answers a day (TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY)" in logged
     assert "supermarket" not in logged and "statements" not in logged
+
+
+def test_web_pages_and_other_host_names_are_refused_and_ids_never_forge_log_lines(server):
+    """A page on another site posted text/plain and was triaged; a request for Host attacker.example
+    (a rebound DNS name) read the knowledge base; an id holding a newline forged a log line; a
+    number of 5,000 digits was an HTTP 500."""
+    url, log = server
+    r = post(url, {"text": "card declined"}, {"origin": "https://evil.example"})
+    assert r.status_code == 403 and "web pages" in r.json()["error"]
+    r = post(url, {"text": "card declined"}, {"host": "attacker.example"})
+    assert r.status_code == 400
+    from ticket_intel.adapters.server import _json
+
+    with pytest.raises(RequestError, match="not valid JSON"):  # past the test server's body limit
+        _json(b'{"text": "card declined", "customer_id": ' + b"9" * 5000 + b"}")
+    doc = {"type": "zen:event-type:ticket.created", "detail": {"id": "7\nFORGED admin login ok", "description": "hi, card declined"}}
+    assert post(url, doc).status_code == 200
+    assert "FORGED" not in log.read_text() and "a zendesk ticket" in log.read_text()

@@ -18,7 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,8 @@ from typing import Any
 import numpy as np
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -40,6 +44,7 @@ log = logging.getLogger("ticket_intel.serve")
 WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, +1 415 555 0100): my card 4111 1111 1111 1111 "
            "was declined at https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456.")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_TICKET_ID = re.compile(r"[a-z_]{1,20}:[\w#./-]{1,80}")  # as `webhooks` names them: source, then the helpdesk's id
 # Requests in flight share forward passes (microbatch.py), one thread a pass and one pass a core
 # at a time: splitting a short text's pass over two threads costs ~15 % more CPU in hand-offs (9.3
 # instead of 8.1 ms a banking77 question) and waits for a busy core. Two texts a pass: a pass pads
@@ -93,7 +98,7 @@ def _json(body: bytes) -> Any:
         raise RequestError(400, "the body is empty; send a JSON object")
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or a number past Python's 4,300 digits
         raise RequestError(400, f"the body is not valid JSON ({exc})") from None
     except RecursionError:
         raise RequestError(400, "the body's JSON is nested too deeply") from None
@@ -128,9 +133,10 @@ def _refusal(exc: RequestError, started: float) -> JSONResponse:
 
 
 def create_app(warehouse: str | Path, triage: Triage | None = None, settings: ServeSettings | None = None,
-               assistant: Assistant | None = None) -> Starlette:
+               assistant: Assistant | None = None, hosts: Sequence[str] = ("*",)) -> Starlette:
     """The ASGI app; the knowledge base and models are loaded here, once, not per request. Without
-    `triage`, the ticket_triage asset's own (with the configured LLM, if any)."""
+    `triage`, the ticket_triage asset's own (with the configured LLM, if any). `hosts`: the Host
+    headers it answers (`allowed_hosts`)."""
     settings = settings or ServeSettings()
     assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None,
                                             threads=PASS_THREADS,
@@ -150,6 +156,9 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
     async def triage_endpoint(request: Request) -> JSONResponse:
         started = time.perf_counter()
         try:
+            if "origin" in request.headers:  # a web page's request: helpdesks and programs send none
+                raise RequestError(403, "requests from web pages are refused: /triage takes helpdesk webhooks "
+                                        "and programs")
             body = await _body(request, settings.max_bytes)
             verify(settings.secret, body, request.headers)
             incoming = parse_payload(_json(body))
@@ -161,16 +170,31 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
             text = await run_in_threadpool(assistant.redact, incoming.text)
             result = await run_in_threadpool(respond, assistant, triage, incoming, text, await embed(text))
         except Exception as exc:  # never let one request take the server down, never log its text
-            log.error("triage of %s failed: %s", incoming.ticket_id or incoming.source, type(exc).__name__)
+            log.error("triage of %s failed: %s", _named(incoming), type(exc).__name__)
             return JSONResponse({"error": "internal error while triaging; see the server log"}, status_code=500)
-        log.info("triaged %s (%.0f ms)", incoming.ticket_id or incoming.source, 1000 * (time.perf_counter() - started))
+        log.info("triaged %s (%.0f ms)", _named(incoming), 1000 * (time.perf_counter() - started))
         return JSONResponse(result)
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "knowledge_base": len(assistant.index)})
 
     return Starlette(routes=[Route("/triage", triage_endpoint, methods=["POST"]),
-                             Route("/health", health, methods=["GET"])])
+                             Route("/health", health, methods=["GET"])],
+                     middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))])
+
+
+def allowed_hosts(host: str) -> list[str]:
+    """The Host headers a server bound to `host` answers: on a loopback address only its names, so a
+    web page whose domain is made to resolve to 127.0.0.1 (DNS rebinding) cannot read the knowledge
+    base; elsewhere any (a proxy or a cluster's service name in front)."""
+    return [*LOOPBACK, "[::1]"] if host in LOOPBACK else ["*"]
+
+
+def _named(incoming: Incoming) -> str:
+    """A request's ticket as the log names it: its id when it is one (`zendesk:48120`), else its
+    source: an id is the sender's text, and a newline in it forged a log line."""
+    ticket = incoming.ticket_id or ""
+    return ticket if _TICKET_ID.fullmatch(ticket) else f"a {incoming.source} ticket"
 
 
 def run(warehouse: str | Path, host: str, port: int, settings: ServeSettings, triage: Triage | None = None) -> None:
@@ -180,5 +204,5 @@ def run(warehouse: str | Path, host: str, port: int, settings: ServeSettings, tr
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if host not in LOOPBACK and not settings.secret:
         log.warning("serving on %s without TICKET_INTEL_SERVE_SECRET: anyone who can reach it may post", host)
-    app = create_app(warehouse, triage, settings)
+    app = create_app(warehouse, triage, settings, hosts=allowed_hosts(host))
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
