@@ -40,7 +40,7 @@ from ticket_intel.core.review import (
 )
 from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
-from ticket_intel.core.weeks import monday, window
+from ticket_intel.core.weeks import monday, span, window
 from ticket_intel.warehouse import access
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -418,14 +418,14 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     clustering), through Dagster, and say what changed in the latest of them: the latest window of
     those weeks, or with `every_week` the ones not yet showing every decision."""
     with access.open_snapshot(warehouse) as con:
-        span = wh.theme_week_span(con, theme_ids)
-    if span is None:
+        held = wh.theme_week_span(con, theme_ids)
+    if held is None:
         click.echo(NOT_CLUSTERED_YET)
         return
-    weeks = _weeks_behind_reviews(warehouse, span) if every_week else weeks_to_update(
-        span, settings.number("TICKET_INTEL_WINDOW_WEEKS"))
+    weeks = _weeks_behind_reviews(warehouse, held) if every_week else weeks_to_update(
+        held, settings.number("TICKET_INTEL_WINDOW_WEEKS"))
     if weeks is None:
-        click.echo(f"weeks {span[0]}..{span[1]} already show every review decision")
+        click.echo(f"weeks {held[0]}..{held[1]} already show every review decision")
         return
     start, end = weeks
     with access.open_snapshot(warehouse) as con:
@@ -443,8 +443,8 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
         after = wh.ranked_themes(con, end)
     for line in review_changes(before, after, theme_ids) or ["no visible change in the ranking"]:
         click.echo(f"  week {end}: {line}")
-    if not every_week and start > span[0]:
-        click.echo(f"weeks {span[0]}..{start - timedelta(weeks=1)} show the decision after "
+    if not every_week and start > held[0]:
+        click.echo(f"weeks {held[0]}..{start - timedelta(weeks=1)} show the decision after "
                    "`ticket-intel review apply` (Dagster lists them as stale until then)")
 
 

@@ -188,8 +188,10 @@ class WeekPlan:
     def describe(self, again: str = "--weeks all runs them again") -> str:
         """The plan in a line or two; `again` says how to run unchanged weeks anyway."""
         if self.idle:
-            return (f"nothing to run: the {plural(self.current, 'week')} with tickets, {self.start}..{self.end}, "
-                    f"{_are(self.current)} unchanged since their last complete run ({again}){self._cut_note()}")
+            dates = f"{self.start}" if self.start == self.end else f"{self.start}..{self.end}"
+            return (f"nothing to run: the {plural(self.current, 'week')} with tickets, {dates}, "
+                    f"{_are(self.current)} unchanged since {'its' if self.current == 1 else 'their'} last complete run "
+                    f"({again}){self._cut_note()}")
         skipped = f"; skipped {plural(self.without, 'week')} with no tickets" if self.without else ""
         kept = (f"; the {plural(self.current, 'week')} before {_are(self.current)} unchanged since their last complete run"
                 if self.current else "")
