@@ -17,8 +17,16 @@ from ticket_intel.core.drafts import Draft
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, NOTHING_TO_READ, Match
 
-WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), show_default=True,
-                                default=settings.BY_ENV["TICKET_INTEL_WAREHOUSE"].default)
+
+def _configured_warehouse() -> Path:
+    """TICKET_INTEL_WAREHOUSE as every setting is read (the environment, then ticket_intel.yaml): a
+    hard-coded default sent `export` to the demo warehouse when the setting named another."""
+    return Path(settings.value("TICKET_INTEL_WAREHOUSE"))
+
+
+# Every command's --warehouse (cli.py's too).
+WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=_configured_warehouse,
+                                show_default="TICKET_INTEL_WAREHOUSE, by default data/warehouse.duckdb")
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
+from ticket_intel.assist_cli import WAREHOUSE_OPTION
 from ticket_intel.core import export as export_core
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.product_inputs import releases_from
@@ -43,7 +44,6 @@ from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, span, window
 from ticket_intel.warehouse import access
 
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
 
 
@@ -231,7 +231,7 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
 
 @main.command()
 @click.option("--inbox", type=click.Path(path_type=Path), required=True, help="Folder of exports to ingest.")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
+@WAREHOUSE_OPTION
 @click.option("--weeks", default=runner.CHANGED, show_default=True, help=runner.WEEKS_HELP)
 @click.option("--prune", is_flag=True, help="Remove, in the weeks run, the tickets of exports no longer in INBOX "
               "(by default they are kept and reported).")
@@ -247,7 +247,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
+@WAREHOUSE_OPTION
 @friendly
 def demo(warehouse: Path) -> None:
     """Run the whole pipeline on the bundled sample and show the latest week's top themes."""
@@ -266,7 +266,7 @@ class _CopiedConfigNotice(logging.Filter):
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
+@WAREHOUSE_OPTION
 @click.option("--port", type=int, default=3000, show_default=True)
 @friendly
 def dev(warehouse: Path, port: int) -> None:
@@ -366,7 +366,7 @@ def _period_line(frame: pd.DataFrame) -> str:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
+@WAREHOUSE_OPTION
 @click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @friendly
@@ -475,7 +475,6 @@ def _weeks_behind_reviews(warehouse: Path, span: tuple[date, date]) -> tuple[dat
     return (date.fromisoformat(behind[0]), date.fromisoformat(behind[-1])) if behind else None
 
 
-WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=DEFAULT_WAREHOUSE, show_default=True)
 REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (default: $USER).")
 
 

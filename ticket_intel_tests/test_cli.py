@@ -672,3 +672,12 @@ def test_a_review_run_without_the_weeks_llm_says_their_labels_will_be_written_ag
     assert "the LLM openai/other" in summarizer_change({"llm:openai/gpt-4o-mini"}, "openai/other")
     assert summarizer_change({"llm:openai/gpt-4o-mini", "extractive"}, "openai/gpt-4o-mini") is None
     assert summarizer_change({"extractive"}, "") is None
+
+
+def test_every_command_reads_the_configured_warehouse(tmp_path, monkeypatch):
+    """TICKET_INTEL_WAREHOUSE was ignored: every command read data/warehouse.duckdb unless given
+    --warehouse, and the report's `export --customers` hint read the demo's."""
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE", str(tmp_path / "ours.duckdb"))
+    for command in (["themes"], ["similar", "--text", "card declined"], ["review", "list"]):
+        r = CliRunner().invoke(main, command)
+        assert r.exit_code == 1 and "ours.duckdb" in r.output, (command, r.output)

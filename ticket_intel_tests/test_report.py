@@ -413,6 +413,10 @@ def test_sample_report_is_self_contained_and_previewed_in_dagster(sample_copy):
         reports = dict(con.execute("SELECT week_start::VARCHAR, markdown FROM marts.weekly_reports").fetchall())
         tickets = dict(con.execute("SELECT week_start::VARCHAR, count(*) FROM raw.tickets GROUP BY 1").fetchall())
     assert len(reports) > 1 and reports[sample_copy.end] == markdown
+    # the command it suggests reads this warehouse, not the default one (the auditor's twcs report
+    # sent `export --customers` to the demo's)
+    hints = [line for line in markdown.splitlines() if "export --customers --theme" in line]
+    assert hints and all("--warehouse " in line and "warehouse.duckdb" in line for line in hints)
 
     def latest(asset: str, week: str) -> dict:
         found = dg.DagsterInstance.get().fetch_materializations(

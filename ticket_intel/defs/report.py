@@ -21,6 +21,7 @@ from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import ReportConfig, Warehouse
+from ticket_intel.warehouse.target import is_lake_target
 
 NO_TICKETS = {"tickets": 0, "customers": 0, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
               "warning": "no tickets this week"}
@@ -44,8 +45,8 @@ def with_alert_notes(cards: list[dict[str, Any]], alerts: pd.DataFrame) -> list[
             for c in cards]
 
 
-def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str
-                ) -> tuple[str, Path]:
+def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str,
+                warehouse: str = "") -> tuple[str, Path]:
     week = ctx.week
     last_week = wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1))
     ranked = report.with_reported_last_week(wh.week_rows(con, "marts.ranked_themes", week, order="rank"), last_week)
@@ -71,6 +72,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
+    # The commands it suggests name this warehouse (a file; a DuckLake's URL may hold a password).
+    context["warehouse_flag"] = f" --warehouse {warehouse}" if warehouse and not is_lake_target(warehouse) else ""
     totals = ctx.window.groupby("ticket_week").size()
     chart = report.since_first_tickets(report.top_theme_counts(
         tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist()), totals)
@@ -101,7 +104,8 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repor
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            markdown, path = report_week(con, ctx, report.ticket_url_template, out_dir, context.run.run_id)
+            markdown, path = report_week(con, ctx, report.ticket_url_template, out_dir, context.run.run_id,
+                                         warehouse.database)
             paths[week.isoformat()] = str(path.resolve())
             week_facts(context, week, {"report_week": dg.MetadataValue.text(week.isoformat()),
                                        "report": dg.MetadataValue.md(markdown), "html": dg.MetadataValue.path(path.resolve())})
