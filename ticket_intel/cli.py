@@ -165,6 +165,9 @@ def llm_calls_not_made(result: Any) -> int:
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> tuple[runner.WeekPlan, int]:
+    from ticket_intel.defs.resources import check_whole_numbers
+
+    check_whole_numbers()
     runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
     if not counts:

@@ -6,6 +6,7 @@ shows where each value comes from. Numbers that Dagster cannot read from an `Env
 lists) are strings here and parsed into the core's typed settings, with a clear error.
 """
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
@@ -438,6 +439,22 @@ class AssistConfig(dg.ConfigurableResource):
     serve_secret: str = E("TICKET_INTEL_SERVE_SECRET")
     serve_max_bytes: int = E.int("TICKET_INTEL_SERVE_MAX_BYTES")
     serve_llm_max_cost_usd_per_day: str = E("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY")
+
+
+def check_whole_numbers() -> None:
+    """Every whole-number setting a resource reads is one, said in a line before a run starts: "abc"
+    failed as a page of Dagster traceback when the run resolved its resources."""
+    cfg.apply()
+    for resource in (Warehouse, IngestConfig, RedactionConfig, EmbeddingConfig, ClusteringConfig, RankingConfig,
+                     AlertConfig, FindingsConfig, TrackerConfig, ReportConfig, TriageConfig, LLMConfig, AssistConfig):
+        for field in resource.model_fields.values():
+            name = getattr(field.default, "env_var_name", None)
+            if field.annotation is int and name:
+                text = os.environ.get(name, "")
+                try:
+                    int(text)
+                except ValueError:
+                    raise ValueError(f"{name} must be a whole number, not {text!r}") from None
 
 
 def build_resources() -> dict[str, Any]:
