@@ -72,6 +72,8 @@ CASES = [
     ("DATE_OF_BIRTH", "DOB: 1987-02-14", "1987-02-14"),
     ("DATE_OF_BIRTH", "I was born on March 3rd, 1990", "March 3rd, 1990"),
     ("CARD", "the cvv is 123 and it still fails", "123"),
+    # A product's name that is a first name too, before a surname: a person ("Chase" is kept as a bank).
+    ("PERSON", "I spoke to Chase Miller yesterday", "Chase Miller"),
 ]
 
 
@@ -102,6 +104,7 @@ PRODUCT_TEXTS = [
     "PowerToys Run - Crashing", "Key Remap does not work as expected - FancyZones",  # a title's last word after a dash
     "Getting value from Dictionary crashes when built with -Onone",
     "delivery date 14/02/2024, error 404 at checkout", "meet at the store dot com", "npm i package@1.2.3 fails",
+    "My Chase Sapphire card was declined", "Chase Bank froze my account",
 ]
 
 
@@ -340,3 +343,10 @@ def test_a_large_batch_of_tickets_is_redacted_alike_in_forked_workers(monkeypatc
     monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
     pd.testing.assert_frame_equal(redact_tickets(raw, RedactionSettings()), alone)
     assert alone["followup_text"].notna().any() and "[PHONE]" in " ".join(alone["followup_text"].dropna())
+
+
+def test_a_kept_word_that_is_a_first_name_keeps_no_one_s_full_name():
+    """With `Tabitha` kept (a product of that name), "Ask Tabitha Smith why" stayed whole."""
+    kept = RedactionSettings(keep_words=("Tabitha",))
+    assert redact("Ask Tabitha Smith why the export failed", kept).text == "Ask [PERSON] why the export failed"
+    assert redact("Tabitha is our app and it crashes", kept).text == "Tabitha is our app and it crashes"

@@ -21,10 +21,9 @@ from functools import lru_cache
 from ticket_intel.core.common_words import COMMON_ZIPF, zipf
 
 # Words that are also given names or surnames but mean something else in support tickets.
-DEFAULT_KEEP_WORDS = frozenset(
-    {m.lower() for m in calendar.month_name[1:]}
-    | {d.lower() for d in calendar.day_name}
-    | {
+_CALENDAR_WORDS = frozenset({m.lower() for m in calendar.month_name[1:]} | {d.lower() for d in calendar.day_name})
+DEFAULT_KEEP_WORDS = _CALENDAR_WORDS | frozenset(
+    {
         "visa", "mastercard", "maestro", "amex", "paypal", "apple", "google", "pay", "monzo",
         "revolut", "wise", "stripe", "venmo", "zelle", "chase", "barclays", "santander", "amazon",
         "prime", "netflix", "spotify", "uber", "lyft", "android", "iphone", "ipad", "windows",
@@ -79,6 +78,9 @@ class Gazetteer:
     last: frozenset[str]
     names: frozenset[str]  # first | last
     keep: frozenset[str]
+    # Words kept as product names that are first names too ("Chase", a user's "Tabitha"): before a
+    # surname they are a person's ("I spoke to Chase Miller" kept the whole name).
+    keep_first: frozenset[str] = frozenset()
 
 
 def _provider_names(attrs: Iterable[str]) -> set[str]:
@@ -103,11 +105,13 @@ def gazetteer(keep_words: frozenset[str] = frozenset()) -> Gazetteer:
     English stop words: "My" and "Will" are given names somewhere, but not in a ticket)."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    keep = DEFAULT_KEEP_WORDS | set(STOP_WORDS) | {w.casefold() for w in keep_words}
-    first = frozenset(_provider_names(("first_names", "first_names_male", "first_names_female",
-                                       "first_names_nonbinary")) - keep)
+    products = (DEFAULT_KEEP_WORDS - _CALENDAR_WORDS) | {w.casefold() for w in keep_words}
+    keep = products | set(STOP_WORDS) | _CALENDAR_WORDS
+    every_first = _provider_names(("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
+    first = frozenset(every_first - keep)
     last = frozenset(_provider_names(("last_names", "last_names_male", "last_names_female")) - keep)
-    return Gazetteer(first=first, last=last, names=first | last, keep=frozenset(keep))
+    return Gazetteer(first=first, last=last, names=first | last, keep=frozenset(keep),
+                     keep_first=frozenset((products & every_first) - set(STOP_WORDS)))
 
 
 def is_common_word(folded: str) -> bool:
@@ -139,7 +143,7 @@ def _starts(text: str, gaz: Gazetteer, lowercase: bool) -> list[Word]:
         words = _words_at(text, (m.start() for m in _WORD.finditer(text)))
         return [w for w in words if (_capitalised(w[2]) or w[2].casefold() in gaz.names) and w[2].casefold() not in gaz.keep]
     words = _words_at(text, (m.start() for m in _CAPITAL_START.finditer(text)))
-    return [w for w in words if _capitalised(w[2]) and w[2].casefold() not in gaz.keep]
+    return [w for w in words if _capitalised(w[2]) and (w[2].casefold() not in gaz.keep or w[2].casefold() in gaz.keep_first)]
 
 
 def _cue_before(cues: dict[int, int], start: int) -> bool:
@@ -176,6 +180,9 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     strong and weak cues of the text (word start -> cue start), and the words a sign-off opens."""
     start, _, word = first
     capitalised = _capitalised(word)
+    if word.casefold() in gaz.keep_first:  # a product's name unless a surname follows it
+        run = _run(text, first, gaz, lower=False)
+        return (start, run[1][1], "gazetteer") if len(run) > 1 and run[1][2].casefold() in gaz.last else None
     strong = _cue_before(cues[0], start)
     if not (capitalised or strong):
         return None
