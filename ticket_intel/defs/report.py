@@ -47,6 +47,8 @@ def with_alert_notes(cards: list[dict[str, Any]], alerts: pd.DataFrame) -> list[
 
 def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str,
                 warehouse: str = "") -> tuple[str, Path]:
+    """One week's report from what the week's steps stored: written as Markdown and HTML beside the
+    warehouse and into marts.weekly_reports; (the Markdown, the HTML's path)."""
     week = ctx.week
     last_week = wh.week_rows(con, "marts.ranked_themes", week - timedelta(weeks=1))
     ranked = report.with_reported_last_week(wh.week_rows(con, "marts.ranked_themes", week, order="rank"), last_week)
