@@ -165,9 +165,6 @@ def llm_calls_not_made(result: Any) -> int:
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> tuple[runner.WeekPlan, int]:
-    from ticket_intel.defs.resources import check_whole_numbers
-
-    check_whole_numbers()
     runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
     if not counts:
@@ -175,7 +172,12 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> t
     chosen = runner.choose_partitions_start(counts, home)
     if chosen:
         click.echo(chosen)
+    # The definitions are imported only now: their partitions begin where the start was just chosen
+    # (imported first, they ran a new warehouse's weeks before its start).
     from ticket_intel.defs.partitions import weekly
+    from ticket_intel.defs.resources import check_whole_numbers
+
+    check_whole_numbers()
 
     keys, origin = set(weekly.get_partition_keys()), runner.partitions_origin(home)
     if weeks == runner.CHANGED:

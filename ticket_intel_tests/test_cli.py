@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from ticket_intel import runner, settings
+from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.cli import _print_ingest, chosen_week, format_themes, main
 from ticket_intel.core import rates
@@ -686,9 +686,7 @@ def test_every_command_reads_the_configured_warehouse(tmp_path, monkeypatch):
 def test_a_setting_that_is_no_whole_number_is_one_line_before_the_run(tmp_path, monkeypatch):
     """`TICKET_INTEL_MIN_THEME_TICKETS=abc ticket-intel run` printed a page of Dagster traceback."""
     monkeypatch.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "abc")
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    (inbox / "t.csv").write_text("id,created_at,description\n1,2026-11-16T10:00:00Z,card declined\n")
-    r = CliRunner().invoke(main, ["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb")])
+    r = CliRunner().invoke(main, ["run", "--inbox", str(PROJECT_ROOT / "data" / "sample"),
+                                  "--warehouse", str(tmp_path / "w.duckdb")])
     assert r.exit_code == 1 and "TICKET_INTEL_MIN_THEME_TICKETS must be a whole number, not 'abc'" in r.output
     assert "Traceback" not in r.output
