@@ -84,6 +84,14 @@ def test_fields_absent_from_the_tickets_are_skipped() -> None:
     assert segment_tests(tickets).empty and over_represented(tickets).empty
 
 
+def test_a_week_with_no_ticket_to_test_claims_nothing() -> None:
+    """A week of one ticket before a warehouse's start failed ranking with KeyError 'value': a
+    mask of no rows is an object Series, which pandas reads as a list of columns."""
+    tickets = pd.DataFrame({"ticket_id": pd.Series([], dtype=object), "theme_id": pd.Series([], dtype=object),
+                            "plan": pd.Series([], dtype=object)})
+    assert segment_tests(tickets).empty and over_represented(tickets).empty
+
+
 def test_within_products_a_theme_is_compared_with_its_product_and_the_product_is_no_claim() -> None:
     """Themes formed per product: each theme holds one product by construction, so "100% about A"
     is no finding, and a plan's share is judged against that product's customers."""

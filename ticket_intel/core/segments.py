@@ -60,7 +60,8 @@ def _long(tickets: pd.DataFrame) -> pd.DataFrame:
         values = tickets[["ticket_id", "theme_id", "scope", column]].rename(columns={column: "value"})
         if field == "tag":
             values = values.explode("value")
-        values = values[values["value"].map(lambda v: isinstance(v, str) and v.strip() not in ("", UNDETERMINED))]
+        known = values["value"].map(lambda v: isinstance(v, str) and v.strip() not in ("", UNDETERMINED))
+        values = values.loc[known.astype(bool)]  # a mask of no rows is an object Series, read as columns
         parts.append(values.assign(field=field, value=values["value"].str.strip()).drop_duplicates())
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["ticket_id", "theme_id", "scope", "value", "field"])
