@@ -690,3 +690,25 @@ def test_a_setting_that_is_no_whole_number_is_one_line_before_the_run(tmp_path, 
                                   "--warehouse", str(tmp_path / "w.duckdb")])
     assert r.exit_code == 1 and "TICKET_INTEL_MIN_THEME_TICKETS must be a whole number, not 'abc'" in r.output
     assert "Traceback" not in r.output
+
+
+def test_a_new_warehouse_plans_from_the_start_it_chooses(tmp_path):
+    """The definitions' partitions begin where a new warehouse's start is chosen: imported before
+    that (as a settings check once did), a twcs inbox ran 16 weeks from January, not 9 from October.
+    A fresh process, as a user's run is; the run itself is left out."""
+    import subprocess
+    import sys
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    tickets = [{"id": i, "created_at": f"2026-{'06-02' if i < 2 else '11-17'}T10:00:00Z", "subject": "Card",
+                "description": f"my card was declined, attempt {i}", "requester_id": i} for i in range(42)]
+    (inbox / "zendesk.json").write_text(json.dumps({"tickets": tickets}))
+    code = ("import sys, types; from ticket_intel import cli; "
+            "cli.execute = lambda *a, **k: types.SimpleNamespace(all_events=[]); cli._print_ingest = print; "
+            "plan = cli.run_pipeline(cli.Path(sys.argv[1]), cli.Path(sys.argv[2])); print('PLAN', plan.start)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKET_INTEL_") and k != "DAGSTER_HOME"}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), TICKET_INTEL_CONFIG=str(tmp_path / "none.yaml"))
+    out = subprocess.run([sys.executable, "-c", code, str(inbox), str(tmp_path / "w.duckdb")], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert "PLAN 2026-11-16" in out.stdout, out.stdout + out.stderr
