@@ -123,7 +123,8 @@ def test_theme_groups_and_customers_to_tell(sample_run, planted):
     plans = [c["plan"] for c in customers]
     assert plans.count("enterprise") / len(plans) >= 0.6 and plans[0] == "enterprise"  # richest first
     top = ranked["theme_id"].iloc[0]  # the report names whom to tell for the top themes
-    assert "\n## Customers to tell\n" in report and f"`ticket-intel export --customers --theme {top}`" in report
+    hint = f"`ticket-intel export --customers --theme {top} --warehouse "  # the command reads this warehouse
+    assert "\n## Customers to tell\n" in report and hint in report and f"{sample_run.warehouse.name}`" in report
 
 
 def test_the_report_shows_every_closing_section(sample_run, planted):
