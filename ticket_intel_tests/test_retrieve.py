@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ticket_intel.core.retrieve import build_index, nearest, relatedness_floor, similar, unit_rows
+from ticket_intel.core.retrieve import best, build_index, cosines, relatedness_floor, similar, unit_rows
 
 
 def _index(n: int = 50, dim: int = 16, seed: int = 1):
@@ -50,8 +50,9 @@ def test_bad_inputs_say_what_is_wrong():
 
 
 def test_nearest_handles_k_equal_to_the_corpus():
-    rows, sims = nearest(unit_rows(np.eye(3, dtype=np.float32)), np.array([0, 1, 0], np.float32), 3)
-    assert rows[0] == 1 and sims[0] == pytest.approx(1.0) and len(rows) == 3
+    sims = cosines(unit_rows(np.eye(3, dtype=np.float32)), np.array([0, 1, 0], np.float32))
+    rows = best(sims, 3)
+    assert rows[0] == 1 and sims[rows[0]] == pytest.approx(1.0) and len(rows) == 3
 
 
 def test_the_floor_separates_related_from_random_pairs():

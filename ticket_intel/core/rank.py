@@ -155,7 +155,10 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
     known_before = len(tickets) >= 2 * span and ctx.holds_data_before(window[-2 * span + 1])
-    now, customers = sum(tc.series(ctx.counts, theme_id, weeks)), tc.customers_over(ctx.window, theme_id, weeks)
+    now = sum(tc.series(ctx.counts, theme_id, weeks))
+    # distinct customers do not add up across weeks; one week's are counted already
+    customers = (tc.series(ctx.counts, theme_id, weeks, "customers")[0] if span == 1
+                 else tc.customers_over(ctx.window, theme_id, weeks))
     prev = int(sum(tickets[-2 * span:-span])) if known_before else None
     last4, prior4 = sum(tickets[-4:]), sum(tickets[-8:-4])
     earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]

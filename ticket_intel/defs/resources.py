@@ -444,9 +444,7 @@ class AssistConfig(dg.ConfigurableResource):
 def check_whole_numbers() -> None:
     """Every whole-number setting a resource reads is one, said in a line before a run starts: "abc"
     failed as a page of Dagster traceback when the run resolved its resources."""
-    cfg.apply()
-    for resource in (Warehouse, IngestConfig, RedactionConfig, EmbeddingConfig, ClusteringConfig, RankingConfig,
-                     AlertConfig, FindingsConfig, TrackerConfig, ReportConfig, TriageConfig, LLMConfig, AssistConfig):
+    for resource in {type(r) for r in build_resources().values()}:
         for field in resource.model_fields.values():
             name = getattr(field.default, "env_var_name", None)
             if field.annotation is int and name:
