@@ -114,13 +114,33 @@ def load(path: Path) -> Taxonomy:
     return parse(path.read_text(encoding="utf-8"), str(path)) if path.exists() else Taxonomy()
 
 
+# What a keyword's word may add and still be that word: plurals, tenses, agents, nouns of action
+# (cards, charged, refunding, transferred, withdrawal, activation). Not any ending: "fee" is not in
+# "feel", "age" not in "agent", "pin" not in "ping", "close" not in "closet".
+_ENDINGS = r"(?:s|es|'s|’s|d|ed|ing|er|ers|al|als|ion|ions)?"
+_CONSONANT = frozenset("bcdfghjklmnpqrstvwxz")
+
+
+def _forms(keyword: str) -> tuple[str, str]:
+    """(letters every form holds, a pattern of the keyword's forms): "close" also as "closing",
+    "verify" as "verified", "pin" as "pinned"."""
+    forms, stem = [re.escape(keyword) + _ENDINGS], keyword
+    if len(keyword) >= 3 and keyword[-1] in _CONSONANT:
+        forms.append(re.escape(keyword + keyword[-1]) + r"(?:ed|ing|er|ers)")
+    if len(keyword) >= 3 and keyword[-1] in "ey":
+        stem = keyword[:-1]
+        forms.append(re.escape(stem) + (r"(?:ing|ion|ions|ation|ations)" if keyword[-1] == "e"
+                                        else r"(?:ies|ied|ier|iers|ication|ications)"))
+    return stem, "|".join(forms)
+
+
 @lru_cache(maxsize=4096)
 def _keyword_finder(keywords: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str]]:
-    """The keywords in lower case, and any of them at a word start, with any ending (card, cards,
-    cardholder): one scan of the lower-cased text per area rather than one per keyword, and no
-    case-insensitive matching (twice the cost), as triage asks this of every ticket."""
-    lowered = tuple(k.lower() for k in keywords)
-    return lowered, re.compile(r"\b(?:" + "|".join(map(re.escape, lowered)) + r")\w*")
+    """Letters each keyword's forms hold, and any form as a whole word (`_forms`): one scan of the
+    lower-cased text per area rather than one per keyword, and no case-insensitive matching (twice
+    the cost), as triage asks this of every ticket."""
+    stems, forms = zip(*(_forms(k.lower()) for k in keywords), strict=True) if keywords else ((), ())
+    return tuple(stems), re.compile(r"\b(?:" + "|".join(forms) + r")(?!\w)")
 
 
 @lru_cache(maxsize=2**18)
