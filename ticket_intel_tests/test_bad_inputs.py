@@ -110,6 +110,8 @@ def kinds() -> list[Kind]:
         Kind("utf8_bom.csv", b"\xef\xbb\xbf" + fd_csv(good2()).encode(), accepted=2),
         Kind("latin1.csv", fd_csv([fd_row(None, "Caf\xe9 payment \xa310 refused"), fd_row()]).encode("cp1252"),
              accepted=2),
+        Kind("utf8_stray_cp1252.csv", fd_csv([fd_row(None, "¿Cuándo llegará mi tarjeta?"), fd_row()]).encode()
+             + fd_csv([fd_row(None, "Caf\xe9 payment")]).split("\n", 1)[1].encode("cp1252"), accepted=3),
         Kind("utf16_bom.csv", fd_csv(good2()).encode("utf-16"), accepted=2),
         Kind("utf16le_no_bom.csv", fd_csv(good2()).encode("utf-16-le"), accepted=2),
         Kind("binary_nuls.csv", b"\x00\x01\x02\x00" * 600, error="binary content"),
@@ -250,6 +252,9 @@ def test_decoded_text_and_types_are_faithful(corpus):
         return _landed(corpus, name)[column].iloc[0]
 
     assert first("latin1.csv") == "Café payment £10 refused"
+    # one pasted Windows-1252 byte no longer turns every accented letter of a UTF-8 file to mojibake
+    assert _landed(corpus, "utf8_stray_cp1252.csv")["message"].tolist()[::2] == ["¿Cuándo llegará mi tarjeta?",
+                                                                                 "Café payment"]
     assert first("emoji_rtl.csv") == "بطاقتي لا تعمل 😞"
     assert first("embedded_newlines_quotes.csv") == 'line one\nline "two"\n\nline, three'
     assert first("spreadsheet_formulas.csv") == '=HYPERLINK("http://evil","click")'

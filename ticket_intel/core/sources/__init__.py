@@ -208,14 +208,38 @@ def encoding_of(fh: IO[bytes]) -> str:
         # (an image or an archive saved with a .csv name), which would parse as one garbage column.
         if sum((b < 32 and b not in b"\t\n\r") or b == 127 for b in sample) > len(sample) // 20:
             raise FileError("binary content (many control bytes): not a CSV/JSON/Parquet/Excel export") from None
-        return "cp1252"
+        return "utf-8" if _mostly_utf8(fh) else "cp1252"
     return "utf-8"
+
+
+def _mostly_utf8(fh: IO[bytes]) -> bool:
+    """Whether more characters decode as UTF-8 beyond ASCII than bytes fail to: a UTF-8 export with
+    a few pasted Windows-1252 bytes is read as UTF-8 (those bytes as Windows-1252, `STRAY_BYTES`),
+    not every accented letter of it as mojibake; Windows-1252 text almost never forms a UTF-8 pair."""
+    decoder, decoded, failed = codecs.getincrementaldecoder("utf-8")(errors="replace"), 0, 0
+    fh.seek(0)
+    while piece := fh.read(DECODE_PIECE):
+        text = decoder.decode(piece)
+        failed += (bad := text.count("\ufffd"))
+        decoded += len(text) - len(text.encode("ascii", "ignore")) - bad
+    return decoded > failed
+
+
+def _stray_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Bytes the file's encoding cannot decode, read as Windows-1252 (its few unassigned bytes as U+FFFD)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+STRAY_BYTES = "ticket_intel.stray_bytes"
+codecs.register_error(STRAY_BYTES, _stray_bytes)
 
 
 def _text_lines(fh: IO[bytes], encoding: str) -> Iterator[str]:
     """The text's lines, decoded as they are read (never the whole file as one string); NULs dropped."""
     fh.seek(0)
-    text = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")  # type: ignore[arg-type]
+    text = io.TextIOWrapper(fh, encoding=encoding, errors=STRAY_BYTES, newline="")  # type: ignore[arg-type]
     try:
         for line in text:
             yield line.replace("\x00", "")
@@ -579,7 +603,7 @@ def _parse_file(name: str, fh: IO[bytes], mappings: Sequence[Mapping], chunk_row
         yield from _parse_workbook(fh, name, mappings)
         return
     encoding = encoding_of(fh)
-    start = head.decode(encoding, errors="replace").lstrip()[:1]
+    start = head.decode(encoding, errors=STRAY_BYTES).lstrip()[:1]
     if not start:
         raise FileError("empty file")
     if start not in "[{":
@@ -683,7 +707,7 @@ def _json_chunks(fh: IO[bytes], key: str, chunk_rows: int) -> Iterator[tuple[lis
 
 
 def _whole_json(fh: IO[bytes], encoding: str) -> Any:
-    text = _head(fh, -1).decode(encoding, errors="replace").lstrip()
+    text = _head(fh, -1).decode(encoding, errors=STRAY_BYTES).lstrip()
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
