@@ -154,7 +154,9 @@ def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     path.write_text(start.isoformat(), encoding="utf-8")
     _recall(path, PARTITIONS_START)
     before = sum(n for w, n in counts.items() if w < start)
-    return (f"partitions start {start}: the first week with at least {minimum} tickets (stored in {path}; "
+    why = (f"the first week with at least {minimum} tickets" if counts[start] >= minimum
+           else f"no week has {minimum} tickets, so the first week with any")
+    return (f"partitions start {start}: {why} (stored in {path}; "
             f"{before} earlier tickets are counted as before the partitions)")
 
 

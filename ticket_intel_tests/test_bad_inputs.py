@@ -1,4 +1,4 @@
-"""Bad-input corpus: 35 kinds of broken or awkward export files, generated next to a good file.
+"""Bad-input corpus: 36 kinds of broken or awkward export files, generated next to a good file.
 
 For each kind: either one clear file-level error, or a rejected row with a human reason for each
 bad record while every valid record of the same file lands; the good file is never affected.

@@ -92,6 +92,11 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     runner.configure(tmp_path / "demo.duckdb")  # a later command on the demo's warehouse reads its own
     assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2026-08-31"
     assert not (tmp_path / "ticket_intel.yaml").exists()
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
+    monkeypatch.delenv("DAGSTER_HOME")
+    small = runner.choose_partitions_start(Counter({dt.date(2026, 11, 30): 3, dt.date(2026, 12, 7): 2}),
+                                           runner.configure(tmp_path / "small.duckdb"))
+    assert "2026-11-30: no week has 30 tickets, so the first week with any" in small  # not "at least 30"
 
 
 def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, monkeypatch):

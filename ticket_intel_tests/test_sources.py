@@ -275,9 +275,14 @@ def _dated_export(tmp_path: Path, created: list[str], fmt: str = "") -> IngestRe
     (["02/11/2026 14:00", "13/11/2026 09:30"], ["2026-11-02", "2026-11-13"]),
     # An American one: 11/02 is 2 November because 11/13 can only be month first.
     (["11/02/2026 2:05 PM", "11/13/2026 09:30"], ["2026-11-02", "2026-11-13"]),
-    # Nothing decides: dots are day first by convention, slashes month first; two-digit years.
+    # None only one order reads: the position whose numbers vary more is the day (a week's export
+    # of a month's first days), else dots are day first by convention, slashes month first.
     (["02.11.26", "03.11.26"], ["2026-11-02", "2026-11-03"]),
-    (["02/11/2026", "03/11/2026"], ["2026-02-11", "2026-03-11"]),
+    (["02/11/2026", "03/11/2026"], ["2026-11-02", "2026-11-03"]),
+    (["01/12/2026 14:03", "05/12/2026 09:00", "03/12/2026"], ["2026-12-01", "2026-12-05", "2026-12-03"]),
+    (["12/01/2026", "12/05/2026"], ["2026-12-01", "2026-12-05"]),
+    (["02.11.26", "03.12.26"], ["2026-11-02", "2026-12-03"]),
+    (["02/11/2026", "03/12/2026"], ["2026-02-11", "2026-03-12"]),
     (["2026-11-02T14:00:00Z", "02.11.2026"], ["2026-11-02", "2026-11-02"]),
 ])
 def test_numeric_dates_are_read_in_one_order_per_export(tmp_path, created, days):

@@ -4,9 +4,12 @@ include 13/11/2026, and 11 February in one whose dates include 11/13/2026.
 dateutil reads each value alone, month first unless the first number cannot be a month, so a
 European export came in mixed: 02.11.2026 as 11 February, 13.11.2026 as 13 November. A column
 follows one convention, so the values that only one order can read decide it for all of them
-(`date_order`). When none does (every day of the export is 12 or less), dotted dates are day first
-(no locale writes the month first with dots) and others month first, dateutil's default. A value
-the decided order cannot read is rejected with the reason, never read the other way.
+(`date_order`). When none does (every day of the export is 12 or less, as in a week's export of a
+month's first days), the position holding more distinct numbers is the day: an export spans more
+days than months, and read the wrong way round, 01/12 to 05/12 would be one ticket on the 12th of
+each of five months. When that ties too, dotted dates are day first (no locale writes the month
+first with dots) and others month first, dateutil's default. A value the decided order cannot read
+is rejected with the reason, never read the other way.
 """
 
 from __future__ import annotations
@@ -29,17 +32,22 @@ class DateOrder:
 
 def date_order(values: Iterable[Any]) -> DateOrder:
     """The order most of the values that only one order reads need (a tie: day first, since a
-    month-first export rarely has the inconsistency)."""
+    month-first export rarely has the inconsistency); when none does, the order whose days vary
+    more than its months (module docstring)."""
     day = month = 0
+    firsts: set[int] = set()
+    seconds: set[int] = set()
     for value in values:
         match = NUMERIC_DATE.fullmatch(value) if isinstance(value, str) else None
         if match is not None:
             first, second = int(match[1]), int(match[3])
             day += first > 12 >= second
             month += second > 12 >= first
-    if not day and not month:
-        return DateOrder(None)
-    return DateOrder(day >= month, max(day, month))
+            firsts.add(first)
+            seconds.add(second)
+    if day or month:
+        return DateOrder(day >= month, max(day, month))
+    return DateOrder(None if len(firsts) == len(seconds) else len(firsts) > len(seconds))
 
 
 def iso_date(value: Any, order: DateOrder) -> Any:
