@@ -28,7 +28,7 @@ from ticket_intel.assist_cli import WAREHOUSE_OPTION
 from ticket_intel.core import export as export_core
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.product_inputs import releases_from
-from ticket_intel.core.rank import period_note, several_products
+from ticket_intel.core.rank import is_unthemed, period_note, several_products
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import (
@@ -316,6 +316,7 @@ def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
     with access.open_snapshot(warehouse) as con:
         week = _week_of(con, warehouse, week)
         frame = wh.ranked_themes(con, week)
+        frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
         if frame.empty:
             frame.attrs["empty_note"] = _empty_note(week, wh.week_warning(con, week),
                                                     wh.ranked_week_near(con, week), warehouse)
@@ -346,7 +347,7 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     from tabulate import tabulate
 
     if frame.empty:
-        return frame.attrs.get("empty_note", "(no ranked themes this week)")
+        return frame.attrs.get("empty_note", "(no ranked themes this week)") + _not_themed_line(frame)
     show = frame.assign(
         trend=[trend_text(r) for r in frame.to_dict("records")],
         paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
@@ -361,7 +362,22 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         show["examples"] = frame["example_ticket_ids"].map(lambda ids: "\n".join(ids))
         table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False,
                          maxcolwidths=[WRAP.get(c) for c in columns])
-    return f"week of {frame['week_start'].iloc[0]}\n" + _period_line(frame) + table
+    return f"week of {frame['week_start'].iloc[0]}\n" + _period_line(frame) + table + _not_themed_line(frame)
+
+
+def _not_themed_line(frame: pd.DataFrame) -> str:
+    """The week's tickets in no ranked theme, by why (another language, no product, outliers) and
+    in groups too small to rank: a third of a queue written in other languages was otherwise left
+    out of the table without a word."""
+    rows = frame.attrs.get("not_themed")
+    if rows is None or rows.empty:
+        return ""
+    unthemed = rows["theme_id"].map(is_unthemed)
+    parts = [f"{r.label} ({r.tickets})" for r in rows[unthemed].itertuples()]
+    if (~unthemed).any():
+        small = rows[~unthemed]
+        parts.append(f"{len(small)} groups too small to rank ({small['tickets'].sum()} tickets)")
+    return "\nnot in a ranked theme: " + ", ".join(parts) + ' (the report\'s "Not a theme" says why)'
 
 
 def _period_line(frame: pd.DataFrame) -> str:

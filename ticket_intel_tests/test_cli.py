@@ -245,6 +245,21 @@ def test_paid_share_without_known_plans_prints_a_dash():
     assert table.startswith("week of 2026-11-16") and "T1" in table and "nan" not in table and "–" in table
 
 
+def test_the_table_says_which_tickets_are_in_no_ranked_theme_and_why():
+    """A third of a week in other languages was left out of the table without a word (messy-exports review)."""
+    frame = pd.DataFrame([{"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x",
+                           "tickets": 9, "customers": 9, "trend": "new", "trend_baseline": None,
+                           "paid_share": 1.0, "severity": "P2", "signal_type": "bug", "example_ticket_ids": ["z:1"]}])
+    frame.attrs["not_themed"] = pd.DataFrame({"theme_id": ["language:es", "outliers", "T7", "T8"],
+                                              "label": ["Spanish tickets", "Unclustered tickets", "a", "b"],
+                                              "tickets": [13, 4, 3, 1]})
+    last = format_themes(frame, "table").splitlines()[-1]
+    assert last.startswith("not in a ranked theme: Spanish tickets (13), Unclustered tickets (4), "
+                           "2 groups too small to rank (4 tickets)")
+    frame.attrs["not_themed"] = frame.attrs["not_themed"].iloc[:0]
+    assert "not in a ranked theme" not in format_themes(frame, "table")
+
+
 def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several():
     row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x", "tickets": 9,
            "customers": 9, "trend": "new", "trend_baseline": None, "paid_share": float("nan"), "severity": "P2",
