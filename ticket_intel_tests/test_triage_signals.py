@@ -61,6 +61,7 @@ def signals(text: str) -> list[str]:
     ("refund_chargeback", "Please return my money", "How do I return my order?"),
     # public_complaint: a review being written, a post everywhere
     ("public_complaint", "Leaving a 1-star review right now", "Leaving for holiday tomorrow"),
+    ("public_complaint", "I will write a very bad review", "Where can I leave a review of your app? I love it!"),
     ("public_complaint", "I will post this everywhere on social media", "Can I post a parcel to Spain?"),
     # manager_request: someone senior, asked for in other words
     ("manager_request", "Get me someone senior", "Get me a new card please"),
@@ -68,6 +69,8 @@ def signals(text: str) -> list[str]:
     ("manager_request", "Who is your manager?", "Who is your delivery partner?"),
     ("manager_request", "Your manager needs to call me", "The password manager needs an update"),
     ("manager_request", "Please pass this on to your CEO", "Your CEO was on TV today"),
+    ("manager_request", "Tell your manager about this mess", "Please tell your manager the agent Sam was amazing!"),
+    ("manager_request", "Your CEO will hear about this.", "Your CEO will speak at the event"),
     ("manager_request", "Please escalate this issue", "Bug: escalate button misaligned"),
 ])
 def test_broadened_rule_fires_on_what_it_names_not_on_look_alikes(signal, says, does_not):
@@ -81,6 +84,10 @@ def test_broadened_rule_fires_on_what_it_names_not_on_look_alikes(signal, says, 
     ("Lovely crew on my flight today", "other", False, "P4"),  # praise: no impact
     ("Stay away from this company, I will tell everyone", "other", True, "P3"),  # a public complaint is not "no impact"
     ("The icon colours are off", "bug", True, "P4"),  # an impact rule still decides first
+    ("My card was stolen yesterday", "billing", False, "P0"),  # theft of what the customer holds
+    ("We got a free taco for every stolen base in the World Series?", "other", False, "P4"),  # baseball
+    ("Other banks let me hold many currencies, why can't you?", "feature_gap", False, "P2"),  # not blocked (P1)
+    ("I can't log in", "bug", False, "P1"),
 ])
 def test_severity_defaults_follow_the_guide(text, signal_type, escalating, level):
     assert rules.severity(rules.clean(text), signal_type, 0.0, escalating)[0] == level

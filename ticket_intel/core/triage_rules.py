@@ -189,7 +189,7 @@ def matched(pattern: re.Pattern[str], text: str) -> list[str]:
 _CREDENTIAL = r"log ?in|logon|log on|sign ?in|password|passcode|pin|verification code|security code"
 _MOVEMENT = r"(?:payment|charge|transaction|purchase|debit|withdrawal|transfer)s?"
 _COMPROMISE = (
-    r"hack\w*|fraud\w*|scam\w*|stole|stolen|theft|thief|unauthori[sz]ed|compromised|"
+    r"hack\w*|fraud\w*|scam\w*|stole(?! (?:a |the )?bases?\b)|stolen(?! bases?\b)|theft|thief|unauthori[sz]ed|compromised|"
     r"some(?:one|body) (?:else )?(?:has |might have |may have |is |was )?(?:used|using|took|taken|stole|withdrew|"
     r"made|access)|"
     rf"{_MOVEMENT}\b[^.?!]{{0,40}}\b{_NOT} (?:do|make|made|authori[sz]e|approve|recogni[sz]e)|"
@@ -209,7 +209,8 @@ _DID_NOT_HAPPEN = (
 # What a customer cannot do (severity P1) and what works badly (P2): one vocabulary for the
 # "failure" family that votes for bug reports and for the severity levels.
 _BLOCKED = (
-    r"can'?t(?! find (?:where|how|out))|cannot|can not|couldn'?t|could not|unable|won'?t|not able|blocked|"
+    # Not asked of the company ("other banks do, why can't you?"): that is a capability, nothing broken.
+    r"(?:can'?t|cannot)(?! find (?:where|how|out))(?! you\b)|can not|couldn'?t|could not|unable|won'?t|not able|blocked|"
     r"locked out|declined?|rejected|denied|deny|revoked|reverted|refused|fail\w*|errors?|exception|crash\w*|"
     r"segfault|panic\w*|assert\w*|broken|breaks?|stuck|stopped|freez\w*|hang\w*|forgot\w*|lost|typeerror|"
     r"undefined|violation|no attribute|not (?:defined|a function)|unresolved|invalid|where is my|where'?s my|"
@@ -409,7 +410,9 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"consumer \w+|fcc|fca|ftc|cfpb|bbb|better business bureau|ofcom|ombudsman|trading standards))\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell(?:ing)? (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
-        r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:bad |negative |1[- ]star |one[- ]star )?review|"
+        # A bad review, not any review ("where can I leave a review? I love it").
+        r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:very )?"
+        r"(?:bad|negative|1[- ]star|one[- ]star|terrible|awful|scathing) review|"
         r"(?:post|share|spread|tweet)\w* (?:this|it|about (?:this|it)|my experience)\b[^.!?]{0,30}\b(?:everywhere|online|"
         r"on (?:facebook|twitter|social media|reddit|youtube|instagram|tiktok))|"
         r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|the press|the media|the newspapers?|"
@@ -468,7 +471,11 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:manager|supervisor),? please|complaints? department|head office|"
         r"escalat(?:e|ed|ing) (?:this|it|my|the (?:issue|matter|case|complaint|problem)|to)|"
         r"(?:please|pls|need to|want to|can you|could you|will you) escalate|escalation (?:team|department)|"
-        r"(?:tell|forward|pass|cc|show) (?:this|it)? ?(?:on )?(?:to )?your (?:ceo|boss|manager|supervisor)|"
+        # Told to someone senior, not praise for an agent passed on ("tell your manager Sam was amazing").
+        r"(?:tell|forward|pass|cc|show) (?:this|it)? ?(?:on )?(?:to )?your (?:ceo|boss|manager|supervisor)"
+        r"(?![^.!?]*\b(?:amazing|great|awesome|excellent|fantastic|wonderful|brilliant|helpful|kind|lovely|thanks?))|"
+        r"(?:your )?(?:ceo|boss|manager|supervisor|head office) (?:will|is going to|gonna) (?:hear|know) (?:about|of) "
+        r"(?:this|it)|"
         r"who(?:'s| is) (?:your |the )?(?:manager|supervisor|boss|ceo|in charge)|"
         r"(?:your|a|the) (?:manager|supervisor) (?:to |needs to |should |must |will |can )?(?:call|contact|ring|e?mail|"
         r"get in touch with) (?:me|us)|"
