@@ -454,6 +454,8 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     if before is None:
         click.echo(NOT_CLUSTERED_YET)
         return
+    if (other := _other_taxonomy(start, end)) is not None:
+        raise click.ClickException(other)
     click.echo(f"updating {span(start, end)}: summaries, ranking, alerts and reports (no re-clustering)")
     with access.open_snapshot(warehouse) as con:
         written_by = wh.summarizers(con, start, end)
@@ -467,6 +469,24 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     if not every_week and start > held[0]:
         click.echo(f"weeks {held[0]}..{start - timedelta(weeks=1)} show the decision after "
                    "`ticket-intel review apply` (Dagster lists them as stale until then)")
+
+
+def _other_taxonomy(start: date, end: date) -> str | None:
+    """Why the review must not run here: these weeks' summaries read another taxonomy than the one
+    this shell names. Written again, their ranked themes took this shell's product areas while the
+    next `run`, its inputs unchanged, found nothing to do (backfill review)."""
+    from ticket_intel.core import taxonomy as tax
+    from ticket_intel.defs.run_guard import prepare_instance
+    from ticket_intel.defs.sources import weeks_behind
+
+    named = settings.value("TICKET_INTEL_TAXONOMY")
+    weeks = [w.isoformat() for w in window(end, (end - start).days // 7 + 1)]
+    if not (behind := weeks_behind(prepare_instance(), "cluster_summaries", "taxonomy",
+                                   tax.content_hash(tax.locate(named)), weeks, unknown=False)):
+        return None
+    return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than {named} "
+            "(TICKET_INTEL_TAXONOMY here); the decision is recorded, not applied. Run `ticket-intel review apply` "
+            "with the TICKET_INTEL_TAXONOMY their runs had, or `ticket-intel run` to apply this taxonomy to every week.")
 
 
 def summarizer_change(written_by: set[str], model: str) -> str | None:

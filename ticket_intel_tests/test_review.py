@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
+from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.review import (
     ReviewState,
     canonical_themes,
@@ -160,6 +161,9 @@ def _review_and_recluster(sample_copy) -> dict:
     assert applied.exit_code == 0, applied.output
     oldest = {"before apply": before_apply, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
     applied_again = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
+    edited = sample_copy.warehouse.parent / "edited_taxonomy.yaml"
+    edited.write_text((PROJECT_ROOT / "taxonomy.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    other_taxonomy = runner.invoke(main, ["review", "confirm", *wh_opt, into], env={"TICKET_INTEL_TAXONOMY": str(edited)})
     rerun = runner.invoke(main, ["run", "--inbox", str(sample_copy.inbox), "--warehouse", str(sample_copy.warehouse)])
 
     result = defs().resolve_job_def("weekly_job").execute_in_process(
@@ -174,7 +178,7 @@ def _review_and_recluster(sample_copy) -> dict:
     return {
         "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
         "said": said, "shown": shown, "listed": listed, "copy": sample_copy, "oldest": oldest,
-        "applied": applied.stdout, "applied_again": applied_again.stdout, "rerun": rerun,
+        "applied": applied.stdout, "applied_again": applied_again.stdout, "rerun": rerun, "other_taxonomy": other_taxonomy,
         "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
     }
 
@@ -184,7 +188,8 @@ def test_review_decisions_are_logged_and_take_effect_at_once(reviewed):
     """Each decision re-materializes the affected weeks' summaries and ranking through Dagster, so
     nothing is left stale waiting for the next run."""
     assert reviewed["reviews"] == [("rename", "pm@example.com"), ("merge", "pm@example.com"),
-                                   ("not-a-theme", "pm@example.com")]
+                                   ("not-a-theme", "pm@example.com"),
+                                   ("confirm", "pm@example.com")]  # recorded, not applied: another taxonomy
     assert reviewed["stale_before"] == {"cluster_summaries": False, "ranked_themes": False}
     assert reviewed["fresh_after"]
 
@@ -218,6 +223,16 @@ def test_a_decision_updates_the_latest_window_and_apply_the_weeks_before(reviewe
     # only the weeks no decision updated: the latest window already showed the last decision
     assert f"updating weeks {copy.start}.." in reviewed["applied"] and f"..{copy.end}:" not in reviewed["applied"]
     assert reviewed["applied_again"].splitlines()[1:] == [f"weeks {copy.start}..{copy.end} already show every review decision"]
+
+
+@pytest.mark.e2e
+def test_a_review_in_a_shell_with_another_taxonomy_is_recorded_not_applied(reviewed):
+    """Applied, it gave the latest window this shell's product areas, and the next run, its inputs
+    unchanged, found nothing to run: the weeks mixed two taxonomies (backfill review)."""
+    refused, copy = reviewed["other_taxonomy"], reviewed["copy"]
+    assert refused.exit_code == 1 and "were summarized with another taxonomy than" in refused.output
+    assert "the decision is recorded, not applied" in refused.output
+    assert reviewed["rerun"].exit_code == 0 and "nothing to run" in reviewed["rerun"].stdout, copy
 
 
 @pytest.mark.e2e
