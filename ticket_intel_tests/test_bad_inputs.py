@@ -1,4 +1,4 @@
-"""Bad-input corpus: 36 kinds of broken or awkward export files, generated next to a good file.
+"""Bad-input corpus: 37 kinds of broken or awkward export files, generated next to a good file.
 
 For each kind: either one clear file-level error, or a rejected row with a human reason for each
 bad record while every valid record of the same file lands; the good file is never affected.
@@ -187,6 +187,8 @@ def kinds() -> list[Kind]:
             "Empty": pd.DataFrame()}), accepted=2, reasons=["unparseable"]),
         Kind("summary_sheet.xlsx", _xlsx({"Tickets": pd.DataFrame(good2()),
                                           "Summary": pd.DataFrame({"Metric": ["open"], "Value": [2]})}),
+             accepted=2, reasons=["sheet 'Summary' holds no tickets (columns ['Metric', 'Value'])"]),
+        Kind("summary_only.xlsx", _xlsx({"Summary": pd.DataFrame({"Metric": ["open"], "Value": [2]})}),
              error="sheet 'Summary': table with unrecognised columns ['Metric', 'Value']"),
         Kind("truncated.xlsx", _xlsx({"Tickets": pd.DataFrame(good2())})[:300], error="unreadable Excel workbook"),
         Kind("exports_zipped.csv", _zip({"a.csv": fd_csv(good2()).encode()}), error="a zip archive, not an Excel workbook"),

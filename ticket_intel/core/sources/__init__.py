@@ -549,20 +549,35 @@ def _workbook_sheets(fh: IO[bytes]) -> dict[str, pd.DataFrame]:
 
 def _parse_workbook(fh: IO[bytes], name: str, mappings: Sequence[Mapping]) -> Iterator[ParseResult]:
     """Each sheet that holds rows, as a table of its own (rows located as Excel numbers them, the
-    header being row 1); a sheet no profile recognises makes the file unusable, naming the sheet."""
+    header being row 1). A sheet no profile recognises is a rejected row naming it when another
+    sheet holds tickets (a "Summary" beside them), and makes the file unusable when none does."""
     sheets = {title: frame.dropna(how="all") for title, frame in _workbook_sheets(fh).items()}
     filled = {title: frame for title, frame in sheets.items() if len(frame)}
     if not filled:
         raise FileError("no records: the workbook's sheets hold no rows")
+    source, unread = None, []
     for title, frame in filled.items():
         rows = frame.astype(object).where(frame.notna(), None)
         chunk = (rows, [f"sheet {title!r} row {i + 2}" for i in rows.index], ())
         try:
-            yield from _parse_tables(lambda chunk=chunk: iter([chunk]), name, mappings)
+            for result in _parse_tables(lambda chunk=chunk: iter([chunk]), name, mappings):
+                source = result.source
+                yield result
         except UnrecognisedColumns as exc:
-            raise UnrecognisedColumns(f"sheet {title!r}: {exc}", exc.sample) from exc
+            unread.append((title, exc))
         except FileError as exc:
             raise FileError(f"sheet {title!r}: {exc}") from exc
+    if unread and source is None:
+        title, exc = unread[0]
+        raise UnrecognisedColumns(f"sheet {title!r}: {exc}", exc.sample) from exc
+    if unread:
+        rejected = ParseResult(source)
+        for title, exc in unread:
+            rejected.reject(f"sheet {title!r}", {"columns": [str(c) for c in exc.sample.columns]},
+                            f"sheet {title!r} holds no tickets (columns {list(map(str, exc.sample.columns))[:12]}); "
+                            "the workbook's other sheets were read: delete this sheet, or give it a column mapping "
+                            "if it holds tickets")
+        yield rejected
 
 
 @contextlib.contextmanager
