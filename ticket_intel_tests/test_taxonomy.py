@@ -79,6 +79,14 @@ def test_a_taxonomy_for_another_product_assigns_nothing():
     assert tax.coverage([], []) is None
 
 
+def test_the_report_names_the_taxonomy_file_configured():
+    from ticket_intel.core.report import taxonomy_note
+
+    assert taxonomy_note(0.89, "ours.yaml") == ("Product areas (ours.yaml) cover 89% of ranked tickets.", False)
+    note, poor = taxonomy_note(0.1, "ours.yaml")
+    assert poor and "ours.yaml does not describe" in note and note.endswith("> ours.yaml`.")
+
+
 def test_keywords_match_word_starts_only():
     t = tax.parse(DOC)
     assert tax.assign_area(t, ["my cards"], [], []) == "Cards"

@@ -179,9 +179,9 @@ def report_context(with_view: bool = True) -> dict:
 
 def test_report_shows_mood_triage_section_and_ticket_based_requests():
     md = report.render_markdown(report_context())
-    assert "| Sentiment | Frustrated | Escalating | Churn risk | Impact |" in md
+    assert "| Sentiment | Frustrated | Escalation signal | Churn risk | Impact |" in md
     assert "| P1 | bug | -0.10 | 25% | 25% | 1 |" in md  # theme A's row
-    assert "sentiment -0.10, 25% frustrated, 25% escalating, 1 customer at churn risk (from 4 triaged tickets)" in md
+    assert "sentiment -0.10, 25% frustrated, 25% with an escalation signal, 1 customer at churn risk (from 4 triaged tickets)" in md
     assert "## Triage" in md and "8 of 8 tickets triaged; 1 flagged for review" in md
     assert "| Product | 3 | 0 | 0 | 0 | 3 | 0 | 0 | 0 | 0 | 2 | 1 |" in md
     assert "Signals: churn 1 · strong negative 1 · long wait 1." in md
@@ -260,7 +260,7 @@ def check_sample_run(warehouse) -> None:
     for column in ("frustration_share", "escalation_share"):
         assert ranked[column].between(0, 1).all()
     assert ranked["sentiment"].between(-1, 1).all() and (ranked["churn_risk_customers"] >= 0).all()
-    assert "## Triage" in markdown and "**Team load against SLA**" in markdown and "| Escalating |" in markdown
+    assert "## Triage" in markdown and "**Team load against SLA**" in markdown and "| Escalation signal |" in markdown
 
 
 @pytest.mark.e2e

@@ -297,6 +297,7 @@ def build_context(
     alerts: pd.DataFrame,
     tickets: pd.DataFrame,
     ticket_url: str = "",
+    taxonomy_file: str = "taxonomy.yaml",
 ) -> dict[str, Any]:
     """Everything the templates show.
 
@@ -321,7 +322,7 @@ def build_context(
     def of_signal(signal: str) -> list[dict[str, Any]]:
         return [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == signal]
 
-    note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"))
+    note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"), taxonomy_file)
     return {
         "week": week, "week_end": week + timedelta(days=6), "overview": {**overview, "tickets_prev_week": prev},
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
@@ -404,15 +405,16 @@ def with_triage(context: Mapping[str, Any], view: Mapping[str, Any] | None, rank
     return out
 
 
-def taxonomy_note(share: float | None) -> tuple[str, bool]:
-    """How much of the week the taxonomy describes, and whether that calls for a fix (under half)."""
+def taxonomy_note(share: float | None, named: str = "taxonomy.yaml") -> tuple[str, bool]:
+    """How much of the week the taxonomy (the file `named`) describes, and whether that calls for a
+    fix (under half)."""
     if share is None or pd.isna(share):
         return "", False
     if share >= 0.5:
-        return f"Product areas (taxonomy.yaml) cover {share:.0%} of ranked tickets.", False
-    return (f"Product areas cover only {share:.0%} of ranked tickets: taxonomy.yaml does not describe this "
+        return f"Product areas ({named}) cover {share:.0%} of ranked tickets.", False
+    return (f"Product areas cover only {share:.0%} of ranked tickets: {named} does not describe this "
             "product. Edit it, or draft one from this data: `ticket-intel taxonomy suggest --warehouse W "
-            "> taxonomy.yaml`.", True)
+            f"> {named}`.", True)
 
 
 def customer_note(customer_ids: pd.Series) -> str:

@@ -20,7 +20,7 @@ from ticket_intel.core.rates import week_cut_short
 from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import ReportConfig, Warehouse
+from ticket_intel.defs.resources import RankingConfig, ReportConfig, Warehouse
 from ticket_intel.warehouse.target import is_lake_target
 
 NO_TICKETS = {"tickets": 0, "customers": 0, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
@@ -46,7 +46,7 @@ def with_alert_notes(cards: list[dict[str, Any]], alerts: pd.DataFrame) -> list[
 
 
 def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: str, out_dir: Path, run_id: str,
-                warehouse: str = "") -> tuple[str, Path]:
+                warehouse: str = "", taxonomy_file: str = "taxonomy.yaml") -> tuple[str, Path]:
     """One week's report from what the week's steps stored: written as Markdown and HTML beside the
     warehouse and into marts.weekly_reports; (the Markdown, the HTML's path)."""
     week = ctx.week
@@ -59,7 +59,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     example_ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
     context = report.build_context(
         week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries, not_a_theme,
-        alerts, wh.ticket_texts(con, example_ids), ticket_url,
+        alerts, wh.ticket_texts(con, example_ids), ticket_url, taxonomy_file,
     )
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
@@ -100,14 +100,14 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     "the week's triage (category mix, escalations, team load against SLA); documentation coverage, releases and "
     "fixes, segments, customers to tell and at risk, theme groups.",
 )
-def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportConfig):
+def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, report: ReportConfig, ranking: RankingConfig):
     paths = {}
     out_dir = settings.reports_dir(report.reports_dir, warehouse.database)
     with warehouse.connect() as con:
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
             markdown, path = report_week(con, ctx, report.ticket_url_template, out_dir, context.run.run_id,
-                                         warehouse.database)
+                                         warehouse.database, Path(ranking.taxonomy).name)
             paths[week.isoformat()] = str(path.resolve())
             week_facts(context, week, {"report_week": dg.MetadataValue.text(week.isoformat()),
                                        "report": dg.MetadataValue.md(markdown), "html": dg.MetadataValue.path(path.resolve())})
