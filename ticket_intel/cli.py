@@ -35,6 +35,7 @@ from ticket_intel.core.review import (
     review_changes,
     review_state,
     reviews_version,
+    split_from_reviewed,
     validate_action,
     waiting,
     weeks_to_update,
@@ -217,9 +218,14 @@ def _print_ingest(warehouse: Path) -> None:
 
 
 def _print_waiting(warehouse: Path) -> None:
-    """Reviewers' decisions the run left without their theme (an export pruned): said once, at the end."""
+    """Reviewers' decisions the run left without their theme (an export pruned), or whose theme the
+    latest window split: said once, at the end."""
     with access.open_snapshot(warehouse) as con:
-        waits = waiting(wh.reviews(con), wh.known_theme_ids(con))
+        log = wh.reviews(con)
+        waits = waiting(log, wh.known_theme_ids(con))
+        splits = split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+    for line in splits:
+        click.echo(f"reviews: {line} (see `ticket-intel review list`)")
     if waits:
         ids = ", ".join(f"#{r['review_id']}" for r in waits)
         click.echo(f"reviews: {plural(len(waits), 'decision')} ({ids}) "
@@ -529,6 +535,7 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
         waits = {r["review_id"] for r in waiting(log, wh.known_theme_ids(con))}
+        splits = split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
     state = review_state(log)
     from tabulate import tabulate
 
@@ -542,6 +549,8 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
             said = f"{r['action']} {r['theme_id']} {r['value'] or ''} {into}".replace("  ", " ").rstrip()
             click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {said}"
                        + (f"  ({WAITS})" if r["review_id"] in waits else ""))
+    if splits:
+        click.echo("\nreviewed themes the latest window split:\n" + "\n".join(f"  {line}" for line in splits))
 
 
 def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,

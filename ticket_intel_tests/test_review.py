@@ -13,6 +13,7 @@ from ticket_intel.core.review import (
     ReviewState,
     canonical_themes,
     review_state,
+    split_from_reviewed,
     validate_action,
     weeks_to_update,
 )
@@ -26,6 +27,34 @@ def log(*entries: tuple) -> list[dict]:
         rows.append({"review_id": i, "theme_id": theme, "action": action, "value": value, "target_theme_id": target,
                      "reviewer": "pm", "note": None, "created_at": datetime(2026, 11, 17) + timedelta(minutes=i)})
     return rows
+
+
+def test_a_reviewed_theme_s_ranked_piece_is_named(tmp_path):
+    """Re-clustered, 8 of a renamed theme's 14 tickets became a new unreviewed #1 and a merge target
+    lost its tickets, and nothing said so (backfill review): the split the latest window recorded is."""
+    import duckdb
+
+    from ticket_intel import warehouse as wh
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    wh.migrate(con)
+    week = date(2026, 11, 16)
+    con.execute("""INSERT INTO ops.theme_events (week_start, theme_id, event, related_theme_ids, detail) VALUES
+                   (?, 'T9', 'split', ['T1'], '57% of its earlier tickets were in T1'),
+                   (?, 'T8', 'split', ['T2'], '90% of its earlier tickets were in T2'),
+                   (?, 'T7', 'split', ['T1'], 'old'), (?, 'T6', 'split', ['T3'], '82% of its earlier tickets were in T3')""",
+                [week, week, week - timedelta(weeks=WINDOW_WEEKS), week])
+    con.execute("INSERT INTO marts.ranked_themes (week_start, theme_id, rank) VALUES (?, 'T9', 1), (?, 'T6', 2), "
+                "(?, 'T7', 3)", [week, week, week])
+    splits = wh.theme_splits(con, WINDOW_WEEKS)
+    assert splits["theme_id"].tolist() == ["T6", "T9"]  # T8 is not ranked, T7's split is a window old
+    said = split_from_reviewed(log(("rename", "T1", "Card payments fail", None), ("merge", "T4", None, "T3")),
+                               splits)
+    assert said == ["T6 split from T3 (merged into) in week 2026-11-16: 82% of its earlier tickets were in T3; its tickets are "
+                    "unreviewed, the decision stays with T3",
+                    "T9 split from T1 (rename) in week 2026-11-16: 57% of its earlier tickets were in T1; its "
+                    "tickets are unreviewed, the decision stays with T1"]
+    assert split_from_reviewed(log(("rename", "T1", "x", None), ("rename", "T9", "y", None)), splits) == []
 
 
 def test_decisions_fold_into_state():

@@ -90,6 +90,20 @@ def waiting(rows: Iterable[Mapping[str, Any]], held: set[str]) -> list[Mapping[s
     return [r for r in standing(rows) if {r["theme_id"], r.get("target_theme_id")} - {None} - held]
 
 
+def split_from_reviewed(rows: Iterable[Mapping[str, Any]], splits: pd.DataFrame) -> list[str]:
+    """Each split of a theme with a standing decision into one without, said: the decision stays
+    with the old id, and the piece's tickets go unreviewed (re-clustered, 8 of a renamed theme's 14
+    tickets became a new, unreviewed #1, and nothing said so)."""
+    decided: dict[str, str] = {}
+    for r in standing(rows):
+        decided.setdefault(r["theme_id"], r["action"])
+        if r.get("target_theme_id"):
+            decided.setdefault(r["target_theme_id"], "merged into")
+    return [f"{s.theme_id} split from {s.origin} ({decided[s.origin]}) in week {s.week_start:%Y-%m-%d}: {s.detail}; "
+            f"its tickets are unreviewed, the decision stays with {s.origin}"
+            for s in splits.itertuples() if s.origin in decided and s.theme_id not in decided]
+
+
 def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
     """Fold the review log into the current decisions (`standing`). A merge that would close a cycle is ignored."""
     state = ReviewState()

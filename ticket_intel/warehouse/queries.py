@@ -184,6 +184,18 @@ def known_theme_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in con.execute("SELECT DISTINCT theme_id FROM staging.themes").fetchall()}
 
 
+def theme_splits(con: duckdb.DuckDBPyConnection, weeks: int) -> pd.DataFrame:
+    """The splits recorded in the last `weeks` clustered weeks whose new theme is ranked in the latest
+    ranked week: week, new theme, the theme it split from (`origin`), how much of it came from there."""
+    if not (table_exists(con, "ops.theme_events") and table_exists(con, "marts.ranked_themes")):
+        return pd.DataFrame(columns=["week_start", "theme_id", "origin", "detail"])
+    return read(con, """SELECT week_start, theme_id, related_theme_ids[1] AS origin, detail FROM ops.theme_events
+                        WHERE event = 'split' AND week_start > (SELECT max(week_start) FROM ops.theme_events) - ?::INTEGER * 7
+                          AND theme_id IN (SELECT theme_id FROM marts.ranked_themes
+                                           WHERE week_start = (SELECT max(week_start) FROM marts.ranked_themes))
+                        ORDER BY week_start, theme_id""", [weeks])
+
+
 def earlier_labels(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, str]:
     """Each theme's label in its latest summary before `week` (its previous week's, or the last week it had tickets)."""
     rows = con.execute("SELECT theme_id, arg_max(label, week_start) FROM marts.cluster_summaries "
