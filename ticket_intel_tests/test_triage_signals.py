@@ -132,3 +132,9 @@ def test_category_rules_by_the_guides_definitions(says, kind, does_not):
 ])
 def test_an_outage_is_p0_only_when_the_text_says_it_is_broad(text, level):
     assert rules.severity(rules.clean(text), "bug")[0] == level
+
+
+def test_a_battery_that_holds_no_charge_is_not_about_money():
+    """"can't hold a charge" read as a billing ticket (issue-11 held-out review)."""
+    assert "money" not in rules.families(rules.clean("My new phone can't hold a charge anymore"))
+    assert "money" in rules.families(rules.clean("There is a charge on my card I do not know"))

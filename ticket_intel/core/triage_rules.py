@@ -248,7 +248,7 @@ _ASKS_HOW = _rx(
 # Rule families named in triage.yaml: category-level first, then subcategory-level.
 RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "money": _rx(
-        r"\b(charged|charges|(?:a|an|the|extra|this|that) charge|charge (?:on|for|of|me)|charging (?:me|us|customers|for|to)|fees?|refund\w*|pric(?:e|es|ing)|costs?|costing|bill(?:s|ed|ing)?|invoice\w*|"
+        r"\b(charged|charges|(?<!hold )(?<!holds )(?<!keep )(?<!keeps )(?:a|an|the|extra|this|that) charge|charge (?:on|for|of|me)|charging (?:me|us|customers|for|to)|fees?|refund\w*|pric(?:e|es|ing)|costs?|costing|bill(?:s|ed|ing)?|invoice\w*|"
         r"subscription\w*|overcharg\w*|exchange rates?|money back|chargeback|dispute\w*|payouts?|commission|"
         r"(?:took|taken|take|taking|debited|deducted) (?:my |our |the )?money|money (?:was |been |got )?(?:taken|"
         r"debited|deducted)|charging \$?\d+|compensat\w*|reimburs\w*|[$£€]?\d+(?:\.\d+)? (?:charge|fee)s?|"
