@@ -343,7 +343,7 @@ def _jsonl_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
             locators.append(f"line {n}")
         except json.JSONDecodeError as exc:
             bad.append({"locator": f"line {n}", "record": line[:RECORD_CHARS],
-                        "reason": f"invalid JSON on this line: {exc.msg} at column {exc.colno}"})
+                        "reason": f"invalid JSON on this line: {exc.msg.removesuffix(' at')} at column {exc.colno}"})
         if len(records) + len(bad) == chunk_rows:
             yield records, locators, bad
             records, locators, bad, sent = [], [], [], True
@@ -525,7 +525,8 @@ def _parquet_chunks(fh: IO[bytes]) -> Iterator[tuple[pd.DataFrame, list[str], Se
     try:
         frame = pd.read_parquet(io.BytesIO(_head(fh, -1)))
     except Exception as exc:  # pyarrow raises many types for a damaged file
-        raise FileError(f"unreadable Parquet file: {str(exc).splitlines()[0][:200]}") from exc
+        said = str(exc).splitlines()[0].replace("Could not open Parquet input source '<Buffer>': ", "")
+        raise FileError(f"unreadable Parquet file: {said[:200]}") from exc
     frame = frame.astype(object).where(frame.notna(), None)
     yield frame, [f"row {i + 1}" for i in range(len(frame))], ()
 
