@@ -267,7 +267,7 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
     counts, files, cut, digests = staged
     reports, listed, kept = _recorded(warehouse, _read_exports(files))
     counts = counts + kept
-    changed, stale = _week_changes(inbox, counts, digests, reports, last)
+    changed, stale, edited = _week_changes(inbox, counts, digests, reports, last)
     changed = sorted({*changed, *kept}) if prune else changed
     in_flight = in_flight or {}
     flying = sorted(w for w in {*changed, *stale} if w in in_flight)
@@ -275,6 +275,11 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
     plan = plan_weeks(CHANGED, counts, partition_keys, origin, cut, changed if data_only else changed + stale)
     notes = [f"{plural(len(flying), 'week')} with tickets, {flying[0]}..{flying[-1]}, in a run not finished "
              f"yet ({', '.join(sorted({in_flight[w] for w in flying}))}): not requested again"] if flying else []
+    past = [w for w in edited if w < max(counts) and plan.start <= w and w not in flying]
+    notes += [f"the tickets of {plural(len(past), 'earlier week')} changed since {'its' if len(past) == 1 else 'their'} "
+              f"last complete run, the first {past[0]} (a late or re-exported ticket, or a reply joining an earlier "
+              "conversation): it and every week after it run again, as each week's themes follow from the weeks "
+              "before"] if past and not plan.idle else []
     notes += [f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}, hold the tickets their last "
               "complete run read but ran with other settings, files or code: a backfill of them applies the current "
               "ones"] if data_only and stale else []
@@ -321,23 +326,25 @@ def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str
 
 
 def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],
-                  last: Callable[[date], CompleteRun]) -> tuple[list[date], list[date]]:
-    """(changed, stale) among the weeks with tickets. Changed: its tickets differ from what its last
-    complete run recorded, it never completed a run, or the warehouse does not hold its report from
-    that run (a warehouse file deleted, or restored from a backup, beside the instance that remembers
-    it). Stale: its tickets are the same, but the settings, files or code that shape results are not."""
+                  last: Callable[[date], CompleteRun]) -> tuple[list[date], list[date], list[date]]:
+    """(changed, stale, edited) among the weeks with tickets. Changed: its tickets differ from what
+    its last complete run recorded (edited, too), it never completed a run, or the warehouse does not
+    hold its report from that run (a warehouse file deleted, or restored from a backup, beside the
+    instance that remembers it). Stale: its tickets are the same, but the settings, files or code
+    that shape results are not."""
     from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
 
-    now, changed, stale = inputs_digest(inbox), [], []
+    now, changed, stale, edited = inputs_digest(inbox), [], [], []
     for week in sorted(counts):
         run = last(week)
         recorded = run.metadata.get(WEEK_TICKETS)  # None: recorded before ticket digests were, it cannot tell
-        if (not run.run_id or reports.get(week) != run.report_run
-                or (recorded is not None and recorded.get(week.isoformat()) != digests.get(week, ""))):
+        other = bool(run.run_id) and recorded is not None and recorded.get(week.isoformat()) != digests.get(week, "")
+        if not run.run_id or reports.get(week) != run.report_run or other:
             changed.append(week)
+            edited += [week] if other else []
         elif recorded is None or run.metadata.get(RUN_INPUTS) != now:
             stale.append(week)  # named, not run unattended
-    return changed, stale
+    return changed, stale, edited
 
 
 def _range(spec: str) -> tuple[date, date]:

@@ -454,8 +454,8 @@ def test_a_week_is_changed_by_its_tickets_and_stale_by_its_inputs(tmp_path):
     runs = {w: CompleteRun(f"r{i}", recorded[w]) for i, w in enumerate(weeks)}
     runs[weeks[4]] = CompleteRun(None, {})
     reports = {w: runs[w].run_id for w in weeks if w != weeks[5]}
-    changed, stale = runner._week_changes(tmp_path, Counter(weeks), digests, reports, runs.__getitem__)
-    assert (changed, stale) == ([weeks[1], weeks[4], weeks[5]], [weeks[2], weeks[3]])
+    changed, stale, edited = runner._week_changes(tmp_path, Counter(weeks), digests, reports, runs.__getitem__)
+    assert (changed, stale, edited) == ([weeks[1], weeks[4], weeks[5]], [weeks[2], weeks[3]], [weeks[1]])
 
 
 def test_a_week_s_digest_is_its_tickets_not_where_they_sit(tmp_path):
@@ -732,3 +732,27 @@ def test_a_new_warehouse_plans_from_the_start_it_chooses(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(inbox), str(tmp_path / "w.duckdb")], env=env,
                          capture_output=True, text=True, timeout=300)
     assert "PLAN 2026-11-16" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_run_says_which_earlier_week_s_tickets_changed(tmp_path):
+    """A new week's export re-ran 7 weeks without saying why (its replies joined earlier conversations;
+    backfill review). A first run, whose weeks never ran, says nothing of the kind."""
+    from ticket_intel.defs.ingest import CompleteRun
+    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
+
+    first, second, new = dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16)
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse) as con:
+        for w in (first, second):
+            con.execute("INSERT INTO marts.weekly_reports (week_start, run_id) VALUES (?, 'r1')", [w])
+    files = pd.DataFrame({"source_file": ["/in/a.csv"], "file_hash": ["h"], "error": [None]})
+    staged = (Counter({first: 10, second: 10, new: 10}), files, None, {first: "edited", second: "b", new: "c"})
+    recorded = CompleteRun("r1", {WEEK_TICKETS: {first.isoformat(): "a", second.isoformat(): "b"},
+                                  RUN_INPUTS: inputs_digest(tmp_path)})
+    plan, notes = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "",
+                                      lambda w: recorded if w < new else CompleteRun(None, {}))
+    assert (plan.start, plan.end) == (first, new)
+    assert any(n.startswith("the tickets of 1 earlier week changed since its last complete run, the first 2026-11-02")
+               for n in notes), notes
+    never, notes = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: CompleteRun(None, {}))
+    assert never.start == first and not any("changed since" in n for n in notes)
