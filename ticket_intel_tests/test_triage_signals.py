@@ -86,7 +86,7 @@ def test_broadened_rule_fires_on_what_it_names_not_on_look_alikes(signal, says, 
     ("The icon colours are off", "bug", True, "P4"),  # an impact rule still decides first
     ("My card was stolen yesterday", "billing", False, "P0"),  # theft of what the customer holds
     ("We got a free taco for every stolen base in the World Series?", "other", False, "P4"),  # baseball
-    ("Other banks let me hold many currencies, why can't you?", "feature_gap", False, "P2"),  # not blocked (P1)
+    ("Other banks let me hold many currencies, why can't you?", "feature_gap", False, "P3"),  # nothing broken
     ("I can't log in", "bug", False, "P1"),
 ])
 def test_severity_defaults_follow_the_guide(text, signal_type, escalating, level):
@@ -110,6 +110,7 @@ def category(text: str) -> str:
     ("Paying for 100mbps and only getting 20", "expectation gap", "Getting only 20mbps today"),
     # ... a competitor, a designed limitation or a removed capability questioned
     ("Every other airline lets you pick a seat for free", "expectation gap", "The other seat was broken"),
+    ("Revolut lets me hold 30 currencies, why can't you?", "expectation gap", "Why can't I hold 30 currencies?"),
     ("Why is this album not available in the UK?", "expectation gap", "Is this album available in the UK?"),
     ("Why did you remove support for offline mode??", "expectation gap", "Offline mode does not load"),
     # feature request (rule 4): asks for something the product does not do

@@ -230,7 +230,7 @@ _DEGRADED = (
     r"different(?:ly)? (?:results?|values?|outputs?|behaviou?r|to|from|than)|disappear\w*|unwanted|wrongly|"
     r"misbehav\w*|not (?:updated|updating|correct|right|reliable|properly)|"
     r"warn(?:s|ed|ing|ings)?|not (?:being |getting )?[a-z]+(?:ing|ed)|work\w* (?:\w+ ){0,6}but not|"
-    rf"{_NEGATED_VERB} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?(?!{_NOT_A_FAILURE})[a-z]\w+"
+    rf"{_NEGATED_VERB} (?:(?:my|i|it|the|this|you|your|we|they) (?:\w+ )?)?(?!{_NOT_A_FAILURE})(?!(?:you|we|they)\b)[a-z]\w+"
 )
 _BROKEN_OTHERWISE = r"outages?|null\w*|fix|(?:is|are|was|went|goes) down"
 
@@ -287,7 +287,8 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
     "competitor": _rx(
         r"\b(competitors?|no other (?:\w+ )?(?:has|have|does)|other (?:airlines?|banks?|carriers?|companies|providers?|"
         r"stores?|shops?|brands?|networks?|apps?|services?) (?:do|does|have|let|allow|offer)|unlike (?:other|your)|"
-        r"better than you|(?:every|all(?: the)?|any|most) other (?:airlines?|banks?|carriers?|compan(?:y|ies)|providers?|"
+        r"better than you|(?:lets?|allows?) (?:me|us|you) [^.?!]{1,60}[.,;!]? *why (?:can'?t|cannot|don'?t|won'?t) (?:you|u)|"
+        r"(?:every|all(?: the)?|any|most) other (?:airlines?|banks?|carriers?|compan(?:y|ies)|providers?|"
         r"stores?|shops?|brands?|networks?|retailers?|operators?))\b"),
     "assumed": _rx(
         r"\b(why (?:don'?t|do not|doesn'?t|won'?t) (?:you|u|y'?all)|why (?:isn'?t|aren'?t) there|why is there no|"
