@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -101,6 +102,8 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
     from ticket_intel.defs.run_guard import prepare_instance, reap_dead_runs, worker_tags
     from ticket_intel.defs.sources import record_config_versions
 
+    if assets is None or "weekly_report" in assets:  # a DuckLake's reports need a folder: said before the run
+        settings.reports_dir(settings.value("TICKET_INTEL_REPORTS_DIR"), str(warehouse))
     instance = prepare_instance()
     for line in reap_dead_runs(instance):
         _say(line)
@@ -117,7 +120,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
         )
     if not result.success:
         raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
-                       f"see the run in `ticket-intel dev --warehouse {warehouse}`")
+                       f"see the run in `ticket-intel dev --warehouse {shlex.quote(str(warehouse))}`")
     return result
 
 
@@ -254,7 +257,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
     plan = run_pipeline(inbox, warehouse, weeks)
     _print_reports(warehouse, plan.start, plan.end)
     _print_waiting(warehouse)
-    click.echo(f"next: ticket-intel themes --warehouse {warehouse}")
+    click.echo(f"next: ticket-intel themes --warehouse {shlex.quote(str(warehouse))}")
 
 
 @main.command()
@@ -332,7 +335,7 @@ def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
 def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
     which = "the latest week with ranked themes" if ranked and ranked < week else "the first week with ranked themes"
-    where = (f"{which} is {ranked}: ticket-intel themes --warehouse {warehouse} --week {ranked}" if ranked
+    where = (f"{which} is {ranked}: ticket-intel themes --warehouse {shlex.quote(str(warehouse))} --week {ranked}" if ranked
              else "no week has ranked themes yet")
     fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")

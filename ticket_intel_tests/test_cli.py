@@ -756,3 +756,13 @@ def test_a_run_says_which_earlier_week_s_tickets_changed(tmp_path):
                for n in notes), notes
     never, notes = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: CompleteRun(None, {}))
     assert never.start == first and not any("changed since" in n for n in notes)
+
+
+def test_a_ducklake_run_without_a_reports_folder_stops_before_it_starts(monkeypatch):
+    """It failed at weekly_report, after minutes of ingest, redaction and embedding (issue-16 review)."""
+    from ticket_intel.cli import execute
+
+    monkeypatch.delenv("TICKET_INTEL_REPORTS_DIR", raising=False)
+    lake = Path("ducklake:postgres:dbname=ti host=127.0.0.1")
+    with pytest.raises(ValueError, match="a DuckLake warehouse needs TICKET_INTEL_REPORTS_DIR set"):
+        execute(lake, dt.date(2026, 11, 2), dt.date(2026, 11, 2))

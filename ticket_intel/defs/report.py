@@ -1,6 +1,7 @@
 """weekly_report: Markdown (previewed in the UI) and a self-contained HTML file per week."""
 
 import json
+import shlex
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
     # The commands it suggests name this warehouse (a file; a DuckLake's URL may hold a password).
-    context["warehouse_flag"] = f" --warehouse {warehouse}" if warehouse and not is_lake_target(warehouse) else ""
+    context["warehouse_flag"] = f" --warehouse {shlex.quote(warehouse)}" if warehouse and not is_lake_target(warehouse) else ""
     totals = ctx.window.groupby("ticket_week").size()
     chart = report.since_first_tickets(report.top_theme_counts(
         tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist()), totals)
