@@ -74,6 +74,17 @@ CASES = [
     ("CARD", "the cvv is 123 and it still fails", "123"),
     # A product's name that is a first name too, before a surname: a person ("Chase" is kept as a bank).
     ("PERSON", "I spoke to Chase Miller yesterday", "Chase Miller"),
+    # Boundaries no test pinned (mutation review): each was redacted, and a one-character change
+    # to its rule let it through.
+    ("EMAIL", "email me at john dot smith at gmail dot com", "john dot smith"),  # "me at john dot smith" first
+    ("EMAIL", "Please write to jane.doe@corp.internal about the refund", "jane.doe@corp.internal"),
+    ("EMAIL", "contact john dot smith at web dot de", "john dot smith at web dot de"),  # a country domain
+    ("CARD", "my amex security code is 1234 and it was declined", "1234"),  # Amex's four digits
+    ("CARD", "card 4222222222222 was charged twice", "4222222222222"),  # a 13-digit Visa
+    ("DATE_OF_BIRTH", "my birthday 12/05/1990 is on the account", "12/05/1990"),
+    ("PHONE", "call me on 555-1234 tonight", "555-1234"),  # seven digits
+    ("URL", "reset link https://example.com/r/abcdefgh12345678 fails", "abcdefgh12345678"),
+    ("URL", "I opened https://shop.example.com/login?password=hunter2 and it failed", "hunter2"),
 ]
 
 
@@ -105,6 +116,7 @@ PRODUCT_TEXTS = [
     "Getting value from Dictionary crashes when built with -Onone",
     "delivery date 14/02/2024, error 404 at checkout", "meet at the store dot com", "npm i package@1.2.3 fails",
     "My Chase Sapphire card was declined", "Chase Bank froze my account",
+    "the total was 1234567.89 dollars",  # an amount, not a phone
 ]
 
 

@@ -24,7 +24,9 @@ DATE_OF_BIRTH = rf"(?i)(?<=\b(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|
 # A card's security code: only the digits go, as card data.
 CARD_CODE = r"(?i)(?<=\b(?:cvv2?|cvc2?|cvn|csc|security code|card code)\W{0,3}(?:is\W{0,3})?)\d{3,4}\b"
 # "john dot smith at gmail dot com": a name, " at ", a domain whose dots are spelled out.
-SPELLED_EMAIL = r"(?i)\b[a-z0-9][\w+-]*(?: dot [\w+-]+)* at [a-z0-9][\w-]*(?: dot [a-z0-9][\w-]*)* dot [a-z]{2,}\b"
+# Not followed by " at ": in "email me at john dot smith at gmail dot com" the shorter "me at john
+# dot smith" matched first (no real domain, so dropped), and matches do not overlap.
+SPELLED_EMAIL = r"(?i)\b[a-z0-9][\w+-]*(?: dot [\w+-]+)* at [a-z0-9][\w-]*(?: dot [a-z0-9][\w-]*)* dot [a-z]{2,}\b(?! at\b)"
 
 
 def spelled_domain(match: str) -> str:
