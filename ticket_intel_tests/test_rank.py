@@ -341,3 +341,46 @@ def test_the_ui_s_top_themes_write_a_new_theme_s_trend_as_the_report_does():
     table = _top_table(pd.DataFrame([{"rank": 1, "label": "A", "tickets": 9, "customers": 9, "trend": "new",
                                       "trend_baseline": np.nan, "ranked_weeks": 1, "impact": 3.0}]))
     assert "| 1 | A | 9 | 9 | new | 3 |" in table and "nan" not in table
+
+
+def test_revenue_counts_each_account_once_and_paid_share_only_known_plans():
+    """Five accounts at 100 a month filing two tickets each are 500, not 1000; customers of no known
+    plan are left out of the paid share (mutation review: neither was pinned)."""
+    twice = frame(tickets("A", 10, 5, plan="pro", revenue=100.0), tickets("B", 30, 30))
+    ranked = rank_week(context(twice), summaries(("A", "P1", "bug"), ("B", "P2", "bug"))).ranked.set_index("theme_id")
+    assert ranked.loc["A", "revenue"] == 500.0
+    unknown = tickets("A", 5, 5, start=5, plan=None)
+    for i, t in enumerate(unknown):
+        t["customer_id"], t["account_id"] = f"A-x{i}", f"A-y{i}"
+    data = frame(tickets("A", 5, 5, plan="pro"), unknown, tickets("B", 30, 30))
+    ranked = rank_week(context(data), summaries(("A", "P1", "bug"), ("B", "P2", "bug"))).ranked.set_index("theme_id")
+    assert ranked.loc["A", "paid_share"] == 1.0
+
+
+def test_tickets_without_a_customer_id_are_customers_each_and_the_overview_counts_ranked_tickets():
+    """Missing ids merged into one customer would drop a 6-ticket theme to not-a-theme; the overview's
+    ranked tickets leave out groups too small and outliers (mutation review)."""
+    anonymous = tickets("A", 6, 6)
+    for t in anonymous:
+        t["customer_id"] = None
+    result = rank_week(context(frame(anonymous, tickets("B", 30, 30))), summaries(("A", "P2", "bug"), ("B", "P2", "bug")))
+    assert "A" in set(result.ranked["theme_id"])
+    outliers = [dict(t, theme_id=None) for t in tickets("O", 2, 2)]
+    result = rank_week(context(frame(tickets("A", 30, 30), tickets("S", 3, 3), outliers)),
+                       summaries(("A", "P1", "bug"), ("S", "P1", "bug")))
+    assert {k: result.overview[k] for k in ("tickets", "ranked_tickets", "outlier_tickets")} == {
+        "tickets": 35, "ranked_tickets": 30, "outlier_tickets": 2}
+
+
+def test_a_small_queue_s_customers_are_those_of_the_weeks_it_ranks():
+    """Ranked over two weeks, a theme's customers are the 4 of those weeks, not the 14 of its window."""
+    earlier = tickets("A", 10, 10, week=WEEK - timedelta(weeks=5), start=900)
+    for t in earlier:
+        t["customer_id"] = "old-" + t["customer_id"]
+    rows = earlier + tickets("Z", 10, 10, week=WEEK - timedelta(weeks=6))
+    for w in (WEEK - timedelta(weeks=1), WEEK):
+        rows += tickets("A", 8, 4, week=w, start=w.toordinal() % 1000)
+    result = rank_week(make_context(WEEK, 8, frame(rows), ReviewState()), summaries(("A", "P2", "bug")),
+                       RankSettings(min_week_tickets=16))
+    assert [str(w) for w in result.weeks] == [str(WEEK - timedelta(weeks=1)), str(WEEK)]
+    assert result.ranked.set_index("theme_id").loc["A", ["tickets", "customers"]].tolist() == [16, 4]
