@@ -267,7 +267,7 @@ def demo(warehouse: Path) -> None:
     """Run the whole pipeline on the bundled sample and show the latest week's top themes."""
     plan = run_pipeline(SAMPLE_INBOX, warehouse)
     click.echo(f"\nTop themes, week of {plan.end}:")
-    click.echo(format_themes(load_themes(warehouse, plan.end).head(10), "table"))
+    click.echo(format_themes(load_themes(warehouse, plan.end, not_themed=True).head(10), "table"))
     _print_reports(warehouse, plan.start, plan.end)
 
 
@@ -319,13 +319,15 @@ def chosen_week(warehouse: Path, week: date | None) -> date:
         return _week_of(con, warehouse, week)
 
 
-def load_themes(warehouse: Path, week: date | None) -> pd.DataFrame:
+def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) -> pd.DataFrame:
     """A week's ranked themes (default: the latest week); when it has none, `attrs["empty_note"]`
-    says why and which week nearest it has some."""
+    says why and which week nearest it has some; with `not_themed`, `attrs["not_themed"]` holds the
+    week's tickets in no ranked theme (for the table, never an export's metadata)."""
     with access.open_snapshot(warehouse) as con:
         week = _week_of(con, warehouse, week)
         frame = wh.ranked_themes(con, week)
-        frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
+        if not_themed:
+            frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
         if frame.empty:
             frame.attrs["empty_note"] = _empty_note(week, wh.week_warning(con, week),
                                                     wh.ranked_week_near(con, week), warehouse)
@@ -402,7 +404,7 @@ def _period_line(frame: pd.DataFrame) -> str:
 @friendly
 def themes(warehouse: Path, week: datetime | None, fmt: str) -> None:
     """Print the ranked themes of a week."""
-    frame = load_themes(warehouse, monday(week.date()) if week else None)
+    frame = load_themes(warehouse, monday(week.date()) if week else None, not_themed=fmt == "table")
     click.echo(format_themes(frame, fmt))
 
 
