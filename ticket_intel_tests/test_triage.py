@@ -338,6 +338,11 @@ def test_routing_escalates_p1_signals_and_anger(config):
     assert outage["sla_hours"] == 2.0
     angry = triage_one("Worst app ever, the export is slow", *config)
     assert angry["escalated"] and angry["frustration"] == "high"
+    # anger alone, no signal and not P1, escalates (the ticket above escalated by its signal too)
+    shouted = triage_one("THE EXPORT BUTTON DOES NOTHING WHEN I CLICK IT TODAY", *config)
+    assert shouted["frustration"] == "high" and not shouted["escalation_signals"] and shouted["urgency"] != "P1"
+    assert shouted["escalated"] and shouted["assigned_team"] != triage_one("The export button does nothing when I "
+                                                                          "click it", *config)["assigned_team"]
     refund = triage_one("I want a refund for last month", *config)
     assert refund["escalated"] and refund["assigned_team"] == "Billing Escalations"
 

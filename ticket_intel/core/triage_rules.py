@@ -213,6 +213,7 @@ _BLOCKED = (
     r"(?:can'?t|cannot)(?! find (?:where|how|out))(?! you\b)|can not|couldn'?t|could not|unable|won'?t|not able|blocked|"
     r"locked out|declined?|rejected|denied|deny|revoked|reverted|refused|fail\w*|errors?|exception|crash\w*|"
     r"segfault|panic\w*|assert\w*|broken|breaks?|stuck|stopped|freez\w*|hang\w*|forgot\w*|lost|typeerror|"
+    r"(?:does|did) nothing when|nothing happens|"
     r"undefined|violation|no attribute|not (?:defined|a function)|unresolved|invalid|where is my|where'?s my|"
     r"where (?:is|are) (?:the|my) (?:money|funds|cash|order|package|parcel|delivery|refund|payment|transfer|"
     r"deposit|item)s?|no (?:internet|service|signal|connection)|unusable|(?:internet|wifi|connection|phone|cable|"
