@@ -70,6 +70,8 @@ def test_decisions_fold_into_state():
     assert state.canonical("D") == "B" and state.canonical("A") == "A"
     assert state.merged_from("B") == ["C", "D"]
     assert [state.status(t) for t in "ABCE"] == ["renamed", "confirmed", "merged into B", "not-a-theme"]
+    # a merge's target with no decision of its own read "unreviewed" (backfill review)
+    assert review_state(log(("merge", "C", None, "F"))).status("F") == "merged from C"
 
 
 def test_undo_cancels_one_decision_and_an_undone_undo_restores_it():

@@ -45,6 +45,8 @@ class ReviewState:
             return "confirmed"
         if theme_id in self.labels:
             return "renamed"
+        if merged := self.merged_from(theme_id):
+            return f"merged from {', '.join(merged)}"  # a reviewer's decision holds its tickets too
         return "unreviewed"
 
     def merged_from(self, theme_id: str) -> list[str]:

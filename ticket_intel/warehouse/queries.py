@@ -270,7 +270,7 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
                                impact, products, product_names, product_counts, example_ticket_ids, sentiment, frustration_share,
                                escalation_share, churn_risk_customers, docs_status, docs_article,
                                docs_article_url, after_release, after_release_days, fix_status, fix_release,
-                               parent, parent_id,
+                               parent, parent_id, review_status,
                                (SELECT c.summarizer FROM marts.cluster_summaries c
                                  WHERE c.week_start = r.week_start AND c.theme_id = r.theme_id) AS summarizer,
                                coalesce((SELECT list({'field': s.field, 'value': s.value, 'share': s.share,
