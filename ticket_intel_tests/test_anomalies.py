@@ -375,3 +375,18 @@ def test_related_themes_read_back_from_the_warehouse_as_arrays():
     stored = {"related_theme_ids": np.array(["T1", "T2"], dtype=object),
               "related_labels": np.array(["Top-up · failed", None], dtype=object)}
     assert anomalies.related_names(stored) == ["\u201cTop-up · failed\u201d (T1)", "T2"]
+
+
+def test_the_spike_thresholds_include_their_boundaries():
+    """Exactly the minimum count (10) and exactly twice the baseline are spikes; a new pattern half
+    of whose tickets are one customer's is not concentrated (that needs most); a new group with no
+    ticket last week starts this week (mutation review: each boundary survived a one-character change)."""
+    assert spike_test(10, [3, 3, 3, 3]).is_spike
+    twice = spike_test(20, [10, 10, 10, 10])
+    assert twice.is_spike and twice.ratio == 2.0
+    half = run(window({"old": dict.fromkeys(range(5), 20), "half": {4: 10}}, one_customer={("half", 4): 5}), 4,
+               births={"old": 0, "half": 4})
+    assert [(a["kind"], a["top_customer_tickets"], a["concentrated"]) for a in half] == [("new_pattern", 5, False)]
+    group = run(window({"old": dict.fromkeys(range(5), 20), "group": {4: 6}}), 4, births={"old": 0, "group": 4},
+                groups=frozenset({"group"}))
+    assert [a["since"] for a in group] == [wk(4)]
