@@ -384,3 +384,23 @@ def test_a_small_queue_s_customers_are_those_of_the_weeks_it_ranks():
                        RankSettings(min_week_tickets=16))
     assert [str(w) for w in result.weeks] == [str(WEEK - timedelta(weeks=1)), str(WEEK)]
     assert result.ranked.set_index("theme_id").loc["A", ["tickets", "customers"]].tolist() == [16, 4]
+
+
+def test_the_trend_baseline_is_the_last_four_weeks_and_a_theme_born_in_the_ranked_weeks_is_new():
+    """Twenty a week long ago does not make 8 against 2 a week "steady"; ranked over three weeks, a
+    theme born in the first of them is new, not "no history" (mutation review)."""
+    rows = tickets("A", 8, 8)
+    for k, n in [(7, 20), (6, 20), (5, 20), (4, 2), (3, 2), (2, 2), (1, 2)]:
+        rows += tickets("A", n, n, week=WEEK - timedelta(weeks=k), start=100 * k)
+    a = rank_week(context(frame(rows, tickets("C", 30, 30))),
+                  summaries(("A", "P2", "bug"), ("C", "P4", "other"))).ranked.set_index("theme_id").loc["A"]
+    assert (a["trend"], a["trend_baseline"]) == ("rising", 2.0)
+    small = []
+    for k in range(3, 7):
+        small += tickets("Z", 10, 10, week=WEEK - timedelta(weeks=k), start=100 * k)
+    for w in (WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK):
+        small += tickets("A", 4, 4, week=w, start=w.toordinal() % 1000) + tickets("Z", 6, 6, week=w, start=w.toordinal() % 1000)
+    ctx = make_context(WEEK, 8, frame(small), ReviewState(), first_seen={"A": WEEK - timedelta(weeks=2),
+                       "Z": WEEK - timedelta(weeks=6)}, origins={"A": "new"}, tracking_start=WEEK - timedelta(weeks=6))
+    result = rank_week(ctx, summaries(("A", "P2", "bug"), ("Z", "P2", "bug")), RankSettings(min_week_tickets=30))
+    assert len(result.weeks) == 3 and result.ranked.set_index("theme_id").loc["A", "trend"] == "new"
