@@ -395,3 +395,21 @@ def test_forked_workers_triage_every_ticket_as_one_process_does(config, monkeypa
     monkeypatch.setattr(triage_module, "POOL_MIN_TICKETS", 3)
     monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
     pd.testing.assert_frame_equal(triage(frame, *config, encode=fake_encode, area_of=area_of), alone)
+
+
+@pytest.mark.parametrize(("text", "emotion", "signals", "level"), [
+    ("WHY DOES THE APP crash", -0.4, [], "critical"),  # four words shouted and a negative tone
+    ("WHY DOES THE APP crash every time i open it", 0.0, [], "high"),  # half the words shouted
+    ("WHY DOES THE APP crash", -0.25, [], "high"),  # shouted, the tone barely negative
+    ("the export crashed", -0.65, [], "high"),  # a strongly negative tone alone
+    ("please refund the second payment", 0.0, ["refund_chargeback"], "low"),  # asking for money back is calm
+])
+def test_frustration_thresholds_at_their_boundaries(text, emotion, signals, level):
+    """Each survived a one-character change to its threshold (mutation review)."""
+    assert rules.frustration(text, emotion, signals) == level
+
+
+def test_a_what_if_question_followed_by_what_happened_is_a_report():
+    """"What happens if …? It failed yesterday." reports a failure (P1), unlike the question alone (P3)."""
+    assert rules.severity("What happens if my card is declined? It failed yesterday.", "bug")[0] == "P1"
+    assert rules.severity("what happens if my card is declined?", "bug")[0] == "P3"
