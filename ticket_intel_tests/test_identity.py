@@ -219,3 +219,22 @@ def test_hysteresis_holds_no_ticket_far_nearer_the_cluster_the_new_fit_put_it_in
     assert set(tracked.theme_of[:30]) == {"A"} and not tracked.kept.any()
     assert len(set(tracked.theme_of[30:])) == 1 and "A" not in tracked.theme_of[30:]
     assert sorted(e["event"] for e in tracked.events) == ["continued", "split"]
+
+
+def test_a_small_new_theme_dissolves_into_a_theme_only_within_its_fence():
+    """A 4-ticket new theme (5 is the least) dissolves; its tickets join the kept theme where they are
+    as close as its own, and one far from it stays an outlier; an old theme with exactly half its
+    tickets in one theme merged into it; a cluster at cosine 0.4 to last week's theme is not it
+    (mutation review: each survived a one-character change)."""
+    from ticket_intel.core.identity import Theme, _dissolve_small, events, matched
+
+    x = np.array([[1, 0], [1, 0], [0.9, 0.436], [0.95, 0.312], [0.98, 0.2], [0, 1.0]], dtype=float)
+    cents = {0: np.array([1.0, 0.0]), 1: np.array([0.5, 0.866])}
+    assert _dissolve_small(x, ["K", "K", "N", "N", "N", "N"], cents, {0: 0.85, 1: 0.5}, {0: "K", 1: "N"}, {"K"},
+                           5) == ["K", "K", "K", "K", "K", None]
+    old = [Theme("P", np.zeros(2), frozenset({"t1", "t2", "t3", "t4"}))]
+    happened = events(old, ["t1", "t2", "t3", "t4", "a1"], ["A", "A", None, None, "A"])
+    assert [(e["theme_id"], e["event"], e["related_theme_ids"]) for e in happened] == [
+        ("A", "new", []), ("P", "merged", ["A"])]
+    near = [Theme("T20260105-00", np.array([0.4, np.sqrt(1 - 0.16)]), frozenset({"o1"}))]
+    assert matched({0: Theme("0", np.array([1.0, 0.0]), frozenset({"n1"}))}, near) == {}
