@@ -404,3 +404,12 @@ def test_the_trend_baseline_is_the_last_four_weeks_and_a_theme_born_in_the_ranke
                        "Z": WEEK - timedelta(weeks=6)}, origins={"A": "new"}, tracking_start=WEEK - timedelta(weeks=6))
     result = rank_week(ctx, summaries(("A", "P2", "bug"), ("Z", "P2", "bug")), RankSettings(min_week_tickets=30))
     assert len(result.weeks) == 3 and result.ranked.set_index("theme_id").loc["A", "trend"] == "new"
+
+
+def test_on_equal_impact_more_tickets_rank_first_and_one_week_needs_no_period_note():
+    data = frame(tickets("A", 10, 5), tickets("B", 5, 5), tickets("C", 30, 30))
+    ranked = rank_week(context(data), summaries(("A", "P2", "bug"), ("B", "P2", "bug"), ("C", "P4", "other"))).ranked
+    assert ranked[["theme_id", "impact"]].values.tolist() == [["C", 30.0], ["A", 20.0], ["B", 20.0]]
+    from ticket_intel.core.rank import period_note
+
+    assert period_note(WEEK, 1) is None and "ranked over the 2 weeks" in period_note(WEEK, 2)

@@ -78,3 +78,12 @@ def test_a_question_asked_many_times_is_one_question_to_the_floor_and_the_result
     found = similar(index, centres[2], k=3)
     assert found[0].text == "question 2" and found[0].related(index.floor)
     assert len({(m.text, m.resolution) for m in found}) == 3 and found[0].ticket_id == "zendesk:24"
+
+
+def test_a_query_with_nothing_to_read_finds_nothing():
+    """"Hi there!" holds no words of meaning: nothing is similar to it (mutation review)."""
+    v = np.eye(4, dtype=np.float32)
+    index = build_index(["a", "b", "c", "d"], v, ["card declined", "refund late", "app crash", "login fails"],
+                        ["r1", "r2", "r3", "r4"])
+    assert similar(index, v[0], k=2, text="Hi there!") == []
+    assert [m.ticket_id for m in similar(index, v[0], k=1, text="card declined")] == ["a"]

@@ -83,6 +83,7 @@ def test_the_report_names_the_taxonomy_file_configured():
     from ticket_intel.core.report import taxonomy_note
 
     assert taxonomy_note(0.89, "ours.yaml") == ("Product areas (ours.yaml) cover 89% of ranked tickets.", False)
+    assert not taxonomy_note(0.5)[1] and taxonomy_note(0.49)[1]  # half is enough
     note, poor = taxonomy_note(0.1, "ours.yaml")
     assert poor and "ours.yaml does not describe" in note and note.endswith("> ours.yaml`.")
 
