@@ -466,7 +466,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
         click.echo(NOT_CLUSTERED_YET)
         return
     if (other := _other_taxonomy(start, end)) is not None:
-        raise click.ClickException(other)
+        raise ValueError(other)
     click.echo(f"updating {span(start, end)}: summaries, ranking, alerts and reports (no re-clustering)")
     with access.open_snapshot(warehouse) as con:
         written_by = wh.summarizers(con, start, end)
@@ -495,8 +495,8 @@ def _other_taxonomy(start: date, end: date) -> str | None:
     if not (behind := weeks_behind(prepare_instance(), "cluster_summaries", "taxonomy",
                                    tax.content_hash(tax.locate(named)), weeks, unknown=False)):
         return None
-    return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than {named} "
-            "(TICKET_INTEL_TAXONOMY here); the decision is recorded, not applied. Run `ticket-intel review apply` "
+    return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than this shell's "
+            f"TICKET_INTEL_TAXONOMY ({named}); the decision is recorded, not applied. Run `ticket-intel review apply` "
             "with the TICKET_INTEL_TAXONOMY their runs had, or `ticket-intel run` to apply this taxonomy to every week.")
 
 

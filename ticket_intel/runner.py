@@ -229,6 +229,10 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
     from their last complete run's) on, as each week's themes follow from the weeks before; none
     changed, it runs nothing (`WeekPlan.idle`). Named weeks run as named, and the plan says when one
     of them is that partial week."""
+    if not partition_keys and counts:  # weekly partitions end with the last whole week
+        raise ValueError(f"every ticket is in the week of {max(counts)}, which has not ended: a week is run once "
+                         "it is over (run again next week, or set TICKET_INTEL_PARTITIONS_START earlier if "
+                         "older tickets belong in the warehouse)")
     weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
     begin = f"start {min(partition_keys)}" + (f", {origin}" if origin else "")
     whole = spec in ("all", CHANGED)

@@ -766,3 +766,9 @@ def test_a_ducklake_run_without_a_reports_folder_stops_before_it_starts(monkeypa
     lake = Path("ducklake:postgres:dbname=ti host=127.0.0.1")
     with pytest.raises(ValueError, match="a DuckLake warehouse needs TICKET_INTEL_REPORTS_DIR set"):
         execute(lake, dt.date(2026, 11, 2), dt.date(2026, 11, 2))
+
+
+def test_an_inbox_of_the_unfinished_week_alone_says_so():
+    """Every ticket dated this week, the partitions held no week: `min() arg is an empty sequence`."""
+    with pytest.raises(ValueError, match="every ticket is in the week of 2026-11-30, which has not ended"):
+        runner.plan_weeks(runner.CHANGED, Counter({dt.date(2026, 11, 30): 5}), set())

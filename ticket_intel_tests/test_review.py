@@ -42,15 +42,16 @@ def test_a_reviewed_theme_s_ranked_piece_is_named(tmp_path):
     con.execute("""INSERT INTO ops.theme_events (week_start, theme_id, event, related_theme_ids, detail) VALUES
                    (?, 'T9', 'split', ['T1'], '57% of its earlier tickets were in T1'),
                    (?, 'T8', 'split', ['T2'], '90% of its earlier tickets were in T2'),
-                   (?, 'T7', 'split', ['T1'], 'old'), (?, 'T6', 'split', ['T3'], '82% of its earlier tickets were in T3')""",
-                [week, week, week - timedelta(weeks=WINDOW_WEEKS), week])
+                   (?, 'T7', 'split', ['T1'], 'old'), (?, 'T6', 'split', ['T3'], '82% of its earlier tickets were in T3'),
+                   (?, 'T9', 'split', ['T1'], 'split before, said once')""",
+                [week, week, week - timedelta(weeks=WINDOW_WEEKS), week, week - timedelta(weeks=1)])
     con.execute("INSERT INTO marts.ranked_themes (week_start, theme_id, rank) VALUES (?, 'T9', 1), (?, 'T6', 2), "
                 "(?, 'T7', 3)", [week, week, week])
     splits = wh.theme_splits(con, WINDOW_WEEKS)
-    assert splits["theme_id"].tolist() == ["T6", "T9"]  # T8 is not ranked, T7's split is a window old
+    assert splits["theme_id"].tolist() == ["T9", "T6", "T9"]  # T8 is not ranked, T7's split is a window old
     said = split_from_reviewed(log(("rename", "T1", "Card payments fail", None), ("merge", "T4", None, "T3")),
                                splits)
-    assert said == ["T6 split from T3 (merged into) in week 2026-11-16: 82% of its earlier tickets were in T3; its tickets are "
+    assert said == ["T6 split from T3 (a merge's target) in week 2026-11-16: 82% of its earlier tickets were in T3; its tickets are "
                     "unreviewed, the decision stays with T3",
                     "T9 split from T1 (rename) in week 2026-11-16: 57% of its earlier tickets were in T1; its "
                     "tickets are unreviewed, the decision stays with T1"]

@@ -97,7 +97,9 @@ def test_keywords_match_word_starts_only():
 @pytest.mark.parametrize(("keyword", "text", "named"), [
     ("fee", "I was charged two fees", True), ("fee", "I feel let down", False),
     ("age", "the minimum ages", True), ("age", "your agent hung up", False),
-    ("pin", "my card was pinned", True), ("pin", "ping me back", False),
+    ("pin", "my card was pinned", True), ("pin", "ping me back", False), ("pin", "the pines outside", False),
+    ("fee", "my news feed is not loading", False), ("close", "the store closed early", True),
+    ("address", "both addresses", True), ("charge", "I was charged", True),
     ("close", "closing my account", True), ("close", "a closet", False),
     ("verify", "I verified it", True), ("activate", "card activation", True),
     ("transfer", "transferred twice", True), ("sent", "one sentence", False),

@@ -100,10 +100,11 @@ def split_from_reviewed(rows: Iterable[Mapping[str, Any]], splits: pd.DataFrame)
     for r in standing(rows):
         decided.setdefault(r["theme_id"], r["action"])
         if r.get("target_theme_id"):
-            decided.setdefault(r["target_theme_id"], "merged into")
+            decided.setdefault(r["target_theme_id"], "a merge's target")
+    latest = splits.drop_duplicates("theme_id", keep="last")  # a piece split again later is said once
     return [f"{s.theme_id} split from {s.origin} ({decided[s.origin]}) in week {s.week_start:%Y-%m-%d}: {s.detail}; "
             f"its tickets are unreviewed, the decision stays with {s.origin}"
-            for s in splits.itertuples() if s.origin in decided and s.theme_id not in decided]
+            for s in latest.itertuples() if s.origin in decided and s.theme_id not in decided]
 
 
 def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:

@@ -116,15 +116,19 @@ def load(path: Path) -> Taxonomy:
 
 # What a keyword's word may add and still be that word: plurals, tenses, agents, nouns of action
 # (cards, charged, refunding, transferred, withdrawal, activation). Not any ending: "fee" is not in
-# "feel", "age" not in "agent", "pin" not in "ping", "close" not in "closet".
-_ENDINGS = r"(?:s|es|'s|’s|d|ed|ing|er|ers|al|als|ion|ions)?"
+# "feel" or "feed", "age" not in "agent", "pin" not in "ping" or "pines", "close" not in "closet".
+_ENDINGS = r"(?:s|'s|’s|ed|ing|er|ers|al|als|ion|ions)?"
 _CONSONANT = frozenset("bcdfghjklmnpqrstvwxz")
 
 
 def _forms(keyword: str) -> tuple[str, str]:
-    """(letters every form holds, a pattern of the keyword's forms): "close" also as "closing",
-    "verify" as "verified", "pin" as "pinned"."""
+    """(letters every form holds, a pattern of the keyword's forms): "close" also as "closing" and
+    "closed", "address" as "addresses", "verify" as "verified", "pin" as "pinned"."""
     forms, stem = [re.escape(keyword) + _ENDINGS], keyword
+    if keyword.endswith(("s", "x", "z", "ch", "sh")):
+        forms.append(re.escape(keyword) + "es")
+    if keyword.endswith("e") and not keyword.endswith("ee"):
+        forms.append(re.escape(keyword) + "d")
     if len(keyword) >= 3 and keyword[-1] in _CONSONANT:
         forms.append(re.escape(keyword + keyword[-1]) + r"(?:ed|ing|er|ers)")
     if len(keyword) >= 3 and keyword[-1] in "ey":
