@@ -323,7 +323,9 @@ def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str
             files = wh.ingested_files(con)
             return (wh.report_runs(con), set(map(_read_as, files["source_file"], files["file_hash"])),
                     Counter(kept_week_counts(con, present)))
-    except duckdb.InvalidInputException as exc:  # a DuckLake its first run has yet to create holds nothing
+    # A DuckLake its first run has yet to create holds nothing (a PostgreSQL catalog's schema, or a
+    # DuckDB catalog file, not there yet).
+    except (duckdb.InvalidInputException, duckdb.IOException) as exc:
         if lake and "does not exist" in str(exc):
             return {}, set(), Counter()
         raise

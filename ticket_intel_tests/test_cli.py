@@ -772,3 +772,9 @@ def test_an_inbox_of_the_unfinished_week_alone_says_so():
     """Every ticket dated this week, the partitions held no week: `min() arg is an empty sequence`."""
     with pytest.raises(ValueError, match="every ticket is in the week of 2026-11-30, which has not ended"):
         runner.plan_weeks(runner.CHANGED, Counter({dt.date(2026, 11, 30): 5}), set())
+
+
+def test_a_new_ducklake_with_a_duckdb_catalog_file_holds_nothing_yet(tmp_path, monkeypatch):
+    """Its first run read the catalog file before anything had created it, and failed (verify review)."""
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "data") + "/")
+    assert runner._recorded(f"ducklake:{tmp_path / 'meta.ducklake'}", []) == ({}, set(), Counter())
