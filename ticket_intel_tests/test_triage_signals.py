@@ -88,6 +88,8 @@ def test_broadened_rule_fires_on_what_it_names_not_on_look_alikes(signal, says, 
     ("We got a free taco for every stolen base in the World Series?", "other", False, "P4"),  # baseball
     ("Other banks let me hold many currencies, why can't you?", "feature_gap", False, "P3"),  # nothing broken
     ("I can't log in", "bug", False, "P1"),
+    ("Thanks so much for sorting out my hacked account yesterday, all good now!", "bug", False, "P4"),  # solved
+    ("Thanks for fixing my hacked account, but it was hacked again today", "bug", False, "P0"),
     ("The export button does nothing when I click it", "bug", False, "P1"),  # a control that fails
     ("I did nothing wrong and you charged me", "billing", False, "P2"),
 ])

@@ -529,6 +529,12 @@ _DEFAULT_SEVERITY = {"bug": ("P2", "a bug of unknown impact"), **dict.fromkeys(
     ("feature_gap", "ux_friction", "docs_gap", "expectation_mismatch", "billing"), _NOTHING_BROKEN)}
 _HYPOTHETICAL = _rx(r"\b(what (?:should|do|can) i do if|what happens (?:if|when|to)|if (?:i|my|a|the)|in case)\b")
 _P4_WHY = "no sign of impact on the customer"
+# Thanks for a problem already solved ("thank you for sorting out my hacked account, all good now"),
+# unless something is still or again wrong: a hacked account read as P0 there.
+_THANKED_FOR_A_FIX = _rx(
+    r"\b(?:thanks?|thank you|thx|ty)\b[^.!?]{0,60}?\b(?:for (?:\w+ ){0,3}(?:sorting|fixing|resolving|recovering|"
+    r"restoring|securing|unlocking)\b|(?:quick|fast|speedy|swift) (?:resolution|fix)\b)")
+_STILL_WRONG = _rx(r"\b(?:again|still|but|however|though|yet)\b")
 
 
 def hypothetical(text: str) -> bool:
@@ -580,6 +586,8 @@ def severity(
     an escalation signal (`escalating`) is a complaint (P3), never "no impact". A one-sentence
     "what if" question is at most P3."""
     text = fold(text)
+    if _THANKED_FOR_A_FIX.search(text) and not _STILL_WRONG.search(text):
+        return "P4", "thanks for a problem already solved"
     for level, pattern, why in _SEVERITY_RULES:
         if pattern.search(text):
             if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
