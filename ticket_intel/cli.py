@@ -81,6 +81,11 @@ def main() -> None:
     """ticket_intel: ranked, evidence-backed product themes from your support queue."""
 
 
+def _flag(warehouse: Path) -> str:
+    """`--warehouse W` as a shell reads it back (a DuckLake URL holds spaces)."""
+    return f"--warehouse {shlex.quote(str(warehouse))}"
+
+
 def _say(line: str) -> None:
     click.echo(f"ticket-intel: {line}", err=True)
 
@@ -120,7 +125,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
         )
     if not result.success:
         raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
-                       f"see the run in `ticket-intel dev --warehouse {shlex.quote(str(warehouse))}`")
+                       f"see the run in `ticket-intel dev {_flag(warehouse)}`")
     return result
 
 
@@ -220,13 +225,18 @@ def _print_ingest(warehouse: Path) -> None:
         click.echo(f"  {f.source_file}: {f.kept} tickets kept")
 
 
+def _reviewed_splits(con: duckdb.DuckDBPyConnection, log: list[dict]) -> list[str]:
+    """The ranked themes the latest window split from reviewed ones, said (`split_from_reviewed`)."""
+    return split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+
+
 def _print_waiting(warehouse: Path) -> None:
     """Reviewers' decisions the run left without their theme (an export pruned), or whose theme the
     latest window split: said once, at the end."""
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
         waits = waiting(log, wh.known_theme_ids(con))
-        splits = split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+        splits = _reviewed_splits(con, log)
     for line in splits:
         click.echo(f"reviews: {line} (see `ticket-intel review list`)")
     if waits:
@@ -257,7 +267,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
     plan = run_pipeline(inbox, warehouse, weeks)
     _print_reports(warehouse, plan.start, plan.end)
     _print_waiting(warehouse)
-    click.echo(f"next: ticket-intel themes --warehouse {shlex.quote(str(warehouse))}")
+    click.echo(f"next: ticket-intel themes {_flag(warehouse)}")
 
 
 @main.command()
@@ -337,7 +347,7 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
 def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
     which = "the latest week with ranked themes" if ranked and ranked < week else "the first week with ranked themes"
-    where = (f"{which} is {ranked}: ticket-intel themes --warehouse {shlex.quote(str(warehouse))} --week {ranked}" if ranked
+    where = (f"{which} is {ranked}: ticket-intel themes {_flag(warehouse)} --week {ranked}" if ranked
              else "no week has ranked themes yet")
     fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")
@@ -540,7 +550,7 @@ def review_list(warehouse: Path, week: datetime | None) -> None:
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
         waits = {r["review_id"] for r in waiting(log, wh.known_theme_ids(con))}
-        splits = split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+        splits = _reviewed_splits(con, log)
     state = review_state(log)
     from tabulate import tabulate
 
