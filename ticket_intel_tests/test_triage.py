@@ -350,6 +350,10 @@ def test_routing_escalates_p1_signals_and_anger(config):
 def test_tickets_outside_the_rules_language_need_review(config):
     row = triage_one("Mi pedido no ha llegado todavía", *config, language="es")
     assert row["needs_review"] and row["confidence"] <= 0.4 and row["language"] == "es"
+    # however sure the English rules are of a ticket tagged another language, its confidence is capped
+    sure = "The app crashes when I open it"
+    assert triage_one(sure, *config, language="en")["confidence"] > 0.5
+    assert triage_one(sure, *config, language="fr")["confidence"] == 0.4
     assert not triage_one("Where can I find the export settings?", *config, language="en")["needs_review"]
 
 
