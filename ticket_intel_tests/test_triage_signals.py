@@ -53,6 +53,7 @@ def signals(text: str) -> list[str]:
     ("churn", "I will be closing my account", "I am closing the app to restart it"),
     ("churn", "I'm leaving for a competitor", "I'm leaving for the airport now"),
     ("churn", "I'm done with this bank", "I'm done with the form, what next?"),
+    ("churn", "A loyal customer for 10 years and this is how you treat me? I'm done.", "I'm done, the app works now"),
     ("churn", "I want out of my contract", "When does my contract end?"),
     ("churn", "Thinking of switching after this", "Thinking of ordering another one"),
     # refund_chargeback: money back in other words, a disputed charge

@@ -387,6 +387,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
         r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
         r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscrib(?:e|ing)|"
+        # The complaint's last words ("… this is how you treat me? I'm done."), not done with a form.
+        r"(?:i'?m|i am|we'?re|we are) (?:so |just |totally |completely )?done(?=[.!]*\s*$)|"
         r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
         r"(?:find|look\w* for|search\w* for|shop\w* for) (?:a )?(?:new|another|different) (?:bank|provider|carrier|company|"
         r"service|svc|airline|isp|network|supplier)|(?:it'?s|i'?m|we'?re) off to (?:\w+ ){0,3}?for (?:me|us)\b|"
