@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shlex
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, span, window
 from ticket_intel.warehouse import access
+from ticket_intel.warehouse.target import cli_flag
 
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
 
@@ -79,11 +79,6 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ticket_intel: ranked, evidence-backed product themes from your support queue."""
-
-
-def _flag(warehouse: Path) -> str:
-    """`--warehouse W` as a shell reads it back (a DuckLake URL holds spaces)."""
-    return f"--warehouse {shlex.quote(str(warehouse))}"
 
 
 def _say(line: str) -> None:
@@ -125,7 +120,7 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
         )
     if not result.success:
         raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
-                       f"see the run in `ticket-intel dev {_flag(warehouse)}`")
+                       f"see the run in `ticket-intel dev {cli_flag(warehouse)}`")
     return result
 
 
@@ -267,7 +262,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
     plan = run_pipeline(inbox, warehouse, weeks)
     _print_reports(warehouse, plan.start, plan.end)
     _print_waiting(warehouse)
-    click.echo(f"next: ticket-intel themes {_flag(warehouse)}")
+    click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}")
 
 
 @main.command()
@@ -347,7 +342,7 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
 def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
     which = "the latest week with ranked themes" if ranked and ranked < week else "the first week with ranked themes"
-    where = (f"{which} is {ranked}: ticket-intel themes {_flag(warehouse)} --week {ranked}" if ranked
+    where = (f"{which} is {ranked}: ticket-intel themes {cli_flag(warehouse)} --week {ranked}" if ranked
              else "no week has ranked themes yet")
     fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")

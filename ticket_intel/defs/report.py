@@ -1,7 +1,6 @@
 """weekly_report: Markdown (previewed in the UI) and a self-contained HTML file per week."""
 
 import json
-import shlex
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import RankingConfig, ReportConfig, Warehouse
-from ticket_intel.warehouse.target import is_lake_target
+from ticket_intel.warehouse.target import cli_flag, is_lake_target
 
 NO_TICKETS = {"tickets": 0, "customers": 0, "tickets_prev_week": 0, "themes": 0, "outlier_tickets": 0,
               "warning": "no tickets this week"}
@@ -76,7 +75,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
     # The commands it suggests name this warehouse (a file; a DuckLake's URL may hold a password).
-    context["warehouse_flag"] = f" --warehouse {shlex.quote(warehouse)}" if warehouse and not is_lake_target(warehouse) else ""
+    context["warehouse_flag"] = f" {cli_flag(warehouse)}" if warehouse and not is_lake_target(warehouse) else ""
     totals = ctx.window.groupby("ticket_week").size()
     chart = report.since_first_tickets(report.top_theme_counts(
         tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist()), totals)

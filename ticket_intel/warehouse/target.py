@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,11 @@ def parse(target: str, data_path: str | None = None) -> Path | Lake:
 
 def is_lake_target(target: str) -> bool:
     return target.startswith(LAKE_PREFIX)
+
+
+def cli_flag(target: str | Path) -> str:
+    """`--warehouse W` as a shell reads it back (a path or a DuckLake URL with spaces), for hints."""
+    return f"--warehouse {shlex.quote(str(target))}"
 
 
 def absolute(target: str) -> str:
