@@ -87,6 +87,82 @@ def test_intercom_followups_admin_replies_notes_private_and_product():
     assert [(r["reply_id"], r["is_public"]) for r in result.replies] == [("p3", True), ("p4", False)]
 
 
+def test_an_intercom_note_that_reopens_is_internal_and_an_answered_open_conversation_waits_on_the_customer():
+    """Vendor review: `note_and_reopen` notes ("customer is on the fraud watchlist") were public
+    replies, so they reached resolutions, `similar` and drafts sent to customers; and open
+    conversations an admin had answered last were drafted for as awaiting a reply."""
+    def conv(cid: str, state: str, last_by: str) -> dict:
+        parts = [
+            {"id": f"{cid}1", "part_type": "comment", "author": {"type": "admin", "id": "a1"}, "body": "<p>Done.</p>"},
+            {"id": f"{cid}2", "part_type": "note_and_reopen", "author": {"type": "admin", "id": "a1"},
+             "body": "<p>fraud watchlist</p>"},
+            {"id": f"{cid}3", "part_type": "comment", "author": {"type": last_by, "id": "x"}, "body": "<p>Later</p>"}]
+        parts = [{**p, "created_at": 1788163100 + 100 * k} for k, p in enumerate(parts)]
+        return {"type": "conversation", "id": cid, "created_at": 1788163031, "state": state,
+                "source": {"type": "conversation", "body": "<p>Card blocked</p>", "author": {"type": "user", "id": "u1"}},
+                "conversation_parts": {"conversation_parts": parts}}
+    doc = {"type": "conversation.list",
+           "conversations": [conv("c1", "open", "admin"), conv("c2", "open", "user"), conv("c3", "closed", "admin")]}
+    result = parse_bytes("ic.json", json.dumps(doc).encode())
+    assert [t["status"] for t in result.tickets] == ["pending", "open", "closed"]
+    notes = [r for r in result.replies if r["text"] == "<p>fraud watchlist</p>"]
+    assert len(notes) == 3 and not any(r["is_public"] for r in notes)
+
+
+def test_zendesk_without_users_a_cc_is_the_customer_s_side_and_the_assignee_an_agent():
+    """Vendor review: without a users sideload a CC'd colleague's "same thing happened to me" was
+    the agent's resolution."""
+    doc = _zendesk_doc()
+    del doc["users"]
+    ticket = doc["tickets"][0]
+    ticket.update(email_cc_ids=[7], collaborator_ids=[7, 8], assignee_id=8)
+    ticket["comments"].insert(1, {"id": 11, "author_id": 7, "public": True, "body": "Same here at the airport",
+                                  "created_at": "2026-09-02T08:30:00Z"})
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    assert [r["reply_id"] for r in result.replies] == ["2", "3"]  # 8 is copied too, but assigned: an agent
+    assert result.tickets[0]["followup_text"].startswith("Same here at the airport")
+
+
+def test_a_ticket_an_agent_opened_and_the_customer_never_answered_is_set_aside():
+    """Vendor review: an agent's outbound "your card expires" (Zendesk, submitted on the web for the
+    requester; Freshdesk source 10) was read as the customer's ticket, and drafted for."""
+    from ticket_intel.core.sources import SET_ASIDE
+    doc = _zendesk_doc()
+    outbound = {"id": 12, "created_at": "2026-09-04T08:00:00Z", "requester_id": 6, "submitter_id": 8, "status": "open",
+                "via": {"channel": "web"}, "subject": "Your card expires", "comments": [
+                    {"id": 21, "author_id": 8, "public": True, "body": "Your card expires next month.",
+                     "created_at": "2026-09-04T08:00:00Z"}]}
+    answered = {**outbound, "id": 13, "comments": [*outbound["comments"], {
+        "id": 22, "author_id": 6, "public": True, "body": "I moved, here is my new address",
+        "created_at": "2026-09-04T09:00:00Z"}]}
+    forwarded = {**outbound, "id": 14, "via": {"channel": "email"}}  # an agent forwarded the customer's mail
+    doc["tickets"] += [outbound, answered, forwarded]
+    result = parse_bytes("zd.json", json.dumps(doc).encode())
+    assert [t["source_id"] for t in result.tickets] == ["9", "10", "13", "14"]
+    assert result.tickets[2]["message"] == "I moved, here is my new address"
+    fd = {"id": 4900, "subject": "Documents", "description_text": "Please upload your passport.", "status": 2,
+          "source": 10, "created_at": "2026-09-03T12:00:00Z", "requester_id": 44}
+    fd_answered = {**fd, "id": 4901, "conversations": [{"id": 1, "incoming": True, "private": False,
+                                                        "body_text": "Uploaded it, but the page errors",
+                                                        "created_at": "2026-09-03T13:00:00Z"}]}
+    fd_result = parse_bytes("fd.json", json.dumps([fd, fd_answered]).encode())
+    assert [t["message"] for t in fd_result.tickets] == ["Uploaded it, but the page errors"]
+    pattern = SET_ASIDE["unanswered"][0].replace("%", ".*")
+    for rejected in (result.rejections, fd_result.rejections):
+        assert len(rejected) == 1 and re.fullmatch(pattern, rejected[0]["reason"])
+
+
+def test_zendesk_s_ticket_events_export_is_refused_with_what_to_export_instead():
+    """Its comments lack their tickets, so no one can say whose they are: it was 'unrecognised
+    fields; add a column mapping', and `mapping suggest` drafted a mapping without a message."""
+    from ticket_intel.core.sources.base import FileError
+    event = {"id": 1, "ticket_id": 155, "created_at": "2026-11-10T09:00:00Z", "event_type": "Audit",
+             "child_events": [{"id": 2, "event_type": "Comment", "body": "Your refund has been issued.",
+                               "public": True, "author_id": 900}]}
+    with pytest.raises(FileError, match="ticket-events export.*export tickets with their comments"):
+        parse_bytes("events.json", json.dumps({"ticket_events": [event], "end_of_stream": True}).encode())
+
+
 def test_freshdesk_api_conversations_and_csv_product():
     rec = {"id": 501, "subject": "Login", "description_text": "Cannot log in", "status": 4, "priority": 2,
            "created_at": "2026-09-03T12:00:00Z", "requester_id": 44, "product_id": 7001, "conversations": [

@@ -61,6 +61,51 @@ def test_events_about_a_ticket_that_exists_are_acknowledged_not_triaged_again():
         assert isinstance(got, Ignored) and got.status == "ignored" and "holds no new ticket" in got.reason
 
 
+def test_events_that_hold_no_customer_s_new_ticket_are_acknowledged_not_triaged():
+    """Vendor review: a Freshdesk rule fired by a note or a status change, a Zendesk ticket an agent
+    opened for a customer and one whose first comment is private were each triaged as a customer's
+    new ticket (the private one came back P1, routed to Billing Escalations)."""
+    hook = {"ticket_id": "11", "ticket_subject": "Transfer", "ticket_description": "My transfer is missing",
+            "requester_email": "b@example.com"}
+    for event in ("{note_type:public}", "{status:{from:Open,to:Resolved}}"):
+        got = parse_payload({"freshdesk_webhook": {**hook, "triggered_event": event}})
+        assert isinstance(got, Ignored) and event in got.reason
+    for event in ("{ticket_action:created}", ""):  # the creation, or a rule without the placeholder
+        assert parse_payload({"freshdesk_webhook": {**hook, "triggered_event": event}}).ticket_id == "freshdesk:11"
+    detail = {"id": "10952", "subject": "Card", "description": "Your card expires next month.",
+              "requester_id": "84", "submitter_id": "900", "is_public": True, "via": {"channel": "web"}}
+    event = {"type": "zen:event-type:ticket.created", "detail": detail}
+    assert "an agent opened" in parse_payload(event).reason
+    private = {**detail, "submitter_id": "84", "is_public": False, "via": {"channel": "web_service"}}
+    assert "private" in parse_payload({**event, "detail": private}).reason
+    by_customer = {**detail, "submitter_id": "84"}  # the requester submitted it on the web: a ticket
+    assert parse_payload({**event, "detail": by_customer}).ticket_id == "zendesk:10952"
+    by_api = {**detail, "via": {"channel": "api"}}  # a form's integration submits for the customer
+    assert parse_payload({**event, "detail": by_api}).ticket_id == "zendesk:10952"
+
+
+def test_a_freshdesk_body_in_the_ticket_shape_is_named_by_the_source_parameter():
+    """An admin-written Freshdesk body `{"ticket": {...}}` came back as zendesk:12."""
+    body = {"ticket": {"id": "12", "subject": "Card lost", "description": "<div>I lost my card.</div>",
+                       "requester_email": "ann@example.com"}}
+    got = parse_payload(body, "freshdesk")
+    assert (got.source, got.ticket_id) == ("freshdesk", "freshdesk:12") and got.customer_id.startswith("email:")
+    assert parse_payload(body).ticket_id == "zendesk:12"  # the shape alone is Zendesk's
+    with pytest.raises(RequestError, match="not one of zendesk, freshdesk"):
+        parse_payload(body, "hubspot")
+
+
+def test_an_intercom_api_1_notification_reads_its_conversation_message():
+    """API 1.x (the version a webhook without one gets) holds the first message in
+    `conversation_message`: it was a 422."""
+    item = {"type": "conversation", "id": "148", "state": "open",
+            "conversation_message": {"type": "conversation_message", "subject": "", "body": "<p>Charged twice</p>",
+                                     "author": {"type": "user", "id": "u9"}},
+            "conversation_parts": {"conversation_parts": []}}
+    got = parse_payload({"type": "notification_event", "topic": "conversation.user.created", "data": {"item": item}})
+    assert got == Incoming("intercom", "<p>Charged twice</p>", "u9", "intercom:148")
+
+
 @pytest.mark.parametrize(("doc", "status", "message"), [
     ([1, 2], 422, "the body must be a JSON object"),
     ({"text": 5}, 422, '"text" must be a string'),

@@ -161,7 +161,7 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
                                         "and programs")
             body = await _body(request, settings.max_bytes)
             verify(settings.secret, body, request.headers)
-            incoming = parse_payload(_json(body))
+            incoming = parse_payload(_json(body), request.query_params.get("source"))
         except RequestError as exc:
             return _refusal(exc, started)
         if isinstance(incoming, Ignored):

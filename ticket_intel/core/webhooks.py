@@ -5,14 +5,20 @@ Accepted bodies (JSON objects):
 - Zendesk: a ticket event (`{"type": "zen:event-type:ticket.created", "detail": {id, subject,
   description, requester_id, ...}}`), or the body a trigger or automation webhook sends, which the
   admin writes and which conventionally wraps the ticket as the API does (`{"ticket": {id, subject,
-  description, requester_id | requester: {id, email}}}`);
+  description, requester_id | requester: {id, email} | requester_email}}`);
 - Freshdesk: an automation rule's webhook (`{"freshdesk_webhook": {ticket_id, ticket_subject,
   ticket_description, ticket_requester_email | requester_email | ticket_contact_email}}`), or an API
-  ticket object (`description_text` with an integer `status`);
+  ticket object (`description_text` with an integer `status`), or a body the admin wrote in the
+  `{"ticket": {...}}` shape, sent to `/triage?source=freshdesk` (the shape alone reads as Zendesk's);
 - Intercom: a notification (`{"type": "notification_event", "topic": "conversation.user.created",
-  "data": {"item": <conversation>}}`); the message is the first one a user or lead wrote, as in the
-  conversations export. The `ping` topic Intercom sends when a webhook is saved carries no ticket,
-  and no other topic or Zendesk event than the new ticket's does (answered 200, `"ignored"`).
+  "data": {"item": <conversation>}}`, API 2.x or 1.x); the message is the first one a user or lead
+  wrote, as in the conversations export.
+Events that hold no new customer ticket are answered 200 with `"ignored"` (`"pong"` for the `ping`
+topic Intercom sends when a webhook is saved): any other Zendesk event or Intercom topic; a
+Freshdesk rule whose `triggered_event` is not the ticket's creation (an update fires the same rule
+and the body still holds the first message); and, as ingest reads an export, a ticket an agent
+opened (a Zendesk ticket whose first comment is private, or that an agent submitted in the web
+interface for the requester).
 
 Signatures: when a shared secret is configured, every request must carry one of
 - `X-Ticket-Intel-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (any sender);
@@ -43,6 +49,8 @@ ZENDESK_TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
 INTERCOM_SIGNATURE = "x-hub-signature"
 ZENDESK_NEW = "zen:event-type:ticket.created"  # the events that hold a new ticket
 INTERCOM_NEW = "conversation.user.created"
+FRESHDESK_NEW = "ticket_action:created"  # in a rule's `triggered_event`: "{ticket_action:created}"
+SOURCES = ("zendesk", "freshdesk")  # `?source=` names whose `{"ticket": ...}` body it is
 REPLAY_WINDOW = timedelta(minutes=5)  # the usual tolerance for a signed timestamp's clock skew
 
 
@@ -126,13 +134,26 @@ def _incoming(source: str, ticket_id: Any, message: Any, subject: Any, customer:
     return Incoming(source, ticket["message"], ticket["customer_id"], f"{source}:{sid}" if sid else None)
 
 
-def _zendesk(ticket: Mapping[str, Any]) -> Incoming:
+def _requester(ticket: Mapping[str, Any]) -> Any:
     requester = ticket.get("requester") if isinstance(ticket.get("requester"), Mapping) else {}
-    customer = ticket.get("requester_id") or requester.get("id") or requester.get("email")
-    return _incoming("zendesk", ticket.get("id"), ticket.get("description"), ticket.get("subject"), customer)
+    return ticket.get("requester_id") or requester.get("id") or requester.get("email") or ticket.get("requester_email")
 
 
-def _freshdesk_rule(hook: Mapping[str, Any]) -> Incoming:
+def _zendesk(ticket: Mapping[str, Any]) -> Incoming | Ignored:
+    via = ticket.get("via") if isinstance(ticket.get("via"), Mapping) else {}
+    if ticket.get("is_public") is False:
+        return Ignored("ignored", "the new Zendesk ticket's first comment is private: an internal ticket, no "
+                                  "customer's message")
+    submitter = ticket.get("submitter_id")
+    if via.get("channel") == "web" and submitter is not None and str(submitter) != str(ticket.get("requester_id")):
+        return Ignored("ignored", "an agent opened the Zendesk ticket for the requester: no customer's message yet")
+    return _incoming("zendesk", ticket.get("id"), ticket.get("description"), ticket.get("subject"), _requester(ticket))
+
+
+def _freshdesk_rule(hook: Mapping[str, Any]) -> Incoming | Ignored:
+    event = str(hook.get("triggered_event") or "")
+    if event and FRESHDESK_NEW not in event.replace(" ", ""):
+        return Ignored("ignored", f"a Freshdesk {event} event holds no new ticket (only {{{FRESHDESK_NEW}}} does)")
     customer = next((hook[k] for k in ("ticket_requester_id", "ticket_requester_email", "requester_email",
                                        "ticket_contact_email") if hook.get(k)), None)
     return _incoming("freshdesk", hook.get("ticket_id"), hook.get("ticket_description"), hook.get("ticket_subject"),
@@ -141,7 +162,7 @@ def _freshdesk_rule(hook: Mapping[str, Any]) -> Incoming:
 
 def _freshdesk_api(ticket: Mapping[str, Any]) -> Incoming:
     return _incoming("freshdesk", ticket.get("id"), ticket.get("description_text") or ticket.get("description"),
-                     ticket.get("subject"), ticket.get("requester_id"))
+                     ticket.get("subject"), _requester(ticket))
 
 
 def _intercom(item: Mapping[str, Any]) -> Incoming:
@@ -182,8 +203,11 @@ class Ignored:
     reason: str
 
 
-def parse_payload(doc: Any) -> Incoming | Ignored:
-    """The message of a plain, Zendesk, Freshdesk or Intercom body, or why the event holds none."""
+def parse_payload(doc: Any, source: str | None = None) -> Incoming | Ignored:
+    """The message of a plain, Zendesk, Freshdesk or Intercom body, or why the event holds none;
+    `source` (the request's `?source=`) names whose a `{"ticket": ...}` body is."""
+    if source is not None and source not in SOURCES:
+        raise RequestError(422, f"?source={source} is not one of {', '.join(SOURCES)}")
     doc = _object(doc, "the body")
     if "text" in doc:
         return _plain(doc)
@@ -202,7 +226,8 @@ def parse_payload(doc: Any) -> Incoming | Ignored:
     if "freshdesk_webhook" in doc:
         return _freshdesk_rule(_object(doc["freshdesk_webhook"], '"freshdesk_webhook"'))
     ticket = doc.get("ticket", doc)
-    if isinstance(ticket, Mapping) and ("description_text" in ticket or freshdesk.looks_like_record(ticket)):
+    if isinstance(ticket, Mapping) and (source == "freshdesk" or "description_text" in ticket
+                                        or freshdesk.looks_like_record(ticket)):
         return _freshdesk_api(ticket)
     if isinstance(ticket, Mapping) and ("description" in ticket or "subject" in ticket):
         return _zendesk(ticket)

@@ -47,6 +47,7 @@ from ticket_intel.core.sources.base import (
     REJECTED_COLUMNS,
     REMOVED_STATUSES,
     REPLY_COLUMNS,
+    UNANSWERED_REASON,
     FileError,
     ParseResult,
     RecordError,
@@ -103,7 +104,8 @@ REPLY_STAGE_COLUMNS = [*REPLY_COLUMNS, "source_file", "locator"]
 # Rejections that are sound records set aside, not malformed ones: tickets dated before the
 # partitions (kept by starting them earlier), earlier versions of tickets (and messages)
 # exported again, tickets whose latest version the helpdesk removed (REMOVED_STATUSES),
-# conversations we opened that no customer answered (Intercom campaigns and bot greetings),
+# conversations we opened that no customer answered (Intercom campaigns and bot greetings, agents'
+# proactive tickets and outbound e-mail; base.UNANSWERED_REASON),
 # automatic mail: out-of-office replies, bounces, no-reply senders (base.AUTOMATIC_REASON), and
 # tickets an agent merged into another (base.MERGED_REASON).
 # Column: (SQL LIKE pattern of the reason, what the run's summary calls them). The rejection-rate
@@ -112,7 +114,7 @@ SET_ASIDE = {
     "early": (EARLY_REASON.format("%", "%"), "before the partitions start"),
     "superseded": ("superseded: %", "superseded by a later export"),
     "removed": ("removed in the helpdesk: %", "deleted or spam in the helpdesk"),
-    "unanswered": (intercom.UNANSWERED_REASON, "opened by us and never answered"),
+    "unanswered": (UNANSWERED_REASON.format("%", "%"), "opened by us and never answered"),
     "automatic": (AUTOMATIC_PATTERN, "automatic mail (out of office, bounces, no-reply senders)"),
     "merged": (MERGED_REASON.format("%"), "merged into another ticket"),
 }
@@ -387,6 +389,8 @@ def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) 
     if not objects:
         raise FileError(f"no JSON objects among {len(records)} parsed records: not a ticket export")
     head = objects[0]
+    if zendesk.looks_like_events(head):
+        raise FileError(zendesk.EVENTS_EXPORT)
     if zendesk.looks_like_record(head):
         return lambda recs, locs: zendesk.parse({"tickets": recs}, locs)
     if intercom.looks_like_record(head):

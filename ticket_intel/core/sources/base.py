@@ -90,6 +90,12 @@ _AUTOMATIC_HINT = re.compile(r"(?i)auto|office|deliver")  # a body without one i
 # A ticket an agent merged into another of the same customer: a duplicate, counted in that one.
 MERGED_REASON = "merged into ticket {} in the helpdesk: the same customer's duplicate, counted there"
 
+# A conversation the company opened (an outbound message, a campaign, a bot greeting, an agent's
+# proactive ticket) that no customer answered: no customer's words, so no ticket. A sound record,
+# set aside (sources.SET_ASIDE), not a malformed one. Formatted with who opened it and who never
+# answered, in the helpdesk's words.
+UNANSWERED_REASON = "no customer message: opened by {} and never answered by {}"
+
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
 LATEST_SLACK_DAYS = 2

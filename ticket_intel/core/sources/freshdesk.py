@@ -1,7 +1,9 @@
 """Freshdesk: the ticket CSV export (`Ticket ID`, `Description`, `Created time`, ..., `Product`) and
 the JSON shape of its tickets API (`/api/v2/tickets`: numeric status, priority and source codes).
 
-The description is the customer's first message. The CSV export carries no replies; API tickets
+The description is the customer's first message, except in a ticket an agent opened with an
+outbound e-mail (source 10): there the customer's first reply is, and without one the ticket is set
+aside (`base.UNANSWERED_REASON`). The CSV export carries no replies; API tickets
 fetched with `include=conversations` do: incoming public conversation entries are customer
 follow-ups (those before the first outgoing one join a description that says nothing but a
 greeting, `base.opening_turn`), outgoing ones are agent replies (private notes: `is_public` false).
@@ -20,6 +22,7 @@ import pandas as pd
 
 from ticket_intel.core.sources.base import (
     REMOVED_STATUSES,
+    UNANSWERED_REASON,
     ParseResult,
     RecordError,
     id_or_none,
@@ -40,6 +43,8 @@ _MERGED_AWAY = re.compile(r"^\W*This ticket (?:is|has been|was) closed and merge
                           re.IGNORECASE)
 _MERGED_IN = re.compile(r"^\W*Tickets? with ids? .{0,400}?\b(?:is|are) merged into this ticket",
                         re.IGNORECASE | re.DOTALL)
+OUTBOUND_EMAIL = 10
+UNANSWERED = UNANSWERED_REASON.format("an agent (outbound e-mail)", "the requester")
 CHANNEL = {1: "email", 2: "portal", 3: "phone", 5: "twitter", 6: "facebook", 7: "chat", 8: "mobihelp",
            9: "feedback widget", 10: "outbound email", 11: "ecommerce", 12: "bot"}  # fmt: skip
 
@@ -108,9 +113,12 @@ def _add_api(result: ParseResult, rec: Mapping[str, Any], locator: str, requeste
     entries = [c for c in rec.get("conversations") or []
                if isinstance(c, Mapping) and not is_merge_note(c.get("body_text") or c.get("body"), _MERGED_AWAY,
                                                                _MERGED_IN, rec.get("requester_id"), requesters)]
-    message, followups = opening_turn([(True, rec.get("description") or rec.get("description_text")),
+    ours = rec.get("source") == OUTBOUND_EMAIL  # the description is our own e-mail, not the customer's
+    message, followups = opening_turn([(not ours, rec.get("description") or rec.get("description_text")),
                                        *((bool(c.get("incoming")), c.get("body") or c.get("body_text"))
                                          for c in entries if not c.get("private"))], rec.get("subject"))
+    if ours and message is None:
+        raise RecordError(UNANSWERED)
     made = make_ticket(
         source=SOURCE,
         source_id=rec.get("id"),

@@ -1,12 +1,14 @@
-"""Intercom: the conversations export. The customer's message is `source.body` when a user or
-lead wrote it, else the first conversation part authored by a user or lead (bot- and
-admin-initiated conversations open with our own words, not the customer's), joined by their next
-parts before an admin's when it says nothing but "Hi" (`base.opening_turn`). Later user/lead
-parts are follow-ups; admin parts with a body are replies (notes are internal: `is_public`
-false). A conversation we opened (an outbound message, a campaign, a bot greeting) that no
-customer answered is no ticket: filed with UNANSWERED_REASON and counted as set aside, not as
-malformed. Intercom has no brand field: the product comes from a `product` or `brand`
-conversation custom attribute when there is one."""
+"""Intercom: the conversations export. The customer's message is the conversation's first message
+(`source`; `conversation_message` in API 1.x) when a user or lead wrote it, else the first
+conversation part authored by a user or lead (bot- and admin-initiated conversations open with our
+own words, not the customer's), joined by their next parts before an admin's when it says nothing
+but "Hi" (`base.opening_turn`). Later user/lead parts are follow-ups; admin parts with a body are
+replies (notes, `note` and `note_and_reopen` parts, are internal: `is_public` false, and never part
+of the conversation a customer saw). A conversation we opened (an outbound message, a campaign, a
+bot greeting) that no customer answered is no ticket: set aside with `base.UNANSWERED_REASON`, not
+counted as malformed. Intercom has no pending state: an open conversation whose last word an admin
+said waits for the customer, and is read as `pending`. Intercom has no brand field: the product
+comes from a `product` or `brand` conversation custom attribute when there is one."""
 
 from __future__ import annotations
 
@@ -14,15 +16,19 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from ticket_intel.core.sources.base import ParseResult, RecordError, make_ticket, opening_turn
+from ticket_intel.core.sources.base import (
+    UNANSWERED_REASON,
+    ParseResult,
+    RecordError,
+    make_ticket,
+    opening_turn,
+)
 
 SOURCE = "intercom"
 CUSTOMER_AUTHORS = {"user", "lead", "contact"}
 AGENT_AUTHORS = {"admin"}
 OUR_AUTHORS = {*AGENT_AUTHORS, "bot"}  # who opens outbound messages, campaigns and bot greetings
-# A sound record, set aside (sources.SET_ASIDE), not a malformed one: a workspace that sends
-# campaigns has many, and they are no sign of a broken export.
-UNANSWERED_REASON = "no customer message: opened by an admin or bot and never answered by a user or lead"
+UNANSWERED = UNANSWERED_REASON.format("an admin or bot", "a user or lead")
 PRODUCT_ATTRIBUTES = ("product", "brand")
 
 
@@ -38,17 +44,35 @@ def _author_type(item: Mapping[str, Any]) -> Any:
     return author.get("type") if isinstance(author, Mapping) else None
 
 
+def _first(conv: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The conversation's first message: `source` (API 2.x), `conversation_message` (1.x)."""
+    first = conv.get("source") or conv.get("conversation_message")
+    return first if isinstance(first, Mapping) else {}
+
+
+def _is_note(part: Mapping[str, Any]) -> bool:
+    """An admin's internal note: `note`, or `note_and_reopen` (a note that reopened the conversation)."""
+    return str(part.get("part_type") or "").startswith("note")
+
+
 def _split(conv: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
-    """The conversation's customer messages and admin answers (source first), in order, and its admin
-    parts. Neither a bot's "How can we help?" nor an admin's internal note ends the customer's
-    opening turn."""
+    """The conversation's customer messages and admin answers (first message first), in order, and
+    its admin parts. Neither a bot's "How can we help?" nor an admin's internal note ends the
+    customer's opening turn."""
     parts = [p for p in (conv.get("conversation_parts") or {}).get("conversation_parts") or []
              if isinstance(p, Mapping) and p.get("body")]
-    source = conv.get("source") or {}
-    said = [source] if _author_type(source) in CUSTOMER_AUTHORS and source.get("body") else []
+    first = _first(conv)
+    said = [first] if _author_type(first) in CUSTOMER_AUTHORS and first.get("body") else []
     said += [p for p in parts if _author_type(p) in CUSTOMER_AUTHORS
-             or (_author_type(p) in AGENT_AUTHORS and p.get("part_type") != "note")]
+             or (_author_type(p) in AGENT_AUTHORS and not _is_note(p))]
     return said, [p for p in parts if _author_type(p) in AGENT_AUTHORS]
+
+
+def _status(conv: Mapping[str, Any], said: Sequence[Mapping[str, Any]]) -> Any:
+    """The conversation's state, `pending` when it is open and an admin said the last word."""
+    state = conv.get("state")
+    waiting_on_customer = bool(said) and _author_type(said[-1]) in AGENT_AUTHORS
+    return "pending" if state == "open" and waiting_on_customer else state
 
 
 def _product(conv: Mapping[str, Any]) -> Any:
@@ -61,7 +85,8 @@ def _product(conv: Mapping[str, Any]) -> Any:
 
 def looks_like_record(record: Mapping[str, Any]) -> bool:
     """One conversation object (a JSON array or JSONL of conversations)."""
-    return record.get("type") == "conversation" or ("conversation_parts" in record and "source" in record)
+    return record.get("type") == "conversation" or (
+        "conversation_parts" in record and ("source" in record or "conversation_message" in record))
 
 
 def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> ParseResult:
@@ -77,11 +102,11 @@ def opening(conv: Mapping[str, Any]) -> tuple[str | None, list[str], Mapping[str
     conversation's subject, as an export or a webhook holds it; RecordError when no customer wrote."""
     said, _ = _split(conv)
     customer = [p for p in said if _author_type(p) in CUSTOMER_AUTHORS]
-    if not customer and _author_type(conv.get("source") or {}) in OUR_AUTHORS:
-        raise RecordError(UNANSWERED_REASON)
+    if not customer and _author_type(_first(conv)) in OUR_AUTHORS:
+        raise RecordError(UNANSWERED)
     if not customer:
         raise RecordError("no customer message: no user or lead part has a body")
-    author, subject = customer[0].get("author") or {}, (conv.get("source") or {}).get("subject") or conv.get("title")
+    author, subject = customer[0].get("author") or {}, _first(conv).get("subject") or conv.get("title")
     message, followups = opening_turn([(_author_type(p) in CUSTOMER_AUTHORS, p.get("body")) for p in said], subject)
     return message, followups, author, subject
 
@@ -100,10 +125,10 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         customer_id=author.get("id") or (contacts[0].get("id") if contacts else None),
         account_id=company.get("id"),
         plan=plan,
-        channel=(conv.get("source") or {}).get("type"),
+        channel=_first(conv).get("type"),
         tags=(conv.get("tags") or {}).get("tags"),
         priority=conv.get("priority"),
-        status=conv.get("state"),
+        status=_status(conv, _split(conv)[0]),
         product=_product(conv),
         followups=followups,
         record=conv,
@@ -113,4 +138,4 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
     for part in _split(conv)[1]:
         result.add_reply(locator, part, ticket_id=made["ticket_id"], reply_id=part.get("id"),
                          reply_at=part.get("created_at"), author=(part.get("author") or {}).get("id"),
-                         text=part.get("body"), is_public=part.get("part_type") != "note")
+                         text=part.get("body"), is_public=not _is_note(part))

@@ -4,7 +4,10 @@ the customer's message (with the next ones before an agent answers when it says 
 greeting); later public comments by end-users are follow-ups, and comments by agents are replies
 (private ones marked `is_public=False`), and so are the agents' lines of a Zendesk Chat transcript
 the requester's comment holds (`transcripts.agent_replies`). Without comments the ticket description
-is the message. The product is the ticket's brand (its sideloaded name, else its `brand_id`). A
+is the message. Comments by agents are replies: without a users sideload, every author but the
+requester and the end users the ticket copies (`_agents`). A ticket an agent opened in the web
+interface that the requester never wrote in (an outbound message, a logged call) is no customer's
+message: set aside with `base.UNANSWERED_REASON`. The product is the ticket's brand (its sideloaded name, else its `brand_id`). A
 deleted ticket (the incremental export keeps them, status `deleted`) is parsed like the others;
 resolution sets it aside (`base.REMOVED_STATUSES`). A ticket an agent merged into another of the
 same requester ("This request was closed and merged into request #123") is that one's duplicate: it
@@ -15,11 +18,12 @@ is no reply."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ticket_intel.core.sources.base import (
+    UNANSWERED_REASON,
     ParseResult,
     RecordError,
     is_merge_note,
@@ -31,6 +35,10 @@ from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
+UNANSWERED = UNANSWERED_REASON.format("an agent", "the requester")
+# The ticket's fields naming people on the requester's side of it, and on the company's.
+CC_FIELDS = ("email_cc_ids", "collaborator_ids")
+AGENT_FIELDS = ("assignee_id", "follower_ids")
 VOICE_COMMENT = "VoiceComment"  # a Talk call's comment: its record (`normalize.call_words`) and transcription
 # The comments Zendesk writes when an agent merges tickets, in the ticket merged away and in the one kept.
 _MERGED_AWAY = re.compile(r"^\W*This request was closed and merged into request\s*#?\s*(?P<into>\d+)",
@@ -46,6 +54,19 @@ def looks_like(doc: Any) -> bool:
 def looks_like_record(record: Mapping[str, Any]) -> bool:
     """One ticket object (a JSON array or JSONL export of the tickets API)."""
     return "requester_id" in record and ("via" in record or "zendesk.com" in str(record.get("url", "")))
+
+
+def looks_like_events(record: Mapping[str, Any]) -> bool:
+    """One record of the incremental ticket-events export (an audit with its child events)."""
+    return "child_events" in record and "ticket_id" in record
+
+
+# The ticket-events export holds comments apart from their tickets, with nothing to say which
+# author is the requester: it is refused with what to export instead.
+EVENTS_EXPORT = ("a Zendesk ticket-events export (incremental/ticket_events): its comments cannot be told apart "
+                 "as the requester's or an agent's without their tickets; export tickets with their comments "
+                 "instead (the JSON export with comments, or each ticket's comments from the API) for replies "
+                 "and similar tickets, or the incremental tickets export for tickets alone")
 
 
 @dataclass(frozen=True)
@@ -72,13 +93,26 @@ def _body(comment: Mapping[str, Any], html: bool) -> Any:
     return comment.get("plain_body") or comment.get("body") or comment.get("html_body")
 
 
+def _agents(ticket: Mapping[str, Any], export: _Export) -> Callable[[Any], bool]:
+    """Who is an agent: the users sideload's agents and admins; without it, every author but the
+    requester and the end users the ticket copies (CCs), unless the ticket names them its
+    assignee or followers (followers are always agents; a CC may be either)."""
+    if export.agents:
+        return export.agents.__contains__
+    ours = {i for f in AGENT_FIELDS for i in _ids(ticket.get(f))}
+    theirs = {ticket.get("requester_id"), *(i for f in CC_FIELDS for i in _ids(ticket.get(f)))} - ours
+    return lambda author: ticket.get("requester_id") is not None and author not in theirs
+
+
+def _ids(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
     """Split the comments: the requester's first public one (joined by the next ones before an
     agent's public answer when it says nothing but "Hi", `base.opening_turn`), later customer ones,
-    agents' ones.
-
-    Without a users sideload every author other than the requester counts as an agent."""
-    conv, requester, turns, agents = Conversation(), ticket.get("requester_id"), [], export.agents
+    agents' ones (`_agents`)."""
+    conv, requester, turns, is_agent_id = Conversation(), ticket.get("requester_id"), [], _agents(ticket, export)
     for comment in ticket.get("comments") or []:
         if not isinstance(comment, Mapping) or is_merge_note(_body(comment, html=False), _MERGED_AWAY, _MERGED_IN,
                                                              requester, export.requesters):
@@ -88,7 +122,7 @@ def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
                 turns.append((True, said))
             continue
         author = comment.get("author_id")
-        is_agent = author in agents if agents else (requester is not None and author != requester)
+        is_agent = is_agent_id(author)
         if is_agent:
             conv.replies.append(comment)
         opened = any(mine for mine, _ in turns)
@@ -98,7 +132,19 @@ def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
         if not is_agent:
             conv.replies += _chat_replies(comment, _subject(ticket))
     conv.message, conv.followups = opening_turn(turns, _subject(ticket))
+    if conv.message is None and _opened_by_agent(ticket, is_agent_id):
+        raise RecordError(UNANSWERED)
     return conv
+
+
+def _opened_by_agent(ticket: Mapping[str, Any], is_agent_id: Callable[[Any], bool]) -> bool:
+    """An agent's proactive ticket (an outbound message, a call logged in the agent's words):
+    submitted by an agent for the requester in Zendesk's web interface, and the requester has not
+    written in it. Not a ticket an integration made through the API, nor mail an agent forwarded:
+    their first comment holds the customer's words whoever submitted it."""
+    submitter, via = ticket.get("submitter_id"), ticket.get("via")
+    return (isinstance(via, Mapping) and via.get("channel") == "web" and submitter is not None
+            and submitter != ticket.get("requester_id") and is_agent_id(submitter))
 
 
 def _voice(comment: Mapping[str, Any], opened: bool) -> Any:
