@@ -373,6 +373,10 @@ def test_an_export_cut_short_leaves_its_last_week_out_of_all_weeks():
     assert rates.cut_short(_offsets(quiet)) is None  # its last ticket on a Friday: a whole week
     assert rates.cut_short(_offsets({**earlier, dt.date(2026, 11, 16): daily[:-1]})) is None  # Sunday 09:00
     assert rates.cut_short(_offsets({dt.date(2026, 11, 16): [0.4]})) is None  # nothing to compare with
+    # An export taken two minutes into a Monday, before any earlier week's first ticket of the week
+    # (time review: it counted as a whole week, "1 ticket … -98% vs 41 last week").
+    minutes = rates.cut_short(_offsets({**earlier, dt.date(2026, 11, 16): [2 / 1440]}))
+    assert minutes is not None and minutes.week == dt.date(2026, 11, 16) and minutes.covered == 0
 
 
 def test_weeks_holding_tickets_of_gone_exports_hold_tickets_and_a_prune_changes_them(tmp_path):

@@ -159,7 +159,7 @@ def test_zendesk_s_ticket_events_export_is_refused_with_what_to_export_instead()
     event = {"id": 1, "ticket_id": 155, "created_at": "2026-11-10T09:00:00Z", "event_type": "Audit",
              "child_events": [{"id": 2, "event_type": "Comment", "body": "Your refund has been issued.",
                                "public": True, "author_id": 900}]}
-    with pytest.raises(FileError, match="ticket-events export.*export tickets with their comments"):
+    with pytest.raises(FileError, match=r"ticket-events export.*export tickets with their comments"):
         parse_bytes("events.json", json.dumps({"ticket_events": [event], "end_of_stream": True}).encode())
 
 

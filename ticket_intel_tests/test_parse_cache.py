@@ -152,6 +152,27 @@ def test_a_file_whose_conversations_wait_for_other_files_is_not_kept(tmp_path, p
     assert parsed == ["tweets.csv"]
 
 
+def test_a_file_with_a_ticket_dated_in_the_future_is_parsed_again_once_its_time_has_come(tmp_path, parsed, monkeypatch):
+    """Time review: "created_at … is in the future" was kept with the parse, so the ticket stayed
+    rejected after its time had passed (a clock behind, a day and month read the other way)."""
+    from ticket_intel.core.sources import base
+
+    inbox, cache = tmp_path / "inbox", tmp_path / "cache"
+    inbox.mkdir()
+    (inbox / "now.csv").write_text(fd_csv([fd_row("1", created="2026-11-20 10:00:00")]))
+    (inbox / "ahead.csv").write_text(fd_csv([fd_row("2", created="2026-11-20 10:00:00"),
+                                             fd_row("3", created="2026-11-25 12:00:00")]))
+    real = base.parse_timestamp
+    monkeypatch.setattr(base, "parse_timestamp", lambda v, now=None: real(v, now or datetime(2026, 11, 23)))
+    early = _stage(inbox, cache, earliest=None)
+    assert early["rejected"]["reason"].tolist() == ["created_at 2026-11-25 12:00 is in the future"]
+    assert len(_entries(cache)) == 1  # now.csv only
+    monkeypatch.setattr(base, "parse_timestamp", lambda v, now=None: real(v, now or datetime(2026, 11, 30)))
+    parsed.clear()
+    later = _stage(inbox, cache, earliest=None)
+    assert parsed == ["ahead.csv"] and sorted(later["tickets"]["ticket_id"]) == ["freshdesk:1", "freshdesk:2", "freshdesk:3"]
+
+
 def test_a_run_killed_while_writing_leaves_no_entry(tmp_path):
     cache = parse_cache.ParseCache(tmp_path / "cache")
     with pytest.raises(KeyboardInterrupt), cache.writing("k") as temp:

@@ -457,3 +457,12 @@ def test_a_last_week_count_restated_by_this_week_s_clustering_says_what_last_wee
     assert shown["T1"] == "9 last week (+56%; 10 in last week's report)"
     assert shown["T2"] == "7 last week (+100%)"  # the same count: nothing to say
     assert shown["T3"] == "8 last week (+75%)" and shown["T4"] == "2 last week (+600%)"  # ranked over 3 weeks; new
+
+
+def test_both_reports_say_which_days_the_week_is_with_the_year_across_new_year():
+    """Time review: the Markdown report said only "week of 2026-12-28", the HTML one "Mon 28 Dec – Sun
+    3 Jan 2027" (which December?)."""
+    from ticket_intel.core.report import week_span
+
+    assert week_span(date(2026, 11, 23)) == "Mon 23 Nov – Sun 29 Nov 2026 (UTC)"
+    assert week_span(date(2026, 12, 28)) == "Mon 28 Dec 2026 – Sun 3 Jan 2027 (UTC)"

@@ -327,6 +327,16 @@ def test_a_time_zone_name_is_read_as_its_offset_and_one_several_zones_share_is_r
         "(several zones use the name, or none): write the time with its UTC offset (-06:00)"]
 
 
+def test_utc_and_gmt_with_an_offset_read_the_iso_way_not_the_posix_way(tmp_path):
+    """Time review: dateutil reads "GMT+2" as two hours behind GMT (POSIX), so "00:30 GMT+2" on a
+    Monday landed in that week instead of the Sunday before, in silence."""
+    result = _dated_export(tmp_path, ["2026-11-23 00:30 GMT+2", "2026-11-22 23:30 UTC-5",
+                                      "Mon Nov 23 2026 00:30:00 GMT+0200 (Central European Standard Time)",
+                                      "2026-11-23 00:30 UTC+05:30", "2026-11-23 00:30 UTC"])
+    read = result.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    assert read == ["2026-11-22 22:30", "2026-11-23 04:30", "2026-11-22 22:30", "2026-11-22 19:00", "2026-11-23 00:30"]
+
+
 def test_a_mapping_s_date_format_is_taken_as_written(tmp_path):
     result = _dated_export(tmp_path, ["02/11/2026", "03/11/2026"], 'created_at_format: "%m/%d/%Y"\n')
     assert sorted(result.tickets["created_at"].dt.strftime("%Y-%m-%d")) == ["2026-02-11", "2026-03-11"]

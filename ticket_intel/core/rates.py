@@ -97,9 +97,10 @@ def cut_short(offsets: pd.DataFrame) -> CutWeek | None:
     now, earlier = offsets[offsets["week_start"] == last], offsets[offsets["week_start"] < last]
     point = now["offset_seconds"].max()
     before = int((earlier["offset_seconds"] <= point).sum())
-    if before == 0:
-        return None
-    expected = len(now) * (len(earlier) - before) / before
+    # No earlier ticket by this point: its share of a week is below 1 in len(earlier), taken as half
+    # of one (a continuity correction) rather than as unknowable, which read an export taken minutes
+    # into a Monday as a whole week.
+    expected = len(now) * (len(earlier) - before) / max(before, 0.5)
     if np.exp(-expected) >= CUT_P:
         return None
     return CutWeek(pd.Timestamp(last).date(), pd.Timestamp(now["created_at"].max()).to_pydatetime(),

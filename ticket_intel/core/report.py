@@ -288,6 +288,13 @@ def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
     return cards
 
 
+def week_span(week: date) -> str:
+    """The days a week covers, as both reports head it: "Mon 23 Nov – Sun 29 Nov 2026 (UTC)", the
+    start's year too when the week spans New Year."""
+    end = week + timedelta(days=6)
+    return f"{week:%a %-d %b}{f' {week:%Y}' if week.year != end.year else ''} – {end:%a %-d %b %Y} (UTC)"
+
+
 def build_context(
     week: date,
     overview: Mapping[str, Any],
@@ -324,7 +331,7 @@ def build_context(
 
     note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"), taxonomy_file)
     return {
-        "week": week, "week_end": week + timedelta(days=6), "overview": {**overview, "tickets_prev_week": prev},
+        "week": week, "week_span": week_span(week), "overview": {**overview, "tickets_prev_week": prev},
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "period_note": period_note(week, ranked_weeks(everything[0])) if everything else None,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,

@@ -52,6 +52,7 @@ from ticket_intel.core.sources.base import (
     ParseResult,
     RecordError,
     UnrecognisedColumns,
+    is_for_now,
 )
 from ticket_intel.core.sources.dates import NUMERIC_DATE, DateOrder, date_order, iso_date
 from ticket_intel.core.sources.inbox import (
@@ -828,6 +829,7 @@ class _Reading:
     fingerprint: str = ""  # of what shapes every file's parse in this stream (parse_cache.fingerprint)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: dict[str, threads.Pending] = field(default_factory=dict)
+    for_now: set[str] = field(default_factory=set)  # files a rejection of which holds only until a time passes
 
     def emit(self, tickets: list[dict[str, Any]], replies: list[dict[str, Any]],
              rejections: Sequence[dict[str, Any]]) -> None:
@@ -932,7 +934,8 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
         ending = [{"locator": "file", "source": entry["profile"], "source_file": source_file, "record": "",
                    "reason": "export holds zero tickets"}]
     reading.emit([], [], ending)
-    if key and reading.cache and not messages:  # mapped conversations are assembled across files: not kept
+    # Not kept: mapped conversations (assembled across files), and a parse the clock will change.
+    if key and reading.cache and not messages and source_file not in reading.for_now:
         reading.cache.keep(key, source_file, entry)
     for mapping, found in messages:
         reading.pending.setdefault(mapping.name, threads.Pending(mapping)).messages += found
@@ -948,6 +951,8 @@ def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Rea
         for item in (*result.tickets, *result.replies, *result.rejections, *(pending.messages if pending else ())):
             _set(item, "source_file", source_file)
         reading.emit(result.tickets, result.replies, result.rejections)
+        if any(is_for_now(str(r["reason"])) for r in result.rejections):
+            reading.for_now.add(source_file)
         sent += len(result.tickets) + len(result.rejections)
         entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped)
         if pending is not None:

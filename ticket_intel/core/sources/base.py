@@ -99,6 +99,9 @@ UNANSWERED_REASON = "no customer message: opened by {} and never answered by {}"
 # Timestamps outside this range are typos or placeholders, not tickets.
 EARLIEST = datetime(2000, 1, 1)
 LATEST_SLACK_DAYS = 2
+# The one reason that depends on the clock: a parse with it is true only until the time comes, so
+# it is never kept in the parse cache (`is_for_now`).
+FUTURE_REASON = "created_at {:%Y-%m-%d %H:%M} is in the future"
 # A date column a spreadsheet saved as General holds serial day numbers (days since 1899-12-30, a
 # fraction for the time). Those from EARLIEST to Excel's last day read as Unix seconds would fall
 # in January or February 1970, when no ticket was written: in that range a number is a day number.
@@ -255,8 +258,13 @@ def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
     if ts < EARLIEST:
         raise RecordError(f"created_at {ts:%Y-%m-%d} is before {EARLIEST:%Y} (placeholder date?)")
     if (ts - now).days >= LATEST_SLACK_DAYS:
-        raise RecordError(f"created_at {ts:%Y-%m-%d %H:%M} is in the future")
+        raise RecordError(FUTURE_REASON.format(ts))
     return ts
+
+
+def is_for_now(reason: str) -> bool:
+    """Whether a rejection holds only until the clock passes its time (`FUTURE_REASON`)."""
+    return reason.endswith(FUTURE_REASON.split("}")[-1])
 
 
 def _from_number(value: float) -> datetime:

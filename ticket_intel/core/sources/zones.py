@@ -5,10 +5,15 @@ a warning on stderr, which moved every ticket of an export written in Pacific ti
 across week boundaries, in silence. The names here are those one zone owns. A name several zones
 use (CST: US Central, China or Cuba; IST: India, Ireland or Israel; BST: British summer or
 Bangladesh; AST: Atlantic or Arabia) or none is refused, with the reason, never guessed.
+
+"UTC+2", "GMT+0200" (JavaScript's `Date.toString()`) and "UTC-05:00" mean the offset as ISO 8601
+writes it, but dateutil reads them the POSIX way ("GMT+3" is three hours *behind* GMT), which put
+such a time four hours off in silence: they are rewritten as the offset before dateutil reads them.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import datetime
 
@@ -24,6 +29,13 @@ _HOURS = {
     "NZST": 12, "NZDT": 13,
 }  # fmt: skip
 ZONE_OFFSETS = {name: int(hours * 3600) for name, hours in _HOURS.items()}
+# "UTC+2", "GMT+0200", "UTC -05:00", and the zone's name JavaScript writes after it in parentheses.
+_NAMED_OFFSET = re.compile(r"\b(?:UTC|GMT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b(?:\s*\([^)]*\))?")
+
+
+def _iso_offset(match: re.Match[str]) -> str:
+    sign, hours, minutes = match.groups()
+    return f"{sign}{int(hours):02d}:{minutes or '00'}"
 
 
 def parse_time_text(text: str) -> datetime:
@@ -32,7 +44,7 @@ def parse_time_text(text: str) -> datetime:
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnknownTimezoneWarning)
         try:
-            return dateparser.parse(text, tzinfos=ZONE_OFFSETS)
+            return dateparser.parse(_NAMED_OFFSET.sub(_iso_offset, text), tzinfos=ZONE_OFFSETS)
         except UnknownTimezoneWarning as exc:
             zone = str(exc).split()[1] if len(str(exc).split()) > 1 else "?"
             raise ValueError(f"time zone {zone!r} is not one this reads (several zones use the name, or none): "
