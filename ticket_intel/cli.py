@@ -213,6 +213,10 @@ def _print_ingest(warehouse: Path) -> None:
     left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
     for f in files[~left].itertuples():
         click.echo(f"  {file_summary(f)}")
+    if early := int(files["early"].fillna(0).sum()):
+        click.echo(f"{plural(early, 'ticket')} before the partitions start {settings.value(runner.PARTITIONS_START)}, "
+                   f"not ingested: set {runner.PARTITIONS_START} to an earlier Monday to keep them (a run with it "
+                   "records it for this warehouse)")
     gone = files[left]
     if len(gone):
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")

@@ -3,8 +3,9 @@
 A warehouse and its Dagster instance belong together: unless `DAGSTER_HOME` is set, a warehouse's
 runs, sensors and reviews live in `<warehouse>_dagster/` beside it, and its reports in
 `<warehouse>_reports/`. The partitions follow the data: on the first run, when no partition
-start is configured, it is the first week that holds enough tickets to be ranked, and it is
-stored in ticket_intel.yaml (earlier tickets are counted as before the partitions). `--weeks all`
+start is configured, it is the first week from which one window of weeks holds enough tickets to be
+ranked, and it is stored in the warehouse's instance folder (earlier tickets are counted as before
+the partitions); a start configured later is stored there too. `--weeks all`
 means the weeks that hold tickets, but for a last week its export cut short (core/rates.py `cut_short`);
 `--weeks changed`, the default, those of them from the first whose inputs changed since its last
 complete run (run_inputs.py), so a weekly `ticket-intel run` over a growing inbox costs the new week;
@@ -18,7 +19,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -137,27 +138,41 @@ def held_for_config(taxonomy: str, triage: str, routing: str) -> str | None:
     return None
 
 
-def first_rankable_week(counts: Counter[date], min_week_tickets: int) -> date:
-    """The first week with enough tickets to rank; the first week with any when none has enough."""
-    full = [w for w, n in counts.items() if n >= min_week_tickets]
-    return min(full or counts)
+def first_rankable_week(counts: Counter[date], min_week_tickets: int, window_weeks: int) -> date:
+    """The first week from which one window (`window_weeks`) holds enough tickets to rank, so that a
+    sparse tail of old tickets years before the rest does not make hundreds of empty weeks, while a
+    small queue's history (16-30 tickets a week, ranked by pooling weeks) is kept whole; the first
+    week with any when no window has enough."""
+    weeks = sorted(counts)
+    for week in weeks:
+        if sum(counts[w] for w in weeks if week <= w < week + timedelta(weeks=window_weeks)) >= min_week_tickets:
+            return week
+    return weeks[0]
 
 
 def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     """Fit the partitions to the data once per warehouse, recorded in its instance folder `home`:
-    returns what was chosen and why, or None if configured or recorded."""
-    if settings.is_chosen(PARTITIONS_START) or not counts:
-        return None
-    minimum = settings.number("TICKET_INTEL_MIN_WEEK_TICKETS")
-    start = first_rankable_week(counts, minimum)
+    returns what was chosen and why, or None if recorded. A start the user configured is recorded
+    too when it differs, so that the weeks it let in stay in the next run's partitions."""
     path = home / PARTITIONS_RECORD
+    if settings.is_chosen(PARTITIONS_START):
+        chosen = settings.value(PARTITIONS_START)
+        if not path.exists() or path.read_text(encoding="utf-8").strip() == chosen:
+            return None
+        path.write_text(chosen, encoding="utf-8")
+        return f"partitions start {chosen}, as configured (stored in {path} for this warehouse's later runs)"
+    if not counts:
+        return None
+    minimum, window = settings.number("TICKET_INTEL_MIN_WEEK_TICKETS"), settings.number("TICKET_INTEL_WINDOW_WEEKS")
+    start = first_rankable_week(counts, minimum, window)
     path.write_text(start.isoformat(), encoding="utf-8")
     _recall(path, PARTITIONS_START)
     before = sum(n for w, n in counts.items() if w < start)
-    why = (f"the first week with at least {minimum} tickets" if counts[start] >= minimum
-           else f"no week has {minimum} tickets, so the first week with any")
+    held = sum(n for w, n in counts.items() if start <= w < start + timedelta(weeks=window))
+    why = (f"the first week from which {window} weeks hold at least {minimum} tickets" if held >= minimum
+           else f"no {window} weeks hold {minimum} tickets, so the first week with any")
     return (f"partitions start {start}: {why} (stored in {path}; "
-            f"{before} earlier tickets are counted as before the partitions)")
+            f"{plural(before, 'earlier ticket')} counted as before the partitions)")
 
 
 def no_tickets_reason(files: pd.DataFrame) -> str:

@@ -84,8 +84,8 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     monkeypatch.delenv("DAGSTER_HOME")
     own = runner.configure(tmp_path / "own.duckdb")
     said = runner.choose_partitions_start(counts, own)  # the demo's weeks are not imposed on it
-    assert said.startswith("partitions start 2017-10-02") and "20 earlier tickets" in said
-    assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2017-10-02"
+    assert said.startswith("partitions start 2017-09-25") and "1 earlier ticket counted" in said  # a sparse tail left out
+    assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2017-09-25"
     assert runner.choose_partitions_start(counts, own) is None  # chosen once, then recorded
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
     monkeypatch.delenv("DAGSTER_HOME")
@@ -96,7 +96,22 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     monkeypatch.delenv("DAGSTER_HOME")
     small = runner.choose_partitions_start(Counter({dt.date(2026, 11, 30): 3, dt.date(2026, 12, 7): 2}),
                                            runner.configure(tmp_path / "small.duckdb"))
-    assert "2026-11-30: no week has 30 tickets, so the first week with any" in small  # not "at least 30"
+    assert "2026-11-30: no 8 weeks hold 30 tickets, so the first week with any" in small  # not "at least 30"
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
+    monkeypatch.delenv("DAGSTER_HOME")
+    # Small-team review: 8 weeks of 16-30 tickets, all in the first run, kept only the last 3 (the
+    # first week with 30): 108 of 180 tickets lost. A window of 8 weeks from the first holds 30.
+    weekly = Counter(dict(zip([dt.date(2023, 3, 13) + dt.timedelta(weeks=k) for k in range(8)],
+                              [17, 22, 27, 16, 26, 30, 24, 18], strict=True)))
+    team = runner.configure(tmp_path / "team.duckdb")
+    said = runner.choose_partitions_start(weekly, team)
+    assert said.startswith("partitions start 2023-03-13: the first week from which 8 weeks hold at least 30")
+    monkeypatch.setenv("TICKET_INTEL_PARTITIONS_START", "2023-02-13")  # the team's backlog, added later
+    assert "as configured" in runner.choose_partitions_start(weekly, team)
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
+    monkeypatch.delenv("DAGSTER_HOME")
+    runner.configure(tmp_path / "team.duckdb")  # the next run without the setting keeps those weeks
+    assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2023-02-13"
 
 
 def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, monkeypatch):

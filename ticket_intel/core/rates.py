@@ -97,10 +97,11 @@ def cut_short(offsets: pd.DataFrame) -> CutWeek | None:
     now, earlier = offsets[offsets["week_start"] == last], offsets[offsets["week_start"] < last]
     point = now["offset_seconds"].max()
     before = int((earlier["offset_seconds"] <= point).sum())
-    # No earlier ticket by this point: its share of a week is below 1 in len(earlier), taken as half
-    # of one (a continuity correction) rather than as unknowable, which read an export taken minutes
-    # into a Monday as a whole week.
-    expected = len(now) * (len(earlier) - before) / max(before, 0.5)
+    # With no earlier ticket by this point, the week's count so far says nothing of its rate: the
+    # earlier weeks' mean count is what was still to come (until 2026-12-06 such a week counted as
+    # whole, so an export taken minutes into a Monday made a one-ticket week "-98%").
+    expected = (len(now) * (len(earlier) - before) / before if before
+                else len(earlier) / earlier["week_start"].nunique())
     if np.exp(-expected) >= CUT_P:
         return None
     return CutWeek(pd.Timestamp(last).date(), pd.Timestamp(now["created_at"].max()).to_pydatetime(),
