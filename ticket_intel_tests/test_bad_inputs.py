@@ -1,4 +1,4 @@
-"""Bad-input corpus: 37 kinds of broken or awkward export files, generated next to a good file.
+"""Bad-input corpus: 55 kinds of broken or awkward export files, generated next to a good file.
 
 For each kind: either one clear file-level error, or a rejected row with a human reason for each
 bad record while every valid record of the same file lands; the good file is never affected.
@@ -192,6 +192,26 @@ def kinds() -> list[Kind]:
              error="sheet 'Summary': table with unrecognised columns ['Metric', 'Value']"),
         Kind("truncated.xlsx", _xlsx({"Tickets": pd.DataFrame(good2())})[:300], error="unreadable Excel workbook"),
         Kind("exports_zipped.csv", _zip({"a.csv": fd_csv(good2()).encode()}), error="a zip archive, not an Excel workbook"),
+        # Fuzz review: each of these stopped the whole run with a traceback, or lost a file's tickets.
+        Kind("mistyped_fields.jsonl", "\n".join(json.dumps(t) for t in (
+            {**zd(), "via": "web"}, {**zd(), "tags": 5}, zd())).encode(),
+             accepted=2, reasons=["ticket has a field of another type than the export's (AttributeError"]),
+        Kind("intercom_mistyped.json", json.dumps({"type": "conversation.list", "conversations": [
+            {**ic_conv(nid(), 1788163031), "tags": ["billing"]}, ic_conv(nid(), 1788163031)]}).encode(),
+             accepted=1, reasons=["conversation has a field of another type"]),
+        Kind("typed_tags.parquet", _parquet(pd.DataFrame([fd_row(), fd_row()]).assign(Tags=[7, 8])), accepted=2),
+        Kind("spreadsheet_empty_columns.csv", fd_csv([{**fd_row(), "": ""}, fd_row()], [*FD_HEADER, "", ""]).encode(),
+             accepted=2),
+        Kind("repeated_header.csv", fd_csv(good2(), [*FD_HEADER, "Created time"]).encode(), accepted=2),
+        Kind("one_record.jsonl", (json.dumps(zd()) + "\n").encode(), accepted=1),
+        Kind("record_per_line.json", ('{"tickets": [\n' + ",\n".join(json.dumps(zd()) for _ in range(3))
+                                      + "\n]}\n").encode(), accepted=3),
+        Kind("impossible_times.csv", fd_csv([fd_row(None, created="99999999999999999999"),
+                                             fd_row(None, created="2026-09-01T10:00:00+25:00"), fd_row()]).encode(),
+             accepted=1, reasons=["unparseable created_at timestamp", "unparseable created_at timestamp"]),
+        Kind("deep_nesting.jsonl", "\n".join([json.dumps(zd()), '{"a": ' + "[" * 5000 + "]" * 5000 + "}",
+                                              json.dumps(zd())]).encode(),
+             accepted=2, reasons=["JSON nested deeper than this reads"]),
     ]
 
 
@@ -272,3 +292,12 @@ def test_decoded_text_and_types_are_faithful(corpus):
 def test_csv_locators_point_at_the_physical_line(corpus):
     rejected = corpus.rejected[corpus.rejected["source_file"].str.endswith("bad_dates.csv")]
     assert sorted(rejected["locator"]) == ["line 2", "line 3", "line 4"]
+
+
+def test_an_id_a_spreadsheet_wrote_as_a_float_is_the_same_ticket(tmp_path):
+    """Fuzz review: "10000.0" (pandas writes an id column with gaps so) and 10000 were two tickets."""
+    (tmp_path / "a_helpdesk.csv").write_text(fd_csv([fd_row("10000", "first version")]))
+    (tmp_path / "b_resaved.csv").write_text(fd_csv([fd_row("10000.0", "second version")]))
+    result = read_exports(sorted(tmp_path.iterdir()), earliest=EARLIEST)
+    assert result.tickets["ticket_id"].tolist() == ["freshdesk:10000"]
+    assert result.rejected["reason"].str.startswith("superseded").tolist() == [True]

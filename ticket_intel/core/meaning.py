@@ -59,8 +59,8 @@ _URL = re.compile(r"(?i)https?:?/+\S*|\bwww\.\S*")
 _DOMAIN_LINK = re.compile(r"(?<![\w./-])((?:[\w-]+\.)+[\w-]+)/\S*")
 _SOURCE_PATH = re.compile(
     r"(?<![\w/\\.-])(?:[A-Za-z]:)?(?:[\w.@~-]*[/\\]+)+[\w.-]+\.[A-Za-z]\w{0,4}(?::\d+)*(?![\w/\\])"
-    r"|\S*\\\S*"
-)
+    r"|(?<!\S)\S*\\\S*"  # from the start of a run of non-spaces: a match starts there anyway,
+)  # and a 100 kB run without a backslash was scanned from each of its characters (quadratic)
 # Redaction's ([PERSON], <EMAIL>, PERSON) and a template's slots left unfilled: a named slot
 # ({{Order Number}}, {{Website URL}}: generated request sets), a helpdesk's field ({{ticket.id}},
 # Zendesk's), ${ACCOUNT}. Not TensorFlow's "{{node IteratorGetNext}}" nor a script's ${width}: they
@@ -192,9 +192,14 @@ def _initials(joined: list[str]) -> list[str]:
     return []
 
 
+PRODUCT_NAME_CHARS = 100  # a longer "product" is no name a ticket writes (and its pattern would cost seconds)
+
+
 @lru_cache(maxsize=1024)
 def product_name(product: str) -> re.Pattern[str] | None:
     """The ways a ticket writes its product's name (see the module docstring), as one pattern."""
+    if len(product) > PRODUCT_NAME_CHARS:
+        return None
     forms = []
     for piece in product.split("_"):
         parts = _NAME_WORD.findall(piece)

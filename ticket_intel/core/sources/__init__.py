@@ -312,7 +312,7 @@ def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
     lines = _Lines(_text_lines(fh, encoding))
     reader = csv.reader(lines, dialect="excel", delimiter=delimiter_of(first_line), strict=True)
     try:
-        header = [h.strip() for h in next(reader)]
+        header = _column_names([h.strip() for h in next(reader)])
     except StopIteration as exc:
         raise FileError("empty file") from exc
     except csv.Error as exc:
@@ -332,6 +332,20 @@ def _csv_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
         yield pd.DataFrame(rows, columns=header, dtype=object), locators, bad
 
 
+def _column_names(header: list[str]) -> list[str]:
+    """The header with a name for each column: an empty one (a spreadsheet saves the empty columns
+    of a formatted range) or one already used is named by its place, "(column 5)" or "Subject
+    (column 5)", so every value is kept and the first of a name is the one read (both crashed the
+    run before 2026-12-06)."""
+    named: list[str] = []
+    for place, name in enumerate(header, start=1):
+        named.append(name if name and name not in named else f"{name} (column {place})".lstrip())
+    return named
+
+
+NESTED_TOO_DEEP = "JSON nested deeper than this reads (a thousand levels): no helpdesk export is"
+
+
 def _jsonl_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
                   ) -> Iterator[tuple[list[Any], list[str], list[dict[str, Any]]]]:
     """One JSON value per line, `chunk_rows` lines at a time; a line that does not parse is a
@@ -347,6 +361,8 @@ def _jsonl_chunks(fh: IO[bytes], encoding: str, chunk_rows: int
         except json.JSONDecodeError as exc:
             bad.append({"locator": f"line {n}", "record": line[:RECORD_CHARS],
                         "reason": f"invalid JSON on this line: {exc.msg.removesuffix(' at')} at column {exc.colno}"})
+        except RecursionError:
+            bad.append({"locator": f"line {n}", "record": line[:RECORD_CHARS], "reason": NESTED_TOO_DEEP})
         if len(records) + len(bad) == chunk_rows:
             yield records, locators, bad
             records, locators, bad, sent = [], [], [], True
@@ -366,17 +382,24 @@ def _first_lines(fh: IO[bytes], encoding: str, n: int = 6) -> str:
 
 
 def _looks_like_jsonl(text: str) -> bool:
-    """Several lines, not a pretty-printed document, and some early line is a whole JSON object."""
+    """Several lines, each a whole JSON object: the first is one, or it is damaged and a later one
+    is. A document written one record per line opens with a line that ends in "[", "{" or "," (until
+    2026-12-06 any whole object among the first lines made a file JSONL, and such a document lost its
+    records as "invalid JSON on this line"); one line alone is a document (`_parse_document` reads a
+    lone record as one)."""
     lines = [ln.strip() for ln in text.splitlines()[:6] if ln.strip()]
-    if len(lines) < 2 or lines[0] in ("[", "{"):
+    if len(lines) < 2:
         return False
-    for line in lines[:5]:
-        try:
-            if isinstance(json.loads(line), dict):
-                return True
-        except json.JSONDecodeError:
-            continue
-    return False
+    if _is_object(lines[0]):
+        return True
+    return not lines[0].endswith(("[", "{", ",")) and any(_is_object(line) for line in lines[1:5])
+
+
+def _is_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (json.JSONDecodeError, RecursionError):
+        return False
 
 
 RecordsParser = Callable[[list[Any], list[str]], ParseResult]
@@ -442,6 +465,8 @@ def _parse_records(records: list[Any], locators: list[str], name: str, mappings:
 
 
 def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseResult:
+    if isinstance(doc, dict) and _one_record(doc):  # a file holding one ticket or conversation
+        return _parse_records([doc], ["record 1"], name, mappings)
     if zendesk.looks_like(doc):
         return zendesk.parse(doc)
     if intercom.looks_like(doc):
@@ -696,11 +721,18 @@ def _json_shape(fh: IO[bytes]) -> _JsonShape | None:
     return shape
 
 
+def _one_record(doc: dict[str, Any]) -> bool:
+    """A document that is one helpdesk record, not an export holding a list of them."""
+    return any(profile.looks_like_record(doc) for profile in (zendesk, intercom, freshdesk))
+
+
 def _ticket_list(shape: _JsonShape) -> str | None:
     """The key of the list to stream, in the order `_parse_document` recognises shapes; None: parse whole."""
     if shape.array:
         return "item"
     if "item" in shape.keys or any("." in k for k in shape.keys):  # ijson's path syntax
+        return None
+    if "requester_id" in shape.keys or shape.kind == "conversation":  # one record: its lists are its own
         return None
     if "tickets" in shape.lists:
         return "tickets"
@@ -733,6 +765,8 @@ def _whole_json(fh: IO[bytes], encoding: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"invalid or truncated JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError as exc:
+        raise FileError(NESTED_TOO_DEEP) from exc
 
 
 def _merge(results: Iterator[ParseResult]) -> ParseResult:

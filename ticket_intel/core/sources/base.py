@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from price_parser import Price
 
@@ -115,6 +116,16 @@ class RecordError(ValueError):
     """A record that cannot become a ticket; the message is the reason shown to people."""
 
 
+# What reading a field of another type than the export's own fails with (`.get` on a string, a list
+# as a dictionary key, arithmetic on text, nesting deeper than Python follows).
+MISTYPED = (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError)
+
+
+def mistyped(kind: str, exc: BaseException) -> str:
+    """The reason a record whose fields are of other types than its profile's is rejected."""
+    return f"{kind} has a field of another type than the export's ({type(exc).__name__}: {str(exc)[:120]})"
+
+
 class FileError(ValueError):
     """The whole file is unusable; the message says why in one line."""
 
@@ -148,16 +159,22 @@ class ParseResult:
     def add_each(self, records: Sequence[Any], locators: Sequence[str] | None, kind: str,
                  add: Callable[[Mapping[str, Any], str], None], where: str = "") -> None:
         """`add` each record at its locator (by default `where[i]`, its place in the export); a record
-        that is not an object, or that `add` refuses (RecordError), is rejected with the reason, and
-        the others go on."""
+        that is not an object, or that `add` refuses, is rejected with the reason, and the others go
+        on. `add` refuses with a RecordError, or fails on a field of another type than the helpdesk
+        writes (a `via` that is text, `tags` that are a number): then nothing it added stays, so the
+        record is counted once, as rejected."""
         for locator, record in zip(locators or [f"{where}[{i}]" for i in range(len(records))], records, strict=True):
             if not isinstance(record, Mapping):
                 self.reject(locator, record, f"{kind} is a {type(record).__name__}, not an object")
                 continue
+            added = len(self.tickets), len(self.replies), len(self.rejections)
             try:
                 add(record, locator)
             except RecordError as exc:
                 self.reject(locator, record, str(exc))
+            except MISTYPED as exc:
+                del self.tickets[added[0]:], self.replies[added[1]:], self.rejections[added[2]:]
+                self.reject(locator, record, mistyped(kind, exc))
 
     def add_reply(self, locator: str, record: Any, **fields: Any) -> None:
         """Keep an agent reply of the ticket at `locator`; one with an unusable time is rejected."""
@@ -188,11 +205,25 @@ def text_or_none(value: Any) -> str | None:
     return text or None
 
 
+_WHOLE_FLOAT = re.compile(r"(-?\d+)\.0+")
+
+
 def id_or_none(value: Any) -> str | None:
-    """Ids arrive as ints, floats from spreadsheets (`123.0`) or strings; keep one spelling."""
+    """Ids arrive as ints, floats from spreadsheets (`123.0`) or strings; keep one spelling. A list
+    or an object is no id."""
     if isinstance(value, float) and not math.isnan(value) and value.is_integer():
         value = int(value)
+    if isinstance(value, Mapping | list | tuple | set | np.ndarray):
+        raise RecordError(f"an id is a {type(value).__name__}, not a single value: {str(value)[:60]}")
     return text_or_none(value)
+
+
+def ticket_number(value: Any) -> str | None:
+    """A ticket's id as `id_or_none` spells it, and "123.0" as 123: the text pandas writes for an id
+    column with gaps, re-saved by a script, was another ticket than the helpdesk's own 123. Ticket
+    ids only: a reply's "1.0" (a chat's first line) is its own."""
+    text = id_or_none(value)
+    return match.group(1) if text and (match := _WHOLE_FLOAT.fullmatch(text)) else text
 
 
 # An id that is a phone number: a + or digits, 7 or more digits in all, with the usual separators.
@@ -247,13 +278,13 @@ def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
             ts = pd.Timestamp(value).to_pydatetime()
         else:
             ts = parse_time_text(str(value))
+        if ts.tzinfo is not None:  # an offset of a day or more fails here
+            ts = ts.astimezone(UTC).replace(tzinfo=None)
     except RecordError:  # a number's own reason (a numeric string is parsed as its number)
         raise
-    except (ValueError, OverflowError, TypeError) as exc:
+    except (ValueError, OverflowError, TypeError, OSError) as exc:  # OSError: a number past the platform's time
         zone = f": {exc}" if str(exc).startswith("time zone") else ""
         raise RecordError(f"unparseable created_at timestamp {str(value)[:60]!r}{zone}") from exc
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(UTC).replace(tzinfo=None)
     now = now or datetime.now(UTC).replace(tzinfo=None)
     if ts < EARLIEST:
         raise RecordError(f"created_at {ts:%Y-%m-%d} is before {EARLIEST:%Y} (placeholder date?)")
@@ -297,8 +328,10 @@ def parse_tags(value: Any) -> list[str]:
         items: Iterable[Any] = value.split(",")
     elif isinstance(value, Mapping):
         items = [value.get("name")]
-    else:
+    elif isinstance(value, Iterable) and not isinstance(value, bytes):
         items = value
+    else:  # one tag typed as a number, a flag or a date (a Parquet column)
+        items = [value]
     tags = []
     for item in items:
         name = item.get("name") if isinstance(item, Mapping) else item
@@ -336,7 +369,7 @@ def make_ticket(
 ) -> dict[str, Any]:
     """Validate one record into the canonical schema or raise `RecordError`. `sender`: the address
     the message came from, when the export gives one apart from `customer_id`."""
-    sid = id_or_none(source_id)
+    sid = ticket_number(source_id)
     if sid is None:
         raise RecordError("missing ticket id")
     ts = parse_timestamp(created_at)
