@@ -150,7 +150,8 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
     home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
         plan, not_made = _plan_and_execute(inbox, warehouse, home, weeks)
-    _print_ingest(warehouse)
+    if not plan.idle:  # an idle run ingested nothing: the last run's files would read as this one's
+        _print_ingest(warehouse)
     if not_made:  # said mid-log by each step; a long run's last lines are where it is read
         click.echo(f"LLM: {plural(not_made, 'call')} not made (the provider failed, or the run reached "
                    f"TICKET_INTEL_LLM_MAX_COST_USD): those results are the offline ones; run "

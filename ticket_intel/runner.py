@@ -157,10 +157,14 @@ def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     path = home / PARTITIONS_RECORD
     if settings.is_chosen(PARTITIONS_START):
         chosen = settings.value(PARTITIONS_START)
-        if not path.exists() or path.read_text(encoding="utf-8").strip() == chosen:
+        if path.exists() and path.read_text(encoding="utf-8").strip() == chosen:
             return None
         path.write_text(chosen, encoding="utf-8")
-        return f"partitions start {chosen}, as configured (stored in {path} for this warehouse's later runs)"
+        key = settings.BY_ENV[PARTITIONS_START].yaml_key
+        where = (f"`{key}` in {settings.config_file()}, which releases before 2026-12-03 wrote themselves: remove "
+                 "it to let a new warehouse start at its data"
+                 if str(settings.file_values(settings.config_file()).get(key)) == chosen else PARTITIONS_START)
+        return f"partitions start {chosen}, as configured ({where}; stored in {path} for this warehouse's later runs)"
     if not counts:
         return None
     minimum, window = settings.number("TICKET_INTEL_MIN_WEEK_TICKETS"), settings.number("TICKET_INTEL_WINDOW_WEEKS")
@@ -296,12 +300,14 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
              f"yet ({', '.join(sorted({in_flight[w] for w in flying}))}): not requested again"] if flying else []
     past = [w for w in edited if w < max(counts) and plan.start <= w and w not in flying]
     notes += [f"the tickets of {plural(len(past), 'earlier week')} changed since {'its' if len(past) == 1 else 'their'} "
-              f"last complete run, the first {past[0]} (a late or re-exported ticket, or a reply joining an earlier "
-              "conversation): it and every week after it run again, as each week's themes follow from the weeks "
-              "before"] if past and not plan.idle else []
-    notes += [f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}, hold the tickets their last "
-              "complete run read but ran with other settings, files or code: a backfill of them applies the current "
-              "ones"] if data_only and stale else []
+              f"last complete run, the first {past[0]} (a late or re-exported ticket, a reply joining an earlier "
+              "conversation, or a product read again from the whole inbox's handles): it and every week after it run "
+              "again, as each week's themes follow from the weeks before"] if past and not plan.idle else []
+    said = f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}," if stale else ""
+    notes += [f"{said} hold the tickets their last complete run read but ran with other settings, files or code: a "
+              "backfill of them applies the current ones"] if data_only and stale else []
+    notes += [f"{said} ran with other settings, files or code (an upgrade, a changed taxonomy): they run again with "
+              "the current ones, and their figures, themes and reports may change"] if stale and not data_only else []
     unrecorded = [Path(f.source_file).name for f in files.itertuples() if _read_as(f.source_file, f.file_hash) not in listed]
     if not (plan.idle and unrecorded) or plan.end in in_flight:  # the run in flight records them
         return plan, notes

@@ -51,7 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
        shapes=OPERATIONAL),
     _s("MAX_REJECTION_RATE", 0.2, "data-quality ceiling on the share of rejected records"),
     _s("PRUNE_GONE_EXPORTS", "false", "`true`: a run removes, in the weeks it materializes, the tickets of exports "
-       "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)"),
+       "no longer in the inbox (default: they are kept and reported; `ticket-intel run --prune` prunes once)",
+       shapes=OPERATIONAL),  # the weeks a prune changes are planned by their tickets (runner.plan_changed)
     _s("HELP_CENTER", "", "help-center articles: a Zendesk Guide or Intercom export, or a folder of Markdown/HTML "
        "files and exports (empty: the inbox's `help_center/` folder, if any)", shapes=FILE),
     _s("RELEASES", "", "`releases.csv` (`released_at,version,notes`) or a GitHub releases JSON export (empty: "

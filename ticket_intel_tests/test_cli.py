@@ -112,6 +112,14 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     monkeypatch.delenv("DAGSTER_HOME")
     runner.configure(tmp_path / "team.duckdb")  # the next run without the setting keeps those weeks
     assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2023-02-13"
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
+    monkeypatch.delenv("DAGSTER_HOME")
+    # Upgrade review: releases before 2026-12-03 wrote the start into ./ticket_intel.yaml themselves,
+    # and a new warehouse then lost 54 % of its tickets to it without a word of where it came from.
+    (tmp_path / "ticket_intel.yaml").write_text("partitions_start: '2023-10-02'\n")
+    said = runner.choose_partitions_start(weekly, runner.configure(tmp_path / "new.duckdb"))
+    assert "partitions start 2023-10-02, as configured (`partitions_start` in" in said
+    assert "releases before 2026-12-03 wrote themselves" in said
 
 
 def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, monkeypatch):

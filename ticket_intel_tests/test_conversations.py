@@ -280,6 +280,10 @@ def test_twcs_reexported_tweet_counts_once(tmp_path):
     assert result.tickets["ticket_id"].tolist() == ["twcs:1"] and result.tickets["followups"].tolist() == [2]
     assert Path(result.tickets["source_file"].iloc[0]).name == "b.csv"
     assert sorted(result.replies["reply_id"]) == ["2", "4"] and result.rejected.empty
+    # Upgrade review: a.csv said "0 accepted, 0 rejected" for its 3 rows, all repeated in b.csv.
+    counts = result.files.set_index(result.files["source_file"].map(lambda p: Path(p).name))
+    assert counts.loc["a.csv", ["accepted", "rejected", "repeated"]].tolist() == [0, 0, 3]
+    assert counts.loc["b.csv", ["accepted", "repeated", "skipped"]].tolist() == [1, 0, 4]
 
 
 def test_bad_rows_in_a_thread_are_rejected_not_lost(tmp_path):

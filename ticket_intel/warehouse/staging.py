@@ -240,8 +240,11 @@ class Stage:
         counts = {name: dict(con.execute(f"SELECT source_file, count(*) FROM {table} GROUP BY 1").fetchall())
                   for name, table in (("accepted", "kept"), ("rejected", "all_rejected"),
                                       ("repeated", "(SELECT * FROM earlier WHERE repeated)"))}
-        # A file without tickets keeps its own count (an accounts file: the accounts it gave).
-        return files.assign(**{k: files["source_file"].map(v).fillna(files[k]).astype(int) for k, v in counts.items()})
+        # A file without tickets keeps its own count (an accounts file: the accounts it gave); its own
+        # repeated rows (messages a threaded export repeats, `threads.Threaded`) add to its tickets'.
+        repeated = files["source_file"].map(counts.pop("repeated")).fillna(0) + files["repeated"]
+        return files.assign(**{k: files["source_file"].map(v).fillna(files[k]).astype(int) for k, v in counts.items()},
+                            repeated=repeated.astype(int))
 
     def file_week_counts(self) -> pd.DataFrame:
         """Resolved tickets per source file and week (source_file, week_start, tickets)."""

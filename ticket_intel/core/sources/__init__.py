@@ -931,8 +931,9 @@ def stream_exports(
     for pending in reading.pending.values():
         threaded = threads.resolve(pending)
         reading.emit(threaded.tickets, threaded.replies, threaded.rejections)
-        for source_file, n in threaded.skipped.items():
-            reading.files[source_file]["skipped"] += n
+        for kind in ("skipped", "repeated"):
+            for source_file, n in getattr(threaded, kind).items():
+                reading.files[source_file][kind] += n
     return pd.DataFrame(list(reading.files.values()), columns=FILE_COLUMNS)
 
 
@@ -1039,7 +1040,7 @@ def read_exports(
     removed = tickets["status"].isin(REMOVED_STATUSES)
     rejected = _add_rows(rejected, superseded + _rejections(tickets[removed],
                                                             lambda t: REMOVED_REASON.format(t.source_id, t.status)))
-    files = files.assign(repeated=files["source_file"].map(repeated).fillna(0).astype(int))
+    files = files.assign(repeated=(files["source_file"].map(repeated).fillna(0) + files["repeated"]).astype(int))
     return _result(tickets[~removed].reset_index(drop=True), replies, rejected, files)
 
 

@@ -64,6 +64,7 @@ class Threaded:
     replies: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # per source file
+    repeated: Counter[str] = field(default_factory=Counter)  # rows a later file holds again unchanged, per file
 
 
 def resolve(pending: Pending) -> Threaded:
@@ -92,6 +93,8 @@ def _latest(messages: Sequence[Message], out: Threaded) -> list[Message]:
         if newer is not m and newer.record != m.record:
             out.rejections.append(_rejection(m, f"superseded: message {m.key} exported again in "
                                                 f"{_name(newer.source_file)} ({newer.locator})"))
+        elif newer is not m:  # counted where it was read, as a flat export's repeated ticket is
+            out.repeated[m.source_file] += 1
     return list(latest.values())
 
 
