@@ -413,3 +413,17 @@ def test_on_equal_impact_more_tickets_rank_first_and_one_week_needs_no_period_no
     from ticket_intel.core.rank import period_note
 
     assert period_note(WEEK, 1) is None and "ranked over the 2 weeks" in period_note(WEEK, 2)
+
+
+def test_the_minimum_holds_for_the_tickets_a_theme_shows_not_those_hysteresis_kept_in_it():
+    """Small-team review: "Node · generate" ranked #2 showing 4 tickets under a minimum of 5; its
+    fifth ticket was kept in it by hysteresis (theme_id) while this run's clustering put it elsewhere
+    (series_theme_id), and the figures count by series."""
+    rows = tickets("A", 30, 30) + tickets("N", 5, 5)
+    for row in rows:
+        row["series_theme_id"] = row["theme_id"]
+    rows[-1]["series_theme_id"] = "A"  # kept in N, counted in A
+    result = rank_week(context(frame(rows)), summaries(("A", "P2", "bug"), ("N", "P2", "bug")))
+    assert list(result.ranked["theme_id"]) == ["A"]
+    small = result.not_a_theme.set_index("theme_id")
+    assert small.loc["N", "tickets"] == 4 and "a theme needs 5 tickets" in small.loc["N", "reason"]
