@@ -148,3 +148,6 @@ def test_without_revenue_the_first_customers_to_tell_are_those_who_filed_most() 
     with_revenue = customers.assign(monthly_revenue=[float("nan"), 50.0])
     closing = report_sections(themes, [], pd.DataFrame(), with_revenue, pd.DataFrame(), [], False)
     assert "; most revenue: `alice`" in report.render_markdown({**context(), "closing": closing})
+    # Small-team review: with one ticket each, "most tickets" named three customers of one ticket each.
+    closing = report_sections(themes, [], pd.DataFrame(), customers.assign(tickets=1), pd.DataFrame(), [], False)
+    assert "; for example: `alice`, `bob`" in report.render_markdown({**context(), "closing": closing})

@@ -163,8 +163,16 @@ def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFr
                     "fix_status": t.get("fix_status"), "fix_release": t.get("fix_release"),
                     "by_plan": ", ".join(f"{n} {plan}" for plan, n in plans.items()),
                     "top": [_clean(c) for c in mine.head(richest).to_dict("records")],
-                    "first_by": "most revenue" if (mine["monthly_revenue"].fillna(0) > 0).any() else "most tickets"})
+                    "first_by": _first_by(mine)})
     return out
+
+
+def _first_by(mine: pd.DataFrame) -> str:
+    """What put the customers named first first: revenue, tickets, or neither (one ticket each and
+    no revenue known: "most tickets" named customers of one ticket each)."""
+    if (mine["monthly_revenue"].fillna(0) > 0).any():
+        return "most revenue"
+    return "most tickets" if "tickets" in mine and (mine["tickets"].fillna(0) > 1).any() else "for example"
 
 
 def report_sections(themes: Sequence[Mapping[str, Any]], alerts: Sequence[Mapping[str, Any]],

@@ -32,7 +32,7 @@ SLA_FACTS = ("first_reply_hours", "observed_hours", "ticket_status", "replies_ex
 MET, LATE, OVERDUE, NOT_DUE, UNKNOWN = "met", "late", "overdue", "not_yet_due", "unknown"
 SLA_STATES = (MET, LATE, OVERDUE, NOT_DUE, UNKNOWN)
 SLA_NOTE = (
-    "What the exports can tell: a reply in the export is measured exactly (met or late; nights and weekends "
+    "What exports can tell: a reply in the export is measured exactly (met or late; nights and weekends "
     "count, since exports carry no business calendar or pauses). A ticket without one is overdue when it is not "
     "solved or closed and its export file shows a later event past the deadline, not yet due otherwise; unknown "
     "when the file carries no agent replies at all, or the ticket was solved without a reply the export shows."
