@@ -14,7 +14,7 @@ import io
 import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -293,6 +293,31 @@ def week_span(week: date) -> str:
     start's year too when the week spans New Year."""
     end = week + timedelta(days=6)
     return f"{week:%a %-d %b}{f' {week:%Y}' if week.year != end.year else ''} – {end:%a %-d %b %Y} (UTC)"
+
+
+def revised_note(revised: Mapping[str, Any] | None) -> str | None:
+    """The line a rewritten report carries: when it was first written, with how many tickets, and now."""
+    if not revised:
+        return None
+    now = f"this version ({revised['written_at']:%Y-%m-%d %H:%M} UTC) holds {revised['tickets']}"
+    first = revised.get("first_written_at")
+    if first is None or pd.isna(first):
+        return f"Revised: this week's report was written before; {now}."
+    return (f"Revised: this week's report was first written on {first:%Y-%m-%d %H:%M} UTC with "
+            f"{revised['first_tickets']} tickets; {now} (late or changed tickets, or other settings or code).")
+
+
+def revision(before: Mapping[str, Any] | None, written_at: datetime, tickets: int) -> dict[str, Any]:
+    """This writing of a week's report, to store (`first_written_at`, `first_tickets`, `written_at`,
+    `tickets`), and `revised`: what the report says when one was written before (late tickets, a
+    backfill or an upgrade rewrite a past week), so a reader holding the earlier one knows; None the
+    first time."""
+    now = {"written_at": written_at, "tickets": tickets}
+    if before is None:
+        return {"first_written_at": written_at, "first_tickets": tickets, **now, "revised": None}
+    first_at, first_n = before.get("first_written_at"), before.get("first_tickets")
+    return {"first_written_at": first_at, "first_tickets": first_n, **now,
+            "revised": revised_note({"first_written_at": first_at, "first_tickets": first_n, **now})}
 
 
 def build_context(

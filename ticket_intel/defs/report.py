@@ -1,7 +1,7 @@
 """weekly_report: Markdown (previewed in the UI) and a self-contained HTML file per week."""
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,9 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     totals = ctx.window.groupby("ticket_week").size()
     chart = report.since_first_tickets(report.top_theme_counts(
         tc.matrix(ctx.counts, ctx.weeks), ranked["theme_id"].head(report.CHART_THEMES).tolist()), totals)
+    writing = report.revision(wh.report_record(con, week), datetime.now(UTC).replace(tzinfo=None),
+                              int(context["overview"]["tickets"]))
+    context["revised"] = writing.pop("revised")
     markdown = report.render_markdown(context)
     labels = dict(zip(ranked["theme_id"], ranked["label"], strict=True))
     html = report.render_html(context, report.charts(chart, totals, labels, ctx.births))
@@ -87,7 +90,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     html_path.write_text(html, encoding="utf-8")
     (out_dir / f"ticket_intel_{week.isoformat()}.md").write_text(markdown, encoding="utf-8")
     row = pd.DataFrame([{"week_start": week, "markdown": markdown, "html_path": str(html_path.resolve()),
-                         "chart_counts": json.dumps(report.chart_series(chart)), "run_id": run_id}])
+                         "chart_counts": json.dumps(report.chart_series(chart)), "run_id": run_id, **writing}])
     wh.replace(con, [wh.Replace("marts.weekly_reports", row, "week_start", [week])])
     return markdown, html_path
 

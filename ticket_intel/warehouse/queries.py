@@ -329,6 +329,14 @@ def report_runs(con: duckdb.DuckDBPyConnection) -> dict[date, str]:
     return dict(con.execute("SELECT week_start, run_id FROM marts.weekly_reports").fetchall())
 
 
+def report_record(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, Any] | None:
+    """The week's stored report's first and latest writing (when, how many tickets); None when the
+    week has no report yet. Values a report written before migration 25 lacks are None."""
+    rows = con.execute("SELECT first_written_at, first_tickets, written_at, tickets FROM marts.weekly_reports "
+                       "WHERE week_start = ?", [week]).fetchall()
+    return dict(zip(("first_written_at", "first_tickets", "written_at", "tickets"), rows[0], strict=True)) if rows else None
+
+
 def report_path(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     return scalar(con, "SELECT html_path FROM marts.weekly_reports WHERE week_start = ?", [week])
 

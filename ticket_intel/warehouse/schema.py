@@ -361,6 +361,14 @@ def _v24_theme_registry(con: duckdb.DuckDBPyConnection) -> None:
                     WHERE theme_id IS NOT NULL AND theme_id NOT IN (SELECT theme_id FROM ops.theme_registry)""")
 
 
+def _v25_report_revisions(con: duckdb.DuckDBPyConnection) -> None:
+    """A week's report records when it was first written and with how many tickets, and the same of
+    this version, so a report written again (late tickets, a backfill, an upgrade) says it was
+    revised. Rows written before hold NULL (the report says it was revised, not since when)."""
+    for column in ("first_written_at TIMESTAMP", "first_tickets INTEGER", "written_at TIMESTAMP", "tickets INTEGER"):
+        con.execute(f"ALTER TABLE marts.weekly_reports ADD COLUMN IF NOT EXISTS {column}")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -394,6 +402,7 @@ MIGRATIONS = (
     Migration(22, "exports count their tickets a later export repeats unchanged", _v22_repeated_rows),
     Migration(23, "week overviews count their tickets in ranked themes", _v23_ranked_tickets),
     Migration(24, "every theme id issued, never issued again", _v24_theme_registry),
+    Migration(25, "weekly reports record when and with how many tickets they were first written", _v25_report_revisions),
 )
 LATEST = MIGRATIONS[-1].version
 
