@@ -197,7 +197,31 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> t
     else:
         plan = runner.plan_weeks(weeks, counts + runner.kept_weeks(warehouse, files), keys, origin, cut)
     click.echo(plan.describe())
-    return plan, 0 if plan.idle else llm_calls_not_made(execute(warehouse, plan.start, plan.end))
+    if plan.idle:
+        return plan, 0
+    raised = _alerts(warehouse, plan)
+    not_made = llm_calls_not_made(execute(warehouse, plan.start, plan.end))
+    for line in withdrawn(raised, _alerts(warehouse, plan)):
+        click.echo(line)
+    return plan, not_made
+
+
+def withdrawn(before: set[tuple[date, str, str, str]], after: set[tuple[date, str, str, str]]) -> list[str]:
+    """The alerts an earlier run of the weeks raised and this one did not, said: a notifier sent
+    them once, and nothing else tells their readers they no longer hold (time review)."""
+    return [f"alert withdrawn: {week} {kind.replace('_', ' ')} “{label}” ({theme_id}), raised by an earlier run of "
+            "its week and not by this one (its tickets, settings or code changed)"
+            for week, kind, theme_id, label in sorted(before - after)]
+
+
+def _alerts(warehouse: Path, plan: runner.WeekPlan) -> set[tuple[date, str, str, str]]:
+    """The alerts stored for the plan's weeks (a run replaces them; one no longer raised is said);
+    none for a warehouse not made yet, or one a writer holds (nothing is said then)."""
+    try:
+        with access.open_snapshot(warehouse) as con:
+            return wh.alerts_between(con, plan.start, plan.end)
+    except (FileNotFoundError, access.WarehouseBusy):
+        return set()
 
 
 def _using(warehouse: Path, inbox: Path | None = None) -> Path:

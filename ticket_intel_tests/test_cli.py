@@ -805,3 +805,23 @@ def test_a_new_ducklake_with_a_duckdb_catalog_file_holds_nothing_yet(tmp_path, m
     """Its first run read the catalog file before anything had created it, and failed (verify review)."""
     monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "data") + "/")
     assert runner._recorded(f"ducklake:{tmp_path / 'meta.ducklake'}", []) == ({}, set(), Counter())
+
+
+def test_an_alert_a_re_run_no_longer_raises_is_said_withdrawn(tmp_path):
+    """Time review: late tickets re-ran a week, its new-pattern alert vanished from ops.alerts, and
+    nothing said so though a notifier had sent it."""
+    from ticket_intel.cli import withdrawn
+
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("INSERT INTO ops.alerts (alert_key, week_start, theme_id, kind, label) VALUES "
+                    "('k1', '2026-11-23', 'T20261123-00', 'new_pattern', 'Refund · check'), "
+                    "('k2', '2026-11-23', 'T20261102-01', 'spike', 'Card · declined'), "
+                    "('k3', '2026-11-30', 'T20261102-01', 'spike', NULL)")
+        before = wh.alerts_between(con, dt.date(2026, 11, 23), dt.date(2026, 11, 23))
+        con.execute("DELETE FROM ops.alerts WHERE alert_key = 'k1'")
+        after = wh.alerts_between(con, dt.date(2026, 11, 23), dt.date(2026, 11, 23))
+    assert len(before) == 2 and withdrawn(before, before) == []
+    assert withdrawn(before, after) == [
+        "alert withdrawn: 2026-11-23 new pattern “Refund · check” (T20261123-00), raised by an earlier run of its "
+        "week and not by this one (its tickets, settings or code changed)"]

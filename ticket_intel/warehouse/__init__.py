@@ -18,6 +18,7 @@ from ticket_intel.warehouse.context import load_week_context
 from ticket_intel.warehouse.queries import (
     EmbeddingStore,
     add_review,
+    alerts_between,
     backlog_state,
     backlog_writes,
     earlier_labels,
@@ -76,6 +77,7 @@ __all__ = [
     "EmbeddingStore",
     "Replace",
     "add_review",
+    "alerts_between",
     "applied_version",
     "backlog_state",
     "backlog_writes",

@@ -233,6 +233,14 @@ def week_rows(con: duckdb.DuckDBPyConnection, table: str, week: date, order: str
     return read(con, f"SELECT * FROM {table} WHERE week_start = ?{' ORDER BY ' + order if order else ''}", [week])
 
 
+def alerts_between(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[tuple[date, str, str, str]]:
+    """The alerts stored for the weeks `start`..`end`: (week, kind, theme id, label)."""
+    if not table_exists(con, "ops.alerts"):
+        return set()
+    return set(con.execute("SELECT week_start, kind, theme_id, coalesce(label, theme_id) FROM ops.alerts "
+                           "WHERE week_start BETWEEN ? AND ?", [start, end]).fetchall())
+
+
 def ticket_texts(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str]) -> pd.DataFrame:
     """Redacted text and helpdesk id of the given tickets (the report's and export's examples)."""
     return read(con, """SELECT r.ticket_id, r.text, t.source_id FROM staging.redacted_tickets r
