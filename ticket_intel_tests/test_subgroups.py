@@ -339,3 +339,27 @@ def test_a_theme_born_this_week_or_last_holds_no_two_week_group():
     customers = [f"c{i}" for i in range(len(x))]
     assert len(find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last)) == 1
     assert find_groups(WEEK, now, ["A"] * len(x), customers, exact(x), last=last, born_recently={"A"}) == []
+
+
+def test_continuing_groups_searches_only_tickets_a_group_could_win_and_joins_the_same_ones(monkeypatch):
+    """Perf review: every new ticket was searched against the whole window when a group was alive;
+    the bound leaves out those no group can win, and the joins are those of the full search."""
+    rng = np.random.default_rng(7)
+    directions = [np.eye(DIM)[j] for j in range(6)] + [NEW]
+    earlier = np.concatenate([around(d, 60, 10 + j) for j, d in enumerate(directions)])
+    now_rows = np.concatenate([around(d, 15, 40 + j, noise=0.25) for j, d in enumerate(directions)])
+    x, now = week_of(earlier, now_rows)
+    themes: list[str | None] = [*(f"T{j}" for j in range(6) for _ in range(60)), *["G"] * 60]
+    # This week's tickets in the themes the clustering placed them in (the new issue's in its
+    # parent), a tenth of them outliers.
+    themes += [None if rng.random() < 0.1 else f"T{0 if j == 6 else j}" for j in range(7) for _ in range(15)]
+    ids = [f"t{i:04d}" for i in range(len(x))]
+    group = identity.themes_of(x[360:420], ids[360:420], ["G"] * 60)
+    searched: list[int] = []
+    real = subgroups.nearest_among
+    monkeypatch.setattr(subgroups, "nearest_among", lambda x_, rows, pool, k: searched.append(len(rows)) or real(x_, rows, pool, k))
+    pruned, _ = subgroups.continue_groups(x, now, ids, themes, group, GroupSettings())
+    monkeypatch.setattr(subgroups, "_may_join", lambda x_, current, *a: np.ones(len(current), bool))
+    full, _ = subgroups.continue_groups(x, now, ids, themes, group, GroupSettings())
+    assert pruned == full and pruned[-15:].count("G") >= 10  # the new issue's tickets join its group
+    assert searched[0] < len(now_rows) / 2  # most of the week is not searched over the window

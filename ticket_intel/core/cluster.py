@@ -508,6 +508,19 @@ def cell_search(x: np.ndarray, cells: Cells, queries: np.ndarray, candidates: np
     return knn
 
 
+def kth_similarity(x: np.ndarray, rows: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
+    """Each of `rows`' k-th highest similarity to a row of `pool` (disjoint from `rows`), in blocks
+    of `SEARCH_BLOCK` rows; -inf where the pool holds fewer than k."""
+    out = np.full(len(rows), -np.inf)
+    if len(pool) < k or k < 1:
+        return out
+    pooled = x[pool].T
+    for start in range(0, len(rows), SEARCH_BLOCK):
+        sims = x[rows[start:start + SEARCH_BLOCK]] @ pooled
+        out[start:start + len(sims)] = np.partition(sims, len(pool) - k, axis=1)[:, len(pool) - k]
+    return out
+
+
 def nearest_among(x: np.ndarray, rows: np.ndarray, pool: np.ndarray, k: int) -> np.ndarray:
     """Each of `rows`' nearest (up to k) rows of `pool`, nearest first, itself excluded; exact, in
     blocks of `SEARCH_BLOCK` rows."""
