@@ -362,3 +362,15 @@ def test_a_kept_word_that_is_a_first_name_keeps_no_one_s_full_name():
     kept = RedactionSettings(keep_words=("Tabitha",))
     assert redact("Ask Tabitha Smith why the export failed", kept).text == "Ask [PERSON] why the export failed"
     assert redact("Tabitha is our app and it crashes", kept).text == "Tabitha is our app and it crashes"
+
+
+def test_the_warm_up_text_wakes_every_detector():
+    """The engines read `WARM_UP` once when built, so the redaction pool's forked workers inherit
+    compiled patterns and the suffix list (perf review: each worker compiled them again); a detector
+    the text does not exercise would still pay its first use in every worker."""
+    import re
+
+    from ticket_intel.core.redact import ENTITIES, WARM_UP
+
+    found = set(re.findall(r"\[([A-Z_]+)\]", redact(WARM_UP, RedactionSettings()).text))
+    assert found == set(ENTITIES)

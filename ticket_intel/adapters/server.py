@@ -36,13 +36,11 @@ from starlette.routing import Route
 
 from ticket_intel.adapters.microbatch import MicroBatcher
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant
+from ticket_intel.core.redact import WARM_UP
 from ticket_intel.core.webhooks import Ignored, Incoming, RequestError, parse_payload, verify
 from ticket_intel.live_triage import Triage, TriageFiles, TriageRequest, live_triage
 
 log = logging.getLogger("ticket_intel.serve")
-# Exercises every lazily loaded part (name lists, phone and card checks, language model) once.
-WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, +1 415 555 0100): my card 4111 1111 1111 1111 "
-           "was declined at https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456.")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _TICKET_ID = re.compile(r"[a-z_]{1,20}:[\w#./-]{1,80}")  # as `webhooks` names them: source, then the helpdesk's id
 # Requests in flight share forward passes (microbatch.py), one thread a pass and one pass a core

@@ -308,6 +308,14 @@ class Engines(NamedTuple):
     prefilter: Prefilter
 
 
+# A text every detector reads once, so each lazily loaded part (patterns, name lists, phone and
+# card checks, the suffix list) is loaded before work begins (`_engines`; the server's first request).
+WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, jane dot doe at example dot com, +1 415 555 0100, "
+           "from 10.0.0.1): my card 4111 1111 1111 1111 exp 12/29 was declined at "
+           "https://shop.example/checkout?token=abc123def456ghi789, order ORD-123456; born 01/02/1990, "
+           "10 Main Street, Springfield; IBAN DE89 3704 0044 0532 0130 00, SSN 219-09-9999.")
+
+
 @lru_cache(maxsize=4)
 def _engines(settings: RedactionSettings) -> Engines:
     """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
@@ -364,6 +372,11 @@ def _engines(settings: RedactionSettings) -> Engines:
     ]:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
+    # Presidio compiles a recognizer's patterns, and tldextract loads its suffix list, on first use:
+    # done here, once, they are inherited by the redaction pool's forked workers, each of which
+    # compiled them again (perf review: about a quarter of the workers' CPU on a 6,000-ticket week).
+    analyzer.analyze(WARM_UP, language="en", entities=list(ENTITIES))
+    public_suffix("example.com")
     operators = {e: OperatorConfig("replace", {"new_value": f"[{e}]"}) for e in ENTITIES}
     return Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, settings))
 
