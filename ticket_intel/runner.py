@@ -29,6 +29,7 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core.rates import CutWeek, cut_short
+from ticket_intel.core.sources.zones import local_zone
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, span, week_start
 from ticket_intel.warehouse import access, target
@@ -84,7 +85,8 @@ def inbox_tickets(inbox: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(tickets, per-file outcomes) of the inbox, read with the configured mappings, as ingest reads it."""
     from ticket_intel.core.sources import load_mappings, read_inbox
 
-    result = read_inbox(inbox, load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR")))
+    with local_zone(settings.value("TICKET_INTEL_TIMEZONE")):
+        result = read_inbox(inbox, load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR")))
     return result.tickets, result.files
 
 
@@ -103,7 +105,8 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
 
-    with staged_inbox(inbox, load_mappings(mappings_dir), cache) as staged:
+    with local_zone(settings.value("TICKET_INTEL_TIMEZONE")), staged_inbox(inbox, load_mappings(mappings_dir),
+                                                                          cache) as staged:
         files = staged.stage.resolve(staged.files, None)
         offsets = staged.stage.latest_weeks_offsets(settings.number("TICKET_INTEL_WINDOW_WEEKS"))  # a window, as its report reads it
         return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()

@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
        shapes=OPERATIONAL),
     _s("INBOX", "data/inbox", "folder of exports the pipeline and `inbox_sensor` read", shapes=OPERATIONAL),
     _s("MAPPINGS_DIR", "", "folder of extra YAML column mappings (the shipped ones always load)", shapes=FILE),
+    _s("TIMEZONE", "UTC", "the time zone of exported times written without an offset (a Freshdesk CSV's, a "
+       "spreadsheet's): an IANA name such as `America/Los_Angeles`; weeks are UTC weeks whatever it is"),
     _s("PARSE_CACHE_DIR", "", "where each export's parse is kept, so an unchanged file is never parsed again "
        "(empty: `<warehouse>_parse_cache/` beside it; a DuckLake without it parses every run; docs/operations.md)",
        shapes=OPERATIONAL),

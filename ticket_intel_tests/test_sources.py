@@ -337,6 +337,24 @@ def test_utc_and_gmt_with_an_offset_read_the_iso_way_not_the_posix_way(tmp_path)
     assert read == ["2026-11-22 22:30", "2026-11-23 04:30", "2026-11-22 22:30", "2026-11-22 19:00", "2026-11-23 00:30"]
 
 
+def test_times_without_an_offset_are_read_in_the_configured_zone_and_others_as_written(tmp_path):
+    """Time review: a Pacific-time helpdesk's Freshdesk CSV writes local times without an offset, and
+    every one was read as UTC: Sunday evening fell in the week before, with no setting to say so."""
+    from ticket_intel.core.sources.zones import local_zone
+
+    created = ["2026-11-22 20:00:00", "2026-07-05 20:00:00", "2026-11-22T20:00:00Z", "1795737600", "46348.5"]
+    with local_zone("America/Los_Angeles"):
+        result = _dated_export(tmp_path, created)
+    read = result.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    # PST then PDT; a "Z" time and a Unix timestamp as written; a spreadsheet's day number is local.
+    assert read == ["2026-11-23 04:00", "2026-07-06 03:00", "2026-11-22 20:00", "2026-11-27 00:00", "2026-11-22 20:00"]
+    (tmp_path / "utc").mkdir()
+    utc = _dated_export(tmp_path / "utc", created)  # the default: UTC, as before
+    assert utc.tickets.sort_values("ticket_id")["created_at"].dt.strftime("%H:%M").tolist()[:2] == ["20:00", "20:00"]
+    with pytest.raises(ValueError, match="time zone 'Pacific' is not one this knows"), local_zone("Pacific"):
+        pass
+
+
 def test_a_mapping_s_date_format_is_taken_as_written(tmp_path):
     result = _dated_export(tmp_path, ["02/11/2026", "03/11/2026"], 'created_at_format: "%m/%d/%Y"\n')
     assert sorted(result.tickets["created_at"].dt.strftime("%Y-%m-%d")) == ["2026-02-11", "2026-03-11"]

@@ -27,6 +27,7 @@ import dagster as dg
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
 from ticket_intel.core.sources.accounts import is_accounts_file
+from ticket_intel.core.sources.zones import local_zone
 from ticket_intel.core.weeks import span
 from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
@@ -163,8 +164,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig, rank
     scan = scan_inbox(Path(ingest.inbox))
     for where, reason in scan.skipped.items():
         context.log.warning(f"{where}: {reason}")
-    for path in scan.files:
-        _look_at(context, tick, path, keys, mappings, last_ingest)
+    with local_zone(ingest.timezone):  # times without an offset, as ingest reads them
+        for path in scan.files:
+            _look_at(context, tick, path, keys, mappings, last_ingest)
     inbox_weeks = {w for d in tick.current for w in tick.seen[d]}
     if later := later_weeks(tick.pending, inbox_weeks, tick.loading, last_ingest):
         context.log.info(f"and the {len(later)} later weeks of the inbox, {min(later)}..{max(later)}: each week's "

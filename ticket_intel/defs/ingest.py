@@ -27,6 +27,7 @@ from ticket_intel.core.product_inputs import (
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
 from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of
 from ticket_intel.core.sources.accounts import ACCOUNTS
+from ticket_intel.core.sources.zones import local_zone
 from ticket_intel.defs.partitions import week_facts, weekly, weekly_asset, weeks_of
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
@@ -57,7 +58,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     weeks = weeks_of(context)
     run_id = context.run.run_id
     cache = settings.parse_cache_dir(ingest.parse_cache_dir, warehouse.database)
-    with staged_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir), cache) as staged:
+    with local_zone(ingest.timezone), staged_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir), cache) as staged:
         stage = staged.stage
         streamed = stage.resolve(staged.files, weekly.start.replace(tzinfo=None))
         per_week = stage.file_week_counts()

@@ -129,6 +129,7 @@ class IngestConfig(dg.ConfigurableResource):
 
     inbox: str = E("TICKET_INTEL_INBOX")
     mappings_dir: str = E("TICKET_INTEL_MAPPINGS_DIR")
+    timezone: str = E("TICKET_INTEL_TIMEZONE")
     parse_cache_dir: str = E("TICKET_INTEL_PARSE_CACHE_DIR")
     max_rejection_rate: str = E("TICKET_INTEL_MAX_REJECTION_RATE")
     prune_gone_exports: str = E("TICKET_INTEL_PRUNE_GONE_EXPORTS")

@@ -50,6 +50,7 @@ from ticket_intel.core.sources import (
 )
 from ticket_intel.core.sources.base import REMOVED_STATUSES
 from ticket_intel.core.sources.parse_cache import ENTRY_FILE, ParseCache
+from ticket_intel.core.sources.zones import LOCAL_ZONE
 from ticket_intel.core.weeks import week_start
 from ticket_intel.warehouse.queries import set_aside_sql
 
@@ -380,7 +381,7 @@ def staged_inbox(inbox: Path, mappings: Sequence[Mapping], cache_root: Path | No
         finally:
             staged.stage.close()
         return
-    key = (str(inbox.resolve()), *(m.name for m in mappings))
+    key = (str(inbox.resolve()), LOCAL_ZONE.get(), *(m.name for m in mappings))
     if (kept := shared.pop(key, None)) is not None and not kept.unchanged():
         kept.stage.close()
         kept = None

@@ -31,7 +31,7 @@ from ticket_intel.core.normalize import (
 )
 from ticket_intel.core.sources.pseudonyms import hashed_id
 from ticket_intel.core.sources.transcripts import transcript_turns
-from ticket_intel.core.sources.zones import parse_time_text
+from ticket_intel.core.sources.zones import as_local, parse_time_text
 
 # `message` is the customer's first message in the conversation (`opening_turn`); later customer
 # messages are counted in `followups` and kept in `followup_text` (never clustered or shown as examples).
@@ -278,8 +278,7 @@ def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
             ts = pd.Timestamp(value).to_pydatetime()
         else:
             ts = parse_time_text(str(value))
-        if ts.tzinfo is not None:  # an offset of a day or more fails here
-            ts = ts.astimezone(UTC).replace(tzinfo=None)
+        ts = as_local(ts).astimezone(UTC).replace(tzinfo=None)  # an offset of a day or more fails here
     except RecordError:  # a number's own reason (a numeric string is parsed as its number)
         raise
     except (ValueError, OverflowError, TypeError, OSError) as exc:  # OSError: a number past the platform's time

@@ -30,6 +30,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ticket_intel.core.sources.zones import LOCAL_ZONE
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -113,8 +115,9 @@ def parser_digest() -> str:
 
 
 def fingerprint(mappings: Sequence[Mapping], accounts: pd.DataFrame, chunk_rows: int) -> str:
-    """What shapes every file's parse in one stream, beyond the file itself."""
-    return _digest(parser_digest(), str(chunk_rows), accounts.to_csv(index=False),
+    """What shapes every file's parse in one stream, beyond the file itself (the local time zone
+    that times without an offset are read in, too)."""
+    return _digest(parser_digest(), str(chunk_rows), LOCAL_ZONE.get(), accounts.to_csv(index=False),
                    *(m.model_dump_json() for m in mappings))
 
 

@@ -9,13 +9,22 @@ Bangladesh; AST: Atlantic or Arabia) or none is refused, with the reason, never 
 "UTC+2", "GMT+0200" (JavaScript's `Date.toString()`) and "UTC-05:00" mean the offset as ISO 8601
 writes it, but dateutil reads them the POSIX way ("GMT+3" is three hours *behind* GMT), which put
 such a time four hours off in silence: they are rewritten as the offset before dateutil reads them.
+
+A time written with no offset nor zone (a Freshdesk CSV's, a spreadsheet's) is the helpdesk's local
+time: read in the zone `local_zone` names while a parse runs (the `TICKET_INTEL_TIMEZONE` setting;
+UTC by default, as before), daylight saving included. Unix timestamps are UTC whatever it is.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as dateparser
 from dateutil.parser import UnknownTimezoneWarning
@@ -49,3 +58,32 @@ def parse_time_text(text: str) -> datetime:
             zone = str(exc).split()[1] if len(str(exc).split()) > 1 else "?"
             raise ValueError(f"time zone {zone!r} is not one this reads (several zones use the name, or none): "
                              "write the time with its UTC offset (-06:00)") from None
+
+
+LOCAL_ZONE: ContextVar[str] = ContextVar("local_zone", default="UTC")
+
+
+@lru_cache(maxsize=16)
+def zone(name: str) -> tzinfo:
+    """An IANA time zone by name ("" is UTC); ValueError saying what to write for another."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones ("Pacific")
+        raise ValueError(f"time zone {name!r} is not one this knows: give an IANA name such as Europe/Berlin "
+                         "or America/Los_Angeles") from None
+
+
+@contextmanager
+def local_zone(name: str) -> Iterator[None]:
+    """Read times written without an offset as `name`'s local time while the block parses exports."""
+    zone(name)
+    token = LOCAL_ZONE.set(name or "UTC")
+    try:
+        yield
+    finally:
+        LOCAL_ZONE.reset(token)
+
+
+def as_local(ts: datetime) -> datetime:
+    """A time without an offset as the local zone's (`local_zone`); one with an offset as it is."""
+    return ts.replace(tzinfo=zone(LOCAL_ZONE.get())) if ts.tzinfo is None else ts
