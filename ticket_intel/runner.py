@@ -3,8 +3,8 @@
 A warehouse and its Dagster instance belong together: unless `DAGSTER_HOME` is set, a warehouse's
 runs, sensors and reviews live in `<warehouse>_dagster/` beside it, and its reports in
 `<warehouse>_reports/`. The partitions follow the data: on the first run, when no partition
-start is configured, it is the first week from which one window of weeks holds enough tickets to be
-ranked, and it is stored in the warehouse's instance folder (earlier tickets are counted as before
+start is configured, it is the first week that holds its share of a ranking and from which one window
+of weeks holds enough tickets to be ranked (`first_rankable_week`), and it is stored in the warehouse's instance folder (earlier tickets are counted as before
 the partitions); a start configured later is stored there too. `--weeks all`
 means the weeks that hold tickets, but for a last week its export cut short (core/rates.py `cut_short`);
 `--weeks changed`, the default, those of them from the first whose inputs changed since its last
@@ -142,13 +142,14 @@ def held_for_config(taxonomy: str, triage: str, routing: str) -> str | None:
 
 
 def first_rankable_week(counts: Counter[date], min_week_tickets: int, window_weeks: int) -> date:
-    """The first week from which one window (`window_weeks`) holds enough tickets to rank, so that a
-    sparse tail of old tickets years before the rest does not make hundreds of empty weeks, while a
-    small queue's history (16-30 tickets a week, ranked by pooling weeks) is kept whole; the first
-    week with any when no window has enough."""
-    weeks = sorted(counts)
+    """The first week that holds its share of a ranking (`min_week_tickets` over `window_weeks`) and
+    from which one window holds enough tickets to rank: a small queue's history (16-30 tickets a
+    week, ranked by pooling weeks) is kept whole, while a sparse tail of old tickets (one a week,
+    or one a year) makes no near-empty weeks; the first week with any when none does."""
+    weeks, share = sorted(counts), min_week_tickets / window_weeks
     for week in weeks:
-        if sum(counts[w] for w in weeks if week <= w < week + timedelta(weeks=window_weeks)) >= min_week_tickets:
+        held = sum(counts[w] for w in weeks if week <= w < week + timedelta(weeks=window_weeks))
+        if counts[week] >= share and held >= min_week_tickets:
             return week
     return weeks[0]
 
@@ -176,7 +177,8 @@ def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     _recall(path, PARTITIONS_START)
     before = sum(n for w, n in counts.items() if w < start)
     held = sum(n for w, n in counts.items() if start <= w < start + timedelta(weeks=window))
-    why = (f"the first week from which {window} weeks hold at least {minimum} tickets" if held >= minimum
+    why = (f"the first week with {minimum / window:g} tickets or more from which {window} weeks hold {minimum}"
+           if held >= minimum and counts[start] >= minimum / window
            else f"no {window} weeks hold {minimum} tickets, so the first week with any")
     return (f"partitions start {start}: {why} (stored in {path}; "
             f"{plural(before, 'earlier ticket')} counted as before the partitions)")

@@ -85,6 +85,10 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     own = runner.configure(tmp_path / "own.duckdb")
     said = runner.choose_partitions_start(counts, own)  # the demo's weeks are not imposed on it
     assert said.startswith("partitions start 2017-09-25") and "1 earlier ticket counted" in said  # a sparse tail left out
+    # twcs's first weeks: a tweet a week, then the bulk; a week of one ticket starts no partitions.
+    tail = Counter({dt.date(2017, 9, 4): 1, dt.date(2017, 9, 11): 1, dt.date(2017, 9, 18): 1,
+                    dt.date(2017, 9, 25): 5, dt.date(2017, 10, 2): 109})
+    assert runner.first_rankable_week(tail, 30, 8) == dt.date(2017, 9, 25)
     assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2017-09-25"
     assert runner.choose_partitions_start(counts, own) is None  # chosen once, then recorded
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
@@ -105,7 +109,7 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
                               [17, 22, 27, 16, 26, 30, 24, 18], strict=True)))
     team = runner.configure(tmp_path / "team.duckdb")
     said = runner.choose_partitions_start(weekly, team)
-    assert said.startswith("partitions start 2023-03-13: the first week from which 8 weeks hold at least 30")
+    assert said.startswith("partitions start 2023-03-13: the first week with 3.75 tickets or more from which 8 weeks hold 30")
     monkeypatch.setenv("TICKET_INTEL_PARTITIONS_START", "2023-02-13")  # the team's backlog, added later
     assert "as configured" in runner.choose_partitions_start(weekly, team)
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
