@@ -218,7 +218,7 @@ def test_sla_columns_are_left_out_when_no_ticket_s_state_can_be_told():
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     assert "<b>Team load</b>" in html and ">Met</th>" not in html and ">Met</th>" in report.render_html(report_context(), {})
     assert "**Team load** (routing.yaml):" in md and "| Team | Tickets | P1 | P2 | P3 | P4 | Escalated |\n" in md
-    assert "| Met |" not in md and "No ticket's SLA state can be told from these exports: What the exports" in md
+    assert "| Met |" not in md and "No ticket's SLA state can be told from these exports. What exports" in md
 
 
 def test_report_without_triage_says_so_and_keeps_theme_signal_sections():
