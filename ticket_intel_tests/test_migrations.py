@@ -101,3 +101,18 @@ def test_a_newer_warehouse_is_refused_with_a_clear_message(tmp_path):
         assert "newer than this ticket_intel" in str(exc)
     else:
         raise AssertionError("a newer schema must be refused")
+
+
+def test_an_upgrade_says_so_once(tmp_path, caplog):
+    """Upgrade review: even a read-only `themes` migrated the file in place without a word, and the
+    older release could not write it afterwards."""
+    path = tmp_path / "w.duckdb"
+    with caplog.at_level("WARNING", logger="ticket_intel.warehouse"), wh.open_warehouse(path) as con:
+        latest = wh.schema.LATEST
+        con.execute("DELETE FROM ops.schema_version WHERE version = ?", [latest])  # as the release before left it
+    assert not caplog.records  # a new warehouse is no upgrade
+    with caplog.at_level("WARNING", logger="ticket_intel.warehouse"), wh.open_warehouse(path):
+        pass
+    [record] = caplog.records
+    assert f"warehouse schema upgraded from version {latest - 1} to {latest}" in record.getMessage()
+    assert "earlier releases can no longer write it" in record.getMessage()

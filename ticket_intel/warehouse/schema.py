@@ -9,6 +9,7 @@ an edit of an old one. Each migration runs in its own transaction with its versi
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -443,6 +444,11 @@ def _migrate_once(con: duckdb.DuckDBPyConnection) -> list[int]:
             raise
         con.execute("COMMIT")  # a refused commit ends the transaction: nothing to roll back
         done.append(m.version)
+    if current:  # an upgrade, said once: it cannot be undone (upgrade review)
+        logging.getLogger("ticket_intel.warehouse").warning(
+            "warehouse schema upgraded from version %d to %d (%s): earlier releases can no longer write it, and "
+            "its weeks run again with this release's code on the next run", current, LATEST,
+            "; ".join(m.name for m in MIGRATIONS if m.version in done))
     return done
 
 
