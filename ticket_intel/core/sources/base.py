@@ -278,7 +278,8 @@ def parse_timestamp(value: Any, now: datetime | None = None) -> datetime:
             ts = pd.Timestamp(value).to_pydatetime()
         else:
             ts = parse_time_text(str(value))
-        ts = as_local(ts).astimezone(UTC).replace(tzinfo=None)  # an offset of a day or more fails here
+        if (ts := as_local(ts)).tzinfo is not None:  # an offset of a day or more fails here
+            ts = ts.astimezone(UTC).replace(tzinfo=None)
     except RecordError:  # a number's own reason (a numeric string is parsed as its number)
         raise
     except (ValueError, OverflowError, TypeError, OSError) as exc:  # OSError: a number past the platform's time

@@ -85,5 +85,7 @@ def local_zone(name: str) -> Iterator[None]:
 
 
 def as_local(ts: datetime) -> datetime:
-    """A time without an offset as the local zone's (`local_zone`); one with an offset as it is."""
-    return ts.replace(tzinfo=zone(LOCAL_ZONE.get())) if ts.tzinfo is None else ts
+    """A time without an offset as the local zone's (`local_zone`); one with an offset, or any in
+    UTC (the default, kept naive: no conversion per ticket), as it is."""
+    name = LOCAL_ZONE.get()
+    return ts.replace(tzinfo=zone(name)) if ts.tzinfo is None and name not in ("UTC", "") else ts
