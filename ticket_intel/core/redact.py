@@ -372,13 +372,17 @@ def _engines(settings: RedactionSettings) -> Engines:
     ]:
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
-    # Presidio compiles a recognizer's patterns, and tldextract loads its suffix list, on first use:
-    # done here, once, they are inherited by the redaction pool's forked workers, each of which
-    # compiled them again (perf review: about a quarter of the workers' CPU on a 6,000-ticket week).
-    analyzer.analyze(WARM_UP, language="en", entities=list(ENTITIES))
-    public_suffix("example.com")
     operators = {e: OperatorConfig("replace", {"new_value": f"[{e}]"}) for e in ENTITIES}
-    return Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, settings))
+    return _warmed(Engines(analyzer, AnonymizerEngine(), operators, _prefilter(registry, settings)))
+
+
+def _warmed(engines: Engines) -> Engines:
+    """Presidio compiles a recognizer's patterns, and tldextract loads its suffix list, on first use:
+    done here, once, they are inherited by the redaction pool's forked workers, each of which
+    compiled them again (perf review: about a quarter of the workers' CPU on a 6,000-ticket week)."""
+    engines.analyzer.analyze(WARM_UP, language="en", entities=list(ENTITIES))
+    public_suffix("example.com")
+    return engines
 
 
 def candidate_entities(text: str, settings: RedactionSettings = RedactionSettings()) -> list[str]:
