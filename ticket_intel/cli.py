@@ -207,11 +207,13 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> t
 
 
 def withdrawn(before: set[tuple[date, str, str, str]], after: set[tuple[date, str, str, str]]) -> list[str]:
-    """The alerts an earlier run of the weeks raised and this one did not, said: a notifier sent
-    them once, and nothing else tells their readers they no longer hold (time review)."""
+    """The alerts an earlier run of the weeks raised and this one did not (by week, kind and theme:
+    a label renamed is the same alert), said: a notifier sent them once, and nothing else tells
+    their readers they no longer hold (time review)."""
+    still = {alert[:3] for alert in after}
     return [f"alert withdrawn: {week} {kind.replace('_', ' ')} “{label}” ({theme_id}), raised by an earlier run of "
             "its week and not by this one (its tickets, settings or code changed)"
-            for week, kind, theme_id, label in sorted(before - after)]
+            for week, kind, theme_id, label in sorted(before) if (week, kind, theme_id) not in still]
 
 
 def _alerts(warehouse: Path, plan: runner.WeekPlan) -> set[tuple[date, str, str, str]]:

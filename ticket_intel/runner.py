@@ -311,8 +311,9 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
     said = f"{plural(len(stale), 'week')} with tickets, {min(stale)}..{max(stale)}," if stale else ""
     notes += [f"{said} hold the tickets their last complete run read but ran with other settings, files or code: a "
               "backfill of them applies the current ones"] if data_only and stale else []
-    notes += [f"{said} ran with other settings, files or code (an upgrade, a changed taxonomy): they run again with "
-              "the current ones, and their figures, themes and reports may change"] if stale and not data_only else []
+    notes += [f"{said} ran with other settings, files or code (an upgrade, a changed setting or configuration "
+              "file): they run again with the current ones, and their figures, themes and reports may change"
+              ] if stale and not data_only else []
     unrecorded = [Path(f.source_file).name for f in files.itertuples() if _read_as(f.source_file, f.file_hash) not in listed]
     if not (plan.idle and unrecorded) or plan.end in in_flight:  # the run in flight records them
         return plan, notes

@@ -1,4 +1,4 @@
-"""Bad-input corpus: 55 kinds of broken or awkward export files, generated next to a good file.
+"""Bad-input corpus: 56 kinds of broken or awkward export files, generated next to a good file.
 
 For each kind: either one clear file-level error, or a rejected row with a human reason for each
 bad record while every valid record of the same file lands; the good file is never affected.
@@ -212,6 +212,8 @@ def kinds() -> list[Kind]:
         Kind("deep_nesting.jsonl", "\n".join([json.dumps(zd()), '{"a": ' + "[" * 5000 + "]" * 5000 + "}",
                                               json.dumps(zd())]).encode(),
              accepted=2, reasons=["JSON nested deeper than this reads"]),
+        Kind("deep_document.json", ('{"tickets": [' + "[" * 5000 + "]" * 5000 + ", " + json.dumps(zd()) + "]}").encode(),
+             accepted=1, reasons=["ticket is a list, not an object"]),  # its rejection re-encoded it: a crash
     ]
 
 

@@ -826,6 +826,8 @@ def test_an_alert_a_re_run_no_longer_raises_is_said_withdrawn(tmp_path):
         con.execute("DELETE FROM ops.alerts WHERE alert_key = 'k1'")
         after = wh.alerts_between(con, dt.date(2026, 11, 23), dt.date(2026, 11, 23))
     assert len(before) == 2 and withdrawn(before, before) == []
+    renamed = {(w, k, t, "Card · refused" if t == "T20261102-01" else label) for w, k, t, label in before}
+    assert withdrawn(before, renamed) == []  # a label renamed (a review, new words) is the same alert
     assert withdrawn(before, after) == [
         "alert withdrawn: 2026-11-23 new pattern “Refund · check” (T20261123-00), raised by an earlier run of its "
         "week and not by this one (its tickets, settings or code changed)"]

@@ -123,23 +123,28 @@ def test_zendesk_without_users_a_cc_is_the_customer_s_side_and_the_assignee_an_a
     assert result.tickets[0]["followup_text"].startswith("Same here at the airport")
 
 
-def test_a_ticket_an_agent_opened_and_the_customer_never_answered_is_set_aside():
-    """Vendor review: an agent's outbound "your card expires" (Zendesk, submitted on the web for the
-    requester; Freshdesk source 10) was read as the customer's ticket, and drafted for."""
+def test_a_ticket_the_requester_never_wrote_in_reads_as_its_description_and_an_internal_one_is_set_aside():
+    """Vendor review: a call an agent logged in the caller's name had its problem statement as the
+    "resolution"; an internal ticket (first comment private) was a customer's; a Freshdesk outbound
+    e-mail (source 10) was the customer's ticket, and drafted for. (The re-verification: setting
+    aside every ticket an agent submitted dropped logged calls and visits, real customer contact.)"""
     from ticket_intel.core.sources import SET_ASIDE
     doc = _zendesk_doc()
-    outbound = {"id": 12, "created_at": "2026-09-04T08:00:00Z", "requester_id": 6, "submitter_id": 8, "status": "open",
-                "via": {"channel": "web"}, "subject": "Your card expires", "comments": [
-                    {"id": 21, "author_id": 8, "public": True, "body": "Your card expires next month.",
-                     "created_at": "2026-09-04T08:00:00Z"}]}
-    answered = {**outbound, "id": 13, "comments": [*outbound["comments"], {
-        "id": 22, "author_id": 6, "public": True, "body": "I moved, here is my new address",
-        "created_at": "2026-09-04T09:00:00Z"}]}
-    forwarded = {**outbound, "id": 14, "via": {"channel": "email"}}  # an agent forwarded the customer's mail
-    doc["tickets"] += [outbound, answered, forwarded]
+    logged = {"id": 12, "created_at": "2026-09-04T08:00:00Z", "requester_id": 6, "submitter_id": 8, "status": "solved",
+              "via": {"channel": "web"}, "subject": "Charged twice", "description": "Customer called: charged twice.",
+              "comments": [
+                  {"id": 21, "author_id": 8, "public": True, "body": "Customer called: charged twice.",
+                   "created_at": "2026-09-04T08:00:00Z"},
+                  {"id": 22, "author_id": 8, "public": True, "body": "Refunded the second charge.",
+                   "created_at": "2026-09-04T09:00:00Z"}]}
+    internal = {**logged, "id": 13, "description": "Fraud watchlist: do not refund.", "comments": [
+        {"id": 31, "author_id": 8, "public": False, "body": "Fraud watchlist: do not refund.",
+         "created_at": "2026-09-04T08:00:00Z"}]}
+    doc["tickets"] += [logged, internal]
     result = parse_bytes("zd.json", json.dumps(doc).encode())
-    assert [t["source_id"] for t in result.tickets] == ["9", "10", "13", "14"]
-    assert result.tickets[2]["message"] == "I moved, here is my new address"
+    assert [t["source_id"] for t in result.tickets] == ["9", "10", "12"]
+    assert result.tickets[2]["message"] == "Customer called: charged twice."
+    assert [r["text"] for r in result.replies if r["ticket_id"] == "zendesk:12"] == ["Refunded the second charge."]
     fd = {"id": 4900, "subject": "Documents", "description_text": "Please upload your passport.", "status": 2,
           "source": 10, "created_at": "2026-09-03T12:00:00Z", "requester_id": 44}
     fd_answered = {**fd, "id": 4901, "conversations": [{"id": 1, "incoming": True, "private": False,

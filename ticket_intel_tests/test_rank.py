@@ -427,3 +427,4 @@ def test_the_minimum_holds_for_the_tickets_a_theme_shows_not_those_hysteresis_ke
     assert list(result.ranked["theme_id"]) == ["A"]
     small = result.not_a_theme.set_index("theme_id")
     assert small.loc["N", "tickets"] == 4 and "a theme needs 5 tickets" in small.loc["N", "reason"]
+    assert len(small.loc["N", "ticket_ids"]) == 4  # the tickets it counts (the re-verification: 4 said, 5 listed)

@@ -62,9 +62,9 @@ def test_events_about_a_ticket_that_exists_are_acknowledged_not_triaged_again():
 
 
 def test_events_that_hold_no_customer_s_new_ticket_are_acknowledged_not_triaged():
-    """Vendor review: a Freshdesk rule fired by a note or a status change, a Zendesk ticket an agent
-    opened for a customer and one whose first comment is private were each triaged as a customer's
-    new ticket (the private one came back P1, routed to Billing Escalations)."""
+    """Vendor review: a Freshdesk rule fired by a note or a status change, and a Zendesk ticket
+    whose first comment is private, were each triaged as a customer's new ticket (the private one
+    came back P1, routed to Billing Escalations)."""
     hook = {"ticket_id": "11", "ticket_subject": "Transfer", "ticket_description": "My transfer is missing",
             "requester_email": "b@example.com"}
     for event in ("{note_type:public}", "{status:{from:Open,to:Resolved}}"):
@@ -72,16 +72,14 @@ def test_events_that_hold_no_customer_s_new_ticket_are_acknowledged_not_triaged(
         assert isinstance(got, Ignored) and event in got.reason
     for event in ("{ticket_action:created}", ""):  # the creation, or a rule without the placeholder
         assert parse_payload({"freshdesk_webhook": {**hook, "triggered_event": event}}).ticket_id == "freshdesk:11"
-    detail = {"id": "10952", "subject": "Card", "description": "Your card expires next month.",
-              "requester_id": "84", "submitter_id": "900", "is_public": True, "via": {"channel": "web"}}
+    detail = {"id": "10952", "subject": "Risk review", "description": "Internal: customer on the fraud watchlist.",
+              "requester_id": "84", "submitter_id": "900", "is_public": False, "via": {"channel": "web_service"}}
     event = {"type": "zen:event-type:ticket.created", "detail": detail}
-    assert "an agent opened" in parse_payload(event).reason
-    private = {**detail, "submitter_id": "84", "is_public": False, "via": {"channel": "web_service"}}
-    assert "private" in parse_payload({**event, "detail": private}).reason
-    by_customer = {**detail, "submitter_id": "84"}  # the requester submitted it on the web: a ticket
-    assert parse_payload({**event, "detail": by_customer}).ticket_id == "zendesk:10952"
-    by_api = {**detail, "via": {"channel": "api"}}  # a form's integration submits for the customer
-    assert parse_payload({**event, "detail": by_api}).ticket_id == "zendesk:10952"
+    assert "private" in parse_payload(event).reason
+    # An agent's account of a caller's problem, submitted for the requester: the customer's ticket.
+    logged = {**detail, "description": "Customer called: charged twice at a grocery store.", "is_public": True,
+              "via": {"channel": "web"}}
+    assert parse_payload({**event, "detail": logged}).ticket_id == "zendesk:10952"
 
 
 def test_a_freshdesk_body_in_the_ticket_shape_is_named_by_the_source_parameter():

@@ -312,8 +312,9 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         n, customers = volume.get("tickets", len(group)), volume.get("customers", group["customer"].nunique())
         reason = _not_a_theme_reason(ctx, theme_id, n, customers, warning, settings, info.get("terms"))
         if reason:
+            counted = group[group["series_theme_id"] == theme_id] if volume and "series_theme_id" in group else group
             small.append({"theme_id": theme_id, "label": label, "tickets": n, "customers": customers,
-                          "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
+                          "ticket_ids": sorted(counted["ticket_id"]), "reason": reason})
         else:
             rows.append(_theme_row(ctx, theme_id, group, info, label, volume, settings, listed))
     small += _outliers(tickets)

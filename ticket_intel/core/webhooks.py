@@ -16,9 +16,8 @@ Accepted bodies (JSON objects):
 Events that hold no new customer ticket are answered 200 with `"ignored"` (`"pong"` for the `ping`
 topic Intercom sends when a webhook is saved): any other Zendesk event or Intercom topic; a
 Freshdesk rule whose `triggered_event` is not the ticket's creation (an update fires the same rule
-and the body still holds the first message); and, as ingest reads an export, a ticket an agent
-opened (a Zendesk ticket whose first comment is private, or that an agent submitted in the web
-interface for the requester).
+and the body still holds the first message); and, as ingest reads an export, an internal ticket (a Zendesk ticket whose first comment is
+private).
 
 Signatures: when a shared secret is configured, every request must carry one of
 - `X-Ticket-Intel-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (any sender);
@@ -140,13 +139,9 @@ def _requester(ticket: Mapping[str, Any]) -> Any:
 
 
 def _zendesk(ticket: Mapping[str, Any]) -> Incoming | Ignored:
-    via = ticket.get("via") if isinstance(ticket.get("via"), Mapping) else {}
     if ticket.get("is_public") is False:
         return Ignored("ignored", "the new Zendesk ticket's first comment is private: an internal ticket, no "
                                   "customer's message")
-    submitter = ticket.get("submitter_id")
-    if via.get("channel") == "web" and submitter is not None and str(submitter) != str(ticket.get("requester_id")):
-        return Ignored("ignored", "an agent opened the Zendesk ticket for the requester: no customer's message yet")
     return _incoming("zendesk", ticket.get("id"), ticket.get("description"), ticket.get("subject"), _requester(ticket))
 
 

@@ -83,12 +83,12 @@ FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted",
 # What a file's `skipped` rows are, as a run's log and `ticket-intel run` say it ("3615 skipped" on the
 # twcs sample left a user asking what was lost: its brand replies and customers' later tweets).
 SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a mapping leaves out)"
+RECORD_CHARS = 100_000  # of a rejected record's text, kept with its reason
 # What a file's `repeated` rows are: not filed one by one (a weekly export of every ticket so far
 # would file each ticket once a week), counted where they were read.
 REPEATED_ROWS = "exported again unchanged in a later file"
 OUTSIDE_ROWS = "outside the weeks run"
 CSV_CHUNK = 5_000  # rows (CSV, JSONL) parsed at a time and handed on: memory follows the chunk, not the file
-RECORD_CHARS = 100_000  # of a rejected record's text, kept with its reason
 DECODE_PIECE = 1 << 20  # bytes validated as UTF-8 at a time
 # csv's default field limit (128 KiB) is smaller than a long email body.
 csv.field_size_limit(64 * 1024 * 1024)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,9 +189,14 @@ class ParseResult:
 
 
 def to_json(record: Any) -> str:
+    """A record as its rejection keeps it; one nested deeper than Python follows as its outer levels
+    (`reprlib`: re-encoding it whole crashed the run after its parse was caught)."""
     if isinstance(record, str):
         return record
-    return json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
+    try:
+        return json.dumps(record, ensure_ascii=False, default=str, sort_keys=True)
+    except RecursionError:
+        return reprlib.repr(record)
 
 
 # Half of a UTF-16 pair alone ("\ud800" in JSON): no character, and neither the tokenizer nor a

@@ -5,9 +5,10 @@ greeting); later public comments by end-users are follow-ups, and comments by ag
 (private ones marked `is_public=False`), and so are the agents' lines of a Zendesk Chat transcript
 the requester's comment holds (`transcripts.agent_replies`). Without comments the ticket description
 is the message. Comments by agents are replies: without a users sideload, every author but the
-requester and the end users the ticket copies (`_agents`). A ticket an agent opened in the web
-interface that the requester never wrote in (an outbound message, a logged call) is no customer's
-message: set aside with `base.UNANSWERED_REASON`. The product is the ticket's brand (its sideloaded name, else its `brand_id`). A
+requester and the end users the ticket copies (`_agents`). A ticket the requester never wrote in
+reads as its description (an agent's account of a call, an integration's form), whose comment is no
+reply; one whose first comment is private is an internal ticket, set aside with
+`base.UNANSWERED_REASON`. The product is the ticket's brand (its sideloaded name, else its `brand_id`). A
 deleted ticket (the incremental export keeps them, status `deleted`) is parsed like the others;
 resolution sets it aside (`base.REMOVED_STATUSES`). A ticket an agent merged into another of the
 same requester ("This request was closed and merged into request #123") is that one's duplicate: it
@@ -35,7 +36,7 @@ from ticket_intel.core.sources.transcripts import agent_replies, speaker_id
 
 SOURCE = "zendesk"
 AGENT_ROLES = {"agent", "admin"}
-UNANSWERED = UNANSWERED_REASON.format("an agent", "the requester")
+INTERNAL = UNANSWERED_REASON.format("an agent in a private comment", "the requester")
 # The ticket's fields naming people on the requester's side of it, and on the company's.
 CC_FIELDS = ("email_cc_ids", "collaborator_ids")
 AGENT_FIELDS = ("assignee_id", "follower_ids")
@@ -132,19 +133,22 @@ def _conversation(ticket: Mapping[str, Any], export: _Export) -> Conversation:
         if not is_agent:
             conv.replies += _chat_replies(comment, _subject(ticket))
     conv.message, conv.followups = opening_turn(turns, _subject(ticket))
-    if conv.message is None and _opened_by_agent(ticket, is_agent_id):
-        raise RecordError(UNANSWERED)
+    if conv.message is None:
+        _without_description(ticket, conv)
     return conv
 
 
-def _opened_by_agent(ticket: Mapping[str, Any], is_agent_id: Callable[[Any], bool]) -> bool:
-    """An agent's proactive ticket (an outbound message, a call logged in the agent's words):
-    submitted by an agent for the requester in Zendesk's web interface, and the requester has not
-    written in it. Not a ticket an integration made through the API, nor mail an agent forwarded:
-    their first comment holds the customer's words whoever submitted it."""
-    submitter, via = ticket.get("submitter_id"), ticket.get("via")
-    return (isinstance(via, Mapping) and via.get("channel") == "web" and submitter is not None
-            and submitter != ticket.get("requester_id") and is_agent_id(submitter))
+def _without_description(ticket: Mapping[str, Any], conv: Conversation) -> None:
+    """A ticket the requester never wrote in reads as its description, its first comment: an agent's
+    account of a call or a visit, an integration's form, is the message and no answer to it (it
+    opened the resolution of a logged call). A first comment that is private is an internal ticket,
+    no customer's message (its text was read as one)."""
+    first = next((c for c in ticket.get("comments") or [] if isinstance(c, Mapping)), None)
+    if first is None:
+        return
+    if first.get("public") is False:
+        raise RecordError(INTERNAL)
+    conv.replies = [r for r in conv.replies if r is not first]
 
 
 def _voice(comment: Mapping[str, Any], opened: bool) -> Any:
