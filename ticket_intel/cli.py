@@ -218,11 +218,12 @@ def withdrawn(before: set[tuple[date, str, str, str]], after: set[tuple[date, st
 
 def _alerts(warehouse: Path, plan: runner.WeekPlan) -> set[tuple[date, str, str, str]]:
     """The alerts stored for the plan's weeks (a run replaces them; one no longer raised is said);
-    none for a warehouse not made yet, or one a writer holds (nothing is said then)."""
+    none for a warehouse not made yet (a file, or a DuckLake whose catalog is new), or one a writer
+    holds (nothing is said then)."""
     try:
         with access.open_snapshot(warehouse) as con:
             return wh.alerts_between(con, plan.start, plan.end)
-    except (FileNotFoundError, access.WarehouseBusy):
+    except (FileNotFoundError, access.WarehouseBusy, duckdb.Error):
         return set()
 
 

@@ -470,19 +470,21 @@ def test_both_reports_say_which_days_the_week_is_with_the_year_across_new_year()
 
 def test_a_report_written_again_says_it_was_revised_since_when_and_with_how_many_tickets():
     """Time review: late tickets re-ran a past week, and its report went from 40 tickets "+0%" to 70
-    "+75%" with no word that it had changed."""
+    "+75%" with no word that it had changed. The same tickets written again (a resumed run, other
+    settings) say nothing: the re-verification found "Revised" on weeks of 48 -> 48 tickets."""
     from datetime import datetime
 
     from ticket_intel.core.report import revision
 
     first = revision(None, datetime(2026, 11, 16, 6, 5), 40)
     assert first["revised"] is None and (first["first_written_at"], first["first_tickets"]) == (datetime(2026, 11, 16, 6, 5), 40)
-    again = revision({k: v for k, v in first.items() if k != "revised"}, datetime(2026, 11, 30, 6, 5), 70)
+    stored = {k: v for k, v in first.items() if k != "revised"}
+    again = revision(stored, datetime(2026, 11, 30, 6, 5), 70)
     assert (again["first_written_at"], again["first_tickets"], again["tickets"]) == (datetime(2026, 11, 16, 6, 5), 40, 70)
     assert again["revised"] == ("Revised: this week's report was first written on 2026-11-16 06:05 UTC with 40 tickets; "
-                                "this version (2026-11-30 06:05 UTC) holds 70 (late or changed tickets, or other settings "
-                                "or code).")
+                                "this version (2026-11-30 06:05 UTC) holds 70: late or changed tickets.")
     assert "> Revised: this week's report" in report.render_markdown({**context(), "revised": again["revised"]})
+    assert revision(stored, datetime(2026, 11, 30, 6, 5), 40)["revised"] is None
     older = revision({"first_written_at": None, "first_tickets": None, "written_at": None, "tickets": None},
-                     datetime(2026, 11, 30, 6, 5), 70)  # written before the warehouse recorded when
-    assert older["revised"].startswith("Revised: this week's report was written before; this version")
+                     datetime(2026, 11, 30, 6, 5), 70)  # stored before the warehouse kept these: first now
+    assert older["revised"] is None and older["first_tickets"] == 70

@@ -295,29 +295,25 @@ def week_span(week: date) -> str:
     return f"{week:%a %-d %b}{f' {week:%Y}' if week.year != end.year else ''} – {end:%a %-d %b %Y} (UTC)"
 
 
-def revised_note(revised: Mapping[str, Any] | None) -> str | None:
-    """The line a rewritten report carries: when it was first written, with how many tickets, and now."""
-    if not revised:
+def revised_note(first_at: datetime, first_tickets: int, written_at: datetime, tickets: int) -> str | None:
+    """The line a report written again carries when its week's tickets changed since it was first
+    written (late tickets, a re-export): a reader holding the earlier one knows its figures moved.
+    The same tickets read again (other settings or code, a run resumed after a crash) say nothing."""
+    if first_tickets == tickets:
         return None
-    now = f"this version ({revised['written_at']:%Y-%m-%d %H:%M} UTC) holds {revised['tickets']}"
-    first = revised.get("first_written_at")
-    if first is None or pd.isna(first):
-        return f"Revised: this week's report was written before; {now}."
-    return (f"Revised: this week's report was first written on {first:%Y-%m-%d %H:%M} UTC with "
-            f"{revised['first_tickets']} tickets; {now} (late or changed tickets, or other settings or code).")
+    return (f"Revised: this week's report was first written on {first_at:%Y-%m-%d %H:%M} UTC with {first_tickets} "
+            f"tickets; this version ({written_at:%Y-%m-%d %H:%M} UTC) holds {tickets}: late or changed tickets.")
 
 
 def revision(before: Mapping[str, Any] | None, written_at: datetime, tickets: int) -> dict[str, Any]:
     """This writing of a week's report, to store (`first_written_at`, `first_tickets`, `written_at`,
-    `tickets`), and `revised`: what the report says when one was written before (late tickets, a
-    backfill or an upgrade rewrite a past week), so a reader holding the earlier one knows; None the
-    first time."""
-    now = {"written_at": written_at, "tickets": tickets}
-    if before is None:
-        return {"first_written_at": written_at, "first_tickets": tickets, **now, "revised": None}
-    first_at, first_n = before.get("first_written_at"), before.get("first_tickets")
-    return {"first_written_at": first_at, "first_tickets": first_n, **now,
-            "revised": revised_note({"first_written_at": first_at, "first_tickets": first_n, **now})}
+    `tickets`), and `revised`: the line it carries (`revised_note`), None the first time. A report
+    stored before these were kept counts as first written now."""
+    first_at, first_n = (before or {}).get("first_written_at"), (before or {}).get("first_tickets")
+    if first_at is None or pd.isna(first_at) or first_n is None or pd.isna(first_n):
+        first_at, first_n = written_at, tickets
+    return {"first_written_at": first_at, "first_tickets": int(first_n), "written_at": written_at,
+            "tickets": tickets, "revised": revised_note(first_at, int(first_n), written_at, tickets)}
 
 
 def build_context(

@@ -29,7 +29,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "ops.theme_registry": ("theme_id",),
 }
 # Columns that name the run or the output folder, not the data; tables stamped by the clock are left out.
-VOLATILE = ("run_id", "html_path")
+VOLATILE = ("run_id", "html_path", "written_at", "first_written_at")
 CLOCK_TABLES = ("ops.llm_cache", "ops.theme_reviews", "ops.schema_version")
 
 
