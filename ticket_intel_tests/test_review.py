@@ -51,9 +51,9 @@ def test_a_reviewed_theme_s_ranked_piece_is_named(tmp_path):
     assert splits["theme_id"].tolist() == ["T9", "T6", "T9"]  # T8 is not ranked, T7's split is a window old
     said = split_from_reviewed(log(("rename", "T1", "Card payments fail", None), ("merge", "T4", None, "T3")),
                                splits)
-    assert said == ["T6 split from T3 (a merge's target) in week 2026-11-16: 82% of its earlier tickets were in T3; its tickets are "
+    assert said == ["T6 split from T3 (merged from T4) in week 2026-11-16: 82% of its earlier tickets were in T3; its tickets are "
                     "unreviewed, the decision stays with T3",
-                    "T9 split from T1 (rename) in week 2026-11-16: 57% of its earlier tickets were in T1; its "
+                    "T9 split from T1 (renamed) in week 2026-11-16: 57% of its earlier tickets were in T1; its "
                     "tickets are unreviewed, the decision stays with T1"]
     assert split_from_reviewed(log(("rename", "T1", "x", None), ("rename", "T9", "y", None)), splits) == []
 

@@ -22,6 +22,7 @@ import pandas as pd
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.review import UNREVIEWED
 from ticket_intel.core.summarize import MIN_TERM_SHARE, distinct_first, evidence_rows
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
@@ -142,7 +143,7 @@ def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers
     if tickets < settings.min_tickets or customers < settings.min_customers:
         return (f"{plural(tickets, 'ticket')} from {plural(customers, 'customer')} (a theme needs "
                 f"{settings.min_tickets} tickets from {settings.min_customers} customers)")
-    if terms is not None and not len(terms) and ctx.review.status(theme_id) == "unreviewed":
+    if terms is not None and not len(terms) and ctx.review.status(theme_id) == UNREVIEWED:
         return (f"its tickets share no wording (no word in two of them and {MIN_TERM_SHARE:.0%}): "
                 "grouped by tone or form, not by an issue")
     return None

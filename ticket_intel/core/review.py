@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "fixed", "undo")
+UNREVIEWED = "unreviewed"  # the status of a theme no standing decision names (`ReviewState.status`)
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ReviewState:
             return "renamed"
         if merged := self.merged_from(theme_id):
             return f"merged from {', '.join(merged)}"  # a reviewer's decision holds its tickets too
-        return "unreviewed"
+        return UNREVIEWED
 
     def merged_from(self, theme_id: str) -> list[str]:
         return sorted(t for t in self.merged_into if self.canonical(t) == theme_id)
@@ -96,15 +97,11 @@ def split_from_reviewed(rows: Iterable[Mapping[str, Any]], splits: pd.DataFrame)
     """Each split of a theme with a standing decision into one without, said: the decision stays
     with the old id, and the piece's tickets go unreviewed (re-clustered, 8 of a renamed theme's 14
     tickets became a new, unreviewed #1, and nothing said so)."""
-    decided: dict[str, str] = {}
-    for r in standing(rows):
-        decided.setdefault(r["theme_id"], r["action"])
-        if r.get("target_theme_id"):
-            decided.setdefault(r["target_theme_id"], "a merge's target")
+    state = review_state(rows)
     latest = splits.drop_duplicates("theme_id", keep="last")  # a piece split again later is said once
-    return [f"{s.theme_id} split from {s.origin} ({decided[s.origin]}) in week {s.week_start:%Y-%m-%d}: {s.detail}; "
-            f"its tickets are unreviewed, the decision stays with {s.origin}"
-            for s in latest.itertuples() if s.origin in decided and s.theme_id not in decided]
+    return [f"{s.theme_id} split from {s.origin} ({state.status(s.origin)}) in week {s.week_start:%Y-%m-%d}: "
+            f"{s.detail}; its tickets are unreviewed, the decision stays with {s.origin}"
+            for s in latest.itertuples() if state.status(s.origin) != UNREVIEWED and state.status(s.theme_id) == UNREVIEWED]
 
 
 def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
