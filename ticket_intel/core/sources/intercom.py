@@ -97,10 +97,12 @@ def parse(doc: Mapping[str, Any], locators: Sequence[str] | None = None) -> Pars
     return result
 
 
-def opening(conv: Mapping[str, Any]) -> tuple[str | None, list[str], Mapping[str, Any], Any]:
+def opening(conv: Mapping[str, Any], said: Sequence[Mapping[str, Any]] | None = None
+            ) -> tuple[str | None, list[str], Mapping[str, Any], Any]:
     """A conversation's customer message (its opening turn), follow-ups, the message's author and the
-    conversation's subject, as an export or a webhook holds it; RecordError when no customer wrote."""
-    said, _ = _split(conv)
+    conversation's subject, as an export or a webhook holds it; RecordError when no customer wrote.
+    `said`: its messages and answers (`_split`), when the caller has them."""
+    said = _split(conv)[0] if said is None else said
     customer = [p for p in said if _author_type(p) in CUSTOMER_AUTHORS]
     if not customer and _author_type(_first(conv)) in OUR_AUTHORS:
         raise RecordError(UNANSWERED)
@@ -112,7 +114,8 @@ def opening(conv: Mapping[str, Any]) -> tuple[str | None, list[str], Mapping[str
 
 
 def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
-    message, followups, author, subject = opening(conv)
+    said, answers = _split(conv)  # once per conversation: the message, the status and the replies read it
+    message, followups, author, subject = opening(conv, said)
     contacts = (conv.get("contacts") or {}).get("contacts") or []
     company = conv.get("company") or {}
     plan = (company.get("plan") or {}).get("name") if isinstance(company.get("plan"), Mapping) else None
@@ -128,14 +131,14 @@ def _add(result: ParseResult, conv: Mapping[str, Any], locator: str) -> None:
         channel=_first(conv).get("type"),
         tags=(conv.get("tags") or {}).get("tags"),
         priority=conv.get("priority"),
-        status=_status(conv, _split(conv)[0]),
+        status=_status(conv, said),
         product=_product(conv),
         followups=followups,
         record=conv,
         sender=author.get("email"),
     )
     result.tickets.append({**made, "locator": locator})
-    for part in _split(conv)[1]:
+    for part in answers:
         result.add_reply(locator, part, ticket_id=made["ticket_id"], reply_id=part.get("id"),
                          reply_at=part.get("created_at"), author=(part.get("author") or {}).get("id"),
                          text=part.get("body"), is_public=not _is_note(part))
