@@ -87,6 +87,7 @@ class FakeJira(FakeServer):
     issue_types: tuple[str, ...] = ("Task", "Bug")
     issues: dict[str, dict[str, Any]] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    created: int = 0
 
     def authorized(self, header: str | None) -> bool:
         expected = "Basic " + base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
@@ -129,8 +130,9 @@ class FakeJira(FakeServer):
             errors["labels"] = "Labels cannot contain spaces."
         if errors:
             return 400, {"errorMessages": [], "errors": errors}
-        issue_id = str(10000 + len(self.issues))
-        key = f"{fields['project']['key']}-{len(self.issues) + 1}"
+        self.created += 1  # Jira never gives a deleted issue's key or id again
+        issue_id = str(10000 + self.created - 1)
+        key = f"{fields['project']['key']}-{self.created}"
         self.issues[key] = {"id": issue_id, "fields": fields}
         return 201, {"id": issue_id, "key": key, "self": f"{self.url}/rest/api/3/issue/{issue_id}"}
 
@@ -195,7 +197,12 @@ class FakeLinear(FakeServer):
         return 400, {"errors": [{"message": "Cannot query this field", "extensions": {"type": "graphql error"}}]}
 
     def lookup(self, key: str) -> dict[str, Any] | None:
-        return self.issues.get(key) or next((i for i in self.issues.values() if i["identifier"] == key), None)
+        found = self.issues.get(key) or next((i for i in self.issues.values() if i["identifier"] == key), None)
+        return None if found is None or found.get("trashed") else found
+
+    def trash(self, identifier: str) -> None:
+        """Delete an issue as Linear does: out of sight, its id still taken (the trash keeps it)."""
+        next(i for i in self.issues.values() if i["identifier"] == identifier)["trashed"] = True
 
     @staticmethod
     def public(issue: dict[str, Any]) -> dict[str, Any]:
@@ -229,7 +236,7 @@ class FakeLinear(FakeServer):
         return {"data": {"issueCreate": {"success": True, "issue": self.public(self.issues[issue_id])}}}
 
     def issue_update(self, variables: dict[str, Any]) -> dict[str, Any]:
-        issue = self.issues.get(variables.get("id", ""))  # mutations take the issue id
+        issue = self.lookup(variables.get("id", ""))  # mutations take the issue id
         if issue is None:
             return self.not_found()[1]
         issue.update({k: v for k, v in (variables.get("input") or {}).items() if k in ("title", "description")})

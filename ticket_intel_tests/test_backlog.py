@@ -142,14 +142,55 @@ def test_issue_created_by_a_crashed_run_is_adopted_not_duplicated(jira: FakeJira
     assert result.links["A"].issue_key == "SUP-1" and len(jira.issues) == 2
 
 
-def test_missing_issue_keeps_that_action_pending_and_goes_on(jira: FakeJira) -> None:
+def test_a_deleted_issue_is_made_again_and_a_refused_request_stays_pending(jira: FakeJira) -> None:
     client = jira_client(jira)
     links = bl.apply(bl.plan(WEEK, contents(), ReviewState(), {}, TOP2), client, {}, NOW).links
     del jira.issues["SUP-1"]  # someone deleted it in Jira
     week2 = WEEK + timedelta(weeks=1)
     result = bl.apply(bl.plan(week2, contents(week2, 5), ReviewState(), links, TOP2), client, links, NOW)
-    assert result.error is None and [a.key for a in result.pending] == ["update|A"]
-    assert "Issue does not exist" in result.pending[0].error and [a.key for a in result.applied] == ["update|B"]
+    assert result.error is None and not result.pending and [a.key for a in result.applied] == ["update|A", "update|B"]
+    assert result.links["A"].issue_key == "SUP-3" and "ticket-intel-A" in jira.issues["SUP-3"]["fields"]["labels"]
+    jira.planned.append(Planned(400, body={"errors": {"description": "Field too long"}}))
+    week3 = week2 + timedelta(weeks=1)
+    refused = bl.apply(bl.plan(week3, contents(week3, 9), ReviewState(), result.links, TOP2), client, result.links, NOW)
+    assert refused.error is None and [a.key for a in refused.refused] == [a.key for a in refused.pending] == ["update|A"]
+    assert "HTTP 400: description: Field too long" in refused.pending[0].error
+    assert [a.key for a in refused.applied] == ["update|B"]
+
+
+def test_a_deleted_linear_issue_is_made_again_under_another_id() -> None:
+    with serve(FakeLinear()) as linear:
+        client = LinearClient(linear.api_key, "team-1", url=f"{linear.url}/graphql", sleep=lambda s: None)
+        links = bl.apply(bl.plan(WEEK, contents(), ReviewState(), {}, TOP2), client, {}, NOW).links
+        linear.trash("SUP-1")
+        week2 = WEEK + timedelta(weeks=1)
+        result = bl.apply(bl.plan(week2, contents(week2, 5), ReviewState(), links, TOP2), client, links, NOW)
+        assert not result.pending and result.links["A"].issue_key == "SUP-3"
+
+
+def test_each_applied_action_is_recorded_as_it_succeeds(jira: FakeJira) -> None:
+    """A run killed after its first create must not create it again, nor lose the second."""
+    client = jira_client(jira)
+    recorded: list[tuple[list[str], list[str]]] = []
+    bl.apply(bl.plan(WEEK, contents(), ReviewState(), {}, TOP2), client, {}, NOW,
+             lambda r: recorded.append((sorted(r.links), [a.key for a in r.pending])))
+    assert recorded == [(["A"], ["create|B"]), (["A", "B"], [])]
+
+
+def test_a_merge_undone_gives_the_theme_merged_away_an_issue_of_its_own(jira: FakeJira) -> None:
+    client = jira_client(jira)
+    links = bl.apply(bl.plan(WEEK, contents(), ReviewState(), {}, TOP2), client, {}, NOW).links
+    merged = ReviewState(merged_into={"B": "A"})
+    week2 = WEEK + timedelta(weeks=1)
+    moved = bl.apply(bl.plan(week2, [c for c in contents(week2, 30) if c.theme_id != "B"], merged, links, TOP2),
+                     client, links, NOW + timedelta(weeks=1)).links
+    assert moved["B"].issue_key == "SUP-1"
+    week3 = week2 + timedelta(weeks=1)
+    apart = bl.detach_shared(moved, ReviewState())  # the merge undone
+    actions = bl.plan(week3, contents(week3, 3), ReviewState(), apart, TOP2)
+    assert [(a.kind, a.theme_id, a.issue_key) for a in actions] == [("create", "B", None), ("update", "A", "SUP-1")]
+    after = bl.apply(actions, client, apart, NOW).links
+    assert (after["A"].issue_key, after["B"].issue_key) == ("SUP-1", "SUP-2")  # B's own, found by its label
 
 
 def test_merged_themes_end_up_on_one_issue(jira: FakeJira) -> None:

@@ -67,8 +67,8 @@ def materialize(instance: dg.DagsterInstance, warehouse: Path, tracker: TrackerC
 
 
 def jira_config(fake: FakeJira, **kw: object) -> TrackerConfig:
-    return TrackerConfig(tracker="jira", jira_url=fake.url, jira_email=fake.email, jira_api_token=fake.token,
-                         jira_project="SUP", select="top", top_n=2, **kw)
+    return TrackerConfig(**{"tracker": "jira", "jira_url": fake.url, "jira_email": fake.email,
+                            "jira_api_token": fake.token, "jira_project": "SUP", "select": "top", "top_n": 2, **kw})
 
 
 def state(path: Path, tracker: str = "jira") -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
@@ -139,6 +139,17 @@ def test_a_tracker_that_is_down_loses_nothing_and_the_next_run_retries(tmp_path,
     assert back.success
     links, outbox, sent = state(warehouse)
     assert len(links) == 2 and outbox.empty and len(sent) == 1 and len(jira.issues) == 2
+
+
+def test_requests_the_tracker_refuses_fail_the_run_with_its_reason(tmp_path, instance, jira):
+    """A project key that does not exist: every create is refused. The run said nothing of it."""
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    refused = materialize(instance, warehouse, jira_config(jira, jira_project="SUPPORT"))
+    failure = next(e for e in refused.all_events if e.is_step_failure).step_failure_data.user_failure_data
+    assert "3 requests refused by jira, first: Jira create issue for A: HTTP 400: project: valid project is required" in failure.description
+    links, outbox, _ = state(warehouse)
+    assert links.empty and sorted(outbox["key"]) == [f"A|{WEEK}|volume_spike", "create|A", "create|B"]
+    assert materialize(instance, warehouse, jira_config(jira)).success and len(jira.issues) == 2
 
 
 def test_linear_through_the_asset(tmp_path, instance):

@@ -221,13 +221,14 @@ def test_outbox_survives_its_cursor():
     assert Outbox.load(None) == Outbox()
 
 
-def test_a_failed_delivery_never_names_the_webhook_s_secret_path():
-    """A Slack webhook's path is its token; the error of a dead URL put it in the run log, the
-    alert's metadata and the sensor's cursor."""
-    url = "http://127.0.0.1:9/services/T000/B000/SLACKSECRETtoken123"  # nothing listens on port 9
-    with pytest.raises(DeliveryError) as info:
-        deliver("slack", NEW, url, timeout=2)
-    assert "SLACKSECRETtoken123" not in str(info.value) and "127.0.0.1" in str(info.value)
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/services/T000/B000/SLACKSECRETtoken123",
+                                 "http://127.0.0.1:9/v1/spaces/AAA/messages?key=SECRETkey&token=SECRETtoken"])
+def test_a_failed_delivery_never_names_the_webhook_s_secret(url):
+    """A Slack webhook's path is its token, a Google Chat webhook's query holds its key and token:
+    the error of a dead URL put them in the run log, the alert's metadata and the sensor's cursor."""
+    with pytest.raises(DeliveryError) as info:  # nothing listens on port 9
+        deliver("webhook", NEW, url, timeout=2)
+    assert "SECRET" not in str(info.value) and "127.0.0.1" in str(info.value)
 
 
 def test_a_label_s_markup_reaches_slack_as_text():

@@ -99,7 +99,7 @@ class JiraClient:
     def browse_url(self, key: str) -> str:
         return f"{self.base_url.rstrip('/')}/browse/{key}"
 
-    def create(self, theme_id: str, title: str, doc: Doc) -> IssueRef:
+    def create(self, theme_id: str, title: str, doc: Doc, replacing: str = "") -> IssueRef:
         fields = {"project": {"key": self.project_key}, "issuetype": {"name": self.issue_type},
                   "summary": title[:SUMMARY_LIMIT], "description": to_adf(doc),
                   "labels": [*self.labels, theme_label(theme_id)]}

@@ -47,9 +47,12 @@ FIND = f"""query FindIssue($id: ID!) {{
   issues(filter: {{ id: {{ eq: $id }} }}, first: 1, includeArchived: true) {{ nodes {{ {ISSUE_FIELDS} }} }} }}"""
 
 
-def issue_uuid(team_id: str, theme_id: str) -> str:
-    """The theme's issue id in this team: stable, and shaped as a UUID v4 as Linear requires."""
-    digest = hashlib.sha256(f"ticket_intel:{team_id}:{theme_id}".encode()).digest()
+def issue_uuid(team_id: str, theme_id: str, replacing: str = "") -> str:
+    """The theme's issue id in this team: stable, and shaped as a UUID v4 as Linear requires. An
+    issue made again for one that was deleted (`replacing` its identifier) gets another: Linear
+    keeps deleted issues, ids included, in its trash."""
+    seed = f"ticket_intel:{team_id}:{theme_id}" + (f":{replacing}" if replacing else "")
+    digest = hashlib.sha256(seed.encode()).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
@@ -127,8 +130,8 @@ class LinearClient:
             self._ids[issue_key] = self._call(ISSUE, {"id": issue_key}, f"get {issue_key}")["issue"]["id"]
         return self._ids[issue_key]
 
-    def create(self, theme_id: str, title: str, doc: Doc) -> IssueRef:
-        fields = {"id": issue_uuid(self.team_id, theme_id), "teamId": self.team_id, "title": title,
+    def create(self, theme_id: str, title: str, doc: Doc, replacing: str = "") -> IssueRef:
+        fields = {"id": issue_uuid(self.team_id, theme_id, replacing), "teamId": self.team_id, "title": title,
                   "description": to_markdown(doc), **({"labelIds": list(self.label_ids)} if self.label_ids else {})}
         what = f"create issue for {theme_id}"
         issue = self._payload(self._call(CREATE, {"input": fields}, what), "issueCreate", what)["issue"]

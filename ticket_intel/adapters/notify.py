@@ -40,14 +40,22 @@ def deliver(kind: str, alert: Mapping[str, Any], url: str = "", secret: str = ""
     try:
         response = requests.post(url, data=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        # A Slack webhook's path is its secret, and requests names the URL: the message goes to
-        # the run log, the alert's metadata and the sensor's cursor, which the UI shows.
-        said, path = str(exc).replace(url, _shown(url)), urlsplit(url).path
-        said = said.replace(path, "/…") if len(path) > 1 else said
-        raise DeliveryError(f"{kind} delivery failed: {said}") from None
+        # A Slack webhook's path is its secret (others put a key in the query), and requests names
+        # the URL: the message goes to the run log, the alert's metadata and the sensor's cursor.
+        raise DeliveryError(f"{kind} delivery failed: {_without_secrets(str(exc), url)}") from None
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"{kind} delivery failed: HTTP {response.status_code} {response.text[:200]}")
     return body.decode()
+
+
+def _without_secrets(said: str, url: str) -> str:
+    """`said` with the URL's path and query masked wherever they appear, whole or apart."""
+    parts = urlsplit(url)
+    said = said.replace(url, _shown(url))
+    for secret in (f"{parts.path}?{parts.query}" if parts.query else "", parts.query, parts.path):
+        if len(secret) > 1:
+            said = said.replace(secret, "/…" if secret.startswith("/") else "…")
+    return said
 
 
 def _shown(url: str) -> str:

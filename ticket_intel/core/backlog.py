@@ -14,8 +14,14 @@ group gets a comment saying where the theme is tracked now, once, and its link m
 that were not applied stay in the outbox with their attempts and last error and are planned
 again next run, newest content winning. A create first asks the tracker for an issue already
 carrying the theme's marker, so an issue created by a run that crashed before recording its
-link is adopted, not duplicated. When the tracker refuses the credentials, is unreachable or
-keeps rate-limiting, the run stops calling it and keeps the rest pending.
+link is adopted, not duplicated. Each applied action is recorded the moment it succeeds
+(`apply`'s `record`), so a run killed midway repeats none of them. When the tracker refuses the
+credentials, is unreachable or keeps rate-limiting, the run stops calling it and keeps the rest
+pending; a request it refuses (bad input) is pending too, and the run says so.
+
+**An issue someone deleted** is created again when its theme's description is next written; a
+merge note for an issue that is gone is dropped. **A merge undone** leaves two themes on one
+issue: the theme that had it first keeps it, the other gets its own (`detach_shared`).
 
 Issue text is a small tracker-neutral document (headings, paragraphs, bullet lists, links),
 rendered to Markdown for Linear and to Atlassian Document Format for Jira by the adapters.
@@ -25,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -76,7 +82,7 @@ class Tracker(Protocol):
     name: str
 
     def find(self, theme_id: str) -> IssueRef | None: ...
-    def create(self, theme_id: str, title: str, doc: Doc) -> IssueRef: ...
+    def create(self, theme_id: str, title: str, doc: Doc, replacing: str = "") -> IssueRef: ...
     def update(self, issue_key: str, doc: Doc) -> None: ...
     def comment(self, issue_key: str, doc: Doc) -> None: ...
 
@@ -277,6 +283,17 @@ def _theme_actions(week: date, content: IssueContent, review: ReviewState, links
     return actions
 
 
+def detach_shared(links: Mapping[str, Link], review: ReviewState) -> dict[str, Link]:
+    """`links` without those of themes on another theme's issue that are no longer merged with it
+    (a merge undone): the theme linked to the issue first keeps it."""
+    owners: dict[str, str] = {}
+    for link in sorted(links.values(), key=lambda link: (link.created_at, link.theme_id)):
+        if review.canonical(link.theme_id) == link.theme_id:
+            owners.setdefault(link.issue_key, link.theme_id)
+    return {t: link for t, link in links.items()
+            if review.canonical(t) != t or owners[link.issue_key] == t}
+
+
 def _alert_actions(week: date, alerts: Iterable[Mapping[str, Any]], review: ReviewState, has_issue: set[str],
                    describe: Mapping[str, str]) -> list[Action]:
     """A comment per spike or regression of a theme that has (or is getting) an issue."""
@@ -317,6 +334,7 @@ class SyncResult:
     applied: list[Action]
     pending: list[Action]  # the outbox after the run
     error: str | None = None  # why the run stopped calling the tracker, if it did
+    refused: list[Action] = field(default_factory=list)  # requests the tracker turned down this run
 
 
 def _issue_for(action: Action, links: Mapping[str, Link], tracker: Tracker) -> IssueRef:
@@ -349,18 +367,30 @@ def _relink(action: Action, ref: IssueRef, links: dict[str, Link], tracker: str,
 
 def _apply_one(action: Action, tracker: Tracker, links: dict[str, Link], now: datetime) -> None:
     ref = _issue_for(action, links, tracker)
-    if action.kind == UPDATE:
-        tracker.update(ref.key, action.doc)
-    elif action.kind == COMMENT:
-        tracker.comment(ref.key, action.doc)
+    try:
+        if action.kind == UPDATE:
+            tracker.update(ref.key, action.doc)
+        elif action.kind == COMMENT:
+            tracker.comment(ref.key, action.doc)
+    except TrackerNotFound:
+        if action.kind == UPDATE:  # deleted in the tracker: the theme gets an issue again
+            ref = tracker.create(action.theme_id, action.title, action.doc, replacing=ref.key)
+            action = replace(action, link_key=None)
+        elif action.issue_key is None:  # an alert's comment on the theme's own issue
+            raise
     _relink(action, ref, links, tracker.name, now)
 
 
-def apply(actions: Sequence[Action], tracker: Tracker, links: Mapping[str, Link], now: datetime) -> SyncResult:
-    """Send the planned actions in order; what fails stays pending (see module doc)."""
+def apply(actions: Sequence[Action], tracker: Tracker, links: Mapping[str, Link], now: datetime,
+          record: Callable[[SyncResult], None] = lambda result: None) -> SyncResult:
+    """Send the planned actions in order; what fails stays pending (see module doc). `record`
+    stores the state after each applied action, so a run killed midway repeats none."""
     links = dict(links)
-    applied, pending, error = [], [], None
-    for action in actions:
+    applied: list[Action] = []
+    pending: list[Action] = []
+    refused: list[Action] = []
+    error = None
+    for i, action in enumerate(actions):
         if error is not None:
             pending.append(action)
             continue
@@ -369,13 +399,17 @@ def apply(actions: Sequence[Action], tracker: Tracker, links: Mapping[str, Link]
             continue
         try:
             _apply_one(action, tracker, links, now)
-            applied.append(action)
-        except TrackerRejected as exc:
-            pending.append(replace(action, attempts=action.attempts + 1, error=str(exc)))
         except TrackerError as exc:
-            pending.append(replace(action, attempts=action.attempts + 1, error=str(exc)))
-            error = str(exc)
-    return SyncResult(links, applied, pending, error)
+            failed = replace(action, attempts=action.attempts + 1, error=str(exc))
+            pending.append(failed)
+            if isinstance(exc, TrackerRejected):
+                refused.append(failed)
+            else:
+                error = str(exc)
+            continue
+        applied.append(action)
+        record(SyncResult(links, applied, [*pending, *actions[i + 1:]], error, refused))
+    return SyncResult(links, applied, pending, error, refused)
 
 
 def describe_action(action: Action, links: Mapping[str, Link]) -> str:

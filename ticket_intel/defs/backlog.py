@@ -3,9 +3,10 @@
 It runs after the report, for the newest week of its run, and never writes an older week over
 the issues (a backfill of past weeks leaves them as the newest week left them). The plan is
 made from what the ranking, the alerts and the review stored; `dry_run` shows it and changes
-nothing. Links and the outbox are written in one transaction after the tracker calls, so what
-the tracker did not take stays pending for the next run; if the tracker stopped answering, the
-asset then fails with the reason, so the run shows it.
+nothing. Links, outbox and posted comments are written in one transaction after each tracker
+call that succeeded, so a killed run repeats nothing and what the tracker did not take stays
+pending for the next run; if the tracker stopped answering or refused a request, the asset then
+fails with the reason, so the run shows it.
 """
 
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     if name is None:
         return SyncOutcome(week, "", "no tracker configured (TICKET_INTEL_TRACKER is empty)")
     links_frame, outbox_frame, commented = wh.backlog_state(con, name)
-    links = backlog.links_from_records(links_frame.to_dict("records"))
+    review = review_state(wh.reviews(con))
+    links = backlog.detach_shared(backlog.links_from_records(links_frame.to_dict("records")), review)
     newest = backlog.last_synced(links)
     if newest is not None and week < newest:
         return SyncOutcome(week, "", f"week {week} is older than {newest}, the week the issues show")
@@ -77,17 +79,21 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     contents = issue_contents(con, week, alerts, report.ticket_url_template, tracker.reports_url)
     fresh = [{**_clean(a), "example_ticket_ids": list(a["example_ticket_ids"])}
              for a in alerts.to_dict("records") if a["alert_key"] not in commented]
-    actions = backlog.plan(week, contents, review_state(wh.reviews(con)), links, tracker.policy(), fresh,
+    actions = backlog.plan(week, contents, review, links, tracker.policy(), fresh,
                            {a["alert_key"]: notify.describe(a) for a in fresh},
                            backlog.actions_from_records(outbox_frame.to_dict("records")))
     text = backlog.format_plan(actions, links)
     if dry_run:
         return SyncOutcome(week, text)
     now = datetime.now(UTC).replace(tzinfo=None)
-    result = backlog.apply(actions, tracker.client(), links, now)
-    wh.replace(con, wh.backlog_writes(name, pd.DataFrame(backlog.link_records(result.links)),
-                                      pd.DataFrame(backlog.outbox_records(result.pending, name, now)),
-                                      pd.DataFrame(backlog.comment_records(result, name, now))))
+
+    def record(result: backlog.SyncResult) -> None:
+        wh.replace(con, wh.backlog_writes(name, pd.DataFrame(backlog.link_records(result.links)),
+                                          pd.DataFrame(backlog.outbox_records(result.pending, name, now)),
+                                          pd.DataFrame(backlog.comment_records(result, name, now))))
+
+    result = backlog.apply(actions, tracker.client(), links, now, record)
+    record(result)
     return SyncOutcome(week, text, result=result)
 
 
@@ -117,7 +123,10 @@ def backlog_sync(context: dg.AssetExecutionContext, config: BacklogSyncConfig, w
         outcome = sync_week(con, week, tracker, report, config.dry_run)
     context.log.info(outcome.skipped or outcome.plan)
     metadata = _metadata(outcome, tracker.name(), config.dry_run)
-    if outcome.result is not None and outcome.result.error:
-        raise dg.Failure(description=f"backlog sync stopped: {outcome.result.error} "
-                         f"({len(outcome.result.pending)} changes kept for the next run)", metadata=metadata)
+    result = outcome.result
+    if result is not None and (result.error or result.refused):
+        n = len(result.refused)
+        why = result.error or f"{n} request{'s' * (n > 1)} refused by {tracker.name()}, first: {result.refused[0].error}"
+        raise dg.Failure(description=f"backlog sync stopped: {why} "
+                         f"({len(result.pending)} changes kept for the next run)", metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
