@@ -79,6 +79,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ticket_intel: ranked, evidence-backed product themes from your support queue."""
+    try:  # a mistake in ticket_intel.yaml, said before a command's defaults read it
+        settings.apply()
+    except ValueError as exc:
+        raise CliError(str(exc).splitlines()[0]) from exc
 
 
 def _say(line: str) -> None:

@@ -14,6 +14,7 @@ the Monday schedule plans its runs the same way (`plan_changed`).
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections import Counter
@@ -177,7 +178,7 @@ def choose_partitions_start(counts: Counter[date], home: Path) -> str | None:
     _recall(path, PARTITIONS_START)
     before = sum(n for w, n in counts.items() if w < start)
     held = sum(n for w, n in counts.items() if start <= w < start + timedelta(weeks=window))
-    why = (f"the first week with {minimum / window:g} tickets or more from which {window} weeks hold {minimum}"
+    why = (f"the first week with {math.ceil(minimum / window)} tickets or more from which {window} weeks hold {minimum}"
            if held >= minimum and counts[start] >= minimum / window
            else f"no {window} weeks hold {minimum} tickets, so the first week with any")
     return (f"partitions start {start}: {why} (stored in {path}; "

@@ -109,7 +109,7 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
                               [17, 22, 27, 16, 26, 30, 24, 18], strict=True)))
     team = runner.configure(tmp_path / "team.duckdb")
     said = runner.choose_partitions_start(weekly, team)
-    assert said.startswith("partitions start 2023-03-13: the first week with 3.75 tickets or more from which 8 weeks hold 30")
+    assert said.startswith("partitions start 2023-03-13: the first week with 4 tickets or more from which 8 weeks hold 30")
     monkeypatch.setenv("TICKET_INTEL_PARTITIONS_START", "2023-02-13")  # the team's backlog, added later
     assert "as configured" in runner.choose_partitions_start(weekly, team)
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")

@@ -55,6 +55,21 @@ def test_an_unknown_key_in_the_file_is_an_error(tmp_path, monkeypatch):
         settings.apply({})
 
 
+@pytest.mark.parametrize("command", [["themes"], ["review", "list"], ["similar", "--text", "card"]])
+def test_a_mistake_in_the_file_is_one_line_for_every_command(tmp_path, command):
+    """Commands whose --warehouse defaults from the file showed a 40-line traceback."""
+    from click.testing import CliRunner
+
+    from ticket_intel.cli import main
+
+    config = tmp_path / "ticket_intel.yaml"
+    config.write_text("min_theme_tickts: 3\n", encoding="utf-8")
+    result = CliRunner().invoke(main, command, env={settings.CONFIG_FILE_ENV: str(config)})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"ticket-intel: error: {config}: unknown setting(s) min_theme_tickts; see the README's configuration table"]
+
+
 def test_relative_paths_keep_their_meaning_when_dev_changes_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if not k.startswith("TICKET_INTEL_")})
     monkeypatch.setattr(settings, "DEFAULTED", set())

@@ -360,6 +360,21 @@ def test_a_mapping_s_date_format_is_taken_as_written(tmp_path):
     assert sorted(result.tickets["created_at"].dt.strftime("%Y-%m-%d")) == ["2026-02-11", "2026-03-11"]
 
 
+@pytest.mark.parametrize("separator, tags", [("", ["billing card", "vip"]), ('tags_separator: " "\n', ["billing", "card,vip"]),
+                                            ('tags_separator: ";"\n', ["billing card,vip"])])
+def test_a_mapping_splits_tags_as_its_export_writes_them(tmp_path, separator, tags):
+    """A Zendesk view lists a ticket's tags by spaces: 'billing card' was one tag."""
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "view.yaml").write_text("name: view\nsource: view\ndetect: [ID, Tags]\n"
+                                                 "columns: {ticket_id: ID, created_at: Requested, message: Subject, tags: Tags}\n"
+                                                 + separator)
+    (tmp_path / "inbox").mkdir()
+    pd.DataFrame({"ID": [1], "Requested": ["2026-11-02 10:00"], "Subject": ["card declined"],
+                  "Tags": ["billing card,vip"]}).to_csv(tmp_path / "inbox" / "view.csv", index=False)
+    result = read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"))
+    assert list(result.tickets["tags"].iloc[0]) == tags
+
+
 @pytest.mark.parametrize("columns, constants, error", [
     ("{ticket_id: a, message: c}", "", "created_at must be mapped in columns, or be a constant"),
     ("{ticket_id: a, created_at: b, message: c}", "constants: {created_at: 2026-09-02}\n", "constants must be"),
@@ -371,10 +386,14 @@ def test_a_mapping_dates_its_rows_once_and_never_fixes_an_id(tmp_path, columns, 
         load_mappings(tmp_path)
 
 
-def test_bad_mapping_file_names_itself(tmp_path):
-    (tmp_path / "broken.yaml").write_text("name: x\nsource: x\ndetect: [a]\ncolumns: {ticket_id: a, colour: b}\n")
-    with pytest.raises(MappingError, match=r"(?s)broken.yaml.*colour"):
+def test_bad_mapping_file_names_itself_and_each_problem_in_one_line(tmp_path):
+    """The command line shows an error's first line: pydantic's said only "2 validation errors"."""
+    (tmp_path / "broken.yaml").write_text("name: x\nsource: x\ndetcet: [a]\ncolumns: {ticket_id: a, colour: b}\n")
+    with pytest.raises(MappingError) as info:
         load_mappings(tmp_path)
+    assert str(info.value).startswith("mapping broken.yaml: ") and "\n" not in str(info.value)
+    assert "detect: Field required" in str(info.value) and "detcet: Extra inputs are not permitted" in str(info.value)
+    assert "colour" in str(info.value)
 
 
 def test_reexport_updates_and_files_the_old_version(tmp_path):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationErro
 from ticket_intel.core.taxonomy import locate
 from ticket_intel.core.triage_rules import RULE_FAMILIES
 from ticket_intel.core.vocabulary import FRUSTRATION_LEVELS, SIGNAL_TYPES, URGENCIES
-from ticket_intel.core.yaml_text import load_yaml
+from ticket_intel.core.yaml_text import load_yaml, problems
 
 TRIAGE_FILE = "triage.yaml"
 ROUTING_FILE = "routing.yaml"
@@ -145,8 +145,7 @@ def _load(model: type[_Model], text: str, source: str) -> _Model:
     try:
         return model.model_validate(doc)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
-        raise ValueError(f"{source}: {problems}") from exc
+        raise ValueError(f"{source}: {problems(exc)}") from exc
 
 
 def parse_taxonomy(text: str, source: str = TRIAGE_FILE) -> TriageTaxonomy:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -18,6 +19,12 @@ def load_yaml(text: str, source: str) -> Any:
                          + (f" ({exc.context}{_at(exc.context_mark, ' at ')})" if exc.context else "")) from exc
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not valid YAML: {exc}") from exc
+
+
+def problems(exc: ValidationError) -> str:
+    """A model's validation errors in one line, each by its place in the file ("detect: Field
+    required; detcet: Extra inputs are not permitted"): pydantic's own message spans lines."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
 
 
 def _at(mark: yaml.Mark | None, lead: str) -> str:

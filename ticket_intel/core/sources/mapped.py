@@ -41,7 +41,7 @@ from ticket_intel.core.sources.base import (
     text_or_none,
 )
 from ticket_intel.core.sources.threads import Message, Pending
-from ticket_intel.core.yaml_text import load_yaml
+from ticket_intel.core.yaml_text import load_yaml, problems
 
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "mappings"
 FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "account_id", "plan",
@@ -100,6 +100,7 @@ class Mapping(BaseModel):
     detect: list[str] = Field(min_length=1, description="columns that must all be present")
     columns: dict[str, str]
     created_at_format: str | None = None
+    tags_separator: str = Field(",", min_length=1, description="how the tags column separates tags (' ': by spaces)")
     constants: dict[str, Any] = Field(default_factory=dict, description="a fixed value per canonical field")
     filter: dict[str, list[Any]] = Field(default_factory=dict)
     bots: RowRule | None = None
@@ -166,7 +167,9 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(str(exc)) from exc
     try:
         return Mapping.model_validate({**(doc or {}), "path": str(path)})
-    except (ValidationError, TypeError) as exc:
+    except ValidationError as exc:
+        raise MappingError(f"{name}: {problems(exc)}") from exc
+    except TypeError as exc:
         raise MappingError(f"{name}: {exc}") from exc
 
 
@@ -257,6 +260,8 @@ def _created(mapping: Mapping, value: Any) -> Any:
 def _ticket(mapping: Mapping, fields: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     fields = dict(fields)
     created = _created(mapping, fields.pop("created_at"))
+    if isinstance(fields.get("tags"), str) and mapping.tags_separator != ",":  # Zendesk views: by spaces
+        fields["tags"] = fields["tags"].split(mapping.tags_separator.strip() or None)
     return make_ticket(source=mapping.source, source_id=fields.pop("ticket_id"), created_at=created,
                        record=row, **fields)
 
