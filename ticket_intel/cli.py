@@ -702,16 +702,24 @@ def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: 
 
 
 def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -> pd.DataFrame:
-    """The affected customers of a week's ranked themes (or one theme), for outreach when a fix ships."""
+    """The affected customers of a week's ranked themes (over its window), or of one theme over its
+    whole history with the themes merged into it: when a fix ships, those who reported it first
+    have waited longest."""
+    from ticket_intel.core.customers import affected_customers
+
     with access.open_snapshot(warehouse) as con:
         week = week or wh.week_range(con)[1]
         if week is None:
             raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
-        frame = wh.theme_customers(con, week, theme_id)
-    if theme_id is not None and frame.empty:
-        raise ValueError(f"theme {theme_id!r} has no affected customers in the week of {week} "
-                         "(not ranked that week, or no ticket carries a customer id)")
-    return frame.assign(week_start=week.isoformat())
+        if theme_id is None:
+            return wh.theme_customers(con, week).assign(week_start=week.isoformat())
+        group = [theme_id, *review_state(wh.reviews(con)).merged_from(theme_id)]
+        tickets, label = wh.counted_tickets(con, group), wh.theme_label(con, theme_id)
+    frame = affected_customers(tickets.assign(theme_id=theme_id))
+    if frame.empty:
+        raise ValueError(f"theme {theme_id!r} has no affected customers (no ticket it counts carries a customer id)")
+    return frame.assign(label=label or theme_id, week_start=week.isoformat())[
+        ["theme_id", "label", *frame.columns[1:], "week_start"]]
 
 
 @main.command()
@@ -720,7 +728,7 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), required=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout for csv/json).")
 @click.option("--customers", is_flag=True, help="Export the affected customers (id, plan, revenue, tickets) instead.")
-@click.option("--theme", "theme_id", default=None, help="With --customers: only this theme's customers.")
+@click.option("--theme", "theme_id", default=None, help="With --customers: this theme's customers, over its whole history.")
 @friendly
 def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None, customers: bool,
            theme_id: str | None) -> None:

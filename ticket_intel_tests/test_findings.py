@@ -153,6 +153,21 @@ def test_affected_customers_cover_the_window_of_ranked_themes(found) -> None:
     assert len(ent) == sum(COUNTS["T-ent"]) and ent.iloc[0]["plan"] == "enterprise"  # richest first
 
 
+def test_affected_customers_are_the_tickets_a_theme_counts() -> None:
+    """A theme's card said "88 tickets over 8 weeks" beside "Customers to tell: 81 customers" from
+    90 tickets: the customers followed the tickets hysteresis kept in it, not the ones it counts."""
+    ctx = context()
+    kept = (ctx.window["theme_id"] == "T-ent") & (ctx.window["ticket_week"] == WEEKS[0])
+    window = ctx.window.assign(series_theme_id=ctx.window["theme_id"].where(~kept, "T-cov"))
+    ctx = make_context(WEEK, 8, window, ctx.review, vectors=ctx.vectors, first_seen=ctx.first_seen,
+                       origins=ctx.origins, tracking_start=WEEKS[0])
+    f = week_findings(ctx, rank_week(ctx, summaries()).ranked, summaries(), articles())
+    told = f.customers.groupby("theme_id")["tickets"].sum()
+    counted = window.groupby("series_theme_id").size()
+    assert told["T-ent"] == counted["T-ent"] == sum(COUNTS["T-ent"]) - COUNTS["T-ent"][0]
+    assert told["T-cov"] == counted["T-cov"]
+
+
 def test_without_inputs_nothing_is_claimed_about_docs_or_releases() -> None:
     ctx = context(review_rows=[])
     f = week_findings(ctx, rank_week(ctx, summaries()).ranked, summaries(), Inputs())

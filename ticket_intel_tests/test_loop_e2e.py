@@ -122,6 +122,13 @@ def test_theme_groups_and_customers_to_tell(sample_run, planted):
     assert customers and {c["theme_id"] for c in customers} == {theme}
     plans = [c["plan"] for c in customers]
     assert plans.count("enterprise") / len(plans) >= 0.6 and plans[0] == "enterprise"  # richest first
+    with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:  # its whole history, not the window
+        first, window_start = con.execute(
+            "SELECT min(r.created_at), min(c.ticket_week) FILTER (WHERE c.week_start = ?) FROM staging.ticket_clusters c "
+            "JOIN staging.redacted_tickets r ON r.ticket_id = c.ticket_id AND r.week_start = c.ticket_week "
+            "WHERE c.series_theme_id = ? AND r.customer_id IS NOT NULL", [sample_run.end, theme]).fetchone()
+    assert min(c["first_ticket_at"] for c in customers) == first.isoformat(timespec="milliseconds")
+    assert first.date() < window_start
     top = ranked["theme_id"].iloc[0]  # the report names whom to tell for the top themes
     hint = f"`ticket-intel export --customers --theme {top} --warehouse "  # the command reads this warehouse
     assert "\n## Customers to tell\n" in report and hint in report and f"{sample_run.warehouse.name}`" in report

@@ -212,6 +212,28 @@ def test_a_small_queue_counts_its_weeks_as_its_trend_does_where_the_clustering_m
     assert (ranked.loc["B", "tickets"], ranked.loc["B", "tickets_prev_week"]) == (10, 12)
 
 
+def test_every_figure_of_a_small_queue_s_row_counts_the_same_tickets():
+    """Products, paid share, triage and examples came from the tickets hysteresis kept in the theme
+    while its count came from the series: 'tickets 10' beside 'prisma 5', and tickets in no row."""
+    data = quiet_weeks(6).assign(product="web")
+    earlier = (data["ticket_week"] == WEEK - timedelta(weeks=1)) & data["ticket_id"].str.endswith(("-100", "-101", "-102"))
+    kept_b = earlier & (data["theme_id"] == "B")
+    data = data.assign(series_theme_id=data["theme_id"].where(~kept_b, "A"),  # counted in A, shown in B
+                       product=data["product"].where(~kept_b, "app"))
+    dropped = earlier & (data["theme_id"] == "A")
+    data["series_theme_id"] = data["series_theme_id"].where(~dropped, None)  # kept in A, counted in none
+    result = rank_week(context(data), summaries(("A", "P2", "bug"), ("B", "P3", "bug")))
+    assert result.weeks == [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
+    ranked = result.ranked.set_index("theme_id")
+    for theme in ("A", "B"):
+        row = ranked.loc[theme]
+        assert sum(row["product_counts"]) == row["tickets"], theme
+    assert (ranked.loc["A", "tickets"], ranked.loc["B", "tickets"]) == (18, 9)
+    unthemed = result.not_a_theme.set_index("theme_id")
+    assert unthemed.loc["outliers", "tickets"] == 3  # no ticket of the weeks counted nowhere
+    assert ranked["tickets"].sum() + unthemed["tickets"].sum() == 30
+
+
 def test_a_change_against_weeks_before_the_data_began_is_unknown_not_a_rise():
     """'falling (39 in 3 wks vs 20.0/wk), 20 the 3 weeks before (+95%)': two of those 3 weeks were
     before the first export, counted as zeros."""

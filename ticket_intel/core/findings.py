@@ -177,7 +177,7 @@ def week_findings(ctx: WeekContext, ranked: pd.DataFrame, summaries: pd.DataFram
         segments=segments, parents=parent_of(hierarchy) if ids else {},
     )
     columns = pd.DataFrame([theme_columns(t, found) for t in ids], index=ranked.index if ids else None)
-    customers = affected_customers(ctx.window)
+    customers = affected_customers(ctx.window.assign(theme_id=ctx.window["series_theme_id"]))  # as counted
     return WeekFindings(
         ranked=pd.concat([ranked, columns], axis=1) if ids else ranked,
         segments=segments, parents=hierarchy,

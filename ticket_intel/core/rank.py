@@ -302,6 +302,8 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
     weeks = ranking_weeks(ctx, settings.min_week_tickets)
     warning = None if weeks else _too_few(ctx, len(this_week), settings.min_week_tickets)
     tickets = ctx.tickets_in(weeks)
+    if weeks:  # every figure of a row counts the tickets the counts do (a small queue's earlier weeks differ)
+        tickets = tickets.assign(theme_id=tickets["series_theme_id"])
     rows, small = [], []
     listed = ctx.products_apart or ("product" in tickets and bool(tickets["product"].notna().any()))
     for theme_id, group in tickets[tickets["theme_id"].notna()].groupby("theme_id"):
@@ -313,9 +315,8 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         n, customers = volume.get("tickets", len(group)), volume.get("customers", group["customer"].nunique())
         reason = _not_a_theme_reason(ctx, theme_id, n, customers, warning, settings, info.get("terms"))
         if reason:
-            counted = group[group["series_theme_id"] == theme_id] if volume and "series_theme_id" in group else group
             small.append({"theme_id": theme_id, "label": label, "tickets": n, "customers": customers,
-                          "ticket_ids": sorted(counted["ticket_id"]), "reason": reason})
+                          "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
         else:
             rows.append(_theme_row(ctx, theme_id, group, info, label, volume, settings, listed))
     small += _outliers(tickets)

@@ -379,6 +379,26 @@ def theme_customers(con: duckdb.DuckDBPyConnection, week: date, theme_id: str | 
                 [week, theme_id, theme_id])
 
 
+def counted_tickets(con: duckdb.DuckDBPyConnection, theme_ids: list[str]) -> pd.DataFrame:
+    """Every stored ticket the latest clustering that saw it counts in one of `theme_ids`, with its
+    customer's account: the theme's whole history, not the window (customers to tell of a fix)."""
+    return read(con, """WITH latest AS (
+                            SELECT ticket_id, ticket_week, series_theme_id FROM staging.ticket_clusters
+                            QUALIFY row_number() OVER (PARTITION BY ticket_id ORDER BY week_start DESC) = 1)
+                        SELECT l.ticket_id, l.series_theme_id AS theme_id, r.customer_id, r.account_id, r.plan,
+                               r.monthly_revenue, r.created_at
+                        FROM latest l
+                        JOIN staging.redacted_tickets r ON r.ticket_id = l.ticket_id AND r.week_start = l.ticket_week
+                        WHERE list_contains(?, l.series_theme_id) ORDER BY l.ticket_id""", [theme_ids])
+
+
+def theme_label(con: duckdb.DuckDBPyConnection, theme_id: str) -> str | None:
+    """The theme's label in the latest week it was ranked."""
+    found = con.execute("SELECT label FROM marts.ranked_themes WHERE theme_id = ? ORDER BY week_start DESC LIMIT 1",
+                        [theme_id]).fetchone()
+    return found[0] if found else None
+
+
 def backlog_state(con: duckdb.DuckDBPyConnection, tracker: str) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
     """(links, outbox, keys of the comments already posted) of one tracker."""
     links = read(con, "SELECT * FROM ops.backlog_links WHERE tracker = ? ORDER BY theme_id", [tracker])
