@@ -745,7 +745,9 @@ def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None
         table = export_core.themes_with_examples(frame, texts)
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")
-    data = export_core.serialize(table, fmt)
+    with access.open_snapshot(warehouse) as con:
+        stored = wh.export_schema(con) if fmt == "parquet" else None
+    data = export_core.serialize(table, fmt, stored)
     if output is None:
         sys.stdout.write(data.decode("utf-8"))
     else:

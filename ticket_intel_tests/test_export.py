@@ -52,6 +52,24 @@ def test_json_and_parquet_keep_lists_and_original_text():
         serialize(frame(), "xlsx")
 
 
+def test_weekly_parquet_exports_read_as_one_dataset(tmp_path):
+    """An empty week typed its columns null and a week without segments `list<null>`: a folder of
+    weekly files failed in DuckDB ("failed to cast column week_start from VARCHAR to NULL")."""
+    import duckdb
+
+    from ticket_intel import warehouse as wh
+
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        stored = wh.export_schema(con)
+    full = frame().assign(segments=[[{"field": "plan", "value": "pro", "share": 0.5, "baseline_share": 0.1,
+                                      "p_value": 0.01, "scope": ""}]], docs_status="gap")
+    bare = frame().assign(segments=[[]], docs_status=None, paid_share=None)
+    for name, week in (("a", bare), ("b", full), ("c", full.iloc[:0])):
+        (tmp_path / f"{name}.parquet").write_bytes(serialize(week, "parquet", stored))
+    read = duckdb.sql(f"SELECT week_start, segments, docs_status FROM read_parquet('{tmp_path}/*.parquet')").fetchall()
+    assert len(read) == 2 and read[1][1][0]["value"] == "pro" and read[0][2] is None
+
+
 def test_json_export_is_strict_json_where_the_warehouse_holds_arrays_and_missing_numbers():
     """twcs' export held `"paid_share": NaN` (no JSON reader takes it) and lists as numpy's text
     ("['UPSHelp' '(none)']"), where `themes --format json` gave null and real lists."""

@@ -11,8 +11,12 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Columns an export adds or writes otherwise than the warehouse stores them.
+EXPORTED = {"example_texts": pa.list_(pa.string()), "week_start": pa.string(), "label": pa.string()}
 
 
 def themes_with_examples(themes: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
@@ -48,12 +52,25 @@ def json_records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
 
 
-def serialize(frame: pd.DataFrame, fmt: str) -> bytes:
+def _parquet_schema(frame: pd.DataFrame, stored: pa.Schema) -> pa.Schema:
+    """The frame's columns typed as the warehouse stores them (the export's own columns as
+    `EXPORTED`), never from the values: a week without segments wrote `list<null>`."""
+    inferred = pa.Schema.from_pandas(frame, preserve_index=False)
+    return pa.schema([pa.field(name, EXPORTED[name]) if name in EXPORTED
+                      else stored.field(name) if name in stored.names else inferred.field(name)
+                      for name in frame.columns])
+
+
+def serialize(frame: pd.DataFrame, fmt: str, stored: pa.Schema | None = None) -> bytes:
+    """The frame in `fmt`; Parquet columns typed after `stored` (the warehouse's schema) when given."""
     if fmt == "json":
         return (json.dumps(json_records(frame), indent=2, ensure_ascii=False) + "\n").encode()
     if fmt == "parquet":
         buf = io.BytesIO()
-        frame.to_parquet(buf, index=False)
+        schema = None if stored is None else _parquet_schema(frame, stored)
+        empty = schema is not None and frame.empty  # its columns hold no value to convert (float64)
+        pq.write_table(schema.empty_table() if empty else pa.Table.from_pandas(frame, schema=schema, preserve_index=False),
+                       buf)
         return buf.getvalue()
     if fmt == "csv":
         return frame.map(lambda v: neutralise(_flat(v))).to_csv(index=False).encode()

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ticket_intel.core.sources import SET_ASIDE
 from ticket_intel.warehouse.connection import Replace, insert_missing, read, read_vectors, scalar
@@ -269,11 +270,7 @@ def ranked_week_near(con: duckdb.DuckDBPyConnection, week: date) -> date | None:
                        "FROM marts.ranked_themes", [week])
 
 
-def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
-    """The week's ranking with each theme's findings and who wrote its summary (`summarizer`);
-    `segments` per theme as the JSON contract has them (`{field, value, share, baseline_share,
-    p_value, scope}`, strongest first)."""
-    return read(con, """SELECT week_start, rank, theme_id, label, tickets, ranked_weeks, customers, tickets_prev_week, trend,
+_RANKED_THEMES = """SELECT week_start, rank, theme_id, label, tickets, ranked_weeks, customers, tickets_prev_week, trend,
                                trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
                                impact, products, product_names, product_counts, example_ticket_ids, sentiment, frustration_share,
                                escalation_share, churn_risk_customers, docs_status, docs_article,
@@ -288,7 +285,24 @@ def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
                                          FROM marts.theme_segments s
                                          WHERE s.week_start = r.week_start AND s.theme_id = r.theme_id),
                                         []) AS segments
-                        FROM marts.ranked_themes r WHERE week_start = ? ORDER BY rank""", [week])
+                        FROM marts.ranked_themes r WHERE week_start = ? ORDER BY rank"""
+
+
+def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
+    """The week's ranking with each theme's findings and who wrote its summary (`summarizer`);
+    `segments` per theme as the JSON contract has them (`{field, value, share, baseline_share,
+    p_value, scope}`, strongest first)."""
+    return read(con, _RANKED_THEMES, [week])
+
+
+def export_schema(con: duckdb.DuckDBPyConnection) -> pa.Schema:
+    """The Arrow types of `ranked_themes`' columns and of the affected customers', whatever a week
+    holds: a week without segments or themes typed its Parquet columns null, and a folder of weekly
+    exports could not be read as one dataset."""
+    never = [date(1, 1, 1)]
+    themes = con.execute(_RANKED_THEMES, never).arrow().schema
+    customers = con.execute("SELECT * FROM marts.theme_customers WHERE week_start = ?", never).arrow().schema
+    return pa.unify_schemas([themes, customers.remove(customers.get_field_index("week_start"))])
 
 
 def ranked_theme_texts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
