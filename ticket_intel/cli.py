@@ -327,6 +327,11 @@ class _CopiedConfigNotice(logging.Filter):
 def dev(warehouse: Path, port: int) -> None:
     """Serve the Dagster UI (`dg dev`, on 127.0.0.1) over WAREHOUSE and its own instance."""
     home = runner.configure(warehouse)
+    inbox = Path(os.environ["TICKET_INTEL_INBOX"])
+    if not (home / runner.PARTITIONS_RECORD).exists() and inbox.is_dir():  # as `run` would: the UI listed 2015 on
+        chosen = runner.choose_partitions_start(runner.configured_inbox_weeks(inbox)[0], home)
+        if chosen:
+            click.echo(chosen)
     if not settings.is_chosen("TICKET_INTEL_UI_URL"):
         os.environ["TICKET_INTEL_UI_URL"] = f"http://127.0.0.1:{port}"  # alert links point at this UI
     click.echo(f"Dagster UI on http://127.0.0.1:{port}: warehouse {warehouse}, instance {home}, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -70,6 +71,27 @@ def test_all_weeks_means_the_weeks_that_hold_tickets():
     plan = runner.plan_weeks("all", counts, KEYS)
     assert (plan.start, plan.end, plan.with_tickets, plan.without) == (dt.date(2026, 10, 5), dt.date(2026, 11, 9), 3, 3)
     assert plan.describe() == "weeks 2026-10-05..2026-11-09: 3 with tickets; skipped 3 weeks with no tickets"
+
+
+def test_the_ui_of_a_new_warehouse_starts_its_weeks_at_its_data(tmp_path, monkeypatch):
+    """`ticket-intel dev` on a new warehouse listed weekly partitions from 2015: 609 of 621 missing."""
+    from dagster_dg_cli.cli import dev as dg_dev
+
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(tmp_path / "ticket_intel.yaml"))
+    for name in ("TICKET_INTEL_PARTITIONS_START", "DAGSTER_HOME", "TICKET_INTEL_UI_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(settings, "DEFAULTED", set())
+    monkeypatch.chdir(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(PROJECT_ROOT / "data" / "sample" / "zendesk_tickets.json", inbox)
+    monkeypatch.setenv("TICKET_INTEL_INBOX", str(inbox))
+    served = []
+    monkeypatch.setattr(dg_dev.dev_command, "main", lambda args, prog_name: served.append(
+        os.environ["TICKET_INTEL_PARTITIONS_START"]))
+    result = CliRunner().invoke(main, ["dev", "--warehouse", str(tmp_path / "w.duckdb"), "--port", "3999"])
+    assert result.exit_code == 0, result.output
+    assert "partitions start 2026-08-31" in result.output and served == ["2026-08-31"]
 
 
 def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_warehouse(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ import dagster as dg
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.defs import triage as triage_defs
 from ticket_intel.defs.resources import EmbeddingConfig, LLMConfig, RankingConfig, TriageConfig, Warehouse
+from ticket_intel.defs.sources import latest_version
 from ticket_intel_tests.test_taxonomy import _stale
 from ticket_intel_tests.test_triage import fake_encode
 from ticket_intel_tests.test_triage_asset import WEEK, build_warehouse
@@ -21,7 +22,10 @@ def _tick(instance: dg.DagsterInstance, config: TriageConfig) -> list[str]:
     sensor = defs().resolve_sensor_def("triage_config_sensor")
     result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, resources={"triage_config": config}))
     # the tick says what it did: "unchanged", or which file it recorded and how to apply it
-    assert ("recorded a new version of" in result.skip_message) == bool(result.asset_events), result.skip_message
+    assert ("recorded" in result.skip_message) == bool(result.asset_events), result.skip_message
+    # a first look records what is there and changes nothing built: a new instance's said "show as stale"
+    first = all(latest_version(instance, e.asset_key.to_user_string()) is None for e in result.asset_events)
+    assert ("first look" in result.skip_message and "stale" not in result.skip_message) == (first and bool(result.asset_events))
     for event in result.asset_events:
         instance.report_runless_asset_event(event)
     return sorted(e.asset_key.to_user_string() for e in result.asset_events)
@@ -60,3 +64,20 @@ def test_editing_triage_or_routing_yaml_makes_ticket_triage_stale(tmp_path, inst
                                                              "escalate_at_frustration: critical"))
     assert _tick(instance, config) == ["routing"]
     assert _stale(instance, "ticket_triage", week)
+
+
+def test_the_review_log_s_first_version_is_recorded_before_anything_reads_it(tmp_path, instance):
+    """The UI's first "observe" of theme_reviews marked every week's summaries and rankings stale,
+    with no review ever made: nothing had recorded the empty log's version."""
+    from ticket_intel.core.review import reviews_version
+    from ticket_intel.definitions import defs
+    from ticket_intel.defs.sources import record_config_versions
+
+    sensor = defs().resolve_sensor_def("taxonomy_sensor")
+    tick = sensor.evaluate_tick(dg.build_sensor_context(
+        instance=instance, resources={"ranking": RankingConfig(taxonomy=str(PROJECT_ROOT / "taxonomy.yaml"))}))
+    assert sorted(e.asset_key.to_user_string() for e in tick.asset_events) == ["taxonomy", "theme_reviews"]
+    assert "first look" in tick.skip_message
+    fresh = dg.DagsterInstance.ephemeral()
+    record_config_versions(fresh)  # the command line's runs, before the daemon looks
+    assert latest_version(fresh, "theme_reviews") == reviews_version([])

@@ -90,18 +90,29 @@ def file_observation(instance: dg.DagsterInstance, asset: str, path: str) -> dg.
     return None if latest_version(instance, asset) == version else observation(asset, version)
 
 
-def recorded(events: list[dg.AssetObservation], built_on: str) -> str:
-    """What a sensor's tick did when it recorded new versions (shown in the tick, where an idle tick
-    says "unchanged"): the files, and what applies them."""
+def recorded(instance: dg.DagsterInstance, events: list[dg.AssetObservation], built_on: str) -> str:
+    """What a sensor's tick did when it recorded versions (shown in the tick, where an idle tick says
+    "unchanged"): the files, and what applies them; call it before the events are reported. A first
+    look changes nothing built: a new instance's first tick said its assets were stale."""
     names = ", ".join(e.asset_key.to_user_string() for e in events)
+    if all(latest_version(instance, e.asset_key.to_user_string()) is None for e in events):
+        return f"recorded the current version of {names} (a first look: nothing built read another)"
     return (f"recorded a new version of {names}: {built_on} show as stale; backfill weekly_job over the weeks "
             "to apply it (`ticket-intel run --weeks all`)")
 
 
+def first_reviews_observation(instance: dg.DagsterInstance) -> dg.AssetObservation | None:
+    """The review log's version before any decision (an empty log), when none is recorded yet: the
+    CLI records each decision's, so without it the UI's first "observe" showed every summary and
+    ranking stale with no review made."""
+    return observation("theme_reviews", reviews_version([])) if latest_version(instance, "theme_reviews") is None else None
+
+
 def record_config_versions(instance: dg.DagsterInstance) -> None:
-    """Before a run outside the daemon (the CLI): record the configuration files the run will read, so
-    its materializations carry their versions and do not show stale once the sensors first look."""
-    for asset, setting in CONFIG_FILES.items():
-        found = file_observation(instance, asset, settings.value(setting))
-        if found is not None:
-            instance.report_runless_asset_event(found)
+    """Before a run outside the daemon (the CLI): record the configuration files the run will read
+    and the review log's first version, so its materializations carry their versions and do not show
+    stale once the sensors or the UI first look."""
+    found = [file_observation(instance, asset, settings.value(setting)) for asset, setting in CONFIG_FILES.items()]
+    for event in [*found, first_reviews_observation(instance)]:
+        if event is not None:
+            instance.report_runless_asset_event(event)

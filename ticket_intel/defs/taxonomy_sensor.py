@@ -3,7 +3,7 @@
 import dagster as dg
 
 from ticket_intel.defs.resources import RankingConfig
-from ticket_intel.defs.sources import file_observation, recorded
+from ticket_intel.defs.sources import file_observation, first_reviews_observation, recorded
 
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -11,6 +11,9 @@ from ticket_intel.defs.sources import file_observation, recorded
            "the assets that use it show as stale until their weeks are backfilled.")
 def taxonomy_sensor(context: dg.SensorEvaluationContext, ranking: RankingConfig) -> dg.SensorResult:
     found = file_observation(context.instance, "taxonomy", ranking.taxonomy)
+    reviews = first_reviews_observation(context.instance)  # this sensor is the daemon's first look at inputs
     if found is None:
-        return dg.SensorResult(skip_reason="taxonomy unchanged")
-    return dg.SensorResult(asset_events=[found], skip_reason=recorded([found], "the summaries and what is built on them"))
+        return dg.SensorResult(asset_events=[reviews] if reviews else [], skip_reason="taxonomy unchanged")
+    said = recorded(context.instance, [found], "the summaries and rankings that read it (not the alerts and reports "
+                    "built on them, which Dagster does not mark)")
+    return dg.SensorResult(asset_events=[found, *([reviews] if reviews else [])], skip_reason=said)

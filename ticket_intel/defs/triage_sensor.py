@@ -16,4 +16,4 @@ def triage_config_sensor(context: dg.SensorEvaluationContext, triage_config: Tri
     if not found:
         return dg.SensorResult(skip_reason="triage.yaml and routing.yaml unchanged")
     return dg.SensorResult(asset_events=found, skip_reason=recorded(
-        found, "ticket_triage (and the summaries, rankings and reports built on it, which Dagster does not mark)"))
+        context.instance, found, "ticket_triage (and the summaries, rankings and reports built on it, which Dagster does not mark)"))
