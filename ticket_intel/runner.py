@@ -30,6 +30,7 @@ import pandas as pd
 from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core.rates import CutWeek, cut_short
+from ticket_intel.core.sources import whole_reads
 from ticket_intel.core.sources.zones import local_zone
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, span, week_start
@@ -336,8 +337,9 @@ def kept_weeks(warehouse: str | Path, files: pd.DataFrame) -> Counter[date]:
 
 
 def _read_exports(files: pd.DataFrame) -> list[str]:
-    """The exports the inbox listing read: an unreadable one gives no ticket, and keeps its old ones."""
-    return files.loc[files["error"].isna(), "source_file"].tolist()
+    """The exports the inbox listing read whole: an unreadable one gives no ticket and one cut short
+    part of them; both keep their old ones."""
+    return whole_reads(files)
 
 
 def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str], set[str], Counter[date]]:

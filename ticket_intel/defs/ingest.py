@@ -25,7 +25,7 @@ from ticket_intel.core.product_inputs import (
     releases_frame,
 )
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
-from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of
+from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of, whole_reads
 from ticket_intel.core.sources.accounts import ACCOUNTS
 from ticket_intel.core.sources.zones import local_zone
 from ticket_intel.defs.partitions import week_facts, weekly, weekly_asset, weeks_of
@@ -65,13 +65,13 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         files = count_by_weeks(streamed, per_week, weeks).assign(run_id=run_id, in_inbox=True)
         inputs = ingest.product_inputs()
         write = IngestWrite(
-            weeks=weeks, read_files=files.loc[files["error"].isna(), "source_file"].tolist(),
+            weeks=weeks, read_files=whole_reads(files),
             listed_files=files["source_file"].tolist(), stage=stage, run_id=run_id, files=files,
             prune=ingest.prune(), inputs=side_input_writes(inputs, run_id))
         with warehouse.connect() as con:
             recorded = recorded_file_hashes(con)
             emptied = write_ingest(con, write)
-            kept = kept_files(stored_files(con), write.read_files)
+            kept = kept_files(stored_files(con), files.loc[files["error"].isna(), "source_file"])  # gone or unreadable
         checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
         shaping, digests = inputs_digest(Path(ingest.inbox)), week_tickets(stage.week_digests(), weeks)
     # Sound records set aside (SET_ASIDE) are shown apart from the malformed ones.

@@ -370,6 +370,12 @@ def _v25_report_revisions(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE marts.weekly_reports ADD COLUMN IF NOT EXISTS {column}")
 
 
+def _v26_cut_short_exports(con: duckdb.DuckDBPyConnection) -> None:
+    """Whether an export ended mid-record (cut short, or still being written): its earlier tickets
+    it lacks are kept, not removed (core/sources `whole_reads`)."""
+    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS cut_short BOOLEAN")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -404,6 +410,7 @@ MIGRATIONS = (
     Migration(23, "week overviews count their tickets in ranked themes", _v23_ranked_tickets),
     Migration(24, "every theme id issued, never issued again", _v24_theme_registry),
     Migration(25, "weekly reports record when and with how many tickets they were first written", _v25_report_revisions),
+    Migration(26, "exports that end mid-record are marked, and keep what they held", _v26_cut_short_exports),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -71,7 +71,7 @@ from ticket_intel.core.weeks import monday
 __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "REPEATED_ROWS", "SKIPPED_ROWS", "SUPERSEDED_REASON", "Chunk",
            "FileCache", "FileError", "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256",
            "list_exports", "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox",
-           "stream_exports", "unread_sample"]  # fmt: skip
+           "stream_exports", "unread_sample", "whole_reads"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
@@ -79,7 +79,12 @@ __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "REPEATED_ROWS", "S
 # stands for it) and `out_of_range` (a ticket outside the weeks being run: counted, left for a run of
 # its weeks).
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
-                "repeated", "out_of_range", "error"]
+                "repeated", "out_of_range", "error", "cut_short"]
+# A line-based export that stops mid-record (no line break at its end, its last record rejected as
+# incomplete) was cut short, or is still being written: it holds part of what it held before.
+INCOMPLETE_RECORD = ("unexpected end of data", "row cut short", "invalid JSON on this line", "last record incomplete")
+CUT_SHORT = ("ends mid-record (cut short, or still being written?): its tickets replace their copies, and those "
+             "it held before and lacks now are kept until a whole export replaces it")
 # What a file's `skipped` rows are, as a run's log and `ticket-intel run` say it ("3615 skipped" on the
 # twcs sample left a user asking what was lost: its brand replies and customers' later tweets).
 SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a mapping leaves out)"
@@ -140,7 +145,14 @@ def file_summary(row: Any) -> str:
               *(f"{int(n)} {what}" for n, what in ((row.skipped, SKIPPED_ROWS), (row.repeated, REPEATED_ROWS),
                                                  (row.out_of_range, OUTSIDE_ROWS)) if pd.notna(n) and n > 0)]
     return f"{Path(row.source_file).name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
-        f" — {row.error}" if row.error else "")
+        f" — {row.error}" if row.error else f" — {CUT_SHORT}" if getattr(row, "cut_short", False) is True else "")
+
+
+def whole_reads(files: pd.DataFrame) -> list[str]:
+    """The exports read whole (FILE_COLUMNS rows): their tickets in the weeks run replace what they
+    held. An unreadable one gives none and one cut short part of them: both keep what they held."""
+    cut = files["cut_short"].fillna(False).astype(bool) if "cut_short" in files else False
+    return files.loc[files["error"].isna() & ~cut, "source_file"].tolist()
 
 
 @dataclass
@@ -951,10 +963,12 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
         entry.update(file_hash=spool.sha256, file_bytes=spool.size)
         key = reading.cache_key(source_file, spool)
         if key and reading.cache and (cached := reading.cache.replay(key, source_file)) is not None:
-            reading.files[source_file] = cached
+            reading.files[source_file] = _file_entry(source_file) | cached
             return
         head = _head(spool.file, 4)
-        tail = b"" if head[:2] == b"\x1f\x8b" or head in (b"PAR1", ZIP_MAGIC) else cut_incomplete(spool)
+        lines = not (head[:2] == b"\x1f\x8b" or head in (b"PAR1", ZIP_MAGIC))
+        open_end = lines and _last_byte(spool) not in (b"\n", b"\r", b"")
+        tail = cut_incomplete(spool) if lines else b""
         try:
             sent, messages = _send_chunks(_parse_file(path.name, spool.file, mappings, reading.chunk_rows),
                                     source_file, reading)
@@ -962,6 +976,7 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
             reading.sink.drop(source_file)
             reading.file_error(source_file, str(exc), _head(spool.file, 2000))
             return
+    entry["cut_short"] = bool(tail) or (open_end and entry.pop("incomplete", False))
     ending = [{"locator": "end of file", "source": entry["profile"], "source_file": source_file,
                "record": tail.decode("utf-8", errors="replace")[:RECORD_CHARS],
                "reason": "last record incomplete: the file was being written while it was read"}] if tail else []
@@ -988,6 +1003,8 @@ def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Rea
         reading.emit(result.tickets, result.replies, result.rejections)
         if any(is_for_now(str(r["reason"])) for r in result.rejections):
             reading.for_now.add(source_file)
+        if result.rejections:  # whether the last record read was cut (`INCOMPLETE_RECORD`)
+            entry["incomplete"] = any(m in str(result.rejections[-1]["reason"]) for m in INCOMPLETE_RECORD)
         sent += len(result.tickets) + len(result.rejections)
         entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped)
         if pending is not None:
@@ -1059,7 +1076,14 @@ def _rejections(tickets: pd.DataFrame, reason: Callable[[Any], str], hashes: dic
 
 def _file_entry(source_file: str) -> dict[str, Any]:
     return dict.fromkeys(FILE_COLUMNS, 0) | {"source_file": source_file, "file_hash": None, "file_bytes": None,
-                                             "profile": None, "error": None}
+                                             "profile": None, "error": None, "cut_short": False}
+
+
+def _last_byte(spool: Spool) -> bytes:
+    spool.file.seek(max(spool.size - 1, 0))
+    last = spool.file.read(1)
+    spool.file.seek(0)
+    return last
 
 
 def _set(item: Any, key: str, value: Any) -> None:
