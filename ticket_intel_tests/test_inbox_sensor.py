@@ -4,12 +4,14 @@ processed (same content, even renamed) start nothing."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import dagster as dg
+from dagster._core.test_utils import create_run_for_test
 
 from ticket_intel.core.sources import file_sha256
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
-from ticket_intel.defs.ingest import READ_FILES
+from ticket_intel.defs.ingest import BUILT_FROM_TICKETS, READ_FILES, CompleteRun
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
 
 CONFIG = {"ranking": RankingConfig(), "triage_config": TriageConfig()}  # the shipped taxonomy, triage and routing
@@ -109,10 +111,46 @@ def test_weeks_whose_last_complete_run_read_the_file_start_nothing(tmp_path, ins
         instance.report_runless_asset_event(dg.AssetMaterialization(
             "raw_tickets", partition=week, metadata={READ_FILES: dg.MetadataValue.json([digest])}))
     for week in ("2026-09-07", "2026-09-21"):  # 09-14's run stopped after ingest
-        instance.report_runless_asset_event(dg.AssetMaterialization("weekly_report", partition=week))
+        _built(instance, week, BUILT_FROM_TICKETS)
     ranges, cursor = _evaluate(instance, inbox, None)
     assert ranges == [("2026-09-14", "2026-09-14")]
     assert _evaluate(instance, inbox, cursor)[0] == []
+
+
+def _built(instance: dg.DagsterInstance, week: str, assets: tuple[str, ...]) -> str:
+    """A run that materializes the week's `assets`; its id."""
+    from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+
+    run_id = create_run_for_test(instance, job_name="weekly_job").run_id
+    for asset in assets:
+        instance.report_dagster_event(DagsterEvent(DagsterEventType.ASSET_MATERIALIZATION.value, "weekly_job",
+                                                   event_specific_data=StepMaterializationData(
+                                                       dg.AssetMaterialization(asset, partition=week))), run_id)
+    return run_id
+
+
+def test_a_week_completed_by_several_runs_is_complete(instance):
+    """A backfill from the UI runs a week's ingest and its clustering-to-report in separate runs,
+    and a re-execution from a failure runs the steps after it: the week is complete (it was taken
+    for never completed, so the Monday schedule ran it and every week after it again). A later run
+    that ingests the week again, or one that stops before the report, leaves it needing a run."""
+    from ticket_intel.defs.ingest import last_complete_ingest
+
+    def complete(week: str) -> CompleteRun:
+        return last_complete_ingest(instance)(date.fromisoformat(week))
+
+    ingest = _built(instance, "2026-09-07", ("raw_tickets",))
+    assert not complete("2026-09-07").run_id
+    _built(instance, "2026-09-07", BUILT_FROM_TICKETS[:4])  # the backfill's next runs
+    report = _built(instance, "2026-09-07", BUILT_FROM_TICKETS[4:])
+    assert complete("2026-09-07") == CompleteRun(ingest, {}, report)
+    _built(instance, "2026-09-07", ("raw_tickets",))  # a partial run re-ingests it
+    assert not complete("2026-09-07").run_id
+
+    ingest = _built(instance, "2026-09-14", ("raw_tickets", *BUILT_FROM_TICKETS[:4]))  # failed at cluster_summaries
+    assert not complete("2026-09-14").run_id
+    report = _built(instance, "2026-09-14", BUILT_FROM_TICKETS[4:])  # re-executed from the failure
+    assert complete("2026-09-14") == CompleteRun(ingest, {}, report)
 
 
 def test_a_changed_help_center_or_releases_file_reruns_the_newest_week(tmp_path, instance):

@@ -15,12 +15,9 @@ from ticket_intel.core.progress import Progress
 from ticket_intel.core.subgroups import GroupSettings
 from ticket_intel.core.theme_week import cluster_window, issued_from, issued_to, previous_from
 from ticket_intel.core.weeks import window
-from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
+from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_of, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, ClusteringConfig, RankingConfig, Warehouse
 
-WINDOW_DEP = dg.TimeWindowPartitionMapping(
-    start_offset=-(WINDOW_WEEKS - 1), allow_nonexistent_upstream_partitions=True
-)
 PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
     start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
 )
@@ -44,10 +41,23 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
     return step.stats
 
 
+def left_stale(moved: list[date], later: list[date]) -> str:
+    """What a run of past weeks whose themes changed leaves as it was: the weeks after it carry
+    their themes over from the weeks before and count their trends against them, so their
+    clusters, summaries, rankings, alerts and reports follow the old themes until they run again.
+    A backfill runs the weeks it was asked for (the whole chain of each), not every week after."""
+    return (f"the themes of {len(moved)} week(s) of this run changed, the first {moved[0]}: the {len(later)} "
+            f"clustered week(s) after the run, {later[0]}..{later[-1]}, still follow the themes as they were "
+            f"(ids, trends, alerts, reports); backfill weekly_job over {later[0]}..{later[-1]} to carry the change on")
+
+
 @weekly_asset(
     group_name="themes",
+    # Its week's embeddings and its previous week: the window's earlier weeks come through that chain.
+    # The 8-week window declared as such made Dagster extend a backfill's clustering and summaries,
+    # and not their rankings or reports, to the 7 weeks after the weeks asked for.
     deps=[
-        dg.AssetDep("ticket_embeddings", partition_mapping=WINDOW_DEP),
+        "ticket_embeddings",
         dg.AssetDep("ticket_clusters", partition_mapping=PREVIOUS_WEEK),
     ],
     description="Themes over the trailing window of weeks (UMAP + HDBSCAN, seeded; pieces of one theme "
@@ -57,16 +67,21 @@ def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: Cluster
 )
 def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clustering: ClusteringConfig,
                     alerts: AlertConfig, ranking: RankingConfig):
-    stats = {}
+    stats, moved = {}, []
     refit = clustering.refit(WINDOW_WEEKS, alerts.settings(ranking))  # a theme half-way to a spike refits
     groups = clustering.new_groups(ranking)
     with warehouse.connect() as con:
         weeks = weeks_with_tickets(context, con, announce=True)
         meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
         for week in weeks:
+            before = wh.theme_members(con, week)
             stats[week.isoformat()] = found = cluster_week(con, week, clustering, refit, groups, context.run.run_id)
+            moved += [] if before.equals(wh.theme_members(con, week)) else [week]
             context.log.debug(f"{week}: {found}")
             week_facts(context, week, {"themes": dg.MetadataValue.int(found["themes"]),
                                        "outliers": dg.MetadataValue.int(found["outliers"])})
             meter.advance()
+        later = wh.clustered_after(con, weeks_of(context)[-1]) if moved else []
+    if later:
+        context.log.warning(left_stale(moved, later))
     return dg.MaterializeResult(metadata={"weeks": dg.MetadataValue.json(stats)})

@@ -106,9 +106,10 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
 
 
 class CompleteRun(NamedTuple):
-    """A week's last complete run: its id and its raw_tickets metadata (none: the week needs a run),
-    and the run of the week's latest report: this one's, or a later run's that wrote it again (a
-    review's), which the warehouse's report must carry."""
+    """A week's last complete run: the run of its latest raw_tickets materialization and its metadata
+    (none: the week needs a run), and the run of the week's latest report, which the warehouse's
+    report must carry (a later run's than the ingest when a backfill split the week, or a review
+    wrote the report again)."""
 
     run_id: str | None
     metadata: dict[str, Any]
@@ -119,13 +120,18 @@ class CompleteRun(NamedTuple):
         return self.report_run_id or self.run_id
 
 
-REPORTS_LOOKED_AT = 100  # a week's reports read back for its ingest run's: reviews since, at most this many
+# What a week's report is built from after its tickets: each must be materialized after the week's
+# raw_tickets for the week to be complete (test_definitions checks this against the graph).
+BUILT_FROM_TICKETS = ("redacted_tickets", "ticket_embeddings", "ticket_triage", "ticket_clusters",
+                      "cluster_summaries", "ranked_themes", "theme_alerts", "weekly_report")
 
 
 def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], CompleteRun]:
-    """Week -> its last complete run (memoised): the run of the week's latest raw_tickets
-    materialization, when that run also wrote the week's report; none when it stopped before (the
-    week still needs a run) or never ran."""
+    """Week -> its last complete run (memoised): its latest raw_tickets materialization, when every
+    asset its report is built from was materialized after it, by that run or later ones; none when
+    one was not (a run stopped, or a partial run re-ingested the week: it still needs a run). A
+    backfill from the UI, and a re-execution from a failure, complete a week in several runs; asking
+    for one run that wrote both the tickets and the report took every such week for never completed."""
     known: dict[date, CompleteRun] = {}
 
     def latest(asset: str, week: date) -> dg.EventLogRecord | None:
@@ -133,20 +139,13 @@ def last_complete_ingest(instance: dg.DagsterInstance) -> Callable[[date], Compl
             dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[week.isoformat()]), limit=1)
         return found.records[0] if found.records else None
 
-    def reported(run_id: str, week: date) -> bool:
-        """Whether `run_id` wrote the week's report (a later review's run may have written it again)."""
-        found = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey("weekly_report"), asset_partitions=[week.isoformat()]),
-            limit=REPORTS_LOOKED_AT)
-        return any(r.run_id == run_id for r in found.records)
-
     def complete_run(week: date) -> CompleteRun:
         if week not in known:
-            raw, report = latest("raw_tickets", week), latest("weekly_report", week)
-            complete = (raw is not None and raw.asset_materialization and report is not None
-                        and (report.run_id == raw.run_id or reported(raw.run_id, week)))
+            raw = latest("raw_tickets", week)
+            built = {asset: latest(asset, week) for asset in BUILT_FROM_TICKETS} if raw and raw.asset_materialization else {}
+            complete = bool(built) and all(b is not None and b.storage_id > raw.storage_id for b in built.values())
             known[week] = CompleteRun(raw.run_id, {k: v.value for k, v in raw.asset_materialization.metadata.items()},
-                                      report.run_id) if complete else CompleteRun(None, {})
+                                      built["weekly_report"].run_id) if complete else CompleteRun(None, {})
         return known[week]
 
     return complete_run

@@ -134,6 +134,19 @@ def previous_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[pd.Data
     return themes, members
 
 
+def theme_members(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
+    """The week's tickets with their theme and series theme, as stored: what the next week's
+    clustering carries over."""
+    return read(con, "SELECT ticket_id, theme_id, series_theme_id FROM staging.ticket_clusters "
+                     "WHERE week_start = ? ORDER BY ticket_id", [week])
+
+
+def clustered_after(con: duckdb.DuckDBPyConnection, week: date) -> list[date]:
+    """The weeks after `week` that hold clusters, oldest first."""
+    return [r[0] for r in con.execute("SELECT DISTINCT week_start FROM staging.ticket_clusters WHERE week_start > ? "
+                                      "ORDER BY 1", [week]).fetchall()]
+
+
 def issued_themes(con: duckdb.DuckDBPyConnection, week: date) -> tuple[frozenset[str], pd.DataFrame]:
     """(every theme id issued, the themes (theme_id, centroid, ticket_ids) that runs of `week` or a
     later week gave ids): each as in the earliest such week, stored or first registered (a week
