@@ -80,8 +80,11 @@ def test_a_snapshot_that_does_not_fit_leaves_the_old_one(small_disk):
     with wh.open_warehouse(path) as con:
         wh.replace(con, [wh.Replace("marts.weekly_overview", overview(NEW, 7, rows=2000), "week_start", [NEW])])
     filler = fill(small_disk, leave=path.stat().st_size // 2)
-    with access.writer_lock(path, "test", wait_seconds=0), pytest.raises(OSError, match=FULL):
+    with access.writer_lock(path, "test", wait_seconds=0), pytest.raises(OSError, match=FULL) as failure:
         access.publish_snapshot(path)
+    # it says what the run kept: "[Errno 28] No space left on device" alone read as data lost
+    assert "warehouse.duckdb holds what was written, but its copy for readers (warehouse.snapshot.duckdb) " \
+           "was not made" in str(failure.value) and failure.value.errno == 28
     filler.unlink()
     assert sorted(p.name for p in small_disk.iterdir()) == sorted(
         ["warehouse.duckdb", "warehouse.duckdb.lock", "warehouse.duckdb.writer.json", "warehouse.snapshot.duckdb"])

@@ -4,7 +4,9 @@ backend's closeness to torch, and the DuckDB cache that makes a re-run embed not
 from __future__ import annotations
 
 import json
+import tempfile
 from functools import partial
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -59,6 +61,23 @@ def test_onnx_export_is_built_once_cached_and_only_as_asked(tmp_path):
     assert [f.stat().st_mtime_ns for f in again] == stamps
     int8, _ = encoder.onnx_file(embed.DEFAULT_MODEL, quantized=True, cache_dir=tmp_path)
     assert int8.name == "model_int8.onnx" and files[0].stat().st_mtime_ns == stamps[0]
+
+
+def test_a_damaged_export_is_built_again_and_an_unwritable_home_is_no_failure(tmp_path, monkeypatch):
+    """A cut model file failed every run at triage with a traceback, never rebuilt; a read-only
+    home failed the run too."""
+    import shutil
+
+    monkeypatch.setattr(encoder, "ONNX_CACHE", tmp_path / "cache")
+    built = encoder.onnx_file(embed.DEFAULT_MODEL, quantized=False, cache_dir=encoder.ONNX_CACHE)[0]
+    whole = built.read_bytes()
+    built.write_bytes(whole[: len(whole) // 2])
+    fresh = encoder._onnx_encoder(embed.DEFAULT_MODEL, quantized=False, threads=1)
+    assert built.stat().st_size > len(whole) // 2 and fresh.encode_batch(TEXTS[:2]).shape == (2, fresh.dim)
+    (tmp_path / "home").write_text("a file where the cache's parent should be")
+    monkeypatch.setattr(encoder, "ONNX_CACHE", tmp_path / "home" / "cache")
+    assert encoder._cache_dir().parent == Path(tempfile.gettempdir())
+    shutil.rmtree(tmp_path / "cache")
 
 
 def test_onnx_backend_refuses_models_it_cannot_reproduce(tmp_path):

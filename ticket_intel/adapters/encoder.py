@@ -248,11 +248,31 @@ def _quantize(fp32: Path, int8: Path) -> None:
     os.replace(tmp, int8)
 
 
+def _cache_dir() -> Path:
+    """Where ONNX exports are kept: ~/.cache/ticket_intel/onnx, or the system's temporary folder when
+    the home cannot be written (a read-only home in a container failed the run at triage)."""
+    try:
+        ONNX_CACHE.mkdir(parents=True, exist_ok=True)
+        if os.access(ONNX_CACHE, os.W_OK):
+            return ONNX_CACHE
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"ticket_intel-onnx-{os.getuid()}"
+
+
+def _session(model_file: Path, options: Any) -> Any:
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+
+
 def _onnx_encoder(name: str, quantized: bool, threads: int) -> OnnxEncoder:
     import onnxruntime as ort
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidProtobuf
     from tokenizers import Tokenizer
 
-    model_file, tok_file = onnx_file(name, quantized)
+    cache = _cache_dir()
+    model_file, tok_file = onnx_file(name, quantized, cache)
     tokenizer = Tokenizer.from_file(str(tok_file))
     tokenizer.enable_truncation(max_length=_max_seq_length(Path(model_path(name))))
     pad = tokenizer.padding or {"pad_id": 0, "pad_token": "[PAD]"}
@@ -263,7 +283,12 @@ def _onnx_encoder(name: str, quantized: bool, threads: int) -> OnnxEncoder:
     # Idle workers sleep instead of spinning: on a shared or busy CPU spinning only steals cycles.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+    try:
+        session = _session(model_file, options)
+    except (InvalidProtobuf, Fail):  # a kept export cut short or damaged: built again, once
+        for built in model_file.parent.glob("model*.onnx"):
+            built.unlink()
+        session = _session(onnx_file(name, quantized, cache)[0], options)
     inputs = {i.name for i in session.get_inputs()}
     dim = int(session.get_outputs()[0].shape[-1])
     return OnnxEncoder(session, tokenizer, dim, with_token_types="token_type_ids" in inputs)

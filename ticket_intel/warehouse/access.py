@@ -174,6 +174,11 @@ def publish_snapshot(path: str | Path) -> Path:
         _fsync(partial)
         os.replace(partial, snapshot)
         _fsync(snapshot.parent)
+    except OSError as exc:  # "[Errno 28]" alone read as if the run had lost its data
+        partial.unlink(missing_ok=True)
+        raise OSError(exc.errno, f"{exc.strerror}: {path.name} holds what was written, but its copy for readers "
+                      f"({snapshot.name}) was not made; readers see the previous one until a run after the "
+                      "cause is fixed makes it") from exc
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -31,6 +31,8 @@ KEYS: dict[str, tuple[str, ...]] = {
 # Columns that name the run or the output folder, not the data; tables stamped by the clock are left out.
 VOLATILE = ("run_id", "html_path", "written_at", "first_written_at")
 CLOCK_TABLES = ("ops.llm_cache", "ops.theme_reviews", "ops.schema_version")
+# Appended to, never replaced per week: a week's rows come from every run that issued an id in it.
+APPEND_ONLY = ("ops.theme_registry",)
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -62,7 +64,7 @@ def mixed_partitions(con: duckdb.DuckDBPyConnection) -> dict[str, list[date]]:
     """Weeks whose rows in one table were written by more than one run: a partial partition."""
     found = {}
     for table in tables(con):
-        if not {"week_start", "run_id"} <= set(_columns(con, table)):
+        if table in APPEND_ONLY or not {"week_start", "run_id"} <= set(_columns(con, table)):
             continue
         weeks = con.execute(f"SELECT week_start FROM {table} GROUP BY week_start "
                             "HAVING count(DISTINCT run_id) > 1 ORDER BY 1").fetchall()
