@@ -12,9 +12,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# torch first, pinned, so the resolver takes the CPU wheel and never a multi-GB CUDA build.
+# torch first, pinned, so the rest resolves against it. Plain PyPI's Linux wheel pulls the CUDA
+# packages (GBs); `make TORCH_INDEX=https://download.pytorch.org/whl/cpu demo` takes the CPU build
+# (an index configured for pip, as on the CI machine, is used as it is).
+TORCH_INDEX ?=
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
