@@ -14,6 +14,7 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core import identity
 from ticket_intel.core.review import waiting
+from ticket_intel.core.theme_week import Issued, PreviousTheme, cluster_window
 from ticket_intel_tests.test_determinism import WEEKS, window_vectors
 
 
@@ -32,6 +33,56 @@ def test_a_new_theme_takes_back_the_id_of_the_theme_it_is_and_a_look_alike_takes
     # the second is the same direction as an earlier theme but shares no ticket with it: a look-alike
     assert identity.reissued(fresh, earlier) == {"T20260302-07": "T20260302-01"}
     assert identity.reissued(fresh[1:], earlier[1:]) == {}  # nothing shared at all: centroids alone decide nothing
+
+
+def test_a_week_run_again_gives_each_half_of_a_split_the_id_it_had_not_the_one_last_week_suggests():
+    """Last week's theme held two issues, 20 tickets of one and 30 of the other; the first run of this
+    week split it and gave the parent's id to the smaller half (its earlier run, `issued`). Run again, the
+    week splits the same way. Matched to last week alone, the parent's id went to the larger half, a
+    group sharing no ticket with what it named in this week, and the smaller half got a new number."""
+    x, ids, _ = window_vectors()
+    keep = [k for k, i in enumerate(ids) if i.startswith(("w0-c0-", "w0-c1-"))]
+    x, ids = x[keep], [ids[k] for k in keep]
+    a, b = [i for i in ids if "-c1-" in i], [i for i in ids if "-c0-" in i]  # 25 and 40 tickets
+    week = WEEKS[1]
+    now = [k % 5 == 0 for k in range(len(ids))]  # a fifth of each issue arrived this week
+    tickets = pd.DataFrame({"ticket_id": ids, "ticket_week": [week if n else WEEKS[0] for n in now]})
+    before = frozenset(i for i, n in zip(ids, now, strict=True) if not n)
+    centroid = x[[k for k, i in enumerate(ids) if i in before]].mean(axis=0)
+    parent = PreviousTheme(identity.Theme("T20260223-00", centroid / np.linalg.norm(centroid), before),
+                           WEEKS[0], "new")
+
+    def earlier(theme_id: str, members: list[str]) -> identity.Theme:
+        v = x[[ids.index(i) for i in members]].mean(axis=0)
+        return identity.Theme(theme_id, v / np.linalg.norm(v), frozenset(members))
+
+    issued = Issued(frozenset({"T20260223-00", "T20260302-00"}),
+                    (earlier("T20260223-00", a), earlier("T20260302-00", b)))
+    step = cluster_window(week, tickets, x, [parent], seed=11, issued=issued)
+    named = step.clusters.groupby("theme_id")["ticket_id"].agg(frozenset).to_dict()
+    assert named["T20260223-00"] & set(a) and not named["T20260223-00"] & set(b)
+    assert named["T20260302-00"] & set(b) and not named["T20260302-00"] & set(a)
+
+
+def test_an_id_goes_back_to_no_fresh_theme_when_its_tickets_sit_in_a_theme_that_has_an_id():
+    """An earlier run's 90-ticket theme; this run keeps 88 of its tickets in a continuing theme and a new
+    small one holds the other 2 with 6 others. Scored among the new themes alone (the old rule), the small
+    one held all of the earlier theme's tickets it could see and took its id."""
+    earlier = [_theme("T20261102-01", 0, [f"f{i}" for i in range(90)])]
+    continuing = _theme("T20260831-02", 0, [f"f{i}" for i in range(88)] + ["g1", "g2"])
+    small = _theme("T20261019-00", 0, ["f88", "f89"] + [f"m{i}" for i in range(6)])
+    assert identity.reissued([small], earlier, [continuing]) == {}
+    assert identity.reissued([small], earlier) == {"T20261019-00": "T20261102-01"}  # with nothing else to see
+
+
+def test_a_theme_that_continues_keeps_its_id_though_an_earlier_run_gave_its_tickets_another():
+    """Put back with its export, a week's 6-ticket theme continues last week's; the pruned run had given
+    the same tickets a new id. Scored alone that id fits better (the same tickets), but a theme that
+    continues keeps its id, and the earlier one goes to no other cluster either."""
+    cluster = {0: _theme("c", 0, ["a", "b", "c", "d", "e", "f"]), 1: _theme("d", 1, ["x", "y", "z"])}
+    last_week = [_theme("T20171009-01", 0, ["a", "b", "c", "d", "e", "old"])]
+    pruned_run = [_theme("T20171030-11", 0, ["a", "b", "c", "d", "e", "f"])]
+    assert identity.matched(cluster, last_week, earlier=pruned_run) == {0: "T20171009-01"}
 
 
 def _store(path: Path, keep) -> None:

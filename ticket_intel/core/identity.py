@@ -39,15 +39,19 @@
 4. An id is issued once, ever. Ids are numbered by week of birth, so when a week is clustered
    again on changed history (an export pruned, then put back) its new themes would take the
    numbers its old themes held, and reviews and tracker links, keyed by id, would follow a number
-   to another theme. A week's new themes therefore take back the ids earlier runs of this week
-   or a later one gave the same theme (the rule that matches weeks, `match`), and the others get
-   numbers no run has issued (`new_ids`, `reissued`).
+   to another theme. A week's clusters are therefore matched, in one assignment, to last week's
+   themes and to the themes earlier runs of this week or a later one gave ids (`matched`): an id
+   goes to the cluster that continues it or is the theme it was given to, and never to one sharing
+   no ticket with that theme, so a week run again on a few late tickets gives each half of a split the
+   id it had, not the one last week alone suggests. New themes a placed week or the new-group scan
+   finds take back such ids the same way (`reissued`), and the others get numbers no run has issued
+   (`new_ids`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
@@ -59,6 +63,7 @@ from ticket_intel.core.cluster import OUTLIER, centroids, fence_and_spread, memb
 
 MIN_SCORE = 0.5
 OVERLAP_WEIGHT = 0.5
+VETO = -2.0  # below any score: the pair is never matched
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,10 @@ def new_ids(week: date, issued: frozenset[str] = frozenset()) -> Iterator[str]:
 def match(
     week: date, current: dict[int, Theme], previous: list[Theme],
     min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT, fresh: Iterator[str] | None = None,
+    earlier: Sequence[Theme] = (),
 ) -> dict[int, str]:
-    """Theme id per cluster: the matched previous theme's, or a new one (numbered in cluster order)."""
-    ids = matched(current, previous, min_score, overlap_weight)
+    """Theme id per cluster: the matched previous or `earlier` theme's, or a new one (numbered in cluster order)."""
+    ids = matched(current, previous, min_score, overlap_weight, earlier)
     fresh = fresh or new_ids(week)
     for cluster in current:
         if cluster not in ids:
@@ -100,41 +106,75 @@ def match(
     return ids
 
 
-def reissued(fresh: list[Theme], earlier: list[Theme]) -> dict[str, str]:
+def reissued(fresh: list[Theme], earlier: list[Theme], others: Sequence[Theme] = ()) -> dict[str, str]:
     """Of the themes this run gave new ids (`fresh`), those that are a theme an earlier run of this
     week or a later one issued an id to (`earlier`, no longer held by a theme of this run), with that
     id: the same rule as week to week, so a re-run on unchanged history gives back every id. A theme
     must also hold tickets of the one it takes the id of: by centroid alone (the rule between windows
-    that share no ticket) an id would pass to a look-alike."""
-    tickets = {t.theme_id: t.ticket_ids for t in earlier}
-    return {fresh[k].theme_id: theme_id for k, theme_id in matched(dict(enumerate(fresh)), earlier).items()
-            if fresh[k].ticket_ids & tickets[theme_id]}
+    that share no ticket) an id would pass to a look-alike. The assignment is over all this run's
+    themes (`others`: those holding an id already), and an earlier theme matched to one of those is
+    taken back by none: scored among the fresh ones alone, the tickets of an earlier theme that now
+    sit in a continuing theme were out of sight, and a fresh theme holding a few of them looked like
+    all of it (an 18-ticket mix took the id of a 90-ticket theme whose tickets had stayed in its parent)."""
+    themes = dict(enumerate([*fresh, *others]))
+    return {fresh[k].theme_id: theme_id for k, theme_id in matched(themes, [], earlier=earlier).items()
+            if k < len(fresh)}
 
 
 def matched(
     current: dict[int, Theme], previous: list[Theme],
-    min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT,
+    min_score: float = MIN_SCORE, overlap_weight: float = OVERLAP_WEIGHT, earlier: Sequence[Theme] = (),
 ) -> dict[int, str]:
-    """The clusters an optimal one-to-one assignment gives a previous theme scoring at least `min_score`."""
+    """The clusters an optimal one-to-one assignment gives an id scoring at least `min_score`.
+
+    The ids are those of `previous` (last week's themes) and of `earlier` (what runs of this week or a
+    later one gave them to, core/identity.py point 4), each scored by the better of its two versions,
+    and none goes to a cluster that shares no ticket with its `earlier` theme: when a week runs again,
+    the id named that theme in this week, and reviews, tracker links and dashboards were keyed on it.
+    The assignment keeps as many of last week's themes as it can (a theme that continues keeps its id:
+    a 6-ticket twcs theme put back with its export lost its id to the one the pruned run had given its
+    tickets), and of those assignments takes the best scoring.
+    Matched to last week alone, which half of a split kept the parent's id flipped with 12 late
+    tickets ("Open account · children" became "Delete account"), and a piece that an earlier run split
+    off weeks later under an id of its own took the parent's ("Charged fee" took "Cash · ATM"'s).
+    """
     clusters = list(current)
-    ids: dict[int, str] = {}
-    if clusters and previous:
-        shared = set().union(*(t.ticket_ids for t in current.values())) & set().union(
-            *(t.ticket_ids for t in previous))
-        cos = np.array([[float(current[c].centroid @ p.centroid) for p in previous] for c in clusters])
-        score = cos
-        if shared:
-            jac = np.zeros_like(cos)
-            for i, c in enumerate(clusters):
-                a = current[c].ticket_ids & shared
-                for j, p in enumerate(previous):
-                    b = p.ticket_ids & shared
-                    jac[i, j] = len(a & b) / len(a | b) if a | b else 0.0
-            score = (1 - overlap_weight) * cos + overlap_weight * jac
-        for r, c in zip(*linear_sum_assignment(-score), strict=True):
-            if score[r, c] >= min_score:
-                ids[clusters[r]] = previous[c].theme_id
-    return ids
+    names = list(dict.fromkeys(t.theme_id for t in (*previous, *earlier)))
+    if not clusters or not names:
+        return {}
+    column = {n: j for j, n in enumerate(names)}
+    themes = [current[c] for c in clusters]
+    score = np.full((len(clusters), len(names)), VETO)
+    continues = np.zeros(score.shape, dtype=bool)
+    for versions in (previous, earlier):
+        for j, s in zip((column[t.theme_id] for t in versions), _scores(themes, versions, overlap_weight).T,
+                        strict=True):
+            score[:, j] = np.maximum(score[:, j], s)
+            continues[:, j] |= (s >= min_score) & (versions is previous)
+    for t in earlier:
+        shares = np.array([bool(c.ticket_ids & t.ticket_ids) for c in themes])
+        score[~shares, column[t.theme_id]] = VETO
+        continues[~shares, column[t.theme_id]] = False
+    outweigh = (1 - VETO) * min(score.shape) + 1  # more than scores can differ in total: continuations count first
+    chosen = linear_sum_assignment(-(score + outweigh * continues))
+    return {clusters[r]: names[c] for r, c in zip(*chosen, strict=True) if score[r, c] >= min_score}
+
+
+def _scores(current: list[Theme], previous: Sequence[Theme], overlap_weight: float) -> np.ndarray:
+    """Per (cluster, theme): centroid cosine, mixed with the Jaccard overlap of their tickets present in
+    both windows when the windows share any."""
+    cos = np.array([[float(c.centroid @ p.centroid) for p in previous] for c in current]).reshape(
+        len(current), len(previous))
+    shared = set().union(*(t.ticket_ids for t in current)) & set().union(*(t.ticket_ids for t in previous))
+    if not shared:
+        return cos
+    jac = np.zeros_like(cos)
+    for i, c in enumerate(current):
+        a = c.ticket_ids & shared
+        for j, p in enumerate(previous):
+            b = p.ticket_ids & shared
+            jac[i, j] = len(a & b) / len(a | b) if a | b else 0.0
+    return (1 - overlap_weight) * cos + overlap_weight * jac
 
 
 def track(
@@ -146,12 +186,14 @@ def track(
     min_size: int,
     hysteresis: bool = True,
     fresh: Iterator[str] | None = None,
+    earlier: Sequence[Theme] = (),
 ) -> Tracked:
-    """Theme id per ticket for this run's clustering, with hysteresis and the events it implies."""
+    """Theme id per ticket for this run's clustering, with hysteresis and the events it implies
+    (`earlier`: the themes runs of this week or a later one gave ids, see `matched`)."""
     cents = centroids(x, labels)
     ids = np.asarray(ticket_ids, dtype=object)
     current = {c: Theme(str(c), v, frozenset(ids[labels == c].tolist())) for c, v in cents.items()}
-    theme_ids = match(week, current, previous, fresh=fresh)
+    theme_ids = match(week, current, previous, fresh=fresh, earlier=earlier)
     clustered = [theme_ids[int(c)] if c != OUTLIER else None for c in labels]
     theme_of = list(clustered)
     kept = np.zeros(len(labels), dtype=bool)

@@ -214,8 +214,9 @@ def cluster_window(
     groups, reason = scopes_of(tickets.reset_index(drop=True), x, scopes, seed)
     excluded = np.flatnonzero(reason != "")
     fresh = identity.new_ids(week, issued.ids)
+    earlier = _by_scope(issued.themes, tickets["ticket_id"].to_numpy(), groups)
     parts = [_cluster_scope(week, tickets.iloc[rows], x[rows], [p for p in previous if p.product == key], seed,
-                            hysteresis, fresh, key, refit, new_groups) for key, rows in groups.items()]
+                            hysteresis, fresh, key, refit, new_groups, earlier[key]) for key, rows in groups.items()]
     parts = _take_back(parts, {p.theme.theme_id for p in previous}, issued)
     parts.append(_left_out(tickets.iloc[excluded], reason[excluded]))
     clusters = pd.concat([p.clusters for p in parts], ignore_index=True)
@@ -237,17 +238,34 @@ def cluster_window(
     return ThemeWeek(clusters, themes, events, stats)
 
 
+def _by_scope(themes: Sequence[identity.Theme], ticket_ids: np.ndarray,
+              groups: dict[str, np.ndarray]) -> dict[str, list[identity.Theme]]:
+    """Per scope, the earlier-issued `themes` most of whose tickets in this window it holds (ties: the
+    first scope by name): each id may be taken back in one scope only, and one holding none of its
+    tickets could only take it by centroid, which `identity.matched` refuses anyway."""
+    scope_of = {ticket_ids[i]: key for key, rows in groups.items() for i in rows}
+    out: dict[str, list[identity.Theme]] = {key: [] for key in groups}
+    for theme in themes:
+        held = Counter(scope_of[t] for t in theme.ticket_ids if t in scope_of)
+        if held:
+            out[max(sorted(held), key=held.__getitem__)].append(theme)
+    return out
+
+
 def _take_back(parts: list[ThemeWeek], continued: set[str], issued: Issued) -> list[ThemeWeek]:
-    """`parts` with each new theme (an id not `continued` from last week) under the id an earlier run
-    gave it, if any (`identity.reissued`)."""
+    """`parts` with each new theme (an id neither `continued` from last week nor taken back when its
+    clusters were matched) under the id an earlier run gave it, if any (`identity.reissued`, against all
+    of this run's themes)."""
     held = {t for p in parts if len(p.themes) for t in p.themes["theme_id"]}
     earlier = [t for t in issued.themes if t.theme_id not in held]
-    fresh = []
+    continued = continued | {t.theme_id for t in issued.themes}
+    fresh, others = [], []
     for part in parts if earlier else ():
         members = _members(part.clusters)
-        fresh += [identity.Theme(r.theme_id, np.asarray(r.centroid), members.get(r.theme_id, frozenset()))
-                  for r in part.themes.itertuples() if r.theme_id not in continued] if len(part.themes) else []
-    names = identity.reissued(fresh, earlier) if fresh else {}
+        for r in part.themes.itertuples() if len(part.themes) else ():
+            theme = identity.Theme(r.theme_id, np.asarray(r.centroid), members.get(r.theme_id, frozenset()))
+            (others if r.theme_id in continued else fresh).append(theme)
+    names = identity.reissued(fresh, earlier, others) if fresh else {}
     return [_renamed(p, names) for p in parts] if names else parts
 
 
@@ -273,9 +291,10 @@ def _renamed(part: ThemeWeek, names: dict[str, str]) -> ThemeWeek:
 def _cluster_scope(
     week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence[PreviousTheme], seed: int,
     hysteresis: bool, fresh: Iterator[str], product: str, refit: placement.RefitPolicy,
-    new_groups: subgroups.GroupSettings,
+    new_groups: subgroups.GroupSettings, earlier: Sequence[identity.Theme] = (),
 ) -> ThemeWeek:
-    """The scope's themes: placed into last week's (core/placement.py), or fit in full when due."""
+    """The scope's themes: placed into last week's (core/placement.py), or fit in full when due (its
+    clusters matched to last week's themes and to the `earlier`-issued ones at once, `identity.matched`)."""
     ids = tickets["ticket_id"].tolist()
     params = cluster.default_params(len(x), seed)
     now = (tickets["ticket_week"] == week).to_numpy()
@@ -291,7 +310,7 @@ def _cluster_scope(
             return _finish(week, tickets, x, previous, fresh, product, step, new_groups)
     result = cluster.cluster(x, params)
     tracked = identity.track(week, x, ids, result.labels, [p.theme for p in previous], params.min_cluster_size,
-                             hysteresis, fresh)
+                             hysteresis, fresh, earlier)
     step = Step(tracked, result.assignment, result.probabilities, _scan_neighbours(x, tracked, result.neighbours),
                 None)
     return _finish(week, tickets, x, previous, fresh, product, step, new_groups)
