@@ -145,7 +145,12 @@ def file_summary(row: Any) -> str:
               *(f"{int(n)} {what}" for n, what in ((row.skipped, SKIPPED_ROWS), (row.repeated, REPEATED_ROWS),
                                                  (row.out_of_range, OUTSIDE_ROWS)) if pd.notna(n) and n > 0)]
     return f"{Path(row.source_file).name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
-        f" — {row.error}" if row.error else f" — {CUT_SHORT}" if getattr(row, "cut_short", False) is True else "")
+        f" — {row.error}" if row.error else f" — {CUT_SHORT}" if _is_true(getattr(row, "cut_short", None)) else "")
+
+
+def _is_true(value: Any) -> bool:
+    """A flag read from a table: True, numpy's True; not None nor NaN (a row written before the column)."""
+    return value is not None and bool(pd.notna(value)) and bool(value)
 
 
 def whole_reads(files: pd.DataFrame) -> list[str]:
@@ -976,7 +981,8 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
             reading.sink.drop(source_file)
             reading.file_error(source_file, str(exc), _head(spool.file, 2000))
             return
-    entry["cut_short"] = bool(tail) or (open_end and entry.pop("incomplete", False))
+    incomplete = entry.pop("incomplete", False)
+    entry["cut_short"] = bool(tail) or (open_end and incomplete)
     ending = [{"locator": "end of file", "source": entry["profile"], "source_file": source_file,
                "record": tail.decode("utf-8", errors="replace")[:RECORD_CHARS],
                "reason": "last record incomplete: the file was being written while it was read"}] if tail else []
