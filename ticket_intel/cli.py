@@ -128,6 +128,10 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
     return result
 
 
+# How an interrupted step's error reads: Dagster's, Python's, and DuckDB's for a query it stopped.
+INTERRUPTED = ("DagsterExecutionInterruptedError", "KeyboardInterrupt", "Query interrupted")
+
+
 def run_failure(events: Sequence[Any]) -> str:
     """Where and why a run failed, in one line: the failed step and the first error that is not
     Dagster's own wrapper (its cause chain ends at the real reason, e.g. a full disk)."""
@@ -137,8 +141,11 @@ def run_failure(events: Sequence[Any]) -> str:
             continue
         while error.cause is not None and error.message.startswith("dagster."):
             error = error.cause
-        where = event.step_key or "run start"
-        return f"{where}: {error.message.strip().splitlines()[0]}"
+        where, said = event.step_key or "run start", error.message.strip().splitlines()[0]
+        if any(mark in said for mark in INTERRUPTED):  # "RuntimeError: Query interrupted" read as a fault
+            return (f"{where}: interrupted (Ctrl-C or a stop signal); what it finished is kept, and the next "
+                    "run runs the weeks it did not complete")
+        return f"{where}: {said}"
     return "a step"
 
 

@@ -853,3 +853,19 @@ def test_an_alert_a_re_run_no_longer_raises_is_said_withdrawn(tmp_path):
     assert withdrawn(before, after) == [
         "alert withdrawn: 2026-11-23 new pattern “Refund · check” (T20261123-00), raised by an earlier run of its "
         "week and not by this one (its tickets, settings or code changed)"]
+
+
+@pytest.mark.parametrize("said", ["RuntimeError: Query interrupted",
+                                  "dagster._core.errors.DagsterExecutionInterruptedError", "KeyboardInterrupt"])
+def test_an_interrupted_run_says_it_was_interrupted_not_that_it_failed(said):
+    """Ctrl-C during embedding read "failed at ticket_embeddings: RuntimeError: Query interrupted"."""
+    from types import SimpleNamespace
+
+    from ticket_intel.cli import run_failure
+
+    error = SimpleNamespace(message=said + "\n  traceback", cause=None)
+    events = [SimpleNamespace(event_specific_data=None, step_key=None),
+              SimpleNamespace(event_specific_data=SimpleNamespace(error=error), step_key="ticket_embeddings")]
+    assert run_failure(events).startswith("ticket_embeddings: interrupted (Ctrl-C or a stop signal); what it finished")
+    error.message = "OSError: [Errno 28] No space left on device"
+    assert run_failure(events) == "ticket_embeddings: OSError: [Errno 28] No space left on device"
