@@ -218,3 +218,20 @@ def test_an_export_cut_short_keeps_the_tickets_it_lost_until_it_is_whole_again(e
     (env / "inbox" / "a.csv").write_text(fd_csv([fd_row("1"), fd_row("2")]))  # whole, without 3: replaced
     _ingest(env)
     assert sorted(_state(env)[0]) == ["1", "11", "12", "2"]
+
+
+def test_a_cut_export_is_known_by_its_last_record_not_its_last_rejection(tmp_path):
+    """The sample's Freshdesk export at 60 % of its bytes: its last record is cut (line 1050), but
+    the last rejection listed is a date rejected once the file's date order was known (line 619),
+    and the cut went unnoticed. An export whose bad record is not its last is whole."""
+    from ticket_intel import PROJECT_ROOT
+    from ticket_intel.core.sources import list_exports, read_exports
+
+    data = (PROJECT_ROOT / "data" / "sample" / "freshdesk_tickets.csv").read_bytes()
+    (tmp_path / "cut").mkdir()
+    (tmp_path / "cut" / "freshdesk_tickets.csv").write_bytes(data[: int(len(data) * 0.6)])
+    read = read_exports(list_exports(tmp_path / "cut"))
+    assert read.rejected["locator"].iloc[-1] != "line 1050" and bool(read.files["cut_short"].iloc[0])
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "whole" / "freshdesk_tickets.csv").write_bytes(data.rstrip(b"\r\n"))  # no final line break
+    assert not read_exports(list_exports(tmp_path / "whole")).files["cut_short"].iloc[0]

@@ -22,6 +22,7 @@ import hashlib
 import io
 import itertools
 import json
+import re
 import shutil
 import tempfile
 import zipfile
@@ -981,8 +982,8 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
             reading.sink.drop(source_file)
             reading.file_error(source_file, str(exc), _head(spool.file, 2000))
             return
-    incomplete = entry.pop("incomplete", False)
-    entry["cut_short"] = bool(tail) or (open_end and incomplete)
+    last, cut = entry.pop("last_line", None), entry.pop("incomplete_line", None)
+    entry["cut_short"] = bool(tail) or (open_end and cut is not None and cut == last)
     ending = [{"locator": "end of file", "source": entry["profile"], "source_file": source_file,
                "record": tail.decode("utf-8", errors="replace")[:RECORD_CHARS],
                "reason": "last record incomplete: the file was being written while it was read"}] if tail else []
@@ -1009,13 +1010,32 @@ def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Rea
         reading.emit(result.tickets, result.replies, result.rejections)
         if any(is_for_now(str(r["reason"])) for r in result.rejections):
             reading.for_now.add(source_file)
-        if result.rejections:  # whether the last record read was cut (`INCOMPLETE_RECORD`)
-            entry["incomplete"] = any(m in str(result.rejections[-1]["reason"]) for m in INCOMPLETE_RECORD)
+        _note_last_record(entry, result)
         sent += len(result.tickets) + len(result.rejections)
         entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped)
         if pending is not None:
             messages.append((pending.mapping, pending.messages))
     return sent, messages
+
+
+def _note_last_record(entry: dict[str, Any], result: ParseResult) -> None:
+    """Keep in `entry` the file's last line read and its last record rejected as incomplete
+    (`INCOMPLETE_RECORD`): a file is cut short when they are the same record. A chunk's rejections
+    are not in line order (a bad date is rejected after the parse's own), so lines, not order, tell."""
+    for items, rejected in ((result.tickets[-1:], False), (result.rejections, True)):  # tickets come in line order
+        for item in items:
+            line = _line_of(item.get("locator") if isinstance(item, dict) else None)
+            if line is None:
+                continue
+            entry["last_line"] = max(entry.get("last_line") or 0, line)
+            if rejected and any(m in str(item.get("reason")) for m in INCOMPLETE_RECORD):
+                entry["incomplete_line"] = max(entry.get("incomplete_line") or 0, line)
+
+
+def _line_of(locator: Any) -> int | None:
+    """The first line of a line-based record's locator ("line 1050", "lines 1050-1054"), else None."""
+    found = re.match(r"lines? (\d+)", str(locator)) if locator else None
+    return int(found.group(1)) if found else None
 
 
 @dataclass
