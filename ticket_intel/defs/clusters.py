@@ -72,16 +72,18 @@ def ticket_clusters(context: dg.AssetExecutionContext, warehouse: Warehouse, clu
     groups = clustering.new_groups(ranking)
     with warehouse.connect() as con:
         weeks = weeks_with_tickets(context, con, announce=True)
+        # Only a run that leaves clustered weeks after it can leave them behind: the weekly run of the
+        # newest week reads no members twice.
+        later = wh.clustered_after(con, weeks_of(context)[-1])
         meter = Progress("clustering", len(weeks), context.log.info, unit="weeks", every=0.0)
         for week in weeks:
-            before = wh.theme_members(con, week)
+            before = wh.theme_members(con, week) if later else None
             stats[week.isoformat()] = found = cluster_week(con, week, clustering, refit, groups, context.run.run_id)
-            moved += [] if before.equals(wh.theme_members(con, week)) else [week]
+            moved += [] if before is None or before.equals(wh.theme_members(con, week)) else [week]
             context.log.debug(f"{week}: {found}")
             week_facts(context, week, {"themes": dg.MetadataValue.int(found["themes"]),
                                        "outliers": dg.MetadataValue.int(found["outliers"])})
             meter.advance()
-        later = wh.clustered_after(con, weeks_of(context)[-1]) if moved else []
-    if later:
+    if moved:
         context.log.warning(left_stale(moved, later))
     return dg.MaterializeResult(metadata={"weeks": dg.MetadataValue.json(stats)})
