@@ -42,7 +42,7 @@ class Runs:
         self.warehouse = root / "warehouse.duckdb"
         self.home = root / "dagster_home"
         self.env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "DAGSTER_HOME": str(self.home),
-                    "TICKET_INTEL_REPORTS_DIR": str(root / "reports"), "TICKET_INTEL_CONFIG": str(root / "none.yaml")}
+                    "TICKET_INTEL_REPORTS_DIR": str(root / "reports"), "TICKET_INTEL_CONFIG": ""}
         self.args = [sys.executable, "-m", "ticket_intel.cli", "run", "--inbox", str(PROJECT_ROOT / "data" / "sample"),
                      "--warehouse", str(self.warehouse), "--weeks", week]
         self.root = root

@@ -163,7 +163,7 @@ def _hwm_mb() -> float:
 def _environment(workdir: Path, inbox: Path) -> None:
     """Settings of a bench run: everything under workdir, partitions from START, nothing read from the repo."""
     os.environ.update({
-        "TICKET_INTEL_CONFIG": str(workdir / "ticket_intel.yaml"),
+        "TICKET_INTEL_CONFIG": "",
         "TICKET_INTEL_PARTITIONS_START": START.isoformat(),
         "DAGSTER_HOME": str(workdir / "dagster_home"),
         "TICKET_INTEL_INBOX": str(inbox),

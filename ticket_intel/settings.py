@@ -154,13 +154,21 @@ BY_ENV = {s.env: s for s in SETTINGS}
 DEFAULTED: set[str] = set()
 
 
-def config_file() -> Path:
-    return Path(os.environ.get(CONFIG_FILE_ENV, "ticket_intel.yaml"))
+def config_file() -> Path | None:
+    """The settings file: `./ticket_intel.yaml` if there is one, or the file TICKET_INTEL_CONFIG names,
+    which must exist (a misspelt path must not pass silently); set empty, none is read."""
+    named = os.environ.get(CONFIG_FILE_ENV)
+    if named is None:
+        default = Path("ticket_intel.yaml")
+        return default if default.exists() else None
+    if named and not Path(named).is_file():
+        raise ValueError(f"{CONFIG_FILE_ENV} names {named}, which is not a file (set it empty to read no settings file)")
+    return Path(named) if named else None
 
 
-def file_values(path: Path) -> dict[str, Any]:
+def file_values(path: Path | None) -> dict[str, Any]:
     """The YAML file's settings, refusing keys that are not settings (a typo must not pass silently)."""
-    if not path.exists():
+    if path is None:
         return {}
     doc = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     if not isinstance(doc, dict):
@@ -198,7 +206,8 @@ def apply(environ: MutableMapping[str, str] | None = None) -> None:
 def anchor_paths() -> None:
     """Make the config file and every setting that names an existing relative file or folder absolute,
     before a command changes folder (`dev` serves from the project folder)."""
-    os.environ[CONFIG_FILE_ENV] = str(config_file().resolve())
+    found = config_file()
+    os.environ[CONFIG_FILE_ENV] = str(found.resolve()) if found else ""
     apply()
     for s in SETTINGS:
         given = os.environ.get(s.env, "")

@@ -3,11 +3,9 @@ end-to-end materialization of the whole graph (session-scoped: it costs minutes)
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +21,8 @@ pytest_plugins = ["ticket_intel_tests.postgres"]
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PLANTED = PROJECT_ROOT / "data" / "sample_truth" / "planted.json"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
-# Runs may store settings (the partition start they chose) in ticket_intel.yaml: never the repo's.
-if "TICKET_INTEL_CONFIG" not in os.environ:
-    _config_dir = tempfile.mkdtemp(prefix="ticket_intel_cfg_")
-    atexit.register(shutil.rmtree, _config_dir, True)
-    os.environ["TICKET_INTEL_CONFIG"] = str(Path(_config_dir) / "ticket_intel.yaml")
+# Tests read no ticket_intel.yaml of the folder they run from (a test that wants one names it).
+os.environ.setdefault("TICKET_INTEL_CONFIG", "")
 # The partitions are read once, when definitions load: load them now, with the defaults, so that no
 # test's run (which may store a later start) decides them for the tests after it.
 import ticket_intel.defs.partitions  # noqa: E402, F401

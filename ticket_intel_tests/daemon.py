@@ -29,7 +29,7 @@ def daemon_env(root: Path, **settings: str | Path) -> dict[str, str]:
     return child_env(
         DAGSTER_HOME=root / "dagster_home", TICKET_INTEL_WAREHOUSE=root / "warehouse.duckdb",
         TICKET_INTEL_INBOX=root / "inbox", TICKET_INTEL_REPORTS_DIR=root / "reports",
-        TICKET_INTEL_TAXONOMY=PROJECT_ROOT / "taxonomy.yaml", TICKET_INTEL_CONFIG=root / "no_config.yaml",
+        TICKET_INTEL_TAXONOMY=PROJECT_ROOT / "taxonomy.yaml", TICKET_INTEL_CONFIG="",
         **settings,
     )
 

@@ -77,7 +77,7 @@ def test_the_ui_of_a_new_warehouse_starts_its_weeks_at_its_data(tmp_path, monkey
     """`ticket-intel dev` on a new warehouse listed weekly partitions from 2015: 609 of 621 missing."""
     from dagster_dg_cli.cli import dev as dg_dev
 
-    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(tmp_path / "ticket_intel.yaml"))
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, "")
     for name in ("TICKET_INTEL_PARTITIONS_START", "DAGSTER_HOME", "TICKET_INTEL_UI_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(settings, "DEFAULTED", set())
@@ -95,6 +95,7 @@ def test_the_ui_of_a_new_warehouse_starts_its_weeks_at_its_data(tmp_path, monkey
 
 
 def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_warehouse(tmp_path, monkeypatch):
+    (tmp_path / "ticket_intel.yaml").write_text("")
     monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(tmp_path / "ticket_intel.yaml"))
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
@@ -117,7 +118,7 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
     monkeypatch.delenv("DAGSTER_HOME")
     runner.configure(tmp_path / "demo.duckdb")  # a later command on the demo's warehouse reads its own
     assert os.environ["TICKET_INTEL_PARTITIONS_START"] == "2026-08-31"
-    assert not (tmp_path / "ticket_intel.yaml").exists()
+    assert not (tmp_path / "ticket_intel.yaml").read_text()  # the start is not written there
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START")
     monkeypatch.delenv("DAGSTER_HOME")
     small = runner.choose_partitions_start(Counter({dt.date(2026, 11, 30): 3, dt.date(2026, 12, 7): 2}),
@@ -150,6 +151,7 @@ def test_partitions_start_at_the_first_rankable_week_and_are_remembered_per_ware
 
 def test_tickets_before_the_partitions_name_where_their_start_was_set(tmp_path, monkeypatch):
     config = tmp_path / "ticket_intel.yaml"
+    config.write_text("")
     monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
     monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
@@ -221,7 +223,7 @@ def test_a_warehouse_remembers_the_inbox_its_run_read(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items()
                                         if not k.startswith("TICKET_INTEL_") and k != "DAGSTER_HOME"})
     monkeypatch.setattr(settings, "DEFAULTED", set())
-    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(tmp_path / "none.yaml"))
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, "")
     warehouse, exports = tmp_path / "w.duckdb", tmp_path / "exports"
     def new_process() -> None:
         for name in ("TICKET_INTEL_INBOX", "DAGSTER_HOME"):
@@ -582,7 +584,7 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     rows = [fd_row(created=f"{day} 10:00:00", text=f"The app crashes when I open settings ({i})")
             for day in ("2026-09-01", "2026-09-15") for i in range(3)]
     (inbox / "fd.csv").write_text(fd_csv(rows))
-    env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31")
+    env = child_env(TICKET_INTEL_CONFIG="", TICKET_INTEL_PARTITIONS_START="2026-08-31")
     env.pop("DAGSTER_HOME", None)
     run = cli(["run", "--inbox", "inbox", "--warehouse", str(tmp_path / "w.duckdb"),
                "--weeks", "2026-08-31..2026-09-14"], env, tmp_path)
@@ -626,7 +628,7 @@ def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
     rows = [fd_row(created=f"{day} 1{i}:00:00", text=(crash if i < 3 else export)[3 * w + i % 3])
             for w, day in enumerate(("2026-09-01", "2026-09-08", "2026-09-15")) for i in range(6)]
     (inbox / "fd.csv").write_text(fd_csv(rows))
-    env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31",
+    env = child_env(TICKET_INTEL_CONFIG="", TICKET_INTEL_PARTITIONS_START="2026-08-31",
                     TICKET_INTEL_MIN_WEEK_TICKETS="15")
     env.pop("DAGSTER_HOME", None)
     warehouse = tmp_path / "w.duckdb"
@@ -675,7 +677,7 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
         (inbox / name).write_text(fd_csv(rows))
 
     def run(**settings_: str) -> str:
-        env = child_env(TICKET_INTEL_CONFIG=tmp_path / "none.yaml", TICKET_INTEL_PARTITIONS_START="2026-08-31",
+        env = child_env(TICKET_INTEL_CONFIG="", TICKET_INTEL_PARTITIONS_START="2026-08-31",
                         **settings_)
         env.pop("DAGSTER_HOME", None)
         process = cli(["run", "--inbox", str(inbox), "--warehouse", str(warehouse)], env, tmp_path)
@@ -781,7 +783,7 @@ def test_a_new_warehouse_plans_from_the_start_it_chooses(tmp_path):
             "cli.execute = lambda *a, **k: types.SimpleNamespace(all_events=[]); cli._print_ingest = print; "
             "plan = cli.run_pipeline(cli.Path(sys.argv[1]), cli.Path(sys.argv[2])); print('PLAN', plan.start)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKET_INTEL_") and k != "DAGSTER_HOME"}
-    env.update(PYTHONPATH=str(PROJECT_ROOT), TICKET_INTEL_CONFIG=str(tmp_path / "none.yaml"))
+    env.update(PYTHONPATH=str(PROJECT_ROOT), TICKET_INTEL_CONFIG="")
     out = subprocess.run([sys.executable, "-c", code, str(inbox), str(tmp_path / "w.duckdb")], env=env,
                          capture_output=True, text=True, timeout=300)
     assert "PLAN 2026-11-16" in out.stdout, out.stdout + out.stderr

@@ -97,7 +97,7 @@ def test_a_run_on_a_full_disk_says_so_in_one_line(small_disk, tmp_path):
     old_state(path)
     filler = fill(small_disk, leave=32_768)
     env = child_env(DAGSTER_HOME=tmp_path / "dagster_home", TICKET_INTEL_REPORTS_DIR=tmp_path / "reports",
-                    TICKET_INTEL_CONFIG=tmp_path / "none.yaml")
+                    TICKET_INTEL_CONFIG="")
     run = cli(["run", "--inbox", str(PROJECT_ROOT / "data" / "sample"), "--warehouse", str(path), "--weeks", str(NEW)],
               env, tmp_path)
     _, err = run.communicate(timeout=1800)

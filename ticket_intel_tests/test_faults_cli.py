@@ -43,7 +43,7 @@ class Scenario:
     def __init__(self, root: Path):
         self.root, self.warehouse = root, root / "warehouse.duckdb"
         self.env = child_env(DAGSTER_HOME=root / "dagster_home", TICKET_INTEL_REPORTS_DIR=root / "reports",
-                             TICKET_INTEL_CONFIG=root / "no_config.yaml")
+                             TICKET_INTEL_CONFIG="")
         self.args = ["run", "--inbox", str(SAMPLE), "--warehouse", str(self.warehouse), "--weeks", WEEK]
 
     def run(self, **settings: str) -> subprocess.Popen:

@@ -260,7 +260,7 @@ def test_the_server_starts_without_asking_the_llm_then_asks_it_per_request(tmp_p
     from ticket_intel_tests.test_serve import build_warehouse as build_knowledge_base
 
     build_knowledge_base(tmp_path / "w.duckdb")
-    for name, value in {"TICKET_INTEL_CONFIG": str(tmp_path / "none.yaml"), "TICKET_INTEL_LLM_MODEL": MODEL,
+    for name, value in {"TICKET_INTEL_CONFIG": "", "TICKET_INTEL_LLM_MODEL": MODEL,
                         "TICKET_INTEL_LLM_API_BASE": provider.url + "/v1"}.items():
         monkeypatch.setenv(name, value)
     app = create_app(tmp_path / "w.duckdb", settings=ServeSettings())

@@ -62,7 +62,7 @@ def running_server(root: Path, settings: dict[str, str] | None = None) -> Iterat
     build_warehouse(root / "w.duckdb")
     port, log = free_port(), root / "server.log"
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "TICKET_INTEL_SERVE_SECRET": SECRET,
-           "TICKET_INTEL_SERVE_MAX_BYTES": str(MAX_BYTES), "TICKET_INTEL_CONFIG": str(root / "none.yaml"),
+           "TICKET_INTEL_SERVE_MAX_BYTES": str(MAX_BYTES), "TICKET_INTEL_CONFIG": "",
            **(settings or {})}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ticket_intel.cli", "serve", "--warehouse", str(root / "w.duckdb"),

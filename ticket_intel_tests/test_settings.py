@@ -90,3 +90,22 @@ def test_a_number_setting_that_is_none_names_itself(monkeypatch):
         settings.number("TICKET_INTEL_SIMILAR_K")
     monkeypatch.setenv("TICKET_INTEL_LLM_TIMEOUT_SECONDS", "2.5")
     assert settings.number("TICKET_INTEL_LLM_TIMEOUT_SECONDS", float) == 2.5
+
+
+def test_a_settings_file_named_but_missing_is_an_error_and_empty_names_none(tmp_path, monkeypatch):
+    """A misspelt TICKET_INTEL_CONFIG (`.yml` for `.yaml`) ran every command on the defaults, silently."""
+    from click.testing import CliRunner
+
+    from ticket_intel.cli import main
+
+    missing = tmp_path / "ticket_intel.yml"
+    result = CliRunner().invoke(main, ["themes"], env={settings.CONFIG_FILE_ENV: str(missing)})
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [
+        f"ticket-intel: error: {settings.CONFIG_FILE_ENV} names {missing}, which is not a file "
+        "(set it empty to read no settings file)"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ticket_intel.yaml").write_text("seed: 7\n", encoding="utf-8")
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, "")
+    assert settings.config_file() is None and settings.file_values(settings.config_file()) == {}
+    monkeypatch.delenv(settings.CONFIG_FILE_ENV)
+    assert settings.file_values(settings.config_file()) == {"seed": 7}  # the working directory's, when unset
