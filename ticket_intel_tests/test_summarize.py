@@ -348,7 +348,7 @@ def test_a_summary_counts_the_tickets_the_card_s_trend_counts_not_those_hysteres
         "text": DECLINED,
     })
     doc = theme_docs(frame, WEEK, np.eye(6, dtype=np.float32))["A"]
-    assert len(doc.texts) == 6 and doc.counted_weeks == [WEEK - timedelta(weeks=1)] + [WEEK] * 3
+    assert len(doc.texts) == 6 and doc.counted_tickets.weeks == [WEEK - timedelta(weeks=1)] + [WEEK] * 3
     summary = extractive_summary(doc)
     assert summary.shared_issue.startswith("4 tickets over 2 weeks")
     assert "Evidence: 4 tickets in the window" in summary.backlog.user_story
@@ -708,3 +708,22 @@ def test_a_text_without_a_word_in_capitals_shouts_nothing(pieces):
     words = summarize._WRITTEN_WORD.findall(text)
     if summarize._CAPITALS_WORD.search(text) is None:
         assert summarize._unshouted(words) == words
+
+
+def test_a_theme_s_severity_is_judged_on_the_tickets_its_figures_count():
+    """The sample's #1 theme read P0 from 20 of the 80 tickets it showed, beside "81 tickets": on
+    the 81 it counts (one more placed in it this run, none it only kept) 20 is under a quarter, P1."""
+    from ticket_intel.core.theme_triage import with_ticket_triage
+
+    n = 9
+    frame = pd.DataFrame({
+        "ticket_id": [f"t{i}" for i in range(n)], "ticket_week": [WEEK] * n,
+        "theme_id": ["A"] * 8 + ["B"], "series_theme_id": ["A"] * 9,  # t8 shown in B, counted in A
+        "text": (DECLINED * 2)[:n], "category": ["bug report"] * n, "signal_type": ["bug"] * n,
+        "severity": ["P0", "P0", "P1", "P1", "P1", "P1", "P1", "P1", "P1"],
+        "escalation_signals": [[] for _ in range(n)],
+    })
+    doc = with_ticket_triage(theme_docs(frame, WEEK, np.eye(n, dtype=np.float32)), frame)["A"]
+    assert len(doc.texts) == 8  # 2 of the 8 shown at P0, 2 of the 9 counted
+    summary = extractive_summary(doc)
+    assert summary.severity == "P1" and summary.shared_issue.startswith("9 tickets")

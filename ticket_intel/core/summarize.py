@@ -102,6 +102,20 @@ class ThemeSummary(BaseModel):
     summarizer: str = "extractive"
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A theme's tickets as its figures count them: their weeks (the card's trend), and the signal
+    types, severities and escalation signals (from triage, when known; else the offline rules run
+    on the texts) its signal type and severity are judged on, since severity weighs in its rank."""
+
+    ticket_ids: list[str]
+    texts: list[str]
+    weeks: list[date]
+    signals: list[str] | None = None
+    severities: list[str] | None = None
+    escalations: list[Sequence[str] | None] | None = None
+
+
 @dataclass
 class ThemeDocs:
     """What a summariser gets for one theme: its redacted tickets over the window, and vectors."""
@@ -132,13 +146,18 @@ class ThemeDocs:
     product: str = ""
     # Per ticket, who sent it (None: not known): another customer's wording is another customer's.
     customers: list[str] | None = None
-    # The weeks of the tickets the theme's counts count (core/counts.py: where this run's clustering
-    # put them), one per ticket; None: `ticket_weeks`. Its tickets include some that hysteresis kept.
-    counted_weeks: list[date] | None = None
+    # The tickets the theme's figures count (core/counts.py: where this run's clustering put them),
+    # which the shown ones above differ from by those hysteresis kept; None: the shown ones.
+    counted: Counted | None = None
 
     @property
     def product_words(self) -> frozenset[str]:
         return frozenset(product_words(self.product))
+
+    @property
+    def counted_tickets(self) -> Counted:
+        return self.counted or Counted(self.ticket_ids, self.texts, self.ticket_weeks, self.signals, self.severities,
+                                       self.escalations)
 
     def of_words(self, per_ticket: Sequence) -> list:
         """The entries of a per-ticket sequence for the tickets whose words stand for the theme."""
@@ -846,14 +865,23 @@ def evidence_rows(severities: Sequence[str] | None, n: int) -> np.ndarray:
     return impact if 2 * len(impact) >= n else rows
 
 
-def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4) -> ThemeSummary:
-    """A summary with the same fields as the LLM's, from statistics and rules only."""
-    signals, severities, reasons = doc.signals, doc.severities, None
+def judged(tickets: Counted, topic: Sequence[str]) -> tuple[str, float, str, str]:
+    """A theme's signal type and the share of its tickets that show it, its severity and the
+    severity's reason, from the tickets it counts."""
+    signals, severities, reasons = tickets.signals, tickets.severities, None
     if signals is None or severities is None:
-        per_ticket = [signal_and_severity(t) for t in doc.texts]
+        per_ticket = [signal_and_severity(t) for t in tickets.texts]
         signals = signals if signals is not None else [s for s, _, _ in per_ticket]
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
+    severity, why = severity_of(tickets.texts, topic, severities, reasons, tickets.escalations)
+    signal = signal_type_of(tickets.texts, signals)
+    return signal, sum(s == signal for s in signals) / max(len(signals), 1), severity, why
+
+
+def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4) -> ThemeSummary:
+    """A summary with the same fields as the LLM's, from statistics and rules only."""
+    severities = doc.severities if doc.severities is not None else [ticket_severity(t)[0] for t in doc.texts]
     evidence = evidence_rows(severities, len(doc.texts))
     by_centrality = _statements_first(doc, [int(evidence[i]) for i in representatives(doc.vectors[evidence],
                                                                                       len(evidence))])
@@ -862,8 +890,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     telling = [i for i in diverse if a_statement(doc.meaning(i))]
     phrasing_rows = _voices(doc, list(dict.fromkeys([*telling, *by_centrality])), len(diverse))
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
-    severity, why = severity_of(doc.texts, doc.terms[:3], severities, reasons, doc.escalations)
-    signal = signal_type_of(doc.texts, signals)
+    signal, addressed, severity, why = judged(doc.counted_tickets, doc.terms[:3])
     worded = doc.of_words(doc.texts)
     meanings = doc.word_meanings()
     forms = _surface_forms(meanings)
@@ -874,11 +901,10 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
     other = next((_shorten(doc.texts[i], 200) for i in [*phrasing_rows, *by_centrality]
                   if another_customer(doc, i, quoted)), "") if quoted is not None else ""
-    counted = doc.counted_weeks or doc.ticket_weeks  # what the card's trend counts
+    counted = doc.counted_tickets.weeks  # what the card's trend counts
     shared = f"{plural(len(counted), 'ticket')} over {plural(len(set(counted)), 'week')}, typically: \u201c{central}\u201d"
     if other:
         shared += f" Another customer put it as: \u201c{other}\u201d"
-    addressed = sum(s == signal for s in signals) / max(len(doc.texts), 1)
     rate = recent_weekly_rate(counted, doc.week)
     return ThemeSummary(
         label=label,
@@ -963,14 +989,16 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()})
     active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
     in_series = window["series_theme_id"] if "series_theme_id" in window else window["theme_id"]
-    counted = {t: window["ticket_week"].to_numpy()[rows].tolist() for t, rows in rows_by_key(in_series.to_numpy()).items()}
+    all_ids, all_texts, all_weeks = (window[c].to_numpy() for c in ("ticket_id", "text", "ticket_week"))
+    counted = {t: Counted(all_ids[rows].tolist(), all_texts[rows].tolist(), all_weeks[rows].tolist())
+               for t, rows in rows_by_key(in_series.to_numpy()).items()}
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=every[t],
             phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
-            counted_weeks=counted.get(t, []),
+            counted=counted.get(t),
         )
         for t, rows in groups.items() if t in active
     }

@@ -61,13 +61,15 @@ def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict
     signal, severity = rows["signal_type"].to_dict(), rows["severity"].to_dict()
     listed = rows["escalation_signals"] if "escalation_signals" in rows else pd.Series(dtype=object)
     escalation = {t: s for t, s in listed.items() if isinstance(s, list | tuple | np.ndarray)}
-    out = {}
-    for theme_id, doc in docs.items():
-        judged = [(signal[t], severity[t]) if t in signal else signal_and_severity(text)[:2]
-                  for t, text in zip(doc.ticket_ids, doc.texts, strict=True)]
-        out[theme_id] = replace(doc, signals=[s for s, _ in judged], severities=[v for _, v in judged],
-                                escalations=[escalation.get(t) for t in doc.ticket_ids])
-    return out
+    def per_ticket(ids: list[str], texts: list[str]) -> dict[str, list]:
+        both = [(signal[t], severity[t]) if t in signal else signal_and_severity(text)[:2]
+                for t, text in zip(ids, texts, strict=True)]
+        return {"signals": [s for s, _ in both], "severities": [v for _, v in both],
+                "escalations": [escalation.get(t) for t in ids]}
+
+    return {theme_id: replace(doc, **per_ticket(doc.ticket_ids, doc.texts), counted=None if doc.counted is None else
+                              replace(doc.counted, **per_ticket(doc.counted.ticket_ids, doc.counted.texts)))
+            for theme_id, doc in docs.items()}
 
 
 def theme_triage(group: pd.DataFrame) -> dict[str, Any]:
