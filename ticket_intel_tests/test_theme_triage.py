@@ -266,3 +266,19 @@ def check_sample_run(warehouse) -> None:
 @pytest.mark.e2e
 def test_the_sample_run_takes_themes_from_triage_and_reports_it(sample_run):
     check_sample_run(sample_run.warehouse)
+
+
+def test_a_theme_s_escalation_share_leaves_out_the_words_that_are_its_topic():
+    """The sample's "Refund · statement" read "93% with an escalation signal": its tickets' signal
+    was the word "refund", its topic, which severity already leaves out."""
+    group = pd.DataFrame({
+        "ticket_id": ["r1", "r2", "r3"], "customer": ["c1", "c2", "c3"], "category": ["account & billing"] * 3,
+        "text": ["I want a refund for this charge", "Refund the duplicate payment please",
+                 "Refund me now or I will cancel my account"],
+        "escalation_signals": [["refund_chargeback"], ["refund_chargeback"], ["refund_chargeback", "churn"]],
+        "sentiment": [0.0, 0.0, -0.5], "frustration": ["low", "low", "high"], "churn_risk": ["low", "low", "high"],
+    })
+    assert theme_triage(group)["escalation_share"] == 1.0
+    assert theme_triage(group, ["refund", "statement"])["escalation_share"] == pytest.approx(1 / 3)  # the churn one
+    llm_found = group.assign(escalation_signals=[["refund_chargeback"], ["refund_chargeback"], ["legal_threat"]])
+    assert theme_triage(llm_found, ["refund"])["escalation_share"] == pytest.approx(1 / 3)  # no words of it: counts

@@ -207,13 +207,14 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],
                label: str, volume: Mapping[str, Any], settings: RankSettings, products_listed: bool) -> dict[str, Any]:
     severity = info.get("severity") or DEFAULT_SEVERITY
+    terms = info.get("terms")
     return {
         "theme_id": theme_id, "label": label, **volume,
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
         "review_status": ctx.review.status(theme_id), **product_breakdown(group, products_listed),
-        **theme_triage(group),
+        **theme_triage(group, [] if terms is None else list(terms)[:3]),
     }
 
 

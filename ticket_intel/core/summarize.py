@@ -776,12 +776,19 @@ def escalates(text: str, topic: Sequence[str] = (), signals: Sequence[str] | Non
     """Carries an escalation signal (churn, legal threat, refund, long wait, ...) unless the words
     that signal it are what the theme is about (a refund theme is not an escalation of itself).
     `signals`: the escalation signals triage found in the text, when known; only their rules can
-    match, so only they run, and a ticket without any costs nothing."""
+    match, so only they run, and a ticket without any costs nothing. A signal whose rule finds no
+    words in the text (an LLM's judgement) is not the topic's, so it counts."""
     if signals is not None and not len(signals):
         return False
     topic_words = [w for term in topic for w in term.split()]
-    rules = tuple(ESCALATION_RULES) if signals is None else tuple(n for n in ESCALATION_RULES if n in set(signals))
-    return any(not any(same_stem(word, w) for w in topic_words) for word in _escalation_words(text, rules))
+
+    def beyond_topic(words: Sequence[str]) -> bool:
+        return any(not any(same_stem(word, w) for w in topic_words) for word in words)
+
+    if signals is None:
+        return beyond_topic(_escalation_words(text, tuple(ESCALATION_RULES)))
+    found = [_escalation_words(text, (name,)) if name in ESCALATION_RULES else () for name in set(signals)]
+    return any(not words or beyond_topic(words) for words in found)
 
 
 @lru_cache(maxsize=2**15)
@@ -819,7 +826,8 @@ def severity_of(
     if level in reasons:
         rationale += f": {reasons[level]}"
     known = escalations if escalations is not None else [None] * len(texts)
-    raising = [RAISING_SIGNALS if s is None else [x for x in s if x in RAISING_SIGNALS] for s in known]
+    raising = [[x for x in RAISING_SIGNALS if _escalation_words(t, (x,))] if s is None
+               else [x for x in s if x in RAISING_SIGNALS] for t, s in zip(texts, known, strict=True)]
     escalating = sum(escalates(t, topic, s) for t, s in zip(texts, raising, strict=True))
     if escalating >= ESCALATION_SHARE * len(texts) and SEVERITIES.index(level) > SEVERITIES.index(RAISE_CEILING):
         level = SEVERITIES[SEVERITIES.index(level) - 1]

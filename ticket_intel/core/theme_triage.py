@@ -11,13 +11,14 @@ counts by the same offline rules for signal and severity, and not at all for the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.summarize import ThemeDocs, ThemeSummary
+from ticket_intel.core.summarize import ThemeDocs, ThemeSummary, escalates
 from ticket_intel.core.triage import signal_and_severity
 from ticket_intel.core.vocabulary import FRUSTRATED
 
@@ -72,16 +73,20 @@ def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict
             for theme_id, doc in docs.items()}
 
 
-def theme_triage(group: pd.DataFrame) -> dict[str, Any]:
+def theme_triage(group: pd.DataFrame, topic: Sequence[str] = ()) -> dict[str, Any]:
     """How a theme's triaged tickets feel: mean sentiment, frustrated and escalating shares, and the
-    distinct customers at high churn risk (`group` needs a `customer` key); None without triage."""
+    distinct customers at high churn risk (`group` needs a `customer` key); None without triage.
+    An escalation signal whose words are the theme's `topic` (its first terms) does not count: a
+    refund theme's tickets all say "refund", which is what it is about, not how it escalates."""
     rows = group[triaged(group)]
     if not len(rows):
         return {**dict.fromkeys(THEME_COLUMNS), "triaged_tickets": 0}
+    escalating = [signals is not None and len(signals) > 0 and escalates(text, topic, signals)
+                  for text, signals in zip(rows["text"], rows["escalation_signals"], strict=True)]
     return {
         "sentiment": round(float(rows["sentiment"].astype(float).mean()), 4),
         "frustration_share": float(rows["frustration"].isin(FRUSTRATED).mean()),
-        "escalation_share": float(rows["escalation"].astype(bool).mean()),
+        "escalation_share": float(np.mean(escalating)),
         "churn_risk_customers": churn_risk_customers(rows),
         "triaged_tickets": len(rows),
     }
