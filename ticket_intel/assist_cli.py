@@ -15,6 +15,7 @@ from ticket_intel import settings
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant, stored_ticket
 from ticket_intel.core.drafts import Draft
 from ticket_intel.core.meaning import meaning_text
+from ticket_intel.core.normalize import printable
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, NOTHING_TO_READ, Match
 
 
@@ -86,7 +87,8 @@ def format_matches(matches: list[Match], fmt: str, query: str, floor: float) -> 
     from tabulate import tabulate
 
     below = [not m.related(floor) for m in matches]
-    rows = [[m.ticket_id, f"{m.similarity:.3f}{' *' if b else ''}", m.text, m.resolution] for m, b in zip(matches, below, strict=True)]
+    rows = [[printable(m.ticket_id), f"{m.similarity:.3f}{' *' if b else ''}", printable(m.text), printable(m.resolution)]
+            for m, b in zip(matches, below, strict=True)]
     table = tabulate(rows, headers=["ticket_id", "similarity", "text", "resolution"], tablefmt="simple",
                      maxcolwidths=[None, None, 50, 60])
     return table + (f"\n* no closer than the relatedness floor ({floor:.3f}): as close as unrelated tickets often "
@@ -111,7 +113,7 @@ def format_draft(draft: Draft, matches: list[Match], fmt: str, floor: float) -> 
         return json.dumps({**draft.as_dict(), "similar": [m.as_dict(floor) for m in matches]}, indent=2,
                           ensure_ascii=False)
     cited = ", ".join(draft.cited_ticket_ids) or "none"
-    return f"[{draft.method}] {draft.note}\ncites: {cited}\n\n{draft.text or '(no draft)'}"
+    return printable(f"[{draft.method}] {draft.note}\ncites: {cited}\n\n{draft.text or '(no draft)'}")
 
 
 @click.command()

@@ -113,3 +113,16 @@ def test_a_draft_over_an_empty_knowledge_base_says_so_not_that_none_was_close_en
     r = invoke("draft", "--warehouse", str(path), "--text", "my package says delivered but it's not here")
     assert r.exit_code == 0 and "no resolved tickets in the knowledge base yet" in r.output
     assert "similar enough" not in r.output
+
+
+def test_a_stored_text_s_control_characters_never_reach_the_terminal():
+    """Warehouses ingested before texts were cleaned of them still hold escape sequences."""
+    from ticket_intel.assist_cli import format_draft
+    from ticket_intel.core.drafts import Draft
+
+    matches = [Match("zendesk:1\x1b[2J", 0.81, "card\x1b]0;PWNED\x07 declined", "We \x1b[31munblocked it.")]
+    table = format_matches(matches, "table", "card declined", 0.45)
+    assert "\x1b" not in table and "\x07" not in table and "PWNED" in table
+    draft = Draft(text="Hello\x1b]8;;http://evil.example/\x07click", cited_ticket_ids=["zendesk:1"],
+                  method="template", note="adapted")
+    assert "\x1b" not in format_draft(draft, matches, "text", 0.45)

@@ -541,3 +541,19 @@ def test_a_name_is_one_pseudonym_whichever_export_it_came_from():
     from ticket_intel.core.sources.transcripts import speaker_id
 
     assert pseudonymize("Siobhan  Moncrieff").split(":")[1] == speaker_id("siobhan moncrieff ").split(":")[1]
+
+
+def test_no_field_keeps_control_characters_a_terminal_would_run():
+    """A ticket's text cleared an agent's screen and retitled the window in `similar`, and hid a link's
+    target behind "click" (ESC, BEL and OSC sequences), and ids and tags carried them too."""
+    from ticket_intel.core.normalize import clean_message
+    from ticket_intel.core.sources.base import make_ticket
+
+    escape = "\x1b[2J\x1b]0;PWNED\x07\x1b]8;;http://evil.example/\x07click\x1b]8;;\x07\x9b31m"
+    made = make_ticket(source="zendesk", source_id=f"7{escape}", created_at="2026-09-01T10:00:00Z",
+                       message=f"My card\tis blocked{escape}\nplease help", customer_id=f"c1{escape}",
+                       tags=[f"card{escape}"])
+    for value in (made["ticket_id"], made["message"], made["customer_id"], *made["tags"]):
+        assert not any(ord(c) < 32 and c not in "\t\n" or 127 <= ord(c) < 160 for c in value), repr(value)
+    assert made["message"] == "My card\tis blocked[2J]0;PWNED]8;;http://evil.example/click]8;;31m\nplease help"
+    assert clean_message("Blocked &#27;[2J&#x9b; card") == "Blocked [2J\u203a card"  # &#27; decodes to ESC: dropped

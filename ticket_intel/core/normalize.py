@@ -272,6 +272,16 @@ def call_words(text: str) -> str | None:
     return html_to_text(text[said.end():end]).strip()
 
 
+# Control characters other than line breaks and tabs (C0, DEL, C1): no customer types them as text,
+# and printed to a terminal they run (clear the screen, retitle the window, hide a link's target).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """The text without control characters, so no ticket, reply or id can drive the reader's terminal."""
+    return _CONTROL.sub("", text)
+
+
 def collapse_whitespace(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -281,7 +291,7 @@ def clean_message(text: str | None) -> str:
     email tail cut, a web form read to its answers, whitespace collapsed."""
     if not text:
         return ""
-    text = html_to_text(text.replace("\x00", ""))
+    text = printable(html_to_text(printable(text)))  # a character reference (&#27;) decodes to one
     if said := call_words(text):
         return collapse_whitespace(said)  # a voicemail: what the caller said
     own = strip_email_tail(text)

@@ -29,6 +29,7 @@ from ticket_intel.core.normalize import (
     clean_message,
     has_text,
     html_to_text,
+    printable,
 )
 from ticket_intel.core.sources.pseudonyms import hashed_id
 from ticket_intel.core.sources.transcripts import transcript_turns
@@ -207,7 +208,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def text_or_none(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    text = _LONE_SURROGATE.sub("\ufffd", str(value)).strip()
+    text = printable(_LONE_SURROGATE.sub("\ufffd", str(value))).strip()
     return text or None
 
 
