@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from functools import wraps
@@ -400,8 +401,6 @@ def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse:
 # Wrapping widths of the table's text columns when its lines are wider than the terminal (a week of
 # the demo's several products printed 265-column lines; wrapped, with one example id per line, 174).
 WRAP = {"label": 24, "trend": 14, "products": 24}
-
-
 def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         records = export_core.json_records(frame)
@@ -417,16 +416,37 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
     )
-    columns = ["rank", "theme_id", "label", "tickets", "customers", "trend", "paid", "severity", "signal_type"]
+    columns = ["rank", "theme_id", "label", "tickets", "customers", *(["impact"] if "impact" in frame else []),
+               "trend", "paid", "severity", "signal_type"]
     if "product_names" in frame and several_products(frame["product_names"]):
         columns.append("products")
     columns.append("examples")
     table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False)
-    if max(map(len, table.splitlines())) > shutil.get_terminal_size().columns:
+    width = shutil.get_terminal_size().columns
+    if max(map(len, table.splitlines())) > width:
         show["examples"] = frame["example_ticket_ids"].map(lambda ids: "\n".join(ids))
         table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False,
                          maxcolwidths=[WRAP.get(c) for c in columns])
+        if max(map(len, table.splitlines())) > width:
+            table = _cards(show.assign(examples=frame["example_ticket_ids"]), "products" in columns, width)
     return f"week of {frame['week_start'].iloc[0]}\n" + _period_line(frame) + table + _not_themed_line(frame)
+
+
+def _cards(show: pd.DataFrame, products: bool, width: int) -> str:
+    """The themes as a few lines each, for a terminal too narrow for the wrapped table (on 80 columns
+    its 174-column rows broke into four or five lines each)."""
+    def fill(text: str, indent: str = "     ") -> str:
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent="     ")
+
+    cards = []
+    for r in show.to_dict("records"):
+        facts = [plural(r["tickets"], "ticket"), plural(r["customers"], "customer"),
+                 *([f"impact {r['impact']:g}"] if "impact" in r else []), r["trend"].replace("\n", " "),
+                 f"{r['severity']} {r['signal_type']}", f"{r['paid']} paid"]
+        lines = [fill(f"{r['label']}  [{r['theme_id']}]", f"{r['rank']:>3}. "), fill(" · ".join(facts))]
+        lines += [fill(r["products"])] if products and isinstance(r.get("products"), str) else []
+        cards.append("\n".join([*lines, fill("e.g. " + ", ".join(r["examples"]))]))
+    return "\n".join(cards)
 
 
 def _not_themed_line(frame: pd.DataFrame) -> str:

@@ -311,7 +311,8 @@ def test_the_table_says_which_tickets_are_in_no_ranked_theme_and_why():
     assert "not in a ranked theme" not in format_themes(frame, "table")
 
 
-def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several():
+def test_the_table_names_each_theme_s_products_when_the_inbox_holds_several(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
     row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x", "tickets": 9,
            "customers": 9, "trend": "new", "trend_baseline": None, "paid_share": float("nan"), "severity": "P2",
            "signal_type": "bug", "example_ticket_ids": ["z:1"]}
@@ -333,9 +334,9 @@ def test_the_table_wraps_its_text_columns_only_when_the_terminal_is_narrower(mon
     monkeypatch.setenv("COLUMNS", "400")
     wide = format_themes(frame, "table").splitlines()
     assert len(wide) == 4 and "intercom:215470035293738, freshdesk:11201" in wide[3]
-    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("COLUMNS", "200")
     narrow = format_themes(frame, "table").splitlines()
-    assert max(map(len, narrow)) < max(map(len, wide))
+    assert max(map(len, narrow)) < max(map(len, wide)) <= 400 and max(map(len, narrow)) <= 200
     assert len(narrow) == 6 and narrow[4].rstrip().endswith("freshdesk:11201")  # one example id per line
 
 
@@ -347,7 +348,8 @@ def test_themes_json_and_table(sample_run):
     assert themes and themes[0]["rank"] == 1 and themes[0]["week_start"] == sample_run.end
     assert {"label", "tickets", "customers", "trend", "paid_share", "impact", "example_ticket_ids"} <= set(themes[0])
     assert {t["summarizer"] for t in themes} == {"extractive"}  # who wrote each label and summary (no LLM here)
-    table = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--week", sample_run.start])
+    table = runner.invoke(main, ["themes", "--warehouse", str(sample_run.warehouse), "--week", sample_run.start],
+                          env={"COLUMNS": "400"})
     assert table.exit_code == 0 and "rank" in table.stdout
 
 
@@ -871,3 +873,24 @@ def test_an_interrupted_run_says_it_was_interrupted_not_that_it_failed(said):
     assert run_failure(events).startswith("ticket_embeddings: interrupted (Ctrl-C or a stop signal); what it finished")
     error.message = "OSError: [Errno 28] No space left on device"
     assert run_failure(events) == "ticket_embeddings: OSError: [Errno 28] No space left on device"
+
+
+def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monkeypatch):
+    """On 80 columns `themes` printed 174-column rows, each broken into four or five lines; its order
+    (by impact) could not be read from the columns it showed."""
+    row = {"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T20261116-01", "label": "Direct debit · payment",
+           "tickets": 9, "customers": 9, "impact": 72.0, "trend": "steady", "trend_baseline": 9.8, "paid_share": 1.0,
+           "severity": "P0", "signal_type": "billing", "products": "(none) 7 · Example Bank Business 3",
+           "product_names": ["(none)", "Example Bank Business"],
+           "example_ticket_ids": ["intercom:215470035293738", "freshdesk:11201", "intercom:215470033090070"]}
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = format_themes(pd.DataFrame([row, {**row, "rank": 2}]), "table").splitlines()
+    assert max(map(len, lines)) <= 80 and len(lines) == 1 + 2 * 5  # a card: title, facts on two lines, ...
+    assert lines[1] == "  1. Direct debit · payment  [T20261116-01]"
+    assert " ".join(w.strip() for w in lines[2:4]) == (
+        "9 tickets · 9 customers · impact 72 · steady (9 vs 9.8/wk) · P0 billing · 100% paid")
+    assert lines[4:6] == ["     (none) 7 · Example Bank Business 3",
+                          "     e.g. intercom:215470035293738, freshdesk:11201, intercom:215470033090070"]
+    monkeypatch.setenv("COLUMNS", "400")
+    assert format_themes(pd.DataFrame([row]), "table").splitlines()[1].split()[:6] == [
+        "rank", "theme_id", "label", "tickets", "customers", "impact"]

@@ -106,6 +106,16 @@ def test_examples_are_different_messages_while_the_theme_has_them():
     assert ranked.loc["C", "example_ticket_ids"] == [f"C-{WEEK:%m%d}-{i}" for i in (0, 3, 4)]
 
 
+def test_examples_say_something_before_one_word_titles():
+    """A catch-all's most central titles were "error" and "Crash": its examples said nothing."""
+    texts = ["error", "Crash", "Not working"] + [f"Installer gets stuck at step {i} on Windows" for i in range(13)]
+    rows = [{**r, "text": t} for r, t in zip(tickets("A", 16, 16), texts, strict=True)]
+    other = [{**r, "text": f"card declined at shop {i}"} for i, r in enumerate(tickets("B", 16, 16))]
+    no_suggestion = summaries(("A", "P2", "bug"), ("B", "P2", "bug")).assign(example_ticket_ids=None)
+    ranked = rank_week(context(frame(rows, other)), no_suggestion).ranked.set_index("theme_id")
+    assert ranked.loc["A", "example_ticket_ids"] == [f"A-{WEEK:%m%d}-{i}" for i in (3, 4, 5)]
+
+
 def test_weights_are_configurable():
     data = frame(tickets("A", 10, 10, plan="enterprise"), tickets("B", 30, 30, plan="free"))
     summ = summaries(("A", "P3", "bug"), ("B", "P3", "bug"))

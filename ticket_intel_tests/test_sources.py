@@ -554,6 +554,6 @@ def test_no_field_keeps_control_characters_a_terminal_would_run():
                        message=f"My card\tis blocked{escape}\nplease help", customer_id=f"c1{escape}",
                        tags=[f"card{escape}"])
     for value in (made["ticket_id"], made["message"], made["customer_id"], *made["tags"]):
-        assert not any(ord(c) < 32 and c not in "\t\n" or 127 <= ord(c) < 160 for c in value), repr(value)
+        assert not any((ord(c) < 32 and c not in "\t\n") or 127 <= ord(c) < 160 for c in value), repr(value)
     assert made["message"] == "My card\tis blocked[2J]0;PWNED]8;;http://evil.example/click]8;;31m\nplease help"
     assert clean_message("Blocked &#27;[2J&#x9b; card") == "Blocked [2J\u203a card"  # &#27; decodes to ESC: dropped

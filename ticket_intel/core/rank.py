@@ -21,9 +21,10 @@ import pandas as pd
 
 from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
+from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.review import UNREVIEWED
-from ticket_intel.core.summarize import MIN_TERM_SHARE, distinct_first, evidence_rows
+from ticket_intel.core.summarize import MIN_TERM_SHARE, distinct_first, evidence_rows, statements_first
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE, UNCLAIMED
@@ -192,14 +193,17 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
     """The summary's examples that are this week's tickets, then the most central of this week's
     tickets that stand as evidence (`evidence_rows`: not the praise or chit-chat a theme absorbed,
     such as "enjoyed the trip, professional crew" in an airline's delay theme), then the rest; three,
-    different messages from different customers first (`distinct_first`)."""
+    those that say something (`statements_first`) and different messages from different customers
+    (`distinct_first`) first."""
     ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])
     severities = ordered["severity"].tolist() if "severity" in ordered else None
     evidence = ordered["ticket_id"].iloc[evidence_rows(severities, len(ordered))]
     suggested = info.get("example_ticket_ids")
     picked = [] if suggested is None else [t for t in suggested if t in set(group["ticket_id"])]
-    candidates = list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]]))
     text = dict(zip(group["ticket_id"], group["text"], strict=True)) if "text" in group else {}
+    stored = dict(zip(group["ticket_id"], group["meaning_text"], strict=True)) if "meaning_text" in group else {}
+    candidates = statements_first(list(dict.fromkeys([*picked, *evidence, *ordered["ticket_id"]])),
+                                  lambda t: s if isinstance(s := stored.get(t), str) else meaning_text(text.get(t, "")))
     sender = dict(zip(group["ticket_id"], group["customer"], strict=True))
     return distinct_first(candidates, [text.get(t, t) for t in candidates], [sender[t] for t in candidates], 3)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -891,8 +891,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     """A summary with the same fields as the LLM's, from statistics and rules only."""
     severities = doc.severities if doc.severities is not None else [ticket_severity(t)[0] for t in doc.texts]
     evidence = evidence_rows(severities, len(doc.texts))
-    by_centrality = _statements_first(doc, [int(evidence[i]) for i in representatives(doc.vectors[evidence],
-                                                                                      len(evidence))])
+    central = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
+    by_centrality = statements_first(central, doc.meaning)
     reps = _voices(doc, by_centrality, n_examples)
     diverse = [int(evidence[i]) for i in mmr(doc.vectors[evidence], n_phrasings)]
     telling = [i for i in diverse if a_statement(doc.meaning(i))]
@@ -937,12 +937,12 @@ def a_statement(meaning: str) -> bool:
     return len(_MEANING_WORD.findall(meaning)) >= QUOTE_MIN_WORDS
 
 
-def _statements_first(doc: ThemeDocs, rows: list[int]) -> list[int]:
-    """`rows` (by centrality), of the first `QUOTE_CANDIDATES` those that are no statement
-    (`a_statement`) after the others: examples and the typical quote come from the centre, and say
-    something."""
-    head = sorted(rows[:QUOTE_CANDIDATES], key=lambda i: not a_statement(doc.meaning(i)))  # stable
-    return [*head, *rows[QUOTE_CANDIDATES:]]
+def statements_first(items: list[T], meaning: Callable[[T], str]) -> list[T]:
+    """`items` (by centrality), of the first `QUOTE_CANDIDATES` those whose text for `meaning` is no
+    statement (`a_statement`) after the others: examples and the typical quote come from the centre,
+    and say something ("error" and "Crash" were a catch-all's examples)."""
+    head = sorted(items[:QUOTE_CANDIDATES], key=lambda i: not a_statement(meaning(i)))  # stable
+    return [*head, *items[QUOTE_CANDIDATES:]]
 
 
 def _voices(doc: ThemeDocs, rows: list[int], limit: int) -> list[int]:

@@ -2,11 +2,15 @@
 progress lines redrawn in place on a terminal; Dagster's own event chatter stays in the event log."""
 
 import logging
+import shutil
 import sys
+from typing import TextIO
 
 import dagster as dg
 
 from ticket_intel.core.progress import MARK
+
+CLEAR_TO_END = "\x1b[K"  # the terminal's erase-in-line
 
 
 class CompactFormatter(logging.Formatter):
@@ -19,15 +23,20 @@ class CompactFormatter(logging.Formatter):
 
 
 class RedrawingHandler(logging.StreamHandler):
-    """On a terminal, a progress line replaces the previous one instead of scrolling."""
+    """On a terminal, a progress line replaces the previous one instead of scrolling: cut to the
+    terminal's width, as a carriage return goes back to the start of the last row of a wrapped line
+    only (each update of a 100-column line took two new rows on 80 columns), and clearing what a
+    longer line before it left."""
 
-    def __init__(self) -> None:
-        super().__init__(sys.stderr)
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream or sys.stderr)
         self.redrawing = False
 
     def emit(self, record: logging.LogRecord) -> None:
         line = self.format(record)
         progress = MARK in line and self.stream.isatty()
+        if progress:
+            line = line[:shutil.get_terminal_size().columns - 1] + CLEAR_TO_END
         prefix = "\r" if progress and self.redrawing else ("\n" if self.redrawing else "")
         self.stream.write(prefix + line + ("" if progress else "\n"))
         self.stream.flush()
