@@ -10,9 +10,8 @@ from click.testing import CliRunner
 
 from ticket_intel import warehouse as wh
 from ticket_intel.cli import main
-from ticket_intel.core.knowledge import AWAITING_AGENT
 from ticket_intel.core.redact import surviving_pii
-from ticket_intel.core.sources.base import RESOLVED_STATUSES
+from ticket_intel.core.sources.base import AWAITING_AGENT, RESOLVED_STATUSES
 
 pytestmark = pytest.mark.e2e
 

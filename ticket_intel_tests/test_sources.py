@@ -206,7 +206,7 @@ def test_a_json_field_a_chunk_never_holds_is_empty_there_and_a_csv_column_missin
     assert plans.loc[[f"shop:{i}" for i in range(1, 7)]].tolist() == [None] * 3 + ["pro"] * 3
     assert plans.loc[[f"shop:{i}" for i in range(10, 16)]].tolist() == ["pro"] * 3 + [None] * 3
     errors = result.files.set_index(result.files["source_file"].map(lambda f: Path(f).name))["error"]
-    assert errors["table.csv"] == "mapping shop: file lacks columns ['tier']"
+    assert errors["table.csv"] == "mapping shop: file lacks columns ['tier']; its columns are ['case_no', 'opened', 'body']"
     assert errors[["late.jsonl", "early.jsonl"]].isna().all()
 
 

@@ -24,9 +24,8 @@ import pandas as pd
 from ticket_intel.core.meaning import unread
 from ticket_intel.core.normalize import html_to_text, strip_email_tail
 from ticket_intel.core.redact import MAX_TEXT_CHARS, RedactionSettings, redact
-from ticket_intel.core.sources.base import RESOLVED_STATUSES
+from ticket_intel.core.sources.base import AWAITING_AGENT, RESOLVED_STATUSES
 
-AWAITING_AGENT = frozenset({"new", "open"})
 REPLY_SEPARATOR = "\n\n"
 KB_COLUMNS = ["ticket_id", "week_start", "status", "text", "text_hash", "resolution", "public_replies",
               "resolved_at"]

@@ -376,6 +376,12 @@ def _v26_cut_short_exports(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS cut_short BOOLEAN")
 
 
+def _v27_file_warnings(con: duckdb.DuckDBPyConnection) -> None:
+    """What a usable export showed that may mean it was misread (a mapping's `agents` or `filter`
+    value no row holds), said on its line (core/sources `file_summary`)."""
+    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS warning VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -411,6 +417,7 @@ MIGRATIONS = (
     Migration(24, "every theme id issued, never issued again", _v24_theme_registry),
     Migration(25, "weekly reports record when and with how many tickets they were first written", _v25_report_revisions),
     Migration(26, "exports that end mid-record are marked, and keep what they held", _v26_cut_short_exports),
+    Migration(27, "exports carry a warning when a mapping's rule value matches none of their rows", _v27_file_warnings),
 )
 LATEST = MIGRATIONS[-1].version
 

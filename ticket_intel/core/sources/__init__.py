@@ -78,9 +78,10 @@ __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "REPEATED_ROWS", "S
 # `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
 # a ticket by its profile), `repeated` (a ticket a later export holds again unchanged: that copy
 # stands for it) and `out_of_range` (a ticket outside the weeks being run: counted, left for a run of
-# its weeks).
+# its weeks). `warning`: what a usable file showed that may mean it was misread (a mapping's rule
+# value no row holds), on its line.
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
-                "repeated", "out_of_range", "error", "cut_short"]
+                "repeated", "out_of_range", "error", "cut_short", "warning"]
 # A line-based export that stops mid-record (no line break at its end, its last record rejected as
 # incomplete) was cut short, or is still being written: it holds part of what it held before.
 INCOMPLETE_RECORD = ("unexpected end of data", "row cut short", "invalid JSON on this line", "last record incomplete")
@@ -145,8 +146,10 @@ def file_summary(row: Any) -> str:
     counts = [f"{row.accepted} accepted", rejection_summary(row.rejected, set_aside_of(row)),
               *(f"{int(n)} {what}" for n, what in ((row.skipped, SKIPPED_ROWS), (row.repeated, REPEATED_ROWS),
                                                  (row.out_of_range, OUTSIDE_ROWS)) if pd.notna(n) and n > 0)]
+    warning = getattr(row, "warning", None)
     return f"{Path(row.source_file).name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
-        f" — {row.error}" if row.error else f" — {CUT_SHORT}" if _is_true(getattr(row, "cut_short", None)) else "")
+        f" — {row.error}" if row.error else f" — {CUT_SHORT}" if _is_true(getattr(row, "cut_short", None)) else "") + (
+        f" — {warning}" if isinstance(warning, str) and warning else "")
 
 
 def _is_true(value: Any) -> bool:
@@ -424,6 +427,20 @@ RecordsParser = Callable[[list[Any], list[str]], ParseResult]
 _ADD_MAPPING = "add a column mapping (`ticket-intel mapping suggest {}` drafts one)"
 
 
+def _unrecognised(what: str, columns: list[str], name: str, mappings: Sequence[Mapping]) -> str:
+    """Why no mapping reads these columns, listing them, and the mappings that nearly do (more than half
+    of their `detect` columns present): a misspelt `detect` column read as if no mapping existed."""
+    shown = columns[:mapped.SHOWN_COLUMNS]
+    said = f"{what} {shown}" + (f" and {len(columns) - len(shown)} more" if len(columns) > len(shown) else "")
+    near = sorted(((m, [c for c in m.detect if c not in columns]) for m in mappings), key=lambda p: len(p[1]))
+    near = [(m, lacking) for m, lacking in near if 2 * len(lacking) < len(m.detect)][:3]
+    if not near:
+        return f"{said}; {_ADD_MAPPING.format(name)}"
+    tried = "; ".join(f"mapping {m.name}{f' ({Path(m.path).name})' if m.path else ''} detects {m.detect}, but "
+                      f"the file lacks {lacking}" for m, lacking in near)
+    return f"{said}; {tried}: correct its `detect` (or the export), or {_ADD_MAPPING.format(name)}"
+
+
 def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | None:
     """How to parse JSON objects like these: API-shaped tickets of a known helpdesk; None for the rows
     of a mapped table (`_parse_record_chunks` parses them as a table)."""
@@ -442,7 +459,7 @@ def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) 
     columns = list(dict.fromkeys(k for r in objects[:100] for k in r))
     mapping = mapped.find_mapping(columns, mappings)
     if mapping is None:
-        raise UnrecognisedColumns(f"records with unrecognised fields {columns[:12]}; {_ADD_MAPPING.format(name)}",
+        raise UnrecognisedColumns(_unrecognised("records with unrecognised fields", columns, name, mappings),
                                   pd.DataFrame(objects[:UnrecognisedColumns.SAMPLE_ROWS]))
     return None
 
@@ -497,7 +514,27 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
             key = lists[0]
             return _parse_records(doc[key], [f"{key}[{i}]" for i in range(len(doc[key]))], name, mappings)
     keys = sorted(doc)[:12] if isinstance(doc, dict) else type(doc).__name__
-    raise FileError(f"JSON export of unknown shape (top-level keys: {keys}); add a column mapping")
+    deeper = _nested_records(doc)
+    where = f"; its records sit under {deeper}: extract them (`jq -c '.{deeper}[]' {name} > records.jsonl`)"
+    raise FileError(f"JSON export of unknown shape (top-level keys: {keys}); {JSON_SHAPES}{where if deeper else ''}")
+
+
+# What a JSON document can hold for a mapping to read it (docs/sources.md "Column mappings").
+JSON_SHAPES = ("a mapping reads JSON as flat records: a top-level array of objects, JSONL, or an object "
+               "holding one list of objects, each record's own fields its columns")
+
+
+def _nested_records(doc: Any, depth: int = 3) -> str | None:
+    """The dotted path of the first list of objects under an object's objects (Help Scout's
+    `_embedded.conversations`), looking `depth` levels down; None when there is none."""
+    if not isinstance(doc, dict) or depth == 0:
+        return None
+    for key, value in doc.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            return str(key)
+        if (inner := _nested_records(value, depth - 1)) is not None:
+            return f"{key}.{inner}"
+    return None
 
 
 TableParser = Callable[[pd.DataFrame, list[str]], ParseResult]
@@ -515,9 +552,9 @@ def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping], s
         raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
     if (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
         dated = None if mapping.created_at_format else mapping.columns.get("created_at")
-        return (lambda f, loc: mapped.parse(mapping, f, loc, name, sparse)), dated
-    raise UnrecognisedColumns(f"table with unrecognised columns {list(frame.columns)[:12]}; {_ADD_MAPPING.format(name)}",
-                              frame)
+        return mapped.FileReader(mapping, name, sparse), dated
+    raise UnrecognisedColumns(_unrecognised("table with unrecognised columns", [str(c) for c in frame.columns], name,
+                                            mappings), frame)
 
 
 TableChunks = Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]
@@ -527,7 +564,8 @@ def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Seq
                   ) -> Iterator[ParseResult]:
     """A table's chunks by the profile its first chunk's columns show; each chunk's cut rows are its
     rejections. When its dates are numbers in an unstated order (02/11/2026), a first pass over the
-    table decides the order for all of them (core/sources/dates.py), and a second parses."""
+    table decides the order for all of them (core/sources/dates.py), and a second parses. A mapped
+    table ends with what its whole file showed (`mapped.FileReader.finish`)."""
     chunks = chunks_of()
     first = next(chunks)
     parse, dated = _table_parser(first[0], name, mappings, sparse)
@@ -546,6 +584,8 @@ def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Seq
         for b in [*cut_rows, *unread]:
             result.reject(b["locator"], b["record"], b["reason"])
         yield result
+    if isinstance(parse, mapped.FileReader) and (warnings := parse.finish()):
+        yield ParseResult(parse.mapping.source, warnings=warnings)
 
 
 def _numeric_date(value: Any) -> bool:
@@ -795,6 +835,7 @@ def _merge(results: Iterator[ParseResult]) -> ParseResult:
         result.rejections += part.rejections
         result.replies += part.replies
         result.skipped += part.skipped
+        result.warnings += part.warnings
         if part.pending is not None:
             result.pending.messages += part.pending.messages
     return result
@@ -978,8 +1019,9 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
         try:
             sent, messages = _send_chunks(_parse_file(path.name, spool.file, mappings, reading.chunk_rows),
                                     source_file, reading)
-        except FileError as exc:
+        except FileError as exc:  # nothing it sent counts, its rows skipped before included
             reading.sink.drop(source_file)
+            entry.update(skipped=0, warning=None)
             reading.file_error(source_file, str(exc), _head(spool.file, 2000))
             return
     last, cut = entry.pop("last_line", None), entry.pop("incomplete_line", None)
@@ -1012,7 +1054,8 @@ def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Rea
             reading.for_now.add(source_file)
         _note_last_record(entry, result)
         sent += len(result.tickets) + len(result.rejections)
-        entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped)
+        entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped,
+                     warning="; ".join(filter(None, [entry["warning"], *result.warnings])) or None)
         if pending is not None:
             messages.append((pending.mapping, pending.messages))
     return sent, messages
@@ -1102,7 +1145,7 @@ def _rejections(tickets: pd.DataFrame, reason: Callable[[Any], str], hashes: dic
 
 def _file_entry(source_file: str) -> dict[str, Any]:
     return dict.fromkeys(FILE_COLUMNS, 0) | {"source_file": source_file, "file_hash": None, "file_bytes": None,
-                                             "profile": None, "error": None, "cut_short": False}
+                                             "profile": None, "error": None, "cut_short": False, "warning": None}
 
 
 def _last_byte(spool: Spool) -> bytes:

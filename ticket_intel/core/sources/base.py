@@ -59,10 +59,16 @@ UNREAD_EXPORTS = {
 REJECTED_COLUMNS = ["source_file", "locator", "source", "record", "reason", "file_hash"]
 # Ticket statuses, as the helpdesks spell them, that mean the conversation is finished.
 RESOLVED_STATUSES = frozenset({"solved", "closed", "resolved"})
+# Statuses that say the ticket waits for the company (a reply is drafted for it), and those that say
+# it waits for someone else (the customer, a third party, a later time).
+AWAITING_AGENT = frozenset({"new", "open"})
+WAITING_ON_OTHERS = frozenset({"pending", "hold", "snoozed"})
 # Statuses of a ticket its helpdesk removed (Zendesk's incremental export keeps deleted tickets as
 # `deleted`; Freshdesk's API flags `spam` and `deleted`): spam, tests and mistakes, not demand. The
 # version still counts as the ticket's latest, so an earlier export of it is superseded.
 REMOVED_STATUSES = ("deleted", "spam")
+# Every status whose meaning the tool reads: what a mapping's `statuses` may translate a value to.
+STATUSES = frozenset({*AWAITING_AGENT, *WAITING_ON_OTHERS, *RESOLVED_STATUSES, *REMOVED_STATUSES})
 FOLLOWUP_SEPARATOR = "\n\n"
 # Only a message of at most this many words can be a bare greeting ("Hi there, good morning team!"),
 # so only those are read for meaning at ingest (`says_nothing`), which keeps the test off long texts.
@@ -152,6 +158,7 @@ class ParseResult:
     replies: list[dict[str, Any]] = field(default_factory=list)
     # Mapped rows whose conversations are assembled across all files (threads.Pending).
     pending: Any = None
+    warnings: list[str] = field(default_factory=list)  # on the whole file, for its line (mapped.FileReader)
 
     def reject(self, locator: str, record: Any, reason: str) -> None:
         self.rejections.append(
@@ -328,24 +335,37 @@ def money(value: Any, decimal_comma: bool = False) -> float | None:
     return Price.fromstring(text, decimal_separator="," if decimal_comma else None).amount_float
 
 
+# The key holding a tag's name when tags are objects: Zendesk, Intercom and Freshdesk write `name`,
+# Help Scout `tag` ({"id": 7, "color": "#a5b2bd", "tag": "refund"}).
+TAG_NAME_KEYS = ("name", "tag")
+
+
 def parse_tags(value: Any) -> list[str]:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return []
     if isinstance(value, str):
         items: Iterable[Any] = value.split(",")
     elif isinstance(value, Mapping):
-        items = [value.get("name")]
+        items = [value]
     elif isinstance(value, Iterable) and not isinstance(value, bytes):
         items = value
     else:  # one tag typed as a number, a flag or a date (a Parquet column)
         items = [value]
     tags = []
     for item in items:
-        name = item.get("name") if isinstance(item, Mapping) else item
-        name = text_or_none(name)
+        name = text_or_none(_tag_name(item) if isinstance(item, Mapping) else item)
         if name:
             tags.append(sys.intern(name.lower()))
     return tags
+
+
+def _tag_name(tag: Mapping[str, Any]) -> Any:
+    """A tag object's name (`TAG_NAME_KEYS`); one without any is refused rather than read as no tag
+    (Help Scout's `tag` key lost every tag's name in silence)."""
+    key = next((k for k in TAG_NAME_KEYS if k in tag), None)
+    if key is None:
+        raise RecordError(f"a tag is an object without a name ({' or '.join(TAG_NAME_KEYS)}): {str(dict(tag))[:80]}")
+    return tag[key]
 
 
 def _shared(value: str | None) -> str | None:

@@ -1,8 +1,10 @@
 """Any table (CSV, JSONL, JSON array, Parquet) through a YAML column mapping.
 
 A mapping says which columns identify its files, which rows count at all (`filter`, `bots`),
-which rows are the company's (`agents`), how rows form conversations (`thread`), and which column
-(or `{column}` template, or constant) fills each canonical field. Every row becomes a message;
+which rows are the company's (`agents`, and its internal notes: `private`), how rows form
+conversations (`thread`), which column (or `{column}` template, or constant) fills each canonical
+field, and what its status values mean (`statuses`). Records are read flat: a column is a row's
+own field, never a path into an object (`primaryCustomer.email`). Every row becomes a message;
 core/sources/threads.py turns each conversation into one ticket from its first customer message.
 Rows that are not tickets (excluded rows, company replies, follow-ups) are counted as skipped,
 never rejected: a company's reply tweet is not a bad ticket.
@@ -13,8 +15,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ from pydantic import (
 
 from ticket_intel.core.sources.base import (
     EXPORT_SUFFIXES,
+    STATUSES,
     FileError,
     ParseResult,
     RecordError,
@@ -52,6 +56,8 @@ DATED_BY_CONSTANT = ("created_at",)  # an undated dump can be placed in the week
 BUILT_IN = ("file", "record")  # template fields filled from where a row is, not from its columns
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 _LAST_NUMBER = re.compile(r"(\d+)\D*$")
+SHOWN_VALUES = 8  # distinct values of a column a warning lists
+SHOWN_COLUMNS = 40  # columns an error lists
 
 
 def _folded(value: Any) -> str:
@@ -71,6 +77,10 @@ class RowRule(BaseModel):
 
     def matches(self, row: dict[str, Any]) -> bool:
         return _folded(row.get(self.column)) in self._allowed
+
+    def unmatched(self, seen: Counter[str]) -> list[Any]:
+        """The values no row held, of `seen` (a column's folded values and their counts)."""
+        return [v for v in self.values if _folded(v) not in seen]
 
 
 class Thread(BaseModel):
@@ -105,6 +115,10 @@ class Mapping(BaseModel):
     filter: dict[str, list[Any]] = Field(default_factory=dict)
     bots: RowRule | None = None
     agents: RowRule | None = Field(None, description="rows written by the company: replies, not tickets")
+    private: RowRule | None = Field(None, description="the company's internal notes: private replies (is_public "
+                                                      "false), never in the knowledge base")
+    statuses: dict[str, str] = Field(default_factory=dict, description="the export's status values, each as "
+                                                                       "the status it means (STATUSES)")
     thread: Thread | None = None
     product_from_mentions: bool = Field(False, description="product = the brand the first message is addressed to")
     path: str = ""
@@ -116,6 +130,24 @@ class Mapping(BaseModel):
     def keeps(self, row: dict[str, Any]) -> bool:
         """Whether a row counts at all: it passes every filter and is not a bot's."""
         return all(f.matches(row) for f in self._filters) and not (self.bots and self.bots.matches(row))
+
+    def checked_rules(self) -> list[tuple[str, RowRule]]:
+        """The rules whose values should each match some row of a file, by key: a value no row holds
+        is a typo (`users` for `user`) that turns every reply into a follow-up, or drops them all.
+        Not `bots` (a bot writes in some files only) nor `private` (a day without notes)."""
+        return [*(("filter", f) for f in self._filters), *((("agents", self.agents),) if self.agents else ())]
+
+    def status(self, value: Any) -> Any:
+        """A row's status as the status it means, by `statuses` (trimmed, case-insensitive); others as written."""
+        return self.statuses.get(_folded(value), value) if self.statuses and value is not None else value
+
+    @field_validator("statuses")
+    @classmethod
+    def _known_statuses(cls, statuses: dict[str, str]) -> dict[str, str]:
+        unknown = sorted({v for v in statuses.values() if _folded(v) not in STATUSES})
+        if unknown:
+            raise ValueError(f"statuses must translate to statuses this reads, not {unknown}; use {sorted(STATUSES)}")
+        return {_folded(k): _folded(v) for k, v in statuses.items()}
 
     @field_validator("columns")
     @classmethod
@@ -203,12 +235,60 @@ def file_stem(file_name: str) -> str:
     return stem
 
 
-def _missing_columns(mapping: Mapping, columns: Sequence[str]) -> list[str]:
+def _missing_columns(mapping: Mapping, columns: Iterable[str]) -> list[str]:
+    """The columns the mapping reads (fields, templates, thread links and every row rule) not among `columns`."""
     specs = list(mapping.columns.values())
     needed = [s for s in specs if "{" not in s] + [f for s in specs if "{" in s for f in _TEMPLATE_FIELD.findall(s)]
     needed += mapping.thread.columns() if mapping.thread else []
-    needed += [mapping.agents.column] if mapping.agents else []
+    needed += [rule.column for rule in (mapping.agents, mapping.private, mapping.bots) if rule] + list(mapping.filter)
+    columns = set(columns)
     return sorted({c for c in needed if c not in BUILT_IN and c not in columns})
+
+
+def _lacks(mapping: Mapping, missing: list[str], columns: Sequence[str]) -> str:
+    """A file's error when it lacks columns the mapping reads: which, and the columns it has. A dotted
+    name whose head is a column is a path into an object, which a mapping does not follow."""
+    paths = [m for m in missing if "." in m and m.split(".")[0] in columns]
+    flat = (f" ({', '.join(paths)}: a field inside an object; a mapping reads each record's own fields, "
+            "so flatten the export first)") if paths else ""
+    shown = list(columns)[:SHOWN_COLUMNS]
+    more = f" and {len(columns) - len(shown)} more" if len(columns) > len(shown) else ""
+    return f"mapping {mapping.name}: file lacks columns {missing}{flat}; its columns are {shown}{more}"
+
+
+@dataclass
+class FileReader:
+    """One file's chunks read with one mapping (`parse` each), and what the whole file showed.
+    JSON records (`sparse`) leave out a field they have no value for, so a chunk may lack a column,
+    but a column no record of the file holds is a typo, refused as a table's is (`finish`)."""
+
+    mapping: Mapping
+    file_name: str
+    sparse: bool = False
+    columns: dict[str, None] = field(default_factory=dict)  # in the order first seen
+    values: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def __call__(self, frame: pd.DataFrame, locators: Sequence[str]) -> ParseResult:
+        self.columns.update(dict.fromkeys(map(str, frame.columns)))
+        for _, rule in self.mapping.checked_rules():
+            if rule.column in frame:
+                self.values[rule.column].update(frame[rule.column].map(_folded))
+        return parse(self.mapping, frame, locators, self.file_name, self.sparse)
+
+    def finish(self) -> list[str]:
+        """Warnings on the whole file: each rule value that matched no row, with the values its column
+        held. Raises FileError when no record held a column the mapping reads."""
+        if missing := _missing_columns(self.mapping, self.columns):
+            raise FileError(_lacks(self.mapping, missing, list(self.columns)))
+        return [f"mapping {self.mapping.name}: {key} value {value!r} matches no row "
+                f"({rule.column} holds {_said(self.values[rule.column])})"
+                for key, rule in self.mapping.checked_rules() for value in rule.unmatched(self.values[rule.column])]
+
+
+def _said(values: Counter[str]) -> str:
+    """A column's most common values with their counts: "user 70, customer 60"."""
+    shown = [f"{v[:40]} {n}" for v, n in values.most_common(SHOWN_VALUES)]
+    return ", ".join(shown) + (f" and {len(values) - SHOWN_VALUES} other values" if len(values) > SHOWN_VALUES else "")
 
 
 def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_name: str,
@@ -217,10 +297,11 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
     rejected); excluded rows are skipped. Conversations are assembled later (`threads.resolve`).
     A column the mapping reads must be in a table's header; `sparse` rows (JSON records) leave out a
     field they have no value for, so a chunk without it has it empty (a field first seen in a JSONL file's second
-    chunk lost the whole file), and a row without a required value is rejected as any other."""
+    chunk lost the whole file; `FileReader.finish` refuses one no record holds), and a row without a
+    required value is rejected as any other."""
     result = ParseResult(mapping.source, pending=Pending(mapping))
     if (missing := _missing_columns(mapping, list(frame.columns))) and not sparse:
-        raise FileError(f"mapping {mapping.name}: file lacks columns {missing}")
+        raise FileError(_lacks(mapping, missing, [str(c) for c in frame.columns]))
     if missing:  # assign() copies the chunk even with nothing to add
         frame = frame.assign(**dict.fromkeys(missing))
     stem = file_stem(file_name)
@@ -230,14 +311,15 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
             continue
         fields = {**mapping.constants, **{f: _value(spec, row, stem, locator) for f, spec in mapping.columns.items()}}
         answer = fields.pop(REPLY, None)
-        is_agent = bool(mapping.agents and mapping.agents.matches(row))
+        is_private = bool(mapping.private and mapping.private.matches(row))
+        is_agent = is_private or bool(mapping.agents and mapping.agents.matches(row))
         ticket = None
         if not is_agent:
             try:
                 ticket = {**_ticket(mapping, fields, row), "locator": locator}
             except RecordError as exc:
                 result.reject(locator, row, str(exc))
-        message = _message(mapping, row, fields, is_agent, ticket, locator)
+        message = _message(mapping, row, fields, is_agent, ticket, locator, is_public=not is_private)
         result.pending.messages.append(message)
         if ticket is not None and text_or_none(answer) is not None:
             result.pending.messages.append(replace(message, key=f"{message.key}#reply", parent=message.key,
@@ -260,6 +342,7 @@ def _created(mapping: Mapping, value: Any) -> Any:
 def _ticket(mapping: Mapping, fields: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     fields = dict(fields)
     created = _created(mapping, fields.pop("created_at"))
+    fields["status"] = mapping.status(fields.get("status"))
     if isinstance(fields.get("tags"), str) and mapping.tags_separator != ",":  # Zendesk views: by spaces
         fields["tags"] = fields["tags"].split(mapping.tags_separator.strip() or None)
     return make_ticket(source=mapping.source, source_id=fields.pop("ticket_id"), created_at=created,
@@ -267,7 +350,7 @@ def _ticket(mapping: Mapping, fields: dict[str, Any], row: dict[str, Any]) -> di
 
 
 def _message(mapping: Mapping, row: dict[str, Any], fields: dict[str, Any], is_agent: bool,
-             ticket: dict[str, Any] | None, locator: str) -> Message:
+             ticket: dict[str, Any] | None, locator: str, is_public: bool) -> Message:
     thread = mapping.thread
     return Message(
         key=message_ref(fields["ticket_id"]) or locator,
@@ -275,7 +358,7 @@ def _message(mapping: Mapping, row: dict[str, Any], fields: dict[str, Any], is_a
         conversation=message_ref(row.get(thread.conversation_id)) if thread and thread.conversation_id else None,
         is_agent=is_agent, author=id_or_none(fields.get("customer_id")), text=fields.get("message"),
         created_at=ticket["created_at"] if ticket else _agent_time(mapping, fields.get("created_at")),
-        ticket=ticket, locator=locator, record=row,
+        ticket=ticket, locator=locator, record=row, is_public=is_public,
     )
 
 

@@ -3,7 +3,9 @@
 A mapped export holds one row per message. Its mapping may say how rows form conversations:
 `thread.reply_to` names the column holding the id of the message a row answers (tweets), or
 `thread.conversation_id` the column naming the conversation (chat logs). Without either, every
-row is its own conversation. Rows matching the mapping's `agents` rule are the company's.
+row is its own conversation. Rows matching the mapping's `agents` rule are the company's, and
+so are those matching its `private` rule: internal notes, kept as private replies, which no
+customer saw (they neither answer the customer's opening turn nor enter the knowledge base).
 
 Per conversation the ticket is the customer's first message: the thread's root when threads are
 reply chains (a thread whose root is missing from the export, or is the company's, yields no
@@ -48,6 +50,7 @@ class Message:
     record: dict[str, Any]
     source_file: str = ""
     in_row: bool = False  # the company's answer written in the customer's row (a `reply` column)
+    is_public: bool = True  # False: the company's internal note (the mapping's `private` rows)
 
 
 @dataclass
@@ -158,7 +161,7 @@ def _resolve_thread(group: list[Message], first: Message | None, mapping: Mappin
     ticket = {**first.ticket, "source_file": first.source_file, "locator": first.locator}
     if first.conversation is not None:  # set only when the mapping names a conversation field
         ticket.update(ticket_id=f"{mapping.source}:{first.conversation}", source_id=first.conversation)
-    later = sorted((m for m in group if m is not first and (m.ticket is not None or m.is_agent)
+    later = sorted((m for m in group if m is not first and (m.ticket is not None or (m.is_agent and m.is_public))
                     and isinstance(m.created_at, datetime)), key=lambda m: (_naive_utc(m.created_at), m.is_agent))
     turns = [(m.ticket is not None, m.text if m.ticket is None else m.ticket["message"]) for m in later]
     ticket["message"], followups = opening_turn([(True, ticket["message"]), *turns], ticket["subject"])
@@ -218,7 +221,7 @@ def _addressee(text: str, group: Sequence[Message], brands: dict[str, str], alia
 def _add_reply(out: Threaded, m: Message, ticket: dict[str, Any]) -> None:
     try:
         reply = make_reply(ticket_id=ticket["ticket_id"], reply_id=m.key, reply_at=m.created_at,
-                           author=m.author, text=m.text)
+                           author=m.author, text=m.text, is_public=m.is_public)
     except RecordError as exc:
         out.rejections.append(_rejection(m, str(exc)))
         return

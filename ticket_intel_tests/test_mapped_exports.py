@@ -1,0 +1,152 @@
+"""Mapped exports as a new user writes them (a Help Scout export flattened to one row per thread): a
+mistake in the mapping is said, never read as something else in silence, and what the helpdesk
+says (notes, statuses, tag objects) is read as it means."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from ticket_intel.core.knowledge import needs_reply
+from ticket_intel.core.sources import (
+    SET_ASIDE,
+    IngestResult,
+    file_summary,
+    list_exports,
+    load_mappings,
+    read_exports,
+)
+from ticket_intel.core.sources.mapped import MappingError
+
+MAPPING = """name: hs
+source: helpscout
+detect: [conversation_id, thread_id, thread_type, body]
+columns: {ticket_id: thread_id, created_at: created_at, message: body, customer_id: author, status: status, tags: tags}
+agents: {column: author_type, values: [user]}
+thread: {conversation_id: conversation_id}
+"""
+
+
+def _thread(conversation: int, thread: int, kind: str, body: str, minute: int, **more: object) -> dict:
+    return {"conversation_id": conversation, "thread_id": thread, "thread_type": kind,
+            "author_type": "customer" if kind == "customer" else "user",
+            "author": f"c{conversation}@example.com" if kind == "customer" else "tom", "status": "active",
+            "body": body, "created_at": f"2026-11-02T10:{minute:02d}:00Z", "tags": "", **more}
+
+
+ROWS = [_thread(1, 11, "customer", "My parcel never arrived", 0), _thread(1, 12, "reply", "We resent it today", 5),
+        _thread(1, 13, "note", "Checked the courier's system, nothing odd", 6),
+        _thread(2, 21, "customer", "I was billed twice this month", 1)]
+
+
+def _read(tmp_path: Path, mapping: str = MAPPING, files: dict[str, str] | None = None, chunk_rows: int | None = None
+          ) -> IngestResult:
+    (tmp_path / "maps").mkdir(exist_ok=True)
+    (tmp_path / "maps" / "hs.yaml").write_text(mapping)
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    for name, text in (files or {"threads.jsonl": "\n".join(json.dumps(r) for r in ROWS)}).items():
+        (tmp_path / "inbox" / name).write_text(text)
+    return read_exports(list_exports(tmp_path / "inbox"), load_mappings(tmp_path / "maps"), chunk_rows=chunk_rows)
+
+
+def _by_name(result: IngestResult, column: str) -> dict[str, object]:
+    return {Path(f).name: v for f, v in zip(result.files["source_file"], result.files[column], strict=True)}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_column_no_record_of_a_json_file_holds_is_refused_as_a_csv_s_is(tmp_path, suffix):
+    """`message: text` against records holding `body` read every message as empty (the subject stood
+    in) and lost every reply; a column missing from one chunk only is still empty there."""
+    rows = [{k: v for k, v in r.items() if k != "status"} | ({"status": "closed"} if i >= 3 else {})
+            for i, r in enumerate(ROWS)]  # `status` first seen in the second chunk
+    text = "\n".join(json.dumps(r) for r in rows) if suffix == ".jsonl" else json.dumps(rows)
+    result = _read(tmp_path, MAPPING.replace("message: body", "message: text"),
+                   {f"typo{suffix}": text, "good.csv": "conversation_id,thread_id,thread_type,body,text,created_at,"
+                    "author,author_type,status,tags\n9,91,customer,x,Refund please,2026-11-02 10:00,c9,customer,,\n"},
+                   chunk_rows=3)
+    errors = _by_name(result, "error")
+    assert errors[f"typo{suffix}"] == ("mapping hs: file lacks columns ['text']; its columns are ['conversation_id', "
+                                       "'thread_id', 'thread_type', 'author_type', 'author', 'body', 'created_at', "
+                                       "'tags', 'status']")
+    assert result.tickets["ticket_id"].tolist() == ["helpscout:9"]  # the other file is read
+    assert _by_name(result, "skipped")[f"typo{suffix}"] == 0 and result.replies.empty
+    result = _read(tmp_path, files={f"typo{suffix}": text, "good.csv": ""}, chunk_rows=3)
+    assert sorted(result.tickets["status"].fillna("-")) == ["-", "closed"]  # only the second chunk held it
+
+
+@pytest.mark.parametrize("change, said", [
+    ("values: [user]", "agents value 'users' matches no row (author_type holds customer 2, user 2)"),
+    ("agents:", "filter value 'replies' matches no row (thread_type holds customer 2, reply 1, note 1)"),
+])
+def test_a_mapping_value_no_row_holds_is_said_on_the_file_s_line(tmp_path, change, said):
+    """`values: [users]` made every agent reply a customer follow-up, and a filter value typo dropped
+    every reply, with the same file line as a correct run."""
+    mapping = (MAPPING.replace("values: [user]", "values: [users]") if change.startswith("values") else
+               MAPPING.replace("agents:", "filter: {thread_type: [customer, replies]}\nagents:"))
+    result = _read(tmp_path, mapping)
+    row = result.files.iloc[0].to_dict() | dict.fromkeys(SET_ASIDE, 0)
+    assert file_summary(SimpleNamespace(**row)).endswith(f" — mapping hs: {said}")
+    assert _read(tmp_path).files["warning"].isna().all()
+
+
+def test_a_note_a_mapping_marks_private_is_an_internal_reply_that_never_answers(tmp_path):
+    """Every agent row was a public reply: a note ("Checked the courier's system") reached the
+    knowledge base, which docs/assist.md says internal notes never enter."""
+    result = _read(tmp_path, MAPPING + "private: {column: thread_type, values: [note]}\n")
+    replies = result.replies.set_index("reply_id")["is_public"].to_dict()
+    assert replies == {"12": True, "13": False}
+    result = _read(tmp_path, MAPPING + "private: {column: thread_type, values: [note]}\n",
+                   {"threads.jsonl": "\n".join(json.dumps(r) for r in ROWS[:1] + ROWS[2:])})
+    assert result.replies["is_public"].tolist() == [False] and result.files["warning"].isna().all()
+
+
+def test_a_mapping_says_what_its_status_values_mean(tmp_path):
+    """Help Scout's `active` waits on the team, but only `new` and `open` were awaiting a reply: no
+    draft was made for any of its tickets, and no setting could say otherwise."""
+    result = _read(tmp_path, MAPPING + "statuses: {Active: open, pending: pending}\n")
+    assert set(result.tickets["status"]) == {"open"} and needs_reply("open", 1)
+    (tmp_path / "maps" / "hs.yaml").write_text(MAPPING + "statuses: {active: waiting}\n")
+    with pytest.raises(MappingError, match=r"hs.yaml: .*statuses must translate to statuses this reads, not "
+                                           r"\['waiting'\]; use \['closed', 'deleted', 'hold', 'new', 'open'"):
+        load_mappings(tmp_path / "maps")
+
+
+def test_tag_objects_are_read_by_their_name_or_tag_key_and_a_dotted_column_is_refused(tmp_path):
+    """Help Scout writes tags as {"id", "color", "tag"}: read by `name` only, every tag was lost; and a
+    dotted column (`primaryCustomer.email`) read nothing, in silence."""
+    rows = [ROWS[0] | {"tags": [{"id": 1, "color": "#fff", "tag": "Refund"}, {"name": "vip"}]},
+            ROWS[3] | {"tags": [{"id": 2, "color": "#000"}]}]
+    result = _read(tmp_path, files={"threads.jsonl": "\n".join(json.dumps(r) for r in rows)})
+    assert result.tickets["tags"].map(list).tolist() == [["refund", "vip"]]
+    assert result.rejected["reason"].tolist() == ["a tag is an object without a name (name or tag): "
+                                                  "{'id': 2, 'color': '#000'}"]
+    rows = [r | {"customer": {"email": "a@example.com"}} for r in ROWS]
+    result = _read(tmp_path, MAPPING.replace("customer_id: author", "customer_id: customer.email"),
+                   {"threads.jsonl": "\n".join(json.dumps(r) for r in rows)})
+    assert "file lacks columns ['customer.email'] (customer.email: a field inside an object; a mapping reads each " \
+           "record's own fields, so flatten the export first)" in result.files["error"].iloc[0]
+
+
+def test_a_detect_typo_names_the_mapping_that_nearly_reads_the_file(tmp_path):
+    """It said "add a column mapping" to a user whose mapping misspelt one `detect` column."""
+    result = _read(tmp_path, MAPPING.replace("thread_type, body]", "thread_type, bdy]"))
+    assert result.files["error"].iloc[0] == (
+        "records with unrecognised fields ['conversation_id', 'thread_id', 'thread_type', 'author_type', 'author', "
+        "'status', 'body', 'created_at', 'tags']; mapping hs (hs.yaml) detects ['conversation_id', 'thread_id', "
+        "'thread_type', 'bdy'], but the file lacks ['bdy']: correct its `detect` (or the export), or add a column "
+        "mapping (`ticket-intel mapping suggest threads.jsonl` drafts one)")
+
+
+def test_records_under_a_wrapper_are_pointed_at_not_sent_to_a_mapping(tmp_path):
+    """Help Scout's API pages hold `{"_embedded": {"conversations": [...]}}`: the error advised adding a
+    column mapping, which the user had."""
+    page = {"_embedded": {"conversations": ROWS}, "_links": {}, "page": {"size": 4}}
+    result = _read(tmp_path, files={"page1.json": json.dumps(page)})
+    error = result.files["error"].iloc[0]
+    assert error == ("JSON export of unknown shape (top-level keys: ['_embedded', '_links', 'page']); a mapping reads "
+                     "JSON as flat records: a top-level array of objects, JSONL, or an object holding one list of "
+                     "objects, each record's own fields its columns; its records sit under _embedded.conversations: "
+                     "extract them (`jq -c '._embedded.conversations[]' page1.json > records.jsonl`)")
