@@ -131,3 +131,12 @@ def test_real_exports_are_drafted_as_their_shipped_mappings_read_them(tmp_path):
     drafted = draft_mapping(unread_sample(issues), issues)
     assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message", "customer_id")} == {
         "ticket_id": "number", "created_at": "created_at", "message": "title", "customer_id": "creator_name"}
+
+
+def test_the_command_named_for_a_file_is_safe_to_paste(tmp_path):
+    """A file named `a|b <x>.csv` was named unquoted: pasted, it piped into a command named `b`."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _cases(5).to_csv(inbox / "a|b <x>.csv", index=False)
+    (error,) = read_inbox(inbox, load_mappings()).files["error"]
+    assert "`ticket-intel mapping suggest 'a|b <x>.csv'` drafts one" in error

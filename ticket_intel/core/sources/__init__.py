@@ -23,6 +23,7 @@ import io
 import itertools
 import json
 import re
+import shlex
 import shutil
 import tempfile
 import zipfile
@@ -424,6 +425,7 @@ def _is_object(line: str) -> bool:
 
 
 RecordsParser = Callable[[list[Any], list[str]], ParseResult]
+# The file name shell-quoted: pasted, `a|b <img …>.csv` piped into a command named `b`.
 _ADD_MAPPING = "add a column mapping (`ticket-intel mapping suggest {}` drafts one)"
 
 
@@ -435,10 +437,10 @@ def _unrecognised(what: str, columns: list[str], name: str, mappings: Sequence[M
     near = sorted(((m, [c for c in m.detect if c not in columns]) for m in mappings), key=lambda p: len(p[1]))
     near = [(m, lacking) for m, lacking in near if 2 * len(lacking) < len(m.detect)][:3]
     if not near:
-        return f"{said}; {_ADD_MAPPING.format(name)}"
+        return f"{said}; {_ADD_MAPPING.format(shlex.quote(name))}"
     tried = "; ".join(f"mapping {m.name}{f' ({Path(m.path).name})' if m.path else ''} detects {m.detect}, but "
                       f"the file lacks {lacking}" for m, lacking in near)
-    return f"{said}; {tried}: correct its `detect` (or the export), or {_ADD_MAPPING.format(name)}"
+    return f"{said}; {tried}: correct its `detect` (or the export), or {_ADD_MAPPING.format(shlex.quote(name))}"
 
 
 def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | None:
