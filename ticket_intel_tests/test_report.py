@@ -57,7 +57,7 @@ def test_markdown_has_every_section_and_the_evidence():
         assert f"## {section}" in md
     assert "+25% vs 32 last week · 1 ranked theme · 2 tickets in no theme · 0 new patterns · 1 volume spike" in md
     assert "| 1 | Payment declined · card | Cards | 12 | 10 | rising (12 vs 5.5/wk) | 40% | P1 | docs gap | – | – | – | – | 80 |" in md
-    assert "`zendesk:1` My card was declined" in md
+    assert "\n  - zendesk:1 My card was declined" in md
     assert "3.0x, p = 0.001" in md and "zendesk:7, zendesk:8" in md
     assert "- **Payment declined · card** — 12 tickets, 10 customers; backlog: *Document cards*" in md
 
@@ -274,8 +274,34 @@ def test_a_loose_theme_says_its_label_names_a_minority_of_its_tickets(share, loo
 def test_markdown_escapes_ticket_and_label_text():
     md = report.render_markdown(context(ticket_text=XSS + " [click](http://evil.example)", label="| **x** <b>"))
     assert not re.search(r"(?<!\\)<", md), "every < is escaped"
-    assert "\\<script\\>" in md and "\\[click\\](http://evil.example)" in md
+    assert "\\<script\\>" in md and "\\[click\\](`http://evil.example)`" in md
     assert "\\| \\*\\*x\\*\\* \\<b\\>" in md
+
+
+def test_markdown_shows_urls_and_addresses_as_text_not_links():
+    """GFM links `www.x`, `https://x` and `a@b.c` in the text as read, after unescaping (remark-gfm, the
+    Dagster UI's renderer): a label renamed 'Refund via www.evil-login.example' gave 12 live links there.
+    A code span shows them as text; it ends at a `|`, which would end a table's cell inside one too."""
+    text = "Refund via www.evil-login.example | urgent HTTPS://evil.example/x?a=1 or mail help@evil.example"
+    assert report.md_escape(text) == ("Refund via `www.evil-login.example` \\| urgent `HTTPS://evil.example/x?a=1` "
+                                      "or mail `help@evil.example`")
+    assert report.md_escape("see https://a.example/x|y_z") == "see `https://a.example/x`\\|y\\_z"
+    assert report.md_escape("http.client, www, a@b") == "http.client, www, a@b"  # no address: plain text
+
+
+def test_markdown_shows_ticket_and_customer_ids_verbatim():
+    """Ids come from the helpdesk and the customer: an id ``I-823`|[y](javascript:alert(2))`` written
+    into `[id](url)` and a code span made a live link in the Dagster UI. Escaped as any text, with the
+    id percent-encoded in the helpdesk URL."""
+    bad = "I-823`|[y](javascript:alert(2))"
+    tickets = pd.DataFrame({"ticket_id": [f"x:{bad}"], "text": ["t"], "source_id": [bad]})
+    escaped = "x:I-823\\`\\|\\[y\\](javascript:alert(2))"
+    for url, line in (("https://h.example/t/{source_id}",
+                       f"  - [{escaped}](https://h.example/t/I-823%60%7C%5By%5D%28javascript%3Aalert%282%29%29) t"),
+                      ("", f"  - {escaped} t")):
+        ctx = context()
+        ctx["themes"][0]["examples"] = [report.example_maker(tickets, url)(f"x:{bad}")]
+        assert f"\n{line}\n" in report.render_markdown(ctx)
 
 
 def test_html_escapes_ticket_text_and_allows_no_script():

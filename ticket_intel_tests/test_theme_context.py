@@ -101,11 +101,23 @@ def test_markdown_report_gains_the_sections_and_card_findings() -> None:
     assert "- **Top-up \\<b\\>** (`T2`) spiked 1 day after 4.2.1." in md  # from the week's alert
     assert "- **T3** (`T3`): Fix in 4.1: fixed (10.0/week before" in md
     assert "- **Payment declined · card** (`T1`): 62% Enterprise vs 18% of all tickets, p = 0.0004" in md
-    assert ("- **T3** (`T3`): 2 customers (1 enterprise, 1 no plan); fixed in 4.1: tell them; most revenue: `c1` "
-            "(enterprise, 9,000/month), `c2` · `ticket-intel export --customers --theme T3`") in md
-    assert "- `c9` (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
+    assert ("- **T3** (`T3`): 2 customers (1 enterprise, 1 no plan); fixed in 4.1: tell them; most revenue: c1 "
+            "(enterprise, 9,000/month), c2 · `ticket-intel export --customers --theme T3`") in md
+    assert "- c9 (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
     assert "- Cards: 4 themes, 73 tickets" in md
     assert "- Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004" in md  # on the theme's card
+
+
+def test_customer_ids_are_escaped_in_markdown() -> None:
+    """A customer id is the customer's own text: ``M5`<img>`[z](https://evil.example)`` in a code
+    span closed it and made a live link in the Dagster UI."""
+    ctx = closing_context()
+    bad = "M5`<img>`[z](https://evil.example)"
+    ctx["closing"]["customers_at_risk"][0]["customer_id"] = bad
+    ctx["closing"]["customers_to_tell"][0]["top"][0]["customer_id"] = bad
+    md = report.render_markdown(ctx)
+    escaped = "M5\\`\\<img\\>\\`\\[z\\](`https://evil.example)`"
+    assert f"- {escaped} (enterprise): 6 tickets" in md and f"most revenue: {escaped} (enterprise" in md
 
 
 def test_html_report_gains_the_sections_escaped() -> None:
@@ -144,10 +156,10 @@ def test_without_revenue_the_first_customers_to_tell_are_those_who_filed_most() 
                                "tickets": n} for c, n in (("alice", 3), ("bob", 1))])
     closing = report_sections(themes, [], pd.DataFrame(), customers, pd.DataFrame(), [], False)
     md = report.render_markdown({**context(), "closing": closing})
-    assert "2 customers (2 no plan); most tickets: `alice`, `bob`" in md and "most revenue" not in md
+    assert "2 customers (2 no plan); most tickets: alice, bob" in md and "most revenue" not in md
     with_revenue = customers.assign(monthly_revenue=[float("nan"), 50.0])
     closing = report_sections(themes, [], pd.DataFrame(), with_revenue, pd.DataFrame(), [], False)
-    assert "; most revenue: `alice`" in report.render_markdown({**context(), "closing": closing})
+    assert "; most revenue: alice" in report.render_markdown({**context(), "closing": closing})
     # Small-team review: with one ticket each, "most tickets" named three customers of one ticket each.
     closing = report_sections(themes, [], pd.DataFrame(), customers.assign(tickets=1), pd.DataFrame(), [], False)
-    assert "; for example: `alice`, `bob`" in report.render_markdown({**context(), "closing": closing})
+    assert "; for example: alice, bob" in report.render_markdown({**context(), "closing": closing})

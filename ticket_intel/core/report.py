@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,10 @@ from ticket_intel.core.vocabulary import plural
 
 TOP_N = 10
 CHART_THEMES = 8
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+# Markdown syntax, escaped by a backslash; and a URL or e-mail address, which GFM links in the text as read,
+# after unescaping (remark-gfm, the Dagster UI's renderer), so it goes in a code span, up to a `|` (a cell's end).
+_MD_UNSAFE = re.compile(r"(?P<link>(?:(?:https?|ftp)://|www\.)[^\s|`]*|[-.\w+]+@[-\w]+(?:\.[-\w]+)+)"
+                        r"|(?P<char>[\\`*_\[\]<>|#~])", re.IGNORECASE)
 
 
 def _is_missing(value: Any) -> bool:
@@ -78,8 +82,8 @@ def md_escape(value: Any) -> str:
 
 
 def md_inline(text: str) -> str:
-    """Text that Markdown shows verbatim, its spacing kept (a span beside others)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Text that Markdown shows verbatim, its spacing kept (a span beside others); URLs as code."""
+    return _MD_UNSAFE.sub(lambda m: f"`{m['link']}`" if m["link"] else "\\" + m["char"], text)
 
 
 @lru_cache(maxsize=2)
@@ -258,13 +262,16 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def example_maker(tickets: pd.DataFrame, ticket_url: str) -> Callable[[str], dict[str, str]]:
-    """Example ticket -> its id, anchor, helpdesk link (when a URL template is set) and text."""
+    """Example ticket -> its id, anchor, helpdesk link (when a URL template is set, the id percent-encoded)
+    and text."""
     text_by_id = dict(zip(tickets["ticket_id"], tickets["text"], strict=True)) if len(tickets) else {}
     source_id = dict(zip(tickets["ticket_id"], tickets["source_id"], strict=True)) if len(tickets) else {}
 
     def example(ticket_id: str) -> dict[str, str]:
         src, _, sid = ticket_id.partition(":")
-        external = ticket_url.format(ticket_id=ticket_id, source=src, source_id=source_id.get(ticket_id, sid)) if ticket_url else ""
+        sid = quote(str(source_id.get(ticket_id, sid)), safe="")  # an id's `/`, `?` or `)` stays in the link
+        external = ticket_url.format(ticket_id=quote(ticket_id, safe=":"), source=quote(src, safe=""),
+                                     source_id=sid) if ticket_url else ""
         return {"id": ticket_id, "anchor": "ticket-" + re.sub(r"[^A-Za-z0-9_-]", "-", ticket_id),
                 "url": external, "text": text_by_id.get(ticket_id, "")}
 
