@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
-from ticket_intel.defs.alerts import theme_alerts
+from ticket_intel.defs.alerts import alerts_table, theme_alerts
 from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConfig, Warehouse
 
 START = date(2026, 1, 5)
@@ -187,3 +188,17 @@ def test_sample_report_has_an_anchor_for_every_alerted_theme(sample_run):
     assert len(alerts)
     for a in alerts.itertuples():
         assert f'id="{a.theme_id}"' in Path(a.html_path).read_text(encoding="utf-8"), a
+
+
+def test_the_alerts_table_keeps_its_columns_whatever_a_label_release_or_id_holds():
+    """theme_alerts' table in the UI: an example id `stress:I-284`|[y](…)` was cut at its `|`, and a
+    label or release holding one shifted every column after it."""
+    alert = {"kind": "volume_spike", "theme_id": "T1", "label": "Refund | urgent", "tickets": 9, "customers": 4,
+             "top_customer_tickets": 2, "concentrated": False, "baseline": 2.0, "ratio": 4.5, "p_value": 0.001,
+             "after_release": "4.2|b", "after_release_days": 1, "fix_release": None, "related_theme_ids": ["T2"],
+             "related_labels": ["Top|up"], "since": None, "week_start": "2026-10-12",
+             "example_ticket_ids": ["stress:I-284`|[y](javascript:x)", "stress:I-1"]}
+    rows = alerts_table([alert]).splitlines()
+    assert [len(re.findall(r"(?<!\\)\|", row)) for row in rows] == [10, 10, 10]
+    assert "Refund \\| urgent `T1` (with “Top\\|up” (T2))" in rows[2]
+    assert rows[2].endswith("| 1 d after 4.2\\|b | stress:I-284\\`\\|\\[y\\](javascript:x), stress:I-1 |")

@@ -16,6 +16,7 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.findings import ALERT_COLUMNS, with_releases
 from ticket_intel.core.product_inputs import releases_from
 from ticket_intel.core.releases import REGRESSION, FixSettings
+from ticket_intel.core.report import md_escape
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_key, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConfig, Warehouse
 
@@ -66,7 +67,8 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
 
 
 def alerts_table(payload: list[dict]) -> str:
-    """The week's alerts as Markdown, for the asset page in the UI."""
+    """The week's alerts as Markdown, for the asset page in the UI; labels, releases and ids escaped, as a
+    `|` in any of them split the row."""
     if not payload:
         return "No alerts this week."
     lines = ["| kind | theme | tickets | customers | baseline | ratio | p | release | examples |",
@@ -78,9 +80,10 @@ def alerts_table(payload: list[dict]) -> str:
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
         release = (f"fixed in {a['fix_release']}" if a["fix_release"] else
                    f"{a['after_release_days']} d after {a['after_release']}" if a["after_release"] else "")
-        related = f" (with {', '.join(anomalies.related_names(a))})" if a["related_theme_ids"] else ""
-        lines.append(f"| {a['kind']} | {a['label']} `{a['theme_id']}`{related} | {a['tickets']} | {who} | "
-                     f"{a['baseline']:.1f} | {ratio} | {p} | {release} | {', '.join(a['example_ticket_ids'])} |")
+        related = f" (with {md_escape(', '.join(anomalies.related_names(a)))})" if a["related_theme_ids"] else ""
+        lines.append(f"| {a['kind']} | {md_escape(a['label'])} `{a['theme_id']}`{related} | {a['tickets']} | "
+                     f"{who} | {a['baseline']:.1f} | {ratio} | {p} | {md_escape(release)} | "
+                     f"{md_escape(', '.join(a['example_ticket_ids']))} |")
     return "\n".join(lines)
 
 

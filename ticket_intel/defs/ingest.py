@@ -24,6 +24,7 @@ from ticket_intel.core.product_inputs import (
     read_log,
     releases_frame,
 )
+from ticket_intel.core.report import md_escape
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message
 from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of, whole_reads
 from ticket_intel.core.sources.accounts import ACCOUNTS
@@ -183,10 +184,12 @@ def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:
 
 
 def _files_table(files: pd.DataFrame) -> str:
+    """Each file's counts as Markdown; names and errors escaped: a file named `a|b.csv` shifted its row."""
     lines = [f"| file | profile | accepted | rejected | {' | '.join(n for _, n in SET_ASIDE.values())} | skipped "
              "| repeated | out of range | error |", "|---|---|---:|---:|" + "---:|" * len(SET_ASIDE) + "---:|---:|---:|---|"]
     for f in files.itertuples():
         aside = list(set_aside_of(f).values())
-        lines.append(f"| {Path(f.source_file).name} | {f.profile or '–'} | {f.accepted} | {f.rejected - sum(aside)} | "
-                     f"{' | '.join(map(str, aside))} | {f.skipped} | {f.repeated} | {f.out_of_range} | {f.error or ''} |")
+        lines.append(f"| {md_escape(Path(f.source_file).name)} | {md_escape(f.profile or '–')} | {f.accepted} | "
+                     f"{f.rejected - sum(aside)} | {' | '.join(map(str, aside))} | {f.skipped} | {f.repeated} | "
+                     f"{f.out_of_range} | {md_escape(f.error or '')} |")
     return "\n".join(lines)
