@@ -125,8 +125,8 @@ def test_html_report_gains_the_sections_escaped() -> None:
     ctx["closing"]["customers_at_risk"][0]["reason"] = XSS
     html = report.render_html(ctx, {})
     assert "<h2>Customers at risk</h2>" in html and "<h2>Documentation gaps</h2>" not in html
-    assert '<b>Unfound:</b> <a href="#T1">Payment declined · card</a>' in html
-    assert '<a href="https://help.acme.test/101">Why was my card declined?</a>' in html
+    assert '<b>Unfound:</b> <a href="#T1"><bdi>Payment declined · card</bdi></a>' in html
+    assert '<a href="https://help.acme.test/101"><bdi>Why was my card declined?</bdi></a>' in html
     assert "<li>Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004</li>" in html
     assert not re.search(r"<script>", html) and "&lt;script&gt;" in html
 

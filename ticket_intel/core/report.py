@@ -30,7 +30,6 @@ from ticket_intel.core.rank import (
     earlier_span,
     is_unthemed,
     period_note,
-    product_lines,
     several_products,
 )
 from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE
@@ -290,7 +289,9 @@ def _cards(ranked: pd.DataFrame, summary_of: Mapping[str, Mapping[str, Any]],
             "backlog_user_story": info.get("backlog_user_story", ""), "summarizer": info.get("summarizer", ""),
             "loose": loose_note(info),
             "examples": [example(t) for t in row["example_ticket_ids"]],
-            "product_lines": product_lines(row.get("product_names"), row.get("product_counts")),
+            # (name, tickets) per product: the HTML isolates each name's direction from its count
+            "products_listed": [(name, int(n)) for name, n in
+                                zip(row.get("product_names") or [], row.get("product_counts") or [], strict=True)],
         })
     return cards
 
