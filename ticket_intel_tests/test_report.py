@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -373,6 +374,44 @@ def test_charts_are_embedded_pngs():
     assert 'src="data:image/png;base64,' in report.render_html(context(), images)
 
 
+def test_chart_series_differ_by_more_than_colour_and_none_is_the_grey_of_the_rest():
+    """tab10's 8th colour is grey, the grey the caption gives "everything else", and the series
+    differed by colour alone (WCAG 1.4.1): each has its own colour and hatch now."""
+    colours, hatches = zip(*report.SERIES, strict=True)
+    assert len(set(colours)) == len(set(hatches)) == report.CHART_THEMES == 8
+    for colour in colours:
+        r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert max(r, g, b) - min(r, g, b) > 40 or max(r, g, b) < 40, f"{colour} is a grey"
+
+
+def test_the_charts_numbers_are_in_a_table_and_their_alt_text():
+    """The alt text ("Weekly volume of the top themes") gave none of the data, nor did any text."""
+    weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
+    counts = pd.DataFrame([[3, 5, 12], [4, 4, 5]], index=["T1", "T2"], columns=weeks)
+    table = report.chart_table(counts, pd.Series([20, 22, 40], index=weeks), {"T1": "Payment declined"})
+    assert table == {"weeks": ["2 Nov", "9 Nov", "16 Nov"], "other": [13, 13, 23], "total": [20, 22, 40],
+                     "rows": [{"theme_id": "T1", "label": "Payment declined", "counts": [3, 5, 12]},
+                              {"theme_id": "T2", "label": "T2", "counts": [4, 4, 5]}]}
+    html = report.render_html({**context(), "chart_table": table}, {"volume": "data:,", "trend": "data:,"})
+    assert 'alt="Stacked bars of tickets per week, 2 Nov to 16 Nov: 40 this week, 2 top themes' in html
+    assert ('<tr><td class="theme"><bdi>Payment declined</bdi></td><td class="n">3</td><td class="n">5</td>'
+            '<td class="n">12</td></tr>') in html
+    assert '<th scope="row">all tickets</th><td class="n">20</td>' in html
+
+
+def test_charts_draw_non_latin_labels_in_an_installed_font_and_warn_of_nothing():
+    """Chinese, Japanese and emoji labels were boxes (DejaVu Sans only), and `review rename` printed
+    166 "Glyph … missing" warnings. Fonts not installed stay off the list (each logged a warning)."""
+    assert report.chart_fonts(["Liberation Sans", "Symbola", "WenQuanYi Zen Hei", "DejaVu Sans"]) == [
+        "DejaVu Sans", "WenQuanYi Zen Hei", "Symbola"]
+    weeks = [pd.Timestamp(2026, 11, d).date() for d in (9, 16)]
+    counts = pd.DataFrame([[3, 5], [1, 2]], index=["T1", "T2"], columns=weeks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report.charts(counts, pd.Series([9, 9], index=weeks), {"T1": "应用崩溃 · 卡片页 💥", "T2": "カード 🏳️‍🌈"}, {})
+    assert report._title("カードが凍結された · 支払いできない") == "カードが凍結された ·\n支払いできない"  # 2 columns each
+
+
 def test_charts_begin_with_the_first_week_that_holds_tickets():
     """An undated export placed in one week, or a warehouse's first weeks: no weeks of zero before."""
     weeks = [pd.Timestamp(2026, 11, d).date() for d in (2, 9, 16)]
@@ -382,7 +421,7 @@ def test_charts_begin_with_the_first_week_that_holds_tickets():
     one = report.charts(counts[weeks[2:]], pd.Series([40], index=weeks[2:]), {}, {})
     assert set(one) == {"volume"}  # one week: no trend to draw
     html = report.render_html(context(), one)
-    assert "Weekly volume" in html and "Trend line" not in html
+    assert "Stacked bars of tickets per week" in html and "A line per top theme" not in html
 
 
 def test_the_trend_chart_greys_the_weeks_before_a_theme_was_found():

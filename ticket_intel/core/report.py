@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import re
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -38,7 +42,17 @@ from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
 
 TOP_N = 10
-CHART_THEMES = 8
+# A series per top theme, told apart by colour (Okabe-Ito's, safe for colour-blind readers) and by hatch; none
+# is the light grey of "all other tickets" (tab10's 8th colour was grey).
+SERIES = tuple(zip(("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"),
+                   ("", "//", "..", "xx", "\\\\", "oo", "--", "++"), strict=True))
+CHART_THEMES = len(SERIES)
+OTHER_COLOUR = "#d5d9de"
+# Fonts a chart draws each character in, the first installed that has it: DejaVu Sans alone drew Chinese,
+# Japanese and emoji labels as boxes. matplotlib cannot draw colour-bitmap emoji fonts, so outline ones.
+CHART_FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Source Han Sans", "WenQuanYi Zen Hei",
+               "Droid Sans Fallback", "Microsoft YaHei", "Yu Gothic", "Hiragino Sans", "Noto Sans Arabic",
+               "Noto Sans Hebrew", "Noto Emoji", "Symbola", "Segoe UI Emoji", "Segoe UI Symbol")
 # Markdown syntax, escaped by a backslash; and a URL or e-mail address, which GFM links in the text as read,
 # after unescaping (remark-gfm, the Dagster UI's renderer), so it goes in a code span, up to a `|` (a cell's end).
 _MD_UNSAFE = re.compile(r"(?P<link>(?:(?:https?|ftp)://|www\.)[^\s|`]*|[-.\w+]+@[-\w]+(?:\.[-\w]+)+)"
@@ -162,20 +176,20 @@ def _png(fig: Any, left: float, right: float, top: float, bottom: float, **spaci
 
 def _volume_chart(plt: Any, counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
                   weeks: list[str]) -> str:
-    colours = plt.get_cmap("tab10").colors
     fig, ax = plt.subplots(figsize=(10, 3.8))
     bottom = pd.Series(0, index=counts.columns, dtype=float)
-    for i, (theme_id, row) in enumerate(counts.iterrows()):
-        ax.bar(weeks, row.values, bottom=bottom.values, color=colours[i % 10], width=0.7,
+    for (theme_id, row), (colour, hatch) in zip(counts.iterrows(), SERIES, strict=False):
+        ax.bar(weeks, row.values, bottom=bottom.values, color=colour, hatch=hatch, width=0.7,
                label=_short(labels.get(theme_id, theme_id)))
         bottom += row
-    rest = totals.reindex(counts.columns, fill_value=0) - bottom
-    ax.bar(weeks, rest.clip(lower=0).values, bottom=bottom.values, color="#d5d9de", width=0.7,
+    ax.bar(weeks, other_tickets(counts, totals).values, bottom=bottom.values, color=OTHER_COLOUR, width=0.7,
            label="all other tickets")
     pad = max(0.0, (4 - len(weeks)) / 2)  # a bar keeps a week's width when the chart has few weeks
     ax.set_xlim(-0.5 - pad, len(weeks) - 0.5 + pad)
     ax.set_ylabel("tickets per week")
-    legend = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    handles, names = ax.get_legend_handles_labels()  # top down, as the bars stack
+    legend = ax.legend(handles[::-1], names[::-1], fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                       frameon=False)
     ax.grid(axis="y", color="#eceef1")
     ax.set_axisbelow(True)
     legend_inches = legend.get_window_extent(fig.canvas.get_renderer()).width / fig.dpi  # the labels' real width
@@ -193,20 +207,17 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
     are those this week's clustering groups with it, which earlier reports counted elsewhere."""
     from matplotlib.ticker import MaxNLocator
 
-    colours = plt.get_cmap("tab10").colors
     n = len(counts)
     cols = min(4, n)
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(10, 2.0 * rows), squeeze=False, sharex=True)
-    for i, (theme_id, row) in enumerate(counts.iterrows()):
+    for i, ((theme_id, row), (colour, _)) in enumerate(zip(counts.iterrows(), SERIES, strict=False)):
         ax = axes[i // cols][i % cols]
         start = first_week([pd.Timestamp(w).date() for w in counts.columns], births.get(theme_id))
         ax.plot(range(start + 1), row.values[:start + 1], color="#9aa3ad", linestyle="--", linewidth=1.2)
-        ax.plot(range(start, len(weeks)), row.values[start:], color=colours[i % 10], marker="o", markersize=3,
-                linewidth=1.6)
-        ax.plot([len(weeks) - 1], [row.values[-1]], "o", color=colours[i % 10], markersize=6)
-        ax.text(0, 1.08, textwrap.fill(labels.get(theme_id, theme_id), 26, max_lines=2, placeholder="\u2026"),
-                fontsize=9, transform=ax.transAxes, va="bottom")
+        ax.plot(range(start, len(weeks)), row.values[start:], color=colour, marker="o", markersize=3, linewidth=1.6)
+        ax.plot([len(weeks) - 1], [row.values[-1]], "o", color=colour, markersize=6)
+        ax.text(0, 1.08, _title(labels.get(theme_id, theme_id)), fontsize=9, transform=ax.transAxes, va="bottom")
         ax.set_ylim(bottom=0, top=max(row.max() * 1.25, 4))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=3, integer=True))
         ax.set_xticks([0, len(weeks) - 1], [weeks[0], weeks[-1]])
@@ -214,6 +225,13 @@ def _trend_chart(plt: Any, counts: pd.DataFrame, labels: Mapping[str, str], week
     for j in range(n, rows * cols):
         axes[j // cols][j % cols].set_visible(False)
     return _png(fig, left=0.45, right=0.15, top=0.45, bottom=0.35, hspace=0.6, wspace=0.3)  # two-line titles
+
+
+def _title(label: str, columns: int = 26) -> str:
+    """A small chart's title on two lines at most, a wide (CJK) character taking two columns: a
+    Japanese label of 26 characters ran out of its chart."""
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in label)
+    return textwrap.fill(label, columns * len(label) // (len(label) + wide), max_lines=2, placeholder="\u2026")
 
 
 def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
@@ -225,15 +243,56 @@ def charts(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str],
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import font_manager
 
     if counts.empty:
         return {}
     weeks = [pd.Timestamp(w).strftime("%d %b") for w in counts.columns]
-    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    images = {"volume": _volume_chart(plt, counts, totals, labels, weeks)}
-    if len(weeks) > 1:  # a line of one week shows no trend
-        images["trend"] = _trend_chart(plt, counts, labels, weeks, births)
+    plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "hatch.color": "white",
+                         "font.family": chart_fonts(f.name for f in font_manager.fontManager.ttflist)})
+    with _quiet_fonts():
+        images = {"volume": _volume_chart(plt, counts, totals, labels, weeks)}
+        if len(weeks) > 1:  # a line of one week shows no trend
+            images["trend"] = _trend_chart(plt, counts, labels, weeks, births)
     return images
+
+
+def chart_fonts(installed: Iterable[str]) -> list[str]:
+    """`CHART_FONTS` that are installed, in its order: one that is not logged a warning per label."""
+    have = set(installed)
+    return [font for font in CHART_FONTS if font in have]
+
+
+@contextmanager
+def _quiet_fonts() -> Iterator[None]:
+    """No warning for a character no installed font has (drawn as a box: `review rename` to four
+    non-Latin labels printed 166 to the terminal), nor for a fallback font's only weight."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font", UserWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def other_tickets(counts: pd.DataFrame, totals: pd.Series) -> pd.Series:
+    """Each week's tickets outside the charted themes: the grey on top of the stack."""
+    return (totals.reindex(counts.columns, fill_value=0) - counts.sum()).clip(lower=0)
+
+
+def chart_table(counts: pd.DataFrame, totals: pd.Series, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The charts' numbers as a table (weeks across, a row per charted theme, then all other tickets and
+    all): the PNGs' alt text cannot hold them, and a screen reader or a phone needs them in text."""
+    if counts.empty:
+        return {}
+    return {"weeks": [pd.Timestamp(w).strftime("%-d %b") for w in counts.columns],
+            "rows": [{"theme_id": t, "label": labels.get(t, t), "counts": [int(v) for v in row.values]}
+                     for t, row in counts.iterrows()],
+            "other": [int(v) for v in other_tickets(counts, totals).values],
+            "total": [int(v) for v in totals.reindex(counts.columns, fill_value=0).values]}
 
 
 def since_first_tickets(counts: pd.DataFrame, totals: pd.Series) -> pd.DataFrame:

@@ -84,6 +84,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["revised"] = writing.pop("revised")
     markdown = report.render_markdown(context)
     labels = dict(zip(ranked["theme_id"], ranked["label"], strict=True))
+    context["chart_table"] = report.chart_table(chart, totals, labels)
     html = report.render_html(context, report.charts(chart, totals, labels, ctx.births))
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = out_dir / f"ticket_intel_{week.isoformat()}.html"
