@@ -248,12 +248,29 @@ def test_the_headline_counts_tickets_in_themes_not_ranked_beside_those_in_none()
     themes too small to rank; a week ranked before the overview counted them says what it did."""
     counted = context()
     counted["overview"] = {**counted["overview"], "ranked_tickets": 12}
-    counted["unranked_tickets"] = report._unranked(counted["overview"])
+    counted["holding"] = report.holding_text(counted["overview"], 1, 12)
     md, html = report.render_markdown(counted), report.render_html(counted, {})
     assert "1 ranked theme holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in md
     assert "ranked themes holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in html
     assert report._unranked({"tickets": 40, "ranked_tickets": 38, "outlier_tickets": 2}) == 0
     assert "1 ranked theme · 2 tickets in no theme" in report.render_markdown(context())  # ranked before: as it was
+
+
+def test_a_headline_over_several_weeks_counts_what_the_table_counts_and_says_which_span():
+    """A one-ticket week ranked over 2 weeks read "2 ranked themes holding 0 tickets" above a table of
+    12 and 11 tickets: the headline counted the week, the table the weeks ranked."""
+    overview = {"tickets": 1, "customers": 1, "tickets_prev_week": 78, "themes": 2, "outlier_tickets": 1,
+                "ranked_tickets": 0, "warning": None}
+    themes = pd.DataFrame([{**context()["themes"][0], "theme_id": t, "tickets": n, "ranked_weeks": 2}
+                           for t, n in (("T1", 12), ("T2", 11))]).drop(columns=["examples", "phrasings"])
+    empty = pd.DataFrame(columns=["theme_id"])
+    ctx = report.build_context(WEEK, overview, themes, empty, pd.DataFrame(context()["not_a_theme"]), empty, empty)
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    held = ("holding 23 tickets over the 2 weeks ranked, 0 of them this week · 1 ticket in no theme this week")
+    assert f"· 2 ranked themes {held} ·" in md and f"ranked themes {held}</span>" in html
+    assert "| Tickets (2 wks) | Customers (2 wks) |" in md
+    assert html.count('<th class="n">Tickets (2 wks)</th><th class="n">Customers (2 wks)</th>') == 2  # Not a theme's too
+    assert report.holding_text(overview, 1, 0) == " holding 0 tickets · 1 ticket in no theme"
 
 
 def test_each_card_says_who_wrote_its_summary():

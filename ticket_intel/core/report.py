@@ -80,6 +80,21 @@ def _unranked(overview: Mapping[str, Any]) -> int | None:
     return int(overview["tickets"]) - int(overview["ranked_tickets"]) - int(overview["outlier_tickets"])
 
 
+def holding_text(overview: Mapping[str, Any], span: int, span_tickets: int) -> str:
+    """What the headline's ranked themes hold, then the week's tickets in unranked themes and in none.
+    Ranked over a small queue's `span` weeks, the themes hold `span_tickets` over them, as the table
+    counts: "2 ranked themes holding 0 tickets" (this week's) sat above a table of 12 and 11."""
+    unranked, this_week = _unranked(overview), " this week" if span > 1 else ""
+    ranked = None if unranked is None else int(overview["ranked_tickets"])
+    if span > 1:
+        held = f" holding {plural(span_tickets, 'ticket')} over the {span} weeks ranked" + (
+            "" if ranked is None else f", {ranked} of them this week")
+    else:
+        held = "" if ranked is None else f" holding {plural(ranked, 'ticket')}"
+    held += f" · {unranked} in themes not ranked{this_week}" if unranked else ""
+    return f"{held} · {plural(int(overview.get('outlier_tickets') or 0), 'ticket')} in no theme{this_week}"
+
+
 def loose_note(summary: Mapping[str, Any]) -> str | None:
     """Why a loose theme's label should be read with its examples (`summarize.LOOSE_SHARE`), else None."""
     share, terms = summary.get("described_share"), list(summary.get("terms", []))[:LEAD_TERMS]
@@ -418,12 +433,13 @@ def build_context(
         return [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == signal]
 
     note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"), taxonomy_file)
+    span = ranked_weeks(everything[0]) if everything else 1
     return {
         "week": week, "week_span": week_span(week), "overview": {**overview, "tickets_prev_week": prev},
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
-        "period_note": period_note(week, ranked_weeks(everything[0])) if everything else None,
+        "period_note": period_note(week, span), "ranked_span": span,
         "volume_change": (overview["tickets"] - prev) / prev if prev else None,
-        "unranked_tickets": _unranked(overview),
+        "holding": holding_text(overview, span, sum(int(t["tickets"]) for t in everything)),
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
         "by_product": several_products(t.get("product_names") for t in themes),
         # every top theme unassigned: the column would repeat the taxonomy note above the table
