@@ -243,6 +243,15 @@ def test_no_paid_share_is_shown_when_no_customer_s_plan_is_known():
     assert "paid" not in html.lower() and "<th class=\"n\">Paid</th>" in report.render_html(context(), {})
 
 
+def test_the_paid_share_says_its_base_the_customers_whose_plan_is_known():
+    """"75%" paid was 3 of the 4 customers with a known plan, of 7 customers: the base was nowhere."""
+    ctx = context(paid=0.75)
+    ctx["themes"][0]["plan_known_customers"] = 4
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "| rising (12 vs 5.5/wk) | 75% of 4 | P1 |" in md
+    assert "75% paid (3 of 4 customers with a known plan)" in html and '<td class="n">75% of 4</td>' in html
+
+
 def test_the_headline_counts_tickets_in_themes_not_ranked_beside_those_in_none():
     """"2 ranked themes · 10 tickets in no theme" read as if the rest were ranked, while 20 more were in
     themes too small to rank; a week ranked before the overview counted them says what it did."""

@@ -184,6 +184,7 @@ def _impact(group: pd.DataFrame, severity: str, settings: RankSettings) -> dict[
     weights = plan.map(settings.plans.weight).astype(float)
     return {
         "paid_share": float(known.map(settings.plans.is_paid).mean()) if len(known) else None,
+        "plan_known_customers": len(known),
         "revenue": float(revenue.sum()) if len(revenue) else None,
         "impact": float(weights.sum() * settings.severity_weights.get(severity, 1.0)),
     }

@@ -134,6 +134,7 @@ def _env(autoescape: bool) -> Environment:
     env.filters["plural"] = plural
     env.filters["trend"] = trend_text
     env.filters["before"] = before_text
+    env.filters["paid"] = paid_text
     env.filters["summarizer"] = summarizer_text
     return env
 
@@ -143,6 +144,20 @@ def trend_text(theme: Mapping[str, Any]) -> str:
     baseline = theme.get("trend_baseline")
     return Trend(theme["trend"], None if _is_missing(baseline) else baseline).describe(
         int(theme["tickets"]), ranked_weeks(theme))
+
+
+def paid_text(theme: Mapping[str, Any], short: bool = False) -> str:
+    """A theme's paid share with its base, the customers whose plan is known ("75%" was 3 of 4 known
+    plans of 7 customers); `short` for a table's cell. Rows ranked before the base was stored show
+    the share alone."""
+    share, known = theme.get("paid_share"), theme.get("plan_known_customers")
+    if _is_missing(share):
+        return "–"
+    if _is_missing(known):
+        return f"{share:.0%}" if short else f"{share:.0%} paid"
+    if short:
+        return f"{share:.0%} of {int(known)}"
+    return f"{share:.0%} paid ({round(share * known)} of {plural(int(known), 'customer')} with a known plan)"
 
 
 def before_text(theme: Mapping[str, Any]) -> str:

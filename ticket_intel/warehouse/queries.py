@@ -285,7 +285,7 @@ def ranked_week_near(con: duckdb.DuckDBPyConnection, week: date) -> date | None:
 
 
 _RANKED_THEMES = """SELECT week_start, rank, theme_id, label, tickets, ranked_weeks, customers, tickets_prev_week, trend,
-                               trend_baseline, wow_change, paid_share, severity, signal_type, product_area,
+                               trend_baseline, wow_change, paid_share, plan_known_customers, severity, signal_type, product_area,
                                impact, products, product_names, product_counts, example_ticket_ids, sentiment, frustration_share,
                                escalation_share, churn_risk_customers, docs_status, docs_article,
                                docs_article_url, after_release, after_release_days, fix_status, fix_release,

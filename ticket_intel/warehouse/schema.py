@@ -382,6 +382,12 @@ def _v27_file_warnings(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS warning VARCHAR")
 
 
+def _v28_plan_known_customers(con: duckdb.DuckDBPyConnection) -> None:
+    """How many of a theme's customers have a known plan: the base of its paid share, which the
+    report shows ("75%" was 3 of 4 known plans, of 7 customers)."""
+    con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS plan_known_customers INTEGER")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -418,6 +424,8 @@ MIGRATIONS = (
     Migration(25, "weekly reports record when and with how many tickets they were first written", _v25_report_revisions),
     Migration(26, "exports that end mid-record are marked, and keep what they held", _v26_cut_short_exports),
     Migration(27, "exports carry a warning when a mapping's rule value matches none of their rows", _v27_file_warnings),
+    Migration(28, "ranked themes count the customers whose plan is known, the base of the paid share",
+              _v28_plan_known_customers),
 )
 LATEST = MIGRATIONS[-1].version
 
