@@ -84,7 +84,7 @@ def summarise_window(window: pd.DataFrame, vectors: np.ndarray) -> int:
     """Every theme of the window's last week summarised and given its product area (the shipped
     taxonomy.yaml), as `cluster_summaries` does: its tickets' triage taken from the window when it
     carries it."""
-    areas = tax.load(tax.locate("taxonomy.yaml"))
+    areas = tax.load("taxonomy.yaml")
     docs = with_ticket_triage(theme_docs(window, WEEK, vectors), window)
     return len([(extractive_summary(doc), tax.assign_area(areas, doc.texts, [], doc.terms)) for doc in docs.values()])
 

@@ -85,7 +85,7 @@ def speed_rows(texts: list[str]) -> list[dict]:
     words = [rules.clean(t) for t in texts]
     patterns = [*rules.RULE_FAMILIES.values(), *rules.ESCALATION_RULES.values()]
     insensitive = [re.compile(p.pattern, re.IGNORECASE) for p in patterns]
-    areas = tax.load(tax.locate("taxonomy.yaml"))
+    areas = tax.load("taxonomy.yaml")
     timed = {
         "VADER sentiment alone (reference)": _seconds(lambda: [sentiment(w) for w in words]),
         "core.triage.triage, rules only": _seconds(lambda: triage(frame, taxonomy, routing)),

@@ -248,11 +248,13 @@ def _using(warehouse: Path, inbox: Path | None = None) -> Path:
 
 def _print_ingest(warehouse: Path) -> None:
     with access.open_snapshot(warehouse) as con:
-        files = wh.ingested_files(con)
+        files, products = wh.ingested_files(con), wh.ticket_products(con)
     click.echo("ingested:")
     left = files["in_inbox"].eq(False)  # NULL: an input that is not a ticket export (help center, releases)
     for f in files[~left].itertuples():
         click.echo(f"  {file_summary(f)}")
+    if unseen := _unseen_products(products):
+        click.echo(unseen)
     if early := int(files["early"].fillna(0).sum()):
         click.echo(f"{plural(early, 'ticket')} before the partitions start {settings.value(runner.PARTITIONS_START)}, "
                    f"not ingested: set {runner.PARTITIONS_START} to an earlier Monday to keep them (a run with it "
@@ -262,6 +264,20 @@ def _print_ingest(warehouse: Path) -> None:
         click.echo("kept from exports no longer in the inbox (`--prune` removes them):")
     for f in gone.itertuples():
         click.echo(f"  {f.source_file}: {f.kept} tickets kept")
+
+
+def _unseen_products(products: set[str]) -> str | None:
+    """The taxonomy's areas for products no ticket names (a typo, or a product whose tickets are yet
+    to come), said in a line, or None."""
+    from ticket_intel.core import taxonomy as tax
+
+    named = settings.value("TICKET_INTEL_TAXONOMY")
+    unseen = tax.unseen_products(tax.load(named), products)
+    if not unseen:
+        return None
+    areas = "; ".join(f"“{area}” ({', '.join(names)})" for area, names in unseen.items())
+    return (f"taxonomy {tax.locate(named)}: no ticket names the products of {areas}, so those areas apply to none; "
+            f"the tickets' products are {', '.join(sorted(products)) or 'none'}")
 
 
 def _reviewed_splits(con: duckdb.DuckDBPyConnection, log: list[dict]) -> list[str]:

@@ -61,7 +61,7 @@ class TriageFiles:
 def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> Triage:
     """A triage function for single messages; files are read and the descriptions embedded now, once."""
     taxonomy, routing = load_triage(files.triage, files.routing)
-    areas = tax.load(tax.locate(files.taxonomy))
+    areas = tax.load(files.taxonomy)
     index = zero_shot_index(taxonomy, encode)
 
     def one(request: TriageRequest) -> dict[str, Any]:

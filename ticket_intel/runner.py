@@ -128,7 +128,7 @@ def check_config(taxonomy: str, triage: str, routing: str) -> None:
     from ticket_intel.core import taxonomy as tax
     from ticket_intel.core.triage_config import load_triage
 
-    tax.load(tax.locate(taxonomy))
+    tax.load(taxonomy)
     load_triage(triage, routing)
 
 

@@ -38,13 +38,29 @@ def test_parse_normalises_tags_and_synonyms():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("- just a list", "must be a mapping"),
-    ("product_areas: [{description: no name}]", "needs a name"),
-    ("synonyms: {billing: payments}", "list of tag spellings"),
+    ("- just a list", "expected a mapping at the top level"),
+    ("product_areas: [{description: no name}]", r"product_areas.0.name: Field required"),
+    ("product_areas: []\nsynonyms: {billing: payments}", "synonyms.billing: Input should be a valid list"),
+    # A misspelt key emptied the taxonomy or an area; a string was read letter by letter (tags {b, i, l, n, g}).
+    ("product_area: [{name: A, keywords: [a]}]", "product_areas: Field required; product_area: Extra inputs"),
+    ("product_areas: [{name: A, keyword: [a]}]", "product_areas.0.keyword: Extra inputs are not permitted"),
+    ("product_areas: [{name: A, tags: billing}]", "product_areas.0.tags: Input should be a valid list"),
+    ("product_areas: [{name: A, products: Deliveries}]", "product_areas.0.products: Input should be a valid list"),
+    ("product_areas: [{name: A, keywords: [a]}, {name: A, keywords: [b]}]", r"an area is listed twice: \['A'\]"),
+    ("", "expected a mapping at the top level, got NoneType"),
 ])
 def test_parse_rejects_malformed_files(text, message):
     with pytest.raises(ValueError, match=message):
         tax.parse(text)
+
+
+def test_numbers_are_keywords_and_a_missing_file_is_an_error(tmp_path):
+    """A taxonomy path that did not exist was silently an empty taxonomy, where a missing triage or
+    routing path is an error."""
+    assert tax.parse("product_areas: [{name: Errors, keywords: [404, 500]}]").areas[0].keywords == ("404", "500")
+    missing = tmp_path / "taxonomy.yml"
+    with pytest.raises(ValueError, match=f"^taxonomy {missing} not found"):
+        tax.load(missing)
 
 
 def test_broken_yaml_is_named_by_file_line_and_column(tmp_path):
@@ -341,8 +357,16 @@ product_areas:
     assert tax.assign_area(t.for_product("swiftlang_swift"), ["crash in the optimizer"]) == "Crashes"
     assert tax.assign_area(t.for_product("crash_reporter"), ["crash in the optimizer"]) == tax.UNASSIGNED  # own name
     assert tax.parse(DOC).for_product(None).areas == tax.parse(DOC).areas
-    with pytest.raises(ValueError, match=r"product_areas\[0\].products must be a list"):
+    with pytest.raises(ValueError, match=r"product_areas.0.products: Input should be a valid list"):
         tax.parse("product_areas:\n  - name: A\n    products: vercel_next.js\n")
+
+
+def test_an_area_for_a_product_no_ticket_names_is_said():
+    """`products: [Delivries]` gave an area that could never apply, without a word."""
+    t = tax.parse("product_areas:\n  - {name: Parcels, keywords: [parcel], products: [Delivries, Deliveries]}\n"
+                  "  - {name: Bills, keywords: [bill]}\n")
+    assert tax.unseen_products(t, ["Deliveries", "Mobile & Broadband"]) == {"Parcels": ["delivries"]}
+    assert tax.unseen_products(t, ["delivries", "DELIVERIES"]) == {}
 
 
 def test_themes_of_several_products_are_drafted_into_areas_of_each():

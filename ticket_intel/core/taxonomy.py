@@ -20,11 +20,15 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.meaning import product_words
-from ticket_intel.core.yaml_text import load_yaml
+from ticket_intel.core.yaml_text import STRICT, load_model
 
+TAXONOMY_FILE = "taxonomy.yaml"
 UNASSIGNED = "Unassigned"
 # An area must be named by at least half of a theme's tickets (its tags or keywords).
 AREA_MAJORITY = 0.5
@@ -87,31 +91,60 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "absent"
 
 
-def parse(text: str, source: str = "taxonomy.yaml") -> Taxonomy:
-    doc = load_yaml(text, source) or {}
-    if not isinstance(doc, dict):
-        raise ValueError(f"{source} must be a mapping with product_areas and synonyms")
+class _AreaEntry(BaseModel):
+    model_config = ConfigDict(**STRICT, coerce_numbers_to_str=True)  # a keyword or tag such as 404 is text
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    keywords: list[str] | None = None
+    tags: list[str] | None = None
+    products: list[str] | None = None
+
+
+class _TaxonomyFile(BaseModel):
+    """taxonomy.yaml as written: strict as triage.yaml and routing.yaml are, since a misspelt key
+    (`product_area:`, `keyword:`) or a string for a list (`tags: billing`) silently emptied an area."""
+
+    model_config = ConfigDict(**STRICT, coerce_numbers_to_str=True)
+
+    product_areas: list[_AreaEntry]
+    synonyms: dict[str, list[str] | None] = {}
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        names = [a.name for a in self.product_areas]
+        if twice := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"an area is listed twice: {twice}")
+        return self
+
+
+def parse(text: str, source: str = TAXONOMY_FILE) -> Taxonomy:
+    doc = load_model(_TaxonomyFile, text, source)
     synonyms: dict[str, str] = {}
-    for canonical, variants in (doc.get("synonyms") or {}).items():
-        if not isinstance(variants, list | type(None)):
-            raise ValueError(f"{source}: synonyms.{canonical} must be a list of tag spellings")
+    for canonical, variants in doc.synonyms.items():
         for variant in [canonical, *(variants or [])]:
             synonyms[normalise_tag(variant)] = normalise_tag(canonical)
-    areas = []
-    for i, raw in enumerate(doc.get("product_areas") or []):
-        if not isinstance(raw, dict) or not raw.get("name"):
-            raise ValueError(f"{source}: product_areas[{i}] needs a name")
-        keywords = tuple(str(k).lower() for k in raw.get("keywords") or [])
-        tags = frozenset(synonyms.get(normalise_tag(t), normalise_tag(t)) for t in raw.get("tags") or [])
-        if not isinstance(products := raw.get("products") or [], list):
-            raise ValueError(f"{source}: product_areas[{i}].products must be a list of product names")
-        areas.append(Area(str(raw["name"]), str(raw.get("description") or ""), keywords, tags,
-                          frozenset(normalise_tag(p) for p in products)))
-    return Taxonomy(tuple(areas), synonyms)
+    areas = tuple(Area(a.name, a.description or "", tuple(k.lower() for k in a.keywords or []),
+                       frozenset(synonyms.get(normalise_tag(t), normalise_tag(t)) for t in a.tags or []),
+                       frozenset(normalise_tag(p) for p in a.products or []))
+                  for a in doc.product_areas)
+    return Taxonomy(areas, synonyms)
 
 
-def load(path: Path) -> Taxonomy:
-    return parse(path.read_text(encoding="utf-8"), str(path)) if path.exists() else Taxonomy()
+def load(path: str | Path) -> Taxonomy:
+    """The taxonomy a setting names (`locate`d); a file that is not there is an error, as a missing
+    triage.yaml is: a misspelt path ran every week with no product areas, silently."""
+    found = locate(path)
+    if not found.is_file():
+        raise ValueError(f"taxonomy {found} not found (the project ships {TAXONOMY_FILE})")
+    return parse(found.read_text(encoding="utf-8"), str(found))
+
+
+def unseen_products(taxonomy: Taxonomy, products: Iterable[str]) -> dict[str, list[str]]:
+    """Per area, the `products` it lists that no ticket names: it applies to none of them. Said, not
+    refused: the file is checked before the inbox is read, and a product's tickets may come later."""
+    seen = {normalise_tag(p) for p in products}
+    return {a.name: sorted(a.products - seen) for a in taxonomy.areas if a.products - seen}
 
 
 # What a keyword's word may add and still be that word: plurals, tenses, agents, nouns of action

@@ -8,22 +8,21 @@ allowed, and nothing runs on a half-valid file. Relative paths resolve like `tax
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self, TypeVar
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError, model_validator
+from pydantic import BaseModel, Field, PositiveFloat, model_validator
 
 from ticket_intel.core.taxonomy import locate
 from ticket_intel.core.triage_rules import RULE_FAMILIES
 from ticket_intel.core.vocabulary import FRUSTRATION_LEVELS, SIGNAL_TYPES, URGENCIES
-from ticket_intel.core.yaml_text import load_yaml, problems
+from ticket_intel.core.yaml_text import STRICT, load_model
 
 TRIAGE_FILE = "triage.yaml"
 ROUTING_FILE = "routing.yaml"
-_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 def _check_rules(rules: list[str]) -> None:
@@ -138,22 +137,12 @@ class Routing(_Strict):
                              f"triage categories are {[c.name for c in taxonomy.categories]}")
 
 
-def _load(model: type[_Model], text: str, source: str) -> _Model:
-    doc = load_yaml(text, source)
-    if not isinstance(doc, dict):
-        raise ValueError(f"{source}: expected a mapping at the top level, got {type(doc).__name__}")
-    try:
-        return model.model_validate(doc)
-    except ValidationError as exc:
-        raise ValueError(f"{source}: {problems(exc)}") from exc
-
-
 def parse_taxonomy(text: str, source: str = TRIAGE_FILE) -> TriageTaxonomy:
-    return _load(TriageTaxonomy, text, source)
+    return load_model(TriageTaxonomy, text, source)
 
 
 def parse_routing(text: str, source: str = ROUTING_FILE) -> Routing:
-    return _load(Routing, text, source)
+    return load_model(Routing, text, source)
 
 
 def load_taxonomy(path: str | Path = TRIAGE_FILE) -> TriageTaxonomy:

@@ -4,10 +4,15 @@ command's error shows only the first ("while parsing a flow sequence")."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+# A file's models: a key they do not know is a typo, never skipped.
+STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -19,6 +24,17 @@ def load_yaml(text: str, source: str) -> Any:
                          + (f" ({exc.context}{_at(exc.context_mark, ' at ')})" if exc.context else "")) from exc
     except yaml.YAMLError as exc:
         raise ValueError(f"{source}: not valid YAML: {exc}") from exc
+
+
+def load_model(model: type[_Model], text: str, source: str) -> _Model:
+    """The file's document validated by `model`, or a ValueError naming `source` and each problem."""
+    doc = load_yaml(text, source)
+    if not isinstance(doc, dict):
+        raise ValueError(f"{source}: expected a mapping at the top level, got {type(doc).__name__}")
+    try:
+        return model.model_validate(doc)
+    except ValidationError as exc:
+        raise ValueError(f"{source}: {problems(exc)}") from exc
 
 
 def problems(exc: ValidationError) -> str:

@@ -87,8 +87,6 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
 def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
                       llm: LLMConfig):
     path = tax.locate(ranking.taxonomy)
-    if not path.exists():
-        context.log.warning(f"taxonomy file {path} not found: every theme's product area is {tax.UNASSIGNED}")
     taxonomy = tax.load(path)
     counts, call = {}, llm.caller(context)
     with warehouse.connect() as con:

@@ -88,7 +88,7 @@ def triage_week(
 def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triage_config: TriageConfig,
                   ranking: RankingConfig, embedding: EmbeddingConfig, llm: LLMConfig):
     taxonomy, routing = load_triage(triage_config.triage, triage_config.routing)
-    areas = tax.load(tax.locate(ranking.taxonomy))
+    areas = tax.load(ranking.taxonomy)
 
     def encode(texts: Sequence[str]) -> np.ndarray:
         return encoder.encode(list(texts), embedding.model, embedding.batch_size, embedding.backend)

@@ -60,6 +60,11 @@ def set_aside_sql(table: str) -> tuple[str, list[str]]:
     return f"SELECT source_file, {counts} FROM {table} GROUP BY ALL", [pattern for pattern, _ in SET_ASIDE.values()]
 
 
+def ticket_products(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The products the warehouse's tickets name."""
+    return {r[0] for r in con.execute("SELECT DISTINCT product FROM raw.tickets WHERE product IS NOT NULL").fetchall()}
+
+
 @dataclass
 class EmbeddingStore:
     """The embedding cache of one (model, backend) key, as the core's `VectorCache`."""
