@@ -29,6 +29,7 @@ import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, settings
 from ticket_intel import warehouse as wh
+from ticket_intel.core.quality import commonest_reasons
 from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.sources import whole_reads
 from ticket_intel.core.sources.zones import local_zone
@@ -110,6 +111,9 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
     with local_zone(settings.value("TICKET_INTEL_TIMEZONE")), staged_inbox(inbox, load_mappings(mappings_dir),
                                                                           cache) as staged:
         files = staged.stage.resolve(staged.files, None)
+        reasons = staged.stage.rejection_reasons()  # said when no ticket is left: no warehouse holds them then
+        files = files.assign(reason=files["source_file"].map(
+            lambda f: next(iter(commonest_reasons(reasons[reasons["source_file"] == f], 1)), None)))
         offsets = staged.stage.latest_weeks_offsets(settings.number("TICKET_INTEL_WINDOW_WEEKS"))  # a window, as its report reads it
         return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()
 
@@ -194,7 +198,10 @@ def no_tickets_reason(files: pd.DataFrame) -> str:
     errors = [f"{Path(f.source_file).name}: {f.error}" for f in files.itertuples() if f.error]
     if not len(files):
         return "the inbox holds no export files (.csv, .json, .jsonl, .parquet)"
-    detail = "; ".join(errors[:3]) if errors else "every record was rejected (see ops.rejected_tickets)"
+    # No run follows, so no warehouse keeps the rejections: the commonest reasons are said here.
+    reasons = list(files["reason"].dropna())
+    detail = "; ".join(errors[:3]) if errors else (
+        f"every record was rejected{': ' + '; '.join(reasons[:2]) if reasons else ''}")
     hint = f" (see {MAPPINGS_DOC})" if any("column mapping" in e for e in errors) else ""
     return f"the inbox holds no usable tickets: {detail}{hint}"
 

@@ -187,6 +187,39 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
     assert "  ok.csv: github, 2 accepted, 0 rejected" in lines
     assert ("  tweets.csv: twcs, 3 accepted, 0 rejected, 7 not tickets (replies, a conversation's later messages, "
             "rows a mapping leaves out)") in lines  # it read "7 skipped by its mapping"
+    # The reasons were only in ops.rejected_tickets; those set aside though sound are no reason to fix.
+    assert "rejected records, the commonest reasons: 1 × created_at is 'yesterday' (tf.csv)" in lines
+
+
+def test_a_run_says_its_failed_checks():
+    """`rejection_rate` failed in Dagster's event log only: the run said nothing and exited 0."""
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from ticket_intel.cli import failed_checks
+
+    def check(name, passed, said):
+        return SimpleNamespace(event_type_value="ASSET_CHECK_EVALUATION", event_specific_data=SimpleNamespace(
+            asset_key=dg.AssetKey("raw_tickets"), check_name=name, passed=passed, description=said))
+
+    rate = "196 of 749 records rejected (26.2%; ceiling 20%)"
+    result = SimpleNamespace(all_events=[
+        check("rejection_rate", False, rate), check("rejection_rate", False, rate),  # once per week's partition
+        check("exports_readable", True, "all 9 exports read"), SimpleNamespace(event_type_value="STEP_START")])
+    assert failed_checks(result) == [f"check failed: raw_tickets rejection_rate: {rate}"]
+
+
+def test_an_inbox_whose_every_record_is_rejected_says_why(tmp_path):
+    """A wrong `created_at_format` said "every record was rejected (see ops.rejected_tickets)", a table
+    of a warehouse the failed run never made."""
+    doc = json.loads((PROJECT_ROOT / "data" / "sample" / "zendesk_tickets.json").read_text())
+    tickets = [dict(t, created_at=f"31/02/2026 1{i}:00") for i, t in enumerate(doc["tickets"][:6])]
+    (tmp_path / "zendesk.json").write_text(json.dumps({"tickets": tickets}))
+    counts, files, _, _ = runner.inbox_weeks(tmp_path, "", None)
+    assert not counts and runner.no_tickets_reason(files) == (
+        "the inbox holds no usable tickets: every record was rejected: 6 × unparseable created_at timestamp "
+        "'31/02/2026 10:00' (zendesk.json)")
 
 
 def test_a_files_line_leaves_out_what_it_has_none_of():

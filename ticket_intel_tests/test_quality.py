@@ -61,6 +61,18 @@ def test_exports_readable_names_what_could_not_be_read():
     assert not failed.passed and failed.description == "1 of 2 exports unreadable: crm.csv: no profile matches its columns"
 
 
+def test_the_commonest_rejection_reasons_count_reasons_that_differ_only_in_their_values_as_one():
+    reasons = pd.DataFrame({
+        "source_file": ["/in/b.csv", "/in/a.csv", "/in/a.csv"],
+        "kind": ["created_at is …", "created_at is …", "no message"],
+        "reason": ["created_at is '2017-10-17 BST'", "created_at is '2017-10-16 BST'", "no message"],
+        "records": [40, 58, 3]})
+    assert quality.commonest_reasons(reasons) == [
+        "98 × created_at is '2017-10-16 BST' (a.csv and 1 other file)", "3 × no message (a.csv)"]
+    assert quality.commonest_reasons(reasons, 1) == ["98 × created_at is '2017-10-16 BST' (a.csv and 1 other file)"]
+    assert quality.commonest_reasons(reasons.iloc[:0]) == []
+
+
 def test_rejection_rate_ceiling():
     assert quality.rejection_rate(90, 10, 0.1).passed
     failed = quality.rejection_rate(80, 21, 0.2)

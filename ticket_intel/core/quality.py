@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
 from ticket_intel.core.redact import MAX_TEXT_CHARS, surviving_pii
 from ticket_intel.core.sources.base import EARLIEST, LATEST_SLACK_DAYS
+from ticket_intel.core.vocabulary import plural
 
 # A message longer than this is a pasted log or a whole mail thread, not one customer message.
 MAX_MESSAGE_CHARS = 1_000_000
@@ -89,6 +91,21 @@ def rejection_rate(accepted: int, rejected: int, ceiling: float) -> CheckOutcome
         description=f"{rejected} of {total} records rejected ({rate:.1%}; ceiling {ceiling:.0%})",
         details={"rate": rate, "accepted": accepted, "rejected": rejected},
     )
+
+
+def commonest_reasons(reasons: pd.DataFrame, n: int = 3) -> list[str]:
+    """The `n` kinds of reason most malformed records were rejected for (rows of `rejection_reasons_sql`:
+    source_file, kind, reason, records), each with its count, an example and where: what to fix, said
+    where the user reads it rather than left in ops.rejected_tickets."""
+    if not len(reasons):
+        return []
+    kinds = reasons.sort_values(["source_file", "reason"]).groupby("kind", sort=False).agg(
+        records=("records", "sum"), reason=("reason", "first"), file=("source_file", "first"),
+        files=("source_file", "nunique"))
+    top = kinds.sort_values(["records", "reason"], ascending=[False, True]).head(n)
+    others = [f" and {plural(r.files - 1, 'other file')}" if r.files > 1 else "" for r in top.itertuples()]
+    return [f"{r.records} × {r.reason} ({PurePath(r.file).name}{more})"
+            for r, more in zip(top.itertuples(), others, strict=True)]
 
 
 def exports_readable(files: Sequence[tuple[str, str | None]]) -> CheckOutcome:

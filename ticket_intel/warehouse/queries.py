@@ -60,6 +60,23 @@ def set_aside_sql(table: str) -> tuple[str, list[str]]:
     return f"SELECT source_file, {counts} FROM {table} GROUP BY ALL", [pattern for pattern, _ in SET_ASIDE.values()]
 
 
+def rejection_reasons_sql(table: str) -> tuple[str, list[str]]:
+    """Per source file of a rejections table, its malformed records by kind of reason (`source_file`,
+    `kind`, an example `reason`, `records`): reasons that differ only in the values they quote (a
+    date, an id) are one kind. Sound records set aside (`SET_ASIDE`) are left out."""
+    sound = " AND ".join("reason NOT LIKE ?" for _ in SET_ASIDE)
+    return (f"SELECT source_file, regexp_replace(reason, ?, '…', 'g') AS kind, min(reason) AS reason, "
+            f"count(*) AS records FROM {table} WHERE {sound} GROUP BY ALL",
+            ["'[^']*'", *(pattern for pattern, _ in SET_ASIDE.values())])
+
+
+def rejection_reasons(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """`rejection_reasons_sql` of the exports in the inbox the last run listed."""
+    return read(con, *rejection_reasons_sql(
+        "(SELECT * FROM ops.rejected_tickets WHERE source_file IN "
+        "(SELECT source_file FROM ops.ingested_files WHERE coalesce(in_inbox, true)))"))
+
+
 def ticket_products(con: duckdb.DuckDBPyConnection) -> set[str]:
     """The products the warehouse's tickets name."""
     return {r[0] for r in con.execute("SELECT DISTINCT product FROM raw.tickets WHERE product IS NOT NULL").fetchall()}

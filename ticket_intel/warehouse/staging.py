@@ -52,7 +52,7 @@ from ticket_intel.core.sources.base import REMOVED_STATUSES
 from ticket_intel.core.sources.parse_cache import ENTRY_FILE, ParseCache
 from ticket_intel.core.sources.zones import LOCAL_ZONE
 from ticket_intel.core.weeks import week_start
-from ticket_intel.warehouse.queries import set_aside_sql
+from ticket_intel.warehouse.queries import rejection_reasons_sql, set_aside_sql
 
 STAGE_PREFIX = "ticket_intel_stage_"  # + the owner's pid and start time (ms): see `_stage_folder`
 STAGE_MEMORY = "128MB"  # DuckDB's buffer for the staging database: beyond it, rows and joins spill to disk
@@ -282,6 +282,10 @@ class Stage:
     def set_aside(self) -> pd.DataFrame:
         """Per file, its rejections that are sound records set aside, per kind (`SET_ASIDE`)."""
         return self.con.execute(*set_aside_sql("all_rejected")).df()
+
+    def rejection_reasons(self) -> pd.DataFrame:
+        """Per file, its malformed records by kind of reason (`rejection_reasons_sql`)."""
+        return self.con.execute(*rejection_reasons_sql("all_rejected")).df()
 
     def check_frame(self, weeks: Sequence[date]) -> pd.DataFrame:
         """What the raw tickets' expectations look at, for the tickets in `weeks` (not their text)."""
