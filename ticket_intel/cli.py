@@ -206,9 +206,9 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> t
     # The definitions are imported only now: their partitions begin where the start was just chosen
     # (imported first, they ran a new warehouse's weeks before its start).
     from ticket_intel.defs.partitions import weekly
-    from ticket_intel.defs.resources import check_whole_numbers
+    from ticket_intel.defs.resources import check_settings
 
-    check_whole_numbers()
+    check_settings()
 
     keys, origin = set(weekly.get_partition_keys()), runner.partitions_origin(home)
     if weeks == runner.CHANGED:

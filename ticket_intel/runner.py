@@ -32,7 +32,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.core.quality import commonest_reasons
 from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.sources import whole_reads
-from ticket_intel.core.sources.zones import local_zone
+from ticket_intel.core.sources.zones import local_zone, zone
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import monday, span, week_start
 from ticket_intel.warehouse import access, target
@@ -108,8 +108,10 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
     from ticket_intel.core.sources import load_mappings
     from ticket_intel.warehouse.staging import staged_inbox
 
-    with local_zone(settings.value("TICKET_INTEL_TIMEZONE")), staged_inbox(inbox, load_mappings(mappings_dir),
-                                                                          cache) as staged:
+    timezone = settings.value("TICKET_INTEL_TIMEZONE")
+    with settings.reading("TICKET_INTEL_TIMEZONE"):
+        zone(timezone)
+    with local_zone(timezone), staged_inbox(inbox, load_mappings(mappings_dir), cache) as staged:
         files = staged.stage.resolve(staged.files, None)
         reasons = staged.stage.rejection_reasons()  # said when no ticket is left: no warehouse holds them then
         files = files.assign(reason=files["source_file"].map(

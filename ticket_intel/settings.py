@@ -9,8 +9,10 @@ literally (`EnvVar("TICKET_INTEL_…")`) and load-time settings read the same va
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import MutableMapping
+from collections.abc import Collection, Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
        shapes=OPERATIONAL),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
+# TICKET_INTEL_ variables that are no setting: the settings file's path, and the benchmarks' own (bench/).
+OTHER_VARIABLES = (CONFIG_FILE_ENV, "TICKET_INTEL_BENCH_CACHE", "TICKET_INTEL_BENCH_TMP")
 # Variables `apply` filled from a default (not set by the user, nor in the file).
 DEFAULTED: set[str] = set()
 
@@ -173,11 +177,26 @@ def file_values(path: Path | None) -> dict[str, Any]:
     doc = load_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
     if not isinstance(doc, dict):
         raise ValueError(f"{path} must be a mapping of setting: value")
-    known = {s.yaml_key for s in SETTINGS}
-    unknown = sorted(set(doc) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; see the README's configuration table")
+    if unknown := _unknown(doc, [s.yaml_key for s in SETTINGS]):
+        raise ValueError(f"{path}: unknown setting(s) {unknown}; see the README's configuration table")
     return doc
+
+
+def _unknown(names: Iterable[str], known: Collection[str], prefix: str = "") -> str:
+    """The names that are not known, each with the known one closest to it after their common
+    `prefix` (which makes every variable alike): "taxonmy (taxonomy?)"."""
+    said, bare = [], {k.removeprefix(prefix): k for k in known}
+    for name in sorted(set(names) - set(known)):
+        close = difflib.get_close_matches(name.removeprefix(prefix), bare, n=1)
+        said.append(f"{name} ({bare[close[0]]}?)" if close else name)
+    return ", ".join(said)
+
+
+def check_variables(env: Iterable[str]) -> None:
+    """A TICKET_INTEL_ variable that is no setting is an error, as an unknown key of the file is: a
+    misspelt `TICKET_INTEL_TAXONMY` ran on the shipped taxonomy, silently."""
+    if unknown := _unknown((k for k in env if k.startswith(PREFIX)), [*BY_ENV, *OTHER_VARIABLES], PREFIX):
+        raise ValueError(f"unknown environment variable(s) {unknown}; see the README's configuration table")
 
 
 def _text(value: Any) -> str:
@@ -191,6 +210,7 @@ def _text(value: Any) -> str:
 def apply(environ: MutableMapping[str, str] | None = None) -> None:
     """Resolve every setting into the environment (variables already set win)."""
     env = os.environ if environ is None else environ
+    check_variables(env)
     values = file_values(config_file())
     for s in SETTINGS:
         if s.env in env:
@@ -265,19 +285,41 @@ def value(env: str) -> str:
     return os.environ[BY_ENV[env].env]
 
 
-def number(env: str, kind: type[int] | type[float] = int) -> int | float:
-    """A numeric setting's value; an error naming the setting when it is not one (`int('abc')` said
-    only "invalid literal for int() with base 10")."""
-    text = value(env)
+def where(env: str) -> str:
+    """Where a setting's value came from, as its errors name it: the settings file's key when the
+    value is the file's, else the variable (`min_theme_tickets: three` in the file was said to be
+    "TICKET_INTEL_MIN_THEME_TICKETS", a variable the user never set)."""
+    path, key = config_file(), BY_ENV[env].yaml_key
+    values = file_values(path)
+    return f"{key} in {path}" if key in values and os.environ.get(env) == _text(values[key]) else env
+
+
+@contextmanager
+def reading(env: str) -> Iterator[None]:
+    """A ValueError inside, about the setting's value, names where it came from (`where`)."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ValueError(f"{where(env)}: {exc}") from None
+
+
+def parse_number(text: str, kind: type[int] | type[float] = int) -> int | float:
+    """`int('abc')` said only "invalid literal for int() with base 10"."""
     try:
         return kind(text)
     except ValueError:
-        raise ValueError(f"{env} must be {'a whole number' if kind is int else 'a number'}, not {text!r}") from None
+        raise ValueError(f"must be {'a whole number' if kind is int else 'a number'}, not {text!r}") from None
+
+
+def number(env: str, kind: type[int] | type[float] = int) -> int | float:
+    """A numeric setting's value; an error naming where it came from when it is not one."""
+    with reading(env):
+        return parse_number(value(env), kind)
 
 
 def flag(env: str, text: str | None = None) -> bool:
     """A true/false setting's value (`text`: as a resource resolved it); an error naming it otherwise."""
     said = (value(env) if text is None else text).strip().lower()
     if said not in ("true", "false"):
-        raise ValueError(f"{env} must be true or false, not {said!r}")
+        raise ValueError(f"{where(env)}: must be true or false, not {said!r}")
     return said == "true"

@@ -798,7 +798,7 @@ def test_a_setting_that_is_no_whole_number_is_one_line_before_the_run(tmp_path, 
     monkeypatch.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "abc")
     r = CliRunner().invoke(main, ["run", "--inbox", str(PROJECT_ROOT / "data" / "sample"),
                                   "--warehouse", str(tmp_path / "w.duckdb")])
-    assert r.exit_code == 1 and "TICKET_INTEL_MIN_THEME_TICKETS must be a whole number, not 'abc'" in r.output
+    assert r.exit_code == 1 and "TICKET_INTEL_MIN_THEME_TICKETS: must be a whole number, not 'abc'" in r.output
     assert "Traceback" not in r.output
 
 

@@ -51,8 +51,72 @@ def test_an_unknown_key_in_the_file_is_an_error(tmp_path, monkeypatch):
     config = tmp_path / "ticket_intel.yaml"
     config.write_text("seeed: 7\n", encoding="utf-8")
     monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(ValueError, match=r"unknown setting\(s\) seeed \(seed\?\)"):
         settings.apply({})
+
+
+def test_an_unknown_variable_is_an_error_naming_the_closest_setting(tmp_path, monkeypatch):
+    """`TICKET_INTEL_TAXONMY=…` ran on the shipped taxonomy and said nothing (the file's unknown key
+    was already an error); the benchmarks' own variables are no settings and stay allowed."""
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, "")
+    env = {"TICKET_INTEL_TAXONMY": "a.yaml", "TICKET_INTEL_LLM_MODLE": "x", "TICKET_INTEL_ZZZ": "1", "OTHER": "1"}
+    with pytest.raises(ValueError) as err:
+        settings.apply(env)
+    assert str(err.value) == ("unknown environment variable(s) TICKET_INTEL_LLM_MODLE (TICKET_INTEL_LLM_MODEL?), "
+                              "TICKET_INTEL_TAXONMY (TICKET_INTEL_TAXONOMY?), TICKET_INTEL_ZZZ; see the README's "
+                              "configuration table")
+    settings.apply({"TICKET_INTEL_BENCH_CACHE": "b.duckdb", "TICKET_INTEL_BENCH_TMP": "/tmp/b", "OTHER": "1"})
+
+
+def test_every_variable_the_code_reads_is_a_setting_or_named_as_another():
+    """A variable the code reads that `apply` does not know would be refused as a typo."""
+    code = "".join(p.read_text(encoding="utf-8") for folder in ("ticket_intel", "bench", "ticket_intel_tests")
+                   for p in (PROJECT_ROOT / folder).rglob("*.py"))
+    read = set(re.findall(r"\b(TICKET_INTEL_[A-Z0-9_]*[A-Z0-9])\b", code))
+    assert read <= {*settings.BY_ENV, *settings.OTHER_VARIABLES} | {"TICKET_INTEL_TAXONMY", "TICKET_INTEL_LLM_MODLE",
+                                                                   "TICKET_INTEL_ZZZ"}
+
+
+def test_a_bad_value_names_the_file_s_key_or_the_variable_it_came_from(tmp_path, monkeypatch):
+    """`min_theme_tickets: three` in the file was said as "TICKET_INTEL_MIN_THEME_TICKETS must be a whole
+    number", a variable the user never set; `timezone: BST` named nothing."""
+    from ticket_intel import runner
+
+    config = tmp_path / "ticket_intel.yaml"
+    config.write_text("min_theme_tickets: three\ntimezone: BST\n", encoding="utf-8")
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+    for env in ("TICKET_INTEL_MIN_THEME_TICKETS", "TICKET_INTEL_TIMEZONE"):
+        monkeypatch.delenv(env, raising=False)
+    settings.apply()
+    with pytest.raises(ValueError, match=f"^min_theme_tickets in {config}: must be a whole number, not 'three'$"):
+        settings.number("TICKET_INTEL_MIN_THEME_TICKETS")
+    with pytest.raises(ValueError, match=f"^timezone in {config}: time zone 'BST' is not one this knows"):
+        runner.inbox_weeks(tmp_path, "", None)
+    monkeypatch.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "3x")
+    with pytest.raises(ValueError, match=r"^TICKET_INTEL_MIN_THEME_TICKETS: must be a whole number, not '3x'$"):
+        settings.number("TICKET_INTEL_MIN_THEME_TICKETS")
+
+
+def test_every_setting_is_checked_before_a_run_naming_where_it_came_from(tmp_path, monkeypatch):
+    """A malformed `plan_weights` failed the run at raw_tickets, after the inbox was read, naming no setting."""
+    from ticket_intel.defs.resources import check_settings
+
+    config = tmp_path / "ticket_intel.yaml"
+    config.write_text("plan_weights: prepaid:1,postpaid:2\n", encoding="utf-8")
+    monkeypatch.setenv(settings.CONFIG_FILE_ENV, str(config))
+    monkeypatch.delenv("TICKET_INTEL_PLAN_WEIGHTS", raising=False)
+    with pytest.raises(ValueError, match=f"^plan_weights in {config}: weights must look like 'name=number"):
+        check_settings()
+    monkeypatch.setenv("TICKET_INTEL_PLAN_WEIGHTS", "free=1,pro=2")
+    monkeypatch.setenv("TICKET_INTEL_PAID_PLANS", "gold")
+    with pytest.raises(ValueError, match=r"^TICKET_INTEL_PAID_PLANS: paid plan\(s\) gold are not in the plan weights"):
+        check_settings()
+    monkeypatch.setenv("TICKET_INTEL_PAID_PLANS", "pro")
+    monkeypatch.setenv("TICKET_INTEL_SPIKE_DISTRIBUTION", "gauss")
+    with pytest.raises(ValueError, match=r"^TICKET_INTEL_SPIKE_DISTRIBUTION: distribution must be one of"):
+        check_settings()
+    monkeypatch.delenv("TICKET_INTEL_SPIKE_DISTRIBUTION")
+    check_settings()  # the defaults and these values pass
 
 
 @pytest.mark.parametrize("command", [["themes"], ["review", "list"], ["similar", "--text", "card"]])
@@ -67,7 +131,8 @@ def test_a_mistake_in_the_file_is_one_line_for_every_command(tmp_path, command):
     result = CliRunner().invoke(main, command, env={settings.CONFIG_FILE_ENV: str(config)})
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        f"ticket-intel: error: {config}: unknown setting(s) min_theme_tickts; see the README's configuration table"]
+        f"ticket-intel: error: {config}: unknown setting(s) min_theme_tickts (min_theme_tickets?); see the README's "
+        "configuration table"]
 
 
 def test_relative_paths_keep_their_meaning_when_dev_changes_folder(tmp_path, monkeypatch):
@@ -86,7 +151,7 @@ def test_relative_paths_keep_their_meaning_when_dev_changes_folder(tmp_path, mon
 def test_a_number_setting_that_is_none_names_itself(monkeypatch):
     """`TICKET_INTEL_SIMILAR_K=abc` failed with "invalid literal for int() with base 10: 'abc'"."""
     monkeypatch.setenv("TICKET_INTEL_SIMILAR_K", "abc")
-    with pytest.raises(ValueError, match="TICKET_INTEL_SIMILAR_K must be a whole number, not 'abc'"):
+    with pytest.raises(ValueError, match="TICKET_INTEL_SIMILAR_K: must be a whole number, not 'abc'"):
         settings.number("TICKET_INTEL_SIMILAR_K")
     monkeypatch.setenv("TICKET_INTEL_LLM_TIMEOUT_SECONDS", "2.5")
     assert settings.number("TICKET_INTEL_LLM_TIMEOUT_SECONDS", float) == 2.5

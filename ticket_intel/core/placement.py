@@ -136,7 +136,7 @@ class RefitPolicy:
         if text == "window":
             return cls(window_weeks, spikes=spikes)
         if not text.isdigit():
-            raise ValueError(f"TICKET_INTEL_REFIT_WEEKS must be a whole number of weeks or `window`, not {weeks!r}")
+            raise ValueError(f"must be a whole number of weeks or `window`, not {weeks!r}")
         return cls(int(text), spikes=spikes)
 
 

@@ -52,7 +52,7 @@ class Scopes:
     @classmethod
     def parse(cls, languages: str, by_product: str) -> Scopes:
         if by_product not in ("auto", "on", "off"):
-            raise ValueError(f"TICKET_INTEL_THEMES_BY_PRODUCT must be auto, on or off, not {by_product!r}")
+            raise ValueError(f"must be auto, on or off, not {by_product!r}")
         return cls(frozenset(p.strip().lower() for p in languages.split(",") if p.strip()), by_product)
 
     def speaks(self, language: object) -> bool:

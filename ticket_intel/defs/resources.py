@@ -52,10 +52,8 @@ TRACKERS = ("jira", "linear")
 
 
 def _number(name: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise ValueError(f"TICKET_INTEL_{name.upper()} must be a number, not {text!r}") from exc
+    with cfg.reading(f"TICKET_INTEL_{name.upper()}"):
+        return cfg.parse_number(text, float)
 
 
 class Warehouse(DuckDBResource):
@@ -192,15 +190,17 @@ class ClusteringConfig(dg.ConfigurableResource):
         clustering's seed and a theme's size: a group is a theme in the making."""
         level = _number("new_group_max_p_value", self.new_group_max_p_value)
         if not 0 < level < 1:
-            raise ValueError(f"TICKET_INTEL_NEW_GROUP_MAX_P_VALUE must be between 0 and 1, not {level}")
+            raise ValueError(f"{cfg.where('TICKET_INTEL_NEW_GROUP_MAX_P_VALUE')} must be between 0 and 1, not {level}")
         return GroupSettings(min_tickets=ranking.min_theme_tickets, min_customers=ranking.min_theme_customers,
                              max_p_value=level, seed=self.seed)
 
     def scopes(self) -> Scopes:
-        return Scopes.parse(self.embedding_languages, self.themes_by_product)
+        with cfg.reading("TICKET_INTEL_THEMES_BY_PRODUCT"):
+            return Scopes.parse(self.embedding_languages, self.themes_by_product)
 
     def refit(self, window_weeks: int, spikes: AlertSettings) -> RefitPolicy:
-        return RefitPolicy.parse(self.refit_weeks, window_weeks, spikes)
+        with cfg.reading("TICKET_INTEL_REFIT_WEEKS"):
+            return RefitPolicy.parse(self.refit_weeks, window_weeks, spikes)
 
 
 class RankingConfig(dg.ConfigurableResource):
@@ -215,14 +215,19 @@ class RankingConfig(dg.ConfigurableResource):
     paid_plans: str = E("TICKET_INTEL_PAID_PLANS")
 
     def plans(self) -> PlanPolicy:
-        return PlanPolicy.parse(self.plan_weights, self.paid_plans)
+        with cfg.reading("TICKET_INTEL_PLAN_WEIGHTS"):
+            PlanPolicy.parse(self.plan_weights)
+        with cfg.reading("TICKET_INTEL_PAID_PLANS"):
+            return PlanPolicy.parse(self.plan_weights, self.paid_plans)
 
     def settings(self) -> RankSettings:
+        with cfg.reading("TICKET_INTEL_SEVERITY_WEIGHTS"):
+            severity = parse_weights(self.severity_weights)
         return RankSettings(
             min_tickets=self.min_theme_tickets,
             min_customers=self.min_theme_customers,
             min_week_tickets=self.min_week_tickets,
-            severity_weights=parse_weights(self.severity_weights),
+            severity_weights=severity,
             plans=self.plans(),
         )
 
@@ -246,16 +251,18 @@ class AlertConfig(dg.ConfigurableResource):
 
     def settings(self, ranking: RankingConfig) -> AlertSettings:
         """The spike rule; a new pattern must be big enough to be a theme (the ranking's rule)."""
-        return AlertSettings(
-            min_ratio=_number("spike_min_ratio", self.spike_min_ratio),
-            max_p_value=_number("spike_max_p_value", self.spike_max_p_value),
-            min_count=self.spike_min_count,
-            baseline_weeks=self.spike_baseline_weeks,
-            min_baseline_weeks=self.spike_min_baseline_weeks,
-            distribution=self.spike_distribution,
-            new_min_tickets=ranking.min_theme_tickets,
-            new_min_customers=ranking.min_theme_customers,
-        )
+        ratio, level = _number("spike_min_ratio", self.spike_min_ratio), _number("spike_max_p_value", self.spike_max_p_value)
+        with cfg.reading("TICKET_INTEL_SPIKE_DISTRIBUTION"):  # its baseline weeks are checked with it
+            return AlertSettings(
+                min_ratio=ratio,
+                max_p_value=level,
+                min_count=self.spike_min_count,
+                baseline_weeks=self.spike_baseline_weeks,
+                min_baseline_weeks=self.spike_min_baseline_weeks,
+                distribution=self.spike_distribution,
+                new_min_tickets=ranking.min_theme_tickets,
+                new_min_customers=ranking.min_theme_customers,
+            )
 
     def links(self, alert: dict[str, Any]) -> dict[str, str]:
         """The week's report in the Dagster UI and, when published, the theme's card in the HTML report."""
@@ -271,8 +278,8 @@ class AlertConfig(dg.ConfigurableResource):
         """Delivery time per sensor tick; at least one request must fit."""
         budget = _number("notify_budget_seconds", self.notify_budget_seconds)
         if budget < self.timeout_seconds():
-            raise ValueError(f"TICKET_INTEL_NOTIFY_BUDGET_SECONDS ({budget:g}) must be at least "
-                             f"TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS ({self.timeout_seconds():g})")
+            raise ValueError(f"{cfg.where('TICKET_INTEL_NOTIFY_BUDGET_SECONDS')} ({budget:g}) must be at least "
+                             f"{cfg.where('TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS')} ({self.timeout_seconds():g})")
         return budget
 
     def send(self, alert: dict[str, Any]) -> str:
@@ -320,11 +327,13 @@ class TrackerConfig(dg.ConfigurableResource):
     def name(self) -> str | None:
         """The configured tracker, or None for no sync."""
         if self.tracker and self.tracker not in TRACKERS:
-            raise ValueError(f"TICKET_INTEL_TRACKER must be one of {', '.join(TRACKERS)} or empty, not {self.tracker!r}")
+            raise ValueError(f"{cfg.where('TICKET_INTEL_TRACKER')} must be one of {', '.join(TRACKERS)} or empty, "
+                             f"not {self.tracker!r}")
         return self.tracker or None
 
     def policy(self) -> SelectionPolicy:
-        return SelectionPolicy(self.select, self.top_n)
+        with cfg.reading("TICKET_INTEL_BACKLOG_SELECT"):
+            return SelectionPolicy(self.select, self.top_n)
 
     def client(self) -> Tracker:
         """The tracker's client; missing credentials are an error naming the variables."""
@@ -372,7 +381,8 @@ class LLMConfig(dg.ConfigurableResource):
             return None
         limit = _number("llm_max_cost_usd", self.max_cost_usd)
         if limit < 0:
-            raise ValueError(f"TICKET_INTEL_LLM_MAX_COST_USD must be 0 (no limit) or more, not {self.max_cost_usd!r}")
+            raise ValueError(f"{cfg.where('TICKET_INTEL_LLM_MAX_COST_USD')} must be 0 (no limit) or more, "
+                             f"not {self.max_cost_usd!r}")
         spent = run_llm_spend(context) if limit and context is not None else 0.0
         return completer(self.model, self.completion_kwargs(), max_cost_usd=limit, spent_usd=spent)
 
@@ -381,7 +391,8 @@ class LLMConfig(dg.ConfigurableResource):
         chosen = set(cfg.words(self.steps))
         unknown = chosen - set(LLM_STEPS.values())
         if unknown:
-            raise ValueError(f"TICKET_INTEL_LLM_STEPS names no step {sorted(unknown)}: use {', '.join(LLM_STEPS.values())}")
+            raise ValueError(f"{cfg.where('TICKET_INTEL_LLM_STEPS')} names no step {sorted(unknown)}: "
+                             f"use {', '.join(LLM_STEPS.values())}")
         return LLM_STEPS.get(asset) in chosen
 
     def answers(self, con: duckdb.DuckDBPyConnection) -> LLMCache:
@@ -442,18 +453,24 @@ class AssistConfig(dg.ConfigurableResource):
     serve_llm_max_cost_usd_per_day: str = E("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY")
 
 
-def check_whole_numbers() -> None:
-    """Every whole-number setting a resource reads is one, said in a line before a run starts: "abc"
-    failed as a page of Dagster traceback when the run resolved its resources."""
-    for resource in {type(r) for r in build_resources().values()}:
+def check_settings() -> None:
+    """Every setting a run reads, read as its steps read it, before the run starts: a bad value is one
+    line naming where it came from (the file's key or the variable). "abc" for a whole number failed
+    as a page of Dagster traceback, and `plan_weights: prepaid:1` at raw_tickets, naming no setting.
+    The time zone is checked earlier, when the inbox is read (`runner.inbox_weeks`)."""
+    built = build_resources()
+    for resource in {type(r) for r in built.values()}:
         for field in resource.model_fields.values():
             name = getattr(field.default, "env_var_name", None)
             if field.annotation is int and name:
-                text = os.environ.get(name, "")
-                try:
-                    int(text)
-                except ValueError:
-                    raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+                with cfg.reading(name):
+                    cfg.parse_number(os.environ.get(name, ""), int)
+    r = {key: res.process_config_and_initialize() for key, res in built.items() if key != "warehouse"}
+    r["ingest"].rejection_ceiling(), r["ingest"].prune(), r["redaction"].settings()
+    spikes = r["alerts"].settings(r["ranking"])
+    r["clustering"].new_groups(r["ranking"]), r["clustering"].scopes(), r["clustering"].refit(1, spikes)
+    r["ranking"].settings(), r["alerts"].budget_seconds(), r["findings"].settings(r["alerts"])
+    r["tracker"].name(), r["tracker"].policy(), r["llm"].asks(""), r["llm"].caller()
 
 
 def build_resources() -> dict[str, Any]:
