@@ -125,6 +125,11 @@ def test_an_intercom_api_1_notification_reads_its_conversation_message():
       "data": {"item": {"source": {"author": "user", "body": "hi"}}}}, 422,
      "no message from a user or lead"),
     ({"ticket": {"id": {"x": 1}, "subject": "Card declined"}}, 422, "id must be a string or a number"),
+    # A Help Scout `convo.created` body has a subject, as every helpdesk's ticket has: it was triaged as
+    # Zendesk ticket 3000037 from its subject alone.
+    ({"id": 3000037, "number": 1037, "subject": "Surprise surprise order was supposed to", "mailboxId": 202,
+      "primaryCustomer": {"id": 70037}, "_embedded": {"threads": [{"type": "customer", "body": "Where is it?"}]}},
+     422, r"unrecognised payload \(keys: id, number, subject, mailboxId, primaryCustomer, _embedded\)"),
 ])
 def test_bad_payloads_say_what_is_wrong(doc, status, message):
     with pytest.raises(RequestError, match=message) as info:

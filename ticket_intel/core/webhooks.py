@@ -5,7 +5,8 @@ Accepted bodies (JSON objects):
 - Zendesk: a ticket event (`{"type": "zen:event-type:ticket.created", "detail": {id, subject,
   description, requester_id, ...}}`), or the body a trigger or automation webhook sends, which the
   admin writes and which conventionally wraps the ticket as the API does (`{"ticket": {id, subject,
-  description, requester_id | requester: {id, email} | requester_email}}`);
+  description, requester_id | requester: {id, email} | requester_email}}`), or an unwrapped ticket
+  object with its `description` (a `subject` alone is any helpdesk's);
 - Freshdesk: an automation rule's webhook (`{"freshdesk_webhook": {ticket_id, ticket_subject,
   ticket_description, ticket_requester_email | requester_email | ticket_contact_email}}`), or an API
   ticket object (`description_text` with an integer `status`), or a body the admin wrote in the
@@ -224,7 +225,10 @@ def parse_payload(doc: Any, source: str | None = None) -> Incoming | Ignored:
     if isinstance(ticket, Mapping) and (source == "freshdesk" or "description_text" in ticket
                                         or freshdesk.looks_like_record(ticket)):
         return _freshdesk_api(ticket)
-    if isinstance(ticket, Mapping) and ("description" in ticket or "subject" in ticket):
+    # Zendesk's: the trigger body's `{"ticket": ...}` wrapper, or its ticket object's `description`
+    # (the first comment). A subject alone is every helpdesk's: a Help Scout conversation was read as
+    # Zendesk ticket 3000037, triaged from its subject.
+    if isinstance(ticket, Mapping) and (("ticket" in doc and "subject" in ticket) or "description" in ticket):
         return _zendesk(ticket)
-    raise RequestError(422, 'unrecognised payload: send {"text": ..., "customer_id": ...} or a Zendesk, '
-                            "Freshdesk or Intercom webhook body (see docs/assist.md)")
+    raise RequestError(422, f'unrecognised payload (keys: {", ".join(list(doc)[:6])}): send {{"text": ..., '
+                            '"customer_id": ...} or a Zendesk, Freshdesk or Intercom webhook body (see docs/assist.md)')
