@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ticket_intel.core.triage_config import (
@@ -91,3 +93,13 @@ def test_missing_files_say_which(tmp_path):
         load_taxonomy(tmp_path / "triage.yaml")
     with pytest.raises(ValueError, match="not found"):
         load_routing(tmp_path / "routing.yaml")
+
+
+def test_the_docs_list_every_rule_family():
+    """A new user writing triage.yaml found the family names only in triage_rules.py."""
+    from ticket_intel import PROJECT_ROOT
+    from ticket_intel.core.triage_rules import RULE_FAMILIES
+
+    docs = (PROJECT_ROOT / "docs" / "triage.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^  - `(\w+)`: ", docs, re.M)
+    assert listed == list(RULE_FAMILIES)
