@@ -363,3 +363,24 @@ def test_continuing_groups_searches_only_tickets_a_group_could_win_and_joins_the
     full, _ = subgroups.continue_groups(x, now, ids, themes, group, GroupSettings())
     assert pruned == full and pruned[-15:].count("G") >= 10  # the new issue's tickets join its group
     assert searched[0] < len(now_rows) / 2  # most of the week is not searched over the window
+
+
+def test_a_young_group_wins_a_ticket_by_its_votes_beyond_its_share_of_the_window():
+    """A this-week ticket joins a young group when most of its nearest earlier tickets are in it beyond
+    the group's share of the earlier tickets: a group holding most of a diffuse window wins most
+    votes by its size alone (27 of a week's 36 prisma bug titles joined one so)."""
+    rng = np.random.default_rng(0)
+    near = np.eye(DIM)[0] + 0.3 * rng.normal(size=(6, DIM))  # the ticket's 6 nearest earlier tickets
+    far = np.eye(DIM)[1:][rng.integers(1, DIM - 1, size=14)] + 0.3 * rng.normal(size=(14, DIM))
+    x = np.concatenate([near, far, [np.eye(DIM)[0]]])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    now = np.r_[np.zeros(20, bool), True]
+    ids = [f"t{i:02d}" for i in range(21)]
+
+    def joins(group_far: int) -> bool:
+        theme_of = ["G"] * 4 + ["H"] * 2 + ["G"] * group_far + ["H"] * (14 - group_far) + [None]
+        group = identity.Theme("G", np.eye(DIM)[0], frozenset(t for t, g in zip(ids, theme_of, strict=True) if g == "G"))
+        return subgroups.continue_groups(x, now, ids, theme_of, [group], GroupSettings())[0][-1] == "G"
+
+    assert joins(0)  # 4 of 6 votes for a group of 4 of 20 earlier tickets
+    assert not joins(10)  # the same 4 of 6 for a group of 14 of 20: what its size draws

@@ -352,7 +352,14 @@ def _drawn(links: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     leaving = links.sum(axis=1) - np.diag(links)
     f = links / np.maximum(leaving, 1.0)[:, None]
     s = sizes[None, :] / np.maximum(sizes.sum() - sizes[:, None], 1.0)
-    return (f - s > (1 - s) / 2) & (sizes[:, None] > 0)
+    return most_beyond_share(f, s) & (sizes[:, None] > 0)
+
+
+def most_beyond_share(f: np.ndarray | float, s: np.ndarray | float) -> np.ndarray | bool:
+    """Whether a group that receives a share f of some links (or votes) receives most of them beyond
+    the share s its size would draw by chance: (f - s) / (1 - s) > 1/2. For a small group this is
+    "most"; a group holding most of a window must receive nearly all."""
+    return f - s > (1 - s) / 2
 
 
 def cohesive(x: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:

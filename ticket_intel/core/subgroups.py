@@ -85,7 +85,8 @@ tickets no longer inflate the parent, which would otherwise show the new issue w
 
 A group is finer than the window's clustering, which will absorb it again next week. So a group
 persists by its own rule while its birth week is in the window: its earlier tickets stay in it,
-and a ticket of this week joins it when most of its k nearest earlier tickets are in it. Both are
+and a ticket of this week joins it when most of its k nearest earlier tickets are in it, beyond the
+share of the earlier tickets the group holds (`continue_groups`). Both are
 counted in the group's series. Once its birth week has left the window it is a theme like any
 other, which the clustering finds again or not: kept by its own rule for good, a group born in a
 small, diffuse window drew most of each week's tickets by that vote and became one theme holding
@@ -105,7 +106,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ticket_intel.core import identity
-from ticket_intel.core.cluster import Search, kth_similarity, nearest_among
+from ticket_intel.core.cluster import Search, kth_similarity, most_beyond_share, nearest_among
 from ticket_intel.core.counts import rows_by_key
 
 NEW_GROUP = "new_group"
@@ -296,7 +297,10 @@ def young(births: Mapping[str, object], window_start: object) -> set[str]:
 
 def continue_groups(x: np.ndarray, now: np.ndarray, ticket_ids: Sequence[str], theme_of: list[str | None],
                     previous_groups: Sequence[identity.Theme], settings: GroupSettings) -> tuple[list[str | None], np.ndarray]:
-    """(theme per ticket, rows restored to their group): earlier group tickets stay, new ones join by kNN vote."""
+    """(theme per ticket, rows restored to their group): earlier group tickets stay, new ones join by kNN
+    vote when most of the votes go to the group beyond its share of the earlier tickets
+    (`cluster.most_beyond_share`): a group holding most of a diffuse window wins most votes by its
+    size alone, and took 27 of a week's 36 prisma bug titles so."""
     out = list(theme_of)
     restored = np.zeros(len(out), dtype=bool)
     row = {t: i for i, t in enumerate(ticket_ids)}
@@ -312,9 +316,10 @@ def continue_groups(x: np.ndarray, now: np.ndarray, ticket_ids: Sequence[str], t
     k = min(settings.k, len(earlier))
     asked = current[_may_join(x, current, earlier, out, alive, k)]
     nearest = nearest_among(x, asked, earlier, k)  # in blocks: this week x the window is gigabytes at scale
+    share = Counter(out[j] for j in earlier)
     for i, near in zip(asked, nearest, strict=True):
         votes = Counter(out[j] for j in near).most_common(1)[0]
-        if votes[0] in alive and 2 * votes[1] > k:
+        if votes[0] in alive and most_beyond_share(votes[1] / k, share[votes[0]] / len(earlier)):
             out[i] = votes[0]
     return out, restored
 
