@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from ticket_intel.core import cluster
@@ -340,3 +341,19 @@ def test_placement_in_blocks_equals_placement_at_once(monkeypatch):
     in_blocks = cluster.soft_assign(x, labels)
     assert at_once[0].tolist() == in_blocks[0].tolist() and at_once[1].tolist() == in_blocks[1].tolist()
     assert in_blocks[1].any()
+
+
+def test_a_theme_of_tickets_that_share_only_the_scope_s_common_ground_admits_no_more_of_it():
+    """A diffuse scope whose tickets share only some common ground ("error ..."): a loose theme of half
+    of it has a lower Tukey fence far below the similarity its other tickets have to it, and admitted
+    27 of the 30 (a sink). Its fence never falls below their mean similarity to its centroid."""
+    rng = np.random.default_rng(0)
+    x = 0.5 * np.eye(64)[0] + rng.normal(size=(60, 64)) / 8
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    labels = np.array([0] * 30 + [cluster.OUTLIER] * 30)
+    cents = cluster.centroids(x, labels)
+    background = float(x[30:].mean(axis=0) @ cents[0])
+    assert cluster.fences(x, labels, cents)[0] == pytest.approx(background)
+    assert cluster.tukey_floor(x[:30] @ cents[0]) < background
+    admitted = cluster.soft_assign(x, labels)[0][30:] == 0
+    assert (x[30:][admitted] @ cents[0] >= background).all() and admitted.sum() < 20

@@ -121,12 +121,12 @@ def test_weekly_counts_follow_the_clustering_not_hysteresis():
     assert tracked.theme_of[-1] == "A" and tracked.series_of[-1] == "B"
     assert tracked.series_of[:-1] == tracked.theme_of[:-1]
 
-    c = group(0, 30, 1)
-    x = np.concatenate([c, group(0, 2, 5)])
-    ids = [f"t{i}" for i in range(32)]
-    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1, 1], [20, 10, 2]), previous_of(c, ids[:30], ["A"] * 30),
-                             min_size=5)
-    assert set(tracked.series_of) == {"A"}
+    c, other = group(0, 30, 1), group(3, 20, 6)  # the scope holds another issue: see the test below
+    x = np.concatenate([c, other, group(0, 2, 5)])
+    ids = [f"t{i}" for i in range(52)]
+    tracked = identity.track(WEEK, x, ids, np.repeat([0, 1, 2, 1], [20, 10, 20, 2]),
+                             previous_of(x[:50], ids[:50], ["A"] * 30 + ["B"] * 20), min_size=5)
+    assert set(tracked.series_of) == {"A", "B"} and set(tracked.series_of[50:]) == {"A"}
 
 
 def test_hysteresis_does_not_hold_a_ticket_that_no_longer_fits():
@@ -139,15 +139,18 @@ def test_hysteresis_does_not_hold_a_ticket_that_no_longer_fits():
 
 
 def test_new_cluster_left_too_small_by_hysteresis_is_dissolved():
-    """Old tickets stay home, so the would-be new theme keeps 2 new tickets: not a theme."""
-    a = group(0, 30, 1)
-    x = np.concatenate([a, group(0, 2, 5)])
-    ids = [f"t{i}" for i in range(32)]
-    previous = previous_of(a, ids[:30], ["A"] * 30)
-    labels = np.repeat([0, 1, 1], [20, 10, 2])  # the clustering cut A in two
+    """Old tickets stay home, so the would-be new theme keeps 2 new tickets: not a theme. The scope
+    holds another issue: in a scope of one issue alone, A's other half would be the "unrelated"
+    tickets its fence may not fall below (`cluster.fence_and_spread`), and half of A's own new
+    tickets would fall outside it."""
+    a, b = group(0, 30, 1), group(3, 20, 6)
+    x = np.concatenate([a, b, group(0, 2, 5)])
+    ids = [f"t{i}" for i in range(52)]
+    previous = previous_of(x[:50], ids[:50], ["A"] * 30 + ["B"] * 20)
+    labels = np.repeat([0, 1, 2, 1], [20, 10, 20, 2])  # the clustering cut A in two
     tracked = identity.track(WEEK, x, ids, labels, previous, min_size=5)
-    assert set(tracked.theme_of) == {"A"}
-    assert [e["event"] for e in tracked.events] == ["continued"]
+    assert set(tracked.theme_of) == {"A", "B"} and set(tracked.theme_of[50:]) == {"A"}
+    assert [e["event"] for e in tracked.events] == ["continued", "continued"]
 
 
 def test_outliers_have_no_theme():

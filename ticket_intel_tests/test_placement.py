@@ -215,14 +215,16 @@ def test_cell_neighbours_find_the_exact_neighbours_of_separated_themes():
 
 def test_a_loose_theme_is_no_sink_for_tickets_their_nearest_theme_rejects():
     """A ticket nearest a tight theme but outside its fence stays out (the pool), as a fit's soft
-    assignment leaves it, even inside the fence of a loose theme further away."""
+    assignment leaves it, even inside the fence of a loose theme further away. (The scope holds an
+    unrelated issue too: a fence never falls below what the scope's other tickets score.)"""
     rng = np.random.default_rng(2)
     loose = CENTERS[0] + 1.2 * rng.normal(size=(60, DIM))
     tight = CENTERS[0] + 0.3 * CENTERS[1] + 0.02 * rng.normal(size=(6, DIM))
     new = CENTERS[0] + 0.3 * CENTERS[1] + 0.3 * rng.normal(size=(1, DIM))  # nearest the tight centroid, outside its fence
-    x = np.vstack([loose, tight, new])
+    other = CENTERS[2] + 0.3 * rng.normal(size=(60, DIM))
+    x = np.vstack([loose, tight, other, new])
     x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
-    labels = np.array([0] * 60 + [1] * 6 + [cluster.OUTLIER])
+    labels = np.array([0] * 60 + [1] * 6 + [2] * 60 + [cluster.OUTLIER])
     cents, floor = cluster.centroids(x, labels), cluster.fences(x, labels, cluster.centroids(x, labels))
     assert x[-1] @ cents[0] >= floor[0] and x[-1] @ cents[1] < floor[1]  # the loose one would admit it
     assert recount(x, labels)[-1] == cluster.soft_assign(x, labels)[0][-1] == cluster.OUTLIER

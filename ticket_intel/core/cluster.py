@@ -58,7 +58,12 @@
    tweet to the brand.
 4. Noise points join the nearest theme centroid (cosine, in the embedding space) when their
    similarity is inside that theme's own range: above the lower Tukey fence (Q1 - 1.5 IQR) of
-   its members' similarities, the textbook rule for "not an outlier of this distribution".
+   its members' similarities, the textbook rule for "not an outlier of this distribution", and
+   above the mean similarity to that centroid of the window's other rows: a ticket no closer to
+   the theme than an unrelated ticket is on average is not told from them (the test `cohesive`
+   puts to a whole group, put to one ticket). The Tukey fence alone has no floor: a loose theme
+   of diffuse GitHub titles had fences of 0.13 and below zero, which 92-95 % of its window's
+   titles cleared, and its centroid, near the window's mean, was the nearest one for most of them.
    Points outside every fence stay outliers and are reported as such.
 Clusters are numbered by size, so the same input and seed give the same labels.
 
@@ -83,7 +88,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -98,6 +103,7 @@ DUPLICATE_SIMILARITY = 0.95  # cosine at which two texts say the same in nearly 
 MAX_DUPLICATION = 4.0  # the most a window's repeated wordings scale its fit by; see step 0
 LAYOUT_EPOCHS = 200  # UMAP optimisation epochs; see step 1 of the module docstring
 LAYOUT_INIT = "spectral"  # UMAP's starting layout; see step 1 of the module docstring
+Key = TypeVar("Key")
 
 
 @dataclass(frozen=True)
@@ -263,11 +269,27 @@ def tukey_floor(similarities: np.ndarray) -> float:
     return fence_and_spread(similarities)[0]
 
 
-def fence_and_spread(similarities: np.ndarray) -> tuple[float, float]:
-    """A group's lower Tukey fence and its spread (the interquartile range of its members'
-    similarities), from one pass of quantiles."""
+def fence_and_spread(similarities: np.ndarray, background: float = -np.inf) -> tuple[float, float]:
+    """A group's fence and its spread (the interquartile range of its members' similarities), from
+    one pass of quantiles. The fence is the lower Tukey fence, but never below `background`, the
+    mean similarity to the group's centroid of its scope's other tickets (`backgrounds`): a ticket no
+    closer to a theme than an unrelated ticket of its scope is on average cannot be told from them,
+    and a fence below that let a loose theme, whose centroid lies near the scope's mean, admit most
+    of a diffuse window (step 4)."""
     q1, q3 = np.quantile(similarities, [0.25, 0.75])
-    return float(q1 - TUKEY_K * (q3 - q1)), float(q3 - q1)
+    return max(float(q1 - TUKEY_K * (q3 - q1)), background), float(q3 - q1)
+
+
+def backgrounds(x: np.ndarray, groups: dict[Key, np.ndarray], cents: dict[Key, np.ndarray]) -> dict[Key, float]:
+    """Per group (its rows of `x`, a scope's tickets), the mean similarity of the scope's other rows
+    to its centroid: what a ticket unrelated to the group scores (-inf when the group is the scope).
+    From vector sums, like `cohesive`, whose test of a group against the rest it mirrors."""
+    total = x.sum(axis=0, dtype=np.float64)
+    out = {}
+    for c, rows in groups.items():
+        rest = len(x) - len(rows)
+        out[c] = float((total - x[rows].sum(axis=0, dtype=np.float64)) @ cents[c] / rest) if rest else -np.inf
+    return out
 
 
 def member_similarities(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
@@ -275,9 +297,15 @@ def member_similarities(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.n
     return {c: x[labels == c] @ v for c, v in cents.items()}
 
 
+def members(labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Per cluster, its rows."""
+    return {c: np.flatnonzero(labels == c) for c in cents}
+
+
 def fences(x: np.ndarray, labels: np.ndarray, cents: dict[int, np.ndarray]) -> dict[int, float]:
-    """Per cluster, the lower Tukey fence of its members' cosine similarity to the centroid."""
-    return {c: tukey_floor(sims) for c, sims in member_similarities(x, labels, cents).items()}
+    """Per cluster, the fence of its members' cosine similarity to the centroid (`fence_and_spread`)."""
+    floor = backgrounds(x, members(labels, cents), cents)
+    return {c: fence_and_spread(sims, floor[c])[0] for c, sims in member_similarities(x, labels, cents).items()}
 
 
 def merge_interpenetrating(labels: np.ndarray, knn: np.ndarray, shared: float = MERGE_SHARED) -> np.ndarray:

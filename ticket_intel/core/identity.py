@@ -59,7 +59,14 @@ from itertools import count
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ticket_intel.core.cluster import OUTLIER, centroids, fence_and_spread, member_similarities, tukey_floor
+from ticket_intel.core.cluster import (
+    OUTLIER,
+    backgrounds,
+    centroids,
+    fence_and_spread,
+    member_similarities,
+    members,
+)
 
 MIN_SCORE = 0.5
 OVERLAP_WEIGHT = 0.5
@@ -199,7 +206,8 @@ def track(
     kept = np.zeros(len(labels), dtype=bool)
     if hysteresis and previous:
         sims = member_similarities(x, labels, cents)
-        fenced = {c: fence_and_spread(v) for c, v in sims.items()}
+        background = backgrounds(x, members(labels, cents), cents)
+        fenced = {c: fence_and_spread(v, background[c]) for c, v in sims.items()}
         floor, band = {c: f for c, (f, _) in fenced.items()}, {c: b for c, (_, b) in fenced.items()}
         rows = _rows(ticket_ids, previous)
         cluster_of = {t: c for c, t in theme_ids.items()}
@@ -261,7 +269,7 @@ def _references(
         held = Counter(int(labels[i]) for i in held_rows if labels[i] != OUTLIER).most_common(1)
         if held and 2 * held[0][1] >= len(held_rows) and float(v @ cents[held[0][0]]) >= floor[held[0][0]]:
             continue
-        refs[theme_id] = (v, tukey_floor(x[held_rows] @ v))
+        refs[theme_id] = (v, fence_and_spread(x[held_rows] @ v, backgrounds(x, {0: np.array(held_rows)}, {0: v})[0])[0])
     return refs
 
 

@@ -369,13 +369,16 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
 def _fences(x: np.ndarray, themes: list[identity.Theme], theme_of: np.ndarray, series_of: np.ndarray,
             carried: dict[str, float | None]) -> dict[str, float]:
     """Each theme's fence: the one `carried` from its fit (a placed week; core/placement.py says why
-    it is not redrawn), else the lower Tukey fence of the similarity to its centroid of the tickets
-    this week's clustering put in it (of all its members when hysteresis alone holds it)."""
+    it is not redrawn), else the fence (`cluster.fence_and_spread`) of the similarity to its centroid
+    of the tickets this week's clustering put in it (of all its members when hysteresis alone holds it)."""
     out, series_rows, member_rows = {}, rows_by_key(series_of), rows_by_key(theme_of)
+    drawn = {t.theme_id: series_rows.get(t.theme_id, NO_ROWS) for t in themes}
+    drawn = {t: rows if len(rows) else member_rows.get(t, NO_ROWS) for t, rows in drawn.items()}
+    background = cluster.backgrounds(x, drawn, {t.theme_id: t.centroid for t in themes})
     for t in themes:
-        fence, rows = carried.get(t.theme_id), series_rows.get(t.theme_id, NO_ROWS)
-        out[t.theme_id] = float(fence) if fence is not None else cluster.tukey_floor(
-            x[rows if len(rows) else member_rows.get(t.theme_id, NO_ROWS)] @ t.centroid)
+        fence = carried.get(t.theme_id)
+        out[t.theme_id] = float(fence) if fence is not None else cluster.fence_and_spread(
+            x[drawn[t.theme_id]] @ t.centroid, background[t.theme_id])[0]
     return out
 
 
