@@ -14,6 +14,7 @@ from dagster._core.test_utils import create_run_for_test
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.adapters.processes import ProcessId
 from ticket_intel.defs.partitions import POOL
+from ticket_intel.defs.resources import Warehouse
 from ticket_intel.defs.run_guard import (
     ensure_writer_pool,
     reap_dead_runs,
@@ -21,6 +22,7 @@ from ticket_intel.defs.run_guard import (
     run_worker,
     worker_tags,
 )
+from ticket_intel.warehouse import access
 from ticket_intel_tests.processes import child_env, kill, python
 
 
@@ -91,3 +93,19 @@ def test_processes_starting_together_on_a_new_home_all_get_the_instance(tmp_path
     assert [c.returncode for c in children] == [0, 0, 0], [err[-2000:] for _, err in outcomes]
     assert all(out.strip() == "ok" for out, _ in outcomes)
     assert os.path.exists(home / "history" / "runs.db")
+
+
+def test_a_run_on_a_ducklake_holds_its_writer_lock_and_records_its_worker(instance, postgres_db):
+    """A daemon or UI run on a DuckLake took no lock and recorded no worker: a second writer ran
+    beside it, and a run whose code server died stayed STARTED, holding the queue."""
+    lake, seen = f"ducklake:postgres:{postgres_db}", {}
+
+    @dg.asset
+    def probe(warehouse: Warehouse) -> None:
+        seen["holder"] = access.current_holder(lake)
+
+    result = dg.materialize([probe], instance=instance, resources={
+        "warehouse": Warehouse(database=lake, wait_seconds=0, context_cache_mb=1)})
+    assert seen["holder"].what == f"run {result.run_id} (__ephemeral_asset_job__)"
+    me = ProcessId.current()
+    assert run_worker(instance.get_run_by_id(result.run_id)) == ProcessId(me.pid, me.host, round(me.started, 3))

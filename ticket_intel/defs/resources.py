@@ -57,12 +57,12 @@ def _number(name: str, text: str) -> float:
 
 
 class Warehouse(DuckDBResource):
-    """The DuckDB file; every connection is migrated to the current schema.
+    """The warehouse (a DuckDB file or a DuckLake); every connection is migrated to the current schema.
 
     A run holds the warehouse's writer lock from start to end (the CLI, the schedule, sensors and
-    UI launches alike: one writer at a time), records its worker process for `run_guard`, and
-    after a run without failed steps publishes the snapshot that readers open
-    (`warehouse.access`). A run reads each week's context once (`week_context`) and hands it to
+    UI launches alike, on a file or a DuckLake: one writer at a time), records its worker process
+    for `run_guard`, and after a run of a file without failed steps publishes the snapshot that
+    readers open (`warehouse.access`). A run reads each week's context once (`week_context`) and hands it to
     every stage after clustering; the cache lives as long as the resource, i.e. one run.
     """
 
@@ -74,19 +74,19 @@ class Warehouse(DuckDBResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
         run, instance = context.run, context.instance
-        if run is None or instance is None or target.is_lake_target(self.database):
-            yield self  # built outside a run, or a DuckLake (it serializes its writers itself)
+        if run is None or instance is None:
+            yield self  # built outside a run
             return
         with access.writer_lock(self.database, f"run {run.run_id} ({run.job_name})", self.wait_seconds,
                                 context.log.warning):
             record_worker(instance, run.run_id)
             yield self
-            if instance.get_run_stats(run.run_id).steps_failed == 0:
-                access.publish_snapshot(self.database)
+            if not target.is_lake_target(self.database) and instance.get_run_stats(run.run_id).steps_failed == 0:
+                access.publish_snapshot(self.database)  # a DuckLake's readers read its last commit
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        if target.is_lake_target(self.database):  # a DuckLake takes readers and writers itself
+        if target.is_lake_target(self.database):  # a DuckLake takes several connections itself
             with warehouse.open_warehouse(self.database) as con:
                 yield con
             return

@@ -1,12 +1,15 @@
-"""Who may open the warehouse file, and when: one writer at a time, readers on a published snapshot.
+"""Who may open the warehouse, and when: one writer at a time, readers on a published snapshot.
 
 A DuckDB file has one read-write process at a time, and a process holding it even read-only keeps
-every writer out. So:
+every writer out. A DuckLake takes several, but orders their commits, not their weeks: clustering
+must run one week after another (theme ids carry over), so it has one writer at a time too. So:
 
-- writers (every Dagster run that touches the warehouse, the review commands) hold
-  `<warehouse>.lock`, an OS file lock (flock) that the kernel releases when its holder dies, even
-  by SIGKILL or the OOM killer, so a crash never leaves a stale lock. Who holds it is written
-  next to it (`<warehouse>.writer.json`) so that a waiting writer can say why it waits;
+- writers (every Dagster run that touches the warehouse, the review commands) hold its writer
+  lock, which its holder's death releases, even by SIGKILL or the OOM killer, so a crash never
+  leaves a stale lock: for a file `<warehouse>.lock`, an OS file lock (flock) the kernel releases;
+  for a DuckLake, where its catalog lives: a PostgreSQL advisory lock (`catalog_lock`), or a file
+  lock beside a DuckDB catalog file. Who holds it is recorded beside it (`<warehouse>.writer.json`,
+  or the catalog's `ticket_intel_writer`) so that a waiting writer can say why it waits;
 - readers (`themes`, `export`, `review list`, BI tools) never open the warehouse itself. They open
   `<stem>.snapshot<suffix>`, a checkpointed copy that a writer publishes atomically (copy to a
   temporary name, fsync, rename) after each successful write. A reader that holds the snapshot
@@ -30,7 +33,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from ticket_intel.warehouse import target
+from ticket_intel.warehouse import catalog_lock, target
 from ticket_intel.warehouse.connection import connect, open_warehouse
 from ticket_intel.warehouse.schema import LATEST, applied_version
 
@@ -75,43 +78,72 @@ def _lock(path: Path) -> FileLock:
     return FileLock(lock_path(path.resolve()), is_singleton=True, thread_local=False)
 
 
+def _catalog(path: str | Path) -> str | Path:
+    """Where the writer lock lives: a PostgreSQL catalog's connection string, or the file to lock
+    beside (the warehouse, or a DuckLake's DuckDB catalog file)."""
+    where = target.parse(str(path))
+    if isinstance(where, Path):
+        return where
+    return where.catalog_file() or where.catalog.removeprefix("postgres:")
+
+
 def current_holder(path: str | Path) -> Holder | None:
+    catalog = _catalog(path)
     try:
-        return Holder(**json.loads(holder_path(path).read_text(encoding="utf-8")))
+        if isinstance(catalog, str):
+            recorded = catalog_lock.recorded(catalog)
+            return Holder(**recorded) if recorded else None
+        return Holder(**json.loads(holder_path(catalog).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
 
 
-def _busy(path: Path) -> str:
+def _busy(path: str | Path) -> str:
     holder = current_holder(path)
     return f"{path} is being written by {holder.describe() if holder else 'another process'}"
+
+
+@dataclass(frozen=True)
+class _Lock:
+    """A writer lock: `acquire(timeout)` tries for that long (0: once) and says whether it got it."""
+
+    acquire: Callable[[float], bool]
+    release: Callable[[], None]
+    record: Callable[[Holder], None]
+
+
+def _writer_lock(catalog: str | Path) -> _Lock:
+    if isinstance(catalog, str):
+        return _Lock(lambda timeout: catalog_lock.acquire(catalog, timeout), lambda: catalog_lock.release(catalog),
+                     lambda holder: catalog_lock.record(catalog, asdict(holder)))
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    lock = _lock(catalog)
+
+    def acquire(timeout: float) -> bool:
+        try:
+            lock.acquire(timeout=timeout, poll_interval=0.5)
+        except Timeout:
+            return False
+        return True
+
+    return _Lock(acquire, lock.release,
+                 lambda holder: holder_path(catalog).write_text(json.dumps(asdict(holder)), encoding="utf-8"))
 
 
 @contextlib.contextmanager
 def writer_lock(path: str | Path, what: str, wait_seconds: float,
                 on_wait: Callable[[str], None] = lambda _: None) -> Iterator[None]:
     """Hold the warehouse's writer lock, waiting at most `wait_seconds` (saying why through
-    `on_wait`) for the current writer; raises WarehouseBusy when it does not come free. A DuckLake
-    serializes its writers itself: it has no file to lock beside, and none is made."""
-    if target.is_lake_target(str(path)):
-        yield
-        return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = _lock(path)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    `on_wait`) for the current writer; raises WarehouseBusy when it does not come free."""
+    lock = _writer_lock(_catalog(path))
+    if not lock.acquire(0):
         if wait_seconds <= 0:
-            raise WarehouseBusy(f"{_busy(path)}; try again when it finishes") from None
+            raise WarehouseBusy(f"{_busy(path)}; try again when it finishes")
         on_wait(f"waiting up to {wait_seconds:g} s: {_busy(path)}")
-        try:
-            lock.acquire(timeout=wait_seconds, poll_interval=0.5)
-        except Timeout:
-            raise WarehouseBusy(f"gave up after {wait_seconds:g} s: {_busy(path)}") from None
+        if not lock.acquire(wait_seconds):
+            raise WarehouseBusy(f"gave up after {wait_seconds:g} s: {_busy(path)}")
     try:
-        holder = Holder(what, os.getpid(), socket.gethostname(), time.time())
-        holder_path(path).write_text(json.dumps(asdict(holder)), encoding="utf-8")
+        lock.record(Holder(what, os.getpid(), socket.gethostname(), time.time()))
         yield
     finally:
         lock.release()
@@ -236,13 +268,9 @@ def _publish_for_readers(path: Path) -> None:
 @contextlib.contextmanager
 def open_writer(path: str | Path, what: str, wait_seconds: float,
                 on_wait: Callable[[str], None] = lambda _: None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection under the writer lock; readers see the change once it is closed.
-    A DuckLake serializes its writers itself."""
-    if target.is_lake_target(str(path)):
-        with open_warehouse(path) as con:
-            yield con
-        return
+    """A read-write connection under the writer lock; readers see the change once it is closed."""
     with writer_lock(path, what, wait_seconds, on_wait):
         with open_warehouse(path) as con:
             yield con
-        publish_snapshot(path)
+        if not target.is_lake_target(str(path)):  # a DuckLake's readers read its last commit
+            publish_snapshot(path)

@@ -3,9 +3,10 @@ folder or an object store), chosen by `TICKET_INTEL_WAREHOUSE`.
 
 - `data/warehouse.duckdb`: a DuckDB file; one writing process at a time.
 - `ducklake:postgres:dbname=ti host=db port=5432 user=ti`: a DuckLake whose catalog is that PostgreSQL
-  database (libpq keywords; the password from `PGPASSWORD` or `~/.pgpass`); several processes and
-  machines may write at once. Its data files go to `TICKET_INTEL_WAREHOUSE_DATA_PATH` (a folder every
-  writer sees, or `s3://bucket/prefix/`), which the catalog remembers after the first attach.
+  database (libpq keywords; the password from `PGPASSWORD` or `~/.pgpass`); processes on several
+  machines may write it, one at a time (`access.writer_lock`). Its data files go to
+  `TICKET_INTEL_WAREHOUSE_DATA_PATH` (a folder every writer sees, or `s3://bucket/prefix/`), which
+  the catalog remembers after the first attach.
 - `ducklake:path/to/catalog.ducklake`: a DuckLake with a DuckDB catalog file (one machine).
 
 The DuckLake is attached and `USE`d, so every query of the warehouse layer runs unchanged on both.
@@ -49,6 +50,10 @@ class Lake:
 
     catalog: str
     data_path: str | None = None
+
+    def catalog_file(self) -> Path | None:
+        """The DuckDB catalog file; None for a catalog in PostgreSQL."""
+        return None if self.catalog.startswith("postgres:") else Path(self.catalog.removeprefix("duckdb:"))
 
     def extensions(self) -> list[str]:
         """The extensions ATTACH needs, in load order."""
