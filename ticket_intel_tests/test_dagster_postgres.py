@@ -1,6 +1,8 @@
 """deploy/dagster-postgres.yaml: a Dagster instance whose runs, events and schedules live in PostgreSQL."""
 
+import re
 import shutil
+import socket
 
 import dagster as dg
 import psycopg2
@@ -16,7 +18,9 @@ from dagster._core.scheduler.instigation import (
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
 from ticket_intel import PROJECT_ROOT
+from ticket_intel.cli import CliError, friendly
 from ticket_intel.defs.partitions import weekly
+from ticket_intel.defs.run_guard import prepare_instance
 
 CONFIG = PROJECT_ROOT / "deploy" / "dagster-postgres.yaml"
 
@@ -75,3 +79,22 @@ def test_instance_keeps_the_duckdb_pool_rule(pg_instance):
     instance, _ = pg_instance
     pool = instance.get_concurrency_config().pool_config
     assert pool.pool_granularity == PoolGranularity.RUN and pool.default_pool_limit == 1
+
+
+def test_an_instance_whose_postgres_cannot_be_reached_is_said_in_one_line(postgres_server, tmp_path, monkeypatch):
+    """`ticket-intel run` with Dagster's PostgreSQL down printed three chained tracebacks, 200 lines."""
+    with socket.socket() as s:  # a port of the server's host where nothing listens
+        s.bind((postgres_server.host, 0))
+        port = s.getsockname()[1]
+    for key, value in {"DAGSTER_PG_HOST": postgres_server.host, "DAGSTER_PG_PORT": str(port),
+                       "DAGSTER_PG_DB": "dagster", "DAGSTER_PG_USERNAME": postgres_server.user,
+                       "DAGSTER_PG_PASSWORD": ""}.items():
+        monkeypatch.setenv(key, value)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(CONFIG, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with pytest.raises(CliError) as failed:
+        friendly(prepare_instance)()
+    assert re.fullmatch(rf'Dagster instance storage \({home}/dagster.yaml\): connection to server at '
+                        rf'"{postgres_server.host}", port {port} failed: Connection refused', failed.value.message)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
+from dagster_postgres.utils import DagsterPostgresException
 from filelock import FileLock
 
 from ticket_intel import runner
@@ -87,12 +88,21 @@ def ensure_writer_pool(instance: dg.DagsterInstance) -> None:
 
 def prepare_instance() -> dg.DagsterInstance:
     """The instance at $DAGSTER_HOME with its storage created; processes starting together on a new
-    home take turns, or SQLite's schema creation fails in all but one of them."""
+    home take turns, or SQLite's schema creation fails in all but one of them. Storage in a
+    PostgreSQL that cannot be reached is said in one line: Dagster's retries ended in three chained
+    tracebacks."""
     home = Path(os.environ["DAGSTER_HOME"])
-    with FileLock(home / ".ticket_intel_init.lock"):
-        instance = dg.DagsterInstance.get()
-        instance.get_runs(limit=1)
-        ensure_writer_pool(instance)
+    try:
+        with FileLock(home / ".ticket_intel_init.lock"):
+            instance = dg.DagsterInstance.get()
+            instance.get_runs(limit=1)
+            ensure_writer_pool(instance)
+    except DagsterPostgresException as exc:
+        cause: BaseException = exc
+        while cause.__cause__ is not None:  # Dagster's wrapper, SQLAlchemy's, then the driver's reason
+            cause = cause.__cause__
+        raise ConnectionError(f"Dagster instance storage ({home / 'dagster.yaml'}): "
+                              f"{str(cause).strip().splitlines()[0]}") from exc
     return instance
 
 
