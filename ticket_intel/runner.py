@@ -354,20 +354,24 @@ def _read_exports(files: pd.DataFrame) -> list[str]:
 def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str], set[str], Counter[date]]:
     """What the warehouse holds from earlier runs: the run of each week's report, the exports runs
     listed, as read, and the tickets it keeps of exports not `present` (nothing without a warehouse)."""
-    lake = target.is_lake_target(str(warehouse))
-    if not (lake or Path(warehouse).exists()):
+    where = target.parse(str(warehouse))
+    file = where if isinstance(where, Path) else where.catalog_file()
+    if file is not None and not file.exists():
         return {}, set(), Counter()
     try:
         with access.open_snapshot(Path(warehouse)) as con:
             files = wh.ingested_files(con)
             return (wh.report_runs(con), set(map(_read_as, files["source_file"], files["file_hash"])),
                     Counter(kept_week_counts(con, present)))
-    # A DuckLake its first run has yet to create holds nothing (a PostgreSQL catalog's schema, or a
-    # DuckDB catalog file, not there yet).
-    except (duckdb.InvalidInputException, duckdb.IOException) as exc:
-        if lake and "does not exist" in str(exc):
-            return {}, set(), Counter()
-        raise
+    # A PostgreSQL catalog its first run has yet to create a DuckLake in holds nothing (but that run
+    # needs a data path); a catalog database that does not exist (a typo) is an error. Both are said
+    # before a run is made: they failed the run at its first step.
+    except duckdb.InvalidInputException as exc:
+        if not (isinstance(where, target.Lake) and target.NOT_CREATED in str(exc)):
+            raise
+        if not where.data_path:
+            raise ValueError(target.NO_DATA_PATH) from None
+        return {}, set(), Counter()
 
 
 def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],

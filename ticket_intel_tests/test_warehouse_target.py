@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ticket_intel import runner
 from ticket_intel import warehouse as wh
 from ticket_intel.warehouse import target as wt
 from ticket_intel.warehouse.transfer import copy_warehouse
@@ -209,6 +211,21 @@ def test_a_new_lake_without_a_data_path_is_a_clear_error(postgres_db, monkeypatc
     monkeypatch.delenv(wt.DATA_PATH_ENV, raising=False)
     with pytest.raises(ValueError, match=wt.DATA_PATH_ENV):
         wt.connect(f"ducklake:postgres:{postgres_db}")
+
+
+def test_a_missing_catalog_database_is_said_before_a_run_and_a_new_one_holds_nothing(postgres_server, tmp_path,
+                                                                                     monkeypatch):
+    """`dbname=lake_missing` was taken for a DuckLake not created yet: the inbox was planned and a run
+    made, which failed at its first step; so was a new DuckLake without a data path."""
+    files = pd.DataFrame({"source_file": ["a.csv"], "error": [None]})
+    monkeypatch.setenv(wt.DATA_PATH_ENV, str(tmp_path / "files"))
+    new = f"ducklake:postgres:{postgres_server.conninfo(postgres_server.create_database())}"
+    assert runner.kept_weeks(new, files) == Counter()
+    with pytest.raises(duckdb.IOException, match='database "lake_missing" does not exist'):
+        runner.kept_weeks(f"ducklake:postgres:{postgres_server.conninfo('lake_missing')}", files)
+    monkeypatch.delenv(wt.DATA_PATH_ENV)
+    with pytest.raises(ValueError, match=f"^{wt.NO_DATA_PATH}$"):
+        runner.kept_weeks(new, files)
 
 
 class CommitRace:

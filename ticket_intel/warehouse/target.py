@@ -66,6 +66,9 @@ class Lake:
 
 
 _WRITERS: dict[Lake, duckdb.DuckDBPyConnection] = {}  # see `connect`
+# How DuckLake refuses to attach read-only a catalog that no DuckLake has been created in yet.
+NOT_CREATED = "creating a new DuckLake is explicitly disabled"
+NO_DATA_PATH = f"{DATA_PATH_ENV} must name the folder or object-store prefix for the data files of a new DuckLake"
 _LOCK = threading.Lock()
 
 
@@ -180,8 +183,7 @@ def _attach(lake: Lake, read_only: bool) -> duckdb.DuckDBPyConnection:
     except BaseException as exc:
         con.close()
         if "data_path is not set" in str(exc):
-            raise ValueError(f"{DATA_PATH_ENV} must name the folder or object-store prefix for the data "
-                             "files of a new DuckLake") from exc
+            raise ValueError(NO_DATA_PATH) from exc
         raise
     return con
 
