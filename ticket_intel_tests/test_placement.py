@@ -197,7 +197,7 @@ def test_drift_test_and_policy_parsing():
     spikes = AlertSettings(min_ratio=3.0)
     assert RefitPolicy.parse("window", 6, spikes) == RefitPolicy(6, spikes=spikes)
     assert RefitPolicy.parse(" 3 ", 8, AlertSettings()) == RefitPolicy(3)
-    with pytest.raises(ValueError, match="whole number of weeks or `window`, not .weekly."):
+    with pytest.raises(ValueError, match=r"whole number of weeks or `window`, not .weekly."):
         RefitPolicy.parse("weekly", 8, AlertSettings())
 
 
