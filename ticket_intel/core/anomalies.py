@@ -117,17 +117,21 @@ class SpikeTest:
     is_spike: bool
 
 
-def tail_probability(count: int, baseline: Sequence[float], settings: AlertSettings = AlertSettings()) -> float:
-    """P(X >= count) for next week's count X given the baseline weeks' counts."""
+def tail_probability(count: int, baseline: Sequence[float], settings: AlertSettings = AlertSettings(),
+                     weeks: int = 1) -> float:
+    """P(X >= count) for the count X of the next `weeks` weeks given the baseline weeks' counts: X
+    expects `weeks` times their mean, so a count of two weeks is not held to one week's rate."""
     if count <= 0:
         return 1.0
     values = np.asarray(baseline, dtype=float)
-    mean = max(float(values.mean()), settings.baseline_floor)
+    rate = max(float(values.mean()), settings.baseline_floor)
+    mean = weeks * rate
     if settings.distribution == POISSON:
         return float(poisson.sf(count - 1, mean))
     n = len(values)
-    spread = float(values.var(ddof=1)) if n > 1 else mean
-    variance = max(spread, mean) * (1 + 1 / n)
+    spread = max(float(values.var(ddof=1)) if n > 1 else 0.0, rate)
+    # Each week adds its own variance; the mean's uncertainty (variance / n) is shared by all of them.
+    variance = weeks * spread * (1 + weeks / n)
     # scipy's nbinom(r, p) has mean r(1-p)/p and variance r(1-p)/p^2.
     p = mean / variance
     return float(nbinom.sf(count - 1, mean * p / (1 - p), p))
@@ -183,7 +187,8 @@ def _new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSett
     it is a theme (ranked, theme-sized, never theme-sized before), and beyond what the rate of its
     earlier tickets predicts (the spike test's tail, as for a piece born apart): a trickle of 2-4 a
     week that a refit first gathers into a theme is not new (docs/alerts.md, "What is a new
-    pattern"). A new group found over two weeks counts both (`started`)."""
+    pattern"). A new group found over two weeks counts both (`started`), against two weeks' worth of
+    that rate."""
     theme_id = str(theme["theme_id"])
     if ctx.births.get(theme_id) is None or theme_id in ctx.ranked_before:
         return None
@@ -196,7 +201,8 @@ def _new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSett
         counted.update(tickets=len(rows), customers=len(per_customer), top_customer_tickets=int(per_customer.max()))
     earlier = [w for w in ctx.data_weeks if w < since]
     tickets, before = counted["tickets"], tc.series(ctx.counts, theme_id, earlier)
-    p_value = tail_probability(tickets, before, settings) if earlier else None
+    weeks = (ctx.week - since).days // 7 + 1  # the weeks its tickets are counted over
+    p_value = tail_probability(tickets, before, settings, weeks) if earlier else None
     new = (tickets >= settings.new_min_tickets and counted["customers"] >= settings.new_min_customers
            and not _sized_before(ctx.counts, theme_id, earlier, settings)
            and (p_value is None or p_value < settings.max_p_value))
