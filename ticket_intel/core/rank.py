@@ -23,6 +23,7 @@ from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.policy import PlanPolicy, parse_weights
+from ticket_intel.core.rates import Direction, compare_rates, dispersion
 from ticket_intel.core.review import UNREVIEWED
 from ticket_intel.core.summarize import MIN_TERM_SHARE, distinct_first, evidence_rows, statements_first
 from ticket_intel.core.taxonomy import coverage
@@ -33,6 +34,8 @@ from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plura
 OUTLIER_THEME = "outliers"
 NEW, RISING, STEADY, FALLING = "new", "rising", "steady", "falling"
 NO_HISTORY = "no history"  # the data starts with the ranked weeks: nothing to compare against
+# A trend word's level, each way: one side of the two-sided 5% that "two standard deviations" meant.
+TREND_P = 0.025
 
 
 def _default_plans() -> PlanPolicy:
@@ -81,22 +84,26 @@ class Trend:
 
 def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> Trend:
     """new / rising / steady / falling / no history: `current` tickets over `weeks` weeks against the
-    mean of the theme's baseline weeks.
+    theme's baseline weeks (`history`), whose mean the word states.
 
-    A move counts only beyond two standard deviations of Poisson noise around what that mean
-    expects over the weeks (sqrt of the expectation, at least 1): 8 -> 11 tickets in a week is
-    noise, 8 -> 15 is a rise. A theme born in those weeks is new; with no earlier week of data (a
-    first export, a one-off dump) every theme would be, so its trend is "no history".
+    Rising or falling is the exact test of two Poisson rates (core/rates.py, scaled by the baseline
+    weeks' dispersion), one-sided at `TREND_P`: the baseline is a mean of 1-4 weeks, as uncertain as
+    this week, and taking it as exact (the rule was two Poisson standard deviations around it) called
+    a steady 5-a-week theme rising in 22% of the weeks it was ranked. A theme born in those weeks is
+    new; with no earlier week of data (a first export, a one-off dump) every theme would be, so its
+    trend is "no history".
     """
     if born_now:
         return Trend(NEW, None)
     if not history:
         return Trend(NO_HISTORY, None)
-    baseline = float(np.mean(history))
-    expected = baseline * weeks
-    noise = 2 * np.sqrt(max(expected, 1.0))
-    word = RISING if current - expected > noise else FALLING if expected - current > noise else STEADY
-    return Trend(word, baseline)
+    before, spread = sum(history), dispersion(history)
+
+    def moved(direction: Direction) -> bool:
+        return compare_rates(before, len(history), current, weeks, direction, spread).p_value < TREND_P
+
+    word = RISING if moved("greater") else FALLING if moved("less") else STEADY
+    return Trend(word, float(np.mean(history)))
 
 
 def earlier_span(weeks: int) -> str:
