@@ -47,6 +47,8 @@ def test_ranked_fields_and_impact():
         tickets("B", 30, 3, plan="free"),
         tickets("C", 25, 25, plan="free"),
         tickets("A", 5, 5, week=WEEK - timedelta(weeks=1), start=50),
+        tickets("B", 30, 3, week=WEEK - timedelta(weeks=1), start=50),  # a whole week before it
+        tickets("C", 25, 25, week=WEEK - timedelta(weeks=1), start=50),
     )
     result = rank_week(context(data), summaries(("A", "P1", "bug"), ("B", "P1", "bug"), ("C", "P4", "other")))
     ranked = result.ranked.set_index("theme_id")
@@ -284,6 +286,23 @@ def test_the_first_week_of_data_compares_with_nothing():
     assert second.loc["A", "trend"] == "steady"
 
 
+def test_a_first_week_the_data_began_inside_is_no_week_of_zeros():
+    """twcs' first week holds 5 tickets where its others hold 110-210: every theme's trend counted it
+    as a week of 0 ("rising (6 vs 1.5/wk)" on a series 0, 3, 6) and the next week's header read
+    "+2080% vs 5 last week". Such a week is unknown, like one before the data; a queue's quiet week
+    of a plausible size is a week."""
+    first, last = WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1)
+    data = frame(tickets("Z", 5, 5, week=first), tickets("A", 3, 3, week=last, start=50),
+                 tickets("B", 40, 40, week=last, start=50), tickets("A", 6, 6), tickets("B", 40, 40))
+    summ = summaries(("A", "P2", "bug"), ("B", "P2", "bug"))
+    ctx = context(data)
+    assert ctx.data_weeks == [last, WEEK]
+    assert rank_week(ctx, summ).ranked.set_index("theme_id").loc["A", "trend_baseline"] == 3.0
+    assert rank_week(make_context(last, 8, data, ReviewState()), summ).overview["tickets_prev_week"] is None
+    quiet = frame(tickets("Z", 30, 30, week=first), tickets("B", 40, 40, week=last, start=50), tickets("B", 40, 40))
+    assert context(quiet).data_weeks == [first, last, WEEK]
+
+
 def test_merged_themes_count_as_one():
     data = frame(tickets("A", 20, 20), tickets("B", 15, 15))
     result = rank_week(context(data, ReviewState(merged_into={"A": "B"})), summaries(("B", "P2", "bug")))
@@ -358,7 +377,8 @@ def test_earlier_weeks_are_counted_by_series_theme():
     """Last week's tickets held in A by hysteresis count towards B's history when the clustering
     put them in B, so B's 10 tickets this week are steady, not a jump from zero."""
     earlier = pd.DataFrame(tickets("A", 10, 10, week=WEEK - timedelta(weeks=1), start=50)).assign(series_theme_id="B")
-    data = pd.concat([frame(tickets("A", 30, 30), tickets("B", 10, 10)), earlier], ignore_index=True)
+    whole = tickets("C", 30, 30, week=WEEK - timedelta(weeks=1))  # the rest of a whole week
+    data = pd.concat([frame(tickets("A", 30, 30), tickets("B", 10, 10), whole), earlier], ignore_index=True)
     data["series_theme_id"] = data["series_theme_id"].fillna(data["theme_id"])
     ranked = rank_week(context(data), summaries(("A", "P3", "bug"), ("B", "P3", "bug"))).ranked.set_index("theme_id")
     assert ranked.loc["B", "tickets_prev_week"] == 10 and ranked.loc["A", "tickets_prev_week"] == 0

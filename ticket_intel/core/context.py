@@ -4,7 +4,9 @@ The window comes with review decisions applied (merges followed, so every stage 
 absorbed theme under its target) and a customer key; counts are computed from it once
 (core/counts.py). Birth is read from the theme record: a theme is *born* in the week it first
 appeared when it appeared without an ancestor (not a split) after tracking began; before its
-birth a theme did not exist, so those weeks are not "zero tickets" in any baseline.
+birth a theme did not exist, so those weeks are not "zero tickets" in any baseline. Nor are the
+weeks that hold no data: a gap in the exports, and a first week the data began inside
+(`data_weeks_of`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ticket_intel.core.counts import customer_key, theme_week_counts
+from ticket_intel.core.rates import first_week_partial
 from ticket_intel.core.review import ReviewState, canonical_themes
 from ticket_intel.core.theme_triage import attach_triage
 from ticket_intel.core.weeks import window as window_of
@@ -39,6 +42,15 @@ def birth_week(first_seen: date, origin: str | None, tracking_start: date, windo
     return None
 
 
+def data_weeks_of(ticket_weeks: pd.Series) -> list[date]:
+    """The weeks that hold data, oldest first: the weeks with tickets, less a first week too small to
+    be a whole week of the queue (`rates.first_week_partial`: the data began inside it), which, like
+    a week before the data or a gap, is unknown, not a week of zero tickets for every theme."""
+    per_week = ticket_weeks.value_counts().sort_index()
+    weeks = list(per_week.index)
+    return weeks[1:] if first_week_partial(per_week.tolist()) else weeks
+
+
 def baseline_weeks(week: date, data_weeks: Sequence[date], born: date | None) -> list[date]:
     """The weeks before `week` that can say what normal is for a theme, oldest first: weeks that
     hold data (a week before the first export is unknown, not zero) and, once born, its own."""
@@ -53,7 +65,7 @@ class WeekContext:
     vectors: np.ndarray  # one embedding per window row
     review: ReviewState
     counts: pd.DataFrame  # core/counts.py COLUMNS
-    data_weeks: list[date]  # the window's weeks that hold tickets, oldest first (asked once per theme)
+    data_weeks: list[date]  # the window's weeks that hold data, oldest first (`data_weeks_of`)
     first_seen: Mapping[str, date] = field(default_factory=dict)
     births: Mapping[str, date] = field(default_factory=dict)
     origins: Mapping[str, str | None] = field(default_factory=dict)  # how each theme appeared (staging.themes)
@@ -104,7 +116,8 @@ def make_context(
     frame = canonical_themes(frame, review)
     frame["customer"] = customer_key(frame)
     first_seen = dict(first_seen or {})
-    start, weeks, data_weeks = tracking_start or week, window_of(week, window_weeks), sorted(set(frame["ticket_week"]))
+    start, weeks = tracking_start or week, window_of(week, window_weeks)
+    data_weeks = data_weeks_of(frame["ticket_week"])
     born = {t: birth_week(f, (origins or {}).get(t), start, weeks, data_weeks) for t, f in first_seen.items()}
     return WeekContext(
         week=week, weeks=weeks, window=frame,

@@ -15,7 +15,8 @@ swing twice as much as Poisson counts as half the evidence. On real GitHub bug-r
 this brings false "fixed" calls from 9-17% to 2-7% at a 5% level (`python -m bench.fix_status`).
 
 The same reasoning tells whether an export's last week was cut short (`cut_short`): after the
-latest ticket, the week's rate fell to nothing.
+latest ticket, the week's rate fell to nothing; and whether the data's first week is partial
+(`first_week_partial`): it holds far fewer tickets than the weeks after it.
 """
 
 from __future__ import annotations
@@ -118,3 +119,15 @@ def week_cut_short(window: pd.DataFrame, week: date, latest: datetime | None) ->
     cut = cut_short(pd.DataFrame({"week_start": starts, "created_at": created,
                                   "offset_seconds": (created - starts).dt.total_seconds()}))
     return cut if cut is not None and cut.week == week else None
+
+
+def first_week_partial(weekly_counts: Sequence[int]) -> bool:
+    """Whether the first of a queue's weeks of data (their ticket counts, oldest first) holds too few
+    tickets to be a whole week of it, so the data began inside it: its count against the rate of the
+    weeks after it (`compare_rates` with their dispersion, one-sided) is below `CUT_P`, the level at
+    which a last week is cut short. twcs' first week holds 5 tickets where its others hold 110-210;
+    as a whole week it was a week of zeros for every theme."""
+    if len(weekly_counts) < 2:
+        return False
+    rest = list(weekly_counts[1:])
+    return compare_rates(sum(rest), len(rest), weekly_counts[0], 1, "less", dispersion(rest)).p_value < CUT_P
