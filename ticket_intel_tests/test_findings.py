@@ -15,6 +15,7 @@ from ticket_intel.core.context import WeekContext, make_context
 from ticket_intel.core.findings import (
     ALERT_COLUMNS,
     Inputs,
+    fix_results,
     published_by,
     theme_geometry,
     theme_starts,
@@ -144,6 +145,14 @@ def test_fix_status_and_parent(found) -> None:
     assert pd.isna(row.loc["T-gap", "fix_status"])
     assert (row.loc["T-cov", "parent"], row.loc["T-cov", "parent_id"]) == ("Cards", "area:Cards")
     assert set(f.parents["theme_id"]) == set(f.ranked["theme_id"])
+
+
+def test_a_gap_in_the_exports_is_no_week_of_zero_tickets_after_a_fix() -> None:
+    """A week with no data counted as 0 tickets in "did the fix work?": T-fix's 5 and 5 a week
+    after 5.0 with the gap between read 3.3 a week."""
+    gapped = {t: [0 if w == 5 else n for w, n in enumerate(c)] for t, c in COUNTS.items()}
+    fix = fix_results(context(gapped), RELEASES, FixSettings())["T-fix"]
+    assert (fix.before_rate, fix.after_rate) == (10.0, 5.0)
 
 
 def test_affected_customers_cover_the_window_of_ranked_themes(found) -> None:

@@ -303,6 +303,18 @@ def test_a_first_week_the_data_began_inside_is_no_week_of_zeros():
     assert context(quiet).data_weeks == [first, last, WEEK]
 
 
+def test_a_gap_in_the_exports_is_no_week_of_zero_tickets():
+    """twcs without the week of 2017-11-06: the next week read "0 last week" for every theme and the
+    overview "– vs 0 last week"; the week holds no data, so last week's count is unknown."""
+    weeks = [WEEK - timedelta(weeks=k) for k in (3, 2)]
+    data = frame(*(tickets(t, n, n, week=w, start=100 * i) for i, w in enumerate(weeks) for t, n in (("A", 20), ("B", 20))),
+                 tickets("A", 20, 20), tickets("B", 20, 20))
+    result = rank_week(context(data), summaries(("A", "P2", "bug"), ("B", "P2", "bug")))
+    assert result.overview["tickets_prev_week"] is None
+    assert result.ranked["tickets_prev_week"].isna().all() and result.ranked["wow_change"].isna().all()
+    assert set(result.ranked["trend"]) == {"steady"}  # against the weeks that hold data
+
+
 def test_merged_themes_count_as_one():
     data = frame(tickets("A", 20, 20), tickets("B", 15, 15))
     result = rank_week(context(data, ReviewState(merged_into={"A": "B"})), summaries(("B", "P2", "bug")))

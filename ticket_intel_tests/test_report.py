@@ -113,6 +113,15 @@ def test_an_alert_names_the_themes_it_relates_to_by_their_labels():
     assert md.startswith("# Support themes")
 
 
+def test_a_week_after_a_gap_in_the_exports_has_no_count_last_week():
+    """twcs without the week of 2017-11-06: the next week's header read "– vs 0 last week"."""
+    overview = {**context()["overview"], "tickets_prev_week": None}
+    ctx = report.build_context(WEEK, overview, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                               pd.DataFrame(), last_week_gap=True)
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "from **33 customers**, no data last week ·" in md and "tickets, no data last week</span>" in html
+
+
 def test_the_first_week_of_data_says_so_instead_of_comparing_with_zero():
     ctx = context(prev_week=None)
     ctx["themes"][0].update(trend="no history", trend_baseline=None, tickets_prev_week=None, wow_change=None,

@@ -92,6 +92,11 @@ class WeekContext:
     def baseline_weeks(self, theme_id: str) -> list[date]:
         return baseline_weeks(self.week, self.data_weeks, self.births.get(theme_id))
 
+    def holds_data(self, weeks: Sequence[date]) -> bool:
+        """Whether every one of `weeks` holds data (`data_weeks`): a count over a week before the data,
+        a gap in the exports or a first week the data began inside is unknown, not zero."""
+        return set(weeks) <= set(self.data_weeks)
+
     def holds_data_before(self, week: date) -> bool:
         """Whether the window holds tickets before `week`: if not, `week` opens the data (a first
         export, a one-off dump) and what came before it is unknown, not zero."""

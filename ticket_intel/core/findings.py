@@ -10,7 +10,8 @@ and the tracker sync read what was stored.
 
 Conventions, each stated once here:
 - Themes are what people see (`theme_id`, reviewer merges applied); weekly counts follow
-  `series_theme_id` (core/counts.py) and rates are read from those counts.
+  `series_theme_id` (core/counts.py) and rates are read from those counts, over the weeks that
+  hold data (`WeekContext.data_weeks`): a gap in the exports is no week of zero tickets.
 - A theme's centroid is the mean of its window tickets' vectors, and its tickets' similarities
   are their cosine to it: merged themes get one centroid, from the context, with no other read.
 - An article published after the week ended did not exist that week: a re-run of an old week
@@ -119,7 +120,7 @@ def fix_results(ctx: WeekContext, releases: Sequence[Release], settings: FixSett
     """The fix status of every theme marked fixed in review (merges followed), as of the week."""
     themes = {ctx.review.canonical(t) for t in ctx.review.fixed_in}
     fixed_in = {t: v for t in sorted(themes) if (v := ctx.review.fix_of(t))}
-    return fix_statuses(tc.matrix(ctx.counts, ctx.weeks), ctx.first_seen, fixed_in, releases, ctx.week, settings)
+    return fix_statuses(tc.matrix(ctx.counts, ctx.data_weeks), ctx.first_seen, fixed_in, releases, ctx.week, settings)
 
 
 def spike_release(ctx: WeekContext, theme_id: str, baseline: float, releases: Sequence[Release],
@@ -139,7 +140,7 @@ def _docs(ctx: WeekContext, ranked: pd.DataFrame, inputs: Inputs, geometry: tupl
     articles, vectors = published_by(inputs, ctx.week)
     matches = match_articles(centroids, similarity, articles, vectors)
     trends = dict(zip(ranked["theme_id"], ranked["trend"], strict=True))
-    return docs_statuses(matches, tc.matrix(ctx.counts, ctx.weeks), ctx.first_seen, trends, ctx.week, alpha)
+    return docs_statuses(matches, tc.matrix(ctx.counts, ctx.data_weeks), ctx.first_seen, trends, ctx.week, alpha)
 
 
 def _hierarchy(ranked: pd.DataFrame, summaries: pd.DataFrame, geometry: tuple) -> pd.DataFrame:

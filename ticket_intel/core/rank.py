@@ -161,10 +161,11 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
     """Tickets and customers over the ranked `weeks` (`ranking_weeks`: the week, or a small queue's
     last few), against as many weeks before them, 4-week growth, trend: all from the week's counts
     (`counts`), so the shown count, its change and its trend count the same tickets. The weeks before
-    must all be in the data: a count over weeks before the data began is unknown (None), not zero."""
+    must all hold data: a count over weeks before the data began, or over a gap in the exports, is
+    unknown (None), not zero."""
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
-    known_before = len(tickets) >= 2 * span and ctx.holds_data_before(window[-2 * span + 1])
+    known_before = len(tickets) >= 2 * span and ctx.holds_data(window[-2 * span:-span])
     now = sum(tc.series(ctx.counts, theme_id, weeks))
     # distinct customers do not add up across weeks; one week's are counted already
     customers = (tc.series(ctx.counts, theme_id, weeks, "customers")[0] if span == 1
@@ -333,14 +334,14 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         else:
             rows.append(_theme_row(ctx, theme_id, group, info, label, volume, settings, listed))
     small += _outliers(tickets)
-    ranked = pd.DataFrame(rows)
+    ranked, last_week = pd.DataFrame(rows), ctx.week - timedelta(weeks=1)
     if len(ranked):
         ranked = ranked.sort_values(["impact", "tickets", "theme_id"], ascending=[False, False, True])
         ranked.insert(0, "rank", range(1, len(ranked) + 1))
     overview = {
         "tickets": len(this_week), "customers": int(this_week["customer"].nunique()),
-        "tickets_prev_week": int((ctx.window["ticket_week"] == ctx.week - timedelta(weeks=1)).sum())
-        if ctx.holds_data_before(ctx.week) else None,
+        "tickets_prev_week": int((ctx.window["ticket_week"] == last_week).sum())
+        if ctx.holds_data([last_week]) else None,
         "themes": len(ranked), "outlier_tickets": int(this_week["theme_id"].isna().sum()), "warning": warning,
         "ranked_tickets": int(this_week["theme_id"].isin(set(ranked["theme_id"]) if len(ranked) else set()).sum()),
         "taxonomy_coverage": coverage(ranked["product_area"].tolist(), ranked["tickets"].tolist()) if len(ranked) else None,

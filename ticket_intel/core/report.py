@@ -423,12 +423,14 @@ def build_context(
     tickets: pd.DataFrame,
     ticket_url: str = "",
     taxonomy_file: str = "taxonomy.yaml",
+    last_week_gap: bool = False,
 ) -> dict[str, Any]:
     """Everything the templates show.
 
     `tickets`: ticket_id, text (redacted) and source_id of every example ticket. With a
     `ticket_url` template (`https://acme.zendesk.com/agent/tickets/{source_id}`) examples link
     to the helpdesk; otherwise to the example's text at the end of the HTML report.
+    `last_week_gap`: last week holds no data while earlier weeks do (a gap in the exports).
     """
     summary_of = {r["theme_id"]: r for r in _records(summaries)}
     label_of = {r["theme_id"]: r["label"] for r in _records(ranked)}
@@ -453,7 +455,7 @@ def build_context(
         "week": week, "week_span": week_span(week), "overview": {**overview, "tickets_prev_week": prev},
         "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
         "period_note": period_note(week, span), "ranked_span": span,
-        "volume_change": (overview["tickets"] - prev) / prev if prev else None,
+        "vs_last_week": vs_last_week(int(overview["tickets"]), prev, last_week_gap),
         "holding": holding_text(overview, span, sum(int(t["tickets"]) for t in everything)),
         "themes": themes, "top_ids": {t["theme_id"] for t in cards},
         "by_product": several_products(t.get("product_names") for t in themes),
@@ -470,6 +472,15 @@ def build_context(
         "groups_not_ranked": sum(not is_unthemed(str(t)) for t in not_a_theme["theme_id"]) if len(not_a_theme) else 0,
         "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
+
+
+def vs_last_week(tickets: int, prev: int | None, gap: bool) -> str:
+    """The week's tickets against last week's, as both reports head it: "+25% vs 32 last week";
+    without a count last week, "no data last week" after a gap in the exports, else "the first week of
+    data": unknown, not zero (a gap read "– vs 0 last week")."""
+    if prev is None:
+        return "no data last week" if gap else "the first week of data"
+    return f"{_pct((tickets - prev) / prev if prev else None)} vs {prev} last week"
 
 
 def with_earlier_tickets(patterns: Sequence[Mapping[str, Any]], before: Mapping[str, Sequence[int]]

@@ -57,9 +57,11 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, tickets DESC")
     not_a_theme = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
     example_ids = [t for ids in ranked["example_ticket_ids"] for t in ids] if len(ranked) else []
+    last = week - timedelta(weeks=1)
     context = report.build_context(
         week, overview.iloc[0].to_dict() if len(overview) else NO_TICKETS, ranked, summaries, not_a_theme,
         alerts, wh.ticket_texts(con, example_ids), ticket_url, taxonomy_file,
+        last_week_gap=ctx.holds_data_before(last) and not ctx.holds_data([last]),
     )
     context = report.with_triage(context, week_triage(ctx.this_week, ranked["theme_id"].tolist()), ranked, summaries)
     context["themes"] = with_alert_notes(context["themes"], alerts)
