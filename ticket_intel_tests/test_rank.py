@@ -366,9 +366,11 @@ def test_trend_baseline_starts_when_the_theme_appeared():
     assert pd.isna(row["growth_4w"])
 
 
-def test_four_week_growth_needs_the_eight_weeks_in_the_data():
+def test_four_week_growth_compares_rates_over_the_weeks_that_hold_data():
     """twcs 2017-10-30 printed "+1000% over 4 weeks" for 22 tickets against the 2 of its data's
-    first, partial week: the window's first three weeks held no data at all."""
+    first, partial week: the window's first three weeks held no data at all. Weeks before the data
+    are left out of the 4 weeks before, not counted as zeros; with none of them in the data, there
+    is no growth."""
     def growth(first: int) -> object:
         weeks = [WEEK - timedelta(weeks=k) for k in range(first, 0, -1)]
         data = frame(*(tickets("A", 8, 8, week=w, start=10 * i) for i, w in enumerate(weeks)),
@@ -376,7 +378,34 @@ def test_four_week_growth_needs_the_eight_weeks_in_the_data():
         return rank_week(context(data), summaries(("A", "P2", "bug"))).ranked.iloc[0]["growth_4w"]
 
     assert growth(7) == pytest.approx((8 * 3 + 16) / 32 - 1)  # all 8 weeks hold data
-    assert pd.isna(growth(6)) and pd.isna(growth(5))  # the data starts inside the 4 weeks before
+    assert growth(6) == growth(5) == pytest.approx(10 / 8 - 1)  # 8 a week over the weeks that hold data
+    assert pd.isna(growth(3))  # the data starts inside the last 4 weeks
+
+
+def series_context(counts: list[int | None], born: int | None = None) -> WeekContext:
+    """Theme A's tickets in the 8 weeks up to WEEK (None: a week with no data at all), beside 30 a week
+    of B; A born in the week of that index when `born` is given."""
+    weeks = [WEEK - timedelta(weeks=7 - k) for k in range(8)]
+    rows = [tickets(t, n, n, week=w, start=100 * k) for k, (w, a) in enumerate(zip(weeks, counts, strict=True))
+            if a is not None for t, n in (("A", a), ("B", 30))]
+    first = {"A": weeks[born], "B": weeks[0]} if born is not None else None
+    return make_context(WEEK, 8, frame(*rows), ReviewState(), first_seen=first, origins={"A": "new", "B": "new"},
+                        tracking_start=weeks[0])
+
+
+def test_four_week_growth_leaves_out_gaps_and_the_weeks_before_a_theme_existed():
+    """The statistics review: a gap in the exports counted as a week of 0 (twcs without 2017-11-06:
+    -39% where the weeks that hold data give -19%), and a theme's growth counted the weeks before it
+    existed ("new ... +56% over 4 weeks"; born 2017-10-30 on a series 0, 1, 6, 2 | 7, 8, 4, 6:
+    "steady (6 vs 6.0/wk) ... +178% over 4 weeks")."""
+    def growth(ctx: WeekContext) -> object:
+        ranked = rank_week(ctx, summaries(("A", "P2", "bug"), ("B", "P2", "bug"))).ranked.set_index("theme_id")
+        return ranked.loc["A", "growth_4w"]
+
+    assert growth(series_context([3, 2, 9, 7, 1, 5, None, 5])) == pytest.approx((11 / 3) / (21 / 4) - 1)
+    assert pd.isna(growth(series_context([0, 1, 6, 2, 7, 8, 4, 6], born=5)))  # born in the last 4 weeks
+    assert pd.isna(growth(series_context([0, 1, 6, 2, 7, 8, 4, 6], born=7)))  # new this week
+    assert growth(series_context([0, 1, 6, 2, 7, 8, 4, 6], born=2)) == pytest.approx(25 / 4 / (8 / 2) - 1)
 
 
 def test_paid_share_is_unknown_when_no_plan_is_known():

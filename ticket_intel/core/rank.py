@@ -159,10 +159,10 @@ def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers
 
 def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: RankSettings) -> dict[str, Any]:
     """Tickets and customers over the ranked `weeks` (`ranking_weeks`: the week, or a small queue's
-    last few), against as many weeks before them, 4-week growth, trend: all from the week's counts
-    (`counts`), so the shown count, its change and its trend count the same tickets. The weeks before
-    must all hold data: a count over weeks before the data began, or over a gap in the exports, is
-    unknown (None), not zero."""
+    last few), against as many weeks before them, 4-week growth (`_growth`), trend: all from the
+    week's counts (`counts`), so the shown count, its change and its trend count the same tickets.
+    The weeks before must all hold data: a count over weeks before the data began, or over a gap in
+    the exports, is unknown (None), not zero."""
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
     known_before = len(tickets) >= 2 * span and ctx.holds_data(window[-2 * span:-span])
@@ -171,17 +171,29 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
     customers = (tc.series(ctx.counts, theme_id, weeks, "customers")[0] if span == 1
                  else tc.customers_over(ctx.window, theme_id, weeks))
     prev = int(sum(tickets[-2 * span:-span])) if known_before else None
-    last4, prior4 = sum(tickets[-4:]), sum(tickets[-8:-4])
     earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
     base = tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
     t = trend(now, base, ctx.births.get(theme_id) in weeks, span)
     return {
         "tickets": now, "customers": customers, "ranked_weeks": span,
         "tickets_prev_week": prev, "wow_change": (now - prev) / prev if prev else None,
-        "growth_4w": (last4 - prior4) / prior4 if prior4 and len(window) >= 8 and ctx.holds_data_before(window[-7])
-        else None,  # the 4 weeks before must all be in the data: a partial first week is no baseline
-        "trend": t.word, "trend_baseline": t.baseline,
+        "growth_4w": _growth(ctx, theme_id), "trend": t.word, "trend_baseline": t.baseline,
     }
+
+
+def _growth(ctx: WeekContext, theme_id: str) -> float | None:
+    """The theme's tickets a week over the window's last 4 weeks against the 4 before, each over its
+    weeks that say something about it (`baseline_weeks`: holding data, since its birth): a gap or a
+    week before the theme existed is no week of zero tickets (a theme born this week read "new, +56%
+    over 4 weeks"). None without 8 weeks, or without such a week among the 4 before."""
+    if len(ctx.weeks) < 8:
+        return None
+    known = {*ctx.baseline_weeks(theme_id), ctx.week}
+    last, prior = [w for w in ctx.weeks[-4:] if w in known], [w for w in ctx.weeks[-8:-4] if w in known]
+    if not prior:
+        return None
+    before = sum(tc.series(ctx.counts, theme_id, prior)) / len(prior)
+    return sum(tc.series(ctx.counts, theme_id, last)) / len(last) / before - 1 if before else None
 
 
 def _impact(group: pd.DataFrame, severity: str, settings: RankSettings) -> dict[str, Any]:
