@@ -57,7 +57,9 @@ def test_ranked_fields_and_impact():
     assert (a["tickets"], a["customers"], a["tickets_prev_week"]) == (10, 10, 5)
     assert a["impact"] == 10 * 2.0 * 8.0  # customers x pro weight x P1 weight
     assert a["paid_share"] == 1.0 and a["revenue"] == 1000.0
-    assert a["wow_change"] == 1.0 and a["product_area"] == "Cards" and a["signal_type"] == "bug"
+    assert a["product_area"] == "Cards" and a["signal_type"] == "bug"
+    assert pd.isna(a["wow_change"])  # 10 against 5: too few for a percentage (`rank.change`)
+    assert ranked.loc["B", "wow_change"] == pytest.approx(0.0)  # 30 against 30
     assert a["example_ticket_ids"][0] == f"A-{WEEK:%m%d}-2" and len(a["example_ticket_ids"]) == 3
     assert ranked.loc["B", "impact"] == 3 * 1.0 * 8.0
     assert ranked.loc["C", "paid_share"] == 0.0 and pd.isna(ranked.loc["C", "revenue"])
@@ -405,7 +407,7 @@ def test_four_week_growth_leaves_out_gaps_and_the_weeks_before_a_theme_existed()
     assert growth(series_context([3, 2, 9, 7, 1, 5, None, 5])) == pytest.approx((11 / 3) / (21 / 4) - 1)
     assert pd.isna(growth(series_context([0, 1, 6, 2, 7, 8, 4, 6], born=5)))  # born in the last 4 weeks
     assert pd.isna(growth(series_context([0, 1, 6, 2, 7, 8, 4, 6], born=7)))  # new this week
-    assert growth(series_context([0, 1, 6, 2, 7, 8, 4, 6], born=2)) == pytest.approx(25 / 4 / (8 / 2) - 1)
+    assert growth(series_context([0, 1, 6, 6, 7, 8, 4, 6], born=2)) == pytest.approx(25 / 4 / (12 / 2) - 1)
 
 
 def test_paid_share_is_unknown_when_no_plan_is_known():

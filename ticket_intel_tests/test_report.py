@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ticket_intel.core import report
-from ticket_intel.core.rank import product_lines
+from ticket_intel.core.rank import change, product_lines
 
 WEEK = date(2026, 11, 16)
 XSS = "<script>document.title='pwned';document.body.innerHTML='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
@@ -618,14 +618,29 @@ def test_every_ranked_theme_gets_a_card_and_those_below_the_top_ten_are_collapse
 def test_a_last_week_count_restated_by_this_week_s_clustering_says_what_last_week_s_report_showed():
     """twcs' iPhone theme: 10 in the 2017-11-20 report, "9 last week" in the next, with no word of why."""
     last = pd.DataFrame([{"theme_id": "T1", "tickets": 10, "ranked_weeks": 1},
-                         {"theme_id": "T2", "tickets": 7, "ranked_weeks": 1},
+                         {"theme_id": "T2", "tickets": 10, "ranked_weeks": 1},
                          {"theme_id": "T3", "tickets": 30, "ranked_weeks": 3}])
-    now = pd.DataFrame([{"theme_id": t, "tickets": 14, "tickets_prev_week": p, "wow_change": 14 / p - 1,
-                         "ranked_weeks": 1} for t, p in (("T1", 9), ("T2", 7), ("T3", 8), ("T4", 2))])
+    now = pd.DataFrame([{"theme_id": t, "tickets": 14, "tickets_prev_week": p, "wow_change": change(14, 1, p, 1),
+                         "ranked_weeks": 1} for t, p in (("T1", 12), ("T2", 10), ("T3", 8), ("T4", 2), ("T5", 9))])
+    last = pd.concat([last, pd.DataFrame([{"theme_id": "T5", "tickets": 10, "ranked_weeks": 1}])])
     shown = {r["theme_id"]: report.before_text(r) for r in report.with_reported_last_week(now, last).to_dict("records")}
-    assert shown["T1"] == "9 last week (+56%; 10 in last week's report)"
-    assert shown["T2"] == "7 last week (+100%)"  # the same count: nothing to say
-    assert shown["T3"] == "8 last week (+75%)" and shown["T4"] == "2 last week (+600%)"  # ranked over 3 weeks; new
+    assert shown["T1"] == "12 last week (+17%; 10 in last week's report)"
+    assert shown["T2"] == "10 last week (+40%)"  # the same count: nothing to say
+    assert shown["T3"] == "8 last week" and shown["T4"] == "2 last week"  # ranked over 3 weeks; new
+    assert shown["T5"] == "9 last week (10 in last week's report)"  # too few for a percentage (`rank.change`)
+
+
+def test_a_change_on_a_base_of_a_few_tickets_shows_the_counts_not_a_percentage():
+    """twcs 2017-11-27: "steady (6 vs 6.8/wk), 1 last week (+500%)"; 2017-10-02's header "+2080% vs 5
+    last week". Under 10 tickets the base alone is uncertain by more than +-63% (`rank.MIN_CHANGE_BASE`)."""
+    assert change(6, 1, 1, 1) is None and change(109, 1, 5, 1) is None and change(12, 1, None, 1) is None
+    assert change(15, 1, 10, 1) == pytest.approx(0.5) and change(30, 3, 40, 4) == pytest.approx(0.0)
+    ctx = context(prev_week=5)
+    ctx["themes"][0].update(tickets_prev_week=1, wow_change=None)
+    md, html = report.render_markdown(ctx), report.render_html(ctx, {})
+    assert "from **33 customers**, 5 last week ·" in md and "tickets, 5 last week</span>" in html
+    assert "rising (12 vs 5.5/wk), 1 last week, +50% over 4 weeks" in md
+    assert "rising (12 vs 5.5/wk); 1 last week, +50% over 4 wks" in html
 
 
 def test_both_reports_say_which_days_the_week_is_with_the_year_across_new_year():

@@ -36,6 +36,10 @@ NEW, RISING, STEADY, FALLING = "new", "rising", "steady", "falling"
 NO_HISTORY = "no history"  # the data starts with the ranked weeks: nothing to compare against
 # A trend word's level, each way: one side of the two-sided 5% that "two standard deviations" meant.
 TREND_P = 0.025
+# A change is a percentage only on a base of this many tickets: a count of n is known to about
+# +-2/sqrt(n) of itself (two Poisson standard errors), over +-63% below 10, where "+500%" on 1 ticket
+# says less than the two counts. 10 is also the count a spike needs (docs/alerts.md).
+MIN_CHANGE_BASE = 10
 
 
 def _default_plans() -> PlanPolicy:
@@ -104,6 +108,15 @@ def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> T
 
     word = RISING if moved("greater") else FALLING if moved("less") else STEADY
     return Trend(word, float(np.mean(history)))
+
+
+def change(count: int, weeks: int, base: int | None, base_weeks: int) -> float | None:
+    """The rate of `count` tickets over `weeks` weeks against `base` over `base_weeks`, as a share
+    (+0.5: +50%); None when the base is unknown or under `MIN_CHANGE_BASE` tickets, where a reader is
+    shown the counts instead: every change shown (a theme's, the week's) is held to this one rule."""
+    if base is None or base < MIN_CHANGE_BASE:
+        return None
+    return count / weeks / (base / base_weeks) - 1
 
 
 def earlier_span(weeks: int) -> str:
@@ -176,7 +189,7 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
     t = trend(now, base, ctx.births.get(theme_id) in weeks, span)
     return {
         "tickets": now, "customers": customers, "ranked_weeks": span,
-        "tickets_prev_week": prev, "wow_change": (now - prev) / prev if prev else None,
+        "tickets_prev_week": prev, "wow_change": change(now, span, prev, span),
         "growth_4w": _growth(ctx, theme_id), "trend": t.word, "trend_baseline": t.baseline,
     }
 
@@ -185,15 +198,13 @@ def _growth(ctx: WeekContext, theme_id: str) -> float | None:
     """The theme's tickets a week over the window's last 4 weeks against the 4 before, each over its
     weeks that say something about it (`baseline_weeks`: holding data, since its birth): a gap or a
     week before the theme existed is no week of zero tickets (a theme born this week read "new, +56%
-    over 4 weeks"). None without 8 weeks, or without such a week among the 4 before."""
+    over 4 weeks"). None without 8 weeks, or without such a week among the 4 before (`change`)."""
     if len(ctx.weeks) < 8:
         return None
     known = {*ctx.baseline_weeks(theme_id), ctx.week}
     last, prior = [w for w in ctx.weeks[-4:] if w in known], [w for w in ctx.weeks[-8:-4] if w in known]
-    if not prior:
-        return None
-    before = sum(tc.series(ctx.counts, theme_id, prior)) / len(prior)
-    return sum(tc.series(ctx.counts, theme_id, last)) / len(last) / before - 1 if before else None
+    before = sum(tc.series(ctx.counts, theme_id, prior)) if prior else None
+    return change(sum(tc.series(ctx.counts, theme_id, last)), len(last), before, len(prior))
 
 
 def _impact(group: pd.DataFrame, severity: str, settings: RankSettings) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from ticket_intel.core.anomalies import began_before, related_themes
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import (
     Trend,
+    change,
     earlier_span,
     is_unthemed,
     period_note,
@@ -161,15 +162,16 @@ def paid_text(theme: Mapping[str, Any], short: bool = False) -> str:
 
 
 def before_text(theme: Mapping[str, Any]) -> str:
-    """A ranked theme's tickets in the span before its own, and the change: `3 last week (+100%)`,
-    `4 the 6 weeks before (–)`; empty when the window does not reach that far back. Where last
-    week's report showed another count (`reported_prev`), it says so."""
+    """A ranked theme's tickets in the span before its own, and the change: `12 last week (+50%)`,
+    `4 the 6 weeks before` (a base too small for a percentage: `rank.change`); empty when that span
+    holds no data. Where last week's report showed another count (`reported_prev`), it says so."""
     prev, span = theme.get("tickets_prev_week"), earlier_span(ranked_weeks(theme))
     if _is_missing(prev):
         return ""
-    reported = theme.get("reported_prev")
-    told = "" if _is_missing(reported) or int(reported) == int(prev) else f"; {int(reported)} in last week's report"
-    return f"{int(prev)} {span} ({_pct(theme.get('wow_change'))}{told})"
+    reported, wow = theme.get("reported_prev"), theme.get("wow_change")
+    told = not _is_missing(reported) and int(reported) != int(prev)
+    notes = [*([] if _is_missing(wow) else [_pct(wow)]), *([f"{int(reported)} in last week's report"] if told else [])]
+    return f"{int(prev)} {span}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def with_reported_last_week(ranked: pd.DataFrame, last_week: pd.DataFrame) -> pd.DataFrame:
@@ -475,12 +477,14 @@ def build_context(
 
 
 def vs_last_week(tickets: int, prev: int | None, gap: bool) -> str:
-    """The week's tickets against last week's, as both reports head it: "+25% vs 32 last week";
-    without a count last week, "no data last week" after a gap in the exports, else "the first week of
-    data": unknown, not zero (a gap read "– vs 0 last week")."""
+    """The week's tickets against last week's, as both reports head it: "+25% vs 32 last week", or
+    "5 last week" on a base too small for a percentage (`rank.change`); without a count last week,
+    "no data last week" after a gap in the exports, else "the first week of data": unknown, not zero
+    (a gap read "– vs 0 last week")."""
     if prev is None:
         return "no data last week" if gap else "the first week of data"
-    return f"{_pct((tickets - prev) / prev if prev else None)} vs {prev} last week"
+    moved = change(tickets, 1, prev, 1)
+    return f"{prev} last week" if moved is None else f"{_pct(moved)} vs {prev} last week"
 
 
 def with_earlier_tickets(patterns: Sequence[Mapping[str, Any]], before: Mapping[str, Sequence[int]]
