@@ -250,5 +250,5 @@ def test_a_customer_s_markdown_reaches_a_linear_issue_as_text():
            {"type": "paragraph", "spans": [{"text": "Weekly report", "url": "https://reports.test/r.html"}]}]
     text = bl.to_markdown(doc)
     assert "](https://evil.example" not in text.replace("\\]", "") and "<b>" not in text
-    assert r"\[Reset your password\](https://evil.example/login)" in text
+    assert r"\[Reset your password\](`https://evil.example/login`)" in text  # the address as code, no link
     assert "[Weekly report](https://reports.test/r.html)" in text  # our own link stays a link

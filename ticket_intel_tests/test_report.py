@@ -310,7 +310,7 @@ def test_a_loose_theme_says_its_label_names_a_minority_of_its_tickets(share, loo
 def test_markdown_escapes_ticket_and_label_text():
     md = report.render_markdown(context(ticket_text=XSS + " [click](http://evil.example)", label="| **x** <b>"))
     assert not re.search(r"(?<!\\)<", md), "every < is escaped"
-    assert "\\<script\\>" in md and "\\[click\\](`http://evil.example)`" in md
+    assert "\\<script\\>" in md and "\\[click\\](`http://evil.example`)" in md
     assert "\\| \\*\\*x\\*\\* \\<b\\>" in md
 
 

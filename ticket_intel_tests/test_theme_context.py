@@ -116,7 +116,7 @@ def test_customer_ids_are_escaped_in_markdown() -> None:
     ctx["closing"]["customers_at_risk"][0]["customer_id"] = bad
     ctx["closing"]["customers_to_tell"][0]["top"][0]["customer_id"] = bad
     md = report.render_markdown(ctx)
-    escaped = "M5\\`\\<img\\>\\`\\[z\\](`https://evil.example)`"
+    escaped = "M5\\`\\<img\\>\\`\\[z\\](`https://evil.example`)"
     assert f"- {escaped} (enterprise): 6 tickets" in md and f"most revenue: {escaped} (enterprise" in md
 
 
