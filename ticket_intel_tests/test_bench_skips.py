@@ -20,7 +20,7 @@ BENCHMARKS = [
     ("bench.serve", "main", ()), ("bench.signal_severity", "main", ()), ("bench.summaries", "main", ()),
     ("bench.synthetic", "main", ()), ("bench.theme_stability", "main", ()), ("bench.triage", "main", ()),
     ("bench.message_shapes", "main", ()), ("bench.rerun_stability", "main", ()),
-    ("bench.labels.sample", "main", ("--out", "unused.csv")),
+    ("bench.labels.sample", "main", ("--out", "unused.csv")), ("bench.labels.agreement", "main", ()),
 ]
 
 

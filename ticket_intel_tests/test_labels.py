@@ -28,6 +28,14 @@ def labels() -> pd.DataFrame:
     return pd.read_csv(LABELS, dtype=str, keep_default_na=False)
 
 
+SECOND = PROJECT_ROOT / "bench" / "labels" / "second_annotator.csv"
+
+
+@pytest.fixture(scope="module", params=["committed", "second annotator"])
+def labellings(request, labels) -> pd.DataFrame:
+    return labels if request.param == "committed" else pd.read_csv(SECOND, dtype=str, keep_default_na=False)
+
+
 def test_columns_sizes_and_splits(labels):
     assert list(labels.columns) == COLUMNS
     assert labels["id"].is_unique
@@ -37,19 +45,27 @@ def test_columns_sizes_and_splits(labels):
     assert all(counts[source, split] == n // 2 for source, n in PER_SOURCE.items() for split in ("dev", "test"))
 
 
-def test_values_are_in_the_vocabularies(labels):
-    assert set(labels["severity"]) <= set(SEVERITIES) and set(labels["urgency"]) <= set(URGENCIES)
-    assert set(labels["signal_type"]) <= set(SIGNAL_TYPES)
-    assert set(labels["frustration"]) <= set(FRUSTRATION_LEVELS)
-    assert set(labels["escalation"]) == {"true", "false"}
-    signals = {s for cell in labels["escalation_signals"] for s in cell.split(";") if s}
+def test_values_are_in_the_vocabularies(labellings):
+    assert set(labellings["severity"]) <= set(SEVERITIES) and set(labellings["urgency"]) <= set(URGENCIES)
+    assert set(labellings["signal_type"]) <= set(SIGNAL_TYPES)
+    assert set(labellings["frustration"]) <= set(FRUSTRATION_LEVELS)
+    assert set(labellings["escalation"]) == {"true", "false"}
+    signals = {s for cell in labellings["escalation_signals"] for s in cell.split(";") if s}
     assert signals <= set(ESCALATION_SIGNALS)
 
 
-def test_derived_labels_follow_their_definitions(labels):
+def test_the_second_annotator_labels_test_tickets_of_the_set(labels):
+    second = pd.read_csv(SECOND, dtype=str, keep_default_na=False)
+    assert list(second.columns) == COLUMNS and second["id"].is_unique
+    test = labels[labels["split"] == "test"]
+    assert set(zip(second["source"], second["id"], strict=True)) <= set(zip(test["source"], test["id"], strict=True))
+    assert second.groupby("source").size().to_dict() == {"banking77": 50, "github": 50, "twcs": 50}
+
+
+def test_derived_labels_follow_their_definitions(labellings):
     taxonomy = load_taxonomy()
     subcategories = {c.name: {s.name for s in c.subcategories} for c in taxonomy.categories}
-    for row in labels.itertuples():
+    for row in labellings.itertuples():
         assert row.subcategory in subcategories[row.category], row.id
         assert row.signal_type == taxonomy.signal_type(row.category, row.subcategory), row.id
         escalating = bool(row.escalation_signals)
