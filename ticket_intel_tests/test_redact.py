@@ -85,6 +85,14 @@ CASES = [
     ("PHONE", "call me on 555-1234 tonight", "555-1234"),  # seven digits
     ("URL", "reset link https://example.com/r/abcdefgh12345678 fails", "abcdefgh12345678"),
     ("URL", "I opened https://shop.example.com/login?password=hunter2 and it failed", "hunter2"),
+    # Real personal data beside versions and title case (the version rules leave it alone).
+    ("IP_ADDRESS", "my server 192.168.1.20 is down since v6.0.0.5", "192.168.1.20"),
+    ("IP_ADDRESS", "Server 10.1.2.3 Is Down After The Update", "10.1.2.3"),
+    ("IP_ADDRESS", "ssh admin@10.0.0.7 hangs", "10.0.0.7"),
+    ("PHONE", "call me at 415.555.0123 about release 2.15.1", "415.555.0123"),
+    ("PHONE", "appelez le 01.23.45.67.89 svp", "01.23.45.67.89"),
+    ("PERSON", "Crash Reported By Lauren Duprat", "Lauren Duprat"),  # title case, a known given name
+    ("PERSON", "I spoke to Zanele Brown about Swift 6", "Zanele Brown"),
 ]
 
 
@@ -125,6 +133,26 @@ def test_product_words_dates_and_plain_links_survive(text):
     assert redact(text).text == text
 
 
+@pytest.mark.parametrize("text", [  # GitHub bug titles whose versions, dates and words were placeholders
+    "Swift 6.0.0.5 concurrency regression in actor init",  # a product name before a dotted quad
+    "Swift 6.0.0.4.52 Double deinit called for non-copyable type",  # more than four parts: no address
+    "Crash with 2024-08-26/6.1 toolchain/C++ interop",  # a date opens it: no phone
+    "WinSDK import fails with Windows SDK 10.0.17763.0",  # a one-digit part: a version
+    "TF 2.15.0/2.15.1 breaks saved model", "No Stack Trace on Linux Ubuntu 16.04/18.04",  # a pair of versions
+    "Incorrect runtime behavior starting with 2020.03.27 snapshots", "Swift 703.0.18.5 segfaults",
+    "depends on archived version of nvidia-cudnn-cu12==8.9.7.29", "crash after updating to 0.51.0.0",
+    "PowerToys v 0.76.1.0 and Version=13.0.0.0", "Tensorboard 0.0.0.0:6006 cannot work",
+    "[SR-11382] 5.1: clang importer sees things differently", "Vulnerability CVE-2022-37434",
+    "CI error in rdar74087339-debug-scope.swift", "tf.ones returns zeroes in tf-nightly 2.4.0-dev20200811",
+    "[FAILED] Swift(iphonesimulator-x86_64) :: stdlib/NSSlowTaggedLocalizedString.swift",
+    "Swift 6 Sendable Key Path Dynamic Member Lookup Regression",  # title case: capitals mark no name
+    "Poor Constant Propagation", "[SR-5321] Case Exhaustion Check Bug",
+    "Add ExtractImagePatches op to the whitelist", "name: EagerVariableNameReuse",  # CamelCase identifiers
+])
+def test_versions_dates_and_technical_words_in_bug_titles_survive(text):
+    assert redact(text).text == text
+
+
 @pytest.mark.parametrize("text", [  # a number before street-type words: none of 55,045 GitHub titles is an address
     "Nginx 502 Bad Gateway after v13.4.15", "Keyboard Manager Caplocks + 2 Different Keys No Longer Works!",
     "Swift 6 Sendable Key Path Dynamic Member Lookup Regression", "Workspaces: Placement of 3 Microsoft Edge Windows",
@@ -140,6 +168,12 @@ def test_configured_order_pattern_and_keep_words():
     assert redact("see TCK-123456 again", custom).text == "see [ORDER] again"
     assert "TCK-123456" in redact("see TCK-123456 again").text
     assert redact("Thanks, Klarna", custom).text == "Thanks, Klarna"
+
+
+def test_a_configured_product_name_makes_the_dotted_quad_after_it_a_version():
+    custom = RedactionSettings(keep_words=("Klarna",))
+    assert redact("Klarna 6.0.0.5 fails at checkout", custom).text == "Klarna 6.0.0.5 fails at checkout"
+    assert redact("Klarna 6.0.0.5 fails at checkout").text == "Klarna [IP_ADDRESS] fails at checkout"
 
 
 def test_url_secret_rule():

@@ -62,6 +62,13 @@ _SIGN_OFF = re.compile(r"(?<!\S)[-–—~]\s?(?=[^\W\d_]+[.!]?[ \t]*$)", re.MULT
 # A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
 _CAPITAL = r"[A-Z\x80-\U0010FFFF]"
 _CAPITALISED_WORD = rf"{_CAPITAL}(?:[^\W\d_]|['’-])*"
+# A CamelCase identifier (TensorFlow, SwiftDriver, ExtractImagePatches, XCode, GPUDelegate): a capital after
+# three lowercase letters, or a lowercase letter after two capitals. A name's inner capital follows at most
+# two lowercase letters (MacArthur, DuBuque, LaToya): 3 of Faker's 56,412 names have either shape.
+_IDENTIFIER = re.compile(r"[a-z]{3}[A-Z]|[A-Z]{2}[a-z]")
+# A title-cased line (every word but small words capitalised, as many bug titles are) says nothing by its
+# capitals; it needs at least this many capitalised words to count as one.
+TITLE_CASE_WORDS = 3
 # Without a strong cue, a name is two capitalised words one space apart (particles between), or a
 # capitalised word after a weak cue or before a trailing one: a text with none of these has no name.
 _NAME_SHAPE = re.compile(
@@ -81,6 +88,7 @@ class Gazetteer:
     # Words kept as product names that are first names too ("Chase", a user's "Tabitha"): before a
     # surname they are a person's ("I spoke to Chase Miller" kept the whole name).
     keep_first: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()  # the kept product names (built in and TICKET_INTEL_KEEP_WORDS)
 
 
 def _provider_names(attrs: Iterable[str]) -> set[str]:
@@ -111,7 +119,7 @@ def gazetteer(keep_words: frozenset[str] = frozenset()) -> Gazetteer:
     first = frozenset(every_first - keep)
     last = frozenset(_provider_names(("last_names", "last_names_male", "last_names_female")) - keep)
     return Gazetteer(first=first, last=last, names=first | last, keep=frozenset(keep),
-                     keep_first=frozenset((products & every_first) - set(STOP_WORDS)))
+                     keep_first=frozenset((products & every_first) - set(STOP_WORDS)), products=frozenset(products))
 
 
 def is_common_word(folded: str) -> bool:
@@ -119,7 +127,16 @@ def is_common_word(folded: str) -> bool:
 
 
 def _capitalised(word: str) -> bool:
-    return word[0].isupper() and (len(word) == 1 or not word.isupper())
+    """A word written as a name is: a capital, not all capitals, and no CamelCase identifier."""
+    return word[0].isupper() and (len(word) == 1 or not word.isupper()) and not _IDENTIFIER.search(word)
+
+
+def _title_cased(text: str, at: int, gaz: Gazetteer) -> bool:
+    """Whether the line holding text[at] is in title case: its capitals then mark no name ("Swift 6
+    Sendable Key Path Dynamic Member Lookup Regression")."""
+    line = text[text.rfind("\n", 0, at) + 1:(end if (end := text.find("\n", at)) >= 0 else None)]
+    words = [w for w in _WORD.findall(line) if w.casefold() not in gaz.keep]
+    return len(words) >= TITLE_CASE_WORDS and all(w[0].isupper() for w in words)
 
 
 Word = tuple[int, int, str]  # start, end, text
@@ -195,6 +212,10 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
         prefix += 1
     end = run[prefix][1]
     pair = prefix >= 1 and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last))
+    # In a title-cased line capitals mark no name: a pair there is a known given name and no everyday
+    # word ("Sendable Key Path", "Poor Constant Propagation" are none; "Filed By Lauren Duprat" is one).
+    if pair and not _speaker_label(text, start, end) and _title_cased(text, start, gaz):
+        pair = folds[0] in gaz.first and not any(is_common_word(f) for f in folds[:prefix + 1])
     # Two everyday words ("Star Date", "Will Power") are not a name without a cue; a chat's speaker
     # label ("John Smith: my card ...") is one.
     if pair and (not all(is_common_word(f) for f in folds[:prefix + 1]) or _speaker_label(text, start, end)):

@@ -12,6 +12,7 @@ are built once per process per settings, because building them costs seconds.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import sys
@@ -65,8 +66,19 @@ MIN_PHONE_DIGITS = 7
 PHONE_CONTEXT = ("phone", "telephone", "tel", "cell", "cellphone", "mobile", "call", "whatsapp", "sms")
 SSN_DIGITS_SCORE = 0.3
 ADDRESS_SCORE = 0.6  # a street type beside a house number needs no context word
-# libphonenumber's "possible number" also accepts dates, decimals and screen sizes.
-_NOT_A_PHONE = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d+\.\d+|\d+\s?[xX×]\s?\d+)$")
+# libphonenumber's "possible number" also accepts dates (also one that opens a match: "2024-08-26/6.1"),
+# decimals and screen sizes.
+_NOT_A_PHONE = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d+\.\d+|\d+\s?[xX×]\s?\d+)$"
+                          r"|^(?:19|20)\d\d([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)")
+# Dotted numbers, alone or paired by slashes (`version_shaped`).
+_DOTTED = re.compile(r"\d+(?:\.\d+)+(?:/\d+(?:\.\d+)+)*")
+# What before a number makes it a version, not an address or phone: a longer dotted run it is part of, a
+# letter or underscore it is glued to (an identifier: "rdar74087339", "dev20190820", "SR-11382",
+# "swiftlang-6.0.0.3.300"), a version word ("v0.76.1.0", "Version=13.0.0.0") or a pin ("==8.9.7.29").
+_VERSION_BEFORE = re.compile(r"(?i)(?:\d\.|[^\W\d]-?|(?<![^\W\d_])(?:v|ver|version|release|build)\.?\s?[=:]?\s?"
+                             r"|[=<>~!]=\s?)$")
+_WORD_BEFORE = re.compile(r"([^\W\d_]+) $")
+_THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 
 
 @dataclass(frozen=True)
@@ -301,6 +313,28 @@ def _could_hold_phone(text: str) -> bool:
     return any(sum(map(str.isdigit, m.group())) >= MIN_PHONE_DIGITS for m in PHONE_CANDIDATE.finditer(text))
 
 
+def is_version(text: str, start: int, end: int, products: Collection[str]) -> bool:
+    """Whether the number at text[start:end] is a version, build or id by its context, not an IP address
+    or phone: what _VERSION_BEFORE says, a longer dotted run after it ("6.0.0.4.52"), or a kept product
+    name before it ("Swift 6.0.0.5")."""
+    before = text[max(0, start - 12):start]
+    if _VERSION_BEFORE.search(before) or re.match(r"\.\d", text[end:end + 2]):
+        return True
+    return (word := _WORD_BEFORE.search(before)) is not None and word.group(1).casefold() in products
+
+
+def version_shaped(number: str) -> bool:
+    """Dotted numbers with a part of one digit, or paired ("10.0.17763.0", "2.15.0/2.15.1"); a phone
+    written with dots groups two digits or more ("415.555.0123", "01.23.45.67.89")."""
+    return _DOTTED.fullmatch(number) is not None and ("/" in number or any(len(p) == 1 for p in re.split(r"[./]", number)))
+
+
+def names_no_host(address: str) -> bool:
+    """0.0.0.0/8 ("this network", RFC 1122; versions such as "0.51.0.0") and "::" name no host."""
+    ip = ipaddress.ip_interface(address).ip
+    return ip.is_unspecified or (ip.version == 4 and ip in _THIS_NETWORK)
+
+
 class Engines(NamedTuple):
     analyzer: Any
     anonymizer: Any
@@ -338,15 +372,25 @@ def _engines(settings: RedactionSettings) -> Engines:
     class MinDigitsPhoneRecognizer(PhoneRecognizer):
         """libphonenumber's 'possible number' matches (fictional 555 numbers included) of 7+ digits:
         shorter runs are amounts, years and ids far more often than phone numbers. A match that
-        starts a @handle is a numeric user id and what follows it ("@116076 4 days ago")."""
+        starts a @handle is a numeric user id and what follows it ("@116076 4 days ago"); versions,
+        builds and ids (`version_shaped`, `is_version`) are no phones either."""
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
                 return []
             return [r for r in super().analyze(text, entities, nlp_artifacts)
                     if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS
-                    and not _NOT_A_PHONE.match(text[r.start:r.end]) and text[r.start - 1:r.start] != "@"]
+                    and not _NOT_A_PHONE.match(text[r.start:r.end]) and text[r.start - 1:r.start] != "@"
+                    and not version_shaped(text[r.start:r.end]) and not is_version(text, r.start, r.end, products)]
 
+    class HostIpRecognizer(IpRecognizer):
+        """Presidio's IPv4/IPv6 patterns, less versions (`is_version`) and addresses that name no host."""
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None, regex_flags: Any = None) -> list[Any]:
+            return [r for r in super().analyze(text, entities, nlp_artifacts, regex_flags)
+                    if not names_no_host(text[r.start:r.end]) and not is_version(text, r.start, r.end, products)]
+
+    products = gazetteer(frozenset(settings.keep_words)).products
     nlp = TokenizerOnlyEngine(models=[{"lang_code": "en", "model_name": "blank:en"}], auto_download=False)
     nlp.load()
     classes = _recognizer_classes()
@@ -357,7 +401,7 @@ def _engines(settings: RedactionSettings) -> Engines:
         *_strict_recognizers(),
         MinDigitsPhoneRecognizer(supported_entity="PHONE", supported_regions=settings.phone_regions, leniency=0,
                                  context=list(PHONE_CONTEXT)),
-        IpRecognizer(supported_entity="IP_ADDRESS"),
+        HostIpRecognizer(supported_entity="IP_ADDRESS"),
         classes["url"](supported_entity="URL"),
         classes["person"](frozenset(settings.keep_words)),
         PatternRecognizer(supported_entity="ORDER", patterns=orders, name="OrderNumbers"),
