@@ -93,6 +93,11 @@ CASES = [
     ("PHONE", "appelez le 01.23.45.67.89 svp", "01.23.45.67.89"),
     ("PERSON", "Crash Reported By Lauren Duprat", "Lauren Duprat"),  # title case, a known given name
     ("PERSON", "I spoke to Zanele Brown about Swift 6", "Zanele Brown"),
+    # A product's name before a number to call, or an address of large parts, makes no version.
+    ("PHONE", "ring Amazon 415-555-0123 please", "415-555-0123"),
+    ("PHONE", "call support 0800 123 4567", "0800 123 4567"),
+    ("PHONE", "Call Apple 800.275.2273 now", "800.275.2273"),
+    ("IP_ADDRESS", "Apple 192.168.1.20 blocked", "192.168.1.20"),
 ]
 
 

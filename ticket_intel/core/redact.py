@@ -79,6 +79,7 @@ _VERSION_BEFORE = re.compile(r"(?i)(?:\d\.|[^\W\d]-?|(?<![^\W\d_])(?:v|ver|versi
                              r"|[=<>~!]=\s?)$")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+) $")
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
+SMALL_VERSION_PART = 100  # a version after a product name has parts below this (`is_version`)
 
 
 @dataclass(frozen=True)
@@ -313,14 +314,18 @@ def _could_hold_phone(text: str) -> bool:
     return any(sum(map(str.isdigit, m.group())) >= MIN_PHONE_DIGITS for m in PHONE_CANDIDATE.finditer(text))
 
 
-def is_version(text: str, start: int, end: int, products: Collection[str]) -> bool:
+def is_version(text: str, start: int, end: int, products: Collection[str] = ()) -> bool:
     """Whether the number at text[start:end] is a version, build or id by its context, not an IP address
-    or phone: what _VERSION_BEFORE says, a longer dotted run after it ("6.0.0.4.52"), or a kept product
-    name before it ("Swift 6.0.0.5")."""
+    or phone: what _VERSION_BEFORE says, a longer dotted run after it ("6.0.0.4.52"), or, for a dotted
+    number of small parts, a kept product name before it ("Swift 6.0.0.5"; "Apple 192.168.1.20" stays an
+    address: versions count releases in small steps, addresses spread over 0-255). Phones get no
+    `products`: a product's own number ("call Amazon 415-555-0123") is still a number to call."""
     before = text[max(0, start - 12):start]
     if _VERSION_BEFORE.search(before) or re.match(r"\.\d", text[end:end + 2]):
         return True
-    return (word := _WORD_BEFORE.search(before)) is not None and word.group(1).casefold() in products
+    small = _DOTTED.fullmatch(number := text[start:end]) is not None and all(
+        int(part) < SMALL_VERSION_PART for part in re.split(r"[./]", number))
+    return small and (word := _WORD_BEFORE.search(before)) is not None and word.group(1).casefold() in products
 
 
 def version_shaped(number: str) -> bool:
@@ -381,7 +386,7 @@ def _engines(settings: RedactionSettings) -> Engines:
             return [r for r in super().analyze(text, entities, nlp_artifacts)
                     if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS
                     and not _NOT_A_PHONE.match(text[r.start:r.end]) and text[r.start - 1:r.start] != "@"
-                    and not version_shaped(text[r.start:r.end]) and not is_version(text, r.start, r.end, products)]
+                    and not version_shaped(text[r.start:r.end]) and not is_version(text, r.start, r.end)]
 
     class HostIpRecognizer(IpRecognizer):
         """Presidio's IPv4/IPv6 patterns, less versions (`is_version`) and addresses that name no host."""
