@@ -230,6 +230,22 @@ def test_carve_splits_the_group_off_as_a_theme_born_this_week():
     assert new_id not in {t for t in tracked.theme_of if t}  # a fresh id, not one the clustering used
 
 
+def test_outliers_a_group_takes_in_are_marked_as_the_groups():
+    """The new issue's tickets were the fit's outliers (no theme, no series); once a group takes them
+    in they are counted, so they are `grouped` (assignment `new_group`), never listed as outliers
+    (TensorFlow's "Sequential model" counted 5 tickets on 2024-06-17, 3 of them marked 'outlier')."""
+    scattered = around(np.zeros(DIM), 40, 4, noise=1.0)  # earlier outliers, each in its own direction
+    x, now = week_of(np.concatenate([around(OLD, 160, 1), scattered]),
+                     np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
+    ids = [f"t{i:03d}" for i in range(len(x))]
+    previous = identity.themes_of(x[:160], ids[:160], ["A"] * 160)
+    fit = ["A"] * 160 + [None] * 40 + ["A"] * 12 + [None] * 8
+    tracked = identity.Tracked(fit, np.zeros(len(x), dtype=bool), [], list(fit))
+    carved = carve(WEEK, x, ids, now, ids, tracked, previous, set(), exact(x))
+    assert carved.series_of[212:] == [carved.groups[0].theme_id] * 8
+    assert np.flatnonzero(carved.grouped).tolist() == list(range(212, 220))
+
+
 def test_a_group_persists_when_next_weeks_clustering_absorbs_it_again():
     x, now = week_of(around(OLD, 160, 1), np.concatenate([around(OLD, 12, 2), around(NEW, 8, 3)]))
     ids = [f"t{i:03d}" for i in range(len(x))]
@@ -248,6 +264,7 @@ def test_a_group_persists_when_next_weeks_clustering_absorbs_it_again():
     assert again.groups == []  # not new again
     assert {e["theme_id"]: e["event"] for e in again.events} == {"A": "continued", group: "continued"}
     assert again.series_of[172:180] == [group] * 8
+    assert np.flatnonzero(again.grouped).tolist() == list(range(192, 200))  # the vote's, not the group's own
 
 
 def test_tickets_an_older_fit_held_in_the_theme_do_not_make_an_ordinary_week_new():

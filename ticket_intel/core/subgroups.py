@@ -142,6 +142,9 @@ class Carved:
     kept: np.ndarray
     events: list[dict[str, object]]
     groups: list[Group]
+    # The rows the group rules gave their theme (a group found this week, a young group's vote): their
+    # assignment is `NEW_GROUP`, not the clustering's (an outlier of the fit that a group took in is counted).
+    grouped: np.ndarray
 
 
 def week_links(knn: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -398,6 +401,7 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
     for group in groups:
         for i in group.rows:
             theme_of[i] = series_of[i] = group.theme_id
+    grouped = np.array([a != b for a, b in zip(theme_of, tracked.theme_of, strict=True)], dtype=bool) & ~restored
     events = identity.events(list(previous), list(ticket_ids), theme_of)
     by_id = {g.theme_id: g for g in groups}
     for event in events:
@@ -407,7 +411,7 @@ def carve(week: object, x: np.ndarray, ticket_ids: Sequence[str], now: np.ndarra
         where = f"inside {group.parent_id}" if group.parent_id else "among the outliers"
         event.update(event=NEW_GROUP, related_theme_ids=[group.parent_id] if group.parent_id else [],
                      detail=f"{_tickets_when(group.rows, now)}, {where}, with no close neighbours in earlier weeks")
-    return Carved(theme_of, series_of, tracked.kept | restored, events, groups)
+    return Carved(theme_of, series_of, tracked.kept | restored, events, groups, grouped)
 
 
 def last_week(week: date, ticket_weeks: Sequence[date], first_seen: Mapping[str, date]) -> tuple[np.ndarray, set[str]]:

@@ -231,7 +231,7 @@ def cluster_window(
              "outliers": int(clusters["theme_id"].isna().sum()),
              "left_out_for_language": int((reason == LANGUAGE).sum()), "left_out_empty": int((reason == EMPTY).sum()),
              "left_out_unclaimed": int((reason == UNCLAIMED).sum()),
-             "kept": int((clusters["assignment"] == "kept").sum()),
+             "kept": int((clusters["assignment"] == placement.KEPT).sum()),
              "placed": int((clusters["assignment"] == placement.PLACED).sum()),
              "fit_scopes": sum(p.stats.get("fit", 0) for p in parts),
              "placed_scopes": sum(p.stats.get("placed", 0) for p in parts), **Counter(events["event"])}
@@ -330,7 +330,7 @@ class Step:
     """A scope's tickets tracked to themes, by a full fit (`fit` None) or a placement (the fit it rests on)."""
 
     tracked: identity.Tracked
-    assignment: list[str]  # how each ticket got its theme; _cluster_rows marks the kept ones
+    assignment: list[str]  # how each ticket got its theme; _finish marks the kept ones and the groups'
     probabilities: np.ndarray
     search: cluster.Search  # the window's neighbours, for the new-group scan
     fit: placement.Fit | None
@@ -352,7 +352,9 @@ def _finish(week: date, tickets: pd.DataFrame, x: np.ndarray, previous: Sequence
     tracked = identity.Tracked(carved.theme_of, carved.kept, carved.events, carved.series_of)
     themes = identity.themes_of(x, ids, tracked.theme_of)
     theme_of = np.array(tracked.theme_of, dtype=object)
-    clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, step)
+    how = [placement.KEPT if k else subgroups.NEW_GROUP if g else a
+           for k, g, a in zip(tracked.kept, carved.grouped, step.assignment, strict=True)]
+    clusters = _cluster_rows(ids, tickets["ticket_week"].tolist(), x, themes, theme_of, tracked, step, how)
     events = pd.DataFrame(tracked.events, columns=["theme_id", "event", "related_theme_ids", "detail"])
     fence = _fences(x, themes, theme_of, np.array(tracked.series_of, dtype=object),
                     {p.theme.theme_id: p.fence for p in previous} if step.fit is not None else {})
@@ -394,7 +396,7 @@ def _left_out(tickets: pd.DataFrame, reasons: np.ndarray) -> ThemeWeek:
 
 def _cluster_rows(
     ids: list[str], ticket_weeks: Sequence[date], x: np.ndarray, themes: list[identity.Theme],
-    theme_of: np.ndarray, tracked: identity.Tracked, step: Step,
+    theme_of: np.ndarray, tracked: identity.Tracked, step: Step, assignment: list[str],
 ) -> pd.DataFrame:
     centroid = {t.theme_id: t.centroid for t in themes}
     return pd.DataFrame({
@@ -402,7 +404,7 @@ def _cluster_rows(
         "series_theme_id": tracked.series_of,
         "probability": np.where(tracked.kept, 0.0, step.probabilities),
         "similarity": [float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)],
-        "assignment": ["kept" if k else a for k, a in zip(tracked.kept, step.assignment, strict=True)],
+        "assignment": assignment,
     })
 
 
