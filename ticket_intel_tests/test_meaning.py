@@ -30,6 +30,12 @@ TWEETS = [
     ("Error: [libs/datamodel/connectors/dml/src/model.rs:164:14] We assume an internally valid datamodel",
      "Error: We assume an internally valid datamodel"),
     ("PANIC: unreachable code in query-engine\\core\\src\\read.rs:232:50", "PANIC: unreachable code in"),
+    # A path into a source tree loses its folders and keeps what it names (Swift's "Implicit copies · lib").
+    ("(lib/SymbolGraphGen) types nested in types appear in the wrong subgraph",
+     "(SymbolGraphGen) types nested in types appear in the wrong subgraph"),
+    ("utils/update-checkout errors when the local repository is a cloned fork",
+     "update-checkout errors when the local repository is a cloned fork"),
+    ("Error \"Cannot find module '../build/cli'\"", "Error \"Cannot find module 'cli'\""),
     ("[Bug]: Tests don't run using `--changedSince` flag", "Tests don't run using `--changedSince` flag"),
     ("Bug: useEffect cleanup runs twice", "useEffect cleanup runs twice"),
     ("🐛 [Feature Request] Dark mode for the editor", "Dark mode for the editor"),
@@ -61,6 +67,7 @@ def test_meaning_text_of_real_looking_tickets(text, meaning):
     "Which plan is best for travel?",
     "Go to Settings/Privacy/Location and it is still on",  # a menu path is no source location
     "next/image does not load on Next.js 13 and/or TCP/IP",  # nor a package name, an alternative
+    "Passing include/select to findMany and a Crash with the toolchain/C++ interop",  # nor words joined by one
     "[DevTools Bug] Profiler crashes on a memo component",  # a tag naming a module stays
     "[FancyZones] Layout lost after reboot",
     "Bug in the payment page: the total is wrong",  # the word, not a form's tag

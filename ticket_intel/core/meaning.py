@@ -61,6 +61,16 @@ _SOURCE_PATH = re.compile(
     r"(?<![\w/\\.-])(?:[A-Za-z]:)?(?:[\w.@~-]*[/\\]+)+[\w.-]+\.[A-Za-z]\w{0,4}(?::\d+)*(?![\w/\\])"
     r"|(?<!\S)\S*\\\S*"  # from the start of a run of non-spaces: a match starts there anyway,
 )  # and a 100 kB run without a backslash was scanned from each of its characters (quadratic)
+# The folders of a path into a source tree: a relative path ("./app", "../build/cli") or one from a
+# folder every source tree names by convention ("(lib/SymbolGraphGen)", "test/SILOptimizer",
+# "node_modules/react-native-aws3-cognito"). They say where, not what: "lib" became half of a Swift label
+# ("Implicit copies · lib"). The last segment names the component and stays. A pair of words joined
+# by a slash is mostly not a path ("and/or", "CPU/GPU", "copy/paste") or a package ("next/image").
+_SOURCE_FOLDERS = ("src", "lib", "libs", "test", "tests", "tools", "utils", "examples", "docs",
+                  "scripts", "node_modules", "third_party", "contrib", "stdlib", "packages")
+_FOLDERS = re.compile(
+    rf"(?<![\w/\\.@-])(?:\.\.?/+|(?i:{'|'.join(_SOURCE_FOLDERS)})/+)(?:[\w.@~+-]+/+)*(?=[\w.@~+-])"
+)
 # Redaction's ([PERSON], <EMAIL>, PERSON) and a template's slots left unfilled: a named slot
 # ({{Order Number}}, {{Website URL}}: generated request sets), a helpdesk's field ({{ticket.id}},
 # Zendesk's), ${ACCOUNT}. Not TensorFlow's "{{node IteratorGetNext}}" nor a script's ${width}: they
@@ -134,7 +144,7 @@ def _one_round(text: str) -> str:
     for pattern in (_ATTACHMENT, _URL, _SOURCE_PATH, _INTRODUCTION, _PLACEHOLDER, _HANDLE, _ISSUE_KEY, _REFERENCE,
                     _HASH_NUMBER, _EMPTY_BRACKETS):
         text = pattern.sub(" ", text)
-    text = " ".join(_drop_domain_links(text).split())
+    text = " ".join(_FOLDERS.sub("", _drop_domain_links(text)).split())
     text = _SIGN_OFF.sub("", _SIGNATURE.sub("", text)).strip()
     text = _FORM_TAG.sub("", _GREETING.sub("", text, count=1), count=1)
     return _EDGE_PUNCT.sub("", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
