@@ -348,10 +348,56 @@ def test_a_summary_counts_the_tickets_the_card_s_trend_counts_not_those_hysteres
         "text": DECLINED,
     })
     doc = theme_docs(frame, WEEK, np.eye(6, dtype=np.float32))["A"]
-    assert len(doc.texts) == 6 and doc.counted_tickets.weeks == [WEEK - timedelta(weeks=1)] + [WEEK] * 3
+    assert doc.ticket_ids == ["t1", "t2", "t3", "t4"] and doc.ticket_weeks == [WEEK - timedelta(weeks=1)] + [WEEK] * 3
     summary = extractive_summary(doc)
-    assert summary.shared_issue.startswith("4 tickets over 2 weeks")
+    assert summary.shared_issue.startswith("3 tickets this week (4 over 2 weeks), typically")
     assert "Evidence: 4 tickets in the window" in summary.backlog.user_story
+
+
+def test_a_themes_words_and_examples_come_from_the_tickets_it_counts():
+    """TensorFlow's "Keras · fault" showed 39 tickets and counted 31: nine fuzzing segfaults that
+    hysteresis kept on show in it, counted in another theme, gave it "fault" and its first example."""
+    faults = [f"Segmentation fault in tf.raw_ops.Op{i}" for i in range(4)]
+    keras = [f"tf.keras cannot import {w} layer" for w in ("Dense", "Conv", "LSTM", "Embedding", "Dropout")]
+    frame = pd.DataFrame({
+        "ticket_id": [f"t{i}" for i in range(9)],
+        "ticket_week": [WEEK - timedelta(weeks=1)] * 4 + [WEEK] * 5,
+        "theme_id": ["A"] * 9,
+        "series_theme_id": ["F"] * 4 + ["A"] * 5,  # the faults shown in A, counted in F
+        "text": faults + keras,
+    })
+    vectors = np.r_[np.tile(np.eye(4)[0], (4, 1)), np.tile(np.eye(4)[1], (5, 1))].astype(np.float32)
+    doc = theme_docs(frame, WEEK, vectors)["A"]
+    assert doc.ticket_ids == [f"t{i}" for i in range(4, 9)]
+    summary = extractive_summary(doc)
+    assert not any("fault" in t or "segmentation" in t for t in summary.terms) and "fault" not in summary.label.lower()
+    assert set(summary.example_ticket_ids) <= set(doc.ticket_ids)
+
+
+def test_a_label_names_what_the_cards_tickets_share():
+    """Swift's "Windows · code" counted 8 tickets in its ranked weeks and none said Windows: the word
+    came from the theme's earlier weeks. A term must be in as many of the card's tickets as of the theme's."""
+    earlier = [f"Crash building on Windows with the {w} toolchain" for w in ("arm64", "x64", "nightly", "5.10")]
+    now = [f"Crash building {w} on Linux" for w in ("swiftpm", "Foundation", "the stdlib")]
+    frame = pd.DataFrame({
+        "ticket_id": [f"t{i}" for i in range(7)],
+        "ticket_week": [WEEK - timedelta(weeks=2)] * 4 + [WEEK] * 3,
+        "theme_id": ["A"] * 7,
+        "text": earlier + now,
+    })
+    vectors = np.eye(7, dtype=np.float32)
+    doc = theme_docs(frame, WEEK, vectors)["A"]
+    assert "windows" not in doc.terms and "linux" in doc.terms
+    assert "windows" in theme_docs(frame, WEEK, vectors, [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
+                                   )["A"].terms  # a card over the three weeks counts the Windows tickets
+    assert extractive_summary(doc).shared_issue.startswith("3 tickets this week (7 over 2 weeks)")
+
+
+def test_a_card_over_several_weeks_says_so():
+    weeks = [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
+    assert summarize.tickets_said([WEEK] * 5 + [weeks[0]] * 6, weeks) == "11 tickets in the last 3 weeks"
+    assert summarize.tickets_said([WEEK] * 5 + [WEEK - timedelta(weeks=5)] * 6, weeks) == (
+        "5 tickets in the last 3 weeks (11 over 2 weeks)")
 
 
 def test_a_large_theme_s_words_come_from_a_stable_sample_and_its_evidence_from_every_ticket(monkeypatch):
@@ -724,6 +770,6 @@ def test_a_theme_s_severity_is_judged_on_the_tickets_its_figures_count():
         "escalation_signals": [[] for _ in range(n)],
     })
     doc = with_ticket_triage(theme_docs(frame, WEEK, np.eye(n, dtype=np.float32)), frame)["A"]
-    assert len(doc.texts) == 8  # 2 of the 8 shown at P0, 2 of the 9 counted
+    assert len(doc.texts) == 9  # 2 of the 8 shown at P0, 2 of the 9 counted
     summary = extractive_summary(doc)
     assert summary.severity == "P1" and summary.shared_issue.startswith("9 tickets")

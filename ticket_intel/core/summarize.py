@@ -102,23 +102,11 @@ class ThemeSummary(BaseModel):
     summarizer: str = "extractive"
 
 
-@dataclass(frozen=True)
-class Counted:
-    """A theme's tickets as its figures count them: their weeks (the card's trend), and the signal
-    types, severities and escalation signals (from triage, when known; else the offline rules run
-    on the texts) its signal type and severity are judged on, since severity weighs in its rank."""
-
-    ticket_ids: list[str]
-    texts: list[str]
-    weeks: list[date]
-    signals: list[str] | None = None
-    severities: list[str] | None = None
-    escalations: list[Sequence[str] | None] | None = None
-
-
 @dataclass
 class ThemeDocs:
-    """What a summariser gets for one theme: its redacted tickets over the window, and vectors."""
+    """What a summariser gets for one theme: the redacted tickets over the window that its figures
+    count (`series_theme_id`, core/counts.py: where this run's clustering put them, not the tickets
+    hysteresis keeps on show in it), and their vectors."""
 
     theme_id: str
     week: date
@@ -146,18 +134,17 @@ class ThemeDocs:
     product: str = ""
     # Per ticket, who sent it (None: not known): another customer's wording is another customer's.
     customers: list[str] | None = None
-    # The tickets the theme's figures count (core/counts.py: where this run's clustering put them),
-    # which the shown ones above differ from by those hysteresis kept; None: the shown ones.
-    counted: Counted | None = None
+    # The weeks its ranked card counts (`rank.ranking_weeks`: the week, or a small queue's last few);
+    # empty: the week alone.
+    weeks: list[date] = field(default_factory=list)
 
     @property
     def product_words(self) -> frozenset[str]:
         return frozenset(product_words(self.product))
 
     @property
-    def counted_tickets(self) -> Counted:
-        return self.counted or Counted(self.ticket_ids, self.texts, self.ticket_weeks, self.signals, self.severities,
-                                       self.escalations)
+    def card_weeks(self) -> list[date]:
+        return self.weeks or [self.week]
 
     def of_words(self, per_ticket: Sequence) -> list:
         """The entries of a per-ticket sequence for the tickets whose words stand for the theme."""
@@ -346,9 +333,12 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
 
 
 def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: int = 8,
-                 unsaid: Mapping[str, Set[str]] | None = None) -> dict[str, list[str]]:
+                 unsaid: Mapping[str, Set[str]] | None = None, held: Mapping[str, Sequence[Set[str]]] | None = None
+                 ) -> dict[str, list[str]]:
     """`class_tfidf_terms` from each theme's `_theme_phrases` (one entry per ticket); a word in a
-    theme's `unsaid` is no term of its own (it may still be part of a two-word term)."""
+    theme's `unsaid` is no term of its own (it may still be part of a two-word term). With `held` (per
+    theme, the words of each ticket its card counts) a term must also be in one of those: the label
+    names what the counted tickets say, not only what the theme's earlier weeks said."""
     from scipy import sparse
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -389,6 +379,8 @@ def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: i
             words = vocab[j].split()
             if vocab[j] in (unsaid or {}).get(theme, ()) or any(
                     same_stem(w, c) for w in words for chosen in terms for c in chosen.split()):
+                continue
+            if held is not None and held.get(theme) and not any(_holds(t, vocab[j]) for t in held[theme]):
                 continue
             terms.append(vocab[j])
         out[theme] = terms
@@ -873,7 +865,7 @@ def evidence_rows(severities: Sequence[str] | None, n: int) -> np.ndarray:
     return impact if 2 * len(impact) >= n else rows
 
 
-def judged(tickets: Counted, topic: Sequence[str]) -> tuple[str, float, str, str]:
+def judged(tickets: ThemeDocs, topic: Sequence[str]) -> tuple[str, float, str, str]:
     """A theme's signal type and the share of its tickets that show it, its severity and the
     severity's reason, from the tickets it counts."""
     signals, severities, reasons = tickets.signals, tickets.severities, None
@@ -898,7 +890,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     telling = [i for i in diverse if a_statement(doc.meaning(i))]
     phrasing_rows = _voices(doc, list(dict.fromkeys([*telling, *by_centrality])), len(diverse))
     phrasings = list(dict.fromkeys(_shorten(doc.texts[i], 200) for i in phrasing_rows))
-    signal, addressed, severity, why = judged(doc.counted_tickets, doc.terms[:3])
+    signal, addressed, severity, why = judged(doc, doc.terms[:3])
     worded = doc.of_words(doc.texts)
     meanings = doc.word_meanings()
     forms = _surface_forms(meanings)
@@ -909,8 +901,8 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     central = _shorten(doc.texts[quoted], 160) if quoted is not None else ""
     other = next((_shorten(doc.texts[i], 200) for i in [*phrasing_rows, *by_centrality]
                   if another_customer(doc, i, quoted)), "") if quoted is not None else ""
-    counted = doc.counted_tickets.weeks  # what the card's trend counts
-    shared = f"{plural(len(counted), 'ticket')} over {plural(len(set(counted)), 'week')}, typically: \u201c{central}\u201d"
+    counted = doc.ticket_weeks  # what the card's trend counts
+    shared = f"{tickets_said(counted, doc.card_weeks)}, typically: \u201c{central}\u201d"
     if other:
         shared += f" Another customer put it as: \u201c{other}\u201d"
     rate = recent_weekly_rate(counted, doc.week)
@@ -927,6 +919,17 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         terms=list(doc.terms),
         summarizer="extractive",
     )
+
+
+def tickets_said(ticket_weeks: Sequence[date], card_weeks: Sequence[date]) -> str:
+    """How many tickets a theme's card counts, over which weeks, and, where its window's weeks hold
+    more, how many they hold: "11 tickets in the last 3 weeks (31 over 8 weeks)". The card's count
+    and the window's had stood side by side unexplained ("tickets 11" beside "31 tickets over 8 weeks")."""
+    span = len(set(card_weeks))
+    card = sum(w in set(card_weeks) for w in ticket_weeks)
+    when = "this week" if span == 1 else f"in the last {span} weeks"
+    said = f"{plural(card, 'ticket')} {when}"
+    return said if card == len(ticket_weeks) else f"{said} ({len(ticket_weeks)} over {plural(len(set(ticket_weeks)), 'week')})"
 
 
 def a_statement(meaning: str) -> bool:
@@ -960,16 +963,27 @@ def another_customer(doc: ThemeDocs, row: int, quoted: int) -> bool:
             and (doc.customers is None or doc.customers[row] != doc.customers[quoted]))
 
 
+def counted_membership(window: pd.DataFrame) -> pd.DataFrame:
+    """A clustered window with each ticket's `theme_id` where the figures count it (`series_theme_id`,
+    when the window has it), not where hysteresis shows it: a theme's words, examples and severity
+    describe the tickets its card counts. TensorFlow's "Keras · fault" took "fault" from nine fuzzing
+    segfaults it showed and another theme counted."""
+    return window.assign(theme_id=window["series_theme_id"]) if "series_theme_id" in window else window
+
+
 def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Sequence[date] = ()
                ) -> dict[str, ThemeDocs]:
-    """Group a clustered window (ticket_id, ticket_week, theme_id, text, optionally the stored
-    meaning_text and product; one vector per row) into one `ThemeDocs` per theme that has tickets in
-    `week`, or in the `weeks` its themes are ranked over (`rank.ranking_weeks`), with c-TF-IDF terms
-    over all themes. A word of a theme's product's name is no term of
+    """Group a clustered window (ticket_id, ticket_week, theme_id, optionally series_theme_id, text, the
+    stored meaning_text and product; one vector per row) by the tickets each theme counts
+    (`counted_membership`) into one `ThemeDocs` per theme that counts tickets in `week`, or in the
+    `weeks` its card counts (`rank.ranking_weeks`), with c-TF-IDF terms over all themes, each in one of
+    the card's tickets at least (`_tfidf_terms`' `held`): Swift's "Windows · code" counted 8 tickets in
+    its ranked weeks, none about Windows. A word of a theme's product's name is no term of
     its own: against other products' themes it sets every theme of the product apart (Next.js bug
     themes were "Js · component"), and within one product it says only which product. The text for
     meaning has the name removed, but not from package names ("swift-numerics", "next/font"), whose
     words made Swift's crash theme "Swift · crash"."""
+    window = counted_membership(window)
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
     vectors = vectors[themed]
@@ -994,19 +1008,18 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     profane_words(w for theme in sentences.values() for doc in theme for phrase in doc for w in phrase)
     phrases = {t: _content_phrases(theme, stop) for t, theme in sentences.items()}
     products = theme_products(frame, groups)
-    terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()})
-    active = set(frame.loc[frame["ticket_week"].isin(weeks or [week]), "theme_id"])
-    in_series = window["series_theme_id"] if "series_theme_id" in window else window["theme_id"]
-    all_ids, all_texts, all_weeks = (window[c].to_numpy() for c in ("ticket_id", "text", "ticket_week"))
-    counted = {t: Counted(all_ids[rows].tolist(), all_texts[rows].tolist(), all_weeks[rows].tolist())
-               for t, rows in rows_by_key(in_series.to_numpy()).items()}
+    card = frame["ticket_week"].isin(weeks or [week]).to_numpy()
+    held = {t: [words for i, words in zip(at, _word_sets(phrases[t]), strict=True) if card[groups[t][i]]]
+            for t, at in sampled.items()}
+    terms = _tfidf_terms(phrases, unsaid={t: frozenset(product_words(p)) for t, p in products.items()}, held=held)
+    active = set(frame.loc[card, "theme_id"])
     return {
         t: ThemeDocs(
             theme_id=t, week=week, ticket_ids=ids[rows].tolist(), texts=texts[rows].tolist(),
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=every[t],
             phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
-            counted=counted.get(t),
+            weeks=list(weeks),
         )
         for t, rows in groups.items() if t in active
     }

@@ -68,9 +68,7 @@ def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict
         return {"signals": [s for s, _ in both], "severities": [v for _, v in both],
                 "escalations": [escalation.get(t) for t in ids]}
 
-    return {theme_id: replace(doc, **per_ticket(doc.ticket_ids, doc.texts), counted=None if doc.counted is None else
-                              replace(doc.counted, **per_ticket(doc.counted.ticket_ids, doc.counted.texts)))
-            for theme_id, doc in docs.items()}
+    return {theme_id: replace(doc, **per_ticket(doc.ticket_ids, doc.texts)) for theme_id, doc in docs.items()}
 
 
 def theme_triage(group: pd.DataFrame, topic: Sequence[str] = ()) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from ticket_intel.core.summarize import (
     ThemeDocs,
     ThemeSummary,
     backlog_title,
+    counted_membership,
     described_share,
     extractive_summary,
     stable_labels,
@@ -64,7 +65,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks."""
     weeks = ranking_weeks(ctx, min_week_tickets)
     docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks), ctx.window)
-    tags = ctx.window.groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
+    tags = counted_membership(ctx.window).groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
     summaries = {theme_id: extractive_summary(doc) for theme_id, doc in docs.items()}
     if call is not None:
         summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
