@@ -51,15 +51,40 @@ from ticket_intel.warehouse.target import cli_flag
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
 
 
+class ChecksFailed(RuntimeError):
+    """A run that finished, its outputs written, with data-quality checks failed; `plan` is its plan."""
+
+    def __init__(self, message: str, plan: runner.WeekPlan) -> None:
+        super().__init__(message)
+        self.plan = plan
+
+
+# The exit codes, one per kind of failure a script acts on differently (README, "Exit codes"); click's
+# usage errors exit 2, and any other failure ERROR.
+ERROR = 1
+EXIT_CODES: dict[type[BaseException], int] = {
+    ChecksFailed: 65,  # sysexits' EX_DATAERR: the run finished, the data failed a check
+}
+
+
 class CliError(click.ClickException):
-    """One clear line on stderr and exit code 1."""
+    """One clear line on stderr and the exit code of its kind (`EXIT_CODES`)."""
+
+    def __init__(self, message: str, exit_code: int = ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
         click.echo(f"ticket-intel: error: {self.message}", err=True)
 
 
+def exit_code(exc: BaseException) -> int:
+    return next((code for kind, code in EXIT_CODES.items() if isinstance(exc, kind)), ERROR)
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures (missing files, busy or failing warehouse, bad values) into one line.
+    """Turn expected failures (missing files, busy or failing warehouse, bad values, failed checks)
+    into one line and the exit code of their kind.
 
     DuckDB's exceptions all derive from `duckdb.Error` (their module is `_duckdb` since 2.0).
     """
@@ -68,8 +93,8 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (FileNotFoundError, ValueError, access.WarehouseBusy) as exc:
-            raise CliError(str(exc).splitlines()[0]) from exc
+        except (FileNotFoundError, ValueError, access.WarehouseBusy, *EXIT_CODES) as exc:
+            raise CliError(str(exc).splitlines()[0], exit_code(exc)) from exc
         except duckdb.Error as exc:
             raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
         except OSError as exc:  # a full disk, a read-only folder: the operating system's reason
@@ -166,15 +191,26 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
     if result is None:  # an idle run ingested nothing: the last run's files would read as this one's
         return plan
     _print_ingest(warehouse)
-    for line in failed_checks(result):
-        click.echo(line)
     not_made = llm_calls_not_made(result)
     if not_made:  # said mid-log by each step; a long run's last lines are where it is read
         click.echo(f"LLM: {plural(not_made, 'call')} not made (the provider failed, or the run reached "
                    f"TICKET_INTEL_LLM_MAX_COST_USD): those results are the offline ones; run "
                    f"`ticket-intel run --weeks {plan.start}..{plan.end}` again once the LLM answers (answers "
                    "already given come from the cache)")
+    if failed := failed_checks(result):
+        raise ChecksFailed(f"{'; '.join(failed)} (the run finished and its outputs are written)", plan)
     return plan
+
+
+def run_then(inbox: Path, warehouse: Path, weeks: str, show: Callable[[runner.WeekPlan], None]) -> None:
+    """Run, `show` what the run made, and only then fail with its failed checks: they fail a CI
+    gate, while the weeks' outputs are written either way."""
+    try:
+        plan = run_pipeline(inbox, warehouse, weeks)
+    except ChecksFailed as failed:
+        show(failed.plan)
+        raise
+    show(plan)
 
 
 def failed_checks(result: Any) -> list[str]:
@@ -335,10 +371,13 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
     """Ingest every export in INBOX and materialize the whole graph for the weeks it touches."""
     if prune:
         os.environ["TICKET_INTEL_PRUNE_GONE_EXPORTS"] = "true"
-    plan = run_pipeline(inbox, warehouse, weeks)
-    _print_reports(warehouse, plan.start, plan.end)
-    _print_waiting(warehouse)
-    click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}")
+
+    def show(plan: runner.WeekPlan) -> None:
+        _print_reports(warehouse, plan.start, plan.end)
+        _print_waiting(warehouse)
+        click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}")
+
+    run_then(inbox, warehouse, weeks, show)
 
 
 @main.command()
@@ -346,10 +385,12 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
 @friendly
 def demo(warehouse: Path) -> None:
     """Run the whole pipeline on the bundled sample and show the latest week's top themes."""
-    plan = run_pipeline(SAMPLE_INBOX, warehouse)
-    click.echo(f"\nTop themes, week of {plan.end}:")
-    click.echo(format_themes(load_themes(warehouse, plan.end, not_themed=True).head(10), "table"))
-    _print_reports(warehouse, plan.start, plan.end)
+    def show(plan: runner.WeekPlan) -> None:
+        click.echo(f"\nTop themes, week of {plan.end}:")
+        click.echo(format_themes(load_themes(warehouse, plan.end, not_themed=True).head(10), "table"))
+        _print_reports(warehouse, plan.start, plan.end)
+
+    run_then(SAMPLE_INBOX, warehouse, runner.CHANGED, show)
 
 
 class _CopiedConfigNotice(logging.Filter):

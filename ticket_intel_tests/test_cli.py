@@ -210,6 +210,32 @@ def test_a_run_says_its_failed_checks():
     assert failed_checks(result) == [f"check failed: raw_tickets rejection_rate: {rate}"]
 
 
+def test_a_run_with_a_failed_check_writes_its_outputs_and_exits_with_its_own_code(tmp_path, monkeypatch):
+    """`run` with 7.4% of twcs' records rejected against a 1% ceiling printed "check failed: …" on
+    stdout and exited 0: a CI gate could not use it."""
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from ticket_intel import cli
+
+    said = "111 of 1490 records rejected (7.4%; ceiling 1%)"
+    check = SimpleNamespace(event_type_value="ASSET_CHECK_EVALUATION", event_specific_data=SimpleNamespace(
+        asset_key=dg.AssetKey("raw_tickets"), check_name="rejection_rate", passed=False, description=said),
+        is_step_materialization=False)
+    plan = runner.WeekPlan(dt.date(2017, 11, 27), dt.date(2017, 11, 27), 1, 0)
+    monkeypatch.setattr(cli, "_plan_and_execute", lambda *a: (plan, SimpleNamespace(all_events=[check])))
+    monkeypatch.setattr(cli, "_print_ingest", lambda warehouse: None)
+    (tmp_path / "inbox").mkdir()
+    with wh.open_warehouse(tmp_path / "w.duckdb"):
+        pass
+    result = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == cli.EXIT_CODES[cli.ChecksFailed] == 65
+    assert result.stderr.splitlines() == [f"ticket-intel: error: check failed: raw_tickets rejection_rate: {said} "
+                                          "(the run finished and its outputs are written)"]
+    assert "check failed" not in result.stdout and "next: ticket-intel themes" in result.stdout
+
+
 def test_an_inbox_whose_every_record_is_rejected_says_why(tmp_path):
     """A wrong `created_at_format` said "every record was rejected (see ops.rejected_tickets)", a table
     of a warehouse the failed run never made."""
