@@ -930,9 +930,8 @@ def mapping_suggest(export: Path, out: Path | None) -> None:
     from ticket_intel.core.sources.mapping_draft import draft_mapping
 
     sample = unread_sample(export, load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR")))
-    if sample is None:
-        click.echo(f"{export.name} is read without a mapping, or by one already in force: nothing to draft")
-        return
+    if sample is None:  # an error, not a line on stdout: `mapping suggest X > maps/x.yaml` made it a mapping
+        raise ValueError(f"{export.name} is read without a mapping, or by one already in force: nothing to draft")
     drafted = draft_mapping(sample, export)
     if out is None:
         click.echo(drafted.yaml, nl=False)

@@ -103,8 +103,12 @@ def test_reply_links_become_threads_and_a_known_export_needs_no_draft(tmp_path):
     read = read_inbox(tmp_path, load_mappings(tmp_path / "maps"))
     assert len(read.tickets) == 3 and len(read.replies) == 6  # each thread's first row; the agent's rows answer it
     (tmp_path / "fd.csv").write_text(fd_csv([fd_row()]))
+    # `mapping suggest fd.csv > maps/fd.yaml` wrote this sentence into the YAML file, with exit 0, and
+    # every later command failed on that mapping: stdout carries YAML only
     result = CliRunner().invoke(main, ["mapping", "suggest", str(tmp_path / "fd.csv")])
-    assert result.exit_code == 0 and "nothing to draft" in result.output
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == ("ticket-intel: error: fd.csv is read without a mapping, or by one already in force: "
+                             "nothing to draft\n")
 
 
 @pytest.mark.parametrize(("name", "said"), [("cases.csv", "cases.csv"),
