@@ -61,9 +61,10 @@ class ChecksFailed(RuntimeError):
 
 # The exit codes, one per kind of failure a script acts on differently (README, "Exit codes"); click's
 # usage errors exit 2, and any other failure ERROR.
-ERROR = 1
+ERROR, CHECKS_FAILED, BUSY, INTERRUPTED = 1, 65, 75, 130  # INTERRUPTED: the shell's 128 + SIGINT
 EXIT_CODES: dict[type[BaseException], int] = {
-    ChecksFailed: 65,  # sysexits' EX_DATAERR: the run finished, the data failed a check
+    ChecksFailed: CHECKS_FAILED,  # sysexits' EX_DATAERR: the run finished, the data failed a check
+    access.WarehouseBusy: BUSY,  # sysexits' EX_TEMPFAIL: another writer holds the warehouse; retry later
 }
 
 
@@ -93,7 +94,9 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (FileNotFoundError, ValueError, access.WarehouseBusy, *EXIT_CODES) as exc:
+        except KeyboardInterrupt as exc:  # click said "Aborted!", exit 1
+            raise CliError("interrupted (Ctrl-C)", INTERRUPTED) from exc
+        except (FileNotFoundError, ValueError, *EXIT_CODES) as exc:
             raise CliError(str(exc).splitlines()[0], exit_code(exc)) from exc
         except duckdb.Error as exc:
             raise CliError(f"warehouse: {str(exc).splitlines()[0]}") from exc
@@ -150,13 +153,20 @@ def execute(warehouse: Path, start: date, end: date, assets: list[str] | None = 
             raise_on_error=False,
         )
     if not result.success:
-        raise CliError(f"run {result.run_id} failed at {run_failure(result.all_events)}; "
-                       f"see the run in `ticket-intel dev {cli_flag(warehouse)}`")
+        raise failed_run(result, warehouse)
     return result
 
 
+def failed_run(result: Any, warehouse: Path) -> CliError:
+    """A failed run's error: where and why it failed, and exit code INTERRUPTED when it was stopped."""
+    said = run_failure(result.all_events)
+    return CliError(f"run {result.run_id} failed at {said}; see the run in `ticket-intel dev {cli_flag(warehouse)}`",
+                    INTERRUPTED if STOPPED in said else ERROR)
+
+
 # How an interrupted step's error reads: Dagster's, Python's, and DuckDB's for a query it stopped.
-INTERRUPTED = ("DagsterExecutionInterruptedError", "KeyboardInterrupt", "Query interrupted")
+STOPPED_MARKS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt", "Query interrupted")
+STOPPED = "interrupted (Ctrl-C or a stop signal)"
 
 
 def run_failure(events: Sequence[Any]) -> str:
@@ -169,8 +179,8 @@ def run_failure(events: Sequence[Any]) -> str:
         while error.cause is not None and error.message.startswith("dagster."):
             error = error.cause
         where, said = event.step_key or "run start", error.message.strip().splitlines()[0]
-        if any(mark in said for mark in INTERRUPTED):  # "RuntimeError: Query interrupted" read as a fault
-            return (f"{where}: interrupted (Ctrl-C or a stop signal); what it finished is kept, and the next "
+        if any(mark in said for mark in STOPPED_MARKS):  # "RuntimeError: Query interrupted" read as a fault
+            return (f"{where}: {STOPPED}; what it finished is kept, and the next "
                     "run runs the weeks it did not complete")
         return f"{where}: {said}"
     return "a step"

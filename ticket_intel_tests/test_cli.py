@@ -934,6 +934,47 @@ def test_an_interrupted_run_says_it_was_interrupted_not_that_it_failed(said):
     assert run_failure(events) == "ticket_embeddings: OSError: [Errno 28] No space left on device"
 
 
+def test_busy_and_interrupted_have_exit_codes_of_their_own(tmp_path, monkeypatch):
+    """Every failure exited 1, Ctrl-C too ("Aborted!"): a cron wrapper could not retry a busy
+    warehouse and page on a broken one."""
+    from types import SimpleNamespace
+
+    from ticket_intel import cli
+    from ticket_intel_tests.processes import kill, python
+
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse):
+        pass
+    holder = python(f"""
+        import time
+        from ticket_intel.warehouse import access
+        with access.writer_lock({str(warehouse)!r}, "a test's run", 0):
+            print("held", flush=True)
+            time.sleep(120)
+        """)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        busy = CliRunner().invoke(main, ["review", "confirm", "T1", "--warehouse", str(warehouse)],
+                                  env={"TICKET_INTEL_WRITER_WAIT_SECONDS": "0"})
+    finally:
+        kill(holder)
+    assert busy.exit_code == cli.BUSY == 75, busy.output
+    assert busy.stderr.startswith("ticket-intel: error: ") and "try again when it finishes" in busy.stderr
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "load_themes", ctrl_c)
+    stopped = CliRunner().invoke(main, ["themes", "--warehouse", str(warehouse)])
+    assert (stopped.exit_code, stopped.stderr) == (cli.INTERRUPTED, "ticket-intel: error: interrupted (Ctrl-C)\n")
+    error = SimpleNamespace(message="KeyboardInterrupt", cause=None)  # a run stopped by Ctrl-C or SIGTERM
+    run = SimpleNamespace(run_id="r1", all_events=[SimpleNamespace(event_specific_data=SimpleNamespace(error=error),
+                                                                   step_key="ticket_clusters")])
+    assert cli.failed_run(run, warehouse).exit_code == 130
+    error.message = "OSError: [Errno 28] No space left on device"
+    assert cli.failed_run(run, warehouse).exit_code == cli.ERROR == 1
+
+
 def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monkeypatch):
     """On 80 columns `themes` printed 174-column rows, each broken into four or five lines; its order
     (by impact) could not be read from the columns it showed."""
