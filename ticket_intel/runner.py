@@ -263,7 +263,8 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
     against whole ones. `changed` runs those weeks from the first in `changed` (whose inputs differ
     from their last complete run's) on, as each week's themes follow from the weeks before; none
     changed, it runs nothing (`WeekPlan.idle`). Named weeks run as named, and the plan says when one
-    of them is that partial week."""
+    of them is that partial week; named weeks none of which holds a ticket are an error, as a week
+    without data is to every other command (a mistyped year ran a week of nothing, exit 0)."""
     if not partition_keys and counts:  # weekly partitions end with the last whole week
         raise ValueError(f"every ticket is in the week of {max(counts)}, which has not ended: a week is run once "
                          "it is over (run again next week, or set TICKET_INTEL_PARTITIONS_START earlier if "
@@ -287,10 +288,13 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
         for w in (start, end):
             if w.isoformat() not in partition_keys:
                 raise ValueError(f"week {w} is not a complete week inside the partitions ({begin})")
-    span = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     inside = sum(1 for w in weeks if start <= w <= end)
+    if not inside:
+        held = f"its weeks with tickets are {weeks[0]}..{weeks[-1]}" if weeks else f"none is inside the partitions ({begin})"
+        raise ValueError(f"no tickets in the {span(start, end)} (--weeks {spec}) in the inbox: {held}")
+    weeks_run = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     told = cut if cut and (left_out or start <= cut.week <= end) else None
-    return WeekPlan(start, end, inside, span - inside, told, current)
+    return WeekPlan(start, end, inside, weeks_run - inside, told, current)
 
 
 def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partition_keys: set[str], origin: str,

@@ -60,10 +60,23 @@ def test_bad_weeks_value_is_rejected():
         runner.plan_weeks("last-tuesday", Counter(), KEYS)
     one = runner.plan_weeks("2026-11-18", Counter({dt.date(2026, 11, 16): 40}), KEYS)
     assert (one.start, one.end, one.with_tickets) == (dt.date(2026, 11, 16), dt.date(2026, 11, 16), 1)
-    span = runner.plan_weeks("2026-11-02..2026-11-20", Counter(), KEYS)
-    assert (span.start, span.end, span.without) == (dt.date(2026, 11, 2), dt.date(2026, 11, 16), 3)
+    span = runner.plan_weeks("2026-11-02..2026-11-20", Counter({dt.date(2026, 11, 9): 5}), KEYS)
+    assert (span.start, span.end, span.with_tickets, span.without) == (dt.date(2026, 11, 2), dt.date(2026, 11, 16), 1, 2)
     with pytest.raises(ValueError, match="ends before"):
         runner.plan_weeks("2026-11-20..2026-11-02", Counter(), KEYS)
+
+
+def test_named_weeks_without_a_ticket_are_an_error_and_run_nothing():
+    """`run --weeks 2018-03-05` on twcs (2017-09-25..2017-11-27) said "0 with tickets; skipped 1 week
+    with no tickets", started a Dagster run and exited 0, where `themes --week 2018-03-05` said "no data"."""
+    counts = Counter({dt.date(2026, 10, 12): 30, dt.date(2026, 11, 9): 40})
+    with pytest.raises(ValueError, match=r"^no tickets in the week 2026-11-16 \(--weeks 2026-11-18\) in the inbox: "
+                                         r"its weeks with tickets are 2026-10-12..2026-11-09$"):
+        runner.plan_weeks("2026-11-18", counts, KEYS)
+    with pytest.raises(ValueError, match=r"no tickets in the weeks 2026-10-19..2026-11-02 "):
+        runner.plan_weeks("2026-10-19..2026-11-02", counts, KEYS)
+    with pytest.raises(ValueError, match=r"none is inside the partitions \(start 2026-10-05\)$"):
+        runner.plan_weeks("2026-11-16", Counter({dt.date(2025, 1, 6): 3}), KEYS)
 
 
 def test_all_weeks_means_the_weeks_that_hold_tickets():
@@ -637,7 +650,7 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     redacted_tickets; the quiet week is now redacted as nothing and the weeks around it run to their
     reports. The inbox is named relative to the working folder, and stored by its absolute path, as
     the UI's runs read it (else the UI's next run reported the file as gone and its tickets kept)."""
-    from ticket_intel_tests.processes import child_env, cli
+    from ticket_intel_tests.processes import child_env, cli, cli_errors, python
     from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
     inbox = tmp_path / "inbox"
@@ -660,11 +673,22 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     assert redacted == [("2026-08-31", 3), ("2026-09-14", 3)]
     assert stored == [(str((inbox / "fd.csv").resolve()),)]
     assert reports == [("2026-08-31",), ("2026-09-14",)]
+    # the quiet week alone, as the weekly schedule runs it
+    alone = python(f"""
+        from datetime import date
+        from pathlib import Path
+        from ticket_intel import cli, runner
+        runner.configure(Path({str(tmp_path / "w.duckdb")!r}))
+        print(cli.execute(Path({str(tmp_path / "w.duckdb")!r}), date(2026, 9, 7), date(2026, 9, 7)).success)
+        """, env)
+    out, err = alone.communicate(timeout=600)
+    assert out == "True\n", err[-3000:]
     quiet = cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"), "--weeks", "2026-09-07"],
-                env, tmp_path)  # the quiet week alone, as the weekly schedule runs it
+                env, tmp_path)  # named on the command line, a week of nothing is an error, as it is to `themes`
     out, err = quiet.communicate(timeout=600)
-    assert quiet.returncode == 0, err[-3000:]
-    assert "0 with tickets; skipped 1 week with no tickets" in out
+    assert quiet.returncode == 1 and cli_errors(err) == [
+        "ticket-intel: error: no tickets in the week 2026-09-07 (--weeks 2026-09-07) in the inbox: its weeks with "
+        "tickets are 2026-08-31..2026-09-14"]
 
 
 @pytest.mark.e2e
