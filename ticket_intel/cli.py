@@ -13,7 +13,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from ticket_intel.core.review import (
 )
 from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
-from ticket_intel.core.weeks import monday, span, window
+from ticket_intel.core.weeks import WEEK_FORMS, parse_week, span, window
 from ticket_intel.warehouse import access
 from ticket_intel.warehouse.target import cli_flag
 
@@ -113,6 +113,36 @@ def main() -> None:
         settings.apply()
     except ValueError as exc:
         raise CliError(str(exc).splitlines()[0]) from exc
+
+
+class Week(click.ParamType):
+    """A week on the command line, as every command reads it (`weeks.parse_week`): its Monday."""
+
+    name = "week"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        try:
+            return value if isinstance(value, date) else parse_week(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class Weeks(click.ParamType):
+    """`run --weeks`: changed, all, WEEK or WEEK..WEEK, checked as a usage error as `--week` is."""
+
+    name = "weeks"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if value not in (runner.CHANGED, "all"):
+            try:
+                runner.named_weeks(value)
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        return value
+
+
+WEEK_OPTION = click.option("--week", type=Week(), default=None, metavar="WEEK",
+                           help=f"The week: {WEEK_FORMS} (default: the latest).")
 
 
 def _say(line: str) -> None:
@@ -373,7 +403,7 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
 @main.command()
 @click.option("--inbox", type=click.Path(path_type=Path), required=True, help="Folder of exports to ingest.")
 @WAREHOUSE_OPTION
-@click.option("--weeks", default=runner.CHANGED, show_default=True, help=runner.WEEKS_HELP)
+@click.option("--weeks", type=Weeks(), default=runner.CHANGED, show_default=True, help=runner.WEEKS_HELP)
 @click.option("--prune", is_flag=True, help="Remove, in the weeks run, the tickets of exports no longer in INBOX "
               "(by default they are kept and reported).")
 @friendly
@@ -555,12 +585,12 @@ def _period_line(frame: pd.DataFrame) -> str:
 
 @main.command()
 @WAREHOUSE_OPTION
-@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@WEEK_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @friendly
-def themes(warehouse: Path, week: datetime | None, fmt: str) -> None:
+def themes(warehouse: Path, week: date | None, fmt: str) -> None:
     """Print the ranked themes of a week."""
-    frame = load_themes(warehouse, monday(week.date()) if week else None, not_themed=fmt == "table")
+    frame = load_themes(warehouse, week, not_themed=fmt == "table")
     click.echo(format_themes(frame, fmt))
 
 
@@ -688,11 +718,11 @@ REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (de
 
 @review.command("list")
 @WAREHOUSE_OPTION
-@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@WEEK_OPTION
 @friendly
-def review_list(warehouse: Path, week: datetime | None) -> None:
+def review_list(warehouse: Path, week: date | None) -> None:
     """Themes of a week with their review status, and the review log."""
-    frame = load_themes(warehouse, monday(week.date()) if week else None)
+    frame = load_themes(warehouse, week)
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
         waits = {r["review_id"] for r in waiting(log, wh.known_theme_ids(con))}
@@ -839,21 +869,21 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
 
 @main.command()
 @WAREHOUSE_OPTION
-@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@WEEK_OPTION
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), required=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout for csv/json).")
 @click.option("--customers", is_flag=True, help="Export the affected customers (id, plan, revenue, tickets) instead.")
 @click.option("--theme", "theme_id", default=None, help="With --customers: this theme's customers, over its whole history.")
 @friendly
-def export(warehouse: Path, week: datetime | None, fmt: str, output: Path | None, customers: bool,
+def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, customers: bool,
            theme_id: str | None) -> None:
     """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
     if theme_id is not None and not customers:
         raise ValueError("--theme needs --customers")
     if customers:
-        table = export_customers(warehouse, monday(week.date()) if week else None, theme_id)
+        table = export_customers(warehouse, week, theme_id)
     else:
-        frame = load_themes(warehouse, monday(week.date()) if week else None)
+        frame = load_themes(warehouse, week)
         ids = [t for ids in frame["example_ticket_ids"] for t in ids]
         with access.open_snapshot(warehouse) as con:
             texts = wh.ticket_texts(con, ids)
@@ -877,13 +907,13 @@ def backlog() -> None:
 
 @backlog.command("sync")
 @WAREHOUSE_OPTION
-@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@WEEK_OPTION
 @click.option("--dry-run", is_flag=True, help="Print what would change; call no tracker, write nothing.")
 @friendly
-def backlog_sync(warehouse: Path, week: datetime | None, dry_run: bool) -> None:
+def backlog_sync(warehouse: Path, week: date | None, dry_run: bool) -> None:
     """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan."""
     with access.open_snapshot(warehouse) as con:
-        day = monday(week.date()) if week else wh.week_range(con)[1]
+        day = week or wh.week_range(con)[1]
     if day is None:
         raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
     _using(warehouse)
@@ -899,14 +929,14 @@ def taxonomy() -> None:
 
 @taxonomy.command("suggest")
 @WAREHOUSE_OPTION
-@click.option("--week", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Any day of the week (default: latest).")
+@WEEK_OPTION
 @friendly
-def taxonomy_suggest(warehouse: Path, week: datetime | None) -> None:
+def taxonomy_suggest(warehouse: Path, week: date | None) -> None:
     """Print a draft taxonomy.yaml drafted from WAREHOUSE's themes and tags (review it before use)."""
     from ticket_intel.core.summarize import theme_products
     from ticket_intel.core.taxonomy_draft import DRAFT_TEXTS, draft, render
 
-    chosen = chosen_week(warehouse, monday(week.date()) if week else None)
+    chosen = chosen_week(warehouse, week)
     with access.open_snapshot(warehouse) as con:
         ctx = wh.load_week_context(con, chosen, settings.number("TICKET_INTEL_WINDOW_WEEKS"))
         themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]

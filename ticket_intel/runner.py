@@ -34,7 +34,7 @@ from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.sources import whole_reads
 from ticket_intel.core.sources.zones import local_zone, zone
 from ticket_intel.core.vocabulary import plural
-from ticket_intel.core.weeks import monday, span, week_start
+from ticket_intel.core.weeks import parse_week, span, week_start
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.ingest import kept_week_counts
 
@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 CHANGED = "changed"
 WEEKS_HELP = (f"{CHANGED} (the weeks that hold tickets, from the first whose tickets, settings or code changed since "
-              "its last complete run), all (every week that holds tickets), YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+              "its last complete run), all (every week that holds tickets), a week (YYYY-MM-DD, any day of it, or "
+              "YYYY-Www) or WEEK..WEEK")
 MAPPINGS_DOC = "docs/sources.md#column-mappings"
 
 
@@ -284,7 +285,7 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
             return WeekPlan(weeks[0], weeks[-1], 0, 0, cut if left_out else None, len(weeks))
         start, end, current = first, weeks[-1], sum(w < first for w in weeks)
     else:
-        start, end = _range(spec)
+        start, end = named_weeks(spec)
         for w in (start, end):
             if w.isoformat() not in partition_keys:
                 raise ValueError(f"week {w} is not a complete week inside the partitions ({begin})")
@@ -400,17 +401,18 @@ def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], 
     return changed, stale, edited
 
 
-def _range(spec: str) -> tuple[date, date]:
-    message = f"--weeks must be {WEEKS_HELP}, not {spec!r}"
+def named_weeks(spec: str) -> tuple[date, date]:
+    """The first and last Monday of `--weeks WEEK` or `WEEK..WEEK` (`weeks.parse_week`)."""
+    message = f"{spec!r} is not {WEEKS_HELP}"
     try:
-        parts = [date.fromisoformat(p) for p in spec.split("..")]
+        parts = [parse_week(p) for p in spec.split("..")]
     except ValueError as exc:
         raise ValueError(message) from exc
     if len(parts) not in (1, 2):
         raise ValueError(message)
-    start, end = monday(parts[0]), monday(parts[-1])
+    start, end = parts[0], parts[-1]
     if end < start:
-        raise ValueError(f"--weeks range {spec} ends before it starts")
+        raise ValueError(f"the range {spec} ends before it starts")
     return start, end
 
 

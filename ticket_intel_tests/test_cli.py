@@ -56,7 +56,7 @@ KEYS = {(dt.date(2026, 10, 5) + dt.timedelta(weeks=k)).isoformat() for k in rang
 
 
 def test_bad_weeks_value_is_rejected():
-    with pytest.raises(ValueError, match="--weeks"):
+    with pytest.raises(ValueError, match="'last-tuesday' is not changed"):
         runner.plan_weeks("last-tuesday", Counter(), KEYS)
     one = runner.plan_weeks("2026-11-18", Counter({dt.date(2026, 11, 16): 40}), KEYS)
     assert (one.start, one.end, one.with_tickets) == (dt.date(2026, 11, 16), dt.date(2026, 11, 16), 1)
@@ -77,6 +77,35 @@ def test_named_weeks_without_a_ticket_are_an_error_and_run_nothing():
         runner.plan_weeks("2026-10-19..2026-11-02", counts, KEYS)
     with pytest.raises(ValueError, match=r"none is inside the partitions \(start 2026-10-05\)$"):
         runner.plan_weeks("2026-11-16", Counter({dt.date(2025, 1, 6): 3}), KEYS)
+
+
+def test_every_command_reads_a_week_the_same_way(tmp_path):
+    """`run --weeks` read 2017-W48 and 20171127 (by accident: `date.fromisoformat`) and a bad value
+    exited 1; `--week` of every other command refused 2017-W48, exit 2."""
+    from ticket_intel.core.weeks import parse_week
+
+    assert parse_week("2017-W48") == parse_week("2017-11-29") == parse_week("2017-12-03") == dt.date(2017, 11, 27)
+    assert parse_week("2021-W01") == dt.date(2021, 1, 4) and parse_week("2020-W53") == dt.date(2020, 12, 28)
+    for bad in ("20171127", "2017-W54", "2017-11-31", "2017-11", "last-tuesday"):
+        with pytest.raises(ValueError, match=f"a week is YYYY-MM-DD .* or YYYY-Www .*, not '{bad}'"):
+            parse_week(bad)
+    assert runner.named_weeks("2017-W47..2017-12-01") == (dt.date(2017, 11, 20), dt.date(2017, 11, 27))
+    commands = [["themes"], ["export", "--format", "json"], ["review", "list"], ["backlog", "sync", "--dry-run"],
+                ["taxonomy", "suggest"]]
+    for command in commands:
+        bad = CliRunner().invoke(main, [*command, "--warehouse", str(tmp_path / "w.duckdb"), "--week", "20171127"])
+        assert bad.exit_code == 2 and "a week is YYYY-MM-DD (any day of the week) or YYYY-Www" in bad.stderr, command
+    bad = CliRunner().invoke(main, ["run", "--inbox", str(tmp_path), "--warehouse", str(tmp_path / "w.duckdb"),
+                                    "--weeks", "20171127"])
+    assert bad.exit_code == 2 and "'20171127' is not changed" in bad.stderr
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2017-11-27', 40)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers, trend,
+                       example_ticket_ids) VALUES ('2017-11-27', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1'])""")
+    for week in ("2017-W48", "2017-11-29"):
+        listed = CliRunner().invoke(main, ["themes", "--warehouse", str(tmp_path / "w.duckdb"), "--week", week,
+                                           "--format", "json"])
+        assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["week_start"] == "2017-11-27", listed.output
 
 
 def test_all_weeks_means_the_weeks_that_hold_tickets():
