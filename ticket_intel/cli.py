@@ -608,11 +608,15 @@ def _record_review(warehouse: Path, theme_id: str, action: str, value: str | Non
         known = wh.known_theme_ids(con)
         for t in filter(None, [theme_id if action != "undo" else None, target]):
             if t not in known:
-                raise ValueError(f"unknown theme id {t!r}; see `ticket-intel review list`")
+                raise unknown_theme(t)
         review_id = wh.add_review(con, theme_id, action, value, target, reviewer or os.environ.get("USER", "unknown"),
                                   note)
     _report_review_version(warehouse)
     return review_id
+
+
+def unknown_theme(theme_id: str) -> ValueError:
+    return ValueError(f"unknown theme id {theme_id!r}; see `ticket-intel review list`")
 
 
 def _report_review_version(warehouse: Path) -> None:
@@ -853,11 +857,11 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
     from ticket_intel.core.customers import affected_customers
 
     with access.open_snapshot(warehouse) as con:
-        week = week or wh.week_range(con)[1]
-        if week is None:
-            raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+        week = _week_of(con, warehouse, week)  # a week without data printed [], exit 0
         if theme_id is None:
             return wh.theme_customers(con, week).assign(week_start=week.isoformat())
+        if theme_id not in wh.known_theme_ids(con):  # it "has no affected customers"
+            raise unknown_theme(theme_id)
         group = [theme_id, *review_state(wh.reviews(con)).merged_from(theme_id)]
         tickets, label = wh.counted_tickets(con, group), wh.theme_label(con, theme_id)
     frame = affected_customers(tickets.assign(theme_id=theme_id))
@@ -912,10 +916,8 @@ def backlog() -> None:
 @friendly
 def backlog_sync(warehouse: Path, week: date | None, dry_run: bool) -> None:
     """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan."""
-    with access.open_snapshot(warehouse) as con:
-        day = week or wh.week_range(con)[1]
-    if day is None:
-        raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+    with access.open_snapshot(warehouse) as con:  # a week before the data failed a Dagster run at its partitions
+        day = _week_of(con, warehouse, week)
     _using(warehouse)
     result = execute(warehouse, day, day, ["backlog_sync"], {"backlog_sync": {"config": {"dry_run": dry_run}}})
     metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata

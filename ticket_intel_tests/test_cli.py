@@ -108,6 +108,25 @@ def test_every_command_reads_a_week_the_same_way(tmp_path):
         assert listed.exit_code == 0 and json.loads(listed.stdout)[0]["week_start"] == "2017-11-27", listed.output
 
 
+def test_export_customers_and_backlog_sync_check_the_week_and_theme_as_themes_does(tmp_path):
+    """`backlog sync --week 2020-01-06` failed a Dagster run ("Partition key range start 2020-01-06 is
+    before the partitions definition start time"), and after the data said "nothing to change";
+    `export --customers --week <no data>` printed [], exit 0; `--theme NOPE` "has no affected customers"."""
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 40)")
+    for args in (["backlog", "sync", "--dry-run"], ["export", "--customers", "--format", "json"]):
+        for week in ("2020-01-06", "2030-01-07"):
+            result = CliRunner().invoke(main, [*args, "--warehouse", str(warehouse), "--week", week])
+            assert (result.exit_code, result.stdout) == (1, ""), (args, result.output)
+            assert result.stderr == (f"ticket-intel: error: no data for the week of {week} in {warehouse}; "
+                                     "it holds 2026-11-02..2026-11-02\n")
+    assert not (tmp_path / "w_dagster").exists()  # no Dagster run was started, nor an instance made for one
+    nope = CliRunner().invoke(main, ["export", "--customers", "--theme", "NOPE", "--format", "json",
+                                     "--warehouse", str(warehouse)])
+    assert nope.exit_code == 1 and "unknown theme id 'NOPE'; see `ticket-intel review list`" in nope.stderr
+
+
 def test_all_weeks_means_the_weeks_that_hold_tickets():
     counts = Counter({dt.date(2026, 10, 5): 3, dt.date(2026, 11, 2): 50, dt.date(2026, 11, 9): 60})
     plan = runner.plan_weeks("all", counts, KEYS)
