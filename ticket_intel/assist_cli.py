@@ -17,6 +17,7 @@ from ticket_intel.core.drafts import Draft
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.normalize import printable
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, NOTHING_TO_READ, Match
+from ticket_intel.warehouse import target
 
 
 def _configured_warehouse() -> Path:
@@ -25,8 +26,19 @@ def _configured_warehouse() -> Path:
     return Path(settings.value("TICKET_INTEL_WAREHOUSE"))
 
 
+def _named_warehouse(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The warehouse, if its setting names one (`target.parse`): an empty TICKET_INTEL_WAREHOUSE said
+    "PosixPath('.') has an empty name"."""
+    try:
+        target.parse(str(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from exc
+    return value
+
+
 # Every command's --warehouse (cli.py's too).
 WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), default=_configured_warehouse,
+                                callback=_named_warehouse,
                                 show_default="TICKET_INTEL_WAREHOUSE, by default data/warehouse.duckdb")
 
 

@@ -106,13 +106,27 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+HELP_ASKED = "ticket_intel.help_asked"
+
+
+class _Main(click.Group):
+    """The command group, noting whether a command's --help was asked for: help is answered whatever
+    the settings (a misspelt TICKET_INTEL_ variable made `themes --help` an error)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[HELP_ASKED] = any(a in ctx.help_option_names for a in args)
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """ticket_intel: ranked, evidence-backed product themes from your support queue."""
     try:  # a mistake in ticket_intel.yaml, said before a command's defaults read it
         settings.apply()
     except ValueError as exc:
-        raise CliError(str(exc).splitlines()[0]) from exc
+        if not ctx.meta[HELP_ASKED]:
+            raise CliError(str(exc).splitlines()[0]) from exc
 
 
 class Week(click.ParamType):

@@ -31,6 +31,19 @@ def test_help_on_every_command(args):
     assert "Usage:" in result.output
 
 
+def test_help_is_answered_whatever_the_settings_and_an_empty_warehouse_is_a_usage_error(tmp_path):
+    """A misspelt TICKET_INTEL_ variable made `themes --help` an error; an empty TICKET_INTEL_WAREHOUSE
+    said "error: PosixPath('.') has an empty name"."""
+    for args in (["themes", "--help"], ["review", "list", "-h"], ["--help"]):
+        helped = CliRunner().invoke(main, args, env={"TICKET_INTEL_TAXONMY": "x"})
+        assert helped.exit_code == 0 and "Usage:" in helped.stdout, (args, helped.output)
+    refused = CliRunner().invoke(main, ["themes"], env={"TICKET_INTEL_TAXONMY": "x"})  # running, it is an error
+    assert refused.exit_code == 1 and "unknown environment variable(s) TICKET_INTEL_TAXONMY" in refused.stderr
+    for env, args in (({"TICKET_INTEL_WAREHOUSE": ""}, ["themes"]), ({}, ["similar", "--warehouse", "", "--text", "x"])):
+        empty = CliRunner().invoke(main, args, env=env)
+        assert empty.exit_code == 2 and "names no file: an empty TICKET_INTEL_WAREHOUSE or --warehouse" in empty.stderr
+
+
 def test_run_documents_its_flags():
     out = CliRunner().invoke(main, ["run", "--help"]).output
     for flag in ("--inbox", "--warehouse", "--weeks"):

@@ -75,6 +75,9 @@ _LOCK = threading.Lock()
 def parse(target: str, data_path: str | None = None) -> Path | Lake:
     """A DuckDB file path, or the DuckLake the setting names (refusing catalogs we cannot load offline)."""
     if not is_lake_target(target):
+        if Path(target).name in ("", "..") or not target.strip():  # Path("") is ".": "PosixPath('.') has an empty name"
+            raise ValueError(f"the warehouse {target!r} names no file: an empty TICKET_INTEL_WAREHOUSE or --warehouse "
+                             "reads as the current folder; name a file, e.g. data/warehouse.duckdb")
         return Path(target)
     catalog = target[len(LAKE_PREFIX):].strip()
     kind = catalog.split(":", 1)[0] if ":" in catalog else ""
