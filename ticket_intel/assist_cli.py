@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 from functools import wraps
@@ -142,6 +143,22 @@ def draft(warehouse: Path, text: str | None, ticket_id: str | None, k: int | Non
     click.echo(format_draft(made, matches, fmt, assistant.index.floor))
 
 
+class PortTaken(OSError):
+    """A server's address cannot be bound: nothing is started, nor announced."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind `host:port` as the server will (SO_REUSEADDR, as uvicorn does), or raise PortTaken: `dev`
+    announced its UI on a taken port and ran on without one."""
+    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise PortTaken(f"cannot serve on {host}:{port}: {exc.strerror} (choose another with --port)") from exc
+
+
 @click.command()
 @WAREHOUSE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (keep it local).")
@@ -151,4 +168,5 @@ def serve(warehouse: Path, host: str, port: int) -> None:
     """Real-time triage and similar tickets over HTTP: POST /triage (see docs/assist.md)."""
     from ticket_intel.adapters import server
 
+    check_port(host, port)
     server.run(warehouse, host, port, server.ServeSettings.from_settings(settings))

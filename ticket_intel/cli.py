@@ -25,7 +25,7 @@ import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
-from ticket_intel.assist_cli import WAREHOUSE_OPTION
+from ticket_intel.assist_cli import WAREHOUSE_OPTION, PortTaken, check_port
 from ticket_intel.core import export as export_core
 from ticket_intel.core import quality
 from ticket_intel.core.counts import ranked_weeks
@@ -61,8 +61,9 @@ class ChecksFailed(RuntimeError):
 
 # The exit codes, one per kind of failure a script acts on differently (README, "Exit codes"); click's
 # usage errors exit 2, and any other failure ERROR.
-ERROR, CHECKS_FAILED, BUSY, INTERRUPTED = 1, 65, 75, 130  # INTERRUPTED: the shell's 128 + SIGINT
+ERROR, PORT_TAKEN, CHECKS_FAILED, BUSY, INTERRUPTED = 1, 3, 65, 75, 130  # INTERRUPTED: the shell's 128 + SIGINT
 EXIT_CODES: dict[type[BaseException], int] = {
+    PortTaken: PORT_TAKEN,  # `dev` or `serve` started nothing (3: uvicorn's own code for a server that could not start)
     ChecksFailed: CHECKS_FAILED,  # sysexits' EX_DATAERR: the run finished, the data failed a check
     access.WarehouseBusy: BUSY,  # sysexits' EX_TEMPFAIL: another writer holds the warehouse; retry later
 }
@@ -461,6 +462,7 @@ class _CopiedConfigNotice(logging.Filter):
 @friendly
 def dev(warehouse: Path, port: int) -> None:
     """Serve the Dagster UI (`dg dev`, on 127.0.0.1) over WAREHOUSE and its own instance."""
+    check_port("127.0.0.1", port)
     home = runner.configure(warehouse)
     inbox = Path(os.environ["TICKET_INTEL_INBOX"])
     if not (home / runner.PARTITIONS_RECORD).exists() and inbox.is_dir():  # as `run` would: the UI listed 2015 on

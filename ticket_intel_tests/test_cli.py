@@ -1060,6 +1060,29 @@ def test_busy_and_interrupted_have_exit_codes_of_their_own(tmp_path, monkeypatch
     assert cli.failed_run(run, warehouse).exit_code == cli.ERROR == 1
 
 
+def test_dev_and_serve_on_a_taken_port_start_nothing_and_say_so(tmp_path, monkeypatch):
+    """`dev` on a taken port printed "Dagster UI on http://127.0.0.1:PORT" and ran on, without a UI,
+    for as long as it was left (uvicorn's "[Errno 98] address already in use" on stderr)."""
+    import socket
+
+    from dagster_dg_cli.cli import dev as dg_dev
+
+    from ticket_intel import cli
+
+    started = []
+    monkeypatch.setattr(dg_dev.dev_command, "main", lambda *a, **k: started.append(a))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in ("dev", "serve"):
+            result = CliRunner().invoke(main, [command, "--warehouse", str(tmp_path / "w.duckdb"), "--port", str(port)])
+            assert result.exit_code == cli.PORT_TAKEN == 3 and result.stdout == "" and not started, result.output
+            assert result.stderr == (f"ticket-intel: error: cannot serve on 127.0.0.1:{port}: Address already in use "
+                                     "(choose another with --port)\n")
+    assert list(tmp_path.iterdir()) == []  # no instance made for a UI that never started
+
+
 def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monkeypatch):
     """On 80 columns `themes` printed 174-column rows, each broken into four or five lines; its order
     (by impact) could not be read from the columns it showed."""
