@@ -311,7 +311,7 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
     counts, files, cut, digests = staged
     reports, listed, kept = _recorded(warehouse, _read_exports(files))
     counts = counts + kept
-    changed, stale, edited = _week_changes(inbox, counts, digests, reports, last)
+    changed, stale, edited = _week_changes(inbox, counts, digests, reports, last, set(kept) - set(digests))
     changed = sorted({*changed, *kept}) if prune else changed
     in_flight = in_flight or {}
     flying = sorted(w for w in {*changed, *stale} if w in in_flight)
@@ -380,19 +380,22 @@ def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str
 
 
 def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],
-                  last: Callable[[date], CompleteRun]) -> tuple[list[date], list[date], list[date]]:
+                  last: Callable[[date], CompleteRun], kept: Collection[date] = ()
+                  ) -> tuple[list[date], list[date], list[date]]:
     """(changed, stale, edited) among the weeks with tickets. Changed: its tickets differ from what
     its last complete run recorded (edited, too), it never completed a run, or the warehouse does not
     hold its report from that run (a warehouse file deleted, or restored from a backup, beside the
     instance that remembers it). Stale: its tickets are the same, but the settings, files or code
-    that shape results are not."""
+    that shape results are not. A week whose tickets are all `kept` from exports gone from the inbox
+    holds what it held: its digest, of the inbox's tickets only, is no longer comparable."""
     from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
 
     now, changed, stale, edited = inputs_digest(inbox), [], [], []
     for week in sorted(counts):
         run = last(week)
         recorded = run.metadata.get(WEEK_TICKETS)  # None: recorded before ticket digests were, it cannot tell
-        other = bool(run.run_id) and recorded is not None and recorded.get(week.isoformat()) != digests.get(week, "")
+        other = (bool(run.run_id) and recorded is not None and week not in kept
+                 and recorded.get(week.isoformat()) != digests.get(week, ""))
         if not run.run_id or reports.get(week) != run.report_run or other:
             changed.append(week)
             edited += [week] if other else []

@@ -565,9 +565,15 @@ def test_an_export_cut_short_leaves_its_last_week_out_of_all_weeks():
     assert minutes is not None and minutes.week == dt.date(2026, 11, 16) and minutes.covered == 0
 
 
-def test_weeks_holding_tickets_of_gone_exports_hold_tickets_and_a_prune_changes_them(tmp_path):
+# The kept week's digest as its last run recorded it: once its export had left (none), or while it was
+# in the inbox (a drop folder's old weeks).
+@pytest.mark.parametrize("recorded_digest", ["", "k"])
+def test_weeks_holding_tickets_of_gone_exports_hold_tickets_and_a_prune_changes_them(tmp_path, recorded_digest):
     """The plan counted the inbox's tickets alone: a week whose export left the inbox (its tickets kept)
-    was "skipped, no tickets", and with pruning on it was never run, so its tickets were never pruned."""
+    was "skipped, no tickets", and with pruning on it was never run, so its tickets were never pruned.
+    A drop folder keeping this week's export only read "the tickets of 35 earlier weeks changed" and
+    ran all 36 again (3 min 20 s, the same themes): a week's digest recorded with its export present
+    was compared with the inbox's, which has none of it. A week the inbox gives tickets to is compared."""
     from ticket_intel.defs.ingest import CompleteRun
     from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest
 
@@ -582,12 +588,16 @@ def test_weeks_holding_tickets_of_gone_exports_hold_tickets_and_a_prune_changes_
         con.execute("INSERT INTO ops.ingested_files (source_file, file_hash) VALUES ('/in/a.csv', 'h')")
     files = pd.DataFrame({"source_file": ["/in/a.csv"], "file_hash": ["h"], "error": [None]})
     staged = (Counter({week: 10}), files, None, {week: "d"})
-    recorded = CompleteRun("r1", {WEEK_TICKETS: {kept_week.isoformat(): "", week.isoformat(): "d"},
+    recorded = CompleteRun("r1", {WEEK_TICKETS: {kept_week.isoformat(): recorded_digest, week.isoformat(): "d"},
                                   RUN_INPUTS: inputs_digest(tmp_path)})
-    kept, _ = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: recorded)
+    kept, notes = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: recorded)
     assert kept.idle and "nothing to run: the 2 weeks with tickets, 2026-11-02..2026-11-09" in kept.describe()
+    assert not notes
     pruned, _ = runner.plan_changed(tmp_path, warehouse, staged, KEYS, "", lambda w: recorded, prune=True)
     assert (pruned.start, pruned.end, pruned.with_tickets) == (kept_week, week, 2)
+    edited = (Counter({kept_week: 1, week: 10}), files, None, {kept_week: "a", week: "d"})  # a.csv gives it one
+    plan, notes = runner.plan_changed(tmp_path, warehouse, edited, KEYS, "", lambda w: recorded)
+    assert plan.start == kept_week and "the tickets of 1 earlier week changed" in notes[0]
 
 
 def test_changed_weeks_run_from_the_first_change_and_nothing_when_none_changed():
@@ -851,8 +861,8 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
         assert con.execute("SELECT count(*) FROM ops.rejected_tickets WHERE source_file LIKE '%broken.csv'").fetchone()[0] == 3
     assert "nothing to run" in run()
     (inbox / "september.csv").rename(tmp_path / "september.csv")  # removed, not pruned: its tickets stay
-    assert "week 2026-09-14: 1 with tickets; the 2 weeks before are unchanged" in run()
-    assert "nothing to run: the 3 weeks with tickets" in run()  # it said 2, of a warehouse holding 3
+    # It said 2, of a warehouse holding 3; and until 2026-12-06 it first ran the week again, "changed".
+    assert "nothing to run: the 3 weeks with tickets" in run()
     (tmp_path / "september.csv").rename(inbox / "september.csv")
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")
     assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})
