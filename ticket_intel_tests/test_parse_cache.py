@@ -152,6 +152,28 @@ def test_a_file_whose_conversations_wait_for_other_files_is_not_kept(tmp_path, p
     assert parsed == ["tweets.csv"]
 
 
+def test_a_mapped_file_whose_rows_are_each_a_ticket_is_kept(tmp_path, parsed):
+    """A year of weekly GitHub-issue drops (one row, one ticket: no thread) was parsed whole every run,
+    no parse-cache folder ever made: every mapped row waited as a message for the other files, as a
+    thread's do. A ticket a later drop exports again, edited, is resolved by its id across files."""
+    inbox, cache = tmp_path / "inbox", tmp_path / "cache"
+    header = "number,title,created_at,creator_name,author_association,state\n"
+    for week, rows in (("2022-W01", ["1,Zones reset,2022-01-04T10:00:00Z,ann,NONE,open",
+                                     "2,Migrated,2022-01-05T10:00:00Z,swift-ci,NONE,open"]),  # a bot's: skipped
+                       ("2022-W02", ["1,Zones reset on wake,2022-01-04T10:00:00Z,ann,NONE,open",
+                                     "3,Run crashes,2022-01-11T09:00:00Z,bo,NONE,open"])):
+        (inbox / week).mkdir(parents=True)
+        (inbox / week / "pt.csv").write_text(header + "\n".join(rows) + "\n")
+    plain = _stage(inbox, None, load_mappings(), None)
+    assert sorted(plain["tickets"]["message"]) == ["Run crashes", "Zones reset on wake"]
+    assert plain["rejected"]["reason"].str.startswith("superseded").sum() == 1
+    assert plain["files"]["skipped"].tolist() == [1, 0]
+    _same(plain, _stage(inbox, cache, load_mappings(), None))
+    parsed.clear()
+    _same(plain, _stage(inbox, cache, load_mappings(), None))
+    assert parsed == [] and len(_entries(cache)) == 2
+
+
 def test_a_file_with_a_ticket_dated_in_the_future_is_parsed_again_once_its_time_has_come(tmp_path, parsed, monkeypatch):
     """Time review: "created_at … is in the future" was kept with the parse, so the ticket stayed
     rejected after its time had passed (a clock behind, a day and month read the other way)."""

@@ -972,7 +972,8 @@ def stream_exports(
     `mappings` defaults to the shipped ones. Each ticket's language is detected here. `passed_over`
     (path -> reason, from the inbox scan) are recorded as files in error. With a `cache`, a file parsed
     before with the same bytes, mappings, accounts and parser is sent from there instead of parsed; a
-    file in error, one being written, and one whose conversations wait for other files are never kept.
+    file in error, one being written, and one whose tickets wait for other files (`_spans_files`) are
+    never kept.
     """
     mappings = load_mappings() if mappings is None else mappings
     account_paths = [p for p in paths if is_accounts_file(p)]
@@ -990,11 +991,7 @@ def stream_exports(
         if path not in account_paths:
             _stream_file(path, mappings, reading)
     for pending in reading.pending.values():
-        threaded = threads.resolve(pending)
-        reading.emit(threaded.tickets, threaded.replies, threaded.rejections)
-        for kind in ("skipped", "repeated"):
-            for source_file, n in getattr(threaded, kind).items():
-                reading.files[source_file][kind] += n
+        _emit_threaded(reading, threads.resolve(pending))
     return pd.DataFrame(list(reading.files.values()), columns=FILE_COLUMNS)
 
 
@@ -1035,11 +1032,30 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
         ending = [{"locator": "file", "source": entry["profile"], "source_file": source_file, "record": "",
                    "reason": "export holds zero tickets"}]
     reading.emit([], [], ending)
-    # Not kept: mapped conversations (assembled across files), and a parse the clock will change.
-    if key and reading.cache and not messages and source_file not in reading.for_now:
+    waiting = [(mapping, found) for mapping, found in messages if _spans_files(mapping)]
+    for mapping, found in (m for m in messages if not _spans_files(m[0])):
+        _emit_threaded(reading, threads.resolve(threads.Pending(mapping, found)))
+    # Not kept: conversations assembled across files, and a parse the clock will change.
+    if key and reading.cache and not waiting and source_file not in reading.for_now:
         reading.cache.keep(key, source_file, entry)
-    for mapping, found in messages:
+    for mapping, found in waiting:
         reading.pending.setdefault(mapping.name, threads.Pending(mapping)).messages += found
+
+
+def _spans_files(mapping: Mapping) -> bool:
+    """Whether a mapped file's tickets depend on the inbox's other files: conversations (`thread`)
+    split over daily exports, or a product read from the whole inbox's handles. A mapping without
+    either makes each row its own ticket, resolved with its file, and so parse-cached (a ticket
+    exported again in a later file is resolved by its id, as a flat export's is)."""
+    return mapping.thread is not None or mapping.product_from_mentions
+
+
+def _emit_threaded(reading: _Reading, threaded: threads.Threaded) -> None:
+    """Resolved conversations to the sink, their skipped and repeated rows counted per file."""
+    reading.emit(threaded.tickets, threaded.replies, threaded.rejections)
+    for kind in ("skipped", "repeated"):
+        for source_file, n in getattr(threaded, kind).items():
+            reading.files[source_file][kind] += n
 
 
 def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Reading
