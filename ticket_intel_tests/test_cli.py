@@ -254,7 +254,7 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
                     "('/in/tweets.csv', 'twcs', 3, 0, 7)")
         for reason in reasons:
             con.execute("INSERT INTO ops.rejected_tickets (source_file, reason) VALUES ('/in/tf.csv', ?)", [reason])
-    _print_ingest(warehouse)
+    _print_ingest(warehouse, Path("/in"))
     lines = capsys.readouterr().out.splitlines()
     assert ("  tf.csv: github, 5 accepted, 1 rejected, 2 before the partitions start, 1 superseded by a later "
             "export") in lines
@@ -263,6 +263,28 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
             "rows a mapping leaves out)") in lines  # it read "7 skipped by its mapping"
     # The reasons were only in ops.rejected_tickets; those set aside though sound are no reason to fix.
     assert "rejected records, the commonest reasons: 1 × created_at is 'yesterday' (tf.csv)" in lines
+
+
+def test_a_run_lists_the_exports_that_fed_its_weeks_and_counts_the_rest(tmp_path, capsys):
+    """A year of weekly drops printed 36 "ingested" lines every run, 35 of them "microsoft_PowerToys.csv:
+    github, 0 accepted, 0 rejected, 72 outside the weeks run", one name for every folder, and a line
+    per export gone from the inbox."""
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("""INSERT INTO ops.ingested_files (source_file, profile, accepted, rejected, out_of_range,
+                                                       in_inbox, kept) VALUES
+                       ('/in/2022-W01/pt.csv', 'github', 0, 1, 72, true, 72),
+                       ('/in/2022-W02/pt.csv', 'github', 0, 0, 81, true, 81),
+                       ('/in/2022-W03/pt.csv', 'github', 65, 0, 0, true, 65),
+                       ('/in/2022-W04/empty.csv', 'github', 0, 3, 0, true, 0),
+                       ('/old/2021-W51/pt.csv', 'github', 0, 0, 0, false, 60),
+                       ('/old/2021-W52/pt.csv', 'github', 0, 0, 0, false, 70)""")
+    _print_ingest(warehouse, Path("/in"))
+    assert capsys.readouterr().out.splitlines() == [
+        "ingested:", "  2022-W03/pt.csv: github, 65 accepted, 0 rejected", "  2022-W04/empty.csv: github, 0 accepted, 3 rejected",
+        "  and 2 other exports: 153 tickets outside the weeks run, 1 rejected (ops.ingested_files lists every file)",
+        "kept from exports no longer in the inbox (`--prune` removes them): 130 tickets of 2 exports "
+        "(ops.ingested_files lists them: in_inbox false)"]
 
 
 def test_a_run_says_its_failed_checks():

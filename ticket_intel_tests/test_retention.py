@@ -181,6 +181,11 @@ def test_count_by_weeks_and_retention_message():
     assert retention_message(kept, pruned=False).startswith("kept 7 tickets of 1 exports")
     assert "/in/gone.csv" in retention_message(kept, pruned=False)
     assert retention_message([], pruned=False) is None
+    # A drop folder's year: 35 exports gone, one line of 4,000 characters listing each; now counted.
+    year = kept_files(stored.assign(source_file=["/in/2022-W01/pt.csv", "/in/2022-W02/pt.csv"]), [])
+    assert retention_message(year, pruned=False) == (
+        "kept 11 tickets of 2 exports no longer in the inbox (`ticket-intel run --prune` removes them): "
+        "ops.ingested_files lists them (in_inbox false), weeks 2026-01-05..2026-01-12")
 
 
 def test_a_ticket_its_helpdesk_removed_leaves_the_warehouse_with_its_kept_copy(env):

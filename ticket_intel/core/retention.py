@@ -50,11 +50,15 @@ def kept_files(stored: pd.DataFrame, present: Sequence[str]) -> list[KeptFile]:
 
 
 def retention_message(kept: Sequence[KeptFile], pruned: bool) -> str | None:
-    """One line for the run log: what was kept from where, or what was pruned."""
+    """One line for the run log: what was kept from where, or what was pruned. Several exports are
+    counted, not listed: a drop folder's year of weekly exports made one line of 4,000 characters."""
     if not kept:
         return None
     total = sum(k.tickets for k in kept)
     if pruned:
         return f"pruned {total} tickets of {len(kept)} exports no longer in the inbox, in the weeks run"
+    weeks = [w for k in kept for w in (k.first_week, k.last_week) if w is not None]
+    span = f", weeks {min(weeks)}..{max(weeks)}" if weeks else ""
+    where = kept[0].describe() if len(kept) == 1 else f"ops.ingested_files lists them (in_inbox false){span}"
     return (f"kept {total} tickets of {len(kept)} exports no longer in the inbox "
-            f"(`ticket-intel run --prune` removes them): " + "; ".join(k.describe() for k in kept))
+            f"(`ticket-intel run --prune` removes them): {where}")

@@ -79,7 +79,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     shown = files.merge(aside, on="source_file", how="left").fillna({kind: 0 for kind in SET_ASIDE})
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
     _log_files(context, pd.concat([shown, read_log(inputs).assign(repeated=0, out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
-                                  ignore_index=True), recorded)
+                                  ignore_index=True), recorded, Path(ingest.inbox))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
     _remove_reports(context, emptied)
@@ -162,7 +162,7 @@ def _remove_reports(context: dg.AssetExecutionContext, emptied: dict[date, str |
                             f"{' and report (' + html + ')' if html else ''} were removed")
 
 
-def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame, recorded: set[str]) -> None:
+def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame, recorded: set[str], inbox: Path) -> None:
     """Each file's counts: a warning when it could not be read, news when the warehouse had not
     recorded it as it is (a new or changed export); the files read as before, their rejections
     included, in the debug log (`ticket-intel run` lists every file once the run is done). Every
@@ -170,7 +170,7 @@ def _log_files(context: dg.AssetExecutionContext, files: pd.DataFrame, recorded:
     for entry in files.itertuples():
         level = (context.log.warning if entry.error else
                  context.log.info if entry.file_hash not in recorded else context.log.debug)
-        level(file_summary(entry))
+        level(file_summary(entry, inbox))
 
 
 def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:

@@ -141,14 +141,17 @@ def rejection_summary(rejected: float, aside: dict[str, int]) -> str:
                       *(f"{n} {SET_ASIDE[kind][1]}" for kind, n in aside.items() if n)])
 
 
-def file_summary(row: Any) -> str:
+def file_summary(row: Any, inbox: Path | None = None) -> str:
     """A file's line in a run's log and `ticket-intel run` (a per-file row): "tweets.csv: twcs, 3 accepted,
-    0 rejected, 7 not tickets (…)", leaving out the kinds of rows it has none of."""
+    0 rejected, 7 not tickets (…)", leaving out the kinds of rows it has none of. A file is named by
+    its path inside the `inbox` (weekly drops in dated folders share one file name), else by its name."""
     counts = [f"{row.accepted} accepted", rejection_summary(row.rejected, set_aside_of(row)),
               *(f"{int(n)} {what}" for n, what in ((row.skipped, SKIPPED_ROWS), (row.repeated, REPEATED_ROWS),
                                                  (row.out_of_range, OUTSIDE_ROWS)) if pd.notna(n) and n > 0)]
     warning = getattr(row, "warning", None)
-    return f"{Path(row.source_file).name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
+    path = Path(row.source_file)
+    name = path.relative_to(inbox).as_posix() if inbox is not None and path.is_relative_to(inbox) else path.name
+    return f"{name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
         f" — {row.error}" if row.error else f" — {CUT_SHORT}" if _is_true(getattr(row, "cut_short", None)) else "") + (
         f" — {warning}" if isinstance(warning, str) and warning else "")
 
