@@ -163,6 +163,19 @@ def test_mapped_twcs_and_github(shared_datasets, tmp_path):
     assert len(early) > 0 and (early["source_file"] == str(react)).all()
 
 
+def test_weekly_github_exports_named_by_date_are_one_product(tmp_path):
+    """A year of PowerToys issues dropped as `pt_2022-W01.csv`, `pt_2022-W02.csv`, … was a product a
+    week through `product: "{file}"`, so no theme id carried over from one week to the next; an issue
+    exported again in a later week's file was a second ticket. The stamp names when, not what."""
+    header = "number,title,created_at,creator_name,author_association,state\n"
+    (tmp_path / "pt_2022-W01.csv").write_text(header + "1,Zones reset,2022-01-04T10:00:00Z,ann,NONE,open\n")
+    (tmp_path / "pt_2022-W02.csv").write_text(header + "1,Zones reset,2022-01-04T10:00:00Z,ann,NONE,closed\n"
+                                              "2,Run crashes,2022-01-11T09:00:00Z,bo,NONE,open\n")
+    tickets = read_exports(sorted(tmp_path.iterdir())).tickets
+    assert sorted(zip(tickets["ticket_id"], tickets["product"], tickets["status"], strict=True)) == [
+        ("github:pt#1", "pt", "closed"), ("github:pt#2", "pt", "open")]
+
+
 def test_user_mapping_folder_jsonl_and_parquet(tmp_path):
     (tmp_path / "maps").mkdir()
     (tmp_path / "maps" / "shop.yaml").write_text(

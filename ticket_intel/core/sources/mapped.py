@@ -53,7 +53,12 @@ FIELDS = ("ticket_id", "created_at", "message", "subject", "customer_id", "accou
 REQUIRED = ("ticket_id", "created_at", "message")
 REPLY = "reply"  # a column holding the company's answer in the customer's own row (a question/answer export)
 DATED_BY_CONSTANT = ("created_at",)  # an undated dump can be placed in the week of its export
-BUILT_IN = ("file", "record")  # template fields filled from where a row is, not from its columns
+BUILT_IN = ("file", "file_undated", "record")  # template fields filled from where a row is, not from its columns
+# A date or ISO-week stamp in a file name (2022-01-03, 20220103, 2022-01, 2022-W01, 2022W01-1, with a
+# time after a T): when the file was exported, never what it holds. A bare year is no stamp ("office_2019").
+_STAMP = re.compile(r"""[-_. ]*(?<![A-Za-z0-9])(?:19|20)\d{2}
+    (?:[-_.]?W\d{2}(?:[-_.]?[1-7])? | ([-_.]?)(?:0[1-9]|1[0-2])(?:\1(?:0[1-9]|[12]\d|3[01]))?)
+    (?:T\d{2}(?:[-_:.]?\d{2}){0,2})?(?![A-Za-z0-9])""", re.VERBOSE | re.IGNORECASE)
 _TEMPLATE_FIELD = re.compile(r"\{([^{}]+)\}")
 _LAST_NUMBER = re.compile(r"(\d+)\D*$")
 SHOWN_VALUES = 8  # distinct values of a column a warning lists
@@ -211,20 +216,28 @@ def find_mapping(columns: Sequence[str], mappings: Sequence[Mapping]) -> Mapping
 
 def _value(spec: str, row: dict[str, Any], stem: str, locator: str) -> Any:
     """A column's value, or a template such as `{file}#{number}` filled from the row; `{file}` and
-    `{record}` (the record's line, row or index in its file) give an id to an export without one."""
+    `{record}` (the record's line, row or index in its file) give an id to an export without one,
+    and `{file_undated}` names what a dated weekly export is an export of (`undated`)."""
     if "{" not in spec:
         return row.get(spec)
     names = [f for _, f, _, _ in string.Formatter().parse(spec) if f and f not in BUILT_IN]
     values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names}
     if names and all(v == "" for v in values.values()):
         return None
-    return spec.format(file=stem, record=_record_number(locator), **values)
+    return spec.format(file=stem, file_undated=undated(stem), record=_record_number(locator), **values)
 
 
 def _record_number(locator: str) -> str:
     """`line 12` -> `12`, `row 3` -> `3`, `tickets[4]` -> `4`."""
     found = _LAST_NUMBER.search(locator)
     return found.group(1) if found else locator
+
+
+def undated(stem: str) -> str:
+    """A file stem without its date or week stamps: `pt_2022-W01` -> `pt`, `2022-01-03_zendesk` ->
+    `zendesk`; a stem that is nothing but a stamp stays as it is. Weekly exports named by date were
+    each their own product through `{file}`, so no theme id carried over from one week to the next."""
+    return _STAMP.sub("", stem).strip("-_. ") or stem
 
 
 def file_stem(file_name: str) -> str:
