@@ -9,6 +9,7 @@ import sys
 
 import dagster as dg
 import pytest
+import yaml
 
 from ticket_intel import PROJECT_ROOT
 
@@ -51,6 +52,21 @@ def test_definitions_contents():
         assert node.pools == {"duckdb"}, key
     checks = {c.name for c in graph.asset_check_keys}
     assert {"no_pii_survives", "raw_tickets_expectations", "redacted_tickets_expectations"} <= checks
+
+
+@pytest.mark.parametrize("config", ["dagster.yaml", "deploy/dagster-postgres.yaml"])
+def test_the_instance_purges_old_sensor_and_schedule_ticks(config, tmp_path):
+    """Dagster keeps every schedule tick and every sensor tick but the skipped ones forever; five
+    sensors tick every 30-60 s under `ticket-intel dev`, and nothing bounded them."""
+    from dagster._core.definitions.run_request import InstigatorType
+    from dagster._core.scheduler.instigation import TickStatus
+
+    retention = yaml.safe_load((PROJECT_ROOT / config).read_text(encoding="utf-8"))["retention"]
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"retention": retention}), encoding="utf-8")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    for kind in (InstigatorType.SENSOR, InstigatorType.SCHEDULE):
+        kept = instance.get_tick_retention_settings(kind)
+        assert kept[TickStatus.SKIPPED] == 7 and kept[TickStatus.FAILURE] == kept[TickStatus.SUCCESS] == 90, kind
 
 
 def test_weekly_partitions_start_on_monday_utc():
