@@ -16,7 +16,8 @@ import pytest
 
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
-from ticket_intel.defs.alerts import alerts_table, theme_alerts
+from ticket_intel.core.releases import FixSettings
+from ticket_intel.defs.alerts import alerts_for_week, alerts_table, theme_alerts
 from ticket_intel.defs.resources import AlertConfig, FindingsConfig, RankingConfig, Warehouse
 
 START = date(2026, 1, 5)
@@ -119,6 +120,25 @@ def test_each_partition_carries_its_own_weeks_alerts(tmp_path, instance):
     assert all(a["since"] is None for a in by_week[WEEKS[6].isoformat()]["alerts"].value)  # a spike's do not start
     assert "label T-spike" in by_week[WEEKS[6].isoformat()]["table"].value
     assert by_week[WEEKS[0].isoformat()]["table"].value == "No alerts this week."
+
+
+def test_a_run_s_alerts_see_the_themes_its_ranking_wrote(tmp_path):
+    """A run of several weeks reads each week's context before its ranking writes (cluster_summaries
+    comes first); its alerts must still see the themes ranked in its earlier weeks. Jest's 'Tests ·
+    coverage', ranked every week for nine months (1-4 of its tickets a week), was paged as new at 8."""
+    counts = {"T-steady": dict.fromkeys(range(7), 10), "T-small": {3: 1, 4: 1, 5: 1, 6: 8}}
+    warehouse = build_warehouse(tmp_path / "w.duckdb", counts, {"T-steady": 0, "T-small": 3})
+    with wh.open_warehouse(warehouse) as con:
+        ranked = wh.read(con, "SELECT * FROM marts.ranked_themes")
+        con.execute("DELETE FROM marts.ranked_themes")
+    resource = Warehouse(database=str(warehouse), context_cache_mb=1024)
+    with resource.connect() as con:
+        for week in WEEKS:  # the summaries, before the ranking
+            resource.week_context(con, week, "run", 8)
+        wh.replace(con, [wh.Replace("marts.ranked_themes", ranked)])  # the ranking
+        ctx = resource.week_context(con, WEEKS[6], "run", 8)
+        found = alerts_for_week(con, ctx, anomalies.AlertSettings(), "run", FixSettings())
+    assert "T-small" in ctx.ranked_before and found.empty
 
 
 def test_a_fixed_theme_that_comes_back_raises_one_regression_alert(tmp_path, instance):

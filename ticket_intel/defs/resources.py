@@ -9,6 +9,7 @@ lists) are strings here and parsed into the core's typed settings, with a clear 
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -63,7 +64,8 @@ class Warehouse(DuckDBResource):
     UI launches alike, on a file or a DuckLake: one writer at a time), records its worker process
     for `run_guard`, and after a run of a file without failed steps publishes the snapshot that
     readers open (`warehouse.access`). A run reads each week's context once (`week_context`) and hands it to
-    every stage after clustering; the cache lives as long as the resource, i.e. one run.
+    every stage after clustering, with what a later stage writes (the themes ranked before) read afresh;
+    the cache lives as long as the resource, i.e. one run.
     """
 
     wait_seconds: int = E.int("TICKET_INTEL_WRITER_WAIT_SECONDS")
@@ -105,7 +107,9 @@ class Warehouse(DuckDBResource):
     def week_context(self, con: duckdb.DuckDBPyConnection, week: date, run_id: str, window_weeks: int) -> WeekContext:
         key = (week, run_id)
         if key in self._contexts:
-            return self._contexts[key]
+            # The themes ranked before are written by the ranking, after the stage that first read the
+            # context: a backfill's alerts saw none and paged a theme ranked for months as new.
+            return replace(self._contexts[key], ranked_before=warehouse.ranked_before(con, week))
         ctx = warehouse.load_week_context(con, week, window_weeks)
         # Kept while the kept ones fit the budget (a weekly run's one week always): a backfill holding
         # every week grew by a window per week (5.8 GB at 200k tickets). Each stage walks the weeks in

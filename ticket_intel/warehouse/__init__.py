@@ -14,7 +14,7 @@ from ticket_intel.warehouse.connection import (
     replace,
     scalar,
 )
-from ticket_intel.warehouse.context import load_week_context
+from ticket_intel.warehouse.context import load_week_context, ranked_before
 from ticket_intel.warehouse.queries import (
     EmbeddingStore,
     add_review,
@@ -110,6 +110,7 @@ __all__ = [
     "migrate",
     "open_warehouse",
     "previous_themes",
+    "ranked_before",
     "ranked_themes",
     "ranked_week_near",
     "raw_tickets",

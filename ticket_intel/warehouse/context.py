@@ -46,12 +46,18 @@ _TRIAGE = """
     WHERE c.week_start = ?"""
 
 
+def ranked_before(con: duckdb.DuckDBPyConnection, week: date) -> frozenset[str]:
+    """The themes ranked in a week before `week`: written by the ranking, a stage after the one that
+    first reads a week's context in a run, so a cached context must read it again (`Warehouse.week_context`)."""
+    return frozenset(r[0] for r in con.execute(
+        "SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall())
+
+
 def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: int) -> WeekContext:
     """The clustered window ending at `week`, reviewed and counted, with each theme's record and
     each ticket's triage."""
     frame, vectors = read_vectors(con, _WINDOW, [week])
     themes = read(con, "SELECT theme_id, first_seen, origin, product FROM staging.themes WHERE week_start = ?", [week])
-    ranked = con.execute("SELECT DISTINCT theme_id FROM marts.ranked_themes WHERE week_start < ?", [week]).fetchall()
     families, parents = family_parents(read(
         con, "SELECT theme_id, event, related_theme_ids FROM ops.theme_events "
              "WHERE week_start <= ? AND event IN ('split', 'new_group') ORDER BY week_start, theme_id", [week]))
@@ -60,6 +66,6 @@ def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: 
         first_seen=dict(zip(themes["theme_id"], themes["first_seen"], strict=True)),
         origins=dict(zip(themes["theme_id"], themes["origin"], strict=True)),
         tracking_start=scalar(con, "SELECT min(week_start) FROM staging.themes"),
-        ranked_before=frozenset(r[0] for r in ranked), families=families, parents=parents,
+        ranked_before=ranked_before(con, week), families=families, parents=parents,
         triage=read(con, _TRIAGE, [week]), products_apart=bool(themes["product"].fillna("").ne("").any()),
     )
