@@ -27,7 +27,8 @@ the week placed into last week's themes, core/placement.py), then `families.dete
 It clusters on its own (fits and pools are not cached), so it costs more than the other two.
 
 A new-pattern alert that is not the found B counts as false; a spike alert is false unless it is
-the planted spike (duplicates of a found spike are counted apart). Rates are per 100 theme-weeks:
+the planted spike (duplicates of a found spike are counted apart); `paged` leaves out the false
+spikes that continue a spike of the week before, which are reported but not paged again. Rates are per 100 theme-weeks:
 ranked themes summed over weeks 2-10 (week 1 starts tracking, nothing can be new in it).
 Clustering labels are cached per window in `CACHE`, by the window's tickets and the clustering's parameters.
 """
@@ -265,7 +266,7 @@ def run(scenario: Scenario, x: np.ndarray, seed: int) -> tuple[list[dict[str, ob
                 top = hit.value_counts()
                 records.append({
                     "path": name, "pair": "/".join(scenario.pair), "scenario": scenario.name, "week": week,
-                    "kind": a["kind"], "tickets": a["tickets"], "themes": len(members),
+                    "kind": a["kind"], "tickets": a["tickets"], "themes": len(members), "continues": anomalies.continuing(a),
                     "intent": top.index[0] if len(top) else None, "share": float(top.iloc[0] / len(hit)) if len(top) else 0.0,
                 })
     theme_weeks.update({f"{name} fits": path.fits for name, path in paths.items()})
@@ -314,6 +315,7 @@ def summary(judged_alerts: pd.DataFrame, theme_weeks: Counter[str], n_pairs: int
         row[f"spike recall {SPIKE_FACTOR}x"] = (spikes["verdict"] == "hit").sum() / n_pairs
         row["spike duplicates"] = int((spikes["verdict"] == "duplicate").sum())
         row["false spikes /100"] = per100 * int((spikes["verdict"] == "false").sum())
+        row["paged /100"] = per100 * int(((spikes["verdict"] == "false") & ~spikes["continues"]).sum())  # not continuing
         row["weeks fit"] = theme_weeks[f"{path} fits"] / (n_pairs * (1 + len(NEW_SIZES)) * WEEKS)  # a spike and each B per pair
         out.append(row)
     return out
@@ -351,7 +353,7 @@ def evaluate(n_pairs: int = PAIRS, seed: int = 42, progress: bool = True,
             theme_weeks.update(weeks)
         if progress:
             print(f"  pair {k + 1}/{len(pairs)} done", flush=True)
-    columns = ["path", "pair", "scenario", "week", "kind", "tickets", "themes", "intent", "share"]
+    columns = ["path", "pair", "scenario", "week", "kind", "tickets", "themes", "continues", "intent", "share"]
     return pairs, judged(pd.DataFrame(records, columns=columns), pairs), theme_weeks
 
 

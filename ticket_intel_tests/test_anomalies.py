@@ -310,6 +310,26 @@ def test_a_pattern_already_theme_sized_earlier_is_not_new():
 
 # --- what an alert carries -------------------------------------------------------------------
 
+def test_a_spike_stays_out_of_the_baseline_and_the_next_week_continues_its_event():
+    """PowerToys' 'Run · crashes': 33 against 7.8, then 23 against 9.8, a baseline holding the 33,
+    paged as a fresh spike. The baseline is the normal weeks; the week after a spike continues it."""
+    frame = window({"A": {0: 7, 1: 8, 2: 7, 3: 5, 4: 6, 5: 3, 6: 33, 7: 23}})
+    assert anomalies.spiked([7, 8, 7, 5, 6, 3, 33]) == [False] * 6 + [True]
+    first, second = run(frame, 6), run(frame, 7)
+    assert [a["since"] for a in first] == [None]
+    [alert] = second
+    assert alert["baseline"] == pytest.approx(6.0) and alert["since"] == wk(6)  # 7, 8, 7, 5, 6, 3
+    assert notify.describe(alert).startswith(
+        f"Spike continues: 'label A' — 23 tickets from 23 customers in the week of {wk(7)}, still 3.8x its "
+        f"baseline of 6.0/week from before the spike began in the week of {wk(6)} (p = ")
+
+
+def test_a_spike_after_a_normal_week_is_a_new_event():
+    frame = window({"A": {0: 7, 1: 8, 2: 7, 3: 5, 4: 30, 5: 6, 6: 30}})
+    [alert] = run(frame, 6)
+    assert alert["since"] is None and alert["baseline"] == pytest.approx(6.6)  # 7, 8, 7, 5, 6: not the 30
+
+
 def test_alert_carries_numbers_examples_and_a_stable_key():
     frame = window({"A": dict.fromkeys(range(6), 10) | {6: 35}})
     first, again = run(frame, 6), run(frame, 6)
@@ -338,13 +358,13 @@ def test_a_broad_spike_is_not_flagged():
 
 
 def test_outliers_count_as_data_but_not_as_a_theme():
-    frame = window({"A": {5: 10, 6: 30}})
+    frame = window({"A": {5: 9, 6: 30}})  # 9 from nothing is below the count floor, not a spike itself
     outliers = pd.DataFrame({"ticket_id": [f"o{k}" for k in range(5)], "ticket_week": [wk(k) for k in range(5)],
                              "theme_id": None, "customer": [f"x{k}" for k in range(5)]})
     both = pd.concat([outliers, frame], ignore_index=True)
     # weeks 0-4 hold data (outliers), so A's zeros there are real zeros
     (alert,) = run(both, 6)
-    assert alert["baseline"] == pytest.approx(np.mean([0, 0, 0, 0, 0, 10])) and alert["baseline_weeks"] == 6
+    assert alert["baseline"] == pytest.approx(np.mean([0, 0, 0, 0, 0, 9])) and alert["baseline_weeks"] == 6
 
 
 def test_an_empty_window_gives_no_alerts():

@@ -51,6 +51,6 @@ def test_recall_by_the_second_week_counts_a_find_a_week_late_but_not_two():
     """An issue of a few tickets a week may be a group only over two weeks (core/subgroups.py)."""
     found = [("a/b", adjacent.NEW_WEEK, "hit"), ("c/d", adjacent.NEW_WEEK + 1, "late"), ("e/f", adjacent.NEW_WEEK + 2, "late")]
     alerts = pd.DataFrame([{"path": "placed", "pair": pair, "scenario": "new B=6", "week": week, "kind": anomalies.NEW_PATTERN,
-                            "verdict": verdict} for pair, week, verdict in found])
+                            "continues": False, "verdict": verdict} for pair, week, verdict in found])
     row = next(r for r in adjacent.summary(alerts, Counter({p: 100 for p in adjacent.PATHS}), 4) if r["path"] == "placed")
     assert (row["new recall B=6"], row["late B=6"], row["by week 2 B=6"]) == (0.25, 2, 0.5)

@@ -211,6 +211,22 @@ def test_outbox_queues_each_key_once_and_keeps_failures():
     assert box.pending == {} and box.sent == {SPIKE["alert_key"]}
 
 
+def test_a_spike_that_continues_a_paged_event_is_not_paged_again_but_says_it_continues():
+    """PowerToys' 'Run · crashes' paged 33 tickets on 2024-07-01 and 23 on 07-08, one crash."""
+    later = {**SPIKE, "alert_key": "T20261012-00|2026-11-16|volume_spike", "week_start": "2026-11-16",
+             "since": "2026-11-09"}
+    box = Outbox()
+    box.add([later], "volume_spike")  # its first week was never paged: this is the event's page
+    assert list(box.pending) == [later["alert_key"]]
+    box, week_three = Outbox(sent={SPIKE["alert_key"]}), {**later, "alert_key": "T20261012-00|2026-11-23|volume_spike",
+                                                           "week_start": "2026-11-23"}
+    box.add([later, week_three], "volume_spike")
+    assert box.pending == {}
+    assert notify.describe(later).startswith(
+        "Spike continues: 'Declined card payments' — 22 tickets from 21 customers in the week of 2026-11-16, "
+        "still 4.4x its baseline of 5.0/week from before the spike began in the week of 2026-11-09 (p = 1.8e-08).")
+
+
 def test_outbox_survives_its_cursor():
     box = Outbox(after=41)
     box.add([SPIKE], "volume_spike")

@@ -9,7 +9,9 @@ flag what a person would call a spike.
 Only weeks that say something about the theme form its baseline: weeks that hold data (a week
 before the first export is unknown, not zero) and, for a theme born without an ancestor, weeks
 since its birth (before it, the theme did not exist). With fewer than `min_baseline_weeks` such
-weeks there is no baseline, so no spike: a theme must first show what normal looks like.
+weeks there is no baseline, so no spike: a theme must first show what normal looks like. Nor does a
+week that spiked (`spiked`): the baseline is the theme's normal weeks, and a spike the week after a
+spike continues that event (`since`: the week it began).
 
 Weekly counts are burstier than Poisson (releases, outages, one customer filing many tickets).
 The ratio and count floors carry most of that: on large themes the ratio decides, and the tail
@@ -66,6 +68,12 @@ def began_before(since: Any, week: Any) -> bool:
     weeks), whichever way the alert carries its dates: `datetime.date` in the warehouse, ISO strings
     in the UI's and the webhooks' payloads, a missing value (None, NaT) for an alert of one week."""
     return since is not None and not pd.isna(since) and pd.Timestamp(since).date() < pd.Timestamp(week).date()
+
+
+def continuing(alert: Mapping[str, Any]) -> bool:
+    """Whether an alert is a spike that continues the event of the weeks before it (`since`, the week it
+    began): reported, and told to the theme's tracker issue, but not paged again (docs/alerts.md)."""
+    return alert["kind"] == SPIKE and began_before(alert.get("since"), alert["week_start"])
 
 
 def named(alerts: Sequence[Mapping[str, Any]], label_of: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -222,17 +230,33 @@ def started(ctx: WeekContext, theme_id: str) -> date:
     return ctx.week
 
 
+def spiked(history: Sequence[int], settings: AlertSettings = AlertSettings()) -> list[bool]:
+    """Which of a theme's eligible weeks (oldest first) spiked against the weeks before them that did
+    not: a baseline describes normal weeks, so a spike stays out of the baseline of the weeks after it
+    (PowerToys' 'Run · crashes', 33 against 7.8, made the next week's baseline 9.8)."""
+    flags: list[bool] = []
+    for k, count in enumerate(history):
+        normal = [c for c, f in zip(history[:k], flags, strict=True) if not f]
+        flags.append(spike_test(count, normal, settings).is_spike)
+    return flags
+
+
 def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
+    """A spike against the theme's normal weeks; one that follows spiked weeks continues their event,
+    which began (`since`) at the first of them."""
     theme_id = str(theme["theme_id"])
     weeks = ctx.baseline_weeks(theme_id)
-    test = spike_test(int(theme["tickets"]), tc.series(ctx.counts, theme_id, weeks), settings)
+    flags = spiked(tc.series(ctx.counts, theme_id, weeks), settings)
+    normal = [w for w, f in zip(weeks, flags, strict=True) if not f]
+    test = spike_test(int(theme["tickets"]), tc.series(ctx.counts, theme_id, normal), settings)
     if not test.is_spike:
         return None
-    by_customer = spike_test(int(theme["customers"]), tc.series(ctx.counts, theme_id, weeks, "customers"),
+    by_customer = spike_test(int(theme["customers"]), tc.series(ctx.counts, theme_id, normal, "customers"),
                              settings, min_count=0)
+    began = len(flags) - next((k for k, f in enumerate(reversed(flags)) if not f), len(flags))  # the last spiked run
     return {"kind": SPIKE, "baseline": test.baseline, "ratio": test.ratio, "p_value": test.p_value,
             "customer_baseline": by_customer.baseline, "concentrated": not by_customer.is_spike,
-            "baseline_weeks": test.weeks}
+            "baseline_weeks": test.weeks, "since": weeks[began] if began < len(weeks) else None}
 
 
 def week_themes(ctx: WeekContext, themes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ticket_intel.core.anomalies import NEW_PATTERN, began_before, related_names
+import pandas as pd
+
+from ticket_intel.core.anomalies import NEW_PATTERN, SPIKE, alert_key, began_before, continuing, related_names
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 
 KINDS = ("log", "slack", "webhook")
@@ -62,10 +64,13 @@ class Outbox:
             self.pending[key].update(attempts=attempts, error=error)
 
     def add(self, alerts: Iterable[Mapping[str, Any]], kind: str) -> None:
-        """Queue the alerts of `kind` not delivered yet (the newest numbers win)."""
+        """Queue the alerts of `kind` not delivered yet (the newest numbers win), but a spike that
+        continues an event whose first week was delivered: one event, one page."""
         for alert in alerts:
             key = alert["alert_key"]
-            if alert["kind"] == kind and key not in self.sent:
+            paged = continuing(alert) and alert_key(
+                alert["theme_id"], pd.Timestamp(alert["since"]).date(), SPIKE) in self.sent
+            if alert["kind"] == kind and key not in self.sent and not paged:
                 self.pending[key] = {**self.pending.get(key, {"attempts": 0}), "alert": dict(alert)}
 
     def delivered(self, key: str) -> int:
@@ -98,8 +103,11 @@ def describe(alert: Mapping[str, Any]) -> str:
     week, label, related = alert["week_start"], alert["label"], related_names(alert)
     who = f"{alert['tickets']} tickets from {alert['customers']} customers"
     if alert["kind"] == "volume_spike":
-        text = (f"Spike: '{label}' — {who} in the week of {week}, {alert['ratio']:.1f}x its baseline of "
-                f"{alert['baseline']:.1f}/week (p = {alert['p_value']:.2g}).")
+        ratio, baseline, p = f"{alert['ratio']:.1f}x", f"{alert['baseline']:.1f}/week", f"p = {alert['p_value']:.2g}"
+        text = (f"Spike continues: '{label}' — {who} in the week of {week}, still {ratio} its baseline of {baseline}"
+                f" from before the spike began in the week of {alert['since']} ({p})."
+                if continuing(alert) else
+                f"Spike: '{label}' — {who} in the week of {week}, {ratio} its baseline of {baseline} ({p}).")
         if alert.get("concentrated"):
             text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")

@@ -74,7 +74,7 @@ def alerts_table(payload: list[dict]) -> str:
     lines = ["| kind | theme | tickets | customers | baseline | ratio | p | release | examples |",
              "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for a in payload:
-        ratio = f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new" + (
+        ratio = (f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new") + (  # a spike's continues its event
             f" since {a['since']}" if anomalies.began_before(a.get("since"), a["week_start"]) else "")
         p = f"{a['p_value']:.1g}" if a["p_value"] is not None else ""
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
