@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import SHARED, cached_embed, skipped_without, table
-from ticket_intel.core import anomalies, cluster, families, identity, subgroups, theme_week
+from ticket_intel.core import anomalies, cluster, families, identity, subgroups, theme_week, weeks
 from ticket_intel.core.context import make_context
 from ticket_intel.core.placement import RefitPolicy
 from ticket_intel.core.rank import RankSettings, rank_week
@@ -215,8 +215,9 @@ def step(path: Path, week: date, win: pd.DataFrame, x: np.ndarray, labels: np.nd
     frame = win.assign(theme_id=theme_of, series_theme_id=series_of, account_id=None, plan=None,
                        monthly_revenue=np.nan,
                        similarity=[float(x[i] @ centroid[t]) if t else np.nan for i, t in enumerate(theme_of)])
-    path.events += events
-    split, parents = families.family_parents(pd.DataFrame(path.events)) if path.groups else ({}, {})
+    path.events += [{**e, "week_start": week} for e in events]
+    split, parents = (families.family_parents(pd.DataFrame(path.events), weeks.window(week, WINDOW_WEEKS)[0])
+                      if path.groups else ({}, {}))
     ctx = make_context(week, WINDOW_WEEKS, frame, ReviewState(), vectors=x, first_seen=path.first_seen,
                        origins=path.origins, tracking_start=tracking_start,
                        ranked_before=frozenset(path.ranked_before), families=split, parents=parents)

@@ -114,6 +114,27 @@ def test_a_spike_in_one_piece_is_not_hidden_by_a_large_quiet_sibling():
     assert [(a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [("T2", 16, [])]
 
 
+def test_a_spike_in_one_piece_is_its_own_alert_not_its_family_s():
+    """Next.js 2023-04-03: the route theme went from about 3.8 to 19 a week; with four pieces cut from
+    the same first-week theme it read 42 against 19.2, 2.2x, half of the week's titles."""
+    counts = {"T1": {**{k: 4 for k in range(1, 7)}, 7: 19}, "T2": {k: 8 for k in range(1, 8)},
+              "T3": {**{k: 7 for k in range(1, 7)}, 7: 12}}
+    events = [*SPLIT, {"theme_id": "T3", "event": "split", "related_theme_ids": ["T1"]}]
+    alerts = run(counts, events)
+    assert [(a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [("T1", 19, [])]
+    assert alerts[0]["baseline"] == 4.0
+
+
+def test_a_family_is_joined_by_the_splits_of_the_window_only():
+    """PowerToys 2024-09-02: FancyZones counted with Keyboard manager, PowerRename and Mouse Without
+    Borders, pieces split in March to May off the first week's broad theme."""
+    events = pd.DataFrame([{"week_start": wk(0), "theme_id": "T2", "event": "split", "related_theme_ids": ["T1"]},
+                           {"week_start": wk(9), "theme_id": "T3", "event": "split", "related_theme_ids": ["T1"]},
+                           {"week_start": wk(1), "theme_id": "T4", "event": "new_group", "related_theme_ids": ["T1"]}])
+    assert families.family_parents(events, wk(2)) == ({"T1": "T1", "T3": "T1"}, {"T4": "T1"})
+    assert families.family_parents(events)[0] == {"T1": "T1", "T2": "T1", "T3": "T1"}
+
+
 def test_unrelated_themes_spike_separately():
     counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}}
     assert sorted(a["theme_id"] for a in run(counts, [])) == ["T1", "T2"]
@@ -123,6 +144,14 @@ def test_a_new_group_alert_names_its_parent():
     counts = {"T1": {k: 10 for k in range(1, 8)}, "G": {7: 6}}
     alerts = run(counts, [], parents={"G": "T1"}, births={"G": wk(7)})
     assert [(a["kind"], a["theme_id"], a["related_theme_ids"]) for a in alerts] == [(anomalies.NEW_PATTERN, "G", ["T1"])]
+
+
+def test_a_spike_of_a_former_new_group_is_not_counted_with_its_parent():
+    """PowerToys 2024-07-01: 'Run · crashes', a new group in May, read "Counted together with
+    'Startup · run', split from the same theme" once it spiked alone: its parent's tickets were not in it."""
+    counts = {"T1": {k: 10 for k in range(1, 8)}, "G": {**{k: 6 for k in range(1, 7)}, 7: 30}}
+    alerts = run(counts, [], parents={"G": "T1"}, births={"G": wk(1)})
+    assert [(a["kind"], a["theme_id"], a["related_theme_ids"]) for a in alerts] == [(anomalies.SPIKE, "G", [])]
 
 
 def test_events_read_back_from_the_warehouse_hold_arrays():

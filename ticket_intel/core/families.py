@@ -3,12 +3,13 @@
 When re-clustering splits a theme (identity event `split`, with the theme it came from in
 `related_theme_ids`), one issue's tickets are filed under two ids. A spike of that issue then
 falls into both, and each piece alone may alert (two alerts for one spike) or neither (each below
-the floor). So the pieces form a **family**: every theme joined to its origin by a split, over all
-earlier weeks, transitively. A family whose members hold tickets this week is tested on its
-combined weekly counts; when that spikes it raises one alert with the combined count, named after
-the member with most tickets this week, the others listed in `related_theme_ids`, and its members'
-own spike alerts are dropped. Otherwise each member is tested alone as before, so a spike in one
-small piece is not hidden by a large quiet sibling.
+the floor). So the pieces form a **family**: every theme joined to its origin by a split of the
+window, transitively (an older split moved none of the tickets counted). A family whose members hold
+tickets this week is tested on its combined weekly counts; when that spikes it raises one alert with
+the combined count, named after the member with most tickets this week, the others listed in
+`related_theme_ids`, and its members' own spike alerts are dropped, unless exactly one member
+spikes alone: that is the one alert, not diluted by its quiet siblings. Otherwise each member is
+tested alone as before, so a spike in one small piece is not hidden by a large quiet sibling.
 
 A new group (`new_group`, core/subgroups.py) is not a split: nothing like its tickets was in its
 parent before, so it is a different issue and never joins its parent's family. Its new-pattern
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 
@@ -66,12 +68,17 @@ def split_families(events: Iterable[Mapping[str, object]]) -> dict[str, str]:
     return {t: find(t) for t in root}
 
 
-def family_parents(events: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
-    """(theme -> family, new group -> the theme it grew in) from the identity events up to a week."""
+def family_parents(events: pd.DataFrame, window_start: date | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(theme -> family, new group -> the theme it grew in) from the identity events up to a week, the
+    families from the splits of the window that starts at `window_start` (events with `week_start`): an
+    older split moved none of the tickets the spike test counts, and chained over all history it joined
+    every piece ever cut from a first week's broad theme (PowerToys' FancyZones counted with Keyboard
+    manager, PowerRename and Mouse Without Borders in September by splits of March to May)."""
     records = events.to_dict("records") if len(events) else []
     parents = {str(e["theme_id"]): str(next(iter(e[RELATED]))) for e in records
                if e["event"] == NEW_GROUP and e[RELATED] is not None and len(e[RELATED])}
-    return split_families(records), parents
+    recent = [e for e in records if window_start is None or pd.Timestamp(e["week_start"]).date() >= window_start]
+    return split_families(recent), parents
 
 
 def with_born_apart(ctx: WeekContext, settings: AlertSettings) -> tuple[WeekContext, dict[str, str]]:
@@ -113,8 +120,9 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     apart naming where they grew. Every alert gets `related_theme_ids`."""
     settings = settings or AlertSettings()
     ctx, apart = with_born_apart(ctx, settings)
-    alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]] if a["theme_id"] in ctx.parents else []}  # type: ignore[index]
-              for a in anomalies.detect(ctx, themes, settings)]
+    alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]]  # type: ignore[index]
+               if a["kind"] == anomalies.NEW_PATTERN and a["theme_id"] in ctx.parents else []}
+              for a in anomalies.detect(ctx, themes, settings)]  # a spike is counted with no parent
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     present = set(this_week["theme_id"])
     ranked = {str(t["theme_id"]): t for t in themes}
@@ -128,7 +136,8 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
             continue
         found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
         spikes = [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
-        if spikes:
+        alone = [a for a in alerts if a["kind"] == anomalies.SPIKE and a["theme_id"] in members]
+        if spikes and len(alone) != 1:  # one piece spiking alone is the alert: no duplicate, no grab bag
             alerts = [a for a in alerts if not (a["kind"] == anomalies.SPIKE and a["theme_id"] in members)]
             alerts += spikes
     return alerts

@@ -9,6 +9,7 @@ import duckdb
 from ticket_intel.core.context import WeekContext, make_context
 from ticket_intel.core.families import family_parents
 from ticket_intel.core.review import review_state
+from ticket_intel.core.weeks import window as window_of
 from ticket_intel.warehouse.connection import read, read_vectors, scalar
 from ticket_intel.warehouse.queries import reviews
 
@@ -59,8 +60,9 @@ def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: 
     frame, vectors = read_vectors(con, _WINDOW, [week])
     themes = read(con, "SELECT theme_id, first_seen, origin, product FROM staging.themes WHERE week_start = ?", [week])
     families, parents = family_parents(read(
-        con, "SELECT theme_id, event, related_theme_ids FROM ops.theme_events "
-             "WHERE week_start <= ? AND event IN ('split', 'new_group') ORDER BY week_start, theme_id", [week]))
+        con, "SELECT week_start, theme_id, event, related_theme_ids FROM ops.theme_events "
+             "WHERE week_start <= ? AND event IN ('split', 'new_group') ORDER BY week_start, theme_id", [week]),
+        window_of(week, window_weeks)[0])
     return make_context(
         week, window_weeks, frame, review_state(reviews(con)), vectors=vectors,
         first_seen=dict(zip(themes["theme_id"], themes["first_seen"], strict=True)),
