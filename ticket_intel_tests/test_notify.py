@@ -110,6 +110,15 @@ def test_describe_says_a_new_group_found_over_two_weeks_began_the_week_before():
         notify.describe({**group, "since": "2026-10-26"})
 
 
+def test_a_two_week_new_pattern_without_a_parent_says_both_weeks():
+    """twcs' 'Customer service · charging', 4 tickets on 2017-10-23 and 5 on 10-30, found among the
+    outliers, read "9 tickets … in the week of 2017-10-30, never seen before"."""
+    text = notify.describe({**NEW, "tickets": 9, "customers": 9, "since": "2026-10-26"})
+    assert "9 tickets from 9 customers in the weeks of 2026-10-26 and 2026-11-02, never seen before." in text
+    earlier = notify.describe({**NEW, "since": "2026-10-26", "baseline": 0.5, "baseline_weeks": 6})
+    assert "in the weeks of 2026-10-26 and 2026-11-02, a theme for the first time; 0.5/week before it" in earlier
+
+
 def test_describe_names_related_themes_by_their_labels():
     """A new group's parent and a split spike's other pieces by their labels, then their ids; an id
     alone where the alert kept no label (stored before alerts kept them)."""

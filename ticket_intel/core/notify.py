@@ -115,16 +115,14 @@ def describe(alert: Mapping[str, Any]) -> str:
             text += f" Counted together with {', '.join(related)}, split from the same theme."
     elif alert["kind"] == REGRESSION:
         text = describe_regression(alert, alert.get("fix_release") or "its release")
-    elif related:
+    else:  # a new pattern; a new group found over two weeks counts both
         when = (f"in the weeks of {alert['since']} and {week}" if began_before(alert.get("since"), week)
                 else f"in the week of {week}")
         text = (f"New pattern: '{label}' — {who} {when}, a new group of tickets inside theme "
-                f"{related[0]}, with no close neighbours in earlier weeks.")
-    elif alert.get("baseline"):
-        text = (f"New pattern: '{label}' — {who} in the week of {week}, a theme for the first time; "
-                f"{alert['baseline']:.1f}/week before it in the {alert['baseline_weeks']} weeks of data.")
-    else:
-        text = f"New pattern: '{label}' — {who} in the week of {week}, never seen before."
+                f"{related[0]}, with no close neighbours in earlier weeks." if related else
+                f"New pattern: '{label}' — {who} {when}, a theme for the first time; {alert['baseline']:.1f}/week "
+                f"before it in the {alert['baseline_weeks']} weeks of data." if alert.get("baseline") else
+                f"New pattern: '{label}' — {who} {when}, never seen before.")
     if alert["kind"] == NEW_PATTERN and alert.get("concentrated"):
         text += f" Mostly one customer's: one filed {alert['top_customer_tickets']} of them."
     if alert.get("after_release"):
