@@ -321,7 +321,7 @@ def test_a_run_with_a_failed_check_writes_its_outputs_and_exits_with_its_own_cod
         is_step_materialization=False)
     plan = runner.WeekPlan(dt.date(2017, 11, 27), dt.date(2017, 11, 27), 1, 0)
     monkeypatch.setattr(cli, "_plan_and_execute", lambda *a: (plan, SimpleNamespace(all_events=[check])))
-    monkeypatch.setattr(cli, "_print_ingest", lambda warehouse: None)
+    monkeypatch.setattr(cli, "_print_ingest", lambda warehouse, inbox: None)
     (tmp_path / "inbox").mkdir()
     with wh.open_warehouse(tmp_path / "w.duckdb"):
         pass
