@@ -7,9 +7,10 @@ the floor). So the pieces form a **family**: every theme joined to its origin by
 window, transitively (an older split moved none of the tickets counted). A family whose members hold
 tickets this week is tested on its combined weekly counts; when that spikes it raises one alert with
 the combined count, named after the member with most tickets this week, the others listed in
-`related_theme_ids`, and its members' own spike alerts are dropped, unless exactly one member
-spikes alone: that is the one alert, not diluted by its quiet siblings. Otherwise each member is
-tested alone as before, so a spike in one small piece is not hidden by a large quiet sibling.
+`related_theme_ids`, and its members' own spike alerts are dropped (issue 11: a spike whose
+tickets fall into two themes split from one series is one alert with the combined count).
+Otherwise each member is tested alone as before, so a spike in one small piece is not hidden by a
+large quiet sibling.
 
 A new group (`new_group`, core/subgroups.py) is not a split: nothing like its tickets was in its
 parent before, so it is a different issue and never joins its parent's family. Its new-pattern
@@ -136,8 +137,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
             continue
         found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
         spikes = [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
-        alone = [a for a in alerts if a["kind"] == anomalies.SPIKE and a["theme_id"] in members]
-        if spikes and len(alone) != 1:  # one piece spiking alone is the alert: no duplicate, no grab bag
+        if spikes:
             alerts = [a for a in alerts if not (a["kind"] == anomalies.SPIKE and a["theme_id"] in members)]
             alerts += spikes
     return alerts
