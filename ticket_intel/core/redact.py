@@ -355,24 +355,9 @@ WARM_UP = ("Hello, this is Jane Doe (jane.doe@example.com, jane dot doe at examp
            "10 Main Street, Springfield; IBAN DE89 3704 0044 0532 0130 00, SSN 219-09-9999.")
 
 
-@lru_cache(maxsize=4)
-def _engines(settings: RedactionSettings) -> Engines:
-    """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
-    _import_presidio()
-    import regex
-    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpArtifacts
-    from presidio_analyzer.nlp_engine.slim_spacy_nlp_engine import SlimSpacyNlpEngine
+def _number_recognizers(settings: RedactionSettings) -> list[Any]:
+    """Presidio's phone and IP recognizers, less the numbers that are versions, builds and ids."""
     from presidio_analyzer.predefined_recognizers import IpRecognizer, PhoneRecognizer
-    from presidio_anonymizer import AnonymizerEngine
-    from presidio_anonymizer.entities import OperatorConfig
-
-    class TokenizerOnlyEngine(SlimSpacyNlpEngine):
-        """spaCy's blank English tokenizer; lower-cased tokens stand in for lemmas in context matching."""
-
-        def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
-            return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[t.idx for t in doc],
-                                lemmas=[t.lower_ for t in doc], nlp_engine=self, language=language)
 
     class MinDigitsPhoneRecognizer(PhoneRecognizer):
         """libphonenumber's 'possible number' matches (fictional 555 numbers included) of 7+ digits:
@@ -396,6 +381,29 @@ def _engines(settings: RedactionSettings) -> Engines:
                     if not names_no_host(text[r.start:r.end]) and not is_version(text, r.start, r.end, products)]
 
     products = gazetteer(frozenset(settings.keep_words)).products
+    return [MinDigitsPhoneRecognizer(supported_entity="PHONE", supported_regions=settings.phone_regions, leniency=0,
+                                     context=list(PHONE_CONTEXT)),
+            HostIpRecognizer(supported_entity="IP_ADDRESS")]
+
+
+@lru_cache(maxsize=4)
+def _engines(settings: RedactionSettings) -> Engines:
+    """Analyzer + anonymizer for these settings (built once per process: spaCy and Presidio load slowly)."""
+    _import_presidio()
+    import regex
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+    from presidio_analyzer.nlp_engine.slim_spacy_nlp_engine import SlimSpacyNlpEngine
+    from presidio_anonymizer import AnonymizerEngine
+    from presidio_anonymizer.entities import OperatorConfig
+
+    class TokenizerOnlyEngine(SlimSpacyNlpEngine):
+        """spaCy's blank English tokenizer; lower-cased tokens stand in for lemmas in context matching."""
+
+        def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
+            return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[t.idx for t in doc],
+                                lemmas=[t.lower_ for t in doc], nlp_engine=self, language=language)
+
     nlp = TokenizerOnlyEngine(models=[{"lang_code": "en", "model_name": "blank:en"}], auto_download=False)
     nlp.load()
     classes = _recognizer_classes()
@@ -404,9 +412,7 @@ def _engines(settings: RedactionSettings) -> Engines:
     registry = RecognizerRegistry(supported_languages=["en"])
     for recognizer in [
         *_strict_recognizers(),
-        MinDigitsPhoneRecognizer(supported_entity="PHONE", supported_regions=settings.phone_regions, leniency=0,
-                                 context=list(PHONE_CONTEXT)),
-        HostIpRecognizer(supported_entity="IP_ADDRESS"),
+        *_number_recognizers(settings),
         classes["url"](supported_entity="URL"),
         classes["person"](frozenset(settings.keep_words)),
         PatternRecognizer(supported_entity="ORDER", patterns=orders, name="OrderNumbers"),
