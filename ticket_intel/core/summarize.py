@@ -11,8 +11,10 @@ then the level a quarter of the tickets reach and the signal most of them show.
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from ticket_intel.core.common_words import COMMON_ZIPF
 from ticket_intel.core.counts import customer_key, rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
 from ticket_intel.core.triage import praises, signal_and_severity
@@ -76,9 +79,10 @@ SUPPORT_STOP_WORDS = frozenset({
     "goes", "going", "gone", "went", "make", "makes", "making", "keeps", "keeping", "kept", "let", "lets",
     "letting", "happen", "happened", "happening", "happens", "occur", "occurred", "occurring", "occurs",
 })
-_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]")
+# A word: letters of any script, with inner apostrophes and hyphens ("don't", "top-up", "facturación";
+# `[a-z]` alone cut "sesión" into "sesi" and "n").
+_WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
 _MEANING_WORD = re.compile(r"[^\W_]+")  # a word of meaning: warehouse/queries.py counts `[^\s[:punct:]]+`
-_WRITTEN_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*[A-Za-z]")
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
 
@@ -244,13 +248,56 @@ def backlog_title(signal: str, topic: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    return text.replace("\u2019", "'").replace("\u2018", "'")
+    """Composed accents (a decomposed "é" is two characters, and `_WORD` stops at the second) and
+    straight apostrophes."""
+    return unicodedata.normalize("NFC", text).replace("\u2019", "'").replace("\u2018", "'")
 
 
-def _stop_words() -> frozenset[str]:
+@lru_cache(maxsize=64)
+def _stop_words(languages: frozenset[str] = frozenset()) -> frozenset[str]:
+    """English's stop words and the support ones, and spaCy's stop words of each other language in
+    `languages` (a multilingual model's themes: a Spanish login theme read "Iniciar sesi · la", a German
+    one "Meine berweisung · nicht"). Only the theme's own languages: a union of all would drop English
+    words that are another language's stop words ("die", "final", "local")."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS) | SUPPORT_STOP_WORDS
+    words = frozenset(ENGLISH_STOP_WORDS) | SUPPORT_STOP_WORDS
+    return words.union(*(_language_stop_words(code) for code in sorted(languages)))
+
+
+def _language_stop_words(code: str) -> frozenset[str]:
+    """spaCy's stop words of an ISO 639 language (shipped in spaCy's package, no model needed); none
+    for English (sklearn's are used), `und` or a language spaCy has no list for."""
+    if code == "en" or not re.fullmatch(r"[a-z]{2,3}", code):
+        return frozenset()
+    try:
+        module = importlib.import_module(f"spacy.lang.{code}.stop_words")
+    except ModuleNotFoundError:
+        return frozenset()
+    return frozenset(_normalise(w).lower() for w in module.STOP_WORDS)
+
+
+def _common_in(word: str, languages: frozenset[str]) -> bool:
+    """Whether `word` is common (`COMMON_ZIPF`) in one of `languages` other than English, by wordfreq."""
+    from wordfreq import zipf_frequency
+
+    return any(zipf_frequency(word, code) >= COMMON_ZIPF for code in (languages - {"en"}) & _wordfreq_languages())
+
+
+@lru_cache(maxsize=1)
+def _wordfreq_languages() -> frozenset[str]:
+    from wordfreq import available_languages
+
+    return frozenset(available_languages())
+
+
+def _theme_languages(languages: Sequence[object]) -> frozenset[str]:
+    """The languages of a theme's tickets whose stop words apply to it: each with at least
+    `MIN_TERM_SHARE` of them, the share a term needs. A language's stop words could reach that share
+    from its own tickets only, and one misdetected English ticket must not drop "die" or "final"
+    from an English theme's words."""
+    counts = Counter(code for code in languages if isinstance(code, str))
+    return frozenset(c for c, n in counts.items() if n >= max(1.0, MIN_TERM_SHARE * len(languages)))
 
 
 _NEGATION = re.compile(r"\b(\w+n't|not|no|never|without)\b")
@@ -287,23 +334,26 @@ def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
     contractions (I'm, we've) carry no topic. Cached: the summaries read each ticket of a window
     again for every week that window covers."""
     text = _PHRASE_BREAK.sub(" . ", _normalise(meaning).lower())
-    words_of = ([w.removesuffix("'s") for w in _WORD.findall(part)] for part in _SENTENCE_BREAK.split(text))
+    words_of = ([w.removesuffix("'s") for w in _WORD.findall(part) if len(w) > 1] for part in _SENTENCE_BREAK.split(text))
     return tuple(tuple(w for w in words if "'" not in w) for words in words_of)
 
 
-def _theme_phrases(meanings: Sequence[str], stop: frozenset[str]) -> list[list[list[str]]]:
+def _theme_phrases(meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> list[list[list[str]]]:
     """`_sentences` of each of one theme's texts for meaning, as `_content_phrases` keeps them."""
-    return _content_phrases([_sentences(t) for t in meanings], stop)
+    return _content_phrases([_sentences(t) for t in meanings], languages)
 
 
-def _content_phrases(phrases: Sequence[tuple[tuple[str, ...], ...]], stop: frozenset[str]) -> list[list[list[str]]]:
+def _content_phrases(phrases: Sequence[tuple[tuple[str, ...], ...]], languages: frozenset[str] = frozenset()
+                     ) -> list[list[list[str]]]:
     """One theme's `_sentences` (stop words too: "neeed" misspells "need"), misspellings folded into
     the correctly spelled word the theme also uses ("chcek" -> "check"), so no term or label shows
-    the misspelling, and without stop words, profanity or words of strong feeling (`_tone`)."""
+    the misspelling, and without stop words (of English and the theme's other `languages`),
+    profanity or words of strong feeling (`_tone`). A word common in one of those languages is no
+    misspelling of an English one ("problema", "servicio" are not "problem", "service")."""
     counts = Counter(w for doc in phrases for phrase in doc for w in phrase)
-    folds = spelling_folds(counts)
+    folds = {w: to for w, to in spelling_folds(counts).items() if not _common_in(w, languages)}
     words = {folds.get(w, w) for w in counts}
-    drop = stop | profane_words(words) | {w for w in words if _tone(w)}
+    drop = _stop_words(languages) | profane_words(words) | {w for w in words if _tone(w)}
     kept = {w: folded for w in counts if (folded := folds.get(w, w)) not in drop}
     return [[[kept[w] for w in phrase if w in kept] for phrase in doc] for doc in phrases]
 
@@ -328,8 +378,7 @@ def class_tfidf_terms(docs_by_theme: Mapping[str, Sequence[str]], top_n: int = 8
     one customer repeating a name or a typo never labels a theme; a term overlapping one already
     chosen (same words, or a variant of a word) is skipped, so the list says different things.
     """
-    stop = _stop_words()
-    return _tfidf_terms({t: _theme_phrases(_meanings(texts), stop) for t, texts in docs_by_theme.items()}, top_n)
+    return _tfidf_terms({t: _theme_phrases(_meanings(texts)) for t, texts in docs_by_theme.items()}, top_n)
 
 
 def _tfidf_terms(phrases_by_theme: Mapping[str, list[list[list[str]]]], top_n: int = 8,
@@ -400,7 +449,7 @@ def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
     needs most of the word's uses; a capital first letter alone only starts a sentence."""
     written: Counter[str] = Counter()
     for text in map(_normalise, meanings):
-        words = _WRITTEN_WORD.findall(text)
+        words = _WORD.findall(text)
         written.update(_unshouted(words) if _CAPITALS_WORD.search(text) else words)
     total: Counter[str] = Counter()
     inner: dict[str, str] = {}  # per word, its most used form with a capital after the first letter
@@ -437,7 +486,7 @@ def shouted(text: str) -> bool:
     """Mostly shouted (three words or more): quoted as a theme's typical wording in the report and
     in its backlog item it reads as the shouting, not the issue ("STOP PLAYING AND FIX Y'ALL
     PHONES" stood for a twcs theme)."""
-    words = [w for w in _WRITTEN_WORD.findall(_normalise(text)) if len(w) > 1]
+    words = [w for w in _WORD.findall(_normalise(text)) if len(w) > 1]
     loud = sum(_loud(words))
     return loud >= 3 and 2 * loud > len(words)
 
@@ -453,10 +502,9 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[l
     """
     if not terms:
         return ""
-    stop = _stop_words()
     top = set(terms[0].split())
     df: Counter[tuple[str, ...]] = Counter()
-    for doc in phrases if phrases is not None else _theme_phrases(_meanings(texts), stop):
+    for doc in phrases if phrases is not None else _theme_phrases(_meanings(texts)):
         seen = set()
         for words in doc:
             for n in (2, 3):
@@ -476,7 +524,6 @@ LABEL_SEPARATOR = " \u00b7 "  # between a label's head phrase and its next term:
 # A clause ends at punctuation or a conjunction: "my card doesn't arrive and the top-up worked" does
 # not negate "worked".
 _CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+|\b(?:and|but|or|so|because|though|although)\b")
-_TOKEN = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 _NOT = re.compile(r"\w+n't|not|no|never")  # "without" too splits phrases, but "Mouse Without Borders" is a name
 _AUXILIARY = frozenset({"do", "does", "did", "is", "are", "was", "were", "am", "has", "have", "had", "can", "could",
                         "will", "would", "should", "may", "might", "must"})
@@ -510,7 +557,7 @@ def _inflected(word: str) -> str:
 @lru_cache(maxsize=2**15)
 def _clauses(meaning: str) -> tuple[tuple[str, ...], ...]:
     """The words of each clause of a text for meaning, in lower case (cached as `_sentences`)."""
-    return tuple(tuple(_TOKEN.findall(c)) for c in _CLAUSE_BREAK.split(_normalise(meaning).lower()))
+    return tuple(tuple(_WORD.findall(c)) for c in _CLAUSE_BREAK.split(_normalise(meaning).lower()))
 
 
 def negated_form(meanings: Sequence[str], term: str) -> str | None:
@@ -656,7 +703,7 @@ def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Seq
 
 def _ticket_words(doc: ThemeDocs) -> list[set[str]]:
     """The words (as terms count them) of each of a theme's word-sampled tickets."""
-    return _word_sets(doc.phrases if doc.phrases is not None else _theme_phrases(doc.word_meanings(), _stop_words()))
+    return _word_sets(doc.phrases if doc.phrases is not None else _theme_phrases(doc.word_meanings()))
 
 
 def _word_sets(phrases: Sequence[Sequence[Sequence[str]]]) -> list[set[str]]:
@@ -675,7 +722,7 @@ def _holds_any(words: Set[str], terms: Sequence[str]) -> bool:
 def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
     """Per text for meaning of one theme's tickets, whether it holds one of `terms`, words counted
     as terms count them (`_theme_phrases`: stop words out, misspellings folded)."""
-    return [_holds_any(words, terms) for words in _word_sets(_theme_phrases(meanings, _stop_words()))]
+    return [_holds_any(words, terms) for words in _word_sets(_theme_phrases(meanings))]
 
 
 def described_share(doc: ThemeDocs, terms: Sequence[str], weeks: Sequence[date]) -> float | None:
@@ -1000,13 +1047,14 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
             if not isinstance(every[t][i], str):
                 every[t][i] = meaning_text(texts[groups[t][i]])
     meanings = {t: [every[t][i] for i in at] for t, at in sampled.items()}
-    stop = _stop_words()
+    language = frame["language"].to_numpy() if "language" in frame else np.full(len(frame), None)
+    languages = {t: _theme_languages(language[groups[t][at]]) for t, at in sampled.items()}
     # Each ticket split once: a window's sampled tickets outnumber `_sentences`' cache.
     sentences = {t: [_sentences(m) for m in theme] for t, theme in meanings.items()}
     # The window's words judged for profanity in one call: each call of the model costs milliseconds,
     # and a window has hundreds of themes.
     profane_words(w for theme in sentences.values() for doc in theme for phrase in doc for w in phrase)
-    phrases = {t: _content_phrases(theme, stop) for t, theme in sentences.items()}
+    phrases = {t: _content_phrases(theme, languages[t]) for t, theme in sentences.items()}
     products = theme_products(frame, groups)
     card = frame["ticket_week"].isin(weeks or [week]).to_numpy()
     held = {t: [words for i, words in zip(at, _word_sets(phrases[t]), strict=True) if card[groups[t][i]]]
