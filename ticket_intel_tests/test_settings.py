@@ -119,6 +119,20 @@ def test_every_setting_is_checked_before_a_run_naming_where_it_came_from(tmp_pat
     check_settings()  # the defaults and these values pass
 
 
+def test_a_bad_setting_fails_the_code_location_load_so_no_ui_or_sensor_run_starts_with_it(monkeypatch):
+    """Only the CLI checked settings before a run: a run launched from the UI, a schedule or a sensor
+    with TICKET_INTEL_SPIKE_DISTRIBUTION=gauss failed at the step that read it. The code location's
+    load (what `dagster dev` and `dg check defs` do) now fails with the setting's one line, raised by
+    the resources' definitions (the autoloaded `defs/resources.py`)."""
+    from ticket_intel.defs.resources import resources
+
+    monkeypatch.setenv("TICKET_INTEL_SPIKE_DISTRIBUTION", "gauss")
+    with pytest.raises(ValueError, match=r"^TICKET_INTEL_SPIKE_DISTRIBUTION: distribution must be one of"):
+        resources()
+    monkeypatch.delenv("TICKET_INTEL_SPIKE_DISTRIBUTION")
+    assert resources().resources
+
+
 @pytest.mark.parametrize("command", [["themes"], ["review", "list"], ["similar", "--text", "card"]])
 def test_a_mistake_in_the_file_is_one_line_for_every_command(tmp_path, command):
     """Commands whose --warehouse defaults from the file showed a 40-line traceback."""

@@ -490,9 +490,12 @@ def build_resources() -> dict[str, Any]:
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    """Built when the code location loads, so env vars set before loading take effect.
+    """Built when the code location loads, so env vars set before loading take effect, and checked
+    then (`check_settings`): a bad setting fails the load with its one line in the UI, where runs
+    launched from the UI, a schedule or a sensor would each have failed at the step that read it.
 
     Runs use the in-process executor: every step would otherwise pay the model and numba
     start-up cost in its own process, which costs more than the work itself.
     """
+    check_settings()
     return dg.Definitions(resources=build_resources(), executor=dg.in_process_executor)
