@@ -469,12 +469,14 @@ def check_settings() -> None:
             if field.annotation is int and name:
                 with cfg.reading(name):
                     cfg.parse_number(os.environ.get(name, ""), int)
-    r = {key: res.process_config_and_initialize() for key, res in built.items() if key != "warehouse"}
-    r["ingest"].rejection_ceiling(), r["ingest"].prune(), r["redaction"].settings()
-    spikes = r["alerts"].settings(r["ranking"])
-    r["clustering"].new_groups(r["ranking"]), r["clustering"].scopes(), r["clustering"].refit(1, spikes)
-    r["ranking"].settings(), r["alerts"].budget_seconds(), r["findings"].settings(r["alerts"])
-    r["tracker"].name(), r["tracker"].policy(), r["llm"].asks(""), r["llm"].caller()
+    # One instance for them all: each resource initialized alone built its own (0.3 s apiece).
+    with dg.DagsterInstance.ephemeral() as instance, dg.build_resources(
+            {key: res for key, res in built.items() if key != "warehouse"}, instance=instance) as r:
+        r.ingest.rejection_ceiling(), r.ingest.prune(), r.redaction.settings()
+        spikes = r.alerts.settings(r.ranking)
+        r.clustering.new_groups(r.ranking), r.clustering.scopes(), r.clustering.refit(1, spikes)
+        r.ranking.settings(), r.alerts.budget_seconds(), r.findings.settings(r.alerts)
+        r.tracker.name(), r.tracker.policy(), r.llm.asks(""), r.llm.caller()
 
 
 def build_resources() -> dict[str, Any]:
