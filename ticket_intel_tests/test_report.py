@@ -209,18 +209,24 @@ def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
 def test_last_week_s_ranked_themes_missing_this_week_say_why():
     """twcs' iOS "letter I" bug, a new pattern on 2017-10-30, was merged into "iOS · update" by the
     clustering the week after, and that week's report never named it: it read as solved."""
-    last = pd.DataFrame({"theme_id": ["T1", "T2", "T3", "T4", "T5"],
-                         "label": ["Payment declined · card", "Letter · type", "Flight · hours", "Fees", "Refunds"]})
+    last = pd.DataFrame({"theme_id": ["T1", "T2", "T3", "T4", "T5", "T6"],
+                         "label": ["Payment declined · card", "Letter · type", "Flight · hours", "Fees", "Refunds",
+                                   "Top-up pending · hour"]})
     ranked = pd.DataFrame({"theme_id": ["T1", "T9"]})
-    events = pd.DataFrame({"theme_id": ["T2", "T3"], "event": ["merged", "faded"],
-                           "related_theme_ids": [["T9"], []]})
-    not_a_theme = pd.DataFrame({"theme_id": ["T4"], "reason": ["4 tickets from 4 customers"]})
-    gone = report.no_longer_ranked(last, ranked, events, not_a_theme, {"T9": "iOS · update"}, {"T5": "T1"})
+    events = pd.DataFrame({"theme_id": ["T2", "T3", "T6"], "event": ["merged", "faded", "merged"],
+                           "related_theme_ids": [["T9"], [], ["T7"]]})
+    not_a_theme = pd.DataFrame({"theme_id": ["T4", "T7"],
+                                "reason": ["4 tickets from 4 customers", "marked not-a-theme by a reviewer"]})
+    labels = {"T9": "iOS · update", "T7": "Top-up · pending"}
+    gone = report.no_longer_ranked(last, ranked, events, not_a_theme, labels, {"T5": "T1"})
     assert [(g["theme_id"], g["why"]) for g in gone] == [
         ("T2", "its tickets went into iOS · update (T9), with which the clustering merged it"),
         ("T3", "faded: no ticket of the window holds to it any more"),
         ("T4", "not ranked this week: 4 tickets from 4 customers"),
-        ("T5", "merged into T1 by a reviewer")]
+        ("T5", "merged into T1 by a reviewer"),
+        # the sample's 2026-11-16 report sent the reader looking for a theme a reviewer had dismissed
+        ("T6", "its tickets went into Top-up · pending (T7, not ranked: marked not-a-theme by a reviewer), "
+               "with which the clustering merged it")]
     ctx = {**context(), "no_longer_ranked": gone}
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     assert "Ranked last week, not this week:\n\n- **Letter · type** (`T2`): its tickets went into iOS · update (T9)" in md

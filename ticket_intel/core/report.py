@@ -504,13 +504,18 @@ def no_longer_ranked(last_week: pd.DataFrame, ranked: pd.DataFrame, events: pd.D
     """Last week's ranked themes this week's ranking lacks, each with why (a reviewer's merge, the
     clustering's merge or fade, this week's not-a-theme reason): a theme that vanished without a word
     ("Letter · type", the iOS bug of 2017-10-30, merged into "iOS · update" the week after) read as solved.
-    `labels`: this week's label per theme; `merged_into`: reviewers' merges, followed to their end."""
+    `labels`: this week's label per theme; `merged_into`: reviewers' merges, followed to their end. A
+    theme named as where its tickets went says when it is not ranked itself: a reviewer's dismissed
+    theme read as if it ranked, and the reader looked for it in vain."""
     now = set(ranked["theme_id"]) if len(ranked) else set()
     event = {r.theme_id: r for r in events.itertuples()} if len(events) else {}
     reason = dict(zip(not_a_theme["theme_id"], not_a_theme["reason"], strict=True)) if len(not_a_theme) else {}
 
     def named(theme: str) -> str:
-        return f"{labels[theme]} ({theme})" if theme in labels else theme
+        unranked = f"not ranked: {reason[theme]}" if theme in reason else ""
+        if theme in labels:
+            return f"{labels[theme]} ({theme}, {unranked})" if unranked else f"{labels[theme]} ({theme})"
+        return f"{theme} ({unranked})" if unranked else theme
 
     out = []
     for row in last_week.itertuples() if len(last_week) else ():
