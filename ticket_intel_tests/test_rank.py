@@ -266,11 +266,15 @@ def test_a_ranking_period_longer_than_half_the_window_has_nothing_before_it_to_c
     assert a["tickets_prev_week"] is None and a["wow_change"] is None  # 5 earlier weeks do not fit in 8
 
 
-def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds():
+def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds_of_which_products_and_the_fix():
     result = rank_week(context(quiet_weeks(2)), summaries(("A", "P2", "bug")))
     assert result.ranked.empty and result.weeks == []
     assert result.overview["warning"] == ("only 10 tickets this week and 20 in the window's 8 weeks (fewer than "
-                                          "30): too few to rank themes")
+                                          "30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS=20, or a "
+                                          "longer TICKET_INTEL_WINDOW_WEEKS (now 8), ranks them")
+    # A small product's warehouse: its reports were empty all year, naming neither it nor the fix.
+    named = rank_week(context(quiet_weeks(2).assign(product="tensorflow")), summaries(("A", "P2", "bug")))
+    assert "(fewer than 30; by product: tensorflow 20): too few to rank themes; " in named.overview["warning"]
 
 
 def test_the_first_week_of_data_compares_with_nothing():

@@ -374,7 +374,13 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
 
 
 def _too_few(ctx: WeekContext, week_tickets: int, minimum: int) -> str:
-    """Why a week is not ranked: even the window's weeks up to it hold fewer than `minimum` tickets."""
-    held = int((ctx.window["ticket_week"] <= ctx.week).sum())
-    window = f" and {held} in the window's {len(ctx.weeks)} weeks" if held > week_tickets else ""
-    return f"only {week_tickets} tickets this week{window} (fewer than {minimum}): too few to rank themes"
+    """Why a week is not ranked: even the window's weeks up to it hold fewer than `minimum` tickets; which
+    products those are and what ranks them, said once where it is read (a small product's warehouse
+    had an empty report every week, the settings that fix it named in none)."""
+    held = ctx.window[ctx.window["ticket_week"] <= ctx.week]
+    window = f" and {len(held)} in the window's {len(ctx.weeks)} weeks" if len(held) > week_tickets else ""
+    named = held["product"].dropna().value_counts() if "product" in held else pd.Series(dtype=int)
+    products = f"; by product: {' · '.join(product_lines(named.index, named.to_numpy()))}" if len(named) else ""
+    return (f"only {plural(week_tickets, 'ticket')} this week{window} (fewer than {minimum}{products}): too few to rank "
+            f"themes; TICKET_INTEL_MIN_WEEK_TICKETS={len(held)}, or a longer TICKET_INTEL_WINDOW_WEEKS "
+            f"(now {len(ctx.weeks)}), ranks them")

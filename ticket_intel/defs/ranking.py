@@ -74,13 +74,13 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
                   embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig):
     settings, judged, alerting = ranking.settings(), findings.settings(alerts), alerts.settings(ranking)
     with warehouse.connect() as con:
-        inputs = product_inputs(con, embedding)
+        inputs, too_few = product_inputs(con, embedding), {}
         for week in weeks_with_tickets(context, con):
             ctx, _ = families.with_born_apart(warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS),
                                               alerting)  # a piece born apart is new, as its alert says
             result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged)
             if result.overview["warning"]:
-                context.log.warning(f"{week}: {result.overview['warning']}")
+                too_few[week] = result.overview["warning"]
             elif len(result.weeks) > 1:
                 context.log.info(f"{week}: too few tickets to rank the week alone; ranked over the "
                                  f"{len(result.weeks)} weeks from {result.weeks[0]}")
@@ -91,4 +91,8 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
                 "ranked_weeks": dg.MetadataValue.int(len(result.weeks)),  # more than 1: a small queue's last weeks
                 "top_themes": dg.MetadataValue.md(_top_table(result.ranked) if len(result.ranked) else "No ranked themes."),
             })
+    if too_few:  # once a run: a small queue's year of weeks logged the same warning 52 times
+        weeks = sorted(too_few)
+        some = f"{weeks[0]}: " if len(weeks) == 1 else f"{len(weeks)} weeks, {weeks[0]}..{weeks[-1]}, ranked no themes; {weeks[-1]}: "
+        context.log.warning(some + too_few[weeks[-1]])
     return dg.MaterializeResult(metadata={"themes": dg.MetadataValue.int(0)})  # a week without tickets ranks none
