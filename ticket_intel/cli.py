@@ -46,6 +46,7 @@ from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import WEEK_FORMS, parse_week, span, window
 from ticket_intel.warehouse import access
+from ticket_intel.warehouse.retention import apply_retention, retain
 from ticket_intel.warehouse.target import cli_flag
 
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
@@ -1004,6 +1005,25 @@ def mapping_suggest(export: Path, out: Path | None) -> None:
     out.write_text(drafted.yaml, encoding="utf-8")
     chosen = ", ".join(f"{field}: {column}" for field, column in drafted.columns.items())
     click.echo(f"wrote {out} ({chosen}); check it, then keep it in TICKET_INTEL_MAPPINGS_DIR")
+
+
+@main.command()
+@WAREHOUSE_OPTION
+@click.option("--keep-weeks", type=click.IntRange(min=1), required=True,
+              help="Weeks of ticket-level rows to keep, counted back from the newest week with tickets.")
+@click.option("--dry-run", is_flag=True, help="Print what would be deleted; delete nothing.")
+@friendly
+def retention(warehouse: Path, keep_weeks: int, dry_run: bool) -> None:
+    """Delete the tickets of weeks older than the newest KEEP_WEEKS (texts, vectors, triage, clusters,
+    customers, drafts) and their report files; every week's themes, alerts and counts stay. Irreversible."""
+    window = settings.number("TICKET_INTEL_WINDOW_WEEKS")
+    if dry_run:
+        with access.open_snapshot(warehouse) as con:
+            lines = apply_retention(con, keep_weeks, window, dry_run=True)
+    else:
+        lines = retain(warehouse, keep_weeks, window, settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float), _say)
+    for line in lines:
+        click.echo(line)
 
 
 # Help with single tickets (similar, draft, serve) lives in its own module.

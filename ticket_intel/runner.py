@@ -37,6 +37,7 @@ from ticket_intel.core.vocabulary import plural
 from ticket_intel.core.weeks import parse_week, span, week_start
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.ingest import kept_week_counts
+from ticket_intel.warehouse.retention import retired_before
 
 if TYPE_CHECKING:
     from ticket_intel.defs.ingest import CompleteRun
@@ -307,10 +308,11 @@ def plan_changed(inbox: Path, warehouse: str | Path, staged: InboxWeeks, partiti
     schedule), weeks whose tickets are as their last complete run read them but whose settings,
     files or code changed are named, not run: after an upgrade that would be the whole history.
     Weeks `in_flight` (week -> id of a queued or running run that covers it) are named, not run twice.
-    Weeks holding tickets of exports gone from the inbox hold tickets; with `prune` they change."""
+    Weeks holding tickets of exports gone from the inbox hold tickets; with `prune` they change. Weeks
+    before a retention's cutoff are never run: their exports may still be in the inbox."""
     counts, files, cut, digests = staged
-    reports, listed, kept = _recorded(warehouse, _read_exports(files))
-    counts = counts + kept
+    reports, listed, kept, retired = _recorded(warehouse, _read_exports(files))
+    counts = Counter({w: n for w, n in (counts + kept).items() if retired is None or w >= retired})
     changed, stale, edited = _week_changes(inbox, counts, digests, reports, last, set(kept) - set(digests))
     changed = sorted({*changed, *kept}) if prune else changed
     in_flight = in_flight or {}
@@ -356,18 +358,20 @@ def _read_exports(files: pd.DataFrame) -> list[str]:
     return whole_reads(files)
 
 
-def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str], set[str], Counter[date]]:
+def _recorded(warehouse: str | Path, present: list[str]
+              ) -> tuple[dict[date, str], set[str], Counter[date], date | None]:
     """What the warehouse holds from earlier runs: the run of each week's report, the exports runs
-    listed, as read, and the tickets it keeps of exports not `present` (nothing without a warehouse)."""
+    listed, as read, the tickets it keeps of exports not `present`, and the cutoff of its latest
+    retention by age (nothing without a warehouse)."""
     where = target.parse(str(warehouse))
     file = where if isinstance(where, Path) else where.catalog_file()
     if file is not None and not file.exists():
-        return {}, set(), Counter()
+        return {}, set(), Counter(), None
     try:
         with access.open_snapshot(Path(warehouse)) as con:
             files = wh.ingested_files(con)
             return (wh.report_runs(con), set(map(_read_as, files["source_file"], files["file_hash"])),
-                    Counter(kept_week_counts(con, present)))
+                    Counter(kept_week_counts(con, present)), retired_before(con))
     # A PostgreSQL catalog its first run has yet to create a DuckLake in holds nothing (but that run
     # needs a data path); a catalog database that does not exist (a typo) is an error. Both are said
     # before a run is made: they failed the run at its first step.
@@ -376,7 +380,7 @@ def _recorded(warehouse: str | Path, present: list[str]) -> tuple[dict[date, str
             raise
         if not where.data_path:
             raise ValueError(target.NO_DATA_PATH) from None
-        return {}, set(), Counter()
+        return {}, set(), Counter(), None
 
 
 def _week_changes(inbox: Path, counts: Counter[date], digests: dict[date, str], reports: dict[date, str],

@@ -240,3 +240,14 @@ def test_a_cut_export_is_known_by_its_last_record_not_its_last_rejection(tmp_pat
     (tmp_path / "whole").mkdir()
     (tmp_path / "whole" / "freshdesk_tickets.csv").write_bytes(data.rstrip(b"\r\n"))  # no final line break
     assert not read_exports(list_exports(tmp_path / "whole")).files["cut_short"].iloc[0]
+
+
+def test_a_run_of_a_week_before_the_retention_cutoff_is_refused(env):
+    """A backfill, the inbox sensor or `run --weeks` name weeks themselves: a retired week's export still
+    in the inbox would put its tickets back and replace the themes and alerts the week keeps."""
+    _ingest(env)
+    with wh.open_warehouse(env / "wh.duckdb") as con:
+        con.execute("INSERT INTO ops.retention VALUES ('2026-09-07', 8, now(), 5)")
+    with pytest.raises(Exception, match=f"the week of {WEEK} is before this warehouse's retention cutoff"):
+        _ingest(env)
+    _ingest(env, "2026-09-07")  # the cutoff's week runs

@@ -3,14 +3,15 @@
 A run materializes some weeks. Every ticket the inbox holds is counted once per file: `accepted`
 inside the run's weeks, `out_of_range` outside them (a run of those weeks ingests them). A ticket
 once ingested stays: a file that has left the inbox keeps its tickets in the warehouse and is
-reported as gone-but-kept, until a person prunes it on purpose (`ticket-intel run --prune`).
+reported as gone-but-kept, until a person prunes it on purpose (`ticket-intel run --prune`), or
+until it is older than the weeks a retention by age keeps (`ticket-intel retention --keep-weeks N`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -62,3 +63,36 @@ def retention_message(kept: Sequence[KeptFile], pruned: bool) -> str | None:
     where = kept[0].describe() if len(kept) == 1 else f"ops.ingested_files lists them (in_inbox false){span}"
     return (f"kept {total} tickets of {len(kept)} exports no longer in the inbox "
             f"(`ticket-intel run --prune` removes them): {where}")
+
+
+def retention_cutoff(newest: date, keep_weeks: int, window_weeks: int) -> date:
+    """The first week a retention keeping `keep_weeks` weeks up to `newest` keeps whole. Fewer than the
+    clustering window are refused: a run of `newest` again (a late ticket) or of the week after it
+    clusters the window's tickets, and its theme ids, trends and spike baselines read them."""
+    if keep_weeks < window_weeks:
+        raise ValueError(f"--keep-weeks {keep_weeks} would delete tickets the next run clusters: each week's "
+                         f"themes, trends and spike baselines read the {window_weeks} weeks ending with it "
+                         f"(TICKET_INTEL_WINDOW_WEEKS); keep at least {window_weeks}")
+    return newest - timedelta(weeks=keep_weeks - 1)
+
+
+def retired_week_message(first: date, cutoff: date) -> str:
+    """Why a run of a week before the retention cutoff is refused."""
+    return (f"the week of {first} is before this warehouse's retention cutoff, the week of {cutoff}: "
+            "`ticket-intel retention` deleted its tickets and it keeps its themes, alerts and counts only; a run "
+            f"would ingest its tickets again from the inbox and replace those. Run weeks from {cutoff} on")
+
+
+def retention_lines(cutoff: date, weeks: Sequence[date], rows: Mapping[str, int], files: int,
+                    dry_run: bool) -> list[str]:
+    """What a retention at `cutoff` deletes (or would, with `dry_run`), for people: it cannot be undone."""
+    if not weeks and not any(rows.values()):
+        return [f"nothing to delete: no ticket-level row is older than the week of {cutoff}"]
+    verb = "would delete" if dry_run else "deleted"
+    span = f"the {len(weeks)} weeks {weeks[0]}..{weeks[-1]}" if weeks else "the weeks"
+    lines = [f"{verb} the ticket-level rows of {span} (before the week of {cutoff}) and {files} report files; "
+             "ranked themes, summaries, alerts, counts and overviews of every week stay"]
+    lines += [f"  {table}: {n} rows" for table, n in rows.items() if n]
+    lines += ["dry run: nothing deleted; without --dry-run this cannot be undone (restore a backup to get it back)"
+              ] if dry_run else []
+    return lines

@@ -1,7 +1,8 @@
 """The warehouse layer: the schema and its migrations, the atomic partition writer, and every query.
 
 No other module holds SQL. `connection` opens files and writes partitions atomically, `schema`
-migrates, `queries` names every read and write, `context` loads a week's context once.
+migrates, `queries` names every read and write, `context` loads a week's context once, `retention`
+deletes the tickets of old weeks.
 """
 
 from ticket_intel.warehouse.connection import (

@@ -149,7 +149,7 @@ def writer_lock(path: str | Path, what: str, wait_seconds: float,
         lock.release()
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -203,9 +203,9 @@ def publish_snapshot(path: str | Path) -> Path:
     partial = snapshot.with_name(snapshot.name + ".partial")
     try:
         copy_file(path, partial)
-        _fsync(partial)
+        fsync(partial)
         os.replace(partial, snapshot)
-        _fsync(snapshot.parent)
+        fsync(snapshot.parent)
     except OSError as exc:  # "[Errno 28]" alone read as if the run had lost its data
         partial.unlink(missing_ok=True)
         raise OSError(exc.errno, f"{exc.strerror}: {path.name} holds what was written, but its copy for readers "

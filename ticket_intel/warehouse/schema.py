@@ -388,6 +388,13 @@ def _v28_plan_known_customers(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.ranked_themes ADD COLUMN IF NOT EXISTS plan_known_customers INTEGER")
 
 
+def _v29_retention(con: duckdb.DuckDBPyConnection) -> None:
+    """Each retention by age: the weeks before `cutoff` hold aggregates only (warehouse/retention.py),
+    so no run ingests them again."""
+    create_table(con, "ops.retention", "cutoff DATE NOT NULL, keep_weeks INTEGER NOT NULL, "
+                                       "applied_at TIMESTAMP NOT NULL, tickets BIGINT")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -426,6 +433,7 @@ MIGRATIONS = (
     Migration(27, "exports carry a warning when a mapping's rule value matches none of their rows", _v27_file_warnings),
     Migration(28, "ranked themes count the customers whose plan is known, the base of the paid share",
               _v28_plan_known_customers),
+    Migration(29, "retention by age records its cutoff", _v29_retention),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -1,0 +1,137 @@
+"""Retention by age: nothing was ever removed but by a prune, so a warehouse run weekly for years kept
+every ticket's text, vector, triage and customers (about 10 KB a ticket) forever. `ticket-intel
+retention --keep-weeks N` deletes the ticket-level rows of the weeks before the newest N and their
+report files, keeps every week's aggregates, refuses to cut into the window the next run clusters,
+and no later run ingests a retired week again from an export still in the inbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ticket_intel import runner
+from ticket_intel import warehouse as wh
+from ticket_intel.cli import main
+from ticket_intel.core.retention import retention_cutoff
+from ticket_intel.warehouse.access import snapshot_path
+from ticket_intel.warehouse.retention import apply_retention, retain
+
+FIRST = dt.date(2026, 9, 7)
+WEEKS = [FIRST + dt.timedelta(weeks=i) for i in range(10)]
+SHARED, ARTICLE = "h-shared", "h-article"  # a text an old and a kept ticket share; a help center article's
+
+
+def _warehouse(tmp_path):
+    """Ten weeks of one ticket each, with its rows in every ticket-level table, a ranked theme, an alert
+    and a report per week; the first and the last ticket share a text."""
+    path, reports = tmp_path / "w.duckdb", tmp_path / "reports"
+    reports.mkdir()
+    with wh.open_warehouse(path) as con:
+        for i, week in enumerate(WEEKS):
+            tid, text_hash = f"fd:{i}", SHARED if i in (0, 9) else f"h{i}"
+            con.execute("INSERT INTO raw.tickets (ticket_id, source, source_id, created_at, week_start, message, "
+                        "source_file) VALUES (?, 'freshdesk', ?, ?, ?, ?, '/in/a.csv')",
+                        [tid, str(i), week, week, "my card was declined"])
+            con.execute("INSERT INTO staging.redacted_tickets (ticket_id, week_start, created_at, text, text_hash) "
+                        "VALUES (?, ?, ?, 'my card was declined', ?)", [tid, week, week, text_hash])
+            con.execute("INSERT INTO staging.ticket_clusters (week_start, ticket_id, ticket_week, theme_id) "
+                        "VALUES (?, ?, ?, 'T1')", [week, tid, week])
+            con.execute("INSERT INTO marts.ticket_triage (week_start, ticket_id) VALUES (?, ?)", [week, tid])
+            con.execute("INSERT INTO marts.theme_customers (week_start, theme_id, customer_id) VALUES (?, 'T1', ?)",
+                        [week, f"c{i}"])
+            con.execute("INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets) "
+                        "VALUES (?, 1, 'T1', 'Card declined', 1)", [week])
+            con.execute("INSERT INTO ops.alerts (alert_key, week_start, theme_id, kind) VALUES (?, ?, 'T1', 'spike')",
+                        [f"a{i}", week])
+            html = reports / f"ticket_intel_{week}.html"
+            html.write_text("report")
+            html.with_suffix(".md").write_text("report")
+            con.execute("INSERT INTO marts.weekly_reports (week_start, markdown, html_path, run_id) "
+                        "VALUES (?, 'report', ?, 'r1')", [week, str(html)])
+        wh.ensure_embedding_schema(con, 2)
+        for h in {SHARED, ARTICLE, *(f"h{i}" for i in range(1, 9))}:
+            con.execute("INSERT INTO ops.embedding_cache VALUES ('m', ?, [0.0, 1.0])", [h])
+        con.execute("INSERT INTO raw.help_center_articles (article_id, title, text, text_hash) "
+                    "VALUES ('kb1', 'Cards', 'Card declined?', ?)", [ARTICLE])
+    return path
+
+
+def _count(path, sql: str) -> int:
+    with wh.open_warehouse(path, read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_weeks_aggregates(tmp_path):
+    path = _warehouse(tmp_path)
+    with wh.open_warehouse(path) as con:
+        said = apply_retention(con, keep_weeks=8, window_weeks=8, dry_run=True)
+    assert said[0].startswith("would delete the ticket-level rows of the 2 weeks 2026-09-07..2026-09-14 "
+                              "(before the week of 2026-09-21) and 4 report files")
+    assert "  raw.tickets: 2 rows" in said and "  ops.embedding_cache: 1 rows" in said
+    assert "cannot be undone" in said[-1]
+    assert _count(path, "SELECT count(*) FROM raw.tickets") == 10  # a dry run deletes nothing
+    assert len(list((tmp_path / "reports").iterdir())) == 20
+
+    said = retain(path, keep_weeks=8, window_weeks=8, wait_seconds=0, on_wait=print)
+    assert said[0].startswith("deleted the ticket-level rows of the 2 weeks")
+    for table in ("raw.tickets", "staging.redacted_tickets", "staging.ticket_clusters", "marts.ticket_triage",
+                  "marts.theme_customers"):
+        assert _count(path, f"SELECT min(week_start) FROM {table}") == WEEKS[2], table
+    for table in ("marts.ranked_themes", "ops.alerts", "marts.weekly_reports"):  # history reads on
+        assert _count(path, f"SELECT count(*) FROM {table}") == 10, table
+    assert _count(path, "SELECT count(*) FROM marts.weekly_reports WHERE html_path IS NULL") == 2
+    # the vector of a text only deleted tickets had goes; one a kept ticket or an article uses stays
+    assert _count(path, "SELECT list(text_hash ORDER BY text_hash) FROM ops.embedding_cache") == [
+        ARTICLE, SHARED, *(f"h{i}" for i in range(2, 9))]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir())[:2] == [
+        "ticket_intel_2026-09-21.html", "ticket_intel_2026-09-21.md"]
+    assert _count(snapshot_path(path), "SELECT count(*) FROM raw.tickets") == 8  # readers see it
+    assert retain(path, 8, 8, 0, print) == ["nothing to delete: no ticket-level row is older than the week "
+                                            "of 2026-09-21"]
+
+
+def test_retention_refuses_to_cut_into_the_window_the_next_run_clusters(tmp_path):
+    assert retention_cutoff(WEEKS[-1], 8, 8) == WEEKS[2]
+    with pytest.raises(ValueError, match=r"read the 8 weeks ending with it .*keep at least 8"):
+        retention_cutoff(WEEKS[-1], 7, 8)
+    path = _warehouse(tmp_path)
+    result = CliRunner().invoke(main, ["retention", "--warehouse", str(path), "--keep-weeks", "4"])
+    assert result.exit_code != 0 and "--keep-weeks 4 would delete tickets the next run clusters" in result.output
+    assert _count(path, "SELECT count(*) FROM raw.tickets") == 10
+
+
+def test_a_week_before_the_retention_cutoff_is_never_run_again(tmp_path):
+    """An inbox that keeps its old exports still gives the retired weeks' tickets: a run of every week
+    after an upgrade (or a changed setting) would ingest them again, and overwrite their themes."""
+    from ticket_intel.defs.ingest import CompleteRun
+    from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS
+
+    path = _warehouse(tmp_path)
+    files = pd.DataFrame({"source_file": ["/in/a.csv"], "file_hash": ["h"], "error": [None]})
+    staged = (Counter({w: 1 for w in WEEKS}), files, None, {w: "d" for w in WEEKS})
+    upgraded = CompleteRun("r1", {WEEK_TICKETS: {w.isoformat(): "d" for w in WEEKS}, RUN_INPUTS: "before"})
+    keys = {w.isoformat() for w in WEEKS}
+    plan, _ = runner.plan_changed(tmp_path, path, staged, keys, "", lambda w: upgraded)
+    assert (plan.start, plan.with_tickets) == (WEEKS[0], 10)
+    retain(path, 8, 8, 0, print)
+    plan, _ = runner.plan_changed(tmp_path, path, staged, keys, "", lambda w: upgraded)
+    assert (plan.start, plan.end, plan.with_tickets) == (WEEKS[2], WEEKS[-1], 8)
+
+
+
+def test_retention_on_a_ducklake_leaves_no_snapshot_holding_the_deleted_tickets(tmp_path, monkeypatch):
+    """A DuckLake keeps deleted rows in its earlier snapshots (time travel) until they are expired."""
+    from ticket_intel.warehouse.transfer import copy_warehouse
+
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "lake_files"))
+    lake = f"ducklake:{tmp_path}/catalog.ducklake"
+    copy_warehouse(_warehouse(tmp_path), lake)
+    assert retain(lake, 8, 8, 0, print)[0].startswith("deleted the ticket-level rows of the 2 weeks")
+    with wh.open_warehouse(lake) as con:
+        assert con.execute("SELECT count(*), min(week_start) FROM raw.tickets").fetchone() == (8, WEEKS[2])
+        assert con.execute("SELECT count(*) FROM marts.ranked_themes").fetchone()[0] == 10
+        assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0] == 1
