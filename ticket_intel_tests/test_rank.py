@@ -121,6 +121,21 @@ def test_examples_say_something_before_one_word_titles():
     assert ranked.loc["A", "example_ticket_ids"] == [f"A-{WEEK:%m%d}-{i}" for i in (3, 4, 5)]
 
 
+def test_examples_are_the_tickets_nearest_the_centre_of_the_theme_that_counts_them():
+    """A fuzzing segfault shown in another theme (its stored similarity is to that one's centroid) stood
+    first among the examples of TensorFlow's "Keras · model", which counted it."""
+    rows = tickets("A", 16, 16) + tickets("B", 16, 16)
+    shown = [{**r, "series_theme_id": r["theme_id"], "theme_id": "B" if i == 0 else r["theme_id"]}
+             for i, r in enumerate(rows)]  # A's first ticket: shown in B, counted in A, stored nearest
+    axis = np.eye(4, dtype=np.float32)
+    vectors = np.stack([axis[1]] + [axis[0]] * 15 + [axis[3]] * 16)
+    ctx = make_context(WEEK, 8, frame(shown), ReviewState(), vectors=vectors)
+    no_suggestion = summaries(("A", "P2", "bug"), ("B", "P2", "bug")).assign(example_ticket_ids=None)
+    ranked = rank_week(ctx, no_suggestion).ranked.set_index("theme_id")
+    assert ranked.loc["A", "tickets"] == 16
+    assert f"A-{WEEK:%m%d}-0" not in ranked.loc["A", "example_ticket_ids"]
+
+
 def test_weights_are_configurable():
     data = frame(tickets("A", 10, 10, plan="enterprise"), tickets("B", 30, 30, plan="free"))
     summ = summaries(("A", "P3", "bug"), ("B", "P3", "bug"))

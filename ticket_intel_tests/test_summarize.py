@@ -24,6 +24,7 @@ from ticket_intel.core.summarize import (
     head_phrase,
     kept_label,
     label_from_terms,
+    label_share,
     mmr,
     negated_form,
     recent_weekly_rate,
@@ -575,33 +576,63 @@ def test_praise_a_theme_absorbed_is_never_its_evidence_unless_it_is_the_theme():
     assert list(evidence_rows(None, 3)) == [0, 1, 2]
 
 
-@pytest.mark.parametrize(("earlier", "label", "terms", "kept"), [
-    ("Compiler · crash", "Crash · compiler", ["crash", "compiler", "type"], "Compiler · crash"),  # terms traded places
-    ("Uber · driver", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · driver"),
-    ("Card declined · payment", "Payment declined · card", ["declined", "payment", "card"], "Card declined · payment"),
-    ("Fancyzones · zones", "Workspaces · apps", ["workspaces", "apps", "fancyzones", "zones"], "Workspaces · apps"),
-    ("Fancyzones · zones", "Workspaces · zones", ["workspaces", "fancyzones", "zones"], "Workspaces · zones"),  # no top term
-    ("Uber · charged", "Uber · ride", ["uber", "ride", "driver", "charged"], "Uber · ride"),  # fourth: not leading
-    ("Unlabelled theme", "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
+@pytest.mark.parametrize(("earlier", "label", "tickets", "kept"), [
+    ("Compiler · crash", "Crash · compiler", ["compiler crash type"], "Compiler · crash"),  # terms traded places
+    ("Card declined · payment", "Payment declined · card", ["card payment declined"], "Card declined · payment"),
+    # as many of the tickets as today's: kept ("Raw ops · check" had given way to "… · core", then "… · large")
+    ("Uber · driver", "Uber · ride", ["uber driver late", "uber ride driver", "uber ride"], "Uber · driver"),
+    ("Raw ops · check", "Raw ops · core", ["raw ops check", "raw ops core", "raw ops large"], "Raw ops · check"),
+    # fewer: the issue moved
+    ("Uber · charged", "Uber · ride", ["uber ride", "uber ride driver", "uber charged"], "Uber · ride"),
+    ("Flight", "Flight · stuck", ["flight stuck", "flight stuck gate"], "Flight · stuck"),  # says less
+    # none of them: not theirs, however well it once named the theme
+    ("Fancyzones · zones", "Workspaces · apps", ["workspaces apps", "workspaces apps crash"], "Workspaces · apps"),
+    ("Unlabelled theme", "Top-up · pending", ["top-up pending"], "Top-up · pending"),
     # kept, with the capitals today's label writes
-    ("Fancyzones · zones", "Zones · FancyZones", ["zones", "fancyzones"], "FancyZones · zones"),
-    (None, "Top-up · pending", ["top-up", "pending"], "Top-up · pending"),
+    ("Fancyzones · zones", "Zones · FancyZones", ["zones fancyzones"], "FancyZones · zones"),
+    ("Keras · model", "Keras model", ["keras model"], "Keras · model"),
+    (None, "Top-up · pending", ["top-up pending"], "Top-up · pending"),
     # the same words as today writes them negated: today's label
-    ("Top-up · worked", "Top-up · didn't work", ["top-up", "worked", "failed"], "Top-up · didn't work"),
-    ("Card payment · didn't work", "Card payment · work", ["card payment", "work"], "Card payment · work"),
-    ("Change PIN · ATMs", "Change PIN · ATM", ["change pin", "atm"], "Change PIN · ATMs"),  # a variant: kept
-    ("Contactless · doesn't work", "Contactless · isn't working", ["working", "contactless"],
+    ("Top-up · worked", "Top-up · didn't work", ["top-up work"], "Top-up · didn't work"),
+    ("Card payment · didn't work", "Card payment · work", ["card payment work"], "Card payment · work"),
+    ("Change PIN · ATMs", "Change PIN · ATM", ["change pin atm"], "Change PIN · ATMs"),  # a variant: kept
+    ("Contactless · doesn't work", "Contactless · isn't working", ["contactless working"],
      "Contactless · doesn't work"),  # negated either way: kept
 ])
-def test_a_theme_keeps_its_label_while_its_words_lead_its_terms(earlier, label, terms, kept):
-    assert kept_label(earlier, label, terms) == kept
+def test_a_theme_keeps_its_label_while_it_describes_as_many_of_the_counted_tickets(earlier, label, tickets, kept):
+    assert kept_label(earlier, label, [set(t.split()) for t in tickets]) == kept
+
+
+def test_a_label_is_as_true_as_its_least_held_part():
+    tickets = [{"keras", "model", "tflite"}, {"keras", "model"}, {"tflite", "convert"}, {"model", "tflite"}]
+    assert label_share("Keras · model", tickets) == 0.5  # keras in 2 of 4
+    assert label_share("Keras model · tflite", tickets) == 0.5  # "keras model" in 2
+    assert label_share("Tflite", tickets) == 0.75 and label_share("Gate · flight", tickets) == 0.0
+
+
+def _docs(texts: list[str], theme: str = "A") -> ThemeDocs:
+    return ThemeDocs(theme, WEEK, [f"{theme}{i}" for i in range(len(texts))], texts, [WEEK] * len(texts),
+                     np.zeros((len(texts), 2), dtype=np.float32))
 
 
 def test_a_kept_label_gives_way_to_another_theme_s_label_of_the_week():
-    terms = {"A": ["driver", "ride", "uber"], "B": ["ride", "driver"], "C": ["flight", "gate"]}
+    docs = {"A": _docs(["driver ride uber", "uber driver ride", "ride driver uber"]),
+            "B": _docs(["ride driver", "driver ride late"], "B"), "C": _docs(["flight gate", "gate flight"], "C")}
     fresh = {"A": "Driver · uber", "B": "Driver · ride", "C": "Flight · gate"}
     earlier = {"A": "Driver · ride", "C": "Gate · flight"}
-    assert stable_labels(fresh, earlier, terms) == {"A": "Driver · uber", "B": "Driver · ride", "C": "Gate · flight"}
+    assert stable_labels(fresh, earlier, docs) == {"A": "Driver · uber", "B": "Driver · ride", "C": "Gate · flight"}
+
+
+def test_a_kept_label_is_judged_by_the_tickets_the_card_counts():
+    """TensorFlow's fuzzing theme kept "Check failed · raw ops" no longer: its week's tickets said "core dumped"."""
+    before = WEEK - timedelta(weeks=1)
+    texts = ["Check failed in raw ops Abs"] * 3 + ["raw ops Pad core dumped", "raw ops Fill core dumped"]
+    doc = ThemeDocs("A", WEEK, [f"t{i}" for i in range(5)], texts, [before] * 3 + [WEEK] * 2,
+                    np.zeros((5, 2), dtype=np.float32), weeks=[WEEK])
+    fresh = {"A": "Raw ops · core dumped"}
+    assert stable_labels(fresh, {"A": "Raw ops · check failed"}, {"A": doc}) == fresh
+    doc.weeks = [before, WEEK]
+    assert stable_labels(fresh, {"A": "Raw ops · check failed"}, {"A": doc}) == {"A": "Raw ops · check failed"}
 
 
 def test_themes_of_one_week_that_share_a_label_are_told_apart_by_what_only_each_of_them_says():
@@ -623,23 +654,18 @@ def test_themes_of_one_week_that_share_a_label_are_told_apart_by_what_only_each_
         "A": "Exchange rate · wrong", "B": "Exchange rate · wrong"}
 
 
-def test_labels_of_the_sample_weeks_change_only_when_their_words_leave_the_leading_terms(sample_run):
+def test_most_labels_of_the_sample_weeks_stay_from_one_week_to_the_next(sample_run):
     import duckdb
 
     with duckdb.connect(str(sample_run.warehouse), read_only=True) as con:
         rows = con.execute("""
-            SELECT a.label, b.label, a.terms, list(o.label) FROM marts.cluster_summaries a
+            SELECT a.label, b.label FROM marts.cluster_summaries a
             JOIN marts.cluster_summaries b
               ON b.theme_id = a.theme_id AND b.week_start = (SELECT max(c.week_start) FROM marts.cluster_summaries c
                                                             WHERE c.theme_id = a.theme_id AND c.week_start < a.week_start)
-            LEFT JOIN marts.cluster_summaries o ON o.week_start = a.week_start AND o.theme_id <> a.theme_id
-            GROUP BY ALL
         """).fetchall()
     assert len(rows) > 50
-    changed = [(earlier, label) for label, earlier, terms, others in rows
-               if kept_label(earlier, label, list(terms)) != label and earlier not in others]
-    assert changed == []
-    assert sum(label == earlier for label, earlier, _, _ in rows) > len(rows) / 2
+    assert sum(label == earlier for label, earlier in rows) > len(rows) / 2
 
 
 def test_a_customer_s_same_words_sent_again_count_once_for_the_label_and_show_once_as_an_example():

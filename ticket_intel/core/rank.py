@@ -25,7 +25,13 @@ from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.rates import Direction, compare_rates, dispersion
 from ticket_intel.core.review import UNREVIEWED
-from ticket_intel.core.summarize import MIN_TERM_SHARE, distinct_first, evidence_rows, statements_first
+from ticket_intel.core.summarize import (
+    MIN_TERM_SHARE,
+    counted_similarity,
+    distinct_first,
+    evidence_rows,
+    statements_first,
+)
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE, UNCLAIMED
@@ -222,10 +228,10 @@ def _impact(group: pd.DataFrame, severity: str, settings: RankSettings) -> dict[
 
 
 def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
-    """The summary's examples that are this week's tickets, then the most central of this week's
-    tickets that stand as evidence (`evidence_rows`: not the praise or chit-chat a theme absorbed,
-    such as "enjoyed the trip, professional crew" in an airline's delay theme), then the rest; three,
-    those that say something (`statements_first`) and different messages from different customers
+    """The summary's examples that are this week's tickets, then the most central (`similarity`: to the
+    centroid of the theme that counts them, `counted_similarity`) of this week's tickets that stand as
+    evidence (`evidence_rows`: not the praise or chit-chat a theme absorbed, such as "enjoyed the trip,
+    professional crew" in an airline's delay theme), then the rest; three, those that say something (`statements_first`) and different messages from different customers
     (`distinct_first`) first."""
     ordered = group.sort_values(["similarity", "ticket_id"], ascending=[False, True])
     severities = ordered["severity"].tolist() if "severity" in ordered else None
@@ -340,7 +346,8 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
     warning = None if weeks else _too_few(ctx, len(this_week), settings.min_week_tickets)
     tickets = ctx.tickets_in(weeks)
     if weeks:  # every figure of a row counts the tickets the counts do (a small queue's earlier weeks differ)
-        tickets = tickets.assign(theme_id=tickets["series_theme_id"])
+        tickets = tickets.assign(theme_id=tickets["series_theme_id"],
+                                 similarity=counted_similarity(ctx.window, ctx.vectors).loc[tickets.index])
     rows, small = [], []
     listed = ctx.products_apart or ("product" in tickets and bool(tickets["product"].notna().any()))
     for theme_id, group in tickets[tickets["theme_id"].notna()].groupby("theme_id"):

@@ -623,20 +623,36 @@ LEAD_TERMS = 3
 LOOSE_SHARE = 0.35
 
 
-def kept_label(earlier: str | None, label: str, terms: Sequence[str]) -> str:
-    """The theme's earlier label while it still names its top term and every word of it is still a
-    word of its leading terms, else `label`. Terms trade places from week to week, so labels did
-    ("Compiler · crash", then "Crash · compiler"; "Uber · driver", "Ride · uber", "Uber · charged"):
-    59% of the GitHub themes ranked in two consecutive weeks changed label, 82% on twcs, and a theme
-    renamed every week cannot be followed from one report to the next. A label that no longer names
-    the top term, or whose words left the lead, gives way: the theme's issue has moved."""
+def kept_label(earlier: str | None, label: str, tickets: Sequence[Set[str]]) -> str:
+    """The theme's earlier label while it describes (`label_share`) some of the tickets its card
+    counts (`tickets`: their words) and no fewer of them than `label`, today's, would, saying as much
+    (as many parts: "Flight" holds wherever "Flight · stuck" does, and says less); else `label`.
+    Terms trade places and near-tied words take turns from week to week, so labels did ("Compiler ·
+    crash", then "Crash · compiler"; "Raw ops · check", "Raw ops · core", "Raw ops · large"), and a
+    theme renamed every week cannot be followed from one report to the next; a label that describes
+    fewer of this week's tickets than today's would, or none, has become the wrong name."""
     words, today = _named(earlier or ""), _named(label)
     renegated = _same_words(words, today) and _negates(earlier or "") != _negates(label)
-    if not earlier or not terms or words == today or renegated:
-        return label  # the same name as today writes it: capitals, a negation ("Top-up · worked" -> "… didn't work")
-    lead = [w for t in terms[:LEAD_TERMS] for w in t.split()]
-    names_top = all(any(same_stem(t, w) for w in words) for t in terms[0].split())
-    return _recased(earlier, label) if names_top and all(any(same_stem(w, t) for t in lead) for w in words) else label
+    if not earlier or renegated:
+        return label  # the same name as today negates it ("Top-up · worked" -> "… didn't work")
+    kept = label_share(earlier, tickets)
+    same = sorted(words) == sorted(today)  # the same name, its terms perhaps trading places
+    says_as_much = earlier.count(LABEL_SEPARATOR) >= label.count(LABEL_SEPARATOR)  # fewer parts hold more easily
+    holds = kept > 0 and kept >= label_share(label, tickets) and says_as_much
+    return _recased(earlier, label) if same or holds else label
+
+
+def label_share(label: str, tickets: Sequence[Set[str]]) -> float:
+    """How much of `tickets` (each one's words as terms count them) a label describes: the share
+    holding its least held part, every word the part names (`_named`; a stop word, which terms never
+    count, is no evidence either way). A label is as true as its weakest part: "Keras · model" is no
+    truer of tickets about models for gaining a second word most of them use. 0 for none."""
+    stop = _stop_words()
+    parts = [words for part in label.split(LABEL_SEPARATOR) if (words := [w for w in _named(part) if w not in stop])]
+    if not parts or not tickets:
+        return 0.0
+    return min(sum(all(any(same_stem(w, t) for t in ticket) for w in part) for ticket in tickets)
+               for part in parts) / len(tickets)
 
 
 def _named(label: str) -> list[str]:
@@ -661,11 +677,12 @@ def _recased(earlier: str, label: str) -> str:
     return capitalised(re.sub(r"\S+", lambda m: cased.get(m.group().lower(), m.group()), earlier))
 
 
-def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], terms: Mapping[str, Sequence[str]]
+def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], docs: Mapping[str, ThemeDocs]
                   ) -> dict[str, str]:
-    """Per theme, its `kept_label`, or its fresh label where the kept one is another theme's label this
-    week: two twcs themes both read "Driver · ride" once one kept the label the other was given."""
-    kept = {t: kept_label(earlier.get(t), label, terms[t]) for t, label in fresh.items()}
+    """Per theme, its `kept_label` judged by the tickets its card counts, or its fresh label where the
+    kept one is another theme's label this week: two twcs themes both read "Driver · ride" once one
+    kept the label the other was given."""
+    kept = {t: kept_label(earlier.get(t), label, card_tickets(docs[t], docs[t].card_weeks)) for t, label in fresh.items()}
     uses = Counter(kept.values())
     return {t: label if uses[label] == 1 or label == fresh[t] else fresh[t] for t, label in kept.items()}
 
@@ -725,12 +742,17 @@ def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
     return [_holds_any(words, terms) for words in _word_sets(_theme_phrases(meanings))]
 
 
+def card_tickets(doc: ThemeDocs, weeks: Sequence[date]) -> list[set[str]]:
+    """The words of the theme's word-sampled tickets in `weeks` (those its card counts)."""
+    rows = doc.word_rows if doc.word_rows is not None else range(len(doc.texts))
+    counted = set(weeks)
+    return [words for row, words in zip(rows, _ticket_words(doc), strict=True) if doc.ticket_weeks[row] in counted]
+
+
 def described_share(doc: ThemeDocs, terms: Sequence[str], weeks: Sequence[date]) -> float | None:
     """The share of a theme's tickets in `weeks` (those its card counts; of its word sample) holding
     one of its leading terms; None without terms or such tickets."""
-    rows = doc.word_rows if doc.word_rows is not None else range(len(doc.texts))
-    counted = set(weeks)
-    tickets = [words for row, words in zip(rows, _ticket_words(doc), strict=True) if doc.ticket_weeks[row] in counted]
+    tickets = card_tickets(doc, weeks)
     if not terms or not tickets:
         return None
     return sum(_holds_any(words, terms[:LEAD_TERMS]) for words in tickets) / len(tickets)
@@ -972,8 +994,8 @@ def tickets_said(ticket_weeks: Sequence[date], card_weeks: Sequence[date]) -> st
     """How many tickets a theme's card counts, over which weeks, and, where its window's weeks hold
     more, how many they hold: "11 tickets in the last 3 weeks (31 over 8 weeks)". The card's count
     and the window's had stood side by side unexplained ("tickets 11" beside "31 tickets over 8 weeks")."""
-    span = len(set(card_weeks))
-    card = sum(w in set(card_weeks) for w in ticket_weeks)
+    counted = set(card_weeks)
+    span, card = len(counted), sum(w in counted for w in ticket_weeks)
     when = "this week" if span == 1 else f"in the last {span} weeks"
     said = f"{plural(card, 'ticket')} {when}"
     return said if card == len(ticket_weeks) else f"{said} ({len(ticket_weeks)} over {plural(len(set(ticket_weeks)), 'week')})"
@@ -1016,6 +1038,22 @@ def counted_membership(window: pd.DataFrame) -> pd.DataFrame:
     describe the tickets its card counts. TensorFlow's "Keras · fault" took "fault" from nine fuzzing
     segfaults it showed and another theme counted."""
     return window.assign(theme_id=window["series_theme_id"]) if "series_theme_id" in window else window
+
+
+def counted_similarity(window: pd.DataFrame, vectors: np.ndarray) -> pd.Series:
+    """Each ticket's cosine to the centroid of the theme that counts it (`counted_membership`, over the
+    window, as `extractive_summary` picks its central tickets), NaN for none; the window's stored
+    `similarity`, to the theme hysteresis shows it in, when it has no vectors. The card's examples were
+    ordered by that one: a fuzzing segfault shown in another theme stood first among the examples of
+    TensorFlow's "Keras · model", which counted it."""
+    if vectors.ndim < 2 or not vectors.shape[1]:
+        return window["similarity"]
+    themes = counted_membership(window)["theme_id"]
+    out = np.full(len(window), np.nan)
+    for theme, rows in rows_by_key(themes.fillna("").to_numpy()).items():
+        if theme:
+            out[rows] = _centrality(vectors[rows])
+    return pd.Series(out, index=window.index)
 
 
 def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Sequence[date] = ()

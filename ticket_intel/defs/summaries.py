@@ -70,7 +70,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     if call is not None:
         summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
     labels = told_apart(stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
-                                      wh.earlier_labels(con, ctx.week), {t: s.terms for t, s in summaries.items()}),
+                                      wh.earlier_labels(con, ctx.week), docs),
                         docs)
     rows = [_row(ctx, theme_id, summary, docs[theme_id], ctx.review.labels.get(theme_id, labels[theme_id]),
                  tags.get(theme_id, []), taxonomy, weeks, run_id) for theme_id, summary in summaries.items()]
