@@ -546,6 +546,25 @@ def test_on_equal_impact_more_tickets_rank_first_and_one_week_needs_no_period_no
     assert period_note(WEEK, 1) is None and "ranked over the 2 weeks" in period_note(WEEK, 2)
 
 
+def test_a_loose_theme_ranks_after_the_themes_that_are_one_issue():
+    """Jest's bug titles, all P1, ranked over 6 weeks on 2022-12-12: "Jsdom · expect" (13 customers,
+    its leading words in 31% of its tickets, its card saying so) ranked first over "Preset · js" (5,
+    100%). A loose theme (`summarize.LOOSE_SHARE`, the card's own note) now follows
+    the others, by impact among the loose; a share unknown (None, NaN: no terms, a warehouse written
+    before it) is not loose."""
+    from ticket_intel.core.summarize import LOOSE_SHARE
+
+    data = frame(tickets("L", 19, 19), tickets("M", 8, 8), tickets("C", 6, 6), tickets("U", 5, 5), tickets("N", 7, 7))
+    summ = summaries(*[(t, "P1", "bug") for t in "LMCUN"])
+    summ["described_share"] = [0.2, LOOSE_SHARE - 0.01, LOOSE_SHARE, None, np.nan]
+    ranked = rank_week(context(data), summ).ranked
+    assert ranked["theme_id"].tolist() == ["N", "C", "U", "L", "M"]
+    assert ranked["rank"].tolist() == [1, 2, 3, 4, 5] and ranked.set_index("theme_id").loc["L", "impact"] == 19 * 8.0
+    from ticket_intel.core.rank import is_loose
+
+    assert [is_loose(s) for s in (0.2, LOOSE_SHARE, None, np.nan)] == [True, False, False, False]
+
+
 def test_the_minimum_holds_for_the_tickets_a_theme_shows_not_those_hysteresis_kept_in_it():
     """Small-team review: "Node · generate" ranked #2 showing 4 tickets under a minimum of 5; its
     fifth ticket was kept in it by hysteresis (theme_id) while this run's clustering put it elsewhere

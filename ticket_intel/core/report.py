@@ -33,11 +33,12 @@ from ticket_intel.core.rank import (
     Trend,
     change,
     earlier_span,
+    is_loose,
     is_unthemed,
     period_note,
     several_products,
 )
-from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE
+from ticket_intel.core.summarize import LEAD_TERMS
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
 from ticket_intel.core.vocabulary import plural
@@ -99,9 +100,9 @@ def holding_text(overview: Mapping[str, Any], span: int, span_tickets: int) -> s
 
 
 def loose_note(summary: Mapping[str, Any]) -> str | None:
-    """Why a loose theme's label should be read with its examples (`summarize.LOOSE_SHARE`), else None."""
+    """Why a loose theme's label should be read with its examples (`rank.is_loose`), else None."""
     share, terms = summary.get("described_share"), list(summary.get("terms", []))[:LEAD_TERMS]
-    if _is_missing(share) or share >= LOOSE_SHARE:
+    if not is_loose(share):
         return None
     return (f"A loose theme: its leading words ({', '.join(terms)}) are in {share:.0%} of its tickets, so its "
             "label names a minority of them; read the examples before acting on it.")
