@@ -28,7 +28,7 @@ It clusters on its own (fits and pools are not cached), so it costs more than th
 
 A new-pattern alert that is not the found B counts as false; a spike alert is false unless it is
 the planted spike (duplicates of a found spike are counted apart); `paged` leaves out the false
-spikes that continue a spike of the week before, which are reported but not paged again. Rates are per 100 theme-weeks:
+spikes that continue an earlier spike's event, which are reported but not paged again. Rates are per 100 theme-weeks:
 ranked themes summed over weeks 2-10 (week 1 starts tracking, nothing can be new in it).
 Clustering labels are cached per window in `CACHE`, by the window's tickets and the clustering's parameters.
 """

@@ -9,7 +9,7 @@ migrated old JIRA issues) is left out.
 False alerts: every week that has a baseline (>= `min_baseline_weeks` eligible weeks) is tested
 on the untouched series; each alert counts as false, so real bursts in the data count against
 us too and the rate is an upper bound. The baseline is the pipeline's: the window's weeks that did
-not spike; `paged` leaves out the alerts that continue a spike of the week before, which are
+not spike; `paged` leaves out the alerts that continue an earlier spike's event, which are
 reported but not paged again. Quiet weeks cannot alert (2x a baseline of 1 is below
 `min_count`) and would flatter the rate, so it is also given over the busy weeks alone: those
 whose baseline x `min_ratio` reaches `min_count`. Recall: at every `stride`-th such week a spike of size m
@@ -112,12 +112,12 @@ def series(issues: pd.DataFrame) -> list[dict[str, object]]:
 
 def baseline_of(counts: np.ndarray, t: int, born: int, settings: anomalies.AlertSettings) -> tuple[list[int], bool]:
     """The baseline weeks before week index t as the pipeline takes them: the window's weeks since
-    birth (first week = 0) that did not spike (`anomalies.spiked`); and whether the week before spiked
-    (a spike at t continues its event, not paged again)."""
+    birth (first week = 0) that did not spike (`anomalies.spiked`); and whether a spike at t continues
+    an event (`anomalies.event_start`), not paged again."""
     history = [int(v) for v in counts[max(born, t - WINDOW_WEEKS + 1, 0):t]]
     flags = anomalies.spiked(history, settings)
     normal = [c for c, spiked in zip(history, flags, strict=True) if not spiked]
-    return normal[-settings.baseline_weeks:], bool(flags) and flags[-1]
+    return normal[-settings.baseline_weeks:], anomalies.event_start(flags) is not None
 
 
 def evaluate(all_series: list[dict[str, object]], settings: anomalies.AlertSettings, stride: int,

@@ -324,10 +324,22 @@ def test_a_spike_stays_out_of_the_baseline_and_the_next_week_continues_its_event
         f"baseline of 6.0/week from before the spike began in the week of {wk(6)} (p = ")
 
 
-def test_a_spike_after_a_normal_week_is_a_new_event():
-    frame = window({"A": {0: 7, 1: 8, 2: 7, 3: 5, 4: 30, 5: 6, 6: 30}})
-    [alert] = run(frame, 6)
-    assert alert["since"] is None and alert["baseline"] == pytest.approx(6.6)  # 7, 8, 7, 5, 6: not the 30
+def test_a_spike_after_two_normal_weeks_is_a_new_event():
+    frame = window({"A": {0: 7, 1: 8, 2: 7, 3: 5, 4: 30, 5: 6, 6: 5, 7: 30}})
+    [alert] = run(frame, 7)
+    assert alert["since"] is None and alert["baseline"] == pytest.approx(38 / 6)  # 7, 8, 7, 5, 6, 5: not the 30
+
+
+def test_one_quiet_week_between_spikes_does_not_end_the_event():
+    """PowerToys' Awake tray icon: 11 and 12 tickets against about 3.5 a week, then 4, then 12 again,
+    paged a second time for the same bug; Next.js' route family 40, 25, 39 against 18."""
+    assert anomalies.event_start([False, True, True, False]) == 1
+    assert anomalies.event_start([False, True, False, True, False]) == 1  # a lull, twice, is still one event
+    assert anomalies.event_start([True, False, False]) is None
+    frame = window({"A": {0: 3, 1: 2, 2: 5, 3: 4, 4: 11, 5: 12, 6: 4, 7: 12}})
+    [alert] = run(frame, 7)
+    assert alert["since"] == wk(4) and alert["baseline"] == pytest.approx(3.6)  # the 4 is a normal week
+    assert anomalies.continuing({**alert, "week_start": wk(7)})
 
 
 def test_alert_carries_numbers_examples_and_a_stable_key():

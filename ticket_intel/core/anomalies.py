@@ -10,8 +10,9 @@ Only weeks that say something about the theme form its baseline: weeks that hold
 before the first export is unknown, not zero) and, for a theme born without an ancestor, weeks
 since its birth (before it, the theme did not exist). With fewer than `min_baseline_weeks` such
 weeks there is no baseline, so no spike: a theme must first show what normal looks like. Nor does a
-week that spiked (`spiked`): the baseline is the theme's normal weeks, and a spike the week after a
-spike continues that event (`since`: the week it began).
+week that spiked (`spiked`): the baseline is the theme's normal weeks, and a spike that follows spiked
+weeks, with at most `EVENT_GAP_WEEKS` quiet week between, continues their event (`event_start`;
+`since`: the week it began).
 
 Weekly counts are burstier than Poisson (releases, outages, one customer filing many tickets).
 The ratio and count floors carry most of that: on large themes the ratio decides, and the tail
@@ -55,6 +56,9 @@ NEW_PATTERN = "new_pattern"
 POISSON = "poisson"
 NEGATIVE_BINOMIAL = "negative_binomial"
 DISTRIBUTIONS = (POISSON, NEGATIVE_BINOMIAL)
+# Weeks in a row without a spike that an event continues across: one quiet week between spiked weeks may be
+# a lull of the same issue, so an event ends only when a second week confirms the return (docs/alerts.md).
+EVENT_GAP_WEEKS = 1
 
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
@@ -241,9 +245,23 @@ def spiked(history: Sequence[int], settings: AlertSettings = AlertSettings()) ->
     return flags
 
 
+def event_start(flags: Sequence[bool]) -> int | None:
+    """The index of the first week of the event that a spike after `flags` (whether each eligible week,
+    oldest first, spiked) continues, or None when it begins one: the last run of spiked weeks, taken
+    across quiet spells of at most `EVENT_GAP_WEEKS` weeks (PowerToys' Awake tray icon, 11 and 12
+    tickets, then 4, then 12 again, paged twice for one bug)."""
+    began, quiet = None, 0
+    for k in range(len(flags) - 1, -1, -1):
+        quiet = 0 if flags[k] else quiet + 1
+        if quiet > EVENT_GAP_WEEKS:
+            break
+        began = k if flags[k] else began
+    return began
+
+
 def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
-    """A spike against the theme's normal weeks; one that follows spiked weeks continues their event,
-    which began (`since`) at the first of them."""
+    """A spike against the theme's normal weeks; one that follows spiked weeks (`event_start`) continues
+    their event, which began (`since`) at the first of them."""
     theme_id = str(theme["theme_id"])
     weeks = ctx.baseline_weeks(theme_id)
     flags = spiked(tc.series(ctx.counts, theme_id, weeks), settings)
@@ -253,10 +271,10 @@ def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) 
         return None
     by_customer = spike_test(int(theme["customers"]), tc.series(ctx.counts, theme_id, normal, "customers"),
                              settings, min_count=0)
-    began = len(flags) - next((k for k, f in enumerate(reversed(flags)) if not f), len(flags))  # the last spiked run
+    began = event_start(flags)
     return {"kind": SPIKE, "baseline": test.baseline, "ratio": test.ratio, "p_value": test.p_value,
             "customer_baseline": by_customer.baseline, "concentrated": not by_customer.is_spike,
-            "baseline_weeks": test.weeks, "since": weeks[began] if began < len(weeks) else None}
+            "baseline_weeks": test.weeks, "since": None if began is None else weeks[began]}
 
 
 def week_themes(ctx: WeekContext, themes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
