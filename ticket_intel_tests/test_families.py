@@ -159,3 +159,17 @@ def test_events_read_back_from_the_warehouse_hold_arrays():
     events = pd.DataFrame({"theme_id": ["T2", "T4"], "event": ["split", "new_group"],
                            "related_theme_ids": [np.array(["T1"]), np.array(["T1"])]})
     assert families.family_parents(events) == ({"T1": "T1", "T2": "T1"}, {"T4": "T1"})
+
+
+def test_a_family_that_spikes_is_tested_before_its_members_and_spares_their_spike_tests(monkeypatch):
+    """Each member's spike test was run and its alert dropped for the family's: the family is tested
+    first, and a theme's spike test runs once (the family's, under its lead's id), with the same alerts."""
+    tested: list[str] = []
+    spike = anomalies._spike
+    monkeypatch.setattr(anomalies, "_spike", lambda ctx, theme, settings: tested.append(theme["theme_id"]) or
+                        spike(ctx, theme, settings))
+    counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11},
+              "T3": {k: 5 for k in range(1, 8)}}
+    alerts = run(counts, SPLIT)
+    assert [(a["kind"], a["theme_id"], a["tickets"]) for a in alerts] == [(anomalies.SPIKE, "T1", 25)]
+    assert sorted(tested) == ["T1", "T3"]  # the family under T1, and T3 alone; not T1 and T2 again

@@ -286,13 +286,14 @@ def week_themes(ctx: WeekContext, themes: Sequence[Mapping[str, Any]]) -> list[d
             for t in themes]
 
 
-def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: AlertSettings = AlertSettings()
-           ) -> list[dict[str, Any]]:
+def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: AlertSettings = AlertSettings(),
+           counted_apart: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Alerts for `ctx.week`, as records with the `COLUMNS` fields.
 
     `themes`: this week's ranked themes (theme_id, label, tickets, customers, example_ticket_ids).
     A pattern is new once, the first week it is a theme, even if its id was born a week before
-    at 3 tickets (`ctx.ranked_before`).
+    at 3 tickets (`ctx.ranked_before`). `counted_apart`: themes whose spike is counted with their
+    family's (core/families.py), tested here as new patterns only.
     """
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     top_customer = this_week.groupby(["theme_id", "customer"]).size().groupby(level=0).max()
@@ -315,7 +316,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
                 "kind": NEW_PATTERN, "ratio": None, "customer_baseline": 0.0,
                 "concentrated": 2 * base["top_customer_tickets"] > base["tickets"]}
         else:
-            found = _spike(ctx, theme, settings)
+            found = None if theme_id in counted_apart else _spike(ctx, theme, settings)
         if found is not None:
             alerts.append({**base, **found, "alert_key": alert_key(theme_id, ctx.week, found["kind"])})
     return alerts

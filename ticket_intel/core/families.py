@@ -118,12 +118,11 @@ def _as_one(ctx: WeekContext, members: Sequence[str], lead: str, family: str) ->
 def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: AlertSettings | None = None
            ) -> list[dict[str, object]]:
     """`anomalies.detect`, with split families tested as one series, and new groups and pieces born
-    apart naming where they grew. Every alert gets `related_theme_ids`."""
+    apart naming where they grew. Every alert gets `related_theme_ids`. A family is tested first, so
+    the members of a family that spikes are tested as new patterns only: their own spikes would be
+    dropped for the family's."""
     settings = settings or AlertSettings()
     ctx, apart = with_born_apart(ctx, settings)
-    alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]]  # type: ignore[index]
-               if a["kind"] == anomalies.NEW_PATTERN and a["theme_id"] in ctx.parents else []}
-              for a in anomalies.detect(ctx, themes, settings)]  # a spike is counted with no parent
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     present = set(this_week["theme_id"])
     ranked = {str(t["theme_id"]): t for t in themes}
@@ -131,13 +130,17 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     for theme, family in ctx.families.items():
         if theme in present and theme not in apart:
             by_family.setdefault(family, []).append(theme)
+    spikes: list[dict[str, object]] = []
+    counted: set[str] = set()
     for family, members in sorted(by_family.items()):
         combined = _family_theme(sorted(members), ranked, this_week) if len(members) > 1 else None
         if combined is None:
             continue
         found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
-        spikes = [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
-        if spikes:
-            alerts = [a for a in alerts if not (a["kind"] == anomalies.SPIKE and a["theme_id"] in members)]
-            alerts += spikes
-    return alerts
+        if any(a["kind"] == anomalies.SPIKE for a in found):
+            spikes += [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
+            counted.update(members)
+    alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]]  # type: ignore[index]
+               if a["kind"] == anomalies.NEW_PATTERN and a["theme_id"] in ctx.parents else []}
+              for a in anomalies.detect(ctx, themes, settings, frozenset(counted))]  # a spike is counted with no parent
+    return alerts + spikes
