@@ -89,6 +89,7 @@ def test_alerts_written_once_per_theme_week_kind(tmp_path, instance):
     assert (spike["tickets"], spike["customers"], spike["baseline"], spike["baseline_weeks"]) == (30, 30, 8.0, 6)
     assert spike["ratio"] == pytest.approx(3.75) and spike["p_value"] < 1e-6 and not spike["concentrated"]
     assert len(spike["example_ticket_ids"]) == 3
+    assert list(spike["example_lines"]) == ["my card was declined"] * 3  # each example's redacted first line
 
 
 def test_recomputing_a_week_replaces_its_alerts(tmp_path, instance):
@@ -119,6 +120,8 @@ def test_each_partition_carries_its_own_weeks_alerts(tmp_path, instance):
     assert new["since"] == WEEKS[5].isoformat()  # its tickets count from its own week
     assert all(a["since"] is None for a in by_week[WEEKS[6].isoformat()]["alerts"].value)  # a spike's do not start
     assert "label T-spike" in by_week[WEEKS[6].isoformat()]["table"].value
+    [spike] = by_week[WEEKS[6].isoformat()]["alerts"].value
+    assert spike["example_lines"] == ["my card was declined"] * 3 and spike["related_tickets"] == []
     assert by_week[WEEKS[0].isoformat()]["table"].value == "No alerts this week."
 
 
@@ -222,3 +225,5 @@ def test_the_alerts_table_keeps_its_columns_whatever_a_label_release_or_id_holds
     assert [len(re.findall(r"(?<!\\)\|", row)) for row in rows] == [10, 10, 10]
     assert "Refund \\| urgent `T1` (with “Top\\|up” (T2))" in rows[2]
     assert rows[2].endswith("| 1 d after 4.2\\|b | stress:I-284\\`\\|\\[y\\](javascript:x), stress:I-1 |")
+    counted = alerts_table([{**alert, "related_tickets": [3]}]).splitlines()[2]
+    assert "Refund \\| urgent `T1` (with “Top\\|up” (T2) 3)" in counted  # a family spike's piece with its count

@@ -435,3 +435,11 @@ def test_the_spike_thresholds_include_their_boundaries():
     group = run(window({"old": dict.fromkeys(range(5), 20), "group": {4: 6}}), 4, births={"old": 0, "group": 4},
                 groups=frozenset({"group"}))
     assert [a["since"] for a in group] == [wk(4)]
+
+
+def test_an_example_s_line_is_its_redacted_first_line_shortened():
+    text = ["\n  Awake icon no longer in system tray\nSteps: install 0.84", "x " * 200, None]
+    frame = pd.DataFrame({"ticket_id": ["a", "b", "c"], "text": text})
+    lines = anomalies.example_lines(frame, ["a", "b", "c", "gone"])
+    assert lines[0] == "Awake icon no longer in system tray" and lines[2:] == ["", ""]
+    assert len(lines[1]) <= anomalies.EXAMPLE_CHARS and lines[1].endswith("\u2026")

@@ -68,6 +68,14 @@ def test_a_spike_split_across_two_pieces_raises_one_alert_with_the_combined_coun
     assert alerts[0]["baseline"] == 10.0 and alerts[0]["customers"] == 25
 
 
+def test_a_family_spike_counts_each_piece():
+    """PowerToys 2024-09-02 'FancyZones · zones — 18 tickets … counted together with “Mouse · borders”' said
+    not how many each held; the alert keeps each other piece's count (the lead holds the rest)."""
+    counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}}
+    [alert] = run(counts, SPLIT)
+    assert alert["related_tickets"] == [11] and anomalies.related_counts(alert) == [11]
+
+
 def test_pieces_each_below_the_floor_spike_together():
     counts = {"T1": {**{k: 3 for k in range(1, 7)}, 7: 7}, "T2": {**{k: 2 for k in range(1, 7)}, 7: 7}}
     assert run(counts, []) == []  # 7 tickets each: below the count floor

@@ -131,6 +131,23 @@ def test_describe_names_related_themes_by_their_labels():
     assert "Counted together with T1, T2," in notify.describe({**SPIKE, "related_theme_ids": ["T1", "T2"]})
 
 
+def test_a_family_spike_says_each_piece_s_count():
+    spike = {**SPIKE, "label": "FancyZones · zones", "tickets": 18, "related_theme_ids": ["T20240902-02"],
+             "related_labels": ["Mouse · borders"], "related_tickets": [4]}
+    assert "Counted as 'FancyZones · zones' 14 + \u201cMouse · borders\u201d (T20240902-02) 4, split from the same " \
+        "theme." in notify.describe(spike)
+
+
+def test_a_page_quotes_each_example_s_first_line():
+    """The on-call PM read 'Examples: twcs:2033351, …' and had to click through to learn what broke."""
+    alert = {**SPIKE, "example_lines": ["Awake icon doesn't come in side tray <b>", "", "Awake is Unresponsive"]}
+    text = notify.describe(alert)
+    assert text.endswith("Examples: zendesk:1 \u201cAwake icon doesn't come in side tray <b>\u201d, zendesk:2, "
+                         "intercom:3 \u201cAwake is Unresponsive\u201d.")
+    assert "tray &lt;b&gt;" in notify.payload("slack", alert, {})["text"]  # Slack reads the ticket's words as text
+    assert notify.describe(SPIKE).endswith("Examples: zendesk:1, zendesk:2, intercom:3.")  # stored before lines
+
+
 REGRESSION = {**SPIKE, "alert_key": "T20261012-00|2026-11-16|regression", "kind": "regression",
               "week_start": "2026-11-16", "tickets": 14, "baseline": 0.5, "ratio": 14.0, "p_value": 2e-09,
               "top_customer_tickets": None, "baseline_weeks": None, "customer_baseline": None, "fix_release": "4.2"}

@@ -38,6 +38,7 @@ clustering is new).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -63,8 +64,11 @@ EVENT_GAP_WEEKS = 1
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
     "p_value", "customer_baseline", "top_customer_tickets", "concentrated", "baseline_weeks", "example_ticket_ids",
-    "related_theme_ids", "related_labels", "since",
+    "related_theme_ids", "related_labels", "since", "related_tickets", "example_lines",
 ]
+# An example's first line quoted in a page, shortened to this many characters: three of them keep a
+# page's text near 1,000 characters, well inside Slack's 4,000 for a message's text.
+EXAMPLE_CHARS = 100
 
 
 def began_before(since: Any, week: Any) -> bool:
@@ -87,10 +91,25 @@ def named(alerts: Sequence[Mapping[str, Any]], label_of: Mapping[str, str]) -> l
     return [{**a, "related_labels": [label_of.get(str(t)) for t in a["related_theme_ids"]]} for a in alerts]
 
 
+def listed(alert: Mapping[str, Any], key: str) -> list[Any]:
+    """An alert's list field as a list, whichever way it arrives: a list, an array read back from the
+    warehouse, or missing (None, NaN) in a row stored before the field existed."""
+    value = alert.get(key)
+    return [] if value is None or (isinstance(value, float) and pd.isna(value)) else list(value)
+
+
+def related_counts(alert: Mapping[str, Any]) -> list[int] | None:
+    """A family spike's other pieces' tickets of its week, in the order of `related_theme_ids`; None when
+    the alert counts none of its related themes' tickets (a new group's parent) or was stored before
+    alerts kept them. The lead piece holds the rest of `tickets`."""
+    counts, ids = listed(alert, "related_tickets"), listed(alert, "related_theme_ids")
+    return [int(n) for n in counts] if counts and len(counts) == len(ids) else None
+
+
 def related_themes(alert: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     """An alert's related themes, each with its label where the alert kept one (None for a theme
     without one, or an alert stored before alerts kept labels)."""
-    ids, labels = ([] if alert.get(k) is None else list(alert[k]) for k in ("related_theme_ids", "related_labels"))
+    ids, labels = (listed(alert, k) for k in ("related_theme_ids", "related_labels"))
     labels += [None] * (len(ids) - len(labels))  # lists or, read back from the warehouse, arrays
     return [(str(t), label) for t, label in zip(ids, labels, strict=True)]
 
@@ -162,6 +181,15 @@ def spike_test(count: int, history: Sequence[int], settings: AlertSettings = Ale
     floor = settings.min_count if min_count is None else min_count
     is_spike = count >= floor and ratio >= settings.min_ratio and p_value < settings.max_p_value
     return SpikeTest(count, baseline, ratio, p_value, len(window), is_spike)
+
+
+def example_lines(window: pd.DataFrame, ids: Sequence[str]) -> list[str]:
+    """Each example's redacted first line, shortened to `EXAMPLE_CHARS` ("" for a ticket without text in
+    the window): a page that lists bare ids makes its reader click through to learn what broke."""
+    rows = window[window["ticket_id"].isin(ids)] if "text" in window else window.iloc[:0]
+    text = dict(zip(rows["ticket_id"], rows["text"], strict=True)) if len(rows) else {}
+    first = (next((line for line in str(text.get(t) or "").splitlines() if line.strip()), "") for t in ids)
+    return [textwrap.shorten(line, EXAMPLE_CHARS, placeholder=" \u2026") for line in first]
 
 
 def alert_key(theme_id: str, week: date, kind: str) -> str:
@@ -300,14 +328,14 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
     alerts: list[dict[str, Any]] = []
     for theme in themes:
         theme_id = str(theme["theme_id"])
-        examples = theme.get("example_ticket_ids")
+        examples = [] if theme.get("example_ticket_ids") is None else [str(t) for t in theme["example_ticket_ids"]][:3]
         base = {
             "week_start": ctx.week, "theme_id": theme_id, "label": theme.get("label"),
             "tickets": int(theme["tickets"]), "customers": int(theme["customers"]),
             "top_customer_tickets": int(top_customer.get(theme_id, 0)),
-            "example_ticket_ids": [] if examples is None else [str(t) for t in examples][:3],
+            "example_ticket_ids": examples, "example_lines": example_lines(ctx.window, examples),
             "related_theme_ids": [], "related_labels": [],  # filled in by core/families.py
-            "since": None,
+            "since": None, "related_tickets": [],
         }
         pattern = _new_pattern(ctx, theme, settings, base["top_customer_tickets"])
         if pattern is not None:

@@ -92,14 +92,16 @@ def with_born_apart(ctx: WeekContext, settings: AlertSettings) -> tuple[WeekCont
 
 def _family_theme(members: Sequence[str], ranked: Mapping[str, Mapping[str, object]], this_week: pd.DataFrame
                   ) -> dict[str, object] | None:
-    """The family as one ranked theme, named after its ranked member with most tickets this week."""
+    """The family as one ranked theme, named after its ranked member with most tickets this week, with
+    each other member's tickets (`related_tickets`)."""
     rows = this_week[this_week["theme_id"].isin(members)]
     sizes = rows["theme_id"].value_counts()
     lead = min((t for t in members if t in ranked), key=lambda t: (-int(sizes.get(t, 0)), t), default=None)
     if lead is None:
         return None
+    related = sorted(t for t in members if t != lead and t in set(rows["theme_id"]))
     return {**ranked[lead], "theme_id": lead, "tickets": len(rows), "customers": int(rows["customer"].nunique()),
-            RELATED: sorted(t for t in members if t != lead and t in set(rows["theme_id"]))}
+            RELATED: related, "related_tickets": [int(sizes[t]) for t in related]}
 
 
 def _as_one(ctx: WeekContext, members: Sequence[str], lead: str, family: str) -> WeekContext:
@@ -138,7 +140,8 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
             continue
         found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
         if any(a["kind"] == anomalies.SPIKE for a in found):
-            spikes += [{**a, RELATED: combined[RELATED]} for a in found if a["kind"] == anomalies.SPIKE]
+            spikes += [{**a, RELATED: combined[RELATED], "related_tickets": combined["related_tickets"]}
+                       for a in found if a["kind"] == anomalies.SPIKE]
             counted.update(members)
     alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]]  # type: ignore[index]
                if a["kind"] == anomalies.NEW_PATTERN and a["theme_id"] in ctx.parents else []}

@@ -14,7 +14,16 @@ from urllib.parse import quote, urlencode
 
 import pandas as pd
 
-from ticket_intel.core.anomalies import NEW_PATTERN, SPIKE, alert_key, began_before, continuing, related_names
+from ticket_intel.core.anomalies import (
+    NEW_PATTERN,
+    SPIKE,
+    alert_key,
+    began_before,
+    continuing,
+    listed,
+    related_counts,
+    related_names,
+)
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 
 KINDS = ("log", "slack", "webhook")
@@ -97,6 +106,27 @@ def report_link(reports_url: str, week: str, theme_id: str) -> str:
     return f"{reports_url.rstrip('/')}/ticket_intel_{week}.html#{quote(theme_id)}"
 
 
+def _pieces(alert: Mapping[str, Any], related: list[str]) -> str:
+    """A family spike's pieces, each with its tickets of the week where the alert kept them: "Counted as
+    'FancyZones · zones' 14 + “Mouse · borders” (T20240902-02) 4, split from the same theme."""
+    if not related:
+        return ""
+    counts = related_counts(alert)
+    if counts is None:  # stored before alerts kept their pieces' counts
+        return f" Counted together with {', '.join(related)}, split from the same theme."
+    pieces = [f"'{alert['label']}' {int(alert['tickets']) - sum(counts)}", *(f"{r} {n}" for r, n in zip(
+        related, counts, strict=True))]
+    return f" Counted as {' + '.join(pieces)}, split from the same theme."
+
+
+def _examples(alert: Mapping[str, Any]) -> str:
+    """The example ids, each with its redacted first line where the alert kept one (`example_lines`)."""
+    ids, lines = listed(alert, "example_ticket_ids"), listed(alert, "example_lines")
+    lines += [""] * (len(ids) - len(lines))
+    said = [f"{t} \u201c{line}\u201d" if line else str(t) for t, line in zip(ids, lines, strict=True)]
+    return f" Examples: {', '.join(said)}." if said else ""
+
+
 def describe(alert: Mapping[str, Any]) -> str:
     """One human sentence with the evidence, e.g. for Slack or a log line; an alert that followed a
     release says so ("Spiked 1 day after 4.2.1.")."""
@@ -111,8 +141,7 @@ def describe(alert: Mapping[str, Any]) -> str:
         if alert.get("concentrated"):
             text += (f" Driven by few customers: one filed {alert['top_customer_tickets']}, and the customer count "
                      f"did not spike (usually {alert['customer_baseline']:.1f}/week).")
-        if related:
-            text += f" Counted together with {', '.join(related)}, split from the same theme."
+        text += _pieces(alert, related)
     elif alert["kind"] == REGRESSION:
         text = describe_regression(alert, alert.get("fix_release") or "its release")
     else:  # a new pattern; a new group found over two weeks counts both
@@ -129,8 +158,7 @@ def describe(alert: Mapping[str, Any]) -> str:
         event = "spiked" if alert["kind"] == "volume_spike" else "started"
         sentence = describe_after_release(alert["after_release"], int(alert["after_release_days"]), event)
         text += f" {sentence[:1].upper()}{sentence[1:]}."
-    examples = ", ".join(alert.get("example_ticket_ids") or [])
-    return text + (f" Examples: {examples}." if examples else "")
+    return text + _examples(alert)
 
 
 def payload(kind: str, alert: Mapping[str, Any], links: Mapping[str, str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.anomalies import began_before, related_themes
+from ticket_intel.core.anomalies import began_before, related_counts, related_themes
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import (
     Trend,
@@ -447,7 +447,8 @@ def build_context(
     more = [c for c in cards if c not in themes]
     prev = None if _is_missing(overview.get("tickets_prev_week")) else int(overview["tickets_prev_week"])
     alert_rows = [{**a, "label": label_of.get(a["theme_id"], a["label"]), "began_before": began_before(a.get("since"), week),
-                   "related": [{"theme_id": t, "label": label} for t, label in related_themes(a)]}
+                   "related": [{"theme_id": t, "label": label, "tickets": n} for (t, label), n in zip(
+                       related_themes(a), related_counts(a) or [None] * len(related_themes(a)), strict=True)]}
                   for a in _records(alerts)]
     everything = _records(ranked)
 

@@ -63,6 +63,8 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
         "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
         "related_labels": list(a["related_labels"]) if a["related_labels"] is not None else [],
         "since": a["since"].isoformat() if isinstance(a["since"], date) else None,
+        "related_tickets": anomalies.related_counts(a) or [],
+        "example_lines": anomalies.listed(a, "example_lines"),
     } for a in alerts.to_dict("records")]
 
 
@@ -80,7 +82,10 @@ def alerts_table(payload: list[dict]) -> str:
         who = f"{a['customers']}" + (f" (one has {a['top_customer_tickets']})" if a["concentrated"] else "")
         release = (f"fixed in {a['fix_release']}" if a["fix_release"] else
                    f"{a['after_release_days']} d after {a['after_release']}" if a["after_release"] else "")
-        related = f" (with {md_escape(', '.join(anomalies.related_names(a)))})" if a["related_theme_ids"] else ""
+        counts = anomalies.related_counts(a)
+        names = [f"{r} {n}" for r, n in zip(anomalies.related_names(a), counts, strict=True)] if counts else \
+            anomalies.related_names(a)
+        related = f" (with {md_escape(', '.join(names))})" if a["related_theme_ids"] else ""
         lines.append(f"| {a['kind']} | {md_escape(a['label'])} `{a['theme_id']}`{related} | {a['tickets']} | "
                      f"{who} | {a['baseline']:.1f} | {ratio} | {p} | {md_escape(release)} | "
                      f"{md_escape(', '.join(a['example_ticket_ids']))} |")

@@ -395,6 +395,14 @@ def _v29_retention(con: duckdb.DuckDBPyConnection) -> None:
                                        "applied_at TIMESTAMP NOT NULL, tickets BIGINT")
 
 
+def _v30_alert_pieces_and_example_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """A family spike keeps each other piece's tickets of its week (`related_tickets`, beside
+    `related_theme_ids`), and every alert a short redacted first line of each example (`example_lines`,
+    beside `example_ticket_ids`). Rows written before name the pieces and examples alone."""
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS related_tickets INTEGER[]")
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS example_lines VARCHAR[]")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -434,6 +442,7 @@ MIGRATIONS = (
     Migration(28, "ranked themes count the customers whose plan is known, the base of the paid share",
               _v28_plan_known_customers),
     Migration(29, "retention by age records its cutoff", _v29_retention),
+    Migration(30, "family spikes count each piece, and alerts quote their examples", _v30_alert_pieces_and_example_lines),
 )
 LATEST = MIGRATIONS[-1].version
 
