@@ -166,6 +166,20 @@ def test_a_young_theme_spikes_once_it_has_enough_weeks_of_its_own():
     assert alert["baseline"] == 5 and alert["baseline_weeks"] == 4
 
 
+def test_a_theme_the_clustering_re_formed_spikes_against_the_weeks_its_tickets_were_already_there():
+    """Next.js' 'Edge · memory', born on 2023-09-18 with 15 tickets after 8, 9, 8, 5, 3 and 1 of its own:
+    not new (theme-sized before) and without a baseline since its birth, so no alert at all."""
+    frame = window({"old": dict.fromkeys(range(8), 20), "A": {0: 4, 1: 8, 2: 9, 3: 8, 4: 5, 5: 3, 6: 1, 7: 15}})
+    [alert] = run(frame, 7, births={"old": 0, "A": 7})
+    assert (alert["theme_id"], alert["kind"]) == ("A", anomalies.SPIKE) and alert["baseline"] == pytest.approx(34 / 6)
+    # a new group's test found its tickets unlike the earlier ones: its weeks count from its birth
+    assert run(frame, 7, births={"old": 0, "A": 7}, groups=frozenset({"A"})) == []
+    # nor does a theme born after a trickle (never theme-sized) take the weeks before its birth
+    trickle = window({"old": dict.fromkeys(range(8), 20), "W": {3: 1, 6: 43, 7: 23}})
+    assert kinds(run(trickle, 6, births={"old": 0, "W": 6})) == {("W", anomalies.NEW_PATTERN)}
+    assert run(trickle, 7, births={"old": 0, "W": 6}) == []
+
+
 def test_a_split_keeps_the_history_of_its_tickets():
     """A split's earlier tickets were real (filed under its parent): they form its baseline."""
     frame = window({"parent": dict.fromkeys(range(8), 20), "split": {1: 5, 2: 5, 3: 6, 4: 4, 5: 5, 6: 5, 7: 26}})
@@ -176,7 +190,10 @@ def test_themes_born_when_tracking_began_keep_their_history():
     """A first run over older exports: every theme is 'born' then, but its earlier weeks are real."""
     frame = window({"A": dict.fromkeys(range(7), 8) | {7: 30}})
     assert kinds(run(frame, 7, births={"A": 7}, tracking_start=7)) == {("A", anomalies.SPIKE)}
-    assert kinds(run(frame, 7, births={"A": 6}, tracking_start=0)) == set()  # born at 6: one week of its own
+    trickle = window({"A": dict.fromkeys(range(6), 2) | {6: 8, 7: 30}})
+    assert kinds(run(trickle, 7, births={"A": 6}, tracking_start=0)) == set()  # born at 6: one week of its own
+    # born at 6 where its tickets were theme-sized all along: those weeks are its history
+    assert kinds(run(frame, 7, births={"A": 6}, tracking_start=0)) == {("A", anomalies.SPIKE)}
 
 
 # --- new patterns --------------------------------------------------------------------------

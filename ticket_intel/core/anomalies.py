@@ -49,7 +49,7 @@ import pandas as pd
 from scipy.stats import nbinom, poisson
 
 from ticket_intel.core import counts as tc
-from ticket_intel.core.context import WeekContext
+from ticket_intel.core.context import WeekContext, baseline_weeks
 from ticket_intel.core.subgroups import NEW_GROUP
 
 SPIKE = "volume_spike"
@@ -287,11 +287,24 @@ def event_start(flags: Sequence[bool]) -> int | None:
     return began
 
 
+def _history(ctx: WeekContext, theme_id: str, settings: AlertSettings) -> list[date]:
+    """The theme's eligible weeks (`WeekContext.baseline_weeks`), but all the window's weeks of data for a
+    theme the clustering re-formed: born `new` where its tickets were already theme-sized in an earlier
+    week (`_sized_before`, which makes it not new), the pattern was there all along and those weeks are
+    its history (Next.js' 'Edge · memory', 15 tickets at its birth after 8, 9, 8, 5, 3 and 1, raised
+    nothing). A new group is not re-formed: its test found its tickets unlike the earlier ones."""
+    born = ctx.births.get(theme_id)
+    if born is None or ctx.origins.get(theme_id) != "new" or \
+            not _sized_before(ctx.counts, theme_id, [w for w in ctx.data_weeks if w < born], settings):
+        return ctx.baseline_weeks(theme_id)
+    return baseline_weeks(ctx.week, ctx.data_weeks, None)
+
+
 def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
     """A spike against the theme's normal weeks; one that follows spiked weeks (`event_start`) continues
     their event, which began (`since`) at the first of them."""
     theme_id = str(theme["theme_id"])
-    weeks = ctx.baseline_weeks(theme_id)
+    weeks = _history(ctx, theme_id, settings)
     flags = spiked(tc.series(ctx.counts, theme_id, weeks), settings)
     normal = [w for w, f in zip(weeks, flags, strict=True) if not f]
     test = spike_test(int(theme["tickets"]), tc.series(ctx.counts, theme_id, normal), settings)
