@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -130,6 +131,18 @@ def test_a_spike_one_piece_carries_alone_is_still_counted_with_the_piece_split_o
     alerts = run(counts, SPLIT, split_at={"T2": wk(7)})
     assert [(a["kind"], a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [
         (anomalies.SPIKE, "T1", 35, ["T2"])]
+
+
+def test_a_piece_a_reviewer_marked_not_a_theme_is_no_part_of_its_family_s_spike():
+    """The sample's planted spike, its theme dismissed by a reviewer, paged again under the sibling
+    split off it ("Card payment · didn't work — 37 tickets"), which held 10 of them."""
+    counts = {"T1": {**{k: 8 for k in range(1, 7)}, 7: 27}, "T2": {**{k: 3 for k in range(1, 7)}, 7: 8}}
+    frame = window(counts)
+    ctx = context(frame, wk(7), events=SPLIT, split_at={"T2": wk(7)})
+    dismissed = replace(ctx, review=ReviewState(not_a_theme={"T1"}))
+    themes = [t for t in ranked(frame, wk(7)) if t["theme_id"] != "T1"]  # a dismissed theme is not ranked
+    assert [(a["theme_id"], a["tickets"]) for a in families.detect(ctx, themes)] == [("T2", 35)]  # before
+    assert [(a["theme_id"], a["tickets"]) for a in families.detect(dismissed, themes)] == []
 
 
 def test_a_family_is_joined_by_the_splits_of_the_window_only():

@@ -122,7 +122,9 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     """`anomalies.detect`, with split families tested as one series, and new groups and pieces born
     apart naming where they grew. Every alert gets `related_theme_ids`. A family is tested first, so
     the members of a family that spikes are tested as new patterns only: their own spikes would be
-    dropped for the family's."""
+    dropped for the family's. A member a reviewer marked not a theme is no part of its family: the
+    sample's planted spike, dismissed, paged again as "Card payment · didn't work — 37 tickets", a
+    sibling holding 10 of them."""
     settings = settings or AlertSettings()
     ctx, apart = with_born_apart(ctx, settings)
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
@@ -130,7 +132,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     ranked = {str(t["theme_id"]): t for t in themes}
     by_family: dict[str, list[str]] = {}
     for theme, family in ctx.families.items():
-        if theme in present and theme not in apart:
+        if theme in present and theme not in apart and theme not in ctx.review.not_a_theme:
             by_family.setdefault(family, []).append(theme)
     spikes: list[dict[str, object]] = []
     counted: set[str] = set()
