@@ -169,5 +169,5 @@ def stored_ticket(path: str | Path, ticket_id: str, key: str) -> tuple[str, np.n
     with access.open_snapshot(path) as con:
         rows = wh.ticket_vectors(con, [ticket_id], key)
     if rows.empty:
-        raise ValueError(f"no embedded ticket {ticket_id!r} in {path} (ids look like zendesk:48120)")
+        raise access.NotFound(f"no embedded ticket {ticket_id!r} in {path} (ids look like zendesk:48120)")
     return str(rows["text"].iloc[0]), embeddings_matrix(rows)[0]

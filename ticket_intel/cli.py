@@ -62,10 +62,12 @@ class ChecksFailed(RuntimeError):
 
 # The exit codes, one per kind of failure a script acts on differently (README, "Exit codes"); click's
 # usage errors exit 2, and any other failure ERROR.
-ERROR, PORT_TAKEN, CHECKS_FAILED, BUSY, INTERRUPTED = 1, 3, 65, 75, 130  # INTERRUPTED: the shell's 128 + SIGINT
+ERROR, PORT_TAKEN, CHECKS_FAILED, NO_INPUT, BUSY, INTERRUPTED = 1, 3, 65, 66, 75, 130  # 130: the shell's 128 + SIGINT
 EXIT_CODES: dict[type[BaseException], int] = {
     PortTaken: PORT_TAKEN,  # `dev` or `serve` started nothing (3: uvicorn's own code for a server that could not start)
-    ChecksFailed: CHECKS_FAILED,  # sysexits' EX_DATAERR: the run finished, the data failed a check
+    ChecksFailed: CHECKS_FAILED,  # sysexits' EX_DATAERR: the data is there and failed a check
+    FileNotFoundError: NO_INPUT,  # sysexits' EX_NOINPUT: the warehouse or inbox named is not there,
+    access.NotFound: NO_INPUT,  # nor the week, theme, ticket or review asked for
     access.WarehouseBusy: BUSY,  # sysexits' EX_TEMPFAIL: another writer holds the warehouse; retry later
 }
 
@@ -499,9 +501,9 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
     """The week asked for (default: the latest), or a clear error for a week without data."""
     first, last = wh.week_range(con)
     if last is None:
-        raise ValueError(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+        raise access.NotFound(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
     if week is not None and not wh.has_week(con, week):
-        raise ValueError(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
+        raise access.NotFound(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
     return week or last
 
 
@@ -639,8 +641,8 @@ def _record_review(warehouse: Path, theme_id: str, action: str, value: str | Non
     return review_id
 
 
-def unknown_theme(theme_id: str) -> ValueError:
-    return ValueError(f"unknown theme id {theme_id!r}; see `ticket-intel review list`")
+def unknown_theme(theme_id: str) -> access.NotFound:
+    return access.NotFound(f"unknown theme id {theme_id!r}; see `ticket-intel review list`")
 
 
 def _report_review_version(warehouse: Path) -> None:
@@ -850,7 +852,7 @@ def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
     with access.open_snapshot(warehouse) as con:
         original = next((r for r in wh.reviews(con) if r["review_id"] == review_id), None)
     if original is None:
-        raise ValueError(f"no review #{review_id}")
+        raise access.NotFound(f"no review #{review_id}")
     _decide(warehouse, original["theme_id"], "undo", f"undid #{review_id}", value=str(review_id),
             reviewer=reviewer, also=original.get("target_theme_id") or None)
 

@@ -268,9 +268,9 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
     of them is that partial week; named weeks none of which holds a ticket are an error, as a week
     without data is to every other command (a mistyped year ran a week of nothing, exit 0)."""
     if not partition_keys and counts:  # weekly partitions end with the last whole week
-        raise ValueError(f"every ticket is in the week of {max(counts)}, which has not ended: a week is run once "
-                         "it is over (run again next week, or set TICKET_INTEL_PARTITIONS_START earlier if "
-                         "older tickets belong in the warehouse)")
+        raise access.NotFound(f"every ticket is in the week of {max(counts)}, which has not ended: a week is run "
+                              "once it is over (run again next week, or set TICKET_INTEL_PARTITIONS_START earlier "
+                              "if older tickets belong in the warehouse)")
     weeks = sorted(w for w in counts if w.isoformat() in partition_keys)
     begin = f"start {min(partition_keys)}" + (f", {origin}" if origin else "")
     whole = spec in ("all", CHANGED)
@@ -293,7 +293,7 @@ def plan_weeks(spec: str, counts: Counter[date], partition_keys: set[str], origi
     inside = sum(1 for w in weeks if start <= w <= end)
     if not inside:
         held = f"its weeks with tickets are {weeks[0]}..{weeks[-1]}" if weeks else f"none is inside the partitions ({begin})"
-        raise ValueError(f"no tickets in the {span(start, end)} (--weeks {spec}) in the inbox: {held}")
+        raise access.NotFound(f"no tickets in the {span(start, end)} (--weeks {spec}) in the inbox: {held}")
     weeks_run = sum(1 for k in partition_keys if start <= date.fromisoformat(k) <= end)
     told = cut if cut and (left_out or start <= cut.week <= end) else None
     return WeekPlan(start, end, inside, weeks_run - inside, told, current)

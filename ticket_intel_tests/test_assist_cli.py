@@ -63,7 +63,7 @@ def test_bad_queries_get_one_clear_line(warehouse, args, message):
 
 def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(main, ["similar", "--warehouse", str(tmp_path / "none.duckdb"), "--text", "hi"])
-    assert r.exit_code == 1 and "warehouse not found" in r.output
+    assert r.exit_code == 66 and "warehouse not found" in r.output
 
 
 def test_an_empty_knowledge_base_says_what_fills_it():

@@ -18,6 +18,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.cli import _print_ingest, chosen_week, format_themes, main
 from ticket_intel.core import rates
 from ticket_intel.core.sources import EARLY_REASON, SUPERSEDED_REASON
+from ticket_intel.warehouse import access
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
             ["review", "rename"], ["review", "confirm"], ["review", "merge"], ["review", "not-a-theme"],
@@ -131,13 +132,13 @@ def test_export_customers_and_backlog_sync_check_the_week_and_theme_as_themes_do
     for args in (["backlog", "sync", "--dry-run"], ["export", "--customers", "--format", "json"]):
         for week in ("2020-01-06", "2030-01-07"):
             result = CliRunner().invoke(main, [*args, "--warehouse", str(warehouse), "--week", week])
-            assert (result.exit_code, result.stdout) == (1, ""), (args, result.output)
+            assert (result.exit_code, result.stdout) == (66, ""), (args, result.output)
             assert result.stderr == (f"ticket-intel: error: no data for the week of {week} in {warehouse}; "
                                      "it holds 2026-11-02..2026-11-02\n")
     assert not (tmp_path / "w_dagster").exists()  # no Dagster run was started, nor an instance made for one
     nope = CliRunner().invoke(main, ["export", "--customers", "--theme", "NOPE", "--format", "json",
                                      "--warehouse", str(warehouse)])
-    assert nope.exit_code == 1 and "unknown theme id 'NOPE'; see `ticket-intel review list`" in nope.stderr
+    assert nope.exit_code == 66 and "unknown theme id 'NOPE'; see `ticket-intel review list`" in nope.stderr
 
 
 def test_all_weeks_means_the_weeks_that_hold_tickets():
@@ -779,7 +780,7 @@ def test_a_week_without_tickets_inside_the_weeks_run_does_not_fail_the_run(tmp_p
     quiet = cli(["run", "--inbox", str(inbox), "--warehouse", str(tmp_path / "w.duckdb"), "--weeks", "2026-09-07"],
                 env, tmp_path)  # named on the command line, a week of nothing is an error, as it is to `themes`
     out, err = quiet.communicate(timeout=600)
-    assert quiet.returncode == 1 and cli_errors(err) == [
+    assert quiet.returncode == 66 and cli_errors(err) == [
         "ticket-intel: error: no tickets in the week 2026-09-07 (--weeks 2026-09-07) in the inbox: its weeks with "
         "tickets are 2026-08-31..2026-09-14"]
 
@@ -933,7 +934,7 @@ def test_every_command_reads_the_configured_warehouse(tmp_path, monkeypatch):
     monkeypatch.setenv("TICKET_INTEL_WAREHOUSE", str(tmp_path / "ours.duckdb"))
     for command in (["themes"], ["similar", "--text", "card declined"], ["review", "list"]):
         r = CliRunner().invoke(main, command)
-        assert r.exit_code == 1 and "ours.duckdb" in r.output, (command, r.output)
+        assert r.exit_code == 66 and "ours.duckdb" in r.output, (command, r.output)
 
 
 def test_a_setting_that_is_no_whole_number_is_one_line_before_the_run(tmp_path, monkeypatch):
@@ -1090,6 +1091,32 @@ def test_busy_and_interrupted_have_exit_codes_of_their_own(tmp_path, monkeypatch
     assert cli.failed_run(run, warehouse).exit_code == 130
     error.message = "OSError: [Errno 28] No space left on device"
     assert cli.failed_run(run, warehouse).exit_code == cli.ERROR == 1
+
+
+def test_what_is_not_there_has_an_exit_code_apart_from_errors(tmp_path):
+    """A week without data, an unknown id and a missing warehouse exited 1, as a crash does: a script
+    could not tell "no themes for this week yet" from "broken"."""
+    from ticket_intel import cli
+
+    warehouse, empty = tmp_path / "w.duckdb", tmp_path / "empty.duckdb"
+    with wh.open_warehouse(empty):
+        pass
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 40)")
+    at = ["--warehouse", str(warehouse)]
+    for args, said in ((["themes", "--warehouse", str(tmp_path / "none.duckdb")], "warehouse not found: "),
+                       (["themes", "--warehouse", str(empty)], "has no materialized weeks yet"),
+                       (["themes", *at, "--week", "2026-11-09"], "no data for the week of 2026-11-09"),
+                       (["review", "confirm", "NOPE", *at], "unknown theme id 'NOPE'"),
+                       (["review", "undo", "7", *at], "no review #7"),
+                       (["run", "--inbox", str(tmp_path / "nope"), *at], "inbox folder not found: ")):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == cli.NO_INPUT == 66 and said in result.stderr, (args, result.output)
+    with pytest.raises(access.NotFound, match="no tickets in the week 2026-11-16"):  # `run --weeks` of no ticket
+        runner.plan_weeks("2026-11-18", Counter({dt.date(2026, 10, 12): 30}), KEYS)
+    broken = tmp_path / "broken.duckdb"
+    broken.write_bytes(b"not a database" * 100)
+    assert CliRunner().invoke(main, ["themes", "--warehouse", str(broken)]).exit_code == cli.ERROR == 1
 
 
 def test_dev_and_serve_on_a_taken_port_start_nothing_and_say_so(tmp_path, monkeypatch):

@@ -42,6 +42,12 @@ class WarehouseBusy(RuntimeError):
     """Another writer holds the warehouse for longer than this one may wait."""
 
 
+class NotFound(ValueError):
+    """What a command asked for is not there yet, or by that name: a week without data (in the
+    warehouse or the inbox), an unknown theme, ticket or review id. A script waits or fixes the
+    name, where an error pages someone: both exited 1."""
+
+
 @dataclass(frozen=True)
 class Holder:
     """The process writing the warehouse, as recorded beside its lock."""
