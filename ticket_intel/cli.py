@@ -522,9 +522,19 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
         if not_themed:
             frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
         if frame.empty:
-            frame.attrs["empty_note"] = _empty_note(week, wh.week_warning(con, week),
-                                                    wh.ranked_week_near(con, week), warehouse)
+            frame.attrs["empty_note"] = _no_themes_note(con, week, warehouse)
         return frame
+
+
+def _no_themes_note(con: duckdb.DuckDBPyConnection, week: date, warehouse: Path) -> str:
+    return _empty_note(week, wh.week_warning(con, week), wh.ranked_week_near(con, week), warehouse)
+
+
+def say_why_empty(table: pd.DataFrame) -> None:
+    """Why a table printed or written holds no row, on stderr: the output stays what it is (`[]`, a
+    CSV header), where the table said why and `--format json` printed `[]` alone."""
+    if table.empty and (note := table.attrs.get("empty_note")):
+        click.echo(note.removeprefix("(").removesuffix(")"), err=True)
 
 
 def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
@@ -618,6 +628,8 @@ def themes(warehouse: Path, week: date | None, fmt: str) -> None:
     """Print the ranked themes of a week."""
     frame = load_themes(warehouse, week, not_themed=fmt == "table")
     click.echo(format_themes(frame, fmt))
+    if fmt == "json":  # the table says it in place of its rows
+        say_why_empty(frame)
 
 
 @main.group()
@@ -885,7 +897,13 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
     with access.open_snapshot(warehouse) as con:
         week = _week_of(con, warehouse, week)  # a week without data printed [], exit 0
         if theme_id is None:
-            return wh.theme_customers(con, week).assign(week_start=week.isoformat())
+            frame = wh.theme_customers(con, week).assign(week_start=week.isoformat())
+            if frame.empty:  # said on stderr: `[]` said nothing
+                ranked = not wh.ranked_themes(con, week).empty
+                frame.attrs["empty_note"] = (f"no affected customers in the week of {week}: no ticket its ranked themes "
+                                             "count carries a customer id" if ranked else
+                                             _no_themes_note(con, week, warehouse))
+            return frame
         if theme_id not in wh.known_theme_ids(con):  # it "has no affected customers"
             raise unknown_theme(theme_id)
         group = [theme_id, *review_state(wh.reviews(con)).merged_from(theme_id)]
@@ -918,6 +936,7 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
         with access.open_snapshot(warehouse) as con:
             texts = wh.ticket_texts(con, ids)
         table = export_core.themes_with_examples(frame, texts)
+        table.attrs["empty_note"] = frame.attrs.get("empty_note")
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")
     with access.open_snapshot(warehouse) as con:
@@ -928,6 +947,7 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
     else:
         output.write_bytes(data)
         click.echo(f"wrote {len(table)} {'customer rows' if customers else 'themes'} to {output}", err=True)
+    say_why_empty(table)
 
 
 @main.group()

@@ -553,6 +553,32 @@ def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
     assert first.stdout.startswith("week of 2026-11-02") and "Card · arrival" in first.stdout
 
 
+def test_an_empty_json_list_says_why_on_stderr(tmp_path):
+    """`themes --week 2017-09-25 --format json` on twcs printed `[]` and nothing else, where the table
+    said "only 5 tickets this week"; `export` and `export --customers` the same."""
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("""INSERT INTO marts.weekly_overview (week_start, tickets, warning) VALUES ('2026-11-02', 80, NULL),
+                       ('2026-11-16', 12, 'only 12 tickets this week (fewer than 30): too few to rank themes')""")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1', 'zd:2'])""")
+    at = ["--warehouse", str(path), "--format", "json"]
+    for args in (["themes", *at], ["export", *at], ["export", "--customers", *at]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0 and json.loads(result.stdout) == [], (args, result.output)
+        assert result.stderr == ("no ranked themes in the week of 2026-11-16: only 12 tickets this week (fewer than 30): "
+                                 "too few to rank themes (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum); the latest "
+                                 f"week with ranked themes is 2026-11-02: ticket-intel themes --warehouse {path} "
+                                 "--week 2026-11-02\n"), (args, result.stderr)
+    ranked = CliRunner().invoke(main, ["export", "--customers", *at, "--week", "2026-11-02"])
+    assert ranked.exit_code == 0 and json.loads(ranked.stdout) == [], ranked.output
+    assert ranked.stderr == ("no affected customers in the week of 2026-11-02: no ticket its ranked themes count "
+                             "carries a customer id\n")
+    listed = CliRunner().invoke(main, ["themes", *at, "--week", "2026-11-02"])
+    assert listed.exit_code == 0 and len(json.loads(listed.stdout)) == 1 and listed.stderr == ""
+
+
 def _offsets(weeks: dict[dt.date, list[float]]) -> pd.DataFrame:
     """Tickets at these offsets (days since Monday) of these weeks, as the staged inbox lists them."""
     rows = [(w, dt.datetime.combine(w, dt.time()) + dt.timedelta(days=d), d * 86400.0)
