@@ -43,6 +43,26 @@ WAREHOUSE_OPTION = click.option("--warehouse", type=click.Path(path_type=Path), 
                                 show_default="TICKET_INTEL_WAREHOUSE, by default data/warehouse.duckdb")
 
 
+class OutputFormat(click.Choice):
+    """`table` for people, `json` for scripts; an `alias` (a name an older version documented) reads
+    as its format, with a warning."""
+
+    def __init__(self, **aliases: str) -> None:
+        super().__init__(["table", "json"])
+        self.aliases = aliases
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value in self.aliases:
+            click.echo(f"ticket-intel: warning: --format {value} is deprecated; it reads as --format "
+                       f"{self.aliases[value]}", err=True)
+        return super().convert(self.aliases.get(value, value), param, ctx)
+
+
+def format_option(**aliases: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Every command's --format table|json (cli.py's too)."""
+    return click.option("--format", "fmt", type=OutputFormat(**aliases), default="table", show_default=True)
+
+
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The command line's one-line errors (`cli.friendly`), looked up when the command runs: cli.py
     imports this module to register its commands, so this module cannot import cli.py first."""
@@ -111,7 +131,7 @@ def format_matches(matches: list[Match], fmt: str, query: str, floor: float) -> 
 @click.command()
 @WAREHOUSE_OPTION
 @_with_query_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option()
 @friendly
 def similar(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
     """The K most similar past resolved tickets, with how they were solved."""
@@ -132,7 +152,7 @@ def format_draft(draft: Draft, matches: list[Match], fmt: str, floor: float) -> 
 @click.command()
 @WAREHOUSE_OPTION
 @_with_query_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option(text="table")  # `text`: draft's name for it, documented until its --format was every command's
 @friendly
 def draft(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
     """A reply draft grounded in the most similar resolved tickets (LLM if configured, else a template)."""

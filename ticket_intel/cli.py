@@ -25,7 +25,7 @@ import pandas as pd
 
 from ticket_intel import PROJECT_ROOT, runner, settings
 from ticket_intel import warehouse as wh
-from ticket_intel.assist_cli import WAREHOUSE_OPTION, PortTaken, check_port
+from ticket_intel.assist_cli import WAREHOUSE_OPTION, PortTaken, check_port, format_option
 from ticket_intel.core import export as export_core
 from ticket_intel.core import quality
 from ticket_intel.core.counts import ranked_weeks
@@ -622,7 +622,7 @@ def _period_line(frame: pd.DataFrame) -> str:
 @main.command()
 @WAREHOUSE_OPTION
 @WEEK_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option()
 @friendly
 def themes(warehouse: Path, week: date | None, fmt: str) -> None:
     """Print the ranked themes of a week."""

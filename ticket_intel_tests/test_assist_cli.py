@@ -125,4 +125,4 @@ def test_a_stored_text_s_control_characters_never_reach_the_terminal():
     assert "\x1b" not in table and "\x07" not in table and "PWNED" in table
     draft = Draft(text="Hello\x1b]8;;http://evil.example/\x07click", cited_ticket_ids=["zendesk:1"],
                   method="template", note="adapted")
-    assert "\x1b" not in format_draft(draft, matches, "text", 0.45)
+    assert "\x1b" not in format_draft(draft, matches, "table", 0.45)

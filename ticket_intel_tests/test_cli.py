@@ -579,6 +579,17 @@ def test_an_empty_json_list_says_why_on_stderr(tmp_path):
     assert listed.exit_code == 0 and len(json.loads(listed.stdout)) == 1 and listed.stderr == ""
 
 
+def test_draft_reads_the_format_every_command_reads():
+    """`draft` alone called its --format text|json; `text`, documented, still reads, with a warning."""
+    for command in (["themes"], ["similar", "--text", "x"], ["draft", "--text", "x"]):
+        helped = CliRunner().invoke(main, [*command, "--help"]).stdout
+        assert "--format [table|json]" in helped, command
+    old = CliRunner().invoke(main, ["draft", "--text", "x", "--format", "text", "--warehouse", "no/w.duckdb"])
+    assert old.stderr.splitlines() == ["ticket-intel: warning: --format text is deprecated; it reads as --format table",
+                                       "ticket-intel: error: warehouse not found: no/w.duckdb (run `ticket-intel run` "
+                                       "first)"], old.stderr
+
+
 def _offsets(weeks: dict[dt.date, list[float]]) -> pd.DataFrame:
     """Tickets at these offsets (days since Monday) of these weeks, as the staged inbox lists them."""
     rows = [(w, dt.datetime.combine(w, dt.time()) + dt.timedelta(days=d), d * 86400.0)
