@@ -761,15 +761,25 @@ REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (de
 @review.command("list")
 @WAREHOUSE_OPTION
 @WEEK_OPTION
+@format_option()
 @friendly
-def review_list(warehouse: Path, week: date | None) -> None:
+def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
     """Themes of a week with their review status, and the review log."""
+    week = chosen_week(warehouse, week)
     frame = load_themes(warehouse, week)
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
         waits = {r["review_id"] for r in waiting(log, wh.known_theme_ids(con))}
         splits = _reviewed_splits(con, log)
     state = review_state(log)
+    if fmt == "json":
+        themes = [{"rank": int(r.rank), "theme_id": r.theme_id, "label": r.label, "tickets": int(r.tickets),
+                   "review": state.status(r.theme_id)} for r in frame.itertuples()]
+        decisions = [{**r, "waits": r["review_id"] in waits} for r in export_core.json_records(pd.DataFrame(log))]
+        click.echo(json.dumps({"week_start": week.isoformat(), "themes": themes, "reviews": decisions,
+                               "split_from_reviewed": splits}, indent=2, ensure_ascii=False))
+        say_why_empty(frame)
+        return
     from tabulate import tabulate
 
     rows = [[r.rank, r.theme_id, r.label, r.tickets, state.status(r.theme_id)] for r in frame.itertuples()]

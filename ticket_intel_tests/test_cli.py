@@ -590,6 +590,27 @@ def test_draft_reads_the_format_every_command_reads():
                                        "first)"], old.stderr
 
 
+def test_review_list_prints_json_for_scripts(tmp_path):
+    """`review list` had no --format json: a script parsed "#1 2026-12-06 22:00 ana: confirm T1"."""
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 80)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1', 'zd:2'])""")
+        wh.add_review(con, "T1", "confirm", None, None, "ana", None)
+    listed = CliRunner().invoke(main, ["review", "list", "--warehouse", str(path), "--format", "json"])
+    assert listed.exit_code == 0 and listed.stderr == "", listed.output
+    said = json.loads(listed.stdout)
+    assert said["week_start"] == "2026-11-02" and said["split_from_reviewed"] == []
+    assert said["themes"] == [{"rank": 1, "theme_id": "T1", "label": "Card · arrival", "tickets": 9,
+                               "review": "confirmed"}]
+    (decision,) = said["reviews"]
+    assert {k: decision[k] for k in ("review_id", "theme_id", "action", "reviewer", "waits")} == {
+        "review_id": 1, "theme_id": "T1", "action": "confirm", "reviewer": "ana", "waits": True}  # no clustered week
+    assert dt.datetime.fromisoformat(decision["created_at"])
+
+
 def _offsets(weeks: dict[dt.date, list[float]]) -> pd.DataFrame:
     """Tickets at these offsets (days since Monday) of these weeks, as the staged inbox lists them."""
     rows = [(w, dt.datetime.combine(w, dt.time()) + dt.timedelta(days=d), d * 86400.0)
