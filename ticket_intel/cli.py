@@ -347,10 +347,11 @@ def _alerts(warehouse: Path, plan: runner.WeekPlan) -> set[tuple[date, str, str,
         return set()
 
 
-def _using(warehouse: Path, inbox: Path | None = None) -> Path:
-    """Point the process at the warehouse's own Dagster instance, say which it is, and return it."""
+def _using(warehouse: Path, inbox: Path | None = None, err: bool = False) -> Path:
+    """Point the process at the warehouse's own Dagster instance, say which it is (on stderr when
+    stdout is JSON), and return it."""
     home = runner.configure(warehouse, inbox)
-    click.echo(f"warehouse {warehouse}, Dagster instance {home}")
+    click.echo(f"warehouse {warehouse}, Dagster instance {home}", err=err)
     return home
 
 
@@ -968,16 +969,30 @@ def backlog() -> None:
 @backlog.command("sync")
 @WAREHOUSE_OPTION
 @WEEK_OPTION
-@click.option("--dry-run", is_flag=True, help="Print what would change; call no tracker, write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; call no tracker, write nothing "
+              "(it reads the last published snapshot, and never waits for a run).")
+@format_option()
 @friendly
-def backlog_sync(warehouse: Path, week: date | None, dry_run: bool) -> None:
-    """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan."""
+def backlog_sync(warehouse: Path, week: date | None, dry_run: bool, fmt: str) -> None:
+    """Materialize `backlog_sync` for a week (the same asset the weekly job runs) and print its plan;
+    with --dry-run, only make the plan."""
+    from ticket_intel.defs.backlog import dry_run_metadata
+
     with access.open_snapshot(warehouse) as con:  # a week before the data failed a Dagster run at its partitions
         day = _week_of(con, warehouse, week)
-    _using(warehouse)
-    result = execute(warehouse, day, day, ["backlog_sync"], {"backlog_sync": {"config": {"dry_run": dry_run}}})
-    metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata
-    click.echo(str(metadata["plan"].value).strip().strip("`").strip())
+        metadata = dry_run_metadata(con, day) if dry_run else None
+    if metadata is None:
+        _using(warehouse, err=fmt == "json")
+        result = execute(warehouse, day, day, ["backlog_sync"])
+        metadata = result.asset_materializations_for_node("backlog_sync")[0].metadata
+    plan = str(metadata["plan"].value).strip().strip("`").strip()
+    said = {k: v.value for k, v in metadata.items() if k != "plan"}
+    if fmt == "table":
+        click.echo(plan)
+        return
+    click.echo(json.dumps({"week_start": said.pop("week"), **said}, indent=2, ensure_ascii=False))
+    if not said["actions"]:  # why: no tracker, an older week, or nothing to change
+        click.echo(plan, err=True)
 
 
 @main.group()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -611,6 +613,66 @@ def test_review_list_prints_json_for_scripts(tmp_path):
     assert dt.datetime.fromisoformat(decision["created_at"])
 
 
+@contextlib.contextmanager
+def _writer_held(warehouse: Path) -> Iterator[None]:
+    """The warehouse's writer lock, held by another process while the block runs."""
+    from ticket_intel_tests.processes import kill, python
+
+    holder = python(f"""
+        import time
+        from ticket_intel.warehouse import access
+        with access.writer_lock({str(warehouse)!r}, "a test's run", 0):
+            print("held", flush=True)
+            time.sleep(120)
+        """)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield
+    finally:
+        kill(holder)
+
+
+def _one_ranked_week(path: Path) -> None:
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 80)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1', 'zd:2'])""")
+
+
+def test_a_backlog_dry_run_only_reads(tmp_path):
+    """`backlog sync --dry-run` took the writer lock and ran the asset through Dagster: beside a run it
+    waited, then gave up (exit 75), and it recorded a materialization of a sync that changed nothing."""
+    warehouse = tmp_path / "w.duckdb"
+    _one_ranked_week(warehouse)
+    access.publish_snapshot(warehouse)  # as the last run did: readers read it beside the next
+    with _writer_held(warehouse):
+        planned = CliRunner().invoke(main, ["backlog", "sync", "--dry-run", "--warehouse", str(warehouse)],
+                                     env={"TICKET_INTEL_WRITER_WAIT_SECONDS": "0", "TICKET_INTEL_TRACKER": "jira"})
+    assert planned.exit_code == 0, planned.output
+    assert planned.stdout.startswith("backlog: 1 create, 0 update, 0 comment\n\ncreate  T1  new issue  '")
+    assert not (tmp_path / "w_dagster").exists()  # no run, no instance
+
+
+def test_backlog_sync_prints_json_for_scripts(tmp_path):
+    """`backlog sync` printed its plan as text alone: a script parsed "create  T1  new issue  '…'"."""
+    warehouse = tmp_path / "w.duckdb"
+    _one_ranked_week(warehouse)
+    at = ["backlog", "sync", "--dry-run", "--warehouse", str(warehouse), "--format", "json"]
+    planned = CliRunner().invoke(main, at, env={"TICKET_INTEL_TRACKER": "jira"})
+    assert planned.exit_code == 0 and planned.stderr == "", planned.output
+    said = json.loads(planned.stdout)
+    assert {k: said[k] for k in ("week_start", "tracker", "dry_run")} == {"week_start": "2026-11-02", "tracker": "jira",
+                                                                          "dry_run": True}
+    (action,) = said["actions"]
+    assert {k: action[k] for k in ("kind", "theme_id", "issue_key", "attempts", "last_error")} == {
+        "kind": "create", "theme_id": "T1", "issue_key": None, "attempts": 0, "last_error": None}
+    assert "Card" in action["title"]
+    none = CliRunner().invoke(main, at, env={"TICKET_INTEL_TRACKER": ""})
+    assert none.exit_code == 0 and json.loads(none.stdout)["actions"] == []
+    assert none.stderr == "no tracker configured (TICKET_INTEL_TRACKER is empty)\n"
+
+
 def _offsets(weeks: dict[dt.date, list[float]]) -> pd.DataFrame:
     """Tickets at these offsets (days since Monday) of these weeks, as the staged inbox lists them."""
     rows = [(w, dt.datetime.combine(w, dt.time()) + dt.timedelta(days=d), d * 86400.0)
@@ -1116,24 +1178,13 @@ def test_busy_and_interrupted_have_exit_codes_of_their_own(tmp_path, monkeypatch
     from types import SimpleNamespace
 
     from ticket_intel import cli
-    from ticket_intel_tests.processes import kill, python
 
     warehouse = tmp_path / "w.duckdb"
     with wh.open_warehouse(warehouse):
         pass
-    holder = python(f"""
-        import time
-        from ticket_intel.warehouse import access
-        with access.writer_lock({str(warehouse)!r}, "a test's run", 0):
-            print("held", flush=True)
-            time.sleep(120)
-        """)
-    try:
-        assert holder.stdout.readline() == "held\n"
+    with _writer_held(warehouse):
         busy = CliRunner().invoke(main, ["review", "confirm", "T1", "--warehouse", str(warehouse)],
                                   env={"TICKET_INTEL_WRITER_WAIT_SECONDS": "0"})
-    finally:
-        kill(holder)
     assert busy.exit_code == cli.BUSY == 75, busy.output
     assert busy.stderr.startswith("ticket-intel: error: ") and "try again when it finishes" in busy.stderr
 

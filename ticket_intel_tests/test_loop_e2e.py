@@ -190,9 +190,7 @@ def test_backlog_dry_run_on_the_sample(sample_copy, monkeypatch):
     monkeypatch.setenv("TICKET_INTEL_TRACKER", "jira")  # no credentials: a dry run calls nothing
     out = CliRunner().invoke(main, ["backlog", "sync", "--dry-run", "--warehouse", str(sample_copy.warehouse)])
     assert out.exit_code == 0, out.output
-    said, plan = out.stdout.split("\n", 1)
-    assert said == f"warehouse {sample_copy.warehouse}, Dagster instance {sample_copy.dagster_home}"
-    assert plan.startswith("backlog: 5 create, 0 update")
+    assert out.stdout.startswith("backlog: 5 create, 0 update")  # no run, so no instance to name
     ranked = _ranked(sample_copy, sample_copy.end).sort_values("rank")
     assert f"create  {ranked.index[0]}  new issue" in out.stdout
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:

@@ -412,10 +412,20 @@ def apply(actions: Sequence[Action], tracker: Tracker, links: Mapping[str, Link]
     return SyncResult(links, applied, pending, error, refused)
 
 
+def issue_key_of(action: Action, links: Mapping[str, Link]) -> str | None:
+    """The issue the action acts on; None for the issue it creates, or one the plan creates before it."""
+    return action.issue_key or (links[action.theme_id].issue_key if action.theme_id in links else None)
+
+
+def action_summary(action: Action, links: Mapping[str, Link]) -> dict[str, Any]:
+    """An action as `backlog sync --format json` lists it (the text it sends is in the plan)."""
+    return {"kind": action.kind, "theme_id": action.theme_id, "issue_key": issue_key_of(action, links),
+            "title": action.title or None, "attempts": action.attempts, "last_error": action.error or None}
+
+
 def describe_action(action: Action, links: Mapping[str, Link]) -> str:
     """One line per action for `--dry-run`, then the text it would send, indented."""
-    fallback = "new issue" if action.kind == CREATE else "its new issue"
-    target = action.issue_key or (links[action.theme_id].issue_key if action.theme_id in links else fallback)
+    target = issue_key_of(action, links) or ("new issue" if action.kind == CREATE else "its new issue")
     head = f"{action.kind:<7} {action.theme_id}  {target}"
     if action.kind != COMMENT:
         head += f"  '{action.title}'"

@@ -9,7 +9,7 @@ pending for the next run; if the tracker stopped answering or refused a request,
 fails with the reason, so the run shows it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from ticket_intel.core.report import example_maker
 from ticket_intel.core.review import review_state
 from ticket_intel.core.theme_context import alert_notes
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
-from ticket_intel.defs.resources import ReportConfig, TrackerConfig, Warehouse
+from ticket_intel.defs.resources import ReportConfig, TrackerConfig, Warehouse, check_settings
 
 
 class BacklogSyncConfig(dg.Config):
@@ -36,6 +36,7 @@ class SyncOutcome:
     plan: str  # format_plan's text ("" when skipped)
     skipped: str | None = None  # why nothing was planned
     result: backlog.SyncResult | None = None  # None for a dry run
+    actions: list[dict[str, Any]] = field(default_factory=list)  # the plan's, as `backlog.action_summary`
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:
@@ -82,9 +83,9 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     actions = backlog.plan(week, contents, review, links, tracker.policy(), fresh,
                            {a["alert_key"]: notify.describe(a) for a in fresh},
                            backlog.actions_from_records(outbox_frame.to_dict("records")))
-    text = backlog.format_plan(actions, links)
+    text, summaries = backlog.format_plan(actions, links), [backlog.action_summary(a, links) for a in actions]
     if dry_run:
-        return SyncOutcome(week, text)
+        return SyncOutcome(week, text, actions=summaries)
     now = datetime.now(UTC).replace(tzinfo=None)
 
     def record(result: backlog.SyncResult) -> None:
@@ -94,19 +95,31 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
 
     result = backlog.apply(actions, tracker.client(), links, now, record)
     record(result)
-    return SyncOutcome(week, text, result=result)
+    return SyncOutcome(week, text, result=result, actions=summaries)
 
 
-def _metadata(outcome: SyncOutcome, tracker: str | None, dry_run: bool) -> dict[str, Any]:
+def sync_metadata(outcome: SyncOutcome, tracker: str | None, dry_run: bool) -> dict[str, Any]:
+    """What the asset records of a sync, and `backlog sync` prints (the plan, or with --format json
+    the rest)."""
     meta: dict[str, Any] = {"week": dg.MetadataValue.text(outcome.week.isoformat()),
                             "tracker": dg.MetadataValue.text(tracker or "none"),
                             "dry_run": dg.MetadataValue.bool(dry_run),
-                            "plan": dg.MetadataValue.md(f"```\n{outcome.plan or outcome.skipped}\n```")}
+                            "plan": dg.MetadataValue.md(f"```\n{outcome.plan or outcome.skipped}\n```"),
+                            "actions": dg.MetadataValue.json(outcome.actions)}
     if outcome.result is not None:
         applied = outcome.result.applied
         meta |= {kind: dg.MetadataValue.int(sum(a.kind == kind for a in applied)) for kind in backlog.KIND_ORDER}
         meta["pending"] = dg.MetadataValue.int(len(outcome.result.pending))
     return meta
+
+
+def dry_run_metadata(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, Any]:
+    """A dry run's metadata without a run: the plan reads the warehouse and calls no tracker, so
+    `backlog sync --dry-run` answers from the published snapshot, beside a run that writes (it took
+    the writer lock, waited for the run, and recorded a materialization that synced nothing)."""
+    check_settings()
+    tracker, report = TrackerConfig().process_config_and_initialize(), ReportConfig().process_config_and_initialize()
+    return sync_metadata(sync_week(con, week, tracker, report, dry_run=True), tracker.name(), True)
 
 
 @weekly_asset(
@@ -122,7 +135,7 @@ def backlog_sync(context: dg.AssetExecutionContext, config: BacklogSyncConfig, w
     with warehouse.connect() as con:
         outcome = sync_week(con, week, tracker, report, config.dry_run)
     context.log.info(outcome.skipped or outcome.plan)
-    metadata = _metadata(outcome, tracker.name(), config.dry_run)
+    metadata = sync_metadata(outcome, tracker.name(), config.dry_run)
     result = outcome.result
     if result is not None and (result.error or result.refused):
         n = len(result.refused)
