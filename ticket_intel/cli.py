@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
@@ -495,7 +495,14 @@ def dev(warehouse: Path, port: int) -> None:
     logging.getLogger("dagster").addFilter(_CopiedConfigNotice())
     from dagster_dg_cli.cli.dev import dev_command
 
-    dev_command.main(["--host", "127.0.0.1", "--port", str(port)], prog_name="dg dev")
+    dev_command.main(["--host", "127.0.0.1", "--port", str(port), "--log-format",
+                      dagster_log_format(os.environ, sys.stdout.isatty())], prog_name="dg dev")
+
+
+def dagster_log_format(env: Mapping[str, str], tty: bool) -> str:
+    """Dagster's coloured logs for a terminal, else its JSON lines (it has no plain format): `dev`
+    wrote 23 colour codes into a file under NO_COLOR (https://no-color.org: set and not empty)."""
+    return "colored" if tty and not env.get("NO_COLOR") else "json"
 
 
 def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None) -> date:

@@ -1251,6 +1251,24 @@ def test_dev_and_serve_on_a_taken_port_start_nothing_and_say_so(tmp_path, monkey
     assert list(tmp_path.iterdir()) == []  # no instance made for a UI that never started
 
 
+def test_dev_writes_no_colour_codes_under_no_color_or_into_a_file(tmp_path, monkeypatch):
+    """`NO_COLOR=1 ticket-intel dev > dev.log` wrote Dagster's coloured logs, 23 escape codes in 40 s
+    ("^[[32m2026-12-06 22:00:43 +0000^[[0m - dagster - ^[[34mINFO^[[0m - Launching Dagster services...")."""
+    from dagster_dg_cli.cli import dev as dg_dev
+
+    from ticket_intel.cli import dagster_log_format
+
+    assert dagster_log_format({}, tty=True) == dagster_log_format({"NO_COLOR": ""}, tty=True) == "colored"
+    assert dagster_log_format({"NO_COLOR": "1"}, tty=True) == dagster_log_format({}, tty=False) == "json"
+    started = []
+    monkeypatch.setattr(dg_dev.dev_command, "main", lambda args, **k: started.append(args))
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # `dev` anchors the settings' paths in it
+    monkeypatch.chdir(tmp_path)  # and moves to the project folder
+    result = CliRunner().invoke(main, ["dev", "--warehouse", str(tmp_path / "w.duckdb"), "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert started == [["--host", "127.0.0.1", "--port", "0", "--log-format", "json"]]  # CliRunner's stdout: no tty
+
+
 def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monkeypatch):
     """On 80 columns `themes` printed 174-column rows, each broken into four or five lines; its order
     (by impact) could not be read from the columns it showed."""
