@@ -10,9 +10,12 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
@@ -98,8 +101,6 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except KeyboardInterrupt as exc:  # click said "Aborted!", exit 1
-            raise CliError("interrupted (Ctrl-C)", INTERRUPTED) from exc
         except (FileNotFoundError, ValueError, *EXIT_CODES) as exc:
             raise CliError(str(exc).splitlines()[0], exit_code(exc)) from exc
         except duckdb.Error as exc:
@@ -115,11 +116,42 @@ HELP_ASKED = "ticket_intel.help_asked"
 
 class _Main(click.Group):
     """The command group, noting whether a command's --help was asked for: help is answered whatever
-    the settings (a misspelt TICKET_INTEL_ variable made `themes --help` an error)."""
+    the settings (a misspelt TICKET_INTEL_ variable made `themes --help` an error). Ctrl-C and a stop
+    signal are one line and exit INTERRUPTED wherever they come: while click parsed, Ctrl-C said
+    "Aborted!", exit 1, and SIGTERM outside a run killed the process (143)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():  # a run's own handler replaces it while it runs
+            signal.signal(signal.SIGTERM, _stopped)
+        return super().main(*args, **kwargs)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _interruptible():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _interruptible():  # the commands' own parsing, and their bodies
+            return super().invoke(ctx)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[HELP_ASKED] = any(a in ctx.help_option_names for a in args)
         return super().parse_args(ctx, args)
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    """A stop signal outside a run: the command ends at once, as the signal's default ended it (143),
+    with one line and exit INTERRUPTED. Raised as Ctrl-C it may land in a `__del__`, where Python
+    ignores it: `similar` then ran on to exit 0."""
+    os.write(2, f"ticket-intel: error: {STOPPED}\n".encode())
+    os._exit(INTERRUPTED)
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        raise CliError(STOPPED, INTERRUPTED) from exc
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1193,13 +1193,50 @@ def test_busy_and_interrupted_have_exit_codes_of_their_own(tmp_path, monkeypatch
 
     monkeypatch.setattr(cli, "load_themes", ctrl_c)
     stopped = CliRunner().invoke(main, ["themes", "--warehouse", str(warehouse)])
-    assert (stopped.exit_code, stopped.stderr) == (cli.INTERRUPTED, "ticket-intel: error: interrupted (Ctrl-C)\n")
+    assert (stopped.exit_code, stopped.stderr) == (cli.INTERRUPTED, f"ticket-intel: error: {cli.STOPPED}\n")
     error = SimpleNamespace(message="KeyboardInterrupt", cause=None)  # a run stopped by Ctrl-C or SIGTERM
     run = SimpleNamespace(run_id="r1", all_events=[SimpleNamespace(event_specific_data=SimpleNamespace(error=error),
                                                                    step_key="ticket_clusters")])
     assert cli.failed_run(run, warehouse).exit_code == 130
     error.message = "OSError: [Errno 28] No space left on device"
     assert cli.failed_run(run, warehouse).exit_code == cli.ERROR == 1
+
+
+def test_ctrl_c_and_a_stop_signal_exit_130_wherever_they_come(tmp_path, monkeypatch):
+    """Ctrl-C while click parsed, or before the command began, said "Aborted!" and exited 1; a SIGTERM
+    outside a run killed the process (143), where during a run it is 130 with one line."""
+    import signal
+
+    from ticket_intel import cli
+    from ticket_intel_tests.processes import kill, python
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    said = (cli.INTERRUPTED, f"ticket-intel: error: {cli.STOPPED}\n")
+    with monkeypatch.context() as patched:
+        patched.setattr(cli.Week, "convert", ctrl_c)  # parsing --week
+        parsing = CliRunner().invoke(main, ["themes", "--week", "2026-11-02", "--warehouse", str(tmp_path / "w")])
+    with monkeypatch.context() as patched:
+        patched.setattr(settings, "apply", ctrl_c)  # the group's own step, before any command
+        starting = CliRunner().invoke(main, ["themes", "--warehouse", str(tmp_path / "w")])
+    assert (parsing.exit_code, parsing.stderr) == said and (starting.exit_code, starting.stderr) == said
+    reading = python(f"""
+        import time
+        from ticket_intel import cli
+        def slow(*args, **kwargs):
+            print("reading", flush=True)
+            time.sleep(60)
+        cli.load_themes = slow
+        cli.main(["themes", "--warehouse", {str(tmp_path / "w.duckdb")!r}], prog_name="ticket-intel")
+        """)
+    try:
+        assert reading.stdout.readline() == "reading\n"
+        reading.send_signal(signal.SIGTERM)
+        _, err = reading.communicate(timeout=60)
+    finally:
+        kill(reading)
+    assert (reading.returncode, err) == said
 
 
 def test_what_is_not_there_has_an_exit_code_apart_from_errors(tmp_path):
