@@ -1131,7 +1131,7 @@ def test_an_inbox_of_the_unfinished_week_alone_says_so():
 def test_a_new_ducklake_with_a_duckdb_catalog_file_holds_nothing_yet(tmp_path, monkeypatch):
     """Its first run read the catalog file before anything had created it, and failed (verify review)."""
     monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "data") + "/")
-    assert runner._recorded(f"ducklake:{tmp_path / 'meta.ducklake'}", []) == ({}, set(), Counter())
+    assert runner._recorded(f"ducklake:{tmp_path / 'meta.ducklake'}", []) == ({}, set(), Counter(), None)
 
 
 def test_an_alert_a_re_run_no_longer_raises_is_said_withdrawn(tmp_path):
