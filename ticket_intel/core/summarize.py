@@ -687,6 +687,14 @@ def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], docs: Ma
     return {t: label if uses[label] == 1 or label == fresh[t] else fresh[t] for t, label in kept.items()}
 
 
+def week_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], docs: Mapping[str, ThemeDocs],
+                reviewed: Mapping[str, str]) -> dict[str, str]:
+    """The label each theme of a week shows: a reviewer's name, else its fresh label kept from
+    `earlier` (`stable_labels`) and told apart from the week's others (`told_apart`)."""
+    labels = told_apart(stable_labels(fresh, earlier, docs), docs)
+    return {t: reviewed.get(t, label) for t, label in labels.items()}
+
+
 def told_apart(labels: Mapping[str, str], docs: Mapping[str, ThemeDocs]) -> dict[str, str]:
     """A label that several of the week's themes share gains, for each of them, the term that tells
     it from the others (`_telling_term`): banking77's two "Exchange rate · wrong" themes read

@@ -20,9 +20,8 @@ from ticket_intel.core.summarize import (
     counted_membership,
     described_share,
     extractive_summary,
-    stable_labels,
     theme_docs,
-    told_apart,
+    week_labels,
 )
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
@@ -69,11 +68,10 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     summaries = {theme_id: extractive_summary(doc) for theme_id, doc in docs.items()}
     if call is not None:
         summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
-    labels = told_apart(stable_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
-                                      wh.earlier_labels(con, ctx.week), docs),
-                        docs)
-    rows = [_row(ctx, theme_id, summary, docs[theme_id], ctx.review.labels.get(theme_id, labels[theme_id]),
-                 tags.get(theme_id, []), taxonomy, weeks, run_id) for theme_id, summary in summaries.items()]
+    labels = week_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
+                         wh.earlier_labels(con, ctx.week), docs, ctx.review.labels)
+    rows = [_row(ctx, theme_id, summary, docs[theme_id], labels[theme_id], tags.get(theme_id, []), taxonomy, weeks,
+                 run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
     wh.replace(con, [wh.Replace("marts.cluster_summaries", out, "week_start", [ctx.week])])
     return out

@@ -240,6 +240,13 @@ def earlier_labels(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, str]
     return {str(theme): str(label) for theme, label in rows}
 
 
+def stored_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every week's summarized themes (week_start, theme_id, label) and whether the week ranked them."""
+    return read(con, """SELECT s.week_start, s.theme_id, s.label, r.theme_id IS NOT NULL AS ranked
+                        FROM marts.cluster_summaries s
+                        LEFT JOIN marts.ranked_themes r USING (week_start, theme_id) ORDER BY 1, 2""")
+
+
 def latest_ticket_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """When the warehouse's latest ticket was created: where its exports end."""
     return scalar(con, "SELECT max(created_at) FROM raw.tickets")
