@@ -186,6 +186,18 @@ def in_fresh_process(fn: Callable[..., Any], *args: Any) -> tuple[Any, float, fl
         return pickle.loads(job.read_bytes())
 
 
+def per_warehouse(figures: Callable[[duckdb.DuckDBPyConnection], dict[str, object]], doc: str,
+                  argv: Sequence[str] | None = None) -> None:
+    """A bench over warehouses named on its command line: one row of `figures` each, read-only."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("warehouses", nargs="+")
+    rows = []
+    for path in parser.parse_args(argv).warehouses:
+        with duckdb.connect(path, read_only=True) as con:
+            rows.append({"warehouse": path, **figures(con)})
+    print(table(rows))
+
+
 def table(rows: Sequence[dict[str, Any]], float_format: str = "{}") -> str:
     """A Markdown table of dict rows (columns in first-row order), floats through `float_format`."""
     if not rows:

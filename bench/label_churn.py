@@ -13,13 +13,12 @@ how many of them change label; and how many replayed labels differ from the stor
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from datetime import timedelta
 
 import duckdb
 
-from bench.common import table
+from bench.common import per_warehouse
 from ticket_intel import settings
 from ticket_intel.core.rank import ranking_weeks
 from ticket_intel.core.summarize import extractive_summary, theme_docs, week_labels
@@ -58,14 +57,7 @@ def figures(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("warehouses", nargs="+")
-    args = parser.parse_args(argv)
-    rows = []
-    for path in args.warehouses:
-        with duckdb.connect(path, read_only=True) as con:
-            rows.append({"warehouse": path, **figures(con)})
-    print(table(rows))
+    per_warehouse(figures, __doc__, argv)
 
 
 if __name__ == "__main__":

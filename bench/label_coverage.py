@@ -13,12 +13,11 @@ warehouse (`ticket-intel demo`), whose issues are clean banking questions: 0.89 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 import duckdb
 
-from bench.common import table
+from bench.common import per_warehouse
 from ticket_intel.core.summarize import LEAD_TERMS, LOOSE_SHARE, described
 from ticket_intel.warehouse import queries
 
@@ -38,14 +37,7 @@ def figures(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("warehouses", nargs="+")
-    args = parser.parse_args(argv)
-    rows = []
-    for path in args.warehouses:
-        with duckdb.connect(path, read_only=True) as con:
-            rows.append({"warehouse": path, **figures(con)})
-    print(table(rows))
+    per_warehouse(figures, __doc__, argv)
 
 
 if __name__ == "__main__":
