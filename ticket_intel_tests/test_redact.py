@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -413,3 +414,16 @@ def test_the_warm_up_text_wakes_every_detector():
 
     found = set(re.findall(r"\[([A-Z_]+)\]", redact(WARM_UP, RedactionSettings()).text))
     assert found == set(ENTITIES)
+
+
+def test_tags_are_redacted_and_checked_for_surviving_pii():
+    """A helpdesk tag holding an address reached the report's segment line and a tracker issue's body
+    ("Segment: 48% tagged `escalated-by-zofia.privacy@gmail.com` …"): tags are free text agents type."""
+    from ticket_intel.core import quality
+
+    raw = raw_tickets(["my card was declined", "refund please", "hello"],
+                      tags=[np.array(["vip", "escalated-by-ana@example.org"]), ["billing"], None])
+    tags = redact_tickets(raw, RedactionSettings())["tags"].tolist()
+    assert tags == [["vip", "[EMAIL]"], ["billing"], None]
+    leaky = pd.DataFrame({"ticket_id": ["a"], "text": ["ok"], "subject": [None], "tags": [["call 4127 0034 2389 9024"]]})
+    assert quality.pii_survivors(leaky).details["tickets_with_pii"] == {"a": ["CARD"]}

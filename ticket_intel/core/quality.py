@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ticket_intel.core.redact import MAX_TEXT_CHARS, surviving_pii
@@ -135,11 +136,12 @@ def redacted_tickets_suite(redacted: pd.DataFrame) -> CheckOutcome:
     ])
 
 
-def pii_survivors(redacted: pd.DataFrame, columns: Sequence[str] = ("text", "subject")) -> CheckOutcome:
-    """Blocking: an email, card, IBAN or SSN left in redacted text stops everything downstream."""
+def pii_survivors(redacted: pd.DataFrame, columns: Sequence[str] = ("text", "subject", "tags")) -> CheckOutcome:
+    """Blocking: an email, card, IBAN or SSN left in redacted text or tags stops everything downstream."""
     leaks: dict[str, list[str]] = {}
-    for column in columns:
-        for ticket_id, text in zip(redacted["ticket_id"], redacted[column], strict=True):
+    for column in (c for c in columns if c in redacted):
+        for ticket_id, value in zip(redacted["ticket_id"], redacted[column], strict=True):
+            text = " ".join(map(str, value)) if isinstance(value, list | np.ndarray) else value
             hits = surviving_pii(text) if isinstance(text, str) else []
             if hits:
                 leaks.setdefault(ticket_id, []).extend(h.split(":", 1)[0] for h in hits)

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import numpy as np
 import pandas as pd
 
 from ticket_intel.core.addresses import address_patterns
@@ -583,7 +584,17 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
     out["n_chars"] = out["text"].str.len()
     out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)
     out["pii_found"] = _strings(out, [r.pii_found for r in done])
+    out["tags"] = _redacted_tags(out["tags"], settings)
     return out
+
+
+def _redacted_tags(tags: pd.Series, settings: RedactionSettings) -> pd.Series:
+    """Each ticket's tags redacted, each distinct tag once: a helpdesk's tags are free text its agents
+    type, and a tag holding an address ("escalated-by-[EMAIL]") reached a report's segment line and a
+    tracker issue's body (segments read the tags)."""
+    lists = [[str(tag) for tag in t] if isinstance(t, list | np.ndarray) else None for t in tags]
+    done = {tag: redact(tag, settings).text for tag in {t for ts in lists if ts for t in ts}}
+    return pd.Series([ts if ts is None else [done.get(t, t) for t in ts] for ts in lists], index=tags.index, dtype=object)
 
 
 def _strings(out: pd.DataFrame, values: list[str | None]) -> pd.Series:
