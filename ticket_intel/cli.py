@@ -1103,11 +1103,13 @@ def retention(warehouse: Path, keep_weeks: int, dry_run: bool) -> None:
     """Delete the tickets of weeks older than the newest KEEP_WEEKS (texts, vectors, triage, clusters,
     customers, drafts) and their report files; every week's themes, alerts and counts stay. Irreversible."""
     window = settings.number("TICKET_INTEL_WINDOW_WEEKS")
+    reports = settings.reports_dir(settings.value("TICKET_INTEL_REPORTS_DIR"), warehouse)
     if dry_run:
         with access.open_snapshot(warehouse) as con:
-            lines = apply_retention(con, keep_weeks, window, dry_run=True)
+            lines = apply_retention(con, keep_weeks, window, reports, dry_run=True)
     else:
-        lines = retain(warehouse, keep_weeks, window, settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float), _say)
+        lines = retain(warehouse, keep_weeks, window, reports, settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float),
+                       _say)
     for line in lines:
         click.echo(line)
 

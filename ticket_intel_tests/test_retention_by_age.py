@@ -68,7 +68,7 @@ def _count(path, sql: str) -> int:
 def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_weeks_aggregates(tmp_path):
     path = _warehouse(tmp_path)
     with wh.open_warehouse(path) as con:
-        said = apply_retention(con, keep_weeks=8, window_weeks=8, dry_run=True)
+        said = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
     assert said[0].startswith("would delete the ticket-level rows of the 2 weeks 2026-09-07..2026-09-14 "
                               "(before the week of 2026-09-21) and 4 report files")
     assert "  raw.tickets: 2 rows" in said and "  ops.embedding_cache: 1 rows" in said
@@ -76,7 +76,7 @@ def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_wee
     assert _count(path, "SELECT count(*) FROM raw.tickets") == 10  # a dry run deletes nothing
     assert len(list((tmp_path / "reports").iterdir())) == 20
 
-    said = retain(path, keep_weeks=8, window_weeks=8, wait_seconds=0, on_wait=print)
+    said = retain(path, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", wait_seconds=0, on_wait=print)
     assert said[0].startswith("deleted the ticket-level rows of the 2 weeks")
     for table in ("raw.tickets", "staging.redacted_tickets", "staging.ticket_clusters", "marts.ticket_triage",
                   "marts.theme_customers"):
@@ -90,7 +90,7 @@ def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_wee
     assert sorted(p.name for p in (tmp_path / "reports").iterdir())[:2] == [
         "ticket_intel_2026-09-21.html", "ticket_intel_2026-09-21.md"]
     assert _count(snapshot_path(path), "SELECT count(*) FROM raw.tickets") == 8  # readers see it
-    assert retain(path, 8, 8, 0, print) == ["nothing to delete: no ticket-level row is older than the week "
+    assert retain(path, 8, 8, tmp_path / "reports", 0, print) == ["nothing to delete: no ticket-level row is older than the week "
                                             "of 2026-09-21"]
 
 
@@ -117,7 +117,7 @@ def test_a_week_before_the_retention_cutoff_is_never_run_again(tmp_path):
     keys = {w.isoformat() for w in WEEKS}
     plan, _ = runner.plan_changed(tmp_path, path, staged, keys, "", lambda w: upgraded)
     assert (plan.start, plan.with_tickets) == (WEEKS[0], 10)
-    retain(path, 8, 8, 0, print)
+    retain(path, 8, 8, tmp_path / "reports", 0, print)
     plan, _ = runner.plan_changed(tmp_path, path, staged, keys, "", lambda w: upgraded)
     assert (plan.start, plan.end, plan.with_tickets) == (WEEKS[2], WEEKS[-1], 8)
 
@@ -130,8 +130,22 @@ def test_retention_on_a_ducklake_leaves_no_snapshot_holding_the_deleted_tickets(
     monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "lake_files"))
     lake = f"ducklake:{tmp_path}/catalog.ducklake"
     copy_warehouse(_warehouse(tmp_path), lake)
-    assert retain(lake, 8, 8, 0, print)[0].startswith("deleted the ticket-level rows of the 2 weeks")
+    assert retain(lake, 8, 8, tmp_path / "reports", 0, print)[0].startswith("deleted the ticket-level rows of the 2 weeks")
     with wh.open_warehouse(lake) as con:
         assert con.execute("SELECT count(*), min(week_start) FROM raw.tickets").fetchone() == (8, WEEKS[2])
         assert con.execute("SELECT count(*) FROM marts.ranked_themes").fetchone()[0] == 10
         assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()[0] == 1
+
+
+def test_retention_deletes_the_reports_in_the_folder_the_settings_name_not_where_they_were_written(tmp_path):
+    """The stored report paths name the folder the reports were written to: on a restored or moved
+    warehouse a folder that is gone (every retired report stayed), on a copy the original's (a copy's
+    retention deleted the original's reports)."""
+    path = _warehouse(tmp_path)  # its stored paths name tmp_path/reports: the original's
+    mine = tmp_path / "copy_reports"
+    mine.mkdir()
+    for week in WEEKS:
+        (mine / f"ticket_intel_{week}.html").write_text("report")
+    retain(path, 8, 8, mine, 0, print)
+    assert sorted(f.name for f in mine.iterdir()) == [f"ticket_intel_{w}.html" for w in WEEKS[2:]]
+    assert len(list((tmp_path / "reports").iterdir())) == 20  # the original's are not this warehouse's

@@ -25,6 +25,7 @@ from ticket_intel.core.anomalies import (
     related_names,
 )
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
+from ticket_intel.core.report import report_file
 
 KINDS = ("log", "slack", "webhook")
 ALERT_HEADER = "X-Ticket-Intel-Alert"
@@ -103,7 +104,7 @@ def ui_link(ui_url: str, week: str, asset: str = REPORT_ASSET) -> str:
 
 def report_link(reports_url: str, week: str, theme_id: str) -> str:
     """The theme's card in the week's HTML report, where the reports are published."""
-    return f"{reports_url.rstrip('/')}/ticket_intel_{week}.html#{quote(theme_id)}"
+    return f"{reports_url.rstrip('/')}/{report_file(week, 'html')}#{quote(theme_id)}"
 
 
 def _pieces(alert: Mapping[str, Any], related: list[str]) -> str:

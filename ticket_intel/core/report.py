@@ -63,6 +63,11 @@ _MD_UNSAFE = re.compile(r"(?P<link>(?:(?:https?|ftp)://|www\.)(?:[^\s|`]*[^\s|`)
                         r"|(?P<char>[\\`*_\[\]<>|#~])", re.IGNORECASE)
 
 
+
+def report_file(week: date | str, suffix: str) -> str:
+    """The name of a week's report file (`html` or `md`), as written, published and retired."""
+    return f"ticket_intel_{week}.{suffix}"
+
 def _is_missing(value: Any) -> bool:
     """None, NaN, or a field the template's row does not have (a warehouse written before it existed)."""
     return value is None or isinstance(value, Undefined) or (isinstance(value, float) and pd.isna(value))

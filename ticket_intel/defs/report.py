@@ -89,9 +89,9 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["chart_table"] = report.chart_table(chart, totals, labels)
     html = report.render_html(context, report.charts(chart, totals, labels, ctx.births))
     out_dir.mkdir(parents=True, exist_ok=True)
-    html_path = out_dir / f"ticket_intel_{week.isoformat()}.html"
+    html_path = out_dir / report.report_file(week, "html")
     html_path.write_text(html, encoding="utf-8")
-    (out_dir / f"ticket_intel_{week.isoformat()}.md").write_text(markdown, encoding="utf-8")
+    (out_dir / report.report_file(week, "md")).write_text(markdown, encoding="utf-8")
     row = pd.DataFrame([{"week_start": week, "markdown": markdown, "html_path": str(html_path.resolve()),
                          "chart_counts": json.dumps(report.chart_series(chart)), "run_id": run_id, **writing}])
     wh.replace(con, [wh.Replace("marts.weekly_reports", row, "week_start", [week])])

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from ticket_intel.core.report import report_file
 from ticket_intel.core.retention import retention_cutoff, retention_lines
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.connection import in_transaction, open_warehouse, scalar
@@ -61,11 +62,13 @@ def retired_rows(con: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, int]
     return counts
 
 
-def report_files(con: duckdb.DuckDBPyConnection, cutoff: date) -> list[Path]:
-    """The report files (HTML and its Markdown beside it) of the weeks before `cutoff` that exist."""
-    paths = [Path(p) for (p,) in con.execute("SELECT html_path FROM marts.weekly_reports WHERE week_start < ? "
-                                             "AND html_path IS NOT NULL ORDER BY week_start", [cutoff]).fetchall()]
-    return [f for p in paths for f in (p, p.with_suffix(".md")) if f.exists()]
+def report_files(con: duckdb.DuckDBPyConnection, cutoff: date, reports: Path) -> list[Path]:
+    """The report files (HTML and Markdown) of the weeks before `cutoff` in `reports`, the folder the
+    settings name now: the paths stored when they were written may name another folder (a restored
+    or moved warehouse kept every retired report; a copy's retention would have deleted its original's)."""
+    weeks = [w for (w,) in con.execute("SELECT week_start FROM marts.weekly_reports WHERE week_start < ? "
+                                       "ORDER BY week_start", [cutoff]).fetchall()]
+    return [f for w in weeks for f in (reports / report_file(w, "html"), reports / report_file(w, "md")) if f.exists()]
 
 
 def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int) -> dict[str, int]:
@@ -86,7 +89,7 @@ def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int) -> dic
     return counts
 
 
-def retain(path: str | Path, keep_weeks: int, window_weeks: int, wait_seconds: float,
+def retain(path: str | Path, keep_weeks: int, window_weeks: int, reports: Path, wait_seconds: float,
            on_wait: Callable[[str], None]) -> list[str]:
     """`apply_retention` under the writer lock, then the deleted rows' bytes gone from disk: a DuckDB file
     keeps them in its blocks (it grew from 15.2 to 16.8 MB with 1,166 tickets deleted) until rewritten
@@ -94,7 +97,7 @@ def retain(path: str | Path, keep_weeks: int, window_weeks: int, wait_seconds: f
     with access.writer_lock(path, "ticket-intel retention", wait_seconds, on_wait):
         with open_warehouse(path) as con:
             before = retired_before(con)
-            lines = apply_retention(con, keep_weeks, window_weeks, dry_run=False)
+            lines = apply_retention(con, keep_weeks, window_weeks, reports, dry_run=False)
             deleted = retired_before(con) != before
             if deleted and target.is_lake(con):
                 con.execute(f"CALL ducklake_expire_snapshots('{target.LAKE_NAME}', older_than => now())")
@@ -118,14 +121,15 @@ def compact(path: Path) -> None:
         raise
 
 
-def apply_retention(con: duckdb.DuckDBPyConnection, keep_weeks: int, window_weeks: int, dry_run: bool) -> list[str]:
+def apply_retention(con: duckdb.DuckDBPyConnection, keep_weeks: int, window_weeks: int, reports: Path,
+                    dry_run: bool) -> list[str]:
     """Keep the ticket-level rows of the newest `keep_weeks` weeks only (`dry_run`: say what would go),
-    the report files of the weeks before them deleted too; the lines say what went."""
+    the report files of the weeks before them (in `reports`) deleted too; the lines say what went."""
     newest = newest_ticket_week(con)
     if newest is None:
         return ["nothing to delete: the warehouse holds no ticket"]
     cutoff = retention_cutoff(newest, keep_weeks, window_weeks)
-    weeks, files = retired_weeks(con, cutoff), report_files(con, cutoff)
+    weeks, files = retired_weeks(con, cutoff), report_files(con, cutoff, reports)
     rows = retired_rows(con, cutoff) if dry_run or not weeks else retire(con, cutoff, keep_weeks)
     for file in files if weeks and not dry_run else []:
         file.unlink(missing_ok=True)
