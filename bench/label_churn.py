@@ -36,7 +36,7 @@ def replay(con: duckdb.DuckDBPyConnection) -> dict[tuple, str]:
         ctx = load_week_context(con, week, window)
         docs = theme_docs(ctx.window, week, ctx.vectors, ranking_weeks(ctx, minimum))
         fresh = {t: extractive_summary(doc).label for t, doc in docs.items()}
-        week_shown = week_labels(fresh, {**queries.earlier_labels(con, week), **shown}, docs, ctx.review.labels)
+        week_shown = week_labels(fresh, {**queries.earlier_labels(con, week), **shown}, docs, ctx.review)
         shown.update(week_shown)
         labels.update({(week, t): label for t, label in week_shown.items()})
     return labels

@@ -814,7 +814,7 @@ def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
     state = review_state(log)
     if fmt == "json":
         themes = [{"rank": int(r.rank), "theme_id": r.theme_id, "label": r.label, "tickets": int(r.tickets),
-                   "review": state.status(r.theme_id)} for r in frame.itertuples()]
+                   "review": state.status(r.theme_id, r.label)} for r in frame.itertuples()]
         decisions = [{**r, "waits": r["review_id"] in waits} for r in export_core.json_records(pd.DataFrame(log))]
         click.echo(json.dumps({"week_start": week.isoformat(), "themes": themes, "reviews": decisions,
                                "split_from_reviewed": splits}, indent=2, ensure_ascii=False))
@@ -822,7 +822,7 @@ def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
         return
     from tabulate import tabulate
 
-    rows = [[r.rank, r.theme_id, r.label, r.tickets, state.status(r.theme_id)] for r in frame.itertuples()]
+    rows = [[r.rank, r.theme_id, r.label, r.tickets, state.status(r.theme_id, r.label)] for r in frame.itertuples()]
     click.echo(_period_line(frame) + tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"],
                                               tablefmt="simple") if rows else frame.attrs["empty_note"])
     if log:
@@ -877,8 +877,12 @@ def review_rename(warehouse: Path, reviewer: str | None, theme_id: str, name: st
 @click.argument("theme_id")
 @friendly
 def review_confirm(warehouse: Path, reviewer: str | None, theme_id: str) -> None:
-    """Mark THEME_ID as a real, checked theme."""
-    _decide(warehouse, theme_id, "confirm", f"confirmed {theme_id}", reviewer=reviewer)
+    """Mark THEME_ID as a real, checked theme, under the label it shows now: later runs keep that
+    label while its tickets hold its words, and say so when they no longer do."""
+    with access.open_snapshot(warehouse) as con:
+        label = wh.theme_label(con, theme_id)
+    _decide(warehouse, theme_id, "confirm", f"confirmed {theme_id}" + (f" as '{label}'" if label else ""),
+            value=label, reviewer=reviewer)
 
 
 @review.command("merge")

@@ -120,7 +120,7 @@ SETTINGS: tuple[Setting, ...] = (
        shapes=OPERATIONAL),
     _s("TICKET_URL_TEMPLATE", "", "link to a ticket in your helpdesk, e.g. `https://acme.zendesk.com/agent/tickets/{source_id}`"),
     _s("TRACKER", "", "`jira` or `linear`: where `backlog_sync` keeps an issue per top theme (empty: no sync)"),
-    _s("BACKLOG_SELECT", "top", "`top` (the top N themes by impact) or `confirmed` (themes confirmed in review)"),
+    _s("BACKLOG_SELECT", "top", "`top` (the top N themes by impact) or `confirmed` (themes a reviewer confirmed, renamed or merged another into)"),
     _s("BACKLOG_TOP_N", 5, "N for `top`"),
     _s("JIRA_URL", "", "Jira Cloud site, e.g. `https://acme.atlassian.net`", shapes=OPERATIONAL),
     _s("JIRA_EMAIL", "", "the Jira account's email (basic auth)", shapes=OPERATIONAL),

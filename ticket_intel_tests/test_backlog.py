@@ -75,9 +75,12 @@ def test_top_n_creates_and_dry_run_prints_the_plan() -> None:
 
 
 def test_confirmed_policy_follows_review_and_merges() -> None:
-    review = ReviewState(confirmed={"C", "Z"}, merged_into={"Z": "B"})
+    review = ReviewState(confirmed={"C": "", "Z": ""}, merged_into={"Z": "B"})
     actions = bl.plan(WEEK, contents(), review, {}, bl.SelectionPolicy(bl.CONFIRMED))
     assert sorted(a.theme_id for a in actions) == ["B", "C"]
+    # renamed or merged into, a theme a reviewer acted on never reached the tracker (review report, C)
+    named = ReviewState(labels={"A": "Declined card payments"}, merged_into={"Z": "C"})
+    assert sorted(a.theme_id for a in bl.plan(WEEK, contents(), named, {}, bl.SelectionPolicy(bl.CONFIRMED))) == ["A", "C"]
     with pytest.raises(ValueError, match="must be 'top' or 'confirmed'"):
         bl.SelectionPolicy("all")
 

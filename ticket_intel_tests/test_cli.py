@@ -592,15 +592,22 @@ def test_draft_reads_the_format_every_command_reads():
                                        "first)"], old.stderr
 
 
-def test_review_list_prints_json_for_scripts(tmp_path):
-    """`review list` had no --format json: a script parsed "#1 2026-12-06 22:00 ana: confirm T1"."""
+def _one_ranked_theme(tmp_path, *decisions: tuple) -> Path:
+    """A warehouse whose week 2026-11-02 ranks T1 'Card · arrival', with ana's `decisions` (theme, action, value, target)."""
     path = tmp_path / "w.duckdb"
     with wh.open_warehouse(path) as con:
         con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 80)")
         con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
                                                       trend, example_ticket_ids)
                        VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1', 'zd:2'])""")
-        wh.add_review(con, "T1", "confirm", None, None, "ana", None)
+        for theme, action, value, target in decisions:
+            wh.add_review(con, theme, action, value, target, "ana", None)
+    return path
+
+
+def test_review_list_prints_json_for_scripts(tmp_path):
+    """`review list` had no --format json: a script parsed "#1 2026-12-06 22:00 ana: confirm T1"."""
+    path = _one_ranked_theme(tmp_path, ("T1", "confirm", None, None))
     listed = CliRunner().invoke(main, ["review", "list", "--warehouse", str(path), "--format", "json"])
     assert listed.exit_code == 0 and listed.stderr == "", listed.output
     said = json.loads(listed.stdout)
@@ -611,6 +618,14 @@ def test_review_list_prints_json_for_scripts(tmp_path):
     assert {k: decision[k] for k in ("review_id", "theme_id", "action", "reviewer", "waits")} == {
         "review_id": 1, "theme_id": "T1", "action": "confirm", "reviewer": "ana", "waits": True}  # no clustered week
     assert dt.datetime.fromisoformat(decision["created_at"])
+
+
+def test_review_list_says_every_decision_and_a_confirmed_label_its_tickets_no_longer_hold(tmp_path):
+    """twcs T20171030-02, confirmed and merged into, read "confirmed" alone in `review list`."""
+    path = _one_ranked_theme(tmp_path, ("T1", "confirm", "Card · delivery", None), ("T2", "merge", None, "T1"))
+    listed = CliRunner().invoke(main, ["review", "list", "--warehouse", str(path)])
+    assert listed.exit_code == 0, listed.output
+    assert "confirmed as 'Card · delivery'; now reads 'Card · arrival'; merged from T2" in listed.stdout
 
 
 @contextlib.contextmanager

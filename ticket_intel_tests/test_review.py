@@ -70,9 +70,28 @@ def test_decisions_fold_into_state():
     assert state.labels == {"A": "Declined card payments"}
     assert state.canonical("D") == "B" and state.canonical("A") == "A"
     assert state.merged_from("B") == ["C", "D"]
-    assert [state.status(t) for t in "ABCE"] == ["renamed", "confirmed", "merged into B", "not-a-theme"]
+    assert [state.status(t) for t in "ACE"] == ["renamed", "merged into B", "not-a-theme"]
     # a merge's target with no decision of its own read "unreviewed" (backfill review)
     assert review_state(log(("merge", "C", None, "F"))).status("F") == "merged from C"
+
+
+def test_the_status_carries_every_decision_on_a_theme():
+    """twcs T20171030-02, confirmed, then T20171113-01 merged into it, read "confirmed" in the export
+    and `review list`: the merge it absorbed was hidden."""
+    state = review_state(log(("confirm", "B", "Flight · luggage", None), ("merge", "C", None, "B"),
+                             ("rename", "B", "Lost luggage", None), ("fixed", "D", "4.1", None),
+                             ("confirm", "D", None, None)))
+    assert state.status("B") == "confirmed; renamed; merged from C"
+    assert state.status("D") == "fixed in 4.1; confirmed"  # a confirmation without a recorded label (older logs)
+    assert state.confirmed == {"B": "Flight · luggage", "D": ""}
+
+
+def test_a_renamed_or_merged_into_theme_is_endorsed_like_a_confirmed_one():
+    """With TICKET_INTEL_BACKLOG_SELECT=confirmed, the renamed "iOS 11 update breaks iPhone" and a
+    merge's target never reached the tracker; a dismissed theme does not."""
+    state = review_state(log(("confirm", "A", "x", None), ("rename", "B", "y", None), ("merge", "C", None, "D"),
+                             ("merge", "A", None, "E"), ("rename", "F", "z", None), ("not-a-theme", "F", None, None)))
+    assert state.endorsed() == {"B", "D", "E"}
 
 
 def test_undo_cancels_one_decision_and_an_undone_undo_restores_it():
@@ -207,11 +226,12 @@ def _review_and_recluster(sample_copy) -> dict:
         tables = {t: con.execute(f"SELECT * FROM {t} WHERE week_start = ?", [week]).df()
                   for t in ("marts.ranked_themes", "marts.cluster_summaries", "marts.not_a_theme", "staging.ticket_clusters")}
         reviews = con.execute("SELECT action, reviewer FROM ops.theme_reviews ORDER BY review_id").fetchall()
+        confirmed_as = con.execute("SELECT value FROM ops.theme_reviews WHERE action = 'confirm'").fetchone()[0]
     return {
         "week": week, "ids": (renamed, merged, into, rejected), "stale_before": stale_before, "reviews": reviews,
         "said": said, "shown": shown, "listed": listed, "copy": sample_copy, "oldest": oldest,
         "applied": applied.stdout, "applied_again": applied_again.stdout, "rerun": rerun, "other_taxonomy": other_taxonomy,
-        "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), **tables,
+        "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), "confirmed_as": confirmed_as, **tables,
     }
 
 
@@ -285,6 +305,17 @@ def test_renamed_theme_keeps_its_name_after_reclustering(reviewed):
     # the tracker's issue title too: it kept the extractive topic ("[Billing] Direct debit: ...")
     assert "] Customers cannot pay by card: " in summaries.loc[renamed, "backlog_title"]
     assert ranked.loc[renamed, "review_status"] == "renamed"
+
+
+@pytest.mark.e2e
+def test_a_confirmed_theme_keeps_the_label_it_was_confirmed_as_after_reclustering(reviewed):
+    """Confirmed twcs "Flight · luggage" read "Flight · plane", "· crew", then "· gate" (review report):
+    `review confirm` records the label shown, and the re-clustered week shows it, with every decision."""
+    _, merged, into, _ = reviewed["ids"]
+    assert reviewed["confirmed_as"] == reviewed["shown"]["not-a-theme"][into]["label"]
+    ranked = reviewed["marts.ranked_themes"].set_index("theme_id")
+    assert ranked.loc[into, "label"] == reviewed["confirmed_as"]
+    assert ranked.loc[into, "review_status"] == f"confirmed; merged from {merged}"
 
 
 @pytest.mark.e2e

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from ticket_intel.core import summarize
 from ticket_intel.core.llm import LLMAnswer
 from ticket_intel.core.meaning import product_words
+from ticket_intel.core.review import ReviewState
 from ticket_intel.core.summarize import (
     ThemeDocs,
     a_statement,
@@ -28,6 +29,7 @@ from ticket_intel.core.summarize import (
     mmr,
     negated_form,
     recent_weekly_rate,
+    reviewed_topic,
     severity_of,
     shouted,
     signal_type_of,
@@ -36,6 +38,7 @@ from ticket_intel.core.summarize import (
     ticket_severity,
     ticket_signal,
     told_apart,
+    week_labels,
     word_sample,
 )
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES
@@ -633,6 +636,24 @@ def test_a_kept_label_is_judged_by_the_tickets_the_card_counts():
     assert stable_labels(fresh, {"A": "Raw ops · check failed"}, {"A": doc}) == fresh
     doc.weeks = [before, WEEK]
     assert stable_labels(fresh, {"A": "Raw ops · check failed"}, {"A": doc}) == {"A": "Raw ops · check failed"}
+
+
+def test_a_confirmed_theme_keeps_the_label_it_was_confirmed_as_while_its_tickets_hold_it():
+    """twcs T20171030-02, confirmed as "Flight · luggage", read "Flight · plane", then "· crew", then
+    "· gate": the label a confirmation was given under is pinned, as a rename pins its name."""
+    docs = {"A": _docs(["flight luggage lost", "plane crew rude", "flight plane late", "plane crew gate"])}
+    review = ReviewState(confirmed={"A": "Flight · luggage"})
+    assert week_labels({"A": "Plane · crew"}, {}, docs, review) == {"A": "Flight · luggage"}
+    gone = {"A": _docs(["plane crew rude", "flight plane late", "plane crew gate"])}  # no ticket says luggage
+    assert week_labels({"A": "Plane · crew"}, {}, gone, review) == {"A": "Plane · crew"}
+    assert review.status("A", "Plane · crew") == "confirmed as 'Flight · luggage'; now reads 'Plane · crew'"
+    assert review.status("A", "Flight · luggage") == "confirmed"
+    named = ReviewState(labels={"A": "Rude crew"}, confirmed={"A": "Flight · luggage"})
+    assert week_labels({"A": "Plane · crew"}, {}, docs, named) == {"A": "Rude crew"}  # a name wins
+    assert named.status("A", "Rude crew") == "confirmed; renamed"
+    # the tracker's title follows the label shown: "[Bug] Refund: …" after a merge re-labelled the target
+    assert [reviewed_topic(review, "A", "Flight · luggage"), reviewed_topic(review, "A", "Plane · crew"),
+            reviewed_topic(named, "A", "Rude crew")] == ["Flight", None, "Rude crew"]
 
 
 def test_themes_of_one_week_that_share_a_label_are_told_apart_by_what_only_each_of_them_says():

@@ -1,10 +1,10 @@
 """Backlog sync, planned: which themes get a tracker issue, and what changes this week.
 
-**Selection** (`SelectionPolicy`): the top N themes by impact, or the themes confirmed in
-review. A selected theme without an issue gets one (`create`). A theme that has an issue keeps
-it for good: every week it is ranked, its description is rewritten with the week's counts,
-trend, customers, examples and report link (`update`, only when the text changed, so a re-run
-of a week sends nothing). A spike or a regression of a theme with an issue adds a `comment`.
+**Selection** (`SelectionPolicy`): the top N themes by impact, or the themes a reviewer kept
+(`ReviewState.endorsed`: confirmed, renamed or merged into). A selected theme without an issue
+gets one (`create`). A theme that has an issue keeps it for good: every week it is ranked, its
+description is rewritten with the week's counts, trend, customers, examples and report link
+(`update`, only when the text changed, so a re-run of a week sends nothing). A spike or a regression of a theme with an issue adds a `comment`.
 
 **One issue per merged theme.** Reviewer merges point every theme of the group at one issue:
 the target's own issue, else the oldest issue among the merged themes. Any other issue of the
@@ -245,8 +245,8 @@ def selected(contents: Sequence[IssueContent], review: ReviewState, policy: Sele
     """The themes that should have an issue this week."""
     if policy.policy == TOP:
         return {c.theme_id for c in contents if c.rank <= policy.top_n}
-    confirmed = {review.canonical(t) for t in review.confirmed}
-    return {c.theme_id for c in contents if c.theme_id in confirmed}
+    endorsed = review.endorsed()
+    return {c.theme_id for c in contents if c.theme_id in endorsed}
 
 
 def _issue_of(group: Sequence[str], links: Mapping[str, Link]) -> Link | None:

@@ -263,7 +263,7 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
         **_impact(group, severity, settings), "severity": severity,
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
-        "review_status": ctx.review.status(theme_id), **product_breakdown(group, products_listed),
+        "review_status": ctx.review.status(theme_id, label), **product_breakdown(group, products_listed),
         **theme_triage(group, [] if terms is None else list(terms)[:3]),
     }
 

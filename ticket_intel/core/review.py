@@ -1,7 +1,9 @@
 """Human review of themes (rename, confirm, merge, not-a-theme, fixed, undo) as an append-only log.
 
 Decisions are keyed by stable theme ids, so they survive re-clustering: the next run's
-theme with the same id inherits its name, merge and status. `undo` cancels one earlier
+theme with the same id inherits its name, merge and status. A confirmation records the label
+shown when it was given, and pins it as a rename pins its name (`ReviewState.status` says when
+the theme's tickets no longer hold it). `undo` cancels one earlier
 decision; the log itself is never rewritten, so who decided what stays auditable.
 """
 
@@ -22,7 +24,7 @@ UNREVIEWED = "unreviewed"  # the status of a theme no standing decision names (`
 @dataclass
 class ReviewState:
     labels: dict[str, str] = field(default_factory=dict)
-    confirmed: set[str] = field(default_factory=set)
+    confirmed: dict[str, str] = field(default_factory=dict)  # theme -> the label it was confirmed as ("" unrecorded)
     not_a_theme: set[str] = field(default_factory=set)
     merged_into: dict[str, str] = field(default_factory=dict)
     fixed_in: dict[str, str] = field(default_factory=dict)  # theme -> release version of its fix
@@ -35,20 +37,31 @@ class ReviewState:
             theme_id = self.merged_into[theme_id]
         return theme_id
 
-    def status(self, theme_id: str) -> str:
-        if theme_id in self.merged_into:
-            return f"merged into {self.canonical(theme_id)}"
-        if theme_id in self.not_a_theme:
-            return "not-a-theme"
-        if theme_id in self.fixed_in:
-            return f"fixed in {self.fixed_in[theme_id]}"
-        if theme_id in self.confirmed:
-            return "confirmed"
-        if theme_id in self.labels:
-            return "renamed"
-        if merged := self.merged_from(theme_id):
-            return f"merged from {', '.join(merged)}"  # a reviewer's decision holds its tickets too
-        return UNREVIEWED
+    def status(self, theme_id: str, label: str | None = None) -> str:
+        """Every standing decision on the theme, e.g. "confirmed; merged from T2" (one status hid the
+        merge a confirmed twcs theme absorbed). `label`, the one shown, tells a confirmation that no
+        longer holds its label: "confirmed as 'Flight · luggage'; now reads 'Flight · gate'"."""
+        merged = self.merged_from(theme_id)
+        parts = [f"merged into {self.canonical(theme_id)}" if theme_id in self.merged_into else "",
+                 "not-a-theme" if theme_id in self.not_a_theme else "",
+                 f"fixed in {self.fixed_in[theme_id]}" if theme_id in self.fixed_in else "",
+                 self._confirmation(theme_id, label), "renamed" if theme_id in self.labels else "",
+                 f"merged from {', '.join(merged)}" if merged else ""]  # a reviewer's decision holds its tickets too
+        return "; ".join(p for p in parts if p) or UNREVIEWED
+
+    def _confirmation(self, theme_id: str, label: str | None) -> str:
+        if theme_id not in self.confirmed:
+            return ""
+        given = self.confirmed[theme_id]
+        moved = given and label and theme_id not in self.labels and label.lower() != given.lower()
+        return f"confirmed as '{given}'; now reads '{label}'" if moved else "confirmed"
+
+    def endorsed(self) -> set[str]:
+        """The themes a reviewer kept as real: confirmed, named or merged another into (followed to
+        where merges lead), less those dismissed. Naming or merging is as deliberate a review as
+        confirming, so `TICKET_INTEL_BACKLOG_SELECT=confirmed` selects all of them."""
+        kept = {self.canonical(t) for t in (*self.confirmed, *self.labels, *self.merged_into)}
+        return kept - self.not_a_theme
 
     def merged_from(self, theme_id: str) -> list[str]:
         return sorted(t for t in self.merged_into if self.canonical(t) == theme_id)
@@ -112,7 +125,7 @@ def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
         if r["action"] == "rename":
             state.labels[theme] = r["value"]
         elif r["action"] == "confirm":
-            state.confirmed.add(theme)
+            state.confirmed[theme] = r.get("value") or ""
         elif r["action"] == "not-a-theme":
             state.not_a_theme.add(theme)
         elif r["action"] == "fixed":

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from ticket_intel.core.common_words import COMMON_ZIPF
 from ticket_intel.core.counts import customer_key, rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
+from ticket_intel.core.review import ReviewState
 from ticket_intel.core.triage import praises, signal_and_severity
 from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, capitalised, plural
@@ -688,11 +689,28 @@ def stable_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], docs: Ma
 
 
 def week_labels(fresh: Mapping[str, str], earlier: Mapping[str, str], docs: Mapping[str, ThemeDocs],
-                reviewed: Mapping[str, str]) -> dict[str, str]:
-    """The label each theme of a week shows: a reviewer's name, else its fresh label kept from
+                review: ReviewState) -> dict[str, str]:
+    """The label each theme of a week shows: a reviewer's name, else the label it was confirmed as
+    while that describes some of its card's tickets (confirmed twcs "Flight · luggage" read "Flight ·
+    plane", "· crew", then "· gate": the review seemed not to hold), else its fresh label kept from
     `earlier` (`stable_labels`) and told apart from the week's others (`told_apart`)."""
     labels = told_apart(stable_labels(fresh, earlier, docs), docs)
-    return {t: reviewed.get(t, label) for t, label in labels.items()}
+    return {t: review.labels.get(t) or _confirmed_label(review.confirmed.get(t), docs[t]) or label
+            for t, label in labels.items()}
+
+
+def reviewed_topic(review: ReviewState, theme_id: str, label: str) -> str | None:
+    """The backlog topic a reviewer gave: the theme's name, or the head of the label it was confirmed
+    as while it shows (an extractive topic is its label's head too); None when neither holds."""
+    if theme_id in review.labels:
+        return review.labels[theme_id]
+    return label.split(LABEL_SEPARATOR)[0] if label == review.confirmed.get(theme_id) else None
+
+
+def _confirmed_label(given: str | None, doc: ThemeDocs) -> str | None:
+    """The label a theme was confirmed as, unless its tickets no longer hold its words (`label_share`
+    0): then the review status says it now reads otherwise (`ReviewState.status`)."""
+    return given if given and label_share(given, card_tickets(doc, doc.card_weeks)) > 0 else None
 
 
 def told_apart(labels: Mapping[str, str], docs: Mapping[str, ThemeDocs]) -> dict[str, str]:

@@ -20,6 +20,7 @@ from ticket_intel.core.summarize import (
     counted_membership,
     described_share,
     extractive_summary,
+    reviewed_topic,
     theme_docs,
     week_labels,
 )
@@ -39,12 +40,12 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
         "signal_type": summary.signal_type,
         "product_area": tax.assign_area(taxonomy.for_product(doc.product), doc.of_words(doc.texts),
                                         doc.of_words(ticket_tags) if ticket_tags else [], doc.terms),
-        "backlog_title": backlog_title(summary.signal_type, reviewed) if (reviewed := ctx.review.labels.get(theme_id))
+        "backlog_title": backlog_title(summary.signal_type, topic) if (topic := reviewed_topic(ctx.review, theme_id, label))
         else summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
         "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
         "terms": summary.terms, "described_share": described_share(doc, summary.terms, weeks),
         "example_ticket_ids": summary.example_ticket_ids,
-        "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id),
+        "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id, label),
         "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
     }
 
@@ -69,7 +70,7 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
     if call is not None:
         summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
     labels = week_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
-                         wh.earlier_labels(con, ctx.week), docs, ctx.review.labels)
+                         wh.earlier_labels(con, ctx.week), docs, ctx.review)
     rows = [_row(ctx, theme_id, summary, docs[theme_id], labels[theme_id], tags.get(theme_id, []), taxonomy, weeks,
                  run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
