@@ -41,6 +41,7 @@ from ticket_intel.core.review import (
     review_state,
     reviews_version,
     split_from_reviewed,
+    strayed_from_reviewed,
     validate_action,
     waiting,
     weeks_to_update,
@@ -431,8 +432,12 @@ def _unseen_products(products: set[str]) -> str | None:
 
 
 def _reviewed_splits(con: duckdb.DuckDBPyConnection, log: list[dict]) -> list[str]:
-    """The ranked themes the latest window split from reviewed ones, said (`split_from_reviewed`)."""
-    return split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+    """The ranked themes the latest window split from reviewed ones, and the reviewed themes whose
+    first tickets went to pieces too small to rank, said (`split_from_reviewed`, `strayed_from_reviewed`)."""
+    reviewed = sorted({t for r in log for t in (r["theme_id"], r["target_theme_id"]) if t})
+    return (split_from_reviewed(log, wh.theme_splits(con, settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+            + strayed_from_reviewed(log, wh.first_tickets_now(con, reviewed),
+                                    settings.number("TICKET_INTEL_MIN_THEME_TICKETS")))
 
 
 def _print_waiting(warehouse: Path) -> None:
@@ -833,7 +838,7 @@ def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
             click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {said}"
                        + (f"  ({WAITS})" if r["review_id"] in waits else ""))
     if splits:
-        click.echo("\nreviewed themes the latest window split:\n" + "\n".join(f"  {line}" for line in splits))
+        click.echo("\nreviewed themes the latest window split or scattered:\n" + "\n".join(f"  {line}" for line in splits))
 
 
 def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,

@@ -14,6 +14,7 @@ from ticket_intel.core.review import (
     canonical_themes,
     review_state,
     split_from_reviewed,
+    strayed_from_reviewed,
     validate_action,
     weeks_to_update,
 )
@@ -56,6 +57,43 @@ def test_a_reviewed_theme_s_ranked_piece_is_named(tmp_path):
                     "T9 split from T1 (renamed) in week 2026-11-16: 57% of its earlier tickets were in T1; its "
                     "tickets are unreviewed, the decision stays with T1"]
     assert split_from_reviewed(log(("rename", "T1", "x", None), ("rename", "T9", "y", None)), splits) == []
+
+
+def test_a_reviewed_theme_whose_tickets_went_to_pieces_too_small_to_rank_is_named():
+    """Re-clustered with another seed, dismissed twcs T20171106-05 kept 12 of the 20 tickets it was
+    first clustered with, 8 went to two unranked pieces, and neither `run` nor `review list` said so."""
+    def placed(theme: str, now: list) -> pd.DataFrame:
+        return pd.DataFrame({"theme_id": theme, "ticket_id": [f"{theme}{i}" for i in range(len(now))], "now": now,
+                             "ranked": [t == "R" for t in now]})
+
+    frame = pd.concat([placed("T5", ["T5"] * 12 + ["T8"] * 6 + ["T9"] * 2),  # scattered: said
+                       placed("T1", ["T1"] * 12 + ["R"] * 8),  # to a ranked theme: `split_from_reviewed` says it
+                       placed("T2", ["T2"] * 16 + [None] * 4),  # fewer than a theme's worth
+                       placed("T3", ["T8"] * 20), placed("T4", ["T4"] * 2 + ["T8"] * 9)])  # T3 lost its id; T4 unreviewed
+    rows = log(*[("not-a-theme", t, None, None) for t in ("T5", "T1", "T2", "T3")])
+    assert strayed_from_reviewed(rows, frame, 5) == [
+        "T5 (not-a-theme) holds 12 of the 20 tickets it was first clustered with that the window still holds; 8 went "
+        "to themes too small to rank or none (T8 6, T9 2): the decision stays with T5 and does not reach them"]
+
+
+def test_the_tickets_a_theme_was_first_clustered_with_are_found_where_the_latest_window_put_them(tmp_path):
+    import duckdb
+
+    from ticket_intel import warehouse as wh
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    wh.migrate(con)
+    week = date(2026, 11, 16)
+    con.execute("INSERT INTO ops.theme_registry (theme_id, week_start, ticket_ids) VALUES ('T5', ?, ['a', 'b', 'c', 'old'])",
+                [week - timedelta(weeks=2)])
+    con.execute("""INSERT INTO staging.ticket_clusters (week_start, ticket_id, ticket_week, theme_id) VALUES
+                   (?, 'a', ?, 'T5'), (?, 'b', ?, 'T8'), (?, 'c', ?, NULL), (?, 'a', ?, 'T9')""",
+                [week, week, week, week, week, week, week - timedelta(weeks=1), week])
+    con.execute("INSERT INTO marts.ranked_themes (week_start, theme_id, rank) VALUES (?, 'T8', 1)", [week])
+    found = wh.first_tickets_now(con, ["T5", "T6"])  # 'old' left the window; a week before placed 'a' elsewhere
+    assert found[["ticket_id", "now"]].to_dict("records") == [{"ticket_id": "a", "now": "T5"}, {"ticket_id": "b", "now": "T8"},
+                                                             {"ticket_id": "c", "now": None}]
+    assert found["ranked"].tolist()[:2] == [False, True]
 
 
 def test_decisions_fold_into_state():

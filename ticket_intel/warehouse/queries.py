@@ -233,6 +233,23 @@ def theme_splits(con: duckdb.DuckDBPyConnection, weeks: int) -> pd.DataFrame:
                         ORDER BY week_start, theme_id""", [weeks])
 
 
+def first_tickets_now(con: duckdb.DuckDBPyConnection, theme_ids: Sequence[str]) -> pd.DataFrame:
+    """Per theme of `theme_ids`, the tickets it was first clustered with (`ops.theme_registry`, kept
+    as issued through every re-clustering) that the latest clustered window holds: theme_id,
+    ticket_id, `now` (its theme there, None for an outlier) and whether that is ranked in the latest week."""
+    if not theme_ids or not table_exists(con, "ops.theme_registry"):
+        return pd.DataFrame(columns=["theme_id", "ticket_id", "now", "ranked"])
+    return read(con, """
+        WITH born AS (SELECT theme_id, unnest(ticket_ids) AS ticket_id FROM ops.theme_registry
+                      WHERE theme_id IN (SELECT unnest(?))),
+             latest AS (SELECT ticket_id, theme_id AS now FROM staging.ticket_clusters
+                        WHERE week_start = (SELECT max(week_start) FROM staging.ticket_clusters)),
+             ranked AS (SELECT theme_id FROM marts.ranked_themes
+                        WHERE week_start = (SELECT max(week_start) FROM marts.ranked_themes))
+        SELECT b.theme_id, b.ticket_id, l.now, l.now IN (SELECT theme_id FROM ranked) AS ranked
+        FROM born b JOIN latest l USING (ticket_id) ORDER BY b.theme_id, b.ticket_id""", [list(theme_ids)])
+
+
 def earlier_labels(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, str]:
     """Each theme's label in its latest summary before `week` (its previous week's, or the last week it had tickets)."""
     rows = con.execute("SELECT theme_id, arg_max(label, week_start) FROM marts.cluster_summaries "
