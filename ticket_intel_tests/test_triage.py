@@ -223,6 +223,48 @@ def test_severity_rules(text, signal_type, level):
     assert rules.severity(rules.clean(text), signal_type, -0.5 if "rude" in text else 0.5)[0] == level
 
 
+# The same meanings in the other languages the tool reads (the reviewer's European queue, 2026-12-07:
+# none of 106 German, French and Spanish cancellations, lawyer threats and refund requests carried a
+# signal), each beside a look-alike that names another thing.
+@pytest.mark.parametrize(("signal", "says", "does_not"), [
+    ("churn", "Hiermit kündige ich mein Konto fristlos.", "Wie hoch ist der Betrag meiner Karte?"),
+    ("churn", "KÜNDIGUNG meines Vertrags zum Monatsende", "Bitte schicken Sie die Karte an meine Adresse."),
+    ("churn", "Ich wechsle zu einer anderen Bank.", "Ich habe Geld von einer anderen Bank überwiesen."),
+    ("churn", "Veuillez résilier mon compte.", "Our platform is resilient to outages"),
+    ("churn", "Je veux clôturer mon compte, je passe à une autre banque.", "Où est mon compte ?"),
+    ("churn", "Por favor, den de baja mi cuenta.", "¿Cuál es el saldo de mi cuenta?"),
+    ("churn", "Quiero cerrar mi cuenta, me cambio a otro banco.", "Quiero cambiar mi PIN."),
+    ("churn", "Voglio la disdetta del contratto", "Voglio cambiare il PIN"),
+    ("churn", "Ik wil mijn abonnement opzeggen", "Ik wil mijn pincode wijzigen"),
+    ("legal_threat", "Mein Anwalt wird sich bei Ihnen melden.", "Mein Antrag wurde abgelehnt."),
+    ("legal_threat", "Je vais contacter mon avocat.", "Je vais contacter ma banque."),
+    ("legal_threat", "C'est inadmissible, je vais porter plainte.", "Je porte une robe."),
+    ("legal_threat", "Voy a hablar con mi abogado.", "Voy a hablar con mi hermano."),
+    ("legal_threat", "Voy a poner una denuncia.", "Voy a poner una transferencia."),
+    ("refund_chargeback", "Ich habe eine Rückerstattung vom Händler bekommen.", "Ich habe eine Karte bekommen."),
+    ("refund_chargeback", "Où est mon remboursement ?", "Où est ma carte ?"),
+    ("refund_chargeback", "¿Dónde está mi reembolso?", "¿Dónde está mi tarjeta?"),
+    ("refund_chargeback", "Si no me devuelven el dinero…", "Si no me llaman…"),
+])
+def test_escalation_rules_read_other_languages(signal, says, does_not):
+    assert signal in rules.escalation_signals(rules.clean(says))
+    assert signal not in rules.escalation_signals(rules.clean(does_not))
+
+
+@pytest.mark.parametrize(("text", "not_stolen"), [
+    ("Meine Karte wurde gestern gestohlen, bitte sofort sperren!", "Der Betrag wurde gestern abgebucht."),
+    ("Ich habe meine Karte verloren.", "Ich habe meine Karte bekommen."),
+    ("On m'a volé ma carte hier, bloquez-la immédiatement.", "Mon vol est annulé."),
+    ("Mon compte a été piraté", "Is this a pirated copy of the app?"),
+    ("J'ai perdu ma carte, qu'est-ce que je dois faire ?", "J'ai reçu ma carte."),
+    ("Me robaron la tarjeta ayer, por favor bloquéenla.", "Me enviaron la tarjeta ayer."),
+    ("He perdido mi tarjeta.", "He recibido mi tarjeta."),
+])
+def test_theft_and_lost_cards_are_p0_in_other_languages(text, not_stolen):
+    assert rules.severity(rules.clean(text), "other")[0] == "P0"
+    assert rules.severity(rules.clean(not_stolen), "other")[0] != "P0"
+
+
 def test_urgency_follows_severity_and_escalation():
     assert [rules.urgency_of(s, False) for s in ("P0", "P1", "P2", "P3", "P4")] == ["P1", "P2", "P3", "P4", "P4"]
     assert [rules.urgency_of(s, True) for s in ("P0", "P1", "P2", "P3", "P4")] == ["P1", "P1", "P2", "P3", "P3"]

@@ -8,7 +8,8 @@ nearest by embedding. Sentiment is VADER's compound score (its lexicon ships in 
 severity, escalation signals and frustration are rules; urgency follows from severity and
 escalation; routing from `routing.yaml`. Confidence is high when rules and embedding agree;
 `needs_review` marks low confidence and conflicting signals, and tickets outside the rules'
-language (English).
+language (English): the escalation signals and the theft and lost-card severity also read
+German, French, Spanish, Italian, Portuguese and Dutch, the categories only English.
 """
 
 from __future__ import annotations

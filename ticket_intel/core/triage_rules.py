@@ -187,6 +187,52 @@ def matched(pattern: re.Pattern[str], text: str) -> list[str]:
 
 
 _CREDENTIAL = r"log ?in|logon|log on|sign ?in|password|passcode|pin|verification code|security code"
+# The escalation meanings and the theft, fraud and lost-card words in the other languages the
+# tool reads (German, French, Spanish, Italian, Portuguese, Dutch: those of normalize.VALEDICTION):
+# for each meaning the English rule lists, its common words and inflections there, no other
+# meaning. Patterns are lower-case ASCII (see `_rx`): an accented letter is written \w, and
+# `(?<![a-z])` after it keeps an English word out ("piraté", not "pirate").
+_COMPROMISE_ELSEWHERE = (
+    r"gestohlen|geklaut|bestohlen|diebstahl\w*|betrug\w*|betr\wger\w*|betr\wgt|gehackt|unbefugt\w*|"
+    r"verlor\w* (?:\w+ )?(?:karte|handy|geldb\wrse|brieftasche)|(?:karte|handy|geldb\wrse|brieftasche) (?:\w+ ){0,3}verloren|"
+    r"(?:m'a|m'ont|\wt\w) vol\w*|vol de (?:ma|mon|mes|la|le)|(?:carte|t\wl\wphone|portefeuille|portable)s? (?:\w+ ){0,2}vol\w+|"
+    r"pirat\w(?<![a-z])\w*|piratage|escroqu\w*|arnaqu\w*|(?:perdu|\wgar\w) (?:ma|mon|mes) (?:\w+ )?"
+    r"(?:carte|t\wl\wphone|portefeuille|portable)|"
+    r"robad[oa]s?|robaron|robo|me rob\w+|estaf\w+|extravi\w+|"
+    r"perd\w+ (?:mi|la|el) (?:\w+ )?(?:tarjeta|m\wvil|cartera|billetera|tel\wfono)|"
+    r"rubat[oa]|furto|truff\w+|smarrit[oa]|perso (?:la|il) (?:mia |mio )?(?:carta|telefono|portafoglio)|"
+    r"roubad[oa]s?|roubo|roubaram|burla|perdi (?:o|a) (?:meu |minha )?(?:cart\wo|telem\wvel|celular|carteira)|"
+    r"gestolen|diefstal|oplichting|opgelicht|(?:pas|telefoon|portemonnee) (?:\w+ ){0,2}kwijt|kwijtgeraakt"
+)
+_CHURN_ELSEWHERE = (
+    r"k\wndig\w*|gek\wndigt|fristlos\w*|(?:konto|vertrag|abo\w*|mitgliedschaft)\w* (?:\w+ ){0,3}(?:schlie\w+en|aufl\w+sen|beenden)|"
+    r"(?:schlie\w+e|l\wse) (?:ich )?(?:mein|unser)\w* (?:konto|vertrag)|"
+    r"wechs\w+ (?:\w+ ){0,2}(?:zu|zur) (?:einer |einem )?(?:anderen|neuen) (?:bank|anbieter|versicherung)|(?:bank|anbieter) wechseln|"
+    r"r\wsili(?:ations?|er|ez|ons|e|es|\w|\ws|\wes?)\b|(?:cl\wtur|ferm|supprim|annul)\w* (?:mon |notre |le |mes )?"
+    r"(?:compte|contrat|abonnement)s?|d\wsabonn\w*|(?:pass|chang|part|all|vais)\w* (?:\w+ ){0,2}(?:une |un )?autre "
+    r"(?:banque|op\wrateur|fournisseur|compagnie)|changer de (?:banque|op\wrateur|fournisseur)|"
+    r"(?:dar\w*|den\w*|doy|d\w|dado) de baja|(?:cancel|cerr|anul|encerr|fech|chiud|cancell|annull)\w* "
+    r"(?:mi |la |el |nuestra |a minha |o meu |minha |meu |il mio |il |mio )?(?:cuenta|conta|conto|contrato|contratto|"
+    r"suscripci\wn|assinatura|abbonamento)|(?:cambi|pas|v|ir)\w* (?:\w+ ){0,2}(?:a )?otr[oa] (?:banco|compa\w\wa|"
+    r"proveedor|operador|entidad)|disdett\w*|disdir\w*|disdic\w*|recesso|"
+    r"opzeg\w*|opgezegd|(?:rekening|abonnement|contract) (?:\w+ ){0,2}(?:opheffen|sluiten)|overstap\w* naar (?:een )?andere"
+)
+_LEGAL_ELSEWHERE = (
+    r"\w*anw\wlt\w*|verklag\w*|klage einreich\w*|vor gericht|gerichtlich\w*|(?:rechtlich|juristisch)\w* schritte|"
+    r"verbraucherzentrale|verbraucherschutz\w*|schlichtungsstelle|ombudsmann|bafin|strafanzeige|anzeige erstatt\w*|"
+    r"avocat\w*|en justice|au tribunal|tribunaux|port\w* plainte|d\wpos\w* (?:une )?plainte|mise en demeure|"
+    r"m\wdiateur|association de consommateurs|ufc|dgccrf|acpr|"
+    r"abogad[oa]s?|demandar\w*|una demanda|denunci\w*|tribunales|juzgado|(?:acciones|medidas) legales|"
+    r"v\wa judicial|defensor del (?:cliente|consumidor)|banco de espa\wa|ocu|"
+    r"avvocat\w*|tribunale|azion\w* legal\w*|advogad[oa]s?|processar|a\w\wo judicial|"
+    r"advoca(?:at|ten)|rechtszaak|juridische stappen|consumentenbond|naar de rechter"
+)
+_REFUND_ELSEWHERE = (
+    r"r\wckerstatt\w*|erstattung\w*|r\wckzahlung\w*|r\wckbuchung\w*|geld zur\wck|entsch\wdigung\w*|"
+    r"rembours\w*|r\wtrofactur\w*|indemnis\w*|d\wdommag\w*|"
+    r"reembols\w*|devoluci\wn (?:del |de mi )?(?:dinero|importe|cargo|pago)|dev(?:uel|ol)v\w* (?:\w+ )?(?:el|mi) dinero|"
+    r"indemniz\w*|compensaci\wn|rimbors\w*|estorno\w*|terugbetal\w*|geld terug|restitutie|terugboeking\w*"
+)
 _MOVEMENT = r"(?:payment|charge|transaction|purchase|debit|withdrawal|transfer)s?"
 _COMPROMISE = (
     r"hack\w*|fraud\w*|scam\w*|stole(?! (?:a |the )?bases?\b)|stolen(?! bases?\b)|theft|thief|unauthori[sz]ed|compromised|"
@@ -196,7 +242,8 @@ _COMPROMISE = (
     rf"{_NOT} recogni[sz]e (?:this|the|a|that|these|some)? ?(?:\w+ )?{_MOVEMENT}|"
     rf"(?:strange|suspicious|fishy|unknown|unrecogni[sz]ed|unfamiliar) (?:\w+ )?{_MOVEMENT}|"
     r"(?:isn'?t|is not|not|wasn'?t|was not) (?:mine|me)\b|went missing from|(?:lost|found) (?:track of )?my (?:\w+ )?(?:card|phone|wallet|sim)|"
-    r"(?:card|phone|wallet) (?:was|is|has been|got) (?:lost|stolen|taken)"
+    r"(?:card|phone|wallet) (?:was|is|has been|got) (?:lost|stolen|taken)|"
+    rf"{_COMPROMISE_ELSEWHERE}"
 )
 
 # What failed to happen, after a negation: "doesn't work", "hasn't arrived", "why hasn't my card arrived".
@@ -403,7 +450,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
         r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) (?:\w+ )?(?:in (?:the )?future|from now on|instead)|"
         r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|\w*never\w*again\w*|early termination|"
-        r"(?:lost|lose|losing) (?:a |another )?(?:\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business)\b"),
+        r"(?:lost|lose|losing) (?:a |another )?(?:\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business|"
+        rf"{_CHURN_ELSEWHERE})\b"),
     "legal_threat": _rx(
         r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal (?:action|options|advice|route|steps)|"
         r"(?:to|in|into) court|court (?:case|action|claim|order)|small claims|ombudsman|"
@@ -411,7 +459,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"ofcom|legal (?:claim|case|complaint|proceedings)|class action|"
         # A report to an authority ("report you to the FTC"), not to a team ("please report this to the dev team").
         r"report\w* (?:you|this|them|it) to (?:the )?(?:authorities|police|regulators?|government|attorney general|"
-        r"consumer \w+|fcc|fca|ftc|cfpb|bbb|better business bureau|ofcom|ombudsman|trading standards))\b"),
+        r"consumer \w+|fcc|fca|ftc|cfpb|bbb|better business bureau|ofcom|ombudsman|trading standards)|"
+        rf"{_LEGAL_ELSEWHERE})\b"),
     "public_complaint": _rx(
         r"\b(go(?:ing)? public|tell(?:ing)? (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
         # A bad review, not any review ("where can I leave a review? I love it").
@@ -467,7 +516,8 @@ ESCALATION_RULES: dict[str, re.Pattern[str]] = {
         r"(?:i|we)(?:'ve| have)? been (?:\w+ )?(?:charged|billed|debited) (?:for|twice|again|\$|£|€|\d)|"
         r"(?<!not )(?<!n't )charging (?:me|us)\b|why (?:did|do|have|should) (?:i|we) (?:\w+ )?(?:pay|paid)\b|why (?:is|was|has) (?:my|our|the) (?:bill|charge|invoice)|"
         r"(?:bill|balance|invoice) (?:is |was )?still (?:\$|£|€|\d)|(?:reversal|reverse|reversed)(?: of)? (?:\w+ ){0,2}"
-        r"(?:transaction|payment|charge|transfer)|(?:transaction|payment|charge|transfer)s? reversal)\b"),
+        r"(?:transaction|payment|charge|transfer)|(?:transaction|payment|charge|transfer)s? reversal|"
+        rf"{_REFUND_ELSEWHERE})\b"),
     "manager_request": _rx(
         r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
         r"transfer me)(?: to| with)? "
