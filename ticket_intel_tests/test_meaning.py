@@ -48,6 +48,23 @@ TWEETS = [
     ("Export fails [Screenshot 2026-09-01 at 10.32.11.png] <image001.png>", "Export fails"),
     ("Chat with [PERSON]", ""),  # a chat's placeholder text
     ("Hola, mi tarjeta no funciona", "mi tarjeta no funciona"), ("Bonjour !", ""),  # for a multilingual model
+    # A formal letter's opening and closing in German, French and Spanish had made themes "Madame · monsieur",
+    # "Karte · damen" and "Tarjeta · antemano" (the reviewer's European queue, 2026-12-07); English "Sir/Madam" left "/Madam".
+    ("Sehr geehrte Damen und Herren, meine Karte ist gesperrt. Mit freundlichen Grüßen, [PERSON]",
+     "meine Karte ist gesperrt."),
+    ("Madame, Monsieur, ma carte est bloquée. Merci d'avance, [PERSON]", "ma carte est bloquée."),
+    ("Estimados señores: mi tarjeta está bloqueada. Gracias de antemano, [PERSON]", "mi tarjeta está bloqueada."),
+    ("Sehr geehrte Frau [PERSON], meine Karte ist gesperrt. Vielen Dank im Voraus! MfG", "meine Karte ist gesperrt."),
+    ("Liebes Support-Team, die App stürzt ab. Danke!", "die App stürzt ab."),
+    ("Chère équipe, ma carte est bloquée. Bonne journée", "ma carte est bloquée."),
+    ("Estimado equipo de soporte: no puedo entrar. Un cordial saludo", "no puedo entrar."),
+    ("Mi tarjeta no llega. Muchas gracias.", "Mi tarjeta no llega."), ("Danke!", ""),
+    ("Dear Sir/Madam, my card is blocked.", "my card is blocked."),
+    ("Dear Sir or Madam, my card is blocked.", "my card is blocked."),
+    ("To whom it may concern, my refund is late", "my refund is late"),
+    ("Geachte heer/mevrouw, mijn pas werkt niet.", "mijn pas werkt niet."),
+    ("Hi, there is a problem with my card", "there is a problem with my card"),  # "there" begins the sentence
+    ("Hi team do you ship to Spain?", "do you ship to Spain?"),
     ("Salvage the data please", "Salvage the data please"),
     ("Call from: [PHONE]", ""), ("Voicemail from [PERSON]", ""), ("Missed call from [PHONE]", ""),  # a call's
     ("Chat with support about my refund", "Chat with support about my refund"),

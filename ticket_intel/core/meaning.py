@@ -18,9 +18,11 @@ Request] ": it says which form was filled in, not what went wrong, and grouped 5
 bugs, every jest title being "[Bug]: ...", into a theme "Bug · file"; a tag naming a module, such
 as "[FancyZones]" or "[DevTools Bug]", stays, and triage reads the text, where the kind stays; a
 ticket that says nothing else, such as "Bug" or "Bug report", is left with nothing to read), a
-leading greeting ("Hi team,"; "Hola,", "Bonjour" and the like in the languages of `VALEDICTION`,
-for a multilingual model's tickets), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
-trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]"). Labels words stay:
+leading greeting ("Hi team,", "Dear Sir or Madam,"; "Hola,", "Bonjour", "Sehr geehrte Damen und Herren,",
+"Madame, Monsieur," and the like in the languages of `VALEDICTION`, for a multilingual model's
+tickets), a self-introduction ("this is [PERSON]", "[PERSON] here") and a
+trailing signature or sign-off ("Sent from my iPhone", "Thanks, [PERSON]", "Merci d'avance",
+"Gracias de antemano", "MfG"). Labels words stay:
 "order [ORDER]" keeps "order". A helpdesk's text for a chat or call that only names who it was with
 ("Chat with [PERSON]", "Voicemail from: [PHONE]") and a phone system's record of a call ("Call from:
 ... Length of phone call: ...") say nothing at all.
@@ -100,22 +102,46 @@ _ATTACHMENT = re.compile(
 )
 _HASH_NUMBER = re.compile(r"(?<![\w&])#\d+\b")  # #1234 (not an HTML entity's &#39;)
 # The words a message opens with to greet, in English and, as VALEDICTION, German, French, Spanish,
-# Italian, Portuguese and Dutch (a multilingual model's tickets; an agent's replies).
+# Italian, Portuguese and Dutch (a multilingual model's tickets; an agent's replies); a formal letter's
+# opening is one ("Sehr geehrte", "Madame", "Estimados", "To whom it may concern").
 GREETING_WORD = (
-    r"(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening)"
-    r"|hallo|guten (?:tag|morgen|abend)|bonjour|bonsoir|salut|hola|buen(?:os|as) (?:d[ií]as|tardes|noches)|ciao"
-    r"|buongiorno|buonasera|salve|ol[aá]|bom dia|boa (?:tarde|noite)|hoi|goede(?:morgen|middag|navond))\b"
+    r"(?:hi|hello|hey|hiya|dear|greetings|good (?:morning|afternoon|evening)|to whom it may concern"
+    r"|hallo|guten (?:tag|morgen|abend)|sehr geehrte[rs]?|liebe[rs]?|moin|servus"
+    r"|bonjour|bonsoir|salut|madame|monsieur|mesdames|messieurs|ch(?:e|è)re?s?"
+    r"|hola|buen(?:os|as) (?:d[ií]as|tardes|noches)|buenas|estimad[oa]s?|querid[oa]s?|ciao"
+    r"|buongiorno|buonasera|salve|gentil[ei]|egregi[oa]|car[oa]|cari|ol[aá]|bom dia|boa (?:tarde|noite)"
+    r"|prezad[oa]s?|hoi|goede(?:morgen|middag|navond)|geachte|beste)\b"
+)
+# Whom a greeting addresses: "there", "Sir or Madam", "Damen und Herren", "Frau [PERSON]", "Monsieur"
+# (after "Madame,"), "señores", "Support-Team", "équipe"; two joined by "and", its translations or "/".
+_ADDRESSEE = (
+    r"(?:there|all|everyone|guys|folks|sir\s*(?:/|or|and)\s*madam|sir|madam|friends|again|damen|herren|frau|herr"
+    r"|(?:,\s*)?(?:madame|monsieur|mesdames|messieurs)|se(?:ñ|n)or(?:es|a|as)?|senhor(?:es|a|as)?|signor[aie]?|signore"
+    r"|mevrouw|heer|service client|atenci(?:ó|o)n al cliente|(?:[\w-]+[\s-]+)?(?:team|support|service|care"
+    r"|kundenservice|kundendienst|(?:é|e)quipe|equipo|equipa|servicio|klantenservice)"
+    r"(?:\s+(?:de|du|des|di|da|van)\s+[\w-]+)?)\b"
 )
 _GREETING = re.compile(
-    rf"(?i)^\W*{GREETING_WORD}"
-    r"(?:\s+(?:there|all|everyone|guys|folks|sir|madam|sir/madam|friends|again|"
-    r"(?:\w+\s+)?(?:team|support|service|care)\b))?\s*[,!.:;-]*\s*"
+    rf"(?i)^\W*{GREETING_WORD}(?:\s*{_ADDRESSEE}(?:(?:\s+(?:and|or|und|oder|et|ou|y|o|e|en)\s+|\s*/\s*){_ADDRESSEE})?)?"
+    r"\s*[,!.:;-]*\s*"
 )
 _SIGNATURE = re.compile(
     r"(?i)\b(?:sent (?:from|via) (?:my )?(?:iphone|ipad|android|samsung|galaxy|mobile|phone|blackberry|"
     r"yahoo|mail|outlook|gmail|aol|proton)\b.{0,40}|get outlook for \w+)$"
 )
-_SIGN_OFF = re.compile(rf"(?i)(?:^|(?<=[.!?,;:]))\s*{VALEDICTION}\b[\s,.!]*(?:\S+(?:\s+|$)){{0,3}}$")
+# Thanks and wishes that close a message in the other languages of VALEDICTION ("Danke", "Merci d'avance",
+# "Gracias de antemano", "MfG", "Bonne journée"), as "Thanks" does: for the text for meaning only, since
+# a line of them does not end a mail's text (`normalize.SIGN_OFF_LINE`) as a valediction does.
+_CLOSING_ELSEWHERE = (
+    r"(?:(?:vielen |herzlichen |besten )?dank(?:e(?: sch(?:ö|oe)n| sehr)?)?(?: im voraus)?|mfg"
+    r"|(?:herzliche|sch(?:ö|oe)ne) gr(?:ü|ue|u)(?:ß|ss)e|merci(?: beaucoup| d['’]avance| par avance)?"
+    r"|(?:sinc(?:è|e)res |meilleures )?salutations(?: distingu(?:é|e)es)?|bonne (?:journ(?:é|e)e|soir(?:é|e)e)"
+    r"|(?:muchas )?gracias(?: de antemano| por adelantado)?|(?:un )?cordial(?:es)? saludos?"
+    r"|grazie(?: mille| in anticipo)?|obrigad[oa]|(?:alvast )?bedankt|(?:met vriendelijke )?groet(?:en|jes)?)"
+)
+_SIGN_OFF = re.compile(
+    rf"(?i)(?:^|(?<=[.!?,;:]))\s*(?:{VALEDICTION}|{_CLOSING_ELSEWHERE})\b[\s,.!]*(?:\S+(?:\s+|$)){{0,3}}$"
+)
 _REPORT_KIND = r"(?:bug(?:\s+report)?|feature(?:\s+request)?|enhancement|question|proposal|suggestion|improvement|docs|documentation)"
 _FORM_TAG = re.compile(rf"(?i)^\W*?(?:\[\s*{_REPORT_KIND}\s*\]\s*:?|{_REPORT_KIND}\s*:|{_REPORT_KIND}s?\W*$)\s*")
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|\{\s*\}")
