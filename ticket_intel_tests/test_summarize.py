@@ -850,3 +850,15 @@ def test_a_multilingual_model_s_themes_are_labelled_in_their_own_words():
     # One ticket (in Spanish, or misdetected as it) in 21 brings no Spanish stop words: "final" (one
     # of them) stays a word of an English theme.
     assert "final" in " ".join(docs["D"].terms), docs["D"].terms
+
+
+def test_a_german_theme_keeps_its_nouns_capitals():
+    """German writes every noun with a capital, and a reviewer's German theme read "Bitte bestätigen
+    kündigung", its backlog story "problems with the karte fixed": there a capital first letter in most
+    uses is the word's own, as an acronym's capitals are."""
+    from ticket_intel.core.summarize import _surface_forms
+
+    texts = ["Meine Karte wurde gesperrt", "die Karte geht nicht", "Karte gesperrt, bitte helfen", "Gesperrt seit gestern"]
+    assert _surface_forms(texts, frozenset({"de"}))["karte"] == "Karte"
+    assert _surface_forms(texts, frozenset({"de"}))["gesperrt"] == "gesperrt"  # capitalised once, at a start
+    assert _surface_forms(texts)["karte"] == "karte"  # an English theme's capitals start sentences

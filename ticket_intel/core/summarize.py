@@ -142,6 +142,8 @@ class ThemeDocs:
     # The weeks its ranked card counts (`rank.ranking_weeks`: the week, or a small queue's last few);
     # empty: the week alone.
     weeks: list[date] = field(default_factory=list)
+    # The languages of its tickets whose word lists apply (`_theme_languages`); empty: English alone.
+    languages: frozenset[str] = frozenset()
 
     @property
     def product_words(self) -> frozenset[str]:
@@ -442,12 +444,18 @@ _INNER_CAPITAL = re.compile(r"[A-Za-z][A-Z]")
 _CAPITALS_WORD = re.compile(r"[A-Z][A-Z'\-]*[A-Z]")  # in any word all in capitals: a text without it shouts nothing
 
 
-def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
+# Languages that write every noun with a capital: there a capital first letter is the word's own.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
+
+
+def _surface_forms(meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> dict[str, str]:
     """Acronyms and names as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs
     keep their capitals in a label, and so do iOS, iPhone, FancyZones and TypeError, capitals inside
     a word ("Ios · iphone" labelled a twcs theme). A capitalised word next to another is shouted, not
     an acronym ("FIX THIS GLITCH" made a twcs theme "App · FIX"): it counts as lower case. A form
-    needs most of the word's uses; a capital first letter alone only starts a sentence."""
+    needs most of the word's uses; a capital first letter alone only starts a sentence, but in a
+    theme of a language that capitalises its nouns (`NOUNS_CAPITALISED`) it is the noun's ("Bitte
+    bestätigen kündigung" named a German theme)."""
     written: Counter[str] = Counter()
     for text in map(_normalise, meanings):
         words = _WORD.findall(text)
@@ -466,8 +474,11 @@ def _surface_forms(meanings: Sequence[str]) -> dict[str, str]:
             return low.upper()
         if low in inner and written[inner[low]] > n / 2:
             return inner[low]
+        if nouns and written[low.capitalize()] > n / 2:
+            return low.capitalize()
         return plural if len(low) > 2 and low.endswith("s") and written[plural] > n / 2 else low
 
+    nouns = bool(languages & NOUNS_CAPITALISED)
     return {low: form(low, n) for low, n in total.items()}
 
 
@@ -740,7 +751,7 @@ def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Seq
     best = max(fresh, key=lambda t: shares[t], default=None)
     if best is None or shares[best] <= 0:
         return ""
-    forms = _surface_forms(doc.word_meanings())
+    forms = _surface_forms(doc.word_meanings(), doc.languages)
     return " ".join(forms.get(w, w) for w in best.split())
 
 
@@ -988,7 +999,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     signal, addressed, severity, why = judged(doc, doc.terms[:3])
     worded = doc.of_words(doc.texts)
     meanings = doc.word_meanings()
-    forms = _surface_forms(meanings)
+    forms = _surface_forms(meanings, doc.languages)
     head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms, meanings)
     label = joined_label(head, second)
     topic = head or "this issue"
@@ -1131,7 +1142,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=every[t],
             phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
-            weeks=list(weeks),
+            weeks=list(weeks), languages=languages[t],
         )
         for t, rows in groups.items() if t in active
     }
