@@ -683,3 +683,19 @@ def test_a_report_written_again_says_it_was_revised_since_when_and_with_how_many
     older = revision({"first_written_at": None, "first_tickets": None, "written_at": None, "tickets": None},
                      datetime(2026, 11, 30, 6, 5), 70)  # stored before the warehouse kept these: first now
     assert older["revised"] is None and older["first_tickets"] == 70
+
+
+def test_a_week_mostly_in_languages_the_model_does_not_read_says_so_at_the_top():
+    """A reviewer's week three quarters German, French and Spanish read only "No themes ranked this
+    week" (the per-language rows sat in the not-a-theme list), and another suggested fewer tickets per
+    theme, the wrong lever."""
+    rows = pd.DataFrame([{"theme_id": f"language:{code}", "tickets": n} for code, n in (("fr", 6), ("de", 24))])
+    note, mostly = report.language_note(rows, 40)
+    assert note.startswith("75% of this week's tickets (German 24, French 6) are in languages the embedding model")
+    assert mostly and "TICKET_INTEL_EMBEDDING_MODEL" in note
+    assert report.language_note(rows.head(1), 40)[1] is False  # 15%: said, not a warning
+    assert report.language_note(rows.iloc[0:0], 40) == ("", False)
+    ctx = {**context(), "language_note": note, "mostly_unread": mostly}
+    assert f"> ⚠️ {note}" in report.render_markdown(ctx)
+    page = report.render_html(ctx, {})
+    assert '<div class="warn">⚠️ 75% of this week' in page and "(German 24, French 6)" in page

@@ -274,9 +274,12 @@ def is_loose(described_share: float | None) -> bool:
     return isinstance(described_share, int | float) and described_share < LOOSE_SHARE
 
 
+LANGUAGE_ROW = "language:"  # a not-a-theme row of the tickets in one language the model does not read
+
+
 def is_unthemed(theme_id: str) -> bool:
     """A not-a-theme row of tickets in no theme (`_outliers`), not a group that fell short of a theme."""
-    return theme_id in (OUTLIER_THEME, EMPTY, UNCLAIMED) or theme_id.startswith("language:")
+    return theme_id in (OUTLIER_THEME, EMPTY, UNCLAIMED) or theme_id.startswith(LANGUAGE_ROW)
 
 
 def _unthemed(rows: pd.DataFrame, theme_id: str, label: str, reason: str) -> dict[str, Any]:
@@ -307,7 +310,7 @@ def _outliers(this_week: pd.DataFrame) -> list[dict[str, Any]]:
                              "whole queue together"))
     for code, rows in (unthemed[foreign].groupby("language") if foreign.any() else []):
         name = language_name(str(code))
-        out.append(_unthemed(rows, f"language:{code}", f"{name} tickets",
+        out.append(_unthemed(rows, f"{LANGUAGE_ROW}{code}", f"{name} tickets",
                              f"{plural(len(rows), name + ' ticket')}, not themed: the embedding model does not read "
                              f"{name}; configure a multilingual model (TICKET_INTEL_EMBEDDING_MODEL) and "
                              "TICKET_INTEL_EMBEDDING_LANGUAGES=*"))

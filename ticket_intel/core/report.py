@@ -30,11 +30,13 @@ from jinja2 import Environment, PackageLoader, Undefined
 from ticket_intel.core.anomalies import began_before, related_counts, related_themes
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import (
+    LANGUAGE_ROW,
     Trend,
     change,
     earlier_span,
     is_loose,
     is_unthemed,
+    language_name,
     period_note,
     several_products,
 )
@@ -461,10 +463,11 @@ def build_context(
         return [{**t, **_backlog(summary_of, t)} for t in everything if t["signal_type"] == signal]
 
     note, poor_fit = taxonomy_note(overview.get("taxonomy_coverage"), taxonomy_file)
+    unread, mostly_unread = language_note(not_a_theme, int(overview["tickets"]))
     span = ranked_weeks(everything[0]) if everything else 1
     return {
         "week": week, "week_span": week_span(week), "overview": {**overview, "tickets_prev_week": prev},
-        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit,
+        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit, "language_note": unread, "mostly_unread": mostly_unread,
         "period_note": period_note(week, span), "ranked_span": span,
         "vs_last_week": vs_last_week(int(overview["tickets"]), prev, last_week_gap),
         "holding": holding_text(overview, span, sum(int(t["tickets"]) for t in everything)),
@@ -558,6 +561,21 @@ def with_triage(context: Mapping[str, Any], view: Mapping[str, Any] | None, rank
         out[name] = [{**themes[t], **_backlog(summary_of, themes[t]), "stated": counts.get(t, 0)}
                      for t in ids if t in themes]
     return out
+
+
+def language_note(not_a_theme: pd.DataFrame, tickets: int) -> tuple[str, bool]:
+    """How much of the week is in languages the embedding model does not read (counted per language,
+    not themed), and whether it is most of it: a week three quarters German read only "No themes
+    ranked this week", and a week after suggested fewer tickets per theme, the wrong lever."""
+    rows = sorted((r for r in _records(not_a_theme) if str(r["theme_id"]).startswith(LANGUAGE_ROW)),
+                  key=lambda r: (-int(r["tickets"]), r["theme_id"]))
+    unread = sum(int(r["tickets"]) for r in rows)
+    if not unread or not tickets:
+        return "", False
+    said = ", ".join(f"{language_name(r['theme_id'].removeprefix(LANGUAGE_ROW))} {int(r['tickets'])}" for r in rows)
+    return (f"{unread / tickets:.0%} of this week's tickets ({said}) are in languages the embedding model does not "
+            "read: counted, not themed. A multilingual model themes them (TICKET_INTEL_EMBEDDING_MODEL, "
+            "TICKET_INTEL_EMBEDDING_LANGUAGES).", 2 * unread >= tickets)
 
 
 def taxonomy_note(share: float | None, named: str = "taxonomy.yaml") -> tuple[str, bool]:
