@@ -103,6 +103,9 @@ def test_article_near_a_tight_theme_but_outside_it_leaves_a_gap() -> None:
     assert match.article is None and match.nearest.article_id == "a1"
     status = hc.docs_status(match, pd.Series(dtype=int), date(2026, 3, 2), "steady")
     assert status.status == hc.GAP and "not close enough (0.80, bar 0.91)" in status.note
+    near = hc.ArticleMatch(None, 0.6364, 0.6402, match.nearest)  # the sample's "(0.64, bar 0.64)"
+    assert "not close enough (0.636, bar 0.640)" in hc.docs_status(near, pd.Series(dtype=int), date(2026, 3, 2),
+                                                                   "steady").note
 
 
 def test_an_article_goes_to_one_theme_only() -> None:

@@ -699,3 +699,7 @@ def test_a_week_mostly_in_languages_the_model_does_not_read_says_so_at_the_top()
     assert f"> ⚠️ {note}" in report.render_markdown(ctx)
     page = report.render_html(ctx, {})
     assert '<div class="warn">⚠️ 75% of this week' in page and "(German 24, French 6)" in page
+    empty = {**ctx, "themes": [], "more_cards": [], "more_themes": 0, "groups_not_ranked": 3}
+    # no theme ranked: the languages are why, not a floor a small queue would lower
+    assert "No themes ranked this week. Most of it is in languages" in report.render_markdown(empty)
+    assert "TICKET_INTEL_MIN_THEME_TICKETS" not in report.render_html(empty, {})

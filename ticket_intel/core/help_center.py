@@ -235,7 +235,9 @@ def _gap_note(match: ArticleMatch) -> str:
     if match.nearest is None or match.similarity is None:
         return "no help-center articles"
     if match.similarity < match.bar:
-        return f"nearest article '{match.nearest.title}' is not close enough ({match.similarity:.2f}, bar {match.bar:.2f})"
+        digits = 2 if round(match.similarity, 2) != round(match.bar, 2) else 3  # not "0.64, bar 0.64"
+        return (f"nearest article '{match.nearest.title}' is not close enough "
+                f"({match.similarity:.{digits}f}, bar {match.bar:.{digits}f})")
     return f"nearest article '{match.nearest.title}' is closer to another theme"
 
 
