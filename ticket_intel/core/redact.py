@@ -593,8 +593,9 @@ def _redacted_tags(tags: pd.Series, settings: RedactionSettings) -> pd.Series:
     type, and a tag holding an address ("escalated-by-[EMAIL]") reached a report's segment line and a
     tracker issue's body (segments read the tags)."""
     lists = [[str(tag) for tag in t] if isinstance(t, list | np.ndarray) else None for t in tags]
-    done = {tag: redact(tag, settings).text for tag in {t for ts in lists if ts for t in ts}}
-    return pd.Series([ts if ts is None else [done.get(t, t) for t in ts] for ts in lists], index=tags.index, dtype=object)
+    every = [tag for ts in lists if ts for tag in ts]
+    done = dict(zip(every, (r.text for r in redact_many(every, settings)), strict=True))
+    return pd.Series([ts if ts is None else [done[t] for t in ts] for ts in lists], index=tags.index, dtype=object)
 
 
 def _strings(out: pd.DataFrame, values: list[str | None]) -> pd.Series:
