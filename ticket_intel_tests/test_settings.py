@@ -119,6 +119,25 @@ def test_every_setting_is_checked_before_a_run_naming_where_it_came_from(tmp_pat
     check_settings()  # the defaults and these values pass
 
 
+def test_settings_are_checked_once_per_set_of_values(monkeypatch):
+    """`ticket-intel run` checked every setting before it planned, then again when it loaded the code
+    location (0.5 s a run); a changed value is checked again."""
+    from ticket_intel.defs import resources
+
+    built = []
+    monkeypatch.setattr(resources, "build_resources", lambda real=resources.build_resources: built.append(1) or real())
+    monkeypatch.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "7")
+    resources.check_settings()
+    resources.check_settings()
+    assert len(built) == 1
+    monkeypatch.setenv("TICKET_INTEL_MIN_THEME_TICKETS", "7x")
+    with pytest.raises(ValueError, match="TICKET_INTEL_MIN_THEME_TICKETS"):
+        resources.check_settings()
+    with pytest.raises(ValueError, match="TICKET_INTEL_MIN_THEME_TICKETS"):
+        resources.check_settings()  # a failed check is not remembered as passed
+    assert len(built) == 3
+
+
 def test_a_bad_setting_fails_the_code_location_load_so_no_ui_or_sensor_run_starts_with_it(monkeypatch):
     """Only the CLI checked settings before a run: a run launched from the UI, a schedule or a sensor
     with TICKET_INTEL_SPIKE_DISTRIBUTION=gauss failed at the step that read it. The code location's

@@ -457,11 +457,20 @@ class AssistConfig(dg.ConfigurableResource):
     serve_llm_max_cost_usd_per_day: str = E("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY")
 
 
+_CHECKED: set[tuple[tuple[str, str], ...]] = set()
+
+
 def check_settings() -> None:
     """Every setting a run reads, read as its steps read it, before the run starts: a bad value is one
     line naming where it came from (the file's key or the variable). "abc" for a whole number failed
     as a page of Dagster traceback, and `plan_weights: prepaid:1` at raw_tickets, naming no setting.
-    The time zone is checked earlier, when the inbox is read (`runner.inbox_weeks`)."""
+    The time zone is checked earlier, when the inbox is read (`runner.inbox_weeks`). Once per set
+    of values in a process: `ticket-intel run` checks before it plans, then loads the code location,
+    which checked again (0.5 s)."""
+    cfg.apply()
+    values = tuple((name, os.environ.get(name, "")) for name in (cfg.CONFIG_FILE_ENV, *(s.env for s in cfg.SETTINGS)))
+    if values in _CHECKED:
+        return
     built = build_resources()
     for resource in {type(r) for r in built.values()}:
         for field in resource.model_fields.values():
@@ -477,6 +486,7 @@ def check_settings() -> None:
         r.clustering.new_groups(r.ranking), r.clustering.scopes(), r.clustering.refit(1, spikes)
         r.ranking.settings(), r.alerts.budget_seconds(), r.findings.settings(r.alerts)
         r.tracker.name(), r.tracker.policy(), r.llm.asks(""), r.llm.caller()
+    _CHECKED.add(values)
 
 
 def build_resources() -> dict[str, Any]:
