@@ -558,7 +558,8 @@ def chosen_week(warehouse: Path, week: date | None) -> date:
 
 
 def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) -> pd.DataFrame:
-    """A week's ranked themes (default: the latest week); when it has none, `attrs["empty_note"]`
+    """A week's ranked themes (default: the latest week) with their examples' redacted texts
+    (`example_texts`); when it has none, `attrs["empty_note"]`
     says why and which week nearest it has some; with `not_themed`, `attrs["not_themed"]` holds the
     week's tickets in no ranked theme (for the table, never an export's metadata)."""
     with access.open_snapshot(warehouse) as con:
@@ -568,7 +569,9 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
             frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
         if frame.empty:
             frame.attrs["empty_note"] = _no_themes_note(con, week, warehouse)
-        return frame
+            return frame
+        texts = wh.ticket_texts(con, [t for ids in frame["example_ticket_ids"] for t in ids])
+    return export_core.themes_with_examples(frame, texts)
 
 
 def _no_themes_note(con: duckdb.DuckDBPyConnection, week: date, warehouse: Path) -> str:
@@ -594,7 +597,7 @@ def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse:
 
 # Wrapping widths of the table's text columns when its lines are wider than the terminal (a week of
 # the demo's several products printed 265-column lines; wrapped, with one example id per line, 174).
-WRAP = {"label": 24, "trend": 14, "products": 24}
+WRAP = {"label": 24, "trend": 14, "products": 24, "example": 36}
 def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     if fmt == "json":
         records = export_core.json_records(frame)
@@ -609,12 +612,13 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         trend=[trend_text(r) for r in frame.to_dict("records")],
         paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
+        example=frame["example_texts"].map(_quote) if "example_texts" in frame else None,
     )
     columns = ["rank", "theme_id", "label", "tickets", "customers", *(["impact"] if "impact" in frame else []),
                "trend", "paid", "severity", "signal_type"]
     if "product_names" in frame and several_products(frame["product_names"]):
         columns.append("products")
-    columns.append("examples")
+    columns += [*(["example"] if "example_texts" in frame else []), "examples"]
     table = tabulate(show[columns], headers="keys", tablefmt="simple", showindex=False)
     width = shutil.get_terminal_size().columns
     if max(map(len, table.splitlines())) > width:
@@ -639,8 +643,16 @@ def _cards(show: pd.DataFrame, products: bool, width: int) -> str:
                  f"{r['severity']} {r['signal_type']}", f"{r['paid']} paid"]
         lines = [fill(f"{r['label']}  [{r['theme_id']}]", f"{r['rank']:>3}. "), fill(" · ".join(facts))]
         lines += [fill(r["products"])] if products and isinstance(r.get("products"), str) else []
+        lines += [fill(f"“{r['example']}”")] if r.get("example") else []
         cards.append("\n".join([*lines, fill("e.g. " + ", ".join(r["examples"]))]))
     return "\n".join(cards)
+
+
+def _quote(texts: Sequence[str]) -> str:
+    """A theme's first example as one short line: the table showed only ids ("e.g.
+    github:swiftlang_swift#75999"), which say nothing until looked up."""
+    first = next((t for t in texts if t and t.strip()), "")
+    return textwrap.shorten(first, 72, placeholder=" …")
 
 
 def _not_themed_line(frame: pd.DataFrame) -> str:
@@ -987,15 +999,7 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
     """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
     if theme_id is not None and not customers:
         raise ValueError("--theme needs --customers")
-    if customers:
-        table = export_customers(warehouse, week, theme_id)
-    else:
-        frame = load_themes(warehouse, week)
-        ids = [t for ids in frame["example_ticket_ids"] for t in ids]
-        with access.open_snapshot(warehouse) as con:
-            texts = wh.ticket_texts(con, ids)
-        table = export_core.themes_with_examples(frame, texts)
-        table.attrs["empty_note"] = frame.attrs.get("empty_note")
+    table = export_customers(warehouse, week, theme_id) if customers else load_themes(warehouse, week)
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")
     with access.open_snapshot(warehouse) as con:

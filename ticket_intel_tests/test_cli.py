@@ -454,6 +454,21 @@ def test_paid_share_without_known_plans_prints_a_dash():
     assert table.startswith("week of 2026-11-16") and "T1" in table and "nan" not in table and "–" in table
 
 
+@pytest.mark.parametrize("columns", ["300", "80"])
+def test_the_table_quotes_each_theme_s_first_example(monkeypatch, columns):
+    """The table and the narrow terminal's cards showed only example ids ("e.g.
+    github:swiftlang_swift#75999"), which say nothing about the theme until looked up."""
+    monkeypatch.setenv("COLUMNS", columns)
+    frame = pd.DataFrame([{"week_start": "2026-11-16", "rank": 1, "theme_id": "T1", "label": "Closure · compiler",
+                           "tickets": 9, "customers": 9, "trend": "new", "trend_baseline": None,
+                           "paid_share": float("nan"), "severity": "P1", "signal_type": "bug",
+                           "example_ticket_ids": ["gh:1", "gh:2"],
+                           "example_texts": ["", "compiler crash: optional chaining on a noncopyable type " * 3]}])
+    table = format_themes(frame, "table")
+    assert "compiler crash: optional chaining" in table and "gh:1" in table
+    assert max(map(len, table.splitlines())) <= int(columns)
+
+
 def test_the_table_says_which_tickets_are_in_no_ranked_theme_and_why():
     """A third of a week in other languages was left out of the table without a word (messy-exports review)."""
     frame = pd.DataFrame([{"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x",
