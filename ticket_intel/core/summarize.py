@@ -1115,12 +1115,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     voiced = ~said_again(frame, who)
     sampled = {t: np.flatnonzero(voiced[rows])[word_sample(ids[rows][voiced[rows]], WORD_SAMPLE)]
                for t, rows in groups.items()}
-    stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
-    every = {t: stored[rows].tolist() for t, rows in groups.items()}
-    for t, at in sampled.items():  # the word rows' texts for meaning, computed where not stored, kept
-        for i in at:
-            if not isinstance(every[t][i], str):
-                every[t][i] = meaning_text(texts[groups[t][i]])
+    every = _every_meaning(frame, groups, sampled)
     meanings = {t: [every[t][i] for i in at] for t, at in sampled.items()}
     language = frame["language"].to_numpy() if "language" in frame else np.full(len(frame), None)
     languages = {t: _theme_languages(language[groups[t][at]]) for t, at in sampled.items()}
@@ -1146,6 +1141,20 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
         )
         for t, rows in groups.items() if t in active
     }
+
+
+def _every_meaning(frame: pd.DataFrame, groups: Mapping[str, np.ndarray], sampled: Mapping[str, np.ndarray]
+                   ) -> dict[str, list[object]]:
+    """Each theme's texts for meaning as stored, computed where not stored for its word rows (and kept:
+    the card reads them again)."""
+    texts = frame["text"].to_numpy()
+    stored = frame["meaning_text"].to_numpy() if "meaning_text" in frame else np.full(len(frame), None)
+    every = {t: stored[rows].tolist() for t, rows in groups.items()}
+    for t, at in sampled.items():
+        for i in at:
+            if not isinstance(every[t][i], str):
+                every[t][i] = meaning_text(texts[groups[t][i]])
+    return every
 
 
 def theme_products(frame: pd.DataFrame, groups: Mapping[str, np.ndarray] | None = None) -> dict[str, str]:
