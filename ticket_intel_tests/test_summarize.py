@@ -852,6 +852,26 @@ def test_a_multilingual_model_s_themes_are_labelled_in_their_own_words():
     assert "final" in " ".join(docs["D"].terms), docs["D"].terms
 
 
+def test_chinese_and_japanese_themes_are_labelled_in_their_words():
+    """Chinese and Japanese put no space between words: a run of them was one word ("我的密码无法登录"),
+    so their themes had no term, were unlabelled and never ranked."""
+    zh = ["我的密码无法登录，请帮我重置密码", "登录时提示密码错误", "忘记密码了，无法登录账户", "重置密码后还是不能登录",
+          "为什么我的账户无法登录？"]
+    ja = ["パスワードを忘れてログインできません", "ログインするとパスワードが違うと表示されます",
+          "ログインできない、パスワードをリセットしたい", "アプリにログインできません"]
+    orders = ["我的订单还没有到", "订单已经一周了还没有送到", "快递显示已送达但我没收到订单", "订单什么时候能到？", "我的订单还没到"]
+    rows = [(t, "zh", "A") for t in zh] + [(t, "ja", "B") for t in ja] + [(t, "zh", "C") for t in orders]
+    frame = pd.DataFrame({"ticket_id": [f"t{i}" for i in range(len(rows))], "ticket_week": [WEEK] * len(rows),
+                          "theme_id": [r[2] for r in rows], "text": [r[0] for r in rows],
+                          "language": [r[1] for r in rows], "product": [""] * len(rows)})
+    docs = theme_docs(frame, WEEK, np.random.default_rng(0).normal(size=(len(rows), 8)).astype(np.float32))
+    labels = {t: extractive_summary(d).label for t, d in docs.items()}
+    assert {"密码", "登录"} <= set(labels["A"].replace("·", " ").split()), labels
+    assert {"ログイン", "パスワード"} <= set(labels["B"].replace("·", " ").split()), labels
+    assert "ませ" not in docs["B"].terms  # a verb's ending, in hiragana
+    assert labels["C"].startswith("订单"), labels
+
+
 def test_a_german_theme_keeps_its_nouns_capitals():
     """German writes every noun with a capital, and a reviewer's German theme read "Bitte bestätigen
     kündigung", its backlog story "problems with the karte fixed": there a capital first letter in most

@@ -12,6 +12,7 @@ then the level a quarter of the tickets reach and the signal most of them show.
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import regex
 from pydantic import BaseModel, Field
 
 from ticket_intel.core.common_words import COMMON_ZIPF
@@ -83,6 +85,13 @@ SUPPORT_STOP_WORDS = frozenset({
 # A word: letters of any script, with inner apostrophes and hyphens ("don't", "top-up", "facturación";
 # `[a-z]` alone cut "sesión" into "sesi" and "n").
 _WORD = re.compile(r"[^\W\d_]+(?:['\-][^\W\d_]+)*")
+# Scripts written without spaces: a run of them was one `_WORD` ("我的密码无法登录"), so a Chinese or
+# Japanese theme had no term and stayed unlabelled (`_segmented` splits it into words).
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
+# A Japanese word in hiragana alone is mostly grammar (particles, endings: "ませ" of "できません"
+# labelled a login theme); its nouns are written in kanji or katakana.
+_HIRAGANA = regex.compile(r"\p{Hiragana}+")
 _MEANING_WORD = re.compile(r"[^\W_]+")  # a word of meaning: warehouse/queries.py counts `[^\s[:punct:]]+`
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
 
@@ -322,6 +331,25 @@ _QUESTION_FRAME = re.compile(r"\bhow (?:long|much|many|often|soon|far)\b")
 _PHRASE_BREAK = re.compile("|".join(p.pattern for p in (_QUESTION_FRAME, _NEGATION, _PREPOSITION)))
 
 
+def _words(text: str) -> list[str]:
+    """The `_WORD`s of a text, a run of Chinese or Japanese split into its words."""
+    words = _WORD.findall(text)
+    if not _UNSPACED.search(text):
+        return words
+    return [w for run in words for w in (_segmented(run) if _UNSPACED.search(run) else (run,))]
+
+
+@lru_cache(maxsize=2**14)
+def _segmented(run: str) -> tuple[str, ...]:
+    """A run of letters with Chinese or Japanese in it, as words: wordfreq's tokenizer, with jieba's or
+    MeCab's dictionary (kana say Japanese), each shipped in its package (`wordfreq[cjk]`)."""
+    from wordfreq import chinese, tokenize  # noqa: F401 (chinese imports jieba, whose logger this quiets)
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary's loading is no news on stderr
+    return tuple(w for w in tokenize(run, "ja" if _KANA.search(run) else "zh")
+                 if _WORD.fullmatch(w) and not _HIRAGANA.fullmatch(w))
+
+
 def _meanings(texts: Sequence[str], meanings: Sequence[str] | None = None) -> Sequence[str]:
     """The texts for meaning: `meanings` when the caller has them (redaction stores each ticket's),
     else `meaning_text` of each text."""
@@ -337,7 +365,7 @@ def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
     contractions (I'm, we've) carry no topic. Cached: the summaries read each ticket of a window
     again for every week that window covers."""
     text = _PHRASE_BREAK.sub(" . ", _normalise(meaning).lower())
-    words_of = ([w.removesuffix("'s") for w in _WORD.findall(part) if len(w) > 1] for part in _SENTENCE_BREAK.split(text))
+    words_of = ([w.removesuffix("'s") for w in _words(part) if len(w) > 1] for part in _SENTENCE_BREAK.split(text))
     return tuple(tuple(w for w in words if "'" not in w) for words in words_of)
 
 
@@ -458,7 +486,7 @@ def _surface_forms(meanings: Sequence[str], languages: frozenset[str] = frozense
     bestätigen kündigung" named a German theme)."""
     written: Counter[str] = Counter()
     for text in map(_normalise, meanings):
-        words = _WORD.findall(text)
+        words = _words(text)
         written.update(_unshouted(words) if _CAPITALS_WORD.search(text) else words)
     total: Counter[str] = Counter()
     inner: dict[str, str] = {}  # per word, its most used form with a capital after the first letter
@@ -569,7 +597,7 @@ def _inflected(word: str) -> str:
 @lru_cache(maxsize=2**15)
 def _clauses(meaning: str) -> tuple[tuple[str, ...], ...]:
     """The words of each clause of a text for meaning, in lower case (cached as `_sentences`)."""
-    return tuple(tuple(_WORD.findall(c)) for c in _CLAUSE_BREAK.split(_normalise(meaning).lower()))
+    return tuple(tuple(_words(c)) for c in _CLAUSE_BREAK.split(_normalise(meaning).lower()))
 
 
 def negated_form(meanings: Sequence[str], term: str) -> str | None:
