@@ -1127,6 +1127,57 @@ def retention(warehouse: Path, keep_weeks: int, dry_run: bool) -> None:
         click.echo(line)
 
 
+@main.command()
+@WAREHOUSE_OPTION
+@click.option("--customer", "customers", multiple=True, metavar="ID",
+              help="A customer id as the warehouse holds it (the helpdesk's id, or a pseudonym). Repeatable.")
+@click.option("--email", "emails", multiple=True, metavar="ADDR",
+              help="A customer's e-mail address, looked up as the pseudonym the sources give it. Repeatable.")
+@click.option("--ticket", "tickets", multiple=True, metavar="ID",
+              help="A ticket id as the warehouse holds it (source:id, e.g. zendesk:4521). Repeatable.")
+@click.option("--dry-run", is_flag=True, help="Print what would be erased, per table; erase nothing.")
+@format_option()
+@friendly
+def erase(warehouse: Path, customers: tuple[str, ...], emails: tuple[str, ...], tickets: tuple[str, ...],
+          dry_run: bool, fmt: str) -> None:
+    """Erase customers or tickets (GDPR Art. 17): their tickets and every row derived from them, quotes of
+    them in rows that stay, their reports written again and the file compacted; their ticket ids are
+    denylisted so a re-export does not bring them back. Irreversible."""
+    from ticket_intel.core.erasure import Erasure, erasure_lines
+    from ticket_intel.core.sources.base import pseudonymize
+    from ticket_intel.warehouse.erasure import erase as erase_rows
+    from ticket_intel.warehouse.erasure import plan_erasure
+    from ticket_intel.warehouse.retention import drop_deleted_bytes
+
+    if not (customers or emails or tickets):
+        raise click.UsageError("name what to erase: --customer ID, --email ADDR or --ticket ID")
+    who = [*customers, *(pseudonymize(e.strip()) or "" for e in emails)]
+    window = settings.number("TICKET_INTEL_WINDOW_WEEKS")
+    _using(warehouse, err=fmt == "json")
+    e: Erasure
+    if dry_run:
+        with access.open_snapshot(warehouse) as con:
+            e = plan_erasure(con, who, tickets, window)
+    else:
+        wait = settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float)
+        reports = settings.reports_dir(settings.value("TICKET_INTEL_REPORTS_DIR"), warehouse)
+        with access.writer_lock(warehouse, "ticket-intel erase", wait, _say), wh.open_warehouse(warehouse) as con:
+            e = erase_rows(con, who, tickets, window, reports)
+        if e.report_weeks:  # from what stays; the run publishes the snapshot
+            execute(warehouse, e.report_weeks[0], e.report_weeks[-1], ["weekly_report"])
+        with access.writer_lock(warehouse, "ticket-intel erase", wait, _say):
+            drop_deleted_bytes(warehouse)
+        cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"), warehouse)
+        if cache is not None and cache.exists():  # the exports as parsed, unredacted: the next run parses again
+            shutil.rmtree(cache)
+            e.caches.append(str(cache))
+    if fmt == "json":
+        click.echo(json.dumps(e.as_json(dry_run), indent=2))
+        return
+    for line in erasure_lines(e, dry_run):
+        click.echo(line)
+
+
 # Help with single tickets (similar, draft, serve) lives in its own module.
 from ticket_intel.assist_cli import draft, serve, similar  # noqa: E402
 

@@ -203,8 +203,9 @@ def test_log_notifier_is_the_default(instance):
     assert event.metadata["delivery"].value == "sent" and event.metadata["notifier"].value == "log"
 
 
-def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, webhook):
+def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, webhook, monkeypatch):
     warehouse = build_warehouse(tmp_path / "w.duckdb")
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE", str(warehouse))
     materialize(instance, warehouse, WEEKS[0], WEEKS[-1])
     notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
     spikes, news = Ticker(volume_spike_sensor, instance, notifier), Ticker(new_pattern_sensor, instance, notifier)
@@ -214,6 +215,10 @@ def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         stored = {r[0] for r in con.execute("SELECT alert_key FROM ops.alerts").fetchall()}
     assert delivered_keys(webhook) == dict.fromkeys(stored, 1) and len(stored) == 2
+    # the examples are read from the warehouse at delivery, never from the event log
+    spike = next(json.loads(r["body"])["alert"] for r in webhook.delivered
+                 if json.loads(r["body"])["alert"]["kind"] == anomalies.SPIKE)
+    assert spike["example_lines"] == ["my card was declined"] * 3 and len(spike["example_ticket_ids"]) == 3
 
 
 @pytest.mark.e2e

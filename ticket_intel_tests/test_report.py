@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -587,8 +588,9 @@ def test_sample_report_is_self_contained_and_previewed_in_dagster(sample_copy):
     assert not re.search(r"""src=["']?(https?:|//)""", page), "the report must not load anything"
     assert "<script" not in page and "<link" not in page
 
-    # The sample's weeks ran as one range: each week's materialization previews its own report (an
-    # alert links to its week's), and its raw_tickets event counts that week's tickets, not the run's.
+    # The sample's weeks ran as one range: each week's materialization names its own report by path and
+    # hash, never its text (an alert links to its week's), and its raw_tickets event counts that week's
+    # tickets, not the run's.
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
         reports = dict(con.execute("SELECT week_start::VARCHAR, markdown FROM marts.weekly_reports").fetchall())
         tickets = dict(con.execute("SELECT week_start::VARCHAR, count(*) FROM raw.tickets GROUP BY 1").fetchall())
@@ -605,8 +607,9 @@ def test_sample_report_is_self_contained_and_previewed_in_dagster(sample_copy):
 
     for week, text in reports.items():
         metadata = latest("weekly_report", week)
-        assert isinstance(metadata["report"], dg.MarkdownMetadataValue)
-        assert metadata["report"].value == text and metadata["report_week"].value == week
+        assert "report" not in metadata and metadata["report_week"].value == week
+        assert metadata["markdown_sha256"].value == hashlib.sha256(text.encode()).hexdigest()
+        assert Path(metadata["markdown"].value).read_text(encoding="utf-8") == text
         assert latest("raw_tickets", week)["tickets"].value == tickets[week]
 
 

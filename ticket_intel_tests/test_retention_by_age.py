@@ -149,3 +149,22 @@ def test_retention_deletes_the_reports_in_the_folder_the_settings_name_not_where
     retain(path, 8, 8, mine, 0, print)
     assert sorted(f.name for f in mine.iterdir()) == [f"ticket_intel_{w}.html" for w in WEEKS[2:]]
     assert len(list((tmp_path / "reports").iterdir())) == 20  # the original's are not this warehouse's
+
+
+def test_retention_deletes_kept_weeks_customer_rows_whose_every_ticket_it_deleted(tmp_path):
+    """A kept week's customer rows count its window's tickets: PowerToys' AhmedYeamin, whose one ticket
+    (week 2024-08-05) retention deleted, stayed in five kept weeks' theme_customers, reports and
+    `export --customers` (privacy review: 236 such customers after --keep-weeks 8). Such rows go;
+    a customer with a kept ticket keeps the row."""
+    path = _warehouse(tmp_path)
+    with wh.open_warehouse(path) as con:
+        for customer, last in (("c-gone", WEEKS[1]), ("c-kept", WEEKS[2])):  # cutoff: WEEKS[2]
+            con.execute("INSERT INTO marts.theme_customers (week_start, theme_id, customer_id, tickets, first_ticket_at, "
+                        "last_ticket_at) VALUES (?, 'T1', ?, 2, ?, ?)", [WEEKS[8], customer, WEEKS[0], last])
+        said = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
+    assert "  marts.theme_customers: 3 rows" in said  # c0 and c1 of their own weeks, and c-gone
+    retain(path, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", wait_seconds=0, on_wait=print)
+    with wh.open_warehouse(path, read_only=True) as con:
+        kept = {r[0] for r in con.execute("SELECT customer_id FROM marts.theme_customers WHERE week_start = ?",
+                                          [WEEKS[8]]).fetchall()}
+    assert kept == {"c8", "c-kept"}

@@ -423,24 +423,28 @@ def action_summary(action: Action, links: Mapping[str, Link]) -> dict[str, Any]:
             "title": action.title or None, "attempts": action.attempts, "last_error": action.error or None}
 
 
-def describe_action(action: Action, links: Mapping[str, Link]) -> str:
-    """One line per action for `--dry-run`, then the text it would send, indented."""
+def describe_action(action: Action, links: Mapping[str, Link], body: bool = True) -> str:
+    """One line per action for `--dry-run`, then (`body`) the text it would send, indented."""
     target = issue_key_of(action, links) or ("new issue" if action.kind == CREATE else "its new issue")
     head = f"{action.kind:<7} {action.theme_id}  {target}"
     if action.kind != COMMENT:
         head += f"  '{action.title}'"
     if action.attempts:
         head += f"  (retry {action.attempts + 1}; last error: {action.error})"
-    body = "\n".join("    " + line if line else "" for line in to_markdown(action.doc).splitlines())
-    return f"{head}\n{body}"
+    if not body:
+        return head
+    text = "\n".join("    " + line if line else "" for line in to_markdown(action.doc).splitlines())
+    return f"{head}\n{text}"
 
 
-def format_plan(actions: Sequence[Action], links: Mapping[str, Link]) -> str:
-    """What a run would change, for `--dry-run`."""
+def format_plan(actions: Sequence[Action], links: Mapping[str, Link], bodies: bool = True) -> str:
+    """What a run would change, for `--dry-run`; without `bodies` (the Dagster event log, kept for ever
+    out of reach of retention and erasure) one line per action, no issue text (quotes, example ids)."""
     if not actions:
         return "backlog: nothing to change"
     counts = ", ".join(f"{sum(a.kind == k for a in actions)} {k}" for k in KIND_ORDER)
-    return f"backlog: {counts}\n\n" + "\n\n".join(describe_action(a, links) for a in actions) + "\n"
+    return (f"backlog: {counts}\n\n" + ("\n\n" if bodies else "\n").join(describe_action(a, links, bodies)
+                                                                        for a in actions) + "\n")
 
 
 # --- stored state: links and the outbox as table rows ----------------------------------------

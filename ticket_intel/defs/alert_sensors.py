@@ -1,7 +1,9 @@
 """Alert sensors: each alert in `theme_alerts` metadata is delivered once, failures retried.
 
-They read materialization metadata from the Dagster event log, never the DuckDB file, so they
-never wait for the warehouse lock. The cursor (`notify.Outbox`) holds the last event read, the
+They read materialization metadata from the Dagster event log, so they never wait for the
+warehouse lock. The metadata holds no ticket's id or words (the event log is kept for ever): a
+delivery's examples are read from the warehouse's published snapshot, as stored at that moment, so
+a ticket erased since is not sent. The cursor (`notify.Outbox`) holds the last event read, the
 keys already delivered and the alerts still pending.
 
 A slow receiver must not break "exactly once". Dagster ends a tick after 60 s and then saves
@@ -15,14 +17,17 @@ for it to drop the repeat.)
 """
 
 import time
+from typing import Any
 
 import dagster as dg
 
 from ticket_intel import settings
+from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
 from ticket_intel.core.notify import FAILED, SENT, DeliveryError, Outbox
 from ticket_intel.core.releases import REGRESSION
 from ticket_intel.defs.resources import AlertConfig
+from ticket_intel.warehouse import access
 
 ALERTS_ASSET = dg.AssetKey("theme_alerts")
 EVENTS_PER_TICK = 100
@@ -61,15 +66,29 @@ def _record(instance: dg.DagsterInstance, alert: dict, metadata: dict) -> None:
         metadata={"alert_key": alert["alert_key"], "kind": alert["kind"], **metadata}))
 
 
+def _examples(context: dg.SensorEvaluationContext, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The pending alerts' examples from the published snapshot (never blocked by a run); none when
+    it cannot be read: the alert goes without them rather than not at all."""
+    if not keys:
+        return {}
+    try:
+        with access.open_snapshot(settings.value("TICKET_INTEL_WAREHOUSE")) as con:
+            return wh.alert_examples(con, keys)
+    except Exception as exc:  # any reason not to read them is the same for the alert
+        context.log.warning(f"alerts go without their example tickets: the warehouse could not be read ({exc})")
+        return {}
+
+
 def _deliver(context: dg.SensorEvaluationContext, alerts: AlertConfig, box: Outbox) -> tuple[int, int]:
     """Send pending alerts while a request still fits in the tick's budget; returns (sent, failed)."""
     budget, timeout = alerts.budget_seconds(), alerts.timeout_seconds()
     started, sent, failed = time.monotonic(), 0, 0
+    examples = _examples(context, sorted(box.pending))
     for key in sorted(box.pending):
         if time.monotonic() - started + timeout > budget:
             context.log.info(f"delivery budget of {budget:g} s used; the rest waits for the next tick")
             break
-        alert = box.pending[key]["alert"]
+        alert = {**box.pending[key]["alert"], **examples.get(key, {})}
         try:
             text = alerts.send(alert)
         except DeliveryError as exc:

@@ -1,7 +1,9 @@
 """theme_alerts: volume spikes, new patterns and regressions for each week, recorded once in ops.alerts.
 
 Each week's alerts also go into that partition's materialization metadata: the alert sensors
-read them from the event log, so they never open the DuckDB file.
+read them from the event log, so they never wait for the warehouse. Their examples (ticket ids and
+quotes) stay out of it: the event log is kept for ever, out of reach of retention and erasure; a
+delivery reads them from the published snapshot (defs/alert_sensors.py).
 """
 
 from datetime import date
@@ -51,20 +53,20 @@ def _text(value: object) -> str | None:
 
 
 def alert_payload(alerts: pd.DataFrame) -> list[dict]:
-    """JSON-safe alerts for the event log, where the sensors read them."""
+    """JSON-safe alerts for the event log, where the sensors read them: counts, labels and ids of
+    themes, no ticket's id or words."""
     return [{
         "alert_key": a["alert_key"], "theme_id": a["theme_id"], "kind": a["kind"], "label": a["label"],
         "week_start": a["week_start"].isoformat(), "tickets": int(a["tickets"]), "customers": int(a["customers"]),
         "baseline": _number(a["baseline"], 3), "ratio": _number(a["ratio"], 3), "p_value": _number(a["p_value"]),
         "customer_baseline": _number(a["customer_baseline"], 3), "top_customer_tickets": _count(a["top_customer_tickets"]),
         "concentrated": bool(a["concentrated"]), "baseline_weeks": _count(a["baseline_weeks"]),
-        "example_ticket_ids": list(a["example_ticket_ids"]), "after_release": _text(a["after_release"]),
+        "after_release": _text(a["after_release"]),
         "after_release_days": _count(a["after_release_days"]), "fix_release": _text(a["fix_release"]),
         "related_theme_ids": list(a["related_theme_ids"]) if a["related_theme_ids"] is not None else [],
         "related_labels": list(a["related_labels"]) if a["related_labels"] is not None else [],
         "since": a["since"].isoformat() if isinstance(a["since"], date) else None,
         "related_tickets": anomalies.related_counts(a) or [],
-        "example_lines": anomalies.listed(a, "example_lines"),
     } for a in alerts.to_dict("records")]
 
 
@@ -73,8 +75,8 @@ def alerts_table(payload: list[dict]) -> str:
     `|` in any of them split the row."""
     if not payload:
         return "No alerts this week."
-    lines = ["| kind | theme | tickets | customers | baseline | ratio | p | release | examples |",
-             "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    lines = ["| kind | theme | tickets | customers | baseline | ratio | p | release |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
     for a in payload:
         ratio = (f"{a['ratio']:.1f}x" if a["ratio"] is not None else "new") + (  # a spike's continues its event
             f" since {a['since']}" if anomalies.began_before(a.get("since"), a["week_start"]) else "")
@@ -87,8 +89,7 @@ def alerts_table(payload: list[dict]) -> str:
             anomalies.related_names(a)
         related = f" (with {md_escape(', '.join(names))})" if a["related_theme_ids"] else ""
         lines.append(f"| {a['kind']} | {md_escape(a['label'])} `{a['theme_id']}`{related} | {a['tickets']} | "
-                     f"{who} | {a['baseline']:.1f} | {ratio} | {p} | {md_escape(release)} | "
-                     f"{md_escape(', '.join(a['example_ticket_ids']))} |")
+                     f"{who} | {a['baseline']:.1f} | {ratio} | {p} | {md_escape(release)} |")
     return "\n".join(lines)
 
 

@@ -34,6 +34,7 @@ class BacklogSyncConfig(dg.Config):
 class SyncOutcome:
     week: date
     plan: str  # format_plan's text ("" when skipped)
+    heads: str = ""  # its lines without the issues' text: what the event log keeps
     skipped: str | None = None  # why nothing was planned
     result: backlog.SyncResult | None = None  # None for a dry run
     actions: list[dict[str, Any]] = field(default_factory=list)  # the plan's, as `backlog.action_summary`
@@ -84,8 +85,9 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
                            {a["alert_key"]: notify.describe(a) for a in fresh},
                            backlog.actions_from_records(outbox_frame.to_dict("records")))
     text, summaries = backlog.format_plan(actions, links), [backlog.action_summary(a, links) for a in actions]
+    heads = backlog.format_plan(actions, links, bodies=False)
     if dry_run:
-        return SyncOutcome(week, text, actions=summaries)
+        return SyncOutcome(week, text, heads=heads, actions=summaries)
     now = datetime.now(UTC).replace(tzinfo=None)
 
     def record(result: backlog.SyncResult) -> None:
@@ -95,16 +97,16 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
 
     result = backlog.apply(actions, tracker.client(), links, now, record)
     record(result)
-    return SyncOutcome(week, text, result=result, actions=summaries)
+    return SyncOutcome(week, text, heads=heads, result=result, actions=summaries)
 
 
-def sync_metadata(outcome: SyncOutcome, tracker: str | None, dry_run: bool) -> dict[str, Any]:
+def sync_metadata(outcome: SyncOutcome, tracker: str | None, dry_run: bool, bodies: bool = False) -> dict[str, Any]:
     """What the asset records of a sync, and `backlog sync` prints (the plan, or with --format json
-    the rest)."""
+    the rest); the issues' text (`bodies`) only for a dry run's print, never into the event log."""
     meta: dict[str, Any] = {"week": dg.MetadataValue.text(outcome.week.isoformat()),
                             "tracker": dg.MetadataValue.text(tracker or "none"),
                             "dry_run": dg.MetadataValue.bool(dry_run),
-                            "plan": dg.MetadataValue.md(f"```\n{outcome.plan or outcome.skipped}\n```"),
+                            "plan": dg.MetadataValue.md(f"```\n{(outcome.plan if bodies else outcome.heads) or outcome.skipped}\n```"),
                             "actions": dg.MetadataValue.json(outcome.actions)}
     if outcome.result is not None:
         applied = outcome.result.applied
@@ -119,7 +121,7 @@ def dry_run_metadata(con: duckdb.DuckDBPyConnection, week: date) -> dict[str, An
     the writer lock, waited for the run, and recorded a materialization that synced nothing)."""
     check_settings()
     tracker, report = TrackerConfig().process_config_and_initialize(), ReportConfig().process_config_and_initialize()
-    return sync_metadata(sync_week(con, week, tracker, report, dry_run=True), tracker.name(), True)
+    return sync_metadata(sync_week(con, week, tracker, report, dry_run=True), tracker.name(), True, bodies=True)
 
 
 @weekly_asset(
@@ -134,7 +136,7 @@ def backlog_sync(context: dg.AssetExecutionContext, config: BacklogSyncConfig, w
     week = weeks_of(context)[-1]  # the issues show the newest week of the run
     with warehouse.connect() as con:
         outcome = sync_week(con, week, tracker, report, config.dry_run)
-    context.log.info(outcome.skipped or outcome.plan)
+    context.log.info(outcome.skipped or outcome.heads)
     metadata = sync_metadata(outcome, tracker.name(), config.dry_run)
     result = outcome.result
     if result is not None and (result.error or result.refused):

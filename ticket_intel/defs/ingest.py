@@ -76,7 +76,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
             prune=ingest.prune(), inputs=side_input_writes(inputs, run_id))
         with warehouse.connect() as con:
             recorded = recorded_file_hashes(con)
-            emptied = write_ingest(con, write)
+            ingested = write_ingest(con, write)
             kept = kept_files(stored_files(con), files.loc[files["error"].isna(), "source_file"])  # gone or unreadable
         checked, rejected, aside = stage.check_frame(weeks), stage.rejected_count(), stage.set_aside()
         shaping, digests = inputs_digest(Path(ingest.inbox)), week_tickets(stage.week_digests(), weeks)
@@ -87,7 +87,10 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
                                   ignore_index=True), recorded, Path(ingest.inbox))
     if (line := retention_message(kept, write.prune)) is not None:
         context.log.warning(line)
-    _remove_reports(context, emptied)
+    if ingested.erased:
+        context.log.warning(f"skipped {ingested.erased} tickets of the inbox's exports that `ticket-intel erase` "
+                            "erased (ops.erased_tickets): remove them from the exports")
+    _remove_reports(context, ingested.emptied)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
     tickets = streamed["profile"] != ACCOUNTS  # an accounts file's rows are no ticket records
     yield from raw_checks(checked, int(streamed.loc[tickets, "accepted"].sum()), malformed, ranking.plans().allowed,

@@ -1,5 +1,12 @@
-"""weekly_report: Markdown (previewed in the UI) and a self-contained HTML file per week."""
+"""weekly_report: Markdown and a self-contained HTML file per week.
 
+The Dagster event log keeps what the asset page shows for ever, out of reach of retention and erasure:
+a report's text there (its quotes, example ticket ids, customers at risk) outlived both (privacy
+review). Its metadata holds counts, the week, the files' paths and a hash of the Markdown; the UI
+links to the file, which retention and `ticket-intel erase` control.
+"""
+
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -102,7 +109,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     group_name="insight",
     kinds={"duckdb", "html"},
     deps=["ranked_themes", "theme_alerts", "cluster_summaries", "ticket_triage"],
-    description="The weekly report: Markdown shown here, and a self-contained HTML file with charts; "
+    description="The weekly report: a Markdown and a self-contained HTML file with charts (linked here, "
+    "their text kept out of the event log); "
     "the week's triage (category mix, escalations, team load against SLA); documentation coverage, releases and "
     "fixes, segments, customers to tell and at risk, theme groups.",
 )
@@ -115,6 +123,11 @@ def weekly_report(context: dg.AssetExecutionContext, warehouse: Warehouse, repor
             markdown, path = report_week(con, ctx, report.ticket_url_template, out_dir, context.run.run_id,
                                          warehouse.database, Path(ranking.taxonomy).name)
             paths[week.isoformat()] = str(path.resolve())
-            week_facts(context, week, {"report_week": dg.MetadataValue.text(week.isoformat()),
-                                       "report": dg.MetadataValue.md(markdown), "html": dg.MetadataValue.path(path.resolve())})
+            week_facts(context, week, {
+                "report_week": dg.MetadataValue.text(week.isoformat()),
+                "tickets": dg.MetadataValue.int(len(ctx.this_week)),
+                "ranked_themes": dg.MetadataValue.int(len(wh.week_rows(con, "marts.ranked_themes", week))),
+                "html": dg.MetadataValue.path(path.resolve()),
+                "markdown": dg.MetadataValue.path(path.with_suffix(".md").resolve()),
+                "markdown_sha256": dg.MetadataValue.text(hashlib.sha256(markdown.encode()).hexdigest())})
     return dg.MaterializeResult(metadata={"reports": dg.MetadataValue.json(paths)})

@@ -19,6 +19,7 @@ from ticket_intel.warehouse.context import load_week_context, ranked_before
 from ticket_intel.warehouse.queries import (
     EmbeddingStore,
     add_review,
+    alert_examples,
     alerts_between,
     backlog_state,
     backlog_writes,
@@ -86,6 +87,7 @@ __all__ = [
     "EmbeddingStore",
     "Replace",
     "add_review",
+    "alert_examples",
     "alerts_between",
     "applied_version",
     "backlog_state",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -17,6 +18,7 @@ import pyarrow as pa
 
 from ticket_intel.warehouse import target
 from ticket_intel.warehouse.connection import Replace, apply_writes, in_transaction, read
+from ticket_intel.warehouse.erasure import DENYLIST, erased_filter
 from ticket_intel.warehouse.staging import Stage
 
 
@@ -32,22 +34,30 @@ class IngestWrite:
     inputs: Sequence[Replace] = ()  # what was read beside the exports (help center, releases)
 
 
-def write_ingest(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> dict[date, str | None]:
-    """All of it in one transaction (retried whole on a refused DuckLake commit); the weeks left
-    without a ticket, whose rows it removed, with their report's path (`_clear_emptied`)."""
+class Ingested(NamedTuple):
+    emptied: dict[date, str | None]  # the weeks left without a ticket, with their report's path
+    erased: int  # tickets of the export not ingested: `ticket-intel erase` erased them
+
+
+def write_ingest(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> Ingested:
+    """All of it in one transaction (retried whole on a refused DuckLake commit): the weeks left
+    without a ticket, whose rows it removed (`_clear_emptied`), and the erased tickets it left out."""
     return target.retry_conflicts(lambda: in_transaction(con, lambda: _write(con, w)))
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.RecordBatchReader) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame | pa.RecordBatchReader,
+            where: str = "true") -> None:
     if isinstance(rows, pa.RecordBatchReader) or len(rows):
         con.register("_ingest_rows", rows)
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ingest_rows")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _ingest_rows WHERE {where}")
         con.unregister("_ingest_rows")
 
 
-def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
+def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> Ingested:
     weeks, read_files = list(w.weeks), list(w.read_files)
-    con.register("_ingest_ids", w.stage.rows("ids", weeks, w.run_id))
+    con.register("_ingest_ids", w.stage.rows("ids", weeks, w.run_id).read_all())
+    erased = con.execute(f"SELECT count(*) FROM _ingest_ids WHERE NOT {erased_filter()}").fetchone()[0] \
+        if con.execute(f"SELECT count(*) FROM {DENYLIST}").fetchone()[0] else 0
     con.execute("""DELETE FROM raw.tickets WHERE week_start IN (SELECT unnest($1))
                    AND ($3 OR source_file IN (SELECT unnest($2)) OR ticket_id IN (SELECT ticket_id FROM _ingest_ids))""",
                 [weeks, read_files, w.prune])
@@ -56,7 +66,7 @@ def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
     con.execute("""DELETE FROM raw.ticket_replies WHERE week_start IN (SELECT unnest($1)) AND ticket_id NOT IN
                    (SELECT ticket_id FROM raw.tickets WHERE week_start IN (SELECT unnest($1)))""", [weeks])
     for table, kind in (("raw.tickets", "tickets"), ("raw.ticket_replies", "replies")):
-        _insert(con, table, w.stage.rows(kind, weeks, w.run_id))
+        _insert(con, table, w.stage.rows(kind, weeks, w.run_id), erased_filter())
     con.execute("DELETE FROM ops.rejected_tickets WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
     _insert(con, "ops.rejected_tickets", w.stage.rows("rejected", weeks, w.run_id))
     con.execute("DELETE FROM ops.ingested_files WHERE source_file IN (SELECT unnest(?))", [list(w.listed_files)])
@@ -67,7 +77,7 @@ def _write(con: duckdb.DuckDBPyConnection, w: IngestWrite) -> None:
                    WHERE f.in_inbox IS NOT NULL""", [list(w.listed_files)])
     con.execute("DELETE FROM ops.ingested_files WHERE in_inbox = false AND kept = 0")
     apply_writes(con, w.inputs)
-    return _clear_emptied(con, weeks)
+    return Ingested(_clear_emptied(con, weeks), int(erased))
 
 
 def _clear_emptied(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> dict[date, str | None]:

@@ -302,6 +302,16 @@ def alerts_between(con: duckdb.DuckDBPyConnection, start: date, end: date) -> se
                            "WHERE week_start BETWEEN ? AND ?", [start, end]).fetchall())
 
 
+def alert_examples(con: duckdb.DuckDBPyConnection, alert_keys: Sequence[str]) -> dict[str, dict[str, list[str]]]:
+    """Per alert, its example ticket ids and their redacted first lines, as stored now (an erasure
+    removes its tickets' here): what a delivery quotes, kept out of the event log."""
+    if not table_exists(con, "ops.alerts"):
+        return {}
+    rows = con.execute("SELECT alert_key, example_ticket_ids, example_lines FROM ops.alerts WHERE alert_key IN "
+                       "(SELECT unnest(?))", [list(alert_keys)]).fetchall()
+    return {k: {"example_ticket_ids": list(ids or []), "example_lines": list(lines or [])} for k, ids, lines in rows}
+
+
 def ticket_texts(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str]) -> pd.DataFrame:
     """Redacted text and helpdesk id of the given tickets (the report's and export's examples)."""
     return read(con, """SELECT r.ticket_id, r.text, t.source_id FROM staging.redacted_tickets r

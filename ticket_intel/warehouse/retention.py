@@ -19,15 +19,15 @@ from ticket_intel.core.report import report_file
 from ticket_intel.core.retention import retention_cutoff, retention_lines
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.connection import in_transaction, open_warehouse, scalar
+from ticket_intel.warehouse.personal import EMBEDDING_CACHE, TICKET_TABLES
 from ticket_intel.warehouse.schema import table_exists
 from ticket_intel.warehouse.transfer import copy_warehouse
 
-# Rows of one ticket (or one customer) each, by the week they belong to. staging.ticket_clusters is
-# keyed by the week run: a kept week's rows of its window's earlier tickets stay (ids, no text).
-TICKET_TABLES = ("raw.tickets", "raw.ticket_replies", "staging.redacted_tickets", "staging.ticket_embeddings",
-                 "staging.ticket_clusters", "staging.resolved_tickets", "marts.ticket_triage",
-                 "marts.reply_drafts", "marts.theme_customers", "marts.customers_at_risk")
-EMBEDDING_CACHE = "ops.embedding_cache"
+# Which rows of a table a retention deletes: a kept week's customer rows count its window's tickets,
+# and a customer whose every ticket there is before the cutoff stayed named in kept weeks' rows (and
+# `export --customers`) for a window more (privacy review: 236 such customers after --keep-weeks 8).
+# Such rows go; a customer with kept tickets keeps the row and its counts.
+_RETIRED = {"marts.theme_customers": "week_start < $cutoff OR last_ticket_at < $cutoff"}
 
 # Text hashes of the tickets of weeks before the cutoff that no kept ticket or article shares.
 _RETIRED_HASHES = """
@@ -54,12 +54,16 @@ def retired_before(con: duckdb.DuckDBPyConnection) -> date | None:
 def retired_rows(con: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, int]:
     """Per table, the rows a retention at `cutoff` deletes (the embedding cache: the vectors of texts
     only deleted tickets had)."""
-    counts = {t: int(scalar(con, f"SELECT count(*) FROM {t} WHERE week_start < ?", [cutoff]))
+    counts = {t: int(con.execute(f"SELECT count(*) FROM {t} WHERE {_retired(t)}", {"cutoff": cutoff}).fetchone()[0])
               for t in TICKET_TABLES if table_exists(con, t)}
     if table_exists(con, EMBEDDING_CACHE):
         counts[EMBEDDING_CACHE] = int(con.execute(f"SELECT count(*) FROM {EMBEDDING_CACHE} WHERE text_hash IN "
                                                   f"({_RETIRED_HASHES})", {"cutoff": cutoff}).fetchone()[0])
     return counts
+
+
+def _retired(table: str) -> str:
+    return _RETIRED.get(table, "week_start < $cutoff")
 
 
 def report_files(con: duckdb.DuckDBPyConnection, cutoff: date, reports: Path) -> list[Path]:
@@ -80,7 +84,7 @@ def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int) -> dic
         if EMBEDDING_CACHE in counts:  # before the tickets that name the hashes go
             con.execute(f"DELETE FROM {EMBEDDING_CACHE} WHERE text_hash IN ({_RETIRED_HASHES})", {"cutoff": cutoff})
         for table in (t for t in TICKET_TABLES if t in counts):
-            con.execute(f"DELETE FROM {table} WHERE week_start < ?", [cutoff])
+            con.execute(f"DELETE FROM {table} WHERE {_retired(table)}", {"cutoff": cutoff})
         con.execute("UPDATE marts.weekly_reports SET markdown = NULL, html_path = NULL WHERE week_start < ?", [cutoff])
         con.execute("INSERT INTO ops.retention VALUES (?, ?, ?, ?)",
                     [cutoff, keep_weeks, datetime.now(UTC).replace(tzinfo=None), counts.get("raw.tickets", 0)])
@@ -99,13 +103,21 @@ def retain(path: str | Path, keep_weeks: int, window_weeks: int, reports: Path, 
             before = retired_before(con)
             lines = apply_retention(con, keep_weeks, window_weeks, reports, dry_run=False)
             deleted = retired_before(con) != before
-            if deleted and target.is_lake(con):
-                con.execute(f"CALL ducklake_expire_snapshots('{target.LAKE_NAME}', older_than => now())")
-                con.execute(f"CALL ducklake_cleanup_old_files('{target.LAKE_NAME}', cleanup_all => true)")
-        if deleted and not target.is_lake_target(str(path)):
-            compact(Path(path))
-            access.publish_snapshot(path)
+        if deleted:
+            drop_deleted_bytes(path)
     return lines
+
+
+def drop_deleted_bytes(path: str | Path) -> None:
+    """Deleted rows' bytes gone from disk, under the caller's writer lock: a DuckDB file is rewritten
+    anew and its snapshot published, a DuckLake's older snapshots and their files are expired."""
+    if target.is_lake_target(str(path)):
+        with open_warehouse(path) as con:
+            con.execute(f"CALL ducklake_expire_snapshots('{target.LAKE_NAME}', older_than => now())")
+            con.execute(f"CALL ducklake_cleanup_old_files('{target.LAKE_NAME}', cleanup_all => true)")
+        return
+    compact(Path(path))
+    access.publish_snapshot(path)
 
 
 def compact(path: Path) -> None:
