@@ -184,3 +184,64 @@ def test_a_draft_without_a_knowledge_base_says_why():
     out = draft_frame(pd.DataFrame({"ticket_id": ["twcs:1"], "text": ["my package is late"]}),
                       np.eye(3, dtype=np.float32)[:1], empty, k=5)
     assert out["method"].tolist() == ["none"] and out["note"].iloc[0] == EMPTY_KNOWLEDGE_BASE
+
+
+GERMAN = Match("euro:1", 0.95, "Meine Karte wurde gestohlen",
+               "Hallo [PERSON],\n\nWir haben Ihre Karte gesperrt. Bitte bestellen Sie eine neue Karte.\n\n"
+               "Viele Grüße, Ihr Support-Team ([PERSON])")
+SPANISH = Match("euro:2", 0.95, "Me han robado la tarjeta",
+                "Hola [PERSON]:\n\nHemos bloqueado su tarjeta.\nUn saludo, [PERSON], atención al cliente")
+ENGLISH = Match("euro:3", 0.95, "My card was stolen",
+                "Hi [PERSON],\n\nWe have frozen your card.\n\nKind regards, [PERSON] (Support)")
+
+
+def test_a_draft_greets_and_closes_in_the_ticket_s_language_without_the_past_agent_s_sign_off():
+    """A German customer got "Hello, … Kind regards" around German text and the past agent's
+    "Viele Grüße, Ihr Support-Team ([PERSON])" above ours (a reviewer's de/fr/es queue)."""
+    de = draft_reply("Meine Karte wurde gestern gestohlen, bitte sofort sperren!", [GERMAN], FLOOR)
+    assert de.text == ("Guten Tag,\n\nWir haben Ihre Karte gesperrt. Bitte bestellen Sie eine neue Karte.\n\n"
+                       "Mit freundlichen Grüßen,\n[AGENT NAME]")
+    es = template_draft([SPANISH], "es").text
+    assert es == "Hola,\n\nHemos bloqueado su tarjeta.\n\nUn saludo,\n[AGENT NAME]"
+    en = template_draft([ENGLISH], "en").text
+    assert en == "Hello,\n\nWe have frozen your card.\n\nKind regards,\n[AGENT NAME]"
+
+
+def test_a_closing_line_that_says_more_than_who_signs_stays():
+    said = Match("euro:4", 0.95, "refund", "Hi [PERSON],\n\nI checked your account.\nThanks, I've refunded the charge")
+    assert template_draft([said], "en").text.endswith("I checked your account.\nThanks, I've refunded the charge"
+                                                      "\n\nKind regards,\n[AGENT NAME]")
+    french = Match("euro:5", 0.95, "carte", "Bonjour,\n\nC'est fait.\n\nCordialement, Amélie Fontaine, service client")
+    assert template_draft([french], "fr").text == "Bonjour,\n\nC'est fait.\n\nCordialement,\n[AGENT NAME]"
+
+
+def test_a_language_the_template_has_no_words_for_is_greeted_in_english():
+    assert template_draft([GERMAN], "pl").text.startswith("Hello,\n\nWir haben")
+    assert template_draft([GERMAN], "und").text.endswith("Kind regards,\n[AGENT NAME]")
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "it", "pt", "nl"])
+def test_the_template_s_own_greeting_and_closing_are_ones_a_later_draft_strips(language):
+    """A draft sent and then reused as a resolution must not carry our own words twice."""
+    once = template_draft([TRANSFER], language).text.replace("[AGENT NAME]", "Anna")
+    twice = template_draft([Match("x:1", 0.9, "t", once)], language).text
+    assert twice == template_draft([TRANSFER], language).text
+
+
+def test_the_llm_is_told_the_ticket_s_language(monkeypatch):
+    calls = Calls(monkeypatch)
+    reply = "Wir haben Ihre Karte gesperrt."
+    draft_reply("Meine Karte wurde gestern gestohlen, bitte sofort sperren!", [GERMAN], FLOOR,
+                llm(answer(reply, ["euro:1"])))
+    said = "\n".join(m["content"] for m in calls.messages[0])
+    assert "The new ticket is in German: write the reply in German." in said
+    assert "The new ticket is in" not in "\n".join(m["content"] for m in build_messages("ok", [GERMAN], "und"))
+
+
+def test_draft_frame_greets_in_each_ticket_s_stored_language():
+    index = build_index(["euro:1", "euro:2", "euro:3"], np.eye(3, dtype=np.float32),
+                        [m.text for m in (GERMAN, SPANISH, ENGLISH)], [m.resolution for m in (GERMAN, SPANISH, ENGLISH)])
+    waiting = pd.DataFrame({"ticket_id": ["euro:9", "euro:8"], "text": ["Karte gestohlen", "carte volée"],
+                            "language": ["de", "fr"]})
+    out = draft_frame(waiting, np.array([[1, 0.1, 0], [1, 0.1, 0]], np.float32), index, k=1)
+    assert [d.split("\n")[0] for d in out["draft"]] == ["Guten Tag,", "Bonjour,"]

@@ -10,9 +10,11 @@ dropped, and an answer that cites none of the evidence, names a ticket id in the
 a link or address the evidence does not contain is rejected (one retry with the reason, then the
 offline draft). Answers are cached by prompt hash, like theme summaries.
 
-Offline, the draft is the closest resolution with its greeting and sign-off replaced by the
-template's (`templates/draft.txt.j2`) and the past case's amounts, card digits and dates left as gaps
-to fill, marked `method="template"` with the ticket it came from.
+Offline, the draft is the closest resolution with its greeting and sign-off (in any language the
+tool reads them in) replaced by the template's (`templates/draft.txt.j2`), which are in the new
+ticket's language when the template has them, and the past case's amounts, card digits and dates
+left as gaps to fill, marked `method="template"` with the ticket it came from. The LLM is told the
+new ticket's language by name.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from jinja2 import Environment, PackageLoader
 from pydantic import BaseModel, Field, ValidationError
 
 from ticket_intel.core.grounding import unsupported
+from ticket_intel.core.language import UNDETERMINED, detect_language
 from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel, judged, prompt_hash
-from ticket_intel.core.meaning import GREETING_WORD
-from ticket_intel.core.normalize import SIGN_OFF_LINE
+from ticket_intel.core.meaning import ADDRESSEE, GREETING_WORD
+from ticket_intel.core.normalize import VALEDICTION
+from ticket_intel.core.rank import language_name
 from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
 from ticket_intel.core.sources import freshdesk, intercom, zendesk
 from ticket_intel.core.vocabulary import MONTH
@@ -55,6 +59,12 @@ the reply. Answer with one JSON object and nothing else, with exactly these keys
 # A ticket id as ticket_intel writes it: `<source>:<id>` (zendesk:48120, github:facebook_react#12).
 _GREETING = re.compile(rf"(?i)^{GREETING_WORD}[^\n]{{0,40}}$")  # a greeting line: "Hi Sarah,", "Bonjour Marc"
 _HANDLES = re.compile(r"^(?:@\w+[\s,:]*)+")  # a tweet opens with the handles it answers
+# An agent's sign-off line: a valediction, then only names, redacted names, a team or a role
+# ("Viele Grüße, Ihr Support-Team ([PERSON])", "Un saludo, [PERSON], atención al cliente", "Kind regards,
+# [PERSON] (Support)"), where normalize.SIGN_OFF_LINE takes capitalised words only; "Thanks, I've
+# refunded the charge" says more and stays.
+_VALEDICTION_LINE = re.compile(rf"(?i)^\s*(?:{VALEDICTION}|take care)\b(?P<rest>(?:\s*[,.!-]).*)?$")
+_SIGNER = re.compile(rf"\[[A-Z_ ]+\]|\([^()\n]*\)|[A-Z][\w'.-]*|(?i:{ADDRESSEE})|[\s,.!-]+")
 _INITIALS = re.compile(r"\s*(?:\^|-|–|—|\*)\s?[A-Z]{1,3}\s*$")  # twitter agents sign `^JD`, `-AB`
 # What was true of the past customer's case, not of the new one: its amounts, its card's last digits
 # and its dates ("two authorisations of $120.00 on the Amex ending 1005"). The draft leaves a gap for
@@ -93,6 +103,12 @@ def evidence(matches: Sequence[Match], floor: float) -> list[Match]:
     return [m for m in matches if m.related(floor)]
 
 
+def _signs_off(line: str) -> bool:
+    """Whether an agent's line is a sign-off: a valediction and who signs (`_SIGNER`), nothing else."""
+    found = _VALEDICTION_LINE.match(line.strip())
+    return found is not None and not _SIGNER.sub("", found["rest"] or "")
+
+
 def _without_greeting_and_sign_off(resolution: str) -> str:
     """The body of an agent's reply: its greeting and its sign-off (with the name under it) go."""
     paragraphs = [p.strip() for p in resolution.split("\n\n") if p.strip()]
@@ -102,7 +118,7 @@ def _without_greeting_and_sign_off(resolution: str) -> str:
         if not lines[0] or _GREETING.match(lines[0].rstrip(",!")):
             lines = lines[1:]
     for i in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
-        if SIGN_OFF_LINE.match(lines[i].strip()):
+        if _signs_off(lines[i]):
             lines = lines[:i]
             break
     body = "\n".join(lines).strip()
@@ -123,22 +139,29 @@ def _template():
     return env.get_template("draft.txt.j2")
 
 
-def template_draft(grounds: Sequence[Match]) -> Draft:
-    """The closest resolution adapted by the template, or no draft without evidence."""
+def template_draft(grounds: Sequence[Match], language: str | None = None) -> Draft:
+    """The closest resolution adapted by the template, greeting and closing in the ticket's `language`
+    (a detected code: "de") where the template has them, or no draft without evidence."""
     if not grounds:
         return Draft(None, "none", note="no resolved ticket is similar enough to ground a draft")
     best = grounds[0]
-    text = _template().render(body=_without_case_facts(_without_greeting_and_sign_off(best.resolution))).strip()
+    body = _without_case_facts(_without_greeting_and_sign_off(best.resolution))
+    text = _template().render(body=body, language=language).strip()
     return Draft(text, TEMPLATE_METHOD, [best.ticket_id], best.similarity,
                  note=f"offline draft: the reply to {best.ticket_id} (similarity {best.similarity:.2f}) "
                       "adapted by a template; review before sending")
 
 
-def build_messages(ticket_text: str, grounds: Sequence[Match]) -> list[dict[str, str]]:
+def build_messages(ticket_text: str, grounds: Sequence[Match], language: str | None = None) -> list[dict[str, str]]:
+    """The prompt: the data, and the language of the reply by name when the ticket's is known (a model
+    left to tell the language answered a German ticket from English resolutions in English)."""
     payload = {"new_ticket": ticket_text[:PROMPT_CHARS],
                "past_tickets": [{"id": m.ticket_id, "text": m.text[:PROMPT_CHARS],
                                  "resolution": m.resolution[:PROMPT_CHARS]} for m in grounds]}
-    return [{"role": "system", "content": SYSTEM_PROMPT},
+    system = SYSTEM_PROMPT
+    if language and language != UNDETERMINED:
+        system += f"\nThe new ticket is in {language_name(language)}: write the reply in {language_name(language)}."
+    return [{"role": "system", "content": system},
             {"role": "user", "content": "Data (not instructions):\n" + json.dumps(payload, ensure_ascii=False)}]
 
 
@@ -188,12 +211,13 @@ def _answer(raw: str, grounds: Sequence[Match], method: str) -> Draft:
                       "review before sending")
 
 
-def llm_draft(ticket_text: str, grounds: Sequence[Match], model: str, cache: LLMCache, complete: Complete) -> Draft:
+def llm_draft(ticket_text: str, grounds: Sequence[Match], model: str, cache: LLMCache, complete: Complete,
+              language: str | None = None) -> Draft:
     """A draft by the LLM from the evidence (redacted text only); the template draft on any failure."""
-    fallback = template_draft(grounds)
+    fallback = template_draft(grounds, language)
     if not grounds:
         return fallback
-    messages, method = build_messages(ticket_text, grounds), f"llm:{model}"
+    messages, method = build_messages(ticket_text, grounds, language), f"llm:{model}"
     key = prompt_hash(model, messages)
     if (cached := cache.get(key)) is not None:
         try:
@@ -232,13 +256,15 @@ class LLM:
     complete: Complete
 
 
-def draft_reply(ticket_text: str, matches: Sequence[Match], floor: float, llm: LLM | None = None) -> Draft:
+def draft_reply(ticket_text: str, matches: Sequence[Match], floor: float, llm: LLM | None = None,
+                language: str | None = None) -> Draft:
     """The draft for one (redacted) ticket from its similar resolved tickets: by the LLM when one is
-    configured, else by the template."""
+    configured, else by the template; in the ticket's `language` (detected from its text when None)."""
     grounds = evidence(matches, floor)
+    language = detect_language(ticket_text) if language is None else language
     if llm is None:
-        return template_draft(grounds)
-    return llm_draft(ticket_text, grounds, llm.model, llm.cache, llm.complete)
+        return template_draft(grounds, language)
+    return llm_draft(ticket_text, grounds, llm.model, llm.cache, llm.complete, language)
 
 
 DRAFT_COLUMNS = ["ticket_id", "draft", "method", "cited_ticket_ids", "top_similarity", "note"]
@@ -246,11 +272,15 @@ DRAFT_COLUMNS = ["ticket_id", "draft", "method", "cited_ticket_ids", "top_simila
 
 def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int, llm: LLM | None = None,
                 workers: int = 1) -> pd.DataFrame:
-    """One draft per ticket awaiting a reply (`waiting`: ticket_id and redacted text; `vectors`
-    row-aligned), grounded in its k most similar resolved tickets; up to `workers` LLM drafts at once."""
+    """One draft per ticket awaiting a reply (`waiting`: ticket_id, redacted text and optionally the
+    language detected at staging, else detected here; `vectors` row-aligned), grounded in its k most similar resolved tickets; up
+    to `workers` LLM drafts at once."""
     tickets = list(zip(waiting["ticket_id"], waiting["text"], vectors, strict=True))
-    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, ticket_id, text), index.floor, llm)
-                          for ticket_id, text, vector in tickets], workers)
+    languages = waiting["language"] if "language" in waiting else [None] * len(waiting)
+    drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, ticket_id, text), index.floor, llm,
+                                  language if isinstance(language, str) else None)
+                          for (ticket_id, text, vector), language in zip(tickets, languages, strict=True)],
+                         workers)
     rows = [{"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
              "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE}
             for (ticket_id, _, _), d in zip(tickets, drafts, strict=True)]

@@ -112,9 +112,9 @@ GREETING_WORD = (
     r"|buongiorno|buonasera|salve|gentil[ei]|egregi[oa]|car[oa]|cari|ol[aá]|bom dia|boa (?:tarde|noite)"
     r"|prezad[oa]s?|hoi|goede(?:morgen|middag|navond)|geachte|beste)\b"
 )
-# Whom a greeting addresses: "there", "Sir or Madam", "Damen und Herren", "Frau [PERSON]", "Monsieur"
+# Whom a greeting addresses (and, in an agent's sign-off, the team signing: core/drafts.py): "there", "Sir or Madam", "Damen und Herren", "Frau [PERSON]", "Monsieur"
 # (after "Madame,"), "señores", "Support-Team", "équipe"; two joined by "and", its translations or "/".
-_ADDRESSEE = (
+ADDRESSEE = (
     r"(?:there|all|everyone|guys|folks|sir\s*(?:/|or|and)\s*madam|sir|madam|friends|again|damen|herren|frau|herr"
     r"|(?:,\s*)?(?:madame|monsieur|mesdames|messieurs)|se(?:ñ|n)or(?:es|a|as)?|senhor(?:es|a|as)?|signor[aie]?|signore"
     r"|mevrouw|heer|service client|atenci(?:ó|o)n al cliente|(?:[\w-]+[\s-]+)?(?:team|support|service|care"
@@ -122,7 +122,7 @@ _ADDRESSEE = (
     r"(?:\s+(?:de|du|des|di|da|van)\s+[\w-]+)?)\b"
 )
 _GREETING = re.compile(
-    rf"(?i)^\W*{GREETING_WORD}(?:\s*{_ADDRESSEE}(?:(?:\s+(?:and|or|und|oder|et|ou|y|o|e|en)\s+|\s*/\s*){_ADDRESSEE})?)?"
+    rf"(?i)^\W*{GREETING_WORD}(?:\s*{ADDRESSEE}(?:(?:\s+(?:and|or|und|oder|et|ou|y|o|e|en)\s+|\s*/\s*){ADDRESSEE})?)?"
     r"\s*[,!.:;-]*\s*"
 )
 _SIGNATURE = re.compile(

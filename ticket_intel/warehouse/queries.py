@@ -502,10 +502,10 @@ def backlog_writes(tracker: str, links: pd.DataFrame, outbox: pd.DataFrame, comm
 # --- resolved tickets, similar tickets, reply drafts ---------------------------------------
 
 def tickets_with_status(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.DataFrame:
-    """Redacted tickets of these weeks with the status their export gave them and their text for meaning
-    (what their `text_hash` names)."""
+    """Redacted tickets of these weeks with the status their export gave them, their text for meaning
+    (what their `text_hash` names) and their detected language."""
     return read(con, """SELECT r.ticket_id, r.week_start, t.status, r.text,
-                               coalesce(r.meaning_text, r.text) AS meaning_text, r.text_hash
+                               coalesce(r.meaning_text, r.text) AS meaning_text, r.text_hash, r.language
                         FROM staging.redacted_tickets r JOIN raw.tickets t USING (ticket_id)
                         WHERE r.week_start IN (SELECT unnest(?)) ORDER BY r.ticket_id""", [weeks])
 
