@@ -323,7 +323,7 @@ def llm_calls_not_made(result: Any) -> int:
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> tuple[runner.WeekPlan, Any]:
     """The plan and, unless it is idle, the result of the run of its weeks."""
-    runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING")))
+    runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING", "ESCALATION")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
     if not counts:
         raise ValueError(runner.no_tickets_reason(files))

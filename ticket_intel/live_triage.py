@@ -25,6 +25,7 @@ from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.triage import learned_scores, pair_scores, triage_one, zero_shot_index
 from ticket_intel.core.triage_config import load_triage
 from ticket_intel.core.triage_llm import llm_triage
+from ticket_intel.core.triage_rules import load_escalation
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 
@@ -46,16 +47,19 @@ Triage = Callable[[TriageRequest], Mapping[str, Any]]
 
 @dataclass(frozen=True)
 class TriageFiles:
-    """Where the triage categories, the routing and the product areas are configured."""
+    """Where the triage categories, the routing, the product areas and a team's escalation phrases are
+    configured."""
 
     triage: str = "triage.yaml"
     routing: str = "routing.yaml"
     taxonomy: str = "taxonomy.yaml"
+    escalation: str = ""  # a team's escalation phrases; empty: the shipped ones
 
     @classmethod
     def from_settings(cls) -> TriageFiles:
         v = settings.value
-        return cls(v("TICKET_INTEL_TRIAGE"), v("TICKET_INTEL_ROUTING"), v("TICKET_INTEL_TAXONOMY"))
+        return cls(v("TICKET_INTEL_TRIAGE"), v("TICKET_INTEL_ROUTING"), v("TICKET_INTEL_TAXONOMY"),
+                   v("TICKET_INTEL_ESCALATION"))
 
 
 def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> Triage:
@@ -63,13 +67,15 @@ def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> T
     taxonomy, routing = load_triage(files.triage, files.routing)
     areas = tax.load(files.taxonomy)
     index = zero_shot_index(taxonomy, encode)
+    escalation = load_escalation(files.escalation)
 
     def one(request: TriageRequest) -> dict[str, Any]:
         # core.triage.triage's row for a one-ticket frame, without building frames (7 of its 11 ms)
         sims = dict(zip(index.pairs, pair_scores(index, request.vector[None, :])[0].tolist(), strict=True))
         learned = learned_scores(index, request.vector[None, :])
         row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text),
-                         learned[0] if learned else None, unread=not meaning_text(request.text))
+                         learned[0] if learned else None, unread=not meaning_text(request.text),
+                         escalation=escalation)
         row["product_area"] = tax.assign_area(areas, [request.text], [[]])
         if llm is None or request.warm_up:
             return row

@@ -129,23 +129,25 @@ def configured_inbox_weeks(inbox: Path) -> InboxWeeks:
     return inbox_weeks(inbox, settings.value("TICKET_INTEL_MAPPINGS_DIR"), cache)
 
 
-def check_config(taxonomy: str, triage: str, routing: str) -> None:
+def check_config(taxonomy: str, triage: str, routing: str, escalation: str = "") -> None:
     """Parse the configuration files a run reads before it starts: a mistake in one is named at once
     (file, line, column), not after the run has ingested, redacted and embedded the inbox, at the
     step that reads it. The command line passes the settings' files, a sensor its resources'."""
     from ticket_intel.core import taxonomy as tax
     from ticket_intel.core.triage_config import load_triage
+    from ticket_intel.core.triage_rules import load_escalation
 
     tax.load(taxonomy)
     load_triage(triage, routing)
+    load_escalation(escalation)
 
 
-def held_for_config(taxonomy: str, triage: str, routing: str) -> str | None:
+def held_for_config(taxonomy: str, triage: str, routing: str, escalation: str = "") -> str | None:
     """Why an unattended run would fail at its first step that reads configuration, or None. The
     sensor and the schedule request nothing until it is fixed, so an export is not ingested and
     embedded for a run that cannot finish; the next tick after the fix requests it."""
     try:
-        check_config(taxonomy, triage, routing)
+        check_config(taxonomy, triage, routing, escalation)
     except ValueError as exc:
         return f"waiting for the configuration to be fixed: {exc}"
     return None

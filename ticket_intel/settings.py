@@ -86,6 +86,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms", shapes=FILE),
     _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)", shapes=FILE),
     _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category", shapes=FILE),
+    _s("ESCALATION", "", "a team's escalation phrases (churn, legal threats, …; any language) that extend or replace "
+       "the shipped ticket_intel/escalation.yaml (docs/triage.md)", shapes=FILE),
     _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
     _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
     _s("MIN_WEEK_TICKETS", 30, "below this a week is ranked over the fewest weeks of the window that reach it"),

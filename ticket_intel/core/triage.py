@@ -7,14 +7,16 @@ the same encoder as the tickets). The subcategory is the first whose rules match
 nearest by embedding. Sentiment is VADER's compound score (its lexicon ships in the package);
 severity, escalation signals and frustration are rules; urgency follows from severity and
 escalation; routing from `routing.yaml`. Confidence is high when rules and embedding agree;
-`needs_review` marks low confidence and conflicting signals, and tickets outside the rules'
-language (English): the escalation signals and the theft and lost-card severity also read
-German, French, Spanish, Italian, Portuguese and Dutch, the categories only English.
+`needs_review` marks low confidence and conflicting signals, and tickets outside the rules' first
+language (English): the escalation signals (escalation.yaml) and the theft and lost-card severity
+also read German, French, Spanish, Italian, Portuguese and Dutch, and the rule families and the P1
+and P2 severity rules German, French and Spanish (families.yaml), each in its own tickets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -234,18 +236,20 @@ def triage_one(
     text: str, taxonomy: TriageTaxonomy, routing: Routing,
     pair_sims: dict[tuple[str, str], float] | None = None, language: str | None = None,
     learned: dict[str, float] | None = None, words: str | None = None, unread: bool = False,
+    escalation: Mapping[str, re.Pattern[str]] = rules.ESCALATION_RULES,
 ) -> dict:
     """Every triage field of one redacted ticket (without ids), from rules, optional similarities
     and the optional learned fallback's category probabilities (`learned_scores`); `words` is
     `rules.clean(text)` when the caller has it. `unread`: the ticket has nothing to read (a bare
     greeting, a chat's placeholder, a call's record without its words; its text for meaning is
-    empty), where the rules' reading is no finding and a person has to look."""
+    empty), where the rules' reading is no finding and a person has to look. `escalation`: the
+    signals' rules (`triage_rules.load_escalation`)."""
     words = rules.clean(text) if words is None else words
-    choice = choose(taxonomy, rules.families(words), pair_sims, learned)
+    choice = choose(taxonomy, rules.families(words, language), pair_sims, learned)
     signal_type = taxonomy.signal_type(choice.category, choice.subcategory)
     score = sentiment(words)
-    signals = rules.escalation_signals(words, score)
-    level, _ = rules.severity(words, signal_type, score, bool(signals))
+    signals = rules.escalation_signals(words, score, escalation)
+    level, _ = rules.severity(words, signal_type, score, bool(signals), language)
     mood = rules.frustration(text, _emotion(words, score), signals)
     urgency = rules.urgency_of(level, bool(signals))
     foreign = language is not None and str(language).lower() not in RULE_LANGUAGES
@@ -268,6 +272,7 @@ def triage(
     frame: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing,
     encode: Encode | None = None, vectors: np.ndarray | None = None,
     area_of: Callable[[str, list[str], str | None], str] | None = None, index: ZeroShot | None = None,
+    escalation: Mapping[str, re.Pattern[str]] = rules.ESCALATION_RULES,
 ) -> pd.DataFrame:
     """One triage row per ticket of `frame` (ticket_id, text; optional language, tags, product, and
     meaning_text: a ticket with nothing to read needs review).
@@ -275,7 +280,7 @@ def triage(
     `encode` embeds the category descriptions (unless `index` holds them already, as a server
     keeps it) and the texts, unless `vectors` has the tickets' embeddings (row-aligned); without
     `encode`, categories come from rules alone. `area_of(text, tags, product)`: the product-area
-    hook (e.g. the taxonomy.yaml matcher).
+    hook (e.g. the taxonomy.yaml matcher); `escalation`: the signals' rules.
     """
     texts = frame["text"].fillna("").astype(str).tolist()
     words = [rules.clean(t) for t in texts]
@@ -295,7 +300,7 @@ def triage(
         rows = []
         for i in range(start, stop):
             row = triage_one(texts[i], taxonomy, routing, sims[i] if sims else None, languages[i],
-                             learned[i] if learned else None, words[i], nothing[i])
+                             learned[i] if learned else None, words[i], nothing[i], escalation)
             row["product_area"] = area_of(texts[i], list(tags[i]) if tags[i] is not None else [],
                                           products[i] if isinstance(products[i], str) else None) if area_of else None
             rows.append(row)

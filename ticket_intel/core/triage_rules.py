@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel
 
 from ticket_intel.core.meaning import profane_words
 from ticket_intel.core.vocabulary import MONTH, SEVERITIES, URGENCIES
+from ticket_intel.core.yaml_text import STRICT, load_model
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"(?<!\w)[@.]?@\w+")
@@ -187,10 +192,10 @@ def matched(pattern: re.Pattern[str], text: str) -> list[str]:
 
 
 _CREDENTIAL = r"log ?in|logon|log on|sign ?in|password|passcode|pin|verification code|security code"
-# The escalation meanings and the theft, fraud and lost-card words in the other languages the
-# tool reads (German, French, Spanish, Italian, Portuguese, Dutch: those of normalize.VALEDICTION):
-# for each meaning the English rule lists, its common words and inflections there, no other
-# meaning. Patterns are lower-case ASCII (see `_rx`): an accented letter is written \w, and
+# The theft, fraud and lost-card words in the other languages the tool reads (German, French,
+# Spanish, Italian, Portuguese, Dutch: those of normalize.VALEDICTION; escalation.yaml holds the
+# escalation meanings in them): for each meaning the English rule lists, its common words and
+# inflections there, no other meaning. Patterns are lower-case ASCII (see `_rx`): an accented letter is written \w, and
 # `(?<![a-z])` after it keeps an English word out ("piraté", not "pirate").
 _COMPROMISE_ELSEWHERE = (
     r"gestohlen|geklaut|bestohlen|diebstahl\w*|betrug\w*|betr\wger\w*|betr\wgt|gehackt|unbefugt\w*|"
@@ -202,36 +207,12 @@ _COMPROMISE_ELSEWHERE = (
     r"perd\w+ (?:mi|la|el) (?:\w+ )?(?:tarjeta|m\wvil|cartera|billetera|tel\wfono)|"
     r"rubat[oa]|furto|truff\w+|smarrit[oa]|perso (?:la|il) (?:mia |mio )?(?:carta|telefono|portafoglio)|"
     r"roubad[oa]s?|roubo|roubaram|burla|perdi (?:o|a) (?:meu |minha )?(?:cart\wo|telem\wvel|celular|carteira)|"
-    r"gestolen|diefstal|oplichting|opgelicht|(?:pas|telefoon|portemonnee) (?:\w+ ){0,2}kwijt|kwijtgeraakt"
-)
-_CHURN_ELSEWHERE = (
-    r"k\wndig\w*|gek\wndigt|fristlos\w*|(?:konto|vertrag|abo\w*|mitgliedschaft)\w* (?:\w+ ){0,3}(?:schlie\w+en|aufl\w+sen|beenden)|"
-    r"(?:schlie\w+e|l\wse) (?:ich )?(?:mein|unser)\w* (?:konto|vertrag)|"
-    r"wechs\w+ (?:\w+ ){0,2}(?:zu|zur) (?:einer |einem )?(?:anderen|neuen) (?:bank|anbieter|versicherung)|(?:bank|anbieter) wechseln|"
-    r"r\wsili(?:ations?|er|ez|ons|e|es|\w|\ws|\wes?)\b|(?:cl\wtur|ferm|supprim|annul)\w* (?:mon |notre |le |mes )?"
-    r"(?:compte|contrat|abonnement)s?|d\wsabonn\w*|(?:pass|chang|part|all|vais)\w* (?:\w+ ){0,2}(?:une |un )?autre "
-    r"(?:banque|op\wrateur|fournisseur|compagnie)|changer de (?:banque|op\wrateur|fournisseur)|"
-    r"(?:dar\w*|den\w*|doy|d\w|dado) de baja|(?:cancel|cerr|anul|encerr|fech|chiud|cancell|annull)\w* "
-    r"(?:mi |la |el |nuestra |a minha |o meu |minha |meu |il mio |il |mio )?(?:cuenta|conta|conto|contrato|contratto|"
-    r"suscripci\wn|assinatura|abbonamento)|(?:cambi|pas|v|ir)\w* (?:\w+ ){0,2}(?:a )?otr[oa] (?:banco|compa\w\wa|"
-    r"proveedor|operador|entidad)|disdett\w*|disdir\w*|disdic\w*|recesso|"
-    r"opzeg\w*|opgezegd|(?:rekening|abonnement|contract) (?:\w+ ){0,2}(?:opheffen|sluiten)|overstap\w* naar (?:een )?andere"
-)
-_LEGAL_ELSEWHERE = (
-    r"\w*anw\wlt\w*|verklag\w*|klage einreich\w*|vor gericht|gerichtlich\w*|(?:rechtlich|juristisch)\w* schritte|"
-    r"verbraucherzentrale|verbraucherschutz\w*|schlichtungsstelle|ombudsmann|bafin|strafanzeige|anzeige erstatt\w*|"
-    r"avocat\w*|en justice|au tribunal|tribunaux|port\w* plainte|d\wpos\w* (?:une )?plainte|mise en demeure|"
-    r"m\wdiateur|association de consommateurs|ufc|dgccrf|acpr|"
-    r"abogad[oa]s?|demandar\w*|una demanda|denunci\w*|tribunales|juzgado|(?:acciones|medidas) legales|"
-    r"v\wa judicial|defensor del (?:cliente|consumidor)|banco de espa\wa|ocu|"
-    r"avvocat\w*|tribunale|azion\w* legal\w*|advogad[oa]s?|processar|a\w\wo judicial|"
-    r"advoca(?:at|ten)|rechtszaak|juridische stappen|consumentenbond|naar de rechter"
-)
-_REFUND_ELSEWHERE = (
-    r"r\wckerstatt\w*|erstattung\w*|r\wckzahlung\w*|r\wckbuchung\w*|geld zur\wck|entsch\wdigung\w*|"
-    r"rembours\w*|r\wtrofactur\w*|indemnis\w*|d\wdommag\w*|"
-    r"reembols\w*|devoluci\wn (?:del |de mi )?(?:dinero|importe|cargo|pago)|dev(?:uel|ol)v\w* (?:\w+ )?(?:el|mi) dinero|"
-    r"indemniz\w*|compensaci\wn|rimbors\w*|estorno\w*|terugbetal\w*|geld terug|restitutie|terugboeking\w*"
+    r"gestolen|diefstal|oplichting|opgelicht|(?:pas|telefoon|portemonnee) (?:\w+ ){0,2}kwijt|kwijtgeraakt|"
+    # Someone else used the card, a payment the customer never made or does not recognise.
+    r"jemand (?:\w+ ){0,3}(?:benutzt|verwendet)|(?:nie|nicht) (?:selbst )?(?:get\wtigt|autorisiert|veranlasst)|"
+    r"(?:zahlung|abbuchung|lastschrift|buchung)\w*,? die ich (?:\w+ )?(?:nicht|nie) (?:kenne|erkenne)|"
+    r"quelqu'un a (?:utilis\w|us\w)|(?:ne )?reconnais pas|jamais (?:fait|effectu\w|autoris\w)|"
+    r"no (?:lo |la )?reconozco|alguien (?:ha )?(?:usado|utilizado)|nunca (?:hice|realic\w|autoric\w)"
 )
 _MOVEMENT = r"(?:payment|charge|transaction|purchase|debit|withdrawal|transfer)s?"
 _COMPROMISE = (
@@ -418,126 +399,105 @@ RULE_FAMILIES: dict[str, re.Pattern[str]] = {
         r"will (?:i|you)|difference)\b"),
 }
 
-ESCALATION_RULES: dict[str, re.Pattern[str]] = {
-    "churn": _rx(
-        r"\b(cancel\w* (?:my |the |our )?(?:account|subscription|membership|contract|service|plan|prime)s?|"
-        r"(?:clos(?:e|ing)|delet(?:e|ing)|terminat(?:e|ing)|get(?:ting)? rid of) (?:my |the |our )?(?:account|contract)|"
-        r"(?:out of|break|end|exit) (?:my |the |our |this )?contract|"
-        r"(?:leav(?:e|ing)|switch\w*|mov(?:e|ing)) (?:\w+ )?(?:for|to) (?:a |your |their )?competitors?|"
-        r"(?:thinking|considering|think) (?:of |about )?(?:leaving|switching|cancel\w*)|"
-        r"(?:not|won'?t|never|stop) (?:be )?renew\w*|"
-        # Switching to a provider, not to a setting or a view ("how do I switch to dark mode").
-        r"(?:switch\w*|port\w*) (?:back |over )?to (?!(?:the |a |an |my |dark |light |night |\w+ )?(?:mode|view|tab|screen|"
-        r"page|window|settings?|version|theme|layout|menu|keyboard|language|branch|option)s?\b)\w+|"
-        r"(?:evaluat|consider|explor|look)\w* (?:\w+ )?alternatives|"
-        r"(?:mov(?:e|ing)|go(?:ing)?) (?:back )?to (?:another|a different|a new|other) (?:bank|provider|carrier|network|"
-        r"company|airline|service|supplier)|leav(?:e|ing) (?:you|your)|take my (?:business|money) elsewhere|"
-        r"never (?:use|shop|fly|buy|order|book|stay|travel)\w* (?:\w+ )?(?:with |from |at )?(?:you|your|here|again)|"
-        r"done with (?:you|your|(?:this|the) (?:bank|company|provider|carrier|network|airline|service|app))|(?:stop|stopping|quit|quitting) using|unsubscrib(?:e|ing)|"
-        # The complaint's last words ("… this is how you treat me? I'm done."), not done with a form.
-        r"(?:i'?m|i am|we'?re|we are) (?:so |just |totally |completely )?done(?=[.!]*\s*$)|"
-        r"(?:i'?m|i am|i will|i'?ll|going to|gonna) (?:uninstall\w*|delet\w* (?:the|your|this) app)|"
-        r"(?:find|look\w* for|search\w* for|shop\w* for) (?:a )?(?:new|another|different) (?:bank|provider|carrier|company|"
-        r"service|svc|airline|isp|network|supplier)|(?:it'?s|i'?m|we'?re) off to (?:\w+ ){0,3}?for (?:me|us)\b|"
-        r"(?:bothered|care\w*|interested) (?:about |in )?keeping (?:me|us)(?: as a customer)?|"
-        # Leaving until the company fixes something is leaving (GUIDE.md): "never flying ... until you sort out".
-        r"never (?:flying|using|shopping|ordering|booking|buying|staying|banking)\b[^.!?]{0,40}\buntil|"
-        r"(?:might|may|will|going to|gonna|about to) (?:have to )?(?:leave|drop|ditch)(?: (?:you|u|your|them)\b| *(?:[.!?,;]|$))|(?:new|another) (?:provider|carrier|isp|supplier)(?! of)|"
-        r"(?:never|before (?:i|we)|won'?t) (?:ever )?(?:sign up|sign on|subscribe|come back|return)\b[^.!?]{0,40}\bagain|"
-        r"switch\w* (?:providers|carriers|banks|networks|"
-        r"companies|airlines)|(?:make the|need to|going to|have to|want to|time to) switch|chang\w* (?:banks|providers|"
-        r"carriers|networks|airlines)|(?:going to|gonna|will|i'?ll|want to|wanna|about to) port|"
-        r"(?:the )?last time (?:i|we)(?:'ll| will)? (?:ever )?(?:fly|buy|shop|order|use|book|stay|travel|bank)\w*|"
-        r"never again (?:will|would|shall) (?:i|we)|stick\w* (?:with|to) (?:\w+ )?(?:in (?:the )?future|from now on|instead)|"
-        r"exclusively (?:be )?(?:using|flying|shopping|ordering|buying|banking)|\w*never\w*again\w*|early termination|"
-        r"(?:lost|lose|losing) (?:a |another )?(?:\w+ )?(?:loyal |long[- ]?time |good )?customers?(?! service| support| care)|(?:lost|lose|losing) (?:my|our) business|"
-        rf"{_CHURN_ELSEWHERE})\b"),
-    "legal_threat": _rx(
-        r"\b(lawyers?|attorneys?|solicitors?|sue|suing|lawsuit|legal (?:action|options|advice|route|steps)|"
-        r"(?:to|in|into) court|court (?:case|action|claim|order)|small claims|ombudsman|"
-        r"regulators?|trading standards|consumer (?:protection|rights)|better business bureau|bbb|fca|ftc|cfpb|"
-        r"ofcom|legal (?:claim|case|complaint|proceedings)|class action|"
-        # A report to an authority ("report you to the FTC"), not to a team ("please report this to the dev team").
-        r"report\w* (?:you|this|them|it) to (?:the )?(?:authorities|police|regulators?|government|attorney general|"
-        r"consumer \w+|fcc|fca|ftc|cfpb|bbb|better business bureau|ofcom|ombudsman|trading standards)|"
-        rf"{_LEGAL_ELSEWHERE})\b"),
-    "public_complaint": _rx(
-        r"\b(go(?:ing)? public|tell(?:ing)? (?:everyone|all my|my friends)|warn (?:everyone|others|people)|"
-        # A bad review, not any review ("where can I leave a review? I love it").
-        r"(?:writ(?:e|ing)|leav(?:e|ing)|post(?:ing)?|giv(?:e|ing)) (?:you )?(?:an? )?(?:very )?"
-        r"(?:bad|negative|1[- ]star|one[- ]star|terrible|awful|scathing) review|"
-        r"(?:post|share|spread|tweet)\w* (?:this|it|about (?:this|it)|my experience)\b[^.!?]{0,30}\b(?:everywhere|online|"
-        r"on (?:facebook|twitter|social media|reddit|youtube|instagram|tiktok))|"
-        r"(?:bad|negative|1[- ]star|one[- ]star) reviews? (?:of|about|for) you|the press|the media|the newspapers?|"
-        r"journalists?|go viral|never,? ever,? ever|stay away|avoid (?:them|this company|at all costs)|boycott|"
-        # Told to others, as an imperative ("PSA: don't use ...", "please do not use ..."), not what the
-        # customer or a component does ("I normally don't use ATMs", "LSTM layers don't use cuDNN").
-        r"(?:^|[.!?:;,]|please|pls|psa|so|just|and|people|guys|everyone|folks|seriously) *(?:do not|don'?t|never) (?:ever )?"
-        r"(?:use|buy from|fly with|shop at|bank with|do an? \w+ (?:loan )?with)|"
-        r"(?:to|tell|contact|call|write to) the papers|the papers (?:would|might|will|may)|"
-        # A warning to others (GUIDE.md): "practise caution when buying from", "don't let them fool you".
-        r"(?:practi[cs]e|exercise|use) caution|beware|don'?t let (?:\w+ ){0,3}fool you|"
-        r"(?<!i )(?<!we )(?<!they )(?<!you )(?<!it )(?:do not|don'?t) ever (?:use|buy|get|fly|shop|bank|order|book|trust))\b"),
-    "strong_negative": _rx(
-        r"\b(worst(?! case)|terrible|horrible|horrendous|awful|appalling|atrocious|disgust\w*|unacceptable|ridiculous|"
-        r"pathetic|useless|incomp\wten\w*|furious|livid|outraged|fed up|sick (?:of|and tired)|tired of|so over it|"
-        r"(?:i'?m|i am|we'?re|we are) (?:so |very |really |completely |totally )?over (?:them|you|u|it|this)\b|"
-        r"can'?t stand (?:you|u|your|them|this)\b|"
-        # Tweets in other languages say it in their words (GUIDE.md): the worst, terrible, incompetent, shameful.
-        r"schlechtest\w*|furchtbar\w*|schrecklich\w*|katastroph\w*|unversch\w+mt\w*|frechheit|"
-        r"inadmissible|honteu\w*|lamentable|scandaleu\w*|p\wsim[oa]s?|vergonzos[oa]|p\wssim[oa]s?|vergogna|"
-        r"(?:'ve|have|i|we) had enough(?= *(?:[.!?,;]|$| of (?:this|it|you|u|your|the)\b))|"
-        r"extremely (?:unhappy|annoyed|disappointed|upset|frustrated)|shocking|(?:not|n'?t) (?:at all )?acceptable|shit\w*|crap\w*|fuck\w*|wtf|damn\w*|piss\w*|"
-        r"bullshit|\w*sucks?|sucked|fuming|(?:so|really|very|extremely|absolutely|bloody) (?:mad|angry)|"
-        r"hate (?:you|u|your|ur)|f\*+c?k\w*|f\*+in\w*|fu?\*+king|sh\*+t\w*|s\*\*t|b\*+tch\w*|disgrace\w*|shameful|nightmare|filthy|seething|gtfo|stfu|shame on (?:you|u)|"
-        r"(?:what|where|who|why|how|when) (?:the )?tf(?![.\w])|wtaf|"
-        r"f (?:it|this|that|off|you|u)|(?:how|so|is|are|was|such|pure|absolute|total|complete|your|ur|this) "
-        r"(?:garbage|trash|rubbish)|(?:you|u)(?: guys| all|all)? (?:are|r) (?:a |such a |an? )?(?:frauds?|scam\w*|"
-        r"cheats?|thieves|crooks|liars|a joke|clowns|a clown show|a shambles))\b"),
-    "refund_chargeback": _rx(
-        r"\b(refund(?:s|ed)?|money back|charge ?backs?|disput\w*|reimburs\w*|compensat\w*|"
-        r"(?:give|pay) (?:me |us )?back (?:my|our) (?:money|cash|funds|deposit)|(?:return|refund) (?:me )?(?:my|our) "
-        r"(?:money|cash|funds|deposit)|want (?:my|our) money|"
-        r"(?:remove|reverse|return) (?:one of )?(?:those|the|this|that) (?:payment|charge)s?|"
-        r"(?:payment|charge)s? (?:to be |be )?(?:removed|reversed|refunded|returned)|give (?:it|them) back|"
-        r"give me (?:my )?(?:money|cash) back|refus\w* to (?:give|return|pay|refund) (?:me |us )?(?:back )?(?:my|our) (?:money|cash|funds|deposit)|"
-        # A charge the customer did not agree to, or should not have paid, is disputed.
-        r"charg\w* (?:me|us) for\b[^.!?]{0,40}\b(?:i|we) (?:(?:did|have|had)n'?t|(?:did|have|had) not|never) (?:\w+ )?"
-        r"(?:sign\w* up|order\w*|authori[sz]\w*|agree\w*|ask\w*|buy|bought|purchas\w*|subscrib\w*|use[ds]?)|"
-        r"(?:i|we) (?:should(?:n'?t| not)|should never) have (?:had to )?(?:pay|paid|been charged)|"
-        r"(?:unfair\w*|wrong\w*|incorrect\w*|illegal\w*) (?:over ?)?charg\w*|charg\w* (?:me |us )?(?:extra|twice|"
-        r"unfairly|wrongly|incorrectly)\b|double[- ]?charg\w*|over ?charg\w* (?:me|us)\b|"
-        r"(?:you|u|they)(?: guys| all)? (?:just |have |has )?(?:took|taken|take|taking|stole|stolen|steal\w*) (?:my|our) "
-        r"money|how (?:the \w+ )?(?:(?:can|could|dare|do|did) )?(?:you|u|they) (?:even )?(?:gonna |going to )?charge (?:me|us)|"
-        r"(?:took|taken|taking|stole|stolen|deduct\w*|withdr[ae]w\w*|debit\w*) (?:my |our |the )?money (?:\w+ )?(?:from|out of) (?:my|our)|"
-        r"(?:i |we |and )(?:was|were|got) (?:still |then |just |also )?(?:charged|billed|debited) (?:twice|again|\$|£|€|\d)|"
-        r"(?:i |we |and )(?:was|were|got) still (?:charged|billed|debited)|"
-        r"(?:reversal|reversion|refund) request|request\w* (?:a )?(?:reversal|reversion)|"
-        r"(?:i|we)(?:'ve| have)? been (?:\w+ )?(?:charged|billed|debited) (?:for|twice|again|\$|£|€|\d)|"
-        r"(?<!not )(?<!n't )charging (?:me|us)\b|why (?:did|do|have|should) (?:i|we) (?:\w+ )?(?:pay|paid)\b|why (?:is|was|has) (?:my|our|the) (?:bill|charge|invoice)|"
-        r"(?:bill|balance|invoice) (?:is |was )?still (?:\$|£|€|\d)|(?:reversal|reverse|reversed)(?: of)? (?:\w+ ){0,2}"
-        r"(?:transaction|payment|charge|transfer)|(?:transaction|payment|charge|transfer)s? reversal|"
-        rf"{_REFUND_ELSEWHERE})\b"),
-    "manager_request": _rx(
-        r"\b((?:speak|talk|get(?: me)?|want|need|ask(?:ing)? for|put me through|contact|see|give me|connect me|"
-        r"transfer me)(?: to| with)? "
-        r"(?:a |the |your |some |an? )?(?:manager|supervisor|someone (?:senior|in charge|higher up)|real (?:person|human))|"
-        r"(?:manager|supervisor),? please|complaints? department|head office|"
-        r"escalat(?:e|ed|ing) (?:this|it|my|the (?:issue|matter|case|complaint|problem)|to)|"
-        r"(?:please|pls|need to|want to|can you|could you|will you) escalate|escalation (?:team|department)|"
-        # Told to someone senior, not praise for an agent passed on ("tell your manager Sam was amazing").
-        r"(?:tell|forward|pass|cc|show) (?:this|it)? ?(?:on )?(?:to )?your (?:ceo|boss|manager|supervisor)"
-        r"(?![^.!?]*\b(?:amazing|great|awesome|excellent|fantastic|wonderful|brilliant|helpful|kind|lovely|thanks?))|"
-        r"(?:your )?(?:ceo|boss|manager|supervisor|head office) (?:will|is going to|gonna) (?:hear|know) (?:about|of) "
-        r"(?:this|it)|"
-        r"who(?:'s| is) (?:your |the )?(?:manager|supervisor|boss|ceo|in charge)|"
-        r"(?:your|a|the) (?:manager|supervisor) (?:to |needs to |should |must |will |can )?(?:call|contact|ring|e?mail|"
-        r"get in touch with) (?:me|us)|"
-        r"(?:file|filing|make|making|lodge|lodging|raise|raising|submit|submitting|register) (?:a |an |my )?(?:formal )?"
-        r"complaint|(?:speak|talk|get in touch|chat) (?:to|with) (?:a |an )?(?:human|real person|actual person|live person)|"
-        r"(?:who|where) (?:do|can|should|would|could) (?:i|we) (?:\w+ ){0,2}(?:to )?complain)\b"),
-    "long_wait": _rx(rf"\b({_LONG_WAIT})\b"),
-}
+# The escalation signals, in the order they are reported: their phrases are data (escalation.yaml
+# beside this package), so that a support team adds its own words, or another language's, without
+# editing code (TICKET_INTEL_ESCALATION); the wait's counts and spans are this module's vocabulary.
+SIGNALS = ("churn", "legal_threat", "public_complaint", "strong_negative", "refund_chargeback", "manager_request",
+           "long_wait")
+SHIPPED_SIGNALS = Path(__file__).resolve().parents[1] / "escalation.yaml"
+_File = TypeVar("_File", bound=BaseModel)
+_IN_CODE = {"long_wait": [_LONG_WAIT]}
+
+
+class _SignalsFile(BaseModel):
+    """escalation.yaml as written: per signal, per language, the phrases."""
+
+    model_config = STRICT
+
+    mode: Literal["extend", "replace"] = "extend"
+    signals: dict[Literal[SIGNALS], dict[str, list[str]]]  # type: ignore[valid-type]
+
+
+def _either_case(phrase: str) -> str:
+    """A lower-case phrase as a pattern over folded text, which keeps an accented capital (`fold`):
+    each accented letter matches in either case ("kündigung" reads "KÜNDIGUNG"). Raises ValueError
+    for a capital letter, re.error for no valid pattern."""
+    if any(c != c.lower() for c in re.sub(r"\\.", "", phrase)):
+        raise ValueError("write phrases in lower case (capitals are matched anyway)")
+    out, in_class, escaped = [], False, False
+    for c in phrase:
+        both = c + c.upper() if not c.isascii() and len(c.upper()) == 1 and c.upper() != c and not escaped else ""
+        out.append(c if not both else both if in_class else f"[{both}]")
+        in_class = (in_class and (c != "]" or escaped)) or (c == "[" and not escaped)
+        escaped = c == "\\" and not escaped
+    re.compile(pattern := "".join(out))
+    return pattern
+
+
+def _phrases(path: Path, model: type[_File], kind: str) -> _File:
+    """A file of phrases per name and language (`model`), each phrase checked: a valid pattern in lower
+    case (the rules read folded text); a mistake names the file and the phrase's place."""
+    if not path.exists():
+        raise ValueError(f"{kind} file {path} not found (the project ships {path.name})")
+    found = load_model(model, path.read_text(encoding="utf-8"), str(path))
+    sections = {s: getattr(found, s) for s in model.model_fields if isinstance(getattr(found, s), dict)}
+    for section, names in sections.items():
+        for name, languages in names.items():
+            for language, phrase in ((language, p) for language, words in languages.items() for p in words):
+                try:
+                    _either_case(phrase)
+                except (re.error, ValueError) as exc:
+                    raise ValueError(f"{path}: {section}.{name}.{language}: {phrase!r}: {exc}") from None
+    return found
+
+
+def _rule(phrases: list[str]) -> re.Pattern[str]:
+    """One rule of phrases: any of them, as whole words."""
+    return re.compile(rf"\b({'|'.join(phrases)})\b") if phrases else re.compile(r"(?!)")
+
+
+def load_escalation(path: str | Path | None = None) -> dict[str, re.Pattern[str]]:
+    """Each signal's rule: the shipped phrases, extended by the file at `path` (a team's), or for each
+    signal that file names replaced by its phrases when it says `mode: replace`."""
+    phrases = {name: list(_IN_CODE.get(name, [])) for name in SIGNALS}
+    for name, languages in _phrases(SHIPPED_SIGNALS, _SignalsFile, "escalation").signals.items():
+        phrases[name] += [_either_case(p) for words in languages.values() for p in words]
+    if path:
+        extra = _phrases(Path(path), _SignalsFile, "escalation")
+        for name, languages in extra.signals.items():
+            mine = [_either_case(p) for words in languages.values() for p in words]
+            phrases[name] = mine if extra.mode == "replace" else phrases[name] + mine
+    return {name: _rule(found) for name, found in phrases.items()}
+
+
+ESCALATION_RULES = load_escalation()
+
+
+class _FamiliesFile(BaseModel):
+    """families.yaml: per rule family, per language, the phrases."""
+
+    model_config = STRICT
+
+    families: dict[Literal[tuple(RULE_FAMILIES)], dict[str, list[str]]]  # type: ignore[valid-type]
+    severity: dict[Literal["P1", "P2"], dict[str, list[str]]] = {}
+
+
+def _by_language(names: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, re.Pattern[str]]]:
+    """Per language, each name's rule in it."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for name, languages in names.items():
+        for language, words in languages.items():
+            found.setdefault(language, {})[name] = [_either_case(p) for p in words]
+    return {language: {name: _rule(words) for name, words in rules.items()} for language, rules in found.items()}
+
+
+_SEVERITY_WHY = {"P1": "customers are blocked from a core task", "P2": "a degraded or surprising experience"}
+# The rule families and the P1 and P2 severity rules in other languages, read in the tickets detected
+# in each (families.yaml).
+_ELSEWHERE = _phrases(Path(__file__).resolve().parents[1] / "families.yaml", _FamiliesFile, "families")
+FAMILY_WORDS = _by_language(_ELSEWHERE.families)
+_SEVERITY_WORDS = {language: [(level, levels[level], _SEVERITY_WHY[level]) for level in sorted(levels)]
+                   for language, levels in _by_language(_ELSEWHERE.severity).items()}
 
 # Per-ticket severity: the first rule that matches, most severe first (a rule may refine a
 # broader one below it: "doesn't work properly" is degraded, not blocked).
@@ -561,14 +521,14 @@ _SEVERITY_RULES: list[tuple[str, re.Pattern[str], str]] = [
         r"work\w* (?:\w+ ){0,4}(?:until|unless)|"
         r"workaround|randomly|sometimes|intermittent\w*|flaky|unstable|unreliable)\b"),
      "it works, but wrongly, late or only sometimes"),
-    ("P1", _rx(rf"\b({_BLOCKED}|outages?)\b"), "customers are blocked from a core task"),
+    ("P1", _rx(rf"\b({_BLOCKED}|outages?)\b"), _SEVERITY_WHY["P1"]),
     ("P4", _rx(r"\b(typos?|translation|misaligned|cosmetic|colou?rs?|icons?|font|spacing)\b"),
      "a cosmetic issue"),
     ("P2", _rx(
         rf"\b({_DEGRADED}|twice|double|extra|overcharg\w*|charged|(?:got|get|pay|paid|had to pay) (?:an? )?"
         r"(?:fee|charge)|(?:there'?s|there is|there was) (?:an? )?(?:fee|charge)|fees? (?:on|for) my|charge on my|"
         r"rather than|instead of|again|still|fix)\b"),
-     "a degraded or surprising experience"),
+     _SEVERITY_WHY["P2"]),
 ]
 _MINOR = _rx(r"\b(warn(?:s|ed|ing|ings)?|deprecat\w*|typos?|misleading|unclear|confusing|docs|documentation)\b")
 _QUESTION_OR_REQUEST = _rx(
@@ -600,13 +560,15 @@ def why_question(text: str) -> bool:
     return bool(_WHY.search(text)) and not _ASKS_HOW.search(_WHY.sub(" ", text))
 
 
-def families(text: str) -> frozenset[str]:
-    """Names of the rule families whose pattern occurs in the (cleaned) text; a "what if"
-    question reports no failure; a why-question is a report (`why`), not a how-to question."""
+def families(text: str, language: str | None = None) -> frozenset[str]:
+    """Names of the rule families whose pattern occurs in the (cleaned) text, or whose words in the
+    ticket's `language` do (`FAMILY_WORDS`); a "what if" question reports no failure; a why-question
+    is a report (`why`), not a how-to question."""
     text = fold(text)
     found = frozenset(name for name, pattern in RULE_FAMILIES.items() if pattern.search(text))
     if "why" in found:
         found -= {"question"} if why_question(text) else {"why"}
+    found |= {name for name, pattern in FAMILY_WORDS.get(language or "", {}).items() if pattern.search(text)}
     return found - {"failure"} if hypothetical(text) else found
 
 
@@ -616,31 +578,34 @@ def judge_swearing(cleaned: Iterable[str]) -> None:
     profane_words(w for text in cleaned for w in _LETTERS.findall(fold(text)))
 
 
-def escalation_signals(text: str, mood: float = 0.0) -> list[str]:
-    """The explicit escalation signals in the (cleaned) text, in `ESCALATION_RULES` order; `mood`:
-    its sentiment (neutral when unknown). Swearing is strongly negative (GUIDE.md) whether or not
+def escalation_signals(text: str, mood: float = 0.0,
+                       signals: Mapping[str, re.Pattern[str]] = ESCALATION_RULES) -> list[str]:
+    """The explicit escalation signals in the (cleaned) text, in `SIGNALS` order; `mood`: its
+    sentiment (neutral when unknown); `signals`: the rules (`load_escalation`, the shipped by default). Swearing is strongly negative (GUIDE.md) whether or not
     the rule lists the word: a word the shared profanity model judges profane
     (`meaning.profane_words`: "hell", "stupid") counts too, unless the text is positive ("what the
     hell is this beautiful creation")."""
     text = fold(text)
-    found = [name for name, pattern in ESCALATION_RULES.items() if pattern.search(text)]
+    found = [name for name, pattern in signals.items() if pattern.search(text)]
     if "strong_negative" not in found and mood <= 0 and profane_words(_LETTERS.findall(text)):
-        found = [n for n in ESCALATION_RULES if n in found or n == "strong_negative"]
+        found = [n for n in signals if n in found or n == "strong_negative"]
     return found
 
 
 def severity(
     text: str, signal_type: str | None = None, sentiment: float = 0.0, escalating: bool = False,
+    language: str | None = None,
 ) -> tuple[str, str]:
     """(level, reason) of one cleaned ticket: the first impact rule that matches, else what its
     signal type usually weighs (GUIDE.md: a question, request or annoyance is P3), else P3 for a
     complaint, a question or request and P4 for the rest: without an impact cue, a ticket carrying
     an escalation signal (`escalating`) is a complaint (P3), never "no impact". A one-sentence
-    "what if" question is at most P3."""
+    "what if" question is at most P3. The P1 and P2 rules of the ticket's `language`
+    (families.yaml) are read after the first, of fraud, theft and broad outages."""
     text = fold(text)
     if _THANKED_FOR_A_FIX.search(text) and not _STILL_WRONG.search(text):
         return "P4", "thanks for a problem already solved"
-    for level, pattern, why in _SEVERITY_RULES:
+    for level, pattern, why in [_SEVERITY_RULES[0], *_SEVERITY_WORDS.get(language or "", ()), *_SEVERITY_RULES[1:]]:
         if pattern.search(text):
             if hypothetical(text) and SEVERITIES.index(level) < SEVERITIES.index("P3"):
                 return "P3", "a question about what would happen"

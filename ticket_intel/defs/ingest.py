@@ -56,7 +56,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
                 ranking: RankingConfig, triage_config: TriageConfig):
     # A run launched from the UI is checked here, as the command line, the sensor and the schedule check
     # theirs: a broken taxonomy failed only after the inbox was ingested, redacted, embedded and clustered.
-    runner.check_config(ranking.taxonomy, triage_config.triage, triage_config.routing)
+    runner.check_config(ranking.taxonomy, triage_config.triage, triage_config.routing, triage_config.escalation)
     weeks = weeks_of(context)
     with warehouse.connect() as con:  # the plan leaves such weeks out; a backfill, the sensor or --weeks may not
         retired = retired_before(con)

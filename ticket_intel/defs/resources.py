@@ -355,10 +355,12 @@ class ReportConfig(dg.ConfigurableResource):
 
 
 class TriageConfig(dg.ConfigurableResource):
-    """The triage categories and the routing of each category to a team and its SLAs."""
+    """The triage categories, the routing of each category to a team and its SLAs, and a team's own
+    escalation phrases (empty: the shipped ones)."""
 
     triage: str = E("TICKET_INTEL_TRIAGE")
     routing: str = E("TICKET_INTEL_ROUTING")
+    escalation: str = E("TICKET_INTEL_ESCALATION")
 
 
 class LLMConfig(dg.ConfigurableResource):

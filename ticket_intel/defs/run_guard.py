@@ -72,7 +72,7 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def held_for_config(ranking: RankingConfig, triage: TriageConfig) -> str | None:
     """`runner.held_for_config` on the files the sensor's and the schedule's resources name."""
-    return runner.held_for_config(ranking.taxonomy, triage.triage, triage.routing)
+    return runner.held_for_config(ranking.taxonomy, triage.triage, triage.routing, triage.escalation)
 
 
 def ensure_writer_pool(instance: dg.DagsterInstance) -> None:

@@ -1,6 +1,7 @@
 """ticket_triage: per ticket category, urgency, sentiment, escalation, team and SLA (core/triage.py)."""
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 import dagster as dg
@@ -17,6 +18,7 @@ from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_triage
 from ticket_intel.core.triage_llm import llm_triage_frame
+from ticket_intel.core.triage_rules import load_escalation
 from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.resources import (
     EmbeddingConfig,
@@ -60,6 +62,7 @@ def _facts(out: pd.DataFrame) -> dict[str, dg.MetadataValue]:
 def triage_week(
     con: duckdb.DuckDBPyConnection, week: date, taxonomy: TriageTaxonomy, routing: Routing, areas: tax.Taxonomy,
     encode: Encode, index: ZeroShot, model_key: str, llm: LLMConfig, call: Breaker | None, run_id: str,
+    escalation: Mapping[str, re.Pattern[str]],
 ) -> pd.DataFrame:
     tickets = wh.triage_input(con, [week], model_key)
     if tickets.empty:
@@ -69,7 +72,8 @@ def triage_week(
     def area_of(text: str, tags: list[str], product: str | None) -> str:
         return tax.assign_area(areas.for_product(product), [text], [tags])
     vectors = _vectors(tickets, encode, wh.EmbeddingStore(con, model_key))
-    out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index)
+    out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index,
+                 escalation=escalation)
     if call is not None:
         out = llm_triage_frame(tickets["text"].tolist(), out, taxonomy, routing, llm.model, llm.answers(con), call,
                                llm.concurrency)
@@ -94,15 +98,18 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
         return encoder.encode(list(texts), embedding.model, embedding.batch_size, embedding.backend)
 
     index = zero_shot_index(taxonomy, encode)
+    escalation = load_escalation(triage_config.escalation)
     model_key = embedding.cache_key()
     call = llm.caller(context)
     with warehouse.connect() as con:
         for week in weeks_of(context):
             out = triage_week(con, week, taxonomy, routing, areas, encode, index, model_key, llm, call,
-                              context.run.run_id)
+                              context.run.run_id, escalation)
             week_facts(context, week, _facts(out))
     return dg.MaterializeResult(metadata={
         "triage_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.triage))),
         "routing_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.routing))),
+        "escalation_version": dg.MetadataValue.text(
+            tax.content_hash(tax.locate(triage_config.escalation)) if triage_config.escalation else "shipped"),
         **llm_outcome(context, call),
     })
