@@ -51,6 +51,11 @@ def run(counts: dict[str, dict[int, int]], events: list[dict[str, object]], pare
     return families.detect(context(frame, wk(7), births, events, parents, split_at), ranked(frame, wk(7)))
 
 
+# A steady queue around the themes a test watches: in a queue of two or three themes alone, their rising
+# together is a surge of the whole queue (core/surges.py), told as one alert.
+QUEUE = {"Q": dict.fromkeys(range(1, 8), 100)}
+
+
 def test_families_join_splits_transitively_and_nothing_else():
     events = [*SPLIT, {"theme_id": "T3", "event": "split", "related_theme_ids": ["T2"]},
               {"theme_id": "T4", "event": "new_group", "related_theme_ids": ["T1"]},
@@ -78,7 +83,7 @@ def test_a_family_spike_counts_each_piece():
 
 
 def test_pieces_each_below_the_floor_spike_together():
-    counts = {"T1": {**{k: 3 for k in range(1, 7)}, 7: 7}, "T2": {**{k: 2 for k in range(1, 7)}, 7: 7}}
+    counts = {"T1": {**{k: 3 for k in range(1, 7)}, 7: 7}, "T2": {**{k: 2 for k in range(1, 7)}, 7: 7}, **QUEUE}
     assert run(counts, []) == []  # 7 tickets each: below the count floor
     alerts = run(counts, SPLIT)
     assert [(a["theme_id"], a["tickets"]) for a in alerts] == [("T1", 14)]
@@ -86,7 +91,7 @@ def test_pieces_each_below_the_floor_spike_together():
 
 def test_a_piece_split_off_this_week_from_this_week_s_tickets_alone_is_a_new_pattern_not_a_spike():
     # PowerToys' Workspaces module: 46 titles in its first week, split off Awake by three older ones
-    counts = {"T1": {k: 5 for k in range(1, 8)}, "T2": {4: 1, 6: 2, 7: 30}}
+    counts = {"T1": {k: 5 for k in range(1, 8)}, "T2": {4: 1, 6: 2, 7: 30}, **QUEUE}
     alerts = run(counts, SPLIT, split_at={"T2": wk(7)})
     assert [(a["kind"], a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [
         (anomalies.NEW_PATTERN, "T2", 30, ["T1"])]
@@ -127,7 +132,7 @@ def test_a_spike_one_piece_carries_alone_is_still_counted_with_the_piece_split_o
     """The sample's planted spike: 27 declined card payments in its theme beside 10 in the piece split off
     it that week read "27 … of 8.5/week" once a piece spiking alone was the alert; issue 11 asks for one
     alert with the combined count."""
-    counts = {"T1": {**{k: 8 for k in range(1, 7)}, 7: 27}, "T2": {**{k: 3 for k in range(1, 7)}, 7: 8}}
+    counts = {"T1": {**{k: 8 for k in range(1, 7)}, 7: 27}, "T2": {**{k: 3 for k in range(1, 7)}, 7: 8}, **QUEUE}
     alerts = run(counts, SPLIT, split_at={"T2": wk(7)})
     assert [(a["kind"], a["theme_id"], a["tickets"], a["related_theme_ids"]) for a in alerts] == [
         (anomalies.SPIKE, "T1", 35, ["T2"])]
@@ -136,7 +141,7 @@ def test_a_spike_one_piece_carries_alone_is_still_counted_with_the_piece_split_o
 def test_a_piece_a_reviewer_marked_not_a_theme_is_no_part_of_its_family_s_spike():
     """The sample's planted spike, its theme dismissed by a reviewer, paged again under the sibling
     split off it ("Card payment · didn't work — 37 tickets"), which held 10 of them."""
-    counts = {"T1": {**{k: 8 for k in range(1, 7)}, 7: 27}, "T2": {**{k: 3 for k in range(1, 7)}, 7: 8}}
+    counts = {"T1": {**{k: 8 for k in range(1, 7)}, 7: 27}, "T2": {**{k: 3 for k in range(1, 7)}, 7: 8}, **QUEUE}
     frame = window(counts)
     ctx = context(frame, wk(7), events=SPLIT, split_at={"T2": wk(7)})
     dismissed = replace(ctx, review=ReviewState(not_a_theme={"T1"}))
@@ -156,7 +161,7 @@ def test_a_family_is_joined_by_the_splits_of_the_window_only():
 
 
 def test_unrelated_themes_spike_separately():
-    counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}}
+    counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11}, **QUEUE}
     assert sorted(a["theme_id"] for a in run(counts, [])) == ["T1", "T2"]
 
 
@@ -187,10 +192,10 @@ def test_a_family_that_spikes_is_tested_before_its_members_and_spares_their_spik
     first, and a theme's spike test runs once (the family's, under its lead's id), with the same alerts."""
     tested: list[str] = []
     spike = anomalies._spike
-    monkeypatch.setattr(anomalies, "_spike", lambda ctx, theme, settings: tested.append(theme["theme_id"]) or
-                        spike(ctx, theme, settings))
+    monkeypatch.setattr(anomalies, "_spike", lambda ctx, theme, settings, surged: tested.append(theme["theme_id"])
+                        or spike(ctx, theme, settings, surged))
     counts = {"T1": {**{k: 6 for k in range(1, 7)}, 7: 14}, "T2": {**{k: 4 for k in range(1, 7)}, 7: 11},
-              "T3": {k: 5 for k in range(1, 8)}}
+              "T3": {k: 5 for k in range(1, 8)}, **QUEUE}
     alerts = run(counts, SPLIT)
     assert [(a["kind"], a["theme_id"], a["tickets"]) for a in alerts] == [(anomalies.SPIKE, "T1", 25)]
-    assert sorted(tested) == ["T1", "T3"]  # the family under T1, and T3 alone; not T1 and T2 again
+    assert sorted(tested) == ["Q", "T1", "T3"]  # the family under T1, T3 and Q alone; not T1 and T2 again

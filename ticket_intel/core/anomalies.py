@@ -34,6 +34,14 @@ the first week every theme is born, so none is new), the first week it is a them
 with enough tickets from enough customers, never ranked before, and its tickets never that
 many in an earlier week of the window (else the pattern was there all along and only its
 clustering is new).
+
+A week whose whole queue surged (a release, a conference, an outage of everything) is one alert,
+`queue_surge`, one per week and scope (the product when themes form per product, else the whole
+queue): the scope's tickets spiked against its own usual weeks by the spike test (`queue_surges`).
+A theme spike that week is also tested against its baseline scaled by the growth of the queue
+around it (`queue_scale`): one that passes pages as any spike; one that does not rose with the
+queue (`with_queue`), and is recorded and told in the surge alert, not paged on its own. A week
+whose queue did not surge takes the spike path alone.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ from ticket_intel.core.subgroups import NEW_GROUP
 
 SPIKE = "volume_spike"
 NEW_PATTERN = "new_pattern"
+QUEUE_SURGE = "queue_surge"
 POISSON = "poisson"
 NEGATIVE_BINOMIAL = "negative_binomial"
 DISTRIBUTIONS = (POISSON, NEGATIVE_BINOMIAL)
@@ -64,7 +73,7 @@ EVENT_GAP_WEEKS = 1
 COLUMNS = [
     "alert_key", "week_start", "theme_id", "kind", "label", "tickets", "customers", "baseline", "ratio",
     "p_value", "customer_baseline", "top_customer_tickets", "concentrated", "baseline_weeks", "example_ticket_ids",
-    "related_theme_ids", "related_labels", "since", "related_tickets", "example_lines",
+    "related_theme_ids", "related_labels", "since", "related_tickets", "example_lines", "with_queue",
 ]
 # An example's first line quoted in a page, shortened to this many characters: three of them keep a
 # page's text near 1,000 characters, well inside Slack's 4,000 for a message's text.
@@ -79,9 +88,31 @@ def began_before(since: Any, week: Any) -> bool:
 
 
 def continuing(alert: Mapping[str, Any]) -> bool:
-    """Whether an alert is a spike that continues the event of the weeks before it (`since`, the week it
-    began): reported, and told to the theme's tracker issue, but not paged again (docs/alerts.md)."""
-    return alert["kind"] == SPIKE and began_before(alert.get("since"), alert["week_start"])
+    """Whether an alert is a spike or a queue surge that continues the event of the weeks before it
+    (`since`, the week it began): reported, and a spike told to the theme's tracker issue, but not paged
+    again when its first week was (docs/alerts.md)."""
+    return alert["kind"] in (SPIKE, QUEUE_SURGE) and began_before(alert.get("since"), alert["week_start"])
+
+
+def first_key(alert: Mapping[str, Any]) -> str:
+    """The key of the first week's alert of the event a continuing alert belongs to."""
+    began = pd.Timestamp(alert["since"]).date()
+    if alert["kind"] == QUEUE_SURGE:
+        return surge_key(alert["label"] if isinstance(alert.get("label"), str) else "", began)
+    return alert_key(alert["theme_id"], began, alert["kind"])
+
+
+def rose_with_queue(alert: Mapping[str, Any]) -> bool:
+    """Whether an alert is a spike that rose with a surge of its queue (`with_queue`): reported, and
+    told in the week's `queue_surge` alert, not paged on its own; False for a row stored before."""
+    value = alert.get("with_queue")
+    return alert["kind"] == SPIKE and value is not None and not pd.isna(value) and bool(value)
+
+
+def scope_name(alert: Mapping[str, Any]) -> str:
+    """A queue surge's scope as a sentence names it: the whole queue, or a product's (its `label`)."""
+    label = alert.get("label")
+    return f"Product {label}'s queue" if isinstance(label, str) and label else "The whole queue"
 
 
 def named(alerts: Sequence[Mapping[str, Any]], label_of: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -197,6 +228,12 @@ def alert_key(theme_id: str, week: date, kind: str) -> str:
     return f"{theme_id}|{week.isoformat()}|{kind}"
 
 
+def surge_key(scope: str, week: date) -> str:
+    """A queue surge's key, one per (scope, week): "queue|2024-06-10|queue_surge" for the whole queue,
+    "queue:<product>|…" for a product's."""
+    return alert_key(f"queue:{scope}" if scope else "queue", week, QUEUE_SURGE)
+
+
 def _sized_before(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], settings: AlertSettings) -> bool:
     """Whether the theme's tickets were already theme-sized in an earlier week of the window."""
     tickets, customers = tc.series(counts, theme_id, weeks), tc.series(counts, theme_id, weeks, "customers")
@@ -300,9 +337,11 @@ def _history(ctx: WeekContext, theme_id: str, settings: AlertSettings) -> list[d
     return baseline_weeks(ctx.week, ctx.data_weeks, None)
 
 
-def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) -> dict[str, Any] | None:
+def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings,
+           surged: Mapping[str, object]) -> dict[str, Any] | None:
     """A spike against the theme's normal weeks; one that follows spiked weeks (`event_start`) continues
-    their event, which began (`since`) at the first of them."""
+    their event, which began (`since`) at the first of them. In a week its queue surged (`surged`), one
+    that does not spike against its baseline scaled by the queue around it rose `with_queue`."""
     theme_id = str(theme["theme_id"])
     weeks = _history(ctx, theme_id, settings)
     flags = spiked(tc.series(ctx.counts, theme_id, weeks), settings)
@@ -313,9 +352,78 @@ def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings) 
     by_customer = spike_test(int(theme["customers"]), tc.series(ctx.counts, theme_id, normal, "customers"),
                              settings, min_count=0)
     began = event_start(flags)
+    with_queue = theme_scope(ctx, theme_id) in surged and not _beyond_queue(ctx, theme_id, test.count, normal, settings)
     return {"kind": SPIKE, "baseline": test.baseline, "ratio": test.ratio, "p_value": test.p_value,
             "customer_baseline": by_customer.baseline, "concentrated": not by_customer.is_spike,
-            "baseline_weeks": test.weeks, "since": None if began is None else weeks[began]}
+            "baseline_weeks": test.weeks, "since": None if began is None else weeks[began], "with_queue": with_queue}
+
+
+def queue_scale(now: np.ndarray, usual: np.ndarray, settings: AlertSettings = AlertSettings()) -> float:
+    """How many times its usual size the queue around a theme is this week when it surged, else 1 (`now`:
+    each other series' tickets this week; `usual`: theirs in the theme's baseline weeks, series x weeks).
+
+    The queue around surged when its tickets are beyond their usual weeks by the spike test's own tail,
+    and by how much is the median of the series' growth, each against its mean and weighted by it (a
+    series of 0.3 a week says little), not the total's: a surge lifts the themes together, where one new
+    issue lifts the total alone (PowerToys' new Workspaces module, 43 of 2024-09-02's 102 titles, made
+    the total 2.5x). Never below 1: a theme that held steady while the others fell is not news."""
+    rates = usual.mean(axis=1) if usual.shape[1] else np.zeros(len(usual))
+    existed = rates > 0  # a series with no tickets then has no rate to grow from
+    if not existed.any() or tail_probability(int(now.sum()), usual.sum(axis=0), settings) >= settings.max_p_value:
+        return 1.0
+    growth, weight = now[existed] / rates[existed], rates[existed]
+    order = np.argsort(growth)
+    half = np.searchsorted(np.cumsum(weight[order]), weight.sum() / 2)
+    return max(1.0, float(growth[order][half]))
+
+
+def beyond_queue(count: int, usual: Sequence[float], around_now: np.ndarray, around_usual: np.ndarray,
+                 settings: AlertSettings) -> bool:
+    """Whether `count` spikes against the `usual` weeks' counts scaled by the queue around them
+    (`queue_scale` of `around_now` against `around_usual`): a theme that grew more than that queue."""
+    scale = queue_scale(around_now, around_usual, settings)
+    return spike_test(count, [n * scale for n in usual], settings).is_spike
+
+
+def _beyond_queue(ctx: WeekContext, theme_id: str, count: int, normal: Sequence[date], settings: AlertSettings
+                  ) -> bool:
+    """`beyond_queue` for a theme of the week, on its baseline weeks and the other series of its scope."""
+    kept = list(normal)[-settings.baseline_weeks:]
+    queue = tc.around(ctx.queue, theme_id, [*kept, ctx.week])
+    return beyond_queue(count, tc.series(ctx.counts, theme_id, kept), queue[:, -1], queue[:, :-1], settings)
+
+
+def theme_scope(ctx: WeekContext, theme_id: str) -> str:
+    """The scope that holds most of a theme's tickets this week (`counts.queue_counts`)."""
+    rows = ctx.queue[(ctx.queue["theme_id"] == theme_id) & (ctx.queue["ticket_week"] == ctx.week)]
+    return str(rows.loc[rows["tickets"].idxmax(), "scope"]) if len(rows) else ""
+
+
+def against_usual(count: int, history: Sequence[int], settings: AlertSettings) -> tuple[SpikeTest, int | None]:
+    """The spike test of `count` against the weeks of `history` (oldest first) that did not spike, and the
+    index of the first week of the event it continues (`event_start`), None when it begins one."""
+    flags = spiked(history, settings)
+    test = spike_test(count, [n for n, f in zip(history, flags, strict=True) if not f], settings)
+    return test, event_start(flags)
+
+
+def queue_test(ctx: WeekContext, scope: str, settings: AlertSettings, leave_out: frozenset[str] = frozenset()
+               ) -> tuple[SpikeTest, date | None]:
+    """A scope's tickets this week, less the series in `leave_out`, against the window's earlier weeks of
+    data (`against_usual`): the spike test a theme's count takes, on the queue; with the week its event
+    began when it continues one (Swift's WWDC weeks, 2024-06-10 and 06-17)."""
+    rows = ctx.queue[(ctx.queue["scope"] == scope) & ~ctx.queue["theme_id"].isin(leave_out)]
+    by_week = rows.groupby("ticket_week")["tickets"].sum()
+    weeks = [w for w in ctx.data_weeks if w < ctx.week]
+    test, began = against_usual(int(by_week.get(ctx.week, 0)), [int(by_week.get(w, 0)) for w in weeks], settings)
+    return test, None if began is None else weeks[began]
+
+
+def queue_surges(ctx: WeekContext, settings: AlertSettings) -> dict[str, tuple[SpikeTest, date | None]]:
+    """The scopes whose queue spiked this week, with their tests and the week each event began (`queue_test`)."""
+    scopes = sorted(set(ctx.queue.loc[ctx.queue["ticket_week"] == ctx.week, "scope"]))
+    tests = {scope: queue_test(ctx, scope, settings) for scope in scopes}
+    return {scope: test for scope, test in tests.items() if test[0].is_spike}
 
 
 def week_themes(ctx: WeekContext, themes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -338,6 +446,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
     """
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     top_customer = this_week.groupby(["theme_id", "customer"]).size().groupby(level=0).max()
+    surged = queue_surges(ctx, settings)
     alerts: list[dict[str, Any]] = []
     for theme in themes:
         theme_id = str(theme["theme_id"])
@@ -348,7 +457,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
             "top_customer_tickets": int(top_customer.get(theme_id, 0)),
             "example_ticket_ids": examples, "example_lines": example_lines(ctx.window, examples),
             "related_theme_ids": [], "related_labels": [],  # filled in by core/families.py
-            "since": None, "related_tickets": [],
+            "since": None, "related_tickets": [], "with_queue": False,
         }
         pattern = _new_pattern(ctx, theme, settings, base["top_customer_tickets"])
         if pattern is not None:
@@ -357,7 +466,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: Aler
                 "kind": NEW_PATTERN, "ratio": None, "customer_baseline": 0.0,
                 "concentrated": 2 * base["top_customer_tickets"] > base["tickets"]}
         else:
-            found = None if theme_id in counted_apart else _spike(ctx, theme, settings)
+            found = None if theme_id in counted_apart else _spike(ctx, theme, settings, surged)
         if found is not None:
             alerts.append({**base, **found, "alert_key": alert_key(theme_id, ctx.week, found["kind"])})
     return alerts

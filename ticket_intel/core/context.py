@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.counts import customer_key, theme_week_counts
+from ticket_intel.core.counts import customer_key, queue_counts, theme_week_counts
 from ticket_intel.core.rates import first_week_partial
 from ticket_intel.core.review import ReviewState, canonical_themes
 from ticket_intel.core.theme_triage import attach_triage
@@ -66,6 +66,7 @@ class WeekContext:
     review: ReviewState
     counts: pd.DataFrame  # core/counts.py COLUMNS
     data_weeks: list[date]  # the window's weeks that hold data, oldest first (`data_weeks_of`)
+    queue: pd.DataFrame  # the whole window's tickets per scope, theme and week (`counts.queue_counts`)
     first_seen: Mapping[str, date] = field(default_factory=dict)
     births: Mapping[str, date] = field(default_factory=dict)
     origins: Mapping[str, str | None] = field(default_factory=dict)  # how each theme appeared (staging.themes)
@@ -78,7 +79,7 @@ class WeekContext:
     def nbytes(self) -> int:
         """Memory the context holds: its window (strings included) and vectors dominate."""
         return int(self.window.memory_usage(deep=True).sum() + self.vectors.nbytes
-                   + self.counts.memory_usage(deep=True).sum())
+                   + self.counts.memory_usage(deep=True).sum() + self.queue.memory_usage(deep=True).sum())
 
     @property
     def this_week(self) -> pd.DataFrame:
@@ -128,6 +129,7 @@ def make_context(
         week=week, weeks=weeks, window=frame,
         vectors=np.zeros((len(frame), 0), dtype=np.float32) if vectors is None else vectors,
         review=review, counts=theme_week_counts(frame), data_weeks=data_weeks,
+        queue=queue_counts(frame, products_apart),
         first_seen=first_seen,
         births={t: b for t, b in born.items() if b is not None}, origins=dict(origins or {}), ranked_before=ranked_before,
         families=dict(families or {}), parents=dict(parents or {}), products_apart=products_apart,

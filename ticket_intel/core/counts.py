@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ticket_intel.core.vocabulary import NO_PRODUCT
+
 COLUMNS = ["theme_id", "ticket_week", "tickets", "customers"]
+QUEUE_KEYS = ["scope", "theme_id", "ticket_week"]
 NO_ROWS = np.array([], dtype=np.intp)  # the rows of a key that has none
 
 
@@ -42,6 +45,33 @@ def theme_week_counts(window: pd.DataFrame) -> pd.DataFrame:
     grouped = themed.groupby(["series_theme_id", "ticket_week"])
     out = pd.DataFrame({"tickets": grouped.size(), "customers": grouped["customer"].nunique()}).reset_index()
     return out.rename(columns={"series_theme_id": "theme_id"})[COLUMNS]
+
+
+def scope_of(window: pd.DataFrame, products_apart: bool) -> pd.Series | str:
+    """Each ticket's queue: its product when themes form within each product, else the whole queue."""
+    return window["product"].fillna(NO_PRODUCT) if products_apart and "product" in window else NO_PRODUCT
+
+
+def queue_counts(window: pd.DataFrame, products_apart: bool = False) -> pd.DataFrame:
+    """Tickets per (scope, series theme, ticket week) of the whole window, themed or not ("" for none):
+    the queue a theme's week is set against (core/anomalies.py, `queue_scale`). The scope is the
+    product when themes form within each product, so one product's surge does not raise another's
+    expectations; else the whole queue."""
+    frame = pd.DataFrame({"scope": scope_of(window, products_apart), "theme_id": window["series_theme_id"].fillna(""),
+                          "ticket_week": window["ticket_week"]})
+    return frame.groupby(QUEUE_KEYS).size().rename("tickets").reset_index()
+
+
+def around(queue: pd.DataFrame, theme_id: str, weeks: Sequence[date]) -> np.ndarray:
+    """The queue around one theme: each other series of the scopes its tickets are in (the unthemed as
+    one), by week (series x `weeks`). The theme's own tickets are left out, so a spike large enough to
+    move the queue does not raise its own expectation."""
+    scopes = set(queue.loc[queue["theme_id"] == theme_id, "scope"])
+    rows = queue[queue["scope"].isin(scopes) & (queue["theme_id"] != theme_id)]
+    if rows.empty:
+        return np.zeros((0, len(weeks)), dtype=int)
+    table = rows.pivot_table(index="theme_id", columns="ticket_week", values="tickets", aggfunc="sum", fill_value=0)
+    return table.reindex(columns=list(weeks), fill_value=0).to_numpy(dtype=int)
 
 
 def customers_over(window: pd.DataFrame, theme_id: str, weeks: Sequence[date]) -> int:

@@ -38,7 +38,7 @@ from datetime import date
 
 import pandas as pd
 
-from ticket_intel.core import anomalies
+from ticket_intel.core import anomalies, surges
 from ticket_intel.core.anomalies import AlertSettings
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.counts import theme_week_counts
@@ -107,14 +107,15 @@ def _family_theme(members: Sequence[str], ranked: Mapping[str, Mapping[str, obje
 def _as_one(ctx: WeekContext, members: Sequence[str], lead: str, family: str) -> WeekContext:
     """The week's context with a family's members counted as its lead theme: the family's rows alone
     (a copy of the whole window per family took half the alerts of a 1M-ticket run), over the
-    window's weeks of data."""
+    window's weeks of data, and the queue around the family outside it."""
     rows = (ctx.window["theme_id"].isin(members) | ctx.window["series_theme_id"].isin(members)).to_numpy()
     window = ctx.window[rows].copy()
     for column in ("theme_id", "series_theme_id"):
         window[column] = window[column].where(~window[column].isin(members), lead)
     births = {lead: ctx.births[family]} if family in ctx.births else {}  # the family began with its first theme
+    queue = ctx.queue.assign(theme_id=ctx.queue["theme_id"].where(~ctx.queue["theme_id"].isin(members), lead))
     return replace(ctx, window=window, vectors=ctx.vectors[rows], counts=theme_week_counts(window), births=births,
-                   ranked_before=frozenset({lead}))
+                   ranked_before=frozenset({lead}), queue=queue)
 
 
 def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: AlertSettings | None = None
@@ -148,4 +149,4 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]]  # type: ignore[index]
                if a["kind"] == anomalies.NEW_PATTERN and a["theme_id"] in ctx.parents else []}
               for a in anomalies.detect(ctx, themes, settings, frozenset(counted))]  # a spike is counted with no parent
-    return alerts + spikes
+    return surges.with_surges(ctx, alerts + spikes, settings)

@@ -12,17 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import pandas as pd
-
 from ticket_intel.core.anomalies import (
     NEW_PATTERN,
-    SPIKE,
-    alert_key,
+    QUEUE_SURGE,
     began_before,
     continuing,
+    first_key,
     listed,
     related_counts,
     related_names,
+    rose_with_queue,
+    scope_name,
 )
 from ticket_intel.core.releases import REGRESSION, describe_after_release, describe_regression
 from ticket_intel.core.report import report_file
@@ -75,12 +75,12 @@ class Outbox:
 
     def add(self, alerts: Iterable[Mapping[str, Any]], kind: str) -> None:
         """Queue the alerts of `kind` not delivered yet (the newest numbers win), but a spike that
-        continues an event whose first week was delivered: one event, one page."""
+        continues an event whose first week was delivered, or rose with a surge of its queue (told in
+        the surge's alert): one event, one page."""
         for alert in alerts:
             key = alert["alert_key"]
-            paged = continuing(alert) and alert_key(
-                alert["theme_id"], pd.Timestamp(alert["since"]).date(), SPIKE) in self.sent
-            if alert["kind"] == kind and key not in self.sent and not paged:
+            paged = continuing(alert) and first_key(alert) in self.sent
+            if alert["kind"] == kind and key not in self.sent and not paged and not rose_with_queue(alert):
                 self.pending[key] = {**self.pending.get(key, {"attempts": 0}), "alert": dict(alert)}
 
     def delivered(self, key: str) -> int:
@@ -102,9 +102,11 @@ def ui_link(ui_url: str, week: str, asset: str = REPORT_ASSET) -> str:
     return f"{ui_url.rstrip('/')}/assets/{quote(asset)}?{query}"
 
 
-def report_link(reports_url: str, week: str, theme_id: str) -> str:
-    """The theme's card in the week's HTML report, where the reports are published."""
-    return f"{reports_url.rstrip('/')}/{report_file(week, 'html')}#{quote(theme_id)}"
+def report_link(reports_url: str, week: str, theme_id: str | None) -> str:
+    """The theme's card in the week's HTML report, where the reports are published; the report's alerts
+    for an alert of no theme, the queue surge heading its volume spikes."""
+    anchor = quote(theme_id) if theme_id else "queue-surge"
+    return f"{reports_url.rstrip('/')}/{report_file(week, 'html')}#{anchor}"
 
 
 def _pieces(alert: Mapping[str, Any], related: list[str]) -> str:
@@ -128,9 +130,32 @@ def _examples(alert: Mapping[str, Any]) -> str:
     return f" Examples: {', '.join(said)}." if said else ""
 
 
+# The spikes a surge's message names; the rest are counted ("+2").
+SURGE_NAMES = 3
+
+
+def describe_surge(alert: Mapping[str, Any]) -> str:
+    """A queue surge as one sentence, with the theme spikes that rose with it, the largest first: "The
+    whole queue is 2.6x its usual volume in the week of 2024-06-10 (55 vs 21.2/week), across 3 themes
+    that rose with it: …"."""
+    names, counts = related_names(alert), related_counts(alert) or []
+    said = [f"{name} {n}" for name, n in zip(names, counts, strict=True)] if counts else names
+    more = f" (+{len(said) - SURGE_NAMES})" if len(said) > SURGE_NAMES else ""
+    across = (f", across {len(said)} theme{'s' if len(said) != 1 else ''} that rose with it: "
+              f"{', '.join(said[:SURGE_NAMES])}{more}; they are not paged on their own" if said else
+              "; no theme spiked with it (a spike beyond it is paged on its own)")
+    still = f"still {alert['ratio']:.1f}x its usual volume, since the week of {alert['since']}, in" if continuing(
+        alert) else f"{alert['ratio']:.1f}x its usual volume in"
+    return (f"Queue surge: {scope_name(alert)[:1].lower()}{scope_name(alert)[1:]} is {still} the week of "
+            f"{alert['week_start']} ({alert['tickets']} vs {alert['baseline']:.1f}/week, p = {alert['p_value']:.2g})"
+            f"{across}.")
+
+
 def describe(alert: Mapping[str, Any]) -> str:
     """One human sentence with the evidence, e.g. for Slack or a log line; an alert that followed a
     release says so ("Spiked 1 day after 4.2.1.")."""
+    if alert["kind"] == QUEUE_SURGE:
+        return describe_surge(alert)
     week, label, related = alert["week_start"], alert["label"], related_names(alert)
     who = f"{alert['tickets']} tickets from {alert['customers']} customers"
     if alert["kind"] == "volume_spike":

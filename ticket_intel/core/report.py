@@ -27,7 +27,15 @@ import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, Undefined
 
-from ticket_intel.core.anomalies import began_before, related_counts, related_themes
+from ticket_intel.core.anomalies import (
+    QUEUE_SURGE,
+    SPIKE,
+    began_before,
+    related_counts,
+    related_themes,
+    rose_with_queue,
+    scope_name,
+)
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import (
     LANGUAGE_ROW,
@@ -478,7 +486,8 @@ def build_context(
         # no customer's plan known (twcs, GitHub): a paid share of "–" on every theme says nothing
         "by_paid": any(pd.notna(t.get("paid_share")) for t in themes),
         "more_cards": more, "more_themes": len(more),
-        "spikes": [a for a in alert_rows if a["kind"] == "volume_spike"],
+        "surges": surges(alert_rows),
+        "spikes": [a for a in alert_rows if a["kind"] == SPIKE and not rose_with_queue(a)],
         "new_patterns": [a for a in alert_rows if a["kind"] == "new_pattern"],
         "feature_requests": of_signal("feature_gap"), "docs_gaps": of_signal("docs_gap"),
         "not_a_theme": _records(not_a_theme),
@@ -486,6 +495,14 @@ def build_context(
         "groups_not_ranked": sum(not is_unthemed(str(t)) for t in not_a_theme["theme_id"]) if len(not_a_theme) else 0,
         "examples": sorted({e["id"]: e for t in cards for e in t["examples"]}.values(), key=lambda e: e["id"]),
     }
+
+
+def surges(alert_rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The week's queue surges, each with the spikes that rose with it (`rising`, the largest first), which
+    the report tells under it, not among the spikes paged on their own."""
+    spikes = {a["theme_id"]: a for a in alert_rows if a["kind"] == SPIKE}
+    return [{**a, "scope": scope_name(a), "rising": [spikes[t] for t in a["related_theme_ids"] if t in spikes]}
+            for a in alert_rows if a["kind"] == QUEUE_SURGE]
 
 
 def vs_last_week(tickets: int, prev: int | None, gap: bool) -> str:

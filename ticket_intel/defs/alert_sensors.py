@@ -135,3 +135,8 @@ regression_sensor = _alert_sensor(
     "regression_sensor", REGRESSION,
     "Sends each regression alert (a theme fixed in a release that came back) from theme_alerts once.",
 )
+queue_surge_sensor = _alert_sensor(
+    "queue_surge_sensor", anomalies.QUEUE_SURGE,
+    "Sends each queue-surge alert (the whole queue, or a product's, spiked; naming the theme spikes that rose "
+    "with it, which are not paged on their own) from theme_alerts once.",
+)

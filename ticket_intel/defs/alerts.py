@@ -56,7 +56,7 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
     """JSON-safe alerts for the event log, where the sensors read them: counts, labels and ids of
     themes, no ticket's id or words."""
     return [{
-        "alert_key": a["alert_key"], "theme_id": a["theme_id"], "kind": a["kind"], "label": a["label"],
+        "alert_key": a["alert_key"], "theme_id": _text(a["theme_id"]), "kind": a["kind"], "label": a["label"],
         "week_start": a["week_start"].isoformat(), "tickets": int(a["tickets"]), "customers": int(a["customers"]),
         "baseline": _number(a["baseline"], 3), "ratio": _number(a["ratio"], 3), "p_value": _number(a["p_value"]),
         "customer_baseline": _number(a["customer_baseline"], 3), "top_customer_tickets": _count(a["top_customer_tickets"]),
@@ -67,6 +67,7 @@ def alert_payload(alerts: pd.DataFrame) -> list[dict]:
         "related_labels": list(a["related_labels"]) if a["related_labels"] is not None else [],
         "since": a["since"].isoformat() if isinstance(a["since"], date) else None,
         "related_tickets": anomalies.related_counts(a) or [],
+        "with_queue": anomalies.rose_with_queue(a),
     } for a in alerts.to_dict("records")]
 
 
@@ -88,7 +89,9 @@ def alerts_table(payload: list[dict]) -> str:
         names = [f"{r} {n}" for r, n in zip(anomalies.related_names(a), counts, strict=True)] if counts else \
             anomalies.related_names(a)
         related = f" (with {md_escape(', '.join(names))})" if a["related_theme_ids"] else ""
-        lines.append(f"| {a['kind']} | {md_escape(a['label'])} `{a['theme_id']}`{related} | {a['tickets']} | "
+        theme = anomalies.scope_name(a) if a["kind"] == anomalies.QUEUE_SURGE else \
+            f"{md_escape(a['label'])} `{a['theme_id']}`" + (" (rose with the queue)" if a.get("with_queue") else "")
+        lines.append(f"| {a['kind']} | {theme}{related} | {a['tickets']} | "
                      f"{who} | {a['baseline']:.1f} | {ratio} | {p} | {md_escape(release)} |")
     return "\n".join(lines)
 
@@ -96,8 +99,8 @@ def alerts_table(payload: list[dict]) -> str:
 @weekly_asset(
     group_name="insight",
     deps=["ranked_themes", "ticket_clusters"],
-    description="Volume spikes (>= 2x trailing baseline and statistically unlikely), new patterns and "
-    "regressions of fixed themes, each with the release it followed, written to ops.alerts once per "
+    description="Volume spikes (>= 2x trailing baseline and statistically unlikely), surges of the whole queue "
+    "(one alert naming the spikes that rose with it), new patterns and regressions of fixed themes, each with the release it followed, written to ops.alerts once per "
     "(theme, week, kind); the sensors notify from this metadata.",
 )
 def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, alerts: AlertConfig,
@@ -112,6 +115,7 @@ def theme_alerts(context: dg.AssetExecutionContext, warehouse: Warehouse, alerts
                 "spikes": dg.MetadataValue.int(sum(a["kind"] == anomalies.SPIKE for a in payload)),
                 "new_patterns": dg.MetadataValue.int(sum(a["kind"] == anomalies.NEW_PATTERN for a in payload)),
                 "regressions": dg.MetadataValue.int(sum(a["kind"] == REGRESSION for a in payload)),
+                "queue_surges": dg.MetadataValue.int(sum(a["kind"] == anomalies.QUEUE_SURGE for a in payload)),
                 "table": dg.MetadataValue.md(alerts_table(payload)),
             }, partition_key=week_key(week))
     return dg.MaterializeResult()

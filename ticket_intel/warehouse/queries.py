@@ -295,11 +295,13 @@ def week_rows(con: duckdb.DuckDBPyConnection, table: str, week: date, order: str
 
 
 def alerts_between(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[tuple[date, str, str, str]]:
-    """The alerts stored for the weeks `start`..`end`: (week, kind, theme id, label)."""
+    """The alerts stored for the weeks `start`..`end`: (week, kind, theme id, label); a queue surge, which
+    has no theme, by its scope's part of the key ("queue", "queue:<product>")."""
     if not table_exists(con, "ops.alerts"):
         return set()
-    return set(con.execute("SELECT week_start, kind, theme_id, coalesce(label, theme_id) FROM ops.alerts "
-                           "WHERE week_start BETWEEN ? AND ?", [start, end]).fetchall())
+    return set(con.execute("SELECT week_start, kind, coalesce(theme_id, split_part(alert_key, '|', 1)) AS theme, "
+                           "coalesce(label, theme) FROM ops.alerts WHERE week_start BETWEEN ? AND ?",
+                           [start, end]).fetchall())
 
 
 def alert_examples(con: duckdb.DuckDBPyConnection, alert_keys: Sequence[str]) -> dict[str, dict[str, list[str]]]:
@@ -323,6 +325,11 @@ def week_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None
     """The first and last week with a ranking."""
     row = con.execute("SELECT min(week_start), max(week_start) FROM marts.weekly_overview").fetchone()
     return row[0], row[1]
+
+
+def weeks_ranked(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """Every week with a ranking, oldest first."""
+    return [r[0] for r in con.execute("SELECT week_start FROM marts.weekly_overview ORDER BY week_start").fetchall()]
 
 
 def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:

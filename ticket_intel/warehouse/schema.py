@@ -410,6 +410,13 @@ def _v31_erased_tickets(con: duckdb.DuckDBPyConnection) -> None:
     create_table(con, "ops.erased_tickets", "ticket_hash VARCHAR NOT NULL, erased_at TIMESTAMP NOT NULL")
 
 
+def _v32_queue_surges(con: duckdb.DuckDBPyConnection) -> None:
+    """A queue surge is an alert of no theme (`queue_surge`, theme_id NULL), and a spike that rose with
+    it says so (`with_queue`); rows written before hold NULL, a spike paged on its own."""
+    con.execute("ALTER TABLE ops.alerts ALTER COLUMN theme_id DROP NOT NULL")
+    con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS with_queue BOOLEAN")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -451,6 +458,7 @@ MIGRATIONS = (
     Migration(29, "retention by age records its cutoff", _v29_retention),
     Migration(30, "family spikes count each piece, and alerts quote their examples", _v30_alert_pieces_and_example_lines),
     Migration(31, "erased tickets are denylisted", _v31_erased_tickets),
+    Migration(32, "a surge of the whole queue is one alert, naming the spikes that rose with it", _v32_queue_surges),
 )
 LATEST = MIGRATIONS[-1].version
 
