@@ -166,3 +166,16 @@ def test_a_withdrawn_surge_is_named_by_its_scope(tmp_path):
         before = wh.alerts_between(con, date(2024, 6, 1), date(2024, 6, 30))
     assert [line.split(",")[0] for line in withdrawn(before, set())] == [
         "alert withdrawn: 2024-06-10 queue surge “queue” (queue)"]
+
+
+def test_a_surge_of_one_customer_s_batch_says_so():
+    """TensorFlow's 2024-06-03 "surge" (31 issues against 15.5 a week) held 20 fuzzing crashes filed by
+    one reporter: without them the queue was as usual."""
+    frame = window(queue(2.2))
+    batch = frame.index[frame["ticket_week"].eq(wk(7))][:100]
+    frame.loc[batch, "customer_id"] = "fuzzer"
+    [surge] = by_kind(families.detect(context(frame, wk(7)), ranked(frame, wk(7))), anomalies.QUEUE_SURGE)
+    assert surge["concentrated"] and surge["top_customer_tickets"] == 100
+    assert "Mostly one customer's: one filed 100 of them" in notify.describe(surge)
+    [usual] = by_kind(run(queue(2.2)), anomalies.QUEUE_SURGE)
+    assert not usual["concentrated"] and "one customer" not in notify.describe(usual)

@@ -146,9 +146,11 @@ def describe_surge(alert: Mapping[str, Any]) -> str:
               "; no theme spiked with it (a spike beyond it is paged on its own)")
     still = f"still {alert['ratio']:.1f}x its usual volume, since the week of {alert['since']}, in" if continuing(
         alert) else f"{alert['ratio']:.1f}x its usual volume in"
+    one = (f" Mostly one customer's: one filed {alert['top_customer_tickets']} of them, and without them the queue "
+           "is not a surge." if alert.get("concentrated") else "")
     return (f"Queue surge: {scope_name(alert)[:1].lower()}{scope_name(alert)[1:]} is {still} the week of "
             f"{alert['week_start']} ({alert['tickets']} vs {alert['baseline']:.1f}/week, p = {alert['p_value']:.2g})"
-            f"{across}.")
+            f"{across}.{one}")
 
 
 def describe(alert: Mapping[str, Any]) -> str:
