@@ -150,3 +150,17 @@ def test_records_under_a_wrapper_are_pointed_at_not_sent_to_a_mapping(tmp_path):
                      "JSON as flat records: a top-level array of objects, JSONL, or an object holding one list of "
                      "objects, each record's own fields its columns; its records sit under _embedded.conversations: "
                      "extract them (`jq -c '._embedded.conversations[]' page1.json > records.jsonl`)")
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    # One record, a mapping's (a webhook's body saved, what `serve` reads): "JSON export of unknown shape".
+    ("one.json", json.dumps(ROWS[0]).encode()),
+    # Records as a whole document parsed (not UTF-8): an AttributeError out of the reader.
+    ("latin.json", json.dumps(ROWS, ensure_ascii=False).replace("arrived", "arrivé").encode("cp1252")),
+])
+def test_one_mapped_record_and_a_non_utf8_array_of_them_are_read(tmp_path, name, data):
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "hs.yaml").write_text(MAPPING)
+    (tmp_path / name).write_bytes(data)
+    result = read_exports([tmp_path / name], load_mappings(tmp_path / "maps"))
+    assert result.files["error"].isna().all() and "helpscout:1" in result.tickets["ticket_id"].tolist()

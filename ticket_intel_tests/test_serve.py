@@ -25,6 +25,7 @@ from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.webhooks import RequestError, sign
 from ticket_intel_tests.fake_apis import FakeOpenAI
 from ticket_intel_tests.fake_apis import serve as serve_fake
+from ticket_intel_tests.test_webhooks import DESKLY_NEW, DESKLY_REPLY, HELPSCOUT_CREATED, team_mappings
 
 SECRET = "test-secret"
 MAX_BYTES = 4096
@@ -85,16 +86,17 @@ def running_server(root: Path, settings: dict[str, str] | None = None) -> Iterat
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    with running_server(tmp_path_factory.mktemp("serve")) as running:
+    root = tmp_path_factory.mktemp("serve")
+    with running_server(root, {"TICKET_INTEL_MAPPINGS_DIR": str(team_mappings(root / "maps"))}) as running:
         yield running
 
 
-def post(url: str, doc: object, headers: dict | None = None, signed: bool = True) -> httpx.Response:
+def post(url: str, doc: object, headers: dict | None = None, signed: bool = True, query: str = "") -> httpx.Response:
     body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
     h = {"content-type": "application/json", **(headers or {})}
     if signed:
         h["X-Ticket-Intel-Signature"] = sign(SECRET, body)
-    return httpx.post(url + "/triage", content=body, headers=h, timeout=30)
+    return httpx.post(url + "/triage" + query, content=body, headers=h, timeout=30)
 
 
 def test_plain_text_gets_every_contract_field_and_similar_tickets(server):
@@ -161,6 +163,23 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_lives_on(server, doc, signe
     r = post(url, doc, signed=signed)
     assert r.status_code == status and message in r.json()["error"]
     assert httpx.get(url + "/health", timeout=5).json()["knowledge_base"] == len(KB)
+
+
+def test_a_helpdesk_without_a_reader_is_triaged_through_its_mapping(server):
+    """Help Scout's `convo.created` body and a home-grown desk's were refused as unrecognised though
+    ingest read their exports by the team's mappings: now read by them, signed and redacted as any."""
+    url, log = server
+    r = post(url, HELPSCOUT_CREATED, query="?mapping=helpscout_webhook")
+    assert r.status_code == 200 and r.json()["ticket_id"] == "helpscout:88171881"
+    assert r.json()["similar"][0]["ticket_id"] == "zendesk:1"  # "My card was declined at the supermarket"
+    desk = post(url, DESKLY_NEW).json()  # no ?mapping: the mapping whose `detect` its keys match
+    assert desk["source"] == "deskly" and desk["customer_id"].startswith("email:") and desk["category"]
+    reply = post(url, DESKLY_REPLY)
+    assert reply.status_code == 200 and reply.json()["status"] == "ignored"
+    assert post(url, {"hello": "world"}, signed=False).status_code == 401  # signatures apply unchanged
+    unknown = post(url, DESKLY_NEW, query="?mapping=front")
+    assert unknown.status_code == 422 and "deskly, github_issues, helpscout_webhook, twcs" in unknown.json()["error"]
+    assert "jane" not in log.read_text().lower() and "bear@acme" not in log.read_text()
 
 
 def test_a_wrong_signature_and_the_wrong_method_are_refused(server):

@@ -1,15 +1,27 @@
-"""POST /triage bodies: plain, Zendesk, Freshdesk and Intercom webhook shapes; HMAC signatures."""
+"""POST /triage bodies: plain, Zendesk, Freshdesk and Intercom webhook shapes, and any other helpdesk's
+through a column mapping; HMAC signatures."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from ticket_intel.core.webhooks import Ignored, Incoming, RequestError, parse_payload, sign, verify
+from ticket_intel.core.sources import load_mappings
+from ticket_intel.core.webhooks import (
+    Ignored,
+    Incoming,
+    RequestError,
+    parse_payload,
+    parse_request,
+    sign,
+    verify,
+)
 
 SECRET = "s3cret"
 BODY = b'{"text": "my card was declined"}'
@@ -236,3 +248,83 @@ def test_half_of_a_utf16_pair_alone_is_a_replacement_character_not_a_server_erro
     assert incoming.text == "card declined \ufffd ok"
     incoming.text.encode("utf-8")
     assert encoder.encode([incoming.text], encoder.DEFAULT_MODEL, 8, "onnx").shape[0] == 1
+
+
+# A helpdesk with no built-in reader, through a team's column mappings (TICKET_INTEL_MAPPINGS_DIR), as
+# ingest reads its exports: a home-grown desk posting one flat message a request, replies linked by
+# `in_reply_to`; and Help Scout's `convo.created` body (developer.helpscout.com/webhooks: the
+# conversation object, its `threads` a list of thread objects), read as its threads.
+DESKLY = """name: deskly
+source: deskly
+detect: [message_id, in_reply_to, from_email, body_text]
+columns: {ticket_id: message_id, created_at: sent_at, message: body_text, subject: ticket_subject,
+          customer_id: from_email, product: product}
+agents: {column: from_staff, values: ["true"]}
+thread: {reply_to: in_reply_to}
+"""
+HELPSCOUT = """name: helpscout_webhook
+source: helpscout
+detect: [body, type, state, createdAt, createdBy]
+columns: {ticket_id: id, created_at: createdAt, message: body}
+agents: {column: type, values: [message, note]}
+private: {column: type, values: [note]}
+filter: {type: [customer, message, note]}
+"""
+DESKLY_NEW = {"message_id": "m-1042", "in_reply_to": None, "sent_at": "2026-12-07T03:40:12Z",
+              "ticket_subject": "Card declined", "from_email": "jane@example.com", "from_staff": False,
+              "product": "cards", "body_text": "My card was declined at the shop twice today"}
+DESKLY_REPLY = {**DESKLY_NEW, "message_id": "m-1043", "in_reply_to": "m-1042", "body_text": "It is still declined"}
+_PERSON = {"id": 29418, "firstName": "Vernon", "lastName": "Bear", "email": "bear@acme.com", "type": "customer"}
+HELPSCOUT_CREATED = {
+    "id": 291938, "type": "email", "folderId": 1234, "isDraft": False, "number": 349, "owner": None,
+    "mailbox": {"id": 85, "name": "Support"}, "customer": _PERSON, "threadCount": 1, "status": "active",
+    "subject": "Card declined", "preview": "My card was declined at the shop twice today", "createdBy": _PERSON,
+    "createdAt": "2026-12-07T03:40:12Z", "modifiedAt": "2026-12-07T03:40:12Z", "closedAt": None,
+    "source": {"type": "email", "via": "customer"}, "cc": [], "bcc": [], "tags": [],
+    "threads": [{"id": 88171881, "assignedTo": None, "status": "active", "createdAt": "2026-12-07T03:40:12Z",
+                 "openedAt": None, "createdBy": _PERSON, "source": {"type": "email", "via": "customer"},
+                 "actionType": None, "actionSourceId": None, "fromMailbox": None, "type": "customer",
+                 "state": "published", "customer": _PERSON, "body": "My card was declined at the shop twice today",
+                 "to": [], "cc": [], "bcc": [], "attachments": []}]}
+
+
+def team_mappings(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "deskly.yaml").write_text(DESKLY)
+    (folder / "helpscout_webhook.yaml").write_text(HELPSCOUT)
+    return folder
+
+
+def _request(doc: dict, mappings: list, mapping: str | None = None) -> Incoming | Ignored:
+    return parse_request(doc, json.dumps(doc).encode(), None, mapping, mappings)
+
+
+def test_a_body_of_a_helpdesk_without_a_reader_is_read_by_its_mapping_as_ingest_reads_it(tmp_path):
+    """`serve` took no mapping: a Help Scout or home-grown desk's webhook was an "unrecognised payload"
+    though ingest read the same records; now the mapping ?mapping= names, or whose `detect` the keys
+    match, reads it through ingest's reader: a reply by its thread fields is ignored, as Zendesk's
+    non-creation events are."""
+    mappings = load_mappings(team_mappings(tmp_path / "maps"))
+    got = _request(DESKLY_NEW, mappings)
+    assert (got.source, got.text, got.ticket_id) == ("deskly", DESKLY_NEW["body_text"], "deskly:m-1042")
+    assert got.customer_id.startswith("email:")  # pseudonymised as ingest stores it
+    assert _request(DESKLY_NEW, mappings, "deskly") == got
+    reply = _request(DESKLY_REPLY, mappings)
+    assert isinstance(reply, Ignored) and "a conversation's later messages" in reply.reason
+    helpscout = _request(HELPSCOUT_CREATED, mappings, "helpscout_webhook")
+    assert (helpscout.text, helpscout.ticket_id) == (HELPSCOUT_CREATED["threads"][0]["body"], "helpscout:88171881")
+    note = {**HELPSCOUT_CREATED, "threads": [{**HELPSCOUT_CREATED["threads"][0], "type": "note"}]}
+    assert isinstance(_request(note, mappings, "helpscout_webhook"), Ignored)
+
+
+@pytest.mark.parametrize(("doc", "mapping", "message"), [
+    (DESKLY_NEW, "front", r"\?mapping=front is no mapping: the mappings are deskly, github_issues, helpscout_webhook"),
+    ({"message_id": 1, "in_reply_to": None, "from_email": "x@y.io", "body_text": "hi"}, "deskly",
+     r"mapping deskly: file lacks columns \['from_staff', 'product', 'sent_at', 'ticket_subject'\]"),
+    ({**DESKLY_NEW, "sent_at": "yesterday"}, None, "holds no ticket to triage: unparseable created_at"),
+    ({"hello": "world"}, None, "unrecognised payload .* or one a column mapping reads"),
+])
+def test_a_body_its_mapping_cannot_read_gets_the_mappings_own_error(tmp_path, doc, mapping, message):
+    with pytest.raises(RequestError, match=message) as info:
+        _request(doc, load_mappings(team_mappings(tmp_path / "maps")), mapping)
+    assert info.value.status == 422

@@ -3,7 +3,7 @@
 Everything slow is loaded once, before the first request: the knowledge base (from the
 warehouse's published snapshot), the encoder, the redaction engines and the triage function.
 Per request: size and signature are checked on the raw bytes, the payload is parsed
-(core/webhooks.py), the message is cleaned and redacted, embedded once, triaged, and its similar
+(core/webhooks.py; another helpdesk's through its column mapping, loaded at start), the message is cleaned and redacted, embedded once, triaged, and its similar
 resolved tickets found; texts in flight share forward passes (microbatch.py). Nothing but the
 redacted text is handed on, and logs name the request, never its text. Every refusal is a 4xx
 with a message saying what to fix.
@@ -37,7 +37,8 @@ from starlette.routing import Route
 from ticket_intel.adapters.microbatch import MicroBatcher
 from ticket_intel.assist import Assistant, AssistSettings, load_assistant
 from ticket_intel.core.redact import WARM_UP
-from ticket_intel.core.webhooks import Ignored, Incoming, RequestError, parse_payload, verify
+from ticket_intel.core.sources import load_mappings
+from ticket_intel.core.webhooks import Ignored, Incoming, RequestError, parse_request, verify
 from ticket_intel.live_triage import Triage, TriageFiles, TriageRequest, live_triage
 
 log = logging.getLogger("ticket_intel.serve")
@@ -62,6 +63,7 @@ class ServeSettings:
     secret: str = ""
     max_bytes: int = 262_144
     llm_max_cost_usd_per_day: float = 0.0
+    mappings_dir: str = ""  # a team's column mappings, beside the shipped ones (as ingest reads them)
 
     @classmethod
     def from_settings(cls, settings: Any) -> ServeSettings:
@@ -74,7 +76,7 @@ class ServeSettings:
             raise ValueError("TICKET_INTEL_SERVE_LLM_MAX_COST_USD_PER_DAY must be 0 (no limit) or a number of US "
                              f"dollars, not {per_day!r}")
         return cls(settings.value("TICKET_INTEL_SERVE_SECRET"), settings.number("TICKET_INTEL_SERVE_MAX_BYTES"),
-                   limit)
+                   limit, settings.value("TICKET_INTEL_MAPPINGS_DIR"))
 
 
 async def _body(request: Request, max_bytes: int) -> bytes:
@@ -136,6 +138,7 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
     `triage`, the ticket_triage asset's own (with the configured LLM, if any). `hosts`: the Host
     headers it answers (`allowed_hosts`)."""
     settings = settings or ServeSettings()
+    mappings = load_mappings(settings.mappings_dir)
     assistant = assistant or load_assistant(warehouse, AssistSettings.from_settings(), llm=triage is None,
                                             threads=PASS_THREADS,
                                             llm_max_cost_usd_per_day=settings.llm_max_cost_usd_per_day)
@@ -159,7 +162,8 @@ def create_app(warehouse: str | Path, triage: Triage | None = None, settings: Se
                                         "and programs")
             body = await _body(request, settings.max_bytes)
             verify(settings.secret, body, request.headers)
-            incoming = parse_payload(_json(body), request.query_params.get("source"))
+            params = request.query_params  # a mapped body is read in ~1 ms (pandas), a built-in one in µs
+            incoming = parse_request(_json(body), body, params.get("source"), params.get("mapping"), mappings)
         except RequestError as exc:
             return _refusal(exc, started)
         if isinstance(incoming, Ignored):

@@ -13,12 +13,14 @@ Accepted bodies (JSON objects):
   `{"ticket": {...}}` shape, sent to `/triage?source=freshdesk` (the shape alone reads as Zendesk's);
 - Intercom: a notification (`{"type": "notification_event", "topic": "conversation.user.created",
   "data": {"item": <conversation>}}`, API 2.x or 1.x); the message is the first one a user or lead
-  wrote, as in the conversations export.
+  wrote, as in the conversations export;
+- any other helpdesk's, through a column mapping (`?mapping=NAME`, else the one whose `detect` its
+  keys match, as ingest picks one), read by ingest's own reader (`sources.parse_bytes`).
 Events that hold no new customer ticket are answered 200 with `"ignored"` (`"pong"` for the `ping`
 topic Intercom sends when a webhook is saved): any other Zendesk event or Intercom topic; a
 Freshdesk rule whose `triggered_event` is not the ticket's creation (an update fires the same rule
 and the body still holds the first message); and, as ingest reads an export, an internal ticket (a Zendesk ticket whose first comment is
-private).
+private) and a mapped record that is no ticket by its mapping (a reply, a company's row).
 
 Signatures: when a shared secret is configured, every request must carry one of
 - `X-Ticket-Intel-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (any sender);
@@ -34,13 +36,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ticket_intel.core.sources import freshdesk, intercom
-from ticket_intel.core.sources.base import RecordError, id_or_none, make_ticket
+from ticket_intel.core.sources import JSON_SHAPES, SKIPPED_ROWS, freshdesk, intercom, parse_bytes
+from ticket_intel.core.sources import Mapping as ColumnMapping
+from ticket_intel.core.sources.base import (
+    FileError,
+    RecordError,
+    UnrecognisedColumns,
+    id_or_none,
+    make_ticket,
+)
 
 SIGNATURE_HEADER = "X-Ticket-Intel-Signature"  # our scheme: alerts we send carry it too (core/notify.py)
 OURS = SIGNATURE_HEADER.lower()  # headers are compared in lower case
@@ -230,5 +239,52 @@ def parse_payload(doc: Any, source: str | None = None) -> Incoming | Ignored:
     # Zendesk ticket 3000037, triaged from its subject.
     if isinstance(ticket, Mapping) and (("ticket" in doc and "subject" in ticket) or "description" in ticket):
         return _zendesk(ticket)
-    raise RequestError(422, f'unrecognised payload (keys: {", ".join(list(doc)[:6])}): send {{"text": ..., '
-                            '"customer_id": ...} or a Zendesk, Freshdesk or Intercom webhook body (see docs/assist.md)')
+    raise Unrecognised(422, f'unrecognised payload (keys: {", ".join(list(doc)[:6])}): send {{"text": ..., '
+                            '"customer_id": ...}, a Zendesk, Freshdesk or Intercom webhook body, or one a column '
+                            'mapping reads (?mapping=NAME; see docs/assist.md)')
+
+
+class Unrecognised(RequestError):
+    """A body of none of the built-in kinds (`parse_payload`): a column mapping may read it (`parse_request`)."""
+
+
+def parse_request(doc: Any, body: bytes, source: str | None = None, mapping: str | None = None,
+                  mappings: Sequence[ColumnMapping] = ()) -> Incoming | Ignored:
+    """The message of a request's body: by the column mapping `?mapping=` names, else a built-in
+    kind (`parse_payload`), else by the mapping whose `detect` its keys match, as ingest picks one."""
+    if mapping is None:
+        try:
+            return parse_payload(doc, source)
+        except Unrecognised as exc:
+            if not mappings:
+                raise
+            try:
+                return read_mapped(body, mappings)
+            except Unrecognised as mapped_exc:  # no mapping detects it: both say why
+                raise RequestError(422, f"{exc}; {mapped_exc}") from None
+    named = [m for m in mappings if m.name == mapping]
+    if not named:
+        raise RequestError(422, f"?mapping={mapping} is no mapping: the mappings are "
+                                f"{', '.join(sorted({m.name for m in mappings}))} (TICKET_INTEL_MAPPINGS_DIR adds a team's)")
+    return read_mapped(body, named[:1])
+
+
+def read_mapped(body: bytes, mappings: Sequence[ColumnMapping]) -> Incoming | Ignored:
+    """The body read as ingest reads a JSON export holding one record (or a wrapper object holding
+    its records) with these mappings, conversations assembled within it: its one ticket; ignored when
+    the mapping makes it no ticket (a reply, a conversation's later message, a row it leaves out)."""
+    try:
+        result = parse_bytes("webhook.json", body, mappings)
+    except FileError as exc:  # Unrecognised: no mapping's `detect` matched its records' keys
+        undetected = isinstance(exc, UnrecognisedColumns) or JSON_SHAPES in str(exc)
+        raise (Unrecognised if undetected else RequestError)(422, f"the body is not one a column mapping reads: "
+                                                                  f"{exc}") from None
+    if len(result.tickets) > 1:
+        raise RequestError(422, f"the body holds {len(result.tickets)} {result.source} tickets: send one a request")
+    if result.tickets:
+        ticket = result.tickets[0]
+        return Incoming(ticket["source"], ticket["message"], ticket["customer_id"], ticket["ticket_id"])
+    if result.rejections:
+        raise RequestError(422, f"the {result.source} record holds no ticket to triage: "
+                                f"{result.rejections[0]['reason']}")
+    return Ignored("ignored", f"the {result.source} record is no new ticket by its mapping: {SKIPPED_ROWS}")

@@ -500,12 +500,12 @@ def _record_frames(chunks: RecordChunks) -> TableChunks:
 
 
 def _parse_records(records: list[Any], locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    (result,) = _parse_record_chunks(lambda: iter([(records, locators, ())]), name, mappings)
-    return result
+    # a generator (a mapped table's chunks are closed), whose results a mapped table ends with its warnings
+    return _merge(_parse_record_chunks(lambda: (chunk for chunk in [(records, locators, ())]), name, mappings))
 
 
 def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseResult:
-    if isinstance(doc, dict) and _one_record(doc):  # a file holding one ticket or conversation
+    if isinstance(doc, dict) and _one_record(doc, mappings):  # a file holding one ticket or conversation
         return _parse_records([doc], ["record 1"], name, mappings)
     if zendesk.looks_like(doc):
         return zendesk.parse(doc)
@@ -734,7 +734,7 @@ def _parse_json(fh: IO[bytes], encoding: str, name: str, mappings: Sequence[Mapp
     """A JSON document: its list of tickets streamed in chunks when the shape allows (UTF-8, one known
     list; Zendesk side-loads read first), else parsed whole. Broken JSON is reported as `json` words it."""
     shape = _json_shape(fh) if encoding == "utf-8" else None
-    if shape is None or (key := _ticket_list(shape)) is None:
+    if shape is None or (key := _ticket_list(shape, mappings)) is None:
         yield _parse_document(_whole_json(fh, encoding), name, mappings)
         return
     sideloads = {k: list(_json_items(fh, k)) for k in ("organizations", "brands", "users")
@@ -784,18 +784,21 @@ def _json_shape(fh: IO[bytes]) -> _JsonShape | None:
     return shape
 
 
-def _one_record(doc: dict[str, Any]) -> bool:
-    """A document that is one helpdesk record, not an export holding a list of them."""
-    return any(profile.looks_like_record(doc) for profile in (zendesk, intercom, freshdesk))
+def _one_record(doc: dict[str, Any], mappings: Sequence[Mapping]) -> bool:
+    """A document that is one helpdesk record, not an export holding a list of them: a known
+    helpdesk's, or one whose own keys a mapping detects (a webhook's body, `serve`)."""
+    return (any(profile.looks_like_record(doc) for profile in (zendesk, intercom, freshdesk))
+            or mapped.find_mapping(list(doc), mappings) is not None)
 
 
-def _ticket_list(shape: _JsonShape) -> str | None:
+def _ticket_list(shape: _JsonShape, mappings: Sequence[Mapping]) -> str | None:
     """The key of the list to stream, in the order `_parse_document` recognises shapes; None: parse whole."""
     if shape.array:
         return "item"
     if "item" in shape.keys or any("." in k for k in shape.keys):  # ijson's path syntax
         return None
-    if "requester_id" in shape.keys or shape.kind == "conversation":  # one record: its lists are its own
+    if ("requester_id" in shape.keys or shape.kind == "conversation"  # one record: its lists are its own
+            or mapped.find_mapping(shape.keys, mappings) is not None):
         return None
     if "tickets" in shape.lists:
         return "tickets"
