@@ -54,7 +54,7 @@ import numpy as np
 
 from ticket_intel.core.common_words import COMMON_ZIPF, zipf
 from ticket_intel.core.entities import drop_values
-from ticket_intel.core.normalize import VALEDICTION, call_words
+from ticket_intel.core.normalize import CLOSING_ELSEWHERE, VALEDICTION, call_words
 
 _HANDLE = re.compile(r"(?<![\w@])@\w+(?:@\w+)*")
 _URL = re.compile(r"(?i)https?:?/+\S*|\bwww\.\S*")
@@ -129,18 +129,8 @@ _SIGNATURE = re.compile(
     r"(?i)\b(?:sent (?:from|via) (?:my )?(?:iphone|ipad|android|samsung|galaxy|mobile|phone|blackberry|"
     r"yahoo|mail|outlook|gmail|aol|proton)\b.{0,40}|get outlook for \w+)$"
 )
-# Thanks and wishes that close a message in the other languages of VALEDICTION ("Danke", "Merci d'avance",
-# "Gracias de antemano", "MfG", "Bonne journée"), as "Thanks" does: for the text for meaning only, since
-# a line of them does not end a mail's text (`normalize.SIGN_OFF_LINE`) as a valediction does.
-_CLOSING_ELSEWHERE = (
-    r"(?:(?:vielen |herzlichen |besten )?dank(?:e(?: sch(?:ö|oe)n| sehr)?)?(?: im voraus)?|mfg"
-    r"|(?:herzliche|sch(?:ö|oe)ne) gr(?:ü|ue|u)(?:ß|ss)e|merci(?: beaucoup| d['’]avance| par avance)?"
-    r"|(?:sinc(?:è|e)res |meilleures )?salutations(?: distingu(?:é|e)es)?|bonne (?:journ(?:é|e)e|soir(?:é|e)e)"
-    r"|(?:muchas )?gracias(?: de antemano| por adelantado)?|(?:un )?cordial(?:es)? saludos?"
-    r"|grazie(?: mille| in anticipo)?|obrigad[oa]|(?:alvast )?bedankt|(?:met vriendelijke )?groet(?:en|jes)?)"
-)
 _SIGN_OFF = re.compile(
-    rf"(?i)(?:^|(?<=[.!?,;:]))\s*(?:{VALEDICTION}|{_CLOSING_ELSEWHERE})\b[\s,.!]*(?:\S+(?:\s+|$)){{0,3}}$"
+    rf"(?i)(?:^|(?<=[.!?,;:]))\s*(?:{VALEDICTION}|{CLOSING_ELSEWHERE})\b[\s,.!]*(?:\S+(?:\s+|$)){{0,3}}$"
 )
 _REPORT_KIND = r"(?:bug(?:\s+report)?|feature(?:\s+request)?|enhancement|question|proposal|suggestion|improvement|docs|documentation)"
 _FORM_TAG = re.compile(rf"(?i)^\W*?(?:\[\s*{_REPORT_KIND}\s*\]\s*:?|{_REPORT_KIND}\s*:|{_REPORT_KIND}s?\W*$)\s*")

@@ -150,6 +150,17 @@ VALEDICTION = (r"(?:many thanks|thanks(?: again| in advance)?|thank you(?: again
                r"mit freundlichen gr(?:ü|ue|u)(?:ß|ss)en|(?:freundliche|viele|beste|liebe) gr(?:ü|ue|u)(?:ß|ss)e|"
                r"(?:bien )?cordialement|bien à vous|(?:un )?saludos?(?: cordiales)?|atentamente|cordiali saluti|"
                r"distinti saluti|atenciosamente|met vriendelijke groet(?:en)?)")
+# Thanks and wishes that close a message in the other languages of VALEDICTION ("Danke", "Merci d'avance",
+# "Gracias de antemano", "MfG", "Bonne journée"): they end the text for meaning as "Thanks" does (`meaning`)
+# and cue the name of a signature (`person_names`), but a line of them does not end a mail's text
+# (`SIGN_OFF_LINE`) as a valediction does.
+CLOSING_ELSEWHERE = (
+    r"(?:(?:vielen |herzlichen |besten )?dank(?:e(?: sch(?:ö|oe)n| sehr)?)?(?: im voraus)?|mfg"
+    r"|(?:herzliche|sch(?:ö|oe)ne) gr(?:ü|ue|u)(?:ß|ss)e|merci(?: beaucoup| d['’]avance| par avance)?"
+    r"|(?:sinc(?:è|e)res |meilleures )?salutations(?: distingu(?:é|e)es)?|bonne (?:journ(?:é|e)e|soir(?:é|e)e)"
+    r"|(?:muchas )?gracias(?: de antemano| por adelantado)?|(?:un )?cordial(?:es)? saludos?"
+    r"|grazie(?: mille| in anticipo)?|obrigad[oa]|(?:alvast )?bedankt|(?:met vriendelijke )?groet(?:en|jes)?)"
+)
 # A line that closes a mail: the words, then at most a name or a team ("Thanks, Maria", "Best regards,
 # The Acme Team"); "Thanks for waiting" and "Thanks, that fixed it" say more. "Take care" closes a
 # mail only on its own line.

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ticket_intel.core.common_words import COMMON_ZIPF, zipf
+from ticket_intel.core.normalize import CLOSING_ELSEWHERE, VALEDICTION
 
 # Words that are also given names or surnames but mean something else in support tickets.
 _CALENDAR_WORDS = frozenset({m.lower() for m in calendar.month_name[1:]} | {d.lower() for d in calendar.day_name})
@@ -34,18 +35,42 @@ DEFAULT_KEEP_WORDS = _CALENDAR_WORDS | frozenset(
         "christmas", "easter", "black", "friday", "cyber", "euro", "dollar", "pound",
     }
 )  # fmt: skip
+# Words of a letter, mostly in the other languages the tool reads (German, French, Spanish, Italian, Dutch,
+# Portuguese), that are capitalised, or first names somewhere, yet never a name: the formal "you" ("Können
+# Sie Ihre Antwort ..." was "Können [PERSON] ...": Sie is a Faker first name, Ihre no common English word),
+# the titles that open a name ("Frau", "Mme", "Sr.", "Dr": its cue, `_STRONG_CUES`; "Herr Dr. Schmidt" was
+# "Herr [PERSON]. [PERSON]") and one-word closings ("MfG", "Merci": "Merci! Oliver Brown" lost "Merci").
+LETTER_WORDS = frozenset(
+    {
+        "sie", "ihr", "ihre", "ihrem", "ihren", "ihrer", "ihres", "ihnen", "vous", "votre", "vos", "usted",
+        "ustedes", "ud", "uds", "vd", "vds", "u", "uw",
+        "herr", "herrn", "frau", "fräulein", "madame", "monsieur", "mademoiselle", "mme", "mlle", "señor", "señora",
+        "señorita", "sr", "sra", "srta", "signor", "signora", "signorina", "sig", "dott", "meneer", "mevrouw",
+        "dhr", "mevr", "senhor", "senhora", "damen", "herren", "mr", "mrs", "ms", "mx", "dr", "prof",
+        "danke", "merci", "gracias", "grazie", "obrigado", "obrigada", "bedankt", "cordialement", "saludos",
+        "saludo", "atentamente", "atenciosamente", "mfg", "grüße", "grüßen", "gruß", "groet", "groeten",
+        "salutations",
+    }
+)  # fmt: skip
 MAX_NAME_WORDS = 4
 PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "das", "du", "van", "von", "der", "den",
                        "ter", "te", "ten", "la", "le", "bin", "ibn", "al", "el", "y", "st"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# The alternatives (of these and the weak cues) are tried only where a word starts with one of their first
+# letters (the lookahead: keep it in step with them), which keeps the scan of every text as fast as it was
+# with the English cues alone.
 _STRONG_CUES = (
-    r"\bmy name is|\bmy name's|\bname\s*:|\baccount holder(?: is|:)|\bcard ?holder(?: is|:)|\bsigned,?"
-    r"|\b(?:mr|mrs|ms|miss|mx|dr|prof)\.?"
+    r"\b(?=[acdfhmnps])(?:my name is|my name's|name\s*:|account holder(?: is|:)|card ?holder(?: is|:)|signed,?"
+    r"|(?:mr|mrs|ms|miss|mx|dr|prof)\.?"
+    # the same titles in German, French, Spanish, Italian, Dutch and Portuguese ("Frau Weber", "Mme Dupont",
+    # "Sr. García"); an abbreviation needs its dot, so that "SR-11382" or "Sig Sauer" cue nothing
+    r"|(?:herrn?|frau|madame|monsieur|mademoiselle|mme|mlle|se(?:ñ|n)or(?:a|ita)?|signor(?:a|ina)?|meneer"
+    r"|mevrouw|senhora?|sig\.ra|sig\.na|dott\.ssa)\b|(?:sra?|srta|sig|dott|dhr|mevr)\.)"
 )
 _WEAK_CUES = (
-    r"\bthis is|\bi am|\bi'm|\bit's|\bregards,?|\bthanks,?|\bthank you,?|\bcheers,?|\bbest,?|\bsincerely,?"
-    r"|\bhi,?|\bhello,?|\bdear|\bhey,?|\bspoke (?:to|with)|\btalked (?:to|with)|\bask(?:ed)?|\bcc:?"
+    r"\b(?=[abcdhirst])(?:this is|i am|i'm|it's|regards,?|thanks,?|thank you,?|cheers,?|best,?|sincerely,?"
+    r"|hi,?|hello,?|dear|hey,?|spoke (?:to|with)|talked (?:to|with)|ask(?:ed)?|cc:?)"
 )
 # A cue counts when it ends right before a word (a letter not right after a letter) and starts
 # at most CUE_WINDOW characters before it.
@@ -55,10 +80,14 @@ _WEAK_CUE = re.compile(rf"(?:{_WEAK_CUES})\s*(?<![^\W\d_])(?=[^\W\d_])", re.IGNO
 _TRAILING_CUES = r",?\s+(?:here\b|speaking\b|from (?:your|the) (?:team|support|company|office)\b|said\b|told me\b)"
 _TRAILING_CUE = re.compile(_TRAILING_CUES, re.IGNORECASE)
 _LABEL_END = re.compile(r"[ \t]*:")
-# A dash sign-off: a line's last word after a dash ("... let you know. - Isolde", "-Shawn" closing an
-# agent's tweet). It names a person only when the gazetteer knows the word as a first name: GitHub
-# titles end in "- FancyZones", "- Regression", "-Onone".
+# A sign-off: a line's last word after a dash ("... let you know. - Isolde", "-Shawn" closing an agent's
+# tweet), or the last words of a line after a closing in any language the tool reads, whatever follows
+# the closing ("Thanks.\nAmy", "Merci! Julie", "Danke\nJürgen", "Cordialement,\nMartin Bernard";
+# `_closing_sign_offs`). It names a person only when the gazetteer knows its first word as a first name:
+# GitHub titles end in "- FancyZones", "- Regression", "-Onone", and a German closing is followed by
+# "Kundenservice" as often as by a name.
 _SIGN_OFF = re.compile(r"(?<!\S)[-–—~]\s?(?=[^\W\d_]+[.!]?[ \t]*$)", re.MULTILINE)
+_CLOSING_BEFORE = re.compile(rf"(?i)\b(?:{VALEDICTION}|{CLOSING_ELSEWHERE})[ \t]*[,.!]*\s+\Z")
 # A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
 _CAPITAL = r"[A-Z\x80-\U0010FFFF]"
 _CAPITALISED_WORD = rf"{_CAPITAL}(?:[^\W\d_]|['’-])*"
@@ -114,7 +143,7 @@ def gazetteer(keep_words: frozenset[str] = frozenset()) -> Gazetteer:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     products = (DEFAULT_KEEP_WORDS - _CALENDAR_WORDS) | {w.casefold() for w in keep_words}
-    keep = products | set(STOP_WORDS) | _CALENDAR_WORDS
+    keep = products | set(STOP_WORDS) | _CALENDAR_WORDS | {w.casefold() for w in LETTER_WORDS}
     every_first = _provider_names(("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"))
     first = frozenset(every_first - keep)
     last = frozenset(_provider_names(("last_names", "last_names_male", "last_names_female")) - keep)
@@ -203,7 +232,8 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     strong = _cue_before(cues[0], start)
     if not (capitalised or strong):
         return None
-    run = _run(text, first, gaz, lower=not capitalised)
+    # after a title, a particle opens a capitalised name ("Mevrouw de Vries")
+    run = _run(text, first, gaz, lower=not capitalised and word.casefold() not in PARTICLES)
     folds = [w.casefold() for _, _, w in run]
     # A rare capitalised word is name-shaped; a common English word that is no name is not.
     namey = [f in gaz.names or not is_common_word(f) for f in folds]
@@ -223,19 +253,43 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     if strong or (namey[0] and (_cue_before(cues[1], start) or _TRAILING_CUE.match(text, end))):
         return start, run[prefix if namey[0] else 0][1], "cue"
     if start in cues[2] and folds[0] in gaz.first:
-        return start, run[0][1], "cue"
+        return start, run[prefix][1], "cue"
     return None
+
+
+def _closing_sign_offs(text: str, gaz: Gazetteer) -> set[int]:
+    """Where a known first name opens a line's last words (at most MAX_NAME_WORDS, nothing but words)
+    right after a closing. Read from each line's end, which is cheaper than looking for the closings'
+    alternation at every character of the text."""
+    found: set[int] = set()
+    start = 0
+    for line in text.split("\n"):
+        end = start + len(line.rstrip(" \t.!"))
+        words: list[tuple[int, str]] = []
+        for token in reversed(text[start:end].split()[-MAX_NAME_WORDS:]):
+            end = text.rfind(token, start, end)
+            if not _WORD.fullmatch(token):
+                break
+            words.insert(0, (end, token))
+        for at, word in words:
+            if word[0].isupper() and word.casefold() in gaz.first and _CLOSING_BEFORE.search(text, max(0, at - CUE_WINDOW), at):
+                found.add(at)
+                break
+        start += len(line) + 1
+    return found
 
 
 def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     """Spans (start, end, rule) of person names; rule is `gazetteer` or `cue`."""
     strong = {m.end(): m.start() for m in _STRONG_CUE.finditer(text)}
-    if not strong and not _NAME_SHAPE.search(text):
+    closings = _closing_sign_offs(text, gaz)
+    if not strong and not closings and not _NAME_SHAPE.search(text):
         return []
     starts = _starts(text, gaz, lowercase=bool(strong))
     if not starts:
         return []
-    cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)}, {m.end() for m in _SIGN_OFF.finditer(text)})
+    cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)},
+            closings | {m.end() for m in _SIGN_OFF.finditer(text)})
     spans: list[tuple[int, int, str]] = []
     for first in starts:
         found = _name_at(text, first, gaz, cues) if not spans or first[0] >= spans[-1][1] else None

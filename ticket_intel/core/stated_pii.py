@@ -19,8 +19,15 @@ SPECIAL_USE_TLDS = frozenset({"example", "test", "invalid", "localhost", "local"
 
 _DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
          rf"\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {MONTH},? \d{{4}}|{MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})")
-# Only the date goes: "date of birth [DATE_OF_BIRTH]" still says what was asked for.
-DATE_OF_BIRTH = rf"(?i)(?<=\b(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?)\W{{0,3}}(?:is\W{{0,3}})?){_DATE}\b"
+# What says a date is one's birth: in English, and in German, French, Spanish, Italian, Dutch and Portuguese
+# ("Geburtsdatum", "geboren am", "né le", "fecha de nacimiento", "nacida el", "nato il", "geboren op").
+_BIRTH_CUE = (r"(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?"
+              r"|geburtsdatum|geburtstag|geb\.|geboren(?: am)?|date de naissance|n(?:é|e)e?(?: le)|née?"
+              r"|fecha de nacimiento|f\. ?nac\.|nacid[oa](?: el)?|data di nascita|nat[oa](?: il)?"
+              r"|geboortedatum|geboren op|data de nascimento|nascid[oa](?: em)?)")
+# Only the date goes: "date of birth [DATE_OF_BIRTH]" still says what was asked for. A date without its cue
+# ("am 14.02.2024 bestellt") is no personal data, and says when something happened.
+DATE_OF_BIRTH = rf"(?i)(?<=\b{_BIRTH_CUE}\W{{0,3}}(?:(?:is|ist|est|es|è|der|el|le|il)\W{{0,3}}){{0,2}}){_DATE}\b"
 # A card's security code: only the digits go, as card data.
 CARD_CODE = r"(?i)(?<=\b(?:cvv2?|cvc2?|cvn|csc|security code|card code)\W{0,3}(?:is\W{0,3})?)\d{3,4}\b"
 # "john dot smith at gmail dot com": a name, " at ", a domain whose dots are spelled out.
@@ -34,6 +41,11 @@ def spelled_domain(match: str) -> str:
     return match.rsplit(" at ", 1)[-1].replace(" dot ", ".").lower()
 
 
+# The date of birth's gate: its cue alone, looked for where a word starts with a cue's first letter. The
+# cue as a lookbehind at every digit, with the other languages' cues, cost twice the English one did.
+_BIRTH_GATE = rf"(?i)\b(?=[bdfgn]){_BIRTH_CUE}"
+
+
 def stated_gates() -> list[tuple[str, str, str]]:
     """(entity, what the text must contain, pattern) for the redaction pre-filter."""
-    return [("DATE_OF_BIRTH", r"\d", DATE_OF_BIRTH), ("CARD", r"\d", CARD_CODE), ("EMAIL", " at ", SPELLED_EMAIL)]
+    return [("DATE_OF_BIRTH", r"\d", _BIRTH_GATE), ("CARD", r"\d", CARD_CODE), ("EMAIL", " at ", SPELLED_EMAIL)]
