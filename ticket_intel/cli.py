@@ -6,6 +6,7 @@ what they produce is exactly what the UI would produce, with the same run histor
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -1106,6 +1107,13 @@ def mapping_suggest(export: Path, out: Path | None) -> None:
     click.echo(f"wrote {out} ({chosen}); check it, then keep it in TICKET_INTEL_MAPPINGS_DIR")
 
 
+def _rewrite_reports(warehouse: Path, weeks: Sequence[date]) -> None:
+    """The reports of `weeks` written again from what an erasure or a retention left (a run of
+    `weekly_report`, which publishes the snapshot)."""
+    if weeks:
+        execute(warehouse, weeks[0], weeks[-1], ["weekly_report"])
+
+
 @main.command()
 @WAREHOUSE_OPTION
 @click.option("--keep-weeks", type=click.IntRange(min=1), required=True,
@@ -1114,15 +1122,17 @@ def mapping_suggest(export: Path, out: Path | None) -> None:
 @friendly
 def retention(warehouse: Path, keep_weeks: int, dry_run: bool) -> None:
     """Delete the tickets of weeks older than the newest KEEP_WEEKS (texts, vectors, triage, clusters,
-    customers, drafts) and their report files; every week's themes, alerts and counts stay. Irreversible."""
+    customers, drafts) and their report files, and write again the kept weeks' reports whose window showed
+    them; every week's themes, alerts and counts stay. Irreversible."""
     window = settings.number("TICKET_INTEL_WINDOW_WEEKS")
+    _using(warehouse)  # whose run writes the kept reports again
     reports = settings.reports_dir(settings.value("TICKET_INTEL_REPORTS_DIR"), warehouse)
     if dry_run:
         with access.open_snapshot(warehouse) as con:
-            lines = apply_retention(con, keep_weeks, window, reports, dry_run=True)
+            lines, _ = apply_retention(con, keep_weeks, window, reports, dry_run=True)
     else:
         lines = retain(warehouse, keep_weeks, window, reports, settings.number("TICKET_INTEL_WRITER_WAIT_SECONDS", float),
-                       _say)
+                       _say, functools.partial(_rewrite_reports, warehouse))
     for line in lines:
         click.echo(line)
 
@@ -1163,8 +1173,7 @@ def erase(warehouse: Path, customers: tuple[str, ...], emails: tuple[str, ...], 
         reports = settings.reports_dir(settings.value("TICKET_INTEL_REPORTS_DIR"), warehouse)
         with access.writer_lock(warehouse, "ticket-intel erase", wait, _say), wh.open_warehouse(warehouse) as con:
             e = erase_rows(con, who, tickets, window, reports)
-        if e.report_weeks:  # from what stays; the run publishes the snapshot
-            execute(warehouse, e.report_weeks[0], e.report_weeks[-1], ["weekly_report"])
+        _rewrite_reports(warehouse, e.report_weeks)
         with access.writer_lock(warehouse, "ticket-intel erase", wait, _say):
             drop_deleted_bytes(warehouse)
         cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"), warehouse)

@@ -22,7 +22,7 @@ from ticket_intel.cli import main, run_pipeline
 from ticket_intel.core.erasure import ERASED, scrub_list, scrub_text
 from ticket_intel.warehouse.access import snapshot_path
 from ticket_intel_tests.conftest import copy_run
-from ticket_intel_tests.test_retention_by_age import _warehouse
+from ticket_intel_tests.test_retention_by_age import PLANTED, WEEKS, _warehouse, lake_traces, postgres_lake
 
 
 def _copy(sample_run, tmp_path, monkeypatch):
@@ -117,6 +117,28 @@ def test_a_dry_run_says_what_would_go_per_table_and_changes_nothing(sample_run, 
     assert said["rows"]["marts.theme_customers"] >= 1 and said["report_weeks"]
     assert [hashlib.sha256(f.read_bytes()).hexdigest() for f in files] == before
     assert _traces(run.warehouse, [customer, *tickets])
+
+
+def test_erase_on_a_postgres_ducklake_leaves_no_trace_in_its_data_files_or_catalog(tmp_path, postgres_db, monkeypatch):
+    """On a DuckLake the erase committed (rows by rowid included) but its bytes stayed: 10 of the 19
+    parquet files of the crafted sample's lake still held the erased ticket ids, the catalog its inlined
+    rows, as the rows deleted are only marked so until their files are rewritten."""
+    from ticket_intel.warehouse.erasure import erase
+    from ticket_intel.warehouse.retention import drop_deleted_bytes
+
+    lake = postgres_lake(tmp_path, postgres_db, monkeypatch)
+    needles = [PLANTED["fd:3"], "fd:3"]
+    before = lake_traces(tmp_path / "lake_files", postgres_db, needles)
+    assert before["files"] and before["catalog"]  # in a parquet file and inlined in the catalog
+    with wh.open_warehouse(lake) as con:
+        assert erase(con, ["c3"], [], 8, tmp_path / "reports").tickets == ["fd:3"]
+    drop_deleted_bytes(lake)
+
+    assert lake_traces(tmp_path / "lake_files", postgres_db, needles) == {"files": [], "catalog": []}
+    with wh.open_warehouse(lake, read_only=True) as con:
+        assert con.execute("SELECT summary FROM marts.ranked_themes WHERE week_start = ?", [WEEKS[3]]).fetchone()[0] \
+            == f"typically: “{ERASED}”"
+        assert con.execute("SELECT count(*) FROM raw.tickets").fetchone()[0] == 29
 
 
 def test_erasing_an_unknown_customer_exits_66_with_the_reason(tmp_path):

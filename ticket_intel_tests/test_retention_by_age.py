@@ -60,6 +60,58 @@ def _warehouse(tmp_path):
     return path
 
 
+PLANTED = {"fd:1": "planted-retired 4711 my card", "fd:3": "planted-erased 4712 my card"}  # a retired week's, a kept week's
+
+
+def postgres_lake(tmp_path, postgres_db: str, monkeypatch) -> str:
+    """`_warehouse` copied into a DuckLake whose catalog is in PostgreSQL, fd:1 and fd:3 with texts of
+    their own, fd:3 of customer c3 (its text quoted in a ranked summary), and 20 more tickets: a table
+    of 10 rows or fewer is inlined in the catalog, a larger one goes to parquet files, and both must
+    let go of deleted rows."""
+    from ticket_intel.warehouse.transfer import copy_warehouse
+
+    monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "lake_files"))
+    path = _warehouse(tmp_path)
+    with wh.open_warehouse(path) as con:
+        for tid, text in PLANTED.items():
+            con.execute("UPDATE raw.tickets SET message = ?, customer_id = ? WHERE ticket_id = ?", [text, f"c{tid[3:]}", tid])
+            con.execute("UPDATE staging.redacted_tickets SET text = ? WHERE ticket_id = ?", [text, tid])
+        con.execute("UPDATE marts.ranked_themes SET summary = ? WHERE week_start = ?", [f"typically: “{PLANTED['fd:3']}”", WEEKS[3]])
+        con.execute("INSERT INTO raw.tickets (ticket_id, source, source_id, created_at, week_start, message, source_file) "
+                    "SELECT 'fd:x' || i, 'freshdesk', 'x' || i, ?, ?, 'my card was declined', '/in/a.csv' FROM range(20) t(i)",
+                    [WEEKS[9], WEEKS[9]])
+    lake = f"ducklake:postgres:{postgres_db}"
+    copy_warehouse(path, lake)
+    return lake
+
+
+def lake_traces(data, conninfo: str, needles: list[str]) -> dict[str, list[str]]:
+    """Where `needles` are in a DuckLake's bytes: its parquet files read whole (rows a delete file or a
+    later snapshot deleted included), and every table of its PostgreSQL catalog (inlined rows)."""
+    import duckdb
+    import psycopg2
+
+    found: dict[str, list[str]] = {"files": [], "catalog": []}
+    with duckdb.connect() as con:
+        for file in sorted(data.rglob("*.parquet")):
+            rows = " ".join(str(r[0]) for r in con.execute("SELECT CAST(t AS VARCHAR) FROM read_parquet(?) t", [str(file)]).fetchall())
+            found["files"] += [f"{file.parent.name}: {n}" for n in needles if n in rows]
+    pg = psycopg2.connect(conninfo)
+    with pg.cursor() as cur:
+        cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        for (table,) in cur.fetchall():
+            cur.execute(f'SELECT t::text FROM "{table}" t')
+            rows = " ".join(r[0] for r in cur.fetchall())
+            found["catalog"] += [f"{table}: {n}" for n in needles if n in rows]
+    pg.close()
+    return found
+
+
+def _no_run(weeks) -> None:
+    """The CLI's run of `weekly_report` that writes reports again, which these tests of the warehouse
+    layer leave out."""
+
+
 def _count(path, sql: str) -> int:
     with wh.open_warehouse(path, read_only=True) as con:
         return con.execute(sql).fetchone()[0]
@@ -68,7 +120,7 @@ def _count(path, sql: str) -> int:
 def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_weeks_aggregates(tmp_path):
     path = _warehouse(tmp_path)
     with wh.open_warehouse(path) as con:
-        said = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
+        said, _ = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
     assert said[0].startswith("would delete the ticket-level rows of the 2 weeks 2026-09-07..2026-09-14 "
                               "(before the week of 2026-09-21) and 4 report files")
     assert "  raw.tickets: 2 rows" in said and "  ops.embedding_cache: 1 rows" in said
@@ -76,7 +128,8 @@ def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_wee
     assert _count(path, "SELECT count(*) FROM raw.tickets") == 10  # a dry run deletes nothing
     assert len(list((tmp_path / "reports").iterdir())) == 20
 
-    said = retain(path, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", wait_seconds=0, on_wait=print)
+    said = retain(path, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", wait_seconds=0, on_wait=print,
+                  rewrite=_no_run)
     assert said[0].startswith("deleted the ticket-level rows of the 2 weeks")
     for table in ("raw.tickets", "staging.redacted_tickets", "staging.ticket_clusters", "marts.ticket_triage",
                   "marts.theme_customers"):
@@ -87,10 +140,10 @@ def test_retention_deletes_the_old_weeks_tickets_and_reports_and_keeps_every_wee
     # the vector of a text only deleted tickets had goes; one a kept ticket or an article uses stays
     assert _count(path, "SELECT list(text_hash ORDER BY text_hash) FROM ops.embedding_cache") == [
         ARTICLE, SHARED, *(f"h{i}" for i in range(2, 9))]
-    assert sorted(p.name for p in (tmp_path / "reports").iterdir())[:2] == [
-        "ticket_intel_2026-09-21.html", "ticket_intel_2026-09-21.md"]
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [  # the others are written again
+        "ticket_intel_2026-11-09.html", "ticket_intel_2026-11-09.md"]
     assert _count(snapshot_path(path), "SELECT count(*) FROM raw.tickets") == 8  # readers see it
-    assert retain(path, 8, 8, tmp_path / "reports", 0, print) == ["nothing to delete: no ticket-level row is older than the week "
+    assert retain(path, 8, 8, tmp_path / "reports", 0, print, _no_run) == ["nothing to delete: no ticket-level row is older than the week "
                                             "of 2026-09-21"]
 
 
@@ -117,7 +170,7 @@ def test_a_week_before_the_retention_cutoff_is_never_run_again(tmp_path):
     keys = {w.isoformat() for w in WEEKS}
     plan, _ = runner.plan_changed(tmp_path, path, staged, keys, "", lambda w: upgraded)
     assert (plan.start, plan.with_tickets) == (WEEKS[0], 10)
-    retain(path, 8, 8, tmp_path / "reports", 0, print)
+    retain(path, 8, 8, tmp_path / "reports", 0, print, _no_run)
     plan, _ = runner.plan_changed(tmp_path, path, staged, keys, "", lambda w: upgraded)
     assert (plan.start, plan.end, plan.with_tickets) == (WEEKS[2], WEEKS[-1], 8)
 
@@ -130,7 +183,7 @@ def test_retention_on_a_ducklake_leaves_no_snapshot_holding_the_deleted_tickets(
     monkeypatch.setenv("TICKET_INTEL_WAREHOUSE_DATA_PATH", str(tmp_path / "lake_files"))
     lake = f"ducklake:{tmp_path}/catalog.ducklake"
     copy_warehouse(_warehouse(tmp_path), lake)
-    assert retain(lake, 8, 8, tmp_path / "reports", 0, print)[0].startswith("deleted the ticket-level rows of the 2 weeks")
+    assert retain(lake, 8, 8, tmp_path / "reports", 0, print, _no_run)[0].startswith("deleted the ticket-level rows of the 2 weeks")
     with wh.open_warehouse(lake) as con:
         assert con.execute("SELECT count(*), min(week_start) FROM raw.tickets").fetchone() == (8, WEEKS[2])
         assert con.execute("SELECT count(*) FROM marts.ranked_themes").fetchone()[0] == 10
@@ -146,8 +199,8 @@ def test_retention_deletes_the_reports_in_the_folder_the_settings_name_not_where
     mine.mkdir()
     for week in WEEKS:
         (mine / f"ticket_intel_{week}.html").write_text("report")
-    retain(path, 8, 8, mine, 0, print)
-    assert sorted(f.name for f in mine.iterdir()) == [f"ticket_intel_{w}.html" for w in WEEKS[2:]]
+    retain(path, 8, 8, mine, 0, print, _no_run)
+    assert sorted(f.name for f in mine.iterdir()) == [f"ticket_intel_{WEEKS[9]}.html"]  # the rest written again
     assert len(list((tmp_path / "reports").iterdir())) == 20  # the original's are not this warehouse's
 
 
@@ -161,10 +214,40 @@ def test_retention_deletes_kept_weeks_customer_rows_whose_every_ticket_it_delete
         for customer, last in (("c-gone", WEEKS[1]), ("c-kept", WEEKS[2])):  # cutoff: WEEKS[2]
             con.execute("INSERT INTO marts.theme_customers (week_start, theme_id, customer_id, tickets, first_ticket_at, "
                         "last_ticket_at) VALUES (?, 'T1', ?, 2, ?, ?)", [WEEKS[8], customer, WEEKS[0], last])
-        said = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
+        said, _ = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
     assert "  marts.theme_customers: 3 rows" in said  # c0 and c1 of their own weeks, and c-gone
-    retain(path, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", wait_seconds=0, on_wait=print)
+    retain(path, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", wait_seconds=0, on_wait=print,
+           rewrite=_no_run)
     with wh.open_warehouse(path, read_only=True) as con:
         kept = {r[0] for r in con.execute("SELECT customer_id FROM marts.theme_customers WHERE week_start = ?",
                                           [WEEKS[8]]).fetchall()}
     assert kept == {"c8", "c-kept"}
+
+
+def test_retention_on_a_postgres_ducklake_leaves_no_deleted_ticket_in_its_files_or_catalog(tmp_path, postgres_db, monkeypatch):
+    """Expiring snapshots deleted no file: the current snapshot still read the files holding the deleted
+    rows (marked deleted beside them), and rows inlined in the catalog stayed there."""
+    lake = postgres_lake(tmp_path, postgres_db, monkeypatch)
+    assert lake_traces(tmp_path / "lake_files", postgres_db, [PLANTED["fd:1"]])["files"]
+    retain(lake, 8, 8, tmp_path / "reports", 0, print, _no_run)
+    assert lake_traces(tmp_path / "lake_files", postgres_db, [PLANTED["fd:1"], "fd:1"]) == {"files": [], "catalog": []}
+    with wh.open_warehouse(lake, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.tickets").fetchone()[0] == 28
+
+
+def test_retention_writes_again_the_kept_reports_whose_window_held_a_deleted_week(tmp_path):
+    """A kept week's report covers its window: on a PowerToys copy (--keep-weeks 8) the reports of six of
+    the seven kept weeks whose window reached back still named customers whose every ticket retention
+    deleted (30 names; 12 in the first). Those reports lose their text and files and are written again
+    (the CLI's run of weekly_report, as after an erase); the weeks after them stay as they are."""
+    path, written = _warehouse(tmp_path), []
+    with wh.open_warehouse(path) as con:
+        said, weeks = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
+    assert weeks == WEEKS[2:9] and f"  reports to write again: weeks {WEEKS[2]}..{WEEKS[8]} (7)" in said
+
+    said = retain(path, 8, 8, tmp_path / "reports", 0, print, written.extend)
+    assert written == WEEKS[2:9] and f"  reports written again: weeks {WEEKS[2]}..{WEEKS[8]} (7)" in said
+    with wh.open_warehouse(path, read_only=True) as con:
+        assert con.execute("SELECT list(week_start ORDER BY week_start) FROM marts.weekly_reports WHERE markdown "
+                           "IS NOT NULL").fetchone()[0] == [WEEKS[9]]
+    assert {p.name for p in (tmp_path / "reports").iterdir()} == {f"ticket_intel_{WEEKS[9]}.{k}" for k in ("html", "md")}

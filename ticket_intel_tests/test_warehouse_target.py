@@ -124,7 +124,8 @@ def test_file_warehouse_keeps_keys_and_fixed_width_vectors(tmp_path):
             "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'").fetchall()}
         vector = con.execute("SELECT data_type FROM information_schema.columns "
                              "WHERE table_name = 'embedding_cache' AND column_name = 'embedding'").fetchone()[0]
-    assert keys == {"alerts", "theme_reviews", "llm_cache", "embedding_cache", "schema_version", "theme_registry"}
+    assert keys == {"alerts", "theme_reviews", "llm_cache", "embedding_cache", "schema_version", "theme_registry",
+                    "erased_tickets"}
     assert vector == "FLOAT[4]"
 
 

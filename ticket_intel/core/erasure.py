@@ -81,9 +81,7 @@ def erasure_lines(e: Erasure, dry_run: bool) -> list[str]:
     lines = [f"{verb} {len(e.tickets)} tickets of {len(e.customers)} customers: every row derived from them; "
              f"quotes of them in rows that stay read {ERASED}"]
     lines += [f"  {table}: {n} rows" for table, n in e.rows.items() if n]
-    if e.report_weeks:
-        lines.append(f"  reports {'to write' if dry_run else 'written'} again: weeks "
-                     f"{e.report_weeks[0]}..{e.report_weeks[-1]} ({len(e.report_weeks)})")
+    lines += reports_line(e.report_weeks, dry_run)
     lines += [f"  parse cache removed (the next run parses the inbox again): {c}" for c in e.caches]
     if e.tracker_issues:
         lines.append(f"  outside the warehouse, to erase by hand: tracker issues {', '.join(e.tracker_issues)}")
@@ -92,6 +90,12 @@ def erasure_lines(e: Erasure, dry_run: bool) -> list[str]:
         "their ticket ids are denylisted (hashed, ops.erased_tickets): an export that still holds them is not ingested "
         "again; remove them from the inbox's exports"]
     return lines
+
+
+def reports_line(weeks: Sequence[date], dry_run: bool) -> list[str]:
+    """The weeks whose report is written again from what stays (erasure, retention), as a line if any."""
+    return [f"  reports {'to write' if dry_run else 'written'} again: weeks {weeks[0]}..{weeks[-1]} ({len(weeks)})"
+            ] if weeks else []
 
 
 def unknown_message(asked: Mapping[str, Iterable[str]]) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ticket_intel.core.erasure import reports_line
+
 
 def count_by_weeks(files: pd.DataFrame, per_week: pd.DataFrame, weeks: Sequence[date]) -> pd.DataFrame:
     """Per file, `accepted` (tickets inside `weeks`) and `out_of_range` (its other tickets), from the
@@ -84,7 +86,7 @@ def retired_week_message(first: date, cutoff: date) -> str:
 
 
 def retention_lines(cutoff: date, weeks: Sequence[date], rows: Mapping[str, int], files: int,
-                    dry_run: bool) -> list[str]:
+                    rewritten: Sequence[date], dry_run: bool) -> list[str]:
     """What a retention at `cutoff` deletes (or would, with `dry_run`), for people: it cannot be undone."""
     if not weeks and not any(rows.values()):
         return [f"nothing to delete: no ticket-level row is older than the week of {cutoff}"]
@@ -93,6 +95,7 @@ def retention_lines(cutoff: date, weeks: Sequence[date], rows: Mapping[str, int]
     lines = [f"{verb} the ticket-level rows of {span} (before the week of {cutoff}) and {files} report files; "
              "ranked themes, summaries, alerts, counts and overviews of every week stay"]
     lines += [f"  {table}: {n} rows" for table, n in rows.items() if n]
+    lines += reports_line(rewritten, dry_run)
     lines += ["dry run: nothing deleted; without --dry-run this cannot be undone (restore a backup to get it back)"
               ] if dry_run else []
     return lines

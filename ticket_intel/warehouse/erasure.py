@@ -10,7 +10,7 @@ bring them back (`erased_filter`, read at ingest).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -87,14 +87,32 @@ def plan_erasure(con: duckdb.DuckDBPyConnection, customers: Sequence[str], ticke
         e.rows[f"{table}.{column}"] = e.rows.get(f"{table}.{column}", 0) + 1
     weeks = list(_run(con, f"SELECT min(week_start), max(week_start) FROM ({_ERASED_WEEKS})", params).fetchone())
     if weeks[0] is not None:
-        e.report_weeks = [r[0] for r in con.execute(
-            f"SELECT week_start FROM {REPORTS} WHERE markdown IS NOT NULL AND week_start BETWEEN ? AND ? ORDER BY 1",
-            [weeks[0], weeks[1] + timedelta(weeks=window_weeks - 1)]).fetchall()]
+        e.report_weeks = reports_holding(con, weeks[0], weeks[1], window_weeks)
     if table_exists(con, "ops.backlog_links"):
         e.tracker_issues = [r[0] for r in _run(con,
             "SELECT DISTINCT issue_key FROM ops.backlog_links WHERE theme_id IN (SELECT theme_id FROM "
             "staging.ticket_clusters WHERE ticket_id IN (SELECT unnest($t))) ORDER BY 1", params).fetchall()]
     return e
+
+
+def reports_holding(con: duckdb.DuckDBPyConnection, first: date, last: date, window_weeks: int) -> list[date]:
+    """The weeks with a report whose window (the week and the `window_weeks` - 1 before it) holds a week
+    of `first`..`last`: the reports that may name those weeks' customers or quote their tickets."""
+    return [r[0] for r in con.execute(
+        f"SELECT week_start FROM {REPORTS} WHERE markdown IS NOT NULL AND week_start BETWEEN ? AND ? ORDER BY 1",
+        [first, last + timedelta(weeks=window_weeks - 1)]).fetchall()]
+
+
+def clear_reports(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> None:
+    """The reports of `weeks` lose their text, to be written again from what stays."""
+    con.execute(f"UPDATE {REPORTS} SET markdown = NULL WHERE week_start IN (SELECT unnest(?))", [list(weeks)])
+
+
+def delete_report_files(reports: Path, weeks: Sequence[date]) -> None:
+    """The report files (HTML and Markdown) of `weeks` in `reports`, written again by the caller."""
+    for week in weeks:
+        for kind in ("html", "md"):
+            (reports / report_file(week, kind)).unlink(missing_ok=True)
 
 
 # Text hashes only the erased tickets have ($t), not another ticket or a help-center article.
@@ -129,15 +147,13 @@ def erase(con: duckdb.DuckDBPyConnection, customers: Sequence[str], tickets: Seq
             _run(con, f"DELETE FROM {EMBEDDING_CACHE} WHERE text_hash IN ({_ERASED_HASHES})", params)
         for table, column in _tables(con, TICKET_TABLES).items():
             _run(con, f"DELETE FROM {table} WHERE {column} IN (SELECT unnest({_KEYS[column]}))", params)
-        con.execute(f"UPDATE {REPORTS} SET markdown = NULL WHERE week_start IN (SELECT unnest(?))", [e.report_weeks])
+        clear_reports(con, e.report_weeks)
         con.execute(f"INSERT INTO {DENYLIST} SELECT h, ? FROM (SELECT unnest(?) AS h) WHERE h NOT IN "
                     f"(SELECT ticket_hash FROM {DENYLIST})",
                     [datetime.now(UTC).replace(tzinfo=None), [ticket_hash(t) for t in e.tickets]])
 
     in_transaction(con, delete)
-    for week in e.report_weeks:
-        for kind in ("html", "md"):
-            (reports / report_file(week, kind)).unlink(missing_ok=True)
+    delete_report_files(reports, e.report_weeks)
     return e
 
 

@@ -19,6 +19,7 @@ from ticket_intel.core.report import report_file
 from ticket_intel.core.retention import retention_cutoff, retention_lines
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.connection import in_transaction, open_warehouse, scalar
+from ticket_intel.warehouse.erasure import clear_reports, delete_report_files, reports_holding
 from ticket_intel.warehouse.personal import EMBEDDING_CACHE, TICKET_TABLES
 from ticket_intel.warehouse.schema import table_exists
 from ticket_intel.warehouse.transfer import copy_warehouse
@@ -75,9 +76,10 @@ def report_files(con: duckdb.DuckDBPyConnection, cutoff: date, reports: Path) ->
     return [f for w in weeks for f in (reports / report_file(w, "html"), reports / report_file(w, "md")) if f.exists()]
 
 
-def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int) -> dict[str, int]:
-    """Delete the ticket-level rows of the weeks before `cutoff` and their reports' text, and record the
-    cutoff, in one transaction; returns the rows deleted per table. The report files are the caller's."""
+def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int, rewritten: Sequence[date]) -> dict[str, int]:
+    """Delete the ticket-level rows of the weeks before `cutoff` and their reports' text, and the text of
+    the kept reports to write again (`rewritten`), and record the cutoff, in one transaction; returns
+    the rows deleted per table. The report files are the caller's."""
     counts = retired_rows(con, cutoff)
 
     def delete() -> None:
@@ -86,6 +88,7 @@ def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int) -> dic
         for table in (t for t in TICKET_TABLES if t in counts):
             con.execute(f"DELETE FROM {table} WHERE {_retired(table)}", {"cutoff": cutoff})
         con.execute("UPDATE marts.weekly_reports SET markdown = NULL, html_path = NULL WHERE week_start < ?", [cutoff])
+        clear_reports(con, rewritten)
         con.execute("INSERT INTO ops.retention VALUES (?, ?, ?, ?)",
                     [cutoff, keep_weeks, datetime.now(UTC).replace(tzinfo=None), counts.get("raw.tickets", 0)])
 
@@ -94,27 +97,40 @@ def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int) -> dic
 
 
 def retain(path: str | Path, keep_weeks: int, window_weeks: int, reports: Path, wait_seconds: float,
-           on_wait: Callable[[str], None]) -> list[str]:
-    """`apply_retention` under the writer lock, then the deleted rows' bytes gone from disk: a DuckDB file
-    keeps them in its blocks (it grew from 15.2 to 16.8 MB with 1,166 tickets deleted) until rewritten
-    anew, and a DuckLake in its older snapshots' files until they are expired and cleaned up."""
-    with access.writer_lock(path, "ticket-intel retention", wait_seconds, on_wait):
-        with open_warehouse(path) as con:
-            before = retired_before(con)
-            lines = apply_retention(con, keep_weeks, window_weeks, reports, dry_run=False)
-            deleted = retired_before(con) != before
-        if deleted:
+           on_wait: Callable[[str], None], rewrite: Callable[[Sequence[date]], None]) -> list[str]:
+    """`apply_retention` under the writer lock; then `rewrite` (the caller's run of `weekly_report`, which
+    takes the lock itself) writes the kept reports that showed deleted weeks again from what stays,
+    and the deleted rows' bytes leave the disk: a DuckDB file keeps them in its blocks (it grew from
+    15.2 to 16.8 MB with 1,166 tickets deleted) until rewritten anew, a DuckLake in its files."""
+    with access.writer_lock(path, "ticket-intel retention", wait_seconds, on_wait), open_warehouse(path) as con:
+        before = retired_before(con)
+        lines, rewritten = apply_retention(con, keep_weeks, window_weeks, reports, dry_run=False)
+        deleted = retired_before(con) != before
+    if deleted:
+        rewrite(rewritten)
+        with access.writer_lock(path, "ticket-intel retention", wait_seconds, on_wait):
             drop_deleted_bytes(path)
     return lines
 
 
+# How a DuckLake lets go of deleted rows, in order. A DELETE or UPDATE only marks rows deleted (in a
+# delete file, or in the catalog for rows inlined there); the rows stay in their data file, which
+# the current snapshot still reads, so expiring snapshots alone deleted no file (an erase left the
+# erased tickets' ids in 10 of the lake's 19 parquet files, the account's name in 6 catalog rows).
+# Inlined rows are flushed to files, every file with a deleted row is rewritten without it, then the
+# snapshots that read the old files expire and the files are deleted.
+_LAKE_DROP = ("ducklake_flush_inlined_data('{lake}')", "ducklake_rewrite_data_files('{lake}', delete_threshold => 0)",
+              "ducklake_expire_snapshots('{lake}', older_than => now())",
+              "ducklake_cleanup_old_files('{lake}', cleanup_all => true)")
+
+
 def drop_deleted_bytes(path: str | Path) -> None:
     """Deleted rows' bytes gone from disk, under the caller's writer lock: a DuckDB file is rewritten
-    anew and its snapshot published, a DuckLake's older snapshots and their files are expired."""
+    anew and its snapshot published, a DuckLake's files rewritten without them (`_LAKE_DROP`)."""
     if target.is_lake_target(str(path)):
         with open_warehouse(path) as con:
-            con.execute(f"CALL ducklake_expire_snapshots('{target.LAKE_NAME}', older_than => now())")
-            con.execute(f"CALL ducklake_cleanup_old_files('{target.LAKE_NAME}', cleanup_all => true)")
+            for call in _LAKE_DROP:
+                con.execute(f"CALL {call.format(lake=target.LAKE_NAME)}")
         return
     compact(Path(path))
     access.publish_snapshot(path)
@@ -134,18 +150,23 @@ def compact(path: Path) -> None:
 
 
 def apply_retention(con: duckdb.DuckDBPyConnection, keep_weeks: int, window_weeks: int, reports: Path,
-                    dry_run: bool) -> list[str]:
+                    dry_run: bool) -> tuple[list[str], list[date]]:
     """Keep the ticket-level rows of the newest `keep_weeks` weeks only (`dry_run`: say what would go),
-    the report files of the weeks before them (in `reports`) deleted too; the lines say what went."""
+    the report files of the weeks before them (in `reports`) deleted too, and those of the kept weeks
+    whose window held a deleted week (they named its customers: 12 of them in PowerToys' first kept
+    week) emptied, to write again; returns the lines saying what went, and those weeks."""
     newest = newest_ticket_week(con)
     if newest is None:
-        return ["nothing to delete: the warehouse holds no ticket"]
+        return ["nothing to delete: the warehouse holds no ticket"], []
     cutoff = retention_cutoff(newest, keep_weeks, window_weeks)
     weeks, files = retired_weeks(con, cutoff), report_files(con, cutoff, reports)
-    rows = retired_rows(con, cutoff) if dry_run or not weeks else retire(con, cutoff, keep_weeks)
-    for file in files if weeks and not dry_run else []:
-        file.unlink(missing_ok=True)
-    return retention_lines(cutoff, weeks, rows, len(files), dry_run)
+    rewritten = [w for w in reports_holding(con, weeks[0], weeks[-1], window_weeks) if w >= cutoff] if weeks else []
+    rows = retired_rows(con, cutoff) if dry_run or not weeks else retire(con, cutoff, keep_weeks, rewritten)
+    if weeks and not dry_run:
+        for file in files:
+            file.unlink(missing_ok=True)
+        delete_report_files(reports, rewritten)
+    return retention_lines(cutoff, weeks, rows, len(files), rewritten, dry_run), rewritten
 
 
 def retired_weeks(con: duckdb.DuckDBPyConnection, cutoff: date) -> Sequence[date]:
