@@ -19,6 +19,7 @@ from ticket_intel.core.sources import (
     load_mappings,
     read_exports,
 )
+from ticket_intel.core.sources.base import pseudonymize
 from ticket_intel.core.sources.mapped import MappingError
 
 MAPPING = """name: hs
@@ -114,20 +115,51 @@ def test_a_mapping_says_what_its_status_values_mean(tmp_path):
         load_mappings(tmp_path / "maps")
 
 
-def test_tag_objects_are_read_by_their_name_or_tag_key_and_a_dotted_column_is_refused(tmp_path):
-    """Help Scout writes tags as {"id", "color", "tag"}: read by `name` only, every tag was lost; and a
-    dotted column (`primaryCustomer.email`) read nothing, in silence."""
+def test_tag_objects_are_read_by_their_name_or_tag_key(tmp_path):
+    """Help Scout writes tags as {"id", "color", "tag"}: read by `name` only, every tag was lost."""
     rows = [ROWS[0] | {"tags": [{"id": 1, "color": "#fff", "tag": "Refund"}, {"name": "vip"}]},
             ROWS[3] | {"tags": [{"id": 2, "color": "#000"}]}]
     result = _read(tmp_path, files={"threads.jsonl": "\n".join(json.dumps(r) for r in rows)})
     assert result.tickets["tags"].map(list).tolist() == [["refund", "vip"]]
     assert result.rejected["reason"].tolist() == ["a tag is an object without a name (name or tag): "
                                                   "{'id': 2, 'color': '#000'}"]
-    rows = [r | {"customer": {"email": "a@example.com"}} for r in ROWS]
-    result = _read(tmp_path, MAPPING.replace("customer_id: author", "customer_id: customer.email"),
-                   {"threads.jsonl": "\n".join(json.dumps(r) for r in rows)})
-    assert "file lacks columns ['customer.email'] (customer.email: a field inside an object; a mapping reads each " \
-           "record's own fields, so flatten the export first)" in result.files["error"].iloc[0]
+
+
+NESTED = """name: hs_api
+source: helpscout
+detect: [id, type, body, createdAt, createdBy, conversation]
+columns: {ticket_id: id, created_at: createdAt, message: body, subject: conversation.subject,
+          customer_id: customer.email}
+agents: {column: createdBy.type, values: [user]}
+thread: {conversation_id: conversation.id}
+"""
+
+
+def _api_thread(conversation: int, thread: int, body: str, customer: str, agent: bool = False, **more: object) -> dict:
+    """A thread as Help Scout's API writes it: its author, customer and conversation are objects."""
+    author = {"id": thread, "email": "tom@shop.example" if agent else customer, "type": "user" if agent else "customer"}
+    return {**more, "id": thread, "type": "message" if agent else "customer", "body": body, "createdBy": author,
+            "customer": {"id": conversation, "email": customer}, "createdAt": "2026-11-02T10:00:00Z",
+            "conversation": {"id": conversation, "subject": f"Order {conversation}"}, "attachments": []}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_a_mapping_reads_a_field_inside_an_object_by_its_dotted_path(tmp_path, suffix):
+    """`customer_id: customer.email` was refused ("a field inside an object; … flatten the export
+    first"): Help Scout's threads, whose customer, author and conversation are objects, could not be
+    read as the API writes them. A record's own key that holds a dot wins over the path it spells."""
+    rows = [_api_thread(1, 11, "My parcel never arrived", "ann@example.com"), _api_thread(1, 12, "Resent it", "ann@example.com", agent=True),
+            _api_thread(2, 21, "Billed twice", "bob@example.com", **{"customer.email": "own@example.com"})]
+    text = "\n".join(json.dumps(r) for r in rows) if suffix == ".jsonl" else json.dumps(rows)
+    result = _read(tmp_path, NESTED, {f"api{suffix}": text})
+    tickets = result.tickets.set_index("ticket_id")
+    assert tickets["subject"].to_dict() == {"helpscout:1": "Order 1", "helpscout:2": "Order 2"}
+    assert tickets["customer_id"].to_dict() == {"helpscout:1": pseudonymize("ann@example.com"),
+                                                "helpscout:2": pseudonymize("own@example.com")}
+    assert result.replies["ticket_id"].tolist() == ["helpscout:1"] and result.rejected.empty
+    result = _read(tmp_path, NESTED.replace("customer.email", "customer"), {f"api{suffix}": text})
+    assert "file lacks columns ['customer'] (customer: an object; name a field inside it by its path, " \
+           "customer.id)" in result.files["error"].iloc[0]
 
 
 def test_a_detect_typo_names_the_mapping_that_nearly_reads_the_file(tmp_path):
@@ -147,8 +179,9 @@ def test_records_under_a_wrapper_are_pointed_at_not_sent_to_a_mapping(tmp_path):
     result = _read(tmp_path, files={"page1.json": json.dumps(page)})
     error = result.files["error"].iloc[0]
     assert error == ("JSON export of unknown shape (top-level keys: ['_embedded', '_links', 'page']); a mapping reads "
-                     "JSON as flat records: a top-level array of objects, JSONL, or an object holding one list of "
-                     "objects, each record's own fields its columns; its records sit under _embedded.conversations: "
+                     "JSON records: a top-level array of objects, JSONL, or an object holding one list of objects, "
+                     "each record's fields (inside its objects by path) its columns; its records sit under "
+                     "_embedded.conversations: "
                      "extract them (`jq -c '._embedded.conversations[]' page1.json > records.jsonl`)")
 
 

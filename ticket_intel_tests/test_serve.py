@@ -21,6 +21,7 @@ from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
 from ticket_intel.adapters.server import TRIAGE_FIELDS
 from ticket_intel.core.embed import DEFAULT_BACKEND, DEFAULT_MODEL, cache_key, text_hash
+from ticket_intel.core.sources.base import pseudonymize
 from ticket_intel.core.triage_config import load_routing, load_taxonomy
 from ticket_intel.core.webhooks import RequestError, sign
 from ticket_intel_tests.fake_apis import FakeOpenAI
@@ -171,6 +172,7 @@ def test_a_helpdesk_without_a_reader_is_triaged_through_its_mapping(server):
     url, log = server
     r = post(url, HELPSCOUT_CREATED, query="?mapping=helpscout_webhook")
     assert r.status_code == 200 and r.json()["ticket_id"] == "helpscout:88171881"
+    assert r.json()["customer_id"] == pseudonymize("bear@acme.com")  # the conversation's, above its threads
     assert r.json()["similar"][0]["ticket_id"] == "zendesk:1"  # "My card was declined at the supermarket"
     desk = post(url, DESKLY_NEW).json()  # no ?mapping: the mapping whose `detect` its keys match
     assert desk["source"] == "deskly" and desk["customer_id"].startswith("email:") and desk["category"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ticket_intel.core.sources import load_mappings
+from ticket_intel.core.sources.base import FOLLOWUP_SEPARATOR, pseudonymize
 from ticket_intel.core.webhooks import (
     Ignored,
     Incoming,
@@ -253,7 +254,8 @@ def test_half_of_a_utf16_pair_alone_is_a_replacement_character_not_a_server_erro
 # A helpdesk with no built-in reader, through a team's column mappings (TICKET_INTEL_MAPPINGS_DIR), as
 # ingest reads its exports: a home-grown desk posting one flat message a request, replies linked by
 # `in_reply_to`; and Help Scout's `convo.created` body (developer.helpscout.com/webhooks: the
-# conversation object, its `threads` a list of thread objects), read as its threads.
+# conversation object, its `threads` a list of thread objects), read as its threads, each reading the
+# conversation's subject and customer by their paths.
 DESKLY = """name: deskly
 source: deskly
 detect: [message_id, in_reply_to, from_email, body_text]
@@ -264,8 +266,10 @@ thread: {reply_to: in_reply_to}
 """
 HELPSCOUT = """name: helpscout_webhook
 source: helpscout
-detect: [body, type, state, createdAt, createdBy]
-columns: {ticket_id: id, created_at: createdAt, message: body}
+detect: [threads, subject, mailbox, createdBy]
+records: {key: threads, parent: conversation}
+columns: {ticket_id: id, created_at: createdAt, message: body, subject: conversation.subject,
+          customer_id: conversation.customer.email}
 agents: {column: type, values: [message, note]}
 private: {column: type, values: [note]}
 filter: {type: [customer, message, note]}
@@ -313,8 +317,25 @@ def test_a_body_of_a_helpdesk_without_a_reader_is_read_by_its_mapping_as_ingest_
     assert isinstance(reply, Ignored) and "a conversation's later messages" in reply.reason
     helpscout = _request(HELPSCOUT_CREATED, mappings, "helpscout_webhook")
     assert (helpscout.text, helpscout.ticket_id) == (HELPSCOUT_CREATED["threads"][0]["body"], "helpscout:88171881")
+    assert helpscout.customer_id == pseudonymize("bear@acme.com") and _request(HELPSCOUT_CREATED, mappings) == helpscout
     note = {**HELPSCOUT_CREATED, "threads": [{**HELPSCOUT_CREATED["threads"][0], "type": "note"}]}
     assert isinstance(_request(note, mappings, "helpscout_webhook"), Ignored)
+
+
+def test_a_mapped_body_reads_the_conversation_above_its_threads_by_path(tmp_path):
+    """Help Scout's body was read as its `threads` alone: the conversation's subject and customer, and
+    a thread's own customer object (`customer.email`), never reached the ticket."""
+    mappings = load_mappings(team_mappings(tmp_path / "maps"))
+    greeting = {**HELPSCOUT_CREATED, "threads": [{**HELPSCOUT_CREATED["threads"][0], "body": "Hi,"}]}
+    assert _request(greeting, mappings, "helpscout_webhook").text == f"Card declined{FOLLOWUP_SEPARATOR}Hi,"
+    (tmp_path / "maps" / "threads.yaml").write_text("name: threads\nsource: helpscout\ndetect: [body, state]\n"
+                                                    "columns: {ticket_id: id, created_at: createdAt, message: body, "
+                                                    "customer_id: customer.email}\n")
+    threads = _request(HELPSCOUT_CREATED, load_mappings(tmp_path / "maps"), "threads")  # its one list's records
+    assert threads.customer_id == pseudonymize("bear@acme.com")  # by the thread's own customer object
+    empty = {**HELPSCOUT_CREATED, "threads": "none"}
+    with pytest.raises(RequestError, match="no list of records in 'threads'"):
+        _request(empty, mappings, "helpscout_webhook")
 
 
 @pytest.mark.parametrize(("doc", "mapping", "message"), [

@@ -446,9 +446,9 @@ def _unrecognised(what: str, columns: list[str], name: str, mappings: Sequence[M
     return f"{said}; {tried}: correct its `detect` (or the export), or {_ADD_MAPPING.format(shlex.quote(name))}"
 
 
-def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | None:
-    """How to parse JSON objects like these: API-shaped tickets of a known helpdesk; None for the rows
-    of a mapped table (`_parse_record_chunks` parses them as a table)."""
+def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) -> RecordsParser | Mapping:
+    """How to parse JSON objects like these: API-shaped tickets of a known helpdesk, or the mapping
+    their own keys match (`_parse_record_chunks` parses its rows as a table)."""
     objects = [r for r in records if isinstance(r, dict)]
     if not objects:
         raise FileError(f"no JSON objects among {len(records)} parsed records: not a ticket export")
@@ -466,7 +466,7 @@ def _records_parser(records: list[Any], name: str, mappings: Sequence[Mapping]) 
     if mapping is None:
         raise UnrecognisedColumns(_unrecognised("records with unrecognised fields", columns, name, mappings),
                                   pd.DataFrame(objects[:UnrecognisedColumns.SAMPLE_ROWS]))
-    return None
+    return mapping
 
 
 RecordChunks = Iterator[tuple[list[Any], list[str], Sequence[dict[str, Any]]]]
@@ -479,9 +479,9 @@ def _parse_record_chunks(chunks_of: Callable[[], RecordChunks], name: str, mappi
     chunks = chunks_of()
     first = next(chunks)
     parse = _records_parser(first[0], name, mappings)
-    if parse is None:
+    if isinstance(parse, Mapping):
         chunks.close()
-        yield from _parse_tables(lambda: _record_frames(chunks_of()), name, mappings, sparse=True)
+        yield from _parse_tables(lambda: _record_frames(chunks_of(), parse), name, mappings, parse)
         return
     for records, locators, bad in itertools.chain([first], chunks):
         result = parse(records, locators)
@@ -490,13 +490,17 @@ def _parse_record_chunks(chunks_of: Callable[[], RecordChunks], name: str, mappi
         yield result
 
 
-def _record_frames(chunks: RecordChunks) -> TableChunks:
-    """JSON records as a table's chunks: the objects as rows, any other value a rejected row."""
+def _record_frames(chunks: RecordChunks, mapping: Mapping) -> TableChunks:
+    """JSON records as a table's chunks: the objects (or the mapping's `records` in them) as rows, a
+    field inside an object a column by its path (`mapped.flattened`), any other value a rejected row."""
     for records, locators, bad in chunks:
+        if mapping.records is not None:
+            records, locators, inner = mapping.records.rows(records, locators)
+            bad = [*bad, *inner]
         rows = [i for i, r in enumerate(records) if isinstance(r, dict)]
         others = [{"locator": locators[i], "record": r, "reason": f"record is a {type(r).__name__}, not an object"}
                   for i, r in enumerate(records) if not isinstance(r, dict)]
-        yield pd.DataFrame([records[i] for i in rows]), [locators[i] for i in rows], [*bad, *others]
+        yield mapped.flattened([records[i] for i in rows]), [locators[i] for i in rows], [*bad, *others]
 
 
 def _parse_records(records: list[Any], locators: list[str], name: str, mappings: Sequence[Mapping]) -> ParseResult:
@@ -525,8 +529,8 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
 
 
 # What a JSON document can hold for a mapping to read it (docs/sources.md "Column mappings").
-JSON_SHAPES = ("a mapping reads JSON as flat records: a top-level array of objects, JSONL, or an object "
-               "holding one list of objects, each record's own fields its columns")
+JSON_SHAPES = ("a mapping reads JSON records: a top-level array of objects, JSONL, or an object "
+               "holding one list of objects, each record's fields (inside its objects by path) its columns")
 
 
 def _nested_records(doc: Any, depth: int = 3) -> str | None:
@@ -545,35 +549,41 @@ def _nested_records(doc: Any, depth: int = 3) -> str | None:
 TableParser = Callable[[pd.DataFrame, list[str]], ParseResult]
 
 
-def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping], sparse: bool = False
+def _table_parser(frame: pd.DataFrame, name: str, mappings: Sequence[Mapping], records_of: Mapping | None = None
                   ) -> tuple[TableParser, str | None]:
     """How to parse rows with these columns: the profile the columns show, and the column whose text
-    dates it reads without a format (None when there is none). `sparse`: the rows are JSON objects,
-    which leave out a field they have no value for (`mapped.parse`)."""
+    dates it reads without a format (None when there is none). `records_of`: the rows are JSON
+    objects, read by the mapping their records' own keys chose (`_records_parser`); they leave out a
+    field they have no value for (`mapped.parse`)."""
+    if records_of is not None:
+        return mapped.FileReader(records_of, name, sparse=True), _unformatted_date(records_of)
     if freshdesk.looks_like(frame.columns):
         return freshdesk.parse, freshdesk.CREATED
     if "Ticket ID" in frame.columns:
         missing = sorted(freshdesk.REQUIRED - set(frame.columns)) or ["Description or Subject"]
         raise FileError(f"looks like a Freshdesk export but lacks required column(s) {missing}")
     if (mapping := mapped.find_mapping(list(frame.columns), mappings)) is not None:
-        dated = None if mapping.created_at_format else mapping.columns.get("created_at")
-        return mapped.FileReader(mapping, name, sparse), dated
+        return mapped.FileReader(mapping, name), _unformatted_date(mapping)
     raise UnrecognisedColumns(_unrecognised("table with unrecognised columns", [str(c) for c in frame.columns], name,
                                             mappings), frame)
+
+
+def _unformatted_date(mapping: Mapping) -> str | None:
+    return None if mapping.created_at_format else mapping.columns.get("created_at")
 
 
 TableChunks = Iterator[tuple[pd.DataFrame, list[str], Sequence[dict[str, Any]]]]
 
 
-def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Sequence[Mapping], sparse: bool = False
-                  ) -> Iterator[ParseResult]:
+def _parse_tables(chunks_of: Callable[[], TableChunks], name: str, mappings: Sequence[Mapping],
+                  records_of: Mapping | None = None) -> Iterator[ParseResult]:
     """A table's chunks by the profile its first chunk's columns show; each chunk's cut rows are its
     rejections. When its dates are numbers in an unstated order (02/11/2026), a first pass over the
     table decides the order for all of them (core/sources/dates.py), and a second parses. A mapped
     table ends with what its whole file showed (`mapped.FileReader.finish`)."""
     chunks = chunks_of()
     first = next(chunks)
-    parse, dated = _table_parser(first[0], name, mappings, sparse)
+    parse, dated = _table_parser(first[0], name, mappings, records_of)
     if first[0].empty and not first[2]:
         raise FileError("no records: the file has a header but no rows")
     order = None

@@ -3,8 +3,8 @@
 A mapping says which columns identify its files, which rows count at all (`filter`, `bots`),
 which rows are the company's (`agents`, and its internal notes: `private`), how rows form
 conversations (`thread`), which column (or `{column}` template, or constant) fills each canonical
-field, and what its status values mean (`statuses`). Records are read flat: a column is a row's
-own field, never a path into an object (`primaryCustomer.email`). Every row becomes a message;
+field, and what its status values mean (`statuses`). A JSON record's column is its own field or,
+inside an object, that field's dotted path (`customer.email`: `flattened`). Every row becomes a message;
 core/sources/threads.py turns each conversation into one ticket from its first customer message.
 Rows that are not tickets (excluded rows, company replies, follow-ups) are counted as skipped,
 never rejected: a company's reply tweet is not a bad ticket.
@@ -105,6 +105,33 @@ class Thread(BaseModel):
         return [c for c in (self.reply_to, self.conversation_id) if c]
 
 
+class Records(BaseModel):
+    """Rows that are a list inside each JSON record (a Help Scout conversation's `threads`), each
+    holding its record's other fields as an object named `parent`, so read by their paths
+    (`conversation.subject`); a row's own field of that name wins."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(description="the record's key holding the list of rows")
+    parent: str = Field("parent", description="the name a row reads its record's other fields by")
+
+    def rows(self, records: Sequence[Any], locators: Sequence[str]
+             ) -> tuple[list[Any], list[str], list[dict[str, Any]]]:
+        """The rows of `records` with their locators (`line 3 threads[0]`), and the records without
+        such a list as rejected rows; a value that is no object is left for the reader to reject."""
+        rows, at, bad = [], [], []
+        for record, locator in zip(records, locators, strict=True):
+            if not isinstance(record, dict):
+                rows.append(record)
+                at.append(locator)
+            elif not isinstance(items := record.get(self.key), list):
+                bad.append({"locator": locator, "record": record, "reason": f"no list of records in {self.key!r}"})
+            else:
+                parent = {k: v for k, v in record.items() if k != self.key}
+                rows += [{self.parent: parent, **item} if isinstance(item, dict) else item for item in items]
+                at += [f"{locator} {self.key}[{i}]" for i in range(len(items))]
+        return rows, at, bad
+
+
 class Mapping(BaseModel):
     """One YAML mapping file (see docs/sources.md)."""
 
@@ -125,6 +152,7 @@ class Mapping(BaseModel):
     statuses: dict[str, str] = Field(default_factory=dict, description="the export's status values, each as "
                                                                        "the status it means (STATUSES)")
     thread: Thread | None = None
+    records: Records | None = Field(None, description="JSON records whose rows are a list inside each")
     product_from_mentions: bool = Field(False, description="product = the brand the first message is addressed to")
     path: str = ""
     _filters: list[RowRule] = PrivateAttr(default_factory=list)
@@ -258,12 +286,23 @@ def _missing_columns(mapping: Mapping, columns: Iterable[str]) -> list[str]:
     return sorted({c for c in needed if c not in BUILT_IN and c not in columns})
 
 
+def flattened(objects: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """JSON records as a table whose columns are their fields, a field inside an object named by its
+    dotted path (pandas' json_normalize: `{"customer": {"email": …}}` -> `customer.email`; a list
+    stays one value). A record's own key that holds a dot wins over the path it spells."""
+    frame = pd.json_normalize(list(objects))
+    for column in {k for r in objects for k in r if "." in k}:
+        frame[column] = [r.get(column, nested) for r, nested in zip(objects, frame[column], strict=True)]
+    return frame
+
+
 def _lacks(mapping: Mapping, missing: list[str], columns: Sequence[str]) -> str:
-    """A file's error when it lacks columns the mapping reads: which, and the columns it has. A dotted
-    name whose head is a column is a path into an object, which a mapping does not follow."""
-    paths = [m for m in missing if "." in m and m.split(".")[0] in columns]
-    flat = (f" ({', '.join(paths)}: a field inside an object; a mapping reads each record's own fields, "
-            "so flatten the export first)") if paths else ""
+    """A file's error when it lacks columns the mapping reads: which, and the columns it has. A name
+    that is an object of JSON records is read by the fields inside it, each by its path."""
+    inside = {m: [c for c in columns if c.startswith(f"{m}.")] for m in missing}
+    objects = [m for m, fields in inside.items() if fields]
+    flat = (f" ({', '.join(objects)}: an object; name a field inside it by its path, "
+            f"{inside[objects[0]][0]})") if objects else ""
     shown = list(columns)[:SHOWN_COLUMNS]
     more = f" and {len(columns) - len(shown)} more" if len(columns) > len(shown) else ""
     return f"mapping {mapping.name}: file lacks columns {missing}{flat}; its columns are {shown}{more}"
@@ -290,8 +329,9 @@ class FileReader:
 
     def finish(self) -> list[str]:
         """Warnings on the whole file: each rule value that matched no row, with the values its column
-        held. Raises FileError when no record held a column the mapping reads."""
-        if missing := _missing_columns(self.mapping, self.columns):
+        held. Raises FileError when no record held a column the mapping reads (none when no row was read:
+        each record was rejected, as lacking the mapping's `records` list)."""
+        if self.columns and (missing := _missing_columns(self.mapping, self.columns)):
             raise FileError(_lacks(self.mapping, missing, list(self.columns)))
         return [f"mapping {self.mapping.name}: {key} value {value!r} matches no row "
                 f"({rule.column} holds {_said(self.values[rule.column])})"
