@@ -70,13 +70,13 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     """Plan the week's tracker changes; unless `dry_run`, send them and store links and outbox."""
     name = tracker.name()
     if name is None:
-        return SyncOutcome(week, "", "no tracker configured (TICKET_INTEL_TRACKER is empty)")
+        return SyncOutcome(week, "", skipped="no tracker configured (TICKET_INTEL_TRACKER is empty)")
     links_frame, outbox_frame, commented = wh.backlog_state(con, name)
     review = review_state(wh.reviews(con))
     links = backlog.detach_shared(backlog.links_from_records(links_frame.to_dict("records")), review)
     newest = backlog.last_synced(links)
     if newest is not None and week < newest:
-        return SyncOutcome(week, "", f"week {week} is older than {newest}, the week the issues show")
+        return SyncOutcome(week, "", skipped=f"week {week} is older than {newest}, the week the issues show")
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, alert_key")
     contents = issue_contents(con, week, alerts, report.ticket_url_template, tracker.reports_url)
     fresh = [{**_clean(a), "example_ticket_ids": list(a["example_ticket_ids"])}
