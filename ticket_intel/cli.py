@@ -38,6 +38,8 @@ from ticket_intel.core.rank import is_unthemed, period_note, several_products
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import trend_text
 from ticket_intel.core.review import (
+    assignment_text,
+    assignment_value,
     review_changes,
     review_state,
     reviews_version,
@@ -46,6 +48,7 @@ from ticket_intel.core.review import (
     validate_action,
     waiting,
     weeks_to_update,
+    with_assignments,
 )
 from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
@@ -572,7 +575,8 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
             frame.attrs["empty_note"] = _no_themes_note(con, week, warehouse)
             return frame
         texts = wh.ticket_texts(con, [t for ids in frame["example_ticket_ids"] for t in ids])
-    return export_core.themes_with_examples(frame, texts)
+        state = review_state(wh.reviews(con))
+    return export_core.themes_with_examples(with_assignments(frame, state), texts)
 
 
 def _no_themes_note(con: duckdb.DuckDBPyConnection, week: date, warehouse: Path) -> str:
@@ -814,6 +818,10 @@ def _weeks_behind_reviews(warehouse: Path, span: tuple[date, date]) -> tuple[dat
 
 
 REVIEWER_OPTION = click.option("--reviewer", default=None, help="Who decided (default: $USER).")
+NO_APPLY_OPTION = click.option(
+    "--no-apply", "no_apply", is_flag=True,
+    help="Record the decision only: `ticket-intel review apply` then applies a session's decisions in one "
+         "run (each applied decision writes the latest window again, 30-75 s on the sample).")
 
 
 @review.command("list")
@@ -847,7 +855,8 @@ def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
         click.echo("\nreview log:")
         for r in log:
             into = f"into {r['target_theme_id']}" if r["target_theme_id"] else ""
-            said = f"{r['action']} {r['theme_id']} {r['value'] or ''} {into}".replace("  ", " ").rstrip()
+            value = assignment_text(r["value"]) if r["action"] == "assign" else r["value"] or ""
+            said = f"{r['action']} {r['theme_id']} {value} {into}".replace("  ", " ").rstrip()
             click.echo(f"  #{r['review_id']} {r['created_at']:%Y-%m-%d %H:%M} {r['reviewer']}: {said}"
                        + (f"  ({WAITS})" if r["review_id"] in waits else ""))
     if splits:
@@ -855,9 +864,14 @@ def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
 
 
 def _decide(warehouse: Path, theme_id: str, action: str, said: str, value: str | None = None,
-            target: str | None = None, reviewer: str | None = None, also: str | None = None) -> None:
-    """Record a decision, say so, and make it visible in the affected weeks right away."""
+            target: str | None = None, reviewer: str | None = None, also: str | None = None,
+            apply: bool = True) -> None:
+    """Record a decision, say so, and make it visible in the affected weeks right away, or (`apply`
+    False) leave it for one `review apply` of the session's decisions."""
     rid = _record_review(warehouse, theme_id, action, value, target, reviewer)
+    if not apply:
+        click.echo(f"review #{rid}: {said}; recorded; apply with `ticket-intel review apply`")
+        return
     click.echo(f"review #{rid}: {said}")
     _apply_review(warehouse, [t for t in (theme_id, target, also) if t])
 
@@ -881,64 +895,92 @@ def review_apply(warehouse: Path) -> None:
 @review.command("rename")
 @WAREHOUSE_OPTION
 @REVIEWER_OPTION
+@NO_APPLY_OPTION
 @click.argument("theme_id")
 @click.argument("name")
 @friendly
-def review_rename(warehouse: Path, reviewer: str | None, theme_id: str, name: str) -> None:
+def review_rename(warehouse: Path, reviewer: str | None, no_apply: bool, theme_id: str, name: str) -> None:
     """Give THEME_ID a human name that later runs keep."""
-    _decide(warehouse, theme_id, "rename", f"renamed {theme_id}", value=name, reviewer=reviewer)
+    _decide(warehouse, theme_id, "rename", f"renamed {theme_id}", value=name, reviewer=reviewer,
+            apply=not no_apply)
 
 
 @review.command("confirm")
 @WAREHOUSE_OPTION
 @REVIEWER_OPTION
+@NO_APPLY_OPTION
 @click.argument("theme_id")
 @friendly
-def review_confirm(warehouse: Path, reviewer: str | None, theme_id: str) -> None:
+def review_confirm(warehouse: Path, reviewer: str | None, no_apply: bool, theme_id: str) -> None:
     """Mark THEME_ID as a real, checked theme, under the label it shows now: later runs keep that
     label while its tickets hold its words, and say so when they no longer do."""
     with access.open_snapshot(warehouse) as con:
         label = wh.theme_label(con, theme_id)
     _decide(warehouse, theme_id, "confirm", f"confirmed {theme_id}" + (f" as '{label}'" if label else ""),
-            value=label, reviewer=reviewer)
+            value=label, reviewer=reviewer, apply=not no_apply)
 
 
 @review.command("merge")
 @WAREHOUSE_OPTION
 @REVIEWER_OPTION
+@NO_APPLY_OPTION
 @click.argument("theme_id")
 @click.argument("into_theme_id")
 @friendly
-def review_merge(warehouse: Path, reviewer: str | None, theme_id: str, into_theme_id: str) -> None:
+def review_merge(warehouse: Path, reviewer: str | None, no_apply: bool, theme_id: str, into_theme_id: str) -> None:
     """Merge THEME_ID into INTO_THEME_ID: its tickets count as INTO_THEME_ID's in the weeks the
     decision updates, and in the others after `review apply`."""
     _decide(warehouse, theme_id, "merge", f"{theme_id} merged into {into_theme_id}", target=into_theme_id,
-            reviewer=reviewer)
+            reviewer=reviewer, apply=not no_apply)
 
 
 @review.command("not-a-theme")
 @WAREHOUSE_OPTION
 @REVIEWER_OPTION
+@NO_APPLY_OPTION
 @click.argument("theme_id")
 @friendly
-def review_not_a_theme(warehouse: Path, reviewer: str | None, theme_id: str) -> None:
+def review_not_a_theme(warehouse: Path, reviewer: str | None, no_apply: bool, theme_id: str) -> None:
     """Take THEME_ID out of the ranking (it stays listed as not-a-theme)."""
-    _decide(warehouse, theme_id, "not-a-theme", f"{theme_id} marked not-a-theme", reviewer=reviewer)
+    _decide(warehouse, theme_id, "not-a-theme", f"{theme_id} marked not-a-theme", reviewer=reviewer,
+            apply=not no_apply)
 
 
 @review.command("undo")
 @WAREHOUSE_OPTION
 @REVIEWER_OPTION
+@NO_APPLY_OPTION
 @click.argument("review_id", type=int)
 @friendly
-def review_undo(warehouse: Path, reviewer: str | None, review_id: int) -> None:
+def review_undo(warehouse: Path, reviewer: str | None, no_apply: bool, review_id: int) -> None:
     """Cancel review decision REVIEW_ID."""
     with access.open_snapshot(warehouse) as con:
         original = next((r for r in wh.reviews(con) if r["review_id"] == review_id), None)
     if original is None:
         raise access.NotFound(f"no review #{review_id}")
     _decide(warehouse, original["theme_id"], "undo", f"undid #{review_id}", value=str(review_id),
-            reviewer=reviewer, also=original.get("target_theme_id") or None)
+            reviewer=reviewer, also=original.get("target_theme_id") or None, apply=not no_apply)
+
+
+@review.command("assign")
+@WAREHOUSE_OPTION
+@REVIEWER_OPTION
+@NO_APPLY_OPTION
+@click.argument("theme_id")
+@click.option("--owner", default=None, help="Who owns the theme (a person or team).")
+@click.option("--area", default=None, help="Its product area, one of the taxonomy's, over the one it assigned.")
+@friendly
+def review_assign(warehouse: Path, reviewer: str | None, no_apply: bool, theme_id: str, owner: str | None,
+                  area: str | None) -> None:
+    """Give THEME_ID an owner and/or a product area; later runs keep them (an assign sets the fields it names)."""
+    from ticket_intel.core import taxonomy as tax
+
+    areas = [a.name for a in tax.load(tax.locate(settings.value("TICKET_INTEL_TAXONOMY"))).areas]
+    if area is not None and area not in areas:
+        raise ValueError(f"area {area!r} is not in the taxonomy; its areas: {', '.join(areas)}")
+    value = assignment_value(owner, area)
+    _decide(warehouse, theme_id, "assign", f"{theme_id} assigned {assignment_text(value)}", value=value,
+            reviewer=reviewer, apply=not no_apply)
 
 
 @review.command("fixed")

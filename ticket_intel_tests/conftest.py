@@ -122,3 +122,17 @@ def copy_run(run: PipelineRun, dest: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def sample_copy(sample_run: PipelineRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PipelineRun:
     """A private copy of `sample_run` that a test may change (see `copy_run`)."""
     return copy_run(sample_run, tmp_path, monkeypatch)
+
+
+def one_ranked_theme_warehouse(path: Path) -> Path:
+    """A warehouse whose one clustered week, 2026-11-02, ranks one theme, T1 (for the review commands)."""
+    from ticket_intel import warehouse as wh
+
+    with wh.open_warehouse(path) as con:
+        wh.ensure_embedding_schema(con, 2)
+        con.execute("INSERT INTO staging.themes (week_start, theme_id, centroid) VALUES ('2026-11-02', 'T1', [1, 0])")
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 80)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers, trend,
+                       product_area, example_ticket_ids)
+                       VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', 'Cards', ['zd:1'])""")
+    return path

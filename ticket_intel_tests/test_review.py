@@ -11,15 +11,18 @@ import pytest
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.review import (
     ReviewState,
+    assignment_value,
     canonical_themes,
+    review_changes,
     review_state,
     split_from_reviewed,
     strayed_from_reviewed,
     validate_action,
     weeks_to_update,
+    with_assignments,
 )
 from ticket_intel.defs.partitions import WINDOW_WEEKS
-from ticket_intel_tests.conftest import copy_run
+from ticket_intel_tests.conftest import copy_run, one_ranked_theme_warehouse
 
 
 def log(*entries: tuple) -> list[dict]:
@@ -156,10 +159,97 @@ def test_a_merge_cycle_is_refused_and_ignored():
     ("rename", "  ", None, "new name"),
     ("merge", None, None, "merge into"),
     ("undo", "last", None, "review id"),
+    ("assign", "{}", None, "--owner NAME or --area AREA"),
 ])
 def test_invalid_decisions_are_refused(action, value, target, message):
     with pytest.raises(ValueError, match=message):
         validate_action(action, value, target)
+
+
+def assigned(theme: str, owner: str | None = None, area: str | None = None) -> tuple:
+    return ("assign", theme, assignment_value(owner, area), None)
+
+
+def test_an_assignment_sets_the_fields_it_names_follows_merges_and_is_undone_like_any_decision():
+    """A lead could not say "this is Payments' issue, Dana owns it": the area came only from the
+    taxonomy and owners only from ticket routing (review observation A)."""
+    rows = log(assigned("A", owner="Dana", area="Cards"), assigned("A", owner="Lee"), ("merge", "C", None, "B"),
+               assigned("C", owner="Ops"), assigned("B", area="Transfers"))
+    state = review_state(rows)
+    assert (state.owner_of("A"), state.area_of("A")) == ("Lee", "Cards")  # the later assign kept the earlier area
+    assert (state.owner_of("B"), state.area_of("B")) == ("Ops", "Transfers")  # C's owner came with its merge
+    assert state.status("A") == "owner Lee; area Cards"
+    assert state.owner_of("D") is None and state.area_of("D") is None
+    undone = review_state([*rows, {**log(("undo", "A", "2", None))[0], "review_id": 6}])
+    assert undone.owner_of("A") == "Dana"
+
+
+def test_a_reviewer_s_area_wins_over_the_taxonomy_s_and_says_so():
+    frame = pd.DataFrame({"theme_id": ["A", "B"], "product_area": ["Cards", "Top-ups"]})
+    shown = with_assignments(frame, review_state(log(assigned("B", owner="Dana", area="Transfers"))))
+    assert shown.to_dict("records") == [
+        {"theme_id": "A", "product_area": "Cards", "owner": None, "product_area_source": "taxonomy"},
+        {"theme_id": "B", "product_area": "Transfers", "owner": "Dana", "product_area_source": "review"}]
+
+
+def test_a_decision_says_when_it_moved_a_theme_s_area():
+    """Assigned an area, a theme's ranking line read "unchanged" though its area had moved."""
+    before = pd.DataFrame({"theme_id": ["T1"], "rank": [2], "label": ["Direct debit"], "tickets": [9],
+                           "product_area": ["Unassigned"]})
+    assert review_changes(before, before.assign(product_area="Transfers"), ["T1"]) == [
+        "T1: area Unassigned -> Transfers"]
+
+
+def test_the_backlog_issue_names_the_owner():
+    from ticket_intel.core.backlog import issue_content
+
+    theme = {"theme_id": "T1", "label": "Card · arrival", "tickets": 9, "customers": 7, "rank": 1,
+             "product_area": "Cards", "severity": "P1", "signal_type": "bug"}
+    said = json.dumps(issue_content(date(2026, 11, 2), {**theme, "owner": "Dana"}).doc)
+    assert "Owner: Dana" in said and "Owner" not in json.dumps(issue_content(date(2026, 11, 2), theme).doc)
+
+
+def test_a_decision_with_no_apply_is_recorded_and_left_for_one_review_apply(tmp_path, monkeypatch):
+    """Each decision wrote the latest window again at once, 30-75 s each on the sample, five minutes
+    for a lead's five (review observation E): `--no-apply` records it and says how to apply."""
+    from click.testing import CliRunner
+
+    from ticket_intel import cli
+
+    applied = []
+    monkeypatch.setattr(cli, "_apply_review", lambda warehouse, themes, every_week=False: applied.append(themes))
+    path, runner = str(one_ranked_theme_warehouse(tmp_path / "w.duckdb")), CliRunner()
+    for args in (["rename", "T1", "Card never arrived"], ["confirm", "T1"], ["not-a-theme", "T1"], ["undo", "3"],
+                 ["assign", "T1", "--owner", "Dana"]):
+        said = runner.invoke(cli.main, ["review", *args, "--no-apply", "--warehouse", path])
+        assert said.exit_code == 0, said.output
+        assert said.stdout.rstrip().endswith("recorded; apply with `ticket-intel review apply`")
+    assert applied == []
+    assert runner.invoke(cli.main, ["review", "rename", "T1", "Cards arrive late", "--warehouse", path]).exit_code == 0
+    assert applied == [["T1"]]  # without it, applied at once as before
+    assert runner.invoke(cli.main, ["review", "apply", "--warehouse", path]).exit_code == 0
+    assert len(applied) == 2
+
+
+def test_assign_shows_in_themes_and_the_review_list_and_refuses_an_area_the_taxonomy_lacks(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ticket_intel import cli
+
+    monkeypatch.setattr(cli, "_apply_review", lambda warehouse, themes, every_week=False: None)
+    path, runner = str(one_ranked_theme_warehouse(tmp_path / "w.duckdb")), CliRunner()
+    refused = runner.invoke(cli.main, ["review", "assign", "T1", "--area", "Payments", "--warehouse", path])
+    assert refused.exit_code != 0
+    assert "area 'Payments' is not in the taxonomy; its areas: Cards, Cash and ATMs, Transfers" in refused.output
+    said = runner.invoke(cli.main, ["review", "assign", "T1", "--owner", "Dana", "--area", "Transfers", "--warehouse", path])
+    assert said.exit_code == 0, said.output
+    assert "review #1: T1 assigned owner Dana and area Transfers" in said.stdout
+    shown = json.loads(runner.invoke(cli.main, ["themes", "--format", "json", "--warehouse", path]).stdout)[0]
+    assert (shown["owner"], shown["product_area"], shown["product_area_source"]) == ("Dana", "Transfers", "review")
+    listed = runner.invoke(cli.main, ["review", "list", "--warehouse", path]).stdout
+    assert "owner Dana; area Transfers" in listed and "assign T1 owner Dana and area Transfers" in listed
+    exported = runner.invoke(cli.main, ["export", "--format", "csv", "--warehouse", path]).stdout
+    assert "owner" in exported.splitlines()[0] and "Dana" in exported
 
 
 def test_a_decision_updates_the_last_window_of_the_weeks_holding_its_themes():
@@ -250,6 +340,12 @@ def _review_and_recluster(sample_copy) -> dict:
     assert applied.exit_code == 0, applied.output
     oldest = {"before apply": before_apply, "after apply": _label_and_staleness(sample_copy, instance, renamed)}
     applied_again = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        was = con.execute("SELECT product_area FROM marts.ranked_themes WHERE week_start = ? AND theme_id = ?",
+                          [week, renamed]).fetchone()[0]
+    area = next(a for a in ("Cards", "Transfers") if a != was)
+    assigned = runner.invoke(main, ["review", "assign", *wh_opt, renamed, "--owner", "Dana", "--area", area, "--no-apply"])
+    applied_assign = runner.invoke(main, ["review", "apply", "--warehouse", str(sample_copy.warehouse)])
     edited = sample_copy.warehouse.parent / "edited_taxonomy.yaml"
     edited.write_text((PROJECT_ROOT / "taxonomy.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     other_taxonomy = runner.invoke(main, ["review", "confirm", *wh_opt, into], env={"TICKET_INTEL_TAXONOMY": str(edited)})
@@ -270,6 +366,7 @@ def _review_and_recluster(sample_copy) -> dict:
         "said": said, "shown": shown, "listed": listed, "copy": sample_copy, "oldest": oldest,
         "applied": applied.stdout, "applied_again": applied_again.stdout, "rerun": rerun, "other_taxonomy": other_taxonomy,
         "fresh_after": not _stale(instance, "ranked_themes", week.isoformat()), "confirmed_as": confirmed_as, **tables,
+        "assigned": (assigned.stdout, applied_assign.stdout, area),
     }
 
 
@@ -278,7 +375,7 @@ def test_review_decisions_are_logged_and_take_effect_at_once(reviewed):
     """Each decision re-materializes the affected weeks' summaries and ranking through Dagster, so
     nothing is left stale waiting for the next run."""
     assert reviewed["reviews"] == [("rename", "pm@example.com"), ("merge", "pm@example.com"),
-                                   ("not-a-theme", "pm@example.com"),
+                                   ("not-a-theme", "pm@example.com"), ("assign", "pm@example.com"),
                                    ("confirm", "pm@example.com")]  # recorded, not applied: another taxonomy
     assert reviewed["stale_before"] == {"cluster_summaries": False, "ranked_themes": False}
     assert reviewed["fresh_after"]
@@ -316,6 +413,18 @@ def test_a_decision_updates_the_latest_window_and_apply_the_weeks_before(reviewe
 
 
 @pytest.mark.e2e
+def test_an_assignment_recorded_then_applied_holds_through_reclustering(reviewed):
+    """`assign --no-apply` writes nothing until `review apply`, whose one run gives every week the
+    reviewer's area; the next clustering of the week keeps it and the owner."""
+    renamed, copy = reviewed["ids"][0], reviewed["copy"]
+    recorded, applied, area = reviewed["assigned"]
+    assert recorded.rstrip().endswith("recorded; apply with `ticket-intel review apply`") and "updating" not in recorded
+    assert f"updating weeks {copy.start}..{copy.end}" in applied
+    row = reviewed["marts.ranked_themes"].set_index("theme_id").loc[renamed]
+    assert row["product_area"] == area and "owner Dana; area " + area in row["review_status"]
+
+
+@pytest.mark.e2e
 def test_a_review_in_a_shell_with_another_taxonomy_is_recorded_not_applied(reviewed):
     """Applied, it gave the latest window this shell's product areas, and the next run, its inputs
     unchanged, found nothing to run: the weeks mixed two taxonomies (backfill review)."""
@@ -342,7 +451,7 @@ def test_renamed_theme_keeps_its_name_after_reclustering(reviewed):
     assert summaries.loc[renamed, "label"] == "Customers cannot pay by card"
     # the tracker's issue title too: it kept the extractive topic ("[Billing] Direct debit: ...")
     assert "] Customers cannot pay by card: " in summaries.loc[renamed, "backlog_title"]
-    assert ranked.loc[renamed, "review_status"] == "renamed"
+    assert ranked.loc[renamed, "review_status"] == f"renamed; owner Dana; area {reviewed['assigned'][2]}"  # assigned too
 
 
 @pytest.mark.e2e

@@ -15,6 +15,7 @@ from ticket_intel import warehouse as wh
 from ticket_intel.core import identity
 from ticket_intel.core.review import waiting
 from ticket_intel.core.theme_week import Issued, PreviousTheme, cluster_window
+from ticket_intel_tests.conftest import one_ranked_theme_warehouse
 from ticket_intel_tests.test_determinism import WEEKS, window_vectors
 
 
@@ -163,13 +164,8 @@ def test_review_list_says_which_decisions_wait_for_a_theme_no_week_holds(tmp_pat
 
     from ticket_intel.cli import _print_waiting, main
 
-    path = tmp_path / "w.duckdb"
+    path = one_ranked_theme_warehouse(tmp_path / "w.duckdb")
     with wh.open_warehouse(path) as con:
-        wh.ensure_embedding_schema(con, 2)
-        con.execute("INSERT INTO staging.themes (week_start, theme_id, centroid) VALUES ('2026-11-02', 'T1', [1, 0])")
-        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 80)")
-        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers, trend,
-                       example_ticket_ids) VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1'])""")
         wh.add_review(con, "T1", "rename", "Card arrival", None, "ana", None)
         wh.add_review(con, "T9", "merge", None, "T1", "ana", None)  # T9's week was pruned since
     listed = CliRunner().invoke(main, ["review", "list", "--warehouse", str(path)])

@@ -175,6 +175,8 @@ def _facts(theme: Mapping[str, Any], notes: Sequence[str]) -> list[list[Span]]:
                  + (f", {wow:+.0%} on {earlier_span(weeks)}" if wow is not None else ""))
     facts.append(" · ".join(str(v) for v in (f"Severity {theme.get('severity')}", theme.get("signal_type"),
                                              theme.get("product_area")) if v))
+    if theme.get("owner"):
+        facts.append(f"Owner: {theme['owner']}")
     if theme.get("paid_share") is not None:
         facts.append(f"Paid customers: {theme['paid_share']:.0%}")
     return [[span(text)] for text in [*facts, *notes]]

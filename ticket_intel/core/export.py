@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Columns an export adds or writes otherwise than the warehouse stores them.
-EXPORTED = {"example_texts": pa.list_(pa.string()), "week_start": pa.string(), "label": pa.string()}
+EXPORTED = {"example_texts": pa.list_(pa.string()), "week_start": pa.string(), "label": pa.string(),
+            "owner": pa.string(), "product_area_source": pa.string()}  # a review's, beside the stored columns
 
 
 def themes_with_examples(themes: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Human review of themes (rename, confirm, merge, not-a-theme, fixed, undo) as an append-only log.
+"""Human review of themes (rename, confirm, merge, not-a-theme, fixed, assign, undo) as an append-only log.
 
 Decisions are keyed by stable theme ids, so they survive re-clustering: the next run's
 theme with the same id inherits its name, merge and status. A confirmation records the label
@@ -10,6 +10,7 @@ decision; the log itself is never rewritten, so who decided what stays auditable
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "fixed", "undo")
+ACTIONS = ("rename", "confirm", "merge", "not-a-theme", "fixed", "assign", "undo")
 UNREVIEWED = "unreviewed"  # the status of a theme no standing decision names (`ReviewState.status`)
 
 
@@ -28,6 +29,8 @@ class ReviewState:
     not_a_theme: set[str] = field(default_factory=set)
     merged_into: dict[str, str] = field(default_factory=dict)
     fixed_in: dict[str, str] = field(default_factory=dict)  # theme -> release version of its fix
+    owners: dict[str, str] = field(default_factory=dict)  # theme -> who owns it (`assign --owner`)
+    areas: dict[str, str] = field(default_factory=dict)  # theme -> product area a reviewer set (`assign --area`)
 
     def canonical(self, theme_id: str) -> str:
         """Follow merges (A -> B -> C) to the theme that absorbs `theme_id`."""
@@ -46,6 +49,8 @@ class ReviewState:
                  "not-a-theme" if theme_id in self.not_a_theme else "",
                  f"fixed in {self.fixed_in[theme_id]}" if theme_id in self.fixed_in else "",
                  self._confirmation(theme_id, label), "renamed" if theme_id in self.labels else "",
+                 f"owner {self.owners[theme_id]}" if theme_id in self.owners else "",
+                 f"area {self.areas[theme_id]}" if theme_id in self.areas else "",
                  f"merged from {', '.join(merged)}" if merged else ""]  # a reviewer's decision holds its tickets too
         return "; ".join(p for p in parts if p) or UNREVIEWED
 
@@ -68,9 +73,43 @@ class ReviewState:
 
     def fix_of(self, theme_id: str) -> str | None:
         """The release that fixed `theme_id`, or one of the themes merged into it (the latest marked)."""
-        if theme_id in self.fixed_in:
-            return self.fixed_in[theme_id]
-        return next((self.fixed_in[t] for t in reversed(list(self.fixed_in)) if self.canonical(t) == theme_id), None)
+        return self._own_or_merged(self.fixed_in, theme_id)
+
+    def owner_of(self, theme_id: str) -> str | None:
+        """Who owns `theme_id`: its own assignment, else the latest of the themes merged into it."""
+        return self._own_or_merged(self.owners, theme_id)
+
+    def area_of(self, theme_id: str) -> str | None:
+        """The product area a reviewer gave `theme_id` (or a theme merged into it), over the taxonomy's."""
+        return self._own_or_merged(self.areas, theme_id)
+
+    def _own_or_merged(self, decided: dict[str, str], theme_id: str) -> str | None:
+        """`decided`'s value for the theme, else for the latest decided of the themes merged into it
+        (a merge carries the absorbed theme's decisions to its target, as it carries its tickets)."""
+        if theme_id in decided:
+            return decided[theme_id]
+        return next((decided[t] for t in reversed(list(decided)) if self.canonical(t) == theme_id), None)
+
+
+def assignment_value(owner: str | None, area: str | None) -> str:
+    """An `assign` decision's value as the log stores it: the fields it sets, as JSON."""
+    return json.dumps({k: v.strip() for k, v in (("owner", owner), ("area", area)) if v and v.strip()},
+                      ensure_ascii=False)
+
+
+def assignment_text(value: str) -> str:
+    """An `assign` decision's value as said: "owner Dana and area Transfers"."""
+    return " and ".join(f"{k} {v}" for k, v in json.loads(value).items())
+
+
+def with_assignments(frame: pd.DataFrame, state: ReviewState) -> pd.DataFrame:
+    """A themes frame with each theme's `owner` and the reviewer's `product_area` over the taxonomy's,
+    said by `product_area_source` ("review" or "taxonomy"): shown as decided, before any apply."""
+    ids = frame["theme_id"].tolist()
+    areas = [state.area_of(t) for t in ids]
+    return frame.assign(owner=[state.owner_of(t) for t in ids],
+                        product_area=[a or old for a, old in zip(areas, frame["product_area"], strict=True)],
+                        product_area_source=["review" if a else "taxonomy" for a in areas])
 
 
 def canonical_themes(frame: pd.DataFrame, state: ReviewState) -> pd.DataFrame:
@@ -149,6 +188,11 @@ def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
         elif r["action"] == "fixed":
             state.fixed_in.pop(theme, None)  # re-marking moves the theme to the end: the latest fix
             state.fixed_in[theme] = r["value"]
+        elif r["action"] == "assign":
+            fields = {"owner": state.owners, "area": state.areas}
+            for key, decided in json.loads(r["value"]).items():  # each assign sets the fields it names
+                fields[key].pop(theme, None)  # the latest assignment last, as a re-marked fix
+                fields[key][theme] = decided
         elif r["action"] == "merge" and r.get("target_theme_id") and state.canonical(r["target_theme_id"]) != theme:
             state.merged_into[theme] = r["target_theme_id"]
     return state
@@ -156,7 +200,7 @@ def review_state(rows: Iterable[Mapping[str, Any]]) -> ReviewState:
 
 def review_changes(before: pd.DataFrame, after: pd.DataFrame, theme_ids: Iterable[str]) -> list[str]:
     """What a decision changed in a week's ranking, one line per theme involved (rank, label,
-    tickets, review status), e.g. `T1: rank 4 -> 2, 12 -> 30 tickets, unreviewed -> confirmed`."""
+    tickets, product area), e.g. `T1: rank 4 -> 2, 12 -> 30 tickets, area Unassigned -> Transfers`."""
     old = before.set_index("theme_id") if len(before) else pd.DataFrame()
     new = after.set_index("theme_id") if len(after) else pd.DataFrame()
     lines = []
@@ -171,8 +215,8 @@ def review_changes(before: pd.DataFrame, after: pd.DataFrame, theme_ids: Iterabl
             continue
         diffs = [f"{field} {old.at[theme, col]!s} -> {new.at[theme, col]!s}" if field else
                  f"{old.at[theme, col]!s} -> {new.at[theme, col]!s} tickets"
-                 for field, col in (("rank", "rank"), ("label", "label"), ("", "tickets"))
-                 if old.at[theme, col] != new.at[theme, col]]
+                 for field, col in (("rank", "rank"), ("label", "label"), ("", "tickets"), ("area", "product_area"))
+                 if col in old and col in new and old.at[theme, col] != new.at[theme, col]]
         lines.append(f"{theme}: {', '.join(diffs) or 'unchanged'}")
     return lines
 
@@ -186,6 +230,8 @@ def validate_action(action: str, value: str | None, target: str | None, theme_id
         raise ValueError("rename needs a new name")
     if action == "fixed" and not (value and value.strip()):
         raise ValueError("fixed needs the release that fixed it: --release VERSION")
+    if action == "assign" and not json.loads(value or "{}"):
+        raise ValueError("assign needs --owner NAME or --area AREA")
     if action == "merge" and not target:
         raise ValueError("merge needs the theme to merge into")
     if action == "merge" and target == theme_id:

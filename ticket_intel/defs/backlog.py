@@ -20,7 +20,7 @@ import pandas as pd
 from ticket_intel import warehouse as wh
 from ticket_intel.core import backlog, notify
 from ticket_intel.core.report import example_maker
-from ticket_intel.core.review import review_state
+from ticket_intel.core.review import ReviewState, review_state, with_assignments
 from ticket_intel.core.theme_context import alert_notes
 from ticket_intel.defs.partitions import weekly_asset, weeks_of
 from ticket_intel.defs.resources import ReportConfig, TrackerConfig, Warehouse, check_settings
@@ -45,8 +45,9 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def issue_contents(con: duckdb.DuckDBPyConnection, week: date, alerts: pd.DataFrame, ticket_url: str,
-                   reports_url: str) -> list[backlog.IssueContent]:
-    """The issue each ranked theme of the week would get (facts, findings, customers, examples)."""
+                   reports_url: str, review: ReviewState) -> list[backlog.IssueContent]:
+    """The issue each ranked theme of the week would get (facts, findings, customers, examples), with
+    the owner and area `review` assigned."""
     ranked = wh.week_rows(con, "marts.ranked_themes", week, order="rank")
     titles = wh.week_rows(con, "marts.cluster_summaries", week).set_index("theme_id")["backlog_title"].to_dict()
     customers = wh.theme_customers(con, week)
@@ -54,7 +55,7 @@ def issue_contents(con: duckdb.DuckDBPyConnection, week: date, alerts: pd.DataFr
     example = example_maker(wh.ticket_texts(con, ids), ticket_url)
     extra = alert_notes(alerts.to_dict("records"))
     contents = []
-    for row in (_clean(r) for r in ranked.to_dict("records")):
+    for row in (_clean(r) for r in with_assignments(ranked, review).to_dict("records")):
         theme_id = row["theme_id"]
         notes = [*(row["notes"] if row.get("notes") is not None else []), *extra.get(theme_id, [])]
         link = notify.report_link(reports_url, week.isoformat(), theme_id) if reports_url else ""
@@ -78,7 +79,7 @@ def sync_week(con: duckdb.DuckDBPyConnection, week: date, tracker: TrackerConfig
     if newest is not None and week < newest:
         return SyncOutcome(week, "", skipped=f"week {week} is older than {newest}, the week the issues show")
     alerts = wh.week_rows(con, "ops.alerts", week, order="kind, alert_key")
-    contents = issue_contents(con, week, alerts, report.ticket_url_template, tracker.reports_url)
+    contents = issue_contents(con, week, alerts, report.ticket_url_template, tracker.reports_url, review)
     fresh = [{**_clean(a), "example_ticket_ids": list(a["example_ticket_ids"])}
              for a in alerts.to_dict("records") if a["alert_key"] not in commented]
     actions = backlog.plan(week, contents, review, links, tracker.policy(), fresh,

@@ -38,8 +38,9 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
         "shared_issue": summary.shared_issue, "phrasings": summary.phrasings,
         "severity": summary.severity, "severity_rationale": summary.severity_rationale,
         "signal_type": summary.signal_type,
-        "product_area": tax.assign_area(taxonomy.for_product(doc.product), doc.of_words(doc.texts),
-                                        doc.of_words(ticket_tags) if ticket_tags else [], doc.terms),
+        "product_area": ctx.review.area_of(theme_id) or tax.assign_area(  # a reviewer's area wins
+            taxonomy.for_product(doc.product), doc.of_words(doc.texts), doc.of_words(ticket_tags) if ticket_tags else [],
+            doc.terms),
         "backlog_title": backlog_title(summary.signal_type, topic) if (topic := reviewed_topic(ctx.review, theme_id, label))
         else summary.backlog.title, "backlog_user_story": summary.backlog.user_story,
         "backlog_severity": summary.backlog.severity, "backlog_deflection": summary.backlog.deflection_per_week,
