@@ -104,6 +104,25 @@ def test_dry_run_prints_the_plan_and_changes_nothing(tmp_path, instance, jira):
     assert links.empty and outbox.empty and not sent
 
 
+def test_backlog_sync_prints_its_plan_once(tmp_path, jira):
+    """The run's log line held the plan's lines and the command printed them again (review
+    observation H: 344 lines for 5 issues); the log line says the counts."""
+    from click.testing import CliRunner
+
+    from ticket_intel.cli import main
+
+    warehouse = build_warehouse(tmp_path / "w.duckdb")
+    with wh.open_warehouse(warehouse) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES (?, 80)", [WEEK])
+    env = {"TICKET_INTEL_TRACKER": "jira", "TICKET_INTEL_JIRA_URL": jira.url, "TICKET_INTEL_JIRA_EMAIL": jira.email,
+           "TICKET_INTEL_JIRA_API_TOKEN": jira.token, "TICKET_INTEL_JIRA_PROJECT": "SUP", "TICKET_INTEL_BACKLOG_TOP_N": "2"}
+    synced = CliRunner().invoke(main, ["backlog", "sync", "--warehouse", str(warehouse)], env=env)
+    assert synced.exit_code == 0, synced.output
+    assert synced.output.count("create  A  new issue  'Fix Card declined abroad'") == 1
+    assert "backlog_sync: backlog: 2 create, 0 update, 1 comment\n" in synced.stderr
+    assert len(jira.issues) == 2
+
+
 def test_sync_creates_issues_comments_once_and_a_rerun_sends_nothing(tmp_path, instance, jira):
     warehouse = build_warehouse(tmp_path / "w.duckdb")
     first = materialize(instance, warehouse, jira_config(jira))

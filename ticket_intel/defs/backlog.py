@@ -137,7 +137,8 @@ def backlog_sync(context: dg.AssetExecutionContext, config: BacklogSyncConfig, w
     week = weeks_of(context)[-1]  # the issues show the newest week of the run
     with warehouse.connect() as con:
         outcome = sync_week(con, week, tracker, report, config.dry_run)
-    context.log.info(outcome.skipped or outcome.heads)
+    context.log.info(outcome.skipped or outcome.heads.partition("\n")[0])  # the counts: `plan` holds the lines, which
+    # `backlog sync` prints (logged too, the sync printed each line twice)
     metadata = sync_metadata(outcome, tracker.name(), config.dry_run)
     result = outcome.result
     if result is not None and (result.error or result.refused):
