@@ -36,7 +36,7 @@ def measure(path: str, week: date, window_weeks: int) -> list[tuple[str, float, 
     with wh.open_warehouse(path) as con:
         ctx, load = timed(lambda: wh.load_week_context(con, week, window_weeks))
         taxonomy = tax.load(ranking.taxonomy)
-        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, llm, llm.caller(), RUN_ID, ranking.min_week_tickets))
+        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, tax.version(ranking.taxonomy), llm, llm.caller(), RUN_ID, ranking.min_week_tickets))
         inputs = product_inputs(con, embedding)
         ranked, rank = timed(lambda: rank_and_store(
             con, families.with_born_apart(ctx, alerting)[0], ranking.settings(), RUN_ID, inputs, judged))

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import duckdb
@@ -56,6 +56,9 @@ from ticket_intel.core.weeks import WEEK_FORMS, parse_week, span, window
 from ticket_intel.warehouse import access
 from ticket_intel.warehouse.retention import apply_retention, retain
 from ticket_intel.warehouse.target import cli_flag
+
+if TYPE_CHECKING:
+    from ticket_intel.core.taxonomy import Version
 
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
 
@@ -271,10 +274,12 @@ def run_failure(events: Sequence[Any]) -> str:
     return "a step"
 
 
-def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> runner.WeekPlan:
+def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED,
+                 replace_taxonomy: bool = False) -> runner.WeekPlan:
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run. The inbox is
     read by its absolute path, the one the UI's runs read (`runner.configure`), so a file is one
-    `source_file` whichever started the run."""
+    `source_file` whichever started the run. Weeks built with another taxonomy are run only with
+    `replace_taxonomy` (`taxonomy_change`)."""
     from ticket_intel.warehouse.staging import parse_once
 
     inbox = inbox.resolve()
@@ -282,7 +287,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
-        plan, result = _plan_and_execute(inbox, warehouse, home, weeks)
+        plan, result = _plan_and_execute(inbox, warehouse, home, weeks, replace_taxonomy)
     if result is None:  # an idle run ingested nothing: the last run's files would read as this one's
         return plan
     _print_ingest(warehouse, inbox)
@@ -297,11 +302,12 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED) -> r
     return plan
 
 
-def run_then(inbox: Path, warehouse: Path, weeks: str, show: Callable[[runner.WeekPlan], None]) -> None:
+def run_then(inbox: Path, warehouse: Path, weeks: str, show: Callable[[runner.WeekPlan], None],
+             replace_taxonomy: bool = False) -> None:
     """Run, `show` what the run made, and only then fail with its failed checks: they fail a CI
     gate, while the weeks' outputs are written either way."""
     try:
-        plan = run_pipeline(inbox, warehouse, weeks)
+        plan = run_pipeline(inbox, warehouse, weeks, replace_taxonomy)
     except ChecksFailed as failed:
         show(failed.plan)
         raise
@@ -325,7 +331,8 @@ def llm_calls_not_made(result: Any) -> int:
     return sum(per_step.values())
 
 
-def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> tuple[runner.WeekPlan, Any]:
+def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str,
+                      replace_taxonomy: bool) -> tuple[runner.WeekPlan, Any]:
     """The plan and, unless it is idle, the result of the run of its weeks."""
     runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING", "ESCALATION")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
@@ -356,11 +363,45 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str) -> t
     click.echo(plan.describe())
     if plan.idle:
         return plan, None
+    if (change := taxonomy_change(warehouse, plan.start, plan.end, replace_taxonomy)) is not None:
+        click.echo(change)
     raised = _alerts(warehouse, plan)
     result = execute(warehouse, plan.start, plan.end)
     for line in withdrawn(raised, _alerts(warehouse, plan)):
         click.echo(line)
     return plan, result
+
+
+REPLACE_TAXONOMY = "--replace-taxonomy"
+
+
+def taxonomy_change(warehouse: Path, start: date, end: date, replace: bool) -> str | None:
+    """The line saying that weeks `start`..`end` (or, none summarized, the latest week before) were
+    built with another taxonomy than this shell's, or None. Without `replace` it is refused: a shell
+    that lacks a backfill's TICKET_INTEL_TAXONOMY would quietly give the weeks it runs the old areas."""
+    from ticket_intel.core import taxonomy as tax
+
+    current = tax.version(settings.value("TICKET_INTEL_TAXONOMY"))
+    if (other := tax.other_than(current, built := _built_with(warehouse, start, end))) is None:
+        return None
+    if replace:
+        return f"taxonomy: {other}; the weeks run take this shell's, {current}"
+    raise ValueError(f"taxonomy: {other}, not this shell's TICKET_INTEL_TAXONOMY {current}; nothing run. Run with "
+                     f"{tax.keep_setting(current, built)} to keep their product areas, or pass {REPLACE_TAXONOMY} to "
+                     "give the weeks run this shell's")
+
+
+def _built_with(warehouse: Path, start: date, end: date) -> dict[date, Version]:
+    """The taxonomy each summarized week of `start`..`end` was built with, or, none was, the latest
+    week's before `start` (a new week continues it); none for a warehouse not made, busy, or whose
+    weeks were summarized before it was recorded."""
+    try:
+        with access.open_snapshot(warehouse) as con:
+            found = wh.week_taxonomies(con, start, end)
+            before = wh.week_taxonomies(con, None, start - timedelta(weeks=1)) if not found else {}
+    except (FileNotFoundError, access.WarehouseBusy, duckdb.Error):
+        return {}
+    return found or dict(sorted(before.items())[-1:])
 
 
 def withdrawn(before: set[tuple[date, str, str, str]], after: set[tuple[date, str, str, str]]) -> list[str]:
@@ -473,8 +514,11 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
 @click.option("--weeks", type=Weeks(), default=runner.CHANGED, show_default=True, help=runner.WEEKS_HELP)
 @click.option("--prune", is_flag=True, help="Remove, in the weeks run, the tickets of exports no longer in INBOX "
               "(by default they are kept and reported).")
+@click.option(REPLACE_TAXONOMY, "replace_taxonomy", is_flag=True,
+              help="Run weeks built with another taxonomy than TICKET_INTEL_TAXONOMY's, giving them its product "
+              "areas (without it such a run is refused, naming both).")
 @friendly
-def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
+def run(inbox: Path, warehouse: Path, weeks: str, prune: bool, replace_taxonomy: bool) -> None:
     """Ingest every export in INBOX and materialize the whole graph for the weeks it touches."""
     if prune:
         os.environ["TICKET_INTEL_PRUNE_GONE_EXPORTS"] = "true"
@@ -484,7 +528,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool) -> None:
         _print_waiting(warehouse)
         click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}")
 
-    run_then(inbox, warehouse, weeks, show)
+    run_then(inbox, warehouse, weeks, show, replace_taxonomy)
 
 
 @main.command()
@@ -755,7 +799,7 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
     if before is None:
         click.echo(NOT_CLUSTERED_YET)
         return
-    if (other := _other_taxonomy(start, end)) is not None:
+    if (other := _other_taxonomy(warehouse, start, end)) is not None:
         raise ValueError(other)
     click.echo(f"updating {span(start, end)}: summaries, ranking, alerts and reports (no re-clustering)")
     with access.open_snapshot(warehouse) as con:
@@ -772,22 +816,26 @@ def _apply_review(warehouse: Path, theme_ids: list[str], every_week: bool = Fals
                    "`ticket-intel review apply` (Dagster lists them as stale until then)")
 
 
-def _other_taxonomy(start: date, end: date) -> str | None:
+def _other_taxonomy(warehouse: Path, start: date, end: date) -> str | None:
     """Why the review must not run here: these weeks' summaries read another taxonomy than the one
-    this shell names. Written again, their ranked themes took this shell's product areas while the
-    next `run`, its inputs unchanged, found nothing to do (backfill review)."""
+    this shell names, named as the warehouse recorded it. Written again, their ranked themes took this
+    shell's product areas while the next `run`, its inputs unchanged, found nothing to do (backfill review)."""
     from ticket_intel.core import taxonomy as tax
     from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.defs.sources import weeks_behind
 
-    named = settings.value("TICKET_INTEL_TAXONOMY")
+    current = tax.version(settings.value("TICKET_INTEL_TAXONOMY"))
     weeks = [w.isoformat() for w in window(end, (end - start).days // 7 + 1)]
-    if not (behind := weeks_behind(prepare_instance(), "cluster_summaries", "taxonomy",
-                                   tax.content_hash(tax.locate(named)), weeks, unknown=False)):
+    if not (behind := weeks_behind(prepare_instance(), "cluster_summaries", "taxonomy", current.digest, weeks,
+                                   unknown=False)):
         return None
+    with access.open_snapshot(warehouse) as con:
+        used = wh.week_taxonomies(con, date.fromisoformat(behind[0]), date.fromisoformat(behind[-1]))
+    theirs = tax.other_than(current, used) or "not recorded (summarized before the warehouse recorded it)"
     return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than this shell's "
-            f"TICKET_INTEL_TAXONOMY ({named}); the decision is recorded, not applied. Run `ticket-intel review apply` "
-            "with the TICKET_INTEL_TAXONOMY their runs had, or `ticket-intel run` to apply this taxonomy to every week.")
+            f"TICKET_INTEL_TAXONOMY {current}: {theirs}; the decision is recorded, not applied. Run "
+            f"`ticket-intel review apply` with {tax.keep_setting(current, used)}, or `ticket-intel run --weeks all "
+            f"{REPLACE_TAXONOMY}` to give every week this shell's taxonomy instead (undoing theirs).")
 
 
 def summarizer_change(written_by: set[str], model: str) -> str | None:

@@ -1355,3 +1355,56 @@ def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monk
     monkeypatch.setenv("COLUMNS", "400")
     assert format_themes(pd.DataFrame([row]), "table").splitlines()[1].split()[:6] == [
         "rank", "theme_id", "label", "tickets", "customers", "impact"]
+
+
+def _summarized_with(warehouse: Path, built: dict[dt.date, tuple[str | None, str | None]]) -> None:
+    """A warehouse whose weeks' summaries record these taxonomies (file, digest); None: before they were."""
+    rows = pd.DataFrame({"week_start": list(built), "theme_id": "T1", "taxonomy_file": [f for f, _ in built.values()],
+                         "taxonomy_digest": [d for _, d in built.values()]})
+    with wh.open_warehouse(warehouse) as con:
+        wh.replace(con, [wh.Replace("marts.cluster_summaries", rows, "week_start", list(built))])
+
+
+def test_a_run_with_another_taxonomy_than_its_weeks_is_refused_naming_both(tmp_path, monkeypatch):
+    """A lead's shell without the data engineer's TICKET_INTEL_TAXONOMY re-ran a backfill's weeks with
+    the shipped taxonomy, silently undoing it (backfill review F): the run names both and runs nothing
+    unless told to replace it; a new week continues the latest week's taxonomy."""
+    from ticket_intel.cli import REPLACE_TAXONOMY, taxonomy_change
+    from ticket_intel.core import taxonomy as tax
+
+    shipped = tax.version(PROJECT_ROOT / "taxonomy.yaml")
+    edited = tmp_path / "tax_demo.yaml"
+    edited.write_text((PROJECT_ROOT / "taxonomy.yaml").read_text() + "\n# Direct debits first\n")
+    theirs = tax.version(edited)
+    weeks = [dt.date(2026, 11, 2) + dt.timedelta(weeks=k) for k in range(4)]
+    _summarized_with(tmp_path / "w.duckdb", {weeks[0]: (None, None), weeks[1]: (shipped.file, shipped.digest),
+                                             weeks[2]: (theirs.file, theirs.digest)})
+    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", "taxonomy.yaml")  # the default, as a lead's shell has it
+    with pytest.raises(ValueError) as refused:
+        taxonomy_change(tmp_path / "w.duckdb", weeks[1], weeks[2], replace=False)
+    said = str(refused.value)
+    assert said.startswith(f"taxonomy: week 2026-11-16 with {edited} (digest {theirs.digest}), not this shell's")
+    assert f"{shipped.file} (digest {shipped.digest}); nothing run" in said and REPLACE_TAXONOMY in said
+    replaced = taxonomy_change(tmp_path / "w.duckdb", weeks[1], weeks[2], replace=True)
+    assert replaced == f"taxonomy: week 2026-11-16 with {theirs}; the weeks run take this shell's, {shipped}"
+    assert taxonomy_change(tmp_path / "w.duckdb", weeks[0], weeks[1], replace=False) is None  # one unknown, one same
+    with pytest.raises(ValueError, match="week 2026-11-16 with"):  # the new week, after the latest
+        taxonomy_change(tmp_path / "w.duckdb", weeks[3], weeks[3], replace=False)
+    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", str(edited))
+    assert taxonomy_change(tmp_path / "w.duckdb", weeks[3], weeks[3], replace=False) is None
+    assert taxonomy_change(tmp_path / "new.duckdb", weeks[3], weeks[3], replace=False) is None  # not made yet
+
+
+def test_weeks_summarized_before_their_taxonomy_was_recorded_take_the_digest_they_read(tmp_path):
+    """Weeks summarized before migration 33 are unknown until given the digest Dagster recorded; a
+    week that has one keeps it."""
+    from ticket_intel.core import taxonomy as tax
+
+    weeks = [dt.date(2026, 11, 2), dt.date(2026, 11, 9)]
+    _summarized_with(tmp_path / "w.duckdb", {weeks[0]: (None, None), weeks[1]: ("/srv/b.yaml", "bbbb")})
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        assert wh.week_taxonomies(con) == {weeks[1]: tax.Version("/srv/b.yaml", "bbbb")}
+        assert wh.weeks_without_taxonomy(con) == [weeks[0]]
+        wh.record_taxonomies(con, {weeks[0]: tax.Version("", "aaaa"), weeks[1]: tax.Version("/srv/c.yaml", "cccc")})
+        assert wh.week_taxonomies(con) == {weeks[0]: tax.Version("", "aaaa"), weeks[1]: tax.Version("/srv/b.yaml", "bbbb")}
+        assert wh.weeks_without_taxonomy(con) == []

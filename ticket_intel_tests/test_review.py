@@ -431,6 +431,8 @@ def test_a_review_in_a_shell_with_another_taxonomy_is_recorded_not_applied(revie
     refused, copy = reviewed["other_taxonomy"], reviewed["copy"]
     assert refused.exit_code == 1 and "were summarized with another taxonomy than" in refused.output
     assert "the decision is recorded, not applied" in refused.output
+    shipped = str((PROJECT_ROOT / "taxonomy.yaml").resolve())  # named, with the command that keeps it (review F)
+    assert f"`ticket-intel review apply` with TICKET_INTEL_TAXONOMY={shipped}, or" in refused.output
     assert reviewed["rerun"].exit_code == 0 and "nothing to run" in reviewed["rerun"].stdout, copy
 
 

@@ -189,6 +189,7 @@ def _areas(warehouse: Path, weeks: list[date]) -> dict[tuple[date, str], tuple[s
 @pytest.mark.e2e
 def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, tmp_path, monkeypatch):
     import dagster as dg
+    import duckdb
 
     from ticket_intel.definitions import defs
 
@@ -204,6 +205,8 @@ def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, 
     assert _sensor_tick(instance, path) == 0, "the run recorded the taxonomy it used"
     assert not any(_stale(instance, k, w.isoformat()) for k in keys for w in [*backfilled, untouched])
     before = _areas(sample_copy.warehouse, [*backfilled, untouched])
+    with duckdb.connect(str(sample_copy.warehouse)) as con:  # as summarized before migration 33 recorded it
+        con.execute("UPDATE marts.cluster_summaries SET taxonomy_file = NULL, taxonomy_digest = NULL")
 
     text = path.read_text().replace("product_areas:\n", (
         "product_areas:\n"
@@ -234,6 +237,34 @@ def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, 
         assert area == "Virtual cards" and any("virtual" in t or "disposable" in t for t in terms), (key, terms)
     report = (sample_copy.reports / f"ticket_intel_{end.isoformat()}.md").read_text()
     assert "Virtual cards" in report
+    _a_backfill_of_some_weeks_is_told_and_kept(sample_copy, path, backfilled, untouched, report)
+
+
+def _a_backfill_of_some_weeks_is_told_and_kept(sample_copy, path, backfilled, untouched, report) -> None:
+    """The weeks record the taxonomy they were built with (those summarized before it was recorded,
+    the digest Dagster kept); the report says its window mixes two; a shell with the shipped taxonomy
+    neither re-runs the backfilled weeks nor names them vaguely (backfill review F, G)."""
+    import duckdb
+    from click.testing import CliRunner
+
+    from ticket_intel import warehouse as wh
+    from ticket_intel.cli import main
+
+    shipped, edited = tax.version(PROJECT_ROOT / "taxonomy.yaml"), tax.version(path)
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        built = wh.week_taxonomies(con)
+    assert {built[w] for w in backfilled} == {edited} and built[untouched] == shipped
+    assert "Product areas come from more than one taxonomy" in report
+    assert (f"..{untouched} from taxonomy.yaml ({shipped.digest}); weeks {backfilled[0]}..{backfilled[-1]} from "
+            f"taxonomy.yaml ({edited.digest})") in report
+    shell = {"TICKET_INTEL_TAXONOMY": str(PROJECT_ROOT / "taxonomy.yaml")}
+    refused = CliRunner().invoke(main, ["run", "--inbox", str(sample_copy.inbox), "--warehouse",
+                                        str(sample_copy.warehouse), "--weeks", f"{backfilled[0]}..{backfilled[-1]}"],
+                                 env=shell)
+    assert refused.exit_code == 1, refused.output
+    assert f"taxonomy: weeks {backfilled[0]}..{backfilled[-1]} with {edited}, not this shell's" in refused.output
+    with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
+        assert wh.week_taxonomies(con) == built  # nothing ran
 
 
 def test_draft_groups_related_themes_into_areas():
@@ -426,3 +457,21 @@ def test_keyword_letters_first_never_change_what_an_area_mentions(keywords: tupl
     """The substring test before the pattern only skips texts the pattern cannot match."""
     _, pattern = tax._keyword_finder(keywords)
     assert tax.mentions(keywords, text) == (bool(keywords) and bool(pattern.search(text.lower())))
+
+
+def test_weeks_are_told_apart_by_the_taxonomy_their_areas_were_built_with():
+    """A backfill of two weeks with another taxonomy left weeks of one window with areas of two, and
+    nothing said so (backfill review G: "Refund · money" was "Refunds and disputes" on 11-02 and
+    "Transfers" on 11-09). A copy of a file elsewhere is the same taxonomy."""
+    old, new = tax.Version("/srv/taxonomy.yaml", "aaaa"), tax.Version("/tmp/tax_demo.yaml", "bbbb")
+    weeks = [date(2026, 11, 2) + timedelta(weeks=k) for k in range(4)]
+    built = {weeks[0]: old, weeks[1]: tax.Version("/elsewhere/copy.yaml", "aaaa"), weeks[2]: new, weeks[3]: new}
+    assert tax.by_taxonomy(built) == [(weeks[0], weeks[1], old), (weeks[2], weeks[3], new)]
+    assert tax.other_than(old, built) == "weeks 2026-11-16..2026-11-23 with /tmp/tax_demo.yaml (digest bbbb)"
+    assert tax.other_than(new, {weeks[3]: new}) is None
+    note = tax.mixed_note(built)
+    assert ("weeks 2026-11-02..2026-11-09 from taxonomy.yaml (aaaa); weeks 2026-11-16..2026-11-23 from "
+            "tax_demo.yaml (bbbb)") in note
+    assert tax.mixed_note({weeks[0]: old, weeks[1]: tax.Version("/elsewhere/copy.yaml", "aaaa")}) == ""
+    assert tax.of_digest("aaaa", [new, old]) == old
+    assert str(tax.of_digest("cccc", [old])) == "a file not recorded (digest cccc)"

@@ -56,12 +56,10 @@ def theme_reviews(warehouse: Warehouse) -> dg.DataVersion:
         return dg.DataVersion(reviews_version(wh.reviews(con)))
 
 
-def weeks_behind(instance: dg.DagsterInstance, asset: str, source: str, version: str, weeks: list[str],
-                 unknown: bool = True) -> list[str]:
-    """Those of `weeks` whose latest materialization of `asset` read another version of the source
-    asset `source` than `version` (and, with `unknown`, those never materialized or with no version
-    recorded). Dagster records the version each materialization read as a tag; its own staleness
-    resolver is no public API."""
+def versions_read(instance: dg.DagsterInstance, asset: str, source: str, weeks: list[str]) -> dict[str, str | None]:
+    """Per week of `weeks` materialized, the version of the source asset `source` its latest
+    materialization of `asset` read (None: not recorded). Dagster records it as a tag; its own
+    staleness resolver is no public API."""
     read: dict[str, str | None] = {}
     cursor, more = None, True
     while more and len(read) < len(weeks):  # newest first, a page at a time
@@ -70,6 +68,15 @@ def weeks_behind(instance: dg.DagsterInstance, asset: str, source: str, version:
         for record in page.records:
             read.setdefault(record.partition_key, record.asset_materialization.tags.get(f"{INPUT_VERSION_TAG}/{source}"))
         cursor, more = page.cursor, page.has_more
+    return read
+
+
+def weeks_behind(instance: dg.DagsterInstance, asset: str, source: str, version: str, weeks: list[str],
+                 unknown: bool = True) -> list[str]:
+    """Those of `weeks` whose latest materialization of `asset` read another version of the source
+    asset `source` than `version` (and, with `unknown`, those never materialized or with no version
+    recorded)."""
+    read = versions_read(instance, asset, source, weeks)
     return [w for w in weeks if read.get(w) != version and (unknown or read.get(w) is not None)]
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+from ticket_intel import PROJECT_ROOT
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.context import WeekContext
@@ -27,10 +28,11 @@ from ticket_intel.core.summarize import (
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse, llm_outcome
+from ticket_intel.defs.sources import versions_read
 
 
 def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs, label: str, tags: list,
-         taxonomy: tax.Taxonomy, weeks: list[date], run_id: str) -> dict:
+         taxonomy: tax.Taxonomy, used: tax.Version, weeks: list[date], run_id: str) -> dict:
     """The theme's `marts.cluster_summaries` row."""
     ticket_tags = [list(t) if t is not None else [] for t in tags]
     return {
@@ -48,6 +50,7 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
         "example_ticket_ids": summary.example_ticket_ids,
         "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id, label),
         "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
+        "taxonomy_file": used.file, "taxonomy_digest": used.digest,
     }
 
 
@@ -61,9 +64,10 @@ def _llm_summaries(docs: dict[str, ThemeDocs], extractive: dict[str, ThemeSummar
             else summary for theme_id, summary in zip(docs, made, strict=True)}
 
 
-def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, llm: LLMConfig,
-                   call: Breaker | None, run_id: str, min_week_tickets: int) -> pd.DataFrame:
-    """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks."""
+def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, used: tax.Version,
+                   llm: LLMConfig, call: Breaker | None, run_id: str, min_week_tickets: int) -> pd.DataFrame:
+    """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks,
+    each recording the taxonomy (`used`) its product area came from."""
     weeks = ranking_weeks(ctx, min_week_tickets)
     docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks), ctx.window)
     tags = counted_membership(ctx.window).groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
@@ -72,11 +76,22 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
         summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
     labels = week_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
                          wh.earlier_labels(con, ctx.week), docs, ctx.review)
-    rows = [_row(ctx, theme_id, summary, docs[theme_id], labels[theme_id], tags.get(theme_id, []), taxonomy, weeks,
-                 run_id) for theme_id, summary in summaries.items()]
+    rows = [_row(ctx, theme_id, summary, docs[theme_id], labels[theme_id], tags.get(theme_id, []), taxonomy, used,
+                 weeks, run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
     wh.replace(con, [wh.Replace("marts.cluster_summaries", out, "week_start", [ctx.week])])
     return out
+
+
+def _record_earlier_taxonomies(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection, used: tax.Version) -> None:
+    """Weeks summarized before their taxonomy was recorded get the digest their latest summaries read
+    (Dagster's tag), named when it is this run's file's or the shipped one's: so the first report
+    after an upgrade, and after a backfill of some weeks, can tell the change."""
+    if not (weeks := wh.weeks_without_taxonomy(con)):
+        return
+    read = versions_read(instance, "cluster_summaries", "taxonomy", [w.isoformat() for w in weeks])
+    known = (used, tax.version(PROJECT_ROOT / tax.TAXONOMY_FILE))
+    wh.record_taxonomies(con, {date.fromisoformat(w): tax.of_digest(d, known) for w, d in read.items() if d})
 
 
 @weekly_asset(
@@ -88,12 +103,13 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
 def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
                       llm: LLMConfig):
     path = tax.locate(ranking.taxonomy)
-    taxonomy = tax.load(path)
+    taxonomy, used = tax.load(path), tax.version(path)
     counts, call = {}, llm.caller(context)
     with warehouse.connect() as con:
+        _record_earlier_taxonomies(context.instance, con, used)
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            out = summarize_week(con, ctx, taxonomy, llm, call, context.run.run_id, ranking.min_week_tickets)
+            out = summarize_week(con, ctx, taxonomy, used, llm, call, context.run.run_id, ranking.min_week_tickets)
             counts[week.isoformat()] = len(out)
             labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
             week_facts(context, week, {
@@ -103,6 +119,6 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
             })
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
-        "taxonomy_version": dg.MetadataValue.text(tax.content_hash(path)),
+        "taxonomy_version": dg.MetadataValue.text(used.digest),
         **llm_outcome(context, call),
     })

@@ -43,6 +43,7 @@ from ticket_intel.warehouse.queries import (
     ranked_themes,
     ranked_week_near,
     raw_tickets,
+    record_taxonomies,
     redacted_texts,
     register_themes,
     rejection_reasons,
@@ -67,8 +68,10 @@ from ticket_intel.warehouse.queries import (
     triage_input,
     week_range,
     week_rows,
+    week_taxonomies,
     week_warning,
     weeks_with_tickets,
+    weeks_without_taxonomy,
     window_embeddings,
 )
 from ticket_intel.warehouse.schema import (
@@ -121,6 +124,7 @@ __all__ = [
     "raw_tickets",
     "read",
     "read_vectors",
+    "record_taxonomies",
     "redacted_texts",
     "register_themes",
     "rejection_reasons",
@@ -149,7 +153,9 @@ __all__ = [
     "triage_input",
     "week_range",
     "week_rows",
+    "week_taxonomies",
     "week_warning",
     "weeks_with_tickets",
+    "weeks_without_taxonomy",
     "window_embeddings",
 ]

@@ -13,8 +13,17 @@ import pandas as pd
 import pyarrow as pa
 
 from ticket_intel.core.sources import SET_ASIDE
-from ticket_intel.warehouse.connection import Replace, insert_missing, read, read_vectors, scalar
+from ticket_intel.core.taxonomy import Version
+from ticket_intel.warehouse.connection import (
+    Replace,
+    in_transaction,
+    insert_missing,
+    read,
+    read_vectors,
+    scalar,
+)
 from ticket_intel.warehouse.schema import ensure_embedding_schema, table_exists
+from ticket_intel.warehouse.target import retry_conflicts
 
 
 def _now() -> datetime:
@@ -413,6 +422,36 @@ def summarizers(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[s
     rows = con.execute("SELECT DISTINCT summarizer FROM marts.cluster_summaries WHERE week_start BETWEEN ? AND ?",
                        [start, end]).fetchall()
     return {r[0] for r in rows if r[0]}
+
+
+def week_taxonomies(con: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None
+                    ) -> dict[date, Version]:
+    """Per summarized week of `start`..`end` (every week by default), the taxonomy its product areas
+    were built with; weeks summarized before it was recorded are left out."""
+    rows = con.execute("""SELECT week_start, coalesce(any_value(taxonomy_file), ''), any_value(taxonomy_digest)
+                          FROM marts.cluster_summaries
+                          WHERE taxonomy_digest IS NOT NULL AND week_start BETWEEN coalesce(?, DATE '0001-01-01')
+                                AND coalesce(?, DATE '9999-12-31')
+                          GROUP BY week_start""", [start, end]).fetchall()
+    return {week: Version(file, digest) for week, file, digest in rows}
+
+
+def weeks_without_taxonomy(con: duckdb.DuckDBPyConnection) -> list[date]:
+    """The summarized weeks whose taxonomy is not recorded: summarized before it was."""
+    rows = con.execute("""SELECT DISTINCT week_start FROM marts.cluster_summaries WHERE taxonomy_digest IS NULL
+                          ORDER BY week_start""").fetchall()
+    return [r[0] for r in rows]
+
+
+def record_taxonomies(con: duckdb.DuckDBPyConnection, weeks: dict[date, Version]) -> None:
+    """Record the taxonomy of weeks summarized before it was recorded (leaving any week that has one),
+    in one transaction, run again if a DuckLake writer of another week commits first."""
+    def update() -> None:
+        for week, used in weeks.items():
+            con.execute("""UPDATE marts.cluster_summaries SET taxonomy_file = ?, taxonomy_digest = ?
+                           WHERE week_start = ? AND taxonomy_digest IS NULL""", [used.file or None, used.digest, week])
+
+    retry_conflicts(lambda: in_transaction(con, update))
 
 
 def report_paths(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[str]:

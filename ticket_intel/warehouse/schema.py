@@ -417,6 +417,14 @@ def _v32_queue_surges(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS with_queue BOOLEAN")
 
 
+def _v33_summary_taxonomy(con: duckdb.DuckDBPyConnection) -> None:
+    """A week's summaries record the taxonomy their product areas were built with (its file and
+    content digest), so a shell naming another, and a report whose weeks mixed two, can say which.
+    Rows written before hold NULL (unknown) until their week is summarized again."""
+    con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN IF NOT EXISTS taxonomy_file VARCHAR")
+    con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN IF NOT EXISTS taxonomy_digest VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -459,6 +467,7 @@ MIGRATIONS = (
     Migration(30, "family spikes count each piece, and alerts quote their examples", _v30_alert_pieces_and_example_lines),
     Migration(31, "erased tickets are denylisted", _v31_erased_tickets),
     Migration(32, "a surge of the whole queue is one alert, naming the spikes that rose with it", _v32_queue_surges),
+    Migration(33, "theme summaries record the taxonomy their product areas were built with", _v33_summary_taxonomy),
 )
 LATEST = MIGRATIONS[-1].version
 
