@@ -58,10 +58,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     # theirs: a broken taxonomy failed only after the inbox was ingested, redacted, embedded and clustered.
     runner.check_config(ranking.taxonomy, triage_config.triage, triage_config.routing, triage_config.escalation)
     weeks = weeks_of(context)
-    with warehouse.connect() as con:  # the plan leaves such weeks out; a backfill, the sensor or --weeks may not
-        retired = retired_before(con)
-    if retired is not None and weeks[0] < retired:
-        raise ValueError(retired_week_message(weeks[0], retired))
+    _refuse_retired(warehouse, weeks)
     run_id = context.run.run_id
     cache = settings.parse_cache_dir(ingest.parse_cache_dir, warehouse.database)
     with local_zone(ingest.timezone), staged_inbox(Path(ingest.inbox), load_mappings(ingest.mappings_dir), cache) as staged:
@@ -85,11 +82,7 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
     _log_files(context, pd.concat([shown, read_log(inputs).assign(repeated=0, out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
                                   ignore_index=True), recorded, Path(ingest.inbox))
-    if (line := retention_message(kept, write.prune)) is not None:
-        context.log.warning(line)
-    if ingested.erased:
-        context.log.warning(f"skipped {ingested.erased} tickets of the inbox's exports that `ticket-intel erase` "
-                            "erased (ops.erased_tickets): remove them from the exports")
+    _say_kept_and_erased(context, retention_message(kept, write.prune), ingested.erased)
     _remove_reports(context, ingested.emptied)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
     tickets = streamed["profile"] != ACCOUNTS  # an accounts file's rows are no ticket records
@@ -101,17 +94,37 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         week_facts(context, week, {"tickets": dg.MetadataValue.int(int(in_weeks.get(week, 0)))})
     yield dg.MaterializeResult(metadata={
         "weeks": dg.MetadataValue.json({str(k): int(v) for k, v in in_weeks.items()}),
-        "rejected_rows": dg.MetadataValue.int(malformed),
-        **{f"{kind}_rows": dg.MetadataValue.int(int(aside[kind].sum())) for kind in SET_ASIDE},
-        "skipped_rows": dg.MetadataValue.int(int(files["skipped"].sum())),
-        "repeated_rows": dg.MetadataValue.int(int(files["repeated"].sum())),
-        "out_of_range_rows": dg.MetadataValue.int(int(files["out_of_range"].sum())),
+        "rejected_rows": dg.MetadataValue.int(malformed), **_row_counts(files, aside),
         "kept_from_gone_exports": dg.MetadataValue.int(sum(k.tickets for k in kept)),
         "files": dg.MetadataValue.md(_files_table(shown)),
         READ_FILES: dg.MetadataValue.json(sorted({h[:16] for h in files.loc[files["error"].isna(), "file_hash"] if h})),
         WEEK_TICKETS: dg.MetadataValue.json(digests),
         RUN_INPUTS: dg.MetadataValue.text(shaping),
     })
+
+
+def _refuse_retired(warehouse: Warehouse, weeks: list[date]) -> None:
+    """The plan leaves weeks retention retired out; a backfill, the sensor or --weeks may not."""
+    with warehouse.connect() as con:
+        retired = retired_before(con)
+    if retired is not None and weeks[0] < retired:
+        raise ValueError(retired_week_message(weeks[0], retired))
+
+
+def _say_kept_and_erased(context: dg.AssetExecutionContext, kept: str | None, erased: int) -> None:
+    """Warn of tickets kept from exports gone from the inbox, and of erased tickets the exports still hold."""
+    if kept is not None:
+        context.log.warning(kept)
+    if erased:
+        context.log.warning(f"skipped {erased} tickets of the inbox's exports that `ticket-intel erase` "
+                            "erased (ops.erased_tickets): remove them from the exports")
+
+
+def _row_counts(files: pd.DataFrame, aside: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+    """The rows read but not ingested, by why: set aside (`SET_ASIDE`), skipped, repeated, outside the weeks."""
+    return {**{f"{kind}_rows": dg.MetadataValue.int(int(aside[kind].sum())) for kind in SET_ASIDE},
+            **{f"{kind}_rows": dg.MetadataValue.int(int(files[kind].sum()))
+               for kind in ("skipped", "repeated", "out_of_range")}}
 
 
 class CompleteRun(NamedTuple):
