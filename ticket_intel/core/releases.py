@@ -247,7 +247,7 @@ def regression_alert(theme: Mapping[str, Any], result: FixResult) -> dict[str, A
         "customers": theme.get("customers"), "baseline": rate, "ratio": result.regressed_count / max(rate, 1.0),
         "p_value": result.regression_p_value, "customer_baseline": None, "top_customer_tickets": None,
         "concentrated": False, "baseline_weeks": None, "related_theme_ids": [], "related_labels": [],
-        "since": None, "related_tickets": [], "example_lines": [],
+        "since": None, "related_tickets": [], "example_lines": [], "with_queue": False,
         "example_ticket_ids": [str(t) for t in theme.get("example_ticket_ids") or []][:3],
     }
 

@@ -412,8 +412,13 @@ def _v31_erased_tickets(con: duckdb.DuckDBPyConnection) -> None:
 
 def _v32_queue_surges(con: duckdb.DuckDBPyConnection) -> None:
     """A queue surge is an alert of no theme (`queue_surge`, theme_id NULL), and a spike that rose with
-    it says so (`with_queue`); rows written before hold NULL, a spike paged on its own."""
-    con.execute("ALTER TABLE ops.alerts ALTER COLUMN theme_id DROP NOT NULL")
+    it says so (`with_queue`); rows written before hold NULL, a spike paged on its own. Run again on a
+    schema past it (a lake whose recorded versions were lost), the constraint is already gone."""
+    nullable = con.execute(
+        """SELECT is_nullable FROM information_schema.columns WHERE table_catalog = current_database()
+           AND table_schema = 'ops' AND table_name = 'alerts' AND column_name = 'theme_id'""").fetchone()
+    if nullable is not None and nullable[0] == "NO":
+        con.execute("ALTER TABLE ops.alerts ALTER COLUMN theme_id DROP NOT NULL")
     con.execute("ALTER TABLE ops.alerts ADD COLUMN IF NOT EXISTS with_queue BOOLEAN")
 
 
