@@ -352,7 +352,7 @@ def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings,
     by_customer = spike_test(int(theme["customers"]), tc.series(ctx.counts, theme_id, normal, "customers"),
                              settings, min_count=0)
     began = event_start(flags)
-    with_queue = theme_scope(ctx, theme_id) in surged and not _beyond_queue(ctx, theme_id, test.count, normal, settings)
+    with_queue = bool(surged) and theme_scope(ctx, theme_id) in surged and not _beyond_queue(ctx, theme_id, test.count, normal, settings)
     return {"kind": SPIKE, "baseline": test.baseline, "ratio": test.ratio, "p_value": test.p_value,
             "customer_baseline": by_customer.baseline, "concentrated": not by_customer.is_spike,
             "baseline_weeks": test.weeks, "since": None if began is None else weeks[began], "with_queue": with_queue}
@@ -436,17 +436,19 @@ def week_themes(ctx: WeekContext, themes: Sequence[Mapping[str, Any]]) -> list[d
 
 
 def detect(ctx: WeekContext, themes: Sequence[Mapping[str, Any]], settings: AlertSettings = AlertSettings(),
-           counted_apart: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+           counted_apart: frozenset[str] = frozenset(),
+           surged: Mapping[str, tuple[SpikeTest, date | None]] | None = None) -> list[dict[str, Any]]:
     """Alerts for `ctx.week`, as records with the `COLUMNS` fields.
 
     `themes`: this week's ranked themes (theme_id, label, tickets, customers, example_ticket_ids).
     A pattern is new once, the first week it is a theme, even if its id was born a week before
     at 3 tickets (`ctx.ranked_before`). `counted_apart`: themes whose spike is counted with their
-    family's (core/families.py), tested here as new patterns only.
+    family's (core/families.py), tested here as new patterns only. `surged`: the week's
+    `queue_surges` when the caller has them (a family's relabelled window has the same scopes' totals).
     """
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     top_customer = this_week.groupby(["theme_id", "customer"]).size().groupby(level=0).max()
-    surged = queue_surges(ctx, settings)
+    surged = queue_surges(ctx, settings) if surged is None else surged
     alerts: list[dict[str, Any]] = []
     for theme in themes:
         theme_id = str(theme["theme_id"])

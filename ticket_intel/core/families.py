@@ -128,6 +128,7 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
     sibling holding 10 of them."""
     settings = settings or AlertSettings()
     ctx, apart = with_born_apart(ctx, settings)
+    surged = anomalies.queue_surges(ctx, settings)  # once: every test below shares the scopes' totals
     this_week = ctx.this_week[ctx.this_week["theme_id"].notna()]
     present = set(this_week["theme_id"])
     ranked = {str(t["theme_id"]): t for t in themes}
@@ -141,12 +142,13 @@ def detect(ctx: WeekContext, themes: Sequence[Mapping[str, object]], settings: A
         combined = _family_theme(sorted(members), ranked, this_week) if len(members) > 1 else None
         if combined is None:
             continue
-        found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings)
+        found = anomalies.detect(_as_one(ctx, members, str(combined["theme_id"]), family), [combined], settings,
+                                 surged=surged)
         if any(a["kind"] == anomalies.SPIKE for a in found):
             spikes += [{**a, RELATED: combined[RELATED], "related_tickets": combined["related_tickets"]}
                        for a in found if a["kind"] == anomalies.SPIKE]
             counted.update(members)
     alerts = [{**a, RELATED: [ctx.parents[a["theme_id"]]]  # type: ignore[index]
                if a["kind"] == anomalies.NEW_PATTERN and a["theme_id"] in ctx.parents else []}
-              for a in anomalies.detect(ctx, themes, settings, frozenset(counted))]  # a spike is counted with no parent
-    return surges.with_surges(ctx, alerts + spikes, settings)
+              for a in anomalies.detect(ctx, themes, settings, frozenset(counted), surged)]  # a spike: no parent
+    return surges.with_surges(ctx, alerts + spikes, settings, surged)

@@ -29,13 +29,14 @@ from ticket_intel.core.context import WeekContext
 from ticket_intel.core.counts import scope_of
 
 
-def with_surges(ctx: WeekContext, alerts: Sequence[Mapping[str, Any]], settings: AlertSettings
-                ) -> list[dict[str, Any]]:
-    """The week's alerts headed by one `queue_surge` per scope whose queue surged, each naming the spikes
-    that rose with it (`with_queue`); where the surge was the paged alerts' own, none, and those spikes page."""
+def with_surges(ctx: WeekContext, alerts: Sequence[Mapping[str, Any]], settings: AlertSettings,
+                surged: Mapping[str, tuple[SpikeTest, date | None]] | None = None) -> list[dict[str, Any]]:
+    """The week's alerts headed by one `queue_surge` per scope whose queue surged (`surged`, the week's
+    `queue_surges` when the caller has them), each naming the spikes that rose with it (`with_queue`);
+    where the surge was the paged alerts' own, none, and those spikes page."""
     out = [dict(a) for a in alerts]
     surges = []
-    for scope, (test, since) in queue_surges(ctx, settings).items():
+    for scope, (test, since) in (queue_surges(ctx, settings) if surged is None else surged).items():
         spikes = [a for a in out if a["kind"] == SPIKE and theme_scope(ctx, str(a["theme_id"])) == scope]
         own = _own(ctx, out, spikes, settings)
         if own and not queue_test(ctx, scope, settings, own)[0].is_spike:
