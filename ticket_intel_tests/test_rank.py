@@ -290,6 +290,11 @@ def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds_of_which_prod
     # A small product's warehouse: its reports were empty all year, naming neither it nor the fix.
     named = rank_week(context(quiet_weeks(2).assign(product="tensorflow")), summaries(("A", "P2", "bug")))
     assert "(fewer than 30; by product: tensorflow 20): too few to rank themes; " in named.overview["warning"]
+    # The first week of data: a longer window reaches nothing more, the weeks before it (unrun) do.
+    first = rank_week(context(quiet_weeks(1)), summaries(("A", "P2", "bug"))).overview["warning"]
+    assert first == ("only 10 tickets this week (fewer than 30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS"
+                     "=10, or running the weeks before it (`ticket-intel run --weeks`; it is the first week of data "
+                     "here), ranks them")
 
 
 def test_the_first_week_of_data_compares_with_nothing():

@@ -408,6 +408,9 @@ def _too_few(ctx: WeekContext, week_tickets: int, minimum: int) -> str:
     window = f" and {len(held)} in the window's {len(ctx.weeks)} weeks" if len(held) > week_tickets else ""
     named = held["product"].dropna().value_counts() if "product" in held else pd.Series(dtype=int)
     products = f"; by product: {' · '.join(product_lines(named.index, named.to_numpy()))}" if len(named) else ""
+    # A first week has no earlier weeks for a longer window to reach: Prisma's run of 2024-06-03..
+    # was told to lengthen the window, where the inbox's earlier weeks, once run, are what it lacked.
+    more = (f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})" if ctx.holds_data_before(ctx.week) else
+            "running the weeks before it (`ticket-intel run --weeks`; it is the first week of data here)")
     return (f"only {plural(week_tickets, 'ticket')} this week{window} (fewer than {minimum}{products}): too few to rank "
-            f"themes; TICKET_INTEL_MIN_WEEK_TICKETS={len(held)}, or a longer TICKET_INTEL_WINDOW_WEEKS "
-            f"(now {len(ctx.weeks)}), ranks them")
+            f"themes; TICKET_INTEL_MIN_WEEK_TICKETS={len(held)}, or {more}, ranks them")
