@@ -173,16 +173,102 @@ def test_a_detect_typo_names_the_mapping_that_nearly_reads_the_file(tmp_path):
 
 
 def test_records_under_a_wrapper_are_pointed_at_not_sent_to_a_mapping(tmp_path):
-    """Help Scout's API pages hold `{"_embedded": {"conversations": [...]}}`: the error advised adding a
-    column mapping, which the user had."""
-    page = {"_embedded": {"conversations": ROWS}, "_links": {}, "page": {"size": 4}}
-    result = _read(tmp_path, files={"page1.json": json.dumps(page)})
+    """An export holding `{"data": {"items": [...]}}`: the error advised adding a column mapping,
+    which the user had."""
+    doc = {"data": {"items": ROWS}, "meta": {"size": 4}}
+    result = _read(tmp_path, files={"page1.json": json.dumps(doc)})
     error = result.files["error"].iloc[0]
-    assert error == ("JSON export of unknown shape (top-level keys: ['_embedded', '_links', 'page']); a mapping reads "
-                     "JSON records: a top-level array of objects, JSONL, or an object holding one list of objects, "
-                     "each record's fields (inside its objects by path) its columns; its records sit under "
-                     "_embedded.conversations: "
-                     "extract them (`jq -c '._embedded.conversations[]' page1.json > records.jsonl`)")
+    assert error == ("JSON export of unknown shape (top-level keys: ['data', 'meta']); a mapping reads "
+                     "JSON records: a top-level array of objects, JSONL, or an object holding one list of objects "
+                     "(at its top or in its HAL `_embedded`), each record's fields (inside its objects by path) its "
+                     "columns; its records sit under data.items: "
+                     "extract them (`jq -c '.data.items[]' page1.json > records.jsonl`)")
+
+
+# Help Scout's Mailbox API 2.0 as documented (developer.helpscout.com/mailbox-api: List Conversations
+# with ?embed=threads, Get Conversation, List Threads): a HAL page, `{"_embedded": {"conversations":
+# [...]}, "_links": ..., "page": ...}`; each conversation's `threads` its count and, embedded, its
+# threads newest first in `_embedded.threads`, each with its `customer` and `createdBy` (type customer
+# or user) and its own `_embedded.attachments`.
+HELPSCOUT_API = """name: helpscout_api
+source: helpscout
+detect: [primaryCustomer, mailboxId, subject, createdBy]
+records: {key: _embedded.threads, parent: conversation}
+columns: {ticket_id: id, created_at: createdAt, message: body, subject: conversation.subject,
+          customer_id: customer.email, status: conversation.status, tags: conversation.tags}
+agents: {column: createdBy.type, values: [user]}
+private: {column: type, values: [note]}
+filter: {type: [customer, message, note]}
+thread: {conversation_id: conversation.id}
+statuses: {active: open}
+"""
+
+
+def api_thread(thread: int, kind: str, body: str, at: str, customer: str) -> dict:
+    """A thread as List Threads documents it."""
+    person = {"id": 29418, "first": "Vernon", "last": "Bear", "email": customer}
+    author = {**person, "type": "customer"} if kind == "customer" else {
+        "id": 1234, "type": "user", "first": "Jack", "last": "Sprout", "email": "jack.sprout@shop.example"}
+    return {"id": thread, "type": kind, "status": "active", "state": "published",
+            "action": {"type": "default", "associatedEntities": {}}, "body": body,
+            "source": {"type": "email", "via": author["type"]}, "customer": person, "createdBy": author,
+            "assignedTo": {"id": 1234, "type": "team", "first": "Jack", "last": "Sprout"}, "savedReplyId": 0,
+            "to": [], "cc": [], "bcc": [], "createdAt": at, "openedAt": None,
+            "_embedded": {"attachments": []}, "_links": {"createdByCustomer": {"href": "..."}}}
+
+
+def api_conversation(conversation: int, subject: str, threads: list[dict], **more: object) -> dict:
+    """A conversation as Get Conversation (and List Conversations) documents it, its threads embedded."""
+    return {"id": conversation, "number": conversation + 1000, "threads": len(threads), "type": "email",
+            "folderId": 11, "status": "active", "state": "published", "subject": subject, "preview": "...",
+            "mailboxId": 13, "assignee": {"id": 256, "first": "Mr", "last": "Robot", "email": "none@nowhere.com"},
+            "createdBy": threads[-1]["createdBy"], "createdAt": threads[-1]["createdAt"], "closedBy": 0,
+            "closedAt": None, "userUpdatedAt": threads[0]["createdAt"],
+            "customerWaitingSince": {"time": threads[0]["createdAt"], "friendly": "1 hour ago"},
+            "source": {"type": "email", "via": "customer"}, "tags": [{"id": 9150, "color": "#929499", "tag": "vip"}],
+            "cc": [], "bcc": [], "primaryCustomer": {"id": 238604}, "customFields": [],
+            "_embedded": {"threads": threads}, "_links": {"self": {"href": "..."}, "threads": {"href": "..."}},
+            **more}
+
+
+def api_page(conversations: list[dict]) -> dict:
+    return {"_embedded": {"conversations": conversations},
+            "_links": {"self": {"href": "..."}, "next": {"href": "...?page=2"}},
+            "page": {"size": 50, "totalElements": len(conversations), "totalPages": 1, "number": 1}}
+
+
+API_PAGE = api_page([
+    api_conversation(501, "Parcel lost", [
+        api_thread(5013, "customer", "Any news on it?", "2026-11-03T09:00:00Z", "ann@example.com"),
+        api_thread(5012, "note", "Courier says delivered", "2026-11-02T11:00:00Z", "ann@example.com"),
+        api_thread(5011, "message", "We are looking into it", "2026-11-02T10:30:00Z", "ann@example.com"),
+        api_thread(5010, "customer", "My parcel never arrived", "2026-11-02T10:00:00Z", "ann@example.com")]),
+    api_conversation(502, "Billing", [
+        api_thread(5020, "customer", "I was billed twice this month", "2026-11-02T12:00:00Z", "bob@example.com")]),
+])
+
+
+def test_a_saved_helpscout_api_page_is_read_as_its_conversations(tmp_path):
+    """Help Scout's API pages (HAL: `{"_embedded": {"conversations": [...]}}`, each conversation's
+    threads in its own `_embedded.threads`) were refused with a `jq` command to extract them, and
+    `records` took a top-level key only: the page's conversations are its records, and each one's
+    threads (newest first) its rows, so a conversation is one ticket from its first customer thread."""
+    result = _read(tmp_path, HELPSCOUT_API, {"page1.json": json.dumps(API_PAGE)})
+    assert result.files["error"].isna().all() and result.rejected.empty
+    tickets = result.tickets.set_index("ticket_id")
+    assert tickets["message"].to_dict() == {"helpscout:501": "My parcel never arrived",
+                                            "helpscout:502": "I was billed twice this month"}
+    assert tickets.loc["helpscout:501", "followup_text"] == "Any news on it?"
+    assert tickets.loc["helpscout:501", "subject"] == "Parcel lost" and tickets.loc["helpscout:501", "status"] == "open"
+    assert tickets.loc["helpscout:501", "customer_id"] == pseudonymize("ann@example.com")
+    assert list(tickets.loc["helpscout:502", "tags"]) == ["vip"]
+    replies = result.replies.set_index("reply_id")
+    assert replies["is_public"].to_dict() == {"5011": True, "5012": False}
+    assert set(tickets["locator"]) == {"_embedded.conversations[0] _embedded.threads[3]",
+                                       "_embedded.conversations[1] _embedded.threads[0]"}
+    unembedded = api_page([{k: v for k, v in c.items() if k != "_embedded"} for c in API_PAGE["_embedded"]["conversations"]])
+    refused = _read(tmp_path, HELPSCOUT_API, {"page1.json": json.dumps(unembedded)})  # saved without ?embed=threads
+    assert refused.tickets.empty and set(refused.rejected["reason"]) == {"no list of records in '_embedded.threads'"}
 
 
 @pytest.mark.parametrize(("name", "data"), [

@@ -171,7 +171,7 @@ def test_a_helpdesk_without_a_reader_is_triaged_through_its_mapping(server):
     ingest read their exports by the team's mappings: now read by them, signed and redacted as any."""
     url, log = server
     r = post(url, HELPSCOUT_CREATED, query="?mapping=helpscout_webhook")
-    assert r.status_code == 200 and r.json()["ticket_id"] == "helpscout:88171881"
+    assert r.status_code == 200 and r.json()["ticket_id"] == "helpscout:291938"
     assert r.json()["customer_id"] == pseudonymize("bear@acme.com")  # the conversation's, above its threads
     assert r.json()["similar"][0]["ticket_id"] == "zendesk:1"  # "My card was declined at the supermarket"
     desk = post(url, DESKLY_NEW).json()  # no ?mapping: the mapping whose `detect` its keys match

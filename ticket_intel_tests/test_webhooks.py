@@ -23,6 +23,7 @@ from ticket_intel.core.webhooks import (
     sign,
     verify,
 )
+from ticket_intel_tests.test_mapped_exports import HELPSCOUT_API, api_conversation, api_thread
 
 SECRET = "s3cret"
 BODY = b'{"text": "my card was declined"}'
@@ -253,9 +254,10 @@ def test_half_of_a_utf16_pair_alone_is_a_replacement_character_not_a_server_erro
 
 # A helpdesk with no built-in reader, through a team's column mappings (TICKET_INTEL_MAPPINGS_DIR), as
 # ingest reads its exports: a home-grown desk posting one flat message a request, replies linked by
-# `in_reply_to`; and Help Scout's `convo.created` body (developer.helpscout.com/webhooks: the
-# conversation object, its `threads` a list of thread objects), read as its threads, each reading the
-# conversation's subject and customer by their paths.
+# `in_reply_to`; and Help Scout's `convo.created` body in its legacy (V1) payload
+# (developer.helpscout.com/webhooks/objects/conversation: the conversation object, its `threads` a
+# list of thread objects), read as its threads, each reading the conversation's subject and customer
+# by their paths, the conversation (`conversation.id`) their ticket.
 DESKLY = """name: deskly
 source: deskly
 detect: [message_id, in_reply_to, from_email, body_text]
@@ -273,6 +275,7 @@ columns: {ticket_id: id, created_at: createdAt, message: body, subject: conversa
 agents: {column: type, values: [message, note]}
 private: {column: type, values: [note]}
 filter: {type: [customer, message, note]}
+thread: {conversation_id: conversation.id}
 """
 DESKLY_NEW = {"message_id": "m-1042", "in_reply_to": None, "sent_at": "2026-12-07T03:40:12Z",
               "ticket_subject": "Card declined", "from_email": "jane@example.com", "from_staff": False,
@@ -316,7 +319,7 @@ def test_a_body_of_a_helpdesk_without_a_reader_is_read_by_its_mapping_as_ingest_
     reply = _request(DESKLY_REPLY, mappings)
     assert isinstance(reply, Ignored) and "a conversation's later messages" in reply.reason
     helpscout = _request(HELPSCOUT_CREATED, mappings, "helpscout_webhook")
-    assert (helpscout.text, helpscout.ticket_id) == (HELPSCOUT_CREATED["threads"][0]["body"], "helpscout:88171881")
+    assert (helpscout.text, helpscout.ticket_id) == (HELPSCOUT_CREATED["threads"][0]["body"], "helpscout:291938")
     assert helpscout.customer_id == pseudonymize("bear@acme.com") and _request(HELPSCOUT_CREATED, mappings) == helpscout
     note = {**HELPSCOUT_CREATED, "threads": [{**HELPSCOUT_CREATED["threads"][0], "type": "note"}]}
     assert isinstance(_request(note, mappings, "helpscout_webhook"), Ignored)
@@ -336,6 +339,30 @@ def test_a_mapped_body_reads_the_conversation_above_its_threads_by_path(tmp_path
     empty = {**HELPSCOUT_CREATED, "threads": "none"}
     with pytest.raises(RequestError, match="no list of records in 'threads'"):
         _request(empty, mappings, "helpscout_webhook")
+
+
+def test_a_helpscout_reply_event_is_read_as_the_one_conversation_it_is(tmp_path):
+    """A Help Scout reply event (`convo.customer.reply.created`) posts the whole conversation, every
+    thread in it: each customer thread was a ticket (422 "the body holds 2 helpscout tickets"). Its
+    threads are one conversation, its ticket the first customer thread's (not the newest, listed first),
+    in the legacy payload (`threads`) and in the current one, the Mailbox API's conversation
+    (developer.helpscout.com/webhooks: "v2 Conversation object"; its threads in `_embedded.threads`),
+    which the mapping that reads the API's saved pages reads."""
+    mappings = load_mappings(team_mappings(tmp_path / "maps"))
+    later = {**HELPSCOUT_CREATED["threads"][0], "id": 88171999, "createdAt": "2026-12-07T05:10:00Z",
+             "body": "It was declined again this morning"}
+    replied = {**HELPSCOUT_CREATED, "threadCount": 2, "threads": [later, HELPSCOUT_CREATED["threads"][0]]}
+    assert _request(replied, mappings, "helpscout_webhook") == _request(HELPSCOUT_CREATED, mappings, "helpscout_webhook")
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "helpscout_api.yaml").write_text(HELPSCOUT_API)
+    api = load_mappings(tmp_path / "api")
+    threads = [api_thread(7003, "customer", "It was declined again this morning", "2026-12-07T05:10:00Z", "bear@acme.com"),
+               api_thread(7002, "message", "Could you try once more?", "2026-12-07T04:00:00Z", "bear@acme.com"),
+               api_thread(7001, "customer", "My card was declined at the shop twice today", "2026-12-07T03:40:12Z",
+                          "bear@acme.com")]
+    got = _request(api_conversation(291938, "Card declined", threads), api)
+    assert (got.ticket_id, got.text, got.customer_id) == ("helpscout:291938", threads[2]["body"], pseudonymize("bear@acme.com"))
+    assert _request(api_conversation(291938, "Card declined", threads[2:]), api) == got  # its `convo.created`
 
 
 @pytest.mark.parametrize(("doc", "mapping", "message"), [

@@ -517,11 +517,9 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
         return intercom.parse(doc)
     if isinstance(doc, list):
         return _parse_records(doc, [f"[{i}]" for i in range(len(doc))], name, mappings)
-    if isinstance(doc, dict):
-        lists = [k for k, v in doc.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        if len(lists) == 1:
-            key = lists[0]
-            return _parse_records(doc[key], [f"{key}[{i}]" for i in range(len(doc[key]))], name, mappings)
+    if isinstance(doc, dict) and len(lists := _record_lists(doc)) == 1:
+        key, items = lists[0], mapped.at_path(doc, lists[0])
+        return _parse_records(items, [f"{key}[{i}]" for i in range(len(items))], name, mappings)
     keys = sorted(doc)[:12] if isinstance(doc, dict) else type(doc).__name__
     deeper = _nested_records(doc)
     where = f"; its records sit under {deeper}: extract them (`jq -c '.{deeper}[]' {name} > records.jsonl`)"
@@ -530,16 +528,32 @@ def _parse_document(doc: Any, name: str, mappings: Sequence[Mapping]) -> ParseRe
 
 # What a JSON document can hold for a mapping to read it (docs/sources.md "Column mappings").
 JSON_SHAPES = ("a mapping reads JSON records: a top-level array of objects, JSONL, or an object "
-               "holding one list of objects, each record's fields (inside its objects by path) its columns")
+               "holding one list of objects (at its top or in its HAL `_embedded`), each record's fields "
+               "(inside its objects by path) its columns")
+# HAL (application/hal+json: Help Scout's API) puts a page's resources in `_embedded`, by relation.
+HAL_EMBEDDED = "_embedded"
+
+
+def _record_lists(doc: dict[str, Any]) -> list[str]:
+    """The paths of a document's lists of objects: its own keys', and those of its HAL `_embedded`
+    (`_embedded.conversations`, a Help Scout API page, once refused with a `jq` command)."""
+    embedded = doc.get(HAL_EMBEDDED)
+    inner = embedded.items() if isinstance(embedded, dict) else ()
+    return [*(k for k, v in doc.items() if _objects(v)), *(f"{HAL_EMBEDDED}.{k}" for k, v in inner if _objects(v))]
+
+
+def _objects(value: Any) -> bool:
+    """Whether a value is a list of records (its first item an object)."""
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
 
 
 def _nested_records(doc: Any, depth: int = 3) -> str | None:
-    """The dotted path of the first list of objects under an object's objects (Help Scout's
-    `_embedded.conversations`), looking `depth` levels down; None when there is none."""
+    """The dotted path of the first list of objects under an object's objects (`data.items`),
+    looking `depth` levels down; None when there is none."""
     if not isinstance(doc, dict) or depth == 0:
         return None
     for key, value in doc.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
+        if _objects(value):
             return str(key)
         if (inner := _nested_records(value, depth - 1)) is not None:
             return f"{key}.{inner}"

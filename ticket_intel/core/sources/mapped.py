@@ -105,13 +105,32 @@ class Thread(BaseModel):
         return [c for c in (self.reply_to, self.conversation_id) if c]
 
 
+def at_path(record: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path inside a JSON object (`_embedded.threads`), None when it has none;
+    its own key that holds the dot wins, as in `flattened`."""
+    if path in record or "." not in path:
+        return record.get(path)
+    head, rest = path.split(".", 1)
+    inner = record.get(head)
+    return at_path(inner, rest) if isinstance(inner, dict) else None
+
+
+def _without(record: dict[str, Any], path: str) -> dict[str, Any]:
+    """A JSON object less the value at a dotted path that `at_path` found."""
+    if path in record or "." not in path:
+        return {k: v for k, v in record.items() if k != path}
+    head, rest = path.split(".", 1)
+    return {**record, head: _without(record[head], rest)}
+
+
 class Records(BaseModel):
-    """Rows that are a list inside each JSON record (a Help Scout conversation's `threads`), each
-    holding its record's other fields as an object named `parent`, so read by their paths
-    (`conversation.subject`); a row's own field of that name wins."""
+    """Rows that are a list inside each JSON record (a Help Scout conversation's `threads`, or its
+    `_embedded.threads` as the API embeds them: `key` is a key or a dotted path), each holding its
+    record's other fields as an object named `parent`, so read by their paths (`conversation.subject`);
+    a row's own field of that name wins."""
 
     model_config = ConfigDict(extra="forbid")
-    key: str = Field(description="the record's key holding the list of rows")
+    key: str = Field(description="the record's key (or dotted path) holding the list of rows")
     parent: str = Field("parent", description="the name a row reads its record's other fields by")
 
     def rows(self, records: Sequence[Any], locators: Sequence[str]
@@ -123,10 +142,10 @@ class Records(BaseModel):
             if not isinstance(record, dict):
                 rows.append(record)
                 at.append(locator)
-            elif not isinstance(items := record.get(self.key), list):
+            elif not isinstance(items := at_path(record, self.key), list):
                 bad.append({"locator": locator, "record": record, "reason": f"no list of records in {self.key!r}"})
             else:
-                parent = {k: v for k, v in record.items() if k != self.key}
+                parent = _without(record, self.key)
                 rows += [{self.parent: parent, **item} if isinstance(item, dict) else item for item in items]
                 at += [f"{locator} {self.key}[{i}]" for i in range(len(items))]
         return rows, at, bad
