@@ -6,7 +6,9 @@ or internal notes, the customer's follow-ups a second apart after the first mess
 written as Help Scout's Mailbox API 2.0 returns it (developer.helpscout.com: List Conversations with
 `?embed=threads`): HAL pages of 50, `{"_embedded": {"conversations": [...]}, "_links", "page"}`, each
 conversation's `threads` its count and its threads, newest first, in its own `_embedded.threads`. The
-pages are read by the mapping docs/sources.md gives for them. Each row says what a read gave: tickets, follow-ups, replies (internal notes), rejected rows, files in error, a digest of
+pages are read by the mapping docs/sources.md gives for them; the same conversations as JSONL with
+top-level `threads`, ids by position (`{file}-{record}`), by that mapping's twin. Each row says what a
+read gave: tickets, follow-ups, replies (internal notes), rejected rows, files in error, a digest of
 the conversations' ids (`same` as the exports' read or not) and the best of `--repeat` wall times.
 
     python -m bench.helpscout_pages [--dataset twcs|sample] [--out /tmp/helpscout_pages] [--repeat 3]
@@ -39,6 +41,9 @@ agents: {column: createdBy.type, values: [user]}
 private: {column: type, values: [note]}
 thread: {conversation_id: conversation.id}
 """
+# The same conversations with their threads under a top-level key, each row's id its position.
+JSONL_MAPPING = (API_MAPPING.replace("helpscout_api", "helpscout_jsonl").replace("_embedded.threads", "threads")
+                 .replace("[_embedded, ", "[threads, ").replace("ticket_id: id", "ticket_id: '{file}-{record}'"))
 
 
 def _thread(thread_id: str, customer: str, author: str, kind: str, text: str, at: pd.Timestamp) -> dict[str, Any]:
@@ -73,8 +78,8 @@ def conversations(flat: IngestResult) -> list[dict[str, Any]]:
     return out
 
 
-def write(convs: list[dict[str, Any]], out: Path) -> list[Path]:
-    """The conversations as saved API pages."""
+def write(convs: list[dict[str, Any]], out: Path) -> tuple[list[Path], Path]:
+    """The conversations as saved API pages, and as JSONL with top-level `threads`."""
     (out / "pages").mkdir(parents=True, exist_ok=True)
     pages = []
     for start in range(0, len(convs), PAGE_SIZE):
@@ -83,7 +88,10 @@ def write(convs: list[dict[str, Any]], out: Path) -> list[Path]:
                 "page": {"size": PAGE_SIZE, "totalElements": len(convs), "number": start // PAGE_SIZE + 1}}
         pages.append(out / "pages" / f"page{start // PAGE_SIZE + 1:03d}.json")
         pages[-1].write_text(json.dumps(page))
-    return pages
+    jsonl = out / "threads.jsonl"
+    jsonl.write_text("\n".join(json.dumps({**{k: v for k, v in c.items() if k != "_embedded"},
+                                           "threads": c["_embedded"]["threads"]}) for c in convs))
+    return pages, jsonl
 
 
 def measured(label: str, paths: list[Path], maps: Path | None, repeat: int, reference: str | None
@@ -116,11 +124,14 @@ def main() -> None:
         return
     files = list_exports(exports) if exports.is_dir() else [exports]
     flat_row, flat = measured(f"{exports.name} as exported", files, None, args.repeat, None)
-    pages = write(conversations(flat), args.out)
+    pages, jsonl = write(conversations(flat), args.out)
     (args.out / "maps").mkdir(exist_ok=True)
     (args.out / "maps" / "helpscout_api.yaml").write_text(API_MAPPING)
+    (args.out / "maps" / "helpscout_jsonl.yaml").write_text(JSONL_MAPPING)
     rows = [flat_row,
             measured(f"API pages of {PAGE_SIZE} (HAL, _embedded.threads)", pages, args.out / "maps", args.repeat,
+                     flat_row["ids"])[0],
+            measured("JSONL conversations, ids {file}-{record}", [jsonl], args.out / "maps", args.repeat,
                      flat_row["ids"])[0]]
     print(table(rows))
 

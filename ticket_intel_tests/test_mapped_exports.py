@@ -271,6 +271,24 @@ def test_a_saved_helpscout_api_page_is_read_as_its_conversations(tmp_path):
     assert refused.tickets.empty and set(refused.rejected["reason"]) == {"no list of records in '_embedded.threads'"}
 
 
+def test_ids_by_position_tell_apart_the_rows_of_two_records(tmp_path):
+    """`{record}` of a row of a record's list was its index in that list alone: each record's first
+    thread was `threads-0`, so the second record's was read as the first's, exported again
+    ("superseded"). It is the record's number and the row's, the same on every read of the file."""
+    mapping = HELPSCOUT_API.replace("ticket_id: id", "ticket_id: '{file}-{record}'").replace("_embedded.threads", "threads")
+    rows = "\n".join(json.dumps({**c, "threads": c["_embedded"]["threads"]}) for c in API_PAGE["_embedded"]["conversations"])
+    first = _read(tmp_path, mapping, {"threads.jsonl": rows})
+    assert first.rejected.empty and sorted(first.tickets["ticket_id"]) == ["helpscout:501", "helpscout:502"]
+    assert sorted(first.tickets["record"].map(lambda r: json.loads(r)["id"])) == [5010, 5020]
+    assert sorted(first.replies["reply_id"]) == ["threads-1-1", "threads-1-2"]
+    again = _read(tmp_path, mapping, {"threads.jsonl": rows}, chunk_rows=1)  # read again, a record a chunk
+    assert sorted(again.replies["reply_id"]) == sorted(first.replies["reply_id"])
+    flat = _read(tmp_path, mapping.replace("thread: {conversation_id: conversation.id}\n", ""),
+                 {"threads.jsonl": rows})  # each thread its own ticket, by its position alone
+    assert sorted(flat.tickets["ticket_id"]) == ["helpscout:threads-1-0", "helpscout:threads-1-3",
+                                                 "helpscout:threads-2-0"]
+
+
 @pytest.mark.parametrize(("name", "data"), [
     # One record, a mapping's (a webhook's body saved, what `serve` reads): "JSON export of unknown shape".
     ("one.json", json.dumps(ROWS[0]).encode()),

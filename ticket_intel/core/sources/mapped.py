@@ -150,6 +150,13 @@ class Records(BaseModel):
                 at += [f"{locator} {self.key}[{i}]" for i in range(len(items))]
         return rows, at, bad
 
+    def number(self, locator: str) -> str | None:
+        """`{record}` of a row of a record's list: the record's number and the row's index
+        (`line 3 threads[1]` -> `3-1`; the index alone gave every record's first row one id); None
+        for a locator of no such row."""
+        found = re.fullmatch(rf"(.*) {re.escape(self.key)}\[(\d+)\]", locator)
+        return f"{_record_number(found.group(1))}-{found.group(2)}" if found else None
+
 
 class Mapping(BaseModel):
     """One YAML mapping file (see docs/sources.md)."""
@@ -261,21 +268,23 @@ def find_mapping(columns: Sequence[str], mappings: Sequence[Mapping]) -> Mapping
     return next((m for m in mappings if m.matches(columns)), None)
 
 
-def _value(spec: str, row: dict[str, Any], stem: str, locator: str) -> Any:
+def _value(spec: str, row: dict[str, Any], stem: str, locator: str, records: Records | None = None) -> Any:
     """A column's value, or a template such as `{file}#{number}` filled from the row; `{file}` and
-    `{record}` (the record's line, row or index in its file) give an id to an export without one,
-    and `{file_undated}` names what a dated weekly export is an export of (`undated`)."""
+    `{record}` (the record's line, row or index in its file, and the row's index in the record's
+    list of `records`) give an id to an export without one, and `{file_undated}` names what a dated
+    weekly export is an export of (`undated`)."""
     if "{" not in spec:
         return row.get(spec)
     names = [f for _, f, _, _ in string.Formatter().parse(spec) if f and f not in BUILT_IN]
     values = {n: ("" if text_or_none(row.get(n)) is None else row.get(n)) for n in names}
     if names and all(v == "" for v in values.values()):
         return None
-    return spec.format(file=stem, file_undated=undated(stem), record=_record_number(locator), **values)
+    number = (records and records.number(locator)) or _record_number(locator)
+    return spec.format(file=stem, file_undated=undated(stem), record=number, **values)
 
 
 def _record_number(locator: str) -> str:
-    """`line 12` -> `12`, `row 3` -> `3`, `tickets[4]` -> `4`."""
+    """`line 12` -> `12`, `row 3` -> `3`, `tickets[4]` -> `4` (a row of a record's list: `Records.number`)."""
     found = _LAST_NUMBER.search(locator)
     return found.group(1) if found else locator
 
@@ -381,7 +390,8 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
         if not mapping.keeps(row):
             result.skipped += 1
             continue
-        fields = {**mapping.constants, **{f: _value(spec, row, stem, locator) for f, spec in mapping.columns.items()}}
+        fields = {**mapping.constants,
+                  **{f: _value(spec, row, stem, locator, mapping.records) for f, spec in mapping.columns.items()}}
         answer = fields.pop(REPLY, None)
         is_private = bool(mapping.private and mapping.private.matches(row))
         is_agent = is_private or bool(mapping.agents and mapping.agents.matches(row))
