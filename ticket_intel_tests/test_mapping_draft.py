@@ -71,6 +71,24 @@ def test_records_and_workbooks_are_drafted_from_their_fields(tmp_path):
     assert draft_mapping(unread_sample(tmp_path / "cases.xlsx"), tmp_path / "cases.xlsx").columns["message"] == "Description"
 
 
+def test_fields_inside_objects_are_drafted_by_their_dotted_paths(tmp_path):
+    """An API's records whose requester and ticket fields are objects: the draft proposed the object
+    itself (`customer_id: requester`), which the mapping then refused ("an object; name a field inside
+    it by its path"), and never a field inside one. It proposes their paths, `detect` names the
+    records' own keys, and the drafted mapping reads the export."""
+    records = [{"id": 900 + i, "ticket": {"opened_at": f"2026-10-{6 + i:02d}T09:00:00Z", "description": QUESTIONS[i % 4]},
+                "requester": {"email": f"c{i % 5}@example.com", "name": f"Person {i % 5}"},
+                "organization": {"name": "Acme"}, "status": "open"} for i in range(12)]
+    (tmp_path / "api.jsonl").write_text("\n".join(map(json.dumps, records)))
+    mapping = load_mapping(_saved(tmp_path / "api.jsonl", tmp_path / "maps"))
+    assert mapping.columns == {"ticket_id": "id", "created_at": "ticket.opened_at", "message": "ticket.description",
+                               "customer_id": "requester.email", "account_id": "organization.name", "status": "status"}
+    assert mapping.detect == ["id", "ticket"]
+    read = read_inbox(tmp_path, load_mappings(tmp_path / "maps"))
+    assert len(read.tickets) == 12 and read.rejected.empty and read.files["error"].isna().all()
+    assert set(read.tickets["message"]) == set(QUESTIONS)
+
+
 def test_a_zendesk_view_is_drafted_as_the_readme_maps_it(tmp_path):
     """The README's hand-written mapping for a Zendesk view exported as CSV, drafted: `Requested` is
     the creation time (`Updated` never), the subject the only text."""
@@ -133,6 +151,17 @@ def test_real_exports_are_drafted_as_their_shipped_mappings_read_them(tmp_path):
     read = parse_bytes(twcs.name, twcs.read_bytes(), [load_mapping(tmp_path / "twcs_draft.yaml")])
     shipped = parse_bytes(twcs.name, twcs.read_bytes(), load_mappings())
     assert sorted(t["message"] for t in read.tickets) == sorted(t["message"] for t in shipped.tickets)  # the same threads
+    # As JSONL whose author is an object: `customer_id: author` was drafted, and the file then refused.
+    tweets = pd.read_csv(twcs, dtype=str).to_dict("records")
+    nested = "\n".join(json.dumps({**{k: v for k, v in t.items() if isinstance(v, str) and k not in ("author_id", "inbound")},
+                                   "author": {"id": t["author_id"], "inbound": t["inbound"]}}) for t in tweets)
+    (tmp_path / "tweets.jsonl").write_text(nested)
+    drafted = draft_mapping(unread_sample(tmp_path / "tweets.jsonl"), tmp_path / "tweets.jsonl")
+    assert drafted.columns["customer_id"] == "author.id" and "column: author.inbound" in drafted.yaml
+    (tmp_path / "tweets_draft.yaml").write_text(drafted.yaml)
+    read = parse_bytes("tweets.jsonl", nested.encode(), [load_mapping(tmp_path / "tweets_draft.yaml")])
+    assert sorted((t["message"], t["customer_id"]) for t in read.tickets) == sorted(
+        (t["message"], t["customer_id"]) for t in shipped.tickets)
     issues = SHARED_DATASETS / "github_bug_issues" / "TensorFlow_tensorflow.csv"
     drafted = draft_mapping(unread_sample(issues), issues)
     assert {f: drafted.columns.get(f) for f in ("ticket_id", "created_at", "message", "customer_id")} == {

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ticket_intel.core.sources.base import RecordError, parse_timestamp, text_or_none
-from ticket_intel.core.sources.mapped import message_ref
+from ticket_intel.core.sources.base import RecordError, parse_timestamp, records, text_or_none
+from ticket_intel.core.sources.mapped import flattened, message_ref
 
 # Column names that say a field, tried on the name lower-cased with separators and camelCase as spaces.
 _NAMES: dict[str, str] = {
@@ -167,9 +167,28 @@ def _company_rows(frame: pd.DataFrame) -> tuple[str, list[str]] | None:
     return None
 
 
+def _fields(sample: pd.DataFrame) -> pd.DataFrame:
+    """JSON records' fields as a mapping reads them, a field inside an object by its dotted path
+    (`requester.email`: `mapped.flattened`): an object was proposed as a column (`customer_id:
+    requester`), which the mapping then refused. A table's columns stay as they are."""
+    rows = records(sample)
+    if not any(isinstance(v, dict) for row in rows for v in row.values()):
+        return sample
+    return flattened([{k: v for k, v in row.items() if not (pd.api.types.is_scalar(v) and pd.isna(v))}
+                      for row in rows])  # a key the record lacks is NaN in `sample`
+
+
+def _own_key(column: str, keys: list[str]) -> str:
+    """The record's own key a column is read from, which `detect` names: the column, or the object
+    it is a field of (`requester` for `requester.email`)."""
+    return column if column in keys else next((k for k in sorted(keys, key=len, reverse=True)
+                                               if column.startswith(f"{k}.")), column)
+
+
 def draft_mapping(sample: pd.DataFrame, file: Path) -> Draft:
     """A mapping for the export `file` whose first rows are `sample`, as commented YAML."""
     name = re.sub(r"[^a-z0-9]+", "_", file.name.split(".")[0].lower()).strip("_") or "export"
+    keys, sample = [str(c) for c in sample.columns], _fields(sample)
     roles = _roles(sample)
     columns = {f: roles[f] for f in ("ticket_id", *_ROLE_ORDER) if f in roles}
     notes = []
@@ -183,7 +202,8 @@ def draft_mapping(sample: pd.DataFrame, file: Path) -> Draft:
         notes.append("no column holds when tickets were written: name it, or give the export's date as "
                      "constants: {created_at: YYYY-MM-DD} (docs/sources.md, an export without dates)")
     doc = {"name": name, "description": f"Drafted from {file.name}; check each column", "source": name,
-           "detect": [roles[f] for f in ("ticket_id", "created_at", "message") if f in roles],
+           "detect": list(dict.fromkeys(_own_key(roles[f], keys) for f in ("ticket_id", "created_at", "message")
+                                        if f in roles)),
            "columns": columns}
     agents = None
     if (link := _reply_link(sample, roles.get("ticket_id"))) is not None:
