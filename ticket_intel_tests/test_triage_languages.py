@@ -1,5 +1,5 @@
-"""Triage reads German, French and Spanish tickets as it reads English ones: the rule families and the
-P1/P2 severity rules in those languages (ticket_intel/families.yaml), read in the tickets detected in
+"""Triage reads German, French, Spanish, Italian, Portuguese and Dutch tickets as it reads English ones:
+the rule families and the P1/P2 severity rules in those languages (ticket_intel/families.yaml), read in the tickets detected in
 each; an English ticket is read by the English rules alone, as before."""
 
 from __future__ import annotations
@@ -37,6 +37,38 @@ def test_the_same_request_in_german_french_and_spanish_is_triaged_as_in_english(
     assert {language: read(text, language) for language, text in texts.items()} == dict.fromkeys(texts, reading)
 
 
+@pytest.mark.parametrize(("texts", "reading"), [
+    ({"en": "My card was declined at the supermarket, what is going on?",
+      "it": "La mia carta è stata rifiutata al supermercato, cosa succede?",
+      "pt": "O meu cartão foi recusado no supermercado, o que se passa?",
+      "nl": "Mijn kaart werd geweigerd in de supermarkt, wat is er aan de hand?"}, ("bug report", "functional", "P2")),
+    ({"en": "I forgot my password and cannot log in",
+      "it": "Ho dimenticato la password e non riesco ad accedere",
+      "pt": "Esqueci-me da senha e não consigo entrar na minha conta",
+      "nl": "Ik ben mijn wachtwoord vergeten en kan niet inloggen"}, ("account & billing", "account management", "P2")),
+    ({"en": "There is a fee on my statement I don't understand.",
+      "it": "C'è una commissione nel mio estratto conto che non capisco.",
+      "pt": "Há uma taxa no meu extrato que não percebo.",
+      "nl": "Er staan kosten op mijn afschrift die ik niet begrijp."}, ("account & billing", "technical billing", "P3")),
+])
+def test_the_same_request_in_italian_portuguese_and_dutch_is_triaged_as_in_english(texts, reading):
+    """Italian, Portuguese and Dutch had no words: the declined card was how-to at P4 in all three, the
+    password 'other' P4 in Portuguese and Dutch, the fee 'other' P4."""
+    assert {language: read(text, language) for language, text in texts.items()} == dict.fromkeys(texts, reading)
+
+
+@pytest.mark.parametrize(("text", "signals"), [
+    ("Sto ancora aspettando la carta, da due settimane. Voglio parlare con un responsabile.",
+     ["manager_request", "long_wait"]),
+    ("Ainda estou à espera do reembolso. É inaceitável, vou mudar de banco.", ["churn", "strong_negative",
+                                                                               "refund_chargeback", "long_wait"]),
+    ("Ik wacht al drie weken op mijn geld. Belachelijk, ik ga naar de geschillencommissie.",
+     ["legal_threat", "strong_negative", "long_wait"]),
+])
+def test_escalation_is_read_in_italian_portuguese_and_dutch(text, signals):
+    assert rules.escalation_signals(text) == signals
+
+
 def test_a_language_s_words_are_read_only_in_its_tickets():
     german = "Ich habe mein Passwort vergessen und kann mich nicht anmelden"
     assert read(german, "en")[0] == "other" and read(german, "de")[0] == "account & billing"
@@ -50,7 +82,7 @@ def test_someone_else_s_payment_and_a_long_wait_are_read_in_german():
 
 
 def test_the_shipped_words_name_known_families_and_levels():
-    assert set(rules.FAMILY_WORDS) == {"de", "fr", "es"}
+    assert set(rules.FAMILY_WORDS) == {"de", "fr", "es", "it", "pt", "nl"}
     assert all(set(found) <= set(rules.RULE_FAMILIES) for found in rules.FAMILY_WORDS.values())
     assert rules.severity("Meine Karte wurde abgelehnt", language="de") == ("P1", "customers are blocked from a core task")
     assert rules.severity("Die Überweisung ist noch ausstehend", language="de")[0] == "P2"
