@@ -21,7 +21,14 @@ from ticket_intel.core import families
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.defs.alerts import alerts_for_week
 from ticket_intel.defs.ranking import product_inputs, rank_and_store
-from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, LLMConfig, RankingConfig
+from ticket_intel.defs.resources import (
+    AlertConfig,
+    EmbeddingConfig,
+    FindingsConfig,
+    LLMConfig,
+    RankingConfig,
+    TriageConfig,
+)
 from ticket_intel.defs.summaries import summarize_week
 
 RUN_ID = "bench.week_stages"
@@ -30,16 +37,16 @@ RUN_ID = "bench.week_stages"
 def measure(path: str, week: date, window_weeks: int) -> list[tuple[str, float, str]]:
     """(stage, seconds, what it produced) for one week, the context load first."""
     settings.apply()  # the resources as a run resolves them: configured, or the defaults
-    ranking, alerts, findings, llm, embedding = (r.process_config_and_initialize() for r in (
-        RankingConfig(), AlertConfig(), FindingsConfig(), LLMConfig(), EmbeddingConfig()))
-    alerting, judged = alerts.settings(ranking), findings.settings(alerts)
+    ranking, alerts, findings, llm, embedding, triage = (r.process_config_and_initialize() for r in (
+        RankingConfig(), AlertConfig(), FindingsConfig(), LLMConfig(), EmbeddingConfig(), TriageConfig()))
+    alerting, judged, escalation = alerts.settings(ranking), findings.settings(alerts), triage.escalation_rules()
     with wh.open_warehouse(path) as con:
         ctx, load = timed(lambda: wh.load_week_context(con, week, window_weeks))
         taxonomy = tax.load(ranking.taxonomy)
-        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, tax.version(ranking.taxonomy), llm, llm.caller(), RUN_ID, ranking.min_week_tickets))
+        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, tax.version(ranking.taxonomy), llm, llm.caller(), RUN_ID, ranking.min_week_tickets, escalation))
         inputs = product_inputs(con, embedding)
         ranked, rank = timed(lambda: rank_and_store(
-            con, families.with_born_apart(ctx, alerting)[0], ranking.settings(), RUN_ID, inputs, judged))
+            con, families.with_born_apart(ctx, alerting)[0], ranking.settings(), RUN_ID, inputs, judged, escalation))
         found, alert = timed(lambda: alerts_for_week(con, ctx, alerting, RUN_ID, judged.fix))
     return [("week context (reference)", load, f"{len(ctx.window):,} window tickets"),
             ("summaries", summarize, f"{len(summaries)} themes"),

@@ -3,10 +3,13 @@ file (TICKET_INTEL_ESCALATION), checked before a run starts."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from ticket_intel import runner
 from ticket_intel.core import triage_rules as rules
+from ticket_intel.core.summarize import severity_of
+from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.triage import triage_one
 from ticket_intel.core.triage_config import load_triage
 
@@ -68,3 +71,40 @@ def test_a_run_stops_before_it_starts_on_a_missing_or_broken_file(tmp_path):
     broken.write_text("signals:\n  chrun: {}\n", encoding="utf-8")
     held = runner.held_for_config("taxonomy.yaml", "triage.yaml", "routing.yaml", str(broken))
     assert held.startswith("waiting for the configuration to be fixed:") and "chrun" in held
+
+
+REFUNDS = "mode: extend\nsignals:\n  refund_chargeback:\n    pl: ['zwrot\\w*']\n"
+
+
+def test_theme_severity_and_escalation_share_read_the_team_s_phrases(tmp_path):
+    """Summaries and ranking read the shipped phrases only: a Polish refund theme ("zwrot", which the
+    team's file makes a refund signal) was raised a level and 100% escalating for its own topic, and
+    a theme of "rezygnuję z usług" tickets without triage rows was never raised."""
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(REFUNDS, encoding="utf-8")
+    refunds = rules.load_escalation(mine)
+    (tmp_path / "leaving.yaml").write_text(MINE, encoding="utf-8")
+    leaving = rules.load_escalation(tmp_path / "leaving.yaml")
+    asked = ["Kiedy dostanę zwrot pieniędzy?"] * 4
+    signalled = [["refund_chargeback"]] * 4
+    assert severity_of(asked, ["zwrot"], escalations=signalled)[0] == "P2"  # the shipped words find none: counted
+    assert severity_of(asked, ["zwrot"], escalations=signalled, escalation=refunds)[0] == "P3"  # its topic
+    group = pd.DataFrame({"ticket_id": list("abcd"), "customer": list("abcd"), "category": ["account & billing"] * 4,
+                          "text": asked, "escalation_signals": signalled, "sentiment": [0.0] * 4,
+                          "frustration": ["low"] * 4, "churn_risk": ["low"] * 4})
+    assert theme_triage(group, ["zwrot"])["escalation_share"] == 1.0
+    assert theme_triage(group, ["zwrot"], refunds)["escalation_share"] == 0.0
+    quitting = ["Jak zmienić PIN? Rezygnuję z usług."] * 4  # no triage rows: the rules run
+    assert severity_of(quitting)[0] == "P3"
+    level, why = severity_of(quitting, escalation=leaving)
+    assert level == "P2" and "raised one level" in why
+
+
+def test_every_stage_that_reads_escalation_phrases_takes_the_configured_ones():
+    """Triage read TICKET_INTEL_ESCALATION; the theme summaries and the ranking did not take it."""
+    from ticket_intel.defs.ranking import ranked_themes
+    from ticket_intel.defs.summaries import cluster_summaries
+    from ticket_intel.defs.triage import ticket_triage
+
+    for asset in (ticket_triage, cluster_summaries, ranked_themes):
+        assert "triage_config" in asset.required_resource_keys, asset.key

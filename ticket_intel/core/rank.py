@@ -43,6 +43,7 @@ from ticket_intel.core.summarize import (
 from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE, UNCLAIMED
+from ticket_intel.core.triage_rules import ESCALATION_RULES, Escalation
 from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plural
 
 OUTLIER_THEME = "outliers"
@@ -255,7 +256,8 @@ def _examples(group: pd.DataFrame, info: Mapping[str, Any]) -> list[str]:
 
 
 def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mapping[str, Any],
-               label: str, volume: Mapping[str, Any], settings: RankSettings, products_listed: bool) -> dict[str, Any]:
+               label: str, volume: Mapping[str, Any], settings: RankSettings, products_listed: bool,
+               escalation: Escalation) -> dict[str, Any]:
     severity = info.get("severity") or DEFAULT_SEVERITY
     terms = info.get("terms")
     return {
@@ -264,7 +266,7 @@ def _theme_row(ctx: WeekContext, theme_id: str, group: pd.DataFrame, info: Mappi
         "signal_type": info.get("signal_type") or DEFAULT_SIGNAL, "product_area": info.get("product_area"),
         "summary": info.get("shared_issue") or "", "example_ticket_ids": _examples(group, info),
         "review_status": ctx.review.status(theme_id, label), **product_breakdown(group, products_listed),
-        **theme_triage(group, [] if terms is None else list(terms)[:3]),
+        **theme_triage(group, [] if terms is None else list(terms)[:3], escalation),
     }
 
 
@@ -354,9 +356,10 @@ def several_products(names: Iterable[Sequence[str] | None]) -> bool:
     return len({n for listed in names if isinstance(listed, list | tuple | np.ndarray) for n in listed}) > 1
 
 
-def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings = RankSettings()) -> Ranking:
+def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings = RankSettings(),
+              escalation: Escalation = ESCALATION_RULES) -> Ranking:
     """Rank the themes of `ctx.week`; `summaries`: one row per theme (label, severity, signal_type,
-    product_area, shared_issue, example_ticket_ids)."""
+    product_area, shared_issue, example_ticket_ids); `escalation`: the signals' rules triage read."""
     this_week = ctx.this_week
     info_of = {r["theme_id"]: r for r in summaries.to_dict("records")} if len(summaries) else {}
     weeks = ranking_weeks(ctx, settings.min_week_tickets)
@@ -379,7 +382,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
             small.append({"theme_id": theme_id, "label": label, "tickets": n, "customers": customers,
                           "ticket_ids": sorted(group["ticket_id"]), "reason": reason})
         else:
-            rows.append(_theme_row(ctx, theme_id, group, info, label, volume, settings, listed))
+            rows.append(_theme_row(ctx, theme_id, group, info, label, volume, settings, listed, escalation))
             loose[theme_id] = is_loose(info.get("described_share"))
     small += _outliers(tickets)
     ranked, last_week = pd.DataFrame(rows), ctx.week - timedelta(weeks=1)

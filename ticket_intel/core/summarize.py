@@ -34,7 +34,7 @@ from ticket_intel.core.counts import customer_key, rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
 from ticket_intel.core.review import ReviewState
 from ticket_intel.core.triage import praises, signal_and_severity
-from ticket_intel.core.triage_rules import ESCALATION_RULES, clean, matched
+from ticket_intel.core.triage_rules import ESCALATION_RULES, Escalation, clean, matched
 from ticket_intel.core.vocabulary import SEVERITIES, SIGNAL_TYPES, capitalised, plural
 
 # A theme takes the most severe level that at least this share of its tickets reach (its upper
@@ -153,6 +153,8 @@ class ThemeDocs:
     weeks: list[date] = field(default_factory=list)
     # The languages of its tickets whose word lists apply (`_theme_languages`); empty: English alone.
     languages: frozenset[str] = frozenset()
+    # The escalation signals' rules its tickets are read by (`triage_rules.load_escalation`: triage's).
+    escalation: Escalation = field(default_factory=lambda: ESCALATION_RULES)
 
     @property
     def product_words(self) -> frozenset[str]:
@@ -369,31 +371,34 @@ def _sentences(meaning: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(w for w in words if "'" not in w) for words in words_of)
 
 
-def _theme_phrases(meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> list[list[list[str]]]:
+def _theme_phrases(meanings: Sequence[str], languages: frozenset[str] = frozenset(),
+                   escalation: Escalation = ESCALATION_RULES) -> list[list[list[str]]]:
     """`_sentences` of each of one theme's texts for meaning, as `_content_phrases` keeps them."""
-    return _content_phrases([_sentences(t) for t in meanings], languages)
+    return _content_phrases([_sentences(t) for t in meanings], languages, escalation)
 
 
-def _content_phrases(phrases: Sequence[tuple[tuple[str, ...], ...]], languages: frozenset[str] = frozenset()
-                     ) -> list[list[list[str]]]:
+def _content_phrases(phrases: Sequence[tuple[tuple[str, ...], ...]], languages: frozenset[str] = frozenset(),
+                     escalation: Escalation = ESCALATION_RULES) -> list[list[list[str]]]:
     """One theme's `_sentences` (stop words too: "neeed" misspells "need"), misspellings folded into
     the correctly spelled word the theme also uses ("chcek" -> "check"), so no term or label shows
     the misspelling, and without stop words (of English and the theme's other `languages`),
-    profanity or words of strong feeling (`_tone`). A word common in one of those languages is no
-    misspelling of an English one ("problema", "servicio" are not "problem", "service")."""
+    profanity or words of strong feeling (`_tone`, by the `escalation` rules). A word common in one
+    of those languages is no misspelling of an English one ("problema", "servicio" are not
+    "problem", "service")."""
     counts = Counter(w for doc in phrases for phrase in doc for w in phrase)
     folds = {w: to for w, to in spelling_folds(counts).items() if not _common_in(w, languages)}
     words = {folds.get(w, w) for w in counts}
-    drop = _stop_words(languages) | profane_words(words) | {w for w in words if _tone(w)}
+    strong = escalation["strong_negative"]
+    drop = _stop_words(languages) | profane_words(words) | {w for w in words if _tone(w, strong)}
     kept = {w: folded for w in counts if (folded := folds.get(w, w)) not in drop}
     return [[[kept[w] for w in phrase if w in kept] for phrase in doc] for doc in phrases]
 
 
 @lru_cache(maxsize=2**16)
-def _tone(word: str) -> bool:
+def _tone(word: str, strong_negative: re.Pattern[str]) -> bool:
     """A word of strong feeling on its own ("worst", "wtf", "useless": triage's strong_negative
     rule): it says how customers feel, not what a theme is about (a twcs theme read "Wtf · sending")."""
-    return ESCALATION_RULES["strong_negative"].fullmatch(word) is not None
+    return strong_negative.fullmatch(word) is not None
 
 
 def same_stem(a: str, b: str) -> bool:
@@ -785,7 +790,8 @@ def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Seq
 
 def _ticket_words(doc: ThemeDocs) -> list[set[str]]:
     """The words (as terms count them) of each of a theme's word-sampled tickets."""
-    return _word_sets(doc.phrases if doc.phrases is not None else _theme_phrases(doc.word_meanings()))
+    return _word_sets(doc.phrases if doc.phrases is not None
+                      else _theme_phrases(doc.word_meanings(), doc.languages, doc.escalation))
 
 
 def _word_sets(phrases: Sequence[Sequence[Sequence[str]]]) -> list[set[str]]:
@@ -893,17 +899,19 @@ def mmr(vectors: np.ndarray, k: int, diversity: float = 0.5, typical: float = 0.
     return [int(rows[i]) for i in chosen]
 
 
-def ticket_severity(text: str) -> tuple[str, str]:
+def ticket_severity(text: str, escalation: Escalation = ESCALATION_RULES) -> tuple[str, str]:
     """(level, reason) of one ticket by the offline triage rules."""
-    return signal_and_severity(text)[1:]
+    return signal_and_severity(text, escalation=escalation)[1:]
 
 
-def escalates(text: str, topic: Sequence[str] = (), signals: Sequence[str] | None = None) -> bool:
+def escalates(text: str, topic: Sequence[str] = (), signals: Sequence[str] | None = None,
+              escalation: Escalation = ESCALATION_RULES) -> bool:
     """Carries an escalation signal (churn, legal threat, refund, long wait, ...) unless the words
     that signal it are what the theme is about (a refund theme is not an escalation of itself).
     `signals`: the escalation signals triage found in the text, when known; only their rules can
     match, so only they run, and a ticket without any costs nothing. A signal whose rule finds no
-    words in the text (an LLM's judgement) is not the topic's, so it counts."""
+    words in the text (an LLM's judgement) is not the topic's, so it counts. `escalation`: the
+    signals' rules triage read them by (`triage_rules.load_escalation`)."""
     if signals is not None and not len(signals):
         return False
     topic_words = [w for term in topic for w in term.split()]
@@ -912,32 +920,34 @@ def escalates(text: str, topic: Sequence[str] = (), signals: Sequence[str] | Non
         return any(not any(same_stem(word, w) for w in topic_words) for word in words)
 
     if signals is None:
-        return beyond_topic(_escalation_words(text, tuple(ESCALATION_RULES)))
-    found = [_escalation_words(text, (name,)) if name in ESCALATION_RULES else () for name in set(signals)]
+        return beyond_topic(_escalation_words(text, tuple(escalation.values())))
+    found = [_escalation_words(text, (escalation[name],)) if name in escalation else () for name in set(signals)]
     return any(not words or beyond_topic(words) for words in found)
 
 
 @lru_cache(maxsize=2**15)
-def _escalation_words(text: str, rules: tuple[str, ...]) -> tuple[str, ...]:
-    """The first word of each match of the named escalation rules; cached, as a window's tickets
-    recur every week."""
+def _escalation_words(text: str, rules: tuple[re.Pattern[str], ...]) -> tuple[str, ...]:
+    """The first word of each match of the escalation `rules`; cached, as a window's tickets recur
+    every week."""
     text = clean(text)
-    return tuple(m.lower().split()[0] for name in rules for m in matched(ESCALATION_RULES[name], text))
+    return tuple(m.lower().split()[0] for rule in rules for m in matched(rule, text))
 
 
 def severity_of(
     texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None,
     reasons: Sequence[str] | None = None, escalations: Sequence[Sequence[str] | None] | None = None,
+    escalation: Escalation = ESCALATION_RULES,
 ) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
     a quarter of them put the business at risk (`RAISING_SIGNALS`), to `RAISE_CEILING` at most.
     `topic`: the theme's own terms, which never count as escalation;
     `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
-    the offline rules'); `escalations`: each ticket's escalation signals from triage, when known."""
+    the offline rules'); `escalations`: each ticket's escalation signals from triage, when known;
+    `escalation`: the signals' rules."""
     if not texts:
         return "P4", "no tickets to weigh"
     if severities is None:
-        per_ticket = [ticket_severity(t) for t in texts]
+        per_ticket = [ticket_severity(t, escalation) for t in texts]
     else:
         per_ticket = list(zip(severities, reasons or [""] * len(severities), strict=True))
     counts = Counter(level for level, _ in per_ticket)
@@ -952,9 +962,9 @@ def severity_of(
     if level in reasons:
         rationale += f": {reasons[level]}"
     known = escalations if escalations is not None else [None] * len(texts)
-    raising = [[x for x in RAISING_SIGNALS if _escalation_words(t, (x,))] if s is None
+    raising = [[x for x in RAISING_SIGNALS if _escalation_words(t, (escalation[x],))] if s is None
                else [x for x in s if x in RAISING_SIGNALS] for t, s in zip(texts, known, strict=True)]
-    escalating = sum(escalates(t, topic, s) for t, s in zip(texts, raising, strict=True))
+    escalating = sum(escalates(t, topic, s, escalation) for t, s in zip(texts, raising, strict=True))
     if escalating >= ESCALATION_SHARE * len(texts) and SEVERITIES.index(level) > SEVERITIES.index(RAISE_CEILING):
         level = SEVERITIES[SEVERITIES.index(level) - 1]
         rationale += (f"; raised one level: {escalating / len(texts):.0%} threaten to leave, want money back, "
@@ -1004,18 +1014,19 @@ def judged(tickets: ThemeDocs, topic: Sequence[str]) -> tuple[str, float, str, s
     severity's reason, from the tickets it counts."""
     signals, severities, reasons = tickets.signals, tickets.severities, None
     if signals is None or severities is None:
-        per_ticket = [signal_and_severity(t) for t in tickets.texts]
+        per_ticket = [signal_and_severity(t, escalation=tickets.escalation) for t in tickets.texts]
         signals = signals if signals is not None else [s for s, _, _ in per_ticket]
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
-    severity, why = severity_of(tickets.texts, topic, severities, reasons, tickets.escalations)
+    severity, why = severity_of(tickets.texts, topic, severities, reasons, tickets.escalations, tickets.escalation)
     signal = signal_type_of(tickets.texts, signals)
     return signal, sum(s == signal for s in signals) / max(len(signals), 1), severity, why
 
 
 def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4) -> ThemeSummary:
     """A summary with the same fields as the LLM's, from statistics and rules only."""
-    severities = doc.severities if doc.severities is not None else [ticket_severity(t)[0] for t in doc.texts]
+    severities = (doc.severities if doc.severities is not None
+                  else [ticket_severity(t, doc.escalation)[0] for t in doc.texts])
     evidence = evidence_rows(severities, len(doc.texts))
     central = [int(evidence[i]) for i in representatives(doc.vectors[evidence], len(evidence))]
     by_centrality = statements_first(central, doc.meaning)
@@ -1121,8 +1132,8 @@ def counted_similarity(window: pd.DataFrame, vectors: np.ndarray) -> pd.Series:
     return pd.Series(out, index=window.index)
 
 
-def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Sequence[date] = ()
-               ) -> dict[str, ThemeDocs]:
+def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Sequence[date] = (),
+               escalation: Escalation = ESCALATION_RULES) -> dict[str, ThemeDocs]:
     """Group a clustered window (ticket_id, ticket_week, theme_id, optionally series_theme_id, text, the
     stored meaning_text and product; one vector per row) by the tickets each theme counts
     (`counted_membership`) into one `ThemeDocs` per theme that counts tickets in `week`, or in the
@@ -1132,7 +1143,8 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     its own: against other products' themes it sets every theme of the product apart (Next.js bug
     themes were "Js · component"), and within one product it says only which product. The text for
     meaning has the name removed, but not from package names ("swift-numerics", "next/font"), whose
-    words made Swift's crash theme "Swift · crash"."""
+    words made Swift's crash theme "Swift · crash". `escalation`: the signals' rules the docs' tickets
+    are read by (triage's: `triage_rules.load_escalation`)."""
     window = counted_membership(window)
     themed = window["theme_id"].notna().to_numpy()
     frame = window[themed]
@@ -1152,7 +1164,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
     # The window's words judged for profanity in one call: each call of the model costs milliseconds,
     # and a window has hundreds of themes.
     profane_words(w for theme in sentences.values() for doc in theme for phrase in doc for w in phrase)
-    phrases = {t: _content_phrases(theme, languages[t]) for t, theme in sentences.items()}
+    phrases = {t: _content_phrases(theme, languages[t], escalation) for t, theme in sentences.items()}
     products = theme_products(frame, groups)
     card = frame["ticket_week"].isin(weeks or [week]).to_numpy()
     held = {t: [words for i, words in zip(at, _word_sets(phrases[t]), strict=True) if card[groups[t][i]]]
@@ -1165,7 +1177,7 @@ def theme_docs(window: pd.DataFrame, week: date, vectors: np.ndarray, weeks: Seq
             ticket_weeks=frame["ticket_week"].iloc[rows].tolist(), vectors=vectors[rows], terms=terms[t],
             word_rows=None if len(sampled[t]) == len(rows) else sampled[t], meanings=every[t],
             phrases=phrases[t], product=products.get(t, ""), customers=None if who is None else who[rows].tolist(),
-            weeks=list(weeks), languages=languages[t],
+            weeks=list(weeks), languages=languages[t], escalation=escalation,
         )
         for t, rows in groups.items() if t in active
     }

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ticket_intel.core.summarize import ThemeDocs, ThemeSummary, escalates
 from ticket_intel.core.triage import signal_and_severity
+from ticket_intel.core.triage_rules import ESCALATION_RULES, Escalation
 from ticket_intel.core.vocabulary import FRUSTRATED
 
 # The per-ticket triage fields the week's context carries (`marts.ticket_triage`, output contract).
@@ -53,8 +54,8 @@ def attach_triage(window: pd.DataFrame, triage: pd.DataFrame | None) -> pd.DataF
 def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict[str, ThemeDocs]:
     """Each theme's per-ticket signal types, severities and escalation signals from triage; a ticket
     without a triage row gets the offline rules' signal and severity (what `ticket_triage` would have
-    said without embeddings) and no known escalation signals (the summary runs the rules). Docs are
-    returned unchanged when the window carries no triage at all."""
+    said without embeddings, by the doc's escalation rules) and no known escalation signals (the
+    summary runs the rules). Docs are returned unchanged when the window carries no triage at all."""
     has = triaged(window)
     if not has.any():
         return docs
@@ -62,24 +63,27 @@ def with_ticket_triage(docs: dict[str, ThemeDocs], window: pd.DataFrame) -> dict
     signal, severity = rows["signal_type"].to_dict(), rows["severity"].to_dict()
     listed = rows["escalation_signals"] if "escalation_signals" in rows else pd.Series(dtype=object)
     escalation = {t: s for t, s in listed.items() if isinstance(s, list | tuple | np.ndarray)}
-    def per_ticket(ids: list[str], texts: list[str]) -> dict[str, list]:
-        both = [(signal[t], severity[t]) if t in signal else signal_and_severity(text)[:2]
-                for t, text in zip(ids, texts, strict=True)]
+    def per_ticket(doc: ThemeDocs) -> dict[str, list]:
+        ids = doc.ticket_ids
+        both = [(signal[t], severity[t]) if t in signal else signal_and_severity(text, escalation=doc.escalation)[:2]
+                for t, text in zip(ids, doc.texts, strict=True)]
         return {"signals": [s for s, _ in both], "severities": [v for _, v in both],
                 "escalations": [escalation.get(t) for t in ids]}
 
-    return {theme_id: replace(doc, **per_ticket(doc.ticket_ids, doc.texts)) for theme_id, doc in docs.items()}
+    return {theme_id: replace(doc, **per_ticket(doc)) for theme_id, doc in docs.items()}
 
 
-def theme_triage(group: pd.DataFrame, topic: Sequence[str] = ()) -> dict[str, Any]:
+def theme_triage(group: pd.DataFrame, topic: Sequence[str] = (), escalation: Escalation = ESCALATION_RULES
+                 ) -> dict[str, Any]:
     """How a theme's triaged tickets feel: mean sentiment, frustrated and escalating shares, and the
     distinct customers at high churn risk (`group` needs a `customer` key); None without triage.
     An escalation signal whose words are the theme's `topic` (its first terms) does not count: a
-    refund theme's tickets all say "refund", which is what it is about, not how it escalates."""
+    refund theme's tickets all say "refund", which is what it is about, not how it escalates
+    (`escalation`: the signals' rules triage read them by)."""
     rows = group[triaged(group)]
     if not len(rows):
         return {**dict.fromkeys(THEME_COLUMNS), "triaged_tickets": 0}
-    escalating = [signals is not None and len(signals) > 0 and escalates(text, topic, signals)
+    escalating = [signals is not None and len(signals) > 0 and escalates(text, topic, signals, escalation)
                   for text, signals in zip(rows["text"], rows["escalation_signals"], strict=True)]
     return {
         "sentiment": round(float(rows["sentiment"].astype(float).mean()), 4),

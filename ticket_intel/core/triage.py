@@ -15,8 +15,7 @@ and P2 severity rules German, French and Spanish (families.yaml), each in its ow
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -182,15 +181,17 @@ def default_taxonomy() -> TriageTaxonomy:
     return load_taxonomy()
 
 
-def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None) -> tuple[str, str, str]:
+def signal_and_severity(text: str, taxonomy: TriageTaxonomy | None = None,
+                        escalation: rules.Escalation = rules.ESCALATION_RULES) -> tuple[str, str, str]:
     """(signal type, severity, reason) of one ticket from rules alone, as triage would give them
-    without embeddings."""
+    without embeddings; `escalation`: the signals' rules triage reads (`triage_rules.load_escalation`)."""
     taxonomy = taxonomy or default_taxonomy()
     words = rules.clean(text)
     choice = choose(taxonomy, rules.families(words), None)
     signal = taxonomy.signal_type(choice.category, choice.subcategory)
     mood = sentiment(words)
-    return (signal, *rules.severity(words, signal, mood, bool(rules.escalation_signals(words, mood))))
+    escalating = bool(rules.escalation_signals(words, mood, escalation))
+    return (signal, *rules.severity(words, signal, mood, escalating))
 
 
 @lru_cache(maxsize=1)
@@ -236,7 +237,7 @@ def triage_one(
     text: str, taxonomy: TriageTaxonomy, routing: Routing,
     pair_sims: dict[tuple[str, str], float] | None = None, language: str | None = None,
     learned: dict[str, float] | None = None, words: str | None = None, unread: bool = False,
-    escalation: Mapping[str, re.Pattern[str]] = rules.ESCALATION_RULES,
+    escalation: rules.Escalation = rules.ESCALATION_RULES,
 ) -> dict:
     """Every triage field of one redacted ticket (without ids), from rules, optional similarities
     and the optional learned fallback's category probabilities (`learned_scores`); `words` is
@@ -272,7 +273,7 @@ def triage(
     frame: pd.DataFrame, taxonomy: TriageTaxonomy, routing: Routing,
     encode: Encode | None = None, vectors: np.ndarray | None = None,
     area_of: Callable[[str, list[str], str | None], str] | None = None, index: ZeroShot | None = None,
-    escalation: Mapping[str, re.Pattern[str]] = rules.ESCALATION_RULES,
+    escalation: rules.Escalation = rules.ESCALATION_RULES,
 ) -> pd.DataFrame:
     """One triage row per ticket of `frame` (ticket_id, text; optional language, tags, product, and
     meaning_text: a ticket with nothing to read needs review).

@@ -456,6 +456,11 @@ def _rule(phrases: list[str]) -> re.Pattern[str]:
     return re.compile(rf"\b({'|'.join(phrases)})\b") if phrases else re.compile(r"(?!)")
 
 
+# Each escalation signal's rule (`load_escalation`): what every reader of escalation phrases takes, the
+# configured set (the shipped phrases with a team's file) passed from the one place that loads it.
+Escalation = Mapping[str, re.Pattern[str]]
+
+
 def load_escalation(path: str | Path | None = None) -> dict[str, re.Pattern[str]]:
     """Each signal's rule: the shipped phrases, extended by the file at `path` (a team's), or for each
     signal that file names replaced by its phrases when it says `mode: replace`."""
@@ -578,13 +583,12 @@ def judge_swearing(cleaned: Iterable[str]) -> None:
     profane_words(w for text in cleaned for w in _LETTERS.findall(fold(text)))
 
 
-def escalation_signals(text: str, mood: float = 0.0,
-                       signals: Mapping[str, re.Pattern[str]] = ESCALATION_RULES) -> list[str]:
+def escalation_signals(text: str, mood: float = 0.0, signals: Escalation = ESCALATION_RULES) -> list[str]:
     """The explicit escalation signals in the (cleaned) text, in `SIGNALS` order; `mood`: its
-    sentiment (neutral when unknown); `signals`: the rules (`load_escalation`, the shipped by default). Swearing is strongly negative (GUIDE.md) whether or not
-    the rule lists the word: a word the shared profanity model judges profane
-    (`meaning.profane_words`: "hell", "stupid") counts too, unless the text is positive ("what the
-    hell is this beautiful creation")."""
+    sentiment (neutral when unknown); `signals`: the rules (`load_escalation`, the shipped by default).
+    Swearing is strongly negative (GUIDE.md) whether or not the rule lists the word: a word the
+    shared profanity model judges profane (`meaning.profane_words`: "hell", "stupid") counts too,
+    unless the text is positive ("what the hell is this beautiful creation")."""
     text = fold(text)
     found = [name for name, pattern in signals.items() if pattern.search(text)]
     if "strong_negative" not in found and mood <= 0 and profane_words(_LETTERS.findall(text)):

@@ -16,8 +16,16 @@ from ticket_intel.core.help_center import embedding_texts
 from ticket_intel.core.product_inputs import articles_from, releases_from
 from ticket_intel.core.rank import Ranking, RankSettings, rank_week
 from ticket_intel.core.report import md_escape, trend_text
+from ticket_intel.core.triage_rules import Escalation
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import AlertConfig, EmbeddingConfig, FindingsConfig, RankingConfig, Warehouse
+from ticket_intel.defs.resources import (
+    AlertConfig,
+    EmbeddingConfig,
+    FindingsConfig,
+    RankingConfig,
+    TriageConfig,
+    Warehouse,
+)
 
 
 def product_inputs(con: duckdb.DuckDBPyConnection, embedding: EmbeddingConfig) -> Inputs:
@@ -35,9 +43,9 @@ def product_inputs(con: duckdb.DuckDBPyConnection, embedding: EmbeddingConfig) -
 
 
 def rank_and_store(con: duckdb.DuckDBPyConnection, ctx: WeekContext, settings: RankSettings, run_id: str,
-                   inputs: Inputs, findings: FindingSettings) -> Ranking:
+                   inputs: Inputs, findings: FindingSettings, escalation: Escalation) -> Ranking:
     summaries = wh.week_rows(con, "marts.cluster_summaries", ctx.week)
-    ranking = rank_week(ctx, summaries, settings)
+    ranking = rank_week(ctx, summaries, settings, escalation)
     found = week_findings(ctx, ranking.ranked, summaries, inputs, findings, ranking.weeks)
     tag = {"week_start": ctx.week, "run_id": run_id}
     overview = pd.DataFrame([{**ranking.overview, "help_center_articles": found.articles, **tag}])
@@ -71,14 +79,16 @@ def _top_table(ranked: pd.DataFrame) -> str:
     "number comes from.",
 )
 def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
-                  embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig):
+                  embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig,
+                  triage_config: TriageConfig):
     settings, judged, alerting = ranking.settings(), findings.settings(alerts), alerts.settings(ranking)
+    escalation = triage_config.escalation_rules()
     with warehouse.connect() as con:
         inputs, too_few = product_inputs(con, embedding), {}
         for week in weeks_with_tickets(context, con):
             ctx, _ = families.with_born_apart(warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS),
                                               alerting)  # a piece born apart is new, as its alert says
-            result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged)
+            result = rank_and_store(con, ctx, settings, context.run.run_id, inputs, judged, escalation)
             if result.overview["warning"]:
                 too_few[week] = result.overview["warning"]
             elif len(result.weeks) > 1:

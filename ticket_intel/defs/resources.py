@@ -45,6 +45,7 @@ from ticket_intel.core.releases import FixSettings
 from ticket_intel.core.segments import SegmentSettings
 from ticket_intel.core.subgroups import GroupSettings
 from ticket_intel.core.theme_week import Scopes
+from ticket_intel.core.triage_rules import Escalation, load_escalation
 from ticket_intel.defs.run_guard import record_worker
 from ticket_intel.warehouse import access, target
 
@@ -361,6 +362,11 @@ class TriageConfig(dg.ConfigurableResource):
     triage: str = E("TICKET_INTEL_TRIAGE")
     routing: str = E("TICKET_INTEL_ROUTING")
     escalation: str = E("TICKET_INTEL_ESCALATION")
+
+    def escalation_rules(self) -> Escalation:
+        """The escalation signals' rules every stage reads tickets by: triage, theme severity and
+        labels, ranking's escalation share (the shipped phrases with the team's file)."""
+        return load_escalation(self.escalation)
 
 
 class LLMConfig(dg.ConfigurableResource):

@@ -26,8 +26,9 @@ from ticket_intel.core.summarize import (
     week_labels,
 )
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
+from ticket_intel.core.triage_rules import Escalation
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
-from ticket_intel.defs.resources import LLMConfig, RankingConfig, Warehouse, llm_outcome
+from ticket_intel.defs.resources import LLMConfig, RankingConfig, TriageConfig, Warehouse, llm_outcome
 from ticket_intel.defs.sources import versions_read
 
 
@@ -65,11 +66,12 @@ def _llm_summaries(docs: dict[str, ThemeDocs], extractive: dict[str, ThemeSummar
 
 
 def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, used: tax.Version,
-                   llm: LLMConfig, call: Breaker | None, run_id: str, min_week_tickets: int) -> pd.DataFrame:
+                   llm: LLMConfig, call: Breaker | None, run_id: str, min_week_tickets: int,
+                   escalation: Escalation) -> pd.DataFrame:
     """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks,
-    each recording the taxonomy (`used`) its product area came from."""
+    each recording the taxonomy (`used`) its product area came from; `escalation`: triage's rules."""
     weeks = ranking_weeks(ctx, min_week_tickets)
-    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks), ctx.window)
+    docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks, escalation), ctx.window)
     tags = counted_membership(ctx.window).groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
     summaries = {theme_id: extractive_summary(doc) for theme_id, doc in docs.items()}
     if call is not None:
@@ -101,15 +103,16 @@ def _record_earlier_taxonomies(instance: dg.DagsterInstance, con: duckdb.DuckDBP
     "triage), product area and a backlog item — extractive offline, or from an LLM through litellm when configured.",
 )
 def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, ranking: RankingConfig,
-                      llm: LLMConfig):
+                      llm: LLMConfig, triage_config: TriageConfig):
     path = tax.locate(ranking.taxonomy)
     taxonomy, used = tax.load(path), tax.version(path)
-    counts, call = {}, llm.caller(context)
+    counts, call, escalation = {}, llm.caller(context), triage_config.escalation_rules()
     with warehouse.connect() as con:
         _record_earlier_taxonomies(context.instance, con, used)
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            out = summarize_week(con, ctx, taxonomy, used, llm, call, context.run.run_id, ranking.min_week_tickets)
+            out = summarize_week(con, ctx, taxonomy, used, llm, call, context.run.run_id, ranking.min_week_tickets,
+                                 escalation)
             counts[week.isoformat()] = len(out)
             labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
             week_facts(context, week, {

@@ -1,7 +1,6 @@
 """ticket_triage: per ticket category, urgency, sentiment, escalation, team and SLA (core/triage.py)."""
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import dagster as dg
@@ -18,7 +17,7 @@ from ticket_intel.core.redact import EMBED_CHARS
 from ticket_intel.core.triage import ZeroShot, triage, zero_shot_index
 from ticket_intel.core.triage_config import Routing, TriageTaxonomy, load_triage
 from ticket_intel.core.triage_llm import llm_triage_frame
-from ticket_intel.core.triage_rules import load_escalation
+from ticket_intel.core.triage_rules import Escalation
 from ticket_intel.defs.partitions import week_facts, weekly_asset, weeks_of
 from ticket_intel.defs.resources import (
     EmbeddingConfig,
@@ -62,7 +61,7 @@ def _facts(out: pd.DataFrame) -> dict[str, dg.MetadataValue]:
 def triage_week(
     con: duckdb.DuckDBPyConnection, week: date, taxonomy: TriageTaxonomy, routing: Routing, areas: tax.Taxonomy,
     encode: Encode, index: ZeroShot, model_key: str, llm: LLMConfig, call: Breaker | None, run_id: str,
-    escalation: Mapping[str, re.Pattern[str]],
+    escalation: Escalation,
 ) -> pd.DataFrame:
     tickets = wh.triage_input(con, [week], model_key)
     if tickets.empty:
@@ -98,7 +97,7 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
         return encoder.encode(list(texts), embedding.model, embedding.batch_size, embedding.backend)
 
     index = zero_shot_index(taxonomy, encode)
-    escalation = load_escalation(triage_config.escalation)
+    escalation = triage_config.escalation_rules()
     model_key = embedding.cache_key()
     call = llm.caller(context)
     with warehouse.connect() as con:
