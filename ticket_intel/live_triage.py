@@ -5,8 +5,9 @@ areas), with the same zero-shot index built once from the same encoder, then the
 over the offline row exactly as the asset does (core/triage_llm.py: escalation signals found by
 rules always stay; any failure keeps the offline row). The only differences are the inputs a
 single message has: its language is detected here on the redacted text (the asset reads the
-language ingest detected on the raw message), and a webhook brings no helpdesk tags for the
-product area, so the area comes from the text alone.
+language ingest detected on the raw message), and only a body a column mapping reads brings the
+ticket's product and helpdesk tags, which decide its product area as they do the asset's
+(`taxonomy.ticket_area`); another body's area comes from the text alone.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class TriageRequest:
     source: str
     warm_up: bool = False  # the server's start: never sent to the LLM (a paid call, and a provider that is
     # down would hold up the start by 3 times its timeout)
+    product: str | None = None  # the product and helpdesk tags a column mapping read from the body
+    tags: tuple[str, ...] = ()
 
 
 Triage = Callable[[TriageRequest], Mapping[str, Any]]
@@ -76,7 +79,7 @@ def live_triage(files: TriageFiles, encode: Encode, llm: LLM | None = None) -> T
         row = triage_one(request.text, taxonomy, routing, sims, detect_language(request.text),
                          learned[0] if learned else None, unread=not meaning_text(request.text),
                          escalation=escalation)
-        row["product_area"] = tax.assign_area(areas, [request.text], [[]])
+        row["product_area"] = tax.ticket_area(areas, request.text, request.tags, request.product)
         if llm is None or request.warm_up:
             return row
         return llm_triage(request.text, row, taxonomy, routing, llm.model, llm.cache, llm.complete)

@@ -11,6 +11,7 @@ import pytest
 from ticket_intel.adapters import encoder
 from ticket_intel.adapters.llm import completer
 from ticket_intel.adapters.server import TRIAGE_FIELDS
+from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.drafts import LLM
 from ticket_intel.core.llm import LLMCache
 from ticket_intel.core.meaning import meaning_text
@@ -27,8 +28,33 @@ def encode(texts) -> np.ndarray:
     return encoder.encode(list(texts))
 
 
-def request(text: str) -> TriageRequest:
-    return TriageRequest(text, encode([meaning_text(text)])[0], "c-1", "text")
+def request(text: str, product: str | None = None, tags: tuple[str, ...] = ()) -> TriageRequest:
+    return TriageRequest(text, encode([meaning_text(text)])[0], "c-1", "text", product=product, tags=tags)
+
+
+# Two products' areas: a bank's transfers and a compiler's crashes (taxonomy.yaml `products`).
+TWO_PRODUCTS = """product_areas:
+  - {name: Transfers, description: Sending money., keywords: [transfer, swift, iban], products: [acme_bank]}
+  - {name: Compiler, description: The compiler., keywords: [compiler, crash], tags: [frontend],
+     products: [swiftlang_swift]}
+"""
+
+
+def test_a_mapped_product_and_tags_decide_the_area_as_they_do_the_asset_s(tmp_path):
+    """serve read a mapping's product but took the area from the text alone, over every product's
+    areas: Swift's compiler crash that says "transfer" was the bank's Transfers, which the asset,
+    reading the same ticket's stored product, never gives it."""
+    areas = tmp_path / "taxonomy.yaml"
+    areas.write_text(TWO_PRODUCTS, encoding="utf-8")
+    one = live_triage(TriageFiles(taxonomy=str(areas)), encode)
+    crash = "Swift: the compiler crashes on a transfer of ownership"
+    assert one(request(crash, "swiftlang_swift"))["product_area"] == "Compiler"
+    assert one(request(crash))["product_area"] == "Unassigned"  # no product: no product's own areas apply
+    assert one(request("It fails on this input", "swiftlang_swift", ("frontend",)))["product_area"] == "Compiler"
+    frame = pd.DataFrame({"ticket_id": ["t"], "text": [crash], "product": ["swiftlang_swift"], "tags": [["x"]]})
+    stored = tax.load(areas)
+    asset = triage(frame, load_taxonomy(), load_routing(), area_of=lambda t, g, p: tax.ticket_area(stored, t, g, p))
+    assert asset.iloc[0]["product_area"] == "Compiler"
 
 
 def test_a_message_gets_the_assets_triage_row():

@@ -232,8 +232,10 @@ def test_a_plugged_in_triage_sees_redacted_text_and_may_return_numpy_values():
 
     index = build_index(["zendesk:1"], np.ones((1, 4), np.float32), ["t"], ["r"])
     assistant = Assistant(index, AssistSettings("m", "onnx"), encode=lambda texts: np.ones((len(texts), 4), np.float32))
-    out = answer(assistant, triage, Incoming("text", "refund now, jane.doe@example.com", "c"))
+    out = answer(assistant, triage, Incoming("text", "refund now, jane.doe@example.com", "c", product="acme_bank",
+                                             tags=("refunds",)))
     assert "[EMAIL]" in seen[0].text and "jane" not in seen[0].text  # the triage only ever sees redacted text
+    assert (seen[0].product, seen[0].tags) == ("acme_bank", ("refunds",))  # what a mapping read, for the area
     assert set(TRIAGE_FIELDS) <= set(out) and out["escalation"] is True and out["sentiment"] == -0.5
     assert out["escalation_signals"] == ["refund"] and out["confidence"] is None
     assert _json.loads(_json.dumps(out, allow_nan=False))["similar"][0]["ticket_id"] == "zendesk:1"
@@ -315,6 +317,7 @@ def test_a_body_of_a_helpdesk_without_a_reader_is_read_by_its_mapping_as_ingest_
     got = _request(DESKLY_NEW, mappings)
     assert (got.source, got.text, got.ticket_id) == ("deskly", DESKLY_NEW["body_text"], "deskly:m-1042")
     assert got.customer_id.startswith("email:")  # pseudonymised as ingest stores it
+    assert got.product == "cards"  # the mapping's product reaches the triage (its product's areas apply)
     assert _request(DESKLY_NEW, mappings, "deskly") == got
     reply = _request(DESKLY_REPLY, mappings)
     assert isinstance(reply, Ignored) and "a conversation's later messages" in reply.reason

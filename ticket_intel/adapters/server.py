@@ -121,7 +121,9 @@ def answer(assistant: Assistant, triage: Triage, incoming: Incoming) -> dict[str
 
 def respond(assistant: Assistant, triage: Triage, incoming: Incoming, text: str, vector: np.ndarray) -> dict[str, Any]:
     """`answer` once the message is redacted (`text`) and embedded (`vector`)."""
-    fields = {k: jsonable(v) for k, v in triage(TriageRequest(text, vector, incoming.customer_id, incoming.source)).items()}
+    asked = TriageRequest(text, vector, incoming.customer_id, incoming.source, product=incoming.product,
+                          tags=incoming.tags)
+    fields = {k: jsonable(v) for k, v in triage(asked).items()}
     similar = assistant.similar(vector, exclude=incoming.ticket_id, text=text)
     return {"ticket_id": incoming.ticket_id, "source": incoming.source, "customer_id": incoming.customer_id,
             **{f: None for f in TRIAGE_FIELDS}, **fields, "similar": [m.as_dict(assistant.index.floor) for m in similar]}

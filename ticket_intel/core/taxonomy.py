@@ -305,6 +305,13 @@ def assign_area(
     return min(by_term or fit, key=lambda a: (-evidence[a.name], order[a.name])).name
 
 
+def ticket_area(taxonomy: Taxonomy, text: str, tags: Iterable[str] = (), product: str | None = None) -> str:
+    """One ticket's product area: among the areas of its product (`for_product`: the product a mapping
+    or the source names decides which areas apply, and its name is no keyword), the one its text or
+    tags name (`assign_area`)."""
+    return assign_area(taxonomy.for_product(product), [text], [list(tags)])
+
+
 def coverage(areas: Sequence[str | None], tickets: Sequence[int]) -> float | None:
     """The share of ranked tickets whose theme has a product area (None without tickets)."""
     total = sum(tickets)

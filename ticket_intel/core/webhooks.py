@@ -79,6 +79,8 @@ class Incoming:
     text: str
     customer_id: str | None = None
     ticket_id: str | None = None
+    product: str | None = None  # what a column mapping reads: the product and the helpdesk's tags
+    tags: tuple[str, ...] = ()
 
 
 def _digest_ok(expected: bytes, given: str, hexadecimal: bool = False) -> bool:
@@ -283,7 +285,8 @@ def read_mapped(body: bytes, mappings: Sequence[ColumnMapping]) -> Incoming | Ig
         raise RequestError(422, f"the body holds {len(result.tickets)} {result.source} tickets: send one a request")
     if result.tickets:
         ticket = result.tickets[0]
-        return Incoming(ticket["source"], ticket["message"], ticket["customer_id"], ticket["ticket_id"])
+        return Incoming(ticket["source"], ticket["message"], ticket["customer_id"], ticket["ticket_id"],
+                        ticket.get("product"), tuple(ticket.get("tags") or ()))
     if result.rejections:
         raise RequestError(422, f"the {result.source} record holds no ticket to triage: "
                                 f"{result.rejections[0]['reason']}")

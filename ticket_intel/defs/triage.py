@@ -69,7 +69,7 @@ def triage_week(
         return tickets
 
     def area_of(text: str, tags: list[str], product: str | None) -> str:
-        return tax.assign_area(areas.for_product(product), [text], [tags])
+        return tax.ticket_area(areas, text, tags, product)
     vectors = _vectors(tickets, encode, wh.EmbeddingStore(con, model_key))
     out = triage(tickets, taxonomy, routing, encode=encode, vectors=vectors, area_of=area_of, index=index,
                  escalation=escalation)
