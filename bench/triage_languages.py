@@ -2,7 +2,7 @@
 subcategory and urgency the English tickets of the same request get.
 
     python -m bench.triage_languages WAREHOUSE TRUTH_CSV [--prefix euro:]
-    python -m bench.triage_languages --translations [bench/data/triage_translations.csv]
+    python -m bench.triage_languages --translations TRANSLATIONS_CSV
 
 WAREHOUSE: a warehouse a run built from a multilingual inbox (its stored redacted text and detected
 language are triaged again by the code at hand, offline: rules and MiniLM descriptions, the learned
@@ -14,7 +14,8 @@ consistent English is with itself and the others how far the other languages are
 
 --translations: banking77 test tickets (CC BY 4.0, PolyAI) translated by hand into Italian, Portuguese
 and Dutch (`row`: the ticket's row in ../shared/datasets/banking77/test.csv, drawn with seed 46 after
-the words of families.yaml were written; the English text is read from there). Each translation's
+the words of families.yaml were written; the English text is read from there). Not in the
+repository: the project copies no dataset text, translated or not, outside the demo sample. Each translation's
 reference is its own English ticket; the language is the one the tool detects, as ingest stores it.
 """
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bench.common import PROJECT_ROOT, SHARED, skipped_without, table
+from bench.common import SHARED, skipped_without, table
 from ticket_intel.adapters import encoder
 from ticket_intel.core.language import detect_languages
 from ticket_intel.core.triage import triage
@@ -36,7 +37,6 @@ from ticket_intel.core.triage_config import load_triage
 from ticket_intel.warehouse import queries
 
 FIELDS = ("category", "subcategory", "urgency")
-TRANSLATIONS = PROJECT_ROOT / "bench" / "data" / "triage_translations.csv"
 
 
 def per_language(out: pd.DataFrame) -> list[dict[str, object]]:
@@ -81,8 +81,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("warehouse", nargs="?")
     parser.add_argument("truth", nargs="?")
     parser.add_argument("--prefix", default="euro:", help="the source prefix of the warehouse's ticket ids")
-    parser.add_argument("--translations", nargs="?", const=TRANSLATIONS, type=Path,
-                        help=f"hand translations of English tickets instead (default {TRANSLATIONS.name})")
+    parser.add_argument("--translations", type=Path, metavar="CSV",
+                        help="hand translations of banking77 test tickets instead (row, language, text)")
     args = parser.parse_args(argv)
     if args.translations:
         tickets = translated(args.translations)
