@@ -78,7 +78,13 @@ def _romance() -> str:
 
 @lru_cache(maxsize=1)
 def address_patterns() -> tuple[str, ...]:
-    """The regular expressions (for Presidio's `regex` engine) an address matches."""
+    """The regular expressions (for Presidio's `regex` engine) an address matches. None ends in a full stop:
+    the sentence's, even after an abbreviation ("... 10115 Berlin. MfG" was "[ADDRESS] MfG", "12 Baker St."
+    is "[ADDRESS].")."""
+    return tuple(rf"(?:{p})(?<!\.)" for p in _patterns())
+
+
+def _patterns() -> tuple[str, ...]:
     english = _alternation(_vocabulary(ENGLISH_LOCALES, "street_suffixes"))
     strong = _alternation(sorted(STREET_TYPES, key=lambda w: (-len(w), w)))
     compound, romance = _compound(), _romance()

@@ -39,11 +39,14 @@ DEFAULT_KEEP_WORDS = _CALENDAR_WORDS | frozenset(
 # Portuguese), that are capitalised, or first names somewhere, yet never a name: the formal "you" ("Können
 # Sie Ihre Antwort ..." was "Können [PERSON] ...": Sie is a Faker first name, Ihre no common English word),
 # the titles that open a name ("Frau", "Mme", "Sr.", "Dr": its cue, `_STRONG_CUES`; "Herr Dr. Schmidt" was
-# "Herr [PERSON]. [PERSON]") and one-word closings ("MfG", "Merci": "Merci! Oliver Brown" lost "Merci").
+# "Herr [PERSON]. [PERSON]") and one-word closings ("MfG", "Merci": "Merci! Oliver Brown" lost "Merci"). Italian
+# "Lei" is the formal you and a Chinese given name: before a surname it is a name (`FORMAL_GIVEN_NAMES`). "Ich",
+# "Soy", "Sono", "Sou" ("I am") open a sentence: "Ich bin Koch", "Soy Herrero" were names (a word no common
+# English word, the particle "bin", a surname).
 LETTER_WORDS = frozenset(
     {
         "sie", "ihr", "ihre", "ihrem", "ihren", "ihrer", "ihres", "ihnen", "vous", "votre", "vos", "usted",
-        "ustedes", "ud", "uds", "vd", "vds", "u", "uw",
+        "ustedes", "ud", "uds", "vd", "vds", "u", "uw", "lei", "ich", "soy", "sono", "sou",
         "herr", "herrn", "frau", "fräulein", "madame", "monsieur", "mademoiselle", "mme", "mlle", "señor", "señora",
         "señorita", "sr", "sra", "srta", "signor", "signora", "signorina", "sig", "dott", "meneer", "mevrouw",
         "dhr", "mevr", "senhor", "senhora", "damen", "herren", "mr", "mrs", "ms", "mx", "dr", "prof",
@@ -52,21 +55,31 @@ LETTER_WORDS = frozenset(
         "salutations",
     }
 )  # fmt: skip
+# The formal you that is a given name too, which Faker's lists lack (they write Chinese names in
+# characters): a name before a surname ("Lei Zhang"), as a kept product's name that is a first name is.
+FORMAL_GIVEN_NAMES = frozenset({"lei"})
 MAX_NAME_WORDS = 4
 PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "das", "du", "van", "von", "der", "den",
                        "ter", "te", "ten", "la", "le", "bin", "ibn", "al", "el", "y", "st"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-# The alternatives (of these and the weak cues) are tried only where a word starts with one of their first
-# letters (the lookahead: keep it in step with them), which keeps the scan of every text as fast as it was
-# with the English cues alone.
+# The alternatives (of these, the weak cues and the introductions) are tried only where a word starts with one
+# of their first letters, or two where the first is a frequent one ("i": "ich", "il", "ik"; the lookahead: keep
+# it in step with them), which keeps the scan of every text as fast as it was with the English cues alone.
 _STRONG_CUES = (
-    r"\b(?=[acdfhmnps])(?:my name is|my name's|name\s*:|account holder(?: is|:)|card ?holder(?: is|:)|signed,?"
+    r"\b(?=[acdfhmnps]|i[ckl]|je)(?:my name is|my name's|name\s*:|account holder(?: is|:)|card ?holder(?: is|:)|signed,?"
     r"|(?:mr|mrs|ms|miss|mx|dr|prof)\.?"
     # the same titles in German, French, Spanish, Italian, Dutch and Portuguese ("Frau Weber", "Mme Dupont",
     # "Sr. García"); an abbreviation needs its dot, so that "SR-11382" or "Sig Sauer" cue nothing
     r"|(?:herrn?|frau|madame|monsieur|mademoiselle|mme|mlle|se(?:ñ|n)or(?:a|ita)?|signor(?:a|ina)?|meneer"
-    r"|mevrouw|senhora?|sig\.ra|sig\.na|dott\.ssa)\b|(?:sra?|srta|sig|dott|dhr|mevr)\.)"
+    r"|mevrouw|senhora?|sig\.ra|sig\.na|dott\.ssa)\b|(?:sra?|srta|sig|dott|dhr|mevr)\."
+    # and their "my name is" ("Ich heiße Jürgen", "je m'appelle Marie", "me llamo Lucía", "mi chiamo Giulia")
+    r"|mein name ist|ich hei(?:ß|ss)e|je m['’]appelle|mon nom est|me llamo|mi nombre es|mi chiamo"
+    r"|il mio nome è|mijn naam is|ik heet|meu nome é|me chamo|chamo-me"
+    # "I am" in those languages (group `intro`). Every German noun is capitalised ("ich bin Kunde") and a product
+    # in any language ("je suis Premium"), so the word after it names a person only when the gazetteer knows it
+    # as a first name, as a sign-off's does ("ich bin Jürgen", "soy Lucía"). One scan with the cues above.
+    r"|(?P<intro>ich bin|je suis|soy|sono|ik ben|sou))"
 )
 _WEAK_CUES = (
     r"\b(?=[abcdhirst])(?:this is|i am|i'm|it's|regards,?|thanks,?|thank you,?|cheers,?|best,?|sincerely,?"
@@ -148,7 +161,8 @@ def gazetteer(keep_words: frozenset[str] = frozenset()) -> Gazetteer:
     first = frozenset(every_first - keep)
     last = frozenset(_provider_names(("last_names", "last_names_male", "last_names_female")) - keep)
     return Gazetteer(first=first, last=last, names=first | last, keep=frozenset(keep),
-                     keep_first=frozenset((products & every_first) - set(STOP_WORDS)), products=frozenset(products))
+                     keep_first=frozenset((products & every_first) - set(STOP_WORDS)) | FORMAL_GIVEN_NAMES,
+                     products=frozenset(products))
 
 
 def is_common_word(folded: str) -> bool:
@@ -223,7 +237,8 @@ def _run(text: str, first: Word, gaz: Gazetteer, lower: bool) -> list[Word]:
 def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int], dict[int, int], set[int]]
              ) -> tuple[int, int, str] | None:
     """The span (start, end, rule) of the name starting at word `first`, if one does; `cues`: the
-    strong and weak cues of the text (word start -> cue start), and the words a sign-off opens."""
+    strong and weak cues of the text (word start -> cue start), and the words a sign-off or an
+    introduction opens."""
     start, _, word = first
     capitalised = _capitalised(word)
     if word.casefold() in gaz.keep_first:  # a product's name unless a surname follows it
@@ -250,8 +265,11 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     # label ("John Smith: my card ...") is one.
     if pair and (not all(is_common_word(f) for f in folds[:prefix + 1]) or _speaker_label(text, start, end)):
         return start, end, "gazetteer"
-    if strong or (namey[0] and (_cue_before(cues[1], start) or _TRAILING_CUE.match(text, end))):
-        return start, run[prefix if namey[0] else 0][1], "cue"
+    # After a title an initial is a name's ("Mr. J. Smith"), an everyday word that is no name a job's or a
+    # product's ("Sr. Engineer", "MS Office").
+    shaped = namey[0] or (strong and len(word) == 1)
+    if shaped and (strong or _cue_before(cues[1], start) or _TRAILING_CUE.match(text, end)):
+        return start, run[prefix][1], "cue"
     if start in cues[2] and folds[0] in gaz.first:
         return start, run[prefix][1], "cue"
     return None
@@ -281,15 +299,17 @@ def _closing_sign_offs(text: str, gaz: Gazetteer) -> set[int]:
 
 def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     """Spans (start, end, rule) of person names; rule is `gazetteer` or `cue`."""
-    strong = {m.end(): m.start() for m in _STRONG_CUE.finditer(text)}
-    closings = _closing_sign_offs(text, gaz)
-    if not strong and not closings and not _NAME_SHAPE.search(text):
+    cued = list(_STRONG_CUE.finditer(text))
+    strong = {m.end(): m.start() for m in cued if m.group("intro") is None}
+    # the words a closing or an introduction opens: a name when the gazetteer knows them as first names
+    known_first = _closing_sign_offs(text, gaz) | {m.end() for m in cued if m.group("intro") and text[m.end()].isupper()}
+    if not strong and not known_first and not _NAME_SHAPE.search(text):
         return []
     starts = _starts(text, gaz, lowercase=bool(strong))
     if not starts:
         return []
     cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)},
-            closings | {m.end() for m in _SIGN_OFF.finditer(text)})
+            known_first | {m.end() for m in _SIGN_OFF.finditer(text)})
     spans: list[tuple[int, int, str]] = []
     for first in starts:
         found = _name_at(text, first, gaz, cues) if not spans or first[0] >= spans[-1][1] else None

@@ -34,9 +34,9 @@ from ticket_intel.core.parallel import forked_map
 from ticket_intel.core.person_names import Gazetteer, find_names, gazetteer, is_common_word
 from ticket_intel.core.stated_pii import (
     CARD_CODE,
-    DATE_OF_BIRTH,
     SPECIAL_USE_TLDS,
     SPELLED_EMAIL,
+    date_of_birth,
     spelled_domain,
     stated_gates,
 )
@@ -445,7 +445,7 @@ def _engines(settings: RedactionSettings) -> Engines:
                                  patterns=[Pattern("spelled e-mail", SPELLED_EMAIL, 0.6)]),
         PatternRecognizer(supported_entity="CARD", name="CardCodes", patterns=[Pattern("card code", CARD_CODE, 0.6)]),
         PatternRecognizer(supported_entity="DATE_OF_BIRTH", name="DatesOfBirth",
-                          patterns=[Pattern("date of birth", DATE_OF_BIRTH, 0.6)]),
+                          patterns=[Pattern("date of birth", date_of_birth(), 0.6)]),
         PatternRecognizer(supported_entity="ADDRESS", name="StreetAddresses",  # core/addresses.py: case tells names
                           patterns=[Pattern(f"address {i}", p, ADDRESS_SCORE) for i, p in enumerate(address_patterns())],
                           global_regex_flags=regex.DOTALL | regex.MULTILINE),

@@ -9,6 +9,9 @@ redaction pre-filter (core/redact.py).
 
 from __future__ import annotations
 
+from functools import lru_cache
+from importlib import import_module
+
 from ticket_intel.core.vocabulary import MONTH
 
 # Top-level domains reserved for documentation and private networks: RFC 6761 (example, test,
@@ -17,8 +20,9 @@ from ticket_intel.core.vocabulary import MONTH
 SPECIAL_USE_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "internal", "intranet",
                               "private", "corp", "home", "lan"})
 
-_DATE = (r"(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|"
-         rf"\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {MONTH},? \d{{4}}|{MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})")
+# The languages whose months a date of birth is written with, besides English: Faker's date locales of
+# those the birth cues are in.
+MONTH_LOCALES = ("de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_PT")
 # What says a date is one's birth: in English, and in German, French, Spanish, Italian, Dutch and Portuguese
 # ("Geburtsdatum", "geboren am", "né le", "fecha de nacimiento", "nacida el", "nato il", "geboren op").
 _BIRTH_CUE = (r"(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?"
@@ -27,7 +31,20 @@ _BIRTH_CUE = (r"(?:date of birth|d\.?o\.?b\.?|birth ?date|birthday|born(?: on)?"
               r"|geboortedatum|geboren op|data de nascimento|nascid[oa](?: em)?)")
 # Only the date goes: "date of birth [DATE_OF_BIRTH]" still says what was asked for. A date without its cue
 # ("am 14.02.2024 bestellt") is no personal data, and says when something happened.
-DATE_OF_BIRTH = rf"(?i)(?<=\b{_BIRTH_CUE}\W{{0,3}}(?:(?:is|ist|est|es|è|der|el|le|il)\W{{0,3}}){{0,2}}){_DATE}\b"
+_AFTER_BIRTH_CUE = rf"(?<=\b{_BIRTH_CUE}\W{{0,3}}(?:(?:is|ist|est|es|è|der|el|le|il)\W{{0,3}}){{0,2}})"
+
+
+@lru_cache(maxsize=1)
+def date_of_birth() -> str:
+    """A date after a birth cue: in digits, or with a month's name in English or the cues' other languages
+    ("14. Februar 1987", "1er mars 1987", "14 de febrero de 1987", "14th of February, 1987")."""
+    names = {n.lower() for locale in MONTH_LOCALES
+             for n in import_module(f"faker.providers.date_time.{locale}").Provider.MONTH_NAMES.values()}
+    month = "(?:" + "|".join(sorted(names, key=lambda n: (-len(n), n))) + rf"|{MONTH})"
+    day = r"\d{1,2}(?:st|nd|rd|th|er|º|\.)?"
+    written = rf"{day}(?: of| de)? {month},? (?:de )?\d{{4}}|{month} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}"
+    return rf"(?i){_AFTER_BIRTH_CUE}(?:\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{1,2}}-\d{{1,2}}|{written})\b"
+
 # A card's security code: only the digits go, as card data.
 CARD_CODE = r"(?i)(?<=\b(?:cvv2?|cvc2?|cvn|csc|security code|card code)\W{0,3}(?:is\W{0,3})?)\d{3,4}\b"
 # "john dot smith at gmail dot com": a name, " at ", a domain whose dots are spelled out.
