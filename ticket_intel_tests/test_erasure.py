@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from ticket_intel import warehouse as wh
 from ticket_intel.cli import main, run_pipeline
-from ticket_intel.core.erasure import ERASED, scrub_list, scrub_text
+from ticket_intel.core.erasure import ERASED, Sources, scrub_list, scrub_text
 from ticket_intel.warehouse.access import snapshot_path
 from ticket_intel_tests.conftest import copy_run
 from ticket_intel_tests.test_retention_by_age import PLANTED, WEEKS, _warehouse, lake_traces, postgres_lake
@@ -155,11 +155,12 @@ def test_erasing_an_unknown_customer_exits_66_with_the_reason(tmp_path):
 
 
 def test_a_quote_of_an_erased_ticket_reads_erased_and_others_stay():
-    erased = ["Hello, my card [CARD] was charged twice for the same purchase yesterday. Please refund the extra one."]
+    erased = Sources.of(["Hello, my card [CARD] was charged twice for the same purchase yesterday. Please refund the "
+                         "extra one."])
     summary = "3 tickets, typically: “my card [CARD] was charged twice for the same …” Another put it as: “Refund please”"
     assert scrub_text(summary, erased) == f"3 tickets, typically: “{ERASED}” Another put it as: “Refund please”"
-    assert scrub_list(["Refund please", erased[0]], erased) == ["Refund please", ERASED]
-    draft = f"Hi, we had this before: {erased[0]} Thanks"
+    assert scrub_list(["Refund please", erased.copied[0]], erased) == ["Refund please", ERASED]
+    draft = f"Hi, we had this before: {erased.copied[0]} Thanks"
     assert scrub_text(draft, erased) == f"Hi, we had this before: {ERASED} Thanks"
     assert scrub_text("Refund please", erased) == "Refund please"
 

@@ -251,3 +251,46 @@ def test_retention_writes_again_the_kept_reports_whose_window_held_a_deleted_wee
         assert con.execute("SELECT list(week_start ORDER BY week_start) FROM marts.weekly_reports WHERE markdown "
                            "IS NOT NULL").fetchone()[0] == [WEEKS[9]]
     assert {p.name for p in (tmp_path / "reports").iterdir()} == {f"ticket_intel_{WEEKS[9]}.{k}" for k in ("html", "md")}
+
+
+def test_retention_takes_the_deleted_tickets_ids_and_quotes_from_every_row_that_stays(tmp_path):
+    """A kept week's summaries cover its window, so they named and quoted tickets of the weeks retention
+    deleted (PowerToys --keep-weeks 8: 33 example ids and 79 quotes in the first kept week's summaries,
+    26 ids in the kept reports), and a retired week's summaries, records and alerts all of theirs.
+    Rows that stay lose them as after an erase ([erased]); what a kept ticket says stays."""
+    path, gone, kept = _warehouse(tmp_path), "fd:1", "fd:8"  # cutoff WEEKS[2]
+    quote = f"typically: “{PLANTED[gone]}” Another customer put it as: “the app logs me out”"
+    with wh.open_warehouse(path) as con:
+        for tid, text in ((gone, PLANTED[gone]), (kept, "the app logs me out")):
+            con.execute("UPDATE staging.redacted_tickets SET text = ? WHERE ticket_id = ?", [text, tid])
+        con.execute("INSERT INTO staging.ticket_clusters (week_start, ticket_id, ticket_week, theme_id) "
+                    "VALUES (?, ?, ?, 'T1')", [WEEKS[8], gone, WEEKS[1]])  # the kept week's window reaches it
+        for week in (WEEKS[1], WEEKS[8]):
+            con.execute("INSERT INTO marts.cluster_summaries (week_start, theme_id, shared_issue, phrasings, "
+                        "example_ticket_ids) VALUES (?, 'T1', ?, ?, ?)",
+                        [week, quote, [PLANTED[gone], "the app logs me out"], [gone, kept]])
+            con.execute("UPDATE marts.ranked_themes SET summary = ?, example_ticket_ids = ? WHERE week_start = ?",
+                        [quote, [gone, kept], week])
+            con.execute("INSERT INTO marts.not_a_theme (week_start, theme_id, ticket_ids) VALUES (?, 'N1', ?)",
+                        [week, [gone, kept]])
+            con.execute("INSERT INTO ops.theme_registry VALUES (?, ?, [1.0], ?, 'r1')", [f"T{week}", week, [gone, kept]])
+            con.execute("UPDATE ops.alerts SET example_ticket_ids = ?, example_lines = ? WHERE week_start = ?",
+                        [[gone, kept], [PLANTED[gone], "the app logs me out"], week])
+        said, _ = apply_retention(con, keep_weeks=8, window_weeks=8, reports=tmp_path / "reports", dry_run=True)
+    assert "  marts.cluster_summaries.example_ticket_ids: 2 rows" in said
+    assert "  marts.cluster_summaries.phrasings: 2 rows" in said and "  staging.ticket_clusters: 3 rows" in said
+    retain(path, 8, 8, tmp_path / "reports", 0, print, _no_run)
+    with wh.open_warehouse(path, read_only=True) as con:
+        for table, column in (("marts.cluster_summaries", "example_ticket_ids"), ("marts.ranked_themes",
+                              "example_ticket_ids"), ("marts.not_a_theme", "ticket_ids"),
+                              ("ops.theme_registry", "ticket_ids"), ("ops.alerts", "example_ticket_ids")):
+            assert con.execute(f"SELECT list({column} ORDER BY week_start) FROM {table} WHERE week_start IN (?, ?)",
+                               [WEEKS[1], WEEKS[8]]).fetchone()[0] == [[kept], [kept]], table
+        assert con.execute("SELECT list(example_lines) FROM ops.alerts WHERE week_start IN (?, ?)",
+                           [WEEKS[1], WEEKS[8]]).fetchone()[0] == [["the app logs me out"]] * 2
+        said = "typically: “[erased]” Another customer put it as: “the app logs me out”"
+        assert con.execute("SELECT list(shared_issue), list(phrasings) FROM marts.cluster_summaries").fetchone() == (
+            [said] * 2, [["[erased]", "the app logs me out"]] * 2)
+        assert con.execute("SELECT list(summary) FROM marts.ranked_themes WHERE week_start IN (?, ?)",
+                           [WEEKS[1], WEEKS[8]]).fetchone()[0] == [said] * 2
+        assert con.execute("SELECT count(*) FROM staging.ticket_clusters WHERE ticket_id = ?", [gone]).fetchone()[0] == 0

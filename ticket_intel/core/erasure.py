@@ -31,27 +31,40 @@ def _plain(text: str) -> str:
     return " ".join(text.replace("…", " ").split())
 
 
-def quoted_from(quote: str, sources: Sequence[str]) -> bool:
+@dataclass(frozen=True)
+class Sources:
+    """The texts quotes may have been taken from, read once for every text scrubbed against them (the
+    1,166 tickets of a PowerToys retention against every summary and draft: 2.9 CPU s when read again
+    for each text, 0.23 s)."""
+
+    plain: str  # each text with its whitespace normalised, NUL between them: a quote is in one if in this
+    copied: tuple[str, ...]  # those long enough that a copy of one in a longer text is theirs
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> Sources:
+        return cls("\0".join(_plain(t) for t in texts if t), tuple(t for t in texts if t and len(t) >= MIN_COPIED_CHARS))
+
+
+def quoted_from(quote: str, sources: Sources) -> bool:
     """Whether `quote` (maybe cut short with "…") is words of one of `sources` (whitespace aside)."""
     said = _plain(quote)
-    return bool(said) and said != ERASED and any(said in s for s in sources)
+    return bool(said) and said != ERASED and said in sources.plain
 
 
-def scrub_text(text: str | None, sources: Sequence[str]) -> str | None:
+def scrub_text(text: str | None, sources: Sources) -> str | None:
     """`text` with each “quote”, or the whole of it, taken from `sources` replaced by ERASED, and any
     long source copied into it (a draft's resolution) too; None and untouched text stay as they are."""
     if text is None:
         return None
-    plain = [_plain(s) for s in sources if s]
-    if quoted_from(text, plain):
+    if quoted_from(text, sources):
         return ERASED
-    out = _QUOTED.sub(lambda m: f"“{ERASED}”" if quoted_from(m.group(1), plain) else m.group(0), text)
-    for source in (s for s in sources if s and len(s) >= MIN_COPIED_CHARS):
+    out = _QUOTED.sub(lambda m: f"“{ERASED}”" if quoted_from(m.group(1), sources) else m.group(0), text)
+    for source in sources.copied:
         out = out.replace(source, ERASED)
     return out
 
 
-def scrub_list(items: Sequence[str] | None, sources: Sequence[str]) -> list[str] | None:
+def scrub_list(items: Sequence[str] | None, sources: Sources) -> list[str] | None:
     """Each item of a list of quotes (phrasings) scrubbed as `scrub_text`."""
     return None if items is None else [scrub_text(i, sources) or "" for i in items]
 

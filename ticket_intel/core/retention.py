@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ticket_intel.core.erasure import reports_line
+from ticket_intel.core.erasure import ERASED, reports_line
 
 
 def count_by_weeks(files: pd.DataFrame, per_week: pd.DataFrame, weeks: Sequence[date]) -> pd.DataFrame:
@@ -93,7 +93,8 @@ def retention_lines(cutoff: date, weeks: Sequence[date], rows: Mapping[str, int]
     verb = "would delete" if dry_run else "deleted"
     span = f"the {len(weeks)} weeks {weeks[0]}..{weeks[-1]}" if weeks else "the weeks"
     lines = [f"{verb} the ticket-level rows of {span} (before the week of {cutoff}) and {files} report files; "
-             "ranked themes, summaries, alerts, counts and overviews of every week stay"]
+             "ranked themes, summaries, alerts, counts and overviews of every week stay, without their ids and "
+             f"quotes ({ERASED})"]
     lines += [f"  {table}: {n} rows" for table, n in rows.items() if n]
     lines += reports_line(rewritten, dry_run)
     lines += ["dry run: nothing deleted; without --dry-run this cannot be undone (restore a backup to get it back)"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from ticket_intel.core.erasure import Erasure, scrub_list, scrub_text, ticket_hash, unknown_message
+from ticket_intel.core.erasure import Erasure, Sources, scrub_list, scrub_text, ticket_hash, unknown_message
 from ticket_intel.core.report import report_file
 from ticket_intel.warehouse.access import NotFound
 from ticket_intel.warehouse.connection import in_transaction, read
@@ -79,12 +79,8 @@ def plan_erasure(con: duckdb.DuckDBPyConnection, customers: Sequence[str], ticke
     if table_exists(con, EMBEDDING_CACHE):
         e.rows[EMBEDDING_CACHE] = _run(con, f"SELECT count(*) FROM {EMBEDDING_CACHE} WHERE text_hash IN "
                                        f"({_ERASED_HASHES})", params).fetchone()[0]
-    for table, column in {**_tables(con, TICKET_ID_LISTS), ALERT_EXAMPLES[0]: ALERT_EXAMPLES[1]}.items():
-        e.rows[f"{table}.{column}"] = _run(con, f"SELECT count(*) FROM {table} WHERE list_has_any({column}, $t)",
-                                           params).fetchone()[0]
+    e.rows.update(kept_rows_naming(con, e.tickets))
     e.rows.update(_account_claims(con, _lone_accounts(con, e.tickets), delete=False))
-    for table, column, _, _ in _scrubbed(con, e.tickets):
-        e.rows[f"{table}.{column}"] = e.rows.get(f"{table}.{column}", 0) + 1
     weeks = list(_run(con, f"SELECT min(week_start), max(week_start) FROM ({_ERASED_WEEKS})", params).fetchone())
     if weeks[0] is not None:
         e.report_weeks = reports_holding(con, weeks[0], weeks[1], window_weeks)
@@ -139,9 +135,7 @@ def erase(con: duckdb.DuckDBPyConnection, customers: Sequence[str], tickets: Seq
     params = {"t": e.tickets, "c": e.customers}
 
     def delete() -> None:
-        for table, column, row, value in _scrubbed(con, e.tickets):  # before the rows they quote go
-            con.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", [value, row])
-        _scrub_ids(con, e.tickets)
+        scrub_kept_rows(con, e.tickets)
         _account_claims(con, _lone_accounts(con, e.tickets), delete=True)
         if EMBEDDING_CACHE in e.rows:
             _run(con, f"DELETE FROM {EMBEDDING_CACHE} WHERE text_hash IN ({_ERASED_HASHES})", params)
@@ -155,6 +149,25 @@ def erase(con: duckdb.DuckDBPyConnection, customers: Sequence[str], tickets: Seq
     in_transaction(con, delete)
     delete_report_files(reports, e.report_weeks)
     return e
+
+
+def kept_rows_naming(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> dict[str, int]:
+    """Per table and column, the rows that stay (per week and theme) naming or quoting `tickets`:
+    what `scrub_kept_rows` changes."""
+    rows = {f"{table}.{column}": con.execute(f"SELECT count(*) FROM {table} WHERE list_has_any({column}, $t)",
+                                             {"t": list(tickets)}).fetchone()[0]
+            for table, column in {**_tables(con, TICKET_ID_LISTS), ALERT_EXAMPLES[0]: ALERT_EXAMPLES[1]}.items()}
+    for table, column, _, _ in _scrubbed(con, tickets):
+        rows[f"{table}.{column}"] = rows.get(f"{table}.{column}", 0) + 1
+    return rows
+
+
+def scrub_kept_rows(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> None:
+    """Rows that stay lose the ids of `tickets` and read ERASED where they quote them; before the
+    tickets' own rows go (their texts tell the quotes)."""
+    for table, column, row, value in _scrubbed(con, tickets):
+        con.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", [value, row])
+    _scrub_ids(con, tickets)
 
 
 def _quoted_texts(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> list[str]:
@@ -209,7 +222,7 @@ def _scrub_ids(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> None:
 def _scrubbed(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> list[tuple[str, str, int, object]]:
     """Each text of a row that stays quoting an erased ticket, as it reads with ERASED there:
     (table, column, rowid, the new value)."""
-    sources = _quoted_texts(con, tickets)
+    sources = Sources.of(_quoted_texts(con, tickets))
     out = []
     for table, columns in _tables(con, COPIED_TEXT).items():
         rows = read(con, f"SELECT rowid AS _row, {', '.join(columns)} FROM {table}")

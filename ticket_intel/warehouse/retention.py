@@ -19,7 +19,13 @@ from ticket_intel.core.report import report_file
 from ticket_intel.core.retention import retention_cutoff, retention_lines
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.connection import in_transaction, open_warehouse, scalar
-from ticket_intel.warehouse.erasure import clear_reports, delete_report_files, reports_holding
+from ticket_intel.warehouse.erasure import (
+    clear_reports,
+    delete_report_files,
+    kept_rows_naming,
+    reports_holding,
+    scrub_kept_rows,
+)
 from ticket_intel.warehouse.personal import EMBEDDING_CACHE, TICKET_TABLES
 from ticket_intel.warehouse.schema import table_exists
 from ticket_intel.warehouse.transfer import copy_warehouse
@@ -28,7 +34,10 @@ from ticket_intel.warehouse.transfer import copy_warehouse
 # and a customer whose every ticket there is before the cutoff stayed named in kept weeks' rows (and
 # `export --customers`) for a window more (privacy review: 236 such customers after --keep-weeks 8).
 # Such rows go; a customer with kept tickets keeps the row and its counts.
-_RETIRED = {"marts.theme_customers": "week_start < $cutoff OR last_ticket_at < $cutoff"}
+_RETIRED = {"marts.theme_customers": "week_start < $cutoff OR last_ticket_at < $cutoff",
+            # a kept week's cluster rows name its window's earlier tickets: those before the cutoff go
+            # (1,445 rows naming 378 deleted tickets in PowerToys' kept weeks; no later run reads them)
+            "staging.ticket_clusters": "ticket_week < $cutoff"}
 
 # Text hashes of the tickets of weeks before the cutoff that no kept ticket or article shares.
 _RETIRED_HASHES = """
@@ -52,15 +61,23 @@ def retired_before(con: duckdb.DuckDBPyConnection) -> date | None:
     return scalar(con, "SELECT max(cutoff) FROM ops.retention")
 
 
+def retired_tickets(con: duckdb.DuckDBPyConnection, cutoff: date) -> list[str]:
+    """The tickets of the weeks before `cutoff`: those a retention there deletes."""
+    return [r[0] for r in con.execute("SELECT ticket_id FROM raw.tickets WHERE week_start < $cutoff UNION SELECT "
+                                      "ticket_id FROM staging.redacted_tickets WHERE week_start < $cutoff ORDER BY 1",
+                                      {"cutoff": cutoff}).fetchall()]
+
+
 def retired_rows(con: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, int]:
     """Per table, the rows a retention at `cutoff` deletes (the embedding cache: the vectors of texts
-    only deleted tickets had)."""
+    only deleted tickets had), and per column the rows that stay and lose the deleted tickets' ids
+    or quotes, as an erasure of them does."""
     counts = {t: int(con.execute(f"SELECT count(*) FROM {t} WHERE {_retired(t)}", {"cutoff": cutoff}).fetchone()[0])
               for t in TICKET_TABLES if table_exists(con, t)}
     if table_exists(con, EMBEDDING_CACHE):
         counts[EMBEDDING_CACHE] = int(con.execute(f"SELECT count(*) FROM {EMBEDDING_CACHE} WHERE text_hash IN "
                                                   f"({_RETIRED_HASHES})", {"cutoff": cutoff}).fetchone()[0])
-    return counts
+    return counts | kept_rows_naming(con, retired_tickets(con, cutoff))
 
 
 def _retired(table: str) -> str:
@@ -83,6 +100,7 @@ def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int, rewrit
     counts = retired_rows(con, cutoff)
 
     def delete() -> None:
+        scrub_kept_rows(con, retired_tickets(con, cutoff))  # while their texts tell their quotes
         if EMBEDDING_CACHE in counts:  # before the tickets that name the hashes go
             con.execute(f"DELETE FROM {EMBEDDING_CACHE} WHERE text_hash IN ({_RETIRED_HASHES})", {"cutoff": cutoff})
         for table in (t for t in TICKET_TABLES if t in counts):
