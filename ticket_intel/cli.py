@@ -1248,6 +1248,7 @@ def erase(warehouse: Path, customers: tuple[str, ...], emails: tuple[str, ...], 
     from ticket_intel.warehouse.erasure import erase as erase_rows
     from ticket_intel.warehouse.erasure import plan_erasure
     from ticket_intel.warehouse.retention import drop_deleted_bytes
+    from ticket_intel.warehouse.staging import forget_tickets
 
     if not (customers or emails or tickets):
         raise click.UsageError("name what to erase: --customer ID, --email ADDR or --ticket ID")
@@ -1267,9 +1268,8 @@ def erase(warehouse: Path, customers: tuple[str, ...], emails: tuple[str, ...], 
         with access.writer_lock(warehouse, "ticket-intel erase", wait, _say):
             drop_deleted_bytes(warehouse)
         cache = settings.parse_cache_dir(settings.value("TICKET_INTEL_PARSE_CACHE_DIR"), warehouse)
-        if cache is not None and cache.exists():  # the exports as parsed, unredacted: the next run parses again
-            shutil.rmtree(cache)
-            e.caches.append(str(cache))
+        if cache is not None and cache.exists():  # the exports as parsed, unredacted: those files are parsed again
+            e.caches = forget_tickets(cache, e.tickets, e.customers)
     if fmt == "json":
         click.echo(json.dumps(e.as_json(dry_run), indent=2))
         return

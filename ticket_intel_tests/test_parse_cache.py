@@ -79,6 +79,38 @@ def test_a_mixed_inbox_with_a_re_export_and_a_broken_file_stages_the_same_and_th
     assert len(_entries(cache)) == 3
 
 
+def _kept_tickets(cache: Path) -> dict[str, set[str]]:
+    """Per file kept in the cache, the ids of its parsed tickets."""
+    out = {}
+    for entry in _entries(cache):
+        meta = json.loads((entry / parse_cache.ENTRY_FILE).read_text())["meta"]
+        parts = [entry / name for table, name, _ in meta["parts"] if table == "tickets"]
+        out[Path(meta["entry"]["source_file"]).name] = set(pd.concat(map(pd.read_parquet, parts))["ticket_id"])
+    return out
+
+
+def test_an_erasure_removes_the_kept_parse_of_the_files_that_held_the_tickets_and_no_other(tmp_path, parsed):
+    """`erase` removed the whole parse cache, so the next run parsed the whole inbox again; it removes
+    the entries whose parse holds an erased ticket (a re-exported one is in two files) or a ticket of
+    an erased customer, and the next staging parses those files only."""
+    inbox, cache = mixed_inbox(tmp_path), tmp_path / "cache"
+    plain = _stage(inbox, cache)
+    kept = _kept_tickets(cache)
+    again = sorted(kept["b_again.csv"])[0]  # also in a_first.csv
+    customer = plain["tickets"].set_index("ticket_id")["customer_id"][sorted(kept["c_zendesk.jsonl"])[0]]
+    assert staging.forget_tickets(cache, ["nobody:1"], ["nobody"]) == [] and len(_entries(cache)) == 3
+
+    gone = staging.forget_tickets(cache, [again], [])
+    assert sorted(Path(f).name for f in gone) == ["a_first.csv", "b_again.csv"]
+    assert list(_kept_tickets(cache)) == ["c_zendesk.jsonl"]
+    parsed.clear()
+    _same(plain, _stage(inbox, cache))
+    assert sorted(parsed) == ["a_first.csv", "b_again.csv"]  # the Zendesk export is read from the cache
+    assert [Path(f).name for f in staging.forget_tickets(cache, [], [customer])] == ["c_zendesk.jsonl"]
+    (cache / next(cache.iterdir()).name / ".partial-x").mkdir()  # a killed writer's half: none can tell
+    assert staging.forget_tickets(cache, ["nobody:1"], []) == [".partial-x"] and len(_entries(cache)) == 2
+
+
 def test_a_changed_file_is_parsed_again_and_a_removed_file_leaves_the_cache(tmp_path, parsed):
     inbox, cache = mixed_inbox(tmp_path), tmp_path / "cache"
     _stage(inbox, cache)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 ERASED = "[erased]"
 _QUOTED = re.compile(r"“([^”]*)”")
@@ -79,7 +80,7 @@ class Erasure:
     rows: dict[str, int] = field(default_factory=dict)
     report_weeks: list[date] = field(default_factory=list)
     tracker_issues: list[str] = field(default_factory=list)
-    caches: list[str] = field(default_factory=list)  # folders of parsed exports removed
+    caches: list[str] = field(default_factory=list)  # exports whose kept parse held them, removed
 
     def as_json(self, dry_run: bool) -> dict[str, object]:
         return {"dry_run": dry_run, "tickets": len(self.tickets), "customers": len(self.customers),
@@ -95,7 +96,8 @@ def erasure_lines(e: Erasure, dry_run: bool) -> list[str]:
              f"quotes of them in rows that stay read {ERASED}"]
     lines += [f"  {table}: {n} rows" for table, n in e.rows.items() if n]
     lines += reports_line(e.report_weeks, dry_run)
-    lines += [f"  parse cache removed (the next run parses the inbox again): {c}" for c in e.caches]
+    lines += [f"  parse cache: removed the kept parse of {len(e.caches)} exports that held them (parsed again "
+              f"by the next run): {', '.join(Path(c).name for c in e.caches)}"] if e.caches else []
     if e.tracker_issues:
         lines.append(f"  outside the warehouse, to erase by hand: tracker issues {', '.join(e.tracker_issues)}")
     lines += ["dry run: nothing erased; without --dry-run this cannot be undone (restore a backup to get it back)"

@@ -391,3 +391,30 @@ def staged_inbox(inbox: Path, mappings: Sequence[Mapping], cache_root: Path | No
         kept = None
     shared[key] = kept or _stage_inbox(inbox, mappings, cache_root)
     yield shared[key]
+
+
+# The rows of a kept parse that hold a ticket of $t or of a customer of $c, per part table.
+_HOLDING = {"tickets": "ticket_id IN (SELECT unnest($t)) OR customer_id IN (SELECT unnest($c))",
+            "replies": "ticket_id IN (SELECT unnest($t))"}
+
+
+def forget_tickets(cache_root: Path, tickets: Sequence[str], customers: Sequence[str]) -> list[str]:
+    """Remove the parse cache entries, of every inbox under `cache_root`, that hold one of `tickets` or
+    a ticket of `customers` (their exports as parsed, unredacted), and any entry that cannot be read
+    (a killed writer's half): none can tell. Returns the files whose entries went, parsed again next run."""
+    gone: list[str] = []
+    with duckdb.connect(":memory:") as con:
+        for folder in sorted(p for p in cache_root.glob("*/*") if p.is_dir()):
+            try:
+                meta = _checked(json.loads((folder / ENTRY_FILE).read_text()))
+                holds = any(con.execute(f"SELECT count(*) FROM read_parquet({_quote(folder / name)}) WHERE {where}",
+                                        {k: list(v) for k, v in (("t", tickets), ("c", customers)) if f"${k}" in where}
+                                        ).fetchone()[0]
+                            for table, name, _ in meta["parts"] if (where := _HOLDING.get(table)))
+                name = str(meta["entry"]["source_file"])
+            except (OSError, ValueError, KeyError, TypeError, duckdb.Error):
+                holds, name = True, folder.name
+            if holds:
+                shutil.rmtree(folder, ignore_errors=True)
+                gone.append(name)
+    return gone
