@@ -10,7 +10,7 @@ embedded with the warehouse's own model, as the stored tickets were.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -145,7 +145,7 @@ def _llm(path: str | Path, s: AssistSettings, max_cost_usd_per_day: float) -> LL
         with access.open_snapshot(path) as con:
             return wh.llm_cached(con, prompt_hash)
 
-    def keep(prompt_hash: str, answer: str) -> None:
+    def keep(prompt_hash: str, answer: str, tickets: Sequence[str]) -> None:  # kept in memory only
         with lock:
             given[prompt_hash] = answer
 

@@ -48,7 +48,7 @@ class Calls:
 
 def llm(mock: str, cache: dict | None = None) -> LLM:
     cache = {} if cache is None else cache
-    return LLM(MODEL, LLMCache(cache.get, cache.__setitem__), completer(MODEL, {"mock_response": mock}))
+    return LLM(MODEL, LLMCache(cache.get, lambda key, answer, _: cache.__setitem__(key, answer)), completer(MODEL, {"mock_response": mock}))
 
 
 def test_offline_draft_adapts_the_closest_resolution_and_says_so():
@@ -102,6 +102,17 @@ def test_llm_draft_is_used_cites_only_what_it_was_shown_and_is_cached(monkeypatc
     assert [t["id"] for t in user["past_tickets"]] == ["zendesk:11", "intercom:22"]  # below the floor: not evidence
     again = draft_reply(NEW_TICKET, [CARD, TRANSFER, FAR], FLOOR, llm(answer("other", ["intercom:22"]), cache))
     assert again == d and len(calls.messages) == 1 and len(cache) == 1  # answered from the cache
+
+
+def test_a_cached_draft_records_the_ticket_and_the_past_tickets_its_prompt_held():
+    """An answer cached by prompt hash named nobody: erasing either ticket could not find it (erase and
+    retention now delete it by these)."""
+    reply = "Your card is blocked after three wrong PINs; unblock it in the app under Card > Unblock."
+    asked: dict[str, list[str]] = {}
+    cache = LLMCache(lambda key: None, lambda key, said, tickets: asked.__setitem__(key, list(tickets)))
+    llm_ = LLM(MODEL, cache, completer(MODEL, {"mock_response": answer(reply, ["zendesk:11"])}))
+    draft_reply(NEW_TICKET, [CARD, TRANSFER, FAR], FLOOR, llm_, ticket_id="zendesk:99")
+    assert list(asked.values()) == [["zendesk:99", "zendesk:11", "intercom:22"]]  # FAR was not shown
 
 
 def test_prompt_injection_in_the_new_ticket_is_data_and_an_obedient_answer_is_refused(monkeypatch):

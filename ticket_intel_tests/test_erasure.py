@@ -18,11 +18,26 @@ import pytest
 from click.testing import CliRunner
 
 from ticket_intel import warehouse as wh
+from ticket_intel.adapters.llm import completer
 from ticket_intel.cli import main, run_pipeline
 from ticket_intel.core.erasure import ERASED, Sources, scrub_list, scrub_text
+from ticket_intel.core.llm import LLMCache
+from ticket_intel.core.triage import triage_one
+from ticket_intel.core.triage_config import load_routing, load_taxonomy
+from ticket_intel.core.triage_llm import llm_triage
 from ticket_intel.warehouse.access import snapshot_path
+from ticket_intel.warehouse.erasure import erase
+from ticket_intel.warehouse.retention import retain
 from ticket_intel_tests.conftest import copy_run
-from ticket_intel_tests.test_retention_by_age import PLANTED, WEEKS, _warehouse, lake_traces, postgres_lake
+from ticket_intel_tests.test_retention_by_age import (
+    PLANTED,
+    WEEKS,
+    _no_run,
+    _warehouse,
+    lake_traces,
+    postgres_lake,
+)
+from ticket_intel_tests.test_triage_llm import MODEL, answer
 
 
 def _copy(sample_run, tmp_path, monkeypatch):
@@ -123,7 +138,6 @@ def test_erase_on_a_postgres_ducklake_leaves_no_trace_in_its_data_files_or_catal
     """On a DuckLake the erase committed (rows by rowid included) but its bytes stayed: 10 of the 19
     parquet files of the crafted sample's lake still held the erased ticket ids, the catalog its inlined
     rows, as the rows deleted are only marked so until their files are rewritten."""
-    from ticket_intel.warehouse.erasure import erase
     from ticket_intel.warehouse.retention import drop_deleted_bytes
 
     lake = postgres_lake(tmp_path, postgres_db, monkeypatch)
@@ -152,6 +166,34 @@ def test_erasing_an_unknown_customer_exits_66_with_the_reason(tmp_path):
     assert CliRunner().invoke(main, ["erase", "--warehouse", str(path)]).exit_code == 2  # nothing named
     with wh.open_warehouse(path, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.tickets").fetchone()[0] == 10
+
+
+def test_erase_and_retention_delete_the_cached_llm_answers_asked_about_their_tickets(tmp_path):
+    """ops.llm_cache keeps each answer by its prompt's hash, which names nobody: erase could not find a
+    customer's prompts and answers there, and retention left them (the docs said: clear the table).
+    Each answer records the tickets its prompt held (here a triage asked through litellm's
+    mock_response); erase and retention delete those of the tickets they delete, and the answers
+    written before that was recorded, which none can tell."""
+    path, (taxonomy, routing) = _warehouse(tmp_path), (load_taxonomy(), load_routing())
+
+    def recorded(con) -> list:
+        return [r[0] for r in con.execute("SELECT ticket_ids FROM ops.llm_cache ORDER BY ticket_ids").fetchall()]
+
+    with wh.open_warehouse(path) as con:
+        cache = LLMCache(lambda key: wh.llm_cached(con, key),
+                         lambda key, said, tickets: wh.llm_store(con, key, MODEL, said, tickets))
+        for tid in ("fd:1", "fd:3", "fd:5"):  # fd:1 in a week retention deletes
+            text = f"My card payment {tid} was declined at the shop"
+            offline = {**triage_one(text, taxonomy, routing), "ticket_id": tid}
+            llm_triage(text, offline, taxonomy, routing, MODEL, cache, completer(MODEL, {"mock_response": answer()}))
+        con.execute("INSERT INTO ops.llm_cache (prompt_hash, model, response) VALUES ('older', ?, '{}')", [MODEL])
+        assert recorded(con) == [["fd:1"], ["fd:3"], ["fd:5"], None]
+        e = erase(con, [], ["fd:3"], 8, tmp_path / "reports")
+        assert e.rows["ops.llm_cache"] == 2 and recorded(con) == [["fd:1"], ["fd:5"]]
+    said = retain(path, 8, 8, tmp_path / "reports", 0, print, _no_run)
+    assert "  ops.llm_cache: 1 rows" in said
+    with wh.open_warehouse(path, read_only=True) as con:
+        assert recorded(con) == [["fd:5"]]
 
 
 def test_a_quote_of_an_erased_ticket_reads_erased_and_others_stay():

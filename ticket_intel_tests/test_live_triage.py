@@ -98,7 +98,7 @@ def test_with_an_llm_the_model_reads_it_and_rule_signals_stay(monkeypatch):
 
     monkeypatch.setattr(litellm, "completion", spy)
     cache: dict[str, str] = {}
-    llm = LLM(MODEL, LLMCache(cache.get, cache.__setitem__), completer(MODEL))
+    llm = LLM(MODEL, LLMCache(cache.get, lambda key, answer, _: cache.__setitem__(key, answer)), completer(MODEL))
     row = live_triage(TriageFiles(), encode, llm)(request(ANGRY))
     assert row["triage_source"] == f"llm:{MODEL}" and row["summary"] == "Wants a refund." and len(prompts) == 1
     assert {"churn", "legal_threat"} <= set(row["escalation_signals"]) and row["escalation"]  # rules outvote it

@@ -74,7 +74,7 @@ def run(doc: ThemeDocs, mock: object, cache: dict | None = None):
     cache = {} if cache is None else cache
     fallback = extractive_summary(doc)
     complete = completer(MODEL, {"mock_response": mock})
-    out = llm_core.llm_summary(doc, MODEL, fallback, llm_core.LLMCache(cache.get, cache.__setitem__), complete)
+    out = llm_core.llm_summary(doc, MODEL, fallback, llm_core.LLMCache(cache.get, lambda key, answer, _: cache.__setitem__(key, answer)), complete)
     return out, fallback, cache
 
 
@@ -91,6 +91,16 @@ def test_valid_answer_is_used_and_cached(doc, monkeypatch):
     assert len(cache) == 1 and len(calls.messages) == 1
     again, _, _ = run(doc, "not used: answered from the cache", cache)
     assert again == out and len(calls.messages) == 1
+
+
+def test_a_cached_summary_records_the_tickets_its_prompt_held(doc):
+    """An answer cached by prompt hash named nobody: erasing a ticket it quoted could not find it."""
+    rows = llm_core.sample_for_prompt(doc)
+    asked: dict[str, list[str]] = {}
+    cache = llm_core.LLMCache(lambda key: None, lambda key, said, tickets: asked.__setitem__(key, list(tickets)))
+    complete = completer(MODEL, {"mock_response": answer([doc.ticket_ids[rows[0]]], [doc.texts[rows[0]]])})
+    llm_core.llm_summary(doc, MODEL, extractive_summary(doc), cache, complete)
+    assert list(asked.values()) == [[doc.ticket_ids[i] for i in rows]]
 
 
 def test_a_message_sent_again_is_read_once_while_the_theme_has_other_messages(doc):

@@ -243,7 +243,7 @@ def test_drafts_are_asked_concurrently_each_for_its_own_ticket(provider):
                         [f"Answer {i}." for i in range(4)])
     waiting = pd.DataFrame({"ticket_id": [f"new:{i}" for i in range(4)], "text": [f"ticket {i}" for i in range(4)]})
     cache: dict[str, str] = {}
-    llm = LLM(MODEL, LLMCache(cache.get, cache.__setitem__),
+    llm = LLM(MODEL, LLMCache(cache.get, lambda key, answer, _: cache.__setitem__(key, answer)),
               completer(MODEL, completion_kwargs(5, api_base=provider.url + "/v1")))
     out = draft_frame(waiting, np.eye(4, dtype=np.float32), index, k=2, llm=llm, workers=4)
     assert provider.most_in_flight > 1 and len(cache) == 4

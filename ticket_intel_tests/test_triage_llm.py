@@ -50,7 +50,7 @@ def run(text: str, config, cache: dict | None = None):
     taxonomy, routing = config
     offline = triage_one(text, taxonomy, routing)
     cache = {} if cache is None else cache
-    row = triage_llm.llm_triage(text, offline, taxonomy, routing, MODEL, LLMCache(cache.get, cache.__setitem__),
+    row = triage_llm.llm_triage(text, offline, taxonomy, routing, MODEL, LLMCache(cache.get, lambda key, answer, _: cache.__setitem__(key, answer)),
                                 completer(MODEL))
     return row, offline, cache
 

@@ -212,8 +212,9 @@ def _answer(raw: str, grounds: Sequence[Match], method: str) -> Draft:
 
 
 def llm_draft(ticket_text: str, grounds: Sequence[Match], model: str, cache: LLMCache, complete: Complete,
-              language: str | None = None) -> Draft:
-    """A draft by the LLM from the evidence (redacted text only); the template draft on any failure."""
+              language: str | None = None, ticket_id: str | None = None) -> Draft:
+    """A draft by the LLM from the evidence (redacted text only); the template draft on any failure.
+    Its cached answer records the ticket (`ticket_id`, when stored) and the grounds it was built from."""
     fallback = template_draft(grounds, language)
     if not grounds:
         return fallback
@@ -239,7 +240,7 @@ def llm_draft(ticket_text: str, grounds: Sequence[Match], model: str, cache: LLM
             reason = str(exc)[:200]
             break
         judged(complete, None)
-        cache.put(key, raw)
+        cache.put(key, raw, [*([ticket_id] if ticket_id else []), *(g.ticket_id for g in grounds)])
         return draft
     else:
         judged(complete, reason)  # both answers invalid (not a provider failure)
@@ -257,14 +258,14 @@ class LLM:
 
 
 def draft_reply(ticket_text: str, matches: Sequence[Match], floor: float, llm: LLM | None = None,
-                language: str | None = None) -> Draft:
+                language: str | None = None, ticket_id: str | None = None) -> Draft:
     """The draft for one (redacted) ticket from its similar resolved tickets: by the LLM when one is
     configured, else by the template; in the ticket's `language` (detected from its text when None)."""
     grounds = evidence(matches, floor)
     language = detect_language(ticket_text) if language is None else language
     if llm is None:
         return template_draft(grounds, language)
-    return llm_draft(ticket_text, grounds, llm.model, llm.cache, llm.complete, language)
+    return llm_draft(ticket_text, grounds, llm.model, llm.cache, llm.complete, language, ticket_id)
 
 
 DRAFT_COLUMNS = ["ticket_id", "draft", "method", "cited_ticket_ids", "top_similarity", "note"]
@@ -278,7 +279,7 @@ def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int
     tickets = list(zip(waiting["ticket_id"], waiting["text"], vectors, strict=True))
     languages = waiting["language"] if "language" in waiting else [None] * len(waiting)
     drafts = in_parallel([partial(draft_reply, text, similar(index, vector, k, ticket_id, text), index.floor, llm,
-                                  language if isinstance(language, str) else None)
+                                  language if isinstance(language, str) else None, ticket_id)
                           for (ticket_id, text, vector), language in zip(tickets, languages, strict=True)],
                          workers)
     rows = [{"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,

@@ -190,10 +190,12 @@ def _grounded(answer: LLMAnswer, doc: ThemeDocs, rows: list[int], fallback: Them
 
 @dataclass(frozen=True)
 class LLMCache:
-    """Answers by prompt hash (the model name is part of the hash), kept in the warehouse."""
+    """Answers by prompt hash (the model name is part of the hash), kept in the warehouse with the
+    tickets whose text the prompt held: a hash cannot be searched for a person, so erasure and
+    retention delete an answer by those (warehouse/erasure.py `llm_answers`)."""
 
     get: Callable[[str], str | None]
-    put: Callable[[str, str], None]
+    put: Callable[[str, str, Sequence[str]], None]  # prompt hash, answer, the prompt's tickets
 
 
 class ProviderError(RuntimeError):
@@ -356,9 +358,9 @@ def locked(cache: LLMCache) -> LLMCache:
         with lock:
             return cache.get(key)
 
-    def put(key: str, answer: str) -> None:
+    def put(key: str, answer: str, tickets: Sequence[str]) -> None:
         with lock:
-            cache.put(key, answer)
+            cache.put(key, answer, tickets)
 
     return LLMCache(get=get, put=put)
 
@@ -398,7 +400,7 @@ def llm_summary(doc: ThemeDocs, model: str, fallback: ThemeSummary, cache: LLMCa
     got = ask(messages, complete, _parse, doc.theme_id)
     if got is None:
         return fallback
-    cache.put(key, got[0])
+    cache.put(key, got[0], [doc.ticket_ids[i] for i in rows])
     return _grounded(got[1], doc, rows, fallback).model_copy(update={"summarizer": f"llm:{model}"})
 
 

@@ -165,7 +165,7 @@ def llm_triage(text: str, offline: Mapping[str, Any], taxonomy: TriageTaxonomy, 
     got = ask(messages, complete, partial(parse_answer, taxonomy=taxonomy), "a ticket's triage")
     if got is None:
         return {**offline, "summary": None, "goal": None}
-    cache.put(key, got[0])
+    cache.put(key, got[0], [str(offline["ticket_id"])] if offline.get("ticket_id") else [])
     return merge(offline, got[1], taxonomy, routing, model, text)
 
 

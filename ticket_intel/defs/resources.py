@@ -411,7 +411,7 @@ class LLMConfig(dg.ConfigurableResource):
         """The model's answers cached in the warehouse by prompt hash; the step's one connection is
         used by one of its LLM threads at a time (`locked`)."""
         return locked(LLMCache(get=lambda key: warehouse.llm_cached(con, key),
-                               put=lambda key, answer: warehouse.llm_store(con, key, self.model, answer)))
+                               put=lambda key, answer, tickets: warehouse.llm_store(con, key, self.model, answer, tickets)))
 
 
 LLM_COST = "llm_cost_usd"  # a step's LLM spend in its materialization's metadata

@@ -25,6 +25,7 @@ from ticket_intel.warehouse.personal import (
     ALERT_EXAMPLES,
     COPIED_TEXT,
     EMBEDDING_CACHE,
+    LLM_ANSWERS,
     QUOTED_TEXTS,
     TICKET_ID_LISTS,
     TICKET_TABLES,
@@ -80,6 +81,7 @@ def plan_erasure(con: duckdb.DuckDBPyConnection, customers: Sequence[str], ticke
         e.rows[EMBEDDING_CACHE] = _run(con, f"SELECT count(*) FROM {EMBEDDING_CACHE} WHERE text_hash IN "
                                        f"({_ERASED_HASHES})", params).fetchone()[0]
     e.rows.update(kept_rows_naming(con, e.tickets))
+    e.rows.update(llm_answers(con, e.tickets, delete=False))
     e.rows.update(_account_claims(con, _lone_accounts(con, e.tickets), delete=False))
     weeks = list(_run(con, f"SELECT min(week_start), max(week_start) FROM ({_ERASED_WEEKS})", params).fetchone())
     if weeks[0] is not None:
@@ -136,6 +138,7 @@ def erase(con: duckdb.DuckDBPyConnection, customers: Sequence[str], tickets: Seq
 
     def delete() -> None:
         scrub_kept_rows(con, e.tickets)
+        llm_answers(con, e.tickets, delete=True)
         _account_claims(con, _lone_accounts(con, e.tickets), delete=True)
         if EMBEDDING_CACHE in e.rows:
             _run(con, f"DELETE FROM {EMBEDDING_CACHE} WHERE text_hash IN ({_ERASED_HASHES})", params)
@@ -160,6 +163,19 @@ def kept_rows_naming(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> 
     for table, column, _, _ in _scrubbed(con, tickets):
         rows[f"{table}.{column}"] = rows.get(f"{table}.{column}", 0) + 1
     return rows
+
+
+def llm_answers(con: duckdb.DuckDBPyConnection, tickets: Sequence[str], delete: bool) -> dict[str, int]:
+    """The cached LLM answers whose prompt held one of `tickets` (deleted with `delete`), and those that
+    record no tickets: no one can tell whose they are. None when no ticket goes."""
+    table, column = LLM_ANSWERS
+    if not tickets or not table_exists(con, table):
+        return {}
+    where = f"{column} IS NULL OR list_has_any({column}, $t)"
+    n = con.execute(f"SELECT count(*) FROM {table} WHERE {where}", {"t": list(tickets)}).fetchone()[0]
+    if delete and n:
+        con.execute(f"DELETE FROM {table} WHERE {where}", {"t": list(tickets)})
+    return {table: n}
 
 
 def scrub_kept_rows(con: duckdb.DuckDBPyConnection, tickets: Sequence[str]) -> None:

@@ -29,3 +29,6 @@ QUOTED_TEXTS = {"staging.redacted_tickets": ("text", "meaning_text", "subject"),
 # had (often a household, named after the person) goes with them.
 ACCOUNT_SEGMENTS = "marts.theme_segments"
 ACCOUNT_NOTES = ("marts.ranked_themes", "notes")
+# LLM answers by prompt hash, each with the tickets its prompt held: an answer goes with any of them,
+# and one that records none (written before they were recorded) with any erasure or retention.
+LLM_ANSWERS = ("ops.llm_cache", "ticket_ids")

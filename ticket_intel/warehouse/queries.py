@@ -291,8 +291,10 @@ def llm_cached(con: duckdb.DuckDBPyConnection, prompt_hash: str) -> str | None:
     return scalar(con, "SELECT response FROM ops.llm_cache WHERE prompt_hash = ?", [prompt_hash])
 
 
-def llm_store(con: duckdb.DuckDBPyConnection, prompt_hash: str, model: str, response: str) -> None:
-    row = {"prompt_hash": prompt_hash, "model": model, "response": response, "created_at": _now()}
+def llm_store(con: duckdb.DuckDBPyConnection, prompt_hash: str, model: str, response: str,
+              tickets: Sequence[str]) -> None:
+    row = {"prompt_hash": prompt_hash, "model": model, "response": response, "created_at": _now(),
+           "ticket_ids": list(tickets)}
     insert_missing(con, "ops.llm_cache", pd.DataFrame([row]))
 
 

@@ -23,6 +23,7 @@ from ticket_intel.warehouse.erasure import (
     clear_reports,
     delete_report_files,
     kept_rows_naming,
+    llm_answers,
     reports_holding,
     scrub_kept_rows,
 )
@@ -77,7 +78,8 @@ def retired_rows(con: duckdb.DuckDBPyConnection, cutoff: date) -> dict[str, int]
     if table_exists(con, EMBEDDING_CACHE):
         counts[EMBEDDING_CACHE] = int(con.execute(f"SELECT count(*) FROM {EMBEDDING_CACHE} WHERE text_hash IN "
                                                   f"({_RETIRED_HASHES})", {"cutoff": cutoff}).fetchone()[0])
-    return counts | kept_rows_naming(con, retired_tickets(con, cutoff))
+    tickets = retired_tickets(con, cutoff)
+    return counts | kept_rows_naming(con, tickets) | llm_answers(con, tickets, delete=False)
 
 
 def _retired(table: str) -> str:
@@ -100,7 +102,9 @@ def retire(con: duckdb.DuckDBPyConnection, cutoff: date, keep_weeks: int, rewrit
     counts = retired_rows(con, cutoff)
 
     def delete() -> None:
-        scrub_kept_rows(con, retired_tickets(con, cutoff))  # while their texts tell their quotes
+        tickets = retired_tickets(con, cutoff)
+        scrub_kept_rows(con, tickets)  # while their texts tell their quotes
+        llm_answers(con, tickets, delete=True)
         if EMBEDDING_CACHE in counts:  # before the tickets that name the hashes go
             con.execute(f"DELETE FROM {EMBEDDING_CACHE} WHERE text_hash IN ({_RETIRED_HASHES})", {"cutoff": cutoff})
         for table in (t for t in TICKET_TABLES if t in counts):

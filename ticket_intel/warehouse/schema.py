@@ -430,6 +430,13 @@ def _v33_summary_taxonomy(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN IF NOT EXISTS taxonomy_digest VARCHAR")
 
 
+def _v34_llm_cache_tickets(con: duckdb.DuckDBPyConnection) -> None:
+    """Each cached LLM answer records the tickets whose text its prompt held, so erasure and retention
+    delete the answers built from the tickets they delete (a prompt's hash names nobody). Rows written
+    before hold NULL: no one can tell whose, and the next erasure or retention deletes them."""
+    con.execute("ALTER TABLE ops.llm_cache ADD COLUMN IF NOT EXISTS ticket_ids VARCHAR[]")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -473,6 +480,7 @@ MIGRATIONS = (
     Migration(31, "erased tickets are denylisted", _v31_erased_tickets),
     Migration(32, "a surge of the whole queue is one alert, naming the spikes that rose with it", _v32_queue_surges),
     Migration(33, "theme summaries record the taxonomy their product areas were built with", _v33_summary_taxonomy),
+    Migration(34, "cached LLM answers record the tickets their prompt held", _v34_llm_cache_tickets),
 )
 LATEST = MIGRATIONS[-1].version
 
