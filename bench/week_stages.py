@@ -30,6 +30,7 @@ from ticket_intel.defs.resources import (
     TriageConfig,
 )
 from ticket_intel.defs.summaries import summarize_week
+from ticket_intel.run_inputs import theme_config
 
 RUN_ID = "bench.week_stages"
 
@@ -43,7 +44,7 @@ def measure(path: str, week: date, window_weeks: int) -> list[tuple[str, float, 
     with wh.open_warehouse(path) as con:
         ctx, load = timed(lambda: wh.load_week_context(con, week, window_weeks))
         taxonomy = tax.load(ranking.taxonomy)
-        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, tax.version(ranking.taxonomy), llm, llm.caller(), RUN_ID, ranking.min_week_tickets, escalation))
+        summaries, summarize = timed(lambda: summarize_week(con, ctx, taxonomy, theme_config(), llm, llm.caller(), RUN_ID, ranking.min_week_tickets, escalation))
         inputs = product_inputs(con, embedding)
         ranked, rank = timed(lambda: rank_and_store(
             con, families.with_born_apart(ctx, alerting)[0], ranking.settings(), RUN_ID, inputs, judged, escalation))

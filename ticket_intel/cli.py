@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import duckdb
@@ -52,13 +52,11 @@ from ticket_intel.core.review import (
 )
 from ticket_intel.core.sources import file_summary
 from ticket_intel.core.vocabulary import plural
+from ticket_intel.core.week_config import TAXONOMY, differences, keep_settings, said
 from ticket_intel.core.weeks import WEEK_FORMS, parse_week, span, window
 from ticket_intel.warehouse import access
 from ticket_intel.warehouse.retention import apply_retention, retain
 from ticket_intel.warehouse.target import cli_flag
-
-if TYPE_CHECKING:
-    from ticket_intel.core.taxonomy import Version
 
 SAMPLE_INBOX = PROJECT_ROOT / "data" / "sample"
 
@@ -275,11 +273,11 @@ def run_failure(events: Sequence[Any]) -> str:
 
 
 def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED,
-                 replace_taxonomy: bool = False) -> runner.WeekPlan:
+                 replace_config: bool = False) -> runner.WeekPlan:
     """Materialize the whole graph for the weeks the inbox touches, as one Dagster run. The inbox is
     read by its absolute path, the one the UI's runs read (`runner.configure`), so a file is one
-    `source_file` whichever started the run. Weeks built with another taxonomy are run only with
-    `replace_taxonomy` (`taxonomy_change`)."""
+    `source_file` whichever started the run. Weeks built with other settings that shape themes are run
+    only with `replace_config` (`config_change`)."""
     from ticket_intel.warehouse.staging import parse_once
 
     inbox = inbox.resolve()
@@ -287,7 +285,7 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED,
         raise FileNotFoundError(f"inbox folder not found: {inbox}")
     home = _using(warehouse, inbox)
     with parse_once():  # the run's raw_tickets takes over the week discovery's staged inbox if unchanged
-        plan, result = _plan_and_execute(inbox, warehouse, home, weeks, replace_taxonomy)
+        plan, result = _plan_and_execute(inbox, warehouse, home, weeks, replace_config)
     if result is None:  # an idle run ingested nothing: the last run's files would read as this one's
         return plan
     _print_ingest(warehouse, inbox)
@@ -303,11 +301,11 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED,
 
 
 def run_then(inbox: Path, warehouse: Path, weeks: str, show: Callable[[runner.WeekPlan], None],
-             replace_taxonomy: bool = False) -> None:
+             replace_config: bool = False) -> None:
     """Run, `show` what the run made, and only then fail with its failed checks: they fail a CI
     gate, while the weeks' outputs are written either way."""
     try:
-        plan = run_pipeline(inbox, warehouse, weeks, replace_taxonomy)
+        plan = run_pipeline(inbox, warehouse, weeks, replace_config)
     except ChecksFailed as failed:
         show(failed.plan)
         raise
@@ -332,7 +330,7 @@ def llm_calls_not_made(result: Any) -> int:
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str,
-                      replace_taxonomy: bool) -> tuple[runner.WeekPlan, Any]:
+                      replace_config: bool) -> tuple[runner.WeekPlan, Any]:
     """The plan and, unless it is idle, the result of the run of its weeks."""
     runner.check_config(*(settings.value(f"TICKET_INTEL_{name}") for name in ("TAXONOMY", "TRIAGE", "ROUTING", "ESCALATION")))
     counts, files, cut, digests = runner.configured_inbox_weeks(inbox)
@@ -363,7 +361,7 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str,
     click.echo(plan.describe())
     if plan.idle:
         return plan, None
-    if (change := taxonomy_change(warehouse, plan.start, plan.end, replace_taxonomy)) is not None:
+    if (change := config_change(warehouse, plan.start, plan.end, replace_config)) is not None:
         click.echo(change)
     raised = _alerts(warehouse, plan)
     result = execute(warehouse, plan.start, plan.end)
@@ -372,36 +370,22 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str,
     return plan, result
 
 
-REPLACE_TAXONOMY = "--replace-taxonomy"
+REPLACE_CONFIG, REPLACE_TAXONOMY = "--replace-config", "--replace-taxonomy"  # the second: its older name
 
 
-def taxonomy_change(warehouse: Path, start: date, end: date, replace: bool) -> str | None:
-    """The line saying that weeks `start`..`end` (or, none summarized, the latest week before) were
-    built with another taxonomy than this shell's, or None. Without `replace` it is refused: a shell
-    that lacks a backfill's TICKET_INTEL_TAXONOMY would quietly give the weeks it runs the old areas."""
-    from ticket_intel.core import taxonomy as tax
-
-    current = tax.version(settings.value("TICKET_INTEL_TAXONOMY"))
-    if (other := tax.other_than(current, built := _built_with(warehouse, start, end))) is None:
+def config_change(warehouse: Path, start: date, end: date, replace: bool) -> str | None:
+    """The line saying which settings that shape themes weeks `start`..`end` (or, none recorded, the
+    latest week before) were built with otherwise than this shell has them, or None. Without `replace`
+    it is refused: a shell that lacks a backfill's variable would quietly build the weeks it runs
+    another way than the weeks around them."""
+    current, differ = runner.config_differences(warehouse, start, end)
+    if not differ:
         return None
     if replace:
-        return f"taxonomy: {other}; the weeks run take this shell's, {current}"
-    raise ValueError(f"taxonomy: {other}, not this shell's TICKET_INTEL_TAXONOMY {current}; nothing run. Run with "
-                     f"{tax.keep_setting(current, built)} to keep their product areas, or pass {REPLACE_TAXONOMY} to "
-                     "give the weeks run this shell's")
-
-
-def _built_with(warehouse: Path, start: date, end: date) -> dict[date, Version]:
-    """The taxonomy each summarized week of `start`..`end` was built with, or, none was, the latest
-    week's before `start` (a new week continues it); none for a warehouse not made, busy, or whose
-    weeks were summarized before it was recorded."""
-    try:
-        with access.open_snapshot(warehouse) as con:
-            found = wh.week_taxonomies(con, start, end)
-            before = wh.week_taxonomies(con, None, start - timedelta(weeks=1)) if not found else {}
-    except (FileNotFoundError, access.WarehouseBusy, duckdb.Error):
-        return {}
-    return found or dict(sorted(before.items())[-1:])
+        return f"settings that shape themes: {said(current, differ)}; the weeks run take this shell's"
+    raise ValueError(f"settings that shape themes: {said(current, differ)}; nothing run. Run with "
+                     f"{keep_settings(differ)} to build them as they were, or pass {REPLACE_CONFIG} to build the "
+                     "weeks run with this shell's")
 
 
 def withdrawn(before: set[tuple[date, str, str, str]], after: set[tuple[date, str, str, str]]) -> list[str]:
@@ -514,11 +498,12 @@ def _print_reports(warehouse: Path, start: date, end: date) -> None:
 @click.option("--weeks", type=Weeks(), default=runner.CHANGED, show_default=True, help=runner.WEEKS_HELP)
 @click.option("--prune", is_flag=True, help="Remove, in the weeks run, the tickets of exports no longer in INBOX "
               "(by default they are kept and reported).")
-@click.option(REPLACE_TAXONOMY, "replace_taxonomy", is_flag=True,
-              help="Run weeks built with another taxonomy than TICKET_INTEL_TAXONOMY's, giving them its product "
-              "areas (without it such a run is refused, naming both).")
+@click.option(REPLACE_CONFIG, REPLACE_TAXONOMY, "replace_config", is_flag=True,
+              help="Run weeks built with other settings that shape themes (the embedding model, seed, thresholds, "
+              "window, taxonomy) than this shell's, building them with this shell's (without it such a run is "
+              "refused, naming each setting and its weeks).")
 @friendly
-def run(inbox: Path, warehouse: Path, weeks: str, prune: bool, replace_taxonomy: bool) -> None:
+def run(inbox: Path, warehouse: Path, weeks: str, prune: bool, replace_config: bool) -> None:
     """Ingest every export in INBOX and materialize the whole graph for the weeks it touches."""
     if prune:
         os.environ["TICKET_INTEL_PRUNE_GONE_EXPORTS"] = "true"
@@ -528,7 +513,7 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool, replace_taxonomy:
         _print_waiting(warehouse)
         click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}")
 
-    run_then(inbox, warehouse, weeks, show, replace_taxonomy)
+    run_then(inbox, warehouse, weeks, show, replace_config)
 
 
 @main.command()
@@ -824,18 +809,21 @@ def _other_taxonomy(warehouse: Path, start: date, end: date) -> str | None:
     from ticket_intel.defs.run_guard import prepare_instance
     from ticket_intel.defs.sources import weeks_behind
 
-    current = tax.version(settings.value("TICKET_INTEL_TAXONOMY"))
+    current = {TAXONOMY: tax.version(settings.value(TAXONOMY))}
     weeks = [w.isoformat() for w in window(end, (end - start).days // 7 + 1)]
-    if not (behind := weeks_behind(prepare_instance(), "cluster_summaries", "taxonomy", current.digest, weeks,
-                                   unknown=False)):
+    if not (behind := weeks_behind(prepare_instance(), "cluster_summaries", "taxonomy", current[TAXONOMY].value,
+                                   weeks, unknown=False)):
         return None
     with access.open_snapshot(warehouse) as con:
-        used = wh.week_taxonomies(con, date.fromisoformat(behind[0]), date.fromisoformat(behind[-1]))
-    theirs = tax.other_than(current, used) or "not recorded (summarized before the warehouse recorded it)"
-    return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than this shell's "
-            f"TICKET_INTEL_TAXONOMY {current}: {theirs}; the decision is recorded, not applied. Run "
-            f"`ticket-intel review apply` with {tax.keep_setting(current, used)}, or `ticket-intel run --weeks all "
-            f"{REPLACE_TAXONOMY}` to give every week this shell's taxonomy instead (undoing theirs).")
+        built = wh.week_configs(con, date.fromisoformat(behind[0]), date.fromisoformat(behind[-1]))
+    differ = differences(current, {w: {TAXONOMY: c[TAXONOMY]} for w, c in built.items() if TAXONOMY in c})
+    theirs = said(current, differ) if differ else (f"theirs not recorded (summarized before the warehouse recorded "
+                                                   f"it), not this shell's {current[TAXONOMY]}")
+    return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than this shell's: {theirs}; "
+            "the decision is "
+            f"recorded, not applied. Run `ticket-intel review apply` with "
+            f"{keep_settings(differ) or 'TICKET_INTEL_TAXONOMY as the weeks had it'}, or `ticket-intel run --weeks all "
+            f"{REPLACE_CONFIG}` to give every week this shell's taxonomy instead (undoing theirs).")
 
 
 def summarizer_change(written_by: set[str], model: str) -> str | None:

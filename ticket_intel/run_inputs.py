@@ -20,6 +20,7 @@ from ticket_intel import settings
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources.parse_cache import installed
+from ticket_intel.core.week_config import Value
 
 PACKAGE = Path(__file__).parent
 # raw_tickets metadata: {week: ticket digest} of the weeks it ran (`Stage.week_digests`, "" for a
@@ -44,6 +45,17 @@ def inputs_digest(inbox: Path) -> str:
     side = side_inputs_digest(settings.value("TICKET_INTEL_HELP_CENTER"), settings.value("TICKET_INTEL_RELEASES"), inbox)
     digest.update(f"side={side}\0code={code_digest()}".encode())
     return digest.hexdigest()[:16]
+
+
+def theme_config() -> dict[str, Value]:
+    """The settings that shape a week's themes and their areas (`Setting.themes`) as this process has
+    them, as each week records them: a file by its content digest and absolute path."""
+    def value(s: settings.Setting) -> Value:
+        named = settings.value(s.env)
+        if s.shapes != settings.FILE or not named:
+            return Value(named)
+        return Value(_content_digest(named), str(tax.locate(named).resolve()))
+    return {s.env: value(s) for s in settings.SETTINGS if s.themes}
 
 
 def _content_digest(named: str) -> str:

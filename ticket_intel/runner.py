@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import shutil
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -34,6 +35,7 @@ from ticket_intel.core.rates import CutWeek, cut_short
 from ticket_intel.core.sources import whole_reads
 from ticket_intel.core.sources.zones import local_zone, zone
 from ticket_intel.core.vocabulary import plural
+from ticket_intel.core.week_config import Differences, Value, differences, keep_settings, said
 from ticket_intel.core.weeks import parse_week, span, week_start
 from ticket_intel.warehouse import access, target
 from ticket_intel.warehouse.ingest import kept_week_counts
@@ -151,6 +153,41 @@ def held_for_config(taxonomy: str, triage: str, routing: str, escalation: str = 
     except ValueError as exc:
         return f"waiting for the configuration to be fixed: {exc}"
     return None
+
+
+def built_with(warehouse: str | Path, start: date, end: date) -> dict[date, dict[str, Value]]:
+    """The configuration each week of `start`..`end` recorded, or, none did, the latest week's before
+    `start` (a new week continues it); none for a warehouse not made, busy, or whose weeks were built
+    before it was recorded."""
+    try:
+        with access.open_snapshot(warehouse) as con:
+            found = wh.week_configs(con, start, end)
+            before = wh.week_configs(con, None, start - timedelta(weeks=1)) if not found else {}
+    except (FileNotFoundError, access.WarehouseBusy, duckdb.Error):
+        return {}
+    return found or dict(sorted(before.items())[-1:])
+
+
+def config_differences(warehouse: str | Path, start: date, end: date) -> tuple[dict[str, Value], Differences]:
+    """This process's settings that shape themes, and those of them weeks `start`..`end` (or the
+    latest week before) were built with otherwise: one comparison for `run` and the daemon."""
+    from ticket_intel.run_inputs import theme_config
+
+    current = theme_config()
+    return current, differences(current, built_with(warehouse, start, end))
+
+
+def held_for_week_config(warehouse: str | Path, inbox: str | Path, start: date, end: date) -> str | None:
+    """Why an unattended run of `start`..`end` must not start: the daemon's settings that shape themes
+    differ from those the weeks (or the latest week before) were built with, said with the command
+    that rebuilds every week with the daemon's. A forgotten variable would mix weeks built two ways."""
+    current, differ = config_differences(warehouse, start, end)
+    if not differ:
+        return None
+    return (f"{span(start, end)} not run: settings that shape themes: {said(current, differ, 'the daemon')}. Set "
+            f"{keep_settings(differ)} for the daemon to build them as the weeks were, or rebuild every week with "
+            f"the daemon's: ticket-intel run --inbox {shlex.quote(str(inbox))} {target.cli_flag(warehouse)} "
+            "--weeks all --replace-config")
 
 
 def first_rankable_week(counts: Counter[date], min_week_tickets: int, window_weeks: int) -> date:

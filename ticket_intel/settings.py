@@ -31,14 +31,16 @@ class Setting:
     meaning: str
     load_time: bool = False  # read when definitions load: it shapes the graph
     shapes: str = VALUE  # what of it shapes a week's results (run_inputs.py): its VALUE, the FILE it names, or nothing
+    themes: bool = False  # read by a stage that builds the week's themes or their areas: recorded per week
 
     @property
     def yaml_key(self) -> str:
         return self.env.removeprefix(PREFIX).lower()
 
 
-def _s(name: str, default: object, meaning: str, load_time: bool = False, shapes: str = VALUE) -> Setting:
-    return Setting(PREFIX + name, str(default), meaning, load_time, shapes)
+def _s(name: str, default: object, meaning: str, load_time: bool = False, shapes: str = VALUE,
+       themes: bool = False) -> Setting:
+    return Setting(PREFIX + name, str(default), meaning, load_time, shapes, themes)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -63,46 +65,46 @@ SETTINGS: tuple[Setting, ...] = (
        "the inbox's `releases.csv` or `releases.json`, if any)", shapes=FILE),
     _s("ORDER_PATTERNS", "", "extra regular expressions for order numbers to redact, one per line"),
     _s("KEEP_WORDS", "", "comma-separated words never redacted as names (product names)"),
-    _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)"),
-    _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)"),
+    _s("EMBEDDING_MODEL", "all-MiniLM-L6-v2", "sentence-transformers model (the bundled one loads offline)", themes=True),
+    _s("EMBEDDING_BACKEND", "onnx", "`onnx`, `onnx-int8` or `torch` (see docs/themes.md)", themes=True),
     _s("EMBEDDING_BATCH_SIZE", 64, "texts per length-sorted embedding batch", shapes=OPERATIONAL),
     _s("WRITER_WAIT_SECONDS", 1800, "how long a run or review waits for the run writing the warehouse before giving up",
        shapes=OPERATIONAL),
     _s("CONTEXT_CACHE_MB", 1024, "memory a run keeps week contexts in (each week's clustered window and vectors, "
        "read once and shared by summaries, ranking, alerts and the report); a backfill's weeks past it are read "
        "again by each stage, a weekly run's week is always kept", shapes=OPERATIONAL),
-    _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True),
+    _s("WINDOW_WEEKS", 8, "weeks of history each week's clustering and trend see", load_time=True, themes=True),
     _s("PARTITIONS_START", "2015-01-05", "first weekly partition (a Monday); unset, a warehouse's first "
        "`ticket-intel run` chooses it from the data and records it in the warehouse's instance folder",
        load_time=True),
     _s("REFIT_WEEKS", "window", "a week's themes are fit in full when the last full fit is this many weeks old "
        "(`window`: the window's length; 0 or 1: every week), else placed into last week's "
-       "themes (docs/themes.md)"),
-    _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)"),
+       "themes (docs/themes.md)", themes=True),
+    _s("SEED", 42, "clustering seed (same input and seed give the same themes and ids)", themes=True),
     _s("EMBEDDING_LANGUAGES", "en", "languages the embedding model understands (`*` for a multilingual model); "
-       "tickets in others are counted per language, not themed"),
+       "tickets in others are counted per language, not themed", themes=True),
     _s("THEMES_BY_PRODUCT", "auto", "cluster each product (brand) on its own: `auto` (when the window holds "
-       "several and most tickets name theirs), `on` or `off`"),
-    _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms", shapes=FILE),
+       "several and most tickets name theirs), `on` or `off`", themes=True),
+    _s("TAXONOMY", "taxonomy.yaml", "product areas and tag synonyms", shapes=FILE, themes=True),
     _s("TRIAGE", "triage.yaml", "triage categories and subcategories (docs/triage.md)", shapes=FILE),
     _s("ROUTING", "routing.yaml", "team, escalation team and SLA hours per triage category", shapes=FILE),
     _s("ESCALATION", "", "a team's escalation phrases (churn, legal threats, …; any language) that extend or replace "
        "the shipped ticket_intel/escalation.yaml (docs/triage.md)", shapes=FILE),
-    _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week"),
-    _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers"),
-    _s("MIN_WEEK_TICKETS", 30, "below this a week is ranked over the fewest weeks of the window that reach it"),
+    _s("MIN_THEME_TICKETS", 5, "a theme needs at least this many tickets in the week", themes=True),
+    _s("MIN_THEME_CUSTOMERS", 3, "... from at least this many distinct customers", themes=True),
+    _s("MIN_WEEK_TICKETS", 30, "below this a week is ranked over the fewest weeks of the window that reach it", themes=True),
     _s("SEVERITY_WEIGHTS", "P0=16,P1=8,P2=4,P3=2,P4=1", "impact weight per severity"),
     _s("PLAN_WEIGHTS", "free=1,trial=1,starter=1,pro=2,team=2,business=2,premium=2,paid=2,enterprise=4",
        "known plans and their impact weight (an unknown plan counts like the lowest)"),
     _s("PAID_PLANS", "", "plans that count as paid (empty: every plan weighted above the lowest)"),
-    _s("SPIKE_MIN_RATIO", 2.0, "a spike is at least this many times the baseline ..."),
-    _s("SPIKE_MAX_P_VALUE", 0.01, "... with a tail probability under the baseline below this ..."),
-    _s("SPIKE_MIN_COUNT", 10, "... and at least this many tickets"),
-    _s("SPIKE_BASELINE_WEEKS", 6, "weeks the spike baseline averages over"),
-    _s("SPIKE_MIN_BASELINE_WEEKS", 4, "weeks of history a theme needs before it can spike"),
-    _s("SPIKE_DISTRIBUTION", "poisson", "`poisson` or `negative_binomial` tail (see docs/alerts.md)"),
+    _s("SPIKE_MIN_RATIO", 2.0, "a spike is at least this many times the baseline ...", themes=True),
+    _s("SPIKE_MAX_P_VALUE", 0.01, "... with a tail probability under the baseline below this ...", themes=True),
+    _s("SPIKE_MIN_COUNT", 10, "... and at least this many tickets", themes=True),
+    _s("SPIKE_BASELINE_WEEKS", 6, "weeks the spike baseline averages over", themes=True),
+    _s("SPIKE_MIN_BASELINE_WEEKS", 4, "weeks of history a theme needs before it can spike", themes=True),
+    _s("SPIKE_DISTRIBUTION", "poisson", "`poisson` or `negative_binomial` tail (see docs/alerts.md)", themes=True),
     _s("NEW_GROUP_MAX_P_VALUE", 0.1, "level of the test for a new issue inside an old theme, per week and window: "
-       "higher finds new issues sooner and raises more false new patterns (docs/alerts.md)"),
+       "higher finds new issues sooner and raises more false new patterns (docs/alerts.md)", themes=True),
     _s("RELEASE_WINDOW_DAYS", 7, "a theme that starts or spikes at most this many days after a release is "
        "linked to it"),
     _s("FIX_ALPHA", 0.05, "level of the fix and help-center rate tests (regressions use the spike level)"),

@@ -20,6 +20,8 @@ from ticket_intel import warehouse as wh
 from ticket_intel.cli import _print_ingest, chosen_week, format_themes, main
 from ticket_intel.core import rates
 from ticket_intel.core.sources import EARLY_REASON, SUPERSEDED_REASON
+from ticket_intel.core.week_config import TAXONOMY, Value
+from ticket_intel.run_inputs import theme_config
 from ticket_intel.warehouse import access
 
 COMMANDS = [[], ["demo"], ["run"], ["dev"], ["themes"], ["export"], ["review"], ["review", "list"],
@@ -991,8 +993,8 @@ def test_a_small_queue_gets_themes_ranked_over_its_last_weeks(tmp_path):
 def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_path):
     """`ticket-intel run` again over the same inbox runs nothing; with next week's export added, that
     week alone; with an export that holds no ticket, the newest week, so its rejections are recorded;
-    with a setting that shapes themes changed, every week again; and every week into a warehouse
-    file deleted beside the instance that remembers its runs."""
+    with a setting that shapes themes changed, nothing, naming it, and with --replace-config every week
+    again; and every week into a warehouse file deleted beside the instance that remembers its runs."""
     from ticket_intel_tests.processes import child_env, cli
     from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
@@ -1005,14 +1007,14 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
                 for m in mondays for d in range(7)]
         (inbox / name).write_text(fd_csv(rows))
 
-    def run(**settings_: str) -> str:
+    def run(*flags: str, refused: bool = False, **settings_: str) -> str:
         env = child_env(TICKET_INTEL_CONFIG="", TICKET_INTEL_PARTITIONS_START="2026-08-31",
                         **settings_)
         env.pop("DAGSTER_HOME", None)
-        process = cli(["run", "--inbox", str(inbox), "--warehouse", str(warehouse)], env, tmp_path)
+        process = cli(["run", "--inbox", str(inbox), "--warehouse", str(warehouse), *flags], env, tmp_path)
         out, err = process.communicate(timeout=600)
-        assert process.returncode == 0, err[-3000:]
-        return out
+        assert process.returncode == (1 if refused else 0), err[-3000:]
+        return err if refused else out
 
     def run_ids() -> list[tuple]:
         with wh.open_warehouse(warehouse) as con:
@@ -1037,7 +1039,11 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     # It said 2, of a warehouse holding 3; and until 2026-12-06 it first ran the week again, "changed".
     assert "nothing to run: the 3 weeks with tickets" in run()
     (tmp_path / "september.csv").rename(inbox / "september.csv")
-    assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run(TICKET_INTEL_MIN_THEME_TICKETS="4")
+    said = run(refused=True, TICKET_INTEL_MIN_THEME_TICKETS="4")  # until 2026-12-07 it ran them all, silently
+    assert ("settings that shape themes: TICKET_INTEL_MIN_THEME_TICKETS 5 in weeks 2026-08-31..2026-09-14, not this "
+            "shell's 4; nothing run") in said
+    assert run_ids()[:2] == first
+    assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run("--replace-config", TICKET_INTEL_MIN_THEME_TICKETS="4")
     assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})
     for stale in (warehouse, warehouse.with_name("w.snapshot.duckdb")):  # "start fresh": the instance stays
         stale.unlink()
@@ -1357,54 +1363,65 @@ def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monk
         "rank", "theme_id", "label", "tickets", "customers", "impact"]
 
 
-def _summarized_with(warehouse: Path, built: dict[dt.date, tuple[str | None, str | None]]) -> None:
-    """A warehouse whose weeks' summaries record these taxonomies (file, digest); None: before they were."""
-    rows = pd.DataFrame({"week_start": list(built), "theme_id": "T1", "taxonomy_file": [f for f, _ in built.values()],
-                         "taxonomy_digest": [d for _, d in built.values()]})
+def _built_with(warehouse: Path, built: dict[dt.date, dict[str, Value]], summarized: list[dt.date] = ()) -> None:
+    """A warehouse whose weeks recorded these configurations, and whose `summarized` weeks have
+    summaries (with or without a record)."""
+    rows = pd.concat([wh.config_rows(week, config, "r1") for week, config in built.items()])
+    summaries = pd.DataFrame({"week_start": list(summarized), "theme_id": "T1"})
     with wh.open_warehouse(warehouse) as con:
-        wh.replace(con, [wh.Replace("marts.cluster_summaries", rows, "week_start", list(built))])
+        wh.replace(con, [wh.Replace("marts.week_configs", rows, "week_start", list(built)),
+                         wh.Replace("marts.cluster_summaries", summaries, "week_start", list(summarized))])
 
 
-def test_a_run_with_another_taxonomy_than_its_weeks_is_refused_naming_both(tmp_path, monkeypatch):
-    """A lead's shell without the data engineer's TICKET_INTEL_TAXONOMY re-ran a backfill's weeks with
-    the shipped taxonomy, silently undoing it (backfill review F): the run names both and runs nothing
-    unless told to replace it; a new week continues the latest week's taxonomy."""
-    from ticket_intel.cli import REPLACE_TAXONOMY, taxonomy_change
+def test_a_run_with_other_settings_than_its_weeks_is_refused_naming_each(tmp_path, monkeypatch):
+    """A shell without the variable a backfill had (here the seed; before, only the taxonomy was
+    recorded) re-ran its weeks another way, silently: the run names each setting that differs with its
+    weeks and runs nothing unless told to replace it (--replace-taxonomy is the same flag); a week built
+    before the record counts as unknown, not as different; a new week continues the latest week's."""
+    from ticket_intel.cli import REPLACE_CONFIG, config_change, run
     from ticket_intel.core import taxonomy as tax
 
-    shipped = tax.version(PROJECT_ROOT / "taxonomy.yaml")
+    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", "taxonomy.yaml")  # the default, as a lead's shell has it
+    monkeypatch.setenv("TICKET_INTEL_SEED", "42")
+    current = theme_config()
     edited = tmp_path / "tax_demo.yaml"
     edited.write_text((PROJECT_ROOT / "taxonomy.yaml").read_text() + "\n# Direct debits first\n")
     theirs = tax.version(edited)
     weeks = [dt.date(2026, 11, 2) + dt.timedelta(weeks=k) for k in range(4)]
-    _summarized_with(tmp_path / "w.duckdb", {weeks[0]: (None, None), weeks[1]: (shipped.file, shipped.digest),
-                                             weeks[2]: (theirs.file, theirs.digest)})
-    monkeypatch.setenv("TICKET_INTEL_TAXONOMY", "taxonomy.yaml")  # the default, as a lead's shell has it
+    _built_with(tmp_path / "w.duckdb", {
+        weeks[0]: {TAXONOMY: current[TAXONOMY]},  # recorded by migration 33: its other settings are unknown
+        weeks[1]: current,
+        weeks[2]: {**current, "TICKET_INTEL_SEED": Value("7"), TAXONOMY: theirs}})
     with pytest.raises(ValueError) as refused:
-        taxonomy_change(tmp_path / "w.duckdb", weeks[1], weeks[2], replace=False)
-    said = str(refused.value)
-    assert said.startswith(f"taxonomy: week 2026-11-16 with {edited} (digest {theirs.digest}), not this shell's")
-    assert f"{shipped.file} (digest {shipped.digest}); nothing run" in said and REPLACE_TAXONOMY in said
-    replaced = taxonomy_change(tmp_path / "w.duckdb", weeks[1], weeks[2], replace=True)
-    assert replaced == f"taxonomy: week 2026-11-16 with {theirs}; the weeks run take this shell's, {shipped}"
-    assert taxonomy_change(tmp_path / "w.duckdb", weeks[0], weeks[1], replace=False) is None  # one unknown, one same
-    with pytest.raises(ValueError, match="week 2026-11-16 with"):  # the new week, after the latest
-        taxonomy_change(tmp_path / "w.duckdb", weeks[3], weeks[3], replace=False)
+        config_change(tmp_path / "w.duckdb", weeks[1], weeks[2], replace=False)
+    assert str(refused.value) == (
+        "settings that shape themes: TICKET_INTEL_SEED 7 in week 2026-11-16, not this shell's 42; "
+        f"TICKET_INTEL_TAXONOMY {edited} (digest {theirs.value}) in week 2026-11-16, not this shell's "
+        f"{current[TAXONOMY]}; nothing run. Run with TICKET_INTEL_SEED=7 TICKET_INTEL_TAXONOMY={edited} to build "
+        f"them as they were, or pass {REPLACE_CONFIG} to build the weeks run with this shell's")
+    replaced = config_change(tmp_path / "w.duckdb", weeks[1], weeks[2], replace=True)
+    assert replaced.startswith("settings that shape themes: TICKET_INTEL_SEED 7 in week 2026-11-16, not this shell's 42")
+    assert replaced.endswith("the weeks run take this shell's")
+    assert config_change(tmp_path / "w.duckdb", weeks[0], weeks[1], replace=False) is None  # unknown, then the same
+    with pytest.raises(ValueError, match="TICKET_INTEL_SEED 7 in week 2026-11-16"):  # the new week, after the latest
+        config_change(tmp_path / "w.duckdb", weeks[3], weeks[3], replace=False)
+    monkeypatch.setenv("TICKET_INTEL_SEED", "7")
     monkeypatch.setenv("TICKET_INTEL_TAXONOMY", str(edited))
-    assert taxonomy_change(tmp_path / "w.duckdb", weeks[3], weeks[3], replace=False) is None
-    assert taxonomy_change(tmp_path / "new.duckdb", weeks[3], weeks[3], replace=False) is None  # not made yet
+    assert config_change(tmp_path / "w.duckdb", weeks[3], weeks[3], replace=False) is None
+    assert config_change(tmp_path / "new.duckdb", weeks[3], weeks[3], replace=False) is None  # not made yet
+    flags = next(p for p in run.params if p.name == "replace_config")
+    assert flags.opts == [REPLACE_CONFIG, "--replace-taxonomy"]  # the older name, as scripts use it
 
 
 def test_weeks_summarized_before_their_taxonomy_was_recorded_take_the_digest_they_read(tmp_path):
     """Weeks summarized before migration 33 are unknown until given the digest Dagster recorded; a
     week that has one keeps it."""
-    from ticket_intel.core import taxonomy as tax
-
     weeks = [dt.date(2026, 11, 2), dt.date(2026, 11, 9)]
-    _summarized_with(tmp_path / "w.duckdb", {weeks[0]: (None, None), weeks[1]: ("/srv/b.yaml", "bbbb")})
+    _built_with(tmp_path / "w.duckdb", {weeks[1]: {TAXONOMY: Value("bbbb", "/srv/b.yaml")}}, summarized=weeks)
     with wh.open_warehouse(tmp_path / "w.duckdb") as con:
-        assert wh.week_taxonomies(con) == {weeks[1]: tax.Version("/srv/b.yaml", "bbbb")}
+        assert wh.week_configs(con) == {weeks[1]: {TAXONOMY: Value("bbbb", "/srv/b.yaml")}}
         assert wh.weeks_without_taxonomy(con) == [weeks[0]]
-        wh.record_taxonomies(con, {weeks[0]: tax.Version("", "aaaa"), weeks[1]: tax.Version("/srv/c.yaml", "cccc")})
-        assert wh.week_taxonomies(con) == {weeks[0]: tax.Version("", "aaaa"), weeks[1]: tax.Version("/srv/b.yaml", "bbbb")}
+        wh.record_taxonomies(con, {weeks[0]: Value("aaaa", ""), weeks[1]: Value("cccc", "/srv/c.yaml")})
+        assert wh.week_configs(con) == {weeks[0]: {TAXONOMY: Value("aaaa", "")},
+                                        weeks[1]: {TAXONOMY: Value("bbbb", "/srv/b.yaml")}}
         assert wh.weeks_without_taxonomy(con) == []

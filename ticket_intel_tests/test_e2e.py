@@ -166,13 +166,14 @@ def test_the_inbox_sensor_starts_nothing_for_an_inbox_the_command_line_loaded(sa
     import dagster as dg
 
     from ticket_intel.defs.inbox_sensor import inbox_sensor
-    from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
+    from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 
     monkeypatch.setenv("DAGSTER_HOME", str(sample_run.dagster_home))
-    with dg.DagsterInstance.get() as instance:
-        result = inbox_sensor(dg.build_sensor_context(
+    with dg.DagsterInstance.get() as instance, dg.build_sensor_context(
             instance=instance, resources={"ingest": IngestConfig(inbox=str(sample_run.inbox)),
-                                         "ranking": RankingConfig(), "triage_config": TriageConfig()}))
+                                         "ranking": RankingConfig(), "triage_config": TriageConfig(),
+                                         "warehouse": Warehouse(database=str(sample_run.warehouse))}) as context:
+        result = inbox_sensor(context)
     assert not result.run_requests
     seen = json.loads(result.cursor)["seen"]
     assert sorted(len(weeks) for weeks in seen.values()) == [12, 12, 12]  # the exports; accounts.csv is a side input

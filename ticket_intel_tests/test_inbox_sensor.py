@@ -12,7 +12,7 @@ from dagster._core.test_utils import create_run_for_test
 from ticket_intel.core.sources import file_sha256
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START, contiguous, inbox_sensor
 from ticket_intel.defs.ingest import BUILT_FROM_TICKETS, READ_FILES, CompleteRun
-from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 
 CONFIG = {"ranking": RankingConfig(), "triage_config": TriageConfig()}  # the shipped taxonomy, triage and routing
 
@@ -27,9 +27,10 @@ def _write(path, created: list[str], first_id: int = 1) -> None:
 
 
 def _evaluate(instance, inbox, cursor):
-    context = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                      resources={"ingest": IngestConfig(inbox=str(inbox)), **CONFIG})
-    result = inbox_sensor(context)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={
+            "ingest": IngestConfig(inbox=str(inbox)), **CONFIG,
+            "warehouse": Warehouse(database=str(inbox.parent / "w.duckdb"))}) as context:
+        result = inbox_sensor(context)
     ranges = sorted((r.tags[RANGE_START], r.tags[RANGE_END]) for r in result.run_requests or [])
     return ranges, result.cursor
 
@@ -93,8 +94,10 @@ def test_files_dropped_together_share_their_runs(tmp_path, instance):
     for n, name in enumerate(("zendesk.json", "intercom.json", "freshdesk.json")):
         _write(inbox / name, ["2026-09-08T10:00:00Z", "2026-09-15T10:00:00Z"], first_id=100 * n)
     _write(inbox / "late.json", ["2026-10-06T10:00:00Z"], first_id=900)
-    context = dg.build_sensor_context(instance=instance, resources={"ingest": IngestConfig(inbox=str(inbox)), **CONFIG})
-    requests = inbox_sensor(context).run_requests
+    with dg.build_sensor_context(instance=instance, resources={
+            "ingest": IngestConfig(inbox=str(inbox)), **CONFIG,
+            "warehouse": Warehouse(database=str(inbox.parent / "w.duckdb"))}) as context:
+        requests = inbox_sensor(context).run_requests
     assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in requests] == [
         ("2026-09-07", "2026-09-14"), ("2026-10-05", "2026-10-05")]
     assert requests[0].tags["ticket_intel/file"] == "freshdesk.json, intercom.json, late.json, zendesk.json"
@@ -227,10 +230,11 @@ def test_a_broken_configuration_file_holds_the_runs_until_it_is_fixed(tmp_path, 
     _write(inbox / "a.json", ["2026-10-06T10:00:00Z"])
     routing = tmp_path / "routing.yaml"
     routing.write_text("default: {team: Support\ncategories: {}\n", encoding="utf-8")
-    context = dg.build_sensor_context(instance=instance, resources={
-        "ingest": IngestConfig(inbox=str(inbox)), "ranking": RankingConfig(),
-        "triage_config": TriageConfig(routing=str(routing))})
-    held = inbox_sensor(context)
+    with dg.build_sensor_context(instance=instance, resources={
+            "ingest": IngestConfig(inbox=str(inbox)), "ranking": RankingConfig(),
+            "triage_config": TriageConfig(routing=str(routing)),
+            "warehouse": Warehouse(database=str(tmp_path / "w.duckdb"))}) as context:
+        held = inbox_sensor(context)
     assert isinstance(held, dg.SkipReason), held
     assert held.skip_message.startswith(f"waiting for the configuration to be fixed: {routing}, line 2, column ")
     assert context.cursor is None

@@ -57,7 +57,7 @@ def test_unreadable_file_is_one_rejected_file_for_ingest_cli_and_sensor(tmp_path
         from ticket_intel import runner
         from ticket_intel.core.sources import read_inbox
         from ticket_intel.defs.inbox_sensor import inbox_sensor
-        from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
+        from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 
         inbox = Path({str(inbox)!r})
         try:
@@ -69,9 +69,10 @@ def test_unreadable_file_is_one_rejected_file_for_ingest_cli_and_sensor(tmp_path
         result = read_inbox(inbox)
         tickets, files = runner.inbox_tickets(inbox)
         with dg.instance_for_test() as instance:
-            ctx = dg.build_sensor_context(instance=instance, resources={{"ingest": IngestConfig(inbox=str(inbox)),
-                                                                          "ranking": RankingConfig(), "triage_config": TriageConfig()}})
-            requests = inbox_sensor(ctx).run_requests
+            with dg.build_sensor_context(instance=instance, resources={{
+                    "ingest": IngestConfig(inbox=str(inbox)), "ranking": RankingConfig(), "triage_config": TriageConfig(),
+                    "warehouse": Warehouse(database=str(inbox.parent / "w.duckdb"))}}) as ctx:
+                requests = inbox_sensor(ctx).run_requests
         print(json.dumps({{
             "errors": {{Path(f).name: e for f, e in zip(result.files.source_file, result.files.error) if e}},
             "accepted": int(result.files.accepted.sum()), "cli_tickets": len(tickets),

@@ -82,6 +82,27 @@ def test_ranked_themes_written_before_ranking_periods_covered_their_week_alone(t
         assert con.execute("SELECT theme_id, ranked_weeks FROM marts.ranked_themes").fetchall() == [("T1", 1)]
 
 
+def test_weeks_that_recorded_their_taxonomy_keep_it_and_their_other_settings_are_unknown(tmp_path):
+    """Migration 33 recorded each week's taxonomy on its summaries; migration 35 makes it one setting of
+    the week's record (`marts.week_configs`), the others unknown, and is harmless run again."""
+    from ticket_intel.core.week_config import TAXONOMY, Value
+
+    path = tmp_path / "v33.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("DROP TABLE marts.week_configs")
+        con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN taxonomy_file VARCHAR")
+        con.execute("ALTER TABLE marts.cluster_summaries ADD COLUMN taxonomy_digest VARCHAR")
+        con.execute("DELETE FROM ops.schema_version WHERE version >= 35")
+        con.execute("""INSERT INTO marts.cluster_summaries (week_start, theme_id, taxonomy_file, taxonomy_digest)
+                       VALUES (?, 'T1', '/srv/tax.yaml', 'aaaa'), (?, 'T2', '/srv/tax.yaml', 'aaaa'),
+                              (?, 'T1', NULL, NULL)""", [W1, W1, W2])
+    with wh.open_warehouse(path) as con:
+        assert wh.week_configs(con) == {W1: {TAXONOMY: Value("aaaa", "/srv/tax.yaml")}}
+        assert wh.weeks_without_taxonomy(con) == [W2]
+        wh.schema._v35_week_configs(con)  # a lake whose recorded versions were lost
+        assert wh.week_configs(con) == {W1: {TAXONOMY: Value("aaaa", "/srv/tax.yaml")}}
+
+
 def test_migrations_run_once_and_are_recorded(tmp_path):
     path = tmp_path / "new.duckdb"
     with wh.open_warehouse(path) as con:

@@ -14,6 +14,7 @@ from ticket_intel.cli import execute
 from ticket_intel.defs.inbox_sensor import RANGE_END, RANGE_START
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.defs.schedule import weekly_schedule
+from ticket_intel.warehouse import access
 from ticket_intel_tests.test_bad_inputs import fd_csv, fd_row
 
 CONFIG = {"ranking": RankingConfig(), "triage_config": TriageConfig()}  # the shipped taxonomy, triage and routing
@@ -126,3 +127,45 @@ def test_weeks_in_flight_are_those_an_unfinished_run_reads(instance):
     run(dg.DagsterRunStatus.STARTED, {PARTITION: "2026-12-14"}, {"weekly_report"})
     assert weeks_in_flight(instance) == {date(2026, 11, 2): ranged, date(2026, 11, 9): ranged,
                                          date(2026, 11, 16): ranged, date(2026, 11, 30): one}
+
+
+def test_the_schedule_and_the_inbox_sensor_skip_weeks_the_daemon_would_build_another_way(tmp_path, instance,
+                                                                                        monkeypatch):
+    """A daemon started without a variable the command line had (here the seed: the weeks were built
+    with 7) ran the new week with its own, silently mixing weeks built two ways: each tick skips,
+    naming the setting, the weeks and the command that rebuilds; with the setting as the weeks had it,
+    the week runs."""
+    from ticket_intel import warehouse as wh
+    from ticket_intel.defs.inbox_sensor import inbox_sensor
+    from ticket_intel.run_inputs import theme_config
+    from ticket_intel_tests.test_inbox_sensor import _write
+
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    _write(inbox / "a.json", ["2026-10-06T10:00:00Z", "2026-10-13T10:00:00Z"])
+    monkeypatch.setenv("TICKET_INTEL_SEED", "7")
+    built = wh.config_rows(date(2026, 9, 28), theme_config(), "r1")  # the latest week, built with seed 7
+    with wh.open_warehouse(warehouse) as con:
+        wh.replace(con, [wh.Replace("marts.week_configs", built, "week_start", [date(2026, 9, 28)])])
+    access.publish_snapshot(warehouse)
+    resources = {"ingest": IngestConfig(inbox=str(inbox)), "warehouse": Warehouse(database=str(warehouse)), **CONFIG}
+
+    def ticks() -> tuple[dg.RunRequest | dg.SkipReason, dg.SensorResult | dg.SkipReason]:
+        with dg.build_schedule_context(instance=instance, resources=resources,
+                                       scheduled_execution_time=datetime(2026, 10, 19, 6, tzinfo=UTC)) as context:
+            scheduled = weekly_schedule(context)
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            return scheduled, inbox_sensor(context)
+
+    monkeypatch.setenv("TICKET_INTEL_SEED", "42")  # the daemon's shell lacks the variable
+    scheduled, sensed = ticks()
+    said = ("weeks 2026-10-05..2026-10-12 not run: settings that shape themes: TICKET_INTEL_SEED 7 in week 2026-09-28, "
+            "not the daemon's 42. Set TICKET_INTEL_SEED=7 for the daemon to build them as the weeks were, or rebuild "
+            f"every week with the daemon's: ticket-intel run --inbox {inbox} --warehouse {warehouse} --weeks all "
+            "--replace-config")
+    assert isinstance(scheduled, dg.SkipReason) and scheduled.skip_message.endswith(said), scheduled
+    assert isinstance(sensed, dg.SkipReason) and sensed.skip_message == said, sensed
+    monkeypatch.setenv("TICKET_INTEL_SEED", "7")
+    scheduled, sensed = ticks()
+    assert isinstance(scheduled, dg.RunRequest), scheduled
+    assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in sensed.run_requests] == [("2026-10-05", "2026-10-12")]

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core import taxonomy as tax
+from ticket_intel.core import week_config
+from ticket_intel.core.week_config import TAXONOMY, Value
 
 DOC = """
 product_areas:
@@ -206,7 +208,7 @@ def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, 
     assert not any(_stale(instance, k, w.isoformat()) for k in keys for w in [*backfilled, untouched])
     before = _areas(sample_copy.warehouse, [*backfilled, untouched])
     with duckdb.connect(str(sample_copy.warehouse)) as con:  # as summarized before migration 33 recorded it
-        con.execute("UPDATE marts.cluster_summaries SET taxonomy_file = NULL, taxonomy_digest = NULL")
+        con.execute("DELETE FROM marts.week_configs")
 
     text = path.read_text().replace("product_areas:\n", (
         "product_areas:\n"
@@ -252,19 +254,20 @@ def _a_backfill_of_some_weeks_is_told_and_kept(sample_copy, path, backfilled, un
 
     shipped, edited = tax.version(PROJECT_ROOT / "taxonomy.yaml"), tax.version(path)
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
-        built = wh.week_taxonomies(con)
-    assert {built[w] for w in backfilled} == {edited} and built[untouched] == shipped
-    assert "Product areas come from more than one taxonomy" in report
-    assert (f"..{untouched} from taxonomy.yaml ({shipped.digest}); weeks {backfilled[0]}..{backfilled[-1]} from "
-            f"taxonomy.yaml ({edited.digest})") in report
+        built = wh.week_configs(con)
+    assert {built[w][TAXONOMY] for w in backfilled} == {edited} and built[untouched] == {TAXONOMY: shipped}
+    assert "The weeks this report draws on were built with more than one configuration: " in report
+    assert (f"..{untouched} taxonomy.yaml ({shipped.value}), weeks {backfilled[0]}..{backfilled[-1]} "
+            f"taxonomy.yaml ({edited.value}).") in report  # the one setting that differs: the others are unknown
     shell = {"TICKET_INTEL_TAXONOMY": str(PROJECT_ROOT / "taxonomy.yaml")}
     refused = CliRunner().invoke(main, ["run", "--inbox", str(sample_copy.inbox), "--warehouse",
                                         str(sample_copy.warehouse), "--weeks", f"{backfilled[0]}..{backfilled[-1]}"],
                                  env=shell)
     assert refused.exit_code == 1, refused.output
-    assert f"taxonomy: weeks {backfilled[0]}..{backfilled[-1]} with {edited}, not this shell's" in refused.output
+    assert (f"settings that shape themes: TICKET_INTEL_TAXONOMY {edited} in weeks {backfilled[0]}..{backfilled[-1]}, "
+            "not this shell's") in refused.output
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
-        assert wh.week_taxonomies(con) == built  # nothing ran
+        assert wh.week_configs(con) == built  # nothing ran
 
 
 def test_draft_groups_related_themes_into_areas():
@@ -459,19 +462,26 @@ def test_keyword_letters_first_never_change_what_an_area_mentions(keywords: tupl
     assert tax.mentions(keywords, text) == (bool(keywords) and bool(pattern.search(text.lower())))
 
 
-def test_weeks_are_told_apart_by_the_taxonomy_their_areas_were_built_with():
-    """A backfill of two weeks with another taxonomy left weeks of one window with areas of two, and
-    nothing said so (backfill review G: "Refund · money" was "Refunds and disputes" on 11-02 and
-    "Transfers" on 11-09). A copy of a file elsewhere is the same taxonomy."""
-    old, new = tax.Version("/srv/taxonomy.yaml", "aaaa"), tax.Version("/tmp/tax_demo.yaml", "bbbb")
+def test_weeks_are_told_apart_by_the_configuration_their_themes_were_built_with():
+    """A backfill of two weeks with another taxonomy, or seed, left weeks of one window built two ways,
+    and nothing said so (backfill review G: "Refund · money" was "Refunds and disputes" on 11-02 and
+    "Transfers" on 11-09; only the taxonomy was recorded). A copy of a file elsewhere is the same
+    taxonomy, and a setting a week did not record is unknown, not different."""
+    old, new = Value("aaaa", "/srv/taxonomy.yaml"), Value("bbbb", "/tmp/tax_demo.yaml")
     weeks = [date(2026, 11, 2) + timedelta(weeks=k) for k in range(4)]
-    built = {weeks[0]: old, weeks[1]: tax.Version("/elsewhere/copy.yaml", "aaaa"), weeks[2]: new, weeks[3]: new}
-    assert tax.by_taxonomy(built) == [(weeks[0], weeks[1], old), (weeks[2], weeks[3], new)]
-    assert tax.other_than(old, built) == "weeks 2026-11-16..2026-11-23 with /tmp/tax_demo.yaml (digest bbbb)"
-    assert tax.other_than(new, {weeks[3]: new}) is None
-    note = tax.mixed_note(built)
-    assert ("weeks 2026-11-02..2026-11-09 from taxonomy.yaml (aaaa); weeks 2026-11-16..2026-11-23 from "
-            "tax_demo.yaml (bbbb)") in note
-    assert tax.mixed_note({weeks[0]: old, weeks[1]: tax.Version("/elsewhere/copy.yaml", "aaaa")}) == ""
-    assert tax.of_digest("aaaa", [new, old]) == old
-    assert str(tax.of_digest("cccc", [old])) == "a file not recorded (digest cccc)"
+    seed = "TICKET_INTEL_SEED"
+    built = {weeks[0]: {TAXONOMY: old}, weeks[1]: {TAXONOMY: Value("aaaa", "/elsewhere/copy.yaml"), seed: Value("42")},
+             weeks[2]: {TAXONOMY: new, seed: Value("7")}, weeks[3]: {TAXONOMY: new, seed: Value("7")}}
+    assert week_config.runs({w: c[TAXONOMY] for w, c in built.items()}) == [(weeks[0], weeks[1], old),
+                                                                             (weeks[2], weeks[3], new)]
+    current = {TAXONOMY: old, seed: Value("42")}
+    assert week_config.differences(current, built) == {TAXONOMY: [(weeks[2], weeks[3], new)],
+                                                       seed: [(weeks[2], weeks[3], Value("7"))]}
+    assert week_config.differences({TAXONOMY: new, seed: Value("7")}, {weeks[0]: {TAXONOMY: new}}) == {}
+    note = week_config.mixed_note(built)
+    assert ("TICKET_INTEL_TAXONOMY: weeks 2026-11-02..2026-11-09 taxonomy.yaml (aaaa), weeks 2026-11-16..2026-11-23 "
+            "tax_demo.yaml (bbbb); TICKET_INTEL_SEED: week 2026-11-09 42, weeks 2026-11-16..2026-11-23 7.") in note
+    assert week_config.mixed_note({weeks[0]: {TAXONOMY: old}, weeks[1]: {TAXONOMY: Value("aaaa", "/copy.yaml"),
+                                                                           seed: Value("7")}}) == ""
+    assert week_config.of_digest("aaaa", [new, old]) == old
+    assert str(week_config.of_digest("cccc", [old])) == "a file not recorded (digest cccc)"

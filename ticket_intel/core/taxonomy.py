@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field, replace
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
@@ -27,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core.meaning import product_words
-from ticket_intel.core.weeks import span
+from ticket_intel.core.week_config import Value
 from ticket_intel.core.yaml_text import STRICT, load_model
 
 TAXONOMY_FILE = "taxonomy.yaml"
@@ -93,69 +92,11 @@ def content_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else "absent"
 
 
-@dataclass(frozen=True)
-class Version:
-    """The taxonomy a week's product areas were built with: its file and content digest. Two are the
-    same taxonomy when their digests are (a copy elsewhere is the same areas)."""
-
-    file: str  # "": not recorded (a week summarized before it was, whose digest is no file at hand)
-    digest: str
-
-    def __str__(self) -> str:
-        return f"{self.file or 'a file not recorded'} (digest {self.digest})"
-
-    @property
-    def name(self) -> str:
-        return Path(self.file).name if self.file else "a file not recorded"
-
-
-def version(path: str | Path) -> Version:
-    """The version of the taxonomy a setting names, by its absolute path: the path another shell sets."""
+def version(path: str | Path) -> Value:
+    """The taxonomy a setting names as a week records it: its content digest and absolute path (the
+    path another shell sets)."""
     found = locate(path)
-    return Version(str(found.resolve()), content_hash(found))
-
-
-def of_digest(digest: str, known: Iterable[Version]) -> Version:
-    """A digest recorded without its file, with the file among `known` that has it, if any."""
-    return next((v for v in known if v.digest == digest), Version("", digest))
-
-
-def by_taxonomy(weeks: Mapping[date, Version]) -> list[tuple[date, date, Version]]:
-    """The weeks as runs of consecutive weeks built with one taxonomy: (first, last, version), oldest first."""
-    runs: list[tuple[date, date, Version]] = []
-    for week in sorted(weeks):
-        if runs and runs[-1][2].digest == weeks[week].digest:
-            runs[-1] = (runs[-1][0], week, runs[-1][2])
-        else:
-            runs.append((week, week, weeks[week]))
-    return runs
-
-
-def other_than(current: Version, weeks: Mapping[date, Version]) -> str | None:
-    """The taxonomies `weeks` were built with that are not `current`, said with their weeks, or None."""
-    others = [(first, last, v) for first, last, v in by_taxonomy(weeks) if v.digest != current.digest]
-    return "; ".join(f"{span(first, last)} with {v}" for first, last, v in others) or None
-
-
-def keep_setting(current: Version, weeks: Mapping[date, Version]) -> str:
-    """The setting a shell needs to keep the areas of `weeks` built with another taxonomy than
-    `current`: the variable and the file, when that is one file on record."""
-    files = {v.file for _, _, v in by_taxonomy(weeks) if v.digest != current.digest}
-    if len(files) == 1 and (file := files.pop()):
-        return f"TICKET_INTEL_TAXONOMY={file}"
-    return "TICKET_INTEL_TAXONOMY set to the file the weeks were built with"
-
-
-def mixed_note(weeks: Mapping[date, Version]) -> str:
-    """What a report says when the weeks it draws on took their areas from more than one taxonomy:
-    an area's name or tickets may differ across the change ("" for one taxonomy)."""
-    runs = by_taxonomy(weeks)
-    if len({v.digest for _, _, v in runs}) < 2:
-        return ""
-    said = "; ".join(f"{span(first, last)} from {v.name} ({v.digest})" for first, last, v in runs)
-    return (f"Product areas come from more than one taxonomy in the weeks this report draws on: {said}. "
-            "A theme's area may differ across the change; `ticket-intel run --weeks all --replace-taxonomy`, with "
-            "TICKET_INTEL_TAXONOMY naming the taxonomy to keep, gives every week its areas.")
+    return Value(content_hash(found), str(found.resolve()))
 
 
 class _AreaEntry(BaseModel):

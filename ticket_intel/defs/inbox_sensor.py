@@ -24,6 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ticket_intel import runner
 from ticket_intel.core.product_inputs import side_inputs_digest
 from ticket_intel.core.sources import FileError, Mapping, export_weeks, file_sha256, load_mappings, scan_inbox
 from ticket_intel.core.sources.accounts import is_accounts_file
@@ -32,7 +33,7 @@ from ticket_intel.core.weeks import span
 from ticket_intel.defs.ingest import READ_FILES, CompleteRun, last_complete_ingest
 from ticket_intel.defs.jobs import weekly_job
 from ticket_intel.defs.partitions import weekly
-from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig
+from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.defs.run_guard import ensure_writer_pool, held_for_config
 
 NOTHING_TO_LOAD = "no export to load: none new or changed, or its weeks' last runs read it"
@@ -107,6 +108,13 @@ def side_input_request(state: dict, digest: str, requests: list[dg.RunRequest]) 
                                "ticket_intel/file": "help center, releases or accounts"})
 
 
+def _held_for_week_config(requests: list[dg.RunRequest], database: str, inbox: str) -> str | None:
+    """Why the tick's runs must wait: the first whose weeks would be built with other settings that
+    shape themes than they, or the weeks before, were (`runner.held_for_week_config`)."""
+    return next((held for r in requests if (held := runner.held_for_week_config(
+        database, inbox, date.fromisoformat(r.tags[RANGE_START]), date.fromisoformat(r.tags[RANGE_END])))), None)
+
+
 @dataclass
 class _Tick:
     """What one tick learns of the inbox's files (the cursor's `seen` and `paths`, updated)."""
@@ -156,7 +164,7 @@ def _look_at(context: dg.SensorEvaluationContext, tick: _Tick, path: Path, keys:
            description="A new or changed export in the inbox starts runs for exactly the weeks it touches; a "
            "changed help center, releases or accounts file re-runs the newest week.")
 def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig, ranking: RankingConfig,
-                 triage_config: TriageConfig) -> dg.SensorResult | dg.SkipReason:
+                 triage_config: TriageConfig, warehouse: Warehouse) -> dg.SensorResult | dg.SkipReason:
     state = json.loads(context.cursor) if context.cursor else {"seen": {}, "paths": {}}
     tick = _Tick(state["seen"], state["paths"])
     keys, last_ingest = set(weekly.get_partition_keys()), last_complete_ingest(context.instance)
@@ -182,6 +190,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, ingest: IngestConfig, rank
     requests += [rerun] if rerun else []
     if requests and (held := held_for_config(ranking, triage_config)):
         return dg.SkipReason(held)  # the cursor stays: the first tick after the fix requests these runs
+    if held := _held_for_week_config(requests, warehouse.database, ingest.inbox):
+        return dg.SkipReason(held)  # the cursor stays: the first tick after the settings agree, or a rebuild
     if requests:
         ensure_writer_pool(context.instance)  # before the queue's first pass, or it launches them all at once
     cursor = json.dumps({"seen": tick.seen, "paths": tick.paths, "side": side})

@@ -20,13 +20,13 @@ from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import counts as tc
 from ticket_intel.core import report
-from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.anomalies import started
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.hierarchy import parents
 from ticket_intel.core.rates import week_cut_short
 from ticket_intel.core.theme_context import alert_notes, report_sections
 from ticket_intel.core.triage_report import week_triage
+from ticket_intel.core.week_config import mixed_note
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import RankingConfig, ReportConfig, Warehouse
 from ticket_intel.warehouse.target import cli_flag, is_lake_target
@@ -84,7 +84,7 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
-    context["taxonomy_mixed"] = tax.mixed_note(wh.week_taxonomies(con, ctx.weeks[0], week))  # the window, the chart's weeks
+    context["config_mixed"] = mixed_note(wh.week_configs(con, ctx.weeks[0], week))  # the window, the chart's weeks
     # The commands it suggests name this warehouse (a file; a DuckLake's URL may hold a password).
     context["warehouse_flag"] = f" {cli_flag(warehouse)}" if warehouse and not is_lake_target(warehouse) else ""
     totals = ctx.window.groupby("ticket_week").size()

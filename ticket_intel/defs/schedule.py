@@ -5,7 +5,9 @@ week's themes follow from the weeks before), as the command line and the inbox s
 week the sensor already ran when its export arrived, or is running, is not run again, and a week
 whose export has not arrived yet is not run as an empty or partial week; the tick says why it
 skipped. Unlike the command line it follows the data alone: weeks whose settings, files or code
-changed (an upgrade: the whole history) are named in the tick for a backfill, not run unattended. Off until turned on
+changed (an upgrade: the whole history) are named in the tick for a backfill, not run unattended, and
+a week is not run with other settings that shape themes than the weeks before it were built with (a
+daemon that lacks a variable the command line had): the tick names them and the command that rebuilds. Off until turned on
 (UI: Automation): a fresh clone holds only the bundled sample, whose weeks are not the calendar's, and
 a schedule should not write a warehouse nobody asked it to.
 """
@@ -52,6 +54,8 @@ def weekly_schedule(context: dg.ScheduleEvaluationContext, ingest: IngestConfig,
                 else plan.describe("a backfill of those weeks runs them again"))
         return dg.SkipReason(said + waiting)
     if held := held_for_config(ranking, triage_config):
+        return dg.SkipReason(f"{plan.describe()}; {held}")
+    if held := runner.held_for_week_config(warehouse.database, inbox, plan.start, plan.end):
         return dg.SkipReason(f"{plan.describe()}; {held}")
     ensure_writer_pool(context.instance)  # before the queue's first pass
     why = "; ".join([plan.describe() + waiting, *notes]).replace("\n", "; ")

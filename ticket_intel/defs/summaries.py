@@ -27,13 +27,15 @@ from ticket_intel.core.summarize import (
 )
 from ticket_intel.core.theme_triage import judged_by_tickets, with_ticket_triage
 from ticket_intel.core.triage_rules import Escalation
+from ticket_intel.core.week_config import TAXONOMY, Config, Value, of_digest
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import LLMConfig, RankingConfig, TriageConfig, Warehouse, llm_outcome
 from ticket_intel.defs.sources import versions_read
+from ticket_intel.run_inputs import theme_config
 
 
 def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs, label: str, tags: list,
-         taxonomy: tax.Taxonomy, used: tax.Version, weeks: list[date], run_id: str) -> dict:
+         taxonomy: tax.Taxonomy, weeks: list[date], run_id: str) -> dict:
     """The theme's `marts.cluster_summaries` row."""
     ticket_tags = [list(t) if t is not None else [] for t in tags]
     return {
@@ -51,7 +53,6 @@ def _row(ctx: WeekContext, theme_id: str, summary: ThemeSummary, doc: ThemeDocs,
         "example_ticket_ids": summary.example_ticket_ids,
         "summarizer": summary.summarizer, "review_status": ctx.review.status(theme_id, label),
         "merged_theme_ids": ctx.review.merged_from(theme_id), "run_id": run_id,
-        "taxonomy_file": used.file, "taxonomy_digest": used.digest,
     }
 
 
@@ -65,11 +66,12 @@ def _llm_summaries(docs: dict[str, ThemeDocs], extractive: dict[str, ThemeSummar
             else summary for theme_id, summary in zip(docs, made, strict=True)}
 
 
-def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, used: tax.Version,
+def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: tax.Taxonomy, config: Config,
                    llm: LLMConfig, call: Breaker | None, run_id: str, min_week_tickets: int,
                    escalation: Escalation) -> pd.DataFrame:
-    """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks,
-    each recording the taxonomy (`used`) its product area came from; `escalation`: triage's rules."""
+    """Summaries of the themes the week's ranking can show: those with tickets in the weeks it ranks;
+    the week records with them the configuration (`config`) its themes and areas were built with;
+    `escalation`: triage's rules."""
     weeks = ranking_weeks(ctx, min_week_tickets)
     docs = with_ticket_triage(theme_docs(ctx.window, ctx.week, ctx.vectors, weeks, escalation), ctx.window)
     tags = counted_membership(ctx.window).groupby("theme_id")["tags"].agg(list).to_dict() if len(ctx.window) else {}
@@ -78,14 +80,15 @@ def summarize_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, taxonomy: t
         summaries = _llm_summaries(docs, summaries, llm, llm.answers(con), call)
     labels = week_labels({t: s.label for t, s in summaries.items()},  # weeks are summarized in order
                          wh.earlier_labels(con, ctx.week), docs, ctx.review)
-    rows = [_row(ctx, theme_id, summary, docs[theme_id], labels[theme_id], tags.get(theme_id, []), taxonomy, used,
-                 weeks, run_id) for theme_id, summary in summaries.items()]
+    rows = [_row(ctx, theme_id, summary, docs[theme_id], labels[theme_id], tags.get(theme_id, []), taxonomy, weeks,
+                 run_id) for theme_id, summary in summaries.items()]
     out = pd.DataFrame(rows)
-    wh.replace(con, [wh.Replace("marts.cluster_summaries", out, "week_start", [ctx.week])])
+    wh.replace(con, [wh.Replace("marts.cluster_summaries", out, "week_start", [ctx.week]),
+                     wh.Replace("marts.week_configs", wh.config_rows(ctx.week, config, run_id), "week_start", [ctx.week])])
     return out
 
 
-def _record_earlier_taxonomies(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection, used: tax.Version) -> None:
+def _record_earlier_taxonomies(instance: dg.DagsterInstance, con: duckdb.DuckDBPyConnection, used: Value) -> None:
     """Weeks summarized before their taxonomy was recorded get the digest their latest summaries read
     (Dagster's tag), named when it is this run's file's or the shipped one's: so the first report
     after an upgrade, and after a backfill of some weeks, can tell the change."""
@@ -93,7 +96,7 @@ def _record_earlier_taxonomies(instance: dg.DagsterInstance, con: duckdb.DuckDBP
         return
     read = versions_read(instance, "cluster_summaries", "taxonomy", [w.isoformat() for w in weeks])
     known = (used, tax.version(PROJECT_ROOT / tax.TAXONOMY_FILE))
-    wh.record_taxonomies(con, {date.fromisoformat(w): tax.of_digest(d, known) for w, d in read.items() if d})
+    wh.record_taxonomies(con, {date.fromisoformat(w): of_digest(d, known) for w, d in read.items() if d})
 
 
 @weekly_asset(
@@ -106,12 +109,13 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
                       llm: LLMConfig, triage_config: TriageConfig):
     path = tax.locate(ranking.taxonomy)
     taxonomy, used = tax.load(path), tax.version(path)
+    config = {**theme_config(), TAXONOMY: used}  # the areas come from the resource's taxonomy
     counts, call, escalation = {}, llm.caller(context), triage_config.escalation_rules()
     with warehouse.connect() as con:
         _record_earlier_taxonomies(context.instance, con, used)
         for week in weeks_with_tickets(context, con):
             ctx = warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS)
-            out = summarize_week(con, ctx, taxonomy, used, llm, call, context.run.run_id, ranking.min_week_tickets,
+            out = summarize_week(con, ctx, taxonomy, config, llm, call, context.run.run_id, ranking.min_week_tickets,
                                  escalation)
             counts[week.isoformat()] = len(out)
             labels = [f"- `{r.theme_id}` {md_escape(r.label)} ({r.product_area})" for r in out.itertuples()]
@@ -122,6 +126,6 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
             })
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
-        "taxonomy_version": dg.MetadataValue.text(used.digest),
+        "taxonomy_version": dg.MetadataValue.text(used.value),
         **llm_outcome(context, call),
     })

@@ -23,6 +23,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "marts.not_a_theme": ("week_start", "theme_id"),
     "marts.weekly_overview": ("week_start",),
     "marts.weekly_reports": ("week_start",),
+    "marts.week_configs": ("week_start", "setting"),
     "ops.alerts": ("alert_key",),
     "ops.ingested_files": ("source_file",),
     "ops.embedding_cache": ("model", "text_hash"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ticket_intel.core.sources import SET_ASIDE
-from ticket_intel.core.taxonomy import Version
+from ticket_intel.core.week_config import TAXONOMY, Value
 from ticket_intel.warehouse.connection import (
     Replace,
     in_transaction,
@@ -426,32 +426,42 @@ def summarizers(con: duckdb.DuckDBPyConnection, start: date, end: date) -> set[s
     return {r[0] for r in rows if r[0]}
 
 
-def week_taxonomies(con: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None
-                    ) -> dict[date, Version]:
-    """Per summarized week of `start`..`end` (every week by default), the taxonomy its product areas
-    were built with; weeks summarized before it was recorded are left out."""
-    rows = con.execute("""SELECT week_start, coalesce(any_value(taxonomy_file), ''), any_value(taxonomy_digest)
-                          FROM marts.cluster_summaries
-                          WHERE taxonomy_digest IS NOT NULL AND week_start BETWEEN coalesce(?, DATE '0001-01-01')
-                                AND coalesce(?, DATE '9999-12-31')
-                          GROUP BY week_start""", [start, end]).fetchall()
-    return {week: Version(file, digest) for week, file, digest in rows}
+def week_configs(con: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None
+                 ) -> dict[date, dict[str, Value]]:
+    """Per week of `start`..`end` (every week by default) that recorded it, the configuration its
+    themes were built with: the settings it recorded (none recorded: left out)."""
+    rows = con.execute("""SELECT week_start, setting, value, file FROM marts.week_configs
+                          WHERE week_start BETWEEN coalesce(?, DATE '0001-01-01') AND coalesce(?, DATE '9999-12-31')
+                          ORDER BY week_start, setting""", [start, end]).fetchall()
+    out: dict[date, dict[str, Value]] = {}
+    for week, setting, value, file in rows:
+        out.setdefault(week, {})[setting] = Value(value, file)
+    return out
+
+
+def config_rows(week: date, config: Mapping[str, Value], run_id: str) -> pd.DataFrame:
+    """A week's `marts.week_configs` rows, written with its summaries (`Replace` by week)."""
+    return pd.DataFrame([{"week_start": week, "setting": setting, "value": v.value, "file": v.file, "run_id": run_id}
+                         for setting, v in config.items()],
+                        columns=["week_start", "setting", "value", "file", "run_id"])
 
 
 def weeks_without_taxonomy(con: duckdb.DuckDBPyConnection) -> list[date]:
     """The summarized weeks whose taxonomy is not recorded: summarized before it was."""
-    rows = con.execute("""SELECT DISTINCT week_start FROM marts.cluster_summaries WHERE taxonomy_digest IS NULL
-                          ORDER BY week_start""").fetchall()
+    rows = con.execute("""SELECT DISTINCT week_start FROM marts.cluster_summaries s WHERE NOT EXISTS (
+                              SELECT 1 FROM marts.week_configs c WHERE c.week_start = s.week_start AND c.setting = ?)
+                          ORDER BY week_start""", [TAXONOMY]).fetchall()
     return [r[0] for r in rows]
 
 
-def record_taxonomies(con: duckdb.DuckDBPyConnection, weeks: dict[date, Version]) -> None:
+def record_taxonomies(con: duckdb.DuckDBPyConnection, weeks: dict[date, Value]) -> None:
     """Record the taxonomy of weeks summarized before it was recorded (leaving any week that has one),
     in one transaction, run again if a DuckLake writer of another week commits first."""
     def update() -> None:
         for week, used in weeks.items():
-            con.execute("""UPDATE marts.cluster_summaries SET taxonomy_file = ?, taxonomy_digest = ?
-                           WHERE week_start = ? AND taxonomy_digest IS NULL""", [used.file or None, used.digest, week])
+            con.execute("""INSERT INTO marts.week_configs SELECT ?, ?, ?, ?, NULL WHERE NOT EXISTS (
+                               SELECT 1 FROM marts.week_configs WHERE week_start = ? AND setting = ?)""",
+                        [week, TAXONOMY, used.value, used.file, week, TAXONOMY])
 
     retry_conflicts(lambda: in_transaction(con, update))
 

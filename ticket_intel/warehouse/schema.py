@@ -437,6 +437,26 @@ def _v34_llm_cache_tickets(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.llm_cache ADD COLUMN IF NOT EXISTS ticket_ids VARCHAR[]")
 
 
+def _v35_week_configs(con: duckdb.DuckDBPyConnection) -> None:
+    """A week records every setting that shapes its themes (`marts.week_configs`, a row per setting:
+    its value, or a file's digest and path), the taxonomy one of them: the weeks migration 33 gave a
+    taxonomy keep it, and their other settings are unknown. Run again on a schema past it (a lake whose
+    recorded versions were lost), the summaries' columns are already gone."""
+    create_table(con, "marts.week_configs", """week_start DATE NOT NULL, setting VARCHAR NOT NULL,
+                 value VARCHAR, file VARCHAR, run_id VARCHAR""")
+    columns = {r[0] for r in con.execute(
+        """SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database()
+           AND table_schema = 'marts' AND table_name = 'cluster_summaries'""").fetchall()}
+    if "taxonomy_digest" not in columns:
+        return
+    con.execute("""INSERT INTO marts.week_configs
+                   SELECT week_start, 'TICKET_INTEL_TAXONOMY', any_value(taxonomy_digest),
+                          coalesce(any_value(taxonomy_file), ''), any_value(run_id)
+                   FROM marts.cluster_summaries WHERE taxonomy_digest IS NOT NULL GROUP BY week_start""")
+    con.execute("ALTER TABLE marts.cluster_summaries DROP COLUMN taxonomy_file")
+    con.execute("ALTER TABLE marts.cluster_summaries DROP COLUMN taxonomy_digest")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -481,6 +501,7 @@ MIGRATIONS = (
     Migration(32, "a surge of the whole queue is one alert, naming the spikes that rose with it", _v32_queue_surges),
     Migration(33, "theme summaries record the taxonomy their product areas were built with", _v33_summary_taxonomy),
     Migration(34, "cached LLM answers record the tickets their prompt held", _v34_llm_cache_tickets),
+    Migration(35, "a week records every setting that shapes its themes, the taxonomy one of them", _v35_week_configs),
 )
 LATEST = MIGRATIONS[-1].version
 
