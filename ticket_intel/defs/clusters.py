@@ -26,7 +26,7 @@ PREVIOUS_WEEK = dg.TimeWindowPartitionMapping(
 def cluster_week(con: duckdb.DuckDBPyConnection, week: date, clustering: ClusteringConfig, refit: RefitPolicy,
                  groups: GroupSettings, run_id: str) -> dict[str, int]:
     """Cluster one week's window, issue its themes' ids and store its clusters, themes and events."""
-    frame, vectors = wh.window_embeddings(con, window(week, WINDOW_WEEKS))
+    frame, vectors = wh.window_embeddings(con, window(week, WINDOW_WEEKS), groups.min_words)
     step = cluster_window(week, frame, vectors,
                           previous_from(*wh.previous_themes(con, week)), clustering.seed, clustering.scopes(),
                           refit=refit, new_groups=groups,

@@ -17,6 +17,7 @@ from ticket_intel.warehouse.connection import (
 )
 from ticket_intel.warehouse.context import load_week_context, ranked_before
 from ticket_intel.warehouse.queries import (
+    WORD_OF_MEANING,
     EmbeddingStore,
     add_review,
     alert_examples,
@@ -74,6 +75,7 @@ from ticket_intel.warehouse.queries import (
     weeks_with_tickets,
     weeks_without_taxonomy,
     window_embeddings,
+    words_at_least,
 )
 from ticket_intel.warehouse.schema import (
     LATEST,
@@ -88,6 +90,7 @@ from ticket_intel.warehouse.schema import (
 __all__ = [
     "LATEST",
     "SCHEMAS",
+    "WORD_OF_MEANING",
     "EmbeddingStore",
     "Replace",
     "add_review",
@@ -160,4 +163,5 @@ __all__ = [
     "weeks_with_tickets",
     "weeks_without_taxonomy",
     "window_embeddings",
+    "words_at_least",
 ]
