@@ -354,14 +354,15 @@ def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str,
         plan, notes = runner.plan_changed(inbox, warehouse, (counts, files, cut, digests), keys, origin,
                                           last_complete_ingest(prepare_instance()),
                                           prune=settings.flag("TICKET_INTEL_PRUNE_GONE_EXPORTS"))
-        for note in notes:
-            click.echo(note)
     else:
-        plan = runner.plan_weeks(weeks, counts + runner.kept_weeks(warehouse, files), keys, origin, cut)
-    click.echo(plan.describe())
+        plan, notes = runner.plan_weeks(weeks, counts + runner.kept_weeks(warehouse, files), keys, origin, cut), []
+    # Refused before the plan is said: its notes told of weeks that "run again with the current ones".
+    change = None if plan.idle else config_change(warehouse, plan.start, plan.end, replace_config)
+    for line in (*notes, plan.describe()):
+        click.echo(line)
     if plan.idle:
         return plan, None
-    if (change := config_change(warehouse, plan.start, plan.end, replace_config)) is not None:
+    if change is not None:
         click.echo(change)
     raised = _alerts(warehouse, plan)
     result = execute(warehouse, plan.start, plan.end)

@@ -1014,7 +1014,7 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
         process = cli(["run", "--inbox", str(inbox), "--warehouse", str(warehouse), *flags], env, tmp_path)
         out, err = process.communicate(timeout=600)
         assert process.returncode == (1 if refused else 0), err[-3000:]
-        return err if refused else out
+        return out + err if refused else out
 
     def run_ids() -> list[tuple]:
         with wh.open_warehouse(warehouse) as con:
@@ -1042,6 +1042,7 @@ def test_a_weekly_run_runs_the_new_week_and_a_changed_setting_every_week(tmp_pat
     said = run(refused=True, TICKET_INTEL_MIN_THEME_TICKETS="4")  # until 2026-12-07 it ran them all, silently
     assert ("settings that shape themes: TICKET_INTEL_MIN_THEME_TICKETS 5 in weeks 2026-08-31..2026-09-14, not this "
             "shell's 4; nothing run") in said
+    assert "run again with the current ones" not in said  # the plan's note once said so before the refusal
     assert run_ids()[:2] == first
     assert "weeks 2026-08-31..2026-09-14: 3 with tickets\n" in run("--replace-config", TICKET_INTEL_MIN_THEME_TICKETS="4")
     assert {run_id for _, run_id in run_ids()}.isdisjoint({run_id for _, run_id in first})
