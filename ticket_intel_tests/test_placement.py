@@ -299,7 +299,7 @@ def test_the_pipeline_places_weeks_by_default_and_refits_every_week_when_told(sa
     assert placed, fits
     assert all(last < w for w, how, last, _ in fits if how == PLACED)  # a placed week rests on an earlier fit
     assert kept >= 0.8 * fits[-1][3]  # the last week's themes are, by and large, last week's
-    monkeypatch.setenv("TICKET_INTEL_REFIT_WEEKS", "1")
-    run_pipeline(sample_copy.inbox, sample_copy.warehouse, f"{first}..{planted['weeks'][-1]}")
+    monkeypatch.setenv("TICKET_INTEL_REFIT_WEEKS", "1")  # a setting that shapes themes: asked for
+    run_pipeline(sample_copy.inbox, sample_copy.warehouse, f"{first}..{planted['weeks'][-1]}", replace_config=True)
     fits, _ = fits_and_alerts()
     assert {how for w, how, _, _ in fits if w >= first} == {"fit"}
