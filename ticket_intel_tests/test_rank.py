@@ -293,8 +293,8 @@ def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds_of_which_prod
     # The first week of data: a longer window reaches nothing more, the weeks before it (unrun) do.
     first = rank_week(context(quiet_weeks(1)), summaries(("A", "P2", "bug"))).overview["warning"]
     assert first == ("only 10 tickets this week (fewer than 30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS"
-                     "=10, or running the weeks before it (`ticket-intel run --weeks`; it is the first week of data "
-                     "here), ranks them")
+                     "=10, or running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the "
+                     "warehouse holds none before it), ranks them")
 
 
 def test_the_first_week_of_data_compares_with_nothing():

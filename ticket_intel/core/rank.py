@@ -414,6 +414,7 @@ def _too_few(ctx: WeekContext, week_tickets: int, minimum: int) -> str:
     # A first week has no earlier weeks for a longer window to reach: Prisma's run of 2024-06-03..
     # was told to lengthen the window, where the inbox's earlier weeks, once run, are what it lacked.
     more = (f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})" if ctx.holds_data_before(ctx.week) else
-            "running the weeks before it (`ticket-intel run --weeks`; it is the first week of data here)")
+            "running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse holds none before "
+            "it)")
     return (f"only {plural(week_tickets, 'ticket')} this week{window} (fewer than {minimum}{products}): too few to rank "
             f"themes; TICKET_INTEL_MIN_WEEK_TICKETS={len(held)}, or {more}, ranks them")
