@@ -243,7 +243,10 @@ def no_tickets_reason(files: pd.DataFrame) -> str:
         return "the inbox holds no export files (.csv, .json, .jsonl, .parquet)"
     # No run follows, so no warehouse keeps the rejections: the commonest reasons are said here.
     reasons = list(files["reason"].dropna())
-    detail = "; ".join(errors[:3]) if errors else (
+    # Three reasons are read; the rest are named, not dropped (a fourth file vanished from the message).
+    rest = [f.split(": ", 1)[0] for f in errors[3:]]
+    more = f"; and {plural(len(rest), 'more unusable file')}: {', '.join(rest)}" if rest else ""
+    detail = "; ".join(errors[:3]) + more if errors else (
         f"every record was rejected{': ' + '; '.join(reasons[:2]) if reasons else ''}")
     hint = f" (see {MAPPINGS_DOC})" if any("column mapping" in e for e in errors) else ""
     return f"the inbox holds no usable tickets: {detail}{hint}"

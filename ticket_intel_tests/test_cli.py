@@ -349,6 +349,17 @@ def test_an_inbox_whose_every_record_is_rejected_says_why(tmp_path):
         "'31/02/2026 10:00' (zendesk.json)")
 
 
+def test_an_inbox_of_unusable_files_names_every_one(tmp_path):
+    """Three reasons were said and a fourth file vanished from the message (an inbox of an empty
+    table, a binary file, and two exports of unknown columns named three of the four)."""
+    for name in ("a.csv", "b.csv", "c.csv", "d.csv"):
+        (tmp_path / name).write_text("id,created,body\n1,2026-11-02,My card was declined\n")
+    counts, files, _, _ = runner.inbox_weeks(tmp_path, "", None)
+    said = runner.no_tickets_reason(files)
+    assert not counts and said.count("table with unrecognised columns") == 3
+    assert "; and 1 more unusable file: d.csv (see docs/sources.md#column-mappings)" in said
+
+
 def test_a_files_line_leaves_out_what_it_has_none_of():
     from types import SimpleNamespace
 
