@@ -282,19 +282,24 @@ def test_a_ranking_period_longer_than_half_the_window_has_nothing_before_it_to_c
 
 
 def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds_of_which_products_and_the_fix():
-    result = rank_week(context(quiet_weeks(2)), summaries(("A", "P2", "bug")))
+    spread = frame(*[tickets("A", 6, 6, week=WEEK - timedelta(weeks=k), start=100 * k) for k in (0, 7)])
+    result = rank_week(context(spread), summaries(("A", "P2", "bug")))
     assert result.ranked.empty and result.weeks == []
-    assert result.overview["warning"] == ("only 10 tickets this week and 20 in the window's 8 weeks (fewer than "
-                                          "30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS=20, or a "
+    assert result.overview["warning"] == ("only 6 tickets this week and 12 in the window's 8 weeks (fewer than "
+                                          "30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS=12, or a "
                                           "longer TICKET_INTEL_WINDOW_WEEKS (now 8), ranks them")
     # A small product's warehouse: its reports were empty all year, naming neither it nor the fix.
     named = rank_week(context(quiet_weeks(2).assign(product="tensorflow")), summaries(("A", "P2", "bug")))
     assert "(fewer than 30; by product: tensorflow 20): too few to rank themes; " in named.overview["warning"]
-    # The first week of data: a longer window reaches nothing more, the weeks before it (unrun) do.
+    # Data that begins inside the window (a first week, a new warehouse's second): a longer window
+    # reaches nothing more, the inbox's earlier weeks, once run, may.
+    earlier = ("or running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse's "
+               "tickets begin in the week of {}), ranks them")
     first = rank_week(context(quiet_weeks(1)), summaries(("A", "P2", "bug"))).overview["warning"]
     assert first == ("only 10 tickets this week (fewer than 30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS"
-                     "=10, or running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the "
-                     "warehouse holds none before it), ranks them")
+                     f"=10, {earlier.format(WEEK)}")
+    second = rank_week(context(quiet_weeks(2)), summaries(("A", "P2", "bug"))).overview["warning"]
+    assert second.endswith(f"MIN_WEEK_TICKETS=20, {earlier.format(WEEK - timedelta(weeks=1))}")
 
 
 def test_the_first_week_of_data_compares_with_nothing():

@@ -411,10 +411,11 @@ def _too_few(ctx: WeekContext, week_tickets: int, minimum: int) -> str:
     window = f" and {len(held)} in the window's {len(ctx.weeks)} weeks" if len(held) > week_tickets else ""
     named = held["product"].dropna().value_counts() if "product" in held else pd.Series(dtype=int)
     products = f"; by product: {' · '.join(product_lines(named.index, named.to_numpy()))}" if len(named) else ""
-    # A first week has no earlier weeks for a longer window to reach: Prisma's run of 2024-06-03..
-    # was told to lengthen the window, where the inbox's earlier weeks, once run, are what it lacked.
-    more = (f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})" if ctx.holds_data_before(ctx.week) else
-            "running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse holds none before "
-            "it)")
+    # Where the data begins inside the window, a longer one reaches no more: Prisma's run of 2024-06-03..
+    # was told to lengthen it, where the inbox's earlier weeks, once run, are what it lacked.
+    begins = held["ticket_week"].min() if len(held) else ctx.week
+    more = (f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})" if begins <= ctx.weeks[0] else
+            f"running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse's tickets "
+            f"begin in the week of {begins})")
     return (f"only {plural(week_tickets, 'ticket')} this week{window} (fewer than {minimum}{products}): too few to rank "
             f"themes; TICKET_INTEL_MIN_WEEK_TICKETS={len(held)}, or {more}, ranks them")
