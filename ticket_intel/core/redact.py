@@ -74,9 +74,10 @@ _NOT_A_PHONE = re.compile(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d
 # Dotted numbers, alone or paired by slashes (`version_shaped`).
 _DOTTED = re.compile(r"\d+(?:\.\d+)+(?:/\d+(?:\.\d+)+)*")
 # What before a number makes it a version, not an address or phone: a longer dotted run it is part of, a
-# letter or underscore it is glued to (an identifier: "rdar74087339", "dev20190820", "SR-11382",
-# "swiftlang-6.0.0.3.300"), a version word ("v0.76.1.0", "Version=13.0.0.0") or a pin ("==8.9.7.29").
-_VERSION_BEFORE = re.compile(r"(?i)(?:\d\.|[^\W\d]-?|(?<![^\W\d_])(?:v|ver|version|release|build)\.?\s?[=:]?\s?"
+# Latin letter or underscore it is glued to (an identifier: "rdar74087339", "dev20190820", "SR-11382",
+# "swiftlang-6.0.0.3.300"; Chinese, Japanese and Russian write a phone glued to the word before it,
+# "电话13812345678"), a version word ("v0.76.1.0", "Version=13.0.0.0") or a pin ("==8.9.7.29").
+_VERSION_BEFORE = re.compile(r"(?i)(?:\d\.|[A-Z_]-?|(?<![^\W\d_])(?:v|ver|version|release|build)\.?\s?[=:]?\s?"
                              r"|[=<>~!]=\s?)$")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+) $")
 _THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
@@ -359,6 +360,28 @@ def version_shaped(number: str) -> bool:
     return _DOTTED.fullmatch(number) is not None and ("/" in number or any(len(p) == 1 for p in re.split(r"[./]", number)))
 
 
+# A number glued to an identifier's characters after it ("0308010C", "20210501202953_name", a UUID's
+# "51062868-8142-47da"), or to digits before it, a hex literal ("0x80263001", which libphonenumber reads as
+# "0" extension "80263001"), a range ("1805..1808"), a dotted part of five digits or more (Windows builds
+# "19044.1288", a log's "30.700653"), a number a colon continues ("140171848166400:error", "05-11-2017
+# 14:42:58"), a negative number, an assigned value ("eof = 2568306"), a count of bytes, and the number
+# after a word that names a code, a size or a position ("exit code 3221225781", "Digest: 329735291") are
+# parts of code, logs and times. Phones are written with spaces, dots, dashes and brackets between
+# groups of two to four digits, after words such as "call" or "number", not these.
+_GLUED_AFTER = re.compile(r"[A-Za-z0-9_]|:\S|\s?(?:bytes|[KMGT]i?B)\b")
+_CODE_IN = re.compile(r"(?<!\d)0[xX][0-9A-Fa-f]|\d\.\.\d|\d{5}\.\d|\d\.\d{5}")
+_CODE_BEFORE = re.compile(r"(?i)(?:[\d_]|(?:^|[\s=(\[])-|=\s?|\b(?:code|digest|size|offset|index|errno|hresult|pid|"
+                          r"key|hash|since)(?:\s?[:=#]\s?|\s))$")
+
+
+def in_code(text: str, start: int, end: int) -> bool:
+    """Whether the number at text[start:end] is part of code, a log line or a time rather than a
+    phone (`_CODE_BEFORE`): 60 of 55,045 GitHub issue titles held a "[PHONE]", 45 of them for such
+    numbers; Faker's phone numbers of its 107 locales are redacted as before (docs/redaction.md)."""
+    return bool(_CODE_IN.search(text, start, end) or _CODE_BEFORE.search(text[max(0, start - 12):start])
+                or _GLUED_AFTER.match(text, end))
+
+
 def names_no_host(address: str) -> bool:
     """0.0.0.0/8 ("this network", RFC 1122; versions such as "0.51.0.0") and "::" name no host."""
     ip = ipaddress.ip_interface(address).ip
@@ -388,7 +411,7 @@ def _number_recognizers(settings: RedactionSettings) -> list[Any]:
         """libphonenumber's 'possible number' matches (fictional 555 numbers included) of 7+ digits:
         shorter runs are amounts, years and ids far more often than phone numbers. A match that
         starts a @handle is a numeric user id and what follows it ("@116076 4 days ago"); versions,
-        builds and ids (`version_shaped`, `is_version`) are no phones either."""
+        builds and ids (`version_shaped`, `is_version`) and numbers in code (`in_code`) are no phones either."""
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
             if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
@@ -396,7 +419,8 @@ def _number_recognizers(settings: RedactionSettings) -> list[Any]:
             return [r for r in super().analyze(text, entities, nlp_artifacts)
                     if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS
                     and not _NOT_A_PHONE.match(text[r.start:r.end]) and text[r.start - 1:r.start] != "@"
-                    and not version_shaped(text[r.start:r.end]) and not is_version(text, r.start, r.end)]
+                    and not version_shaped(text[r.start:r.end]) and not is_version(text, r.start, r.end)
+                    and not in_code(text, r.start, r.end)]
 
     class HostIpRecognizer(IpRecognizer):
         """Presidio's IPv4/IPv6 patterns, less versions (`is_version`) and addresses that name no host."""
