@@ -94,6 +94,9 @@ CASES = [
     ("PHONE", "appelez le 01.23.45.67.89 svp", "01.23.45.67.89"),
     ("PERSON", "Crash Reported By Lauren Duprat", "Lauren Duprat"),  # title case, a known given name
     ("PERSON", "I spoke to Zanele Brown about Swift 6", "Zanele Brown"),
+    ("PERSON", "Marijn Rutgers here, my card is blocked", "Marijn Rutgers"),  # a surname readers know, a rare given name
+    ("PERSON", "@comcastcares Chuck Bordeaux 206 870 3013 the box freezes", "Chuck Bordeaux"),
+    ("PERSON", "Sorry, Ben! Please reboot your modem", "Ben"), ("PERSON", "Apologies Jenny, we were not aware", "Jenny"),
     # A product's name before a number to call, or an address of large parts, makes no version.
     ("PHONE", "ring Amazon 415-555-0123 please", "415-555-0123"),
     ("PHONE", "call support 0800 123 4567", "0800 123 4567"),
@@ -231,6 +234,10 @@ def test_the_words_around_a_redacted_value_stay(text, kept):
     "Swift 6 Sendable Key Path Dynamic Member Lookup Regression",  # title case: capitals mark no name
     "Poor Constant Propagation", "[SR-5321] Case Exhaustion Check Bug",
     "Add ExtractImagePatches op to the whitelist", "name: EagerVariableNameReuse",  # CamelCase identifiers
+    # A given name that is an everyday word before a feature's word, a product's word before a surname (_in_role)
+    "Link from App Router to Page Router removes trailing 4 characters", "Dev Server Error: Invalid hook call",
+    "Yarn Berry + inspect/debugger mode fails", "TensorFlow is broken, unusable on Raspberry Pi",
+    "FZ explorer-add-on overwrites Adobe Reader explorer-add-on", "Parsing nested objects gives Invalid Date",
     # Numbers in code, logs and times read as phones (in_code; 45 of the 60 titles of 55,045 with a "[PHONE]")
     "Error: error:0308010C:digital envelope routines::unsupported",  # an identifier's letters after it
     "The migration `20210501202953_name_of_previous_migration` was modified",

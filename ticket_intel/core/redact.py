@@ -361,7 +361,8 @@ def version_shaped(number: str) -> bool:
 
 
 # A number glued to an identifier's characters after it ("0308010C", "20210501202953_name", a UUID's
-# "51062868-8142-47da"), or to digits before it, a hex literal ("0x80263001", which libphonenumber reads as
+# "51062868-8142-47da"), or to an underscore before it (not a digit: a phone right after another is still
+# one, and redacting twice must change nothing), a hex literal ("0x80263001", which libphonenumber reads as
 # "0" extension "80263001"), a range ("1805..1808"), a dotted part of five digits or more (Windows builds
 # "19044.1288", a log's "30.700653"), a number a colon continues ("140171848166400:error", "05-11-2017
 # 14:42:58"), a negative number, an assigned value ("eof = 2568306"), a count of bytes, and the number
@@ -370,7 +371,7 @@ def version_shaped(number: str) -> bool:
 # groups of two to four digits, after words such as "call" or "number", not these.
 _GLUED_AFTER = re.compile(r"[A-Za-z0-9_]|:\S|\s?(?:bytes|[KMGT]i?B)\b")
 _CODE_IN = re.compile(r"(?<!\d)0[xX][0-9A-Fa-f]|\d\.\.\d|\d{5}\.\d|\d\.\d{5}")
-_CODE_BEFORE = re.compile(r"(?i)(?:[\d_]|(?:^|[\s=(\[])-|=\s?|\b(?:code|digest|size|offset|index|errno|hresult|pid|"
+_CODE_BEFORE = re.compile(r"(?i)(?:_|(?:^|[\s=(\[])-|=\s?|\b(?:code|digest|size|offset|index|errno|hresult|pid|"
                           r"key|hash|since)(?:\s?[:=#]\s?|\s))$")
 
 
