@@ -36,7 +36,7 @@ from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.product_inputs import releases_from
 from ticket_intel.core.rank import is_unthemed, period_note, several_products
 from ticket_intel.core.releases import find_release
-from ticket_intel.core.report import trend_text
+from ticket_intel.core.report import paid_text, trend_text
 from ticket_intel.core.review import (
     assignment_text,
     assignment_value,
@@ -645,7 +645,7 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
         return frame.attrs.get("empty_note", "(no ranked themes this week)") + _not_themed_line(frame)
     show = frame.assign(
         trend=[trend_text(r) for r in frame.to_dict("records")],
-        paid=frame["paid_share"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}"),
+        paid=[paid_text(r, short=True) for r in frame.to_dict("records")],
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),
         example=frame["example_texts"].map(_quote) if "example_texts" in frame else None,
     )
@@ -675,7 +675,9 @@ def _cards(show: pd.DataFrame, products: bool, width: int) -> str:
     for r in show.to_dict("records"):
         facts = [plural(r["tickets"], "ticket"), plural(r["customers"], "customer"),
                  *([f"impact {r['impact']:g}"] if "impact" in r else []), r["trend"].replace("\n", " "),
-                 f"{r['severity']} {r['signal_type']}", f"{r['paid']} paid"]
+                 f"{r['severity']} {r['signal_type']}",
+                 # no plan known (twcs, GitHub): "– paid" said nothing
+                 *([paid_text(r)] if not pd.isna(r["paid_share"]) else [])]
         lines = [fill(f"{r['label']}  [{r['theme_id']}]", f"{r['rank']:>3}. "), fill(" · ".join(facts))]
         lines += [fill(r["products"])] if products and isinstance(r.get("products"), str) else []
         lines += [fill(f"“{r['example']}”")] if r.get("example") else []

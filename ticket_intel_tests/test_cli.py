@@ -458,13 +458,21 @@ def test_week_discovery_reads_the_configured_mappings(tmp_path, monkeypatch):
     assert runner.week_counts(tickets) == Counter({dt.date(2026, 11, 2): 1})
 
 
-def test_paid_share_without_known_plans_prints_a_dash():
+def test_paid_share_without_known_plans_prints_a_dash(monkeypatch):
     frame = pd.DataFrame([{"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x",
                            "tickets": 9, "customers": 9, "trend": "new", "trend_baseline": None,
                            "paid_share": float("nan"), "severity": "P2", "signal_type": "bug",
                            "example_ticket_ids": ["z:1"]}])
+    monkeypatch.setenv("COLUMNS", "300")
     table = format_themes(frame, "table")
     assert table.startswith("week of 2026-11-16") and "T1" in table and "nan" not in table and "–" in table
+    known = frame.assign(paid_share=0.75, plan_known_customers=4)  # with its base, as the report says it
+    assert "75% of 4" in format_themes(known, "table")
+    # A narrow terminal's card leaves the unknown share out: "P2 bug · – paid" said nothing (twcs, GitHub).
+    monkeypatch.setenv("COLUMNS", "80")
+    card = format_themes(frame, "table")
+    assert "9 customers · new · P2 bug\n" in card and "paid" not in card
+    assert "P2 bug · 75% paid (3 of 4 customers with a known plan)" in " ".join(format_themes(known, "table").split())
 
 
 @pytest.mark.parametrize("columns", ["300", "80"])
