@@ -108,6 +108,8 @@ CASES = [
     ("PHONE", "check for me this no.0728865609 please", "0728865609"),
     ("PHONE", "Reach me at 503.417.9740x5429 after 5pm", "503.417.9740"),  # an extension is no hex literal
     ("PHONE", "I entered the code. 5018323045 is my number", "5018323045"),  # a sentence ended at "code"
+    ("PHONE", "call me, country code +44 7700 900542", "+44 7700 900542"),  # a phone's own codes are no
+    ("PHONE", "my area code 415 555 0123 is the number", "415 555 0123"),  # program's exit code
     ("PHONE", "reach us at (855) 551 2113.", "(855) 551 2113"),
     ("PHONE", "my number (+44 7700 900542) is new", "+44 7700 900542"),
     ("PHONE", "电话13812345678谢谢", "13812345678"),  # glued to words of a script without spaces

@@ -366,20 +366,21 @@ def version_shaped(number: str) -> bool:
 # "0" extension "80263001"), a range ("1805..1808"), a dotted part of five digits or more (Windows builds
 # "19044.1288", a log's "30.700653"), a number a colon continues ("140171848166400:error", "05-11-2017
 # 14:42:58"), a negative number, an assigned value ("eof = 2568306"), a count of bytes, and the number
-# after a word that names a code, a size or a position ("exit code 3221225781", "Digest: 329735291") are
+# after words that name a program's code, a size or a position ("exit code 3221225781", "Digest: 329735291";
+# not "area code" or "country code", which open a phone) are
 # parts of code, logs and times. Phones are written with spaces, dots, dashes and brackets between
 # groups of two to four digits, after words such as "call" or "number", not these.
 _GLUED_AFTER = re.compile(r"[A-Za-z0-9_]|:\S|\s?(?:bytes|[KMGT]i?B)\b")
 _CODE_IN = re.compile(r"(?<!\d)0[xX][0-9A-Fa-f]|\d\.\.\d|\d{5}\.\d|\d\.\d{5}")
-_CODE_BEFORE = re.compile(r"(?i)(?:_|(?:^|[\s=(\[])-|=\s?|\b(?:code|digest|size|offset|index|errno|hresult|pid|"
-                          r"key|hash|since)(?:\s?[:=#]\s?|\s))$")
+_CODE_BEFORE = re.compile(r"(?i)(?:_|(?:^|[\s=(\[])-|=\s?|\b(?:(?:exit|error|return|status|result) code|digest|size|"
+                          r"offset|index|errno|hresult|pid|key|hash|since)(?:\s?[:=#]\s?|\s))$")
 
 
 def in_code(text: str, start: int, end: int) -> bool:
     """Whether the number at text[start:end] is part of code, a log line or a time rather than a
     phone (`_CODE_BEFORE`): 60 of 55,045 GitHub issue titles held a "[PHONE]", 45 of them for such
     numbers; Faker's phone numbers of its 107 locales are redacted as before (docs/redaction.md)."""
-    return bool(_CODE_IN.search(text, start, end) or _CODE_BEFORE.search(text[max(0, start - 12):start])
+    return bool(_CODE_IN.search(text, start, end) or _CODE_BEFORE.search(text[max(0, start - 20):start])
                 or _GLUED_AFTER.match(text, end))
 
 
