@@ -461,6 +461,18 @@ def test_the_typical_wording_quoted_is_not_a_shouted_ticket():
     assert shouted(texts[0]) and not shouted("My PIN and ATM card") and not shouted("STOP")
 
 
+def test_the_typical_wording_says_what_the_label_says():
+    """Prisma's "Binary compatibility" was typically "prisma2 init wizard ends at the introspect step"
+    (145 of 833 ranked theme-weeks quoted a ticket holding none of the label's words): near the
+    centre, a ticket holding one of the leading terms is quoted before one holding none."""
+    texts = ["I am still waiting for my money back from the shop", "Refund from the merchant never arrived",
+             "My refund has not arrived", "The merchant refund is missing"]
+    summary = extractive_summary(replace(_centred_doc(texts), terms=["refund", "merchant"]))
+    assert summary.shared_issue.split("typically: ")[1].startswith("\u201cRefund from the merchant never arrived")
+    assert summary.example_ticket_ids[0] == "zendesk:0"  # the examples stay by centrality
+    assert "Another customer put it as: \u201cI am still waiting for my money back" in summary.shared_issue
+
+
 def test_a_tag_is_no_example_while_tickets_that_say_something_are_near_the_centre():
     """React's DevTools theme quoted an empty titled issue, "[DevTools Bug]: ", as typical of it (it sat
     nearest the centre: its words are the theme's) and gave it as its first example. It waits behind
