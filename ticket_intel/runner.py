@@ -238,17 +238,17 @@ def no_tickets_reason(files: pd.DataFrame) -> str:
     from ticket_intel.core.sources.accounts import ACCOUNTS
 
     files = files[files["profile"] != ACCOUNTS]
-    errors = [f"{Path(f.source_file).name}: {f.error}" for f in files.itertuples() if f.error]
+    unusable = [(Path(f.source_file).name, f.error) for f in files.itertuples() if f.error]
     if not len(files):
         return "the inbox holds no export files (.csv, .json, .jsonl, .parquet)"
     # No run follows, so no warehouse keeps the rejections: the commonest reasons are said here.
     reasons = list(files["reason"].dropna())
     # Three reasons are read; the rest are named, not dropped (a fourth file vanished from the message).
-    rest = [f.split(": ", 1)[0] for f in errors[3:]]
+    rest = [name for name, _ in unusable[3:]]
     more = f"; and {plural(len(rest), 'more unusable file')}: {', '.join(rest)}" if rest else ""
-    detail = "; ".join(errors[:3]) + more if errors else (
+    detail = "; ".join(f"{name}: {error}" for name, error in unusable[:3]) + more if unusable else (
         f"every record was rejected{': ' + '; '.join(reasons[:2]) if reasons else ''}")
-    hint = f" (see {MAPPINGS_DOC})" if any("column mapping" in e for e in errors) else ""
+    hint = f" (see {MAPPINGS_DOC})" if any("column mapping" in e for _, e in unusable) else ""
     return f"the inbox holds no usable tickets: {detail}{hint}"
 
 

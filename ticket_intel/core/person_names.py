@@ -259,7 +259,7 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     while prefix + 1 < len(run) and namey[prefix + 1]:
         prefix += 1
     end = run[prefix][1]
-    pair = prefix >= 1 and (folds[0] in gaz.first or (namey[0] and folds[1] in gaz.last)) and _in_role(folds, gaz)
+    pair = prefix >= 1 and _in_role(folds, gaz)
     # In a title-cased line capitals mark no name: a pair there is a known given name and no everyday
     # word ("Sendable Key Path", "Poor Constant Propagation" are none; "Filed By Lauren Duprat" is one).
     if pair and not _speaker_label(text, start, end) and _title_cased(text, start, gaz):
@@ -280,17 +280,16 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
 
 def _in_role(folds: list[str], gaz: Gazetteer) -> bool:
     """Whether a pair's two words could be a given name and a surname. A given name that is no English
-    word a reader knows ("Marijn", "Lauren": below `KNOWN_ZIPF`) opens one before any name-shaped word, as
-    before; one that is also such a word ("Page", "Dev", "Media") only before a listed surname or a word
-    no reader knows; and a word the gazetteer does not know as a given name only when no reader knows it
-    either ("Zanele Brown"). 148 of 55,045 GitHub titles held a "[PERSON]", none a person's ("Page
-    Router", "Dev Server", "Raspberry Pi", "Adobe Reader", "Invalid Date"): 79 now (docs/redaction.md)."""
+    word a reader knows ("Marijn", "Lauren": below `KNOWN_ZIPF`) opens one before any name-shaped word; one
+    that is also such a word ("Page", "Dev", "Media") only before a listed surname or a word no reader
+    knows; a word the gazetteer does not know as a given name only before a listed surname, and when no
+    reader knows it either ("Zanele Brown"). 148 of 55,045 GitHub titles held a "[PERSON]", none a
+    person's ("Page Router", "Dev Server", "Raspberry Pi", "Adobe Reader", "Invalid Date"): 79 now
+    (docs/redaction.md)."""
     first, second = folds[0], folds[1]
-    if first in gaz.first and zipf(first) < KNOWN_ZIPF:
-        return True
     if first in gaz.first:
-        return second in gaz.last or zipf(second) < KNOWN_ZIPF
-    return zipf(first) < KNOWN_ZIPF
+        return zipf(first) < KNOWN_ZIPF or second in gaz.last or zipf(second) < KNOWN_ZIPF
+    return second in gaz.last and zipf(first) < KNOWN_ZIPF
 
 
 def _closing_sign_offs(text: str, gaz: Gazetteer) -> set[int]:

@@ -1090,7 +1090,13 @@ def statements_first(items: list[T], meaning: Callable[[T], str]) -> list[T]:
     """`items` (by centrality), of the first `QUOTE_CANDIDATES` those whose text for `meaning` is no
     statement (`a_statement`) after the others: examples and the typical quote come from the centre,
     and say something ("error" and "Crash" were a catch-all's examples)."""
-    head = sorted(items[:QUOTE_CANDIDATES], key=lambda i: not a_statement(meaning(i)))  # stable
+    return _near_centre_first(items, lambda i: a_statement(meaning(i)))
+
+
+def _near_centre_first(items: list[T], wanted: Callable[[T], bool]) -> list[T]:
+    """`items` (by centrality), of the first `QUOTE_CANDIDATES` those `wanted` holds for first, each
+    part kept in its order."""
+    head = sorted(items[:QUOTE_CANDIDATES], key=lambda i: not wanted(i))  # stable
     return [*head, *items[QUOTE_CANDIDATES:]]
 
 
@@ -1102,7 +1108,7 @@ def described_first(doc: ThemeDocs, rows: list[int]) -> list[int]:
     words = dict(zip(doc.word_rows if doc.word_rows is not None else range(len(doc.texts)), _ticket_words(doc),
                      strict=True))
     terms = doc.terms[:LEAD_TERMS]
-    return sorted(rows[:QUOTE_CANDIDATES], key=lambda i: not _holds_any(words.get(i, set()), terms)) + rows[QUOTE_CANDIDATES:]
+    return _near_centre_first(rows, lambda i: _holds_any(words.get(i, set()), terms))
 
 
 def _voices(doc: ThemeDocs, rows: list[int], limit: int) -> list[int]:
