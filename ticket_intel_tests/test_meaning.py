@@ -11,7 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticket_intel.core.embed import text_hash
-from ticket_intel.core.meaning import meaning_text, profane_words, spelling_folds
+from ticket_intel.core.entities import _VALUES, DIGIT
+from ticket_intel.core.meaning import (
+    _DOMAIN_LINK,
+    _FOLDERS,
+    _MAY_SIGN,
+    _REMOVED,
+    _SIGNATURE,
+    meaning_text,
+    profane_words,
+    spelling_folds,
+)
 from ticket_intel.core.redact import RedactionSettings, redact_tickets
 
 TWEETS = [
@@ -134,7 +144,9 @@ NOISE = st.sampled_from(["@AmazonHelp", "@115879", "@", "@@x", "x@", "https://t.
                          "HTTPS://X.IO/A", "www.x.com", "t.co/x", "[PERSON]", "[EMAIL]", "[ORDER_ID]", "PERSON", "<NAME>",
                          "[", "]", "Hi team,", "Hello", "Thanks, ", "Sent from my iPhone", "ticket #1234", "case 00123",
                          "ref: AB123", "[SR-12]", "#1234", "src/a.rs:1:2", "C:\\x\\y", "(", ")", ".", ",", " ", "\n",
-                         "{{Order Number}}", "{{ticket.id}}", "${ACCOUNT}", "{", "}", "{{", "}}", "$"])
+                         "{{Order Number}}", "{{ticket.id}}", "${ACCOUNT}", "{", "}", "{{", "}}", "$", "WWW.X.IO",
+                         "ſent from my ipad", "SENT VIA OUTLOOK", "This is person here", "REF: [order]", "Ref [ORDER]",
+                         "12:30", "£5", "٣٤٥٦٧", "../a/", "lib/x", "[cid:a.png]", "<img.gif>"])
 TEXT = st.lists(st.one_of(NOISE, st.text(max_size=12)), max_size=10).map("".join)
 
 
@@ -146,6 +158,18 @@ def test_meaning_text_never_holds_handles_links_or_placeholders_and_is_idempoten
     assert not SCHEME.search(meaning)
     assert not PLACEHOLDER.search(meaning)
     assert meaning_text(meaning) == meaning
+
+
+@settings(max_examples=400, deadline=None)
+@given(TEXT)
+def test_a_pattern_is_skipped_only_where_it_cannot_match(text):
+    """A pattern is not scanned where the text lacks what its match needs: never a match lost."""
+    for pattern, may_match in _REMOVED:
+        assert may_match(text) or not pattern.search(text), pattern.pattern
+    for pattern, _ in _VALUES:
+        assert DIGIT.search(text) or not pattern.search(text), pattern.pattern
+    assert _MAY_SIGN(text) or not _SIGNATURE.search(text)
+    assert "/" in text or not (_FOLDERS.search(text) or _DOMAIN_LINK.search(text))
 
 
 def test_redacted_tickets_carry_text_for_people_and_text_for_meaning():

@@ -53,11 +53,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # enough to be an id (5+ digits). Short numbers often name the issue itself ("HTTP 500", "iOS 11",
 # "2 days"), so they stay in the text for meaning.
 _VALUES = (*_PATTERNS[:-1], (re.compile(r"#?\b\d{5,}\b"), NUMBER))
+DIGIT = re.compile(r"\d")  # every value holds one: a text without any is left as it is, unscanned
 
 
 def drop_values(text: str) -> str:
     """The text without the values that vary between tickets of one issue (see `_VALUES`)."""
-    for pattern, _ in _VALUES:
+    for pattern, _ in _VALUES if DIGIT.search(text) else ():
         text = pattern.sub(" ", text)
     return " ".join(text.split())
 
