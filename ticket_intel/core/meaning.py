@@ -157,12 +157,14 @@ def _drop_domain_links(text: str) -> str:
 
 
 def _holds(*needles: str, folded: bool = False) -> Callable[[str], bool]:
-    """Whether a text may hold a pattern's match: it holds one of `needles` (case-folded, for a
-    pattern that ignores case). Most tickets hold no link, path, handle or placeholder, and a
-    pattern's scan of a text that cannot match was half the text for meaning's cost."""
-    if folded:
-        return lambda text: any(needle in text.casefold() for needle in needles)
-    return lambda text: any(needle in text for needle in needles)
+    """A test of whether a text may hold a pattern's match: it holds one of `needles` (case-folded,
+    for a pattern that ignores case). Most tickets hold no link, path, handle or placeholder, and
+    scanning texts a pattern cannot match was half the text for meaning's cost."""
+    def test(text: str) -> bool:
+        within = text.casefold() if folded else text
+        return any(needle in within for needle in needles)
+
+    return test
 
 
 # The patterns each round removes, in order, with what a text must hold for each to match.
