@@ -813,11 +813,16 @@ def described(meanings: Sequence[str], terms: Sequence[str]) -> list[bool]:
     return [_holds_any(words, terms) for words in _word_sets(_theme_phrases(meanings))]
 
 
+def _words_by_row(doc: ThemeDocs) -> dict[int, set[str]]:
+    """The words (`_ticket_words`) of each of the theme's word-sampled tickets, by its row."""
+    rows = doc.word_rows if doc.word_rows is not None else range(len(doc.texts))
+    return dict(zip(rows, _ticket_words(doc), strict=True))
+
+
 def card_tickets(doc: ThemeDocs, weeks: Sequence[date]) -> list[set[str]]:
     """The words of the theme's word-sampled tickets in `weeks` (those its card counts)."""
-    rows = doc.word_rows if doc.word_rows is not None else range(len(doc.texts))
     counted = set(weeks)
-    return [words for row, words in zip(rows, _ticket_words(doc), strict=True) if doc.ticket_weeks[row] in counted]
+    return [words for row, words in _words_by_row(doc).items() if doc.ticket_weeks[row] in counted]
 
 
 def described_share(doc: ThemeDocs, terms: Sequence[str], weeks: Sequence[date]) -> float | None:
@@ -1105,9 +1110,7 @@ def described_first(doc: ThemeDocs, rows: list[int]) -> list[int]:
     terms (the label's words, `described_share`) before the others: the typical quote says what the label
     says. Prisma's ranked themes quoted a ticket holding none of the label's words in 145 of 833 weeks
     ("Binary compatibility", typically: "prisma2 init wizard ends at the introspect step")."""
-    words = dict(zip(doc.word_rows if doc.word_rows is not None else range(len(doc.texts)), _ticket_words(doc),
-                     strict=True))
-    terms = doc.terms[:LEAD_TERMS]
+    words, terms = _words_by_row(doc), doc.terms[:LEAD_TERMS]
     return _near_centre_first(rows, lambda i: _holds_any(words.get(i, set()), terms))
 
 
