@@ -894,3 +894,20 @@ def test_a_german_theme_keeps_its_nouns_capitals():
     assert _surface_forms(texts, frozenset({"de"}))["karte"] == "Karte"
     assert _surface_forms(texts, frozenset({"de"}))["gesperrt"] == "gesperrt"  # capitalised once, at a start
     assert _surface_forms(texts)["karte"] == "karte"  # an English theme's capitals start sentences
+
+
+def test_a_languages_stop_words_are_spacys_read_without_importing_spacy():
+    """A summaries run that does not redact never imports spaCy (2 s) for a Spanish theme's stop words."""
+    import importlib
+    import subprocess
+    import sys
+
+    probe = ("import sys; from ticket_intel.core import summarize as s; "
+             "print(len(s._language_stop_words('es')), 'spacy' in sys.modules)")
+    count, imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                     check=True).stdout.split()
+    assert int(count) > 100 and imported == "False"
+    for code in ("es", "de", "fr", "ja"):
+        listed = importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
+        assert summarize._language_stop_words(code) == {summarize._normalise(w).lower() for w in listed}
+    assert summarize._language_stop_words("en") == summarize._language_stop_words("qq") == frozenset()
