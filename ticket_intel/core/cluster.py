@@ -93,6 +93,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from ticket_intel.core.counts import rows_by_key
 from ticket_intel.core.smallest import k_smallest
 
 OUTLIER = -1
@@ -545,10 +546,11 @@ def cell_search(x: np.ndarray, cells: Cells, queries: np.ndarray, candidates: np
     this finds nearly the exact neighbours at about probes/themes of the exact search's cost. Rows
     short of k candidates pad with themselves."""
     knn = np.repeat(queries[:, None], k, axis=1)
-    own = cells.cell[queries]
-    groups = [(np.flatnonzero(own == c), candidates[np.isin(cells.cell[candidates], cells.near[c])])
-              for c in np.unique(own)]
-    for at, pool in groups:
+    # Per cell its candidates' positions, gathered once: a cell's pool, its near cells' candidates in
+    # the order given, is then a sort of a few cells' rows, not a pass over every candidate.
+    in_cell, none = rows_by_key(cells.cell[candidates]), np.zeros(0, dtype=int)
+    for c, at in rows_by_key(cells.cell[queries]).items():
+        pool = candidates[np.sort(np.concatenate([in_cell.get(near, none) for near in cells.near[c].tolist()]))]
         found = nearest_among(x, queries[at], pool, k)
         knn[at, :found.shape[1]] = found
     return knn
