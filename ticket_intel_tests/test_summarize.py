@@ -911,3 +911,18 @@ def test_a_languages_stop_words_are_spacys_read_without_importing_spacy():
         listed = importlib.import_module(f"spacy.lang.{code}.stop_words").STOP_WORDS
         assert summarize._language_stop_words(code) == {summarize._normalise(w).lower() for w in listed}
     assert summarize._language_stop_words("en") == summarize._language_stop_words("qq") == frozenset()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["card", "pin", "top up", "top", "Zoë", "éclair", "a b", "b"]), max_size=9),
+                min_size=1, max_size=12).filter(any))
+def test_gram_counts_are_scikit_learns_count_vectorizer(docs):
+    """The terms' counts are `CountVectorizer`'s of the split docs: same matrix, same sorted vocabulary
+    (whose order breaks ties between terms)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(analyzer=lambda doc: doc)
+    expected = vectorizer.fit_transform(docs)
+    counts, vocab = summarize._gram_counts(docs)
+    assert list(vocab) == list(vectorizer.get_feature_names_out())
+    assert counts.shape == expected.shape and (counts != expected).nnz == 0
