@@ -8,7 +8,8 @@ about a twentieth of it. The two can differ only where values tie among the k + 
 of equal values `argpartition` picks, and in what order, is its own), so such rows, and only they,
 are picked by the caller's own `reference` selection: the result is the reference's, row for row.
 Real windows hold exact duplicates (a text filed twice is one vector), so ties do occur: 272
-duplicate vectors in 5,536 Prisma titles left a fifth of the rows to the reference.
+duplicate vectors in 5,536 Prisma titles left 27 % of the rows to the reference at 15 neighbours and
+57 % at 60, where the search took as long as before; of 17,000 bench tickets, 7 % and 19 %.
 """
 
 from __future__ import annotations
