@@ -39,8 +39,7 @@ def _kernel() -> Callable[[np.ndarray, int], np.ndarray]:
                     continue
                 i = filled if filled < k else k - 1
                 while i > 0 and v < vals[i - 1]:  # strict: an equal value stays behind an earlier one
-                    if i < k:
-                        vals[i], out[r, i] = vals[i - 1], out[r, i - 1]
+                    vals[i], out[r, i] = vals[i - 1], out[r, i - 1]
                     i -= 1
                 vals[i], out[r, i] = v, j
                 filled = min(filled + 1, k)

@@ -285,8 +285,10 @@ def _language_stop_words(code: str) -> frozenset[str]:
     for English (sklearn's are used), `und` or a language spaCy has no list for. The list's file is
     read on its own (it imports nothing): importing it as `spacy.lang.xx.stop_words` imports spaCy
     and the language's package first, 2.1 s of a summaries run that does not redact."""
+    if code == "en" or not re.fullmatch(r"[a-z]{2,3}", code):
+        return frozenset()
     found = importlib.util.find_spec("spacy")  # finds the package without importing it
-    if code == "en" or not re.fullmatch(r"[a-z]{2,3}", code) or found is None or found.origin is None:
+    if found is None or found.origin is None:
         return frozenset()
     path = Path(found.origin).parent / "lang" / code / "stop_words.py"
     if not path.is_file():
