@@ -888,12 +888,43 @@ def test_a_german_theme_keeps_its_nouns_capitals():
     """German writes every noun with a capital, and a reviewer's German theme read "Bitte bestätigen
     kündigung", its backlog story "problems with the karte fixed": there a capital first letter in most
     uses is the word's own, as an acronym's capitals are."""
-    from ticket_intel.core.summarize import _surface_forms
+    from ticket_intel.core.summarize import SurfaceForms
 
     texts = ["Meine Karte wurde gesperrt", "die Karte geht nicht", "Karte gesperrt, bitte helfen", "Gesperrt seit gestern"]
-    assert _surface_forms(texts, frozenset({"de"}))["karte"] == "Karte"
-    assert _surface_forms(texts, frozenset({"de"}))["gesperrt"] == "gesperrt"  # capitalised once, at a start
-    assert _surface_forms(texts)["karte"] == "karte"  # an English theme's capitals start sentences
+    assert SurfaceForms(texts, frozenset({"de"})).get("karte", "") == "Karte"
+    assert SurfaceForms(texts, frozenset({"de"})).get("gesperrt", "") == "gesperrt"  # capitalised once, at a start
+    assert SurfaceForms(texts).get("karte", "") == "karte"  # an English theme's capitals start sentences
+
+
+_FORM_PIECES = ["ATM", "atm", "ATMs", "atms", "PIN", "pin", "iOS", "ios", "IOS", "Karte", "karte", "FIX", "this",
+                "Straße", "STRASSE", "straße", "ＡＴＭ", "手机iPhone", "手机Straße", "手机ＡＴＭ", "iPhone", "İstanbul", "ΟΔΟΣ", "οδος", "Kelvin",
+                "\u212a", "e\u0301te", "été", " ", ", ", "! ", "'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_FORM_PIECES), max_size=8).map(" ".join), max_size=6),
+       st.sampled_from(["atm", "atms", "pin", "ios", "karte", "fix", "this", "straße", "strasse", "iphone",
+                        "istanbul", "οδος", "kelvin", "k", "été", "missing"]),
+       st.sampled_from([frozenset(), frozenset({"de"})]))
+def test_a_word_s_surface_form_read_from_the_texts_holding_it_is_the_one_every_text_gives(texts, word, languages):
+    """`SurfaceForms` reads a word's form only from the texts whose lower case holds it (for an ASCII
+    word): the same form as counting every word of every text, shouting, CJK segmentation, final
+    sigma, composed accents and fullwidth letters included."""
+    everything = summarize._written(summarize._normalise(t) for t in texts)
+    expected = summarize._surface_form(word, everything, bool(languages & summarize.NOUNS_CAPITALISED))
+    assert summarize.SurfaceForms(texts, languages).get(word, "?") == (expected or "?")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["work", "Working", "didn't", "not", "worked", "WORKS", "wor", "k", "手机work",
+                                 "e\u0301te\u0301", "été", "étés", ",", " and ", "rework"]), max_size=10).map(" ".join),
+       st.sampled_from(["work", "working", "été", "k", "rework"]))
+def test_a_text_negated_form_skips_holds_no_word_of_the_term(text, term):
+    """`negated_form` skips a text `_may_hold` rules out: no word of its clauses is an inflection of
+    the term there."""
+    base = summarize._inflected(term)
+    if not summarize._may_hold(text, base):
+        assert not any(summarize._inflected(w) == base for clause in summarize._clauses(text) for w in clause)
 
 
 def test_a_languages_stop_words_are_spacys_read_without_importing_spacy():

@@ -17,7 +17,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -412,7 +412,7 @@ def _tone(word: str, strong_negative: re.Pattern[str]) -> bool:
 
 def same_stem(a: str, b: str) -> bool:
     """rate/rates, verify/verification, charge/charged: one is not news next to the other."""
-    short, long_ = sorted((a, b), key=len)
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     return long_.startswith(short) or (len(short) >= 5 and long_[:5] == short[:5])
 
 
@@ -499,38 +499,64 @@ _CAPITALS_WORD = re.compile(r"[A-Z][A-Z'\-]*[A-Z]")  # in any word all in capita
 NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
-def _surface_forms(meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> dict[str, str]:
+def _written(texts: Iterable[str]) -> Counter[str]:
+    """The words of normalised texts as written, shouted ones (`_unshouted`) in lower case."""
+    written: Counter[str] = Counter()
+    for text in texts:
+        words = _words(text)
+        written.update(_unshouted(words) if _CAPITALS_WORD.search(text) else words)
+    return written
+
+
+def _surface_form(low: str, written: Counter[str], nouns: bool) -> str | None:
+    """The form of the lower-case word `low` most of its uses in `written` take (see `SurfaceForms`);
+    None when it is not written there."""
+    n, inner = 0, ""  # inner: its most used form with a capital after the first letter
+    for word, k in written.items():
+        if word.lower() == low:
+            n += k
+            if _INNER_CAPITAL.search(word) and k > written[inner]:
+                inner = word
+    if not n:
+        return None
+    acronyms = low[:-1].upper() + "s"  # "ATMs", "PINs"
+    if len(low) > 1 and written[low.upper()] > n / 2:
+        return low.upper()
+    if inner and written[inner] > n / 2:
+        return inner
+    if nouns and written[low.capitalize()] > n / 2:
+        return low.capitalize()
+    return acronyms if len(low) > 2 and low.endswith("s") and written[acronyms] > n / 2 else low
+
+
+class SurfaceForms:
     """Acronyms and names as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs
     keep their capitals in a label, and so do iOS, iPhone, FancyZones and TypeError, capitals inside
     a word ("Ios · iphone" labelled a twcs theme). A capitalised word next to another is shouted, not
     an acronym ("FIX THIS GLITCH" made a twcs theme "App · FIX"): it counts as lower case. A form
     needs most of the word's uses; a capital first letter alone only starts a sentence, but in a
     theme of a language that capitalises its nouns (`NOUNS_CAPITALISED`) it is the noun's ("Bitte
-    bestätigen kündigung" named a German theme)."""
-    written: Counter[str] = Counter()
-    for text in map(_normalise, meanings):
-        words = _words(text)
-        written.update(_unshouted(words) if _CAPITALS_WORD.search(text) else words)
-    total: Counter[str] = Counter()
-    inner: dict[str, str] = {}  # per word, its most used form with a capital after the first letter
-    for word, n in written.items():
-        low = word.lower()
-        total[low] += n
-        if _INNER_CAPITAL.search(word) and n > written[inner.get(low, "")]:
-            inner[low] = word
+    bestätigen kündigung" named a German theme).
 
-    def form(low: str, n: int) -> str:
-        plural = low[:-1].upper() + "s"  # "ATMs", "PINs"
-        if len(low) > 1 and written[low.upper()] > n / 2:
-            return low.upper()
-        if low in inner and written[inner[low]] > n / 2:
-            return inner[low]
-        if nouns and written[low.capitalize()] > n / 2:
-            return low.capitalize()
-        return plural if len(low) > 2 and low.endswith("s") and written[plural] > n / 2 else low
+    A label asks for a few words' forms, so each is read from the texts that hold it only (every
+    text for a word that is not ASCII, and every text with Chinese or Japanese, whose words the
+    segmenter may rewrite): reading every word of every text cost a tenth of a window's summaries."""
 
-    nouns = bool(languages & NOUNS_CAPITALISED)
-    return {low: form(low, n) for low, n in total.items()}
+    def __init__(self, meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> None:
+        self._texts = [_normalise(t) for t in meanings]
+        self._lowered = [t.lower() for t in self._texts]
+        self._nouns = bool(languages & NOUNS_CAPITALISED)
+        self._known: dict[str, str | None] = {}
+
+    def get(self, low: str, default: str) -> str:
+        """The form of the lower-case word `low`; `default` when no text writes it."""
+        if low not in self._known:
+            texts = self._texts if not low.isascii() else [
+                t for t, lowered in zip(self._texts, self._lowered, strict=True)
+                if low in lowered or (not t.isascii() and _UNSPACED.search(t))]
+            self._known[low] = _surface_form(low, _written(texts), self._nouns)
+        found = self._known[low]
+        return default if found is None else found
 
 
 def _loud(words: Sequence[str]) -> list[bool]:
@@ -555,21 +581,24 @@ def shouted(text: str) -> bool:
 
 
 def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[list[str]]] | None = None,
-                forms: Mapping[str, str] | None = None) -> str:
+                forms: SurfaceForms | None = None) -> str:
     """The theme's top term as customers phrase it: "payment declined", "cash withdrawal".
 
     Among runs of two or three consecutive content words that contain the top term, take the
     one most tickets use (the longer one on a tie); keep the top term alone when fewer than a
     tenth of the tickets use any such phrase. `phrases` (`_theme_phrases` of the texts) and `forms`
-    (`_surface_forms`), when the caller has them, spare computing them again.
+    (`SurfaceForms`), when the caller has them, spare computing them again.
     """
     if not terms:
         return ""
     top = set(terms[0].split())
     df: Counter[tuple[str, ...]] = Counter()
-    for doc in phrases if phrases is not None else _theme_phrases(_meanings(texts)):
+    docs = phrases if phrases is not None else _theme_phrases(_meanings(texts))
+    for doc in docs if len(top) < 3 else ():  # a phrase must be longer than the term, and three words at most
         seen = set()
         for words in doc:
+            if top.isdisjoint(words):  # no run of it holds the term: most phrases
+                continue
             for n in (2, 3):
                 for i in range(len(words) - n + 1):
                     gram = tuple(words[i:i + n])
@@ -578,7 +607,7 @@ def head_phrase(terms: Sequence[str], texts: Sequence[str], phrases: list[list[l
         df.update(seen)
     best = max(df, key=lambda g: (df[g], len(g), g), default=None)
     words = list(best) if best is not None and df[best] >= max(2, 0.1 * len(texts)) else terms[0].split()
-    forms = _surface_forms(_meanings(texts)) if forms is None else forms
+    forms = SurfaceForms(_meanings(texts)) if forms is None else forms
     return " ".join(forms.get(w, w) for w in words)
 
 
@@ -623,6 +652,13 @@ def _clauses(meaning: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(_words(c)) for c in _CLAUSE_BREAK.split(_normalise(meaning).lower()))
 
 
+def _may_hold(meaning: str, base: str) -> bool:
+    """Whether a word of the text's clauses (`_clauses`) may be an inflection of `base`: such a word
+    starts with it (`_inflected` only cuts an ending), so the normalised text holds it, unless the
+    segmenter rewrote a run of Chinese or Japanese."""
+    return base in _normalise(meaning).lower() or (not meaning.isascii() and _UNSPACED.search(meaning) is not None)
+
+
 def negated_form(meanings: Sequence[str], term: str) -> str | None:
     """The one-word `term` as the theme's customers negate it ("didn't work", "isn't working", "no
     signal") when most of the tickets that use it (or an inflection, `_inflected`) negate it: what fails,
@@ -630,7 +666,7 @@ def negated_form(meanings: Sequence[str], term: str) -> str | None:
     payment didn't work"). None when they do not, or fewer than two write it next to it."""
     using, negating, spans, base = 0, 0, Counter(), _inflected(term)
     for meaning in meanings:
-        if base[:3] not in meaning.lower():  # no word of it: nothing to count, and most tickets are so
+        if not _may_hold(meaning, base):  # nothing to count, and most tickets are so
             continue
         found, negates, written = False, False, set()
         for words in _clauses(meaning):
@@ -647,12 +683,12 @@ def negated_form(meanings: Sequence[str], term: str) -> str | None:
 
 
 def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
-                forms: Mapping[str, str] | None = None, meanings: Sequence[str] | None = None
+                forms: SurfaceForms | None = None, meanings: Sequence[str] | None = None
                 ) -> tuple[str, str]:
     """What a theme is about and what more its label says: the head phrase and the next distinct term,
     a word its customers mostly negate written as they negate it (`negated_form`: "Card payment ·
     didn't work"). A head of one negated word says what fails, so it goes second ("Working ·
-    contactless" -> "Contactless · isn't working"). The head phrase, the `_surface_forms` and the
+    contactless" -> "Contactless · isn't working"). The head phrase, the `SurfaceForms` and the
     texts for meaning are computed unless given; ("", "") without terms."""
     if not terms:
         return "", ""
@@ -662,7 +698,7 @@ def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = N
     if not rest or len(used) >= 3:
         return head, ""
     meanings = _meanings(texts, meanings)
-    forms = _surface_forms(meanings) if forms is None else forms
+    forms = SurfaceForms(meanings) if forms is None else forms
     second = (" " not in rest[0] and negated_form(meanings, rest[0])) or rest[0]
     failing = len(used) == 1 and second == rest[0] and negated_form(meanings, used[0])
     head, second = (second, failing) if failing else (head, second)
@@ -670,7 +706,7 @@ def label_parts(terms: Sequence[str], texts: Sequence[str], head: str | None = N
 
 
 def label_from_terms(terms: Sequence[str], texts: Sequence[str], head: str | None = None,
-                     forms: Mapping[str, str] | None = None) -> str:
+                     forms: SurfaceForms | None = None) -> str:
     """`Payment declined · card`: the `label_parts` joined."""
     return joined_label(*label_parts(terms, texts, head, forms))
 
@@ -802,7 +838,7 @@ def _telling_term(doc: ThemeDocs, mine: Sequence[set[str]], theirs: Sequence[Seq
     best = max(fresh, key=lambda t: shares[t], default=None)
     if best is None or shares[best] <= 0:
         return ""
-    forms = _surface_forms(doc.word_meanings(), doc.languages)
+    forms = SurfaceForms(doc.word_meanings(), doc.languages)
     return " ".join(forms.get(w, w) for w in best.split())
 
 
@@ -1061,7 +1097,7 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     signal, addressed, severity, why = judged(doc, doc.terms[:3])
     worded = doc.of_words(doc.texts)
     meanings = doc.word_meanings()
-    forms = _surface_forms(meanings, doc.languages)
+    forms = SurfaceForms(meanings, doc.languages)
     head, second = label_parts(doc.terms, worded, head_phrase(doc.terms, worded, doc.phrases, forms), forms, meanings)
     label = joined_label(head, second)
     topic = head or "this issue"
