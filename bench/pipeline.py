@@ -31,6 +31,7 @@ The growth exponent is the least-squares slope of log seconds on log tickets acr
 from __future__ import annotations
 
 import argparse
+import gc
 import html
 import os
 import tempfile
@@ -153,6 +154,31 @@ class PeakSampler:
         return max([mb for t, mb in self.samples if start <= t < end] + after)
 
 
+class CollectorTime:
+    """Seconds the cyclic garbage collector ran in an interval (`gc.callbacks`): time a stage spent
+    walking the process's objects rather than doing its work."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float]] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.time()
+        else:
+            self.spans.append((self._start, time.time()))
+
+    def __enter__(self) -> CollectorTime:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+    def seconds(self, start: float, end: float) -> float:
+        return sum(e - s for s, e in self.spans if start <= s < end)
+
+
 def _hwm_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -176,7 +202,7 @@ def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | Non
     `only` (None: all) minus `skip`. One row per stage: name, seconds, peak RSS; the process's imports
     and the plan included."""
     began = time.time()
-    with PeakSampler() as sampler:
+    with PeakSampler() as sampler, CollectorTime() as collector:
         _environment(Path(workdir), Path(inbox))
         from ticket_intel import cli, runner
         from ticket_intel.defs.partitions import weekly
@@ -196,9 +222,11 @@ def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | Non
             {"stage": "plan (run reads the inbox)", "start": imported, "end": planned}]
     rows += [{"stage": k, "start": s, "end": e} for k, (s, e) in steps.items()]
     rows.append({"stage": "dagster (between steps)", "seconds": (done - planned) - sum(e - s for s, e in steps.values()),
+                 "gc_seconds": collector.seconds(planned, done) - sum(collector.seconds(s, e) for s, e in steps.values()),
                  "start": planned, "end": done})
     for r in rows:
         r.setdefault("seconds", r["end"] - r["start"])
+        r.setdefault("gc_seconds", collector.seconds(r["start"], r["end"]))
         r["peak_rss_mb"] = sampler.peak(r["start"], r["end"])
     return rows
 
@@ -301,9 +329,10 @@ def _merge(parts: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     for rows in parts:
         for r in rows:
             if r["stage"] not in merged:
-                merged[r["stage"]] = {"stage": r["stage"], "seconds": r["seconds"], "peak_rss_mb": r["peak_rss_mb"]}
+                merged[r["stage"]] = {k: r[k] for k in ("stage", "seconds", "gc_seconds", "peak_rss_mb")}
             elif r["stage"].startswith("dagster"):
                 merged[r["stage"]]["seconds"] += r["seconds"]
+                merged[r["stage"]]["gc_seconds"] += r["gc_seconds"]
                 merged[r["stage"]]["peak_rss_mb"] = max(merged[r["stage"]]["peak_rss_mb"], r["peak_rss_mb"])
     return [{**r, "how": "measured"} for r in merged.values()]
 
@@ -389,10 +418,10 @@ def incremental(workdir: Path, inbox: Inbox) -> Measured:
 
 def stage_rows(m: Measured) -> list[dict[str, object]]:
     rows = [{"tickets": m.tickets, "stage": r["stage"], "seconds": round(r["seconds"], 1),
-             "x_embedding_alone": round(r["seconds"] / m.alone_s, 3), "peak_rss_mb": round(r["peak_rss_mb"]),
-             "how": r["how"]} for r in m.rows]
+             "x_embedding_alone": round(r["seconds"] / m.alone_s, 3), "gc_seconds": round(r["gc_seconds"], 1),
+             "peak_rss_mb": round(r["peak_rss_mb"]), "how": r["how"]} for r in m.rows]
     rows.append({"tickets": m.tickets, "stage": "embedding alone (reference)", "seconds": round(m.alone_s, 1),
-                 "x_embedding_alone": 1.0, "peak_rss_mb": "", "how": m.alone_how})
+                 "x_embedding_alone": 1.0, "gc_seconds": "", "peak_rss_mb": "", "how": m.alone_how})
     return rows
 
 
@@ -504,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.rerun:
         rows, _, _ = in_fresh_process(run_stages, str(args.workdir), str(args.workdir / "inbox"),
                                       [args.rerun.isoformat()], None, [])
-        print(table([{k: r[k] for k in ("stage", "seconds", "peak_rss_mb")} for r in rows], "{:.2f}"))
+        print(table([{k: r[k] for k in ("stage", "seconds", "gc_seconds", "peak_rss_mb")} for r in rows], "{:.2f}"))
         return
     if skipped_without(SHARED):
         return

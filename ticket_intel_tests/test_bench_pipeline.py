@@ -53,6 +53,27 @@ def test_a_bench_run_times_the_plan_and_each_step_of_the_real_job(tmp_path):
                                   [w.isoformat() for w in inbox.weeks], ["raw_tickets"], [])
     assert [r["stage"] for r in rows][:3] == ["process start (imports)", "plan (run reads the inbox)", "raw_tickets"]
     assert all(r["seconds"] >= 0 and r["peak_rss_mb"] > 0 for r in rows)
+    # a collection is counted in the interval it starts in, so it may end a moment after it
+    assert all(0 <= r["gc_seconds"] <= r["seconds"] + 0.1 for r in rows)
+
+
+def test_the_collector_s_time_is_counted_in_the_interval_it_ran_in():
+    import gc
+    import time
+
+    from bench.pipeline import CollectorTime
+
+    garbage = [[] for _ in range(200_000)]
+    for item in garbage:
+        item.append(item)  # a cycle: only the collector frees it
+    with CollectorTime() as collector:
+        before = time.time()
+        del garbage
+        gc.collect()
+        after = time.time()
+    assert collector.seconds(before, after) > 0
+    assert collector.seconds(after, after + 60) == 0
+    assert collector not in gc.callbacks
 
 
 def test_each_corpus_keeps_its_vectors_in_its_own_file(tmp_path):

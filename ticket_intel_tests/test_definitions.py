@@ -83,3 +83,14 @@ def test_instance_pool_limit_is_one(dagster_home):
     instance = dg.DagsterInstance.get()
     config = instance.get_concurrency_config()
     assert config.pool_config.default_pool_limit == 1
+
+
+def test_every_process_of_the_code_location_collects_young_objects_in_large_batches():
+    """A run's process (and the code server) loading the definitions raises the collector's young
+    generation to YOUNG_OBJECTS: the full passes over its million objects cost a tenth of embedding
+    a steady week (defs/__init__.py)."""
+    from ticket_intel.defs import YOUNG_OBJECTS
+
+    code = "import gc, ticket_intel.definitions as d; d.defs(); print(gc.get_threshold()[0])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout.split()[-1]) == YOUNG_OBJECTS > 700
