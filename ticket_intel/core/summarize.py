@@ -538,9 +538,9 @@ class SurfaceForms:
     theme of a language that capitalises its nouns (`NOUNS_CAPITALISED`) it is the noun's ("Bitte
     bestätigen kündigung" named a German theme).
 
-    A label asks for a few words' forms, so each is read from the texts that hold it only (every
+    A label asks for a few words' forms, so each is read only from the texts that hold it (every
     text for a word that is not ASCII, and every text with Chinese or Japanese, whose words the
-    segmenter may rewrite): reading every word of every text cost a tenth of a window's summaries."""
+    segmenter may rewrite), not from every word of every text."""
 
     def __init__(self, meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> None:
         self._texts = [_normalise(t) for t in meanings]
