@@ -199,8 +199,8 @@ def _environment(workdir: Path, inbox: Path) -> None:
 def run_stages(workdir: str, inbox: str, weeks: list[str], only: list[str] | None, skip: list[str]
                ) -> list[dict[str, Any]]:
     """In the child: `ticket-intel run`'s steps over `weeks` (first..last), the job's assets limited to
-    `only` (None: all) minus `skip`. One row per stage: name, seconds, peak RSS; the process's imports
-    and the plan included."""
+    `only` (None: all) minus `skip`. One row per stage: name, seconds, the collector's seconds, peak
+    RSS; the process's imports and the plan included."""
     began = time.time()
     with PeakSampler() as sampler, CollectorTime() as collector:
         _environment(Path(workdir), Path(inbox))
