@@ -545,6 +545,8 @@ class SurfaceForms:
     def __init__(self, meanings: Sequence[str], languages: frozenset[str] = frozenset()) -> None:
         self._texts = [_normalise(t) for t in meanings]
         self._lowered = [t.lower() for t in self._texts]
+        # the texts with Chinese or Japanese, read for every word (ASCII ones are found at once)
+        self._unspaced = [not t.isascii() and _UNSPACED.search(t) is not None for t in self._texts]
         self._nouns = bool(languages & NOUNS_CAPITALISED)
         self._known: dict[str, str | None] = {}
 
@@ -552,8 +554,8 @@ class SurfaceForms:
         """The form of the lower-case word `low`; `default` when no text writes it."""
         if low not in self._known:
             texts = self._texts if not low.isascii() else [
-                t for t, lowered in zip(self._texts, self._lowered, strict=True)
-                if low in lowered or (not t.isascii() and _UNSPACED.search(t))]
+                t for t, lowered, unspaced in zip(self._texts, self._lowered, self._unspaced, strict=True)
+                if unspaced or low in lowered]
             self._known[low] = _surface_form(low, _written(texts), self._nouns)
         found = self._known[low]
         return default if found is None else found
