@@ -116,6 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
     _s("NOTIFY_TIMEOUT_SECONDS", 10, "per alert delivery request", shapes=OPERATIONAL),
     _s("ALERT_INTERVAL_SECONDS", 60, "how often the alert sensors look for alerts to send (the daemon's tick)",
        load_time=True, shapes=OPERATIONAL),
+    _s("ALERT_MAX_AGE_WEEKS", 2, "alerts page while their week is among the newest this many weeks of alerts (0: "
+       "every week's); older ones, of a first run over history or a backfill, stay in the report", shapes=OPERATIONAL),
     _s("NOTIFY_BUDGET_SECONDS", 30, "delivery time per sensor tick (Dagster stops a tick at 60 s); the rest waits for the next tick",
        shapes=OPERATIONAL),
     _s("UI_URL", "http://127.0.0.1:3000", "base of the Dagster UI links in alerts", shapes=OPERATIONAL),

@@ -221,16 +221,46 @@ def test_alerts_of_real_materializations_are_delivered_once(tmp_path, instance, 
     assert spike["example_lines"] == ["my card was declined"] * 3 and len(spike["example_ticket_ids"]) == 3
 
 
+def test_a_first_start_over_a_history_pages_only_its_newest_weeks(instance, webhook):
+    """The daemon started after a run over months of history (or a backfill of past weeks): the old
+    weeks' alerts are in their reports; only the newest two weeks' page, and the tick says so."""
+    autumn = {**NEW, "alert_key": "T20261005-01|2026-10-05|new_pattern", "theme_id": "T20261005-01",
+              "week_start": "2026-10-05"}
+    report(instance, "2026-10-05", [autumn])
+    report(instance, "2026-11-02", [NEW])
+    report(instance, "2026-11-09", [SPIKE])
+    news = Ticker(new_pattern_sensor, instance, AlertConfig(notifier="webhook", notify_url=webhook.url))
+    assert news.tick().skip_reason.skip_message == (
+        "sent 1, failed 0 (pending: 0); 1 alert of weeks before 2026-11-02 not paged, past news "
+        "(TICKET_INTEL_ALERT_MAX_AGE_WEEKS; the reports have them)")
+    assert delivered_keys(webhook) == {NEW["alert_key"]: 1}
+    report(instance, "2026-10-05", [autumn])  # a backfill of that week: still past news
+    assert news.tick().skip_reason.skip_message.startswith("no new alerts; 1 alert of weeks before 2026-11-02")
+
+    every = AlertConfig(notifier="webhook", notify_url=webhook.url, alert_max_age_weeks=0)
+    Ticker(new_pattern_sensor, instance, every).tick()
+    assert delivered_keys(webhook)[autumn["alert_key"]] == 1
+    with pytest.raises(ValueError, match="TICKET_INTEL_ALERT_MAX_AGE_WEEKS"):
+        AlertConfig(alert_max_age_weeks=-1).max_age_weeks()
+
+
 @pytest.mark.e2e
 def test_sample_run_alerts_are_each_delivered_once(sample_copy, webhook):
-    """The sample's real run history: every alert in ops.alerts reaches the webhook once."""
+    """The sample's real run history: every alert of its newest two weeks in ops.alerts reaches the
+    webhook once, the older ones none; then, with no age limit, the older ones once (a delivery the
+    event log records is never repeated)."""
     instance = dg.DagsterInstance.get()
-    notifier = AlertConfig(notifier="webhook", notify_url=webhook.url)
-    for sensor in (volume_spike_sensor, new_pattern_sensor):
-        ticker = Ticker(sensor, instance, notifier)
-        for _ in range(3):
-            ticker.tick()
     with duckdb.connect(str(sample_copy.warehouse), read_only=True) as con:
-        stored = dict(con.execute("SELECT alert_key, kind FROM ops.alerts").fetchall())
-    assert stored and delivered_keys(webhook) == dict.fromkeys(stored, 1)
-    assert anomalies.NEW_PATTERN in stored.values() and anomalies.SPIKE in stored.values()
+        stored = {k: (kind, str(week)) for k, kind, week in
+                  con.execute("SELECT alert_key, kind, week_start FROM ops.alerts").fetchall()}
+    since = notify.paging_since({week for _, week in stored.values()} | {sample_copy.end}, 2)
+    fresh = {k for k, (_, week) in stored.items() if week >= since}
+    for max_age, expected in ((2, fresh), (0, set(stored) - fresh)):
+        with serve_webhook() as hook:
+            notifier = AlertConfig(notifier="webhook", notify_url=hook.url, alert_max_age_weeks=max_age)
+            for sensor in (volume_spike_sensor, new_pattern_sensor):
+                ticker = Ticker(sensor, instance, notifier)
+                for _ in range(3):
+                    ticker.tick()
+        assert expected and delivered_keys(hook) == dict.fromkeys(expected, 1)
+    assert {anomalies.NEW_PATTERN, anomalies.SPIKE} <= {kind for kind, _ in stored.values()}

@@ -253,6 +253,28 @@ def test_a_spike_that_continues_a_paged_event_is_not_paged_again_but_says_it_con
         "still 4.4x its baseline of 5.0/week from before the spike began in the week of 2026-11-09 (p = 1.8e-08).")
 
 
+def test_alerts_of_weeks_before_the_paging_weeks_are_past_news():
+    """A first run over a year of history, or a backfill, must not page last spring's spikes."""
+    assert notify.paging_since(["2026-10-26", "2026-11-09", "2026-11-02"], 2) == "2026-11-02"
+    assert notify.paging_since(["2026-11-09"], 1) == "2026-11-09"
+    assert notify.paging_since(["2026-11-09"], 0) is None and notify.paging_since([], 2) is None
+    older = {**SPIKE, "alert_key": "T20261012-00|2026-10-26|volume_spike", "week_start": "2026-10-26"}
+    box = Outbox()
+    assert box.add([older, SPIKE, NEW], "volume_spike", since="2026-11-02") == 1
+    assert list(box.pending) == [SPIKE["alert_key"]]
+    assert box.add([NEW], "new_pattern", since="2026-11-09") == 1 and NEW["alert_key"] not in box.pending
+    assert box.add([older], "volume_spike", since=None) == 0 and older["alert_key"] in box.pending
+
+
+def test_an_alert_already_queued_stays_queued_when_its_week_grows_old():
+    """A receiver down for weeks: the alert it has not taken yet is still delivered, not dropped."""
+    box = Outbox()
+    box.add([SPIKE], "volume_spike", since="2026-11-09")
+    box.failed(SPIKE["alert_key"], "HTTP 503")
+    assert box.add([{**SPIKE, "tickets": 23}], "volume_spike", since="2026-11-23") == 0
+    assert box.pending[SPIKE["alert_key"]]["alert"]["tickets"] == 23
+
+
 def test_outbox_survives_its_cursor():
     box = Outbox(after=41)
     box.add([SPIKE], "volume_spike")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -73,15 +74,21 @@ class Outbox:
         elif key in self.pending and attempts > self.pending[key]["attempts"]:
             self.pending[key].update(attempts=attempts, error=error)
 
-    def add(self, alerts: Iterable[Mapping[str, Any]], kind: str) -> None:
+    def add(self, alerts: Iterable[Mapping[str, Any]], kind: str, since: str | None = None) -> int:
         """Queue the alerts of `kind` not delivered yet (the newest numbers win), but a spike that
         continues an event whose first week was delivered, or rose with a surge of its queue (told in
-        the surge's alert): one event, one page."""
-        for alert in alerts:
+        the surge's alert): one event, one page. An alert of a week before `since` (`paging_since`)
+        is past news and not queued; returns how many of `kind` were so."""
+        old = 0
+        for alert in (a for a in alerts if a["kind"] == kind):
             key = alert["alert_key"]
-            paged = continuing(alert) and first_key(alert) in self.sent
-            if alert["kind"] == kind and key not in self.sent and not paged and not rose_with_queue(alert):
+            if key in self.sent or (continuing(alert) and first_key(alert) in self.sent) or rose_with_queue(alert):
+                continue
+            if since is not None and alert["week_start"] < since and key not in self.pending:
+                old += 1
+            else:
                 self.pending[key] = {**self.pending.get(key, {"attempts": 0}), "alert": dict(alert)}
+        return old
 
     def delivered(self, key: str) -> int:
         """Mark `key` sent; returns the attempts it took."""
@@ -94,6 +101,18 @@ class Outbox:
         item["attempts"] += 1
         item["error"] = error
         return item["attempts"]
+
+
+def paging_since(weeks: Iterable[str], max_age_weeks: int) -> str | None:
+    """The first week whose alerts still page: the newest of `weeks` (those the alerts were
+    materialized for) and the `max_age_weeks` - 1 before it; None (every week) when `max_age_weeks`
+    is 0 or no week is known. A run over a warehouse's history, or a backfill of past weeks after a
+    taxonomy change, writes alerts of weeks long gone: the report and `ops.alerts` keep them, but a
+    page says "look now"."""
+    newest = max(weeks, default=None)
+    if not max_age_weeks or newest is None:
+        return None
+    return (date.fromisoformat(newest) - timedelta(weeks=max_age_weeks - 1)).isoformat()
 
 
 def ui_link(ui_url: str, week: str, asset: str = REPORT_ASSET) -> str:

@@ -4,7 +4,8 @@ They read materialization metadata from the Dagster event log, so they never wai
 warehouse lock. The metadata holds no ticket's id or words (the event log is kept for ever): a
 delivery's examples are read from the warehouse's published snapshot, as stored at that moment, so
 a ticket erased since is not sent. The cursor (`notify.Outbox`) holds the last event read, the
-keys already delivered and the alerts still pending.
+keys already delivered and the alerts still pending. Only the newest weeks' alerts page
+(`notify.paging_since`): a run over history or a backfill writes alerts of weeks long gone.
 
 A slow receiver must not break "exactly once". Dagster ends a tick after 60 s and then saves
 nothing of it, not even the cursor. So each request has a timeout, a tick starts a delivery only
@@ -24,8 +25,9 @@ import dagster as dg
 from ticket_intel import settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import anomalies
-from ticket_intel.core.notify import FAILED, SENT, DeliveryError, Outbox
+from ticket_intel.core.notify import FAILED, SENT, DeliveryError, Outbox, paging_since
 from ticket_intel.core.releases import REGRESSION
+from ticket_intel.core.vocabulary import plural
 from ticket_intel.defs.resources import AlertConfig
 from ticket_intel.warehouse import access
 
@@ -33,14 +35,18 @@ ALERTS_ASSET = dg.AssetKey("theme_alerts")
 EVENTS_PER_TICK = 100
 
 
-def _read_alerts(instance: dg.DagsterInstance, box: Outbox, kind: str) -> None:
+def _read_alerts(instance: dg.DagsterInstance, box: Outbox, kind: str, since: str | None) -> int:
+    """Queue the alerts of the materializations since the cursor; returns how many were of weeks
+    before `since`, not paged."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.after), limit=EVENTS_PER_TICK, ascending=True,
     ).records
+    old = 0
     for record in records:
         entry = record.asset_materialization.metadata.get("alerts") if record.asset_materialization else None
-        box.add(entry.value if entry else [], kind)
+        old += box.add(entry.value if entry else [], kind, since)
         box.after = record.storage_id
+    return old
 
 
 def _replay_deliveries(instance: dg.DagsterInstance, box: Outbox, kind: str) -> None:
@@ -112,11 +118,15 @@ def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition
                description=description)
     def _sensor(context: dg.SensorEvaluationContext, alerts: AlertConfig) -> dg.SensorResult:
         box = Outbox.load(context.cursor)
-        _read_alerts(context.instance, box, kind)
+        since = paging_since(context.instance.get_materialized_partitions(ALERTS_ASSET), alerts.max_age_weeks())
+        old = _read_alerts(context.instance, box, kind, since)
         _replay_deliveries(context.instance, box, kind)
         sent, failed = _deliver(context, alerts, box)
         verb = "logged" if alerts.notifier == "log" else "sent"  # the log notifier sends nothing anywhere
         summary = f"{verb} {sent}, failed {failed} (pending: {len(box.pending)})" if sent or failed else "no new alerts"
+        if old:
+            summary += (f"; {plural(old, 'alert')} of weeks before {since} not paged, past news "
+                        "(TICKET_INTEL_ALERT_MAX_AGE_WEEKS; the reports have them)")
         # a tick requests no runs, so Dagster lists it as skipped: the reason says what it did
         return dg.SensorResult(cursor=box.dump(), skip_reason=summary)
 

@@ -251,6 +251,7 @@ class AlertConfig(dg.ConfigurableResource):
     notify_secret: str = E("TICKET_INTEL_NOTIFY_SECRET")
     notify_timeout_seconds: str = E("TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS")
     notify_budget_seconds: str = E("TICKET_INTEL_NOTIFY_BUDGET_SECONDS")
+    alert_max_age_weeks: int = E.int("TICKET_INTEL_ALERT_MAX_AGE_WEEKS")
     ui_url: str = E("TICKET_INTEL_UI_URL")
     reports_url: str = E("TICKET_INTEL_REPORTS_URL")
 
@@ -286,6 +287,13 @@ class AlertConfig(dg.ConfigurableResource):
             raise ValueError(f"{cfg.where('TICKET_INTEL_NOTIFY_BUDGET_SECONDS')} ({budget:g}) must be at least "
                              f"{cfg.where('TICKET_INTEL_NOTIFY_TIMEOUT_SECONDS')} ({self.timeout_seconds():g})")
         return budget
+
+    def max_age_weeks(self) -> int:
+        """The newest weeks of alerts that still page (`notify.paging_since`); 0: all."""
+        if self.alert_max_age_weeks < 0:
+            raise ValueError(f"{cfg.where('TICKET_INTEL_ALERT_MAX_AGE_WEEKS')} must be 0 (every week) or more, "
+                             f"not {self.alert_max_age_weeks}")
+        return self.alert_max_age_weeks
 
     def send(self, alert: dict[str, Any]) -> str:
         return deliver(self.notifier, alert, self.notify_url, self.notify_secret, self.links(alert),
