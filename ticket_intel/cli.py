@@ -703,7 +703,7 @@ def _not_themed_line(frame: pd.DataFrame) -> str:
     parts = [f"{r.label} ({r.tickets})" for r in rows[unthemed].itertuples()]
     if (~unthemed).any():
         small = rows[~unthemed]
-        parts.append(f"{len(small)} groups too small to rank ({small['tickets'].sum()} tickets)")
+        parts.append(f"{plural(len(small), 'group')} too small to rank ({plural(int(small['tickets'].sum()), 'ticket')})")
     return "\nnot in a ranked theme: " + ", ".join(parts) + ' (the report\'s "Not a theme" says why)'
 
 

@@ -501,6 +501,9 @@ def test_the_table_says_which_tickets_are_in_no_ranked_theme_and_why():
     last = format_themes(frame, "table").splitlines()[-1]
     assert last.startswith("not in a ranked theme: Spanish tickets (13), Unclustered tickets (4), "
                            "2 groups too small to rank (4 tickets)")
+    frame.attrs["not_themed"] = frame.attrs["not_themed"].iloc[3:]
+    assert format_themes(frame, "table").splitlines()[-1].startswith(
+        "not in a ranked theme: 1 group too small to rank (1 ticket)")
     frame.attrs["not_themed"] = frame.attrs["not_themed"].iloc[:0]
     assert "not in a ranked theme" not in format_themes(frame, "table")
 

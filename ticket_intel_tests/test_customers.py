@@ -59,7 +59,7 @@ def test_at_risk_customers_with_evidence() -> None:
     rows += [ticket(n + k, "busy", frustration="low", escalation=False, escalation_signals=[], churn_risk=0.1)
              for k in range(6)]
     rows += [ticket(n + 10, "angry", frustration="critical", escalation=True,
-                    escalation_signals=["legal threat", "asks for a manager"], churn_risk=0.3)]
+                    escalation_signals=["legal_threat", "manager_request"], churn_risk=0.3)]
     rows += [ticket(n + 11, "leaving", frustration="medium", escalation=False, escalation_signals=[],
                     churn_risk=0.8, monthly_revenue=50.0)]
     rows += [ticket(n + 12, "grumpy", frustration="high", escalation=False, escalation_signals=[], churn_risk=0.2)]
@@ -67,7 +67,8 @@ def test_at_risk_customers_with_evidence() -> None:
     assert list(risk["customer_id"]) == ["leaving", "angry", "busy"]  # churn flag first; grumpy alone is not at risk
     angry = risk.set_index("customer_id").loc["angry"]
     assert angry["evidence"] == ["frustration", "escalation"]
-    assert angry["reason"].endswith("1 frustrated; escalation: asks for a manager, legal threat")
+    # the signals in words, and the typical count only where the count is evidence (new-user review)
+    assert angry["reason"] == "1 ticket this week; 1 frustrated; escalation: legal threat, manager request"
     assert risk.set_index("customer_id").loc["busy", "reason"].startswith("6 tickets this week (typical: 1.")
 
 

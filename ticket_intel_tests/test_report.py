@@ -94,7 +94,7 @@ def test_a_new_group_found_over_two_weeks_was_first_seen_last_week():
     md, html = (render({**ctx, "new_patterns": rows}) for render in (report.render_markdown, lambda c: report.render_html(c, {})))
     assert "(`G1`): 10 tickets from 10 customers, first seen last week, a new group inside `T0`." in md
     assert "(`G2`): 10 tickets from 10 customers, first seen this week, a new group inside `T0`." in md
-    assert "first seen last week, a new group inside <code>T0</code>" in html
+    assert "first seen last week, a new group inside <code class=\"tid\">T0</code>" in html
 
 
 def test_an_alert_names_the_themes_it_relates_to_by_their_labels():
@@ -110,7 +110,7 @@ def test_an_alert_names_the_themes_it_relates_to_by_their_labels():
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     assert "a new group inside “Prime · download” (`T0`)." in md
     assert "(counted with “Card · PIN” (`T2`), `T3`, split from the same theme)." in md
-    assert "a new group inside “<bdi>Prime · download</bdi>” (<code>T0</code>)." in html
+    assert "a new group inside “<bdi>Prime · download</bdi>” (<code class=\"tid\">T0</code>)." in html
     assert md.startswith("# Support themes")
 
 
@@ -133,6 +133,15 @@ def test_the_first_week_of_data_says_so_instead_of_comparing_with_zero():
     for text in (md, html):
         assert "last week" not in text.split("Top themes")[1] and "over 4 w" not in text
     assert '<span class="tag trend-no-history">no history</span>' in html
+
+
+def test_the_figures_of_one_read_in_the_singular():
+    """A quiet GitHub product's week: "1 tickets", "1 distinct customers" (new-user review)."""
+    base = context()
+    ctx = {**base, "overview": {**base["overview"], "tickets": 1, "customers": 1, "themes": 1}}
+    html = report.render_html(ctx, {})
+    assert "<b>1</b><span>ticket, " in html and "<b>1</b><span>distinct customer</span>" in html
+    assert "<b>1</b><span>ranked theme" in html and "1 tickets" not in html
 
 
 @pytest.mark.parametrize("ids, note", [
@@ -231,7 +240,7 @@ def test_last_week_s_ranked_themes_missing_this_week_say_why():
     ctx = {**context(), "no_longer_ranked": gone}
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     assert "Ranked last week, not this week:\n\n- **Letter · type** (`T2`): its tickets went into iOS · update (T9)" in md
-    assert "<li><b><bdi>Letter · type</bdi></b> <code>T2</code>: its tickets went into" in html
+    assert "<li><b><bdi>Letter · type</bdi></b> <code class=\"tid\">T2</code>: its tickets went into" in html
     assert "Ranked last week" not in report.render_markdown(context())
     empty = {**ctx, "themes": [], "more_cards": [], "more_themes": 0}  # a week that ranks nothing says it too
     assert "No themes ranked this week.\n\nRanked last week, not this week:" in report.render_markdown(empty)
@@ -276,7 +285,7 @@ def test_the_headline_counts_tickets_in_themes_not_ranked_beside_those_in_none()
     counted["holding"] = report.holding_text(counted["overview"], 1, 12)
     md, html = report.render_markdown(counted), report.render_html(counted, {})
     assert "1 ranked theme holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in md
-    assert "ranked themes holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in html
+    assert "<b>1</b><span>ranked theme holding 12 tickets · 26 in themes not ranked · 2 tickets in no theme" in html
     assert report._unranked({"tickets": 40, "ranked_tickets": 38, "outlier_tickets": 2}) == 0
     assert "1 ranked theme · 2 tickets in no theme" in report.render_markdown(context())  # ranked before: as it was
 

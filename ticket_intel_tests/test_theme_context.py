@@ -131,6 +131,17 @@ def test_html_report_gains_the_sections_escaped() -> None:
     assert not re.search(r"<script>", html) and "&lt;script&gt;" in html
 
 
+def test_customers_at_risk_show_plan_and_revenue_only_when_known() -> None:
+    """twcs' thirty customers at risk each read "–" twice: an export without plans has no such columns."""
+    ctx = closing_context()
+    assert "<th>Plan</th>" in report.render_html(ctx, {})
+    for c in ctx["closing"]["customers_at_risk"]:
+        c.update(plan=None, monthly_revenue=None)
+    html = report.render_html(ctx, {}).split("<h2>Customers at risk</h2>")[1].split("</table>")[0]
+    assert "<th>Plan</th>" not in html and "Revenue/month" not in html and "<td>–</td>" not in html
+    assert "<th class=\"n\">Tickets</th><th>Evidence</th>" in html
+
+
 def test_report_without_closing_sections_is_unchanged() -> None:
     md = report.render_markdown(context())
     assert "## Documentation gaps" in md and "## Customers at risk" not in md

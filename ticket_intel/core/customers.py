@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from ticket_intel.core.vocabulary import FRUSTRATED
+from ticket_intel.core.vocabulary import FRUSTRATED, in_words, plural
 
 AFFECTED_COLUMNS = ["theme_id", "customer_id", "account_id", "plan", "monthly_revenue", "tickets",
                     "first_ticket_at", "last_ticket_at"]
@@ -136,12 +136,15 @@ def _evidence(row: Any, threshold: int) -> list[str]:
 
 
 def _reason(row: Any, mean: float) -> str:
-    """'6 tickets this week (typical: 1.2); 3 frustrated; escalation: legal threat; churn risk on 2'."""
-    parts = [f"{row.tickets} ticket{'' if row.tickets == 1 else 's'} this week (typical: {mean:.1f})"]
+    """'6 tickets this week (typical: 1.2); 3 frustrated; escalation: legal threat; churn risk on 2'; the
+    typical count only when the count is evidence (a list of 1-ticket customers each read "typical: 1.0")."""
+    typical = f" (typical: {mean:.1f})" if "volume" in row.evidence else ""
+    parts = [f"{plural(row.tickets, 'ticket')} this week{typical}"]
     if row.frustrated:
         parts.append(f"{row.frustrated} frustrated")
     if row.escalated:
-        parts.append("escalation" + (f": {', '.join(row.escalation_signals)}" if row.escalation_signals else ""))
+        named = ", ".join(in_words(s) for s in row.escalation_signals)
+        parts.append("escalation" + (f": {named}" if named else ""))
     if row.churn_flagged:
         parts.append(f"churn risk on {row.churn_flagged}")
     return "; ".join(parts)

@@ -51,7 +51,7 @@ from ticket_intel.core.rank import (
 from ticket_intel.core.summarize import LEAD_TERMS
 from ticket_intel.core.taxonomy import UNASSIGNED
 from ticket_intel.core.triage_report import REQUEST_SIGNALS
-from ticket_intel.core.vocabulary import plural
+from ticket_intel.core.vocabulary import counted, in_words, plural
 
 TOP_N = 10
 # A series per top theme, told apart by colour (Okabe-Ito's, safe for colour-blind readers) and by hatch; none
@@ -148,9 +148,10 @@ def _env(autoescape: bool) -> Environment:
     env.filters["share"] = lambda v: "–" if _is_missing(v) else f"{v:.0%}"
     env.filters["num"] = lambda v, digits=0: "–" if _is_missing(v) else f"{v:,.{digits}f}"
     env.filters["score"] = lambda v: "–" if _is_missing(v) else f"{v:+.2f}"
-    env.filters["words"] = lambda v: str(v).replace("_", " ")
+    env.filters["words"] = lambda v: in_words(str(v))
     env.filters["md"] = md_escape
     env.filters["plural"] = plural
+    env.filters["counted"] = counted
     env.filters["trend"] = trend_text
     env.filters["before"] = before_text
     env.filters["paid"] = paid_text

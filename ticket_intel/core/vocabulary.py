@@ -31,7 +31,18 @@ MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 
 def plural(n: int, noun: str) -> str:
     """`1 ticket`, `2 tickets`: the one way a count is written, in code and in templates."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n} {counted(n, noun)}"
+
+
+def in_words(name: str) -> str:
+    """A value's name as a reader sees it ("strong_negative" -> "strong negative"): signals, signal
+    types and escalation signals are stored by name and shown in words."""
+    return name.replace("_", " ")
+
+
+def counted(n: int, noun: str) -> str:
+    """The noun as `n` of it is written (`plural`), for a count set apart from it: a report's figure."""
+    return noun if n == 1 else noun + "s"
 
 
 def capitalised(text: str) -> str:
