@@ -595,7 +595,8 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
     """A week's ranked themes (default: the latest week) with their examples' redacted texts
     (`example_texts`); when it has none, `attrs["empty_note"]`
     says why and which week nearest it has some; with `not_themed`, `attrs["not_themed"]` holds the
-    week's tickets in no ranked theme (for the table, never an export's metadata)."""
+    week's tickets in no ranked theme (for the table, never an export's metadata). A week without
+    themes goes the same way, so that its export has the same columns (it had 37 of 40)."""
     with access.open_snapshot(warehouse) as con:
         week = _week_of(con, warehouse, week)
         frame = wh.ranked_themes(con, week)
@@ -603,7 +604,6 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
             frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
         if frame.empty:
             frame.attrs["empty_note"] = _no_themes_note(con, week, warehouse)
-            return frame
         texts = wh.ticket_texts(con, [t for ids in frame["example_ticket_ids"] for t in ids])
         state = review_state(wh.reviews(con))
     return export_core.themes_with_examples(with_assignments(frame, state), texts)
@@ -1044,7 +1044,7 @@ def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: 
 def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -> pd.DataFrame:
     """The affected customers of a week's ranked themes (over its window), or of one theme over its
     whole history with the themes merged into it: when a fix ships, those who reported it first
-    have waited longest."""
+    have waited longest. `week_start` is the last week counted: the week, or the theme's last week."""
     from ticket_intel.core.customers import affected_customers
 
     with access.open_snapshot(warehouse) as con:
@@ -1061,10 +1061,11 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
             raise unknown_theme(theme_id)
         group = [theme_id, *review_state(wh.reviews(con)).merged_from(theme_id)]
         tickets, label = wh.counted_tickets(con, group), wh.theme_label(con, theme_id)
+        last = wh.theme_week_span(con, group)[1]  # where its history ends, as a week's window ends at its week
     frame = affected_customers(tickets.assign(theme_id=theme_id))
     if frame.empty:
         raise ValueError(f"theme {theme_id!r} has no affected customers (no ticket it counts carries a customer id)")
-    return frame.assign(label=label or theme_id, week_start=week.isoformat())[
+    return frame.assign(label=label or theme_id, week_start=last.isoformat())[
         ["theme_id", "label", *frame.columns[1:], "week_start"]]
 
 

@@ -108,3 +108,54 @@ def test_cli_csv_to_stdout_and_parquet_needs_a_file(sample_run):
     assert result.exit_code == 0 and result.stdout.startswith("week_start,")
     result = runner.invoke(main, ["export", "--warehouse", str(sample_run.warehouse), "--format", "parquet"])
     assert result.exit_code == 1 and "parquet export needs --output FILE" in result.stderr
+
+
+def _warehouse_of_two_weeks(path):
+    """Week 2024-07-15 with one ranked theme, 2024-09-23 with data and none ranked."""
+    from ticket_intel import warehouse as wh
+
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2024-07-15', 40), ('2024-09-23', 3)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers, trend,
+                       product_area, example_ticket_ids) VALUES ('2024-07-15', 1, 'T1', 'Hooks · state', 9, 7, 'new',
+                       'Unassigned', ['gh:1'])""")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_week_without_ranked_themes_exports_the_columns_of_one_with_them(tmp_path, fmt):
+    """An empty week's CSV had 37 columns, a full week's 40 (`owner`, `product_area_source`,
+    `example_texts`): a script reading every week's export broke on the first empty one."""
+    warehouse = _warehouse_of_two_weeks(tmp_path / "w.duckdb")
+    columns = {}
+    for week in ("2024-07-15", "2024-09-23"):
+        out = tmp_path / f"{week}.{fmt}"
+        result = CliRunner().invoke(main, ["export", "--warehouse", str(warehouse), "--week", week,
+                                           "--format", fmt, "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        columns[week] = list({"csv": pd.read_csv, "parquet": pd.read_parquet}[fmt](out).columns)
+    assert columns["2024-09-23"] == columns["2024-07-15"]
+    assert columns["2024-07-15"][-3:] == ["owner", "product_area_source", "example_texts"]
+
+
+def test_a_themes_customers_carry_its_label_and_the_last_week_of_its_history(tmp_path):
+    """`export --customers --theme` of a theme summarized but never ranked had its id as `label`,
+    and the warehouse's latest week as `week_start` beside tickets a year older."""
+    from ticket_intel import warehouse as wh
+
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        wh.ensure_embedding_schema(con, 2)
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2023-07-31', 40), ('2024-09-23', 3)")
+        con.execute("INSERT INTO staging.themes (week_start, theme_id, centroid) VALUES ('2023-07-24', 'T0', [1, 0]), "
+                    "('2023-07-31', 'T0', [1, 0])")
+        con.execute("INSERT INTO marts.cluster_summaries (week_start, theme_id, label) VALUES "
+                    "('2023-07-24', 'T0', 'DevTools bug'), ('2023-07-31', 'T0', 'DevTools bug · node')")
+        con.execute("INSERT INTO staging.redacted_tickets (ticket_id, week_start, created_at, text, text_hash, "
+                    "customer_id) VALUES ('gh:1', '2023-06-12', '2023-06-14 02:31:20', 'x', 'h', 'DeanLXY')")
+        con.execute("INSERT INTO staging.ticket_clusters (week_start, ticket_id, ticket_week, theme_id, series_theme_id) "
+                    "VALUES ('2023-07-24', 'gh:1', '2023-06-12', 'T0', 'T0'), ('2023-07-31', 'gh:1', '2023-06-12', 'T0', 'T0')")
+    result = CliRunner().invoke(main, ["export", "--customers", "--theme", "T0", "--format", "json",
+                                       "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert (row["customer_id"], row["label"], row["week_start"]) == ("DeanLXY", "DevTools bug · node", "2023-07-31")
