@@ -168,6 +168,15 @@ def stored_ticket(path: str | Path, ticket_id: str, key: str) -> tuple[str, np.n
     """A ticket's redacted text and stored vector, or a clear error for an unknown id."""
     with access.open_snapshot(path) as con:
         rows = wh.ticket_vectors(con, [ticket_id], key)
-    if rows.empty:
-        raise access.NotFound(f"no embedded ticket {ticket_id!r} in {path} (ids look like zendesk:48120)")
+        if rows.empty:
+            raise access.NotFound(f"no embedded ticket {ticket_id!r} in {path}{_id_hint(con, ticket_id, key)}")
     return str(rows["text"].iloc[0]), embeddings_matrix(rows)[0]
+
+
+def _id_hint(con: duckdb.DuckDBPyConnection, ticket_id: str, key: str) -> str:
+    """The one stored id that ends in the one given (`21447`), else what this warehouse's ids look like:
+    a GitHub warehouse's error said "ids look like zendesk:48120"."""
+    ending, first = wh.embedded_ids_like(con, ticket_id, key)
+    if len(ending) == 1:
+        return f": did you mean {ending[0]}?"
+    return f" (its ids look like {first})" if first else " (it holds no embedded ticket yet)"

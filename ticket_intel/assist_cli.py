@@ -77,7 +77,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 QUERY_OPTIONS = (
     click.option("--text", default=None, help="A new ticket's text (redacted before use)."),
-    click.option("--ticket", "ticket_id", default=None, help="A stored ticket's id, e.g. zendesk:48120."),
+    click.option("--ticket", "ticket_id", default=None, help="A stored ticket's id, source:id (zendesk:48120, github:facebook_react#12)."),
     click.option("-k", type=click.IntRange(min=1), default=None, help="How many (default: TICKET_INTEL_SIMILAR_K)."),
 )
 

@@ -10,6 +10,7 @@ import functools
 import json
 import logging
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -591,11 +592,11 @@ def chosen_week(warehouse: Path, week: date | None) -> date:
         return _week_of(con, warehouse, week)
 
 
-def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) -> pd.DataFrame:
+def load_themes(warehouse: Path, week: date | None, not_themed: bool = False, command: str = "themes") -> pd.DataFrame:
     """A week's ranked themes (default: the latest week) with their examples' redacted texts
     (`example_texts`); when it has none, `attrs["empty_note"]`
-    says why and which week nearest it has some; with `not_themed`, `attrs["not_themed"]` holds the
-    week's tickets in no ranked theme (for the table, never an export's metadata). A week without
+    says why and which week nearest it has some, to read with `command`; with `not_themed`, `attrs["not_themed"]`
+    holds the week's tickets in no ranked theme (for the table, never an export's metadata). A week without
     themes goes the same way, so that its export has the same columns (it had 37 of 40)."""
     with access.open_snapshot(warehouse) as con:
         week = _week_of(con, warehouse, week)
@@ -603,14 +604,21 @@ def load_themes(warehouse: Path, week: date | None, not_themed: bool = False) ->
         if not_themed:
             frame.attrs["not_themed"] = wh.week_rows(con, "marts.not_a_theme", week, order="tickets DESC, theme_id")
         if frame.empty:
-            frame.attrs["empty_note"] = _no_themes_note(con, week, warehouse)
+            frame.attrs["empty_note"] = _no_themes_note(con, week, warehouse, command)
         texts = wh.ticket_texts(con, [t for ids in frame["example_ticket_ids"] for t in ids])
         state = review_state(wh.reviews(con))
     return export_core.themes_with_examples(with_assignments(frame, state), texts)
 
 
-def _no_themes_note(con: duckdb.DuckDBPyConnection, week: date, warehouse: Path) -> str:
-    return _empty_note(week, wh.week_warning(con, week), wh.ranked_week_near(con, week), warehouse)
+def _no_themes_note(con: duckdb.DuckDBPyConnection, week: date, warehouse: Path, command: str) -> str:
+    return _empty_note(week, wh.week_warning(con, week), wh.ranked_weeks_near(con, week), warehouse, command)
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """A command's output file (`export -o`, `mapping suggest --out`), its folder made as most tools make
+    it: a missing one was "[Errno 2] No such file or directory", exit 66, as if the input were missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def say_why_empty(table: pd.DataFrame) -> None:
@@ -620,14 +628,26 @@ def say_why_empty(table: pd.DataFrame) -> None:
         click.echo(note.removeprefix("(").removesuffix(")"), err=True)
 
 
-def _empty_note(week: date, warning: str | None, ranked: date | None, warehouse: Path) -> str:
+def _empty_note(week: date, warning: str | None, near: tuple[date | None, date | None, date | None],
+                warehouse: Path, command: str) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
-    which = "the latest week with ranked themes" if ranked and ranked < week else "the first week with ranked themes"
-    where = (f"{which} is {ranked}: ticket-intel themes {cli_flag(warehouse)} --week {ranked}" if ranked
-             else "no week has ranked themes yet")
     fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")
-    return f"(no ranked themes in the week of {week}: {why}{fix}; {where})"
+    return f"(no ranked themes in the week of {week}: {why}{fix}; {_ranked_elsewhere(near, warehouse, command)})"
+
+
+def _ranked_elsewhere(near: tuple[date | None, date | None, date | None], warehouse: Path, command: str) -> str:
+    """The week with ranked themes nearest before (`wh.ranked_weeks_near`), else the first, and `command`
+    on it; and the latest, when later: "the latest week with ranked themes is 2022-05-23" was said of
+    the nearest earlier one while 2024-07-15 had some."""
+    before, first, latest = near
+    shown = before or first
+    if shown is None:
+        return "no week has ranked themes yet"
+    which = ("the first week with ranked themes" if before is None else "the latest week with ranked themes"
+             if before == latest else "the nearest earlier week with ranked themes")
+    later = f"; the latest is {latest}" if before is not None and before != latest else ""
+    return f"{which} is {shown}: ticket-intel {command} {cli_flag(warehouse)} --week {shown}{later}"
 
 
 # Wrapping widths of the table's text columns when its lines are wider than the terminal (a week of
@@ -871,7 +891,7 @@ NO_APPLY_OPTION = click.option(
 def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
     """Themes of a week with their review status, and the review log."""
     week = chosen_week(warehouse, week)
-    frame = load_themes(warehouse, week)
+    frame = load_themes(warehouse, week, command="review list")
     with access.open_snapshot(warehouse) as con:
         log = wh.reviews(con)
         waits = {r["review_id"] for r in waiting(log, wh.known_theme_ids(con))}
@@ -1041,10 +1061,11 @@ def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: 
                    "its fix status stays 'not yet' until it is", err=True)
 
 
-def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -> pd.DataFrame:
+def export_customers(warehouse: Path, week: date | None, theme_id: str | None, command: str) -> pd.DataFrame:
     """The affected customers of a week's ranked themes (over its window), or of one theme over its
     whole history with the themes merged into it: when a fix ships, those who reported it first
-    have waited longest. `week_start` is the last week counted: the week, or the theme's last week."""
+    have waited longest. `week_start` is the last week counted: the week, or the theme's last week. A
+    week without ranked themes points `command` at the nearest that has some."""
     from ticket_intel.core.customers import affected_customers
 
     with access.open_snapshot(warehouse) as con:
@@ -1055,7 +1076,7 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
                 ranked = not wh.ranked_themes(con, week).empty
                 frame.attrs["empty_note"] = (f"no affected customers in the week of {week}: no ticket its ranked themes "
                                              "count carries a customer id" if ranked else
-                                             _no_themes_note(con, week, warehouse))
+                                             _no_themes_note(con, week, warehouse, command))
             return frame
         if theme_id not in wh.known_theme_ids(con):  # it "has no affected customers"
             raise unknown_theme(theme_id)
@@ -1073,7 +1094,8 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None) -
 @WAREHOUSE_OPTION
 @WEEK_OPTION
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "json"]), required=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="File to write (default: stdout for csv/json).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write, its folder made if missing (default: stdout for csv/json).")
 @click.option("--customers", is_flag=True, help="Export the affected customers (id, plan, revenue, tickets) instead.")
 @click.option("--theme", "theme_id", default=None, help="With --customers: this theme's customers, over its whole history.")
 @friendly
@@ -1082,7 +1104,10 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
     """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
     if theme_id is not None and not customers:
         raise ValueError("--theme needs --customers")
-    table = export_customers(warehouse, week, theme_id) if customers else load_themes(warehouse, week)
+    again = f"export{' --customers' if customers else ''} --format {fmt}" + (f" -o {shlex.quote(str(output))}"
+                                                                             if output else "")  # an empty week's hint
+    table = (export_customers(warehouse, week, theme_id, again) if customers
+             else load_themes(warehouse, week, command=again))
     if fmt == "parquet" and output is None:
         raise ValueError("parquet export needs --output FILE")
     with access.open_snapshot(warehouse) as con:
@@ -1091,7 +1116,7 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
     if output is None:
         sys.stdout.write(data.decode("utf-8"))
     else:
-        output.write_bytes(data)
+        write_output(output, data)
         click.echo(f"wrote {len(table)} {'customer rows' if customers else 'themes'} to {output}", err=True)
     say_why_empty(table)
 
@@ -1170,21 +1195,26 @@ def mapping() -> None:
 @mapping.command("suggest")
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the draft here (e.g. into your mappings folder) instead of printing it.")
+              help="Write the draft here (e.g. into your mappings folder), its folder made if missing, instead "
+              "of printing it.")
 @friendly
 def mapping_suggest(export: Path, out: Path | None) -> None:
     """Draft a column mapping for EXPORT from its columns and first rows (check it before use)."""
-    from ticket_intel.core.sources import load_mappings, unread_sample
+    from ticket_intel.core.sources import load_mappings, reader_of, unread_sample
     from ticket_intel.core.sources.mapping_draft import draft_mapping
 
-    sample = unread_sample(export, load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR")))
-    if sample is None:  # an error, not a line on stdout: `mapping suggest X > maps/x.yaml` made it a mapping
-        raise ValueError(f"{export.name} is read without a mapping, or by one already in force: nothing to draft")
+    mappings = load_mappings(settings.value("TICKET_INTEL_MAPPINGS_DIR"))
+    sample = unread_sample(export, mappings)
+    if sample is None:  # no failure, and said on stderr: `mapping suggest X > maps/x.yaml` made the line a mapping
+        click.echo(f"{export.name} needs no mapping: {reader_of(export, mappings)} reads it"
+                   f"{f', so nothing is written to {out}' if out else ''}; put it in the inbox folder and run "
+                   "`ticket-intel run --inbox DIR --warehouse FILE`", err=True)
+        return
     drafted = draft_mapping(sample, export)
     if out is None:
         click.echo(drafted.yaml, nl=False)
         return
-    out.write_text(drafted.yaml, encoding="utf-8")
+    write_output(out, drafted.yaml.encode("utf-8"))
     chosen = ", ".join(f"{field}: {column}" for field, column in drafted.columns.items())
     click.echo(f"wrote {out} ({chosen}); check it, then keep it in TICKET_INTEL_MAPPINGS_DIR")
 

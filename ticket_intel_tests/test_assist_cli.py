@@ -61,6 +61,37 @@ def test_bad_queries_get_one_clear_line(warehouse, args, message):
     assert r.exit_code != 0 and message in r.output
 
 
+def test_an_unknown_ticket_id_is_shown_the_warehouse_s_own_ids(tmp_path):
+    """`similar --ticket 21447` on facebook_react's warehouse said its ids "look like zendesk:48120"."""
+    from datetime import date
+
+    import numpy as np
+    import pandas as pd
+
+    from ticket_intel import warehouse as wh
+    from ticket_intel.assist import AssistSettings
+
+    ids = ["github:facebook_react#121447", "github:facebook_react#21447", "github:facebook_react#7", "github:vuejs_vue#7"]
+    week, path = date(2026, 9, 7), tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        wh.ensure_embedding_schema(con, 4)
+        wh.replace(con, [wh.Replace("staging.redacted_tickets", pd.DataFrame(
+            {"ticket_id": ids, "week_start": week, "created_at": pd.Timestamp(week), "text": "x", "text_hash": ids}),
+            "week_start", [week]), wh.Replace("staging.ticket_embeddings", pd.DataFrame(
+            {"ticket_id": ids, "week_start": week, "model": AssistSettings.from_settings().key, "text_hash": ids,
+             "embedding": list(np.eye(4, dtype=np.float32))}), "week_start", [week])])
+    for command in ("similar", "draft"):
+        given = CliRunner().invoke(main, [command, "--warehouse", str(path), "--ticket", "21447"])
+        assert (given.exit_code, given.stderr) == (66, f"ticket-intel: error: no embedded ticket '21447' in {path}: "
+                                                       "did you mean github:facebook_react#21447?\n")
+    shared = CliRunner().invoke(main, ["similar", "--warehouse", str(path), "--ticket", "7"])  # the tail of two
+    assert shared.exit_code == 66 and "(its ids look like github:facebook_react#121447)" in shared.stderr
+    with wh.open_warehouse(tmp_path / "new.duckdb"):
+        pass
+    new = CliRunner().invoke(main, ["similar", "--warehouse", str(tmp_path / "new.duckdb"), "--ticket", "7"])
+    assert new.exit_code == 66 and new.stderr.endswith("(it holds no embedded ticket yet)\n")
+
+
 def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     r = CliRunner().invoke(main, ["similar", "--warehouse", str(tmp_path / "none.duckdb"), "--text", "hi"])
     assert r.exit_code == 66 and "warehouse not found" in r.output

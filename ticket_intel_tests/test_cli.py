@@ -594,6 +594,24 @@ def test_a_week_without_ranked_themes_says_why_and_where_themes_are(tmp_path):
     assert first.stdout.startswith("week of 2026-11-02") and "Card · arrival" in first.stdout
 
 
+def test_a_week_without_ranked_themes_offers_the_nearest_earlier_one_to_the_command_run(tmp_path):
+    """On facebook_react `review list --week 2022-12-19` suggested `ticket-intel themes … --week 2022-05-23`
+    as "the latest week with ranked themes", while 2024-07-15 had some."""
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("""INSERT INTO marts.weekly_overview (week_start, tickets, warning) VALUES
+                       ('2026-10-26', 80, NULL), ('2026-11-02', 40, NULL), ('2026-11-09', 80, NULL)""")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2026-10-26', 1, 'T1', 'Card', 9, 7, 'new', ['zd:1']),
+                              ('2026-11-09', 1, 'T1', 'Card', 9, 7, 'new', ['zd:2'])""")
+    for command in ("review list", "themes"):
+        result = CliRunner().invoke(main, [*command.split(), "--warehouse", str(path), "--week", "2026-11-02"])
+        assert result.exit_code == 0, result.output
+        assert (f"; the nearest earlier week with ranked themes is 2026-10-26: ticket-intel {command} --warehouse "
+                f"{path} --week 2026-10-26; the latest is 2026-11-09)") in result.stdout, result.stdout
+
+
 def test_an_empty_json_list_says_why_on_stderr(tmp_path):
     """`themes --week 2017-09-25 --format json` on twcs printed `[]` and nothing else, where the table
     said "only 5 tickets this week"; `export` and `export --customers` the same."""
@@ -605,12 +623,13 @@ def test_an_empty_json_list_says_why_on_stderr(tmp_path):
                                                       trend, example_ticket_ids)
                        VALUES ('2026-11-02', 1, 'T1', 'Card · arrival', 9, 7, 'new', ['zd:1', 'zd:2'])""")
     at = ["--warehouse", str(path), "--format", "json"]
-    for args in (["themes", *at], ["export", *at], ["export", "--customers", *at]):
+    for args, again in ((["themes", *at], "themes"), (["export", *at], "export --format json"),
+                        (["export", "--customers", *at], "export --customers --format json")):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0 and json.loads(result.stdout) == [], (args, result.output)
         assert result.stderr == ("no ranked themes in the week of 2026-11-16: only 12 tickets this week (fewer than 30): "
                                  "too few to rank themes (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum); the latest "
-                                 f"week with ranked themes is 2026-11-02: ticket-intel themes --warehouse {path} "
+                                 f"week with ranked themes is 2026-11-02: ticket-intel {again} --warehouse {path} "
                                  "--week 2026-11-02\n"), (args, result.stderr)
     ranked = CliRunner().invoke(main, ["export", "--customers", *at, "--week", "2026-11-02"])
     assert ranked.exit_code == 0 and json.loads(ranked.stdout) == [], ranked.output

@@ -159,3 +159,22 @@ def test_a_themes_customers_carry_its_label_and_the_last_week_of_its_history(tmp
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert (row["customer_id"], row["label"], row["week_start"]) == ("DeanLXY", "DevTools bug · node", "2023-07-31")
+
+
+def test_an_output_file_s_missing_folder_is_made(tmp_path):
+    """`export -o reports/2026/themes.csv` said "[Errno 2] No such file or directory" and exited 66, the
+    code of a missing warehouse; `-o` naming a folder is a usage error, not "[Errno 21] Is a directory"."""
+    from ticket_intel import warehouse as wh
+
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets, warning) VALUES ('2026-11-02', 80, NULL)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2026-11-02', 1, 'T1', 'Card', 9, 7, 'new', ['zd:1'])""")
+    out = tmp_path / "reports" / "2026" / "themes.csv"
+    result = CliRunner().invoke(main, ["export", "--warehouse", str(path), "--format", "csv", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["theme_id"].tolist() == ["T1"]
+    folder = CliRunner().invoke(main, ["export", "--warehouse", str(path), "--format", "csv", "-o", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a directory" in folder.stderr

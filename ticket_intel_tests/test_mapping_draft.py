@@ -29,8 +29,8 @@ def _cases(n: int = 40) -> pd.DataFrame:
 
 
 def _saved(export: Path, folder: Path) -> Path:
-    """Draft a mapping for `export` with the command a user runs, into `folder`."""
-    folder.mkdir(exist_ok=True)
+    """Draft a mapping for `export` with the command a user runs, into `folder`, which the command makes
+    when missing (it said "[Errno 2] No such file or directory", exit 66, as if the export were missing)."""
     out = folder / f"{export.stem}.yaml"
     result = CliRunner().invoke(main, ["mapping", "suggest", str(export), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -41,11 +41,11 @@ def test_a_drafted_mapping_reads_the_export_it_was_drafted_from(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     _cases().to_csv(inbox / "cases.csv", index=False)
-    mapping = load_mapping(_saved(inbox / "cases.csv", tmp_path / "maps"))
+    mapping = load_mapping(_saved(inbox / "cases.csv", tmp_path / "support" / "maps"))
     assert mapping.columns == {"ticket_id": "Case Number", "created_at": "Date/Time Opened", "message": "Description",
                                "subject": "Subject", "customer_id": "Contact Email", "account_id": "Account ID",
                                "status": "Status"}
-    result = read_inbox(inbox, load_mappings(tmp_path / "maps"))
+    result = read_inbox(inbox, load_mappings(tmp_path / "support" / "maps"))
     assert len(result.tickets) == 40 and result.rejected.empty
     assert set(result.tickets["message"]) == set(QUESTIONS)
     assert str(result.tickets["created_at"].min()) == "2026-10-05 09:00:00"
@@ -121,12 +121,31 @@ def test_reply_links_become_threads_and_a_known_export_needs_no_draft(tmp_path):
     read = read_inbox(tmp_path, load_mappings(tmp_path / "maps"))
     assert len(read.tickets) == 3 and len(read.replies) == 6  # each thread's first row; the agent's rows answer it
     (tmp_path / "fd.csv").write_text(fd_csv([fd_row()]))
-    # `mapping suggest fd.csv > maps/fd.yaml` wrote this sentence into the YAML file, with exit 0, and
-    # every later command failed on that mapping: stdout carries YAML only
+    # `mapping suggest fd.csv > maps/fd.yaml` wrote this sentence into the YAML file, and every later
+    # command failed on that mapping: stdout carries YAML only. A file read already is no failure (exit 0).
     result = CliRunner().invoke(main, ["mapping", "suggest", str(tmp_path / "fd.csv")])
-    assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr == ("ticket-intel: error: fd.csv is read without a mapping, or by one already in force: "
-                             "nothing to draft\n")
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == ("fd.csv needs no mapping: the freshdesk profile reads it; put it in the inbox folder and "
+                             "run `ticket-intel run --inbox DIR --warehouse FILE`\n")
+
+
+def test_an_export_a_mapping_reads_is_told_which_and_what_to_do(tmp_path):
+    """facebook_react.csv was "read without a mapping, or by one already in force: nothing to draft",
+    exit 1: neither which mapping nor what next."""
+    issues = pd.DataFrame([{"number": 21447 + i, "title": QUESTIONS[i % 4], "created_at": f"2026-10-{5 + i}T09:00:00Z",
+                            "creator_name": f"dev{i}", "author_association": "NONE", "state": "open"} for i in range(6)])
+    issues.to_csv(tmp_path / "facebook_react.csv", index=False)
+    out = tmp_path / "maps" / "react.yaml"
+    shipped = CliRunner().invoke(main, ["mapping", "suggest", str(tmp_path / "facebook_react.csv"), "--out", str(out)])
+    assert (shipped.exit_code, shipped.stdout, out.exists()) == (0, "", False)
+    assert shipped.stderr == (f"facebook_react.csv needs no mapping: the shipped mapping github_issues reads it, so "
+                              f"nothing is written to {out}; put it in the inbox folder and run "
+                              "`ticket-intel run --inbox DIR --warehouse FILE`\n")
+    _cases().to_csv(tmp_path / "cases.csv", index=False)
+    mine = _saved(tmp_path / "cases.csv", tmp_path / "maps")
+    again = CliRunner(env={"TICKET_INTEL_MAPPINGS_DIR": str(tmp_path / "maps")}).invoke(
+        main, ["mapping", "suggest", str(tmp_path / "cases.csv")])
+    assert again.exit_code == 0 and f"cases.csv needs no mapping: mapping cases ({mine}) reads it;" in again.stderr
 
 
 @pytest.mark.parametrize(("name", "said"), [("cases.csv", "cases.csv"),

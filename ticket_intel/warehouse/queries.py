@@ -367,10 +367,12 @@ def week_warning(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     return scalar(con, "SELECT warning FROM marts.weekly_overview WHERE week_start = ?", [week])
 
 
-def ranked_week_near(con: duckdb.DuckDBPyConnection, week: date) -> date | None:
-    """The latest week up to `week` with at least one ranked theme, else the first after it."""
-    return scalar(con, "SELECT coalesce(max(week_start) FILTER (week_start <= ?), min(week_start)) "
-                       "FROM marts.ranked_themes", [week])
+def ranked_weeks_near(con: duckdb.DuckDBPyConnection, week: date) -> tuple[date | None, date | None, date | None]:
+    """Of the weeks with at least one ranked theme: the latest up to `week`, the first and the latest
+    (None each when no week has one), for a week without themes to point at one that has."""
+    row = con.execute("SELECT max(week_start) FILTER (week_start <= ?), min(week_start), max(week_start) "
+                      "FROM marts.ranked_themes", [week]).fetchone()
+    return row[0], row[1], row[2]
 
 
 _RANKED_THEMES = """SELECT week_start, rank, theme_id, label, tickets, ranked_weeks, customers, tickets_prev_week, trend,
@@ -606,6 +608,22 @@ def knowledge_base_models(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not table_exists(con, "staging.resolved_tickets"):
         return []
     return [r[0] for r in con.execute("SELECT DISTINCT model FROM staging.resolved_tickets ORDER BY 1").fetchall()]
+
+
+def embedded_ids_like(con: duckdb.DuckDBPyConnection, given: str, model: str) -> tuple[list[str], str | None]:
+    """For an id no embedded ticket has: the ids that end in it after a separator (`21447`:
+    `github:facebook_react#21447`; two at most, as only one is a match), and the first id, to show
+    what the warehouse's ids look like."""
+    if not table_exists(con, "staging.ticket_embeddings"):
+        return [], None
+    ending, first = con.execute(
+        """WITH ids AS (SELECT r.ticket_id FROM staging.redacted_tickets r
+                        JOIN staging.ticket_embeddings e ON e.ticket_id = r.ticket_id AND e.model = $model)
+           SELECT (SELECT coalesce(list(ticket_id ORDER BY ticket_id)[:2], []) FROM ids
+                    WHERE suffix(ticket_id, $given) AND length(ticket_id) > length($given)
+                      AND NOT regexp_matches(substr(ticket_id, length(ticket_id) - length($given), 1), '[A-Za-z0-9]')),
+                  (SELECT min(ticket_id) FROM ids)""", {"model": model, "given": given}).fetchone()
+    return list(ending), first
 
 
 def ticket_vectors(con: duckdb.DuckDBPyConnection, ticket_ids: Sequence[str], model: str) -> pd.DataFrame:

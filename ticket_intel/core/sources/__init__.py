@@ -72,8 +72,8 @@ from ticket_intel.core.weeks import monday
 
 __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "REPEATED_ROWS", "SKIPPED_ROWS", "SUPERSEDED_REASON", "Chunk",
            "FileCache", "FileError", "InboxScan", "IngestResult", "Mapping", "Sink", "export_weeks", "file_sha256",
-           "list_exports", "load_mappings", "parse_bytes", "read_exports", "read_inbox", "scan_inbox",
-           "stream_exports", "unread_sample", "whole_reads"]  # fmt: skip
+           "list_exports", "load_mappings", "parse_bytes", "read_exports", "read_inbox", "reader_of",
+           "scan_inbox", "stream_exports", "unread_sample", "whole_reads"]  # fmt: skip
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
@@ -889,13 +889,34 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
 
 def unread_sample(path: Path, mappings: Sequence[Mapping] = ()) -> pd.DataFrame | None:
     """The first rows of an export that no profile or mapping reads, as its table (JSON records as
-    rows); None when one reads it. Only the first chunk is parsed."""
+    rows); None when one reads it (`reader_of` names it). Only the first chunk is parsed."""
+    part = _first_part(path, mappings)
+    return part if isinstance(part, pd.DataFrame) else None
+
+
+def reader_of(path: Path, mappings: Sequence[Mapping] = ()) -> str | None:
+    """What reads an export, so one that needs no mapping drafted says which: a mapping ("the shipped
+    mapping github_issues", a user's by its file) or a helpdesk's profile ("the freshdesk profile");
+    None when nothing does."""
+    part = _first_part(path, mappings)
+    if isinstance(part, pd.DataFrame):
+        return None
+    if part.pending is None:
+        return f"the {part.source} profile"
+    mapping = part.pending.mapping
+    if Path(mapping.path).parent == mapped.SHIPPED_DIR:
+        return f"the shipped mapping {mapping.name}"
+    return f"mapping {mapping.name} ({mapping.path})"
+
+
+def _first_part(path: Path, mappings: Sequence[Mapping]) -> ParseResult | pd.DataFrame:
+    """An export's first chunk as parsed, or its first rows when nothing reads it; caught while the file
+    is open, as the parse's generators read it when the error's traceback lets them go."""
     with open(path, "rb") as fh:
         try:
-            next(_parse_file(path.name, fh, mappings, UnrecognisedColumns.SAMPLE_ROWS), None)
+            return next(_parse_file(path.name, fh, mappings, UnrecognisedColumns.SAMPLE_ROWS))
         except UnrecognisedColumns as exc:
             return exc.sample
-    return None
 
 
 def export_weeks(name: str, fh: IO[bytes], mappings: Sequence[Mapping] = ()) -> dict[date, str]:
