@@ -552,12 +552,13 @@ def counted_tickets(con: duckdb.DuckDBPyConnection, theme_ids: list[str]) -> pd.
 
 
 def theme_label(con: duckdb.DuckDBPyConnection, theme_id: str) -> str | None:
-    """The theme's label in the latest week it was ranked or summarized: read from the ranking alone,
-    a theme never ranked had none (its customers' export named it by its id)."""
+    """The theme's label in the latest week it was ranked (what `review` shows and confirms), else in
+    the latest week it was summarized: read from the ranking alone, a theme never ranked had none (its
+    customers' export named it by its id)."""
     found = con.execute("""SELECT label FROM (SELECT week_start, label, 1 AS ranked FROM marts.ranked_themes WHERE theme_id = $1
                                               UNION ALL
                                               SELECT week_start, label, 0 FROM marts.cluster_summaries WHERE theme_id = $1)
-                           ORDER BY week_start DESC, ranked DESC LIMIT 1""", [theme_id]).fetchone()
+                           ORDER BY ranked DESC, week_start DESC LIMIT 1""", [theme_id]).fetchone()
     return found[0] if found else None
 
 
