@@ -473,6 +473,9 @@ def test_paid_plans_can_be_listed_and_must_be_known():
 def test_trend_states_its_baseline():
     assert trend(10, [29, 20, 25, 24], False).describe(10) == "falling (10 vs 24.5/wk)"
     assert trend(5, [], True).describe(5) == "new"
+    # a small queue ranked over all its window's weeks: nothing before them, whatever the theme's age
+    assert trend(9, [], False, 8).describe(9, 8) == "no history before these 8 wks"
+    assert trend(9, [], False).describe(9) == "no history"
 
 
 def test_the_ui_s_top_themes_write_a_new_theme_s_trend_as_the_report_does():

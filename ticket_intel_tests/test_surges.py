@@ -151,6 +151,24 @@ def test_the_report_heads_its_spikes_with_the_surge_and_tells_the_spikes_that_ro
     assert 'id="queue-surge"' in html and "Rising with it, not paged on their own" in html
 
 
+def test_a_surge_alone_says_no_theme_spiked_with_it_and_points_at_no_spikes_below():
+    """A React week's report said "No theme spiked with it beyond the spikes below." over "No spike
+    beyond the queue's." (new-user review)."""
+    ctx = report_context()
+    lone = {**SURGE, "related_theme_ids": [], "related_labels": [], "related_tickets": []}
+    built = report.build_context(WEEK, ctx["overview"], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                                 pd.DataFrame([lone]), pd.DataFrame())
+    views = {**ctx, "spikes": built["spikes"], "surges": built["surges"]}
+    for text in (report.render_markdown(views), report.render_html(views, {})):
+        assert "one event, paged once. No theme spiked with it." in text and "spikes below" not in text
+        assert "No spike beyond the queue's." in text
+    own = {**ctx["spikes"][0], "theme_id": "T9", "label": "Login · SSO", "with_queue": False}
+    built = report.build_context(WEEK, ctx["overview"], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                                 pd.DataFrame([lone, own]), pd.DataFrame())
+    md = report.render_markdown({**ctx, "spikes": built["spikes"], "surges": built["surges"]})
+    assert "No theme spiked with it beyond the spikes below." in md
+
+
 def test_a_withdrawn_surge_is_named_by_its_scope(tmp_path):
     """A re-run that no longer raises a week's surge says so (cli.withdrawn), naming it by its key's scope: it
     has no theme."""

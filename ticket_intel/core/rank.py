@@ -94,7 +94,10 @@ class Trend:
 
     def describe(self, current: int, weeks: int = 1) -> str:
         """The word with the numbers it stands for: `rising (12 vs 5.2/wk)`; `rising (12 in 6 wks
-        vs 0.8/wk)` when `current` counts several weeks (`ranking_weeks`)."""
+        vs 0.8/wk)` when `current` counts several weeks (`ranking_weeks`); `no history before these 8 wks`
+        when those weeks are all the data there is (a theme of 2023 read "no history, -84% over 4 wks")."""
+        if self.word == NO_HISTORY and weeks > 1:
+            return f"{NO_HISTORY} before these {weeks} wks"
         if self.baseline is None:
             return self.word
         span = "" if weeks == 1 else f" in {weeks} wks"
