@@ -488,10 +488,18 @@ def _print_waiting(warehouse: Path) -> None:
 
 
 def _print_reports(warehouse: Path, start: date, end: date) -> None:
+    """The run's reports, and what to read next: the latest week, or, when it ranks no theme (a small
+    queue's last week; React's 2024-09-23 held 3 tickets), the latest week before it that does."""
     with access.open_snapshot(warehouse) as con:
         paths = wh.report_paths(con, start, end)
+        ranked = wh.ranked_weeks_near(con, end)[0]
+        shown = wh.report_paths(con, ranked, ranked) if ranked is not None and ranked < end else []
     if paths:
-        click.echo(f"reports: {plural(len(paths), 'week')} in {Path(paths[-1]).parent} (latest {Path(paths[-1]).name})")
+        latest = f"latest {Path(paths[-1]).name}" + (f", which ranks no theme; the latest that does: {Path(shown[0]).name}"
+                                                      if shown else "")
+        click.echo(f"reports: {plural(len(paths), 'week')} in {Path(paths[-1]).parent} ({latest})")
+    week = f" --week {ranked}" if ranked is not None and ranked < end else ""
+    click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}{week}")
 
 
 @main.command()
@@ -511,9 +519,8 @@ def run(inbox: Path, warehouse: Path, weeks: str, prune: bool, replace_config: b
         os.environ["TICKET_INTEL_PRUNE_GONE_EXPORTS"] = "true"
 
     def show(plan: runner.WeekPlan) -> None:
-        _print_reports(warehouse, plan.start, plan.end)
         _print_waiting(warehouse)
-        click.echo(f"next: ticket-intel themes {cli_flag(warehouse)}")
+        _print_reports(warehouse, plan.start, plan.end)
 
     run_then(inbox, warehouse, weeks, show, replace_config)
 

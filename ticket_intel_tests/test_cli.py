@@ -1467,3 +1467,27 @@ def test_weeks_summarized_before_their_taxonomy_was_recorded_take_the_digest_the
         assert wh.week_configs(con) == {weeks[0]: {TAXONOMY: Value("aaaa", "")},
                                         weeks[1]: {TAXONOMY: Value("bbbb", "/srv/b.yaml")}}
         assert wh.weeks_without_taxonomy(con) == []
+
+
+def test_a_run_whose_last_week_ranks_nothing_points_at_the_latest_week_that_does(tmp_path, capsys):
+    """React's run ended on "latest ticket_intel_2024-09-23.html" and "next: ticket-intel themes", a week
+    of 3 tickets and no theme (new-user review)."""
+    from ticket_intel import warehouse as wh
+    from ticket_intel.cli import _print_reports
+
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        for week in ("2024-07-15", "2024-09-23"):
+            con.execute("INSERT INTO marts.weekly_reports (week_start, html_path) VALUES (?, ?)",
+                        [week, f"{tmp_path}/w_reports/ticket_intel_{week}.html"])
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers, trend,
+                       example_ticket_ids) VALUES ('2024-07-15', 1, 'T1', 'Hooks · state', 9, 7, 'new', ['gh:1'])""")
+    _print_reports(path, dt.date(2024, 7, 15), dt.date(2024, 9, 23))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("(latest ticket_intel_2024-09-23.html, which ranks no theme; the latest that does: "
+                           "ticket_intel_2024-07-15.html)")
+    assert out[1] == f"next: ticket-intel themes --warehouse {path} --week 2024-07-15"
+    _print_reports(path, dt.date(2024, 7, 15), dt.date(2024, 7, 15))
+    assert capsys.readouterr().out.splitlines() == [
+        f"reports: 1 week in {tmp_path}/w_reports (latest ticket_intel_2024-07-15.html)",
+        f"next: ticket-intel themes --warehouse {path}"]

@@ -339,6 +339,8 @@ def test_markdown_shows_urls_and_addresses_as_text_not_links():
                                       "or mail `help@evil.example`")
     assert report.md_escape("see https://a.example/x|y_z") == "see `https://a.example/x`\\|y\\_z"
     assert report.md_escape("http.client, www, a@b") == "http.client, www, a@b"  # no address: plain text
+    # a tweet quoted in curly quotes: the closing quote stays outside the span (it read `https://t.co/x”`)
+    assert report.md_escape("“my bill https://t.co/CCVzslFAKb”") == "“my bill `https://t.co/CCVzslFAKb`”"
 
 
 def test_markdown_shows_ticket_and_customer_ids_verbatim():

@@ -394,14 +394,14 @@ def test_a_label_names_what_the_cards_tickets_share():
     assert "windows" not in doc.terms and "linux" in doc.terms
     assert "windows" in theme_docs(frame, WEEK, vectors, [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
                                    )["A"].terms  # a card over the three weeks counts the Windows tickets
-    assert extractive_summary(doc).shared_issue.startswith("3 tickets this week (7 over 2 weeks)")
+    assert extractive_summary(doc).shared_issue.startswith("3 tickets this week (7 over 3 weeks)")
 
 
 def test_a_card_over_several_weeks_says_so():
     weeks = [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
     assert summarize.tickets_said([WEEK] * 5 + [weeks[0]] * 6, weeks) == "11 tickets in the last 3 weeks"
     assert summarize.tickets_said([WEEK] * 5 + [WEEK - timedelta(weeks=5)] * 6, weeks) == (
-        "5 tickets in the last 3 weeks (11 over 2 weeks)")
+        "5 tickets in the last 3 weeks (11 over 6 weeks)")  # calendar weeks: two of them held tickets
 
 
 def test_a_large_theme_s_words_come_from_a_stable_sample_and_its_evidence_from_every_ticket(monkeypatch):

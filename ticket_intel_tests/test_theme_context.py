@@ -167,7 +167,9 @@ def test_without_revenue_the_first_customers_to_tell_are_those_who_filed_most() 
                                "tickets": n} for c, n in (("alice", 3), ("bob", 1))])
     closing = report_sections(themes, [], pd.DataFrame(), customers, pd.DataFrame(), [], False)
     md = report.render_markdown({**context(), "closing": closing})
-    assert "2 customers (2 no plan); most tickets: alice, bob" in md and "most revenue" not in md
+    # and no plan is known, so nothing is said by plan ("69 customers (69 no plan)", new-user review)
+    assert "2 customers; most tickets: alice, bob" in md and "most revenue" not in md and "no plan" not in md
+    assert "2 customers; most tickets:" in report.render_html({**context(), "closing": closing}, {})
     with_revenue = customers.assign(monthly_revenue=[float("nan"), 50.0])
     closing = report_sections(themes, [], pd.DataFrame(), with_revenue, pd.DataFrame(), [], False)
     assert "; most revenue: alice" in report.render_markdown({**context(), "closing": closing})

@@ -67,8 +67,9 @@ CHART_FONTS = ("DejaVu Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Source Ha
                "Noto Sans Hebrew", "Noto Emoji", "Symbola", "Segoe UI Emoji", "Segoe UI Symbol")
 # Markdown syntax, escaped by a backslash; and a URL or e-mail address, which GFM links in the text as read,
 # after unescaping (remark-gfm, the Dagster UI's renderer), so it goes in a code span, up to a `|` (a cell's end),
-# and without the punctuation that ends a sentence or closes a bracket around it, as GFM's autolinks end.
-_MD_UNSAFE = re.compile(r"(?P<link>(?:(?:https?|ftp)://|www\.)(?:[^\s|`]*[^\s|`).,;:!?'\"\]])?"
+# and without the punctuation that ends a sentence or closes a bracket or a quote around it (“… https://t.co/x”:
+# a code span is never linked, so the quote may stay outside it), as GFM's autolinks end.
+_MD_UNSAFE = re.compile(r"(?P<link>(?:(?:https?|ftp)://|www\.)(?:[^\s|`]*[^\s|`).,;:!?'\"\]”’»])?"
                         r"|[-.\w+]+@[-\w]+(?:\.[-\w]+)+)"
                         r"|(?P<char>[\\`*_\[\]<>|#~])", re.IGNORECASE)
 

@@ -1131,12 +1131,17 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
 def tickets_said(ticket_weeks: Sequence[date], card_weeks: Sequence[date]) -> str:
     """How many tickets a theme's card counts, over which weeks, and, where its window's weeks hold
     more, how many they hold: "11 tickets in the last 3 weeks (31 over 8 weeks)". The card's count
-    and the window's had stood side by side unexplained ("tickets 11" beside "31 tickets over 8 weeks")."""
+    and the window's had stood side by side unexplained ("tickets 11" beside "31 tickets over 8 weeks").
+    The weeks are the calendar's, from its first ticket's: a sparse theme's weeks that held one read
+    "14 tickets in the last 6 weeks (16 over 6 weeks)"."""
     counted = set(card_weeks)
     span, card = len(counted), sum(w in counted for w in ticket_weeks)
     when = "this week" if span == 1 else f"in the last {span} weeks"
     said = f"{plural(card, 'ticket')} {when}"
-    return said if card == len(ticket_weeks) else f"{said} ({len(ticket_weeks)} over {plural(len(set(ticket_weeks)), 'week')})"
+    if card == len(ticket_weeks):
+        return said
+    weeks = (max(max(ticket_weeks), *counted) - min(ticket_weeks)).days // 7 + 1
+    return f"{said} ({len(ticket_weeks)} over {plural(weeks, 'week')})"
 
 
 def a_statement(meaning: str) -> bool:

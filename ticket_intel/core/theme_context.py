@@ -161,7 +161,8 @@ def _customers_to_tell(themes: Sequence[Mapping[str, Any]], customers: pd.DataFr
         plans = mine["plan"].fillna("no plan").value_counts()
         out.append({"theme_id": t["theme_id"], "label": t["label"], "customers": len(mine),
                     "fix_status": t.get("fix_status"), "fix_release": t.get("fix_release"),
-                    "by_plan": ", ".join(f"{n} {plan}" for plan, n in plans.items()),
+                    # an export without plans says nothing by plan ("69 customers (69 no plan)")
+                    "by_plan": ", ".join(f"{n} {plan}" for plan, n in plans.items()) if mine["plan"].notna().any() else "",
                     "top": [_clean(c) for c in mine.head(richest).to_dict("records")],
                     "first_by": _first_by(mine)})
     return out
