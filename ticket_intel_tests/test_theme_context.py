@@ -83,7 +83,7 @@ def closing_context() -> dict:
                               {"theme_id": "T3", "customer_id": "c2", "plan": None, "monthly_revenue": float("nan")}])
     at_risk = pd.DataFrame([{"customer_id": "c9", "plan": "enterprise", "monthly_revenue": float("nan"),
                              "tickets": 6, "reason": "6 tickets this week (typical: 1.1); 2 frustrated"}])
-    groups = [{"summary": "Cards: 4 themes, 73 tickets"}]
+    groups = [{"summary": "Cards: 4 themes, 73 tickets", "theme_ids": ["T1", "T2", "T8", "T9"]}]
     ctx["closing"] = report_sections(themes, ALERTS, SEGMENTS, customers, at_risk, groups, docs_configured=True)
     return ctx
 
@@ -104,7 +104,8 @@ def test_markdown_report_gains_the_sections_and_card_findings() -> None:
     assert ("- **T3** (`T3`): 2 customers (1 enterprise, 1 no plan); fixed in 4.1: tell them; most revenue: c1 "
             "(enterprise, 9,000/month), c2 · `ticket-intel export --customers --theme T3`") in md
     assert "- c9 (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
-    assert "- Cards: 4 themes, 73 tickets" in md
+    # the group names its ranked members ("Package: 3 themes, 23 tickets" named none; new-user review)
+    assert "- Cards: 4 themes, 73 tickets: Payment declined · card\n" in md
     assert "- Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004" in md  # on the theme's card
 
 
@@ -128,6 +129,7 @@ def test_html_report_gains_the_sections_escaped() -> None:
     assert '<b>Unfound:</b> <a href="#T1"><bdi>Payment declined · card</bdi></a>' in html
     assert '<a href="https://help.acme.test/101"><bdi>Why was my card declined?</bdi></a>' in html
     assert "<li>Segment: 62% Enterprise vs 18% of all tickets, p = 0.0004</li>" in html
+    assert '<li>Cards: 4 themes, 73 tickets: <a href="#T1"><bdi>Payment declined · card</bdi></a></li>' in html
     assert not re.search(r"<script>", html) and "&lt;script&gt;" in html
 
 
