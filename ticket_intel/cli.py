@@ -1076,8 +1076,8 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None, c
     from ticket_intel.core.customers import affected_customers
 
     with access.open_snapshot(warehouse) as con:
-        week = _week_of(con, warehouse, week)  # a week without data printed [], exit 0
         if theme_id is None:
+            week = _week_of(con, warehouse, week)  # a week without data printed [], exit 0
             frame = wh.theme_customers(con, week).assign(week_start=week.isoformat())
             if frame.empty:  # said on stderr: `[]` said nothing
                 ranked = not wh.ranked_themes(con, week).empty
@@ -1111,6 +1111,8 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
     """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
     if theme_id is not None and not customers:
         raise ValueError("--theme needs --customers")
+    if theme_id is not None and week is not None:  # the week was checked, then went unused
+        raise click.UsageError("--theme exports the theme's customers over its whole history: leave out --week")
     again = f"export{' --customers' if customers else ''} --format {fmt}" + (f" -o {shlex.quote(str(output))}"
                                                                              if output else "")  # an empty week's hint
     table = (export_customers(warehouse, week, theme_id, again) if customers

@@ -159,6 +159,9 @@ def test_a_themes_customers_carry_its_label_and_the_last_week_of_its_history(tmp
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert (row["customer_id"], row["label"], row["week_start"]) == ("DeanLXY", "DevTools bug · node", "2023-07-31")
+    both = CliRunner().invoke(main, ["export", "--customers", "--theme", "T0", "--week", "2024-09-23", "--format",
+                                     "json", "--warehouse", str(tmp_path / "w.duckdb")])
+    assert both.exit_code == 2 and "leave out --week" in both.stderr  # a week it would not use
 
 
 def test_an_output_file_s_missing_folder_is_made(tmp_path):
