@@ -572,6 +572,10 @@ def dev(warehouse: Path, port: int) -> None:
     os.environ.setdefault("DAGSTER_SCHEDULE_GRPC_TIMEOUT_SECONDS", "600")
     os.chdir(PROJECT_ROOT)  # `dg dev` finds the project by its pyproject.toml
     logging.getLogger("dagster").addFilter(_CopiedConfigNotice())
+    # Dagster's dev process answers SIGTERM as it answers SIGINT, and a shell starts a background
+    # command (`ticket-intel dev &`) with SIGINT ignored: SIGTERM (docker stop, a script's kill) then
+    # left the UI, the daemon and the code server running. A server stops on a stop signal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from dagster_dg_cli.cli.dev import dev_command
 
     dev_command.main(["--host", "127.0.0.1", "--port", str(port), "--log-format",

@@ -1384,6 +1384,51 @@ def test_dev_writes_no_colour_codes_under_no_color_or_into_a_file(tmp_path, monk
     assert started == [["--host", "127.0.0.1", "--port", "0", "--log-format", "json"]]  # CliRunner's stdout: no tty
 
 
+@pytest.mark.e2e
+def test_the_ui_stops_on_a_stop_signal_when_started_in_the_background(tmp_path):
+    """A shell starts `ticket-intel dev &` with SIGINT ignored, and Dagster's dev process answers SIGTERM as
+    SIGINT: `kill` (or `docker stop`) left the UI, the daemon and the code server running."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(TICKET_INTEL_INBOX=str(tmp_path / "inbox"), TICKET_INTEL_CONFIG="")
+    (tmp_path / "inbox").mkdir()
+    server = subprocess.Popen(  # as `&` starts it: SIGINT ignored, its own process group
+        [sys.executable, "-m", "ticket_intel.cli", "dev", "--warehouse", str(tmp_path / "w.duckdb"), "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        for _ in range(120):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2).status == 200:
+                    break
+            time.sleep(1)
+        else:
+            pytest.fail("the UI did not start")
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(server.pid, 0)  # a process of its group still runs
+            except ProcessLookupError:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the UI's processes outlived the stop signal")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+
+
 def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monkeypatch):
     """On 80 columns `themes` printed 174-column rows, each broken into four or five lines; its order
     (by impact) could not be read from the columns it showed."""
