@@ -35,18 +35,21 @@ ALERTS_ASSET = dg.AssetKey("theme_alerts")
 EVENTS_PER_TICK = 100
 
 
-def _read_alerts(instance: dg.DagsterInstance, box: Outbox, kind: str, since: str | None) -> int:
+def _read_alerts(instance: dg.DagsterInstance, box: Outbox, kind: str, max_age_weeks: int) -> tuple[int, str | None]:
     """Queue the alerts of the materializations since the cursor; returns how many were of weeks
-    before `since`, not paged."""
+    before the first that pages (`paging_since`, looked up only when there is something to read:
+    most ticks have nothing), and that week."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=ALERTS_ASSET, after_storage_id=box.after), limit=EVENTS_PER_TICK, ascending=True,
     ).records
-    old = 0
+    if not records:
+        return 0, None
+    since, old = paging_since(instance.get_materialized_partitions(ALERTS_ASSET), max_age_weeks), 0
     for record in records:
         entry = record.asset_materialization.metadata.get("alerts") if record.asset_materialization else None
         old += box.add(entry.value if entry else [], kind, since)
         box.after = record.storage_id
-    return old
+    return old, since
 
 
 def _replay_deliveries(instance: dg.DagsterInstance, box: Outbox, kind: str) -> None:
@@ -118,8 +121,7 @@ def _alert_sensor(name: str, kind: str, description: str) -> dg.SensorDefinition
                description=description)
     def _sensor(context: dg.SensorEvaluationContext, alerts: AlertConfig) -> dg.SensorResult:
         box = Outbox.load(context.cursor)
-        since = paging_since(context.instance.get_materialized_partitions(ALERTS_ASSET), alerts.max_age_weeks())
-        old = _read_alerts(context.instance, box, kind, since)
+        old, since = _read_alerts(context.instance, box, kind, alerts.max_age_weeks())
         _replay_deliveries(context.instance, box, kind)
         sent, failed = _deliver(context, alerts, box)
         verb = "logged" if alerts.notifier == "log" else "sent"  # the log notifier sends nothing anywhere
