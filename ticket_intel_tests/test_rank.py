@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ticket_intel.core import rates
 from ticket_intel.core.context import WeekContext, make_context
 from ticket_intel.core.policy import PlanPolicy, parse_weights
 from ticket_intel.core.rank import RankSettings, rank_week, ranking_weeks, trend
@@ -344,6 +345,21 @@ def test_a_gap_in_the_exports_is_no_week_of_zero_tickets():
     assert result.overview["tickets_prev_week"] is None
     assert result.ranked["tickets_prev_week"].isna().all() and result.ranked["wow_change"].isna().all()
     assert set(result.ranked["trend"]) == {"steady"}  # against the weeks that hold data
+
+
+def test_a_quiet_week_of_a_small_queue_is_a_week_of_zero_tickets():
+    """A queue of 4 a week has weeks of none (Poisson P(0) about 0.02): counted as gaps, they raised
+    its baselines to the weeks that had tickets and its header read "no data last week". A week of
+    none where the queue's rate makes it implausible stays a gap (the test above)."""
+    weeks = [WEEK - timedelta(weeks=k) for k in range(7, 1, -1)]
+    data = frame(*(tickets("A", 4, 4, week=w, start=10 * i) for i, w in enumerate(weeks)), tickets("A", 4, 4))
+    ctx = context(data)
+    assert ctx.data_weeks == [*weeks, WEEK - timedelta(weeks=1), WEEK]
+    result = rank_week(ctx, summaries(("A", "P2", "bug")), RankSettings(min_tickets=4, min_week_tickets=4))
+    assert result.overview["tickets_prev_week"] == 0
+    assert result.ranked.loc[0, "tickets_prev_week"] == 0
+    assert result.ranked.loc[0, "trend_baseline"] == pytest.approx(12 / 4)  # 4, 4, 4 and last week's 0
+    assert rates.implausibly_few(0, [20] * 6) and not rates.implausibly_few(0, [4] * 6)
 
 
 def test_merged_themes_count_as_one():

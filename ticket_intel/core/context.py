@@ -5,21 +5,21 @@ absorbed theme under its target) and a customer key; counts are computed from it
 (core/counts.py). Birth is read from the theme record: a theme is *born* in the week it first
 appeared when it appeared without an ancestor (not a split) after tracking began; before its
 birth a theme did not exist, so those weeks are not "zero tickets" in any baseline. Nor are the
-weeks that hold no data: a gap in the exports, and a first week the data began inside
-(`data_weeks_of`).
+weeks that hold no data: a gap in the exports (a week without tickets where the queue's rate makes
+none implausible), and a first week the data began inside (`data_weeks_of`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from ticket_intel.core.counts import customer_key, queue_counts, theme_week_counts
-from ticket_intel.core.rates import first_week_partial
+from ticket_intel.core.rates import first_week_partial, implausibly_few
 from ticket_intel.core.review import ReviewState, canonical_themes
 from ticket_intel.core.theme_triage import attach_triage
 from ticket_intel.core.weeks import window as window_of
@@ -45,10 +45,17 @@ def birth_week(first_seen: date, origin: str | None, tracking_start: date, windo
 def data_weeks_of(ticket_weeks: pd.Series) -> list[date]:
     """The weeks that hold data, oldest first: the weeks with tickets, less a first week too small to
     be a whole week of the queue (`rates.first_week_partial`: the data began inside it), which, like
-    a week before the data or a gap, is unknown, not a week of zero tickets for every theme."""
+    a week before the data, is unknown, not a week of zero tickets for every theme. A week without
+    tickets between them holds data, zero tickets, when so quiet a week is plausible at the queue's
+    rate, and is a gap in the exports when it is not (`rates.implausibly_few`): a queue of 4 a week
+    has weeks of none, and counting them as gaps raised its baselines and read "no data last week"."""
     per_week = ticket_weeks.value_counts().sort_index()
-    weeks = list(per_week.index)
-    return weeks[1:] if first_week_partial(per_week.tolist()) else weeks
+    weeks, counts = list(per_week.index), per_week.tolist()
+    if first_week_partial(counts):
+        weeks, counts = weeks[1:], counts[1:]
+    if not weeks or implausibly_few(0, counts):
+        return weeks
+    return [weeks[0] + timedelta(weeks=k) for k in range((weeks[-1] - weeks[0]).days // 7 + 1)]
 
 
 def baseline_weeks(week: date, data_weeks: Sequence[date], born: date | None) -> list[date]:

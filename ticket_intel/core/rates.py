@@ -123,11 +123,16 @@ def week_cut_short(window: pd.DataFrame, week: date, latest: datetime | None) ->
 
 def first_week_partial(weekly_counts: Sequence[int]) -> bool:
     """Whether the first of a queue's weeks of data (their ticket counts, oldest first) holds too few
-    tickets to be a whole week of it, so the data began inside it: its count against the rate of the
-    weeks after it (`compare_rates` with their dispersion, one-sided) is below `CUT_P`, the level at
-    which a last week is cut short. twcs' first week holds 5 tickets where its others hold 110-210;
-    as a whole week it was a week of zeros for every theme."""
-    if len(weekly_counts) < 2:
-        return False
-    rest = list(weekly_counts[1:])
-    return compare_rates(sum(rest), len(rest), weekly_counts[0], 1, "less", dispersion(rest)).p_value < CUT_P
+    tickets to be a whole week of it, so the data began inside it (`implausibly_few`). twcs' first
+    week holds 5 tickets where its others hold 110-210; as a whole week it was a week of zeros for
+    every theme."""
+    return len(weekly_counts) >= 2 and implausibly_few(weekly_counts[0], weekly_counts[1:])
+
+
+def implausibly_few(count: int, weekly_counts: Sequence[int]) -> bool:
+    """Whether a week of `count` tickets is too few to be a whole week of a queue whose other weeks
+    held `weekly_counts`: its count against their rate (`compare_rates` with their dispersion,
+    one-sided) is below `CUT_P`, the level at which a last week is cut short. A week of none in a
+    queue of 4 a week is an ordinary quiet week (Poisson P(0) = 0.018); in a queue of 20, a gap."""
+    rest = list(weekly_counts)
+    return compare_rates(sum(rest), len(rest), count, 1, "less", dispersion(rest)).p_value < CUT_P
