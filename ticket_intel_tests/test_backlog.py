@@ -52,7 +52,7 @@ def test_issue_content_reads_well() -> None:
     assert content.title == "Fix declined card payments"
     text = bl.to_markdown(content.doc)
     assert "- 40 tickets from 39 customers · rank 1 · impact 400" in text
-    assert "- Trend: steady, +10% on last week" in text and "- 62% Enterprise vs 18% of all tickets" in text
+    assert "- Trend: no clear change, +10% on last week" in text and "- 62% Enterprise vs 18% of all tickets" in text
     assert "- c1 (enterprise, 900/month): 3 tickets" in text
     assert "- [zendesk:1](https://z.test/1): My card is declined at every shop" in text
     assert text.rstrip().endswith(r"[Weekly report](https://reports.test/ticket_intel_2026-03-02.html#A) · ticket\_intel theme A")
@@ -62,7 +62,7 @@ def test_an_issue_of_a_small_queue_says_how_many_weeks_its_numbers_cover() -> No
     ranked = {**theme("A", 1, 18), "ranked_weeks": 3, "wow_change": 0.5}
     text = bl.to_markdown(bl.issue_content(WEEK, ranked, [], [], [], "https://reports.test/r.html#A").doc)
     assert "- 18 tickets from 17 customers in 3 weeks · rank 1" in text
-    assert "- Trend: steady, +50% on the 3 weeks before" in text
+    assert "- Trend: no clear change, +50% on the 3 weeks before" in text
 
 
 def test_top_n_creates_and_dry_run_prints_the_plan() -> None:

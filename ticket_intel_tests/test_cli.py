@@ -1442,7 +1442,7 @@ def test_a_terminal_too_narrow_for_the_table_gets_each_theme_in_a_few_lines(monk
     assert max(map(len, lines)) <= 80 and len(lines) == 1 + 2 * 5  # a card: title, facts on two lines, ...
     assert lines[1] == "  1. Direct debit · payment  [T20261116-01]"
     assert " ".join(w.strip() for w in lines[2:4]) == (
-        "9 tickets · 9 customers · impact 72 · steady (9 vs 9.8/wk) · P0 billing · 100% paid")
+        "9 tickets · 9 customers · impact 72 · no clear change (9 vs 9.8/wk) · P0 billing · 100% paid")
     assert lines[4:6] == ["     (none) 7 · Example Bank Business 3",
                           "     e.g. intercom:215470035293738, freshdesk:11201, intercom:215470033090070"]
     monkeypatch.setenv("COLUMNS", "400")

@@ -148,6 +148,8 @@ def test_older_article_is_judged_by_the_trend() -> None:
     assert hc.docs_status(old, weeks([10, 9, 3]), date(2026, 1, 19), "falling").status == hc.COVERED
     assert hc.docs_status(old, weeks([3, 5, 9]), date(2026, 1, 19), "rising").status == hc.UNFOUND
     assert hc.docs_status(matched(None), weeks([5]), date(2026, 1, 5), "new").status == hc.UNFOUND
+    assert hc.docs_status(old, weeks([3, 6, 10]), date(2026, 1, 19), "steady").note == (
+        "customers keep asking (trend: no clear change)")  # the stored word reads as people read it
 
 
 def test_docs_statuses_count_each_theme_from_its_birth() -> None:

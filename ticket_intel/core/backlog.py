@@ -40,6 +40,7 @@ from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.rank import earlier_span
 from ticket_intel.core.report import md_inline
 from ticket_intel.core.review import ReviewState
+from ticket_intel.core.vocabulary import trend_in_words
 
 CREATE, UPDATE, COMMENT = "create", "update", "comment"
 KIND_ORDER = {CREATE: 0, UPDATE: 1, COMMENT: 2}
@@ -171,7 +172,7 @@ def _facts(theme: Mapping[str, Any], notes: Sequence[str]) -> list[list[Span]]:
     facts = [f"{theme['tickets']} tickets from {theme['customers']} customers" + (f" in {weeks} weeks" if weeks > 1 else "")
              + f" · rank {theme['rank']} · impact {float(theme.get('impact') or 0):.0f}"]
     wow = theme.get("wow_change")
-    facts.append(f"Trend: {theme.get('trend', 'unknown')}"
+    facts.append(f"Trend: {trend_in_words(theme.get('trend', 'unknown'))}"
                  + (f", {wow:+.0%} on {earlier_span(weeks)}" if wow is not None else ""))
     facts.append(" · ".join(str(v) for v in (f"Severity {theme.get('severity')}", theme.get("signal_type"),
                                              theme.get("product_area")) if v))

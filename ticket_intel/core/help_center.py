@@ -41,6 +41,7 @@ from bs4 import BeautifulSoup
 
 from ticket_intel.core.rates import compare_rates, dispersion, theme_weeks
 from ticket_intel.core.retrieve import unit_rows
+from ticket_intel.core.vocabulary import FALLING, trend_in_words
 from ticket_intel.core.weeks import monday
 from ticket_intel.core.yaml_text import load_yaml
 
@@ -262,9 +263,9 @@ def docs_status(match: ArticleMatch, counts: pd.Series, week: date, trend: str,
             note = (f"{test.before:.1f}/week before the article, {test.after:.1f}/week since "
                     f"(p = {test.p_value:.2g})")
             return DocsStatus(COVERED if fell else UNFOUND, article, note)
-    if trend == "falling":
+    if trend == FALLING:
         return DocsStatus(COVERED, article, "customers ask less and less")
-    return DocsStatus(UNFOUND, article, f"customers keep asking (trend: {trend})")
+    return DocsStatus(UNFOUND, article, f"customers keep asking (trend: {trend_in_words(trend)})")
 
 
 def docs_statuses(matches: Mapping[str, ArticleMatch], counts: pd.DataFrame, births: Mapping[str, date],

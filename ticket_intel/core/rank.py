@@ -44,11 +44,19 @@ from ticket_intel.core.taxonomy import coverage
 from ticket_intel.core.theme_triage import theme_triage
 from ticket_intel.core.theme_week import EMPTY, LANGUAGE, UNCLAIMED
 from ticket_intel.core.triage_rules import ESCALATION_RULES, Escalation
-from ticket_intel.core.vocabulary import DEFAULT_SEVERITY, DEFAULT_SIGNAL, plural
+from ticket_intel.core.vocabulary import (
+    DEFAULT_SEVERITY,
+    DEFAULT_SIGNAL,
+    FALLING,
+    NEW,
+    NO_HISTORY,
+    RISING,
+    STEADY,
+    plural,
+    trend_in_words,
+)
 
 OUTLIER_THEME = "outliers"
-NEW, RISING, STEADY, FALLING = "new", "rising", "steady", "falling"
-NO_HISTORY = "no history"  # the data starts with the ranked weeks: nothing to compare against
 # A trend word's level, each way: one side of the two-sided 5% that "two standard deviations" meant.
 TREND_P = 0.025
 # A change is a percentage only on a base of this many tickets: a count of n is known to about
@@ -93,15 +101,17 @@ class Trend:
     baseline: float | None  # mean tickets per week the word compares against; None when new
 
     def describe(self, current: int, weeks: int = 1) -> str:
-        """The word with the numbers it stands for: `rising (12 vs 5.2/wk)`; `rising (12 in 6 wks
-        vs 0.8/wk)` when `current` counts several weeks (`ranking_weeks`); `no history before these 8 wks`
-        when those weeks are all the data there is (a theme of 2023 read "no history, -84% over 4 wks")."""
+        """The word as a reader sees it (`trend_in_words`) with the numbers it stands for: `rising
+        (12 vs 5.2/wk)`; `rising (12 in 6 wks vs 0.8/wk)` when `current` counts several weeks
+        (`ranking_weeks`); `no history before these 8 wks` when those weeks are all the data there is
+        (a theme of 2023 read "no history, -84% over 4 wks")."""
         if self.word == NO_HISTORY and weeks > 1:
             return f"{NO_HISTORY} before these {weeks} wks"
+        shown = trend_in_words(self.word)
         if self.baseline is None:
-            return self.word
+            return shown
         span = "" if weeks == 1 else f" in {weeks} wks"
-        return f"{self.word} ({current}{span} vs {self.baseline:.1f}/wk)"
+        return f"{shown} ({current}{span} vs {self.baseline:.1f}/wk)"
 
 
 def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> Trend:

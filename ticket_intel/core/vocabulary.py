@@ -1,5 +1,5 @@
 """The closed sets of values that themes and triaged tickets carry, defined once, and how a count
-is written.
+or a stored value is written for a reader.
 
 Severity is the impact on the customer (P0 security/outage … P4 no impact); urgency is how soon
 support must act (P1 … P4) and follows from severity and escalation (`triage_rules.urgency_of`).
@@ -22,6 +22,9 @@ ESCALATION_SIGNALS = (
 # The product of a ticket whose export names none, and the one scope of every ticket when themes
 # are not formed within products (core/theme_week.py `Scopes`).
 NO_PRODUCT = ""
+# A theme's trend against its baseline weeks (core/rank.py `trend`), stored and exported by these names.
+NEW, RISING, STEADY, FALLING = "new", "rising", "steady", "falling"
+NO_HISTORY = "no history"  # the data starts with the ranked weeks: nothing to compare against
 DEFAULT_SEVERITY = "P3"
 DEFAULT_SIGNAL = "other"
 # A month's name or its abbreviation in lower case ("nov", "november", "sept."), for patterns read
@@ -38,6 +41,13 @@ def in_words(name: str) -> str:
     """A value's name as a reader sees it ("strong_negative" -> "strong negative"): signals, signal
     types and escalation signals are stored by name and shown in words."""
     return name.replace("_", " ")
+
+
+def trend_in_words(trend: str) -> str:
+    """A stored trend as a reader sees it. `steady` means the test found no clear rise or fall, yet
+    read as "flat" to a PM where a theme went from 4.5 to 10 a week within its baseline weeks' noise;
+    scripts read the stored name, so only what people read says "no clear change"."""
+    return "no clear change" if trend == STEADY else trend
 
 
 def counted(n: int, noun: str) -> str:
