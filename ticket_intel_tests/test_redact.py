@@ -97,6 +97,11 @@ CASES = [
     ("PERSON", "Marijn Rutgers here, my card is blocked", "Marijn Rutgers"),  # a surname readers know, a rare given name
     ("PERSON", "@comcastcares Chuck Bordeaux 206 870 3013 the box freezes", "Chuck Bordeaux"),
     ("PERSON", "Sorry, Ben! Please reboot your modem", "Ben"), ("PERSON", "Apologies Jenny, we were not aware", "Jenny"),
+    # Before the surname of a GitHub title's "Unsupported Bridge" (`_known_word`), a word no reader knows, and a
+    # name whose base would be a name ("linda") or too short for a word ("sat"); a known given name after a cue.
+    ("PERSON", "[DevTools Bug] Zanele Bridge reported this operation", "Zanele Bridge"),
+    ("PERSON", "Relinda Bridge reported the crash", "Relinda"), ("PERSON", "Resat Bridge reported the crash", "Resat"),
+    ("PERSON", "Thanks Bridget Jones for the help", "Bridget Jones"),
     # A product's name before a number to call, or an address of large parts, makes no version.
     ("PHONE", "ring Amazon 415-555-0123 please", "415-555-0123"),
     ("PHONE", "call support 0800 123 4567", "0800 123 4567"),
@@ -184,6 +189,9 @@ PRODUCT_TEXTS = [
     "delivery date 14/02/2024, error 404 at checkout", "meet at the store dot com", "npm i package@1.2.3 fails",
     "My Chase Sapphire card was declined", "Chase Bank froze my account",
     "the total was 1234567.89 dollars",  # an amount, not a phone
+    # GitHub titles whose first word readers know by its base: un-, re-, pre- or -ing and a known word (`_known_word`)
+    '[DevTools Bug] Unsupported Bridge operation "0"', "Revisit Company name / description on products",
+    "Bert Preprocess Model not working on windows 10", "Multiplying Read/Writes for persistent PM2 services",
 ]
 
 
