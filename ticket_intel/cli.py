@@ -1113,16 +1113,18 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None, c
 def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, customers: bool,
            theme_id: str | None) -> None:
     """Export a week's ranked themes with their example tickets, or (--customers) their affected customers."""
+    # usage errors (exit 2), said before the warehouse is read: these two exited 1, as a broken
+    # warehouse does, and a missing -o was said only after the week's themes were loaded
     if theme_id is not None and not customers:
-        raise ValueError("--theme needs --customers")
+        raise click.UsageError("--theme needs --customers")
     if theme_id is not None and week is not None:  # the week was checked, then went unused
         raise click.UsageError("--theme exports the theme's customers over its whole history: leave out --week")
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("parquet export needs --output FILE")
     again = f"export{' --customers' if customers else ''} --format {fmt}" + (f" -o {shlex.quote(str(output))}"
                                                                              if output else "")  # an empty week's hint
     table = (export_customers(warehouse, week, theme_id, again) if customers
              else load_themes(warehouse, week, command=again))
-    if fmt == "parquet" and output is None:
-        raise ValueError("parquet export needs --output FILE")
     with access.open_snapshot(warehouse) as con:
         stored = wh.export_schema(con) if fmt == "parquet" else None
     data = export_core.serialize(table, fmt, stored)

@@ -1536,3 +1536,14 @@ def test_a_run_whose_last_week_ranks_nothing_points_at_the_latest_week_that_does
     assert capsys.readouterr().out.splitlines() == [
         f"reports: 1 week in {tmp_path}/w_reports (latest ticket_intel_2024-07-15.html)",
         f"next: ticket-intel themes --warehouse {path}"]
+
+
+def test_export_option_mistakes_are_usage_errors_said_before_the_warehouse_is_read(tmp_path):
+    """`export --theme T` without --customers and `export --format parquet` without -o exited 1, the
+    code of a failed run or a broken warehouse (README, "Exit codes": 2 is "fix the command line"), and
+    the missing -o was said only once the week's themes were loaded: with a warehouse not there yet it
+    said "warehouse not found", exit 66."""
+    for args, said in ((["--theme", "T1", "--format", "csv"], "--theme needs --customers"),
+                       (["--format", "parquet"], "parquet export needs --output FILE")):
+        result = CliRunner().invoke(main, ["export", "--warehouse", str(tmp_path / "none.duckdb"), *args])
+        assert result.exit_code == 2 and said in result.stderr, (args, result.output)

@@ -107,7 +107,7 @@ def test_cli_csv_to_stdout_and_parquet_needs_a_file(sample_run):
     result = runner.invoke(main, ["export", "--warehouse", str(sample_run.warehouse), "--format", "csv"])
     assert result.exit_code == 0 and result.stdout.startswith("week_start,")
     result = runner.invoke(main, ["export", "--warehouse", str(sample_run.warehouse), "--format", "parquet"])
-    assert result.exit_code == 1 and "parquet export needs --output FILE" in result.stderr
+    assert result.exit_code == 2 and "parquet export needs --output FILE" in result.stderr
 
 
 def _warehouse_of_two_weeks(path):
