@@ -639,10 +639,16 @@ def say_why_empty(table: pd.DataFrame) -> None:
         click.echo(note.removeprefix("(").removesuffix(")"), err=True)
 
 
+MIN_WEEK_TICKETS = "TICKET_INTEL_MIN_WEEK_TICKETS"
+
+
 def _empty_note(week: date, warning: str | None, near: tuple[date | None, date | None, date | None],
                 warehouse: Path, command: str) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
-    fix = (" (TICKET_INTEL_MIN_WEEK_TICKETS sets that minimum)" if warning else
+    # a warning that names the setting already says what it would take ("TICKET_INTEL_MIN_WEEK_TICKETS=16,
+    # or ..., ranks them"): the hint after it named the setting a second time
+    fix = ("" if warning and MIN_WEEK_TICKETS in warning else
+           f" ({MIN_WEEK_TICKETS} sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")
     return f"(no ranked themes in the week of {week}: {why}{fix}; {_ranked_elsewhere(near, warehouse, command)})"
 

@@ -1547,3 +1547,24 @@ def test_export_option_mistakes_are_usage_errors_said_before_the_warehouse_is_re
                        (["--format", "parquet"], "parquet export needs --output FILE")):
         result = CliRunner().invoke(main, ["export", "--warehouse", str(tmp_path / "none.duckdb"), *args])
         assert result.exit_code == 2 and said in result.stderr, (args, result.output)
+
+
+def test_a_week_too_small_to_rank_names_the_setting_once(tmp_path):
+    """The ranking's warning says what ranks the week ("TICKET_INTEL_MIN_WEEK_TICKETS=16, or ...,
+    ranks them"); `themes` on Swift's 2015-11-30 added "(TICKET_INTEL_MIN_WEEK_TICKETS sets that
+    minimum)" after it, naming the setting twice in one sentence."""
+    path = tmp_path / "w.duckdb"
+    warning = ("only 8 tickets this week and 16 in the window's 8 weeks (fewer than 30): too few to rank themes; "
+               "TICKET_INTEL_MIN_WEEK_TICKETS=16, or a longer TICKET_INTEL_WINDOW_WEEKS (now 8), ranks them")
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets, warning) VALUES "
+                    "('2015-11-30', 8, ?), ('2015-12-07', 31, NULL)", [warning])
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2015-12-07', 1, 'T1', 'Protocol · type', 9, 7, 'new', ['gh:1'])""")
+    for fmt in ("table", "json"):
+        result = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2015-11-30", "--format", fmt])
+        assert result.exit_code == 0, result.output
+        said = result.stdout if fmt == "table" else result.stderr
+        assert said.count("TICKET_INTEL_MIN_WEEK_TICKETS") == 1, said
+        assert f"{warning}; the first week with ranked themes is 2015-12-07" in said, said
