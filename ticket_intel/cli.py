@@ -594,6 +594,10 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
     if last is None:
         raise access.NotFound(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
     if week is not None and not wh.has_week(con, week):
+        if first < week < last:  # "it holds 2015-11-02..2024-09-23" of 2015-11-16 read as a contradiction
+            before, after = wh.weeks_around(con, week)
+            raise access.NotFound(f"no data for the week of {week} in {warehouse}: no ticket that week (a quiet week "
+                                  f"of the exports); the nearest weeks with data are {before} and {after}")
         raise access.NotFound(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
     return week or last
 

@@ -1568,3 +1568,20 @@ def test_a_week_too_small_to_rank_names_the_setting_once(tmp_path):
         said = result.stdout if fmt == "table" else result.stderr
         assert said.count("TICKET_INTEL_MIN_WEEK_TICKETS") == 1, said
         assert f"{warning}; the first week with ranked themes is 2015-12-07" in said, said
+
+
+def test_a_quiet_week_inside_the_warehouse_s_weeks_says_so(tmp_path):
+    """`themes --week 2015-11-16` on Swift's issues said "no data for the week of 2015-11-16 in w.duckdb;
+    it holds 2015-11-02..2024-09-23": a week inside the range it named, with no word that the exports
+    held no ticket that week, nor which weeks near it have some."""
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES "
+                    "('2015-11-02', 8), ('2015-11-30', 8), ('2024-09-23', 31)")
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2015-11-16"])
+    assert result.exit_code == 66, result.output
+    assert result.stderr == (f"ticket-intel: error: no data for the week of 2015-11-16 in {path}: no ticket that week "
+                             "(a quiet week of the exports); the nearest weeks with data are 2015-11-02 and "
+                             "2015-11-30\n"), result.stderr
+    outside = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2015-10-05"])
+    assert outside.exit_code == 66 and outside.stderr.endswith("; it holds 2015-11-02..2024-09-23\n"), outside.stderr

@@ -362,6 +362,13 @@ def has_week(con: duckdb.DuckDBPyConnection, week: date) -> bool:
     return bool(scalar(con, "SELECT count(*) FROM marts.weekly_overview WHERE week_start = ?", [week]))
 
 
+def weeks_around(con: duckdb.DuckDBPyConnection, week: date) -> tuple[date | None, date | None]:
+    """The nearest weeks with data before and after `week` (None each when there is none)."""
+    row = con.execute("SELECT max(week_start) FILTER (week_start < ?), min(week_start) FILTER (week_start > ?) "
+                      "FROM marts.weekly_overview", [week, week]).fetchone()
+    return row[0], row[1]
+
+
 def week_warning(con: duckdb.DuckDBPyConnection, week: date) -> str | None:
     """Why the week's ranking is empty or unreliable (too few tickets), as the ranking recorded it."""
     return scalar(con, "SELECT warning FROM marts.weekly_overview WHERE week_start = ?", [week])
