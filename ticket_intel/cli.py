@@ -1274,7 +1274,7 @@ def retention(warehouse: Path, keep_weeks: int, dry_run: bool) -> None:
         click.echo(line)
 
 
-@main.command()
+@main.command(short_help="Erase customers or tickets and every row derived from them (GDPR Art. 17).")
 @WAREHOUSE_OPTION
 @click.option("--customer", "customers", multiple=True, metavar="ID",
               help="A customer id as the warehouse holds it (the helpdesk's id, or a pseudonym). Repeatable.")

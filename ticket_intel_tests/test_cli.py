@@ -1585,3 +1585,11 @@ def test_a_quiet_week_inside_the_warehouse_s_weeks_says_so(tmp_path):
                              "2015-11-30\n"), result.stderr
     outside = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2015-10-05"])
     assert outside.exit_code == 66 and outside.stderr.endswith("; it holds 2015-11-02..2024-09-23\n"), outside.stderr
+
+
+def test_the_command_list_says_what_erase_does():
+    """click cuts a command's line in `--help` at its docstring's first full stop: erase's read
+    "Erase customers or tickets (GDPR Art." ."""
+    listed = CliRunner().invoke(main, ["--help"], terminal_width=120).stdout
+    line = next(x for x in listed.splitlines() if x.strip().startswith("erase"))
+    assert "(GDPR Art. 17)" in line and not line.rstrip().endswith("Art."), line
