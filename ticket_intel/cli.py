@@ -929,8 +929,10 @@ def review_list(warehouse: Path, week: date | None, fmt: str) -> None:
     from tabulate import tabulate
 
     rows = [[r.rank, r.theme_id, r.label, r.tickets, state.status(r.theme_id, r.label)] for r in frame.itertuples()]
-    click.echo(_period_line(frame) + tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"],
-                                              tablefmt="simple") if rows else frame.attrs["empty_note"])
+    # the week heads the table, as `themes` says it: a reviewer deciding on ids read a table of no week
+    click.echo(f"week of {week}\n" + _period_line(frame)
+               + tabulate(rows, headers=["rank", "theme_id", "label", "tickets", "review"], tablefmt="simple")
+               if rows else frame.attrs["empty_note"])
     if log:
         click.echo("\nreview log:")
         for r in log:

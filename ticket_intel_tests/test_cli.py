@@ -1593,3 +1593,12 @@ def test_the_command_list_says_what_erase_does():
     listed = CliRunner().invoke(main, ["--help"], terminal_width=120).stdout
     line = next(x for x in listed.splitlines() if x.strip().startswith("erase"))
     assert "(GDPR Art. 17)" in line and not line.rstrip().endswith("Art."), line
+
+
+def test_review_list_says_its_week_as_themes_does(tmp_path):
+    """`review list` without --week printed its table with no week (`themes` starts "week of …"): a
+    reviewer about to rename or merge ids could not tell which week's ranking they read."""
+    path = _one_ranked_theme(tmp_path)
+    for command in (["themes"], ["review", "list"]):
+        listed = CliRunner().invoke(main, [*command, "--warehouse", str(path)])
+        assert listed.exit_code == 0 and listed.stdout.startswith("week of 2026-11-02\n"), (command, listed.output)
