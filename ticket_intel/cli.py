@@ -1200,6 +1200,10 @@ def taxonomy_suggest(warehouse: Path, week: date | None) -> None:
     with access.open_snapshot(warehouse) as con:
         ctx = wh.load_week_context(con, chosen, settings.number("TICKET_INTEL_WINDOW_WEEKS"))
         themed = ctx.window.assign(row=range(len(ctx.window)))[ctx.window["theme_id"].notna()]
+        if themed.empty:  # it said "run the pipeline first", exit 1, of a warehouse the pipeline had filled
+            raise access.NotFound(f"no theme in the window ending {chosen} to draft a taxonomy from (none of its "
+                                  f"{plural(len(ctx.window), 'ticket')} is in a theme); "
+                                  + _ranked_elsewhere(wh.ranked_weeks_near(con, chosen), warehouse, "taxonomy suggest"))
         by_theme = themed.groupby("theme_id")
         summaries = wh.latest_summaries(con, list(by_theme.groups), chosen)  # every theme of the window
     centroids = {t: ctx.vectors[g["row"]].mean(axis=0) for t, g in by_theme}

@@ -1602,3 +1602,24 @@ def test_review_list_says_its_week_as_themes_does(tmp_path):
     for command in (["themes"], ["review", "list"]):
         listed = CliRunner().invoke(main, [*command, "--warehouse", str(path)])
         assert listed.exit_code == 0 and listed.stdout.startswith("week of 2026-11-02\n"), (command, listed.output)
+
+
+def test_taxonomy_suggest_on_a_window_without_themes_points_at_a_week_with_some(tmp_path):
+    """`taxonomy suggest --week 2015-11-30` on Swift's issues (16 tickets in its window, none in a theme)
+    said "no themes to draft a taxonomy from; run the pipeline first", exit 1, of a warehouse the
+    pipeline had filled: the week has no themes, a later one has."""
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        wh.ensure_embedding_schema(con, 4)
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2015-11-30', 8), "
+                    "('2015-12-07', 31)")
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers,
+                                                      trend, example_ticket_ids)
+                       VALUES ('2015-12-07', 1, 'T1', 'Protocol · type', 9, 7, 'new', ['gh:1'])""")
+    result = CliRunner().invoke(main, ["taxonomy", "suggest", "--warehouse", str(path), "--week", "2015-11-30"])
+    assert (result.exit_code, result.stdout) == (66, ""), result.output
+    assert "run the pipeline first" not in result.stderr, result.stderr
+    assert result.stderr.startswith("ticket-intel: error: no theme in the window ending 2015-11-30 to draft a taxonomy "
+                                    "from"), result.stderr
+    assert result.stderr.endswith(f"the first week with ranked themes is 2015-12-07: ticket-intel taxonomy suggest "
+                                  f"--warehouse {path} --week 2015-12-07\n"), result.stderr
