@@ -1085,31 +1085,40 @@ def review_fixed(warehouse: Path, reviewer: str | None, theme_id: str, version: 
 
 
 def export_customers(warehouse: Path, week: date | None, theme_id: str | None, command: str) -> pd.DataFrame:
-    """The affected customers of a week's ranked themes (over its window), or of one theme over its
-    whole history with the themes merged into it: when a fix ships, those who reported it first
-    have waited longest. `week_start` is the last week counted: the week, or the theme's last week. A
-    week without ranked themes points `command` at the nearest that has some."""
+    """The affected customers of a week's ranked themes, or of one of them, over the week's window: what
+    the report's "Customers to tell" counts, in its order. `theme_id` without a week: that theme's over
+    its whole history with the themes merged into it: when a fix ships, those who reported it first have
+    waited longest. `week_start` is the last week counted: the week, or the theme's last week. A week
+    without ranked themes points `command` at the nearest that has some."""
+    with access.open_snapshot(warehouse) as con:
+        if theme_id is not None and theme_id not in wh.known_theme_ids(con):  # it "has no affected customers"
+            raise unknown_theme(theme_id)
+        if theme_id is not None and week is None:
+            return _theme_history_customers(con, theme_id)
+        week = _week_of(con, warehouse, week)  # a week without data printed [], exit 0
+        if theme_id is not None and theme_id not in set(wh.week_rows(con, "marts.ranked_themes", week)["theme_id"]):
+            # the window's customers are stored for ranked themes only: none is not "no customers"
+            raise access.NotFound(f"theme {theme_id!r} is not ranked in the week of {week}: a week's window counts the "
+                                  "customers of its ranked themes only; leave out --week for the theme's whole history")
+        frame = wh.theme_customers(con, week, theme_id).assign(week_start=week.isoformat())
+        if frame.empty:  # said on stderr: `[]` said nothing
+            ranked = not wh.ranked_themes(con, week).empty
+            frame.attrs["empty_note"] = (f"no affected customers in the week of {week}: no ticket its ranked themes "
+                                         "count carries a customer id" if ranked else
+                                         _no_themes_note(con, week, warehouse, command))
+        return frame
+
+
+def _theme_history_customers(con: duckdb.DuckDBPyConnection, theme_id: str) -> pd.DataFrame:
+    """One theme's affected customers over its whole history, with the themes merged into it."""
     from ticket_intel.core.customers import affected_customers
 
-    with access.open_snapshot(warehouse) as con:
-        if theme_id is None:
-            week = _week_of(con, warehouse, week)  # a week without data printed [], exit 0
-            frame = wh.theme_customers(con, week).assign(week_start=week.isoformat())
-            if frame.empty:  # said on stderr: `[]` said nothing
-                ranked = not wh.ranked_themes(con, week).empty
-                frame.attrs["empty_note"] = (f"no affected customers in the week of {week}: no ticket its ranked themes "
-                                             "count carries a customer id" if ranked else
-                                             _no_themes_note(con, week, warehouse, command))
-            return frame
-        if theme_id not in wh.known_theme_ids(con):  # it "has no affected customers"
-            raise unknown_theme(theme_id)
-        group = [theme_id, *review_state(wh.reviews(con)).merged_from(theme_id)]
-        tickets, label = wh.counted_tickets(con, group), wh.theme_label(con, theme_id)
-        last = wh.theme_week_span(con, group)[1]  # where its history ends, as a week's window ends at its week
-    frame = affected_customers(tickets.assign(theme_id=theme_id))
+    group = [theme_id, *review_state(wh.reviews(con)).merged_from(theme_id)]
+    last = wh.theme_week_span(con, group)[1]  # where its history ends, as a week's window ends at its week
+    frame = affected_customers(wh.counted_tickets(con, group).assign(theme_id=theme_id))
     if frame.empty:
         raise ValueError(f"theme {theme_id!r} has no affected customers (no ticket it counts carries a customer id)")
-    return frame.assign(label=label or theme_id, week_start=last.isoformat())[
+    return frame.assign(label=wh.theme_label(con, theme_id) or theme_id, week_start=last.isoformat())[
         ["theme_id", "label", *frame.columns[1:], "week_start"]]
 
 
@@ -1120,7 +1129,8 @@ def export_customers(warehouse: Path, week: date | None, theme_id: str | None, c
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File to write, its folder made if missing (default: stdout for csv/json).")
 @click.option("--customers", is_flag=True, help="Export the affected customers (id, plan, revenue, tickets) instead.")
-@click.option("--theme", "theme_id", default=None, help="With --customers: this theme's customers, over its whole history.")
+@click.option("--theme", "theme_id", default=None, help="With --customers: this theme's customers, over its whole "
+              "history; with --week too, over that week's window, as its report lists them.")
 @friendly
 def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, customers: bool,
            theme_id: str | None) -> None:
@@ -1129,8 +1139,6 @@ def export(warehouse: Path, week: date | None, fmt: str, output: Path | None, cu
     # warehouse does, and a missing -o was said only after the week's themes were loaded
     if theme_id is not None and not customers:
         raise click.UsageError("--theme needs --customers")
-    if theme_id is not None and week is not None:  # the week was checked, then went unused
-        raise click.UsageError("--theme exports the theme's customers over its whole history: leave out --week")
     if fmt == "parquet" and output is None:
         raise click.UsageError("parquet export needs --output FILE")
     again = f"export{' --customers' if customers else ''} --format {fmt}" + (f" -o {shlex.quote(str(output))}"

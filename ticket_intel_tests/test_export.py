@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 from datetime import date
 
 import pandas as pd
@@ -161,7 +162,47 @@ def test_a_themes_customers_carry_its_label_and_the_last_week_of_its_history(tmp
     assert (row["customer_id"], row["label"], row["week_start"]) == ("DeanLXY", "DevTools bug · node", "2023-07-31")
     both = CliRunner().invoke(main, ["export", "--customers", "--theme", "T0", "--week", "2024-09-23", "--format",
                                      "json", "--warehouse", str(tmp_path / "w.duckdb")])
-    assert both.exit_code == 2 and "leave out --week" in both.stderr  # a week it would not use
+    assert both.exit_code == 66 and "not ranked in the week of 2024-09-23" in both.stderr  # its window holds none
+
+
+def test_the_command_beside_customers_to_tell_exports_the_customers_it_lists(tmp_path):
+    """Swift's 2024-09-23 report: "Code · crash: 65 customers; most tickets: rjmansfield, dschaefer2, MahdiBM ·
+    `export --customers --theme T`", which exported the theme's whole history: 76 customers, MahdiBM with 3
+    tickets where the report's window counted 2. The command it prints exports the report's list, in its
+    order; `--theme` alone still reaches the whole history."""
+    from ticket_intel import warehouse as wh
+    from ticket_intel.core import report
+    from ticket_intel.core.theme_context import report_sections
+    from ticket_intel_tests.test_report import WEEK, context
+
+    path = tmp_path / "w.duckdb"
+    with wh.open_warehouse(path) as con:
+        wh.ensure_embedding_schema(con, 2)
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES (?, 40)", [WEEK])
+        con.execute("INSERT INTO staging.themes (week_start, theme_id, centroid) VALUES (?, 'T1', [1, 0])", [WEEK])
+        con.execute("""INSERT INTO marts.ranked_themes (week_start, rank, theme_id, label, tickets, customers, trend,
+                       product_area, example_ticket_ids) VALUES (?, 1, 'T1', 'Code · crash', 6, 3, 'steady',
+                       'Unassigned', ['gh:1'])""", [WEEK])
+        con.execute("INSERT INTO marts.theme_customers (week_start, theme_id, customer_id, tickets) VALUES "
+                    "(?, 'T1', 'rjmansfield', 3), (?, 'T1', 'MahdiBM', 2), (?, 'T1', 'hyp', 1)", [WEEK] * 3)
+        con.execute("INSERT INTO staging.redacted_tickets (ticket_id, week_start, created_at, text, text_hash, "
+                    "customer_id) VALUES ('gh:0', '2026-06-01', '2026-06-02 10:00:00', 'x', 'h', 'xymus')")
+        con.execute("INSERT INTO staging.ticket_clusters (week_start, ticket_id, ticket_week, theme_id, series_theme_id) "
+                    "VALUES (?, 'gh:0', '2026-06-01', 'T1', 'T1')", [WEEK])
+        ctx = {**context(), "warehouse_flag": f" --warehouse {path}"}
+        ctx["closing"] = report_sections([{"theme_id": "T1", "label": "Code · crash", "rank": 1}], [], pd.DataFrame(),
+                                         wh.theme_customers(con, WEEK), pd.DataFrame(), [], docs_configured=False)
+    [line] = [line for line in report.render_markdown(ctx).splitlines() if line.startswith("- **Code · crash**")]
+    assert "3 customers; most tickets: rjmansfield, MahdiBM, hyp · " in line
+    command = shlex.split(line.split("`")[-2])
+    assert command[:2] == ["ticket-intel", "export"]
+    exported = CliRunner().invoke(main, [*command[1:], "--format", "json"])
+    assert exported.exit_code == 0, exported.output
+    assert [(r["customer_id"], r["tickets"]) for r in json.loads(exported.stdout)] == [
+        ("rjmansfield", 3), ("MahdiBM", 2), ("hyp", 1)]
+    history = CliRunner().invoke(main, ["export", "--customers", "--theme", "T1", "--format", "json",
+                                        "--warehouse", str(path)])
+    assert [r["customer_id"] for r in json.loads(history.stdout)] == ["xymus"]  # the tickets it counts, ever
 
 
 def test_an_output_file_s_missing_folder_is_made(tmp_path):

@@ -130,7 +130,7 @@ def test_theme_groups_and_customers_to_tell(sample_run, planted):
     assert min(c["first_ticket_at"] for c in customers) == first.isoformat(timespec="milliseconds")
     assert first.date() < window_start
     top = ranked["theme_id"].iloc[0]  # the report names whom to tell for the top themes
-    hint = f"`ticket-intel export --customers --theme {top} --warehouse "  # the command reads this warehouse
+    hint = f"`ticket-intel export --customers --theme {top} --week {sample_run.end} --warehouse "  # this week, this warehouse
     assert "\n## Customers to tell\n" in report and hint in report and f"{sample_run.warehouse.name}`" in report
 
 

@@ -102,7 +102,7 @@ def test_markdown_report_gains_the_sections_and_card_findings() -> None:
     assert "- **T3** (`T3`): Fix in 4.1: fixed (10.0/week before" in md
     assert "- **Payment declined · card** (`T1`): 62% Enterprise vs 18% of all tickets, p = 0.0004" in md
     assert ("- **T3** (`T3`): 2 customers (1 enterprise, 1 no plan); fixed in 4.1: tell them; most revenue: c1 "
-            "(enterprise, 9,000/month), c2 · `ticket-intel export --customers --theme T3`") in md
+            "(enterprise, 9,000/month), c2 · `ticket-intel export --customers --theme T3 --week 2026-11-16`") in md
     assert "- c9 (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
     # the group names its ranked members ("Package: 3 themes, 23 tickets" named none; new-user review)
     assert "- Cards: 4 themes, 73 tickets: Payment declined · card\n" in md
