@@ -397,6 +397,24 @@ def test_a_label_names_what_the_cards_tickets_share():
     assert extractive_summary(doc).shared_issue.startswith("3 tickets this week (7 over 3 weeks)")
 
 
+def test_a_severity_s_share_names_the_tickets_it_is_counted_over():
+    """Swift's "Actor · async" card: "5 tickets this week (39 over 8 weeks)", a P1 badge and "P1 — 44% of
+    tickets at P1 or worse", a share of the window's 39 that read as one of the week's 5."""
+    texts = [f"The compiler crashes on {w}" for w in ("arm64", "x64", "nightly", "5.10", "Linux", "macOS")]
+    frame = pd.DataFrame({
+        "ticket_id": [f"t{i}" for i in range(8)],
+        "ticket_week": [WEEK - timedelta(weeks=2)] * 6 + [WEEK] * 2,
+        "theme_id": ["A"] * 8,
+        "text": [*texts, "How do I build the compiler?", "How do I build the compiler docs?"],
+    })
+    summary = extractive_summary(theme_docs(frame, WEEK, np.eye(8, dtype=np.float32))["A"])
+    assert summary.shared_issue.startswith("2 tickets this week (8 over 3 weeks)")
+    assert summary.severity == "P1" and summary.severity_rationale.startswith(
+        "75% of its 8 tickets over 3 weeks at P1 or worse")
+    this_week = extractive_summary(theme_docs(frame.iloc[6:], WEEK, np.eye(2, dtype=np.float32))["A"])
+    assert this_week.severity_rationale.startswith("100% of its 2 tickets this week at P3 or worse")
+
+
 def test_a_card_over_several_weeks_says_so():
     weeks = [WEEK - timedelta(weeks=2), WEEK - timedelta(weeks=1), WEEK]
     assert summarize.tickets_said([WEEK] * 5 + [weeks[0]] * 6, weeks) == "11 tickets in the last 3 weeks"

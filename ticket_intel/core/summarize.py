@@ -997,14 +997,14 @@ def _escalation_words(text: str, rules: tuple[re.Pattern[str], ...]) -> tuple[st
 def severity_of(
     texts: Sequence[str], topic: Sequence[str] = (), severities: Sequence[str] | None = None,
     reasons: Sequence[str] | None = None, escalations: Sequence[Sequence[str] | None] | None = None,
-    escalation: Escalation = ESCALATION_RULES,
+    escalation: Escalation = ESCALATION_RULES, weighed: str = "tickets",
 ) -> tuple[str, str]:
     """The most severe level reached by at least a quarter of the tickets, raised one level when
     a quarter of them put the business at risk (`RAISING_SIGNALS`), to `RAISE_CEILING` at most.
     `topic`: the theme's own terms, which never count as escalation;
     `severities` (and their `reasons`): the tickets' own levels when the caller has them (else
     the offline rules'); `escalations`: each ticket's escalation signals from triage, when known;
-    `escalation`: the signals' rules."""
+    `escalation`: the signals' rules; `weighed`: the tickets, as the rationale names its share's base."""
     if not texts:
         return "P4", "no tickets to weigh"
     if severities is None:
@@ -1019,7 +1019,7 @@ def severity_of(
         if reached >= SEVERITY_QUANTILE * len(texts):
             level = candidate
             break
-    rationale = f"{reached / len(texts):.0%} of tickets at {level} or worse"
+    rationale = f"{reached / len(texts):.0%} of {weighed} at {level} or worse"
     if level in reasons:
         rationale += f": {reasons[level]}"
     known = escalations if escalations is not None else [None] * len(texts)
@@ -1072,14 +1072,17 @@ def evidence_rows(severities: Sequence[str] | None, n: int) -> np.ndarray:
 
 def judged(tickets: ThemeDocs, topic: Sequence[str]) -> tuple[str, float, str, str]:
     """A theme's signal type and the share of its tickets that show it, its severity and the
-    severity's reason, from the tickets it counts."""
+    severity's reason, from the tickets it counts: the window's, so the reason names them ("44% of its
+    39 tickets over 8 weeks at P1 or worse"), where "44% of tickets" sat on a card of 5 this week."""
     signals, severities, reasons = tickets.signals, tickets.severities, None
     if signals is None or severities is None:
         per_ticket = [signal_and_severity(t, escalation=tickets.escalation) for t in tickets.texts]
         signals = signals if signals is not None else [s for s, _, _ in per_ticket]
         if severities is None:
             severities, reasons = [lvl for _, lvl, _ in per_ticket], [why for _, _, why in per_ticket]
-    severity, why = severity_of(tickets.texts, topic, severities, reasons, tickets.escalations, tickets.escalation)
+    weighed = f"its {plural(len(tickets.texts), 'ticket')} {weeks_said(tickets.ticket_weeks, tickets.card_weeks)}"
+    severity, why = severity_of(tickets.texts, topic, severities, reasons, tickets.escalations, tickets.escalation,
+                                weighed)
     signal = signal_type_of(tickets.texts, signals)
     return signal, sum(s == signal for s in signals) / max(len(signals), 1), severity, why
 
@@ -1131,17 +1134,22 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
 def tickets_said(ticket_weeks: Sequence[date], card_weeks: Sequence[date]) -> str:
     """How many tickets a theme's card counts, over which weeks, and, where its window's weeks hold
     more, how many they hold: "11 tickets in the last 3 weeks (31 over 8 weeks)". The card's count
-    and the window's had stood side by side unexplained ("tickets 11" beside "31 tickets over 8 weeks").
-    The weeks are the calendar's, from its first ticket's: a sparse theme's weeks that held one read
-    "14 tickets in the last 6 weeks (16 over 6 weeks)"."""
+    and the window's had stood side by side unexplained ("tickets 11" beside "31 tickets over 8 weeks")."""
     counted = set(card_weeks)
-    span, card = len(counted), sum(w in counted for w in ticket_weeks)
-    when = "this week" if span == 1 else f"in the last {span} weeks"
-    said = f"{plural(card, 'ticket')} {when}"
-    if card == len(ticket_weeks):
-        return said
+    card = [w for w in ticket_weeks if w in counted]
+    said = f"{plural(len(card), 'ticket')} {weeks_said(card, card_weeks)}"
+    return said if len(card) == len(ticket_weeks) else f"{said} ({len(ticket_weeks)} {weeks_said(ticket_weeks, card_weeks)})"
+
+
+def weeks_said(ticket_weeks: Sequence[date], card_weeks: Sequence[date]) -> str:
+    """The weeks tickets of a theme fall in, as its card says them: "this week" or "in the last 3 weeks"
+    when they are the card's, else "over 8 weeks". The weeks are the calendar's, from its first ticket's:
+    a sparse theme's weeks that held one read "14 tickets in the last 6 weeks (16 over 6 weeks)"."""
+    counted = set(card_weeks)
+    if all(w in counted for w in ticket_weeks):
+        return "this week" if len(counted) == 1 else f"in the last {len(counted)} weeks"
     weeks = (max(max(ticket_weeks), *counted) - min(ticket_weeks)).days // 7 + 1
-    return f"{said} ({len(ticket_weeks)} over {plural(weeks, 'week')})"
+    return f"over {plural(weeks, 'week')}"
 
 
 def a_statement(meaning: str) -> bool:
