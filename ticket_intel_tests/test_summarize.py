@@ -781,6 +781,22 @@ def test_the_ways_customers_put_it_come_from_different_customers_first():
     assert len({p for p in extractive_summary(doc).phrasings}) == 4
 
 
+def test_a_quote_without_final_punctuation_ends_its_sentence():
+    """Swift's crash theme read "typically: “Compiler crash building swiftpm with Windows ARM toolchain” Another
+    customer put it as: …": an issue's title has no full stop, and the sentences ran together."""
+    texts = ["Compiler crash building swiftpm with Windows ARM toolchain", "Compiler crashes on Windows ARM",
+             "Compiler crash building swiftpm on Windows ARM?"]
+    vectors = np.vstack([np.eye(8)[0], np.eye(8)[0] + 0.3 * np.eye(8)[1], np.eye(8)[0] + 0.6 * np.eye(8)[2]])
+    doc = replace(_doc(texts), vectors=(vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32),
+                  customers=["a", "a", "b"])
+    assert extractive_summary(doc).shared_issue == (f"3 tickets this week, typically: \u201c{texts[0]}\u201d. "
+                                                    f"Another customer put it as: \u201c{texts[2]}\u201d")
+    assert summarize.quoted_sentence("Swift 6.0") == "\u201cSwift 6.0\u201d."
+    assert summarize.quoted_sentence("it says it\u2019s reached\u2026") == "\u201cit says it\u2019s reached\u2026\u201d."
+    for ended in ("Why?", 'He said "stop."', "Fixed (in 6.0.1).", "\u30d3\u30eb\u30c9\u304c\u5931\u6557\u3057\u305f\u3002"):
+        assert summarize.quoted_sentence(ended) == f"\u201c{ended}\u201d"
+
+
 def test_another_customer_s_wording_is_never_the_quoted_customer_s_own():
     texts = ["my parcel was marked delivered but never came", "my parcel is marked delivered but it never arrived",
              "the tracking says delivered and there is no parcel"]

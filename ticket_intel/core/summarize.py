@@ -95,6 +95,7 @@ _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 _HIRAGANA = regex.compile(r"\p{Hiragana}+")
 _MEANING_WORD = re.compile(r"[^\W_]+")  # a word of meaning: warehouse/queries.py counts `[^\s[:punct:]]+`
 _SENTENCE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”]+")
+_ENDS_SENTENCE = re.compile(r"[.!?。！？][\"'”’)\]»]*$")  # a cut-off quote's "…" ends none
 
 
 class BacklogItem(BaseModel):
@@ -1112,9 +1113,9 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
     other = next((_shorten(doc.texts[i], 200) for i in [*phrasing_rows, *by_centrality]
                   if another_customer(doc, i, quoted)), "") if quoted is not None else ""
     counted = doc.ticket_weeks  # what the card's trend counts
-    shared = f"{tickets_said(counted, doc.card_weeks)}, typically: \u201c{central}\u201d"
+    shared = f"{tickets_said(counted, doc.card_weeks)}, typically: {quoted_sentence(central)}"
     if other:
-        shared += f" Another customer put it as: \u201c{other}\u201d"
+        shared += f" Another customer put it as: {quoted_sentence(other)}"
     rate = recent_weekly_rate(counted, doc.week)
     return ThemeSummary(
         label=label,
@@ -1129,6 +1130,13 @@ def extractive_summary(doc: ThemeDocs, n_examples: int = 3, n_phrasings: int = 4
         terms=list(doc.terms),
         summarizer="extractive",
     )
+
+
+def quoted_sentence(text: str) -> str:
+    """`text` in quotes that end a sentence: a full stop after them unless it ends its own. An issue's
+    title has no final punctuation, and the sentence after it ran on: "…Windows ARM toolchain” Another
+    customer put it as: …" (Swift's crash theme)."""
+    return f"\u201c{text}\u201d" + ("" if _ENDS_SENTENCE.search(text) else ".")
 
 
 def tickets_said(ticket_weeks: Sequence[date], card_weeks: Sequence[date]) -> str:
