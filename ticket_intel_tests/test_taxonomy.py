@@ -104,6 +104,12 @@ def test_the_report_names_the_taxonomy_file_configured():
     assert not taxonomy_note(0.5)[1] and taxonomy_note(0.49)[1]  # half is enough
     note, poor = taxonomy_note(0.1, "ours.yaml")
     assert poor and "ours.yaml does not describe" in note and note.endswith("> ours.yaml`.")
+    # Swift's and twcs' reports under the shipped taxonomy: "Product areas cover only 0% of ranked tickets"
+    note, poor = taxonomy_note(0.0, "ours.yaml")
+    assert poor and note.startswith("The taxonomy (ours.yaml) matches none of this week's ranked themes: ")
+    assert "0%" not in note and note.endswith("draft one from this data: `ticket-intel taxonomy suggest --warehouse W "
+                                              "> ours.yaml`.")
+    assert taxonomy_note(0.003)[0].startswith("Product areas cover under 1% of ranked tickets")  # not "only 0%"
 
 
 def test_keywords_match_word_starts_only():
