@@ -171,7 +171,12 @@ def test_without_revenue_the_first_customers_to_tell_are_those_who_filed_most() 
     md = report.render_markdown({**context(), "closing": closing})
     # and no plan is known, so nothing is said by plan ("69 customers (69 no plan)", new-user review)
     assert "2 customers; most tickets: alice, bob" in md and "most revenue" not in md and "no plan" not in md
-    assert "2 customers; most tickets:" in report.render_html({**context(), "closing": closing}, {})
+    html = report.render_html({**context(), "closing": closing, "warehouse_flag": " --warehouse /srv/w.duckdb"}, {})
+    assert "2 customers; most tickets:" in html
+    # the command breaks between its words only: Swift's report broke it inside "-- / warehouse"
+    assert ('<code class="cmd"><span>ticket-intel</span> <span>export</span> <span>--customers</span> <span>--theme</span> '
+            '<span>T1</span> <span>--week</span> <span>2026-11-16</span> <span>--warehouse</span> '
+            '<span>/srv/w.duckdb</span></code>') in html and "code.cmd span { white-space: nowrap; }" in html
     with_revenue = customers.assign(monthly_revenue=[float("nan"), 50.0])
     closing = report_sections(themes, [], pd.DataFrame(), with_revenue, pd.DataFrame(), [], False)
     assert "; most revenue: alice" in report.render_markdown({**context(), "closing": closing})
