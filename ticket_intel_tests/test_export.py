@@ -53,6 +53,17 @@ def test_json_and_parquet_keep_lists_and_original_text():
         serialize(frame(), "xlsx")
 
 
+def test_csv_writes_the_numbers_json_does():
+    """Swift's export wrote `wow_change` -0.19999999999999996 in CSV (12 tickets against 15: 12 / 15 - 1)
+    where JSON said -0.2; a segment's share inside a cell did the same."""
+    week = frame().assign(wow_change=12 / 15 - 1, segments=[[{"field": "plan", "share": 0.1 + 0.2}]])
+    row = next(csv.DictReader(io.StringIO(serialize(week, "csv").decode())))
+    record = json.loads(serialize(week, "json"))[0]
+    assert row["wow_change"] == str(record["wow_change"]) == "-0.2"
+    assert row["segments"] == "field=plan, share=0.3" and record["segments"][0]["share"] == 0.3
+    assert row["paid_share"] == str(record["paid_share"]) == "0.5"
+
+
 def test_weekly_parquet_exports_read_as_one_dataset(tmp_path):
     """An empty week typed its columns null and a week without segments `list<null>`: a folder of
     weekly files failed in DuckDB ("failed to cast column week_start from VARCHAR to NULL")."""

@@ -1,7 +1,8 @@
 """Export ranked themes with their example tickets as CSV, Parquet or JSON.
 
 CSV cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR)
-are prefixed with a quote, since ticket text is customer-controlled.
+are prefixed with a quote, since ticket text is customer-controlled. CSV and JSON write a number
+with the same `DECIMALS`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Columns an export adds or writes otherwise than the warehouse stores them.
 EXPORTED = {"example_texts": pa.list_(pa.string()), "week_start": pa.string(), "label": pa.string(),
             "owner": pa.string(), "product_area_source": pa.string()}  # a review's, beside the stored columns
+# Decimal places a number is written with as text, in CSV as in JSON (pandas' JSON default): a
+# change computed as -0.19999999999999996 was that in CSV and -0.2 in JSON.
+DECIMALS = 10
 
 
 def themes_with_examples(themes: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
@@ -39,18 +43,20 @@ def neutralise(value: object) -> object:
 
 
 def _flat(value: object) -> object:
-    """A list as one CSV cell ("a | b"); a record inside it as "key=value, ..."."""
+    """A list as one CSV cell ("a | b"); a record inside it as "key=value, ..."; a number to `DECIMALS`."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return ", ".join(f"{k}={_flat(v)}" for k, v in value.items())
     if isinstance(value, list | tuple | np.ndarray):
         return " | ".join(str(_flat(v)) for v in value)
+    if isinstance(value, float | np.floating):
+        return round(float(value), DECIMALS)
     return value
 
 
 def json_records(frame: pd.DataFrame) -> list[dict]:
     """Rows as JSON values: arrays as lists, a missing number as null (not NaN, which no JSON
-    reader takes), times in ISO 8601."""
-    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+    reader takes), times in ISO 8601, numbers to `DECIMALS`."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False, double_precision=DECIMALS))
 
 
 def _parquet_schema(frame: pd.DataFrame, stored: pa.Schema) -> pa.Schema:
