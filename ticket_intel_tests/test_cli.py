@@ -270,6 +270,27 @@ def test_sound_records_set_aside_are_not_counted_as_malformed(tmp_path, capsys):
     assert "rejected records, the commonest reasons: 1 × created_at is 'yesterday' (tf.csv)" in lines
 
 
+def test_a_files_line_says_whose_rows_are_no_tickets(tmp_path, capsys):
+    """Swift's issues read "4683 not tickets (replies, a conversation's later messages, rows a mapping
+    leaves out)": every one was the swift-ci bot's, which the github mapping drops. The kinds are
+    counted as the file is parsed and stored with it, so the run's line names the bot."""
+    from ticket_intel.core.sources import read_exports
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "swift.csv").write_text("number,title,created_at,creator_name,author_association,state\n"
+                                     "1,Crash in SIL,2022-01-04T10:00:00Z,ann,NONE,open\n"
+                                     "2,Migrated,2022-01-05T10:00:00Z,swift-ci,NONE,open\n"
+                                     "3,Migrated too,2022-01-05T11:00:00Z,Swift-CI,NONE,open\n")
+    files = read_exports([inbox / "swift.csv"]).files.assign(in_inbox=True)
+    warehouse = tmp_path / "w.duckdb"
+    with wh.open_warehouse(warehouse) as con:
+        con.register("files", files)
+        con.execute("INSERT INTO ops.ingested_files BY NAME SELECT * FROM files")
+    _print_ingest(warehouse, inbox)
+    assert "  swift.csv: github, 1 accepted, 0 rejected, 2 written by bots (swift-ci)" in capsys.readouterr().out
+
+
 def test_a_run_lists_the_exports_that_fed_its_weeks_and_counts_the_rest(tmp_path, capsys):
     """A year of weekly drops printed 36 "ingested" lines every run, 35 of them "microsoft_PowerToys.csv:
     github, 0 accepted, 0 rejected, 72 outside the weeks run", one name for every folder, and a line

@@ -264,6 +264,20 @@ def test_twcs_roots_only_with_followups_replies_and_brand(tmp_path):
     assert result.files[["accepted", "rejected", "skipped"]].values.tolist() == [[3, 0, 8]]
 
 
+def test_rows_that_are_no_tickets_are_counted_by_kind(tmp_path):
+    """The line said "8 not tickets (replies, a conversation's later messages, rows a mapping leaves
+    out)" of any mix of them; each kind is counted as the conversations are assembled."""
+    from ticket_intel.core.sources import SKIPPED_ROWS, skipped_summary
+
+    [file] = read_exports([_write_twcs(tmp_path / "tweets.csv", TWCS_ROWS)]).files.itertuples()
+    assert skipped_summary(file.skipped, file.skipped_kinds) == [
+        "3 written by the company (replies)", "2 later in a conversation (follow-ups)",
+        "3 in conversations without a customer's opening message in the export"]
+    assert skipped_summary(5, json.dumps({"bot:dependabot": 1, "bot:swift-ci": 4})) == [
+        "5 written by bots (swift-ci 4, dependabot 1)"]
+    assert skipped_summary(7, None) == [f"7 {SKIPPED_ROWS}"]  # stored before the kinds were counted
+
+
 def test_twcs_thread_split_across_files_is_assembled(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -18,6 +18,7 @@ from ticket_intel.core.sources import (
     parse_bytes,
     read_exports,
     read_inbox,
+    skipped_summary,
 )
 from ticket_intel.core.sources.accounts import is_accounts_file, join_accounts, read_accounts
 from ticket_intel.core.sources.mapped import MappingError
@@ -195,6 +196,8 @@ def test_user_mapping_folder_jsonl_and_parquet(tmp_path):
     t = result.tickets.set_index("ticket_id").loc["shop:1"]
     assert (t["created_at"], t["plan"], t["customer_id"][:6]) == (datetime(2026, 9, 3, 10, 15), "pro", "email:")
     assert list(result.files["skipped"]) == [1, 1]
+    assert {skipped_summary(f.skipped, f.skipped_kinds)[0] for f in result.files.itertuples()} == {
+        "1 left out by the mapping's filter"}
     assert result.rejected["reason"].str.contains("does not match format").sum() == 2
 
 

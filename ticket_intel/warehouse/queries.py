@@ -55,7 +55,7 @@ def ingested_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     aside = ", ".join(f"coalesce({kind}, 0) AS {kind}" for kind in SET_ASIDE)
     counts, params = set_aside_sql("ops.rejected_tickets")
     return read(con, "SELECT source_file, file_hash, profile, accepted, rejected, coalesce(skipped, 0) AS skipped, "
-                     "coalesce(repeated, 0) AS repeated, coalesce(out_of_range, 0) AS out_of_range, "
+                     "skipped_kinds, coalesce(repeated, 0) AS repeated, coalesce(out_of_range, 0) AS out_of_range, "
                      "coalesce(in_inbox, true) AS in_inbox, "
                      f"coalesce(kept, 0) AS kept, error, coalesce(cut_short, false) AS cut_short, warning, {aside} "
                      "FROM ops.ingested_files "

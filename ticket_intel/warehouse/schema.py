@@ -457,6 +457,13 @@ def _v35_week_configs(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE marts.cluster_summaries DROP COLUMN taxonomy_digest")
 
 
+def _v36_skipped_kinds(con: duckdb.DuckDBPyConnection) -> None:
+    """An export's rows that are no ticket counted per kind (`skipped_kinds`, JSON: replies, follow-ups,
+    each bot's rows), so its line says which they were: Swift's said "4683 not tickets (replies, …)" of
+    the swift-ci bot's rows. Rows written before hold NULL (said as before)."""
+    con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped_kinds VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -502,6 +509,7 @@ MIGRATIONS = (
     Migration(33, "theme summaries record the taxonomy their product areas were built with", _v33_summary_taxonomy),
     Migration(34, "cached LLM answers record the tickets their prompt held", _v34_llm_cache_tickets),
     Migration(35, "a week records every setting that shapes its themes, the taxonomy one of them", _v35_week_configs),
+    Migration(36, "exports count their rows that are no ticket per kind, a bot's by its name", _v36_skipped_kinds),
 )
 LATEST = MIGRATIONS[-1].version
 

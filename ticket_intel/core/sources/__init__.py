@@ -49,6 +49,7 @@ from ticket_intel.core.sources.base import (
     REJECTED_COLUMNS,
     REMOVED_STATUSES,
     REPLY_COLUMNS,
+    SKIPPED_KINDS,
     UNANSWERED_REASON,
     FileError,
     ParseResult,
@@ -77,19 +78,20 @@ __all__ = ["EARLY_REASON", "FILE_COLUMNS", "REMOVED_REASON", "REPEATED_ROWS", "S
 
 # Per file: what it held, as read once (its content hash and size), and where each row went:
 # `accepted` (a ticket; of an accounts file, an account), `rejected` (with a reason), `skipped` (not
-# a ticket by its profile), `repeated` (a ticket a later export holds again unchanged: that copy
-# stands for it) and `out_of_range` (a ticket outside the weeks being run: counted, left for a run of
-# its weeks). `warning`: what a usable file showed that may mean it was misread (a mapping's rule
-# value no row holds), on its line.
+# a ticket by its profile; `skipped_kinds`: how many of each kind, as JSON, `base.SKIPPED_KINDS`),
+# `repeated` (a ticket a later export holds again unchanged: that copy stands for it) and
+# `out_of_range` (a ticket outside the weeks being run: counted, left for a run of its weeks).
+# `warning`: what a usable file showed that may mean it was misread (a mapping's rule value no row
+# holds), on its line.
 FILE_COLUMNS = ["source_file", "file_hash", "file_bytes", "profile", "accepted", "rejected", "skipped",
-                "repeated", "out_of_range", "error", "cut_short", "warning"]
+                "skipped_kinds", "repeated", "out_of_range", "error", "cut_short", "warning"]
 # A line-based export that stops mid-record (no line break at its end, its last record rejected as
 # incomplete) was cut short, or is still being written: it holds part of what it held before.
 INCOMPLETE_RECORD = ("unexpected end of data", "row cut short", "invalid JSON on this line", "last record incomplete")
 CUT_SHORT = ("ends mid-record (cut short, or still being written?): its tickets replace their copies, and those "
              "it held before and lacks now are kept until a whole export replaces it")
-# What a file's `skipped` rows are, as a run's log and `ticket-intel run` say it ("3615 skipped" on the
-# twcs sample left a user asking what was lost: its brand replies and customers' later tweets).
+# What a file's `skipped` rows are when their kinds are unknown (a row a run stored before it counted
+# them, `skipped_summary`): "3615 skipped" on the twcs sample left a user asking what was lost.
 SKIPPED_ROWS = "not tickets (replies, a conversation's later messages, rows a mapping leaves out)"
 RECORD_CHARS = 100_000  # of a rejected record's text, kept with its reason
 # What a file's `repeated` rows are: not filed one by one (a weekly export of every ticket so far
@@ -143,17 +145,40 @@ def rejection_summary(rejected: float, aside: dict[str, int]) -> str:
 
 def file_summary(row: Any, inbox: Path | None = None) -> str:
     """A file's line in a run's log and `ticket-intel run` (a per-file row): "tweets.csv: twcs, 3 accepted,
-    0 rejected, 7 not tickets (…)", leaving out the kinds of rows it has none of. A file is named by
+    0 rejected, 7 written by the company (replies)", leaving out the kinds of rows it has none of. A file is named by
     its path inside the `inbox` (weekly drops in dated folders share one file name), else by its name."""
     counts = [f"{row.accepted} accepted", rejection_summary(row.rejected, set_aside_of(row)),
-              *(f"{int(n)} {what}" for n, what in ((row.skipped, SKIPPED_ROWS), (row.repeated, REPEATED_ROWS),
-                                                 (row.out_of_range, OUTSIDE_ROWS)) if pd.notna(n) and n > 0)]
+              *skipped_summary(row.skipped, getattr(row, "skipped_kinds", None)),
+              *(f"{int(n)} {what}" for n, what in ((row.repeated, REPEATED_ROWS), (row.out_of_range, OUTSIDE_ROWS))
+                if pd.notna(n) and n > 0)]
     warning = getattr(row, "warning", None)
     path = Path(row.source_file)
     name = path.relative_to(inbox).as_posix() if inbox is not None and path.is_relative_to(inbox) else path.name
     return f"{name}: {row.profile or 'unreadable'}, {', '.join(counts)}" + (
         f" — {row.error}" if row.error else f" — {CUT_SHORT}" if _is_true(getattr(row, "cut_short", None)) else "") + (
         f" — {warning}" if isinstance(warning, str) and warning else "")
+
+
+def skipped_summary(skipped: Any, kinds: Any) -> list[str]:
+    """A file's rows that are no ticket, each kind as "4683 written by bots (swift-ci)" (`SKIPPED_KINDS`,
+    whose rows they are named, with their counts when several); of `kinds` (the JSON `_count_skipped`
+    writes) unknown, `SKIPPED_ROWS`."""
+    if not isinstance(kinds, str):
+        return [f"{int(skipped)} {SKIPPED_ROWS}"] if pd.notna(skipped) and skipped > 0 else []
+    counted, said = json.loads(kinds), []
+    for kind, what in SKIPPED_KINDS.items():
+        found = Counter({k.partition(":")[2]: n for k, n in counted.items() if k.partition(":")[0] == kind})
+        if found:
+            whose = [w if len(found) == 1 else f"{w} {n}" for w, n in found.most_common() if w]
+            said.append(f"{found.total()} {what}" + (f" ({', '.join(whose)})" if whose else ""))
+    return said
+
+
+def _count_skipped(entry: dict[str, Any], kinds: Counter[str]) -> None:
+    """Add a file's rows that are no ticket, per kind, to its entry: `skipped` and `skipped_kinds`."""
+    if kinds:
+        counted = Counter(json.loads(entry["skipped_kinds"] or "{}")) + kinds
+        entry.update(skipped=entry["skipped"] + kinds.total(), skipped_kinds=json.dumps(dict(sorted(counted.items()))))
 
 
 def _is_true(value: Any) -> bool:
@@ -882,7 +907,7 @@ def parse_bytes(name: str, data: bytes, mappings: Sequence[Mapping] = ()) -> Par
         result.tickets += threaded.tickets
         result.replies += threaded.replies
         result.rejections += threaded.rejections
-        result.skipped += sum(threaded.skipped.values())
+        result.skipped += sum(threaded.skipped.values(), Counter())
         result.pending = None
     return result
 
@@ -1071,7 +1096,7 @@ def _stream_file(path: Path, mappings: Sequence[Mapping], reading: _Reading) -> 
                                     source_file, reading)
         except FileError as exc:  # nothing it sent counts, its rows skipped before included
             reading.sink.drop(source_file)
-            entry.update(skipped=0, warning=None)
+            entry.update(skipped=0, skipped_kinds=None, warning=None)
             reading.file_error(source_file, str(exc), _head(spool.file, 2000))
             return
     last, cut = entry.pop("last_line", None), entry.pop("incomplete_line", None)
@@ -1104,9 +1129,10 @@ def _spans_files(mapping: Mapping) -> bool:
 def _emit_threaded(reading: _Reading, threaded: threads.Threaded) -> None:
     """Resolved conversations to the sink, their skipped and repeated rows counted per file."""
     reading.emit(threaded.tickets, threaded.replies, threaded.rejections)
-    for kind in ("skipped", "repeated"):
-        for source_file, n in getattr(threaded, kind).items():
-            reading.files[source_file][kind] += n
+    for source_file, kinds in threaded.skipped.items():
+        _count_skipped(reading.files[source_file], kinds)
+    for source_file, n in threaded.repeated.items():
+        reading.files[source_file]["repeated"] += n
 
 
 def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Reading
@@ -1123,8 +1149,8 @@ def _send_chunks(results: Iterator[ParseResult], source_file: str, reading: _Rea
             reading.for_now.add(source_file)
         _note_last_record(entry, result)
         sent += len(result.tickets) + len(result.rejections)
-        entry.update(profile=result.source, skipped=entry["skipped"] + result.skipped,
-                     warning="; ".join(filter(None, [entry["warning"], *result.warnings])) or None)
+        _count_skipped(entry, result.skipped)
+        entry.update(profile=result.source, warning="; ".join(filter(None, [entry["warning"], *result.warnings])) or None)
         if pending is not None:
             messages.append((pending.mapping, pending.messages))
     return sent, messages
@@ -1214,7 +1240,8 @@ def _rejections(tickets: pd.DataFrame, reason: Callable[[Any], str], hashes: dic
 
 def _file_entry(source_file: str) -> dict[str, Any]:
     return dict.fromkeys(FILE_COLUMNS, 0) | {"source_file": source_file, "file_hash": None, "file_bytes": None,
-                                             "profile": None, "error": None, "cut_short": False, "warning": None}
+                                             "profile": None, "skipped_kinds": None, "error": None, "cut_short": False,
+                                             "warning": None}
 
 
 def _last_byte(spool: Spool) -> bytes:

@@ -12,6 +12,7 @@ import math
 import re
 import reprlib
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -149,12 +150,31 @@ class UnrecognisedColumns(FileError):
         self.sample = sample.head(self.SAMPLE_ROWS)
 
 
+# Why a row is no ticket: a file's `skipped` rows are counted per kind, and a kind may name whose
+# rows they are after a colon (`bot:swift-ci`), so a run's line says which rows it left out
+# (`sources.skipped_summary`). Swift's issues read "4683 not tickets (replies, a conversation's later
+# messages, rows a mapping leaves out)", every one of them the swift-ci bot's.
+SKIPPED_KINDS = {
+    "reply": "written by the company (replies)",
+    "followup": "later in a conversation (follow-ups)",
+    "unopened": "in conversations without a customer's opening message in the export",
+    "filtered": "left out by the mapping's filter",
+    "bot": "written by bots",
+}
+
+
+def skipped_kind(kind: str, whose: Any = None) -> str:
+    """A `SKIPPED_KINDS` kind as counted, with whose rows they are when it names them (a bot's name)."""
+    return kind if whose is None else f"{kind}:{whose}"
+
+
 @dataclass
 class ParseResult:
     source: str
     tickets: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
-    skipped: int = 0  # rows the profile says are not tickets (company replies, follow-ups, bots)
+    # Rows the profile says are not tickets (company replies, follow-ups, bots), per `skipped_kind`.
+    skipped: Counter[str] = field(default_factory=Counter)
     replies: list[dict[str, Any]] = field(default_factory=list)
     # Mapped rows whose conversations are assembled across all files (threads.Pending).
     pending: Any = None

@@ -6,8 +6,8 @@ conversations (`thread`), which column (or `{column}` template, or constant) fil
 field, and what its status values mean (`statuses`). A JSON record's column is its own field or,
 inside an object, that field's dotted path (`customer.email`: `flattened`). Every row becomes a message;
 core/sources/threads.py turns each conversation into one ticket from its first customer message.
-Rows that are not tickets (excluded rows, company replies, follow-ups) are counted as skipped,
-never rejected: a company's reply tweet is not a bad ticket.
+Rows that are not tickets (excluded rows, bots' rows, company replies, follow-ups) are counted as
+skipped, per kind (`base.SKIPPED_KINDS`), never rejected: a company's reply tweet is not a bad ticket.
 The format is documented in docs/sources.md; ready mappings ship in `ticket_intel/mappings/`.
 """
 
@@ -42,6 +42,7 @@ from ticket_intel.core.sources.base import (
     id_or_none,
     make_ticket,
     records,
+    skipped_kind,
     text_or_none,
 )
 from ticket_intel.core.sources.threads import Message, Pending
@@ -75,13 +76,18 @@ class RowRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     column: str
     values: list[Any]
-    _allowed: frozenset[str] = PrivateAttr(frozenset())
+    _allowed: dict[str, Any] = PrivateAttr(default_factory=dict)  # folded -> as the mapping writes it
 
     def model_post_init(self, context: Any) -> None:
-        self._allowed = frozenset(_folded(v) for v in self.values)
+        self._allowed = {_folded(v): v for v in self.values}
 
     def matches(self, row: dict[str, Any]) -> bool:
-        return _folded(row.get(self.column)) in self._allowed
+        return self.matched(row) is not None
+
+    def matched(self, row: dict[str, Any]) -> Any:
+        """The value of `values` the row holds, as the mapping writes it (None: none): one name for
+        a bot whatever case each row spells it in."""
+        return self._allowed.get(_folded(row.get(self.column)))
 
     def unmatched(self, seen: Counter[str]) -> list[Any]:
         """The values no row held, of `seen` (a column's folded values and their counts)."""
@@ -186,9 +192,13 @@ class Mapping(BaseModel):
     def model_post_init(self, context: Any) -> None:
         self._filters = [RowRule(column=c, values=v) for c, v in self.filter.items()]
 
-    def keeps(self, row: dict[str, Any]) -> bool:
-        """Whether a row counts at all: it passes every filter and is not a bot's."""
-        return all(f.matches(row) for f in self._filters) and not (self.bots and self.bots.matches(row))
+    def left_out(self, row: dict[str, Any]) -> str | None:
+        """Why a row counts not at all, as its `skipped_kind` (a filter's, or a bot's by its name);
+        None for a row that counts."""
+        if not all(f.matches(row) for f in self._filters):
+            return "filtered"
+        bot = self.bots.matched(row) if self.bots else None
+        return None if bot is None else skipped_kind("bot", bot)
 
     def checked_rules(self) -> list[tuple[str, RowRule]]:
         """The rules whose values should each match some row of a file, by key: a value no row holds
@@ -387,8 +397,8 @@ def parse(mapping: Mapping, frame: pd.DataFrame, locators: Sequence[str], file_n
         frame = frame.assign(**dict.fromkeys(missing))
     stem = file_stem(file_name)
     for locator, row in zip(locators, records(frame), strict=True):
-        if not mapping.keeps(row):
-            result.skipped += 1
+        if (kind := mapping.left_out(row)) is not None:
+            result.skipped[kind] += 1
             continue
         fields = {**mapping.constants,
                   **{f: _value(spec, row, stem, locator, mapping.records) for f, spec in mapping.columns.items()}}

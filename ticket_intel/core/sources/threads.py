@@ -66,18 +66,18 @@ class Threaded:
     tickets: list[dict[str, Any]] = field(default_factory=list)
     replies: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)  # per source file
+    skipped: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))  # per file, per kind
     repeated: Counter[str] = field(default_factory=Counter)  # rows a later file holds again unchanged, per file
 
 
 def resolve(pending: Pending) -> Threaded:
-    """Tickets (one per conversation), their replies, rejected rows and skipped rows per file."""
+    """Tickets (one per conversation), their replies, rejected rows and skipped rows per file and kind."""
     out = Threaded()
     messages = _latest(pending.messages, out)
     brands = {m.author.lower(): m.author for m in messages if m.is_agent and m.author}
     groups, orphans = _threads(messages, pending.mapping)
     for m in orphans:
-        _skip(out, m)
+        _skip(out, m, "unopened")
     by_conversation = bool(pending.mapping.thread and pending.mapping.thread.conversation_id)
     threads = [(group, _opening(group, by_conversation)) for group in groups]
     aliases = _brand_aliases(threads, messages, brands) if pending.mapping.product_from_mentions else {}
@@ -156,7 +156,7 @@ def _resolve_thread(group: list[Message], first: Message | None, mapping: Mappin
     """The thread's ticket (from `first`, its opening message), its replies, and the rest skipped."""
     if first is None:
         for m in group:
-            _skip(out, m)
+            _skip(out, m, "unopened")
         return
     ticket = {**first.ticket, "source_file": first.source_file, "locator": first.locator}
     if first.conversation is not None:  # set only when the mapping names a conversation field
@@ -170,7 +170,7 @@ def _resolve_thread(group: list[Message], first: Message | None, mapping: Mappin
         ticket["product"] = _addressee(first.ticket["message"], group, brands, aliases)
     out.tickets.append(ticket)
     for m in (m for m in group if m.ticket is not None and m is not first):
-        _skip(out, m)
+        _skip(out, m, "followup")
     for m in (m for m in group if m.is_agent):
         _add_reply(out, m, ticket)
 
@@ -225,14 +225,15 @@ def _add_reply(out: Threaded, m: Message, ticket: dict[str, Any]) -> None:
     except RecordError as exc:
         out.rejections.append(_rejection(m, str(exc)))
         return
-    _skip(out, m)  # a reply is not a ticket: counted as skipped, like before threads existed
+    _skip(out, m, "reply")  # a reply is not a ticket: counted as skipped, like before threads existed
     if reply is not None:
         out.replies.append({**reply, "source_file": ticket["source_file"], "locator": ticket["locator"]})
 
 
-def _skip(out: Threaded, m: Message) -> None:
+def _skip(out: Threaded, m: Message, kind: str) -> None:
+    """Count a row that is no ticket under its kind (`base.SKIPPED_KINDS`)."""
     if (m.is_agent and not m.in_row) or m.ticket is not None:  # customer rows without a ticket were rejected already
-        out.skipped[m.source_file] += 1
+        out.skipped[m.source_file][kind] += 1
 
 
 def _rejection(m: Message, reason: str) -> dict[str, Any]:
