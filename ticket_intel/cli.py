@@ -594,6 +594,9 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
     if last is None:
         raise access.NotFound(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
     if week is not None and not wh.has_week(con, week):
+        if (cut := wh.cut_week(con)) is not None and cut.week == week:  # it said "no data" of a week the run left out
+            raise access.NotFound(f"no data for the week of {week} in {warehouse}: the run left it out, as "
+                                  f"{runner.left_out(cut)}")
         if first < week < last:  # "it holds 2015-11-02..2024-09-23" of 2015-11-16 read as a contradiction
             before, after = wh.weeks_around(con, week)
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: no ticket that week (a quiet week "

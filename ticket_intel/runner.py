@@ -43,6 +43,7 @@ from ticket_intel.warehouse.retention import retired_before
 
 if TYPE_CHECKING:
     from ticket_intel.defs.ingest import CompleteRun
+    from ticket_intel.warehouse.staging import Stage
 
 CHANGED = "changed"
 WEEKS_HELP = (f"{CHANGED} (the weeks that hold tickets, from the first whose tickets, settings or code changed since "
@@ -120,8 +121,19 @@ def inbox_weeks(inbox: Path, mappings_dir: str, cache: Path | None) -> InboxWeek
         reasons = staged.stage.rejection_reasons()  # said when no ticket is left: no warehouse holds them then
         files = files.assign(reason=files["source_file"].map(
             lambda f: next(iter(commonest_reasons(reasons[reasons["source_file"] == f], 1)), None)))
-        offsets = staged.stage.latest_weeks_offsets(settings.number("TICKET_INTEL_WINDOW_WEEKS"))  # a window, as its report reads it
-        return staged.stage.week_counts(), files, cut_short(offsets), staged.stage.week_digests()
+        return staged.stage.week_counts(), files, cut_week(staged.stage), staged.stage.week_digests()
+
+
+def cut_week(stage: Stage) -> CutWeek | None:
+    """The staged inbox's last week when its export cut it short (`rates.cut_short`), judged over a
+    window of weeks, as its report reads them: the plan leaves it out, and the ingest records it."""
+    return cut_short(stage.latest_weeks_offsets(settings.number("TICKET_INTEL_WINDOW_WEEKS")))
+
+
+def left_out(cut: CutWeek) -> str:
+    """Why a run leaves out a week its export cut short, and when to run it."""
+    return (f"its export stopped before the week ended ({cut.ends()}); run it with `ticket-intel run --weeks "
+            f"{cut.week}` once the export covers it")
 
 
 def configured_inbox_weeks(inbox: Path) -> InboxWeeks:
@@ -281,12 +293,10 @@ class WeekPlan:
     def _cut_note(self) -> str:
         if (cut := self.cut) is None:
             return ""
-        ends = (f"the inbox's tickets end on {cut.latest:%a %Y-%m-%d %H:%M}, where a usual week has "
-                f"{cut.covered:.0%} of its tickets")
         if self.start <= cut.week <= self.end:
-            return (f"\nthe week of {cut.week} is partial: {ends}; its report compares part of a week "
+            return (f"\nthe week of {cut.week} is partial: {cut.ends()}; its report compares part of a week "
                     "with whole ones")
-        return f"\nleft out the week of {cut.week}: {ends}; run it with --weeks {cut.week} once the export covers it"
+        return f"\nleft out the week of {cut.week}: {left_out(cut)}"
 
 
 def partitions_origin(home: Path) -> str:

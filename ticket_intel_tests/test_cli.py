@@ -1608,6 +1608,38 @@ def test_a_quiet_week_inside_the_warehouse_s_weeks_says_so(tmp_path):
     assert outside.exit_code == 66 and outside.stderr.endswith("; it holds 2015-11-02..2024-09-23\n"), outside.stderr
 
 
+def test_a_week_the_run_left_out_as_cut_short_says_why(tmp_path, monkeypatch):
+    """Swift's issues end on Monday 2024-09-30 with 2 of them: the run left the week out and said why,
+    and `themes --week 2024-09-30` said only "no data for the week of 2024-09-30 in w.duckdb; it
+    holds 2015-11-02..2024-09-23". The ingest records the inbox's weeks and the week cut short."""
+    import dagster as dg
+
+    from ticket_intel.defs.ingest import raw_tickets
+    from ticket_intel.defs.resources import build_resources
+
+    inbox, path = tmp_path / "inbox", tmp_path / "w.duckdb"
+    inbox.mkdir()
+    times = [dt.datetime(2026, 11, 2, 9) + dt.timedelta(hours=12 * k) for k in range(28)]  # two a day, 2 weeks
+    times += [dt.datetime(2026, 11, 16, 9), dt.datetime(2026, 11, 16, 14, 24)]  # then Monday only
+    (inbox / "issues.csv").write_text("number,title,created_at,creator_name,author_association,state\n" + "".join(
+        f"{n},Crash number {n},{t:%Y-%m-%dT%H:%M:%SZ},user{n},NONE,open\n" for n, t in enumerate(times)))
+    for name, value in (("TICKET_INTEL_INBOX", inbox), ("TICKET_INTEL_WAREHOUSE", path), ("DAGSTER_HOME", tmp_path / "home")):
+        monkeypatch.setenv(name, str(value))
+    (tmp_path / "home").mkdir()
+    with wh.open_warehouse(path) as con:  # as a run of the weeks before left it
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 14), ('2026-11-09', 14)")
+    with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
+        dg.materialize([raw_tickets], partition_key="2026-11-09", resources=build_resources(), instance=instance)
+    with access.open_snapshot(path) as con:
+        assert wh.inbox_weeks(con) == {dt.date(2026, 11, 2): 14, dt.date(2026, 11, 9): 14, dt.date(2026, 11, 16): 2}
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2026-11-16"])
+    assert result.exit_code == 66, result.output
+    assert result.stderr == (
+        f"ticket-intel: error: no data for the week of 2026-11-16 in {path}: the run left it out, as its export "
+        "stopped before the week ended (the inbox's tickets end on Mon 2026-11-16 14:24, where a usual week has 7% "
+        "of its tickets); run it with `ticket-intel run --weeks 2026-11-16` once the export covers it\n"), result.stderr
+
+
 def test_the_command_list_says_what_erase_does():
     """click cuts a command's line in `--help` at its docstring's first full stop: erase's read
     "Erase customers or tickets (GDPR Art." ."""

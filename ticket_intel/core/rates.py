@@ -82,6 +82,11 @@ class CutWeek:
     latest: datetime  # the inbox's latest ticket
     covered: float  # the share of a usual week's tickets that arrive by the same point of the week
 
+    def ends(self) -> str:
+        """Where the export stops, against a usual week."""
+        return (f"the inbox's tickets end on {self.latest:%a %Y-%m-%d %H:%M}, where a usual week has "
+                f"{self.covered:.0%} of its tickets")
+
 
 def cut_short(offsets: pd.DataFrame) -> CutWeek | None:
     """The inbox's last week when its export stopped before the week ended, else None.

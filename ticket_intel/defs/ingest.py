@@ -33,7 +33,7 @@ from ticket_intel.defs.partitions import week_facts, weekly, weekly_asset, weeks
 from ticket_intel.defs.quality import raw_check_specs, raw_checks
 from ticket_intel.defs.resources import IngestConfig, RankingConfig, TriageConfig, Warehouse
 from ticket_intel.run_inputs import RUN_INPUTS, WEEK_TICKETS, inputs_digest, week_tickets
-from ticket_intel.warehouse import Replace, snapshot
+from ticket_intel.warehouse import Replace, inbox_weeks_write, snapshot
 from ticket_intel.warehouse.ingest import IngestWrite, recorded_file_hashes, stored_files, write_ingest
 from ticket_intel.warehouse.retention import retired_before
 from ticket_intel.warehouse.staging import staged_inbox
@@ -67,10 +67,11 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
         per_week = stage.file_week_counts()
         files = count_by_weeks(streamed, per_week, weeks).assign(run_id=run_id, in_inbox=True)
         inputs = ingest.product_inputs()
+        inbox_write = inbox_weeks_write(stage.inbox_week_counts(), runner.cut_week(stage), run_id)
         write = IngestWrite(
             weeks=weeks, read_files=whole_reads(files),
             listed_files=files["source_file"].tolist(), stage=stage, run_id=run_id, files=files,
-            prune=ingest.prune(), inputs=side_input_writes(inputs, run_id))
+            prune=ingest.prune(), inputs=[*side_input_writes(inputs, run_id), inbox_write])
         with warehouse.connect() as con:
             recorded = recorded_file_hashes(con)
             ingested = write_ingest(con, write)

@@ -31,7 +31,7 @@ class IngestWrite:
     run_id: str
     files: pd.DataFrame
     prune: bool = False  # also remove, in `weeks`, the tickets of files not read this run
-    inputs: Sequence[Replace] = ()  # what was read beside the exports (help center, releases)
+    inputs: Sequence[Replace] = ()  # whole tables: what was read beside the exports (help center, releases), the inbox's weeks
 
 
 class Ingested(NamedTuple):

@@ -26,6 +26,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "marts.week_configs": ("week_start", "setting"),
     "ops.alerts": ("alert_key",),
     "ops.ingested_files": ("source_file",),
+    "ops.inbox_weeks": ("week_start",),
     "ops.embedding_cache": ("model", "text_hash"),
     "ops.theme_registry": ("theme_id",),
 }

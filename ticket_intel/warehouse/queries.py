@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ticket_intel.core.rates import CutWeek
 from ticket_intel.core.sources import SET_ASIDE
 from ticket_intel.core.week_config import TAXONOMY, Value
 from ticket_intel.warehouse.connection import (
@@ -286,6 +287,27 @@ def stored_labels(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return read(con, """SELECT s.week_start, s.theme_id, s.label, r.theme_id IS NOT NULL AS ranked
                         FROM marts.cluster_summaries s
                         LEFT JOIN marts.ranked_themes r USING (week_start, theme_id) ORDER BY 1, 2""")
+
+
+def inbox_weeks_write(counts: Mapping[date, int], cut: CutWeek | None, run_id: str) -> Replace:
+    """The inbox's tickets per week as an ingest read them (`Stage.inbox_week_counts`), the week its
+    export cut short carrying where the tickets end (`cut`): the whole table, replaced."""
+    rows = [{"week_start": week, "tickets": n, "latest": cut.latest if cut and cut.week == week else None,
+             "covered": cut.covered if cut and cut.week == week else None, "run_id": run_id}
+            for week, n in sorted(counts.items())]
+    return snapshot("ops.inbox_weeks", pd.DataFrame(rows, columns=["week_start", "tickets", "latest", "covered",
+                                                                   "run_id"]))
+
+
+def inbox_weeks(con: duckdb.DuckDBPyConnection) -> dict[date, int]:
+    """The inbox's tickets per week as the latest ingest read them (none before migration 37)."""
+    return dict(con.execute("SELECT week_start, tickets FROM ops.inbox_weeks").fetchall())
+
+
+def cut_week(con: duckdb.DuckDBPyConnection) -> CutWeek | None:
+    """The inbox's last week when the latest ingest found its export cut it short, else None."""
+    row = con.execute("SELECT week_start, latest, covered FROM ops.inbox_weeks WHERE covered IS NOT NULL").fetchone()
+    return CutWeek(*row) if row else None
 
 
 def latest_ticket_at(con: duckdb.DuckDBPyConnection) -> datetime | None:

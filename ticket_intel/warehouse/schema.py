@@ -464,6 +464,15 @@ def _v36_skipped_kinds(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE ops.ingested_files ADD COLUMN IF NOT EXISTS skipped_kinds VARCHAR")
 
 
+def _v37_inbox_weeks(con: duckdb.DuckDBPyConnection) -> None:
+    """The inbox's tickets per week as the latest ingest read them, the weeks outside those it ran
+    and before the partitions too, and, on a last week its export cut short, where the inbox's
+    tickets end and the share of a usual week's tickets by then (core/rates.py `CutWeek`): `themes`
+    on that week said "no data", where the run had left it out and said why."""
+    create_table(con, "ops.inbox_weeks", "week_start DATE NOT NULL, tickets INTEGER NOT NULL, latest TIMESTAMP, "
+                                         "covered DOUBLE, run_id VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -510,6 +519,7 @@ MIGRATIONS = (
     Migration(34, "cached LLM answers record the tickets their prompt held", _v34_llm_cache_tickets),
     Migration(35, "a week records every setting that shapes its themes, the taxonomy one of them", _v35_week_configs),
     Migration(36, "exports count their rows that are no ticket per kind, a bot's by its name", _v36_skipped_kinds),
+    Migration(37, "the inbox's tickets per week, and a last week its export cut short", _v37_inbox_weeks),
 )
 LATEST = MIGRATIONS[-1].version
 

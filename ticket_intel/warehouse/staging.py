@@ -255,6 +255,13 @@ class Stage:
     def week_counts(self) -> Counter[date]:
         return Counter(dict(self.con.execute("SELECT week_start, count(*) FROM kept GROUP BY 1").fetchall()))
 
+    def inbox_week_counts(self) -> Counter[date]:
+        """Per week, the inbox's tickets whatever `resolve`'s `earliest`: each ticket's last version,
+        unless its helpdesk removed it."""
+        return Counter(dict(self.con.execute(f"""
+            SELECT week_start, count(*) FROM tickets WHERE seq IN (SELECT max(seq) FROM tickets GROUP BY ticket_id)
+            AND NOT list_contains({_REMOVED}, coalesce(status, '')) GROUP BY 1""").fetchall()))
+
     def week_digests(self) -> dict[date, str]:
         """Per week, a digest of its resolved tickets and their replies as parsed, not of which file or
         line holds them (a renamed or reordered export is the same week): rows hashed, sums added up."""
