@@ -35,7 +35,7 @@ from ticket_intel.core import export as export_core
 from ticket_intel.core import quality
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.product_inputs import releases_from
-from ticket_intel.core.rank import is_unthemed, period_note, several_products
+from ticket_intel.core.rank import MIN_WEEK_TICKETS, is_unthemed, period_note, several_products
 from ticket_intel.core.releases import find_release
 from ticket_intel.core.report import paid_text, trend_text
 from ticket_intel.core.review import (
@@ -646,14 +646,12 @@ def say_why_empty(table: pd.DataFrame) -> None:
         click.echo(note.removeprefix("(").removesuffix(")"), err=True)
 
 
-MIN_WEEK_TICKETS = "TICKET_INTEL_MIN_WEEK_TICKETS"
-
-
 def _empty_note(week: date, warning: str | None, near: tuple[date | None, date | None, date | None],
                 warehouse: Path, command: str) -> str:
     why = warning or "every group was too small, an outlier group or marked not-a-theme"
     # a warning that names the setting already says what it would take ("TICKET_INTEL_MIN_WEEK_TICKETS=16,
-    # or ..., ranks them"): the hint after it named the setting a second time
+    # or ..., ranks them", or "so no lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any"): the hint after it named
+    # the setting a second time
     fix = ("" if warning and MIN_WEEK_TICKETS in warning else
            f" ({MIN_WEEK_TICKETS} sets that minimum)" if warning else
            " (see `ticket-intel review list` and the report's not-a-theme list)")

@@ -303,6 +303,29 @@ def test_a_window_too_small_to_rank_says_how_many_tickets_it_holds_of_which_prod
     assert second.endswith(f"MIN_WEEK_TICKETS=20, {earlier.format(WEEK - timedelta(weeks=1))}")
 
 
+def test_a_week_too_small_to_rank_names_only_what_would_rank_something():
+    """Swift's first week, 2015-11-02: 8 tickets, every one an outlier, and the inbox held none before
+    it (the run counted 0 earlier tickets). Its warning said "TICKET_INTEL_MIN_WEEK_TICKETS=8, or
+    running the inbox's earlier weeks if it has any, ranks them": neither could rank anything."""
+    outliers = frame(tickets(None, 8, 8))
+    assert "MIN_WEEK_TICKETS=8" not in rank_week(context(outliers), summaries()).overview["warning"]
+    known = make_context(WEEK, 8, outliers, ReviewState(), inbox_begins=WEEK)
+    assert rank_week(known, summaries()).overview["warning"] == (
+        "only 8 tickets this week (fewer than 30): too few to rank themes, and none of them is in a theme, so no "
+        f"lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any (the inbox holds no ticket before the week of {WEEK})")
+    earlier = make_context(WEEK, 8, outliers, ReviewState(), inbox_begins=WEEK - timedelta(weeks=6))
+    assert rank_week(earlier, summaries()).overview["warning"].endswith(
+        "so no lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any; running the inbox's earlier weeks (`ticket-intel run "
+        f"--weeks {WEEK - timedelta(weeks=6)}..{WEEK - timedelta(weeks=1)}`) may rank some")
+    # Themes too small at any minimum (4 tickets of a theme's 5), and a theme that would rank at 10.
+    small = make_context(WEEK, 8, frame(tickets("A", 4, 4), tickets(None, 4, 4)), ReviewState(), inbox_begins=WEEK)
+    assert ", and none of their themes would rank over them (too small, " in rank_week(
+        small, summaries(("A", "P2", "bug"))).overview["warning"]
+    ranks = rank_week(make_context(WEEK, 8, quiet_weeks(1), ReviewState(), inbox_begins=WEEK),
+                      summaries(("A", "P2", "bug"))).overview["warning"]
+    assert ranks == "only 10 tickets this week (fewer than 30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS=10 ranks them"
+
+
 def test_the_first_week_of_data_compares_with_nothing():
     """A first export or a one-off dump: the weeks before it are unknown, not zero, so no count
     before it, no change, and no theme reads "new" when every theme would; the next week compares."""

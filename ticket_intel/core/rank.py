@@ -63,6 +63,7 @@ TREND_P = 0.025
 # +-2/sqrt(n) of itself (two Poisson standard errors), over +-63% below 10, where "+500%" on 1 ticket
 # says less than the two counts. 10 is also the count a spike needs (docs/alerts.md).
 MIN_CHANGE_BASE = 10
+MIN_WEEK_TICKETS = "TICKET_INTEL_MIN_WEEK_TICKETS"  # the setting a week too small to rank is told of
 
 
 def _default_plans() -> PlanPolicy:
@@ -157,10 +158,10 @@ def period_note(week: date, weeks: int) -> str | None:
     if weeks <= 1:
         return None
     first = week - timedelta(weeks=weeks - 1)
-    return (f"This week alone has too few tickets to rank (TICKET_INTEL_MIN_WEEK_TICKETS), so its themes are "
+    return (f"This week alone has too few tickets to rank ({MIN_WEEK_TICKETS}), so its themes are "
             f"ranked over the {weeks} weeks {first} to {week}: their tickets, customers and trends, and the counts "
             "under “Not a theme”, are of those weeks. A problem that recurs a few times a week may stay under a "
-            "theme's minimum there: raising TICKET_INTEL_MIN_WEEK_TICKETS ranks over more weeks.")
+            f"theme's minimum there: raising {MIN_WEEK_TICKETS} ranks over more weeks.")
 
 
 def ranking_weeks(ctx: WeekContext, minimum: int) -> list[date]:
@@ -376,7 +377,7 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
     this_week = ctx.this_week
     info_of = {r["theme_id"]: r for r in summaries.to_dict("records")} if len(summaries) else {}
     weeks = ranking_weeks(ctx, settings.min_week_tickets)
-    warning = None if weeks else _too_few(ctx, len(this_week), settings.min_week_tickets)
+    warning = None if weeks else _too_few(ctx, len(this_week), settings, info_of)
     tickets = ctx.tickets_in(weeks)
     if weeks:  # every figure of a row counts the tickets the counts do (a small queue's earlier weeks differ)
         tickets = tickets.assign(theme_id=tickets["series_theme_id"],
@@ -416,19 +417,53 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
                    weeks=weeks)
 
 
-def _too_few(ctx: WeekContext, week_tickets: int, minimum: int) -> str:
-    """Why a week is not ranked: even the window's weeks up to it hold fewer than `minimum` tickets; which
-    products those are and what ranks them, said once where it is read (a small product's warehouse
-    had an empty report every week, the settings that fix it named in none)."""
+def _too_few(ctx: WeekContext, week_tickets: int, settings: RankSettings, info_of: Mapping[str, Any]) -> str:
+    """Why a week is not ranked: even the window's weeks up to it hold fewer than the minimum tickets;
+    which products those are and what ranks them, said once where it is read (a small product's
+    warehouse had an empty report every week, the settings that fix it named in none)."""
     held = ctx.window[ctx.window["ticket_week"] <= ctx.week]
     window = f" and {len(held)} in the window's {len(ctx.weeks)} weeks" if len(held) > week_tickets else ""
     named = held["product"].dropna().value_counts() if "product" in held else pd.Series(dtype=int)
     products = f"; by product: {' · '.join(product_lines(named.index, named.to_numpy()))}" if len(named) else ""
-    # Where the data begins inside the window, a longer one reaches no more: Prisma's run of 2024-06-03..
-    # was told to lengthen it, where the inbox's earlier weeks, once run, are what it lacked.
+    return (f"only {plural(week_tickets, 'ticket')} this week{window} (fewer than {settings.min_week_tickets}"
+            f"{products}): too few to rank themes{_what_ranks(ctx, held, settings, info_of)}")
+
+
+def _what_ranks(ctx: WeekContext, held: pd.DataFrame, settings: RankSettings, info_of: Mapping[str, Any]) -> str:
+    """The end of a too-small week's warning: the minimum that ranks the window's `held` tickets when a
+    theme of theirs would then rank, and what brings more tickets when there are some to have
+    (`_more_tickets`); else why no lower minimum ranks any. Only what would rank something is named:
+    Swift's first week, 8 outliers in an inbox that held no earlier ticket, was told to lower the
+    minimum to 8 or to run the inbox's earlier weeks."""
     begins = held["ticket_week"].min() if len(held) else ctx.week
-    more = (f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})" if begins <= ctx.weeks[0] else
-            f"running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse's tickets "
-            f"begin in the week of {begins})")
-    return (f"only {plural(week_tickets, 'ticket')} this week{window} (fewer than {minimum}{products}): too few to rank "
-            f"themes; TICKET_INTEL_MIN_WEEK_TICKETS={len(held)}, or {more}, ranks them")
+    more = _more_tickets(ctx, begins)
+    if _ranks_some(ctx, ranking_weeks(ctx, len(held)), settings, info_of):
+        return f"; {MIN_WEEK_TICKETS}={len(held)}{f', or {more},' if more else ''} ranks them"
+    none = ("none of them is in a theme" if held["series_theme_id"].isna().all() else
+            "none of their themes would rank over them (too small, without shared wording, or marked not-a-theme)")
+    rest = f"; {more} may rank some" if more else f" (the inbox holds no ticket before the week of {begins})"
+    return f", and {none}, so no lower {MIN_WEEK_TICKETS} ranks any{rest}"
+
+
+def _ranks_some(ctx: WeekContext, weeks: Sequence[date], settings: RankSettings, info_of: Mapping[str, Any]) -> bool:
+    """Whether a theme of the tickets of `weeks` would be ranked over them (`rank_week`'s test of each)."""
+    def ranks(theme_id: str) -> bool:
+        volume = _volume(ctx, theme_id, weeks, settings)
+        return _not_a_theme_reason(ctx, theme_id, volume["tickets"], volume["customers"], None, settings,
+                                   info_of.get(theme_id, {}).get("terms")) is None
+    return any(ranks(t) for t in ctx.tickets_in(weeks)["series_theme_id"].dropna().unique())
+
+
+def _more_tickets(ctx: WeekContext, begins: date) -> str | None:
+    """What brings the window more tickets: a longer window where its first week holds some; where the
+    data begins inside it (a longer one reaches no more: Prisma's run of 2024-06-03.. was told to
+    lengthen it), the inbox's earlier weeks, once run; none when the latest ingest found the inbox
+    holds no earlier ticket (`ctx.inbox_begins`)."""
+    if begins <= ctx.weeks[0]:
+        return f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})"
+    if ctx.inbox_begins is None:
+        return ("running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse's tickets "
+                f"begin in the week of {begins})")
+    if ctx.inbox_begins < begins:
+        return f"running the inbox's earlier weeks (`ticket-intel run --weeks {ctx.inbox_begins}..{begins - timedelta(weeks=1)}`)"
+    return None
