@@ -198,6 +198,29 @@ def test_names_keep_the_capitals_inside_them_in_labels():
     assert label_from_terms(["toys-color", "crash"], hyphened) == "Toys-color · crash"  # title case, no name
 
 
+def test_a_hyphenated_name_keeps_the_capitals_of_its_parts_in_labels():
+    """Swift's themes read "Objective-c · protocol" of tickets writing "Objective-C": a capital after
+    a hyphen was taken for title case, as in "Toys-Color"."""
+    titles = ["Objective-C protocol crashes the compiler", "Importing an Objective-C header drops a protocol",
+              "Protocol from Objective-C is not visible", "objective-c category lost"]
+    assert label_from_terms(["objective-c", "protocol"], titles) == "Objective-C · protocol"
+    assert label_from_terms(["protocol", "objective-c"], titles) == "Protocol · Objective-C"
+
+
+def test_an_acronym_keeps_its_capitals_when_half_the_tickets_write_them():
+    """Swift's "Lldb · fails" held "lldb crash" and "LLDB test", one each: a writer means capitals,
+    where lower case is also a hurried writer's. And "Llvm · building" held one ticket writing "LLVM"
+    and a crash log naming `llvm::` three times: a form counts once a ticket. A test runner's "FAIL:"
+    once beside "fail" once stays lower case: a common word in capitals is stress or a tool's output."""
+    assert label_from_terms(["lldb", "breakpoint"], ["lldb breakpoint never hit", "LLDB ignores a breakpoint"]
+                            ) == "LLDB · breakpoint"
+    logs = ["Crash in LLVM when building the toolchain on Windows",
+            "Building the toolchain crashes in llvm::hash_combine<llvm::hash_code, llvm::StringRef>"]
+    assert label_from_terms(["llvm", "toolchain"], logs) == "LLVM · toolchain"
+    assert label_from_terms(["debug", "fail"], ["FAIL: ChattoApp in debug config", "Debug build: tests fail"]
+                            ) == "Debug · fail"
+
+
 def test_a_word_customers_mostly_negate_is_written_negated_in_the_label():
     """The bundled sample read "Card payment · work" and "Top-up · worked" for tickets saying that
     they did not; a GitHub theme "Keyboard manager · working" for "not working"; a head that is one

@@ -30,7 +30,7 @@ import pandas as pd
 import regex
 from pydantic import BaseModel, Field
 
-from ticket_intel.core.common_words import COMMON_ZIPF
+from ticket_intel.core.common_words import COMMON_ZIPF, zipf
 from ticket_intel.core.counts import customer_key, rows_by_key
 from ticket_intel.core.meaning import meaning_text, product_words, profane_words, spelling_folds
 from ticket_intel.core.review import ReviewState
@@ -491,8 +491,10 @@ def _gram_counts(docs: Sequence[Sequence[str]]) -> tuple[Any, np.ndarray]:
     return sparse.csr_matrix((np.ones(len(flat)), (rows, codes)), shape=(len(docs), len(vocab))), vocab
 
 
-# A capital after a letter: iOS, iPhone, FancyZones, TypeError (not "Toys-Color", title case after a hyphen).
-_INNER_CAPITAL = re.compile(r"[A-Za-z][A-Z]")
+# A capital no sentence or title starts: after a letter (iOS, iPhone, FancyZones, TypeError, ATM) or
+# starting a part in capitals after a hyphen (Objective-C, non-ASCII); not title case after a hyphen
+# ("Toys-Color").
+_INNER_CAPITAL = re.compile(r"[A-Za-z][A-Z]|-[A-Z](?![a-z])")
 _CAPITALS_WORD = re.compile(r"[A-Z][A-Z'\-]*[A-Z]")  # in any word all in capitals: a text without it shouts nothing
 
 
@@ -501,18 +503,20 @@ NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 def _written(texts: Iterable[str]) -> Counter[str]:
-    """The words of normalised texts as written, shouted ones (`_unshouted`) in lower case."""
+    """Per form of a word (as written, shouted ones, `_unshouted`, in lower case), how many of the
+    normalised texts write it: a form counts once a text, as a term does, so one crash log naming
+    `llvm::` a dozen times does not outvote the tickets that write "LLVM"."""
     written: Counter[str] = Counter()
     for text in texts:
         words = _words(text)
-        written.update(_unshouted(words) if _CAPITALS_WORD.search(text) else words)
+        written.update(set(_unshouted(words) if _CAPITALS_WORD.search(text) else words))
     return written
 
 
 def _surface_form(low: str, written: Counter[str], nouns: bool) -> str | None:
-    """The form of the lower-case word `low` most of its uses in `written` take (see `SurfaceForms`);
+    """The form of the lower-case word `low` its writings in `written` take (see `SurfaceForms`);
     None when it is not written there."""
-    n, inner = 0, ""  # inner: its most used form with a capital after the first letter
+    n, inner = 0, ""  # inner: its most written form with a capital no sentence starts (ATMs, iOS)
     for word, k in written.items():
         if word.lower() == low:
             n += k
@@ -520,24 +524,32 @@ def _surface_form(low: str, written: Counter[str], nouns: bool) -> str | None:
                 inner = word
     if not n:
         return None
-    acronyms = low[:-1].upper() + "s"  # "ATMs", "PINs"
-    if len(low) > 1 and written[low.upper()] > n / 2:
+    if len(low) > 1 and _capitals_hold(low.upper(), written[low.upper()], n):
         return low.upper()
-    if inner and written[inner] > n / 2:
+    if inner and _capitals_hold(inner, written[inner], n):
         return inner
-    if nouns and written[low.capitalize()] > n / 2:
-        return low.capitalize()
-    return acronyms if len(low) > 2 and low.endswith("s") and written[acronyms] > n / 2 else low
+    return low.capitalize() if nouns and written[low.capitalize()] > n / 2 else low
+
+
+def _capitals_hold(form: str, k: int, n: int) -> bool:
+    """Whether a form with capitals no sentence starts, written in `k` of the `n` writings of its word,
+    is the word's. Half of them will do: a writer means such capitals, where lower case is also any
+    hurried writer's (Swift's "Lldb · fails" held "lldb crash" and "LLDB test", one each). A common
+    English word all in capitals needs most of them: stress or a tool's output writes it so ("FAIL:
+    …", "TEST '…' FAILED" made Swift themes "Debug · FAIL" and "TEST · update-checkout")."""
+    stressed = form.isupper() and zipf(form.lower()) >= COMMON_ZIPF
+    return k > n / 2 or (k == n / 2 and not stressed)
 
 
 class SurfaceForms:
     """Acronyms and names as customers write them (in the texts for meaning): ATM, PIN, UK and ATMs
     keep their capitals in a label, and so do iOS, iPhone, FancyZones and TypeError, capitals inside
-    a word ("Ios · iphone" labelled a twcs theme). A capitalised word next to another is shouted, not
-    an acronym ("FIX THIS GLITCH" made a twcs theme "App · FIX"): it counts as lower case. A form
-    needs most of the word's uses; a capital first letter alone only starts a sentence, but in a
-    theme of a language that capitalises its nouns (`NOUNS_CAPITALISED`) it is the noun's ("Bitte
-    bestätigen kündigung" named a German theme).
+    a word ("Ios · iphone" labelled a twcs theme) or a part in capitals after a hyphen (Swift's
+    "Objective-c · protocol"). A capitalised word next to another is shouted, not an acronym ("FIX
+    THIS GLITCH" made a twcs theme "App · FIX"): it counts as lower case. Such capitals need half
+    the texts that write the word (`_capitals_hold`). A capital first letter alone only starts a
+    sentence, but in a theme of a language that capitalises its nouns (`NOUNS_CAPITALISED`) it is
+    the noun's in most of the texts ("Bitte bestätigen kündigung" named a German theme).
 
     A label asks for a few words' forms, so each is read only from the texts that hold it (every
     text for a word that is not ASCII, and every text with Chinese or Japanese, whose words the
