@@ -309,21 +309,42 @@ def test_a_week_too_small_to_rank_names_only_what_would_rank_something():
     running the inbox's earlier weeks if it has any, ranks them": neither could rank anything."""
     outliers = frame(tickets(None, 8, 8))
     assert "MIN_WEEK_TICKETS=8" not in rank_week(context(outliers), summaries()).overview["warning"]
-    known = make_context(WEEK, 8, outliers, ReviewState(), inbox_begins=WEEK)
+    known = make_context(WEEK, 8, outliers, ReviewState(), inbox_counts={WEEK: 8})
     assert rank_week(known, summaries()).overview["warning"] == (
         "only 8 tickets this week (fewer than 30): too few to rank themes, and none of them is in a theme, so no "
-        f"lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any (the inbox holds no ticket before the week of {WEEK})")
-    earlier = make_context(WEEK, 8, outliers, ReviewState(), inbox_begins=WEEK - timedelta(weeks=6))
+        f"lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any (the inbox holds no ticket in the window's weeks before the "
+        f"week of {WEEK})")
+    six_back = WEEK - timedelta(weeks=6)
+    earlier = make_context(WEEK, 8, outliers, ReviewState(), inbox_counts={six_back: 22, WEEK: 8})
     assert rank_week(earlier, summaries()).overview["warning"].endswith(
-        "so no lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any; running the inbox's earlier weeks (`ticket-intel run "
-        f"--weeks {WEEK - timedelta(weeks=6)}..{WEEK - timedelta(weeks=1)}`) may rank some")
+        "so no lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any; running the window's 22 earlier tickets of the inbox "
+        f"with this week (`ticket-intel run --weeks {six_back}..{WEEK}`) may rank some")
     # Themes too small at any minimum (4 tickets of a theme's 5), and a theme that would rank at 10.
-    small = make_context(WEEK, 8, frame(tickets("A", 4, 4), tickets(None, 4, 4)), ReviewState(), inbox_begins=WEEK)
+    small = make_context(WEEK, 8, frame(tickets("A", 4, 4), tickets(None, 4, 4)), ReviewState(), inbox_counts={WEEK: 8})
     assert ", and none of their themes would rank over them (too small, " in rank_week(
         small, summaries(("A", "P2", "bug"))).overview["warning"]
-    ranks = rank_week(make_context(WEEK, 8, quiet_weeks(1), ReviewState(), inbox_begins=WEEK),
+    ranks = rank_week(make_context(WEEK, 8, quiet_weeks(1), ReviewState(), inbox_counts={WEEK: 10}),
                       summaries(("A", "P2", "bug"))).overview["warning"]
     assert ranks == "only 10 tickets this week (fewer than 30): too few to rank themes; TICKET_INTEL_MIN_WEEK_TICKETS=10 ranks them"
+
+
+def test_a_week_too_small_to_rank_is_told_of_earlier_weeks_only_when_they_reach_the_minimum_and_can_run():
+    """twcs' first partition, 2017-09-25: 5 tickets, and the inbox's 7 earlier ones spread from
+    2017-01-30 (3 of them in the window). It was told to run `--weeks 2017-01-30..2017-09-18`, weeks
+    before the partitions start that the run refused, which could not rank it: 8 of the 30 needed."""
+    outliers, settings = frame(tickets(None, 5, 5)), RankSettings(partitions_start=WEEK)
+    scattered = {WEEK - timedelta(weeks=35): 1, WEEK - timedelta(weeks=3): 1, WEEK - timedelta(weeks=1): 2, WEEK: 5}
+    warning = rank_week(make_context(WEEK, 8, outliers, ReviewState(), inbox_counts=scattered), summaries(),
+                        settings).overview["warning"]
+    assert warning.endswith("so no lower TICKET_INTEL_MIN_WEEK_TICKETS ranks any (the inbox's 3 tickets of the "
+                            "window's earlier weeks would make 8, fewer than 30)"), warning
+    # Enough of them, before the partitions: the run that can take them in starts the partitions earlier.
+    enough = {WEEK - timedelta(weeks=3): 20, WEEK - timedelta(weeks=1): 5, WEEK: 5}
+    warning = rank_week(make_context(WEEK, 8, outliers, ReviewState(), inbox_counts=enough), summaries(),
+                        settings).overview["warning"]
+    assert warning.endswith(f"running the window's 25 earlier tickets of the inbox with this week (`TICKET_INTEL_"
+                            f"PARTITIONS_START={WEEK - timedelta(weeks=3)} ticket-intel run --weeks "
+                            f"{WEEK - timedelta(weeks=3)}..{WEEK}`) may rank some"), warning
 
 
 def test_the_first_week_of_data_compares_with_nothing():

@@ -110,12 +110,13 @@ def test_the_window_counts_words_of_meaning_up_to_what_a_new_group_asks(tmp_path
 
 
 
-def test_a_week_s_context_knows_where_the_inbox_s_tickets_begin(tmp_path):
+def test_a_week_s_context_knows_the_inbox_s_weeks(tmp_path):
     """A week too small to rank was told to run "the inbox's earlier weeks if it has any" of an inbox
     whose first week it was (Swift's 2015-11-02): the ingest records the inbox's weeks, those of no
-    run too, and the ranking reads where they begin; unknown (None) before an ingest recorded them."""
+    run too, and the ranking reads them; unknown (None) before an ingest recorded them."""
     with wh.open_warehouse(tmp_path / "w.duckdb") as con:
         wh.ensure_embedding_schema(con, 4)
-        assert wh.load_week_context(con, dt.date(2026, 11, 16), 8).inbox_begins is None
+        assert wh.load_week_context(con, dt.date(2026, 11, 16), 8).inbox_counts is None
         wh.replace(con, [wh.inbox_weeks_write({dt.date(2026, 11, 9): 4, dt.date(2026, 11, 2): 3}, None, "r")])
-        assert wh.load_week_context(con, dt.date(2026, 11, 16), 8).inbox_begins == dt.date(2026, 11, 2)
+        assert wh.load_week_context(con, dt.date(2026, 11, 16), 8).inbox_counts == {
+            dt.date(2026, 11, 9): 4, dt.date(2026, 11, 2): 3}

@@ -81,7 +81,7 @@ class WeekContext:
     families: Mapping[str, str] = field(default_factory=dict)  # theme -> the split family it belongs to
     parents: Mapping[str, str] = field(default_factory=dict)  # new group -> the theme it grew in
     products_apart: bool = False  # the themes were formed within each product (core/theme_week.py Scopes)
-    inbox_begins: date | None = None  # the inbox's first week with tickets as last ingested (None: not known)
+    inbox_counts: Mapping[date, int] | None = None  # the inbox's tickets per week as last ingested (None: not known)
 
     @property
     def nbytes(self) -> int:
@@ -118,14 +118,14 @@ def make_context(
     origins: Mapping[str, str | None] | None = None, tracking_start: date | None = None,
     ranked_before: frozenset[str] = frozenset(), families: Mapping[str, str] | None = None,
     parents: Mapping[str, str] | None = None, triage: pd.DataFrame | None = None, products_apart: bool = False,
-    inbox_begins: date | None = None,
+    inbox_counts: Mapping[date, int] | None = None,
 ) -> WeekContext:
     """Apply review decisions to the clustered window, key customers, count once.
 
     `tickets`: ticket_id, ticket_week, theme_id, series_theme_id (default: theme_id), customer_id
     and facts; `first_seen`/`origins`: each theme's record; `tracking_start`: the first clustered week;
     `triage`: the tickets' `ticket_triage` rows (core/theme_triage.py), joined onto the window;
-    `inbox_begins`: the inbox's first week with tickets, whether or not a run stored it.
+    `inbox_counts`: the inbox's tickets per week, whether or not a run stored them.
     """
     frame = tickets if "series_theme_id" in tickets else tickets.assign(series_theme_id=tickets["theme_id"])
     frame = attach_triage(frame, triage)
@@ -143,5 +143,5 @@ def make_context(
         first_seen=first_seen,
         births={t: b for t, b in born.items() if b is not None}, origins=dict(origins or {}), ranked_before=ranked_before,
         families=dict(families or {}), parents=dict(parents or {}), products_apart=products_apart,
-        inbox_begins=inbox_begins,
+        inbox_counts=inbox_counts,
     )

@@ -86,6 +86,7 @@ class RankSettings:
     severity_weights: Mapping[str, float] = field(default_factory=_default_severity_weights)
     plans: PlanPolicy = field(default_factory=_default_plans)
     trend_baseline_weeks: int = 4
+    partitions_start: date | None = None  # the first week a run can run (TICKET_INTEL_PARTITIONS_START)
 
 
 @dataclass
@@ -436,12 +437,12 @@ def _what_ranks(ctx: WeekContext, held: pd.DataFrame, settings: RankSettings, in
     Swift's first week, 8 outliers in an inbox that held no earlier ticket, was told to lower the
     minimum to 8 or to run the inbox's earlier weeks."""
     begins = held["ticket_week"].min() if len(held) else ctx.week
-    more = _more_tickets(ctx, begins)
+    more = _more_tickets(ctx, len(held), begins, settings)
     if _ranks_some(ctx, ranking_weeks(ctx, len(held)), settings, info_of):
         return f"; {MIN_WEEK_TICKETS}={len(held)}{f', or {more},' if more else ''} ranks them"
     none = ("none of them is in a theme" if held["series_theme_id"].isna().all() else
             "none of their themes would rank over them (too small, without shared wording, or marked not-a-theme)")
-    rest = f"; {more} may rank some" if more else f" (the inbox holds no ticket before the week of {begins})"
+    rest = f"; {more} may rank some" if more else f" ({_no_more(ctx, len(held), begins, settings)})"
     return f", and {none}, so no lower {MIN_WEEK_TICKETS} ranks any{rest}"
 
 
@@ -454,16 +455,31 @@ def _ranks_some(ctx: WeekContext, weeks: Sequence[date], settings: RankSettings,
     return any(ranks(t) for t in ctx.tickets_in(weeks)["series_theme_id"].dropna().unique())
 
 
-def _more_tickets(ctx: WeekContext, begins: date) -> str | None:
+def _more_tickets(ctx: WeekContext, held: int, begins: date, settings: RankSettings) -> str | None:
     """What brings the window more tickets: a longer window where its first week holds some; where the
     data begins inside it (a longer one reaches no more: Prisma's run of 2024-06-03.. was told to
-    lengthen it), the inbox's earlier weeks, once run; none when the latest ingest found the inbox
-    holds no earlier ticket (`ctx.inbox_begins`)."""
+    lengthen it), running the window's earlier weeks of the inbox with this week, when their tickets
+    (`ctx.inbox_counts`) bring the `held` ones to the minimum, from an earlier partitions start when
+    they are before it. twcs' first week, 5 tickets, was told to run `--weeks 2017-01-30..2017-09-18`,
+    weeks before the partitions that the run refused, whose 3 tickets in the window make 8 of 30."""
     if begins <= ctx.weeks[0]:
         return f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})"
-    if ctx.inbox_begins is None:
+    if ctx.inbox_counts is None:
         return ("running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse's tickets "
                 f"begin in the week of {begins})")
-    if ctx.inbox_begins < begins:
-        return f"running the inbox's earlier weeks (`ticket-intel run --weeks {ctx.inbox_begins}..{begins - timedelta(weeks=1)}`)"
-    return None
+    earlier = {w: n for w, n in ctx.inbox_counts.items() if ctx.weeks[0] <= w < begins}
+    if not earlier or held + sum(earlier.values()) < settings.min_week_tickets:
+        return None
+    first = min(earlier)
+    start = f"TICKET_INTEL_PARTITIONS_START={first} " if settings.partitions_start and first < settings.partitions_start else ""
+    return (f"running the window's {plural(sum(earlier.values()), 'earlier ticket')} of the inbox with this week "
+            f"(`{start}ticket-intel run --weeks {first}..{ctx.week}`)")
+
+
+def _no_more(ctx: WeekContext, held: int, begins: date, settings: RankSettings) -> str:
+    """Why no earlier week of the inbox helps (`_more_tickets` found none that would)."""
+    earlier = sum(n for w, n in (ctx.inbox_counts or {}).items() if ctx.weeks[0] <= w < begins)
+    if not earlier:
+        return f"the inbox holds no ticket in the window's weeks before the week of {begins}"
+    return (f"the inbox's {plural(earlier, 'ticket')} of the window's earlier weeks would make {held + earlier}, "
+            f"fewer than {settings.min_week_tickets}")

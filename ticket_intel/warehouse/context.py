@@ -11,7 +11,7 @@ from ticket_intel.core.families import family_parents
 from ticket_intel.core.review import review_state
 from ticket_intel.core.weeks import window as window_of
 from ticket_intel.warehouse.connection import read, read_vectors, scalar
-from ticket_intel.warehouse.queries import inbox_begins, reviews
+from ticket_intel.warehouse.queries import inbox_counts, reviews
 
 _WINDOW = """
     SELECT c.ticket_id, c.ticket_week, c.theme_id, c.series_theme_id, c.similarity, c.assignment,
@@ -70,5 +70,5 @@ def load_week_context(con: duckdb.DuckDBPyConnection, week: date, window_weeks: 
         tracking_start=scalar(con, "SELECT min(week_start) FROM staging.themes"),
         ranked_before=ranked_before(con, week), families=families, parents=parents,
         triage=read(con, _TRIAGE, [week]), products_apart=bool(themes["product"].fillna("").ne("").any()),
-        inbox_begins=inbox_begins(con),
+        inbox_counts=inbox_counts(con),
     )

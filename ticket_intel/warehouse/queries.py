@@ -299,9 +299,11 @@ def inbox_weeks_write(counts: Mapping[date, int], cut: CutWeek | None, run_id: s
                                                                    "run_id"]))
 
 
-def inbox_begins(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The inbox's first week as the latest ingest read it, runs or not (None before migration 37)."""
-    return scalar(con, "SELECT min(week_start) FROM ops.inbox_weeks")
+def inbox_counts(con: duckdb.DuckDBPyConnection) -> dict[date, int] | None:
+    """The inbox's tickets per week as the latest ingest read them, run or not (None before one
+    recorded them, from migration 37)."""
+    rows = con.execute("SELECT week_start, tickets FROM ops.inbox_weeks").fetchall()
+    return dict(rows) if rows else None
 
 
 def cut_week(con: duckdb.DuckDBPyConnection) -> CutWeek | None:
