@@ -664,8 +664,8 @@ def test_a_change_on_a_base_of_a_few_tickets_shows_the_counts_not_a_percentage()
     ctx["themes"][0].update(tickets_prev_week=1, wow_change=None)
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     assert "from **33 customers**, 5 last week ·" in md and "tickets, 5 last week</span>" in html
-    assert "rising (12 vs 5.5/wk), 1 last week, +50% over 4 weeks" in md
-    assert "rising (12 vs 5.5/wk); 1 last week, +50% over 4 wks" in html
+    assert "rising (12 vs 5.5/wk), 1 last week, the last 4 weeks +50% on the 4 before" in md
+    assert "rising (12 vs 5.5/wk); 1 last week, the last 4 wks +50% on the 4 before" in html
 
 
 def test_both_reports_say_which_days_the_week_is_with_the_year_across_new_year():
