@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -81,8 +81,10 @@ def read_knowledge_base(con: duckdb.DuckDBPyConnection, key: str, until: date | 
     return kb
 
 
-def index_of(kb: pd.DataFrame) -> Index:
-    return build_index(kb["ticket_id"].tolist(), embeddings_matrix(kb), kb["text"].tolist(), kb["resolution"].tolist())
+def index_of(kb: pd.DataFrame, replies: bool = True) -> Index:
+    """The knowledge base's index; `replies`: whether its exports hold an agent reply (`Index.why_empty`)."""
+    index = build_index(kb["ticket_id"].tolist(), embeddings_matrix(kb), kb["text"].tolist(), kb["resolution"].tolist())
+    return replace(index, replies=replies)
 
 
 Encode = Callable[[list[str]], np.ndarray]
@@ -159,7 +161,7 @@ def load_assistant(path: str | Path, s: AssistSettings, encoder: bool = True, ll
     `threads`: cores per forward pass, 0 for all) and, with `llm` (drafts, triage), the LLM when
     one is configured."""
     with access.open_snapshot(path) as con:
-        index = index_of(read_knowledge_base(con, s.key))
+        index = index_of(read_knowledge_base(con, s.key), wh.holds_agent_replies(con))
     model = _llm(path, s, llm_max_cost_usd_per_day) if llm and s.llm_model else None
     return Assistant(index, s, _encoder(s, threads) if encoder else None, model)
 

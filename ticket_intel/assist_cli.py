@@ -17,7 +17,7 @@ from ticket_intel.assist import Assistant, AssistSettings, load_assistant, store
 from ticket_intel.core.drafts import Draft
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.normalize import printable
-from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, NOTHING_TO_READ, Match
+from ticket_intel.core.retrieve import NOTHING_TO_READ, Index, Match
 from ticket_intel.warehouse import target
 
 
@@ -105,21 +105,21 @@ def _ask(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None
     return assistant, redacted, assistant.similar(assistant.embed(redacted), k, text=redacted)
 
 
-def why_none(query: str) -> str:
+def why_none(query: str, index: Index) -> str:
     """Why a query has no similar ticket: it says nothing, or the knowledge base is empty."""
-    return f"{NOTHING_TO_READ if not meaning_text(query) else EMPTY_KNOWLEDGE_BASE}; see docs/assist.md"
+    return f"{NOTHING_TO_READ if not meaning_text(query) else index.why_empty}; see docs/assist.md"
 
 
-def format_matches(matches: list[Match], fmt: str, query: str, floor: float) -> str:
+def format_matches(matches: list[Match], fmt: str, query: str, index: Index) -> str:
     """The matches as JSON or a table; none: why. The table marks a match no closer than the knowledge
     base's relatedness `floor`: as close as unrelated tickets often are, so drafts never cite it."""
     if fmt == "json":
-        return json.dumps([m.as_dict(floor) for m in matches], indent=2, ensure_ascii=False)
+        return json.dumps([m.as_dict(index.floor) for m in matches], indent=2, ensure_ascii=False)
     if not matches:
-        return f"({why_none(query)})"
+        return f"({why_none(query, index)})"
     from tabulate import tabulate
 
-    below = [not m.related(floor) for m in matches]
+    floor, below = index.floor, [not m.related(index.floor) for m in matches]
     rows = [[printable(m.ticket_id), f"{m.similarity:.3f}{' *' if b else ''}", printable(m.text), printable(m.resolution)]
             for m, b in zip(matches, below, strict=True)]
     table = tabulate(rows, headers=["ticket_id", "similarity", "text", "resolution"], tablefmt="simple",
@@ -136,9 +136,9 @@ def format_matches(matches: list[Match], fmt: str, query: str, floor: float) -> 
 def similar(warehouse: Path, text: str | None, ticket_id: str | None, k: int | None, fmt: str) -> None:
     """The K most similar past resolved tickets, with how they were solved."""
     assistant, query, matches = _ask(warehouse, text, ticket_id, k)
-    click.echo(format_matches(matches, fmt, query, assistant.index.floor))
+    click.echo(format_matches(matches, fmt, query, assistant.index))
     if fmt == "json" and not matches:  # the list stays the output; why it is empty goes beside it
-        click.echo(why_none(query), err=True)
+        click.echo(why_none(query, assistant.index), err=True)
 
 
 def format_draft(draft: Draft, matches: list[Match], fmt: str, floor: float) -> str:
@@ -159,7 +159,7 @@ def draft(warehouse: Path, text: str | None, ticket_id: str | None, k: int | Non
     assistant, redacted, matches = _ask(warehouse, text, ticket_id, k, drafts=True)
     made = assistant.draft(redacted, matches)
     if not matches:  # as `similar` says: nothing to read, or no resolved ticket to search, not "none close enough"
-        made = replace(made, note=why_none(redacted))
+        made = replace(made, note=why_none(redacted, assistant.index))
     click.echo(format_draft(made, matches, fmt, assistant.index.floor))
 
 

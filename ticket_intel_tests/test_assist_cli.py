@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from ticket_intel.assist_cli import format_matches
 from ticket_intel.cli import main
-from ticket_intel.core.retrieve import Match
+from ticket_intel.core.retrieve import Index, Match
 from ticket_intel_tests.test_serve import KB, build_warehouse
 
 
@@ -97,27 +99,49 @@ def test_a_missing_warehouse_is_a_clear_error(tmp_path):
     assert r.exit_code == 66 and "warehouse not found" in r.output
 
 
+def _floor(floor: float, replies: bool = True) -> Index:
+    """A knowledge base's index as `format_matches` reads it: its relatedness floor, and whether its
+    exports hold an agent reply."""
+    return Index([], np.zeros((0, 0), np.float32), [], [], floor, replies)
+
+
 def test_an_empty_knowledge_base_says_what_fills_it():
-    said = format_matches([], "table", "my card was declined", 0.5)
+    said = format_matches([], "table", "my card was declined", _floor(0.5))
     assert "no resolved tickets" in said and "public agent reply" in said and "docs/assist.md" in said
-    assert format_matches([], "json", "my card was declined", 0.5) == "[]"
+    assert format_matches([], "json", "my card was declined", _floor(0.5)) == "[]"
+
+
+def test_an_empty_knowledge_base_of_exports_without_replies_says_so(tmp_path):
+    """React's GitHub issues (titles, no reply) were told "no agent reply in the exports answered a
+    ticket (a reply whose conversation's first message is not in the exports answers none)", which
+    is why twcs' replies answer none; the exports hold no reply at all."""
+    from ticket_intel import warehouse as wh
+
+    said = format_matches([], "table", "DevTools crashes", _floor(0.5, replies=False))
+    assert "the exports hold no agent reply" in said and "answered a ticket" not in said
+    with wh.open_warehouse(tmp_path / "w.duckdb") as con:
+        assert not wh.holds_agent_replies(con)
+        con.execute("INSERT INTO raw.ticket_replies VALUES ('github:r#1', '1', NULL, 'bot', 'a note', false, "
+                    "'2026-11-02', 'r'), ('github:r#1', '2', NULL, 'agent', 'Fixed in 2.1', true, '2026-11-09', 'r')")
+        assert not wh.holds_agent_replies(con, dt.date(2026, 11, 2))  # an internal note answers no customer
+        assert wh.holds_agent_replies(con) and wh.holds_agent_replies(con, dt.date(2026, 11, 9))
 
 
 def test_json_says_which_matches_are_no_closer_than_unrelated_tickets():
     """A Spanish message got five 'similar' tickets at 0.18-0.20 in JSON and from serve, unmarked."""
     matches = [Match("zendesk:1", 0.81, "card declined", "We unblocked it."),
                Match("zendesk:2", 0.40, "app crashes", "Update the app.")]
-    assert [m["related"] for m in json.loads(format_matches(matches, "json", "card declined", 0.45))] == [True, False]
+    assert [m["related"] for m in json.loads(format_matches(matches, "json", "card declined", _floor(0.45)))] == [True, False]
 
 
 def test_a_match_no_closer_than_unrelated_tickets_is_marked():
     matches = [Match("zendesk:1", 0.81, "card declined", "We unblocked it."),
                Match("zendesk:2", 0.40, "app crashes", "Update the app.")]
-    said = format_matches(matches, "table", "my card was declined", 0.45).splitlines()
+    said = format_matches(matches, "table", "my card was declined", _floor(0.45)).splitlines()
     assert any("zendesk:2" in line and "0.400 *" in line for line in said)
     assert not any("zendesk:1" in line and "*" in line for line in said)
     assert said[-1].startswith("* no closer than the relatedness floor (0.450)")
-    assert "*" not in format_matches(matches[:1], "table", "my card was declined", 0.45)
+    assert "*" not in format_matches(matches[:1], "table", "my card was declined", _floor(0.45))
 
 
 def test_json_with_no_match_stays_a_list_and_says_why_beside_it(warehouse):
@@ -142,7 +166,8 @@ def test_a_draft_over_an_empty_knowledge_base_says_so_not_that_none_was_close_en
     with wh.open_warehouse(path):
         pass
     r = invoke("draft", "--warehouse", str(path), "--text", "my package says delivered but it's not here")
-    assert r.exit_code == 0 and "no resolved tickets in the knowledge base yet" in r.output
+    assert r.exit_code == 0 and "no resolved tickets in the knowledge base" in r.output
+    assert "the exports hold no agent reply" in r.output  # an empty warehouse holds none
     assert "similar enough" not in r.output
 
 
@@ -152,7 +177,7 @@ def test_a_stored_text_s_control_characters_never_reach_the_terminal():
     from ticket_intel.core.drafts import Draft
 
     matches = [Match("zendesk:1\x1b[2J", 0.81, "card\x1b]0;PWNED\x07 declined", "We \x1b[31munblocked it.")]
-    table = format_matches(matches, "table", "card declined", 0.45)
+    table = format_matches(matches, "table", "card declined", _floor(0.45))
     assert "\x1b" not in table and "\x07" not in table and "PWNED" in table
     draft = Draft(text="Hello\x1b]8;;http://evil.example/\x07click", cited_ticket_ids=["zendesk:1"],
                   method="template", note="adapted")

@@ -4,6 +4,7 @@ including prompt injections in the new ticket and in a past reply."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import litellm
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from ticket_intel.adapters.llm import completer
 from ticket_intel.core.drafts import LLM, build_messages, draft_frame, draft_reply, template_draft
 from ticket_intel.core.llm import LLMCache
-from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Match, build_index
+from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, NO_AGENT_REPLY, Match, build_index
 
 MODEL = "openai/gpt-4o-mini"
 CARD = Match("zendesk:11", 0.86, "My card was declined at the shop",
@@ -195,6 +196,9 @@ def test_a_draft_without_a_knowledge_base_says_why():
     out = draft_frame(pd.DataFrame({"ticket_id": ["twcs:1"], "text": ["my package is late"]}),
                       np.eye(3, dtype=np.float32)[:1], empty, k=5)
     assert out["method"].tolist() == ["none"] and out["note"].iloc[0] == EMPTY_KNOWLEDGE_BASE
+    bare = draft_frame(pd.DataFrame({"ticket_id": ["github:r#1"], "text": ["DevTools crashes"]}),
+                       np.eye(3, dtype=np.float32)[:1], replace(empty, replies=False), k=5)
+    assert bare["note"].iloc[0] == NO_AGENT_REPLY  # GitHub titles: the exports hold no reply at all
 
 
 GERMAN = Match("euro:1", 0.95, "Meine Karte wurde gestohlen",

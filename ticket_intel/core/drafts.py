@@ -37,7 +37,7 @@ from ticket_intel.core.llm import Complete, LLMCache, ProviderError, in_parallel
 from ticket_intel.core.meaning import ADDRESSEE, GREETING_WORD
 from ticket_intel.core.normalize import VALEDICTION
 from ticket_intel.core.rank import language_name
-from ticket_intel.core.retrieve import EMPTY_KNOWLEDGE_BASE, Index, Match, similar
+from ticket_intel.core.retrieve import Index, Match, similar
 from ticket_intel.core.sources import freshdesk, intercom, zendesk
 from ticket_intel.core.vocabulary import MONTH
 
@@ -283,6 +283,6 @@ def draft_frame(waiting: pd.DataFrame, vectors: np.ndarray, index: Index, k: int
                           for (ticket_id, text, vector), language in zip(tickets, languages, strict=True)],
                          workers)
     rows = [{"ticket_id": ticket_id, "draft": d.text, "method": d.method, "cited_ticket_ids": d.cited_ticket_ids,
-             "top_similarity": d.top_similarity, "note": d.note if len(index) else EMPTY_KNOWLEDGE_BASE}
+             "top_similarity": d.top_similarity, "note": d.note if len(index) else index.why_empty}
             for (ticket_id, _, _), d in zip(tickets, drafts, strict=True)]
     return pd.DataFrame(rows, columns=DRAFT_COLUMNS)

@@ -29,6 +29,8 @@ NOTHING_TO_READ = ("the text has nothing to read (only a greeting, handles, link
 EMPTY_KNOWLEDGE_BASE = ("no resolved tickets in the knowledge base yet: it holds tickets a public agent reply "
                         "answered, and no agent reply in the exports answered a ticket (a reply whose "
                         "conversation's first message is not in the exports answers none)")
+NO_AGENT_REPLY = ("no resolved tickets in the knowledge base: it holds tickets a public agent reply answered, and "
+                  "the exports hold no agent reply (an issue tracker's titles, a web form's messages)")
 FLOOR_PAIRS = 20_000
 SEED = 0
 
@@ -61,9 +63,14 @@ class Index:
     texts: list[str]
     resolutions: list[str]
     floor: float
+    replies: bool = True  # whether its exports hold a public agent reply: why it is empty, when it is
 
     def __len__(self) -> int:
         return len(self.ticket_ids)
+
+    @property
+    def why_empty(self) -> str:
+        return EMPTY_KNOWLEDGE_BASE if self.replies else NO_AGENT_REPLY
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:

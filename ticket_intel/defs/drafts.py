@@ -35,7 +35,7 @@ def reply_drafts(context: dg.AssetExecutionContext, warehouse: Warehouse, embedd
         parts, methods = [], dict.fromkeys(weeks, pd.Series(dtype=int))
         for week, group in waiting.groupby("week_start", sort=True):
             vectors = wh.embeddings_matrix(stored.loc[group["ticket_id"]].reset_index())
-            index = index_of(kb[kb["week_start"] <= week])  # only what was known by that week
+            index = index_of(kb[kb["week_start"] <= week], wh.holds_agent_replies(con, week))  # known by that week
             parts.append(draft_frame(group, vectors, index, assist.similar_k, drafter, llm.concurrency)
                          .assign(week_start=week))
             methods[week] = parts[-1]["method"].str.split(":").str[0].value_counts()

@@ -626,6 +626,12 @@ def ticket_replies(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.
                      "WHERE week_start IN (SELECT unnest(?)) ORDER BY ticket_id, reply_at", [weeks])
 
 
+def holds_agent_replies(con: duckdb.DuckDBPyConnection, until: date | None = None) -> bool:
+    """Whether the exports (up to the week `until`, default all) hold a public agent reply."""
+    return bool(scalar(con, "SELECT EXISTS (SELECT 1 FROM raw.ticket_replies WHERE is_public "
+                            "AND (? IS NULL OR week_start <= ?))", [until, until]))
+
+
 def knowledge_base(con: duckdb.DuckDBPyConnection, model: str, until: date | None = None) -> pd.DataFrame:
     """Resolved tickets (up to the week `until`, default all) with their vector under `model`."""
     return read(con, """SELECT k.ticket_id, k.week_start, k.text, k.resolution, c.embedding
