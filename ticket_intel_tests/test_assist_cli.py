@@ -125,6 +125,10 @@ def test_an_empty_knowledge_base_of_exports_without_replies_says_so(tmp_path):
                     "'2026-11-02', 'r'), ('github:r#1', '2', NULL, 'agent', 'Fixed in 2.1', true, '2026-11-09', 'r')")
         assert not wh.holds_agent_replies(con, dt.date(2026, 11, 2))  # an internal note answers no customer
         assert wh.holds_agent_replies(con) and wh.holds_agent_replies(con, dt.date(2026, 11, 9))
+    with wh.open_warehouse(tmp_path / "twcs.duckdb") as con:  # replies that answer no ticket of the exports
+        con.execute("""INSERT INTO ops.ingested_files (source_file, skipped_kinds) VALUES ('a.csv', NULL),
+                       ('b.csv', '{"bot:swift-ci": 4}'), ('twcs.csv', '{"unopened": 3615}')""")
+        assert wh.holds_agent_replies(con)
 
 
 def test_json_says_which_matches_are_no_closer_than_unrelated_tickets():

@@ -627,9 +627,14 @@ def ticket_replies(con: duckdb.DuckDBPyConnection, weeks: Sequence[date]) -> pd.
 
 
 def holds_agent_replies(con: duckdb.DuckDBPyConnection, until: date | None = None) -> bool:
-    """Whether the exports (up to the week `until`, default all) hold a public agent reply."""
-    return bool(scalar(con, "SELECT EXISTS (SELECT 1 FROM raw.ticket_replies WHERE is_public "
-                            "AND (? IS NULL OR week_start <= ?))", [until, until]))
+    """Whether the exports hold an agent reply: a public one stored (up to the week `until`, default
+    all), or rows an ingest set aside as replies or as a conversation whose first message is not in
+    them (twcs' sample holds 2,282 replies and answers none of its tickets: `SKIPPED_KINDS`)."""
+    return bool(scalar(con, """SELECT EXISTS (SELECT 1 FROM raw.ticket_replies WHERE is_public
+                                              AND (? IS NULL OR week_start <= ?))
+                               OR EXISTS (SELECT 1 FROM ops.ingested_files
+                                          WHERE list_has_any(json_keys(skipped_kinds::JSON), ['reply', 'unopened']))""",
+                       [until, until]))
 
 
 def knowledge_base(con: duckdb.DuckDBPyConnection, model: str, until: date | None = None) -> pd.DataFrame:
