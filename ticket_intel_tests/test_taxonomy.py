@@ -103,13 +103,28 @@ def test_the_report_names_the_taxonomy_file_configured():
     assert taxonomy_note(0.89, "ours.yaml") == ("Product areas (ours.yaml) cover 89% of ranked tickets.", False)
     assert not taxonomy_note(0.5)[1] and taxonomy_note(0.49)[1]  # half is enough
     note, poor = taxonomy_note(0.1, "ours.yaml")
-    assert poor and "ours.yaml does not describe" in note and note.endswith("> ours.yaml`.")
+    assert poor and note.endswith("ours.yaml does not describe this product.")
     # Swift's and twcs' reports under the shipped taxonomy: "Product areas cover only 0% of ranked tickets"
     note, poor = taxonomy_note(0.0, "ours.yaml")
     assert poor and note.startswith("The taxonomy (ours.yaml) matches none of this week's ranked themes: ")
-    assert "0%" not in note and note.endswith("draft one from this data: `ticket-intel taxonomy suggest --warehouse W "
-                                              "> ours.yaml`.")
+    assert "0%" not in note
     assert taxonomy_note(0.003)[0].startswith("Product areas cover under 1% of ranked tickets")  # not "only 0%"
+
+
+def test_a_taxonomy_that_fits_nothing_is_told_the_command_for_this_warehouse():
+    """twcs' report read "`ticket-intel taxonomy suggest --warehouse W > taxonomy.yaml`", backticks and
+    all in the HTML, where every other command it suggests names the warehouse it was made from."""
+    from ticket_intel.core import report
+    from ticket_intel_tests.test_report import context
+
+    ctx = context()
+    ctx = {**ctx, "taxonomy_note": report.taxonomy_note(0.0)[0], "taxonomy_poor_fit": True,
+           "warehouse_flag": " --warehouse /srv/w.duckdb"}
+    html, md = report.render_html(ctx, {}), report.render_markdown(ctx)
+    assert ('draft one from this data: <code class="cmd"><span>ticket-intel</span> <span>taxonomy</span> <span>suggest'
+            '</span> <span>--warehouse</span> <span>/srv/w.duckdb</span> <span>&gt;</span> <span>taxonomy.yaml</span></code>'
+            in html) and "`" not in html.split("draft one from this data")[1][:200]
+    assert "draft one from this data: `ticket-intel taxonomy suggest --warehouse /srv/w.duckdb > taxonomy.yaml`." in md
 
 
 def test_keywords_match_word_starts_only():

@@ -477,7 +477,7 @@ def build_context(
     span = ranked_weeks(everything[0]) if everything else 1
     return {
         "week": week, "week_span": week_span(week), "overview": {**overview, "tickets_prev_week": prev},
-        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit, "language_note": unread, "mostly_unread": mostly_unread,
+        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit, "taxonomy_file": taxonomy_file, "language_note": unread, "mostly_unread": mostly_unread,
         "period_note": period_note(week, span), "ranked_span": span,
         "vs_last_week": vs_last_week(int(overview["tickets"]), prev, last_week_gap),
         "holding": holding_text(overview, span, sum(int(t["tickets"]) for t in everything)),
@@ -599,18 +599,18 @@ def language_note(not_a_theme: pd.DataFrame, tickets: int) -> tuple[str, bool]:
 
 def taxonomy_note(share: float | None, named: str = "taxonomy.yaml") -> tuple[str, bool]:
     """How much of the week the taxonomy (the file `named`) describes, and whether that calls for a
-    fix (under half). None of it is said as none: "Product areas cover only 0%" (Swift's, twcs' queues
-    under the shipped banking taxonomy) read as a figure to improve, not a file that fits nothing."""
+    fix (under half: the report then names the command that drafts one, with its warehouse). None of
+    it is said as none: "Product areas cover only 0%" (Swift's, twcs' queues under the shipped banking
+    taxonomy) read as a figure to improve, not a file that fits nothing."""
     if share is None or pd.isna(share):
         return "", False
     if share >= 0.5:
         return f"Product areas ({named}) cover {share:.0%} of ranked tickets.", False
-    fix = f"Edit it, or draft one from this data: `ticket-intel taxonomy suggest --warehouse W > {named}`."
     if share == 0:
         return (f"The taxonomy ({named}) matches none of this week's ranked themes: it does not describe this "
-                f"product. {fix}", True)
+                "product.", True)
     covered = f"only {share:.0%}" if share >= 0.005 else "under 1%"  # not "0%" of a file that matches some
-    return f"Product areas cover {covered} of ranked tickets: {named} does not describe this product. {fix}", True
+    return f"Product areas cover {covered} of ranked tickets: {named} does not describe this product.", True
 
 
 def customer_note(customer_ids: pd.Series) -> str:
