@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
-from ticket_intel.core.customers import RiskSettings, affected_customers, customers_at_risk, many_tickets
+from ticket_intel.core.customers import (
+    RiskSettings,
+    affected_customers,
+    customers_at_risk,
+    many_tickets,
+    weekly_rates,
+)
 
 T0 = datetime(2026, 3, 2, 9)
 
@@ -70,6 +76,24 @@ def test_at_risk_customers_with_evidence() -> None:
     # the signals in words, and the typical count only where the count is evidence (new-user review)
     assert angry["reason"] == "1 ticket this week; 1 frustrated; escalation: legal threat, manager request"
     assert risk.set_index("customer_id").loc["busy", "reason"].startswith("6 tickets this week (typical: 1.")
+
+
+def test_a_customer_who_always_writes_many_has_a_normal_week() -> None:
+    """Swift's tracker flagged a reporter who files several issues most weeks as at risk of leaving:
+    a count is unusual against the customer's own rate when that is the higher. A customer who wrote
+    none before and six now, or twice their rate and more, still is."""
+    rows = [ticket(i, f"c{i}") for i in range(50)] + [ticket(100 + k, "prolific") for k in range(6)]
+    rows += [ticket(200 + k, "quiet") for k in range(6)] + [ticket(300 + k, "doubled") for k in range(12)]
+    frame = pd.DataFrame(rows)
+    earlier = pd.DataFrame({"customer_id": ["prolific"] * 24 + ["doubled"] * 20 + ["c1"] * 4})
+    rates = weekly_rates(earlier, 4)
+    assert rates == {"prolific": 6.0, "doubled": 5.0, "c1": 1.0}
+    risk = customers_at_risk(frame, own_rates=rates).set_index("customer_id")
+    assert set(risk.index) == {"quiet", "doubled"}
+    assert risk.loc["doubled", "reason"] == "12 tickets this week (typical for them: 5.0)"
+    assert risk.loc["quiet", "reason"].startswith("6 tickets this week (typical: 1.")
+    assert set(customers_at_risk(frame)["customer_id"]) == {"prolific", "quiet", "doubled"}  # no history known
+    assert weekly_rates(earlier, 0) == {}
 
 
 def test_at_risk_without_triage_columns_uses_volume_only() -> None:

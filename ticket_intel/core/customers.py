@@ -9,7 +9,10 @@ out (the theme's ticket counts elsewhere still include them).
 columns are present, its per-ticket judgements:
 
 - *volume*: unusually many tickets: at least the smallest count whose Poisson tail under the
-  week's mean tickets per customer is below `max_p_value` (the alerting level), and at least 2;
+  week's mean tickets per customer is below `max_p_value` (the alerting level), and at least 2,
+  and as unusual for the customer's own rate over the window's earlier weeks when that is higher:
+  someone who writes 7 a week every week (a tracker's prolific reporter, an account's busy admin)
+  has a normal week, where a customer who wrote none before has an unusual one;
 - *frustration*: tickets whose `frustration` is high or critical;
 - *escalation*: tickets with `escalation` true or any `escalation_signals`;
 - *churn*: tickets whose `churn_risk` is flagged (true, high/critical, or a score >= 0.5).
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +72,19 @@ def affected_customers(tickets: pd.DataFrame) -> pd.DataFrame:
 
 def many_tickets(counts: pd.Series, max_p_value: float) -> int:
     """The smallest weekly ticket count (>= 2) that is unusual for a customer of this week."""
-    mean = float(counts.mean()) if len(counts) else 1.0
+    return _unusual_at(float(counts.mean()) if len(counts) else 1.0, max_p_value)
+
+
+def _unusual_at(mean: float, max_p_value: float) -> int:
     return max(2, int(poisson.isf(max_p_value, mean)) + 1)
+
+
+def weekly_rates(earlier: pd.DataFrame, weeks: int) -> dict[str, float]:
+    """Each customer's tickets a week over `weeks` earlier weeks with data (`earlier`: their tickets,
+    with customer_id): the rate a week of theirs is unusual against."""
+    if not weeks:
+        return {}
+    return (earlier["customer_id"].dropna().value_counts() / weeks).to_dict()
 
 
 def _flagged(value: Any, churn_score: float) -> bool:
@@ -103,11 +118,13 @@ def _per_ticket(tickets: pd.DataFrame, settings: RiskSettings) -> pd.DataFrame:
         churn_flagged=churn.map(lambda v: _flagged(v, settings.churn_score)))
 
 
-def customers_at_risk(tickets: pd.DataFrame, settings: RiskSettings = RiskSettings()) -> pd.DataFrame:
+def customers_at_risk(tickets: pd.DataFrame, settings: RiskSettings = RiskSettings(),
+                      own_rates: Mapping[str, float] | None = None) -> pd.DataFrame:
     """This week's customers at risk of churning, with their evidence (see module doc).
 
     `tickets`: the week's tickets with ticket_id, customer_id, optionally account_id, plan,
-    monthly_revenue and the triage columns frustration, escalation, escalation_signals, churn_risk.
+    monthly_revenue and the triage columns frustration, escalation, escalation_signals, churn_risk;
+    `own_rates`: each customer's tickets a week before (`weekly_rates`).
     """
     known = _per_ticket(tickets[tickets["customer_id"].notna()], settings)
     if not len(known):
@@ -118,11 +135,12 @@ def customers_at_risk(tickets: pd.DataFrame, settings: RiskSettings = RiskSettin
         tickets=("ticket_id", "count"), frustrated=("frustrated", "sum"), escalated=("escalated", "sum"),
         escalation_signals=("signals", lambda s: sorted({x for row in s for x in row})),
         churn_flagged=("churn_flagged", "sum")).reset_index()
-    threshold = many_tickets(per["tickets"], settings.max_p_value)
-    per["evidence"] = [_evidence(r, threshold) for r in per.itertuples()]
+    week_mean = float(per["tickets"].mean())
+    per["typical"] = per["customer_id"].map(lambda c: max(week_mean, (own_rates or {}).get(c, 0.0)))
+    per["evidence"] = [_evidence(r, _unusual_at(r.typical, settings.max_p_value)) for r in per.itertuples()]
     at_risk = per[[bool(r.churn_flagged) or "volume" in e or {"frustration", "escalation"} <= set(e)
                    for r, e in zip(per.itertuples(), per["evidence"], strict=True)]].copy()
-    at_risk["reason"] = [_reason(r, float(per["tickets"].mean())) for r in at_risk.itertuples()]
+    at_risk["reason"] = [_reason(r, week_mean) for r in at_risk.itertuples()]
     at_risk["kinds"] = at_risk["evidence"].map(len)
     at_risk = at_risk.sort_values(["churn_flagged", "kinds", "monthly_revenue", "tickets", "customer_id"],
                                   ascending=[False, False, False, False, True], na_position="last")
@@ -137,8 +155,10 @@ def _evidence(row: Any, threshold: int) -> list[str]:
 
 def _reason(row: Any, mean: float) -> str:
     """'6 tickets this week (typical: 1.2); 3 frustrated; escalation: legal threat; churn risk on 2'; the
-    typical count only when the count is evidence (a list of 1-ticket customers each read "typical: 1.0")."""
-    typical = f" (typical: {mean:.1f})" if "volume" in row.evidence else ""
+    typical count only when the count is evidence (a list of 1-ticket customers each read "typical: 1.0"),
+    the customer's own when it is the higher ("typical for them: 3.0")."""
+    whose = " for them" if row.typical > mean else ""
+    typical = f" (typical{whose}: {row.typical:.1f})" if "volume" in row.evidence else ""
     parts = [f"{plural(row.tickets, 'ticket')} this week{typical}"]
     if row.frustrated:
         parts.append(f"{row.frustrated} frustrated")

@@ -35,7 +35,7 @@ from ticket_intel.core import counts as tc
 from ticket_intel.core.anomalies import COLUMNS as ALERT_BASE_COLUMNS
 from ticket_intel.core.anomalies import NEW_PATTERN, SPIKE
 from ticket_intel.core.context import WeekContext
-from ticket_intel.core.customers import RiskSettings, affected_customers, customers_at_risk
+from ticket_intel.core.customers import RiskSettings, affected_customers, customers_at_risk, weekly_rates
 from ticket_intel.core.help_center import Article, docs_statuses, match_articles
 from ticket_intel.core.hierarchy import build_hierarchy, parent_of
 from ticket_intel.core.releases import (
@@ -183,9 +183,15 @@ def week_findings(ctx: WeekContext, ranked: pd.DataFrame, summaries: pd.DataFram
         ranked=pd.concat([ranked, columns], axis=1) if ids else ranked,
         segments=segments, parents=hierarchy,
         customers=customers[customers["theme_id"].isin(set(ids))].reset_index(drop=True),
-        at_risk=customers_at_risk(ctx.this_week, settings.risk),
+        at_risk=customers_at_risk(ctx.this_week, settings.risk, _own_rates(ctx)),
         articles=None if inputs.articles is None else len(published_by(inputs, ctx.week)[0]),
     )
+
+
+def _own_rates(ctx: WeekContext) -> dict[str, float]:
+    """Each customer's tickets a week over the window's earlier weeks with data (`weekly_rates`)."""
+    earlier = [w for w in ctx.data_weeks if w < ctx.week]
+    return weekly_rates(ctx.window[ctx.window["ticket_week"].isin(earlier)], len(earlier))
 
 
 def _release_of(ctx: WeekContext, alert: Mapping[str, Any], starts: Mapping[str, datetime],
