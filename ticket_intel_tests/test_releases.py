@@ -12,7 +12,7 @@ from scipy.stats import poisson
 
 from ticket_intel.core import releases as rel
 from ticket_intel.core.anomalies import COLUMNS
-from ticket_intel.core.rates import compare_rates, dispersion
+from ticket_intel.core.rates import OWN, DispersionPrior, compare_rates, dispersion, dispersion_prior
 
 RELEASE = rel.Release("4.2", datetime(2026, 3, 4, 15, 0))  # a Wednesday; its week starts 2026-03-02
 
@@ -151,6 +151,32 @@ def test_bursty_themes_need_more_evidence_of_a_fix() -> None:
     assert dispersion([5, 5, 5]) == 1.0 and dispersion([4]) == 1.0
     assert compare_rates(sum(before), 6, 9, 2, "less").p_value < 0.05  # Poisson alone would call it fixed
     assert rel.fix_status(weekly(before, [4, 5]), RELEASE, date(2026, 3, 16)).status == rel.NOT_YET
+
+
+def test_a_dispersion_of_few_weeks_is_moderated_toward_many_series() -> None:
+    """(d0 s0 + d s) / (d0 + d): weeks 1, 4, 0, 1 (2.0 on 3 degrees of freedom) toward a common 1.4
+    of 21 degrees of freedom, weighing 10; with fewer, the other series' (its own are in them); a
+    series with no index of its own takes the common one; no prior leaves its own."""
+    assert dispersion([1, 4, 0, 1], DispersionPrior(1.4, 21)) == pytest.approx((10 * 1.4 + 3 * 2.0) / 13)
+    assert dispersion([1, 4, 0, 1], DispersionPrior(1.4, 7)) == pytest.approx((4 * 1.4 + 3 * 2.0) / 7)
+    assert dispersion([1, 4, 0, 1], DispersionPrior(1.4, 3)) == pytest.approx(2.0)
+    assert dispersion([0, 0, 0], DispersionPrior(1.4, 6)) == pytest.approx(1.4) == dispersion([4], DispersionPrior(1.4, 6))
+    assert dispersion([5, 5, 5, 5], DispersionPrior(0.5, 21)) == 1.0  # never below Poisson
+    assert dispersion([1, 4, 0, 1], OWN) == dispersion([1, 4, 0, 1]) == pytest.approx(2.0)
+
+
+def test_the_common_dispersion_is_the_median_of_the_indexes_as_poisson_ones() -> None:
+    """Each index over its Poisson median (chi-square over its degrees of freedom), so Poisson series
+    say about 1 (the indexes of small counts are few distinct values, so one window's median is rougher); a theme whose baseline holds its own burst (23, 0, 2: an index of 19.5) moves the mean
+    of 7 themes' indexes from 1.1 to 3.0, their median from 1.41 to 1.57."""
+    rng = np.random.default_rng(3)
+    poisson = dispersion_prior(rng.poisson(m, 4) for m in rng.uniform(1, 6, 3000))
+    assert poisson.scale == pytest.approx(1.0, abs=0.1)
+    window = [[1, 3, 0, 3], [6, 4, 1, 3], [1, 4, 0, 1], [2, 5, 1, 4], [3, 1, 1, 1], [7, 7, 4, 4], [2, 1, 4, 1]]
+    assert dispersion_prior([*window[:-1], [23, 0, 2]]).scale == pytest.approx(
+        dispersion_prior(window).scale, rel=0.15)
+    assert dispersion_prior([[2, 3], [0, 0], [5]]) == DispersionPrior(pytest.approx(0.2 / 0.4549, rel=1e-3), 1.0)
+    assert dispersion_prior([[0, 0], [3]]) == OWN
 
 
 def test_fixed_is_judged_on_all_weeks_since_not_kept_from_a_lucky_week() -> None:

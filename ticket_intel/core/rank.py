@@ -30,7 +30,14 @@ from ticket_intel.core import counts as tc
 from ticket_intel.core.context import WeekContext
 from ticket_intel.core.meaning import meaning_text
 from ticket_intel.core.policy import PlanPolicy, parse_weights
-from ticket_intel.core.rates import Direction, compare_rates, dispersion
+from ticket_intel.core.rates import (
+    OWN,
+    Direction,
+    DispersionPrior,
+    compare_rates,
+    dispersion,
+    dispersion_prior,
+)
 from ticket_intel.core.review import UNREVIEWED
 from ticket_intel.core.summarize import (
     LOOSE_SHARE,
@@ -116,14 +123,15 @@ class Trend:
         return f"{shown} ({current}{span} vs {self.baseline:.1f}/wk)"
 
 
-def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> Trend:
+def trend(current: int, history: list[int], born_now: bool, weeks: int = 1, prior: DispersionPrior = OWN) -> Trend:
     """new / rising / steady / falling / no history: `current` tickets over `weeks` weeks against the
     theme's baseline weeks (`history`), whose mean the word states.
 
     Rising or falling is the exact test of two Poisson rates (core/rates.py, scaled by the baseline
-    weeks' dispersion), one-sided at `TREND_P`: the baseline is a mean of 1-4 weeks, as uncertain as
-    this week, and taking it as exact (the rule was two Poisson standard deviations around it) called
-    a steady 5-a-week theme rising in 22% of the weeks it was ranked. A theme born in those weeks is
+    weeks' dispersion moderated toward `prior`, the week's themes': `trend_prior`), one-sided at
+    `TREND_P`: the baseline is a mean of 1-4 weeks, as uncertain as this week, and taking it as exact
+    (the rule was two Poisson standard deviations around it) called a steady 5-a-week theme rising in
+    22% of the weeks it was ranked. A theme born in those weeks is
     new; with no earlier week of data (a first export, a one-off dump) every theme would be, so its
     trend is "no history".
     """
@@ -131,7 +139,7 @@ def trend(current: int, history: list[int], born_now: bool, weeks: int = 1) -> T
         return Trend(NEW, None)
     if not history:
         return Trend(NO_HISTORY, None)
-    before, spread = sum(history), dispersion(history)
+    before, spread = sum(history), dispersion(history, prior)
 
     def moved(direction: Direction) -> bool:
         return compare_rates(before, len(history), current, weeks, direction, spread).p_value < TREND_P
@@ -200,12 +208,14 @@ def _not_a_theme_reason(ctx: WeekContext, theme_id: str, tickets: int, customers
     return None
 
 
-def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: RankSettings) -> dict[str, Any]:
+def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: RankSettings,
+            prior: DispersionPrior) -> dict[str, Any]:
     """Tickets and customers over the ranked `weeks` (`ranking_weeks`: the week, or a small queue's
-    last few), against as many weeks before them, 4-week growth (`_growth`), trend: all from the
-    week's counts (`counts`), so the shown count, its change and its trend count the same tickets.
-    The weeks before must all hold data: a count over weeks before the data began, or over a gap in
-    the exports, is unknown (None), not zero."""
+    last few), against as many weeks before them, 4-week growth (`_growth`), trend (against
+    `_baseline`, its dispersion moderated toward `prior`: `trend_prior`): all from the week's counts
+    (`counts`), so the shown count, its change and its trend count the same tickets. The weeks
+    before must all hold data: a count over weeks before the data began, or over a gap in the
+    exports, is unknown (None), not zero."""
     span, window = len(weeks), ctx.weeks
     tickets = tc.series(ctx.counts, theme_id, window)
     known_before = len(tickets) >= 2 * span and ctx.holds_data(window[-2 * span:-span])
@@ -214,14 +224,28 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
     customers = (tc.series(ctx.counts, theme_id, weeks, "customers")[0] if span == 1
                  else tc.customers_over(ctx.window, theme_id, weeks))
     prev = int(sum(tickets[-2 * span:-span])) if known_before else None
-    earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
-    base = tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
-    t = trend(now, base, ctx.births.get(theme_id) in weeks, span)
+    t = trend(now, _baseline(ctx, theme_id, weeks, settings), ctx.births.get(theme_id) in weeks, span, prior)
     return {
         "tickets": now, "customers": customers, "ranked_weeks": span,
         "tickets_prev_week": prev, "wow_change": change(now, span, prev, span),
         "growth_4w": _growth(ctx, theme_id), "trend": t.word, "trend_baseline": t.baseline,
     }
+
+
+def _baseline(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: RankSettings) -> list[int]:
+    """The theme's counts in its last `trend_baseline_weeks` baseline weeks before the ranked `weeks`."""
+    earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
+    return tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
+
+
+def trend_prior(ctx: WeekContext, weeks: Sequence[date], settings: RankSettings) -> DispersionPrior:
+    """What the baseline weeks of all the window's themes say of one theme's dispersion
+    (`rates.dispersion_prior`): 4 weeks are too few to tell a theme's own burstiness from one
+    quiet week. Swift's "Protocol · types" read "no clear change (9 vs 1.5/wk)" over weeks 1, 4, 0, 1,
+    a dispersion of 2.0 from 3 degrees of freedom that halved its evidence. `OWN` without weeks."""
+    if not weeks:
+        return OWN
+    return dispersion_prior(_baseline(ctx, t, weeks, settings) for t in ctx.counts["theme_id"].unique())
 
 
 def _growth(ctx: WeekContext, theme_id: str) -> float | None:
@@ -384,13 +408,14 @@ def rank_week(ctx: WeekContext, summaries: pd.DataFrame, settings: RankSettings 
         tickets = tickets.assign(theme_id=tickets["series_theme_id"],
                                  similarity=counted_similarity(ctx.window, ctx.vectors).loc[tickets.index])
     rows, small, loose = [], [], {}
+    prior = trend_prior(ctx, weeks, settings)
     listed = ctx.products_apart or ("product" in tickets and bool(tickets["product"].notna().any()))
     for theme_id, group in tickets[tickets["theme_id"].notna()].groupby("theme_id"):
         info = info_of.get(theme_id, {})
         label = ctx.review.labels.get(theme_id) or info.get("label") or theme_id
         # The minimum is held to the figures a ranked theme shows (`_volume`, by series): gated on the
         # tickets hysteresis kept in it, a theme ranked showing 4 tickets under a minimum of 5.
-        volume = _volume(ctx, theme_id, weeks, settings) if weeks else {}
+        volume = _volume(ctx, theme_id, weeks, settings, prior) if weeks else {}
         n, customers = volume.get("tickets", len(group)), volume.get("customers", group["customer"].nunique())
         reason = _not_a_theme_reason(ctx, theme_id, n, customers, warning, settings, info.get("terms"))
         if reason:
@@ -448,8 +473,10 @@ def _what_ranks(ctx: WeekContext, held: pd.DataFrame, settings: RankSettings, in
 
 def _ranks_some(ctx: WeekContext, weeks: Sequence[date], settings: RankSettings, info_of: Mapping[str, Any]) -> bool:
     """Whether a theme of the tickets of `weeks` would be ranked over them (`rank_week`'s test of each)."""
+    prior = trend_prior(ctx, weeks, settings)
+
     def ranks(theme_id: str) -> bool:
-        volume = _volume(ctx, theme_id, weeks, settings)
+        volume = _volume(ctx, theme_id, weeks, settings, prior)
         return _not_a_theme_reason(ctx, theme_id, volume["tickets"], volume["customers"], None, settings,
                                    info_of.get(theme_id, {}).get("terms")) is None
     return any(ranks(t) for t in ctx.tickets_in(weeks)["series_theme_id"].dropna().unique())
