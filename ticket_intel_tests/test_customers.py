@@ -96,6 +96,22 @@ def test_a_customer_who_always_writes_many_has_a_normal_week() -> None:
     assert weekly_rates(earlier, 0) == {}
 
 
+def test_an_angry_ticket_is_one_piece_of_evidence_not_two() -> None:
+    """Strong negative words make a ticket's frustration, and as an escalation signal they counted
+    again: 149 of twcs' 225 customers at risk had one angry tweet and nothing else. Frustration with
+    another signal, or with an escalation flag that names none (an LLM's), still is at risk."""
+    calm = [ticket(i, f"c{i}", frustration="low", escalation=False, escalation_signals=[], churn_risk=0.1)
+            for i in range(50)]
+    angry = [ticket(100, "angry", frustration="high", escalation=True, escalation_signals=["strong_negative"],
+                    churn_risk=0.3),
+             ticket(101, "refund", frustration="high", escalation=True,
+                    escalation_signals=["strong_negative", "refund_chargeback"], churn_risk=0.3),
+             ticket(102, "flagged", frustration="critical", escalation=True, escalation_signals=[], churn_risk=0.3)]
+    risk = customers_at_risk(pd.DataFrame(calm + angry)).set_index("customer_id")
+    assert set(risk.index) == {"refund", "flagged"}
+    assert risk.loc["refund", "reason"] == "1 ticket this week; 1 frustrated; escalation: refund chargeback, strong negative"
+
+
 def test_at_risk_without_triage_columns_uses_volume_only() -> None:
     rows = [ticket(i, f"c{i}") for i in range(50)] + [ticket(100 + k, "busy") for k in range(5)]
     frame = pd.DataFrame(rows)

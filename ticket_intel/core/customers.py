@@ -14,7 +14,9 @@ columns are present, its per-ticket judgements:
   someone who writes 7 a week every week (a tracker's prolific reporter, an account's busy admin)
   has a normal week, where a customer who wrote none before has an unusual one;
 - *frustration*: tickets whose `frustration` is high or critical;
-- *escalation*: tickets with `escalation` true or any `escalation_signals`;
+- *escalation*: tickets with an escalation signal other than the customer's mood (`MOOD_SIGNALS`:
+  strong negative words make the frustration, and counted again they made every angry tweet a
+  customer at risk: 149 of twcs' 225), or `escalation` true with no signal named;
 - *churn*: tickets whose `churn_risk` is flagged (true, high/critical, or a score >= 0.5).
 
 A customer is at risk when triage flagged churn, when the volume alone is unusual, or when
@@ -40,6 +42,9 @@ AFFECTED_COLUMNS = ["theme_id", "customer_id", "account_id", "plan", "monthly_re
                     "first_ticket_at", "last_ticket_at"]
 RISK_COLUMNS = ["customer_id", "account_id", "plan", "monthly_revenue", "tickets", "frustrated", "escalated",
                 "escalation_signals", "churn_flagged", "evidence", "reason"]
+
+
+MOOD_SIGNALS = frozenset({"strong_negative"})  # escalation signals that are the frustration itself
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,8 @@ def _per_ticket(tickets: pd.DataFrame, settings: RiskSettings) -> pd.DataFrame:
     churn = tickets["churn_risk"] if "churn_risk" in tickets else pd.Series([None] * n, index=tickets.index)
     return tickets.assign(
         frustrated=frustration.map(lambda v: isinstance(v, str) and v.strip().lower() in FRUSTRATED),
-        escalated=signals.map(bool) | escalation, signals=signals,
+        escalated=signals.map(lambda s: bool(set(s) - MOOD_SIGNALS)) | (escalation & signals.map(lambda s: not s)),
+        signals=signals,
         churn_flagged=churn.map(lambda v: _flagged(v, settings.churn_score)))
 
 
