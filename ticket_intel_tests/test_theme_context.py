@@ -102,7 +102,8 @@ def test_markdown_report_gains_the_sections_and_card_findings() -> None:
     assert "- **T3** (`T3`): Fix in 4.1: fixed (10.0/week before" in md
     assert "- **Payment declined · card** (`T1`): 62% Enterprise vs 18% of all tickets, p = 0.0004" in md
     assert ("- **T3** (`T3`): 2 customers (1 enterprise, 1 no plan); fixed in 4.1: tell them; most revenue: c1 "
-            "(enterprise, 9,000/month), c2 · `ticket-intel export --customers --theme T3 --week 2026-11-16`") in md
+            "(enterprise, 9,000/month), c2 · every customer since it began: `ticket-intel export --customers --theme T3`"
+            ) in md
     assert "- c9 (enterprise): 6 tickets this week (typical: 1.1); 2 frustrated" in md
     # the group names its ranked members ("Package: 3 themes, 23 tickets" named none; new-user review)
     assert "- Cards: 4 themes, 73 tickets: Payment declined · card\n" in md
@@ -180,6 +181,16 @@ def test_without_revenue_the_first_customers_to_tell_are_those_who_filed_most() 
     with_revenue = customers.assign(monthly_revenue=[float("nan"), 50.0])
     closing = report_sections(themes, [], pd.DataFrame(), with_revenue, pd.DataFrame(), [], False)
     assert "; most revenue: alice" in report.render_markdown({**context(), "closing": closing})
+    # A fixed theme's customers to tell are everyone who reported it, not the window's: the command
+    # named for it exports the theme's whole history (its earliest reporters needed `--theme T` alone).
+    fixed = [{**themes[0], "fix_status": "fixed", "fix_release": "2.1", "fix_note": "fixed in 2.1"}]
+    closing = report_sections(fixed, [], pd.DataFrame(), customers, pd.DataFrame(), [], False)
+    md = report.render_markdown({**context(), "closing": closing, "warehouse_flag": " --warehouse /srv/w.duckdb"})
+    assert ("fixed in 2.1: tell them; most tickets: alice, bob · every customer since it began: `ticket-intel export "
+            "--customers --theme T1 --warehouse /srv/w.duckdb`") in md
+    html = report.render_html({**context(), "closing": closing, "warehouse_flag": ""}, {})
+    assert ("every customer since it began: <code class=\"cmd\"><span>ticket-intel</span> <span>export</span> "
+            "<span>--customers</span> <span>--theme</span> <span>T1</span></code>") in html
     # Small-team review: with one ticket each, "most tickets" named three customers of one ticket each.
     closing = report_sections(themes, [], pd.DataFrame(), customers.assign(tickets=1), pd.DataFrame(), [], False)
     assert "; for example: alice, bob" in report.render_markdown({**context(), "closing": closing})
