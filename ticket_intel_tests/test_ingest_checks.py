@@ -127,6 +127,22 @@ def test_sound_records_set_aside_are_no_rejection_rate(tiny_inbox):
     assert "| a\\_earlier.json | zendesk | 0 | 0 | 0 | 1 |" in meta["files"].value  # escaped: `_` is emphasis
 
 
+def test_the_ui_s_files_table_says_which_rows_were_skipped():
+    """The run's line said Swift's 4,683 skipped rows were the swift-ci bot's; the UI's table showed 4683."""
+    from ticket_intel.core.sources import SET_ASIDE
+    from ticket_intel.defs.ingest import _files_table
+
+    files = pd.DataFrame([{"source_file": "/in/swiftlang_swift.csv", "profile": "github_issues", "accepted": 8369,
+                           "rejected": 0, **dict.fromkeys(SET_ASIDE, 0), "skipped": 4683,
+                           "skipped_kinds": '{"bot:swift-ci": 4683}', "repeated": 0, "out_of_range": 0, "error": None},
+                          {"source_file": "/in/old.csv", "profile": "twcs", "accepted": 1, "rejected": 0,
+                           **dict.fromkeys(SET_ASIDE, 0), "skipped": 7, "skipped_kinds": None, "repeated": 0,
+                           "out_of_range": 0, "error": None}])
+    table = _files_table(files)
+    assert "| 4683 written by bots (swift-ci) |" in table
+    assert "| 7 not tickets (replies, " in table  # written before the kinds were counted
+
+
 def test_an_unreadable_export_is_named_by_a_check(tiny_inbox):
     """A file no profile reads counted as one rejected record among thousands, and every check stayed
     green; an accounts file's rows counted among the ticket records the rate is a share of."""

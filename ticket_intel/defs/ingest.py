@@ -26,7 +26,14 @@ from ticket_intel.core.product_inputs import (
 )
 from ticket_intel.core.report import md_escape
 from ticket_intel.core.retention import count_by_weeks, kept_files, retention_message, retired_week_message
-from ticket_intel.core.sources import SET_ASIDE, file_summary, load_mappings, set_aside_of, whole_reads
+from ticket_intel.core.sources import (
+    SET_ASIDE,
+    file_summary,
+    load_mappings,
+    set_aside_of,
+    skipped_summary,
+    whole_reads,
+)
 from ticket_intel.core.sources.accounts import ACCOUNTS
 from ticket_intel.core.sources.zones import local_zone
 from ticket_intel.defs.partitions import week_facts, weekly, weekly_asset, weeks_of
@@ -206,12 +213,19 @@ def side_input_writes(inputs: ProductInputs, run_id: str) -> list[Replace]:
 
 
 def _files_table(files: pd.DataFrame) -> str:
-    """Each file's counts as Markdown; names and errors escaped: a file named `a|b.csv` shifted its row."""
+    """Each file's counts as Markdown; names and errors escaped: a file named `a|b.csv` shifted its row.
+    Its skipped rows say which they were, as the command line does (`skipped_summary`): the UI showed
+    Swift's 4,683 as a number, where `ticket-intel run` said they were the swift-ci bot's."""
     lines = [f"| file | profile | accepted | rejected | {' | '.join(n for _, n in SET_ASIDE.values())} | skipped "
              "| repeated | out of range | error |", "|---|---|---:|---:|" + "---:|" * len(SET_ASIDE) + "---:|---:|---:|---|"]
     for f in files.itertuples():
         aside = list(set_aside_of(f).values())
         lines.append(f"| {md_escape(Path(f.source_file).name)} | {md_escape(f.profile or '–')} | {f.accepted} | "
-                     f"{f.rejected - sum(aside)} | {' | '.join(map(str, aside))} | {f.skipped} | {f.repeated} | "
+                     f"{f.rejected - sum(aside)} | {' | '.join(map(str, aside))} | {_skipped(f)} | {f.repeated} | "
                      f"{f.out_of_range} | {md_escape(f.error or '')} |")
     return "\n".join(lines)
+
+
+def _skipped(f: Any) -> str:
+    said = skipped_summary(f.skipped, getattr(f, "skipped_kinds", None))
+    return md_escape("; ".join(said)) if said else str(f.skipped)
