@@ -321,6 +321,9 @@ def test_a_loose_theme_says_its_label_names_a_minority_of_its_tickets(share, loo
     for text in (report.render_html(page, {}), report.render_markdown(page)):
         assert ("A loose theme: its leading words (payment declined, card, checkout) are in 20% of its tickets"
                 in text) is loose
+    # the top table says why a loose theme ranks below themes of lower impact (its card is further down)
+    assert (f"card</bdi></a><div class=\"muted\">{report.LOOSE_RANK}</div></td>" in report.render_html(page, {})) is loose
+    assert (f"| 1 | Payment declined · card ({report.LOOSE_RANK}) |" in report.render_markdown(page)) is loose
 
 
 def test_markdown_escapes_ticket_and_label_text():

@@ -115,6 +115,11 @@ def holding_text(overview: Mapping[str, Any], span: int, span_tickets: int) -> s
     return f"{held} · {plural(int(overview.get('outlier_tickets') or 0), 'ticket')} in no theme{this_week}"
 
 
+# Beside a loose theme in the top table: ranked by impact, Next.js's "CSS · edge" (impact 96) read as
+# eleventh below themes of 32, the card that says why far below.
+LOOSE_RANK = "loose: ranked after the themes that are not"
+
+
 def loose_note(summary: Mapping[str, Any]) -> str | None:
     """Why a loose theme's label should be read with its examples (`rank.is_loose`), else None."""
     share, terms = summary.get("described_share"), list(summary.get("terms", []))[:LEAD_TERMS]
@@ -477,7 +482,8 @@ def build_context(
     span = ranked_weeks(everything[0]) if everything else 1
     return {
         "week": week, "week_span": week_span(week), "overview": {**overview, "tickets_prev_week": prev},
-        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit, "taxonomy_file": taxonomy_file, "language_note": unread, "mostly_unread": mostly_unread,
+        "taxonomy_note": note, "taxonomy_poor_fit": poor_fit, "taxonomy_file": taxonomy_file, "loose_rank": LOOSE_RANK,
+        "language_note": unread, "mostly_unread": mostly_unread,
         "period_note": period_note(week, span), "ranked_span": span,
         "vs_last_week": vs_last_week(int(overview["tickets"]), prev, last_week_gap),
         "holding": holding_text(overview, span, sum(int(t["tickets"]) for t in everything)),
