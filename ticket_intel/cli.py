@@ -35,9 +35,9 @@ from ticket_intel.core import export as export_core
 from ticket_intel.core import quality
 from ticket_intel.core.counts import ranked_weeks
 from ticket_intel.core.product_inputs import releases_from
-from ticket_intel.core.rank import MIN_WEEK_TICKETS, is_unthemed, period_note, several_products
+from ticket_intel.core.rank import MIN_WEEK_TICKETS, is_loose, is_unthemed, period_note, several_products
 from ticket_intel.core.releases import find_release
-from ticket_intel.core.report import paid_text, trend_text
+from ticket_intel.core.report import LOOSE_RANK, paid_text, trend_text
 from ticket_intel.core.review import (
     assignment_text,
     assignment_value,
@@ -686,6 +686,8 @@ def format_themes(frame: pd.DataFrame, fmt: str) -> str:
     if frame.empty:
         return frame.attrs.get("empty_note", "(no ranked themes this week)") + _not_themed_line(frame)
     show = frame.assign(
+        label=[f"{r['label']} ({LOOSE_RANK})" if is_loose(r.get("described_share")) else r["label"]
+               for r in frame.to_dict("records")],  # why it ranks below themes of lower impact
         trend=[trend_text(r) for r in frame.to_dict("records")],
         paid=[paid_text(r, short=True) for r in frame.to_dict("records")],
         examples=frame["example_ticket_ids"].map(lambda ids: ", ".join(ids)),

@@ -511,6 +511,21 @@ def test_the_table_quotes_each_theme_s_first_example(monkeypatch, columns):
     assert max(map(len, table.splitlines())) <= int(columns)
 
 
+@pytest.mark.parametrize("columns", ["300", "80"])
+def test_the_table_says_why_a_loose_theme_ranks_below_themes_of_lower_impact(monkeypatch, columns):
+    """Next.js's 2023-09-18: "CSS · edge", impact 96, printed eleventh below a theme of 32, its reason
+    (its label names a minority of its tickets) only in the report's card."""
+    monkeypatch.setenv("COLUMNS", columns)
+    row = {"week_start": "2023-09-18", "theme_id": "T1", "tickets": 9, "customers": 9, "trend": "new",
+           "trend_baseline": None, "paid_share": float("nan"), "severity": "P1", "signal_type": "bug",
+           "example_ticket_ids": ["gh:1"]}
+    frame = pd.DataFrame([{**row, "rank": 1, "label": "Server app router", "impact": 32.0, "described_share": 0.83},
+                          {**row, "rank": 2, "label": "CSS · edge", "impact": 96.0, "described_share": 0.31}])
+    table = " ".join(format_themes(frame, "table").split())
+    assert "CSS · edge (loose: ranked after the themes that are not)" in table
+    assert table.count("loose") == 1
+
+
 def test_the_table_says_which_tickets_are_in_no_ranked_theme_and_why():
     """A third of a week in other languages was left out of the table without a word (messy-exports review)."""
     frame = pd.DataFrame([{"week_start": dt.date(2026, 11, 16), "rank": 1, "theme_id": "T1", "label": "x",

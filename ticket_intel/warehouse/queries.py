@@ -414,6 +414,8 @@ _RANKED_THEMES = """SELECT week_start, rank, theme_id, label, tickets, ranked_we
                                parent, parent_id, review_status,
                                (SELECT c.summarizer FROM marts.cluster_summaries c
                                  WHERE c.week_start = r.week_start AND c.theme_id = r.theme_id) AS summarizer,
+                               (SELECT c.described_share FROM marts.cluster_summaries c
+                                 WHERE c.week_start = r.week_start AND c.theme_id = r.theme_id) AS described_share,
                                coalesce((SELECT list({'field': s.field, 'value': s.value, 'share': s.share,
                                                       'baseline_share': s.baseline_share, 'p_value': s.p_value,
                                                       'scope': s.scope}
@@ -425,7 +427,8 @@ _RANKED_THEMES = """SELECT week_start, rank, theme_id, label, tickets, ranked_we
 
 
 def ranked_themes(con: duckdb.DuckDBPyConnection, week: date) -> pd.DataFrame:
-    """The week's ranking with each theme's findings and who wrote its summary (`summarizer`);
+    """The week's ranking with each theme's findings, who wrote its summary (`summarizer`) and the share
+    of its tickets its label's words are in (`described_share`: under `LOOSE_SHARE`, a loose theme);
     `segments` per theme as the JSON contract has them (`{field, value, share, baseline_share,
     p_value, scope}`, strongest first)."""
     return read(con, _RANKED_THEMES, [week])
