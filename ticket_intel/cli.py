@@ -597,12 +597,26 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
         if (cut := wh.cut_week(con)) is not None and cut.week == week:  # it said "no data" of a week the run left out
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: the run left it out, as "
                                   f"{runner.left_out(cut)}")
+        if week < first and (held := wh.inbox_weeks(con).get(week)):  # it said only "it holds 2020-11-02..."
+            raise access.NotFound(f"no data for the week of {week} in {warehouse}: {_not_taken_in(warehouse, week, held, last)}; "
+                                  f"it holds {first}..{last}")
         if first < week < last:  # "it holds 2015-11-02..2024-09-23" of 2015-11-16 read as a contradiction
             before, after = wh.weeks_around(con, week)
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: no ticket that week (a quiet week "
                                   f"of the exports); the nearest weeks with data are {before} and {after}")
         raise access.NotFound(f"no data for the week of {week} in {warehouse}; it holds {first}..{last}")
     return week or last
+
+
+def _not_taken_in(warehouse: Path, week: date, held: int, last: date) -> str:
+    """Why the inbox's `held` tickets of a week before the warehouse's first are not in it, and the run
+    that takes them in: Next.js's 9 issues of 2019-07..2020-09 fell before the partitions its first run chose."""
+    start = runner.partitions_start_of(warehouse)
+    taken = f"no run took in the inbox's {plural(held, 'ticket')} of that week"
+    if week < start:
+        return (f"{taken}, which {'falls' if held == 1 else 'fall'} before the partitions start {start}; "
+                f"`{runner.PARTITIONS_START}={week} {runner.run_command(warehouse)}` takes {'it' if held == 1 else 'them'} in")
+    return f"{taken}; `{runner.run_command(warehouse, f'--weeks {week}..{last}')}` takes {'it' if held == 1 else 'them'} in"
 
 
 def chosen_week(warehouse: Path, week: date | None) -> date:

@@ -130,6 +130,22 @@ def cut_week(stage: Stage) -> CutWeek | None:
     return cut_short(stage.latest_weeks_offsets(settings.number("TICKET_INTEL_WINDOW_WEEKS")))
 
 
+def partitions_start_of(warehouse: Path) -> date:
+    """The first weekly partition of this warehouse's runs, as `configure` sets it (configured, else
+    recorded by its first run), without pointing the process at it."""
+    record = settings.dagster_home(warehouse) / PARTITIONS_RECORD
+    recorded = record.exists() and not settings.is_chosen(PARTITIONS_START)
+    return date.fromisoformat(record.read_text(encoding="utf-8").strip() if recorded else settings.value(PARTITIONS_START))
+
+
+def run_command(warehouse: Path, options: str = "") -> str:
+    """`ticket-intel run` as a hint gives it, with this warehouse and the inbox its runs read (recorded by
+    `configure`; `--inbox` is required): "ticket-intel run --weeks …" alone is a usage error."""
+    record = settings.dagster_home(warehouse) / INBOX_RECORD
+    inbox = record.read_text(encoding="utf-8").strip() if record.exists() else "DIR"
+    return f"ticket-intel run --inbox {shlex.quote(inbox)} {target.cli_flag(warehouse)}{f' {options}' if options else ''}"
+
+
 def left_out(cut: CutWeek) -> str:
     """Why a run leaves out a week its export cut short, and when to run it."""
     return (f"its export stopped before the week ended ({cut.ends()}); run it with `ticket-intel run --weeks "

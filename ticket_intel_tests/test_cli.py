@@ -1623,6 +1623,31 @@ def test_a_quiet_week_inside_the_warehouse_s_weeks_says_so(tmp_path):
     assert outside.exit_code == 66 and outside.stderr.endswith("; it holds 2015-11-02..2024-09-23\n"), outside.stderr
 
 
+def test_a_week_before_the_warehouse_s_first_with_inbox_tickets_says_which_run_takes_them_in(tmp_path, monkeypatch):
+    """Next.js's issues begin 2019-07-08, but its first run chose partitions from 2020-11-02: `themes --week
+    2019-07-08` said only "no data for the week of 2019-07-08 in w.duckdb; it holds 2020-11-02..2024-09-23"."""
+    monkeypatch.delenv("TICKET_INTEL_PARTITIONS_START", raising=False)
+    path = tmp_path / "w.duckdb"
+    home = settings.dagster_home(path)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / runner.PARTITIONS_RECORD).write_text("2020-11-02\n", encoding="utf-8")
+    (home / runner.INBOX_RECORD).write_text("/data/next inbox", encoding="utf-8")
+    with wh.open_warehouse(path) as con:
+        con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2020-11-02', 27), ('2024-09-23', 32)")
+        wh.replace(con, [wh.inbox_weeks_write({dt.date(2019, 7, 8): 1, dt.date(2020, 11, 2): 27}, None, "r")])
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2019-07-08"])
+    assert result.exit_code == 66, result.output
+    assert result.stderr == (
+        f"ticket-intel: error: no data for the week of 2019-07-08 in {path}: no run took in the inbox's 1 ticket of "
+        "that week, which falls before the partitions start 2020-11-02; `TICKET_INTEL_PARTITIONS_START=2019-07-08 "
+        f"ticket-intel run --inbox '/data/next inbox' --warehouse {path}` takes it in; it holds 2020-11-02..2024-09-23\n")
+    (home / runner.PARTITIONS_RECORD).write_text("2019-07-08\n", encoding="utf-8")  # inside, but not run
+    result = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2019-07-08"])
+    assert f"`ticket-intel run --inbox '/data/next inbox' --warehouse {path} --weeks 2019-07-08..2024-09-23`" in result.stderr
+    empty = CliRunner().invoke(main, ["themes", "--warehouse", str(path), "--week", "2019-07-15"])
+    assert empty.stderr.endswith(f"no data for the week of 2019-07-15 in {path}; it holds 2020-11-02..2024-09-23\n")
+
+
 def test_a_week_the_run_left_out_as_cut_short_says_why(tmp_path, monkeypatch):
     """Swift's issues end on Monday 2024-09-30 with 2 of them: the run left the week out and said why,
     and `themes --week 2024-09-30` said only "no data for the week of 2024-09-30 in w.duckdb; it
