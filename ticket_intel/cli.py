@@ -596,7 +596,7 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
     if week is not None and not wh.has_week(con, week):
         if (cut := wh.cut_week(con)) is not None and cut.week == week:  # it said "no data" of a week the run left out
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: the run left it out, as "
-                                  f"{runner.left_out(cut)}")
+                                  f"{runner.left_out(cut, warehouse)}")
         if week < first and (held := wh.inbox_weeks(con).get(week)):  # it said only "it holds 2020-11-02..."
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: {_not_taken_in(warehouse, week, held, last)}; "
                                   f"it holds {first}..{last}")

@@ -139,17 +139,21 @@ def partitions_start_of(warehouse: Path) -> date:
 
 
 def run_command(warehouse: Path, options: str = "") -> str:
-    """`ticket-intel run` as a hint gives it, with this warehouse and the inbox its runs read (recorded by
-    `configure`; `--inbox` is required): "ticket-intel run --weeks …" alone is a usage error."""
-    record = settings.dagster_home(warehouse) / INBOX_RECORD
-    inbox = record.read_text(encoding="utf-8").strip() if record.exists() else "DIR"
+    """`ticket-intel run` as a hint gives it, with this warehouse and the inbox its runs read (configured,
+    else recorded by `configure`; `--inbox` is required): "ticket-intel run --weeks …" alone is a usage error."""
+    record, chosen = settings.dagster_home(warehouse) / INBOX_RECORD, settings.is_chosen("TICKET_INTEL_INBOX")
+    inbox = (settings.value("TICKET_INTEL_INBOX") if chosen else
+             record.read_text(encoding="utf-8").strip() if record.exists() else "DIR")
     return f"ticket-intel run --inbox {shlex.quote(inbox)} {target.cli_flag(warehouse)}{f' {options}' if options else ''}"
 
 
-def left_out(cut: CutWeek) -> str:
-    """Why a run leaves out a week its export cut short, and when to run it."""
-    return (f"its export stopped before the week ended ({cut.ends()}); run it with `ticket-intel run --weeks "
-            f"{cut.week}` once the export covers it")
+def left_out(cut: CutWeek, warehouse: Path | None = None) -> str:
+    """Why a run leaves out a week its export cut short, and the run that runs it once it is over: of
+    `warehouse`, by default the configured one ("`ticket-intel run --weeks 2024-09-30`" was a usage
+    error, `--inbox` missing, and named no warehouse)."""
+    where = Path(settings.value("TICKET_INTEL_WAREHOUSE")) if warehouse is None else warehouse
+    return (f"its export stopped before the week ended ({cut.ends()}); run it with "
+            f"`{run_command(where, f'--weeks {cut.week}')}` once the export covers it")
 
 
 def configured_inbox_weeks(inbox: Path) -> InboxWeeks:

@@ -1666,6 +1666,7 @@ def test_a_week_the_run_left_out_as_cut_short_says_why(tmp_path, monkeypatch):
     for name, value in (("TICKET_INTEL_INBOX", inbox), ("TICKET_INTEL_WAREHOUSE", path), ("DAGSTER_HOME", tmp_path / "home")):
         monkeypatch.setenv(name, str(value))
     (tmp_path / "home").mkdir()
+    (settings.dagster_home(path) / runner.INBOX_RECORD).write_text(str(inbox), encoding="utf-8")  # as `run` records it
     with wh.open_warehouse(path) as con:  # as a run of the weeks before left it
         con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 14), ('2026-11-09', 14)")
     with dg.instance_for_test(temp_dir=str(tmp_path / "home")) as instance:
@@ -1678,7 +1679,8 @@ def test_a_week_the_run_left_out_as_cut_short_says_why(tmp_path, monkeypatch):
     assert result.stderr == (
         f"ticket-intel: error: no data for the week of 2026-11-16 in {path}: the run left it out, as its export "
         "stopped before the week ended (the inbox's tickets end on Mon 2026-11-16 14:24, where a usual week has 7% "
-        "of its tickets); run it with `ticket-intel run --weeks 2026-11-16` once the export covers it\n"), result.stderr
+        f"of its tickets); run it with `ticket-intel run --inbox {inbox} --warehouse {path} --weeks 2026-11-16` once the "
+        "export covers it\n"), result.stderr
 
 
 def test_the_command_list_says_what_erase_does():
