@@ -140,11 +140,14 @@ def partitions_start_of(warehouse: Path) -> date:
 
 def run_command(warehouse: Path, options: str = "") -> str:
     """`ticket-intel run` as a hint gives it, with this warehouse and the inbox its runs read (configured,
-    else recorded by `configure`; `--inbox` is required): "ticket-intel run --weeks …" alone is a usage error."""
-    record, chosen = settings.dagster_home(warehouse) / INBOX_RECORD, settings.is_chosen("TICKET_INTEL_INBOX")
-    inbox = (settings.value("TICKET_INTEL_INBOX") if chosen else
-             record.read_text(encoding="utf-8").strip() if record.exists() else "DIR")
-    return f"ticket-intel run --inbox {shlex.quote(inbox)} {target.cli_flag(warehouse)}{f' {options}' if options else ''}"
+    else recorded by `configure`; `--inbox` is required): "ticket-intel run --weeks …" alone is a usage
+    error. A DuckLake is named `W`: its URL may hold a password, and its instance is wherever DAGSTER_HOME says."""
+    lake = target.is_lake_target(str(warehouse))
+    record = None if lake else settings.dagster_home(warehouse) / INBOX_RECORD
+    inbox = (settings.value("TICKET_INTEL_INBOX") if settings.is_chosen("TICKET_INTEL_INBOX") else
+             record.read_text(encoding="utf-8").strip() if record is not None and record.exists() else "DIR")
+    where = "--warehouse W" if lake else target.cli_flag(warehouse)
+    return f"ticket-intel run --inbox {shlex.quote(inbox)} {where}{f' {options}' if options else ''}"
 
 
 def left_out(cut: CutWeek, warehouse: Path | None = None) -> str:

@@ -345,6 +345,11 @@ def test_a_week_too_small_to_rank_is_told_of_earlier_weeks_only_when_they_reach_
     assert warning.endswith(f"running the window's 25 earlier tickets of the inbox with this week (`TICKET_INTEL_"
                             f"PARTITIONS_START={WEEK - timedelta(weeks=3)} ticket-intel run --weeks "
                             f"{WEEK - timedelta(weeks=3)}..{WEEK}`) may rank some"), warning
+    # the run named as it works: `--inbox` is required, and the warehouse is this one (Next.js' review)
+    named = RankSettings(partitions_start=WEEK, run="ticket-intel run --inbox /in --warehouse /w.duckdb")
+    warning = rank_week(make_context(WEEK, 8, outliers, ReviewState(), inbox_counts=enough), summaries(),
+                        named).overview["warning"]
+    assert "ticket-intel run --inbox /in --warehouse /w.duckdb --weeks" in warning, warning
 
 
 def test_the_first_week_of_data_compares_with_nothing():

@@ -94,6 +94,7 @@ class RankSettings:
     plans: PlanPolicy = field(default_factory=_default_plans)
     trend_baseline_weeks: int = 4
     partitions_start: date | None = None  # the first week a run can run (TICKET_INTEL_PARTITIONS_START)
+    run: str = "ticket-intel run"  # the run a hint names, with its inbox and warehouse (`runner.run_command`)
 
 
 @dataclass
@@ -492,7 +493,7 @@ def _more_tickets(ctx: WeekContext, held: int, begins: date, settings: RankSetti
     if begins <= ctx.weeks[0]:
         return f"a longer TICKET_INTEL_WINDOW_WEEKS (now {len(ctx.weeks)})"
     if ctx.inbox_counts is None:
-        return ("running the inbox's earlier weeks if it has any (`ticket-intel run --weeks`; the warehouse's tickets "
+        return (f"running the inbox's earlier weeks if it has any (`{settings.run} --weeks`; the warehouse's tickets "
                 f"begin in the week of {begins})")
     earlier = {w: n for w, n in ctx.inbox_counts.items() if ctx.weeks[0] <= w < begins}
     if not earlier or held + sum(earlier.values()) < settings.min_week_tickets:
@@ -500,7 +501,7 @@ def _more_tickets(ctx: WeekContext, held: int, begins: date, settings: RankSetti
     first = min(earlier)
     start = f"TICKET_INTEL_PARTITIONS_START={first} " if settings.partitions_start and first < settings.partitions_start else ""
     return (f"running the window's {plural(sum(earlier.values()), 'earlier ticket')} of the inbox with this week "
-            f"(`{start}ticket-intel run --weeks {first}..{ctx.week}`)")
+            f"(`{start}{settings.run} --weeks {first}..{ctx.week}`)")
 
 
 def _no_more(ctx: WeekContext, held: int, begins: date, settings: RankSettings) -> str:

@@ -2,11 +2,15 @@
 what the loop knows of each (core/findings.py); the week's theme counts are persisted here, once,
 for every later reader."""
 
+from dataclasses import replace
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 import numpy as np
 import pandas as pd
 
+from ticket_intel import runner
 from ticket_intel import warehouse as wh
 from ticket_intel.core import families
 from ticket_intel.core.context import WeekContext
@@ -82,6 +86,7 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
                   embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig,
                   triage_config: TriageConfig):
     settings, judged, alerting = ranking.settings(), findings.settings(alerts), alerts.settings(ranking)
+    settings = replace(settings, run=runner.run_command(Path(warehouse.database)))  # what a too-small week is told
     escalation = triage_config.escalation_rules()
     with warehouse.connect() as con:
         inputs, too_few = product_inputs(con, embedding), {}
