@@ -729,3 +729,14 @@ def test_the_minimum_holds_for_the_tickets_a_theme_shows_not_those_hysteresis_ke
     small = result.not_a_theme.set_index("theme_id")
     assert small.loc["N", "tickets"] == 4 and "a theme needs 5 tickets" in small.loc["N", "reason"]
     assert len(small.loc["N", "ticket_ids"]) == 4  # the tickets it counts (the re-verification: 4 said, 5 listed)
+
+
+def test_a_run_says_once_which_weeks_were_ranked_over_several():
+    """Next.js's run printed "2020-11-16: too few tickets to rank the week alone; ranked over the 2 weeks
+    from 2020-11-09" and 23 more lines like it, one per week, in the middle of its output."""
+    from ticket_intel.defs.ranking import ranked_over
+
+    assert ranked_over({date(2020, 11, 30): 2, date(2020, 11, 16): 2}) == (
+        "2 weeks with too few tickets to rank alone, each ranked over the 2 weeks ending with it: 2020-11-16, 2020-11-30")
+    assert ranked_over({date(2022, 10, 10): 3, date(2022, 10, 3): 2}).startswith(
+        "2 weeks with too few tickets to rank alone, each ranked over the 2 to 3 weeks ending with it: 2022-10-03")

@@ -3,6 +3,7 @@ what the loop knows of each (core/findings.py); the week's theme counts are pers
 for every later reader."""
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -21,6 +22,7 @@ from ticket_intel.core.product_inputs import articles_from, releases_from
 from ticket_intel.core.rank import Ranking, RankSettings, rank_week
 from ticket_intel.core.report import md_escape, trend_text
 from ticket_intel.core.triage_rules import Escalation
+from ticket_intel.core.vocabulary import plural
 from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import (
     AlertConfig,
@@ -73,6 +75,17 @@ def _top_table(ranked: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def ranked_over(spans: dict[date, int]) -> str:
+    """The weeks too small to rank alone, each ranked over `spans[week]` weeks, in one line a run: Next.js's
+    run printed "2020-11-16: too few tickets to rank the week alone; ranked over the 2 weeks from
+    2020-11-09" and 23 more lines like it."""
+    weeks, counts = sorted(spans), sorted(set(spans.values()))
+    over = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
+    listed = ", ".join(str(w) for w in weeks)
+    return (f"{plural(len(weeks), 'week')} with too few tickets to rank alone, each ranked over the {over} weeks "
+            f"ending with it: {listed}")
+
+
 @weekly_asset(
     group_name="insight",
     deps=["cluster_summaries", "ticket_clusters", "ticket_triage", "raw_tickets", "taxonomy", "theme_reviews"],
@@ -89,7 +102,7 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
     settings = replace(settings, run=runner.run_command(Path(warehouse.database)))  # what a too-small week is told
     escalation = triage_config.escalation_rules()
     with warehouse.connect() as con:
-        inputs, too_few = product_inputs(con, embedding), {}
+        inputs, too_few, spans = product_inputs(con, embedding), {}, {}
         for week in weeks_with_tickets(context, con):
             ctx, _ = families.with_born_apart(warehouse.week_context(con, week, context.run.run_id, WINDOW_WEEKS),
                                               alerting)  # a piece born apart is new, as its alert says
@@ -97,8 +110,7 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
             if result.overview["warning"]:
                 too_few[week] = result.overview["warning"]
             elif len(result.weeks) > 1:
-                context.log.info(f"{week}: too few tickets to rank the week alone; ranked over the "
-                                 f"{len(result.weeks)} weeks from {result.weeks[0]}")
+                spans[week] = len(result.weeks)
             week_facts(context, week, {
                 "themes": dg.MetadataValue.int(len(result.ranked)),
                 "not_a_theme": dg.MetadataValue.int(len(result.not_a_theme)),
@@ -106,6 +118,8 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
                 "ranked_weeks": dg.MetadataValue.int(len(result.weeks)),  # more than 1: a small queue's last weeks
                 "top_themes": dg.MetadataValue.md(_top_table(result.ranked) if len(result.ranked) else "No ranked themes."),
             })
+    if spans:
+        context.log.info(ranked_over(spans))
     if too_few:  # once a run: a small queue's year of weeks logged the same warning 52 times
         weeks = sorted(too_few)
         some = f"{weeks[0]}: " if len(weeks) == 1 else f"{len(weeks)} weeks, {weeks[0]}..{weeks[-1]}, ranked no themes; {weeks[-1]}: "
