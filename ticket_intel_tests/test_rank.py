@@ -688,6 +688,26 @@ def test_the_trend_baseline_is_the_last_four_weeks_and_a_theme_born_in_the_ranke
     assert len(result.weeks) == 3 and result.ranked.set_index("theme_id").loc["A", "trend"] == "new"
 
 
+def test_a_theme_the_clustering_re_formed_is_not_new():
+    """Next.js' "Build · error" (2023-09-18) was born in a refit with 16 issues after weeks of 3, 5, 10,
+    11, 4 and 4 of its tickets, and its card read "new · 0 last week" beside a spike alert against 5.7 a
+    week: an issue that was theme-sized before reads against those weeks, as its spike test does. A
+    theme whose earlier tickets never made a theme's worth in a week is new."""
+    def born(history: list[int]) -> pd.Series:
+        rows = [tickets("C", 30, 30, start=900)]
+        for k, n in enumerate(reversed(history), start=1):
+            rows.append(tickets("A", n, n, week=WEEK - timedelta(weeks=k), start=100 * k))
+            rows.append(tickets("C", 30, 30, week=WEEK - timedelta(weeks=k), start=1000 + 100 * k))
+        ctx = make_context(WEEK, 8, frame(*rows, tickets("A", 16, 16)), ReviewState(), first_seen={"A": WEEK},
+                           origins={"A": "new"}, tracking_start=WEEK - timedelta(weeks=7))
+        return rank_week(ctx, summaries(("A", "P2", "bug"), ("C", "P4", "other"))).ranked.set_index("theme_id").loc["A"]
+
+    reformed = born([3, 5, 4, 6, 4, 4, 5])
+    assert (reformed["trend"], reformed["trend_baseline"]) == ("rising", 4.75)  # its last 4 weeks: 6, 4, 4, 5
+    trickle = born([1, 0, 2, 1, 0, 2, 1])
+    assert trickle["trend"] == "new" and pd.isna(trickle["trend_baseline"])
+
+
 def test_on_equal_impact_more_tickets_rank_first_and_one_week_needs_no_period_note():
     data = frame(tickets("A", 10, 5), tickets("B", 5, 5), tickets("C", 30, 30))
     ranked = rank_week(context(data), summaries(("A", "P2", "bug"), ("B", "P2", "bug"), ("C", "P4", "other"))).ranked

@@ -57,7 +57,7 @@ import pandas as pd
 from scipy.stats import nbinom, poisson
 
 from ticket_intel.core import counts as tc
-from ticket_intel.core.context import WeekContext, baseline_weeks
+from ticket_intel.core.context import WeekContext
 from ticket_intel.core.subgroups import NEW_GROUP
 
 SPIKE = "volume_spike"
@@ -325,16 +325,11 @@ def event_start(flags: Sequence[bool]) -> int | None:
 
 
 def _history(ctx: WeekContext, theme_id: str, settings: AlertSettings) -> list[date]:
-    """The theme's eligible weeks (`WeekContext.baseline_weeks`), but all the window's weeks of data for a
-    theme the clustering re-formed: born `new` where its tickets were already theme-sized in an earlier
-    week (`_sized_before`, which makes it not new), the pattern was there all along and those weeks are
-    its history (Next.js' 'Edge · memory', 15 tickets at its birth after 8, 9, 8, 5, 3 and 1, raised
-    nothing). A new group is not re-formed: its test found its tickets unlike the earlier ones."""
-    born = ctx.births.get(theme_id)
-    if born is None or ctx.origins.get(theme_id) != "new" or \
-            not _sized_before(ctx.counts, theme_id, [w for w in ctx.data_weeks if w < born], settings):
-        return ctx.baseline_weeks(theme_id)
-    return baseline_weeks(ctx.week, ctx.data_weeks, None)
+    """The theme's eligible weeks (`WeekContext.history_weeks`): all the window's weeks of data for a
+    theme the clustering re-formed, the pattern there all along (Next.js' 'Edge · memory', 15 tickets
+    at its birth after 8, 9, 8, 5, 3 and 1, raised nothing). A new group is not re-formed: its test
+    found its tickets unlike the earlier ones."""
+    return ctx.history_weeks(theme_id, settings.new_min_tickets, settings.new_min_customers)
 
 
 def _spike(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSettings,

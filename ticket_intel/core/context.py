@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.counts import customer_key, queue_counts, theme_week_counts
+from ticket_intel.core.counts import customer_key, queue_counts, series, theme_week_counts
 from ticket_intel.core.rates import first_week_partial, implausibly_few
 from ticket_intel.core.review import ReviewState, canonical_themes
 from ticket_intel.core.theme_triage import attach_triage
@@ -100,6 +100,25 @@ class WeekContext:
 
     def baseline_weeks(self, theme_id: str) -> list[date]:
         return baseline_weeks(self.week, self.data_weeks, self.births.get(theme_id))
+
+    def reformed(self, theme_id: str, min_tickets: int, min_customers: int) -> bool:
+        """Whether a theme born `new` holds tickets that were theme-sized (`min_tickets` from
+        `min_customers`) in a week of the window before its birth: the clustering re-formed an issue
+        that was there all along, so it is not new, and those weeks are its history (Next.js' "Build ·
+        error", born with 16 tickets after weeks of 3, 5, 10, 11, 4 and 4, read "new")."""
+        born = self.births.get(theme_id)
+        if born is None or self.origins.get(theme_id) != "new":
+            return False
+        earlier = [w for w in self.data_weeks if w < born]
+        tickets, customers = series(self.counts, theme_id, earlier), series(self.counts, theme_id, earlier, "customers")
+        return any(t >= min_tickets and c >= min_customers for t, c in zip(tickets, customers, strict=True))
+
+    def history_weeks(self, theme_id: str, min_tickets: int, min_customers: int) -> list[date]:
+        """The weeks a theme's counts are judged against: its baseline weeks, or all the window's weeks
+        of data before this one for a theme the clustering re-formed (`reformed`)."""
+        if self.reformed(theme_id, min_tickets, min_customers):
+            return baseline_weeks(self.week, self.data_weeks, None)
+        return self.baseline_weeks(theme_id)
 
     def holds_data(self, weeks: Sequence[date]) -> bool:
         """Whether every one of `weeks` holds data (`data_weeks`): a count over a week before the data,

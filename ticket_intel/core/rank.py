@@ -225,7 +225,9 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
     customers = (tc.series(ctx.counts, theme_id, weeks, "customers")[0] if span == 1
                  else tc.customers_over(ctx.window, theme_id, weeks))
     prev = int(sum(tickets[-2 * span:-span])) if known_before else None
-    t = trend(now, _baseline(ctx, theme_id, weeks, settings), ctx.births.get(theme_id) in weeks, span, prior)
+    born_now = ctx.births.get(theme_id) in weeks and not ctx.reformed(theme_id, settings.min_tickets,
+                                                                      settings.min_customers)
+    t = trend(now, _baseline(ctx, theme_id, weeks, settings), born_now, span, prior)
     return {
         "tickets": now, "customers": customers, "ranked_weeks": span,
         "tickets_prev_week": prev, "wow_change": change(now, span, prev, span),
@@ -234,8 +236,10 @@ def _volume(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: Ra
 
 
 def _baseline(ctx: WeekContext, theme_id: str, weeks: Sequence[date], settings: RankSettings) -> list[int]:
-    """The theme's counts in its last `trend_baseline_weeks` baseline weeks before the ranked `weeks`."""
-    earlier = [w for w in ctx.baseline_weeks(theme_id) if w < weeks[0]]
+    """The theme's counts in its last `trend_baseline_weeks` weeks of history before the ranked `weeks`
+    (`WeekContext.history_weeks`: a theme the clustering re-formed is no new one, and reads against
+    the weeks it was there, as its spike test does)."""
+    earlier = [w for w in ctx.history_weeks(theme_id, settings.min_tickets, settings.min_customers) if w < weeks[0]]
     return tc.series(ctx.counts, theme_id, earlier)[-settings.trend_baseline_weeks:]
 
 
