@@ -597,7 +597,7 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
         if (cut := wh.cut_week(con)) is not None and cut.week == week:  # it said "no data" of a week the run left out
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: the run left it out, as "
                                   f"{runner.left_out(cut, warehouse)}")
-        if week < first and (held := wh.inbox_weeks(con).get(week)):  # it said only "it holds 2020-11-02..."
+        if week < first and (held := (wh.inbox_counts(con) or {}).get(week)):  # it said only "it holds 2020-11-02..."
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: {_not_taken_in(warehouse, week, held, last)}; "
                                   f"it holds {first}..{last}")
         if first < week < last:  # "it holds 2015-11-02..2024-09-23" of 2015-11-16 read as a contradiction
