@@ -63,12 +63,21 @@ PARTICLES = frozenset({"de", "da", "del", "della", "di", "do", "dos", "das", "du
                        "ter", "te", "ten", "la", "le", "bin", "ibn", "al", "el", "y", "st"})  # fmt: skip
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# A cue is a word of prose, not a file's extension or a domain's label glued to a word by a dot: "propagate_fixed_
+# sizes.cc Unhandled operator" cued "Unhandled" as the e-mail's "Cc".
+_NOT_IN_FILE_NAME = r"(?<!\w\.)"
 # The alternatives (of these, the weak cues and the introductions) are tried only where a word starts with one
 # of their first letters, or two where the first is a frequent one ("i": "ich", "il", "ik"; the lookahead: keep
 # it in step with them), which keeps the scan of every text as fast as it was with the English cues alone.
 _STRONG_CUES = (
-    r"\b(?=[acdfhmnps]|i[ckl]|je)(?:my name is|my name's|name\s*:|account holder(?: is|:)|card ?holder(?: is|:)|signed,?"
-    r"|(?:mr|mrs|ms|miss|mx|dr|prof)\.?"
+    rf"\b{_NOT_IN_FILE_NAME}(?=[acdfhmnps]|i[ckl]|je)(?:my name is|my name's|account holder(?: is|:)"
+    r"|card ?holder(?: is|:)|signed,?"
+    # A form's label is written "Name:" or opens a line; a lowercase "name:" after other words is a program's
+    # key or prose ("(device: 0, name: Tesla T4, pci bus id", "two metrics with the same name: Dense_xx").
+    r"|(?-i:N(?:ame|AME)|(?<![^\n])name)\s*:"
+    # A title written in capitals needs its dot: "MS Configuration Manager", "MX Master 3S" and "DR site" name a
+    # product or an abbreviation, as "SR-11382" below does.
+    r"|(?-i:[Mm](?:rs?|s|iss|x)|[Dd]r|[Pp]rof)\.?|(?:mrs?|ms|miss|mx|dr|prof)\."
     # the same titles in German, French, Spanish, Italian, Dutch and Portuguese ("Frau Weber", "Mme Dupont",
     # "Sr. García"); an abbreviation needs its dot, so that "SR-11382" or "Sig Sauer" cue nothing
     r"|(?:herrn?|frau|madame|monsieur|mademoiselle|mme|mlle|se(?:ñ|n)or(?:a|ita)?|signor(?:a|ina)?|meneer"
@@ -81,8 +90,11 @@ _STRONG_CUES = (
     # as a first name, as a sign-off's does ("ich bin Jürgen", "soy Lucía"). One scan with the cues above.
     r"|(?P<intro>ich bin|je suis|soy|sono|ik ben|sou))"
 )
+# Introductions: after them a state or a thing ("it's Redundant") is as likely as a name ("it's Louise").
+_INTRODUCTIONS = r"this is|i am|i'm|it's"
+_INTRODUCTION = re.compile(_INTRODUCTIONS, re.IGNORECASE)
 _WEAK_CUES = (
-    r"\b(?=[abcdhirst])(?:this is|i am|i'm|it's|regards,?|thanks,?|thank you,?|cheers,?|best,?|sincerely,?"
+    rf"\b{_NOT_IN_FILE_NAME}(?=[abcdhirst])(?:{_INTRODUCTIONS}|regards,?|thanks,?|thank you,?|cheers,?|best,?|sincerely,?"
     r"|sorry,?|apologies,?|hi,?|hello,?|dear|hey,?|spoke (?:to|with)|talked (?:to|with)|ask(?:ed)?|cc:?)"
 )
 # A cue counts when it ends right before a word (a letter not right after a letter) and starts
@@ -100,6 +112,10 @@ _LABEL_END = re.compile(r"[ \t]*:")
 # GitHub titles end in "- FancyZones", "- Regression", "-Onone", and a German closing is followed by
 # "Kundenservice" as often as by a name.
 _SIGN_OFF = re.compile(r"(?<!\S)[-–—~]\s?(?=[^\W\d_]+[.!]?[ \t]*$)", re.MULTILINE)
+# A dash signs a message: the text before it ends a sentence or speaks as or to a person ("we will look into this
+# for you ~ Vicky"). A bug title says neither, and its last words after a dash name a part or a language: "Chinese
+# Translation issues - General", "Mouse without Borders feature description - German".
+_MESSAGE = re.compile(r"[.!?…](?:\s|$)|\b(?i:i|me|my|we|us|our|you|your)\b")
 _CLOSING_BEFORE = re.compile(rf"(?i)\b(?:{VALEDICTION}|{CLOSING_ELSEWHERE})[ \t]*[,.!]*\s+\Z")
 # A letter str.isupper() could accept: an ASCII capital or any non-ASCII character.
 _CAPITAL = r"[A-Z\x80-\U0010FFFF]"
@@ -184,10 +200,12 @@ def _capitalised(word: str) -> bool:
     return word[0].isupper() and (len(word) == 1 or not word.isupper()) and not _IDENTIFIER.search(word)
 
 
-def _title_cased(text: str, at: int, gaz: Gazetteer) -> bool:
+def _title_cased(text: str, at: int, gaz: Gazetteer, until: int | None = None) -> bool:
     """Whether the line holding text[at] is in title case: its capitals then mark no name ("Swift 6
-    Sendable Key Path Dynamic Member Lookup Regression")."""
-    line = text[text.rfind("\n", 0, at) + 1:(end if (end := text.find("\n", at)) >= 0 else None)]
+    Sendable Key Path Dynamic Member Lookup Regression"). Words from `at` to `until` are left out (a cue
+    and the name after it: "Hi, It's Olga Mensah" is no title)."""
+    first, last = text.rfind("\n", 0, at) + 1, (end if (end := text.find("\n", at)) >= 0 else len(text))
+    line = text[first:last] if until is None else text[first:at] + " " + text[until:last]
     words = [w for w in _WORD.findall(line) if w.casefold() not in gaz.keep]
     return len(words) >= TITLE_CASE_WORDS and all(w[0].isupper() for w in words)
 
@@ -203,7 +221,16 @@ _CAPITAL_START = re.compile(r"[A-Z\x80-\U0010FFFF](?<![^\W\d_].)(?<![^\W\d_]['�
 
 def _words_at(text: str, starts: Iterable[int]) -> list[Word]:
     matches = (_WORD.match(text, i) for i in starts)
-    return [(m.start(), m.end(), m.group()) for m in matches if m is not None]
+    return [(m.start(), m.end(), m.group()) for m in matches if m is not None and not _in_identifier(text, m)]
+
+
+# A digit or underscore glued to a word makes it part of an identifier, a link's slug or a model's code, never a
+# name's word: "https://t.co/0Es97NbnOj Hope" was "NbnOj Hope", "name: Dense_xx Accuracy" and "Tesla T4" went on.
+_IDENTIFIER_CHAR = re.compile(r"[\d_]")
+
+
+def _in_identifier(text: str, word: re.Match[str]) -> bool:
+    return bool(_IDENTIFIER_CHAR.match(text, word.end()) or (word.start() and _IDENTIFIER_CHAR.match(text, word.start() - 1)))
 
 
 def _starts(text: str, gaz: Gazetteer, lowercase: bool) -> list[Word]:
@@ -236,6 +263,8 @@ def _run(text: str, first: Word, gaz: Gazetteer, lower: bool) -> list[Word]:
         folded = word.casefold()
         if folded in gaz.keep:
             break
+        if _in_identifier(text, m):
+            break
         if (lower and folded in gaz.names) or (not lower and _capitalised(word)):
             run.append((m.start(), m.end(), word))
         elif not (not lower and folded in PARTICLES and (n := _WORD.search(text, m.end())) and _capitalised(n.group())):
@@ -267,10 +296,12 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
         prefix += 1
     end = run[prefix][1]
     pair = prefix >= 1 and _in_role(folds, gaz)
-    # In a title-cased line capitals mark no name: a pair there is a known given name and no everyday
-    # word ("Sendable Key Path", "Poor Constant Propagation" are none; "Filed By Lauren Duprat" is one).
-    if pair and not _speaker_label(text, start, end) and _title_cased(text, start, gaz):
-        pair = folds[0] in gaz.first and not any(is_common_word(f) for f in folds[:prefix + 1])
+    # In a title-cased line capitals mark no name: a pair there, or a word after an introduction, is a known
+    # given name and no everyday word ("Sendable Key Path", "Poor Constant Propagation", "Says It's Redundant",
+    # "Unless It's Manually Copied" are none; "Filed By Lauren Duprat" is one).
+    known_given = folds[0] in gaz.first and not any(is_common_word(f) for f in folds[:prefix + 1])
+    if pair and not known_given and not _speaker_label(text, start, end) and _title_cased(text, start, gaz):
+        pair = False
     # Two everyday words ("Star Date", "Will Power") are not a name without a cue; a chat's speaker
     # label ("John Smith: my card ...") is one.
     if pair and (not all(is_common_word(f) for f in folds[:prefix + 1]) or _speaker_label(text, start, end)):
@@ -278,7 +309,12 @@ def _name_at(text: str, first: Word, gaz: Gazetteer, cues: tuple[dict[int, int],
     # After a title an initial is a name's ("Mr. J. Smith"), an everyday word that is no name a job's or a
     # product's ("Sr. Engineer", "MS Office").
     shaped = namey[0] or (strong and len(word) == 1)
-    if shaped and (strong or _cue_before(cues[1], start) or _TRAILING_CUE.match(text, end)):
+    cue = cues[1][start] if _cue_before(cues[1], start) else None
+    weak = cue is not None or _TRAILING_CUE.match(text, end)
+    if (cue is not None and _INTRODUCTION.match(text, cue) and not known_given
+            and _title_cased(text, cue, gaz, run[prefix][1])):
+        weak = False  # the introduction is a word of a title
+    if shaped and (strong or weak):
         return start, run[prefix][1], "cue"
     if start in cues[2] and folds[0] in gaz.first:
         return start, run[prefix][1], "cue"
@@ -352,7 +388,7 @@ def find_names(text: str, gaz: Gazetteer) -> list[tuple[int, int, str]]:
     if not starts:
         return []
     cues = (strong, {m.end(): m.start() for m in _WEAK_CUE.finditer(text)},
-            known_first | {m.end() for m in _SIGN_OFF.finditer(text)})
+            known_first | {m.end() for m in _SIGN_OFF.finditer(text) if _MESSAGE.search(text, 0, m.start())})
     spans: list[tuple[int, int, str]] = []
     for first in starts:
         found = _name_at(text, first, gaz, cues) if not spans or first[0] >= spans[-1][1] else None
