@@ -560,3 +560,12 @@ def test_tags_are_redacted_and_checked_for_surviving_pii():
     assert tags == [["vip", "[EMAIL]"], ["billing"], None]
     leaky = pd.DataFrame({"ticket_id": ["a"], "text": ["ok"], "subject": [None], "tags": [["call 4127 0034 2389 9024"]]})
     assert quality.pii_survivors(leaky).details["tickets_with_pii"] == {"a": ["CARD"]}
+
+
+def test_a_redacted_ticket_keeps_its_text_for_meaning_split_into_phrases():
+    """The summaries read each window ticket's phrases every week; redaction stores them once."""
+    from ticket_intel.core.summarize import _read_phrases, _sentences
+
+    out = redact_tickets(raw_tickets(["Payment declined, email me at ana@example.org", "Hi"]), RedactionSettings())
+    assert [_read_phrases(p, "") for p in out["meaning_phrases"]] == [_sentences(m) for m in out["meaning_text"]]
+    assert ("payment", "declined") in _read_phrases(out["meaning_phrases"][0], "")

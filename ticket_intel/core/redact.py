@@ -40,6 +40,7 @@ from ticket_intel.core.stated_pii import (
     spelled_domain,
     stated_gates,
 )
+from ticket_intel.core.summarize import stored_phrases
 
 ENTITIES = ("EMAIL", "PHONE", "CARD", "IBAN", "SSN", "NATIONAL_ID", "IP_ADDRESS", "URL", "PERSON", "ORDER", "ADDRESS",
             "DATE_OF_BIRTH")
@@ -590,6 +591,7 @@ class _Redacted(NamedTuple):
     subject: str | None
     followup_text: str | None
     meaning_text: str
+    meaning_phrases: str
     pii_found: str
 
 
@@ -600,17 +602,19 @@ def _redact_span(messages: Sequence[Any], subjects: Sequence[Any], later: Sequen
     titles = redact_many([clean_message(s) if isinstance(s, str) else "" for s in subjects], settings)
     follow = redact_many([clean_message(t)[:MAX_TEXT_CHARS] if isinstance(t, str) else "" for t in later],
                          settings) if later is not None else [None] * len(texts)
+    meanings = [meaning_text(red.text, p if isinstance(p, str) else None) for red, p in zip(texts, products, strict=True)]
     return [_Redacted(red.text, title.text if isinstance(s, str) else None,
-                      None if f is None else (f.text or None), meaning_text(red.text, p if isinstance(p, str) else None),
+                      None if f is None else (f.text or None), meaning, stored_phrases(meaning),
                       json.dumps(dict(red.found), sort_keys=True))
-            for red, title, s, f, p in zip(texts, titles, subjects, follow, products, strict=True)]
+            for red, title, s, f, meaning in zip(texts, titles, subjects, follow, meanings, strict=True)]
 
 
 def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: int = EMBED_CHARS) -> pd.DataFrame:
     """staging.redacted_tickets rows: the cleaned, redacted message (`text`, the text for people)
     and subject, the message's text for meaning (`meaning_text`: what is embedded and what terms
-    are built from), the hash of the embedded prefix of the meaning text, and the lengths (stored
-    text, and the part the model reads); the customer's later messages redacted too (they inform
+    are built from) and its phrases (`summarize.stored_phrases`, which the summaries read), the hash
+    of the embedded prefix of the meaning text, and the lengths (stored text, and the part the model
+    reads); the customer's later messages redacted too (they inform
     severity), and the ticket facts that hold no free text. A large batch is shared among forked
     workers (`parallel.forked_map`): each ticket's redaction is its own.
 
@@ -630,6 +634,7 @@ def redact_tickets(raw: pd.DataFrame, settings: RedactionSettings, embed_chars: 
     out["subject"] = _strings(out, [r.subject for r in done])
     out["text"] = _strings(out, [r.text for r in done])
     out["meaning_text"] = _strings(out, [r.meaning_text for r in done])
+    out["meaning_phrases"] = _strings(out, [r.meaning_phrases for r in done])
     out["text_hash"] = _strings(out, [text_hash(t[:embed_chars]) for t in out["meaning_text"]])
     out["n_chars"] = out["text"].str.len()
     out["embed_chars"] = out["meaning_text"].str.len().clip(upper=embed_chars)

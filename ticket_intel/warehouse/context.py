@@ -16,7 +16,7 @@ from ticket_intel.warehouse.queries import inbox_counts, reviews
 _WINDOW = """
     SELECT c.ticket_id, c.ticket_week, c.theme_id, c.series_theme_id, c.similarity, c.assignment,
            r.customer_id, r.account_id, r.plan, r.monthly_revenue, r.tags, r.text, r.source, r.product,
-           r.language, r.created_at, r.channel, r.meaning_text, e.embedding
+           r.language, r.created_at, r.channel, r.meaning_text, r.meaning_phrases, e.embedding
     FROM staging.ticket_clusters c
     JOIN staging.redacted_tickets r ON r.ticket_id = c.ticket_id AND r.week_start = c.ticket_week
     JOIN staging.ticket_embeddings e ON e.ticket_id = c.ticket_id AND e.week_start = c.ticket_week

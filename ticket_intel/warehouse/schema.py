@@ -473,6 +473,12 @@ def _v37_inbox_weeks(con: duckdb.DuckDBPyConnection) -> None:
                                          "covered DOUBLE, run_id VARCHAR")
 
 
+def _v38_meaning_phrases(con: duckdb.DuckDBPyConnection) -> None:
+    """Each ticket's text for meaning split into phrases once, when redacted (`summarize.stored_phrases`),
+    not again every week a window summarizes it; NULL for tickets redacted before: split when read."""
+    con.execute("ALTER TABLE staging.redacted_tickets ADD COLUMN IF NOT EXISTS meaning_phrases VARCHAR")
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -520,6 +526,7 @@ MIGRATIONS = (
     Migration(35, "a week records every setting that shapes its themes, the taxonomy one of them", _v35_week_configs),
     Migration(36, "exports count their rows that are no ticket per kind, a bot's by its name", _v36_skipped_kinds),
     Migration(37, "the inbox's tickets per week, and a last week its export cut short", _v37_inbox_weeks),
+    Migration(38, "each ticket's text for meaning is split into phrases once", _v38_meaning_phrases),
 )
 LATEST = MIGRATIONS[-1].version
 
