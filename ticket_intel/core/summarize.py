@@ -590,7 +590,11 @@ def _capitals_hold(form: str, k: int, n: int) -> bool:
     is the word's. Half of them will do: a writer means such capitals, where lower case is also any
     hurried writer's (Swift's "Lldb · fails" held "lldb crash" and "LLDB test", one each). A common
     English word all in capitals needs most of them: stress or a tool's output writes it so ("FAIL:
-    …", "TEST '…' FAILED" made Swift themes "Debug · FAIL" and "TEST · update-checkout")."""
+    …", "TEST '…' FAILED" made Swift themes "Debug · FAIL" and "TEST · update-checkout"), and so does
+    a capital first letter alone, from two tickets at least: a tweet capitalises words at whim, and
+    twcs' "Console · Game" rested on one "Game DVR" against one "game"."""
+    if _first_capital(form):
+        return k > n / 2 and k >= 2
     stressed = form.isupper() and zipf(form.lower()) >= COMMON_ZIPF
     return k > n / 2 or (k == n / 2 and not stressed)
 
