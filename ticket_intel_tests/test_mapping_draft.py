@@ -37,6 +37,25 @@ def _saved(export: Path, folder: Path) -> Path:
     return out
 
 
+def test_an_export_with_german_or_spanish_column_names_is_drafted(tmp_path):
+    """A helpdesk exports in its agents' language: a German export's "Ticket-Nr." (a trailing dot kept
+    the name from ending in "nr") and "Kunde" were left out, and its ids came from the file and row."""
+    german = pd.DataFrame([{"Ticket-Nr.": 8144 + i, "Betreff": QUESTIONS[i % 4], "Erstellt am": f"{5 + i % 20:02d}.10.2026 09:00",
+                            "Geändert am": "20.11.2026 08:00", "Kunde": f"kunde{i % 7}", "Status": "offen",
+                            "Priorität": "hoch"} for i in range(40)])
+    german.to_csv(tmp_path / "export.csv", sep=";", index=False, encoding="cp1252")
+    drafted = draft_mapping(unread_sample(tmp_path / "export.csv"), tmp_path / "export.csv")
+    assert drafted.columns == {"ticket_id": "Ticket-Nr.", "created_at": "Erstellt am", "message": "Betreff",
+                               "customer_id": "Kunde", "status": "Status", "priority": "Priorität"}
+    spanish = pd.DataFrame([{"Número": i, "Asunto": "Tarjeta", "Descripción": QUESTIONS[i % 4],
+                             "Fecha de creación": "2026-10-05 09:00", "Cliente": f"c{i % 7}", "Estado": "abierto"}
+                            for i in range(40)])
+    spanish.to_csv(tmp_path / "casos.csv", index=False)
+    drafted = draft_mapping(unread_sample(tmp_path / "casos.csv"), tmp_path / "casos.csv")
+    assert drafted.columns == {"ticket_id": "Número", "created_at": "Fecha de creación", "message": "Descripción",
+                               "subject": "Asunto", "customer_id": "Cliente", "status": "Estado"}
+
+
 def test_a_drafted_mapping_reads_the_export_it_was_drafted_from(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

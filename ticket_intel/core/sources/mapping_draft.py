@@ -22,22 +22,28 @@ import yaml
 from ticket_intel.core.sources.base import RecordError, parse_timestamp, records, text_or_none
 from ticket_intel.core.sources.mapped import flattened, message_ref
 
-# Column names that say a field, tried on the name lower-cased with separators and camelCase as spaces.
+# Column names that say a field, tried on the name lower-cased with separators and camelCase as spaces,
+# in English and in the languages triage reads (German, French, Spanish, Italian, Portuguese, Dutch:
+# a helpdesk's export takes its agents' language, and a German one's "Ticket-Nr.", "Kunde" were left out).
 _NAMES: dict[str, str] = {
-    "ticket_id": r"(?:^|\s)(?:id|number|no|nr|key|ref|reference|#)$|#",
-    "created_at": r"creat|open|submit|receiv|start|sent|posted|requested|reported|logged|^date|timestamp|^time$",
-    "message": r"descr|body|message|text|content|question|comment|detail|problem|query|inquiry|enquiry|note",
-    "subject": r"subject|title|summary|topic|headline",
-    "customer_id": r"e-?mail|requester|customer|contact|user|author|creator|from|client|submitter|reporter|caller|sender",
-    "account_id": r"company|organi[sz]ation|account|^org",
-    "plan": r"plan|tier|segment|subscription",
-    "monthly_revenue": r"mrr|revenue",
-    "channel": r"channel|source|via|origin|medium",
-    "tags": r"tags?$|labels?$|categor|topics?$",
-    "priority": r"priority|urgency|severity",
-    "status": r"status|state|stage",
-    "product": r"product|brand|app$|application|service$",
-    "reply": r"resolution|answer|response|reply|solution",
+    "ticket_id": r"(?:^|\s)(?:id|number|no|nr|nummer|num[eé]ro|número|key|ref|reference|#)$|#",
+    "created_at": (r"creat|open|submit|receiv|start|sent|posted|requested|reported|logged|^date|timestamp|^time$"
+                   r"|erstell|angelegt|eingegangen|créé|cr[eé]ation|creado|creaci|creato|criado|aangemaakt|^datum"
+                   r"|^fecha|^data$"),
+    "message": (r"descr|body|message|text|content|question|comment|detail|problem|query|inquiry|enquiry|note"
+                r"|beschreibung|nachricht|anfrage|inhalt|mensaje|messaggio|mensagem|bericht|omschrijving|vraag"),
+    "subject": r"subject|title|summary|topic|headline|betreff|objet|sujet|asunto|oggetto|assunto|onderwerp|titel|titre|t[ií]tulo|titolo",
+    "customer_id": (r"e-?mail|requester|customer|contact|user|author|creator|from|client|submitter|reporter|caller"
+                    r"|sender|kunde|absender|anfragende|benutzer|klant|utilisateur|usuario|utente|usu[aá]rio|gebruiker"),
+    "account_id": r"company|organi[sz]ation|account|^org|firma|unternehmen|soci[eé]t[eé]|empresa|azienda|bedrijf|organisatie",
+    "plan": r"plan|tier|segment|subscription|abonnement|abo$|suscripci|abbonamento|assinatura",
+    "monthly_revenue": r"mrr|revenue|umsatz|chiffre|ingresos|ricavi|receita|omzet",
+    "channel": r"channel|source|via|origin|medium|kanal|canal|quelle",
+    "tags": r"tags?$|labels?$|categor|topics?$|kategorie|schlagw|étiquette|etiqueta|etichett|etiket",
+    "priority": r"priority|urgency|severity|priorit|priorid|dringlich|urgen",
+    "status": r"status|state|stage|statut|stato|estado|zustand",
+    "product": r"product|brand|app$|application|service$|produkt|produit|producto|prodotto|produto|marke|marque|marca|merk",
+    "reply": r"resolution|answer|response|reply|solution|antwort|l[öo]sung|réponse|respuesta|risposta|resposta|oplossing",
 }
 # A column holding the id of the message a row answers: rows form conversations (`thread.reply_to`).
 _REPLY_TO = re.compile(r"in.?response.?to|reply.?to|replied.?to|parent")
@@ -49,7 +55,9 @@ _COMPANY_ROLES = frozenset({"agent", "admin", "staff", "support", "operator", "c
 _TICKET_WORDS = re.compile(r"ticket|case|issue|conversation|request|incident|thread|message|object|record")
 _OTHERS_IDS = ("customer_id", "account_id", "product")
 # Times that are not when the customer wrote: they never date a ticket.
-_NOT_CREATED = re.compile(r"updat|modif|clos|resolv|solv|due|last|first.?response|assign|reply|replied|sla|birth|reopen")
+_NOT_CREATED = re.compile(r"updat|modif|clos|resolv|solv|due|last|first.?response|assign|reply|replied|sla|birth|reopen"
+                          r"|aktualisiert|geändert|geschlossen|gelöst|fällig|ferm|mis à jour|actualiz|cerrad|resuelt"
+                          r"|aggiornat|chius|risolt|atualiz|fechad|resolvid|bijgewerkt|gesloten|opgelost")
 # Chosen in this order (the required fields first, so no other field takes their columns).
 _ROLE_ORDER = ("created_at", "message", "ticket_id", "subject", "customer_id", "account_id", "status", "priority",
                "tags", "channel", "product", "plan", "monthly_revenue", "reply")
@@ -65,7 +73,7 @@ class Draft:
 
 
 def _said(column: str, field: str) -> bool:
-    name = re.sub(r"[_\-./]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", str(column).strip())).lower()  # caseId: case id
+    name = re.sub(r"[_\-./]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", str(column))).strip().lower()  # caseId: case id
     return re.search(_NAMES[field], name) is not None
 
 
