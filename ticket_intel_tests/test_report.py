@@ -219,9 +219,9 @@ def test_the_top_themes_show_no_area_column_when_the_taxonomy_assigns_none():
 def test_last_week_s_ranked_themes_missing_this_week_say_why():
     """twcs' iOS "letter I" bug, a new pattern on 2017-10-30, was merged into "iOS · update" by the
     clustering the week after, and that week's report never named it: it read as solved."""
-    last = pd.DataFrame({"theme_id": ["T1", "T2", "T3", "T4", "T5", "T6"],
+    last = pd.DataFrame({"theme_id": ["T1", "T2", "T3", "T4", "T5", "T6", "T8"],
                          "label": ["Payment declined · card", "Letter · type", "Flight · hours", "Fees", "Refunds",
-                                   "Top-up pending · hour"]})
+                                   "Top-up pending · hour", "App dir · pages"], "tickets": [9, 8, 7, 6, 5, 5, 5]})
     ranked = pd.DataFrame({"theme_id": ["T1", "T9"]})
     events = pd.DataFrame({"theme_id": ["T2", "T3", "T6"], "event": ["merged", "faded", "merged"],
                            "related_theme_ids": [["T9"], [], ["T7"]]})
@@ -236,7 +236,9 @@ def test_last_week_s_ranked_themes_missing_this_week_say_why():
         ("T5", "merged into T1 by a reviewer"),
         # the sample's 2026-11-16 report sent the reader looking for a theme a reviewer had dismissed
         ("T6", "its tickets went into Top-up · pending (T7, not ranked: marked not-a-theme by a reviewer), "
-               "with which the clustering merged it")]
+               "with which the clustering merged it"),
+        # Next.js' 2023-09-18 report: a theme that continued, with no issue that week, said no why
+        ("T8", "no ticket this week (5 last week)")]
     ctx = {**context(), "no_longer_ranked": gone}
     md, html = report.render_markdown(ctx), report.render_html(ctx, {})
     assert "Ranked last week, not this week:\n\n- **Letter · type** (`T2`): its tickets went into iOS · update (T9)" in md

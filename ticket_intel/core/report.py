@@ -541,7 +541,9 @@ def no_longer_ranked(last_week: pd.DataFrame, ranked: pd.DataFrame, events: pd.D
     ("Letter · type", the iOS bug of 2017-10-30, merged into "iOS · update" the week after) read as solved.
     `labels`: this week's label per theme; `merged_into`: reviewers' merges, followed to their end. A
     theme named as where its tickets went says when it is not ranked itself: a reviewer's dismissed
-    theme read as if it ranked, and the reader looked for it in vain."""
+    theme read as if it ranked, and the reader looked for it in vain. The ranking gives every theme
+    holding a ticket of its weeks a row or a not-a-theme reason, so a theme with neither had none:
+    Next.js' "App dir · pages" (5 issues the week before) read "not ranked this week" and no why."""
     now = set(ranked["theme_id"]) if len(ranked) else set()
     event = {r.theme_id: r for r in events.itertuples()} if len(events) else {}
     reason = dict(zip(not_a_theme["theme_id"], not_a_theme["reason"], strict=True)) if len(not_a_theme) else {}
@@ -564,7 +566,8 @@ def no_longer_ranked(last_week: pd.DataFrame, ranked: pd.DataFrame, events: pd.D
         elif e is not None and e.event == "faded":
             why = "faded: no ticket of the window holds to it any more"
         else:
-            why = f"not ranked this week: {reason[theme]}" if theme in reason else "not ranked this week"
+            why = f"not ranked this week: {reason[theme]}" if theme in reason else \
+                f"no ticket this week ({row.tickets} last week)"
         out.append({"theme_id": theme, "label": row.label, "why": why})
     return out
 
