@@ -290,12 +290,8 @@ def run_pipeline(inbox: Path, warehouse: Path, weeks: str = runner.CHANGED,
     if result is None:  # an idle run ingested nothing: the last run's files would read as this one's
         return plan
     _print_ingest(warehouse, inbox)
-    not_made = llm_calls_not_made(result)
-    if not_made:  # said mid-log by each step; a long run's last lines are where it is read
-        click.echo(f"LLM: {plural(not_made, 'call')} not made (the provider failed, or the run reached "
-                   f"TICKET_INTEL_LLM_MAX_COST_USD): those results are the offline ones; run "
-                   f"`ticket-intel run --weeks {plan.start}..{plan.end}` again once the LLM answers (answers "
-                   "already given come from the cache)")
+    if not_made := llm_calls_not_made(result):  # said mid-log by each step; a run's last lines are where it is read
+        click.echo(not_made_note(not_made, warehouse, plan))
     if failed := failed_checks(result):
         raise ChecksFailed(f"{'; '.join(failed)} (the run finished and its outputs are written)", plan)
     return plan
@@ -328,6 +324,15 @@ def llm_calls_not_made(result: Any) -> int:
                 for e in result.all_events if e.is_step_materialization
                 and "llm_calls_not_made" in e.event_specific_data.materialization.metadata}
     return sum(per_step.values())
+
+
+def not_made_note(not_made: int, warehouse: Path, plan: runner.WeekPlan) -> str:
+    """The run's last word on LLM calls it did not make, with the run that makes them, runnable as
+    printed ("ticket-intel run --weeks …" alone was a usage error: no --inbox)."""
+    return (f"LLM: {plural(not_made, 'call')} not made (the provider failed, or the run reached "
+            f"TICKET_INTEL_LLM_MAX_COST_USD): those results are the offline ones; run "
+            f"`{runner.run_command(warehouse, f'--weeks {plan.start}..{plan.end}')}` again once the LLM answers "
+            "(answers already given come from the cache)")
 
 
 def _plan_and_execute(inbox: Path, warehouse: Path, home: Path, weeks: str,
@@ -883,8 +888,9 @@ def _other_taxonomy(warehouse: Path, start: date, end: date) -> str | None:
     return (f"weeks {behind[0]}..{behind[-1]} were summarized with another taxonomy than this shell's: {theirs}; "
             "the decision is "
             f"recorded, not applied. Run `ticket-intel review apply` with "
-            f"{keep_settings(differ) or 'TICKET_INTEL_TAXONOMY as the weeks had it'}, or `ticket-intel run --weeks all "
-            f"{REPLACE_CONFIG}` to give every week this shell's taxonomy instead (undoing theirs).")
+            f"{keep_settings(differ) or 'TICKET_INTEL_TAXONOMY as the weeks had it'}, or "
+            f"`{runner.run_command(warehouse, f'--weeks all {REPLACE_CONFIG}')}` to give every week this shell's "
+            "taxonomy instead (undoing theirs).")
 
 
 def summarizer_change(written_by: set[str], model: str) -> str | None:

@@ -1133,7 +1133,7 @@ def test_the_llm_calls_a_run_did_not_make_are_counted_once_per_step():
     it materialized, and counts once."""
     import dagster as dg
 
-    from ticket_intel.cli import llm_calls_not_made
+    from ticket_intel.cli import llm_calls_not_made, not_made_note
 
     weekly = dg.WeeklyPartitionsDefinition(start_date="2026-01-05", day_offset=1, timezone="UTC")
 
@@ -1148,6 +1148,10 @@ def test_the_llm_calls_a_run_did_not_make_are_counted_once_per_step():
                                 tags={"dagster/asset_partition_range_start": "2026-01-05",
                                       "dagster/asset_partition_range_end": "2026-01-19"})
     assert result.success and llm_calls_not_made(result) == 7
+    plan = runner.WeekPlan(dt.date(2026, 1, 5), dt.date(2026, 1, 19), 3, 0)
+    note = not_made_note(7, Path("/srv/w.duckdb"), plan)  # runnable as printed: `--inbox` is required
+    assert note.startswith("LLM: 7 calls not made") and \
+        "run `ticket-intel run --inbox DIR --warehouse /srv/w.duckdb --weeks 2026-01-05..2026-01-19` again" in note
 
 
 def test_a_review_run_without_the_weeks_llm_says_their_labels_will_be_written_again():

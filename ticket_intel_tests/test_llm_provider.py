@@ -19,6 +19,7 @@ from ticket_intel.core.llm import Breaker, LLMCache, ProviderError, Usage, in_pa
 from ticket_intel.core.retrieve import build_index
 from ticket_intel.defs import triage as triage_defs
 from ticket_intel.defs.resources import LLMConfig
+from ticket_intel.warehouse.target import cli_flag
 from ticket_intel_tests.fake_apis import SERVER_ERROR, FakeOpenAI, Planned, serve, tokens
 from ticket_intel_tests.test_triage import fake_encode
 from ticket_intel_tests.test_triage_asset import TEXTS, build_warehouse, materialize, stored
@@ -147,7 +148,8 @@ def test_a_failing_provider_costs_a_few_calls_not_one_per_ticket(tmp_path, insta
     assert meta["llm_calls_not_made"].value == 2 * len(TEXTS) - 3
     logged = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert any(m.startswith("LLM not called 5 times (the provider failed 3 times in a row (last: "
-                            "litellm.InternalServerError") and "ticket-intel run --weeks 2026-01-05..2026-01-12" in m
+                            "litellm.InternalServerError") and "`ticket-intel run --inbox " in m  # runnable as printed
+               and f"{cli_flag(warehouse)} --weeks 2026-01-05..2026-01-12`" in m
                for m in logged)
     assert not any(m.startswith("LLM: ") for m in logged)  # nothing answered, nothing used
 

@@ -178,13 +178,14 @@ def test_count_by_weeks_and_retention_message():
                            "first_week": [date(2026, 1, 5)] * 2, "last_week": [date(2026, 1, 12)] * 2})
     kept = kept_files(stored, ["/in/x"])
     assert [k.source_file for k in kept] == ["/in/gone.csv"]
-    assert retention_message(kept, pruned=False).startswith("kept 7 tickets of 1 exports")
-    assert "/in/gone.csv" in retention_message(kept, pruned=False)
-    assert retention_message([], pruned=False) is None
+    prune = "ticket-intel run --inbox in --warehouse w.duckdb --prune"  # runnable as printed: --inbox is required
+    assert retention_message(kept, False, prune).startswith("kept 7 tickets of 1 exports")
+    assert "/in/gone.csv" in retention_message(kept, False, prune)
+    assert retention_message([], False, prune) is None
     # A drop folder's year: 35 exports gone, one line of 4,000 characters listing each; now counted.
     year = kept_files(stored.assign(source_file=["/in/2022-W01/pt.csv", "/in/2022-W02/pt.csv"]), [])
-    assert retention_message(year, pruned=False) == (
-        "kept 11 tickets of 2 exports no longer in the inbox (`ticket-intel run --prune` removes them): "
+    assert retention_message(year, False, prune) == (
+        f"kept 11 tickets of 2 exports no longer in the inbox (`{prune}` removes them): "
         "ops.ingested_files lists them (in_inbox false), weeks 2026-01-05..2026-01-12")
 
 

@@ -22,6 +22,7 @@ from ticket_intel.core.review import (
     with_assignments,
 )
 from ticket_intel.defs.partitions import WINDOW_WEEKS
+from ticket_intel.warehouse.target import cli_flag
 from ticket_intel_tests.conftest import copy_run, one_ranked_theme_warehouse
 
 
@@ -433,6 +434,9 @@ def test_a_review_in_a_shell_with_another_taxonomy_is_recorded_not_applied(revie
     assert "the decision is recorded, not applied" in refused.output
     shipped = str((PROJECT_ROOT / "taxonomy.yaml").resolve())  # named, with the command that keeps it (review F)
     assert f"`ticket-intel review apply` with TICKET_INTEL_TAXONOMY={shipped}, or" in refused.output
+    # the run that replaces theirs is runnable as printed ("ticket-intel run --weeks all" lacked --inbox)
+    assert "or `ticket-intel run --inbox " in refused.output
+    assert f"{cli_flag(copy.warehouse)} --weeks all --replace-config` to give" in refused.output
     assert reviewed["rerun"].exit_code == 0 and "nothing to run" in reviewed["rerun"].stdout, copy
 
 

@@ -180,16 +180,17 @@ def _stale(instance, key: str, partition: str) -> bool:
     return resolver.get_status(dg.AssetKey(key), partition) == StaleStatus.STALE
 
 
-def _sensor_tick(instance, path: Path) -> int:
+def _sensor_tick(instance, path: Path, warehouse: Path) -> int:
     """Evaluate taxonomy_sensor and store its events, as the daemon does."""
     import dagster as dg
 
     from ticket_intel.definitions import defs
-    from ticket_intel.defs.resources import RankingConfig
+    from ticket_intel.defs.resources import RankingConfig, Warehouse
 
     sensor = defs().resolve_sensor_def("taxonomy_sensor")
-    context = dg.build_sensor_context(instance=instance, resources={"ranking": RankingConfig(taxonomy=str(path))})
-    result = sensor.evaluate_tick(context)
+    with dg.build_sensor_context(instance=instance, resources={"ranking": RankingConfig(taxonomy=str(path)),
+                                                               "warehouse": Warehouse(database=str(warehouse))}) as context:
+        result = sensor.evaluate_tick(context)
     for event in result.asset_events:
         instance.report_runless_asset_event(event)
     return len(result.asset_events)
@@ -225,7 +226,7 @@ def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, 
     untouched = end - timedelta(weeks=3)
     keys = ("cluster_summaries", "ranked_themes")
 
-    assert _sensor_tick(instance, path) == 0, "the run recorded the taxonomy it used"
+    assert _sensor_tick(instance, path, sample_copy.warehouse) == 0, "the run recorded the taxonomy it used"
     assert not any(_stale(instance, k, w.isoformat()) for k in keys for w in [*backfilled, untouched])
     before = _areas(sample_copy.warehouse, [*backfilled, untouched])
     with duckdb.connect(str(sample_copy.warehouse)) as con:  # as summarized before migration 33 recorded it
@@ -238,8 +239,8 @@ def test_taxonomy_edit_makes_weeks_stale_and_a_backfill_applies_it(sample_copy, 
         "    keywords: [virtual, disposable]\n"
     ), 1)
     path.write_text(text)
-    assert _sensor_tick(instance, path) == 1
-    assert _sensor_tick(instance, path) == 0, "one observation per change"
+    assert _sensor_tick(instance, path, sample_copy.warehouse) == 1
+    assert _sensor_tick(instance, path, sample_copy.warehouse) == 0, "one observation per change"
     assert all(_stale(instance, k, w.isoformat()) for k in keys for w in [*backfilled, untouched])
 
     result = defs().resolve_job_def("weekly_job").execute_in_process(
@@ -278,6 +279,8 @@ def _a_backfill_of_some_weeks_is_told_and_kept(sample_copy, path, backfilled, un
         built = wh.week_configs(con)
     assert {built[w][TAXONOMY] for w in backfilled} == {edited} and built[untouched] == {TAXONOMY: shipped}
     assert "The weeks this report draws on were built with more than one configuration: " in report
+    # the run that builds every week one way, runnable as printed (`--inbox` is required)
+    assert "`ticket-intel run --inbox " in report and "--weeks all --replace-config`, in a shell set" in report
     assert (f"..{untouched} taxonomy.yaml ({shipped.value}), weeks {backfilled[0]}..{backfilled[-1]} "
             f"taxonomy.yaml ({edited.value}).") in report  # the one setting that differs: the others are unknown
     shell = {"TICKET_INTEL_TAXONOMY": str(PROJECT_ROOT / "taxonomy.yaml")}
@@ -499,10 +502,12 @@ def test_weeks_are_told_apart_by_the_configuration_their_themes_were_built_with(
     assert week_config.differences(current, built) == {TAXONOMY: [(weeks[2], weeks[3], new)],
                                                        seed: [(weeks[2], weeks[3], Value("7"))]}
     assert week_config.differences({TAXONOMY: new, seed: Value("7")}, {weeks[0]: {TAXONOMY: new}}) == {}
-    note = week_config.mixed_note(built)
+    rebuild = "ticket-intel run --inbox in --warehouse w.duckdb --weeks all --replace-config"
+    note = week_config.mixed_note(built, rebuild)
+    assert f"`{rebuild}`, in a shell set as the weeks should be" in note  # not a bare command, a usage error
     assert ("TICKET_INTEL_TAXONOMY: weeks 2026-11-02..2026-11-09 taxonomy.yaml (aaaa), weeks 2026-11-16..2026-11-23 "
             "tax_demo.yaml (bbbb); TICKET_INTEL_SEED: week 2026-11-09 42, weeks 2026-11-16..2026-11-23 7.") in note
     assert week_config.mixed_note({weeks[0]: {TAXONOMY: old}, weeks[1]: {TAXONOMY: Value("aaaa", "/copy.yaml"),
-                                                                           seed: Value("7")}}) == ""
+                                                                           seed: Value("7")}}, rebuild) == ""
     assert week_config.of_digest("aaaa", [new, old]) == old
     assert str(week_config.of_digest("cccc", [old])) == "a file not recorded (digest cccc)"

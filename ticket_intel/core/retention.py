@@ -52,9 +52,10 @@ def kept_files(stored: pd.DataFrame, present: Sequence[str]) -> list[KeptFile]:
     return [KeptFile(r.source_file, int(r.tickets), r.first_week, r.last_week) for r in gone.itertuples()]
 
 
-def retention_message(kept: Sequence[KeptFile], pruned: bool) -> str | None:
+def retention_message(kept: Sequence[KeptFile], pruned: bool, prune: str) -> str | None:
     """One line for the run log: what was kept from where, or what was pruned. Several exports are
-    counted, not listed: a drop folder's year of weekly exports made one line of 4,000 characters."""
+    counted, not listed: a drop folder's year of weekly exports made one line of 4,000 characters.
+    `prune`: the run that prunes them, with its inbox and warehouse (`runner.run_command`)."""
     if not kept:
         return None
     total = sum(k.tickets for k in kept)
@@ -64,7 +65,7 @@ def retention_message(kept: Sequence[KeptFile], pruned: bool) -> str | None:
     span = f", weeks {min(weeks)}..{max(weeks)}" if weeks else ""
     where = kept[0].describe() if len(kept) == 1 else f"ops.ingested_files lists them (in_inbox false){span}"
     return (f"kept {total} tickets of {len(kept)} exports no longer in the inbox "
-            f"(`ticket-intel run --prune` removes them): {where}")
+            f"(`{prune}` removes them): {where}")
 
 
 def retention_cutoff(newest: date, keep_weeks: int, window_weeks: int) -> date:

@@ -96,9 +96,10 @@ def keep_settings(differ: Differences) -> str:
     return " ".join(one(setting, others) for setting, others in differ.items())
 
 
-def mixed_note(weeks: Mapping[date, Config]) -> str:
+def mixed_note(weeks: Mapping[date, Config], rebuild: str) -> str:
     """What a report says when the weeks it draws on were built with more than one value of a setting
-    that shapes themes ("" when none differs)."""
+    that shapes themes ("" when none differs); `rebuild` is the run that builds them all one way, with
+    its inbox and warehouse (`runner.run_command`)."""
     mixed = [(setting, runs(values)) for setting, values in by_setting(weeks).items()
              if len({v.value for v in values.values()}) > 1]
     if not mixed:
@@ -106,5 +107,5 @@ def mixed_note(weeks: Mapping[date, Config]) -> str:
     each = "; ".join(f"{setting}: " + ", ".join(f"{span(first, last)} {v.short}" for first, last, v in parts)
                      for setting, parts in mixed)
     return (f"The weeks this report draws on were built with more than one configuration: {each}. Themes, their "
-            "areas and trends may differ across the change; `ticket-intel run --weeks all --replace-config`, in a "
-            "shell set as the weeks should be, builds every week one way.")
+            f"areas and trends may differ across the change; `{rebuild}`, in a shell set "
+            "as the weeks should be, builds every week one way.")

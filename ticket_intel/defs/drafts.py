@@ -44,4 +44,4 @@ def reply_drafts(context: dg.AssetExecutionContext, warehouse: Warehouse, embedd
     for week, counts in methods.items():
         week_facts(context, week, {"tickets_awaiting_reply": dg.MetadataValue.int(int(counts.sum())),
                                    "drafts": dg.MetadataValue.json({k: int(v) for k, v in counts.items()})})
-    return dg.MaterializeResult(metadata=llm_outcome(context, call))
+    return dg.MaterializeResult(metadata=llm_outcome(context, call, warehouse))

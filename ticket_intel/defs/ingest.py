@@ -90,7 +90,8 @@ def raw_tickets(context: dg.AssetExecutionContext, warehouse: Warehouse, ingest:
     malformed = rejected - int(aside[list(SET_ASIDE)].to_numpy().sum())
     _log_files(context, pd.concat([shown, read_log(inputs).assign(repeated=0, out_of_range=0, **dict.fromkeys(SET_ASIDE, 0))],
                                   ignore_index=True), recorded, Path(ingest.inbox))
-    _say_kept_and_erased(context, retention_message(kept, write.prune), ingested.erased)
+    prune = runner.run_command(Path(warehouse.database), "--prune")
+    _say_kept_and_erased(context, retention_message(kept, write.prune, prune), ingested.erased)
     _remove_reports(context, ingested.emptied)
     in_weeks = per_week[per_week["week_start"].isin(weeks)].groupby("week_start")["tickets"].sum()
     tickets = streamed["profile"] != ACCOUNTS  # an accounts file's rows are no ticket records

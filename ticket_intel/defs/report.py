@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from ticket_intel import settings
+from ticket_intel import runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import counts as tc
 from ticket_intel.core import report
@@ -84,7 +84,8 @@ def report_week(con: duckdb.DuckDBPyConnection, ctx: WeekContext, ticket_url: st
     context["closing"] = closing_sections(con, week, ranked, alerts, overview)
     context["partial"] = week_cut_short(ctx.window, week, wh.latest_ticket_at(con))
     context["customer_note"] = report.customer_note(ctx.this_week["customer_id"])
-    context["config_mixed"] = mixed_note(wh.week_configs(con, ctx.weeks[0], week))  # the window, the chart's weeks
+    context["config_mixed"] = mixed_note(wh.week_configs(con, ctx.weeks[0], week),  # the window, the chart's weeks
+                                         runner.run_command(Path(warehouse), "--weeks all --replace-config"))
     # The commands it suggests name this warehouse (a file; a DuckLake's URL may hold a password).
     context["warehouse_flag"] = f" {cli_flag(warehouse)}" if warehouse and not is_lake_target(warehouse) else ""
     totals = ctx.window.groupby("ticket_week").size()

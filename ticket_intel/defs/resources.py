@@ -21,8 +21,8 @@ import numpy as np
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from ticket_intel import runner, warehouse
 from ticket_intel import settings as cfg
-from ticket_intel import warehouse
 from ticket_intel.adapters import encoder
 from ticket_intel.adapters.jira import JiraClient
 from ticket_intel.adapters.linear import LinearClient
@@ -444,9 +444,11 @@ def run_llm_spend(context: dg.AssetExecutionContext) -> float:
     return sum(per_step.values())
 
 
-def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict[str, dg.MetadataValue]:
+def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None,
+                warehouse: Warehouse) -> dict[str, dg.MetadataValue]:
     """What the step's LLM calls used and cost, and the calls a failing provider was not asked
-    (their results are offline), in the run's log and the materialization."""
+    (their results are offline), in the run's log and the materialization, with the run that runs
+    them again on `warehouse`."""
     if call is None:
         return {}
     used = call.usage
@@ -456,10 +458,10 @@ def llm_outcome(context: dg.AssetExecutionContext, call: Breaker | None) -> dict
         window = context.partition_time_window
         first, last = window.start.date(), (window.end - timedelta(weeks=1)).date()
         weeks = f"{first}..{last}" if last > first else f"{first}"
+        again = runner.run_command(Path(warehouse.database), f"--weeks {weeks}")
         context.log.warning(f"LLM not called {call.not_called} times ({call.reason}): those results are the offline "
                             f"ones; run weeks {weeks} again once the LLM works or TICKET_INTEL_LLM_MAX_COST_USD "
-                            f"allows more (`ticket-intel run --weeks {weeks}`; answers already given come from the "
-                            "cache)")
+                            f"allows more (`{again}`; answers already given come from the cache)")
     return {"llm_answers": dg.MetadataValue.int(used.answers),
             "llm_tokens": dg.MetadataValue.int(used.prompt_tokens + used.completion_tokens),
             LLM_COST: dg.MetadataValue.float(round(used.cost_usd, 6)),

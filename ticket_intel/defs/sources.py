@@ -7,9 +7,11 @@ A new version is recorded only when it differs from the latest one in the event 
 sensor, the CLI and the UI's "observe" button can all report without creating false staleness.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
-from ticket_intel import settings
+from ticket_intel import runner, settings
 from ticket_intel import warehouse as wh
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core.review import reviews_version
@@ -97,15 +99,16 @@ def file_observation(instance: dg.DagsterInstance, asset: str, path: str) -> dg.
     return None if latest_version(instance, asset) == version else observation(asset, version)
 
 
-def recorded(instance: dg.DagsterInstance, events: list[dg.AssetObservation], built_on: str) -> str:
+def recorded(instance: dg.DagsterInstance, events: list[dg.AssetObservation], built_on: str,
+             warehouse: Warehouse) -> str:
     """What a sensor's tick did when it recorded versions (shown in the tick, where an idle tick says
-    "unchanged"): the files, and what applies them; call it before the events are reported. A first
-    look changes nothing built: a new instance's first tick said its assets were stale."""
+    "unchanged"): the files, and the run of `warehouse` that applies them; call it before the events are
+    reported. A first look changes nothing built: a new instance's first tick said its assets were stale."""
     names = ", ".join(e.asset_key.to_user_string() for e in events)
     if all(latest_version(instance, e.asset_key.to_user_string()) is None for e in events):
         return f"recorded the current version of {names} (a first look: nothing built read another)"
     return (f"recorded a new version of {names}: {built_on} show as stale; backfill weekly_job over the weeks "
-            "to apply it (`ticket-intel run --weeks all`)")
+            f"to apply it (`{runner.run_command(Path(warehouse.database), '--weeks all')}`)")
 
 
 def first_reviews_observation(instance: dg.DagsterInstance) -> dg.AssetObservation | None:

@@ -127,5 +127,5 @@ def cluster_summaries(context: dg.AssetExecutionContext, warehouse: Warehouse, r
     return dg.MaterializeResult(metadata={
         "themes": dg.MetadataValue.json(counts),
         "taxonomy_version": dg.MetadataValue.text(used.value),
-        **llm_outcome(context, call),
+        **llm_outcome(context, call, warehouse),
     })

@@ -110,5 +110,5 @@ def ticket_triage(context: dg.AssetExecutionContext, warehouse: Warehouse, triag
         "routing_version": dg.MetadataValue.text(tax.content_hash(tax.locate(triage_config.routing))),
         "escalation_version": dg.MetadataValue.text(
             tax.content_hash(tax.locate(triage_config.escalation)) if triage_config.escalation else "shipped"),
-        **llm_outcome(context, call),
+        **llm_outcome(context, call, warehouse),
     })
