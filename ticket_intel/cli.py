@@ -597,7 +597,7 @@ def _week_of(con: duckdb.DuckDBPyConnection, warehouse: Path, week: date | None)
     """The week asked for (default: the latest), or a clear error for a week without data."""
     first, last = wh.week_range(con)
     if last is None:
-        raise access.NotFound(f"{warehouse} has no materialized weeks yet; run `ticket-intel run` first")
+        raise access.NotFound(f"{warehouse} has no materialized weeks yet; run `{runner.run_command(warehouse)}` first")
     if week is not None and not wh.has_week(con, week):
         if (cut := wh.cut_week(con)) is not None and cut.week == week:  # it said "no data" of a week the run left out
             raise access.NotFound(f"no data for the week of {week} in {warehouse}: the run left it out, as "

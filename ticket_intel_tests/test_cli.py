@@ -1369,7 +1369,8 @@ def test_what_is_not_there_has_an_exit_code_apart_from_errors(tmp_path):
         con.execute("INSERT INTO marts.weekly_overview (week_start, tickets) VALUES ('2026-11-02', 40)")
     at = ["--warehouse", str(warehouse)]
     for args, said in ((["themes", "--warehouse", str(tmp_path / "none.duckdb")], "warehouse not found: "),
-                       (["themes", "--warehouse", str(empty)], "has no materialized weeks yet"),
+                       (["themes", "--warehouse", str(empty)],  # a run as printed: `--inbox` is required
+                        f"has no materialized weeks yet; run `ticket-intel run --inbox DIR --warehouse {empty}` first"),
                        (["themes", *at, "--week", "2026-11-09"], "no data for the week of 2026-11-09"),
                        (["review", "confirm", "NOPE", *at], "unknown theme id 'NOPE'"),
                        (["review", "undo", "7", *at], "no review #7"),

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from ticket_intel import PROJECT_ROOT
 from ticket_intel.core import taxonomy as tax
 from ticket_intel.core import week_config
+from ticket_intel.core.report import md_escape
 from ticket_intel.core.week_config import TAXONOMY, Value
+from ticket_intel.warehouse.target import cli_flag
 
 DOC = """
 product_areas:
@@ -279,8 +281,9 @@ def _a_backfill_of_some_weeks_is_told_and_kept(sample_copy, path, backfilled, un
         built = wh.week_configs(con)
     assert {built[w][TAXONOMY] for w in backfilled} == {edited} and built[untouched] == {TAXONOMY: shipped}
     assert "The weeks this report draws on were built with more than one configuration: " in report
-    # the run that builds every week one way, runnable as printed (`--inbox` is required)
-    assert "`ticket-intel run --inbox " in report and "--weeks all --replace-config`, in a shell set" in report
+    # the run that builds every week one way, runnable as printed (`--inbox` is required), as Markdown shows it
+    assert md_escape("`ticket-intel run --inbox ") in report
+    assert md_escape(f"{cli_flag(sample_copy.warehouse)} --weeks all --replace-config`, in a shell set") in report
     assert (f"..{untouched} taxonomy.yaml ({shipped.value}), weeks {backfilled[0]}..{backfilled[-1]} "
             f"taxonomy.yaml ({edited.value}).") in report  # the one setting that differs: the others are unknown
     shell = {"TICKET_INTEL_TAXONOMY": str(PROJECT_ROOT / "taxonomy.yaml")}
