@@ -234,13 +234,6 @@ def surge_key(scope: str, week: date) -> str:
     return alert_key(f"queue:{scope}" if scope else "queue", week, QUEUE_SURGE)
 
 
-def _sized_before(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], settings: AlertSettings) -> bool:
-    """Whether the theme's tickets were already theme-sized in an earlier week of the window."""
-    tickets, customers = tc.series(counts, theme_id, weeks), tc.series(counts, theme_id, weeks, "customers")
-    return any(t >= settings.new_min_tickets and c >= settings.new_min_customers
-               for t, c in zip(tickets, customers, strict=True))
-
-
 def born_apart(ctx: WeekContext, settings: AlertSettings) -> dict[str, str]:
     """Pieces split off this week that are a new issue, not a piece of their family (core/families.py):
     theme -> family. The window's earlier weeks hold fewer of its tickets than a theme needs, and
@@ -281,7 +274,7 @@ def _new_pattern(ctx: WeekContext, theme: Mapping[str, Any], settings: AlertSett
     weeks = (ctx.week - since).days // 7 + 1  # the weeks its tickets are counted over
     p_value = tail_probability(tickets, before, settings, weeks) if earlier else None
     new = (tickets >= settings.new_min_tickets and counted["customers"] >= settings.new_min_customers
-           and not _sized_before(ctx.counts, theme_id, earlier, settings)
+           and not tc.sized_in(ctx.counts, theme_id, earlier, settings.new_min_tickets, settings.new_min_customers)
            and (p_value is None or p_value < settings.max_p_value))
     # Its earlier tickets' rate is the alert's baseline: "never seen before" only when there were none.
     return {**counted, "baseline": float(np.mean(before)) if earlier else 0.0, "baseline_weeks": len(earlier),

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ticket_intel.core.counts import customer_key, queue_counts, series, theme_week_counts
+from ticket_intel.core.counts import customer_key, queue_counts, sized_in, theme_week_counts
 from ticket_intel.core.rates import first_week_partial, implausibly_few
 from ticket_intel.core.review import ReviewState, canonical_themes
 from ticket_intel.core.theme_triage import attach_triage
@@ -109,9 +109,7 @@ class WeekContext:
         born = self.births.get(theme_id)
         if born is None or self.origins.get(theme_id) != "new":
             return False
-        earlier = [w for w in self.data_weeks if w < born]
-        tickets, customers = series(self.counts, theme_id, earlier), series(self.counts, theme_id, earlier, "customers")
-        return any(t >= min_tickets and c >= min_customers for t, c in zip(tickets, customers, strict=True))
+        return sized_in(self.counts, theme_id, [w for w in self.data_weeks if w < born], min_tickets, min_customers)
 
     def history_weeks(self, theme_id: str, min_tickets: int, min_customers: int) -> list[date]:
         """The weeks a theme's counts are judged against: its baseline weeks, or all the window's weeks

@@ -96,6 +96,12 @@ def series(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], value: st
     return [int(by_week.get(w, 0)) for w in weeks]
 
 
+def sized_in(counts: pd.DataFrame, theme_id: str, weeks: Sequence[date], min_tickets: int, min_customers: int) -> bool:
+    """Whether the theme held a theme's worth (`min_tickets` from `min_customers`) in one of `weeks`."""
+    tickets, customers = series(counts, theme_id, weeks), series(counts, theme_id, weeks, "customers")
+    return any(t >= min_tickets and c >= min_customers for t, c in zip(tickets, customers, strict=True))
+
+
 def ranked_weeks(theme: Mapping[str, Any]) -> int:
     """How many weeks a ranked theme's counts cover (`rank.ranking_weeks`: the week, or a small
     queue's last few); 1 for rows written without it."""

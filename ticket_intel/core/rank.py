@@ -499,7 +499,7 @@ def _more_tickets(ctx: WeekContext, held: int, begins: date, settings: RankSetti
     if ctx.inbox_counts is None:
         return (f"running the inbox's earlier weeks if it has any (`{settings.run} --weeks`; the warehouse's tickets "
                 f"begin in the week of {begins})")
-    earlier = {w: n for w, n in ctx.inbox_counts.items() if ctx.weeks[0] <= w < begins}
+    earlier = _inbox_before(ctx, begins)
     if not earlier or held + sum(earlier.values()) < settings.min_week_tickets:
         return None
     first = min(earlier)
@@ -508,9 +508,14 @@ def _more_tickets(ctx: WeekContext, held: int, begins: date, settings: RankSetti
             f"(`{start}{settings.run} --weeks {first}..{ctx.week}`)")
 
 
+def _inbox_before(ctx: WeekContext, begins: date) -> dict[date, int]:
+    """The inbox's tickets per week in the window's weeks before `begins` (none when not known)."""
+    return {w: n for w, n in (ctx.inbox_counts or {}).items() if ctx.weeks[0] <= w < begins}
+
+
 def _no_more(ctx: WeekContext, held: int, begins: date, settings: RankSettings) -> str:
     """Why no earlier week of the inbox helps (`_more_tickets` found none that would)."""
-    earlier = sum(n for w, n in (ctx.inbox_counts or {}).items() if ctx.weeks[0] <= w < begins)
+    earlier = sum(_inbox_before(ctx, begins).values())
     if not earlier:
         return f"the inbox holds no ticket in the window's weeks before the week of {begins}"
     return (f"the inbox's {plural(earlier, 'ticket')} of the window's earlier weeks would make {held + earlier}, "

@@ -23,7 +23,7 @@ from ticket_intel.core.rank import Ranking, RankSettings, rank_week
 from ticket_intel.core.report import md_escape, trend_text
 from ticket_intel.core.triage_rules import Escalation
 from ticket_intel.core.vocabulary import plural
-from ticket_intel.defs.partitions import WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
+from ticket_intel.defs.partitions import START, WINDOW_WEEKS, week_facts, weekly_asset, weeks_with_tickets
 from ticket_intel.defs.resources import (
     AlertConfig,
     EmbeddingConfig,
@@ -99,7 +99,8 @@ def ranked_themes(context: dg.AssetExecutionContext, warehouse: Warehouse, ranki
                   embedding: EmbeddingConfig, findings: FindingsConfig, alerts: AlertConfig,
                   triage_config: TriageConfig):
     settings, judged, alerting = ranking.settings(), findings.settings(alerts), alerts.settings(ranking)
-    settings = replace(settings, run=runner.run_command(Path(warehouse.database)))  # what a too-small week is told
+    # What a too-small week is told: the weeks a run can reach, and the run as it can be typed.
+    settings = replace(settings, partitions_start=date.fromisoformat(START), run=runner.run_command(Path(warehouse.database)))
     escalation = triage_config.escalation_rules()
     with warehouse.connect() as con:
         inputs, too_few, spans = product_inputs(con, embedding), {}, {}

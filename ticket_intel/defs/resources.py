@@ -46,7 +46,6 @@ from ticket_intel.core.segments import SegmentSettings
 from ticket_intel.core.subgroups import GroupSettings
 from ticket_intel.core.theme_week import Scopes
 from ticket_intel.core.triage_rules import Escalation, load_escalation
-from ticket_intel.defs.partitions import START
 from ticket_intel.defs.run_guard import record_worker
 from ticket_intel.warehouse import access, target
 
@@ -235,7 +234,6 @@ class RankingConfig(dg.ConfigurableResource):
             min_week_tickets=self.min_week_tickets,
             severity_weights=severity,
             plans=self.plans(),
-            partitions_start=date.fromisoformat(START),
         )
 
 
